@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ICertificateToken} from "./interfaces/ICertificateToken.sol";
+import {IPartyRegistry} from "./interfaces/IPartyRegistry.sol";
+import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
+
+/// @title CertificateToken
+/// @notice ERC-721 receivable certificates with on-chain lineage. See {ICertificateToken}.
+contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable {
+    /// @inheritdoc ICertificateToken
+    bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
+    /// @inheritdoc ICertificateToken
+    bytes32 public constant LOCKER_ROLE = keccak256("LOCKER_ROLE");
+    /// @inheritdoc ICertificateToken
+    bytes32 public constant SETTLER_ROLE = keccak256("SETTLER_ROLE");
+    /// @inheritdoc ICertificateToken
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    /// @inheritdoc ICertificateToken
+    uint256 public immutable deploymentBlock;
+
+    IPartyRegistry public immutable parties;
+    IReceivableRegistry public immutable registry;
+
+    struct TierPolicy {
+        uint8 maxTier;
+        uint16 maxSplitParts;
+        uint256 minPieceSize;
+    }
+
+    TierPolicy private _policy = TierPolicy({maxTier: 10, maxSplitParts: 32, minPieceSize: 1});
+
+    /// @inheritdoc ICertificateToken
+    uint256 public nextCertificateId = 1;
+
+    mapping(uint256 certificateId => Certificate) private _certificates;
+    mapping(uint256 certificateId => address) private _lockers;
+    mapping(bytes32 receivableId => uint256) private _leafCounts;
+
+    constructor(address admin, IPartyRegistry parties_, IReceivableRegistry registry_)
+        ERC721("Tierline Receivable Certificate", "TRC")
+    {
+        deploymentBlock = block.number;
+        parties = parties_;
+        registry = registry_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+        _grantRole(ISSUER_ROLE, address(registry_));
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                 Issue                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ICertificateToken
+    function issueRoot(bytes32 receivableId, address seller, uint256 faceValue, uint64 dueDate)
+        external
+        onlyRole(ISSUER_ROLE)
+        returns (uint256 certificateId)
+    {
+        certificateId = nextCertificateId++;
+        _leafCounts[receivableId] = 1;
+        _certificates[certificateId] = Certificate({
+            receivableId: receivableId,
+            parentId: 0,
+            faceValue: faceValue,
+            dueDate: dueDate,
+            tier: 1,
+            state: CertificateState.Live
+        });
+        _mint(seller, certificateId);
+
+        emit CertificateIssued(certificateId, receivableId, 0, seller, faceValue, 1);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                 Split                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ICertificateToken
+    function split(uint256 certificateId, SplitPart[] calldata parts)
+        external
+        whenNotPaused
+        returns (uint256[] memory childIds) {
+        // Checks.
+        Certificate storage parent = _certificates[certificateId];
+        address holder = _ownerOf(certificateId);
+        if (holder == address(0)) revert CertificateWrongState(certificateId, parent.state);
+        if (holder != msg.sender) revert CertificateNotHolder(certificateId, msg.sender);
+        if (_lockers[certificateId] != address(0)) revert CertificateLocked(certificateId);
+        TierPolicy memory policy = _policy;
+        if (parts.length == 0 || parts.length > policy.maxSplitParts) {
+            revert SplitPartCount(parts.length, policy.maxSplitParts);
+        }
+        bytes32 receivableId = parent.receivableId;
+        _requireSplitOpen(receivableId);
+        uint256 sum;
+        for (uint256 i; i < parts.length; ++i) {
+            uint256 amount = parts[i].amount;
+            if (amount < policy.minPieceSize || amount == 0) revert SplitPieceTooSmall(amount, policy.minPieceSize);
+            uint8 tier = _childTier(parent.tier, holder, parts[i].to);
+            if (tier > policy.maxTier) revert SplitTierTooDeep(tier, policy.maxTier);
+            sum += amount;
+        }
+        if (sum != parent.faceValue) revert SplitAmountMismatch(certificateId, parent.faceValue, sum);
+
+        // Effects: retire the parent (burn goes through _update, which checks the pause), mint children.
+        parent.state = CertificateState.Retired;
+        _burn(certificateId);
+        _leafCounts[receivableId] += parts.length - 1;
+
+        childIds = new uint256[](parts.length);
+        uint256 firstChildId = nextCertificateId;
+        nextCertificateId = firstChildId + parts.length;
+        for (uint256 i; i < parts.length; ++i) {
+            childIds[i] = firstChildId + i;
+            _issueChild(childIds[i], certificateId, parent, holder, parts[i]);
+        }
+
+        emit CertificateSplit(certificateId, childIds);
+    }
+
+    function _issueChild(
+        uint256 childId,
+        uint256 parentId,
+        Certificate storage parent,
+        address holder,
+        SplitPart calldata part
+    ) private {
+        uint8 tier = _childTier(parent.tier, holder, part.to);
+        _certificates[childId] = Certificate({
+            receivableId: parent.receivableId,
+            parentId: parentId,
+            faceValue: part.amount,
+            dueDate: parent.dueDate,
+            tier: tier,
+            state: CertificateState.Live
+        });
+        _mint(part.to, childId);
+        emit CertificateIssued(childId, parent.receivableId, parentId, part.to, part.amount, tier);
+    }
+
+    /// A piece passed to another party sits one tier further from the debtor.
+    function _childTier(uint8 parentTier, address holder, address to) private pure returns (uint8) {
+        return to == holder ? parentTier : parentTier + 1;
+    }
+
+    /// Splitting stops once the debtor starts paying (shares already paid would be paid twice),
+    /// at the due date, and when the receivable is closed.
+    function _requireSplitOpen(bytes32 receivableId) private view {
+        IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
+        if (
+            receivable.status != IReceivableRegistry.ReceivableStatus.Active || receivable.repaidAmount != 0
+                || block.timestamp >= receivable.dueDate
+        ) revert SplitClosed(receivableId);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                 Locks                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ICertificateToken
+    function lock(uint256 certificateId) external onlyRole(LOCKER_ROLE) whenNotPaused {
+        Certificate storage certificate = _certificates[certificateId];
+        if (certificate.state == CertificateState.Locked) revert CertificateLocked(certificateId);
+        if (certificate.state != CertificateState.Live) revert CertificateWrongState(certificateId, certificate.state);
+
+        certificate.state = CertificateState.Locked;
+        _lockers[certificateId] = msg.sender;
+
+        emit CertificateLockPlaced(certificateId, msg.sender);
+    }
+
+    /// @inheritdoc ICertificateToken
+    function unlock(uint256 certificateId) external {
+        _requireLocker(certificateId);
+
+        _certificates[certificateId].state = CertificateState.Live;
+        delete _lockers[certificateId];
+
+        emit CertificateLockLifted(certificateId);
+    }
+
+    /// @inheritdoc ICertificateToken
+    function deliverLocked(uint256 certificateId, address to) external {
+        _requireLocker(certificateId);
+
+        _certificates[certificateId].state = CertificateState.Live;
+        delete _lockers[certificateId];
+        emit CertificateLockLifted(certificateId);
+
+        _transfer(_ownerOf(certificateId), to, certificateId);
+    }
+
+    function _requireLocker(uint256 certificateId) private view {
+        address locker = _lockers[certificateId];
+        if (locker == address(0)) revert CertificateWrongState(certificateId, _certificates[certificateId].state);
+        if (locker != msg.sender) revert AccessControlUnauthorizedAccount(msg.sender, LOCKER_ROLE);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                               Settlement                           */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ICertificateToken
+    function markSettled(uint256 certificateId) external onlyRole(SETTLER_ROLE) {
+        Certificate storage certificate = _certificates[certificateId];
+        CertificateState state = certificate.state;
+        if (state != CertificateState.Live && state != CertificateState.Locked) {
+            revert CertificateWrongState(certificateId, state);
+        }
+
+        certificate.state = CertificateState.Settled;
+        if (state == CertificateState.Locked) {
+            delete _lockers[certificateId];
+            emit CertificateLockLifted(certificateId);
+        }
+        _burn(certificateId);
+
+        emit CertificateSettled(certificateId);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                      The one ownership-change hook                 */
+    /* ------------------------------------------------------------------ */
+
+    /// Every mint, transfer and burn passes here. Burns (split, settlement) are always
+    /// allowed, so a pause never traps repayment. Everything else needs: not paused,
+    /// both ends active parties, and no lock unless the locker is delivering.
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
+        if (to != address(0)) {
+            _requireNotPaused();
+            if (!parties.isActive(to)) revert CertificatePartyNotActive(to);
+            address current = _ownerOf(tokenId);
+            if (current != address(0)) {
+                if (!parties.isActive(current)) revert CertificatePartyNotActive(current);
+                // deliverLocked lifts the lock before it moves the token, so only a locker can pass.
+                if (_lockers[tokenId] != address(0)) revert CertificateLocked(tokenId);
+            }
+        }
+        return super._update(to, tokenId, auth);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                             Administration                         */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ICertificateToken
+    function setTierPolicy(uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (maxTier == 0 || maxSplitParts == 0 || minPieceSize == 0) {
+            revert TierPolicyInvalid(maxTier, minPieceSize, maxSplitParts);
+        }
+        _policy = TierPolicy({maxTier: maxTier, maxSplitParts: maxSplitParts, minPieceSize: minPieceSize});
+        emit TierPolicySet(maxTier, minPieceSize, maxSplitParts);
+    }
+
+    /// @inheritdoc ICertificateToken
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc ICertificateToken
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                 Views                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ICertificateToken
+    function tierPolicy() external view returns (uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts) {
+        TierPolicy memory policy = _policy;
+        return (policy.maxTier, policy.minPieceSize, policy.maxSplitParts);
+    }
+
+    /// @inheritdoc ICertificateToken
+    function certificateOf(uint256 certificateId) external view returns (Certificate memory certificate) {
+        certificate = _certificates[certificateId];
+        if (certificate.state == CertificateState.None) revert CertificateNotFound(certificateId);
+    }
+
+    /// @inheritdoc ICertificateToken
+    function lockerOf(uint256 certificateId) external view returns (address) {
+        return _lockers[certificateId];
+    }
+
+    /// @inheritdoc ICertificateToken
+    function leafCountOf(bytes32 receivableId) external view returns (uint256) {
+        return _leafCounts[receivableId];
+    }
+
+    /// @inheritdoc AccessControl
+    function supportsInterface(bytes4 interfaceId) public view override(ERC721, AccessControl, IERC165) returns (bool) {
+        return super.supportsInterface(interfaceId);
+    }
+}

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IFinancingMarket} from "./interfaces/IFinancingMarket.sol";
+import {ICertificateToken} from "./interfaces/ICertificateToken.sol";
+import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
+import {IPartyRegistry} from "./interfaces/IPartyRegistry.sol";
+
+/// @title FinancingMarket
+/// @notice Discounting and pledging of certificates, delivery versus payment. See {IFinancingMarket}.
+contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /// @inheritdoc IFinancingMarket
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    /// @inheritdoc IFinancingMarket
+    uint256 public immutable deploymentBlock;
+
+    ICertificateToken public immutable certificates;
+    IReceivableRegistry public immutable registry;
+    IPartyRegistry public immutable parties;
+    IERC20 public immutable settlementToken;
+    address public escrow;
+
+    /// @inheritdoc IFinancingMarket
+    uint256 public requestCount;
+
+    mapping(uint256 requestId => Request) private _requests;
+    mapping(uint256 certificateId => uint256 requestId) private _activeRequests;
+
+    constructor(address admin, ICertificateToken certificates_, IReceivableRegistry registry_, IPartyRegistry parties_) {
+        deploymentBlock = block.number;
+        certificates = certificates_;
+        registry = registry_;
+        parties = parties_;
+        settlementToken = IERC20(registry_.settlementToken());
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                  Open                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc IFinancingMarket
+    function openRequest(uint256 certificateId, FinancingKind kind, uint256 price, uint256 repayAmount)
+        external
+        whenNotPaused
+        returns (uint256 requestId)
+    {
+        // Checks. The lock below refuses a certificate that is already locked.
+        ICertificateToken.Certificate memory certificate = certificates.certificateOf(certificateId);
+        if (certificate.state == ICertificateToken.CertificateState.Locked) {
+            revert ICertificateToken.CertificateLocked(certificateId);
+        }
+        if (certificate.state != ICertificateToken.CertificateState.Live) {
+            revert ICertificateToken.CertificateWrongState(certificateId, certificate.state);
+        }
+        if (certificates.ownerOf(certificateId) != msg.sender) revert FinancingNotHolder(certificateId, msg.sender);
+        _requireTerms(kind, price, repayAmount, certificate.faceValue);
+        _requireOpenReceivable(certificate.receivableId);
+
+        // Effects.
+        requestId = ++requestCount;
+        _requests[requestId] = Request({
+            certificateId: certificateId,
+            holder: msg.sender,
+            kind: kind,
+            status: RequestStatus.Open,
+            financier: address(0),
+            price: price,
+            repayAmount: repayAmount,
+            outstanding: 0
+        });
+        _activeRequests[certificateId] = requestId;
+        emit FinancingRequested(requestId, certificateId, msg.sender, kind, price, repayAmount);
+
+        // Interaction with our own certificate token.
+        certificates.lock(certificateId);
+    }
+
+    /// @inheritdoc IFinancingMarket
+    function cancelRequest(uint256 requestId) external {
+        Request storage request = _existing(requestId);
+        if (request.status != RequestStatus.Open) revert FinancingWrongStatus(requestId, request.status);
+        if (request.holder != msg.sender) revert FinancingNotHolder(request.certificateId, msg.sender);
+
+        request.status = RequestStatus.Cancelled;
+        delete _activeRequests[request.certificateId];
+        emit FinancingCancelled(requestId, request.certificateId);
+
+        certificates.unlock(request.certificateId);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                  Fund                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc IFinancingMarket
+    function fund(uint256 requestId, uint256 expectedPrice, uint256 expectedRepayAmount)
+        external
+        whenNotPaused
+        nonReentrant
+    {
+        // Checks.
+        Request storage request = _existing(requestId);
+        if (request.status != RequestStatus.Open) revert FinancingWrongStatus(requestId, request.status);
+        if (request.price != expectedPrice || request.repayAmount != expectedRepayAmount) {
+            revert FinancingTermsMismatch(requestId, request.price, request.repayAmount);
+        }
+        if (request.holder == msg.sender) revert FinancingSelfFunding(requestId);
+        if (!parties.isActive(msg.sender)) revert IPartyRegistry.PartyNotActive(msg.sender);
+        uint256 certificateId = request.certificateId;
+        _requireOpenReceivable(certificates.certificateOf(certificateId).receivableId);
+
+        // Effects.
+        request.financier = msg.sender;
+        if (request.kind == FinancingKind.Discount) {
+            request.status = RequestStatus.Sold;
+            delete _activeRequests[certificateId];
+        } else {
+            request.status = RequestStatus.Pledged;
+            request.outstanding = request.repayAmount;
+        }
+        emit FinancingFunded(requestId, certificateId, msg.sender, request.kind, request.price);
+
+        // Interactions: both legs in this call, or neither.
+        _pull(msg.sender, request.holder, request.price);
+        if (request.kind == FinancingKind.Discount) certificates.deliverLocked(certificateId, msg.sender);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                            Pledge endings                          */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc IFinancingMarket
+    function repayPledge(uint256 requestId) external nonReentrant {
+        Request storage request = _existing(requestId);
+        if (request.status != RequestStatus.Pledged) revert FinancingWrongStatus(requestId, request.status);
+        if (request.holder != msg.sender) revert FinancingNotHolder(request.certificateId, msg.sender);
+
+        uint256 amount = request.outstanding;
+        _release(requestId, request, amount, 0);
+
+        _pull(msg.sender, request.financier, amount);
+        certificates.unlock(request.certificateId);
+    }
+
+    /// @inheritdoc IFinancingMarket
+    function foreclose(uint256 requestId) external nonReentrant {
+        Request storage request = _existing(requestId);
+        if (request.status != RequestStatus.Pledged) revert FinancingWrongStatus(requestId, request.status);
+        if (request.financier != msg.sender) revert FinancingNotPledgee(requestId, msg.sender);
+        bytes32 receivableId = certificates.certificateOf(request.certificateId).receivableId;
+        IReceivableRegistry.ReceivableStatus status = registry.statusOf(receivableId);
+        if (status != IReceivableRegistry.ReceivableStatus.Defaulted) {
+            revert IReceivableRegistry.ReceivableWrongStatus(receivableId, status);
+        }
+
+        request.status = RequestStatus.Foreclosed;
+        delete _activeRequests[request.certificateId];
+        emit PledgeForeclosed(requestId, request.certificateId, msg.sender);
+
+        certificates.deliverLocked(request.certificateId, msg.sender);
+    }
+
+    /// @inheritdoc IFinancingMarket
+    function recordLeafPayment(uint256 certificateId, uint256 toPledgee, bool final_) external {
+        if (msg.sender != escrow) revert CallerNotEscrow(msg.sender);
+        uint256 requestId = _activeRequests[certificateId];
+        if (requestId == 0) return;
+        Request storage request = _requests[requestId];
+
+        if (request.status == RequestStatus.Open) {
+            // Repaid in full before anyone funded it: nothing left to finance.
+            request.status = RequestStatus.Cancelled;
+            delete _activeRequests[certificateId];
+            emit FinancingCancelled(requestId, certificateId);
+            return;
+        }
+        // The escrow never pays a pledgee more than is outstanding.
+        uint256 outstanding = request.outstanding - toPledgee;
+        request.outstanding = outstanding;
+        emit PledgeRepaid(requestId, toPledgee, outstanding);
+
+        if (outstanding == 0 || final_) {
+            _release(requestId, request, 0, outstanding);
+            // On a final payment the escrow closes the certificate itself, lock included.
+            if (!final_) certificates.unlock(certificateId);
+        }
+    }
+
+    function _release(uint256 requestId, Request storage request, uint256 repaid, uint256 shortfall) private {
+        request.status = RequestStatus.Released;
+        request.outstanding = 0;
+        delete _activeRequests[request.certificateId];
+        if (repaid != 0) emit PledgeRepaid(requestId, repaid, 0);
+        emit PledgeReleased(requestId, request.certificateId, shortfall);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                             Administration                         */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc IFinancingMarket
+    function wireEscrow(address escrow_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (escrow != address(0) || escrow_ == address(0)) revert EscrowWiringInvalid(escrow_);
+        escrow = escrow_;
+        emit EscrowWired(escrow_);
+    }
+
+    /// @inheritdoc IFinancingMarket
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc IFinancingMarket
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                 Views                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc IFinancingMarket
+    function pledgeOf(uint256 certificateId)
+        external
+        view
+        returns (uint256 requestId, address pledgee, uint256 outstanding)
+    {
+        requestId = _activeRequests[certificateId];
+        Request storage request = _requests[requestId];
+        if (request.status != RequestStatus.Pledged) return (0, address(0), 0);
+        return (requestId, request.financier, request.outstanding);
+    }
+
+    /// @inheritdoc IFinancingMarket
+    function requestOf(uint256 requestId) external view returns (Request memory) {
+        return _requests[requestId];
+    }
+
+    /// @inheritdoc IFinancingMarket
+    function activeRequestOf(uint256 certificateId) external view returns (uint256) {
+        return _activeRequests[certificateId];
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                Helpers                             */
+    /* ------------------------------------------------------------------ */
+
+    function _requireTerms(FinancingKind kind, uint256 price, uint256 repayAmount, uint256 faceValue) private pure {
+        bool valid = price != 0 && price <= faceValue
+            && (kind == FinancingKind.Discount ? repayAmount == 0 : (price <= repayAmount && repayAmount <= faceValue));
+        if (!valid) revert FinancingTermsInvalid(price, repayAmount, faceValue);
+    }
+
+    function _requireOpenReceivable(bytes32 receivableId) private view {
+        IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
+        if (receivable.status != IReceivableRegistry.ReceivableStatus.Active || block.timestamp >= receivable.dueDate) {
+            revert FinancingReceivableClosed(receivableId);
+        }
+    }
+
+    /// Moves `amount` from `from` to `to` and refuses a token that delivers less.
+    function _pull(address from, address to, uint256 amount) private {
+        uint256 before = settlementToken.balanceOf(to);
+        settlementToken.safeTransferFrom(from, to, amount);
+        uint256 received = settlementToken.balanceOf(to) - before;
+        if (received != amount) revert SettlementTokenShortfall(amount, received);
+    }
+
+    function _existing(uint256 requestId) private view returns (Request storage request) {
+        request = _requests[requestId];
+        if (request.status == RequestStatus.None) revert FinancingRequestNotFound(requestId);
+    }
+}

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ISettlementEscrow} from "./interfaces/ISettlementEscrow.sol";
+import {ICertificateToken} from "./interfaces/ICertificateToken.sol";
+import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
+import {IFinancingMarket} from "./interfaces/IFinancingMarket.sol";
+
+/// @title SettlementEscrow
+/// @notice Holds debtors' repayments and pays them out to certificate holders. See {ISettlementEscrow}.
+contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /// @inheritdoc ISettlementEscrow
+    uint256 public constant MAX_SETTLE_BATCH = 50;
+
+    /// @inheritdoc ISettlementEscrow
+    uint256 public immutable deploymentBlock;
+
+    IReceivableRegistry public immutable registry;
+    ICertificateToken public immutable certificates;
+    IFinancingMarket public immutable financing;
+    IERC20 public immutable settlementToken;
+
+    /// @inheritdoc ISettlementEscrow
+    uint256 public totalClaimable;
+
+    mapping(uint256 certificateId => uint256) private _paidOut;
+    mapping(uint256 certificateId => bool) private _finalized;
+    mapping(bytes32 receivableId => uint256) private _distributed;
+    mapping(bytes32 receivableId => uint256) private _finalizedLeaves;
+    mapping(address account => uint256) private _claimable;
+
+    constructor(IReceivableRegistry registry_, ICertificateToken certificates_, IFinancingMarket financing_) {
+        deploymentBlock = block.number;
+        registry = registry_;
+        certificates = certificates_;
+        financing = financing_;
+        settlementToken = IERC20(registry_.settlementToken());
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                 Repay                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ISettlementEscrow
+    function repay(bytes32 receivableId, uint256 amount) external nonReentrant {
+        if (amount == 0) revert SettlementZeroAmount();
+
+        // The registry checks status and outstanding amount, and records the payment.
+        registry.recordRepayment(receivableId, amount);
+        uint256 repaidAmount = registry.receivableOf(receivableId).repaidAmount;
+        emit RepaymentReceived(receivableId, msg.sender, amount, repaidAmount);
+
+        uint256 before = settlementToken.balanceOf(address(this));
+        settlementToken.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = settlementToken.balanceOf(address(this)) - before;
+        if (received != amount) revert SettlementTokenShortfall(amount, received);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                 Settle                             */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ISettlementEscrow
+    function settle(bytes32 receivableId, uint256[] calldata certificateIds)
+        external
+        nonReentrant
+        returns (uint256 paid)
+    {
+        if (certificateIds.length == 0 || certificateIds.length > MAX_SETTLE_BATCH) {
+            revert SettlementBatchSize(certificateIds.length, MAX_SETTLE_BATCH);
+        }
+        IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
+        if (receivable.status == IReceivableRegistry.ReceivableStatus.None) {
+            revert IReceivableRegistry.ReceivableNotFound(receivableId);
+        }
+        // Repaid and Defaulted receivables take no more money: each leaf's share is final.
+        bool closed = receivable.status == IReceivableRegistry.ReceivableStatus.Repaid
+            || receivable.status == IReceivableRegistry.ReceivableStatus.Defaulted;
+
+        bool progressed;
+        for (uint256 i; i < certificateIds.length; ++i) {
+            (uint256 leafPaid, bool leafProgressed) = _settleLeaf(receivableId, receivable, closed, certificateIds[i]);
+            paid += leafPaid;
+            progressed = progressed || leafProgressed;
+        }
+        if (!progressed) revert SettlementNothingDue(receivableId);
+    }
+
+    function _settleLeaf(
+        bytes32 receivableId,
+        IReceivableRegistry.Receivable memory receivable,
+        bool closed,
+        uint256 certificateId
+    ) private returns (uint256 due, bool progressed) {
+        // Checks.
+        ICertificateToken.Certificate memory certificate = certificates.certificateOf(certificateId);
+        if (certificate.receivableId != receivableId) {
+            revert SettlementCertificateMismatch(certificateId, receivableId);
+        }
+        if (_finalized[certificateId]) return (0, false);
+        if (
+            certificate.state != ICertificateToken.CertificateState.Live
+                && certificate.state != ICertificateToken.CertificateState.Locked
+        ) revert ICertificateToken.CertificateWrongState(certificateId, certificate.state);
+
+        uint256 entitled = _entitlementDown(receivable, certificate.faceValue);
+        due = entitled - _paidOut[certificateId];
+        if (due == 0 && !closed) return (0, false);
+
+        (, address pledgee, uint256 owed) = financing.pledgeOf(certificateId);
+        uint256 toPledgee = Math.min(due, owed);
+        uint256 toHolder = due - toPledgee;
+        address holder = certificates.ownerOf(certificateId);
+
+        // Effects.
+        _paidOut[certificateId] = entitled;
+        _distributed[receivableId] += due;
+        if (closed) {
+            _finalized[certificateId] = true;
+            ++_finalizedLeaves[receivableId];
+        }
+        emit LeafSettled(receivableId, certificateId, holder, toHolder, pledgee, toPledgee, entitled);
+
+        // Interactions: our own contracts first, then token pushes that may fail harmlessly.
+        bool repaidInFull = receivable.status == IReceivableRegistry.ReceivableStatus.Repaid;
+        if (toPledgee != 0 || repaidInFull) financing.recordLeafPayment(certificateId, toPledgee, repaidInFull);
+        if (repaidInFull) certificates.markSettled(certificateId);
+        _push(pledgee, toPledgee);
+        _push(holder, toHolder);
+        return (due, true);
+    }
+
+    /// floor(repaid * leafFace / faceValue): rounds against the payee, never against solvency.
+    function _entitlementDown(IReceivableRegistry.Receivable memory receivable, uint256 leafFace)
+        private
+        pure
+        returns (uint256)
+    {
+        return Math.mulDiv(receivable.repaidAmount, leafFace, receivable.faceValue);
+    }
+
+    /// Pushes `amount` to `to`; if the token refuses (blocklisted or broken receiver), keeps it
+    /// for `to` to withdraw so the rest of the batch is paid.
+    function _push(address to, uint256 amount) private {
+        if (amount == 0) return;
+        if (!settlementToken.trySafeTransfer(to, amount)) {
+            _claimable[to] += amount;
+            totalClaimable += amount;
+            emit PaymentDeferred(to, amount);
+        }
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                          Withdraw and sweep                        */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ISettlementEscrow
+    function withdraw(address to) external nonReentrant returns (uint256 amount) {
+        amount = _claimable[msg.sender];
+        if (amount == 0) revert SettlementNothingToWithdraw(msg.sender);
+
+        _claimable[msg.sender] = 0;
+        totalClaimable -= amount;
+        emit Withdrawn(msg.sender, to, amount);
+
+        settlementToken.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function sweepDust(bytes32 receivableId) external nonReentrant returns (uint256 amount) {
+        IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
+        if (
+            receivable.status != IReceivableRegistry.ReceivableStatus.Repaid
+                && receivable.status != IReceivableRegistry.ReceivableStatus.Defaulted
+        ) revert IReceivableRegistry.ReceivableWrongStatus(receivableId, receivable.status);
+        uint256 leaves = certificates.leafCountOf(receivableId);
+        uint256 settled = _finalizedLeaves[receivableId];
+        if (settled != leaves) revert SettlementIncomplete(receivableId, settled, leaves);
+        amount = receivable.repaidAmount - _distributed[receivableId];
+        if (amount == 0) revert SettlementNothingDue(receivableId);
+
+        _distributed[receivableId] = receivable.repaidAmount;
+        emit DustSwept(receivableId, receivable.debtor, amount);
+
+        _push(receivable.debtor, amount);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                 Views                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ISettlementEscrow
+    function entitlementOf(uint256 certificateId) external view returns (uint256 entitled, uint256 paidOut) {
+        ICertificateToken.Certificate memory certificate = certificates.certificateOf(certificateId);
+        IReceivableRegistry.Receivable memory receivable = registry.receivableOf(certificate.receivableId);
+        return (_entitlementDown(receivable, certificate.faceValue), _paidOut[certificateId]);
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function distributedOf(bytes32 receivableId) external view returns (uint256) {
+        return _distributed[receivableId];
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function finalizedLeavesOf(bytes32 receivableId) external view returns (uint256) {
+        return _finalizedLeaves[receivableId];
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function claimableOf(address account) external view returns (uint256) {
+        return _claimable[account];
+    }
+}

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+
+/// @title ICertificateToken
+/// @notice Receivable certificates as ERC-721 tokens. Each records its root receivable,
+/// its parent, its tier, its face value and due date, so the whole split tree is on-chain.
+/// @dev States: Live (transferable leaf) <-> Locked (in a financing request or pledge);
+/// Live -> Retired (split into children; the token is burned, the record stays);
+/// Live|Locked -> Settled (paid out in full; the token is burned, the record stays).
+/// Ids come from a counter and are never reused. All ownership changes pass one `_update`
+/// hook: locks, pause and the party allow-list are enforced there.
+interface ICertificateToken is IERC721 {
+    /// @notice The state of a certificate. `None` means the id was never issued.
+    enum CertificateState {
+        None,
+        Live,
+        Locked,
+        Retired,
+        Settled
+    }
+
+    /// @notice One certificate's record.
+    struct Certificate {
+        bytes32 receivableId;
+        uint256 parentId;
+        uint256 faceValue;
+        uint64 dueDate;
+        uint8 tier;
+        CertificateState state;
+    }
+
+    /// @notice One child of a split: `amount` of face value to `to`.
+    struct SplitPart {
+        address to;
+        uint256 amount;
+    }
+
+    /// @notice Emitted for every certificate created, root (parentId 0) or child.
+    event CertificateIssued(
+        uint256 indexed certificateId,
+        bytes32 indexed receivableId,
+        uint256 indexed parentId,
+        address holder,
+        uint256 faceValue,
+        uint8 tier
+    );
+
+    /// @notice Emitted when `parentId` is retired into `childIds`.
+    event CertificateSplit(uint256 indexed parentId, uint256[] childIds);
+
+    /// @notice Emitted when a lock is placed on `certificateId` by `locker` (a financing contract).
+    event CertificateLockPlaced(uint256 indexed certificateId, address indexed locker);
+
+    /// @notice Emitted when the lock on `certificateId` is lifted.
+    event CertificateLockLifted(uint256 indexed certificateId);
+
+    /// @notice Emitted when `certificateId` has been paid out in full and is closed.
+    event CertificateSettled(uint256 indexed certificateId);
+
+    /// @notice Emitted when the operator changes the tier policy.
+    event TierPolicySet(uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts);
+
+    /// @notice No certificate `certificateId` exists.
+    error CertificateNotFound(uint256 certificateId);
+
+    /// @notice `certificateId` is in a financing request or pledge and cannot move or split.
+    error CertificateLocked(uint256 certificateId);
+
+    /// @notice `certificateId` is not in a state where this action applies.
+    error CertificateWrongState(uint256 certificateId, CertificateState state);
+
+    /// @notice `caller` does not hold `certificateId`.
+    error CertificateNotHolder(uint256 certificateId, address caller);
+
+    /// @notice The children's face values add up to `sum`, not the parent's `faceValue`.
+    error SplitAmountMismatch(uint256 certificateId, uint256 faceValue, uint256 sum);
+
+    /// @notice A split needs between one and `maxParts` parts; `parts` were given.
+    error SplitPartCount(uint256 parts, uint256 maxParts);
+
+    /// @notice A child of `amount` is below the minimum piece size `minPieceSize`.
+    error SplitPieceTooSmall(uint256 amount, uint256 minPieceSize);
+
+    /// @notice A child would sit at `tier`, past the policy's `maxTier`.
+    error SplitTierTooDeep(uint8 tier, uint8 maxTier);
+
+    /// @notice The receivable is no longer splittable: repayment has begun, or it is past due
+    /// or closed.
+    error SplitClosed(bytes32 receivableId);
+
+    /// @notice `account` is not an active party and may not send or receive certificates.
+    error CertificatePartyNotActive(address account);
+
+    /// @notice The tier policy is invalid (max tier 0, or max parts 0).
+    error TierPolicyInvalid(uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts);
+
+    /// @notice The role of the receivable registry, which issues root certificates.
+    function ISSUER_ROLE() external view returns (bytes32);
+
+    /// @notice The role of financing contracts, which lock, unlock and deliver certificates.
+    function LOCKER_ROLE() external view returns (bytes32);
+
+    /// @notice The role of the settlement escrow, which closes paid certificates.
+    function SETTLER_ROLE() external view returns (bytes32);
+
+    /// @notice The role allowed to pause and unpause transfers and splits.
+    function PAUSER_ROLE() external view returns (bytes32);
+
+    /// @notice The block this contract was deployed in: where an indexer starts.
+    function deploymentBlock() external view returns (uint256);
+
+    /// @notice The tier policy: deepest tier, smallest piece, most parts per split.
+    function tierPolicy() external view returns (uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts);
+
+    /// @notice Issues the tier-1 root certificate of a newly registered receivable.
+    /// @dev Only ISSUER_ROLE.
+    function issueRoot(bytes32 receivableId, address seller, uint256 faceValue, uint64 dueDate)
+        external
+        returns (uint256 certificateId);
+
+    /// @notice Splits `certificateId` into children; retires the parent.
+    /// @dev Only the holder; not while paused, locked, or once repayment of the receivable
+    /// has begun. A child to another party sits one tier deeper; a child kept by the holder
+    /// keeps the parent's tier.
+    function split(uint256 certificateId, SplitPart[] calldata parts) external returns (uint256[] memory childIds);
+
+    /// @notice Locks `certificateId` for a financing request or pledge. Only LOCKER_ROLE.
+    function lock(uint256 certificateId) external;
+
+    /// @notice Lifts the lock on `certificateId`. Only the locker that placed it.
+    function unlock(uint256 certificateId) external;
+
+    /// @notice Delivers a locked certificate to `to` and lifts the lock (delivery versus
+    /// payment). Only the locker that placed it.
+    function deliverLocked(uint256 certificateId, address to) external;
+
+    /// @notice Closes a certificate paid out in full: burns the token, keeps the record.
+    /// @dev Only SETTLER_ROLE.
+    function markSettled(uint256 certificateId) external;
+
+    /// @notice Sets the tier policy. Only DEFAULT_ADMIN_ROLE.
+    function setTierPolicy(uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts) external;
+
+    /// @notice Stops transfers, splits and locks. Burns on settlement still work. Only PAUSER_ROLE.
+    function pause() external;
+
+    /// @notice Resumes transfers and splits. Only PAUSER_ROLE.
+    function unpause() external;
+
+    /// @notice The record of `certificateId`.
+    function certificateOf(uint256 certificateId) external view returns (Certificate memory);
+
+    /// @notice The locker holding `certificateId`, or zero.
+    function lockerOf(uint256 certificateId) external view returns (address);
+
+    /// @notice How many leaves (live, locked or settled certificates) `receivableId` has.
+    function leafCountOf(bytes32 receivableId) external view returns (uint256);
+
+    /// @notice The id the next certificate will get.
+    function nextCertificateId() external view returns (uint256);
+}

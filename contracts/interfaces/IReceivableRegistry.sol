@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IReceivableRegistry
+/// @notice The shared registry of trade receivables. It refuses the same invoice twice,
+/// whoever brings it, and it refuses any receivable the debtor has not confirmed with an
+/// EIP-712 signature: the operator alone can never create a claim on a debtor.
+/// @dev Lifecycle (one way): Active -> Overdue -> Defaulted, and Active|Overdue -> Repaid.
+/// A receivable id, once registered, can never be registered again, whatever its status.
+interface IReceivableRegistry {
+    /// @notice Where a receivable is in its life. `None` means never registered.
+    enum ReceivableStatus {
+        None,
+        Active,
+        Overdue,
+        Defaulted,
+        Repaid
+    }
+
+    /// @notice What the registrar submits; the id is derived on-chain from legal ids.
+    /// @param seller the supplier that delivered the goods and receives the root certificate.
+    /// @param debtor the buyer that owes the money and signed the confirmation.
+    /// @param invoiceNumberHash keccak256 of the normalised invoice number.
+    /// @param documentHash anchor of the off-chain trade documents (never stored in clear).
+    /// @param faceValue amount owed, in the settlement token's smallest unit.
+    /// @param dueDate unix time the debtor must have paid by.
+    struct ReceivableTerms {
+        address seller;
+        address debtor;
+        bytes32 invoiceNumberHash;
+        bytes32 documentHash;
+        uint256 faceValue;
+        uint64 dueDate;
+    }
+
+    /// @notice The debtor's consent to one receivable.
+    /// @param nonce any unused number of the debtor's choosing (unordered, so confirmations
+    /// signed in parallel can be registered in any order).
+    /// @param deadline unix time after which the signature is void.
+    /// @param signature EIP-712 signature by the debtor (EOA) or ERC-1271 approval (contract).
+    struct DebtorConfirmation {
+        uint256 nonce;
+        uint256 deadline;
+        bytes signature;
+    }
+
+    /// @notice A registered receivable.
+    struct Receivable {
+        address seller;
+        address debtor;
+        address registrar;
+        ReceivableStatus status;
+        uint64 dueDate;
+        uint64 registeredAt;
+        uint256 faceValue;
+        uint256 repaidAmount;
+        bytes32 documentHash;
+        uint256 rootCertificateId;
+    }
+
+    /// @notice Emitted once per receivable, when it is written into the registry.
+    event ReceivableRegistered(
+        bytes32 indexed receivableId,
+        address indexed seller,
+        address indexed debtor,
+        address registrar,
+        uint256 faceValue,
+        uint64 dueDate,
+        bytes32 documentHash,
+        uint256 rootCertificateId
+    );
+
+    /// @notice Emitted when the settlement escrow records money received for `receivableId`.
+    event RepaymentRecorded(bytes32 indexed receivableId, uint256 amount, uint256 repaidAmount);
+
+    /// @notice Emitted when a receivable changes status (Overdue, Defaulted, Repaid).
+    event ReceivableStatusChanged(bytes32 indexed receivableId, ReceivableStatus status);
+
+    /// @notice Emitted when the operator sets the grace period between due date and default.
+    event GracePeriodSet(uint64 gracePeriod);
+
+    /// @notice Emitted once, when the certificate token and settlement escrow are wired in.
+    event ContractsWired(address certificateToken, address settlementEscrow);
+
+    /// @notice `receivableId` is already in the registry (it may be settled; ids never recycle).
+    error ReceivableAlreadyRegistered(bytes32 receivableId);
+
+    /// @notice `receivableId` is not in the registry.
+    error ReceivableNotFound(bytes32 receivableId);
+
+    /// @notice The action needs `receivableId` in another status than `status`.
+    error ReceivableWrongStatus(bytes32 receivableId, ReceivableStatus status);
+
+    /// @notice The receivable is not yet past `notBefore` (the due date, or due date + grace).
+    error ReceivableNotYetDue(bytes32 receivableId, uint256 notBefore, uint256 nowTime);
+
+    /// @notice The face value must be above zero.
+    error ReceivableZeroFaceValue();
+
+    /// @notice Seller and debtor must be two different parties.
+    error ReceivableSelfDealing(address party);
+
+    /// @notice The due date `dueDate` is not after `nowTime`.
+    error ReceivableDueDateInPast(uint64 dueDate, uint256 nowTime);
+
+    /// @notice The debtor's confirmation expired at `deadline`.
+    error ConfirmationExpired(uint256 deadline, uint256 nowTime);
+
+    /// @notice The debtor already used `nonce` for another confirmation.
+    error ConfirmationNonceUsed(address debtor, uint256 nonce);
+
+    /// @notice The signature is not the debtor's consent to exactly these terms.
+    error ConfirmationInvalidSignature(address debtor);
+
+    /// @notice Repayment of `amount` would take `receivableId` past its face value.
+    error RepaymentExceedsOutstanding(bytes32 receivableId, uint256 amount, uint256 outstanding);
+
+    /// @notice The contracts were wired already.
+    error AlreadyWired();
+
+    /// @notice Registration needs the certificate token and escrow wired first.
+    error NotWired();
+
+    /// @notice Only the wired settlement escrow may record repayments; `caller` is not it.
+    error CallerNotEscrow(address caller);
+
+    /// @notice A zero address where a contract was expected.
+    error ZeroAddress();
+
+    /// @notice The role of platforms allowed to register receivables.
+    function REGISTRAR_ROLE() external view returns (bytes32);
+
+    /// @notice The role allowed to pause and unpause registration.
+    function PAUSER_ROLE() external view returns (bytes32);
+
+    /// @notice The EIP-712 type hash of the debtor's confirmation.
+    function CONFIRMATION_TYPEHASH() external view returns (bytes32);
+
+    /// @notice The block this contract was deployed in: where an indexer starts.
+    function deploymentBlock() external view returns (uint256);
+
+    /// @notice Days (in seconds) between due date and the moment a receivable may be defaulted.
+    function gracePeriod() external view returns (uint64);
+
+    /// @notice The settlement token every receivable here is denominated in.
+    function settlementToken() external view returns (address);
+
+    /// @notice The receivable id of an invoice: keccak256(abi.encode(sellerLegalId,
+    /// debtorLegalId, invoiceNumberHash)). Legal ids, not addresses, so other keys collide too.
+    function computeReceivableId(bytes32 sellerLegalId, bytes32 debtorLegalId, bytes32 invoiceNumberHash)
+        external
+        pure
+        returns (bytes32);
+
+    /// @notice The id the registry would give `terms` (reverts if a party is unregistered).
+    function receivableIdOf(ReceivableTerms calldata terms) external view returns (bytes32);
+
+    /// @notice The EIP-712 digest the debtor signs to confirm `terms` under `nonce` and `deadline`.
+    function confirmationDigest(ReceivableTerms calldata terms, uint256 nonce, uint256 deadline)
+        external
+        view
+        returns (bytes32);
+
+    /// @notice Whether `debtor` has used confirmation nonce `nonce`.
+    function nonceUsed(address debtor, uint256 nonce) external view returns (bool);
+
+    /// @notice Registers a receivable confirmed by its debtor and issues the root certificate
+    /// to the seller.
+    /// @dev Only REGISTRAR_ROLE; not while paused. Seller and debtor must be active parties.
+    /// @return receivableId the id derived from the parties' legal ids and the invoice number.
+    /// @return rootCertificateId the certificate issued to the seller.
+    function register(ReceivableTerms calldata terms, DebtorConfirmation calldata confirmation)
+        external
+        returns (bytes32 receivableId, uint256 rootCertificateId);
+
+    /// @notice Marks a receivable past its due date and not repaid as Overdue. Anyone may call.
+    function markOverdue(bytes32 receivableId) external;
+
+    /// @notice Marks a receivable past due date + grace and not repaid as Defaulted. Anyone may call.
+    function markDefaulted(bytes32 receivableId) external;
+
+    /// @notice Records `amount` received by the escrow; marks Repaid at face value.
+    /// @dev Only the wired settlement escrow.
+    function recordRepayment(bytes32 receivableId, uint256 amount) external;
+
+    /// @notice Sets the grace period. Only DEFAULT_ADMIN_ROLE.
+    function setGracePeriod(uint64 newGracePeriod) external;
+
+    /// @notice Wires the certificate token and settlement escrow, once. Only DEFAULT_ADMIN_ROLE.
+    function wire(address certificateToken, address settlementEscrow) external;
+
+    /// @notice Stops new registrations. Repayment keeps working. Only PAUSER_ROLE.
+    function pause() external;
+
+    /// @notice Resumes registrations. Only PAUSER_ROLE.
+    function unpause() external;
+
+    /// @notice The receivable `receivableId` (status None if unknown).
+    function receivableOf(bytes32 receivableId) external view returns (Receivable memory);
+
+    /// @notice The status of `receivableId`.
+    function statusOf(bytes32 receivableId) external view returns (ReceivableStatus);
+}
