@@ -92,6 +92,8 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         address holder = _ownerOf(certificateId);
         if (holder == address(0)) revert CertificateWrongState(certificateId, parent.state);
         if (holder != msg.sender) revert CertificateNotHolder(certificateId, msg.sender);
+        // The parent's burn skips the party check in _update, so the sender is checked here.
+        if (!parties.isActive(holder)) revert CertificatePartyNotActive(holder);
         if (_lockers[certificateId] != address(0)) revert CertificateLocked(certificateId);
         TierPolicy memory policy = _policy;
         if (parts.length == 0 || parts.length > policy.maxSplitParts) {
@@ -238,7 +240,9 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
             if (!parties.isActive(to)) revert CertificatePartyNotActive(to);
             address current = _ownerOf(tokenId);
             if (current != address(0)) {
-                if (!parties.isActive(current)) revert CertificatePartyNotActive(current);
+                // A locker's delivery (auth == 0: a funded sale, a foreclosure) enforces a right the
+                // holder granted when it locked the certificate; it needs no consent from the sender.
+                if (auth != address(0) && !parties.isActive(current)) revert CertificatePartyNotActive(current);
                 // deliverLocked lifts the lock before it moves the token, so only a locker can pass.
                 if (_lockers[tokenId] != address(0)) revert CertificateLocked(tokenId);
             }

@@ -63,6 +63,7 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
             revert ICertificateToken.CertificateWrongState(certificateId, certificate.state);
         }
         if (certificates.ownerOf(certificateId) != msg.sender) revert FinancingNotHolder(certificateId, msg.sender);
+        if (!parties.isActive(msg.sender)) revert IPartyRegistry.PartyNotActive(msg.sender);
         _requireTerms(kind, price, repayAmount, certificate.faceValue);
         _requireOpenReceivable(certificate.receivableId);
 
@@ -116,6 +117,7 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         }
         if (request.holder == msg.sender) revert FinancingSelfFunding(requestId);
         if (!parties.isActive(msg.sender)) revert IPartyRegistry.PartyNotActive(msg.sender);
+        if (!parties.isActive(request.holder)) revert IPartyRegistry.PartyNotActive(request.holder);
         uint256 certificateId = request.certificateId;
         _requireOpenReceivable(certificates.certificateOf(certificateId).receivableId);
 

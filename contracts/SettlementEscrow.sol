@@ -198,6 +198,8 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
     /// @inheritdoc ISettlementEscrow
     function entitlementOf(uint256 certificateId) external view returns (uint256 entitled, uint256 paidOut) {
         ICertificateToken.Certificate memory certificate = certificates.certificateOf(certificateId);
+        // A retired parent is no claim any more: its children hold it.
+        if (certificate.state == ICertificateToken.CertificateState.Retired) return (0, 0);
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(certificate.receivableId);
         return (_entitlementDown(receivable, certificate.faceValue), _paidOut[certificateId]);
     }

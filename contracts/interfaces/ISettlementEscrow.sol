@@ -79,7 +79,8 @@ interface ISettlementEscrow {
     /// @notice Returns rounding dust of a closed, fully settled receivable to its debtor.
     function sweepDust(bytes32 receivableId) external returns (uint256 amount);
 
-    /// @notice What `certificateId` is entitled to in total now, and what it was paid so far.
+    /// @notice What `certificateId` is entitled to in total now, and what it was paid so far
+    /// (both zero for a retired certificate, whose children hold the claim).
     function entitlementOf(uint256 certificateId) external view returns (uint256 entitled, uint256 paidOut);
 
     /// @notice The total paid out (or kept for withdrawal) for `receivableId`.
