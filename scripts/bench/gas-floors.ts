@@ -1,0 +1,364 @@
+// The gas floor of each benchmarked operation: what the operation cannot avoid paying,
+// whatever the code looks like, given the data model the contracts store today.
+// scripts/bench/gas.ts measures each operation and divides by the floor defined here.
+//
+// How a floor is built (EVM rules as of Prague/Osaka; Hardhat runs "osaka"):
+//   floor = max(21,000 + calldata + execution floor,  21,000 + 10 x calldata tokens)
+//   - 21,000: intrinsic cost of any transaction.
+//   - calldata: 4 gas per zero byte + 16 per non-zero byte of the tx data (EIP-2028),
+//     i.e. 4 x tokens with tokens = zeros + 4 x non-zeros. EIP-7623 (Prague) charges at
+//     least 21,000 + 10 x tokens for the whole transaction; the second term of the max is
+//     that rule, and the table says which of the two applied.
+//   - execution floor: the NET storage change of the operation (the value of each slot
+//     before the transaction against its value after it), priced at cold-slot cost:
+//       zero -> non-zero      22,100  (20,000 SSTORE_SET + 2,100 cold access, EIP-2929/2200)
+//       non-zero -> other     5,000   (2,900 SSTORE_RESET + 2,100 cold access)
+//       non-zero -> zero      200     (5,000 charged, 4,800 refunded, EIP-3529; the refund
+//                                     cap of gasUsed/5 is ignored: it never binds here)
+//     plus precompiles the design requires (ecrecover, 3,000, for the debtor's consent).
+//     Token movements are counted the same way: an ERC-20 transfer is the payer's balance
+//     slot (update) and the payee's (new if the payee held none of the token).
+//
+// Deliberately NOT in the floor (so even lean code shows a ratio above 1):
+//   cold account access of other contracts (2,600 each), SLOADs for the checks, events
+//   (LOG costs; the design needs them to rebuild the index, but their size is a choice),
+//   hashing, memory, ABI decoding, reentrancy guards, approval clearing on ERC-721 burns.
+// Assumptions, stated once:
+//   - Slot counts are those of the structs as declared today (contracts/interfaces/*.sol),
+//     not of an ideal packing (see "tighter layouts" below).
+//   - Fields whose value stays zero cost nothing (e.g. repaidAmount at registration,
+//     parentId of a root certificate).
+//   - Each row has a scenario (who holds what before the call). scripts/bench/gas.ts
+//     asserts that scenario on-chain before it sends the transaction, and cross-checks
+//     the storage part of every floor against the net storage diff of the real transaction.
+//
+// Storage layouts read from the sources (32-byte slots, declaration order, solc packing):
+//   IReceivableRegistry.Receivable (8 slots):
+//     0 seller | 1 debtor | 2 registrar(20)+status(1)+dueDate(8) | 3 registeredAt(8)
+//     | 4 faceValue | 5 repaidAmount | 6 documentHash | 7 rootCertificateId
+//     (ordering seller+dueDate, debtor+registeredAt, registrar+status would need 7.)
+//   ICertificateToken.Certificate (4 slots):
+//     0 receivableId | 1 parentId | 2 faceValue | 3 dueDate(8)+tier(1)+state(1)
+//   IFinancingMarket.Request (6 slots):
+//     0 certificateId | 1 holder(20)+kind(1)+status(1) | 2 financier | 3 price
+//     | 4 repayAmount | 5 outstanding
+//   ERC-721 (OpenZeppelin 5): _owners[id], _balances[account] (and _tokenApprovals[id],
+//     written to zero on every transfer and burn: not in the floor).
+//   CertificateToken: nextCertificateId, _lockers[id], _leafCounts[receivableId].
+//   ReceivableRegistry: _nonceUsed[debtor][nonce] (one bool per slot, unordered nonces).
+//   FinancingMarket: requestCount, _activeRequests[certificateId].
+//   SettlementEscrow: _paidOut[id], _finalized[id], _distributed[rid], _finalizedLeaves[rid].
+//   ERC-20 (OpenZeppelin 5): _balances[account].
+//
+// Tighter layouts that would lower the floors themselves (not applied, interface changes):
+//   - Receivable ordered seller+dueDate | debtor+registeredAt | registrar+status: 7 slots,
+//     one new slot less per registration (-22,100).
+//   - The locker address packed into the certificate's slot 3 (10 of 32 bytes used): no
+//     _lockers slot, -22,100 per financing request.
+//   - SettlementEscrow's _finalized flag packed with _paidOut (e.g. uint248 + bool):
+//     -22,100 per settled leaf.
+//   - Request price and repayAmount as two uint128 in one slot: -22,100 per pledge request.
+
+/** EVM prices used by the floors (gas). */
+export const GAS = {
+  txBase: 21_000,
+  zeroByte: 4,
+  nonZeroByte: 16,
+  /** EIP-7623: minimum gas per calldata token for the whole transaction. */
+  floorPerToken: 10,
+  /** zero -> non-zero, cold. */
+  newSlot: 22_100,
+  /** non-zero -> different non-zero, cold. */
+  updatedSlot: 5_000,
+  /** non-zero -> zero, cold, after the EIP-3529 refund of 4,800. */
+  clearedSlot: 200,
+  ecrecover: 3_000,
+} as const;
+
+export type ComponentKind = "new" | "updated" | "cleared" | "precompile";
+
+/** One named part of a floor: `count` x the price of `kind`. */
+export interface FloorComponent {
+  kind: ComponentKind;
+  count: number;
+  what: string;
+}
+
+export interface OperationFloor {
+  /** Stable key, also used in the JSON output. */
+  key: string;
+  /** Row label in the table. */
+  label: string;
+  /** Who holds what before the call: asserted on-chain by the benchmark. */
+  scenario: string;
+  components: FloorComponent[];
+  /** Report the row also per leaf (settlement batches). */
+  leaves?: number;
+}
+
+const unitGas: Record<ComponentKind, number> = {
+  new: GAS.newSlot,
+  updated: GAS.updatedSlot,
+  cleared: GAS.clearedSlot,
+  precompile: GAS.ecrecover,
+};
+
+const n = (count: number, what: string): FloorComponent => ({ kind: "new", count, what });
+const u = (count: number, what: string): FloorComponent => ({ kind: "updated", count, what });
+const c = (count: number, what: string): FloorComponent => ({ kind: "cleared", count, what });
+
+/** Split into `parts` children, `freshRecipients` of them to parties holding no certificate. */
+function splitFloor(parts: number, holderKeepsAPart: boolean, freshRecipients: number): FloorComponent[] {
+  return [
+    // Child record: receivableId, parentId, faceValue, dueDate+tier+state: all four non-zero.
+    n(parts * 4, "child record slots"),
+    n(parts, "ERC-721 owners"),
+    n(freshRecipients, "recipient ERC-721 balances 0→1"),
+    u(1, "parent state→Retired"),
+    u(1, "leaf count"),
+    u(1, "id counter"),
+    c(1, "parent ERC-721 owner (burn)"),
+    // A holder that keeps a part ends with the balance it started with: no net change.
+    ...(holderKeepsAPart ? [] : [c(1, "holder ERC-721 balance 1→0")]),
+  ].filter((component) => component.count > 0);
+}
+
+/** Settling `leaves` unpledged leaves of one fully repaid receivable, the first leaves settled. */
+function settleFloor(leaves: number, freshPayees: number): FloorComponent[] {
+  return [
+    n(leaves, "leaf paidOut"),
+    n(leaves, "leaf finalized flag"),
+    n(1, "receivable distributed"),
+    n(1, "receivable finalized-leaf count"),
+    n(freshPayees, "tUSD payee balance 0→x"),
+    u(leaves, "certificate state→Settled"),
+    u(1, "tUSD escrow balance"),
+    u(leaves - freshPayees, "tUSD payee balance"),
+    c(leaves, "ERC-721 owner (burn)"),
+    c(leaves, "holder ERC-721 balance 1→0"),
+  ].filter((component) => component.count > 0);
+}
+
+/** The measured operations, in the order the benchmark runs them. */
+export const FLOORS: OperationFloor[] = [
+  {
+    key: "registerAndIssueRoot",
+    label: "register + issue root",
+    scenario: "registrar registers a debtor-signed receivable; the seller holds no certificate yet",
+    components: [
+      // The debtor's consent is a signature check the design cannot skip.
+      { kind: "precompile", count: 1, what: "ecrecover" },
+      n(1, "debtor nonce"),
+      // Receivable: 8 slots, repaidAmount stays 0 (7 written non-zero).
+      n(7, "receivable record slots"),
+      // Root certificate: 4 slots, parentId stays 0 (3 written non-zero).
+      n(3, "certificate record slots"),
+      n(1, "ERC-721 owner"),
+      n(1, "seller ERC-721 balance 0→1"),
+      n(1, "leaf count"),
+      u(1, "id counter"),
+    ],
+  },
+  {
+    key: "split2",
+    label: "split into 2",
+    scenario: "holder splits its root: one part to a party holding no certificate, one part kept",
+    components: splitFloor(2, true, 1),
+  },
+  {
+    key: "split10",
+    label: "split into 10",
+    scenario: "holder splits its only certificate into 10 parts for 10 parties holding no certificate",
+    components: splitFloor(10, false, 10),
+    leaves: 10,
+  },
+  {
+    key: "transfer",
+    label: "transfer (ERC-721 transferFrom)",
+    scenario: "holder of one certificate sends it to a party holding none",
+    components: [n(1, "recipient ERC-721 balance 0→1"), u(1, "ERC-721 owner"), c(1, "sender ERC-721 balance 1→0")],
+  },
+  {
+    key: "openDiscount",
+    label: "open financing request (discount)",
+    scenario: "holder offers its certificate for sale; requestCount is already non-zero",
+    components: [
+      // Request: 6 slots; financier, repayAmount, outstanding stay 0 for a discount offer.
+      n(3, "request record slots"),
+      n(1, "active request"),
+      n(1, "locker"),
+      u(1, "request counter"),
+      u(1, "certificate state→Locked"),
+    ],
+  },
+  {
+    key: "fundDiscount",
+    label: "fund (discount)",
+    scenario: "financier holding tUSD but no certificate buys from a seller holding no tUSD",
+    components: [
+      n(1, "request financier"),
+      n(1, "financier ERC-721 balance 0→1"),
+      n(1, "tUSD seller balance 0→price"),
+      u(1, "request status→Sold"),
+      u(1, "certificate state→Live"),
+      u(1, "ERC-721 owner"),
+      u(1, "tUSD financier balance"),
+      c(1, "active request"),
+      c(1, "locker"),
+      c(1, "seller ERC-721 balance 1→0"),
+    ],
+  },
+  {
+    key: "openPledge",
+    label: "open financing request (pledge)",
+    scenario: "holder asks for a loan against its certificate",
+    components: [
+      // Request: 6 slots; financier and outstanding stay 0 until funded.
+      n(4, "request record slots"),
+      n(1, "active request"),
+      n(1, "locker"),
+      u(1, "request counter"),
+      u(1, "certificate state→Locked"),
+    ],
+  },
+  {
+    key: "fundPledge",
+    label: "fund (pledge)",
+    scenario: "financier holding tUSD lends to a holder holding no tUSD",
+    components: [
+      n(1, "request financier"),
+      n(1, "request outstanding"),
+      n(1, "tUSD borrower balance 0→price"),
+      u(1, "request status→Pledged"),
+      u(1, "tUSD financier balance"),
+    ],
+  },
+  {
+    key: "repayFull",
+    label: "repay (full)",
+    scenario: "debtor pays the whole face value; the escrow already holds other receivables' money",
+    components: [
+      n(1, "receivable repaidAmount"),
+      u(1, "receivable status→Repaid"),
+      u(1, "tUSD debtor balance"),
+      u(1, "tUSD escrow balance"),
+    ],
+  },
+  {
+    key: "settle1",
+    label: "settle batch of 1 leaf",
+    scenario: "first leaf of a repaid receivable, unpledged, held by a party already holding tUSD",
+    components: settleFloor(1, 0),
+    leaves: 1,
+  },
+  {
+    key: "settle1Pledged",
+    label: "settle batch of 1 pledged leaf",
+    scenario: "second leaf of the receivable, pledged: pledgee paid first, the rest to the holder",
+    components: [
+      n(1, "leaf paidOut"),
+      n(1, "leaf finalized flag"),
+      u(1, "receivable distributed"),
+      u(1, "receivable finalized-leaf count"),
+      u(1, "request status→Released"),
+      u(1, "certificate state→Settled"),
+      u(1, "tUSD escrow balance"),
+      u(1, "tUSD pledgee balance"),
+      u(1, "tUSD holder balance"),
+      c(1, "request outstanding"),
+      c(1, "active request"),
+      c(1, "locker"),
+      c(1, "ERC-721 owner (burn)"),
+      c(1, "holder ERC-721 balance 1→0"),
+    ],
+    leaves: 1,
+  },
+  {
+    key: "settle10",
+    label: "settle batch of 10 leaves",
+    scenario: "all 10 leaves of a repaid receivable, each held by a party holding no tUSD yet",
+    components: settleFloor(10, 10),
+    leaves: 10,
+  },
+];
+
+export interface CalldataCost {
+  bytes: number;
+  zeroBytes: number;
+  tokens: number;
+  /** 4 x zero bytes + 16 x non-zero bytes. */
+  standard: number;
+}
+
+/** Calldata cost of hex `data` (EIP-2028 prices, EIP-7623 tokens). */
+export function calldataCost(data: string): CalldataCost {
+  const hex = data.startsWith("0x") ? data.slice(2) : data;
+  let zeroBytes = 0;
+  for (let i = 0; i < hex.length; i += 2) if (hex.slice(i, i + 2) === "00") zeroBytes++;
+  const bytes = hex.length / 2;
+  const nonZero = bytes - zeroBytes;
+  return {
+    bytes,
+    zeroBytes,
+    tokens: zeroBytes + 4 * nonZero,
+    standard: zeroBytes * GAS.zeroByte + nonZero * GAS.nonZeroByte,
+  };
+}
+
+export function componentGas(component: FloorComponent): number {
+  return component.count * unitGas[component.kind];
+}
+
+/** Gas of the storage components only (new, updated, cleared slots). */
+export function storageFloor(floor: OperationFloor): number {
+  return floor.components.filter((x) => x.kind !== "precompile").reduce((sum, x) => sum + componentGas(x), 0);
+}
+
+/** Slot counts of a floor by kind, for the storage cross-check. */
+export function slotCounts(floor: OperationFloor): { new: number; updated: number; cleared: number } {
+  const count = (kind: ComponentKind) =>
+    floor.components.filter((x) => x.kind === kind).reduce((sum, x) => sum + x.count, 0);
+  return { new: count("new"), updated: count("updated"), cleared: count("cleared") };
+}
+
+export interface FloorTotal {
+  total: number;
+  execution: number;
+  calldata: CalldataCost;
+  /** Which calldata rule set the floor: the standard price or EIP-7623's minimum. */
+  rule: "standard" | "EIP-7623";
+}
+
+/** The floor of `floor` for a transaction with data `data`. */
+export function floorFor(floor: OperationFloor, data: string): FloorTotal {
+  const calldata = calldataCost(data);
+  const execution = floor.components.reduce((sum, x) => sum + componentGas(x), 0);
+  const standard = GAS.txBase + calldata.standard + execution;
+  const eip7623 = GAS.txBase + GAS.floorPerToken * calldata.tokens;
+  return eip7623 > standard
+    ? { total: eip7623, execution, calldata, rule: "EIP-7623" }
+    : { total: standard, execution, calldata, rule: "standard" };
+}
+
+/** One table cell: "21,000 + calldata 4,424 + ecrecover 3,000 + 14 new × 22,100 [nonce 1, …] + …". */
+export function describeFloor(floor: OperationFloor, total: FloorTotal): string {
+  const fmt = (x: number) => x.toLocaleString("en-US");
+  const group = (kind: ComponentKind, label: string) => {
+    const parts = floor.components.filter((x) => x.kind === kind);
+    if (parts.length === 0) return [];
+    const count = parts.reduce((sum, x) => sum + x.count, 0);
+    return [`${count} ${label} × ${fmt(unitGas[kind])} [${parts.map((x) => (x.count > 1 ? `${x.what} ×${x.count}` : x.what)).join(", ")}]`];
+  };
+  const calldata =
+    total.rule === "EIP-7623"
+      ? `EIP-7623 floor 10 × ${fmt(total.calldata.tokens)} tokens`
+      : `calldata ${fmt(total.calldata.standard)}`;
+  return [
+    "21,000",
+    calldata,
+    ...floor.components.filter((x) => x.kind === "precompile").map((x) => `${x.what} ${fmt(componentGas(x))}`),
+    ...group("new", "new"),
+    ...group("updated", "upd"),
+    ...group("cleared", "clr"),
+  ].join(" + ");
+}

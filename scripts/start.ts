@@ -1,0 +1,118 @@
+// `npm start`: the embedded local chain, the contracts (deployed once per chain), the
+// database, the demo cast on first start, the indexer and the API — then where to go next.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { bootService, ChainMismatchError } from "../server/boot.js";
+import { ConfigError, loadConfig, type Config } from "../server/config.js";
+import { createApp } from "../server/api/app.js";
+import { createLogger } from "../server/logging.js";
+import { seedDemo, writeCredentials, type Credentials } from "../server/seed.js";
+import { EMBEDDED_REGISTRAR_KEY, startEmbeddedChain, type EmbeddedChain } from "./chain/embedded-chain.js";
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Tierline cannot start: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+
+  let chain: EmbeddedChain | undefined;
+  if (config.embeddedChain) {
+    console.log(`starting the embedded chain on 127.0.0.1:${config.TIERLINE_CHAIN_PORT} (state in ${path.relative(process.cwd(), config.dataDir)}/chain)…`);
+    chain = await startEmbeddedChain(config.dataDir, config.TIERLINE_CHAIN_PORT);
+  }
+  const stopChain = async () => chain?.stop();
+
+  let service;
+  try {
+    service = await bootService({
+      config,
+      log,
+      registrarKey: config.TIERLINE_REGISTRAR_KEY ?? EMBEDDED_REGISTRAR_KEY,
+      deployIfMissing: true,
+    });
+  } catch (error) {
+    await stopChain();
+    if (error instanceof ChainMismatchError) {
+      console.error(`\n*** Tierline refuses to serve an index that disagrees with the chain ***\n${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const { ctx } = service;
+  const credentialsFile = path.join(config.dataDir, "credentials.json");
+  let credentials: Credentials | undefined;
+  if (service.newOperatorApiKey) {
+    writeCredentials(config.dataDir, { operator: { apiKey: service.newOperatorApiKey }, parties: [] });
+    console.log("first start: creating the demo parties…");
+    credentials = await seedDemo(ctx, service.newOperatorApiKey);
+  } else if (existsSync(credentialsFile)) {
+    credentials = JSON.parse(readFileSync(credentialsFile, "utf8")) as Credentials;
+  }
+
+  const app = createApp(ctx);
+  const server = app.listen(config.PORT, config.HOST);
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  }).catch(async (error: NodeJS.ErrnoException) => {
+    await service.close();
+    await stopChain();
+    console.error(error.code === "EADDRINUSE" ? `port ${config.PORT} is in use: set PORT to another one` : error.message);
+    process.exit(1);
+  });
+
+  printBanner(config, { chainId: ctx.chain.deployment.chainId, addresses: { ...ctx.chain.deployment.addresses } }, credentials, credentialsFile);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping Tierline (the chain saves its state; nothing is lost)…`);
+    server.close();
+    await service.close();
+    await stopChain();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+function printBanner(config: Config, deployment: { chainId: string; addresses: Record<string, string> }, credentials: Credentials | undefined, credentialsFile: string): void {
+  const api = `http://${config.HOST}:${config.PORT}`;
+  const rel = path.relative(process.cwd(), credentialsFile) || credentialsFile;
+  const lines = [
+    "",
+    "Tierline is running.",
+    `  API        ${api}`,
+    `  API docs   ${api}/docs   (OpenAPI document: ${api}/openapi.json)`,
+    `  Health     ${api}/health`,
+    `  Chain      ${config.rpcUrl}   (chain id ${deployment.chainId}; financiers can point their own wallets here)`,
+    ...Object.entries(deployment.addresses).map(([name, address]) => `    ${name.padEnd(20)} ${address}`),
+    `  Data       ${config.dataDir}`,
+    `  API keys   ${rel}`,
+  ];
+  if (credentials) {
+    lines.push("", "Demo parties:");
+    for (const p of credentials.parties) lines.push(`  ${p.id.padEnd(18)} ${p.name.padEnd(34)} ${p.roles.join(",").padEnd(16)} ${p.address}`);
+  }
+  lines.push(
+    "",
+    "Next: open the API docs, or follow the five-minute walk-through in README.md, e.g.",
+    `  curl -s ${api}/health`,
+    "Stop with Ctrl-C; `npm start` again finds everything as you left it; `npm run reset` starts afresh.",
+    "",
+  );
+  console.log(lines.join("\n"));
+}
+
+main().catch((error) => {
+  console.error("Tierline failed to start:", error);
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+// The Express application: security headers, body limits, rate limiting, request logs
+// with a request id, authentication, idempotency, the routes, and one error handler.
+import { randomUUID } from "node:crypto";
+import express, { type Express, type Request } from "express";
+import helmet from "helmet";
+import { rateLimit } from "express-rate-limit";
+import { pinoHttp } from "pino-http";
+import swaggerUi from "swagger-ui-express";
+import type { ServiceContext } from "../context.js";
+import { AppError } from "../errors.js";
+import { authenticate } from "./auth.js";
+import { errorHandler } from "./error-handler.js";
+import { withIdempotency } from "./idempotency.js";
+import { buildOpenApiDocument } from "./openapi.js";
+import type { RouteSpec } from "./route-spec.js";
+import { certificateRoutes } from "./routes/certificates.js";
+import { healthRoutes } from "./routes/health.js";
+import { partyRoutes } from "./routes/parties.js";
+import { receivableRoutes } from "./routes/receivables.js";
+
+export const BODY_LIMIT = "1mb";
+
+export function allRoutes(extra: RouteSpec[] = []): RouteSpec[] {
+  return [...healthRoutes, ...partyRoutes, ...receivableRoutes, ...certificateRoutes, ...extra];
+}
+
+export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+  app.use(
+    pinoHttp({
+      logger: ctx.log,
+      genReqId: (req, res) => {
+        const incoming = req.headers["x-request-id"];
+        const id = typeof incoming === "string" && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader("X-Request-Id", id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "info" : "info"),
+    }),
+  );
+  // The docs page's inline scripts need a looser policy; everything else gets helmet's default.
+  app.use(/^\/(?!docs).*/, helmet());
+  app.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: ctx.config.TIERLINE_RATE_LIMIT_PER_MINUTE,
+      standardHeaders: "draft-8",
+      legacyHeaders: false,
+      handler: (_req, _res, next) => next(new AppError("RATE_LIMITED", 429, "too many requests; slow down and retry")),
+    }),
+  );
+  app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ["application/json", "application/*+json"] }));
+
+  const document = buildOpenApiDocument(routes, `http://${ctx.config.HOST}:${ctx.config.PORT}`);
+  app.get("/openapi.json", (_req, res) => {
+    res.json(document);
+  });
+  app.use("/docs", swaggerUi.serve, swaggerUi.setup(document as Parameters<typeof swaggerUi.setup>[0], { customSiteTitle: "Tierline API" }));
+
+  for (const route of routes) {
+    app[route.method](route.path, async (req: Request, res) => {
+      const actor = route.auth ? await authenticate(ctx, req.get("authorization")) : undefined;
+      const input = { actor, params: req.params as Record<string, string>, query: req.query as Record<string, unknown>, body: req.body, requestId: String(req.id) };
+      req.log = req.log.child({ partyId: actor?.id });
+      const run = () => route.handler({ ...ctx, log: req.log }, input);
+      const result =
+        route.idempotent && actor
+          ? await withIdempotency(ctx, actor.id, req.get("idempotency-key"), { method: req.method, path: req.path, body: req.body }, run)
+          : await run();
+      if ("replayed" in result && result.replayed) res.setHeader("Idempotent-Replayed", "true");
+      res.status(result.status).json(result.body);
+    });
+  }
+  app.use((req, _res, next) => next(new AppError("ROUTE_NOT_FOUND", 404, `no route ${req.method} ${req.path}`)));
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,69 @@
+// Idempotency-Key: the same key and body from the same party gets the first answer again,
+// never a second execution. Responses are stored encrypted (they may carry an API key).
+// A key left "in progress" by a crash is taken over by the next attempt after a restart.
+import { createHash } from "node:crypto";
+import type { ServiceContext } from "../context.js";
+import { AppError, badRequest, conflict, unprocessable } from "../errors.js";
+import { nowIso } from "../store/database.js";
+import { canonicalJson } from "../domain/receivable-schema.js";
+import type { HandlerResult } from "./route-spec.js";
+
+const processStartedAt = nowIso();
+
+export async function withIdempotency(
+  ctx: ServiceContext,
+  partyId: string,
+  key: string | undefined,
+  request: { method: string; path: string; body: unknown },
+  run: () => Promise<HandlerResult>,
+): Promise<HandlerResult & { replayed?: boolean }> {
+  if (key === undefined) return run();
+  if (!/^[\x21-\x7e]{1,128}$/.test(key)) throw badRequest("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be 1 to 128 printable ASCII characters");
+  const requestHash = createHash("sha256").update(`${request.method} ${request.path} ${canonicalJson(request.body ?? null)}`).digest("hex");
+
+  const inserted = await ctx.db
+    .insertInto("idempotency")
+    .values({ party_id: partyId, key, method: request.method, path: request.path, request_hash: requestHash, state: "in_progress", status_code: null, response: null, created_at: nowIso() })
+    .onConflict((oc) => oc.doNothing())
+    .executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+    const existing = await ctx.db.selectFrom("idempotency").selectAll().where("party_id", "=", partyId).where("key", "=", key).executeTakeFirstOrThrow();
+    if (existing.request_hash !== requestHash) {
+      throw unprocessable("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used for a different request", { idempotencyKey: key });
+    }
+    if (existing.state === "done") {
+      return { status: existing.status_code!, body: JSON.parse(ctx.vault.decrypt(existing.response!)), replayed: true };
+    }
+    if (existing.created_at >= processStartedAt) {
+      throw conflict("IDEMPOTENCY_IN_PROGRESS", "a request with this Idempotency-Key is still being processed", { idempotencyKey: key });
+    }
+    ctx.log.warn({ idempotencyKey: key, partyId }, "taking over a request interrupted by a stop");
+    await ctx.db.updateTable("idempotency").set({ created_at: nowIso() }).where("party_id", "=", partyId).where("key", "=", key).execute();
+  }
+
+  let result: HandlerResult;
+  try {
+    result = await run();
+  } catch (error) {
+    if (error instanceof AppError && error.status < 500) {
+      // A refusal is an answer too: the same request gets the same refusal.
+      const body = { error: { code: error.code, message: error.message, details: error.details ?? {} } };
+      await store(ctx, partyId, key, error.status, body);
+    } else {
+      // Transient: forget the key so a retry runs again.
+      await ctx.db.deleteFrom("idempotency").where("party_id", "=", partyId).where("key", "=", key).execute();
+    }
+    throw error;
+  }
+  await store(ctx, partyId, key, result.status, result.body);
+  return result;
+}
+
+async function store(ctx: ServiceContext, partyId: string, key: string, status: number, body: unknown): Promise<void> {
+  await ctx.db
+    .updateTable("idempotency")
+    .set({ state: "done", status_code: status, response: ctx.vault.encrypt(JSON.stringify(body)) })
+    .where("party_id", "=", partyId)
+    .where("key", "=", key)
+    .execute();
+}

@@ -1,0 +1,58 @@
+// The OpenAPI 3.1 document, generated from the same route specs and zod schemas that
+// validate requests.
+import { createDocument, type ZodOpenApiPathsObject } from "zod-openapi";
+import type { RouteSpec } from "./route-spec.js";
+
+export function buildOpenApiDocument(routes: RouteSpec[], serverUrl: string): ReturnType<typeof createDocument> {
+  const paths: ZodOpenApiPathsObject = {};
+  for (const route of routes) {
+    const openApiPath = route.path.replace(/:([A-Za-z]+)/g, "{$1}");
+    const responses = Object.fromEntries(
+      Object.entries(route.responses).map(([status, r]) => [
+        status,
+        r.schema ? { description: r.description, content: { "application/json": { schema: r.schema } } } : { description: r.description },
+      ]),
+    );
+    paths[openApiPath] = {
+      ...(paths[openApiPath] ?? {}),
+      [route.method]: {
+        summary: route.summary,
+        ...(route.description ? { description: route.description } : {}),
+        tags: [route.tag],
+        ...(route.auth ? {} : { security: [] }),
+        requestParams: {
+          ...(route.params ? { path: route.params } : {}),
+          ...(route.query ? { query: route.query } : {}),
+        },
+        ...(route.idempotent
+          ? {
+              parameters: [
+                {
+                  name: "Idempotency-Key",
+                  in: "header",
+                  required: false,
+                  description: "Retry safely: the same key and body get the first answer again, never a second execution.",
+                  schema: { type: "string", maxLength: 128 },
+                },
+              ],
+            }
+          : {}),
+        ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: route.body } } } } : {}),
+        responses,
+      },
+    };
+  }
+  return createDocument({
+    openapi: "3.1.0",
+    info: {
+      title: "Tierline API",
+      version: "1.0.0",
+      description:
+        "Verify trade receivables, register them on-chain, split and pass them down the supply chain. Amounts are decimal strings of integer minor units.",
+    },
+    servers: [{ url: serverUrl }],
+    security: [{ apiKey: [] }],
+    components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "Authorization: Bearer <apiKey>" } } },
+    paths,
+  });
+}

@@ -1,0 +1,98 @@
+// /v1/receivables: suppliers submit trade documents; debtors confirm; everyone entitled reads.
+import { z } from "zod";
+import { confirmationRequest, confirmReceivable, ConfirmReceivableSchema } from "../../domain/confirm-receivable.js";
+import { getReceivableView, ReceivableViewSchema } from "../../domain/receivable-view.js";
+import { SubmitReceivableSchema } from "../../domain/receivable-schema.js";
+import { reviewReceivable, ReviewReceivableSchema } from "../../domain/review-receivable.js";
+import { submitReceivable } from "../../domain/submit-receivable.js";
+import { requireActor, type RouteSpec } from "../route-spec.js";
+import { errorResponses, ReceivableIdParams } from "../schemas.js";
+import { parseOrThrow } from "../validation.js";
+
+const ConfirmedSchema = z
+  .object({ receivable: ReceivableViewSchema, certificateId: z.string(), txHash: z.string() })
+  .meta({ id: "ConfirmedReceivable" });
+
+export const receivableRoutes: RouteSpec[] = [
+  {
+    method: "post",
+    path: "/v1/receivables",
+    tag: "receivables",
+    summary: "Submit the trade documents of a receivable (supplier)",
+    description:
+      "Verifies purchase order, delivery and invoice. 201 with status awaiting_confirmation (or held_for_review); 422 VERIFICATION_FAILED lists every failed rule; 409 DUPLICATE_RECEIVABLE names the existing one. Send an Idempotency-Key to retry safely.",
+    auth: true,
+    idempotent: true,
+    body: SubmitReceivableSchema,
+    responses: { 201: { description: "verified and stored", schema: ReceivableViewSchema }, 200: { description: "the same submission again", schema: ReceivableViewSchema }, ...errorResponses(400, 401, 403, 409, 422) },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const body = parseOrThrow(SubmitReceivableSchema, input.body, "body");
+      const outcome = await submitReceivable(ctx, actor, body);
+      return { status: outcome.created ? 201 : 200, body: outcome.receivable };
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/receivables/:id",
+    tag: "receivables",
+    summary: "Status, parties, face value, due date, document hash, verification report, root certificate, tx hashes",
+    auth: true,
+    params: ReceivableIdParams,
+    responses: { 200: { description: "the receivable", schema: ReceivableViewSchema }, ...errorResponses(400, 401, 403, 404) },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
+      return { status: 200, body: await getReceivableView(ctx, actor, id) };
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/receivables/:id/confirmation",
+    tag: "receivables",
+    summary: "The EIP-712 typed data a non-custodial debtor signs (debtor)",
+    auth: true,
+    params: ReceivableIdParams,
+    responses: { 200: { description: "typed data for eth_signTypedData_v4" }, ...errorResponses(400, 401, 403, 404) },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
+      return { status: 200, body: await confirmationRequest(ctx, actor, id) };
+    },
+  },
+  {
+    method: "post",
+    path: "/v1/receivables/:id/confirm",
+    tag: "receivables",
+    summary: "Confirm the payable, register it on-chain and issue the root certificate (debtor)",
+    description: "A custodial debtor's confirmation is signed by the service; a non-custodial debtor sends { nonce, deadline, signature }.",
+    auth: true,
+    idempotent: true,
+    params: ReceivableIdParams,
+    body: ConfirmReceivableSchema,
+    responses: { 200: { description: "registered", schema: ConfirmedSchema }, ...errorResponses(400, 401, 403, 404, 409, 422, 503) },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
+      const body = parseOrThrow(ConfirmReceivableSchema, input.body ?? {}, "body");
+      return { status: 200, body: await confirmReceivable(ctx, actor, id, body) };
+    },
+  },
+  {
+    method: "post",
+    path: "/v1/receivables/:id/review",
+    tag: "receivables",
+    summary: "Approve or reject a submission held for manual review (operator)",
+    auth: true,
+    idempotent: true,
+    params: ReceivableIdParams,
+    body: ReviewReceivableSchema,
+    responses: { 200: { description: "decided", schema: ReceivableViewSchema }, ...errorResponses(400, 401, 403, 404, 409) },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
+      const body = parseOrThrow(ReviewReceivableSchema, input.body, "body");
+      return { status: 200, body: await reviewReceivable(ctx, actor, id, body) };
+    },
+  },
+];

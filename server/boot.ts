@@ -1,0 +1,205 @@
+// Brings the service up against a chain and a database: checks the chain is the one the
+// data was built from, deploys once per chain when asked, reconciles what a crash may
+// have left half-done, and starts the indexer. Used by `npm start` and by the tests.
+import { Wallet, type JsonRpcProvider } from "ethers";
+import { deployTierline, artifactsFromDisk } from "../scripts/deploy/deploy-tierline.js";
+import { projectRoot } from "./chain/artifacts.js";
+import { ChainClient, createProvider } from "./chain/chain-client.js";
+import type { Deployment } from "./chain/contracts.js";
+import { Indexer } from "./chain/indexer.js";
+import { KeyVault } from "./chain/keys.js";
+import { reconcileTxJournal } from "./chain/tx-sender.js";
+import { parseContractsVariable, type Config } from "./config.js";
+import type { ServiceContext } from "./context.js";
+import { resumePartyRegistrations } from "./domain/create-party.js";
+import { hashApiKey, newApiKey } from "./domain/api-keys.js";
+import { hashText } from "./domain/receivable-schema.js";
+import type { Logger } from "./logging.js";
+import { nowIso, openDatabase, type Db } from "./store/database.js";
+import { DEFAULT_VERIFICATION_CONFIG } from "./verification/verify.js";
+
+export const OPERATOR_ID = "pty_operator";
+
+export class ChainMismatchError extends Error {}
+
+export interface BootOptions {
+  config: Config;
+  log: Logger;
+  registrarKey: string;
+  /** Deploy the contracts if this data directory has none for this chain. */
+  deployIfMissing: boolean;
+  now?: () => Date;
+}
+
+export interface BootedService {
+  ctx: ServiceContext;
+  /** The operator's API key, only on the start that created the operator. */
+  newOperatorApiKey: string | undefined;
+  deployedNow: boolean;
+  close(): Promise<void>;
+}
+
+export async function waitForChain(provider: JsonRpcProvider, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await provider.getBlockNumber();
+      return;
+    } catch (error) {
+      if (Date.now() > until) throw new Error(`the chain at ${provider._getConnection().url} is not answering`, { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+async function readMeta(db: Db, key: string): Promise<string | undefined> {
+  return (await db.selectFrom("meta").select("value").where("key", "=", key).executeTakeFirst())?.value;
+}
+async function writeMeta(db: Db, key: string, value: string): Promise<void> {
+  await db.insertInto("meta").values({ key, value }).onConflict((oc) => oc.column("key").doUpdateSet({ value })).execute();
+}
+
+async function resolveDeployment(options: BootOptions, provider: JsonRpcProvider, db: Db, registrar: Wallet): Promise<{ deployment: Deployment; deployedNow: boolean }> {
+  const { config, log } = options;
+  const chainId = (await provider.getNetwork()).chainId.toString();
+  const genesisHash = (await provider.getBlock(0))!.hash!;
+  const stored = await readMeta(db, "deployment");
+
+  if (config.TIERLINE_CONTRACTS) {
+    const c = parseContractsVariable(config.TIERLINE_CONTRACTS);
+    const { deploymentBlock, ...addresses } = c;
+    const deployment: Deployment = { chainId, genesisHash, deploymentBlock, localToken: false, addresses };
+    await assertCode(provider, deployment);
+    await writeMeta(db, "deployment", JSON.stringify(deployment));
+    return { deployment, deployedNow: false };
+  }
+  if (stored) {
+    const deployment = JSON.parse(stored) as Deployment;
+    if (deployment.chainId !== chainId || deployment.genesisHash !== genesisHash) {
+      throw new ChainMismatchError(
+        `the chain at ${config.rpcUrl} (chain id ${chainId}, genesis ${genesisHash.slice(0, 10)}…) is not the chain this data directory was built from (chain id ${deployment.chainId}, genesis ${deployment.genesisHash.slice(0, 10)}…). ` +
+          "Point TIERLINE_RPC_URL at the original chain, or run `npm run reset` to start afresh.",
+      );
+    }
+    await assertCode(provider, deployment);
+    return { deployment, deployedNow: false };
+  }
+  if (!options.deployIfMissing) throw new Error("no contracts are configured for this chain (set TIERLINE_CONTRACTS)");
+  log.info({ rpcUrl: config.rpcUrl, chainId }, "no Tierline contracts on this chain yet: deploying");
+  const deployed = await deployTierline(registrar, artifactsFromDisk(projectRoot()), {
+    settlementToken: config.TIERLINE_SETTLEMENT_TOKEN,
+    onStep: (message) => log.debug(message),
+  });
+  const deployment: Deployment = {
+    chainId,
+    genesisHash,
+    deploymentBlock: Number(deployed.deploymentBlock),
+    localToken: deployed.localToken,
+    addresses: deployed.addresses,
+  };
+  await writeMeta(db, "deployment", JSON.stringify(deployment));
+  log.info({ addresses: deployment.addresses, deploymentBlock: deployment.deploymentBlock }, "contracts deployed");
+  return { deployment, deployedNow: true };
+}
+
+async function assertCode(provider: JsonRpcProvider, deployment: Deployment): Promise<void> {
+  for (const [name, address] of Object.entries(deployment.addresses)) {
+    if ((await provider.getCode(address)) === "0x") {
+      throw new ChainMismatchError(
+        `no contract at ${address} (${name}) on this chain: it is not the chain this data directory was built from. Run \`npm run reset\` to start afresh.`,
+      );
+    }
+  }
+}
+
+/** The operator is a party too: the registrar's address, with the operator role. */
+async function ensureOperator(db: Db, registrar: Wallet): Promise<string | undefined> {
+  const existing = await db.selectFrom("parties").select("id").where("id", "=", OPERATOR_ID).executeTakeFirst();
+  if (existing) return undefined;
+  const apiKey = newApiKey();
+  await db
+    .insertInto("parties")
+    .values({
+      id: OPERATOR_ID,
+      name: "Tierline operator",
+      registry_id: "TIERLINE-OPERATOR",
+      legal_id_hash: hashText("TIERLINE-OPERATOR"),
+      industry: "platform",
+      roles: JSON.stringify(["operator"]),
+      address: registrar.address,
+      custodial: 0,
+      encrypted_key: null,
+      api_key_hash: hashApiKey(apiKey),
+      related_party_ids: "[]",
+      status: "active",
+      created_at: nowIso(),
+    })
+    .execute();
+  return apiKey;
+}
+
+export async function bootService(options: BootOptions): Promise<BootedService> {
+  const { config, log } = options;
+  const provider = createProvider(config.rpcUrl);
+  await waitForChain(provider, 30_000);
+  const db = await openDatabase(config.databaseFile);
+  const registrar = new Wallet(options.registrarKey, provider);
+  try {
+    const { deployment, deployedNow } = await resolveDeployment(options, provider, db, registrar);
+    const chain = new ChainClient(provider, deployment, options.registrarKey, db, log);
+    const indexer = new Indexer(db, provider, chain.contracts, deployment.deploymentBlock, log.child({ component: "indexer" }));
+
+    const consistency = await indexer.checkConsistency();
+    if (!consistency.ok) {
+      log.error({ reason: consistency.reason }, "THE INDEX DOES NOT MATCH THE CHAIN: rebuilding it from chain events before serving");
+      await indexer.rebuild();
+    }
+    await reconcileTxJournal(db, provider, log);
+
+    const ctx: ServiceContext = {
+      config,
+      db,
+      log,
+      chain,
+      indexer,
+      vault: KeyVault.open(config.dataDir, config.TIERLINE_MASTER_KEY),
+      verification: { ...DEFAULT_VERIFICATION_CONFIG, currency: config.TIERLINE_CURRENCY, priceToleranceBps: config.TIERLINE_PRICE_TOLERANCE_BPS, quantityToleranceBps: config.TIERLINE_QUANTITY_TOLERANCE_BPS, minTenorDays: config.TIERLINE_MIN_TENOR_DAYS, maxTenorDays: config.TIERLINE_MAX_TENOR_DAYS },
+      operatorId: OPERATOR_ID,
+      now: options.now ?? (() => new Date()),
+    };
+    const newOperatorApiKey = await ensureOperator(db, registrar);
+    await resumePartyRegistrations(ctx);
+    await indexer.sync();
+    await resumeConfirmations(ctx);
+    indexer.start(config.TIERLINE_INDEXER_INTERVAL_MS);
+
+    return {
+      ctx,
+      newOperatorApiKey,
+      deployedNow,
+      async close() {
+        await indexer.stop();
+        await db.destroy();
+        provider.destroy();
+      },
+    };
+  } catch (error) {
+    await db.destroy();
+    provider.destroy();
+    throw error;
+  }
+}
+
+/** A confirmation a crash interrupted: registered after all, or back to waiting for the debtor. */
+async function resumeConfirmations(ctx: ServiceContext): Promise<void> {
+  const rows = await ctx.db.selectFrom("receivables").select("id").where("status", "=", "confirming").execute();
+  for (const { id } of rows) {
+    const onChain = await ctx.db.selectFrom("onchain_receivables").select("id").where("id", "=", id).executeTakeFirst();
+    if (!onChain) {
+      await ctx.db.updateTable("receivables").set({ status: "awaiting_confirmation", updated_at: nowIso() }).where("id", "=", id).execute();
+      ctx.log.warn({ receivableId: id }, "a confirmation was interrupted before it reached the chain; the debtor can confirm again");
+    }
+  }
+}
+
+export { createProvider };

@@ -1,0 +1,168 @@
+// Follows the contracts' events into the database. Every event is journaled in
+// chain_events and applied to the onchain_* projections in the same transaction as the
+// cursor move, so a crash never half-applies a block range. The projections can be
+// dropped and rebuilt from the chain alone (rebuild()).
+import PQueue from "p-queue";
+import type { Contract, JsonRpcProvider, Log, LogDescription } from "ethers";
+import type { Db } from "../store/database.js";
+import { INDEX_TABLES } from "../store/schema.js";
+import type { Logger } from "../logging.js";
+import { contractsByAddress, type TierlineContracts } from "./contracts.js";
+import { applyEvent, type IndexedEvent } from "./projections.js";
+
+const RANGE = 2_000;
+const CURSOR_BLOCK = "indexer.block";
+const CURSOR_HASH = "indexer.blockHash";
+
+export type Consistency = { ok: true } | { ok: false; reason: string };
+
+export class Indexer {
+  readonly #queue = new PQueue({ concurrency: 1 });
+  readonly #byAddress: Map<string, { name: string; contract: Contract }>;
+  #timer: NodeJS.Timeout | undefined;
+  #lastError: string | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly provider: JsonRpcProvider,
+    contracts: TierlineContracts,
+    private readonly deploymentBlock: number,
+    private readonly log: Logger,
+  ) {
+    this.#byAddress = contractsByAddress(contracts);
+  }
+
+  get lastError(): string | undefined {
+    return this.#lastError;
+  }
+
+  /** The last block whose events are in the index. */
+  async indexedBlock(): Promise<number> {
+    const row = await this.db.selectFrom("meta").select("value").where("key", "=", CURSOR_BLOCK).executeTakeFirst();
+    return row ? Number(row.value) : this.deploymentBlock - 1;
+  }
+
+  /** Reads new events up to the chain head (or `target`); serialized with every other sync. */
+  sync(target?: number): Promise<number> {
+    return this.#queue.add(() => this.#syncNow(target));
+  }
+
+  start(intervalMs: number): void {
+    const tick = async () => {
+      try {
+        await this.sync();
+        if (this.#lastError) this.log.info("indexer caught up again");
+        this.#lastError = undefined;
+      } catch (error) {
+        const message = (error as Error).message;
+        if (message !== this.#lastError) this.log.error({ err: error }, "indexer could not read the chain");
+        this.#lastError = message;
+      } finally {
+        if (this.#timer !== undefined) this.#timer = setTimeout(tick, intervalMs);
+      }
+    };
+    this.#timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#queue.onIdle();
+  }
+
+  /** Is the index built from this chain? Compares the block hash at the cursor. */
+  async checkConsistency(): Promise<Consistency> {
+    const indexed = await this.indexedBlock();
+    if (indexed < this.deploymentBlock) return { ok: true };
+    const stored = await this.db.selectFrom("meta").select("value").where("key", "=", CURSOR_HASH).executeTakeFirst();
+    const head = await this.provider.getBlockNumber();
+    if (head < indexed) return { ok: false, reason: `the chain is at block ${head}, behind the index (block ${indexed})` };
+    const block = await this.provider.getBlock(indexed);
+    if (!block || (stored && block.hash !== stored.value)) {
+      return { ok: false, reason: `block ${indexed} on the chain is not the block the index was built from` };
+    }
+    return { ok: true };
+  }
+
+  /** Empties the index tables and replays every event since deployment. */
+  rebuild(): Promise<number> {
+    return this.#queue.add(async () => {
+      await this.db.transaction().execute(async (trx) => {
+        for (const table of INDEX_TABLES) await trx.deleteFrom(table).execute();
+        await trx.deleteFrom("meta").where("key", "in", [CURSOR_BLOCK, CURSOR_HASH]).execute();
+      });
+      this.log.warn("index emptied; rebuilding from chain events");
+      return this.#syncNow();
+    });
+  }
+
+  async #syncNow(target?: number): Promise<number> {
+    const head = target ?? (await this.provider.getBlockNumber());
+    let from = (await this.indexedBlock()) + 1;
+    let applied = 0;
+    while (from <= head) {
+      const to = Math.min(head, from + RANGE - 1);
+      const logs = await this.provider.getLogs({ address: [...this.#byAddress.keys()], fromBlock: from, toBlock: to });
+      const toBlock = await this.provider.getBlock(to);
+      if (!toBlock?.hash) throw new Error(`block ${to} is not available`);
+      const events = logs.map((log) => this.#decode(log)).filter((e): e is IndexedEvent => e !== undefined);
+      await this.db.transaction().execute(async (trx) => {
+        for (const event of events) {
+          const inserted = await trx
+            .insertInto("chain_events")
+            .values({
+              block_number: event.blockNumber,
+              log_index: event.logIndex,
+              block_hash: event.blockHash,
+              tx_hash: event.txHash,
+              contract: event.contract,
+              name: event.name,
+              args: JSON.stringify(event.args),
+            })
+            .onConflict((oc) => oc.doNothing())
+            .executeTakeFirst();
+          // An event already journaled was already applied: never apply twice.
+          if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) await applyEvent(trx, event);
+        }
+        await trx.insertInto("meta").values({ key: CURSOR_BLOCK, value: String(to) }).onConflict((oc) => oc.column("key").doUpdateSet({ value: String(to) })).execute();
+        await trx.insertInto("meta").values({ key: CURSOR_HASH, value: toBlock.hash! }).onConflict((oc) => oc.column("key").doUpdateSet({ value: toBlock.hash! })).execute();
+      });
+      applied += events.length;
+      if (events.length > 0) this.log.debug({ from, to, events: events.length }, "indexed events");
+      from = to + 1;
+    }
+    return applied;
+  }
+
+  #decode(log: Log): IndexedEvent | undefined {
+    const source = this.#byAddress.get(log.address.toLowerCase());
+    if (!source) return undefined;
+    let parsed: LogDescription | null;
+    try {
+      parsed = source.contract.interface.parseLog({ topics: [...log.topics], data: log.data });
+    } catch {
+      return undefined;
+    }
+    if (!parsed) return undefined;
+    const args: Record<string, unknown> = {};
+    parsed.fragment.inputs.forEach((input, i) => {
+      args[input.name] = normalise(parsed!.args[i]);
+    });
+    return {
+      blockNumber: log.blockNumber,
+      logIndex: log.index,
+      blockHash: log.blockHash,
+      txHash: log.transactionHash,
+      contract: source.name,
+      name: parsed.name,
+      args,
+    };
+  }
+}
+
+/** bigints as decimal strings, arrays element-wise: JSON-safe and exact. */
+function normalise(value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (Array.isArray(value)) return value.map(normalise);
+  return value;
+}

@@ -1,0 +1,105 @@
+// How each contract event changes the index tables. Pure functions of (tables, event):
+// replaying the same events in order always gives the same index.
+import { getAddress } from "ethers";
+import type { Transaction } from "kysely";
+import type { Database } from "../store/schema.js";
+
+export interface IndexedEvent {
+  blockNumber: number;
+  logIndex: number;
+  blockHash: string;
+  txHash: string;
+  contract: string;
+  name: string;
+  args: Record<string, unknown>;
+}
+
+const RECEIVABLE_STATUS = ["none", "active", "overdue", "defaulted", "repaid"] as const;
+const ZERO = "0x0000000000000000000000000000000000000000";
+
+export async function applyEvent(trx: Transaction<Database>, event: IndexedEvent): Promise<void> {
+  const a = event.args as Record<string, string>;
+  switch (`${event.contract}.${event.name}`) {
+    case "parties.PartyRegistered":
+      await trx
+        .insertInto("onchain_parties")
+        .values({ address: getAddress(a.account!), legal_id_hash: a.legalIdHash!, active: 1 })
+        .onConflict((oc) => oc.column("address").doUpdateSet({ legal_id_hash: a.legalIdHash! }))
+        .execute();
+      return;
+    case "parties.PartyStatusChanged":
+      await trx.updateTable("onchain_parties").set({ active: String(a.active) === "true" ? 1 : 0 }).where("address", "=", getAddress(a.account!)).execute();
+      return;
+    case "registry.ReceivableRegistered":
+      await trx
+        .insertInto("onchain_receivables")
+        .values({
+          id: a.receivableId!,
+          seller: getAddress(a.seller!),
+          debtor: getAddress(a.debtor!),
+          registrar: getAddress(a.registrar!),
+          face_value: a.faceValue!,
+          repaid_amount: "0",
+          due_date: Number(a.dueDate),
+          document_hash: a.documentHash!,
+          root_certificate_id: a.rootCertificateId!,
+          status: "active",
+          register_tx_hash: event.txHash,
+          registered_block: event.blockNumber,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      return;
+    case "registry.RepaymentRecorded":
+      await trx.updateTable("onchain_receivables").set({ repaid_amount: a.repaidAmount! }).where("id", "=", a.receivableId!).execute();
+      return;
+    case "registry.ReceivableStatusChanged":
+      await trx
+        .updateTable("onchain_receivables")
+        .set({ status: RECEIVABLE_STATUS[Number(a.status)] ?? "unknown" })
+        .where("id", "=", a.receivableId!)
+        .execute();
+      return;
+    case "certificates.CertificateIssued":
+      await trx
+        .insertInto("onchain_certificates")
+        .values({
+          id: a.certificateId!,
+          receivable_id: a.receivableId!,
+          parent_id: a.parentId === "0" ? null : a.parentId!,
+          holder: getAddress(a.holder!),
+          face_value: a.faceValue!,
+          tier: Number(a.tier),
+          state: "live",
+          issued_tx_hash: event.txHash,
+          issued_block: event.blockNumber,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      return;
+    case "certificates.Transfer":
+      if (a.from !== ZERO && a.to !== ZERO) {
+        await trx.updateTable("onchain_certificates").set({ holder: getAddress(a.to!) }).where("id", "=", a.tokenId!).execute();
+      }
+      return;
+    case "certificates.CertificateSplit":
+      await trx.updateTable("onchain_certificates").set({ state: "retired" }).where("id", "=", a.parentId!).execute();
+      return;
+    case "certificates.CertificateLockPlaced":
+      await trx.updateTable("onchain_certificates").set({ state: "locked" }).where("id", "=", a.certificateId!).execute();
+      return;
+    case "certificates.CertificateLockLifted":
+      await trx
+        .updateTable("onchain_certificates")
+        .set({ state: "live" })
+        .where("id", "=", a.certificateId!)
+        .where("state", "=", "locked")
+        .execute();
+      return;
+    case "certificates.CertificateSettled":
+      await trx.updateTable("onchain_certificates").set({ state: "settled" }).where("id", "=", a.certificateId!).execute();
+      return;
+    default:
+      return; // journaled in chain_events only
+  }
+}

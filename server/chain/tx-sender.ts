@@ -1,0 +1,104 @@
+// One transaction queue per signer, with explicit nonces, so concurrent requests never
+// collide. Every send is simulated first (a revert burns no nonce), journaled with its
+// hash before it is broadcast (a crash after broadcast still knows what was sent), and
+// its outcome recorded. See ../../shared TOOLCHAIN notes on ethers' NonceManager.
+import PQueue from "p-queue";
+import { Transaction, type TransactionReceipt, type TransactionRequest, type Wallet } from "ethers";
+import type { Db } from "../store/database.js";
+import { nowIso } from "../store/database.js";
+import type { Logger } from "../logging.js";
+import { AppError } from "../errors.js";
+import { chainError } from "./revert-errors.js";
+
+export interface SendOptions {
+  kind: string;
+  ref: string;
+}
+
+export class TxSender {
+  readonly address: string;
+  readonly #queue = new PQueue({ concurrency: 1 });
+  #nextNonce: number | undefined;
+
+  constructor(
+    readonly wallet: Wallet,
+    private readonly db: Db,
+    private readonly log: Logger,
+  ) {
+    this.address = wallet.address;
+  }
+
+  /** Simulates, signs, journals, broadcasts and waits for `request`. Throws a mapped AppError on revert. */
+  async send(request: TransactionRequest, options: SendOptions): Promise<TransactionReceipt> {
+    const provider = this.wallet.provider!;
+    const { hash, journalId } = await this.#queue.add(async () => {
+      let populated: TransactionRequest;
+      try {
+        // populateTransaction estimates gas: a revert surfaces here, before a nonce is used.
+        const nonce = this.#nextNonce ?? (await provider.getTransactionCount(this.address, "pending"));
+        populated = await this.wallet.populateTransaction({ ...request, nonce });
+      } catch (error) {
+        this.#nextNonce = undefined;
+        throw chainError(error);
+      }
+      const nonce = Number(populated.nonce);
+      const signed = await this.wallet.signTransaction(populated);
+      const txHash = Transaction.from(signed).hash!;
+      const now = nowIso();
+      const row = await this.db
+        .insertInto("tx_journal")
+        .values({ kind: options.kind, ref: options.ref, signer: this.address, nonce, tx_hash: txHash, state: "sent", error: null, created_at: now, updated_at: now })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      try {
+        await provider.broadcastTransaction(signed);
+      } catch (error) {
+        this.#nextNonce = undefined;
+        await this.#mark(row.id, "failed", (error as Error).message);
+        throw chainError(error);
+      }
+      this.#nextNonce = nonce + 1;
+      this.log.info({ txHash, nonce, kind: options.kind, ref: options.ref, signer: this.address }, "transaction sent");
+      return { hash: txHash, journalId: row.id };
+    });
+
+    let receipt: TransactionReceipt | null;
+    try {
+      receipt = await provider.waitForTransaction(hash, 1, 120_000);
+    } catch (error) {
+      throw chainError(error);
+    }
+    if (receipt === null) {
+      throw new AppError("TRANSACTION_PENDING", 504, "the transaction was sent but not mined in time", { txHash: hash });
+    }
+    if (receipt.status !== 1) {
+      await this.#mark(journalId, "failed", "reverted on-chain");
+      throw new AppError("TRANSACTION_REVERTED", 409, "the transaction reverted on-chain", { txHash: hash });
+    }
+    await this.#mark(journalId, "mined", null);
+    return receipt;
+  }
+
+  async #mark(id: number, state: string, error: string | null): Promise<void> {
+    await this.db.updateTable("tx_journal").set({ state, error, updated_at: nowIso() }).where("id", "=", id).execute();
+  }
+}
+
+/** After a restart: settle the journal's "sent" rows against the chain. */
+export async function reconcileTxJournal(db: Db, provider: NonNullable<Wallet["provider"]>, log: Logger): Promise<number> {
+  const open = await db.selectFrom("tx_journal").selectAll().where("state", "=", "sent").execute();
+  for (const row of open) {
+    const receipt = row.tx_hash ? await provider.getTransactionReceipt(row.tx_hash) : null;
+    let state: string;
+    if (receipt) state = receipt.status === 1 ? "mined" : "failed";
+    else {
+      const confirmedNonce = await provider.getTransactionCount(row.signer, "latest");
+      state = confirmedNonce > row.nonce ? "dropped" : "sent";
+    }
+    if (state !== "sent") {
+      await db.updateTable("tx_journal").set({ state, updated_at: nowIso() }).where("id", "=", row.id).execute();
+    }
+    log.warn({ txHash: row.tx_hash, kind: row.kind, ref: row.ref, state }, "reconciled a transaction sent before the last stop");
+  }
+  return open.length;
+}

@@ -1,0 +1,119 @@
+// Service configuration: environment variables, validated with zod at start-up. A bad
+// value stops the service with a message that names the variable.
+import path from "node:path";
+import { z } from "zod";
+
+const hexKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key");
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
+const port = z.coerce.number().int().min(0).max(65_535);
+const bps = z.coerce.number().int().min(0).max(10_000);
+
+export const ConfigSchema = z.object({
+  /** Where the embedded database, the chain state and the credentials live. */
+  TIERLINE_DATA_DIR: z.string().min(1).default(".tierline"),
+  /** SQLite file; defaults to <data dir>/tierline.db. */
+  TIERLINE_DATABASE: z.string().min(1).optional(),
+  /** An EVM JSON-RPC endpoint. Unset: `npm start` runs the embedded local chain. */
+  TIERLINE_RPC_URL: z.url().optional(),
+  /** Port of the embedded chain's JSON-RPC endpoint. */
+  TIERLINE_CHAIN_PORT: port.default(8545),
+  /** The registrar (operator) key. Unset on the embedded chain: its first dev account. */
+  TIERLINE_REGISTRAR_KEY: hexKey.optional(),
+  /** Deployed contracts as JSON ({"receivableRegistry": "0x…", …}); unset: deploy once per chain. */
+  TIERLINE_CONTRACTS: z.string().optional(),
+  /** An existing ERC-20 to settle in when deploying; unset: a local test token. */
+  TIERLINE_SETTLEMENT_TOKEN: address.optional(),
+  /** The currency code receivables are denominated in (the settlement token's). */
+  TIERLINE_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default("USD"),
+  /** Key that encrypts custodial parties' keys at rest (32-byte hex); unset: kept in the data dir. */
+  TIERLINE_MASTER_KEY: hexKey.optional(),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: port.default(3000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Verification: tolerated unit-price difference between invoice and order, basis points. */
+  TIERLINE_PRICE_TOLERANCE_BPS: bps.default(50),
+  /** Verification: tolerated invoiced quantity above received quantity, basis points. */
+  TIERLINE_QUANTITY_TOLERANCE_BPS: bps.default(0),
+  /** Verification: shortest and longest tenor (invoice date to due date), days. */
+  TIERLINE_MIN_TENOR_DAYS: z.coerce.number().int().min(0).default(1),
+  TIERLINE_MAX_TENOR_DAYS: z.coerce.number().int().min(1).default(180),
+  /** Indexer poll interval, milliseconds. */
+  TIERLINE_INDEXER_INTERVAL_MS: z.coerce.number().int().min(10).default(500),
+  /** Requests per minute per client before 429. */
+  TIERLINE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+});
+
+export type RawConfig = z.infer<typeof ConfigSchema>;
+
+export interface Config extends RawConfig {
+  dataDir: string;
+  databaseFile: string;
+  embeddedChain: boolean;
+  rpcUrl: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+/** Parses `env` (process.env by default). Throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const relevant = Object.fromEntries(
+    Object.keys(ConfigSchema.shape).flatMap((key) => {
+      const value = env[key];
+      return value === undefined || value === "" ? [] : [[key, value]];
+    }),
+  );
+  const parsed = ConfigSchema.safeParse(relevant);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join(".")}=${JSON.stringify(relevant[String(issue.path[0])])}: ${issue.message}`),
+    );
+  }
+  const raw = parsed.data;
+  if (raw.TIERLINE_CONTRACTS !== undefined) parseContractsVariable(raw.TIERLINE_CONTRACTS);
+  if (raw.TIERLINE_MIN_TENOR_DAYS > raw.TIERLINE_MAX_TENOR_DAYS) {
+    throw new ConfigError([`TIERLINE_MIN_TENOR_DAYS must not exceed TIERLINE_MAX_TENOR_DAYS`]);
+  }
+  if (raw.TIERLINE_RPC_URL !== undefined && raw.TIERLINE_REGISTRAR_KEY === undefined) {
+    throw new ConfigError(["TIERLINE_REGISTRAR_KEY is required when TIERLINE_RPC_URL points at another chain"]);
+  }
+  const dataDir = path.resolve(cwd, raw.TIERLINE_DATA_DIR);
+  return {
+    ...raw,
+    dataDir,
+    databaseFile: path.resolve(cwd, raw.TIERLINE_DATABASE ?? path.join(dataDir, "tierline.db")),
+    embeddedChain: raw.TIERLINE_RPC_URL === undefined,
+    rpcUrl: raw.TIERLINE_RPC_URL ?? `http://127.0.0.1:${raw.TIERLINE_CHAIN_PORT}`,
+  };
+}
+
+const ContractsSchema = z
+  .object({
+    settlementToken: address,
+    partyRegistry: address,
+    receivableRegistry: address,
+    certificateToken: address,
+    financingMarket: address,
+    settlementEscrow: address,
+    deploymentBlock: z.coerce.number().int().min(0),
+  })
+  .strict();
+
+export type ConfiguredContracts = z.infer<typeof ContractsSchema>;
+
+export function parseContractsVariable(json: string): ConfiguredContracts {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new ConfigError(["TIERLINE_CONTRACTS: not valid JSON"]);
+  }
+  const parsed = ContractsSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `TIERLINE_CONTRACTS.${i.path.join(".")}: ${i.message}`));
+  }
+  return parsed.data;
+}

@@ -1,0 +1,161 @@
+// Use cases on certificates: read one, list a party's holdings, split, transfer.
+// The holder's custodial key signs; a non-custodial holder calls the contract itself.
+import { Wallet } from "ethers";
+import { z } from "zod";
+import type { ServiceContext } from "../context.js";
+import { conflict, forbidden, notFound, unprocessable } from "../errors.js";
+import { findPartyByAddress, findPartyById, type PartyRecord } from "../store/parties-store.js";
+import type { OnchainCertificateTable } from "../store/schema.js";
+import { canSeeEverything, type Actor } from "./actor.js";
+import { PositiveAmountString } from "./money.js";
+
+export const CertificateViewSchema = z
+  .object({
+    id: z.string(),
+    receivableId: z.string(),
+    parentId: z.string().nullable(),
+    holderAddress: z.string(),
+    holderPartyId: z.string().nullable(),
+    faceValue: z.string(),
+    tier: z.number(),
+    state: z.enum(["live", "locked", "retired", "settled"]),
+    dueDate: z.string().nullable(),
+    issuedTxHash: z.string(),
+    issuedBlock: z.number(),
+  })
+  .meta({ id: "Certificate" });
+
+export type CertificateView = z.infer<typeof CertificateViewSchema>;
+
+export const SplitCertificateSchema = z
+  .object({
+    parts: z
+      .array(z.object({ toPartyId: z.string().min(1).max(64), amount: PositiveAmountString }).strict())
+      .min(1)
+      .max(32),
+  })
+  .strict()
+  .meta({ id: "SplitCertificate" });
+
+export const TransferCertificateSchema = z.object({ toPartyId: z.string().min(1).max(64) }).strict().meta({ id: "TransferCertificate" });
+
+export const CertificateIdParam = z.string().regex(/^[1-9][0-9]{0,20}$/, "a certificate id is a positive integer");
+
+async function toView(ctx: ServiceContext, row: OnchainCertificateTable): Promise<CertificateView> {
+  const receivable = await ctx.db.selectFrom("onchain_receivables").select("due_date").where("id", "=", row.receivable_id).executeTakeFirst();
+  return {
+    id: row.id,
+    receivableId: row.receivable_id,
+    parentId: row.parent_id,
+    holderAddress: row.holder,
+    holderPartyId: (await findPartyByAddress(ctx.db, row.holder))?.id ?? null,
+    faceValue: row.face_value,
+    tier: row.tier,
+    state: row.state as CertificateView["state"],
+    dueDate: receivable ? new Date(receivable.due_date * 1000).toISOString() : null,
+    issuedTxHash: row.issued_tx_hash,
+    issuedBlock: row.issued_block,
+  };
+}
+
+async function loadCertificate(ctx: ServiceContext, certificateId: string): Promise<OnchainCertificateTable> {
+  const row = await ctx.db.selectFrom("onchain_certificates").selectAll().where("id", "=", certificateId).executeTakeFirst();
+  if (!row) throw notFound("Certificate", certificateId);
+  return row;
+}
+
+export async function getCertificate(ctx: ServiceContext, actor: Actor, certificateId: string): Promise<CertificateView> {
+  const row = await loadCertificate(ctx, certificateId);
+  if (!canSeeEverything(actor) && row.holder !== actor.address) {
+    const receivable = await ctx.db.selectFrom("receivables").select(["seller_id", "debtor_id"]).where("id", "=", row.receivable_id).executeTakeFirst();
+    if (receivable?.seller_id !== actor.id && receivable?.debtor_id !== actor.id) {
+      throw forbidden(`party ${actor.id} neither holds certificate ${certificateId} nor is party to its receivable`);
+    }
+  }
+  return toView(ctx, row);
+}
+
+export async function listHoldings(ctx: ServiceContext, actor: Actor, partyId: string): Promise<CertificateView[]> {
+  if (actor.id !== partyId && !canSeeEverything(actor)) throw forbidden(`party ${actor.id} may only list its own certificates`);
+  const party = await findPartyById(ctx.db, partyId);
+  if (!party) throw notFound("Party", partyId);
+  const rows = await ctx.db
+    .selectFrom("onchain_certificates")
+    .selectAll()
+    .where("holder", "=", party.address)
+    .where("state", "in", ["live", "locked"])
+    .orderBy("issued_block")
+    .execute();
+  return Promise.all(rows.map((row) => toView(ctx, row)));
+}
+
+async function holderWallet(ctx: ServiceContext, actor: Actor, row: OnchainCertificateTable): Promise<Wallet> {
+  if (row.holder !== actor.address) throw forbidden(`party ${actor.id} does not hold certificate ${row.id}`, { holder: row.holder });
+  if (!actor.custodial || !actor.encryptedKey) {
+    throw conflict("NON_CUSTODIAL_PARTY", "this party keeps its own key: call the certificate contract from its wallet", {
+      certificateToken: ctx.chain.deployment.addresses.certificateToken,
+    });
+  }
+  return new Wallet(ctx.vault.decrypt(actor.encryptedKey));
+}
+
+async function resolveRecipient(ctx: ServiceContext, partyId: string, field: string): Promise<PartyRecord> {
+  const party = await findPartyById(ctx.db, partyId);
+  if (!party) throw unprocessable("UNKNOWN_PARTY", `party ${partyId} does not exist`, { fields: [field] });
+  if (party.status !== "active") throw unprocessable("PARTY_NOT_ACTIVE", `party ${partyId} is not active`, { fields: [field] });
+  return party;
+}
+
+export interface SplitOutcome {
+  parentId: string;
+  children: CertificateView[];
+  txHash: string;
+}
+
+export async function splitCertificate(
+  ctx: ServiceContext,
+  actor: Actor,
+  certificateId: string,
+  input: z.infer<typeof SplitCertificateSchema>,
+): Promise<SplitOutcome> {
+  const row = await loadCertificate(ctx, certificateId);
+  const wallet = await holderWallet(ctx, actor, row);
+  const parts = [];
+  for (const [i, part] of input.parts.entries()) {
+    const to = await resolveRecipient(ctx, part.toPartyId, `parts[${i}].toPartyId`);
+    parts.push({ to: to.address, amount: BigInt(part.amount) });
+  }
+  const sum = parts.reduce((s, p) => s + p.amount, 0n);
+  if (sum !== BigInt(row.face_value)) {
+    throw unprocessable("SPLIT_AMOUNT_MISMATCH", `the parts add up to ${sum}, the certificate's face value is ${row.face_value}`, {
+      faceValue: row.face_value,
+      sum: sum.toString(),
+      fields: ["parts"],
+    });
+  }
+  const certificates = ctx.chain.contracts.certificates;
+  const request = await certificates.getFunction("split").populateTransaction(certificateId, parts);
+  const receipt = await ctx.chain.senderFor(wallet).send(request, { kind: "split", ref: certificateId });
+  await ctx.indexer.sync(receipt.blockNumber);
+  ctx.log.info({ certificateId, txHash: receipt.hash, parts: parts.length }, "certificate split");
+  const children = await ctx.db.selectFrom("onchain_certificates").selectAll().where("parent_id", "=", certificateId).orderBy("id").execute();
+  return { parentId: certificateId, children: await Promise.all(children.map((c) => toView(ctx, c))), txHash: receipt.hash };
+}
+
+export async function transferCertificate(
+  ctx: ServiceContext,
+  actor: Actor,
+  certificateId: string,
+  input: z.infer<typeof TransferCertificateSchema>,
+): Promise<{ certificate: CertificateView; txHash: string }> {
+  const row = await loadCertificate(ctx, certificateId);
+  const wallet = await holderWallet(ctx, actor, row);
+  const to = await resolveRecipient(ctx, input.toPartyId, "toPartyId");
+  if (to.address === actor.address) throw unprocessable("TRANSFER_TO_SELF", "the certificate already belongs to this party", { fields: ["toPartyId"] });
+  const certificates = ctx.chain.contracts.certificates;
+  const request = await certificates.getFunction("transferFrom").populateTransaction(actor.address, to.address, certificateId);
+  const receipt = await ctx.chain.senderFor(wallet).send(request, { kind: "transfer", ref: certificateId });
+  await ctx.indexer.sync(receipt.blockNumber);
+  ctx.log.info({ certificateId, txHash: receipt.hash, to: to.id }, "certificate transferred");
+  return { certificate: await toView(ctx, await loadCertificate(ctx, certificateId)), txHash: receipt.hash };
+}

@@ -1,0 +1,182 @@
+// Use case: the debtor confirms the payable, and the registrar writes the receivable to
+// the shared registry, which issues the root certificate to the seller.
+// Crash-safe: the confirmation nonce is derived from the receivable id, so a retry after
+// a crash signs the same consent; if the first attempt reached the chain, the registry's
+// answer ("already registered") is recognised and the index brought up to date.
+import { Signature, Wallet, type TypedDataDomain } from "ethers";
+import { z } from "zod";
+import type { ServiceContext } from "../context.js";
+import { AppError, conflict, forbidden, notFound, unprocessable } from "../errors.js";
+import { nowIso } from "../store/database.js";
+import { findPartyById } from "../store/parties-store.js";
+import type { Actor } from "./actor.js";
+import { getReceivableView, type ReceivableView } from "./receivable-view.js";
+import { hashText } from "./receivable-schema.js";
+
+export const ConfirmReceivableSchema = z
+  .object({
+    nonce: z.string().regex(/^[0-9]{1,78}$/).optional().meta({ description: "Non-custodial debtors: the nonce they signed" }),
+    deadline: z.number().int().positive().optional().meta({ description: "Non-custodial debtors: unix time the signature expires" }),
+    signature: z.string().regex(/^0x[0-9a-fA-F]+$/).optional().meta({ description: "Non-custodial debtors: EIP-712 signature" }),
+  })
+  .strict()
+  .meta({ id: "ConfirmReceivable" });
+
+export type ConfirmReceivable = z.infer<typeof ConfirmReceivableSchema>;
+
+export const CONFIRMATION_TYPES = {
+  ReceivableConfirmation: [
+    { name: "receivableId", type: "bytes32" },
+    { name: "documentHash", type: "bytes32" },
+    { name: "seller", type: "address" },
+    { name: "debtor", type: "address" },
+    { name: "faceValue", type: "uint256" },
+    { name: "settlementToken", type: "address" },
+    { name: "dueDate", type: "uint64" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+
+const CONFIRMATION_VALIDITY_SECONDS = 3_600;
+
+export interface ConfirmationRequest {
+  domain: TypedDataDomain;
+  types: typeof CONFIRMATION_TYPES;
+  primaryType: "ReceivableConfirmation";
+  message: Record<string, string>;
+}
+
+interface Prepared {
+  terms: { seller: string; debtor: string; invoiceNumberHash: string; documentHash: string; faceValue: bigint; dueDate: bigint };
+  typed: ConfirmationRequest;
+}
+
+async function prepare(ctx: ServiceContext, receivableId: string, deadline: number, nonce: bigint): Promise<Prepared> {
+  const row = await ctx.db.selectFrom("receivables").selectAll().where("id", "=", receivableId).executeTakeFirstOrThrow();
+  const seller = (await findPartyById(ctx.db, row.seller_id))!;
+  const debtor = (await findPartyById(ctx.db, row.debtor_id))!;
+  const terms = {
+    seller: seller.address,
+    debtor: debtor.address,
+    invoiceNumberHash: hashText(row.invoice_number_normalized),
+    documentHash: row.document_hash,
+    faceValue: BigInt(row.face_value),
+    dueDate: BigInt(row.due_date),
+  };
+  const domain: TypedDataDomain = {
+    name: "Tierline ReceivableRegistry",
+    version: "1",
+    chainId: BigInt(ctx.chain.deployment.chainId),
+    verifyingContract: ctx.chain.deployment.addresses.receivableRegistry,
+  };
+  const message = {
+    receivableId,
+    documentHash: terms.documentHash,
+    seller: terms.seller,
+    debtor: terms.debtor,
+    faceValue: terms.faceValue.toString(),
+    settlementToken: ctx.chain.deployment.addresses.settlementToken,
+    dueDate: terms.dueDate.toString(),
+    nonce: nonce.toString(),
+    deadline: String(deadline),
+  };
+  return { terms, typed: { domain: { ...domain, chainId: ctx.chain.deployment.chainId }, types: CONFIRMATION_TYPES, primaryType: "ReceivableConfirmation", message } };
+}
+
+/** The nonce a receivable's confirmation uses: its id, so every retry signs the same consent. */
+const nonceOf = (receivableId: string): bigint => BigInt(receivableId);
+
+async function loadForDebtor(ctx: ServiceContext, actor: Actor, receivableId: string) {
+  const row = await ctx.db.selectFrom("receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
+  if (!row) throw notFound("Receivable", receivableId);
+  if (row.debtor_id !== actor.id) throw forbidden(`only the debtor of receivable ${receivableId} may confirm it`, { debtorId: row.debtor_id });
+  return row;
+}
+
+/** What a non-custodial debtor signs (EIP-712 typed data). */
+export async function confirmationRequest(ctx: ServiceContext, actor: Actor, receivableId: string): Promise<ConfirmationRequest> {
+  await loadForDebtor(ctx, actor, receivableId);
+  const deadline = Math.floor(ctx.now().getTime() / 1000) + CONFIRMATION_VALIDITY_SECONDS;
+  return (await prepare(ctx, receivableId, deadline, nonceOf(receivableId))).typed;
+}
+
+export interface ConfirmOutcome {
+  receivable: ReceivableView;
+  certificateId: string;
+  txHash: string;
+}
+
+export async function confirmReceivable(ctx: ServiceContext, actor: Actor, receivableId: string, body: ConfirmReceivable): Promise<ConfirmOutcome> {
+  const row = await loadForDebtor(ctx, actor, receivableId);
+  const log = ctx.log.child({ receivableId, debtorId: actor.id });
+  const registered = await alreadyRegistered(ctx, receivableId);
+  if (registered) return registered;
+  if (row.status === "held_for_review") throw conflict("RECEIVABLE_HELD_FOR_REVIEW", `receivable ${receivableId} is held for manual review`, { receivableId });
+  if (row.status === "rejected") throw conflict("RECEIVABLE_REJECTED", `receivable ${receivableId} was rejected in review`, { receivableId });
+
+  let nonce: bigint;
+  let deadline: number;
+  let signature: string;
+  if (actor.custodial) {
+    nonce = nonceOf(receivableId);
+    deadline = Math.floor(ctx.now().getTime() / 1000) + CONFIRMATION_VALIDITY_SECONDS;
+    const { typed } = await prepare(ctx, receivableId, deadline, nonce);
+    const wallet = new Wallet(ctx.vault.decrypt(actor.encryptedKey!));
+    signature = await wallet.signTypedData(typed.domain, typed.types, typed.message);
+  } else {
+    if (body.signature === undefined || body.nonce === undefined || body.deadline === undefined) {
+      const typed = await confirmationRequest(ctx, actor, receivableId);
+      throw unprocessable("CONFIRMATION_SIGNATURE_REQUIRED", "a non-custodial debtor sends its EIP-712 signature with nonce and deadline", { typedData: typed });
+    }
+    nonce = BigInt(body.nonce);
+    deadline = body.deadline;
+    signature = Signature.from(body.signature).serialized;
+  }
+  const { terms } = await prepare(ctx, receivableId, deadline, nonce);
+  await ctx.db
+    .updateTable("receivables")
+    .set({ status: "confirming", confirmation: JSON.stringify({ nonce: nonce.toString(), deadline, signature }), updated_at: nowIso() })
+    .where("id", "=", receivableId)
+    .execute();
+
+  const registry = ctx.chain.contracts.registry;
+  const request = await registry.getFunction("register").populateTransaction(terms, { nonce, deadline, signature });
+  try {
+    const receipt = await ctx.chain.registrar.send(request, { kind: "register", ref: receivableId });
+    log.info({ txHash: receipt.hash }, "receivable registered on-chain");
+    await ctx.indexer.sync(receipt.blockNumber);
+  } catch (error) {
+    if (error instanceof AppError && error.code === "RECEIVABLE_ALREADY_REGISTERED") {
+      const done = await alreadyRegistered(ctx, receivableId);
+      if (done) return done;
+    }
+    if (error instanceof AppError && error.status < 500) {
+      // The chain refused the consent: back to waiting, so the debtor can try again.
+      await ctx.db.updateTable("receivables").set({ status: "awaiting_confirmation", updated_at: nowIso() }).where("id", "=", receivableId).execute();
+    }
+    throw error;
+  }
+  const done = await alreadyRegistered(ctx, receivableId);
+  if (!done) throw new AppError("INDEX_LAGGING", 503, "registered on-chain, but the index has not caught up yet; read it again shortly", { receivableId });
+  return done;
+}
+
+/** If the chain has it, bring the index up to date and answer from it. */
+async function alreadyRegistered(ctx: ServiceContext, receivableId: string): Promise<ConfirmOutcome | undefined> {
+  const status = Number(await ctx.chain.contracts.registry.getFunction("statusOf")(receivableId));
+  if (status === 0) return undefined;
+  let row = await ctx.db.selectFrom("onchain_receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
+  if (!row) {
+    await ctx.indexer.sync();
+    row = await ctx.db.selectFrom("onchain_receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
+  }
+  if (!row) return undefined;
+  const actorless = await ctx.db.selectFrom("parties").selectAll().where("id", "=", ctx.operatorId).executeTakeFirstOrThrow();
+  const { toParty } = await import("../store/parties-store.js");
+  return {
+    receivable: await getReceivableView(ctx, toParty(actorless), receivableId),
+    certificateId: row.root_certificate_id,
+    txHash: row.register_tx_hash,
+  };
+}

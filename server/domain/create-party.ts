@@ -1,0 +1,93 @@
+// Use case: the operator registers a party. The profile is stored first (status
+// "registering"), then the party is written to the on-chain party registry, then marked
+// active: a crash in between is finished by resumePartyRegistrations() at start-up.
+import { Wallet, getAddress, parseEther } from "ethers";
+import type { ServiceContext } from "../context.js";
+import { conflict } from "../errors.js";
+import { nowIso } from "../store/database.js";
+import { findPartyById, publicParty, toParty, type PartyRecord } from "../store/parties-store.js";
+import { hashApiKey, newApiKey, newId } from "./api-keys.js";
+import { normaliseRegistryId, type CreateParty, type Party, type Role } from "./parties-schema.js";
+import { hashText } from "./receivable-schema.js";
+
+/** Gas money for a custodial party on the local chain, so it can sign its own transactions. */
+const LOCAL_GAS_ALLOWANCE = parseEther("10");
+
+export interface CreatedParty extends Party {
+  apiKey: string;
+}
+
+export async function createParty(ctx: ServiceContext, input: CreateParty, options: { roles?: Role[] } = {}): Promise<CreatedParty> {
+  const registryKey = normaliseRegistryId(input.registryId);
+  const legalIdHash = hashText(registryKey);
+  const existing = await ctx.db.selectFrom("parties").select("id").where("legal_id_hash", "=", legalIdHash).executeTakeFirst();
+  if (existing) throw conflict("PARTY_ALREADY_EXISTS", `a party with registry id ${input.registryId} exists already`, { partyId: existing.id });
+  for (const related of input.relatedPartyIds) {
+    if (!(await findPartyById(ctx.db, related))) throw conflict("RELATED_PARTY_UNKNOWN", `related party ${related} does not exist`, { relatedPartyId: related });
+  }
+
+  let address: string;
+  let encryptedKey: string | null = null;
+  if (input.address) {
+    address = getAddress(input.address.toLowerCase());
+    const taken = await ctx.db.selectFrom("parties").select("id").where("address", "=", address).executeTakeFirst();
+    if (taken) throw conflict("ADDRESS_IN_USE", `address ${address} belongs to party ${taken.id}`, { partyId: taken.id });
+  } else {
+    const wallet = Wallet.createRandom();
+    address = wallet.address;
+    encryptedKey = ctx.vault.encrypt(wallet.privateKey);
+  }
+
+  const apiKey = newApiKey();
+  const id = newId("pty");
+  await ctx.db
+    .insertInto("parties")
+    .values({
+      id,
+      name: input.name,
+      registry_id: input.registryId,
+      legal_id_hash: legalIdHash,
+      industry: input.industry,
+      roles: JSON.stringify(options.roles ?? input.roles),
+      address,
+      custodial: encryptedKey ? 1 : 0,
+      encrypted_key: encryptedKey,
+      api_key_hash: hashApiKey(apiKey),
+      related_party_ids: JSON.stringify(input.relatedPartyIds),
+      status: "registering",
+      created_at: nowIso(),
+    })
+    .execute();
+  ctx.log.info({ partyId: id, address }, "party stored; registering it on-chain");
+
+  const party = await registerOnChain(ctx, (await findPartyById(ctx.db, id))!);
+  return { ...publicParty(party), apiKey };
+}
+
+async function registerOnChain(ctx: ServiceContext, party: PartyRecord): Promise<PartyRecord> {
+  const { parties } = ctx.chain.contracts;
+  const onChain = await parties.getFunction("partyOf")(party.address);
+  if (onChain.legalIdHash === "0x" + "0".repeat(64)) {
+    const request = await parties.getFunction("registerParty").populateTransaction(party.address, party.legalIdHash);
+    const receipt = await ctx.chain.registrar.send(request, { kind: "registerParty", ref: party.id });
+    ctx.log.info({ partyId: party.id, txHash: receipt.hash }, "party registered on-chain");
+  }
+  if (party.custodial && ctx.chain.deployment.localToken) {
+    const balance = await ctx.chain.provider.getBalance(party.address);
+    if (balance < LOCAL_GAS_ALLOWANCE / 2n) {
+      await ctx.chain.registrar.send({ to: party.address, value: LOCAL_GAS_ALLOWANCE }, { kind: "fundGas", ref: party.id });
+    }
+  }
+  await ctx.db.updateTable("parties").set({ status: "active" }).where("id", "=", party.id).execute();
+  return { ...party, status: "active" };
+}
+
+/** Start-up: finish registrations a crash interrupted. */
+export async function resumePartyRegistrations(ctx: ServiceContext): Promise<number> {
+  const rows = await ctx.db.selectFrom("parties").selectAll().where("status", "=", "registering").execute();
+  for (const row of rows) {
+    ctx.log.warn({ partyId: row.id }, "resuming a party registration interrupted by a stop");
+    await registerOnChain(ctx, toParty(row));
+  }
+  return rows.length;
+}

@@ -1,0 +1,53 @@
+// Parties: who they are, which roles they play, and the API's shapes for them.
+import { z } from "zod";
+
+export const ROLES = ["operator", "supplier", "debtor", "financier", "auditor"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const CreatePartySchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    registryId: z
+      .string()
+      .trim()
+      .min(4)
+      .max(64)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 .\-/]*$/, "letters, digits, space, dot, dash and slash only")
+      .meta({ description: "Legal registry id (unified social credit code, LEI, …)", example: "91310000MA1FL0001X" }),
+    industry: z.string().trim().min(1).max(100),
+    roles: z.array(z.enum(ROLES).exclude(["operator"])).min(1).max(4),
+    address: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/)
+      .optional()
+      .meta({ description: "Own address for a non-custodial party; omit and the service generates and keeps the key" }),
+    relatedPartyIds: z.array(z.string().max(64)).max(50).default([]).meta({ description: "Parties under common control" }),
+  })
+  .strict()
+  .meta({ id: "CreateParty" });
+
+export type CreateParty = z.infer<typeof CreatePartySchema>;
+
+export const PartySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    registryId: z.string(),
+    industry: z.string(),
+    roles: z.array(z.enum(ROLES)),
+    address: z.string(),
+    custodial: z.boolean(),
+    status: z.enum(["registering", "active", "suspended"]),
+    relatedPartyIds: z.array(z.string()),
+    createdAt: z.string(),
+  })
+  .meta({ id: "Party" });
+
+export type Party = z.infer<typeof PartySchema>;
+
+export const CreatedPartySchema = PartySchema.extend({
+  apiKey: z.string().meta({ description: "Shown once; stored only as a hash" }),
+}).meta({ id: "CreatedParty" });
+
+/** Normalised legal id: what the on-chain legal id hash is taken of. */
+export const normaliseRegistryId = (registryId: string): string => registryId.normalize("NFKC").toUpperCase().replace(/[\s.\-/]/g, "");

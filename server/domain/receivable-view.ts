@@ -1,0 +1,71 @@
+// What GET /v1/receivables/:id answers: the off-chain submission joined with what the
+// chain says (status, repayments, root certificate, transaction hashes).
+import { z } from "zod";
+import type { ServiceContext } from "../context.js";
+import { forbidden, notFound } from "../errors.js";
+import { findPartyByAddress } from "../store/parties-store.js";
+import { canSeeEverything, type Actor } from "./actor.js";
+
+export const ReceivableViewSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(["held_for_review", "awaiting_confirmation", "confirming", "rejected", "active", "overdue", "defaulted", "repaid"]),
+    sellerId: z.string(),
+    debtorId: z.string(),
+    invoiceNumber: z.string(),
+    purchaseOrderNumber: z.string(),
+    currency: z.string(),
+    faceValue: z.string(),
+    repaidAmount: z.string(),
+    dueDate: z.string(),
+    documentHash: z.string(),
+    rootCertificateId: z.string().nullable(),
+    txHashes: z.object({ register: z.string().nullable() }),
+    registeredBlock: z.number().nullable(),
+    verification: z.unknown(),
+    documents: z.unknown().optional().meta({ description: "Only for the seller, the debtor, the operator and auditors" }),
+    createdAt: z.string(),
+  })
+  .meta({ id: "Receivable" });
+
+export type ReceivableView = z.infer<typeof ReceivableViewSchema>;
+
+export async function getReceivableView(ctx: ServiceContext, actor: Actor, receivableId: string): Promise<ReceivableView> {
+  const row = await ctx.db.selectFrom("receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
+  if (!row) throw notFound("Receivable", receivableId);
+  const isParty = actor.id === row.seller_id || actor.id === row.debtor_id || canSeeEverything(actor);
+  if (!isParty) {
+    const holds = await ctx.db
+      .selectFrom("onchain_certificates")
+      .select("id")
+      .where("receivable_id", "=", receivableId)
+      .where("holder", "=", actor.address)
+      .executeTakeFirst();
+    if (!holds) throw forbidden(`party ${actor.id} is neither a party to receivable ${receivableId} nor a holder of its certificates`);
+  }
+  const chain = await ctx.db.selectFrom("onchain_receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
+  return {
+    id: row.id,
+    status: (chain?.status ?? row.status) as ReceivableView["status"],
+    sellerId: row.seller_id,
+    debtorId: row.debtor_id,
+    invoiceNumber: row.invoice_number,
+    purchaseOrderNumber: row.po_number,
+    currency: row.currency,
+    faceValue: row.face_value,
+    repaidAmount: chain?.repaid_amount ?? "0",
+    dueDate: new Date(row.due_date * 1000).toISOString(),
+    documentHash: row.document_hash,
+    rootCertificateId: chain?.root_certificate_id ?? null,
+    txHashes: { register: chain?.register_tx_hash ?? null },
+    registeredBlock: chain?.registered_block ?? null,
+    verification: JSON.parse(row.verification),
+    ...(isParty ? { documents: JSON.parse(row.documents) } : {}),
+    createdAt: row.created_at,
+  };
+}
+
+/** The party id behind an address, or the address itself for outsiders. */
+export async function partyIdOrAddress(ctx: ServiceContext, address: string): Promise<string> {
+  return (await findPartyByAddress(ctx.db, address))?.id ?? address;
+}

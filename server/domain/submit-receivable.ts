@@ -1,0 +1,87 @@
+// Use case: a supplier submits the trade documents behind one receivable. Nothing goes
+// on-chain here: the documents are verified, the report stored, and the receivable
+// waits for the debtor's confirmation (or for manual review).
+import type { ServiceContext } from "../context.js";
+import { conflict, unprocessable } from "../errors.js";
+import { nowIso } from "../store/database.js";
+import { findPartyById } from "../store/parties-store.js";
+import { verificationHistory } from "../store/verification-history.js";
+import { verifyReceivable } from "../verification/verify.js";
+import type { VerificationReport } from "../verification/types.js";
+import { requireRole, type Actor } from "./actor.js";
+import { documentHashOf, normaliseInvoiceNumber, receivableIdOf, toUnixSeconds, type ReceivableSubmission } from "./receivable-schema.js";
+import { getReceivableView, type ReceivableView } from "./receivable-view.js";
+
+export interface SubmitOutcome {
+  created: boolean;
+  receivable: ReceivableView;
+}
+
+export async function submitReceivable(ctx: ServiceContext, actor: Actor, submission: ReceivableSubmission): Promise<SubmitOutcome> {
+  requireRole(actor, "supplier");
+  const debtor = await findPartyById(ctx.db, submission.debtorId);
+  const receivableId = receivableIdOf(actor.legalIdHash, debtor?.legalIdHash ?? "0x" + "0".repeat(64), submission.invoice.number);
+  const documentHash = documentHashOf(submission);
+  const log = ctx.log.child({ receivableId, sellerId: actor.id });
+
+  // Exact duplicate in our own books. The same documents again is a retry: answer it.
+  const existing = await ctx.db.selectFrom("receivables").select(["id", "seller_id", "document_hash"]).where("id", "=", receivableId).executeTakeFirst();
+  if (existing) {
+    if (existing.seller_id === actor.id && existing.document_hash === documentHash) {
+      return { created: false, receivable: await getReceivableView(ctx, actor, receivableId) };
+    }
+    throw conflict("DUPLICATE_RECEIVABLE", `invoice ${submission.invoice.number} is already receivable ${receivableId}`, {
+      existingReceivableId: receivableId,
+    });
+  }
+
+  const report = await verifyReceivable(
+    { receivableId, seller: actor, debtor, submission, now: ctx.now() },
+    verificationHistory(ctx.db, ctx.chain),
+    ctx.verification,
+  );
+  const onChain = report.results.find((r) => r.code === "EXACT_DUPLICATE_ON_CHAIN");
+  if (onChain) {
+    throw conflict("DUPLICATE_RECEIVABLE", `invoice ${submission.invoice.number} is already on the shared registry`, {
+      existingReceivableId: receivableId,
+      verification: report,
+    });
+  }
+  if (report.outcome === "rejected") {
+    log.info({ failed: report.results.filter((r) => r.outcome === "fail").map((r) => r.code) }, "submission rejected by verification");
+    throw unprocessable("VERIFICATION_FAILED", "the trade documents did not pass verification", {
+      rules: failedRules(report),
+      verification: report,
+    });
+  }
+
+  const status = report.outcome === "held" ? "held_for_review" : "awaiting_confirmation";
+  const now = nowIso();
+  await ctx.db
+    .insertInto("receivables")
+    .values({
+      id: receivableId,
+      seller_id: actor.id,
+      debtor_id: debtor!.id,
+      invoice_number: submission.invoice.number,
+      invoice_number_normalized: normaliseInvoiceNumber(submission.invoice.number),
+      po_number: submission.purchaseOrder.number,
+      currency: submission.purchaseOrder.currency,
+      face_value: submission.invoice.total,
+      net_value: (BigInt(submission.invoice.total) - BigInt(submission.invoice.tax)).toString(),
+      due_date: toUnixSeconds(submission.invoice.dueDate),
+      document_hash: documentHash,
+      documents: JSON.stringify(submission),
+      verification: JSON.stringify(report),
+      status,
+      confirmation: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  log.info({ status, faceValue: submission.invoice.total }, "receivable submitted");
+  return { created: true, receivable: await getReceivableView(ctx, actor, receivableId) };
+}
+
+export const failedRules = (report: VerificationReport) =>
+  report.results.filter((r) => r.outcome === "fail").map(({ rule, code, message, fields }) => ({ rule, code, message, fields }));

@@ -1,0 +1,32 @@
+// One error type for the whole service: a stable code, an HTTP status, details for the
+// caller and a cause for the logs. The error middleware turns it into
+// { error: { code, message, details } } and never leaks a stack trace.
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(code: string, status: number, message: string, details?: unknown, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "AppError";
+    this.code = code;
+    this.status = status;
+    this.details = details;
+  }
+}
+
+export const badRequest = (code: string, message: string, details?: unknown) => new AppError(code, 400, message, details);
+export const unauthorized = (message = "missing or unknown API key") => new AppError("UNAUTHENTICATED", 401, message);
+export const forbidden = (message: string, details?: unknown) => new AppError("FORBIDDEN", 403, message, details);
+export const notFound = (what: string, id: string) =>
+  new AppError("NOT_FOUND", 404, `${what} ${id} does not exist`, { [what.toLowerCase()]: id });
+export const conflict = (code: string, message: string, details?: unknown) => new AppError(code, 409, message, details);
+export const unprocessable = (code: string, message: string, details?: unknown) =>
+  new AppError(code, 422, message, details);
+export const unavailable = (code: string, message: string, details?: unknown, cause?: unknown) =>
+  new AppError(code, 503, message, details, { cause });

@@ -1,0 +1,65 @@
+// The demo cast created on the first start: a core enterprise, three tiers of
+// suppliers, two financiers and an auditor, each with its own key and API key.
+import { writeFileSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import type { ServiceContext } from "./context.js";
+import { createParty, type CreatedParty } from "./domain/create-party.js";
+import { hashApiKey, newApiKey } from "./domain/api-keys.js";
+import { normaliseRegistryId, type CreateParty } from "./domain/parties-schema.js";
+import { hashText } from "./domain/receivable-schema.js";
+import { publicParty, toParty } from "./store/parties-store.js";
+
+const ONE = 1_000_000n; // tUSD has 6 decimals
+
+export const DEMO_CAST: CreateParty[] = [
+  { name: "Northwind Mart (core enterprise)", registryId: "91310000NWMART001", industry: "e-commerce", roles: ["debtor"], relatedPartyIds: [] },
+  { name: "Acme Components (tier 1)", registryId: "91320000ACMECMP01", industry: "electronics", roles: ["supplier", "debtor"], relatedPartyIds: [] },
+  { name: "Bolt Metals (tier 2)", registryId: "91330000BOLTMTL02", industry: "metals", roles: ["supplier", "debtor"], relatedPartyIds: [] },
+  { name: "Coil Wire Co (tier 3)", registryId: "91340000COILWIR03", industry: "metals", roles: ["supplier"], relatedPartyIds: [] },
+  { name: "Harbor Bank", registryId: "LEI5493001HARBOR0001", industry: "banking", roles: ["financier"], relatedPartyIds: [] },
+  { name: "Summit Factoring", registryId: "LEI5493002SUMMIT0002", industry: "factoring", roles: ["financier"], relatedPartyIds: [] },
+  { name: "Ledger Audit", registryId: "91110000LEDGERAUD", industry: "audit", roles: ["auditor"], relatedPartyIds: [] },
+];
+
+export interface Credentials {
+  operator: { apiKey: string };
+  parties: Array<{ id: string; name: string; roles: string[]; address: string; apiKey: string }>;
+}
+
+/** Creates the cast (a party left by an interrupted seed gets a fresh API key) and funds it. */
+export async function seedDemo(ctx: ServiceContext, operatorApiKey: string): Promise<Credentials> {
+  const created: CreatedParty[] = [];
+  for (const party of DEMO_CAST) {
+    const legalIdHash = hashText(normaliseRegistryId(party.registryId));
+    const row = await ctx.db.selectFrom("parties").selectAll().where("legal_id_hash", "=", legalIdHash).executeTakeFirst();
+    if (!row) {
+      created.push(await createParty(ctx, party));
+      continue;
+    }
+    const apiKey = newApiKey();
+    await ctx.db.updateTable("parties").set({ api_key_hash: hashApiKey(apiKey) }).where("id", "=", row.id).execute();
+    created.push({ ...publicParty(toParty(row)), apiKey });
+  }
+  if (ctx.chain.deployment.localToken) {
+    // Money on the local chain only: the debtor repays with it, financiers fund with it.
+    const token = ctx.chain.contracts.token;
+    for (const party of created.filter((p) => p.roles.includes("debtor") || p.roles.includes("financier"))) {
+      if ((await token.getFunction("balanceOf")(party.address)) > 0n) continue;
+      const request = await token.getFunction("mint").populateTransaction(party.address, 10_000_000n * ONE);
+      await ctx.chain.registrar.send(request, { kind: "mint", ref: party.id });
+    }
+  }
+  const credentials: Credentials = {
+    operator: { apiKey: operatorApiKey },
+    parties: created.map((p) => ({ id: p.id, name: p.name, roles: p.roles, address: p.address, apiKey: p.apiKey })),
+  };
+  writeCredentials(ctx.config.dataDir, credentials);
+  return credentials;
+}
+
+export function writeCredentials(dataDir: string, credentials: Credentials): string {
+  mkdirSync(dataDir, { recursive: true });
+  const file = path.join(dataDir, "credentials.json");
+  writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  return file;
+}

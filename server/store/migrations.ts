@@ -1,0 +1,121 @@
+// Schema migrations, applied in order at start-up (Kysely's Migrator keeps the ledger).
+import { sql, type Kysely } from "kysely";
+import type { Migration } from "kysely/migration";
+
+export const migrations: Record<string, Migration> = {
+  "0001_initial": {
+    async up(db: Kysely<any>) {
+      await db.schema.createTable("meta").addColumn("key", "text", (c) => c.primaryKey()).addColumn("value", "text", (c) => c.notNull()).execute();
+      await db.schema
+        .createTable("parties")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("registry_id", "text", (c) => c.notNull())
+        .addColumn("legal_id_hash", "text", (c) => c.notNull())
+        .addColumn("industry", "text", (c) => c.notNull())
+        .addColumn("roles", "text", (c) => c.notNull())
+        .addColumn("address", "text", (c) => c.notNull().unique())
+        .addColumn("custodial", "integer", (c) => c.notNull())
+        .addColumn("encrypted_key", "text")
+        .addColumn("api_key_hash", "text", (c) => c.notNull().unique())
+        .addColumn("related_party_ids", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("receivables")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("seller_id", "text", (c) => c.notNull().references("parties.id"))
+        .addColumn("debtor_id", "text", (c) => c.notNull().references("parties.id"))
+        .addColumn("invoice_number", "text", (c) => c.notNull())
+        .addColumn("invoice_number_normalized", "text", (c) => c.notNull())
+        .addColumn("po_number", "text", (c) => c.notNull())
+        .addColumn("currency", "text", (c) => c.notNull())
+        .addColumn("face_value", "text", (c) => c.notNull())
+        .addColumn("net_value", "text", (c) => c.notNull())
+        .addColumn("due_date", "integer", (c) => c.notNull())
+        .addColumn("document_hash", "text", (c) => c.notNull())
+        .addColumn("documents", "text", (c) => c.notNull())
+        .addColumn("verification", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("confirmation", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("receivables_by_order").on("receivables").columns(["seller_id", "debtor_id", "po_number"]).execute();
+      await db.schema
+        .createTable("idempotency")
+        .addColumn("party_id", "text", (c) => c.notNull())
+        .addColumn("key", "text", (c) => c.notNull())
+        .addColumn("method", "text", (c) => c.notNull())
+        .addColumn("path", "text", (c) => c.notNull())
+        .addColumn("request_hash", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("status_code", "integer")
+        .addColumn("response", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("idempotency_pk", ["party_id", "key"])
+        .execute();
+      await db.schema
+        .createTable("tx_journal")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("ref", "text", (c) => c.notNull())
+        .addColumn("signer", "text", (c) => c.notNull())
+        .addColumn("nonce", "integer", (c) => c.notNull())
+        .addColumn("tx_hash", "text")
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("error", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("chain_events")
+        .addColumn("block_number", "integer", (c) => c.notNull())
+        .addColumn("log_index", "integer", (c) => c.notNull())
+        .addColumn("block_hash", "text", (c) => c.notNull())
+        .addColumn("tx_hash", "text", (c) => c.notNull())
+        .addColumn("contract", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("args", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("chain_events_pk", ["block_number", "log_index"])
+        .execute();
+      await db.schema
+        .createTable("onchain_receivables")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("seller", "text", (c) => c.notNull())
+        .addColumn("debtor", "text", (c) => c.notNull())
+        .addColumn("registrar", "text", (c) => c.notNull())
+        .addColumn("face_value", "text", (c) => c.notNull())
+        .addColumn("repaid_amount", "text", (c) => c.notNull())
+        .addColumn("due_date", "integer", (c) => c.notNull())
+        .addColumn("document_hash", "text", (c) => c.notNull())
+        .addColumn("root_certificate_id", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("register_tx_hash", "text", (c) => c.notNull())
+        .addColumn("registered_block", "integer", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("onchain_certificates")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("receivable_id", "text", (c) => c.notNull())
+        .addColumn("parent_id", "text")
+        .addColumn("holder", "text", (c) => c.notNull())
+        .addColumn("face_value", "text", (c) => c.notNull())
+        .addColumn("tier", "integer", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("issued_tx_hash", "text", (c) => c.notNull())
+        .addColumn("issued_block", "integer", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("certificates_by_holder").on("onchain_certificates").column("holder").execute();
+      await db.schema.createIndex("certificates_by_receivable").on("onchain_certificates").column("receivable_id").execute();
+      await db.schema
+        .createTable("onchain_parties")
+        .addColumn("address", "text", (c) => c.primaryKey())
+        .addColumn("legal_id_hash", "text", (c) => c.notNull())
+        .addColumn("active", "integer", (c) => c.notNull())
+        .execute();
+      await sql`select 1`.execute(db);
+    },
+  },
+};

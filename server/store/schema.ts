@@ -1,0 +1,128 @@
+// The database's tables as Kysely types. Money is TEXT holding a decimal integer
+// string (smallest units), never REAL. Tables named onchain_* and chain_events are the
+// index of chain events: `reindex` empties and rebuilds them from the chain alone.
+import type { Generated } from "kysely";
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface PartyTable {
+  id: string;
+  name: string;
+  registry_id: string;
+  legal_id_hash: string;
+  industry: string;
+  roles: string; // JSON array of roles
+  address: string; // checksummed
+  custodial: number; // 1: the service holds the key (encrypted); 0: the party signs itself
+  encrypted_key: string | null;
+  api_key_hash: string;
+  related_party_ids: string; // JSON array
+  status: string; // active | suspended
+  created_at: string;
+}
+
+export interface ReceivableTable {
+  id: string; // bytes32 receivable id (hash of legal ids and normalised invoice number)
+  seller_id: string;
+  debtor_id: string;
+  invoice_number: string;
+  invoice_number_normalized: string;
+  po_number: string;
+  currency: string;
+  face_value: string;
+  net_value: string; // invoiced value before tax: what counts against the purchase order
+  due_date: number; // unix seconds
+  document_hash: string;
+  documents: string; // JSON of the submitted documents
+  verification: string; // JSON verification report
+  status: string; // held_for_review | awaiting_confirmation | confirming | rejected
+  confirmation: string | null; // JSON { nonce, deadline, signature } once signed
+  created_at: string;
+  updated_at: string;
+}
+
+export interface IdempotencyTable {
+  party_id: string;
+  key: string;
+  method: string;
+  path: string;
+  request_hash: string;
+  state: string; // in_progress | done
+  status_code: number | null;
+  response: string | null;
+  created_at: string;
+}
+
+export interface TxJournalTable {
+  id: Generated<number>;
+  kind: string; // register | split | transfer | registerParty | ...
+  ref: string; // the receivable, certificate or party it is for
+  signer: string;
+  nonce: number;
+  tx_hash: string | null;
+  state: string; // prepared | sent | mined | failed | dropped
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ChainEventTable {
+  block_number: number;
+  log_index: number;
+  block_hash: string;
+  tx_hash: string;
+  contract: string;
+  name: string;
+  args: string; // JSON, bigints as decimal strings
+}
+
+export interface OnchainReceivableTable {
+  id: string;
+  seller: string;
+  debtor: string;
+  registrar: string;
+  face_value: string;
+  repaid_amount: string;
+  due_date: number;
+  document_hash: string;
+  root_certificate_id: string;
+  status: string; // active | overdue | defaulted | repaid
+  register_tx_hash: string;
+  registered_block: number;
+}
+
+export interface OnchainCertificateTable {
+  id: string; // decimal certificate id
+  receivable_id: string;
+  parent_id: string | null;
+  holder: string;
+  face_value: string;
+  tier: number;
+  state: string; // live | locked | retired | settled
+  issued_tx_hash: string;
+  issued_block: number;
+}
+
+export interface OnchainPartyTable {
+  address: string;
+  legal_id_hash: string;
+  active: number;
+}
+
+export interface Database {
+  meta: MetaTable;
+  parties: PartyTable;
+  receivables: ReceivableTable;
+  idempotency: IdempotencyTable;
+  tx_journal: TxJournalTable;
+  chain_events: ChainEventTable;
+  onchain_receivables: OnchainReceivableTable;
+  onchain_certificates: OnchainCertificateTable;
+  onchain_parties: OnchainPartyTable;
+}
+
+/** The index tables, emptied and rebuilt by a reindex. */
+export const INDEX_TABLES = ["chain_events", "onchain_receivables", "onchain_certificates", "onchain_parties"] as const;

@@ -1,0 +1,66 @@
+// The verification rules' view of the past, answered from the database (and, for the
+// exact duplicate, from the on-chain registry shared with other platforms).
+import type { Db } from "./database.js";
+import type { VerificationHistory } from "../verification/types.js";
+import type { ChainClient } from "../chain/chain-client.js";
+
+const LIVE = ["held_for_review", "awaiting_confirmation", "confirming", "registered"];
+
+export function verificationHistory(db: Db, chain: ChainClient): VerificationHistory {
+  return {
+    async invoicedAgainstOrder(sellerId, debtorId, poNumber, excludeReceivableId) {
+      const rows = await db
+        .selectFrom("receivables")
+        .select("net_value")
+        .where("seller_id", "=", sellerId)
+        .where("debtor_id", "=", debtorId)
+        .where("po_number", "=", poNumber)
+        .where("status", "in", LIVE)
+        .where("id", "!=", excludeReceivableId)
+        .execute();
+      return rows.reduce((sum, row) => sum + BigInt(row.net_value), 0n);
+    },
+    async sameOrderSameAmount(sellerId, debtorId, poNumber, faceValue, excludeInvoiceNormalized) {
+      const rows = await db
+        .selectFrom("receivables")
+        .select("id")
+        .where("seller_id", "=", sellerId)
+        .where("debtor_id", "=", debtorId)
+        .where("po_number", "=", poNumber)
+        .where("face_value", "=", faceValue.toString())
+        .where("invoice_number_normalized", "!=", excludeInvoiceNormalized)
+        .where("status", "in", LIVE)
+        .execute();
+      return rows.map((row) => row.id);
+    },
+    async previousFaceValues(sellerId, debtorId) {
+      const rows = await db
+        .selectFrom("receivables")
+        .select("face_value")
+        .where("seller_id", "=", sellerId)
+        .where("debtor_id", "=", debtorId)
+        .where("status", "in", LIVE)
+        .orderBy("created_at")
+        .execute();
+      return rows.map((row) => BigInt(row.face_value));
+    },
+    async tradeEdges() {
+      const rows = await db.selectFrom("receivables").select(["seller_id", "debtor_id"]).where("status", "in", LIVE).distinct().execute();
+      return rows.map((row) => ({ sellerId: row.seller_id, debtorId: row.debtor_id }));
+    },
+    async recentSubmissions(sellerId, debtorId, since) {
+      const rows = await db
+        .selectFrom("receivables")
+        .select(["face_value", "created_at"])
+        .where("seller_id", "=", sellerId)
+        .where("debtor_id", "=", debtorId)
+        .where("created_at", ">=", since.toISOString())
+        .execute();
+      return rows.map((row) => ({ faceValue: BigInt(row.face_value), createdAt: new Date(row.created_at) }));
+    },
+    async registeredOnChain(receivableId) {
+      const status = await chain.contracts.registry.getFunction("statusOf")(receivableId);
+      return Number(status) !== 0;
+    },
+  };
+}

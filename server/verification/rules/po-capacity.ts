@@ -1,0 +1,28 @@
+// PO_CAPACITY: everything invoiced against one purchase order, this invoice included,
+// stays within the order's total (the sum of its lines). Compared before tax: an order's
+// lines carry no tax, so an invoice for the whole order plus tax must still fit.
+import { sumLines } from "../../domain/receivable-schema.js";
+import type { PartyView, RuleResult, VerificationHistory, VerificationInput } from "../types.js";
+
+export const PO_CAPACITY_RULE = "PO_CAPACITY";
+
+/** One PO_CAPACITY_EXCEEDED finding when the order would be over-invoiced; empty otherwise. */
+export async function checkPoCapacity(input: VerificationInput, debtor: PartyView, history: VerificationHistory): Promise<RuleResult[]> {
+  const { purchaseOrder, invoice } = input.submission;
+  const orderTotal = sumLines(purchaseOrder.lines);
+  const alreadyInvoiced = await history.invoicedAgainstOrder(input.seller.id, debtor.id, purchaseOrder.number, input.receivableId);
+  const faceValue = BigInt(invoice.total) - BigInt(invoice.tax);
+  const invoicedWithThis = alreadyInvoiced + faceValue;
+  if (invoicedWithThis <= orderTotal) return [];
+  return [
+    {
+      rule: PO_CAPACITY_RULE,
+      code: "PO_CAPACITY_EXCEEDED",
+      outcome: "fail",
+      message:
+        `purchase order ${purchaseOrder.number}: already invoiced ${alreadyInvoiced} + this invoice ${faceValue} (before tax) = ${invoicedWithThis}, ` +
+        `above the order total ${orderTotal}`,
+      fields: ["purchaseOrder.number", "purchaseOrder.lines", "invoice.total", "invoice.tax"],
+    },
+  ];
+}

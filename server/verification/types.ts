@@ -1,0 +1,71 @@
+// The contract between the verification rules and the rest of the service.
+import type { Role } from "../domain/parties-schema.js";
+import type { ReceivableSubmission } from "../domain/receivable-schema.js";
+
+export interface PartyView {
+  id: string;
+  name: string;
+  roles: Role[];
+  status: string; // active | suspended | registering
+  industry: string;
+  relatedPartyIds: string[];
+}
+
+/** What the rules may ask about the past; implemented over the database. */
+export interface VerificationHistory {
+  /** Value before tax already invoiced (not rejected) against this purchase order, excluding `excludeReceivableId`. */
+  invoicedAgainstOrder(sellerId: string, debtorId: string, poNumber: string, excludeReceivableId: string): Promise<bigint>;
+  /** Ids of receivables with the same order and face value under another invoice number. */
+  sameOrderSameAmount(sellerId: string, debtorId: string, poNumber: string, faceValue: bigint, excludeInvoiceNormalized: string): Promise<string[]>;
+  /** Face values of the seller's earlier receivables on this debtor, oldest first. */
+  previousFaceValues(sellerId: string, debtorId: string): Promise<bigint[]>;
+  /** Every (seller -> debtor) trade relation on the platform. */
+  tradeEdges(): Promise<Array<{ sellerId: string; debtorId: string }>>;
+  /** The seller's submissions on this debtor since `since`. */
+  recentSubmissions(sellerId: string, debtorId: string, since: Date): Promise<Array<{ faceValue: bigint; createdAt: Date }>>;
+  /** Whether the receivable id is already on the on-chain registry (any registrar). */
+  registeredOnChain(receivableId: string): Promise<boolean>;
+}
+
+export interface VerificationConfig {
+  currency: string;
+  priceToleranceBps: number;
+  quantityToleranceBps: number;
+  minTenorDays: number;
+  maxTenorDays: number;
+  volumeSpikeFactor: number; // hold when face > factor x the seller's historical mean on this debtor
+  volumeSpikeMinHistory: number; // ... given at least this many earlier receivables
+  brushingWindowHours: number;
+  brushingMaxCount: number; // hold when more than this many submissions in the window
+}
+
+export interface VerificationInput {
+  receivableId: string;
+  seller: PartyView;
+  debtor: PartyView | undefined;
+  submission: ReceivableSubmission;
+  now: Date;
+}
+
+export type RuleOutcome = "pass" | "fail" | "hold";
+
+export interface RuleResult {
+  /** The rule family: SCHEMA, PARTIES, THREE_WAY_MATCH, PO_CAPACITY, CHRONOLOGY, DUPLICATE, FRAUD_SIGNAL. */
+  rule: string;
+  /** The stable code of this finding, e.g. INVOICE_QUANTITY_EXCEEDS_RECEIVED. */
+  code: string;
+  outcome: RuleOutcome;
+  message: string;
+  /** JSON paths into the submission that the rule looked at, e.g. "invoice.lines[2].quantity". */
+  fields: string[];
+}
+
+export interface VerificationReport {
+  version: 1;
+  outcome: "passed" | "rejected" | "held";
+  checkedAt: string;
+  receivableId: string;
+  documentHash: string;
+  config: VerificationConfig;
+  results: RuleResult[];
+}

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+// Property tests of uniqueness: one registry entry per (seller legal id, debtor legal id,
+// invoice number hash), whoever brings it. A second registration of the same triple reverts
+// with ReceivableAlreadyRegistered(id) even when other addresses share the legal ids, another
+// registrar submits it with a valid debtor signature and different amounts, documents and
+// dates, and even after the first one was fully repaid and settled, or defaulted and closed.
+//
+// Run counts (hardhat.config.ts, fixed seed "tier1ine"):
+//   default profile: fuzz.runs = 1,000 per test   (`npx hardhat test solidity`)
+//   deep profile:    fuzz.runs = 10,000 per test  (`npx hardhat test solidity --test-profile deep`)
+
+import {vm} from "./utils/Vm.sol";
+import {TierlineDeployer, TierlineRandom, TierlineSigning} from "./utils/TierlineDeployer.sol";
+import {IReceivableRegistry} from "../../contracts/interfaces/IReceivableRegistry.sol";
+import {ICertificateToken} from "../../contracts/interfaces/ICertificateToken.sol";
+import {ISettlementEscrow} from "../../contracts/interfaces/ISettlementEscrow.sol";
+
+contract RegistrationFuzz is TierlineDeployer {
+    using TierlineRandom for uint256;
+
+    uint256 private constant SELLER_ALIAS_KEY = uint256(keccak256("tierline: tier1, second key"));
+    uint256 private constant DEBTOR_ALIAS_KEY = uint256(keccak256("tierline: core-enterprise, second key"));
+    uint256 private constant MAX_FACE = 1_000_000_000 * ONE;
+
+    address private sellerAlias; // another address of tier1's legal entity
+    address private debtorAlias; // another address of the debtor's legal entity
+    address private otherRegistrar; // another platform sharing the registry
+
+    /// The second attempt: who brings it and who signs it.
+    struct Attempt {
+        address seller;
+        address debtor;
+        uint256 debtorKey;
+        address registrar;
+    }
+
+    function setUp() public {
+        deployTierline();
+        sellerAlias = vm.addr(SELLER_ALIAS_KEY);
+        debtorAlias = vm.addr(DEBTOR_ALIAS_KEY);
+        otherRegistrar = vm.addr(uint256(keccak256("tierline: other platform")));
+        parties.registerParty(sellerAlias, legalId("tier1"));
+        parties.registerParty(debtorAlias, legalId("core-enterprise"));
+        registry.grantRole(registry.REGISTRAR_ROLE(), otherRegistrar);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                          While still open                          */
+    /* ------------------------------------------------------------------ */
+
+    /// The same invoice twice, by any mix of aliased seller, aliased debtor and other registrar,
+    /// with different face value, documents and due date, is refused; a different invoice
+    /// number from the same people and platform is accepted.
+    function testFuzz_sameInvoiceTwiceIsRefused(
+        bytes32 invoice,
+        uint256 faceSeed,
+        uint256 otherFaceSeed,
+        bytes32 otherDocuments,
+        uint8 who
+    ) public {
+        (bytes32 receivableId,) = _registerFirst(invoice, faceSeed);
+        Attempt memory attempt = _attempt(who);
+
+        _expectDuplicate(receivableId, attempt, invoice, otherFaceSeed, otherDocuments, 100);
+
+        // Control: one bit of the invoice number different, same people, platform and signer.
+        bytes32 otherInvoice = invoice ^ bytes32(uint256(1));
+        IReceivableRegistry.ReceivableTerms memory fresh = termsFor(
+            attempt.seller,
+            attempt.debtor,
+            otherInvoice,
+            otherFaceSeed.bound(1, MAX_FACE),
+            uint64(block.timestamp + 60 days)
+        );
+        IReceivableRegistry.DebtorConfirmation memory confirmation =
+            TierlineSigning.confirm(registry, attempt.debtorKey, fresh, 2, block.timestamp + 1 hours);
+        vm.prank(attempt.registrar);
+        (bytes32 freshId,) = registry.register(fresh, confirmation);
+        require(freshId != receivableId, "different invoice got the same id");
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                          After it closed                           */
+    /* ------------------------------------------------------------------ */
+
+    /// Repaid in full (in one to three payments) and settled to every leaf, the invoice still
+    /// cannot come back.
+    function testFuzz_repaidAndSettledInvoiceCannotReturn(bytes32 invoice, uint256 faceSeed, uint256 seed, uint8 who)
+        public
+    {
+        (bytes32 receivableId, uint256 rootId) = _registerFirst(invoice, faceSeed);
+        uint256 face = registry.receivableOf(receivableId).faceValue;
+        _splitRoot(rootId, face, seed);
+
+        uint256 payments = seed.next().bound(1, 3);
+        uint256[] memory chunks = face < payments ? face.partition(face, seed) : face.partition(payments, seed);
+        for (uint256 i; i < chunks.length; ++i) {
+            vm.prank(debtor);
+            escrow.repay(receivableId, chunks[i]);
+        }
+        uint256[] memory leaves = leavesOf(receivableId);
+        escrow.settle(receivableId, leaves);
+        require(registry.statusOf(receivableId) == IReceivableRegistry.ReceivableStatus.Repaid, "not repaid");
+        require(escrow.finalizedLeavesOf(receivableId) == leaves.length, "not every leaf settled");
+        for (uint256 i; i < leaves.length; ++i) {
+            require(
+                certificates.certificateOf(leaves[i]).state == ICertificateToken.CertificateState.Settled,
+                "leaf not settled"
+            );
+        }
+
+        _expectDuplicate(receivableId, _attempt(who), invoice, seed, bytes32(seed), 3);
+    }
+
+    /// Defaulted after a partial payment (or none), settled and swept, the invoice still cannot
+    /// come back.
+    function testFuzz_defaultedInvoiceCannotReturn(bytes32 invoice, uint256 faceSeed, uint256 seed, uint8 who)
+        public
+    {
+        (bytes32 receivableId, uint256 rootId) = _registerFirst(invoice, faceSeed);
+        IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
+        _splitRoot(rootId, receivable.faceValue, seed);
+        uint256 paid = seed.next().bound(0, receivable.faceValue - 1);
+        if (paid != 0) {
+            vm.prank(debtor);
+            escrow.repay(receivableId, paid);
+        }
+        vm.warp(uint256(receivable.dueDate) + registry.gracePeriod() + 1);
+        registry.markDefaulted(receivableId);
+        escrow.settle(receivableId, leavesOf(receivableId));
+        if (paid != escrow.distributedOf(receivableId)) escrow.sweepDust(receivableId);
+        require(escrow.distributedOf(receivableId) == paid, "receivable not closed out");
+
+        _expectDuplicate(receivableId, _attempt(who), invoice, seed, bytes32(seed), 3);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                               Helpers                              */
+    /* ------------------------------------------------------------------ */
+
+    function _registerFirst(bytes32 invoice, uint256 faceSeed) private returns (bytes32 receivableId, uint256 rootId) {
+        IReceivableRegistry.ReceivableTerms memory terms =
+            termsFor(tier1, debtor, invoice, faceSeed.bound(1, MAX_FACE), uint64(block.timestamp + 90 days));
+        IReceivableRegistry.DebtorConfirmation memory confirmation =
+            TierlineSigning.confirm(registry, DEBTOR_KEY, terms, 1, block.timestamp + 1 hours);
+        (receivableId, rootId) = registry.register(terms, confirmation);
+    }
+
+    /// Bit 0: aliased seller; bit 1: aliased debtor (signing with its own key); bit 2: other registrar.
+    function _attempt(uint8 who) private view returns (Attempt memory a) {
+        a.seller = who & 1 != 0 ? sellerAlias : tier1;
+        (a.debtor, a.debtorKey) = who & 2 != 0 ? (debtorAlias, DEBTOR_ALIAS_KEY) : (debtor, DEBTOR_KEY);
+        a.registrar = who & 4 != 0 ? otherRegistrar : operator;
+    }
+
+    /// The same invoice, other amount, documents and due date, validly confirmed by
+    /// `attempt.debtor` under `nonce`, is refused, and the first record and the nonce are untouched.
+    function _expectDuplicate(
+        bytes32 receivableId,
+        Attempt memory attempt,
+        bytes32 invoice,
+        uint256 faceSeed,
+        bytes32 documents,
+        uint256 nonce
+    ) private {
+        IReceivableRegistry.Receivable memory before = registry.receivableOf(receivableId);
+        IReceivableRegistry.ReceivableTerms memory again = termsFor(
+            attempt.seller,
+            attempt.debtor,
+            invoice,
+            faceSeed.bound(1, MAX_FACE),
+            uint64(block.timestamp + faceSeed.bound(1, 365 days))
+        );
+        again.documentHash = documents;
+        require(registry.receivableIdOf(again) == receivableId, "test bug: aliases do not map to the same id");
+        IReceivableRegistry.DebtorConfirmation memory confirmation =
+            TierlineSigning.confirm(registry, attempt.debtorKey, again, nonce, block.timestamp + 1 hours);
+
+        vm.prank(attempt.registrar);
+        vm.expectRevert(
+            abi.encodeWithSelector(IReceivableRegistry.ReceivableAlreadyRegistered.selector, receivableId)
+        );
+        registry.register(again, confirmation);
+
+        IReceivableRegistry.Receivable memory afterwards = registry.receivableOf(receivableId);
+        require(
+            keccak256(abi.encode(afterwards)) == keccak256(abi.encode(before)), "the first record was changed"
+        );
+        require(!registry.nonceUsed(attempt.debtor, nonce), "a refused duplicate used its nonce");
+    }
+
+    /// Splits the root into one to five random pieces among the holders.
+    function _splitRoot(uint256 rootId, uint256 face, uint256 seed) private {
+        uint256 parts = seed.bound(1, face < 5 ? face : 5);
+        uint256[] memory amounts = face.partition(parts, seed.next());
+        address[] memory cast = holders();
+        address[] memory recipients = new address[](parts);
+        for (uint256 i; i < parts; ++i) {
+            recipients[i] = cast[(seed >> (8 * i)) % cast.length];
+        }
+        splitAs(rootId, recipients, amounts);
+    }
+}

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+// Invariant tests of the whole system. The fuzzer calls random sequences of TierlineHandler's
+// actions (register, duplicate registration, split, transfer, open/cancel/fund financing,
+// repay and foreclose pledges, partial and full repayment, settlement batches, overdue and
+// default marks with clock jumps, dust sweeps, double-pledge attempts), and after every call
+// checks:
+//   invariant_conservation       (1) live leaves of every receivable add up to its face;
+//   invariant_noDoublePledge     (3) a certificate is in at most one open or pledged request,
+//                                    locked exactly while it is, and never moved while locked;
+//   invariant_solvency           (4) escrow balance >= sum(repaid - distributed) + totalClaimable,
+//                                    paid out <= repaid, dust 0 after full repayment and full
+//                                    settlement, dust < leaves after default;
+//   invariant_oneWayLifecycle    (5) statuses only move forward; Retired/Settled never come back.
+// `afterInvariant` checks, after every run, that the handler was really the target (its call
+// counter moved), that no normal path failed and no duplicate invoice was accepted.
+// `test_handlerReachesEveryPath` drives the same handler through a fixed pseudo-random
+// sequence, checking every invariant after each step, and asserts every path was taken.
+//
+// Run counts (hardhat.config.ts, fixed seed "tier1ine"), per invariant function:
+//   default profile: invariant.runs = 1,000, depth = 16  (16,000 calls)
+//   deep profile:    invariant.runs = 1,000, depth = 32  (32,000 calls)
+
+import {vm} from "./utils/Vm.sol";
+import {TierlineDeployer} from "./utils/TierlineDeployer.sol";
+import {TierlineHandler} from "./TierlineHandler.sol";
+import {IReceivableRegistry} from "../../contracts/interfaces/IReceivableRegistry.sol";
+import {ICertificateToken} from "../../contracts/interfaces/ICertificateToken.sol";
+import {IFinancingMarket} from "../../contracts/interfaces/IFinancingMarket.sol";
+
+contract TierlineInvariants is TierlineDeployer {
+    /// The shape the invariant runner reads from targetSelectors() (as forge-std's StdInvariant).
+    struct FuzzSelector {
+        address addr;
+        bytes4[] selectors;
+    }
+
+    TierlineHandler internal handler;
+
+    function setUp() public {
+        deployTierline();
+        handler = new TierlineHandler(world, DEBTOR_KEY, holders());
+        registry.grantRole(registry.REGISTRAR_ROLE(), address(handler));
+        handler.bootstrap();
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                 What the fuzzer calls (and nothing else)           */
+    /* ------------------------------------------------------------------ */
+
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = address(handler);
+    }
+
+    function targetSelectors() public view returns (FuzzSelector[] memory targets) {
+        bytes4[] memory selectors = new bytes4[](17);
+        selectors[0] = TierlineHandler.register.selector;
+        selectors[1] = TierlineHandler.registerDuplicate.selector;
+        selectors[2] = TierlineHandler.split.selector;
+        selectors[3] = TierlineHandler.split.selector; // splits weigh double: they build the trees
+        selectors[4] = TierlineHandler.transfer.selector;
+        selectors[5] = TierlineHandler.openRequest.selector;
+        selectors[6] = TierlineHandler.cancelRequest.selector;
+        selectors[7] = TierlineHandler.fund.selector;
+        selectors[8] = TierlineHandler.repayPledge.selector;
+        selectors[9] = TierlineHandler.foreclose.selector;
+        selectors[10] = TierlineHandler.repay.selector;
+        selectors[11] = TierlineHandler.settle.selector;
+        selectors[12] = TierlineHandler.markOverdue.selector;
+        selectors[13] = TierlineHandler.markDefaulted.selector;
+        selectors[14] = TierlineHandler.sweepDust.selector;
+        selectors[15] = TierlineHandler.warp.selector;
+        selectors[16] = TierlineHandler.attemptDoublePledge.selector;
+        targets = new FuzzSelector[](1);
+        targets[0] = FuzzSelector({addr: address(handler), selectors: selectors});
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                              Invariants                            */
+    /* ------------------------------------------------------------------ */
+
+    /// (1) For every receivable, its leaves (Live, Locked or Settled) add up to its face, their
+    /// number is the token's leaf count, and every certificate ever issued is accounted for.
+    function invariant_conservation() public view {
+        uint256 tracked;
+        for (uint256 r; r < handler.receivableCount(); ++r) {
+            bytes32 receivableId = handler.receivableIds(r);
+            uint256[] memory ids = handler.certificatesOf(receivableId);
+            tracked += ids.length;
+            uint256 leafFace;
+            uint256 leafCount;
+            for (uint256 i; i < ids.length; ++i) {
+                ICertificateToken.Certificate memory c = certificates.certificateOf(ids[i]);
+                require(c.receivableId == receivableId, "certificate filed under another receivable");
+                if (c.state == ICertificateToken.CertificateState.Retired) {
+                    _requireChildrenAddUp(ids, ids[i], c.faceValue);
+                    continue;
+                }
+                leafFace += c.faceValue;
+                ++leafCount;
+            }
+            require(leafFace == registry.receivableOf(receivableId).faceValue, "leaves do not add up to the face");
+            require(leafCount == certificates.leafCountOf(receivableId), "leaf count disagrees");
+        }
+        require(tracked == certificates.nextCertificateId() - 1, "a certificate escaped the bookkeeping");
+    }
+
+    /// (3) No double pledge: every Locked certificate has exactly one active (Open or Pledged)
+    /// request naming it, held by the financing market; nothing else is locked or active; and no
+    /// attempt to finance, split, move or fund again a locked certificate ever succeeded.
+    function invariant_noDoublePledge() public view {
+        require(handler.doublePledgesAccepted() == 0, "a locked certificate was financed, split or moved");
+        uint256 certificateCount = handler.certificateCount();
+        for (uint256 i; i < certificateCount; ++i) {
+            uint256 id = handler.allCertificates(i);
+            ICertificateToken.CertificateState state = certificates.certificateOf(id).state;
+            uint256 requestId = financing.activeRequestOf(id);
+            if (state == ICertificateToken.CertificateState.Locked) {
+                require(certificates.lockerOf(id) == address(financing), "locked by someone else");
+                require(requestId != 0, "locked without an active request");
+                IFinancingMarket.Request memory request = financing.requestOf(requestId);
+                require(request.certificateId == id, "active request names another certificate");
+                require(
+                    request.status == IFinancingMarket.RequestStatus.Open
+                        || request.status == IFinancingMarket.RequestStatus.Pledged,
+                    "active request is not open or pledged"
+                );
+                require(certificates.ownerOf(id) == request.holder, "locked certificate changed hands");
+            } else {
+                require(certificates.lockerOf(id) == address(0), "unlocked certificate has a locker");
+                require(requestId == 0, "unlocked certificate has an active request");
+            }
+        }
+        // Each open or pledged request is the one active request of its certificate.
+        uint256 requests = financing.requestCount();
+        for (uint256 requestId = 1; requestId <= requests; ++requestId) {
+            IFinancingMarket.Request memory request = financing.requestOf(requestId);
+            if (
+                request.status == IFinancingMarket.RequestStatus.Open
+                    || request.status == IFinancingMarket.RequestStatus.Pledged
+            ) {
+                require(financing.activeRequestOf(request.certificateId) == requestId, "two active requests on one certificate");
+                require(
+                    certificates.certificateOf(request.certificateId).state == ICertificateToken.CertificateState.Locked,
+                    "active request on an unlocked certificate"
+                );
+            }
+        }
+    }
+
+    /// (4) Solvency and bounded dust.
+    function invariant_solvency() public view {
+        uint256 owedByEscrow = escrow.totalClaimable();
+        for (uint256 r; r < handler.receivableCount(); ++r) {
+            bytes32 receivableId = handler.receivableIds(r);
+            IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
+            uint256 distributed = escrow.distributedOf(receivableId);
+            require(distributed <= receivable.repaidAmount, "paid out more than was repaid");
+            require(handler.paidOut(receivableId) == distributed, "distributed disagrees with what settle reported");
+            owedByEscrow += receivable.repaidAmount - distributed;
+
+            uint256 leaves = certificates.leafCountOf(receivableId);
+            if (escrow.finalizedLeavesOf(receivableId) == leaves) {
+                if (receivable.status == IReceivableRegistry.ReceivableStatus.Repaid) {
+                    require(distributed == receivable.repaidAmount, "dust after full repayment and settlement");
+                } else if (receivable.status == IReceivableRegistry.ReceivableStatus.Defaulted) {
+                    require(receivable.repaidAmount - distributed < leaves, "default dust not below the leaf count");
+                }
+            }
+            _requireLeavesPaidAtMostEntitled(receivableId);
+        }
+        require(token.balanceOf(address(escrow)) >= owedByEscrow, "escrow insolvent");
+    }
+
+    /// (5) Statuses only move Active -> Overdue -> Defaulted or Active|Overdue -> Repaid; a
+    /// Retired or Settled certificate never changes again; Settled only after full repayment.
+    function invariant_oneWayLifecycle() public view {
+        for (uint256 r; r < handler.receivableCount(); ++r) {
+            bytes32 receivableId = handler.receivableIds(r);
+            require(
+                _statusMayMove(handler.statusBefore(receivableId), registry.statusOf(receivableId)),
+                "receivable status moved backwards or skipped"
+            );
+        }
+        uint256 certificateCount = handler.certificateCount();
+        for (uint256 i; i < certificateCount; ++i) {
+            uint256 id = handler.allCertificates(i);
+            ICertificateToken.Certificate memory c = certificates.certificateOf(id);
+            require(_stateMayMove(handler.stateBefore(id), c.state), "certificate state moved illegally");
+            if (c.state == ICertificateToken.CertificateState.Settled) {
+                require(
+                    registry.statusOf(c.receivableId) == IReceivableRegistry.ReceivableStatus.Repaid,
+                    "settled before the receivable was repaid"
+                );
+            }
+        }
+    }
+
+    /// After every run: the fuzzer really drove the handler, normal paths never failed, and no
+    /// duplicate invoice was accepted.
+    function afterInvariant() public view {
+        require(handler.calls() > 0, "the invariant fuzzer never called the handler");
+        require(handler.unexpectedFailures() == 0, handler.lastUnexpected());
+        require(handler.duplicatesAccepted() == 0, "a duplicate invoice was registered");
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*            The handler makes progress (fixed, replayable walk)     */
+    /* ------------------------------------------------------------------ */
+
+    /// 600 pseudo-random handler calls with every invariant checked after each; then every path
+    /// of the handler must have been taken at least once.
+    function test_handlerReachesEveryPath() public {
+        uint256 seed = uint256(keccak256("tierline walk"));
+        for (uint256 step; step < 600; ++step) {
+            seed = uint256(keccak256(abi.encode(seed)));
+            _callHandler(seed);
+            invariant_conservation();
+            invariant_noDoublePledge();
+            invariant_solvency();
+            invariant_oneWayLifecycle();
+        }
+        afterInvariant();
+        require(handler.calls() == 600, "not every call reached the handler");
+        require(handler.registrations() > 2 && handler.duplicatesRefused() > 0, "no registrations");
+        require(handler.splits() > 1 && handler.transfers() > 0, "no splits or transfers");
+        require(handler.requestsOpened() > 0 && handler.requestsCancelled() > 0, "no requests");
+        require(handler.discountsFunded() > 0 && handler.pledgesFunded() > 0, "no funding");
+        require(handler.pledgesRepaid() > 0 && handler.foreclosures() > 0, "no pledge endings");
+        require(handler.repayments() > 0 && handler.fullRepayments() > 0, "no repayments");
+        require(handler.settlements() > 0 && handler.emptySettlementsRefused() > 0, "no settlements");
+        require(handler.overdues() > 0 && handler.defaults() > 0, "no overdue or default");
+        require(handler.sweeps() > 0, "no dust swept");
+        require(handler.doublePledgesRefused() > 0, "no double pledge tried");
+    }
+
+    function _callHandler(uint256 seed) private {
+        uint256 a = uint256(keccak256(abi.encode(seed, 1)));
+        uint256 b = uint256(keccak256(abi.encode(seed, 2)));
+        uint256 c = uint256(keccak256(abi.encode(seed, 3)));
+        uint256 which = seed % 17;
+        if (which == 0) handler.register(a, b, c);
+        else if (which == 1) handler.registerDuplicate(a, b);
+        else if (which == 2 || which == 3) handler.split(a, b, c);
+        else if (which == 4) handler.transfer(a, b);
+        else if (which == 5) handler.openRequest(a, b % 2 == 0, b, c);
+        else if (which == 6) handler.cancelRequest(a);
+        else if (which == 7) handler.fund(a, b);
+        else if (which == 8) handler.repayPledge(a);
+        else if (which == 9) handler.foreclose(a);
+        else if (which == 10) handler.repay(a, b);
+        else if (which == 11) handler.settle(a, b);
+        else if (which == 12) handler.markOverdue(a, b % 2 == 0);
+        else if (which == 13) handler.markDefaulted(a, b % 4 == 0);
+        else if (which == 14) handler.sweepDust(a);
+        else if (which == 15) handler.warp(a);
+        else handler.attemptDoublePledge(a, b);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                               Helpers                              */
+    /* ------------------------------------------------------------------ */
+
+    /// The children of a retired certificate add up to its face (the split that retired it).
+    function _requireChildrenAddUp(uint256[] memory ids, uint256 parentId, uint256 parentFace) private view {
+        uint256 sum;
+        for (uint256 i; i < ids.length; ++i) {
+            if (certificates.certificateOf(ids[i]).parentId == parentId) sum += certificates.certificateOf(ids[i]).faceValue;
+        }
+        require(sum == parentFace, "a split's children do not add up to the parent");
+    }
+
+    function _requireLeavesPaidAtMostEntitled(bytes32 receivableId) private view {
+        uint256[] memory ids = handler.certificatesOf(receivableId);
+        for (uint256 i; i < ids.length; ++i) {
+            ICertificateToken.Certificate memory c = certificates.certificateOf(ids[i]);
+            if (c.state == ICertificateToken.CertificateState.Retired) continue;
+            (uint256 entitled, uint256 paid) = escrow.entitlementOf(ids[i]);
+            require(paid <= entitled && entitled <= c.faceValue, "a leaf was paid more than its share");
+        }
+    }
+
+    function _statusMayMove(IReceivableRegistry.ReceivableStatus from, IReceivableRegistry.ReceivableStatus to)
+        private
+        pure
+        returns (bool)
+    {
+        if (from == to) return true;
+        if (from == IReceivableRegistry.ReceivableStatus.None) return to == IReceivableRegistry.ReceivableStatus.Active;
+        if (from == IReceivableRegistry.ReceivableStatus.Active) {
+            return to == IReceivableRegistry.ReceivableStatus.Overdue || to == IReceivableRegistry.ReceivableStatus.Defaulted
+                || to == IReceivableRegistry.ReceivableStatus.Repaid;
+        }
+        if (from == IReceivableRegistry.ReceivableStatus.Overdue) {
+            return to == IReceivableRegistry.ReceivableStatus.Defaulted || to == IReceivableRegistry.ReceivableStatus.Repaid;
+        }
+        return false; // Defaulted and Repaid are final
+    }
+
+    function _stateMayMove(ICertificateToken.CertificateState from, ICertificateToken.CertificateState to)
+        private
+        pure
+        returns (bool)
+    {
+        if (from == to) return true;
+        if (from == ICertificateToken.CertificateState.None) return to == ICertificateToken.CertificateState.Live;
+        if (from == ICertificateToken.CertificateState.Live) return to != ICertificateToken.CertificateState.None;
+        if (from == ICertificateToken.CertificateState.Locked) {
+            return to == ICertificateToken.CertificateState.Live || to == ICertificateToken.CertificateState.Settled;
+        }
+        return false; // Retired and Settled are final
+    }
+}
