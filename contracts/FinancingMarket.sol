@@ -65,7 +65,7 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         if (certificates.ownerOf(certificateId) != msg.sender) revert FinancingNotHolder(certificateId, msg.sender);
         if (!parties.isActive(msg.sender)) revert IPartyRegistry.PartyNotActive(msg.sender);
         _requireTerms(kind, price, repayAmount, certificate.faceValue);
-        _requireOpenReceivable(certificate.receivableId);
+        _requireOpenReceivable(certificate);
 
         // Effects.
         requestId = ++requestCount;
@@ -119,7 +119,7 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         if (!parties.isActive(msg.sender)) revert IPartyRegistry.PartyNotActive(msg.sender);
         if (!parties.isActive(request.holder)) revert IPartyRegistry.PartyNotActive(request.holder);
         uint256 certificateId = request.certificateId;
-        _requireOpenReceivable(certificates.certificateOf(certificateId).receivableId);
+        _requireOpenReceivable(certificates.certificateOf(certificateId));
 
         // Effects.
         request.financier = msg.sender;
@@ -263,11 +263,13 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         if (!valid) revert FinancingTermsInvalid(price, repayAmount, faceValue);
     }
 
-    function _requireOpenReceivable(bytes32 receivableId) private view {
-        IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
-        if (receivable.status != IReceivableRegistry.ReceivableStatus.Active || block.timestamp >= receivable.dueDate) {
-            revert FinancingReceivableClosed(receivableId);
-        }
+    /// New financing only while the receivable is Active and not yet due (the certificate
+    /// carries the due date, so only the status is read from the registry).
+    function _requireOpenReceivable(ICertificateToken.Certificate memory certificate) private view {
+        if (
+            registry.statusOf(certificate.receivableId) != IReceivableRegistry.ReceivableStatus.Active
+                || block.timestamp >= certificate.dueDate
+        ) revert FinancingReceivableClosed(certificate.receivableId);
     }
 
     /// Moves `amount` from `from` to `to` and refuses a token that delivers less.

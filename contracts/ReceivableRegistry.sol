@@ -160,7 +160,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     /* ------------------------------------------------------------------ */
 
     /// @inheritdoc IReceivableRegistry
-    function recordRepayment(bytes32 receivableId, uint256 amount) external {
+    function recordRepayment(bytes32 receivableId, uint256 amount) external returns (uint256 repaidAmount) {
         if (msg.sender != settlementEscrow) revert CallerNotEscrow(msg.sender);
         Receivable storage receivable = _existing(receivableId);
         ReceivableStatus status = receivable.status;
@@ -170,10 +170,11 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         uint256 outstanding = receivable.faceValue - receivable.repaidAmount;
         if (amount > outstanding) revert RepaymentExceedsOutstanding(receivableId, amount, outstanding);
 
-        receivable.repaidAmount += amount;
-        emit RepaymentRecorded(receivableId, amount, receivable.repaidAmount);
+        repaidAmount = receivable.repaidAmount + amount;
+        receivable.repaidAmount = repaidAmount;
+        emit RepaymentRecorded(receivableId, amount, repaidAmount);
 
-        if (receivable.repaidAmount == receivable.faceValue) {
+        if (repaidAmount == receivable.faceValue) {
             receivable.status = ReceivableStatus.Repaid;
             emit ReceivableStatusChanged(receivableId, ReceivableStatus.Repaid);
         }

@@ -52,8 +52,7 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         if (amount == 0) revert SettlementZeroAmount();
 
         // The registry checks status and outstanding amount, and records the payment.
-        registry.recordRepayment(receivableId, amount);
-        uint256 repaidAmount = registry.receivableOf(receivableId).repaidAmount;
+        uint256 repaidAmount = registry.recordRepayment(receivableId, amount);
         emit RepaymentReceived(receivableId, msg.sender, amount, repaidAmount);
 
         uint256 before = settlementToken.balanceOf(address(this));

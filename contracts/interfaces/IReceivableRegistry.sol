@@ -181,7 +181,8 @@ interface IReceivableRegistry {
 
     /// @notice Records `amount` received by the escrow; marks Repaid at face value.
     /// @dev Only the wired settlement escrow.
-    function recordRepayment(bytes32 receivableId, uint256 amount) external;
+    /// @return repaidAmount the receivable's cumulative repaid amount after this payment.
+    function recordRepayment(bytes32 receivableId, uint256 amount) external returns (uint256 repaidAmount);
 
     /// @notice Sets the grace period. Only DEFAULT_ADMIN_ROLE.
     function setGracePeriod(uint64 newGracePeriod) external;
