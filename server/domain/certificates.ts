@@ -89,7 +89,15 @@ export async function listHoldings(ctx: ServiceContext, actor: Actor, partyId: s
   return Promise.all(rows.map((row) => toView(ctx, row)));
 }
 
+/** Refuses early, with the index's word, what the contract would refuse anyway. */
+function requireMovable(row: OnchainCertificateTable): void {
+  if (row.state === "retired") throw conflict("CERTIFICATE_RETIRED", `certificate ${row.id} was split; its children hold the claim`, { certificateId: row.id });
+  if (row.state === "settled") throw conflict("CERTIFICATE_SETTLED", `certificate ${row.id} is paid out and closed`, { certificateId: row.id });
+  if (row.state === "locked") throw conflict("CERTIFICATE_LOCKED", `certificate ${row.id} is locked in a financing request or pledge`, { certificateId: row.id });
+}
+
 async function holderWallet(ctx: ServiceContext, actor: Actor, row: OnchainCertificateTable): Promise<Wallet> {
+  requireMovable(row);
   if (row.holder !== actor.address) throw forbidden(`party ${actor.id} does not hold certificate ${row.id}`, { holder: row.holder });
   if (!actor.custodial || !actor.encryptedKey) {
     throw conflict("NON_CUSTODIAL_PARTY", "this party keeps its own key: call the certificate contract from its wallet", {
