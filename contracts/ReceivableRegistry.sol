@@ -35,6 +35,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
 
     mapping(bytes32 receivableId => Receivable) private _receivables;
     mapping(address debtor => mapping(uint256 nonce => bool)) private _nonceUsed;
+    mapping(address debtor => uint16 rateBps) private _earlyPaymentRates;
 
     constructor(address admin, IPartyRegistry parties_, address settlementToken_)
         EIP712("Tierline ReceivableRegistry", "1")
@@ -180,9 +181,38 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         }
     }
 
+    /// @inheritdoc IReceivableRegistry
+    function recordEarlyDischarge(bytes32 receivableId, uint256 paid, uint256 discount) external {
+        if (msg.sender != settlementEscrow) revert CallerNotEscrow(msg.sender);
+        Receivable storage receivable = _existing(receivableId);
+        if (receivable.status != ReceivableStatus.Active) revert ReceivableWrongStatus(receivableId, receivable.status);
+        uint256 outstanding = receivable.faceValue - receivable.repaidAmount;
+        if (paid + discount != outstanding) revert RepaymentExceedsOutstanding(receivableId, paid + discount, outstanding);
+
+        uint256 repaidAmount = receivable.repaidAmount + paid;
+        receivable.repaidAmount = repaidAmount;
+        receivable.status = ReceivableStatus.Repaid;
+
+        emit RepaymentRecorded(receivableId, paid, repaidAmount);
+        emit ReceivableDischargedEarly(receivableId, paid, discount);
+        emit ReceivableStatusChanged(receivableId, ReceivableStatus.Repaid);
+    }
+
     /* ------------------------------------------------------------------ */
     /*                             Administration                         */
     /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc IReceivableRegistry
+    function setEarlyPaymentRate(address debtor, uint16 rateBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (rateBps > 10_000) revert EarlyPaymentRateTooHigh(rateBps);
+        _earlyPaymentRates[debtor] = rateBps;
+        emit EarlyPaymentRateSet(debtor, rateBps);
+    }
+
+    /// @inheritdoc IReceivableRegistry
+    function earlyPaymentRateOf(address debtor) external view returns (uint16) {
+        return _earlyPaymentRates[debtor];
+    }
 
     /// @inheritdoc IReceivableRegistry
     function setGracePeriod(uint64 newGracePeriod) external onlyRole(DEFAULT_ADMIN_ROLE) {

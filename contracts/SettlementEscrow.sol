@@ -55,10 +55,43 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         uint256 repaidAmount = registry.recordRepayment(receivableId, amount);
         emit RepaymentReceived(receivableId, msg.sender, amount, repaidAmount);
 
+        _pullExact(msg.sender, amount);
+    }
+
+    /// Takes `amount` from `from` and refuses a token that delivers less (fee-on-transfer).
+    function _pullExact(address from, uint256 amount) private {
         uint256 before = settlementToken.balanceOf(address(this));
-        settlementToken.safeTransferFrom(msg.sender, address(this), amount);
+        settlementToken.safeTransferFrom(from, address(this), amount);
         uint256 received = settlementToken.balanceOf(address(this)) - before;
         if (received != amount) revert SettlementTokenShortfall(amount, received);
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function earlyRepaymentQuote(bytes32 receivableId) public view returns (uint256 amount, uint256 discount) {
+        IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
+        if (receivable.status != IReceivableRegistry.ReceivableStatus.Active) {
+            revert IReceivableRegistry.ReceivableWrongStatus(receivableId, receivable.status);
+        }
+        uint16 rateBps = registry.earlyPaymentRateOf(receivable.debtor);
+        if (rateBps == 0 || block.timestamp >= receivable.dueDate) {
+            revert IReceivableRegistry.EarlyPaymentUnavailable(receivableId, rateBps, receivable.dueDate);
+        }
+        uint256 outstanding = receivable.faceValue - receivable.repaidAmount;
+        // Rounded down: the debtor, who pays, carries the dust.
+        discount = Math.mulDiv(outstanding, uint256(rateBps) * (receivable.dueDate - block.timestamp), 10_000 * 365 days);
+        amount = outstanding - discount;
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function repayEarly(bytes32 receivableId, uint256 maxAmount) external nonReentrant returns (uint256 amount) {
+        uint256 discount;
+        (amount, discount) = earlyRepaymentQuote(receivableId);
+        if (amount > maxAmount) revert SettlementQuoteAboveLimit(amount, maxAmount);
+
+        registry.recordEarlyDischarge(receivableId, amount, discount);
+        emit RepaymentReceived(receivableId, msg.sender, amount, registry.receivableOf(receivableId).repaidAmount);
+
+        _pullExact(msg.sender, amount);
     }
 
     /* ------------------------------------------------------------------ */

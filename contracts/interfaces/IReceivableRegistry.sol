@@ -79,6 +79,14 @@ interface IReceivableRegistry {
     /// @notice Emitted when the operator sets the grace period between due date and default.
     event GracePeriodSet(uint64 gracePeriod);
 
+    /// @notice Emitted when the operator sets the early-payment discount rate of `debtor`
+    /// (annual, in basis points; 0 switches early discounting off).
+    event EarlyPaymentRateSet(address indexed debtor, uint16 rateBps);
+
+    /// @notice Emitted when `receivableId` is discharged early: `paid` settles the whole
+    /// outstanding amount, `discount` is what the holders gave up for being paid early.
+    event ReceivableDischargedEarly(bytes32 indexed receivableId, uint256 paid, uint256 discount);
+
     /// @notice Emitted once, when the certificate token and settlement escrow are wired in.
     event ContractsWired(address certificateToken, address settlementEscrow);
 
@@ -114,6 +122,12 @@ interface IReceivableRegistry {
 
     /// @notice Repayment of `amount` would take `receivableId` past its face value.
     error RepaymentExceedsOutstanding(bytes32 receivableId, uint256 amount, uint256 outstanding);
+
+    /// @notice `debtor` has no early-payment discount rate, or the receivable is already due.
+    error EarlyPaymentUnavailable(bytes32 receivableId, uint16 rateBps, uint64 dueDate);
+
+    /// @notice An early-payment rate above 100% a year (10,000 bps) is refused.
+    error EarlyPaymentRateTooHigh(uint16 rateBps);
 
     /// @notice The contracts were wired already.
     error AlreadyWired();
@@ -183,6 +197,17 @@ interface IReceivableRegistry {
     /// @dev Only the wired settlement escrow.
     /// @return repaidAmount the receivable's cumulative repaid amount after this payment.
     function recordRepayment(bytes32 receivableId, uint256 amount) external returns (uint256 repaidAmount);
+
+    /// @notice Early discharge: the escrow reports `paid` as settling the whole outstanding
+    /// amount before the due date; the receivable becomes Repaid below face value.
+    /// @dev Only the wired settlement escrow.
+    function recordEarlyDischarge(bytes32 receivableId, uint256 paid, uint256 discount) external;
+
+    /// @notice The early-payment discount rate of `debtor`, annual basis points.
+    function earlyPaymentRateOf(address debtor) external view returns (uint16);
+
+    /// @notice Sets the early-payment discount rate of `debtor` (annual bps, <= 10,000). Only DEFAULT_ADMIN_ROLE.
+    function setEarlyPaymentRate(address debtor, uint16 rateBps) external;
 
     /// @notice Sets the grace period. Only DEFAULT_ADMIN_ROLE.
     function setGracePeriod(uint64 newGracePeriod) external;

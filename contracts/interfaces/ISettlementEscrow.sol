@@ -37,6 +37,9 @@ interface ISettlementEscrow {
     /// @notice Emitted when rounding dust of a closed receivable goes back to its debtor.
     event DustSwept(bytes32 indexed receivableId, address indexed debtor, uint256 amount);
 
+    /// @notice The early-repayment quote `amount` is above the payer's limit `maxAmount`.
+    error SettlementQuoteAboveLimit(uint256 amount, uint256 maxAmount);
+
     /// @notice Amounts must be above zero.
     error SettlementZeroAmount();
 
@@ -67,6 +70,17 @@ interface ISettlementEscrow {
     /// @notice Pays `amount` towards `receivableId` from the caller (approve first).
     /// @dev Refused once the receivable is Repaid or Defaulted, or past its face value.
     function repay(bytes32 receivableId, uint256 amount) external;
+
+    /// @notice What discharging `receivableId` early costs now: the outstanding amount less
+    /// a discount of rate x outstanding x time-to-maturity / 365 days (rounded down, so
+    /// the payer of the dust is the debtor). The discount shrinks every second to maturity.
+    function earlyRepaymentQuote(bytes32 receivableId) external view returns (uint256 amount, uint256 discount);
+
+    /// @notice Pays the early-repayment quote and discharges the receivable in full, before
+    /// its due date. Holders receive the discounted amount pro rata.
+    /// @dev Refused if the quote is above `maxAmount` (time moved the other way), if the debtor
+    /// has no early-payment rate, or once the receivable is due.
+    function repayEarly(bytes32 receivableId, uint256 maxAmount) external returns (uint256 amount);
 
     /// @notice Pays each listed leaf of `receivableId` what is due to it now.
     /// @dev Anyone. Already fully paid leaves are skipped; a batch where nothing is due reverts.
