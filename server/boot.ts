@@ -7,6 +7,7 @@ import { projectRoot } from "./chain/artifacts.js";
 import { ChainClient, createProvider } from "./chain/chain-client.js";
 import type { Deployment } from "./chain/contracts.js";
 import { Indexer } from "./chain/indexer.js";
+import { Keeper } from "./keeper/keeper.js";
 import { KeyVault } from "./chain/keys.js";
 import { reconcileTxJournal } from "./chain/tx-sender.js";
 import { parseContractsVariable, type Config } from "./config.js";
@@ -33,6 +34,7 @@ export interface BootOptions {
 
 export interface BootedService {
   ctx: ServiceContext;
+  keeper: Keeper;
   /** The operator's API key, only on the start that created the operator. */
   newOperatorApiKey: string | undefined;
   deployedNow: boolean;
@@ -172,12 +174,16 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
     await indexer.sync();
     await resumeConfirmations(ctx);
     indexer.start(config.TIERLINE_INDEXER_INTERVAL_MS);
+    const keeper = new Keeper({ ...ctx, log: log.child({ component: "keeper" }) });
+    if (config.TIERLINE_KEEPER === "true") keeper.start(config.TIERLINE_KEEPER_INTERVAL_MS);
 
     return {
       ctx,
+      keeper,
       newOperatorApiKey,
       deployedNow,
       async close() {
+        await keeper.stop();
         await indexer.stop();
         await db.destroy();
         provider.destroy();

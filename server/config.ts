@@ -39,6 +39,10 @@ export const ConfigSchema = z.object({
   TIERLINE_MAX_TENOR_DAYS: z.coerce.number().int().min(1).default(180),
   /** Indexer poll interval, milliseconds. */
   TIERLINE_INDEXER_INTERVAL_MS: z.coerce.number().int().min(10).default(500),
+  /** The keeper (automatic settlement, overdue and default marking): on unless "false". */
+  TIERLINE_KEEPER: z.enum(["true", "false"]).default("true"),
+  /** How often the keeper looks for work, milliseconds. */
+  TIERLINE_KEEPER_INTERVAL_MS: z.coerce.number().int().min(50).default(2_000),
   /** Requests per minute per client before 429. */
   TIERLINE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
 });

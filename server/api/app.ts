@@ -17,11 +17,14 @@ import { certificateRoutes } from "./routes/certificates.js";
 import { healthRoutes } from "./routes/health.js";
 import { partyRoutes } from "./routes/parties.js";
 import { receivableRoutes } from "./routes/receivables.js";
+import { financingRoutes } from "./routes/financing.js";
+import { repaymentsRoutes } from "./routes/repayments.js";
+import { auditRoutes } from "./routes/audit.js";
 
 export const BODY_LIMIT = "1mb";
 
 export function allRoutes(extra: RouteSpec[] = []): RouteSpec[] {
-  return [...healthRoutes, ...partyRoutes, ...receivableRoutes, ...certificateRoutes, ...extra];
+  return [...healthRoutes, ...partyRoutes, ...receivableRoutes, ...certificateRoutes, ...financingRoutes, ...repaymentsRoutes, ...auditRoutes, ...extra];
 }
 
 export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()): Express {

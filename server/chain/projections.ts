@@ -16,6 +16,13 @@ export interface IndexedEvent {
 
 const RECEIVABLE_STATUS = ["none", "active", "overdue", "defaulted", "repaid"] as const;
 const ZERO = "0x0000000000000000000000000000000000000000";
+const FINANCING_KIND = ["discount", "pledge"] as const;
+
+async function addDistributed(trx: Transaction<Database>, receivableId: string, amount: bigint): Promise<void> {
+  const row = await trx.selectFrom("onchain_receivables").select("distributed").where("id", "=", receivableId).executeTakeFirst();
+  if (!row) return;
+  await trx.updateTable("onchain_receivables").set({ distributed: (BigInt(row.distributed) + amount).toString() }).where("id", "=", receivableId).execute();
+}
 
 export async function applyEvent(trx: Transaction<Database>, event: IndexedEvent): Promise<void> {
   const a = event.args as Record<string, string>;
@@ -98,6 +105,65 @@ export async function applyEvent(trx: Transaction<Database>, event: IndexedEvent
       return;
     case "certificates.CertificateSettled":
       await trx.updateTable("onchain_certificates").set({ state: "settled" }).where("id", "=", a.certificateId!).execute();
+      return;
+    case "registry.ReceivableDischargedEarly":
+      await trx.updateTable("onchain_receivables").set({ early_discount: a.discount! }).where("id", "=", a.receivableId!).execute();
+      return;
+    case "financing.FinancingRequested":
+      await trx
+        .insertInto("onchain_financing_requests")
+        .values({
+          id: a.requestId!,
+          certificate_id: a.certificateId!,
+          holder: getAddress(a.holder!),
+          kind: FINANCING_KIND[Number(a.kind)] ?? "unknown",
+          price: a.price!,
+          repay_amount: a.repayAmount!,
+          outstanding: "0",
+          status: "open",
+          financier: null,
+          shortfall: null,
+          opened_tx_hash: event.txHash,
+          opened_block: event.blockNumber,
+          funded_tx_hash: null,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      return;
+    case "financing.FinancingCancelled":
+      await trx.updateTable("onchain_financing_requests").set({ status: "cancelled" }).where("id", "=", a.requestId!).execute();
+      return;
+    case "financing.FinancingFunded": {
+      const pledge = Number(a.kind) === 1;
+      const request = await trx.selectFrom("onchain_financing_requests").select("repay_amount").where("id", "=", a.requestId!).executeTakeFirst();
+      await trx
+        .updateTable("onchain_financing_requests")
+        .set({
+          status: pledge ? "pledged" : "sold",
+          financier: getAddress(a.financier!),
+          funded_tx_hash: event.txHash,
+          outstanding: pledge ? (request?.repay_amount ?? "0") : "0",
+        })
+        .where("id", "=", a.requestId!)
+        .execute();
+      return;
+    }
+    case "financing.PledgeRepaid":
+      await trx.updateTable("onchain_financing_requests").set({ outstanding: a.outstanding! }).where("id", "=", a.requestId!).execute();
+      return;
+    case "financing.PledgeReleased":
+      await trx.updateTable("onchain_financing_requests").set({ status: "released", outstanding: "0", shortfall: a.shortfall! }).where("id", "=", a.requestId!).execute();
+      return;
+    case "financing.PledgeForeclosed":
+      await trx.updateTable("onchain_financing_requests").set({ status: "foreclosed" }).where("id", "=", a.requestId!).execute();
+      return;
+    case "escrow.LeafSettled": {
+      await trx.updateTable("onchain_certificates").set({ paid_out: a.paidOut! }).where("id", "=", a.certificateId!).execute();
+      await addDistributed(trx, a.receivableId!, BigInt(a.toHolder!) + BigInt(a.toPledgee!));
+      return;
+    }
+    case "escrow.DustSwept":
+      await addDistributed(trx, a.receivableId!, BigInt(a.amount!));
       return;
     default:
       return; // journaled in chain_events only

@@ -5,7 +5,10 @@ import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { conflict, forbidden, notFound, unprocessable } from "../errors.js";
 import { findPartyByAddress, findPartyById, type PartyRecord } from "../store/parties-store.js";
+import type { Selectable } from "kysely";
 import type { OnchainCertificateTable } from "../store/schema.js";
+
+type CertificateRow = Selectable<OnchainCertificateTable>;
 import { canSeeEverything, type Actor } from "./actor.js";
 import { PositiveAmountString } from "./money.js";
 
@@ -22,6 +25,7 @@ export const CertificateViewSchema = z
     dueDate: z.string().nullable(),
     issuedTxHash: z.string(),
     issuedBlock: z.number(),
+    paidOut: z.string().meta({ description: "Settlement paid to this certificate so far (holder and pledgee)" }),
   })
   .meta({ id: "Certificate" });
 
@@ -41,7 +45,7 @@ export const TransferCertificateSchema = z.object({ toPartyId: z.string().min(1)
 
 export const CertificateIdParam = z.string().regex(/^[1-9][0-9]{0,20}$/, "a certificate id is a positive integer");
 
-async function toView(ctx: ServiceContext, row: OnchainCertificateTable): Promise<CertificateView> {
+async function toView(ctx: ServiceContext, row: CertificateRow): Promise<CertificateView> {
   const receivable = await ctx.db.selectFrom("onchain_receivables").select("due_date").where("id", "=", row.receivable_id).executeTakeFirst();
   return {
     id: row.id,
@@ -55,10 +59,11 @@ async function toView(ctx: ServiceContext, row: OnchainCertificateTable): Promis
     dueDate: receivable ? new Date(receivable.due_date * 1000).toISOString() : null,
     issuedTxHash: row.issued_tx_hash,
     issuedBlock: row.issued_block,
+    paidOut: row.paid_out,
   };
 }
 
-async function loadCertificate(ctx: ServiceContext, certificateId: string): Promise<OnchainCertificateTable> {
+async function loadCertificate(ctx: ServiceContext, certificateId: string): Promise<CertificateRow> {
   const row = await ctx.db.selectFrom("onchain_certificates").selectAll().where("id", "=", certificateId).executeTakeFirst();
   if (!row) throw notFound("Certificate", certificateId);
   return row;
@@ -90,13 +95,13 @@ export async function listHoldings(ctx: ServiceContext, actor: Actor, partyId: s
 }
 
 /** Refuses early, with the index's word, what the contract would refuse anyway. */
-function requireMovable(row: OnchainCertificateTable): void {
+function requireMovable(row: CertificateRow): void {
   if (row.state === "retired") throw conflict("CERTIFICATE_RETIRED", `certificate ${row.id} was split; its children hold the claim`, { certificateId: row.id });
   if (row.state === "settled") throw conflict("CERTIFICATE_SETTLED", `certificate ${row.id} is paid out and closed`, { certificateId: row.id });
   if (row.state === "locked") throw conflict("CERTIFICATE_LOCKED", `certificate ${row.id} is locked in a financing request or pledge`, { certificateId: row.id });
 }
 
-async function holderWallet(ctx: ServiceContext, actor: Actor, row: OnchainCertificateTable): Promise<Wallet> {
+async function holderWallet(ctx: ServiceContext, actor: Actor, row: CertificateRow): Promise<Wallet> {
   requireMovable(row);
   if (row.holder !== actor.address) throw forbidden(`party ${actor.id} does not hold certificate ${row.id}`, { holder: row.holder });
   if (!actor.custodial || !actor.encryptedKey) {

@@ -118,4 +118,30 @@ export const migrations: Record<string, Migration> = {
       await sql`select 1`.execute(db);
     },
   },
+  "0002_financing_and_settlement": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("onchain_financing_requests")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("certificate_id", "text", (c) => c.notNull())
+        .addColumn("holder", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("price", "text", (c) => c.notNull())
+        .addColumn("repay_amount", "text", (c) => c.notNull())
+        .addColumn("outstanding", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("financier", "text")
+        .addColumn("shortfall", "text")
+        .addColumn("opened_tx_hash", "text", (c) => c.notNull())
+        .addColumn("opened_block", "integer", (c) => c.notNull())
+        .addColumn("funded_tx_hash", "text")
+        .execute();
+      await db.schema.createIndex("financing_by_certificate").on("onchain_financing_requests").column("certificate_id").execute();
+      await db.schema.createIndex("financing_by_status").on("onchain_financing_requests").column("status").execute();
+      await db.schema.alterTable("onchain_certificates").addColumn("paid_out", "text", (c) => c.notNull().defaultTo("0")).execute();
+      await db.schema.alterTable("onchain_receivables").addColumn("distributed", "text", (c) => c.notNull().defaultTo("0")).execute();
+      await db.schema.alterTable("onchain_receivables").addColumn("early_discount", "text", (c) => c.notNull().defaultTo("0")).execute();
+      await db.schema.createIndex("chain_events_by_name").on("chain_events").columns(["contract", "name"]).execute();
+    },
+  },
 };

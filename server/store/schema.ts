@@ -92,6 +92,8 @@ export interface OnchainReceivableTable {
   status: string; // active | overdue | defaulted | repaid
   register_tx_hash: string;
   registered_block: number;
+  distributed: Generated<string>; // paid out to holders and pledgees so far
+  early_discount: Generated<string>; // given up by holders for an early discharge
 }
 
 export interface OnchainCertificateTable {
@@ -104,6 +106,23 @@ export interface OnchainCertificateTable {
   state: string; // live | locked | retired | settled
   issued_tx_hash: string;
   issued_block: number;
+  paid_out: Generated<string>; // cumulative settlement payout to this leaf
+}
+
+export interface OnchainFinancingRequestTable {
+  id: string;
+  certificate_id: string;
+  holder: string;
+  kind: string; // discount | pledge
+  price: string;
+  repay_amount: string;
+  outstanding: string;
+  status: string; // open | cancelled | sold | pledged | released | foreclosed
+  financier: string | null;
+  shortfall: string | null;
+  opened_tx_hash: string;
+  opened_block: number;
+  funded_tx_hash: string | null;
 }
 
 export interface OnchainPartyTable {
@@ -122,7 +141,8 @@ export interface Database {
   onchain_receivables: OnchainReceivableTable;
   onchain_certificates: OnchainCertificateTable;
   onchain_parties: OnchainPartyTable;
+  onchain_financing_requests: OnchainFinancingRequestTable;
 }
 
 /** The index tables, emptied and rebuilt by a reindex. */
-export const INDEX_TABLES = ["chain_events", "onchain_receivables", "onchain_certificates", "onchain_parties"] as const;
+export const INDEX_TABLES = ["chain_events", "onchain_receivables", "onchain_certificates", "onchain_parties", "onchain_financing_requests"] as const;
