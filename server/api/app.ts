@@ -73,7 +73,8 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
           ? await withIdempotency(ctx, actor.id, req.get("idempotency-key"), { method: req.method, path: req.path, body: req.body }, run)
           : await run();
       if ("replayed" in result && result.replayed) res.setHeader("Idempotent-Replayed", "true");
-      res.status(result.status).json(result.body);
+      if (result.contentType) res.status(result.status).type(result.contentType).send(String(result.body));
+      else res.status(result.status).json(result.body);
     });
   }
   app.use((req, _res, next) => next(new AppError("ROUTE_NOT_FOUND", 404, `no route ${req.method} ${req.path}`)));

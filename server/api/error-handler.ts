@@ -1,7 +1,8 @@
 // The one error middleware: AppError -> { error: { code, message, details } } with its
 // status; anything else is a logged 500 that leaks nothing.
 import type { ErrorRequestHandler } from "express";
-import { AppError } from "../errors.js";
+import { AppError, unavailable } from "../errors.js";
+import { isConnectionFailure } from "../chain/revert-errors.js";
 
 export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   let appError: AppError;
@@ -14,6 +15,9 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
     appError = new AppError("UNSUPPORTED_ENCODING", 415, "the request body's encoding is not supported");
   } else if (typeof (error as { status?: number }).status === "number" && (error as { status: number }).status < 500) {
     appError = new AppError("BAD_REQUEST", (error as { status: number }).status, "the request could not be read");
+  } else if (isConnectionFailure(error)) {
+    // A chain read outside the transaction sender (e.g. a status check) found the node down.
+    appError = unavailable("CHAIN_UNAVAILABLE", "the chain's JSON-RPC endpoint is not answering; try again shortly", undefined, error);
   } else {
     appError = new AppError("INTERNAL", 500, "something went wrong on our side; it has been logged", undefined, { cause: error });
   }

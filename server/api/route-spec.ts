@@ -15,6 +15,8 @@ export interface HandlerInput {
 export interface HandlerResult {
   status: number;
   body: unknown;
+  /** Set for a non-JSON answer (e.g. "text/plain"): `body` is then sent as the string it is. */
+  contentType?: string;
 }
 
 export interface RouteSpec {

@@ -45,7 +45,7 @@ function revertData(error: unknown): string | undefined {
   return undefined;
 }
 
-const isConnectionFailure = (error: unknown): boolean => {
+export const isConnectionFailure = (error: unknown): boolean => {
   const text = String((error as { code?: string; message?: string })?.code ?? "") + String((error as Error)?.message ?? "");
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|NETWORK_ERROR|fetch failed|socket hang up|SERVER_ERROR|TIMEOUT/.test(text);
 };

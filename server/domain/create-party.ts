@@ -1,6 +1,7 @@
 // Use case: the operator registers a party. The profile is stored first (status
 // "registering"), then the party is written to the on-chain party registry, then marked
 // active: a crash in between is finished by resumePartyRegistrations() at start-up.
+import PQueue from "p-queue";
 import { Wallet, getAddress, parseEther } from "ethers";
 import type { ServiceContext } from "../context.js";
 import { conflict } from "../errors.js";
@@ -17,10 +18,26 @@ export interface CreatedParty extends Party {
   apiKey: string;
 }
 
-export async function createParty(ctx: ServiceContext, input: CreateParty, options: { roles?: Role[] } = {}): Promise<CreatedParty> {
+// Party creation is rare: one at a time, so a "registering" row seen here is never one
+// another request is still finishing, and the uniqueness check cannot race.
+const creations = new PQueue({ concurrency: 1 });
+
+export function createParty(ctx: ServiceContext, input: CreateParty, options: { roles?: Role[] } = {}): Promise<CreatedParty> {
+  return creations.add(() => createOne(ctx, input, options));
+}
+
+async function createOne(ctx: ServiceContext, input: CreateParty, options: { roles?: Role[] }): Promise<CreatedParty> {
   const registryKey = normaliseRegistryId(input.registryId);
   const legalIdHash = hashText(registryKey);
-  const existing = await ctx.db.selectFrom("parties").select("id").where("legal_id_hash", "=", legalIdHash).executeTakeFirst();
+  const existing = await ctx.db.selectFrom("parties").selectAll().where("legal_id_hash", "=", legalIdHash).executeTakeFirst();
+  if (existing?.status === "registering") {
+    // A retry of a registration that failed on-chain (chain down): finish it, with a fresh key,
+    // since the first answer never reached the caller.
+    const apiKey = newApiKey();
+    await ctx.db.updateTable("parties").set({ api_key_hash: hashApiKey(apiKey) }).where("id", "=", existing.id).execute();
+    ctx.log.warn({ partyId: existing.id }, "finishing a party registration that had not reached the chain");
+    return { ...publicParty(await registerOnChain(ctx, toParty(existing))), apiKey };
+  }
   if (existing) throw conflict("PARTY_ALREADY_EXISTS", `a party with registry id ${input.registryId} exists already`, { partyId: existing.id });
   for (const related of input.relatedPartyIds) {
     if (!(await findPartyById(ctx.db, related))) throw conflict("RELATED_PARTY_UNKNOWN", `related party ${related} does not exist`, { relatedPartyId: related });

@@ -1,6 +1,7 @@
 // Use case: a supplier submits the trade documents behind one receivable. Nothing goes
 // on-chain here: the documents are verified, the report stored, and the receivable
 // waits for the debtor's confirmation (or for manual review).
+import PQueue from "p-queue";
 import type { ServiceContext } from "../context.js";
 import { conflict, unprocessable } from "../errors.js";
 import { nowIso } from "../store/database.js";
@@ -17,7 +18,16 @@ export interface SubmitOutcome {
   receivable: ReceivableView;
 }
 
-export async function submitReceivable(ctx: ServiceContext, actor: Actor, submission: ReceivableSubmission): Promise<SubmitOutcome> {
+// One submission at a time: each is checked against what the ones before it stored
+// (duplicates, purchase-order capacity), so two concurrent submissions cannot both pass
+// a check only one of them would, nor race on the same receivable id.
+const submissions = new PQueue({ concurrency: 1 });
+
+export function submitReceivable(ctx: ServiceContext, actor: Actor, submission: ReceivableSubmission): Promise<SubmitOutcome> {
+  return submissions.add(() => submitOne(ctx, actor, submission));
+}
+
+async function submitOne(ctx: ServiceContext, actor: Actor, submission: ReceivableSubmission): Promise<SubmitOutcome> {
   requireRole(actor, "supplier");
   const debtor = await findPartyById(ctx.db, submission.debtorId);
   const receivableId = receivableIdOf(actor.legalIdHash, debtor?.legalIdHash ?? "0x" + "0".repeat(64), submission.invoice.number);

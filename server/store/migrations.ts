@@ -144,4 +144,10 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex("chain_events_by_name").on("chain_events").columns(["contract", "name"]).execute();
     },
   },
+  "0003_unique_legal_id": {
+    async up(db: Kysely<any>) {
+      // One party per legal registry id on this platform, even under concurrent requests.
+      await db.schema.createIndex("parties_by_legal_id").on("parties").column("legal_id_hash").unique().execute();
+    },
+  },
 };
