@@ -1,0 +1,318 @@
+// Use case for auditors: the whole certificate tree of one receivable, from the root to
+// every live, locked, settled and retired piece, with holders, financing, payouts, every
+// transaction that touched it, and the conservation check (leaves add up to the root,
+// every split adds up to its parent). Read from the service's index; verify-from-chain.ts
+// checks that index against the chain itself.
+import { z } from "zod";
+import type { Selectable } from "kysely";
+import type { ServiceContext } from "../../context.js";
+import { forbidden, notFound } from "../../errors.js";
+import type { OnchainCertificateTable, OnchainFinancingRequestTable } from "../../store/schema.js";
+import { canSeeEverything, type Actor } from "../actor.js";
+import { PartyRefs, PartyRefSchema } from "./party-refs.js";
+
+type CertificateRow = Selectable<OnchainCertificateTable>;
+type FinancingRow = Selectable<OnchainFinancingRequestTable>;
+
+export const CERTIFICATE_STATES = ["live", "locked", "retired", "settled"] as const;
+
+export const TraceFinancingSchema = z
+  .object({
+    requestId: z.string(),
+    kind: z.enum(["discount", "pledge"]),
+    price: z.string().meta({ description: "Discount: what the financier paid. Pledge: what it lent." }),
+    repayAmount: z.string().meta({ description: "Pledge: what the pledgee is owed from the payout (0 for a discount)" }),
+    status: z.enum(["open", "cancelled", "sold", "pledged", "released", "foreclosed"]),
+    financier: PartyRefSchema.nullable(),
+    outstanding: z.string(),
+    shortfall: z.string().nullable().meta({ description: "What a released pledge left unpaid" }),
+    openedTxHash: z.string(),
+    fundedTxHash: z.string().nullable(),
+  })
+  .meta({ id: "TraceFinancing" });
+
+export interface TraceNode {
+  certificateId: string;
+  parentId: string | null;
+  tier: number;
+  holder: z.infer<typeof PartyRefSchema>;
+  faceValue: string;
+  state: (typeof CERTIFICATE_STATES)[number];
+  financing: z.infer<typeof TraceFinancingSchema>[];
+  paidOut: string;
+  issuedTxHash: string;
+  issuedBlock: number;
+  children: TraceNode[];
+}
+
+export const TraceNodeSchema: z.ZodType<TraceNode> = z
+  .object({
+    certificateId: z.string(),
+    parentId: z.string().nullable(),
+    tier: z.number(),
+    holder: PartyRefSchema.meta({ description: "The holder now, or when the certificate was retired or settled" }),
+    faceValue: z.string(),
+    state: z.enum(CERTIFICATE_STATES),
+    financing: z.array(TraceFinancingSchema),
+    paidOut: z.string(),
+    issuedTxHash: z.string(),
+    issuedBlock: z.number(),
+    get children() {
+      return z.array(TraceNodeSchema);
+    },
+  })
+  .meta({ id: "TraceNode" });
+
+export const TraceReceivableSchema = z
+  .object({
+    id: z.string(),
+    seller: PartyRefSchema,
+    debtor: PartyRefSchema,
+    registrar: z.string(),
+    faceValue: z.string(),
+    dueDate: z.string(),
+    status: z.string(),
+    repaidAmount: z.string(),
+    distributed: z.string(),
+    earlyDiscount: z.string(),
+    documentHash: z.string(),
+    rootCertificateId: z.string(),
+    registerTxHash: z.string(),
+    registeredBlock: z.number(),
+  })
+  .meta({ id: "TraceReceivable" });
+
+export const TraceTransactionSchema = z
+  .object({
+    txHash: z.string(),
+    blockNumber: z.number(),
+    kind: z.string().meta({ description: "registration, split, transfer, financing-request, financing, repayment, settlement, …" }),
+    events: z.array(z.object({ logIndex: z.number(), contract: z.string(), name: z.string(), args: z.record(z.string(), z.unknown()) })),
+  })
+  .meta({ id: "TraceTransaction" });
+
+export const ConservationSchema = z
+  .object({
+    rootFace: z.string(),
+    liveLeafFaceSum: z.string().meta({ description: "Sum of the face values of all leaves (live, locked and settled certificates)" }),
+    leafCount: z.number(),
+    retiredCount: z.number(),
+    conserves: z.boolean(),
+    brokenSplits: z.array(z.object({ certificateId: z.string(), faceValue: z.string(), childrenFaceSum: z.string() })),
+  })
+  .meta({ id: "Conservation" });
+
+export const TraceSchema = z
+  .object({
+    receivable: TraceReceivableSchema,
+    root: TraceNodeSchema,
+    certificateCount: z.number(),
+    transactions: z.array(TraceTransactionSchema),
+    conservation: ConservationSchema,
+    asOfBlock: z.number().meta({ description: "The last block the index had read" }),
+  })
+  .meta({ id: "Trace" });
+
+export type Trace = z.infer<typeof TraceSchema>;
+export type TraceTransaction = z.infer<typeof TraceTransactionSchema>;
+export type Conservation = z.infer<typeof ConservationSchema>;
+
+/** The receivable's seller and debtor may trace it; auditors and the operator may trace everything. */
+async function requireTraceAccess(ctx: ServiceContext, actor: Actor, receivableId: string, seller: string, debtor: string): Promise<void> {
+  if (canSeeEverything(actor)) return;
+  if (actor.address === seller || actor.address === debtor) return;
+  const offChain = await ctx.db.selectFrom("receivables").select(["seller_id", "debtor_id"]).where("id", "=", receivableId).executeTakeFirst();
+  if (offChain && (offChain.seller_id === actor.id || offChain.debtor_id === actor.id)) return;
+  throw forbidden(`party ${actor.id} is neither an auditor nor the seller or debtor of receivable ${receivableId}`, { receivableId });
+}
+
+const byNumericId = (a: { id: string }, b: { id: string }) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0);
+
+export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId: string): Promise<Trace> {
+  const receivable = await ctx.db.selectFrom("onchain_receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
+  if (!receivable) throw notFound("Receivable", receivableId);
+  await requireTraceAccess(ctx, actor, receivableId, receivable.seller, receivable.debtor);
+  const asOfBlock = await ctx.indexer.indexedBlock();
+
+  const certificates = (await ctx.db.selectFrom("onchain_certificates").selectAll().where("receivable_id", "=", receivableId).execute()).sort(byNumericId);
+  const certificateIds = certificates.map((c) => c.id);
+  const requests = certificateIds.length
+    ? (await ctx.db.selectFrom("onchain_financing_requests").selectAll().where("certificate_id", "in", certificateIds).execute()).sort(byNumericId)
+    : [];
+
+  const refs = new PartyRefs(ctx.db);
+  const financingOf = new Map<string, FinancingRow[]>();
+  for (const request of requests) financingOf.set(request.certificate_id, [...(financingOf.get(request.certificate_id) ?? []), request]);
+
+  const nodes = new Map<string, TraceNode>();
+  for (const row of certificates) nodes.set(row.id, await toNode(refs, row, financingOf.get(row.id) ?? []));
+  for (const row of certificates) {
+    if (row.parent_id !== null) nodes.get(row.parent_id)?.children.push(nodes.get(row.id)!);
+  }
+  const root = nodes.get(receivable.root_certificate_id);
+  if (!root) throw notFound("Certificate", receivable.root_certificate_id);
+
+  return {
+    receivable: {
+      id: receivable.id,
+      seller: await refs.of(receivable.seller),
+      debtor: await refs.of(receivable.debtor),
+      registrar: receivable.registrar,
+      faceValue: receivable.face_value,
+      dueDate: new Date(receivable.due_date * 1000).toISOString(),
+      status: receivable.status,
+      repaidAmount: receivable.repaid_amount,
+      distributed: receivable.distributed,
+      earlyDiscount: receivable.early_discount,
+      documentHash: receivable.document_hash,
+      rootCertificateId: receivable.root_certificate_id,
+      registerTxHash: receivable.register_tx_hash,
+      registeredBlock: receivable.registered_block,
+    },
+    root,
+    certificateCount: certificates.length,
+    transactions: await transactionsTouching(ctx, receivableId, receivable.registered_block, certificateIds, requests.map((r) => r.id)),
+    conservation: checkConservation(receivable.face_value, certificates),
+    asOfBlock,
+  };
+}
+
+async function toNode(refs: PartyRefs, row: CertificateRow, financing: FinancingRow[]): Promise<TraceNode> {
+  return {
+    certificateId: row.id,
+    parentId: row.parent_id,
+    tier: row.tier,
+    holder: await refs.of(row.holder),
+    faceValue: row.face_value,
+    state: row.state as TraceNode["state"],
+    financing: await Promise.all(
+      financing.map(async (f) => ({
+        requestId: f.id,
+        kind: f.kind as "discount" | "pledge",
+        price: f.price,
+        repayAmount: f.repay_amount,
+        status: f.status as z.infer<typeof TraceFinancingSchema>["status"],
+        financier: await refs.ofNullable(f.financier),
+        outstanding: f.outstanding,
+        shortfall: f.shortfall,
+        openedTxHash: f.opened_tx_hash,
+        fundedTxHash: f.funded_tx_hash,
+      })),
+    ),
+    paidOut: row.paid_out,
+    issuedTxHash: row.issued_tx_hash,
+    issuedBlock: row.issued_block,
+    children: [],
+  };
+}
+
+/**
+ * Leaves (every certificate not retired: live, locked or settled) must add up to the root,
+ * and every retired certificate's children to their parent.
+ */
+export function checkConservation(
+  rootFace: string,
+  certificates: ReadonlyArray<{ id: string; parent_id: string | null; face_value: string; state: string }>,
+): Conservation {
+  let leafSum = 0n;
+  let leafCount = 0;
+  const childrenSum = new Map<string, bigint>();
+  for (const c of certificates) {
+    if (c.state !== "retired") {
+      leafSum += BigInt(c.face_value);
+      leafCount++;
+    }
+    if (c.parent_id !== null) childrenSum.set(c.parent_id, (childrenSum.get(c.parent_id) ?? 0n) + BigInt(c.face_value));
+  }
+  const retired = certificates.filter((c) => c.state === "retired");
+  const brokenSplits = retired
+    .filter((c) => (childrenSum.get(c.id) ?? 0n) !== BigInt(c.face_value))
+    .map((c) => ({ certificateId: c.id, faceValue: c.face_value, childrenFaceSum: (childrenSum.get(c.id) ?? 0n).toString() }));
+  return {
+    rootFace,
+    liveLeafFaceSum: leafSum.toString(),
+    leafCount,
+    retiredCount: retired.length,
+    conserves: leafSum === BigInt(rootFace) && brokenSplits.length === 0,
+    brokenSplits,
+  };
+}
+
+/** How many LIKE patterns go into one query (SQLite's expression depth stays small). */
+const PATTERNS_PER_QUERY = 100;
+
+/**
+ * Every journaled event about this receivable, its certificates or their financing requests,
+ * grouped by transaction. Narrowed in SQL by the JSON text of the arguments, then matched
+ * exactly here (so certificate 1 never matches 12).
+ */
+async function transactionsTouching(
+  ctx: ServiceContext,
+  receivableId: string,
+  fromBlock: number,
+  certificateIds: string[],
+  requestIds: string[],
+): Promise<TraceTransaction[]> {
+  const patterns = [
+    `%"receivableId":"${receivableId}"%`,
+    ...certificateIds.flatMap((id) => [`%"certificateId":"${id}"%`, `%"tokenId":"${id}"%`, `%"parentId":"${id}"%`]),
+    ...requestIds.map((id) => `%"requestId":"${id}"%`),
+  ];
+  const certificates = new Set(certificateIds);
+  const requests = new Set(requestIds);
+  const seen = new Map<string, { block_number: number; log_index: number; tx_hash: string; contract: string; name: string; args: Record<string, unknown> }>();
+  for (let i = 0; i < patterns.length; i += PATTERNS_PER_QUERY) {
+    const chunk = patterns.slice(i, i + PATTERNS_PER_QUERY);
+    const rows = await ctx.db
+      .selectFrom("chain_events")
+      .select(["block_number", "log_index", "tx_hash", "contract", "name", "args"])
+      .where("block_number", ">=", fromBlock)
+      .where((eb) => eb.or(chunk.map((pattern) => eb("args", "like", pattern))))
+      .execute();
+    for (const row of rows) {
+      const args = JSON.parse(row.args) as Record<string, unknown>;
+      if (!touchesTree(row.contract, args, receivableId, certificates, requests)) continue;
+      seen.set(`${row.block_number}:${row.log_index}`, { ...row, args });
+    }
+  }
+  const events = [...seen.values()].sort((a, b) => a.block_number - b.block_number || a.log_index - b.log_index);
+  const byTx = new Map<string, TraceTransaction>();
+  for (const e of events) {
+    let tx = byTx.get(e.tx_hash);
+    if (!tx) {
+      tx = { txHash: e.tx_hash, blockNumber: e.block_number, kind: "", events: [] };
+      byTx.set(e.tx_hash, tx);
+    }
+    tx.events.push({ logIndex: e.log_index, contract: e.contract, name: e.name, args: e.args });
+  }
+  const transactions = [...byTx.values()];
+  for (const tx of transactions) tx.kind = classifyTransaction(tx.events.map((e) => e.name));
+  return transactions;
+}
+
+function touchesTree(contract: string, args: Record<string, unknown>, receivableId: string, certificates: Set<string>, requests: Set<string>): boolean {
+  if (typeof args.receivableId === "string" && args.receivableId.toLowerCase() === receivableId) return true;
+  const has = (value: unknown, set: Set<string>) => typeof value === "string" && set.has(value);
+  if (contract === "certificates") return has(args.certificateId, certificates) || has(args.tokenId, certificates) || has(args.parentId, certificates);
+  if (contract === "financing") return has(args.certificateId, certificates) || has(args.requestId, requests);
+  return false;
+}
+
+/** What a transaction did to the tree, by the most telling event in it. */
+export function classifyTransaction(names: string[]): string {
+  const has = (name: string) => names.includes(name);
+  if (has("ReceivableRegistered")) return "registration";
+  if (has("CertificateSplit")) return "split";
+  if (has("FinancingFunded")) return "financing";
+  if (has("FinancingRequested")) return "financing-request";
+  if (has("ReceivableDischargedEarly")) return "early-repayment";
+  if (has("RepaymentReceived") || has("RepaymentRecorded")) return "repayment";
+  if (has("LeafSettled")) return "settlement";
+  if (has("DustSwept")) return "dust-sweep";
+  if (has("PledgeForeclosed")) return "foreclosure";
+  if (has("PledgeRepaid") || has("PledgeReleased")) return "pledge-repayment";
+  if (has("FinancingCancelled")) return "financing-cancellation";
+  if (has("ReceivableStatusChanged")) return "status-change";
+  if (has("Transfer")) return "transfer";
+  return "other";
+}

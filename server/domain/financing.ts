@@ -1,0 +1,350 @@
+// Use cases on financing requests: a holder opens one on a certificate (discount sale or
+// pledge) and may cancel it while it is open; a custodial financier funds it, delivery
+// versus payment in one FinancingMarket call. Every party may browse the marketplace of
+// open requests. Non-custodial parties call the contract from their own wallet (see
+// scripts/financier.ts for financiers).
+import PQueue from "p-queue";
+import { Wallet, type Contract, type TransactionReceipt } from "ethers";
+import { sql } from "kysely";
+import { z } from "zod";
+import type { ServiceContext } from "../context.js";
+import { AppError, conflict, forbidden, notFound, unprocessable } from "../errors.js";
+import { canSeeEverything, requireRole, type Actor } from "./actor.js";
+import { CertificateIdParam } from "./certificates.js";
+import { AmountString, PositiveAmountString } from "./money.js";
+
+export const FINANCING_KINDS = ["discount", "pledge"] as const;
+export const FINANCING_STATUSES = ["open", "cancelled", "sold", "pledged", "released", "foreclosed"] as const;
+export type FinancingKind = (typeof FINANCING_KINDS)[number];
+export type FinancingStatus = (typeof FINANCING_STATUSES)[number];
+
+/** The contract's FinancingKind enum: Discount = 0, Pledge = 1. */
+const KIND_ON_CHAIN: Record<FinancingKind, number> = { discount: 0, pledge: 1 };
+
+export const FinancingRequestIdParam = z.string().regex(/^[1-9][0-9]{0,20}$/, "a financing request id is a positive integer");
+
+export const OpenFinancingRequestSchema = z
+  .object({
+    certificateId: CertificateIdParam,
+    kind: z.enum(FINANCING_KINDS),
+    price: PositiveAmountString.meta({ description: "The advance asked: what the financier pays the holder now, in minor units" }),
+    repayAmount: AmountString.optional().meta({
+      description: "Pledge only: what the pledgee is owed from the certificate's payout (price <= repayAmount <= face). Omit or \"0\" for a discount.",
+    }),
+  })
+  .strict()
+  .meta({ id: "OpenFinancingRequest" });
+
+export type OpenFinancingRequest = z.infer<typeof OpenFinancingRequestSchema>;
+
+export const ListFinancingRequestsQuery = z.object({
+  status: z.enum(FINANCING_STATUSES).optional().meta({ description: "Only requests in this status" }),
+});
+
+export const FinancingRequestViewSchema = z
+  .object({
+    id: z.string(),
+    certificateId: z.string(),
+    receivableId: z.string(),
+    kind: z.enum(FINANCING_KINDS),
+    price: z.string().meta({ description: "The advance, in minor units" }),
+    repayAmount: z.string().meta({ description: "Pledge: owed to the pledgee from the payout; discount: 0" }),
+    outstanding: z.string().meta({ description: "Pledge: still owed to the pledgee" }),
+    status: z.enum(FINANCING_STATUSES),
+    holderPartyId: z.string().nullable(),
+    holderAddress: z.string(),
+    financierPartyId: z.string().nullable(),
+    financierAddress: z.string().nullable(),
+    debtor: z.object({ id: z.string().nullable(), name: z.string().nullable(), address: z.string() }),
+    faceValue: z.string(),
+    tier: z.number(),
+    dueDate: z.string(),
+    tenorDays: z.number().meta({ description: "Whole days from now to the due date (0 once due)" }),
+    verification: z
+      .object({ outcome: z.string(), checkedAt: z.string() })
+      .nullable()
+      .meta({ description: "The receivable's stored verification report, summarised (null if registered by another platform)" }),
+    shortfall: z.string().nullable().meta({ description: "Pledge released with this much still unpaid" }),
+    txHashes: z.object({ open: z.string(), fund: z.string().nullable() }),
+    openedBlock: z.number(),
+  })
+  .meta({ id: "FinancingRequest" });
+
+export type FinancingRequestView = z.infer<typeof FinancingRequestViewSchema>;
+
+/* ------------------------------------------------------------------ */
+/*                                 Reading                            */
+/* ------------------------------------------------------------------ */
+
+function requestQuery(ctx: ServiceContext) {
+  return ctx.db
+    .selectFrom("onchain_financing_requests as r")
+    .innerJoin("onchain_certificates as c", "c.id", "r.certificate_id")
+    .innerJoin("onchain_receivables as o", "o.id", "c.receivable_id")
+    .leftJoin("receivables as rv", "rv.id", "o.id")
+    .leftJoin("parties as d", "d.address", "o.debtor")
+    .leftJoin("parties as h", "h.address", "r.holder")
+    .leftJoin("parties as f", "f.address", "r.financier")
+    .select([
+      "r.id",
+      "r.certificate_id",
+      "r.holder",
+      "r.kind",
+      "r.price",
+      "r.repay_amount",
+      "r.outstanding",
+      "r.status",
+      "r.financier",
+      "r.shortfall",
+      "r.opened_tx_hash",
+      "r.opened_block",
+      "r.funded_tx_hash",
+      "c.receivable_id",
+      "c.face_value",
+      "c.tier",
+      "o.due_date",
+      "o.debtor as debtor_address",
+      "d.id as debtor_id",
+      "d.name as debtor_name",
+      "h.id as holder_party_id",
+      "f.id as financier_party_id",
+      "rv.verification",
+    ]);
+}
+
+type RequestRow = Awaited<ReturnType<ReturnType<typeof requestQuery>["executeTakeFirstOrThrow"]>>;
+
+function verificationSummary(json: string | null): FinancingRequestView["verification"] {
+  if (!json) return null;
+  const report = JSON.parse(json) as { outcome?: unknown; checkedAt?: unknown };
+  if (typeof report.outcome !== "string" || typeof report.checkedAt !== "string") return null;
+  return { outcome: report.outcome, checkedAt: report.checkedAt };
+}
+
+function toView(ctx: ServiceContext, row: RequestRow): FinancingRequestView {
+  const dueMs = row.due_date * 1000;
+  return {
+    id: row.id,
+    certificateId: row.certificate_id,
+    receivableId: row.receivable_id,
+    kind: row.kind as FinancingKind,
+    price: row.price,
+    repayAmount: row.repay_amount,
+    outstanding: row.outstanding,
+    status: row.status as FinancingStatus,
+    holderPartyId: row.holder_party_id,
+    holderAddress: row.holder,
+    financierPartyId: row.financier_party_id,
+    financierAddress: row.financier,
+    debtor: { id: row.debtor_id, name: row.debtor_name, address: row.debtor_address },
+    faceValue: row.face_value,
+    tier: row.tier,
+    dueDate: new Date(dueMs).toISOString(),
+    tenorDays: Math.max(0, Math.floor((dueMs - ctx.now().getTime()) / 86_400_000)),
+    verification: verificationSummary(row.verification),
+    shortfall: row.shortfall,
+    txHashes: { open: row.opened_tx_hash, fund: row.funded_tx_hash },
+    openedBlock: row.opened_block,
+  };
+}
+
+/** Financiers, the operator and auditors see the whole book; others see the open market and their own. */
+const seesAllRequests = (actor: Actor): boolean => canSeeEverything(actor) || actor.roles.includes("financier");
+
+const mayRead = (actor: Actor, row: { status: string; holder: string; financier: string | null }): boolean =>
+  seesAllRequests(actor) || row.status === "open" || row.holder === actor.address || row.financier === actor.address;
+
+async function loadRequest(ctx: ServiceContext, requestId: string): Promise<RequestRow> {
+  const row = await requestQuery(ctx).where("r.id", "=", requestId).executeTakeFirst();
+  if (!row) throw notFound("FinancingRequest", requestId);
+  return row;
+}
+
+export async function getFinancingRequest(ctx: ServiceContext, actor: Actor, requestId: string): Promise<FinancingRequestView> {
+  const row = await loadRequest(ctx, requestId);
+  if (!mayRead(actor, row)) throw forbidden(`party ${actor.id} may see only open financing requests and its own`);
+  return toView(ctx, row);
+}
+
+export async function listFinancingRequests(
+  ctx: ServiceContext,
+  actor: Actor,
+  filter: z.infer<typeof ListFinancingRequestsQuery>,
+): Promise<FinancingRequestView[]> {
+  let query = requestQuery(ctx);
+  if (filter.status) query = query.where("r.status", "=", filter.status);
+  if (!seesAllRequests(actor)) {
+    query = query.where((eb) => eb.or([eb("r.status", "=", "open"), eb("r.holder", "=", actor.address), eb("r.financier", "=", actor.address)]));
+  }
+  const rows = await query.orderBy(sql`cast(r.id as integer)`).execute();
+  return rows.map((row) => toView(ctx, row));
+}
+
+/* ------------------------------------------------------------------ */
+/*                                  Open                              */
+/* ------------------------------------------------------------------ */
+
+/** The price/repay rules of FinancingMarket._requireTerms, with the fields at fault. */
+function requireTerms(kind: FinancingKind, price: bigint, repayAmount: bigint, faceValue: bigint): void {
+  const fields: string[] = [];
+  const reasons: string[] = [];
+  if (price > faceValue) {
+    fields.push("price");
+    reasons.push(`the price ${price} is above the face value ${faceValue}`);
+  }
+  if (kind === "discount" && repayAmount !== 0n) {
+    fields.push("repayAmount");
+    reasons.push("a discount sale has no repay amount (omit it or send \"0\")");
+  }
+  if (kind === "pledge") {
+    if (repayAmount < price) {
+      fields.push("repayAmount");
+      reasons.push(`a pledge's repay amount ${repayAmount} must be at least the price ${price}`);
+    } else if (repayAmount > faceValue) {
+      fields.push("repayAmount");
+      reasons.push(`a pledge's repay amount ${repayAmount} is above the face value ${faceValue}`);
+    }
+  }
+  if (fields.length > 0) {
+    throw unprocessable("FINANCING_TERMS_INVALID", reasons.join("; "), {
+      fields,
+      price: price.toString(),
+      repayAmount: repayAmount.toString(),
+      faceValue: faceValue.toString(),
+    });
+  }
+}
+
+function custodialWallet(ctx: ServiceContext, actor: Actor, action: string): Wallet {
+  if (!actor.custodial || !actor.encryptedKey) {
+    throw conflict("NON_CUSTODIAL_PARTY", `this party keeps its own key: ${action} from its wallet`, {
+      financingMarket: ctx.chain.deployment.addresses.financingMarket,
+      settlementToken: ctx.chain.deployment.addresses.settlementToken,
+    });
+  }
+  return new Wallet(ctx.vault.decrypt(actor.encryptedKey));
+}
+
+function requestIdFrom(financing: Contract, receipt: TransactionReceipt): string {
+  for (const log of receipt.logs) {
+    if (log.address.toLowerCase() !== String(financing.target).toLowerCase()) continue;
+    const parsed = financing.interface.parseLog(log);
+    if (parsed?.name === "FinancingRequested") return (parsed.args.requestId as bigint).toString();
+  }
+  throw new AppError("CHAIN_ERROR", 502, "the request was opened but its FinancingRequested event is missing", { txHash: receipt.hash });
+}
+
+export async function openFinancingRequest(ctx: ServiceContext, actor: Actor, input: OpenFinancingRequest): Promise<FinancingRequestView> {
+  const certificate = await ctx.db.selectFrom("onchain_certificates").selectAll().where("id", "=", input.certificateId).executeTakeFirst();
+  if (!certificate) throw notFound("Certificate", input.certificateId);
+  if (certificate.holder !== actor.address) throw forbidden(`party ${actor.id} does not hold certificate ${certificate.id}`, { holder: certificate.holder });
+  const id = certificate.id;
+  if (certificate.state === "locked") throw conflict("CERTIFICATE_LOCKED", `certificate ${id} is already in a financing request or pledge`, { certificateId: id });
+  if (certificate.state === "retired") throw conflict("CERTIFICATE_RETIRED", `certificate ${id} was split; finance its children instead`, { certificateId: id });
+  if (certificate.state === "settled") throw conflict("CERTIFICATE_SETTLED", `certificate ${id} is paid out and closed`, { certificateId: id });
+  const receivable = await ctx.db.selectFrom("onchain_receivables").select(["status"]).where("id", "=", certificate.receivable_id).executeTakeFirst();
+  if (receivable && receivable.status !== "active") {
+    throw conflict("FINANCING_RECEIVABLE_CLOSED", `the receivable behind certificate ${id} is ${receivable.status}: no new financing`, {
+      receivableId: certificate.receivable_id,
+      status: receivable.status,
+    });
+  }
+  const price = BigInt(input.price);
+  const repayAmount = BigInt(input.repayAmount ?? "0");
+  requireTerms(input.kind, price, repayAmount, BigInt(certificate.face_value));
+  const wallet = custodialWallet(ctx, actor, "call FinancingMarket.openRequest");
+
+  const financing = ctx.chain.contracts.financing;
+  const tx = await financing.getFunction("openRequest").populateTransaction(id, KIND_ON_CHAIN[input.kind], price, repayAmount);
+  const receipt = await ctx.chain.senderFor(wallet).send(tx, { kind: "openFinancing", ref: id });
+  const requestId = requestIdFrom(financing, receipt);
+  await ctx.indexer.sync(receipt.blockNumber);
+  ctx.log.info({ certificateId: id, requestId, kind: input.kind, price: input.price, txHash: receipt.hash }, "financing request opened");
+  return toView(ctx, await loadRequest(ctx, requestId));
+}
+
+/* ------------------------------------------------------------------ */
+/*                                 Cancel                             */
+/* ------------------------------------------------------------------ */
+
+function requireOpen(row: RequestRow): void {
+  if (row.status !== "open") {
+    throw conflict("FINANCING_WRONG_STATUS", `financing request ${row.id} is ${row.status}, not open`, { requestId: row.id, status: row.status });
+  }
+}
+
+export async function cancelFinancingRequest(
+  ctx: ServiceContext,
+  actor: Actor,
+  requestId: string,
+): Promise<{ request: FinancingRequestView; txHash: string }> {
+  const row = await loadRequest(ctx, requestId);
+  if (row.holder !== actor.address) throw forbidden(`only the holder that opened financing request ${requestId} may cancel it`, { holder: row.holder });
+  requireOpen(row);
+  const wallet = custodialWallet(ctx, actor, "call FinancingMarket.cancelRequest");
+  const tx = await ctx.chain.contracts.financing.getFunction("cancelRequest").populateTransaction(requestId);
+  const receipt = await ctx.chain.senderFor(wallet).send(tx, { kind: "cancelFinancing", ref: requestId });
+  await ctx.indexer.sync(receipt.blockNumber);
+  ctx.log.info({ requestId, certificateId: row.certificate_id, txHash: receipt.hash }, "financing request cancelled");
+  return { request: toView(ctx, await loadRequest(ctx, requestId)), txHash: receipt.hash };
+}
+
+/* ------------------------------------------------------------------ */
+/*                                  Fund                              */
+/* ------------------------------------------------------------------ */
+
+// approve + fund is two transactions: one financier's fundings run one at a time, so a
+// second approval cannot overwrite the allowance the first fund is about to spend.
+const fundingLanes = new Map<string, PQueue>();
+const laneFor = (address: string): PQueue => {
+  let lane = fundingLanes.get(address);
+  if (!lane) {
+    lane = new PQueue({ concurrency: 1 });
+    fundingLanes.set(address, lane);
+  }
+  return lane;
+};
+
+export interface FundOutcome {
+  request: FinancingRequestView;
+  txHashes: { approve: string; fund: string };
+}
+
+export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, requestId: string): Promise<FundOutcome> {
+  requireRole(actor, "financier");
+  const row = await loadRequest(ctx, requestId);
+  requireOpen(row);
+  if (row.holder === actor.address) throw conflict("FINANCING_SELF_FUNDING", `party ${actor.id} opened financing request ${requestId}; it cannot fund it`, { requestId });
+  const wallet = custodialWallet(ctx, actor, "approve the settlement token and call FinancingMarket.fund (npm run financier -- fund)");
+
+  // The terms the financier agrees to are the ones the index shows; the contract refuses others.
+  const price = BigInt(row.price);
+  const repayAmount = BigInt(row.repay_amount);
+  const { token, financing } = ctx.chain.contracts;
+  const market = ctx.chain.deployment.addresses.financingMarket;
+  const sender = ctx.chain.senderFor(wallet);
+
+  const { approveHash, receipt } = await laneFor(actor.address).add(async () => {
+    const balance = (await token.getFunction("balanceOf")(actor.address)) as bigint;
+    if (balance < price) {
+      throw conflict("ERC20_INSUFFICIENT_BALANCE", `the financier holds ${balance} of the settlement token; the price is ${price}`, {
+        balance: balance.toString(),
+        needed: price.toString(),
+      });
+    }
+    const approve = await sender.send(await token.getFunction("approve").populateTransaction(market, price), { kind: "approveFinancing", ref: requestId });
+    try {
+      const fund = await sender.send(await financing.getFunction("fund").populateTransaction(requestId, price, repayAmount), { kind: "fundFinancing", ref: requestId });
+      return { approveHash: approve.hash, receipt: fund };
+    } catch (error) {
+      // Leave no allowance behind for a funding that did not happen.
+      await sender.send(await token.getFunction("approve").populateTransaction(market, 0n), { kind: "approveFinancing", ref: requestId }).catch((reset) => {
+        ctx.log.warn({ err: reset, requestId }, "could not reset the settlement token allowance");
+      });
+      throw error;
+    }
+  });
+  await ctx.indexer.sync(receipt.blockNumber);
+  ctx.log.info({ requestId, certificateId: row.certificate_id, kind: row.kind, price: row.price, txHash: receipt.hash }, "financing request funded");
+  return { request: toView(ctx, await loadRequest(ctx, requestId)), txHashes: { approve: approveHash, fund: receipt.hash } };
+}
