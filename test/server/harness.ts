@@ -1,25 +1,13 @@
 // Starts the real service for integration tests: its own anvil chain on a free port, a
 // fresh data directory, the contracts deployed by the boot path, the API on a free port.
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { bootService, type BootedService } from "../../server/boot.js";
-import { createApp } from "../../server/api/app.js";
-import { loadConfig } from "../../server/config.js";
-import { createLogger } from "../../server/logging.js";
-import { EMBEDDED_REGISTRAR_KEY, startEmbeddedChain, type EmbeddedChain } from "../../scripts/chain/embedded-chain.js";
+import type { BootedService } from "../../server/boot.js";
+import type { EmbeddedChain } from "../../scripts/chain/embedded-chain.js";
+import { freePort, startLocalService } from "../../scripts/chain/local-service.js";
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface TestService {
   baseUrl: string;
@@ -37,61 +25,30 @@ export interface TestService {
 
 export async function startTestService(extraEnv: Record<string, string> = {}): Promise<TestService> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "tierline-test-"));
-  const chainPort = await freePort();
-  const chain = await startEmbeddedChain(dataDir, chainPort);
   const env: Record<string, string> = {
-    TIERLINE_DATA_DIR: dataDir,
-    TIERLINE_CHAIN_PORT: String(chainPort),
-    PORT: "0",
     LOG_LEVEL: process.env.TIERLINE_TEST_LOG ?? "silent",
     TIERLINE_INDEXER_INTERVAL_MS: "100",
     TIERLINE_RATE_LIMIT_PER_MINUTE: "100000",
     ...extraEnv,
   };
-  const config = loadConfig(env);
-  const log = createLogger(config.LOG_LEVEL);
-
-  let service!: BootedService;
-  let server!: Server;
-  let baseUrl = "";
-  let operatorKey = "";
-  const boot = async () => {
-    service = await bootService({ config, log, registrarKey: EMBEDDED_REGISTRAR_KEY, deployIfMissing: true });
-    if (service.newOperatorApiKey) operatorKey = service.newOperatorApiKey;
-    const app = createApp(service.ctx);
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, "127.0.0.1", () => resolve(s as unknown as Server));
-    });
-    baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  };
-  await boot();
-
-  const stopService = async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await service.close();
-  };
-  const handle: TestService = {
+  const local = await startLocalService({ dataDir, chainPort: await freePort(), apiPort: 0, seed: false, env });
+  const operatorKey = local.operatorKey!;
+  return {
     get baseUrl() {
-      return baseUrl;
+      return local.baseUrl;
     },
-    get operatorKey() {
-      return operatorKey;
-    },
+    operatorKey,
     get service() {
-      return service;
+      return local.service;
     },
-    chain,
+    chain: local.chain,
     dataDir,
-    env,
-    stopService,
-    async restartService() {
-      await boot();
-    },
+    env: { TIERLINE_DATA_DIR: dataDir, ...env },
+    stopService: () => local.stopApi(),
+    restartService: () => local.restartApi(),
     async close() {
-      await stopService().catch(() => {});
-      await chain.stop();
+      await local.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-  return handle;
 }

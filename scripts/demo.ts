@@ -1,0 +1,264 @@
+// `npm run demo`: one receivable's whole story, told step by step through the API.
+// Against a running `npm start` (http://127.0.0.1:3000 by default, or --api), or, when none
+// answers, on a Tierline of its own that it starts and stops. It ends by checking that the
+// sums add up, and exits non-zero if they do not.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Command } from "commander";
+import { Contract, JsonRpcProvider } from "ethers";
+import type { Credentials } from "../server/seed.js";
+import { freePort, startLocalService, type LocalService } from "./chain/local-service.js";
+
+const program = new Command()
+  .name("demo")
+  .description("Tell one receivable's story through Tierline's API, end to end")
+  .option("--api <url>", "a running Tierline API", "http://127.0.0.1:3000")
+  .option("--credentials <file>", "its credentials file", ".tierline/credentials.json")
+  .option("--own", "always start a Tierline of its own, even if one is running", false)
+  .parse();
+const options = program.opts<{ api: string; credentials: string; own: boolean }>();
+
+const UNIT = 1_000_000n; // tUSD has 6 decimals
+const tusd = (units: bigint | string): string => {
+  const value = BigInt(units);
+  const whole = value / UNIT;
+  const cents = ((value % UNIT) * 100n) / UNIT;
+  return `${whole.toLocaleString("en-US")}.${cents.toString().padStart(2, "0")} tUSD`;
+};
+
+let step = 0;
+const say = (text: string) => console.log(`\n${++step}. ${text}`);
+const detail = (text: string) => console.log(`   ${text}`);
+
+interface Reply {
+  status: number;
+  body: any;
+}
+
+function client(baseUrl: string) {
+  return async (method: string, route: string, apiKey: string, body?: unknown, accept = "application/json"): Promise<Reply> => {
+    const response = await fetch(`${baseUrl}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, accept, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* text formats */
+    }
+    return { status: response.status, body: parsed };
+  };
+}
+
+function expectStatus(reply: Reply, status: number, what: string): void {
+  if (reply.status !== status) {
+    throw new Error(`${what}: expected HTTP ${status}, got ${reply.status}: ${JSON.stringify(reply.body).slice(0, 500)}`);
+  }
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/health`)).ok;
+  } catch {
+    return false;
+  }
+}
+
+const iso = (msFromNow: number) => new Date(Date.now() + msFromNow).toISOString();
+const DAY_MS = 86_400_000;
+
+async function main(): Promise<void> {
+  let own: LocalService | undefined;
+  let ownDir: string | undefined;
+  let baseUrl = options.api.replace(/\/$/, "");
+  let credentials: Credentials;
+  if (!options.own && (await answers(baseUrl))) {
+    console.log(`Using the Tierline running at ${baseUrl} (credentials from ${options.credentials}).`);
+    credentials = JSON.parse(readFileSync(options.credentials, "utf8")) as Credentials;
+  } else {
+    ownDir = mkdtempSync(path.join(tmpdir(), "tierline-demo-"));
+    console.log("No Tierline answers; starting one of its own for the demo (a fresh local chain and database)…");
+    own = await startLocalService({ dataDir: ownDir, chainPort: await freePort(), apiPort: 0, seed: true, env: { TIERLINE_KEEPER_INTERVAL_MS: "500" } });
+    baseUrl = own.baseUrl;
+    credentials = own.credentials!;
+  }
+  const api = client(baseUrl);
+  const health = (await (await fetch(`${baseUrl}/health`)).json()) as { chain: { chainId: string }; contracts: Record<string, string> };
+  const chainUrl = own?.chain.url ?? "http://127.0.0.1:8545";
+
+  try {
+    await tell(api, credentials, health, chainUrl);
+  } finally {
+    if (own) {
+      await own.stop();
+      rmSync(ownDir!, { recursive: true, force: true });
+    }
+  }
+}
+
+async function tell(
+  api: ReturnType<typeof client>,
+  credentials: Credentials,
+  health: { chain: { chainId: string }; contracts: Record<string, string> },
+  chainUrl: string,
+): Promise<void> {
+  const tokenAddress = health.contracts.settlementToken!;
+  const byName = (fragment: string) => {
+    const party = credentials.parties.find((p) => p.name.includes(fragment));
+    if (!party) throw new Error(`the demo cast has no party named like "${fragment}"`);
+    return party;
+  };
+  const debtor = byName("Northwind");
+  const tier1 = byName("Acme");
+  const tier2 = byName("Bolt");
+  const tier3 = byName("Coil");
+  const bank = byName("Harbor");
+  const factor = byName("Summit");
+  const auditor = byName("Ledger");
+  const holders = [tier1, tier2, tier3, bank, factor];
+  const run = `${Date.now().toString(36).toUpperCase()}`;
+  console.log(`\nThe story: ${debtor.name} buys brake parts from ${tier1.name}, who buys metal from ${tier2.name},`);
+  console.log(`who buys wire from ${tier3.name}. Everyone upstream needs cash before ${debtor.name} pays in 3 days.`);
+
+  // 1. Trade documents.
+  say(`${tier1.name} delivered 1,000 brake pads at 1.00 tUSD and submits the purchase order, the delivery proof and the invoice.`);
+  const invoiceNumber = `INV-DEMO-${run}`;
+  const submission = {
+    debtorId: debtor.id,
+    purchaseOrder: { number: `PO-DEMO-${run}`, issuedAt: iso(-10 * DAY_MS), currency: "USD", lines: [{ sku: "BRAKE-PAD-7", quantity: 1000, unitPrice: "1000000" }] },
+    delivery: { carrier: "Rhein Freight", waybill: `WB-${run}`, shippedAt: iso(-6 * DAY_MS), receivedAt: iso(-4 * DAY_MS), receivedBy: "Northwind DC, dock 4", lines: [{ sku: "BRAKE-PAD-7", quantity: 1000 }] },
+    invoice: { number: invoiceNumber, issuedAt: iso(-2 * DAY_MS), dueDate: iso(3 * DAY_MS), lines: [{ sku: "BRAKE-PAD-7", quantity: 1000, unitPrice: "1000000" }], tax: "0", total: "1000000000" },
+  };
+  const submitted = await api("POST", "/v1/receivables", tier1.apiKey, submission);
+  expectStatus(submitted, 201, "submission");
+  const receivableId: string = submitted.body.id;
+  detail(`verification: ${submitted.body.verification.outcome} — ${submitted.body.verification.results.map((r: { rule: string }) => r.rule).join(", ")}`);
+  detail(`receivable ${receivableId.slice(0, 18)}… for ${tusd(submitted.body.faceValue)}, due ${submitted.body.dueDate.slice(0, 10)}; status ${submitted.body.status}`);
+
+  // 2. The debtor confirms; registration on-chain.
+  say(`${debtor.name} confirms it owes the money (an EIP-712 signature the registry checks on-chain); the receivable is registered and tokenized.`);
+  const confirmed = await api("POST", `/v1/receivables/${receivableId}/confirm`, debtor.apiKey, {});
+  expectStatus(confirmed, 200, "confirmation");
+  const rootId: string = confirmed.body.certificateId;
+  detail(`certificate #${rootId} (tier 1, ${tusd(submitted.body.faceValue)}) issued to ${tier1.name}; tx ${confirmed.body.txHash}`);
+
+  // 3. A duplicate is refused.
+  say(`Someone submits the same invoice number again with other documents: the registry's id is built from the parties' legal ids and the invoice number, so it is refused.`);
+  const duplicate = await api("POST", "/v1/receivables", tier1.apiKey, { ...submission, invoice: { ...submission.invoice, number: invoiceNumber.toLowerCase().replace(/-/g, " "), lines: [{ sku: "BRAKE-PAD-7", quantity: 900, unitPrice: "1000000" }], total: "900000000" }, delivery: { ...submission.delivery, waybill: `WB2-${run}` } });
+  expectStatus(duplicate, 409, "duplicate submission");
+  detail(`HTTP 409 ${duplicate.body.error.code}: ${duplicate.body.error.message}`);
+
+  // 4. Tier 1 pays tier 2 with a split; tier 2 pays tier 3.
+  say(`${tier1.name} pays ${tier2.name} 600 tUSD with a piece of its certificate and keeps 400.`);
+  const split1 = await api("POST", `/v1/certificates/${rootId}/split`, tier1.apiKey, { parts: [{ toPartyId: tier2.id, amount: "600000000" }, { toPartyId: tier1.id, amount: "400000000" }] });
+  expectStatus(split1, 200, "split by tier 1");
+  const [tier2Piece, tier1Piece] = split1.body.children as Array<{ id: string; tier: number; faceValue: string }>;
+  detail(`certificate #${tier2Piece!.id} (tier ${tier2Piece!.tier}, ${tusd(tier2Piece!.faceValue)}) to ${tier2.name}; #${tier1Piece!.id} (tier ${tier1Piece!.tier}, ${tusd(tier1Piece!.faceValue)}) stays with ${tier1.name}`);
+
+  say(`${tier2.name} pays ${tier3.name} 250 tUSD the same way and keeps 350.`);
+  const split2 = await api("POST", `/v1/certificates/${tier2Piece!.id}/split`, tier2.apiKey, { parts: [{ toPartyId: tier3.id, amount: "250000000" }, { toPartyId: tier2.id, amount: "350000000" }] });
+  expectStatus(split2, 200, "split by tier 2");
+  const [tier3Piece, tier2Kept] = split2.body.children as Array<{ id: string; tier: number; faceValue: string }>;
+  detail(`certificate #${tier3Piece!.id} (tier ${tier3Piece!.tier}, ${tusd(tier3Piece!.faceValue)}) to ${tier3.name}; #${tier2Kept!.id} (${tusd(tier2Kept!.faceValue)}) stays with ${tier2.name}`);
+
+  // 5. Tier 3 sells its piece to the bank; tier 2 pledges its own.
+  say(`${tier3.name}, three tiers from the buyer, needs cash today: it offers its 250 tUSD piece for 248.50 tUSD, and ${bank.name} buys it on the chain — money and certificate in one transaction.`);
+  const offer = await api("POST", "/v1/financing-requests", tier3.apiKey, { certificateId: tier3Piece!.id, kind: "discount", price: "248500000" });
+  expectStatus(offer, 201, "financing request");
+  const funded = await api("POST", `/v1/financing-requests/${offer.body.id}/fund`, bank.apiKey, {});
+  expectStatus(funded, 200, "funding");
+  detail(`request #${offer.body.id} funded: ${tier3.name} received ${tusd(offer.body.price)}; certificate #${tier3Piece!.id} now belongs to ${bank.name}; tx ${funded.body.txHashes?.fund ?? ""}`);
+
+  say(`${tier2.name} pledges its 350 tUSD piece to ${factor.name} for a 340 tUSD loan, to be repaid 345 tUSD out of the payout.`);
+  const pledge = await api("POST", "/v1/financing-requests", tier2.apiKey, { certificateId: tier2Kept!.id, kind: "pledge", price: "340000000", repayAmount: "345000000" });
+  expectStatus(pledge, 201, "pledge request");
+  const pledged = await api("POST", `/v1/financing-requests/${pledge.body.id}/fund`, factor.apiKey, {});
+  expectStatus(pledged, 200, "pledge funding");
+  detail(`pledge #${pledge.body.id} funded: ${tier2.name} received ${tusd(pledge.body.price)}; the certificate stays with it, locked`);
+
+  say(`${tier2.name} tries to pledge the same piece a second time, elsewhere: the certificate is locked on-chain, so it is refused.`);
+  const second = await api("POST", "/v1/financing-requests", tier2.apiKey, { certificateId: tier2Kept!.id, kind: "pledge", price: "100000000", repayAmount: "100000000" });
+  expectStatus(second, 409, "second pledge");
+  detail(`HTTP 409 ${second.body.error.code}: ${second.body.error.message}`);
+
+  // 6. Maturity and repayment.
+  const before = await balancesOf(chainUrl, tokenAddress, holders);
+  say(`Three days pass (the local chain's clock is moved forward), and ${debtor.name} pays the 1,000 tUSD it owes — once.`);
+  if (health.chain.chainId !== "31337") throw new Error("the demo moves the chain's clock, which only a local chain allows");
+  const provider = new JsonRpcProvider(chainUrl, undefined, { staticNetwork: true });
+  await provider.send("evm_increaseTime", [3 * 86_400 + 60]);
+  await provider.send("evm_mine", []);
+  provider.destroy();
+  const repaid = await api("POST", `/v1/receivables/${receivableId}/repayments`, debtor.apiKey, { amount: "1000000000" });
+  expectStatus(repaid, 200, "repayment");
+  detail(`repayment of ${tusd("1000000000")} received; tx ${repaid.body.txHash ?? ""}`);
+
+  say("Nobody asks to be paid: the service's keeper settles every holder, the pledgee first.");
+  const deadline = Date.now() + 60_000;
+  let trace: Reply;
+  for (;;) {
+    trace = await api("GET", `/v1/audit/receivables/${receivableId}/trace`, auditor.apiKey);
+    expectStatus(trace, 200, "trace");
+    if (BigInt(trace.body.receivable.distributed) === BigInt(trace.body.receivable.repaidAmount) && trace.body.receivable.repaidAmount !== "0") break;
+    if (Date.now() > deadline) throw new Error("the keeper did not settle within 60 s");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const after = await balancesOf(chainUrl, tokenAddress, holders);
+  const received = new Map(holders.map((p) => [p.id, after.get(p.id)! - before.get(p.id)!]));
+  const notes = new Map([
+    [tier3.id, "(it was paid 248.50 tUSD up front when it sold its piece)"],
+    [tier2.id, "(its 350 tUSD share went first to repay the 345 tUSD pledge loan)"],
+    [factor.id, "(the pledge loan, repaid out of the payout)"],
+  ]);
+  for (const p of holders) detail(`${p.name.padEnd(28)} received ${tusd(received.get(p.id)!).padStart(14)} ${notes.get(p.id) ?? ""}`);
+
+  // 7. The auditor's view.
+  say(`${auditor.name} traces the credit back to the trade that created it:`);
+  const text = await api("GET", `/v1/audit/receivables/${receivableId}/trace?format=text`, auditor.apiKey, undefined, "text/plain");
+  expectStatus(text, 200, "text trace");
+  console.log(String(text.body).split("\n").map((line) => `   ${line}`).join("\n"));
+
+  // 8. The sums.
+  say("Checking that the sums add up:");
+  const expected = new Map([
+    [tier1.id, 400n * UNIT],
+    [tier3.id, 0n],
+    [bank.id, 250n * UNIT],
+    [factor.id, 345n * UNIT],
+    [tier2.id, 5n * UNIT],
+  ]);
+  const checks: Array<[string, boolean]> = [
+    [`face value conserved down the tree (${trace!.body.conservation.conserves ? "yes" : "NO"})`, trace!.body.conservation.conserves === true],
+    [`paid out ${tusd(trace!.body.receivable.distributed)} == paid in ${tusd(trace!.body.receivable.repaidAmount)}`, trace!.body.receivable.distributed === trace!.body.receivable.repaidAmount],
+    ...holders.map((p): [string, boolean] => [
+      `${p.name}: ${tusd(received.get(p.id)!)} (expected ${tusd(expected.get(p.id)!)})`,
+      received.get(p.id) === expected.get(p.id),
+    ]),
+    [`every unit the debtor paid reached someone: ${tusd([...received.values()].reduce((a, b) => a + b, 0n))}`, [...received.values()].reduce((a, b) => a + b, 0n) === 1_000n * UNIT],
+  ];
+  let ok = true;
+  for (const [label, passed] of checks) {
+    detail(`${passed ? "✔" : "✘"} ${label}`);
+    ok &&= passed;
+  }
+  console.log(ok ? "\nThe sums add up. That is Tierline." : "\nTHE SUMS DO NOT ADD UP.");
+  if (!ok) process.exitCode = 1;
+}
+
+async function balancesOf(chainUrl: string, token: string, parties: Array<{ id: string; address: string }>): Promise<Map<string, bigint>> {
+  const provider = new JsonRpcProvider(chainUrl, undefined, { staticNetwork: true });
+  const erc20 = new Contract(token, ["function balanceOf(address) view returns (uint256)"], provider);
+  const result = new Map<string, bigint>();
+  for (const p of parties) result.set(p.id, await erc20.getFunction("balanceOf")(p.address));
+  provider.destroy();
+  return result;
+}
+
+main().catch((error) => {
+  console.error(`\nThe demo stopped: ${(error as Error).message}`);
+  process.exit(1);
+});
