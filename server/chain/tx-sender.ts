@@ -64,7 +64,7 @@ export class TxSender {
 
     let receipt: TransactionReceipt | null;
     try {
-      receipt = await provider.waitForTransaction(hash, 1, 120_000);
+      receipt = await waitForReceipt(provider, hash, 120_000);
     } catch (error) {
       throw chainError(error);
     }
@@ -101,4 +101,16 @@ export async function reconcileTxJournal(db: Db, provider: NonNullable<Wallet["p
     log.warn({ txHash: row.tx_hash, kind: row.kind, ref: row.ref, state }, "reconciled a transaction sent before the last stop");
   }
   return open.length;
+}
+
+/** Polls for the receipt: ethers' waitForTransaction misses a tx mined between its first
+ * receipt check and its block poller's start, then waits for a block an idle chain never makes. */
+async function waitForReceipt(provider: NonNullable<Wallet["provider"]>, hash: string, timeoutMs: number): Promise<TransactionReceipt | null> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const receipt = await provider.getTransactionReceipt(hash);
+    if (receipt) return receipt;
+    if (Date.now() > until) return null;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
