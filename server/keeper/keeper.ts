@@ -1,17 +1,162 @@
-// The keeper: settles repaid receivables, marks overdue and defaulted ones. (Placeholder:
-// implemented with the financing and repayment work.)
+// The keeper: every interval, one pass that marks receivables overdue and defaulted on
+// chain time, pays every leaf of every repaid (or partly repaid) receivable what is due
+// to it, in batches the escrow accepts, and sweeps the rounding dust of closed
+// receivables back to their debtors. It keeps no state: each pass derives its work from
+// the chain and the index, so a restart neither loses nor repeats anything (the escrow's
+// paidOut accounting makes a second payment impossible; the keeper never even tries one).
+// Transactions go through the registrar's queue, which simulates each one first.
+import PQueue from "p-queue";
+import type { Contract, TransactionReceipt } from "ethers";
 import type { ServiceContext } from "../context.js";
+import { AppError } from "../errors.js";
+import { findDueMarks, findSettlementCandidates, planSettlement } from "./work.js";
+
+export interface KeeperPass {
+  /** Leaf payments made (LeafSettled events emitted by the keeper's settle transactions). */
+  settled: number;
+  /** Settle transactions sent (one per batch of at most MAX_SETTLE_BATCH leaves). */
+  settleTransactions: number;
+  markedOverdue: number;
+  markedDefaulted: number;
+  dustSwept: number;
+  /** Actions the chain refused for a reason other than a benign race (logged as errors). */
+  failed: number;
+}
+
+// Refusals that only mean someone else (a debtor, another keeper, anyone calling the escrow)
+// got there between the keeper's read and its transaction: nothing to do, no error.
+const RACE_CODES = new Set(["SETTLEMENT_NOTHING_DUE", "RECEIVABLE_WRONG_STATUS", "RECEIVABLE_NOT_YET_DUE", "SETTLEMENT_INCOMPLETE"]);
 
 export class Keeper {
+  readonly #queue = new PQueue({ concurrency: 1 });
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #lastError: string | undefined;
+  #maxBatch: number | undefined;
+
   constructor(private readonly ctx: ServiceContext) {}
 
-  /** One pass over the work there is; returns what it did. */
-  async runOnce(): Promise<{ settled: number; markedOverdue: number; markedDefaulted: number }> {
-    void this.ctx;
-    return { settled: 0, markedOverdue: 0, markedDefaulted: 0 };
+  /** One pass over the work there is; returns what it did. Passes never overlap: a call
+   * made during a pass runs after it. */
+  async runOnce(): Promise<KeeperPass> {
+    return this.#queue.add(() => this.#pass());
   }
 
-  start(_intervalMs: number): void {}
+  start(intervalMs: number): void {
+    if (this.#running) return;
+    this.#running = true;
+    const tick = async () => {
+      try {
+        const pass = await this.runOnce();
+        if (this.#lastError) this.ctx.log.info("keeper works again");
+        this.#lastError = undefined;
+        if (pass.failed > 0) this.ctx.log.warn({ ...pass }, "keeper pass finished with refusals");
+      } catch (error) {
+        const message = (error as Error).message;
+        if (message !== this.#lastError) this.ctx.log.error({ err: error }, "keeper pass failed; retrying next interval");
+        this.#lastError = message;
+      } finally {
+        if (this.#running) this.#timer = setTimeout(tick, intervalMs);
+      }
+    };
+    this.#timer = setTimeout(tick, 0);
+  }
 
-  async stop(): Promise<void> {}
+  /** Stops the timer and waits for a running pass to finish. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#queue.onIdle();
+  }
+
+  async #pass(): Promise<KeeperPass> {
+    const { ctx } = this;
+    const { registry, escrow } = ctx.chain.contracts;
+    const pass: KeeperPass = { settled: 0, settleTransactions: 0, markedOverdue: 0, markedDefaulted: 0, dustSwept: 0, failed: 0 };
+    await ctx.indexer.sync();
+
+    // Overdue and default, on chain time: the contracts compare with block.timestamp.
+    const head = await ctx.chain.provider.getBlock("latest");
+    if (!head) throw new Error("the chain has no latest block");
+    const gracePeriod = BigInt(await registry.getFunction("gracePeriod")());
+    for (const mark of await findDueMarks(ctx, BigInt(head.timestamp), gracePeriod)) {
+      if (mark.overdue && (await this.#send(pass, registry, "markOverdue", mark.receivableId, [mark.receivableId]))) pass.markedOverdue++;
+      if (mark.defaulted && (await this.#send(pass, registry, "markDefaulted", mark.receivableId, [mark.receivableId]))) pass.markedDefaulted++;
+    }
+
+    // Settlement, then the dust of what closed.
+    this.#maxBatch ??= Number(await escrow.getFunction("MAX_SETTLE_BATCH")());
+    for (const receivableId of await findSettlementCandidates(ctx)) {
+      const plan = await planSettlement(ctx, receivableId, this.#maxBatch);
+      for (const batch of plan.batches) {
+        const receipt = await this.#send(pass, escrow, "settle", receivableId, [receivableId, batch]);
+        if (!receipt) continue;
+        const leaves = leafPayments(escrow, receipt);
+        pass.settleTransactions++;
+        pass.settled += leaves.count;
+        ctx.log.info({ receivableId, txHash: receipt.hash, leaves: leaves.count, paid: leaves.paid.toString() }, "keeper settled leaves");
+      }
+      if (plan.closed && (await this.#dustToSweep(receivableId))) {
+        const receipt = await this.#send(pass, escrow, "sweepDust", receivableId, [receivableId]);
+        if (receipt) pass.dustSwept++;
+      }
+    }
+    return pass;
+  }
+
+  /** Fully finalized, closed, and not all the money it took in was paid out. */
+  async #dustToSweep(receivableId: string): Promise<boolean> {
+    const { registry, escrow, certificates } = this.ctx.chain.contracts;
+    const leafCount = BigInt(await certificates.getFunction("leafCountOf")(receivableId));
+    const finalized = BigInt(await escrow.getFunction("finalizedLeavesOf")(receivableId));
+    if (finalized < leafCount) return false;
+    const receivable = await registry.getFunction("receivableOf")(receivableId);
+    const distributed = BigInt(await escrow.getFunction("distributedOf")(receivableId));
+    return BigInt(receivable.repaidAmount) > distributed;
+  }
+
+  /**
+   * Sends one keeper transaction through the registrar's queue (simulated first, journaled),
+   * brings the index up to its block, and logs it. A refusal that only means someone got
+   * there first is logged quietly and skipped; any other refusal is logged as an error and
+   * counted; an unreachable chain ends the pass.
+   */
+  async #send(pass: KeeperPass, contract: Contract, method: string, receivableId: string, args: unknown[]): Promise<TransactionReceipt | undefined> {
+    const { ctx } = this;
+    let receipt: TransactionReceipt;
+    try {
+      const request = await contract.getFunction(method).populateTransaction(...args);
+      receipt = await ctx.chain.registrar.send(request, { kind: `keeper.${method}`, ref: receivableId });
+    } catch (error) {
+      if (error instanceof AppError && RACE_CODES.has(error.code)) {
+        ctx.log.info({ receivableId, action: method, code: error.code }, "keeper skipped an action the chain no longer needs");
+        return undefined;
+      }
+      if (error instanceof AppError && error.status < 500) {
+        pass.failed++;
+        ctx.log.error({ receivableId, action: method, code: error.code, details: error.details }, "the chain refused a keeper action");
+        return undefined;
+      }
+      throw error;
+    }
+    await ctx.indexer.sync(receipt.blockNumber);
+    if (method !== "settle") ctx.log.info({ receivableId, txHash: receipt.hash, action: method }, `keeper: ${method}`);
+    return receipt;
+  }
+}
+
+/** The LeafSettled events of a settle transaction: how many leaves, and how much they got. */
+function leafPayments(escrow: Contract, receipt: TransactionReceipt): { count: number; paid: bigint } {
+  const address = String(escrow.target).toLowerCase();
+  let count = 0;
+  let paid = 0n;
+  for (const log of receipt.logs) {
+    if (log.address.toLowerCase() !== address) continue;
+    const parsed = escrow.interface.parseLog({ topics: [...log.topics], data: log.data });
+    if (parsed?.name !== "LeafSettled") continue;
+    count++;
+    paid += BigInt(parsed.args.toHolder) + BigInt(parsed.args.toPledgee);
+  }
+  return { count, paid };
 }

@@ -1,4 +1,74 @@
-// /v1 routes for repayments (filled in by the repayments work).
-import type { RouteSpec } from "../route-spec.js";
+// /v1 routes for repayment: the debtor pays a receivable (full, partial or early), anyone
+// entitled reads its repayments and early quote, the operator sets a debtor's early rate.
+// Settlement to the holders needs no route: the keeper does it (anyone may call the escrow).
+import {
+  EarlyPaymentRateSchema,
+  EarlyPaymentRateSetSchema,
+  listRepayments,
+  RepaidSchema,
+  repayReceivable,
+  RepaymentListSchema,
+  RepaySchema,
+  setEarlyPaymentRate,
+} from "../../domain/repayments.js";
+import { requireActor, type RouteSpec } from "../route-spec.js";
+import { errorResponses, IdParams, ReceivableIdParams } from "../schemas.js";
+import { parseOrThrow } from "../validation.js";
 
-export const repaymentsRoutes: RouteSpec[] = [];
+export const repaymentsRoutes: RouteSpec[] = [
+  {
+    method: "post",
+    path: "/v1/receivables/:id/repayments",
+    tag: "repayments",
+    summary: "Repay a receivable in full, in part, or early at the debtor's discount (debtor)",
+    description:
+      "{ amount } pays that much into the receivable's escrow; { early: true, maxAmount? } discharges it now at the debtor's early-payment discount " +
+      "(the quote of the block that mines it, never above maxAmount). The service approves exactly that amount of the settlement token to the escrow " +
+      "and pays from the debtor's custodial wallet. Refusals carry the contract's error: RECEIVABLE_WRONG_STATUS (defaulted or repaid), " +
+      "REPAYMENT_EXCEEDS_OUTSTANDING, EARLY_PAYMENT_UNAVAILABLE, SETTLEMENT_QUOTE_ABOVE_LIMIT. Every call without an Idempotency-Key is a new payment: " +
+      "send one to retry safely. The holders are paid by the keeper.",
+    auth: true,
+    idempotent: true,
+    params: ReceivableIdParams,
+    body: RepaySchema,
+    responses: { 200: { description: "paid", schema: RepaidSchema }, ...errorResponses(400, 401, 403, 404, 409, 503) },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
+      const body = parseOrThrow(RepaySchema, input.body, "body");
+      return { status: 200, body: await repayReceivable(ctx, actor, id, body) };
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/receivables/:id/repayments",
+    tag: "repayments",
+    summary: "The repayments of a receivable, what was paid out, and the current early-repayment quote",
+    auth: true,
+    params: ReceivableIdParams,
+    responses: { 200: { description: "repayments", schema: RepaymentListSchema }, ...errorResponses(400, 401, 403, 404, 409) },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
+      return { status: 200, body: await listRepayments(ctx, actor, id) };
+    },
+  },
+  {
+    method: "post",
+    path: "/v1/parties/:id/early-payment-rate",
+    tag: "repayments",
+    summary: "Set a debtor's annual early-payment discount rate in basis points (operator)",
+    description: "0 switches early payment off. Applies to every active receivable of this debtor from the next block.",
+    auth: true,
+    idempotent: true,
+    params: IdParams,
+    body: EarlyPaymentRateSchema,
+    responses: { 200: { description: "set on-chain", schema: EarlyPaymentRateSetSchema }, ...errorResponses(400, 401, 403, 404, 503) },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const { id } = parseOrThrow(IdParams, input.params, "params");
+      const body = parseOrThrow(EarlyPaymentRateSchema, input.body, "body");
+      return { status: 200, body: await setEarlyPaymentRate(ctx, actor, id, body) };
+    },
+  },
+];

@@ -1,0 +1,141 @@
+// What the keeper has to do, derived from the index and the contracts' views alone (no
+// state of its own), so a restart picks up exactly where the chain is: which receivables
+// are past due or past grace, and which leaves of which receivable are owed a payment.
+import type { ServiceContext } from "../context.js";
+
+/** Registry statuses, by the contract's enum index. */
+export const RECEIVABLE_STATUS = ["none", "active", "overdue", "defaulted", "repaid"] as const;
+export type ReceivableStatus = (typeof RECEIVABLE_STATUS)[number];
+const CLOSING_STATUSES = new Set(["3", "4"]); // Defaulted, Repaid
+
+export interface DueMark {
+  receivableId: string;
+  /** Active and past its due date: mark it overdue. */
+  overdue: boolean;
+  /** Past due date + grace: mark it defaulted (after overdue, so the trail shows both). */
+  defaulted: boolean;
+}
+
+/** Receivables still open whose due date (and grace) chain time `now` has passed. */
+export async function findDueMarks(ctx: ServiceContext, now: bigint, gracePeriod: bigint): Promise<DueMark[]> {
+  const rows = await ctx.db
+    .selectFrom("onchain_receivables")
+    .select(["id", "status", "due_date"])
+    .where("status", "in", ["active", "overdue"])
+    .where("due_date", "<", Number(now))
+    .orderBy("due_date")
+    .execute();
+  // The contracts refuse at block.timestamp <= dueDate (+ grace): strictly after, on the latest
+  // block, means the next block is after too.
+  return rows.map((row) => ({
+    receivableId: row.id,
+    overdue: row.status === "active",
+    defaulted: now > BigInt(row.due_date) + gracePeriod,
+  }));
+}
+
+/** Receivables with money not yet paid out, or repaid with leaves not yet closed. */
+export async function findSettlementCandidates(ctx: ServiceContext): Promise<string[]> {
+  const rows = await ctx.db
+    .selectFrom("onchain_receivables")
+    .select("id")
+    .where((eb) =>
+      eb.or([
+        eb("repaid_amount", "!=", eb.ref("distributed")),
+        eb.and([
+          eb("status", "=", "repaid"),
+          eb("id", "in", eb.selectFrom("onchain_certificates").select("receivable_id").where("state", "in", ["live", "locked"])),
+        ]),
+      ]),
+    )
+    .orderBy("registered_block")
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+export interface SettlementPlan {
+  receivableId: string;
+  status: ReceivableStatus;
+  closed: boolean;
+  /** Leaf certificate ids owed something (or, once closed, their final share), in batches. */
+  batches: string[][];
+}
+
+const byNumericId = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0);
+
+/**
+ * Which leaves of `receivableId` to settle now. Open receivable: the live and locked leaves
+ * whose entitlement is above what they were paid. Closed (repaid or defaulted): every leaf
+ * not yet finalized (its final settle closes it, releases its pledge and lets the dust be
+ * swept), except that a defaulted receivable with no money left to move is left alone.
+ */
+export async function planSettlement(ctx: ServiceContext, receivableId: string, maxBatch: number): Promise<SettlementPlan> {
+  const { registry, escrow, certificates } = ctx.chain.contracts;
+  const receivable = await registry.getFunction("receivableOf")(receivableId);
+  const status: ReceivableStatus = RECEIVABLE_STATUS[Number(receivable.status)] ?? "none";
+  const closed = status === "repaid" || status === "defaulted";
+  const empty: SettlementPlan = { receivableId, status, closed, batches: [] };
+  if (status === "none") return empty;
+
+  const leaves = (
+    await ctx.db
+      .selectFrom("onchain_certificates")
+      .select("id")
+      .where("receivable_id", "=", receivableId)
+      .where("state", "in", ["live", "locked"])
+      .execute()
+  )
+    .map((row) => row.id)
+    .sort(byNumericId);
+
+  let owed: string[];
+  if (!closed) {
+    owed = [];
+    for (const id of leaves) {
+      const [entitled, paidOut] = (await escrow.getFunction("entitlementOf")(id)) as [bigint, bigint];
+      if (entitled > paidOut) owed.push(id);
+    }
+  } else {
+    const leafCount = BigInt(await certificates.getFunction("leafCountOf")(receivableId));
+    const finalizedCount = BigInt(await escrow.getFunction("finalizedLeavesOf")(receivableId));
+    if (finalizedCount >= leafCount) return empty;
+    const distributed = BigInt(await escrow.getFunction("distributedOf")(receivableId));
+    if (status === "defaulted" && BigInt(receivable.repaidAmount) <= distributed) return empty;
+    const finalized = await finalizedLeaves(ctx, receivableId);
+    owed = leaves.filter((id) => !finalized.has(id));
+  }
+  const batches: string[][] = [];
+  for (let i = 0; i < owed.length; i += maxBatch) batches.push(owed.slice(i, i + maxBatch));
+  return { ...empty, batches };
+}
+
+/**
+ * Leaves that received their final share. The escrow finalizes a leaf when it settles it
+ * while the receivable is closed, so these are the leaves with a LeafSettled event after
+ * the event that closed the receivable (repay and settle are separate transactions).
+ */
+export async function finalizedLeaves(ctx: ServiceContext, receivableId: string): Promise<Set<string>> {
+  // Receivable ids are hex: safe inside LIKE; the parsed args are checked again.
+  const events = await ctx.db
+    .selectFrom("chain_events")
+    .select(["contract", "name", "args", "block_number", "log_index"])
+    .where((eb) =>
+      eb.or([
+        eb.and([eb("contract", "=", "registry"), eb("name", "=", "ReceivableStatusChanged")]),
+        eb.and([eb("contract", "=", "escrow"), eb("name", "=", "LeafSettled")]),
+      ]),
+    )
+    .where("args", "like", `%${receivableId}%`)
+    .orderBy("block_number")
+    .orderBy("log_index")
+    .execute();
+  const finalized = new Set<string>();
+  let closed = false;
+  for (const event of events) {
+    const args = JSON.parse(event.args) as Record<string, string>;
+    if (args.receivableId !== receivableId) continue;
+    if (event.name === "ReceivableStatusChanged") closed ||= CLOSING_STATUSES.has(String(args.status));
+    else if (closed) finalized.add(String(args.certificateId));
+  }
+  return finalized;
+}
