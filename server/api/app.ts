@@ -20,11 +20,13 @@ import { receivableRoutes } from "./routes/receivables.js";
 import { financingRoutes } from "./routes/financing.js";
 import { repaymentsRoutes } from "./routes/repayments.js";
 import { auditRoutes } from "./routes/audit.js";
+import { riskRoutes } from "./routes/risk.js";
+import { riskNetworkRoutes } from "./routes/risk-network.js";
 
 export const BODY_LIMIT = "1mb";
 
 export function allRoutes(extra: RouteSpec[] = []): RouteSpec[] {
-  return [...healthRoutes, ...partyRoutes, ...receivableRoutes, ...certificateRoutes, ...financingRoutes, ...repaymentsRoutes, ...auditRoutes, ...extra];
+  return [...healthRoutes, ...partyRoutes, ...receivableRoutes, ...certificateRoutes, ...financingRoutes, ...repaymentsRoutes, ...auditRoutes, ...riskRoutes, ...riskNetworkRoutes, ...extra];
 }
 
 export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()): Express {
