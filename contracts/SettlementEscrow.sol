@@ -79,6 +79,11 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         uint256 outstanding = receivable.faceValue - receivable.repaidAmount;
         // Rounded down: the debtor, who pays, carries the dust.
         discount = Math.mulDiv(outstanding, uint256(rateBps) * (receivable.dueDate - block.timestamp), 10_000 * 365 days);
+        // A rate x time to maturity of a year or more would discount the whole claim (or more):
+        // no early offer then, rather than a zero price or an arithmetic panic.
+        if (discount >= outstanding) {
+            revert IReceivableRegistry.EarlyPaymentUnavailable(receivableId, rateBps, receivable.dueDate);
+        }
         amount = outstanding - discount;
     }
 

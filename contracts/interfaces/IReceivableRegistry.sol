@@ -123,7 +123,8 @@ interface IReceivableRegistry {
     /// @notice Repayment of `amount` would take `receivableId` past its face value.
     error RepaymentExceedsOutstanding(bytes32 receivableId, uint256 amount, uint256 outstanding);
 
-    /// @notice `debtor` has no early-payment discount rate, or the receivable is already due.
+    /// @notice `debtor` has no early-payment discount rate, the receivable is already due, or
+    /// rate x time to maturity is a year or more (the discount would swallow the claim).
     error EarlyPaymentUnavailable(bytes32 receivableId, uint16 rateBps, uint64 dueDate);
 
     /// @notice An early-payment rate above 100% a year (10,000 bps) is refused.

@@ -15,7 +15,6 @@ import {vm} from "./utils/Vm.sol";
 import {TierlineDeployer, TierlineRandom, TierlineSigning} from "./utils/TierlineDeployer.sol";
 import {IReceivableRegistry} from "../../contracts/interfaces/IReceivableRegistry.sol";
 import {ICertificateToken} from "../../contracts/interfaces/ICertificateToken.sol";
-import {ISettlementEscrow} from "../../contracts/interfaces/ISettlementEscrow.sol";
 
 contract RegistrationFuzz is TierlineDeployer {
     using TierlineRandom for uint256;

@@ -8,7 +8,8 @@ pragma solidity ^0.8.28;
 //   - the sum paid out for a receivable never exceeds what was repaid, and each settle pays
 //     exactly floor(repaid * leafFace / face) - alreadyPaid per leaf, pledgee first;
 //   - after full repayment and full settlement the dust is 0 and every leaf got its face;
-//   - after a default, the dust is below the number of leaves and sweepDust returns exactly it;
+//   - after a default or an early discharge below face, the dust is below the number of leaves
+//     and sweepDust returns exactly it;
 //   - the receivable's status only moves Active -> Overdue -> Defaulted or Active|Overdue -> Repaid,
 //     and Retired or Settled certificates never come back.
 //
@@ -115,29 +116,7 @@ contract SettlementFuzz is TierlineDeployer {
         registry.markDefaulted(rid);
         _settleChecked(leaves);
 
-        require(escrow.finalizedLeavesOf(rid) == leaves.length, "not every leaf finalized");
-        uint256 dust = repaid - escrow.distributedOf(rid);
-        uint256 rounding;
-        for (uint256 i; i < leaves.length; ++i) {
-            uint256 leafFace = certificates.certificateOf(leaves[i]).faceValue;
-            rounding += repaid * leafFace / face;
-        }
-        require(dust == repaid - rounding, "dust is not the leaves' rounding");
-        require(dust < leaves.length, "dust not below the leaf count");
-        _checkSolvency();
-
-        uint256 debtorBefore = token.balanceOf(debtor);
-        if (dust == 0) {
-            vm.expectRevert(abi.encodeWithSelector(ISettlementEscrow.SettlementNothingDue.selector, rid));
-            escrow.sweepDust(rid);
-        } else {
-            require(escrow.sweepDust(rid) == dust, "sweep returned another amount");
-            require(token.balanceOf(debtor) - debtorBefore == dust, "debtor did not get the dust back");
-            vm.expectRevert(abi.encodeWithSelector(ISettlementEscrow.SettlementNothingDue.selector, rid));
-            escrow.sweepDust(rid);
-        }
-        require(escrow.distributedOf(rid) == repaid, "repaid money unaccounted for");
-        require(token.balanceOf(address(escrow)) == escrow.totalClaimable(), "tokens stuck in escrow");
+        _checkClosedOut();
         vm.prank(debtor);
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -149,13 +128,122 @@ contract SettlementFuzz is TierlineDeployer {
     }
 
     /* ------------------------------------------------------------------ */
+    /*                           Early discharge                          */
+    /* ------------------------------------------------------------------ */
+
+    /// Discharged early at a random rate and time to maturity, after zero to two partial
+    /// payments: the quote is the outstanding amount less floor(outstanding x rate x timeLeft /
+    /// (10,000 x 365 days)); the receivable closes Repaid below face; settlement pays each leaf
+    /// floor(repaid x leafFace / face), pledgees first; the dust is below the leaf count and
+    /// goes back to the debtor.
+    function testFuzz_earlyDischargeSettlesProRata(uint256 faceSeed, uint256 seed, uint256 rateSeed, uint256 whenSeed)
+        public
+    {
+        _build(faceSeed, seed);
+        uint16 rate = uint16(rateSeed.bound(1, 10_000));
+        registry.setEarlyPaymentRate(debtor, rate);
+        uint64 dueDate = registry.receivableOf(rid).dueDate;
+        uint256 payments = face < 2 ? 0 : seed.next().bound(0, face < 3 ? 1 : 2); // leave something to discharge
+        if (payments != 0) {
+            uint256 total = (seed >> 9).bound(payments, face - 1);
+            uint256[] memory chunks = total.partition(payments, seed >> 17);
+            for (uint256 i; i < chunks.length; ++i) {
+                _repay(chunks[i]);
+                seed = seed.next();
+                _settleChecked(_randomBatch(seed));
+            }
+        }
+        vm.warp(whenSeed.bound(block.timestamp, uint256(dueDate) - 1));
+
+        uint256 outstanding = face - repaid;
+        uint256 expectedDiscount = outstanding * rate * (uint256(dueDate) - block.timestamp) / (10_000 * 365 days);
+        (uint256 amount, uint256 discount) = escrow.earlyRepaymentQuote(rid);
+        require(discount == expectedDiscount && amount == outstanding - discount, "quote differs from the formula");
+        require(amount != 0, "a discount swallowed the whole claim");
+        vm.prank(debtor);
+        vm.expectRevert(abi.encodeWithSelector(ISettlementEscrow.SettlementQuoteAboveLimit.selector, amount, amount - 1));
+        escrow.repayEarly(rid, amount - 1);
+
+        uint256 escrowBefore = token.balanceOf(address(escrow));
+        vm.prank(debtor);
+        require(escrow.repayEarly(rid, amount) == amount, "paid another amount than quoted");
+        repaid += amount;
+        require(token.balanceOf(address(escrow)) - escrowBefore == amount, "escrow did not receive the payment");
+        IReceivableRegistry.Receivable memory receivable = registry.receivableOf(rid);
+        require(receivable.status == IReceivableRegistry.ReceivableStatus.Repaid, "not closed as repaid");
+        require(receivable.repaidAmount == repaid, "early payment not recorded");
+        _checkSolvency();
+
+        _settleChecked(leaves);
+        for (uint256 i; i < leaves.length; ++i) {
+            require(
+                certificates.certificateOf(leaves[i]).state == ICertificateToken.CertificateState.Settled,
+                "leaf not settled"
+            );
+        }
+        _checkClosedOut();
+    }
+
+    /// For any tenor (up to ten years) and any allowed rate (up to 10,000 bps), at any moment
+    /// before maturity, the early-repayment quote is either a real offer (amount above zero,
+    /// amount + discount == outstanding) or a refusal with EarlyPaymentUnavailable: never an
+    /// arithmetic panic, and never a zero price that would discharge the claim for nothing.
+    function testFuzz_earlyQuoteIsAnOfferOrARefusal(
+        uint256 faceSeed,
+        uint256 tenorSeed,
+        uint256 rateSeed,
+        uint256 elapsedSeed
+    ) public {
+        uint256 faceValue = faceSeed.bound(1, MAX_FACE);
+        uint256 tenor = tenorSeed.bound(1 days, 3_650 days);
+        (rid,) = registerReceivable(tier1, faceValue, tenor);
+        registry.setEarlyPaymentRate(debtor, uint16(rateSeed.bound(1, 10_000)));
+        vm.warp(block.timestamp + elapsedSeed.bound(0, tenor - 1));
+
+        try escrow.earlyRepaymentQuote(rid) returns (uint256 amount, uint256 discount) {
+            require(amount != 0, "the quote prices the whole claim at zero");
+            require(amount + discount == faceValue, "the quote does not cover the outstanding amount");
+        } catch (bytes memory reason) {
+            require(
+                bytes4(reason) == IReceivableRegistry.EarlyPaymentUnavailable.selector,
+                "the quote failed without a domain error (arithmetic panic)"
+            );
+        }
+    }
+
+    /// After a close below face (default or early discharge) and settlement of every leaf: the
+    /// dust is exactly the leaves' rounding, below the leaf count, and sweepDust returns exactly it.
+    function _checkClosedOut() private {
+        require(escrow.finalizedLeavesOf(rid) == leaves.length, "not every leaf finalized");
+        uint256 dust = repaid - escrow.distributedOf(rid);
+        uint256 rounding;
+        for (uint256 i; i < leaves.length; ++i) {
+            rounding += repaid * certificates.certificateOf(leaves[i]).faceValue / face;
+        }
+        require(dust == repaid - rounding, "dust is not the leaves' rounding");
+        require(dust < leaves.length, "dust not below the leaf count");
+        _checkSolvency();
+
+        uint256 debtorBefore = token.balanceOf(debtor);
+        if (dust != 0) {
+            require(escrow.sweepDust(rid) == dust, "sweep returned another amount");
+            require(token.balanceOf(debtor) - debtorBefore == dust, "debtor did not get the dust back");
+        }
+        vm.expectRevert(abi.encodeWithSelector(ISettlementEscrow.SettlementNothingDue.selector, rid));
+        escrow.sweepDust(rid);
+        require(escrow.distributedOf(rid) == repaid, "repaid money unaccounted for");
+        require(token.balanceOf(address(escrow)) == escrow.totalClaimable(), "tokens stuck in escrow");
+    }
+
+    /* ------------------------------------------------------------------ */
     /*                        One-way lifecycle                           */
     /* ------------------------------------------------------------------ */
 
-    /// Any sequence of clock moves, overdue and default marks, payments, settlements and splits
-    /// only moves the status forward, and Retired or Settled certificates never come back.
+    /// Any sequence of clock moves, overdue and default marks, payments (partial, full, early
+    /// discharge), settlements and splits only moves the status forward, and Retired or Settled certificates never come back.
     function testFuzz_lifecycleOnlyMovesForward(uint256 faceSeed, uint256 seed) public {
         _build(faceSeed, seed);
+        registry.setEarlyPaymentRate(debtor, uint16(seed.bound(0, 10_000))); // 0: early discharge off
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(rid);
         uint256 steps = seed.bound(4, 24);
         for (uint256 step; step < steps; ++step) {
@@ -170,7 +258,7 @@ contract SettlementFuzz is TierlineDeployer {
     }
 
     function _randomLifecycleAction(uint256 seed, IReceivableRegistry.Receivable memory receivable) private {
-        uint256 action = seed % 7;
+        uint256 action = seed % 8;
         uint256 arg = seed >> 8;
         if (action == 0) {
             vm.warp(block.timestamp + arg.bound(0, 60 days));
@@ -188,6 +276,11 @@ contract SettlementFuzz is TierlineDeployer {
             } catch {}
         } else if (action == 5) {
             try escrow.settle(rid, leaves) {} catch {}
+        } else if (action == 7) {
+            vm.prank(debtor);
+            try escrow.repayEarly(rid, type(uint256).max) returns (uint256 amount) {
+                repaid += amount;
+            } catch {}
         } else {
             // A split of some leaf, whenever the registry still allows it (it records lineage only).
             uint256 leaf = leaves[arg % leaves.length];
@@ -325,7 +418,8 @@ contract SettlementFuzz is TierlineDeployer {
 
     /// What the escrow should pay for `batch`, leaf by leaf in order (duplicates included).
     function _modelSettle(uint256[] memory batch, bool closed) private returns (uint256 total, bool progressed) {
-        bool repaidInFull = repaid == face;
+        // Repaid (in full, or discharged early below face) is final: leaves close, pledges end.
+        bool repaidInFull = registry.statusOf(rid) == IReceivableRegistry.ReceivableStatus.Repaid;
         for (uint256 i; i < batch.length; ++i) {
             uint256 leaf = batch[i];
             if (modelFinal[leaf]) continue;
@@ -370,10 +464,11 @@ contract SettlementFuzz is TierlineDeployer {
         require(held == repaidAmount - distributed + escrow.totalClaimable(), "escrow holds unexplained tokens");
         if (escrow.finalizedLeavesOf(rid) == certificates.leafCountOf(rid)) {
             IReceivableRegistry.ReceivableStatus status = registry.statusOf(rid);
-            if (status == IReceivableRegistry.ReceivableStatus.Repaid) require(distributed == repaidAmount, "dust after full repayment");
-            if (status == IReceivableRegistry.ReceivableStatus.Defaulted) {
-                require(repaidAmount - distributed < certificates.leafCountOf(rid), "dust not below the leaf count");
-            }
+            if (repaidAmount == face) require(distributed == repaidAmount, "dust after full repayment");
+            else if (
+                status == IReceivableRegistry.ReceivableStatus.Defaulted
+                    || status == IReceivableRegistry.ReceivableStatus.Repaid // discharged early
+            ) require(repaidAmount - distributed < certificates.leafCountOf(rid), "dust not below the leaf count");
         }
     }
 

@@ -204,6 +204,31 @@ contract SplitFuzz is TierlineDeployer {
         }
     }
 
+    /// A vector whose true sum overflows 256 bits (even one that wraps around to exactly the
+    /// face value) is refused and changes nothing. It reverts with the checked-arithmetic panic
+    /// rather than SplitAmountMismatch: the true sum has no uint256 to report.
+    function testFuzz_overflowingVectorIsRefused(uint256 faceSeed, uint256 big, bool wrapToFace) public {
+        uint256 face = faceSeed.bound(2, MAX_FACE);
+        (bytes32 receivableId, uint256 rootId) = registerReceivable(tier1, face, 90 days);
+        uint256[] memory amounts = new uint256[](2);
+        amounts[0] = big.bound(face + 1, type(uint256).max);
+        // 2^256 - amounts[0] + face wraps to face; anything at least that large overflows.
+        uint256 rest = type(uint256).max - amounts[0] + 1;
+        amounts[1] = wrapToFace ? rest + face : rest + (big >> 128).bound(0, face - 1);
+        ICertificateToken.SplitPart[] memory parts = new ICertificateToken.SplitPart[](2);
+        parts[0] = ICertificateToken.SplitPart({to: tier2, amount: amounts[0]});
+        parts[1] = ICertificateToken.SplitPart({to: tier3, amount: amounts[1]});
+        uint256 nextIdBefore = certificates.nextCertificateId();
+
+        vm.prank(tier1);
+        vm.expectRevert(abi.encodeWithSignature("Panic(uint256)", uint256(0x11)));
+        certificates.split(rootId, parts);
+
+        require(certificates.nextCertificateId() == nextIdBefore, "ids consumed by a refused split");
+        require(certificates.ownerOf(rootId) == tier1, "root moved");
+        require(faceSum(leavesOf(receivableId)) == face, "a refused split changed the leaves");
+    }
+
     function _expectSplitMismatch(uint256 target, uint256[] memory amounts, uint256 face, uint256 sum, uint256 seed)
         private
     {

@@ -7,7 +7,7 @@ pragma solidity ^0.8.28;
 // status before the latest action, what settlement paid out, and counters of what happened.
 // Normal paths are expected to succeed: an unexpected refusal is counted (and checked by the
 // invariant test), attempts that must fail (double pledge, duplicate invoice) are counted
-// separately, and any success of those is a violation.
+// separately, and any success of those is a violation. Run counts: see TierlineInvariants.sol.
 
 import {vm} from "./utils/Vm.sol";
 import {Tierline, TierlineRandom, TierlineSigning} from "./utils/TierlineDeployer.sol";
@@ -40,12 +40,12 @@ contract TierlineHandler {
     /* ----------------------------- Ghost state ---------------------------- */
 
     bytes32[] public receivableIds;
-    mapping(bytes32 receivableId => bytes32) public invoiceOf;
-    mapping(bytes32 receivableId => address) public sellerOf;
+    mapping(bytes32 receivableId => bytes32) private invoiceOf;
+    mapping(bytes32 receivableId => address) private sellerOf;
     mapping(bytes32 receivableId => uint256[]) private _certificatesOf;
     uint256[] public allCertificates;
-    uint256[] public requestIds;
-    mapping(uint256 leaf => bool) public finalized; // mirror of the escrow's per-leaf flag
+    uint256[] private requestIds;
+    mapping(uint256 leaf => bool) private finalized; // mirror of the escrow's per-leaf flag
     mapping(bytes32 receivableId => uint256) public paidOut; // sum of settle() results and sweeps
     mapping(bytes32 receivableId => IReceivableRegistry.ReceivableStatus) public statusBefore;
     mapping(uint256 certificateId => ICertificateToken.CertificateState) public stateBefore;
@@ -66,6 +66,7 @@ contract TierlineHandler {
     uint256 public foreclosures;
     uint256 public repayments;
     uint256 public fullRepayments;
+    uint256 public earlyDischarges;
     uint256 public settlements;
     uint256 public emptySettlementsRefused;
     uint256 public overdues;
@@ -109,12 +110,29 @@ contract TierlineHandler {
         }
     }
 
-    /// Two receivables, one split, before the fuzzer starts (not a fuzzed action).
+    /// Before the fuzzer starts (not a fuzzed action): receivable A whole, receivable B split in
+    /// three with one piece pledged and funded and another in an open discount request, so
+    /// short call sequences already reach settlement, foreclosure and cancellation.
     function bootstrap() external {
         _register(0, 1_000 * 1_000_000, 60 days);
         bytes32 second = _register(1, 7_777, 30 days);
         _split(_certificatesOf[second][0], 3, uint256(keccak256("bootstrap")));
+        uint256[] storage pieces = _certificatesOf[second];
+        _openAndMaybeFund(pieces[1], IFinancingMarket.FinancingKind.Pledge, true);
+        _openAndMaybeFund(pieces[2], IFinancingMarket.FinancingKind.Discount, false);
         _snapshot();
+    }
+
+    function _openAndMaybeFund(uint256 certificateId, IFinancingMarket.FinancingKind kind, bool funded) private {
+        uint256 face = certificates.certificateOf(certificateId).faceValue;
+        address holder = certificates.ownerOf(certificateId);
+        uint256 repayAmount = kind == IFinancingMarket.FinancingKind.Pledge ? face : 0;
+        vm.prank(holder);
+        uint256 requestId = financing.openRequest(certificateId, kind, face / 2 + 1, repayAmount);
+        requestIds.push(requestId);
+        if (!funded) return;
+        vm.prank(holder == actors[3] ? actors[4] : actors[3]);
+        financing.fund(requestId, face / 2 + 1, repayAmount);
     }
 
     /* ==================================================================== */
@@ -254,6 +272,25 @@ contract TierlineHandler {
             if (amount == outstanding) ++fullRepayments;
         } catch (bytes memory reason) {
             _unexpected("repay", reason);
+        }
+    }
+
+    /// Early discharge at the debtor's discount rate: the receivable closes as Repaid below face.
+    function repayEarly(uint256 receivableSeed) external action {
+        (bool found, bytes32 receivableId) = _findReceivableIn(receivableSeed, IReceivableRegistry.ReceivableStatus.Active);
+        if (!found) return;
+        IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
+        if (block.timestamp >= receivable.dueDate || registry.earlyPaymentRateOf(debtor) == 0) return;
+        (uint256 amount, uint256 discount) = escrow.earlyRepaymentQuote(receivableId);
+        if (amount + discount != receivable.faceValue - receivable.repaidAmount) {
+            _unexpected("repayEarly: quote does not cover the outstanding amount", "");
+        }
+        vm.prank(debtor);
+        try escrow.repayEarly(receivableId, amount) returns (uint256 paid) {
+            if (paid != amount) _unexpected("repayEarly: paid another amount than quoted", "");
+            ++earlyDischarges;
+        } catch (bytes memory reason) {
+            _unexpected("repayEarly", reason);
         }
     }
 
@@ -565,13 +602,5 @@ contract TierlineHandler {
 
     function certificateCount() external view returns (uint256) {
         return allCertificates.length;
-    }
-
-    function requestCount() external view returns (uint256) {
-        return requestIds.length;
-    }
-
-    function actorList() external view returns (address[] memory) {
-        return actors;
     }
 }

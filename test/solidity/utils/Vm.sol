@@ -23,6 +23,9 @@ interface Vm {
     /// Discards the current fuzz input when `condition` is false.
     function assume(bool condition) external;
 
+    /// The next call must revert, for any reason.
+    function expectRevert() external;
+
     /// The next call must revert with exactly this 4-byte custom error (no arguments).
     function expectRevert(bytes4 revertData) external;
 
@@ -34,9 +37,6 @@ interface Vm {
 
     /// The address of `privateKey`.
     function addr(uint256 privateKey) external pure returns (address);
-
-    /// Sets the ether balance of `account`.
-    function deal(address account, uint256 newBalance) external;
 }
 
 // The cheat-code contract: address(uint160(uint256(keccak256("hevm cheat code")))).
