@@ -121,6 +121,13 @@ async function tell(
   const auditor = byName("Ledger");
   const holders = [tier1, tier2, tier3, bank, factor];
   const run = `${Date.now().toString(36).toUpperCase()}`;
+  // Two clocks: the documents are dated by the wall clock, the chain checks due dates by its
+  // own. An earlier demo run moved the local chain ahead, so the due date is taken from
+  // whichever is later.
+  const chain = new JsonRpcProvider(chainUrl, undefined, { staticNetwork: true });
+  const chainNowMs = Number((await chain.getBlock("latest"))!.timestamp) * 1000;
+  chain.destroy();
+  const dueDateMs = Math.max(Date.now(), chainNowMs) + 3 * DAY_MS;
   console.log(`\nThe story: ${debtor.name} buys brake parts from ${tier1.name}, who buys metal from ${tier2.name},`);
   console.log(`who buys wire from ${tier3.name}. Everyone upstream needs cash before ${debtor.name} pays in 3 days.`);
 
@@ -131,7 +138,7 @@ async function tell(
     debtorId: debtor.id,
     purchaseOrder: { number: `PO-DEMO-${run}`, issuedAt: iso(-10 * DAY_MS), currency: "USD", lines: [{ sku: "BRAKE-PAD-7", quantity: 1000, unitPrice: "1000000" }] },
     delivery: { carrier: "Rhein Freight", waybill: `WB-${run}`, shippedAt: iso(-6 * DAY_MS), receivedAt: iso(-4 * DAY_MS), receivedBy: "Northwind DC, dock 4", lines: [{ sku: "BRAKE-PAD-7", quantity: 1000 }] },
-    invoice: { number: invoiceNumber, issuedAt: iso(-2 * DAY_MS), dueDate: iso(3 * DAY_MS), lines: [{ sku: "BRAKE-PAD-7", quantity: 1000, unitPrice: "1000000" }], tax: "0", total: "1000000000" },
+    invoice: { number: invoiceNumber, issuedAt: iso(-2 * DAY_MS), dueDate: new Date(dueDateMs).toISOString(), lines: [{ sku: "BRAKE-PAD-7", quantity: 1000, unitPrice: "1000000" }], tax: "0", total: "1000000000" },
   };
   const submitted = await api("POST", "/v1/receivables", tier1.apiKey, submission);
   expectStatus(submitted, 201, "submission");
@@ -190,7 +197,8 @@ async function tell(
   say(`Three days pass (the local chain's clock is moved forward), and ${debtor.name} pays the 1,000 tUSD it owes — once.`);
   if (health.chain.chainId !== "31337") throw new Error("the demo moves the chain's clock, which only a local chain allows");
   const provider = new JsonRpcProvider(chainUrl, undefined, { staticNetwork: true });
-  await provider.send("evm_increaseTime", [3 * 86_400 + 60]);
+  const chainNow = Number((await provider.getBlock("latest"))!.timestamp);
+  await provider.send("evm_increaseTime", [Math.ceil(dueDateMs / 1000) - chainNow + 60]);
   await provider.send("evm_mine", []);
   provider.destroy();
   const repaid = await api("POST", `/v1/receivables/${receivableId}/repayments`, debtor.apiKey, { amount: "1000000000" });

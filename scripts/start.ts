@@ -100,11 +100,15 @@ function printBanner(config: Config, deployment: { chainId: string; addresses: R
   ];
   if (credentials) {
     lines.push("", "Demo parties:");
-    for (const p of credentials.parties) lines.push(`  ${p.id.padEnd(18)} ${p.name.padEnd(34)} ${p.roles.join(",").padEnd(16)} ${p.address}`);
+    for (const p of credentials.parties) {
+      const key = p.keyFile ? `   own key: ${path.relative(process.cwd(), p.keyFile)}` : "";
+      lines.push(`  ${p.id.padEnd(18)} ${p.name.padEnd(34)} ${p.roles.join(",").padEnd(16)} ${p.address}${key}`);
+    }
   }
   lines.push(
     "",
-    "Next: open the API docs, or follow the five-minute walk-through in README.md, e.g.",
+    "Next: `npm run demo` tells one receivable's whole story against this running Tierline;",
+    "then the API docs, or the walk-through in README.md, e.g.",
     `  curl -s ${api}/health`,
     "Stop with Ctrl-C; `npm start` again finds everything as you left it; `npm run reset` starts afresh.",
     "",

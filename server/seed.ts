@@ -1,7 +1,10 @@
 // The demo cast created on the first start: a core enterprise, three tiers of
-// suppliers, two financiers and an auditor, each with its own key and API key.
-import { writeFileSync, mkdirSync } from "node:fs";
+// suppliers, two financiers and an auditor, each with its own key and API key; on the
+// local chain also a financier that keeps its own key (a file in the data directory),
+// to try funding on the chain with `npm run financier`.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { Wallet, parseEther } from "ethers";
 import type { ServiceContext } from "./context.js";
 import { createParty, type CreatedParty } from "./domain/create-party.js";
 import { hashApiKey, newApiKey } from "./domain/api-keys.js";
@@ -23,8 +26,17 @@ export const DEMO_CAST: CreateParty[] = [
 
 export interface Credentials {
   operator: { apiKey: string };
-  parties: Array<{ id: string; name: string; roles: string[]; address: string; apiKey: string }>;
+  parties: Array<{ id: string; name: string; roles: string[]; address: string; apiKey: string; keyFile?: string }>;
 }
+
+/** A non-custodial financier: the service never holds its key. */
+export const SELF_CUSTODY_FINANCIER: CreateParty = {
+  name: "Delta Capital (own keys)",
+  registryId: "LEI5493003DELTA00003",
+  industry: "private credit",
+  roles: ["financier"],
+  relatedPartyIds: [],
+};
 
 /** Creates the cast (a party left by an interrupted seed gets a fresh API key) and funds it. */
 export async function seedDemo(ctx: ServiceContext, operatorApiKey: string): Promise<Credentials> {
@@ -53,8 +65,37 @@ export async function seedDemo(ctx: ServiceContext, operatorApiKey: string): Pro
     operator: { apiKey: operatorApiKey },
     parties: created.map((p) => ({ id: p.id, name: p.name, roles: p.roles, address: p.address, apiKey: p.apiKey })),
   };
+  if (ctx.chain.deployment.localToken) credentials.parties.push(await seedSelfCustodyFinancier(ctx));
   writeCredentials(ctx.config.dataDir, credentials);
   return credentials;
+}
+
+/** The key file is written before the party exists, so an interrupted seed reuses it. */
+async function seedSelfCustodyFinancier(ctx: ServiceContext): Promise<Credentials["parties"][number]> {
+  const keyFile = path.join(ctx.config.dataDir, "keys", "delta-capital.key");
+  mkdirSync(path.dirname(keyFile), { recursive: true });
+  if (!existsSync(keyFile)) writeFileSync(keyFile, `${Wallet.createRandom().privateKey}\n`, { mode: 0o600 });
+  const wallet = new Wallet(readFileSync(keyFile, "utf8").trim());
+  const legalIdHash = hashText(normaliseRegistryId(SELF_CUSTODY_FINANCIER.registryId));
+  const row = await ctx.db.selectFrom("parties").selectAll().where("legal_id_hash", "=", legalIdHash).executeTakeFirst();
+  let party: CreatedParty;
+  if (row) {
+    const apiKey = newApiKey();
+    await ctx.db.updateTable("parties").set({ api_key_hash: hashApiKey(apiKey) }).where("id", "=", row.id).execute();
+    party = { ...publicParty(toParty(row)), apiKey };
+  } else {
+    party = await createParty(ctx, { ...SELF_CUSTODY_FINANCIER, address: wallet.address });
+  }
+  const provider = ctx.chain.provider;
+  if ((await provider.getBalance(wallet.address)) < parseEther("1")) {
+    await ctx.chain.registrar.send({ to: wallet.address, value: parseEther("10") }, { kind: "fundGas", ref: party.id });
+  }
+  const token = ctx.chain.contracts.token;
+  if ((await token.getFunction("balanceOf")(wallet.address)) === 0n) {
+    const request = await token.getFunction("mint").populateTransaction(wallet.address, 10_000_000n * ONE);
+    await ctx.chain.registrar.send(request, { kind: "mint", ref: party.id });
+  }
+  return { id: party.id, name: party.name, roles: party.roles, address: party.address, apiKey: party.apiKey, keyFile };
 }
 
 export function writeCredentials(dataDir: string, credentials: Credentials): string {

@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { conflict, forbidden, notFound, unprocessable } from "../errors.js";
 import { findPartyByAddress, findPartyById, type PartyRecord } from "../store/parties-store.js";
-import type { Selectable } from "kysely";
+import { sql, type Selectable } from "kysely";
 import type { OnchainCertificateTable } from "../store/schema.js";
 
 type CertificateRow = Selectable<OnchainCertificateTable>;
@@ -151,7 +151,13 @@ export async function splitCertificate(
   const receipt = await ctx.chain.senderFor(wallet).send(request, { kind: "split", ref: certificateId });
   await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info({ certificateId, txHash: receipt.hash, parts: parts.length }, "certificate split");
-  const children = await ctx.db.selectFrom("onchain_certificates").selectAll().where("parent_id", "=", certificateId).orderBy("id").execute();
+  // Ids are decimal text: order them as numbers, so #10 comes after #9 as the split listed them.
+  const children = await ctx.db
+    .selectFrom("onchain_certificates")
+    .selectAll()
+    .where("parent_id", "=", certificateId)
+    .orderBy(sql`cast(id as integer)`)
+    .execute();
   return { parentId: certificateId, children: await Promise.all(children.map((c) => toView(ctx, c))), txHash: receipt.hash };
 }
 

@@ -40,6 +40,13 @@ export const CONFIRMATION_TYPES = {
 
 const CONFIRMATION_VALIDITY_SECONDS = 3_600;
 
+/** The contract checks the deadline against block time, which a local chain may run ahead of. */
+async function confirmationDeadline(ctx: ServiceContext): Promise<number> {
+  const wallNow = Math.floor(ctx.now().getTime() / 1000);
+  const chainNow = Number((await ctx.chain.provider.getBlock("latest"))?.timestamp ?? 0);
+  return Math.max(wallNow, chainNow) + CONFIRMATION_VALIDITY_SECONDS;
+}
+
 export interface ConfirmationRequest {
   domain: TypedDataDomain;
   types: typeof CONFIRMATION_TYPES;
@@ -97,7 +104,7 @@ async function loadForDebtor(ctx: ServiceContext, actor: Actor, receivableId: st
 /** What a non-custodial debtor signs (EIP-712 typed data). */
 export async function confirmationRequest(ctx: ServiceContext, actor: Actor, receivableId: string): Promise<ConfirmationRequest> {
   await loadForDebtor(ctx, actor, receivableId);
-  const deadline = Math.floor(ctx.now().getTime() / 1000) + CONFIRMATION_VALIDITY_SECONDS;
+  const deadline = await confirmationDeadline(ctx);
   return (await prepare(ctx, receivableId, deadline, nonceOf(receivableId))).typed;
 }
 
@@ -120,7 +127,7 @@ export async function confirmReceivable(ctx: ServiceContext, actor: Actor, recei
   let signature: string;
   if (actor.custodial) {
     nonce = nonceOf(receivableId);
-    deadline = Math.floor(ctx.now().getTime() / 1000) + CONFIRMATION_VALIDITY_SECONDS;
+    deadline = await confirmationDeadline(ctx);
     const { typed } = await prepare(ctx, receivableId, deadline, nonce);
     const wallet = new Wallet(ctx.vault.decrypt(actor.encryptedKey!));
     signature = await wallet.signTypedData(typed.domain, typed.types, typed.message);
