@@ -1,4 +1,45 @@
-// /v1/risk/network and /v1/risk/stress routes (filled in by the network-risk work).
-import type { RouteSpec } from "../route-spec.js";
+// /v1/risk/network/hubs and /v1/risk/stress: the credit network's risk hubs and a
+// default-contagion stress run (operator, auditor, financier).
+import { requireActor, type RouteSpec } from "../route-spec.js";
+import { errorResponses } from "../schemas.js";
+import { parseOrThrow } from "../validation.js";
+import { HubsQuerySchema, HubsSchema, networkHubs, StressBodySchema, StressSchema, stressNetwork } from "../../risk/network/network-risk.js";
 
-export const riskNetworkRoutes: RouteSpec[] = [];
+export const riskNetworkRoutes: RouteSpec[] = [
+  {
+    method: "get",
+    path: "/v1/risk/network/hubs",
+    tag: "risk",
+    summary: "Risk hubs of the credit network: top parties by betweenness and by exposure (operator, auditor, financier)",
+    description:
+      "Nodes are parties, edges holder -> debtor weighted by outstanding credit (live and locked leaf certificates of receivables not repaid, face less paid out). " +
+      "Betweenness counts hops along credit chains, normalized by (n-1)(n-2). Exact up to 2,000 nodes; above that, Brandes from as many random sources as a work budget allows (at least 256; exact again if every source fits), " +
+      "with a Hoeffding error bound for every node at once (errorBound.epsilon at errorBound.confidence) and each hub's standard error. The ranking is kept until the index has new events. " +
+      "byExposure ranks by what a party owes.",
+    auth: true,
+    query: HubsQuerySchema,
+    responses: { 200: { description: "the hubs", schema: HubsSchema }, ...errorResponses(400, 401, 403) },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const { top } = parseOrThrow(HubsQuerySchema, input.query, "query");
+      return { status: 200, body: await networkHubs(ctx, actor, top) };
+    },
+  },
+  {
+    method: "post",
+    path: "/v1/risk/stress",
+    tag: "risk",
+    summary: "Stress the credit network: if these parties default, which certificates lose how much, and who defaults next (operator, auditor, financier)",
+    description:
+      "Every outstanding certificate on a defaulted debtor loses ceil(outstanding × (1 - recoveryRate)). A party's buffer is its claims minus its payables before the stress; " +
+      "a party that loses something and ends below zero defaults in the next round, and its payables lose in turn, until a round pushes nobody. Reads only; changes nothing.",
+    auth: true,
+    body: StressBodySchema,
+    responses: { 200: { description: "the stress run", schema: StressSchema }, ...errorResponses(400, 401, 403, 404) },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const body = parseOrThrow(StressBodySchema, input.body, "body");
+      return { status: 200, body: await stressNetwork(ctx, actor, body) };
+    },
+  },
+];
