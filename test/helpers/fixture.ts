@@ -38,13 +38,34 @@ let ethersId: (text: string) => string = () => {
   throw new Error("fixture not initialised");
 };
 
+/** What the world needs from its settlement token: an address, open minting and approvals. */
+export interface MintableToken {
+  getAddress(): Promise<string>;
+  mint(to: string, amount: bigint): Promise<unknown>;
+  connect(runner: HardhatEthersSigner): { approve(spender: string, amount: bigint): Promise<unknown> };
+}
+
 /** Deploys everything with the real deploy script and registers the cast as parties. */
 export async function deployWorld(ethers: HardhatEthers): Promise<TierlineWorld> {
+  return deployWorldOver(ethers, (address) => ethers.getContractAt("LocalSettlementToken", address) as unknown as Promise<LocalSettlementToken>);
+}
+
+/**
+ * The world over a settlement token: the local one (deployed by the script) when `existing`
+ * is not given, or a test double of the test's choosing. Registers, funds and approves the cast.
+ */
+export async function deployWorldOver<T extends MintableToken>(
+  ethers: HardhatEthers,
+  bindToken: (address: string) => Promise<T>,
+  existing?: T,
+): Promise<Omit<TierlineWorld, "token"> & { token: T }> {
   ethersId = ethers.id;
   const [operator, debtor, tier1, tier2, tier3, financier, financier2, outsider] = await ethers.getSigners();
-  const deployment = await deployTierline(operator!, (name) => artifacts.readArtifact(name));
+  const deployment = await deployTierline(operator!, (name) => artifacts.readArtifact(name), {
+    settlementToken: existing ? await existing.getAddress() : undefined,
+  });
   const a = deployment.addresses;
-  const world: TierlineWorld = {
+  const world = {
     operator: operator!,
     debtor: debtor!,
     tier1: tier1!,
@@ -53,7 +74,7 @@ export async function deployWorld(ethers: HardhatEthers): Promise<TierlineWorld>
     financier: financier!,
     financier2: financier2!,
     outsider: outsider!,
-    token: (await ethers.getContractAt("LocalSettlementToken", a.settlementToken)) as unknown as LocalSettlementToken,
+    token: existing ?? (await bindToken(a.settlementToken)),
     parties: (await ethers.getContractAt("PartyRegistry", a.partyRegistry)) as unknown as PartyRegistry,
     registry: (await ethers.getContractAt("ReceivableRegistry", a.receivableRegistry)) as unknown as ReceivableRegistry,
     certificates: (await ethers.getContractAt("CertificateToken", a.certificateToken)) as unknown as CertificateToken,
@@ -73,10 +94,12 @@ export async function deployWorld(ethers: HardhatEthers): Promise<TierlineWorld>
     await world.parties.registerParty(signer.address, legalId(name));
   }
   // Money for the debtor and the financiers, with allowances to the contracts that pull it.
+  const escrowAddress = await world.escrow.getAddress();
+  const financingAddress = await world.financing.getAddress();
   for (const payer of [world.debtor, world.financier, world.financier2, world.tier1, world.tier2, world.tier3]) {
     await world.token.mint(payer.address, 10_000_000n * MILLION);
-    await world.token.connect(payer).approve(await world.escrow.getAddress(), ethers.MaxUint256);
-    await world.token.connect(payer).approve(await world.financing.getAddress(), ethers.MaxUint256);
+    await world.token.connect(payer).approve(escrowAddress, ethers.MaxUint256);
+    await world.token.connect(payer).approve(financingAddress, ethers.MaxUint256);
   }
   return world;
 }
