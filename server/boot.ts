@@ -8,6 +8,7 @@ import { ChainClient, createProvider } from "./chain/chain-client.js";
 import type { Deployment } from "./chain/contracts.js";
 import { Indexer } from "./chain/indexer.js";
 import { Keeper } from "./keeper/keeper.js";
+import { RiskMonitor } from "./risk/refresh.js";
 import { KeyVault } from "./chain/keys.js";
 import { reconcileTxJournal } from "./chain/tx-sender.js";
 import { parseContractsVariable, type Config } from "./config.js";
@@ -176,6 +177,7 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
     indexer.start(config.TIERLINE_INDEXER_INTERVAL_MS);
     const keeper = new Keeper({ ...ctx, log: log.child({ component: "keeper" }) });
     if (config.TIERLINE_KEEPER === "true") keeper.start(config.TIERLINE_KEEPER_INTERVAL_MS);
+    const riskMonitor = RiskMonitor.start({ ...ctx, log: log.child({ component: "risk" }) });
 
     return {
       ctx,
@@ -184,6 +186,7 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
       deployedNow,
       async close() {
         await keeper.stop();
+        await riskMonitor.stop();
         await indexer.stop();
         await db.destroy();
         provider.destroy();

@@ -150,4 +150,67 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex("parties_by_legal_id").on("parties").column("legal_id_hash").unique().execute();
     },
   },
+  "0004_risk": {
+    async up(db: Kysely<any>) {
+      // The risk engine's own tables (server/risk/): scores, their history, alerts, industry
+      // indices, operator-set base limits, cached repayment times, and the refresh cursor.
+      await db.schema
+        .createTable("risk_scores")
+        .addColumn("party_id", "text", (c) => c.primaryKey())
+        .addColumn("score", "integer", (c) => c.notNull())
+        .addColumn("band", "text", (c) => c.notNull())
+        .addColumn("factors", "text", (c) => c.notNull())
+        .addColumn("overdue_share_bps", "integer", (c) => c.notNull())
+        .addColumn("computed_at", "text", (c) => c.notNull())
+        .addColumn("reason", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("risk_score_history")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("party_id", "text", (c) => c.notNull())
+        .addColumn("score", "integer", (c) => c.notNull())
+        .addColumn("band", "text", (c) => c.notNull())
+        .addColumn("overdue_share_bps", "integer", (c) => c.notNull())
+        .addColumn("computed_at", "text", (c) => c.notNull())
+        .addColumn("reason", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("risk_score_history_by_party").on("risk_score_history").columns(["party_id", "id"]).execute();
+      await db.schema
+        .createTable("risk_alerts")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("party_id", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("message", "text", (c) => c.notNull())
+        .addColumn("details", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("risk_alerts_by_party").on("risk_alerts").columns(["party_id", "id"]).execute();
+      await db.schema
+        .createTable("industry_risk")
+        .addColumn("industry", "text", (c) => c.primaryKey())
+        .addColumn("index_value", "integer", (c) => c.notNull())
+        .addColumn("threshold", "integer", (c) => c.notNull())
+        .addColumn("updated_by", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("credit_limits")
+        .addColumn("party_id", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("limit_amount", "text", (c) => c.notNull())
+        .addColumn("source", "text", (c) => c.notNull())
+        .addColumn("updated_by", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("credit_limits_pk", ["party_id", "kind"])
+        .execute();
+      await db.schema
+        .createTable("risk_repayment_times")
+        .addColumn("receivable_id", "text", (c) => c.primaryKey())
+        .addColumn("repaid_at", "integer", (c) => c.notNull())
+        .addColumn("block_number", "integer", (c) => c.notNull())
+        .addColumn("block_hash", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createTable("risk_state").addColumn("key", "text", (c) => c.primaryKey()).addColumn("value", "text", (c) => c.notNull()).execute();
+    },
+  },
 };

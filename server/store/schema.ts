@@ -131,6 +131,64 @@ export interface OnchainPartyTable {
   active: number;
 }
 
+export interface RiskScoreTable {
+  party_id: string;
+  score: number; // 0..1000
+  band: string; // A..F
+  factors: string; // JSON: every factor with its inputs, formula and contribution
+  overdue_share_bps: number;
+  computed_at: string;
+  reason: string; // what triggered the computation: event | read | limit-check | periodic | ...
+}
+
+export interface RiskScoreHistoryTable {
+  id: Generated<number>;
+  party_id: string;
+  score: number;
+  band: string;
+  overdue_share_bps: number;
+  computed_at: string;
+  reason: string;
+}
+
+export interface RiskAlertTable {
+  id: Generated<number>;
+  party_id: string;
+  kind: string; // SCORE_BELOW_THRESHOLD | OVERDUE_SHARE_ROSE
+  message: string;
+  details: string; // JSON
+  created_at: string;
+}
+
+export interface IndustryRiskTable {
+  industry: string; // lower-case, trimmed
+  index_value: number; // 0..1000, set by the operator
+  threshold: number; // 0..1000: above it, limits, tenors and advance rates are cut
+  updated_by: string;
+  updated_at: string;
+}
+
+export interface CreditLimitTable {
+  party_id: string;
+  kind: string; // debtor | supplier
+  limit_amount: string; // base limit, minor units
+  source: string; // operator
+  updated_by: string;
+  updated_at: string;
+}
+
+export interface RiskRepaymentTimeTable {
+  receivable_id: string;
+  repaid_at: number; // chain time (unix seconds) of the block that marked it Repaid
+  block_number: number;
+  block_hash: string;
+}
+
+export interface RiskStateTable {
+  key: string;
+  value: string;
+}
+
 export interface Database {
   meta: MetaTable;
   parties: PartyTable;
@@ -142,6 +200,13 @@ export interface Database {
   onchain_certificates: OnchainCertificateTable;
   onchain_parties: OnchainPartyTable;
   onchain_financing_requests: OnchainFinancingRequestTable;
+  risk_scores: RiskScoreTable;
+  risk_score_history: RiskScoreHistoryTable;
+  risk_alerts: RiskAlertTable;
+  industry_risk: IndustryRiskTable;
+  credit_limits: CreditLimitTable;
+  risk_repayment_times: RiskRepaymentTimeTable;
+  risk_state: RiskStateTable;
 }
 
 /** The index tables, emptied and rebuilt by a reindex. */

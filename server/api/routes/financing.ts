@@ -12,6 +12,7 @@ import {
   openFinancingRequest,
   OpenFinancingRequestSchema,
 } from "../../domain/financing.js";
+import { quoteCertificate, QuoteSchema } from "../../risk/quotes.js";
 import { requireActor, type RouteSpec } from "../route-spec.js";
 import { errorResponses } from "../schemas.js";
 import { parseOrThrow } from "../validation.js";
@@ -58,14 +59,15 @@ export const financingRoutes: RouteSpec[] = [
     method: "get",
     path: "/v1/financing-requests/:id",
     tag: "financing",
-    summary: "Read one financing request",
+    summary: "Read one financing request, with the risk-priced quote for its certificate",
     auth: true,
     params: Params,
-    responses: { 200: { description: "the request", schema: FinancingRequestViewSchema }, ...errorResponses(400, 401, 403, 404) },
+    responses: { 200: { description: "the request and its quote", schema: FinancingRequestViewSchema.extend({ quote: QuoteSchema }) }, ...errorResponses(400, 401, 403, 404) },
     async handler(ctx, input) {
       const actor = requireActor(input);
       const { id } = parseOrThrow(Params, input.params, "params");
-      return { status: 200, body: await getFinancingRequest(ctx, actor, id) };
+      const view = await getFinancingRequest(ctx, actor, id);
+      return { status: 200, body: { ...view, quote: await quoteCertificate(ctx, view.certificateId, view.holderAddress) } };
     },
   },
   {

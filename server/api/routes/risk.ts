@@ -1,4 +1,165 @@
-// /v1/risk routes: scores, limits, quotes, alerts (filled in by the risk work).
-import type { RouteSpec } from "../route-spec.js";
+// /v1/risk routes: party risk views (score, factors, limits, exposure, alerts), the alert
+// feed, industry risk indices and base limits set by the operator, and financing quotes.
+import { z } from "zod";
+import { requireRole } from "../../domain/actor.js";
+import { CertificateIdParam } from "../../domain/certificates.js";
+import { FinancingRequestIdParam } from "../../domain/financing.js";
+import { AlertSchema, listAlerts, ListAlertsQuery, requireAlertReader } from "../../risk/alerts.js";
+import { IndustryParam, IndustryRiskSchema, listIndustryRisks, setIndustryRisk, SetIndustryRiskSchema } from "../../risk/industry.js";
+import { creditTerms, setBaseLimit, SetLimitSchema } from "../../risk/limits.js";
+import { quoteForCertificate, quoteForRequest, QuoteSchema } from "../../risk/quotes.js";
+import { catchUpRisk } from "../../risk/refresh.js";
+import { partyRiskView, PartyRiskSchema } from "../../risk/view.js";
+import { findPartyById } from "../../store/parties-store.js";
+import { notFound } from "../../errors.js";
+import { requireActor, type RouteSpec } from "../route-spec.js";
+import { errorResponses, IdParams } from "../schemas.js";
+import { parseOrThrow } from "../validation.js";
 
-export const riskRoutes: RouteSpec[] = [];
+const IndustryParams = z.object({ industry: IndustryParam });
+const LimitParams = z.object({ partyId: z.string().min(1).max(80) });
+const RequestParams = z.object({ id: FinancingRequestIdParam });
+const CertificateParams = z.object({ id: CertificateIdParam });
+
+const LimitSetSchema = z
+  .object({
+    partyId: z.string(),
+    kind: z.enum(["debtor", "supplier"]),
+    base: z.string(),
+    source: z.enum(["default", "operator"]),
+    bandMultiplierBps: z.number().int(),
+    industryCutBps: z.number().int(),
+    limit: z.string().meta({ description: "The limit in force: floor(base x bandMultiplier x industryCut)" }),
+  })
+  .meta({ id: "CreditLimit" });
+
+export const riskRoutes: RouteSpec[] = [
+  {
+    method: "get",
+    path: "/v1/risk/parties/:id",
+    tag: "risk",
+    summary: "A party's credit score with its factors, limits and exposure, financing terms on its debts, and alerts (operator, auditor, financier, the party itself)",
+    description: "Computed fresh from the platform's data on every read. docs/risk.md explains every factor and number.",
+    auth: true,
+    params: IdParams,
+    responses: { 200: { description: "the party's risk", schema: PartyRiskSchema }, ...errorResponses(400, 401, 403, 404) },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const { id } = parseOrThrow(IdParams, input.params, "params");
+      return { status: 200, body: await partyRiskView(ctx, actor, id) };
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/risk/alerts",
+    tag: "risk",
+    summary: "Early-warning alerts, newest first: scores falling below the threshold, overdue shares rising (operator, auditor, financier)",
+    auth: true,
+    query: ListAlertsQuery,
+    responses: { 200: { description: "alerts", schema: z.object({ alerts: z.array(AlertSchema) }) }, ...errorResponses(400, 401, 403) },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      requireAlertReader(actor);
+      const query = parseOrThrow(ListAlertsQuery, input.query, "query");
+      await catchUpRisk(ctx);
+      return { status: 200, body: { alerts: await listAlerts(ctx, query) } };
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/risk/industries",
+    tag: "risk",
+    summary: "Industry risk indices and thresholds set so far (operator, auditor, financier)",
+    auth: true,
+    responses: { 200: { description: "industries", schema: z.object({ industries: z.array(IndustryRiskSchema) }) }, ...errorResponses(401, 403) },
+    async handler(ctx, input) {
+      requireAlertReader(requireActor(input));
+      return { status: 200, body: { industries: await listIndustryRisks(ctx) } };
+    },
+  },
+  {
+    method: "post",
+    path: "/v1/risk/industries/:industry",
+    tag: "risk",
+    summary: "Set an industry's risk index and threshold (operator)",
+    description:
+      "Above the threshold, the industry's parties' limits are cut to 50 %, financing on their debts allows at most 90 days' tenor and 10 percentage points less advance rate. Takes effect on the next check.",
+    auth: true,
+    idempotent: true,
+    params: IndustryParams,
+    body: SetIndustryRiskSchema,
+    responses: {
+      200: { description: "set", schema: IndustryRiskSchema.extend({ parties: z.number().int().meta({ description: "Parties recorded in this industry" }) }) },
+      ...errorResponses(400, 401, 403),
+    },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const { industry } = parseOrThrow(IndustryParams, input.params, "params");
+      const body = parseOrThrow(SetIndustryRiskSchema, input.body, "body");
+      return { status: 200, body: await setIndustryRisk(ctx, actor, industry, body) };
+    },
+  },
+  {
+    method: "post",
+    path: "/v1/risk/limits/:partyId",
+    tag: "risk",
+    summary: "Set a party's base credit limit as a debtor or as a supplier (operator)",
+    description: "The limit in force is the base times the score band's multiplier times the industry cut.",
+    auth: true,
+    idempotent: true,
+    params: LimitParams,
+    body: SetLimitSchema,
+    responses: { 200: { description: "set; the limit now in force", schema: LimitSetSchema }, ...errorResponses(400, 401, 403, 404) },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      requireRole(actor, "operator");
+      const { partyId } = parseOrThrow(LimitParams, input.params, "params");
+      const body = parseOrThrow(SetLimitSchema, input.body, "body");
+      await setBaseLimit(ctx, actor, partyId, body);
+      const party = await findPartyById(ctx.db, partyId);
+      if (!party) throw notFound("Party", partyId);
+      const line = (await creditTerms(ctx, party, "read"))[body.kind];
+      return {
+        status: 200,
+        body: {
+          partyId,
+          kind: body.kind,
+          base: line.base.toString(),
+          source: line.source,
+          bandMultiplierBps: line.bandMultiplierBps,
+          industryCutBps: line.industryCutBps,
+          limit: line.limit.toString(),
+        },
+      };
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/financing-requests/:id/quote",
+    tag: "financing",
+    summary: "Quote a financing request: advance rate, discount rate and price from the debtor's risk, the tenor and concentration, with every component",
+    description: "Whoever may read the request. `request` compares the request's own price with the quote and the allowed advance rate.",
+    auth: true,
+    params: RequestParams,
+    responses: { 200: { description: "the quote", schema: QuoteSchema }, ...errorResponses(400, 401, 403, 404) },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const { id } = parseOrThrow(RequestParams, input.params, "params");
+      return { status: 200, body: await quoteForRequest(ctx, actor, id) };
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/certificates/:id/quote",
+    tag: "financing",
+    summary: "Quote a certificate before asking for financing: the price and the most a request may ask (holder, financier, operator, auditor)",
+    auth: true,
+    params: CertificateParams,
+    responses: { 200: { description: "the quote", schema: QuoteSchema }, ...errorResponses(400, 401, 403, 404) },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const { id } = parseOrThrow(CertificateParams, input.params, "params");
+      return { status: 200, body: await quoteForCertificate(ctx, actor, id) };
+    },
+  },
+];

@@ -2,6 +2,7 @@
 // with real receivables and splits: who is the hub, who loses what when the core
 // enterprise defaults, and who may ask.
 import { expect } from "chai";
+import { expectClose } from "./approx.js";
 import { startTestService, type TestService } from "../harness.js";
 import { ApiClient, type ApiResponse } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
@@ -97,9 +98,9 @@ describe("API: the credit network's hubs and stress runs", function () {
       expect(response.body.byBetweenness).to.have.length(1);
       expect(response.body.byBetweenness[0]).to.include({ partyId: tier1.id, address: tier1.address });
       expect(response.body.byBetweenness[0].name).to.match(/^Party supplier\/debtor /);
-      expect(response.body.byBetweenness[0].pairs).to.be.closeTo(1, 1e-9);
+      expectClose(response.body.byBetweenness[0].pairs, 1, 1e-9);
       const n = parties.length;
-      expect(response.body.byBetweenness[0].betweenness).to.be.closeTo(1 / ((n - 1) * (n - 2)), 1e-15);
+      expectClose(response.body.byBetweenness[0].betweenness, 1 / ((n - 1) * (n - 2)), 1e-15);
     });
 
     it("ranks by what each party owes", async function () {

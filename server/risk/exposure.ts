@@ -1,0 +1,98 @@
+// What counts against a party's limits, from the index (and the registrations under way):
+// - as a debtor: the outstanding (face - repaid) of every receivable it owes that is not
+//   repaid, whatever tier its pieces sit at now, plus confirmations not yet on-chain;
+// - as a supplier: the outstanding of the receivables it sold (tier 1, whoever holds the
+//   pieces now) plus what it is still owed on pieces it received deeper down the chain
+//   (tier 2 and below), plus its confirmations under way;
+// - as a borrower (financing): open requests at their price, pledges at what is still owed
+//   to the pledgee, and certificates it sold at their price until they are settled.
+import type { ServiceContext } from "../context.js";
+import type { PartyRecord } from "../store/parties-store.js";
+
+export interface DebtorExposure {
+  outstanding: bigint;
+  pending: bigint;
+  total: bigint;
+}
+
+export interface SupplierExposure {
+  originated: bigint;
+  throughTiers: bigint;
+  pending: bigint;
+  total: bigint;
+}
+
+export interface FinancingExposure {
+  open: bigint;
+  pledged: bigint;
+  sold: bigint;
+  total: bigint;
+}
+
+const sum = (values: Iterable<bigint>) => [...values].reduce((a, b) => a + b, 0n);
+
+/** Confirmations started but not yet in the index: they are about to count. */
+async function pendingRegistrations(ctx: ServiceContext, column: "seller_id" | "debtor_id", partyId: string, exclude?: string): Promise<bigint> {
+  let query = ctx.db
+    .selectFrom("receivables as r")
+    .leftJoin("onchain_receivables as o", "o.id", "r.id")
+    .select("r.face_value")
+    .where(`r.${column}`, "=", partyId)
+    .where("r.status", "=", "confirming")
+    .where("o.id", "is", null);
+  if (exclude) query = query.where("r.id", "!=", exclude);
+  return sum((await query.execute()).map((r) => BigInt(r.face_value)));
+}
+
+export async function debtorExposure(ctx: ServiceContext, party: PartyRecord, excludeReceivableId?: string): Promise<DebtorExposure> {
+  const rows = await ctx.db
+    .selectFrom("onchain_receivables")
+    .select(["face_value", "repaid_amount"])
+    .where("debtor", "=", party.address)
+    .where("status", "!=", "repaid")
+    .execute();
+  const outstanding = sum(rows.map((r) => BigInt(r.face_value) - BigInt(r.repaid_amount)).filter((v) => v > 0n));
+  const pending = await pendingRegistrations(ctx, "debtor_id", party.id, excludeReceivableId);
+  return { outstanding, pending, total: outstanding + pending };
+}
+
+export async function supplierExposure(ctx: ServiceContext, party: PartyRecord, excludeReceivableId?: string): Promise<SupplierExposure> {
+  const sold = await ctx.db
+    .selectFrom("onchain_receivables")
+    .select(["face_value", "repaid_amount"])
+    .where("seller", "=", party.address)
+    .where("status", "!=", "repaid")
+    .execute();
+  const originated = sum(sold.map((r) => BigInt(r.face_value) - BigInt(r.repaid_amount)).filter((v) => v > 0n));
+  const deeper = await ctx.db
+    .selectFrom("onchain_certificates as c")
+    .innerJoin("onchain_receivables as r", "r.id", "c.receivable_id")
+    .select(["c.face_value", "c.paid_out"])
+    .where("c.holder", "=", party.address)
+    .where("c.tier", ">=", 2)
+    .where("c.state", "in", ["live", "locked"])
+    .where("r.status", "!=", "repaid")
+    .execute();
+  const throughTiers = sum(deeper.map((c) => BigInt(c.face_value) - BigInt(c.paid_out)).filter((v) => v > 0n));
+  const pending = await pendingRegistrations(ctx, "seller_id", party.id, excludeReceivableId);
+  return { originated, throughTiers, pending, total: originated + throughTiers + pending };
+}
+
+export async function financingExposure(ctx: ServiceContext, party: PartyRecord): Promise<FinancingExposure> {
+  const rows = await ctx.db
+    .selectFrom("onchain_financing_requests as f")
+    .innerJoin("onchain_certificates as c", "c.id", "f.certificate_id")
+    .select(["f.status", "f.price", "f.outstanding", "c.state"])
+    .where("f.holder", "=", party.address)
+    .where("f.status", "in", ["open", "pledged", "sold"])
+    .execute();
+  let open = 0n;
+  let pledged = 0n;
+  let sold = 0n;
+  for (const r of rows) {
+    if (r.status === "open") open += BigInt(r.price);
+    else if (r.status === "pledged") pledged += BigInt(r.outstanding);
+    else if (r.state !== "settled") sold += BigInt(r.price);
+  }
+  return { open, pledged, sold, total: open + pledged + sold };
+}

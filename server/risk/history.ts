@@ -1,0 +1,75 @@
+// A party's history as the risk model sees it, read from what the platform holds: the
+// submitted trade documents (receivables) as seller and as debtor, the related-party
+// records, and the receivables registered on-chain with the party as the debtor.
+import type { ServiceContext } from "../context.js";
+import type { ReceivableSubmission } from "../domain/receivable-schema.js";
+import type { PartyRecord } from "../store/parties-store.js";
+import type { DebtRecord, PartyHistory, TradeRecord } from "./factors.js";
+import { repaidAtOf } from "./repayment-times.js";
+
+const toSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
+
+/** Some ordered sku arrived in a smaller quantity than ordered, or not at all. */
+export function isShortDelivery(documents: Pick<ReceivableSubmission, "purchaseOrder" | "delivery">): boolean {
+  const sum = (lines: Array<{ sku: string; quantity: number }>) => {
+    const bySku = new Map<string, number>();
+    for (const line of lines) bySku.set(line.sku, (bySku.get(line.sku) ?? 0) + line.quantity);
+    return bySku;
+  };
+  const delivered = sum(documents.delivery.lines);
+  for (const [sku, quantity] of sum(documents.purchaseOrder.lines)) {
+    if ((delivered.get(sku) ?? 0) < quantity) return true;
+  }
+  return false;
+}
+
+export async function loadPartyHistory(ctx: ServiceContext, party: PartyRecord, now: Date = ctx.now()): Promise<PartyHistory> {
+  const rows = await ctx.db
+    .selectFrom("receivables")
+    .select(["id", "seller_id", "debtor_id", "face_value", "status", "documents"])
+    .where((eb) => eb.or([eb("seller_id", "=", party.id), eb("debtor_id", "=", party.id)]))
+    .execute();
+  const counterpartyIds = [...new Set(rows.map((r) => (r.seller_id === party.id ? r.debtor_id : r.seller_id)))];
+  const relatesToUs = new Set<string>();
+  if (counterpartyIds.length > 0) {
+    const counterparties = await ctx.db.selectFrom("parties").select(["id", "related_party_ids"]).where("id", "in", counterpartyIds).execute();
+    for (const c of counterparties) if ((JSON.parse(c.related_party_ids) as string[]).includes(party.id)) relatesToUs.add(c.id);
+  }
+  const trades: TradeRecord[] = rows.map((row) => {
+    const documents = JSON.parse(row.documents) as ReceivableSubmission;
+    const role = row.seller_id === party.id ? "seller" : "debtor";
+    const counterpartyId = role === "seller" ? row.debtor_id : row.seller_id;
+    return {
+      receivableId: row.id,
+      role,
+      counterpartyId,
+      faceValue: BigInt(row.face_value),
+      status: row.status,
+      orderedAt: toSeconds(documents.purchaseOrder.issuedAt),
+      receivedAt: toSeconds(documents.delivery.receivedAt),
+      invoicedAt: toSeconds(documents.invoice.issuedAt),
+      shortDelivery: isShortDelivery(documents),
+      related: party.relatedPartyIds.includes(counterpartyId) || relatesToUs.has(counterpartyId),
+    };
+  });
+
+  const onChain = await ctx.db
+    .selectFrom("onchain_receivables")
+    .select(["id", "face_value", "repaid_amount", "due_date", "status"])
+    .where("debtor", "=", party.address)
+    .execute();
+  const repaidAt = await repaidAtOf(
+    ctx,
+    onChain.filter((r) => r.status === "repaid").map((r) => r.id),
+  );
+  const debts: DebtRecord[] = onChain.map((r) => ({
+    receivableId: r.id,
+    faceValue: BigInt(r.face_value),
+    repaidAmount: BigInt(r.repaid_amount),
+    dueDate: r.due_date,
+    status: r.status,
+    repaidAt: repaidAt.get(r.id) ?? null,
+  }));
+
+  return { partyId: party.id, createdAt: toSeconds(party.createdAt), now: Math.floor(now.getTime() / 1000), trades, debts };
+}

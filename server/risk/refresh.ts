@@ -1,0 +1,247 @@
+// Keeping scores current. refreshRisk(ctx, partyIds) recomputes and stores the scores of
+// the parties named, keeps their history and raises the alerts their change calls for.
+// What triggers it:
+// - new data: catchUpRisk() finds what arrived since it last looked — chain events in the
+//   index (registrations, repayments, overdue and default marks), submissions and review
+//   decisions, new parties — and refreshes exactly the parties they concern. The
+//   RiskMonitor runs it every second, and every risk read and limit check runs it (or a
+//   refresh of the party concerned) first, so nobody is ever answered from a stale score;
+// - time: the monitor recomputes every party at start and then hourly (tenure and the
+//   volume windows move with the clock alone).
+// All refreshes of one database run one at a time, so a transition raises its alert once.
+import PQueue from "p-queue";
+import type { ServiceContext } from "../context.js";
+import type { Db } from "../store/database.js";
+import { findPartyById } from "../store/parties-store.js";
+import { detectAlerts, recordAlerts } from "./alerts.js";
+import { RISK_POLICY } from "./policy.js";
+import { scoreParty, type ScoreResult } from "./scoring.js";
+
+export type RefreshReason = "event" | "read" | "limit-check" | "periodic" | "start";
+
+const queues = new WeakMap<Db, PQueue>();
+function queueOf(db: Db): PQueue {
+  let queue = queues.get(db);
+  if (!queue) {
+    queue = new PQueue({ concurrency: 1 });
+    queues.set(db, queue);
+  }
+  return queue;
+}
+
+/** Recomputes, stores and alerts on the scores of `partyIds` (unknown ids are skipped). */
+export function refreshRisk(ctx: ServiceContext, partyIds: Iterable<string>, reason: RefreshReason = "event"): Promise<Map<string, ScoreResult>> {
+  const ids = [...new Set(partyIds)];
+  return queueOf(ctx.db).add(() => refreshNow(ctx, ids, reason));
+}
+
+async function refreshNow(ctx: ServiceContext, partyIds: string[], reason: RefreshReason): Promise<Map<string, ScoreResult>> {
+  const results = new Map<string, ScoreResult>();
+  for (const partyId of partyIds) {
+    const party = await findPartyById(ctx.db, partyId);
+    if (!party) continue;
+    const result = await scoreParty(ctx, party);
+    results.set(partyId, result);
+    const at = ctx.now().toISOString();
+    const previous = await ctx.db.selectFrom("risk_scores").select(["score", "band", "overdue_share_bps"]).where("party_id", "=", partyId).executeTakeFirst();
+    const alerts = detectAlerts(previous ? { score: previous.score, overdueShareBps: previous.overdue_share_bps } : undefined, result);
+    const changed = !previous || previous.score !== result.score || previous.overdue_share_bps !== result.overdueShareBps;
+    const row = {
+      score: result.score,
+      band: result.band,
+      factors: JSON.stringify(result.factors),
+      overdue_share_bps: result.overdueShareBps,
+      computed_at: at,
+      reason,
+    };
+    await ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto("risk_scores")
+        .values({ party_id: partyId, ...row })
+        .onConflict((oc) => oc.column("party_id").doUpdateSet(row))
+        .execute();
+      if (changed) {
+        await trx
+          .insertInto("risk_score_history")
+          .values({ party_id: partyId, score: result.score, band: result.band, overdue_share_bps: result.overdueShareBps, computed_at: at, reason })
+          .execute();
+      }
+      await recordAlerts(trx, partyId, alerts, at);
+    });
+    if (changed) ctx.log.info({ partyId, score: result.score, band: result.band, before: previous?.score ?? null, reason }, "credit score changed");
+    for (const alert of alerts) ctx.log.warn({ partyId, kind: alert.kind, ...alert.details }, `risk alert: ${alert.message}`);
+  }
+  return results;
+}
+
+/* ------------------------------------------------------------------ */
+/*                    What changed since the last look                */
+/* ------------------------------------------------------------------ */
+
+interface Cursors {
+  events: { block: number; logIndex: number };
+  receivables: { at: string; ids: string[] };
+  parties: { at: string; ids: string[] };
+}
+
+const CURSOR_KEY = "refresh.cursors";
+
+async function readCursors(db: Db): Promise<Cursors | undefined> {
+  const row = await db.selectFrom("risk_state").select("value").where("key", "=", CURSOR_KEY).executeTakeFirst();
+  return row ? (JSON.parse(row.value) as Cursors) : undefined;
+}
+
+async function writeCursors(db: Db, cursors: Cursors): Promise<void> {
+  const value = JSON.stringify(cursors);
+  await db.insertInto("risk_state").values({ key: CURSOR_KEY, value }).onConflict((oc) => oc.column("key").doUpdateSet({ value })).execute();
+}
+
+const EVENT_BATCH = 5_000;
+
+/** Rows stamped at or after the cursor's time, less those already seen at exactly that time. */
+function advance<T extends { id: string; at: string }>(rows: T[], cursor: { at: string; ids: string[] }): { fresh: T[]; next: { at: string; ids: string[] } } {
+  const fresh = rows.filter((r) => r.at > cursor.at || !cursor.ids.includes(r.id));
+  if (rows.length === 0) return { fresh, next: cursor };
+  const last = rows.reduce((max, r) => (r.at > max ? r.at : max), cursor.at);
+  const ids = rows.filter((r) => r.at === last).map((r) => r.id);
+  return { fresh, next: { at: last, ids: last === cursor.at ? [...new Set([...cursor.ids, ...ids])] : ids } };
+}
+
+async function partyIdsByAddress(db: Db, addresses: string[]): Promise<string[]> {
+  if (addresses.length === 0) return [];
+  return (await db.selectFrom("parties").select("id").where("address", "in", [...new Set(addresses)]).execute()).map((r) => r.id);
+}
+
+/**
+ * Refreshes the parties that new data concerns, and moves the cursors past it. The first
+ * call on a database (no cursors yet) recomputes every party. Returns the ids refreshed.
+ */
+export function catchUpRisk(ctx: ServiceContext): Promise<string[]> {
+  return queueOf(ctx.db).add(async () => {
+    const cursors = await readCursors(ctx.db);
+    if (!cursors) {
+      const start = await currentCursors(ctx.db);
+      const all = (await ctx.db.selectFrom("parties").select("id").execute()).map((r) => r.id);
+      await refreshNow(ctx, all, "start");
+      await writeCursors(ctx.db, start);
+      return all;
+    }
+    const touched = new Set<string>();
+
+    const events = await ctx.db
+      .selectFrom("chain_events")
+      .select(["block_number", "log_index", "contract", "args"])
+      .where((eb) =>
+        eb.or([
+          eb("block_number", ">", cursors.events.block),
+          eb.and([eb("block_number", "=", cursors.events.block), eb("log_index", ">", cursors.events.logIndex)]),
+        ]),
+      )
+      .orderBy("block_number")
+      .orderBy("log_index")
+      .limit(EVENT_BATCH)
+      .execute();
+    const receivableIds = new Set<string>();
+    for (const e of events) {
+      if (e.contract !== "registry") continue;
+      const id = (JSON.parse(e.args) as { receivableId?: string }).receivableId;
+      if (id) receivableIds.add(id);
+    }
+    if (receivableIds.size > 0) {
+      const rows = await ctx.db.selectFrom("onchain_receivables").select(["seller", "debtor"]).where("id", "in", [...receivableIds]).execute();
+      for (const id of await partyIdsByAddress(ctx.db, rows.flatMap((r) => [r.seller, r.debtor]))) touched.add(id);
+    }
+    const lastEvent = events[events.length - 1];
+    const nextEvents = lastEvent ? { block: lastEvent.block_number, logIndex: lastEvent.log_index } : cursors.events;
+
+    const submissions = await ctx.db
+      .selectFrom("receivables")
+      .select(["id", "updated_at as at", "seller_id", "debtor_id"])
+      .where("updated_at", ">=", cursors.receivables.at)
+      .execute();
+    const receivables = advance(submissions, cursors.receivables);
+    for (const r of receivables.fresh) {
+      touched.add(r.seller_id);
+      touched.add(r.debtor_id);
+    }
+
+    const joined = await ctx.db.selectFrom("parties").select(["id", "created_at as at"]).where("created_at", ">=", cursors.parties.at).execute();
+    const parties = advance(joined, cursors.parties);
+    for (const p of parties.fresh) touched.add(p.id);
+
+    if (touched.size > 0) await refreshNow(ctx, [...touched], "event");
+    await writeCursors(ctx.db, { events: nextEvents, receivables: receivables.next, parties: parties.next });
+    return [...touched];
+  });
+}
+
+async function currentCursors(db: Db): Promise<Cursors> {
+  const event = await db.selectFrom("chain_events").select(["block_number", "log_index"]).orderBy("block_number", "desc").orderBy("log_index", "desc").limit(1).executeTakeFirst();
+  const receivables = await db.selectFrom("receivables").select(["id", "updated_at as at"]).execute();
+  const parties = await db.selectFrom("parties").select(["id", "created_at as at"]).execute();
+  const empty = { at: "", ids: [] as string[] };
+  return {
+    events: event ? { block: event.block_number, logIndex: event.log_index } : { block: -1, logIndex: -1 },
+    receivables: advance(receivables, empty).next,
+    parties: advance(parties, empty).next,
+  };
+}
+
+/** Every party, recomputed (tenure and the volume windows move with time alone). */
+export async function refreshAll(ctx: ServiceContext, reason: RefreshReason = "periodic"): Promise<number> {
+  const ids = (await ctx.db.selectFrom("parties").select("id").execute()).map((r) => r.id);
+  await refreshRisk(ctx, ids, reason);
+  return ids.length;
+}
+
+/* ------------------------------------------------------------------ */
+/*                               Monitor                              */
+/* ------------------------------------------------------------------ */
+
+/** Started at boot: follows new data every second, recomputes everyone hourly. */
+export class RiskMonitor {
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #lastFull = 0;
+  #lastError: string | undefined;
+  #tick: Promise<void> | undefined;
+
+  private constructor(private readonly ctx: ServiceContext) {}
+
+  static start(ctx: ServiceContext, intervalMs: number = RISK_POLICY.refresh.pollIntervalMs): RiskMonitor {
+    const monitor = new RiskMonitor(ctx);
+    monitor.#running = true;
+    const loop = () => {
+      monitor.#tick = monitor.runOnce().finally(() => {
+        if (monitor.#running) monitor.#timer = setTimeout(loop, intervalMs);
+      });
+    };
+    monitor.#timer = setTimeout(loop, 0);
+    return monitor;
+  }
+
+  /** One look: new data first, then everyone if the full recompute is due. Never throws. */
+  async runOnce(): Promise<void> {
+    try {
+      await catchUpRisk(this.ctx);
+      if (Date.now() - this.#lastFull >= RISK_POLICY.refresh.fullRecomputeIntervalMs) {
+        this.#lastFull = Date.now();
+        await refreshAll(this.ctx, "periodic");
+      }
+      if (this.#lastError) this.ctx.log.info("risk monitor works again");
+      this.#lastError = undefined;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (message !== this.#lastError) this.ctx.log.error({ err: error }, "risk monitor could not refresh scores; retrying");
+      this.#lastError = message;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#tick;
+    await queueOf(this.ctx.db).onIdle();
+  }
+}
