@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
+import { connect } from "node:net";
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 
@@ -32,6 +33,17 @@ async function answering(url: string): Promise<boolean> {
   } finally {
     provider.destroy();
   }
+}
+
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }
 
 export async function startEmbeddedChain(dataDir: string, port: number): Promise<EmbeddedChain> {
@@ -76,6 +88,10 @@ export async function startEmbeddedChain(dataDir: string, port: number): Promise
       const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
       await exited;
       clearTimeout(timer);
+      // node_modules/.bin/anvil is a launcher that exits once it has passed the signal on;
+      // the real binary may still be saving state and holding the port. Wait for it to let go.
+      const until = Date.now() + 15_000;
+      while ((await portInUse(port)) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
     },
   };
 }

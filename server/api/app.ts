@@ -9,6 +9,7 @@ import swaggerUi from "swagger-ui-express";
 import type { ServiceContext } from "../context.js";
 import { AppError } from "../errors.js";
 import { authenticate } from "./auth.js";
+import { limitBodyDepth, refuseUnexpectedBody, requireJsonContentType } from "./body-guards.js";
 import { errorHandler } from "./error-handler.js";
 import { withIdempotency } from "./idempotency.js";
 import { buildOpenApiDocument } from "./openapi.js";
@@ -56,7 +57,9 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
       handler: (_req, _res, next) => next(new AppError("RATE_LIMITED", 429, "too many requests; slow down and retry")),
     }),
   );
+  app.use(requireJsonContentType);
   app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ["application/json", "application/*+json"] }));
+  app.use(limitBodyDepth());
 
   const document = buildOpenApiDocument(routes, `http://${ctx.config.HOST}:${ctx.config.PORT}`);
   app.get("/openapi.json", (_req, res) => {
@@ -67,6 +70,7 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
   for (const route of routes) {
     app[route.method](route.path, async (req: Request, res) => {
       const actor = route.auth ? await authenticate(ctx, req.get("authorization")) : undefined;
+      if (route.method === "post" && !route.body) refuseUnexpectedBody(req.body);
       const input = { actor, params: req.params as Record<string, string>, query: req.query as Record<string, unknown>, body: req.body, requestId: String(req.id) };
       req.log = req.log.child({ partyId: actor?.id });
       const run = () => route.handler({ ...ctx, log: req.log }, input);

@@ -7,6 +7,7 @@ import { AppError, badRequest, conflict, unprocessable } from "../errors.js";
 import { nowIso } from "../store/database.js";
 import { canonicalJson } from "../domain/receivable-schema.js";
 import type { HandlerResult } from "./route-spec.js";
+import { retryInterruptedAttempt, type InterruptedAttempt } from "../chain/interrupted-attempt.js";
 
 const processStartedAt = nowIso();
 
@@ -26,6 +27,7 @@ export async function withIdempotency(
     .values({ party_id: partyId, key, method: request.method, path: request.path, request_hash: requestHash, state: "in_progress", status_code: null, response: null, created_at: nowIso() })
     .onConflict((oc) => oc.doNothing())
     .executeTakeFirst();
+  let interrupted: InterruptedAttempt | undefined;
   if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
     const existing = await ctx.db.selectFrom("idempotency").selectAll().where("party_id", "=", partyId).where("key", "=", key).executeTakeFirstOrThrow();
     if (existing.request_hash !== requestHash) {
@@ -39,11 +41,12 @@ export async function withIdempotency(
     }
     ctx.log.warn({ idempotencyKey: key, partyId }, "taking over a request interrupted by a stop");
     await ctx.db.updateTable("idempotency").set({ created_at: nowIso() }).where("party_id", "=", partyId).where("key", "=", key).execute();
+    interrupted = { startedAt: existing.created_at, endedBy: processStartedAt };
   }
 
   let result: HandlerResult;
   try {
-    result = await run();
+    result = await (interrupted ? retryInterruptedAttempt(interrupted, run) : run());
   } catch (error) {
     if (error instanceof AppError && error.status < 500) {
       // A refusal is an answer too: the same request gets the same refusal.

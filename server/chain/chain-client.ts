@@ -1,6 +1,6 @@
 // The service's view of the chain: one provider, the bound contracts, the registrar's
 // transaction queue, and a queue per custodial party's key.
-import { JsonRpcProvider, Wallet } from "ethers";
+import { FetchRequest, JsonRpcProvider, Wallet } from "ethers";
 import type { Db } from "../store/database.js";
 import type { Logger } from "../logging.js";
 import { bindContracts, type Deployment, type TierlineContracts } from "./contracts.js";
@@ -34,8 +34,15 @@ export class ChainClient {
   }
 }
 
+/** How long one JSON-RPC call may take before the chain counts as unavailable (503). ethers
+ * waits 5 minutes by default, so a node that accepts connections but never answers would
+ * hang every request that long. */
+export const RPC_TIMEOUT_MS = 5_000;
+
 export function createProvider(rpcUrl: string): JsonRpcProvider {
+  const connection = new FetchRequest(rpcUrl);
+  connection.timeout = RPC_TIMEOUT_MS;
   // staticNetwork: no chain-id probe per call; a short polling interval suits a local chain.
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: false, pollingInterval: 100, cacheTimeout: -1 });
+  const provider = new JsonRpcProvider(connection, undefined, { staticNetwork: false, pollingInterval: 100, cacheTimeout: -1 });
   return provider;
 }

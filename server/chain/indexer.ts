@@ -9,6 +9,7 @@ import { INDEX_TABLES } from "../store/schema.js";
 import type { Logger } from "../logging.js";
 import { contractsByAddress, type TierlineContracts } from "./contracts.js";
 import { applyEvent, type IndexedEvent } from "./projections.js";
+import { crashPoint } from "../faults.js";
 
 const RANGE = 2_000;
 const CURSOR_BLOCK = "indexer.block";
@@ -124,6 +125,7 @@ export class Indexer {
           // An event already journaled was already applied: never apply twice.
           if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) await applyEvent(trx, event);
         }
+        if (events.length > 0) crashPoint("indexer:before-commit");
         await trx.insertInto("meta").values({ key: CURSOR_BLOCK, value: String(to) }).onConflict((oc) => oc.column("key").doUpdateSet({ value: String(to) })).execute();
         await trx.insertInto("meta").values({ key: CURSOR_HASH, value: toBlock.hash! }).onConflict((oc) => oc.column("key").doUpdateSet({ value: toBlock.hash! })).execute();
       });

@@ -8,7 +8,8 @@ import type { Db } from "../store/database.js";
 import { nowIso } from "../store/database.js";
 import type { Logger } from "../logging.js";
 import { AppError } from "../errors.js";
-import { chainError } from "./revert-errors.js";
+import { chainError, decodeRevert } from "./revert-errors.js";
+import { crashPoint } from "../faults.js";
 
 export interface SendOptions {
   kind: string;
@@ -59,6 +60,7 @@ export class TxSender {
       }
       this.#nextNonce = nonce + 1;
       this.log.info({ txHash, nonce, kind: options.kind, ref: options.ref, signer: this.address }, "transaction sent");
+      crashPoint(`tx-sent:${options.kind}`);
       return { hash: txHash, journalId: row.id };
     });
 
@@ -73,10 +75,22 @@ export class TxSender {
     }
     if (receipt.status !== 1) {
       await this.#mark(journalId, "failed", "reverted on-chain");
-      throw new AppError("TRANSACTION_REVERTED", 409, "the transaction reverted on-chain", { txHash: hash });
+      throw (await this.#whyReverted(request, receipt)) ?? new AppError("TRANSACTION_REVERTED", 409, "the transaction reverted on-chain", { txHash: hash });
     }
     await this.#mark(journalId, "mined", null);
     return receipt;
+  }
+
+  /** Why a mined transaction reverted (another sender got there first, typically): the same
+   * call replayed on the state its block left behind, as the contract's own error. */
+  async #whyReverted(request: TransactionRequest, receipt: TransactionReceipt): Promise<AppError | undefined> {
+    try {
+      await this.wallet.provider!.call({ to: request.to, data: request.data, value: request.value, from: this.address, blockTag: receipt.blockNumber });
+      return undefined;
+    } catch (error) {
+      const refusal = decodeRevert(error);
+      return refusal && new AppError(refusal.code, refusal.status, refusal.message, { ...(refusal.details as object), txHash: receipt.hash }, { cause: error });
+    }
   }
 
   async #mark(id: number, state: string, error: string | null): Promise<void> {
@@ -105,7 +119,7 @@ export async function reconcileTxJournal(db: Db, provider: NonNullable<Wallet["p
 
 /** Polls for the receipt: ethers' waitForTransaction misses a tx mined between its first
  * receipt check and its block poller's start, then waits for a block an idle chain never makes. */
-async function waitForReceipt(provider: NonNullable<Wallet["provider"]>, hash: string, timeoutMs: number): Promise<TransactionReceipt | null> {
+export async function waitForReceipt(provider: NonNullable<Wallet["provider"]>, hash: string, timeoutMs: number): Promise<TransactionReceipt | null> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const receipt = await provider.getTransactionReceipt(hash);

@@ -1,6 +1,6 @@
 // Use cases on certificates: read one, list a party's holdings, split, transfer.
 // The holder's custodial key signs; a non-custodial holder calls the contract itself.
-import { Wallet } from "ethers";
+import { Wallet, type TransactionReceipt } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { conflict, forbidden, notFound, unprocessable } from "../errors.js";
@@ -11,6 +11,7 @@ import type { OnchainCertificateTable } from "../store/schema.js";
 type CertificateRow = Selectable<OnchainCertificateTable>;
 import { canSeeEverything, type Actor } from "./actor.js";
 import { PositiveAmountString } from "./money.js";
+import { sentByInterruptedAttempt } from "../chain/interrupted-attempt.js";
 
 export const CertificateViewSchema = z
   .object({
@@ -132,6 +133,22 @@ export async function splitCertificate(
   input: z.infer<typeof SplitCertificateSchema>,
 ): Promise<SplitOutcome> {
   const row = await loadCertificate(ctx, certificateId);
+  // A retry of a split the service died in the middle of: the split it sent is the answer.
+  const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, "split", certificateId);
+  const receipt = interrupted ?? (await sendSplit(ctx, actor, row, input));
+  await ctx.indexer.sync(receipt.blockNumber);
+  // Ids are decimal text: order them as numbers, so #10 comes after #9 as the split listed them.
+  const children = await ctx.db
+    .selectFrom("onchain_certificates")
+    .selectAll()
+    .where("parent_id", "=", certificateId)
+    .orderBy(sql`cast(id as integer)`)
+    .execute();
+  return { parentId: certificateId, children: await Promise.all(children.map((c) => toView(ctx, c))), txHash: receipt.hash };
+}
+
+async function sendSplit(ctx: ServiceContext, actor: Actor, row: CertificateRow, input: z.infer<typeof SplitCertificateSchema>): Promise<TransactionReceipt> {
+  const certificateId = row.id;
   const wallet = await holderWallet(ctx, actor, row);
   const parts = [];
   for (const [i, part] of input.parts.entries()) {
@@ -149,16 +166,8 @@ export async function splitCertificate(
   const certificates = ctx.chain.contracts.certificates;
   const request = await certificates.getFunction("split").populateTransaction(certificateId, parts);
   const receipt = await ctx.chain.senderFor(wallet).send(request, { kind: "split", ref: certificateId });
-  await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info({ certificateId, txHash: receipt.hash, parts: parts.length }, "certificate split");
-  // Ids are decimal text: order them as numbers, so #10 comes after #9 as the split listed them.
-  const children = await ctx.db
-    .selectFrom("onchain_certificates")
-    .selectAll()
-    .where("parent_id", "=", certificateId)
-    .orderBy(sql`cast(id as integer)`)
-    .execute();
-  return { parentId: certificateId, children: await Promise.all(children.map((c) => toView(ctx, c))), txHash: receipt.hash };
+  return receipt;
 }
 
 export async function transferCertificate(
@@ -168,6 +177,12 @@ export async function transferCertificate(
   input: z.infer<typeof TransferCertificateSchema>,
 ): Promise<{ certificate: CertificateView; txHash: string }> {
   const row = await loadCertificate(ctx, certificateId);
+  // A retry of a transfer the service died in the middle of: the transfer it sent is the answer.
+  const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, "transfer", certificateId);
+  if (interrupted) {
+    await ctx.indexer.sync(interrupted.blockNumber);
+    return { certificate: await toView(ctx, await loadCertificate(ctx, certificateId)), txHash: interrupted.hash };
+  }
   const wallet = await holderWallet(ctx, actor, row);
   const to = await resolveRecipient(ctx, input.toPartyId, "toPartyId");
   if (to.address === actor.address) throw unprocessable("TRANSFER_TO_SELF", "the certificate already belongs to this party", { fields: ["toPartyId"] });

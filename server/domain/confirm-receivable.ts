@@ -3,7 +3,7 @@
 // Crash-safe: the confirmation nonce is derived from the receivable id, so a retry after
 // a crash signs the same consent; if the first attempt reached the chain, the registry's
 // answer ("already registered") is recognised and the index brought up to date.
-import { Signature, Wallet, type TypedDataDomain } from "ethers";
+import { MaxUint256, Signature, Wallet, type TypedDataDomain } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { AppError, conflict, forbidden, notFound, unprocessable } from "../errors.js";
@@ -12,12 +12,34 @@ import { findPartyById } from "../store/parties-store.js";
 import type { Actor } from "./actor.js";
 import { getReceivableView, type ReceivableView } from "./receivable-view.js";
 import { hashText } from "./receivable-schema.js";
+import { assertRegistrationWithinLimits } from "../risk/limits.js";
+
+/** Whether ethers can read it as a signature: a malformed one must be a 400, not a crash later. */
+function isSignature(hex: string): boolean {
+  try {
+    Signature.from(hex);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const ConfirmReceivableSchema = z
   .object({
-    nonce: z.string().regex(/^[0-9]{1,78}$/).optional().meta({ description: "Non-custodial debtors: the nonce they signed" }),
+    nonce: z
+      .string()
+      .regex(/^[0-9]{1,78}$/)
+      // zod runs a refinement even after the regex failed: BigInt must only see digits.
+      .refine((v) => !/^[0-9]{1,78}$/.test(v) || BigInt(v) <= MaxUint256, "at most 2^256 - 1")
+      .optional()
+      .meta({ description: "Non-custodial debtors: the nonce they signed" }),
     deadline: z.number().int().positive().optional().meta({ description: "Non-custodial debtors: unix time the signature expires" }),
-    signature: z.string().regex(/^0x[0-9a-fA-F]+$/).optional().meta({ description: "Non-custodial debtors: EIP-712 signature" }),
+    signature: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]+$/)
+      .refine((v) => !/^0x[0-9a-fA-F]+$/.test(v) || isSignature(v), "a 65-byte (r, s, v) or 64-byte (EIP-2098) signature")
+      .optional()
+      .meta({ description: "Non-custodial debtors: EIP-712 signature" }),
   })
   .strict()
   .meta({ id: "ConfirmReceivable" });
@@ -121,6 +143,7 @@ export async function confirmReceivable(ctx: ServiceContext, actor: Actor, recei
   if (registered) return registered;
   if (row.status === "held_for_review") throw conflict("RECEIVABLE_HELD_FOR_REVIEW", `receivable ${receivableId} is held for manual review`, { receivableId });
   if (row.status === "rejected") throw conflict("RECEIVABLE_REJECTED", `receivable ${receivableId} was rejected in review`, { receivableId });
+  await assertRegistrationWithinLimits(ctx, row);
 
   let nonce: bigint;
   let deadline: number;

@@ -12,6 +12,8 @@ import { AppError, conflict, forbidden, notFound, unprocessable } from "../error
 import { canSeeEverything, requireRole, type Actor } from "./actor.js";
 import { CertificateIdParam } from "./certificates.js";
 import { AmountString, PositiveAmountString } from "./money.js";
+import { assertFinancingWithinLimits } from "../risk/limits.js";
+import { sentByInterruptedAttempt } from "../chain/interrupted-attempt.js";
 
 export const FINANCING_KINDS = ["discount", "pledge"] as const;
 export const FINANCING_STATUSES = ["open", "cancelled", "sold", "pledged", "released", "foreclosed"] as const;
@@ -237,6 +239,13 @@ function requestIdFrom(financing: Contract, receipt: TransactionReceipt): string
 export async function openFinancingRequest(ctx: ServiceContext, actor: Actor, input: OpenFinancingRequest): Promise<FinancingRequestView> {
   const certificate = await ctx.db.selectFrom("onchain_certificates").selectAll().where("id", "=", input.certificateId).executeTakeFirst();
   if (!certificate) throw notFound("Certificate", input.certificateId);
+  // A retry of an opening the service died in the middle of: the request it opened is the answer.
+  const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, "openFinancing", certificate.id);
+  if (interrupted) {
+    const requestId = requestIdFrom(ctx.chain.contracts.financing, interrupted);
+    await ctx.indexer.sync(interrupted.blockNumber);
+    return toView(ctx, await loadRequest(ctx, requestId));
+  }
   if (certificate.holder !== actor.address) throw forbidden(`party ${actor.id} does not hold certificate ${certificate.id}`, { holder: certificate.holder });
   const id = certificate.id;
   if (certificate.state === "locked") throw conflict("CERTIFICATE_LOCKED", `certificate ${id} is already in a financing request or pledge`, { certificateId: id });
@@ -252,6 +261,7 @@ export async function openFinancingRequest(ctx: ServiceContext, actor: Actor, in
   const price = BigInt(input.price);
   const repayAmount = BigInt(input.repayAmount ?? "0");
   requireTerms(input.kind, price, repayAmount, BigInt(certificate.face_value));
+  await assertFinancingWithinLimits(ctx, { holder: actor, certificate, price });
   const wallet = custodialWallet(ctx, actor, "call FinancingMarket.openRequest");
 
   const financing = ctx.chain.contracts.financing;
@@ -280,6 +290,12 @@ export async function cancelFinancingRequest(
 ): Promise<{ request: FinancingRequestView; txHash: string }> {
   const row = await loadRequest(ctx, requestId);
   if (row.holder !== actor.address) throw forbidden(`only the holder that opened financing request ${requestId} may cancel it`, { holder: row.holder });
+  // A retry of a cancellation the service died in the middle of: the cancellation it sent is the answer.
+  const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, "cancelFinancing", requestId);
+  if (interrupted) {
+    await ctx.indexer.sync(interrupted.blockNumber);
+    return { request: toView(ctx, await loadRequest(ctx, requestId)), txHash: interrupted.hash };
+  }
   requireOpen(row);
   const wallet = custodialWallet(ctx, actor, "call FinancingMarket.cancelRequest");
   const tx = await ctx.chain.contracts.financing.getFunction("cancelRequest").populateTransaction(requestId);
@@ -313,6 +329,13 @@ export interface FundOutcome {
 export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, requestId: string): Promise<FundOutcome> {
   requireRole(actor, "financier");
   const row = await loadRequest(ctx, requestId);
+  // A retry of a funding the service died in the middle of: the funding it sent is the answer.
+  const [funded] = await sentByInterruptedAttempt(ctx, actor.address, "fundFinancing", requestId);
+  if (funded) {
+    const [approved] = await sentByInterruptedAttempt(ctx, actor.address, "approveFinancing", requestId);
+    await ctx.indexer.sync(funded.blockNumber);
+    return { request: toView(ctx, await loadRequest(ctx, requestId)), txHashes: { approve: approved?.hash ?? "", fund: funded.hash } };
+  }
   requireOpen(row);
   if (row.holder === actor.address) throw conflict("FINANCING_SELF_FUNDING", `party ${actor.id} opened financing request ${requestId}; it cannot fund it`, { requestId });
   const wallet = custodialWallet(ctx, actor, "approve the settlement token and call FinancingMarket.fund (npm run financier -- fund)");

@@ -1,12 +1,13 @@
 // Parties: who they are, which roles they play, and the API's shapes for them.
 import { z } from "zod";
+import { displayText } from "./text.js";
 
 export const ROLES = ["operator", "supplier", "debtor", "financier", "auditor"] as const;
 export type Role = (typeof ROLES)[number];
 
 export const CreatePartySchema = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: displayText(200),
     registryId: z
       .string()
       .trim()
@@ -14,7 +15,7 @@ export const CreatePartySchema = z
       .max(64)
       .regex(/^[A-Za-z0-9][A-Za-z0-9 .\-/]*$/, "letters, digits, space, dot, dash and slash only")
       .meta({ description: "Legal registry id (unified social credit code, LEI, …)", example: "91310000MA1FL0001X" }),
-    industry: z.string().trim().min(1).max(100),
+    industry: displayText(100),
     roles: z.array(z.enum(ROLES).exclude(["operator"])).min(1).max(4),
     address: z
       .string()

@@ -3,8 +3,12 @@
 import { z } from "zod";
 import { AbiCoder, keccak256, toUtf8Bytes } from "ethers";
 import { AmountString, PositiveAmountString } from "./money.js";
+import { displayText } from "./text.js";
 
-const Timestamp = z.iso.datetime({ offset: true }).meta({ example: "2026-11-01T09:00:00Z" });
+const Timestamp = z.iso
+  .datetime({ offset: true })
+  .refine((iso) => Date.parse(iso) >= 0, "must not be before 1970-01-01T00:00:00Z (unix time is unsigned on-chain)")
+  .meta({ example: "2026-11-01T09:00:00Z" });
 const Sku = z.string().trim().min(1).max(64).regex(/^[\p{L}\p{N}][\p{L}\p{N} ._\-/#]*$/u, "letters, digits and . _ - / # only");
 const Quantity = z.number().int("must be a whole number").positive().max(1_000_000_000);
 const DocumentNumber = z
@@ -30,11 +34,11 @@ export const SubmitReceivableSchema = z
       .strict(),
     delivery: z
       .object({
-        carrier: z.string().trim().min(1).max(100),
+        carrier: displayText(100),
         waybill: DocumentNumber,
         shippedAt: Timestamp,
         receivedAt: Timestamp,
-        receivedBy: z.string().trim().min(1).max(100),
+        receivedBy: displayText(100),
         lines: z.array(DeliveredLineSchema).min(1).max(1_000),
       })
       .strict(),

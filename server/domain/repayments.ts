@@ -10,6 +10,7 @@ import type { ServiceContext } from "../context.js";
 import { AppError, conflict, forbidden, notFound } from "../errors.js";
 import { chainError, decodeRevert } from "../chain/revert-errors.js";
 import type { TxSender } from "../chain/tx-sender.js";
+import { sentByInterruptedAttempt } from "../chain/interrupted-attempt.js";
 import { findPartyById } from "../store/parties-store.js";
 import { requireRole, type Actor } from "./actor.js";
 import { getReceivableView, partyIdOrAddress, ReceivableViewSchema, type ReceivableView } from "./receivable-view.js";
@@ -209,11 +210,17 @@ export async function repayReceivable(ctx: ServiceContext, actor: Actor, receiva
     const sender = ctx.chain.senderFor(wallet);
     const escrowAddress = ctx.chain.deployment.addresses.settlementEscrow;
 
+    // A retry of a repayment the service died in the middle of: the payment it sent stands
+    // and is the answer. Sending it again would make the debtor pay twice.
+    const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, "amount" in input ? "repay" : "repayEarly", receivableId);
     // `approved`: what the escrow may pull. A payment: exactly its amount. Early: the limit,
     // but never more than the outstanding amount, which no quote can exceed.
     let approved: bigint;
     let send: () => Promise<TransactionReceipt>;
-    if ("amount" in input) {
+    if (interrupted) {
+      approved = 0n;
+      send = async () => interrupted;
+    } else if ("amount" in input) {
       const amount = BigInt(input.amount);
       await simulate(escrow, "repay", [receivableId, amount], actor.address);
       approved = amount;
@@ -226,10 +233,11 @@ export async function repayReceivable(ctx: ServiceContext, actor: Actor, receiva
       send = async () =>
         sender.send(await escrow.getFunction("repayEarly").populateTransaction(receivableId, limit), { kind: "repayEarly", ref: receivableId });
     }
-    await requireBalance(ctx, actor.address, approved);
-
-    const approval = await sender.send(await token.getFunction("approve").populateTransaction(escrowAddress, approved), { kind: "approve", ref: receivableId });
-    log.info({ txHash: approval.hash, amount: approved.toString() }, "settlement token approved for the escrow");
+    if (!interrupted) {
+      await requireBalance(ctx, actor.address, approved);
+      const approval = await sender.send(await token.getFunction("approve").populateTransaction(escrowAddress, approved), { kind: "approve", ref: receivableId });
+      log.info({ txHash: approval.hash, amount: approved.toString() }, "settlement token approved for the escrow");
+    }
     let receipt: TransactionReceipt;
     try {
       receipt = await send();

@@ -9,6 +9,7 @@ import PQueue from "p-queue";
 import type { Contract, TransactionReceipt } from "ethers";
 import type { ServiceContext } from "../context.js";
 import { AppError } from "../errors.js";
+import { crashPoint } from "../faults.js";
 import { findDueMarks, findSettlementCandidates, planSettlement } from "./work.js";
 
 export interface KeeperPass {
@@ -89,7 +90,8 @@ export class Keeper {
     this.#maxBatch ??= Number(await escrow.getFunction("MAX_SETTLE_BATCH")());
     for (const receivableId of await findSettlementCandidates(ctx)) {
       const plan = await planSettlement(ctx, receivableId, this.#maxBatch);
-      for (const batch of plan.batches) {
+      for (const [i, batch] of plan.batches.entries()) {
+        if (i > 0) crashPoint("keeper:between-batches");
         const receipt = await this.#send(pass, escrow, "settle", receivableId, [receivableId, batch]);
         if (!receipt) continue;
         const leaves = leafPayments(escrow, receipt);

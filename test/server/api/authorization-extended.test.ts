@@ -1,0 +1,298 @@
+// Who may call the newer routes: financing requests, repayments, audit and risk (the routes
+// of authorization.test.ts are those of issue 3). Every route is called at a real target
+// with a real body, without a key, with wrong keys, with a suspended party's key and by each
+// party that must not use it: all refused, and nothing changed. A supplier never reads
+// another supplier's documents; the debtor and the auditor do.
+import { expect } from "chai";
+import { startTestService, type TestService } from "../harness.js";
+import { ApiClient, type ApiResponse } from "../client.js";
+import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
+import type { RouteSpec } from "../../../server/api/route-spec.js";
+import { auditRoutes } from "../../../server/api/routes/audit.js";
+import { financingRoutes } from "../../../server/api/routes/financing.js";
+import { repaymentsRoutes } from "../../../server/api/routes/repayments.js";
+import { riskRoutes } from "../../../server/api/routes/risk.js";
+import { riskNetworkRoutes } from "../../../server/api/routes/risk-network.js";
+import { allRoutes } from "../../../server/api/app.js";
+import { expectSameState, stateOf, type StateSnapshot } from "../fuzz/refusals.js";
+
+type Caller = "operator" | "seller" | "debtor" | "financier" | "auditor" | "tier2Holder" | "outsider";
+const CALLERS: Caller[] = ["operator", "seller", "debtor", "financier", "auditor", "tier2Holder", "outsider"];
+const allBut = (...allowed: Caller[]): Caller[] => CALLERS.filter((caller) => !allowed.includes(caller));
+
+interface World {
+  keys: Record<Caller, string>;
+  parties: Record<Exclude<Caller, "operator">, TestParty>;
+  /** seller -> debtor, registered; the root split: tier2Holder 60M, seller 30M (live), seller 10M (in an open request). */
+  receivable: string;
+  submission: ReturnType<typeof validSubmission>;
+  sellerPiece: string;
+  tier2Piece: string;
+  openRequest: string;
+  /** Opened on sellerPiece and withdrawn: only its holder and those who see the whole book may read it. */
+  cancelledRequest: string;
+  /** outsider -> debtor, awaiting confirmation. */
+  outsiderReceivable: string;
+}
+
+interface RouteCase {
+  url: (w: World) => string;
+  body?: (w: World) => unknown;
+  /** Callers refused with 403 FORBIDDEN. */
+  forbidden: Caller[];
+  /** Callers answered with 200: read routes, and POST routes that only read (the stress run). */
+  reads?: Caller[];
+}
+
+const routeKey = (route: RouteSpec) => `${route.method} ${route.path}`;
+const NEWER_ROUTES = [...financingRoutes, ...repaymentsRoutes, ...auditRoutes, ...riskRoutes, ...riskNetworkRoutes];
+
+const MATRIX: Record<string, RouteCase> = {
+  // Financing requests
+  "post /v1/financing-requests": {
+    url: () => "/v1/financing-requests",
+    body: (w) => ({ certificateId: w.tier2Piece, kind: "discount", price: "1000000" }),
+    forbidden: allBut("tier2Holder"),
+  },
+  "get /v1/financing-requests": { url: () => "/v1/financing-requests", forbidden: [], reads: CALLERS },
+  "get /v1/financing-requests/:id": {
+    url: (w) => `/v1/financing-requests/${w.cancelledRequest}`,
+    forbidden: ["debtor", "tier2Holder", "outsider"],
+    reads: ["seller", "financier", "operator", "auditor"],
+  },
+  "post /v1/financing-requests/:id/cancel": { url: (w) => `/v1/financing-requests/${w.openRequest}/cancel`, body: () => ({}), forbidden: allBut("seller") },
+  "post /v1/financing-requests/:id/fund": { url: (w) => `/v1/financing-requests/${w.openRequest}/fund`, body: () => ({}), forbidden: allBut("financier") },
+  // Repayments
+  "post /v1/receivables/:id/repayments": { url: (w) => `/v1/receivables/${w.receivable}/repayments`, body: () => ({ amount: "1000000" }), forbidden: allBut("debtor") },
+  "get /v1/receivables/:id/repayments": {
+    url: (w) => `/v1/receivables/${w.receivable}/repayments`,
+    forbidden: ["financier", "outsider"],
+    reads: ["seller", "debtor", "operator", "auditor", "tier2Holder"],
+  },
+  "post /v1/parties/:id/early-payment-rate": {
+    url: (w) => `/v1/parties/${w.parties.debtor.id}/early-payment-rate`,
+    body: () => ({ rateBps: 500 }),
+    forbidden: allBut("operator"),
+  },
+  // Audit
+  "get /v1/audit/receivables/:id/trace": {
+    url: (w) => `/v1/audit/receivables/${w.receivable}/trace`,
+    forbidden: ["financier", "tier2Holder", "outsider"],
+    reads: ["operator", "auditor", "seller", "debtor"],
+  },
+  "get /v1/audit/parties/:id/exposure": {
+    url: (w) => `/v1/audit/parties/${w.parties.seller.id}/exposure`,
+    forbidden: ["debtor", "financier", "tier2Holder", "outsider"],
+    reads: ["seller", "operator", "auditor"],
+  },
+  "get /v1/audit/verify/:receivableId": { url: (w) => `/v1/audit/verify/${w.receivable}`, forbidden: allBut("operator", "auditor"), reads: ["operator", "auditor"] },
+  // Risk
+  "get /v1/risk/parties/:id": {
+    url: (w) => `/v1/risk/parties/${w.parties.seller.id}`,
+    forbidden: ["debtor", "tier2Holder", "outsider"],
+    reads: ["seller", "operator", "auditor", "financier"],
+  },
+  "get /v1/risk/alerts": { url: () => "/v1/risk/alerts", forbidden: allBut("operator", "auditor", "financier"), reads: ["operator", "auditor", "financier"] },
+  "get /v1/risk/industries": { url: () => "/v1/risk/industries", forbidden: allBut("operator", "auditor", "financier"), reads: ["operator", "auditor", "financier"] },
+  "post /v1/risk/industries/:industry": { url: () => "/v1/risk/industries/manufacturing", body: () => ({ index: 900, threshold: 100 }), forbidden: allBut("operator") },
+  "post /v1/risk/limits/:partyId": { url: (w) => `/v1/risk/limits/${w.parties.debtor.id}`, body: () => ({ kind: "debtor", limit: "1" }), forbidden: allBut("operator") },
+  "get /v1/financing-requests/:id/quote": {
+    url: (w) => `/v1/financing-requests/${w.cancelledRequest}/quote`,
+    forbidden: ["debtor", "tier2Holder", "outsider"],
+    reads: ["seller", "financier", "operator", "auditor"],
+  },
+  "get /v1/certificates/:id/quote": {
+    url: (w) => `/v1/certificates/${w.sellerPiece}/quote`,
+    forbidden: ["debtor", "tier2Holder", "outsider"],
+    reads: ["seller", "financier", "operator", "auditor"],
+  },
+  "get /v1/risk/network/hubs": { url: () => "/v1/risk/network/hubs", forbidden: allBut("operator", "auditor", "financier"), reads: ["operator", "auditor", "financier"] },
+  "post /v1/risk/stress": {
+    url: () => "/v1/risk/stress",
+    body: (w) => ({ defaulted: [w.parties.debtor.id], recoveryRate: 0.5 }),
+    forbidden: allBut("operator", "auditor", "financier"),
+    reads: ["operator", "auditor", "financier"],
+  },
+};
+
+describe("API: authorization on the financing, repayment, audit and risk routes", function () {
+  this.timeout(120_000);
+  let t: TestService;
+  let api: ApiClient;
+  const w = {} as World;
+  let snapshotBefore: StateSnapshot;
+
+  const call = (route: string, key: string | undefined, headers: Record<string, string> = {}): Promise<ApiResponse> => {
+    const [method] = route.split(" ");
+    const spec = MATRIX[route]!;
+    const client = api.as(key);
+    return method === "get" ? client.request("GET", spec.url(w), undefined, headers) : client.request("POST", spec.url(w), spec.body?.(w) ?? {}, headers);
+  };
+
+  before(async function () {
+    t = await startTestService({ TIERLINE_KEEPER: "false" });
+    api = new ApiClient(() => t.baseUrl);
+    const operator = api.as(t.operatorKey);
+    w.parties = {
+      seller: await createTestParty(operator, ["supplier"]),
+      debtor: await createTestParty(operator, ["debtor"]),
+      financier: await createTestParty(operator, ["financier"]),
+      auditor: await createTestParty(operator, ["auditor"]),
+      tier2Holder: await createTestParty(operator, ["supplier"]),
+      outsider: await createTestParty(operator, ["supplier"]),
+    };
+    w.keys = { operator: t.operatorKey, ...Object.fromEntries(Object.entries(w.parties).map(([name, p]) => [name, p.apiKey])) } as World["keys"];
+    const seller = api.as(w.parties.seller.apiKey);
+
+    w.submission = validSubmission(w.parties.debtor.id);
+    w.receivable = (await seller.post("/v1/receivables", w.submission)).body.id;
+    const confirmed = await api.as(w.parties.debtor.apiKey).post(`/v1/receivables/${w.receivable}/confirm`);
+    expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
+    const split = await seller.post(`/v1/certificates/${confirmed.body.certificateId}/split`, {
+      parts: [
+        { toPartyId: w.parties.tier2Holder.id, amount: "60000000" },
+        { toPartyId: w.parties.seller.id, amount: "30000000" },
+        { toPartyId: w.parties.seller.id, amount: "10000000" },
+      ],
+    });
+    expect(split.status, JSON.stringify(split.body)).to.equal(200);
+    const piece = (face: string) => split.body.children.find((c: { faceValue: string }) => c.faceValue === face).id as string;
+    w.tier2Piece = piece("60000000");
+    w.sellerPiece = piece("30000000");
+
+    const toCancel = await seller.post("/v1/financing-requests", { certificateId: w.sellerPiece, kind: "discount", price: "29000000" });
+    expect(toCancel.status, JSON.stringify(toCancel.body)).to.equal(201);
+    w.cancelledRequest = toCancel.body.id;
+    expect((await seller.post(`/v1/financing-requests/${w.cancelledRequest}/cancel`)).status).to.equal(200);
+    const open = await seller.post("/v1/financing-requests", { certificateId: piece("10000000"), kind: "discount", price: "9000000" });
+    expect(open.status, JSON.stringify(open.body)).to.equal(201);
+    w.openRequest = open.body.id;
+
+    const theirs = await api.as(w.parties.outsider.apiKey).post("/v1/receivables", validSubmission(w.parties.debtor.id));
+    expect(theirs.status, JSON.stringify(theirs.body)).to.equal(201);
+    w.outsiderReceivable = theirs.body.id;
+    snapshotBefore = await stateOf(t);
+  });
+  after(async function () {
+    await t?.close();
+  });
+
+  it("has a role row for every financing, repayment, audit and risk route, and no other", function () {
+    const routes = NEWER_ROUTES.map(routeKey);
+    expect(routes.length).to.be.greaterThanOrEqual(11);
+    expect(Object.keys(MATRIX).sort()).to.deep.equal([...routes].sort());
+    const served = allRoutes().map(routeKey);
+    for (const route of routes) expect(served).to.include(route);
+  });
+
+  for (const [route, spec] of Object.entries(MATRIX)) {
+    const [method, path] = route.split(" ");
+    describe(`${method!.toUpperCase()} ${path}`, function () {
+      it("refuses a request without a key, with an unknown key and with a malformed Authorization header (401 UNAUTHENTICATED)", async function () {
+        const headers: Array<Record<string, string>> = [{}, { authorization: "Bearer tl_not-a-real-key" }, { authorization: `Bearer ${w.keys.operator}x` }, { authorization: `Basic ${w.keys.operator}` }, { authorization: "Bearer" }];
+        for (const header of headers) {
+          const response = await call(route, undefined, header);
+          expect(response.status, `${JSON.stringify(header)}: ${JSON.stringify(response.body)}`).to.equal(401);
+          expect(response.body.error.code).to.equal("UNAUTHENTICATED");
+        }
+      });
+
+      it("refuses a suspended party, even one that may otherwise call it (403 PARTY_SUSPENDED)", async function () {
+        const allowed = (CALLERS.filter((c) => c !== "operator" && !spec.forbidden.includes(c))[0] ?? "outsider") as Exclude<Caller, "operator">;
+        const { db } = t.service.ctx;
+        await db.updateTable("parties").set({ status: "suspended" }).where("id", "=", w.parties[allowed].id).execute();
+        try {
+          const response = await call(route, w.keys[allowed]);
+          expect(response.status, JSON.stringify(response.body)).to.equal(403);
+          expect(response.body.error.code).to.equal("PARTY_SUSPENDED");
+        } finally {
+          await db.updateTable("parties").set({ status: "active" }).where("id", "=", w.parties[allowed].id).execute();
+        }
+      });
+
+      for (const caller of spec.forbidden) {
+        it(`refuses the ${caller} with FORBIDDEN`, async function () {
+          const response = await call(route, w.keys[caller]);
+          expect(response.status, JSON.stringify(response.body)).to.equal(403);
+          expect(response.body.error.code).to.equal("FORBIDDEN");
+        });
+      }
+
+      for (const caller of spec.reads ?? []) {
+        it(`answers the ${caller}`, async function () {
+          const response = await call(route, w.keys[caller]);
+          expect(response.status, JSON.stringify(response.body).slice(0, 300)).to.equal(200);
+        });
+      }
+    });
+  }
+
+  describe("when a supplier asks for another supplier's receivable", function () {
+    const read = (caller: Caller, receivableId: string) => api.as(w.keys[caller]).get(`/v1/receivables/${receivableId}`);
+
+    it("refuses it, both ways, with FORBIDDEN and no documents in the answer", async function () {
+      for (const [caller, receivableId] of [
+        ["outsider", w.receivable],
+        ["seller", w.outsiderReceivable],
+        ["tier2Holder", w.outsiderReceivable],
+      ] as const) {
+        const response = await read(caller, receivableId);
+        expect(response.status, `${caller}: ${JSON.stringify(response.body)}`).to.equal(403);
+        expect(response.body.error.code).to.equal("FORBIDDEN");
+        expect(JSON.stringify(response.body)).not.to.include(w.submission.invoice.number);
+      }
+    });
+
+    it("refuses the trace and the repayments of it too", async function () {
+      for (const url of [`/v1/audit/receivables/${w.receivable}/trace`, `/v1/receivables/${w.receivable}/repayments`]) {
+        const response = await api.as(w.keys.outsider).get(url);
+        expect(response.status, `${url}: ${JSON.stringify(response.body)}`).to.equal(403);
+      }
+    });
+
+    it("shows a holder of a piece the receivable but not its documents", async function () {
+      const response = await read("tier2Holder", w.receivable);
+      expect(response.status, JSON.stringify(response.body)).to.equal(200);
+      expect(response.body.id).to.equal(w.receivable);
+      expect(response.body).not.to.have.property("documents");
+    });
+
+    it("shows the documents to the seller, the debtor, the auditor and the operator", async function () {
+      for (const caller of ["seller", "debtor", "auditor", "operator"] as const) {
+        const response = await read(caller, w.receivable);
+        expect(response.status, `${caller}: ${JSON.stringify(response.body)}`).to.equal(200);
+        expect(response.body.documents, caller).to.deep.equal(w.submission);
+      }
+      const theirs = await read("debtor", w.outsiderReceivable);
+      expect(theirs.status).to.equal(200);
+      expect(theirs.body.documents.invoice.number).to.be.a("string").and.not.equal(w.submission.invoice.number);
+    });
+  });
+
+  describe("when a party browses the financing book", function () {
+    it("shows the open market and its own requests to a party outside it, the whole book to a financier", async function () {
+      const ids = async (caller: Caller) => ((await api.as(w.keys[caller]).get("/v1/financing-requests")).body.requests as Array<{ id: string }>).map((r) => r.id);
+      expect(await ids("outsider")).to.deep.equal([w.openRequest]);
+      expect(await ids("debtor")).to.deep.equal([w.openRequest]);
+      expect(await ids("seller")).to.deep.equal([w.cancelledRequest, w.openRequest]);
+      expect(await ids("financier")).to.deep.equal([w.cancelledRequest, w.openRequest]);
+    });
+  });
+
+  describe("after every refused request", function () {
+    it("has changed nothing: rows, limits and industry indices, chain events, transactions, blocks and contract logs", async function () {
+      expectSameState(await stateOf(t), snapshotBefore);
+    });
+
+    it("left the requests, the certificates and the early-payment rate as they were on-chain", async function () {
+      const { certificates, financing, registry } = t.service.ctx.chain.contracts;
+      expect((await financing.getFunction("requestOf")(w.openRequest)).status).to.equal(1n); // Open
+      expect((await financing.getFunction("requestOf")(w.cancelledRequest)).status).to.equal(2n); // Cancelled
+      expect(await certificates.getFunction("ownerOf")(w.tier2Piece)).to.equal(w.parties.tier2Holder.address);
+      expect(await certificates.getFunction("ownerOf")(w.sellerPiece)).to.equal(w.parties.seller.address);
+      expect(await registry.getFunction("earlyPaymentRateOf")(w.parties.debtor.address)).to.equal(0n);
+      const onChain = await registry.getFunction("receivableOf")(w.receivable);
+      expect(onChain.repaidAmount).to.equal(0n);
+    });
+  });
+});
