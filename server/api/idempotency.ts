@@ -1,6 +1,8 @@
 // Idempotency-Key: the same key and body from the same party gets the first answer again,
 // never a second execution. Responses are stored encrypted (they may carry an API key).
-// A key left "in progress" by a crash is taken over by the next attempt after a restart.
+// A key left "in progress" by a crash is taken over by the next attempt after a restart;
+// a key whose attempt failed with a 5xx is "interrupted", and its retry first looks for
+// the transactions that attempt sent.
 import { createHash } from "node:crypto";
 import type { ServiceContext } from "../context.js";
 import { AppError, badRequest, conflict, unprocessable } from "../errors.js";
@@ -36,12 +38,26 @@ export async function withIdempotency(
     if (existing.state === "done") {
       return { status: existing.status_code!, body: JSON.parse(ctx.vault.decrypt(existing.response!)), replayed: true };
     }
-    if (existing.created_at >= processStartedAt) {
+    // "interrupted": an earlier attempt failed with a 5xx, perhaps after sending a transaction.
+    // "in_progress" from before this process started: the service died during that attempt.
+    const failedEarlier = existing.state === "interrupted";
+    if (!failedEarlier && existing.created_at >= processStartedAt) {
       throw conflict("IDEMPOTENCY_IN_PROGRESS", "a request with this Idempotency-Key is still being processed", { idempotencyKey: key });
     }
-    ctx.log.warn({ idempotencyKey: key, partyId }, "taking over a request interrupted by a stop");
-    await ctx.db.updateTable("idempotency").set({ created_at: nowIso() }).where("party_id", "=", partyId).where("key", "=", key).execute();
-    interrupted = { startedAt: existing.created_at, endedBy: processStartedAt };
+    // Claim it with a compare-and-set, so two retries racing cannot both take it over.
+    const claimed = await ctx.db
+      .updateTable("idempotency")
+      .set({ state: "in_progress", created_at: nowIso() })
+      .where("party_id", "=", partyId)
+      .where("key", "=", key)
+      .where("state", "=", existing.state)
+      .where("created_at", "=", existing.created_at)
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) {
+      throw conflict("IDEMPOTENCY_IN_PROGRESS", "a request with this Idempotency-Key is still being processed", { idempotencyKey: key });
+    }
+    ctx.log.warn({ idempotencyKey: key, partyId, failedEarlier }, "retrying a request whose earlier attempt was interrupted");
+    interrupted = { startedAt: existing.created_at, endedBy: failedEarlier ? nowIso() : processStartedAt };
   }
 
   let result: HandlerResult;
@@ -53,8 +69,10 @@ export async function withIdempotency(
       const body = { error: { code: error.code, message: error.message, details: error.details ?? {} } };
       await store(ctx, partyId, key, error.status, body);
     } else {
-      // Transient: forget the key so a retry runs again.
-      await ctx.db.deleteFrom("idempotency").where("party_id", "=", partyId).where("key", "=", key).execute();
+      // Transient, but a transaction may have gone out before it (the chain dropped while
+      // we waited for the receipt): keep the key, so a retry answers from what was sent
+      // instead of sending it again (see chain/interrupted-attempt.ts).
+      await ctx.db.updateTable("idempotency").set({ state: "interrupted" }).where("party_id", "=", partyId).where("key", "=", key).execute();
     }
     throw error;
   }
