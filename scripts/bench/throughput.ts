@@ -11,7 +11,9 @@ import { freePort, startLocalService } from "../chain/local-service.js";
 
 const RECEIVABLES = Number(process.env.BENCH_RECEIVABLES ?? 120);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 12);
-const SUPPLIERS = Number(process.env.BENCH_SUPPLIERS ?? 6);
+// At most 8 receivables per supplier and debtor: more than 10 in a day is the brushing
+// signal, which holds submissions for review (as it should).
+const SUPPLIERS = Number(process.env.BENCH_SUPPLIERS ?? Math.ceil(RECEIVABLES / 8));
 const DAY_MS = 86_400_000;
 
 type Json = Record<string, any>;

