@@ -29,6 +29,7 @@ import {
   type FloorTotal,
   type OperationFloor,
 } from "./gas-floors.js";
+import { CONFIRMATION_TYPES } from "../../server/chain/confirmation-typed-data.js";
 
 const { ethers, networkConfig } = await network.create();
 const jsonOutput = process.env.GAS_JSON === "1";
@@ -98,19 +99,6 @@ log(`registered ${cast.length} parties`);
 /*                              Helpers                               */
 /* ------------------------------------------------------------------ */
 
-const CONFIRMATION_TYPES = {
-  ReceivableConfirmation: [
-    { name: "receivableId", type: "bytes32" },
-    { name: "documentHash", type: "bytes32" },
-    { name: "seller", type: "address" },
-    { name: "debtor", type: "address" },
-    { name: "faceValue", type: "uint256" },
-    { name: "settlementToken", type: "address" },
-    { name: "dueDate", type: "uint64" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
 let invoiceCounter = 0;
 
 /** Builds terms and the debtor's EIP-712 confirmation, then sends `register` from the operator. */

@@ -10,6 +10,7 @@ import { AppError, conflict, forbidden, notFound, unprocessable } from "../error
 import { nowIso } from "../store/database.js";
 import { findPartyById } from "../store/parties-store.js";
 import type { Actor } from "./actor.js";
+import { CONFIRMATION_DOMAIN_NAME, CONFIRMATION_DOMAIN_VERSION, CONFIRMATION_TYPES } from "../chain/confirmation-typed-data.js";
 import { getReceivableView, type ReceivableView } from "./receivable-view.js";
 import { hashText } from "./receivable-schema.js";
 import { assertRegistrationWithinLimits } from "../risk/limits.js";
@@ -46,19 +47,6 @@ export const ConfirmReceivableSchema = z
 
 export type ConfirmReceivable = z.infer<typeof ConfirmReceivableSchema>;
 
-export const CONFIRMATION_TYPES = {
-  ReceivableConfirmation: [
-    { name: "receivableId", type: "bytes32" },
-    { name: "documentHash", type: "bytes32" },
-    { name: "seller", type: "address" },
-    { name: "debtor", type: "address" },
-    { name: "faceValue", type: "uint256" },
-    { name: "settlementToken", type: "address" },
-    { name: "dueDate", type: "uint64" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
 
 const CONFIRMATION_VALIDITY_SECONDS = 3_600;
 
@@ -94,8 +82,8 @@ async function prepare(ctx: ServiceContext, receivableId: string, deadline: numb
     dueDate: BigInt(row.due_date),
   };
   const domain: TypedDataDomain = {
-    name: "Tierline ReceivableRegistry",
-    version: "1",
+    name: CONFIRMATION_DOMAIN_NAME,
+    version: CONFIRMATION_DOMAIN_VERSION,
     chainId: BigInt(ctx.chain.deployment.chainId),
     verifyingContract: ctx.chain.deployment.addresses.receivableRegistry,
   };

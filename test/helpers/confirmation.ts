@@ -2,20 +2,10 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { id, type Signer, type TypedDataDomain } from "ethers";
 import type { ReceivableRegistry } from "../../types/ethers-contracts/index.js";
+import { CONFIRMATION_DOMAIN_NAME, CONFIRMATION_DOMAIN_VERSION, CONFIRMATION_TYPES } from "../../server/chain/confirmation-typed-data.js";
 
-export const CONFIRMATION_TYPES = {
-  ReceivableConfirmation: [
-    { name: "receivableId", type: "bytes32" },
-    { name: "documentHash", type: "bytes32" },
-    { name: "seller", type: "address" },
-    { name: "debtor", type: "address" },
-    { name: "faceValue", type: "uint256" },
-    { name: "settlementToken", type: "address" },
-    { name: "dueDate", type: "uint64" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
+export { CONFIRMATION_TYPES };
+
 
 export interface Terms {
   seller: string;
@@ -53,8 +43,8 @@ export async function confirmationDomain(registry: ReceivableRegistry): Promise<
   const provider = registry.runner?.provider;
   if (!provider) throw new Error("registry has no provider");
   return {
-    name: "Tierline ReceivableRegistry",
-    version: "1",
+    name: CONFIRMATION_DOMAIN_NAME,
+    version: CONFIRMATION_DOMAIN_VERSION,
     chainId: (await provider.getNetwork()).chainId,
     verifyingContract: await registry.getAddress(),
   };
