@@ -56,7 +56,9 @@ export class TxSender {
         await provider.broadcastTransaction(signed);
       } catch (error) {
         this.#nextNonce = undefined;
-        await this.#mark(row.id, "failed", (error as Error).message);
+        // The node may have taken it before the error reached us: "unconfirmed" until the
+        // start-up reconciliation finds its receipt, or its nonce used by another.
+        await this.#mark(row.id, "unconfirmed", (error as Error).message);
         throw chainError(error);
       }
       this.#nextNonce = nonce + 1;
@@ -112,18 +114,18 @@ export class TxSender {
   }
 }
 
-/** After a restart: settle the journal's "sent" rows against the chain. */
+/** After a restart: settle the journal's "sent" and "unconfirmed" rows against the chain. */
 export async function reconcileTxJournal(db: Db, provider: NonNullable<Wallet["provider"]>, log: Logger): Promise<number> {
-  const open = await db.selectFrom("tx_journal").selectAll().where("state", "=", "sent").execute();
+  const open = await db.selectFrom("tx_journal").selectAll().where("state", "in", ["sent", "unconfirmed"]).execute();
   for (const row of open) {
     const receipt = row.tx_hash ? await provider.getTransactionReceipt(row.tx_hash) : null;
     let state: string;
     if (receipt) state = receipt.status === 1 ? "mined" : "failed";
     else {
       const confirmedNonce = await provider.getTransactionCount(row.signer, "latest");
-      state = confirmedNonce > row.nonce ? "dropped" : "sent";
+      state = confirmedNonce > row.nonce ? "dropped" : row.state;
     }
-    if (state !== "sent") {
+    if (state !== row.state) {
       await db.updateTable("tx_journal").set({ state, updated_at: nowIso() }).where("id", "=", row.id).execute();
     }
     log.warn({ txHash: row.tx_hash, kind: row.kind, ref: row.ref, state }, "reconciled a transaction sent before the last stop");

@@ -63,7 +63,7 @@ export interface TxJournalTable {
   signer: string;
   nonce: number;
   tx_hash: string | null;
-  state: string; // prepared | sent | mined | failed | dropped
+  state: string; // sent | unconfirmed (broadcast errored) | mined | failed (reverted) | dropped
   error: string | null;
   created_at: string;
   updated_at: string;
