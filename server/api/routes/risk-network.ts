@@ -31,7 +31,7 @@ export const riskNetworkRoutes: RouteSpec[] = [
     tag: "risk",
     summary: "Stress the credit network: if these parties default, which certificates lose how much, and who defaults next (operator, auditor, financier)",
     description:
-      "Every outstanding certificate on a defaulted debtor loses ceil(outstanding × (1 - recoveryRate)). A party's buffer is its claims minus its payables before the stress; " +
+      "Every outstanding certificate on a defaulted debtor loses ceil(outstanding × (1 - recoveryRate)). A party's buffer is its outside capital (optional, per party id; 0 if not given) plus its claims minus its payables before the stress; " +
       "a party that loses something and ends below zero defaults in the next round, and its payables lose in turn, until a round pushes nobody. Reads only; changes nothing.",
     auth: true,
     body: StressBodySchema,

@@ -6,6 +6,7 @@ import type { ServiceContext } from "../../context.js";
 import type { Db } from "../../store/database.js";
 import { AppError } from "../../errors.js";
 import { requireRole, type Actor } from "../../domain/actor.js";
+import { AmountString, toAmount } from "../../domain/money.js";
 import { PartyRefSchema, type PartyRef } from "../../domain/audit/party-refs.js";
 import { loadCreditNetwork, type CreditGraph, type CreditNetwork } from "./build-graph.js";
 import { runStress } from "./contagion.js";
@@ -14,6 +15,8 @@ import { rankHubs, type Hubs } from "./hubs.js";
 const READERS = ["operator", "auditor", "financier"] as const;
 /** Hubs are ranked once per index state up to this many; `top` slices it. */
 export const MAX_TOP = 100;
+/** At most this many parties in a stress run's `defaulted` and in its `capital`. */
+export const MAX_STRESS_PARTIES = 1_000;
 
 // --- schemas -------------------------------------------------------------------------------
 
@@ -23,8 +26,16 @@ export const HubsQuerySchema = z.object({
 
 export const StressBodySchema = z
   .object({
-    defaulted: z.array(z.string().min(1).max(64)).min(1).max(1_000).meta({ description: "Party ids that default first" }),
+    defaulted: z.array(z.string().min(1).max(64)).min(1).max(MAX_STRESS_PARTIES).meta({ description: "Party ids that default first" }),
     recoveryRate: z.number().min(0).max(1).meta({ description: "Share of what a defaulted party owes that its creditors still recover, 0..1" }),
+    capital: z
+      .record(z.string().min(1).max(64), AmountString)
+      .refine((capital) => Object.keys(capital).length <= MAX_STRESS_PARTIES, `at most ${MAX_STRESS_PARTIES.toLocaleString("en-US")} parties`)
+      .optional()
+      .meta({
+        description: "Outside capital per party id, in minor units (at most 1,000 parties; 0 for a party left out): a party's buffer is capital + what it is owed - what it owes",
+        example: { pty_example: "25000000" },
+      }),
   })
   .strict()
   .meta({ id: "StressRequest" });
@@ -81,7 +92,8 @@ export const StressSchema = z
       PartyRefSchema.extend({
         claims: Amount,
         payables: Amount,
-        buffer: Amount.meta({ description: "claims - payables (+ capital, 0 here) before the stress" }),
+        capital: Amount.meta({ description: "The outside capital the request gave it, 0 if none" }),
+        buffer: Amount.meta({ description: "capital + claims - payables before the stress" }),
         loss: Amount,
         remaining: Amount.meta({ description: "buffer - loss; below zero after a loss: defaults in the next round" }),
         defaultedInRound: z.number().nullable(),
@@ -134,13 +146,21 @@ export async function networkHubs(ctx: ServiceContext, actor: Actor, top: number
 
 export async function stressNetwork(ctx: ServiceContext, actor: Actor, body: z.infer<typeof StressBodySchema>): Promise<StressView> {
   requireRole(actor, ...READERS);
-  const ids = [...new Set(body.defaulted)];
+  const capitalById = Object.entries(body.capital ?? {});
+  const ids = [...new Set([...body.defaulted, ...capitalById.map(([id]) => id)])];
   const found = await ctx.db.selectFrom("parties").select(["id", "address"]).where("id", "in", ids).execute();
-  const unknown = ids.filter((id) => !found.some((p) => p.id === id));
+  const addressOf = new Map(found.map((p) => [p.id, p.address]));
+  const unknown = ids.filter((id) => !addressOf.has(id));
   if (unknown.length > 0) throw new AppError("NOT_FOUND", 404, `party ${unknown.join(", ")} does not exist`, { parties: unknown });
 
+  const capital = new Map(capitalById.map(([id, amount]) => [addressOf.get(id)!, toAmount(amount)]));
   const network = await loadCreditNetwork(ctx.db);
-  const result = runStress(network.exposures, found.map((p) => p.address), body.recoveryRate);
+  const result = runStress(
+    network.exposures,
+    [...new Set(body.defaulted)].map((id) => addressOf.get(id)!),
+    body.recoveryRate,
+    { capitalOf: (address) => capital.get(address) ?? 0n },
+  );
   const ref = refsOf(network.graph);
   const pledges = await pledgeesOf(ctx.db, network);
 
@@ -163,6 +183,7 @@ export async function stressNetwork(ctx: ServiceContext, actor: Actor, body: z.i
       ...ref(p.address),
       claims: p.claims.toString(),
       payables: p.payables.toString(),
+      capital: p.capital.toString(),
       buffer: p.buffer.toString(),
       loss: p.loss.toString(),
       remaining: p.remaining.toString(),

@@ -185,6 +185,66 @@ describe("API: the credit network's hubs and stress runs", function () {
     });
   });
 
+  describe("when the stress run is given outside capital", function () {
+    // 50% recovered, as above, with tier1's capital 15: its buffer is 15 + 70 - 50 = 35, round 1 costs
+    // it 35 and leaves 0, not below zero, so it survives; nobody defaults in round 2 and tier3 loses nothing.
+    // One unit less (14.999999) leaves -0.000001: tier1 defaults in round 2 as without capital.
+    const rowsOf = (response: ApiResponse) =>
+      response.body.parties.map((p: Record<string, unknown>) => [p.partyId, p.capital, p.claims, p.payables, p.buffer, p.loss, p.remaining, p.defaultedInRound]);
+
+    it("keeps a party that would fall with capital 0 standing, and the contagion stops", async function () {
+      const response = await stress(financier.apiKey, { defaulted: [core.id], recoveryRate: 0.5, capital: { [tier1.id]: (15n * M).toString() } });
+      expect(response.status, JSON.stringify(response.body)).to.equal(200);
+      expect(response.body.rounds.map((r: { round: number; defaulting: Array<{ partyId: string }>; certificates: number; loss: string }) => [r.round, r.defaulting.map((p) => p.partyId), r.certificates, r.loss])).to.deep.equal([
+        [1, [core.id], 2, (50n * M).toString()],
+      ]);
+      expect(response.body.defaulted.map((p: { partyId: string }) => p.partyId)).to.deep.equal([core.id]);
+      expect(response.body.certificates.map((c: { certificateId: string }) => c.certificateId)).to.have.members([certificates.tier1OnCore, certificates.tier2OnCore]);
+      expect(response.body.totalLoss).to.equal((50n * M).toString());
+      expect(rowsOf(response)).to.deep.equal([
+        [core.id, "0", "0", (100n * M).toString(), (-100n * M).toString(), "0", (-100n * M).toString(), 1],
+        [tier1.id, (15n * M).toString(), (70n * M).toString(), (50n * M).toString(), (35n * M).toString(), (35n * M).toString(), "0", null],
+        [tier2.id, "0", (60n * M).toString(), "0", (60n * M).toString(), (15n * M).toString(), (45n * M).toString(), null],
+      ]);
+    });
+
+    it("lets one unit too little capital fall as before", async function () {
+      const response = await stress(t.operatorKey, { defaulted: [core.id], recoveryRate: 0.5, capital: { [tier1.id]: (15n * M - 1n).toString(), [supplier.id]: "0" } });
+      expect(response.status, JSON.stringify(response.body)).to.equal(200);
+      expect(response.body.rounds.map((r: { round: number; defaulting: Array<{ partyId: string }> }) => [r.round, r.defaulting.map((p) => p.partyId)])).to.deep.equal([
+        [1, [core.id]],
+        [2, [tier1.id]],
+      ]);
+      expect(response.body.totalLoss).to.equal((75n * M).toString());
+      const tier1Row = rowsOf(response).find((row: unknown[]) => row[0] === tier1.id);
+      expect(tier1Row).to.deep.equal([tier1.id, (15n * M - 1n).toString(), (70n * M).toString(), (50n * M).toString(), (35n * M - 1n).toString(), (35n * M).toString(), "-1", 2]);
+    });
+
+    it("refuses a negative, decimal, signed or non-string amount and too many parties, naming the field", async function () {
+      const cases: Array<[unknown, string]> = [
+        [{ [tier1.id]: "-1" }, `body.capital.${tier1.id}`],
+        [{ [tier1.id]: "1.5" }, `body.capital.${tier1.id}`],
+        [{ [tier1.id]: "+5" }, `body.capital.${tier1.id}`],
+        [{ [tier1.id]: "" }, `body.capital.${tier1.id}`],
+        [{ [tier1.id]: 15 }, `body.capital.${tier1.id}`],
+        [[(15n * M).toString()], "body.capital"],
+        ["10", "body.capital"],
+        [Object.fromEntries(Array.from({ length: 1_001 }, (_, i) => [`pty_x${i}`, "1"])), "body.capital"],
+      ];
+      for (const [capital, path] of cases) {
+        const response = await stress(t.operatorKey, { defaulted: [core.id], recoveryRate: 0.5, capital });
+        expectError(response, 400, "VALIDATION_FAILED");
+        expect(response.body.error.details.fields[0].path, JSON.stringify(capital).slice(0, 80)).to.equal(path);
+      }
+    });
+
+    it("answers 404 NOT_FOUND listing the capital's unknown parties with the defaulted ones", async function () {
+      const response = await stress(auditor.apiKey, { defaulted: [core.id, "pty_nobody"], recoveryRate: 0.5, capital: { [tier1.id]: "1", pty_nocapital: "5" } });
+      expectError(response, 404, "NOT_FOUND");
+      expect(response.body.error.details.parties).to.deep.equal(["pty_nobody", "pty_nocapital"]);
+    });
+  });
+
   describe("when the stress request is malformed", function () {
     it("refuses an empty list, a rate outside 0..1, an unknown field, and names the field", async function () {
       const cases: Array<[unknown, string]> = [
@@ -192,7 +252,7 @@ describe("API: the credit network's hubs and stress runs", function () {
         [{ defaulted: [core.id], recoveryRate: 1.5 }, "body.recoveryRate"],
         [{ defaulted: [core.id], recoveryRate: -0.1 }, "body.recoveryRate"],
         [{ defaulted: [core.id] }, "body.recoveryRate"],
-        [{ defaulted: [core.id], recoveryRate: 0.5, capital: "10" }, "body"],
+        [{ defaulted: [core.id], recoveryRate: 0.5, cap: "10" }, "body"],
       ];
       for (const [body, path] of cases) {
         const response = await stress(t.operatorKey, body);
