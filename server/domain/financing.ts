@@ -371,3 +371,102 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
   ctx.log.info({ requestId, certificateId: row.certificate_id, kind: row.kind, price: row.price, txHash: receipt.hash }, "financing request funded");
   return { request: toView(ctx, await loadRequest(ctx, requestId)), txHashes: { approve: approveHash, fund: receipt.hash } };
 }
+
+/* ------------------------------------------------------------------ */
+/*                          Pledge endings                            */
+/* ------------------------------------------------------------------ */
+
+function requirePledged(row: RequestRow): void {
+  if (row.status !== "pledged") {
+    throw conflict("FINANCING_WRONG_STATUS", `financing request ${row.id} is ${row.status}, not pledged`, { requestId: row.id, status: row.status });
+  }
+}
+
+export interface RepayPledgeOutcome {
+  request: FinancingRequestView;
+  txHashes: { approve: string; repay: string };
+}
+
+/** The holder pays the pledgee what is still owed and gets its certificate unlocked. */
+export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: string): Promise<RepayPledgeOutcome> {
+  const row = await loadRequest(ctx, requestId);
+  if (row.holder !== actor.address) throw forbidden(`only the holder that pledged financing request ${requestId} may repay it`, { holder: row.holder });
+  // A retry of a repayment the service died in the middle of: the repayment it sent is the answer.
+  const [repaid] = await sentByInterruptedAttempt(ctx, actor.address, "repayPledge", requestId);
+  if (repaid) {
+    const [approved] = await sentByInterruptedAttempt(ctx, actor.address, "approvePledgeRepayment", requestId);
+    await ctx.indexer.sync(repaid.blockNumber);
+    return { request: toView(ctx, await loadRequest(ctx, requestId)), txHashes: { approve: approved?.hash ?? "", repay: repaid.hash } };
+  }
+  requirePledged(row);
+  const wallet = custodialWallet(ctx, actor, "approve the settlement token and call FinancingMarket.repayPledge");
+
+  const { token, financing } = ctx.chain.contracts;
+  const market = ctx.chain.deployment.addresses.financingMarket;
+  const sender = ctx.chain.senderFor(wallet);
+
+  const { approveHash, receipt, amount } = await laneFor(actor.address).add(async () => {
+    // What the contract pulls is its own outstanding, which payouts may have lowered since the index saw it.
+    const outstanding = BigInt((await financing.getFunction("requestOf")(requestId)).outstanding);
+    const balance = (await token.getFunction("balanceOf")(actor.address)) as bigint;
+    if (balance < outstanding) {
+      throw conflict("INSUFFICIENT_BALANCE", `the holder holds ${balance} of the settlement token; ${outstanding} is owed to the pledgee`, {
+        balance: balance.toString(),
+        needed: outstanding.toString(),
+      });
+    }
+    const approve = await sender.send(await token.getFunction("approve").populateTransaction(market, outstanding), { kind: "approvePledgeRepayment", ref: requestId });
+    try {
+      const repay = await sender.send(await financing.getFunction("repayPledge").populateTransaction(requestId), { kind: "repayPledge", ref: requestId });
+      return { approveHash: approve.hash, receipt: repay, amount: outstanding };
+    } catch (error) {
+      // Leave no allowance behind for a repayment that did not happen.
+      await sender.send(await token.getFunction("approve").populateTransaction(market, 0n), { kind: "approvePledgeRepayment", ref: requestId }).catch((reset) => {
+        ctx.log.warn({ err: reset, requestId }, "could not reset the settlement token allowance");
+      });
+      throw error;
+    }
+  });
+  await ctx.indexer.sync(receipt.blockNumber);
+  ctx.log.info({ requestId, certificateId: row.certificate_id, amount: amount.toString(), txHash: receipt.hash }, "pledge repaid");
+  return { request: toView(ctx, await loadRequest(ctx, requestId)), txHashes: { approve: approveHash, repay: receipt.hash } };
+}
+
+export interface ForecloseOutcome {
+  request: FinancingRequestView;
+  certificate: { id: string; holderAddress: string; holderPartyId: string | null };
+  txHash: string;
+}
+
+async function forecloseOutcome(ctx: ServiceContext, requestId: string, txHash: string): Promise<ForecloseOutcome> {
+  const request = toView(ctx, await loadRequest(ctx, requestId));
+  const certificate = await ctx.db
+    .selectFrom("onchain_certificates as c")
+    .leftJoin("parties as p", "p.address", "c.holder")
+    .select(["c.id", "c.holder", "p.id as party_id"])
+    .where("c.id", "=", request.certificateId)
+    .executeTakeFirstOrThrow();
+  return { request, certificate: { id: certificate.id, holderAddress: certificate.holder, holderPartyId: certificate.party_id }, txHash };
+}
+
+/** The pledgee takes the pledged certificate once its receivable has defaulted. */
+export async function foreclosePledge(ctx: ServiceContext, actor: Actor, requestId: string): Promise<ForecloseOutcome> {
+  const row = await loadRequest(ctx, requestId);
+  if (!row.financier || row.financier !== actor.address) {
+    throw forbidden(`only the pledgee of financing request ${requestId} may foreclose it`, { pledgee: row.financier });
+  }
+  // A retry of a foreclosure the service died in the middle of: the foreclosure it sent is the answer.
+  const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, "foreclosePledge", requestId);
+  if (interrupted) {
+    await ctx.indexer.sync(interrupted.blockNumber);
+    return forecloseOutcome(ctx, requestId, interrupted.hash);
+  }
+  requirePledged(row);
+  const wallet = custodialWallet(ctx, actor, "call FinancingMarket.foreclose");
+  // The send simulates first: a receivable not yet defaulted comes back as the contract's RECEIVABLE_WRONG_STATUS.
+  const tx = await ctx.chain.contracts.financing.getFunction("foreclose").populateTransaction(requestId);
+  const receipt = await ctx.chain.senderFor(wallet).send(tx, { kind: "foreclosePledge", ref: requestId });
+  await ctx.indexer.sync(receipt.blockNumber);
+  ctx.log.info({ requestId, certificateId: row.certificate_id, pledgee: actor.address, txHash: receipt.hash }, "pledge foreclosed");
+  return forecloseOutcome(ctx, requestId, receipt.hash);
+}

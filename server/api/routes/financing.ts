@@ -1,8 +1,9 @@
-// /v1/financing-requests: holders open and cancel requests on their certificates;
-// financiers browse the open market and fund, delivery versus payment on-chain.
+// /v1/financing-requests: holders open and cancel requests on their certificates and repay pledges;
+// financiers browse the open market, fund (delivery versus payment) and foreclose defaulted pledges.
 import { z } from "zod";
 import {
   cancelFinancingRequest,
+  foreclosePledge,
   FinancingRequestIdParam,
   FinancingRequestViewSchema,
   fundFinancingRequest,
@@ -11,6 +12,7 @@ import {
   listFinancingRequests,
   openFinancingRequest,
   OpenFinancingRequestSchema,
+  repayPledge,
 } from "../../domain/financing.js";
 import { quoteCertificate, QuoteSchema } from "../../risk/quotes.js";
 import { requireActor, type RouteSpec } from "../route-spec.js";
@@ -109,6 +111,56 @@ export const financingRoutes: RouteSpec[] = [
       const actor = requireActor(input);
       const { id } = parseOrThrow(Params, input.params, "params");
       return { status: 200, body: await fundFinancingRequest(ctx, actor, id) };
+    },
+  },
+  {
+    method: "post",
+    path: "/v1/financing-requests/:id/repay-pledge",
+    tag: "financing",
+    summary: "Repay a pledge in full and unlock the certificate (custodial holder)",
+    description:
+      "Approves the settlement token for exactly what is still owed to the pledgee, then calls FinancingMarket.repayPledge: the pledgee is paid and the certificate unlocks in one transaction. 409 FINANCING_WRONG_STATUS unless pledged, 409 INSUFFICIENT_BALANCE if the holder holds less than is owed.",
+    auth: true,
+    idempotent: true,
+    params: Params,
+    responses: {
+      200: {
+        description: "repaid; the request is released",
+        schema: z.object({ request: FinancingRequestViewSchema, txHashes: z.object({ approve: z.string(), repay: z.string() }) }),
+      },
+      ...errorResponses(400, 401, 403, 404, 409, 503),
+    },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const { id } = parseOrThrow(Params, input.params, "params");
+      return { status: 200, body: await repayPledge(ctx, actor, id) };
+    },
+  },
+  {
+    method: "post",
+    path: "/v1/financing-requests/:id/foreclose",
+    tag: "financing",
+    summary: "Take the pledged certificate after its receivable defaulted (custodial pledgee)",
+    description:
+      "Calls FinancingMarket.foreclose: the certificate is delivered to the pledgee. 409 FINANCING_WRONG_STATUS unless pledged, 409 RECEIVABLE_WRONG_STATUS until the receivable is marked defaulted.",
+    auth: true,
+    idempotent: true,
+    params: Params,
+    responses: {
+      200: {
+        description: "foreclosed; the certificate is the pledgee's",
+        schema: z.object({
+          request: FinancingRequestViewSchema,
+          certificate: z.object({ id: z.string(), holderAddress: z.string(), holderPartyId: z.string().nullable() }),
+          txHash: z.string(),
+        }),
+      },
+      ...errorResponses(400, 401, 403, 404, 409, 503),
+    },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const { id } = parseOrThrow(Params, input.params, "params");
+      return { status: 200, body: await foreclosePledge(ctx, actor, id) };
     },
   },
 ];

@@ -62,6 +62,13 @@ const MATRIX: Record<string, RouteCase> = {
   },
   "post /v1/financing-requests/:id/cancel": { url: (w) => `/v1/financing-requests/${w.openRequest}/cancel`, body: () => ({}), forbidden: allBut("seller") },
   "post /v1/financing-requests/:id/fund": { url: (w) => `/v1/financing-requests/${w.openRequest}/fund`, body: () => ({}), forbidden: allBut("financier") },
+  "post /v1/financing-requests/:id/repay-pledge": {
+    url: (w) => `/v1/financing-requests/${w.openRequest}/repay-pledge`,
+    body: () => ({}),
+    forbidden: allBut("seller"),
+  },
+  // The open request has no pledgee yet: nobody may foreclose it.
+  "post /v1/financing-requests/:id/foreclose": { url: (w) => `/v1/financing-requests/${w.openRequest}/foreclose`, body: () => ({}), forbidden: CALLERS },
   // Repayments
   "post /v1/receivables/:id/repayments": { url: (w) => `/v1/receivables/${w.receivable}/repayments`, body: () => ({ amount: "1000000" }), forbidden: allBut("debtor") },
   "get /v1/receivables/:id/repayments": {

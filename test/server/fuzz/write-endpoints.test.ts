@@ -260,6 +260,25 @@ const CASES: Record<string, WriteCase> = {
     emptyObjectCode: undefined,
     explicit: () => [{ what: "other terms", body: { price: "1", repayAmount: "0" }, expect: { field: "body" } }],
   },
+  "post /v1/financing-requests/:id/repay-pledge": {
+    caller: (w) => w.seller.apiKey,
+    url: (w) => `/v1/financing-requests/${w.openRequest}/repay-pledge`,
+    bases: [() => ({})],
+    shape: { fields: {} },
+    emptyObjectCode: undefined,
+    explicit: () => [
+      { what: "an amount chosen by the client", body: { amount: "1" }, expect: { field: "body" } },
+      { what: "an empty list", body: [], expect: { field: "body" } },
+    ],
+  },
+  "post /v1/financing-requests/:id/foreclose": {
+    caller: (w) => w.financier.apiKey,
+    url: (w) => `/v1/financing-requests/${w.openRequest}/foreclose`,
+    bases: [() => ({})],
+    shape: { fields: {} },
+    emptyObjectCode: undefined,
+    explicit: () => [{ what: "a status set by the client", body: { status: "foreclosed" }, expect: { field: "body" } }],
+  },
   "post /v1/receivables/:id/repayments": {
     caller: (w) => w.debtor.apiKey,
     url: (w) => `/v1/receivables/${w.activeReceivable}/repayments`,
