@@ -45,3 +45,25 @@ export function validSubmission(debtorId: string, options: { invoiceNumber?: str
     },
   };
 }
+
+/** The cast of the authorization matrices: one party per kind of caller. */
+export const MATRIX_CAST = {
+  seller: ["supplier"],
+  debtor: ["debtor"],
+  financier: ["financier"],
+  auditor: ["auditor"],
+  tier2Holder: ["supplier"],
+  outsider: ["supplier"],
+} as const;
+
+export type MatrixCaller = "operator" | keyof typeof MATRIX_CAST;
+
+/** Creates the matrix cast; `keys` also holds the operator's. */
+export async function createMatrixCast(operator: ApiClient, operatorKey: string) {
+  const parties = {} as Record<keyof typeof MATRIX_CAST, TestParty>;
+  for (const [name, roles] of Object.entries(MATRIX_CAST) as Array<[keyof typeof MATRIX_CAST, readonly string[]]>) {
+    parties[name] = await createTestParty(operator, [...roles]);
+  }
+  const keys = { operator: operatorKey, ...Object.fromEntries(Object.entries(parties).map(([name, p]) => [name, p.apiKey])) } as Record<MatrixCaller, string>;
+  return { parties, keys };
+}

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { startTestService, type TestService } from "../harness.js";
 import { ApiClient, type ApiResponse } from "../client.js";
-import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
+import { createMatrixCast, createTestParty, validSubmission, type TestParty } from "../scenario.js";
 import { allRoutes } from "../../../server/api/app.js";
 import type { RouteSpec } from "../../../server/api/route-spec.js";
 import { certificateRoutes } from "../../../server/api/routes/certificates.js";
@@ -123,15 +123,7 @@ describe("API: authentication and authorization on every route", function () {
     t = await startTestService();
     api = new ApiClient(() => t.baseUrl);
     const operator = api.as(t.operatorKey);
-    w.parties = {
-      seller: await createTestParty(operator, ["supplier"]),
-      debtor: await createTestParty(operator, ["debtor"]),
-      financier: await createTestParty(operator, ["financier"]),
-      auditor: await createTestParty(operator, ["auditor"]),
-      tier2Holder: await createTestParty(operator, ["supplier"]),
-      outsider: await createTestParty(operator, ["supplier"]),
-    };
-    w.keys = { operator: t.operatorKey, ...Object.fromEntries(Object.entries(w.parties).map(([name, p]) => [name, p.apiKey])) } as World["keys"];
+    ({ parties: w.parties, keys: w.keys } = await createMatrixCast(operator, t.operatorKey));
     const seller = api.as(w.parties.seller.apiKey);
     const debtor = api.as(w.parties.debtor.apiKey);
 
