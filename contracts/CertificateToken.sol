@@ -42,9 +42,11 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     mapping(uint256 certificateId => address) private _lockers;
     mapping(bytes32 receivableId => uint256) private _leafCounts;
 
-    constructor(address admin, IPartyRegistry parties_, IReceivableRegistry registry_)
-        ERC721("Tierline Receivable Certificate", "TRC")
-    {
+    constructor(
+        address admin,
+        IPartyRegistry parties_,
+        IReceivableRegistry registry_
+    ) ERC721("Tierline Receivable Certificate", "TRC") {
         deploymentBlock = block.number;
         parties = parties_;
         registry = registry_;
@@ -58,11 +60,12 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     /* ------------------------------------------------------------------ */
 
     /// @inheritdoc ICertificateToken
-    function issueRoot(bytes32 receivableId, address seller, uint256 faceValue, uint64 dueDate)
-        external
-        onlyRole(ISSUER_ROLE)
-        returns (uint256 certificateId)
-    {
+    function issueRoot(
+        bytes32 receivableId,
+        address seller,
+        uint256 faceValue,
+        uint64 dueDate
+    ) external onlyRole(ISSUER_ROLE) returns (uint256 certificateId) {
         certificateId = nextCertificateId++;
         _leafCounts[receivableId] = 1;
         _certificates[certificateId] = Certificate({
@@ -83,10 +86,10 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     /* ------------------------------------------------------------------ */
 
     /// @inheritdoc ICertificateToken
-    function split(uint256 certificateId, SplitPart[] calldata parts)
-        external
-        whenNotPaused
-        returns (uint256[] memory childIds) {
+    function split(
+        uint256 certificateId,
+        SplitPart[] calldata parts
+    ) external whenNotPaused returns (uint256[] memory childIds) {
         // Checks.
         Certificate storage parent = _certificates[certificateId];
         address holder = _ownerOf(certificateId);
@@ -157,8 +160,9 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     function _requireSplitOpen(bytes32 receivableId) private view {
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
         if (
-            receivable.status != IReceivableRegistry.ReceivableStatus.Active || receivable.repaidAmount != 0
-                || block.timestamp >= receivable.dueDate
+            receivable.status != IReceivableRegistry.ReceivableStatus.Active ||
+            receivable.repaidAmount != 0 ||
+            block.timestamp >= receivable.dueDate
         ) revert SplitClosed(receivableId);
     }
 
@@ -255,10 +259,11 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     /* ------------------------------------------------------------------ */
 
     /// @inheritdoc ICertificateToken
-    function setTierPolicy(uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts)
-        external
-        onlyRole(DEFAULT_ADMIN_ROLE)
-    {
+    function setTierPolicy(
+        uint8 maxTier,
+        uint256 minPieceSize,
+        uint16 maxSplitParts
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (maxTier == 0 || maxSplitParts == 0 || minPieceSize == 0) {
             revert TierPolicyInvalid(maxTier, minPieceSize, maxSplitParts);
         }

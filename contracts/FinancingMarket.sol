@@ -34,7 +34,12 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
     mapping(uint256 requestId => Request) private _requests;
     mapping(uint256 certificateId => uint256 requestId) private _activeRequests;
 
-    constructor(address admin, ICertificateToken certificates_, IReceivableRegistry registry_, IPartyRegistry parties_) {
+    constructor(
+        address admin,
+        ICertificateToken certificates_,
+        IReceivableRegistry registry_,
+        IPartyRegistry parties_
+    ) {
         deploymentBlock = block.number;
         certificates = certificates_;
         registry = registry_;
@@ -49,11 +54,12 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
     /* ------------------------------------------------------------------ */
 
     /// @inheritdoc IFinancingMarket
-    function openRequest(uint256 certificateId, FinancingKind kind, uint256 price, uint256 repayAmount)
-        external
-        whenNotPaused
-        returns (uint256 requestId)
-    {
+    function openRequest(
+        uint256 certificateId,
+        FinancingKind kind,
+        uint256 price,
+        uint256 repayAmount
+    ) external whenNotPaused returns (uint256 requestId) {
         // Checks. The lock below refuses a certificate that is already locked.
         ICertificateToken.Certificate memory certificate = certificates.certificateOf(certificateId);
         if (certificate.state == ICertificateToken.CertificateState.Locked) {
@@ -104,11 +110,11 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
     /* ------------------------------------------------------------------ */
 
     /// @inheritdoc IFinancingMarket
-    function fund(uint256 requestId, uint256 expectedPrice, uint256 expectedRepayAmount)
-        external
-        whenNotPaused
-        nonReentrant
-    {
+    function fund(
+        uint256 requestId,
+        uint256 expectedPrice,
+        uint256 expectedRepayAmount
+    ) external whenNotPaused nonReentrant {
         // Checks.
         Request storage request = _existing(requestId);
         if (request.status != RequestStatus.Open) revert FinancingWrongStatus(requestId, request.status);
@@ -232,11 +238,9 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
     /* ------------------------------------------------------------------ */
 
     /// @inheritdoc IFinancingMarket
-    function pledgeOf(uint256 certificateId)
-        external
-        view
-        returns (uint256 requestId, address pledgee, uint256 outstanding)
-    {
+    function pledgeOf(
+        uint256 certificateId
+    ) external view returns (uint256 requestId, address pledgee, uint256 outstanding) {
         requestId = _activeRequests[certificateId];
         Request storage request = _requests[requestId];
         if (request.status != RequestStatus.Pledged) return (0, address(0), 0);
@@ -258,8 +262,14 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
     /* ------------------------------------------------------------------ */
 
     function _requireTerms(FinancingKind kind, uint256 price, uint256 repayAmount, uint256 faceValue) private pure {
-        bool valid = price != 0 && price <= faceValue
-            && (kind == FinancingKind.Discount ? repayAmount == 0 : (price <= repayAmount && repayAmount <= faceValue));
+        bool valid =
+            price != 0 &&
+                price <= faceValue &&
+                (
+                    kind == FinancingKind.Discount
+                        ? repayAmount == 0
+                        : (price <= repayAmount && repayAmount <= faceValue)
+                );
         if (!valid) revert FinancingTermsInvalid(price, repayAmount, faceValue);
     }
 
@@ -267,8 +277,8 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
     /// carries the due date, so only the status is read from the registry).
     function _requireOpenReceivable(ICertificateToken.Certificate memory certificate) private view {
         if (
-            registry.statusOf(certificate.receivableId) != IReceivableRegistry.ReceivableStatus.Active
-                || block.timestamp >= certificate.dueDate
+            registry.statusOf(certificate.receivableId) != IReceivableRegistry.ReceivableStatus.Active ||
+            block.timestamp >= certificate.dueDate
         ) revert FinancingReceivableClosed(certificate.receivableId);
     }
 

@@ -37,9 +37,11 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     mapping(address debtor => mapping(uint256 nonce => bool)) private _nonceUsed;
     mapping(address debtor => uint16 rateBps) private _earlyPaymentRates;
 
-    constructor(address admin, IPartyRegistry parties_, address settlementToken_)
-        EIP712("Tierline ReceivableRegistry", "1")
-    {
+    constructor(
+        address admin,
+        IPartyRegistry parties_,
+        address settlementToken_
+    ) EIP712("Tierline ReceivableRegistry", "1") {
         if (address(parties_) == address(0) || settlementToken_ == address(0)) revert ZeroAddress();
         deploymentBlock = block.number;
         parties = parties_;
@@ -53,12 +55,10 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     /* ------------------------------------------------------------------ */
 
     /// @inheritdoc IReceivableRegistry
-    function register(ReceivableTerms calldata terms, DebtorConfirmation calldata confirmation)
-        external
-        onlyRole(REGISTRAR_ROLE)
-        whenNotPaused
-        returns (bytes32 receivableId, uint256 rootCertificateId)
-    {
+    function register(
+        ReceivableTerms calldata terms,
+        DebtorConfirmation calldata confirmation
+    ) external onlyRole(REGISTRAR_ROLE) whenNotPaused returns (bytes32 receivableId, uint256 rootCertificateId) {
         // Checks: wiring, terms, parties, uniqueness, consent.
         if (address(certificates) == address(0)) revert NotWired();
         if (terms.faceValue == 0) revert ReceivableZeroFaceValue();
@@ -187,7 +187,8 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         Receivable storage receivable = _existing(receivableId);
         if (receivable.status != ReceivableStatus.Active) revert ReceivableWrongStatus(receivableId, receivable.status);
         uint256 outstanding = receivable.faceValue - receivable.repaidAmount;
-        if (paid + discount != outstanding) revert RepaymentExceedsOutstanding(receivableId, paid + discount, outstanding);
+        if (paid + discount != outstanding)
+            revert RepaymentExceedsOutstanding(receivableId, paid + discount, outstanding);
 
         uint256 repaidAmount = receivable.repaidAmount + paid;
         receivable.repaidAmount = repaidAmount;
@@ -244,27 +245,30 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     /* ------------------------------------------------------------------ */
 
     /// @inheritdoc IReceivableRegistry
-    function computeReceivableId(bytes32 sellerLegalId, bytes32 debtorLegalId, bytes32 invoiceNumberHash)
-        public
-        pure
-        returns (bytes32)
-    {
+    function computeReceivableId(
+        bytes32 sellerLegalId,
+        bytes32 debtorLegalId,
+        bytes32 invoiceNumberHash
+    ) public pure returns (bytes32) {
         return keccak256(abi.encode(sellerLegalId, debtorLegalId, invoiceNumberHash));
     }
 
     /// @inheritdoc IReceivableRegistry
     function receivableIdOf(ReceivableTerms calldata terms) public view returns (bytes32) {
-        return computeReceivableId(
-            parties.legalIdOf(terms.seller), parties.legalIdOf(terms.debtor), terms.invoiceNumberHash
-        );
+        return
+            computeReceivableId(
+                parties.legalIdOf(terms.seller),
+                parties.legalIdOf(terms.debtor),
+                terms.invoiceNumberHash
+            );
     }
 
     /// @inheritdoc IReceivableRegistry
-    function confirmationDigest(ReceivableTerms calldata terms, uint256 nonce, uint256 deadline)
-        external
-        view
-        returns (bytes32)
-    {
+    function confirmationDigest(
+        ReceivableTerms calldata terms,
+        uint256 nonce,
+        uint256 deadline
+    ) external view returns (bytes32) {
         return _confirmationDigest(receivableIdOf(terms), terms, nonce, deadline);
     }
 
@@ -289,27 +293,29 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         return _domainSeparatorV4();
     }
 
-    function _confirmationDigest(bytes32 receivableId, ReceivableTerms calldata terms, uint256 nonce, uint256 deadline)
-        private
-        view
-        returns (bytes32)
-    {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    CONFIRMATION_TYPEHASH,
-                    receivableId,
-                    terms.documentHash,
-                    terms.seller,
-                    terms.debtor,
-                    terms.faceValue,
-                    settlementToken,
-                    terms.dueDate,
-                    nonce,
-                    deadline
+    function _confirmationDigest(
+        bytes32 receivableId,
+        ReceivableTerms calldata terms,
+        uint256 nonce,
+        uint256 deadline
+    ) private view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        CONFIRMATION_TYPEHASH,
+                        receivableId,
+                        terms.documentHash,
+                        terms.seller,
+                        terms.debtor,
+                        terms.faceValue,
+                        settlementToken,
+                        terms.dueDate,
+                        nonce,
+                        deadline
+                    )
                 )
-            )
-        );
+            );
     }
 
     function _existing(bytes32 receivableId) private view returns (Receivable storage receivable) {

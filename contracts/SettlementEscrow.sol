@@ -78,7 +78,11 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         }
         uint256 outstanding = receivable.faceValue - receivable.repaidAmount;
         // Rounded down: the debtor, who pays, carries the dust.
-        discount = Math.mulDiv(outstanding, uint256(rateBps) * (receivable.dueDate - block.timestamp), 10_000 * 365 days);
+        discount = Math.mulDiv(
+            outstanding,
+            uint256(rateBps) * (receivable.dueDate - block.timestamp),
+            10_000 * 365 days
+        );
         // A rate x time to maturity of a year or more would discount the whole claim (or more):
         // no early offer then, rather than a zero price or an arithmetic panic.
         if (discount >= outstanding) {
@@ -104,11 +108,10 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
     /* ------------------------------------------------------------------ */
 
     /// @inheritdoc ISettlementEscrow
-    function settle(bytes32 receivableId, uint256[] calldata certificateIds)
-        external
-        nonReentrant
-        returns (uint256 paid)
-    {
+    function settle(
+        bytes32 receivableId,
+        uint256[] calldata certificateIds
+    ) external nonReentrant returns (uint256 paid) {
         if (certificateIds.length == 0 || certificateIds.length > MAX_SETTLE_BATCH) {
             revert SettlementBatchSize(certificateIds.length, MAX_SETTLE_BATCH);
         }
@@ -117,8 +120,9 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
             revert IReceivableRegistry.ReceivableNotFound(receivableId);
         }
         // Repaid and Defaulted receivables take no more money: each leaf's share is final.
-        bool closed = receivable.status == IReceivableRegistry.ReceivableStatus.Repaid
-            || receivable.status == IReceivableRegistry.ReceivableStatus.Defaulted;
+        bool closed =
+            receivable.status == IReceivableRegistry.ReceivableStatus.Repaid ||
+                receivable.status == IReceivableRegistry.ReceivableStatus.Defaulted;
 
         bool progressed;
         for (uint256 i; i < certificateIds.length; ++i) {
@@ -142,8 +146,8 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         }
         if (_finalized[certificateId]) return (0, false);
         if (
-            certificate.state != ICertificateToken.CertificateState.Live
-                && certificate.state != ICertificateToken.CertificateState.Locked
+            certificate.state != ICertificateToken.CertificateState.Live &&
+            certificate.state != ICertificateToken.CertificateState.Locked
         ) revert ICertificateToken.CertificateWrongState(certificateId, certificate.state);
 
         uint256 entitled = _entitlementDown(receivable, certificate.faceValue);
@@ -174,11 +178,10 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
     }
 
     /// floor(repaid * leafFace / faceValue): rounds against the payee, never against solvency.
-    function _entitlementDown(IReceivableRegistry.Receivable memory receivable, uint256 leafFace)
-        private
-        pure
-        returns (uint256)
-    {
+    function _entitlementDown(
+        IReceivableRegistry.Receivable memory receivable,
+        uint256 leafFace
+    ) private pure returns (uint256) {
         return Math.mulDiv(receivable.repaidAmount, leafFace, receivable.faceValue);
     }
 
@@ -213,8 +216,8 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
     function sweepDust(bytes32 receivableId) external nonReentrant returns (uint256 amount) {
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
         if (
-            receivable.status != IReceivableRegistry.ReceivableStatus.Repaid
-                && receivable.status != IReceivableRegistry.ReceivableStatus.Defaulted
+            receivable.status != IReceivableRegistry.ReceivableStatus.Repaid &&
+            receivable.status != IReceivableRegistry.ReceivableStatus.Defaulted
         ) revert IReceivableRegistry.ReceivableWrongStatus(receivableId, receivable.status);
         uint256 leaves = certificates.leafCountOf(receivableId);
         uint256 settled = _finalizedLeaves[receivableId];

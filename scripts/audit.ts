@@ -39,7 +39,9 @@ function apiKeyFrom(options: GlobalOptions): string {
   if (options.key) return options.key;
   if (process.env.TIERLINE_API_KEY) return process.env.TIERLINE_API_KEY;
   if (!existsSync(options.credentials)) {
-    throw new CliError(`no API key: pass --key <apiKey>, set TIERLINE_API_KEY, or point --credentials at a credentials file (${options.credentials} does not exist)`);
+    throw new CliError(
+      `no API key: pass --key <apiKey>, set TIERLINE_API_KEY, or point --credentials at a credentials file (${options.credentials} does not exist)`,
+    );
   }
   let credentials: { parties?: Array<{ roles?: string[]; apiKey?: string; name?: string }> };
   try {
@@ -56,18 +58,25 @@ async function get(options: GlobalOptions, route: string): Promise<{ contentType
   const base = options.api.replace(/\/+$/, "");
   let response: Response;
   try {
-    response = await fetch(`${base}${route}`, { headers: { authorization: `Bearer ${apiKeyFrom(options)}` }, signal: AbortSignal.timeout(60_000) });
+    response = await fetch(`${base}${route}`, {
+      headers: { authorization: `Bearer ${apiKeyFrom(options)}` },
+      signal: AbortSignal.timeout(60_000),
+    });
   } catch (error) {
     if (error instanceof CliError) throw error;
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new CliError(`cannot reach the Tierline service at ${base} (${cause?.code ?? cause?.message ?? (error as Error).message}): is it running? Start it with \`npm start\` or pass --api <url>`, 2);
+    throw new CliError(
+      `cannot reach the Tierline service at ${base} (${cause?.code ?? cause?.message ?? (error as Error).message}): is it running? Start it with \`npm start\` or pass --api <url>`,
+      2,
+    );
   }
   const text = await response.text();
   if (!response.ok) {
     let detail = text.slice(0, 500);
     try {
       const body = JSON.parse(text) as { error?: { code?: string; message?: string; details?: unknown } };
-      if (body.error) detail = `${body.error.code}: ${body.error.message}${body.error.details ? ` ${JSON.stringify(body.error.details)}` : ""}`;
+      if (body.error)
+        detail = `${body.error.code}: ${body.error.message}${body.error.details ? ` ${JSON.stringify(body.error.details)}` : ""}`;
     } catch {
       /* not JSON: print it as it came */
     }
@@ -104,11 +113,24 @@ interface VerifyReport {
   chainEvents: number;
   fromBlock: number;
   asOfBlock: number;
-  contractView: { checked: boolean; note?: string; matches: boolean; differences: Array<{ certificateId?: string; requestId?: string; field: string; events: unknown; contract: unknown }> };
+  contractView: {
+    checked: boolean;
+    note?: string;
+    matches: boolean;
+    differences: Array<{
+      certificateId?: string;
+      requestId?: string;
+      field: string;
+      events: unknown;
+      contract: unknown;
+    }>;
+  };
 }
 
 const where = (d: { certificateId?: string; requestId?: string }) =>
-  [d.certificateId ? `certificate #${d.certificateId}` : "receivable", d.requestId ? `request #${d.requestId}` : ""].filter(Boolean).join(" ");
+  [d.certificateId ? `certificate #${d.certificateId}` : "receivable", d.requestId ? `request #${d.requestId}` : ""]
+    .filter(Boolean)
+    .join(" ");
 
 async function verify(receivableId: string, options: GlobalOptions & { format: string }): Promise<void> {
   const id = receivableIdArgument(receivableId);
@@ -119,11 +141,15 @@ async function verify(receivableId: string, options: GlobalOptions & { format: s
     const lines = [
       `Receivable ${report.receivableId}: ${report.matches ? "the index matches the chain" : "DIFFERENCES FOUND"}`,
       `  ${report.checkedCertificates} certificates, ${report.checkedFinancingRequests} financing requests, ${report.chainEvents} chain events (blocks ${report.fromBlock}..${report.asOfBlock})`,
-      ...report.differences.map((d) => `  ${where(d)} ${d.field}: chain ${JSON.stringify(d.chain)}, index ${JSON.stringify(d.index)}`),
+      ...report.differences.map(
+        (d) => `  ${where(d)} ${d.field}: chain ${JSON.stringify(d.chain)}, index ${JSON.stringify(d.index)}`,
+      ),
       report.contractView.checked
         ? `  contract views: ${report.contractView.matches ? "agree with the events" : "DISAGREE with the events"}`
         : `  contract views: not checked (${report.contractView.note ?? "skipped"})`,
-      ...report.contractView.differences.map((d) => `  ${where(d)} ${d.field}: events ${JSON.stringify(d.events)}, contract ${JSON.stringify(d.contract)}`),
+      ...report.contractView.differences.map(
+        (d) => `  ${where(d)} ${d.field}: events ${JSON.stringify(d.events)}, contract ${JSON.stringify(d.contract)}`,
+      ),
     ];
     print(lines.join("\n"));
   }
@@ -160,16 +186,22 @@ async function exposure(partyId: string, options: GlobalOptions & { format: stri
   if (options.format === "json") return print(pretty(text));
   const e = JSON.parse(text) as Exposure;
   const amount = (v: string) => formatAmount(v).padStart(24);
-  const buckets = (m: Record<string, string>) => Object.entries(m).map(([bucket, v]) => `    ${bucket.padEnd(8)} ${amount(v)}`);
+  const buckets = (m: Record<string, string>) =>
+    Object.entries(m).map(([bucket, v]) => `    ${bucket.padEnd(8)} ${amount(v)}`);
   const lines = [
     `${e.party.name} (${e.party.id}, ${e.party.roles.join(", ")}) ${e.party.address}, as of ${e.asOf}`,
     "",
     `Owed as holder       ${amount(e.owed.total)}`,
     `  direct (tier 1)    ${amount(e.owed.direct)}`,
     `  through tiers 2+   ${amount(e.owed.throughTiers)}`,
-    ...e.owed.byTier.map((t) => `  tier ${String(t.tier).padEnd(14)}${amount(t.amount)}  (${t.certificates} certificates)`),
+    ...e.owed.byTier.map(
+      (t) => `  tier ${String(t.tier).padEnd(14)}${amount(t.amount)}  (${t.certificates} certificates)`,
+    ),
     "  by debtor:",
-    ...e.owed.byDebtor.map((d) => `    ${(d.debtor.name ?? d.debtor.address).padEnd(34)} ${amount(d.amount)}  (${d.certificates} certificates)`),
+    ...e.owed.byDebtor.map(
+      (d) =>
+        `    ${(d.debtor.name ?? d.debtor.address).padEnd(34)} ${amount(d.amount)}  (${d.certificates} certificates)`,
+    ),
     "  by maturity (days):",
     ...buckets(e.owed.byMaturity),
     "",
@@ -189,7 +221,9 @@ async function exposure(partyId: string, options: GlobalOptions & { format: stri
 
 const program = new Command()
   .name("audit")
-  .description("Audit Tierline receivables through its API: trace certificate trees, verify the index against the chain, read exposures.")
+  .description(
+    "Audit Tierline receivables through its API: trace certificate trees, verify the index against the chain, read exposures.",
+  )
   .option("--api <url>", "the Tierline API", DEFAULT_API)
   .option("--key <apiKey>", "an auditor's (or operator's) API key")
   .option("--credentials <file>", "credentials file to take the first auditor's key from", DEFAULT_CREDENTIALS)
@@ -214,21 +248,33 @@ program
   .command("trace")
   .description("print a receivable's certificate tree")
   .argument("<receivableId>", "0x and 64 hex digits")
-  .addOption(new Option("--format <format>", "output format").choices(["text", "json", "dot", "mermaid"]).default("text"))
-  .action(run(async (receivableId: string, _options: unknown, command: Command) => trace(receivableId, command.optsWithGlobals())));
+  .addOption(
+    new Option("--format <format>", "output format").choices(["text", "json", "dot", "mermaid"]).default("text"),
+  )
+  .action(
+    run(async (receivableId: string, _options: unknown, command: Command) =>
+      trace(receivableId, command.optsWithGlobals()),
+    ),
+  );
 
 program
   .command("verify")
   .description("rebuild a receivable's tree from chain events and compare it with the service's index")
   .argument("<receivableId>", "0x and 64 hex digits")
   .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
-  .action(run(async (receivableId: string, _options: unknown, command: Command) => verify(receivableId, command.optsWithGlobals())));
+  .action(
+    run(async (receivableId: string, _options: unknown, command: Command) =>
+      verify(receivableId, command.optsWithGlobals()),
+    ),
+  );
 
 program
   .command("exposure")
   .description("what a party is owed, owes and has financed")
   .argument("<partyId>", "the party's id")
   .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
-  .action(run(async (partyId: string, _options: unknown, command: Command) => exposure(partyId, command.optsWithGlobals())));
+  .action(
+    run(async (partyId: string, _options: unknown, command: Command) => exposure(partyId, command.optsWithGlobals())),
+  );
 
 await program.parseAsync(process.argv);

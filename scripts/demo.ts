@@ -37,10 +37,20 @@ interface Reply {
 }
 
 function client(baseUrl: string) {
-  return async (method: string, route: string, apiKey: string, body?: unknown, accept = "application/json"): Promise<Reply> => {
+  return async (
+    method: string,
+    route: string,
+    apiKey: string,
+    body?: unknown,
+    accept = "application/json",
+  ): Promise<Reply> => {
     const response = await fetch(`${baseUrl}${route}`, {
       method,
-      headers: { authorization: `Bearer ${apiKey}`, accept, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        accept,
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -56,7 +66,9 @@ function client(baseUrl: string) {
 
 function expectStatus(reply: Reply, status: number, what: string): void {
   if (reply.status !== status) {
-    throw new Error(`${what}: expected HTTP ${status}, got ${reply.status}: ${JSON.stringify(reply.body).slice(0, 500)}`);
+    throw new Error(
+      `${what}: expected HTTP ${status}, got ${reply.status}: ${JSON.stringify(reply.body).slice(0, 500)}`,
+    );
   }
 }
 
@@ -82,12 +94,21 @@ async function main(): Promise<void> {
   } else {
     ownDir = mkdtempSync(path.join(tmpdir(), "tierline-demo-"));
     console.log("No Tierline answers; starting one of its own for the demo (a fresh local chain and database)…");
-    own = await startLocalService({ dataDir: ownDir, chainPort: await freePort(), apiPort: 0, seed: true, env: { TIERLINE_KEEPER_INTERVAL_MS: "500" } });
+    own = await startLocalService({
+      dataDir: ownDir,
+      chainPort: await freePort(),
+      apiPort: 0,
+      seed: true,
+      env: { TIERLINE_KEEPER_INTERVAL_MS: "500" },
+    });
     baseUrl = own.baseUrl;
     credentials = own.credentials!;
   }
   const api = client(baseUrl);
-  const health = (await (await fetch(`${baseUrl}/health`)).json()) as { chain: { chainId: string }; contracts: Record<string, string> };
+  const health = (await (await fetch(`${baseUrl}/health`)).json()) as {
+    chain: { chainId: string };
+    contracts: Record<string, string>;
+  };
   const chainUrl = own?.chain.url ?? "http://127.0.0.1:8545";
 
   try {
@@ -132,76 +153,159 @@ async function tell(
   console.log(`who buys wire from ${tier3.name}. Everyone upstream needs cash before ${debtor.name} pays in 3 days.`);
 
   // 1. Trade documents.
-  say(`${tier1.name} delivered 1,000 brake pads at 1.00 tUSD and submits the purchase order, the delivery proof and the invoice.`);
+  say(
+    `${tier1.name} delivered 1,000 brake pads at 1.00 tUSD and submits the purchase order, the delivery proof and the invoice.`,
+  );
   const invoiceNumber = `INV-DEMO-${run}`;
   const submission = {
     debtorId: debtor.id,
-    purchaseOrder: { number: `PO-DEMO-${run}`, issuedAt: iso(-10 * DAY_MS), currency: "USD", lines: [{ sku: "BRAKE-PAD-7", quantity: 1000, unitPrice: "1000000" }] },
-    delivery: { carrier: "Rhein Freight", waybill: `WB-${run}`, shippedAt: iso(-6 * DAY_MS), receivedAt: iso(-4 * DAY_MS), receivedBy: "Northwind DC, dock 4", lines: [{ sku: "BRAKE-PAD-7", quantity: 1000 }] },
-    invoice: { number: invoiceNumber, issuedAt: iso(-2 * DAY_MS), dueDate: new Date(dueDateMs).toISOString(), lines: [{ sku: "BRAKE-PAD-7", quantity: 1000, unitPrice: "1000000" }], tax: "0", total: "1000000000" },
+    purchaseOrder: {
+      number: `PO-DEMO-${run}`,
+      issuedAt: iso(-10 * DAY_MS),
+      currency: "USD",
+      lines: [{ sku: "BRAKE-PAD-7", quantity: 1000, unitPrice: "1000000" }],
+    },
+    delivery: {
+      carrier: "Rhein Freight",
+      waybill: `WB-${run}`,
+      shippedAt: iso(-6 * DAY_MS),
+      receivedAt: iso(-4 * DAY_MS),
+      receivedBy: "Northwind DC, dock 4",
+      lines: [{ sku: "BRAKE-PAD-7", quantity: 1000 }],
+    },
+    invoice: {
+      number: invoiceNumber,
+      issuedAt: iso(-2 * DAY_MS),
+      dueDate: new Date(dueDateMs).toISOString(),
+      lines: [{ sku: "BRAKE-PAD-7", quantity: 1000, unitPrice: "1000000" }],
+      tax: "0",
+      total: "1000000000",
+    },
   };
   const submitted = await api("POST", "/v1/receivables", tier1.apiKey, submission);
   expectStatus(submitted, 201, "submission");
   const receivableId: string = submitted.body.id;
-  detail(`verification: ${submitted.body.verification.outcome} — ${submitted.body.verification.results.map((r: { rule: string }) => r.rule).join(", ")}`);
-  detail(`receivable ${receivableId.slice(0, 18)}… for ${tusd(submitted.body.faceValue)}, due ${submitted.body.dueDate.slice(0, 10)}; status ${submitted.body.status}`);
+  detail(
+    `verification: ${submitted.body.verification.outcome} — ${submitted.body.verification.results.map((r: { rule: string }) => r.rule).join(", ")}`,
+  );
+  detail(
+    `receivable ${receivableId.slice(0, 18)}… for ${tusd(submitted.body.faceValue)}, due ${submitted.body.dueDate.slice(0, 10)}; status ${submitted.body.status}`,
+  );
 
   // 2. The debtor confirms; registration on-chain.
-  say(`${debtor.name} confirms it owes the money (an EIP-712 signature the registry checks on-chain); the receivable is registered and tokenized.`);
+  say(
+    `${debtor.name} confirms it owes the money (an EIP-712 signature the registry checks on-chain); the receivable is registered and tokenized.`,
+  );
   const confirmed = await api("POST", `/v1/receivables/${receivableId}/confirm`, debtor.apiKey, {});
   expectStatus(confirmed, 200, "confirmation");
   const rootId: string = confirmed.body.certificateId;
-  detail(`certificate #${rootId} (tier 1, ${tusd(submitted.body.faceValue)}) issued to ${tier1.name}; tx ${confirmed.body.txHash}`);
+  detail(
+    `certificate #${rootId} (tier 1, ${tusd(submitted.body.faceValue)}) issued to ${tier1.name}; tx ${confirmed.body.txHash}`,
+  );
 
   // 3. A duplicate is refused.
-  say(`Someone submits the same invoice number again with other documents: the registry's id is built from the parties' legal ids and the invoice number, so it is refused.`);
-  const duplicate = await api("POST", "/v1/receivables", tier1.apiKey, { ...submission, invoice: { ...submission.invoice, number: invoiceNumber.toLowerCase().replace(/-/g, " "), lines: [{ sku: "BRAKE-PAD-7", quantity: 900, unitPrice: "1000000" }], total: "900000000" }, delivery: { ...submission.delivery, waybill: `WB2-${run}` } });
+  say(
+    `Someone submits the same invoice number again with other documents: the registry's id is built from the parties' legal ids and the invoice number, so it is refused.`,
+  );
+  const duplicate = await api("POST", "/v1/receivables", tier1.apiKey, {
+    ...submission,
+    invoice: {
+      ...submission.invoice,
+      number: invoiceNumber.toLowerCase().replace(/-/g, " "),
+      lines: [{ sku: "BRAKE-PAD-7", quantity: 900, unitPrice: "1000000" }],
+      total: "900000000",
+    },
+    delivery: { ...submission.delivery, waybill: `WB2-${run}` },
+  });
   expectStatus(duplicate, 409, "duplicate submission");
   detail(`HTTP 409 ${duplicate.body.error.code}: ${duplicate.body.error.message}`);
 
   // 4. Tier 1 pays tier 2 with a split; tier 2 pays tier 3.
   say(`${tier1.name} pays ${tier2.name} 600 tUSD with a piece of its certificate and keeps 400.`);
-  const split1 = await api("POST", `/v1/certificates/${rootId}/split`, tier1.apiKey, { parts: [{ toPartyId: tier2.id, amount: "600000000" }, { toPartyId: tier1.id, amount: "400000000" }] });
+  const split1 = await api("POST", `/v1/certificates/${rootId}/split`, tier1.apiKey, {
+    parts: [
+      { toPartyId: tier2.id, amount: "600000000" },
+      { toPartyId: tier1.id, amount: "400000000" },
+    ],
+  });
   expectStatus(split1, 200, "split by tier 1");
   const [tier2Piece, tier1Piece] = split1.body.children as Array<{ id: string; tier: number; faceValue: string }>;
-  detail(`certificate #${tier2Piece!.id} (tier ${tier2Piece!.tier}, ${tusd(tier2Piece!.faceValue)}) to ${tier2.name}; #${tier1Piece!.id} (tier ${tier1Piece!.tier}, ${tusd(tier1Piece!.faceValue)}) stays with ${tier1.name}`);
+  detail(
+    `certificate #${tier2Piece!.id} (tier ${tier2Piece!.tier}, ${tusd(tier2Piece!.faceValue)}) to ${tier2.name}; #${tier1Piece!.id} (tier ${tier1Piece!.tier}, ${tusd(tier1Piece!.faceValue)}) stays with ${tier1.name}`,
+  );
 
   say(`${tier2.name} pays ${tier3.name} 250 tUSD the same way and keeps 350.`);
-  const split2 = await api("POST", `/v1/certificates/${tier2Piece!.id}/split`, tier2.apiKey, { parts: [{ toPartyId: tier3.id, amount: "250000000" }, { toPartyId: tier2.id, amount: "350000000" }] });
+  const split2 = await api("POST", `/v1/certificates/${tier2Piece!.id}/split`, tier2.apiKey, {
+    parts: [
+      { toPartyId: tier3.id, amount: "250000000" },
+      { toPartyId: tier2.id, amount: "350000000" },
+    ],
+  });
   expectStatus(split2, 200, "split by tier 2");
   const [tier3Piece, tier2Kept] = split2.body.children as Array<{ id: string; tier: number; faceValue: string }>;
-  detail(`certificate #${tier3Piece!.id} (tier ${tier3Piece!.tier}, ${tusd(tier3Piece!.faceValue)}) to ${tier3.name}; #${tier2Kept!.id} (${tusd(tier2Kept!.faceValue)}) stays with ${tier2.name}`);
+  detail(
+    `certificate #${tier3Piece!.id} (tier ${tier3Piece!.tier}, ${tusd(tier3Piece!.faceValue)}) to ${tier3.name}; #${tier2Kept!.id} (${tusd(tier2Kept!.faceValue)}) stays with ${tier2.name}`,
+  );
 
   // 5. Tier 3 sells its piece to the bank; tier 2 pledges its own.
-  say(`${tier3.name}, three tiers from the buyer, needs cash today: it offers its 250 tUSD piece for 248.50 tUSD, and ${bank.name} buys it on the chain — money and certificate in one transaction.`);
-  const offer = await api("POST", "/v1/financing-requests", tier3.apiKey, { certificateId: tier3Piece!.id, kind: "discount", price: "248500000" });
+  say(
+    `${tier3.name}, three tiers from the buyer, needs cash today: it offers its 250 tUSD piece for 248.50 tUSD, and ${bank.name} buys it on the chain — money and certificate in one transaction.`,
+  );
+  const offer = await api("POST", "/v1/financing-requests", tier3.apiKey, {
+    certificateId: tier3Piece!.id,
+    kind: "discount",
+    price: "248500000",
+  });
   expectStatus(offer, 201, "financing request");
   const funded = await api("POST", `/v1/financing-requests/${offer.body.id}/fund`, bank.apiKey, {});
   expectStatus(funded, 200, "funding");
-  detail(`request #${offer.body.id} funded: ${tier3.name} received ${tusd(offer.body.price)}; certificate #${tier3Piece!.id} now belongs to ${bank.name}; tx ${funded.body.txHashes?.fund ?? ""}`);
+  detail(
+    `request #${offer.body.id} funded: ${tier3.name} received ${tusd(offer.body.price)}; certificate #${tier3Piece!.id} now belongs to ${bank.name}; tx ${funded.body.txHashes?.fund ?? ""}`,
+  );
 
-  say(`${tier2.name} pledges its 350 tUSD piece to ${factor.name} for a 340 tUSD loan, to be repaid 345 tUSD out of the payout.`);
-  const pledge = await api("POST", "/v1/financing-requests", tier2.apiKey, { certificateId: tier2Kept!.id, kind: "pledge", price: "340000000", repayAmount: "345000000" });
+  say(
+    `${tier2.name} pledges its 350 tUSD piece to ${factor.name} for a 340 tUSD loan, to be repaid 345 tUSD out of the payout.`,
+  );
+  const pledge = await api("POST", "/v1/financing-requests", tier2.apiKey, {
+    certificateId: tier2Kept!.id,
+    kind: "pledge",
+    price: "340000000",
+    repayAmount: "345000000",
+  });
   expectStatus(pledge, 201, "pledge request");
   const pledged = await api("POST", `/v1/financing-requests/${pledge.body.id}/fund`, factor.apiKey, {});
   expectStatus(pledged, 200, "pledge funding");
-  detail(`pledge #${pledge.body.id} funded: ${tier2.name} received ${tusd(pledge.body.price)}; the certificate stays with it, locked`);
+  detail(
+    `pledge #${pledge.body.id} funded: ${tier2.name} received ${tusd(pledge.body.price)}; the certificate stays with it, locked`,
+  );
 
-  say(`${tier2.name} tries to pledge the same piece a second time, elsewhere: the certificate is locked on-chain, so it is refused.`);
-  const second = await api("POST", "/v1/financing-requests", tier2.apiKey, { certificateId: tier2Kept!.id, kind: "pledge", price: "100000000", repayAmount: "100000000" });
+  say(
+    `${tier2.name} tries to pledge the same piece a second time, elsewhere: the certificate is locked on-chain, so it is refused.`,
+  );
+  const second = await api("POST", "/v1/financing-requests", tier2.apiKey, {
+    certificateId: tier2Kept!.id,
+    kind: "pledge",
+    price: "100000000",
+    repayAmount: "100000000",
+  });
   expectStatus(second, 409, "second pledge");
   detail(`HTTP 409 ${second.body.error.code}: ${second.body.error.message}`);
 
   // 6. Maturity and repayment.
   const before = await balancesOf(chainUrl, tokenAddress, holders);
-  say(`Three days pass (the local chain's clock is moved forward), and ${debtor.name} pays the 1,000 tUSD it owes — once.`);
-  if (health.chain.chainId !== "31337") throw new Error("the demo moves the chain's clock, which only a local chain allows");
+  say(
+    `Three days pass (the local chain's clock is moved forward), and ${debtor.name} pays the 1,000 tUSD it owes — once.`,
+  );
+  if (health.chain.chainId !== "31337")
+    throw new Error("the demo moves the chain's clock, which only a local chain allows");
   const provider = new JsonRpcProvider(chainUrl, undefined, { staticNetwork: true });
   const chainNow = Number((await provider.getBlock("latest"))!.timestamp);
   await provider.send("evm_increaseTime", [Math.ceil(dueDateMs / 1000) - chainNow + 60]);
   await provider.send("evm_mine", []);
   provider.destroy();
-  const repaid = await api("POST", `/v1/receivables/${receivableId}/repayments`, debtor.apiKey, { amount: "1000000000" });
+  const repaid = await api("POST", `/v1/receivables/${receivableId}/repayments`, debtor.apiKey, {
+    amount: "1000000000",
+  });
   expectStatus(repaid, 200, "repayment");
   detail(`repayment of ${tusd("1000000000")} received; tx ${repaid.body.txHash ?? ""}`);
 
@@ -211,7 +315,11 @@ async function tell(
   for (;;) {
     trace = await api("GET", `/v1/audit/receivables/${receivableId}/trace`, auditor.apiKey);
     expectStatus(trace, 200, "trace");
-    if (BigInt(trace.body.receivable.distributed) === BigInt(trace.body.receivable.repaidAmount) && trace.body.receivable.repaidAmount !== "0") break;
+    if (
+      BigInt(trace.body.receivable.distributed) === BigInt(trace.body.receivable.repaidAmount) &&
+      trace.body.receivable.repaidAmount !== "0"
+    )
+      break;
     if (Date.now() > deadline) throw new Error("the keeper did not settle within 60 s");
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
@@ -222,13 +330,25 @@ async function tell(
     [tier2.id, "(its 350 tUSD share went first to repay the 345 tUSD pledge loan)"],
     [factor.id, "(the pledge loan, repaid out of the payout)"],
   ]);
-  for (const p of holders) detail(`${p.name.padEnd(28)} received ${tusd(received.get(p.id)!).padStart(14)} ${notes.get(p.id) ?? ""}`);
+  for (const p of holders)
+    detail(`${p.name.padEnd(28)} received ${tusd(received.get(p.id)!).padStart(14)} ${notes.get(p.id) ?? ""}`);
 
   // 7. The auditor's view.
   say(`${auditor.name} traces the credit back to the trade that created it:`);
-  const text = await api("GET", `/v1/audit/receivables/${receivableId}/trace?format=text`, auditor.apiKey, undefined, "text/plain");
+  const text = await api(
+    "GET",
+    `/v1/audit/receivables/${receivableId}/trace?format=text`,
+    auditor.apiKey,
+    undefined,
+    "text/plain",
+  );
   expectStatus(text, 200, "text trace");
-  console.log(String(text.body).split("\n").map((line) => `   ${line}`).join("\n"));
+  console.log(
+    String(text.body)
+      .split("\n")
+      .map((line) => `   ${line}`)
+      .join("\n"),
+  );
 
   // 8. The sums.
   say("Checking that the sums add up:");
@@ -240,13 +360,22 @@ async function tell(
     [tier2.id, 5n * UNIT],
   ]);
   const checks: Array<[string, boolean]> = [
-    [`face value conserved down the tree (${trace!.body.conservation.conserves ? "yes" : "NO"})`, trace!.body.conservation.conserves === true],
-    [`paid out ${tusd(trace!.body.receivable.distributed)} == paid in ${tusd(trace!.body.receivable.repaidAmount)}`, trace!.body.receivable.distributed === trace!.body.receivable.repaidAmount],
+    [
+      `face value conserved down the tree (${trace!.body.conservation.conserves ? "yes" : "NO"})`,
+      trace!.body.conservation.conserves === true,
+    ],
+    [
+      `paid out ${tusd(trace!.body.receivable.distributed)} == paid in ${tusd(trace!.body.receivable.repaidAmount)}`,
+      trace!.body.receivable.distributed === trace!.body.receivable.repaidAmount,
+    ],
     ...holders.map((p): [string, boolean] => [
       `${p.name}: ${tusd(received.get(p.id)!)} (expected ${tusd(expected.get(p.id)!)})`,
       received.get(p.id) === expected.get(p.id),
     ]),
-    [`every unit the debtor paid reached someone: ${tusd([...received.values()].reduce((a, b) => a + b, 0n))}`, [...received.values()].reduce((a, b) => a + b, 0n) === 1_000n * UNIT],
+    [
+      `every unit the debtor paid reached someone: ${tusd([...received.values()].reduce((a, b) => a + b, 0n))}`,
+      [...received.values()].reduce((a, b) => a + b, 0n) === 1_000n * UNIT,
+    ],
   ];
   let ok = true;
   for (const [label, passed] of checks) {
@@ -257,7 +386,11 @@ async function tell(
   if (!ok) process.exitCode = 1;
 }
 
-async function balancesOf(chainUrl: string, token: string, parties: Array<{ id: string; address: string }>): Promise<Map<string, bigint>> {
+async function balancesOf(
+  chainUrl: string,
+  token: string,
+  parties: Array<{ id: string; address: string }>,
+): Promise<Map<string, bigint>> {
   const provider = new JsonRpcProvider(chainUrl, undefined, { staticNetwork: true });
   const erc20 = new Contract(token, ["function balanceOf(address) view returns (uint256)"], provider);
   const result = new Map<string, bigint>();

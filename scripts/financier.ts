@@ -12,7 +12,17 @@
 // record with `addresses`, or a saved /health answer).
 import { readFileSync, statSync } from "node:fs";
 import { Command } from "commander";
-import { Contract, JsonRpcProvider, Network, Wallet, formatEther, getAddress, isAddress, type ContractTransactionResponse, type TransactionReceipt } from "ethers";
+import {
+  Contract,
+  JsonRpcProvider,
+  Network,
+  Wallet,
+  formatEther,
+  getAddress,
+  isAddress,
+  type ContractTransactionResponse,
+  type TransactionReceipt,
+} from "ethers";
 import { readArtifact } from "../server/chain/artifacts.js";
 import { decodeRevert } from "../server/chain/revert-errors.js";
 
@@ -82,15 +92,19 @@ function describeRevert(error: unknown): string | undefined {
   if (!decoded) return undefined;
   const { contractError, ...args } = decoded.details as Record<string, string>;
   const named = Object.entries(args).map(([key, value]) => {
-    if (contractError === "FinancingWrongStatus" && key === "status") return `${key}=${REQUEST_STATUS[Number(value)] ?? value}`;
-    if (contractError === "CertificateWrongState" && key === "state") return `${key}=${CERTIFICATE_STATE[Number(value)] ?? value}`;
-    if (contractError === "ReceivableWrongStatus" && key === "status") return `${key}=${RECEIVABLE_STATUS[Number(value)] ?? value}`;
+    if (contractError === "FinancingWrongStatus" && key === "status")
+      return `${key}=${REQUEST_STATUS[Number(value)] ?? value}`;
+    if (contractError === "CertificateWrongState" && key === "state")
+      return `${key}=${CERTIFICATE_STATE[Number(value)] ?? value}`;
+    if (contractError === "ReceivableWrongStatus" && key === "status")
+      return `${key}=${RECEIVABLE_STATUS[Number(value)] ?? value}`;
     return `${key}=${value}`;
   });
   return `${contractError}(${named.join(", ")})`;
 }
 
-const revertName = (error: unknown): string | undefined => (decodeRevert(error)?.details as { contractError?: string } | undefined)?.contractError;
+const revertName = (error: unknown): string | undefined =>
+  (decodeRevert(error)?.details as { contractError?: string } | undefined)?.contractError;
 
 function oneLine(error: unknown): string {
   if (error instanceof CliError) return error.message;
@@ -118,13 +132,15 @@ function loadKey(source: string): string {
     where = `key file ${source}`;
     try {
       raw = readFileSync(source, "utf8");
-      if ((statSync(source).mode & 0o077) !== 0) console.error(`warning: ${where} is readable by other users; chmod 600 it`);
+      if ((statSync(source).mode & 0o077) !== 0)
+        console.error(`warning: ${where} is readable by other users; chmod 600 it`);
     } catch (error) {
       throw new CliError(`cannot read ${where}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
   }
   const key = raw.trim();
-  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new CliError(`${where} does not hold a private key (expected 0x followed by 64 hex digits)`);
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key))
+    throw new CliError(`${where} does not hold a private key (expected 0x followed by 64 hex digits)`);
   return key;
 }
 
@@ -132,7 +148,8 @@ function pickMarketAddress(json: unknown, where: string): string {
   const record = (json ?? {}) as Record<string, unknown>;
   const holder = (record.addresses ?? record.contracts ?? record) as Record<string, unknown>;
   const address = holder.financingMarket;
-  if (typeof address !== "string" || !isAddress(address)) throw new CliError(`${where} names no financingMarket address`);
+  if (typeof address !== "string" || !isAddress(address))
+    throw new CliError(`${where} names no financingMarket address`);
   return getAddress(address);
 }
 
@@ -152,9 +169,15 @@ async function findMarket(options: ConnectionOptions): Promise<{ market: string;
     const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
     health = (await response.json()) as typeof health;
   } catch (error) {
-    throw new CliError(`cannot read the contract addresses from ${url} (${(error as Error).message}); pass --contracts <file> instead`);
+    throw new CliError(
+      `cannot read the contract addresses from ${url} (${(error as Error).message}); pass --contracts <file> instead`,
+    );
   }
-  return { market: pickMarketAddress({ contracts: health.contracts }, `the answer of ${url}`), chainId: health.chain?.chainId, source: url };
+  return {
+    market: pickMarketAddress({ contracts: health.contracts }, `the answer of ${url}`),
+    chainId: health.chain?.chainId,
+    source: url,
+  };
 }
 
 async function rpcChainId(rpc: string): Promise<bigint> {
@@ -177,19 +200,38 @@ async function connect(options: ConnectionOptions): Promise<Connection> {
   const found = await findMarket(options);
   const chainId = await rpcChainId(options.rpc);
   if (found.chainId !== undefined && BigInt(found.chainId) !== chainId) {
-    throw new CliError(`${found.source} describes chain ${found.chainId}, but ${options.rpc} is chain ${chainId}: refusing to mix them`);
+    throw new CliError(
+      `${found.source} describes chain ${found.chainId}, but ${options.rpc} is chain ${chainId}: refusing to mix them`,
+    );
   }
   const network = Network.from(chainId);
   // No response cache: a nonce read right after a mined transaction must be fresh.
-  const provider = new JsonRpcProvider(options.rpc, network, { staticNetwork: network, pollingInterval: 250, cacheTimeout: -1 });
-  if ((await provider.getCode(found.market)) === "0x") throw new CliError(`no FinancingMarket at ${found.market} on chain ${chainId} (${options.rpc})`);
+  const provider = new JsonRpcProvider(options.rpc, network, {
+    staticNetwork: network,
+    pollingInterval: 250,
+    cacheTimeout: -1,
+  });
+  if ((await provider.getCode(found.market)) === "0x")
+    throw new CliError(`no FinancingMarket at ${found.market} on chain ${chainId} (${options.rpc})`);
   const market = new Contract(found.market, readArtifact("FinancingMarket").abi, provider);
   // The token and certificate contracts the market itself uses: approving anything else would be useless.
-  const [certificatesAddress, tokenAddress] = (await Promise.all([market.getFunction("certificates")(), market.getFunction("settlementToken")()])) as [string, string];
+  const [certificatesAddress, tokenAddress] = (await Promise.all([
+    market.getFunction("certificates")(),
+    market.getFunction("settlementToken")(),
+  ])) as [string, string];
   const certificates = new Contract(certificatesAddress, readArtifact("CertificateToken").abi, provider);
   const token = new Contract(tokenAddress, readArtifact("LocalSettlementToken").abi, provider);
   const [decimals, symbol] = await Promise.all([token.getFunction("decimals")(), token.getFunction("symbol")()]);
-  return { provider, chainId, market, certificates, token, decimals: Number(decimals), symbol: String(symbol), source: found.source };
+  return {
+    provider,
+    chainId,
+    market,
+    certificates,
+    token,
+    decimals: Number(decimals),
+    symbol: String(symbol),
+    source: found.source,
+  };
 }
 
 /* ------------------------------------------------------------------ */
@@ -203,7 +245,10 @@ function parseRequestId(value: string): bigint {
 
 async function readTerms(c: Connection, requestId: bigint): Promise<RequestTerms> {
   const r = await c.market.getFunction("requestOf")(requestId);
-  if (BigInt(r.status) === 0n) throw new CliError(`financing request ${requestId} does not exist on chain ${c.chainId} (FinancingMarket ${c.market.target})`);
+  if (BigInt(r.status) === 0n)
+    throw new CliError(
+      `financing request ${requestId} does not exist on chain ${c.chainId} (FinancingMarket ${c.market.target})`,
+    );
   return {
     requestId,
     certificateId: r.certificateId,
@@ -227,8 +272,16 @@ async function printTerms(c: Connection, terms: RequestTerms): Promise<void> {
 
   console.log(`Financing request ${terms.requestId} on chain ${c.chainId} (FinancingMarket ${c.market.target})`);
   line("status", REQUEST_STATUS[Number(terms.status)] ?? String(terms.status));
-  line("kind", discount ? "discount: the financier buys the certificate for the price" : "pledge: the financier lends the price against the locked certificate");
-  line("certificate", `${terms.certificateId} (tier ${certificate.tier}, ${CERTIFICATE_STATE[Number(certificate.state)] ?? certificate.state})`);
+  line(
+    "kind",
+    discount
+      ? "discount: the financier buys the certificate for the price"
+      : "pledge: the financier lends the price against the locked certificate",
+  );
+  line(
+    "certificate",
+    `${terms.certificateId} (tier ${certificate.tier}, ${CERTIFICATE_STATE[Number(certificate.state)] ?? certificate.state})`,
+  );
   line("receivable", String(certificate.receivableId));
   line("face value", money(c, face));
   line("due date", `${new Date(due * 1000).toISOString()} (${days >= 0 ? `in ${days} days` : `${-days} days ago`})`);
@@ -283,12 +336,16 @@ async function fundCommand(c: Connection, requestId: bigint, keySource: string):
   } catch (error) {
     if (!(revertName(error) === "ERC20InsufficientAllowance" && allowance < terms.price)) throw error;
   }
-  if (balance < terms.price) throw new CliError(`the balance ${money(c, balance)} is below the price ${money(c, terms.price)}`);
+  if (balance < terms.price)
+    throw new CliError(`the balance ${money(c, balance)} is below the price ${money(c, terms.price)}`);
 
   console.log(`Funding request ${requestId}: paying ${money(c, terms.price)} to ${terms.holder}`);
   let nonce = await c.provider.getTransactionCount(wallet.address, "pending");
   if (allowance < terms.price) {
-    reportReceipt("approve tx", await mined(await token.getFunction("approve")(marketAddress, terms.price, { nonce: nonce++ })));
+    reportReceipt(
+      "approve tx",
+      await mined(await token.getFunction("approve")(marketAddress, terms.price, { nonce: nonce++ })),
+    );
   }
   const receipt = await mined(await market.getFunction("fund")(requestId, terms.price, terms.repayAmount, { nonce }));
   reportReceipt("fund tx", receipt);
@@ -299,8 +356,15 @@ async function fundCommand(c: Connection, requestId: bigint, keySource: string):
     const owner = (await c.certificates.getFunction("ownerOf")(terms.certificateId)) as string;
     line("certificate", `${terms.certificateId} is now owned by ${owner}${owner === wallet.address ? " (you)" : ""}`);
   } else {
-    const [pledgeRequest, pledgee, outstanding] = (await c.market.getFunction("pledgeOf")(terms.certificateId)) as [bigint, string, bigint];
-    line("pledge", `recorded on certificate ${terms.certificateId} (request ${pledgeRequest}) for pledgee ${pledgee}${pledgee === wallet.address ? " (you)" : ""}`);
+    const [pledgeRequest, pledgee, outstanding] = (await c.market.getFunction("pledgeOf")(terms.certificateId)) as [
+      bigint,
+      string,
+      bigint,
+    ];
+    line(
+      "pledge",
+      `recorded on certificate ${terms.certificateId} (request ${pledgeRequest}) for pledgee ${pledgee}${pledgee === wallet.address ? " (you)" : ""}`,
+    );
     line("owed to you", money(c, outstanding));
     line("certificate", `stays with ${terms.holder}, locked until the pledge ends`);
   }
@@ -312,7 +376,11 @@ async function listCommand(c: Connection): Promise<void> {
   const head = await c.provider.getBlockNumber();
   const ids: bigint[] = [];
   for (let start = from; start <= head; start += 10_000) {
-    const events = await c.market.queryFilter(c.market.filters.FinancingRequested!(), start, Math.min(head, start + 9_999));
+    const events = await c.market.queryFilter(
+      c.market.filters.FinancingRequested!(),
+      start,
+      Math.min(head, start + 9_999),
+    );
     for (const event of events) if ("args" in event) ids.push(event.args.requestId as bigint);
   }
   const open: RequestTerms[] = [];
@@ -320,7 +388,9 @@ async function listCommand(c: Connection): Promise<void> {
     const terms = await readTerms(c, id);
     if (terms.status === OPEN) open.push(terms);
   }
-  console.log(`Open financing requests on chain ${c.chainId} (from FinancingRequested events since block ${from}): ${open.length}`);
+  console.log(
+    `Open financing requests on chain ${c.chainId} (from FinancingRequested events since block ${from}): ${open.length}`,
+  );
   for (const terms of open) {
     const certificate = await c.certificates.getFunction("certificateOf")(terms.certificateId);
     const repay = terms.kind === DISCOUNT ? "" : `, repay ${money(c, terms.repayAmount)}`;
@@ -338,7 +408,11 @@ const withConnection = (command: Command): Command =>
   command
     .option("--rpc <url>", "the chain's JSON-RPC endpoint (env TIERLINE_RPC_URL)", DEFAULT_RPC)
     .option("--contracts <file>", "a JSON file with the contract addresses (instead of --api)")
-    .option("--api <url>", "the Tierline API, whose GET /health names the contracts (env TIERLINE_API_URL)", DEFAULT_API);
+    .option(
+      "--api <url>",
+      "the Tierline API, whose GET /health names the contracts (env TIERLINE_API_URL)",
+      DEFAULT_API,
+    );
 
 let connection: Connection | undefined;
 const open = async (options: ConnectionOptions): Promise<Connection> => (connection = await connect(options));
@@ -352,7 +426,9 @@ const program = new Command()
 withConnection(
   program
     .command("fund")
-    .description("fund a request at its on-chain terms: approve the settlement token if needed, then FinancingMarket.fund")
+    .description(
+      "fund a request at its on-chain terms: approve the settlement token if needed, then FinancingMarket.fund",
+    )
     .argument("<requestId>", "the financing request id")
     .requiredOption("--key <source>", "your private key: a file holding 0x… hex, or env:VARNAME"),
 ).action(async (requestId: string, options: ConnectionOptions & { key: string }) => {
@@ -360,19 +436,19 @@ withConnection(
   await fundCommand(await open(options), id, options.key);
 });
 
-withConnection(program.command("show").description("print a request's terms").argument("<requestId>", "the financing request id")).action(
-  async (requestId: string, options: ConnectionOptions) => {
-    const id = parseRequestId(requestId);
-    const c = await open(options);
-    await printTerms(c, await readTerms(c, id));
-  },
-);
+withConnection(
+  program.command("show").description("print a request's terms").argument("<requestId>", "the financing request id"),
+).action(async (requestId: string, options: ConnectionOptions) => {
+  const id = parseRequestId(requestId);
+  const c = await open(options);
+  await printTerms(c, await readTerms(c, id));
+});
 
-withConnection(program.command("list").description("list open requests, read from the chain's FinancingRequested events")).action(
-  async (options: ConnectionOptions) => {
-    await listCommand(await open(options));
-  },
-);
+withConnection(
+  program.command("list").description("list open requests, read from the chain's FinancingRequested events"),
+).action(async (options: ConnectionOptions) => {
+  await listCommand(await open(options));
+});
 
 let exitCode = 0;
 try {

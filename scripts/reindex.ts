@@ -7,7 +7,12 @@ import { EMBEDDED_REGISTRAR_KEY } from "./chain/embedded-chain.js";
 
 const config = loadConfig();
 const log = createLogger(config.LOG_LEVEL);
-const service = await bootService({ config, log, registrarKey: config.TIERLINE_REGISTRAR_KEY ?? EMBEDDED_REGISTRAR_KEY, deployIfMissing: false });
+const service = await bootService({
+  config,
+  log,
+  registrarKey: config.TIERLINE_REGISTRAR_KEY ?? EMBEDDED_REGISTRAR_KEY,
+  deployIfMissing: false,
+});
 await service.ctx.indexer.stop();
 const events = await service.ctx.indexer.rebuild();
 console.log(`index rebuilt from ${events} chain events, up to block ${await service.ctx.indexer.indexedBlock()}`);

@@ -7,7 +7,10 @@ import { loadConfig } from "../server/config.js";
 const config = loadConfig();
 if (config.embeddedChain) {
   const provider = new JsonRpcProvider(config.rpcUrl, undefined, { staticNetwork: true });
-  const running = await provider.send("eth_chainId", []).then(() => true, () => false);
+  const running = await provider.send("eth_chainId", []).then(
+    () => true,
+    () => false,
+  );
   provider.destroy();
   if (running) {
     console.error(`the embedded chain still answers on ${config.rpcUrl}: stop \`npm start\` first`);
@@ -18,5 +21,7 @@ if (!existsSync(config.dataDir)) {
   console.log(`nothing to reset: ${config.dataDir} does not exist`);
 } else {
   rmSync(config.dataDir, { recursive: true, force: true });
-  console.log(`deleted ${config.dataDir}: the next \`npm start\` begins a new chain, new contracts and new demo parties`);
+  console.log(
+    `deleted ${config.dataDir}: the next \`npm start\` begins a new chain, new contracts and new demo parties`,
+  );
 }

@@ -24,7 +24,9 @@ async function main(): Promise<void> {
 
   let chain: EmbeddedChain | undefined;
   if (config.embeddedChain) {
-    console.log(`starting the embedded chain on 127.0.0.1:${config.TIERLINE_CHAIN_PORT} (state in ${path.relative(process.cwd(), config.dataDir)}/chain)…`);
+    console.log(
+      `starting the embedded chain on 127.0.0.1:${config.TIERLINE_CHAIN_PORT} (state in ${path.relative(process.cwd(), config.dataDir)}/chain)…`,
+    );
     chain = await startEmbeddedChain(config.dataDir, config.TIERLINE_CHAIN_PORT);
   }
   const stopChain = async () => chain?.stop();
@@ -64,11 +66,18 @@ async function main(): Promise<void> {
   }).catch(async (error: NodeJS.ErrnoException) => {
     await service.close();
     await stopChain();
-    console.error(error.code === "EADDRINUSE" ? `port ${config.PORT} is in use: set PORT to another one` : error.message);
+    console.error(
+      error.code === "EADDRINUSE" ? `port ${config.PORT} is in use: set PORT to another one` : error.message,
+    );
     process.exit(1);
   });
 
-  printBanner(config, { chainId: ctx.chain.deployment.chainId, addresses: { ...ctx.chain.deployment.addresses } }, credentials, credentialsFile);
+  printBanner(
+    config,
+    { chainId: ctx.chain.deployment.chainId, addresses: { ...ctx.chain.deployment.addresses } },
+    credentials,
+    credentialsFile,
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -84,7 +93,12 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
-function printBanner(config: Config, deployment: { chainId: string; addresses: Record<string, string> }, credentials: Credentials | undefined, credentialsFile: string): void {
+function printBanner(
+  config: Config,
+  deployment: { chainId: string; addresses: Record<string, string> },
+  credentials: Credentials | undefined,
+  credentialsFile: string,
+): void {
   const api = `http://${config.HOST}:${config.PORT}`;
   const rel = path.relative(process.cwd(), credentialsFile) || credentialsFile;
   const lines = [

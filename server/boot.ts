@@ -49,7 +49,8 @@ export async function waitForChain(provider: JsonRpcProvider, timeoutMs: number)
       await provider.getBlockNumber();
       return;
     } catch (error) {
-      if (Date.now() > until) throw new Error(`the chain at ${provider._getConnection().url} is not answering`, { cause: error });
+      if (Date.now() > until)
+        throw new Error(`the chain at ${provider._getConnection().url} is not answering`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -59,10 +60,19 @@ async function readMeta(db: Db, key: string): Promise<string | undefined> {
   return (await db.selectFrom("meta").select("value").where("key", "=", key).executeTakeFirst())?.value;
 }
 async function writeMeta(db: Db, key: string, value: string): Promise<void> {
-  await db.insertInto("meta").values({ key, value }).onConflict((oc) => oc.column("key").doUpdateSet({ value })).execute();
+  await db
+    .insertInto("meta")
+    .values({ key, value })
+    .onConflict((oc) => oc.column("key").doUpdateSet({ value }))
+    .execute();
 }
 
-async function resolveDeployment(options: BootOptions, provider: JsonRpcProvider, db: Db, registrar: Wallet): Promise<{ deployment: Deployment; deployedNow: boolean }> {
+async function resolveDeployment(
+  options: BootOptions,
+  provider: JsonRpcProvider,
+  db: Db,
+  registrar: Wallet,
+): Promise<{ deployment: Deployment; deployedNow: boolean }> {
   const { config, log } = options;
   const chainId = (await provider.getNetwork()).chainId.toString();
   const genesisHash = (await provider.getBlock(0))!.hash!;
@@ -150,11 +160,20 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
   try {
     const { deployment, deployedNow } = await resolveDeployment(options, provider, db, registrar);
     const chain = new ChainClient(provider, deployment, options.registrarKey, db, log);
-    const indexer = new Indexer(db, provider, chain.contracts, deployment.deploymentBlock, log.child({ component: "indexer" }));
+    const indexer = new Indexer(
+      db,
+      provider,
+      chain.contracts,
+      deployment.deploymentBlock,
+      log.child({ component: "indexer" }),
+    );
 
     const consistency = await indexer.checkConsistency();
     if (!consistency.ok) {
-      log.error({ reason: consistency.reason }, "THE INDEX DOES NOT MATCH THE CHAIN: rebuilding it from chain events before serving");
+      log.error(
+        { reason: consistency.reason },
+        "THE INDEX DOES NOT MATCH THE CHAIN: rebuilding it from chain events before serving",
+      );
       await indexer.rebuild();
     }
     await reconcileTxJournal(db, provider, log);
@@ -166,7 +185,14 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
       chain,
       indexer,
       vault: KeyVault.open(config.dataDir, config.TIERLINE_MASTER_KEY),
-      verification: { ...DEFAULT_VERIFICATION_CONFIG, currency: config.TIERLINE_CURRENCY, priceToleranceBps: config.TIERLINE_PRICE_TOLERANCE_BPS, quantityToleranceBps: config.TIERLINE_QUANTITY_TOLERANCE_BPS, minTenorDays: config.TIERLINE_MIN_TENOR_DAYS, maxTenorDays: config.TIERLINE_MAX_TENOR_DAYS },
+      verification: {
+        ...DEFAULT_VERIFICATION_CONFIG,
+        currency: config.TIERLINE_CURRENCY,
+        priceToleranceBps: config.TIERLINE_PRICE_TOLERANCE_BPS,
+        quantityToleranceBps: config.TIERLINE_QUANTITY_TOLERANCE_BPS,
+        minTenorDays: config.TIERLINE_MIN_TENOR_DAYS,
+        maxTenorDays: config.TIERLINE_MAX_TENOR_DAYS,
+      },
       operatorId: OPERATOR_ID,
       now: options.now ?? (() => new Date()),
     };
@@ -205,8 +231,15 @@ async function resumeConfirmations(ctx: ServiceContext): Promise<void> {
   for (const { id } of rows) {
     const onChain = await ctx.db.selectFrom("onchain_receivables").select("id").where("id", "=", id).executeTakeFirst();
     if (!onChain) {
-      await ctx.db.updateTable("receivables").set({ status: "awaiting_confirmation", updated_at: nowIso() }).where("id", "=", id).execute();
-      ctx.log.warn({ receivableId: id }, "a confirmation was interrupted before it reached the chain; the debtor can confirm again");
+      await ctx.db
+        .updateTable("receivables")
+        .set({ status: "awaiting_confirmation", updated_at: nowIso() })
+        .where("id", "=", id)
+        .execute();
+      ctx.log.warn(
+        { receivableId: id },
+        "a confirmation was interrupted before it reached the chain; the debtor can confirm again",
+      );
     }
   }
 }

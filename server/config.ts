@@ -24,7 +24,10 @@ export const ConfigSchema = z.object({
   /** An existing ERC-20 to settle in when deploying; unset: a local test token. */
   TIERLINE_SETTLEMENT_TOKEN: address.optional(),
   /** The currency code receivables are denominated in (the settlement token's). */
-  TIERLINE_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default("USD"),
+  TIERLINE_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .default("USD"),
   /** Key that encrypts custodial parties' keys at rest (32-byte hex); unset: kept in the data dir. */
   TIERLINE_MASTER_KEY: hexKey.optional(),
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -73,7 +76,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const parsed = ConfigSchema.safeParse(relevant);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join(".")}=${JSON.stringify(relevant[String(issue.path[0])])}: ${issue.message}`),
+      parsed.error.issues.map(
+        (issue) => `${issue.path.join(".")}=${JSON.stringify(relevant[String(issue.path[0])])}: ${issue.message}`,
+      ),
     );
   }
   const raw = parsed.data;

@@ -20,7 +20,8 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (code: string, message: string, details?: unknown) => new AppError(code, 400, message, details);
+export const badRequest = (code: string, message: string, details?: unknown) =>
+  new AppError(code, 400, message, details);
 export const unauthorized = (message = "missing or unknown API key") => new AppError("UNAUTHENTICATED", 401, message);
 export const forbidden = (message: string, details?: unknown) => new AppError("FORBIDDEN", 403, message, details);
 export const notFound = (what: string, id: string) =>

@@ -15,12 +15,48 @@ import { publicParty, toParty } from "./store/parties-store.js";
 const ONE = 1_000_000n; // tUSD has 6 decimals
 
 export const DEMO_CAST: CreateParty[] = [
-  { name: "Northwind Mart (core enterprise)", registryId: "91310000NWMART001", industry: "e-commerce", roles: ["debtor"], relatedPartyIds: [] },
-  { name: "Acme Components (tier 1)", registryId: "91320000ACMECMP01", industry: "electronics", roles: ["supplier", "debtor"], relatedPartyIds: [] },
-  { name: "Bolt Metals (tier 2)", registryId: "91330000BOLTMTL02", industry: "metals", roles: ["supplier", "debtor"], relatedPartyIds: [] },
-  { name: "Coil Wire Co (tier 3)", registryId: "91340000COILWIR03", industry: "metals", roles: ["supplier"], relatedPartyIds: [] },
-  { name: "Harbor Bank", registryId: "LEI5493001HARBOR0001", industry: "banking", roles: ["financier"], relatedPartyIds: [] },
-  { name: "Summit Factoring", registryId: "LEI5493002SUMMIT0002", industry: "factoring", roles: ["financier"], relatedPartyIds: [] },
+  {
+    name: "Northwind Mart (core enterprise)",
+    registryId: "91310000NWMART001",
+    industry: "e-commerce",
+    roles: ["debtor"],
+    relatedPartyIds: [],
+  },
+  {
+    name: "Acme Components (tier 1)",
+    registryId: "91320000ACMECMP01",
+    industry: "electronics",
+    roles: ["supplier", "debtor"],
+    relatedPartyIds: [],
+  },
+  {
+    name: "Bolt Metals (tier 2)",
+    registryId: "91330000BOLTMTL02",
+    industry: "metals",
+    roles: ["supplier", "debtor"],
+    relatedPartyIds: [],
+  },
+  {
+    name: "Coil Wire Co (tier 3)",
+    registryId: "91340000COILWIR03",
+    industry: "metals",
+    roles: ["supplier"],
+    relatedPartyIds: [],
+  },
+  {
+    name: "Harbor Bank",
+    registryId: "LEI5493001HARBOR0001",
+    industry: "banking",
+    roles: ["financier"],
+    relatedPartyIds: [],
+  },
+  {
+    name: "Summit Factoring",
+    registryId: "LEI5493002SUMMIT0002",
+    industry: "factoring",
+    roles: ["financier"],
+    relatedPartyIds: [],
+  },
   { name: "Ledger Audit", registryId: "91110000LEDGERAUD", industry: "audit", roles: ["auditor"], relatedPartyIds: [] },
 ];
 
@@ -43,13 +79,21 @@ export async function seedDemo(ctx: ServiceContext, operatorApiKey: string): Pro
   const created: CreatedParty[] = [];
   for (const party of DEMO_CAST) {
     const legalIdHash = hashText(normaliseRegistryId(party.registryId));
-    const row = await ctx.db.selectFrom("parties").selectAll().where("legal_id_hash", "=", legalIdHash).executeTakeFirst();
+    const row = await ctx.db
+      .selectFrom("parties")
+      .selectAll()
+      .where("legal_id_hash", "=", legalIdHash)
+      .executeTakeFirst();
     if (!row) {
       created.push(await createParty(ctx, party));
       continue;
     }
     const apiKey = newApiKey();
-    await ctx.db.updateTable("parties").set({ api_key_hash: hashApiKey(apiKey) }).where("id", "=", row.id).execute();
+    await ctx.db
+      .updateTable("parties")
+      .set({ api_key_hash: hashApiKey(apiKey) })
+      .where("id", "=", row.id)
+      .execute();
     created.push({ ...publicParty(toParty(row)), apiKey });
   }
   if (ctx.chain.deployment.localToken) {
@@ -77,11 +121,19 @@ async function seedSelfCustodyFinancier(ctx: ServiceContext): Promise<Credential
   if (!existsSync(keyFile)) writeFileSync(keyFile, `${Wallet.createRandom().privateKey}\n`, { mode: 0o600 });
   const wallet = new Wallet(readFileSync(keyFile, "utf8").trim());
   const legalIdHash = hashText(normaliseRegistryId(SELF_CUSTODY_FINANCIER.registryId));
-  const row = await ctx.db.selectFrom("parties").selectAll().where("legal_id_hash", "=", legalIdHash).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom("parties")
+    .selectAll()
+    .where("legal_id_hash", "=", legalIdHash)
+    .executeTakeFirst();
   let party: CreatedParty;
   if (row) {
     const apiKey = newApiKey();
-    await ctx.db.updateTable("parties").set({ api_key_hash: hashApiKey(apiKey) }).where("id", "=", row.id).execute();
+    await ctx.db
+      .updateTable("parties")
+      .set({ api_key_hash: hashApiKey(apiKey) })
+      .where("id", "=", row.id)
+      .execute();
     party = { ...publicParty(toParty(row)), apiKey };
   } else {
     party = await createParty(ctx, { ...SELF_CUSTODY_FINANCIER, address: wallet.address });

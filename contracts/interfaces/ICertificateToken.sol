@@ -116,9 +116,12 @@ interface ICertificateToken is IERC721 {
 
     /// @notice Issues the tier-1 root certificate of a newly registered receivable.
     /// @dev Only ISSUER_ROLE.
-    function issueRoot(bytes32 receivableId, address seller, uint256 faceValue, uint64 dueDate)
-        external
-        returns (uint256 certificateId);
+    function issueRoot(
+        bytes32 receivableId,
+        address seller,
+        uint256 faceValue,
+        uint64 dueDate
+    ) external returns (uint256 certificateId);
 
     /// @notice Splits `certificateId` into children; retires the parent.
     /// @dev Only the holder; not while paused, locked, or once repayment of the receivable

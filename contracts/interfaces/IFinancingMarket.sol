@@ -115,9 +115,12 @@ interface IFinancingMarket {
 
     /// @notice Opens a financing request on `certificateId` and locks it.
     /// @dev Only the certificate's holder; not while paused.
-    function openRequest(uint256 certificateId, FinancingKind kind, uint256 price, uint256 repayAmount)
-        external
-        returns (uint256 requestId);
+    function openRequest(
+        uint256 certificateId,
+        FinancingKind kind,
+        uint256 price,
+        uint256 repayAmount
+    ) external returns (uint256 requestId);
 
     /// @notice Cancels an unfunded request and unlocks the certificate. Only its holder.
     function cancelRequest(uint256 requestId) external;
@@ -143,10 +146,9 @@ interface IFinancingMarket {
 
     /// @notice The live pledge on `certificateId`: request id, pledgee and amount still owed
     /// (all zero if none).
-    function pledgeOf(uint256 certificateId)
-        external
-        view
-        returns (uint256 requestId, address pledgee, uint256 outstanding);
+    function pledgeOf(
+        uint256 certificateId
+    ) external view returns (uint256 requestId, address pledgee, uint256 outstanding);
 
     /// @notice The request `requestId`.
     function requestOf(uint256 requestId) external view returns (Request memory);

@@ -162,19 +162,21 @@ interface IReceivableRegistry {
 
     /// @notice The receivable id of an invoice: keccak256(abi.encode(sellerLegalId,
     /// debtorLegalId, invoiceNumberHash)). Legal ids, not addresses, so other keys collide too.
-    function computeReceivableId(bytes32 sellerLegalId, bytes32 debtorLegalId, bytes32 invoiceNumberHash)
-        external
-        pure
-        returns (bytes32);
+    function computeReceivableId(
+        bytes32 sellerLegalId,
+        bytes32 debtorLegalId,
+        bytes32 invoiceNumberHash
+    ) external pure returns (bytes32);
 
     /// @notice The id the registry would give `terms` (reverts if a party is unregistered).
     function receivableIdOf(ReceivableTerms calldata terms) external view returns (bytes32);
 
     /// @notice The EIP-712 digest the debtor signs to confirm `terms` under `nonce` and `deadline`.
-    function confirmationDigest(ReceivableTerms calldata terms, uint256 nonce, uint256 deadline)
-        external
-        view
-        returns (bytes32);
+    function confirmationDigest(
+        ReceivableTerms calldata terms,
+        uint256 nonce,
+        uint256 deadline
+    ) external view returns (bytes32);
 
     /// @notice Whether `debtor` has used confirmation nonce `nonce`.
     function nonceUsed(address debtor, uint256 nonce) external view returns (bool);
@@ -184,9 +186,10 @@ interface IReceivableRegistry {
     /// @dev Only REGISTRAR_ROLE; not while paused. Seller and debtor must be active parties.
     /// @return receivableId the id derived from the parties' legal ids and the invoice number.
     /// @return rootCertificateId the certificate issued to the seller.
-    function register(ReceivableTerms calldata terms, DebtorConfirmation calldata confirmation)
-        external
-        returns (bytes32 receivableId, uint256 rootCertificateId);
+    function register(
+        ReceivableTerms calldata terms,
+        DebtorConfirmation calldata confirmation
+    ) external returns (bytes32 receivableId, uint256 rootCertificateId);
 
     /// @notice Marks a receivable past its due date and not repaid as Overdue. Anyone may call.
     function markOverdue(bytes32 receivableId) external;

@@ -23,7 +23,7 @@ contract FeeOnTransferToken is ERC20 {
 
     function _update(address from, address to, uint256 value) internal override {
         if (from == address(0) || to == address(0)) return super._update(from, to, value);
-        uint256 fee = value * feeBps / 10_000;
+        uint256 fee = (value * feeBps) / 10_000;
         super._update(from, address(0), fee);
         super._update(from, to, value - fee);
     }

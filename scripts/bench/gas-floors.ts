@@ -347,7 +347,9 @@ export function describeFloor(floor: OperationFloor, total: FloorTotal): string 
     const parts = floor.components.filter((x) => x.kind === kind);
     if (parts.length === 0) return [];
     const count = parts.reduce((sum, x) => sum + x.count, 0);
-    return [`${count} ${label} × ${fmt(unitGas[kind])} [${parts.map((x) => (x.count > 1 ? `${x.what} ×${x.count}` : x.what)).join(", ")}]`];
+    return [
+      `${count} ${label} × ${fmt(unitGas[kind])} [${parts.map((x) => (x.count > 1 ? `${x.what} ×${x.count}` : x.what)).join(", ")}]`,
+    ];
   };
   const calldata =
     total.rule === "EIP-7623"

@@ -376,7 +376,13 @@ interface Row {
   perLeafOf?: string;
 }
 const rows: Row[] = [];
-const checks: Array<{ key: string; operation: string; floorSlots: ReturnType<typeof slotCounts>; diff: StorageDiff; match: boolean }> = [];
+const checks: Array<{
+  key: string;
+  operation: string;
+  floorSlots: ReturnType<typeof slotCounts>;
+  diff: StorageDiff;
+  match: boolean;
+}> = [];
 
 for (const m of measurements) {
   const total = floorFor(m.floor, m.data);
@@ -446,16 +452,21 @@ if (jsonOutput) {
     "Floor = 21,000 + calldata (4/16 per zero/non-zero byte, or the EIP-7623 floor if larger) + the net storage change the data model requires (new slot 22,100, update 5,000, clear 200 net of refund) + ecrecover for the debtor's consent. Events, cold contract access, checks and reentrancy guards are not in the floor. Definitions and slot layouts: scripts/bench/gas-floors.ts.",
     `Calldata rule: ${
       rows.some((r) => r.calldataRule === "EIP-7623")
-        ? `EIP-7623 floor applied to ${rows.filter((r) => r.calldataRule === "EIP-7623").map((r) => r.operation).join(", ")}; standard pricing elsewhere.`
+        ? `EIP-7623 floor applied to ${rows
+            .filter((r) => r.calldataRule === "EIP-7623")
+            .map((r) => r.operation)
+            .join(", ")}; standard pricing elsewhere.`
         : "standard pricing (4/16) on every row; the EIP-7623 floor (10 per token) was lower everywhere."
     }`,
     "",
     "| operation | gas | floor | ratio | floor made of |",
     "| --- | ---: | ---: | ---: | --- |",
-    ...rows.map((r) => `| ${r.operation} | ${fmt(r.gas)} | ${fmt(r.floor)} | ${r.ratio.toFixed(2)}× | ${r.floorMadeOf} |`),
+    ...rows.map(
+      (r) => `| ${r.operation} | ${fmt(r.gas)} | ${fmt(r.floor)} | ${r.ratio.toFixed(2)}× | ${r.floorMadeOf} |`,
+    ),
     "",
     "Storage cross-check: slots in each floor against the net storage diff of the real transaction",
-    "(slots it wrote, value before the block vs after; \"restored\" = written, then back to the original value).",
+    '(slots it wrote, value before the block vs after; "restored" = written, then back to the original value).',
     "",
     "Beside it, where the gas above the floor goes: slots only read, calls made, other contracts",
     "touched (2,600 each when cold) and the gas of the events.",

@@ -26,7 +26,12 @@ import os from "node:os";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { createRequire } from "node:module";
-import { buildCreditGraph, type CreditExposure, type CreditGraph, type PartyRef } from "../../server/risk/network/build-graph.js";
+import {
+  buildCreditGraph,
+  type CreditExposure,
+  type CreditGraph,
+  type PartyRef,
+} from "../../server/risk/network/build-graph.js";
 import {
   accumulateDependencies,
   compact,
@@ -90,7 +95,11 @@ function generateSupplyChain(n: number, seed: number, shape: Shape = CONNECTED):
     tierOf[next] = 5;
     members[5]!.push(next++);
   }
-  const parties = Array.from({ length: n }, (_, i) => ({ partyId: `p${i}`, name: tierOf[i] === -1 ? `Financier ${i}` : `T${tierOf[i]} party ${i}`, address: address(i) }));
+  const parties = Array.from({ length: n }, (_, i) => ({
+    partyId: `p${i}`,
+    name: tierOf[i] === -1 ? `Financier ${i}` : `T${tierOf[i]} party ${i}`,
+    address: address(i),
+  }));
 
   // Preferential attachment: an urn per tier holding each node once plus once per sale won.
   const urns = members.map((list) => [...list]);
@@ -123,7 +132,8 @@ function generateSupplyChain(n: number, seed: number, shape: Shape = CONNECTED):
   }
   // Back trade one tier down.
   for (let tier = 1; tier <= 4; tier++) {
-    for (const supplier of members[tier]!) if (random() < shape.backTrade) edges.push([supplier, pick(members[tier + 1]!)]);
+    for (const supplier of members[tier]!)
+      if (random() < shape.backTrade) edges.push([supplier, pick(members[tier + 1]!)]);
   }
   // Buy-sell: each core enterprise holds claims on 2% as many suppliers as tier 1 has, picked preferentially in tiers 1-2.
   if (shape.buySell) {
@@ -183,7 +193,7 @@ function inDegreeSummary(graph: CreditGraph): string {
 function ranks(values: number[]): number[] {
   const order = values.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
   const result = new Array<number>(values.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
     for (let k = i; k <= j; k++) result[order[k]![1]] = (i + j) / 2 + 1;
@@ -208,7 +218,10 @@ function spearman(a: number[], b: number[]): number {
 }
 
 const topKeys = (values: Map<string, number>, k: number) =>
-  [...values].sort(([a, x], [b, y]) => y - x || a.localeCompare(b)).slice(0, k).map(([key]) => key);
+  [...values]
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+    .slice(0, k)
+    .map(([key]) => key);
 
 /** Error of an estimate against exact values: max and mean |error|, top-10 overlap, Spearman on the exact top 100. */
 function compare(exact: Map<string, number>, estimate: Map<string, number>) {
@@ -229,13 +242,20 @@ function compare(exact: Map<string, number>, estimate: Map<string, number>) {
     mean: sum / exact.size,
     maxExact,
     overlap: exactTop10.filter((key) => estimateTop10.has(key)).length,
-    rho: spearman(top100.map((key) => exact.get(key)!), top100.map((key) => estimate.get(key)!)),
+    rho: spearman(
+      top100.map((key) => exact.get(key)!),
+      top100.map((key) => estimate.get(key)!),
+    ),
   };
 }
 
 /** The library's own per-source Brandes (graphology-shortest-path, a graphology-metrics dependency), timed for comparison. */
 function libraryBrandesMsPerSource(graph: CreditGraph, sources: Int32Array): number | undefined {
-  let lib: { createUnweightedIndexedBrandes: (g: CreditGraph) => (i: number) => [{ size: number; pop(): number }, number[][], Uint32Array] };
+  let lib: {
+    createUnweightedIndexedBrandes: (
+      g: CreditGraph,
+    ) => (i: number) => [{ size: number; pop(): number }, number[][], Uint32Array];
+  };
   try {
     lib = createRequire(import.meta.url)("graphology-shortest-path/indexed-brandes");
   } catch {
@@ -271,7 +291,9 @@ const [chain, generateMs] = timed(() => generateSupplyChain(LARGE, 1));
 const afterGenerate = memory();
 const [graph, buildMs] = timed(() => buildCreditGraph(chain.parties, chain.exposures));
 const afterBuild = memory();
-out(`generated ${chain.exposures.length.toLocaleString("en")} certificates in ${ms(generateMs)} (heap ${mb(before.heap)} → ${mb(afterGenerate.heap)})`);
+out(
+  `generated ${chain.exposures.length.toLocaleString("en")} certificates in ${ms(generateMs)} (heap ${mb(before.heap)} → ${mb(afterGenerate.heap)})`,
+);
 out(
   `graph: ${graph.order.toLocaleString("en")} nodes, ${graph.size.toLocaleString("en")} edges, built by buildCreditGraph in ${ms(buildMs)}; ` +
     `heap ${mb(afterGenerate.heap)} → ${mb(afterBuild.heap)} (the certificates stay referenced), rss ${mb(afterGenerate.rss)} → ${mb(afterBuild.rss)}`,
@@ -281,7 +303,9 @@ const [csr, compactMs] = timed(() => compact(graph));
 out(`typed-array adjacency (CSR) in ${ms(compactMs)}`);
 for (const k of [256, 1024, 4096]) {
   const [{ work }, t] = timed(() => accumulateDependencies(csr, pickSources(graph.order, k, 7)));
-  out(`sampled betweenness, k = ${k}: ${ms(t)} (${(t / k).toFixed(2)} ms per source, ${(work / k / 1000).toFixed(1)} k edge scans per source, ${((t * 1e6) / work).toFixed(1)} ns per scan)`);
+  out(
+    `sampled betweenness, k = ${k}: ${ms(t)} (${(t / k).toFixed(2)} ms per source, ${(work / k / 1000).toFixed(1)} k edge scans per source, ${((t * 1e6) / work).toFixed(1)} ns per scan)`,
+  );
 }
 const [exactLarge, exactLargeMs] = timed(() => estimateBetweenness(csr, graph.order, 7).values);
 out(`exact (all ${graph.order.toLocaleString("en")} sources on the typed arrays): ${ms(exactLargeMs)}`);
@@ -304,9 +328,14 @@ out(
   `its error against exact: max |error| ${largeError.max.toExponential(2)} (${((100 * largeError.max) / largeError.maxExact).toFixed(1)}% of the largest value ${largeError.maxExact.toExponential(3)}), ` +
     `mean |error| ${largeError.mean.toExponential(2)}, top-10 overlap ${largeError.overlap}/10, Spearman ρ on the exact top 100 ${largeError.rho.toFixed(3)}`,
 );
-if (hubs.errorBound) out(`stated bound: every node within ±${hubs.errorBound.epsilon.toFixed(4)} (normalized) with probability ${hubs.errorBound.confidence} (Hoeffding + union bound)`);
+if (hubs.errorBound)
+  out(
+    `stated bound: every node within ±${hubs.errorBound.epsilon.toFixed(4)} (normalized) with probability ${hubs.errorBound.confidence} (Hoeffding + union bound)`,
+  );
 out();
-out(`| # | exact top 10 | tier | normalized | API (${hubs.method}) top 10 | tier | estimate ± s.e. | by exposure (owes) | tier | owes (tUSD) | creditors |`);
+out(
+  `| # | exact top 10 | tier | normalized | API (${hubs.method}) top 10 | tier | estimate ± s.e. | by exposure (owes) | tier | owes (tUSD) | creditors |`,
+);
 out(`| -: | --- | -: | -: | --- | -: | -: | --- | -: | -: | -: |`);
 const tierName = (address: string) => {
   const t = chain.tierOf[Number.parseInt(address.slice(2), 16)]!;
@@ -339,19 +368,29 @@ out();
 out(`## sampled vs exact, ${SMALL.toLocaleString("en")} parties`);
 const small = generateSupplyChain(SMALL, 2);
 const smallGraph = buildCreditGraph(small.parties, small.exposures);
-out(`graph: ${smallGraph.order.toLocaleString("en")} nodes, ${smallGraph.size.toLocaleString("en")} edges; ${inDegreeSummary(smallGraph)}`);
+out(
+  `graph: ${smallGraph.order.toLocaleString("en")} nodes, ${smallGraph.size.toLocaleString("en")} edges; ${inDegreeSummary(smallGraph)}`,
+);
 const [exact, exactMs] = timed(() => exactBetweenness(smallGraph));
 out(`exact betweenness (graphology-metrics): ${ms(exactMs)}`);
 const [allSources, allMs] = timed(() => sampledBetweenness(smallGraph, smallGraph.order));
 let agreement = 0;
 for (const [key, value] of exact) agreement = Math.max(agreement, Math.abs(value - allSources.get(key)!));
-out(`typed-array Brandes over all ${smallGraph.order} sources: ${ms(allMs)}, max |difference| from graphology-metrics ${agreement.toExponential(1)}`);
+out(
+  `typed-array Brandes over all ${smallGraph.order} sources: ${ms(allMs)}, max |difference| from graphology-metrics ${agreement.toExponential(1)}`,
+);
 const maxExact = Math.max(...exact.values());
-out(`largest exact normalized betweenness: ${maxExact.toExponential(3)}; nodes with betweenness > 0: ${[...exact.values()].filter((v) => v > 0).length}`);
+out(
+  `largest exact normalized betweenness: ${maxExact.toExponential(3)}; nodes with betweenness > 0: ${[...exact.values()].filter((v) => v > 0).length}`,
+);
 out();
-out(`Each k over ${SEEDS.length} seeds: time (mean), max |error| (worst seed), mean |error| (mean over nodes and seeds), max error relative to the largest value, top-10 overlap (worst seed), Spearman ρ on the exact top 100 (worst seed), and the Hoeffding bound (95%).`);
+out(
+  `Each k over ${SEEDS.length} seeds: time (mean), max |error| (worst seed), mean |error| (mean over nodes and seeds), max error relative to the largest value, top-10 overlap (worst seed), Spearman ρ on the exact top 100 (worst seed), and the Hoeffding bound (95%).`,
+);
 out();
-out(`| k | time | max abs error | mean abs error | max error / max value | top-10 overlap | Spearman top-100 | Hoeffding ε (95%) |`);
+out(
+  `| k | time | max abs error | mean abs error | max error / max value | top-10 overlap | Spearman top-100 | Hoeffding ε (95%) |`,
+);
 out(`| -: | -: | -: | -: | -: | -: | -: | -: |`);
 for (const k of KS) {
   let time = 0;

@@ -18,17 +18,27 @@ const DAY_MS = 86_400_000;
 
 type Json = Record<string, any>;
 
-async function call(baseUrl: string, apiKey: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: Json }> {
+async function call(
+  baseUrl: string,
+  apiKey: string,
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<{ status: number; body: Json }> {
   const response = await fetch(`${baseUrl}${route}`, {
     method,
-    headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      authorization: `Bearer ${apiKey}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Json };
 }
 
 function must(reply: { status: number; body: Json }, status: number, what: string): Json {
-  if (reply.status !== status) throw new Error(`${what}: HTTP ${reply.status} ${JSON.stringify(reply.body).slice(0, 300)}`);
+  if (reply.status !== status)
+    throw new Error(`${what}: HTTP ${reply.status} ${JSON.stringify(reply.body).slice(0, 300)}`);
   return reply.body;
 }
 
@@ -39,13 +49,33 @@ function documents(debtorId: string, n: number) {
   const total = (BigInt(quantity) * 1_000_000n).toString();
   return {
     debtorId,
-    purchaseOrder: { number: `PO-B-${n}`, issuedAt: iso(-20 * DAY_MS), currency: "USD", lines: [{ sku: "SKU-B", quantity, unitPrice: "1000000" }] },
-    delivery: { carrier: "Bench Freight", waybill: `WB-B-${n}`, shippedAt: iso(-15 * DAY_MS), receivedAt: iso(-12 * DAY_MS), receivedBy: "Dock", lines: [{ sku: "SKU-B", quantity }] },
-    invoice: { number: `INV-B-${n}`, issuedAt: iso(-10 * DAY_MS), dueDate: iso(60 * DAY_MS), lines: [{ sku: "SKU-B", quantity, unitPrice: "1000000" }], tax: "0", total },
+    purchaseOrder: {
+      number: `PO-B-${n}`,
+      issuedAt: iso(-20 * DAY_MS),
+      currency: "USD",
+      lines: [{ sku: "SKU-B", quantity, unitPrice: "1000000" }],
+    },
+    delivery: {
+      carrier: "Bench Freight",
+      waybill: `WB-B-${n}`,
+      shippedAt: iso(-15 * DAY_MS),
+      receivedAt: iso(-12 * DAY_MS),
+      receivedBy: "Dock",
+      lines: [{ sku: "SKU-B", quantity }],
+    },
+    invoice: {
+      number: `INV-B-${n}`,
+      issuedAt: iso(-10 * DAY_MS),
+      dueDate: iso(60 * DAY_MS),
+      lines: [{ sku: "SKU-B", quantity, unitPrice: "1000000" }],
+      tax: "0",
+      total,
+    },
   };
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const ms = (value: number) => `${value.toFixed(0)} ms`;
 
 async function main(): Promise<void> {
@@ -61,17 +91,37 @@ async function main(): Promise<void> {
     const base = local.baseUrl;
     const operator = local.operatorKey!;
     const party = async (roles: string[], name: string) =>
-      must(await call(base, operator, "POST", "/v1/parties", { name, registryId: `BENCH${name.replace(/\W/g, "")}${Date.now()}`, industry: "bench", roles }), 201, "party");
+      must(
+        await call(base, operator, "POST", "/v1/parties", {
+          name,
+          registryId: `BENCH${name.replace(/\W/g, "")}${Date.now()}`,
+          industry: "bench",
+          roles,
+        }),
+        201,
+        "party",
+      );
     const debtor = await party(["debtor"], "Bench Debtor");
     const suppliers: Json[] = [];
     for (let i = 0; i < SUPPLIERS; i++) suppliers.push(await party(["supplier"], `Bench Supplier ${i}`));
     const financier = await party(["financier"], "Bench Bank");
     const token = local.service.ctx.chain.contracts.token;
-    await local.service.ctx.chain.registrar.send(await token.getFunction("mint").populateTransaction(financier.address, 10n ** 15n), { kind: "mint", ref: "bench" });
+    await local.service.ctx.chain.registrar.send(
+      await token.getFunction("mint").populateTransaction(financier.address, 10n ** 15n),
+      { kind: "mint", ref: "bench" },
+    );
 
     // Warm up: one full registration, so compilation and first-use costs are not measured.
-    const warm = must(await call(base, suppliers[0]!.apiKey, "POST", "/v1/receivables", documents(debtor.id, 0)), 201, "warm-up submission");
-    must(await call(base, debtor.apiKey, "POST", `/v1/receivables/${warm.id}/confirm`, {}), 200, "warm-up confirmation");
+    const warm = must(
+      await call(base, suppliers[0]!.apiKey, "POST", "/v1/receivables", documents(debtor.id, 0)),
+      201,
+      "warm-up submission",
+    );
+    must(
+      await call(base, debtor.apiKey, "POST", `/v1/receivables/${warm.id}/confirm`, {}),
+      200,
+      "warm-up confirmation",
+    );
 
     const submitLatency: number[] = [];
     const confirmLatency: number[] = [];
@@ -84,9 +134,17 @@ async function main(): Promise<void> {
         const n = next++;
         const supplier = suppliers[n % suppliers.length]!;
         const t0 = performance.now();
-        const submitted = must(await call(base, supplier.apiKey, "POST", "/v1/receivables", documents(debtor.id, n)), 201, `submission ${n}`);
+        const submitted = must(
+          await call(base, supplier.apiKey, "POST", "/v1/receivables", documents(debtor.id, n)),
+          201,
+          `submission ${n}`,
+        );
         const t1 = performance.now();
-        const confirmed = must(await call(base, debtor.apiKey, "POST", `/v1/receivables/${submitted.id}/confirm`, {}), 200, `confirmation ${n}`);
+        const confirmed = must(
+          await call(base, debtor.apiKey, "POST", `/v1/receivables/${submitted.id}/confirm`, {}),
+          200,
+          `confirmation ${n}`,
+        );
         const t2 = performance.now();
         submitLatency.push(t1 - t0);
         confirmLatency.push(t2 - t1);
@@ -105,25 +163,55 @@ async function main(): Promise<void> {
 
     // One receivable from submission to a funded certificate.
     const s0 = performance.now();
-    const one = must(await call(base, suppliers[0]!.apiKey, "POST", "/v1/receivables", documents(debtor.id, RECEIVABLES + 1)), 201, "funding run: submission");
-    const root = must(await call(base, debtor.apiKey, "POST", `/v1/receivables/${one.id}/confirm`, {}), 200, "funding run: confirmation");
-    const request = must(await call(base, suppliers[0]!.apiKey, "POST", "/v1/financing-requests", { certificateId: root.certificateId, kind: "discount", price: "100000000" }), 201, "funding run: request");
-    must(await call(base, financier.apiKey, "POST", `/v1/financing-requests/${request.id}/fund`, {}), 200, "funding run: fund");
+    const one = must(
+      await call(base, suppliers[0]!.apiKey, "POST", "/v1/receivables", documents(debtor.id, RECEIVABLES + 1)),
+      201,
+      "funding run: submission",
+    );
+    const root = must(
+      await call(base, debtor.apiKey, "POST", `/v1/receivables/${one.id}/confirm`, {}),
+      200,
+      "funding run: confirmation",
+    );
+    const request = must(
+      await call(base, suppliers[0]!.apiKey, "POST", "/v1/financing-requests", {
+        certificateId: root.certificateId,
+        kind: "discount",
+        price: "100000000",
+      }),
+      201,
+      "funding run: request",
+    );
+    must(
+      await call(base, financier.apiKey, "POST", `/v1/financing-requests/${request.id}/fund`, {}),
+      200,
+      "funding run: fund",
+    );
     const toFunded = performance.now() - s0;
 
     const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
     const [sub, con, tot] = [sorted(submitLatency), sorted(confirmLatency), sorted(totalLatency)];
     const meanGas = gas.reduce((a, b) => a + b, 0n) / BigInt(gas.length);
-    console.log(`\nEnd-to-end registration through the HTTP API (submit -> verify -> confirm -> register + issue on-chain)`);
-    console.log(`machine: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; chain: anvil (automine), one registrar key`);
+    console.log(
+      `\nEnd-to-end registration through the HTTP API (submit -> verify -> confirm -> register + issue on-chain)`,
+    );
+    console.log(
+      `machine: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; chain: anvil (automine), one registrar key`,
+    );
     console.log(`run: ${RECEIVABLES} receivables from ${SUPPLIERS} suppliers, ${CONCURRENCY} concurrent clients\n`);
     console.log("| measure | value |");
     console.log("| --- | ---: |");
     console.log(`| registrations per second | ${(RECEIVABLES / elapsed).toFixed(1)} |`);
     console.log(`| wall time | ${elapsed.toFixed(1)} s |`);
-    console.log(`| submit latency p50 / p95 / p99 | ${ms(percentile(sub, 50))} / ${ms(percentile(sub, 95))} / ${ms(percentile(sub, 99))} |`);
-    console.log(`| confirm + register latency p50 / p95 / p99 | ${ms(percentile(con, 50))} / ${ms(percentile(con, 95))} / ${ms(percentile(con, 99))} |`);
-    console.log(`| submission to certificate p50 / p95 / p99 | ${ms(percentile(tot, 50))} / ${ms(percentile(tot, 95))} / ${ms(percentile(tot, 99))} |`);
+    console.log(
+      `| submit latency p50 / p95 / p99 | ${ms(percentile(sub, 50))} / ${ms(percentile(sub, 95))} / ${ms(percentile(sub, 99))} |`,
+    );
+    console.log(
+      `| confirm + register latency p50 / p95 / p99 | ${ms(percentile(con, 50))} / ${ms(percentile(con, 95))} / ${ms(percentile(con, 99))} |`,
+    );
+    console.log(
+      `| submission to certificate p50 / p95 / p99 | ${ms(percentile(tot, 50))} / ${ms(percentile(tot, 95))} / ${ms(percentile(tot, 99))} |`,
+    );
     console.log(`| gas per registration (mean) | ${meanGas.toLocaleString("en-US")} |`);
     console.log(`| blocks used by the first 50 registrations | ${blocks.size} |`);
     console.log(`| one receivable: submission to funded certificate | ${ms(toFunded)} |`);

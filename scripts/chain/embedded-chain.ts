@@ -49,7 +49,9 @@ function portInUse(port: number): Promise<boolean> {
 export async function startEmbeddedChain(dataDir: string, port: number): Promise<EmbeddedChain> {
   const url = `http://127.0.0.1:${port}`;
   if (await answering(url)) {
-    throw new Error(`something already answers JSON-RPC on ${url}: is another Tierline running? Stop it, or set TIERLINE_CHAIN_PORT`);
+    throw new Error(
+      `something already answers JSON-RPC on ${url}: is another Tierline running? Stop it, or set TIERLINE_CHAIN_PORT`,
+    );
   }
   const chainDir = path.join(dataDir, "chain");
   mkdirSync(chainDir, { recursive: true });
@@ -57,15 +59,23 @@ export async function startEmbeddedChain(dataDir: string, port: number): Promise
   const child = spawn(
     anvilBinary(),
     [
-      "--host", "127.0.0.1",
-      "--port", String(port),
-      "--chain-id", "31337",
-      "--hardfork", "osaka",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--chain-id",
+      "31337",
+      "--hardfork",
+      "osaka",
       // The whole chain (blocks, logs, state) is dumped every second and on exit, and loaded on start.
-      "--state", path.join(chainDir, "state.json"),
-      "--state-interval", "1",
-      "--accounts", "10",
-      "--balance", "1000000",
+      "--state",
+      path.join(chainDir, "state.json"),
+      "--state-interval",
+      "1",
+      "--accounts",
+      "10",
+      "--balance",
+      "1000000",
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -75,7 +85,10 @@ export async function startEmbeddedChain(dataDir: string, port: number): Promise
 
   const deadline = Date.now() + 20_000;
   while (!(await answering(url))) {
-    if (child.exitCode !== null) throw new Error(`the embedded chain (anvil) exited with code ${child.exitCode}; see ${path.join(chainDir, "anvil.log")}`);
+    if (child.exitCode !== null)
+      throw new Error(
+        `the embedded chain (anvil) exited with code ${child.exitCode}; see ${path.join(chainDir, "anvil.log")}`,
+      );
     if (Date.now() > deadline) throw new Error(`the embedded chain did not answer on ${url} within 20 s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -101,7 +101,10 @@ export async function deployTierline(
   await send("granted SETTLER_ROLE", c.getFunction("grantRole")(await c.getFunction("SETTLER_ROLE")(), escrowAddress));
   const registrarRole = await registry.contract.getFunction("REGISTRAR_ROLE")();
   for (const registrar of new Set([adminAddress, ...(options.registrars ?? [])])) {
-    await send(`granted REGISTRAR_ROLE to ${registrar}`, registry.contract.getFunction("grantRole")(registrarRole, registrar));
+    await send(
+      `granted REGISTRAR_ROLE to ${registrar}`,
+      registry.contract.getFunction("grantRole")(registrarRole, registrar),
+    );
   }
 
   return {

@@ -27,7 +27,18 @@ import { riskNetworkRoutes } from "./routes/risk-network.js";
 export const BODY_LIMIT = "1mb";
 
 export function allRoutes(extra: RouteSpec[] = []): RouteSpec[] {
-  return [...healthRoutes, ...partyRoutes, ...receivableRoutes, ...certificateRoutes, ...financingRoutes, ...repaymentsRoutes, ...auditRoutes, ...riskRoutes, ...riskNetworkRoutes, ...extra];
+  return [
+    ...healthRoutes,
+    ...partyRoutes,
+    ...receivableRoutes,
+    ...certificateRoutes,
+    ...financingRoutes,
+    ...repaymentsRoutes,
+    ...auditRoutes,
+    ...riskRoutes,
+    ...riskNetworkRoutes,
+    ...extra,
+  ];
 }
 
 export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()): Express {
@@ -43,7 +54,8 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
         res.setHeader("X-Request-Id", id);
         return id;
       },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "info" : "info"),
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "info" : "info",
     }),
   );
   // The docs page's inline scripts need a looser policy; everything else gets helmet's default.
@@ -65,18 +77,34 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
   app.get("/openapi.json", (_req, res) => {
     res.json(document);
   });
-  app.use("/docs", swaggerUi.serve, swaggerUi.setup(document as Parameters<typeof swaggerUi.setup>[0], { customSiteTitle: "Tierline API" }));
+  app.use(
+    "/docs",
+    swaggerUi.serve,
+    swaggerUi.setup(document as Parameters<typeof swaggerUi.setup>[0], { customSiteTitle: "Tierline API" }),
+  );
 
   for (const route of routes) {
     app[route.method](route.path, async (req: Request, res) => {
       const actor = route.auth ? await authenticate(ctx, req.get("authorization")) : undefined;
       if (route.method === "post" && !route.body) refuseUnexpectedBody(req.body);
-      const input = { actor, params: req.params as Record<string, string>, query: req.query as Record<string, unknown>, body: req.body, requestId: String(req.id) };
+      const input = {
+        actor,
+        params: req.params as Record<string, string>,
+        query: req.query as Record<string, unknown>,
+        body: req.body,
+        requestId: String(req.id),
+      };
       req.log = req.log.child({ partyId: actor?.id });
       const run = () => route.handler({ ...ctx, log: req.log }, input);
       const result =
         route.idempotent && actor
-          ? await withIdempotency(ctx, actor.id, req.get("idempotency-key"), { method: req.method, path: req.path, body: req.body }, run)
+          ? await withIdempotency(
+              ctx,
+              actor.id,
+              req.get("idempotency-key"),
+              { method: req.method, path: req.path, body: req.body },
+              run,
+            )
           : await run();
       if ("replayed" in result && result.replayed) res.setHeader("Idempotent-Replayed", "true");
       if (result.contentType) res.status(result.status).type(result.contentType).send(String(result.body));

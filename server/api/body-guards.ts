@@ -14,7 +14,11 @@ const JSON_TYPES = ["application/json", "application/*+json"];
 export const requireJsonContentType: RequestHandler = (req, _res, next) => {
   const hasContent = Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
   if (hasContent && !req.is(JSON_TYPES)) {
-    next(new AppError("UNSUPPORTED_MEDIA_TYPE", 415, "send the request body as application/json", { contentType: req.headers["content-type"] ?? null }));
+    next(
+      new AppError("UNSUPPORTED_MEDIA_TYPE", 415, "send the request body as application/json", {
+        contentType: req.headers["content-type"] ?? null,
+      }),
+    );
     return;
   }
   next();
@@ -39,10 +43,14 @@ export const limitBodyDepth =
 
 /** For a route without a body schema: nothing, or `{}`, and nothing else (400 VALIDATION_FAILED). */
 export function refuseUnexpectedBody(body: unknown): void {
-  const empty = body === undefined || (body !== null && typeof body === "object" && !Array.isArray(body) && Object.keys(body).length === 0);
+  const empty =
+    body === undefined ||
+    (body !== null && typeof body === "object" && !Array.isArray(body) && Object.keys(body).length === 0);
   if (!empty) {
     throw badRequest("VALIDATION_FAILED", "the request body is not valid: 1 problem(s)", {
-      fields: [{ path: "body", message: "this route takes no request body (send none, or {})", code: "unrecognized_keys" }],
+      fields: [
+        { path: "body", message: "this route takes no request body (send none, or {})", code: "unrecognized_keys" },
+      ],
     });
   }
 }

@@ -21,19 +21,39 @@ export async function withIdempotency(
   run: () => Promise<HandlerResult>,
 ): Promise<HandlerResult & { replayed?: boolean }> {
   if (key === undefined) return run();
-  if (!/^[\x21-\x7e]{1,128}$/.test(key)) throw badRequest("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be 1 to 128 printable ASCII characters");
-  const requestHash = createHash("sha256").update(`${request.method} ${request.path} ${canonicalJson(request.body ?? null)}`).digest("hex");
+  if (!/^[\x21-\x7e]{1,128}$/.test(key))
+    throw badRequest("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be 1 to 128 printable ASCII characters");
+  const requestHash = createHash("sha256")
+    .update(`${request.method} ${request.path} ${canonicalJson(request.body ?? null)}`)
+    .digest("hex");
 
   const inserted = await ctx.db
     .insertInto("idempotency")
-    .values({ party_id: partyId, key, method: request.method, path: request.path, request_hash: requestHash, state: "in_progress", status_code: null, response: null, created_at: nowIso() })
+    .values({
+      party_id: partyId,
+      key,
+      method: request.method,
+      path: request.path,
+      request_hash: requestHash,
+      state: "in_progress",
+      status_code: null,
+      response: null,
+      created_at: nowIso(),
+    })
     .onConflict((oc) => oc.doNothing())
     .executeTakeFirst();
   let interrupted: InterruptedAttempt | undefined;
   if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
-    const existing = await ctx.db.selectFrom("idempotency").selectAll().where("party_id", "=", partyId).where("key", "=", key).executeTakeFirstOrThrow();
+    const existing = await ctx.db
+      .selectFrom("idempotency")
+      .selectAll()
+      .where("party_id", "=", partyId)
+      .where("key", "=", key)
+      .executeTakeFirstOrThrow();
     if (existing.request_hash !== requestHash) {
-      throw unprocessable("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used for a different request", { idempotencyKey: key });
+      throw unprocessable("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used for a different request", {
+        idempotencyKey: key,
+      });
     }
     if (existing.state === "done") {
       return { status: existing.status_code!, body: JSON.parse(ctx.vault.decrypt(existing.response!)), replayed: true };
@@ -42,7 +62,9 @@ export async function withIdempotency(
     // "in_progress" from before this process started: the service died during that attempt.
     const failedEarlier = existing.state === "interrupted";
     if (!failedEarlier && existing.created_at >= processStartedAt) {
-      throw conflict("IDEMPOTENCY_IN_PROGRESS", "a request with this Idempotency-Key is still being processed", { idempotencyKey: key });
+      throw conflict("IDEMPOTENCY_IN_PROGRESS", "a request with this Idempotency-Key is still being processed", {
+        idempotencyKey: key,
+      });
     }
     // Claim it with a compare-and-set, so two retries racing cannot both take it over.
     const claimed = await ctx.db
@@ -54,9 +76,14 @@ export async function withIdempotency(
       .where("created_at", "=", existing.created_at)
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) {
-      throw conflict("IDEMPOTENCY_IN_PROGRESS", "a request with this Idempotency-Key is still being processed", { idempotencyKey: key });
+      throw conflict("IDEMPOTENCY_IN_PROGRESS", "a request with this Idempotency-Key is still being processed", {
+        idempotencyKey: key,
+      });
     }
-    ctx.log.warn({ idempotencyKey: key, partyId, failedEarlier }, "retrying a request whose earlier attempt was interrupted");
+    ctx.log.warn(
+      { idempotencyKey: key, partyId, failedEarlier },
+      "retrying a request whose earlier attempt was interrupted",
+    );
     interrupted = { startedAt: existing.created_at, endedBy: failedEarlier ? nowIso() : processStartedAt };
   }
 
@@ -72,7 +99,12 @@ export async function withIdempotency(
       // Transient, but a transaction may have gone out before it (the chain dropped while
       // we waited for the receipt): keep the key, so a retry answers from what was sent
       // instead of sending it again (see chain/interrupted-attempt.ts).
-      await ctx.db.updateTable("idempotency").set({ state: "interrupted" }).where("party_id", "=", partyId).where("key", "=", key).execute();
+      await ctx.db
+        .updateTable("idempotency")
+        .set({ state: "interrupted" })
+        .where("party_id", "=", partyId)
+        .where("key", "=", key)
+        .execute();
     }
     throw error;
   }

@@ -10,7 +10,9 @@ export function buildOpenApiDocument(routes: RouteSpec[], serverUrl: string): Re
     const responses = Object.fromEntries(
       Object.entries(route.responses).map(([status, r]) => [
         status,
-        r.schema ? { description: r.description, content: { "application/json": { schema: r.schema } } } : { description: r.description },
+        r.schema
+          ? { description: r.description, content: { "application/json": { schema: r.schema } } }
+          : { description: r.description },
       ]),
     );
     paths[openApiPath] = {
@@ -31,13 +33,16 @@ export function buildOpenApiDocument(routes: RouteSpec[], serverUrl: string): Re
                   name: "Idempotency-Key",
                   in: "header",
                   required: false,
-                  description: "Retry safely: the same key and body get the first answer again, never a second execution.",
+                  description:
+                    "Retry safely: the same key and body get the first answer again, never a second execution.",
                   schema: { type: "string", maxLength: 128 },
                 },
               ],
             }
           : {}),
-        ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: route.body } } } } : {}),
+        ...(route.body
+          ? { requestBody: { required: true, content: { "application/json": { schema: route.body } } } }
+          : {}),
         responses,
       },
     };
@@ -52,7 +57,9 @@ export function buildOpenApiDocument(routes: RouteSpec[], serverUrl: string): Re
     },
     servers: [{ url: serverUrl }],
     security: [{ apiKey: [] }],
-    components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "Authorization: Bearer <apiKey>" } } },
+    components: {
+      securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "Authorization: Bearer <apiKey>" } },
+    },
     paths,
   });
 }

@@ -12,10 +12,14 @@ export const ErrorSchema = z
   .meta({ id: "Error" });
 
 export const IdParams = z.object({ id: z.string().min(1).max(80) });
-export const ReceivableIdParams = z.object({ id: z.string().regex(/^0x[0-9a-f]{64}$/, "a receivable id is 0x and 64 lowercase hex digits") });
+export const ReceivableIdParams = z.object({
+  id: z.string().regex(/^0x[0-9a-f]{64}$/, "a receivable id is 0x and 64 lowercase hex digits"),
+});
 
 export const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((status) => [status, { description: DESCRIPTIONS[status] ?? "error", schema: ErrorSchema }]));
+  Object.fromEntries(
+    statuses.map((status) => [status, { description: DESCRIPTIONS[status] ?? "error", schema: ErrorSchema }]),
+  );
 
 const DESCRIPTIONS: Record<number, string> = {
   400: "the request is malformed (VALIDATION_FAILED names every field at fault)",

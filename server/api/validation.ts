@@ -2,7 +2,11 @@
 import type { z } from "zod";
 import { AppError } from "../errors.js";
 
-export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: "body" | "params" | "query"): z.infer<T> {
+export function parseOrThrow<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  where: "body" | "params" | "query",
+): z.infer<T> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const fields = parsed.error.issues.slice(0, 50).map((issue) => ({
@@ -10,5 +14,7 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, whe
     message: issue.message,
     code: issue.code,
   }));
-  throw new AppError("VALIDATION_FAILED", 400, `the request ${where} is not valid: ${fields.length} problem(s)`, { fields });
+  throw new AppError("VALIDATION_FAILED", 400, `the request ${where} is not valid: ${fields.length} problem(s)`, {
+    fields,
+  });
 }

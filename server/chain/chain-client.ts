@@ -44,6 +44,10 @@ export function createProvider(rpcUrl: string): JsonRpcProvider {
   connection.timeout = RPC_TIMEOUT_MS;
   // staticNetwork: the chain id is detected once, not probed before every call (it halved
   // the registrar queue's round trips); a short polling interval suits a local chain.
-  const provider = new JsonRpcProvider(connection, undefined, { staticNetwork: true, pollingInterval: 100, cacheTimeout: -1 });
+  const provider = new JsonRpcProvider(connection, undefined, {
+    staticNetwork: true,
+    pollingInterval: 100,
+    cacheTimeout: -1,
+  });
   return provider;
 }

@@ -77,7 +77,8 @@ export class Indexer {
     if (indexed < this.deploymentBlock) return { ok: true };
     const stored = await this.db.selectFrom("meta").select("value").where("key", "=", CURSOR_HASH).executeTakeFirst();
     const head = await this.provider.getBlockNumber();
-    if (head < indexed) return { ok: false, reason: `the chain is at block ${head}, behind the index (block ${indexed})` };
+    if (head < indexed)
+      return { ok: false, reason: `the chain is at block ${head}, behind the index (block ${indexed})` };
     const block = await this.provider.getBlock(indexed);
     if (!block || (stored && block.hash !== stored.value)) {
       return { ok: false, reason: `block ${indexed} on the chain is not the block the index was built from` };
@@ -126,8 +127,16 @@ export class Indexer {
           if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) await applyEvent(trx, event);
         }
         if (events.length > 0) crashPoint("indexer:before-commit");
-        await trx.insertInto("meta").values({ key: CURSOR_BLOCK, value: String(to) }).onConflict((oc) => oc.column("key").doUpdateSet({ value: String(to) })).execute();
-        await trx.insertInto("meta").values({ key: CURSOR_HASH, value: toBlock.hash! }).onConflict((oc) => oc.column("key").doUpdateSet({ value: toBlock.hash! })).execute();
+        await trx
+          .insertInto("meta")
+          .values({ key: CURSOR_BLOCK, value: String(to) })
+          .onConflict((oc) => oc.column("key").doUpdateSet({ value: String(to) }))
+          .execute();
+        await trx
+          .insertInto("meta")
+          .values({ key: CURSOR_HASH, value: toBlock.hash! })
+          .onConflict((oc) => oc.column("key").doUpdateSet({ value: toBlock.hash! }))
+          .execute();
       });
       applied += events.length;
       if (events.length > 0) this.log.debug({ from, to, events: events.length }, "indexed events");

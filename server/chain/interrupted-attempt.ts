@@ -33,7 +33,12 @@ export function retryInterruptedAttempt<T>(attempt: InterruptedAttempt, retry: (
  * during the interrupted attempt this request retries and that the chain mined
  * successfully; none when the request retries nothing.
  */
-export async function sentByInterruptedAttempt(ctx: ServiceContext, signer: string, kind: string, ref: string): Promise<TransactionReceipt[]> {
+export async function sentByInterruptedAttempt(
+  ctx: ServiceContext,
+  signer: string,
+  kind: string,
+  ref: string,
+): Promise<TransactionReceipt[]> {
   const attempt = current.getStore();
   if (!attempt) return [];
   const rows = await ctx.db
@@ -55,10 +60,20 @@ export async function sentByInterruptedAttempt(ctx: ServiceContext, signer: stri
     if (!receipt && (await provider.getTransaction(hash))) {
       // Still pending (a chain with block times): it will be mined, so wait for it as the attempt would have.
       receipt = await waitForReceipt(provider, hash, PENDING_WAIT_MS);
-      if (!receipt) throw new AppError("TRANSACTION_PENDING", 504, "the interrupted attempt's transaction is still pending; retry shortly", { txHash: hash });
+      if (!receipt)
+        throw new AppError(
+          "TRANSACTION_PENDING",
+          504,
+          "the interrupted attempt's transaction is still pending; retry shortly",
+          { txHash: hash },
+        );
     }
     if (receipt?.status === 1) receipts.push(receipt);
   }
-  if (receipts.length > 0) ctx.log.warn({ kind, ref, txHashes: receipts.map((r) => r.hash) }, "a retried request finds its interrupted attempt's transaction mined: answering from it");
+  if (receipts.length > 0)
+    ctx.log.warn(
+      { kind, ref, txHashes: receipts.map((r) => r.hash) },
+      "a retried request finds its interrupted attempt's transaction mined: answering from it",
+    );
   return receipts;
 }

@@ -19,9 +19,17 @@ const ZERO = "0x0000000000000000000000000000000000000000";
 const FINANCING_KIND = ["discount", "pledge"] as const;
 
 async function addDistributed(trx: Transaction<Database>, receivableId: string, amount: bigint): Promise<void> {
-  const row = await trx.selectFrom("onchain_receivables").select("distributed").where("id", "=", receivableId).executeTakeFirst();
+  const row = await trx
+    .selectFrom("onchain_receivables")
+    .select("distributed")
+    .where("id", "=", receivableId)
+    .executeTakeFirst();
   if (!row) return;
-  await trx.updateTable("onchain_receivables").set({ distributed: (BigInt(row.distributed) + amount).toString() }).where("id", "=", receivableId).execute();
+  await trx
+    .updateTable("onchain_receivables")
+    .set({ distributed: (BigInt(row.distributed) + amount).toString() })
+    .where("id", "=", receivableId)
+    .execute();
 }
 
 export async function applyEvent(trx: Transaction<Database>, event: IndexedEvent): Promise<void> {
@@ -35,7 +43,11 @@ export async function applyEvent(trx: Transaction<Database>, event: IndexedEvent
         .execute();
       return;
     case "parties.PartyStatusChanged":
-      await trx.updateTable("onchain_parties").set({ active: String(a.active) === "true" ? 1 : 0 }).where("address", "=", getAddress(a.account!)).execute();
+      await trx
+        .updateTable("onchain_parties")
+        .set({ active: String(a.active) === "true" ? 1 : 0 })
+        .where("address", "=", getAddress(a.account!))
+        .execute();
       return;
     case "registry.ReceivableRegistered":
       await trx
@@ -58,7 +70,11 @@ export async function applyEvent(trx: Transaction<Database>, event: IndexedEvent
         .execute();
       return;
     case "registry.RepaymentRecorded":
-      await trx.updateTable("onchain_receivables").set({ repaid_amount: a.repaidAmount! }).where("id", "=", a.receivableId!).execute();
+      await trx
+        .updateTable("onchain_receivables")
+        .set({ repaid_amount: a.repaidAmount! })
+        .where("id", "=", a.receivableId!)
+        .execute();
       return;
     case "registry.ReceivableStatusChanged":
       await trx
@@ -86,14 +102,22 @@ export async function applyEvent(trx: Transaction<Database>, event: IndexedEvent
       return;
     case "certificates.Transfer":
       if (a.from !== ZERO && a.to !== ZERO) {
-        await trx.updateTable("onchain_certificates").set({ holder: getAddress(a.to!) }).where("id", "=", a.tokenId!).execute();
+        await trx
+          .updateTable("onchain_certificates")
+          .set({ holder: getAddress(a.to!) })
+          .where("id", "=", a.tokenId!)
+          .execute();
       }
       return;
     case "certificates.CertificateSplit":
       await trx.updateTable("onchain_certificates").set({ state: "retired" }).where("id", "=", a.parentId!).execute();
       return;
     case "certificates.CertificateLockPlaced":
-      await trx.updateTable("onchain_certificates").set({ state: "locked" }).where("id", "=", a.certificateId!).execute();
+      await trx
+        .updateTable("onchain_certificates")
+        .set({ state: "locked" })
+        .where("id", "=", a.certificateId!)
+        .execute();
       return;
     case "certificates.CertificateLockLifted":
       await trx
@@ -104,10 +128,18 @@ export async function applyEvent(trx: Transaction<Database>, event: IndexedEvent
         .execute();
       return;
     case "certificates.CertificateSettled":
-      await trx.updateTable("onchain_certificates").set({ state: "settled" }).where("id", "=", a.certificateId!).execute();
+      await trx
+        .updateTable("onchain_certificates")
+        .set({ state: "settled" })
+        .where("id", "=", a.certificateId!)
+        .execute();
       return;
     case "registry.ReceivableDischargedEarly":
-      await trx.updateTable("onchain_receivables").set({ early_discount: a.discount! }).where("id", "=", a.receivableId!).execute();
+      await trx
+        .updateTable("onchain_receivables")
+        .set({ early_discount: a.discount! })
+        .where("id", "=", a.receivableId!)
+        .execute();
       return;
     case "financing.FinancingRequested":
       await trx
@@ -131,11 +163,19 @@ export async function applyEvent(trx: Transaction<Database>, event: IndexedEvent
         .execute();
       return;
     case "financing.FinancingCancelled":
-      await trx.updateTable("onchain_financing_requests").set({ status: "cancelled" }).where("id", "=", a.requestId!).execute();
+      await trx
+        .updateTable("onchain_financing_requests")
+        .set({ status: "cancelled" })
+        .where("id", "=", a.requestId!)
+        .execute();
       return;
     case "financing.FinancingFunded": {
       const pledge = Number(a.kind) === 1;
-      const request = await trx.selectFrom("onchain_financing_requests").select("repay_amount").where("id", "=", a.requestId!).executeTakeFirst();
+      const request = await trx
+        .selectFrom("onchain_financing_requests")
+        .select("repay_amount")
+        .where("id", "=", a.requestId!)
+        .executeTakeFirst();
       await trx
         .updateTable("onchain_financing_requests")
         .set({
@@ -149,16 +189,32 @@ export async function applyEvent(trx: Transaction<Database>, event: IndexedEvent
       return;
     }
     case "financing.PledgeRepaid":
-      await trx.updateTable("onchain_financing_requests").set({ outstanding: a.outstanding! }).where("id", "=", a.requestId!).execute();
+      await trx
+        .updateTable("onchain_financing_requests")
+        .set({ outstanding: a.outstanding! })
+        .where("id", "=", a.requestId!)
+        .execute();
       return;
     case "financing.PledgeReleased":
-      await trx.updateTable("onchain_financing_requests").set({ status: "released", outstanding: "0", shortfall: a.shortfall! }).where("id", "=", a.requestId!).execute();
+      await trx
+        .updateTable("onchain_financing_requests")
+        .set({ status: "released", outstanding: "0", shortfall: a.shortfall! })
+        .where("id", "=", a.requestId!)
+        .execute();
       return;
     case "financing.PledgeForeclosed":
-      await trx.updateTable("onchain_financing_requests").set({ status: "foreclosed" }).where("id", "=", a.requestId!).execute();
+      await trx
+        .updateTable("onchain_financing_requests")
+        .set({ status: "foreclosed" })
+        .where("id", "=", a.requestId!)
+        .execute();
       return;
     case "escrow.LeafSettled": {
-      await trx.updateTable("onchain_certificates").set({ paid_out: a.paidOut! }).where("id", "=", a.certificateId!).execute();
+      await trx
+        .updateTable("onchain_certificates")
+        .set({ paid_out: a.paidOut! })
+        .where("id", "=", a.certificateId!)
+        .execute();
       await addDistributed(trx, a.receivableId!, BigInt(a.toHolder!) + BigInt(a.toPledgee!));
       return;
     }

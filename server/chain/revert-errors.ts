@@ -32,7 +32,10 @@ const STATUS: Record<string, number> = {
 };
 
 export const toErrorCode = (name: string): string =>
-  name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/([A-Z])([A-Z][a-z])/g, "$1_$2").toUpperCase();
+  name
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/([A-Z])([A-Z][a-z])/g, "$1_$2")
+    .toUpperCase();
 
 function revertData(error: unknown): string | undefined {
   let current: unknown = error;
@@ -46,7 +49,8 @@ function revertData(error: unknown): string | undefined {
 }
 
 export const isConnectionFailure = (error: unknown): boolean => {
-  const text = String((error as { code?: string; message?: string })?.code ?? "") + String((error as Error)?.message ?? "");
+  const text =
+    String((error as { code?: string; message?: string })?.code ?? "") + String((error as Error)?.message ?? "");
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|NETWORK_ERROR|fetch failed|socket hang up|SERVER_ERROR|TIMEOUT/.test(text);
 };
 
@@ -63,7 +67,9 @@ export function decodeRevert(error: unknown): AppError | undefined {
     details[input.name || `arg${i}`] = typeof value === "bigint" ? value.toString() : String(value);
   });
   const status = STATUS[parsed.name] ?? 409;
-  return new AppError(toErrorCode(parsed.name), status, `the contract refused: ${parsed.name}`, details, { cause: error });
+  return new AppError(toErrorCode(parsed.name), status, `the contract refused: ${parsed.name}`, details, {
+    cause: error,
+  });
 }
 
 /** Any chain failure as an AppError: a known revert, the chain unreachable (503), or a 502. */
@@ -72,7 +78,18 @@ export function chainError(error: unknown): AppError {
   const reverted = decodeRevert(error);
   if (reverted) return reverted;
   if (isConnectionFailure(error)) {
-    return unavailable("CHAIN_UNAVAILABLE", "the chain's JSON-RPC endpoint is not answering; try again shortly", undefined, error);
+    return unavailable(
+      "CHAIN_UNAVAILABLE",
+      "the chain's JSON-RPC endpoint is not answering; try again shortly",
+      undefined,
+      error,
+    );
   }
-  return new AppError("CHAIN_ERROR", 502, "the chain refused the transaction", { reason: (error as Error)?.message?.slice(0, 300) }, { cause: error });
+  return new AppError(
+    "CHAIN_ERROR",
+    502,
+    "the chain refused the transaction",
+    { reason: (error as Error)?.message?.slice(0, 300) },
+    { cause: error },
+  );
 }

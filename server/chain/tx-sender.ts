@@ -20,7 +20,8 @@ export class TxSender {
   readonly address: string;
   readonly #queue = new PQueue({ concurrency: 1 });
   #nextNonce: number | undefined;
-  #feeCache: { at: number; fees: Pick<TransactionRequest, "maxFeePerGas" | "maxPriorityFeePerGas" | "type"> } | undefined;
+  #feeCache:
+    { at: number; fees: Pick<TransactionRequest, "maxFeePerGas" | "maxPriorityFeePerGas" | "type"> } | undefined;
 
   constructor(
     readonly wallet: Wallet,
@@ -49,7 +50,17 @@ export class TxSender {
       const now = nowIso();
       const row = await this.db
         .insertInto("tx_journal")
-        .values({ kind: options.kind, ref: options.ref, signer: this.address, nonce, tx_hash: txHash, state: "sent", error: null, created_at: now, updated_at: now })
+        .values({
+          kind: options.kind,
+          ref: options.ref,
+          signer: this.address,
+          nonce,
+          tx_hash: txHash,
+          state: "sent",
+          error: null,
+          created_at: now,
+          updated_at: now,
+        })
         .returning("id")
         .executeTakeFirstOrThrow();
       try {
@@ -74,11 +85,16 @@ export class TxSender {
       throw chainError(error);
     }
     if (receipt === null) {
-      throw new AppError("TRANSACTION_PENDING", 504, "the transaction was sent but not mined in time", { txHash: hash });
+      throw new AppError("TRANSACTION_PENDING", 504, "the transaction was sent but not mined in time", {
+        txHash: hash,
+      });
     }
     if (receipt.status !== 1) {
       await this.#mark(journalId, "failed", "reverted on-chain");
-      throw (await this.#whyReverted(request, receipt)) ?? new AppError("TRANSACTION_REVERTED", 409, "the transaction reverted on-chain", { txHash: hash });
+      throw (
+        (await this.#whyReverted(request, receipt)) ??
+        new AppError("TRANSACTION_REVERTED", 409, "the transaction reverted on-chain", { txHash: hash })
+      );
     }
     await this.#mark(journalId, "mined", null);
     return receipt;
@@ -88,11 +104,26 @@ export class TxSender {
    * call replayed on the state its block left behind, as the contract's own error. */
   async #whyReverted(request: TransactionRequest, receipt: TransactionReceipt): Promise<AppError | undefined> {
     try {
-      await this.wallet.provider!.call({ to: request.to, data: request.data, value: request.value, from: this.address, blockTag: receipt.blockNumber });
+      await this.wallet.provider!.call({
+        to: request.to,
+        data: request.data,
+        value: request.value,
+        from: this.address,
+        blockTag: receipt.blockNumber,
+      });
       return undefined;
     } catch (error) {
       const refusal = decodeRevert(error);
-      return refusal && new AppError(refusal.code, refusal.status, refusal.message, { ...(refusal.details as object), txHash: receipt.hash }, { cause: error });
+      return (
+        refusal &&
+        new AppError(
+          refusal.code,
+          refusal.status,
+          refusal.message,
+          { ...(refusal.details as object), txHash: receipt.hash },
+          { cause: error },
+        )
+      );
     }
   }
 
@@ -104,7 +135,10 @@ export class TxSender {
     if (!this.#feeCache || now - this.#feeCache.at > 1_000) {
       const fee = await this.wallet.provider!.getFeeData();
       if (fee.maxFeePerGas === null || fee.maxPriorityFeePerGas === null) return {};
-      this.#feeCache = { at: now, fees: { type: 2, maxFeePerGas: fee.maxFeePerGas, maxPriorityFeePerGas: fee.maxPriorityFeePerGas } };
+      this.#feeCache = {
+        at: now,
+        fees: { type: 2, maxFeePerGas: fee.maxFeePerGas, maxPriorityFeePerGas: fee.maxPriorityFeePerGas },
+      };
     }
     return this.#feeCache.fees;
   }
@@ -115,7 +149,11 @@ export class TxSender {
 }
 
 /** After a restart: settle the journal's "sent" and "unconfirmed" rows against the chain. */
-export async function reconcileTxJournal(db: Db, provider: NonNullable<Wallet["provider"]>, log: Logger): Promise<number> {
+export async function reconcileTxJournal(
+  db: Db,
+  provider: NonNullable<Wallet["provider"]>,
+  log: Logger,
+): Promise<number> {
   const open = await db.selectFrom("tx_journal").selectAll().where("state", "in", ["sent", "unconfirmed"]).execute();
   for (const row of open) {
     const receipt = row.tx_hash ? await provider.getTransactionReceipt(row.tx_hash) : null;
@@ -128,14 +166,21 @@ export async function reconcileTxJournal(db: Db, provider: NonNullable<Wallet["p
     if (state !== row.state) {
       await db.updateTable("tx_journal").set({ state, updated_at: nowIso() }).where("id", "=", row.id).execute();
     }
-    log.warn({ txHash: row.tx_hash, kind: row.kind, ref: row.ref, state }, "reconciled a transaction sent before the last stop");
+    log.warn(
+      { txHash: row.tx_hash, kind: row.kind, ref: row.ref, state },
+      "reconciled a transaction sent before the last stop",
+    );
   }
   return open.length;
 }
 
 /** Polls for the receipt: ethers' waitForTransaction misses a tx mined between its first
  * receipt check and its block poller's start, then waits for a block an idle chain never makes. */
-export async function waitForReceipt(provider: NonNullable<Wallet["provider"]>, hash: string, timeoutMs: number): Promise<TransactionReceipt | null> {
+export async function waitForReceipt(
+  provider: NonNullable<Wallet["provider"]>,
+  hash: string,
+  timeoutMs: number,
+): Promise<TransactionReceipt | null> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const receipt = await provider.getTransactionReceipt(hash);

@@ -14,4 +14,5 @@ export function requireRole(actor: Actor, ...roles: Role[]): void {
   }
 }
 
-export const canSeeEverything = (actor: Actor): boolean => actor.roles.includes("operator") || actor.roles.includes("auditor");
+export const canSeeEverything = (actor: Actor): boolean =>
+  actor.roles.includes("operator") || actor.roles.includes("auditor");

@@ -42,12 +42,19 @@ export const SplitCertificateSchema = z
   .strict()
   .meta({ id: "SplitCertificate" });
 
-export const TransferCertificateSchema = z.object({ toPartyId: z.string().min(1).max(64) }).strict().meta({ id: "TransferCertificate" });
+export const TransferCertificateSchema = z
+  .object({ toPartyId: z.string().min(1).max(64) })
+  .strict()
+  .meta({ id: "TransferCertificate" });
 
 export const CertificateIdParam = z.string().regex(/^[1-9][0-9]{0,20}$/, "a certificate id is a positive integer");
 
 async function toView(ctx: ServiceContext, row: CertificateRow): Promise<CertificateView> {
-  const receivable = await ctx.db.selectFrom("onchain_receivables").select("due_date").where("id", "=", row.receivable_id).executeTakeFirst();
+  const receivable = await ctx.db
+    .selectFrom("onchain_receivables")
+    .select("due_date")
+    .where("id", "=", row.receivable_id)
+    .executeTakeFirst();
   return {
     id: row.id,
     receivableId: row.receivable_id,
@@ -65,15 +72,27 @@ async function toView(ctx: ServiceContext, row: CertificateRow): Promise<Certifi
 }
 
 async function loadCertificate(ctx: ServiceContext, certificateId: string): Promise<CertificateRow> {
-  const row = await ctx.db.selectFrom("onchain_certificates").selectAll().where("id", "=", certificateId).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom("onchain_certificates")
+    .selectAll()
+    .where("id", "=", certificateId)
+    .executeTakeFirst();
   if (!row) throw notFound("Certificate", certificateId);
   return row;
 }
 
-export async function getCertificate(ctx: ServiceContext, actor: Actor, certificateId: string): Promise<CertificateView> {
+export async function getCertificate(
+  ctx: ServiceContext,
+  actor: Actor,
+  certificateId: string,
+): Promise<CertificateView> {
   const row = await loadCertificate(ctx, certificateId);
   if (!canSeeEverything(actor) && row.holder !== actor.address) {
-    const receivable = await ctx.db.selectFrom("receivables").select(["seller_id", "debtor_id"]).where("id", "=", row.receivable_id).executeTakeFirst();
+    const receivable = await ctx.db
+      .selectFrom("receivables")
+      .select(["seller_id", "debtor_id"])
+      .where("id", "=", row.receivable_id)
+      .executeTakeFirst();
     if (receivable?.seller_id !== actor.id && receivable?.debtor_id !== actor.id) {
       throw forbidden(`party ${actor.id} neither holds certificate ${certificateId} nor is party to its receivable`);
     }
@@ -82,7 +101,8 @@ export async function getCertificate(ctx: ServiceContext, actor: Actor, certific
 }
 
 export async function listHoldings(ctx: ServiceContext, actor: Actor, partyId: string): Promise<CertificateView[]> {
-  if (actor.id !== partyId && !canSeeEverything(actor)) throw forbidden(`party ${actor.id} may only list its own certificates`);
+  if (actor.id !== partyId && !canSeeEverything(actor))
+    throw forbidden(`party ${actor.id} may only list its own certificates`);
   const party = await findPartyById(ctx.db, partyId);
   if (!party) throw notFound("Party", partyId);
   const rows = await ctx.db
@@ -97,18 +117,30 @@ export async function listHoldings(ctx: ServiceContext, actor: Actor, partyId: s
 
 /** Refuses early, with the index's word, what the contract would refuse anyway. */
 function requireMovable(row: CertificateRow): void {
-  if (row.state === "retired") throw conflict("CERTIFICATE_RETIRED", `certificate ${row.id} was split; its children hold the claim`, { certificateId: row.id });
-  if (row.state === "settled") throw conflict("CERTIFICATE_SETTLED", `certificate ${row.id} is paid out and closed`, { certificateId: row.id });
-  if (row.state === "locked") throw conflict("CERTIFICATE_LOCKED", `certificate ${row.id} is locked in a financing request or pledge`, { certificateId: row.id });
+  if (row.state === "retired")
+    throw conflict("CERTIFICATE_RETIRED", `certificate ${row.id} was split; its children hold the claim`, {
+      certificateId: row.id,
+    });
+  if (row.state === "settled")
+    throw conflict("CERTIFICATE_SETTLED", `certificate ${row.id} is paid out and closed`, { certificateId: row.id });
+  if (row.state === "locked")
+    throw conflict("CERTIFICATE_LOCKED", `certificate ${row.id} is locked in a financing request or pledge`, {
+      certificateId: row.id,
+    });
 }
 
 async function holderWallet(ctx: ServiceContext, actor: Actor, row: CertificateRow): Promise<Wallet> {
   requireMovable(row);
-  if (row.holder !== actor.address) throw forbidden(`party ${actor.id} does not hold certificate ${row.id}`, { holder: row.holder });
+  if (row.holder !== actor.address)
+    throw forbidden(`party ${actor.id} does not hold certificate ${row.id}`, { holder: row.holder });
   if (!actor.custodial || !actor.encryptedKey) {
-    throw conflict("NON_CUSTODIAL_PARTY", "this party keeps its own key: call the certificate contract from its wallet", {
-      certificateToken: ctx.chain.deployment.addresses.certificateToken,
-    });
+    throw conflict(
+      "NON_CUSTODIAL_PARTY",
+      "this party keeps its own key: call the certificate contract from its wallet",
+      {
+        certificateToken: ctx.chain.deployment.addresses.certificateToken,
+      },
+    );
   }
   return new Wallet(ctx.vault.decrypt(actor.encryptedKey));
 }
@@ -116,7 +148,8 @@ async function holderWallet(ctx: ServiceContext, actor: Actor, row: CertificateR
 async function resolveRecipient(ctx: ServiceContext, partyId: string, field: string): Promise<PartyRecord> {
   const party = await findPartyById(ctx.db, partyId);
   if (!party) throw unprocessable("UNKNOWN_PARTY", `party ${partyId} does not exist`, { fields: [field] });
-  if (party.status !== "active") throw unprocessable("PARTY_NOT_ACTIVE", `party ${partyId} is not active`, { fields: [field] });
+  if (party.status !== "active")
+    throw unprocessable("PARTY_NOT_ACTIVE", `party ${partyId} is not active`, { fields: [field] });
   return party;
 }
 
@@ -144,10 +177,19 @@ export async function splitCertificate(
     .where("parent_id", "=", certificateId)
     .orderBy(sql`cast(id as integer)`)
     .execute();
-  return { parentId: certificateId, children: await Promise.all(children.map((c) => toView(ctx, c))), txHash: receipt.hash };
+  return {
+    parentId: certificateId,
+    children: await Promise.all(children.map((c) => toView(ctx, c))),
+    txHash: receipt.hash,
+  };
 }
 
-async function sendSplit(ctx: ServiceContext, actor: Actor, row: CertificateRow, input: z.infer<typeof SplitCertificateSchema>): Promise<TransactionReceipt> {
+async function sendSplit(
+  ctx: ServiceContext,
+  actor: Actor,
+  row: CertificateRow,
+  input: z.infer<typeof SplitCertificateSchema>,
+): Promise<TransactionReceipt> {
   const certificateId = row.id;
   const wallet = await holderWallet(ctx, actor, row);
   const parts = [];
@@ -157,11 +199,15 @@ async function sendSplit(ctx: ServiceContext, actor: Actor, row: CertificateRow,
   }
   const sum = parts.reduce((s, p) => s + p.amount, 0n);
   if (sum !== BigInt(row.face_value)) {
-    throw unprocessable("SPLIT_AMOUNT_MISMATCH", `the parts add up to ${sum}, the certificate's face value is ${row.face_value}`, {
-      faceValue: row.face_value,
-      sum: sum.toString(),
-      fields: ["parts"],
-    });
+    throw unprocessable(
+      "SPLIT_AMOUNT_MISMATCH",
+      `the parts add up to ${sum}, the certificate's face value is ${row.face_value}`,
+      {
+        faceValue: row.face_value,
+        sum: sum.toString(),
+        fields: ["parts"],
+      },
+    );
   }
   const certificates = ctx.chain.contracts.certificates;
   const request = await certificates.getFunction("split").populateTransaction(certificateId, parts);
@@ -185,9 +231,12 @@ export async function transferCertificate(
   }
   const wallet = await holderWallet(ctx, actor, row);
   const to = await resolveRecipient(ctx, input.toPartyId, "toPartyId");
-  if (to.address === actor.address) throw unprocessable("TRANSFER_TO_SELF", "the certificate already belongs to this party", { fields: ["toPartyId"] });
+  if (to.address === actor.address)
+    throw unprocessable("TRANSFER_TO_SELF", "the certificate already belongs to this party", { fields: ["toPartyId"] });
   const certificates = ctx.chain.contracts.certificates;
-  const request = await certificates.getFunction("transferFrom").populateTransaction(actor.address, to.address, certificateId);
+  const request = await certificates
+    .getFunction("transferFrom")
+    .populateTransaction(actor.address, to.address, certificateId);
   const receipt = await ctx.chain.senderFor(wallet).send(request, { kind: "transfer", ref: certificateId });
   await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info({ certificateId, txHash: receipt.hash, to: to.id }, "certificate transferred");

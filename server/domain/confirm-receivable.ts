@@ -10,7 +10,11 @@ import { AppError, conflict, forbidden, notFound, unprocessable } from "../error
 import { nowIso } from "../store/database.js";
 import { findPartyById } from "../store/parties-store.js";
 import type { Actor } from "./actor.js";
-import { CONFIRMATION_DOMAIN_NAME, CONFIRMATION_DOMAIN_VERSION, CONFIRMATION_TYPES } from "../chain/confirmation-typed-data.js";
+import {
+  CONFIRMATION_DOMAIN_NAME,
+  CONFIRMATION_DOMAIN_VERSION,
+  CONFIRMATION_TYPES,
+} from "../chain/confirmation-typed-data.js";
 import { getReceivableView, type ReceivableView } from "./receivable-view.js";
 import { hashText } from "./receivable-schema.js";
 import { assertRegistrationWithinLimits } from "../risk/limits.js";
@@ -34,11 +38,19 @@ export const ConfirmReceivableSchema = z
       .refine((v) => !/^[0-9]{1,78}$/.test(v) || BigInt(v) <= MaxUint256, "at most 2^256 - 1")
       .optional()
       .meta({ description: "Non-custodial debtors: the nonce they signed" }),
-    deadline: z.number().int().positive().optional().meta({ description: "Non-custodial debtors: unix time the signature expires" }),
+    deadline: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .meta({ description: "Non-custodial debtors: unix time the signature expires" }),
     signature: z
       .string()
       .regex(/^0x[0-9a-fA-F]+$/)
-      .refine((v) => !/^0x[0-9a-fA-F]+$/.test(v) || isSignature(v), "a 65-byte (r, s, v) or 64-byte (EIP-2098) signature")
+      .refine(
+        (v) => !/^0x[0-9a-fA-F]+$/.test(v) || isSignature(v),
+        "a 65-byte (r, s, v) or 64-byte (EIP-2098) signature",
+      )
       .optional()
       .meta({ description: "Non-custodial debtors: EIP-712 signature" }),
   })
@@ -46,7 +58,6 @@ export const ConfirmReceivableSchema = z
   .meta({ id: "ConfirmReceivable" });
 
 export type ConfirmReceivable = z.infer<typeof ConfirmReceivableSchema>;
-
 
 const CONFIRMATION_VALIDITY_SECONDS = 3_600;
 
@@ -65,12 +76,23 @@ export interface ConfirmationRequest {
 }
 
 interface Prepared {
-  terms: { seller: string; debtor: string; invoiceNumberHash: string; documentHash: string; faceValue: bigint; dueDate: bigint };
+  terms: {
+    seller: string;
+    debtor: string;
+    invoiceNumberHash: string;
+    documentHash: string;
+    faceValue: bigint;
+    dueDate: bigint;
+  };
   typed: ConfirmationRequest;
 }
 
 async function prepare(ctx: ServiceContext, receivableId: string, deadline: number, nonce: bigint): Promise<Prepared> {
-  const row = await ctx.db.selectFrom("receivables").selectAll().where("id", "=", receivableId).executeTakeFirstOrThrow();
+  const row = await ctx.db
+    .selectFrom("receivables")
+    .selectAll()
+    .where("id", "=", receivableId)
+    .executeTakeFirstOrThrow();
   const seller = (await findPartyById(ctx.db, row.seller_id))!;
   const debtor = (await findPartyById(ctx.db, row.debtor_id))!;
   const terms = {
@@ -98,7 +120,15 @@ async function prepare(ctx: ServiceContext, receivableId: string, deadline: numb
     nonce: nonce.toString(),
     deadline: String(deadline),
   };
-  return { terms, typed: { domain: { ...domain, chainId: ctx.chain.deployment.chainId }, types: CONFIRMATION_TYPES, primaryType: "ReceivableConfirmation", message } };
+  return {
+    terms,
+    typed: {
+      domain: { ...domain, chainId: ctx.chain.deployment.chainId },
+      types: CONFIRMATION_TYPES,
+      primaryType: "ReceivableConfirmation",
+      message,
+    },
+  };
 }
 
 /** The nonce a receivable's confirmation uses: its id, so every retry signs the same consent. */
@@ -107,12 +137,17 @@ const nonceOf = (receivableId: string): bigint => BigInt(receivableId);
 async function loadForDebtor(ctx: ServiceContext, actor: Actor, receivableId: string) {
   const row = await ctx.db.selectFrom("receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
   if (!row) throw notFound("Receivable", receivableId);
-  if (row.debtor_id !== actor.id) throw forbidden(`only the debtor of receivable ${receivableId} may confirm it`, { debtorId: row.debtor_id });
+  if (row.debtor_id !== actor.id)
+    throw forbidden(`only the debtor of receivable ${receivableId} may confirm it`, { debtorId: row.debtor_id });
   return row;
 }
 
 /** What a non-custodial debtor signs (EIP-712 typed data). */
-export async function confirmationRequest(ctx: ServiceContext, actor: Actor, receivableId: string): Promise<ConfirmationRequest> {
+export async function confirmationRequest(
+  ctx: ServiceContext,
+  actor: Actor,
+  receivableId: string,
+): Promise<ConfirmationRequest> {
   await loadForDebtor(ctx, actor, receivableId);
   const deadline = await confirmationDeadline(ctx);
   return (await prepare(ctx, receivableId, deadline, nonceOf(receivableId))).typed;
@@ -124,13 +159,22 @@ export interface ConfirmOutcome {
   txHash: string;
 }
 
-export async function confirmReceivable(ctx: ServiceContext, actor: Actor, receivableId: string, body: ConfirmReceivable): Promise<ConfirmOutcome> {
+export async function confirmReceivable(
+  ctx: ServiceContext,
+  actor: Actor,
+  receivableId: string,
+  body: ConfirmReceivable,
+): Promise<ConfirmOutcome> {
   const row = await loadForDebtor(ctx, actor, receivableId);
   const log = ctx.log.child({ receivableId, debtorId: actor.id });
   const registered = await alreadyRegistered(ctx, receivableId);
   if (registered) return registered;
-  if (row.status === "held_for_review") throw conflict("RECEIVABLE_HELD_FOR_REVIEW", `receivable ${receivableId} is held for manual review`, { receivableId });
-  if (row.status === "rejected") throw conflict("RECEIVABLE_REJECTED", `receivable ${receivableId} was rejected in review`, { receivableId });
+  if (row.status === "held_for_review")
+    throw conflict("RECEIVABLE_HELD_FOR_REVIEW", `receivable ${receivableId} is held for manual review`, {
+      receivableId,
+    });
+  if (row.status === "rejected")
+    throw conflict("RECEIVABLE_REJECTED", `receivable ${receivableId} was rejected in review`, { receivableId });
   await assertRegistrationWithinLimits(ctx, row);
 
   let nonce: bigint;
@@ -145,7 +189,11 @@ export async function confirmReceivable(ctx: ServiceContext, actor: Actor, recei
   } else {
     if (body.signature === undefined || body.nonce === undefined || body.deadline === undefined) {
       const typed = await confirmationRequest(ctx, actor, receivableId);
-      throw unprocessable("CONFIRMATION_SIGNATURE_REQUIRED", "a non-custodial debtor sends its EIP-712 signature with nonce and deadline", { typedData: typed });
+      throw unprocessable(
+        "CONFIRMATION_SIGNATURE_REQUIRED",
+        "a non-custodial debtor sends its EIP-712 signature with nonce and deadline",
+        { typedData: typed },
+      );
     }
     nonce = BigInt(body.nonce);
     deadline = body.deadline;
@@ -154,7 +202,11 @@ export async function confirmReceivable(ctx: ServiceContext, actor: Actor, recei
   const { terms } = await prepare(ctx, receivableId, deadline, nonce);
   await ctx.db
     .updateTable("receivables")
-    .set({ status: "confirming", confirmation: JSON.stringify({ nonce: nonce.toString(), deadline, signature }), updated_at: nowIso() })
+    .set({
+      status: "confirming",
+      confirmation: JSON.stringify({ nonce: nonce.toString(), deadline, signature }),
+      updated_at: nowIso(),
+    })
     .where("id", "=", receivableId)
     .execute();
 
@@ -171,12 +223,22 @@ export async function confirmReceivable(ctx: ServiceContext, actor: Actor, recei
     }
     if (error instanceof AppError && error.status < 500) {
       // The chain refused the consent: back to waiting, so the debtor can try again.
-      await ctx.db.updateTable("receivables").set({ status: "awaiting_confirmation", updated_at: nowIso() }).where("id", "=", receivableId).execute();
+      await ctx.db
+        .updateTable("receivables")
+        .set({ status: "awaiting_confirmation", updated_at: nowIso() })
+        .where("id", "=", receivableId)
+        .execute();
     }
     throw error;
   }
   const done = await alreadyRegistered(ctx, receivableId);
-  if (!done) throw new AppError("INDEX_LAGGING", 503, "registered on-chain, but the index has not caught up yet; read it again shortly", { receivableId });
+  if (!done)
+    throw new AppError(
+      "INDEX_LAGGING",
+      503,
+      "registered on-chain, but the index has not caught up yet; read it again shortly",
+      { receivableId },
+    );
   return done;
 }
 
@@ -184,13 +246,21 @@ export async function confirmReceivable(ctx: ServiceContext, actor: Actor, recei
 async function alreadyRegistered(ctx: ServiceContext, receivableId: string): Promise<ConfirmOutcome | undefined> {
   const status = Number(await ctx.chain.contracts.registry.getFunction("statusOf")(receivableId));
   if (status === 0) return undefined;
-  let row = await ctx.db.selectFrom("onchain_receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
+  let row = await ctx.db
+    .selectFrom("onchain_receivables")
+    .selectAll()
+    .where("id", "=", receivableId)
+    .executeTakeFirst();
   if (!row) {
     await ctx.indexer.sync();
     row = await ctx.db.selectFrom("onchain_receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
   }
   if (!row) return undefined;
-  const actorless = await ctx.db.selectFrom("parties").selectAll().where("id", "=", ctx.operatorId).executeTakeFirstOrThrow();
+  const actorless = await ctx.db
+    .selectFrom("parties")
+    .selectAll()
+    .where("id", "=", ctx.operatorId)
+    .executeTakeFirstOrThrow();
   const { toParty } = await import("../store/parties-store.js");
   return {
     receivable: await getReceivableView(ctx, toParty(actorless), receivableId),

@@ -22,25 +22,41 @@ export interface CreatedParty extends Party {
 // another request is still finishing, and the uniqueness check cannot race.
 const creations = new PQueue({ concurrency: 1 });
 
-export function createParty(ctx: ServiceContext, input: CreateParty, options: { roles?: Role[] } = {}): Promise<CreatedParty> {
+export function createParty(
+  ctx: ServiceContext,
+  input: CreateParty,
+  options: { roles?: Role[] } = {},
+): Promise<CreatedParty> {
   return creations.add(() => createOne(ctx, input, options));
 }
 
 async function createOne(ctx: ServiceContext, input: CreateParty, options: { roles?: Role[] }): Promise<CreatedParty> {
   const registryKey = normaliseRegistryId(input.registryId);
   const legalIdHash = hashText(registryKey);
-  const existing = await ctx.db.selectFrom("parties").selectAll().where("legal_id_hash", "=", legalIdHash).executeTakeFirst();
+  const existing = await ctx.db
+    .selectFrom("parties")
+    .selectAll()
+    .where("legal_id_hash", "=", legalIdHash)
+    .executeTakeFirst();
   if (existing?.status === "registering") {
     // A retry of a registration that failed on-chain (chain down): finish it, with a fresh key,
     // since the first answer never reached the caller.
     const apiKey = newApiKey();
-    await ctx.db.updateTable("parties").set({ api_key_hash: hashApiKey(apiKey) }).where("id", "=", existing.id).execute();
+    await ctx.db
+      .updateTable("parties")
+      .set({ api_key_hash: hashApiKey(apiKey) })
+      .where("id", "=", existing.id)
+      .execute();
     ctx.log.warn({ partyId: existing.id }, "finishing a party registration that had not reached the chain");
     return { ...publicParty(await registerOnChain(ctx, toParty(existing))), apiKey };
   }
-  if (existing) throw conflict("PARTY_ALREADY_EXISTS", `a party with registry id ${input.registryId} exists already`, { partyId: existing.id });
+  if (existing)
+    throw conflict("PARTY_ALREADY_EXISTS", `a party with registry id ${input.registryId} exists already`, {
+      partyId: existing.id,
+    });
   for (const related of input.relatedPartyIds) {
-    if (!(await findPartyById(ctx.db, related))) throw conflict("RELATED_PARTY_UNKNOWN", `related party ${related} does not exist`, { relatedPartyId: related });
+    if (!(await findPartyById(ctx.db, related)))
+      throw conflict("RELATED_PARTY_UNKNOWN", `related party ${related} does not exist`, { relatedPartyId: related });
   }
 
   let address: string;
@@ -48,7 +64,8 @@ async function createOne(ctx: ServiceContext, input: CreateParty, options: { rol
   if (input.address) {
     address = getAddress(input.address.toLowerCase());
     const taken = await ctx.db.selectFrom("parties").select("id").where("address", "=", address).executeTakeFirst();
-    if (taken) throw conflict("ADDRESS_IN_USE", `address ${address} belongs to party ${taken.id}`, { partyId: taken.id });
+    if (taken)
+      throw conflict("ADDRESS_IN_USE", `address ${address} belongs to party ${taken.id}`, { partyId: taken.id });
   } else {
     const wallet = Wallet.createRandom();
     address = wallet.address;
@@ -92,7 +109,10 @@ async function registerOnChain(ctx: ServiceContext, party: PartyRecord): Promise
   if (party.custodial && ctx.chain.deployment.localToken) {
     const balance = await ctx.chain.provider.getBalance(party.address);
     if (balance < LOCAL_GAS_ALLOWANCE / 2n) {
-      await ctx.chain.registrar.send({ to: party.address, value: LOCAL_GAS_ALLOWANCE }, { kind: "fundGas", ref: party.id });
+      await ctx.chain.registrar.send(
+        { to: party.address, value: LOCAL_GAS_ALLOWANCE },
+        { kind: "fundGas", ref: party.id },
+      );
     }
   }
   await ctx.db.updateTable("parties").set({ status: "active" }).where("id", "=", party.id).execute();

@@ -23,15 +23,20 @@ export type FinancingStatus = (typeof FINANCING_STATUSES)[number];
 /** The contract's FinancingKind enum: Discount = 0, Pledge = 1. */
 const KIND_ON_CHAIN: Record<FinancingKind, number> = { discount: 0, pledge: 1 };
 
-export const FinancingRequestIdParam = z.string().regex(/^[1-9][0-9]{0,20}$/, "a financing request id is a positive integer");
+export const FinancingRequestIdParam = z
+  .string()
+  .regex(/^[1-9][0-9]{0,20}$/, "a financing request id is a positive integer");
 
 export const OpenFinancingRequestSchema = z
   .object({
     certificateId: CertificateIdParam,
     kind: z.enum(FINANCING_KINDS),
-    price: PositiveAmountString.meta({ description: "The advance asked: what the financier pays the holder now, in minor units" }),
+    price: PositiveAmountString.meta({
+      description: "The advance asked: what the financier pays the holder now, in minor units",
+    }),
     repayAmount: AmountString.optional().meta({
-      description: "Pledge only: what the pledgee is owed from the certificate's payout (price <= repayAmount <= face). Omit or \"0\" for a discount.",
+      description:
+        'Pledge only: what the pledgee is owed from the certificate\'s payout (price <= repayAmount <= face). Omit or "0" for a discount.',
     }),
   })
   .strict()
@@ -65,7 +70,9 @@ export const FinancingRequestViewSchema = z
     verification: z
       .object({ outcome: z.string(), checkedAt: z.string() })
       .nullable()
-      .meta({ description: "The receivable's stored verification report, summarised (null if registered by another platform)" }),
+      .meta({
+        description: "The receivable's stored verification report, summarised (null if registered by another platform)",
+      }),
     shortfall: z.string().nullable().meta({ description: "Pledge released with this much still unpaid" }),
     txHashes: z.object({ open: z.string(), fund: z.string().nullable() }),
     openedBlock: z.number(),
@@ -162,7 +169,11 @@ async function loadRequest(ctx: ServiceContext, requestId: string): Promise<Requ
   return row;
 }
 
-export async function getFinancingRequest(ctx: ServiceContext, actor: Actor, requestId: string): Promise<FinancingRequestView> {
+export async function getFinancingRequest(
+  ctx: ServiceContext,
+  actor: Actor,
+  requestId: string,
+): Promise<FinancingRequestView> {
   const row = await loadRequest(ctx, requestId);
   if (!mayRead(actor, row)) throw forbidden(`party ${actor.id} may see only open financing requests and its own`);
   return toView(ctx, row);
@@ -176,7 +187,9 @@ export async function listFinancingRequests(
   let query = requestQuery(ctx);
   if (filter.status) query = query.where("r.status", "=", filter.status);
   if (!seesAllRequests(actor)) {
-    query = query.where((eb) => eb.or([eb("r.status", "=", "open"), eb("r.holder", "=", actor.address), eb("r.financier", "=", actor.address)]));
+    query = query.where((eb) =>
+      eb.or([eb("r.status", "=", "open"), eb("r.holder", "=", actor.address), eb("r.financier", "=", actor.address)]),
+    );
   }
   const rows = await query.orderBy(sql`cast(r.id as integer)`).execute();
   return rows.map((row) => toView(ctx, row));
@@ -196,7 +209,7 @@ function requireTerms(kind: FinancingKind, price: bigint, repayAmount: bigint, f
   }
   if (kind === "discount" && repayAmount !== 0n) {
     fields.push("repayAmount");
-    reasons.push("a discount sale has no repay amount (omit it or send \"0\")");
+    reasons.push('a discount sale has no repay amount (omit it or send "0")');
   }
   if (kind === "pledge") {
     if (repayAmount < price) {
@@ -233,11 +246,21 @@ function requestIdFrom(financing: Contract, receipt: TransactionReceipt): string
     const parsed = financing.interface.parseLog(log);
     if (parsed?.name === "FinancingRequested") return (parsed.args.requestId as bigint).toString();
   }
-  throw new AppError("CHAIN_ERROR", 502, "the request was opened but its FinancingRequested event is missing", { txHash: receipt.hash });
+  throw new AppError("CHAIN_ERROR", 502, "the request was opened but its FinancingRequested event is missing", {
+    txHash: receipt.hash,
+  });
 }
 
-export async function openFinancingRequest(ctx: ServiceContext, actor: Actor, input: OpenFinancingRequest): Promise<FinancingRequestView> {
-  const certificate = await ctx.db.selectFrom("onchain_certificates").selectAll().where("id", "=", input.certificateId).executeTakeFirst();
+export async function openFinancingRequest(
+  ctx: ServiceContext,
+  actor: Actor,
+  input: OpenFinancingRequest,
+): Promise<FinancingRequestView> {
+  const certificate = await ctx.db
+    .selectFrom("onchain_certificates")
+    .selectAll()
+    .where("id", "=", input.certificateId)
+    .executeTakeFirst();
   if (!certificate) throw notFound("Certificate", input.certificateId);
   // A retry of an opening the service died in the middle of: the request it opened is the answer.
   const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, "openFinancing", certificate.id);
@@ -246,17 +269,33 @@ export async function openFinancingRequest(ctx: ServiceContext, actor: Actor, in
     await ctx.indexer.sync(interrupted.blockNumber);
     return toView(ctx, await loadRequest(ctx, requestId));
   }
-  if (certificate.holder !== actor.address) throw forbidden(`party ${actor.id} does not hold certificate ${certificate.id}`, { holder: certificate.holder });
+  if (certificate.holder !== actor.address)
+    throw forbidden(`party ${actor.id} does not hold certificate ${certificate.id}`, { holder: certificate.holder });
   const id = certificate.id;
-  if (certificate.state === "locked") throw conflict("CERTIFICATE_LOCKED", `certificate ${id} is already in a financing request or pledge`, { certificateId: id });
-  if (certificate.state === "retired") throw conflict("CERTIFICATE_RETIRED", `certificate ${id} was split; finance its children instead`, { certificateId: id });
-  if (certificate.state === "settled") throw conflict("CERTIFICATE_SETTLED", `certificate ${id} is paid out and closed`, { certificateId: id });
-  const receivable = await ctx.db.selectFrom("onchain_receivables").select(["status"]).where("id", "=", certificate.receivable_id).executeTakeFirst();
-  if (receivable && receivable.status !== "active") {
-    throw conflict("FINANCING_RECEIVABLE_CLOSED", `the receivable behind certificate ${id} is ${receivable.status}: no new financing`, {
-      receivableId: certificate.receivable_id,
-      status: receivable.status,
+  if (certificate.state === "locked")
+    throw conflict("CERTIFICATE_LOCKED", `certificate ${id} is already in a financing request or pledge`, {
+      certificateId: id,
     });
+  if (certificate.state === "retired")
+    throw conflict("CERTIFICATE_RETIRED", `certificate ${id} was split; finance its children instead`, {
+      certificateId: id,
+    });
+  if (certificate.state === "settled")
+    throw conflict("CERTIFICATE_SETTLED", `certificate ${id} is paid out and closed`, { certificateId: id });
+  const receivable = await ctx.db
+    .selectFrom("onchain_receivables")
+    .select(["status"])
+    .where("id", "=", certificate.receivable_id)
+    .executeTakeFirst();
+  if (receivable && receivable.status !== "active") {
+    throw conflict(
+      "FINANCING_RECEIVABLE_CLOSED",
+      `the receivable behind certificate ${id} is ${receivable.status}: no new financing`,
+      {
+        receivableId: certificate.receivable_id,
+        status: receivable.status,
+      },
+    );
   }
   const price = BigInt(input.price);
   const repayAmount = BigInt(input.repayAmount ?? "0");
@@ -265,11 +304,16 @@ export async function openFinancingRequest(ctx: ServiceContext, actor: Actor, in
   const wallet = custodialWallet(ctx, actor, "call FinancingMarket.openRequest");
 
   const financing = ctx.chain.contracts.financing;
-  const tx = await financing.getFunction("openRequest").populateTransaction(id, KIND_ON_CHAIN[input.kind], price, repayAmount);
+  const tx = await financing
+    .getFunction("openRequest")
+    .populateTransaction(id, KIND_ON_CHAIN[input.kind], price, repayAmount);
   const receipt = await ctx.chain.senderFor(wallet).send(tx, { kind: "openFinancing", ref: id });
   const requestId = requestIdFrom(financing, receipt);
   await ctx.indexer.sync(receipt.blockNumber);
-  ctx.log.info({ certificateId: id, requestId, kind: input.kind, price: input.price, txHash: receipt.hash }, "financing request opened");
+  ctx.log.info(
+    { certificateId: id, requestId, kind: input.kind, price: input.price, txHash: receipt.hash },
+    "financing request opened",
+  );
   return toView(ctx, await loadRequest(ctx, requestId));
 }
 
@@ -279,7 +323,10 @@ export async function openFinancingRequest(ctx: ServiceContext, actor: Actor, in
 
 function requireOpen(row: RequestRow): void {
   if (row.status !== "open") {
-    throw conflict("FINANCING_WRONG_STATUS", `financing request ${row.id} is ${row.status}, not open`, { requestId: row.id, status: row.status });
+    throw conflict("FINANCING_WRONG_STATUS", `financing request ${row.id} is ${row.status}, not open`, {
+      requestId: row.id,
+      status: row.status,
+    });
   }
 }
 
@@ -289,7 +336,8 @@ export async function cancelFinancingRequest(
   requestId: string,
 ): Promise<{ request: FinancingRequestView; txHash: string }> {
   const row = await loadRequest(ctx, requestId);
-  if (row.holder !== actor.address) throw forbidden(`only the holder that opened financing request ${requestId} may cancel it`, { holder: row.holder });
+  if (row.holder !== actor.address)
+    throw forbidden(`only the holder that opened financing request ${requestId} may cancel it`, { holder: row.holder });
   // A retry of a cancellation the service died in the middle of: the cancellation it sent is the answer.
   const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, "cancelFinancing", requestId);
   if (interrupted) {
@@ -334,11 +382,23 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
   if (funded) {
     const [approved] = await sentByInterruptedAttempt(ctx, actor.address, "approveFinancing", requestId);
     await ctx.indexer.sync(funded.blockNumber);
-    return { request: toView(ctx, await loadRequest(ctx, requestId)), txHashes: { approve: approved?.hash ?? "", fund: funded.hash } };
+    return {
+      request: toView(ctx, await loadRequest(ctx, requestId)),
+      txHashes: { approve: approved?.hash ?? "", fund: funded.hash },
+    };
   }
   requireOpen(row);
-  if (row.holder === actor.address) throw conflict("FINANCING_SELF_FUNDING", `party ${actor.id} opened financing request ${requestId}; it cannot fund it`, { requestId });
-  const wallet = custodialWallet(ctx, actor, "approve the settlement token and call FinancingMarket.fund (npm run financier -- fund)");
+  if (row.holder === actor.address)
+    throw conflict(
+      "FINANCING_SELF_FUNDING",
+      `party ${actor.id} opened financing request ${requestId}; it cannot fund it`,
+      { requestId },
+    );
+  const wallet = custodialWallet(
+    ctx,
+    actor,
+    "approve the settlement token and call FinancingMarket.fund (npm run financier -- fund)",
+  );
 
   // The terms the financier agrees to are the ones the index shows; the contract refuses others.
   const price = BigInt(row.price);
@@ -350,26 +410,47 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
   const { approveHash, receipt } = await laneFor(actor.address).add(async () => {
     const balance = (await token.getFunction("balanceOf")(actor.address)) as bigint;
     if (balance < price) {
-      throw conflict("ERC20_INSUFFICIENT_BALANCE", `the financier holds ${balance} of the settlement token; the price is ${price}`, {
-        balance: balance.toString(),
-        needed: price.toString(),
-      });
+      throw conflict(
+        "ERC20_INSUFFICIENT_BALANCE",
+        `the financier holds ${balance} of the settlement token; the price is ${price}`,
+        {
+          balance: balance.toString(),
+          needed: price.toString(),
+        },
+      );
     }
-    const approve = await sender.send(await token.getFunction("approve").populateTransaction(market, price), { kind: "approveFinancing", ref: requestId });
+    const approve = await sender.send(await token.getFunction("approve").populateTransaction(market, price), {
+      kind: "approveFinancing",
+      ref: requestId,
+    });
     try {
-      const fund = await sender.send(await financing.getFunction("fund").populateTransaction(requestId, price, repayAmount), { kind: "fundFinancing", ref: requestId });
+      const fund = await sender.send(
+        await financing.getFunction("fund").populateTransaction(requestId, price, repayAmount),
+        { kind: "fundFinancing", ref: requestId },
+      );
       return { approveHash: approve.hash, receipt: fund };
     } catch (error) {
       // Leave no allowance behind for a funding that did not happen.
-      await sender.send(await token.getFunction("approve").populateTransaction(market, 0n), { kind: "approveFinancing", ref: requestId }).catch((reset) => {
-        ctx.log.warn({ err: reset, requestId }, "could not reset the settlement token allowance");
-      });
+      await sender
+        .send(await token.getFunction("approve").populateTransaction(market, 0n), {
+          kind: "approveFinancing",
+          ref: requestId,
+        })
+        .catch((reset) => {
+          ctx.log.warn({ err: reset, requestId }, "could not reset the settlement token allowance");
+        });
       throw error;
     }
   });
   await ctx.indexer.sync(receipt.blockNumber);
-  ctx.log.info({ requestId, certificateId: row.certificate_id, kind: row.kind, price: row.price, txHash: receipt.hash }, "financing request funded");
-  return { request: toView(ctx, await loadRequest(ctx, requestId)), txHashes: { approve: approveHash, fund: receipt.hash } };
+  ctx.log.info(
+    { requestId, certificateId: row.certificate_id, kind: row.kind, price: row.price, txHash: receipt.hash },
+    "financing request funded",
+  );
+  return {
+    request: toView(ctx, await loadRequest(ctx, requestId)),
+    txHashes: { approve: approveHash, fund: receipt.hash },
+  };
 }
 
 /* ------------------------------------------------------------------ */
@@ -378,7 +459,10 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
 
 function requirePledged(row: RequestRow): void {
   if (row.status !== "pledged") {
-    throw conflict("FINANCING_WRONG_STATUS", `financing request ${row.id} is ${row.status}, not pledged`, { requestId: row.id, status: row.status });
+    throw conflict("FINANCING_WRONG_STATUS", `financing request ${row.id} is ${row.status}, not pledged`, {
+      requestId: row.id,
+      status: row.status,
+    });
   }
 }
 
@@ -390,13 +474,17 @@ export interface RepayPledgeOutcome {
 /** The holder pays the pledgee what is still owed and gets its certificate unlocked. */
 export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: string): Promise<RepayPledgeOutcome> {
   const row = await loadRequest(ctx, requestId);
-  if (row.holder !== actor.address) throw forbidden(`only the holder that pledged financing request ${requestId} may repay it`, { holder: row.holder });
+  if (row.holder !== actor.address)
+    throw forbidden(`only the holder that pledged financing request ${requestId} may repay it`, { holder: row.holder });
   // A retry of a repayment the service died in the middle of: the repayment it sent is the answer.
   const [repaid] = await sentByInterruptedAttempt(ctx, actor.address, "repayPledge", requestId);
   if (repaid) {
     const [approved] = await sentByInterruptedAttempt(ctx, actor.address, "approvePledgeRepayment", requestId);
     await ctx.indexer.sync(repaid.blockNumber);
-    return { request: toView(ctx, await loadRequest(ctx, requestId)), txHashes: { approve: approved?.hash ?? "", repay: repaid.hash } };
+    return {
+      request: toView(ctx, await loadRequest(ctx, requestId)),
+      txHashes: { approve: approved?.hash ?? "", repay: repaid.hash },
+    };
   }
   requirePledged(row);
   const wallet = custodialWallet(ctx, actor, "approve the settlement token and call FinancingMarket.repayPledge");
@@ -410,26 +498,47 @@ export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: 
     const outstanding = BigInt((await financing.getFunction("requestOf")(requestId)).outstanding);
     const balance = (await token.getFunction("balanceOf")(actor.address)) as bigint;
     if (balance < outstanding) {
-      throw conflict("INSUFFICIENT_BALANCE", `the holder holds ${balance} of the settlement token; ${outstanding} is owed to the pledgee`, {
-        balance: balance.toString(),
-        needed: outstanding.toString(),
-      });
+      throw conflict(
+        "INSUFFICIENT_BALANCE",
+        `the holder holds ${balance} of the settlement token; ${outstanding} is owed to the pledgee`,
+        {
+          balance: balance.toString(),
+          needed: outstanding.toString(),
+        },
+      );
     }
-    const approve = await sender.send(await token.getFunction("approve").populateTransaction(market, outstanding), { kind: "approvePledgeRepayment", ref: requestId });
+    const approve = await sender.send(await token.getFunction("approve").populateTransaction(market, outstanding), {
+      kind: "approvePledgeRepayment",
+      ref: requestId,
+    });
     try {
-      const repay = await sender.send(await financing.getFunction("repayPledge").populateTransaction(requestId), { kind: "repayPledge", ref: requestId });
+      const repay = await sender.send(await financing.getFunction("repayPledge").populateTransaction(requestId), {
+        kind: "repayPledge",
+        ref: requestId,
+      });
       return { approveHash: approve.hash, receipt: repay, amount: outstanding };
     } catch (error) {
       // Leave no allowance behind for a repayment that did not happen.
-      await sender.send(await token.getFunction("approve").populateTransaction(market, 0n), { kind: "approvePledgeRepayment", ref: requestId }).catch((reset) => {
-        ctx.log.warn({ err: reset, requestId }, "could not reset the settlement token allowance");
-      });
+      await sender
+        .send(await token.getFunction("approve").populateTransaction(market, 0n), {
+          kind: "approvePledgeRepayment",
+          ref: requestId,
+        })
+        .catch((reset) => {
+          ctx.log.warn({ err: reset, requestId }, "could not reset the settlement token allowance");
+        });
       throw error;
     }
   });
   await ctx.indexer.sync(receipt.blockNumber);
-  ctx.log.info({ requestId, certificateId: row.certificate_id, amount: amount.toString(), txHash: receipt.hash }, "pledge repaid");
-  return { request: toView(ctx, await loadRequest(ctx, requestId)), txHashes: { approve: approveHash, repay: receipt.hash } };
+  ctx.log.info(
+    { requestId, certificateId: row.certificate_id, amount: amount.toString(), txHash: receipt.hash },
+    "pledge repaid",
+  );
+  return {
+    request: toView(ctx, await loadRequest(ctx, requestId)),
+    txHashes: { approve: approveHash, repay: receipt.hash },
+  };
 }
 
 export interface ForecloseOutcome {
@@ -446,7 +555,11 @@ async function forecloseOutcome(ctx: ServiceContext, requestId: string, txHash: 
     .select(["c.id", "c.holder", "p.id as party_id"])
     .where("c.id", "=", request.certificateId)
     .executeTakeFirstOrThrow();
-  return { request, certificate: { id: certificate.id, holderAddress: certificate.holder, holderPartyId: certificate.party_id }, txHash };
+  return {
+    request,
+    certificate: { id: certificate.id, holderAddress: certificate.holder, holderPartyId: certificate.party_id },
+    txHash,
+  };
 }
 
 /** The pledgee takes the pledged certificate once its receivable has defaulted. */
@@ -467,6 +580,9 @@ export async function foreclosePledge(ctx: ServiceContext, actor: Actor, request
   const tx = await ctx.chain.contracts.financing.getFunction("foreclose").populateTransaction(requestId);
   const receipt = await ctx.chain.senderFor(wallet).send(tx, { kind: "foreclosePledge", ref: requestId });
   await ctx.indexer.sync(receipt.blockNumber);
-  ctx.log.info({ requestId, certificateId: row.certificate_id, pledgee: actor.address, txHash: receipt.hash }, "pledge foreclosed");
+  ctx.log.info(
+    { requestId, certificateId: row.certificate_id, pledgee: actor.address, txHash: receipt.hash },
+    "pledge foreclosed",
+  );
   return forecloseOutcome(ctx, requestId, receipt.hash);
 }

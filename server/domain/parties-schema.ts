@@ -16,13 +16,20 @@ export const CreatePartySchema = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9 .\-/]*$/, "letters, digits, space, dot, dash and slash only")
       .meta({ description: "Legal registry id (unified social credit code, LEI, …)", example: "91310000MA1FL0001X" }),
     industry: displayText(100),
-    roles: z.array(z.enum(ROLES).exclude(["operator"])).min(1).max(4),
+    roles: z
+      .array(z.enum(ROLES).exclude(["operator"]))
+      .min(1)
+      .max(4),
     address: z
       .string()
       .regex(/^0x[0-9a-fA-F]{40}$/)
       .optional()
       .meta({ description: "Own address for a non-custodial party; omit and the service generates and keeps the key" }),
-    relatedPartyIds: z.array(z.string().max(64)).max(50).default([]).meta({ description: "Parties under common control" }),
+    relatedPartyIds: z
+      .array(z.string().max(64))
+      .max(50)
+      .default([])
+      .meta({ description: "Parties under common control" }),
   })
   .strict()
   .meta({ id: "CreateParty" });
@@ -51,4 +58,8 @@ export const CreatedPartySchema = PartySchema.extend({
 }).meta({ id: "CreatedParty" });
 
 /** Normalised legal id: what the on-chain legal id hash is taken of. */
-export const normaliseRegistryId = (registryId: string): string => registryId.normalize("NFKC").toUpperCase().replace(/[\s.\-/]/g, "");
+export const normaliseRegistryId = (registryId: string): string =>
+  registryId
+    .normalize("NFKC")
+    .toUpperCase()
+    .replace(/[\s.\-/]/g, "");

@@ -9,7 +9,12 @@ const Timestamp = z.iso
   .datetime({ offset: true })
   .refine((iso) => Date.parse(iso) >= 0, "must not be before 1970-01-01T00:00:00Z (unix time is unsigned on-chain)")
   .meta({ example: "2026-11-01T09:00:00Z" });
-const Sku = z.string().trim().min(1).max(64).regex(/^[\p{L}\p{N}][\p{L}\p{N} ._\-/#]*$/u, "letters, digits and . _ - / # only");
+const Sku = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._\-/#]*$/u, "letters, digits and . _ - / # only");
 const Quantity = z.number().int("must be a whole number").positive().max(1_000_000_000);
 const DocumentNumber = z
   .string()
@@ -60,7 +65,10 @@ export type ReceivableSubmission = z.infer<typeof SubmitReceivableSchema>;
 
 /** Case, whitespace and punctuation do not make a new invoice: "inv 001" == "INV-001". */
 export function normaliseInvoiceNumber(invoiceNumber: string): string {
-  return invoiceNumber.normalize("NFKC").toUpperCase().replace(/[^\p{L}\p{N}]/gu, "");
+  return invoiceNumber
+    .normalize("NFKC")
+    .toUpperCase()
+    .replace(/[^\p{L}\p{N}]/gu, "");
 }
 
 export const hashText = (text: string): string => keccak256(toUtf8Bytes(text));
@@ -68,7 +76,12 @@ export const hashText = (text: string): string => keccak256(toUtf8Bytes(text));
 /** The on-chain receivable id: keccak256(abi.encode(sellerLegalId, debtorLegalId, invoiceNumberHash)). */
 export function receivableIdOf(sellerLegalIdHash: string, debtorLegalIdHash: string, invoiceNumber: string): string {
   const invoiceHash = hashText(normaliseInvoiceNumber(invoiceNumber));
-  return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32"], [sellerLegalIdHash, debtorLegalIdHash, invoiceHash]));
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ["bytes32", "bytes32", "bytes32"],
+      [sellerLegalIdHash, debtorLegalIdHash, invoiceHash],
+    ),
+  );
 }
 
 /** JSON with sorted keys, so the same documents always hash the same. */

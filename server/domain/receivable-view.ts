@@ -9,7 +9,16 @@ import { canSeeEverything, type Actor } from "./actor.js";
 export const ReceivableViewSchema = z
   .object({
     id: z.string(),
-    status: z.enum(["held_for_review", "awaiting_confirmation", "confirming", "rejected", "active", "overdue", "defaulted", "repaid"]),
+    status: z.enum([
+      "held_for_review",
+      "awaiting_confirmation",
+      "confirming",
+      "rejected",
+      "active",
+      "overdue",
+      "defaulted",
+      "repaid",
+    ]),
     sellerId: z.string(),
     debtorId: z.string(),
     invoiceNumber: z.string(),
@@ -23,14 +32,21 @@ export const ReceivableViewSchema = z
     txHashes: z.object({ register: z.string().nullable() }),
     registeredBlock: z.number().nullable(),
     verification: z.unknown(),
-    documents: z.unknown().optional().meta({ description: "Only for the seller, the debtor, the operator and auditors" }),
+    documents: z
+      .unknown()
+      .optional()
+      .meta({ description: "Only for the seller, the debtor, the operator and auditors" }),
     createdAt: z.string(),
   })
   .meta({ id: "Receivable" });
 
 export type ReceivableView = z.infer<typeof ReceivableViewSchema>;
 
-export async function getReceivableView(ctx: ServiceContext, actor: Actor, receivableId: string): Promise<ReceivableView> {
+export async function getReceivableView(
+  ctx: ServiceContext,
+  actor: Actor,
+  receivableId: string,
+): Promise<ReceivableView> {
   const row = await ctx.db.selectFrom("receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
   if (!row) throw notFound("Receivable", receivableId);
   const isParty = actor.id === row.seller_id || actor.id === row.debtor_id || canSeeEverything(actor);
@@ -41,9 +57,16 @@ export async function getReceivableView(ctx: ServiceContext, actor: Actor, recei
       .where("receivable_id", "=", receivableId)
       .where("holder", "=", actor.address)
       .executeTakeFirst();
-    if (!holds) throw forbidden(`party ${actor.id} is neither a party to receivable ${receivableId} nor a holder of its certificates`);
+    if (!holds)
+      throw forbidden(
+        `party ${actor.id} is neither a party to receivable ${receivableId} nor a holder of its certificates`,
+      );
   }
-  const chain = await ctx.db.selectFrom("onchain_receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
+  const chain = await ctx.db
+    .selectFrom("onchain_receivables")
+    .selectAll()
+    .where("id", "=", receivableId)
+    .executeTakeFirst();
   return {
     id: row.id,
     status: (chain?.status ?? row.status) as ReceivableView["status"],

@@ -43,7 +43,8 @@ export const RepaySchema = z
   ])
   .meta({
     id: "Repayment",
-    description: "{ amount } pays that much (full or partial); { early: true, maxAmount? } discharges the whole receivable now at the debtor's early-payment discount",
+    description:
+      "{ amount } pays that much (full or partial); { early: true, maxAmount? } discharges the whole receivable now at the debtor's early-payment discount",
   });
 export type Repay = z.infer<typeof RepaySchema>;
 
@@ -83,7 +84,9 @@ export const RepaymentListSchema = z
         payerAddress: z.string(),
         payerPartyId: z.string(),
         amount: AmountString,
-        repaidAmount: AmountString.meta({ description: "The receivable's cumulative repaid amount after this payment" }),
+        repaidAmount: AmountString.meta({
+          description: "The receivable's cumulative repaid amount after this payment",
+        }),
         txHash: z.string(),
         blockNumber: z.number().int(),
       }),
@@ -93,7 +96,14 @@ export const RepaymentListSchema = z
 export type RepaymentList = z.infer<typeof RepaymentListSchema>;
 
 export const EarlyPaymentRateSchema = z
-  .object({ rateBps: z.number().int().min(0).max(10_000).meta({ description: "Annual discount in basis points; 0 switches early payment off" }) })
+  .object({
+    rateBps: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000)
+      .meta({ description: "Annual discount in basis points; 0 switches early payment off" }),
+  })
   .strict()
   .meta({ id: "EarlyPaymentRate" });
 
@@ -110,7 +120,10 @@ interface ChainReceivable {
 }
 
 async function readReceivable(ctx: ServiceContext, receivableId: string, blockTag?: number): Promise<ChainReceivable> {
-  const r = await ctx.chain.contracts.registry.getFunction("receivableOf")(receivableId, blockTag === undefined ? {} : { blockTag });
+  const r = await ctx.chain.contracts.registry.getFunction("receivableOf")(
+    receivableId,
+    blockTag === undefined ? {} : { blockTag },
+  );
   return {
     debtor: r.debtor as string,
     status: STATUS[Number(r.status)] ?? "none",
@@ -138,15 +151,24 @@ function debtorQueue(address: string): PQueue {
   return queue;
 }
 
-async function debtorWallet(ctx: ServiceContext, actor: Actor, receivableId: string, chain: ChainReceivable): Promise<Wallet> {
+async function debtorWallet(
+  ctx: ServiceContext,
+  actor: Actor,
+  receivableId: string,
+  chain: ChainReceivable,
+): Promise<Wallet> {
   if (chain.debtor !== actor.address) {
     throw forbidden(`party ${actor.id} is not the debtor of receivable ${receivableId}`, { receivableId });
   }
   if (!actor.custodial || !actor.encryptedKey) {
-    throw conflict("NON_CUSTODIAL_PARTY", "this party keeps its own key: approve the settlement token and call the escrow from its wallet", {
-      settlementEscrow: ctx.chain.deployment.addresses.settlementEscrow,
-      settlementToken: ctx.chain.deployment.addresses.settlementToken,
-    });
+    throw conflict(
+      "NON_CUSTODIAL_PARTY",
+      "this party keeps its own key: approve the settlement token and call the escrow from its wallet",
+      {
+        settlementEscrow: ctx.chain.deployment.addresses.settlementEscrow,
+        settlementToken: ctx.chain.deployment.addresses.settlementToken,
+      },
+    );
   }
   return new Wallet(ctx.vault.decrypt(actor.encryptedKey));
 }
@@ -154,13 +176,22 @@ async function debtorWallet(ctx: ServiceContext, actor: Actor, receivableId: str
 async function loadOnChain(ctx: ServiceContext, actor: Actor, receivableId: string): Promise<ChainReceivable> {
   const chain = await readReceivable(ctx, receivableId);
   if (chain.status === "none") {
-    const offChain = await ctx.db.selectFrom("receivables").select(["status", "debtor_id"]).where("id", "=", receivableId).executeTakeFirst();
+    const offChain = await ctx.db
+      .selectFrom("receivables")
+      .select(["status", "debtor_id"])
+      .where("id", "=", receivableId)
+      .executeTakeFirst();
     if (!offChain) throw notFound("Receivable", receivableId);
-    if (offChain.debtor_id !== actor.id) throw forbidden(`party ${actor.id} is not the debtor of receivable ${receivableId}`, { receivableId });
-    throw conflict("RECEIVABLE_NOT_REGISTERED", `receivable ${receivableId} is not on the chain yet (${offChain.status}): there is nothing to repay`, {
-      receivableId,
-      status: offChain.status,
-    });
+    if (offChain.debtor_id !== actor.id)
+      throw forbidden(`party ${actor.id} is not the debtor of receivable ${receivableId}`, { receivableId });
+    throw conflict(
+      "RECEIVABLE_NOT_REGISTERED",
+      `receivable ${receivableId} is not on the chain yet (${offChain.status}): there is nothing to repay`,
+      {
+        receivableId,
+        status: offChain.status,
+      },
+    );
   }
   return chain;
 }
@@ -180,7 +211,12 @@ async function requireBalance(ctx: ServiceContext, address: string, needed: bigi
  * registry first (status, outstanding amount) and pulls the tokens last, so a simulation
  * that only lacks the allowance means the contract would take the payment.
  */
-async function simulate(escrow: Contract, method: "repay" | "repayEarly", args: unknown[], from: string): Promise<void> {
+async function simulate(
+  escrow: Contract,
+  method: "repay" | "repayEarly",
+  args: unknown[],
+  from: string,
+): Promise<void> {
   try {
     await escrow.getFunction(method).staticCall(...args, { from });
   } catch (error) {
@@ -201,7 +237,12 @@ function eventArgs(receipt: TransactionReceipt, contract: Contract, name: string
   return undefined;
 }
 
-export async function repayReceivable(ctx: ServiceContext, actor: Actor, receivableId: string, input: Repay): Promise<Repaid> {
+export async function repayReceivable(
+  ctx: ServiceContext,
+  actor: Actor,
+  receivableId: string,
+  input: Repay,
+): Promise<Repaid> {
   const chain = await loadOnChain(ctx, actor, receivableId);
   const wallet = await debtorWallet(ctx, actor, receivableId, chain);
   const log = ctx.log.child({ receivableId, debtorId: actor.id });
@@ -212,7 +253,12 @@ export async function repayReceivable(ctx: ServiceContext, actor: Actor, receiva
 
     // A retry of a repayment the service died in the middle of: the payment it sent stands
     // and is the answer. Sending it again would make the debtor pay twice.
-    const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, "amount" in input ? "repay" : "repayEarly", receivableId);
+    const [interrupted] = await sentByInterruptedAttempt(
+      ctx,
+      actor.address,
+      "amount" in input ? "repay" : "repayEarly",
+      receivableId,
+    );
     // `approved`: what the escrow may pull. A payment: exactly its amount. Early: the limit,
     // but never more than the outstanding amount, which no quote can exceed.
     let approved: bigint;
@@ -224,18 +270,29 @@ export async function repayReceivable(ctx: ServiceContext, actor: Actor, receiva
       const amount = BigInt(input.amount);
       await simulate(escrow, "repay", [receivableId, amount], actor.address);
       approved = amount;
-      send = async () => sender.send(await escrow.getFunction("repay").populateTransaction(receivableId, amount), { kind: "repay", ref: receivableId });
+      send = async () =>
+        sender.send(await escrow.getFunction("repay").populateTransaction(receivableId, amount), {
+          kind: "repay",
+          ref: receivableId,
+        });
     } else {
-      const limit = input.maxAmount === undefined ? await defaultEarlyLimit(ctx, receivableId) : BigInt(input.maxAmount);
+      const limit =
+        input.maxAmount === undefined ? await defaultEarlyLimit(ctx, receivableId) : BigInt(input.maxAmount);
       await simulate(escrow, "repayEarly", [receivableId, limit], actor.address);
       const outstanding = chain.faceValue - chain.repaidAmount;
       approved = limit < outstanding ? limit : outstanding;
       send = async () =>
-        sender.send(await escrow.getFunction("repayEarly").populateTransaction(receivableId, limit), { kind: "repayEarly", ref: receivableId });
+        sender.send(await escrow.getFunction("repayEarly").populateTransaction(receivableId, limit), {
+          kind: "repayEarly",
+          ref: receivableId,
+        });
     }
     if (!interrupted) {
       await requireBalance(ctx, actor.address, approved);
-      const approval = await sender.send(await token.getFunction("approve").populateTransaction(escrowAddress, approved), { kind: "approve", ref: receivableId });
+      const approval = await sender.send(
+        await token.getFunction("approve").populateTransaction(escrowAddress, approved),
+        { kind: "approve", ref: receivableId },
+      );
       log.info({ txHash: approval.hash, amount: approved.toString() }, "settlement token approved for the escrow");
     }
     let receipt: TransactionReceipt;
@@ -253,9 +310,18 @@ export async function repayReceivable(ctx: ServiceContext, actor: Actor, receiva
     const paid = BigInt((received?.amount as bigint | undefined) ?? approved);
     const discount = BigInt((discharged?.discount as bigint | undefined) ?? 0n);
     if (paid < approved) await revokeLeftover(ctx, sender, escrowAddress, receivableId);
-    log.info({ txHash: receipt.hash, paid: paid.toString(), discount: discount.toString(), early: !("amount" in input) }, "repayment received");
+    log.info(
+      { txHash: receipt.hash, paid: paid.toString(), discount: discount.toString(), early: !("amount" in input) },
+      "repayment received",
+    );
     const receivable: ReceivableView = await getReceivableView(ctx, actor, receivableId);
-    return { receivable, txHash: receipt.hash, paid: paid.toString(), discount: discount.toString(), early: !("amount" in input) };
+    return {
+      receivable,
+      txHash: receipt.hash,
+      paid: paid.toString(),
+      discount: discount.toString(),
+      early: !("amount" in input),
+    };
   });
 }
 
@@ -265,9 +331,17 @@ export async function repayReceivable(ctx: ServiceContext, actor: Actor, receiva
  * so no allowance outlives the payment it was for. Best effort: only the debtor's own call
  * to the escrow could ever use the rest.
  */
-async function revokeLeftover(ctx: ServiceContext, sender: TxSender, escrowAddress: string, receivableId: string): Promise<void> {
+async function revokeLeftover(
+  ctx: ServiceContext,
+  sender: TxSender,
+  escrowAddress: string,
+  receivableId: string,
+): Promise<void> {
   try {
-    const receipt = await sender.send(await ctx.chain.contracts.token.getFunction("approve").populateTransaction(escrowAddress, 0n), { kind: "approve", ref: receivableId });
+    const receipt = await sender.send(
+      await ctx.chain.contracts.token.getFunction("approve").populateTransaction(escrowAddress, 0n),
+      { kind: "approve", ref: receivableId },
+    );
     ctx.log.info({ receivableId, txHash: receipt.hash }, "unused settlement-token approval withdrawn");
   } catch (error) {
     ctx.log.warn({ receivableId, err: error }, "could not withdraw the unused approval; the repayment stands");
@@ -285,22 +359,40 @@ async function defaultEarlyLimit(ctx: ServiceContext, receivableId: string): Pro
   const blockTag = block.number;
   let quoted: bigint;
   try {
-    [quoted] = (await ctx.chain.contracts.escrow.getFunction("earlyRepaymentQuote")(receivableId, { blockTag })) as [bigint, bigint];
+    [quoted] = (await ctx.chain.contracts.escrow.getFunction("earlyRepaymentQuote")(receivableId, { blockTag })) as [
+      bigint,
+      bigint,
+    ];
   } catch (error) {
     throw chainError(error);
   }
   const chain = await readReceivable(ctx, receivableId, blockTag);
-  const rateBps = BigInt(await ctx.chain.contracts.registry.getFunction("earlyPaymentRateOf")(chain.debtor, { blockTag }));
+  const rateBps = BigInt(
+    await ctx.chain.contracts.registry.getFunction("earlyPaymentRateOf")(chain.debtor, { blockTag }),
+  );
   const outstanding = chain.faceValue - chain.repaidAmount;
-  const limit = earlyAmountAt(outstanding, rateBps, chain.dueDate, BigInt(block.timestamp) + EARLY_QUOTE_ALLOWANCE_SECONDS);
+  const limit = earlyAmountAt(
+    outstanding,
+    rateBps,
+    chain.dueDate,
+    BigInt(block.timestamp) + EARLY_QUOTE_ALLOWANCE_SECONDS,
+  );
   return limit > quoted ? limit : quoted;
 }
 
 export async function listRepayments(ctx: ServiceContext, actor: Actor, receivableId: string): Promise<RepaymentList> {
   await getReceivableView(ctx, actor, receivableId); // 404, or 403 for a party with no part in it
-  const indexed = await ctx.db.selectFrom("onchain_receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
+  const indexed = await ctx.db
+    .selectFrom("onchain_receivables")
+    .selectAll()
+    .where("id", "=", receivableId)
+    .executeTakeFirst();
   if (!indexed) {
-    throw conflict("RECEIVABLE_NOT_REGISTERED", `receivable ${receivableId} is not on the chain yet: there are no repayments`, { receivableId });
+    throw conflict(
+      "RECEIVABLE_NOT_REGISTERED",
+      `receivable ${receivableId} is not on the chain yet: there are no repayments`,
+      { receivableId },
+    );
   }
   // The id is hex, so it is safe inside LIKE; the parsed args are checked again below.
   const events = await ctx.db
@@ -340,12 +432,24 @@ export async function listRepayments(ctx: ServiceContext, actor: Actor, receivab
 }
 
 /** The quote at the latest block, or null when the contract would refuse early payment now. */
-async function currentEarlyQuote(ctx: ServiceContext, receivableId: string, rateBps: number): Promise<z.infer<typeof EarlyQuoteSchema> | null> {
+async function currentEarlyQuote(
+  ctx: ServiceContext,
+  receivableId: string,
+  rateBps: number,
+): Promise<z.infer<typeof EarlyQuoteSchema> | null> {
   const block = await ctx.chain.provider.getBlock("latest");
   if (!block) return null;
   try {
-    const [amount, discount] = (await ctx.chain.contracts.escrow.getFunction("earlyRepaymentQuote")(receivableId, { blockTag: block.number })) as [bigint, bigint];
-    return { amount: amount.toString(), discount: discount.toString(), rateBps, asOf: new Date(block.timestamp * 1000).toISOString(), blockNumber: block.number };
+    const [amount, discount] = (await ctx.chain.contracts.escrow.getFunction("earlyRepaymentQuote")(receivableId, {
+      blockTag: block.number,
+    })) as [bigint, bigint];
+    return {
+      amount: amount.toString(),
+      discount: discount.toString(),
+      rateBps,
+      asOf: new Date(block.timestamp * 1000).toISOString(),
+      blockNumber: block.number,
+    };
   } catch (error) {
     if (decodeRevert(error)) return null; // not active, or already due
     throw chainError(error);
@@ -361,7 +465,9 @@ export async function setEarlyPaymentRate(
   requireRole(actor, "operator");
   const party = await findPartyById(ctx.db, partyId);
   if (!party) throw notFound("Party", partyId);
-  const request = await ctx.chain.contracts.registry.getFunction("setEarlyPaymentRate").populateTransaction(party.address, input.rateBps);
+  const request = await ctx.chain.contracts.registry
+    .getFunction("setEarlyPaymentRate")
+    .populateTransaction(party.address, input.rateBps);
   const receipt = await ctx.chain.registrar.send(request, { kind: "setEarlyPaymentRate", ref: partyId });
   await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info({ partyId, txHash: receipt.hash, rateBps: input.rateBps }, "early-payment rate set");

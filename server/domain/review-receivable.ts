@@ -11,16 +11,28 @@ export const ReviewReceivableSchema = z
   .strict()
   .meta({ id: "ReviewReceivable" });
 
-export async function reviewReceivable(ctx: ServiceContext, actor: Actor, receivableId: string, input: z.infer<typeof ReviewReceivableSchema>): Promise<ReceivableView> {
+export async function reviewReceivable(
+  ctx: ServiceContext,
+  actor: Actor,
+  receivableId: string,
+  input: z.infer<typeof ReviewReceivableSchema>,
+): Promise<ReceivableView> {
   requireRole(actor, "operator");
   const row = await ctx.db.selectFrom("receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
   if (!row) throw notFound("Receivable", receivableId);
-  if (row.status !== "held_for_review") throw conflict("RECEIVABLE_NOT_HELD", `receivable ${receivableId} is ${row.status}, not held for review`, { status: row.status });
+  if (row.status !== "held_for_review")
+    throw conflict("RECEIVABLE_NOT_HELD", `receivable ${receivableId} is ${row.status}, not held for review`, {
+      status: row.status,
+    });
   const report = JSON.parse(row.verification);
   report.review = { decision: input.decision, note: input.note, by: actor.id, at: nowIso() };
   await ctx.db
     .updateTable("receivables")
-    .set({ status: input.decision === "approve" ? "awaiting_confirmation" : "rejected", verification: JSON.stringify(report), updated_at: nowIso() })
+    .set({
+      status: input.decision === "approve" ? "awaiting_confirmation" : "rejected",
+      verification: JSON.stringify(report),
+      updated_at: nowIso(),
+    })
     .where("id", "=", receivableId)
     .where("status", "=", "held_for_review")
     .execute();

@@ -10,7 +10,13 @@ import { verificationHistory } from "../store/verification-history.js";
 import { verifyReceivable } from "../verification/verify.js";
 import type { VerificationReport } from "../verification/types.js";
 import { requireRole, type Actor } from "./actor.js";
-import { documentHashOf, normaliseInvoiceNumber, receivableIdOf, toUnixSeconds, type ReceivableSubmission } from "./receivable-schema.js";
+import {
+  documentHashOf,
+  normaliseInvoiceNumber,
+  receivableIdOf,
+  toUnixSeconds,
+  type ReceivableSubmission,
+} from "./receivable-schema.js";
 import { getReceivableView, type ReceivableView } from "./receivable-view.js";
 
 export interface SubmitOutcome {
@@ -23,26 +29,42 @@ export interface SubmitOutcome {
 // a check only one of them would, nor race on the same receivable id.
 const submissions = new PQueue({ concurrency: 1 });
 
-export function submitReceivable(ctx: ServiceContext, actor: Actor, submission: ReceivableSubmission): Promise<SubmitOutcome> {
+export function submitReceivable(
+  ctx: ServiceContext,
+  actor: Actor,
+  submission: ReceivableSubmission,
+): Promise<SubmitOutcome> {
   return submissions.add(() => submitOne(ctx, actor, submission));
 }
 
 async function submitOne(ctx: ServiceContext, actor: Actor, submission: ReceivableSubmission): Promise<SubmitOutcome> {
   requireRole(actor, "supplier");
   const debtor = await findPartyById(ctx.db, submission.debtorId);
-  const receivableId = receivableIdOf(actor.legalIdHash, debtor?.legalIdHash ?? "0x" + "0".repeat(64), submission.invoice.number);
+  const receivableId = receivableIdOf(
+    actor.legalIdHash,
+    debtor?.legalIdHash ?? "0x" + "0".repeat(64),
+    submission.invoice.number,
+  );
   const documentHash = documentHashOf(submission);
   const log = ctx.log.child({ receivableId, sellerId: actor.id });
 
   // Exact duplicate in our own books. The same documents again is a retry: answer it.
-  const existing = await ctx.db.selectFrom("receivables").select(["id", "seller_id", "document_hash"]).where("id", "=", receivableId).executeTakeFirst();
+  const existing = await ctx.db
+    .selectFrom("receivables")
+    .select(["id", "seller_id", "document_hash"])
+    .where("id", "=", receivableId)
+    .executeTakeFirst();
   if (existing) {
     if (existing.seller_id === actor.id && existing.document_hash === documentHash) {
       return { created: false, receivable: await getReceivableView(ctx, actor, receivableId) };
     }
-    throw conflict("DUPLICATE_RECEIVABLE", `invoice ${submission.invoice.number} is already receivable ${receivableId}`, {
-      existingReceivableId: receivableId,
-    });
+    throw conflict(
+      "DUPLICATE_RECEIVABLE",
+      `invoice ${submission.invoice.number} is already receivable ${receivableId}`,
+      {
+        existingReceivableId: receivableId,
+      },
+    );
   }
 
   const report = await verifyReceivable(
@@ -58,7 +80,10 @@ async function submitOne(ctx: ServiceContext, actor: Actor, submission: Receivab
     });
   }
   if (report.outcome === "rejected") {
-    log.info({ failed: report.results.filter((r) => r.outcome === "fail").map((r) => r.code) }, "submission rejected by verification");
+    log.info(
+      { failed: report.results.filter((r) => r.outcome === "fail").map((r) => r.code) },
+      "submission rejected by verification",
+    );
     throw unprocessable("VERIFICATION_FAILED", "the trade documents did not pass verification", {
       rules: failedRules(report),
       verification: report,
@@ -94,4 +119,6 @@ async function submitOne(ctx: ServiceContext, actor: Actor, submission: Receivab
 }
 
 export const failedRules = (report: VerificationReport) =>
-  report.results.filter((r) => r.outcome === "fail").map(({ rule, code, message, fields }) => ({ rule, code, message, fields }));
+  report.results
+    .filter((r) => r.outcome === "fail")
+    .map(({ rule, code, message, fields }) => ({ rule, code, message, fields }));

@@ -7,4 +7,9 @@ import { z } from "zod";
 const INVISIBLE = /^[^\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]*$/u;
 
 export const displayText = (max: number) =>
-  z.string().trim().min(1).max(max).regex(INVISIBLE, "no control, format or invisible characters (NUL, bidi overrides, zero-width joiners…)");
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .regex(INVISIBLE, "no control, format or invisible characters (NUL, bidi overrides, zero-width joiners…)");

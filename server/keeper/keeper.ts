@@ -26,7 +26,12 @@ export interface KeeperPass {
 
 // Refusals that only mean someone else (a debtor, another keeper, anyone calling the escrow)
 // got there between the keeper's read and its transaction: nothing to do, no error.
-const RACE_CODES = new Set(["SETTLEMENT_NOTHING_DUE", "RECEIVABLE_WRONG_STATUS", "RECEIVABLE_NOT_YET_DUE", "SETTLEMENT_INCOMPLETE"]);
+const RACE_CODES = new Set([
+  "SETTLEMENT_NOTHING_DUE",
+  "RECEIVABLE_WRONG_STATUS",
+  "RECEIVABLE_NOT_YET_DUE",
+  "SETTLEMENT_INCOMPLETE",
+]);
 
 export class Keeper {
   readonly #queue = new PQueue({ concurrency: 1 });
@@ -54,7 +59,8 @@ export class Keeper {
         if (pass.failed > 0) this.ctx.log.warn({ ...pass }, "keeper pass finished with refusals");
       } catch (error) {
         const message = (error as Error).message;
-        if (message !== this.#lastError) this.ctx.log.error({ err: error }, "keeper pass failed; retrying next interval");
+        if (message !== this.#lastError)
+          this.ctx.log.error({ err: error }, "keeper pass failed; retrying next interval");
         this.#lastError = message;
       } finally {
         if (this.#running) this.#timer = setTimeout(tick, intervalMs);
@@ -74,7 +80,14 @@ export class Keeper {
   async #pass(): Promise<KeeperPass> {
     const { ctx } = this;
     const { registry, escrow } = ctx.chain.contracts;
-    const pass: KeeperPass = { settled: 0, settleTransactions: 0, markedOverdue: 0, markedDefaulted: 0, dustSwept: 0, failed: 0 };
+    const pass: KeeperPass = {
+      settled: 0,
+      settleTransactions: 0,
+      markedOverdue: 0,
+      markedDefaulted: 0,
+      dustSwept: 0,
+      failed: 0,
+    };
     await ctx.indexer.sync();
 
     // Overdue and default, on chain time: the contracts compare with block.timestamp.
@@ -82,8 +95,10 @@ export class Keeper {
     if (!head) throw new Error("the chain has no latest block");
     const gracePeriod = BigInt(await registry.getFunction("gracePeriod")());
     for (const mark of await findDueMarks(ctx, BigInt(head.timestamp), gracePeriod)) {
-      if (mark.overdue && (await this.#send(pass, registry, "markOverdue", mark.receivableId, [mark.receivableId]))) pass.markedOverdue++;
-      if (mark.defaulted && (await this.#send(pass, registry, "markDefaulted", mark.receivableId, [mark.receivableId]))) pass.markedDefaulted++;
+      if (mark.overdue && (await this.#send(pass, registry, "markOverdue", mark.receivableId, [mark.receivableId])))
+        pass.markedOverdue++;
+      if (mark.defaulted && (await this.#send(pass, registry, "markDefaulted", mark.receivableId, [mark.receivableId])))
+        pass.markedDefaulted++;
     }
 
     // Settlement, then the dust of what closed.
@@ -97,7 +112,10 @@ export class Keeper {
         const leaves = leafPayments(escrow, receipt);
         pass.settleTransactions++;
         pass.settled += leaves.count;
-        ctx.log.info({ receivableId, txHash: receipt.hash, leaves: leaves.count, paid: leaves.paid.toString() }, "keeper settled leaves");
+        ctx.log.info(
+          { receivableId, txHash: receipt.hash, leaves: leaves.count, paid: leaves.paid.toString() },
+          "keeper settled leaves",
+        );
       }
       if (plan.closed && (await this.#dustToSweep(receivableId))) {
         const receipt = await this.#send(pass, escrow, "sweepDust", receivableId, [receivableId]);
@@ -124,7 +142,13 @@ export class Keeper {
    * there first is logged quietly and skipped; any other refusal is logged as an error and
    * counted; an unreachable chain ends the pass.
    */
-  async #send(pass: KeeperPass, contract: Contract, method: string, receivableId: string, args: unknown[]): Promise<TransactionReceipt | undefined> {
+  async #send(
+    pass: KeeperPass,
+    contract: Contract,
+    method: string,
+    receivableId: string,
+    args: unknown[],
+  ): Promise<TransactionReceipt | undefined> {
     const { ctx } = this;
     let receipt: TransactionReceipt;
     try {
@@ -132,12 +156,18 @@ export class Keeper {
       receipt = await ctx.chain.registrar.send(request, { kind: `keeper.${method}`, ref: receivableId });
     } catch (error) {
       if (error instanceof AppError && RACE_CODES.has(error.code)) {
-        ctx.log.info({ receivableId, action: method, code: error.code }, "keeper skipped an action the chain no longer needs");
+        ctx.log.info(
+          { receivableId, action: method, code: error.code },
+          "keeper skipped an action the chain no longer needs",
+        );
         return undefined;
       }
       if (error instanceof AppError && error.status < 500) {
         pass.failed++;
-        ctx.log.error({ receivableId, action: method, code: error.code, details: error.details }, "the chain refused a keeper action");
+        ctx.log.error(
+          { receivableId, action: method, code: error.code, details: error.details },
+          "the chain refused a keeper action",
+        );
         return undefined;
       }
       throw error;

@@ -44,7 +44,11 @@ export async function findSettlementCandidates(ctx: ServiceContext): Promise<str
         eb("repaid_amount", "!=", eb.ref("distributed")),
         eb.and([
           eb("status", "=", "repaid"),
-          eb("id", "in", eb.selectFrom("onchain_certificates").select("receivable_id").where("state", "in", ["live", "locked"])),
+          eb(
+            "id",
+            "in",
+            eb.selectFrom("onchain_certificates").select("receivable_id").where("state", "in", ["live", "locked"]),
+          ),
         ]),
       ]),
     )
@@ -69,7 +73,11 @@ const byNumericId = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigI
  * not yet finalized (its final settle closes it, releases its pledge and lets the dust be
  * swept), except that a defaulted receivable with no money left to move is left alone.
  */
-export async function planSettlement(ctx: ServiceContext, receivableId: string, maxBatch: number): Promise<SettlementPlan> {
+export async function planSettlement(
+  ctx: ServiceContext,
+  receivableId: string,
+  maxBatch: number,
+): Promise<SettlementPlan> {
   const { registry, escrow, certificates } = ctx.chain.contracts;
   const receivable = await registry.getFunction("receivableOf")(receivableId);
   const status: ReceivableStatus = RECEIVABLE_STATUS[Number(receivable.status)] ?? "none";

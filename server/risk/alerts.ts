@@ -27,7 +27,10 @@ export interface PreviousState {
 }
 
 /** The alerts a move from `previous` to `next` raises (pure). */
-export function detectAlerts(previous: PreviousState | undefined, next: Pick<ScoreResult, "partyId" | "score" | "band" | "overdueShareBps">): AlertDraft[] {
+export function detectAlerts(
+  previous: PreviousState | undefined,
+  next: Pick<ScoreResult, "partyId" | "score" | "band" | "overdueShareBps">,
+): AlertDraft[] {
   const before = previous ?? { score: RISK_POLICY.score.base, overdueShareBps: 0 };
   const drafts: AlertDraft[] = [];
   const threshold = RISK_POLICY.alerts.scoreThreshold;
@@ -43,17 +46,32 @@ export function detectAlerts(previous: PreviousState | undefined, next: Pick<Sco
     drafts.push({
       kind: "OVERDUE_SHARE_ROSE",
       message: `party ${next.partyId}'s overdue share rose from ${before.overdueShareBps} to ${next.overdueShareBps} bps of what it owes`,
-      details: { overdueShareBpsBefore: before.overdueShareBps, overdueShareBpsAfter: next.overdueShareBps, thresholdBps: shareThreshold },
+      details: {
+        overdueShareBpsBefore: before.overdueShareBps,
+        overdueShareBpsAfter: next.overdueShareBps,
+        thresholdBps: shareThreshold,
+      },
     });
   }
   return drafts;
 }
 
-export async function recordAlerts(trx: Transaction<Database>, partyId: string, drafts: AlertDraft[], at: string): Promise<void> {
+export async function recordAlerts(
+  trx: Transaction<Database>,
+  partyId: string,
+  drafts: AlertDraft[],
+  at: string,
+): Promise<void> {
   for (const draft of drafts) {
     await trx
       .insertInto("risk_alerts")
-      .values({ party_id: partyId, kind: draft.kind, message: draft.message, details: JSON.stringify(draft.details), created_at: at })
+      .values({
+        party_id: partyId,
+        kind: draft.kind,
+        message: draft.message,
+        details: JSON.stringify(draft.details),
+        created_at: at,
+      })
       .execute();
   }
 }

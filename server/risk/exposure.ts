@@ -32,7 +32,12 @@ export interface FinancingExposure {
 const sum = (values: Iterable<bigint>) => [...values].reduce((a, b) => a + b, 0n);
 
 /** Confirmations started but not yet in the index: they are about to count. */
-async function pendingRegistrations(ctx: ServiceContext, column: "seller_id" | "debtor_id", partyId: string, exclude?: string): Promise<bigint> {
+async function pendingRegistrations(
+  ctx: ServiceContext,
+  column: "seller_id" | "debtor_id",
+  partyId: string,
+  exclude?: string,
+): Promise<bigint> {
   let query = ctx.db
     .selectFrom("receivables as r")
     .leftJoin("onchain_receivables as o", "o.id", "r.id")
@@ -44,7 +49,11 @@ async function pendingRegistrations(ctx: ServiceContext, column: "seller_id" | "
   return sum((await query.execute()).map((r) => BigInt(r.face_value)));
 }
 
-export async function debtorExposure(ctx: ServiceContext, party: PartyRecord, excludeReceivableId?: string): Promise<DebtorExposure> {
+export async function debtorExposure(
+  ctx: ServiceContext,
+  party: PartyRecord,
+  excludeReceivableId?: string,
+): Promise<DebtorExposure> {
   const rows = await ctx.db
     .selectFrom("onchain_receivables")
     .select(["face_value", "repaid_amount"])
@@ -56,7 +65,11 @@ export async function debtorExposure(ctx: ServiceContext, party: PartyRecord, ex
   return { outstanding, pending, total: outstanding + pending };
 }
 
-export async function supplierExposure(ctx: ServiceContext, party: PartyRecord, excludeReceivableId?: string): Promise<SupplierExposure> {
+export async function supplierExposure(
+  ctx: ServiceContext,
+  party: PartyRecord,
+  excludeReceivableId?: string,
+): Promise<SupplierExposure> {
   const sold = await ctx.db
     .selectFrom("onchain_receivables")
     .select(["face_value", "repaid_amount"])

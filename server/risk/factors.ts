@@ -76,7 +76,13 @@ const tUsd = (amount: bigint) => amount.toString();
 /** -points, without a negative zero. */
 const minus = (points: number): number => (points === 0 ? 0 : -points);
 
-const notApplicable = (name: FactorName, label: string, formula: string, explanation: string, inputs: FactorResult["inputs"] = {}): FactorResult => ({
+const notApplicable = (
+  name: FactorName,
+  label: string,
+  formula: string,
+  explanation: string,
+  inputs: FactorResult["inputs"] = {},
+): FactorResult => ({
   name,
   label,
   applies: false,
@@ -158,15 +164,25 @@ export function repaymentFactor(h: PartyHistory): FactorResult {
     else late++;
   }
   const defaulted = h.debts.filter((d) => d.status === "defaulted").length;
-  const inputs = { repaidOnTime: onTime, repaidLate: late, defaulted, toleranceSeconds: F.repaymentToleranceSeconds, repaidTimingUnknown: pending };
-  if (onTime + late + defaulted === 0) return notApplicable("repayment", label, formula, "no receivable repaid or defaulted as a debtor yet", inputs);
+  const inputs = {
+    repaidOnTime: onTime,
+    repaidLate: late,
+    defaulted,
+    toleranceSeconds: F.repaymentToleranceSeconds,
+    repaidTimingUnknown: pending,
+  };
+  if (onTime + late + defaulted === 0)
+    return notApplicable("repayment", label, formula, "no receivable repaid or defaulted as a debtor yet", inputs);
   return {
     name: "repayment",
     label,
     applies: true,
     inputs,
     formula,
-    contribution: Math.min(F.repaidOnTimeCap, F.repaidOnTimePoints * onTime) + F.repaidLatePoints * late + F.defaultedPoints * defaulted,
+    contribution:
+      Math.min(F.repaidOnTimeCap, F.repaidOnTimePoints * onTime) +
+      F.repaidLatePoints * late +
+      F.defaultedPoints * defaulted,
     explanation: `${onTime} repaid on time (by the due date + ${F.repaymentToleranceSeconds / DAY} day), ${late} repaid late, ${defaulted} defaulted`,
   };
 }
@@ -262,8 +278,7 @@ export function tenureFactor(h: PartyHistory): FactorResult {
 export function volumeTrendFactor(h: PartyHistory): FactorResult {
   const label = "Volume trend";
   const w = F.volumeWindowDays;
-  const formula =
-    `ratio = recent / previous; ratio >= 1 ? round(${F.volumeGrowthPoints} x min(ratio - 1, 1)) : -round(${F.volumeDeclinePoints} x (1 - ratio))`;
+  const formula = `ratio = recent / previous; ratio >= 1 ? round(${F.volumeGrowthPoints} x min(ratio - 1, 1)) : -round(${F.volumeDeclinePoints} x (1 - ratio))`;
   const recentFrom = h.now - w * DAY;
   const previousFrom = h.now - 2 * w * DAY;
   let recent = 0n;
@@ -273,10 +288,19 @@ export function volumeTrendFactor(h: PartyHistory): FactorResult {
     else if (t.invoicedAt > previousFrom && t.invoicedAt <= recentFrom) previous += t.faceValue;
   }
   const inputs: FactorResult["inputs"] = { windowDays: w, recentVolume: tUsd(recent), previousVolume: tUsd(previous) };
-  if (previous === 0n) return notApplicable("volumeTrend", label, formula, `no invoices in the ${w} days before the last ${w}: no trend yet`, inputs);
+  if (previous === 0n)
+    return notApplicable(
+      "volumeTrend",
+      label,
+      formula,
+      `no invoices in the ${w} days before the last ${w}: no trend yet`,
+      inputs,
+    );
   const ratio = shareBps(recent, previous);
   const contribution =
-    ratio >= BPS ? divRound(F.volumeGrowthPoints * Math.min(ratio - BPS, BPS), BPS) : minus(divRound(F.volumeDeclinePoints * (BPS - ratio), BPS));
+    ratio >= BPS
+      ? divRound(F.volumeGrowthPoints * Math.min(ratio - BPS, BPS), BPS)
+      : minus(divRound(F.volumeDeclinePoints * (BPS - ratio), BPS));
   return {
     name: "volumeTrend",
     label,

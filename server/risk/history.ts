@@ -23,7 +23,11 @@ export function isShortDelivery(documents: Pick<ReceivableSubmission, "purchaseO
   return false;
 }
 
-export async function loadPartyHistory(ctx: ServiceContext, party: PartyRecord, now: Date = ctx.now()): Promise<PartyHistory> {
+export async function loadPartyHistory(
+  ctx: ServiceContext,
+  party: PartyRecord,
+  now: Date = ctx.now(),
+): Promise<PartyHistory> {
   const rows = await ctx.db
     .selectFrom("receivables")
     .select(["id", "seller_id", "debtor_id", "face_value", "status", "documents"])
@@ -32,8 +36,13 @@ export async function loadPartyHistory(ctx: ServiceContext, party: PartyRecord, 
   const counterpartyIds = [...new Set(rows.map((r) => (r.seller_id === party.id ? r.debtor_id : r.seller_id)))];
   const relatesToUs = new Set<string>();
   if (counterpartyIds.length > 0) {
-    const counterparties = await ctx.db.selectFrom("parties").select(["id", "related_party_ids"]).where("id", "in", counterpartyIds).execute();
-    for (const c of counterparties) if ((JSON.parse(c.related_party_ids) as string[]).includes(party.id)) relatesToUs.add(c.id);
+    const counterparties = await ctx.db
+      .selectFrom("parties")
+      .select(["id", "related_party_ids"])
+      .where("id", "in", counterpartyIds)
+      .execute();
+    for (const c of counterparties)
+      if ((JSON.parse(c.related_party_ids) as string[]).includes(party.id)) relatesToUs.add(c.id);
   }
   const trades: TradeRecord[] = rows.map((row) => {
     const documents = JSON.parse(row.documents) as ReceivableSubmission;
@@ -71,5 +80,11 @@ export async function loadPartyHistory(ctx: ServiceContext, party: PartyRecord, 
     repaidAt: repaidAt.get(r.id) ?? null,
   }));
 
-  return { partyId: party.id, createdAt: toSeconds(party.createdAt), now: Math.floor(now.getTime() / 1000), trades, debts };
+  return {
+    partyId: party.id,
+    createdAt: toSeconds(party.createdAt),
+    now: Math.floor(now.getTime() / 1000),
+    trades,
+    debts,
+  };
 }

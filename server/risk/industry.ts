@@ -15,12 +15,25 @@ export const IndustryParam = z
   .min(1)
   .max(100)
   .regex(/^[\p{L}\p{N}][\p{L}\p{N} &._\-/]*$/u, "letters, digits, space and & . _ - / only")
-  .meta({ description: "An industry as parties record it (case and surrounding spaces do not matter)", example: "metals" });
+  .meta({
+    description: "An industry as parties record it (case and surrounding spaces do not matter)",
+    example: "metals",
+  });
 
 export const SetIndustryRiskSchema = z
   .object({
-    index: z.number().int().min(0).max(INDUSTRY_INDEX_MAX).meta({ description: "The industry risk index, 0 (calm) .. 1000" }),
-    threshold: z.number().int().min(0).max(INDUSTRY_INDEX_MAX).meta({ description: "Above this index the industry's limits, tenors and advance rates are cut" }),
+    index: z
+      .number()
+      .int()
+      .min(0)
+      .max(INDUSTRY_INDEX_MAX)
+      .meta({ description: "The industry risk index, 0 (calm) .. 1000" }),
+    threshold: z
+      .number()
+      .int()
+      .min(0)
+      .max(INDUSTRY_INDEX_MAX)
+      .meta({ description: "Above this index the industry's limits, tenors and advance rates are cut" }),
   })
   .strict()
   .meta({ id: "SetIndustryRisk" });
@@ -39,12 +52,14 @@ export const IndustryRiskSchema = z
 export type IndustryRisk = z.infer<typeof IndustryRiskSchema>;
 
 /** The key an industry is stored under: trimmed, lower case, inner spaces collapsed. */
-export const industryKey = (industry: string): string => industry.normalize("NFKC").trim().toLowerCase().replace(/\s+/g, " ");
+export const industryKey = (industry: string): string =>
+  industry.normalize("NFKC").trim().toLowerCase().replace(/\s+/g, " ");
 
 export async function industryRisk(ctx: ServiceContext, industry: string): Promise<IndustryRisk> {
   const key = industryKey(industry);
   const row = await ctx.db.selectFrom("industry_risk").selectAll().where("industry", "=", key).executeTakeFirst();
-  if (!row) return { industry: key, index: null, threshold: null, overThreshold: false, updatedAt: null, updatedBy: null };
+  if (!row)
+    return { industry: key, index: null, threshold: null, overThreshold: false, updatedAt: null, updatedBy: null };
   return {
     industry: key,
     index: row.index_value,
@@ -76,11 +91,22 @@ export async function setIndustryRisk(
     .onConflict((oc) => oc.column("industry").doUpdateSet(values))
     .execute();
   const after = await industryRisk(ctx, key);
-  const parties = (await ctx.db.selectFrom("parties").select(["industry"]).execute()).filter((p) => industryKey(p.industry) === key).length;
+  const parties = (await ctx.db.selectFrom("parties").select(["industry"]).execute()).filter(
+    (p) => industryKey(p.industry) === key,
+  ).length;
   const log = before.overThreshold !== after.overThreshold ? ctx.log.warn.bind(ctx.log) : ctx.log.info.bind(ctx.log);
   log(
-    { industry: key, index: input.index, threshold: input.threshold, overThreshold: after.overThreshold, parties, operator: actor.id },
-    after.overThreshold ? "industry risk index above its threshold: limits, tenors and advance rates cut" : "industry risk index set",
+    {
+      industry: key,
+      index: input.index,
+      threshold: input.threshold,
+      overThreshold: after.overThreshold,
+      parties,
+      operator: actor.id,
+    },
+    after.overThreshold
+      ? "industry risk index above its threshold: limits, tenors and advance rates cut"
+      : "industry risk index set",
   );
   return { ...after, parties };
 }

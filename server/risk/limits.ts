@@ -39,10 +39,18 @@ export interface LimitLine {
 }
 
 /** floor(base x bandMultiplier x industryCut), one division at the end. */
-export function effectiveLimit(base: bigint, band: ScoreBand, industryStressed: boolean): { bandMultiplierBps: number; industryCutBps: number; limit: bigint } {
+export function effectiveLimit(
+  base: bigint,
+  band: ScoreBand,
+  industryStressed: boolean,
+): { bandMultiplierBps: number; industryCutBps: number; limit: bigint } {
   const bandMultiplierBps = RISK_POLICY.limits.bandMultiplierBps[band];
   const industryCutBps = industryStressed ? RISK_POLICY.limits.industryCutBps : BPS;
-  return { bandMultiplierBps, industryCutBps, limit: (base * BigInt(bandMultiplierBps) * BigInt(industryCutBps)) / BigInt(BPS * BPS) };
+  return {
+    bandMultiplierBps,
+    industryCutBps,
+    limit: (base * BigInt(bandMultiplierBps) * BigInt(industryCutBps)) / BigInt(BPS * BPS),
+  };
 }
 
 export interface AdvanceRate {
@@ -61,7 +69,8 @@ export const maxTenorDaysFor = (industryStressed: boolean): number =>
   industryStressed ? RISK_POLICY.financing.maxTenorDaysIndustryStressed : RISK_POLICY.financing.maxTenorDays;
 
 /** Whole days from `nowSeconds` to the due date, a started day counting as a day; 0 once due. */
-export const tenorDaysOf = (dueDate: number, nowSeconds: number): number => Math.max(0, ceilDiv(dueDate - nowSeconds, DAY));
+export const tenorDaysOf = (dueDate: number, nowSeconds: number): number =>
+  Math.max(0, ceilDiv(dueDate - nowSeconds, DAY));
 
 /* ------------------------------------------------------------------ */
 /*                      A party's terms, as of now                    */
@@ -77,13 +86,28 @@ export interface CreditTerms {
   maxTenorDays: number;
 }
 
-async function baseLimit(ctx: ServiceContext, partyId: string, kind: LimitKind): Promise<{ base: bigint; source: "default" | "operator" }> {
-  const row = await ctx.db.selectFrom("credit_limits").select("limit_amount").where("party_id", "=", partyId).where("kind", "=", kind).executeTakeFirst();
-  return row ? { base: BigInt(row.limit_amount), source: "operator" } : { base: RISK_POLICY.limits.defaultBase[kind], source: "default" };
+async function baseLimit(
+  ctx: ServiceContext,
+  partyId: string,
+  kind: LimitKind,
+): Promise<{ base: bigint; source: "default" | "operator" }> {
+  const row = await ctx.db
+    .selectFrom("credit_limits")
+    .select("limit_amount")
+    .where("party_id", "=", partyId)
+    .where("kind", "=", kind)
+    .executeTakeFirst();
+  return row
+    ? { base: BigInt(row.limit_amount), source: "operator" }
+    : { base: RISK_POLICY.limits.defaultBase[kind], source: "default" };
 }
 
 /** The party's score (refreshed now) and the limits and financing terms it gives. */
-export async function creditTerms(ctx: ServiceContext, party: PartyRecord, reason: "read" | "limit-check" = "limit-check"): Promise<CreditTerms> {
+export async function creditTerms(
+  ctx: ServiceContext,
+  party: PartyRecord,
+  reason: "read" | "limit-check" = "limit-check",
+): Promise<CreditTerms> {
   const score = (await refreshRisk(ctx, [party.id], reason)).get(party.id)!;
   const industry = await industryRisk(ctx, party.industry);
   const line = async (kind: LimitKind): Promise<LimitLine> => {
@@ -104,7 +128,14 @@ export async function creditTerms(ctx: ServiceContext, party: PartyRecord, reaso
 /*                              Enforcement                           */
 /* ------------------------------------------------------------------ */
 
-function limitExceeded(limit: "debtor" | "supplier" | "financing", party: PartyRecord, terms: CreditTerms, exposure: bigint, requested: bigint, what: string) {
+function limitExceeded(
+  limit: "debtor" | "supplier" | "financing",
+  party: PartyRecord,
+  terms: CreditTerms,
+  exposure: bigint,
+  requested: bigint,
+  what: string,
+) {
   const line = limit === "debtor" ? terms.debtor : terms.supplier;
   return unprocessable(
     "CREDIT_LIMIT_EXCEEDED",
@@ -150,7 +181,10 @@ export async function assertRegistrationWithinLimits(
 }
 
 /** The debtor's terms, or neutral terms for a debtor registered by another platform (no profile here). */
-async function debtorTermsOf(ctx: ServiceContext, debtorAddress: string): Promise<{ party: PartyRecord | undefined; advanceRate: AdvanceRate; maxTenorDays: number; terms?: CreditTerms }> {
+async function debtorTermsOf(
+  ctx: ServiceContext,
+  debtorAddress: string,
+): Promise<{ party: PartyRecord | undefined; advanceRate: AdvanceRate; maxTenorDays: number; terms?: CreditTerms }> {
   const party = await findPartyByAddress(ctx.db, debtorAddress);
   if (!party) {
     const neutral = advanceRateFor("C", false);
@@ -168,10 +202,18 @@ async function debtorTermsOf(ctx: ServiceContext, debtorAddress: string): Promis
  */
 export async function assertFinancingWithinLimits(
   ctx: ServiceContext,
-  request: { holder: PartyRecord; certificate: { id: string; receivable_id: string; face_value: string }; price: bigint },
+  request: {
+    holder: PartyRecord;
+    certificate: { id: string; receivable_id: string; face_value: string };
+    price: bigint;
+  },
 ): Promise<void> {
   const { holder, certificate, price } = request;
-  const receivable = await ctx.db.selectFrom("onchain_receivables").select(["debtor", "due_date"]).where("id", "=", certificate.receivable_id).executeTakeFirst();
+  const receivable = await ctx.db
+    .selectFrom("onchain_receivables")
+    .select(["debtor", "due_date"])
+    .where("id", "=", certificate.receivable_id)
+    .executeTakeFirst();
   if (!receivable) throw notFound("Receivable", certificate.receivable_id);
   const debtor = await debtorTermsOf(ctx, receivable.debtor);
   const debtorId = debtor.party?.id ?? receivable.debtor;
@@ -181,8 +223,16 @@ export async function assertFinancingWithinLimits(
     throw unprocessable(
       "TENOR_EXCEEDS_LIMIT",
       `certificate ${certificate.id} is due in ${tenorDays} days; financing on debtor ${debtorId} allows at most ${debtor.maxTenorDays} days` +
-        (debtor.terms?.industry.overThreshold ? ` (its industry "${debtor.terms.industry.industry}" is above its risk threshold)` : ""),
-      { limit: "tenor", partyId: debtorId, maxTenorDays: debtor.maxTenorDays, tenorDays, industryOverThreshold: debtor.terms?.industry.overThreshold ?? false },
+        (debtor.terms?.industry.overThreshold
+          ? ` (its industry "${debtor.terms.industry.industry}" is above its risk threshold)`
+          : ""),
+      {
+        limit: "tenor",
+        partyId: debtorId,
+        maxTenorDays: debtor.maxTenorDays,
+        tenorDays,
+        industryOverThreshold: debtor.terms?.industry.overThreshold ?? false,
+      },
     );
   }
 
@@ -210,7 +260,14 @@ export async function assertFinancingWithinLimits(
   const holderTerms = await creditTerms(ctx, holder);
   const financed = (await financingExposure(ctx, holder)).total;
   if (financed + price > holderTerms.supplier.limit) {
-    throw limitExceeded("financing", holder, holderTerms, financed, price, `financing certificate ${certificate.id} at ${price}`);
+    throw limitExceeded(
+      "financing",
+      holder,
+      holderTerms,
+      financed,
+      price,
+      `financing certificate ${certificate.id} at ${price}`,
+    );
   }
 }
 
@@ -220,13 +277,22 @@ export async function assertFinancingWithinLimits(
 
 export const SetLimitSchema = z
   .object({
-    kind: z.enum(LIMIT_KINDS).meta({ description: "debtor: what the party may owe; supplier: what it may sell and finance" }),
-    limit: AmountString.meta({ description: "The base limit in minor units, before the score band and industry multipliers" }),
+    kind: z
+      .enum(LIMIT_KINDS)
+      .meta({ description: "debtor: what the party may owe; supplier: what it may sell and finance" }),
+    limit: AmountString.meta({
+      description: "The base limit in minor units, before the score band and industry multipliers",
+    }),
   })
   .strict()
   .meta({ id: "SetCreditLimit" });
 
-export async function setBaseLimit(ctx: ServiceContext, actor: Actor, partyId: string, input: z.infer<typeof SetLimitSchema>): Promise<void> {
+export async function setBaseLimit(
+  ctx: ServiceContext,
+  actor: Actor,
+  partyId: string,
+  input: z.infer<typeof SetLimitSchema>,
+): Promise<void> {
   requireRole(actor, "operator");
   const party = await findPartyById(ctx.db, partyId);
   if (!party) throw notFound("Party", partyId);

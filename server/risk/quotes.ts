@@ -26,7 +26,13 @@ export interface QuoteInputs {
 }
 
 export interface QuoteComponents {
-  discountRate: { baseRateBps: number; riskPremiumBps: number; concentrationPremiumBps: number; tenorPremiumBps: number; totalBps: number };
+  discountRate: {
+    baseRateBps: number;
+    riskPremiumBps: number;
+    concentrationPremiumBps: number;
+    tenorPremiumBps: number;
+    totalBps: number;
+  };
   discount: bigint;
   discountedPrice: bigint;
   advanceRate: AdvanceRate;
@@ -56,7 +62,13 @@ export function computeQuote(input: QuoteInputs): QuoteComponents {
   const maxAdvance = (input.faceValue * BigInt(advanceRate.allowedBps)) / BigInt(BPS);
   const binding = maxAdvance < discountedPrice ? "advanceRate" : "discount";
   return {
-    discountRate: { baseRateBps, riskPremiumBps, concentrationPremiumBps: concentration, tenorPremiumBps: tenor, totalBps },
+    discountRate: {
+      baseRateBps,
+      riskPremiumBps,
+      concentrationPremiumBps: concentration,
+      tenorPremiumBps: tenor,
+      totalBps,
+    },
     discount: input.faceValue - discountedPrice,
     discountedPrice,
     advanceRate,
@@ -75,7 +87,9 @@ export const QuoteSchema = z
     certificateId: z.string(),
     receivableId: z.string(),
     asOf: z.string(),
-    faceValue: z.string().meta({ description: "What the certificate still has to receive: face value less payouts so far" }),
+    faceValue: z
+      .string()
+      .meta({ description: "What the certificate still has to receive: face value less payouts so far" }),
     dueDate: z.string(),
     tenorDays: z.number().int().meta({ description: "Days to the due date, a started day counting as a day" }),
     debtor: z.object({
@@ -86,7 +100,11 @@ export const QuoteSchema = z
       industry: z.string().nullable(),
       industryOverThreshold: z.boolean(),
     }),
-    holder: z.object({ id: z.string().nullable(), address: z.string(), claimsHhiBps: z.number().int().meta({ description: "HHI of its live claims by debtor, this one included" }) }),
+    holder: z.object({
+      id: z.string().nullable(),
+      address: z.string(),
+      claimsHhiBps: z.number().int().meta({ description: "HHI of its live claims by debtor, this one included" }),
+    }),
     discountRate: z
       .object({
         baseRateBps: z.number().int(),
@@ -98,7 +116,11 @@ export const QuoteSchema = z
       .meta({ description: "Annual discount rate and its components, basis points" }),
     discount: z.string(),
     discountedPrice: z.string().meta({ description: "floor(face x (1 - rate x tenorDays / 365))" }),
-    advanceRate: z.object({ bandRateBps: z.number().int(), industryCutBps: z.number().int(), allowedBps: z.number().int() }),
+    advanceRate: z.object({
+      bandRateBps: z.number().int(),
+      industryCutBps: z.number().int(),
+      allowedBps: z.number().int(),
+    }),
     maxAdvance: z.string().meta({ description: "floor(face x allowed advance rate): the most a request may ask" }),
     price: z.string().meta({ description: "min(discountedPrice, maxAdvance)" }),
     binding: z.enum(["discount", "advanceRate"]).meta({ description: "Which of the two sets the price" }),
@@ -110,9 +132,14 @@ export const QuoteSchema = z
         kind: z.string(),
         status: z.string(),
         price: z.string(),
-        advanceRateBps: z.number().int().meta({ description: "The request's price / face value, basis points, rounded down" }),
+        advanceRateBps: z
+          .number()
+          .int()
+          .meta({ description: "The request's price / face value, basis points, rounded down" }),
         withinAdvanceRate: z.boolean(),
-        priceVsQuote: z.string().meta({ description: "The request's price less the quoted price (negative: asks less)" }),
+        priceVsQuote: z
+          .string()
+          .meta({ description: "The request's price less the quoted price (negative: asks less)" }),
       })
       .nullable(),
   })
@@ -120,7 +147,13 @@ export const QuoteSchema = z
 export type Quote = z.infer<typeof QuoteSchema>;
 
 /** The HHI, by debtor, of the claims `holder` has (live and locked certificates), with `claim` on `debtor` counted once. */
-async function holderClaimsHhi(ctx: ServiceContext, holder: string, certificateId: string, debtor: string, claim: bigint): Promise<number> {
+async function holderClaimsHhi(
+  ctx: ServiceContext,
+  holder: string,
+  certificateId: string,
+  debtor: string,
+  claim: bigint,
+): Promise<number> {
   const held = await ctx.db
     .selectFrom("onchain_certificates as c")
     .innerJoin("onchain_receivables as r", "r.id", "c.receivable_id")
@@ -139,10 +172,22 @@ async function holderClaimsHhi(ctx: ServiceContext, holder: string, certificateI
 }
 
 /** A quote for `certificateId` as financed by `holderAddress` (its holder unless given). */
-export async function quoteCertificate(ctx: ServiceContext, certificateId: string, holderAddress?: string): Promise<Quote> {
-  const certificate = await ctx.db.selectFrom("onchain_certificates").selectAll().where("id", "=", certificateId).executeTakeFirst();
+export async function quoteCertificate(
+  ctx: ServiceContext,
+  certificateId: string,
+  holderAddress?: string,
+): Promise<Quote> {
+  const certificate = await ctx.db
+    .selectFrom("onchain_certificates")
+    .selectAll()
+    .where("id", "=", certificateId)
+    .executeTakeFirst();
   if (!certificate) throw notFound("Certificate", certificateId);
-  const receivable = await ctx.db.selectFrom("onchain_receivables").select(["id", "debtor", "due_date"]).where("id", "=", certificate.receivable_id).executeTakeFirstOrThrow();
+  const receivable = await ctx.db
+    .selectFrom("onchain_receivables")
+    .select(["id", "debtor", "due_date"])
+    .where("id", "=", certificate.receivable_id)
+    .executeTakeFirstOrThrow();
   const holder = holderAddress ?? certificate.holder;
   const now = ctx.now();
   const tenorDays = tenorDaysOf(receivable.due_date, Math.floor(now.getTime() / 1000));
@@ -161,7 +206,13 @@ export async function quoteCertificate(ctx: ServiceContext, certificateId: strin
     industry = terms.industry.industry;
   }
   const hhi = await holderClaimsHhi(ctx, holder, certificate.id, receivable.debtor, claim);
-  const quote = computeQuote({ faceValue: claim, tenorDays, debtorBand: band, debtorIndustryStressed: stressed, holderClaimsHhiBps: hhi });
+  const quote = computeQuote({
+    faceValue: claim,
+    tenorDays,
+    debtorBand: band,
+    debtorIndustryStressed: stressed,
+    holderClaimsHhiBps: hhi,
+  });
   const maxTenorDays = maxTenorDaysFor(stressed);
   return {
     certificateId: certificate.id,
@@ -170,7 +221,14 @@ export async function quoteCertificate(ctx: ServiceContext, certificateId: strin
     faceValue: claim.toString(),
     dueDate: new Date(receivable.due_date * 1000).toISOString(),
     tenorDays,
-    debtor: { id: debtorParty?.id ?? null, address: receivable.debtor, score, band, industry, industryOverThreshold: stressed },
+    debtor: {
+      id: debtorParty?.id ?? null,
+      address: receivable.debtor,
+      score,
+      band,
+      industry,
+      industryOverThreshold: stressed,
+    },
     holder: { id: (await findPartyByAddress(ctx.db, holder))?.id ?? null, address: holder, claimsHhiBps: hhi },
     discountRate: quote.discountRate,
     discount: quote.discount.toString(),
@@ -187,7 +245,11 @@ export async function quoteCertificate(ctx: ServiceContext, certificateId: strin
 
 /** GET /v1/certificates/:id/quote: the holder, financiers, the operator and auditors. */
 export async function quoteForCertificate(ctx: ServiceContext, actor: Actor, certificateId: string): Promise<Quote> {
-  const certificate = await ctx.db.selectFrom("onchain_certificates").select("holder").where("id", "=", certificateId).executeTakeFirst();
+  const certificate = await ctx.db
+    .selectFrom("onchain_certificates")
+    .select("holder")
+    .where("id", "=", certificateId)
+    .executeTakeFirst();
   if (!certificate) throw notFound("Certificate", certificateId);
   if (!canSeeEverything(actor) && !actor.roles.includes("financier") && certificate.holder !== actor.address) {
     throw forbidden(`party ${actor.id} may quote only certificates it holds`, { certificateId });

@@ -30,12 +30,20 @@ function queueOf(db: Db): PQueue {
 }
 
 /** Recomputes, stores and alerts on the scores of `partyIds` (unknown ids are skipped). */
-export function refreshRisk(ctx: ServiceContext, partyIds: Iterable<string>, reason: RefreshReason = "event"): Promise<Map<string, ScoreResult>> {
+export function refreshRisk(
+  ctx: ServiceContext,
+  partyIds: Iterable<string>,
+  reason: RefreshReason = "event",
+): Promise<Map<string, ScoreResult>> {
   const ids = [...new Set(partyIds)];
   return queueOf(ctx.db).add(() => refreshNow(ctx, ids, reason));
 }
 
-async function refreshNow(ctx: ServiceContext, partyIds: string[], reason: RefreshReason): Promise<Map<string, ScoreResult>> {
+async function refreshNow(
+  ctx: ServiceContext,
+  partyIds: string[],
+  reason: RefreshReason,
+): Promise<Map<string, ScoreResult>> {
   const results = new Map<string, ScoreResult>();
   for (const partyId of partyIds) {
     const party = await findPartyById(ctx.db, partyId);
@@ -43,9 +51,17 @@ async function refreshNow(ctx: ServiceContext, partyIds: string[], reason: Refre
     const result = await scoreParty(ctx, party);
     results.set(partyId, result);
     const at = ctx.now().toISOString();
-    const previous = await ctx.db.selectFrom("risk_scores").select(["score", "band", "overdue_share_bps"]).where("party_id", "=", partyId).executeTakeFirst();
-    const alerts = detectAlerts(previous ? { score: previous.score, overdueShareBps: previous.overdue_share_bps } : undefined, result);
-    const changed = !previous || previous.score !== result.score || previous.overdue_share_bps !== result.overdueShareBps;
+    const previous = await ctx.db
+      .selectFrom("risk_scores")
+      .select(["score", "band", "overdue_share_bps"])
+      .where("party_id", "=", partyId)
+      .executeTakeFirst();
+    const alerts = detectAlerts(
+      previous ? { score: previous.score, overdueShareBps: previous.overdue_share_bps } : undefined,
+      result,
+    );
+    const changed =
+      !previous || previous.score !== result.score || previous.overdue_share_bps !== result.overdueShareBps;
     const row = {
       score: result.score,
       band: result.band,
@@ -63,13 +79,25 @@ async function refreshNow(ctx: ServiceContext, partyIds: string[], reason: Refre
       if (changed) {
         await trx
           .insertInto("risk_score_history")
-          .values({ party_id: partyId, score: result.score, band: result.band, overdue_share_bps: result.overdueShareBps, computed_at: at, reason })
+          .values({
+            party_id: partyId,
+            score: result.score,
+            band: result.band,
+            overdue_share_bps: result.overdueShareBps,
+            computed_at: at,
+            reason,
+          })
           .execute();
       }
       await recordAlerts(trx, partyId, alerts, at);
     });
-    if (changed) ctx.log.info({ partyId, score: result.score, band: result.band, before: previous?.score ?? null, reason }, "credit score changed");
-    for (const alert of alerts) ctx.log.warn({ partyId, kind: alert.kind, ...alert.details }, `risk alert: ${alert.message}`);
+    if (changed)
+      ctx.log.info(
+        { partyId, score: result.score, band: result.band, before: previous?.score ?? null, reason },
+        "credit score changed",
+      );
+    for (const alert of alerts)
+      ctx.log.warn({ partyId, kind: alert.kind, ...alert.details }, `risk alert: ${alert.message}`);
   }
   return results;
 }
@@ -93,13 +121,20 @@ async function readCursors(db: Db): Promise<Cursors | undefined> {
 
 async function writeCursors(db: Db, cursors: Cursors): Promise<void> {
   const value = JSON.stringify(cursors);
-  await db.insertInto("risk_state").values({ key: CURSOR_KEY, value }).onConflict((oc) => oc.column("key").doUpdateSet({ value })).execute();
+  await db
+    .insertInto("risk_state")
+    .values({ key: CURSOR_KEY, value })
+    .onConflict((oc) => oc.column("key").doUpdateSet({ value }))
+    .execute();
 }
 
 const EVENT_BATCH = 5_000;
 
 /** Rows stamped at or after the cursor's time, less those already seen at exactly that time. */
-function advance<T extends { id: string; at: string }>(rows: T[], cursor: { at: string; ids: string[] }): { fresh: T[]; next: { at: string; ids: string[] } } {
+function advance<T extends { id: string; at: string }>(
+  rows: T[],
+  cursor: { at: string; ids: string[] },
+): { fresh: T[]; next: { at: string; ids: string[] } } {
   const fresh = rows.filter((r) => r.at > cursor.at || !cursor.ids.includes(r.id));
   if (rows.length === 0) return { fresh, next: cursor };
   const last = rows.reduce((max, r) => (r.at > max ? r.at : max), cursor.at);
@@ -109,7 +144,13 @@ function advance<T extends { id: string; at: string }>(rows: T[], cursor: { at: 
 
 async function partyIdsByAddress(db: Db, addresses: string[]): Promise<string[]> {
   if (addresses.length === 0) return [];
-  return (await db.selectFrom("parties").select("id").where("address", "in", [...new Set(addresses)]).execute()).map((r) => r.id);
+  return (
+    await db
+      .selectFrom("parties")
+      .select("id")
+      .where("address", "in", [...new Set(addresses)])
+      .execute()
+  ).map((r) => r.id);
 }
 
 /**
@@ -148,8 +189,16 @@ export function catchUpRisk(ctx: ServiceContext): Promise<string[]> {
       if (id) receivableIds.add(id);
     }
     if (receivableIds.size > 0) {
-      const rows = await ctx.db.selectFrom("onchain_receivables").select(["seller", "debtor"]).where("id", "in", [...receivableIds]).execute();
-      for (const id of await partyIdsByAddress(ctx.db, rows.flatMap((r) => [r.seller, r.debtor]))) touched.add(id);
+      const rows = await ctx.db
+        .selectFrom("onchain_receivables")
+        .select(["seller", "debtor"])
+        .where("id", "in", [...receivableIds])
+        .execute();
+      for (const id of await partyIdsByAddress(
+        ctx.db,
+        rows.flatMap((r) => [r.seller, r.debtor]),
+      ))
+        touched.add(id);
     }
     const lastEvent = events[events.length - 1];
     const nextEvents = lastEvent ? { block: lastEvent.block_number, logIndex: lastEvent.log_index } : cursors.events;
@@ -165,7 +214,11 @@ export function catchUpRisk(ctx: ServiceContext): Promise<string[]> {
       touched.add(r.debtor_id);
     }
 
-    const joined = await ctx.db.selectFrom("parties").select(["id", "created_at as at"]).where("created_at", ">=", cursors.parties.at).execute();
+    const joined = await ctx.db
+      .selectFrom("parties")
+      .select(["id", "created_at as at"])
+      .where("created_at", ">=", cursors.parties.at)
+      .execute();
     const parties = advance(joined, cursors.parties);
     for (const p of parties.fresh) touched.add(p.id);
 
@@ -176,7 +229,13 @@ export function catchUpRisk(ctx: ServiceContext): Promise<string[]> {
 }
 
 async function currentCursors(db: Db): Promise<Cursors> {
-  const event = await db.selectFrom("chain_events").select(["block_number", "log_index"]).orderBy("block_number", "desc").orderBy("log_index", "desc").limit(1).executeTakeFirst();
+  const event = await db
+    .selectFrom("chain_events")
+    .select(["block_number", "log_index"])
+    .orderBy("block_number", "desc")
+    .orderBy("log_index", "desc")
+    .limit(1)
+    .executeTakeFirst();
   const receivables = await db.selectFrom("receivables").select(["id", "updated_at as at"]).execute();
   const parties = await db.selectFrom("parties").select(["id", "created_at as at"]).execute();
   const empty = { at: "", ids: [] as string[] };
@@ -232,7 +291,8 @@ export class RiskMonitor {
       this.#lastError = undefined;
     } catch (error) {
       const message = (error as Error).message;
-      if (message !== this.#lastError) this.ctx.log.error({ err: error }, "risk monitor could not refresh scores; retrying");
+      if (message !== this.#lastError)
+        this.ctx.log.error({ err: error }, "risk monitor could not refresh scores; retrying");
       this.#lastError = message;
     }
   }

@@ -38,7 +38,12 @@ export async function repaidAtOf(ctx: ServiceContext, receivableIds: string[]): 
     if (!block) continue;
     await ctx.db
       .insertInto("risk_repayment_times")
-      .values({ receivable_id: id, repaid_at: block.timestamp, block_number: repaid.block_number, block_hash: repaid.block_hash })
+      .values({
+        receivable_id: id,
+        repaid_at: block.timestamp,
+        block_number: repaid.block_number,
+        block_hash: repaid.block_hash,
+      })
       .onConflict((oc) => oc.column("receivable_id").doNothing())
       .execute();
     known.set(id, block.timestamp);

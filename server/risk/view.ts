@@ -49,14 +49,29 @@ export const PartyRiskSchema = z
       unclamped: z.number().int().meta({ description: "base + sum of contributions, before clamping to 0..1000" }),
       factors: z.array(FactorSchema),
     }),
-    history: z.array(z.object({ score: z.number().int(), band: z.string(), overdueShareBps: z.number().int(), computedAt: z.string(), reason: z.string() })).meta({
-      description: "Score changes, newest first (last 20)",
-    }),
-    overdueShareBps: z.number().int().meta({ description: "Outstanding as a debtor that is overdue or defaulted, basis points" }),
+    history: z
+      .array(
+        z.object({
+          score: z.number().int(),
+          band: z.string(),
+          overdueShareBps: z.number().int(),
+          computedAt: z.string(),
+          reason: z.string(),
+        }),
+      )
+      .meta({
+        description: "Score changes, newest first (last 20)",
+      }),
+    overdueShareBps: z
+      .number()
+      .int()
+      .meta({ description: "Outstanding as a debtor that is overdue or defaulted, basis points" }),
     industry: IndustryRiskSchema,
     limits: z.object({
       debtor: LimitSchema.extend({ exposureParts: z.object({ outstanding: Amount, pending: Amount }) }),
-      supplier: LimitSchema.extend({ exposureParts: z.object({ originated: Amount, throughTiers: Amount, pending: Amount }) }),
+      supplier: LimitSchema.extend({
+        exposureParts: z.object({ originated: Amount, throughTiers: Amount, pending: Amount }),
+      }),
       financing: z.object({
         limit: Amount.meta({ description: "The supplier limit" }),
         exposure: Amount,
@@ -66,7 +81,11 @@ export const PartyRiskSchema = z
     }),
     financingOnItsDebts: z
       .object({
-        advanceRate: z.object({ bandRateBps: z.number().int(), industryCutBps: z.number().int(), allowedBps: z.number().int() }),
+        advanceRate: z.object({
+          bandRateBps: z.number().int(),
+          industryCutBps: z.number().int(),
+          allowedBps: z.number().int(),
+        }),
         maxTenorDays: z.number().int(),
       })
       .meta({ description: "What financing requests on certificates owed by this party may ask" }),
@@ -88,7 +107,10 @@ const line = (l: LimitLine, exposure: bigint) => ({
 /** The operator, auditors, financiers, and the party itself. */
 export function requireRiskReader(actor: Actor, partyId: string): void {
   if (canSeeEverything(actor) || actor.roles.includes("financier") || actor.id === partyId) return;
-  throw forbidden(`party ${actor.id} may read only its own risk view (the operator, auditors and financiers read all)`, { partyId });
+  throw forbidden(
+    `party ${actor.id} may read only its own risk view (the operator, auditors and financiers read all)`,
+    { partyId },
+  );
 }
 
 export async function partyRiskView(ctx: ServiceContext, actor: Actor, partyId: string): Promise<PartyRisk> {
@@ -99,25 +121,54 @@ export async function partyRiskView(ctx: ServiceContext, actor: Actor, partyId: 
   const owes = await debtorExposure(ctx, party);
   const sells = await supplierExposure(ctx, party);
   const financed = await financingExposure(ctx, party);
-  const history = await ctx.db.selectFrom("risk_score_history").selectAll().where("party_id", "=", partyId).orderBy("id", "desc").limit(20).execute();
+  const history = await ctx.db
+    .selectFrom("risk_score_history")
+    .selectAll()
+    .where("party_id", "=", partyId)
+    .orderBy("id", "desc")
+    .limit(20)
+    .execute();
   return {
     party: { id: party.id, name: party.name, industry: party.industry, roles: party.roles },
     asOf: ctx.now().toISOString(),
-    score: { value: terms.score.score, band: terms.score.band, base: terms.score.base, unclamped: terms.score.unclamped, factors: terms.score.factors },
-    history: history.map((h) => ({ score: h.score, band: h.band, overdueShareBps: h.overdue_share_bps, computedAt: h.computed_at, reason: h.reason })),
+    score: {
+      value: terms.score.score,
+      band: terms.score.band,
+      base: terms.score.base,
+      unclamped: terms.score.unclamped,
+      factors: terms.score.factors,
+    },
+    history: history.map((h) => ({
+      score: h.score,
+      band: h.band,
+      overdueShareBps: h.overdue_share_bps,
+      computedAt: h.computed_at,
+      reason: h.reason,
+    })),
     overdueShareBps: terms.score.overdueShareBps,
     industry: terms.industry,
     limits: {
-      debtor: { ...line(terms.debtor, owes.total), exposureParts: { outstanding: owes.outstanding.toString(), pending: owes.pending.toString() } },
+      debtor: {
+        ...line(terms.debtor, owes.total),
+        exposureParts: { outstanding: owes.outstanding.toString(), pending: owes.pending.toString() },
+      },
       supplier: {
         ...line(terms.supplier, sells.total),
-        exposureParts: { originated: sells.originated.toString(), throughTiers: sells.throughTiers.toString(), pending: sells.pending.toString() },
+        exposureParts: {
+          originated: sells.originated.toString(),
+          throughTiers: sells.throughTiers.toString(),
+          pending: sells.pending.toString(),
+        },
       },
       financing: {
         limit: terms.supplier.limit.toString(),
         exposure: financed.total.toString(),
         available: (terms.supplier.limit > financed.total ? terms.supplier.limit - financed.total : 0n).toString(),
-        exposureParts: { open: financed.open.toString(), pledged: financed.pledged.toString(), sold: financed.sold.toString() },
+        exposureParts: {
+          open: financed.open.toString(),
+          pledged: financed.pledged.toString(),
+          sold: financed.sold.toString(),
+        },
       },
     },
     financingOnItsDebts: { advanceRate: terms.advanceRate, maxTenorDays: terms.maxTenorDays },

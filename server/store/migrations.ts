@@ -5,7 +5,11 @@ import type { Migration } from "kysely/migration";
 export const migrations: Record<string, Migration> = {
   "0001_initial": {
     async up(db: Kysely<any>) {
-      await db.schema.createTable("meta").addColumn("key", "text", (c) => c.primaryKey()).addColumn("value", "text", (c) => c.notNull()).execute();
+      await db.schema
+        .createTable("meta")
+        .addColumn("key", "text", (c) => c.primaryKey())
+        .addColumn("value", "text", (c) => c.notNull())
+        .execute();
       await db.schema
         .createTable("parties")
         .addColumn("id", "text", (c) => c.primaryKey())
@@ -42,7 +46,11 @@ export const migrations: Record<string, Migration> = {
         .addColumn("created_at", "text", (c) => c.notNull())
         .addColumn("updated_at", "text", (c) => c.notNull())
         .execute();
-      await db.schema.createIndex("receivables_by_order").on("receivables").columns(["seller_id", "debtor_id", "po_number"]).execute();
+      await db.schema
+        .createIndex("receivables_by_order")
+        .on("receivables")
+        .columns(["seller_id", "debtor_id", "po_number"])
+        .execute();
       await db.schema
         .createTable("idempotency")
         .addColumn("party_id", "text", (c) => c.notNull())
@@ -108,7 +116,11 @@ export const migrations: Record<string, Migration> = {
         .addColumn("issued_block", "integer", (c) => c.notNull())
         .execute();
       await db.schema.createIndex("certificates_by_holder").on("onchain_certificates").column("holder").execute();
-      await db.schema.createIndex("certificates_by_receivable").on("onchain_certificates").column("receivable_id").execute();
+      await db.schema
+        .createIndex("certificates_by_receivable")
+        .on("onchain_certificates")
+        .column("receivable_id")
+        .execute();
       await db.schema
         .createTable("onchain_parties")
         .addColumn("address", "text", (c) => c.primaryKey())
@@ -136,11 +148,24 @@ export const migrations: Record<string, Migration> = {
         .addColumn("opened_block", "integer", (c) => c.notNull())
         .addColumn("funded_tx_hash", "text")
         .execute();
-      await db.schema.createIndex("financing_by_certificate").on("onchain_financing_requests").column("certificate_id").execute();
+      await db.schema
+        .createIndex("financing_by_certificate")
+        .on("onchain_financing_requests")
+        .column("certificate_id")
+        .execute();
       await db.schema.createIndex("financing_by_status").on("onchain_financing_requests").column("status").execute();
-      await db.schema.alterTable("onchain_certificates").addColumn("paid_out", "text", (c) => c.notNull().defaultTo("0")).execute();
-      await db.schema.alterTable("onchain_receivables").addColumn("distributed", "text", (c) => c.notNull().defaultTo("0")).execute();
-      await db.schema.alterTable("onchain_receivables").addColumn("early_discount", "text", (c) => c.notNull().defaultTo("0")).execute();
+      await db.schema
+        .alterTable("onchain_certificates")
+        .addColumn("paid_out", "text", (c) => c.notNull().defaultTo("0"))
+        .execute();
+      await db.schema
+        .alterTable("onchain_receivables")
+        .addColumn("distributed", "text", (c) => c.notNull().defaultTo("0"))
+        .execute();
+      await db.schema
+        .alterTable("onchain_receivables")
+        .addColumn("early_discount", "text", (c) => c.notNull().defaultTo("0"))
+        .execute();
       await db.schema.createIndex("chain_events_by_name").on("chain_events").columns(["contract", "name"]).execute();
     },
   },
@@ -174,7 +199,11 @@ export const migrations: Record<string, Migration> = {
         .addColumn("computed_at", "text", (c) => c.notNull())
         .addColumn("reason", "text", (c) => c.notNull())
         .execute();
-      await db.schema.createIndex("risk_score_history_by_party").on("risk_score_history").columns(["party_id", "id"]).execute();
+      await db.schema
+        .createIndex("risk_score_history_by_party")
+        .on("risk_score_history")
+        .columns(["party_id", "id"])
+        .execute();
       await db.schema
         .createTable("risk_alerts")
         .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
@@ -210,7 +239,11 @@ export const migrations: Record<string, Migration> = {
         .addColumn("block_number", "integer", (c) => c.notNull())
         .addColumn("block_hash", "text", (c) => c.notNull())
         .execute();
-      await db.schema.createTable("risk_state").addColumn("key", "text", (c) => c.primaryKey()).addColumn("value", "text", (c) => c.notNull()).execute();
+      await db.schema
+        .createTable("risk_state")
+        .addColumn("key", "text", (c) => c.primaryKey())
+        .addColumn("value", "text", (c) => c.notNull())
+        .execute();
     },
   },
 };

@@ -210,4 +210,10 @@ export interface Database {
 }
 
 /** The index tables, emptied and rebuilt by a reindex. */
-export const INDEX_TABLES = ["chain_events", "onchain_receivables", "onchain_certificates", "onchain_parties", "onchain_financing_requests"] as const;
+export const INDEX_TABLES = [
+  "chain_events",
+  "onchain_receivables",
+  "onchain_certificates",
+  "onchain_parties",
+  "onchain_financing_requests",
+] as const;

@@ -45,7 +45,12 @@ export function verificationHistory(db: Db, chain: ChainClient): VerificationHis
       return rows.map((row) => BigInt(row.face_value));
     },
     async tradeEdges() {
-      const rows = await db.selectFrom("receivables").select(["seller_id", "debtor_id"]).where("status", "in", LIVE).distinct().execute();
+      const rows = await db
+        .selectFrom("receivables")
+        .select(["seller_id", "debtor_id"])
+        .where("status", "in", LIVE)
+        .distinct()
+        .execute();
       return rows.map((row) => ({ sellerId: row.seller_id, debtorId: row.debtor_id }));
     },
     async recentSubmissions(sellerId, debtorId, since) {

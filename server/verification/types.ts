@@ -14,15 +14,30 @@ export interface PartyView {
 /** What the rules may ask about the past; implemented over the database. */
 export interface VerificationHistory {
   /** Value before tax already invoiced (not rejected) against this purchase order, excluding `excludeReceivableId`. */
-  invoicedAgainstOrder(sellerId: string, debtorId: string, poNumber: string, excludeReceivableId: string): Promise<bigint>;
+  invoicedAgainstOrder(
+    sellerId: string,
+    debtorId: string,
+    poNumber: string,
+    excludeReceivableId: string,
+  ): Promise<bigint>;
   /** Ids of receivables with the same order and face value under another invoice number. */
-  sameOrderSameAmount(sellerId: string, debtorId: string, poNumber: string, faceValue: bigint, excludeInvoiceNormalized: string): Promise<string[]>;
+  sameOrderSameAmount(
+    sellerId: string,
+    debtorId: string,
+    poNumber: string,
+    faceValue: bigint,
+    excludeInvoiceNormalized: string,
+  ): Promise<string[]>;
   /** Face values of the seller's earlier receivables on this debtor, oldest first. */
   previousFaceValues(sellerId: string, debtorId: string): Promise<bigint[]>;
   /** Every (seller -> debtor) trade relation on the platform. */
   tradeEdges(): Promise<Array<{ sellerId: string; debtorId: string }>>;
   /** The seller's submissions on this debtor since `since`. */
-  recentSubmissions(sellerId: string, debtorId: string, since: Date): Promise<Array<{ faceValue: bigint; createdAt: Date }>>;
+  recentSubmissions(
+    sellerId: string,
+    debtorId: string,
+    since: Date,
+  ): Promise<Array<{ faceValue: bigint; createdAt: Date }>>;
   /** Whether the receivable id is already on the on-chain registry (any registrar). */
   registeredOnChain(receivableId: string): Promise<boolean>;
 }

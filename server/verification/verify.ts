@@ -8,7 +8,13 @@ import { checkFraudSignals, FRAUD_SIGNAL_RULE } from "./rules/fraud-signals.js";
 import { checkParties, PARTIES_RULE } from "./rules/parties.js";
 import { checkPoCapacity, PO_CAPACITY_RULE } from "./rules/po-capacity.js";
 import { checkThreeWayMatch, THREE_WAY_MATCH_RULE } from "./rules/three-way-match.js";
-import type { RuleResult, VerificationConfig, VerificationHistory, VerificationInput, VerificationReport } from "./types.js";
+import type {
+  RuleResult,
+  VerificationConfig,
+  VerificationHistory,
+  VerificationInput,
+  VerificationReport,
+} from "./types.js";
 
 /** The service configuration's defaults (server/config.ts) plus the fraud-signal thresholds. */
 export const DEFAULT_VERIFICATION_CONFIG: Readonly<VerificationConfig> = Object.freeze({
@@ -28,12 +34,28 @@ const PASSES: Record<string, { message: string; fields: string[] }> = {
   [PARTIES_RULE]: { message: "the seller is an active supplier and the debtor an active debtor", fields: ["debtorId"] },
   [THREE_WAY_MATCH_RULE]: {
     message: "invoice, purchase order and delivery agree on skus, quantities and prices; the invoice adds up",
-    fields: ["purchaseOrder.currency", "purchaseOrder.lines", "delivery.lines", "invoice.lines", "invoice.tax", "invoice.total"],
+    fields: [
+      "purchaseOrder.currency",
+      "purchaseOrder.lines",
+      "delivery.lines",
+      "invoice.lines",
+      "invoice.tax",
+      "invoice.total",
+    ],
   },
-  [PO_CAPACITY_RULE]: { message: "the purchase order is not over-invoiced", fields: ["purchaseOrder.number", "purchaseOrder.lines", "invoice.total"] },
+  [PO_CAPACITY_RULE]: {
+    message: "the purchase order is not over-invoiced",
+    fields: ["purchaseOrder.number", "purchaseOrder.lines", "invoice.total"],
+  },
   [CHRONOLOGY_RULE]: {
     message: "order, shipment, receipt, invoice and due date are in order; the tenor is within limits",
-    fields: ["purchaseOrder.issuedAt", "delivery.shippedAt", "delivery.receivedAt", "invoice.issuedAt", "invoice.dueDate"],
+    fields: [
+      "purchaseOrder.issuedAt",
+      "delivery.shippedAt",
+      "delivery.receivedAt",
+      "invoice.issuedAt",
+      "invoice.dueDate",
+    ],
   },
   [DUPLICATE_RULE]: {
     message: "not on the registry, and no other invoice for this order and amount",
@@ -79,7 +101,11 @@ export async function verifyReceivable(
     ...(fraudSignals === undefined ? [] : familyResults(FRAUD_SIGNAL_RULE, fraudSignals)),
   ];
 
-  const outcome = results.some((r) => r.outcome === "fail") ? "rejected" : results.some((r) => r.outcome === "hold") ? "held" : "passed";
+  const outcome = results.some((r) => r.outcome === "fail")
+    ? "rejected"
+    : results.some((r) => r.outcome === "hold")
+      ? "held"
+      : "passed";
   return {
     version: 1,
     outcome,

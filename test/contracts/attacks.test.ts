@@ -13,7 +13,12 @@ import {
   type CustomTokenWorld,
   type MintableToken,
 } from "../helpers/custom-token-world.js";
-import type { BlocklistToken, CallbackToken, FeeOnTransferToken, ReentrantHolder } from "../../types/ethers-contracts/index.js";
+import type {
+  BlocklistToken,
+  CallbackToken,
+  FeeOnTransferToken,
+  ReentrantHolder,
+} from "../../types/ethers-contracts/index.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -112,7 +117,9 @@ describe("when one holder cannot receive the settlement token", function () {
 
     const tx = w.escrow.settle(receivableId, leaves);
 
-    await expect(tx).to.emit(w.escrow, "PaymentDeferred").withArgs(w.tier3.address, 200n * MILLION);
+    await expect(tx)
+      .to.emit(w.escrow, "PaymentDeferred")
+      .withArgs(w.tier3.address, 200n * MILLION);
     await expect(tx)
       .to.emit(w.escrow, "LeafSettled")
       .withArgs(receivableId, leaves[2]!, w.tier3.address, 200n * MILLION, ethers.ZeroAddress, 0n, 200n * MILLION);

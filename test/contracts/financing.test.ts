@@ -175,9 +175,7 @@ describe("opening a financing request", function () {
 
     it("refuses to hand the pledged certificate to a second financier by transfer", async function () {
       const w = await networkHelpers.loadFixture(worldWithPledge);
-      await expect(
-        w.certificates.connect(w.tier1).transferFrom(w.tier1.address, w.financier2.address, w.rootId),
-      )
+      await expect(w.certificates.connect(w.tier1).transferFrom(w.tier1.address, w.financier2.address, w.rootId))
         .to.be.revertedWithCustomError(w.certificates, "CertificateLocked")
         .withArgs(w.rootId);
       expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.tier1.address);
@@ -342,9 +340,7 @@ describe("funding a financing request", function () {
       await expect(tx)
         .to.emit(w.financing, "FinancingFunded")
         .withArgs(w.requestId, w.rootId, w.financier.address, DISCOUNT, DISCOUNT_PRICE);
-      await expect(tx)
-        .to.emit(w.certificates, "Transfer")
-        .withArgs(w.tier1.address, w.financier.address, w.rootId);
+      await expect(tx).to.emit(w.certificates, "Transfer").withArgs(w.tier1.address, w.financier.address, w.rootId);
       const after = await balancesOf(w, accounts);
       expect(after[0]! - before[0]!).to.equal(DISCOUNT_PRICE);
       expect(before[1]! - after[1]!).to.equal(DISCOUNT_PRICE);
@@ -617,12 +613,8 @@ describe("foreclosing a pledge", function () {
       const w = await networkHelpers.loadFixture(worldWithPledge);
       await defaultReceivable(w);
       const tx = w.financing.connect(w.financier).foreclose(w.requestId);
-      await expect(tx)
-        .to.emit(w.financing, "PledgeForeclosed")
-        .withArgs(w.requestId, w.rootId, w.financier.address);
-      await expect(tx)
-        .to.emit(w.certificates, "Transfer")
-        .withArgs(w.tier1.address, w.financier.address, w.rootId);
+      await expect(tx).to.emit(w.financing, "PledgeForeclosed").withArgs(w.requestId, w.rootId, w.financier.address);
+      await expect(tx).to.emit(w.certificates, "Transfer").withArgs(w.tier1.address, w.financier.address, w.rootId);
       expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.financier.address);
       expect((await w.financing.requestOf(w.requestId)).status).to.equal(FORECLOSED);
       expect((await w.certificates.certificateOf(w.rootId)).state).to.equal(CERT_LIVE);

@@ -186,7 +186,9 @@ describe("overdue and default", function () {
         .and.not.to.emit(w.registry, "ReceivableStatusChanged");
       expect(await w.registry.statusOf(id)).to.equal(STATUS.Active);
       await time.increaseTo(dueDate + 1n);
-      await expect(w.registry.markOverdue(id)).to.emit(w.registry, "ReceivableStatusChanged").withArgs(id, STATUS.Overdue);
+      await expect(w.registry.markOverdue(id))
+        .to.emit(w.registry, "ReceivableStatusChanged")
+        .withArgs(id, STATUS.Overdue);
     });
 
     it("becomes Repaid when an overdue receivable is paid in full", async function () {

@@ -41,7 +41,13 @@ async function businessWorld() {
 async function confirmedInvoice(w: TierlineWorld, invoiceNumber: string) {
   const now = BigInt(await time.latest());
   const terms = makeTerms(w.tier1, w.debtor, invoiceNumber, FACE, now + 90n * DAY);
-  const confirmation = await signConfirmation(w.registry, w.debtor, terms, BigInt(ethers.id(invoiceNumber)), now + 3_600n);
+  const confirmation = await signConfirmation(
+    w.registry,
+    w.debtor,
+    terms,
+    BigInt(ethers.id(invoiceNumber)),
+    now + 3_600n,
+  );
   return { terms, confirmation };
 }
 
@@ -128,7 +134,9 @@ describe("pause", function () {
         .to.be.revertedWithCustomError(w.certificates, "EnforcedPause")
         .withArgs();
       await expect(
-        w.certificates.connect(w.tier1)["safeTransferFrom(address,address,uint256)"](w.tier1.address, w.tier3.address, free),
+        w.certificates
+          .connect(w.tier1)
+          ["safeTransferFrom(address,address,uint256)"](w.tier1.address, w.tier3.address, free),
       )
         .to.be.revertedWithCustomError(w.certificates, "EnforcedPause")
         .withArgs();

@@ -34,7 +34,13 @@ interface World extends TierlineWorld {
 async function world(): Promise<World> {
   const w = await deployWorld(ethers);
   const [sellerAlias, debtorAlias, otherRegistrar, walletOwner] = (await ethers.getSigners()).slice(8, 12);
-  return { ...w, sellerAlias: sellerAlias!, debtorAlias: debtorAlias!, otherRegistrar: otherRegistrar!, walletOwner: walletOwner! };
+  return {
+    ...w,
+    sellerAlias: sellerAlias!,
+    debtorAlias: debtorAlias!,
+    otherRegistrar: otherRegistrar!,
+    walletOwner: walletOwner!,
+  };
 }
 
 /** A world with tier1's invoice INV-SIGNED on the debtor, signed under nonce 1 but not registered. */
@@ -51,7 +57,12 @@ async function termsFor(w: TierlineWorld, invoiceNumber: string, seller = w.tier
   return makeTerms(seller, debtor, invoiceNumber, FACE, now + 90n * DAY);
 }
 
-async function confirm(w: TierlineWorld, terms: Terms, nonce: bigint, signer: HardhatEthersSigner = w.debtor): Promise<Confirmation> {
+async function confirm(
+  w: TierlineWorld,
+  terms: Terms,
+  nonce: bigint,
+  signer: HardhatEthersSigner = w.debtor,
+): Promise<Confirmation> {
   const now = BigInt(await time.latest());
   return signConfirmation(w.registry, signer, terms, nonce, now + HOUR);
 }

@@ -31,7 +31,9 @@ describe("early repayment with a dynamic discount", function () {
       const tx = w.escrow.connect(w.debtor).repayEarly(receivableId, 980n * MILLION);
       // One second later the discount is a hair smaller, so the debtor pays a hair more.
       const secondLater = 1_000n * MILLION - (1_000n * MILLION * 1_000n * (73n * DAY - 1n)) / (10_000n * 365n * DAY);
-      await expect(tx).to.be.revertedWithCustomError(w.escrow, "SettlementQuoteAboveLimit").withArgs(secondLater, 980n * MILLION);
+      await expect(tx)
+        .to.be.revertedWithCustomError(w.escrow, "SettlementQuoteAboveLimit")
+        .withArgs(secondLater, 980n * MILLION);
 
       await networkHelpers.time.setNextBlockTimestamp(dueDate - 73n * DAY + 2n);
       const quoteThen = 1_000n * MILLION - (1_000n * MILLION * 1_000n * (73n * DAY - 2n)) / (10_000n * 365n * DAY);
@@ -75,7 +77,9 @@ describe("early repayment with a dynamic discount", function () {
       await w.escrow.settle(receivableId, pieces);
       // floor(980 x 333 / 1000) = 326, twice; floor(980 x 334 / 1000) = 327: 979 paid, 1 unit of dust.
       expect(await w.escrow.distributedOf(receivableId)).to.equal(979n);
-      await expect(w.escrow.sweepDust(receivableId)).to.emit(w.escrow, "DustSwept").withArgs(receivableId, w.debtor.address, 1n);
+      await expect(w.escrow.sweepDust(receivableId))
+        .to.emit(w.escrow, "DustSwept")
+        .withArgs(receivableId, w.debtor.address, 1n);
       expect(await w.token.balanceOf(await w.escrow.getAddress())).to.equal(0n);
     });
 

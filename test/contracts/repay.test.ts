@@ -33,9 +33,7 @@ describe("repay", function () {
 
       const tx = w.escrow.connect(w.debtor).repay(receivableId, FACE);
 
-      await expect(tx)
-        .to.emit(w.escrow, "RepaymentReceived")
-        .withArgs(receivableId, w.debtor.address, FACE, FACE);
+      await expect(tx).to.emit(w.escrow, "RepaymentReceived").withArgs(receivableId, w.debtor.address, FACE, FACE);
       await expect(tx).to.emit(w.registry, "RepaymentRecorded").withArgs(receivableId, FACE, FACE);
       await expect(tx).to.emit(w.registry, "ReceivableStatusChanged").withArgs(receivableId, REPAID);
       const receivable = await w.registry.receivableOf(receivableId);

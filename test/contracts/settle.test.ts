@@ -341,8 +341,18 @@ describe("settle", function () {
         { to: w.tier2, amount: 465n },
         { to: w.tier3, amount: 1_365n },
       ]);
-      const low = await splitCertificate(w, w.tier2, forTier2!, faces.slice(0, 30).map((amount) => ({ to: w.tier2, amount })));
-      const high = await splitCertificate(w, w.tier3, forTier3!, faces.slice(30).map((amount) => ({ to: w.tier3, amount })));
+      const low = await splitCertificate(
+        w,
+        w.tier2,
+        forTier2!,
+        faces.slice(0, 30).map((amount) => ({ to: w.tier2, amount })),
+      );
+      const high = await splitCertificate(
+        w,
+        w.tier3,
+        forTier3!,
+        faces.slice(30).map((amount) => ({ to: w.tier3, amount })),
+      );
       const leaves = [...low, ...high];
       expect(await w.certificates.leafCountOf(receivableId)).to.equal(60n);
       await w.escrow.connect(w.debtor).repay(receivableId, face);

@@ -102,7 +102,9 @@ describe("splitting a certificate", function () {
       await expect(tx)
         .to.emit(w.certificates, "CertificateIssued")
         .withArgs(first + 1n, w.receivableId, w.rootId, w.tier1.address, 300n * MILLION, 1n);
-      await expect(tx).to.emit(w.certificates, "CertificateSplit").withArgs(w.rootId, [first, first + 1n]);
+      await expect(tx)
+        .to.emit(w.certificates, "CertificateSplit")
+        .withArgs(w.rootId, [first, first + 1n]);
     });
 
     it("returns the child ids from the call", async function () {
@@ -158,7 +160,10 @@ describe("splitting a certificate", function () {
     it("splits into ten pieces", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
       const recipients = [w.tier2, w.tier3, w.tier1, w.financier, w.financier2];
-      const parts = Array.from({ length: 10 }, (_, i) => ({ to: recipients[i % recipients.length]!, amount: 100n * MILLION }));
+      const parts = Array.from({ length: 10 }, (_, i) => ({
+        to: recipients[i % recipients.length]!,
+        amount: 100n * MILLION,
+      }));
       const children = await splitCertificate(w, w.tier1, w.rootId, parts);
       expect(children).to.have.length(10);
       for (let i = 0; i < 10; i++) {

@@ -84,7 +84,11 @@ export class FaultWorld {
     const dataDir = mkdtempSync(path.join(tmpdir(), "tierline-faults-"));
     const chainPort = await freePort();
     const chain = await startEmbeddedChain(dataDir, chainPort);
-    const provider = new JsonRpcProvider(chain.url, undefined, { staticNetwork: true, pollingInterval: 100, cacheTimeout: -1 });
+    const provider = new JsonRpcProvider(chain.url, undefined, {
+      staticNetwork: true,
+      pollingInterval: 100,
+      cacheTimeout: -1,
+    });
     const world = new FaultWorld(dataDir, chainPort, chain, provider, extraEnv);
     await world.start();
     world.#credentials = JSON.parse(readFileSync(path.join(dataDir, "credentials.json"), "utf8")) as Credentials;
@@ -115,7 +119,8 @@ export class FaultWorld {
     }
     const port = await freePort();
     const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !key.startsWith("TIERLINE_")) env[key] = value;
+    for (const [key, value] of Object.entries(process.env))
+      if (value !== undefined && !key.startsWith("TIERLINE_")) env[key] = value;
     Object.assign(env, {
       TIERLINE_RPC_URL: this.chain.url,
       TIERLINE_REGISTRAR_KEY: EMBEDDED_REGISTRAR_KEY,
@@ -129,7 +134,11 @@ export class FaultWorld {
       ...options.env,
       ...(options.crashAt ? { TIERLINE_CRASH_AT: options.crashAt } : {}),
     });
-    const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     running.add(child);
     let stderr = "";
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
@@ -157,7 +166,8 @@ export class FaultWorld {
       } catch {
         /* not listening yet */
       }
-      if (Date.now() > deadline) throw new Error(`the service did not answer /health within ${HEALTH_TIMEOUT_MS} ms:\n${stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(`the service did not answer /health within ${HEALTH_TIMEOUT_MS} ms:\n${stderr}`);
       await sleep(100);
     }
   }
@@ -180,7 +190,11 @@ export class FaultWorld {
   }
 
   /** Starts the service with `crashAt`, runs `action` (whose request the crash cuts off), and waits for the crash. */
-  async crashDuring(point: string, action: () => Promise<unknown>, options: { requestDropped?: boolean } = {}): Promise<void> {
+  async crashDuring(
+    point: string,
+    action: () => Promise<unknown>,
+    options: { requestDropped?: boolean } = {},
+  ): Promise<void> {
     await this.stop();
     await this.start({ crashAt: point });
     const outcome = await action().then(
@@ -189,7 +203,10 @@ export class FaultWorld {
     );
     await this.expectCrashAt(point);
     if (options.requestDropped ?? true) {
-      expect(outcome.dropped, `the request was answered: ${JSON.stringify((outcome as { response?: ApiResponse }).response?.body)}`).to.equal(true);
+      expect(
+        outcome.dropped,
+        `the request was answered: ${JSON.stringify((outcome as { response?: ApiResponse }).response?.body)}`,
+      ).to.equal(true);
     }
   }
 
@@ -279,7 +296,10 @@ function accepting(port: number): Promise<boolean> {
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -15,9 +15,14 @@ describe("Faults: a crash while financing a certificate", function () {
   let world: FaultWorld;
 
   const openBody = (certificateId: string) => ({ certificateId, kind: "discount", price: PRICE.toString() });
-  const requestsOnChain = async (certificateId: string) => (await world.chainEvents(world.contracts.financing, "FinancingRequested", null, certificateId)).length;
-  const fundingsOnChain = async (requestId: string) => await world.chainEvents(world.contracts.financing, "FinancingFunded", requestId);
-  const balances = async () => ({ holder: await world.balanceOf(world.party("tier1").address), financier: await world.balanceOf(world.party("financier").address) });
+  const requestsOnChain = async (certificateId: string) =>
+    (await world.chainEvents(world.contracts.financing, "FinancingRequested", null, certificateId)).length;
+  const fundingsOnChain = async (requestId: string) =>
+    await world.chainEvents(world.contracts.financing, "FinancingFunded", requestId);
+  const balances = async () => ({
+    holder: await world.balanceOf(world.party("tier1").address),
+    financier: await world.balanceOf(world.party("financier").address),
+  });
 
   before(async function () {
     world = await FaultWorld.create();
@@ -34,7 +39,9 @@ describe("Faults: a crash while financing a certificate", function () {
     before(async function () {
       ({ id: receivableId, rootId } = await registerReceivable(world, "tier1", "debtor"));
       key = idempotencyKey("open");
-      await world.crashDuring("tx-sent:openFinancing", () => world.as("tier1").post("/v1/financing-requests", openBody(rootId), key));
+      await world.crashDuring("tx-sent:openFinancing", () =>
+        world.as("tier1").post("/v1/financing-requests", openBody(rootId), key),
+      );
       await world.start();
     });
 
@@ -44,7 +51,11 @@ describe("Faults: a crash while financing a certificate", function () {
       expect(requestId).to.not.equal(0n);
       const served = await world.as("tier1").get(`/v1/financing-requests/${requestId}`);
       expect(served.status).to.equal(200);
-      expect({ status: served.body.status, certificateId: served.body.certificateId, price: served.body.price }).to.deep.equal({
+      expect({
+        status: served.body.status,
+        certificateId: served.body.certificateId,
+        price: served.body.price,
+      }).to.deep.equal({
         status: "open",
         certificateId: rootId,
         price: PRICE.toString(),
@@ -57,7 +68,9 @@ describe("Faults: a crash while financing a certificate", function () {
       const retried = await world.as("tier1").post("/v1/financing-requests", openBody(rootId), key);
       expect(retried.status, JSON.stringify(retried.body)).to.equal(201);
       expect(retried.body.id).to.equal(requestId);
-      const fresh = await world.as("tier1").post("/v1/financing-requests", openBody(rootId), idempotencyKey("open-again"));
+      const fresh = await world
+        .as("tier1")
+        .post("/v1/financing-requests", openBody(rootId), idempotencyKey("open-again"));
       expect(fresh.status).to.equal(409);
       expect(fresh.body.error.code).to.equal("CERTIFICATE_LOCKED");
       expect(await requestsOnChain(rootId)).to.equal(1);
@@ -77,7 +90,11 @@ describe("Faults: a crash while financing a certificate", function () {
       let start: { holder: bigint; financier: bigint };
       // The indexer's crash point fires at the first block it indexes: the approval's or the
       // funding's, whichever it reads first. The other two points are exact.
-      const outcomes: Record<string, boolean[]> = { "tx-sent:approveFinancing": [false], "tx-sent:fundFinancing": [true], "indexer:before-commit": [false, true] };
+      const outcomes: Record<string, boolean[]> = {
+        "tx-sent:approveFinancing": [false],
+        "tx-sent:fundFinancing": [true],
+        "indexer:before-commit": [false, true],
+      };
       const fundedAtTheCrash = outcomes[point]!;
 
       before(async function () {
@@ -87,7 +104,9 @@ describe("Faults: a crash while financing a certificate", function () {
         requestId = opened.body.id;
         key = idempotencyKey("fund");
         start = await balances();
-        await world.crashDuring(point, () => world.as("financier").post(`/v1/financing-requests/${requestId}/fund`, {}, key));
+        await world.crashDuring(point, () =>
+          world.as("financier").post(`/v1/financing-requests/${requestId}/fund`, {}, key),
+        );
         await world.start();
       });
 
@@ -98,7 +117,10 @@ describe("Faults: a crash while financing a certificate", function () {
         expect(fundedAtTheCrash).to.include(funded);
         const after = await balances();
         const moved = funded ? PRICE : 0n;
-        expect({ holder: after.holder - start.holder, financier: after.financier - start.financier }).to.deep.equal({ holder: moved, financier: -moved });
+        expect({ holder: after.holder - start.holder, financier: after.financier - start.financier }).to.deep.equal({
+          holder: moved,
+          financier: -moved,
+        });
         const served = await world.as("financier").get(`/v1/financing-requests/${requestId}`);
         expect(served.body.status).to.equal(funded ? "sold" : "open");
       });
@@ -111,12 +133,17 @@ describe("Faults: a crash while financing a certificate", function () {
         expect(fundings).to.have.length(1);
         expect(retried.body.txHashes.fund).to.equal(fundings[0]!.transactionHash);
         const after = await balances();
-        expect({ holder: after.holder - start.holder, financier: after.financier - start.financier }).to.deep.equal({ holder: PRICE, financier: -PRICE });
+        expect({ holder: after.holder - start.holder, financier: after.financier - start.financier }).to.deep.equal({
+          holder: PRICE,
+          financier: -PRICE,
+        });
         expect(await ownerOnChain(world, rootId)).to.equal(world.party("financier").address);
       });
 
       it("refuses a second funding by another financier: the request is sold", async function () {
-        const second = await world.as("financier2").post(`/v1/financing-requests/${requestId}/fund`, {}, idempotencyKey("fund-again"));
+        const second = await world
+          .as("financier2")
+          .post(`/v1/financing-requests/${requestId}/fund`, {}, idempotencyKey("fund-again"));
         expect(second.status).to.equal(409);
         expect(second.body.error.code).to.equal("FINANCING_WRONG_STATUS");
         expect(await fundingsOnChain(requestId)).to.have.length(1);

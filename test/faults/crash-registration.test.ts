@@ -26,7 +26,9 @@ describe("Faults: a crash while registering a receivable", function () {
       before(async function () {
         receivableId = await submitReceivable(world, "tier1", "debtor");
         key = idempotencyKey("confirm");
-        await world.crashDuring(point, () => world.as("debtor").post(`/v1/receivables/${receivableId}/confirm`, {}, key));
+        await world.crashDuring(point, () =>
+          world.as("debtor").post(`/v1/receivables/${receivableId}/confirm`, {}, key),
+        );
         await world.start();
       });
 
@@ -49,7 +51,9 @@ describe("Faults: a crash while registering a receivable", function () {
 
       it("answers a retry with the same Idempotency-Key with the same certificate, and registers nothing again", async function () {
         const onChain = await world.contracts.registry.getFunction("receivableOf")(receivableId);
-        const registeredEvent = (await world.chainEvents(world.contracts.registry, "ReceivableRegistered", receivableId))[0]!;
+        const registeredEvent = (
+          await world.chainEvents(world.contracts.registry, "ReceivableRegistered", receivableId)
+        )[0]!;
         const retried = await world.as("debtor").post(`/v1/receivables/${receivableId}/confirm`, {}, key);
         expect(retried.status, JSON.stringify(retried.body)).to.equal(200);
         expect(retried.body.certificateId).to.equal(String(onChain.rootCertificateId));

@@ -13,9 +13,14 @@ describe("Faults: a crash while the debtor repays", function () {
   this.timeout(240_000);
   let world: FaultWorld;
 
-  const repaymentsOnChain = async (receivableId: string) => await world.chainEvents(world.contracts.escrow, "RepaymentReceived", receivableId);
-  const repaidOnChain = async (receivableId: string) => BigInt((await world.contracts.registry.getFunction("receivableOf")(receivableId)).repaidAmount);
-  const balances = async () => ({ debtor: await world.balanceOf(world.party("debtor").address), holder: await world.balanceOf(world.party("tier1").address) });
+  const repaymentsOnChain = async (receivableId: string) =>
+    await world.chainEvents(world.contracts.escrow, "RepaymentReceived", receivableId);
+  const repaidOnChain = async (receivableId: string) =>
+    BigInt((await world.contracts.registry.getFunction("receivableOf")(receivableId)).repaidAmount);
+  const balances = async () => ({
+    debtor: await world.balanceOf(world.party("debtor").address),
+    holder: await world.balanceOf(world.party("tier1").address),
+  });
 
   before(async function () {
     world = await FaultWorld.create();
@@ -37,7 +42,8 @@ describe("Faults: a crash while the debtor repays", function () {
       let rootId: string;
       let key: Record<string, string>;
       let start: { debtor: bigint; holder: bigint };
-      const repay = () => world.as("debtor").post(`/v1/receivables/${receivableId}/repayments`, { amount: PART.toString() }, key);
+      const repay = () =>
+        world.as("debtor").post(`/v1/receivables/${receivableId}/repayments`, { amount: PART.toString() }, key);
 
       before(async function () {
         ({ id: receivableId, rootId } = await registerReceivable(world, "tier1", "debtor"));
@@ -71,7 +77,9 @@ describe("Faults: a crash while the debtor repays", function () {
       });
 
       it("has the keeper pay the holder its share exactly once", async function () {
-        await eventually("the keeper's payment", async () => ((await world.chainEvents(world.contracts.escrow, "LeafSettled", receivableId)).length > 0 ? true : undefined));
+        await eventually("the keeper's payment", async () =>
+          (await world.chainEvents(world.contracts.escrow, "LeafSettled", receivableId)).length > 0 ? true : undefined,
+        );
         const settled = await world.chainEvents(world.contracts.escrow, "LeafSettled", receivableId);
         expect(settled.map((e) => [String(e.args.certificateId), e.args.toHolder])).to.deep.equal([[rootId, PART]]);
         expect((await balances()).holder - start.holder).to.equal(PART);
@@ -91,7 +99,8 @@ describe("Faults: a crash while the debtor repays", function () {
     let key: Record<string, string>;
     let start: { debtor: bigint; holder: bigint };
     let pendingAfterTheCrash: number;
-    const repay = () => world.as("debtor").post(`/v1/receivables/${receivableId}/repayments`, { amount: PART.toString() }, key);
+    const repay = () =>
+      world.as("debtor").post(`/v1/receivables/${receivableId}/repayments`, { amount: PART.toString() }, key);
 
     before(async function () {
       ({ id: receivableId } = await registerReceivable(world, "tier1", "debtor"));

@@ -15,27 +15,43 @@ describe("Faults: a crash while the keeper settles", function () {
   this.timeout(240_000);
   let world: FaultWorld;
 
-  const holderBalances = async () => Object.fromEntries(await Promise.all(HOLDERS.map(async (h) => [h, await world.balanceOf(world.party(h).address)] as const)));
+  const holderBalances = async () =>
+    Object.fromEntries(
+      await Promise.all(HOLDERS.map(async (h) => [h, await world.balanceOf(world.party(h).address)] as const)),
+    );
 
   /** Every leaf of `receivableId` with what it should be paid: its face value (the debt is repaid in full). */
   const leavesOf = async (receivableId: string) => {
     const { certificates } = world.contracts;
     const issued = await world.chainEvents(certificates, "CertificateIssued", null, receivableId);
-    const retired = new Set((await world.chainEvents(certificates, "CertificateSplit")).map((e) => String(e.args.parentId)));
+    const retired = new Set(
+      (await world.chainEvents(certificates, "CertificateSplit")).map((e) => String(e.args.parentId)),
+    );
     return issued
       .filter((e) => !retired.has(String(e.args.certificateId)))
-      .map((e) => ({ id: String(e.args.certificateId), holder: String(e.args.holder), face: BigInt(e.args.faceValue) }));
+      .map((e) => ({
+        id: String(e.args.certificateId),
+        holder: String(e.args.holder),
+        face: BigInt(e.args.faceValue),
+      }));
   };
 
   /** Repays in full through the API with the keeper armed to crash at `point`, then restarts and waits for every leaf to be paid. */
   const repayThroughACrash = async (receivableId: string, point: string) => {
-    await world.crashDuring(point, () => world.as("debtor").post(`/v1/receivables/${receivableId}/repayments`, { amount: FACE.toString() }), { requestDropped: false });
+    await world.crashDuring(
+      point,
+      () => world.as("debtor").post(`/v1/receivables/${receivableId}/repayments`, { amount: FACE.toString() }),
+      { requestDropped: false },
+    );
     const leaves = await leavesOf(receivableId);
     const settledAtTheCrash = (await world.chainEvents(world.contracts.escrow, "LeafSettled", receivableId)).length;
     await world.start();
     await eventually(
       "every leaf paid",
-      async () => ((await world.chainEvents(world.contracts.escrow, "LeafSettled", receivableId)).length >= leaves.length ? true : undefined),
+      async () =>
+        (await world.chainEvents(world.contracts.escrow, "LeafSettled", receivableId)).length >= leaves.length
+          ? true
+          : undefined,
       60_000,
     );
     // A few more keeper passes: none of them may pay anything again.
@@ -44,16 +60,28 @@ describe("Faults: a crash while the keeper settles", function () {
   };
 
   /** One LeafSettled per leaf, each paying the leaf's face value to its holder; the holders' gains add up per party. */
-  const expectEveryLeafPaidOnce = async (receivableId: string, leaves: Array<{ id: string; holder: string; face: bigint }>, start: Record<string, bigint>) => {
+  const expectEveryLeafPaidOnce = async (
+    receivableId: string,
+    leaves: Array<{ id: string; holder: string; face: bigint }>,
+    start: Record<string, bigint>,
+  ) => {
     const settled = await world.chainEvents(world.contracts.escrow, "LeafSettled", receivableId);
     expect(settled.map((e) => String(e.args.certificateId)).sort()).to.deep.equal(leaves.map((l) => l.id).sort());
     for (const leaf of leaves) {
       const event = settled.find((e) => String(e.args.certificateId) === leaf.id)!;
-      expect({ holder: String(event.args.holder), toHolder: BigInt(event.args.toHolder) }).to.deep.equal({ holder: leaf.holder, toHolder: leaf.face });
+      expect({ holder: String(event.args.holder), toHolder: BigInt(event.args.toHolder) }).to.deep.equal({
+        holder: leaf.holder,
+        toHolder: leaf.face,
+      });
     }
     const after = await holderBalances();
     const gained = Object.fromEntries(HOLDERS.map((h) => [h, after[h]! - start[h]!]));
-    const owed = Object.fromEntries(HOLDERS.map((h) => [h, leaves.filter((l) => l.holder === world.party(h).address).reduce((s, l) => s + l.face, 0n)]));
+    const owed = Object.fromEntries(
+      HOLDERS.map((h) => [
+        h,
+        leaves.filter((l) => l.holder === world.party(h).address).reduce((s, l) => s + l.face, 0n),
+      ]),
+    );
     expect(gained).to.deep.equal(owed);
     expect(await statusOnChain(world, receivableId)).to.equal(4); // Repaid
     expect(BigInt(await world.contracts.escrow.getFunction("distributedOf")(receivableId))).to.equal(FACE);
@@ -99,7 +127,10 @@ describe("Faults: a crash while the keeper settles", function () {
     it("serves every leaf as settled and paid out", async function () {
       for (const leaf of leaves) {
         const served = await world.as("tier1").get(`/v1/certificates/${leaf.id}`);
-        expect({ state: served.body.state, paidOut: served.body.paidOut }).to.deep.equal({ state: "settled", paidOut: leaf.face.toString() });
+        expect({ state: served.body.state, paidOut: served.body.paidOut }).to.deep.equal({
+          state: "settled",
+          paidOut: leaf.face.toString(),
+        });
       }
     });
 
@@ -118,9 +149,15 @@ describe("Faults: a crash while the keeper settles", function () {
       let rootId: string;
       ({ id: receivableId, rootId } = await registerReceivable(world, "tier1", "debtor"));
       // 31 pieces of 3,000,000 around the three tiers, and one of 7,000,000 split again in 29: 60 leaves.
-      const first: Part[] = [...Array.from({ length: 31 }, (_, i): Part => ({ to: HOLDERS[i % 3]!, amount: 3_000_000n })), { to: "tier1", amount: 7_000_000n }];
+      const first: Part[] = [
+        ...Array.from({ length: 31 }, (_, i): Part => ({ to: HOLDERS[i % 3]!, amount: 3_000_000n })),
+        { to: "tier1", amount: 7_000_000n },
+      ];
       const children = await split(world, "tier1", rootId, first);
-      const second: Part[] = [...Array.from({ length: 28 }, (_, i): Part => ({ to: HOLDERS[i % 3]!, amount: 240_000n })), { to: "tier1", amount: 280_000n }];
+      const second: Part[] = [
+        ...Array.from({ length: 28 }, (_, i): Part => ({ to: HOLDERS[i % 3]!, amount: 240_000n })),
+        { to: "tier1", amount: 280_000n },
+      ];
       await split(world, "tier1", children[31]!, second);
       start = await holderBalances();
       ({ leaves, settledAtTheCrash } = await repayThroughACrash(receivableId, "keeper:between-batches"));

@@ -31,7 +31,9 @@ describe("Faults: a crash while splitting a certificate", function () {
       before(async function () {
         ({ id: receivableId, rootId } = await registerReceivable(world, "tier1", "debtor"));
         key = idempotencyKey("split");
-        await world.crashDuring(point, () => world.as("tier1").post(`/v1/certificates/${rootId}/split`, splitBody(world, parts), key));
+        await world.crashDuring(point, () =>
+          world.as("tier1").post(`/v1/certificates/${rootId}/split`, splitBody(world, parts), key),
+        );
         await world.start();
       });
 
@@ -40,7 +42,9 @@ describe("Faults: a crash while splitting a certificate", function () {
         expect(splits).to.have.length(1);
         expect(await ownerOnChain(world, rootId)).to.equal(undefined);
         const children = splits[0]!;
-        expect(await Promise.all(children.map((id) => ownerOnChain(world, id)))).to.deep.equal(parts.map((p) => world.party(p.to).address));
+        expect(await Promise.all(children.map((id) => ownerOnChain(world, id)))).to.deep.equal(
+          parts.map((p) => world.party(p.to).address),
+        );
         expect(await world.contracts.certificates.getFunction("leafCountOf")(receivableId)).to.equal(2n);
       });
 
@@ -50,7 +54,12 @@ describe("Faults: a crash while splitting a certificate", function () {
         for (const [i, id] of children!.entries()) {
           const child = await world.as("tier1").get(`/v1/certificates/${id}`);
           expect(child.status).to.equal(200);
-          expect({ holder: child.body.holderPartyId, faceValue: child.body.faceValue, parentId: child.body.parentId, state: child.body.state }).to.deep.equal({
+          expect({
+            holder: child.body.holderPartyId,
+            faceValue: child.body.faceValue,
+            parentId: child.body.parentId,
+            state: child.body.state,
+          }).to.deep.equal({
             holder: world.party(parts[i]!.to).id,
             faceValue: parts[i]!.amount.toString(),
             parentId: rootId,

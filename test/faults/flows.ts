@@ -6,7 +6,9 @@ import type { FaultWorld, CastRole } from "./child-service.js";
 
 let keys = 0;
 /** A fresh Idempotency-Key header. */
-export const idempotencyKey = (label: string): Record<string, string> => ({ "idempotency-key": `${label}-${process.pid}-${++keys}-${Date.now()}` });
+export const idempotencyKey = (label: string): Record<string, string> => ({
+  "idempotency-key": `${label}-${process.pid}-${++keys}-${Date.now()}`,
+});
 
 /** Submits a receivable of `seller` on `debtor` (100,000,000 minor units, due in 60 days); returns its id. */
 export async function submitReceivable(world: FaultWorld, seller: CastRole, debtor: CastRole): Promise<string> {
@@ -17,7 +19,11 @@ export async function submitReceivable(world: FaultWorld, seller: CastRole, debt
 }
 
 /** Submits and confirms: the receivable and its root certificate. */
-export async function registerReceivable(world: FaultWorld, seller: CastRole, debtor: CastRole): Promise<{ id: string; rootId: string }> {
+export async function registerReceivable(
+  world: FaultWorld,
+  seller: CastRole,
+  debtor: CastRole,
+): Promise<{ id: string; rootId: string }> {
   const id = await submitReceivable(world, seller, debtor);
   const confirmed = await world.as(debtor).post(`/v1/receivables/${id}/confirm`);
   expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
@@ -34,7 +40,12 @@ export const splitBody = (world: FaultWorld, parts: Part[]) => ({
 });
 
 /** Splits `certificateId` (held by `holder`); returns the children's ids in order. */
-export async function split(world: FaultWorld, holder: CastRole, certificateId: string, parts: Part[]): Promise<string[]> {
+export async function split(
+  world: FaultWorld,
+  holder: CastRole,
+  certificateId: string,
+  parts: Part[],
+): Promise<string[]> {
   const response = await world.as(holder).post(`/v1/certificates/${certificateId}/split`, splitBody(world, parts));
   expect(response.status, JSON.stringify(response.body)).to.equal(200);
   return (response.body.children as Array<{ id: string }>).map((c) => c.id);

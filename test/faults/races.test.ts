@@ -45,13 +45,17 @@ describe("Faults: concurrent requests on one certificate", function () {
             { to: "tier1", amount: 80_000_000n },
           ],
         ];
-        const answers = await Promise.all(splits.map((parts) => world.as("tier1").post(`/v1/certificates/${rootId}/split`, splitBody(world, parts))));
+        const answers = await Promise.all(
+          splits.map((parts) => world.as("tier1").post(`/v1/certificates/${rootId}/split`, splitBody(world, parts))),
+        );
         const { winner, loser, winnerIndex } = winnerAndLoser(answers);
         expect(["CERTIFICATE_WRONG_STATE", "CERTIFICATE_RETIRED"]).to.include(loser.body.error.code);
         const onChain = await splitsOnChain(world, rootId);
         expect(onChain).to.have.length(1);
         expect(winner.body.children.map((c: { id: string }) => c.id)).to.deep.equal(onChain[0]);
-        expect(winner.body.children.map((c: { faceValue: string }) => c.faceValue)).to.deep.equal(splits[winnerIndex]!.map((p) => p.amount.toString()));
+        expect(winner.body.children.map((c: { faceValue: string }) => c.faceValue)).to.deep.equal(
+          splits[winnerIndex]!.map((p) => p.amount.toString()),
+        );
         await world.auditMatches(id);
       });
     }
@@ -67,11 +71,14 @@ describe("Faults: concurrent requests on one certificate", function () {
         ];
         const answers = await Promise.all([
           world.as("tier2").post(`/v1/certificates/${rootId}/split`, splitBody(world, parts)),
-          world.as("tier2").post("/v1/financing-requests", { certificateId: rootId, kind: "discount", price: PRICE.toString() }),
+          world
+            .as("tier2")
+            .post("/v1/financing-requests", { certificateId: rootId, kind: "discount", price: PRICE.toString() }),
         ]);
         const { loser, winnerIndex } = winnerAndLoser(answers);
         const splitCount = (await splitsOnChain(world, rootId)).length;
-        const requestCount = (await world.chainEvents(world.contracts.financing, "FinancingRequested", null, rootId)).length;
+        const requestCount = (await world.chainEvents(world.contracts.financing, "FinancingRequested", null, rootId))
+          .length;
         if (winnerIndex === 0) {
           expect({ splitCount, requestCount }).to.deep.equal({ splitCount: 1, requestCount: 0 });
           expect(["CERTIFICATE_WRONG_STATE", "CERTIFICATE_RETIRED"]).to.include(loser.body.error.code);
@@ -88,14 +95,18 @@ describe("Faults: concurrent requests on one certificate", function () {
     for (let round = 1; round <= ROUNDS; round++) {
       it(`lets exactly one of them buy it, takes the price from that one only, and refuses the other with 409 FINANCING_WRONG_STATUS (round ${round})`, async function () {
         const { id, rootId } = await registerReceivable(world, "tier3", "tier2");
-        const opened = await world.as("tier3").post("/v1/financing-requests", { certificateId: rootId, kind: "discount", price: PRICE.toString() });
+        const opened = await world
+          .as("tier3")
+          .post("/v1/financing-requests", { certificateId: rootId, kind: "discount", price: PRICE.toString() });
         expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
         const requestId: string = opened.body.id;
         const financiers: CastRole[] = ["financier", "financier2"];
         const addresses = [...financiers.map((f) => world.party(f).address), world.party("tier3").address];
         const start = await Promise.all(addresses.map((a) => world.balanceOf(a)));
 
-        const answers = await Promise.all(financiers.map((f) => world.as(f).post(`/v1/financing-requests/${requestId}/fund`)));
+        const answers = await Promise.all(
+          financiers.map((f) => world.as(f).post(`/v1/financing-requests/${requestId}/fund`)),
+        );
         const { winner, loser, winnerIndex } = winnerAndLoser(answers);
         // Both fund transactions may pass their simulation and reach the chain; the loser's then
         // reverts there, and the service still names the contract's reason.
@@ -103,7 +114,9 @@ describe("Faults: concurrent requests on one certificate", function () {
         expect(winner.body.request.financierPartyId).to.equal(world.party(financiers[winnerIndex]!).id);
 
         const fundings = await world.chainEvents(world.contracts.financing, "FinancingFunded", requestId);
-        expect(fundings.map((e) => String(e.args.financier))).to.deep.equal([world.party(financiers[winnerIndex]!).address]);
+        expect(fundings.map((e) => String(e.args.financier))).to.deep.equal([
+          world.party(financiers[winnerIndex]!).address,
+        ]);
         const end = await Promise.all(addresses.map((a) => world.balanceOf(a)));
         const expected = [0n, 0n, PRICE];
         expected[winnerIndex] = -PRICE;

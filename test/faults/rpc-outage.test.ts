@@ -53,7 +53,9 @@ describe("Faults: the chain's JSON-RPC endpoint goes away for a while", function
     });
 
     it("refuses a split with 503 CHAIN_UNAVAILABLE, promptly, and splits nothing", async function () {
-      const { response, ms } = await timed(() => world.as("tier1").post(`/v1/certificates/${rootId}/split`, splitBody(world, parts), splitKey));
+      const { response, ms } = await timed(() =>
+        world.as("tier1").post(`/v1/certificates/${rootId}/split`, splitBody(world, parts), splitKey),
+      );
       expect(response.status, JSON.stringify(response.body)).to.equal(503);
       expect(response.body.error.code).to.equal("CHAIN_UNAVAILABLE");
       expect(ms).to.be.below(PROMPT_MS);
@@ -67,7 +69,9 @@ describe("Faults: the chain's JSON-RPC endpoint goes away for a while", function
     });
 
     it("refuses a repayment with 503 CHAIN_UNAVAILABLE, promptly", async function () {
-      const { response, ms } = await timed(() => world.as("debtor").post(`/v1/receivables/${receivableId}/repayments`, { amount: "1000000" }));
+      const { response, ms } = await timed(() =>
+        world.as("debtor").post(`/v1/receivables/${receivableId}/repayments`, { amount: "1000000" }),
+      );
       expect(response.status, JSON.stringify(response.body)).to.equal(503);
       expect(response.body.error.code).to.equal("CHAIN_UNAVAILABLE");
       expect(ms).to.be.below(PROMPT_MS);
@@ -88,7 +92,9 @@ describe("Faults: the chain's JSON-RPC endpoint goes away for a while", function
   describe("when the endpoint is back on the same port with its saved state", function () {
     before(async function () {
       await world.startChain();
-      await eventually("/health to answer 200", async () => ((await world.api.get("/health")).status === 200 ? true : undefined));
+      await eventually("/health to answer 200", async () =>
+        (await world.api.get("/health")).status === 200 ? true : undefined,
+      );
     });
 
     it("serves /health as ok again, the index caught up with the chain", async function () {
@@ -101,9 +107,13 @@ describe("Faults: the chain's JSON-RPC endpoint goes away for a while", function
     });
 
     it("splits on a retry with the same Idempotency-Key, once", async function () {
-      const retried = await world.as("tier1").post(`/v1/certificates/${rootId}/split`, splitBody(world, parts), splitKey);
+      const retried = await world
+        .as("tier1")
+        .post(`/v1/certificates/${rootId}/split`, splitBody(world, parts), splitKey);
       expect(retried.status, JSON.stringify(retried.body)).to.equal(200);
-      expect(retried.body.children.map((c: { faceValue: string }) => c.faceValue)).to.deep.equal(parts.map((p) => p.amount.toString()));
+      expect(retried.body.children.map((c: { faceValue: string }) => c.faceValue)).to.deep.equal(
+        parts.map((p) => p.amount.toString()),
+      );
       expect(await splitsOnChain(world, rootId)).to.have.length(1);
     });
 
@@ -125,7 +135,9 @@ describe("Faults: the chain's JSON-RPC endpoint goes away for a while", function
     const sockets = new Set<Socket>();
 
     before(async function () {
-      childId = (await world.chainEvents(world.contracts.certificates, "CertificateSplit", rootId))[0]!.args.childIds[1].toString();
+      childId = (
+        await world.chainEvents(world.contracts.certificates, "CertificateSplit", rootId)
+      )[0]!.args.childIds[1].toString();
       // The chain stops; in its place on the same port, a listener that takes every request and never answers.
       await world.stopChain();
       blackHole = createServer((socket) => {
@@ -154,7 +166,9 @@ describe("Faults: the chain's JSON-RPC endpoint goes away for a while", function
     });
 
     it("refuses a transfer with 503 CHAIN_UNAVAILABLE, promptly", async function () {
-      const { response, ms } = await timed(() => world.as("tier1").post(`/v1/certificates/${childId}/transfer`, { toPartyId: world.party("tier3").id }));
+      const { response, ms } = await timed(() =>
+        world.as("tier1").post(`/v1/certificates/${childId}/transfer`, { toPartyId: world.party("tier3").id }),
+      );
       expect(response.status, JSON.stringify(response.body)).to.equal(503);
       expect(response.body.error.code).to.equal("CHAIN_UNAVAILABLE");
       expect(ms).to.be.below(PROMPT_MS);
@@ -163,8 +177,12 @@ describe("Faults: the chain's JSON-RPC endpoint goes away for a while", function
     it("transfers once the chain answers again", async function () {
       await closeBlackHole();
       await world.startChain();
-      await eventually("/health to answer 200", async () => ((await world.api.get("/health")).status === 200 ? true : undefined));
-      const moved = await world.as("tier1").post(`/v1/certificates/${childId}/transfer`, { toPartyId: world.party("tier3").id });
+      await eventually("/health to answer 200", async () =>
+        (await world.api.get("/health")).status === 200 ? true : undefined,
+      );
+      const moved = await world
+        .as("tier1")
+        .post(`/v1/certificates/${childId}/transfer`, { toPartyId: world.party("tier3").id });
       expect(moved.status, JSON.stringify(moved.body)).to.equal(200);
       expect(moved.body.certificate.holderPartyId).to.equal(world.party("tier3").id);
       expect(service.process.exitCode).to.equal(null);

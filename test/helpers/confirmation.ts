@@ -2,10 +2,13 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { id, type Signer, type TypedDataDomain } from "ethers";
 import type { ReceivableRegistry } from "../../types/ethers-contracts/index.js";
-import { CONFIRMATION_DOMAIN_NAME, CONFIRMATION_DOMAIN_VERSION, CONFIRMATION_TYPES } from "../../server/chain/confirmation-typed-data.js";
+import {
+  CONFIRMATION_DOMAIN_NAME,
+  CONFIRMATION_DOMAIN_VERSION,
+  CONFIRMATION_TYPES,
+} from "../../server/chain/confirmation-typed-data.js";
 
 export { CONFIRMATION_TYPES };
-
 
 export interface Terms {
   seller: string;

@@ -9,7 +9,10 @@ export type { MintableToken };
 export type CustomTokenWorld<T extends MintableToken> = Omit<TierlineWorld, "token"> & { token: T };
 
 /** Deploys Tierline settling in `token` and registers, funds and approves the cast as fixture.ts does. */
-export function deployCustomTokenWorld<T extends MintableToken>(ethers: HardhatEthers, token: T): Promise<CustomTokenWorld<T>> {
+export function deployCustomTokenWorld<T extends MintableToken>(
+  ethers: HardhatEthers,
+  token: T,
+): Promise<CustomTokenWorld<T>> {
   return deployWorldOver(ethers, async () => token, token);
 }
 

@@ -47,7 +47,10 @@ export interface MintableToken {
 
 /** Deploys everything with the real deploy script and registers the cast as parties. */
 export async function deployWorld(ethers: HardhatEthers): Promise<TierlineWorld> {
-  return deployWorldOver(ethers, (address) => ethers.getContractAt("LocalSettlementToken", address) as unknown as Promise<LocalSettlementToken>);
+  return deployWorldOver(
+    ethers,
+    (address) => ethers.getContractAt("LocalSettlementToken", address) as unknown as Promise<LocalSettlementToken>,
+  );
 }
 
 /**

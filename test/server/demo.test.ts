@@ -9,7 +9,9 @@ describe("npm run demo", function () {
   this.timeout(180_000);
 
   it("tells the whole story and finds that the sums add up", async function () {
-    const { stdout } = await run("node_modules/.bin/tsx", ["scripts/demo.ts", "--own"], { env: { ...process.env, FORCE_COLOR: "0" } });
+    const { stdout } = await run("node_modules/.bin/tsx", ["scripts/demo.ts", "--own"], {
+      env: { ...process.env, FORCE_COLOR: "0" },
+    });
     expect(stdout).to.include("HTTP 409 DUPLICATE_RECEIVABLE");
     expect(stdout).to.include("HTTP 409 CERTIFICATE_LOCKED");
     expect(stdout).to.match(/Summit Factoring\s+received\s+345\.00 tUSD/);

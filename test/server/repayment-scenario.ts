@@ -21,12 +21,20 @@ export interface ThreeTierReceivable extends RegisteredReceivable {
   leaves: { tier1: string; tier2: string; tier3: string };
 }
 
-export async function registeredReceivable(api: ApiClient, seller: TestParty, debtor: TestParty): Promise<RegisteredReceivable> {
+export async function registeredReceivable(
+  api: ApiClient,
+  seller: TestParty,
+  debtor: TestParty,
+): Promise<RegisteredReceivable> {
   const submitted = await api.as(seller.apiKey).post("/v1/receivables", validSubmission(debtor.id));
   expect(submitted.status, JSON.stringify(submitted.body)).to.equal(201);
   const confirmed = await api.as(debtor.apiKey).post(`/v1/receivables/${submitted.body.id}/confirm`);
   expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
-  return { id: submitted.body.id, rootId: confirmed.body.certificateId, dueDate: Math.floor(Date.parse(submitted.body.dueDate) / 1000) };
+  return {
+    id: submitted.body.id,
+    rootId: confirmed.body.certificateId,
+    dueDate: Math.floor(Date.parse(submitted.body.dueDate) / 1000),
+  };
 }
 
 /** The root split: tier1 keeps 40%, passes 60% to tier2, which passes 25% on to tier3. */
@@ -42,8 +50,10 @@ export async function threeTierReceivable(
     ],
   });
   expect(first.status, JSON.stringify(first.body)).to.equal(200);
-  const toTier2 = first.body.children.find((c: { holderPartyId: string }) => c.holderPartyId === parties.tier2.id).id as string;
-  const tier1Leaf = first.body.children.find((c: { holderPartyId: string }) => c.holderPartyId === parties.tier1.id).id as string;
+  const toTier2 = first.body.children.find((c: { holderPartyId: string }) => c.holderPartyId === parties.tier2.id)
+    .id as string;
+  const tier1Leaf = first.body.children.find((c: { holderPartyId: string }) => c.holderPartyId === parties.tier1.id)
+    .id as string;
   const second = await api.as(parties.tier2.apiKey).post(`/v1/certificates/${toTier2}/split`, {
     parts: [
       { toPartyId: parties.tier3.id, amount: SHARES.tier3.toString() },
@@ -52,8 +62,13 @@ export async function threeTierReceivable(
   });
   expect(second.status, JSON.stringify(second.body)).to.equal(200);
   const find = (partyId: string, tier: number) =>
-    second.body.children.find((c: { holderPartyId: string; tier: number }) => c.holderPartyId === partyId && c.tier === tier).id as string;
-  return { ...receivable, leaves: { tier1: tier1Leaf, tier2: find(parties.tier2.id, 2), tier3: find(parties.tier3.id, 3) } };
+    second.body.children.find(
+      (c: { holderPartyId: string; tier: number }) => c.holderPartyId === partyId && c.tier === tier,
+    ).id as string;
+  return {
+    ...receivable,
+    leaves: { tier1: tier1Leaf, tier2: find(parties.tier2.id, 2), tier3: find(parties.tier3.id, 3) },
+  };
 }
 
 export async function mint(t: TestService, address: string, amount: bigint): Promise<void> {
@@ -80,7 +95,11 @@ export function deltas(before: Record<string, bigint>, after: Record<string, big
 /** The party's custodial key, decrypted from the vault, on the service's own per-signer queue. */
 export async function senderOf(t: TestService, party: TestParty) {
   const { ctx } = t.service;
-  const row = await ctx.db.selectFrom("parties").select("encrypted_key").where("id", "=", party.id).executeTakeFirstOrThrow();
+  const row = await ctx.db
+    .selectFrom("parties")
+    .select("encrypted_key")
+    .where("id", "=", party.id)
+    .executeTakeFirstOrThrow();
   return ctx.chain.senderFor(new Wallet(ctx.vault.decrypt(row.encrypted_key!)));
 }
 
@@ -95,8 +114,12 @@ export async function pledge(
   terms: { price: bigint; repayAmount: bigint },
 ): Promise<string> {
   const { financing, token } = t.service.ctx.chain.contracts;
-  const opened = await (await senderOf(t, holder)).send(
-    await financing.getFunction("openRequest").populateTransaction(certificateId, PLEDGE, terms.price, terms.repayAmount),
+  const opened = await (
+    await senderOf(t, holder)
+  ).send(
+    await financing
+      .getFunction("openRequest")
+      .populateTransaction(certificateId, PLEDGE, terms.price, terms.repayAmount),
     { kind: "test.openRequest", ref: certificateId },
   );
   const requested = opened.logs
@@ -106,11 +129,17 @@ export async function pledge(
 
   await mint(t, financier.address, terms.price);
   const funder = await senderOf(t, financier);
-  await funder.send(await token.getFunction("approve").populateTransaction(await financing.getAddress(), terms.price), { kind: "test.approve", ref: certificateId });
-  const funded = await funder.send(await financing.getFunction("fund").populateTransaction(requestId, terms.price, terms.repayAmount), {
-    kind: "test.fund",
+  await funder.send(await token.getFunction("approve").populateTransaction(await financing.getAddress(), terms.price), {
+    kind: "test.approve",
     ref: certificateId,
   });
+  const funded = await funder.send(
+    await financing.getFunction("fund").populateTransaction(requestId, terms.price, terms.repayAmount),
+    {
+      kind: "test.fund",
+      ref: certificateId,
+    },
+  );
   await t.service.ctx.indexer.sync(funded.blockNumber);
   return requestId.toString();
 }

@@ -12,7 +12,11 @@ export interface TestParty {
   roles: string[];
 }
 
-export async function createTestParty(operator: ApiClient, roles: string[], extra: Record<string, unknown> = {}): Promise<TestParty> {
+export async function createTestParty(
+  operator: ApiClient,
+  roles: string[],
+  extra: Record<string, unknown> = {},
+): Promise<TestParty> {
   const response = await operator.post("/v1/parties", {
     name: `Party ${roles.join("/")} ${unique()}`,
     registryId: `REG${unique()}`,
@@ -27,14 +31,29 @@ export async function createTestParty(operator: ApiClient, roles: string[], extr
 const iso = (daysFromNow: number) => new Date(Date.now() + daysFromNow * 86_400_000).toISOString();
 
 /** Documents that pass every rule: ordered, shipped, received, invoiced in order, due in 60 days. */
-export function validSubmission(debtorId: string, options: { invoiceNumber?: string; poNumber?: string; quantity?: number; unitPrice?: string } = {}) {
+export function validSubmission(
+  debtorId: string,
+  options: { invoiceNumber?: string; poNumber?: string; quantity?: number; unitPrice?: string } = {},
+) {
   const quantity = options.quantity ?? 100;
   const unitPrice = options.unitPrice ?? "1000000";
   const subtotal = BigInt(quantity) * BigInt(unitPrice);
   return {
     debtorId,
-    purchaseOrder: { number: options.poNumber ?? `PO-${unique()}`, issuedAt: iso(-30), currency: "USD", lines: [{ sku: "SKU-1", quantity, unitPrice }] },
-    delivery: { carrier: "DHL", waybill: `WB-${unique()}`, shippedAt: iso(-20), receivedAt: iso(-15), receivedBy: "Dock 1", lines: [{ sku: "SKU-1", quantity }] },
+    purchaseOrder: {
+      number: options.poNumber ?? `PO-${unique()}`,
+      issuedAt: iso(-30),
+      currency: "USD",
+      lines: [{ sku: "SKU-1", quantity, unitPrice }],
+    },
+    delivery: {
+      carrier: "DHL",
+      waybill: `WB-${unique()}`,
+      shippedAt: iso(-20),
+      receivedAt: iso(-15),
+      receivedBy: "Dock 1",
+      lines: [{ sku: "SKU-1", quantity }],
+    },
     invoice: {
       number: options.invoiceNumber ?? `INV-${unique()}`,
       issuedAt: iso(-10),
@@ -64,6 +83,9 @@ export async function createMatrixCast(operator: ApiClient, operatorKey: string)
   for (const [name, roles] of Object.entries(MATRIX_CAST) as Array<[keyof typeof MATRIX_CAST, readonly string[]]>) {
     parties[name] = await createTestParty(operator, [...roles]);
   }
-  const keys = { operator: operatorKey, ...Object.fromEntries(Object.entries(parties).map(([name, p]) => [name, p.apiKey])) } as Record<MatrixCaller, string>;
+  const keys = {
+    operator: operatorKey,
+    ...Object.fromEntries(Object.entries(parties).map(([name, p]) => [name, p.apiKey])),
+  } as Record<MatrixCaller, string>;
   return { parties, keys };
 }

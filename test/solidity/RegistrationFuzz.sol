@@ -59,7 +59,7 @@ contract RegistrationFuzz is TierlineDeployer {
         bytes32 otherDocuments,
         uint8 who
     ) public {
-        (bytes32 receivableId,) = _registerFirst(invoice, faceSeed);
+        (bytes32 receivableId, ) = _registerFirst(invoice, faceSeed);
         Attempt memory attempt = _attempt(who);
 
         _expectDuplicate(receivableId, attempt, invoice, otherFaceSeed, otherDocuments, 100);
@@ -73,10 +73,15 @@ contract RegistrationFuzz is TierlineDeployer {
             otherFaceSeed.bound(1, MAX_FACE),
             uint64(block.timestamp + 60 days)
         );
-        IReceivableRegistry.DebtorConfirmation memory confirmation =
-            TierlineSigning.confirm(registry, attempt.debtorKey, fresh, 2, block.timestamp + 1 hours);
+        IReceivableRegistry.DebtorConfirmation memory confirmation = TierlineSigning.confirm(
+            registry,
+            attempt.debtorKey,
+            fresh,
+            2,
+            block.timestamp + 1 hours
+        );
         vm.prank(attempt.registrar);
-        (bytes32 freshId,) = registry.register(fresh, confirmation);
+        (bytes32 freshId, ) = registry.register(fresh, confirmation);
         require(freshId != receivableId, "different invoice got the same id");
     }
 
@@ -86,9 +91,12 @@ contract RegistrationFuzz is TierlineDeployer {
 
     /// Repaid in full (in one to three payments) and settled to every leaf, the invoice still
     /// cannot come back.
-    function testFuzz_repaidAndSettledInvoiceCannotReturn(bytes32 invoice, uint256 faceSeed, uint256 seed, uint8 who)
-        public
-    {
+    function testFuzz_repaidAndSettledInvoiceCannotReturn(
+        bytes32 invoice,
+        uint256 faceSeed,
+        uint256 seed,
+        uint8 who
+    ) public {
         (bytes32 receivableId, uint256 rootId) = _registerFirst(invoice, faceSeed);
         uint256 face = registry.receivableOf(receivableId).faceValue;
         _splitRoot(rootId, face, seed);
@@ -115,9 +123,7 @@ contract RegistrationFuzz is TierlineDeployer {
 
     /// Defaulted after a partial payment (or none), settled and swept, the invoice still cannot
     /// come back.
-    function testFuzz_defaultedInvoiceCannotReturn(bytes32 invoice, uint256 faceSeed, uint256 seed, uint8 who)
-        public
-    {
+    function testFuzz_defaultedInvoiceCannotReturn(bytes32 invoice, uint256 faceSeed, uint256 seed, uint8 who) public {
         (bytes32 receivableId, uint256 rootId) = _registerFirst(invoice, faceSeed);
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
         _splitRoot(rootId, receivable.faceValue, seed);
@@ -140,10 +146,20 @@ contract RegistrationFuzz is TierlineDeployer {
     /* ------------------------------------------------------------------ */
 
     function _registerFirst(bytes32 invoice, uint256 faceSeed) private returns (bytes32 receivableId, uint256 rootId) {
-        IReceivableRegistry.ReceivableTerms memory terms =
-            termsFor(tier1, debtor, invoice, faceSeed.bound(1, MAX_FACE), uint64(block.timestamp + 90 days));
-        IReceivableRegistry.DebtorConfirmation memory confirmation =
-            TierlineSigning.confirm(registry, DEBTOR_KEY, terms, 1, block.timestamp + 1 hours);
+        IReceivableRegistry.ReceivableTerms memory terms = termsFor(
+            tier1,
+            debtor,
+            invoice,
+            faceSeed.bound(1, MAX_FACE),
+            uint64(block.timestamp + 90 days)
+        );
+        IReceivableRegistry.DebtorConfirmation memory confirmation = TierlineSigning.confirm(
+            registry,
+            DEBTOR_KEY,
+            terms,
+            1,
+            block.timestamp + 1 hours
+        );
         (receivableId, rootId) = registry.register(terms, confirmation);
     }
 
@@ -174,19 +190,20 @@ contract RegistrationFuzz is TierlineDeployer {
         );
         again.documentHash = documents;
         require(registry.receivableIdOf(again) == receivableId, "test bug: aliases do not map to the same id");
-        IReceivableRegistry.DebtorConfirmation memory confirmation =
-            TierlineSigning.confirm(registry, attempt.debtorKey, again, nonce, block.timestamp + 1 hours);
+        IReceivableRegistry.DebtorConfirmation memory confirmation = TierlineSigning.confirm(
+            registry,
+            attempt.debtorKey,
+            again,
+            nonce,
+            block.timestamp + 1 hours
+        );
 
         vm.prank(attempt.registrar);
-        vm.expectRevert(
-            abi.encodeWithSelector(IReceivableRegistry.ReceivableAlreadyRegistered.selector, receivableId)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IReceivableRegistry.ReceivableAlreadyRegistered.selector, receivableId));
         registry.register(again, confirmation);
 
         IReceivableRegistry.Receivable memory afterwards = registry.receivableOf(receivableId);
-        require(
-            keccak256(abi.encode(afterwards)) == keccak256(abi.encode(before)), "the first record was changed"
-        );
+        require(keccak256(abi.encode(afterwards)) == keccak256(abi.encode(before)), "the first record was changed");
         require(!registry.nonceUsed(attempt.debtor, nonce), "a refused duplicate used its nonce");
     }
 

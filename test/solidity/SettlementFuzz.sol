@@ -74,7 +74,8 @@ contract SettlementFuzz is TierlineDeployer {
             uint256 leafFace = certificates.certificateOf(leaf).faceValue;
             require(entitled == leafFace && paidOut == leafFace, "leaf not paid its face");
             require(
-                certificates.certificateOf(leaf).state == ICertificateToken.CertificateState.Settled, "leaf not settled"
+                certificates.certificateOf(leaf).state == ICertificateToken.CertificateState.Settled,
+                "leaf not settled"
             );
             require(financing.activeRequestOf(leaf) == 0, "financing still open on a settled leaf");
             require(certificates.lockerOf(leaf) == address(0), "settled leaf still locked");
@@ -85,7 +86,9 @@ contract SettlementFuzz is TierlineDeployer {
         vm.prank(debtor);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IReceivableRegistry.ReceivableWrongStatus.selector, rid, IReceivableRegistry.ReceivableStatus.Repaid
+                IReceivableRegistry.ReceivableWrongStatus.selector,
+                rid,
+                IReceivableRegistry.ReceivableStatus.Repaid
             )
         );
         escrow.repay(rid, 1);
@@ -120,7 +123,9 @@ contract SettlementFuzz is TierlineDeployer {
         vm.prank(debtor);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IReceivableRegistry.ReceivableWrongStatus.selector, rid, IReceivableRegistry.ReceivableStatus.Defaulted
+                IReceivableRegistry.ReceivableWrongStatus.selector,
+                rid,
+                IReceivableRegistry.ReceivableStatus.Defaulted
             )
         );
         escrow.repay(rid, 1);
@@ -136,9 +141,12 @@ contract SettlementFuzz is TierlineDeployer {
     /// (10,000 x 365 days)); the receivable closes Repaid below face; settlement pays each leaf
     /// floor(repaid x leafFace / face), pledgees first; the dust is below the leaf count and
     /// goes back to the debtor.
-    function testFuzz_earlyDischargeSettlesProRata(uint256 faceSeed, uint256 seed, uint256 rateSeed, uint256 whenSeed)
-        public
-    {
+    function testFuzz_earlyDischargeSettlesProRata(
+        uint256 faceSeed,
+        uint256 seed,
+        uint256 rateSeed,
+        uint256 whenSeed
+    ) public {
         _build(faceSeed, seed);
         uint16 rate = uint16(rateSeed.bound(1, 10_000));
         registry.setEarlyPaymentRate(debtor, rate);
@@ -156,12 +164,14 @@ contract SettlementFuzz is TierlineDeployer {
         vm.warp(whenSeed.bound(block.timestamp, uint256(dueDate) - 1));
 
         uint256 outstanding = face - repaid;
-        uint256 expectedDiscount = outstanding * rate * (uint256(dueDate) - block.timestamp) / (10_000 * 365 days);
+        uint256 expectedDiscount = (outstanding * rate * (uint256(dueDate) - block.timestamp)) / (10_000 * 365 days);
         (uint256 amount, uint256 discount) = escrow.earlyRepaymentQuote(rid);
         require(discount == expectedDiscount && amount == outstanding - discount, "quote differs from the formula");
         require(amount != 0, "a discount swallowed the whole claim");
         vm.prank(debtor);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementEscrow.SettlementQuoteAboveLimit.selector, amount, amount - 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlementEscrow.SettlementQuoteAboveLimit.selector, amount, amount - 1)
+        );
         escrow.repayEarly(rid, amount - 1);
 
         uint256 escrowBefore = token.balanceOf(address(escrow));
@@ -196,7 +206,7 @@ contract SettlementFuzz is TierlineDeployer {
     ) public {
         uint256 faceValue = faceSeed.bound(1, MAX_FACE);
         uint256 tenor = tenorSeed.bound(1 days, 3_650 days);
-        (rid,) = registerReceivable(tier1, faceValue, tenor);
+        (rid, ) = registerReceivable(tier1, faceValue, tenor);
         registry.setEarlyPaymentRate(debtor, uint16(rateSeed.bound(1, 10_000)));
         vm.warp(block.timestamp + elapsedSeed.bound(0, tenor - 1));
 
@@ -218,7 +228,7 @@ contract SettlementFuzz is TierlineDeployer {
         uint256 dust = repaid - escrow.distributedOf(rid);
         uint256 rounding;
         for (uint256 i; i < leaves.length; ++i) {
-            rounding += repaid * certificates.certificateOf(leaves[i]).faceValue / face;
+            rounding += (repaid * certificates.certificateOf(leaves[i]).faceValue) / face;
         }
         require(dust == repaid - rounding, "dust is not the leaves' rounding");
         require(dust < leaves.length, "dust not below the leaf count");
@@ -296,9 +306,10 @@ contract SettlementFuzz is TierlineDeployer {
             } catch (bytes memory reason) {
                 // A refused split is refused for the right reason: the receivable is closed to
                 // splitting (repayment begun, due, or no longer Active), or the tree is too deep.
-                bool closedToSplits = receivable.dueDate <= block.timestamp
-                    || registry.receivableOf(rid).repaidAmount != 0
-                    || registry.statusOf(rid) != IReceivableRegistry.ReceivableStatus.Active;
+                bool closedToSplits =
+                    receivable.dueDate <= block.timestamp ||
+                        registry.receivableOf(rid).repaidAmount != 0 ||
+                        registry.statusOf(rid) != IReceivableRegistry.ReceivableStatus.Active;
                 bytes4 selector = bytes4(reason);
                 require(
                     closedToSplits
@@ -346,7 +357,9 @@ contract SettlementFuzz is TierlineDeployer {
         address holder = certificates.ownerOf(leaf);
         address funder = holder == financier ? financier2 : financier;
         IFinancingMarket.FinancingKind kind =
-            mode == 3 || (mode == 1 && seed % 8 < 4) ? IFinancingMarket.FinancingKind.Pledge : IFinancingMarket.FinancingKind.Discount;
+            mode == 3 || (mode == 1 && seed % 8 < 4)
+                ? IFinancingMarket.FinancingKind.Pledge
+                : IFinancingMarket.FinancingKind.Discount;
         uint256 price = (seed >> 16).bound(1, leafFace);
         uint256 repayAmount = kind == IFinancingMarket.FinancingKind.Pledge ? (seed >> 128).bound(price, leafFace) : 0;
         vm.prank(holder);
@@ -387,8 +400,9 @@ contract SettlementFuzz is TierlineDeployer {
     function _settleChecked(uint256[] memory batch) private {
         if (batch.length == 0) return;
         IReceivableRegistry.ReceivableStatus status = registry.statusOf(rid);
-        bool closed = status == IReceivableRegistry.ReceivableStatus.Repaid
-            || status == IReceivableRegistry.ReceivableStatus.Defaulted;
+        bool closed =
+            status == IReceivableRegistry.ReceivableStatus.Repaid ||
+                status == IReceivableRegistry.ReceivableStatus.Defaulted;
         address[] memory cast = _payees();
         uint256[] memory balancesBefore = _balances(cast);
         uint256 escrowBefore = token.balanceOf(address(escrow));
@@ -408,7 +422,10 @@ contract SettlementFuzz is TierlineDeployer {
         require(escrowBefore - token.balanceOf(address(escrow)) == paid, "escrow balance moved by another amount");
         require(escrow.distributedOf(rid) - distributedBefore == paid, "distributed moved by another amount");
         for (uint256 i; i < cast.length; ++i) {
-            require(token.balanceOf(cast[i]) - balancesBefore[i] == expectedGain[cast[i]], "a payee got another amount");
+            require(
+                token.balanceOf(cast[i]) - balancesBefore[i] == expectedGain[cast[i]],
+                "a payee got another amount"
+            );
         }
         totalPaidToParties += paid;
         _resetGains(cast);
@@ -423,7 +440,7 @@ contract SettlementFuzz is TierlineDeployer {
         for (uint256 i; i < batch.length; ++i) {
             uint256 leaf = batch[i];
             if (modelFinal[leaf]) continue;
-            uint256 entitled = repaid * certificates.certificateOf(leaf).faceValue / face;
+            uint256 entitled = (repaid * certificates.certificateOf(leaf).faceValue) / face;
             uint256 due = entitled - modelPaid[leaf];
             if (due == 0 && !closed) continue;
             uint256 toPledgee = due < modelOwed[leaf] ? due : modelOwed[leaf];
@@ -466,8 +483,8 @@ contract SettlementFuzz is TierlineDeployer {
             IReceivableRegistry.ReceivableStatus status = registry.statusOf(rid);
             if (repaidAmount == face) require(distributed == repaidAmount, "dust after full repayment");
             else if (
-                status == IReceivableRegistry.ReceivableStatus.Defaulted
-                    || status == IReceivableRegistry.ReceivableStatus.Repaid // discharged early
+                status == IReceivableRegistry.ReceivableStatus.Defaulted ||
+                status == IReceivableRegistry.ReceivableStatus.Repaid // discharged early
             ) require(repaidAmount - distributed < certificates.leafCountOf(rid), "dust not below the leaf count");
         }
     }
@@ -488,16 +505,19 @@ contract SettlementFuzz is TierlineDeployer {
     /*                         Lifecycle checks                           */
     /* ------------------------------------------------------------------ */
 
-    function _checkTransition(IReceivableRegistry.ReceivableStatus from, IReceivableRegistry.ReceivableStatus to)
-        private
-        pure
-    {
+    function _checkTransition(
+        IReceivableRegistry.ReceivableStatus from,
+        IReceivableRegistry.ReceivableStatus to
+    ) private pure {
         if (from == to) return;
-        bool allowed = (from == IReceivableRegistry.ReceivableStatus.Active
-                && (to == IReceivableRegistry.ReceivableStatus.Overdue || to == IReceivableRegistry.ReceivableStatus.Defaulted
-                    || to == IReceivableRegistry.ReceivableStatus.Repaid))
-            || (from == IReceivableRegistry.ReceivableStatus.Overdue
-                && (to == IReceivableRegistry.ReceivableStatus.Defaulted || to == IReceivableRegistry.ReceivableStatus.Repaid));
+        bool allowed =
+            (from == IReceivableRegistry.ReceivableStatus.Active &&
+                (to == IReceivableRegistry.ReceivableStatus.Overdue ||
+                    to == IReceivableRegistry.ReceivableStatus.Defaulted ||
+                    to == IReceivableRegistry.ReceivableStatus.Repaid)) ||
+                (from == IReceivableRegistry.ReceivableStatus.Overdue &&
+                    (to == IReceivableRegistry.ReceivableStatus.Defaulted ||
+                        to == IReceivableRegistry.ReceivableStatus.Repaid));
         require(allowed, "status moved backwards or out of order");
     }
 
@@ -513,12 +533,16 @@ contract SettlementFuzz is TierlineDeployer {
     function _checkCertificateTransitions(ICertificateToken.CertificateState[] memory before) private view {
         for (uint256 id = 1; id < before.length; ++id) {
             ICertificateToken.CertificateState now_ = certificates.certificateOf(id).state;
-            if (before[id] == ICertificateToken.CertificateState.Retired || before[id] == ICertificateToken.CertificateState.Settled) {
+            if (
+                before[id] == ICertificateToken.CertificateState.Retired ||
+                before[id] == ICertificateToken.CertificateState.Settled
+            ) {
                 require(now_ == before[id], "a retired or settled certificate came back");
             }
             if (now_ == ICertificateToken.CertificateState.Settled) {
                 require(
-                    registry.statusOf(rid) == IReceivableRegistry.ReceivableStatus.Repaid, "settled before full repayment"
+                    registry.statusOf(rid) == IReceivableRegistry.ReceivableStatus.Repaid,
+                    "settled before full repayment"
                 );
             }
         }

@@ -47,7 +47,13 @@ contract SignatureReplay is TierlineDeployer {
     ) public view {
         IReceivableRegistry.ReceivableTerms memory terms = _terms(tier1, debtor, invoice, faceSeed, tenorSeed);
         bytes32 expected = TierlineSigning.digest(
-            block.chainid, address(registry), address(token), registry.receivableIdOf(terms), terms, nonce, deadline
+            block.chainid,
+            address(registry),
+            address(token),
+            registry.receivableIdOf(terms),
+            terms,
+            nonce,
+            deadline
         );
         require(registry.confirmationDigest(terms, nonce, deadline) == expected, "digest is not standard EIP-712");
         require(
@@ -68,7 +74,7 @@ contract SignatureReplay is TierlineDeployer {
         vm.assume(invoiceA != invoiceB);
         IReceivableRegistry.ReceivableTerms memory a = _terms(tier1, debtor, invoiceA, faceSeed, 90 days);
         IReceivableRegistry.DebtorConfirmation memory confirmationA = _confirm(DEBTOR_KEY, a, nonce);
-        (bytes32 idA,) = registry.register(a, confirmationA);
+        (bytes32 idA, ) = registry.register(a, confirmationA);
         require(registry.nonceUsed(debtor, nonce), "nonce not marked used");
 
         // Another invoice, confirmed under the same nonce.
@@ -84,7 +90,7 @@ contract SignatureReplay is TierlineDeployer {
         // The same terms under a fresh nonce pass: the refusal above was the nonce alone.
         uint256 fresh = nonce == type(uint256).max ? 0 : nonce + 1;
         confirmationB = _confirm(DEBTOR_KEY, b, fresh);
-        (bytes32 idB,) = registry.register(b, confirmationB);
+        (bytes32 idB, ) = registry.register(b, confirmationB);
         require(registry.statusOf(idB) == IReceivableRegistry.ReceivableStatus.Active, "fresh nonce refused");
 
         // Nonces are per debtor: another debtor may use the same number.
@@ -105,8 +111,13 @@ contract SignatureReplay is TierlineDeployer {
         uint256 lateBy = lateBySeed.bound(1, 300 days);
         IReceivableRegistry.ReceivableTerms memory terms = _terms(tier1, debtor, invoice, validForSeed, 365 days);
         uint256 deadline = block.timestamp + validFor;
-        IReceivableRegistry.DebtorConfirmation memory confirmation =
-            TierlineSigning.confirm(registry, DEBTOR_KEY, terms, 7, deadline);
+        IReceivableRegistry.DebtorConfirmation memory confirmation = TierlineSigning.confirm(
+            registry,
+            DEBTOR_KEY,
+            terms,
+            7,
+            deadline
+        );
 
         vm.warp(deadline + lateBy);
         vm.expectRevert(
@@ -126,9 +137,7 @@ contract SignatureReplay is TierlineDeployer {
 
     /// A confirmation signed on this chain is void once the chain id changes, and one signed for
     /// another chain id is void here: ConfirmationInvalidSignature either way.
-    function testFuzz_confirmationForAnotherChainIsRefused(uint64 otherChainId, bytes32 invoice, uint256 nonce)
-        public
-    {
+    function testFuzz_confirmationForAnotherChainIsRefused(uint64 otherChainId, bytes32 invoice, uint256 nonce) public {
         vm.assume(otherChainId != LOCAL_CHAIN_ID && otherChainId != 0 && otherChainId != type(uint64).max);
         IReceivableRegistry.ReceivableTerms memory terms = _terms(tier1, debtor, invoice, nonce, 90 days);
         IReceivableRegistry.DebtorConfirmation memory here = _confirm(DEBTOR_KEY, terms, nonce);
@@ -155,15 +164,18 @@ contract SignatureReplay is TierlineDeployer {
 
     /// A confirmation for registry A presented to registry B (same chain, same parties, same
     /// receivable id) is refused with ConfirmationInvalidSignature, and the other way round.
-    function testFuzz_confirmationForAnotherRegistryIsRefused(bytes32 invoice, uint256 nonce, uint256 faceSeed)
-        public
-    {
+    function testFuzz_confirmationForAnotherRegistryIsRefused(bytes32 invoice, uint256 nonce, uint256 faceSeed) public {
         ReceivableRegistry registryB = otherWorld.registry;
         IReceivableRegistry.ReceivableTerms memory terms = _terms(tier1, debtor, invoice, faceSeed, 90 days);
         require(registry.receivableIdOf(terms) == registryB.receivableIdOf(terms), "ids differ across registries");
         IReceivableRegistry.DebtorConfirmation memory forA = _confirm(DEBTOR_KEY, terms, nonce);
-        IReceivableRegistry.DebtorConfirmation memory forB =
-            TierlineSigning.confirm(registryB, DEBTOR_KEY, terms, nonce, block.timestamp + 1 hours);
+        IReceivableRegistry.DebtorConfirmation memory forB = TierlineSigning.confirm(
+            registryB,
+            DEBTOR_KEY,
+            terms,
+            nonce,
+            block.timestamp + 1 hours
+        );
 
         vm.expectRevert(abi.encodeWithSelector(IReceivableRegistry.ConfirmationInvalidSignature.selector, debtor));
         registryB.register(terms, forA);
@@ -215,9 +227,12 @@ contract SignatureReplay is TierlineDeployer {
 
     /// Changing any signed field after signing (documents, amount, due date, seller, debtor,
     /// nonce, deadline) voids the signature.
-    function testFuzz_tamperedTermsAreRefused(bytes32 invoice, uint256 nonce, uint256 faceSeed, uint256 fieldSeed)
-        public
-    {
+    function testFuzz_tamperedTermsAreRefused(
+        bytes32 invoice,
+        uint256 nonce,
+        uint256 faceSeed,
+        uint256 fieldSeed
+    ) public {
         IReceivableRegistry.ReceivableTerms memory terms = _terms(tier1, debtor, invoice, faceSeed, 90 days);
         IReceivableRegistry.DebtorConfirmation memory confirmation = _confirm(DEBTOR_KEY, terms, nonce);
         IReceivableRegistry.ReceivableTerms memory tampered = _terms(tier1, debtor, invoice, faceSeed, 90 days);
@@ -261,19 +276,21 @@ contract SignatureReplay is TierlineDeployer {
     /*                               Helpers                              */
     /* ------------------------------------------------------------------ */
 
-    function _terms(address seller, address debtor_, bytes32 invoice, uint256 faceSeed, uint256 tenor)
-        private
-        view
-        returns (IReceivableRegistry.ReceivableTerms memory)
-    {
+    function _terms(
+        address seller,
+        address debtor_,
+        bytes32 invoice,
+        uint256 faceSeed,
+        uint256 tenor
+    ) private view returns (IReceivableRegistry.ReceivableTerms memory) {
         return termsFor(seller, debtor_, invoice, faceSeed.bound(1, MAX_FACE), uint64(block.timestamp + tenor));
     }
 
-    function _confirm(uint256 key, IReceivableRegistry.ReceivableTerms memory terms, uint256 nonce)
-        private
-        view
-        returns (IReceivableRegistry.DebtorConfirmation memory)
-    {
+    function _confirm(
+        uint256 key,
+        IReceivableRegistry.ReceivableTerms memory terms,
+        uint256 nonce
+    ) private view returns (IReceivableRegistry.DebtorConfirmation memory) {
         return TierlineSigning.confirm(registry, key, terms, nonce, block.timestamp + 1 hours);
     }
 }

@@ -48,10 +48,12 @@ contract SplitFuzz is TierlineDeployer {
     }
 
     /// Splits one to three certificates of `frontier` and returns all their children.
-    function _splitLevel(bytes32 receivableId, uint256 rootId, uint256[] memory frontier, uint256 seed)
-        private
-        returns (uint256[] memory nextFrontier)
-    {
+    function _splitLevel(
+        bytes32 receivableId,
+        uint256 rootId,
+        uint256[] memory frontier,
+        uint256 seed
+    ) private returns (uint256[] memory nextFrontier) {
         uint256 splits = seed.bound(1, 3);
         if (splits > frontier.length) splits = frontier.length;
         nextFrontier = new uint256[](splits * MAX_PARTS);
@@ -72,10 +74,12 @@ contract SplitFuzz is TierlineDeployer {
     }
 
     /// Splits `parentId` (held by whoever holds it) into a random vector and checks the step.
-    function _randomSplitChecked(bytes32 receivableId, uint256 rootId, uint256 parentId, uint256 seed)
-        private
-        returns (uint256[] memory childIds)
-    {
+    function _randomSplitChecked(
+        bytes32 receivableId,
+        uint256 rootId,
+        uint256 parentId,
+        uint256 seed
+    ) private returns (uint256[] memory childIds) {
         ICertificateToken.Certificate memory parent = certificates.certificateOf(parentId);
         uint256 parts = seed.bound(1, parent.faceValue < MAX_PARTS ? parent.faceValue : MAX_PARTS);
         uint256[] memory amounts = parent.faceValue.partition(parts, seed.next());
@@ -86,7 +90,10 @@ contract SplitFuzz is TierlineDeployer {
 
         childIds = splitAs(parentId, recipients, amounts);
 
-        require(certificates.certificateOf(parentId).state == ICertificateToken.CertificateState.Retired, "parent not retired");
+        require(
+            certificates.certificateOf(parentId).state == ICertificateToken.CertificateState.Retired,
+            "parent not retired"
+        );
         _checkChildren(parentId, parent, holder, firstId, childIds, recipients, amounts);
         _checkConservation(receivableId, rootId, leavesBefore + parts - 1);
     }
@@ -95,7 +102,10 @@ contract SplitFuzz is TierlineDeployer {
     function _checkConservation(bytes32 receivableId, uint256 rootId, uint256 leaves) private view {
         uint256[] memory found = leavesOf(receivableId);
         require(found.length == leaves && certificates.leafCountOf(receivableId) == leaves, "leaf count off");
-        require(faceSum(found) == certificates.certificateOf(rootId).faceValue, "live leaves do not add up to the root");
+        require(
+            faceSum(found) == certificates.certificateOf(rootId).faceValue,
+            "live leaves do not add up to the root"
+        );
     }
 
     function _checkChildren(
@@ -128,9 +138,12 @@ contract SplitFuzz is TierlineDeployer {
 
     /// A vector off by any amount, over or under, at any depth, reverts with
     /// SplitAmountMismatch(id, face, sum) and changes nothing.
-    function testFuzz_splitVectorOffByAnyAmountReverts(uint256 faceSeed, uint256 seed, uint256 delta, bool over)
-        public
-    {
+    function testFuzz_splitVectorOffByAnyAmountReverts(
+        uint256 faceSeed,
+        uint256 seed,
+        uint256 delta,
+        bool over
+    ) public {
         uint256 face = faceSeed.bound(1, MAX_FACE);
         (bytes32 receivableId, uint256 rootId) = registerReceivable(tier1, face, 90 days);
         // Walk down 0..2 valid splits first (so the refused split sits at depth 1..3).
@@ -157,11 +170,12 @@ contract SplitFuzz is TierlineDeployer {
 
     /// A random partition of `face` with one part moved up or down by a bounded `delta`
     /// (never down to zero, which is another error); returns it and its true sum.
-    function _vectorOffBy(uint256 face, uint256 seed, uint256 delta, bool over)
-        private
-        pure
-        returns (uint256[] memory amounts, uint256 sum)
-    {
+    function _vectorOffBy(
+        uint256 face,
+        uint256 seed,
+        uint256 delta,
+        bool over
+    ) private pure returns (uint256[] memory amounts, uint256 sum) {
         uint256 count = seed.bound(1, face < MAX_PARTS ? face : MAX_PARTS);
         amounts = face.partition(count, seed.next());
         uint256 j = (seed >> 128) % count;
@@ -180,9 +194,11 @@ contract SplitFuzz is TierlineDeployer {
 
     /// Any vector of 1..10 positive parts (each below 2^128, so the sum cannot overflow) splits
     /// if and only if it adds up to the face; otherwise SplitAmountMismatch.
-    function testFuzz_arbitraryVectorSplitsOnlyWhenExact(uint256 faceSeed, uint128[10] memory raw, uint256 countSeed)
-        public
-    {
+    function testFuzz_arbitraryVectorSplitsOnlyWhenExact(
+        uint256 faceSeed,
+        uint128[10] memory raw,
+        uint256 countSeed
+    ) public {
         uint256 count = countSeed.bound(1, MAX_PARTS);
         uint256[] memory amounts = new uint256[](count);
         uint256 sum;
@@ -229,9 +245,13 @@ contract SplitFuzz is TierlineDeployer {
         require(faceSum(leavesOf(receivableId)) == face, "a refused split changed the leaves");
     }
 
-    function _expectSplitMismatch(uint256 target, uint256[] memory amounts, uint256 face, uint256 sum, uint256 seed)
-        private
-    {
+    function _expectSplitMismatch(
+        uint256 target,
+        uint256[] memory amounts,
+        uint256 face,
+        uint256 sum,
+        uint256 seed
+    ) private {
         address holder = certificates.ownerOf(target);
         address[] memory recipients = _recipients(amounts.length, seed);
         ICertificateToken.SplitPart[] memory parts = new ICertificateToken.SplitPart[](amounts.length);
@@ -255,9 +275,11 @@ contract SplitFuzz is TierlineDeployer {
 
     /// A certificate in an open request, or in a funded pledge, can never be put into a second
     /// request, split, or transferred (by its holder or by an approved operator).
-    function testFuzz_lockedCertificateCannotBeFinancedSplitOrMoved(uint256 faceSeed, uint256 seed, bool funded)
-        public
-    {
+    function testFuzz_lockedCertificateCannotBeFinancedSplitOrMoved(
+        uint256 faceSeed,
+        uint256 seed,
+        bool funded
+    ) public {
         uint256 face = faceSeed.bound(2, MAX_FACE);
         (, uint256 rootId) = registerReceivable(tier1, face, 90 days);
         uint256 parts = seed.bound(1, face < 4 ? face : 4);
@@ -317,7 +339,9 @@ contract SplitFuzz is TierlineDeployer {
             vm.prank(funder == financier ? financier2 : financier);
             vm.expectRevert(
                 abi.encodeWithSelector(
-                    IFinancingMarket.FinancingWrongStatus.selector, requestId, IFinancingMarket.RequestStatus.Pledged
+                    IFinancingMarket.FinancingWrongStatus.selector,
+                    requestId,
+                    IFinancingMarket.RequestStatus.Pledged
                 )
             );
             financing.fund(requestId, price, repayAmount);

@@ -158,12 +158,22 @@ contract TierlineHandler {
             faceValue: faceSeed.bound(1, MAX_FACE),
             dueDate: uint64(block.timestamp + 10 days)
         });
-        IReceivableRegistry.DebtorConfirmation memory confirmation =
-            TierlineSigning.confirm(registry, debtorKey, terms, ++nonce, block.timestamp + 1 hours);
+        IReceivableRegistry.DebtorConfirmation memory confirmation = TierlineSigning.confirm(
+            registry,
+            debtorKey,
+            terms,
+            ++nonce,
+            block.timestamp + 1 hours
+        );
         try registry.register(terms, confirmation) {
             ++duplicatesAccepted;
         } catch (bytes memory reason) {
-            if (keccak256(reason) == keccak256(abi.encodeWithSelector(IReceivableRegistry.ReceivableAlreadyRegistered.selector, receivableId))) {
+            if (
+                keccak256(reason) ==
+                keccak256(
+                    abi.encodeWithSelector(IReceivableRegistry.ReceivableAlreadyRegistered.selector, receivableId)
+                )
+            ) {
                 ++duplicatesRefused;
             } else {
                 _unexpected("registerDuplicate", reason);
@@ -223,8 +233,8 @@ contract TierlineHandler {
         (bool found, uint256 requestId) = _findRequest(requestSeed, IFinancingMarket.RequestStatus.Open, true);
         if (!found) return;
         IFinancingMarket.Request memory request = financing.requestOf(requestId);
-        address funder = actors[3 + funderSeed % 2]; // a financier, never the holder itself
-        if (funder == request.holder) funder = actors[3 + (funderSeed + 1) % 2];
+        address funder = actors[3 + (funderSeed % 2)]; // a financier, never the holder itself
+        if (funder == request.holder) funder = actors[3 + ((funderSeed + 1) % 2)];
         vm.prank(funder);
         try financing.fund(requestId, request.price, request.repayAmount) {
             if (request.kind == IFinancingMarket.FinancingKind.Pledge) ++pledgesFunded;
@@ -277,7 +287,10 @@ contract TierlineHandler {
 
     /// Early discharge at the debtor's discount rate: the receivable closes as Repaid below face.
     function repayEarly(uint256 receivableSeed) external action {
-        (bool found, bytes32 receivableId) = _findReceivableIn(receivableSeed, IReceivableRegistry.ReceivableStatus.Active);
+        (bool found, bytes32 receivableId) = _findReceivableIn(
+            receivableSeed,
+            IReceivableRegistry.ReceivableStatus.Active
+        );
         if (!found) return;
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
         if (block.timestamp >= receivable.dueDate || registry.earlyPaymentRateOf(debtor) == 0) return;
@@ -300,8 +313,9 @@ contract TierlineHandler {
         uint256[] memory batch = _batch(receivableId, batchSeed);
         if (batch.length == 0) return;
         IReceivableRegistry.ReceivableStatus status = registry.statusOf(receivableId);
-        bool closed = status == IReceivableRegistry.ReceivableStatus.Repaid
-            || status == IReceivableRegistry.ReceivableStatus.Defaulted;
+        bool closed =
+            status == IReceivableRegistry.ReceivableStatus.Repaid ||
+                status == IReceivableRegistry.ReceivableStatus.Defaulted;
         bool anythingDue;
         for (uint256 i; i < batch.length && !anythingDue; ++i) {
             (uint256 entitled, uint256 paid) = escrow.entitlementOf(batch[i]);
@@ -322,15 +336,22 @@ contract TierlineHandler {
                 }
             }
         } catch (bytes memory reason) {
-            bool expected = !anythingDue
-                && keccak256(reason) == keccak256(abi.encodeWithSelector(ISettlementEscrow.SettlementNothingDue.selector, receivableId));
+            bool expected =
+                !anythingDue &&
+                    keccak256(reason) ==
+                        keccak256(
+                            abi.encodeWithSelector(ISettlementEscrow.SettlementNothingDue.selector, receivableId)
+                        );
             if (expected) ++emptySettlementsRefused;
             else _unexpected("settle", reason);
         }
     }
 
     function markOverdue(uint256 receivableSeed, bool jump) external action {
-        (bool found, bytes32 receivableId) = _findReceivableIn(receivableSeed, IReceivableRegistry.ReceivableStatus.Active);
+        (bool found, bytes32 receivableId) = _findReceivableIn(
+            receivableSeed,
+            IReceivableRegistry.ReceivableStatus.Active
+        );
         if (!found) return;
         uint256 due = registry.receivableOf(receivableId).dueDate;
         if (block.timestamp <= due) {
@@ -363,8 +384,9 @@ contract TierlineHandler {
         (bool found, bytes32 receivableId) = _findReceivable(receivableSeed, false);
         if (!found) return;
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
-        bool closed = receivable.status == IReceivableRegistry.ReceivableStatus.Repaid
-            || receivable.status == IReceivableRegistry.ReceivableStatus.Defaulted;
+        bool closed =
+            receivable.status == IReceivableRegistry.ReceivableStatus.Repaid ||
+                receivable.status == IReceivableRegistry.ReceivableStatus.Defaulted;
         if (!closed || escrow.finalizedLeavesOf(receivableId) != certificates.leafCountOf(receivableId)) return;
         uint256 dust = receivable.repaidAmount - escrow.distributedOf(receivableId);
         if (dust == 0) return;
@@ -439,8 +461,13 @@ contract TierlineHandler {
             faceValue: face,
             dueDate: uint64(block.timestamp + tenor)
         });
-        IReceivableRegistry.DebtorConfirmation memory confirmation =
-            TierlineSigning.confirm(registry, debtorKey, terms, ++nonce, block.timestamp + 1 hours);
+        IReceivableRegistry.DebtorConfirmation memory confirmation = TierlineSigning.confirm(
+            registry,
+            debtorKey,
+            terms,
+            ++nonce,
+            block.timestamp + 1 hours
+        );
         uint256 rootId;
         try registry.register(terms, confirmation) returns (bytes32 id, uint256 root) {
             (receivableId, rootId) = (id, root);
@@ -458,7 +485,7 @@ contract TierlineHandler {
     function _split(uint256 certificateId, uint256 partsSeed, uint256 amountsSeed) private {
         ICertificateToken.Certificate memory parent = certificates.certificateOf(certificateId);
         address holder = certificates.ownerOf(certificateId);
-        (uint8 maxTier,,) = certificates.tierPolicy();
+        (uint8 maxTier, , ) = certificates.tierPolicy();
         uint256 count = partsSeed.bound(1, parent.faceValue < MAX_PARTS ? parent.faceValue : MAX_PARTS);
         uint256[] memory amounts = parent.faceValue.partition(count, amountsSeed);
         ICertificateToken.SplitPart[] memory parts = new ICertificateToken.SplitPart[](count);
@@ -512,11 +539,11 @@ contract TierlineHandler {
     }
 
     /// The first request in `status` (and, if `fundable`, on a receivable still open), from a random offset.
-    function _findRequest(uint256 seed, IFinancingMarket.RequestStatus status, bool fundable)
-        private
-        view
-        returns (bool, uint256)
-    {
+    function _findRequest(
+        uint256 seed,
+        IFinancingMarket.RequestStatus status,
+        bool fundable
+    ) private view returns (bool, uint256) {
         uint256 n = requestIds.length;
         for (uint256 k; k < n; ++k) {
             uint256 id = requestIds[(seed + k) % n];
@@ -539,18 +566,18 @@ contract TierlineHandler {
             bytes32 id = receivableIds[(seed + k) % n];
             IReceivableRegistry.ReceivableStatus status = registry.statusOf(id);
             if (
-                !payable_ || status == IReceivableRegistry.ReceivableStatus.Active
-                    || status == IReceivableRegistry.ReceivableStatus.Overdue
+                !payable_ ||
+                status == IReceivableRegistry.ReceivableStatus.Active ||
+                status == IReceivableRegistry.ReceivableStatus.Overdue
             ) return (true, id);
         }
         return (false, bytes32(0));
     }
 
-    function _findReceivableIn(uint256 seed, IReceivableRegistry.ReceivableStatus wanted)
-        private
-        view
-        returns (bool, bytes32)
-    {
+    function _findReceivableIn(
+        uint256 seed,
+        IReceivableRegistry.ReceivableStatus wanted
+    ) private view returns (bool, bytes32) {
         uint256 n = receivableIds.length;
         for (uint256 k; k < n; ++k) {
             bytes32 id = receivableIds[(seed + k) % n];
@@ -565,7 +592,8 @@ contract TierlineHandler {
         uint256[] memory leaves = new uint256[](all.length);
         uint256 n;
         for (uint256 i; i < all.length; ++i) {
-            if (certificates.certificateOf(all[i]).state != ICertificateToken.CertificateState.Retired) leaves[n++] = all[i];
+            if (certificates.certificateOf(all[i]).state != ICertificateToken.CertificateState.Retired)
+                leaves[n++] = all[i];
         }
         if (n == 0) return new uint256[](0);
         if (seed % 2 == 0 && n <= escrow.MAX_SETTLE_BATCH()) {

@@ -126,8 +126,8 @@ contract TierlineInvariants is TierlineDeployer {
                 IFinancingMarket.Request memory request = financing.requestOf(requestId);
                 require(request.certificateId == id, "active request names another certificate");
                 require(
-                    request.status == IFinancingMarket.RequestStatus.Open
-                        || request.status == IFinancingMarket.RequestStatus.Pledged,
+                    request.status == IFinancingMarket.RequestStatus.Open ||
+                        request.status == IFinancingMarket.RequestStatus.Pledged,
                     "active request is not open or pledged"
                 );
                 require(certificates.ownerOf(id) == request.holder, "locked certificate changed hands");
@@ -141,12 +141,16 @@ contract TierlineInvariants is TierlineDeployer {
         for (uint256 requestId = 1; requestId <= requests; ++requestId) {
             IFinancingMarket.Request memory request = financing.requestOf(requestId);
             if (
-                request.status == IFinancingMarket.RequestStatus.Open
-                    || request.status == IFinancingMarket.RequestStatus.Pledged
+                request.status == IFinancingMarket.RequestStatus.Open ||
+                request.status == IFinancingMarket.RequestStatus.Pledged
             ) {
-                require(financing.activeRequestOf(request.certificateId) == requestId, "two active requests on one certificate");
                 require(
-                    certificates.certificateOf(request.certificateId).state == ICertificateToken.CertificateState.Locked,
+                    financing.activeRequestOf(request.certificateId) == requestId,
+                    "two active requests on one certificate"
+                );
+                require(
+                    certificates.certificateOf(request.certificateId).state ==
+                        ICertificateToken.CertificateState.Locked,
                     "active request on an unlocked certificate"
                 );
             }
@@ -169,8 +173,8 @@ contract TierlineInvariants is TierlineDeployer {
                 if (receivable.repaidAmount == receivable.faceValue) {
                     require(distributed == receivable.repaidAmount, "dust after full repayment and settlement");
                 } else if (
-                    receivable.status == IReceivableRegistry.ReceivableStatus.Defaulted
-                        || receivable.status == IReceivableRegistry.ReceivableStatus.Repaid // discharged early
+                    receivable.status == IReceivableRegistry.ReceivableStatus.Defaulted ||
+                    receivable.status == IReceivableRegistry.ReceivableStatus.Repaid // discharged early
                 ) {
                     require(receivable.repaidAmount - distributed < leaves, "dust not below the leaf count");
                 }
@@ -291,7 +295,8 @@ contract TierlineInvariants is TierlineDeployer {
     function _requireChildrenAddUp(uint256[] memory ids, uint256 parentId, uint256 parentFace) private view {
         uint256 sum;
         for (uint256 i; i < ids.length; ++i) {
-            if (certificates.certificateOf(ids[i]).parentId == parentId) sum += certificates.certificateOf(ids[i]).faceValue;
+            if (certificates.certificateOf(ids[i]).parentId == parentId)
+                sum += certificates.certificateOf(ids[i]).faceValue;
         }
         require(sum == parentFace, "a split's children do not add up to the parent");
     }
@@ -306,28 +311,30 @@ contract TierlineInvariants is TierlineDeployer {
         }
     }
 
-    function _statusMayMove(IReceivableRegistry.ReceivableStatus from, IReceivableRegistry.ReceivableStatus to)
-        private
-        pure
-        returns (bool)
-    {
+    function _statusMayMove(
+        IReceivableRegistry.ReceivableStatus from,
+        IReceivableRegistry.ReceivableStatus to
+    ) private pure returns (bool) {
         if (from == to) return true;
         if (from == IReceivableRegistry.ReceivableStatus.None) return to == IReceivableRegistry.ReceivableStatus.Active;
         if (from == IReceivableRegistry.ReceivableStatus.Active) {
-            return to == IReceivableRegistry.ReceivableStatus.Overdue || to == IReceivableRegistry.ReceivableStatus.Defaulted
-                || to == IReceivableRegistry.ReceivableStatus.Repaid;
+            return
+                to == IReceivableRegistry.ReceivableStatus.Overdue ||
+                to == IReceivableRegistry.ReceivableStatus.Defaulted ||
+                to == IReceivableRegistry.ReceivableStatus.Repaid;
         }
         if (from == IReceivableRegistry.ReceivableStatus.Overdue) {
-            return to == IReceivableRegistry.ReceivableStatus.Defaulted || to == IReceivableRegistry.ReceivableStatus.Repaid;
+            return
+                to == IReceivableRegistry.ReceivableStatus.Defaulted ||
+                to == IReceivableRegistry.ReceivableStatus.Repaid;
         }
         return false; // Defaulted and Repaid are final
     }
 
-    function _stateMayMove(ICertificateToken.CertificateState from, ICertificateToken.CertificateState to)
-        private
-        pure
-        returns (bool)
-    {
+    function _stateMayMove(
+        ICertificateToken.CertificateState from,
+        ICertificateToken.CertificateState to
+    ) private pure returns (bool) {
         if (from == to) return true;
         if (from == ICertificateToken.CertificateState.None) return to == ICertificateToken.CertificateState.Live;
         if (from == ICertificateToken.CertificateState.Live) return to != ICertificateToken.CertificateState.None;

@@ -10,10 +10,12 @@ import { requireActor, type RouteSpec } from "../route-spec.js";
 import { errorResponses, IdParams, ReceivableIdParams } from "../schemas.js";
 import { parseOrThrow } from "../validation.js";
 
-const TraceQuery = z
-  .object({
-    format: z.enum(TRACE_FORMATS).default("json").meta({ description: "json (default); text: a tree for the terminal; dot: Graphviz; mermaid" }),
-  });
+const TraceQuery = z.object({
+  format: z
+    .enum(TRACE_FORMATS)
+    .default("json")
+    .meta({ description: "json (default); text: a tree for the terminal; dot: Graphviz; mermaid" }),
+});
 
 const VerifyParams = z.object({
   receivableId: z.string().regex(/^0x[0-9a-f]{64}$/, "a receivable id is 0x and 64 lowercase hex digits"),
@@ -24,14 +26,18 @@ export const auditRoutes: RouteSpec[] = [
     method: "get",
     path: "/v1/audit/receivables/:id/trace",
     tag: "audit",
-    summary: "The whole certificate tree of a receivable: holders, tiers, financing, payouts, transactions, conservation (auditor, operator, seller, debtor)",
+    summary:
+      "The whole certificate tree of a receivable: holders, tiers, financing, payouts, transactions, conservation (auditor, operator, seller, debtor)",
     description:
       "From the root certificate to every live, locked, settled and retired piece. `conservation.conserves` is true when the leaves add up to the root and every split to its parent. " +
       "?format=text answers a readable tree (text/plain), dot a Graphviz digraph (text/vnd.graphviz), mermaid a Mermaid flowchart (text/plain).",
     auth: true,
     params: ReceivableIdParams,
     query: TraceQuery,
-    responses: { 200: { description: "the trace (JSON unless another format was asked for)", schema: TraceSchema }, ...errorResponses(400, 401, 403, 404) },
+    responses: {
+      200: { description: "the trace (JSON unless another format was asked for)", schema: TraceSchema },
+      ...errorResponses(400, 401, 403, 404),
+    },
     async handler(ctx, input) {
       const actor = requireActor(input);
       const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
@@ -46,7 +52,8 @@ export const auditRoutes: RouteSpec[] = [
     method: "get",
     path: "/v1/audit/parties/:id/exposure",
     tag: "audit",
-    summary: "What a party is owed (by tier, debtor and maturity), owes as a debtor, and has at stake as a financier (auditor, operator, the party itself)",
+    summary:
+      "What a party is owed (by tier, debtor and maturity), owes as a debtor, and has at stake as a financier (auditor, operator, the party itself)",
     auth: true,
     params: IdParams,
     responses: { 200: { description: "the exposure", schema: ExposureSchema }, ...errorResponses(400, 401, 403, 404) },
@@ -60,13 +67,17 @@ export const auditRoutes: RouteSpec[] = [
     method: "get",
     path: "/v1/audit/verify/:receivableId",
     tag: "audit",
-    summary: "Rebuild a receivable's tree from the chain's events alone and compare it with the service's index (auditor, operator)",
+    summary:
+      "Rebuild a receivable's tree from the chain's events alone and compare it with the service's index (auditor, operator)",
     description:
       "Reads the contracts' logs from the deployment block (never the index) and replays them; every field that differs from the index is listed. " +
       "The contracts' view functions at the same block are a third opinion (`contractView`).",
     auth: true,
     params: VerifyParams,
-    responses: { 200: { description: "the comparison", schema: VerifyReportSchema }, ...errorResponses(400, 401, 403, 404, 503) },
+    responses: {
+      200: { description: "the comparison", schema: VerifyReportSchema },
+      ...errorResponses(400, 401, 403, 404, 503),
+    },
     async handler(ctx, input) {
       const actor = requireActor(input);
       const { receivableId } = parseOrThrow(VerifyParams, input.params, "params");

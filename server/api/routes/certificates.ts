@@ -23,7 +23,10 @@ export const certificateRoutes: RouteSpec[] = [
     summary: "Read a certificate: receivable, parent, tier, face value, state, holder",
     auth: true,
     params: Params,
-    responses: { 200: { description: "the certificate", schema: CertificateViewSchema }, ...errorResponses(400, 401, 403, 404) },
+    responses: {
+      200: { description: "the certificate", schema: CertificateViewSchema },
+      ...errorResponses(400, 401, 403, 404),
+    },
     async handler(ctx, input) {
       const actor = requireActor(input);
       const { id } = parseOrThrow(Params, input.params, "params");
@@ -41,7 +44,10 @@ export const certificateRoutes: RouteSpec[] = [
     params: Params,
     body: SplitCertificateSchema,
     responses: {
-      200: { description: "split", schema: z.object({ parentId: z.string(), children: z.array(CertificateViewSchema), txHash: z.string() }) },
+      200: {
+        description: "split",
+        schema: z.object({ parentId: z.string(), children: z.array(CertificateViewSchema), txHash: z.string() }),
+      },
       ...errorResponses(400, 401, 403, 404, 409, 422, 503),
     },
     async handler(ctx, input) {

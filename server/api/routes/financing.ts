@@ -32,7 +32,10 @@ export const financingRoutes: RouteSpec[] = [
     auth: true,
     idempotent: true,
     body: OpenFinancingRequestSchema,
-    responses: { 201: { description: "opened; the certificate is locked", schema: FinancingRequestViewSchema }, ...errorResponses(400, 401, 403, 404, 409, 422, 503) },
+    responses: {
+      201: { description: "opened; the certificate is locked", schema: FinancingRequestViewSchema },
+      ...errorResponses(400, 401, 403, 404, 409, 422, 503),
+    },
     async handler(ctx, input) {
       const actor = requireActor(input);
       const body = parseOrThrow(OpenFinancingRequestSchema, input.body, "body");
@@ -44,11 +47,15 @@ export const financingRoutes: RouteSpec[] = [
     path: "/v1/financing-requests",
     tag: "financing",
     summary: "The financing market: requests with their terms, debtor, tenor, face value, tier and verification",
-    description: "Financiers, the operator and auditors see every request; other parties see the open ones and their own.",
+    description:
+      "Financiers, the operator and auditors see every request; other parties see the open ones and their own.",
     auth: true,
     query: ListFinancingRequestsQuery,
     responses: {
-      200: { description: "requests, oldest first", schema: z.object({ requests: z.array(FinancingRequestViewSchema) }) },
+      200: {
+        description: "requests, oldest first",
+        schema: z.object({ requests: z.array(FinancingRequestViewSchema) }),
+      },
       ...errorResponses(400, 401),
     },
     async handler(ctx, input) {
@@ -64,12 +71,21 @@ export const financingRoutes: RouteSpec[] = [
     summary: "Read one financing request, with the risk-priced quote for its certificate",
     auth: true,
     params: Params,
-    responses: { 200: { description: "the request and its quote", schema: FinancingRequestViewSchema.extend({ quote: QuoteSchema }) }, ...errorResponses(400, 401, 403, 404) },
+    responses: {
+      200: {
+        description: "the request and its quote",
+        schema: FinancingRequestViewSchema.extend({ quote: QuoteSchema }),
+      },
+      ...errorResponses(400, 401, 403, 404),
+    },
     async handler(ctx, input) {
       const actor = requireActor(input);
       const { id } = parseOrThrow(Params, input.params, "params");
       const view = await getFinancingRequest(ctx, actor, id);
-      return { status: 200, body: { ...view, quote: await quoteCertificate(ctx, view.certificateId, view.holderAddress) } };
+      return {
+        status: 200,
+        body: { ...view, quote: await quoteCertificate(ctx, view.certificateId, view.holderAddress) },
+      };
     },
   },
   {
@@ -103,7 +119,10 @@ export const financingRoutes: RouteSpec[] = [
     responses: {
       200: {
         description: "funded",
-        schema: z.object({ request: FinancingRequestViewSchema, txHashes: z.object({ approve: z.string(), fund: z.string() }) }),
+        schema: z.object({
+          request: FinancingRequestViewSchema,
+          txHashes: z.object({ approve: z.string(), fund: z.string() }),
+        }),
       },
       ...errorResponses(400, 401, 403, 404, 409, 503),
     },
@@ -126,7 +145,10 @@ export const financingRoutes: RouteSpec[] = [
     responses: {
       200: {
         description: "repaid; the request is released",
-        schema: z.object({ request: FinancingRequestViewSchema, txHashes: z.object({ approve: z.string(), repay: z.string() }) }),
+        schema: z.object({
+          request: FinancingRequestViewSchema,
+          txHashes: z.object({ approve: z.string(), repay: z.string() }),
+        }),
       },
       ...errorResponses(400, 401, 403, 404, 409, 503),
     },

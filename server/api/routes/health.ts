@@ -6,7 +6,13 @@ import type { RouteSpec } from "../route-spec.js";
 const HealthSchema = z
   .object({
     status: z.enum(["ok", "degraded"]),
-    chain: z.object({ ok: z.boolean(), chainId: z.string(), latestBlock: z.number().nullable(), indexedBlock: z.number(), error: z.string().optional() }),
+    chain: z.object({
+      ok: z.boolean(),
+      chainId: z.string(),
+      latestBlock: z.number().nullable(),
+      indexedBlock: z.number(),
+      error: z.string().optional(),
+    }),
     contracts: z.record(z.string(), z.string()),
     deploymentBlock: z.number(),
     database: z.object({ ok: z.boolean() }),
@@ -20,7 +26,10 @@ export const healthRoutes: RouteSpec[] = [
     tag: "operations",
     summary: "Chain id, latest and indexed block, contract addresses, database status",
     auth: false,
-    responses: { 200: { description: "all is well", schema: HealthSchema }, 503: { description: "chain or database down", schema: HealthSchema } },
+    responses: {
+      200: { description: "all is well", schema: HealthSchema },
+      503: { description: "chain or database down", schema: HealthSchema },
+    },
     async handler(ctx) {
       let latestBlock: number | null = null;
       let chainError: string | undefined;
@@ -40,7 +49,13 @@ export const healthRoutes: RouteSpec[] = [
         status: ok ? 200 : 503,
         body: {
           status: ok ? "ok" : "degraded",
-          chain: { ok: latestBlock !== null, chainId: ctx.chain.deployment.chainId, latestBlock, indexedBlock: await ctx.indexer.indexedBlock(), ...(chainError ? { error: chainError } : {}) },
+          chain: {
+            ok: latestBlock !== null,
+            chainId: ctx.chain.deployment.chainId,
+            latestBlock,
+            indexedBlock: await ctx.indexer.indexedBlock(),
+            ...(chainError ? { error: chainError } : {}),
+          },
           contracts: { ...ctx.chain.deployment.addresses },
           deploymentBlock: ctx.chain.deployment.deploymentBlock,
           database: { ok: databaseOk },

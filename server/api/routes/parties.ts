@@ -16,11 +16,15 @@ export const partyRoutes: RouteSpec[] = [
     path: "/v1/parties",
     tag: "parties",
     summary: "Register a party (operator)",
-    description: "Registers the party on-chain too. Returns its API key once. Without `address` the service generates the key pair and keeps it encrypted (custodial).",
+    description:
+      "Registers the party on-chain too. Returns its API key once. Without `address` the service generates the key pair and keeps it encrypted (custodial).",
     auth: true,
     idempotent: true,
     body: CreatePartySchema,
-    responses: { 201: { description: "created", schema: CreatedPartySchema }, ...errorResponses(400, 401, 403, 409, 503) },
+    responses: {
+      201: { description: "created", schema: CreatedPartySchema },
+      ...errorResponses(400, 401, 403, 409, 503),
+    },
     async handler(ctx, input) {
       const actor = requireActor(input);
       requireRole(actor, "operator");
@@ -51,11 +55,15 @@ export const partyRoutes: RouteSpec[] = [
     summary: "The live and locked certificates a party holds",
     auth: true,
     params: IdParams,
-    responses: { 200: { description: "holdings", schema: z.object({ certificates: z.array(CertificateViewSchema) }) }, ...errorResponses(401, 403, 404) },
+    responses: {
+      200: { description: "holdings", schema: z.object({ certificates: z.array(CertificateViewSchema) }) },
+      ...errorResponses(401, 403, 404),
+    },
     async handler(ctx, input) {
       const actor = requireActor(input);
       const { id } = parseOrThrow(IdParams, input.params, "params");
-      if (actor.id !== id && !canSeeEverything(actor)) throw forbidden(`party ${actor.id} may only list its own certificates`);
+      if (actor.id !== id && !canSeeEverything(actor))
+        throw forbidden(`party ${actor.id} may only list its own certificates`);
       return { status: 200, body: { certificates: await listHoldings(ctx, actor, id) } };
     },
   },

@@ -24,7 +24,11 @@ export const receivableRoutes: RouteSpec[] = [
     auth: true,
     idempotent: true,
     body: SubmitReceivableSchema,
-    responses: { 201: { description: "verified and stored", schema: ReceivableViewSchema }, 200: { description: "the same submission again", schema: ReceivableViewSchema }, ...errorResponses(400, 401, 403, 409, 422) },
+    responses: {
+      201: { description: "verified and stored", schema: ReceivableViewSchema },
+      200: { description: "the same submission again", schema: ReceivableViewSchema },
+      ...errorResponses(400, 401, 403, 409, 422),
+    },
     async handler(ctx, input) {
       const actor = requireActor(input);
       const body = parseOrThrow(SubmitReceivableSchema, input.body, "body");
@@ -39,7 +43,10 @@ export const receivableRoutes: RouteSpec[] = [
     summary: "Status, parties, face value, due date, document hash, verification report, root certificate, tx hashes",
     auth: true,
     params: ReceivableIdParams,
-    responses: { 200: { description: "the receivable", schema: ReceivableViewSchema }, ...errorResponses(400, 401, 403, 404) },
+    responses: {
+      200: { description: "the receivable", schema: ReceivableViewSchema },
+      ...errorResponses(400, 401, 403, 404),
+    },
     async handler(ctx, input) {
       const actor = requireActor(input);
       const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
@@ -65,12 +72,16 @@ export const receivableRoutes: RouteSpec[] = [
     path: "/v1/receivables/:id/confirm",
     tag: "receivables",
     summary: "Confirm the payable, register it on-chain and issue the root certificate (debtor)",
-    description: "A custodial debtor's confirmation is signed by the service; a non-custodial debtor sends { nonce, deadline, signature }.",
+    description:
+      "A custodial debtor's confirmation is signed by the service; a non-custodial debtor sends { nonce, deadline, signature }.",
     auth: true,
     idempotent: true,
     params: ReceivableIdParams,
     body: ConfirmReceivableSchema,
-    responses: { 200: { description: "registered", schema: ConfirmedSchema }, ...errorResponses(400, 401, 403, 404, 409, 422, 503) },
+    responses: {
+      200: { description: "registered", schema: ConfirmedSchema },
+      ...errorResponses(400, 401, 403, 404, 409, 422, 503),
+    },
     async handler(ctx, input) {
       const actor = requireActor(input);
       const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
@@ -87,7 +98,10 @@ export const receivableRoutes: RouteSpec[] = [
     idempotent: true,
     params: ReceivableIdParams,
     body: ReviewReceivableSchema,
-    responses: { 200: { description: "decided", schema: ReceivableViewSchema }, ...errorResponses(400, 401, 403, 404, 409) },
+    responses: {
+      200: { description: "decided", schema: ReceivableViewSchema },
+      ...errorResponses(400, 401, 403, 404, 409),
+    },
     async handler(ctx, input) {
       const actor = requireActor(input);
       const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");

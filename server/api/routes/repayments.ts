@@ -46,7 +46,10 @@ export const repaymentsRoutes: RouteSpec[] = [
     summary: "The repayments of a receivable, what was paid out, and the current early-repayment quote",
     auth: true,
     params: ReceivableIdParams,
-    responses: { 200: { description: "repayments", schema: RepaymentListSchema }, ...errorResponses(400, 401, 403, 404, 409) },
+    responses: {
+      200: { description: "repayments", schema: RepaymentListSchema },
+      ...errorResponses(400, 401, 403, 404, 409),
+    },
     async handler(ctx, input) {
       const actor = requireActor(input);
       const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
@@ -63,7 +66,10 @@ export const repaymentsRoutes: RouteSpec[] = [
     idempotent: true,
     params: IdParams,
     body: EarlyPaymentRateSchema,
-    responses: { 200: { description: "set on-chain", schema: EarlyPaymentRateSetSchema }, ...errorResponses(400, 401, 403, 404, 503) },
+    responses: {
+      200: { description: "set on-chain", schema: EarlyPaymentRateSetSchema },
+      ...errorResponses(400, 401, 403, 404, 503),
+    },
     async handler(ctx, input) {
       const actor = requireActor(input);
       const { id } = parseOrThrow(IdParams, input.params, "params");

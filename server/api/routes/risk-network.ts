@@ -3,14 +3,22 @@
 import { requireActor, type RouteSpec } from "../route-spec.js";
 import { errorResponses } from "../schemas.js";
 import { parseOrThrow } from "../validation.js";
-import { HubsQuerySchema, HubsSchema, networkHubs, StressBodySchema, StressSchema, stressNetwork } from "../../risk/network/network-risk.js";
+import {
+  HubsQuerySchema,
+  HubsSchema,
+  networkHubs,
+  StressBodySchema,
+  StressSchema,
+  stressNetwork,
+} from "../../risk/network/network-risk.js";
 
 export const riskNetworkRoutes: RouteSpec[] = [
   {
     method: "get",
     path: "/v1/risk/network/hubs",
     tag: "risk",
-    summary: "Risk hubs of the credit network: top parties by betweenness and by exposure (operator, auditor, financier)",
+    summary:
+      "Risk hubs of the credit network: top parties by betweenness and by exposure (operator, auditor, financier)",
     description:
       "Nodes are parties, edges holder -> debtor weighted by outstanding credit (live and locked leaf certificates of receivables not repaid, face less paid out). " +
       "Betweenness counts hops along credit chains, normalized by (n-1)(n-2). Exact up to 2,000 nodes; above that, Brandes from as many random sources as a work budget allows (at least 256; exact again if every source fits), " +
@@ -29,7 +37,8 @@ export const riskNetworkRoutes: RouteSpec[] = [
     method: "post",
     path: "/v1/risk/stress",
     tag: "risk",
-    summary: "Stress the credit network: if these parties default, which certificates lose how much, and who defaults next (operator, auditor, financier)",
+    summary:
+      "Stress the credit network: if these parties default, which certificates lose how much, and who defaults next (operator, auditor, financier)",
     description:
       "Every outstanding certificate on a defaulted debtor loses ceil(outstanding × (1 - recoveryRate)). A party's buffer is its outside capital (optional, per party id; 0 if not given) plus its claims minus its payables before the stress; " +
       "a party that loses something and ends below zero defaults in the next round, and its payables lose in turn, until a round pushes nobody. Reads only; changes nothing.",

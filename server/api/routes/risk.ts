@@ -5,7 +5,13 @@ import { requireRole } from "../../domain/actor.js";
 import { CertificateIdParam } from "../../domain/certificates.js";
 import { FinancingRequestIdParam } from "../../domain/financing.js";
 import { AlertSchema, listAlerts, ListAlertsQuery, requireAlertReader } from "../../risk/alerts.js";
-import { IndustryParam, IndustryRiskSchema, listIndustryRisks, setIndustryRisk, SetIndustryRiskSchema } from "../../risk/industry.js";
+import {
+  IndustryParam,
+  IndustryRiskSchema,
+  listIndustryRisks,
+  setIndustryRisk,
+  SetIndustryRiskSchema,
+} from "../../risk/industry.js";
 import { creditTerms, setBaseLimit, SetLimitSchema } from "../../risk/limits.js";
 import { quoteForCertificate, quoteForRequest, QuoteSchema } from "../../risk/quotes.js";
 import { catchUpRisk } from "../../risk/refresh.js";
@@ -38,11 +44,16 @@ export const riskRoutes: RouteSpec[] = [
     method: "get",
     path: "/v1/risk/parties/:id",
     tag: "risk",
-    summary: "A party's credit score with its factors, limits and exposure, financing terms on its debts, and alerts (operator, auditor, financier, the party itself)",
-    description: "Computed fresh from the platform's data on every read. docs/risk.md explains every factor and number.",
+    summary:
+      "A party's credit score with its factors, limits and exposure, financing terms on its debts, and alerts (operator, auditor, financier, the party itself)",
+    description:
+      "Computed fresh from the platform's data on every read. docs/risk.md explains every factor and number.",
     auth: true,
     params: IdParams,
-    responses: { 200: { description: "the party's risk", schema: PartyRiskSchema }, ...errorResponses(400, 401, 403, 404) },
+    responses: {
+      200: { description: "the party's risk", schema: PartyRiskSchema },
+      ...errorResponses(400, 401, 403, 404),
+    },
     async handler(ctx, input) {
       const actor = requireActor(input);
       const { id } = parseOrThrow(IdParams, input.params, "params");
@@ -53,10 +64,14 @@ export const riskRoutes: RouteSpec[] = [
     method: "get",
     path: "/v1/risk/alerts",
     tag: "risk",
-    summary: "Early-warning alerts, newest first: scores falling below the threshold, overdue shares rising (operator, auditor, financier)",
+    summary:
+      "Early-warning alerts, newest first: scores falling below the threshold, overdue shares rising (operator, auditor, financier)",
     auth: true,
     query: ListAlertsQuery,
-    responses: { 200: { description: "alerts", schema: z.object({ alerts: z.array(AlertSchema) }) }, ...errorResponses(400, 401, 403) },
+    responses: {
+      200: { description: "alerts", schema: z.object({ alerts: z.array(AlertSchema) }) },
+      ...errorResponses(400, 401, 403),
+    },
     async handler(ctx, input) {
       const actor = requireActor(input);
       requireAlertReader(actor);
@@ -71,7 +86,10 @@ export const riskRoutes: RouteSpec[] = [
     tag: "risk",
     summary: "Industry risk indices and thresholds set so far (operator, auditor, financier)",
     auth: true,
-    responses: { 200: { description: "industries", schema: z.object({ industries: z.array(IndustryRiskSchema) }) }, ...errorResponses(401, 403) },
+    responses: {
+      200: { description: "industries", schema: z.object({ industries: z.array(IndustryRiskSchema) }) },
+      ...errorResponses(401, 403),
+    },
     async handler(ctx, input) {
       requireAlertReader(requireActor(input));
       return { status: 200, body: { industries: await listIndustryRisks(ctx) } };
@@ -89,7 +107,12 @@ export const riskRoutes: RouteSpec[] = [
     params: IndustryParams,
     body: SetIndustryRiskSchema,
     responses: {
-      200: { description: "set", schema: IndustryRiskSchema.extend({ parties: z.number().int().meta({ description: "Parties recorded in this industry" }) }) },
+      200: {
+        description: "set",
+        schema: IndustryRiskSchema.extend({
+          parties: z.number().int().meta({ description: "Parties recorded in this industry" }),
+        }),
+      },
       ...errorResponses(400, 401, 403),
     },
     async handler(ctx, input) {
@@ -109,7 +132,10 @@ export const riskRoutes: RouteSpec[] = [
     idempotent: true,
     params: LimitParams,
     body: SetLimitSchema,
-    responses: { 200: { description: "set; the limit now in force", schema: LimitSetSchema }, ...errorResponses(400, 401, 403, 404) },
+    responses: {
+      200: { description: "set; the limit now in force", schema: LimitSetSchema },
+      ...errorResponses(400, 401, 403, 404),
+    },
     async handler(ctx, input) {
       const actor = requireActor(input);
       requireRole(actor, "operator");
@@ -137,8 +163,10 @@ export const riskRoutes: RouteSpec[] = [
     method: "get",
     path: "/v1/financing-requests/:id/quote",
     tag: "financing",
-    summary: "Quote a financing request: advance rate, discount rate and price from the debtor's risk, the tenor and concentration, with every component",
-    description: "Whoever may read the request. `request` compares the request's own price with the quote and the allowed advance rate.",
+    summary:
+      "Quote a financing request: advance rate, discount rate and price from the debtor's risk, the tenor and concentration, with every component",
+    description:
+      "Whoever may read the request. `request` compares the request's own price with the quote and the allowed advance rate.",
     auth: true,
     params: RequestParams,
     responses: { 200: { description: "the quote", schema: QuoteSchema }, ...errorResponses(400, 401, 403, 404) },
@@ -152,7 +180,8 @@ export const riskRoutes: RouteSpec[] = [
     method: "get",
     path: "/v1/certificates/:id/quote",
     tag: "financing",
-    summary: "Quote a certificate before asking for financing: the price and the most a request may ask (holder, financier, operator, auditor)",
+    summary:
+      "Quote a certificate before asking for financing: the price and the most a request may ask (holder, financier, operator, auditor)",
     auth: true,
     params: CertificateParams,
     responses: { 200: { description: "the quote", schema: QuoteSchema }, ...errorResponses(400, 401, 403, 404) },

@@ -28,10 +28,12 @@ export function maturityBucket(dueDate: number, nowSeconds: number): MaturityBuc
 }
 
 const Amount = z.string();
-const ByMaturitySchema = z.object(Object.fromEntries(MATURITY_BUCKETS.map((b) => [b, Amount])) as Record<MaturityBucket, typeof Amount>).meta({
-  id: "ByMaturity",
-  description: "Amounts by days to maturity; overdue: the due date has passed",
-});
+const ByMaturitySchema = z
+  .object(Object.fromEntries(MATURITY_BUCKETS.map((b) => [b, Amount])) as Record<MaturityBucket, typeof Amount>)
+  .meta({
+    id: "ByMaturity",
+    description: "Amounts by days to maturity; overdue: the due date has passed",
+  });
 type ByMaturity = Record<MaturityBucket, string>;
 
 const OwedCertificateSchema = z.object({
@@ -62,7 +64,9 @@ export const ExposureSchema = z
       direct: Amount.meta({ description: "Tier-1 certificates: claims on the debtor without an intermediary" }),
       throughTiers: Amount.meta({ description: "Certificates at tier 2 and deeper, passed down the chain" }),
       byTier: z.array(z.object({ tier: z.number(), amount: Amount, certificates: z.number() })),
-      byDebtor: z.array(z.object({ debtor: PartyRefSchema, amount: Amount, certificates: z.number(), byMaturity: ByMaturitySchema })),
+      byDebtor: z.array(
+        z.object({ debtor: PartyRefSchema, amount: Amount, certificates: z.number(), byMaturity: ByMaturitySchema }),
+      ),
       byMaturity: ByMaturitySchema,
       certificates: z.array(OwedCertificateSchema),
     }),
@@ -102,7 +106,9 @@ export const ExposureSchema = z
         count: z.number(),
         pricePaid: Amount,
         faceValue: Amount,
-        stillHeldOwed: Amount.meta({ description: "Face less payouts of the bought certificates it still holds (live or locked)" }),
+        stillHeldOwed: Amount.meta({
+          description: "Face less payouts of the bought certificates it still holds (live or locked)",
+        }),
       }),
       purchases: z.array(
         z.object({
@@ -143,7 +149,8 @@ function claimOf(c: { face_value: string; status: string; receivable_face: strin
 const compareIds = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0);
 
 export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: string): Promise<Exposure> {
-  if (!canSeeEverything(actor) && actor.id !== partyId) throw forbidden(`party ${actor.id} may only read its own exposure`, { partyId });
+  if (!canSeeEverything(actor) && actor.id !== partyId)
+    throw forbidden(`party ${actor.id} may only read its own exposure`, { partyId });
   const party = await findPartyById(ctx.db, partyId);
   if (!party) throw notFound("Party", partyId);
   const asOfBlock = await ctx.indexer.indexedBlock();
@@ -156,7 +163,19 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
     await ctx.db
       .selectFrom("onchain_certificates as c")
       .innerJoin("onchain_receivables as r", "r.id", "c.receivable_id")
-      .select(["c.id", "c.receivable_id", "c.tier", "c.state", "c.face_value", "c.paid_out", "r.debtor", "r.due_date", "r.status", "r.face_value as receivable_face", "r.repaid_amount"])
+      .select([
+        "c.id",
+        "c.receivable_id",
+        "c.tier",
+        "c.state",
+        "c.face_value",
+        "c.paid_out",
+        "r.debtor",
+        "r.due_date",
+        "r.status",
+        "r.face_value as receivable_face",
+        "r.repaid_amount",
+      ])
       .where("c.holder", "=", party.address)
       .where("c.state", "in", ["live", "locked"])
       .execute()
@@ -167,7 +186,11 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
           await ctx.db
             .selectFrom("onchain_financing_requests")
             .select(["id", "certificate_id", "financier", "outstanding"])
-            .where("certificate_id", "in", held.map((c) => c.id))
+            .where(
+              "certificate_id",
+              "in",
+              held.map((c) => c.id),
+            )
             .where("status", "=", "pledged")
             .execute()
         ).map((p) => [p.certificate_id, p])
@@ -177,7 +200,10 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
   let owedTotal = 0n;
   let direct = 0n;
   const byTier = new Map<number, { amount: bigint; certificates: number }>();
-  const byDebtor = new Map<string, { amount: bigint; certificates: number; byMaturity: Record<MaturityBucket, bigint> }>();
+  const byDebtor = new Map<
+    string,
+    { amount: bigint; certificates: number; byMaturity: Record<MaturityBucket, bigint> }
+  >();
   const owedByMaturity = emptyByMaturity();
   const certificates: Exposure["owed"]["certificates"] = [];
   for (const c of held) {
@@ -206,13 +232,22 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
       dueDate: iso(c.due_date),
       maturity: bucket,
       receivableStatus: c.status,
-      pledge: pledge ? { requestId: pledge.id, pledgee: await refs.ofNullable(pledge.financier), outstanding: pledge.outstanding } : null,
+      pledge: pledge
+        ? { requestId: pledge.id, pledgee: await refs.ofNullable(pledge.financier), outstanding: pledge.outstanding }
+        : null,
     });
   }
 
   // --- owes: its receivables as the debtor ------------------------------------------------
   const debts = (
-    await ctx.db.selectFrom("onchain_receivables").selectAll().where("debtor", "=", party.address).where("status", "!=", "repaid").orderBy("due_date").orderBy("id").execute()
+    await ctx.db
+      .selectFrom("onchain_receivables")
+      .selectAll()
+      .where("debtor", "=", party.address)
+      .where("status", "!=", "repaid")
+      .orderBy("due_date")
+      .orderBy("id")
+      .execute()
   ).filter((r) => BigInt(r.face_value) > BigInt(r.repaid_amount));
   let owesTotal = 0n;
   const owesByMaturity = emptyByMaturity();
@@ -311,11 +346,18 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
       total: owedTotal.toString(),
       direct: direct.toString(),
       throughTiers: (owedTotal - direct).toString(),
-      byTier: [...byTier.entries()].sort(([a], [b]) => a - b).map(([tier, t]) => ({ tier, amount: t.amount.toString(), certificates: t.certificates })),
+      byTier: [...byTier.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([tier, t]) => ({ tier, amount: t.amount.toString(), certificates: t.certificates })),
       byDebtor: await Promise.all(
         [...byDebtor.entries()]
           .sort(([, a], [, b]) => (a.amount > b.amount ? -1 : a.amount < b.amount ? 1 : 0))
-          .map(async ([address, d]) => ({ debtor: await refs.of(address), amount: d.amount.toString(), certificates: d.certificates, byMaturity: asStrings(d.byMaturity) })),
+          .map(async ([address, d]) => ({
+            debtor: await refs.of(address),
+            amount: d.amount.toString(),
+            certificates: d.certificates,
+            byMaturity: asStrings(d.byMaturity),
+          })),
       ),
       byMaturity: asStrings(owedByMaturity),
       certificates,
@@ -324,7 +366,12 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
     asFinancier: {
       pledgesOutstanding: pledgesOutstanding.toString(),
       pledges,
-      certificatesBought: { count: purchases.length, pricePaid: pricePaid.toString(), faceValue: boughtFace.toString(), stillHeldOwed: stillHeldOwed.toString() },
+      certificatesBought: {
+        count: purchases.length,
+        pricePaid: pricePaid.toString(),
+        faceValue: boughtFace.toString(),
+        stillHeldOwed: stillHeldOwed.toString(),
+      },
       purchases,
     },
   };

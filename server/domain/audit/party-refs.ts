@@ -23,7 +23,11 @@ export class PartyRefs {
   of(address: string): Promise<PartyRef> {
     let ref = this.#cache.get(address);
     if (!ref) {
-      ref = findPartyByAddress(this.db, address).then((party) => ({ address, partyId: party?.id ?? null, name: party?.name ?? null }));
+      ref = findPartyByAddress(this.db, address).then((party) => ({
+        address,
+        partyId: party?.id ?? null,
+        name: party?.name ?? null,
+      }));
       this.#cache.set(address, ref);
     }
     return ref;

@@ -25,7 +25,8 @@ export function formatAmount(value: string | bigint, options: RenderOptions = {}
 }
 
 const nameOf = (ref: Ref): string => ref.name ?? ref.address;
-const partyLine = (ref: Ref): string => (ref.partyId ? `${ref.name ?? "?"} (${ref.partyId}) ${ref.address}` : `${ref.address} (not a party of this service)`);
+const partyLine = (ref: Ref): string =>
+  ref.partyId ? `${ref.name ?? "?"} (${ref.partyId}) ${ref.address}` : `${ref.address} (not a party of this service)`;
 
 function nodeLabel(node: TraceNode, options: RenderOptions): string {
   const paid = BigInt(node.paidOut) > 0n ? `, paid out ${formatAmount(node.paidOut, options)}` : "";
@@ -74,14 +75,18 @@ export function renderText(trace: Trace, options: RenderOptions = {}): string {
     `Conservation: leaves ${amount(c.liveLeafFaceSum)} ${relation} root ${amount(c.rootFace)} (${c.leafCount} leaves, ${c.retiredCount} retired): ${c.conserves ? "conserves" : "DOES NOT CONSERVE"}`,
   );
   for (const broken of c.brokenSplits) {
-    lines.push(`  split of #${broken.certificateId}: children ${amount(broken.childrenFaceSum)} ≠ parent ${amount(broken.faceValue)}`);
+    lines.push(
+      `  split of #${broken.certificateId}: children ${amount(broken.childrenFaceSum)} ≠ parent ${amount(broken.faceValue)}`,
+    );
   }
   lines.push("", `Transactions (${trace.transactions.length}), index as of block ${trace.asOfBlock}:`);
   const kindWidth = Math.max(0, ...trace.transactions.map((t) => t.kind.length));
   const blockWidth = Math.max(0, ...trace.transactions.map((t) => String(t.blockNumber).length));
   for (const tx of trace.transactions) {
     const names = tx.events.map((e) => e.name).join(", ");
-    lines.push(`  block ${String(tx.blockNumber).padStart(blockWidth)}  ${tx.kind.padEnd(kindWidth)}  ${tx.txHash}  ${names}`);
+    lines.push(
+      `  block ${String(tx.blockNumber).padStart(blockWidth)}  ${tx.kind.padEnd(kindWidth)}  ${tx.txHash}  ${names}`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }
@@ -93,9 +98,15 @@ function walk(node: TraceNode, visit: (node: TraceNode) => void): void {
 
 /** Short lines for a diagram box: id and tier, holder, face value, state, payout, financing. */
 function boxLines(node: TraceNode, options: RenderOptions): string[] {
-  const lines = [`#${node.certificateId} · tier ${node.tier}`, nameOf(node.holder), formatAmount(node.faceValue, options), node.state];
+  const lines = [
+    `#${node.certificateId} · tier ${node.tier}`,
+    nameOf(node.holder),
+    formatAmount(node.faceValue, options),
+    node.state,
+  ];
   if (BigInt(node.paidOut) > 0n) lines.push(`paid out ${formatAmount(node.paidOut, options)}`);
-  for (const f of node.financing) lines.push(`${f.kind} #${f.requestId} ${f.status}${f.financier ? ` (${nameOf(f.financier)})` : ""}`);
+  for (const f of node.financing)
+    lines.push(`${f.kind} #${f.requestId} ${f.status}${f.financier ? ` (${nameOf(f.financier)})` : ""}`);
   return lines;
 }
 
@@ -106,7 +117,8 @@ const DOT_STYLE: Record<TraceNode["state"], string> = {
   settled: 'style="rounded,filled", fillcolor="#e0e0e0"',
 };
 
-const dotString = (text: string): string => `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
+const dotString = (text: string): string =>
+  `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
 
 export function renderDot(trace: Trace, options: RenderOptions = {}): string {
   const r = trace.receivable;
@@ -120,7 +132,9 @@ export function renderDot(trace: Trace, options: RenderOptions = {}): string {
   ];
   const edges: string[] = [];
   walk(trace.root, (node) => {
-    lines.push(`  c${node.certificateId} [label=${dotString(boxLines(node, options).join("\n"))}, ${DOT_STYLE[node.state]}];`);
+    lines.push(
+      `  c${node.certificateId} [label=${dotString(boxLines(node, options).join("\n"))}, ${DOT_STYLE[node.state]}];`,
+    );
     for (const child of node.children) edges.push(`  c${node.certificateId} -> c${child.certificateId};`);
   });
   lines.push(...edges, "}");
@@ -155,7 +169,11 @@ export const TRACE_FORMATS = ["json", "text", "dot", "mermaid"] as const;
 export type TraceFormat = (typeof TRACE_FORMATS)[number];
 
 /** The body and content type for `format`. */
-export function renderTrace(trace: Trace, format: Exclude<TraceFormat, "json">, options: RenderOptions = {}): { contentType: string; body: string } {
+export function renderTrace(
+  trace: Trace,
+  format: Exclude<TraceFormat, "json">,
+  options: RenderOptions = {},
+): { contentType: string; body: string } {
   switch (format) {
     case "text":
       return { contentType: "text/plain; charset=utf-8", body: renderText(trace, options) };

@@ -21,7 +21,9 @@ export const TraceFinancingSchema = z
     requestId: z.string(),
     kind: z.enum(["discount", "pledge"]),
     price: z.string().meta({ description: "Discount: what the financier paid. Pledge: what it lent." }),
-    repayAmount: z.string().meta({ description: "Pledge: what the pledgee is owed from the payout (0 for a discount)" }),
+    repayAmount: z
+      .string()
+      .meta({ description: "Pledge: what the pledgee is owed from the payout (0 for a discount)" }),
     status: z.enum(["open", "cancelled", "sold", "pledged", "released", "foreclosed"]),
     financier: PartyRefSchema.nullable(),
     outstanding: z.string(),
@@ -86,15 +88,26 @@ export const TraceTransactionSchema = z
   .object({
     txHash: z.string(),
     blockNumber: z.number(),
-    kind: z.string().meta({ description: "registration, split, transfer, financing-request, financing, repayment, settlement, …" }),
-    events: z.array(z.object({ logIndex: z.number(), contract: z.string(), name: z.string(), args: z.record(z.string(), z.unknown()) })),
+    kind: z
+      .string()
+      .meta({ description: "registration, split, transfer, financing-request, financing, repayment, settlement, …" }),
+    events: z.array(
+      z.object({
+        logIndex: z.number(),
+        contract: z.string(),
+        name: z.string(),
+        args: z.record(z.string(), z.unknown()),
+      }),
+    ),
   })
   .meta({ id: "TraceTransaction" });
 
 export const ConservationSchema = z
   .object({
     rootFace: z.string(),
-    liveLeafFaceSum: z.string().meta({ description: "Sum of the face values of all leaves (live, locked and settled certificates)" }),
+    liveLeafFaceSum: z
+      .string()
+      .meta({ description: "Sum of the face values of all leaves (live, locked and settled certificates)" }),
     leafCount: z.number(),
     retiredCount: z.number(),
     conserves: z.boolean(),
@@ -118,31 +131,57 @@ export type TraceTransaction = z.infer<typeof TraceTransactionSchema>;
 export type Conservation = z.infer<typeof ConservationSchema>;
 
 /** The receivable's seller and debtor may trace it; auditors and the operator may trace everything. */
-async function requireTraceAccess(ctx: ServiceContext, actor: Actor, receivableId: string, seller: string, debtor: string): Promise<void> {
+async function requireTraceAccess(
+  ctx: ServiceContext,
+  actor: Actor,
+  receivableId: string,
+  seller: string,
+  debtor: string,
+): Promise<void> {
   if (canSeeEverything(actor)) return;
   if (actor.address === seller || actor.address === debtor) return;
-  const offChain = await ctx.db.selectFrom("receivables").select(["seller_id", "debtor_id"]).where("id", "=", receivableId).executeTakeFirst();
+  const offChain = await ctx.db
+    .selectFrom("receivables")
+    .select(["seller_id", "debtor_id"])
+    .where("id", "=", receivableId)
+    .executeTakeFirst();
   if (offChain && (offChain.seller_id === actor.id || offChain.debtor_id === actor.id)) return;
-  throw forbidden(`party ${actor.id} is neither an auditor nor the seller or debtor of receivable ${receivableId}`, { receivableId });
+  throw forbidden(`party ${actor.id} is neither an auditor nor the seller or debtor of receivable ${receivableId}`, {
+    receivableId,
+  });
 }
 
-const byNumericId = (a: { id: string }, b: { id: string }) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0);
+const byNumericId = (a: { id: string }, b: { id: string }) =>
+  BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0;
 
 export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId: string): Promise<Trace> {
-  const receivable = await ctx.db.selectFrom("onchain_receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
+  const receivable = await ctx.db
+    .selectFrom("onchain_receivables")
+    .selectAll()
+    .where("id", "=", receivableId)
+    .executeTakeFirst();
   if (!receivable) throw notFound("Receivable", receivableId);
   await requireTraceAccess(ctx, actor, receivableId, receivable.seller, receivable.debtor);
   const asOfBlock = await ctx.indexer.indexedBlock();
 
-  const certificates = (await ctx.db.selectFrom("onchain_certificates").selectAll().where("receivable_id", "=", receivableId).execute()).sort(byNumericId);
+  const certificates = (
+    await ctx.db.selectFrom("onchain_certificates").selectAll().where("receivable_id", "=", receivableId).execute()
+  ).sort(byNumericId);
   const certificateIds = certificates.map((c) => c.id);
   const requests = certificateIds.length
-    ? (await ctx.db.selectFrom("onchain_financing_requests").selectAll().where("certificate_id", "in", certificateIds).execute()).sort(byNumericId)
+    ? (
+        await ctx.db
+          .selectFrom("onchain_financing_requests")
+          .selectAll()
+          .where("certificate_id", "in", certificateIds)
+          .execute()
+      ).sort(byNumericId)
     : [];
 
   const refs = new PartyRefs(ctx.db);
   const financingOf = new Map<string, FinancingRow[]>();
-  for (const request of requests) financingOf.set(request.certificate_id, [...(financingOf.get(request.certificate_id) ?? []), request]);
+  for (const request of requests)
+    financingOf.set(request.certificate_id, [...(financingOf.get(request.certificate_id) ?? []), request]);
 
   const nodes = new Map<string, TraceNode>();
   for (const row of certificates) nodes.set(row.id, await toNode(refs, row, financingOf.get(row.id) ?? []));
@@ -171,7 +210,13 @@ export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId
     },
     root,
     certificateCount: certificates.length,
-    transactions: await transactionsTouching(ctx, receivableId, receivable.registered_block, certificateIds, requests.map((r) => r.id)),
+    transactions: await transactionsTouching(
+      ctx,
+      receivableId,
+      receivable.registered_block,
+      certificateIds,
+      requests.map((r) => r.id),
+    ),
     conservation: checkConservation(receivable.face_value, certificates),
     asOfBlock,
   };
@@ -227,7 +272,11 @@ export function checkConservation(
   const retired = certificates.filter((c) => c.state === "retired");
   const brokenSplits = retired
     .filter((c) => (childrenSum.get(c.id) ?? 0n) !== BigInt(c.face_value))
-    .map((c) => ({ certificateId: c.id, faceValue: c.face_value, childrenFaceSum: (childrenSum.get(c.id) ?? 0n).toString() }));
+    .map((c) => ({
+      certificateId: c.id,
+      faceValue: c.face_value,
+      childrenFaceSum: (childrenSum.get(c.id) ?? 0n).toString(),
+    }));
   return {
     rootFace,
     liveLeafFaceSum: leafSum.toString(),
@@ -260,7 +309,17 @@ async function transactionsTouching(
   ];
   const certificates = new Set(certificateIds);
   const requests = new Set(requestIds);
-  const seen = new Map<string, { block_number: number; log_index: number; tx_hash: string; contract: string; name: string; args: Record<string, unknown> }>();
+  const seen = new Map<
+    string,
+    {
+      block_number: number;
+      log_index: number;
+      tx_hash: string;
+      contract: string;
+      name: string;
+      args: Record<string, unknown>;
+    }
+  >();
   for (let i = 0; i < patterns.length; i += PATTERNS_PER_QUERY) {
     const chunk = patterns.slice(i, i + PATTERNS_PER_QUERY);
     const rows = await ctx.db
@@ -290,10 +349,17 @@ async function transactionsTouching(
   return transactions;
 }
 
-function touchesTree(contract: string, args: Record<string, unknown>, receivableId: string, certificates: Set<string>, requests: Set<string>): boolean {
+function touchesTree(
+  contract: string,
+  args: Record<string, unknown>,
+  receivableId: string,
+  certificates: Set<string>,
+  requests: Set<string>,
+): boolean {
   if (typeof args.receivableId === "string" && args.receivableId.toLowerCase() === receivableId) return true;
   const has = (value: unknown, set: Set<string>) => typeof value === "string" && set.has(value);
-  if (contract === "certificates") return has(args.certificateId, certificates) || has(args.tokenId, certificates) || has(args.parentId, certificates);
+  if (contract === "certificates")
+    return has(args.certificateId, certificates) || has(args.tokenId, certificates) || has(args.parentId, certificates);
   if (contract === "financing") return has(args.certificateId, certificates) || has(args.requestId, requests);
   return false;
 }

@@ -27,7 +27,11 @@ const Value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 export const VerifyReportSchema = z
   .object({
     receivableId: z.string(),
-    matches: z.boolean().meta({ description: "No difference between the chain and the index, nor between the events and the contracts' views" }),
+    matches: z
+      .boolean()
+      .meta({
+        description: "No difference between the chain and the index, nor between the events and the contracts' views",
+      }),
     differences: z.array(
       z.object({
         certificateId: z.string().optional(),
@@ -47,7 +51,13 @@ export const VerifyReportSchema = z
       note: z.string().optional(),
       matches: z.boolean(),
       differences: z.array(
-        z.object({ certificateId: z.string().optional(), requestId: z.string().optional(), field: z.string(), events: Value, contract: Value }),
+        z.object({
+          certificateId: z.string().optional(),
+          requestId: z.string().optional(),
+          field: z.string(),
+          events: Value,
+          contract: Value,
+        }),
       ),
     }),
   })
@@ -195,14 +205,26 @@ async function readChain(ctx: ServiceContext, receivableId: string, toBlock: num
     for (const log of logs) {
       const parsed = contract.interface.parseLog({ topics: [...log.topics], data: log.data });
       if (!parsed) continue;
-      decoded.push({ contract: name, name: parsed.name, args: parsed.args, blockNumber: log.blockNumber, logIndex: log.index, txHash: log.transactionHash });
+      decoded.push({
+        contract: name,
+        name: parsed.name,
+        args: parsed.args,
+        blockNumber: log.blockNumber,
+        logIndex: log.index,
+        txHash: log.transactionHash,
+      });
     }
   };
 
   const registryAddress = String(registry.target);
   const registryLogs = await getLogs(
     registryAddress,
-    [["ReceivableRegistered", "RepaymentRecorded", "ReceivableStatusChanged", "ReceivableDischargedEarly"].map((n) => topic(registry, n)), receivableId],
+    [
+      ["ReceivableRegistered", "RepaymentRecorded", "ReceivableStatusChanged", "ReceivableDischargedEarly"].map((n) =>
+        topic(registry, n),
+      ),
+      receivableId,
+    ],
     deploymentBlock,
   );
   decode("registry", registry, registryLogs);
@@ -211,25 +233,55 @@ async function readChain(ctx: ServiceContext, receivableId: string, toBlock: num
   const fromBlock = registered?.blockNumber ?? deploymentBlock;
 
   const certificateAddress = String(certificates.target);
-  const issued = await getLogs(certificateAddress, [topic(certificates, "CertificateIssued"), null, receivableId], fromBlock);
+  const issued = await getLogs(
+    certificateAddress,
+    [topic(certificates, "CertificateIssued"), null, receivableId],
+    fromBlock,
+  );
   decode("certificates", certificates, issued);
-  const certificateIds = decoded.filter((e) => e.name === "CertificateIssued").map((e) => (e.args.certificateId as bigint).toString());
+  const certificateIds = decoded
+    .filter((e) => e.name === "CertificateIssued")
+    .map((e) => (e.args.certificateId as bigint).toString());
 
-  const lifecycle = ["CertificateSplit", "CertificateLockPlaced", "CertificateLockLifted", "CertificateSettled"].map((n) => topic(certificates, n));
-  const financingOpened = ["FinancingRequested", "FinancingCancelled", "FinancingFunded", "PledgeReleased", "PledgeForeclosed"].map((n) => topic(financing, n));
+  const lifecycle = ["CertificateSplit", "CertificateLockPlaced", "CertificateLockLifted", "CertificateSettled"].map(
+    (n) => topic(certificates, n),
+  );
+  const financingOpened = [
+    "FinancingRequested",
+    "FinancingCancelled",
+    "FinancingFunded",
+    "PledgeReleased",
+    "PledgeForeclosed",
+  ].map((n) => topic(financing, n));
   for (const ids of chunks(certificateIds.map(idTopic), TOPIC_CHUNK)) {
     decode("certificates", certificates, await getLogs(certificateAddress, [lifecycle, ids], fromBlock));
-    decode("certificates", certificates, await getLogs(certificateAddress, [topic(certificates, "Transfer"), null, null, ids], fromBlock));
+    decode(
+      "certificates",
+      certificates,
+      await getLogs(certificateAddress, [topic(certificates, "Transfer"), null, null, ids], fromBlock),
+    );
     decode("financing", financing, await getLogs(String(financing.target), [financingOpened, null, ids], fromBlock));
   }
-  const requestIds = [...new Set(decoded.filter((e) => e.name === "FinancingRequested").map((e) => (e.args.requestId as bigint).toString()))];
+  const requestIds = [
+    ...new Set(
+      decoded.filter((e) => e.name === "FinancingRequested").map((e) => (e.args.requestId as bigint).toString()),
+    ),
+  ];
   for (const ids of chunks(requestIds.map(idTopic), TOPIC_CHUNK)) {
-    decode("financing", financing, await getLogs(String(financing.target), [topic(financing, "PledgeRepaid"), ids], fromBlock));
+    decode(
+      "financing",
+      financing,
+      await getLogs(String(financing.target), [topic(financing, "PledgeRepaid"), ids], fromBlock),
+    );
   }
   decode(
     "escrow",
     escrow,
-    await getLogs(String(escrow.target), [["RepaymentReceived", "LeafSettled", "DustSwept"].map((n) => topic(escrow, n)), receivableId], fromBlock),
+    await getLogs(
+      String(escrow.target),
+      [["RepaymentReceived", "LeafSettled", "DustSwept"].map((n) => topic(escrow, n)), receivableId],
+      fromBlock,
+    ),
   );
 
   const unique = new Map(decoded.map((e) => [`${e.blockNumber}:${e.logIndex}`, e]));
@@ -316,7 +368,12 @@ function replay(events: DecodedLog[]): Omit<ChainView, "events" | "fromBlock"> {
       case "escrow.LeafSettled": {
         const c = certificate(a.certificateId);
         if (c) c.paidOut = str(a.paidOut);
-        if (receivable) receivable.distributed = (BigInt(receivable.distributed) + (a.toHolder as bigint) + (a.toPledgee as bigint)).toString();
+        if (receivable)
+          receivable.distributed = (
+            BigInt(receivable.distributed) +
+            (a.toHolder as bigint) +
+            (a.toPledgee as bigint)
+          ).toString();
         break;
       }
       case "escrow.DustSwept":
@@ -388,12 +445,26 @@ interface IndexView {
 }
 
 async function readIndex(ctx: ServiceContext, receivableId: string, chainCertificateIds: string[]): Promise<IndexView> {
-  const r = await ctx.db.selectFrom("onchain_receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
-  const certificateRows = await ctx.db.selectFrom("onchain_certificates").selectAll().where("receivable_id", "=", receivableId).execute();
+  const r = await ctx.db
+    .selectFrom("onchain_receivables")
+    .selectAll()
+    .where("id", "=", receivableId)
+    .executeTakeFirst();
+  const certificateRows = await ctx.db
+    .selectFrom("onchain_certificates")
+    .selectAll()
+    .where("receivable_id", "=", receivableId)
+    .execute();
   const certificateIds = [...new Set([...certificateRows.map((c) => c.id), ...chainCertificateIds])];
   const requestRows = [];
   for (const ids of chunks(certificateIds, 500)) {
-    requestRows.push(...(await ctx.db.selectFrom("onchain_financing_requests").selectAll().where("certificate_id", "in", ids).execute()));
+    requestRows.push(
+      ...(await ctx.db
+        .selectFrom("onchain_financing_requests")
+        .selectAll()
+        .where("certificate_id", "in", ids)
+        .execute()),
+    );
   }
   return {
     receivable: r && {
@@ -463,7 +534,8 @@ function compareRecords<T extends object>(
   out: Difference[],
 ): void {
   if (!chain || !index) {
-    if (chain || index) out.push({ ...key, field: `${prefix}exists`, chain: chain !== undefined, index: index !== undefined });
+    if (chain || index)
+      out.push({ ...key, field: `${prefix}exists`, chain: chain !== undefined, index: index !== undefined });
     return;
   }
   for (const field of fields) {
@@ -488,7 +560,17 @@ const RECEIVABLE_FIELDS: Array<keyof ChainReceivable> = [
   "registerTxHash",
   "registeredBlock",
 ];
-const CERTIFICATE_FIELDS: Array<keyof ChainCertificate> = ["receivableId", "parentId", "holder", "faceValue", "tier", "state", "paidOut", "issuedTxHash", "issuedBlock"];
+const CERTIFICATE_FIELDS: Array<keyof ChainCertificate> = [
+  "receivableId",
+  "parentId",
+  "holder",
+  "faceValue",
+  "tier",
+  "state",
+  "paidOut",
+  "issuedTxHash",
+  "issuedBlock",
+];
 const REQUEST_FIELDS: Array<keyof ChainRequest> = [
   "certificateId",
   "holder",
@@ -507,25 +589,55 @@ function compareWithIndex(chain: ChainView, index: IndexView): Difference[] {
   const out: Difference[] = [];
   compareRecords(chain.receivable, index.receivable, RECEIVABLE_FIELDS, "receivable.", {}, out);
   for (const id of [...new Set([...chain.certificates.keys(), ...index.certificates.keys()])].sort(byId)) {
-    compareRecords(chain.certificates.get(id), index.certificates.get(id), CERTIFICATE_FIELDS, "", { certificateId: id }, out);
+    compareRecords(
+      chain.certificates.get(id),
+      index.certificates.get(id),
+      CERTIFICATE_FIELDS,
+      "",
+      { certificateId: id },
+      out,
+    );
   }
   for (const id of [...new Set([...chain.requests.keys(), ...index.requests.keys()])].sort(byId)) {
     const certificateId = chain.requests.get(id)?.certificateId ?? index.requests.get(id)?.certificateId;
-    compareRecords(chain.requests.get(id), index.requests.get(id), REQUEST_FIELDS, "financing.", { certificateId, requestId: id }, out);
+    compareRecords(
+      chain.requests.get(id),
+      index.requests.get(id),
+      REQUEST_FIELDS,
+      "financing.",
+      { certificateId, requestId: id },
+      out,
+    );
   }
   return out;
 }
 
 /** The events' story against the contracts' own storage at the same block. */
-async function compareWithContracts(ctx: ServiceContext, receivableId: string, chain: ChainView, blockTag: number): Promise<VerifyReport["contractView"]> {
+async function compareWithContracts(
+  ctx: ServiceContext,
+  receivableId: string,
+  chain: ChainView,
+  blockTag: number,
+): Promise<VerifyReport["contractView"]> {
   const differences: VerifyReport["contractView"]["differences"] = [];
-  if (!chain.receivable) return { checked: false, note: "the receivable has no events on the chain", matches: true, differences };
+  if (!chain.receivable)
+    return { checked: false, note: "the receivable has no events on the chain", matches: true, differences };
   if (chain.certificates.size > MAX_VIEW_CHECKS) {
-    return { checked: false, note: `more than ${MAX_VIEW_CHECKS} certificates: checked against events only`, matches: true, differences };
+    return {
+      checked: false,
+      note: `more than ${MAX_VIEW_CHECKS} certificates: checked against events only`,
+      matches: true,
+      differences,
+    };
   }
   const { registry, certificates, financing, escrow } = ctx.chain.contracts;
   const at = { blockTag };
-  const check = (key: { certificateId?: string; requestId?: string }, field: string, events: Scalar, contract: Scalar) => {
+  const check = (
+    key: { certificateId?: string; requestId?: string },
+    field: string,
+    events: Scalar,
+    contract: Scalar,
+  ) => {
     if (String(events) !== String(contract)) differences.push({ ...key, field, events, contract });
   };
   try {
@@ -540,7 +652,12 @@ async function compareWithContracts(ctx: ServiceContext, receivableId: string, c
     check({}, "receivable.dueDate", e.dueDate, Number(r.dueDate));
     check({}, "receivable.documentHash", e.documentHash, r.documentHash);
     check({}, "receivable.rootCertificateId", e.rootCertificateId, r.rootCertificateId.toString());
-    check({}, "receivable.distributed", e.distributed, (await escrow.getFunction("distributedOf")(receivableId, at)).toString());
+    check(
+      {},
+      "receivable.distributed",
+      e.distributed,
+      (await escrow.getFunction("distributedOf")(receivableId, at)).toString(),
+    );
 
     for (const [id, c] of [...chain.certificates.entries()].sort(([a], [b]) => byId(a, b))) {
       const onChain = await certificates.getFunction("certificateOf")(id, at);
@@ -550,7 +667,8 @@ async function compareWithContracts(ctx: ServiceContext, receivableId: string, c
       check(key, "faceValue", c.faceValue, onChain.faceValue.toString());
       check(key, "tier", c.tier, Number(onChain.tier));
       check(key, "state", c.state, CERTIFICATE_STATE[Number(onChain.state)] ?? "unknown");
-      if (c.state === "live" || c.state === "locked") check(key, "holder", c.holder, getAddress(await certificates.getFunction("ownerOf")(id, at)));
+      if (c.state === "live" || c.state === "locked")
+        check(key, "holder", c.holder, getAddress(await certificates.getFunction("ownerOf")(id, at)));
       const [, paidOut] = await escrow.getFunction("entitlementOf")(id, at);
       check(key, "paidOut", c.paidOut, paidOut.toString());
     }
@@ -561,7 +679,12 @@ async function compareWithContracts(ctx: ServiceContext, receivableId: string, c
       check(key, "financing.holder", q.holder, getAddress(onChain.holder));
       check(key, "financing.kind", q.kind, FINANCING_KIND[Number(onChain.kind)] ?? "unknown");
       check(key, "financing.status", q.status, REQUEST_STATUS[Number(onChain.status)] ?? "unknown");
-      check(key, "financing.financier", q.financier, onChain.financier === ZERO_ADDRESS ? null : getAddress(onChain.financier));
+      check(
+        key,
+        "financing.financier",
+        q.financier,
+        onChain.financier === ZERO_ADDRESS ? null : getAddress(onChain.financier),
+      );
       check(key, "financing.price", q.price, onChain.price.toString());
       check(key, "financing.repayAmount", q.repayAmount, onChain.repayAmount.toString());
       check(key, "financing.outstanding", q.outstanding, onChain.outstanding.toString());

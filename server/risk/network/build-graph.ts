@@ -63,7 +63,12 @@ export function buildCreditGraph(parties: readonly PartyRef[], exposures: readon
       edge.amount += exposure.outstanding;
       edge.certificates += 1;
     } else {
-      edges.set(key, { holder: exposure.holder, debtor: exposure.debtor, amount: exposure.outstanding, certificates: 1 });
+      edges.set(key, {
+        holder: exposure.holder,
+        debtor: exposure.debtor,
+        amount: exposure.outstanding,
+        certificates: 1,
+      });
     }
   }
   for (const { holder, debtor, amount, certificates } of edges.values()) {
@@ -99,13 +104,20 @@ export async function loadCreditNetwork(db: Db): Promise<CreditNetwork> {
       outstanding,
     });
   }
-  const parties = await db.selectFrom("parties").select(["id", "name", "address"]).orderBy("created_at").orderBy("id").execute();
+  const parties = await db
+    .selectFrom("parties")
+    .select(["id", "name", "address"])
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute();
   const refs = parties.map((p) => ({ partyId: p.id, name: p.name, address: p.address }));
   return { graph: buildCreditGraph(refs, exposures), exposures };
 }
 
 /** What each node owes (sum of its in-edges: its debts as a debtor) and is owed (its out-edges: its claims). */
-export function creditTotals(graph: CreditGraph): Map<string, { owes: bigint; owed: bigint; creditors: number; debtors: number }> {
+export function creditTotals(
+  graph: CreditGraph,
+): Map<string, { owes: bigint; owed: bigint; creditors: number; debtors: number }> {
   const totals = new Map<string, { owes: bigint; owed: bigint; creditors: number; debtors: number }>();
   graph.forEachNode((node) => totals.set(node, { owes: 0n, owed: 0n, creditors: 0, debtors: 0 }));
   graph.forEachEdge((_edge, attributes, holder, debtor) => {

@@ -83,7 +83,8 @@ export interface BetweennessOptions {
  */
 export function betweenness(graph: Graph, options: BetweennessOptions = {}): BetweennessResult {
   const n = graph.order;
-  if (n <= (options.exactThreshold ?? DEFAULT_EXACT_THRESHOLD)) return { method: "exact", values: exactBetweenness(graph) };
+  if (n <= (options.exactThreshold ?? DEFAULT_EXACT_THRESHOLD))
+    return { method: "exact", values: exactBetweenness(graph) };
   const csr = compact(graph);
   const seed = options.seed ?? DEFAULT_SEED;
   const pilotSize = Math.min(PILOT_SOURCES, n);
@@ -161,7 +162,11 @@ export function sampledBetweenness(graph: Graph, samples: number, seed = DEFAULT
  * its standard error sqrt(var/k · (1 - k/n)) (sample variance, finite-population
  * correction for drawing without replacement).
  */
-export function estimateBetweenness(csr: CompactGraph, samples: number, seed: number): { values: Map<string, number>; standardErrors: Map<string, number> } {
+export function estimateBetweenness(
+  csr: CompactGraph,
+  samples: number,
+  seed: number,
+): { values: Map<string, number>; standardErrors: Map<string, number> } {
   const n = csr.keys.length;
   const k = Math.min(samples, n);
   const { sum, sumSquares } = accumulateDependencies(csr, pickSources(n, k, seed));
@@ -188,7 +193,10 @@ export function estimateBetweenness(csr: CompactGraph, samples: number, seed: nu
  * when the edge v->w exists and dist[w] = dist[v] + 1, so the out-adjacency suffices.
  * Path counts are doubles (a Uint32 could overflow on wide layered graphs).
  */
-export function accumulateDependencies(csr: CompactGraph, sources: ArrayLike<number>): { sum: Float64Array; sumSquares: Float64Array; work: number } {
+export function accumulateDependencies(
+  csr: CompactGraph,
+  sources: ArrayLike<number>,
+): { sum: Float64Array; sumSquares: Float64Array; work: number } {
   const { offsets, targets } = csr;
   const n = csr.keys.length;
   const centrality = new Float64Array(n);

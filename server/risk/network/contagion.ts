@@ -84,7 +84,8 @@ export function runStress(
   recoveryRate: number,
   options: StressOptions = {},
 ): StressResult {
-  if (!(recoveryRate >= 0 && recoveryRate <= 1)) throw new RangeError(`recoveryRate must be within [0, 1], got ${recoveryRate}`);
+  if (!(recoveryRate >= 0 && recoveryRate <= 1))
+    throw new RangeError(`recoveryRate must be within [0, 1], got ${recoveryRate}`);
   const recoveryPpm = Math.round(recoveryRate * 1_000_000);
   const lossPpm = PPM - BigInt(recoveryPpm);
   const capitalOf = options.capitalOf ?? (() => 0n);
@@ -100,7 +101,8 @@ export function runStress(
     if (list) list.push(exposure);
     else byDebtor.set(exposure.debtor, [exposure]);
   }
-  const bufferOf = (address: string) => capitalOf(address) + (claims.get(address) ?? 0n) - (payables.get(address) ?? 0n);
+  const bufferOf = (address: string) =>
+    capitalOf(address) + (claims.get(address) ?? 0n) - (payables.get(address) ?? 0n);
 
   const defaultedIn = new Map<string, number>();
   const lossOf = new Map<string, bigint>();
@@ -126,7 +128,12 @@ export function runStress(
     }
     rounds.push({ round, defaulting: frontier, certificates: roundCertificates, loss: roundLoss });
     frontier = [...hit]
-      .filter((address) => !defaultedIn.has(address) && (lossOf.get(address) ?? 0n) > 0n && bufferOf(address) - lossOf.get(address)! < 0n)
+      .filter(
+        (address) =>
+          !defaultedIn.has(address) &&
+          (lossOf.get(address) ?? 0n) > 0n &&
+          bufferOf(address) - lossOf.get(address)! < 0n,
+      )
       .sort();
     round += 1;
   }

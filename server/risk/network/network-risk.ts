@@ -21,19 +21,37 @@ export const MAX_STRESS_PARTIES = 1_000;
 // --- schemas -------------------------------------------------------------------------------
 
 export const HubsQuerySchema = z.object({
-  top: z.coerce.number().int().min(1).max(MAX_TOP).default(10).meta({ description: "How many parties per ranking (1-100, default 10)" }),
+  top: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_TOP)
+    .default(10)
+    .meta({ description: "How many parties per ranking (1-100, default 10)" }),
 });
 
 export const StressBodySchema = z
   .object({
-    defaulted: z.array(z.string().min(1).max(64)).min(1).max(MAX_STRESS_PARTIES).meta({ description: "Party ids that default first" }),
-    recoveryRate: z.number().min(0).max(1).meta({ description: "Share of what a defaulted party owes that its creditors still recover, 0..1" }),
+    defaulted: z
+      .array(z.string().min(1).max(64))
+      .min(1)
+      .max(MAX_STRESS_PARTIES)
+      .meta({ description: "Party ids that default first" }),
+    recoveryRate: z
+      .number()
+      .min(0)
+      .max(1)
+      .meta({ description: "Share of what a defaulted party owes that its creditors still recover, 0..1" }),
     capital: z
       .record(z.string().min(1).max(64), AmountString)
-      .refine((capital) => Object.keys(capital).length <= MAX_STRESS_PARTIES, `at most ${MAX_STRESS_PARTIES.toLocaleString("en-US")} parties`)
+      .refine(
+        (capital) => Object.keys(capital).length <= MAX_STRESS_PARTIES,
+        `at most ${MAX_STRESS_PARTIES.toLocaleString("en-US")} parties`,
+      )
       .optional()
       .meta({
-        description: "Outside capital per party id, in minor units (at most 1,000 parties; 0 for a party left out): a party's buffer is capital + what it is owed - what it owes",
+        description:
+          "Outside capital per party id, in minor units (at most 1,000 parties; 0 for a party left out): a party's buffer is capital + what it is owed - what it owes",
         example: { pty_example: "25000000" },
       }),
   })
@@ -51,12 +69,25 @@ export const HubsSchema = z
     errorBound: z
       .object({ method: z.literal("hoeffding-union"), epsilon: z.number(), confidence: z.number() })
       .optional()
-      .meta({ description: "With this confidence every node's normalized betweenness is within epsilon of the exact value" }),
+      .meta({
+        description: "With this confidence every node's normalized betweenness is within epsilon of the exact value",
+      }),
     byBetweenness: z.array(
       PartyRefSchema.extend({
-        betweenness: z.number().meta({ description: "Normalized betweenness, 0..1: share of ordered pairs' shortest credit paths through the party" }),
+        betweenness: z
+          .number()
+          .meta({
+            description:
+              "Normalized betweenness, 0..1: share of ordered pairs' shortest credit paths through the party",
+          }),
         pairs: z.number().meta({ description: "The same as a count of ordered pairs (normalized × (n-1)(n-2))" }),
-        standardError: z.number().optional().meta({ description: "Sampled only: standard error of this estimate (sample variance over the sources, finite-population corrected)" }),
+        standardError: z
+          .number()
+          .optional()
+          .meta({
+            description:
+              "Sampled only: standard error of this estimate (sample variance over the sources, finite-population corrected)",
+          }),
       }),
     ),
     byExposure: z.array(
@@ -74,7 +105,9 @@ export const StressSchema = z
   .object({
     recoveryRate: z.number(),
     defaulted: z.array(PartyRefSchema).meta({ description: "Every party that defaults, in order of rounds" }),
-    rounds: z.array(z.object({ round: z.number(), defaulting: z.array(PartyRefSchema), certificates: z.number(), loss: Amount })),
+    rounds: z.array(
+      z.object({ round: z.number(), defaulting: z.array(PartyRefSchema), certificates: z.number(), loss: Amount }),
+    ),
     certificates: z.array(
       z.object({
         certificateId: z.string(),
@@ -85,7 +118,9 @@ export const StressSchema = z
         outstanding: Amount,
         loss: Amount,
         round: z.number(),
-        pledgedTo: PartyRefSchema.nullable().meta({ description: "A pledgee is paid first out of what is recovered; the loss stays the holder's" }),
+        pledgedTo: PartyRefSchema.nullable().meta({
+          description: "A pledgee is paid first out of what is recovered; the loss stays the holder's",
+        }),
       }),
     ),
     parties: z.array(
@@ -132,7 +167,15 @@ export async function networkHubs(ctx: ServiceContext, actor: Actor, top: number
     const started = performance.now();
     cached = { stamp, hubs: rankHubs(graph, MAX_TOP) };
     hubsCache.set(ctx.db, cached);
-    ctx.log.info({ nodes: graph.order, edges: graph.size, method: cached.hubs.method, ms: Math.round(performance.now() - started) }, "network hubs ranked");
+    ctx.log.info(
+      {
+        nodes: graph.order,
+        edges: graph.size,
+        method: cached.hubs.method,
+        ms: Math.round(performance.now() - started),
+      },
+      "network hubs ranked",
+    );
   }
   const { hubs } = cached;
   return {
@@ -144,14 +187,19 @@ export async function networkHubs(ctx: ServiceContext, actor: Actor, top: number
 
 // --- stress ----------------------------------------------------------------------------------
 
-export async function stressNetwork(ctx: ServiceContext, actor: Actor, body: z.infer<typeof StressBodySchema>): Promise<StressView> {
+export async function stressNetwork(
+  ctx: ServiceContext,
+  actor: Actor,
+  body: z.infer<typeof StressBodySchema>,
+): Promise<StressView> {
   requireRole(actor, ...READERS);
   const capitalById = Object.entries(body.capital ?? {});
   const ids = [...new Set([...body.defaulted, ...capitalById.map(([id]) => id)])];
   const found = await ctx.db.selectFrom("parties").select(["id", "address"]).where("id", "in", ids).execute();
   const addressOf = new Map(found.map((p) => [p.id, p.address]));
   const unknown = ids.filter((id) => !addressOf.has(id));
-  if (unknown.length > 0) throw new AppError("NOT_FOUND", 404, `party ${unknown.join(", ")} does not exist`, { parties: unknown });
+  if (unknown.length > 0)
+    throw new AppError("NOT_FOUND", 404, `party ${unknown.join(", ")} does not exist`, { parties: unknown });
 
   const capital = new Map(capitalById.map(([id, amount]) => [addressOf.get(id)!, toAmount(amount)]));
   const network = await loadCreditNetwork(ctx.db);
@@ -167,7 +215,12 @@ export async function stressNetwork(ctx: ServiceContext, actor: Actor, body: z.i
   return {
     recoveryRate: body.recoveryRate,
     defaulted: result.defaulted.map(ref),
-    rounds: result.rounds.map((r) => ({ round: r.round, defaulting: r.defaulting.map(ref), certificates: r.certificates, loss: r.loss.toString() })),
+    rounds: result.rounds.map((r) => ({
+      round: r.round,
+      defaulting: r.defaulting.map(ref),
+      certificates: r.certificates,
+      loss: r.loss.toString(),
+    })),
     certificates: result.certificates.map((c) => ({
       certificateId: c.certificateId,
       tier: c.tier,
@@ -189,7 +242,12 @@ export async function stressNetwork(ctx: ServiceContext, actor: Actor, body: z.i
       remaining: p.remaining.toString(),
       defaultedInRound: p.defaultedInRound,
     })),
-    byTier: result.byTier.map((t) => ({ tier: t.tier, certificates: t.certificates, outstanding: t.outstanding.toString(), loss: t.loss.toString() })),
+    byTier: result.byTier.map((t) => ({
+      tier: t.tier,
+      certificates: t.certificates,
+      outstanding: t.outstanding.toString(),
+      loss: t.loss.toString(),
+    })),
     totalLoss: result.totalLoss.toString(),
   };
 }
@@ -205,6 +263,10 @@ function refsOf(graph: CreditGraph): (address: string) => PartyRef {
 /** Locked certificates under a live pledge, and their pledgee. */
 async function pledgeesOf(db: Db, network: CreditNetwork): Promise<Map<string, string>> {
   if (!network.exposures.length) return new Map();
-  const rows = await db.selectFrom("onchain_financing_requests").select(["certificate_id", "financier"]).where("status", "=", "pledged").execute();
+  const rows = await db
+    .selectFrom("onchain_financing_requests")
+    .select(["certificate_id", "financier"])
+    .where("status", "=", "pledged")
+    .execute();
   return new Map(rows.filter((r) => r.financier !== null).map((r) => [r.certificate_id, r.financier!]));
 }

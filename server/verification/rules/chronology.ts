@@ -34,18 +34,31 @@ export function checkChronology(submission: ReceivableSubmission, now: Date, con
     const [earlierField, earlier] = sequence[i - 1]!;
     const [laterField, later] = sequence[i]!;
     if (toUnixSeconds(earlier) > toUnixSeconds(later)) {
-      findings.push(fail("CHRONOLOGY_ORDER", `${earlierField} (${earlier}) is after ${laterField} (${later})`, [earlierField, laterField]));
+      findings.push(
+        fail("CHRONOLOGY_ORDER", `${earlierField} (${earlier}) is after ${laterField} (${later})`, [
+          earlierField,
+          laterField,
+        ]),
+      );
     }
   }
 
   for (const [field, iso] of sequence.slice(0, 4)) {
     if (toUnixSeconds(iso) > nowSeconds) {
-      findings.push(fail("DOCUMENT_IN_FUTURE", `${field} (${iso}) is after the time of checking (${now.toISOString()})`, [field]));
+      findings.push(
+        fail("DOCUMENT_IN_FUTURE", `${field} (${iso}) is after the time of checking (${now.toISOString()})`, [field]),
+      );
     }
   }
 
   if (toUnixSeconds(invoice.dueDate) <= nowSeconds) {
-    findings.push(fail("DUE_DATE_PASSED", `the due date ${invoice.dueDate} is not after the time of checking (${now.toISOString()})`, ["invoice.dueDate"]));
+    findings.push(
+      fail(
+        "DUE_DATE_PASSED",
+        `the due date ${invoice.dueDate} is not after the time of checking (${now.toISOString()})`,
+        ["invoice.dueDate"],
+      ),
+    );
   }
 
   const tenorSeconds = toUnixSeconds(invoice.dueDate) - toUnixSeconds(invoice.issuedAt);

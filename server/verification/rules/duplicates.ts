@@ -6,11 +6,21 @@ import type { PartyView, RuleResult, VerificationHistory, VerificationInput } fr
 export const DUPLICATE_RULE = "DUPLICATE";
 
 /** The exact-duplicate finding (fail) and then the near-duplicate one (hold); empty when neither. */
-export async function checkDuplicates(input: VerificationInput, debtor: PartyView, history: VerificationHistory): Promise<RuleResult[]> {
+export async function checkDuplicates(
+  input: VerificationInput,
+  debtor: PartyView,
+  history: VerificationHistory,
+): Promise<RuleResult[]> {
   const { purchaseOrder, invoice } = input.submission;
   const [onChain, nearIds] = await Promise.all([
     history.registeredOnChain(input.receivableId),
-    history.sameOrderSameAmount(input.seller.id, debtor.id, purchaseOrder.number, BigInt(invoice.total), normaliseInvoiceNumber(invoice.number)),
+    history.sameOrderSameAmount(
+      input.seller.id,
+      debtor.id,
+      purchaseOrder.number,
+      BigInt(invoice.total),
+      normaliseInvoiceNumber(invoice.number),
+    ),
   ]);
   const findings: RuleResult[] = [];
   if (onChain) {

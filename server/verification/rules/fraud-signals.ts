@@ -73,7 +73,9 @@ export async function checkFraudSignals(
 
   const cycle = findTradeCycle(edges, seller.id, debtor.id);
   if (cycle !== undefined) {
-    findings.push(hold("CIRCULAR_TRADING", `this receivable closes a trade cycle: ${cycle.join(" -> ")}`, ["debtorId"]));
+    findings.push(
+      hold("CIRCULAR_TRADING", `this receivable closes a trade cycle: ${cycle.join(" -> ")}`, ["debtorId"]),
+    );
   }
 
   // face > factor x mean  <=>  face x count > factor x sum, exactly, in integers.
@@ -93,7 +95,11 @@ export async function checkFraudSignals(
   }
 
   if (seller.relatedPartyIds.includes(debtor.id) || debtor.relatedPartyIds.includes(seller.id)) {
-    findings.push(hold("RELATED_PARTY", `seller ${seller.id} and debtor ${debtor.id} are recorded as related parties`, ["debtorId"]));
+    findings.push(
+      hold("RELATED_PARTY", `seller ${seller.id} and debtor ${debtor.id} are recorded as related parties`, [
+        "debtorId",
+      ]),
+    );
   }
 
   const inWindow = recent.filter((submissionSeen) => submissionSeen.createdAt.getTime() >= since.getTime()).length;

@@ -21,7 +21,11 @@ export function checkParties(input: VerificationInput): RuleResult[] {
   const findings: RuleResult[] = [];
 
   if (!seller.roles.includes("supplier")) {
-    findings.push(fail("SELLER_NOT_SUPPLIER", `seller ${seller.id} does not hold the supplier role (roles: ${rolesOf(seller)})`, ["seller.roles"]));
+    findings.push(
+      fail("SELLER_NOT_SUPPLIER", `seller ${seller.id} does not hold the supplier role (roles: ${rolesOf(seller)})`, [
+        "seller.roles",
+      ]),
+    );
   }
   if (seller.status !== "active") {
     findings.push(fail("SELLER_NOT_ACTIVE", `seller ${seller.id} is ${seller.status}, not active`, ["seller.status"]));
@@ -30,10 +34,17 @@ export function checkParties(input: VerificationInput): RuleResult[] {
     findings.push(fail("DEBTOR_UNKNOWN", `no registered party has id ${submission.debtorId}`, ["debtorId"]));
   } else {
     if (!debtor.roles.includes("debtor")) {
-      findings.push(fail("DEBTOR_NOT_DEBTOR", `party ${debtor.id} does not hold the debtor role (roles: ${rolesOf(debtor)})`, ["debtorId", "debtor.roles"]));
+      findings.push(
+        fail("DEBTOR_NOT_DEBTOR", `party ${debtor.id} does not hold the debtor role (roles: ${rolesOf(debtor)})`, [
+          "debtorId",
+          "debtor.roles",
+        ]),
+      );
     }
     if (debtor.status !== "active") {
-      findings.push(fail("DEBTOR_NOT_ACTIVE", `debtor ${debtor.id} is ${debtor.status}, not active`, ["debtorId", "debtor.status"]));
+      findings.push(
+        fail("DEBTOR_NOT_ACTIVE", `debtor ${debtor.id} is ${debtor.status}, not active`, ["debtorId", "debtor.status"]),
+      );
     }
   }
   if (submission.debtorId === seller.id || debtor?.id === seller.id) {

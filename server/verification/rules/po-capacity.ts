@@ -7,10 +7,19 @@ import type { PartyView, RuleResult, VerificationHistory, VerificationInput } fr
 export const PO_CAPACITY_RULE = "PO_CAPACITY";
 
 /** One PO_CAPACITY_EXCEEDED finding when the order would be over-invoiced; empty otherwise. */
-export async function checkPoCapacity(input: VerificationInput, debtor: PartyView, history: VerificationHistory): Promise<RuleResult[]> {
+export async function checkPoCapacity(
+  input: VerificationInput,
+  debtor: PartyView,
+  history: VerificationHistory,
+): Promise<RuleResult[]> {
   const { purchaseOrder, invoice } = input.submission;
   const orderTotal = sumLines(purchaseOrder.lines);
-  const alreadyInvoiced = await history.invoicedAgainstOrder(input.seller.id, debtor.id, purchaseOrder.number, input.receivableId);
+  const alreadyInvoiced = await history.invoicedAgainstOrder(
+    input.seller.id,
+    debtor.id,
+    purchaseOrder.number,
+    input.receivableId,
+  );
   const faceValue = BigInt(invoice.total) - BigInt(invoice.tax);
   const invoicedWithThis = alreadyInvoiced + faceValue;
   if (invoicedWithThis <= orderTotal) return [];

@@ -27,7 +27,9 @@ const fail = (code: string, message: string, fields: string[]): RuleResult => ({
 });
 
 /** Groups lines by sku in first-seen order; quantities of repeated skus add up. */
-function groupBySku(lines: ReadonlyArray<{ sku: string; quantity: number; unitPrice?: string }>): Map<string, SkuGroup> {
+function groupBySku(
+  lines: ReadonlyArray<{ sku: string; quantity: number; unitPrice?: string }>,
+): Map<string, SkuGroup> {
   const groups = new Map<string, SkuGroup>();
   lines.forEach((line, index) => {
     const group = groups.get(line.sku);
@@ -45,7 +47,8 @@ function groupBySku(lines: ReadonlyArray<{ sku: string; quantity: number; unitPr
 const paths = (document: Document, group: SkuGroup, field: "sku" | "quantity" | "unitPrice"): string[] =>
   group.indexes.map((index) => `${document}.lines[${index}].${field}`);
 
-const lineWord = (group: SkuGroup): string => (group.indexes.length === 1 ? `line ${group.indexes[0]}` : `lines ${group.indexes.join(", ")}`);
+const lineWord = (group: SkuGroup): string =>
+  group.indexes.length === 1 ? `line ${group.indexes[0]}` : `lines ${group.indexes.join(", ")}`;
 
 /** True when `actual` is above `reference` by more than `toleranceBps` of `reference`. */
 const aboveTolerance = (actual: bigint, reference: bigint, toleranceBps: number): boolean =>
@@ -68,30 +71,44 @@ export function checkThreeWayMatch(submission: ReceivableSubmission, config: Ver
 
   if (purchaseOrder.currency !== config.currency) {
     findings.push(
-      fail("CURRENCY_UNSUPPORTED", `the order is in ${purchaseOrder.currency}; this platform settles only in ${config.currency}`, [
-        "purchaseOrder.currency",
-      ]),
+      fail(
+        "CURRENCY_UNSUPPORTED",
+        `the order is in ${purchaseOrder.currency}; this platform settles only in ${config.currency}`,
+        ["purchaseOrder.currency"],
+      ),
     );
   }
 
   for (const group of invoicedGroups) {
     if (!ordered.has(group.sku)) {
       findings.push(
-        fail("INVOICE_SKU_NOT_ORDERED", `invoice ${lineWord(group)} bills sku "${group.sku}", which the purchase order does not contain`, paths("invoice", group, "sku")),
+        fail(
+          "INVOICE_SKU_NOT_ORDERED",
+          `invoice ${lineWord(group)} bills sku "${group.sku}", which the purchase order does not contain`,
+          paths("invoice", group, "sku"),
+        ),
       );
     }
   }
   for (const group of invoicedGroups) {
     if (!delivered.has(group.sku)) {
       findings.push(
-        fail("INVOICE_SKU_NOT_DELIVERED", `invoice ${lineWord(group)} bills sku "${group.sku}", which the delivery note does not show as received`, paths("invoice", group, "sku")),
+        fail(
+          "INVOICE_SKU_NOT_DELIVERED",
+          `invoice ${lineWord(group)} bills sku "${group.sku}", which the delivery note does not show as received`,
+          paths("invoice", group, "sku"),
+        ),
       );
     }
   }
   for (const group of delivered.values()) {
     if (!ordered.has(group.sku)) {
       findings.push(
-        fail("DELIVERY_SKU_NOT_ORDERED", `delivery ${lineWord(group)} shows sku "${group.sku}", which the purchase order does not contain`, paths("delivery", group, "sku")),
+        fail(
+          "DELIVERY_SKU_NOT_ORDERED",
+          `delivery ${lineWord(group)} shows sku "${group.sku}", which the purchase order does not contain`,
+          paths("delivery", group, "sku"),
+        ),
       );
     }
   }
@@ -158,7 +175,11 @@ export function checkThreeWayMatch(submission: ReceivableSubmission, config: Ver
     for (const group of groups.values()) {
       if (group.indexes.length > 1) {
         findings.push(
-          fail("DUPLICATE_SKU_LINES", `${document} ${lineWord(group)} repeat sku "${group.sku}"; put each sku on one line`, paths(document, group, "sku")),
+          fail(
+            "DUPLICATE_SKU_LINES",
+            `${document} ${lineWord(group)} repeat sku "${group.sku}"; put each sku on one line`,
+            paths(document, group, "sku"),
+          ),
         );
       }
     }

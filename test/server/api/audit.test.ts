@@ -17,7 +17,8 @@ import { createTestParty, validSubmission, type TestParty } from "../scenario.js
 const REPO = path.resolve(import.meta.dirname, "../../..");
 const T = (whole: number) => (BigInt(whole) * 1_000_000n).toString(); // tUSD, 6 decimals
 const BUCKETS = ["overdue", "0-30", "31-60", "61-90", "91-180", ">180"] as const;
-const buckets = (amounts: Partial<Record<(typeof BUCKETS)[number], string>>) => Object.fromEntries(BUCKETS.map((b) => [b, amounts[b] ?? "0"]));
+const buckets = (amounts: Partial<Record<(typeof BUCKETS)[number], string>>) =>
+  Object.fromEntries(BUCKETS.map((b) => [b, amounts[b] ?? "0"]));
 const iso = (daysFromNow: number) => new Date(Date.now() + daysFromNow * 86_400_000).toISOString();
 /** The due date as the service stores it: unix seconds. */
 const dueIso = (isoDate: string) => new Date(Math.floor(Date.parse(isoDate) / 1000) * 1000).toISOString();
@@ -32,7 +33,11 @@ function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr:
     execFile(
       path.join(REPO, "node_modules/.bin/tsx"),
       ["scripts/audit.ts", ...args],
-      { cwd: REPO, env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, TIERLINE_API_KEY: "" }, timeout: 60_000 },
+      {
+        cwd: REPO,
+        env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, TIERLINE_API_KEY: "" },
+        timeout: 60_000,
+      },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -76,9 +81,18 @@ describe("API: auditing a receivable's certificate tree", function () {
   }
 
   /** Sends `fn` from the party's custodial key and waits until the index has it. */
-  async function asParty(p: NamedParty, contract: Contract, fn: string, ...args: unknown[]): Promise<TransactionReceipt> {
+  async function asParty(
+    p: NamedParty,
+    contract: Contract,
+    fn: string,
+    ...args: unknown[]
+  ): Promise<TransactionReceipt> {
     const { ctx } = t.service;
-    const row = await ctx.db.selectFrom("parties").select("encrypted_key").where("id", "=", p.id).executeTakeFirstOrThrow();
+    const row = await ctx.db
+      .selectFrom("parties")
+      .select("encrypted_key")
+      .where("id", "=", p.id)
+      .executeTakeFirstOrThrow();
     const wallet = new Wallet(ctx.vault.decrypt(row.encrypted_key!));
     const request = await contract.getFunction(fn).populateTransaction(...args);
     const receipt = await ctx.chain.senderFor(wallet).send(request, { kind: `test:${fn}`, ref: p.id });
@@ -88,19 +102,32 @@ describe("API: auditing a receivable's certificate tree", function () {
 
   async function asRegistrar(contract: Contract, fn: string, ...args: unknown[]): Promise<TransactionReceipt> {
     const { ctx } = t.service;
-    const receipt = await ctx.chain.registrar.send(await contract.getFunction(fn).populateTransaction(...args), { kind: `test:${fn}`, ref: "audit-test" });
+    const receipt = await ctx.chain.registrar.send(await contract.getFunction(fn).populateTransaction(...args), {
+      kind: `test:${fn}`,
+      ref: "audit-test",
+    });
     await ctx.indexer.sync(receipt.blockNumber);
     return receipt;
   }
 
-  async function register(seller: NamedParty, debtor: NamedParty, quantity: number, dueInDays: number): Promise<{ id: string; root: string; dueDate: string; txHash: string }> {
+  async function register(
+    seller: NamedParty,
+    debtor: NamedParty,
+    quantity: number,
+    dueInDays: number,
+  ): Promise<{ id: string; root: string; dueDate: string; txHash: string }> {
     const submission = validSubmission(debtor.id, { quantity });
     submission.invoice.dueDate = iso(dueInDays);
     const submitted = await api.as(seller.apiKey).post("/v1/receivables", submission);
     expect(submitted.status, JSON.stringify(submitted.body)).to.equal(201);
     const confirmed = await api.as(debtor.apiKey).post(`/v1/receivables/${submitted.body.id}/confirm`);
     expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
-    return { id: submitted.body.id, root: confirmed.body.certificateId, dueDate: dueIso(submission.invoice.dueDate), txHash: confirmed.body.txHash };
+    return {
+      id: submitted.body.id,
+      root: confirmed.body.certificateId,
+      dueDate: dueIso(submission.invoice.dueDate),
+      txHash: confirmed.body.txHash,
+    };
   }
 
   const record = (name: string, receipt: { hash: string; blockNumber: number }) => {
@@ -110,7 +137,8 @@ describe("API: auditing a receivable's certificate tree", function () {
   const blockOf = async (hash: string) => (await t.service.ctx.chain.provider.getTransactionReceipt(hash))!.blockNumber;
 
   const get = (client: ApiClient, route: string) => client.get(route);
-  const trace = (format = "json", client = auditorApi) => get(client, `/v1/audit/receivables/${receivableId}/trace?format=${format}`);
+  const trace = (format = "json", client = auditorApi) =>
+    get(client, `/v1/audit/receivables/${receivableId}/trace?format=${format}`);
   const exposure = async (p: NamedParty) => {
     const response = await get(auditorApi, `/v1/audit/parties/${p.id}/exposure`);
     expect(response.status, JSON.stringify(response.body)).to.equal(200);
@@ -202,7 +230,14 @@ describe("API: auditing a receivable's certificate tree", function () {
         [boltKept, "Bolt Metals", 2, T(400), "locked"],
         [acmeKept, "Coil Wire Co", 1, T(400), "live"],
       ]);
-      expect(response.body.conservation).to.deep.equal({ rootFace: T(1000), liveLeafFaceSum: T(1000), leafCount: 3, retiredCount: 2, conserves: true, brokenSplits: [] });
+      expect(response.body.conservation).to.deep.equal({
+        rootFace: T(1000),
+        liveLeafFaceSum: T(1000),
+        leafCount: 3,
+        retiredCount: 2,
+        conserves: true,
+        brokenSplits: [],
+      });
     });
 
     it("shows the pledge as outstanding in the text tree", async function () {
@@ -216,7 +251,12 @@ describe("API: auditing a receivable's certificate tree", function () {
 
     it("counts what a holder is owed directly at tier 1, by debtor and by maturity", async function () {
       const body = await exposure(coil);
-      expect(body.party).to.deep.equal({ id: coil.id, name: "Coil Wire Co", address: coil.address, roles: ["supplier"] });
+      expect(body.party).to.deep.equal({
+        id: coil.id,
+        name: "Coil Wire Co",
+        address: coil.address,
+        roles: ["supplier"],
+      });
       expect(body.owed).to.deep.equal({
         total: T(650),
         direct: T(650),
@@ -294,7 +334,16 @@ describe("API: auditing a receivable's certificate tree", function () {
         total: T(250),
         byMaturity: buckets({ "0-30": T(250) }),
         receivables: [
-          { receivableId: second.id, seller: ref(coil), faceValue: T(250), repaidAmount: "0", outstanding: T(250), dueDate: second.dueDate, maturity: "0-30", status: "active" },
+          {
+            receivableId: second.id,
+            seller: ref(coil),
+            faceValue: T(250),
+            repaidAmount: "0",
+            outstanding: T(250),
+            dueDate: second.dueDate,
+            maturity: "0-30",
+            status: "active",
+          },
         ],
       });
     });
@@ -350,7 +399,18 @@ describe("API: auditing a receivable's certificate tree", function () {
       expect(body.owes).to.deep.equal({
         total: T(1000),
         byMaturity: buckets({ "31-60": T(1000) }),
-        receivables: [{ receivableId, seller: ref(acme), faceValue: T(1000), repaidAmount: "0", outstanding: T(1000), dueDate, maturity: "31-60", status: "active" }],
+        receivables: [
+          {
+            receivableId,
+            seller: ref(acme),
+            faceValue: T(1000),
+            repaidAmount: "0",
+            outstanding: T(1000),
+            dueDate,
+            maturity: "31-60",
+            status: "active",
+          },
+        ],
       });
     });
   });
@@ -365,11 +425,17 @@ describe("API: auditing a receivable's certificate tree", function () {
     it("owes each holder its face value less its pro-rata payout, and the pledgee got paid first", async function () {
       // 500 of 1000 repaid: every leaf got half its face; the pledged leaf's half (200) went to the pledgee.
       expect((await exposure(coil)).owed).to.include({ total: T(200 + 250), direct: T(450) });
-      expect((await exposure(harbor)).owed.certificates.map((c: { owed: string; paidOut: string }) => [c.paidOut, c.owed])).to.deep.equal([[T(100), T(100)]]);
+      expect(
+        (await exposure(harbor)).owed.certificates.map((c: { owed: string; paidOut: string }) => [c.paidOut, c.owed]),
+      ).to.deep.equal([[T(100), T(100)]]);
       expect((await exposure(harbor)).asFinancier.certificatesBought.stillHeldOwed).to.equal(T(100));
       const boltOwed = (await exposure(bolt)).owed;
       expect(boltOwed.total).to.equal(T(200));
-      expect(boltOwed.certificates[0].pledge).to.deep.equal({ requestId: pledgeRequest, pledgee: ref(summit), outstanding: T(120) });
+      expect(boltOwed.certificates[0].pledge).to.deep.equal({
+        requestId: pledgeRequest,
+        pledgee: ref(summit),
+        outstanding: T(120),
+      });
       expect((await exposure(summit)).asFinancier.pledgesOutstanding).to.equal(T(120));
       const owes = (await exposure(northwind)).owes;
       expect(owes.total).to.equal(T(500));
@@ -498,12 +564,25 @@ describe("API: auditing a receivable's certificate tree", function () {
           },
         ],
       });
-      expect(body.conservation).to.deep.equal({ rootFace: T(1000), liveLeafFaceSum: T(1000), leafCount: 3, retiredCount: 2, conserves: true, brokenSplits: [] });
+      expect(body.conservation).to.deep.equal({
+        rootFace: T(1000),
+        liveLeafFaceSum: T(1000),
+        leafCount: 3,
+        retiredCount: 2,
+        conserves: true,
+        brokenSplits: [],
+      });
     });
 
     it("lists every transaction that touched the tree, in order, and none of the other receivable's", async function () {
       const body = (await trace()).body;
-      expect(body.transactions.map((x: { txHash: string; kind: string; blockNumber: number }) => [x.txHash, x.kind, x.blockNumber])).to.deep.equal([
+      expect(
+        body.transactions.map((x: { txHash: string; kind: string; blockNumber: number }) => [
+          x.txHash,
+          x.kind,
+          x.blockNumber,
+        ]),
+      ).to.deep.equal([
         [tx.register, "registration", block.register],
         [tx.split1, "split", block.split1],
         [tx.split2, "split", block.split2],
@@ -517,10 +596,25 @@ describe("API: auditing a receivable's certificate tree", function () {
         [tx.repay2, "repayment", block.repay2],
         [tx.settle2, "settlement", block.settle2],
       ]);
-      const names = (hash: string | undefined) => body.transactions.find((x: { txHash: string }) => x.txHash === hash).events.map((e: { contract: string; name: string }) => `${e.contract}.${e.name}`);
-      expect(names(tx.register)).to.deep.equal(["certificates.Transfer", "certificates.CertificateIssued", "registry.ReceivableRegistered"]);
-      expect(names(tx.fundDiscount)).to.deep.equal(["financing.FinancingFunded", "certificates.CertificateLockLifted", "certificates.Transfer"]);
-      expect(names(tx.repay2)).to.deep.equal(["registry.RepaymentRecorded", "registry.ReceivableStatusChanged", "escrow.RepaymentReceived"]);
+      const names = (hash: string | undefined) =>
+        body.transactions
+          .find((x: { txHash: string }) => x.txHash === hash)
+          .events.map((e: { contract: string; name: string }) => `${e.contract}.${e.name}`);
+      expect(names(tx.register)).to.deep.equal([
+        "certificates.Transfer",
+        "certificates.CertificateIssued",
+        "registry.ReceivableRegistered",
+      ]);
+      expect(names(tx.fundDiscount)).to.deep.equal([
+        "financing.FinancingFunded",
+        "certificates.CertificateLockLifted",
+        "certificates.Transfer",
+      ]);
+      expect(names(tx.repay2)).to.deep.equal([
+        "registry.RepaymentRecorded",
+        "registry.ReceivableStatusChanged",
+        "escrow.RepaymentReceived",
+      ]);
       expect(names(tx.settle2)).to.deep.equal([
         "escrow.LeafSettled",
         "certificates.Transfer",
@@ -554,10 +648,16 @@ describe("API: auditing a receivable's certificate tree", function () {
       ]);
       expect(lines[0]).to.equal(`Receivable ${receivableId}`);
       expect(lines).to.include(`  seller      Acme Components (${acme.id}) ${acme.address}`);
-      expect(lines).to.include("  repaid      1000.000000 tUSD, distributed 1000.000000 tUSD, early discount 0.000000 tUSD");
-      expect(lines).to.include("Conservation: leaves 1000.000000 tUSD = root 1000.000000 tUSD (3 leaves, 2 retired): conserves");
+      expect(lines).to.include(
+        "  repaid      1000.000000 tUSD, distributed 1000.000000 tUSD, early discount 0.000000 tUSD",
+      );
+      expect(lines).to.include(
+        "Conservation: leaves 1000.000000 tUSD = root 1000.000000 tUSD (3 leaves, 2 retired): conserves",
+      );
       expect(lines.filter((l) => l.startsWith("  block "))).to.have.length(12);
-      expect(lines.find((l) => l.includes(tx.transfer!))).to.match(new RegExp(`^  block +${block.transfer}  transfer +${tx.transfer}  Transfer$`));
+      expect(lines.find((l) => l.includes(tx.transfer!))).to.match(
+        new RegExp(`^  block +${block.transfer}  transfer +${tx.transfer}  Transfer$`),
+      );
     });
 
     it("renders Graphviz DOT with one node per certificate and one edge per split", async function () {
@@ -584,7 +684,13 @@ describe("API: auditing a receivable's certificate tree", function () {
       expect(response.headers.get("content-type")).to.equal("text/plain; charset=utf-8");
       const text = response.body as string;
       expect(text.split("\n")[0]).to.equal("graph TD");
-      expect([...text.matchAll(/^ {2}c(\d+)\["/gm)].map((m) => m[1])).to.deep.equal([root, toBolt, toCoil, boltKept, acmeKept]);
+      expect([...text.matchAll(/^ {2}c(\d+)\["/gm)].map((m) => m[1])).to.deep.equal([
+        root,
+        toBolt,
+        toCoil,
+        boltKept,
+        acmeKept,
+      ]);
       expect([...text.matchAll(/^ {2}c(\d+) --> c(\d+)$/gm)]).to.have.length(4);
       expect(text).to.contain(`  class c${root},c${toBolt} retired\n`);
       expect(text).to.contain(`  class c${toCoil},c${boltKept},c${acmeKept} settled\n`);
@@ -616,32 +722,52 @@ describe("API: auditing a receivable's certificate tree", function () {
 
     describe("when someone rewrote a holder in the index", function () {
       before(async function () {
-        await t.service.ctx.db.updateTable("onchain_certificates").set({ holder: acme.address }).where("id", "=", acmeKept).execute();
+        await t.service.ctx.db
+          .updateTable("onchain_certificates")
+          .set({ holder: acme.address })
+          .where("id", "=", acmeKept)
+          .execute();
       });
       after(async function () {
-        await t.service.ctx.db.updateTable("onchain_certificates").set({ holder: coil.address }).where("id", "=", acmeKept).execute();
+        await t.service.ctx.db
+          .updateTable("onchain_certificates")
+          .set({ holder: coil.address })
+          .where("id", "=", acmeKept)
+          .execute();
       });
 
       it("reports exactly that holder, with the chain's and the index's value", async function () {
         const body = (await get(auditorApi, `/v1/audit/verify/${receivableId}`)).body;
         expect(body.matches).to.equal(false);
-        expect(body.differences).to.deep.equal([{ certificateId: acmeKept, field: "holder", chain: coil.address, index: acme.address }]);
+        expect(body.differences).to.deep.equal([
+          { certificateId: acmeKept, field: "holder", chain: coil.address, index: acme.address },
+        ]);
         expect(body.contractView).to.deep.equal({ checked: true, matches: true, differences: [] });
       });
     });
 
     describe("when someone inflated a face value in the index", function () {
       before(async function () {
-        await t.service.ctx.db.updateTable("onchain_certificates").set({ face_value: T(250) }).where("id", "=", toCoil).execute();
+        await t.service.ctx.db
+          .updateTable("onchain_certificates")
+          .set({ face_value: T(250) })
+          .where("id", "=", toCoil)
+          .execute();
       });
       after(async function () {
-        await t.service.ctx.db.updateTable("onchain_certificates").set({ face_value: T(200) }).where("id", "=", toCoil).execute();
+        await t.service.ctx.db
+          .updateTable("onchain_certificates")
+          .set({ face_value: T(200) })
+          .where("id", "=", toCoil)
+          .execute();
       });
 
       it("reports exactly that face value", async function () {
         const body = (await get(auditorApi, `/v1/audit/verify/${receivableId}`)).body;
         expect(body.matches).to.equal(false);
-        expect(body.differences).to.deep.equal([{ certificateId: toCoil, field: "faceValue", chain: T(200), index: T(250) }]);
+        expect(body.differences).to.deep.equal([
+          { certificateId: toCoil, field: "faceValue", chain: T(200), index: T(250) },
+        ]);
       });
 
       it("fails the trace's conservation check at the split it broke", async function () {
@@ -659,19 +785,40 @@ describe("API: auditing a receivable's certificate tree", function () {
 
     describe("when someone rewrote the repaid amount and a pledge's balance, and dropped a certificate from the index", function () {
       let dropped: Awaited<ReturnType<typeof droppedRow>>;
-      const droppedRow = () => t.service.ctx.db.selectFrom("onchain_certificates").selectAll().where("id", "=", boltKept).executeTakeFirstOrThrow();
+      const droppedRow = () =>
+        t.service.ctx.db
+          .selectFrom("onchain_certificates")
+          .selectAll()
+          .where("id", "=", boltKept)
+          .executeTakeFirstOrThrow();
       before(async function () {
         const { db } = t.service.ctx;
         dropped = await droppedRow();
-        await db.updateTable("onchain_receivables").set({ repaid_amount: T(900) }).where("id", "=", receivableId).execute();
-        await db.updateTable("onchain_financing_requests").set({ outstanding: T(5) }).where("id", "=", pledgeRequest).execute();
+        await db
+          .updateTable("onchain_receivables")
+          .set({ repaid_amount: T(900) })
+          .where("id", "=", receivableId)
+          .execute();
+        await db
+          .updateTable("onchain_financing_requests")
+          .set({ outstanding: T(5) })
+          .where("id", "=", pledgeRequest)
+          .execute();
         await db.deleteFrom("onchain_certificates").where("id", "=", boltKept).execute();
       });
       after(async function () {
         const { db } = t.service.ctx;
         await db.insertInto("onchain_certificates").values(dropped).execute();
-        await db.updateTable("onchain_financing_requests").set({ outstanding: "0" }).where("id", "=", pledgeRequest).execute();
-        await db.updateTable("onchain_receivables").set({ repaid_amount: T(1000) }).where("id", "=", receivableId).execute();
+        await db
+          .updateTable("onchain_financing_requests")
+          .set({ outstanding: "0" })
+          .where("id", "=", pledgeRequest)
+          .execute();
+        await db
+          .updateTable("onchain_receivables")
+          .set({ repaid_amount: T(1000) })
+          .where("id", "=", receivableId)
+          .execute();
       });
 
       it("reports each of them, the receivable first, then certificates and requests by id", async function () {
@@ -680,7 +827,13 @@ describe("API: auditing a receivable's certificate tree", function () {
         expect(body.differences).to.deep.equal([
           { field: "receivable.repaidAmount", chain: T(1000), index: T(900) },
           { certificateId: boltKept, field: "exists", chain: true, index: false },
-          { certificateId: boltKept, requestId: pledgeRequest, field: "financing.outstanding", chain: "0", index: T(5) },
+          {
+            certificateId: boltKept,
+            requestId: pledgeRequest,
+            field: "financing.outstanding",
+            chain: "0",
+            index: T(5),
+          },
         ]);
         expect(body.checkedCertificates).to.equal(5);
       });
@@ -699,7 +852,11 @@ describe("API: auditing a receivable's certificate tree", function () {
       }
       expect((await exposure(coil)).owed.total).to.equal(T(250)); // only the second receivable's root
       expect((await exposure(harbor)).owed.total).to.equal("0");
-      expect((await exposure(harbor)).asFinancier.purchases[0]).to.include({ state: "settled", stillHeld: false, paidOut: T(200) });
+      expect((await exposure(harbor)).asFinancier.purchases[0]).to.include({
+        state: "settled",
+        stillHeld: false,
+        paidOut: T(200),
+      });
       expect((await exposure(northwind)).owes.total).to.equal("0");
       expect((await exposure(bolt)).owed.total).to.equal("0");
     });
@@ -764,13 +921,26 @@ describe("API: auditing a receivable's certificate tree", function () {
     });
 
     it("prints the tree with an auditor's key", async function () {
-      const { code, stdout, stderr } = await runCli(["trace", receivableId, "--api", t.baseUrl, "--key", auditor.apiKey]);
+      const { code, stdout, stderr } = await runCli([
+        "trace",
+        receivableId,
+        "--api",
+        t.baseUrl,
+        "--key",
+        auditor.apiKey,
+      ]);
       expect(code, stderr).to.equal(0);
       const lines = stdout.split("\n");
       expect(lines).to.include(`#${root}  tier 1  Acme Components  1000.000000 tUSD  retired`);
-      expect(lines).to.include(`│   ├── #${toCoil}  tier 3  Harbor Bank  200.000000 tUSD  settled, paid out 200.000000 tUSD`);
-      expect(lines).to.include(`└── #${acmeKept}  tier 1  Coil Wire Co  400.000000 tUSD  settled, paid out 400.000000 tUSD`);
-      expect(lines).to.include("Conservation: leaves 1000.000000 tUSD = root 1000.000000 tUSD (3 leaves, 2 retired): conserves");
+      expect(lines).to.include(
+        `│   ├── #${toCoil}  tier 3  Harbor Bank  200.000000 tUSD  settled, paid out 200.000000 tUSD`,
+      );
+      expect(lines).to.include(
+        `└── #${acmeKept}  tier 1  Coil Wire Co  400.000000 tUSD  settled, paid out 400.000000 tUSD`,
+      );
+      expect(lines).to.include(
+        "Conservation: leaves 1000.000000 tUSD = root 1000.000000 tUSD (3 leaves, 2 retired): conserves",
+      );
     });
 
     it("takes the first auditor's key from a credentials file and verifies", async function () {
@@ -781,11 +951,24 @@ describe("API: auditing a receivable's certificate tree", function () {
           operator: { apiKey: "not-this-one" },
           parties: [
             { id: acme.id, name: acme.name, roles: ["supplier"], address: acme.address, apiKey: acme.apiKey },
-            { id: auditor.id, name: auditor.name, roles: ["auditor"], address: auditor.address, apiKey: auditor.apiKey },
+            {
+              id: auditor.id,
+              name: auditor.name,
+              roles: ["auditor"],
+              address: auditor.address,
+              apiKey: auditor.apiKey,
+            },
           ],
         }),
       );
-      const { code, stdout, stderr } = await runCli(["verify", receivableId, "--api", t.baseUrl, "--credentials", file]);
+      const { code, stdout, stderr } = await runCli([
+        "verify",
+        receivableId,
+        "--api",
+        t.baseUrl,
+        "--credentials",
+        file,
+      ]);
       expect(code, stderr).to.equal(0);
       expect(stdout).to.contain(`Receivable ${receivableId}: the index matches the chain\n`);
       expect(stdout).to.contain("  5 certificates, 2 financing requests, 45 chain events");
@@ -802,7 +985,14 @@ describe("API: auditing a receivable's certificate tree", function () {
 
     it("says so and exits non-zero when the service is not running", async function () {
       const port = await freePort();
-      const { code, stdout, stderr } = await runCli(["trace", receivableId, "--api", `http://127.0.0.1:${port}`, "--key", auditor.apiKey]);
+      const { code, stdout, stderr } = await runCli([
+        "trace",
+        receivableId,
+        "--api",
+        `http://127.0.0.1:${port}`,
+        "--key",
+        auditor.apiKey,
+      ]);
       expect(code).to.equal(2);
       expect(stdout).to.equal("");
       expect(stderr).to.contain(`audit: cannot reach the Tierline service at http://127.0.0.1:${port}`);
@@ -816,7 +1006,14 @@ describe("API: auditing a receivable's certificate tree", function () {
     });
 
     it("refuses to run without a key", async function () {
-      const { code, stderr } = await runCli(["trace", receivableId, "--api", t.baseUrl, "--credentials", path.join(dir, "missing.json")]);
+      const { code, stderr } = await runCli([
+        "trace",
+        receivableId,
+        "--api",
+        t.baseUrl,
+        "--credentials",
+        path.join(dir, "missing.json"),
+      ]);
       expect(code).to.equal(1);
       expect(stderr).to.contain("audit: no API key");
     });

@@ -60,17 +60,33 @@ const MATRIX: Record<string, RouteCase> = {
     forbidden: ["debtor", "tier2Holder", "outsider"],
     reads: ["seller", "financier", "operator", "auditor"],
   },
-  "post /v1/financing-requests/:id/cancel": { url: (w) => `/v1/financing-requests/${w.openRequest}/cancel`, body: () => ({}), forbidden: allBut("seller") },
-  "post /v1/financing-requests/:id/fund": { url: (w) => `/v1/financing-requests/${w.openRequest}/fund`, body: () => ({}), forbidden: allBut("financier") },
+  "post /v1/financing-requests/:id/cancel": {
+    url: (w) => `/v1/financing-requests/${w.openRequest}/cancel`,
+    body: () => ({}),
+    forbidden: allBut("seller"),
+  },
+  "post /v1/financing-requests/:id/fund": {
+    url: (w) => `/v1/financing-requests/${w.openRequest}/fund`,
+    body: () => ({}),
+    forbidden: allBut("financier"),
+  },
   "post /v1/financing-requests/:id/repay-pledge": {
     url: (w) => `/v1/financing-requests/${w.openRequest}/repay-pledge`,
     body: () => ({}),
     forbidden: allBut("seller"),
   },
   // The open request has no pledgee yet: nobody may foreclose it.
-  "post /v1/financing-requests/:id/foreclose": { url: (w) => `/v1/financing-requests/${w.openRequest}/foreclose`, body: () => ({}), forbidden: CALLERS },
+  "post /v1/financing-requests/:id/foreclose": {
+    url: (w) => `/v1/financing-requests/${w.openRequest}/foreclose`,
+    body: () => ({}),
+    forbidden: CALLERS,
+  },
   // Repayments
-  "post /v1/receivables/:id/repayments": { url: (w) => `/v1/receivables/${w.receivable}/repayments`, body: () => ({ amount: "1000000" }), forbidden: allBut("debtor") },
+  "post /v1/receivables/:id/repayments": {
+    url: (w) => `/v1/receivables/${w.receivable}/repayments`,
+    body: () => ({ amount: "1000000" }),
+    forbidden: allBut("debtor"),
+  },
   "get /v1/receivables/:id/repayments": {
     url: (w) => `/v1/receivables/${w.receivable}/repayments`,
     forbidden: ["financier", "outsider"],
@@ -92,17 +108,37 @@ const MATRIX: Record<string, RouteCase> = {
     forbidden: ["debtor", "financier", "tier2Holder", "outsider"],
     reads: ["seller", "operator", "auditor"],
   },
-  "get /v1/audit/verify/:receivableId": { url: (w) => `/v1/audit/verify/${w.receivable}`, forbidden: allBut("operator", "auditor"), reads: ["operator", "auditor"] },
+  "get /v1/audit/verify/:receivableId": {
+    url: (w) => `/v1/audit/verify/${w.receivable}`,
+    forbidden: allBut("operator", "auditor"),
+    reads: ["operator", "auditor"],
+  },
   // Risk
   "get /v1/risk/parties/:id": {
     url: (w) => `/v1/risk/parties/${w.parties.seller.id}`,
     forbidden: ["debtor", "tier2Holder", "outsider"],
     reads: ["seller", "operator", "auditor", "financier"],
   },
-  "get /v1/risk/alerts": { url: () => "/v1/risk/alerts", forbidden: allBut("operator", "auditor", "financier"), reads: ["operator", "auditor", "financier"] },
-  "get /v1/risk/industries": { url: () => "/v1/risk/industries", forbidden: allBut("operator", "auditor", "financier"), reads: ["operator", "auditor", "financier"] },
-  "post /v1/risk/industries/:industry": { url: () => "/v1/risk/industries/manufacturing", body: () => ({ index: 900, threshold: 100 }), forbidden: allBut("operator") },
-  "post /v1/risk/limits/:partyId": { url: (w) => `/v1/risk/limits/${w.parties.debtor.id}`, body: () => ({ kind: "debtor", limit: "1" }), forbidden: allBut("operator") },
+  "get /v1/risk/alerts": {
+    url: () => "/v1/risk/alerts",
+    forbidden: allBut("operator", "auditor", "financier"),
+    reads: ["operator", "auditor", "financier"],
+  },
+  "get /v1/risk/industries": {
+    url: () => "/v1/risk/industries",
+    forbidden: allBut("operator", "auditor", "financier"),
+    reads: ["operator", "auditor", "financier"],
+  },
+  "post /v1/risk/industries/:industry": {
+    url: () => "/v1/risk/industries/manufacturing",
+    body: () => ({ index: 900, threshold: 100 }),
+    forbidden: allBut("operator"),
+  },
+  "post /v1/risk/limits/:partyId": {
+    url: (w) => `/v1/risk/limits/${w.parties.debtor.id}`,
+    body: () => ({ kind: "debtor", limit: "1" }),
+    forbidden: allBut("operator"),
+  },
   "get /v1/financing-requests/:id/quote": {
     url: (w) => `/v1/financing-requests/${w.cancelledRequest}/quote`,
     forbidden: ["debtor", "tier2Holder", "outsider"],
@@ -113,7 +149,11 @@ const MATRIX: Record<string, RouteCase> = {
     forbidden: ["debtor", "tier2Holder", "outsider"],
     reads: ["seller", "financier", "operator", "auditor"],
   },
-  "get /v1/risk/network/hubs": { url: () => "/v1/risk/network/hubs", forbidden: allBut("operator", "auditor", "financier"), reads: ["operator", "auditor", "financier"] },
+  "get /v1/risk/network/hubs": {
+    url: () => "/v1/risk/network/hubs",
+    forbidden: allBut("operator", "auditor", "financier"),
+    reads: ["operator", "auditor", "financier"],
+  },
   "post /v1/risk/stress": {
     url: () => "/v1/risk/stress",
     body: (w) => ({ defaulted: [w.parties.debtor.id], recoveryRate: 0.5 }),
@@ -133,7 +173,9 @@ describe("API: authorization on the financing, repayment, audit and risk routes"
     const [method] = route.split(" ");
     const spec = MATRIX[route]!;
     const client = api.as(key);
-    return method === "get" ? client.request("GET", spec.url(w), undefined, headers) : client.request("POST", spec.url(w), spec.body?.(w) ?? {}, headers);
+    return method === "get"
+      ? client.request("GET", spec.url(w), undefined, headers)
+      : client.request("POST", spec.url(w), spec.body?.(w) ?? {}, headers);
   };
 
   before(async function () {
@@ -155,19 +197,30 @@ describe("API: authorization on the financing, repayment, audit and risk routes"
       ],
     });
     expect(split.status, JSON.stringify(split.body)).to.equal(200);
-    const piece = (face: string) => split.body.children.find((c: { faceValue: string }) => c.faceValue === face).id as string;
+    const piece = (face: string) =>
+      split.body.children.find((c: { faceValue: string }) => c.faceValue === face).id as string;
     w.tier2Piece = piece("60000000");
     w.sellerPiece = piece("30000000");
 
-    const toCancel = await seller.post("/v1/financing-requests", { certificateId: w.sellerPiece, kind: "discount", price: "29000000" });
+    const toCancel = await seller.post("/v1/financing-requests", {
+      certificateId: w.sellerPiece,
+      kind: "discount",
+      price: "29000000",
+    });
     expect(toCancel.status, JSON.stringify(toCancel.body)).to.equal(201);
     w.cancelledRequest = toCancel.body.id;
     expect((await seller.post(`/v1/financing-requests/${w.cancelledRequest}/cancel`)).status).to.equal(200);
-    const open = await seller.post("/v1/financing-requests", { certificateId: piece("10000000"), kind: "discount", price: "9000000" });
+    const open = await seller.post("/v1/financing-requests", {
+      certificateId: piece("10000000"),
+      kind: "discount",
+      price: "9000000",
+    });
     expect(open.status, JSON.stringify(open.body)).to.equal(201);
     w.openRequest = open.body.id;
 
-    const theirs = await api.as(w.parties.outsider.apiKey).post("/v1/receivables", validSubmission(w.parties.debtor.id));
+    const theirs = await api
+      .as(w.parties.outsider.apiKey)
+      .post("/v1/receivables", validSubmission(w.parties.debtor.id));
     expect(theirs.status, JSON.stringify(theirs.body)).to.equal(201);
     w.outsiderReceivable = theirs.body.id;
     snapshotBefore = await stateOf(t);
@@ -188,7 +241,13 @@ describe("API: authorization on the financing, repayment, audit and risk routes"
     const [method, path] = route.split(" ");
     describe(`${method!.toUpperCase()} ${path}`, function () {
       it("refuses a request without a key, with an unknown key and with a malformed Authorization header (401 UNAUTHENTICATED)", async function () {
-        const headers: Array<Record<string, string>> = [{}, { authorization: "Bearer tl_not-a-real-key" }, { authorization: `Bearer ${w.keys.operator}x` }, { authorization: `Basic ${w.keys.operator}` }, { authorization: "Bearer" }];
+        const headers: Array<Record<string, string>> = [
+          {},
+          { authorization: "Bearer tl_not-a-real-key" },
+          { authorization: `Bearer ${w.keys.operator}x` },
+          { authorization: `Basic ${w.keys.operator}` },
+          { authorization: "Bearer" },
+        ];
         for (const header of headers) {
           const response = await call(route, undefined, header);
           expect(response.status, `${JSON.stringify(header)}: ${JSON.stringify(response.body)}`).to.equal(401);
@@ -197,7 +256,8 @@ describe("API: authorization on the financing, repayment, audit and risk routes"
       });
 
       it("refuses a suspended party, even one that may otherwise call it (403 PARTY_SUSPENDED)", async function () {
-        const allowed = (CALLERS.filter((c) => c !== "operator" && !spec.forbidden.includes(c))[0] ?? "outsider") as Exclude<Caller, "operator">;
+        const allowed = (CALLERS.filter((c) => c !== "operator" && !spec.forbidden.includes(c))[0] ??
+          "outsider") as Exclude<Caller, "operator">;
         const { db } = t.service.ctx;
         await db.updateTable("parties").set({ status: "suspended" }).where("id", "=", w.parties[allowed].id).execute();
         try {
@@ -227,7 +287,8 @@ describe("API: authorization on the financing, repayment, audit and risk routes"
   }
 
   describe("when a supplier asks for another supplier's receivable", function () {
-    const read = (caller: Caller, receivableId: string) => api.as(w.keys[caller]).get(`/v1/receivables/${receivableId}`);
+    const read = (caller: Caller, receivableId: string) =>
+      api.as(w.keys[caller]).get(`/v1/receivables/${receivableId}`);
 
     it("refuses it, both ways, with FORBIDDEN and no documents in the answer", async function () {
       for (const [caller, receivableId] of [
@@ -270,7 +331,10 @@ describe("API: authorization on the financing, repayment, audit and risk routes"
 
   describe("when a party browses the financing book", function () {
     it("shows the open market and its own requests to a party outside it, the whole book to a financier", async function () {
-      const ids = async (caller: Caller) => ((await api.as(w.keys[caller]).get("/v1/financing-requests")).body.requests as Array<{ id: string }>).map((r) => r.id);
+      const ids = async (caller: Caller) =>
+        ((await api.as(w.keys[caller]).get("/v1/financing-requests")).body.requests as Array<{ id: string }>).map(
+          (r) => r.id,
+        );
       expect(await ids("outsider")).to.deep.equal([w.openRequest]);
       expect(await ids("debtor")).to.deep.equal([w.openRequest]);
       expect(await ids("seller")).to.deep.equal([w.cancelledRequest, w.openRequest]);

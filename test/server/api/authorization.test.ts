@@ -39,11 +39,20 @@ const routeKey = (route: RouteSpec) => `${route.method} ${route.path}`;
 /** Any value will do: the key is checked before the path parameters. */
 const anyUrl = (route: RouteSpec) => route.path.replace(/:([A-Za-z]+)/g, "x");
 
-const newParty = () => ({ name: "Should Not Exist", registryId: "NEVER-CREATED-1", industry: "none", roles: ["supplier"] });
+const newParty = () => ({
+  name: "Should Not Exist",
+  registryId: "NEVER-CREATED-1",
+  industry: "none",
+  roles: ["supplier"],
+});
 
 const MATRIX: Record<string, RouteCase> = {
   "get /health": { url: () => "/health", forbidden: [], reads: CALLERS },
-  "post /v1/parties": { url: () => "/v1/parties", body: newParty, forbidden: ["seller", "debtor", "financier", "auditor", "tier2Holder", "outsider"] },
+  "post /v1/parties": {
+    url: () => "/v1/parties",
+    body: newParty,
+    forbidden: ["seller", "debtor", "financier", "auditor", "tier2Holder", "outsider"],
+  },
   "get /v1/parties/:id": { url: (w) => `/v1/parties/${w.parties.seller.id}`, forbidden: [], reads: CALLERS },
   "get /v1/parties/:id/certificates": {
     url: (w) => `/v1/parties/${w.parties.seller.id}/certificates`,
@@ -103,7 +112,11 @@ describe("API: authentication and authorization on every route", function () {
     const db = t.service.ctx.db;
     return {
       parties: await db.selectFrom("parties").select(["id", "status", "roles"]).orderBy("id").execute(),
-      receivables: await db.selectFrom("receivables").select(["id", "status", "verification", "confirmation"]).orderBy("id").execute(),
+      receivables: await db
+        .selectFrom("receivables")
+        .select(["id", "status", "verification", "confirmation"])
+        .orderBy("id")
+        .execute(),
       certificates: await db.selectFrom("onchain_certificates").selectAll().orderBy("id").execute(),
       transactions: (await db.selectFrom("tx_journal").select("id").execute()).length,
       block: await t.service.ctx.chain.provider.getBlockNumber(),
@@ -114,7 +127,9 @@ describe("API: authentication and authorization on every route", function () {
     const [method] = route.split(" ");
     const spec = MATRIX[route]!;
     const client = api.as(key);
-    return method === "get" ? client.request("GET", spec.url(w), undefined, headers) : client.request("POST", spec.url(w), spec.body?.(w) ?? {}, headers);
+    return method === "get"
+      ? client.request("GET", spec.url(w), undefined, headers)
+      : client.request("POST", spec.url(w), spec.body?.(w) ?? {}, headers);
   };
   const callAny = (route: RouteSpec, headers: Record<string, string>): Promise<ApiResponse> =>
     api.request(route.method.toUpperCase(), anyUrl(route), route.method === "get" ? undefined : {}, headers);
@@ -158,7 +173,11 @@ describe("API: authentication and authorization on every route", function () {
   });
 
   it("leaves only /health open", function () {
-    expect(allRoutes().filter((route) => !route.auth).map((route) => route.path)).to.deep.equal(["/health"]);
+    expect(
+      allRoutes()
+        .filter((route) => !route.auth)
+        .map((route) => route.path),
+    ).to.deep.equal(["/health"]);
   });
 
   describe("on every route the app serves", function () {
@@ -178,7 +197,13 @@ describe("API: authentication and authorization on every route", function () {
     });
 
     it("refuses an unknown API key and malformed Authorization headers with UNAUTHENTICATED", async function () {
-      for (const header of ["Bearer tl_not-a-real-key", `Basic ${w.keys.operator}`, "Bearer", `Bearer ${w.keys.operator}x`, `Token ${w.keys.operator}`]) {
+      for (const header of [
+        "Bearer tl_not-a-real-key",
+        `Basic ${w.keys.operator}`,
+        "Bearer",
+        `Bearer ${w.keys.operator}x`,
+        `Token ${w.keys.operator}`,
+      ]) {
         await expectAll(() => ({ authorization: header }), 401, "UNAUTHENTICATED");
       }
     });
@@ -231,7 +256,9 @@ describe("API: authentication and authorization on every route", function () {
       const byId = Object.fromEntries(statuses.map((r) => [r.id, r.status]));
       expect(byId[w.pendingReceivable]).to.equal("awaiting_confirmation");
       expect(byId[w.heldReceivable]).to.equal("held_for_review");
-      expect(await t.service.ctx.chain.contracts.certificates.getFunction("ownerOf")(w.tier2Certificate)).to.equal(w.parties.tier2Holder.address);
+      expect(await t.service.ctx.chain.contracts.certificates.getFunction("ownerOf")(w.tier2Certificate)).to.equal(
+        w.parties.tier2Holder.address,
+      );
     });
   });
 });

@@ -25,7 +25,8 @@ describe("API: reading, splitting and transferring certificates", function () {
   let child60: string;
   let child40: string;
 
-  const ownerOf = async (id: string): Promise<string> => t.service.ctx.chain.contracts.certificates.getFunction("ownerOf")(id);
+  const ownerOf = async (id: string): Promise<string> =>
+    t.service.ctx.chain.contracts.certificates.getFunction("ownerOf")(id);
   const holdingsOf = async (party: TestParty, key = party.apiKey) => {
     const response = await api.as(key).get(`/v1/parties/${party.id}/certificates`);
     expect(response.status, JSON.stringify(response.body)).to.equal(200);
@@ -40,7 +41,8 @@ describe("API: reading, splitting and transferring certificates", function () {
   };
   const split = (party: TestParty, id: string, parts: Array<{ toPartyId: string; amount: string }>) =>
     api.as(party.apiKey).post(`/v1/certificates/${id}/split`, { parts });
-  const transfer = (party: TestParty, id: string, toPartyId: string) => api.as(party.apiKey).post(`/v1/certificates/${id}/transfer`, { toPartyId });
+  const transfer = (party: TestParty, id: string, toPartyId: string) =>
+    api.as(party.apiKey).post(`/v1/certificates/${id}/transfer`, { toPartyId });
   const expectError = (response: { status: number; body: any }, status: number, code: string) => {
     expect(response.status, JSON.stringify(response.body)).to.equal(status);
     expect(response.body.error.code).to.equal(code);
@@ -145,7 +147,11 @@ describe("API: reading, splitting and transferring certificates", function () {
     });
 
     it("refuses a retired certificate with CERTIFICATE_RETIRED", async function () {
-      expectError(await split(supplier, rootId, [{ toPartyId: tier2.id, amount: "100000000" }]), 409, "CERTIFICATE_RETIRED");
+      expectError(
+        await split(supplier, rootId, [{ toPartyId: tier2.id, amount: "100000000" }]),
+        409,
+        "CERTIFICATE_RETIRED",
+      );
       expectError(await transfer(supplier, rootId, tier2.id), 409, "CERTIFICATE_RETIRED");
     });
 
@@ -168,16 +174,26 @@ describe("API: reading, splitting and transferring certificates", function () {
       const { certificates } = t.service.ctx.chain.contracts;
       const registrar = t.service.ctx.chain.registrar;
       const [maxTier, minPiece, maxParts] = await certificates.getFunction("tierPolicy")();
-      await registrar.send(await certificates.getFunction("setTierPolicy").populateTransaction(maxTier, 20_000_000n, maxParts), { kind: "test", ref: "policy" });
+      await registrar.send(
+        await certificates.getFunction("setTierPolicy").populateTransaction(maxTier, 20_000_000n, maxParts),
+        { kind: "test", ref: "policy" },
+      );
       try {
         const response = await split(supplier, child40, [
           { toPartyId: tier2.id, amount: "10000000" },
           { toPartyId: supplier.id, amount: "30000000" },
         ]);
         expectError(response, 422, "SPLIT_PIECE_TOO_SMALL");
-        expect(response.body.error.details).to.include({ contractError: "SplitPieceTooSmall", amount: "10000000", minPieceSize: "20000000" });
+        expect(response.body.error.details).to.include({
+          contractError: "SplitPieceTooSmall",
+          amount: "10000000",
+          minPieceSize: "20000000",
+        });
       } finally {
-        await registrar.send(await certificates.getFunction("setTierPolicy").populateTransaction(maxTier, minPiece, maxParts), { kind: "test", ref: "policy" });
+        await registrar.send(
+          await certificates.getFunction("setTierPolicy").populateTransaction(maxTier, minPiece, maxParts),
+          { kind: "test", ref: "policy" },
+        );
       }
       expect(await ownerOf(child40)).to.equal(supplier.address);
     });
@@ -189,7 +205,13 @@ describe("API: reading, splitting and transferring certificates", function () {
       expect((await holdingsOf(supplier)).map((c) => c.id)).to.include(certificateId);
       const response = await transfer(supplier, certificateId, tier2.id);
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
-      expect(response.body.certificate).to.include({ id: certificateId, holderPartyId: tier2.id, holderAddress: tier2.address, state: "live", tier: 1 });
+      expect(response.body.certificate).to.include({
+        id: certificateId,
+        holderPartyId: tier2.id,
+        holderAddress: tier2.address,
+        state: "live",
+        tier: 1,
+      });
       expect(response.body.txHash).to.match(/^0x[0-9a-f]{64}$/);
       expect(await ownerOf(certificateId)).to.equal(tier2.address);
       expect((await holdingsOf(supplier)).map((c) => c.id)).not.to.include(certificateId);
@@ -217,8 +239,14 @@ describe("API: reading, splitting and transferring certificates", function () {
       expect(await ownerOf(certificateId)).to.equal(selfCustodied.address);
       const moved = await transfer(selfCustodied, certificateId, supplier.id);
       expectError(moved, 409, "NON_CUSTODIAL_PARTY");
-      expect(moved.body.error.details.certificateToken).to.equal(t.service.ctx.chain.deployment.addresses.certificateToken);
-      expectError(await split(selfCustodied, certificateId, [{ toPartyId: supplier.id, amount: "100000000" }]), 409, "NON_CUSTODIAL_PARTY");
+      expect(moved.body.error.details.certificateToken).to.equal(
+        t.service.ctx.chain.deployment.addresses.certificateToken,
+      );
+      expectError(
+        await split(selfCustodied, certificateId, [{ toPartyId: supplier.id, amount: "100000000" }]),
+        409,
+        "NON_CUSTODIAL_PARTY",
+      );
       expect(await ownerOf(certificateId)).to.equal(selfCustodied.address);
     });
   });
@@ -229,7 +257,11 @@ describe("API: reading, splitting and transferring certificates", function () {
     before(async function () {
       ({ certificateId: lockedId } = await register(supplier));
       // The holder opens a discount request itself (its custodial key, through the service's queue for it).
-      const row = await t.service.ctx.db.selectFrom("parties").select("encrypted_key").where("id", "=", supplier.id).executeTakeFirstOrThrow();
+      const row = await t.service.ctx.db
+        .selectFrom("parties")
+        .select("encrypted_key")
+        .where("id", "=", supplier.id)
+        .executeTakeFirstOrThrow();
       const wallet = new Wallet(t.service.ctx.vault.decrypt(row.encrypted_key!));
       const { financing } = t.service.ctx.chain.contracts;
       const request = await financing.getFunction("openRequest").populateTransaction(lockedId, 0, 90_000_000n, 0n);
@@ -246,7 +278,11 @@ describe("API: reading, splitting and transferring certificates", function () {
 
     it("refuses to split or transfer it with CERTIFICATE_LOCKED and sends nothing", async function () {
       const block = await t.service.ctx.chain.provider.getBlockNumber();
-      expectError(await split(supplier, lockedId, [{ toPartyId: tier2.id, amount: "100000000" }]), 409, "CERTIFICATE_LOCKED");
+      expectError(
+        await split(supplier, lockedId, [{ toPartyId: tier2.id, amount: "100000000" }]),
+        409,
+        "CERTIFICATE_LOCKED",
+      );
       expectError(await transfer(supplier, lockedId, tier2.id), 409, "CERTIFICATE_LOCKED");
       expect(await t.service.ctx.chain.provider.getBlockNumber()).to.equal(block);
       expect(await ownerOf(lockedId)).to.equal(supplier.address);
@@ -261,7 +297,10 @@ describe("API: reading, splitting and transferring certificates", function () {
       try {
         const splitResponse = await split(supplier, lockedId, [{ toPartyId: tier2.id, amount: "100000000" }]);
         expectError(splitResponse, 409, "CERTIFICATE_LOCKED");
-        expect(splitResponse.body.error.details).to.deep.equal({ contractError: "CertificateLocked", certificateId: lockedId });
+        expect(splitResponse.body.error.details).to.deep.equal({
+          contractError: "CertificateLocked",
+          certificateId: lockedId,
+        });
         const transferResponse = await transfer(supplier, lockedId, tier2.id);
         expectError(transferResponse, 409, "CERTIFICATE_LOCKED");
         expect(transferResponse.body.error.details.contractError).to.equal("CertificateLocked");
@@ -278,7 +317,9 @@ describe("API: reading, splitting and transferring certificates", function () {
       const ids = mine.map((c) => c.id);
       expect(ids).to.include(child40);
       expect(ids).not.to.include(rootId);
-      expect(mine.every((c) => c.holderPartyId === supplier.id && (c.state === "live" || c.state === "locked"))).to.equal(true);
+      expect(
+        mine.every((c) => c.holderPartyId === supplier.id && (c.state === "live" || c.state === "locked")),
+      ).to.equal(true);
     });
 
     it("lists them for the operator and an auditor too", async function () {

@@ -19,9 +19,14 @@ describe("API: the debtor confirms a receivable", function () {
   let otherDebtor: TestParty;
   let auditor: TestParty;
 
-  const statusOnChain = async (id: string) => Number(await t.service.ctx.chain.contracts.registry.getFunction("statusOf")(id));
+  const statusOnChain = async (id: string) =>
+    Number(await t.service.ctx.chain.contracts.registry.getFunction("statusOf")(id));
   const registrationsOf = async (id: string) => {
-    const events = await t.service.ctx.db.selectFrom("chain_events").select("args").where("name", "=", "ReceivableRegistered").execute();
+    const events = await t.service.ctx.db
+      .selectFrom("chain_events")
+      .select("args")
+      .where("name", "=", "ReceivableRegistered")
+      .execute();
     return events.filter((e) => JSON.parse(e.args).receivableId === id).length;
   };
   const submitted = async (debtorParty: TestParty, seller: TestParty = supplier): Promise<string> => {
@@ -67,7 +72,14 @@ describe("API: the debtor confirms a receivable", function () {
       expect(read.body.status).to.equal("active");
       expect(read.body.rootCertificateId).to.equal(response.body.certificateId);
       const certificate = await api.as(supplier.apiKey).get(`/v1/certificates/${response.body.certificateId}`);
-      expect(certificate.body).to.include({ receivableId: id, holderPartyId: supplier.id, faceValue: "100000000", tier: 1, state: "live", parentId: null });
+      expect(certificate.body).to.include({
+        receivableId: id,
+        holderPartyId: supplier.id,
+        faceValue: "100000000",
+        tier: 1,
+        state: "live",
+        parentId: null,
+      });
     });
 
     it("answers a second confirmation with the same certificate and transaction, without registering again", async function () {
@@ -89,7 +101,10 @@ describe("API: the debtor confirms a receivable", function () {
         api.as(debtor.apiKey).post(`/v1/receivables/${id}/confirm`),
         api.as(debtor.apiKey).post(`/v1/receivables/${id}/confirm`),
       ]);
-      expect(responses.map((r) => r.status), JSON.stringify(responses.map((r) => r.body))).to.deep.equal([200, 200]);
+      expect(
+        responses.map((r) => r.status),
+        JSON.stringify(responses.map((r) => r.body)),
+      ).to.deep.equal([200, 200]);
       expect(responses[1]!.body.certificateId).to.equal(responses[0]!.body.certificateId);
       expect(responses[1]!.body.txHash).to.equal(responses[0]!.body.txHash);
       expect(await registrationsOf(id)).to.equal(1);
@@ -97,8 +112,12 @@ describe("API: the debtor confirms a receivable", function () {
 
     it("answers a retry with the same Idempotency-Key from the stored response", async function () {
       const id = await submitted(debtor);
-      const first = await api.as(debtor.apiKey).post(`/v1/receivables/${id}/confirm`, {}, { "idempotency-key": `confirm-${id}` });
-      const retry = await api.as(debtor.apiKey).post(`/v1/receivables/${id}/confirm`, {}, { "idempotency-key": `confirm-${id}` });
+      const first = await api
+        .as(debtor.apiKey)
+        .post(`/v1/receivables/${id}/confirm`, {}, { "idempotency-key": `confirm-${id}` });
+      const retry = await api
+        .as(debtor.apiKey)
+        .post(`/v1/receivables/${id}/confirm`, {}, { "idempotency-key": `confirm-${id}` });
       expect(first.status).to.equal(200);
       expect(retry.status).to.equal(200);
       expect(retry.headers.get("idempotent-replayed")).to.equal("true");
@@ -151,7 +170,9 @@ describe("API: the debtor confirms a receivable", function () {
       expect(held.body.error.details.receivableId).to.equal(id);
       expect(await statusOnChain(id)).to.equal(0);
 
-      expect((await operator.post(`/v1/receivables/${id}/review`, { decision: "approve", note: "checked" })).status).to.equal(200);
+      expect(
+        (await operator.post(`/v1/receivables/${id}/review`, { decision: "approve", note: "checked" })).status,
+      ).to.equal(200);
       const confirmed = await api.as(relatedDebtor.apiKey).post(`/v1/receivables/${id}/confirm`);
       expect(confirmed.status).to.equal(200);
       expect(await statusOnChain(id)).to.equal(RECEIVABLE_ACTIVE);
@@ -181,7 +202,13 @@ describe("API: the debtor confirms a receivable", function () {
         chainId: "31337",
         verifyingContract: t.service.ctx.chain.deployment.addresses.receivableRegistry,
       });
-      expect(typed.message).to.include({ receivableId: id, seller: supplier.address, debtor: wallet.address, faceValue: "100000000", nonce: BigInt(id).toString() });
+      expect(typed.message).to.include({
+        receivableId: id,
+        seller: supplier.address,
+        debtor: wallet.address,
+        faceValue: "100000000",
+        nonce: BigInt(id).toString(),
+      });
       expect(await statusOnChain(id)).to.equal(0);
     });
 
@@ -202,13 +229,16 @@ describe("API: the debtor confirms a receivable", function () {
       expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
       expect(confirmed.body.receivable.status).to.equal("active");
       expect(await statusOnChain(id)).to.equal(RECEIVABLE_ACTIVE);
-      expect(await t.service.ctx.chain.contracts.certificates.getFunction("ownerOf")(confirmed.body.certificateId)).to.equal(supplier.address);
+      expect(
+        await t.service.ctx.chain.contracts.certificates.getFunction("ownerOf")(confirmed.body.certificateId),
+      ).to.equal(supplier.address);
       expect(await registrationsOf(id)).to.equal(1);
     });
 
     it("refuses a signature by another key with CONFIRMATION_INVALID_SIGNATURE, and accepts the debtor's afterwards", async function () {
       const id = await submitted(selfCustodied);
-      const { domain, types, message } = (await api.as(selfCustodied.apiKey).get(`/v1/receivables/${id}/confirmation`)).body;
+      const { domain, types, message } = (await api.as(selfCustodied.apiKey).get(`/v1/receivables/${id}/confirmation`))
+        .body;
       const forged = await Wallet.createRandom().signTypedData(domain, types, message);
       const refused = await api.as(selfCustodied.apiKey).post(`/v1/receivables/${id}/confirm`, {
         nonce: message.nonce,
@@ -243,7 +273,9 @@ describe("API: the debtor confirms a receivable", function () {
 
     it("refuses a malformed signature with VALIDATION_FAILED naming body.signature", async function () {
       const id = await submitted(selfCustodied);
-      const response = await api.as(selfCustodied.apiKey).post(`/v1/receivables/${id}/confirm`, { nonce: "1", deadline: 1, signature: "not-hex" });
+      const response = await api
+        .as(selfCustodied.apiKey)
+        .post(`/v1/receivables/${id}/confirm`, { nonce: "1", deadline: 1, signature: "not-hex" });
       expect(response.status).to.equal(400);
       expect(response.body.error.details.fields.map((f: { path: string }) => f.path)).to.deep.equal(["body.signature"]);
     });

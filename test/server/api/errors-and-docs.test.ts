@@ -65,7 +65,9 @@ describe("API: errors, request ids, headers, docs and health", function () {
     it("answers an unsupported charset with 415 UNSUPPORTED_ENCODING", async function () {
       const response = seen(
         "charset",
-        await api.as(supplier.apiKey).request("POST", "/v1/receivables", "{}", { "content-type": "application/json; charset=klingon" }),
+        await api
+          .as(supplier.apiKey)
+          .request("POST", "/v1/receivables", "{}", { "content-type": "application/json; charset=klingon" }),
       );
       expect(response.status).to.equal(415);
       expect(response.body.error.code).to.equal("UNSUPPORTED_ENCODING");
@@ -96,7 +98,12 @@ describe("API: errors, request ids, headers, docs and health", function () {
       seen("404", await api.as(supplier.apiKey).get("/v1/parties/pty_nobody"));
       seen("400", await api.as(supplier.apiKey).get("/v1/receivables/zzz"));
       seen("422", await api.as(supplier.apiKey).post("/v1/receivables", validSubmission("pty_nobody")));
-      seen("split of an unknown certificate", await api.as(supplier.apiKey).post("/v1/certificates/999/split", { parts: [{ toPartyId: supplier.id, amount: "1" }] }));
+      seen(
+        "split of an unknown certificate",
+        await api
+          .as(supplier.apiKey)
+          .post("/v1/certificates/999/split", { parts: [{ toPartyId: supplier.id, amount: "1" }] }),
+      );
       expect(errorBodies.length).to.be.greaterThan(10);
       for (const { what, response } of errorBodies) {
         expect(response.status, what).to.be.within(400, 499);
@@ -117,7 +124,9 @@ describe("API: errors, request ids, headers, docs and health", function () {
 
   describe("when a request carries or lacks an X-Request-Id", function () {
     it("echoes a well-formed request id", async function () {
-      const response = await api.as(supplier.apiKey).request("GET", `/v1/parties/${supplier.id}`, undefined, { "x-request-id": "client-req.42_a" });
+      const response = await api
+        .as(supplier.apiKey)
+        .request("GET", `/v1/parties/${supplier.id}`, undefined, { "x-request-id": "client-req.42_a" });
       expect(response.status).to.equal(200);
       expect(response.headers.get("x-request-id")).to.equal("client-req.42_a");
       const error = await api.request("GET", "/v1/parties/x", undefined, { "x-request-id": "failing-req-7" });
@@ -187,8 +196,8 @@ describe("API: errors, request ids, headers, docs and health", function () {
       const doc = response.body;
       expect(doc.openapi).to.equal("3.1.0");
       expect(doc.info.title).to.equal("Tierline API");
-      const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, operations]) =>
-        Object.keys(operations).map((method) => `${method} ${path}`),
+      const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(
+        ([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`),
       );
       const served = allRoutes().map((route) => `${route.method} ${route.path.replace(/:([A-Za-z]+)/g, "{$1}")}`);
       expect(documented.sort()).to.deep.equal(served.sort());
@@ -199,12 +208,20 @@ describe("API: errors, request ids, headers, docs and health", function () {
       expect(doc.components.securitySchemes.apiKey).to.deep.include({ type: "http", scheme: "bearer" });
       expect(doc.paths["/health"].get.security).to.deep.equal([]);
       const submit = doc.paths["/v1/receivables"].post;
-      expect(submit.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).to.include("header:Idempotency-Key");
+      expect(submit.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).to.include(
+        "header:Idempotency-Key",
+      );
       expect(submit.requestBody.required).to.equal(true);
       expect(Object.keys(submit.responses)).to.include.members(["201", "200", "400", "401", "403", "409", "422"]);
       const read = doc.paths["/v1/receivables/{id}"].get;
       expect(read.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).to.include("path:id");
-      expect(Object.keys(doc.components.schemas)).to.include.members(["Error", "Receivable", "SubmitReceivable", "Certificate", "CreateParty"]);
+      expect(Object.keys(doc.components.schemas)).to.include.members([
+        "Error",
+        "Receivable",
+        "SubmitReceivable",
+        "Certificate",
+        "CreateParty",
+      ]);
     });
   });
 
@@ -232,7 +249,14 @@ describe("API: errors, request ids, headers, docs and health", function () {
       expect(health.chain.indexedBlock).to.be.within(health.deploymentBlock, head);
       expect(health.contracts).to.deep.equal(t.service.ctx.chain.deployment.addresses);
       expect(Object.keys(health.contracts).sort()).to.deep.equal(
-        ["certificateToken", "financingMarket", "partyRegistry", "receivableRegistry", "settlementEscrow", "settlementToken"].sort(),
+        [
+          "certificateToken",
+          "financingMarket",
+          "partyRegistry",
+          "receivableRegistry",
+          "settlementEscrow",
+          "settlementToken",
+        ].sort(),
       );
       for (const address of Object.values(health.contracts as Record<string, string>)) {
         expect(await t.service.ctx.chain.provider.getCode(address)).not.to.equal("0x");
@@ -273,12 +297,18 @@ describe("API: errors, request ids, headers, docs and health", function () {
       const response = await api.as(debtor.apiKey).post(`/v1/receivables/${pendingId}/confirm`);
       expect(response.status, JSON.stringify(response.body)).to.equal(503);
       expect(response.body.error.code).to.equal("CHAIN_UNAVAILABLE");
-      const row = await t.service.ctx.db.selectFrom("receivables").select("status").where("id", "=", pendingId).executeTakeFirstOrThrow();
+      const row = await t.service.ctx.db
+        .selectFrom("receivables")
+        .select("status")
+        .where("id", "=", pendingId)
+        .executeTakeFirstOrThrow();
       expect(row.status).to.equal("awaiting_confirmation");
     });
 
     it("answers a party registration with 503 CHAIN_UNAVAILABLE", async function () {
-      const response = await api.as(t.operatorKey).post("/v1/parties", { name: "Late Ltd", registryId: "LATE-0001", industry: "retail", roles: ["supplier"] });
+      const response = await api
+        .as(t.operatorKey)
+        .post("/v1/parties", { name: "Late Ltd", registryId: "LATE-0001", industry: "retail", roles: ["supplier"] });
       expect(response.status, JSON.stringify(response.body)).to.equal(503);
       expect(response.body.error.code).to.equal("CHAIN_UNAVAILABLE");
     });

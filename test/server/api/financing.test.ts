@@ -34,11 +34,14 @@ describe("API: financing requests", function () {
   const ctx = () => t.service.ctx;
   const chain = () => ctx().chain.contracts;
   const balanceOf = async (address: string): Promise<bigint> => chain().token.getFunction("balanceOf")(address);
-  const stateOf = async (certificateId: string): Promise<bigint> => (await chain().certificates.getFunction("certificateOf")(certificateId)).state;
-  const ownerOf = async (certificateId: string): Promise<string> => chain().certificates.getFunction("ownerOf")(certificateId);
+  const stateOf = async (certificateId: string): Promise<bigint> =>
+    (await chain().certificates.getFunction("certificateOf")(certificateId)).state;
+  const ownerOf = async (certificateId: string): Promise<string> =>
+    chain().certificates.getFunction("ownerOf")(certificateId);
   const requestOnChain = async (requestId: string) => chain().financing.getFunction("requestOf")(requestId);
   const requestCount = async (): Promise<bigint> => chain().financing.getFunction("requestCount")();
-  const indexRow = (requestId: string) => ctx().db.selectFrom("onchain_financing_requests").selectAll().where("id", "=", requestId).executeTakeFirstOrThrow();
+  const indexRow = (requestId: string) =>
+    ctx().db.selectFrom("onchain_financing_requests").selectAll().where("id", "=", requestId).executeTakeFirstOrThrow();
 
   async function mint(address: string, amount: bigint): Promise<void> {
     const tx = await chain().token.getFunction("mint").populateTransaction(address, amount);
@@ -46,7 +49,9 @@ describe("API: financing requests", function () {
   }
 
   /** A fresh root certificate held by `holder` (debtors rotate: the brushing rule holds >10 a day per pair). */
-  async function issueCertificate(holder: TestParty = supplier): Promise<{ certificateId: string; receivableId: string; debtor: TestParty }> {
+  async function issueCertificate(
+    holder: TestParty = supplier,
+  ): Promise<{ certificateId: string; receivableId: string; debtor: TestParty }> {
     const debtor = debtors[issued++ % debtors.length]!;
     const submitted = await api.as(supplier.apiKey).post("/v1/receivables", validSubmission(debtor.id));
     expect(submitted.status, JSON.stringify(submitted.body)).to.equal(201);
@@ -54,7 +59,9 @@ describe("API: financing requests", function () {
     expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
     const certificateId: string = confirmed.body.certificateId;
     if (holder.id !== supplier.id) {
-      const moved = await api.as(supplier.apiKey).post(`/v1/certificates/${certificateId}/transfer`, { toPartyId: holder.id });
+      const moved = await api
+        .as(supplier.apiKey)
+        .post(`/v1/certificates/${certificateId}/transfer`, { toPartyId: holder.id });
       expect(moved.status, JSON.stringify(moved.body)).to.equal(200);
     }
     return { certificateId, receivableId: submitted.body.id, debtor };
@@ -76,7 +83,11 @@ describe("API: financing requests", function () {
     operator = api.as(t.operatorKey);
     supplier = await createTestParty(operator, ["supplier"]);
     otherSupplier = await createTestParty(operator, ["supplier"]);
-    debtors = [await createTestParty(operator, ["debtor"]), await createTestParty(operator, ["debtor"]), await createTestParty(operator, ["debtor"])];
+    debtors = [
+      await createTestParty(operator, ["debtor"]),
+      await createTestParty(operator, ["debtor"]),
+      await createTestParty(operator, ["debtor"]),
+    ];
     financier = await createTestParty(operator, ["financier"]);
     financier2 = await createTestParty(operator, ["financier"]);
     brokeFinancier = await createTestParty(operator, ["financier"]);
@@ -115,10 +126,16 @@ describe("API: financing requests", function () {
         faceValue: FACE.toString(),
         tier: 1,
       });
-      const debtorRow = await ctx().db.selectFrom("parties").select(["name", "address"]).where("id", "=", debtor.id).executeTakeFirstOrThrow();
+      const debtorRow = await ctx()
+        .db.selectFrom("parties")
+        .select(["name", "address"])
+        .where("id", "=", debtor.id)
+        .executeTakeFirstOrThrow();
       expect(view.debtor).to.deep.equal({ id: debtor.id, name: debtorRow.name, address: debtorRow.address });
       const due = Date.parse(view.dueDate);
-      expect([Math.floor((due - before) / 86_400_000), Math.floor((due - after) / 86_400_000)]).to.include(view.tenorDays);
+      expect([Math.floor((due - before) / 86_400_000), Math.floor((due - after) / 86_400_000)]).to.include(
+        view.tenorDays,
+      );
       const receivable = await api.as(supplier.apiKey).get(`/v1/receivables/${receivableId}`);
       expect(view.dueDate).to.equal(receivable.body.dueDate);
       expect(view.verification).to.deep.equal({ outcome: "passed", checkedAt: receivable.body.verification.checkedAt });
@@ -131,7 +148,15 @@ describe("API: financing requests", function () {
       expect(await chain().financing.getFunction("activeRequestOf")(certificateId)).to.equal(BigInt(view.id));
 
       const row = await indexRow(view.id);
-      expect(row).to.include({ certificate_id: certificateId, holder: supplier.address, kind: "discount", price: "95000000", repay_amount: "0", status: "open", financier: null });
+      expect(row).to.include({
+        certificate_id: certificateId,
+        holder: supplier.address,
+        kind: "discount",
+        price: "95000000",
+        repay_amount: "0",
+        status: "open",
+        financier: null,
+      });
       expect(row.opened_tx_hash).to.equal(view.txHashes.open);
       const certificate = await api.as(supplier.apiKey).get(`/v1/certificates/${certificateId}`);
       expect(certificate.body.state).to.equal("locked");
@@ -255,9 +280,13 @@ describe("API: financing requests", function () {
     before(async function () {
       openRequest = (await openDiscount("91000000")).request;
       cancelledRequest = (await openDiscount("92000000")).request;
-      expect((await api.as(supplier.apiKey).post(`/v1/financing-requests/${cancelledRequest.id}/cancel`)).status).to.equal(200);
+      expect(
+        (await api.as(supplier.apiKey).post(`/v1/financing-requests/${cancelledRequest.id}/cancel`)).status,
+      ).to.equal(200);
       soldRequest = (await openDiscount("93000000")).request;
-      expect((await api.as(financier.apiKey).post(`/v1/financing-requests/${soldRequest.id}/fund`)).status).to.equal(200);
+      expect((await api.as(financier.apiKey).post(`/v1/financing-requests/${soldRequest.id}/fund`)).status).to.equal(
+        200,
+      );
     });
     const ids = (body: any): string[] => body.requests.map((r: { id: string }) => r.id);
 
@@ -300,7 +329,11 @@ describe("API: financing requests", function () {
       expect(ids(response.body)).to.include.members([openRequest.id, cancelledRequest.id, soldRequest.id]);
       const one = await api.as(supplier.apiKey).get(`/v1/financing-requests/${soldRequest.id}`);
       expect(one.status).to.equal(200);
-      expect(one.body).to.include({ status: "sold", financierPartyId: financier.id, financierAddress: financier.address });
+      expect(one.body).to.include({
+        status: "sold",
+        financierPartyId: financier.id,
+        financierAddress: financier.address,
+      });
     });
 
     it("refuses an unknown status filter with 400", async function () {
@@ -369,7 +402,11 @@ describe("API: financing requests", function () {
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
       expect(response.body.txHashes.approve).to.match(/^0x[0-9a-f]{64}$/);
       expect(response.body.txHashes.fund).to.match(/^0x[0-9a-f]{64}$/);
-      expect(response.body.request).to.include({ status: "sold", financierPartyId: financier.id, financierAddress: financier.address });
+      expect(response.body.request).to.include({
+        status: "sold",
+        financierPartyId: financier.id,
+        financierAddress: financier.address,
+      });
       expect(response.body.request.txHashes.fund).to.equal(response.body.txHashes.fund);
 
       expect(await balanceOf(supplier.address)).to.equal(holderBefore + 95_500_000n);
@@ -383,7 +420,11 @@ describe("API: financing requests", function () {
       expect(onChain.financier).to.equal(financier.address);
 
       const row = await indexRow(request.id);
-      expect(row).to.include({ status: "sold", financier: financier.address, funded_tx_hash: response.body.txHashes.fund });
+      expect(row).to.include({
+        status: "sold",
+        financier: financier.address,
+        funded_tx_hash: response.body.txHashes.fund,
+      });
       const certificate = await api.as(financier.apiKey).get(`/v1/certificates/${certificateId}`);
       expect(certificate.body).to.include({ holderPartyId: financier.id, state: "live" });
     });
@@ -397,7 +438,10 @@ describe("API: financing requests", function () {
       ]);
       expect([ra.status, rb.status], JSON.stringify([ra.body, rb.body])).to.deep.equal([200, 200]);
       expect(await balanceOf(financier.address)).to.equal(before - 96_000_000n - 97_000_000n);
-      expect([await ownerOf(a.certificateId), await ownerOf(b.certificateId)]).to.deep.equal([financier.address, financier.address]);
+      expect([await ownerOf(a.certificateId), await ownerOf(b.certificateId)]).to.deep.equal([
+        financier.address,
+        financier.address,
+      ]);
     });
 
     it("answers a retry with the same Idempotency-Key with the first answer, paying once", async function () {
@@ -422,23 +466,41 @@ describe("API: financing requests", function () {
   describe("when a financier funds a pledge request", function () {
     it("pays the holder the price, records the pledge and keeps the certificate with the holder, locked", async function () {
       const { certificateId } = await issueCertificate();
-      const opened = await open(supplier, { certificateId, kind: "pledge", price: "80000000", repayAmount: "88000000" });
+      const opened = await open(supplier, {
+        certificateId,
+        kind: "pledge",
+        price: "80000000",
+        repayAmount: "88000000",
+      });
       expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
       expect(opened.body).to.include({ kind: "pledge", price: "80000000", repayAmount: "88000000" });
       const holderBefore = await balanceOf(supplier.address);
 
       const response = await api.as(financier2.apiKey).post(`/v1/financing-requests/${opened.body.id}/fund`);
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
-      expect(response.body.request).to.include({ status: "pledged", outstanding: "88000000", financierPartyId: financier2.id });
+      expect(response.body.request).to.include({
+        status: "pledged",
+        outstanding: "88000000",
+        financierPartyId: financier2.id,
+      });
 
       expect(await balanceOf(supplier.address)).to.equal(holderBefore + 80_000_000n);
       expect(await ownerOf(certificateId)).to.equal(supplier.address);
       expect(await stateOf(certificateId)).to.equal(LOCKED);
       const [pledgeRequest, pledgee, outstanding] = await chain().financing.getFunction("pledgeOf")(certificateId);
-      expect([pledgeRequest, pledgee, outstanding]).to.deep.equal([BigInt(opened.body.id), financier2.address, 88_000_000n]);
+      expect([pledgeRequest, pledgee, outstanding]).to.deep.equal([
+        BigInt(opened.body.id),
+        financier2.address,
+        88_000_000n,
+      ]);
       expect((await requestOnChain(opened.body.id)).status).to.equal(PLEDGED);
       const row = await indexRow(opened.body.id);
-      expect(row).to.include({ status: "pledged", financier: financier2.address, outstanding: "88000000", kind: "pledge" });
+      expect(row).to.include({
+        status: "pledged",
+        financier: financier2.address,
+        outstanding: "88000000",
+        kind: "pledge",
+      });
       const certificate = await api.as(supplier.apiKey).get(`/v1/certificates/${certificateId}`);
       expect(certificate.body).to.include({ holderPartyId: supplier.id, state: "locked" });
 
@@ -469,12 +531,19 @@ describe("API: financing requests", function () {
       expect(await ownerOf(certificateId)).to.equal(supplierFinancier.address);
 
       // The service's early refusal is the contract's own: FinancingSelfFunding maps to the same code.
-      const row = await ctx().db.selectFrom("parties").select("encrypted_key").where("id", "=", supplierFinancier.id).executeTakeFirstOrThrow();
+      const row = await ctx()
+        .db.selectFrom("parties")
+        .select("encrypted_key")
+        .where("id", "=", supplierFinancier.id)
+        .executeTakeFirstOrThrow();
       const wallet = new Wallet(ctx().vault.decrypt(row.encrypted_key!), ctx().chain.provider);
       const reverted = await (chain().financing.connect(wallet) as Contract)
         .getFunction("fund")
         .staticCall(request.id, 90_000_000n, 0n)
-        .then(() => undefined, (error: unknown) => error);
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
       const mapped = decodeRevert(reverted);
       expect(mapped?.code).to.equal("FINANCING_SELF_FUNDING");
       expect(mapped?.status).to.equal(409);

@@ -37,15 +37,29 @@ describe("API: retrying a write whose first attempt failed after sending", funct
 
     // What a 503 after the broadcast leaves behind: the key marked interrupted, no stored answer.
     const db = t.service.ctx.db;
-    await db.updateTable("idempotency").set({ state: "interrupted", status_code: null, response: null }).where("key", "=", headers["Idempotency-Key"]).execute();
-    const splitsBefore = await db.selectFrom("chain_events").select("tx_hash").where("name", "=", "CertificateSplit").execute();
+    await db
+      .updateTable("idempotency")
+      .set({ state: "interrupted", status_code: null, response: null })
+      .where("key", "=", headers["Idempotency-Key"])
+      .execute();
+    const splitsBefore = await db
+      .selectFrom("chain_events")
+      .select("tx_hash")
+      .where("name", "=", "CertificateSplit")
+      .execute();
 
     const retry = await api.as(supplier.apiKey).post(`/v1/certificates/${rootId}/split`, body, headers);
     expect(retry.status, JSON.stringify(retry.body)).to.equal(200);
     expect(retry.body.txHash).to.equal(first.body.txHash);
-    expect(retry.body.children.map((c: { id: string }) => c.id)).to.deep.equal(first.body.children.map((c: { id: string }) => c.id));
+    expect(retry.body.children.map((c: { id: string }) => c.id)).to.deep.equal(
+      first.body.children.map((c: { id: string }) => c.id),
+    );
     await t.service.ctx.indexer.sync();
-    const splitsAfter = await db.selectFrom("chain_events").select("tx_hash").where("name", "=", "CertificateSplit").execute();
+    const splitsAfter = await db
+      .selectFrom("chain_events")
+      .select("tx_hash")
+      .where("name", "=", "CertificateSplit")
+      .execute();
     expect(splitsAfter.length).to.equal(splitsBefore.length);
 
     const replay = await api.as(supplier.apiKey).post(`/v1/certificates/${rootId}/split`, body, headers);

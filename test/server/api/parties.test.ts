@@ -56,7 +56,11 @@ describe("API: registering and reading parties", function () {
       expect(created.body.apiKey).to.match(/^tl_/);
       expect(await isActiveOnChain(created.body.address)).to.equal(true);
 
-      const row = await t.service.ctx.db.selectFrom("parties").selectAll().where("id", "=", created.body.id).executeTakeFirstOrThrow();
+      const row = await t.service.ctx.db
+        .selectFrom("parties")
+        .selectAll()
+        .where("id", "=", created.body.id)
+        .executeTakeFirstOrThrow();
       expect(row.custodial).to.equal(1);
       expect(row.encrypted_key).to.be.a("string");
       // The stored key is encrypted, and it is the key of the party's address.
@@ -76,12 +80,19 @@ describe("API: registering and reading parties", function () {
   describe("when the operator registers a party with its own address", function () {
     it("creates a non-custodial party at that address, registered on-chain, with no stored key", async function () {
       const wallet = Wallet.createRandom();
-      const created = await operator.post("/v1/parties", newPartyBody({ roles: ["debtor"], address: wallet.address.toLowerCase() }));
+      const created = await operator.post(
+        "/v1/parties",
+        newPartyBody({ roles: ["debtor"], address: wallet.address.toLowerCase() }),
+      );
       expect(created.status, JSON.stringify(created.body)).to.equal(201);
       expect(created.body.address).to.equal(wallet.address);
       expect(created.body.custodial).to.equal(false);
       expect(await isActiveOnChain(wallet.address)).to.equal(true);
-      const row = await t.service.ctx.db.selectFrom("parties").selectAll().where("id", "=", created.body.id).executeTakeFirstOrThrow();
+      const row = await t.service.ctx.db
+        .selectFrom("parties")
+        .selectAll()
+        .where("id", "=", created.body.id)
+        .executeTakeFirstOrThrow();
       expect(row.encrypted_key).to.equal(null);
     });
 
@@ -109,7 +120,12 @@ describe("API: registering and reading parties", function () {
       const first = await operator.post("/v1/parties", newPartyBody({ registryId }));
       expect(first.status).to.equal(201);
       const before = await partyRows();
-      for (const variant of [registryId, registryId.toUpperCase(), registryId.replace(/[-\s]/g, "").toUpperCase(), registryId.replace("-", ".").replace(" ", "/")]) {
+      for (const variant of [
+        registryId,
+        registryId.toUpperCase(),
+        registryId.replace(/[-\s]/g, "").toUpperCase(),
+        registryId.replace("-", ".").replace(" ", "/"),
+      ]) {
         const again = await operator.post("/v1/parties", newPartyBody({ registryId: variant }));
         expect(again.status, variant).to.equal(409);
         expect(again.body.error.code).to.equal("PARTY_ALREADY_EXISTS");
@@ -123,8 +139,13 @@ describe("API: registering and reading parties", function () {
     it("registers one party and refuses the other with PARTY_ALREADY_EXISTS", async function () {
       const registryId = `RACE${uniq()}`;
       const before = await partyRows();
-      const responses = await Promise.all([operator.post("/v1/parties", newPartyBody({ registryId })), operator.post("/v1/parties", newPartyBody({ registryId }))]);
-      expect(responses.map((r) => r.status).sort(), JSON.stringify(responses.map((r) => r.body))).to.deep.equal([201, 409]);
+      const responses = await Promise.all([
+        operator.post("/v1/parties", newPartyBody({ registryId })),
+        operator.post("/v1/parties", newPartyBody({ registryId })),
+      ]);
+      expect(responses.map((r) => r.status).sort(), JSON.stringify(responses.map((r) => r.body))).to.deep.equal([
+        201, 409,
+      ]);
       expect(responses.find((r) => r.status === 409)!.body.error.code).to.equal("PARTY_ALREADY_EXISTS");
       expect(await partyRows()).to.equal(before + 1);
     });
@@ -135,7 +156,9 @@ describe("API: registering and reading parties", function () {
         operator.post("/v1/parties", newPartyBody({ address: wallet.address })),
         operator.post("/v1/parties", newPartyBody({ address: wallet.address })),
       ]);
-      expect(responses.map((r) => r.status).sort(), JSON.stringify(responses.map((r) => r.body))).to.deep.equal([201, 409]);
+      expect(responses.map((r) => r.status).sort(), JSON.stringify(responses.map((r) => r.body))).to.deep.equal([
+        201, 409,
+      ]);
       expect(responses.find((r) => r.status === 409)!.body.error.code).to.equal("ADDRESS_IN_USE");
     });
   });
@@ -173,14 +196,20 @@ describe("API: registering and reading parties", function () {
 
   describe("when related parties are named", function () {
     it("records known related parties", async function () {
-      const created = await operator.post("/v1/parties", newPartyBody({ roles: ["debtor"], relatedPartyIds: [supplier.id] }));
+      const created = await operator.post(
+        "/v1/parties",
+        newPartyBody({ roles: ["debtor"], relatedPartyIds: [supplier.id] }),
+      );
       expect(created.status).to.equal(201);
       expect(created.body.relatedPartyIds).to.deep.equal([supplier.id]);
     });
 
     it("refuses an unknown related party with RELATED_PARTY_UNKNOWN and stores nothing", async function () {
       const before = await partyRows();
-      const response = await operator.post("/v1/parties", newPartyBody({ relatedPartyIds: [supplier.id, "pty_nobody"] }));
+      const response = await operator.post(
+        "/v1/parties",
+        newPartyBody({ relatedPartyIds: [supplier.id, "pty_nobody"] }),
+      );
       expect(response.status).to.equal(409);
       expect(response.body.error.code).to.equal("RELATED_PARTY_UNKNOWN");
       expect(response.body.error.details.relatedPartyId).to.equal("pty_nobody");
@@ -231,10 +260,22 @@ describe("API: registering and reading parties", function () {
       expect(response.body.address).to.equal(supplier.address);
       expect(response.body.roles).to.deep.equal(["supplier"]);
       expect(Object.keys(response.body).sort()).to.deep.equal(
-        ["address", "createdAt", "custodial", "id", "industry", "name", "registryId", "relatedPartyIds", "roles", "status"].sort(),
+        [
+          "address",
+          "createdAt",
+          "custodial",
+          "id",
+          "industry",
+          "name",
+          "registryId",
+          "relatedPartyIds",
+          "roles",
+          "status",
+        ].sort(),
       );
       const text = JSON.stringify(response.body);
-      for (const secret of ["encryptedKey", "encrypted_key", "legalIdHash", "apiKey", "api_key_hash"]) expect(text).not.to.include(secret);
+      for (const secret of ["encryptedKey", "encrypted_key", "legalIdHash", "apiKey", "api_key_hash"])
+        expect(text).not.to.include(secret);
     });
 
     it("answers 404 NOT_FOUND for an unknown party", async function () {

@@ -38,13 +38,19 @@ describe("API: pledge endings (repay-pledge and foreclose)", function () {
   const chain = () => ctx().chain.contracts;
   const market = () => ctx().chain.deployment.addresses.financingMarket;
   const balanceOf = async (address: string): Promise<bigint> => chain().token.getFunction("balanceOf")(address);
-  const allowanceOf = async (address: string): Promise<bigint> => chain().token.getFunction("allowance")(address, market());
-  const stateOf = async (certificateId: string): Promise<bigint> => (await chain().certificates.getFunction("certificateOf")(certificateId)).state;
-  const ownerOf = async (certificateId: string): Promise<string> => chain().certificates.getFunction("ownerOf")(certificateId);
+  const allowanceOf = async (address: string): Promise<bigint> =>
+    chain().token.getFunction("allowance")(address, market());
+  const stateOf = async (certificateId: string): Promise<bigint> =>
+    (await chain().certificates.getFunction("certificateOf")(certificateId)).state;
+  const ownerOf = async (certificateId: string): Promise<string> =>
+    chain().certificates.getFunction("ownerOf")(certificateId);
   const requestOnChain = async (requestId: string) => chain().financing.getFunction("requestOf")(requestId);
-  const indexRow = (requestId: string) => ctx().db.selectFrom("onchain_financing_requests").selectAll().where("id", "=", requestId).executeTakeFirstOrThrow();
-  const repay = (party: TestParty, requestId: string) => api.as(party.apiKey).post(`/v1/financing-requests/${requestId}/repay-pledge`);
-  const foreclose = (party: TestParty, requestId: string) => api.as(party.apiKey).post(`/v1/financing-requests/${requestId}/foreclose`);
+  const indexRow = (requestId: string) =>
+    ctx().db.selectFrom("onchain_financing_requests").selectAll().where("id", "=", requestId).executeTakeFirstOrThrow();
+  const repay = (party: TestParty, requestId: string) =>
+    api.as(party.apiKey).post(`/v1/financing-requests/${requestId}/repay-pledge`);
+  const foreclose = (party: TestParty, requestId: string) =>
+    api.as(party.apiKey).post(`/v1/financing-requests/${requestId}/foreclose`);
 
   async function mint(address: string, amount: bigint): Promise<void> {
     const tx = await chain().token.getFunction("mint").populateTransaction(address, amount);
@@ -59,7 +65,14 @@ describe("API: pledge endings (repay-pledge and foreclose)", function () {
     const confirmed = await api.as(debtor.apiKey).post(`/v1/receivables/${submitted.body.id}/confirm`);
     expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
     const certificateId: string = confirmed.body.certificateId;
-    const opened = await api.as(holder.apiKey).post("/v1/financing-requests", { certificateId, kind: "pledge", price: PRICE.toString(), repayAmount: REPAY.toString() });
+    const opened = await api
+      .as(holder.apiKey)
+      .post("/v1/financing-requests", {
+        certificateId,
+        kind: "pledge",
+        price: PRICE.toString(),
+        repayAmount: REPAY.toString(),
+      });
     expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
     if (pledgee) {
       const funded = await api.as(pledgee.apiKey).post(`/v1/financing-requests/${opened.body.id}/fund`);
@@ -75,7 +88,11 @@ describe("API: pledge endings (repay-pledge and foreclose)", function () {
     const operator = api.as(t.operatorKey);
     supplier = await createTestParty(operator, ["supplier"]);
     otherSupplier = await createTestParty(operator, ["supplier"]);
-    debtors = [await createTestParty(operator, ["debtor"]), await createTestParty(operator, ["debtor"]), await createTestParty(operator, ["debtor"])];
+    debtors = [
+      await createTestParty(operator, ["debtor"]),
+      await createTestParty(operator, ["debtor"]),
+      await createTestParty(operator, ["debtor"]),
+    ];
     financier = await createTestParty(operator, ["financier"]);
     financier2 = await createTestParty(operator, ["financier"]);
     await mint(financier.address, 1_000_000_000n);
@@ -96,7 +113,13 @@ describe("API: pledge endings (repay-pledge and foreclose)", function () {
 
       const response = await repay(supplier, repaid.requestId);
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
-      expect(response.body.request).to.include({ id: repaid.requestId, status: "released", outstanding: "0", shortfall: "0", financierPartyId: financier.id });
+      expect(response.body.request).to.include({
+        id: repaid.requestId,
+        status: "released",
+        outstanding: "0",
+        shortfall: "0",
+        financierPartyId: financier.id,
+      });
       expect(response.body.txHashes.approve).to.match(/^0x[0-9a-f]{64}$/);
       expect(response.body.txHashes.repay).to.match(/^0x[0-9a-f]{64}$/);
       expect(response.body.txHashes.repay).not.to.equal(response.body.txHashes.approve);
@@ -189,13 +212,23 @@ describe("API: pledge endings (repay-pledge and foreclose)", function () {
       const response = await foreclose(financier2, defaulting.requestId);
       expect(response.status, JSON.stringify(response.body)).to.equal(409);
       expect(response.body.error.code).to.equal("RECEIVABLE_WRONG_STATUS");
-      expect(response.body.error.details).to.include({ contractError: "ReceivableWrongStatus", receivableId: defaulting.receivableId, status: ACTIVE.toString() });
+      expect(response.body.error.details).to.include({
+        contractError: "ReceivableWrongStatus",
+        receivableId: defaulting.receivableId,
+        status: ACTIVE.toString(),
+      });
       expect((await requestOnChain(defaulting.requestId)).status).to.equal(PLEDGED);
       expect(await ownerOf(defaulting.certificateId)).to.equal(supplier.address);
     });
 
     it("refuses a released pledge with 409 FINANCING_WRONG_STATUS", async function () {
-      const released = (await ctx().db.selectFrom("onchain_financing_requests").select("id").where("status", "=", "released").executeTakeFirstOrThrow()).id;
+      const released = (
+        await ctx()
+          .db.selectFrom("onchain_financing_requests")
+          .select("id")
+          .where("status", "=", "released")
+          .executeTakeFirstOrThrow()
+      ).id;
       const response = await foreclose(financier, released);
       expect(response.status, JSON.stringify(response.body)).to.equal(409);
       expect(response.body.error.code).to.equal("FINANCING_WRONG_STATUS");
@@ -205,7 +238,11 @@ describe("API: pledge endings (repay-pledge and foreclose)", function () {
     it("delivers the certificate to the pledgee once the receivable is defaulted, refusing everyone else", async function () {
       const { registry } = chain();
       const gracePeriod = Number(await registry.getFunction("gracePeriod")());
-      const row = await ctx().db.selectFrom("onchain_receivables").select("due_date").where("id", "=", defaulting.receivableId).executeTakeFirstOrThrow();
+      const row = await ctx()
+        .db.selectFrom("onchain_receivables")
+        .select("due_date")
+        .where("id", "=", defaulting.receivableId)
+        .executeTakeFirstOrThrow();
       await advanceChainTime(t, row.due_date + gracePeriod + 1 - (await chainTime(t)) + 1);
       const mark = await registry.getFunction("markDefaulted").populateTransaction(defaulting.receivableId);
       const marked = await ctx().chain.registrar.send(mark, { kind: "markDefaulted", ref: defaulting.receivableId });
@@ -221,8 +258,16 @@ describe("API: pledge endings (repay-pledge and foreclose)", function () {
 
       const response = await foreclose(financier2, defaulting.requestId);
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
-      expect(response.body.request).to.include({ id: defaulting.requestId, status: "foreclosed", financierPartyId: financier2.id });
-      expect(response.body.certificate).to.deep.equal({ id: defaulting.certificateId, holderAddress: financier2.address, holderPartyId: financier2.id });
+      expect(response.body.request).to.include({
+        id: defaulting.requestId,
+        status: "foreclosed",
+        financierPartyId: financier2.id,
+      });
+      expect(response.body.certificate).to.deep.equal({
+        id: defaulting.certificateId,
+        holderAddress: financier2.address,
+        holderPartyId: financier2.id,
+      });
       expect(response.body.txHash).to.match(/^0x[0-9a-f]{64}$/);
       expect(await ownerOf(defaulting.certificateId)).to.equal(financier2.address);
       expect(await stateOf(defaulting.certificateId)).to.equal(LIVE);

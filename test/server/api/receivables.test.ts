@@ -26,7 +26,8 @@ describe("API: submitting, reviewing and reading receivables", function () {
   let financier: TestParty;
 
   const receivableRows = async () => (await t.service.ctx.db.selectFrom("receivables").select("id").execute()).length;
-  const submit = (party: TestParty, body: unknown, headers?: Record<string, string>) => api.as(party.apiKey).post("/v1/receivables", body, headers);
+  const submit = (party: TestParty, body: unknown, headers?: Record<string, string>) =>
+    api.as(party.apiKey).post("/v1/receivables", body, headers);
 
   before(async function () {
     t = await startTestService();
@@ -96,9 +97,12 @@ describe("API: submitting, reviewing and reading receivables", function () {
       expect(await receivableRows()).to.equal(before);
     });
 
-    it("refuses a normalised variant of the invoice number (\"inv-001\" vs \"INV 001\")", async function () {
+    it('refuses a normalised variant of the invoice number ("inv-001" vs "INV 001")', async function () {
       const base = uniq();
-      const first = await submit(supplier, validSubmission(debtor.id, { invoiceNumber: `inv-001-${base}`.toLowerCase() }));
+      const first = await submit(
+        supplier,
+        validSubmission(debtor.id, { invoiceNumber: `inv-001-${base}`.toLowerCase() }),
+      );
       expect(first.status).to.equal(201);
       const variant = await submit(supplier, validSubmission(debtor.id, { invoiceNumber: `INV 001 ${base}` }));
       expect(variant.status).to.equal(409);
@@ -118,7 +122,11 @@ describe("API: submitting, reviewing and reading receivables", function () {
     it("answers two concurrent submissions of the same invoice with one receivable and no server error", async function () {
       const documents = validSubmission(debtor.id);
       const before = await receivableRows();
-      const responses = await Promise.all([submit(supplier, documents), submit(supplier, documents), submit(supplier, documents)]);
+      const responses = await Promise.all([
+        submit(supplier, documents),
+        submit(supplier, documents),
+        submit(supplier, documents),
+      ]);
       const statuses = responses.map((r) => r.status).sort();
       expect(statuses, JSON.stringify(responses.map((r) => r.body))).to.deep.equal([200, 200, 201]);
       expect(new Set(responses.map((r) => r.body.id)).size).to.equal(1);
@@ -139,10 +147,17 @@ describe("API: submitting, reviewing and reading receivables", function () {
         return documents;
       };
       const responses = await Promise.all([submit(seller, invoice()), submit(seller, invoice())]);
-      expect(responses.map((r) => r.status).sort(), JSON.stringify(responses.map((r) => r.body.error ?? r.body.status))).to.deep.equal([201, 422]);
+      expect(
+        responses.map((r) => r.status).sort(),
+        JSON.stringify(responses.map((r) => r.body.error ?? r.body.status)),
+      ).to.deep.equal([201, 422]);
       const refusedOne = responses.find((r) => r.status === 422)!;
       expect(failedCodes(refusedOne.body)).to.deep.equal(["PO_CAPACITY_EXCEEDED"]);
-      const stored = await t.service.ctx.db.selectFrom("receivables").select("id").where("po_number", "=", poNumber).execute();
+      const stored = await t.service.ctx.db
+        .selectFrom("receivables")
+        .select("id")
+        .where("po_number", "=", poNumber)
+        .execute();
       expect(stored.length).to.equal(1);
     });
   });
@@ -254,14 +269,18 @@ describe("API: submitting, reviewing and reading receivables", function () {
       expect(view.body.status).to.equal("held_for_review");
       expect(view.body.verification.outcome).to.equal("held");
       const held = view.body.verification.results.filter((r: { outcome: string }) => r.outcome === "hold");
-      expect(held.map((r: { rule: string; code: string }) => `${r.rule}/${r.code}`)).to.deep.equal(["DUPLICATE/NEAR_DUPLICATE"]);
+      expect(held.map((r: { rule: string; code: string }) => `${r.rule}/${r.code}`)).to.deep.equal([
+        "DUPLICATE/NEAR_DUPLICATE",
+      ]);
     });
 
     it("holds a receivable on a related party with FRAUD_SIGNAL / RELATED_PARTY", async function () {
       const view = await api.as(supplier.apiKey).get(`/v1/receivables/${relatedId}`);
       expect(view.body.status).to.equal("held_for_review");
       const held = view.body.verification.results.filter((r: { outcome: string }) => r.outcome === "hold");
-      expect(held.map((r: { rule: string; code: string }) => `${r.rule}/${r.code}`)).to.deep.equal(["FRAUD_SIGNAL/RELATED_PARTY"]);
+      expect(held.map((r: { rule: string; code: string }) => `${r.rule}/${r.code}`)).to.deep.equal([
+        "FRAUD_SIGNAL/RELATED_PARTY",
+      ]);
     });
 
     it("refuses the debtor's confirmation of a held receivable with RECEIVABLE_HELD_FOR_REVIEW", async function () {
@@ -272,7 +291,9 @@ describe("API: submitting, reviewing and reading receivables", function () {
 
     it("refuses a review by anyone but the operator with FORBIDDEN", async function () {
       for (const party of [supplier, debtor, auditor]) {
-        const response = await api.as(party.apiKey).post(`/v1/receivables/${nearDuplicateId}/review`, { decision: "approve", note: "looks fine" });
+        const response = await api
+          .as(party.apiKey)
+          .post(`/v1/receivables/${nearDuplicateId}/review`, { decision: "approve", note: "looks fine" });
         expect(response.status).to.equal(403);
         expect(response.body.error.code).to.equal("FORBIDDEN");
       }
@@ -281,20 +302,29 @@ describe("API: submitting, reviewing and reading receivables", function () {
     });
 
     it("lets the operator approve: awaiting_confirmation, with the decision in the report", async function () {
-      const response = await operator.post(`/v1/receivables/${nearDuplicateId}/review`, { decision: "approve", note: "second shipment, checked by phone" });
+      const response = await operator.post(`/v1/receivables/${nearDuplicateId}/review`, {
+        decision: "approve",
+        note: "second shipment, checked by phone",
+      });
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
       expect(response.body.status).to.equal("awaiting_confirmation");
       expect(response.body.verification.review.decision).to.equal("approve");
       expect(response.body.verification.review.note).to.equal("second shipment, checked by phone");
       expect(response.body.verification.review.by).to.equal("pty_operator");
-      const again = await operator.post(`/v1/receivables/${nearDuplicateId}/review`, { decision: "reject", note: "changed my mind" });
+      const again = await operator.post(`/v1/receivables/${nearDuplicateId}/review`, {
+        decision: "reject",
+        note: "changed my mind",
+      });
       expect(again.status).to.equal(409);
       expect(again.body.error.code).to.equal("RECEIVABLE_NOT_HELD");
       expect(again.body.error.details.status).to.equal("awaiting_confirmation");
     });
 
     it("lets the operator reject: rejected, and the debtor's confirmation is refused with RECEIVABLE_REJECTED", async function () {
-      const response = await operator.post(`/v1/receivables/${relatedId}/review`, { decision: "reject", note: "common owner" });
+      const response = await operator.post(`/v1/receivables/${relatedId}/review`, {
+        decision: "reject",
+        note: "common owner",
+      });
       expect(response.status).to.equal(200);
       expect(response.body.status).to.equal("rejected");
       const confirm = await api.as(relatedDebtor.apiKey).post(`/v1/receivables/${relatedId}/confirm`);
@@ -305,7 +335,10 @@ describe("API: submitting, reviewing and reading receivables", function () {
 
     it("refuses to review a receivable that was never held with RECEIVABLE_NOT_HELD", async function () {
       const plain = await submit(supplier, validSubmission(debtor.id));
-      const response = await operator.post(`/v1/receivables/${plain.body.id}/review`, { decision: "approve", note: "ok" });
+      const response = await operator.post(`/v1/receivables/${plain.body.id}/review`, {
+        decision: "approve",
+        note: "ok",
+      });
       expect(response.status).to.equal(409);
       expect(response.body.error.code).to.equal("RECEIVABLE_NOT_HELD");
     });
@@ -314,13 +347,19 @@ describe("API: submitting, reviewing and reading receivables", function () {
       const noNote = await operator.post(`/v1/receivables/${nearDuplicateId}/review`, { decision: "approve" });
       expect(noNote.status).to.equal(400);
       expect(fieldPaths(noNote.body)).to.deep.equal(["body.note"]);
-      const badDecision = await operator.post(`/v1/receivables/${nearDuplicateId}/review`, { decision: "maybe", note: "x" });
+      const badDecision = await operator.post(`/v1/receivables/${nearDuplicateId}/review`, {
+        decision: "maybe",
+        note: "x",
+      });
       expect(badDecision.status).to.equal(400);
       expect(fieldPaths(badDecision.body)).to.deep.equal(["body.decision"]);
     });
 
     it("answers 404 NOT_FOUND for a review of an unknown receivable", async function () {
-      const response = await operator.post(`/v1/receivables/0x${"ab".repeat(32)}/review`, { decision: "approve", note: "ok" });
+      const response = await operator.post(`/v1/receivables/0x${"ab".repeat(32)}/review`, {
+        decision: "approve",
+        note: "ok",
+      });
       expect(response.status).to.equal(404);
       expect(response.body.error.code).to.equal("NOT_FOUND");
     });

@@ -32,7 +32,8 @@ describe("API: the debtor repays a receivable", function () {
   const escrowAddress = () => t.service.ctx.chain.deployment.addresses.settlementEscrow;
   const allowance = async (owner: string) =>
     BigInt(await t.service.ctx.chain.contracts.token.getFunction("allowance")(owner, escrowAddress()));
-  const chainStatus = async (id: string) => (await t.service.ctx.chain.contracts.registry.getFunction("receivableOf")(id)).status.toString();
+  const chainStatus = async (id: string) =>
+    (await t.service.ctx.chain.contracts.registry.getFunction("receivableOf")(id)).status.toString();
   const pay = (id: string, body: unknown, as: TestParty = debtor, headers?: Record<string, string>) =>
     api.as(as.apiKey).post(`/v1/receivables/${id}/repayments`, body, headers);
   const fresh = () => registeredReceivable(api, supplier, debtor);
@@ -74,7 +75,11 @@ describe("API: the debtor repays a receivable", function () {
 
     it("answers with the repaid receivable and the escrow transaction", async function () {
       expect(response.body).to.include({ paid: FACE.toString(), discount: "0", early: false });
-      expect(response.body.receivable).to.include({ id: receivable.id, status: "repaid", repaidAmount: FACE.toString() });
+      expect(response.body.receivable).to.include({
+        id: receivable.id,
+        status: "repaid",
+        repaidAmount: FACE.toString(),
+      });
       const receipt = await t.service.ctx.chain.provider.getTransactionReceipt(response.body.txHash);
       expect(receipt!.status).to.equal(1);
       expect(receipt!.to).to.equal(escrowAddress());
@@ -84,7 +89,15 @@ describe("API: the debtor repays a receivable", function () {
     it("lists the payment with its payer, cumulative amount, transaction and block", async function () {
       const list = await api.as(supplier.apiKey).get(`/v1/receivables/${receivable.id}/repayments`);
       expect(list.status, JSON.stringify(list.body)).to.equal(200);
-      expect(list.body).to.include({ receivableId: receivable.id, status: "repaid", faceValue: FACE.toString(), repaidAmount: FACE.toString(), outstanding: "0", distributed: "0", earlyQuote: null });
+      expect(list.body).to.include({
+        receivableId: receivable.id,
+        status: "repaid",
+        faceValue: FACE.toString(),
+        repaidAmount: FACE.toString(),
+        outstanding: "0",
+        distributed: "0",
+        earlyQuote: null,
+      });
       expect(list.body.repayments).to.deep.equal([
         {
           payerAddress: debtor.address,
@@ -102,7 +115,11 @@ describe("API: the debtor repays a receivable", function () {
       const again = await pay(receivable.id, { amount: "1" });
       expect(again.status).to.equal(409);
       expect(again.body.error.code).to.equal("RECEIVABLE_WRONG_STATUS");
-      expect(again.body.error.details).to.include({ contractError: "ReceivableWrongStatus", receivableId: receivable.id, status: "4" });
+      expect(again.body.error.details).to.include({
+        contractError: "ReceivableWrongStatus",
+        receivableId: receivable.id,
+        status: "4",
+      });
       expect(await balanceOf(t, debtor.address)).to.equal(balance);
     });
   });
@@ -123,7 +140,13 @@ describe("API: the debtor repays a receivable", function () {
 
       const list = await api.as(debtor.apiKey).get(`/v1/receivables/${receivable.id}/repayments`);
       expect(list.body).to.include({ status: "active", repaidAmount: "75000000", outstanding: "25000000" });
-      expect(list.body.repayments.map((r: { amount: string; repaidAmount: string; txHash: string }) => [r.amount, r.repaidAmount, r.txHash])).to.deep.equal([
+      expect(
+        list.body.repayments.map((r: { amount: string; repaidAmount: string; txHash: string }) => [
+          r.amount,
+          r.repaidAmount,
+          r.txHash,
+        ]),
+      ).to.deep.equal([
         ["30000000", "30000000", first.body.txHash],
         ["45000000", "75000000", second.body.txHash],
       ]);
@@ -135,7 +158,11 @@ describe("API: the debtor repays a receivable", function () {
       const over = await pay(receivable.id, { amount: "25000001" });
       expect(over.status).to.equal(409);
       expect(over.body.error.code).to.equal("REPAYMENT_EXCEEDS_OUTSTANDING");
-      expect(over.body.error.details).to.include({ receivableId: receivable.id, amount: "25000001", outstanding: "25000000" });
+      expect(over.body.error.details).to.include({
+        receivableId: receivable.id,
+        amount: "25000001",
+        outstanding: "25000000",
+      });
       expect(await balanceOf(t, debtor.address)).to.equal(balance);
       expect(await t.service.ctx.chain.provider.getBlockNumber()).to.equal(blockBefore);
     });
@@ -253,7 +280,11 @@ describe("API: the debtor repays a receivable", function () {
       const response = await pay(receivable.id, { early: true });
       expect(response.status).to.equal(409);
       expect(response.body.error.code).to.equal("EARLY_PAYMENT_UNAVAILABLE");
-      expect(response.body.error.details).to.include({ receivableId: receivable.id, rateBps: "0", dueDate: String(receivable.dueDate) });
+      expect(response.body.error.details).to.include({
+        receivableId: receivable.id,
+        rateBps: "0",
+        dueDate: String(receivable.dueDate),
+      });
       expect(await balanceOf(t, debtor.address)).to.equal(balance);
     });
   });
@@ -270,13 +301,19 @@ describe("API: the debtor repays a receivable", function () {
     });
 
     it("refuses anyone but the operator", async function () {
-      const response = await api.as(debtor.apiKey).post(`/v1/parties/${debtor.id}/early-payment-rate`, { rateBps: 10_000 });
+      const response = await api
+        .as(debtor.apiKey)
+        .post(`/v1/parties/${debtor.id}/early-payment-rate`, { rateBps: 10_000 });
       expect(response.status).to.equal(403);
-      expect(Number(await t.service.ctx.chain.contracts.registry.getFunction("earlyPaymentRateOf")(debtor.address))).to.equal(0);
+      expect(
+        Number(await t.service.ctx.chain.contracts.registry.getFunction("earlyPaymentRateOf")(debtor.address)),
+      ).to.equal(0);
     });
 
     it("refuses a rate above 100% a year and an unknown party", async function () {
-      expect((await operator.post(`/v1/parties/${debtor.id}/early-payment-rate`, { rateBps: 10_001 })).status).to.equal(400);
+      expect((await operator.post(`/v1/parties/${debtor.id}/early-payment-rate`, { rateBps: 10_001 })).status).to.equal(
+        400,
+      );
       const unknown = await operator.post("/v1/parties/pty_nobody/early-payment-rate", { rateBps: 100 });
       expect(unknown.status).to.equal(404);
     });
@@ -285,7 +322,9 @@ describe("API: the debtor repays a receivable", function () {
       const response = await operator.post(`/v1/parties/${debtor.id}/early-payment-rate`, { rateBps: RATE_BPS });
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
       expect(response.body).to.include({ partyId: debtor.id, address: debtor.address, rateBps: RATE_BPS });
-      expect(Number(await t.service.ctx.chain.contracts.registry.getFunction("earlyPaymentRateOf")(debtor.address))).to.equal(RATE_BPS);
+      expect(
+        Number(await t.service.ctx.chain.contracts.registry.getFunction("earlyPaymentRateOf")(debtor.address)),
+      ).to.equal(RATE_BPS);
       const receipt = await t.service.ctx.chain.provider.getTransactionReceipt(response.body.txHash);
       expect(receipt!.status).to.equal(1);
     });
@@ -295,8 +334,14 @@ describe("API: the debtor repays a receivable", function () {
       expect(list.body.earlyPaymentRateBps).to.equal(RATE_BPS);
       const quote = list.body.earlyQuote;
       const block = await t.service.ctx.chain.provider.getBlock(quote.blockNumber);
-      const discount = (FACE * BigInt(RATE_BPS) * (BigInt(receivable.dueDate) - BigInt(block!.timestamp))) / (10_000n * YEAR);
-      expect(quote).to.include({ rateBps: RATE_BPS, discount: discount.toString(), amount: (FACE - discount).toString(), asOf: new Date(block!.timestamp * 1000).toISOString() });
+      const discount =
+        (FACE * BigInt(RATE_BPS) * (BigInt(receivable.dueDate) - BigInt(block!.timestamp))) / (10_000n * YEAR);
+      expect(quote).to.include({
+        rateBps: RATE_BPS,
+        discount: discount.toString(),
+        amount: (FACE - discount).toString(),
+        asOf: new Date(block!.timestamp * 1000).toISOString(),
+      });
       expect(discount > 0n).to.equal(true);
     });
 
@@ -314,14 +359,21 @@ describe("API: the debtor repays a receivable", function () {
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
       const receipt = await t.service.ctx.chain.provider.getTransactionReceipt(response.body.txHash);
       const mined = await t.service.ctx.chain.provider.getBlock(receipt!.blockNumber);
-      const discount = (FACE * BigInt(RATE_BPS) * (BigInt(receivable.dueDate) - BigInt(mined!.timestamp))) / (10_000n * YEAR);
-      expect(response.body).to.include({ early: true, paid: (FACE - discount).toString(), discount: discount.toString() });
+      const discount =
+        (FACE * BigInt(RATE_BPS) * (BigInt(receivable.dueDate) - BigInt(mined!.timestamp))) / (10_000n * YEAR);
+      expect(response.body).to.include({
+        early: true,
+        paid: (FACE - discount).toString(),
+        discount: discount.toString(),
+      });
       expect(response.body.receivable).to.include({ status: "repaid", repaidAmount: (FACE - discount).toString() });
       expect(balance - (await balanceOf(t, debtor.address))).to.equal(FACE - discount);
       expect(await allowance(debtor.address)).to.equal(0n); // the unused part of the limit is withdrawn
       const list = await api.as(debtor.apiKey).get(`/v1/receivables/${receivable.id}/repayments`);
       expect(list.body).to.include({ status: "repaid", earlyQuote: null });
-      expect(list.body.repayments.map((r: { amount: string }) => r.amount)).to.deep.equal([(FACE - discount).toString()]);
+      expect(list.body.repayments.map((r: { amount: string }) => r.amount)).to.deep.equal([
+        (FACE - discount).toString(),
+      ]);
     });
   });
 
@@ -330,8 +382,12 @@ describe("API: the debtor repays a receivable", function () {
       const document = await api.get("/openapi.json");
       const paths = document.body.paths;
       expect(Object.keys(paths["/v1/receivables/{id}/repayments"])).to.have.members(["get", "post"]);
-      expect(paths["/v1/receivables/{id}/repayments"].post.requestBody.content["application/json"].schema.$ref).to.equal("#/components/schemas/Repayment");
-      expect(paths["/v1/parties/{id}/early-payment-rate"].post.requestBody.content["application/json"].schema.$ref).to.equal("#/components/schemas/EarlyPaymentRate");
+      expect(
+        paths["/v1/receivables/{id}/repayments"].post.requestBody.content["application/json"].schema.$ref,
+      ).to.equal("#/components/schemas/Repayment");
+      expect(
+        paths["/v1/parties/{id}/early-payment-rate"].post.requestBody.content["application/json"].schema.$ref,
+      ).to.equal("#/components/schemas/EarlyPaymentRate");
     });
   });
 

@@ -26,20 +26,34 @@ describe("API: restart, reindex and crash recovery", function () {
   const db = () => t.service.ctx.db;
   /** Every index table, rows in a stable order. */
   const indexTables = async () => ({
-    chain_events: await db().selectFrom("chain_events").selectAll().orderBy("block_number").orderBy("log_index").execute(),
+    chain_events: await db()
+      .selectFrom("chain_events")
+      .selectAll()
+      .orderBy("block_number")
+      .orderBy("log_index")
+      .execute(),
     onchain_receivables: await db().selectFrom("onchain_receivables").selectAll().orderBy("id").execute(),
     onchain_certificates: await db().selectFrom("onchain_certificates").selectAll().orderBy("id").execute(),
     onchain_parties: await db().selectFrom("onchain_parties").selectAll().orderBy("address").execute(),
   });
   const registrationsOf = async (id: string) => {
-    const events = await db().selectFrom("chain_events").select("args").where("contract", "=", "registry").where("name", "=", "ReceivableRegistered").execute();
+    const events = await db()
+      .selectFrom("chain_events")
+      .select("args")
+      .where("contract", "=", "registry")
+      .where("name", "=", "ReceivableRegistered")
+      .execute();
     return events.filter((e) => JSON.parse(e.args).receivableId === id).length;
   };
   /** What the API serves about the world built in before(), read by each party concerned. */
   const servedState = async () => ({
-    parties: await Promise.all([supplier, debtor, tier2].map(async (p) => (await api.as(p.apiKey).get(`/v1/parties/${p.id}`)).body)),
+    parties: await Promise.all(
+      [supplier, debtor, tier2].map(async (p) => (await api.as(p.apiKey).get(`/v1/parties/${p.id}`)).body),
+    ),
     receivable: (await api.as(supplier.apiKey).get(`/v1/receivables/${receivableId}`)).body,
-    certificates: await Promise.all([rootId, ...childIds].map(async (id) => (await api.as(supplier.apiKey).get(`/v1/certificates/${id}`)).body)),
+    certificates: await Promise.all(
+      [rootId, ...childIds].map(async (id) => (await api.as(supplier.apiKey).get(`/v1/certificates/${id}`)).body),
+    ),
     holdings: {
       supplier: (await api.as(supplier.apiKey).get(`/v1/parties/${supplier.id}/certificates`)).body,
       tier2: (await api.as(tier2.apiKey).get(`/v1/parties/${tier2.id}/certificates`)).body,
@@ -84,7 +98,9 @@ describe("API: restart, reindex and crash recovery", function () {
       expect(await servedState()).to.deep.equal(before);
       expect(await indexTables()).to.deep.equal(tablesBefore);
       // And it keeps working: the restarted service sends from the same keys with the right nonces.
-      const moved = await api.as(tier2.apiKey).post(`/v1/certificates/${childIds[0]}/transfer`, { toPartyId: supplier.id });
+      const moved = await api
+        .as(tier2.apiKey)
+        .post(`/v1/certificates/${childIds[0]}/transfer`, { toPartyId: supplier.id });
       expect(moved.status, JSON.stringify(moved.body)).to.equal(200);
       expect(moved.body.certificate.holderPartyId).to.equal(supplier.id);
     });
@@ -119,7 +135,11 @@ describe("API: restart, reindex and crash recovery", function () {
       const live = await indexTables();
       // Lose the projections and make the cursor point at a block hash this chain never had.
       for (const table of INDEX_TABLES) await db().deleteFrom(table).execute();
-      await db().updateTable("meta").set({ value: `0x${"ab".repeat(32)}` }).where("key", "=", "indexer.blockHash").execute();
+      await db()
+        .updateTable("meta")
+        .set({ value: `0x${"ab".repeat(32)}` })
+        .where("key", "=", "indexer.blockHash")
+        .execute();
       const consistency = await t.service.ctx.indexer.checkConsistency();
       expect(consistency.ok).to.equal(false);
       expect((consistency as { reason: string }).reason).to.match(/is not the block the index was built from/);
@@ -135,12 +155,24 @@ describe("API: restart, reindex and crash recovery", function () {
       const id: string = submitted.body.id;
       // What the service signs for a custodial debtor, signed with the debtor's key.
       const typed = (await api.as(debtor.apiKey).get(`/v1/receivables/${id}/confirmation`)).body;
-      const debtorRow = await db().selectFrom("parties").select("encrypted_key").where("id", "=", debtor.id).executeTakeFirstOrThrow();
-      const signature = await new Wallet(t.service.ctx.vault.decrypt(debtorRow.encrypted_key!)).signTypedData(typed.domain, typed.types, typed.message);
+      const debtorRow = await db()
+        .selectFrom("parties")
+        .select("encrypted_key")
+        .where("id", "=", debtor.id)
+        .executeTakeFirstOrThrow();
+      const signature = await new Wallet(t.service.ctx.vault.decrypt(debtorRow.encrypted_key!)).signTypedData(
+        typed.domain,
+        typed.types,
+        typed.message,
+      );
       const row = await db().selectFrom("receivables").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
       const confirmation = { nonce: typed.message.nonce, deadline: Number(typed.message.deadline), signature };
       // The service marked it "confirming", then stopped...
-      await db().updateTable("receivables").set({ status: "confirming", confirmation: JSON.stringify(confirmation) }).where("id", "=", id).execute();
+      await db()
+        .updateTable("receivables")
+        .set({ status: "confirming", confirmation: JSON.stringify(confirmation) })
+        .where("id", "=", id)
+        .execute();
       await t.stopService();
 
       // ...while its transaction still reached the chain.
@@ -157,7 +189,11 @@ describe("API: restart, reindex and crash recovery", function () {
           dueDate: BigInt(row.due_date),
         };
         expect(row.invoice_number_normalized).to.equal(normaliseInvoiceNumber(row.invoice_number));
-        const tx = await registry.getFunction("register")(terms, { nonce: BigInt(confirmation.nonce), deadline: confirmation.deadline, signature });
+        const tx = await registry.getFunction("register")(terms, {
+          nonce: BigInt(confirmation.nonce),
+          deadline: confirmation.deadline,
+          signature,
+        });
         await tx.wait();
       } finally {
         provider.destroy();
@@ -166,7 +202,11 @@ describe("API: restart, reindex and crash recovery", function () {
       await t.restartService();
       // Start-up saw the registration on the chain and left the receivable for the index to answer.
       expect(await registrationsOf(id)).to.equal(1);
-      const onChain = await db().selectFrom("onchain_receivables").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+      const onChain = await db()
+        .selectFrom("onchain_receivables")
+        .selectAll()
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
       const read = await api.as(supplier.apiKey).get(`/v1/receivables/${id}`);
       expect(read.body.status).to.equal("active");
 
@@ -174,7 +214,9 @@ describe("API: restart, reindex and crash recovery", function () {
       expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
       expect(confirmed.body.certificateId).to.equal(onChain.root_certificate_id);
       expect(confirmed.body.txHash).to.equal(onChain.register_tx_hash);
-      expect(await t.service.ctx.chain.contracts.certificates.getFunction("ownerOf")(confirmed.body.certificateId)).to.equal(supplier.address);
+      expect(
+        await t.service.ctx.chain.contracts.certificates.getFunction("ownerOf")(confirmed.body.certificateId),
+      ).to.equal(supplier.address);
       expect(await registrationsOf(id)).to.equal(1);
     });
 
@@ -210,9 +252,19 @@ describe("API: restart, reindex and crash recovery", function () {
       const submitted = await api.as(supplier.apiKey).post("/v1/receivables", validSubmission(debtor.id));
       const id: string = submitted.body.id;
       const path = `/v1/receivables/${id}/confirm`;
-      const requestHash = createHash("sha256").update(`POST ${path} ${canonicalJson({})}`).digest("hex");
+      const requestHash = createHash("sha256")
+        .update(`POST ${path} ${canonicalJson({})}`)
+        .digest("hex");
       const row = (key: string, createdAt: string) => ({
-        party_id: debtor.id, key, method: "POST", path, request_hash: requestHash, state: "in_progress", status_code: null, response: null, created_at: createdAt,
+        party_id: debtor.id,
+        key,
+        method: "POST",
+        path,
+        request_hash: requestHash,
+        state: "in_progress",
+        status_code: null,
+        response: null,
+        created_at: createdAt,
       });
       // A key taken by this very process and not finished: another request is working on it.
       await db().insertInto("idempotency").values(row("busy-key", new Date().toISOString())).execute();

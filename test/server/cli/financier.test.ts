@@ -124,17 +124,37 @@ describe("CLI: npm run financier", function () {
 
       await ctx().indexer.sync();
       const view = await api.as(financier.apiKey).get(`/v1/financing-requests/${requestId}`);
-      expect(view.body).to.include({ status: "sold", financierPartyId: financier.id, financierAddress: wallet.address });
+      expect(view.body).to.include({
+        status: "sold",
+        financierPartyId: financier.id,
+        financierAddress: wallet.address,
+      });
       expect(view.body.txHashes.fund).to.equal(hash);
     });
   });
 
   describe("when the financier funds a pledge with its key in an environment variable and a contracts file", function () {
     it("records the pledge for the financier and leaves the certificate with the holder", async function () {
-      const { requestId, certificateId } = await openRequest({ kind: "pledge", price: "70000000", repayAmount: "77000000" });
-      const run = await runCli(["fund", requestId, "--key", "env:TIERLINE_TEST_FINANCIER_KEY", "--rpc", t.chain.url, "--contracts", contractsFile], {
-        TIERLINE_TEST_FINANCIER_KEY: wallet.privateKey,
+      const { requestId, certificateId } = await openRequest({
+        kind: "pledge",
+        price: "70000000",
+        repayAmount: "77000000",
       });
+      const run = await runCli(
+        [
+          "fund",
+          requestId,
+          "--key",
+          "env:TIERLINE_TEST_FINANCIER_KEY",
+          "--rpc",
+          t.chain.url,
+          "--contracts",
+          contractsFile,
+        ],
+        {
+          TIERLINE_TEST_FINANCIER_KEY: wallet.privateKey,
+        },
+      );
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.include(`fund tx       ${await fundedTxHash(requestId)}`);
       expect(run.stdout).to.include("repay amount  77.000000 tUSD (77000000 units), owed to the pledgee");
@@ -156,20 +176,28 @@ describe("CLI: npm run financier", function () {
       expect(run.stdout).to.include(`Financing request ${requestId} on chain 31337`);
       expect(run.stdout).to.include("status        Open");
       expect(run.stdout).to.include(`certificate   ${certificateId} (tier 1, Locked)`);
-      expect(run.stdout).to.include("at maturity   100.000000 tUSD (100000000 units) to the owner, 10.000000 tUSD (10000000 units) above the price");
+      expect(run.stdout).to.include(
+        "at maturity   100.000000 tUSD (100000000 units) to the owner, 10.000000 tUSD (10000000 units) above the price",
+      );
       expect(run.stdout).to.match(/due date      \d{4}-\d\d-\d\dT[\d:.]+Z \(in (59|60) days\)/);
     });
 
     it("lists the open requests from chain events, leaving out cancelled and funded ones", async function () {
       const open = await openRequest({ kind: "discount", price: "88000000" });
       const cancelled = await openRequest({ kind: "discount", price: "87000000" });
-      expect((await api.as(supplier.apiKey).post(`/v1/financing-requests/${cancelled.requestId}/cancel`)).status).to.equal(200);
+      expect(
+        (await api.as(supplier.apiKey).post(`/v1/financing-requests/${cancelled.requestId}/cancel`)).status,
+      ).to.equal(200);
       const run = await runCli(["list", ...connection()]);
       expect(run.code, run.stderr).to.equal(0);
-      expect(run.stdout).to.include(`#${open.requestId} discount certificate ${open.certificateId}: price 88.000000 tUSD (88000000 units)`);
+      expect(run.stdout).to.include(
+        `#${open.requestId} discount certificate ${open.certificateId}: price 88.000000 tUSD (88000000 units)`,
+      );
       expect(run.stdout).not.to.include(`#${cancelled.requestId} `);
       expect(run.stdout).not.to.include(`#${firstFundedRequestId} `);
-      const openInIndex = (await ctx().db.selectFrom("onchain_financing_requests").select("id").where("status", "=", "open").execute()).length;
+      const openInIndex = (
+        await ctx().db.selectFrom("onchain_financing_requests").select("id").where("status", "=", "open").execute()
+      ).length;
       expect(openInIndex).to.be.greaterThan(0);
       const marketBlock: bigint = await chain().financing.getFunction("deploymentBlock")();
       expect(run.stdout).to.include(`since block ${marketBlock}): ${openInIndex}`);
@@ -185,7 +213,9 @@ describe("CLI: npm run financier", function () {
 
       const run = await runCli(["fund", requestId, "--key", keyFile, ...connection()]);
       expect(run.code).to.equal(1);
-      expect(run.stderr.trim()).to.equal(`error: the contract refused: FinancingWrongStatus(requestId=${requestId}, status=Cancelled)`);
+      expect(run.stderr.trim()).to.equal(
+        `error: the contract refused: FinancingWrongStatus(requestId=${requestId}, status=Cancelled)`,
+      );
       expect(run.stdout).not.to.include("approve tx");
       expect(await balanceOf(wallet.address)).to.equal(balance);
       expect(await ctx().chain.provider.getTransactionCount(wallet.address)).to.equal(nonce);
@@ -196,7 +226,9 @@ describe("CLI: npm run financier", function () {
       expect(missing.code).to.equal(1);
       expect(missing.stderr.trim()).to.match(/^error: financing request 999999 does not exist on chain 31337/);
 
-      const noKey = await runCli(["fund", "1", "--key", "env:TIERLINE_TEST_UNSET_KEY", ...connection()], { TIERLINE_TEST_UNSET_KEY: "" });
+      const noKey = await runCli(["fund", "1", "--key", "env:TIERLINE_TEST_UNSET_KEY", ...connection()], {
+        TIERLINE_TEST_UNSET_KEY: "",
+      });
       expect(noKey.code).to.equal(1);
       expect(noKey.stderr.trim()).to.equal("error: environment variable TIERLINE_TEST_UNSET_KEY is not set");
     });

@@ -1,17 +1,38 @@
 // The trace renderers on a hand-built tree: the text tree line by line, Graphviz DOT and
 // Mermaid node by node, and exact amount formatting.
 import { expect } from "chai";
-import { formatAmount, renderDot, renderMermaid, renderText, renderTrace } from "../../../server/domain/audit/render.js";
-import { checkConservation, classifyTransaction, type Trace, type TraceNode } from "../../../server/domain/audit/trace.js";
+import {
+  formatAmount,
+  renderDot,
+  renderMermaid,
+  renderText,
+  renderTrace,
+} from "../../../server/domain/audit/render.js";
+import {
+  checkConservation,
+  classifyTransaction,
+  type Trace,
+  type TraceNode,
+} from "../../../server/domain/audit/trace.js";
 
 const acme = { address: "0x00000000000000000000000000000000000000A1", partyId: "pty_acme", name: "Acme Components" };
 const bolt = { address: "0x00000000000000000000000000000000000000B2", partyId: "pty_bolt", name: 'Bolt "Metals" <2>' };
 const harbor = { address: "0x00000000000000000000000000000000000000C3", partyId: "pty_harbor", name: "Harbor Bank" };
-const summit = { address: "0x00000000000000000000000000000000000000D4", partyId: "pty_summit", name: "Summit Factoring" };
+const summit = {
+  address: "0x00000000000000000000000000000000000000D4",
+  partyId: "pty_summit",
+  name: "Summit Factoring",
+};
 const stranger = { address: "0x00000000000000000000000000000000000000E5", partyId: null, name: null };
-const northwind = { address: "0x00000000000000000000000000000000000000F6", partyId: "pty_north", name: "Northwind Mart" };
+const northwind = {
+  address: "0x00000000000000000000000000000000000000F6",
+  partyId: "pty_north",
+  name: "Northwind Mart",
+};
 
-const node = (overrides: Partial<TraceNode> & Pick<TraceNode, "certificateId" | "tier" | "holder" | "faceValue" | "state">): TraceNode => ({
+const node = (
+  overrides: Partial<TraceNode> & Pick<TraceNode, "certificateId" | "tier" | "holder" | "faceValue" | "state">,
+): TraceNode => ({
   parentId: null,
   financing: [],
   paidOut: "0",
@@ -47,11 +68,50 @@ function handBuiltTrace(): Trace {
     openedTxHash: "0xopen2",
     fundedTxHash: "0xfund2",
   };
-  const c4 = node({ certificateId: "4", parentId: "2", tier: 3, holder: harbor, faceValue: "200000000", state: "live", financing: [discount] });
-  const c5 = node({ certificateId: "5", parentId: "2", tier: 2, holder: bolt, faceValue: "400000000", state: "locked", financing: [pledge] });
-  const c2 = node({ certificateId: "2", parentId: "1", tier: 2, holder: bolt, faceValue: "600000000", state: "retired", children: [c4, c5] });
-  const c3 = node({ certificateId: "3", parentId: "1", tier: 1, holder: stranger, faceValue: "400000000", state: "live", paidOut: "100000000" });
-  const root = node({ certificateId: "1", tier: 1, holder: acme, faceValue: "1000000000", state: "retired", children: [c2, c3] });
+  const c4 = node({
+    certificateId: "4",
+    parentId: "2",
+    tier: 3,
+    holder: harbor,
+    faceValue: "200000000",
+    state: "live",
+    financing: [discount],
+  });
+  const c5 = node({
+    certificateId: "5",
+    parentId: "2",
+    tier: 2,
+    holder: bolt,
+    faceValue: "400000000",
+    state: "locked",
+    financing: [pledge],
+  });
+  const c2 = node({
+    certificateId: "2",
+    parentId: "1",
+    tier: 2,
+    holder: bolt,
+    faceValue: "600000000",
+    state: "retired",
+    children: [c4, c5],
+  });
+  const c3 = node({
+    certificateId: "3",
+    parentId: "1",
+    tier: 1,
+    holder: stranger,
+    faceValue: "400000000",
+    state: "live",
+    paidOut: "100000000",
+  });
+  const root = node({
+    certificateId: "1",
+    tier: 1,
+    holder: acme,
+    faceValue: "1000000000",
+    state: "retired",
+    children: [c2, c3],
+  });
   return {
     receivable: {
       id: `0x${"ab".repeat(32)}`,
@@ -72,8 +132,21 @@ function handBuiltTrace(): Trace {
     root,
     certificateCount: 5,
     transactions: [
-      { txHash: "0xreg", blockNumber: 10, kind: "registration", events: [{ logIndex: 0, contract: "registry", name: "ReceivableRegistered", args: {} }, { logIndex: 1, contract: "certificates", name: "CertificateIssued", args: {} }] },
-      { txHash: "0xsplit", blockNumber: 112, kind: "split", events: [{ logIndex: 0, contract: "certificates", name: "CertificateSplit", args: {} }] },
+      {
+        txHash: "0xreg",
+        blockNumber: 10,
+        kind: "registration",
+        events: [
+          { logIndex: 0, contract: "registry", name: "ReceivableRegistered", args: {} },
+          { logIndex: 1, contract: "certificates", name: "CertificateIssued", args: {} },
+        ],
+      },
+      {
+        txHash: "0xsplit",
+        blockNumber: 112,
+        kind: "split",
+        events: [{ logIndex: 0, contract: "certificates", name: "CertificateSplit", args: {} }],
+      },
     ],
     conservation: {
       rootFace: "1000000000",
@@ -141,9 +214,16 @@ describe("audit renderers", function () {
 
     it("says loudly when the tree does not conserve, naming the broken split", function () {
       const trace = handBuiltTrace();
-      trace.conservation = { ...trace.conservation, liveLeafFaceSum: "900000000", conserves: false, brokenSplits: [{ certificateId: "2", faceValue: "600000000", childrenFaceSum: "500000000" }] };
+      trace.conservation = {
+        ...trace.conservation,
+        liveLeafFaceSum: "900000000",
+        conserves: false,
+        brokenSplits: [{ certificateId: "2", faceValue: "600000000", childrenFaceSum: "500000000" }],
+      };
       const text = renderText(trace);
-      expect(text).to.contain("Conservation: leaves 900.000000 tUSD ≠ root 1000.000000 tUSD (3 leaves, 2 retired): DOES NOT CONSERVE\n");
+      expect(text).to.contain(
+        "Conservation: leaves 900.000000 tUSD ≠ root 1000.000000 tUSD (3 leaves, 2 retired): DOES NOT CONSERVE\n",
+      );
       expect(text).to.contain("  split of #2: children 500.000000 tUSD ≠ parent 600.000000 tUSD\n");
     });
 
@@ -151,7 +231,13 @@ describe("audit renderers", function () {
       const trace = handBuiltTrace();
       const c3 = trace.root.children[1]!;
       c3.financing = [
-        { ...trace.root.children[0]!.children[1]!.financing[0]!, requestId: "7", status: "released", outstanding: "0", shortfall: "20000000" },
+        {
+          ...trace.root.children[0]!.children[1]!.financing[0]!,
+          requestId: "7",
+          status: "released",
+          outstanding: "0",
+          shortfall: "20000000",
+        },
         { ...trace.root.children[0]!.children[0]!.financing[0]!, requestId: "8", status: "cancelled", financier: null },
       ];
       const lines = renderText(trace).split("\n");
@@ -173,8 +259,12 @@ describe("audit renderers", function () {
       const edges = lines.filter((l) => /^ {2}c\d+ -> c\d+;$/.test(l));
       expect(nodes.map((l) => l.split(" ")[2])).to.deep.equal(["c1", "c2", "c4", "c5", "c3"]);
       expect(edges).to.deep.equal(["  c1 -> c2;", "  c1 -> c3;", "  c2 -> c4;", "  c2 -> c5;"]);
-      expect(dot).to.contain('c5 [label="#5 · tier 2\\nBolt \\"Metals\\" <2>\\n400.000000 tUSD\\nlocked\\npledge #2 pledged (Summit Factoring)", style="rounded,filled", fillcolor="#ffe0b3"];');
-      expect(dot).to.contain('c3 [label="#3 · tier 1\\n0x00000000000000000000000000000000000000E5\\n400.000000 tUSD\\nlive\\npaid out 100.000000 tUSD"');
+      expect(dot).to.contain(
+        'c5 [label="#5 · tier 2\\nBolt \\"Metals\\" <2>\\n400.000000 tUSD\\nlocked\\npledge #2 pledged (Summit Factoring)", style="rounded,filled", fillcolor="#ffe0b3"];',
+      );
+      expect(dot).to.contain(
+        'c3 [label="#3 · tier 1\\n0x00000000000000000000000000000000000000E5\\n400.000000 tUSD\\nlive\\npaid out 100.000000 tUSD"',
+      );
     });
   });
 
@@ -184,8 +274,15 @@ describe("audit renderers", function () {
       const lines = mermaid.trimEnd().split("\n");
       expect(lines[0]).to.equal("graph TD");
       expect(lines.filter((l) => /^ {2}c\d+\["/.test(l))).to.have.length(5);
-      expect(lines.filter((l) => /^ {2}c\d+ --> c\d+$/.test(l))).to.deep.equal(["  c1 --> c2", "  c1 --> c3", "  c2 --> c4", "  c2 --> c5"]);
-      expect(lines).to.include('  c5["#35;5 · tier 2<br/>Bolt #quot;Metals#quot; #lt;2#gt;<br/>400.000000 tUSD<br/>locked<br/>pledge #35;2 pledged (Summit Factoring)"]');
+      expect(lines.filter((l) => /^ {2}c\d+ --> c\d+$/.test(l))).to.deep.equal([
+        "  c1 --> c2",
+        "  c1 --> c3",
+        "  c2 --> c4",
+        "  c2 --> c5",
+      ]);
+      expect(lines).to.include(
+        '  c5["#35;5 · tier 2<br/>Bolt #quot;Metals#quot; #lt;2#gt;<br/>400.000000 tUSD<br/>locked<br/>pledge #35;2 pledged (Summit Factoring)"]',
+      );
       expect(lines).to.include("  class c1,c2 retired");
       expect(lines).to.include("  class c4,c3 live");
       expect(lines).to.include("  class c5 locked");
@@ -195,23 +292,53 @@ describe("audit renderers", function () {
   describe("when choosing the content type by format", function () {
     it("serves text and mermaid as text/plain and dot as text/vnd.graphviz", function () {
       const trace = handBuiltTrace();
-      expect(renderTrace(trace, "text")).to.deep.equal({ contentType: "text/plain; charset=utf-8", body: renderText(trace) });
-      expect(renderTrace(trace, "dot")).to.deep.equal({ contentType: "text/vnd.graphviz; charset=utf-8", body: renderDot(trace) });
-      expect(renderTrace(trace, "mermaid")).to.deep.equal({ contentType: "text/plain; charset=utf-8", body: renderMermaid(trace) });
+      expect(renderTrace(trace, "text")).to.deep.equal({
+        contentType: "text/plain; charset=utf-8",
+        body: renderText(trace),
+      });
+      expect(renderTrace(trace, "dot")).to.deep.equal({
+        contentType: "text/vnd.graphviz; charset=utf-8",
+        body: renderDot(trace),
+      });
+      expect(renderTrace(trace, "mermaid")).to.deep.equal({
+        contentType: "text/plain; charset=utf-8",
+        body: renderMermaid(trace),
+      });
     });
   });
 });
 
 describe("audit conservation check", function () {
-  const row = (id: string, parent: string | null, face: string, state: string) => ({ id, parent_id: parent, face_value: face, state });
+  const row = (id: string, parent: string | null, face: string, state: string) => ({
+    id,
+    parent_id: parent,
+    face_value: face,
+    state,
+  });
 
   it("conserves when the leaves add up to the root and each split to its parent", function () {
-    const check = checkConservation("1000", [row("1", null, "1000", "retired"), row("2", "1", "600", "settled"), row("3", "1", "400", "locked")]);
-    expect(check).to.deep.equal({ rootFace: "1000", liveLeafFaceSum: "1000", leafCount: 2, retiredCount: 1, conserves: true, brokenSplits: [] });
+    const check = checkConservation("1000", [
+      row("1", null, "1000", "retired"),
+      row("2", "1", "600", "settled"),
+      row("3", "1", "400", "locked"),
+    ]);
+    expect(check).to.deep.equal({
+      rootFace: "1000",
+      liveLeafFaceSum: "1000",
+      leafCount: 2,
+      retiredCount: 1,
+      conserves: true,
+      brokenSplits: [],
+    });
   });
 
   it("does not conserve when a split's children miss part of their parent, and names it", function () {
-    const check = checkConservation("1000", [row("1", null, "1000", "retired"), row("2", "1", "600", "live"), row("3", "1", "300", "live"), row("4", "2", "50", "live")]);
+    const check = checkConservation("1000", [
+      row("1", null, "1000", "retired"),
+      row("2", "1", "600", "live"),
+      row("3", "1", "300", "live"),
+      row("4", "2", "50", "live"),
+    ]);
     expect(check.conserves).to.equal(false);
     expect(check.liveLeafFaceSum).to.equal("950");
     expect(check.brokenSplits).to.deep.equal([{ certificateId: "1", faceValue: "1000", childrenFaceSum: "900" }]);
@@ -230,9 +357,15 @@ describe("audit transaction kinds", function () {
     expect(classifyTransaction(["Transfer", "CertificateIssued", "CertificateSplit"])).to.equal("split");
     expect(classifyTransaction(["CertificateLockLifted", "Transfer", "FinancingFunded"])).to.equal("financing");
     expect(classifyTransaction(["FinancingRequested", "CertificateLockPlaced"])).to.equal("financing-request");
-    expect(classifyTransaction(["RepaymentRecorded", "ReceivableStatusChanged", "RepaymentReceived"])).to.equal("repayment");
-    expect(classifyTransaction(["LeafSettled", "PledgeRepaid", "PledgeReleased", "CertificateSettled"])).to.equal("settlement");
-    expect(classifyTransaction(["PledgeRepaid", "PledgeReleased", "CertificateLockLifted"])).to.equal("pledge-repayment");
+    expect(classifyTransaction(["RepaymentRecorded", "ReceivableStatusChanged", "RepaymentReceived"])).to.equal(
+      "repayment",
+    );
+    expect(classifyTransaction(["LeafSettled", "PledgeRepaid", "PledgeReleased", "CertificateSettled"])).to.equal(
+      "settlement",
+    );
+    expect(classifyTransaction(["PledgeRepaid", "PledgeReleased", "CertificateLockLifted"])).to.equal(
+      "pledge-repayment",
+    );
     expect(classifyTransaction(["Transfer"])).to.equal("transfer");
   });
 });

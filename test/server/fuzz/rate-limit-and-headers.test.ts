@@ -52,7 +52,12 @@ describe(`API limits: ${LIMIT} requests a minute, and security headers on every 
         () => request("health", "/health"),
         () => request("a read", "/v1/parties/pty_nobody", { method: "GET", apiKey: t.operatorKey }),
         () => request("no key", "/v1/receivables", { body: "{}", headers: { "content-type": "application/json" } }),
-        () => request("a bad body", "/v1/parties", { body: '{"name":', headers: { "content-type": "application/json" }, apiKey: t.operatorKey }),
+        () =>
+          request("a bad body", "/v1/parties", {
+            body: '{"name":',
+            headers: { "content-type": "application/json" },
+            apiKey: t.operatorKey,
+          }),
       ];
       for (let i = 0; i < LIMIT; i++) {
         const response = await mix[i % mix.length]!();
@@ -78,7 +83,11 @@ describe(`API limits: ${LIMIT} requests a minute, and security headers on every 
       const cases: Array<[string, string, Parameters<typeof rawRequest>[2]]> = [
         ["a valid key", "/v1/parties/pty_nobody", { method: "GET", apiKey: t.operatorKey }],
         ["no key", "/v1/receivables", { body: "{}", headers: { "content-type": "application/json" } }],
-        ["an oversized body", "/v1/receivables", { body: "x".repeat(1024 * 1024 + 1), headers: { "content-type": "application/json" }, apiKey: t.operatorKey }],
+        [
+          "an oversized body",
+          "/v1/receivables",
+          { body: "x".repeat(1024 * 1024 + 1), headers: { "content-type": "application/json" }, apiKey: t.operatorKey },
+        ],
         ["the OpenAPI document", "/openapi.json", { method: "GET" }],
       ];
       for (const [what, path, init] of cases) {

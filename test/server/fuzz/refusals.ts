@@ -26,7 +26,12 @@ export interface RawRequest {
 /** One HTTP request with no defaults added: no content-type unless given, the body's bytes as they are. */
 export function rawRequest(baseUrl: string, path: string, request: RawRequest = {}): Promise<RawResponse> {
   const url = new URL(path, baseUrl);
-  const body = request.body === undefined ? undefined : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, "utf8");
+  const body =
+    request.body === undefined
+      ? undefined
+      : Buffer.isBuffer(request.body)
+        ? request.body
+        : Buffer.from(request.body, "utf8");
   const headers: Record<string, string> = { ...request.headers };
   if (request.apiKey) headers.authorization = `Bearer ${request.apiKey}`;
   if (body !== undefined && !request.chunked) headers["content-length"] = String(body.length);
@@ -47,7 +52,9 @@ export function rawRequest(baseUrl: string, path: string, request: RawRequest = 
       res.on("error", reject);
     });
     // The server may answer (413, 415) and close before it has read a large body.
-    req.on("error", (error: NodeJS.ErrnoException) => (error.code === "EPIPE" || error.code === "ECONNRESET" ? undefined : reject(error)));
+    req.on("error", (error: NodeJS.ErrnoException) =>
+      error.code === "EPIPE" || error.code === "ECONNRESET" ? undefined : reject(error),
+    );
     if (body !== undefined) {
       if (request.chunked) {
         for (let at = 0; at < body.length; at += 64 * 1024) req.write(body.subarray(at, at + 64 * 1024));
@@ -100,7 +107,10 @@ export function expectRefusal(response: RawResponse, what: string, expected: Ref
     expect(error.code, context).to.equal("VALIDATION_FAILED");
     const paths: string[] = error.details.fields.map((f: { path: string }) => f.path);
     const named = paths.some((p) => expected.field === p || expected.field!.startsWith(`${p}.`));
-    expect(named, `${context}\nexpected a problem at ${expected.field} or a parent of it; got ${paths.join(", ")}`).to.equal(true);
+    expect(
+      named,
+      `${context}\nexpected a problem at ${expected.field} or a parent of it; got ${paths.join(", ")}`,
+    ).to.equal(true);
   }
   for (const [pattern, leak] of LEAKS) expect(response.text, `${context}: leaks ${leak}`).not.to.match(pattern);
   expect(response.headers["x-content-type-options"], context).to.equal("nosniff");
@@ -122,13 +132,47 @@ export async function stateOf(t: TestService) {
   // The index follows the chain on a timer: bring it up to the chain's head first.
   await indexer.sync();
   const count = async (table: "chain_events" | "tx_journal" | "idempotency"): Promise<number> =>
-    Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const addresses = Object.values(chain.deployment.addresses) as string[];
   return {
-    parties: await db.selectFrom("parties").select(["id", "name", "registry_id", "industry", "roles", "address", "status", "related_party_ids", "api_key_hash"]).orderBy("id").execute(),
+    parties: await db
+      .selectFrom("parties")
+      .select([
+        "id",
+        "name",
+        "registry_id",
+        "industry",
+        "roles",
+        "address",
+        "status",
+        "related_party_ids",
+        "api_key_hash",
+      ])
+      .orderBy("id")
+      .execute(),
     receivables: await db
       .selectFrom("receivables")
-      .select(["id", "seller_id", "debtor_id", "invoice_number", "po_number", "face_value", "net_value", "due_date", "document_hash", "documents", "verification", "status"])
+      .select([
+        "id",
+        "seller_id",
+        "debtor_id",
+        "invoice_number",
+        "po_number",
+        "face_value",
+        "net_value",
+        "due_date",
+        "document_hash",
+        "documents",
+        "verification",
+        "status",
+      ])
       .orderBy("id")
       .execute(),
     onchainReceivables: await db.selectFrom("onchain_receivables").selectAll().orderBy("id").execute(),
@@ -144,7 +188,17 @@ export async function stateOf(t: TestService) {
   };
 }
 
-const LISTED = ["parties", "receivables", "onchain_receivables", "onchain_certificates", "onchain_financing_requests", "onchain_parties", "chain_events", "tx_journal", "idempotency"];
+const LISTED = [
+  "parties",
+  "receivables",
+  "onchain_receivables",
+  "onchain_certificates",
+  "onchain_financing_requests",
+  "onchain_parties",
+  "chain_events",
+  "tx_journal",
+  "idempotency",
+];
 /**
  * Not changed by requests: `meta` holds the indexer's cursor, which follows the chain; the
  * risk engine's scores, their history, its alerts, repayment times and cursor are recomputed
@@ -156,18 +210,27 @@ const NOT_STATE = ["meta", "risk_scores", "risk_score_history", "risk_alerts", "
 /** Every other table (those added later too, such as the risk engine's): its row count and a digest of its rows. */
 async function otherTables(t: TestService): Promise<Record<string, { rows: number; digest: string }>> {
   const { db } = t.service.ctx;
-  const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(db);
+  const tables = await sql<{
+    name: string;
+  }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(db);
   const out: Record<string, { rows: number; digest: string }> = {};
   for (const { name } of tables.rows) {
     if (LISTED.includes(name) || NOT_STATE.includes(name) || name.startsWith("kysely_")) continue;
     const rows = await sql<Record<string, unknown>>`select * from ${sql.table(name)} order by rowid`.execute(db);
-    out[name] = { rows: rows.rows.length, digest: createHash("sha256").update(JSON.stringify(rows.rows)).digest("hex").slice(0, 16) };
+    out[name] = {
+      rows: rows.rows.length,
+      digest: createHash("sha256").update(JSON.stringify(rows.rows)).digest("hex").slice(0, 16),
+    };
   }
   return out;
 }
 
 /** Compares two snapshots part by part, so a failure names what changed. */
-export function expectSameState(now: StateSnapshot, before: StateSnapshot, ignore: Array<keyof StateSnapshot> = []): void {
+export function expectSameState(
+  now: StateSnapshot,
+  before: StateSnapshot,
+  ignore: Array<keyof StateSnapshot> = [],
+): void {
   for (const key of Object.keys(before) as Array<keyof StateSnapshot>) {
     if (ignore.includes(key)) continue;
     expect(now[key], `${key} changed`).to.deep.equal(before[key]);

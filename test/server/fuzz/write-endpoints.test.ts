@@ -13,12 +13,24 @@ import { startTestService, type TestService } from "../harness.js";
 import { ApiClient } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
 import { deeplyNested, mutationOf, randomJson, rawMalformed, type BodyShape, type Json } from "./bad-values.js";
-import { expectRefusal, expectSameState, rawRequest, stateOf, type RefusalExpectation, type StateSnapshot } from "./refusals.js";
+import {
+  expectRefusal,
+  expectSameState,
+  rawRequest,
+  stateOf,
+  type RefusalExpectation,
+  type StateSnapshot,
+} from "./refusals.js";
 
 // Fixed, so a run is repeatable; TIERLINE_FUZZ_SEED and TIERLINE_FUZZ_SCALE explore further.
 const SEED = Number(process.env.TIERLINE_FUZZ_SEED ?? 20_261_123);
 const SCALE = Number(process.env.TIERLINE_FUZZ_SCALE ?? 1);
-const RUNS = { randomJson: 100 * SCALE, mutations: 200 * SCALE, rawBodies: 50 * SCALE, idempotent: 25 * SCALE } as const;
+const RUNS = {
+  randomJson: 100 * SCALE,
+  mutations: 200 * SCALE,
+  rawBodies: 50 * SCALE,
+  idempotent: 25 * SCALE,
+} as const;
 
 interface World {
   operatorKey: string;
@@ -110,8 +122,20 @@ const CASES: Record<string, WriteCase> = {
     caller: (w) => w.operatorKey,
     url: () => "/v1/parties",
     bases: [
-      (w) => ({ name: "Fuzz Trading Ltd", registryId: freshRegistryId(), industry: "textiles", roles: ["supplier", "debtor"], relatedPartyIds: [w.seller.id] }),
-      () => ({ name: "Société Générale d'Essai 株式会社", registryId: freshRegistryId(), industry: "banking", roles: ["financier"], address: Wallet.createRandom().address }),
+      (w) => ({
+        name: "Fuzz Trading Ltd",
+        registryId: freshRegistryId(),
+        industry: "textiles",
+        roles: ["supplier", "debtor"],
+        relatedPartyIds: [w.seller.id],
+      }),
+      () => ({
+        name: "Société Générale d'Essai 株式会社",
+        registryId: freshRegistryId(),
+        industry: "banking",
+        roles: ["financier"],
+        address: Wallet.createRandom().address,
+      }),
     ],
     shape: {
       fields: {
@@ -127,11 +151,43 @@ const CASES: Record<string, WriteCase> = {
       optional: ["address", "relatedPartyIds"],
     },
     explicit: (w) => [
-      { what: "the operator role", body: { name: "Would Be Operator", registryId: freshRegistryId(), industry: "x", roles: ["operator"] }, expect: { field: "body.roles.0" } },
-      { what: "a registry id taken", body: { name: "Copy Cat", registryId: registryIdOf(w.seller), industry: "x", roles: ["supplier"] }, expect: { status: 409, code: "PARTY_ALREADY_EXISTS" } },
-      { what: "an address taken", body: { name: "Copy Cat", registryId: freshRegistryId(), industry: "x", roles: ["supplier"], address: w.seller.address }, expect: { status: 409, code: "ADDRESS_IN_USE" } },
-      { what: "an unknown related party", body: { name: "Related", registryId: freshRegistryId(), industry: "x", roles: ["supplier"], relatedPartyIds: ["pty_nobody"] }, expect: { status: 409, code: "RELATED_PARTY_UNKNOWN" } },
-      { what: "a registry id under 4 characters", body: { name: "Short", registryId: "ab1", industry: "x", roles: ["supplier"] }, expect: { field: "body.registryId" } },
+      {
+        what: "the operator role",
+        body: { name: "Would Be Operator", registryId: freshRegistryId(), industry: "x", roles: ["operator"] },
+        expect: { field: "body.roles.0" },
+      },
+      {
+        what: "a registry id taken",
+        body: { name: "Copy Cat", registryId: registryIdOf(w.seller), industry: "x", roles: ["supplier"] },
+        expect: { status: 409, code: "PARTY_ALREADY_EXISTS" },
+      },
+      {
+        what: "an address taken",
+        body: {
+          name: "Copy Cat",
+          registryId: freshRegistryId(),
+          industry: "x",
+          roles: ["supplier"],
+          address: w.seller.address,
+        },
+        expect: { status: 409, code: "ADDRESS_IN_USE" },
+      },
+      {
+        what: "an unknown related party",
+        body: {
+          name: "Related",
+          registryId: freshRegistryId(),
+          industry: "x",
+          roles: ["supplier"],
+          relatedPartyIds: ["pty_nobody"],
+        },
+        expect: { status: 409, code: "RELATED_PARTY_UNKNOWN" },
+      },
+      {
+        what: "a registry id under 4 characters",
+        body: { name: "Short", registryId: "ab1", industry: "x", roles: ["supplier"] },
+        expect: { field: "body.registryId" },
+      },
     ],
   },
   "post /v1/receivables": {
@@ -151,15 +207,35 @@ const CASES: Record<string, WriteCase> = {
       const euro = validSubmission(w.debtor.id);
       euro.purchaseOrder.currency = "EUR";
       return [
-        { what: "10,000 invoice lines", body: manyLines(w.debtor.id, 10_000, true), expect: { field: "body.invoice.lines" } },
-        { what: "1,001 lines on every document", body: manyLines(w.debtor.id, 1_001), expect: { field: "body.invoice.lines" } },
-        { what: "1,000 lines whose total is off by one", body: mismatched, expect: { status: 422, code: "VERIFICATION_FAILED" } },
-        { what: "an unknown debtor", body: validSubmission("pty_nobody"), expect: { status: 422, code: "VERIFICATION_FAILED" } },
+        {
+          what: "10,000 invoice lines",
+          body: manyLines(w.debtor.id, 10_000, true),
+          expect: { field: "body.invoice.lines" },
+        },
+        {
+          what: "1,001 lines on every document",
+          body: manyLines(w.debtor.id, 1_001),
+          expect: { field: "body.invoice.lines" },
+        },
+        {
+          what: "1,000 lines whose total is off by one",
+          body: mismatched,
+          expect: { status: 422, code: "VERIFICATION_FAILED" },
+        },
+        {
+          what: "an unknown debtor",
+          body: validSubmission("pty_nobody"),
+          expect: { status: 422, code: "VERIFICATION_FAILED" },
+        },
         { what: "a due date in 9999", body: inFuture, expect: { status: 422, code: "VERIFICATION_FAILED" } },
         { what: "an order issued in year 0", body: before1970, expect: { field: "body.purchaseOrder.issuedAt" } },
         { what: "a due date of 30 February", body: dueFeb30, expect: { field: "body.invoice.dueDate" } },
         { what: "another currency", body: euro, expect: { status: 422, code: "VERIFICATION_FAILED" } },
-        { what: "a status set by the client", body: { ...validSubmission(w.debtor.id), status: "active" }, expect: { field: "body" } },
+        {
+          what: "a status set by the client",
+          body: { ...validSubmission(w.debtor.id), status: "active" },
+          expect: { field: "body" },
+        },
       ];
     },
   },
@@ -168,17 +244,37 @@ const CASES: Record<string, WriteCase> = {
     url: (w) => `/v1/receivables/${w.pendingReceivable}/confirm`,
     bases: [(w) => ({ ...w.wrongKeyConfirmation })],
     shape: {
-      fields: { nonce: { kind: "uint256" }, deadline: { kind: "int", min: 1, max: Number.MAX_SAFE_INTEGER }, signature: { kind: "signature" } },
+      fields: {
+        nonce: { kind: "uint256" },
+        deadline: { kind: "int", min: 1, max: Number.MAX_SAFE_INTEGER },
+        signature: { kind: "signature" },
+      },
       // Each may be left out as far as the schema goes; a non-custodial debtor is then asked for all three (422).
       optional: ["nonce", "deadline", "signature"],
     },
     emptyObjectCode: "CONFIRMATION_SIGNATURE_REQUIRED",
     explicit: (w) => [
-      { what: "no signature", body: { nonce: w.wrongKeyConfirmation.nonce, deadline: w.wrongKeyConfirmation.deadline }, expect: { status: 422, code: "CONFIRMATION_SIGNATURE_REQUIRED" } },
-      { what: "a signature by another key", body: { ...w.wrongKeyConfirmation }, expect: { status: 422, code: "CONFIRMATION_INVALID_SIGNATURE" } },
+      {
+        what: "no signature",
+        body: { nonce: w.wrongKeyConfirmation.nonce, deadline: w.wrongKeyConfirmation.deadline },
+        expect: { status: 422, code: "CONFIRMATION_SIGNATURE_REQUIRED" },
+      },
+      {
+        what: "a signature by another key",
+        body: { ...w.wrongKeyConfirmation },
+        expect: { status: 422, code: "CONFIRMATION_INVALID_SIGNATURE" },
+      },
       { what: "an expired deadline", body: { ...w.wrongKeyConfirmation, deadline: 1 }, expect: { status: 422 } },
-      { what: "a nonce of 2^256", body: { ...w.wrongKeyConfirmation, nonce: (2n ** 256n).toString() }, expect: { field: "body.nonce" } },
-      { what: "a signature of one nibble", body: { ...w.wrongKeyConfirmation, signature: "0x1" }, expect: { field: "body.signature" } },
+      {
+        what: "a nonce of 2^256",
+        body: { ...w.wrongKeyConfirmation, nonce: (2n ** 256n).toString() },
+        expect: { field: "body.nonce" },
+      },
+      {
+        what: "a signature of one nibble",
+        body: { ...w.wrongKeyConfirmation, signature: "0x1" },
+        expect: { field: "body.signature" },
+      },
       { what: "a status set by the client", body: { status: "active" }, expect: { field: "body" } },
     ],
   },
@@ -186,8 +282,16 @@ const CASES: Record<string, WriteCase> = {
     caller: (w) => w.operatorKey,
     url: (w) => `/v1/receivables/${w.heldReceivable}/review`,
     bases: [() => ({ decision: "approve", note: "documents checked with the buyer" })],
-    shape: { fields: { decision: { kind: "enum", values: ["approve", "reject"] }, note: { kind: "text", max: 1_000 } } },
-    explicit: () => [{ what: "a status instead of a decision", body: { status: "awaiting_confirmation", note: "x" }, expect: { field: "body" } }],
+    shape: {
+      fields: { decision: { kind: "enum", values: ["approve", "reject"] }, note: { kind: "text", max: 1_000 } },
+    },
+    explicit: () => [
+      {
+        what: "a status instead of a decision",
+        body: { status: "awaiting_confirmation", note: "x" },
+        expect: { field: "body" },
+      },
+    ],
   },
   "post /v1/certificates/:id/split": {
     caller: (w) => w.seller.apiKey,
@@ -200,12 +304,34 @@ const CASES: Record<string, WriteCase> = {
         ],
       }),
     ],
-    shape: { fields: { parts: { kind: "array", min: 1, max: 32 }, "parts.*.toPartyId": { kind: "partyRef", min: 1, max: 64 }, "parts.*.amount": { kind: "amount", positive: true } } },
+    shape: {
+      fields: {
+        parts: { kind: "array", min: 1, max: 32 },
+        "parts.*.toPartyId": { kind: "partyRef", min: 1, max: 64 },
+        "parts.*.amount": { kind: "amount", positive: true },
+      },
+    },
     explicit: (w) => [
-      { what: "parts short of the face value", body: { parts: [{ toPartyId: w.tier2.id, amount: "29999999" }] }, expect: { status: 422 } },
-      { what: "parts above the face value", body: { parts: [{ toPartyId: w.tier2.id, amount: "30000001" }] }, expect: { status: 422 } },
-      { what: "33 parts", body: { parts: Array.from({ length: 33 }, () => ({ toPartyId: w.tier2.id, amount: "1" })) }, expect: { field: "body.parts" } },
-      { what: "a part to an unknown party", body: { parts: [{ toPartyId: "pty_nobody", amount: "30000000" }] }, expect: {} },
+      {
+        what: "parts short of the face value",
+        body: { parts: [{ toPartyId: w.tier2.id, amount: "29999999" }] },
+        expect: { status: 422 },
+      },
+      {
+        what: "parts above the face value",
+        body: { parts: [{ toPartyId: w.tier2.id, amount: "30000001" }] },
+        expect: { status: 422 },
+      },
+      {
+        what: "33 parts",
+        body: { parts: Array.from({ length: 33 }, () => ({ toPartyId: w.tier2.id, amount: "1" })) },
+        expect: { field: "body.parts" },
+      },
+      {
+        what: "a part to an unknown party",
+        body: { parts: [{ toPartyId: "pty_nobody", amount: "30000000" }] },
+        expect: {},
+      },
     ],
   },
   "post /v1/certificates/:id/transfer": {
@@ -213,7 +339,13 @@ const CASES: Record<string, WriteCase> = {
     url: (w) => `/v1/certificates/${w.sellerPiece}/transfer`,
     bases: [(w) => ({ toPartyId: w.tier2.id })],
     shape: { fields: { toPartyId: { kind: "partyRef", min: 1, max: 64 } } },
-    explicit: () => [{ what: "a holder set by the client", body: { holder: "0x0000000000000000000000000000000000000001" }, expect: { field: "body" } }],
+    explicit: () => [
+      {
+        what: "a holder set by the client",
+        body: { holder: "0x0000000000000000000000000000000000000001" },
+        expect: { field: "body" },
+      },
+    ],
   },
   "post /v1/financing-requests": {
     caller: (w) => w.seller.apiKey,
@@ -232,13 +364,41 @@ const CASES: Record<string, WriteCase> = {
       optional: ["repayAmount"],
     },
     explicit: (w) => [
-      { what: "a price above the face value", body: { certificateId: w.sellerPiece, kind: "discount", price: "30000001" }, expect: { status: 422, code: "FINANCING_TERMS_INVALID" } },
-      { what: "a repay amount on a discount", body: { certificateId: w.sellerPiece, kind: "discount", price: "1", repayAmount: "2" }, expect: { status: 422, code: "FINANCING_TERMS_INVALID" } },
-      { what: "a pledge repaying less than its price", body: { certificateId: w.sellerPiece, kind: "pledge", price: "2", repayAmount: "1" }, expect: { status: 422, code: "FINANCING_TERMS_INVALID" } },
-      { what: "a pledge repaying above face", body: { certificateId: w.sellerPiece, kind: "pledge", price: "2", repayAmount: "30000001" }, expect: { status: 422, code: "FINANCING_TERMS_INVALID" } },
-      { what: "a locked certificate", body: { certificateId: w.lockedPiece, kind: "discount", price: "1" }, expect: { status: 409, code: "CERTIFICATE_LOCKED" } },
-      { what: "the retired root", body: { certificateId: w.rootCertificate, kind: "discount", price: "1" }, expect: { status: 409, code: "CERTIFICATE_RETIRED" } },
-      { what: "a status set by the client", body: { certificateId: w.sellerPiece, kind: "discount", price: "1", status: "sold" }, expect: { field: "body" } },
+      {
+        what: "a price above the face value",
+        body: { certificateId: w.sellerPiece, kind: "discount", price: "30000001" },
+        expect: { status: 422, code: "FINANCING_TERMS_INVALID" },
+      },
+      {
+        what: "a repay amount on a discount",
+        body: { certificateId: w.sellerPiece, kind: "discount", price: "1", repayAmount: "2" },
+        expect: { status: 422, code: "FINANCING_TERMS_INVALID" },
+      },
+      {
+        what: "a pledge repaying less than its price",
+        body: { certificateId: w.sellerPiece, kind: "pledge", price: "2", repayAmount: "1" },
+        expect: { status: 422, code: "FINANCING_TERMS_INVALID" },
+      },
+      {
+        what: "a pledge repaying above face",
+        body: { certificateId: w.sellerPiece, kind: "pledge", price: "2", repayAmount: "30000001" },
+        expect: { status: 422, code: "FINANCING_TERMS_INVALID" },
+      },
+      {
+        what: "a locked certificate",
+        body: { certificateId: w.lockedPiece, kind: "discount", price: "1" },
+        expect: { status: 409, code: "CERTIFICATE_LOCKED" },
+      },
+      {
+        what: "the retired root",
+        body: { certificateId: w.rootCertificate, kind: "discount", price: "1" },
+        expect: { status: 409, code: "CERTIFICATE_RETIRED" },
+      },
+      {
+        what: "a status set by the client",
+        body: { certificateId: w.sellerPiece, kind: "discount", price: "1", status: "sold" },
+        expect: { field: "body" },
+      },
     ],
   },
   "post /v1/financing-requests/:id/cancel": {
@@ -283,12 +443,27 @@ const CASES: Record<string, WriteCase> = {
     caller: (w) => w.debtor.apiKey,
     url: (w) => `/v1/receivables/${w.activeReceivable}/repayments`,
     bases: [() => ({ amount: "1000000" }), () => ({ early: true, maxAmount: "50000000" })],
-    shape: { fields: { amount: { kind: "amount", positive: true }, early: { kind: "true" }, maxAmount: { kind: "amount", positive: true } }, optional: ["maxAmount"] },
+    shape: {
+      fields: {
+        amount: { kind: "amount", positive: true },
+        early: { kind: "true" },
+        maxAmount: { kind: "amount", positive: true },
+      },
+      optional: ["maxAmount"],
+    },
     explicit: () => [
-      { what: "more than is outstanding", body: { amount: "100000001" }, expect: { status: 409, code: "REPAYMENT_EXCEEDS_OUTSTANDING" } },
+      {
+        what: "more than is outstanding",
+        body: { amount: "100000001" },
+        expect: { status: 409, code: "REPAYMENT_EXCEEDS_OUTSTANDING" },
+      },
       { what: "early, with no early-payment rate", body: { early: true }, expect: {} },
       { what: "both shapes at once", body: { amount: "1", early: true }, expect: { field: "body" } },
-      { what: "a repaid amount set by the client", body: { amount: "1", repaidAmount: "100000000" }, expect: { field: "body" } },
+      {
+        what: "a repaid amount set by the client",
+        body: { amount: "1", repaidAmount: "100000000" },
+        expect: { field: "body" },
+      },
     ],
   },
   "post /v1/parties/:id/early-payment-rate": {
@@ -306,14 +481,23 @@ const CASES: Record<string, WriteCase> = {
     url: () => "/v1/risk/industries/textiles",
     bases: [() => ({ index: 400, threshold: 700 })],
     shape: { fields: { index: { kind: "int", min: 0, max: 1_000 }, threshold: { kind: "int", min: 0, max: 1_000 } } },
-    explicit: () => [{ what: "an index of 1,001", body: { index: 1_001, threshold: 0 }, expect: { field: "body.index" } }],
+    explicit: () => [
+      { what: "an index of 1,001", body: { index: 1_001, threshold: 0 }, expect: { field: "body.index" } },
+    ],
   },
   "post /v1/risk/limits/:partyId": {
     caller: (w) => w.operatorKey,
     url: (w) => `/v1/risk/limits/${w.debtor.id}`,
     bases: [() => ({ kind: "debtor", limit: "500000000" })],
-    shape: { fields: { kind: { kind: "enum", values: ["debtor", "supplier"] }, limit: { kind: "amount", positive: false, anyWellFormed: true } } },
-    explicit: () => [{ what: "a negative limit", body: { kind: "supplier", limit: "-1" }, expect: { field: "body.limit" } }],
+    shape: {
+      fields: {
+        kind: { kind: "enum", values: ["debtor", "supplier"] },
+        limit: { kind: "amount", positive: false, anyWellFormed: true },
+      },
+    },
+    explicit: () => [
+      { what: "a negative limit", body: { kind: "supplier", limit: "-1" }, expect: { field: "body.limit" } },
+    ],
   },
   "post /v1/risk/stress": {
     caller: (w) => w.operatorKey,
@@ -326,7 +510,13 @@ const CASES: Record<string, WriteCase> = {
         recoveryRate: { kind: "number", min: 0, max: 1 },
       },
     },
-    explicit: () => [{ what: "a recovery rate of 110 %", body: { defaulted: ["pty_x"], recoveryRate: 1.1 }, expect: { field: "body.recoveryRate" } }],
+    explicit: () => [
+      {
+        what: "a recovery rate of 110 %",
+        body: { defaulted: ["pty_x"], recoveryRate: 1.1 },
+        expect: { field: "body.recoveryRate" },
+      },
+    ],
   },
 };
 
@@ -342,12 +532,22 @@ describe("API fuzz: bad input on every write endpoint", function () {
   const tally = new Map<string, number>();
   const count = (route: string, n = 1) => tally.set(route, (tally.get(route) ?? 0) + n);
 
-  const send = (route: string, body: string | Buffer | undefined, headers: Record<string, string> = { "content-type": "application/json" }, apiKey?: string | null) => {
+  const send = (
+    route: string,
+    body: string | Buffer | undefined,
+    headers: Record<string, string> = { "content-type": "application/json" },
+    apiKey?: string | null,
+  ) => {
     const spec = CASES[route]!;
     count(route);
-    return rawRequest(t.baseUrl, spec.url(w), { body, headers, apiKey: apiKey === null ? undefined : (apiKey ?? spec.caller(w)) });
+    return rawRequest(t.baseUrl, spec.url(w), {
+      body,
+      headers,
+      apiKey: apiKey === null ? undefined : (apiKey ?? spec.caller(w)),
+    });
   };
-  const sendJson = (route: string, body: unknown, headers?: Record<string, string>) => send(route, JSON.stringify(body), { "content-type": "application/json", ...headers });
+  const sendJson = (route: string, body: unknown, headers?: Record<string, string>) =>
+    send(route, JSON.stringify(body), { "content-type": "application/json", ...headers });
 
   before(async function () {
     t = await startTestService({ TIERLINE_KEEPER: "false" });
@@ -377,10 +577,15 @@ describe("API fuzz: bad input on every write endpoint", function () {
       ],
     });
     expect(split.status, JSON.stringify(split.body)).to.equal(200);
-    const piece = (face: string) => split.body.children.find((c: { faceValue: string }) => c.faceValue === face).id as string;
+    const piece = (face: string) =>
+      split.body.children.find((c: { faceValue: string }) => c.faceValue === face).id as string;
     w.sellerPiece = piece("30000000");
     w.lockedPiece = piece("10000000");
-    const opened = await seller.post("/v1/financing-requests", { certificateId: w.lockedPiece, kind: "discount", price: "9000000" });
+    const opened = await seller.post("/v1/financing-requests", {
+      certificateId: w.lockedPiece,
+      kind: "discount",
+      price: "9000000",
+    });
     expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
     w.openRequest = opened.body.id;
 
@@ -389,8 +594,16 @@ describe("API fuzz: bad input on every write endpoint", function () {
     w.pendingReceivable = pending.body.id;
     const typed = await api.as(w.nonCustodialDebtor.apiKey).get(`/v1/receivables/${w.pendingReceivable}/confirmation`);
     expect(typed.status, JSON.stringify(typed.body)).to.equal(200);
-    const signature = await Wallet.createRandom().signTypedData(typed.body.domain, typed.body.types, typed.body.message);
-    w.wrongKeyConfirmation = { nonce: typed.body.message.nonce, deadline: Number(typed.body.message.deadline), signature };
+    const signature = await Wallet.createRandom().signTypedData(
+      typed.body.domain,
+      typed.body.types,
+      typed.body.message,
+    );
+    w.wrongKeyConfirmation = {
+      nonce: typed.body.message.nonce,
+      deadline: Number(typed.body.message.deadline),
+      signature,
+    };
 
     const related = await createTestParty(operator, ["debtor"], { relatedPartyIds: [w.seller.id] });
     const held = await seller.post("/v1/receivables", validSubmission(related.id));
@@ -418,7 +631,8 @@ describe("API fuzz: bad input on every write endpoint", function () {
       const spec = CASES[`${route.method} ${route.path}`]!;
       for (const base of spec.bases) {
         const body = base(w);
-        if (route.body) expect(route.body.safeParse(body).success, `${route.path}: ${JSON.stringify(body)}`).to.equal(true);
+        if (route.body)
+          expect(route.body.safeParse(body).success, `${route.path}: ${JSON.stringify(body)}`).to.equal(true);
         else expect(body).to.deep.equal({});
       }
     }
@@ -426,7 +640,17 @@ describe("API fuzz: bad input on every write endpoint", function () {
 
   it("takes names in any script: the refusals are of invisible characters, not of languages", function () {
     const createParty = allRoutes().find((r) => r.method === "post" && r.path === "/v1/parties")!.body!;
-    for (const name of ["株式会社テスト", "Société Générale", "شركة الاختبار", "Müller & Söhne GmbH", "ООО Ромашка", "टाटा स्टील", "Ελληνικά Α.Ε.", "🚢 Shipping Co", "O'Brien-Smith Ltd."]) {
+    for (const name of [
+      "株式会社テスト",
+      "Société Générale",
+      "شركة الاختبار",
+      "Müller & Söhne GmbH",
+      "ООО Ромашка",
+      "टाटा स्टील",
+      "Ελληνικά Α.Ε.",
+      "🚢 Shipping Co",
+      "O'Brien-Smith Ltd.",
+    ]) {
       const parsed = createParty.safeParse({ name, registryId: "REG-0001", industry: name, roles: ["supplier"] });
       expect(parsed.success, `${name}: ${JSON.stringify(parsed.error?.issues)}`).to.equal(true);
     }
@@ -476,7 +700,9 @@ describe("API fuzz: bad input on every write endpoint", function () {
 
       it(`refuses raw bodies that are not JSON, or not JSON it reads (${RUNS.rawBodies} runs)`, async function () {
         const base = spec.bases[0]!(w);
-        const json = JSON.stringify(JSON.stringify(base) === "{}" ? { status: "done", reason: "client says so" } : base);
+        const json = JSON.stringify(
+          JSON.stringify(base) === "{}" ? { status: "done", reason: "client says so" } : base,
+        );
         await fc.assert(
           fc.asyncProperty(rawMalformed(json), async (raw) => {
             const response = await send(route, raw.body, raw.headers);
@@ -493,7 +719,14 @@ describe("API fuzz: bad input on every write endpoint", function () {
           ["a duplicate status", `${open}"status":"active","status":"repaid"}`],
           ["a duplicate key whose last value is wrong", `${open}"x":1,"x":{"nested":[1,2,3]}}`],
           ["a BOM before a bad body", `\ufeff${open}"status":"active"}`],
-          ["bytes that are not UTF-8", Buffer.concat([Buffer.from(`${open}"status":"`), Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0x80]), Buffer.from('"}')])],
+          [
+            "bytes that are not UTF-8",
+            Buffer.concat([
+              Buffer.from(`${open}"status":"`),
+              Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0x80]),
+              Buffer.from('"}'),
+            ]),
+          ],
         ];
         for (const [what, body] of cases) {
           const response = await send(route, body);
@@ -503,10 +736,23 @@ describe("API fuzz: bad input on every write endpoint", function () {
 
       it("refuses a body over 1 MB with 413 PAYLOAD_TOO_LARGE, with or without a key, with or without a length", async function () {
         const big = JSON.stringify({ ...(spec.bases[0]!(w) as object), padding: "x".repeat(1024 * 1024) });
-        for (const [apiKey, chunked] of [[undefined, false], [null, false], [undefined, true]] as const) {
+        for (const [apiKey, chunked] of [
+          [undefined, false],
+          [null, false],
+          [undefined, true],
+        ] as const) {
           count(route);
-          const response = await rawRequest(t.baseUrl, spec.url(w), { body: big, headers: { "content-type": "application/json" }, apiKey: apiKey === null ? undefined : spec.caller(w), chunked });
-          expectRefusal(response, `1 MB + ${big.length - 1024 * 1024} bytes (key: ${apiKey !== null}, chunked: ${chunked})`, { status: 413, code: "PAYLOAD_TOO_LARGE" });
+          const response = await rawRequest(t.baseUrl, spec.url(w), {
+            body: big,
+            headers: { "content-type": "application/json" },
+            apiKey: apiKey === null ? undefined : spec.caller(w),
+            chunked,
+          });
+          expectRefusal(
+            response,
+            `1 MB + ${big.length - 1024 * 1024} bytes (key: ${apiKey !== null}, chunked: ${chunked})`,
+            { status: 413, code: "PAYLOAD_TOO_LARGE" },
+          );
         }
       });
 
@@ -530,11 +776,33 @@ describe("API fuzz: bad input on every write endpoint", function () {
       fc.string({ unit: "binary", minLength: 1, maxLength: 80 }),
       fc.stringMatching(/^[0-9]{1,120}$/),
       fc.stringMatching(/^0x[0-9a-fA-F]{0,130}$/),
-      fc.constantFrom("0", "-1", "1e3", "1.5", "..", "%00", "null", "undefined", "__proto__", "constructor", " ", "\u0000", "\u202e", "' OR 1=1 --", "x".repeat(2_000)),
+      fc.constantFrom(
+        "0",
+        "-1",
+        "1e3",
+        "1.5",
+        "..",
+        "%00",
+        "null",
+        "undefined",
+        "__proto__",
+        "constructor",
+        " ",
+        "\u0000",
+        "\u202e",
+        "' OR 1=1 --",
+        "x".repeat(2_000),
+      ),
     );
     /** encodeURIComponent throws on a lone surrogate: replace those first, as a client's encoder would. */
-    const encode = (text: string) => encodeURIComponent(text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd"));
-    const queryValue = fc.oneof(fc.string({ unit: "binary", maxLength: 40 }), fc.constantFrom("", "-1", "1e9", "999999999999999999999", "open", "json", "text"));
+    const encode = (text: string) =>
+      encodeURIComponent(
+        text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd"),
+      );
+    const queryValue = fc.oneof(
+      fc.string({ unit: "binary", maxLength: 40 }),
+      fc.constantFrom("", "-1", "1e9", "999999999999999999999", "open", "json", "text"),
+    );
 
     it(`answers every GET route with a 2xx or a 4xx, never a 5xx (${RUNS.mutations} runs)`, async function () {
       const reads = allRoutes().filter((route) => route.method === "get" && route.auth);
@@ -542,7 +810,13 @@ describe("API fuzz: bad input on every write endpoint", function () {
         fc.asyncProperty(
           fc.constantFrom(...reads),
           fc.array(pathParameter, { minLength: 3, maxLength: 3 }),
-          fc.array(fc.tuple(fc.oneof(fc.constantFrom("status", "format", "top", "kind", "limit"), fc.string({ maxLength: 8 })), queryValue), { maxLength: 4 }),
+          fc.array(
+            fc.tuple(
+              fc.oneof(fc.constantFrom("status", "format", "top", "kind", "limit"), fc.string({ maxLength: 8 })),
+              queryValue,
+            ),
+            { maxLength: 4 },
+          ),
           async (route, values, query) => {
             let i = 0;
             const path = route.path.replace(/:([A-Za-z]+)/g, () => encode(values[i++]!));
@@ -572,7 +846,12 @@ describe("API fuzz: bad input on every write endpoint", function () {
           const again = await sendJson(route, mutation.body, { "idempotency-key": key });
           expectRefusal(again, `${mutation.what} (retried)`, { status: first.status, code: first.body.error.code });
           expect(again.headers["idempotent-replayed"]).to.equal("true");
-          const row = await t.service.ctx.db.selectFrom("idempotency").selectAll().where("party_id", "=", w.seller.id).where("key", "=", key).executeTakeFirstOrThrow();
+          const row = await t.service.ctx.db
+            .selectFrom("idempotency")
+            .selectAll()
+            .where("party_id", "=", w.seller.id)
+            .where("key", "=", key)
+            .executeTakeFirstOrThrow();
           expect(row).to.include({ state: "done", status_code: first.status });
           keyed++;
         }),
@@ -583,14 +862,24 @@ describe("API fuzz: bad input on every write endpoint", function () {
     });
 
     it("refuses a body nested 1 MB deep with BODY_TOO_DEEP instead of overflowing the stack while hashing it", async function () {
-      for (const body of [deeplyNested(500_000, "array"), deeplyNested(170_000, "object"), deeplyNested(MAX_BODY_DEPTH + 1, "array")]) {
+      for (const body of [
+        deeplyNested(500_000, "array"),
+        deeplyNested(170_000, "object"),
+        deeplyNested(MAX_BODY_DEPTH + 1, "array"),
+      ]) {
         expect(body.length).to.be.lessThan(1024 * 1024);
-        const response = await send("post /v1/receivables", body, { "content-type": "application/json", "idempotency-key": `deep-${body.length}` });
+        const response = await send("post /v1/receivables", body, {
+          "content-type": "application/json",
+          "idempotency-key": `deep-${body.length}`,
+        });
         expectRefusal(response, `${body.length} bytes of nesting`, { status: 400, code: "BODY_TOO_DEEP" });
         expect(response.body.error.details).to.deep.equal({ limit: MAX_BODY_DEPTH });
       }
       const justDeepEnough = "[".repeat(MAX_BODY_DEPTH) + "]".repeat(MAX_BODY_DEPTH);
-      const response = await send("post /v1/receivables", justDeepEnough, { "content-type": "application/json", "idempotency-key": "deep-limit" });
+      const response = await send("post /v1/receivables", justDeepEnough, {
+        "content-type": "application/json",
+        "idempotency-key": "deep-limit",
+      });
       expectRefusal(response, "nesting at the limit", { status: 400, code: VALIDATION });
     });
   });
@@ -606,7 +895,8 @@ describe("API fuzz: bad input on every write endpoint", function () {
 
     it("left every target where it was: the receivables waiting, the request open, the certificates with their holders", async function () {
       const { db, chain } = t.service.ctx;
-      const statusOf = async (id: string) => (await db.selectFrom("receivables").select("status").where("id", "=", id).executeTakeFirstOrThrow()).status;
+      const statusOf = async (id: string) =>
+        (await db.selectFrom("receivables").select("status").where("id", "=", id).executeTakeFirstOrThrow()).status;
       expect(await statusOf(w.pendingReceivable)).to.equal("awaiting_confirmation");
       expect(await statusOf(w.heldReceivable)).to.equal("held_for_review");
       expect(Number(await chain.contracts.registry.getFunction("statusOf")(w.pendingReceivable))).to.equal(0);
@@ -617,7 +907,9 @@ describe("API fuzz: bad input on every write endpoint", function () {
     });
 
     it("still serves good requests: the routes were refusing the input, not broken", async function () {
-      const response = await api.as(w.seller.apiKey).post(`/v1/certificates/${w.sellerPiece}/transfer`, { toPartyId: w.tier2.id });
+      const response = await api
+        .as(w.seller.apiKey)
+        .post(`/v1/certificates/${w.sellerPiece}/transfer`, { toPartyId: w.tier2.id });
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
       expect(response.body.certificate.holderPartyId).to.equal(w.tier2.id);
     });

@@ -35,14 +35,21 @@ describe("Keeper: automated settlement, overdue and default", function () {
   let financier: TestParty;
 
   const parties = () => ({ tier1, tier2, tier3, debtor });
-  const holders = () => ({ tier1: tier1.address, tier2: tier2.address, tier3: tier3.address, debtor: debtor.address, financier: financier.address });
+  const holders = () => ({
+    tier1: tier1.address,
+    tier2: tier2.address,
+    tier3: tier3.address,
+    debtor: debtor.address,
+    financier: financier.address,
+  });
   const repay = async (id: string, body: unknown) => {
     const response = await api.as(debtor.apiKey).post(`/v1/receivables/${id}/repayments`, body);
     expect(response.status, JSON.stringify(response.body)).to.equal(200);
     return response.body;
   };
   const keeper = () => t.service.keeper;
-  const escrowView = (name: string, ...args: unknown[]) => t.service.ctx.chain.contracts.escrow.getFunction(name)(...args);
+  const escrowView = (name: string, ...args: unknown[]) =>
+    t.service.ctx.chain.contracts.escrow.getFunction(name)(...args);
   const indexedCertificate = (id: string) =>
     t.service.ctx.db.selectFrom("onchain_certificates").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
   const indexedReceivable = (id: string) =>
@@ -121,7 +128,11 @@ describe("Keeper: automated settlement, overdue and default", function () {
 
     it("locks the pledged leaf and pays the loan to its holder", async function () {
       expect((await indexedCertificate(receivable.leaves.tier2)).state).to.equal("locked");
-      const request = await t.service.ctx.db.selectFrom("onchain_financing_requests").selectAll().where("id", "=", requestId).executeTakeFirstOrThrow();
+      const request = await t.service.ctx.db
+        .selectFrom("onchain_financing_requests")
+        .selectAll()
+        .where("id", "=", requestId)
+        .executeTakeFirstOrThrow();
       expect(request).to.include({ status: "pledged", financier: financier.address, outstanding: OWED.toString() });
     });
 
@@ -137,12 +148,23 @@ describe("Keeper: automated settlement, overdue and default", function () {
         debtor: 0n,
         financier: OWED,
       });
-      const settled = (await leafSettledEvents(t, receivable.id)).find((e) => e.certificateId === receivable.leaves.tier2)!;
-      expect(settled).to.include({ holder: tier2.address, toHolder: (SHARES.tier2 - OWED).toString(), pledgee: financier.address, toPledgee: OWED.toString() });
+      const settled = (await leafSettledEvents(t, receivable.id)).find(
+        (e) => e.certificateId === receivable.leaves.tier2,
+      )!;
+      expect(settled).to.include({
+        holder: tier2.address,
+        toHolder: (SHARES.tier2 - OWED).toString(),
+        pledgee: financier.address,
+        toPledgee: OWED.toString(),
+      });
     });
 
     it("releases the pledge and closes the leaf", async function () {
-      const request = await t.service.ctx.db.selectFrom("onchain_financing_requests").selectAll().where("id", "=", requestId).executeTakeFirstOrThrow();
+      const request = await t.service.ctx.db
+        .selectFrom("onchain_financing_requests")
+        .selectAll()
+        .where("id", "=", requestId)
+        .executeTakeFirstOrThrow();
       expect(request).to.include({ status: "released", outstanding: "0", shortfall: "0" });
       expect((await indexedCertificate(receivable.leaves.tier2)).state).to.equal("settled");
     });
@@ -176,8 +198,16 @@ describe("Keeper: automated settlement, overdue and default", function () {
       const before = await balancesOf(t, holders());
       expect(await keeper().runOnce()).to.deep.include({ settled: 3, settleTransactions: 1, dustSwept: 0, failed: 0 });
       const got = deltas(before, await balancesOf(t, holders()));
-      expect(got).to.deep.equal({ tier1: SHARES.tier1 - 13_333_333n, tier2: SHARES.tier2 - 11_666_666n, tier3: SHARES.tier3 - 8_333_333n, debtor: 0n, financier: 0n });
-      const paidOut = await Promise.all(Object.values(receivable.leaves).map(async (id) => (await indexedCertificate(id)).paid_out));
+      expect(got).to.deep.equal({
+        tier1: SHARES.tier1 - 13_333_333n,
+        tier2: SHARES.tier2 - 11_666_666n,
+        tier3: SHARES.tier3 - 8_333_333n,
+        debtor: 0n,
+        financier: 0n,
+      });
+      const paidOut = await Promise.all(
+        Object.values(receivable.leaves).map(async (id) => (await indexedCertificate(id)).paid_out),
+      );
       expect(paidOut).to.deep.equal([SHARES.tier1, SHARES.tier2, SHARES.tier3].map(String));
       expect((await indexedReceivable(receivable.id)).distributed).to.equal(FACE.toString());
     });
@@ -210,7 +240,8 @@ describe("Keeper: automated settlement, overdue and default", function () {
       expect(pass).to.deep.include({ settled: 3, settleTransactions: 1, dustSwept: dust > 0n ? 1 : 0, failed: 0 });
       expect(deltas(before, await balancesOf(t, holders()))).to.deep.equal({ ...shares, debtor: dust, financier: 0n });
       expect((await indexedReceivable(receivable.id)).distributed).to.equal(paid.toString());
-      for (const id of Object.values(receivable.leaves)) expect((await indexedCertificate(id)).state).to.equal("settled");
+      for (const id of Object.values(receivable.leaves))
+        expect((await indexedCertificate(id)).state).to.equal("settled");
     });
   });
 
@@ -225,11 +256,16 @@ describe("Keeper: automated settlement, overdue and default", function () {
         [tier3, receivable.leaves.tier3, SHARES.tier3],
       ] as const) {
         const piece = face / BigInt(PIECES);
-        const parts = Array.from({ length: PIECES }, (_, i) => ({ toPartyId: party.id, amount: (i === 0 ? face - piece * BigInt(PIECES - 1) : piece).toString() }));
+        const parts = Array.from({ length: PIECES }, (_, i) => ({
+          toPartyId: party.id,
+          amount: (i === 0 ? face - piece * BigInt(PIECES - 1) : piece).toString(),
+        }));
         const split = await api.as(party.apiKey).post(`/v1/certificates/${leaf}/split`, { parts });
         expect(split.status, JSON.stringify(split.body)).to.equal(200);
       }
-      expect(BigInt(await t.service.ctx.chain.contracts.certificates.getFunction("leafCountOf")(receivable.id))).to.equal(53n);
+      expect(
+        BigInt(await t.service.ctx.chain.contracts.certificates.getFunction("leafCountOf")(receivable.id)),
+      ).to.equal(53n);
 
       await repay(receivable.id, { amount: FACE.toString() });
       const before = await balancesOf(t, holders());
@@ -322,7 +358,11 @@ describe("Keeper: automated settlement, overdue and default", function () {
 
       await t.stopService();
       await t.restartService();
-      const reconciled = await t.service.ctx.db.selectFrom("tx_journal").select("state").where("id", "=", row.id).executeTakeFirstOrThrow();
+      const reconciled = await t.service.ctx.db
+        .selectFrom("tx_journal")
+        .select("state")
+        .where("id", "=", row.id)
+        .executeTakeFirstOrThrow();
       expect(reconciled.state).to.equal("mined");
       expect(await keeper().runOnce()).to.deep.equal(NOTHING);
       expect(await balancesOf(t, holders())).to.deep.equal(afterFirstPass);
@@ -375,7 +415,11 @@ describe("Keeper: automated settlement, overdue and default", function () {
       // The partly paid one: every leaf gets its final (here zero) share, then the
       // 1 unit of rounding dust goes back to the debtor.
       const finals = (await leafSettledEvents(t, partlyPaid.id)).slice(3);
-      expect(finals.map((e) => [e.toHolder, e.toPledgee])).to.deep.equal([["0", "0"], ["0", "0"], ["0", "0"]]);
+      expect(finals.map((e) => [e.toHolder, e.toPledgee])).to.deep.equal([
+        ["0", "0"],
+        ["0", "0"],
+        ["0", "0"],
+      ]);
       expect(BigInt(await escrowView("finalizedLeavesOf", partlyPaid.id))).to.equal(3n);
       expect((await balancesOf(t, holders())).debtor! - debtorBefore!).to.equal(1n);
       expect((await indexedReceivable(partlyPaid.id)).distributed).to.equal(PAID.toString());

@@ -19,8 +19,14 @@ describe("Risk: who may call the risk routes", function () {
   let soldRequest: string;
   let certificateId: string;
 
-  const call = (caller: Caller, method: "GET" | "POST", path: string, body?: unknown) => api.as(keys[caller]).request(method, path, body);
-  const expectForbidden = async (callers: Caller[], method: "GET" | "POST", path: (c: Caller) => string, body?: unknown) => {
+  const call = (caller: Caller, method: "GET" | "POST", path: string, body?: unknown) =>
+    api.as(keys[caller]).request(method, path, body);
+  const expectForbidden = async (
+    callers: Caller[],
+    method: "GET" | "POST",
+    path: (c: Caller) => string,
+    body?: unknown,
+  ) => {
     for (const caller of callers) {
       const response = await call(caller, method, path(caller), body);
       expect(response.status, `${caller}: ${JSON.stringify(response.body)}`).to.equal(403);
@@ -45,13 +51,20 @@ describe("Risk: who may call the risk routes", function () {
       auditor: await createTestParty(operator, ["auditor"]),
       outsider: await createTestParty(operator, ["supplier"]),
     };
-    keys = { operator: t.operatorKey, ...Object.fromEntries(Object.entries(parties).map(([k, p]) => [k, p.apiKey])) } as Record<Caller, string>;
-    const mintTx = await t.service.ctx.chain.contracts.token.getFunction("mint").populateTransaction(parties.financier.address, T(1_000));
+    keys = {
+      operator: t.operatorKey,
+      ...Object.fromEntries(Object.entries(parties).map(([k, p]) => [k, p.apiKey])),
+    } as Record<Caller, string>;
+    const mintTx = await t.service.ctx.chain.contracts.token
+      .getFunction("mint")
+      .populateTransaction(parties.financier.address, T(1_000));
     await t.service.ctx.chain.registrar.send(mintTx, { kind: "mint", ref: "test" });
 
     // A sold request (only its parties, financiers and the platform may read it) and a live certificate.
     const sold = await registered(api, parties.seller, parties.debtor);
-    const opened = await api.as(parties.seller.apiKey).post("/v1/financing-requests", { certificateId: sold.certificateId, kind: "discount", price: T(95).toString() });
+    const opened = await api
+      .as(parties.seller.apiKey)
+      .post("/v1/financing-requests", { certificateId: sold.certificateId, kind: "discount", price: T(95).toString() });
     expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
     soldRequest = opened.body.id;
     const funded = await api.as(parties.financier.apiKey).post(`/v1/financing-requests/${soldRequest}/fund`);
@@ -77,7 +90,11 @@ describe("Risk: who may call the risk routes", function () {
 
   describe("GET /v1/risk/parties/:id", function () {
     it("refuses a party reading another party's risk", async function () {
-      await expectForbidden(["seller", "debtor", "outsider"], "GET", (c) => `/v1/risk/parties/${c === "seller" ? parties.debtor.id : parties.seller.id}`);
+      await expectForbidden(
+        ["seller", "debtor", "outsider"],
+        "GET",
+        (c) => `/v1/risk/parties/${c === "seller" ? parties.debtor.id : parties.seller.id}`,
+      );
     });
 
     it("answers the operator, auditors, financiers and the party itself", async function () {
@@ -114,7 +131,12 @@ describe("Risk: who may call the risk routes", function () {
     const industries = () => t.service.ctx.db.selectFrom("industry_risk").selectAll().execute();
 
     it("refuses everyone but the operator, and records nothing", async function () {
-      await expectForbidden(["seller", "debtor", "financier", "auditor"], "POST", () => "/v1/risk/industries/textiles", { index: 900, threshold: 100 });
+      await expectForbidden(
+        ["seller", "debtor", "financier", "auditor"],
+        "POST",
+        () => "/v1/risk/industries/textiles",
+        { index: 900, threshold: 100 },
+      );
       expect(await industries()).to.deep.equal([]);
     });
 
@@ -130,12 +152,20 @@ describe("Risk: who may call the risk routes", function () {
     const limits = () => t.service.ctx.db.selectFrom("credit_limits").selectAll().execute();
 
     it("refuses everyone but the operator, and records nothing", async function () {
-      await expectForbidden(["seller", "debtor", "financier", "auditor"], "POST", () => `/v1/risk/limits/${parties.seller.id}`, { kind: "supplier", limit: "1" });
+      await expectForbidden(
+        ["seller", "debtor", "financier", "auditor"],
+        "POST",
+        () => `/v1/risk/limits/${parties.seller.id}`,
+        { kind: "supplier", limit: "1" },
+      );
       expect(await limits()).to.deep.equal([]);
     });
 
     it("refuses a fractional limit with 400 and an unknown party with 404", async function () {
-      const fractional = await call("operator", "POST", `/v1/risk/limits/${parties.seller.id}`, { kind: "supplier", limit: "1.5" });
+      const fractional = await call("operator", "POST", `/v1/risk/limits/${parties.seller.id}`, {
+        kind: "supplier",
+        limit: "1.5",
+      });
       expect(fractional.status).to.equal(400);
       expect(fractional.body.error.details.fields.map((f: { path: string }) => f.path)).to.deep.equal(["body.limit"]);
       const unknown = await call("operator", "POST", "/v1/risk/limits/pty_nobody", { kind: "supplier", limit: "1" });
@@ -150,7 +180,11 @@ describe("Risk: who may call the risk routes", function () {
     });
 
     it("answers its seller, financiers, the operator and auditors", async function () {
-      await expectOk(["seller", "financier", "operator", "auditor"], "GET", () => `/v1/financing-requests/${soldRequest}/quote`);
+      await expectOk(
+        ["seller", "financier", "operator", "auditor"],
+        "GET",
+        () => `/v1/financing-requests/${soldRequest}/quote`,
+      );
     });
   });
 
@@ -160,7 +194,11 @@ describe("Risk: who may call the risk routes", function () {
     });
 
     it("answers its holder, financiers, the operator and auditors, and 404 for an unknown certificate", async function () {
-      await expectOk(["seller", "financier", "operator", "auditor"], "GET", () => `/v1/certificates/${certificateId}/quote`);
+      await expectOk(
+        ["seller", "financier", "operator", "auditor"],
+        "GET",
+        () => `/v1/certificates/${certificateId}/quote`,
+      );
       const unknown = await call("financier", "GET", "/v1/certificates/999999/quote");
       expect(unknown.status).to.equal(404);
     });

@@ -6,7 +6,10 @@ import { expect } from "chai";
 export function expectClose(actual: number | undefined, expected: number, tolerance: number, label = ""): void {
   expect(actual, `${label} is undefined`).to.not.equal(undefined);
   const difference = Math.abs(actual! - expected);
-  expect(difference <= tolerance, `${label} ${actual} is not within ${tolerance} of ${expected} (off by ${difference})`).to.equal(true);
+  expect(
+    difference <= tolerance,
+    `${label} ${actual} is not within ${tolerance} of ${expected} (off by ${difference})`,
+  ).to.equal(true);
 }
 
 export function expectAtMost(actual: number, limit: number, label = ""): void {

@@ -29,9 +29,16 @@ describe("Risk: credit limits", function () {
     expect(response.status, JSON.stringify(response.body)).to.equal(200);
     return response.body;
   };
-  const statusOnChain = async (receivableId: string) => Number(await t.service.ctx.chain.contracts.registry.getFunction("statusOf")(receivableId));
+  const statusOnChain = async (receivableId: string) =>
+    Number(await t.service.ctx.chain.contracts.registry.getFunction("statusOf")(receivableId));
   const receivableStatus = async (receivableId: string) =>
-    (await t.service.ctx.db.selectFrom("receivables").select("status").where("id", "=", receivableId).executeTakeFirstOrThrow()).status;
+    (
+      await t.service.ctx.db
+        .selectFrom("receivables")
+        .select("status")
+        .where("id", "=", receivableId)
+        .executeTakeFirstOrThrow()
+    ).status;
   const certificateState = async (certificateId: string) =>
     Number((await t.service.ctx.chain.contracts.certificates.getFunction("certificateOf")(certificateId)).state);
   const LIVE = 1;
@@ -92,12 +99,18 @@ describe("Risk: credit limits", function () {
 
     it("shows the exposure and what is left in the debtor's risk view", async function () {
       const view = await riskOf(debtor);
-      expect(view.limits.debtor).to.deep.include({ limit: T(250).toString(), exposure: T(200).toString(), available: T(50).toString() });
+      expect(view.limits.debtor).to.deep.include({
+        limit: T(250).toString(),
+        exposure: T(200).toString(),
+        available: T(50).toString(),
+      });
       expect(view.limits.debtor.exposureParts).to.deep.equal({ outstanding: T(200).toString(), pending: "0" });
     });
 
     it("registers it once a repayment brings the exposure back to 100 tUSD", async function () {
-      const repaid = await api.as(debtor.apiKey).post(`/v1/receivables/${first}/repayments`, { amount: T(100).toString() });
+      const repaid = await api
+        .as(debtor.apiKey)
+        .post(`/v1/receivables/${first}/repayments`, { amount: T(100).toString() });
       expect(repaid.status, JSON.stringify(repaid.body)).to.equal(200);
       await confirm(api, debtor, third);
       expect(await statusOnChain(third)).to.equal(1);
@@ -120,14 +133,26 @@ describe("Risk: credit limits", function () {
       const set = await setIndustry("mining", 700, 500);
       expect(set).to.include({ industry: "mining", index: 700, threshold: 500, overThreshold: true, parties: 1 });
       const listed = await operator.get("/v1/risk/industries");
-      expect(listed.body.industries.find((i: { industry: string }) => i.industry === "mining")).to.include({ index: 700, threshold: 500, overThreshold: true });
+      expect(listed.body.industries.find((i: { industry: string }) => i.industry === "mining")).to.include({
+        index: 700,
+        threshold: 500,
+        overThreshold: true,
+      });
     });
 
     it("halves the debtor's limit to 150 tUSD, shortens tenors to 90 days and takes 10 points off the advance rate", async function () {
       const view = await riskOf(debtor);
       expect(view.industry).to.include({ industry: "mining", overThreshold: true });
-      expect(view.limits.debtor).to.include({ base: T(300).toString(), bandMultiplierBps: 10_000, industryCutBps: 5_000, limit: T(150).toString() });
-      expect(view.financingOnItsDebts).to.deep.equal({ advanceRate: { bandRateBps: 9_950, industryCutBps: 1_000, allowedBps: 8_950 }, maxTenorDays: 90 });
+      expect(view.limits.debtor).to.include({
+        base: T(300).toString(),
+        bandMultiplierBps: 10_000,
+        industryCutBps: 5_000,
+        limit: T(150).toString(),
+      });
+      expect(view.financingOnItsDebts).to.deep.equal({
+        advanceRate: { bandRateBps: 9_950, industryCutBps: 1_000, allowedBps: 8_950 },
+        maxTenorDays: 90,
+      });
     });
 
     it("refuses the second 100 tUSD receivable against the cut limit of 150", async function () {
@@ -136,7 +161,13 @@ describe("Risk: credit limits", function () {
       const refused = await api.as(debtor.apiKey).post(`/v1/receivables/${pending}/confirm`);
       expect(refused.status).to.equal(422);
       expect(refused.body.error.code).to.equal("CREDIT_LIMIT_EXCEEDED");
-      expect(refused.body.error.details).to.deep.include({ limit: "debtor", limitAmount: T(150).toString(), exposure: T(100).toString(), requested: T(100).toString(), industryCutBps: 5_000 });
+      expect(refused.body.error.details).to.deep.include({
+        limit: "debtor",
+        limitAmount: T(150).toString(),
+        exposure: T(100).toString(),
+        requested: T(100).toString(),
+        industryCutBps: 5_000,
+      });
       expect(await statusOnChain(pending)).to.equal(0);
     });
 
@@ -190,13 +221,21 @@ describe("Risk: credit limits", function () {
     });
 
     const open = (certificateId: string, price: bigint, holder: TestParty = seller) =>
-      api.as(holder.apiKey).post("/v1/financing-requests", { certificateId, kind: "discount", price: price.toString() });
+      api
+        .as(holder.apiKey)
+        .post("/v1/financing-requests", { certificateId, kind: "discount", price: price.toString() });
 
     it("refuses a 120-day tenor with 422 TENOR_EXCEEDS_LIMIT while the debtor's industry allows 90 days", async function () {
       const refused = await open(longCertificate, T(80));
       expect(refused.status, JSON.stringify(refused.body)).to.equal(422);
       expect(refused.body.error.code).to.equal("TENOR_EXCEEDS_LIMIT");
-      expect(refused.body.error.details).to.deep.equal({ limit: "tenor", partyId: debtor.id, maxTenorDays: 90, tenorDays: 120, industryOverThreshold: true });
+      expect(refused.body.error.details).to.deep.equal({
+        limit: "tenor",
+        partyId: debtor.id,
+        maxTenorDays: 90,
+        tenorDays: 120,
+        industryOverThreshold: true,
+      });
       expect(await certificateState(longCertificate)).to.equal(LIVE);
     });
 
@@ -229,7 +268,12 @@ describe("Risk: credit limits", function () {
       const tooMuch = await open(longCertificate, 99_600_000n);
       expect(tooMuch.status).to.equal(422);
       expect(tooMuch.body.error.code).to.equal("ADVANCE_RATE_EXCEEDED");
-      expect(tooMuch.body.error.details).to.deep.include({ allowedBps: 9_950, industryCutBps: 0, requestedBps: 9_960, maxPrice: "99500000" });
+      expect(tooMuch.body.error.details).to.deep.include({
+        allowedBps: 9_950,
+        industryCutBps: 0,
+        requestedBps: 9_960,
+        maxPrice: "99500000",
+      });
       const opened = await open(longCertificate, 99_500_000n);
       expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
     });

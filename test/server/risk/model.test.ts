@@ -45,10 +45,24 @@ function sale(overrides: Partial<TradeRecord> = {}): TradeRecord {
 }
 
 function debt(overrides: Partial<DebtRecord> = {}): DebtRecord {
-  return { receivableId: "0x01", faceValue: T(100), repaidAmount: 0n, dueDate: NOW - 10 * DAY, status: "active", repaidAt: null, ...overrides };
+  return {
+    receivableId: "0x01",
+    faceValue: T(100),
+    repaidAmount: 0n,
+    dueDate: NOW - 10 * DAY,
+    status: "active",
+    repaidAt: null,
+    ...overrides,
+  };
 }
 
-const history = (trades: TradeRecord[] = [], debts: DebtRecord[] = [], createdAt = NOW): PartyHistory => ({ partyId: "P", createdAt, now: NOW, trades, debts });
+const history = (trades: TradeRecord[] = [], debts: DebtRecord[] = [], createdAt = NOW): PartyHistory => ({
+  partyId: "P",
+  createdAt,
+  now: NOW,
+  trades,
+  debts,
+});
 
 /**
  * The seller of the service's scoring scenario, as pure records: six submissions, one of
@@ -64,7 +78,13 @@ function scenarioSeller(): PartyHistory {
       sale({ counterpartyId: "D1", orderedAt: NOW - 50 * DAY, receivedAt: NOW - 8 * DAY, invoicedAt: NOW - 5 * DAY }),
       sale({ counterpartyId: "D2", faceValue: T(90), shortDelivery: true }),
       sale({ counterpartyId: "DR", related: true }),
-      sale({ counterpartyId: "D2", faceValue: T(200), orderedAt: NOW - 150 * DAY, receivedAt: NOW - 130 * DAY, invoicedAt: NOW - 120 * DAY }),
+      sale({
+        counterpartyId: "D2",
+        faceValue: T(200),
+        orderedAt: NOW - 150 * DAY,
+        receivedAt: NOW - 130 * DAY,
+        invoicedAt: NOW - 120 * DAY,
+      }),
       sale({ counterpartyId: "DR", related: true, status: "rejected" }),
     ],
     [],
@@ -111,13 +131,37 @@ describe("Risk model (pure arithmetic)", function () {
     });
 
     it("reads a short delivery from ordered against delivered quantities per sku", function () {
-      const po = (lines: Array<[string, number]>) => ({ purchaseOrder: { lines: lines.map(([sku, quantity]) => ({ sku, quantity, unitPrice: "1" })) } });
-      const delivery = (lines: Array<[string, number]>) => ({ delivery: { lines: lines.map(([sku, quantity]) => ({ sku, quantity })) } });
+      const po = (lines: Array<[string, number]>) => ({
+        purchaseOrder: { lines: lines.map(([sku, quantity]) => ({ sku, quantity, unitPrice: "1" })) },
+      });
+      const delivery = (lines: Array<[string, number]>) => ({
+        delivery: { lines: lines.map(([sku, quantity]) => ({ sku, quantity })) },
+      });
       const docs = (o: Array<[string, number]>, d: Array<[string, number]>) => ({ ...po(o), ...delivery(d) }) as never;
       expect(isShortDelivery(docs([["A", 100]], [["A", 100]]))).to.equal(false);
-      expect(isShortDelivery(docs([["A", 100]], [["A", 60], ["A", 40]]))).to.equal(false);
+      expect(
+        isShortDelivery(
+          docs(
+            [["A", 100]],
+            [
+              ["A", 60],
+              ["A", 40],
+            ],
+          ),
+        ),
+      ).to.equal(false);
       expect(isShortDelivery(docs([["A", 100]], [["A", 90]]))).to.equal(true);
-      expect(isShortDelivery(docs([["A", 10], ["B", 5]], [["A", 10]]))).to.equal(true);
+      expect(
+        isShortDelivery(
+          docs(
+            [
+              ["A", 10],
+              ["B", 5],
+            ],
+            [["A", 10]],
+          ),
+        ),
+      ).to.equal(true);
     });
   });
 
@@ -136,7 +180,12 @@ describe("Risk model (pure arithmetic)", function () {
     });
 
     it("computes disputes over all 6 submissions: 1 rejected -> floor(1/6) = 1,666 bps -> -round(49.98) = -50", function () {
-      expect(byName.disputes!.inputs).to.include({ submissions: 6, rejectedInReview: 1, heldForReview: 0, rateBps: 1_666 });
+      expect(byName.disputes!.inputs).to.include({
+        submissions: 6,
+        rejectedInReview: 1,
+        heldForReview: 0,
+        rateBps: 1_666,
+      });
       expect(byName.disputes!.contribution).to.equal(-50);
     });
 
@@ -146,7 +195,11 @@ describe("Risk model (pure arithmetic)", function () {
     });
 
     it("computes related-party trade: 100 of 590 -> 1,694 bps -> -round(150 x 0.1694) = -25", function () {
-      expect(byName.relatedParty!.inputs).to.deep.equal({ volume: T(590).toString(), relatedVolume: T(100).toString(), shareBps: 1_694 });
+      expect(byName.relatedParty!.inputs).to.deep.equal({
+        volume: T(590).toString(),
+        relatedVolume: T(100).toString(),
+        shareBps: 1_694,
+      });
       expect(byName.relatedParty!.contribution).to.equal(-25);
     });
 
@@ -156,7 +209,12 @@ describe("Risk model (pure arithmetic)", function () {
     });
 
     it("computes the volume trend: 390 in the last 90 days against 200 before -> ratio 1.95 -> round(25 x 0.95) = 24", function () {
-      expect(byName.volumeTrend!.inputs).to.deep.equal({ windowDays: 90, recentVolume: T(390).toString(), previousVolume: T(200).toString(), ratioBps: 19_500 });
+      expect(byName.volumeTrend!.inputs).to.deep.equal({
+        windowDays: 90,
+        recentVolume: T(390).toString(),
+        previousVolume: T(200).toString(),
+        ratioBps: 19_500,
+      });
       expect(byName.volumeTrend!.contribution).to.equal(24);
     });
 
@@ -170,32 +228,44 @@ describe("Risk model (pure arithmetic)", function () {
 
   describe("when a debtor repays, pays late and defaults", function () {
     it("scores 1 on time, 1 late, 1 defaulted as 25 - 50 - 300 = -325", function () {
-      const h = history([], [
-        debt({ status: "repaid", repaidAmount: T(100), repaidAt: NOW - 11 * DAY }),
-        debt({ status: "repaid", repaidAmount: T(100), repaidAt: NOW - 10 * DAY + DAY + 1 }),
-        debt({ status: "defaulted" }),
-      ]);
+      const h = history(
+        [],
+        [
+          debt({ status: "repaid", repaidAmount: T(100), repaidAt: NOW - 11 * DAY }),
+          debt({ status: "repaid", repaidAmount: T(100), repaidAt: NOW - 10 * DAY + DAY + 1 }),
+          debt({ status: "defaulted" }),
+        ],
+      );
       const f = repaymentFactor(h);
       expect(f.inputs).to.include({ repaidOnTime: 1, repaidLate: 1, defaulted: 1 });
       expect(f.contribution).to.equal(-325);
     });
 
     it("counts a repayment up to one day after the due date as on time, and caps on-time points at 150", function () {
-      const onTime = Array.from({ length: 7 }, () => debt({ status: "repaid", repaidAmount: T(100), repaidAt: NOW - 10 * DAY + DAY }));
+      const onTime = Array.from({ length: 7 }, () =>
+        debt({ status: "repaid", repaidAmount: T(100), repaidAt: NOW - 10 * DAY + DAY }),
+      );
       const f = repaymentFactor(history([], onTime));
       expect(f.inputs).to.include({ repaidOnTime: 7, repaidLate: 0 });
       expect(f.contribution).to.equal(150); // min(150, 7 x 25 = 175)
     });
 
     it("computes the overdue share: (60 + 100) of (200 + 60 + 100) = 4,444 bps -> -round(200 x 0.4444) = -89", function () {
-      const h = history([], [
-        debt({ faceValue: T(200) }),
-        debt({ status: "overdue", repaidAmount: T(40) }),
-        debt({ status: "defaulted" }),
-        debt({ status: "repaid", repaidAmount: T(100), repaidAt: NOW }),
-      ]);
+      const h = history(
+        [],
+        [
+          debt({ faceValue: T(200) }),
+          debt({ status: "overdue", repaidAmount: T(40) }),
+          debt({ status: "defaulted" }),
+          debt({ status: "repaid", repaidAmount: T(100), repaidAt: NOW }),
+        ],
+      );
       const f = overdueFactor(h);
-      expect(f.inputs).to.deep.equal({ outstanding: T(360).toString(), overdueOutstanding: T(160).toString(), shareBps: 4_444 });
+      expect(f.inputs).to.deep.equal({
+        outstanding: T(360).toString(),
+        overdueOutstanding: T(160).toString(),
+        shareBps: 4_444,
+      });
       expect(f.contribution).to.equal(-89);
       expect(computeScore(h).overdueShareBps).to.equal(4_444);
     });
@@ -214,7 +284,10 @@ describe("Risk model (pure arithmetic)", function () {
     });
 
     it("takes -round(50 x 0.75) = -38 when volume falls to a quarter, and has no trend without a previous window", function () {
-      const falling = history([sale({ invoicedAt: NOW - 10 * DAY }), sale({ faceValue: T(400), invoicedAt: NOW - 100 * DAY })]);
+      const falling = history([
+        sale({ invoicedAt: NOW - 10 * DAY }),
+        sale({ faceValue: T(400), invoicedAt: NOW - 100 * DAY }),
+      ]);
       const f = volumeTrendFactor(falling);
       expect(f.inputs).to.include({ ratioBps: 2_500 });
       expect(f.contribution).to.equal(-38);
@@ -222,7 +295,10 @@ describe("Risk model (pure arithmetic)", function () {
     });
 
     it("counts related trade as seller and as debtor alike", function () {
-      const h = history([sale({ faceValue: T(300) }), sale({ role: "debtor", counterpartyId: "S9", related: true, faceValue: T(100) })]);
+      const h = history([
+        sale({ faceValue: T(300) }),
+        sale({ role: "debtor", counterpartyId: "S9", related: true, faceValue: T(100) }),
+      ]);
       const f = relatedPartyFactor(h);
       expect(f.inputs).to.include({ shareBps: 2_500 });
       expect(f.contribution).to.equal(-38); // -round(150 x 0.25 = 37.5)
@@ -231,7 +307,19 @@ describe("Risk model (pure arithmetic)", function () {
 
   describe("when the score is banded and clamped", function () {
     it("puts 800 in A, 799 in B, 600 in C, 599 in D, 400 in E and 399 in F", function () {
-      expect([800, 799, 700, 699, 600, 599, 500, 499, 400, 399, 0].map(bandOf)).to.deep.equal(["A", "B", "B", "C", "C", "D", "D", "E", "E", "F", "F"]);
+      expect([800, 799, 700, 699, 600, 599, 500, 499, 400, 399, 0].map(bandOf)).to.deep.equal([
+        "A",
+        "B",
+        "B",
+        "C",
+        "C",
+        "D",
+        "D",
+        "E",
+        "E",
+        "F",
+        "F",
+      ]);
     });
 
     it("clamps a sum below zero to 0", function () {
@@ -245,9 +333,17 @@ describe("Risk model (pure arithmetic)", function () {
 
   describe("when limits are computed", function () {
     it("multiplies the base by the band and, over the industry threshold, by 0.5", function () {
-      expect(effectiveLimit(100_000_000_000_000n, "C", false)).to.deep.equal({ bandMultiplierBps: 10_000, industryCutBps: 10_000, limit: 100_000_000_000_000n });
+      expect(effectiveLimit(100_000_000_000_000n, "C", false)).to.deep.equal({
+        bandMultiplierBps: 10_000,
+        industryCutBps: 10_000,
+        limit: 100_000_000_000_000n,
+      });
       expect(effectiveLimit(T(150), "D", false).limit).to.equal(T(112) + 500_000n); // 150 x 0.75
-      expect(effectiveLimit(T(300), "A", true)).to.deep.equal({ bandMultiplierBps: 15_000, industryCutBps: 5_000, limit: T(225) }); // 300 x 1.5 x 0.5
+      expect(effectiveLimit(T(300), "A", true)).to.deep.equal({
+        bandMultiplierBps: 15_000,
+        industryCutBps: 5_000,
+        limit: T(225),
+      }); // 300 x 1.5 x 0.5
       expect(effectiveLimit(1_000_001n, "F", true).limit).to.equal(125_000n); // floor(1,000,001 x 0.25 x 0.5 = 125,000.125)
     });
 
@@ -268,8 +364,20 @@ describe("Risk model (pure arithmetic)", function () {
 
   describe("when a quote is computed", function () {
     it("prices 100 tUSD at 61 days, band C, a single-debtor holder: 500 + 200 + 200 + 75 = 975 bps", function () {
-      const q = computeQuote({ faceValue: T(100), tenorDays: 61, debtorBand: "C", debtorIndustryStressed: false, holderClaimsHhiBps: 10_000 });
-      expect(q.discountRate).to.deep.equal({ baseRateBps: 500, riskPremiumBps: 200, concentrationPremiumBps: 200, tenorPremiumBps: 75, totalBps: 975 });
+      const q = computeQuote({
+        faceValue: T(100),
+        tenorDays: 61,
+        debtorBand: "C",
+        debtorIndustryStressed: false,
+        holderClaimsHhiBps: 10_000,
+      });
+      expect(q.discountRate).to.deep.equal({
+        baseRateBps: 500,
+        riskPremiumBps: 200,
+        concentrationPremiumBps: 200,
+        tenorPremiumBps: 75,
+        totalBps: 975,
+      });
       // floor(100,000,000 x (3,650,000 - 975 x 61) / 3,650,000) = floor(98,370,547.9)
       expect(q.discountedPrice).to.equal(98_370_547n);
       expect(q.discount).to.equal(1_629_453n);
@@ -279,7 +387,13 @@ describe("Risk model (pure arithmetic)", function () {
     });
 
     it("lets the advance rate bind when the debtor's industry is over its threshold: 89.50 % of face", function () {
-      const q = computeQuote({ faceValue: T(100), tenorDays: 61, debtorBand: "C", debtorIndustryStressed: true, holderClaimsHhiBps: 10_000 });
+      const q = computeQuote({
+        faceValue: T(100),
+        tenorDays: 61,
+        debtorBand: "C",
+        debtorIndustryStressed: true,
+        holderClaimsHhiBps: 10_000,
+      });
       expect(q.advanceRate.allowedBps).to.equal(8_950);
       expect(q.maxAdvance).to.equal(89_500_000n);
       expect(q.binding).to.equal("advanceRate");
@@ -287,15 +401,38 @@ describe("Risk model (pure arithmetic)", function () {
     });
 
     it("charges round(200 x 2,500 / 7,500) = 67 bps for two equal debtors and nothing at HHI 0.25", function () {
-      const two = computeQuote({ faceValue: T(100), tenorDays: 30, debtorBand: "D", debtorIndustryStressed: false, holderClaimsHhiBps: 5_000 });
-      expect(two.discountRate).to.deep.equal({ baseRateBps: 500, riskPremiumBps: 400, concentrationPremiumBps: 67, tenorPremiumBps: 25, totalBps: 992 });
-      const spread = computeQuote({ faceValue: T(100), tenorDays: 30, debtorBand: "D", debtorIndustryStressed: false, holderClaimsHhiBps: 2_500 });
+      const two = computeQuote({
+        faceValue: T(100),
+        tenorDays: 30,
+        debtorBand: "D",
+        debtorIndustryStressed: false,
+        holderClaimsHhiBps: 5_000,
+      });
+      expect(two.discountRate).to.deep.equal({
+        baseRateBps: 500,
+        riskPremiumBps: 400,
+        concentrationPremiumBps: 67,
+        tenorPremiumBps: 25,
+        totalBps: 992,
+      });
+      const spread = computeQuote({
+        faceValue: T(100),
+        tenorDays: 30,
+        debtorBand: "D",
+        debtorIndustryStressed: false,
+        holderClaimsHhiBps: 2_500,
+      });
       expect(spread.discountRate.concentrationPremiumBps).to.equal(0);
     });
   });
 
   describe("when alerts are derived from a change of score", function () {
-    const next = (score: number, overdueShareBps = 0) => ({ partyId: "P", score, band: bandOf(score), overdueShareBps });
+    const next = (score: number, overdueShareBps = 0) => ({
+      partyId: "P",
+      score,
+      band: bandOf(score),
+      overdueShareBps,
+    });
 
     it("raises SCORE_BELOW_THRESHOLD when the score falls from 500 or above to below 500, once", function () {
       const drafts = detectAlerts({ score: 530, overdueShareBps: 0 }, next(380));

@@ -24,14 +24,20 @@ describe("API: the credit network's hubs and stress runs", function () {
   const certificates = { tier1OnCore: "", tier2OnCore: "", tier2OnTier1: "", tier3OnTier1: "" };
 
   const register = async (seller: TestParty, debtor: TestParty, amount: bigint): Promise<string> => {
-    const submitted = await api.as(seller.apiKey).post("/v1/receivables", validSubmission(debtor.id, { quantity: Number(amount / M), unitPrice: M.toString() }));
+    const submitted = await api
+      .as(seller.apiKey)
+      .post("/v1/receivables", validSubmission(debtor.id, { quantity: Number(amount / M), unitPrice: M.toString() }));
     expect(submitted.status, JSON.stringify(submitted.body)).to.equal(201);
     const confirmed = await api.as(debtor.apiKey).post(`/v1/receivables/${submitted.body.id}/confirm`);
     expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
     return confirmed.body.certificateId;
   };
   const split = async (holder: TestParty, id: string, parts: Array<[TestParty, bigint]>): Promise<string[]> => {
-    const response = await api.as(holder.apiKey).post(`/v1/certificates/${id}/split`, { parts: parts.map(([to, amount]) => ({ toPartyId: to.id, amount: amount.toString() })) });
+    const response = await api
+      .as(holder.apiKey)
+      .post(`/v1/certificates/${id}/split`, {
+        parts: parts.map(([to, amount]) => ({ toPartyId: to.id, amount: amount.toString() })),
+      });
     expect(response.status, JSON.stringify(response.body)).to.equal(200);
     return response.body.children.map((c: { id: string }) => c.id);
   };
@@ -74,13 +80,26 @@ describe("API: the credit network's hubs and stress runs", function () {
     certificates.tier2OnTier1 = pieces2[1]!;
 
     // tier3 pledges its piece to the financier: the certificate is locked, still tier3's, still owed.
-    const mint = await t.service.ctx.chain.contracts.token.getFunction("mint").populateTransaction(financier.address, 100n * M);
+    const mint = await t.service.ctx.chain.contracts.token
+      .getFunction("mint")
+      .populateTransaction(financier.address, 100n * M);
     await t.service.ctx.chain.registrar.send(mint, { kind: "mint", ref: "test" });
-    const opened = await api.as(tier3.apiKey).post("/v1/financing-requests", { certificateId: certificates.tier3OnTier1, kind: "pledge", price: (8n * M).toString(), repayAmount: (9n * M).toString() });
+    const opened = await api
+      .as(tier3.apiKey)
+      .post("/v1/financing-requests", {
+        certificateId: certificates.tier3OnTier1,
+        kind: "pledge",
+        price: (8n * M).toString(),
+        repayAmount: (9n * M).toString(),
+      });
     expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
     const funded = await api.as(financier.apiKey).post(`/v1/financing-requests/${opened.body.id}/fund`);
     expect(funded.status, JSON.stringify(funded.body)).to.equal(200);
-    const pledged = await t.service.ctx.db.selectFrom("onchain_certificates").select("state").where("id", "=", certificates.tier3OnTier1).executeTakeFirstOrThrow();
+    const pledged = await t.service.ctx.db
+      .selectFrom("onchain_certificates")
+      .select("state")
+      .where("id", "=", certificates.tier3OnTier1)
+      .executeTakeFirstOrThrow();
     expect(pledged.state).to.equal("locked");
   });
   after(async function () {
@@ -106,7 +125,15 @@ describe("API: the credit network's hubs and stress runs", function () {
     it("ranks by what each party owes", async function () {
       const response = await hubs(financier.apiKey, "?top=5");
       expect(response.status).to.equal(200);
-      expect(response.body.byExposure.map((h: Record<string, unknown>) => [h.partyId, h.owes, h.owed, h.creditors, h.debtors])).to.deep.equal([
+      expect(
+        response.body.byExposure.map((h: Record<string, unknown>) => [
+          h.partyId,
+          h.owes,
+          h.owed,
+          h.creditors,
+          h.debtors,
+        ]),
+      ).to.deep.equal([
         [core.id, (100n * M).toString(), "0", 2, 0],
         [tier1.id, (50n * M).toString(), (70n * M).toString(), 2, 1],
       ]);
@@ -116,7 +143,9 @@ describe("API: the credit network's hubs and stress runs", function () {
       expect(hubsBeforeSecondReceivable.status).to.equal(200);
       expect(hubsBeforeSecondReceivable.body).to.include({ edges: 2 });
       expect(hubsBeforeSecondReceivable.body.byBetweenness).to.deep.equal([]);
-      expect(hubsBeforeSecondReceivable.body.byExposure.map((h: { partyId: string; owes: string }) => [h.partyId, h.owes])).to.deep.equal([[core.id, (100n * M).toString()]]);
+      expect(
+        hubsBeforeSecondReceivable.body.byExposure.map((h: { partyId: string; owes: string }) => [h.partyId, h.owes]),
+      ).to.deep.equal([[core.id, (100n * M).toString()]]);
     });
 
     it("cuts the rankings at top and refuses a top out of range", async function () {
@@ -141,7 +170,16 @@ describe("API: the credit network's hubs and stress runs", function () {
 
     it("answers two rounds: the core, then tier 1", function () {
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
-      expect(response.body.rounds.map((r: { round: number; defaulting: Array<{ partyId: string }>; certificates: number; loss: string }) => [r.round, r.defaulting.map((p) => p.partyId), r.certificates, r.loss])).to.deep.equal([
+      expect(
+        response.body.rounds.map(
+          (r: { round: number; defaulting: Array<{ partyId: string }>; certificates: number; loss: string }) => [
+            r.round,
+            r.defaulting.map((p) => p.partyId),
+            r.certificates,
+            r.loss,
+          ],
+        ),
+      ).to.deep.equal([
         [1, [core.id], 2, (50n * M).toString()],
         [2, [tier1.id], 2, (25n * M).toString()],
       ]);
@@ -150,22 +188,48 @@ describe("API: the credit network's hubs and stress runs", function () {
     });
 
     it("lists which certificates lose how much, at which tier, held by whom (and pledged to whom)", async function () {
-      const financierName = (await t.service.ctx.db.selectFrom("parties").select("name").where("id", "=", financier.id).executeTakeFirstOrThrow()).name;
-      const rows = response.body.certificates.map((c: { certificateId: string; tier: number; holder: { partyId: string }; debtor: { partyId: string }; outstanding: string; loss: string; round: number; pledgedTo: unknown }) => [
-        c.certificateId,
-        c.tier,
-        c.holder.partyId,
-        c.debtor.partyId,
-        c.outstanding,
-        c.loss,
-        c.round,
-        c.pledgedTo,
-      ]);
+      const financierName = (
+        await t.service.ctx.db
+          .selectFrom("parties")
+          .select("name")
+          .where("id", "=", financier.id)
+          .executeTakeFirstOrThrow()
+      ).name;
+      const rows = response.body.certificates.map(
+        (c: {
+          certificateId: string;
+          tier: number;
+          holder: { partyId: string };
+          debtor: { partyId: string };
+          outstanding: string;
+          loss: string;
+          round: number;
+          pledgedTo: unknown;
+        }) => [
+          c.certificateId,
+          c.tier,
+          c.holder.partyId,
+          c.debtor.partyId,
+          c.outstanding,
+          c.loss,
+          c.round,
+          c.pledgedTo,
+        ],
+      );
       expect(rows).to.have.deep.members([
         [certificates.tier1OnCore, 1, tier1.id, core.id, (70n * M).toString(), (35n * M).toString(), 1, null],
         [certificates.tier2OnCore, 2, tier2.id, core.id, (30n * M).toString(), (15n * M).toString(), 1, null],
         [certificates.tier2OnTier1, 1, tier2.id, tier1.id, (30n * M).toString(), (15n * M).toString(), 2, null],
-        [certificates.tier3OnTier1, 2, tier3.id, tier1.id, (20n * M).toString(), (10n * M).toString(), 2, { address: financier.address, partyId: financier.id, name: financierName }],
+        [
+          certificates.tier3OnTier1,
+          2,
+          tier3.id,
+          tier1.id,
+          (20n * M).toString(),
+          (10n * M).toString(),
+          2,
+          { address: financier.address, partyId: financier.id, name: financierName },
+        ],
       ]);
       expect(response.body.certificates[0].receivableId).to.match(/^0x[0-9a-f]{64}$/);
       expect(response.body.byTier).to.deep.equal([
@@ -175,7 +239,13 @@ describe("API: the credit network's hubs and stress runs", function () {
     });
 
     it("shows each party's buffer and what is left of it", function () {
-      const rows = response.body.parties.map((p: Record<string, unknown>) => [p.partyId, p.buffer, p.loss, p.remaining, p.defaultedInRound]);
+      const rows = response.body.parties.map((p: Record<string, unknown>) => [
+        p.partyId,
+        p.buffer,
+        p.loss,
+        p.remaining,
+        p.defaultedInRound,
+      ]);
       expect(rows).to.deep.equal([
         [core.id, (-100n * M).toString(), "0", (-100n * M).toString(), 1],
         [tier1.id, (20n * M).toString(), (35n * M).toString(), (-15n * M).toString(), 2],
@@ -190,34 +260,93 @@ describe("API: the credit network's hubs and stress runs", function () {
     // it 35 and leaves 0, not below zero, so it survives; nobody defaults in round 2 and tier3 loses nothing.
     // One unit less (14.999999) leaves -0.000001: tier1 defaults in round 2 as without capital.
     const rowsOf = (response: ApiResponse) =>
-      response.body.parties.map((p: Record<string, unknown>) => [p.partyId, p.capital, p.claims, p.payables, p.buffer, p.loss, p.remaining, p.defaultedInRound]);
+      response.body.parties.map((p: Record<string, unknown>) => [
+        p.partyId,
+        p.capital,
+        p.claims,
+        p.payables,
+        p.buffer,
+        p.loss,
+        p.remaining,
+        p.defaultedInRound,
+      ]);
 
     it("keeps a party that would fall with capital 0 standing, and the contagion stops", async function () {
-      const response = await stress(financier.apiKey, { defaulted: [core.id], recoveryRate: 0.5, capital: { [tier1.id]: (15n * M).toString() } });
+      const response = await stress(financier.apiKey, {
+        defaulted: [core.id],
+        recoveryRate: 0.5,
+        capital: { [tier1.id]: (15n * M).toString() },
+      });
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
-      expect(response.body.rounds.map((r: { round: number; defaulting: Array<{ partyId: string }>; certificates: number; loss: string }) => [r.round, r.defaulting.map((p) => p.partyId), r.certificates, r.loss])).to.deep.equal([
-        [1, [core.id], 2, (50n * M).toString()],
-      ]);
+      expect(
+        response.body.rounds.map(
+          (r: { round: number; defaulting: Array<{ partyId: string }>; certificates: number; loss: string }) => [
+            r.round,
+            r.defaulting.map((p) => p.partyId),
+            r.certificates,
+            r.loss,
+          ],
+        ),
+      ).to.deep.equal([[1, [core.id], 2, (50n * M).toString()]]);
       expect(response.body.defaulted.map((p: { partyId: string }) => p.partyId)).to.deep.equal([core.id]);
-      expect(response.body.certificates.map((c: { certificateId: string }) => c.certificateId)).to.have.members([certificates.tier1OnCore, certificates.tier2OnCore]);
+      expect(response.body.certificates.map((c: { certificateId: string }) => c.certificateId)).to.have.members([
+        certificates.tier1OnCore,
+        certificates.tier2OnCore,
+      ]);
       expect(response.body.totalLoss).to.equal((50n * M).toString());
       expect(rowsOf(response)).to.deep.equal([
         [core.id, "0", "0", (100n * M).toString(), (-100n * M).toString(), "0", (-100n * M).toString(), 1],
-        [tier1.id, (15n * M).toString(), (70n * M).toString(), (50n * M).toString(), (35n * M).toString(), (35n * M).toString(), "0", null],
-        [tier2.id, "0", (60n * M).toString(), "0", (60n * M).toString(), (15n * M).toString(), (45n * M).toString(), null],
+        [
+          tier1.id,
+          (15n * M).toString(),
+          (70n * M).toString(),
+          (50n * M).toString(),
+          (35n * M).toString(),
+          (35n * M).toString(),
+          "0",
+          null,
+        ],
+        [
+          tier2.id,
+          "0",
+          (60n * M).toString(),
+          "0",
+          (60n * M).toString(),
+          (15n * M).toString(),
+          (45n * M).toString(),
+          null,
+        ],
       ]);
     });
 
     it("lets one unit too little capital fall as before", async function () {
-      const response = await stress(t.operatorKey, { defaulted: [core.id], recoveryRate: 0.5, capital: { [tier1.id]: (15n * M - 1n).toString(), [supplier.id]: "0" } });
+      const response = await stress(t.operatorKey, {
+        defaulted: [core.id],
+        recoveryRate: 0.5,
+        capital: { [tier1.id]: (15n * M - 1n).toString(), [supplier.id]: "0" },
+      });
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
-      expect(response.body.rounds.map((r: { round: number; defaulting: Array<{ partyId: string }> }) => [r.round, r.defaulting.map((p) => p.partyId)])).to.deep.equal([
+      expect(
+        response.body.rounds.map((r: { round: number; defaulting: Array<{ partyId: string }> }) => [
+          r.round,
+          r.defaulting.map((p) => p.partyId),
+        ]),
+      ).to.deep.equal([
         [1, [core.id]],
         [2, [tier1.id]],
       ]);
       expect(response.body.totalLoss).to.equal((75n * M).toString());
       const tier1Row = rowsOf(response).find((row: unknown[]) => row[0] === tier1.id);
-      expect(tier1Row).to.deep.equal([tier1.id, (15n * M - 1n).toString(), (70n * M).toString(), (50n * M).toString(), (35n * M - 1n).toString(), (35n * M).toString(), "-1", 2]);
+      expect(tier1Row).to.deep.equal([
+        tier1.id,
+        (15n * M - 1n).toString(),
+        (70n * M).toString(),
+        (50n * M).toString(),
+        (35n * M - 1n).toString(),
+        (35n * M).toString(),
+        "-1",
+        2,
+      ]);
     });
 
     it("refuses a negative, decimal, signed or non-string amount and too many parties, naming the field", async function () {
@@ -239,7 +368,11 @@ describe("API: the credit network's hubs and stress runs", function () {
     });
 
     it("answers 404 NOT_FOUND listing the capital's unknown parties with the defaulted ones", async function () {
-      const response = await stress(auditor.apiKey, { defaulted: [core.id, "pty_nobody"], recoveryRate: 0.5, capital: { [tier1.id]: "1", pty_nocapital: "5" } });
+      const response = await stress(auditor.apiKey, {
+        defaulted: [core.id, "pty_nobody"],
+        recoveryRate: 0.5,
+        capital: { [tier1.id]: "1", pty_nocapital: "5" },
+      });
       expectError(response, 404, "NOT_FOUND");
       expect(response.body.error.details.parties).to.deep.equal(["pty_nobody", "pty_nocapital"]);
     });
@@ -278,7 +411,11 @@ describe("API: the credit network's hubs and stress runs", function () {
 
     it("refuses a caller without a key with UNAUTHENTICATED", async function () {
       expectError(await api.as(undefined).get("/v1/risk/network/hubs"), 401, "UNAUTHENTICATED");
-      expectError(await api.as(undefined).post("/v1/risk/stress", { defaulted: [core.id], recoveryRate: 0.5 }), 401, "UNAUTHENTICATED");
+      expectError(
+        await api.as(undefined).post("/v1/risk/stress", { defaulted: [core.id], recoveryRate: 0.5 }),
+        401,
+        "UNAUTHENTICATED",
+      );
     });
   });
 });

@@ -68,7 +68,11 @@ function randomGraph(n: number, m: number, seed: number): DirectedGraph {
   return graph;
 }
 
-const expectSameValues = (actual: Map<string, number>, expected: Map<string, number> | Record<string, number>, tolerance = 1e-12) => {
+const expectSameValues = (
+  actual: Map<string, number>,
+  expected: Map<string, number> | Record<string, number>,
+  tolerance = 1e-12,
+) => {
   const entries = expected instanceof Map ? [...expected] : Object.entries(expected);
   expect(actual.size).to.equal(entries.length);
   for (const [key, value] of entries) expectClose(actual.get(key), value, tolerance, key);
@@ -135,10 +139,19 @@ describe("network centrality", function () {
       // Single-source dependencies δ_s(v) in the hand graph (from the path list above):
       //   from T: S 3 (M, A, C are reached through S), M 1/2, A 1/2 (the two paths to C)
       //   from S: M 1/2, A 1/2;  from F: M 1;  from M, A, C: nothing in between.
-      const deltas: Record<string, Partial<Record<string, number>>> = { T: { S: 3, M: 0.5, A: 0.5 }, S: { M: 0.5, A: 0.5 }, F: { M: 1 }, M: {}, A: {}, C: {} };
+      const deltas: Record<string, Partial<Record<string, number>>> = {
+        T: { S: 3, M: 0.5, A: 0.5 },
+        S: { M: 0.5, A: 0.5 },
+        F: { M: 1 },
+        M: {},
+        A: {},
+        C: {},
+      };
       const graph = handGraph();
       const csr = compact(graph);
-      expect([...accumulateDependencies(csr, [csr.keys.indexOf("T")]).sum]).to.deep.equal(csr.keys.map((key) => deltas.T![key] ?? 0));
+      expect([...accumulateDependencies(csr, [csr.keys.indexOf("T")]).sum]).to.deep.equal(
+        csr.keys.map((key) => deltas.T![key] ?? 0),
+      );
       for (const seed of [1, 2, 3, 4, 5]) {
         const picked = [...pickSources(6, 2, seed)].map((i) => csr.keys[i]!);
         const estimate = estimateBetweenness(csr, 2, seed).values;
@@ -162,7 +175,11 @@ describe("network centrality", function () {
       const result = betweenness(graph, { exactThreshold: 100, workBudget: 0, minSamples: 60, seed: 4 });
       expect(result.method).to.equal("sampled");
       expect(result.samples).to.equal(60);
-      expect(result.errorBound).to.deep.equal({ method: "hoeffding-union", epsilon: hoeffdingEpsilon(300, 60, 0.95), confidence: 0.95 });
+      expect(result.errorBound).to.deep.equal({
+        method: "hoeffding-union",
+        epsilon: hoeffdingEpsilon(300, 60, 0.95),
+        confidence: 0.95,
+      });
       expect(result.standardErrors!.size).to.equal(300);
       // The stated bound holds against the exact values on this graph.
       const exact = exactBetweenness(graph);
@@ -171,7 +188,9 @@ describe("network centrality", function () {
       expect(worst).to.be.greaterThan(0);
       expectAtMost(worst, result.errorBound!.epsilon);
       // Same seed, same answer.
-      expect([...betweenness(graph, { exactThreshold: 100, workBudget: 0, minSamples: 60, seed: 4 }).values]).to.deep.equal([...result.values]);
+      expect([
+        ...betweenness(graph, { exactThreshold: 100, workBudget: 0, minSamples: 60, seed: 4 }).values,
+      ]).to.deep.equal([...result.values]);
     });
 
     it("sizes k from the work budget between minSamples and n", function () {
@@ -181,10 +200,18 @@ describe("network centrality", function () {
       const large = betweenness(graph, { exactThreshold: 100, workBudget: 500_000, minSamples: 10 });
       expect(small.method).to.equal("sampled");
       expect(large.method).to.equal("sampled");
-      expect(small.samples! >= Math.floor(100_000 / 2_100) && small.samples! <= 60, `samples ${small.samples}`).to.equal(true);
-      expect(large.samples! >= Math.floor(500_000 / 2_100) && large.samples! <= 299, `samples ${large.samples}`).to.equal(true);
+      expect(
+        small.samples! >= Math.floor(100_000 / 2_100) && small.samples! <= 60,
+        `samples ${small.samples}`,
+      ).to.equal(true);
+      expect(
+        large.samples! >= Math.floor(500_000 / 2_100) && large.samples! <= 299,
+        `samples ${large.samples}`,
+      ).to.equal(true);
       expect(betweenness(graph, { exactThreshold: 100, workBudget: 1_000, minSamples: 10 }).samples).to.equal(10);
-      expect(betweenness(graph, { exactThreshold: 100, workBudget: 10_000_000, minSamples: 10 }).method).to.equal("exact");
+      expect(betweenness(graph, { exactThreshold: 100, workBudget: 10_000_000, minSamples: 10 }).method).to.equal(
+        "exact",
+      );
     });
   });
 

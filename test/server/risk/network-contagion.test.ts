@@ -6,7 +6,13 @@ import { runStress } from "../../../server/risk/network/contagion.js";
 
 const [C, M, S, T, U] = ["0xC0", "0xA1", "0xB2", "0xD3", "0xE4"].map((p) => p.padEnd(42, "0"));
 
-const cert = (certificateId: string, holder: string, debtor: string, outstanding: bigint, tier: number): CreditExposure => ({
+const cert = (
+  certificateId: string,
+  holder: string,
+  debtor: string,
+  outstanding: bigint,
+  tier: number,
+): CreditExposure => ({
   certificateId,
   receivableId: `0x${certificateId.padStart(64, "0")}`,
   tier,
@@ -57,7 +63,9 @@ describe("network contagion", function () {
     });
 
     it("lists every certificate that loses, with its tier, holder, outstanding and loss", function () {
-      expect(result.certificates.map((c) => [c.certificateId, c.tier, c.holder, c.debtor, c.outstanding, c.loss, c.round])).to.deep.equal([
+      expect(
+        result.certificates.map((c) => [c.certificateId, c.tier, c.holder, c.debtor, c.outstanding, c.loss, c.round]),
+      ).to.deep.equal([
         ["1", 1, M, C, 100n, 60n, 1],
         ["2", 2, S, C, 30n, 18n, 1],
         ["7", 3, U, C, 5n, 3n, 1],
@@ -69,7 +77,9 @@ describe("network contagion", function () {
     });
 
     it("reports each party's buffer, loss and round of default, defaults first", function () {
-      expect(result.parties.map((p) => [p.address, p.claims, p.payables, p.buffer, p.loss, p.remaining, p.defaultedInRound])).to.deep.equal([
+      expect(
+        result.parties.map((p) => [p.address, p.claims, p.payables, p.buffer, p.loss, p.remaining, p.defaultedInRound]),
+      ).to.deep.equal([
         [C, 0n, 135n, -135n, 0n, -135n, 1],
         [M, 100n, 70n, 30n, 60n, -30n, 2],
         [S, 80n, 40n, 40n, 48n, -8n, 3],
@@ -92,7 +102,11 @@ describe("network contagion", function () {
       // 70% recovered: c1 loses 30 = M's buffer. S loses 9, U 2 (ceil 1.5).
       const result = runStress(network(), [C!], 0.7);
       expect(result.rounds).to.have.length(1);
-      expect(result.parties.find((p) => p.address === M)).to.include({ loss: 30n, remaining: 0n, defaultedInRound: null });
+      expect(result.parties.find((p) => p.address === M)).to.include({
+        loss: 30n,
+        remaining: 0n,
+        defaultedInRound: null,
+      });
       expect(result.certificates.map((c) => c.loss)).to.deep.equal([30n, 9n, 2n]);
     });
   });
@@ -101,7 +115,12 @@ describe("network contagion", function () {
     it("adds it to the buffer", function () {
       const result = runStress(network(), [C!], 0.4, { capitalOf: (a) => (a === M ? 31n : 0n) });
       expect(result.defaulted).to.deep.equal([C]);
-      expect(result.parties.find((p) => p.address === M)).to.include({ capital: 31n, buffer: 61n, loss: 60n, remaining: 1n });
+      expect(result.parties.find((p) => p.address === M)).to.include({
+        capital: 31n,
+        buffer: 61n,
+        loss: 60n,
+        remaining: 1n,
+      });
     });
   });
 

@@ -1,6 +1,11 @@
 // The credit graph built from certificate exposures, and the hubs ranked on it.
 import { expect } from "chai";
-import { buildCreditGraph, creditTotals, type CreditExposure, type PartyRef } from "../../../server/risk/network/build-graph.js";
+import {
+  buildCreditGraph,
+  creditTotals,
+  type CreditExposure,
+  type PartyRef,
+} from "../../../server/risk/network/build-graph.js";
 import { rankHubs } from "../../../server/risk/network/hubs.js";
 
 const address = (n: number) => `0x${n.toString(16).padStart(40, "0")}`;
@@ -45,7 +50,11 @@ describe("network graph", function () {
 
     it("makes every party a node, and an unknown holder a node without a profile", function () {
       expect(graph.order).to.equal(8);
-      expect(graph.getNodeAttributes(idle.address)).to.deep.equal({ address: idle.address, partyId: "pty_idle", name: "Idle Ltd" });
+      expect(graph.getNodeAttributes(idle.address)).to.deep.equal({
+        address: idle.address,
+        partyId: "pty_idle",
+        name: "Idle Ltd",
+      });
       expect(graph.getNodeAttributes(stranger)).to.deep.equal({ address: stranger, partyId: null, name: null });
     });
 
@@ -72,7 +81,10 @@ describe("network graph", function () {
 
   describe("when hubs are ranked", function () {
     // Without the stranger and the idle party the graph is the 6-node hand graph: n = 6, (n-1)(n-2) = 20.
-    const graph = buildCreditGraph([core, mid, alt, small, tiny, bank], handExposures().filter((e) => e.holder !== stranger));
+    const graph = buildCreditGraph(
+      [core, mid, alt, small, tiny, bank],
+      handExposures().filter((e) => e.holder !== stranger),
+    );
 
     it("ranks by betweenness, leaving out parties never in between", function () {
       const hubs = rankHubs(graph, 10);

@@ -47,15 +47,33 @@ describe("Risk: financing quotes", function () {
     it("quotes 500 + 200 (band C) + 200 (HHI 1) + 75 (3 x 30 days) = 975 bps and a price of 98,370,547", async function () {
       const quote = await quoteOf(first);
       expect(quote).to.deep.include({ certificateId: first, faceValue: T(100).toString(), tenorDays: 61 });
-      expect(quote.debtor).to.deep.include({ id: debtor1.id, score: 600, band: "C", industry: "furniture", industryOverThreshold: false });
+      expect(quote.debtor).to.deep.include({
+        id: debtor1.id,
+        score: 600,
+        band: "C",
+        industry: "furniture",
+        industryOverThreshold: false,
+      });
       expect(quote.holder).to.deep.equal({ id: holder.id, address: holder.address, claimsHhiBps: 10_000 });
-      expect(quote.discountRate).to.deep.equal({ baseRateBps: 500, riskPremiumBps: 200, concentrationPremiumBps: 200, tenorPremiumBps: 75, totalBps: 975 });
+      expect(quote.discountRate).to.deep.equal({
+        baseRateBps: 500,
+        riskPremiumBps: 200,
+        concentrationPremiumBps: 200,
+        tenorPremiumBps: 75,
+        totalBps: 975,
+      });
       // floor(100,000,000 x (3,650,000 - 975 x 61) / 3,650,000) = floor(98,370,547.9)
       expect(quote.discountedPrice).to.equal("98370547");
       expect(quote.discount).to.equal("1629453");
       expect(quote.advanceRate).to.deep.equal({ bandRateBps: 9_950, industryCutBps: 0, allowedBps: 9_950 });
       expect(quote.maxAdvance).to.equal("99500000");
-      expect(quote).to.deep.include({ price: "98370547", binding: "discount", maxTenorDays: 180, tenorWithinLimit: true, request: null });
+      expect(quote).to.deep.include({
+        price: "98370547",
+        binding: "discount",
+        maxTenorDays: 180,
+        tenorWithinLimit: true,
+        request: null,
+      });
     });
   });
 
@@ -64,7 +82,13 @@ describe("Risk: financing quotes", function () {
       second = (await registered(api, holder, debtor2, { dueDays: 60.5 })).certificateId;
       const quote = await quoteOf(second);
       expect(quote.holder.claimsHhiBps).to.equal(5_000);
-      expect(quote.discountRate).to.deep.equal({ baseRateBps: 500, riskPremiumBps: 200, concentrationPremiumBps: 67, tenorPremiumBps: 75, totalBps: 842 });
+      expect(quote.discountRate).to.deep.equal({
+        baseRateBps: 500,
+        riskPremiumBps: 200,
+        concentrationPremiumBps: 67,
+        tenorPremiumBps: 75,
+        totalBps: 842,
+      });
       // floor(100,000,000 x (3,650,000 - 842 x 61) / 3,650,000) = floor(98,592,821.9)
       expect(quote.price).to.equal("98592821");
     });
@@ -72,7 +96,9 @@ describe("Risk: financing quotes", function () {
 
   describe("when a request is open on the certificate", function () {
     before(async function () {
-      const opened = await api.as(holder.apiKey).post("/v1/financing-requests", { certificateId: first, kind: "discount", price: T(98).toString() });
+      const opened = await api
+        .as(holder.apiKey)
+        .post("/v1/financing-requests", { certificateId: first, kind: "discount", price: T(98).toString() });
       expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
       requestId = opened.body.id;
     });
@@ -101,8 +127,18 @@ describe("Risk: financing quotes", function () {
       const quote = (await api.as(financier.apiKey).get(`/v1/financing-requests/${requestId}/quote`)).body;
       expect(quote.debtor.industryOverThreshold).to.equal(true);
       expect(quote.advanceRate).to.deep.equal({ bandRateBps: 9_950, industryCutBps: 1_000, allowedBps: 8_950 });
-      expect(quote).to.deep.include({ maxAdvance: "89500000", price: "89500000", binding: "advanceRate", maxTenorDays: 90, tenorWithinLimit: true });
-      expect(quote.request).to.deep.include({ advanceRateBps: 9_800, withinAdvanceRate: false, priceVsQuote: (T(98) - 89_500_000n).toString() });
+      expect(quote).to.deep.include({
+        maxAdvance: "89500000",
+        price: "89500000",
+        binding: "advanceRate",
+        maxTenorDays: 90,
+        tenorWithinLimit: true,
+      });
+      expect(quote.request).to.deep.include({
+        advanceRateBps: 9_800,
+        withinAdvanceRate: false,
+        priceVsQuote: (T(98) - 89_500_000n).toString(),
+      });
     });
   });
 });

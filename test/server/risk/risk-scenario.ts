@@ -34,7 +34,12 @@ export function trade(debtorId: string, o: TradeOptions = {}) {
   const unitPrice = o.unitPrice ?? "1000000";
   return {
     debtorId,
-    purchaseOrder: { number: `PO-${unique()}`, issuedAt: iso(o.orderedDays ?? -30), currency: "USD", lines: [{ sku: "SKU-1", quantity: ordered, unitPrice }] },
+    purchaseOrder: {
+      number: `PO-${unique()}`,
+      issuedAt: iso(o.orderedDays ?? -30),
+      currency: "USD",
+      lines: [{ sku: "SKU-1", quantity: ordered, unitPrice }],
+    },
     delivery: {
       carrier: "DHL",
       waybill: `WB-${unique()}`,
@@ -55,7 +60,12 @@ export function trade(debtorId: string, o: TradeOptions = {}) {
 }
 
 /** Submits; expects 201 with `status`; returns the receivable id. */
-export async function submit(api: ApiClient, seller: TestParty, documents: ReturnType<typeof trade>, status = "awaiting_confirmation"): Promise<string> {
+export async function submit(
+  api: ApiClient,
+  seller: TestParty,
+  documents: ReturnType<typeof trade>,
+  status = "awaiting_confirmation",
+): Promise<string> {
   const response = await api.as(seller.apiKey).post("/v1/receivables", documents);
   expect(response.status, JSON.stringify(response.body)).to.equal(201);
   expect(response.body.status).to.equal(status);
@@ -70,13 +80,22 @@ export async function confirm(api: ApiClient, debtor: TestParty, receivableId: s
 }
 
 /** Submit and confirm: a registered receivable. */
-export async function registered(api: ApiClient, seller: TestParty, debtor: TestParty, o: TradeOptions = {}): Promise<{ id: string; certificateId: string }> {
+export async function registered(
+  api: ApiClient,
+  seller: TestParty,
+  debtor: TestParty,
+  o: TradeOptions = {},
+): Promise<{ id: string; certificateId: string }> {
   const id = await submit(api, seller, trade(debtor.id, o));
   return { id, certificateId: await confirm(api, debtor, id) };
 }
 
 /** Polls `read` until `done` holds (or fails after `timeoutMs`). */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -87,6 +106,8 @@ export async function eventually<T>(read: () => Promise<T>, done: (value: T) => 
 }
 
 /** factor name -> { contribution, inputs, applies } from a risk view. */
-export function factorsOf(view: { score: { factors: Array<{ name: string; contribution: number; applies: boolean; inputs: Record<string, unknown> }> } }) {
+export function factorsOf(view: {
+  score: { factors: Array<{ name: string; contribution: number; applies: boolean; inputs: Record<string, unknown> }> };
+}) {
   return Object.fromEntries(view.score.factors.map((f) => [f.name, f]));
 }

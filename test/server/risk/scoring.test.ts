@@ -16,7 +16,8 @@ describe("Risk: credit scores", function () {
   let operator: ApiClient;
   let auditor: TestParty;
 
-  const storedScore = (partyId: string) => t.service.ctx.db.selectFrom("risk_scores").selectAll().where("party_id", "=", partyId).executeTakeFirst();
+  const storedScore = (partyId: string) =>
+    t.service.ctx.db.selectFrom("risk_scores").selectAll().where("party_id", "=", partyId).executeTakeFirst();
   const riskOf = async (partyId: string) => {
     const response = await api.as(auditor.apiKey).get(`/v1/risk/parties/${partyId}`);
     expect(response.status, JSON.stringify(response.body)).to.equal(200);
@@ -38,7 +39,9 @@ describe("Risk: credit scores", function () {
       const fresh = await createTestParty(operator, ["supplier"]);
       const view = await riskOf(fresh.id);
       expect(view.score).to.include({ value: 600, band: "C", base: 600, unclamped: 600 });
-      expect(view.score.factors.filter((f: { applies: boolean }) => f.applies).map((f: { name: string }) => f.name)).to.deep.equal(["tenure"]);
+      expect(
+        view.score.factors.filter((f: { applies: boolean }) => f.applies).map((f: { name: string }) => f.name),
+      ).to.deep.equal(["tenure"]);
       expect(view.score.factors.every((f: { contribution: number }) => f.contribution === 0)).to.equal(true);
       expect(view.alerts).to.deep.equal([]);
     });
@@ -70,13 +73,26 @@ describe("Risk: credit scores", function () {
       await registered(api, seller, d2, { ordered: 100, delivered: 90 });
       // #4 DR 100 tUSD: the buyer lists the seller as related -> held, then approved.
       const heldThenApproved = await submit(api, seller, trade(related.id), "held_for_review");
-      const approved = await operator.post(`/v1/receivables/${heldThenApproved}/review`, { decision: "approve", note: "known group company" });
+      const approved = await operator.post(`/v1/receivables/${heldThenApproved}/review`, {
+        decision: "approve",
+        note: "known group company",
+      });
       expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
       // #5 D2 200 tUSD: invoiced 120 days ago, in the 90 days before the last 90.
-      await registered(api, seller, d2, { ordered: 200, orderedDays: -150, shippedDays: -140, receivedDays: -130, invoicedDays: -120, dueDays: 50 });
+      await registered(api, seller, d2, {
+        ordered: 200,
+        orderedDays: -150,
+        shippedDays: -140,
+        receivedDays: -130,
+        invoicedDays: -120,
+        dueDays: 50,
+      });
       // #6 DR 100 tUSD: held, then rejected in review -> a dispute.
       const heldThenRejected = await submit(api, seller, trade(related.id), "held_for_review");
-      const rejected = await operator.post(`/v1/receivables/${heldThenRejected}/review`, { decision: "reject", note: "no delivery evidence" });
+      const rejected = await operator.post(`/v1/receivables/${heldThenRejected}/review`, {
+        decision: "reject",
+        note: "no delivery evidence",
+      });
       expect(rejected.status, JSON.stringify(rejected.body)).to.equal(200);
     });
 
@@ -90,19 +106,33 @@ describe("Risk: credit scores", function () {
       expect(f.returns!.inputs).to.deep.equal({ deliveries: 5, shortDeliveries: 1, rateBps: 2_000 });
       // 1 rejected of 6 submissions: floor(10,000 / 6) = 1,666 bps; -round(300 x 0.1666 = 49.98) = -50
       expect(f.disputes).to.deep.include({ contribution: -50 });
-      expect(f.disputes!.inputs).to.deep.equal({ submissions: 6, rejectedInReview: 1, heldForReview: 0, rateBps: 1_666 });
+      expect(f.disputes!.inputs).to.deep.equal({
+        submissions: 6,
+        rejectedInReview: 1,
+        heldForReview: 0,
+        rateBps: 1_666,
+      });
       // D1 200, D2 290, DR 100: HHI (200² + 290² + 100²) / 590² = 3,852 bps; -round(100 x 1,352 / 7,500 = 18.03) = -18
       expect(f.concentration).to.deep.include({ contribution: -18 });
       expect(f.concentration!.inputs).to.deep.equal({ buyers: 3, hhiBps: 3_852 });
       // 100 of 590 with the related buyer: 1,694 bps; -round(150 x 0.1694 = 25.41) = -25
       expect(f.relatedParty).to.deep.include({ contribution: -25 });
-      expect(f.relatedParty!.inputs).to.deep.equal({ volume: T(590).toString(), relatedVolume: T(100).toString(), shareBps: 1_694 });
+      expect(f.relatedParty!.inputs).to.deep.equal({
+        volume: T(590).toString(),
+        relatedVolume: T(100).toString(),
+        shareBps: 1_694,
+      });
       // 73 days: round(100 x 73 / 365) = 20
       expect(f.tenure).to.deep.include({ contribution: 20 });
       expect(f.tenure!.inputs).to.deep.equal({ days: 73, fullAfterDays: 365 });
       // 390 invoiced in the last 90 days against 200 before: ratio 1.95 -> round(25 x 0.95 = 23.75) = 24
       expect(f.volumeTrend).to.deep.include({ contribution: 24 });
-      expect(f.volumeTrend!.inputs).to.deep.equal({ windowDays: 90, recentVolume: T(390).toString(), previousVolume: T(200).toString(), ratioBps: 19_500 });
+      expect(f.volumeTrend!.inputs).to.deep.equal({
+        windowDays: 90,
+        recentVolume: T(390).toString(),
+        previousVolume: T(200).toString(),
+        ratioBps: 19_500,
+      });
       // Never a debtor: no repayment record, nothing outstanding.
       expect(f.repayment).to.deep.include({ applies: false, contribution: 0 });
       expect(f.overdue).to.deep.include({ applies: false, contribution: 0 });
@@ -112,11 +142,20 @@ describe("Risk: credit scores", function () {
       const view = await riskOf(seller.id);
       expect(view.score).to.include({ value: 481, band: "E", unclamped: 481 });
       // Band E: 0.5 x the default 10,000,000 tUSD. Sold and registered: 100 + 100 + 90 + 200 = 490 tUSD.
-      expect(view.limits.supplier).to.include({ base: T(10_000_000).toString(), source: "default", bandMultiplierBps: 5_000, industryCutBps: 10_000 });
+      expect(view.limits.supplier).to.include({
+        base: T(10_000_000).toString(),
+        source: "default",
+        bandMultiplierBps: 5_000,
+        industryCutBps: 10_000,
+      });
       expect(view.limits.supplier.limit).to.equal(T(5_000_000).toString());
       expect(view.limits.supplier.exposure).to.equal(T(490).toString());
       expect(view.limits.supplier.available).to.equal((T(5_000_000) - T(490)).toString());
-      expect(view.limits.supplier.exposureParts).to.deep.equal({ originated: T(490).toString(), throughTiers: "0", pending: "0" });
+      expect(view.limits.supplier.exposureParts).to.deep.equal({
+        originated: T(490).toString(),
+        throughTiers: "0",
+        pending: "0",
+      });
     });
 
     it("scores the buyer whose purchases fell: 90 recent against 200 before -> -round(50 x 0.55 = 27.5) = -28, 572, band D", async function () {
@@ -143,12 +182,18 @@ describe("Risk: credit scores", function () {
     });
 
     it("refreshes the seller's stored score when its first submission arrives, without anyone reading it", async function () {
-      const before = await eventually(() => storedScore(seller.id), (row) => row !== undefined);
+      const before = await eventually(
+        () => storedScore(seller.id),
+        (row) => row !== undefined,
+      );
       expect(before!.score).to.equal(600);
       // Submitted only: nothing on this path calls the risk engine.
       receivables.onTime = await submit(api, seller, trade(debtor.id, { dueDays: 60 }));
       // One sale, on time, one buyer: 600 + 30 - 100 (HHI 1) = 530; nobody has asked for it.
-      const after = await eventually(() => storedScore(seller.id), (row) => row?.score === 530);
+      const after = await eventually(
+        () => storedScore(seller.id),
+        (row) => row?.score === 530,
+      );
       expect(after).to.include({ score: 530, band: "D", reason: "event" });
       await confirm(api, debtor, receivables.onTime);
     });
@@ -159,7 +204,9 @@ describe("Risk: credit scores", function () {
       receivables.active = (await registered(api, seller, debtor, { dueDays: 90, ordered: 200 })).id;
       receivables.overdue = (await registered(api, seller, debtor, { dueDays: 30 })).id;
       const repay = async (id: string) => {
-        const response = await api.as(debtor.apiKey).post(`/v1/receivables/${id}/repayments`, { amount: T(100).toString() });
+        const response = await api
+          .as(debtor.apiKey)
+          .post(`/v1/receivables/${id}/repayments`, { amount: T(100).toString() });
         expect(response.status, JSON.stringify(response.body)).to.equal(200);
       };
       await repay(receivables.onTime!); // due in 60 days: on time
@@ -169,13 +216,22 @@ describe("Risk: credit scores", function () {
       await t.service.keeper.runOnce();
       // due day 20 + 30 days' grace = 50 < 52: overdue then defaulted; due day 30: overdue only.
       const statusOf = async (id: string) =>
-        (await t.service.ctx.db.selectFrom("onchain_receivables").select("status").where("id", "=", id).executeTakeFirstOrThrow()).status;
+        (
+          await t.service.ctx.db
+            .selectFrom("onchain_receivables")
+            .select("status")
+            .where("id", "=", id)
+            .executeTakeFirstOrThrow()
+        ).status;
       expect(await statusOf(receivables.defaulted!)).to.equal("defaulted");
       expect(await statusOf(receivables.overdue!)).to.equal("overdue");
       expect(await statusOf(receivables.active!)).to.equal("active");
 
       // The monitor follows the chain's status events: no read needed.
-      const stored = await eventually(() => storedScore(debtor.id), (row) => row?.score === 175);
+      const stored = await eventually(
+        () => storedScore(debtor.id),
+        (row) => row?.score === 175,
+      );
       expect(stored!.score).to.equal(175);
       expect(stored!.overdue_share_bps).to.equal(5_000);
 
@@ -184,14 +240,25 @@ describe("Risk: credit scores", function () {
       expect(f.repayment!.inputs).to.include({ repaidOnTime: 1, repaidLate: 1, defaulted: 1, repaidTimingUnknown: 0 });
       expect(f.repayment!.contribution).to.equal(-325);
       // Outstanding: defaulted 100 + overdue 100 + active 200 = 400; overdue or defaulted 200 -> 5,000 bps -> -100.
-      expect(f.overdue!.inputs).to.deep.equal({ outstanding: T(400).toString(), overdueOutstanding: T(200).toString(), shareBps: 5_000 });
+      expect(f.overdue!.inputs).to.deep.equal({
+        outstanding: T(400).toString(),
+        overdueOutstanding: T(200).toString(),
+        shareBps: 5_000,
+      });
       expect(f.overdue!.contribution).to.equal(-100);
       expect(view.score).to.include({ value: 175, band: "F" });
       expect(view.overdueShareBps).to.equal(5_000);
       // Band F: 0.25 x the default 100,000,000 tUSD.
-      expect(view.limits.debtor).to.include({ bandMultiplierBps: 2_500, limit: T(25_000_000).toString(), exposure: T(400).toString() });
+      expect(view.limits.debtor).to.include({
+        bandMultiplierBps: 2_500,
+        limit: T(25_000_000).toString(),
+        exposure: T(400).toString(),
+      });
       // Claims on it: band F's 50 % advance rate, 180 days.
-      expect(view.financingOnItsDebts).to.deep.equal({ advanceRate: { bandRateBps: 5_000, industryCutBps: 0, allowedBps: 5_000 }, maxTenorDays: 180 });
+      expect(view.financingOnItsDebts).to.deep.equal({
+        advanceRate: { bandRateBps: 5_000, industryCutBps: 0, allowedBps: 5_000 },
+        maxTenorDays: 180,
+      });
     });
 
     it("raised one SCORE_BELOW_THRESHOLD alert and OVERDUE_SHARE_ROSE up to 5,000 bps, shown in the risk view and the feed", async function () {
@@ -203,16 +270,21 @@ describe("Risk: credit scores", function () {
       const rose = view.alerts.filter((a: { kind: string }) => a.kind === "OVERDUE_SHARE_ROSE");
       expect(rose.length).to.be.at.least(1);
       expect(rose[0].details.overdueShareBpsAfter).to.equal(5_000); // newest first
-      for (const alert of rose) expect(alert.details.overdueShareBpsAfter).to.be.above(alert.details.overdueShareBpsBefore);
+      for (const alert of rose)
+        expect(alert.details.overdueShareBpsAfter).to.be.above(alert.details.overdueShareBpsBefore);
 
       const feed = await api.as(auditor.apiKey).get(`/v1/risk/alerts?partyId=${debtor.id}`);
       expect(feed.status).to.equal(200);
-      expect(feed.body.alerts.map((a: { id: number }) => a.id)).to.deep.equal(view.alerts.map((a: { id: number }) => a.id));
+      expect(feed.body.alerts.map((a: { id: number }) => a.id)).to.deep.equal(
+        view.alerts.map((a: { id: number }) => a.id),
+      );
       expect(feed.body.alerts.every((a: { partyId: string }) => a.partyId === debtor.id)).to.equal(true);
     });
 
     it("raises nothing more when nothing changes", async function () {
-      const count = async () => (await t.service.ctx.db.selectFrom("risk_alerts").select("id").where("party_id", "=", debtor.id).execute()).length;
+      const count = async () =>
+        (await t.service.ctx.db.selectFrom("risk_alerts").select("id").where("party_id", "=", debtor.id).execute())
+          .length;
       const before = await count();
       await riskOf(debtor.id);
       await riskOf(debtor.id);

@@ -11,22 +11,33 @@ const DAY = 86_400;
 describe("verification: chronology", function () {
   describe("when two consecutive documents are out of order", function () {
     it("rejects an order issued after the shipment", async function () {
-      const report = await verify(sampleInput(({ submission }) => (submission.purchaseOrder.issuedAt = "2026-10-10T08:00:01Z")), new FakeHistory());
+      const report = await verify(
+        sampleInput(({ submission }) => (submission.purchaseOrder.issuedAt = "2026-10-10T08:00:01Z")),
+        new FakeHistory(),
+      );
       expect(findingsOf(report)).to.deep.equal([
         { rule, code: "CHRONOLOGY_ORDER", outcome: "fail", fields: ["purchaseOrder.issuedAt", "delivery.shippedAt"] },
       ]);
-      expect(findingWith(report, "CHRONOLOGY_ORDER").message).to.include("2026-10-10T08:00:01Z").and.include("2026-10-10T08:00:00Z");
+      expect(findingWith(report, "CHRONOLOGY_ORDER").message)
+        .to.include("2026-10-10T08:00:01Z")
+        .and.include("2026-10-10T08:00:00Z");
     });
 
     it("rejects a shipment after its receipt", async function () {
-      const report = await verify(sampleInput(({ submission }) => (submission.delivery.shippedAt = "2026-10-13T00:00:00Z")), new FakeHistory());
+      const report = await verify(
+        sampleInput(({ submission }) => (submission.delivery.shippedAt = "2026-10-13T00:00:00Z")),
+        new FakeHistory(),
+      );
       expect(findingsOf(report)).to.deep.equal([
         { rule, code: "CHRONOLOGY_ORDER", outcome: "fail", fields: ["delivery.shippedAt", "delivery.receivedAt"] },
       ]);
     });
 
     it("rejects a receipt after the invoice", async function () {
-      const report = await verify(sampleInput(({ submission }) => (submission.delivery.receivedAt = "2026-10-16T00:00:00Z")), new FakeHistory());
+      const report = await verify(
+        sampleInput(({ submission }) => (submission.delivery.receivedAt = "2026-10-16T00:00:00Z")),
+        new FakeHistory(),
+      );
       expect(findingsOf(report)).to.deep.equal([
         { rule, code: "CHRONOLOGY_ORDER", outcome: "fail", fields: ["delivery.receivedAt", "invoice.issuedAt"] },
       ]);
@@ -34,7 +45,10 @@ describe("verification: chronology", function () {
 
     it("rejects an invoice dated after its due date, which is then also past and a negative tenor", async function () {
       // An invoice issued by now with a due date before it cannot avoid the other two findings.
-      const report = await verify(sampleInput(({ submission }) => (submission.invoice.dueDate = "2026-10-14T09:00:00Z")), new FakeHistory());
+      const report = await verify(
+        sampleInput(({ submission }) => (submission.invoice.dueDate = "2026-10-14T09:00:00Z")),
+        new FakeHistory(),
+      );
       expect(findingsOf(report)).to.deep.equal([
         { rule, code: "CHRONOLOGY_ORDER", outcome: "fail", fields: ["invoice.issuedAt", "invoice.dueDate"] },
         { rule, code: "DUE_DATE_PASSED", outcome: "fail", fields: ["invoice.dueDate"] },
@@ -54,26 +68,40 @@ describe("verification: chronology", function () {
     });
 
     it("passes equal timestamps (shipped and received at the same second)", async function () {
-      const report = await verify(sampleInput(({ submission }) => (submission.delivery.shippedAt = submission.delivery.receivedAt)), new FakeHistory());
+      const report = await verify(
+        sampleInput(({ submission }) => (submission.delivery.shippedAt = submission.delivery.receivedAt)),
+        new FakeHistory(),
+      );
       expect(report.outcome).to.equal("passed");
     });
 
     it("compares instants, not texts, across time zones", async function () {
       // 2026-10-12T17:00:00+02:00 is 15:00Z, the receipt time: in order.
-      const report = await verify(sampleInput(({ submission }) => (submission.delivery.shippedAt = "2026-10-12T17:00:00+02:00")), new FakeHistory());
+      const report = await verify(
+        sampleInput(({ submission }) => (submission.delivery.shippedAt = "2026-10-12T17:00:00+02:00")),
+        new FakeHistory(),
+      );
       expect(report.outcome).to.equal("passed");
     });
   });
 
   describe("when a document is dated after the time of checking", function () {
     it("rejects an invoice issued one second in the future with DOCUMENT_IN_FUTURE", async function () {
-      const report = await verify(sampleInput(({ submission }) => (submission.invoice.issuedAt = isoPlusSeconds(NOW.toISOString(), 1))), new FakeHistory());
-      expect(findingsOf(report)).to.deep.equal([{ rule, code: "DOCUMENT_IN_FUTURE", outcome: "fail", fields: ["invoice.issuedAt"] }]);
+      const report = await verify(
+        sampleInput(({ submission }) => (submission.invoice.issuedAt = isoPlusSeconds(NOW.toISOString(), 1))),
+        new FakeHistory(),
+      );
+      expect(findingsOf(report)).to.deep.equal([
+        { rule, code: "DOCUMENT_IN_FUTURE", outcome: "fail", fields: ["invoice.issuedAt"] },
+      ]);
       expect(findingWith(report, "DOCUMENT_IN_FUTURE").message).to.include(NOW.toISOString());
     });
 
     it("passes an invoice issued exactly now", async function () {
-      const report = await verify(sampleInput(({ submission }) => (submission.invoice.issuedAt = NOW.toISOString())), new FakeHistory());
+      const report = await verify(
+        sampleInput(({ submission }) => (submission.invoice.issuedAt = NOW.toISOString())),
+        new FakeHistory(),
+      );
       expect(report.outcome).to.equal("passed");
     });
 
@@ -94,12 +122,20 @@ describe("verification: chronology", function () {
 
   describe("when the due date is not after the time of checking", function () {
     it("rejects a due date of exactly now with DUE_DATE_PASSED", async function () {
-      const report = await verify(sampleInput(({ submission }) => (submission.invoice.dueDate = NOW.toISOString())), new FakeHistory());
-      expect(findingsOf(report)).to.deep.equal([{ rule, code: "DUE_DATE_PASSED", outcome: "fail", fields: ["invoice.dueDate"] }]);
+      const report = await verify(
+        sampleInput(({ submission }) => (submission.invoice.dueDate = NOW.toISOString())),
+        new FakeHistory(),
+      );
+      expect(findingsOf(report)).to.deep.equal([
+        { rule, code: "DUE_DATE_PASSED", outcome: "fail", fields: ["invoice.dueDate"] },
+      ]);
     });
 
     it("passes a due date one second ahead", async function () {
-      const report = await verify(sampleInput(({ submission }) => (submission.invoice.dueDate = isoPlusSeconds(NOW.toISOString(), 1))), new FakeHistory());
+      const report = await verify(
+        sampleInput(({ submission }) => (submission.invoice.dueDate = isoPlusSeconds(NOW.toISOString(), 1))),
+        new FakeHistory(),
+      );
       expect(report.outcome).to.equal("passed");
     });
   });
@@ -118,7 +154,9 @@ describe("verification: chronology", function () {
 
     it("rejects 180 days and one second with TENOR_OUT_OF_RANGE", async function () {
       const report = await verify(withTenor(180 * DAY + 1), new FakeHistory());
-      expect(findingsOf(report)).to.deep.equal([{ rule, code: "TENOR_OUT_OF_RANGE", outcome: "fail", fields: ["invoice.issuedAt", "invoice.dueDate"] }]);
+      expect(findingsOf(report)).to.deep.equal([
+        { rule, code: "TENOR_OUT_OF_RANGE", outcome: "fail", fields: ["invoice.issuedAt", "invoice.dueDate"] },
+      ]);
       expect(findingWith(report, "TENOR_OUT_OF_RANGE").message).to.include(String(180 * DAY + 1));
     });
 
@@ -128,7 +166,9 @@ describe("verification: chronology", function () {
 
     it("rejects one day less one second with TENOR_OUT_OF_RANGE", async function () {
       const report = await verify(withTenor(DAY - 1), new FakeHistory());
-      expect(findingsOf(report)).to.deep.equal([{ rule, code: "TENOR_OUT_OF_RANGE", outcome: "fail", fields: ["invoice.issuedAt", "invoice.dueDate"] }]);
+      expect(findingsOf(report)).to.deep.equal([
+        { rule, code: "TENOR_OUT_OF_RANGE", outcome: "fail", fields: ["invoice.issuedAt", "invoice.dueDate"] },
+      ]);
     });
 
     it("follows the configured limits", async function () {

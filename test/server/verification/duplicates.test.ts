@@ -17,7 +17,12 @@ describe("verification: duplicates", function () {
       const report = await verify(input, history);
       expect(report.outcome).to.equal("rejected");
       expect(findingsOf(report)).to.deep.equal([
-        { rule: "DUPLICATE", code: "EXACT_DUPLICATE_ON_CHAIN", outcome: "fail", fields: ["debtorId", "invoice.number"] },
+        {
+          rule: "DUPLICATE",
+          code: "EXACT_DUPLICATE_ON_CHAIN",
+          outcome: "fail",
+          fields: ["debtorId", "invoice.number"],
+        },
       ]);
       expect(findingWith(report, "EXACT_DUPLICATE_ON_CHAIN").message).to.include(input.receivableId);
     });
@@ -38,13 +43,20 @@ describe("verification: duplicates", function () {
       const report = await verify(structuredClone(roomyOrder), history);
       expect(report.outcome).to.equal("held");
       expect(findingsOf(report)).to.deep.equal([
-        { rule: "DUPLICATE", code: "NEAR_DUPLICATE", outcome: "hold", fields: ["purchaseOrder.number", "invoice.total", "invoice.number"] },
+        {
+          rule: "DUPLICATE",
+          code: "NEAR_DUPLICATE",
+          outcome: "hold",
+          fields: ["purchaseOrder.number", "invoice.total", "invoice.number"],
+        },
       ]);
       expect(findingWith(report, "NEAR_DUPLICATE").message).to.include("rcv-a, rcv-b");
     });
 
     it("does not count the same invoice number written differently (that is the same receivable)", async function () {
-      const history = new FakeHistory().add(earlier("rcv-same", { poNumber: PO, invoiceNumber: "inv 2026/0042", faceValue: 330_000_000n }));
+      const history = new FakeHistory().add(
+        earlier("rcv-same", { poNumber: PO, invoiceNumber: "inv 2026/0042", faceValue: 330_000_000n }),
+      );
       const report = await verify(structuredClone(roomyOrder), history);
       expect(report.outcome).to.equal("passed");
       expect(history.calls.find((c) => c.method === "sameOrderSameAmount")?.args).to.deep.equal([
@@ -57,7 +69,9 @@ describe("verification: duplicates", function () {
     });
 
     it("does not count another amount on the same order", async function () {
-      const history = new FakeHistory().add(earlier("rcv-other", { poNumber: PO, invoiceNumber: "INV-2026-0040", faceValue: 329_999_999n }));
+      const history = new FakeHistory().add(
+        earlier("rcv-other", { poNumber: PO, invoiceNumber: "INV-2026-0040", faceValue: 329_999_999n }),
+      );
       expect((await verify(structuredClone(roomyOrder), history)).outcome).to.equal("passed");
     });
   });

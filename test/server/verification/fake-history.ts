@@ -33,15 +33,32 @@ export class FakeHistory implements VerificationHistory {
     return this.receivables.filter((r) => r.rejected !== true);
   }
 
-  async invoicedAgainstOrder(sellerId: string, debtorId: string, poNumber: string, excludeReceivableId: string): Promise<bigint> {
+  async invoicedAgainstOrder(
+    sellerId: string,
+    debtorId: string,
+    poNumber: string,
+    excludeReceivableId: string,
+  ): Promise<bigint> {
     this.calls.push({ method: "invoicedAgainstOrder", args: [sellerId, debtorId, poNumber, excludeReceivableId] });
     return this.live()
-      .filter((r) => r.sellerId === sellerId && r.debtorId === debtorId && r.poNumber === poNumber && r.id !== excludeReceivableId)
+      .filter(
+        (r) =>
+          r.sellerId === sellerId && r.debtorId === debtorId && r.poNumber === poNumber && r.id !== excludeReceivableId,
+      )
       .reduce((sum, r) => sum + (r.netValue ?? r.faceValue), 0n);
   }
 
-  async sameOrderSameAmount(sellerId: string, debtorId: string, poNumber: string, faceValue: bigint, excludeInvoiceNormalized: string): Promise<string[]> {
-    this.calls.push({ method: "sameOrderSameAmount", args: [sellerId, debtorId, poNumber, faceValue, excludeInvoiceNormalized] });
+  async sameOrderSameAmount(
+    sellerId: string,
+    debtorId: string,
+    poNumber: string,
+    faceValue: bigint,
+    excludeInvoiceNormalized: string,
+  ): Promise<string[]> {
+    this.calls.push({
+      method: "sameOrderSameAmount",
+      args: [sellerId, debtorId, poNumber, faceValue, excludeInvoiceNormalized],
+    });
     return this.live()
       .filter(
         (r) =>
@@ -65,11 +82,16 @@ export class FakeHistory implements VerificationHistory {
   async tradeEdges(): Promise<Array<{ sellerId: string; debtorId: string }>> {
     this.calls.push({ method: "tradeEdges", args: [] });
     const seen = new Map<string, { sellerId: string; debtorId: string }>();
-    for (const { sellerId, debtorId } of [...this.live(), ...this.extraEdges]) seen.set(`${sellerId}\u0000${debtorId}`, { sellerId, debtorId });
+    for (const { sellerId, debtorId } of [...this.live(), ...this.extraEdges])
+      seen.set(`${sellerId}\u0000${debtorId}`, { sellerId, debtorId });
     return [...seen.values()];
   }
 
-  async recentSubmissions(sellerId: string, debtorId: string, since: Date): Promise<Array<{ faceValue: bigint; createdAt: Date }>> {
+  async recentSubmissions(
+    sellerId: string,
+    debtorId: string,
+    since: Date,
+  ): Promise<Array<{ faceValue: bigint; createdAt: Date }>> {
     this.calls.push({ method: "recentSubmissions", args: [sellerId, debtorId, since] });
     return this.receivables
       .filter((r) => r.sellerId === sellerId && r.debtorId === debtorId && r.createdAt.getTime() >= since.getTime())

@@ -21,17 +21,28 @@ describe("verification: fraud signals", function () {
       const history = withEdges([DEBTOR_ID, "party-x"], ["party-x", SELLER_ID]);
       const report = await verify(sampleInput(), history);
       expect(report.outcome).to.equal("held");
-      expect(findingsOf(report)).to.deep.equal([{ rule, code: "CIRCULAR_TRADING", outcome: "hold", fields: ["debtorId"] }]);
-      expect(findingWith(report, "CIRCULAR_TRADING").message).to.include(`${SELLER_ID} -> ${DEBTOR_ID} -> party-x -> ${SELLER_ID}`);
+      expect(findingsOf(report)).to.deep.equal([
+        { rule, code: "CIRCULAR_TRADING", outcome: "hold", fields: ["debtorId"] },
+      ]);
+      expect(findingWith(report, "CIRCULAR_TRADING").message).to.include(
+        `${SELLER_ID} -> ${DEBTOR_ID} -> party-x -> ${SELLER_ID}`,
+      );
     });
 
     it("holds when the debtor sells straight back to the seller", async function () {
       const report = await verify(sampleInput(), withEdges([DEBTOR_ID, SELLER_ID]));
-      expect(findingWith(report, "CIRCULAR_TRADING").message).to.include(`${SELLER_ID} -> ${DEBTOR_ID} -> ${SELLER_ID}`);
+      expect(findingWith(report, "CIRCULAR_TRADING").message).to.include(
+        `${SELLER_ID} -> ${DEBTOR_ID} -> ${SELLER_ID}`,
+      );
     });
 
     it("holds a cycle of four edges from the debtor back to the seller", async function () {
-      const history = withEdges([DEBTOR_ID, "party-a"], ["party-a", "party-b"], ["party-b", "party-c"], ["party-c", SELLER_ID]);
+      const history = withEdges(
+        [DEBTOR_ID, "party-a"],
+        ["party-a", "party-b"],
+        ["party-b", "party-c"],
+        ["party-c", SELLER_ID],
+      );
       const report = await verify(sampleInput(), history);
       expect(findingsOf(report).map((f) => f.code)).to.deep.equal(["CIRCULAR_TRADING"]);
     });
@@ -83,7 +94,9 @@ describe("verification: fraud signals", function () {
     it("holds with VOLUME_SPIKE when the history is one unit smaller", async function () {
       const report = await verify(sampleInput(), threeEarlier(65_999_999n));
       expect(report.outcome).to.equal("held");
-      expect(findingsOf(report)).to.deep.equal([{ rule, code: "VOLUME_SPIKE", outcome: "hold", fields: ["invoice.total"] }]);
+      expect(findingsOf(report)).to.deep.equal([
+        { rule, code: "VOLUME_SPIKE", outcome: "hold", fields: ["invoice.total"] },
+      ]);
       expect(findingWith(report, "VOLUME_SPIKE").message).to.include("330000000").and.include("65999999");
     });
 
@@ -95,26 +108,42 @@ describe("verification: fraud signals", function () {
 
   describe("when seller and debtor are recorded as related", function () {
     it("holds with RELATED_PARTY when the seller names the debtor", async function () {
-      const report = await verify(sampleInput((i) => (i.seller.relatedPartyIds = ["party-other", DEBTOR_ID])), new FakeHistory());
-      expect(findingsOf(report)).to.deep.equal([{ rule, code: "RELATED_PARTY", outcome: "hold", fields: ["debtorId"] }]);
+      const report = await verify(
+        sampleInput((i) => (i.seller.relatedPartyIds = ["party-other", DEBTOR_ID])),
+        new FakeHistory(),
+      );
+      expect(findingsOf(report)).to.deep.equal([
+        { rule, code: "RELATED_PARTY", outcome: "hold", fields: ["debtorId"] },
+      ]);
     });
 
     it("holds with RELATED_PARTY when the debtor names the seller", async function () {
-      const report = await verify(sampleInput((i) => (i.debtor!.relatedPartyIds = [SELLER_ID])), new FakeHistory());
-      expect(findingsOf(report)).to.deep.equal([{ rule, code: "RELATED_PARTY", outcome: "hold", fields: ["debtorId"] }]);
+      const report = await verify(
+        sampleInput((i) => (i.debtor!.relatedPartyIds = [SELLER_ID])),
+        new FakeHistory(),
+      );
+      expect(findingsOf(report)).to.deep.equal([
+        { rule, code: "RELATED_PARTY", outcome: "hold", fields: ["debtorId"] },
+      ]);
     });
   });
 
   describe("when the seller submits on this debtor in a burst", function () {
     const submissionsAgo = (count: number, hoursAgo: number) =>
       Array.from({ length: count }, (_, n) =>
-        earlier(`rcv-burst-${hoursAgo}-${n}`, { faceValue: 330_000_000n, createdAt: new Date(NOW.getTime() - hoursAgo * HOUR), rejected: true }),
+        earlier(`rcv-burst-${hoursAgo}-${n}`, {
+          faceValue: 330_000_000n,
+          createdAt: new Date(NOW.getTime() - hoursAgo * HOUR),
+          rejected: true,
+        }),
       );
 
     it("holds with BRUSHING_PATTERN above ten in 24 hours", async function () {
       const history = new FakeHistory().add(...submissionsAgo(10, 23), ...submissionsAgo(1, 24));
       const report = await verify(sampleInput(), history);
-      expect(findingsOf(report)).to.deep.equal([{ rule, code: "BRUSHING_PATTERN", outcome: "hold", fields: ["debtorId"] }]);
+      expect(findingsOf(report)).to.deep.equal([
+        { rule, code: "BRUSHING_PATTERN", outcome: "hold", fields: ["debtorId"] },
+      ]);
       expect(findingWith(report, "BRUSHING_PATTERN").message).to.include("11 submissions");
     });
 
@@ -133,9 +162,16 @@ describe("verification: fraud signals", function () {
         earlier("rcv-2", { faceValue: 1_000_000n }),
         earlier("rcv-3", { faceValue: 1_000_000n }),
       );
-      const report = await verify(sampleInput((i) => (i.seller.relatedPartyIds = [DEBTOR_ID])), history);
+      const report = await verify(
+        sampleInput((i) => (i.seller.relatedPartyIds = [DEBTOR_ID])),
+        history,
+      );
       expect(report.outcome).to.equal("held");
-      expect(findingsOf(report).map((f) => f.code)).to.deep.equal(["CIRCULAR_TRADING", "VOLUME_SPIKE", "RELATED_PARTY"]);
+      expect(findingsOf(report).map((f) => f.code)).to.deep.equal([
+        "CIRCULAR_TRADING",
+        "VOLUME_SPIKE",
+        "RELATED_PARTY",
+      ]);
     });
   });
 });

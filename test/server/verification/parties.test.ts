@@ -6,17 +6,27 @@ import { DEBTOR_ID, findingsOf, findingWith, sampleInput, SELLER_ID, verify } fr
 describe("verification: parties", function () {
   describe("when the seller does not hold the supplier role", function () {
     it("rejects with SELLER_NOT_SUPPLIER on the seller's roles", async function () {
-      const report = await verify(sampleInput((i) => (i.seller.roles = ["financier"])), new FakeHistory());
+      const report = await verify(
+        sampleInput((i) => (i.seller.roles = ["financier"])),
+        new FakeHistory(),
+      );
       expect(report.outcome).to.equal("rejected");
-      expect(findingsOf(report)).to.deep.equal([{ rule: "PARTIES", code: "SELLER_NOT_SUPPLIER", outcome: "fail", fields: ["seller.roles"] }]);
+      expect(findingsOf(report)).to.deep.equal([
+        { rule: "PARTIES", code: "SELLER_NOT_SUPPLIER", outcome: "fail", fields: ["seller.roles"] },
+      ]);
       expect(findingWith(report, "SELLER_NOT_SUPPLIER").message).to.include(SELLER_ID).and.include("financier");
     });
   });
 
   describe("when the seller is suspended", function () {
     it("rejects with SELLER_NOT_ACTIVE on the seller's status", async function () {
-      const report = await verify(sampleInput((i) => (i.seller.status = "suspended")), new FakeHistory());
-      expect(findingsOf(report)).to.deep.equal([{ rule: "PARTIES", code: "SELLER_NOT_ACTIVE", outcome: "fail", fields: ["seller.status"] }]);
+      const report = await verify(
+        sampleInput((i) => (i.seller.status = "suspended")),
+        new FakeHistory(),
+      );
+      expect(findingsOf(report)).to.deep.equal([
+        { rule: "PARTIES", code: "SELLER_NOT_ACTIVE", outcome: "fail", fields: ["seller.status"] },
+      ]);
       expect(findingWith(report, "SELLER_NOT_ACTIVE").message).to.include("suspended");
     });
   });
@@ -29,13 +39,18 @@ describe("verification: parties", function () {
       });
       const report = await verify(input, new FakeHistory());
       expect(report.outcome).to.equal("rejected");
-      expect(findingsOf(report)).to.deep.equal([{ rule: "PARTIES", code: "DEBTOR_UNKNOWN", outcome: "fail", fields: ["debtorId"] }]);
+      expect(findingsOf(report)).to.deep.equal([
+        { rule: "PARTIES", code: "DEBTOR_UNKNOWN", outcome: "fail", fields: ["debtorId"] },
+      ]);
       expect(findingWith(report, "DEBTOR_UNKNOWN").message).to.include("party-nobody");
     });
 
     it("skips the families that need the debtor, without asking the history", async function () {
       const history = new FakeHistory();
-      const report = await verify(sampleInput((i) => (i.debtor = undefined)), history);
+      const report = await verify(
+        sampleInput((i) => (i.debtor = undefined)),
+        history,
+      );
       expect(report.results.map((r) => r.rule)).to.deep.equal(["PARTIES", "THREE_WAY_MATCH", "CHRONOLOGY"]);
       expect(report.results.map((r) => r.outcome)).to.deep.equal(["fail", "pass", "pass"]);
       expect(history.calls).to.deep.equal([]);
@@ -44,16 +59,26 @@ describe("verification: parties", function () {
 
   describe("when the debtor does not hold the debtor role", function () {
     it("rejects with DEBTOR_NOT_DEBTOR", async function () {
-      const report = await verify(sampleInput((i) => (i.debtor!.roles = ["supplier"])), new FakeHistory());
-      expect(findingsOf(report)).to.deep.equal([{ rule: "PARTIES", code: "DEBTOR_NOT_DEBTOR", outcome: "fail", fields: ["debtorId", "debtor.roles"] }]);
+      const report = await verify(
+        sampleInput((i) => (i.debtor!.roles = ["supplier"])),
+        new FakeHistory(),
+      );
+      expect(findingsOf(report)).to.deep.equal([
+        { rule: "PARTIES", code: "DEBTOR_NOT_DEBTOR", outcome: "fail", fields: ["debtorId", "debtor.roles"] },
+      ]);
       expect(findingWith(report, "DEBTOR_NOT_DEBTOR").message).to.include(DEBTOR_ID);
     });
   });
 
   describe("when the debtor is still registering", function () {
     it("rejects with DEBTOR_NOT_ACTIVE", async function () {
-      const report = await verify(sampleInput((i) => (i.debtor!.status = "registering")), new FakeHistory());
-      expect(findingsOf(report)).to.deep.equal([{ rule: "PARTIES", code: "DEBTOR_NOT_ACTIVE", outcome: "fail", fields: ["debtorId", "debtor.status"] }]);
+      const report = await verify(
+        sampleInput((i) => (i.debtor!.status = "registering")),
+        new FakeHistory(),
+      );
+      expect(findingsOf(report)).to.deep.equal([
+        { rule: "PARTIES", code: "DEBTOR_NOT_ACTIVE", outcome: "fail", fields: ["debtorId", "debtor.status"] },
+      ]);
       expect(findingWith(report, "DEBTOR_NOT_ACTIVE").message).to.include("registering");
     });
   });
@@ -67,7 +92,9 @@ describe("verification: parties", function () {
       });
       const report = await verify(input, new FakeHistory());
       expect(report.outcome).to.equal("rejected");
-      expect(findingsOf(report)).to.deep.equal([{ rule: "PARTIES", code: "SELF_DEALING", outcome: "fail", fields: ["debtorId"] }]);
+      expect(findingsOf(report)).to.deep.equal([
+        { rule: "PARTIES", code: "SELF_DEALING", outcome: "fail", fields: ["debtorId"] },
+      ]);
     });
   });
 
@@ -80,7 +107,12 @@ describe("verification: parties", function () {
         i.debtor!.status = "suspended";
       });
       const report = await verify(input, new FakeHistory());
-      expect(findingsOf(report).map((f) => f.code)).to.deep.equal(["SELLER_NOT_SUPPLIER", "SELLER_NOT_ACTIVE", "DEBTOR_NOT_DEBTOR", "DEBTOR_NOT_ACTIVE"]);
+      expect(findingsOf(report).map((f) => f.code)).to.deep.equal([
+        "SELLER_NOT_SUPPLIER",
+        "SELLER_NOT_ACTIVE",
+        "DEBTOR_NOT_DEBTOR",
+        "DEBTOR_NOT_ACTIVE",
+      ]);
     });
   });
 });

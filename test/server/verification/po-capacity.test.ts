@@ -10,7 +10,9 @@ const PO = "PO-2026-0117";
 describe("verification: purchase-order capacity", function () {
   describe("when earlier invoices leave exactly room for this one", function () {
     it("passes", async function () {
-      const history = new FakeHistory().add(earlier("rcv-a", { poNumber: PO, faceValue: 66_000_000n, netValue: 60_000_000n }));
+      const history = new FakeHistory().add(
+        earlier("rcv-a", { poNumber: PO, faceValue: 66_000_000n, netValue: 60_000_000n }),
+      );
       const report = await verify(sampleInput(), history);
       expect(report.outcome).to.equal("passed");
       expect(findingWith(report, "PO_CAPACITY_PASSED").rule).to.equal("PO_CAPACITY");
@@ -26,7 +28,12 @@ describe("verification: purchase-order capacity", function () {
       const report = await verify(sampleInput(), history);
       expect(report.outcome).to.equal("rejected");
       expect(findingsOf(report)).to.deep.equal([
-        { rule: "PO_CAPACITY", code: "PO_CAPACITY_EXCEEDED", outcome: "fail", fields: ["purchaseOrder.number", "purchaseOrder.lines", "invoice.total", "invoice.tax"] },
+        {
+          rule: "PO_CAPACITY",
+          code: "PO_CAPACITY_EXCEEDED",
+          outcome: "fail",
+          fields: ["purchaseOrder.number", "purchaseOrder.lines", "invoice.total", "invoice.tax"],
+        },
       ]);
       expect(findingWith(report, "PO_CAPACITY_EXCEEDED").message)
         .to.include("60000001")
@@ -41,7 +48,10 @@ describe("verification: purchase-order capacity", function () {
       // Ordered 90 x BRK-100: order total 285000000, below the invoice's 300000000 before tax.
       const input = sampleInput(({ submission }) => (submission.purchaseOrder.lines[0]!.quantity = 90));
       const report = await verify(input, new FakeHistory());
-      expect(findingsOf(report).map((f) => f.code)).to.have.members(["INVOICE_QUANTITY_EXCEEDS_ORDERED", "PO_CAPACITY_EXCEEDED"]);
+      expect(findingsOf(report).map((f) => f.code)).to.have.members([
+        "INVOICE_QUANTITY_EXCEEDS_ORDERED",
+        "PO_CAPACITY_EXCEEDED",
+      ]);
     });
   });
 
@@ -55,7 +65,12 @@ describe("verification: purchase-order capacity", function () {
       );
       const report = await verify(input, history);
       expect(findingsOf(report)).to.deep.equal([]);
-      expect(history.calls.find((c) => c.method === "invoicedAgainstOrder")?.args).to.deep.equal([SELLER_ID, DEBTOR_ID, PO, input.receivableId]);
+      expect(history.calls.find((c) => c.method === "invoicedAgainstOrder")?.args).to.deep.equal([
+        SELLER_ID,
+        DEBTOR_ID,
+        PO,
+        input.receivableId,
+      ]);
     });
   });
 });

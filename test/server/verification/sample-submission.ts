@@ -67,11 +67,25 @@ export function sampleSubmission(): ReceivableSubmission {
 }
 
 export function sampleSeller(): PartyView {
-  return { id: SELLER_ID, name: "Tier-1 Brakes GmbH", roles: ["supplier"], status: "active", industry: "automotive parts", relatedPartyIds: [] };
+  return {
+    id: SELLER_ID,
+    name: "Tier-1 Brakes GmbH",
+    roles: ["supplier"],
+    status: "active",
+    industry: "automotive parts",
+    relatedPartyIds: [],
+  };
 }
 
 export function sampleDebtor(): PartyView {
-  return { id: DEBTOR_ID, name: "Anchor Motors AG", roles: ["debtor"], status: "active", industry: "automotive", relatedPartyIds: [] };
+  return {
+    id: DEBTOR_ID,
+    name: "Anchor Motors AG",
+    roles: ["debtor"],
+    status: "active",
+    industry: "automotive",
+    relatedPartyIds: [],
+  };
 }
 
 export const receivableIdFor = (submission: ReceivableSubmission): string =>
@@ -79,7 +93,13 @@ export const receivableIdFor = (submission: ReceivableSubmission): string =>
 
 /** The sample input; `change` edits a fresh copy (the submission's id is derived after the change). */
 export function sampleInput(change?: (input: VerificationInput) => void): VerificationInput {
-  const input: VerificationInput = { receivableId: "", seller: sampleSeller(), debtor: sampleDebtor(), submission: sampleSubmission(), now: new Date(NOW) };
+  const input: VerificationInput = {
+    receivableId: "",
+    seller: sampleSeller(),
+    debtor: sampleDebtor(),
+    submission: sampleSubmission(),
+    now: new Date(NOW),
+  };
   change?.(input);
   if (input.receivableId === "") input.receivableId = receivableIdFor(input.submission);
   return input;
@@ -103,7 +123,9 @@ export async function verify(
 
 /** The results that are not a pass, without their messages. */
 export const findingsOf = (report: VerificationReport): Array<Omit<RuleResult, "message">> =>
-  report.results.filter((r) => r.outcome !== "pass").map(({ rule, code, outcome, fields }) => ({ rule, code, outcome, fields }));
+  report.results
+    .filter((r) => r.outcome !== "pass")
+    .map(({ rule, code, outcome, fields }) => ({ rule, code, outcome, fields }));
 
 /** The one finding with this code; fails the test if there is none or several. */
 export function findingWith(report: VerificationReport, code: string): RuleResult {
@@ -112,4 +134,5 @@ export function findingWith(report: VerificationReport, code: string): RuleResul
   return found[0]!;
 }
 
-export const isoPlusSeconds = (iso: string, seconds: number): string => new Date(Date.parse(iso) + seconds * 1000).toISOString();
+export const isoPlusSeconds = (iso: string, seconds: number): string =>
+  new Date(Date.parse(iso) + seconds * 1000).toISOString();

@@ -9,9 +9,14 @@ const rule = "THREE_WAY_MATCH";
 describe("verification: three-way match", function () {
   describe("when the order is in another currency", function () {
     it("rejects with CURRENCY_UNSUPPORTED", async function () {
-      const report = await verify(sampleInput((i) => (i.submission.purchaseOrder.currency = "EUR")), new FakeHistory());
+      const report = await verify(
+        sampleInput((i) => (i.submission.purchaseOrder.currency = "EUR")),
+        new FakeHistory(),
+      );
       expect(report.outcome).to.equal("rejected");
-      expect(findingsOf(report)).to.deep.equal([{ rule, code: "CURRENCY_UNSUPPORTED", outcome: "fail", fields: ["purchaseOrder.currency"] }]);
+      expect(findingsOf(report)).to.deep.equal([
+        { rule, code: "CURRENCY_UNSUPPORTED", outcome: "fail", fields: ["purchaseOrder.currency"] },
+      ]);
       expect(findingWith(report, "CURRENCY_UNSUPPORTED").message).to.include("EUR").and.include("USD");
     });
   });
@@ -40,15 +45,22 @@ describe("verification: three-way match", function () {
         recomputeTotal(submission);
       });
       const report = await verify(input, new FakeHistory());
-      expect(findingsOf(report)).to.deep.equal([{ rule, code: "INVOICE_SKU_NOT_DELIVERED", outcome: "fail", fields: ["invoice.lines[2].sku"] }]);
+      expect(findingsOf(report)).to.deep.equal([
+        { rule, code: "INVOICE_SKU_NOT_DELIVERED", outcome: "fail", fields: ["invoice.lines[2].sku"] },
+      ]);
       expect(findingWith(report, "INVOICE_SKU_NOT_DELIVERED").message).to.include("BRK-300");
     });
   });
 
   describe("when the delivery note shows a sku the order does not contain", function () {
     it("rejects with DELIVERY_SKU_NOT_ORDERED", async function () {
-      const report = await verify(sampleInput(({ submission }) => submission.delivery.lines.unshift({ sku: "BRK-999", quantity: 5 })), new FakeHistory());
-      expect(findingsOf(report)).to.deep.equal([{ rule, code: "DELIVERY_SKU_NOT_ORDERED", outcome: "fail", fields: ["delivery.lines[0].sku"] }]);
+      const report = await verify(
+        sampleInput(({ submission }) => submission.delivery.lines.unshift({ sku: "BRK-999", quantity: 5 })),
+        new FakeHistory(),
+      );
+      expect(findingsOf(report)).to.deep.equal([
+        { rule, code: "DELIVERY_SKU_NOT_ORDERED", outcome: "fail", fields: ["delivery.lines[0].sku"] },
+      ]);
     });
   });
 
@@ -62,7 +74,12 @@ describe("verification: three-way match", function () {
       });
       const report = await verify(input, new FakeHistory());
       expect(findingsOf(report)).to.deep.equal([
-        { rule, code: "INVOICE_QUANTITY_EXCEEDS_ORDERED", outcome: "fail", fields: ["invoice.lines[0].quantity", "purchaseOrder.lines[0].quantity"] },
+        {
+          rule,
+          code: "INVOICE_QUANTITY_EXCEEDS_ORDERED",
+          outcome: "fail",
+          fields: ["invoice.lines[0].quantity", "purchaseOrder.lines[0].quantity"],
+        },
       ]);
       expect(findingWith(report, "INVOICE_QUANTITY_EXCEEDS_ORDERED").message).to.include("121").and.include("120");
     });
@@ -86,7 +103,12 @@ describe("verification: three-way match", function () {
       });
       const report = await verify(input, new FakeHistory());
       expect(findingsOf(report)).to.deep.equal([
-        { rule, code: "INVOICE_QUANTITY_EXCEEDS_RECEIVED", outcome: "fail", fields: ["invoice.lines[1].quantity", "delivery.lines[1].quantity"] },
+        {
+          rule,
+          code: "INVOICE_QUANTITY_EXCEEDS_RECEIVED",
+          outcome: "fail",
+          fields: ["invoice.lines[1].quantity", "delivery.lines[1].quantity"],
+        },
       ]);
       expect(findingWith(report, "INVOICE_QUANTITY_EXCEEDS_RECEIVED").message).to.include("51").and.include("50");
     });
@@ -107,7 +129,12 @@ describe("verification: three-way match", function () {
       it("rejects one unit over the tolerance (102 for 100)", async function () {
         const report = await verify(invoicing(102), new FakeHistory(), config);
         expect(findingsOf(report)).to.deep.equal([
-          { rule, code: "INVOICE_QUANTITY_EXCEEDS_RECEIVED", outcome: "fail", fields: ["invoice.lines[0].quantity", "delivery.lines[0].quantity"] },
+          {
+            rule,
+            code: "INVOICE_QUANTITY_EXCEEDS_RECEIVED",
+            outcome: "fail",
+            fields: ["invoice.lines[0].quantity", "delivery.lines[0].quantity"],
+          },
         ]);
       });
     });
@@ -137,14 +164,22 @@ describe("verification: three-way match", function () {
       it(`rejects with INVOICE_PRICE_MISMATCH one unit ${label} the tolerance (${unitPrice})`, async function () {
         const report = await verify(pricing(unitPrice!), new FakeHistory());
         expect(findingsOf(report)).to.deep.equal([
-          { rule, code: "INVOICE_PRICE_MISMATCH", outcome: "fail", fields: ["invoice.lines[0].unitPrice", "purchaseOrder.lines[0].unitPrice"] },
+          {
+            rule,
+            code: "INVOICE_PRICE_MISMATCH",
+            outcome: "fail",
+            fields: ["invoice.lines[0].unitPrice", "purchaseOrder.lines[0].unitPrice"],
+          },
         ]);
         expect(findingWith(report, "INVOICE_PRICE_MISMATCH").message).to.include(unitPrice!).and.include("2500000");
       });
     }
 
     it("rejects any difference with a zero tolerance", async function () {
-      const report = await verify(pricing("2500001"), new FakeHistory(), { ...DEFAULT_VERIFICATION_CONFIG, priceToleranceBps: 0 });
+      const report = await verify(pricing("2500001"), new FakeHistory(), {
+        ...DEFAULT_VERIFICATION_CONFIG,
+        priceToleranceBps: 0,
+      });
       expect(findingsOf(report).map((f) => f.code)).to.deep.equal(["INVOICE_PRICE_MISMATCH"]);
     });
   });
@@ -155,16 +190,30 @@ describe("verification: three-way match", function () {
       ["one unit less", "329999999"],
     ]) {
       it(`rejects a total ${label} with INVOICE_TOTAL_MISMATCH`, async function () {
-        const report = await verify(sampleInput(({ submission }) => (submission.invoice.total = total!)), new FakeHistory());
+        const report = await verify(
+          sampleInput(({ submission }) => (submission.invoice.total = total!)),
+          new FakeHistory(),
+        );
         expect(findingsOf(report)).to.deep.equal([
-          { rule, code: "INVOICE_TOTAL_MISMATCH", outcome: "fail", fields: ["invoice.lines", "invoice.tax", "invoice.total"] },
+          {
+            rule,
+            code: "INVOICE_TOTAL_MISMATCH",
+            outcome: "fail",
+            fields: ["invoice.lines", "invoice.tax", "invoice.total"],
+          },
         ]);
-        expect(findingWith(report, "INVOICE_TOTAL_MISMATCH").message).to.include("300000000").and.include("330000000").and.include(total!);
+        expect(findingWith(report, "INVOICE_TOTAL_MISMATCH").message)
+          .to.include("300000000")
+          .and.include("330000000")
+          .and.include(total!);
       });
     }
 
     it("rejects a tax that does not bridge lines and total", async function () {
-      const report = await verify(sampleInput(({ submission }) => (submission.invoice.tax = "0")), new FakeHistory());
+      const report = await verify(
+        sampleInput(({ submission }) => (submission.invoice.tax = "0")),
+        new FakeHistory(),
+      );
       expect(findingsOf(report).map((f) => f.code)).to.deep.equal(["INVOICE_TOTAL_MISMATCH"]);
     });
   });
@@ -177,7 +226,12 @@ describe("verification: three-way match", function () {
       });
       const report = await verify(input, new FakeHistory());
       expect(findingsOf(report)).to.deep.equal([
-        { rule, code: "DUPLICATE_SKU_LINES", outcome: "fail", fields: ["invoice.lines[0].sku", "invoice.lines[2].sku"] },
+        {
+          rule,
+          code: "DUPLICATE_SKU_LINES",
+          outcome: "fail",
+          fields: ["invoice.lines[0].sku", "invoice.lines[2].sku"],
+        },
       ]);
     });
 
@@ -190,8 +244,18 @@ describe("verification: three-way match", function () {
       });
       const report = await verify(input, new FakeHistory());
       expect(findingsOf(report)).to.deep.equal([
-        { rule, code: "DUPLICATE_SKU_LINES", outcome: "fail", fields: ["purchaseOrder.lines[0].sku", "purchaseOrder.lines[2].sku"] },
-        { rule, code: "DUPLICATE_SKU_LINES", outcome: "fail", fields: ["delivery.lines[1].sku", "delivery.lines[2].sku"] },
+        {
+          rule,
+          code: "DUPLICATE_SKU_LINES",
+          outcome: "fail",
+          fields: ["purchaseOrder.lines[0].sku", "purchaseOrder.lines[2].sku"],
+        },
+        {
+          rule,
+          code: "DUPLICATE_SKU_LINES",
+          outcome: "fail",
+          fields: ["delivery.lines[1].sku", "delivery.lines[2].sku"],
+        },
       ]);
     });
 
@@ -209,7 +273,12 @@ describe("verification: three-way match", function () {
           outcome: "fail",
           fields: ["invoice.lines[0].quantity", "invoice.lines[2].quantity", "delivery.lines[0].quantity"],
         },
-        { rule, code: "DUPLICATE_SKU_LINES", outcome: "fail", fields: ["invoice.lines[0].sku", "invoice.lines[2].sku"] },
+        {
+          rule,
+          code: "DUPLICATE_SKU_LINES",
+          outcome: "fail",
+          fields: ["invoice.lines[0].sku", "invoice.lines[2].sku"],
+        },
       ]);
     });
   });

@@ -13,7 +13,9 @@ describe("verification: the report", function () {
       const input = sampleInput();
       const report = await verify(input, new FakeHistory());
       expect(report.outcome).to.equal("passed");
-      expect(report.results.map((r) => [r.rule, r.code, r.outcome])).to.deep.equal(FAMILIES.map((family) => [family, `${family}_PASSED`, "pass"]));
+      expect(report.results.map((r) => [r.rule, r.code, r.outcome])).to.deep.equal(
+        FAMILIES.map((family) => [family, `${family}_PASSED`, "pass"]),
+      );
       for (const result of report.results) expect(result.fields, result.rule).to.not.be.empty;
     });
 
@@ -22,8 +24,12 @@ describe("verification: the report", function () {
       const report = await verify(input, new FakeHistory());
       expect(report.version).to.equal(1);
       expect(report.checkedAt).to.equal("2026-11-10T12:00:00.000Z");
-      expect(report.receivableId).to.equal(input.receivableId).and.match(/^0x[0-9a-f]{64}$/);
-      expect(report.documentHash).to.equal(documentHashOf(sampleSubmission())).and.match(/^0x[0-9a-f]{64}$/);
+      expect(report.receivableId)
+        .to.equal(input.receivableId)
+        .and.match(/^0x[0-9a-f]{64}$/);
+      expect(report.documentHash)
+        .to.equal(documentHashOf(sampleSubmission()))
+        .and.match(/^0x[0-9a-f]{64}$/);
       expect(report.config).to.deep.equal(DEFAULT_VERIFICATION_CONFIG);
     });
 
@@ -52,7 +58,10 @@ describe("verification: the report", function () {
     });
 
     it("is held if there are holds and no failures", async function () {
-      const report = await verify(sampleInput((i) => (i.debtor!.relatedPartyIds = ["party-tier1"])), new FakeHistory());
+      const report = await verify(
+        sampleInput((i) => (i.debtor!.relatedPartyIds = ["party-tier1"])),
+        new FakeHistory(),
+      );
       expect(report.outcome).to.equal("held");
       expect(findingsOf(report).map((f) => f.outcome)).to.deep.equal(["hold"]);
     });
@@ -92,7 +101,10 @@ describe("verification: the report", function () {
     });
 
     it("records the time it was given, not the clock", async function () {
-      const report = await verify(sampleInput((i) => (i.now = new Date(NOW.getTime() + 1_000))), new FakeHistory());
+      const report = await verify(
+        sampleInput((i) => (i.now = new Date(NOW.getTime() + 1_000))),
+        new FakeHistory(),
+      );
       expect(report.checkedAt).to.equal("2026-11-10T12:00:01.000Z");
     });
   });
@@ -116,7 +128,12 @@ describe("verification: the report", function () {
     });
 
     it("holds the fraud-signal thresholds and cannot be changed by accident", function () {
-      expect(DEFAULT_VERIFICATION_CONFIG).to.include({ volumeSpikeFactor: 5, volumeSpikeMinHistory: 3, brushingWindowHours: 24, brushingMaxCount: 10 });
+      expect(DEFAULT_VERIFICATION_CONFIG).to.include({
+        volumeSpikeFactor: 5,
+        volumeSpikeMinHistory: 3,
+        brushingWindowHours: 24,
+        brushingMaxCount: 10,
+      });
       expect(Object.isFrozen(DEFAULT_VERIFICATION_CONFIG)).to.equal(true);
     });
   });

@@ -30,8 +30,9 @@ struct Tierline {
 /// The debtor's EIP-712 confirmation, computed here from the standard rather than read from
 /// the registry, so a test that signs with it also checks the registry's digest.
 library TierlineSigning {
-    bytes32 internal constant DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 internal constant DOMAIN_TYPEHASH = keccak256(
+        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+    );
     bytes32 internal constant CONFIRMATION_TYPEHASH = keccak256(
         "ReceivableConfirmation(bytes32 receivableId,bytes32 documentHash,address seller,address debtor,uint256 faceValue,address settlementToken,uint64 dueDate,uint256 nonce,uint256 deadline)"
     );
@@ -39,15 +40,10 @@ library TierlineSigning {
     uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
 
     function domainSeparator(uint256 chainId, address registry) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                DOMAIN_TYPEHASH,
-                keccak256("Tierline ReceivableRegistry"),
-                keccak256("1"),
-                chainId,
-                registry
-            )
-        );
+        return
+            keccak256(
+                abi.encode(DOMAIN_TYPEHASH, keccak256("Tierline ReceivableRegistry"), keccak256("1"), chainId, registry)
+            );
     }
 
     function digest(
@@ -91,9 +87,21 @@ library TierlineSigning {
         uint256 deadline
     ) internal view returns (IReceivableRegistry.DebtorConfirmation memory) {
         bytes32 receivableId = registry.receivableIdOf(terms);
-        bytes32 hash =
-            digest(block.chainid, address(registry), registry.settlementToken(), receivableId, terms, nonce, deadline);
-        return IReceivableRegistry.DebtorConfirmation({nonce: nonce, deadline: deadline, signature: sign(debtorKey, hash)});
+        bytes32 hash = digest(
+            block.chainid,
+            address(registry),
+            registry.settlementToken(),
+            receivableId,
+            terms,
+            nonce,
+            deadline
+        );
+        return
+            IReceivableRegistry.DebtorConfirmation({
+                nonce: nonce,
+                deadline: deadline,
+                signature: sign(debtorKey, hash)
+            });
     }
 }
 
@@ -123,10 +131,10 @@ library TierlineRandom {
             // Mix small, large and even cuts so both dust-sized and dominant pieces appear.
             uint256 mode = seed % 4;
             uint256 amount;
-            if (mode == 0) amount = 1 + (seed >> 8) % (maxHere < 16 ? maxHere : 16);
+            if (mode == 0) amount = 1 + ((seed >> 8) % (maxHere < 16 ? maxHere : 16));
             else if (mode == 1) amount = maxHere;
             else if (mode == 2) amount = remaining / (count - i);
-            else amount = 1 + (seed >> 8) % maxHere;
+            else amount = 1 + ((seed >> 8) % maxHere);
             if (amount == 0) amount = 1;
             if (amount > maxHere) amount = maxHere;
             amounts[i] = amount;
@@ -242,46 +250,54 @@ abstract contract TierlineDeployer {
         list[4] = financier2;
     }
 
-    function termsFor(address seller, address debtor_, bytes32 invoiceNumberHash, uint256 faceValue, uint64 dueDate)
-        internal
-        pure
-        returns (IReceivableRegistry.ReceivableTerms memory)
-    {
-        return IReceivableRegistry.ReceivableTerms({
-            seller: seller,
-            debtor: debtor_,
-            invoiceNumberHash: invoiceNumberHash,
-            documentHash: keccak256(abi.encode("documents of", invoiceNumberHash, faceValue)),
-            faceValue: faceValue,
-            dueDate: dueDate
-        });
+    function termsFor(
+        address seller,
+        address debtor_,
+        bytes32 invoiceNumberHash,
+        uint256 faceValue,
+        uint64 dueDate
+    ) internal pure returns (IReceivableRegistry.ReceivableTerms memory) {
+        return
+            IReceivableRegistry.ReceivableTerms({
+                seller: seller,
+                debtor: debtor_,
+                invoiceNumberHash: invoiceNumberHash,
+                documentHash: keccak256(abi.encode("documents of", invoiceNumberHash, faceValue)),
+                faceValue: faceValue,
+                dueDate: dueDate
+            });
     }
 
     /// The default debtor's confirmation of `terms` on the default registry, valid for an hour.
-    function confirmByDebtor(IReceivableRegistry.ReceivableTerms memory terms)
-        internal
-        returns (IReceivableRegistry.DebtorConfirmation memory)
-    {
+    function confirmByDebtor(
+        IReceivableRegistry.ReceivableTerms memory terms
+    ) internal returns (IReceivableRegistry.DebtorConfirmation memory) {
         return TierlineSigning.confirm(registry, DEBTOR_KEY, terms, ++nonceCounter, block.timestamp + 1 hours);
     }
 
     /// Registers a fresh invoice of `faceValue` from `seller` on the debtor, due in `tenor` seconds.
-    function registerReceivable(address seller, uint256 faceValue, uint256 tenor)
-        internal
-        returns (bytes32 receivableId, uint256 rootId)
-    {
+    function registerReceivable(
+        address seller,
+        uint256 faceValue,
+        uint256 tenor
+    ) internal returns (bytes32 receivableId, uint256 rootId) {
         IReceivableRegistry.ReceivableTerms memory terms = termsFor(
-            seller, debtor, keccak256(abi.encode("INV-", ++invoiceCounter)), faceValue, uint64(block.timestamp + tenor)
+            seller,
+            debtor,
+            keccak256(abi.encode("INV-", ++invoiceCounter)),
+            faceValue,
+            uint64(block.timestamp + tenor)
         );
         IReceivableRegistry.DebtorConfirmation memory confirmation = confirmByDebtor(terms);
         (receivableId, rootId) = registry.register(terms, confirmation);
     }
 
     /// The holder of `certificateId` splits it into `amounts` for `recipients` (same length).
-    function splitAs(uint256 certificateId, address[] memory recipients, uint256[] memory amounts)
-        internal
-        returns (uint256[] memory childIds)
-    {
+    function splitAs(
+        uint256 certificateId,
+        address[] memory recipients,
+        uint256[] memory amounts
+    ) internal returns (uint256[] memory childIds) {
         ICertificateToken.SplitPart[] memory parts = new ICertificateToken.SplitPart[](amounts.length);
         for (uint256 i; i < amounts.length; ++i) {
             parts[i] = ICertificateToken.SplitPart({to: recipients[i], amount: amounts[i]});
@@ -299,7 +315,8 @@ abstract contract TierlineDeployer {
         uint256 n;
         for (uint256 id = 1; id < last; ++id) {
             ICertificateToken.Certificate memory c = certificates.certificateOf(id);
-            if (c.receivableId == receivableId && c.state != ICertificateToken.CertificateState.Retired) found[n++] = id;
+            if (c.receivableId == receivableId && c.state != ICertificateToken.CertificateState.Retired)
+                found[n++] = id;
         }
         leaves = new uint256[](n);
         for (uint256 i; i < n; ++i) {
