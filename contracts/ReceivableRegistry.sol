@@ -18,6 +18,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @inheritdoc IReceivableRegistry
     bytes32 public constant CONFIRMATION_TYPEHASH = keccak256(
+        // solhint-disable-next-line max-line-length
         "ReceivableConfirmation(bytes32 receivableId,bytes32 documentHash,address seller,address debtor,uint256 faceValue,address settlementToken,uint64 dueDate,uint256 nonce,uint256 deadline)"
     );
 

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { startTestService, type TestService } from "../harness.js";
 import { ApiClient, type ApiResponse } from "../client.js";
-import { createMatrixCast, createTestParty, validSubmission, type TestParty } from "../scenario.js";
+import { createMatrixCast, validSubmission, type TestParty } from "../scenario.js";
 import type { RouteSpec } from "../../../server/api/route-spec.js";
 import { auditRoutes } from "../../../server/api/routes/audit.js";
 import { financingRoutes } from "../../../server/api/routes/financing.js";
