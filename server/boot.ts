@@ -2,7 +2,7 @@
 // data was built from, deploys once per chain when asked, reconciles what a crash may
 // have left half-done, and starts the indexer. Used by `npm start` and by the tests.
 import { Wallet, type JsonRpcProvider } from "ethers";
-import { deployTierline, artifactsFromDisk } from "../scripts/deploy/deploy-tierline.js";
+import { deployTierline, artifactsFromDisk } from "./chain/deploy-tierline.js";
 import { projectRoot } from "./chain/artifacts.js";
 import { ChainClient, createProvider } from "./chain/chain-client.js";
 import type { Deployment } from "./chain/contracts.js";
@@ -15,7 +15,7 @@ import { parseContractsVariable, type Config } from "./config.js";
 import type { ServiceContext } from "./context.js";
 import { resumePartyRegistrations } from "./domain/create-party.js";
 import { hashApiKey, newApiKey } from "./domain/api-keys.js";
-import { hashText } from "./domain/receivable-schema.js";
+import { hashText } from "./model/receivable-schema.js";
 import type { Logger } from "./logging.js";
 import { nowIso, openDatabase, type Db } from "./store/database.js";
 import { DEFAULT_VERIFICATION_CONFIG } from "./verification/verify.js";

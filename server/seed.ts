@@ -8,8 +8,8 @@ import { Wallet, parseEther } from "ethers";
 import type { ServiceContext } from "./context.js";
 import { createParty, type CreatedParty } from "./domain/create-party.js";
 import { hashApiKey, newApiKey } from "./domain/api-keys.js";
-import { normaliseRegistryId, type CreateParty } from "./domain/parties-schema.js";
-import { hashText } from "./domain/receivable-schema.js";
+import { normaliseRegistryId, type CreateParty } from "./model/parties-schema.js";
+import { hashText } from "./model/receivable-schema.js";
 import { publicParty, toParty } from "./store/parties-store.js";
 
 const ONE = 1_000_000n; // tUSD has 6 decimals

@@ -10,7 +10,7 @@ import os from "node:os";
 import hre, { artifacts, network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { ContractTransactionResponse } from "ethers";
-import { deployTierline } from "../deploy/deploy-tierline.js";
+import { deployTierline } from "../../server/chain/deploy-tierline.js";
 import type {
   CertificateToken,
   FinancingMarket,

@@ -7,7 +7,7 @@ import { rateLimit } from "express-rate-limit";
 import { pinoHttp } from "pino-http";
 import swaggerUi from "swagger-ui-express";
 import type { ServiceContext } from "../context.js";
-import { AppError } from "../errors.js";
+import { AppError } from "../model/errors.js";
 import { authenticate } from "./auth.js";
 import { limitBodyDepth, refuseUnexpectedBody, requireJsonContentType } from "./body-guards.js";
 import { errorHandler } from "./error-handler.js";

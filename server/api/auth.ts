@@ -1,8 +1,8 @@
 // Bearer API keys. Keys are stored hashed; the caller acts only as its own party.
 import type { ServiceContext } from "../context.js";
-import type { Actor } from "../domain/actor.js";
+import type { Actor } from "../model/actor.js";
 import { hashApiKey } from "../domain/api-keys.js";
-import { AppError, unauthorized } from "../errors.js";
+import { AppError, unauthorized } from "../model/errors.js";
 import { findPartyByApiKeyHash } from "../store/parties-store.js";
 
 export async function authenticate(ctx: ServiceContext, header: string | undefined): Promise<Actor> {

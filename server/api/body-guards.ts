@@ -3,7 +3,7 @@
 // any schema needs would exhaust the stack of recursive code (the idempotency hash); and a
 // route that takes no body would silently ignore one, as a strict schema never does.
 import type { RequestHandler } from "express";
-import { AppError, badRequest } from "../errors.js";
+import { AppError, badRequest } from "../model/errors.js";
 
 /** No request shape nests deeper than 5; this leaves room and refuses bodies built to crash. */
 export const MAX_BODY_DEPTH = 32;

@@ -1,8 +1,7 @@
 // The one error middleware: AppError -> { error: { code, message, details } } with its
 // status; anything else is a logged 500 that leaks nothing.
 import type { ErrorRequestHandler } from "express";
-import { AppError, unavailable } from "../errors.js";
-import { isConnectionFailure } from "../chain/revert-errors.js";
+import { AppError, isConnectionFailure, unavailable } from "../model/errors.js";
 
 export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   let appError: AppError;

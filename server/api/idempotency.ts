@@ -5,11 +5,11 @@
 // the transactions that attempt sent.
 import { createHash } from "node:crypto";
 import type { ServiceContext } from "../context.js";
-import { AppError, badRequest, conflict, unprocessable } from "../errors.js";
+import { AppError, badRequest, conflict, unprocessable } from "../model/errors.js";
 import { nowIso } from "../store/database.js";
-import { canonicalJson } from "../domain/receivable-schema.js";
+import { canonicalJson } from "../model/receivable-schema.js";
 import type { HandlerResult } from "./route-spec.js";
-import { retryInterruptedAttempt, type InterruptedAttempt } from "../chain/interrupted-attempt.js";
+import { retryInterruptedAttempt, type InterruptedAttempt } from "../domain/interrupted-attempt.js";
 
 const processStartedAt = nowIso();
 

@@ -2,7 +2,7 @@
 // the OpenAPI document, so the docs cannot drift from what is served.
 import type { z } from "zod";
 import type { ServiceContext } from "../context.js";
-import type { Actor } from "../domain/actor.js";
+import type { Actor } from "../model/actor.js";
 
 export interface HandlerInput {
   actor: Actor | undefined;

@@ -1,6 +1,6 @@
 // zod errors as the API's 400: every field path at fault, with its message.
 import type { z } from "zod";
-import { AppError } from "../errors.js";
+import { AppError } from "../model/errors.js";
 
 export function parseOrThrow<T extends z.ZodType>(
   schema: T,

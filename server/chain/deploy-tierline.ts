@@ -2,7 +2,7 @@
 // benchmarks and (later) `npm start`, so every environment gets the same wiring.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { Contract, ContractFactory, type InterfaceAbi, type Signer } from "ethers";
+import { type Contract, ContractFactory, type InterfaceAbi, type Signer } from "ethers";
 
 export interface ContractArtifact {
   abi: InterfaceAbi;

@@ -1,7 +1,7 @@
 // Turns a contract revert into the service's AppError: the same stable codes the API
 // uses (e.g. CertificateLocked -> CERTIFICATE_LOCKED), with the revert's arguments.
 import type { Interface } from "ethers";
-import { AppError, unavailable } from "../errors.js";
+import { AppError, isConnectionFailure, unavailable } from "../model/errors.js";
 import { allErrorsInterface } from "./artifacts.js";
 
 let errorsInterface: Interface | undefined;
@@ -47,12 +47,6 @@ function revertData(error: unknown): string | undefined {
   }
   return undefined;
 }
-
-export const isConnectionFailure = (error: unknown): boolean => {
-  const text =
-    String((error as { code?: string; message?: string })?.code ?? "") + String((error as Error)?.message ?? "");
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|NETWORK_ERROR|fetch failed|socket hang up|SERVER_ERROR|TIMEOUT/.test(text);
-};
 
 /** Maps a failed chain call to an AppError; returns undefined if it is not a known revert. */
 export function decodeRevert(error: unknown): AppError | undefined {

@@ -7,7 +7,7 @@ import { Transaction, type TransactionReceipt, type TransactionRequest, type Wal
 import type { Db } from "../store/database.js";
 import { nowIso } from "../store/database.js";
 import type { Logger } from "../logging.js";
-import { AppError } from "../errors.js";
+import { AppError } from "../model/errors.js";
 import { chainError, decodeRevert } from "./revert-errors.js";
 import { crashPoint } from "../faults.js";
 

@@ -3,15 +3,15 @@
 import { Wallet, type TransactionReceipt } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
-import { conflict, forbidden, notFound, unprocessable } from "../errors.js";
+import { conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
 import { findPartyByAddress, findPartyById, type PartyRecord } from "../store/parties-store.js";
 import { sql, type Selectable } from "kysely";
 import type { OnchainCertificateTable } from "../store/schema.js";
 
 type CertificateRow = Selectable<OnchainCertificateTable>;
-import { canSeeEverything, type Actor } from "./actor.js";
-import { PositiveAmountString } from "./money.js";
-import { sentByInterruptedAttempt } from "../chain/interrupted-attempt.js";
+import { canSeeEverything, type Actor } from "../model/actor.js";
+import { PositiveAmountString } from "../model/money.js";
+import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
 
 export const CertificateViewSchema = z
   .object({

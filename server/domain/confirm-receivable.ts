@@ -6,17 +6,17 @@
 import { MaxUint256, Signature, Wallet, type TypedDataDomain } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
-import { AppError, conflict, forbidden, notFound, unprocessable } from "../errors.js";
+import { AppError, conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
 import { nowIso } from "../store/database.js";
 import { findPartyById } from "../store/parties-store.js";
-import type { Actor } from "./actor.js";
+import type { Actor } from "../model/actor.js";
 import {
   CONFIRMATION_DOMAIN_NAME,
   CONFIRMATION_DOMAIN_VERSION,
   CONFIRMATION_TYPES,
 } from "../chain/confirmation-typed-data.js";
 import { getReceivableView, type ReceivableView } from "./receivable-view.js";
-import { hashText } from "./receivable-schema.js";
+import { hashText } from "../model/receivable-schema.js";
 import { assertRegistrationWithinLimits } from "../risk/limits.js";
 
 /** Whether ethers can read it as a signature: a malformed one must be a 400, not a crash later. */

@@ -4,12 +4,12 @@
 import PQueue from "p-queue";
 import { Wallet, getAddress, parseEther } from "ethers";
 import type { ServiceContext } from "../context.js";
-import { conflict } from "../errors.js";
+import { conflict } from "../model/errors.js";
 import { nowIso } from "../store/database.js";
 import { findPartyById, publicParty, toParty, type PartyRecord } from "../store/parties-store.js";
 import { hashApiKey, newApiKey, newId } from "./api-keys.js";
-import { normaliseRegistryId, type CreateParty, type Party, type Role } from "./parties-schema.js";
-import { hashText } from "./receivable-schema.js";
+import { normaliseRegistryId, type CreateParty, type Party, type Role } from "../model/parties-schema.js";
+import { hashText } from "../model/receivable-schema.js";
 
 /** Gas money for a custodial party on the local chain, so it can sign its own transactions. */
 const LOCAL_GAS_ALLOWANCE = parseEther("10");

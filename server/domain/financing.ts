@@ -8,12 +8,14 @@ import { Wallet, type Contract, type TransactionReceipt } from "ethers";
 import { sql } from "kysely";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
-import { AppError, conflict, forbidden, notFound, unprocessable } from "../errors.js";
-import { canSeeEverything, requireRole, type Actor } from "./actor.js";
+import { AppError, conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
+import { canSeeEverything, requireRole, type Actor } from "../model/actor.js";
 import { CertificateIdParam } from "./certificates.js";
-import { AmountString, PositiveAmountString } from "./money.js";
+import { AmountString, PositiveAmountString } from "../model/money.js";
 import { assertFinancingWithinLimits } from "../risk/limits.js";
-import { sentByInterruptedAttempt } from "../chain/interrupted-attempt.js";
+import { BPS } from "../risk/math.js";
+import { quoteCertificate, type Quote } from "../risk/quotes.js";
+import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
 
 export const FINANCING_KINDS = ["discount", "pledge"] as const;
 export const FINANCING_STATUSES = ["open", "cancelled", "sold", "pledged", "released", "foreclosed"] as const;
@@ -67,12 +69,9 @@ export const FinancingRequestViewSchema = z
     tier: z.number(),
     dueDate: z.string(),
     tenorDays: z.number().meta({ description: "Whole days from now to the due date (0 once due)" }),
-    verification: z
-      .object({ outcome: z.string(), checkedAt: z.string() })
-      .nullable()
-      .meta({
-        description: "The receivable's stored verification report, summarised (null if registered by another platform)",
-      }),
+    verification: z.object({ outcome: z.string(), checkedAt: z.string() }).nullable().meta({
+      description: "The receivable's stored verification report, summarised (null if registered by another platform)",
+    }),
     shortfall: z.string().nullable().meta({ description: "Pledge released with this much still unpaid" }),
     txHashes: z.object({ open: z.string(), fund: z.string().nullable() }),
     openedBlock: z.number(),
@@ -585,4 +584,24 @@ export async function foreclosePledge(ctx: ServiceContext, actor: Actor, request
     "pledge foreclosed",
   );
   return forecloseOutcome(ctx, requestId, receipt.hash);
+}
+
+/** GET /v1/financing-requests/:id/quote: whoever may read the request. */
+export async function quoteForRequest(ctx: ServiceContext, actor: Actor, requestId: string): Promise<Quote> {
+  const request = await getFinancingRequest(ctx, actor, requestId); // 404 / 403 as reading the request
+  const quote = await quoteCertificate(ctx, request.certificateId, request.holderAddress);
+  const price = BigInt(request.price);
+  const face = BigInt(request.faceValue);
+  return {
+    ...quote,
+    request: {
+      id: request.id,
+      kind: request.kind,
+      status: request.status,
+      price: request.price,
+      advanceRateBps: face === 0n ? 0 : Number((price * BigInt(BPS)) / face),
+      withinAdvanceRate: price <= (face * BigInt(quote.advanceRate.allowedBps)) / BigInt(BPS),
+      priceVsQuote: (price - BigInt(quote.price)).toString(),
+    },
+  };
 }

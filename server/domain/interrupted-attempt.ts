@@ -8,8 +8,8 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { TransactionReceipt } from "ethers";
 import type { ServiceContext } from "../context.js";
-import { AppError } from "../errors.js";
-import { waitForReceipt } from "./tx-sender.js";
+import { AppError } from "../model/errors.js";
+import { waitForReceipt } from "../chain/tx-sender.js";
 
 /** How long a retry waits for its interrupted attempt's transaction still in the mempool (as long as a send waits). */
 const PENDING_WAIT_MS = 120_000;

@@ -2,9 +2,9 @@
 // chain says (status, repayments, root certificate, transaction hashes).
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
-import { forbidden, notFound } from "../errors.js";
+import { forbidden, notFound } from "../model/errors.js";
 import { findPartyByAddress } from "../store/parties-store.js";
-import { canSeeEverything, type Actor } from "./actor.js";
+import { canSeeEverything, type Actor } from "../model/actor.js";
 
 export const ReceivableViewSchema = z
   .object({

@@ -7,14 +7,14 @@ import PQueue from "p-queue";
 import { Wallet, type Contract, type TransactionReceipt } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
-import { AppError, conflict, forbidden, notFound } from "../errors.js";
+import { AppError, conflict, forbidden, notFound } from "../model/errors.js";
 import { chainError, decodeRevert } from "../chain/revert-errors.js";
 import type { TxSender } from "../chain/tx-sender.js";
-import { sentByInterruptedAttempt } from "../chain/interrupted-attempt.js";
+import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
 import { findPartyById } from "../store/parties-store.js";
-import { requireRole, type Actor } from "./actor.js";
+import { requireRole, type Actor } from "../model/actor.js";
 import { getReceivableView, partyIdOrAddress, ReceivableViewSchema, type ReceivableView } from "./receivable-view.js";
-import { AmountString, PositiveAmountString } from "./money.js";
+import { AmountString, PositiveAmountString } from "../model/money.js";
 
 /** Registry statuses, by the contract's enum index. */
 const STATUS = ["none", "active", "overdue", "defaulted", "repaid"] as const;

@@ -1,9 +1,9 @@
 // Use case: the operator decides a submission held for manual review.
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
-import { conflict, notFound } from "../errors.js";
+import { conflict, notFound } from "../model/errors.js";
 import { nowIso } from "../store/database.js";
-import { requireRole, type Actor } from "./actor.js";
+import { requireRole, type Actor } from "../model/actor.js";
 import { getReceivableView, type ReceivableView } from "./receivable-view.js";
 
 export const ReviewReceivableSchema = z

@@ -3,20 +3,20 @@
 // waits for the debtor's confirmation (or for manual review).
 import PQueue from "p-queue";
 import type { ServiceContext } from "../context.js";
-import { conflict, unprocessable } from "../errors.js";
+import { conflict, unprocessable } from "../model/errors.js";
 import { nowIso } from "../store/database.js";
 import { findPartyById } from "../store/parties-store.js";
-import { verificationHistory } from "../store/verification-history.js";
+import { verificationHistory } from "../verification/history-store.js";
 import { verifyReceivable } from "../verification/verify.js";
 import type { VerificationReport } from "../verification/types.js";
-import { requireRole, type Actor } from "./actor.js";
+import { requireRole, type Actor } from "../model/actor.js";
 import {
   documentHashOf,
   normaliseInvoiceNumber,
   receivableIdOf,
   toUnixSeconds,
   type ReceivableSubmission,
-} from "./receivable-schema.js";
+} from "../model/receivable-schema.js";
 import { getReceivableView, type ReceivableView } from "./receivable-view.js";
 
 export interface SubmitOutcome {

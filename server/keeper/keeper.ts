@@ -8,7 +8,7 @@
 import PQueue from "p-queue";
 import type { Contract, TransactionReceipt } from "ethers";
 import type { ServiceContext } from "../context.js";
-import { AppError } from "../errors.js";
+import { AppError } from "../model/errors.js";
 import { crashPoint } from "../faults.js";
 import { findDueMarks, findSettlementCandidates, planSettlement } from "./work.js";
 

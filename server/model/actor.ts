@@ -1,7 +1,6 @@
 // Who is calling: the party behind the API key, and what its roles let it do.
-import { forbidden } from "../errors.js";
-import type { PartyRecord } from "../store/parties-store.js";
-import type { Role } from "./parties-schema.js";
+import { forbidden } from "./errors.js";
+import type { PartyRecord, Role } from "./parties-schema.js";
 
 export type Actor = PartyRecord;
 

@@ -31,3 +31,10 @@ export const unprocessable = (code: string, message: string, details?: unknown) 
   new AppError(code, 422, message, details);
 export const unavailable = (code: string, message: string, details?: unknown, cause?: unknown) =>
   new AppError(code, 503, message, details, { cause });
+
+/** A network failure reaching the chain node (refused, reset, timed out), not a refusal by it. */
+export const isConnectionFailure = (error: unknown): boolean => {
+  const text =
+    String((error as { code?: string; message?: string })?.code ?? "") + String((error as Error)?.message ?? "");
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|NETWORK_ERROR|fetch failed|socket hang up|SERVER_ERROR|TIMEOUT/.test(text);
+};

@@ -63,3 +63,9 @@ export const normaliseRegistryId = (registryId: string): string =>
     .normalize("NFKC")
     .toUpperCase()
     .replace(/[\s.\-/]/g, "");
+
+/** A party as the service keeps it: its public face plus what never leaves the service. */
+export interface PartyRecord extends Party {
+  legalIdHash: string;
+  encryptedKey: string | null;
+}

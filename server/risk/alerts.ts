@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { Transaction } from "kysely";
 import type { ServiceContext } from "../context.js";
-import { canSeeEverything, requireRole, type Actor } from "../domain/actor.js";
+import { canSeeEverything, requireRole, type Actor } from "../model/actor.js";
 import type { Database } from "../store/schema.js";
 import { RISK_POLICY } from "./policy.js";
 import type { ScoreResult } from "./scoring.js";

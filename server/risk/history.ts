@@ -2,7 +2,7 @@
 // submitted trade documents (receivables) as seller and as debtor, the related-party
 // records, and the receivables registered on-chain with the party as the debtor.
 import type { ServiceContext } from "../context.js";
-import type { ReceivableSubmission } from "../domain/receivable-schema.js";
+import type { ReceivableSubmission } from "../model/receivable-schema.js";
 import type { PartyRecord } from "../store/parties-store.js";
 import type { DebtRecord, PartyHistory, TradeRecord } from "./factors.js";
 import { repaidAtOf } from "./repayment-times.js";

@@ -4,8 +4,8 @@
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { nowIso } from "../store/database.js";
-import type { Actor } from "../domain/actor.js";
-import { requireRole } from "../domain/actor.js";
+import type { Actor } from "../model/actor.js";
+import { requireRole } from "../model/actor.js";
 
 export const INDUSTRY_INDEX_MAX = 1_000;
 

@@ -8,9 +8,9 @@
 // 422 naming the limit and the numbers.
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
-import { notFound, unprocessable } from "../errors.js";
-import { requireRole, type Actor } from "../domain/actor.js";
-import { AmountString } from "../domain/money.js";
+import { notFound, unprocessable } from "../model/errors.js";
+import { requireRole, type Actor } from "../model/actor.js";
+import { AmountString } from "../model/money.js";
 import { nowIso } from "../store/database.js";
 import { findPartyByAddress, findPartyById, type PartyRecord } from "../store/parties-store.js";
 import { debtorExposure, financingExposure, supplierExposure } from "./exposure.js";

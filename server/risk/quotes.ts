@@ -7,9 +7,8 @@
 // face is what the certificate still has to receive (face value less payouts so far).
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
-import { forbidden, notFound } from "../errors.js";
-import { canSeeEverything, type Actor } from "../domain/actor.js";
-import { getFinancingRequest } from "../domain/financing.js";
+import { forbidden, notFound } from "../model/errors.js";
+import { canSeeEverything, type Actor } from "../model/actor.js";
 import { findPartyByAddress } from "../store/parties-store.js";
 import { advanceRateFor, creditTerms, maxTenorDaysFor, tenorDaysOf, type AdvanceRate } from "./limits.js";
 import { BPS, ceilDiv, divRound, hhiBps } from "./math.js";
@@ -255,24 +254,4 @@ export async function quoteForCertificate(ctx: ServiceContext, actor: Actor, cer
     throw forbidden(`party ${actor.id} may quote only certificates it holds`, { certificateId });
   }
   return quoteCertificate(ctx, certificateId);
-}
-
-/** GET /v1/financing-requests/:id/quote: whoever may read the request. */
-export async function quoteForRequest(ctx: ServiceContext, actor: Actor, requestId: string): Promise<Quote> {
-  const request = await getFinancingRequest(ctx, actor, requestId); // 404 / 403 as reading the request
-  const quote = await quoteCertificate(ctx, request.certificateId, request.holderAddress);
-  const price = BigInt(request.price);
-  const face = BigInt(request.faceValue);
-  return {
-    ...quote,
-    request: {
-      id: request.id,
-      kind: request.kind,
-      status: request.status,
-      price: request.price,
-      advanceRateBps: face === 0n ? 0 : Number((price * BigInt(BPS)) / face),
-      withinAdvanceRate: price <= (face * BigInt(quote.advanceRate.allowedBps)) / BigInt(BPS),
-      priceVsQuote: (price - BigInt(quote.price)).toString(),
-    },
-  };
 }

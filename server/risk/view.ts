@@ -3,9 +3,9 @@
 // claims on it get, its industry's index, and its alerts. Computed fresh on every read.
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
-import { forbidden, notFound } from "../errors.js";
-import { canSeeEverything, type Actor } from "../domain/actor.js";
-import { ROLES } from "../domain/parties-schema.js";
+import { forbidden, notFound } from "../model/errors.js";
+import { canSeeEverything, type Actor } from "../model/actor.js";
+import { ROLES } from "../model/parties-schema.js";
 import { findPartyById } from "../store/parties-store.js";
 import { AlertSchema, listAlerts } from "./alerts.js";
 import { debtorExposure, financingExposure, supplierExposure } from "./exposure.js";

@@ -2,12 +2,9 @@
 // into domain objects.
 import type { Db } from "./database.js";
 import type { PartyTable } from "./schema.js";
-import type { Party, Role } from "../domain/parties-schema.js";
+import type { Party, PartyRecord, Role } from "../model/parties-schema.js";
 
-export interface PartyRecord extends Party {
-  legalIdHash: string;
-  encryptedKey: string | null;
-}
+export type { PartyRecord };
 
 export function toParty(row: PartyTable): PartyRecord {
   return {

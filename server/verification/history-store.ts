@@ -1,7 +1,7 @@
 // The verification rules' view of the past, answered from the database (and, for the
 // exact duplicate, from the on-chain registry shared with other platforms).
-import type { Db } from "./database.js";
-import type { VerificationHistory } from "../verification/types.js";
+import type { Db } from "../store/database.js";
+import type { VerificationHistory } from "./types.js";
 import type { ChainClient } from "../chain/chain-client.js";
 
 const LIVE = ["held_for_review", "awaiting_confirmation", "confirming", "registered"];

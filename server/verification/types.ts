@@ -1,6 +1,6 @@
 // The contract between the verification rules and the rest of the service.
-import type { Role } from "../domain/parties-schema.js";
-import type { ReceivableSubmission } from "../domain/receivable-schema.js";
+import type { Role } from "../model/parties-schema.js";
+import type { ReceivableSubmission } from "../model/receivable-schema.js";
 
 export interface PartyView {
   id: string;

@@ -1,7 +1,7 @@
 // Verification of one submission before registration: runs every rule family in a fixed
 // order and turns their findings into a stored, reproducible report. The same input,
 // history and configuration always give a deep-equal report.
-import { documentHashOf } from "../domain/receivable-schema.js";
+import { documentHashOf } from "../model/receivable-schema.js";
 import { checkChronology, CHRONOLOGY_RULE } from "./rules/chronology.js";
 import { checkDuplicates, DUPLICATE_RULE } from "./rules/duplicates.js";
 import { checkFraudSignals, FRAUD_SIGNAL_RULE } from "./rules/fraud-signals.js";

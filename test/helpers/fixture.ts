@@ -2,7 +2,7 @@
 // (operator, debtor, three supplier tiers, two financiers, an outsider).
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { artifacts } from "hardhat";
-import { deployTierline } from "../../scripts/deploy/deploy-tierline.js";
+import { deployTierline } from "../../server/chain/deploy-tierline.js";
 import type {
   CertificateToken,
   FinancingMarket,

@@ -1,10 +1,10 @@
 // /v1/parties: the operator registers parties; a party reads its own profile.
 import { z } from "zod";
 import { createParty } from "../../domain/create-party.js";
-import { canSeeEverything, requireRole } from "../../domain/actor.js";
-import { CreatedPartySchema, CreatePartySchema, PartySchema } from "../../domain/parties-schema.js";
+import { canSeeEverything, requireRole } from "../../model/actor.js";
+import { CreatedPartySchema, CreatePartySchema, PartySchema } from "../../model/parties-schema.js";
 import { listHoldings, CertificateViewSchema } from "../../domain/certificates.js";
-import { forbidden, notFound } from "../../errors.js";
+import { forbidden, notFound } from "../../model/errors.js";
 import { findPartyById, publicParty } from "../../store/parties-store.js";
 import { requireActor, type RouteSpec } from "../route-spec.js";
 import { errorResponses, IdParams } from "../schemas.js";

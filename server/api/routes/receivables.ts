@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { confirmationRequest, confirmReceivable, ConfirmReceivableSchema } from "../../domain/confirm-receivable.js";
 import { getReceivableView, ReceivableViewSchema } from "../../domain/receivable-view.js";
-import { SubmitReceivableSchema } from "../../domain/receivable-schema.js";
+import { SubmitReceivableSchema } from "../../model/receivable-schema.js";
 import { reviewReceivable, ReviewReceivableSchema } from "../../domain/review-receivable.js";
 import { submitReceivable } from "../../domain/submit-receivable.js";
 import { requireActor, type RouteSpec } from "../route-spec.js";

@@ -1,7 +1,7 @@
 // /v1/risk routes: party risk views (score, factors, limits, exposure, alerts), the alert
 // feed, industry risk indices and base limits set by the operator, and financing quotes.
 import { z } from "zod";
-import { requireRole } from "../../domain/actor.js";
+import { requireRole } from "../../model/actor.js";
 import { CertificateIdParam } from "../../domain/certificates.js";
 import { FinancingRequestIdParam } from "../../domain/financing.js";
 import { AlertSchema, listAlerts, ListAlertsQuery, requireAlertReader } from "../../risk/alerts.js";
@@ -13,11 +13,12 @@ import {
   SetIndustryRiskSchema,
 } from "../../risk/industry.js";
 import { creditTerms, setBaseLimit, SetLimitSchema } from "../../risk/limits.js";
-import { quoteForCertificate, quoteForRequest, QuoteSchema } from "../../risk/quotes.js";
+import { quoteForCertificate, QuoteSchema } from "../../risk/quotes.js";
+import { quoteForRequest } from "../../domain/financing.js";
 import { catchUpRisk } from "../../risk/refresh.js";
 import { partyRiskView, PartyRiskSchema } from "../../risk/view.js";
 import { findPartyById } from "../../store/parties-store.js";
-import { notFound } from "../../errors.js";
+import { notFound } from "../../model/errors.js";
 import { requireActor, type RouteSpec } from "../route-spec.js";
 import { errorResponses, IdParams } from "../schemas.js";
 import { parseOrThrow } from "../validation.js";

@@ -5,11 +5,12 @@
 // the certificates it bought. All from the service's index.
 import { z } from "zod";
 import type { ServiceContext } from "../../context.js";
-import { forbidden, notFound } from "../../errors.js";
+import { forbidden, notFound } from "../../model/errors.js";
 import { findPartyById } from "../../store/parties-store.js";
-import { canSeeEverything, type Actor } from "../actor.js";
-import { ROLES } from "../parties-schema.js";
-import { PartyRefs, PartyRefSchema } from "./party-refs.js";
+import { canSeeEverything, type Actor } from "../../model/actor.js";
+import { ROLES } from "../../model/parties-schema.js";
+import { PartyRefSchema } from "../../model/party-refs.js";
+import { PartyRefs } from "../../store/party-refs.js";
 
 export const MATURITY_BUCKETS = ["overdue", "0-30", "31-60", "61-90", "91-180", ">180"] as const;
 export type MaturityBucket = (typeof MATURITY_BUCKETS)[number];

@@ -6,10 +6,11 @@
 import { z } from "zod";
 import type { Selectable } from "kysely";
 import type { ServiceContext } from "../../context.js";
-import { forbidden, notFound } from "../../errors.js";
+import { forbidden, notFound } from "../../model/errors.js";
 import type { OnchainCertificateTable, OnchainFinancingRequestTable } from "../../store/schema.js";
-import { canSeeEverything, type Actor } from "../actor.js";
-import { PartyRefs, PartyRefSchema } from "./party-refs.js";
+import { canSeeEverything, type Actor } from "../../model/actor.js";
+import { PartyRefSchema } from "../../model/party-refs.js";
+import { PartyRefs } from "../../store/party-refs.js";
 
 type CertificateRow = Selectable<OnchainCertificateTable>;
 type FinancingRow = Selectable<OnchainFinancingRequestTable>;

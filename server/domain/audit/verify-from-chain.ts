@@ -7,9 +7,9 @@
 import { getAddress, toBeHex, zeroPadValue, type Contract, type Log, type LogDescription } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../../context.js";
-import { notFound } from "../../errors.js";
+import { notFound } from "../../model/errors.js";
 import { chainError } from "../../chain/revert-errors.js";
-import { requireRole, type Actor } from "../actor.js";
+import { requireRole, type Actor } from "../../model/actor.js";
 
 const RECEIVABLE_STATUS = ["none", "active", "overdue", "defaulted", "repaid"] as const;
 const CERTIFICATE_STATE = ["none", "live", "locked", "retired", "settled"] as const;
@@ -27,11 +27,9 @@ const Value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 export const VerifyReportSchema = z
   .object({
     receivableId: z.string(),
-    matches: z
-      .boolean()
-      .meta({
-        description: "No difference between the chain and the index, nor between the events and the contracts' views",
-      }),
+    matches: z.boolean().meta({
+      description: "No difference between the chain and the index, nor between the events and the contracts' views",
+    }),
     differences: z.array(
       z.object({
         certificateId: z.string().optional(),

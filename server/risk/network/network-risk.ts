@@ -4,10 +4,10 @@
 import { z } from "zod";
 import type { ServiceContext } from "../../context.js";
 import type { Db } from "../../store/database.js";
-import { AppError } from "../../errors.js";
-import { requireRole, type Actor } from "../../domain/actor.js";
-import { AmountString, toAmount } from "../../domain/money.js";
-import { PartyRefSchema, type PartyRef } from "../../domain/audit/party-refs.js";
+import { AppError } from "../../model/errors.js";
+import { requireRole, type Actor } from "../../model/actor.js";
+import { AmountString, toAmount } from "../../model/money.js";
+import { PartyRefSchema, type PartyRef } from "../../model/party-refs.js";
 import { loadCreditNetwork, type CreditGraph, type CreditNetwork } from "./build-graph.js";
 import { runStress } from "./contagion.js";
 import { rankHubs, type Hubs } from "./hubs.js";
@@ -74,20 +74,14 @@ export const HubsSchema = z
       }),
     byBetweenness: z.array(
       PartyRefSchema.extend({
-        betweenness: z
-          .number()
-          .meta({
-            description:
-              "Normalized betweenness, 0..1: share of ordered pairs' shortest credit paths through the party",
-          }),
+        betweenness: z.number().meta({
+          description: "Normalized betweenness, 0..1: share of ordered pairs' shortest credit paths through the party",
+        }),
         pairs: z.number().meta({ description: "The same as a count of ordered pairs (normalized × (n-1)(n-2))" }),
-        standardError: z
-          .number()
-          .optional()
-          .meta({
-            description:
-              "Sampled only: standard error of this estimate (sample variance over the sources, finite-population corrected)",
-          }),
+        standardError: z.number().optional().meta({
+          description:
+            "Sampled only: standard error of this estimate (sample variance over the sources, finite-population corrected)",
+        }),
       }),
     ),
     byExposure: z.array(

@@ -1,7 +1,7 @@
 // CHRONOLOGY: order <= shipment <= receipt <= invoice <= due date, nothing issued in the
 // future, the due date still ahead, and a tenor within the configured limits. Times are
 // compared in whole seconds, the resolution the registry stores.
-import { toUnixSeconds, type ReceivableSubmission } from "../../domain/receivable-schema.js";
+import { toUnixSeconds, type ReceivableSubmission } from "../../model/receivable-schema.js";
 import type { RuleResult, VerificationConfig } from "../types.js";
 
 export const CHRONOLOGY_RULE = "CHRONOLOGY";

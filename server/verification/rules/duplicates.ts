@@ -1,6 +1,6 @@
 // DUPLICATE: the exact receivable (same identity hash) is already on the shared registry,
 // or the same order was already invoiced for the same amount under another invoice number.
-import { normaliseInvoiceNumber } from "../../domain/receivable-schema.js";
+import { normaliseInvoiceNumber } from "../../model/receivable-schema.js";
 import type { PartyView, RuleResult, VerificationHistory, VerificationInput } from "../types.js";
 
 export const DUPLICATE_RULE = "DUPLICATE";

@@ -1,7 +1,7 @@
 // PO_CAPACITY: everything invoiced against one purchase order, this invoice included,
 // stays within the order's total (the sum of its lines). Compared before tax: an order's
 // lines carry no tax, so an invoice for the whole order plus tax must still fit.
-import { sumLines } from "../../domain/receivable-schema.js";
+import { sumLines } from "../../model/receivable-schema.js";
 import type { PartyView, RuleResult, VerificationHistory, VerificationInput } from "../types.js";
 
 export const PO_CAPACITY_RULE = "PO_CAPACITY";

@@ -1,6 +1,6 @@
 // THREE_WAY_MATCH: what was invoiced was ordered, at the ordered price, and received; and
 // the invoice adds up. Quantities and money are compared as bigint, never as floats.
-import { sumLines, type ReceivableSubmission } from "../../domain/receivable-schema.js";
+import { sumLines, type ReceivableSubmission } from "../../model/receivable-schema.js";
 import type { RuleResult, VerificationConfig } from "../types.js";
 
 export const THREE_WAY_MATCH_RULE = "THREE_WAY_MATCH";

@@ -9,7 +9,7 @@ import { ApiClient } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
 import { EMBEDDED_REGISTRAR_KEY } from "../../../scripts/chain/embedded-chain.js";
 import { createHash } from "node:crypto";
-import { canonicalJson, hashText, normaliseInvoiceNumber } from "../../../server/domain/receivable-schema.js";
+import { canonicalJson, hashText, normaliseInvoiceNumber } from "../../../server/model/receivable-schema.js";
 import { INDEX_TABLES } from "../../../server/store/schema.js";
 
 describe("API: restart, reindex and crash recovery", function () {

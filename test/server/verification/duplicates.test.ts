@@ -1,6 +1,6 @@
 // DUPLICATE: exact (already on the registry) and near (same order and amount, other invoice number).
 import { expect } from "chai";
-import { normaliseInvoiceNumber } from "../../../server/domain/receivable-schema.js";
+import { normaliseInvoiceNumber } from "../../../server/model/receivable-schema.js";
 import { earlier, FakeHistory } from "./fake-history.js";
 import { findingsOf, findingWith, sampleInput, verify } from "./sample-submission.js";
 

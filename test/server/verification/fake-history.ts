@@ -1,6 +1,6 @@
 // An in-memory VerificationHistory with the same meaning as the database one: it answers
 // from a list of earlier receivables, and records every question it was asked.
-import { normaliseInvoiceNumber } from "../../../server/domain/receivable-schema.js";
+import { normaliseInvoiceNumber } from "../../../server/model/receivable-schema.js";
 import type { VerificationHistory } from "../../../server/verification/types.js";
 
 export interface EarlierReceivable {

@@ -7,7 +7,7 @@ import {
   SubmitReceivableSchema,
   sumLines,
   type ReceivableSubmission,
-} from "../../../server/domain/receivable-schema.js";
+} from "../../../server/model/receivable-schema.js";
 import type {
   PartyView,
   RuleResult,

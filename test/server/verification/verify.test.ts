@@ -1,8 +1,8 @@
 // verifyReceivable: one report per submission, every family listed, reproducible.
 import { expect } from "chai";
 import { loadConfig } from "../../../server/config.js";
-import { documentHashOf } from "../../../server/domain/receivable-schema.js";
-import { SubmitReceivableSchema } from "../../../server/domain/receivable-schema.js";
+import { documentHashOf } from "../../../server/model/receivable-schema.js";
+import { SubmitReceivableSchema } from "../../../server/model/receivable-schema.js";
 import { DEFAULT_VERIFICATION_CONFIG, verifyReceivable } from "../../../server/verification/verify.js";
 import { earlier, FakeHistory } from "./fake-history.js";
 import { DEBTOR_ID, FAMILIES, findingsOf, NOW, sampleInput, sampleSubmission, verify } from "./sample-submission.js";
