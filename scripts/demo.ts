@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Command } from "commander";
-import { Contract, JsonRpcProvider } from "ethers";
+import { JsonRpcProvider } from "ethers";
+import { bindContract } from "../server/chain/contracts.js";
 import type { Credentials } from "../server/seed.js";
 import { freePort, startLocalService, type LocalService } from "./chain/local-service.js";
 
@@ -392,9 +393,9 @@ async function balancesOf(
   parties: Array<{ id: string; address: string }>,
 ): Promise<Map<string, bigint>> {
   const provider = new JsonRpcProvider(chainUrl, undefined, { staticNetwork: true });
-  const erc20 = new Contract(token, ["function balanceOf(address) view returns (uint256)"], provider);
+  const erc20 = bindContract("LocalSettlementToken", token, provider);
   const result = new Map<string, bigint>();
-  for (const p of parties) result.set(p.id, await erc20.getFunction("balanceOf")(p.address));
+  for (const p of parties) result.set(p.id, await erc20.balanceOf(p.address));
   provider.destroy();
   return result;
 }

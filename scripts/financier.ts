@@ -13,7 +13,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { Command } from "commander";
 import {
-  Contract,
   JsonRpcProvider,
   Network,
   Wallet,
@@ -23,15 +22,23 @@ import {
   type ContractTransactionResponse,
   type TransactionReceipt,
 } from "ethers";
-import { readArtifact } from "../server/chain/artifacts.js";
+import {
+  bindContract,
+  type CertificateToken,
+  type FinancingMarket,
+  type LocalSettlementToken,
+} from "../server/chain/contracts.js";
 import { decodeRevert } from "../server/chain/revert-errors.js";
+import { CERTIFICATE_STATES, RECEIVABLE_STATUSES, REQUEST_STATUSES } from "../server/model/contract-enums.js";
 
 const DEFAULT_RPC = process.env.TIERLINE_RPC_URL ?? "http://127.0.0.1:8545";
 const DEFAULT_API = process.env.TIERLINE_API_URL ?? "http://127.0.0.1:3000";
 
-const REQUEST_STATUS = ["None", "Open", "Cancelled", "Sold", "Pledged", "Released", "Foreclosed"] as const;
-const CERTIFICATE_STATE = ["None", "Live", "Locked", "Retired", "Settled"] as const;
-const RECEIVABLE_STATUS = ["None", "Active", "Overdue", "Defaulted", "Repaid"] as const;
+// The contracts' enum names as the CLI prints them (Solidity's spelling: "Locked", "Sold").
+const solidityNames = (names: readonly string[]) => names.map((name) => name[0]!.toUpperCase() + name.slice(1));
+const REQUEST_STATUS = solidityNames(REQUEST_STATUSES);
+const CERTIFICATE_STATE = solidityNames(CERTIFICATE_STATES);
+const RECEIVABLE_STATUS = solidityNames(RECEIVABLE_STATUSES);
 const KIND = ["discount", "pledge"] as const;
 const OPEN = 1n;
 const DISCOUNT = 0n;
@@ -48,9 +55,9 @@ interface ConnectionOptions {
 interface Connection {
   provider: JsonRpcProvider;
   chainId: bigint;
-  market: Contract;
-  certificates: Contract;
-  token: Contract;
+  market: FinancingMarket;
+  certificates: CertificateToken;
+  token: LocalSettlementToken;
   decimals: number;
   symbol: string;
   source: string;
@@ -213,15 +220,15 @@ async function connect(options: ConnectionOptions): Promise<Connection> {
   });
   if ((await provider.getCode(found.market)) === "0x")
     throw new CliError(`no FinancingMarket at ${found.market} on chain ${chainId} (${options.rpc})`);
-  const market = new Contract(found.market, readArtifact("FinancingMarket").abi, provider);
+  const market = bindContract("FinancingMarket", found.market, provider);
   // The token and certificate contracts the market itself uses: approving anything else would be useless.
   const [certificatesAddress, tokenAddress] = (await Promise.all([
-    market.getFunction("certificates")(),
-    market.getFunction("settlementToken")(),
+    market.certificates(),
+    market.settlementToken(),
   ])) as [string, string];
-  const certificates = new Contract(certificatesAddress, readArtifact("CertificateToken").abi, provider);
-  const token = new Contract(tokenAddress, readArtifact("LocalSettlementToken").abi, provider);
-  const [decimals, symbol] = await Promise.all([token.getFunction("decimals")(), token.getFunction("symbol")()]);
+  const certificates = bindContract("CertificateToken", certificatesAddress, provider);
+  const token = bindContract("LocalSettlementToken", tokenAddress, provider);
+  const [decimals, symbol] = await Promise.all([token.decimals(), token.symbol()]);
   return {
     provider,
     chainId,
@@ -244,7 +251,7 @@ function parseRequestId(value: string): bigint {
 }
 
 async function readTerms(c: Connection, requestId: bigint): Promise<RequestTerms> {
-  const r = await c.market.getFunction("requestOf")(requestId);
+  const r = await c.market.requestOf(requestId);
   if (BigInt(r.status) === 0n)
     throw new CliError(
       `financing request ${requestId} does not exist on chain ${c.chainId} (FinancingMarket ${c.market.target})`,
@@ -263,7 +270,7 @@ async function readTerms(c: Connection, requestId: bigint): Promise<RequestTerms
 }
 
 async function printTerms(c: Connection, terms: RequestTerms): Promise<void> {
-  const certificate = await c.certificates.getFunction("certificateOf")(terms.certificateId);
+  const certificate = await c.certificates.certificateOf(terms.certificateId);
   const face = certificate.faceValue as bigint;
   const due = Number(certificate.dueDate);
   const now = (await c.provider.getBlock("latest"))!.timestamp;
@@ -317,12 +324,12 @@ async function fundCommand(c: Connection, requestId: bigint, keySource: string):
   const terms = await readTerms(c, requestId);
   await printTerms(c, terms);
 
-  const market = c.market.connect(wallet) as Contract;
-  const token = c.token.connect(wallet) as Contract;
+  const market = c.market.connect(wallet);
+  const token = c.token.connect(wallet);
   const marketAddress = String(c.market.target);
   const [balance, allowance, gas] = (await Promise.all([
-    c.token.getFunction("balanceOf")(wallet.address),
-    c.token.getFunction("allowance")(wallet.address, marketAddress),
+    c.token.balanceOf(wallet.address),
+    c.token.allowance(wallet.address, marketAddress),
     c.provider.getBalance(wallet.address),
   ])) as [bigint, bigint, bigint];
   console.log(`Financier ${wallet.address}`);
@@ -332,7 +339,7 @@ async function fundCommand(c: Connection, requestId: bigint, keySource: string):
 
   // Dry run first: any refusal but the missing allowance stops here, before an approval is spent.
   try {
-    await market.getFunction("fund").staticCall(requestId, terms.price, terms.repayAmount);
+    await market.fund.staticCall(requestId, terms.price, terms.repayAmount);
   } catch (error) {
     if (!(revertName(error) === "ERC20InsufficientAllowance" && allowance < terms.price)) throw error;
   }
@@ -342,21 +349,18 @@ async function fundCommand(c: Connection, requestId: bigint, keySource: string):
   console.log(`Funding request ${requestId}: paying ${money(c, terms.price)} to ${terms.holder}`);
   let nonce = await c.provider.getTransactionCount(wallet.address, "pending");
   if (allowance < terms.price) {
-    reportReceipt(
-      "approve tx",
-      await mined(await token.getFunction("approve")(marketAddress, terms.price, { nonce: nonce++ })),
-    );
+    reportReceipt("approve tx", await mined(await token.approve(marketAddress, terms.price, { nonce: nonce++ })));
   }
-  const receipt = await mined(await market.getFunction("fund")(requestId, terms.price, terms.repayAmount, { nonce }));
+  const receipt = await mined(await market.fund(requestId, terms.price, terms.repayAmount, { nonce }));
   reportReceipt("fund tx", receipt);
 
   const after = await readTerms(c, requestId);
   console.log(`Request ${requestId} is now ${REQUEST_STATUS[Number(after.status)]}.`);
   if (terms.kind === DISCOUNT) {
-    const owner = (await c.certificates.getFunction("ownerOf")(terms.certificateId)) as string;
+    const owner = (await c.certificates.ownerOf(terms.certificateId)) as string;
     line("certificate", `${terms.certificateId} is now owned by ${owner}${owner === wallet.address ? " (you)" : ""}`);
   } else {
-    const [pledgeRequest, pledgee, outstanding] = (await c.market.getFunction("pledgeOf")(terms.certificateId)) as [
+    const [pledgeRequest, pledgee, outstanding] = (await c.market.pledgeOf(terms.certificateId)) as [
       bigint,
       string,
       bigint,
@@ -368,11 +372,11 @@ async function fundCommand(c: Connection, requestId: bigint, keySource: string):
     line("owed to you", money(c, outstanding));
     line("certificate", `stays with ${terms.holder}, locked until the pledge ends`);
   }
-  line("balance now", money(c, (await c.token.getFunction("balanceOf")(wallet.address)) as bigint));
+  line("balance now", money(c, (await c.token.balanceOf(wallet.address)) as bigint));
 }
 
 async function listCommand(c: Connection): Promise<void> {
-  const from = Number(await c.market.getFunction("deploymentBlock")());
+  const from = Number(await c.market.deploymentBlock());
   const head = await c.provider.getBlockNumber();
   const ids: bigint[] = [];
   for (let start = from; start <= head; start += 10_000) {
@@ -392,7 +396,7 @@ async function listCommand(c: Connection): Promise<void> {
     `Open financing requests on chain ${c.chainId} (from FinancingRequested events since block ${from}): ${open.length}`,
   );
   for (const terms of open) {
-    const certificate = await c.certificates.getFunction("certificateOf")(terms.certificateId);
+    const certificate = await c.certificates.certificateOf(terms.certificateId);
     const repay = terms.kind === DISCOUNT ? "" : `, repay ${money(c, terms.repayAmount)}`;
     console.log(
       `  #${terms.requestId} ${KIND[Number(terms.kind)]} certificate ${terms.certificateId}: price ${money(c, terms.price)}${repay}, face ${money(c, certificate.faceValue)}, due ${new Date(Number(certificate.dueDate) * 1000).toISOString().slice(0, 10)}, holder ${terms.holder}`,

@@ -100,8 +100,8 @@ export async function seedDemo(ctx: ServiceContext, operatorApiKey: string): Pro
     // Money on the local chain only: the debtor repays with it, financiers fund with it.
     const token = ctx.chain.contracts.token;
     for (const party of created.filter((p) => p.roles.includes("debtor") || p.roles.includes("financier"))) {
-      if ((await token.getFunction("balanceOf")(party.address)) > 0n) continue;
-      const request = await token.getFunction("mint").populateTransaction(party.address, 10_000_000n * ONE);
+      if ((await token.balanceOf(party.address)) > 0n) continue;
+      const request = await token.mint.populateTransaction(party.address, 10_000_000n * ONE);
       await ctx.chain.registrar.send(request, { kind: "mint", ref: party.id });
     }
   }
@@ -143,8 +143,8 @@ async function seedSelfCustodyFinancier(ctx: ServiceContext): Promise<Credential
     await ctx.chain.registrar.send({ to: wallet.address, value: parseEther("10") }, { kind: "fundGas", ref: party.id });
   }
   const token = ctx.chain.contracts.token;
-  if ((await token.getFunction("balanceOf")(wallet.address)) === 0n) {
-    const request = await token.getFunction("mint").populateTransaction(wallet.address, 10_000_000n * ONE);
+  if ((await token.balanceOf(wallet.address)) === 0n) {
+    const request = await token.mint.populateTransaction(wallet.address, 10_000_000n * ONE);
     await ctx.chain.registrar.send(request, { kind: "mint", ref: party.id });
   }
   return { id: party.id, name: party.name, roles: party.roles, address: party.address, apiKey: party.apiKey, keyFile };

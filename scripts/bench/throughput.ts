@@ -106,10 +106,10 @@ async function main(): Promise<void> {
     for (let i = 0; i < SUPPLIERS; i++) suppliers.push(await party(["supplier"], `Bench Supplier ${i}`));
     const financier = await party(["financier"], "Bench Bank");
     const token = local.service.ctx.chain.contracts.token;
-    await local.service.ctx.chain.registrar.send(
-      await token.getFunction("mint").populateTransaction(financier.address, 10n ** 15n),
-      { kind: "mint", ref: "bench" },
-    );
+    await local.service.ctx.chain.registrar.send(await token.mint.populateTransaction(financier.address, 10n ** 15n), {
+      kind: "mint",
+      ref: "bench",
+    });
 
     // Warm up: one full registration, so compilation and first-use costs are not measured.
     const warm = must(

@@ -2,7 +2,8 @@
 // benchmarks and (later) `npm start`, so every environment gets the same wiring.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { type Contract, ContractFactory, type InterfaceAbi, type Signer } from "ethers";
+import { ContractFactory, type InterfaceAbi, type Signer } from "ethers";
+import type { ContractTypes } from "./contracts.js";
 
 export interface ContractArtifact {
   abi: InterfaceAbi;
@@ -59,10 +60,13 @@ export async function deployTierline(
   if (provider === null) throw new Error("deployTierline needs a signer connected to a provider");
   const chainId = (await provider.getNetwork()).chainId;
 
-  const deploy = async (name: string, args: unknown[]): Promise<{ contract: Contract; block: bigint }> => {
+  const deploy = async <N extends keyof ContractTypes>(
+    name: N,
+    args: unknown[],
+  ): Promise<{ contract: ContractTypes[N]; block: bigint }> => {
     const artifact = await loadArtifact(name);
     const factory = new ContractFactory(artifact.abi, artifact.bytecode, admin);
-    const contract = (await factory.deploy(...args)) as Contract;
+    const contract = (await factory.deploy(...args)) as unknown as ContractTypes[N];
     const receipt = await contract.deploymentTransaction()?.wait();
     if (!receipt) throw new Error(`deployment of ${name} was not mined`);
     step(`deployed ${name} at ${await contract.getAddress()} (block ${receipt.blockNumber})`);
@@ -95,16 +99,13 @@ export async function deployTierline(
 
   // Wiring: each contract learns the others it trusts, once.
   const c = certificates.contract;
-  await send("wired registry", registry.contract.getFunction("wire")(certificatesAddress, escrowAddress));
-  await send("wired financing", financing.contract.getFunction("wireEscrow")(escrowAddress));
-  await send("granted LOCKER_ROLE", c.getFunction("grantRole")(await c.getFunction("LOCKER_ROLE")(), financingAddress));
-  await send("granted SETTLER_ROLE", c.getFunction("grantRole")(await c.getFunction("SETTLER_ROLE")(), escrowAddress));
-  const registrarRole = await registry.contract.getFunction("REGISTRAR_ROLE")();
+  await send("wired registry", registry.contract.wire(certificatesAddress, escrowAddress));
+  await send("wired financing", financing.contract.wireEscrow(escrowAddress));
+  await send("granted LOCKER_ROLE", c.grantRole(await c.LOCKER_ROLE(), financingAddress));
+  await send("granted SETTLER_ROLE", c.grantRole(await c.SETTLER_ROLE(), escrowAddress));
+  const registrarRole = await registry.contract.REGISTRAR_ROLE();
   for (const registrar of new Set([adminAddress, ...(options.registrars ?? [])])) {
-    await send(
-      `granted REGISTRAR_ROLE to ${registrar}`,
-      registry.contract.getFunction("grantRole")(registrarRole, registrar),
-    );
+    await send(`granted REGISTRAR_ROLE to ${registrar}`, registry.contract.grantRole(registrarRole, registrar));
   }
 
   return {

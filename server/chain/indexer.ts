@@ -3,7 +3,7 @@
 // cursor move, so a crash never half-applies a block range. The projections can be
 // dropped and rebuilt from the chain alone (rebuild()).
 import PQueue from "p-queue";
-import type { Contract, JsonRpcProvider, Log, LogDescription } from "ethers";
+import type { BaseContract, JsonRpcProvider, Log, LogDescription } from "ethers";
 import type { Db } from "../store/database.js";
 import { INDEX_TABLES } from "../store/schema.js";
 import type { Logger } from "../logging.js";
@@ -19,7 +19,7 @@ export type Consistency = { ok: true } | { ok: false; reason: string };
 
 export class Indexer {
   readonly #queue = new PQueue({ concurrency: 1 });
-  readonly #byAddress: Map<string, { name: string; contract: Contract }>;
+  readonly #byAddress: Map<string, { name: string; contract: BaseContract }>;
   #timer: NodeJS.Timeout | undefined;
   #lastError: string | undefined;
 

@@ -3,6 +3,7 @@
 import { getAddress } from "ethers";
 import type { Transaction } from "kysely";
 import type { Database } from "../store/schema.js";
+import { RECEIVABLE_STATUSES } from "../model/contract-enums.js";
 
 export interface IndexedEvent {
   blockNumber: number;
@@ -14,7 +15,6 @@ export interface IndexedEvent {
   args: Record<string, unknown>;
 }
 
-const RECEIVABLE_STATUS = ["none", "active", "overdue", "defaulted", "repaid"] as const;
 const ZERO = "0x0000000000000000000000000000000000000000";
 const FINANCING_KIND = ["discount", "pledge"] as const;
 
@@ -79,7 +79,7 @@ export async function applyEvent(trx: Transaction<Database>, event: IndexedEvent
     case "registry.ReceivableStatusChanged":
       await trx
         .updateTable("onchain_receivables")
-        .set({ status: RECEIVABLE_STATUS[Number(a.status)] ?? "unknown" })
+        .set({ status: RECEIVABLE_STATUSES[Number(a.status)] ?? "unknown" })
         .where("id", "=", a.receivableId!)
         .execute();
       return;

@@ -210,7 +210,7 @@ async function sendSplit(
     );
   }
   const certificates = ctx.chain.contracts.certificates;
-  const request = await certificates.getFunction("split").populateTransaction(certificateId, parts);
+  const request = await certificates.split.populateTransaction(certificateId, parts);
   const receipt = await ctx.chain.senderFor(wallet).send(request, { kind: "split", ref: certificateId });
   ctx.log.info({ certificateId, txHash: receipt.hash, parts: parts.length }, "certificate split");
   return receipt;
@@ -234,9 +234,7 @@ export async function transferCertificate(
   if (to.address === actor.address)
     throw unprocessable("TRANSFER_TO_SELF", "the certificate already belongs to this party", { fields: ["toPartyId"] });
   const certificates = ctx.chain.contracts.certificates;
-  const request = await certificates
-    .getFunction("transferFrom")
-    .populateTransaction(actor.address, to.address, certificateId);
+  const request = await certificates.transferFrom.populateTransaction(actor.address, to.address, certificateId);
   const receipt = await ctx.chain.senderFor(wallet).send(request, { kind: "transfer", ref: certificateId });
   await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info({ certificateId, txHash: receipt.hash, to: to.id }, "certificate transferred");

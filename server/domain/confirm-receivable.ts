@@ -211,7 +211,7 @@ export async function confirmReceivable(
     .execute();
 
   const registry = ctx.chain.contracts.registry;
-  const request = await registry.getFunction("register").populateTransaction(terms, { nonce, deadline, signature });
+  const request = await registry.register.populateTransaction(terms, { nonce, deadline, signature });
   try {
     const receipt = await ctx.chain.registrar.send(request, { kind: "register", ref: receivableId });
     log.info({ txHash: receipt.hash }, "receivable registered on-chain");
@@ -244,7 +244,7 @@ export async function confirmReceivable(
 
 /** If the chain has it, bring the index up to date and answer from it. */
 async function alreadyRegistered(ctx: ServiceContext, receivableId: string): Promise<ConfirmOutcome | undefined> {
-  const status = Number(await ctx.chain.contracts.registry.getFunction("statusOf")(receivableId));
+  const status = Number(await ctx.chain.contracts.registry.statusOf(receivableId));
   if (status === 0) return undefined;
   let row = await ctx.db
     .selectFrom("onchain_receivables")

@@ -100,9 +100,9 @@ async function createOne(ctx: ServiceContext, input: CreateParty, options: { rol
 
 async function registerOnChain(ctx: ServiceContext, party: PartyRecord): Promise<PartyRecord> {
   const { parties } = ctx.chain.contracts;
-  const onChain = await parties.getFunction("partyOf")(party.address);
+  const onChain = await parties.partyOf(party.address);
   if (onChain.legalIdHash === "0x" + "0".repeat(64)) {
-    const request = await parties.getFunction("registerParty").populateTransaction(party.address, party.legalIdHash);
+    const request = await parties.registerParty.populateTransaction(party.address, party.legalIdHash);
     const receipt = await ctx.chain.registrar.send(request, { kind: "registerParty", ref: party.id });
     ctx.log.info({ partyId: party.id, txHash: receipt.hash }, "party registered on-chain");
   }

@@ -4,7 +4,7 @@
 // open requests. Non-custodial parties call the contract from their own wallet (see
 // scripts/financier.ts for financiers).
 import PQueue from "p-queue";
-import { Wallet, type Contract, type TransactionReceipt } from "ethers";
+import { Wallet, type BaseContract, type TransactionReceipt } from "ethers";
 import { sql } from "kysely";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
@@ -16,14 +16,21 @@ import { assertFinancingWithinLimits } from "../risk/limits.js";
 import { BPS } from "../risk/math.js";
 import { quoteCertificate, type Quote } from "../risk/quotes.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
+import {
+  FINANCING_KINDS,
+  FinancingKind as FinancingKindValue,
+  REQUEST_STATUSES,
+  type FinancingKind,
+  type RequestStatus,
+} from "../model/contract-enums.js";
 
-export const FINANCING_KINDS = ["discount", "pledge"] as const;
-export const FINANCING_STATUSES = ["open", "cancelled", "sold", "pledged", "released", "foreclosed"] as const;
-export type FinancingKind = (typeof FINANCING_KINDS)[number];
-export type FinancingStatus = (typeof FINANCING_STATUSES)[number];
-
-/** The contract's FinancingKind enum: Discount = 0, Pledge = 1. */
-const KIND_ON_CHAIN: Record<FinancingKind, number> = { discount: 0, pledge: 1 };
+/** A request's statuses as the API shows them: the contract's, without "none". */
+export const FINANCING_STATUSES = REQUEST_STATUSES.filter((s) => s !== "none") as [
+  Exclude<RequestStatus, "none">,
+  ...Exclude<RequestStatus, "none">[],
+];
+export type FinancingStatus = Exclude<RequestStatus, "none">;
+export { FINANCING_KINDS, type FinancingKind };
 
 export const FinancingRequestIdParam = z
   .string()
@@ -239,7 +246,7 @@ function custodialWallet(ctx: ServiceContext, actor: Actor, action: string): Wal
   return new Wallet(ctx.vault.decrypt(actor.encryptedKey));
 }
 
-function requestIdFrom(financing: Contract, receipt: TransactionReceipt): string {
+function requestIdFrom(financing: BaseContract, receipt: TransactionReceipt): string {
   for (const log of receipt.logs) {
     if (log.address.toLowerCase() !== String(financing.target).toLowerCase()) continue;
     const parsed = financing.interface.parseLog(log);
@@ -303,9 +310,7 @@ export async function openFinancingRequest(
   const wallet = custodialWallet(ctx, actor, "call FinancingMarket.openRequest");
 
   const financing = ctx.chain.contracts.financing;
-  const tx = await financing
-    .getFunction("openRequest")
-    .populateTransaction(id, KIND_ON_CHAIN[input.kind], price, repayAmount);
+  const tx = await financing.openRequest.populateTransaction(id, FinancingKindValue[input.kind], price, repayAmount);
   const receipt = await ctx.chain.senderFor(wallet).send(tx, { kind: "openFinancing", ref: id });
   const requestId = requestIdFrom(financing, receipt);
   await ctx.indexer.sync(receipt.blockNumber);
@@ -345,7 +350,7 @@ export async function cancelFinancingRequest(
   }
   requireOpen(row);
   const wallet = custodialWallet(ctx, actor, "call FinancingMarket.cancelRequest");
-  const tx = await ctx.chain.contracts.financing.getFunction("cancelRequest").populateTransaction(requestId);
+  const tx = await ctx.chain.contracts.financing.cancelRequest.populateTransaction(requestId);
   const receipt = await ctx.chain.senderFor(wallet).send(tx, { kind: "cancelFinancing", ref: requestId });
   await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info({ requestId, certificateId: row.certificate_id, txHash: receipt.hash }, "financing request cancelled");
@@ -407,7 +412,7 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
   const sender = ctx.chain.senderFor(wallet);
 
   const { approveHash, receipt } = await laneFor(actor.address).add(async () => {
-    const balance = (await token.getFunction("balanceOf")(actor.address)) as bigint;
+    const balance = (await token.balanceOf(actor.address)) as bigint;
     if (balance < price) {
       throw conflict(
         "ERC20_INSUFFICIENT_BALANCE",
@@ -418,20 +423,20 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
         },
       );
     }
-    const approve = await sender.send(await token.getFunction("approve").populateTransaction(market, price), {
+    const approve = await sender.send(await token.approve.populateTransaction(market, price), {
       kind: "approveFinancing",
       ref: requestId,
     });
     try {
-      const fund = await sender.send(
-        await financing.getFunction("fund").populateTransaction(requestId, price, repayAmount),
-        { kind: "fundFinancing", ref: requestId },
-      );
+      const fund = await sender.send(await financing.fund.populateTransaction(requestId, price, repayAmount), {
+        kind: "fundFinancing",
+        ref: requestId,
+      });
       return { approveHash: approve.hash, receipt: fund };
     } catch (error) {
       // Leave no allowance behind for a funding that did not happen.
       await sender
-        .send(await token.getFunction("approve").populateTransaction(market, 0n), {
+        .send(await token.approve.populateTransaction(market, 0n), {
           kind: "approveFinancing",
           ref: requestId,
         })
@@ -494,8 +499,8 @@ export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: 
 
   const { approveHash, receipt, amount } = await laneFor(actor.address).add(async () => {
     // What the contract pulls is its own outstanding, which payouts may have lowered since the index saw it.
-    const outstanding = BigInt((await financing.getFunction("requestOf")(requestId)).outstanding);
-    const balance = (await token.getFunction("balanceOf")(actor.address)) as bigint;
+    const outstanding = BigInt((await financing.requestOf(requestId)).outstanding);
+    const balance = (await token.balanceOf(actor.address)) as bigint;
     if (balance < outstanding) {
       throw conflict(
         "INSUFFICIENT_BALANCE",
@@ -506,12 +511,12 @@ export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: 
         },
       );
     }
-    const approve = await sender.send(await token.getFunction("approve").populateTransaction(market, outstanding), {
+    const approve = await sender.send(await token.approve.populateTransaction(market, outstanding), {
       kind: "approvePledgeRepayment",
       ref: requestId,
     });
     try {
-      const repay = await sender.send(await financing.getFunction("repayPledge").populateTransaction(requestId), {
+      const repay = await sender.send(await financing.repayPledge.populateTransaction(requestId), {
         kind: "repayPledge",
         ref: requestId,
       });
@@ -519,7 +524,7 @@ export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: 
     } catch (error) {
       // Leave no allowance behind for a repayment that did not happen.
       await sender
-        .send(await token.getFunction("approve").populateTransaction(market, 0n), {
+        .send(await token.approve.populateTransaction(market, 0n), {
           kind: "approvePledgeRepayment",
           ref: requestId,
         })
@@ -576,7 +581,7 @@ export async function foreclosePledge(ctx: ServiceContext, actor: Actor, request
   requirePledged(row);
   const wallet = custodialWallet(ctx, actor, "call FinancingMarket.foreclose");
   // The send simulates first: a receivable not yet defaulted comes back as the contract's RECEIVABLE_WRONG_STATUS.
-  const tx = await ctx.chain.contracts.financing.getFunction("foreclose").populateTransaction(requestId);
+  const tx = await ctx.chain.contracts.financing.foreclose.populateTransaction(requestId);
   const receipt = await ctx.chain.senderFor(wallet).send(tx, { kind: "foreclosePledge", ref: requestId });
   await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info(

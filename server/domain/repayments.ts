@@ -4,7 +4,7 @@
 // own error, what the contract would refuse anyway, so no approval is ever left behind
 // for a payment that cannot happen.
 import PQueue from "p-queue";
-import { Wallet, type Contract, type TransactionReceipt } from "ethers";
+import { Wallet, type BaseContract, type TransactionReceipt } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { AppError, conflict, forbidden, notFound } from "../model/errors.js";
@@ -15,9 +15,8 @@ import { findPartyById } from "../store/parties-store.js";
 import { requireRole, type Actor } from "../model/actor.js";
 import { getReceivableView, partyIdOrAddress, ReceivableViewSchema, type ReceivableView } from "./receivable-view.js";
 import { AmountString, PositiveAmountString } from "../model/money.js";
+import { RECEIVABLE_STATUSES, type ReceivableStatus } from "../model/contract-enums.js";
 
-/** Registry statuses, by the contract's enum index. */
-const STATUS = ["none", "active", "overdue", "defaulted", "repaid"] as const;
 const YEAR = 365n * 24n * 60n * 60n;
 const BPS = 10_000n;
 
@@ -113,20 +112,17 @@ export const EarlyPaymentRateSetSchema = z
 
 interface ChainReceivable {
   debtor: string;
-  status: (typeof STATUS)[number];
+  status: ReceivableStatus;
   dueDate: bigint;
   faceValue: bigint;
   repaidAmount: bigint;
 }
 
 async function readReceivable(ctx: ServiceContext, receivableId: string, blockTag?: number): Promise<ChainReceivable> {
-  const r = await ctx.chain.contracts.registry.getFunction("receivableOf")(
-    receivableId,
-    blockTag === undefined ? {} : { blockTag },
-  );
+  const r = await ctx.chain.contracts.registry.receivableOf(receivableId, blockTag === undefined ? {} : { blockTag });
   return {
     debtor: r.debtor as string,
-    status: STATUS[Number(r.status)] ?? "none",
+    status: RECEIVABLE_STATUSES[Number(r.status)] ?? "none",
     dueDate: BigInt(r.dueDate),
     faceValue: BigInt(r.faceValue),
     repaidAmount: BigInt(r.repaidAmount),
@@ -197,7 +193,7 @@ async function loadOnChain(ctx: ServiceContext, actor: Actor, receivableId: stri
 }
 
 async function requireBalance(ctx: ServiceContext, address: string, needed: bigint): Promise<void> {
-  const balance = BigInt(await ctx.chain.contracts.token.getFunction("balanceOf")(address));
+  const balance = BigInt(await ctx.chain.contracts.token.balanceOf(address));
   if (balance < needed) {
     throw conflict("INSUFFICIENT_BALANCE", `the debtor holds ${balance} of the settlement token; ${needed} is needed`, {
       balance: balance.toString(),
@@ -211,14 +207,9 @@ async function requireBalance(ctx: ServiceContext, address: string, needed: bigi
  * registry first (status, outstanding amount) and pulls the tokens last, so a simulation
  * that only lacks the allowance means the contract would take the payment.
  */
-async function simulate(
-  escrow: Contract,
-  method: "repay" | "repayEarly",
-  args: unknown[],
-  from: string,
-): Promise<void> {
+async function simulate(payment: () => Promise<unknown>): Promise<void> {
   try {
-    await escrow.getFunction(method).staticCall(...args, { from });
+    await payment();
   } catch (error) {
     const refusal = decodeRevert(error);
     // Only the token's refusals are left: the allowance comes next, the balance is checked apart.
@@ -227,7 +218,11 @@ async function simulate(
   }
 }
 
-function eventArgs(receipt: TransactionReceipt, contract: Contract, name: string): Record<string, unknown> | undefined {
+function eventArgs(
+  receipt: TransactionReceipt,
+  contract: BaseContract,
+  name: string,
+): Record<string, unknown> | undefined {
   const address = String(contract.target).toLowerCase();
   for (const log of receipt.logs) {
     if (log.address.toLowerCase() !== address) continue;
@@ -268,31 +263,31 @@ export async function repayReceivable(
       send = async () => interrupted;
     } else if ("amount" in input) {
       const amount = BigInt(input.amount);
-      await simulate(escrow, "repay", [receivableId, amount], actor.address);
+      await simulate(() => escrow.repay.staticCall(receivableId, amount, { from: actor.address }));
       approved = amount;
       send = async () =>
-        sender.send(await escrow.getFunction("repay").populateTransaction(receivableId, amount), {
+        sender.send(await escrow.repay.populateTransaction(receivableId, amount), {
           kind: "repay",
           ref: receivableId,
         });
     } else {
       const limit =
         input.maxAmount === undefined ? await defaultEarlyLimit(ctx, receivableId) : BigInt(input.maxAmount);
-      await simulate(escrow, "repayEarly", [receivableId, limit], actor.address);
+      await simulate(() => escrow.repayEarly.staticCall(receivableId, limit, { from: actor.address }));
       const outstanding = chain.faceValue - chain.repaidAmount;
       approved = limit < outstanding ? limit : outstanding;
       send = async () =>
-        sender.send(await escrow.getFunction("repayEarly").populateTransaction(receivableId, limit), {
+        sender.send(await escrow.repayEarly.populateTransaction(receivableId, limit), {
           kind: "repayEarly",
           ref: receivableId,
         });
     }
     if (!interrupted) {
       await requireBalance(ctx, actor.address, approved);
-      const approval = await sender.send(
-        await token.getFunction("approve").populateTransaction(escrowAddress, approved),
-        { kind: "approve", ref: receivableId },
-      );
+      const approval = await sender.send(await token.approve.populateTransaction(escrowAddress, approved), {
+        kind: "approve",
+        ref: receivableId,
+      });
       log.info({ txHash: approval.hash, amount: approved.toString() }, "settlement token approved for the escrow");
     }
     let receipt: TransactionReceipt;
@@ -338,10 +333,10 @@ async function revokeLeftover(
   receivableId: string,
 ): Promise<void> {
   try {
-    const receipt = await sender.send(
-      await ctx.chain.contracts.token.getFunction("approve").populateTransaction(escrowAddress, 0n),
-      { kind: "approve", ref: receivableId },
-    );
+    const receipt = await sender.send(await ctx.chain.contracts.token.approve.populateTransaction(escrowAddress, 0n), {
+      kind: "approve",
+      ref: receivableId,
+    });
     ctx.log.info({ receivableId, txHash: receipt.hash }, "unused settlement-token approval withdrawn");
   } catch (error) {
     ctx.log.warn({ receivableId, err: error }, "could not withdraw the unused approval; the repayment stands");
@@ -359,17 +354,12 @@ async function defaultEarlyLimit(ctx: ServiceContext, receivableId: string): Pro
   const blockTag = block.number;
   let quoted: bigint;
   try {
-    [quoted] = (await ctx.chain.contracts.escrow.getFunction("earlyRepaymentQuote")(receivableId, { blockTag })) as [
-      bigint,
-      bigint,
-    ];
+    [quoted] = (await ctx.chain.contracts.escrow.earlyRepaymentQuote(receivableId, { blockTag })) as [bigint, bigint];
   } catch (error) {
     throw chainError(error);
   }
   const chain = await readReceivable(ctx, receivableId, blockTag);
-  const rateBps = BigInt(
-    await ctx.chain.contracts.registry.getFunction("earlyPaymentRateOf")(chain.debtor, { blockTag }),
-  );
+  const rateBps = BigInt(await ctx.chain.contracts.registry.earlyPaymentRateOf(chain.debtor, { blockTag }));
   const outstanding = chain.faceValue - chain.repaidAmount;
   const limit = earlyAmountAt(
     outstanding,
@@ -417,7 +407,7 @@ export async function listRepayments(ctx: ServiceContext, actor: Actor, receivab
       blockNumber: event.block_number,
     });
   }
-  const rateBps = Number(await ctx.chain.contracts.registry.getFunction("earlyPaymentRateOf")(indexed.debtor));
+  const rateBps = Number(await ctx.chain.contracts.registry.earlyPaymentRateOf(indexed.debtor));
   return {
     receivableId,
     status: indexed.status,
@@ -440,7 +430,7 @@ async function currentEarlyQuote(
   const block = await ctx.chain.provider.getBlock("latest");
   if (!block) return null;
   try {
-    const [amount, discount] = (await ctx.chain.contracts.escrow.getFunction("earlyRepaymentQuote")(receivableId, {
+    const [amount, discount] = (await ctx.chain.contracts.escrow.earlyRepaymentQuote(receivableId, {
       blockTag: block.number,
     })) as [bigint, bigint];
     return {
@@ -465,9 +455,10 @@ export async function setEarlyPaymentRate(
   requireRole(actor, "operator");
   const party = await findPartyById(ctx.db, partyId);
   if (!party) throw notFound("Party", partyId);
-  const request = await ctx.chain.contracts.registry
-    .getFunction("setEarlyPaymentRate")
-    .populateTransaction(party.address, input.rateBps);
+  const request = await ctx.chain.contracts.registry.setEarlyPaymentRate.populateTransaction(
+    party.address,
+    input.rateBps,
+  );
   const receipt = await ctx.chain.registrar.send(request, { kind: "setEarlyPaymentRate", ref: partyId });
   await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info({ partyId, txHash: receipt.hash, rateBps: input.rateBps }, "early-payment rate set");

@@ -6,7 +6,7 @@
 // paidOut accounting makes a second payment impossible; the keeper never even tries one).
 // Transactions go through the registrar's queue, which simulates each one first.
 import PQueue from "p-queue";
-import type { Contract, TransactionReceipt } from "ethers";
+import type { BaseContract, ContractTransaction, TransactionReceipt } from "ethers";
 import type { ServiceContext } from "../context.js";
 import { AppError } from "../model/errors.js";
 import { crashPoint } from "../faults.js";
@@ -93,21 +93,42 @@ export class Keeper {
     // Overdue and default, on chain time: the contracts compare with block.timestamp.
     const head = await ctx.chain.provider.getBlock("latest");
     if (!head) throw new Error("the chain has no latest block");
-    const gracePeriod = BigInt(await registry.getFunction("gracePeriod")());
+    const gracePeriod = BigInt(await registry.gracePeriod());
     for (const mark of await findDueMarks(ctx, BigInt(head.timestamp), gracePeriod)) {
-      if (mark.overdue && (await this.#send(pass, registry, "markOverdue", mark.receivableId, [mark.receivableId])))
+      if (
+        mark.overdue &&
+        (await this.#send(
+          pass,
+          "markOverdue",
+          mark.receivableId,
+          registry.markOverdue.populateTransaction(mark.receivableId),
+        ))
+      )
         pass.markedOverdue++;
-      if (mark.defaulted && (await this.#send(pass, registry, "markDefaulted", mark.receivableId, [mark.receivableId])))
+      if (
+        mark.defaulted &&
+        (await this.#send(
+          pass,
+          "markDefaulted",
+          mark.receivableId,
+          registry.markDefaulted.populateTransaction(mark.receivableId),
+        ))
+      )
         pass.markedDefaulted++;
     }
 
     // Settlement, then the dust of what closed.
-    this.#maxBatch ??= Number(await escrow.getFunction("MAX_SETTLE_BATCH")());
+    this.#maxBatch ??= Number(await escrow.MAX_SETTLE_BATCH());
     for (const receivableId of await findSettlementCandidates(ctx)) {
       const plan = await planSettlement(ctx, receivableId, this.#maxBatch);
       for (const [i, batch] of plan.batches.entries()) {
         if (i > 0) crashPoint("keeper:between-batches");
-        const receipt = await this.#send(pass, escrow, "settle", receivableId, [receivableId, batch]);
+        const receipt = await this.#send(
+          pass,
+          "settle",
+          receivableId,
+          escrow.settle.populateTransaction(receivableId, batch),
+        );
         if (!receipt) continue;
         const leaves = leafPayments(escrow, receipt);
         pass.settleTransactions++;
@@ -118,7 +139,12 @@ export class Keeper {
         );
       }
       if (plan.closed && (await this.#dustToSweep(receivableId))) {
-        const receipt = await this.#send(pass, escrow, "sweepDust", receivableId, [receivableId]);
+        const receipt = await this.#send(
+          pass,
+          "sweepDust",
+          receivableId,
+          escrow.sweepDust.populateTransaction(receivableId),
+        );
         if (receipt) pass.dustSwept++;
       }
     }
@@ -128,11 +154,11 @@ export class Keeper {
   /** Fully finalized, closed, and not all the money it took in was paid out. */
   async #dustToSweep(receivableId: string): Promise<boolean> {
     const { registry, escrow, certificates } = this.ctx.chain.contracts;
-    const leafCount = BigInt(await certificates.getFunction("leafCountOf")(receivableId));
-    const finalized = BigInt(await escrow.getFunction("finalizedLeavesOf")(receivableId));
+    const leafCount = BigInt(await certificates.leafCountOf(receivableId));
+    const finalized = BigInt(await escrow.finalizedLeavesOf(receivableId));
     if (finalized < leafCount) return false;
-    const receivable = await registry.getFunction("receivableOf")(receivableId);
-    const distributed = BigInt(await escrow.getFunction("distributedOf")(receivableId));
+    const receivable = await registry.receivableOf(receivableId);
+    const distributed = BigInt(await escrow.distributedOf(receivableId));
     return BigInt(receivable.repaidAmount) > distributed;
   }
 
@@ -144,15 +170,14 @@ export class Keeper {
    */
   async #send(
     pass: KeeperPass,
-    contract: Contract,
     method: string,
     receivableId: string,
-    args: unknown[],
+    populated: Promise<ContractTransaction>,
   ): Promise<TransactionReceipt | undefined> {
     const { ctx } = this;
     let receipt: TransactionReceipt;
     try {
-      const request = await contract.getFunction(method).populateTransaction(...args);
+      const request = await populated;
       receipt = await ctx.chain.registrar.send(request, { kind: `keeper.${method}`, ref: receivableId });
     } catch (error) {
       if (error instanceof AppError && RACE_CODES.has(error.code)) {
@@ -179,7 +204,7 @@ export class Keeper {
 }
 
 /** The LeafSettled events of a settle transaction: how many leaves, and how much they got. */
-function leafPayments(escrow: Contract, receipt: TransactionReceipt): { count: number; paid: bigint } {
+function leafPayments(escrow: BaseContract, receipt: TransactionReceipt): { count: number; paid: bigint } {
   const address = String(escrow.target).toLowerCase();
   let count = 0;
   let paid = 0n;

@@ -2,10 +2,8 @@
 // state of its own), so a restart picks up exactly where the chain is: which receivables
 // are past due or past grace, and which leaves of which receivable are owed a payment.
 import type { ServiceContext } from "../context.js";
+import { RECEIVABLE_STATUSES, type ReceivableStatus } from "../model/contract-enums.js";
 
-/** Registry statuses, by the contract's enum index. */
-export const RECEIVABLE_STATUS = ["none", "active", "overdue", "defaulted", "repaid"] as const;
-export type ReceivableStatus = (typeof RECEIVABLE_STATUS)[number];
 const CLOSING_STATUSES = new Set(["3", "4"]); // Defaulted, Repaid
 
 export interface DueMark {
@@ -79,8 +77,8 @@ export async function planSettlement(
   maxBatch: number,
 ): Promise<SettlementPlan> {
   const { registry, escrow, certificates } = ctx.chain.contracts;
-  const receivable = await registry.getFunction("receivableOf")(receivableId);
-  const status: ReceivableStatus = RECEIVABLE_STATUS[Number(receivable.status)] ?? "none";
+  const receivable = await registry.receivableOf(receivableId);
+  const status: ReceivableStatus = RECEIVABLE_STATUSES[Number(receivable.status)] ?? "none";
   const closed = status === "repaid" || status === "defaulted";
   const empty: SettlementPlan = { receivableId, status, closed, batches: [] };
   if (status === "none") return empty;
@@ -100,14 +98,14 @@ export async function planSettlement(
   if (!closed) {
     owed = [];
     for (const id of leaves) {
-      const [entitled, paidOut] = (await escrow.getFunction("entitlementOf")(id)) as [bigint, bigint];
+      const [entitled, paidOut] = (await escrow.entitlementOf(id)) as [bigint, bigint];
       if (entitled > paidOut) owed.push(id);
     }
   } else {
-    const leafCount = BigInt(await certificates.getFunction("leafCountOf")(receivableId));
-    const finalizedCount = BigInt(await escrow.getFunction("finalizedLeavesOf")(receivableId));
+    const leafCount = BigInt(await certificates.leafCountOf(receivableId));
+    const finalizedCount = BigInt(await escrow.finalizedLeavesOf(receivableId));
     if (finalizedCount >= leafCount) return empty;
-    const distributed = BigInt(await escrow.getFunction("distributedOf")(receivableId));
+    const distributed = BigInt(await escrow.distributedOf(receivableId));
     if (status === "defaulted" && BigInt(receivable.repaidAmount) <= distributed) return empty;
     const finalized = await finalizedLeaves(ctx, receivableId);
     owed = leaves.filter((id) => !finalized.has(id));

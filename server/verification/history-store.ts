@@ -64,7 +64,7 @@ export function verificationHistory(db: Db, chain: ChainClient): VerificationHis
       return rows.map((row) => ({ faceValue: BigInt(row.face_value), createdAt: new Date(row.created_at) }));
     },
     async registeredOnChain(receivableId) {
-      const status = await chain.contracts.registry.getFunction("statusOf")(receivableId);
+      const status = await chain.contracts.registry.statusOf(receivableId);
       return Number(status) !== 0;
     },
   };

@@ -19,14 +19,15 @@ import type {
   FeeOnTransferToken,
   ReentrantHolder,
 } from "../../types/ethers-contracts/index.js";
+import { CertificateState, FinancingKind, ReceivableStatus, RequestStatus } from "../../server/model/contract-enums.js";
 
 const { ethers, networkHelpers } = await network.create();
 
-const DISCOUNT = 0;
-const OPEN = 1n;
-const LOCKED = 2n;
-const SETTLED = 4n;
-const ACTIVE = 1n;
+const DISCOUNT = Number(FinancingKind.discount);
+const OPEN = RequestStatus.open;
+const LOCKED = CertificateState.locked;
+const SETTLED = CertificateState.settled;
+const ACTIVE = ReceivableStatus.active;
 const FACE = 1_000n * MILLION;
 
 const ATTACK_NONE = 0;

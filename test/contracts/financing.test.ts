@@ -4,18 +4,19 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { deployWorld, MILLION } from "../helpers/fixture.js";
 import { registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
+import { FinancingKind, RequestStatus } from "../../server/model/contract-enums.js";
 
 const { ethers, networkHelpers } = await network.create();
 
 // Enum values as the contracts number them.
-const DISCOUNT = 0n;
-const PLEDGE = 1n;
-const OPEN = 1n;
-const CANCELLED = 2n;
-const SOLD = 3n;
-const PLEDGED = 4n;
-const RELEASED = 5n;
-const FORECLOSED = 6n;
+const DISCOUNT = FinancingKind.discount;
+const PLEDGE = FinancingKind.pledge;
+const OPEN = RequestStatus.open;
+const CANCELLED = RequestStatus.cancelled;
+const SOLD = RequestStatus.sold;
+const PLEDGED = RequestStatus.pledged;
+const RELEASED = RequestStatus.released;
+const FORECLOSED = RequestStatus.foreclosed;
 const CERT_LIVE = 1n;
 const CERT_LOCKED = 2n;
 const CERT_RETIRED = 3n;

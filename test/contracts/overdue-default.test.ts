@@ -4,13 +4,20 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { DAY, deployWorld, MILLION } from "../helpers/fixture.js";
 import { registerReceivable } from "../helpers/lifecycle.js";
+import { ReceivableStatus } from "../../server/model/contract-enums.js";
 
 const { ethers, networkHelpers } = await network.create();
 const { time } = networkHelpers;
 
 const FACE = 1_000n * MILLION;
 const DEFAULT_GRACE = 30n * DAY;
-const STATUS = { None: 0n, Active: 1n, Overdue: 2n, Defaulted: 3n, Repaid: 4n };
+const STATUS = {
+  None: ReceivableStatus.none,
+  Active: ReceivableStatus.active,
+  Overdue: ReceivableStatus.overdue,
+  Defaulted: ReceivableStatus.defaulted,
+  Repaid: ReceivableStatus.repaid,
+};
 
 /** The world with one Active receivable of 1,000 tUSD from tier1 on the debtor, due in 90 days. */
 async function registeredWorld() {

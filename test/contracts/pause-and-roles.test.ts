@@ -10,13 +10,14 @@ import { makeTerms, signConfirmation } from "../helpers/confirmation.js";
 import { asLifecycleWorld, deployCustomTokenWorld } from "../helpers/custom-token-world.js";
 import { DAY, deployWorld, legalId, MILLION, type TierlineWorld } from "../helpers/fixture.js";
 import { registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
+import { FinancingKind } from "../../server/model/contract-enums.js";
 
 const { ethers, networkHelpers } = await network.create();
 const { time } = networkHelpers;
 
 const FACE = 1_000n * MILLION;
-const DISCOUNT = 0;
-const PLEDGE = 1;
+const DISCOUNT = Number(FinancingKind.discount);
+const PLEDGE = Number(FinancingKind.pledge);
 
 /**
  * One receivable of 1,000 tUSD, split by tier1: 600 to tier2 (pledged to the financier for

@@ -13,6 +13,7 @@ import {
   type Terms,
 } from "../helpers/confirmation.js";
 import { DAY, deployWorld, legalId, MILLION, type TierlineWorld } from "../helpers/fixture.js";
+import { ReceivableStatus } from "../../server/model/contract-enums.js";
 
 const { ethers, networkHelpers } = await network.create();
 const { time } = networkHelpers;
@@ -21,7 +22,13 @@ const HOUR = 3_600n;
 const FACE = 1_000n * MILLION;
 /** The order of the secp256k1 group: s and n - s are both valid for raw ecrecover. */
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-const RECEIVABLE_STATUS = { None: 0n, Active: 1n, Overdue: 2n, Defaulted: 3n, Repaid: 4n };
+const RECEIVABLE_STATUS = {
+  None: ReceivableStatus.none,
+  Active: ReceivableStatus.active,
+  Overdue: ReceivableStatus.overdue,
+  Defaulted: ReceivableStatus.defaulted,
+  Repaid: ReceivableStatus.repaid,
+};
 const CERTIFICATE_LIVE = 1n;
 
 interface World extends TierlineWorld {

@@ -5,14 +5,15 @@ import { network } from "hardhat";
 import { DAY, deployWorld, MILLION, type TierlineWorld } from "../helpers/fixture.js";
 import { registerReceivable } from "../helpers/lifecycle.js";
 import { escrowBooks } from "../helpers/custom-token-world.js";
+import { ReceivableStatus } from "../../server/model/contract-enums.js";
 
 const { ethers, networkHelpers } = await network.create();
 const { time } = networkHelpers;
 
-const ACTIVE = 1n;
-const OVERDUE = 2n;
-const DEFAULTED = 3n;
-const REPAID = 4n;
+const ACTIVE = ReceivableStatus.active;
+const OVERDUE = ReceivableStatus.overdue;
+const DEFAULTED = ReceivableStatus.defaulted;
+const REPAID = ReceivableStatus.repaid;
 const FACE = 1_000n * MILLION;
 
 async function world(): Promise<TierlineWorld> {

@@ -7,14 +7,15 @@ import type { ContractTransactionResponse } from "ethers";
 import { deployWorld, type TierlineWorld } from "../helpers/fixture.js";
 import { registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
 import { escrowBooks } from "../helpers/custom-token-world.js";
+import { CertificateState, ReceivableStatus } from "../../server/model/contract-enums.js";
 
 const { ethers, networkHelpers } = await network.create();
 const { time } = networkHelpers;
 
-const ACTIVE = 1n;
-const LIVE = 1n;
-const RETIRED = 3n;
-const SETTLED = 4n;
+const ACTIVE = ReceivableStatus.active;
+const LIVE = CertificateState.live;
+const RETIRED = CertificateState.retired;
+const SETTLED = CertificateState.settled;
 
 async function world(): Promise<TierlineWorld> {
   return deployWorld(ethers);

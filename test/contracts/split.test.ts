@@ -3,15 +3,16 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { deployWorld, MILLION } from "../helpers/fixture.js";
 import { registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
+import { CertificateState, FinancingKind, ReceivableStatus } from "../../server/model/contract-enums.js";
 
 const { ethers, networkHelpers } = await network.create();
 
 // Enum values as the contracts number them.
-const LIVE = 1n;
-const LOCKED = 2n;
-const RETIRED = 3n;
-const DEFAULTED = 3n;
-const DISCOUNT = 0;
+const LIVE = CertificateState.live;
+const LOCKED = CertificateState.locked;
+const RETIRED = CertificateState.retired;
+const DEFAULTED = ReceivableStatus.defaulted;
+const DISCOUNT = Number(FinancingKind.discount);
 const FACE = 1_000n * MILLION;
 
 /** A world with one receivable of 1,000 tUSD whose root certificate tier1 holds. */

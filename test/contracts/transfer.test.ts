@@ -3,13 +3,14 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { deployWorld, MILLION } from "../helpers/fixture.js";
 import { registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
+import { CertificateState, FinancingKind } from "../../server/model/contract-enums.js";
 
 const { ethers, networkHelpers } = await network.create();
 
-const LIVE = 1n;
-const SETTLED = 4n;
-const DISCOUNT = 0;
-const PLEDGE = 1;
+const LIVE = CertificateState.live;
+const SETTLED = CertificateState.settled;
+const DISCOUNT = Number(FinancingKind.discount);
+const PLEDGE = Number(FinancingKind.pledge);
 const FACE = 1_000n * MILLION;
 
 /** A world with one receivable of 1,000 tUSD whose root certificate tier1 holds. */

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
-import { JsonRpcProvider, type Contract, type EventLog } from "ethers";
+import { JsonRpcProvider, type BaseContract, type EventLog } from "ethers";
 import { EMBEDDED_REGISTRAR_KEY, startEmbeddedChain, type EmbeddedChain } from "../../scripts/chain/embedded-chain.js";
 import { freePort } from "../../scripts/chain/local-service.js";
 import { bindContracts, type ContractAddresses, type TierlineContracts } from "../../server/chain/contracts.js";
@@ -229,7 +229,7 @@ export class FaultWorld {
   }
 
   /** Events named `name` of `contract`, read from the chain's logs (never the index). */
-  async chainEvents(contract: Contract, name: string, ...topics: unknown[]): Promise<EventLog[]> {
+  async chainEvents(contract: BaseContract, name: string, ...topics: unknown[]): Promise<EventLog[]> {
     const filter = contract.filters[name]!(...topics);
     const logs = await contract.queryFilter(filter, this.#deploymentBlock, "latest");
     return logs as EventLog[];

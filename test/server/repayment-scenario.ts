@@ -6,6 +6,7 @@ import { Wallet } from "ethers";
 import type { ApiClient } from "./client.js";
 import type { TestService } from "./harness.js";
 import { validSubmission, type TestParty } from "./scenario.js";
+import { FinancingKind } from "../../server/model/contract-enums.js";
 
 export const FACE = 100_000_000n; // validSubmission: 100 x 1,000,000
 export const SHARES = { tier1: 40_000_000n, tier2: 35_000_000n, tier3: 25_000_000n } as const;
@@ -103,7 +104,7 @@ export async function senderOf(t: TestService, party: TestParty) {
   return ctx.chain.senderFor(new Wallet(ctx.vault.decrypt(row.encrypted_key!)));
 }
 
-const PLEDGE = 1;
+const PLEDGE = Number(FinancingKind.pledge);
 
 /** The holder pledges `certificateId`; the financier (minted the price first) funds it. */
 export async function pledge(

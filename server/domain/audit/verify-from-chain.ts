@@ -4,16 +4,14 @@
 // requests' ids), replayed by a reducer of its own — not the indexer's projections and
 // not the onchain_* tables. The other side is the index. A third opinion comes from the
 // contracts' view functions at the same block, where that is cheap.
-import { getAddress, toBeHex, zeroPadValue, type Contract, type Log, type LogDescription } from "ethers";
+import { getAddress, toBeHex, zeroPadValue, type BaseContract, type Log, type LogDescription } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../../context.js";
 import { notFound } from "../../model/errors.js";
 import { chainError } from "../../chain/revert-errors.js";
 import { requireRole, type Actor } from "../../model/actor.js";
+import { CERTIFICATE_STATES, RECEIVABLE_STATUSES, REQUEST_STATUSES } from "../../model/contract-enums.js";
 
-const RECEIVABLE_STATUS = ["none", "active", "overdue", "defaulted", "repaid"] as const;
-const CERTIFICATE_STATE = ["none", "live", "locked", "retired", "settled"] as const;
-const REQUEST_STATUS = ["none", "open", "cancelled", "sold", "pledged", "released", "foreclosed"] as const;
 const FINANCING_KIND = ["discount", "pledge"] as const;
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
@@ -181,7 +179,7 @@ async function readChain(ctx: ServiceContext, receivableId: string, toBlock: num
   const { registry, certificates, financing, escrow } = ctx.chain.contracts;
   const provider = ctx.chain.provider;
   const deploymentBlock = ctx.chain.deployment.deploymentBlock;
-  const topic = (contract: Contract, name: string) => contract.interface.getEvent(name)!.topicHash;
+  const topic = (contract: BaseContract, name: string) => contract.interface.getEvent(name)!.topicHash;
 
   /** eth_getLogs over [from, to]; halves the range when the node refuses a wide one. */
   const getLogs = async (address: string, topics: Array<string | string[] | null>, from: number): Promise<Log[]> => {
@@ -199,7 +197,7 @@ async function readChain(ctx: ServiceContext, receivableId: string, toBlock: num
   };
 
   const decoded: DecodedLog[] = [];
-  const decode = (name: DecodedLog["contract"], contract: Contract, logs: Log[]) => {
+  const decode = (name: DecodedLog["contract"], contract: BaseContract, logs: Log[]) => {
     for (const log of logs) {
       const parsed = contract.interface.parseLog({ topics: [...log.topics], data: log.data });
       if (!parsed) continue;
@@ -319,7 +317,7 @@ function replay(events: DecodedLog[]): Omit<ChainView, "events" | "fromBlock"> {
         if (receivable) receivable.repaidAmount = str(a.repaidAmount);
         break;
       case "registry.ReceivableStatusChanged":
-        if (receivable) receivable.status = RECEIVABLE_STATUS[Number(a.status)] ?? "unknown";
+        if (receivable) receivable.status = RECEIVABLE_STATUSES[Number(a.status)] ?? "unknown";
         break;
       case "registry.ReceivableDischargedEarly":
         if (receivable) receivable.earlyDiscount = str(a.discount);
@@ -639,44 +637,39 @@ async function compareWithContracts(
     if (String(events) !== String(contract)) differences.push({ ...key, field, events, contract });
   };
   try {
-    const r = await registry.getFunction("receivableOf")(receivableId, at);
+    const r = await registry.receivableOf(receivableId, at);
     const e = chain.receivable;
     check({}, "receivable.seller", e.seller, getAddress(r.seller));
     check({}, "receivable.debtor", e.debtor, getAddress(r.debtor));
     check({}, "receivable.registrar", e.registrar, getAddress(r.registrar));
-    check({}, "receivable.status", e.status, RECEIVABLE_STATUS[Number(r.status)] ?? "unknown");
+    check({}, "receivable.status", e.status, RECEIVABLE_STATUSES[Number(r.status)] ?? "unknown");
     check({}, "receivable.faceValue", e.faceValue, r.faceValue.toString());
     check({}, "receivable.repaidAmount", e.repaidAmount, r.repaidAmount.toString());
     check({}, "receivable.dueDate", e.dueDate, Number(r.dueDate));
     check({}, "receivable.documentHash", e.documentHash, r.documentHash);
     check({}, "receivable.rootCertificateId", e.rootCertificateId, r.rootCertificateId.toString());
-    check(
-      {},
-      "receivable.distributed",
-      e.distributed,
-      (await escrow.getFunction("distributedOf")(receivableId, at)).toString(),
-    );
+    check({}, "receivable.distributed", e.distributed, (await escrow.distributedOf(receivableId, at)).toString());
 
     for (const [id, c] of [...chain.certificates.entries()].sort(([a], [b]) => byId(a, b))) {
-      const onChain = await certificates.getFunction("certificateOf")(id, at);
+      const onChain = await certificates.certificateOf(id, at);
       const key = { certificateId: id };
       check(key, "receivableId", c.receivableId, onChain.receivableId);
       check(key, "parentId", c.parentId, onChain.parentId === 0n ? null : onChain.parentId.toString());
       check(key, "faceValue", c.faceValue, onChain.faceValue.toString());
       check(key, "tier", c.tier, Number(onChain.tier));
-      check(key, "state", c.state, CERTIFICATE_STATE[Number(onChain.state)] ?? "unknown");
+      check(key, "state", c.state, CERTIFICATE_STATES[Number(onChain.state)] ?? "unknown");
       if (c.state === "live" || c.state === "locked")
-        check(key, "holder", c.holder, getAddress(await certificates.getFunction("ownerOf")(id, at)));
-      const [, paidOut] = await escrow.getFunction("entitlementOf")(id, at);
+        check(key, "holder", c.holder, getAddress(await certificates.ownerOf(id, at)));
+      const [, paidOut] = await escrow.entitlementOf(id, at);
       check(key, "paidOut", c.paidOut, paidOut.toString());
     }
     for (const [id, q] of [...chain.requests.entries()].sort(([a], [b]) => byId(a, b))) {
-      const onChain = await financing.getFunction("requestOf")(id, at);
+      const onChain = await financing.requestOf(id, at);
       const key = { certificateId: q.certificateId, requestId: id };
       check(key, "financing.certificateId", q.certificateId, onChain.certificateId.toString());
       check(key, "financing.holder", q.holder, getAddress(onChain.holder));
       check(key, "financing.kind", q.kind, FINANCING_KIND[Number(onChain.kind)] ?? "unknown");
-      check(key, "financing.status", q.status, REQUEST_STATUS[Number(onChain.status)] ?? "unknown");
+      check(key, "financing.status", q.status, REQUEST_STATUSES[Number(onChain.status)] ?? "unknown");
       check(
         key,
         "financing.financier",

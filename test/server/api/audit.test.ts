@@ -9,7 +9,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { MaxUint256, Wallet, type Contract, type TransactionReceipt } from "ethers";
+import { MaxUint256, Wallet, type BaseContract, type TransactionReceipt } from "ethers";
 import { freePort, startTestService, type TestService } from "../harness.js";
 import { ApiClient } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
@@ -83,7 +83,7 @@ describe("API: auditing a receivable's certificate tree", function () {
   /** Sends `fn` from the party's custodial key and waits until the index has it. */
   async function asParty(
     p: NamedParty,
-    contract: Contract,
+    contract: BaseContract,
     fn: string,
     ...args: unknown[]
   ): Promise<TransactionReceipt> {
@@ -100,7 +100,7 @@ describe("API: auditing a receivable's certificate tree", function () {
     return receipt;
   }
 
-  async function asRegistrar(contract: Contract, fn: string, ...args: unknown[]): Promise<TransactionReceipt> {
+  async function asRegistrar(contract: BaseContract, fn: string, ...args: unknown[]): Promise<TransactionReceipt> {
     const { ctx } = t.service;
     const receipt = await ctx.chain.registrar.send(await contract.getFunction(fn).populateTransaction(...args), {
       kind: `test:${fn}`,

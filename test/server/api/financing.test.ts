@@ -2,17 +2,18 @@
 // request, the certificate locks on-chain, every party browses the market, a custodial
 // financier funds it delivery versus payment. Refusals are checked against the chain.
 import { expect } from "chai";
-import { Wallet, type Contract } from "ethers";
+import { Wallet } from "ethers";
 import { decodeRevert } from "../../../server/chain/revert-errors.js";
 import { startTestService, type TestService } from "../harness.js";
 import { ApiClient } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
+import { CertificateState, RequestStatus } from "../../../server/model/contract-enums.js";
 
 const FACE = 100_000_000n; // validSubmission: 100 x 1.000000
-const LIVE = 1n;
-const LOCKED = 2n;
-const SOLD = 3n;
-const PLEDGED = 4n;
+const LIVE = CertificateState.live;
+const LOCKED = CertificateState.locked;
+const SOLD = RequestStatus.sold;
+const PLEDGED = RequestStatus.pledged;
 const fieldPaths = (body: any): string[] => body.error.details.fields.map((f: { path: string }) => f.path);
 
 describe("API: financing requests", function () {
@@ -537,9 +538,9 @@ describe("API: financing requests", function () {
         .where("id", "=", supplierFinancier.id)
         .executeTakeFirstOrThrow();
       const wallet = new Wallet(ctx().vault.decrypt(row.encrypted_key!), ctx().chain.provider);
-      const reverted = await (chain().financing.connect(wallet) as Contract)
-        .getFunction("fund")
-        .staticCall(request.id, 90_000_000n, 0n)
+      const reverted = await chain()
+        .financing.connect(wallet)
+        .fund.staticCall(request.id, 90_000_000n, 0n)
         .then(
           () => undefined,
           (error: unknown) => error,

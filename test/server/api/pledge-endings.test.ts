@@ -6,16 +6,17 @@ import { startTestService, type TestService } from "../harness.js";
 import { ApiClient } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
 import { advanceChainTime, chainTime, senderOf } from "../repayment-scenario.js";
+import { CertificateState, ReceivableStatus, RequestStatus } from "../../../server/model/contract-enums.js";
 
 const PRICE = 80_000_000n;
 const REPAY = 88_000_000n;
-const LIVE = 1n;
-const LOCKED = 2n;
-const PLEDGED = 4n;
-const RELEASED = 5n;
-const FORECLOSED = 6n;
-const ACTIVE = 1n; // ReceivableStatus: None, Active, Overdue, Defaulted, Repaid
-const DEFAULTED = 3n;
+const LIVE = CertificateState.live;
+const LOCKED = CertificateState.locked;
+const PLEDGED = RequestStatus.pledged;
+const RELEASED = RequestStatus.released;
+const FORECLOSED = RequestStatus.foreclosed;
+const ACTIVE = ReceivableStatus.active; // ReceivableStatus: None, Active, Overdue, Defaulted, Repaid
+const DEFAULTED = ReceivableStatus.defaulted;
 
 interface Pledge {
   requestId: string;

@@ -10,10 +10,11 @@ import { Wallet, parseEther, type HDNodeWallet } from "ethers";
 import { startTestService, type TestService } from "../harness.js";
 import { ApiClient } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
+import { RequestStatus } from "../../../server/model/contract-enums.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..", "..");
-const SOLD = 3n;
-const PLEDGED = 4n;
+const SOLD = RequestStatus.sold;
+const PLEDGED = RequestStatus.pledged;
 
 interface CliRun {
   code: number | null;
