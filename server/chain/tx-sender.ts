@@ -1,7 +1,8 @@
 // One transaction queue per signer, with explicit nonces, so concurrent requests never
 // collide. Every send is simulated first (a revert burns no nonce), journaled with its
 // hash before it is broadcast (a crash after broadcast still knows what was sent), and
-// its outcome recorded. See ../../shared TOOLCHAIN notes on ethers' NonceManager.
+// its outcome recorded. ethers' NonceManager increments before estimating gas, so a send that
+// reverts in estimation would burn a nonce: hence one queue per signer and explicit nonces.
 import PQueue from "p-queue";
 import { Transaction, type TransactionReceipt, type TransactionRequest, type Wallet } from "ethers";
 import type { Db } from "../store/database.js";
