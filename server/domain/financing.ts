@@ -67,12 +67,9 @@ export const FinancingRequestViewSchema = z
     tier: z.number(),
     dueDate: z.string(),
     tenorDays: z.number().meta({ description: "Whole days from now to the due date (0 once due)" }),
-    verification: z
-      .object({ outcome: z.string(), checkedAt: z.string() })
-      .nullable()
-      .meta({
-        description: "The receivable's stored verification report, summarised (null if registered by another platform)",
-      }),
+    verification: z.object({ outcome: z.string(), checkedAt: z.string() }).nullable().meta({
+      description: "The receivable's stored verification report, summarised (null if registered by another platform)",
+    }),
     shortfall: z.string().nullable().meta({ description: "Pledge released with this much still unpaid" }),
     txHashes: z.object({ open: z.string(), fund: z.string().nullable() }),
     openedBlock: z.number(),
