@@ -147,7 +147,13 @@ async function submitOne(ctx: ServiceContext, actor: Actor, submission: Receivab
 export const failedRules = (report: VerificationReport) =>
   report.results
     .filter((r) => r.outcome === "fail")
-    .map(({ rule, code, message, fields }) => ({ rule, code, message, fields }));
+    .map(({ rule, code, message, fields, details }) => ({
+      rule,
+      code,
+      message,
+      fields,
+      ...(details === undefined ? {} : { details }),
+    }));
 
 /** Statuses of submissions that never reached the chain and were closed: their identity is free. */
 export const CLOSED = ["rejected", "declined", "withdrawn"];
