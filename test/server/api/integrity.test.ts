@@ -191,6 +191,53 @@ describe("API: integrity of what is registered", function () {
     });
   });
 
+  describe("when 50 financing requests race for a holder's financing limit of 40 tUSD", function () {
+    it("opens only what fits: financing exposure never above the limit, the others 422 CREDIT_LIMIT_EXCEEDED", async function () {
+      const holder = await createTestParty(operator, ["supplier"]);
+      const debtor = await createTestParty(operator, ["debtor"]);
+      // 50 certificates of 4 tUSD: two receivables of 100 tUSD, each split into 25 pieces kept by the holder.
+      const pieces: string[] = [];
+      for (let r = 0; r < 2; r++) {
+        const submitted = await submit(holder, validSubmission(debtor.id));
+        expect(submitted.status, JSON.stringify(submitted.body)).to.equal(201);
+        const confirmed = await confirm(debtor, submitted.body.id);
+        expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
+        const split = await api.as(holder.apiKey).post(`/v1/certificates/${confirmed.body.certificateId}/split`, {
+          parts: Array.from({ length: 25 }, () => ({ toPartyId: holder.id, amount: T(4).toString() })),
+        });
+        expect(split.status, JSON.stringify(split.body)).to.equal(200);
+        pieces.push(...split.body.children.map((c: { id: string }) => c.id));
+      }
+      expect(pieces).to.have.length(50);
+      const set = await operator.post(`/v1/risk/limits/${holder.id}`, { kind: "supplier", limit: T(40).toString() });
+      expect(set.status, JSON.stringify(set.body)).to.equal(200);
+      const limit = BigInt(set.body.limit);
+
+      const answers = await Promise.all(
+        pieces.map((certificateId) =>
+          api
+            .as(holder.apiKey)
+            .post("/v1/financing-requests", { certificateId, kind: "discount", price: T(3).toString() }),
+        ),
+      );
+      const won = answers.filter((a) => a.status === 201);
+      const lost = answers.filter((a) => a.status !== 201);
+      for (const answer of lost) {
+        expect(answer.status, JSON.stringify(answer.body)).to.equal(422);
+        expect(answer.body.error.code).to.equal("CREDIT_LIMIT_EXCEEDED");
+        expect(answer.body.error.details).to.include({ limit: "financing", partyId: holder.id });
+      }
+      expect(won.length).to.be.at.least(1);
+      expect(BigInt(won.length) * T(3)).to.be.at.most(limit);
+      console.log(`      50 concurrent financing requests: ${won.length} opened, ${lost.length} refused`);
+      const risk = await operator.get(`/v1/risk/parties/${holder.id}`);
+      expect(BigInt(risk.body.limits.financing.exposure)).to.equal(BigInt(won.length) * T(3));
+      // Every reservation was released: what counts now is the open requests alone.
+      const reservations = await t.service.ctx.db.selectFrom("limit_reservations").selectAll().execute();
+      expect(reservations).to.deep.equal([]);
+    });
+  });
+
   describe("when the chain moves 25 hours past a due date", function () {
     it("puts the receivable in the overdue bucket by chain time, and the overdue total is not zero", async function () {
       const supplier = await createTestParty(operator, ["supplier"]);
