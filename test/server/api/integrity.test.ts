@@ -246,7 +246,11 @@ describe("API: integrity of what is registered", function () {
       documents.invoice.dueDate = iso(2);
       const submitted = await submit(supplier, documents);
       expect(submitted.status, JSON.stringify(submitted.body)).to.equal(201);
-      expect((await confirm(debtor, submitted.body.id)).status).to.equal(200);
+      const confirmed = await confirm(debtor, submitted.body.id);
+      expect(confirmed.status).to.equal(200);
+      const quoteBefore = await operator.get(`/v1/certificates/${confirmed.body.certificateId}/quote`);
+      expect(quoteBefore.status, JSON.stringify(quoteBefore.body)).to.equal(200);
+      expect(quoteBefore.body.tenorDays).to.be.oneOf([2, 3]);
       const before = await operator.get(`/v1/audit/parties/${debtor.id}/exposure`);
       expect(before.status, JSON.stringify(before.body)).to.equal(200);
       expect(before.body.owes.byMaturity.overdue).to.equal("0");
@@ -261,6 +265,9 @@ describe("API: integrity of what is registered", function () {
       expect(after.body.owes.receivables[0].maturity).to.equal("overdue");
       const held = await api.as(supplier.apiKey).get(`/v1/audit/parties/${supplier.id}/exposure`);
       expect(held.body.owed.byMaturity.overdue).to.equal(T(100).toString());
+      // Quotes count the tenor from the chain's clock too: due, so 0 days.
+      const quoteAfter = await operator.get(`/v1/certificates/${confirmed.body.certificateId}/quote`);
+      expect(quoteAfter.body.tenorDays).to.equal(0);
     });
   });
 
