@@ -5,7 +5,7 @@
 // "Stressed": the industry's risk index is above its threshold (industry.ts). Base limits
 // are the policy's defaults until the operator sets one (POST /v1/risk/limits/:partyId).
 // Registration (confirm) and financing (open request) each check and reserve headroom in one
-// atomic step (a DB transaction per party's limit guard); a refusal is a 422 naming the limit
+// atomic step (a DB transaction holding the parties' rows); a refusal is a 422 naming the limit
 // and the numbers.
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
@@ -162,18 +162,18 @@ function limitExceeded(
 type DbScope = Pick<ServiceContext, "db">;
 
 /**
- * Serialises check-and-reserve per (party, limit): the first statement of the transaction
- * writes the guard rows, in a fixed order, so concurrent reservations on the same party wait
- * for each other (SQLite: the database write lock; PostgreSQL: the guard rows' locks) and
- * each one sees the reservations committed before it.
+ * Serialises check-and-reserve per party: the first statements of the transaction lock the
+ * parties' rows, in a fixed order, with an update that changes nothing (SQLite: it takes the
+ * database write lock; PostgreSQL: the rows' locks, as SELECT … FOR UPDATE would), so
+ * concurrent reservations on the same party wait for each other and each one sees the
+ * reservations committed before it.
  */
-async function lockLimits(scope: DbScope, lines: Array<[partyId: string, kind: string]>): Promise<void> {
-  const ordered = [...lines].sort(([a, x], [b, y]) => (a + "\u0000" + x < b + "\u0000" + y ? -1 : 1));
-  for (const [partyId, kind] of ordered) {
+async function lockParties(scope: DbScope, partyIds: string[]): Promise<void> {
+  for (const partyId of [...new Set(partyIds)].sort()) {
     await scope.db
-      .insertInto("limit_guards")
-      .values({ party_id: partyId, kind, version: 1 })
-      .onConflict((oc) => oc.columns(["party_id", "kind"]).doUpdateSet({ version: sql`limit_guards.version + 1` }))
+      .updateTable("parties")
+      .set({ status: sql<string>`status` })
+      .where("id", "=", partyId)
       .execute();
   }
 }
@@ -185,7 +185,7 @@ const CONFIRMABLE = ["awaiting_confirmation", "confirming"];
  * Registration (debtor confirmation): the debtor's exposure plus the face value must stay
  * within its debtor limit, and the seller's within its supplier limit. The check and the
  * reservation are one atomic step: inside one transaction that holds both parties' limit
- * guards, the exposures are read (confirmations under way included) and the receivable moves
+ * rows, the exposures are read (confirmations under way included) and the receivable moves
  * to `confirming`, which is what makes it count for the next check. Throws 422
  * CREDIT_LIMIT_EXCEEDED with { limit, partyId, limitAmount, exposure, requested }, or 409
  * RECEIVABLE_NOT_CONFIRMABLE when the receivable left the confirmable statuses meanwhile.
@@ -205,10 +205,7 @@ export async function reserveRegistrationWithinLimits(
 
   await ctx.db.transaction().execute(async (trx) => {
     const scope = { ...ctx, db: trx };
-    await lockLimits(scope, [
-      [debtor.id, "debtor"],
-      [seller.id, "supplier"],
-    ]);
+    await lockParties(scope, [debtor.id, seller.id]);
     const owed = (await debtorExposure(scope, debtor, receivable.id)).total;
     if (owed + requested > debtorTerms.debtor.limit) {
       throw limitExceeded("debtor", debtor, debtorTerms, owed, requested, `registering receivable ${receivable.id}`);
@@ -261,7 +258,7 @@ async function debtorTermsOf(
  * industry allow (422 ADVANCE_RATE_EXCEEDED), and the holder's financing outstanding plus
  * the price within its financing limit, which is its supplier limit (422 CREDIT_LIMIT_EXCEEDED).
  * The last check and the reservation of the price are one atomic step (a reservation row
- * written in the transaction that holds the holder's financing guard); the caller releases
+ * written in the transaction that holds the holder's party row); the caller releases
  * the reservation with `releaseFinancingReservation` once the opening ended, either way.
  */
 export async function reserveFinancingWithinLimits(
@@ -324,7 +321,7 @@ export async function reserveFinancingWithinLimits(
   const holderTerms = await creditTerms(ctx, holder);
   return ctx.db.transaction().execute(async (trx) => {
     const scope = { ...ctx, db: trx };
-    await lockLimits(scope, [[holder.id, "financing"]]);
+    await lockParties(scope, [holder.id]);
     const financed = (await financingExposure(scope, holder)).total;
     if (financed + price > holderTerms.supplier.limit) {
       throw limitExceeded(

@@ -311,16 +311,9 @@ export const migrations: Record<string, Migration> = {
         .columns(["receivable_id", "attempt_id"])
         .execute();
 
-      // Limit headroom: one guard row per (party, limit) serialises check-and-reserve (a row
-      // lock on PostgreSQL, the write lock on SQLite); reservations hold headroom for financing
-      // requests on their way to the chain.
-      await db.schema
-        .createTable("limit_guards")
-        .addColumn("party_id", "text", (c) => c.notNull())
-        .addColumn("kind", "text", (c) => c.notNull())
-        .addColumn("version", "integer", (c) => c.notNull())
-        .addPrimaryKeyConstraint("limit_guards_pk", ["party_id", "kind"])
-        .execute();
+      // Limit headroom: reservations hold headroom for financing requests on their way to
+      // the chain (risk/limits.ts); the check and the reservation run in one transaction
+      // that holds the party's row.
       await db.schema
         .createTable("limit_reservations")
         .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())

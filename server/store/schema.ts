@@ -201,12 +201,6 @@ export interface ReceivableAttemptTable {
   archived_at: string;
 }
 
-export interface LimitGuardTable {
-  party_id: string;
-  kind: string; // debtor | supplier | financing
-  version: number;
-}
-
 export interface LimitReservationTable {
   id: Generated<number>;
   party_id: string;
@@ -235,7 +229,6 @@ export interface Database {
   risk_repayment_times: RiskRepaymentTimeTable;
   risk_state: RiskStateTable;
   receivable_attempts: ReceivableAttemptTable;
-  limit_guards: LimitGuardTable;
   limit_reservations: LimitReservationTable;
 }
 
