@@ -54,10 +54,13 @@ export async function checkDelivery(
   }
   const backedBy = claims.map((claim) => claim.receivableId).sort();
 
+  // Skus are matched in canonical form and shown as this invoice wrote them.
+  const shown = new Map(invoice.lines.map((line) => [canonicalDocumentNumber(line.sku), line.sku]));
   const findings: RuleResult[] = [];
-  for (const [sku, quantity] of bySku(invoice.lines)) {
-    const before = alreadyInvoiced.get(sku) ?? 0n;
-    const receipt = received.get(sku) ?? 0n;
+  for (const [skuKey, quantity] of bySku(invoice.lines)) {
+    const sku = shown.get(skuKey)!;
+    const before = alreadyInvoiced.get(skuKey) ?? 0n;
+    const receipt = received.get(skuKey) ?? 0n;
     const withThis = before + quantity;
     if ((withThis - receipt) * BPS <= receipt * BigInt(config.quantityToleranceBps)) continue;
     findings.push({
