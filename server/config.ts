@@ -37,6 +37,21 @@ export const ConfigSchema = z.object({
   TIERLINE_PRICE_TOLERANCE_BPS: bps.default(50),
   /** Verification: tolerated invoiced quantity above received quantity, basis points. */
   TIERLINE_QUANTITY_TOLERANCE_BPS: bps.default(0),
+  /** Verification: the invoice's tax at most this share of its lines before tax, basis points (2,500 = 25 %). */
+  TIERLINE_MAX_TAX_BPS: bps.default(2_500),
+  /** Fraud signals: hold a seller's submission on a debtor when more than this many arrived in the window. */
+  TIERLINE_BRUSHING_MAX_COUNT: z.coerce.number().int().min(0).default(10),
+  /** Fraud signals: the brushing window, hours. */
+  TIERLINE_BRUSHING_WINDOW_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 366)
+    .default(24),
+  /** Fraud signals: hold when the face value is above this multiple of the seller's mean on the debtor. */
+  TIERLINE_VOLUME_SPIKE_FACTOR: z.coerce.number().positive().max(1_000_000).default(5),
+  /** Fraud signals: ... given at least this many earlier receivables. */
+  TIERLINE_VOLUME_SPIKE_MIN_HISTORY: z.coerce.number().int().min(1).default(3),
   /** Verification: shortest and longest tenor (invoice date to due date), days. */
   TIERLINE_MIN_TENOR_DAYS: z.coerce.number().int().min(0).default(1),
   TIERLINE_MAX_TENOR_DAYS: z.coerce.number().int().min(1).default(180),

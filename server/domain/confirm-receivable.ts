@@ -17,7 +17,7 @@ import {
 } from "../chain/confirmation-typed-data.js";
 import { getReceivableView, type ReceivableView } from "./receivable-view.js";
 import { hashText } from "../model/receivable-schema.js";
-import { assertRegistrationWithinLimits } from "../risk/limits.js";
+import { releaseRegistration, reserveRegistrationWithinLimits } from "../risk/limits.js";
 
 /** Whether ethers can read it as a signature: a malformed one must be a 400, not a crash later. */
 function isSignature(hex: string): boolean {
@@ -175,40 +175,60 @@ export async function confirmReceivable(
     });
   if (row.status === "rejected")
     throw conflict("RECEIVABLE_REJECTED", `receivable ${receivableId} was rejected in review`, { receivableId });
-  await assertRegistrationWithinLimits(ctx, row);
-
-  let nonce: bigint;
-  let deadline: number;
-  let signature: string;
-  if (actor.custodial) {
-    nonce = nonceOf(receivableId);
-    deadline = await confirmationDeadline(ctx);
-    const { typed } = await prepare(ctx, receivableId, deadline, nonce);
-    const wallet = new Wallet(ctx.vault.decrypt(actor.encryptedKey!));
-    signature = await wallet.signTypedData(typed.domain, typed.types, typed.message);
-  } else {
-    if (body.signature === undefined || body.nonce === undefined || body.deadline === undefined) {
-      const typed = await confirmationRequest(ctx, actor, receivableId);
-      throw unprocessable(
-        "CONFIRMATION_SIGNATURE_REQUIRED",
-        "a non-custodial debtor sends its EIP-712 signature with nonce and deadline",
-        { typedData: typed },
-      );
-    }
-    nonce = BigInt(body.nonce);
-    deadline = body.deadline;
-    signature = Signature.from(body.signature).serialized;
+  if (row.status === "declined" || row.status === "withdrawn")
+    throw conflict("RECEIVABLE_CLOSED", `receivable ${receivableId} was ${row.status} and will not be registered`, {
+      receivableId,
+      status: row.status,
+    });
+  if (!actor.custodial && (body.signature === undefined || body.nonce === undefined || body.deadline === undefined)) {
+    const typed = await confirmationRequest(ctx, actor, receivableId);
+    throw unprocessable(
+      "CONFIRMATION_SIGNATURE_REQUIRED",
+      "a non-custodial debtor sends its EIP-712 signature with nonce and deadline",
+      { typedData: typed },
+    );
   }
-  const { terms } = await prepare(ctx, receivableId, deadline, nonce);
-  await ctx.db
-    .updateTable("receivables")
-    .set({
-      status: "confirming",
-      confirmation: JSON.stringify({ nonce: nonce.toString(), deadline, signature }),
-      updated_at: nowIso(),
-    })
-    .where("id", "=", receivableId)
-    .execute();
+  // Check and reserve the debtor's and the seller's headroom in one step: status confirming.
+  await reserveRegistrationWithinLimits(ctx, row);
+
+  let terms: Prepared["terms"];
+  let confirmation: { nonce: bigint; deadline: number; signature: string };
+  try {
+    if (actor.custodial) {
+      const nonce = nonceOf(receivableId);
+      const deadline = await confirmationDeadline(ctx);
+      const { typed } = await prepare(ctx, receivableId, deadline, nonce);
+      const wallet = new Wallet(ctx.vault.decrypt(actor.encryptedKey!));
+      confirmation = {
+        nonce,
+        deadline,
+        signature: await wallet.signTypedData(typed.domain, typed.types, typed.message),
+      };
+    } else {
+      confirmation = {
+        nonce: BigInt(body.nonce!),
+        deadline: body.deadline!,
+        signature: Signature.from(body.signature!).serialized,
+      };
+    }
+    terms = (await prepare(ctx, receivableId, confirmation.deadline, confirmation.nonce)).terms;
+    await ctx.db
+      .updateTable("receivables")
+      .set({
+        confirmation: JSON.stringify({
+          nonce: confirmation.nonce.toString(),
+          deadline: confirmation.deadline,
+          signature: confirmation.signature,
+        }),
+        updated_at: nowIso(),
+      })
+      .where("id", "=", receivableId)
+      .execute();
+  } catch (error) {
+    await releaseRegistration(ctx, receivableId); // nothing was sent: give the headroom back
+    throw error;
+  }
+  const { nonce, deadline, signature } = confirmation;
 
   const registry = ctx.chain.contracts.registry;
   const request = await registry.register.populateTransaction(terms, { nonce, deadline, signature });
@@ -222,12 +242,10 @@ export async function confirmReceivable(
       if (done) return done;
     }
     if (error instanceof AppError && error.status < 500) {
-      // The chain refused the consent: back to waiting, so the debtor can try again.
-      await ctx.db
-        .updateTable("receivables")
-        .set({ status: "awaiting_confirmation", updated_at: nowIso() })
-        .where("id", "=", receivableId)
-        .execute();
+      // The chain refused the consent: back to waiting (the reservation released), so the
+      // debtor can try again. A 5xx leaves the outcome unknown: the reservation stays until
+      // the retry or the restart's resume path (boot.ts) finds out what the chain has.
+      await releaseRegistration(ctx, receivableId);
     }
     throw error;
   }

@@ -12,10 +12,11 @@ import { AppError, conflict, forbidden, notFound, unprocessable } from "../model
 import { canSeeEverything, requireRole, type Actor } from "../model/actor.js";
 import { CertificateIdParam } from "./certificates.js";
 import { AmountString, PositiveAmountString } from "../model/money.js";
-import { assertFinancingWithinLimits } from "../risk/limits.js";
+import { releaseFinancingReservation, reserveFinancingWithinLimits } from "../risk/limits.js";
+import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
+import { chainNowSeconds } from "../chain/chain-time.js";
 import { BPS } from "../risk/math.js";
 import { quoteCertificate, type Quote } from "../risk/quotes.js";
-import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
 import {
   FINANCING_KINDS,
   FinancingKind as FinancingKindValue,
@@ -136,7 +137,8 @@ function verificationSummary(json: string | null): FinancingRequestView["verific
   return { outcome: report.outcome, checkedAt: report.checkedAt };
 }
 
-function toView(ctx: ServiceContext, row: RequestRow): FinancingRequestView {
+/** `nowSeconds` is chain time (chain-time.ts): tenors count from the chain's clock. */
+function toView(ctx: ServiceContext, row: RequestRow, nowSeconds: number): FinancingRequestView {
   const dueMs = row.due_date * 1000;
   return {
     id: row.id,
@@ -155,7 +157,7 @@ function toView(ctx: ServiceContext, row: RequestRow): FinancingRequestView {
     faceValue: row.face_value,
     tier: row.tier,
     dueDate: new Date(dueMs).toISOString(),
-    tenorDays: Math.max(0, Math.floor((dueMs - ctx.now().getTime()) / 86_400_000)),
+    tenorDays: Math.max(0, Math.floor((row.due_date - nowSeconds) / 86_400)),
     verification: verificationSummary(row.verification),
     shortfall: row.shortfall,
     txHashes: { open: row.opened_tx_hash, fund: row.funded_tx_hash },
@@ -182,7 +184,7 @@ export async function getFinancingRequest(
 ): Promise<FinancingRequestView> {
   const row = await loadRequest(ctx, requestId);
   if (!mayRead(actor, row)) throw forbidden(`party ${actor.id} may see only open financing requests and its own`);
-  return toView(ctx, row);
+  return toView(ctx, row, await chainNowSeconds(ctx));
 }
 
 export async function listFinancingRequests(
@@ -198,7 +200,8 @@ export async function listFinancingRequests(
     );
   }
   const rows = await query.orderBy(sql`cast(r.id as integer)`).execute();
-  return rows.map((row) => toView(ctx, row));
+  const nowSeconds = await chainNowSeconds(ctx);
+  return rows.map((row) => toView(ctx, row, nowSeconds));
 }
 
 /* ------------------------------------------------------------------ */
@@ -273,7 +276,7 @@ export async function openFinancingRequest(
   if (interrupted) {
     const requestId = requestIdFrom(ctx.chain.contracts.financing, interrupted);
     await ctx.indexer.sync(interrupted.blockNumber);
-    return toView(ctx, await loadRequest(ctx, requestId));
+    return toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx));
   }
   if (certificate.holder !== actor.address)
     throw forbidden(`party ${actor.id} does not hold certificate ${certificate.id}`, { holder: certificate.holder });
@@ -306,19 +309,25 @@ export async function openFinancingRequest(
   const price = BigInt(input.price);
   const repayAmount = BigInt(input.repayAmount ?? "0");
   requireTerms(input.kind, price, repayAmount, BigInt(certificate.face_value));
-  await assertFinancingWithinLimits(ctx, { holder: actor, certificate, price });
-  const wallet = custodialWallet(ctx, actor, "call FinancingMarket.openRequest");
-
-  const financing = ctx.chain.contracts.financing;
-  const tx = await financing.openRequest.populateTransaction(id, FinancingKindValue[input.kind], price, repayAmount);
-  const receipt = await ctx.chain.senderFor(wallet).send(tx, { kind: "openFinancing", ref: id });
-  const requestId = requestIdFrom(financing, receipt);
-  await ctx.indexer.sync(receipt.blockNumber);
-  ctx.log.info(
-    { certificateId: id, requestId, kind: input.kind, price: input.price, txHash: receipt.hash },
-    "financing request opened",
-  );
-  return toView(ctx, await loadRequest(ctx, requestId));
+  // Check and reserve the holder's financing headroom in one step; released once the
+  // request is in the index (where it counts on its own) or the opening failed.
+  const reservation = await reserveFinancingWithinLimits(ctx, { holder: actor, certificate, price });
+  let requestId: string;
+  try {
+    const wallet = custodialWallet(ctx, actor, "call FinancingMarket.openRequest");
+    const financing = ctx.chain.contracts.financing;
+    const tx = await financing.openRequest.populateTransaction(id, FinancingKindValue[input.kind], price, repayAmount);
+    const receipt = await ctx.chain.senderFor(wallet).send(tx, { kind: "openFinancing", ref: id });
+    requestId = requestIdFrom(financing, receipt);
+    await ctx.indexer.sync(receipt.blockNumber);
+    ctx.log.info(
+      { certificateId: id, requestId, kind: input.kind, price: input.price, txHash: receipt.hash },
+      "financing request opened",
+    );
+  } finally {
+    await releaseFinancingReservation(ctx, reservation);
+  }
+  return toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx));
 }
 
 /* ------------------------------------------------------------------ */
@@ -346,7 +355,10 @@ export async function cancelFinancingRequest(
   const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, "cancelFinancing", requestId);
   if (interrupted) {
     await ctx.indexer.sync(interrupted.blockNumber);
-    return { request: toView(ctx, await loadRequest(ctx, requestId)), txHash: interrupted.hash };
+    return {
+      request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
+      txHash: interrupted.hash,
+    };
   }
   requireOpen(row);
   const wallet = custodialWallet(ctx, actor, "call FinancingMarket.cancelRequest");
@@ -354,7 +366,7 @@ export async function cancelFinancingRequest(
   const receipt = await ctx.chain.senderFor(wallet).send(tx, { kind: "cancelFinancing", ref: requestId });
   await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info({ requestId, certificateId: row.certificate_id, txHash: receipt.hash }, "financing request cancelled");
-  return { request: toView(ctx, await loadRequest(ctx, requestId)), txHash: receipt.hash };
+  return { request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)), txHash: receipt.hash };
 }
 
 /* ------------------------------------------------------------------ */
@@ -387,7 +399,7 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
     const [approved] = await sentByInterruptedAttempt(ctx, actor.address, "approveFinancing", requestId);
     await ctx.indexer.sync(funded.blockNumber);
     return {
-      request: toView(ctx, await loadRequest(ctx, requestId)),
+      request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
       txHashes: { approve: approved?.hash ?? "", fund: funded.hash },
     };
   }
@@ -452,7 +464,7 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
     "financing request funded",
   );
   return {
-    request: toView(ctx, await loadRequest(ctx, requestId)),
+    request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
     txHashes: { approve: approveHash, fund: receipt.hash },
   };
 }
@@ -486,7 +498,7 @@ export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: 
     const [approved] = await sentByInterruptedAttempt(ctx, actor.address, "approvePledgeRepayment", requestId);
     await ctx.indexer.sync(repaid.blockNumber);
     return {
-      request: toView(ctx, await loadRequest(ctx, requestId)),
+      request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
       txHashes: { approve: approved?.hash ?? "", repay: repaid.hash },
     };
   }
@@ -540,7 +552,7 @@ export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: 
     "pledge repaid",
   );
   return {
-    request: toView(ctx, await loadRequest(ctx, requestId)),
+    request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
     txHashes: { approve: approveHash, repay: receipt.hash },
   };
 }
@@ -552,7 +564,7 @@ export interface ForecloseOutcome {
 }
 
 async function forecloseOutcome(ctx: ServiceContext, requestId: string, txHash: string): Promise<ForecloseOutcome> {
-  const request = toView(ctx, await loadRequest(ctx, requestId));
+  const request = toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx));
   const certificate = await ctx.db
     .selectFrom("onchain_certificates as c")
     .leftJoin("parties as p", "p.address", "c.holder")

@@ -14,6 +14,8 @@ export const ReceivableViewSchema = z
       "awaiting_confirmation",
       "confirming",
       "rejected",
+      "declined",
+      "withdrawn",
       "active",
       "overdue",
       "defaulted",
@@ -37,6 +39,17 @@ export const ReceivableViewSchema = z
       .optional()
       .meta({ description: "Only for the seller, the debtor, the operator and auditors" }),
     createdAt: z.string(),
+    closed: z
+      .object({ action: z.string(), by: z.string(), at: z.string(), reason: z.string().nullable() })
+      .optional()
+      .meta({ description: "Who declined or withdrew the submission, when and why" }),
+    earlierAttempts: z
+      .array(z.object({ status: z.string(), closedAt: z.string(), archivedAt: z.string(), documentHash: z.string() }))
+      .optional()
+      .meta({
+        description:
+          "Submissions of this identity that were rejected, declined or withdrawn before this one (parties only)",
+      }),
   })
   .meta({ id: "Receivable" });
 
@@ -85,6 +98,33 @@ export async function getReceivableView(
     verification: JSON.parse(row.verification),
     ...(isParty ? { documents: JSON.parse(row.documents) } : {}),
     createdAt: row.created_at,
+    ...(row.closed ? { closed: JSON.parse(row.closed) } : {}),
+    ...(isParty ? await earlierAttempts(ctx, receivableId) : {}),
+  };
+}
+
+/** The closed submissions this identity had before, oldest first; nothing when there were none. */
+async function earlierAttempts(
+  ctx: ServiceContext,
+  receivableId: string,
+): Promise<{ earlierAttempts?: NonNullable<ReceivableView["earlierAttempts"]> }> {
+  const rows = await ctx.db
+    .selectFrom("receivable_attempts")
+    .select(["status", "row", "archived_at"])
+    .where("receivable_id", "=", receivableId)
+    .orderBy("attempt_id")
+    .execute();
+  if (rows.length === 0) return {};
+  return {
+    earlierAttempts: rows.map((attempt) => {
+      const closed = JSON.parse(attempt.row) as { updated_at: string; document_hash: string };
+      return {
+        status: attempt.status,
+        closedAt: closed.updated_at,
+        archivedAt: attempt.archived_at,
+        documentHash: closed.document_hash,
+      };
+    }),
   };
 }
 

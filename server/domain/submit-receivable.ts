@@ -6,7 +6,9 @@ import type { ServiceContext } from "../context.js";
 import { conflict, unprocessable } from "../model/errors.js";
 import { nowIso } from "../store/database.js";
 import { findPartyById } from "../store/parties-store.js";
-import { verificationHistory } from "../verification/history-store.js";
+import { LIVE, verificationHistory } from "../verification/history-store.js";
+import type { ReceivableTable } from "../store/schema.js";
+import type { Selectable } from "kysely";
 import { verifyReceivable } from "../verification/verify.js";
 import type { VerificationReport } from "../verification/types.js";
 import { requireRole, type Actor } from "../model/actor.js";
@@ -18,6 +20,7 @@ import {
   type ReceivableSubmission,
 } from "../model/receivable-schema.js";
 import { getReceivableView, type ReceivableView } from "./receivable-view.js";
+import { canonicalDocumentNumber, deliveryKeyOf } from "../model/document-identity.js";
 
 export interface SubmitOutcome {
   created: boolean;
@@ -48,13 +51,14 @@ async function submitOne(ctx: ServiceContext, actor: Actor, submission: Receivab
   const documentHash = documentHashOf(submission);
   const log = ctx.log.child({ receivableId, sellerId: actor.id });
 
-  // Exact duplicate in our own books. The same documents again is a retry: answer it.
-  const existing = await ctx.db
-    .selectFrom("receivables")
-    .select(["id", "seller_id", "document_hash"])
-    .where("id", "=", receivableId)
-    .executeTakeFirst();
-  if (existing) {
+  // Exact duplicate in our own books. The same documents again is a retry: answer it. A
+  // submission that was rejected, declined or withdrawn and never reached the chain gives its
+  // identity up to a corrected one; the closed attempt is kept in receivable_attempts.
+  const existing = await ctx.db.selectFrom("receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
+  if (existing && CLOSED.includes(existing.status) && !(await registeredOnChain(ctx, receivableId))) {
+    await archiveAttempt(ctx, existing);
+    log.info({ closedStatus: existing.status }, "closed submission archived: its identity is free again");
+  } else if (existing) {
     if (existing.seller_id === actor.id && existing.document_hash === documentHash) {
       return { created: false, receivable: await getReceivableView(ctx, actor, receivableId) };
     }
@@ -65,6 +69,25 @@ async function submitOne(ctx: ServiceContext, actor: Actor, submission: Receivab
         existingReceivableId: receivableId,
       },
     );
+  }
+  // The same invoice under an id derived before the canonical form (docs/document-identity.md).
+  const invoiceCanonical = canonicalDocumentNumber(submission.invoice.number);
+  if (debtor) {
+    const sameInvoice = await ctx.db
+      .selectFrom("receivables")
+      .select("id")
+      .where("seller_id", "=", actor.id)
+      .where("debtor_id", "=", debtor.id)
+      .where("invoice_number_canonical", "=", invoiceCanonical)
+      .where("status", "in", LIVE)
+      .executeTakeFirst();
+    if (sameInvoice) {
+      throw conflict(
+        "DUPLICATE_RECEIVABLE",
+        `invoice ${submission.invoice.number} is already receivable ${sameInvoice.id}`,
+        { existingReceivableId: sameInvoice.id },
+      );
+    }
   }
 
   const report = await verifyReceivable(
@@ -100,7 +123,10 @@ async function submitOne(ctx: ServiceContext, actor: Actor, submission: Receivab
       debtor_id: debtor!.id,
       invoice_number: submission.invoice.number,
       invoice_number_normalized: normaliseInvoiceNumber(submission.invoice.number),
+      invoice_number_canonical: invoiceCanonical,
       po_number: submission.purchaseOrder.number,
+      po_number_canonical: canonicalDocumentNumber(submission.purchaseOrder.number),
+      delivery_key: deliveryKeyOf(submission.delivery.carrier, submission.delivery.waybill),
       currency: submission.purchaseOrder.currency,
       face_value: submission.invoice.total,
       net_value: (BigInt(submission.invoice.total) - BigInt(submission.invoice.tax)).toString(),
@@ -121,4 +147,28 @@ async function submitOne(ctx: ServiceContext, actor: Actor, submission: Receivab
 export const failedRules = (report: VerificationReport) =>
   report.results
     .filter((r) => r.outcome === "fail")
-    .map(({ rule, code, message, fields }) => ({ rule, code, message, fields }));
+    .map(({ rule, code, message, fields, details }) => ({
+      rule,
+      code,
+      message,
+      fields,
+      ...(details === undefined ? {} : { details }),
+    }));
+
+/** Statuses of submissions that never reached the chain and were closed: their identity is free. */
+export const CLOSED = ["rejected", "declined", "withdrawn"];
+
+async function registeredOnChain(ctx: ServiceContext, receivableId: string): Promise<boolean> {
+  return Number(await ctx.chain.contracts.registry.statusOf(receivableId)) !== 0;
+}
+
+/** Moves a closed submission into the history, in one transaction, so its id can be taken again. */
+async function archiveAttempt(ctx: ServiceContext, row: Selectable<ReceivableTable>): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto("receivable_attempts")
+      .values({ receivable_id: row.id, status: row.status, row: JSON.stringify(row), archived_at: nowIso() })
+      .execute();
+    await trx.deleteFrom("receivables").where("id", "=", row.id).where("status", "=", row.status).execute();
+  });
+}

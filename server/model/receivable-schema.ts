@@ -4,6 +4,7 @@ import { z } from "zod";
 import { AbiCoder, keccak256, toUtf8Bytes } from "ethers";
 import { AmountString, PositiveAmountString } from "./money.js";
 import { displayText } from "./text.js";
+import { canonicalDocumentNumber } from "./document-identity.js";
 
 const Timestamp = z.iso
   .datetime({ offset: true })
@@ -63,13 +64,12 @@ export const SubmitReceivableSchema = z
 
 export type ReceivableSubmission = z.infer<typeof SubmitReceivableSchema>;
 
-/** Case, whitespace and punctuation do not make a new invoice: "inv 001" == "INV-001". */
-export function normaliseInvoiceNumber(invoiceNumber: string): string {
-  return invoiceNumber
-    .normalize("NFKC")
-    .toUpperCase()
-    .replace(/[^\p{L}\p{N}]/gu, "");
-}
+/**
+ * The invoice number in its canonical form (server/domain/document-identity.ts): case,
+ * separators, digits of any script, invisible characters and look-alike letters do not
+ * make a new invoice: "inv 001" == "INV-001" == "INV-٠٠١" == "ΙΝV-001".
+ */
+export const normaliseInvoiceNumber = canonicalDocumentNumber;
 
 export const hashText = (text: string): string => keccak256(toUtf8Bytes(text));
 

@@ -5,8 +5,14 @@
 //   pieces now) plus what it is still owed on pieces it received deeper down the chain
 //   (tier 2 and below), plus its confirmations under way;
 // - as a borrower (financing): open requests at their price, pledges at what is still owed
-//   to the pledgee, and certificates it sold at their price until they are settled.
+//   to the pledgee, certificates it sold at their price until they are settled, and the
+//   reservations of openings under way (risk/limits.ts).
+// Each function reads through `scope.db`, so the limit checks can run them inside their
+// transaction.
 import type { ServiceContext } from "../context.js";
+
+/** What the exposure functions read: the service's database or a transaction on it. */
+type Scope = Pick<ServiceContext, "db">;
 import type { PartyRecord } from "../store/parties-store.js";
 
 export interface DebtorExposure {
@@ -23,6 +29,7 @@ export interface SupplierExposure {
 }
 
 export interface FinancingExposure {
+  reserved: bigint;
   open: bigint;
   pledged: bigint;
   sold: bigint;
@@ -33,7 +40,7 @@ const sum = (values: Iterable<bigint>) => [...values].reduce((a, b) => a + b, 0n
 
 /** Confirmations started but not yet in the index: they are about to count. */
 async function pendingRegistrations(
-  ctx: ServiceContext,
+  ctx: Scope,
   column: "seller_id" | "debtor_id",
   partyId: string,
   exclude?: string,
@@ -50,7 +57,7 @@ async function pendingRegistrations(
 }
 
 export async function debtorExposure(
-  ctx: ServiceContext,
+  ctx: Scope,
   party: PartyRecord,
   excludeReceivableId?: string,
 ): Promise<DebtorExposure> {
@@ -66,7 +73,7 @@ export async function debtorExposure(
 }
 
 export async function supplierExposure(
-  ctx: ServiceContext,
+  ctx: Scope,
   party: PartyRecord,
   excludeReceivableId?: string,
 ): Promise<SupplierExposure> {
@@ -91,7 +98,7 @@ export async function supplierExposure(
   return { originated, throughTiers, pending, total: originated + throughTiers + pending };
 }
 
-export async function financingExposure(ctx: ServiceContext, party: PartyRecord): Promise<FinancingExposure> {
+export async function financingExposure(ctx: Scope, party: PartyRecord): Promise<FinancingExposure> {
   const rows = await ctx.db
     .selectFrom("onchain_financing_requests as f")
     .innerJoin("onchain_certificates as c", "c.id", "f.certificate_id")
@@ -107,5 +114,13 @@ export async function financingExposure(ctx: ServiceContext, party: PartyRecord)
     else if (r.status === "pledged") pledged += BigInt(r.outstanding);
     else if (r.state !== "settled") sold += BigInt(r.price);
   }
-  return { open, pledged, sold, total: open + pledged + sold };
+  const reservations = await ctx.db
+    .selectFrom("limit_reservations")
+    .select("amount")
+    .where("party_id", "=", party.id)
+    .where("kind", "=", "financing")
+    .where("expires_at", ">", new Date().toISOString())
+    .execute();
+  const reserved = sum(reservations.map((r) => BigInt(r.amount)));
+  return { reserved, open, pledged, sold, total: reserved + open + pledged + sold };
 }

@@ -4,15 +4,18 @@
 //   max tenor    = 180 days, 90 if the debtor's industry is stressed
 // "Stressed": the industry's risk index is above its threshold (industry.ts). Base limits
 // are the policy's defaults until the operator sets one (POST /v1/risk/limits/:partyId).
-// Registration (confirm) and financing (open request) call one assert each; a refusal is a
-// 422 naming the limit and the numbers.
+// Registration (confirm) and financing (open request) each check and reserve headroom in one
+// atomic step (a DB transaction holding the parties' rows); a refusal is a 422 naming the limit
+// and the numbers.
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
-import { notFound, unprocessable } from "../model/errors.js";
+import { sql } from "kysely";
+import { conflict, notFound, unprocessable } from "../model/errors.js";
 import { requireRole, type Actor } from "../model/actor.js";
 import { AmountString } from "../model/money.js";
 import { nowIso } from "../store/database.js";
 import { findPartyByAddress, findPartyById, type PartyRecord } from "../store/parties-store.js";
+import { chainNowSeconds } from "../chain/chain-time.js";
 import { debtorExposure, financingExposure, supplierExposure } from "./exposure.js";
 import { industryRisk, type IndustryRisk } from "./industry.js";
 import { BPS, ceilDiv } from "./math.js";
@@ -155,29 +158,84 @@ function limitExceeded(
   );
 }
 
+/** A limit check's view of the database: the service's, or a transaction's. */
+type DbScope = Pick<ServiceContext, "db">;
+
+/**
+ * Serialises check-and-reserve per party: the first statements of the transaction lock the
+ * parties' rows, in a fixed order, with an update that changes nothing (SQLite: it takes the
+ * database write lock; PostgreSQL: the rows' locks, as SELECT … FOR UPDATE would), so
+ * concurrent reservations on the same party wait for each other and each one sees the
+ * reservations committed before it.
+ */
+async function lockParties(scope: DbScope, partyIds: string[]): Promise<void> {
+  for (const partyId of [...new Set(partyIds)].sort()) {
+    await scope.db
+      .updateTable("parties")
+      .set({ status: sql<string>`status` })
+      .where("id", "=", partyId)
+      .execute();
+  }
+}
+
+/** Statuses a receivable's confirmation may start (or resume) from. */
+const CONFIRMABLE = ["awaiting_confirmation", "confirming"];
+
 /**
  * Registration (debtor confirmation): the debtor's exposure plus the face value must stay
- * within its debtor limit, and the seller's within its supplier limit. Throws 422
- * CREDIT_LIMIT_EXCEEDED with { limit, partyId, limitAmount, exposure, requested }.
+ * within its debtor limit, and the seller's within its supplier limit. The check and the
+ * reservation are one atomic step: inside one transaction that holds both parties' limit
+ * rows, the exposures are read (confirmations under way included) and the receivable moves
+ * to `confirming`, which is what makes it count for the next check. Throws 422
+ * CREDIT_LIMIT_EXCEEDED with { limit, partyId, limitAmount, exposure, requested }, or 409
+ * RECEIVABLE_NOT_CONFIRMABLE when the receivable left the confirmable statuses meanwhile.
+ * The reservation is released by `releaseRegistration` when the attempt fails.
  */
-export async function assertRegistrationWithinLimits(
+export async function reserveRegistrationWithinLimits(
   ctx: ServiceContext,
   receivable: { id: string; seller_id: string; debtor_id: string; face_value: string },
 ): Promise<void> {
   const requested = BigInt(receivable.face_value);
   const debtor = (await findPartyById(ctx.db, receivable.debtor_id))!;
   const seller = (await findPartyById(ctx.db, receivable.seller_id))!;
-
+  // The limits themselves (scores, industry) are computed outside the transaction: they
+  // refresh scores, and nothing else may touch the database while it is held.
   const debtorTerms = await creditTerms(ctx, debtor);
-  const owed = (await debtorExposure(ctx, debtor, receivable.id)).total;
-  if (owed + requested > debtorTerms.debtor.limit) {
-    throw limitExceeded("debtor", debtor, debtorTerms, owed, requested, `registering receivable ${receivable.id}`);
-  }
   const sellerTerms = await creditTerms(ctx, seller);
-  const sold = (await supplierExposure(ctx, seller, receivable.id)).total;
-  if (sold + requested > sellerTerms.supplier.limit) {
-    throw limitExceeded("supplier", seller, sellerTerms, sold, requested, `registering receivable ${receivable.id}`);
-  }
+
+  await ctx.db.transaction().execute(async (trx) => {
+    const scope = { ...ctx, db: trx };
+    await lockParties(scope, [debtor.id, seller.id]);
+    const owed = (await debtorExposure(scope, debtor, receivable.id)).total;
+    if (owed + requested > debtorTerms.debtor.limit) {
+      throw limitExceeded("debtor", debtor, debtorTerms, owed, requested, `registering receivable ${receivable.id}`);
+    }
+    const sold = (await supplierExposure(scope, seller, receivable.id)).total;
+    if (sold + requested > sellerTerms.supplier.limit) {
+      throw limitExceeded("supplier", seller, sellerTerms, sold, requested, `registering receivable ${receivable.id}`);
+    }
+    const reserved = await trx
+      .updateTable("receivables")
+      .set({ status: "confirming", updated_at: nowIso() })
+      .where("id", "=", receivable.id)
+      .where("status", "in", CONFIRMABLE)
+      .executeTakeFirst();
+    if (reserved.numUpdatedRows === 0n) {
+      throw conflict("RECEIVABLE_NOT_CONFIRMABLE", `receivable ${receivable.id} is no longer awaiting confirmation`, {
+        receivableId: receivable.id,
+      });
+    }
+  });
+}
+
+/** Gives the headroom back: the confirmation did not reach the chain, the debtor may try again. */
+export async function releaseRegistration(ctx: ServiceContext, receivableId: string): Promise<void> {
+  await ctx.db
+    .updateTable("receivables")
+    .set({ status: "awaiting_confirmation", updated_at: nowIso() })
+    .where("id", "=", receivableId)
+    .where("status", "=", "confirming")
+    .execute();
 }
 
 /** The debtor's terms, or neutral terms for a debtor registered by another platform (no profile here). */
@@ -199,15 +257,18 @@ async function debtorTermsOf(
  * TENOR_EXCEEDS_LIMIT), price / face within the advance rate the debtor's risk and
  * industry allow (422 ADVANCE_RATE_EXCEEDED), and the holder's financing outstanding plus
  * the price within its financing limit, which is its supplier limit (422 CREDIT_LIMIT_EXCEEDED).
+ * The last check and the reservation of the price are one atomic step (a reservation row
+ * written in the transaction that holds the holder's party row); the caller releases
+ * the reservation with `releaseFinancingReservation` once the opening ended, either way.
  */
-export async function assertFinancingWithinLimits(
+export async function reserveFinancingWithinLimits(
   ctx: ServiceContext,
   request: {
     holder: PartyRecord;
     certificate: { id: string; receivable_id: string; face_value: string };
     price: bigint;
   },
-): Promise<void> {
+): Promise<{ reservationId: number }> {
   const { holder, certificate, price } = request;
   const receivable = await ctx.db
     .selectFrom("onchain_receivables")
@@ -218,7 +279,7 @@ export async function assertFinancingWithinLimits(
   const debtor = await debtorTermsOf(ctx, receivable.debtor);
   const debtorId = debtor.party?.id ?? receivable.debtor;
 
-  const tenorDays = tenorDaysOf(receivable.due_date, Math.floor(ctx.now().getTime() / 1000));
+  const tenorDays = tenorDaysOf(receivable.due_date, await chainNowSeconds(ctx));
   if (tenorDays > debtor.maxTenorDays) {
     throw unprocessable(
       "TENOR_EXCEEDS_LIMIT",
@@ -258,17 +319,44 @@ export async function assertFinancingWithinLimits(
   }
 
   const holderTerms = await creditTerms(ctx, holder);
-  const financed = (await financingExposure(ctx, holder)).total;
-  if (financed + price > holderTerms.supplier.limit) {
-    throw limitExceeded(
-      "financing",
-      holder,
-      holderTerms,
-      financed,
-      price,
-      `financing certificate ${certificate.id} at ${price}`,
-    );
-  }
+  return ctx.db.transaction().execute(async (trx) => {
+    const scope = { ...ctx, db: trx };
+    await lockParties(scope, [holder.id]);
+    const financed = (await financingExposure(scope, holder)).total;
+    if (financed + price > holderTerms.supplier.limit) {
+      throw limitExceeded(
+        "financing",
+        holder,
+        holderTerms,
+        financed,
+        price,
+        `financing certificate ${certificate.id} at ${price}`,
+      );
+    }
+    const reservation = await trx
+      .insertInto("limit_reservations")
+      .values({
+        party_id: holder.id,
+        kind: "financing",
+        ref: certificate.id,
+        amount: price.toString(),
+        expires_at: new Date(Date.now() + RESERVATION_TTL_MS).toISOString(),
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return { reservationId: reservation.id };
+  });
+}
+
+/**
+ * How long a financing reservation holds headroom if the service dies before releasing it:
+ * longer than any opening takes (the request is in the index by then and counts on its own).
+ */
+export const RESERVATION_TTL_MS = 10 * 60_000;
+
+/** Gives a financing reservation's headroom back (the opening ended, either way). */
+export async function releaseFinancingReservation(ctx: ServiceContext, reservation: { reservationId: number }) {
+  await ctx.db.deleteFrom("limit_reservations").where("id", "=", reservation.reservationId).execute();
 }
 
 /* ------------------------------------------------------------------ */

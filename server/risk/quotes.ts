@@ -10,6 +10,7 @@ import type { ServiceContext } from "../context.js";
 import { forbidden, notFound } from "../model/errors.js";
 import { canSeeEverything, type Actor } from "../model/actor.js";
 import { findPartyByAddress } from "../store/parties-store.js";
+import { chainNowSeconds } from "../chain/chain-time.js";
 import { advanceRateFor, creditTerms, maxTenorDaysFor, tenorDaysOf, type AdvanceRate } from "./limits.js";
 import { BPS, ceilDiv, divRound, hhiBps } from "./math.js";
 import { RISK_POLICY, type ScoreBand } from "./policy.js";
@@ -188,8 +189,10 @@ export async function quoteCertificate(
     .where("id", "=", certificate.receivable_id)
     .executeTakeFirstOrThrow();
   const holder = holderAddress ?? certificate.holder;
-  const now = ctx.now();
-  const tenorDays = tenorDaysOf(receivable.due_date, Math.floor(now.getTime() / 1000));
+  // One clock: the tenor counts from the chain's time, as the contracts and statuses do.
+  const nowSeconds = await chainNowSeconds(ctx);
+  const now = new Date(nowSeconds * 1000);
+  const tenorDays = tenorDaysOf(receivable.due_date, nowSeconds);
   const claim = BigInt(certificate.face_value) - BigInt(certificate.paid_out);
 
   const debtorParty = await findPartyByAddress(ctx.db, receivable.debtor);

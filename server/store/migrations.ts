@@ -1,6 +1,7 @@
 // Schema migrations, applied in order at start-up (Kysely's Migrator keeps the ledger).
 import { sql, type Kysely } from "kysely";
 import type { Migration } from "kysely/migration";
+import { canonicalDocumentNumber, deliveryKeyOf } from "../model/document-identity.js";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": {
@@ -243,6 +244,89 @@ export const migrations: Record<string, Migration> = {
         .createTable("risk_state")
         .addColumn("key", "text", (c) => c.primaryKey())
         .addColumn("value", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
+  "0005_integrity": {
+    async up(db: Kysely<any>) {
+      // Document identity (docs/document-identity.md): invoice and order numbers compared in
+      // canonical form, deliveries identified by carrier + waybill. Existing rows keep the
+      // invoice_number_normalized their registry id was derived from; the canonical columns
+      // are backfilled so old and new submissions are compared alike.
+      await db.schema
+        .alterTable("receivables")
+        .addColumn("invoice_number_canonical", "text", (c) => c.notNull().defaultTo(""))
+        .execute();
+      await db.schema
+        .alterTable("receivables")
+        .addColumn("po_number_canonical", "text", (c) => c.notNull().defaultTo(""))
+        .execute();
+      await db.schema
+        .alterTable("receivables")
+        .addColumn("delivery_key", "text", (c) => c.notNull().defaultTo(""))
+        .execute();
+      // Who closed a submission that never reached the chain, when and why (declined / withdrawn).
+      await db.schema.alterTable("receivables").addColumn("closed", "text").execute();
+      const rows = await db
+        .selectFrom("receivables")
+        .select(["id", "invoice_number", "po_number", "documents"])
+        .execute();
+      for (const row of rows) {
+        const documents = JSON.parse(row.documents) as { delivery?: { carrier?: string; waybill?: string } };
+        await db
+          .updateTable("receivables")
+          .set({
+            invoice_number_canonical: canonicalDocumentNumber(row.invoice_number),
+            po_number_canonical: canonicalDocumentNumber(row.po_number),
+            delivery_key: deliveryKeyOf(documents.delivery?.carrier ?? "", documents.delivery?.waybill ?? ""),
+          })
+          .where("id", "=", row.id)
+          .execute();
+      }
+      await db.schema
+        .createIndex("receivables_by_canonical_invoice")
+        .on("receivables")
+        .columns(["seller_id", "debtor_id", "invoice_number_canonical"])
+        .execute();
+      await db.schema
+        .createIndex("receivables_by_canonical_order")
+        .on("receivables")
+        .columns(["seller_id", "debtor_id", "po_number_canonical"])
+        .execute();
+      await db.schema.createIndex("receivables_by_delivery").on("receivables").column("delivery_key").execute();
+
+      // Earlier attempts at an identity that never reached the chain (rejected, declined,
+      // withdrawn), moved here when a corrected submission takes the identity over.
+      await db.schema
+        .createTable("receivable_attempts")
+        .addColumn("attempt_id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("receivable_id", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("row", "text", (c) => c.notNull())
+        .addColumn("archived_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("receivable_attempts_by_receivable")
+        .on("receivable_attempts")
+        .columns(["receivable_id", "attempt_id"])
+        .execute();
+
+      // Limit headroom: reservations hold headroom for financing requests on their way to
+      // the chain (risk/limits.ts); the check and the reservation run in one transaction
+      // that holds the party's row.
+      await db.schema
+        .createTable("limit_reservations")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("party_id", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("ref", "text", (c) => c.notNull())
+        .addColumn("amount", "text", (c) => c.notNull())
+        .addColumn("expires_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("limit_reservations_by_party")
+        .on("limit_reservations")
+        .columns(["party_id", "kind"])
         .execute();
     },
   },

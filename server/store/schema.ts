@@ -29,8 +29,11 @@ export interface ReceivableTable {
   seller_id: string;
   debtor_id: string;
   invoice_number: string;
-  invoice_number_normalized: string;
+  invoice_number_normalized: string; // what the registry id hashes (canonical for rows since 0005)
+  invoice_number_canonical: Generated<string>; // docs/document-identity.md
   po_number: string;
+  po_number_canonical: Generated<string>;
+  delivery_key: Generated<string>; // canonical carrier | canonical waybill
   currency: string;
   face_value: string;
   net_value: string; // invoiced value before tax: what counts against the purchase order
@@ -38,8 +41,9 @@ export interface ReceivableTable {
   document_hash: string;
   documents: string; // JSON of the submitted documents
   verification: string; // JSON verification report
-  status: string; // held_for_review | awaiting_confirmation | confirming | rejected
+  status: string; // held_for_review | awaiting_confirmation | confirming | rejected | declined | withdrawn
   confirmation: string | null; // JSON { nonce, deadline, signature } once signed
+  closed: string | null; // JSON { by, at, reason } once declined or withdrawn
   created_at: string;
   updated_at: string;
 }
@@ -189,6 +193,23 @@ export interface RiskStateTable {
   value: string;
 }
 
+export interface ReceivableAttemptTable {
+  attempt_id: Generated<number>;
+  receivable_id: string;
+  status: string; // rejected | declined | withdrawn
+  row: string; // JSON of the receivables row as it was closed
+  archived_at: string;
+}
+
+export interface LimitReservationTable {
+  id: Generated<number>;
+  party_id: string;
+  kind: string; // financing
+  ref: string; // the certificate being financed
+  amount: string;
+  expires_at: string;
+}
+
 export interface Database {
   meta: MetaTable;
   parties: PartyTable;
@@ -207,6 +228,8 @@ export interface Database {
   credit_limits: CreditLimitTable;
   risk_repayment_times: RiskRepaymentTimeTable;
   risk_state: RiskStateTable;
+  receivable_attempts: ReceivableAttemptTable;
+  limit_reservations: LimitReservationTable;
 }
 
 /** The index tables, emptied and rebuilt by a reindex. */

@@ -3,35 +3,56 @@
 import type { Db } from "../store/database.js";
 import type { VerificationHistory } from "./types.js";
 import type { ChainClient } from "../chain/chain-client.js";
+import type { ReceivableSubmission } from "../model/receivable-schema.js";
 
-const LIVE = ["held_for_review", "awaiting_confirmation", "confirming", "registered"];
+/** Submissions that hold their identity, order capacity and delivery: not rejected, declined or withdrawn. */
+export const LIVE = ["held_for_review", "awaiting_confirmation", "confirming", "registered"];
 
 export function verificationHistory(db: Db, chain: ChainClient): VerificationHistory {
   return {
-    async invoicedAgainstOrder(sellerId, debtorId, poNumber, excludeReceivableId) {
+    async invoicedAgainstOrder(sellerId, debtorId, poNumberCanonical, excludeReceivableId) {
       const rows = await db
         .selectFrom("receivables")
         .select("net_value")
         .where("seller_id", "=", sellerId)
         .where("debtor_id", "=", debtorId)
-        .where("po_number", "=", poNumber)
+        .where("po_number_canonical", "=", poNumberCanonical)
         .where("status", "in", LIVE)
         .where("id", "!=", excludeReceivableId)
         .execute();
       return rows.reduce((sum, row) => sum + BigInt(row.net_value), 0n);
     },
-    async sameOrderSameAmount(sellerId, debtorId, poNumber, faceValue, excludeInvoiceNormalized) {
+    async sameOrderSameAmount(sellerId, debtorId, poNumberCanonical, faceValue, excludeInvoiceNormalized) {
       const rows = await db
         .selectFrom("receivables")
         .select("id")
         .where("seller_id", "=", sellerId)
         .where("debtor_id", "=", debtorId)
-        .where("po_number", "=", poNumber)
+        .where("po_number_canonical", "=", poNumberCanonical)
         .where("face_value", "=", faceValue.toString())
-        .where("invoice_number_normalized", "!=", excludeInvoiceNormalized)
+        .where("invoice_number_canonical", "!=", excludeInvoiceNormalized)
         .where("status", "in", LIVE)
         .execute();
       return rows.map((row) => row.id);
+    },
+    async claimsOnDelivery(deliveryKey, excludeReceivableId) {
+      const rows = await db
+        .selectFrom("receivables")
+        .select(["id", "seller_id", "documents"])
+        .where("delivery_key", "=", deliveryKey)
+        .where("status", "in", LIVE)
+        .where("id", "!=", excludeReceivableId)
+        .orderBy("created_at")
+        .execute();
+      return rows.map((row) => {
+        const documents = JSON.parse(row.documents) as ReceivableSubmission;
+        return {
+          receivableId: row.id,
+          sellerId: row.seller_id,
+          received: documents.delivery.lines,
+          invoiced: documents.invoice.lines.map(({ sku, quantity }) => ({ sku, quantity })),
+        };
+      });
     },
     async previousFaceValues(sellerId, debtorId) {
       const rows = await db

@@ -13,21 +13,29 @@ export interface PartyView {
 
 /** What the rules may ask about the past; implemented over the database. */
 export interface VerificationHistory {
-  /** Value before tax already invoiced (not rejected) against this purchase order, excluding `excludeReceivableId`. */
+  /**
+   * Value before tax already invoiced (live submissions and registered receivables) against
+   * this purchase order, by its canonical number, excluding `excludeReceivableId`.
+   */
   invoicedAgainstOrder(
     sellerId: string,
     debtorId: string,
-    poNumber: string,
+    poNumberCanonical: string,
     excludeReceivableId: string,
   ): Promise<bigint>;
-  /** Ids of receivables with the same order and face value under another invoice number. */
+  /** Ids of receivables with the same order (canonical number) and face value under another invoice number. */
   sameOrderSameAmount(
     sellerId: string,
     debtorId: string,
-    poNumber: string,
+    poNumberCanonical: string,
     faceValue: bigint,
     excludeInvoiceNormalized: string,
   ): Promise<string[]>;
+  /**
+   * Every live receivable, of any seller, backed by this delivery (canonical carrier |
+   * canonical waybill), excluding `excludeReceivableId`: what it says was received and what it invoiced.
+   */
+  claimsOnDelivery(deliveryKey: string, excludeReceivableId: string): Promise<DeliveryClaim[]>;
   /** Face values of the seller's earlier receivables on this debtor, oldest first. */
   previousFaceValues(sellerId: string, debtorId: string): Promise<bigint[]>;
   /** Every (seller -> debtor) trade relation on the platform. */
@@ -42,10 +50,19 @@ export interface VerificationHistory {
   registeredOnChain(receivableId: string): Promise<boolean>;
 }
 
+/** One earlier receivable backed by a delivery. */
+export interface DeliveryClaim {
+  receivableId: string;
+  sellerId: string;
+  received: Array<{ sku: string; quantity: number }>;
+  invoiced: Array<{ sku: string; quantity: number }>;
+}
+
 export interface VerificationConfig {
   currency: string;
   priceToleranceBps: number;
   quantityToleranceBps: number;
+  maxTaxBps: number; // the invoice's tax may be at most this share of its lines (before tax)
   minTenorDays: number;
   maxTenorDays: number;
   volumeSpikeFactor: number; // hold when face > factor x the seller's historical mean on this debtor
@@ -65,7 +82,7 @@ export interface VerificationInput {
 export type RuleOutcome = "pass" | "fail" | "hold";
 
 export interface RuleResult {
-  /** The rule family: SCHEMA, PARTIES, THREE_WAY_MATCH, PO_CAPACITY, CHRONOLOGY, DUPLICATE, FRAUD_SIGNAL. */
+  /** The rule family: SCHEMA, PARTIES, THREE_WAY_MATCH, PO_CAPACITY, DELIVERY, CHRONOLOGY, DUPLICATE, FRAUD_SIGNAL. */
   rule: string;
   /** The stable code of this finding, e.g. INVOICE_QUANTITY_EXCEEDS_RECEIVED. */
   code: string;
@@ -73,6 +90,8 @@ export interface RuleResult {
   message: string;
   /** JSON paths into the submission that the rule looked at, e.g. "invoice.lines[2].quantity". */
   fields: string[];
+  /** The values behind a finding, when a message alone would not let a client act on it. */
+  details?: Record<string, unknown>;
 }
 
 export interface VerificationReport {

@@ -3,6 +3,7 @@
 // history and configuration always give a deep-equal report.
 import { documentHashOf } from "../model/receivable-schema.js";
 import { checkChronology, CHRONOLOGY_RULE } from "./rules/chronology.js";
+import { checkDelivery, DELIVERY_RULE } from "./rules/delivery.js";
 import { checkDuplicates, DUPLICATE_RULE } from "./rules/duplicates.js";
 import { checkFraudSignals, FRAUD_SIGNAL_RULE } from "./rules/fraud-signals.js";
 import { checkParties, PARTIES_RULE } from "./rules/parties.js";
@@ -21,6 +22,7 @@ export const DEFAULT_VERIFICATION_CONFIG: Readonly<VerificationConfig> = Object.
   currency: "USD",
   priceToleranceBps: 50,
   quantityToleranceBps: 0,
+  maxTaxBps: 2_500,
   minTenorDays: 1,
   maxTenorDays: 180,
   volumeSpikeFactor: 5,
@@ -46,6 +48,10 @@ const PASSES: Record<string, { message: string; fields: string[] }> = {
   [PO_CAPACITY_RULE]: {
     message: "the purchase order is not over-invoiced",
     fields: ["purchaseOrder.number", "purchaseOrder.lines", "invoice.total"],
+  },
+  [DELIVERY_RULE]: {
+    message: "the delivery (carrier and waybill) is not invoiced beyond what was received",
+    fields: ["delivery.carrier", "delivery.waybill", "delivery.lines", "invoice.lines"],
   },
   [CHRONOLOGY_RULE]: {
     message: "order, shipment, receipt, invoice and due date are in order; the tenor is within limits",
@@ -74,7 +80,7 @@ function familyResults(rule: string, findings: RuleResult[]): RuleResult[] {
 /**
  * Checks one submission. The submission must already have passed SubmitReceivableSchema.
  * When the debtor is unknown (PARTIES: DEBTOR_UNKNOWN) the families that need the debtor's
- * record or its history (PO_CAPACITY, DUPLICATE — the receivable id itself derives from the
+ * record or its history (PO_CAPACITY, DELIVERY, DUPLICATE — the receivable id itself derives from the
  * debtor's legal id — and FRAUD_SIGNAL) are not run and so not listed; the report is rejected.
  */
 export async function verifyReceivable(
@@ -83,11 +89,12 @@ export async function verifyReceivable(
   config: VerificationConfig,
 ): Promise<VerificationReport> {
   const { debtor, submission } = input;
-  const [poCapacity, duplicates, fraudSignals] =
+  const [poCapacity, delivery, duplicates, fraudSignals] =
     debtor === undefined
-      ? [undefined, undefined, undefined]
+      ? [undefined, undefined, undefined, undefined]
       : await Promise.all([
           checkPoCapacity(input, debtor, history),
+          checkDelivery(input, debtor, history, config),
           checkDuplicates(input, debtor, history),
           checkFraudSignals(input, debtor, history, config),
         ]);
@@ -96,6 +103,7 @@ export async function verifyReceivable(
     ...familyResults(PARTIES_RULE, checkParties(input)),
     ...familyResults(THREE_WAY_MATCH_RULE, checkThreeWayMatch(submission, config)),
     ...(poCapacity === undefined ? [] : familyResults(PO_CAPACITY_RULE, poCapacity)),
+    ...(delivery === undefined ? [] : familyResults(DELIVERY_RULE, delivery)),
     ...familyResults(CHRONOLOGY_RULE, checkChronology(submission, input.now, config)),
     ...(duplicates === undefined ? [] : familyResults(DUPLICATE_RULE, duplicates)),
     ...(fraudSignals === undefined ? [] : familyResults(FRAUD_SIGNAL_RULE, fraudSignals)),

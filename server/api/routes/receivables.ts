@@ -4,6 +4,12 @@ import { confirmationRequest, confirmReceivable, ConfirmReceivableSchema } from 
 import { getReceivableView, ReceivableViewSchema } from "../../domain/receivable-view.js";
 import { SubmitReceivableSchema } from "../../model/receivable-schema.js";
 import { reviewReceivable, ReviewReceivableSchema } from "../../domain/review-receivable.js";
+import {
+  declineReceivable,
+  DeclineReceivableSchema,
+  withdrawReceivable,
+  WithdrawReceivableSchema,
+} from "../../domain/close-submission.js";
 import { submitReceivable } from "../../domain/submit-receivable.js";
 import { requireActor, type RouteSpec } from "../route-spec.js";
 import { errorResponses, ReceivableIdParams } from "../schemas.js";
@@ -107,6 +113,50 @@ export const receivableRoutes: RouteSpec[] = [
       const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
       const body = parseOrThrow(ReviewReceivableSchema, input.body, "body");
       return { status: 200, body: await reviewReceivable(ctx, actor, id, body) };
+    },
+  },
+  {
+    method: "post",
+    path: "/v1/receivables/:id/decline",
+    tag: "receivables",
+    summary: "Decline a submission awaiting your confirmation, with a reason (debtor)",
+    description:
+      "Status becomes declined; nothing reaches the chain. The invoice number, order capacity and delivery are free for a corrected resubmission, which keeps this one in its history. 409 RECEIVABLE_NOT_CLOSABLE once it is confirming or registered.",
+    auth: true,
+    idempotent: true,
+    params: ReceivableIdParams,
+    body: DeclineReceivableSchema,
+    responses: {
+      200: { description: "declined", schema: ReceivableViewSchema },
+      ...errorResponses(400, 401, 403, 404, 409),
+    },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
+      const body = parseOrThrow(DeclineReceivableSchema, input.body, "body");
+      return { status: 200, body: await declineReceivable(ctx, actor, id, body) };
+    },
+  },
+  {
+    method: "post",
+    path: "/v1/receivables/:id/withdraw",
+    tag: "receivables",
+    summary: "Withdraw your submission before it goes on-chain (supplier)",
+    description:
+      "Allowed while held for review or awaiting confirmation. Status becomes withdrawn; the invoice number, order capacity and delivery are free for a corrected resubmission, which keeps this one in its history. 409 RECEIVABLE_NOT_CLOSABLE once it is confirming or registered.",
+    auth: true,
+    idempotent: true,
+    params: ReceivableIdParams,
+    body: WithdrawReceivableSchema,
+    responses: {
+      200: { description: "withdrawn", schema: ReceivableViewSchema },
+      ...errorResponses(400, 401, 403, 404, 409),
+    },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
+      const body = parseOrThrow(WithdrawReceivableSchema, input.body ?? {}, "body");
+      return { status: 200, body: await withdrawReceivable(ctx, actor, id, body) };
     },
   },
 ];

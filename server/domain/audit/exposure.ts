@@ -4,6 +4,7 @@
 // maturity; what it owes as a debtor; and, as a financier, its pledges outstanding and
 // the certificates it bought. All from the service's index.
 import { z } from "zod";
+import { chainNowSeconds } from "../../chain/chain-time.js";
 import type { ServiceContext } from "../../context.js";
 import { forbidden, notFound } from "../../model/errors.js";
 import { findPartyById } from "../../store/parties-store.js";
@@ -155,8 +156,9 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
   const party = await findPartyById(ctx.db, partyId);
   if (!party) throw notFound("Party", partyId);
   const asOfBlock = await ctx.indexer.indexedBlock();
-  const now = ctx.now();
-  const nowSeconds = Math.floor(now.getTime() / 1000);
+  // One clock: maturity is measured against the chain's time, as statuses and the contracts are.
+  const nowSeconds = await chainNowSeconds(ctx);
+  const now = new Date(nowSeconds * 1000);
   const refs = new PartyRefs(ctx.db);
 
   // --- owed: leaf certificates it holds -------------------------------------------------

@@ -1,5 +1,6 @@
 // DUPLICATE: the exact receivable (same identity hash) is already on the shared registry,
 // or the same order was already invoiced for the same amount under another invoice number.
+import { canonicalDocumentNumber } from "../../model/document-identity.js";
 import { normaliseInvoiceNumber } from "../../model/receivable-schema.js";
 import type { PartyView, RuleResult, VerificationHistory, VerificationInput } from "../types.js";
 
@@ -17,7 +18,7 @@ export async function checkDuplicates(
     history.sameOrderSameAmount(
       input.seller.id,
       debtor.id,
-      purchaseOrder.number,
+      canonicalDocumentNumber(purchaseOrder.number),
       BigInt(invoice.total),
       normaliseInvoiceNumber(invoice.number),
     ),

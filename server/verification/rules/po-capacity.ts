@@ -1,6 +1,11 @@
 // PO_CAPACITY: everything invoiced against one purchase order, this invoice included,
-// stays within the order's total (the sum of its lines). Compared before tax: an order's
-// lines carry no tax, so an invoice for the whole order plus tax must still fit.
+// stays within the order's total (the sum of its lines). Like with like: an order's lines
+// carry no tax, so what counts is each invoice's value before tax (its lines; total - tax),
+// and the tax itself is bounded by THREE_WAY_MATCH (INVOICE_TAX_OUT_OF_BOUNDS), so the face
+// value can never exceed the order's total by more than the configured tax rate. The order
+// is identified by its canonical number (docs/document-identity.md): "PO 944450",
+// "po-944450" and "PO944450" are one order.
+import { canonicalDocumentNumber } from "../../model/document-identity.js";
 import { sumLines } from "../../model/receivable-schema.js";
 import type { PartyView, RuleResult, VerificationHistory, VerificationInput } from "../types.js";
 
@@ -17,7 +22,7 @@ export async function checkPoCapacity(
   const alreadyInvoiced = await history.invoicedAgainstOrder(
     input.seller.id,
     debtor.id,
-    purchaseOrder.number,
+    canonicalDocumentNumber(purchaseOrder.number),
     input.receivableId,
   );
   const faceValue = BigInt(invoice.total) - BigInt(invoice.tax);

@@ -165,6 +165,24 @@ export function checkThreeWayMatch(submission: ReceivableSubmission, config: Ver
     );
   }
 
+  // Tax is bounded, or a 100 tUSD invoice with 99,900 tUSD of "tax" adds up and becomes a
+  // 100,000 tUSD claim: tax x 10,000 <= lines x maxTaxBps, exactly, in integers.
+  if (tax * BPS > linesTotal * BigInt(config.maxTaxBps)) {
+    findings.push({
+      ...fail(
+        "INVOICE_TAX_OUT_OF_BOUNDS",
+        `invoice tax ${tax} is above ${config.maxTaxBps} bps of the lines' ${linesTotal} (at most ${(linesTotal * BigInt(config.maxTaxBps)) / BPS})`,
+        ["invoice.tax", "invoice.lines"],
+      ),
+      details: {
+        tax: tax.toString(),
+        linesTotal: linesTotal.toString(),
+        maxTaxBps: config.maxTaxBps,
+        maxTax: ((linesTotal * BigInt(config.maxTaxBps)) / BPS).toString(),
+      },
+    });
+  }
+
   // Repeated skus are flagged rather than silently merged: the supplier must say which line is meant.
   const documents: Array<[Document, Map<string, SkuGroup>]> = [
     ["purchaseOrder", ordered],

@@ -84,6 +84,16 @@ const MATRIX: Record<string, RouteCase> = {
     body: () => ({ decision: "approve", note: "not mine to decide" }),
     forbidden: ["seller", "debtor", "financier", "auditor", "tier2Holder", "outsider"],
   },
+  "post /v1/receivables/:id/decline": {
+    url: (w) => `/v1/receivables/${w.pendingReceivable}/decline`,
+    body: () => ({ reason: "not mine to decline" }),
+    forbidden: ["operator", "seller", "financier", "auditor", "tier2Holder", "outsider"],
+  },
+  "post /v1/receivables/:id/withdraw": {
+    url: (w) => `/v1/receivables/${w.pendingReceivable}/withdraw`,
+    body: () => ({ reason: "not mine to withdraw" }),
+    forbidden: ["operator", "debtor", "financier", "auditor", "tier2Holder", "outsider"],
+  },
   "get /v1/certificates/:id": {
     url: (w) => `/v1/certificates/${w.tier2Certificate}`,
     forbidden: ["financier", "outsider"],

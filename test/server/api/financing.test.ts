@@ -106,9 +106,11 @@ describe("API: financing requests", function () {
   describe("when a holder opens a discount request", function () {
     it("answers 201 with the request, locks the certificate on-chain and indexes the request", async function () {
       const { certificateId, receivableId, debtor } = await issueCertificate();
-      const before = Date.now();
+      // Tenors count from the chain's clock (the latest block), not the server's.
+      const chainMs = async () => (await ctx().chain.provider.getBlock("latest"))!.timestamp * 1000;
+      const before = await chainMs();
       const response = await open(supplier, { certificateId, kind: "discount", price: "95000000" });
-      const after = Date.now();
+      const after = await chainMs();
       expect(response.status, JSON.stringify(response.body)).to.equal(201);
       const view = response.body;
       expect(view.id).to.match(/^[1-9][0-9]*$/);

@@ -293,6 +293,34 @@ const CASES: Record<string, WriteCase> = {
       },
     ],
   },
+  // Decline and withdraw are aimed at the registered receivable, so that even a well-formed
+  // body changes nothing: the state refuses it (409 RECEIVABLE_NOT_CLOSABLE).
+  "post /v1/receivables/:id/decline": {
+    caller: (w) => w.debtor.apiKey,
+    url: (w) => `/v1/receivables/${w.activeReceivable}/decline`,
+    bases: [() => ({ reason: "we received 90, not 100" })],
+    shape: { fields: { reason: { kind: "name", max: 1_000 } } },
+    explicit: () => [
+      { what: "no reason", body: {}, expect: { field: "body.reason" } },
+      { what: "a status set by the client", body: { reason: "x", status: "declined" }, expect: { field: "body" } },
+      {
+        what: "a well-formed decline too late",
+        body: { reason: "x" },
+        expect: { status: 409, code: "RECEIVABLE_NOT_CLOSABLE" },
+      },
+    ],
+  },
+  "post /v1/receivables/:id/withdraw": {
+    caller: (w) => w.seller.apiKey,
+    url: (w) => `/v1/receivables/${w.activeReceivable}/withdraw`,
+    bases: [() => ({ reason: "wrong due date" })],
+    shape: { fields: { reason: { kind: "name", max: 1_000 } }, optional: ["reason"] },
+    emptyObjectCode: "RECEIVABLE_NOT_CLOSABLE",
+    explicit: () => [
+      { what: "a status set by the client", body: { status: "withdrawn" }, expect: { field: "body" } },
+      { what: "a well-formed withdrawal too late", body: {}, expect: { status: 409, code: "RECEIVABLE_NOT_CLOSABLE" } },
+    ],
+  },
   "post /v1/certificates/:id/split": {
     caller: (w) => w.seller.apiKey,
     url: (w) => `/v1/certificates/${w.sellerPiece}/split`,

@@ -1,5 +1,6 @@
 // DUPLICATE: exact (already on the registry) and near (same order and amount, other invoice number).
 import { expect } from "chai";
+import { canonicalDocumentNumber } from "../../../server/model/document-identity.js";
 import { normaliseInvoiceNumber } from "../../../server/model/receivable-schema.js";
 import { earlier, FakeHistory } from "./fake-history.js";
 import { findingsOf, findingWith, sampleInput, verify } from "./sample-submission.js";
@@ -62,7 +63,7 @@ describe("verification: duplicates", function () {
       expect(history.calls.find((c) => c.method === "sameOrderSameAmount")?.args).to.deep.equal([
         "party-tier1",
         "party-anchor",
-        PO,
+        canonicalDocumentNumber(PO),
         330_000_000n,
         normaliseInvoiceNumber("INV-2026-0042"),
       ]);

@@ -1,7 +1,8 @@
 // An in-memory VerificationHistory with the same meaning as the database one: it answers
 // from a list of earlier receivables, and records every question it was asked.
+import { canonicalDocumentNumber, deliveryKeyOf } from "../../../server/model/document-identity.js";
 import { normaliseInvoiceNumber } from "../../../server/model/receivable-schema.js";
-import type { VerificationHistory } from "../../../server/verification/types.js";
+import type { DeliveryClaim, VerificationHistory } from "../../../server/verification/types.js";
 
 export interface EarlierReceivable {
   id: string;
@@ -15,6 +16,13 @@ export interface EarlierReceivable {
   createdAt: Date;
   /** Rejected receivables count for brushing only, as in the database. */
   rejected?: boolean;
+  /** The delivery that backs it, with what it says was received and what it invoiced. */
+  delivery?: {
+    carrier: string;
+    waybill: string;
+    received: Array<{ sku: string; quantity: number }>;
+    invoiced: Array<{ sku: string; quantity: number }>;
+  };
 }
 
 export class FakeHistory implements VerificationHistory {
@@ -43,7 +51,10 @@ export class FakeHistory implements VerificationHistory {
     return this.live()
       .filter(
         (r) =>
-          r.sellerId === sellerId && r.debtorId === debtorId && r.poNumber === poNumber && r.id !== excludeReceivableId,
+          r.sellerId === sellerId &&
+          r.debtorId === debtorId &&
+          canonicalDocumentNumber(r.poNumber) === poNumber &&
+          r.id !== excludeReceivableId,
       )
       .reduce((sum, r) => sum + (r.netValue ?? r.faceValue), 0n);
   }
@@ -64,11 +75,28 @@ export class FakeHistory implements VerificationHistory {
         (r) =>
           r.sellerId === sellerId &&
           r.debtorId === debtorId &&
-          r.poNumber === poNumber &&
+          canonicalDocumentNumber(r.poNumber) === poNumber &&
           r.faceValue === faceValue &&
           normaliseInvoiceNumber(r.invoiceNumber) !== excludeInvoiceNormalized,
       )
       .map((r) => r.id);
+  }
+
+  async claimsOnDelivery(deliveryKey: string, excludeReceivableId: string): Promise<DeliveryClaim[]> {
+    this.calls.push({ method: "claimsOnDelivery", args: [deliveryKey, excludeReceivableId] });
+    return this.live()
+      .filter(
+        (r) =>
+          r.delivery !== undefined &&
+          deliveryKeyOf(r.delivery.carrier, r.delivery.waybill) === deliveryKey &&
+          r.id !== excludeReceivableId,
+      )
+      .map((r) => ({
+        receivableId: r.id,
+        sellerId: r.sellerId,
+        received: r.delivery!.received,
+        invoiced: r.delivery!.invoiced,
+      }));
   }
 
   async previousFaceValues(sellerId: string, debtorId: string): Promise<bigint[]> {

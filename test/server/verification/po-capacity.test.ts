@@ -1,5 +1,6 @@
 // PO_CAPACITY: everything invoiced against one order stays within the order's total.
 import { expect } from "chai";
+import { canonicalDocumentNumber } from "../../../server/model/document-identity.js";
 import { earlier, FakeHistory } from "./fake-history.js";
 import { DEBTOR_ID, findingsOf, findingWith, sampleInput, SELLER_ID, verify } from "./sample-submission.js";
 
@@ -68,7 +69,7 @@ describe("verification: purchase-order capacity", function () {
       expect(history.calls.find((c) => c.method === "invoicedAgainstOrder")?.args).to.deep.equal([
         SELLER_ID,
         DEBTOR_ID,
-        PO,
+        canonicalDocumentNumber(PO),
         input.receivableId,
       ]);
     });

@@ -22,7 +22,15 @@ export const NOW = new Date("2026-11-10T12:00:00Z");
 export const SELLER_ID = "party-tier1";
 export const DEBTOR_ID = "party-anchor";
 
-export const FAMILIES = ["PARTIES", "THREE_WAY_MATCH", "PO_CAPACITY", "CHRONOLOGY", "DUPLICATE", "FRAUD_SIGNAL"];
+export const FAMILIES = [
+  "PARTIES",
+  "THREE_WAY_MATCH",
+  "PO_CAPACITY",
+  "DELIVERY",
+  "CHRONOLOGY",
+  "DUPLICATE",
+  "FRAUD_SIGNAL",
+];
 
 /**
  * Ordered 120 x BRK-100 @ 2.50 and 60 x BRK-200 @ 1.00 (order total 360.00); received and

@@ -51,6 +51,7 @@ describe("verification: the report", function () {
         ["PARTIES", "PARTIES_PASSED"],
         ["THREE_WAY_MATCH", "INVOICE_TOTAL_MISMATCH"],
         ["PO_CAPACITY", "PO_CAPACITY_PASSED"],
+        ["DELIVERY", "DELIVERY_PASSED"],
         ["CHRONOLOGY", "CHRONOLOGY_ORDER"],
         ["DUPLICATE", "DUPLICATE_PASSED"],
         ["FRAUD_SIGNAL", "RELATED_PARTY"],
