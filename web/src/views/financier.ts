@@ -59,7 +59,6 @@ export async function marketView(_me: Party): Promise<HTMLElement> {
               const q = quotes.get(r.id);
               return q ? `${formatMoney(q.price)} at ${bps(q.discountRate.totalBps)} (debtor ${q.debtor.band})` : "—";
             },
-            numeric: true,
           },
           { label: "Verification", cell: (r) => badge(r.verification?.outcome ?? "none") },
           { label: "", cell: (r) => fundButton(r) },
