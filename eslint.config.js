@@ -6,7 +6,17 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/", "artifacts/", "cache/", "types/", "typechain-types/", "coverage/", ".tierline/", ".ci/"],
+    ignores: [
+      "node_modules/",
+      "artifacts/",
+      "cache/",
+      "types/",
+      "typechain-types/",
+      "coverage/",
+      "dist/",
+      ".tierline/",
+      ".ci/",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -104,6 +104,7 @@ function printBanner(
   const lines = [
     "",
     "Tierline is running.",
+    `  Web view   ${api}/   (sign in with an API key from the file below)`,
     `  API        ${api}`,
     `  API docs   ${api}/docs   (OpenAPI document: ${api}/openapi.json)`,
     `  Health     ${api}/health`,

@@ -12,6 +12,7 @@ import { authenticate } from "./auth.js";
 import { limitBodyDepth, refuseUnexpectedBody, requireJsonContentType } from "./body-guards.js";
 import { errorHandler } from "./error-handler.js";
 import { withIdempotency } from "./idempotency.js";
+import { webAppRouter } from "./web-app.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import type { RouteSpec } from "./route-spec.js";
 import { certificateRoutes } from "./routes/certificates.js";
@@ -69,6 +70,8 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
       handler: (_req, _res, next) => next(new AppError("RATE_LIMITED", 429, "too many requests; slow down and retry")),
     }),
   );
+  // The web view: the page and its assets, under their own stricter CSP.
+  app.use(webAppRouter());
   app.use(requireJsonContentType);
   app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ["application/json", "application/*+json"] }));
   app.use(limitBodyDepth());

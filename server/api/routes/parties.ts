@@ -34,6 +34,17 @@ export const partyRoutes: RouteSpec[] = [
   },
   {
     method: "get",
+    path: "/v1/me",
+    tag: "parties",
+    summary: "Who the API key belongs to: the caller's own party profile and roles",
+    auth: true,
+    responses: { 200: { description: "the caller's party", schema: PartySchema }, ...errorResponses(401) },
+    async handler(_ctx, input) {
+      return { status: 200, body: publicParty(requireActor(input)) };
+    },
+  },
+  {
+    method: "get",
     path: "/v1/parties/:id",
     tag: "parties",
     summary: "Read a party's profile",

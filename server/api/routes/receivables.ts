@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { confirmationRequest, confirmReceivable, ConfirmReceivableSchema } from "../../domain/confirm-receivable.js";
 import { getReceivableView, ReceivableViewSchema } from "../../domain/receivable-view.js";
+import { listReceivables, ListReceivablesQuery } from "../../domain/list-receivables.js";
 import { SubmitReceivableSchema } from "../../model/receivable-schema.js";
 import { reviewReceivable, ReviewReceivableSchema } from "../../domain/review-receivable.js";
 import {
@@ -40,6 +41,25 @@ export const receivableRoutes: RouteSpec[] = [
       const body = parseOrThrow(SubmitReceivableSchema, input.body, "body");
       const outcome = await submitReceivable(ctx, actor, body);
       return { status: outcome.created ? 201 : 200, body: outcome.receivable };
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/receivables",
+    tag: "receivables",
+    summary: "The receivables a party sold or owes, newest first, with their verification reports",
+    description:
+      "A supplier's submissions (as=seller) and a debtor's payables (as=debtor; status=awaiting_confirmation for those waiting for its consent). Parties list their own; auditors and the operator any party's, or all.",
+    auth: true,
+    query: ListReceivablesQuery,
+    responses: {
+      200: { description: "receivables", schema: z.object({ receivables: z.array(ReceivableViewSchema) }) },
+      ...errorResponses(400, 401, 403),
+    },
+    async handler(ctx, input) {
+      const actor = requireActor(input);
+      const query = parseOrThrow(ListReceivablesQuery, input.query, "query");
+      return { status: 200, body: { receivables: await listReceivables(ctx, actor, query) } };
     },
   },
   {

@@ -53,6 +53,7 @@ const MATRIX: Record<string, RouteCase> = {
     body: newParty,
     forbidden: ["seller", "debtor", "financier", "auditor", "tier2Holder", "outsider"],
   },
+  "get /v1/me": { url: () => "/v1/me", forbidden: [], reads: CALLERS },
   "get /v1/parties/:id": { url: (w) => `/v1/parties/${w.parties.seller.id}`, forbidden: [], reads: CALLERS },
   "get /v1/parties/:id/certificates": {
     url: (w) => `/v1/parties/${w.parties.seller.id}/certificates`,
@@ -63,6 +64,11 @@ const MATRIX: Record<string, RouteCase> = {
     url: () => "/v1/receivables",
     body: (w) => validSubmission(w.parties.debtor.id),
     forbidden: ["operator", "debtor", "financier", "auditor"],
+  },
+  "get /v1/receivables": {
+    url: (w) => `/v1/receivables?partyId=${w.parties.seller.id}`,
+    forbidden: ["debtor", "financier", "tier2Holder", "outsider"],
+    reads: ["seller", "operator", "auditor"],
   },
   "get /v1/receivables/:id": {
     url: (w) => `/v1/receivables/${w.activeReceivable}`,
