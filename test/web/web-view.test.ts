@@ -2,8 +2,11 @@
 // real service: the auditor signs in and reads the credit tree of a receivable split down
 // to tier 3 with one piece sold and one pledged (every tier drawn, the sums shown, verify
 // run from the page); the financier sees the open market; a holder splits through the
-// form; a refused split shows the API's message. Screenshots go to docs/screenshots/.
-import { mkdirSync } from "node:fs";
+// form; a refused split shows the API's message. Screenshots go to a temporary folder, or
+// to docs/screenshots/ (the README's pictures) with TIERLINE_SCREENSHOTS=docs/screenshots,
+// so that a test run leaves the checkout as it found it.
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
@@ -16,7 +19,9 @@ import { launchBrowser } from "./browser.js";
 import { buildCreditTreeWorld, type CreditTreeWorld } from "./credit-tree-scenario.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const SCREENSHOTS = path.join(ROOT, "docs", "screenshots");
+const SCREENSHOTS = process.env.TIERLINE_SCREENSHOTS
+  ? path.resolve(ROOT, process.env.TIERLINE_SCREENSHOTS)
+  : mkdtempSync(path.join(tmpdir(), "tierline-screenshots-"));
 
 describe("Web view in a browser", function () {
   this.timeout(240_000);
