@@ -1,22 +1,27 @@
 // /v1/receivables: suppliers submit trade documents; debtors confirm; everyone entitled reads.
 import { z } from "zod";
-import { confirmationRequest, confirmReceivable, ConfirmReceivableSchema } from "../../domain/confirm-receivable.js";
+import {
+  confirmationRequest,
+  ConfirmationRequestSchema,
+  confirmReceivable,
+  ConfirmReceivableSchema,
+} from "../../domain/confirm-receivable.js";
 import { getReceivableView, ReceivableViewSchema } from "../../domain/receivable-view.js";
 import { SubmitReceivableSchema } from "../../model/receivable-schema.js";
 import { reviewReceivable, ReviewReceivableSchema } from "../../domain/review-receivable.js";
 import { submitReceivable } from "../../domain/submit-receivable.js";
-import { requireActor, type RouteSpec } from "../route-spec.js";
-import { errorResponses, ReceivableIdParams } from "../schemas.js";
-import { parseOrThrow } from "../validation.js";
+import { defineRoute, type RouteSpec } from "../route-spec.js";
+import { ReceivableIdParams } from "../schemas.js";
 
 const ConfirmedSchema = z
   .object({ receivable: ReceivableViewSchema, certificateId: z.string(), txHash: z.string() })
   .meta({ id: "ConfirmedReceivable" });
 
 export const receivableRoutes: RouteSpec[] = [
-  {
+  defineRoute({
     method: "post",
     path: "/v1/receivables",
+    operationId: "submitReceivable",
     tag: "receivables",
     summary: "Submit the trade documents of a receivable (supplier)",
     description:
@@ -27,49 +32,44 @@ export const receivableRoutes: RouteSpec[] = [
     responses: {
       201: { description: "verified and stored", schema: ReceivableViewSchema },
       200: { description: "the same submission again", schema: ReceivableViewSchema },
-      ...errorResponses(400, 401, 403, 409, 422),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const body = parseOrThrow(SubmitReceivableSchema, input.body, "body");
-      const outcome = await submitReceivable(ctx, actor, body);
-      return { status: outcome.created ? 201 : 200, body: outcome.receivable };
-    },
-  },
-  {
+    errors: [400, 401, 403, 409, 422],
+  }).handle(async (ctx, { actor, body }) => {
+    const outcome = await submitReceivable(ctx, actor, body);
+    return { status: outcome.created ? 201 : 200, body: outcome.receivable };
+  }),
+  defineRoute({
     method: "get",
     path: "/v1/receivables/:id",
+    operationId: "getReceivable",
     tag: "receivables",
     summary: "Status, parties, face value, due date, document hash, verification report, root certificate, tx hashes",
     auth: true,
     params: ReceivableIdParams,
     responses: {
       200: { description: "the receivable", schema: ReceivableViewSchema },
-      ...errorResponses(400, 401, 403, 404),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
-      return { status: 200, body: await getReceivableView(ctx, actor, id) };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404],
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    return { status: 200, body: await getReceivableView(ctx, actor, id) };
+  }),
+  defineRoute({
     method: "get",
     path: "/v1/receivables/:id/confirmation",
+    operationId: "getConfirmationTypedData",
     tag: "receivables",
     summary: "The EIP-712 typed data a non-custodial debtor signs (debtor)",
     auth: true,
     params: ReceivableIdParams,
-    responses: { 200: { description: "typed data for eth_signTypedData_v4" }, ...errorResponses(400, 401, 403, 404) },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
-      return { status: 200, body: await confirmationRequest(ctx, actor, id) };
-    },
-  },
-  {
+    responses: { 200: { description: "typed data for eth_signTypedData_v4", schema: ConfirmationRequestSchema } },
+    errors: [400, 401, 403, 404],
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    return { status: 200, body: await confirmationRequest(ctx, actor, id) };
+  }),
+  defineRoute({
     method: "post",
     path: "/v1/receivables/:id/confirm",
+    operationId: "confirmReceivable",
     tag: "receivables",
     summary: "Confirm the payable, register it on-chain and issue the root certificate (debtor)",
     description:
@@ -78,20 +78,18 @@ export const receivableRoutes: RouteSpec[] = [
     idempotent: true,
     params: ReceivableIdParams,
     body: ConfirmReceivableSchema,
+    bodyOptional: true,
     responses: {
       200: { description: "registered", schema: ConfirmedSchema },
-      ...errorResponses(400, 401, 403, 404, 409, 422, 503),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
-      const body = parseOrThrow(ConfirmReceivableSchema, input.body ?? {}, "body");
-      return { status: 200, body: await confirmReceivable(ctx, actor, id, body) };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404, 409, 422, 503],
+  }).handle(async (ctx, { actor, params: { id }, body }) => {
+    return { status: 200, body: await confirmReceivable(ctx, actor, id, body) };
+  }),
+  defineRoute({
     method: "post",
     path: "/v1/receivables/:id/review",
+    operationId: "reviewReceivable",
     tag: "receivables",
     summary: "Approve or reject a submission held for manual review (operator)",
     auth: true,
@@ -100,13 +98,9 @@ export const receivableRoutes: RouteSpec[] = [
     body: ReviewReceivableSchema,
     responses: {
       200: { description: "decided", schema: ReceivableViewSchema },
-      ...errorResponses(400, 401, 403, 404, 409),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
-      const body = parseOrThrow(ReviewReceivableSchema, input.body, "body");
-      return { status: 200, body: await reviewReceivable(ctx, actor, id, body) };
-    },
-  },
+    errors: [400, 401, 403, 404, 409],
+  }).handle(async (ctx, { actor, params: { id }, body }) => {
+    return { status: 200, body: await reviewReceivable(ctx, actor, id, body) };
+  }),
 ];
