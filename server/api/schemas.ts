@@ -8,7 +8,9 @@ export const ErrorSchema = z
     error: z.object({
       code: z.string().meta({ example: "CERTIFICATE_LOCKED" }),
       message: z.string(),
-      details: z.unknown(),
+      details: z.record(z.string(), z.unknown()).meta({
+        description: "What the refusal is about: the fields at fault, the ids, the numbers; {} if nothing more",
+      }),
     }),
   })
   .meta({ id: "Error" });

@@ -15,7 +15,7 @@ import {
   CONFIRMATION_DOMAIN_VERSION,
   CONFIRMATION_TYPES,
 } from "../chain/confirmation-typed-data.js";
-import { getReceivableView, type ReceivableView } from "./receivable-view.js";
+import { getReceivableView, ReceivableViewSchema } from "./receivable-view.js";
 import { hashText } from "../model/receivable-schema.js";
 import { assertRegistrationWithinLimits } from "../risk/limits.js";
 
@@ -164,11 +164,10 @@ export async function confirmationRequest(
   return (await prepare(ctx, receivableId, deadline, nonceOf(receivableId))).typed;
 }
 
-export interface ConfirmOutcome {
-  receivable: ReceivableView;
-  certificateId: string;
-  txHash: string;
-}
+export const ConfirmOutcomeSchema = z
+  .object({ receivable: ReceivableViewSchema, certificateId: z.string(), txHash: z.string() })
+  .meta({ id: "ConfirmedReceivable" });
+export type ConfirmOutcome = z.infer<typeof ConfirmOutcomeSchema>;
 
 export async function confirmReceivable(
   ctx: ServiceContext,

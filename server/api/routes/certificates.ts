@@ -6,8 +6,10 @@ import {
   getCertificate,
   splitCertificate,
   SplitCertificateSchema,
+  SplitOutcomeSchema,
   transferCertificate,
   TransferCertificateSchema,
+  TransferOutcomeSchema,
 } from "../../domain/certificates.js";
 import { defineRoute, type RouteSpec } from "../route-spec.js";
 
@@ -43,7 +45,7 @@ export const certificateRoutes: RouteSpec[] = [
     responses: {
       200: {
         description: "split",
-        schema: z.object({ parentId: z.string(), children: z.array(CertificateViewSchema), txHash: z.string() }),
+        schema: SplitOutcomeSchema,
       },
     },
     errors: [400, 401, 403, 404, 409, 422, 503],
@@ -61,7 +63,7 @@ export const certificateRoutes: RouteSpec[] = [
     params: Params,
     body: TransferCertificateSchema,
     responses: {
-      200: { description: "transferred", schema: z.object({ certificate: CertificateViewSchema, txHash: z.string() }) },
+      200: { description: "transferred", schema: TransferOutcomeSchema },
     },
     errors: [400, 401, 403, 404, 409, 422, 503],
   }).handle(async (ctx, { actor, params: { id }, body }) => {

@@ -3,16 +3,20 @@
 import { z } from "zod";
 import {
   cancelFinancingRequest,
+  ForecloseOutcomeSchema,
   foreclosePledge,
+  FinancingRequestTxSchema,
   FinancingRequestIdParam,
   FinancingRequestViewSchema,
   fundFinancingRequest,
+  FundOutcomeSchema,
   getFinancingRequest,
   ListFinancingRequestsQuery,
   listFinancingRequests,
   openFinancingRequest,
   OpenFinancingRequestSchema,
   repayPledge,
+  RepayPledgeOutcomeSchema,
 } from "../../domain/financing.js";
 import { quoteCertificate, QuoteSchema } from "../../risk/quotes.js";
 import { defineRoute, type RouteSpec } from "../route-spec.js";
@@ -90,7 +94,7 @@ export const financingRoutes: RouteSpec[] = [
     idempotent: true,
     params: Params,
     responses: {
-      200: { description: "cancelled", schema: z.object({ request: FinancingRequestViewSchema, txHash: z.string() }) },
+      200: { description: "cancelled", schema: FinancingRequestTxSchema },
     },
     errors: [400, 401, 403, 404, 409, 503],
   }).handle(async (ctx, { actor, params: { id } }) => {
@@ -110,10 +114,7 @@ export const financingRoutes: RouteSpec[] = [
     responses: {
       200: {
         description: "funded",
-        schema: z.object({
-          request: FinancingRequestViewSchema,
-          txHashes: z.object({ approve: z.string(), fund: z.string() }),
-        }),
+        schema: FundOutcomeSchema,
       },
     },
     errors: [400, 401, 403, 404, 409, 503],
@@ -134,10 +135,7 @@ export const financingRoutes: RouteSpec[] = [
     responses: {
       200: {
         description: "repaid; the request is released",
-        schema: z.object({
-          request: FinancingRequestViewSchema,
-          txHashes: z.object({ approve: z.string(), repay: z.string() }),
-        }),
+        schema: RepayPledgeOutcomeSchema,
       },
     },
     errors: [400, 401, 403, 404, 409, 503],
@@ -158,11 +156,7 @@ export const financingRoutes: RouteSpec[] = [
     responses: {
       200: {
         description: "foreclosed; the certificate is the pledgee's",
-        schema: z.object({
-          request: FinancingRequestViewSchema,
-          certificate: z.object({ id: z.string(), holderAddress: z.string(), holderPartyId: z.string().nullable() }),
-          txHash: z.string(),
-        }),
+        schema: ForecloseOutcomeSchema,
       },
     },
     errors: [400, 401, 403, 404, 409, 503],

@@ -1,8 +1,8 @@
 // /v1/receivables: suppliers submit trade documents; debtors confirm; everyone entitled reads.
-import { z } from "zod";
 import {
   confirmationRequest,
   ConfirmationRequestSchema,
+  ConfirmOutcomeSchema,
   confirmReceivable,
   ConfirmReceivableSchema,
 } from "../../domain/confirm-receivable.js";
@@ -12,10 +12,6 @@ import { reviewReceivable, ReviewReceivableSchema } from "../../domain/review-re
 import { submitReceivable } from "../../domain/submit-receivable.js";
 import { defineRoute, type RouteSpec } from "../route-spec.js";
 import { ReceivableIdParams } from "../schemas.js";
-
-const ConfirmedSchema = z
-  .object({ receivable: ReceivableViewSchema, certificateId: z.string(), txHash: z.string() })
-  .meta({ id: "ConfirmedReceivable" });
 
 export const receivableRoutes: RouteSpec[] = [
   defineRoute({
@@ -80,7 +76,7 @@ export const receivableRoutes: RouteSpec[] = [
     body: ConfirmReceivableSchema,
     bodyOptional: true,
     responses: {
-      200: { description: "registered", schema: ConfirmedSchema },
+      200: { description: "registered", schema: ConfirmOutcomeSchema },
     },
     errors: [400, 401, 403, 404, 409, 422, 503],
   }).handle(async (ctx, { actor, params: { id }, body }) => {

@@ -8,17 +8,16 @@ import { AlertSchema, listAlerts, ListAlertsQuery, requireAlertReader } from "..
 import {
   IndustryParam,
   IndustryRiskSchema,
+  IndustryRiskSetSchema,
   listIndustryRisks,
   setIndustryRisk,
   SetIndustryRiskSchema,
 } from "../../risk/industry.js";
-import { creditTerms, setBaseLimit, SetLimitSchema } from "../../risk/limits.js";
+import { CreditLimitSchema, setBaseLimit, SetLimitSchema } from "../../risk/limits.js";
 import { quoteForCertificate, QuoteSchema } from "../../risk/quotes.js";
 import { quoteForRequest } from "../../domain/financing.js";
 import { catchUpRisk } from "../../risk/refresh.js";
 import { partyRiskView, PartyRiskSchema } from "../../risk/view.js";
-import { findPartyById } from "../../store/parties-store.js";
-import { notFound } from "../../model/errors.js";
 import { defineRoute, type RouteSpec } from "../route-spec.js";
 import { IdParams } from "../schemas.js";
 
@@ -26,18 +25,6 @@ const IndustryParams = z.object({ industry: IndustryParam });
 const LimitParams = z.object({ partyId: z.string().min(1).max(80) });
 const RequestParams = z.object({ id: FinancingRequestIdParam });
 const CertificateParams = z.object({ id: CertificateIdParam });
-
-const LimitSetSchema = z
-  .object({
-    partyId: z.string(),
-    kind: z.enum(["debtor", "supplier"]),
-    base: z.string(),
-    source: z.enum(["default", "operator"]),
-    bandMultiplierBps: z.number().int(),
-    industryCutBps: z.number().int(),
-    limit: z.string().meta({ description: "The limit in force: floor(base x bandMultiplier x industryCut)" }),
-  })
-  .meta({ id: "CreditLimit" });
 
 export const riskRoutes: RouteSpec[] = [
   defineRoute({
@@ -106,9 +93,7 @@ export const riskRoutes: RouteSpec[] = [
     responses: {
       200: {
         description: "set",
-        schema: IndustryRiskSchema.extend({
-          parties: z.number().int().meta({ description: "Parties recorded in this industry" }),
-        }),
+        schema: IndustryRiskSetSchema,
       },
     },
     errors: [400, 401, 403],
@@ -128,26 +113,11 @@ export const riskRoutes: RouteSpec[] = [
     params: LimitParams,
     body: SetLimitSchema,
     responses: {
-      200: { description: "set; the limit now in force", schema: LimitSetSchema },
+      200: { description: "set; the limit now in force", schema: CreditLimitSchema },
     },
     errors: [400, 401, 403, 404],
   }).handle(async (ctx, { actor, params: { partyId }, body }) => {
-    await setBaseLimit(ctx, actor, partyId, body);
-    const party = await findPartyById(ctx.db, partyId);
-    if (!party) throw notFound("Party", partyId);
-    const line = (await creditTerms(ctx, party, "read"))[body.kind];
-    return {
-      status: 200,
-      body: {
-        partyId,
-        kind: body.kind,
-        base: line.base.toString(),
-        source: line.source,
-        bandMultiplierBps: line.bandMultiplierBps,
-        industryCutBps: line.industryCutBps,
-        limit: line.limit.toString(),
-      },
-    };
+    return { status: 200, body: await setBaseLimit(ctx, actor, partyId, body) };
   }),
   defineRoute({
     method: "get",

@@ -61,6 +61,10 @@ describe("API: every answer is checked against its route's declared contract", f
     expect(
       contractViolations("GET", "/v1/parties/p_1", answer(404, { code: "NOT_FOUND", message: "no" }), JSON_TYPE),
     ).to.not.deep.equal([]);
+    const notAnObject = { error: { code: "NOT_FOUND", message: "no", details: "party p_1" } };
+    expect(contractViolations("GET", "/v1/parties/p_1", answer(404, notAnObject), JSON_TYPE)[0]).to.match(
+      /^error\.details: /,
+    );
   });
 
   it("accepts a text answer only in a content type the route declares", function () {
