@@ -410,6 +410,27 @@ describe("API: authentication and authorization on every route", function () {
     });
   }
 
+  describe("when a caller without the role also sends an invalid request", function () {
+    // These routes check the role before they read the request: the answer is 403 whatever was sent.
+    it("refuses it with FORBIDDEN, not VALIDATION_FAILED", async function () {
+      const supplier = api.as(w.keys.seller);
+      for (const response of [
+        await supplier.post("/v1/parties", { name: 42 }),
+        await supplier.post(`/v1/risk/limits/${"x".repeat(81)}`, { kind: "nonsense" }),
+        await supplier.get("/v1/risk/alerts?limit=-1&since=yesterday"),
+      ]) {
+        expect(response.status, JSON.stringify(response.body)).to.equal(403);
+        expect(response.body.error.code).to.equal("FORBIDDEN");
+      }
+    });
+
+    it("reads the request first on the other routes: VALIDATION_FAILED before the role or the owner is looked at", async function () {
+      const response = await api.as(w.keys.debtor).post(`/v1/certificates/${w.tier2Piece}/split`, { parts: [] });
+      expect(response.status, JSON.stringify(response.body)).to.equal(400);
+      expect(response.body.error.code).to.equal("VALIDATION_FAILED");
+    });
+  });
+
   describe("when a supplier asks for another supplier's receivable", function () {
     const read = (caller: Caller, receivableId: string) =>
       api.as(w.keys[caller]).get(`/v1/receivables/${receivableId}`);
