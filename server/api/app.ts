@@ -14,7 +14,8 @@ import { errorHandler } from "./error-handler.js";
 import { withIdempotency } from "./idempotency.js";
 import { webAppRouter } from "./web-app.js";
 import { buildOpenApiDocument } from "./openapi.js";
-import type { RouteSpec } from "./route-spec.js";
+import type { HandlerInput, RouteSpec } from "./route-spec.js";
+import { parseOrThrow } from "./validation.js";
 import { certificateRoutes } from "./routes/certificates.js";
 import { healthRoutes } from "./routes/health.js";
 import { partyRoutes } from "./routes/parties.js";
@@ -90,15 +91,22 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
     app[route.method](route.path, async (req: Request, res) => {
       const actor = route.auth ? await authenticate(ctx, req.get("authorization")) : undefined;
       if (route.method === "post" && !route.body) refuseUnexpectedBody(req.body);
-      const input = {
-        actor,
-        params: req.params as Record<string, string>,
-        query: req.query as Record<string, unknown>,
-        body: req.body,
-        requestId: String(req.id),
-      };
       req.log = req.log.child({ partyId: actor?.id });
-      const run = () => route.handler({ ...ctx, log: req.log }, input);
+      // Inside the idempotent attempt, in this order (role, params, query, body), as each
+      // handler did by hand before: a refusal is stored as the key's answer just the same.
+      const run = async () => {
+        if (actor && route.authorize) route.authorize(actor);
+        const input: HandlerInput = {
+          actor,
+          params: route.params ? parseOrThrow(route.params, req.params, "params") : {},
+          query: route.query ? parseOrThrow(route.query, req.query, "query") : {},
+          body: route.body
+            ? parseOrThrow(route.body, route.bodyOptional ? (req.body ?? {}) : req.body, "body")
+            : undefined,
+          requestId: String(req.id),
+        };
+        return route.handler({ ...ctx, log: req.log }, input);
+      };
       const result =
         route.idempotent && actor
           ? await withIdempotency(

@@ -2,6 +2,7 @@
 // status; anything else is a logged 500 that leaks nothing.
 import type { ErrorRequestHandler } from "express";
 import { AppError, isConnectionFailure, unavailable } from "../model/errors.js";
+import { errorEnvelope } from "./schemas.js";
 
 export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   let appError: AppError;
@@ -36,7 +37,5 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   if (appError.status >= 500) log.error({ err: appError.cause ?? appError, code: appError.code }, appError.message);
   else log.info({ code: appError.code, status: appError.status }, appError.message);
   if (res.headersSent) return;
-  res
-    .status(appError.status)
-    .json({ error: { code: appError.code, message: appError.message, details: appError.details ?? {} } });
+  res.status(appError.status).json(errorEnvelope(appError));
 };

@@ -9,6 +9,7 @@ import { AppError, badRequest, conflict, unprocessable } from "../model/errors.j
 import { nowIso } from "../store/database.js";
 import { canonicalJson } from "../model/receivable-schema.js";
 import type { HandlerResult } from "./route-spec.js";
+import { errorEnvelope } from "./schemas.js";
 import { retryInterruptedAttempt, type InterruptedAttempt } from "../domain/interrupted-attempt.js";
 
 const processStartedAt = nowIso();
@@ -93,8 +94,7 @@ export async function withIdempotency(
   } catch (error) {
     if (error instanceof AppError && error.status < 500) {
       // A refusal is an answer too: the same request gets the same refusal.
-      const body = { error: { code: error.code, message: error.message, details: error.details ?? {} } };
-      await store(ctx, partyId, key, error.status, body);
+      await store(ctx, partyId, key, error.status, errorEnvelope(error));
     } else {
       // Transient, but a transaction may have gone out before it (the chain dropped while
       // we waited for the receipt): keep the key, so a retry answers from what was sent

@@ -1,23 +1,31 @@
 // The OpenAPI 3.1 document, generated from the same route specs and zod schemas that
 // validate requests.
 import { createDocument, type ZodOpenApiPathsObject } from "zod-openapi";
-import type { RouteSpec } from "./route-spec.js";
+import { errorStatusesOf, type ResponseSpec, type RouteSpec } from "./route-spec.js";
+import { errorResponses } from "./schemas.js";
 
 export function buildOpenApiDocument(routes: RouteSpec[], serverUrl: string): ReturnType<typeof createDocument> {
   const paths: ZodOpenApiPathsObject = {};
   for (const route of routes) {
     const openApiPath = route.path.replace(/:([A-Za-z]+)/g, "{$1}");
     const responses = Object.fromEntries(
-      Object.entries(route.responses).map(([status, r]) => [
-        status,
-        r.schema
-          ? { description: r.description, content: { "application/json": { schema: r.schema } } }
-          : { description: r.description },
-      ]),
+      Object.entries<ResponseSpec>({ ...route.responses, ...errorResponses(errorStatusesOf(route)) }).map(
+        ([status, r]) => {
+          const content = {
+            ...(r.schema ? { "application/json": { schema: r.schema } } : {}),
+            ...Object.fromEntries((r.text ?? []).map((type) => [type, { schema: { type: "string" as const } }])),
+          };
+          return [
+            status,
+            Object.keys(content).length > 0 ? { description: r.description, content } : { description: r.description },
+          ];
+        },
+      ),
     );
     paths[openApiPath] = {
       ...(paths[openApiPath] ?? {}),
       [route.method]: {
+        operationId: route.operationId,
         summary: route.summary,
         ...(route.description ? { description: route.description } : {}),
         tags: [route.tag],
@@ -41,7 +49,7 @@ export function buildOpenApiDocument(routes: RouteSpec[], serverUrl: string): Re
             }
           : {}),
         ...(route.body
-          ? { requestBody: { required: true, content: { "application/json": { schema: route.body } } } }
+          ? { requestBody: { required: !route.bodyOptional, content: { "application/json": { schema: route.body } } } }
           : {}),
         responses,
       },

@@ -1,27 +1,37 @@
-// Shapes shared by several routes' documentation.
+// Shapes shared by several routes' documentation, and the one builder of the error envelope.
 import { z } from "zod";
+import type { AppError } from "../model/errors.js";
+import type { ErrorStatus } from "./route-spec.js";
 
 export const ErrorSchema = z
   .object({
     error: z.object({
       code: z.string().meta({ example: "CERTIFICATE_LOCKED" }),
       message: z.string(),
-      details: z.unknown(),
+      details: z.record(z.string(), z.unknown()).meta({
+        description: "What the refusal is about: the fields at fault, the ids, the numbers; {} if nothing more",
+      }),
     }),
   })
   .meta({ id: "Error" });
+
+export type ErrorBody = z.infer<typeof ErrorSchema>;
+
+/** The body of every refusal, whether sent now (error-handler.ts) or stored for a retry (idempotency.ts). */
+export const errorEnvelope = (error: AppError): ErrorBody => ({
+  error: { code: error.code, message: error.message, details: error.details ?? {} },
+});
 
 export const IdParams = z.object({ id: z.string().min(1).max(80) });
 export const ReceivableIdParams = z.object({
   id: z.string().regex(/^0x[0-9a-f]{64}$/, "a receivable id is 0x and 64 lowercase hex digits"),
 });
 
-export const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((status) => [status, { description: DESCRIPTIONS[status] ?? "error", schema: ErrorSchema }]),
-  );
+/** How each refusal status is documented, with the error envelope as its body. */
+export const errorResponses = (statuses: readonly ErrorStatus[]) =>
+  Object.fromEntries(statuses.map((status) => [status, { description: DESCRIPTIONS[status], schema: ErrorSchema }]));
 
-const DESCRIPTIONS: Record<number, string> = {
+const DESCRIPTIONS: Record<ErrorStatus, string> = {
   400: "the request is malformed (VALIDATION_FAILED names every field at fault)",
   401: "no or unknown API key",
   403: "the caller's party or role may not do this",

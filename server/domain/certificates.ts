@@ -32,6 +32,16 @@ export const CertificateViewSchema = z
 
 export type CertificateView = z.infer<typeof CertificateViewSchema>;
 
+export const SplitOutcomeSchema = z
+  .object({ parentId: z.string(), children: z.array(CertificateViewSchema), txHash: z.string() })
+  .meta({ id: "SplitCertificateResult" });
+export type SplitOutcome = z.infer<typeof SplitOutcomeSchema>;
+
+export const TransferOutcomeSchema = z
+  .object({ certificate: CertificateViewSchema, txHash: z.string() })
+  .meta({ id: "TransferCertificateResult" });
+export type TransferOutcome = z.infer<typeof TransferOutcomeSchema>;
+
 export const SplitCertificateSchema = z
   .object({
     parts: z
@@ -153,12 +163,6 @@ async function resolveRecipient(ctx: ServiceContext, partyId: string, field: str
   return party;
 }
 
-export interface SplitOutcome {
-  parentId: string;
-  children: CertificateView[];
-  txHash: string;
-}
-
 export async function splitCertificate(
   ctx: ServiceContext,
   actor: Actor,
@@ -221,7 +225,7 @@ export async function transferCertificate(
   actor: Actor,
   certificateId: string,
   input: z.infer<typeof TransferCertificateSchema>,
-): Promise<{ certificate: CertificateView; txHash: string }> {
+): Promise<TransferOutcome> {
   const row = await loadCertificate(ctx, certificateId);
   // A retry of a transfer the service died in the middle of: the transfer it sent is the answer.
   const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, "transfer", certificateId);

@@ -3,7 +3,7 @@
 // Crash-safe: the confirmation nonce is derived from the receivable id, so a retry after
 // a crash signs the same consent; if the first attempt reached the chain, the registry's
 // answer ("already registered") is recognised and the index brought up to date.
-import { MaxUint256, Signature, Wallet, type TypedDataDomain } from "ethers";
+import { MaxUint256, Signature, Wallet } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { AppError, conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
@@ -15,7 +15,7 @@ import {
   CONFIRMATION_DOMAIN_VERSION,
   CONFIRMATION_TYPES,
 } from "../chain/confirmation-typed-data.js";
-import { getReceivableView, type ReceivableView } from "./receivable-view.js";
+import { getReceivableView, ReceivableViewSchema } from "./receivable-view.js";
 import { hashText } from "../model/receivable-schema.js";
 import { releaseRegistration, reserveRegistrationWithinLimits } from "../risk/limits.js";
 
@@ -68,12 +68,24 @@ async function confirmationDeadline(ctx: ServiceContext): Promise<number> {
   return Math.max(wallNow, chainNow) + CONFIRMATION_VALIDITY_SECONDS;
 }
 
-export interface ConfirmationRequest {
-  domain: TypedDataDomain;
-  types: typeof CONFIRMATION_TYPES;
-  primaryType: "ReceivableConfirmation";
-  message: Record<string, string>;
-}
+/** GET /v1/receivables/:id/confirmation: the EIP-712 typed data a non-custodial debtor signs. */
+export const ConfirmationRequestSchema = z
+  .object({
+    domain: z.object({
+      name: z.string(),
+      version: z.string(),
+      chainId: z.string(),
+      verifyingContract: z.string(),
+    }),
+    types: z.object({
+      ReceivableConfirmation: z.array(z.object({ name: z.string(), type: z.string() })),
+    }),
+    primaryType: z.literal("ReceivableConfirmation"),
+    message: z.record(z.string(), z.string()),
+  })
+  .meta({ id: "ConfirmationRequest" });
+
+export type ConfirmationRequest = z.infer<typeof ConfirmationRequestSchema>;
 
 interface Prepared {
   terms: {
@@ -103,12 +115,6 @@ async function prepare(ctx: ServiceContext, receivableId: string, deadline: numb
     faceValue: BigInt(row.face_value),
     dueDate: BigInt(row.due_date),
   };
-  const domain: TypedDataDomain = {
-    name: CONFIRMATION_DOMAIN_NAME,
-    version: CONFIRMATION_DOMAIN_VERSION,
-    chainId: BigInt(ctx.chain.deployment.chainId),
-    verifyingContract: ctx.chain.deployment.addresses.receivableRegistry,
-  };
   const message = {
     receivableId,
     documentHash: terms.documentHash,
@@ -123,7 +129,12 @@ async function prepare(ctx: ServiceContext, receivableId: string, deadline: numb
   return {
     terms,
     typed: {
-      domain: { ...domain, chainId: ctx.chain.deployment.chainId },
+      domain: {
+        name: CONFIRMATION_DOMAIN_NAME,
+        version: CONFIRMATION_DOMAIN_VERSION,
+        chainId: ctx.chain.deployment.chainId,
+        verifyingContract: ctx.chain.deployment.addresses.receivableRegistry,
+      },
       types: CONFIRMATION_TYPES,
       primaryType: "ReceivableConfirmation",
       message,
@@ -153,11 +164,10 @@ export async function confirmationRequest(
   return (await prepare(ctx, receivableId, deadline, nonceOf(receivableId))).typed;
 }
 
-export interface ConfirmOutcome {
-  receivable: ReceivableView;
-  certificateId: string;
-  txHash: string;
-}
+export const ConfirmOutcomeSchema = z
+  .object({ receivable: ReceivableViewSchema, certificateId: z.string(), txHash: z.string() })
+  .meta({ id: "ConfirmedReceivable" });
+export type ConfirmOutcome = z.infer<typeof ConfirmOutcomeSchema>;
 
 export async function confirmReceivable(
   ctx: ServiceContext,

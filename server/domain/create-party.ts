@@ -8,15 +8,14 @@ import { conflict } from "../model/errors.js";
 import { nowIso } from "../store/database.js";
 import { findPartyById, publicParty, toParty, type PartyRecord } from "../store/parties-store.js";
 import { hashApiKey, newApiKey, newId } from "./api-keys.js";
-import { normaliseRegistryId, type CreateParty, type Party, type Role } from "../model/parties-schema.js";
+import type { z } from "zod";
+import { normaliseRegistryId, type CreatedPartySchema, type CreateParty, type Role } from "../model/parties-schema.js";
 import { hashText } from "../model/receivable-schema.js";
 
 /** Gas money for a custodial party on the local chain, so it can sign its own transactions. */
 const LOCAL_GAS_ALLOWANCE = parseEther("10");
 
-export interface CreatedParty extends Party {
-  apiKey: string;
-}
+export type CreatedParty = z.infer<typeof CreatedPartySchema>;
 
 // Party creation is rare: one at a time, so a "registering" row seen here is never one
 // another request is still finishing, and the uniqueness check cannot race.

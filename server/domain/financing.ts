@@ -88,6 +88,12 @@ export const FinancingRequestViewSchema = z
 
 export type FinancingRequestView = z.infer<typeof FinancingRequestViewSchema>;
 
+/** A request changed by one transaction (cancel). */
+export const FinancingRequestTxSchema = z
+  .object({ request: FinancingRequestViewSchema, txHash: z.string() })
+  .meta({ id: "FinancingRequestTx" });
+export type FinancingRequestTx = z.infer<typeof FinancingRequestTxSchema>;
+
 /* ------------------------------------------------------------------ */
 /*                                 Reading                            */
 /* ------------------------------------------------------------------ */
@@ -347,7 +353,7 @@ export async function cancelFinancingRequest(
   ctx: ServiceContext,
   actor: Actor,
   requestId: string,
-): Promise<{ request: FinancingRequestView; txHash: string }> {
+): Promise<FinancingRequestTx> {
   const row = await loadRequest(ctx, requestId);
   if (row.holder !== actor.address)
     throw forbidden(`only the holder that opened financing request ${requestId} may cancel it`, { holder: row.holder });
@@ -385,10 +391,10 @@ const laneFor = (address: string): PQueue => {
   return lane;
 };
 
-export interface FundOutcome {
-  request: FinancingRequestView;
-  txHashes: { approve: string; fund: string };
-}
+export const FundOutcomeSchema = z
+  .object({ request: FinancingRequestViewSchema, txHashes: z.object({ approve: z.string(), fund: z.string() }) })
+  .meta({ id: "FundedFinancingRequest" });
+export type FundOutcome = z.infer<typeof FundOutcomeSchema>;
 
 export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, requestId: string): Promise<FundOutcome> {
   requireRole(actor, "financier");
@@ -482,10 +488,10 @@ function requirePledged(row: RequestRow): void {
   }
 }
 
-export interface RepayPledgeOutcome {
-  request: FinancingRequestView;
-  txHashes: { approve: string; repay: string };
-}
+export const RepayPledgeOutcomeSchema = z
+  .object({ request: FinancingRequestViewSchema, txHashes: z.object({ approve: z.string(), repay: z.string() }) })
+  .meta({ id: "RepaidPledge" });
+export type RepayPledgeOutcome = z.infer<typeof RepayPledgeOutcomeSchema>;
 
 /** The holder pays the pledgee what is still owed and gets its certificate unlocked. */
 export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: string): Promise<RepayPledgeOutcome> {
@@ -557,11 +563,14 @@ export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: 
   };
 }
 
-export interface ForecloseOutcome {
-  request: FinancingRequestView;
-  certificate: { id: string; holderAddress: string; holderPartyId: string | null };
-  txHash: string;
-}
+export const ForecloseOutcomeSchema = z
+  .object({
+    request: FinancingRequestViewSchema,
+    certificate: z.object({ id: z.string(), holderAddress: z.string(), holderPartyId: z.string().nullable() }),
+    txHash: z.string(),
+  })
+  .meta({ id: "ForeclosedPledge" });
+export type ForecloseOutcome = z.infer<typeof ForecloseOutcomeSchema>;
 
 async function forecloseOutcome(ctx: ServiceContext, requestId: string, txHash: string): Promise<ForecloseOutcome> {
   const request = toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx));

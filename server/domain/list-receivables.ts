@@ -54,3 +54,7 @@ export async function listReceivables(
   }
   return views;
 }
+
+export const ReceivableListSchema = z
+  .object({ receivables: z.array(ReceivableViewSchema) })
+  .meta({ id: "ReceivableList" });

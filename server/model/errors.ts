@@ -9,9 +9,15 @@ export interface FieldProblem {
 export class AppError extends Error {
   readonly code: string;
   readonly status: number;
-  readonly details: unknown;
+  readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: string, status: number, message: string, details?: unknown, options?: { cause?: unknown }) {
+  constructor(
+    code: string,
+    status: number,
+    message: string,
+    details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = "AppError";
     this.code = code;
@@ -20,16 +26,18 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (code: string, message: string, details?: unknown) =>
+export const badRequest = (code: string, message: string, details?: Record<string, unknown>) =>
   new AppError(code, 400, message, details);
 export const unauthorized = (message = "missing or unknown API key") => new AppError("UNAUTHENTICATED", 401, message);
-export const forbidden = (message: string, details?: unknown) => new AppError("FORBIDDEN", 403, message, details);
+export const forbidden = (message: string, details?: Record<string, unknown>) =>
+  new AppError("FORBIDDEN", 403, message, details);
 export const notFound = (what: string, id: string) =>
   new AppError("NOT_FOUND", 404, `${what} ${id} does not exist`, { [what.toLowerCase()]: id });
-export const conflict = (code: string, message: string, details?: unknown) => new AppError(code, 409, message, details);
-export const unprocessable = (code: string, message: string, details?: unknown) =>
+export const conflict = (code: string, message: string, details?: Record<string, unknown>) =>
+  new AppError(code, 409, message, details);
+export const unprocessable = (code: string, message: string, details?: Record<string, unknown>) =>
   new AppError(code, 422, message, details);
-export const unavailable = (code: string, message: string, details?: unknown, cause?: unknown) =>
+export const unavailable = (code: string, message: string, details?: Record<string, unknown>, cause?: unknown) =>
   new AppError(code, 503, message, details, { cause });
 
 /** A network failure reaching the chain node (refused, reset, timed out), not a refusal by it. */

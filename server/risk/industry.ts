@@ -51,6 +51,11 @@ export const IndustryRiskSchema = z
 
 export type IndustryRisk = z.infer<typeof IndustryRiskSchema>;
 
+export const IndustryRiskSetSchema = IndustryRiskSchema.extend({
+  parties: z.number().int().meta({ description: "Parties recorded in this industry" }),
+}).meta({ id: "IndustryRiskSet" });
+export type IndustryRiskSet = z.infer<typeof IndustryRiskSetSchema>;
+
 /** The key an industry is stored under: trimmed, lower case, inner spaces collapsed. */
 export const industryKey = (industry: string): string =>
   industry.normalize("NFKC").trim().toLowerCase().replace(/\s+/g, " ");
@@ -80,7 +85,7 @@ export async function setIndustryRisk(
   actor: Actor,
   industry: string,
   input: z.infer<typeof SetIndustryRiskSchema>,
-): Promise<IndustryRisk & { parties: number }> {
+): Promise<IndustryRiskSet> {
   requireRole(actor, "operator");
   const key = industryKey(industry);
   const before = await industryRisk(ctx, key);

@@ -375,12 +375,27 @@ export const SetLimitSchema = z
   .strict()
   .meta({ id: "SetCreditLimit" });
 
+export const CreditLimitSchema = z
+  .object({
+    partyId: z.string(),
+    kind: z.enum(LIMIT_KINDS),
+    base: z.string(),
+    source: z.enum(["default", "operator"]),
+    bandMultiplierBps: z.number().int(),
+    industryCutBps: z.number().int(),
+    limit: z.string().meta({ description: "The limit in force: floor(base x bandMultiplier x industryCut)" }),
+  })
+  .meta({ id: "CreditLimit" });
+
+export type CreditLimit = z.infer<typeof CreditLimitSchema>;
+
+/** POST /v1/risk/limits/:partyId: sets the base limit and answers the limit now in force. */
 export async function setBaseLimit(
   ctx: ServiceContext,
   actor: Actor,
   partyId: string,
   input: z.infer<typeof SetLimitSchema>,
-): Promise<void> {
+): Promise<CreditLimit> {
   requireRole(actor, "operator");
   const party = await findPartyById(ctx.db, partyId);
   if (!party) throw notFound("Party", partyId);
@@ -391,4 +406,14 @@ export async function setBaseLimit(
     .onConflict((oc) => oc.columns(["party_id", "kind"]).doUpdateSet(values))
     .execute();
   ctx.log.info({ partyId, kind: input.kind, limit: input.limit, operator: actor.id }, "base credit limit set");
+  const line = (await creditTerms(ctx, party, "read"))[input.kind];
+  return {
+    partyId,
+    kind: input.kind,
+    base: line.base.toString(),
+    source: line.source,
+    bandMultiplierBps: line.bandMultiplierBps,
+    industryCutBps: line.industryCutBps,
+    limit: line.limit.toString(),
+  };
 }

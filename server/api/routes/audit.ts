@@ -6,9 +6,8 @@ import { partyExposure, ExposureSchema } from "../../domain/audit/exposure.js";
 import { renderTrace, TRACE_FORMATS } from "../../domain/audit/render.js";
 import { buildTrace, TraceSchema } from "../../domain/audit/trace.js";
 import { verifyFromChain, VerifyReportSchema } from "../../domain/audit/verify-from-chain.js";
-import { requireActor, type RouteSpec } from "../route-spec.js";
-import { errorResponses, IdParams, ReceivableIdParams } from "../schemas.js";
-import { parseOrThrow } from "../validation.js";
+import { defineRoute, type RouteSpec } from "../route-spec.js";
+import { IdParams, ReceivableIdParams } from "../schemas.js";
 
 const TraceQuery = z.object({
   format: z
@@ -22,9 +21,10 @@ const VerifyParams = z.object({
 });
 
 export const auditRoutes: RouteSpec[] = [
-  {
+  defineRoute({
     method: "get",
     path: "/v1/audit/receivables/:id/trace",
+    operationId: "traceReceivable",
     tag: "audit",
     summary:
       "The whole certificate tree of a receivable: holders, tiers, financing, payouts, transactions, conservation (auditor, operator, seller, debtor)",
@@ -35,37 +35,37 @@ export const auditRoutes: RouteSpec[] = [
     params: ReceivableIdParams,
     query: TraceQuery,
     responses: {
-      200: { description: "the trace (JSON unless another format was asked for)", schema: TraceSchema },
-      ...errorResponses(400, 401, 403, 404),
+      200: {
+        description: "the trace (JSON unless another format was asked for)",
+        schema: TraceSchema,
+        text: ["text/plain", "text/vnd.graphviz"],
+      },
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
-      const { format } = parseOrThrow(TraceQuery, input.query, "query");
-      const trace = await buildTrace(ctx, actor, id);
-      if (format === "json") return { status: 200, body: trace };
-      const rendered = renderTrace(trace, format);
-      return { status: 200, body: rendered.body, contentType: rendered.contentType };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404],
+  }).handle(async (ctx, { actor, params: { id }, query: { format } }) => {
+    const trace = await buildTrace(ctx, actor, id);
+    if (format === "json") return { status: 200, body: trace };
+    const rendered = renderTrace(trace, format);
+    return { status: 200, body: rendered.body, contentType: rendered.contentType };
+  }),
+  defineRoute({
     method: "get",
     path: "/v1/audit/parties/:id/exposure",
+    operationId: "getPartyExposure",
     tag: "audit",
     summary:
       "What a party is owed (by tier, debtor and maturity), owes as a debtor, and has at stake as a financier (auditor, operator, the party itself)",
     auth: true,
     params: IdParams,
-    responses: { 200: { description: "the exposure", schema: ExposureSchema }, ...errorResponses(400, 401, 403, 404) },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(IdParams, input.params, "params");
-      return { status: 200, body: await partyExposure(ctx, actor, id) };
-    },
-  },
-  {
+    responses: { 200: { description: "the exposure", schema: ExposureSchema } },
+    errors: [400, 401, 403, 404],
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    return { status: 200, body: await partyExposure(ctx, actor, id) };
+  }),
+  defineRoute({
     method: "get",
     path: "/v1/audit/verify/:receivableId",
+    operationId: "verifyReceivableAgainstChain",
     tag: "audit",
     summary:
       "Rebuild a receivable's tree from the chain's events alone and compare it with the service's index (auditor, operator)",
@@ -76,12 +76,9 @@ export const auditRoutes: RouteSpec[] = [
     params: VerifyParams,
     responses: {
       200: { description: "the comparison", schema: VerifyReportSchema },
-      ...errorResponses(400, 401, 403, 404, 503),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { receivableId } = parseOrThrow(VerifyParams, input.params, "params");
-      return { status: 200, body: await verifyFromChain(ctx, actor, receivableId) };
-    },
-  },
+    errors: [400, 401, 403, 404, 503],
+  }).handle(async (ctx, { actor, params: { receivableId } }) => {
+    return { status: 200, body: await verifyFromChain(ctx, actor, receivableId) };
+  }),
 ];

@@ -6,36 +6,35 @@ import {
   getCertificate,
   splitCertificate,
   SplitCertificateSchema,
+  SplitOutcomeSchema,
   transferCertificate,
   TransferCertificateSchema,
+  TransferOutcomeSchema,
 } from "../../domain/certificates.js";
-import { requireActor, type RouteSpec } from "../route-spec.js";
-import { errorResponses } from "../schemas.js";
-import { parseOrThrow } from "../validation.js";
+import { defineRoute, type RouteSpec } from "../route-spec.js";
 
 const Params = z.object({ id: CertificateIdParam });
 
 export const certificateRoutes: RouteSpec[] = [
-  {
+  defineRoute({
     method: "get",
     path: "/v1/certificates/:id",
+    operationId: "getCertificate",
     tag: "certificates",
     summary: "Read a certificate: receivable, parent, tier, face value, state, holder",
     auth: true,
     params: Params,
     responses: {
       200: { description: "the certificate", schema: CertificateViewSchema },
-      ...errorResponses(400, 401, 403, 404),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(Params, input.params, "params");
-      return { status: 200, body: await getCertificate(ctx, actor, id) };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404],
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    return { status: 200, body: await getCertificate(ctx, actor, id) };
+  }),
+  defineRoute({
     method: "post",
     path: "/v1/certificates/:id/split",
+    operationId: "splitCertificate",
     tag: "certificates",
     summary: "Split a certificate into pieces for other parties (holder)",
     description: "The parts must add up exactly to the face value. A piece to another party sits one tier deeper.",
@@ -46,20 +45,17 @@ export const certificateRoutes: RouteSpec[] = [
     responses: {
       200: {
         description: "split",
-        schema: z.object({ parentId: z.string(), children: z.array(CertificateViewSchema), txHash: z.string() }),
+        schema: SplitOutcomeSchema,
       },
-      ...errorResponses(400, 401, 403, 404, 409, 422, 503),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(Params, input.params, "params");
-      const body = parseOrThrow(SplitCertificateSchema, input.body, "body");
-      return { status: 200, body: await splitCertificate(ctx, actor, id, body) };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404, 409, 422, 503],
+  }).handle(async (ctx, { actor, params: { id }, body }) => {
+    return { status: 200, body: await splitCertificate(ctx, actor, id, body) };
+  }),
+  defineRoute({
     method: "post",
     path: "/v1/certificates/:id/transfer",
+    operationId: "transferCertificate",
     tag: "certificates",
     summary: "Transfer a whole certificate to another party (holder)",
     auth: true,
@@ -67,14 +63,10 @@ export const certificateRoutes: RouteSpec[] = [
     params: Params,
     body: TransferCertificateSchema,
     responses: {
-      200: { description: "transferred", schema: z.object({ certificate: CertificateViewSchema, txHash: z.string() }) },
-      ...errorResponses(400, 401, 403, 404, 409, 422, 503),
+      200: { description: "transferred", schema: TransferOutcomeSchema },
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(Params, input.params, "params");
-      const body = parseOrThrow(TransferCertificateSchema, input.body, "body");
-      return { status: 200, body: await transferCertificate(ctx, actor, id, body) };
-    },
-  },
+    errors: [400, 401, 403, 404, 409, 422, 503],
+  }).handle(async (ctx, { actor, params: { id }, body }) => {
+    return { status: 200, body: await transferCertificate(ctx, actor, id, body) };
+  }),
 ];

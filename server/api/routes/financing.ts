@@ -3,28 +3,31 @@
 import { z } from "zod";
 import {
   cancelFinancingRequest,
+  ForecloseOutcomeSchema,
   foreclosePledge,
+  FinancingRequestTxSchema,
   FinancingRequestIdParam,
   FinancingRequestViewSchema,
   fundFinancingRequest,
+  FundOutcomeSchema,
   getFinancingRequest,
   ListFinancingRequestsQuery,
   listFinancingRequests,
   openFinancingRequest,
   OpenFinancingRequestSchema,
   repayPledge,
+  RepayPledgeOutcomeSchema,
 } from "../../domain/financing.js";
 import { quoteCertificate, QuoteSchema } from "../../risk/quotes.js";
-import { requireActor, type RouteSpec } from "../route-spec.js";
-import { errorResponses } from "../schemas.js";
-import { parseOrThrow } from "../validation.js";
+import { defineRoute, type RouteSpec } from "../route-spec.js";
 
 const Params = z.object({ id: FinancingRequestIdParam });
 
 export const financingRoutes: RouteSpec[] = [
-  {
+  defineRoute({
     method: "post",
     path: "/v1/financing-requests",
+    operationId: "openFinancingRequest",
     tag: "financing",
     summary: "Ask for financing on a certificate: discount sale or pledge (holder)",
     description:
@@ -34,17 +37,15 @@ export const financingRoutes: RouteSpec[] = [
     body: OpenFinancingRequestSchema,
     responses: {
       201: { description: "opened; the certificate is locked", schema: FinancingRequestViewSchema },
-      ...errorResponses(400, 401, 403, 404, 409, 422, 503),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const body = parseOrThrow(OpenFinancingRequestSchema, input.body, "body");
-      return { status: 201, body: await openFinancingRequest(ctx, actor, body) };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404, 409, 422, 503],
+  }).handle(async (ctx, { actor, body }) => {
+    return { status: 201, body: await openFinancingRequest(ctx, actor, body) };
+  }),
+  defineRoute({
     method: "get",
     path: "/v1/financing-requests",
+    operationId: "listFinancingRequests",
     tag: "financing",
     summary: "The financing market: requests with their terms, debtor, tenor, face value, tier and verification",
     description:
@@ -56,17 +57,15 @@ export const financingRoutes: RouteSpec[] = [
         description: "requests, oldest first",
         schema: z.object({ requests: z.array(FinancingRequestViewSchema) }),
       },
-      ...errorResponses(400, 401),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const query = parseOrThrow(ListFinancingRequestsQuery, input.query, "query");
-      return { status: 200, body: { requests: await listFinancingRequests(ctx, actor, query) } };
-    },
-  },
-  {
+    errors: [400, 401],
+  }).handle(async (ctx, { actor, query }) => {
+    return { status: 200, body: { requests: await listFinancingRequests(ctx, actor, query) } };
+  }),
+  defineRoute({
     method: "get",
     path: "/v1/financing-requests/:id",
+    operationId: "getFinancingRequest",
     tag: "financing",
     summary: "Read one financing request, with the risk-priced quote for its certificate",
     auth: true,
@@ -76,39 +75,35 @@ export const financingRoutes: RouteSpec[] = [
         description: "the request and its quote",
         schema: FinancingRequestViewSchema.extend({ quote: QuoteSchema }),
       },
-      ...errorResponses(400, 401, 403, 404),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(Params, input.params, "params");
-      const view = await getFinancingRequest(ctx, actor, id);
-      return {
-        status: 200,
-        body: { ...view, quote: await quoteCertificate(ctx, view.certificateId, view.holderAddress) },
-      };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404],
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    const view = await getFinancingRequest(ctx, actor, id);
+    return {
+      status: 200,
+      body: { ...view, quote: await quoteCertificate(ctx, view.certificateId, view.holderAddress) },
+    };
+  }),
+  defineRoute({
     method: "post",
     path: "/v1/financing-requests/:id/cancel",
+    operationId: "cancelFinancingRequest",
     tag: "financing",
     summary: "Withdraw an unfunded request and unlock the certificate (holder)",
     auth: true,
     idempotent: true,
     params: Params,
     responses: {
-      200: { description: "cancelled", schema: z.object({ request: FinancingRequestViewSchema, txHash: z.string() }) },
-      ...errorResponses(400, 401, 403, 404, 409, 503),
+      200: { description: "cancelled", schema: FinancingRequestTxSchema },
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(Params, input.params, "params");
-      return { status: 200, body: await cancelFinancingRequest(ctx, actor, id) };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404, 409, 503],
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    return { status: 200, body: await cancelFinancingRequest(ctx, actor, id) };
+  }),
+  defineRoute({
     method: "post",
     path: "/v1/financing-requests/:id/fund",
+    operationId: "fundFinancingRequest",
     tag: "financing",
     summary: "Fund a request at its listed terms (custodial financier)",
     description:
@@ -119,22 +114,17 @@ export const financingRoutes: RouteSpec[] = [
     responses: {
       200: {
         description: "funded",
-        schema: z.object({
-          request: FinancingRequestViewSchema,
-          txHashes: z.object({ approve: z.string(), fund: z.string() }),
-        }),
+        schema: FundOutcomeSchema,
       },
-      ...errorResponses(400, 401, 403, 404, 409, 503),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(Params, input.params, "params");
-      return { status: 200, body: await fundFinancingRequest(ctx, actor, id) };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404, 409, 503],
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    return { status: 200, body: await fundFinancingRequest(ctx, actor, id) };
+  }),
+  defineRoute({
     method: "post",
     path: "/v1/financing-requests/:id/repay-pledge",
+    operationId: "repayPledge",
     tag: "financing",
     summary: "Repay a pledge in full and unlock the certificate (custodial holder)",
     description:
@@ -145,22 +135,17 @@ export const financingRoutes: RouteSpec[] = [
     responses: {
       200: {
         description: "repaid; the request is released",
-        schema: z.object({
-          request: FinancingRequestViewSchema,
-          txHashes: z.object({ approve: z.string(), repay: z.string() }),
-        }),
+        schema: RepayPledgeOutcomeSchema,
       },
-      ...errorResponses(400, 401, 403, 404, 409, 503),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(Params, input.params, "params");
-      return { status: 200, body: await repayPledge(ctx, actor, id) };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404, 409, 503],
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    return { status: 200, body: await repayPledge(ctx, actor, id) };
+  }),
+  defineRoute({
     method: "post",
     path: "/v1/financing-requests/:id/foreclose",
+    operationId: "foreclosePledge",
     tag: "financing",
     summary: "Take the pledged certificate after its receivable defaulted (custodial pledgee)",
     description:
@@ -171,18 +156,11 @@ export const financingRoutes: RouteSpec[] = [
     responses: {
       200: {
         description: "foreclosed; the certificate is the pledgee's",
-        schema: z.object({
-          request: FinancingRequestViewSchema,
-          certificate: z.object({ id: z.string(), holderAddress: z.string(), holderPartyId: z.string().nullable() }),
-          txHash: z.string(),
-        }),
+        schema: ForecloseOutcomeSchema,
       },
-      ...errorResponses(400, 401, 403, 404, 409, 503),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(Params, input.params, "params");
-      return { status: 200, body: await foreclosePledge(ctx, actor, id) };
-    },
-  },
+    errors: [400, 401, 403, 404, 409, 503],
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    return { status: 200, body: await foreclosePledge(ctx, actor, id) };
+  }),
 ];

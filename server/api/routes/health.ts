@@ -1,7 +1,7 @@
 // GET /health: is the chain reachable, which contracts, is the database answering.
 import { z } from "zod";
 import { sql } from "kysely";
-import type { RouteSpec } from "../route-spec.js";
+import { defineRoute, type RouteSpec } from "../route-spec.js";
 
 const HealthSchema = z
   .object({
@@ -20,9 +20,10 @@ const HealthSchema = z
   .meta({ id: "Health" });
 
 export const healthRoutes: RouteSpec[] = [
-  {
+  defineRoute({
     method: "get",
     path: "/health",
+    operationId: "getHealth",
     tag: "operations",
     summary: "Chain id, latest and indexed block, contract addresses, database status",
     auth: false,
@@ -30,37 +31,37 @@ export const healthRoutes: RouteSpec[] = [
       200: { description: "all is well", schema: HealthSchema },
       503: { description: "chain or database down", schema: HealthSchema },
     },
-    async handler(ctx) {
-      let latestBlock: number | null = null;
-      let chainError: string | undefined;
-      try {
-        latestBlock = await ctx.chain.provider.getBlockNumber();
-      } catch (error) {
-        chainError = (error as Error).message.slice(0, 200);
-      }
-      let databaseOk = true;
-      try {
-        await sql`select 1`.execute(ctx.db);
-      } catch {
-        databaseOk = false;
-      }
-      const ok = latestBlock !== null && databaseOk;
-      return {
-        status: ok ? 200 : 503,
-        body: {
-          status: ok ? "ok" : "degraded",
-          chain: {
-            ok: latestBlock !== null,
-            chainId: ctx.chain.deployment.chainId,
-            latestBlock,
-            indexedBlock: await ctx.indexer.indexedBlock(),
-            ...(chainError ? { error: chainError } : {}),
-          },
-          contracts: { ...ctx.chain.deployment.addresses },
-          deploymentBlock: ctx.chain.deployment.deploymentBlock,
-          database: { ok: databaseOk },
+    errors: [],
+  }).handle(async (ctx) => {
+    let latestBlock: number | null = null;
+    let chainError: string | undefined;
+    try {
+      latestBlock = await ctx.chain.provider.getBlockNumber();
+    } catch (error) {
+      chainError = (error as Error).message.slice(0, 200);
+    }
+    let databaseOk = true;
+    try {
+      await sql`select 1`.execute(ctx.db);
+    } catch {
+      databaseOk = false;
+    }
+    const ok = latestBlock !== null && databaseOk;
+    return {
+      status: ok ? 200 : 503,
+      body: {
+        status: ok ? "ok" : "degraded",
+        chain: {
+          ok: latestBlock !== null,
+          chainId: ctx.chain.deployment.chainId,
+          latestBlock,
+          indexedBlock: await ctx.indexer.indexedBlock(),
+          ...(chainError ? { error: chainError } : {}),
         },
-      };
-    },
-  },
+        contracts: { ...ctx.chain.deployment.addresses },
+        deploymentBlock: ctx.chain.deployment.deploymentBlock,
+        database: { ok: databaseOk },
+      },
+    };
+  }),
 ];

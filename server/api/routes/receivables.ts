@@ -1,8 +1,13 @@
 // /v1/receivables: suppliers submit trade documents; debtors confirm; everyone entitled reads.
-import { z } from "zod";
-import { confirmationRequest, confirmReceivable, ConfirmReceivableSchema } from "../../domain/confirm-receivable.js";
+import {
+  confirmationRequest,
+  ConfirmationRequestSchema,
+  ConfirmOutcomeSchema,
+  confirmReceivable,
+  ConfirmReceivableSchema,
+} from "../../domain/confirm-receivable.js";
 import { getReceivableView, ReceivableViewSchema } from "../../domain/receivable-view.js";
-import { listReceivables, ListReceivablesQuery } from "../../domain/list-receivables.js";
+import { listReceivables, ListReceivablesQuery, ReceivableListSchema } from "../../domain/list-receivables.js";
 import { SubmitReceivableSchema } from "../../model/receivable-schema.js";
 import { reviewReceivable, ReviewReceivableSchema } from "../../domain/review-receivable.js";
 import {
@@ -12,18 +17,14 @@ import {
   WithdrawReceivableSchema,
 } from "../../domain/close-submission.js";
 import { submitReceivable } from "../../domain/submit-receivable.js";
-import { requireActor, type RouteSpec } from "../route-spec.js";
-import { errorResponses, ReceivableIdParams } from "../schemas.js";
-import { parseOrThrow } from "../validation.js";
-
-const ConfirmedSchema = z
-  .object({ receivable: ReceivableViewSchema, certificateId: z.string(), txHash: z.string() })
-  .meta({ id: "ConfirmedReceivable" });
+import { defineRoute, type RouteSpec } from "../route-spec.js";
+import { ReceivableIdParams } from "../schemas.js";
 
 export const receivableRoutes: RouteSpec[] = [
-  {
+  defineRoute({
     method: "post",
     path: "/v1/receivables",
+    operationId: "submitReceivable",
     tag: "receivables",
     summary: "Submit the trade documents of a receivable (supplier)",
     description:
@@ -34,18 +35,16 @@ export const receivableRoutes: RouteSpec[] = [
     responses: {
       201: { description: "verified and stored", schema: ReceivableViewSchema },
       200: { description: "the same submission again", schema: ReceivableViewSchema },
-      ...errorResponses(400, 401, 403, 409, 422),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const body = parseOrThrow(SubmitReceivableSchema, input.body, "body");
-      const outcome = await submitReceivable(ctx, actor, body);
-      return { status: outcome.created ? 201 : 200, body: outcome.receivable };
-    },
-  },
-  {
+    errors: [400, 401, 403, 409, 422],
+  }).handle(async (ctx, { actor, body }) => {
+    const outcome = await submitReceivable(ctx, actor, body);
+    return { status: outcome.created ? 201 : 200, body: outcome.receivable };
+  }),
+  defineRoute({
     method: "get",
     path: "/v1/receivables",
+    operationId: "listReceivables",
     tag: "receivables",
     summary: "The receivables a party sold or owes, newest first, with their verification reports",
     description:
@@ -53,49 +52,44 @@ export const receivableRoutes: RouteSpec[] = [
     auth: true,
     query: ListReceivablesQuery,
     responses: {
-      200: { description: "receivables", schema: z.object({ receivables: z.array(ReceivableViewSchema) }) },
-      ...errorResponses(400, 401, 403),
+      200: { description: "receivables", schema: ReceivableListSchema },
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const query = parseOrThrow(ListReceivablesQuery, input.query, "query");
-      return { status: 200, body: { receivables: await listReceivables(ctx, actor, query) } };
-    },
-  },
-  {
+    errors: [400, 401, 403],
+  }).handle(async (ctx, { actor, query }) => {
+    return { status: 200, body: { receivables: await listReceivables(ctx, actor, query) } };
+  }),
+  defineRoute({
     method: "get",
     path: "/v1/receivables/:id",
+    operationId: "getReceivable",
     tag: "receivables",
     summary: "Status, parties, face value, due date, document hash, verification report, root certificate, tx hashes",
     auth: true,
     params: ReceivableIdParams,
     responses: {
       200: { description: "the receivable", schema: ReceivableViewSchema },
-      ...errorResponses(400, 401, 403, 404),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
-      return { status: 200, body: await getReceivableView(ctx, actor, id) };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404],
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    return { status: 200, body: await getReceivableView(ctx, actor, id) };
+  }),
+  defineRoute({
     method: "get",
     path: "/v1/receivables/:id/confirmation",
+    operationId: "getConfirmationTypedData",
     tag: "receivables",
     summary: "The EIP-712 typed data a non-custodial debtor signs (debtor)",
     auth: true,
     params: ReceivableIdParams,
-    responses: { 200: { description: "typed data for eth_signTypedData_v4" }, ...errorResponses(400, 401, 403, 404) },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
-      return { status: 200, body: await confirmationRequest(ctx, actor, id) };
-    },
-  },
-  {
+    responses: { 200: { description: "typed data for eth_signTypedData_v4", schema: ConfirmationRequestSchema } },
+    errors: [400, 401, 403, 404],
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    return { status: 200, body: await confirmationRequest(ctx, actor, id) };
+  }),
+  defineRoute({
     method: "post",
     path: "/v1/receivables/:id/confirm",
+    operationId: "confirmReceivable",
     tag: "receivables",
     summary: "Confirm the payable, register it on-chain and issue the root certificate (debtor)",
     description:
@@ -104,20 +98,18 @@ export const receivableRoutes: RouteSpec[] = [
     idempotent: true,
     params: ReceivableIdParams,
     body: ConfirmReceivableSchema,
+    bodyOptional: true,
     responses: {
-      200: { description: "registered", schema: ConfirmedSchema },
-      ...errorResponses(400, 401, 403, 404, 409, 422, 503),
+      200: { description: "registered", schema: ConfirmOutcomeSchema },
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
-      const body = parseOrThrow(ConfirmReceivableSchema, input.body ?? {}, "body");
-      return { status: 200, body: await confirmReceivable(ctx, actor, id, body) };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404, 409, 422, 503],
+  }).handle(async (ctx, { actor, params: { id }, body }) => {
+    return { status: 200, body: await confirmReceivable(ctx, actor, id, body) };
+  }),
+  defineRoute({
     method: "post",
     path: "/v1/receivables/:id/review",
+    operationId: "reviewReceivable",
     tag: "receivables",
     summary: "Approve or reject a submission held for manual review (operator)",
     auth: true,
@@ -126,18 +118,15 @@ export const receivableRoutes: RouteSpec[] = [
     body: ReviewReceivableSchema,
     responses: {
       200: { description: "decided", schema: ReceivableViewSchema },
-      ...errorResponses(400, 401, 403, 404, 409),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
-      const body = parseOrThrow(ReviewReceivableSchema, input.body, "body");
-      return { status: 200, body: await reviewReceivable(ctx, actor, id, body) };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404, 409],
+  }).handle(async (ctx, { actor, params: { id }, body }) => {
+    return { status: 200, body: await reviewReceivable(ctx, actor, id, body) };
+  }),
+  defineRoute({
     method: "post",
     path: "/v1/receivables/:id/decline",
+    operationId: "declineReceivable",
     tag: "receivables",
     summary: "Decline a submission awaiting your confirmation, with a reason (debtor)",
     description:
@@ -148,18 +137,15 @@ export const receivableRoutes: RouteSpec[] = [
     body: DeclineReceivableSchema,
     responses: {
       200: { description: "declined", schema: ReceivableViewSchema },
-      ...errorResponses(400, 401, 403, 404, 409),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
-      const body = parseOrThrow(DeclineReceivableSchema, input.body, "body");
-      return { status: 200, body: await declineReceivable(ctx, actor, id, body) };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404, 409],
+  }).handle(async (ctx, { actor, params: { id }, body }) => {
+    return { status: 200, body: await declineReceivable(ctx, actor, id, body) };
+  }),
+  defineRoute({
     method: "post",
     path: "/v1/receivables/:id/withdraw",
+    operationId: "withdrawReceivable",
     tag: "receivables",
     summary: "Withdraw your submission before it goes on-chain (supplier)",
     description:
@@ -168,15 +154,12 @@ export const receivableRoutes: RouteSpec[] = [
     idempotent: true,
     params: ReceivableIdParams,
     body: WithdrawReceivableSchema,
+    bodyOptional: true,
     responses: {
       200: { description: "withdrawn", schema: ReceivableViewSchema },
-      ...errorResponses(400, 401, 403, 404, 409),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
-      const body = parseOrThrow(WithdrawReceivableSchema, input.body ?? {}, "body");
-      return { status: 200, body: await withdrawReceivable(ctx, actor, id, body) };
-    },
-  },
+    errors: [400, 401, 403, 404, 409],
+  }).handle(async (ctx, { actor, params: { id }, body }) => {
+    return { status: 200, body: await withdrawReceivable(ctx, actor, id, body ?? {}) };
+  }),
 ];

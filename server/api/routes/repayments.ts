@@ -11,14 +11,14 @@ import {
   RepaySchema,
   setEarlyPaymentRate,
 } from "../../domain/repayments.js";
-import { requireActor, type RouteSpec } from "../route-spec.js";
-import { errorResponses, IdParams, ReceivableIdParams } from "../schemas.js";
-import { parseOrThrow } from "../validation.js";
+import { defineRoute, type RouteSpec } from "../route-spec.js";
+import { IdParams, ReceivableIdParams } from "../schemas.js";
 
 export const repaymentsRoutes: RouteSpec[] = [
-  {
+  defineRoute({
     method: "post",
     path: "/v1/receivables/:id/repayments",
+    operationId: "repayReceivable",
     tag: "repayments",
     summary: "Repay a receivable in full, in part, or early at the debtor's discount (debtor)",
     description:
@@ -31,34 +31,30 @@ export const repaymentsRoutes: RouteSpec[] = [
     idempotent: true,
     params: ReceivableIdParams,
     body: RepaySchema,
-    responses: { 200: { description: "paid", schema: RepaidSchema }, ...errorResponses(400, 401, 403, 404, 409, 503) },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
-      const body = parseOrThrow(RepaySchema, input.body, "body");
-      return { status: 200, body: await repayReceivable(ctx, actor, id, body) };
-    },
-  },
-  {
+    responses: { 200: { description: "paid", schema: RepaidSchema } },
+    errors: [400, 401, 403, 404, 409, 503],
+  }).handle(async (ctx, { actor, params: { id }, body }) => {
+    return { status: 200, body: await repayReceivable(ctx, actor, id, body) };
+  }),
+  defineRoute({
     method: "get",
     path: "/v1/receivables/:id/repayments",
+    operationId: "listRepayments",
     tag: "repayments",
     summary: "The repayments of a receivable, what was paid out, and the current early-repayment quote",
     auth: true,
     params: ReceivableIdParams,
     responses: {
       200: { description: "repayments", schema: RepaymentListSchema },
-      ...errorResponses(400, 401, 403, 404, 409),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(ReceivableIdParams, input.params, "params");
-      return { status: 200, body: await listRepayments(ctx, actor, id) };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404, 409],
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    return { status: 200, body: await listRepayments(ctx, actor, id) };
+  }),
+  defineRoute({
     method: "post",
     path: "/v1/parties/:id/early-payment-rate",
+    operationId: "setEarlyPaymentRate",
     tag: "repayments",
     summary: "Set a debtor's annual early-payment discount rate in basis points (operator)",
     description: "0 switches early payment off. Applies to every active receivable of this debtor from the next block.",
@@ -68,13 +64,9 @@ export const repaymentsRoutes: RouteSpec[] = [
     body: EarlyPaymentRateSchema,
     responses: {
       200: { description: "set on-chain", schema: EarlyPaymentRateSetSchema },
-      ...errorResponses(400, 401, 403, 404, 503),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(IdParams, input.params, "params");
-      const body = parseOrThrow(EarlyPaymentRateSchema, input.body, "body");
-      return { status: 200, body: await setEarlyPaymentRate(ctx, actor, id, body) };
-    },
-  },
+    errors: [400, 401, 403, 404, 503],
+  }).handle(async (ctx, { actor, params: { id }, body }) => {
+    return { status: 200, body: await setEarlyPaymentRate(ctx, actor, id, body) };
+  }),
 ];

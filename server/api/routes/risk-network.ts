@@ -1,8 +1,6 @@
 // /v1/risk/network/hubs and /v1/risk/stress: the credit network's risk hubs and a
 // default-contagion stress run (operator, auditor, financier).
-import { requireActor, type RouteSpec } from "../route-spec.js";
-import { errorResponses } from "../schemas.js";
-import { parseOrThrow } from "../validation.js";
+import { defineRoute, type RouteSpec } from "../route-spec.js";
 import {
   HubsQuerySchema,
   HubsSchema,
@@ -13,9 +11,10 @@ import {
 } from "../../risk/network/network-risk.js";
 
 export const riskNetworkRoutes: RouteSpec[] = [
-  {
+  defineRoute({
     method: "get",
     path: "/v1/risk/network/hubs",
+    operationId: "getNetworkHubs",
     tag: "risk",
     summary:
       "Risk hubs of the credit network: top parties by betweenness and by exposure (operator, auditor, financier)",
@@ -26,16 +25,15 @@ export const riskNetworkRoutes: RouteSpec[] = [
       "byExposure ranks by what a party owes.",
     auth: true,
     query: HubsQuerySchema,
-    responses: { 200: { description: "the hubs", schema: HubsSchema }, ...errorResponses(400, 401, 403) },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { top } = parseOrThrow(HubsQuerySchema, input.query, "query");
-      return { status: 200, body: await networkHubs(ctx, actor, top) };
-    },
-  },
-  {
+    responses: { 200: { description: "the hubs", schema: HubsSchema } },
+    errors: [400, 401, 403],
+  }).handle(async (ctx, { actor, query: { top } }) => {
+    return { status: 200, body: await networkHubs(ctx, actor, top) };
+  }),
+  defineRoute({
     method: "post",
     path: "/v1/risk/stress",
+    operationId: "stressNetwork",
     tag: "risk",
     summary:
       "Stress the credit network: if these parties default, which certificates lose how much, and who defaults next (operator, auditor, financier)",
@@ -44,11 +42,9 @@ export const riskNetworkRoutes: RouteSpec[] = [
       "a party that loses something and ends below zero defaults in the next round, and its payables lose in turn, until a round pushes nobody. Reads only; changes nothing.",
     auth: true,
     body: StressBodySchema,
-    responses: { 200: { description: "the stress run", schema: StressSchema }, ...errorResponses(400, 401, 403, 404) },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const body = parseOrThrow(StressBodySchema, input.body, "body");
-      return { status: 200, body: await stressNetwork(ctx, actor, body) };
-    },
-  },
+    responses: { 200: { description: "the stress run", schema: StressSchema } },
+    errors: [400, 401, 403, 404],
+  }).handle(async (ctx, { actor, body }) => {
+    return { status: 200, body: await stressNetwork(ctx, actor, body) };
+  }),
 ];

@@ -8,42 +8,29 @@ import { AlertSchema, listAlerts, ListAlertsQuery, requireAlertReader } from "..
 import {
   IndustryParam,
   IndustryRiskSchema,
+  IndustryRiskSetSchema,
   listIndustryRisks,
   setIndustryRisk,
   SetIndustryRiskSchema,
 } from "../../risk/industry.js";
-import { creditTerms, setBaseLimit, SetLimitSchema } from "../../risk/limits.js";
+import { CreditLimitSchema, setBaseLimit, SetLimitSchema } from "../../risk/limits.js";
 import { quoteForCertificate, QuoteSchema } from "../../risk/quotes.js";
 import { quoteForRequest } from "../../domain/financing.js";
 import { catchUpRisk } from "../../risk/refresh.js";
 import { partyRiskView, PartyRiskSchema } from "../../risk/view.js";
-import { findPartyById } from "../../store/parties-store.js";
-import { notFound } from "../../model/errors.js";
-import { requireActor, type RouteSpec } from "../route-spec.js";
-import { errorResponses, IdParams } from "../schemas.js";
-import { parseOrThrow } from "../validation.js";
+import { defineRoute, type RouteSpec } from "../route-spec.js";
+import { IdParams } from "../schemas.js";
 
 const IndustryParams = z.object({ industry: IndustryParam });
 const LimitParams = z.object({ partyId: z.string().min(1).max(80) });
 const RequestParams = z.object({ id: FinancingRequestIdParam });
 const CertificateParams = z.object({ id: CertificateIdParam });
 
-const LimitSetSchema = z
-  .object({
-    partyId: z.string(),
-    kind: z.enum(["debtor", "supplier"]),
-    base: z.string(),
-    source: z.enum(["default", "operator"]),
-    bandMultiplierBps: z.number().int(),
-    industryCutBps: z.number().int(),
-    limit: z.string().meta({ description: "The limit in force: floor(base x bandMultiplier x industryCut)" }),
-  })
-  .meta({ id: "CreditLimit" });
-
 export const riskRoutes: RouteSpec[] = [
-  {
+  defineRoute({
     method: "get",
     path: "/v1/risk/parties/:id",
+    operationId: "getPartyRisk",
     tag: "risk",
     summary:
       "A party's credit score with its factors, limits and exposure, financing terms on its debts, and alerts (operator, auditor, financier, the party itself)",
@@ -53,52 +40,48 @@ export const riskRoutes: RouteSpec[] = [
     params: IdParams,
     responses: {
       200: { description: "the party's risk", schema: PartyRiskSchema },
-      ...errorResponses(400, 401, 403, 404),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(IdParams, input.params, "params");
-      return { status: 200, body: await partyRiskView(ctx, actor, id) };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404],
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    return { status: 200, body: await partyRiskView(ctx, actor, id) };
+  }),
+  defineRoute({
     method: "get",
     path: "/v1/risk/alerts",
+    operationId: "listRiskAlerts",
     tag: "risk",
     summary:
       "Early-warning alerts, newest first: scores falling below the threshold, overdue shares rising (operator, auditor, financier)",
     auth: true,
+    authorize: requireAlertReader,
     query: ListAlertsQuery,
     responses: {
       200: { description: "alerts", schema: z.object({ alerts: z.array(AlertSchema) }) },
-      ...errorResponses(400, 401, 403),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      requireAlertReader(actor);
-      const query = parseOrThrow(ListAlertsQuery, input.query, "query");
-      await catchUpRisk(ctx);
-      return { status: 200, body: { alerts: await listAlerts(ctx, query) } };
-    },
-  },
-  {
+    errors: [400, 401, 403],
+  }).handle(async (ctx, { query }) => {
+    await catchUpRisk(ctx);
+    return { status: 200, body: { alerts: await listAlerts(ctx, query) } };
+  }),
+  defineRoute({
     method: "get",
     path: "/v1/risk/industries",
+    operationId: "listIndustryRisks",
     tag: "risk",
     summary: "Industry risk indices and thresholds set so far (operator, auditor, financier)",
     auth: true,
+    authorize: requireAlertReader,
     responses: {
       200: { description: "industries", schema: z.object({ industries: z.array(IndustryRiskSchema) }) },
-      ...errorResponses(401, 403),
     },
-    async handler(ctx, input) {
-      requireAlertReader(requireActor(input));
-      return { status: 200, body: { industries: await listIndustryRisks(ctx) } };
-    },
-  },
-  {
+    errors: [401, 403],
+  }).handle(async (ctx) => {
+    return { status: 200, body: { industries: await listIndustryRisks(ctx) } };
+  }),
+  defineRoute({
     method: "post",
     path: "/v1/risk/industries/:industry",
+    operationId: "setIndustryRisk",
     tag: "risk",
     summary: "Set an industry's risk index and threshold (operator)",
     description:
@@ -110,59 +93,36 @@ export const riskRoutes: RouteSpec[] = [
     responses: {
       200: {
         description: "set",
-        schema: IndustryRiskSchema.extend({
-          parties: z.number().int().meta({ description: "Parties recorded in this industry" }),
-        }),
+        schema: IndustryRiskSetSchema,
       },
-      ...errorResponses(400, 401, 403),
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { industry } = parseOrThrow(IndustryParams, input.params, "params");
-      const body = parseOrThrow(SetIndustryRiskSchema, input.body, "body");
-      return { status: 200, body: await setIndustryRisk(ctx, actor, industry, body) };
-    },
-  },
-  {
+    errors: [400, 401, 403],
+  }).handle(async (ctx, { actor, params: { industry }, body }) => {
+    return { status: 200, body: await setIndustryRisk(ctx, actor, industry, body) };
+  }),
+  defineRoute({
     method: "post",
     path: "/v1/risk/limits/:partyId",
+    operationId: "setBaseLimit",
     tag: "risk",
     summary: "Set a party's base credit limit as a debtor or as a supplier (operator)",
     description: "The limit in force is the base times the score band's multiplier times the industry cut.",
     auth: true,
     idempotent: true,
+    authorize: (actor) => requireRole(actor, "operator"),
     params: LimitParams,
     body: SetLimitSchema,
     responses: {
-      200: { description: "set; the limit now in force", schema: LimitSetSchema },
-      ...errorResponses(400, 401, 403, 404),
+      200: { description: "set; the limit now in force", schema: CreditLimitSchema },
     },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      requireRole(actor, "operator");
-      const { partyId } = parseOrThrow(LimitParams, input.params, "params");
-      const body = parseOrThrow(SetLimitSchema, input.body, "body");
-      await setBaseLimit(ctx, actor, partyId, body);
-      const party = await findPartyById(ctx.db, partyId);
-      if (!party) throw notFound("Party", partyId);
-      const line = (await creditTerms(ctx, party, "read"))[body.kind];
-      return {
-        status: 200,
-        body: {
-          partyId,
-          kind: body.kind,
-          base: line.base.toString(),
-          source: line.source,
-          bandMultiplierBps: line.bandMultiplierBps,
-          industryCutBps: line.industryCutBps,
-          limit: line.limit.toString(),
-        },
-      };
-    },
-  },
-  {
+    errors: [400, 401, 403, 404],
+  }).handle(async (ctx, { actor, params: { partyId }, body }) => {
+    return { status: 200, body: await setBaseLimit(ctx, actor, partyId, body) };
+  }),
+  defineRoute({
     method: "get",
     path: "/v1/financing-requests/:id/quote",
+    operationId: "quoteFinancingRequest",
     tag: "financing",
     summary:
       "Quote a financing request: advance rate, discount rate and price from the debtor's risk, the tenor and concentration, with every component",
@@ -170,26 +130,23 @@ export const riskRoutes: RouteSpec[] = [
       "Whoever may read the request. `request` compares the request's own price with the quote and the allowed advance rate.",
     auth: true,
     params: RequestParams,
-    responses: { 200: { description: "the quote", schema: QuoteSchema }, ...errorResponses(400, 401, 403, 404) },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(RequestParams, input.params, "params");
-      return { status: 200, body: await quoteForRequest(ctx, actor, id) };
-    },
-  },
-  {
+    responses: { 200: { description: "the quote", schema: QuoteSchema } },
+    errors: [400, 401, 403, 404],
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    return { status: 200, body: await quoteForRequest(ctx, actor, id) };
+  }),
+  defineRoute({
     method: "get",
     path: "/v1/certificates/:id/quote",
+    operationId: "quoteCertificate",
     tag: "financing",
     summary:
       "Quote a certificate before asking for financing: the price and the most a request may ask (holder, financier, operator, auditor)",
     auth: true,
     params: CertificateParams,
-    responses: { 200: { description: "the quote", schema: QuoteSchema }, ...errorResponses(400, 401, 403, 404) },
-    async handler(ctx, input) {
-      const actor = requireActor(input);
-      const { id } = parseOrThrow(CertificateParams, input.params, "params");
-      return { status: 200, body: await quoteForCertificate(ctx, actor, id) };
-    },
-  },
+    responses: { 200: { description: "the quote", schema: QuoteSchema } },
+    errors: [400, 401, 403, 404],
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    return { status: 200, body: await quoteForCertificate(ctx, actor, id) };
+  }),
 ];

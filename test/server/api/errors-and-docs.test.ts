@@ -225,6 +225,21 @@ describe("API: errors, request ids, headers, docs and health", function () {
     });
   });
 
+  describe("when a client generator reads the operations", function () {
+    it("finds a unique camelCase operationId on every operation", async function () {
+      const doc = (await api.get("/openapi.json")).body;
+      const operations = Object.entries(doc.paths as Record<string, Record<string, { operationId?: string }>>).flatMap(
+        ([path, methods]) =>
+          Object.entries(methods).map(([method, op]) => ({ where: `${method} ${path}`, id: op.operationId })),
+      );
+      expect(operations.length).to.equal(allRoutes().length);
+      for (const { where, id } of operations) expect(id, where).to.match(/^[a-z][A-Za-z0-9]*$/);
+      const ids = operations.map((op) => op.id);
+      expect(new Set(ids).size, ids.join(", ")).to.equal(ids.length);
+      expect(doc.paths["/v1/certificates/{id}/split"].post.operationId).to.equal("splitCertificate");
+    });
+  });
+
   describe("when the docs page is opened", function () {
     it("serves the Swagger UI as HTML", async function () {
       const response = await fetch(`${t.baseUrl}/docs`);

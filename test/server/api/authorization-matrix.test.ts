@@ -1,19 +1,15 @@
-// Who may call the newer routes: financing requests, repayments, audit and risk (the routes
-// of authorization.test.ts are those of issue 3). Every route is called at a real target
-// with a real body, without a key, with wrong keys, with a suspended party's key and by each
-// party that must not use it: all refused, and nothing changed. A supplier never reads
-// another supplier's documents; the debtor and the auditor do.
+// Who may call what, as one table: a row for every route the app serves (allRoutes(), so a
+// new route fails the first test until it has its row). Each row names a real target and a
+// real body, the callers refused with 403 FORBIDDEN and the callers a read answers with 200.
+// Every guarded route is also called without a key, with wrong keys and with a suspended
+// party's key. Nothing a refused request touches changes, off-chain or on-chain. A supplier
+// never reads another supplier's documents; the debtor and the auditor do.
 import { expect } from "chai";
 import { startTestService, type TestService } from "../harness.js";
 import { ApiClient, type ApiResponse } from "../client.js";
-import { createMatrixCast, validSubmission, type TestParty } from "../scenario.js";
-import type { RouteSpec } from "../../../server/api/route-spec.js";
-import { auditRoutes } from "../../../server/api/routes/audit.js";
-import { financingRoutes } from "../../../server/api/routes/financing.js";
-import { repaymentsRoutes } from "../../../server/api/routes/repayments.js";
-import { riskRoutes } from "../../../server/api/routes/risk.js";
-import { riskNetworkRoutes } from "../../../server/api/routes/risk-network.js";
+import { createMatrixCast, createTestParty, validSubmission, type TestParty } from "../scenario.js";
 import { allRoutes } from "../../../server/api/app.js";
+import type { RouteSpec } from "../../../server/api/route-spec.js";
 import { expectSameState, stateOf, type StateSnapshot } from "../fuzz/refusals.js";
 
 type Caller = "operator" | "seller" | "debtor" | "financier" | "auditor" | "tier2Holder" | "outsider";
@@ -27,10 +23,15 @@ interface World {
   receivable: string;
   submission: ReturnType<typeof validSubmission>;
   sellerPiece: string;
+  /** Held by tier2Holder. */
   tier2Piece: string;
   openRequest: string;
   /** Opened on sellerPiece and withdrawn: only its holder and those who see the whole book may read it. */
   cancelledRequest: string;
+  /** seller -> debtor, awaiting the debtor's confirmation. */
+  pendingReceivable: string;
+  /** seller -> a debtor related to the seller: held for review. */
+  heldReceivable: string;
   /** outsider -> debtor, awaiting confirmation. */
   outsiderReceivable: string;
 }
@@ -40,14 +41,90 @@ interface RouteCase {
   body?: (w: World) => unknown;
   /** Callers refused with 403 FORBIDDEN. */
   forbidden: Caller[];
-  /** Callers answered with 200: read routes, and POST routes that only read (the stress run). */
+  /** Callers answered with 200: read routes, and POST routes that only read (the stress run). Write routes are exercised by their own files. */
   reads?: Caller[];
 }
 
 const routeKey = (route: RouteSpec) => `${route.method} ${route.path}`;
-const NEWER_ROUTES = [...financingRoutes, ...repaymentsRoutes, ...auditRoutes, ...riskRoutes, ...riskNetworkRoutes];
+/** Any value will do: the key is checked before the path parameters. */
+const anyUrl = (route: RouteSpec) => route.path.replace(/:([A-Za-z]+)/g, "x");
+
+const newParty = () => ({
+  name: "Should Not Exist",
+  registryId: "NEVER-CREATED-1",
+  industry: "none",
+  roles: ["supplier"],
+});
 
 const MATRIX: Record<string, RouteCase> = {
+  // Health
+  "get /health": { url: () => "/health", forbidden: [], reads: CALLERS },
+  // Parties
+  "post /v1/parties": { url: () => "/v1/parties", body: newParty, forbidden: allBut("operator") },
+  "get /v1/me": { url: () => "/v1/me", forbidden: [], reads: CALLERS },
+  "get /v1/parties/:id": { url: (w) => `/v1/parties/${w.parties.seller.id}`, forbidden: [], reads: CALLERS },
+  "get /v1/parties/:id/certificates": {
+    url: (w) => `/v1/parties/${w.parties.seller.id}/certificates`,
+    forbidden: ["debtor", "financier", "tier2Holder", "outsider"],
+    reads: ["seller", "operator", "auditor"],
+  },
+  // Receivables
+  "post /v1/receivables": {
+    url: () => "/v1/receivables",
+    body: (w) => validSubmission(w.parties.debtor.id),
+    forbidden: ["operator", "debtor", "financier", "auditor"],
+  },
+  "get /v1/receivables": {
+    url: (w) => `/v1/receivables?partyId=${w.parties.seller.id}`,
+    forbidden: ["debtor", "financier", "tier2Holder", "outsider"],
+    reads: ["seller", "operator", "auditor"],
+  },
+  "post /v1/receivables/:id/decline": {
+    url: (w) => `/v1/receivables/${w.pendingReceivable}/decline`,
+    body: () => ({ reason: "not mine to decline" }),
+    forbidden: ["operator", "seller", "financier", "auditor", "tier2Holder", "outsider"],
+  },
+  "post /v1/receivables/:id/withdraw": {
+    url: (w) => `/v1/receivables/${w.pendingReceivable}/withdraw`,
+    body: () => ({ reason: "not mine to withdraw" }),
+    forbidden: ["operator", "debtor", "financier", "auditor", "tier2Holder", "outsider"],
+  },
+  "get /v1/receivables/:id": {
+    url: (w) => `/v1/receivables/${w.receivable}`,
+    forbidden: ["financier", "outsider"],
+    reads: ["seller", "debtor", "operator", "auditor", "tier2Holder"],
+  },
+  "get /v1/receivables/:id/confirmation": {
+    url: (w) => `/v1/receivables/${w.pendingReceivable}/confirmation`,
+    forbidden: allBut("debtor"),
+    reads: ["debtor"],
+  },
+  "post /v1/receivables/:id/confirm": {
+    url: (w) => `/v1/receivables/${w.pendingReceivable}/confirm`,
+    body: () => ({}),
+    forbidden: allBut("debtor"),
+  },
+  "post /v1/receivables/:id/review": {
+    url: (w) => `/v1/receivables/${w.heldReceivable}/review`,
+    body: () => ({ decision: "approve", note: "not mine to decide" }),
+    forbidden: allBut("operator"),
+  },
+  // Certificates
+  "get /v1/certificates/:id": {
+    url: (w) => `/v1/certificates/${w.tier2Piece}`,
+    forbidden: ["financier", "outsider"],
+    reads: ["tier2Holder", "seller", "debtor", "operator", "auditor"],
+  },
+  "post /v1/certificates/:id/split": {
+    url: (w) => `/v1/certificates/${w.tier2Piece}/split`,
+    body: (w) => ({ parts: [{ toPartyId: w.parties.outsider.id, amount: "60000000" }] }),
+    forbidden: allBut("tier2Holder"),
+  },
+  "post /v1/certificates/:id/transfer": {
+    url: (w) => `/v1/certificates/${w.tier2Piece}/transfer`,
+    body: (w) => ({ toPartyId: w.parties.outsider.id }),
+    forbidden: allBut("tier2Holder"),
+  },
   // Financing requests
   "post /v1/financing-requests": {
     url: () => "/v1/financing-requests",
@@ -162,7 +239,7 @@ const MATRIX: Record<string, RouteCase> = {
   },
 };
 
-describe("API: authorization on the financing, repayment, audit and risk routes", function () {
+describe("API: authentication and authorization on every route", function () {
   this.timeout(120_000);
   let t: TestService;
   let api: ApiClient;
@@ -177,6 +254,8 @@ describe("API: authorization on the financing, repayment, audit and risk routes"
       ? client.request("GET", spec.url(w), undefined, headers)
       : client.request("POST", spec.url(w), spec.body?.(w) ?? {}, headers);
   };
+  const callAny = (route: RouteSpec, headers: Record<string, string>): Promise<ApiResponse> =>
+    api.request(route.method.toUpperCase(), anyUrl(route), route.method === "get" ? undefined : {}, headers);
 
   before(async function () {
     t = await startTestService({ TIERLINE_KEEPER: "false" });
@@ -218,6 +297,12 @@ describe("API: authorization on the financing, repayment, audit and risk routes"
     expect(open.status, JSON.stringify(open.body)).to.equal(201);
     w.openRequest = open.body.id;
 
+    w.pendingReceivable = (await seller.post("/v1/receivables", validSubmission(w.parties.debtor.id))).body.id;
+    const related = await createTestParty(operator, ["debtor"], { relatedPartyIds: [w.parties.seller.id] });
+    const held = await seller.post("/v1/receivables", validSubmission(related.id));
+    expect(held.body.status).to.equal("held_for_review");
+    w.heldReceivable = held.body.id;
+
     const theirs = await api
       .as(w.parties.outsider.apiKey)
       .post("/v1/receivables", validSubmission(w.parties.debtor.id));
@@ -229,17 +314,72 @@ describe("API: authorization on the financing, repayment, audit and risk routes"
     await t?.close();
   });
 
-  it("has a role row for every financing, repayment, audit and risk route, and no other", function () {
-    const routes = NEWER_ROUTES.map(routeKey);
-    expect(routes.length).to.be.greaterThanOrEqual(11);
-    expect(Object.keys(MATRIX).sort()).to.deep.equal([...routes].sort());
+  it("has a row for every route the app serves, and no other", function () {
     const served = allRoutes().map(routeKey);
-    for (const route of routes) expect(served).to.include(route);
+    expect(served.length).to.be.greaterThanOrEqual(22);
+    expect(Object.keys(MATRIX).sort()).to.deep.equal([...served].sort());
+  });
+
+  it("leaves only /health open", function () {
+    expect(
+      allRoutes()
+        .filter((route) => !route.auth)
+        .map((route) => route.path),
+    ).to.deep.equal(["/health"]);
+  });
+
+  describe("on every route the app serves, at any target", function () {
+    const guarded = () => allRoutes().filter((route) => route.auth);
+    const expectAll = async (headers: (route: RouteSpec) => Record<string, string>, status: number, code: string) => {
+      const routes = guarded();
+      expect(routes.length).to.be.greaterThanOrEqual(11);
+      for (const route of routes) {
+        const response = await callAny(route, headers(route));
+        expect(response.status, `${routeKey(route)}: ${JSON.stringify(response.body)}`).to.equal(status);
+        expect(response.body.error.code, routeKey(route)).to.equal(code);
+      }
+    };
+
+    it("refuses a request without an API key with UNAUTHENTICATED", async function () {
+      await expectAll(() => ({}), 401, "UNAUTHENTICATED");
+    });
+
+    it("refuses an unknown API key and malformed Authorization headers with UNAUTHENTICATED", async function () {
+      for (const header of [
+        "Bearer tl_not-a-real-key",
+        `Basic ${w.keys.operator}`,
+        "Bearer",
+        `Bearer ${w.keys.operator}x`,
+        `Token ${w.keys.operator}`,
+      ]) {
+        await expectAll(() => ({ authorization: header }), 401, "UNAUTHENTICATED");
+      }
+    });
+
+    it("refuses a suspended party's key with PARTY_SUSPENDED", async function () {
+      const db = t.service.ctx.db;
+      const suspended = w.parties.outsider;
+      await db.updateTable("parties").set({ status: "suspended" }).where("id", "=", suspended.id).execute();
+      try {
+        await expectAll(() => ({ authorization: `Bearer ${suspended.apiKey}` }), 403, "PARTY_SUSPENDED");
+      } finally {
+        await db.updateTable("parties").set({ status: "active" }).where("id", "=", suspended.id).execute();
+      }
+    });
   });
 
   for (const [route, spec] of Object.entries(MATRIX)) {
     const [method, path] = route.split(" ");
     describe(`${method!.toUpperCase()} ${path}`, function () {
+      if (route === "get /health") {
+        it("answers without an API key", async function () {
+          const response = await call(route, undefined);
+          expect(response.status).to.equal(200);
+          expect(response.body.status).to.equal("ok");
+        });
+        return;
+      }
+
       it("refuses a request without a key, with an unknown key and with a malformed Authorization header (401 UNAUTHENTICATED)", async function () {
         const headers: Array<Record<string, string>> = [
           {},
@@ -285,6 +425,27 @@ describe("API: authorization on the financing, repayment, audit and risk routes"
       }
     });
   }
+
+  describe("when a caller without the role also sends an invalid request", function () {
+    // These routes check the role before they read the request: the answer is 403 whatever was sent.
+    it("refuses it with FORBIDDEN, not VALIDATION_FAILED", async function () {
+      const supplier = api.as(w.keys.seller);
+      for (const response of [
+        await supplier.post("/v1/parties", { name: 42 }),
+        await supplier.post(`/v1/risk/limits/${"x".repeat(81)}`, { kind: "nonsense" }),
+        await supplier.get("/v1/risk/alerts?limit=-1&since=yesterday"),
+      ]) {
+        expect(response.status, JSON.stringify(response.body)).to.equal(403);
+        expect(response.body.error.code).to.equal("FORBIDDEN");
+      }
+    });
+
+    it("reads the request first on the other routes: VALIDATION_FAILED before the role or the owner is looked at", async function () {
+      const response = await api.as(w.keys.debtor).post(`/v1/certificates/${w.tier2Piece}/split`, { parts: [] });
+      expect(response.status, JSON.stringify(response.body)).to.equal(400);
+      expect(response.body.error.code).to.equal("VALIDATION_FAILED");
+    });
+  });
 
   describe("when a supplier asks for another supplier's receivable", function () {
     const read = (caller: Caller, receivableId: string) =>
@@ -345,6 +506,14 @@ describe("API: authorization on the financing, repayment, audit and risk routes"
   describe("after every refused request", function () {
     it("has changed nothing: rows, limits and industry indices, chain events, transactions, blocks and contract logs", async function () {
       expectSameState(await stateOf(t), snapshotBefore);
+    });
+
+    it("left the receivables awaiting confirmation and held for review as they were", async function () {
+      const statuses = await t.service.ctx.db.selectFrom("receivables").select(["id", "status"]).execute();
+      const byId = Object.fromEntries(statuses.map((r) => [r.id, r.status]));
+      expect(byId[w.pendingReceivable]).to.equal("awaiting_confirmation");
+      expect(byId[w.heldReceivable]).to.equal("held_for_review");
+      expect(byId[w.outsiderReceivable]).to.equal("awaiting_confirmation");
     });
 
     it("left the requests, the certificates and the early-payment rate as they were on-chain", async function () {
