@@ -367,7 +367,7 @@ contract SettlementFuzz is TierlineDeployer {
         modelRequest[leaf] = requestId;
         if (mode == 1) return; // left open
         vm.prank(funder);
-        financing.fund(requestId, price, repayAmount);
+        financing.fund(requestId, price, repayAmount, financing.remainingClaimOf(leaf));
         if (kind == IFinancingMarket.FinancingKind.Pledge) {
             modelOwed[leaf] = repayAmount;
             modelPledgee[leaf] = funder;

@@ -132,7 +132,7 @@ contract TierlineHandler {
         requestIds.push(requestId);
         if (!funded) return;
         vm.prank(holder == actors[3] ? actors[4] : actors[3]);
-        financing.fund(requestId, face / 2 + 1, repayAmount);
+        financing.fund(requestId, face / 2 + 1, repayAmount, financing.remainingClaimOf(certificateId));
     }
 
     /* ==================================================================== */
@@ -236,7 +236,12 @@ contract TierlineHandler {
         address funder = actors[3 + (funderSeed % 2)]; // a financier, never the holder itself
         if (funder == request.holder) funder = actors[3 + ((funderSeed + 1) % 2)];
         vm.prank(funder);
-        try financing.fund(requestId, request.price, request.repayAmount) {
+        try financing.fund(
+            requestId,
+            request.price,
+            request.repayAmount,
+            financing.remainingClaimOf(request.certificateId)
+        ) {
             if (request.kind == IFinancingMarket.FinancingKind.Pledge) ++pledgesFunded;
             else ++discountsFunded;
         } catch (bytes memory reason) {
@@ -438,7 +443,12 @@ contract TierlineHandler {
             address second = request.financier == actors[3] ? actors[4] : actors[3];
             if (second == holder) return;
             vm.prank(second);
-            try financing.fund(requestId, request.price, request.repayAmount) {
+            try financing.fund(
+            requestId,
+            request.price,
+            request.repayAmount,
+            financing.remainingClaimOf(request.certificateId)
+        ) {
                 accepted = true;
             } catch {}
         }
