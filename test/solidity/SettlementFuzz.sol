@@ -367,7 +367,7 @@ contract SettlementFuzz is TierlineDeployer {
         modelRequest[leaf] = requestId;
         if (mode == 1) return; // left open
         vm.prank(funder);
-        financing.fund(requestId, price, repayAmount, financing.remainingClaimOf(leaf));
+        financing.fund(requestId, price, repayAmount, leafFace); // nothing paid out yet: the whole face
         if (kind == IFinancingMarket.FinancingKind.Pledge) {
             modelOwed[leaf] = repayAmount;
             modelPledgee[leaf] = funder;

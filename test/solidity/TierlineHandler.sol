@@ -131,8 +131,9 @@ contract TierlineHandler {
         uint256 requestId = financing.openRequest(certificateId, kind, face / 2 + 1, repayAmount);
         requestIds.push(requestId);
         if (!funded) return;
+        uint256 remainingClaim = financing.remainingClaimOf(certificateId); // read before the prank
         vm.prank(holder == actors[3] ? actors[4] : actors[3]);
-        financing.fund(requestId, face / 2 + 1, repayAmount, financing.remainingClaimOf(certificateId));
+        financing.fund(requestId, face / 2 + 1, repayAmount, remainingClaim);
     }
 
     /* ==================================================================== */
@@ -235,13 +236,9 @@ contract TierlineHandler {
         IFinancingMarket.Request memory request = financing.requestOf(requestId);
         address funder = actors[3 + (funderSeed % 2)]; // a financier, never the holder itself
         if (funder == request.holder) funder = actors[3 + ((funderSeed + 1) % 2)];
+        uint256 remainingClaim = financing.remainingClaimOf(request.certificateId); // read before the prank
         vm.prank(funder);
-        try financing.fund(
-            requestId,
-            request.price,
-            request.repayAmount,
-            financing.remainingClaimOf(request.certificateId)
-        ) {
+        try financing.fund(requestId, request.price, request.repayAmount, remainingClaim) {
             if (request.kind == IFinancingMarket.FinancingKind.Pledge) ++pledgesFunded;
             else ++discountsFunded;
         } catch (bytes memory reason) {
@@ -442,13 +439,9 @@ contract TierlineHandler {
             if (request.status != IFinancingMarket.RequestStatus.Pledged) return;
             address second = request.financier == actors[3] ? actors[4] : actors[3];
             if (second == holder) return;
+            uint256 remainingClaim = financing.remainingClaimOf(request.certificateId);
             vm.prank(second);
-            try financing.fund(
-            requestId,
-            request.price,
-            request.repayAmount,
-            financing.remainingClaimOf(request.certificateId)
-        ) {
+            try financing.fund(requestId, request.price, request.repayAmount, remainingClaim) {
                 accepted = true;
             } catch {}
         }
