@@ -9,6 +9,8 @@ export interface ContractAddresses {
   certificateToken: string;
   financingMarket: string;
   settlementEscrow: string;
+  /** The TimelockController that is every contract's admin (absent for contracts configured by hand). */
+  timelock?: string;
 }
 
 export interface Deployment {
@@ -32,6 +34,7 @@ const bind = (name: ContractName, address: string, runner: ContractRunner) =>
   new Contract(address, readArtifact(name).abi, runner);
 
 export function bindContracts(addresses: ContractAddresses, runner: ContractRunner): TierlineContracts {
+  // The timelock emits no Tierline events the index needs: it is not bound here.
   return {
     // Any ERC-20 works as the settlement token; the local token's ABI covers the standard calls.
     token: bind("LocalSettlementToken", addresses.settlementToken, runner),
