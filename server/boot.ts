@@ -3,12 +3,7 @@
 // have left half-done, and starts the indexer. Used by `npm start` and by the tests.
 import { Wallet, type JsonRpcProvider } from "ethers";
 import { deployTierline, artifactsFromDisk } from "../scripts/deploy/deploy-tierline.js";
-import {
-  fundOperatorKeysLocally,
-  LOCAL_CHAIN_ID,
-  loadOperatorKeys,
-  type OperatorKeys,
-} from "./chain/operator-keys.js";
+import { fundOperatorKeysLocally, LOCAL_CHAIN_ID, loadOperatorKeys, type OperatorKeys } from "./chain/operator-keys.js";
 import { projectRoot } from "./chain/artifacts.js";
 import { ChainClient, createProvider } from "./chain/chain-client.js";
 import type { Deployment } from "./chain/contracts.js";

@@ -70,7 +70,8 @@ export function loadOperatorKeys(
     const sealed = stored.keys[role];
     if (sealed) {
       const key = vault.decrypt(sealed.sealed);
-      if (new Wallet(key).address !== sealed.address) throw new Error(`the stored ${role} key does not match its address`);
+      if (new Wallet(key).address !== sealed.address)
+        throw new Error(`the stored ${role} key does not match its address`);
       keys[role] = key;
       continue;
     }

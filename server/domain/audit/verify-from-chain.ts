@@ -27,11 +27,9 @@ const Value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 export const VerifyReportSchema = z
   .object({
     receivableId: z.string(),
-    matches: z
-      .boolean()
-      .meta({
-        description: "No difference between the chain and the index, nor between the events and the contracts' views",
-      }),
+    matches: z.boolean().meta({
+      description: "No difference between the chain and the index, nor between the events and the contracts' views",
+    }),
     differences: z.array(
       z.object({
         certificateId: z.string().optional(),

@@ -74,20 +74,14 @@ export const HubsSchema = z
       }),
     byBetweenness: z.array(
       PartyRefSchema.extend({
-        betweenness: z
-          .number()
-          .meta({
-            description:
-              "Normalized betweenness, 0..1: share of ordered pairs' shortest credit paths through the party",
-          }),
+        betweenness: z.number().meta({
+          description: "Normalized betweenness, 0..1: share of ordered pairs' shortest credit paths through the party",
+        }),
         pairs: z.number().meta({ description: "The same as a count of ordered pairs (normalized × (n-1)(n-2))" }),
-        standardError: z
-          .number()
-          .optional()
-          .meta({
-            description:
-              "Sampled only: standard error of this estimate (sample variance over the sources, finite-population corrected)",
-          }),
+        standardError: z.number().optional().meta({
+          description:
+            "Sampled only: standard error of this estimate (sample variance over the sources, finite-population corrected)",
+        }),
       }),
     ),
     byExposure: z.array(

@@ -65,14 +65,12 @@ describe("API: pledge endings (repay-pledge and foreclose)", function () {
     const confirmed = await api.as(debtor.apiKey).post(`/v1/receivables/${submitted.body.id}/confirm`);
     expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
     const certificateId: string = confirmed.body.certificateId;
-    const opened = await api
-      .as(holder.apiKey)
-      .post("/v1/financing-requests", {
-        certificateId,
-        kind: "pledge",
-        price: PRICE.toString(),
-        repayAmount: REPAY.toString(),
-      });
+    const opened = await api.as(holder.apiKey).post("/v1/financing-requests", {
+      certificateId,
+      kind: "pledge",
+      price: PRICE.toString(),
+      repayAmount: REPAY.toString(),
+    });
     expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
     if (pledgee) {
       const funded = await api.as(pledgee.apiKey).post(`/v1/financing-requests/${opened.body.id}/fund`);

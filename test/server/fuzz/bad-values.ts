@@ -563,14 +563,12 @@ export function mutationOf(valid: Json, shape: BodyShape): fc.Arbitrary<Mutation
   // fc.constantFrom needs at least one value: a body of {} has no field to remove or retype.
   if (removable.length > 0) {
     arbitraries.push(
-      fc
-        .constantFrom(...removable)
-        .map((s) => ({
-          body: withValue(valid, s.path, undefined),
-          path: apiPath(s.path),
-          what: "a required field left out",
-          schema: true,
-        })),
+      fc.constantFrom(...removable).map((s) => ({
+        body: withValue(valid, s.path, undefined),
+        path: apiPath(s.path),
+        what: "a required field left out",
+        schema: true,
+      })),
     );
   }
   arbitraries.push(
@@ -590,30 +588,26 @@ export function mutationOf(valid: Json, shape: BodyShape): fc.Arbitrary<Mutation
   );
   if (inner.length > 0) {
     arbitraries.push(
-      fc
-        .constantFrom(...inner)
-        .chain((s) =>
-          otherTypeThan(s.value).map((value) => ({
-            body: withValue(valid, s.path, value),
-            path: apiPath(s.path),
-            what: "a value of the wrong type",
-            schema: true,
-          })),
-        ),
+      fc.constantFrom(...inner).chain((s) =>
+        otherTypeThan(s.value).map((value) => ({
+          body: withValue(valid, s.path, value),
+          path: apiPath(s.path),
+          what: "a value of the wrong type",
+          schema: true,
+        })),
+      ),
     );
   }
   if (typed.length > 0) {
     arbitraries.push(
-      fc
-        .constantFrom(...typed)
-        .chain((s) =>
-          badValueFor(shape.fields[s.pattern]!, s.value).map((bad) => ({
-            body: withValue(valid, s.path, bad.value),
-            path: apiPath(s.path),
-            what: bad.what,
-            schema: bad.schema,
-          })),
-        ),
+      fc.constantFrom(...typed).chain((s) =>
+        badValueFor(shape.fields[s.pattern]!, s.value).map((bad) => ({
+          body: withValue(valid, s.path, bad.value),
+          path: apiPath(s.path),
+          what: bad.what,
+          schema: bad.schema,
+        })),
+      ),
     );
   }
   // The field-kind mutations are the point: weigh them as much as the three generic ones together.
@@ -729,41 +723,33 @@ export function rawMalformed(json: string): fc.Arbitrary<RawBody> {
       code: "UNSUPPORTED_MEDIA_TYPE",
       status: 415,
     }),
-    fc
-      .constantFrom("latin1", "iso-8859-1", "klingon", "ascii", "windows-1252")
-      .map((charset): RawBody => ({
-        what: `charset ${charset}`,
-        body: json,
-        headers: { "content-type": `application/json; charset=${charset}` },
-        code: "UNSUPPORTED_ENCODING",
-        status: 415,
-      })),
-    fc
-      .constantFrom("br2", "x-unknown", "zstd1", "lzma")
-      .map((encoding): RawBody => ({
-        what: `content-encoding ${encoding}`,
-        body: json,
-        headers: { ...JSON_TYPE, "content-encoding": encoding },
-        code: "UNSUPPORTED_ENCODING",
-        status: 415,
-      })),
-    fc
-      .constantFrom("gzip", "deflate", "br")
-      .map((encoding): RawBody => ({
-        what: `${encoding} that is not`,
-        body: json,
-        headers: { ...JSON_TYPE, "content-encoding": encoding },
-        code: "BAD_REQUEST",
-        status: 400,
-      })),
-    fc
-      .constantFrom<"array" | "object" | "field">("array", "object", "field")
-      .map((style): RawBody => ({
-        what: `10,000 levels of ${style} nesting`,
-        body: deeplyNested(10_000, style),
-        headers: JSON_TYPE,
-        code: "BODY_TOO_DEEP",
-        status: 400,
-      })),
+    fc.constantFrom("latin1", "iso-8859-1", "klingon", "ascii", "windows-1252").map((charset): RawBody => ({
+      what: `charset ${charset}`,
+      body: json,
+      headers: { "content-type": `application/json; charset=${charset}` },
+      code: "UNSUPPORTED_ENCODING",
+      status: 415,
+    })),
+    fc.constantFrom("br2", "x-unknown", "zstd1", "lzma").map((encoding): RawBody => ({
+      what: `content-encoding ${encoding}`,
+      body: json,
+      headers: { ...JSON_TYPE, "content-encoding": encoding },
+      code: "UNSUPPORTED_ENCODING",
+      status: 415,
+    })),
+    fc.constantFrom("gzip", "deflate", "br").map((encoding): RawBody => ({
+      what: `${encoding} that is not`,
+      body: json,
+      headers: { ...JSON_TYPE, "content-encoding": encoding },
+      code: "BAD_REQUEST",
+      status: 400,
+    })),
+    fc.constantFrom<"array" | "object" | "field">("array", "object", "field").map((style): RawBody => ({
+      what: `10,000 levels of ${style} nesting`,
+      body: deeplyNested(10_000, style),
+      headers: JSON_TYPE,
+      code: "BODY_TOO_DEEP",
+      status: 400,
+    })),
   );
 }

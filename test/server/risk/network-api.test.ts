@@ -33,11 +33,9 @@ describe("API: the credit network's hubs and stress runs", function () {
     return confirmed.body.certificateId;
   };
   const split = async (holder: TestParty, id: string, parts: Array<[TestParty, bigint]>): Promise<string[]> => {
-    const response = await api
-      .as(holder.apiKey)
-      .post(`/v1/certificates/${id}/split`, {
-        parts: parts.map(([to, amount]) => ({ toPartyId: to.id, amount: amount.toString() })),
-      });
+    const response = await api.as(holder.apiKey).post(`/v1/certificates/${id}/split`, {
+      parts: parts.map(([to, amount]) => ({ toPartyId: to.id, amount: amount.toString() })),
+    });
     expect(response.status, JSON.stringify(response.body)).to.equal(200);
     return response.body.children.map((c: { id: string }) => c.id);
   };
@@ -84,14 +82,12 @@ describe("API: the credit network's hubs and stress runs", function () {
       .getFunction("mint")
       .populateTransaction(financier.address, 100n * M);
     await t.service.ctx.chain.registrar.send(mint, { kind: "mint", ref: "test" });
-    const opened = await api
-      .as(tier3.apiKey)
-      .post("/v1/financing-requests", {
-        certificateId: certificates.tier3OnTier1,
-        kind: "pledge",
-        price: (8n * M).toString(),
-        repayAmount: (9n * M).toString(),
-      });
+    const opened = await api.as(tier3.apiKey).post("/v1/financing-requests", {
+      certificateId: certificates.tier3OnTier1,
+      kind: "pledge",
+      price: (8n * M).toString(),
+      repayAmount: (9n * M).toString(),
+    });
     expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
     const funded = await api.as(financier.apiKey).post(`/v1/financing-requests/${opened.body.id}/fund`);
     expect(funded.status, JSON.stringify(funded.body)).to.equal(200);
