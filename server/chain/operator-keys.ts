@@ -106,9 +106,20 @@ export function operatorAddresses(keys: OperatorKeys): Record<OperatorRole, stri
   >;
 }
 
+/** Gas each key gets on the local chain. The registrar also gives custodial parties their gas there. */
+const LOCAL_GAS: Record<OperatorRole, bigint> = {
+  deployer: parseEther("100"),
+  governor: parseEther("100"),
+  registrar: parseEther("100000"),
+  keeper: parseEther("1000"),
+  pauser: parseEther("100"),
+  partyManager: parseEther("1000"),
+  attester: 0n, // signs, never sends
+};
+
 /**
- * Local chain only: gives each operator key that runs low 100 ETH of gas from the dev account.
- * Idempotent (balances are checked), so it runs at every start.
+ * Local chain only: tops up each operator key that runs below half its allowance of gas from the
+ * dev account. Idempotent (balances are checked), so it runs at every start.
  */
 export async function fundOperatorKeysLocally(provider: JsonRpcProvider, keys: OperatorKeys): Promise<number> {
   const funder = new Wallet(LOCAL_DEV_FUNDER_KEY, provider);
@@ -117,8 +128,9 @@ export async function fundOperatorKeysLocally(provider: JsonRpcProvider, keys: O
   const receipts = [];
   for (const role of OPERATOR_ROLES) {
     const address = new Wallet(keys[role]).address;
-    if ((await provider.getBalance(address)) >= parseEther("10")) continue;
-    receipts.push(await funder.sendTransaction({ to: address, value: parseEther("100"), nonce: nonce++ }));
+    const allowance = LOCAL_GAS[role];
+    if (allowance === 0n || (await provider.getBalance(address)) >= allowance / 2n) continue;
+    receipts.push(await funder.sendTransaction({ to: address, value: allowance, nonce: nonce++ }));
     funded++;
   }
   for (const tx of receipts) await tx.wait();

@@ -539,7 +539,7 @@ describe("API: financing requests", function () {
       const wallet = new Wallet(ctx().vault.decrypt(row.encrypted_key!), ctx().chain.provider);
       const reverted = await (chain().financing.connect(wallet) as Contract)
         .getFunction("fund")
-        .staticCall(request.id, 90_000_000n, 0n)
+        .staticCall(request.id, 90_000_000n, 0n, BigInt(request.remainingClaim))
         .then(
           () => undefined,
           (error: unknown) => error,
