@@ -295,15 +295,12 @@ async function printTerms(c: Connection, terms: RequestTerms): Promise<void> {
   );
   line("receivable", String(certificate.receivableId));
   line("face value", money(c, face));
-  line("paid out so far", money(c, face - terms.remainingClaim));
+  line("paid out", money(c, face - terms.remainingClaim));
+  line("remaining", `${money(c, terms.remainingClaim)} (what the certificate can still pay; funding is bound to it)`);
   line(
-    "remaining claim",
-    `${money(c, terms.remainingClaim)} (what the certificate can still pay; funding is bound to it)`,
-  );
-  line(
-    "risk attestation",
+    "attestation",
     terms.attested
-      ? `attested by the service until ${new Date(Number(terms.attestedUntil) * 1000).toISOString()} (advance rate ${Number(terms.advanceRateBps) / 100}%)`
+      ? `attested by the service until ${new Date(Number(terms.attestedUntil) * 1000).toISOString()} (advance rate ${decimal(terms.advanceRateBps, 2)}%)`
       : terms.attestedUntil > 0n
         ? `expired at ${new Date(Number(terms.attestedUntil) * 1000).toISOString()}`
         : "none: opened without the service's credit checks (fund --attested-only refuses it)",
