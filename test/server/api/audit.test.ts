@@ -606,6 +606,7 @@ describe("API: auditing a receivable's certificate tree", function () {
         "certificates.Transfer",
         "certificates.CertificateIssued",
         "registry.ReceivableRegistered",
+        "registry.ReceivableTermsFrozen", // the grace period and early rate frozen for its whole life
       ]);
       expect(names(tx.fundDiscount)).to.deep.equal([
         "financing.FinancingFunded",
