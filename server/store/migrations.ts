@@ -1,6 +1,21 @@
 // Schema migrations, applied in order at start-up (Kysely's Migrator keeps the ledger).
-import { sql, type Kysely } from "kysely";
+// The same migrations run on SQLite and PostgreSQL: booleans are integers, money and big
+// ids are text, and the two column kinds the engines spell differently go through
+// int64() (SQLite's integer is 64-bit already; PostgreSQL's is 32) and serialId().
+import { PostgresAdapter, sql, type ColumnDataType, type CreateTableBuilder, type Kysely } from "kysely";
 import type { Migration } from "kysely/migration";
+
+const onPostgres = (db: Kysely<any>): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/** Block numbers and unix seconds: 64-bit on both engines. */
+const int64 = (db: Kysely<any>): ColumnDataType => (onPostgres(db) ? "bigint" : "integer");
+
+/** An integer primary key the database numbers: SQLite's autoincrement, PostgreSQL's identity. */
+function serialId<T extends string>(db: Kysely<any>, table: CreateTableBuilder<T, never>) {
+  return onPostgres(db)
+    ? table.addColumn("id", "bigint", (c) => c.primaryKey().generatedByDefaultAsIdentity())
+    : table.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
+}
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": {
@@ -37,7 +52,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn("currency", "text", (c) => c.notNull())
         .addColumn("face_value", "text", (c) => c.notNull())
         .addColumn("net_value", "text", (c) => c.notNull())
-        .addColumn("due_date", "integer", (c) => c.notNull())
+        .addColumn("due_date", int64(db), (c) => c.notNull())
         .addColumn("document_hash", "text", (c) => c.notNull())
         .addColumn("documents", "text", (c) => c.notNull())
         .addColumn("verification", "text", (c) => c.notNull())
@@ -64,9 +79,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn("created_at", "text", (c) => c.notNull())
         .addPrimaryKeyConstraint("idempotency_pk", ["party_id", "key"])
         .execute();
-      await db.schema
-        .createTable("tx_journal")
-        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      await serialId(db, db.schema.createTable("tx_journal"))
         .addColumn("kind", "text", (c) => c.notNull())
         .addColumn("ref", "text", (c) => c.notNull())
         .addColumn("signer", "text", (c) => c.notNull())
@@ -79,7 +92,7 @@ export const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable("chain_events")
-        .addColumn("block_number", "integer", (c) => c.notNull())
+        .addColumn("block_number", int64(db), (c) => c.notNull())
         .addColumn("log_index", "integer", (c) => c.notNull())
         .addColumn("block_hash", "text", (c) => c.notNull())
         .addColumn("tx_hash", "text", (c) => c.notNull())
@@ -96,12 +109,12 @@ export const migrations: Record<string, Migration> = {
         .addColumn("registrar", "text", (c) => c.notNull())
         .addColumn("face_value", "text", (c) => c.notNull())
         .addColumn("repaid_amount", "text", (c) => c.notNull())
-        .addColumn("due_date", "integer", (c) => c.notNull())
+        .addColumn("due_date", int64(db), (c) => c.notNull())
         .addColumn("document_hash", "text", (c) => c.notNull())
         .addColumn("root_certificate_id", "text", (c) => c.notNull())
         .addColumn("status", "text", (c) => c.notNull())
         .addColumn("register_tx_hash", "text", (c) => c.notNull())
-        .addColumn("registered_block", "integer", (c) => c.notNull())
+        .addColumn("registered_block", int64(db), (c) => c.notNull())
         .execute();
       await db.schema
         .createTable("onchain_certificates")
@@ -113,7 +126,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn("tier", "integer", (c) => c.notNull())
         .addColumn("state", "text", (c) => c.notNull())
         .addColumn("issued_tx_hash", "text", (c) => c.notNull())
-        .addColumn("issued_block", "integer", (c) => c.notNull())
+        .addColumn("issued_block", int64(db), (c) => c.notNull())
         .execute();
       await db.schema.createIndex("certificates_by_holder").on("onchain_certificates").column("holder").execute();
       await db.schema
@@ -145,7 +158,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn("financier", "text")
         .addColumn("shortfall", "text")
         .addColumn("opened_tx_hash", "text", (c) => c.notNull())
-        .addColumn("opened_block", "integer", (c) => c.notNull())
+        .addColumn("opened_block", int64(db), (c) => c.notNull())
         .addColumn("funded_tx_hash", "text")
         .execute();
       await db.schema
@@ -189,9 +202,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn("computed_at", "text", (c) => c.notNull())
         .addColumn("reason", "text", (c) => c.notNull())
         .execute();
-      await db.schema
-        .createTable("risk_score_history")
-        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      await serialId(db, db.schema.createTable("risk_score_history"))
         .addColumn("party_id", "text", (c) => c.notNull())
         .addColumn("score", "integer", (c) => c.notNull())
         .addColumn("band", "text", (c) => c.notNull())
@@ -204,9 +215,7 @@ export const migrations: Record<string, Migration> = {
         .on("risk_score_history")
         .columns(["party_id", "id"])
         .execute();
-      await db.schema
-        .createTable("risk_alerts")
-        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      await serialId(db, db.schema.createTable("risk_alerts"))
         .addColumn("party_id", "text", (c) => c.notNull())
         .addColumn("kind", "text", (c) => c.notNull())
         .addColumn("message", "text", (c) => c.notNull())
@@ -235,14 +244,29 @@ export const migrations: Record<string, Migration> = {
       await db.schema
         .createTable("risk_repayment_times")
         .addColumn("receivable_id", "text", (c) => c.primaryKey())
-        .addColumn("repaid_at", "integer", (c) => c.notNull())
-        .addColumn("block_number", "integer", (c) => c.notNull())
+        .addColumn("repaid_at", int64(db), (c) => c.notNull())
+        .addColumn("block_number", int64(db), (c) => c.notNull())
         .addColumn("block_hash", "text", (c) => c.notNull())
         .execute();
       await db.schema
         .createTable("risk_state")
         .addColumn("key", "text", (c) => c.primaryKey())
         .addColumn("value", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
+  "0005_replicas": {
+    async up(db: Kysely<any>) {
+      // Several replicas over one database: which process is working on an idempotency key
+      // or a confirmation (so a crash is told from a live attempt elsewhere, store/cluster.ts),
+      // and the request counts of the shared rate limiter.
+      await db.schema.alterTable("idempotency").addColumn("owner", "text").execute();
+      await db.schema.alterTable("receivables").addColumn("owner", "text").execute();
+      await db.schema
+        .createTable("rate_limits")
+        .addColumn("key", "text", (c) => c.primaryKey())
+        .addColumn("hits", "integer", (c) => c.notNull())
+        .addColumn("reset_at", int64(db), (c) => c.notNull())
         .execute();
     },
   },

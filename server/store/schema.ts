@@ -42,6 +42,8 @@ export interface ReceivableTable {
   confirmation: string | null; // JSON { nonce, deadline, signature } once signed
   created_at: string;
   updated_at: string;
+  /** The instance id of the process confirming it (status "confirming"); null before 0005. */
+  owner: Generated<string | null>;
 }
 
 export interface IdempotencyTable {
@@ -54,6 +56,8 @@ export interface IdempotencyTable {
   status_code: number | null;
   response: string | null;
   created_at: string;
+  /** The instance id of the process running the attempt (store/cluster.ts); null before 0005. */
+  owner: Generated<string | null>;
 }
 
 export interface TxJournalTable {
@@ -189,6 +193,12 @@ export interface RiskStateTable {
   value: string;
 }
 
+export interface RateLimitTable {
+  key: string; // the client (express-rate-limit's key)
+  hits: number; // requests in the current window
+  reset_at: number; // unix milliseconds the window ends
+}
+
 export interface Database {
   meta: MetaTable;
   parties: PartyTable;
@@ -207,6 +217,7 @@ export interface Database {
   credit_limits: CreditLimitTable;
   risk_repayment_times: RiskRepaymentTimeTable;
   risk_state: RiskStateTable;
+  rate_limits: RateLimitTable;
 }
 
 /** The index tables, emptied and rebuilt by a reindex. */

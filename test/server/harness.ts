@@ -1,11 +1,15 @@
 // Starts the real service for integration tests: its own anvil chain on a free port, a
 // fresh data directory, the contracts deployed by the boot path, the API on a free port.
+// TIERLINE_TEST_DATABASE=postgres runs it on a fresh database of the test PostgreSQL server
+// (test/helpers/postgres.ts) instead of the SQLite file: `npm test` runs the integration
+// files both ways.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { BootedService } from "../../server/boot.js";
 import type { EmbeddedChain } from "../../scripts/chain/embedded-chain.js";
 import { freePort, startLocalService } from "../../scripts/chain/local-service.js";
+import { freshDatabaseUrl, testDatabaseEngine } from "../helpers/postgres.js";
 
 export { freePort };
 
@@ -29,6 +33,7 @@ export async function startTestService(extraEnv: Record<string, string> = {}): P
     LOG_LEVEL: process.env.TIERLINE_TEST_LOG ?? "silent",
     TIERLINE_INDEXER_INTERVAL_MS: "100",
     TIERLINE_RATE_LIMIT_PER_MINUTE: "100000",
+    ...(testDatabaseEngine() === "postgres" ? { TIERLINE_DATABASE_URL: await freshDatabaseUrl() } : {}),
     ...extraEnv,
   };
   const local = await startLocalService({ dataDir, chainPort: await freePort(), apiPort: 0, seed: false, env });
