@@ -10,15 +10,19 @@ import type { Db } from "./database.js";
 
 export class DatabaseRateLimitStore implements Store {
   #windowMs = 60_000;
+  /** Replicas with the same policy share a client's counter; another policy counts apart. */
+  #prefix = "";
   readonly localKeys = false;
 
   constructor(private readonly db: Db) {}
 
   init(options: Options): void {
     this.#windowMs = options.windowMs;
+    this.#prefix = `${options.windowMs}/${typeof options.limit === "number" ? options.limit : "dynamic"}:`;
   }
 
-  async increment(key: string): Promise<ClientRateLimitInfo> {
+  async increment(clientKey: string): Promise<ClientRateLimitInfo> {
+    const key = this.#prefix + clientKey;
     const now = Date.now();
     const resetAt = now + this.#windowMs;
     const { rows } = await sql<{ hits: number; reset_at: number }>`
@@ -31,7 +35,8 @@ export class DatabaseRateLimitStore implements Store {
     return { totalHits: Number(row.hits), resetTime: new Date(Number(row.reset_at)) };
   }
 
-  async decrement(key: string): Promise<void> {
+  async decrement(clientKey: string): Promise<void> {
+    const key = this.#prefix + clientKey;
     await this.db
       .updateTable("rate_limits")
       .set((eb) => ({ hits: eb("hits", "-", 1) }))
@@ -40,7 +45,10 @@ export class DatabaseRateLimitStore implements Store {
       .execute();
   }
 
-  async resetKey(key: string): Promise<void> {
-    await this.db.deleteFrom("rate_limits").where("key", "=", key).execute();
+  async resetKey(clientKey: string): Promise<void> {
+    await this.db
+      .deleteFrom("rate_limits")
+      .where("key", "=", this.#prefix + clientKey)
+      .execute();
   }
 }
