@@ -52,15 +52,24 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => {
   return n;
 });
 
+/**
+ * A connection the server drops (restart, failover, pg_terminate_backend) makes its client
+ * emit "error"; pg's pool listens only while the client is idle in the pool, and an "error"
+ * nobody listens to kills the process. The query or lock that used it fails instead (a 5xx,
+ * a lost lock), and the pool opens a new connection for the next one.
+ */
+function survivingLostConnections(pool: pg.Pool): pg.Pool {
+  pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
+  return pool;
+}
+
 export async function openDatabase(target: DatabaseTarget | string): Promise<Db> {
   const { url, file } = typeof target === "string" ? { url: undefined, file: target } : target;
   let db: Db;
   if (isPostgresUrl(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
-    // An idle client whose server went away emits "error": without a listener it would kill the process.
-    pool.on("error", () => {});
-    const lockPool = new pg.Pool({ connectionString: url, max: 40 });
-    lockPool.on("error", () => {});
+    const pool = survivingLostConnections(new pg.Pool({ connectionString: url, max: 10 }));
+    const lockPool = survivingLostConnections(new pg.Pool({ connectionString: url, max: 40 }));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const destroy = db.destroy.bind(db);
     db.destroy = async () => {

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
+import pg from "pg";
 import { freshDatabaseUrl } from "../helpers/postgres.js";
 import { validSubmission } from "../server/scenario.js";
 import { ApiClient, type ApiResponse } from "../server/client.js";
@@ -25,6 +26,7 @@ describe("Replicas: two service processes over one PostgreSQL database and one c
   let first: ChildService;
   let second: ChildService;
   let secondDataDir: string;
+  let databaseUrl: string;
 
   const on = (replica: ChildService, role: CastRole): ApiClient =>
     new ApiClient(() => replica.baseUrl).as(world.party(role).apiKey);
@@ -33,8 +35,9 @@ describe("Replicas: two service processes over one PostgreSQL database and one c
 
   before(async function () {
     // One database and one master key (the custodial parties' keys are encrypted under it) for both.
+    databaseUrl = await freshDatabaseUrl();
     const shared = {
-      TIERLINE_DATABASE_URL: await freshDatabaseUrl(),
+      TIERLINE_DATABASE_URL: databaseUrl,
       TIERLINE_MASTER_KEY: `0x${randomBytes(32).toString("hex")}`,
       TIERLINE_LEADER_INTERVAL_MS: "200",
     };
@@ -180,6 +183,38 @@ describe("Replicas: two service processes over one PostgreSQL database and one c
       JSON.stringify(answers.map((a) => a.body)),
     ).to.deep.equal(ids.map(() => 200));
     for (const id of ids) expect(await registrationsOnChain(world, id)).to.equal(1);
+  });
+
+  it("comes back when PostgreSQL drops every connection of both replicas: one leader again, writes served by both", async function () {
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query(
+        "select pg_terminate_backend(pid) as done from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()",
+      );
+      expect(rows.length).to.be.greaterThan(2); // each replica's pools and its leadership connection
+    } finally {
+      await admin.end();
+    }
+    const leaders = await eventually("exactly one leader among two healthy replicas", async () => {
+      const answers = await Promise.all([first, second].map((r) => new ApiClient(() => r.baseUrl).get("/health")));
+      if (answers.some((a) => a.status !== 200)) return undefined;
+      const leading = answers.filter((a) => a.body.replica.leader).length;
+      return leading === 1 ? leading : undefined;
+    });
+    expect(leaders).to.equal(1);
+    // Both processes are alive and serve writes again (a request caught mid-query may have failed).
+    expect([first.process.exitCode, second.process.exitCode]).to.deep.equal([null, null]);
+    for (const [replica, [seller, debtor]] of [
+      [first, ["tier3", "tier1"]],
+      [second, ["tier3", "tier1"]],
+    ] as Array<[ChildService, [CastRole, CastRole]]>) {
+      const created = await eventually("a submission accepted", async () => {
+        const answer = await on(replica, seller).post("/v1/receivables", validSubmission(world.party(debtor).id));
+        return answer.status === 201 ? answer : undefined;
+      });
+      expect(created.body.status).to.equal("awaiting_confirmation");
+    }
   });
 
   describe("when the leader is killed by SIGKILL between two settle batches of 60 leaves", function () {
