@@ -94,6 +94,9 @@ export class Indexer {
   rebuild(): Promise<number> {
     return this.#queue.add(async () => {
       await this.db.transaction().execute(async (trx) => {
+        // Another replica's range must not commit between the emptying and the replay.
+        if (engineOf(this.db) === "postgres")
+          await sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(CURSOR_BLOCK)})`.execute(trx);
         for (const table of INDEX_TABLES) await trx.deleteFrom(table).execute();
         await trx.deleteFrom("meta").where("key", "in", [CURSOR_BLOCK, CURSOR_HASH]).execute();
       });
