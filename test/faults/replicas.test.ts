@@ -217,6 +217,37 @@ describe("Replicas: two service processes over one PostgreSQL database and one c
     }
   });
 
+  it("answers a confirmation retried on another replica after the first died right after broadcasting it", async function () {
+    // A third replica, armed to die by SIGKILL right after it broadcasts a registration.
+    const dir = mkdtempSync(path.join(tmpdir(), "tierline-replica-"));
+    try {
+      const doomed = await world.spawnService({ dataDir: dir, crashAt: "tx-sent:register" });
+      const submitted = await on(first, "tier3").post("/v1/receivables", validSubmission(world.party("tier2").id));
+      expect(submitted.status, JSON.stringify(submitted.body)).to.equal(201);
+      const id = submitted.body.id as string;
+      const key = { "idempotency-key": `confirm-${randomBytes(6).toString("hex")}` };
+      const cut = await on(doomed, "tier2")
+        .post(`/v1/receivables/${id}/confirm`, {}, key)
+        .then(
+          () => "answered",
+          () => "dropped",
+        );
+      expect(cut).to.equal("dropped");
+      expect((await doomed.exited).signal).to.equal("SIGKILL");
+      expect(await registrationsOnChain(world, id)).to.equal(1);
+      // Its key is "in progress" with a dead owner: the retry elsewhere answers from what was sent.
+      const retry = await on(second, "tier2").post(`/v1/receivables/${id}/confirm`, {}, key);
+      expect(retry.status, JSON.stringify(retry.body)).to.equal(200);
+      expect(retry.body.receivable.status).to.equal("active");
+      const replay = await on(first, "tier2").post(`/v1/receivables/${id}/confirm`, {}, key);
+      expect(replay.headers.get("idempotent-replayed")).to.equal("true");
+      expect(replay.body).to.deep.equal(retry.body);
+      expect(await registrationsOnChain(world, id)).to.equal(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   describe("when the leader is killed by SIGKILL between two settle batches of 60 leaves", function () {
     let receivableId: string;
     let leaves: Array<{ id: string; holder: string; face: bigint }>;
