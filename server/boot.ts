@@ -221,10 +221,15 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
     cluster.onLeadership(async (leader) => {
       if (leader) {
         if (!firstLead) {
-          // Taking over from a leader that died: finish what it (or any dead replica) left half done.
-          await reconcileTxJournal(db, provider, log);
-          await resumePartyRegistrations(ctx);
-          await resumeConfirmations(ctx, cluster);
+          // Taking over from a leader that died: finish what it (or any dead replica) left half
+          // done. If the chain or database refuses now, lead anyway: the keeper retries each pass.
+          try {
+            await reconcileTxJournal(db, provider, log);
+            await resumePartyRegistrations(ctx);
+            await resumeConfirmations(ctx, cluster);
+          } catch (error) {
+            log.error({ err: error }, "could not finish a dead replica's work on taking the lead; leading anyway");
+          }
         }
         firstLead = false;
         indexer.start(config.TIERLINE_INDEXER_INTERVAL_MS);
