@@ -17,6 +17,12 @@ if (config.embeddedChain) {
     process.exit(1);
   }
 }
+if (config.TIERLINE_DATABASE_URL) {
+  // Other replicas may share it, and it may hold more than this data directory: never drop it here.
+  console.log(
+    "TIERLINE_DATABASE_URL is set: the PostgreSQL database is not touched. Drop and create it again yourself to start afresh.",
+  );
+}
 if (!existsSync(config.dataDir)) {
   console.log(`nothing to reset: ${config.dataDir} does not exist`);
 } else {

@@ -1,6 +1,9 @@
 // Brings the service up against a chain and a database: checks the chain is the one the
 // data was built from, deploys once per chain when asked, reconciles what a crash may
 // have left half-done, and starts the indexer. Used by `npm start` and by the tests.
+// Several replicas may boot against one PostgreSQL database: the one-time steps (deploy,
+// operator, index check) run under a shared lock, and the background work (indexer poll,
+// keeper, risk monitor) runs on the elected leader only (store/cluster.ts).
 import { Wallet, type JsonRpcProvider } from "ethers";
 import { deployTierline, artifactsFromDisk } from "./chain/deploy-tierline.js";
 import { fundOperatorKeysLocally, LOCAL_CHAIN_ID, loadOperatorKeys, type OperatorKeys } from "./chain/operator-keys.js";
@@ -19,6 +22,8 @@ import { hashApiKey, newApiKey } from "./domain/api-keys.js";
 import { hashText } from "./model/receivable-schema.js";
 import type { Logger } from "./logging.js";
 import { nowIso, openDatabase, type Db } from "./store/database.js";
+import { Cluster } from "./store/cluster.js";
+import { withLock } from "./store/locks.js";
 import { DEFAULT_VERIFICATION_CONFIG } from "./verification/verify.js";
 
 export const OPERATOR_ID = "pty_operator";
@@ -36,6 +41,8 @@ export interface BootOptions {
 export interface BootedService {
   ctx: ServiceContext;
   keeper: Keeper;
+  /** This process among the replicas; its leader runs the indexer poll, keeper and risk monitor. */
+  cluster: Cluster;
   /** The operator's API key, only on the start that created the operator. */
   newOperatorApiKey: string | undefined;
   deployedNow: boolean;
@@ -166,7 +173,8 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
   const { config, log } = options;
   const provider = createProvider(config.rpcUrl);
   await waitForChain(provider, 30_000);
-  const db = await openDatabase(config.databaseFile);
+  const db = await openDatabase({ url: config.TIERLINE_DATABASE_URL, file: config.databaseFile });
+  const cluster = await Cluster.join(db, log.child({ component: "cluster" }), config.TIERLINE_LEADER_INTERVAL_MS);
   try {
     const vault = KeyVault.open(config.dataDir, config.TIERLINE_MASTER_KEY);
     const local = (await provider.getNetwork()).chainId === LOCAL_CHAIN_ID;
@@ -184,11 +192,14 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
       { generateHot: local },
     );
     if (local) {
-      const funded = await fundOperatorKeysLocally(provider, keys);
+      const funded = await withLock(db, "boot", () => fundOperatorKeysLocally(provider, keys));
       if (funded > 0) log.info({ funded }, "local chain: gave the operator keys gas from a dev account");
     }
     const registrar = new Wallet(keys.registrar, provider);
-    const { deployment, deployedNow } = await resolveDeployment(options, provider, db, keys);
+    // Replicas starting together: one deploys (or checks) and the others find its answer.
+    const { deployment, deployedNow } = await withLock(db, "boot", () =>
+      resolveDeployment(options, provider, db, keys),
+    );
     const chain = new ChainClient(provider, deployment, keys, db, log);
     const indexer = new Indexer(
       db,
@@ -198,14 +209,16 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
       log.child({ component: "indexer" }),
     );
 
-    const consistency = await indexer.checkConsistency();
-    if (!consistency.ok) {
-      log.error(
-        { reason: consistency.reason },
-        "THE INDEX DOES NOT MATCH THE CHAIN: rebuilding it from chain events before serving",
-      );
-      await indexer.rebuild();
-    }
+    await withLock(db, "boot", async () => {
+      const consistency = await indexer.checkConsistency();
+      if (!consistency.ok) {
+        log.error(
+          { reason: consistency.reason },
+          "THE INDEX DOES NOT MATCH THE CHAIN: rebuilding it from chain events before serving",
+        );
+        await indexer.rebuild();
+      }
+    });
     await reconcileTxJournal(db, provider, log);
 
     const ctx: ServiceContext = {
@@ -231,39 +244,73 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
       operatorId: OPERATOR_ID,
       now: options.now ?? (() => new Date()),
     };
-    const newOperatorApiKey = await ensureOperator(db, registrar);
+    const newOperatorApiKey = await withLock(db, "boot", () => ensureOperator(db, registrar));
     await resumePartyRegistrations(ctx);
     await indexer.sync();
-    await resumeConfirmations(ctx);
-    indexer.start(config.TIERLINE_INDEXER_INTERVAL_MS);
+    await resumeConfirmations(ctx, cluster);
     const keeper = new Keeper({ ...ctx, log: log.child({ component: "keeper" }) });
-    if (config.TIERLINE_KEEPER === "true") keeper.start(config.TIERLINE_KEEPER_INTERVAL_MS);
-    const riskMonitor = RiskMonitor.start({ ...ctx, log: log.child({ component: "risk" }) });
+    let riskMonitor: RiskMonitor | undefined;
+    let firstLead = true;
+    // One indexer poll, one keeper and one risk monitor at a time, on the leader. Every
+    // replica still brings the index up to its own writes (indexer.sync after each send).
+    cluster.onLeadership(async (leader) => {
+      if (leader) {
+        if (!firstLead) {
+          // Taking over from a leader that died: finish what it (or any dead replica) left half
+          // done. If the chain or database refuses now, lead anyway: the keeper retries each pass.
+          try {
+            await reconcileTxJournal(db, provider, log);
+            await resumePartyRegistrations(ctx);
+            await resumeConfirmations(ctx, cluster);
+          } catch (error) {
+            log.error({ err: error }, "could not finish a dead replica's work on taking the lead; leading anyway");
+          }
+        }
+        firstLead = false;
+        indexer.start(config.TIERLINE_INDEXER_INTERVAL_MS);
+        if (config.TIERLINE_KEEPER === "true") keeper.start(config.TIERLINE_KEEPER_INTERVAL_MS);
+        riskMonitor = RiskMonitor.start({ ...ctx, log: log.child({ component: "risk" }) });
+      } else {
+        await keeper.stop();
+        await riskMonitor?.stop();
+        riskMonitor = undefined;
+        await indexer.stop();
+      }
+    });
+    await cluster.start();
 
     return {
       ctx,
       keeper,
+      cluster,
       newOperatorApiKey,
       deployedNow,
       async close() {
+        await cluster.stop();
         await keeper.stop();
-        await riskMonitor.stop();
         await indexer.stop();
         await db.destroy();
         provider.destroy();
       },
     };
   } catch (error) {
+    await cluster.stop();
     await db.destroy();
     provider.destroy();
     throw error;
   }
 }
 
-/** A confirmation a crash interrupted: registered after all, or back to waiting for the debtor. */
-async function resumeConfirmations(ctx: ServiceContext): Promise<void> {
-  const rows = await ctx.db.selectFrom("receivables").select("id").where("status", "=", "confirming").execute();
-  for (const { id } of rows) {
+/** A confirmation a crash interrupted: registered after all, or back to waiting for the debtor.
+ * One that a live replica is still sending is left alone. */
+async function resumeConfirmations(ctx: ServiceContext, cluster: Cluster): Promise<void> {
+  const rows = await ctx.db
+    .selectFrom("receivables")
+    .select(["id", "owner"])
+    .where("status", "=", "confirming")
+    .execute();
+  for (const { id, owner } of rows) {
+    if (cluster.shared && (await cluster.isAlive(owner))) continue;
     const onChain = await ctx.db.selectFrom("onchain_receivables").select("id").where("id", "=", id).executeTakeFirst();
     if (!onChain) {
       await ctx.db

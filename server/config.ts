@@ -13,6 +13,13 @@ export const ConfigSchema = z.object({
   TIERLINE_DATA_DIR: z.string().min(1).default(".tierline"),
   /** SQLite file; defaults to <data dir>/tierline.db. */
   TIERLINE_DATABASE: z.string().min(1).optional(),
+  /** postgres://user:password@host:port/db: PostgreSQL instead of the SQLite file, for several replicas. */
+  TIERLINE_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgres:// (or postgresql://) connection URL")
+    .optional(),
+  /** Leadership (keeper, indexer, risk monitor): how often a follower tries to take over, milliseconds. */
+  TIERLINE_LEADER_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
   /** An EVM JSON-RPC endpoint. Unset: `npm start` runs the embedded local chain. */
   TIERLINE_RPC_URL: z.url().optional(),
   /** Port of the embedded chain's JSON-RPC endpoint. */

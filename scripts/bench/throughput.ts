@@ -2,12 +2,16 @@
 // the local chain. N suppliers submit receivables concurrently; each is verified, confirmed
 // by the (custodial) debtor, registered and issued on-chain. Prints registrations per
 // second, latency percentiles, gas per registration, and the time from submission to a
-// funded certificate. Figures, not assertions: a shared 2-core machine is noisy.
-//   BENCH_RECEIVABLES=200 BENCH_CONCURRENCY=16 npm run bench:throughput
+// funded certificate. Then the scale-out rows (scale-out.ts): the SQLite default vs one and
+// two replicas on PostgreSQL, as separate processes, with the CPU each used per registration.
+// Figures, not assertions: a shared 2-core machine is noisy.
+//   BENCH_RECEIVABLES=200 BENCH_CONCURRENCY=16 BENCH_SCALE_RECEIVABLES=120 npm run bench:throughput
+//   BENCH_SCALE_OUT=0 skips the scale-out rows.
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
 import { freePort, startLocalService } from "../chain/local-service.js";
+import { printScaleOut, runScaleOut } from "./scale-out.js";
 
 const RECEIVABLES = Number(process.env.BENCH_RECEIVABLES ?? 120);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 12);
@@ -218,6 +222,10 @@ async function main(): Promise<void> {
   } finally {
     await local.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+  if (process.env.BENCH_SCALE_OUT !== "0") {
+    const receivables = Number(process.env.BENCH_SCALE_RECEIVABLES ?? RECEIVABLES);
+    printScaleOut(await runScaleOut(receivables, CONCURRENCY), receivables, CONCURRENCY);
   }
 }
 

@@ -13,6 +13,8 @@ import { limitBodyDepth, refuseUnexpectedBody, requireJsonContentType } from "./
 import { errorHandler } from "./error-handler.js";
 import { withIdempotency } from "./idempotency.js";
 import { webAppRouter } from "./web-app.js";
+import { engineOf } from "../store/database.js";
+import { DatabaseRateLimitStore } from "../store/rate-limit-store.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import type { HandlerInput, RouteSpec } from "./route-spec.js";
 import { parseOrThrow } from "./validation.js";
@@ -70,6 +72,8 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
       limit: ctx.config.TIERLINE_RATE_LIMIT_PER_MINUTE,
       standardHeaders: "draft-8",
       legacyHeaders: false,
+      // Replicas over PostgreSQL count against one budget; the single SQLite process counts in memory.
+      ...(engineOf(ctx.db) === "postgres" ? { store: new DatabaseRateLimitStore(ctx.db) } : {}),
       handler: (_req, _res, next) => next(new AppError("RATE_LIMITED", 429, "too many requests; slow down and retry")),
     }),
   );

@@ -2,11 +2,13 @@
 // never a second execution. Responses are stored encrypted (they may carry an API key).
 // A key left "in progress" by a crash is taken over by the next attempt after a restart;
 // a key whose attempt failed with a 5xx is "interrupted", and its retry first looks for
-// the transactions that attempt sent.
+// the transactions that attempt sent. With several replicas, an "in progress" key is taken
+// over only when the process that owns it is gone (store/cluster.ts), never from a live one.
 import { createHash } from "node:crypto";
 import type { ServiceContext } from "../context.js";
 import { AppError, badRequest, conflict, unprocessable } from "../model/errors.js";
 import { nowIso } from "../store/database.js";
+import { clusterOf } from "../store/cluster.js";
 import { canonicalJson } from "../model/receivable-schema.js";
 import type { HandlerResult } from "./route-spec.js";
 import { errorEnvelope } from "./schemas.js";
@@ -28,6 +30,7 @@ export async function withIdempotency(
     .update(`${request.method} ${request.path} ${canonicalJson(request.body ?? null)}`)
     .digest("hex");
 
+  const cluster = clusterOf(ctx.db);
   const inserted = await ctx.db
     .insertInto("idempotency")
     .values({
@@ -40,6 +43,7 @@ export async function withIdempotency(
       status_code: null,
       response: null,
       created_at: nowIso(),
+      owner: cluster.instanceId,
     })
     .onConflict((oc) => oc.doNothing())
     .executeTakeFirst();
@@ -62,7 +66,8 @@ export async function withIdempotency(
     // "interrupted": an earlier attempt failed with a 5xx, perhaps after sending a transaction.
     // "in_progress" from before this process started: the service died during that attempt.
     const failedEarlier = existing.state === "interrupted";
-    if (!failedEarlier && existing.created_at >= processStartedAt) {
+    const ownerAlive = cluster.shared ? await cluster.isAlive(existing.owner) : existing.created_at >= processStartedAt;
+    if (!failedEarlier && ownerAlive) {
       throw conflict("IDEMPOTENCY_IN_PROGRESS", "a request with this Idempotency-Key is still being processed", {
         idempotencyKey: key,
       });
@@ -70,7 +75,7 @@ export async function withIdempotency(
     // Claim it with a compare-and-set, so two retries racing cannot both take it over.
     const claimed = await ctx.db
       .updateTable("idempotency")
-      .set({ state: "in_progress", created_at: nowIso() })
+      .set({ state: "in_progress", created_at: nowIso(), owner: cluster.instanceId })
       .where("party_id", "=", partyId)
       .where("key", "=", key)
       .where("state", "=", existing.state)
@@ -85,7 +90,10 @@ export async function withIdempotency(
       { idempotencyKey: key, partyId, failedEarlier },
       "retrying a request whose earlier attempt was interrupted",
     );
-    interrupted = { startedAt: existing.created_at, endedBy: failedEarlier ? nowIso() : processStartedAt };
+    interrupted = {
+      startedAt: existing.created_at,
+      endedBy: failedEarlier || cluster.shared ? nowIso() : processStartedAt,
+    };
   }
 
   let result: HandlerResult;

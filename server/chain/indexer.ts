@@ -1,10 +1,14 @@
 // Follows the contracts' events into the database. Every event is journaled in
 // chain_events and applied to the onchain_* projections in the same transaction as the
 // cursor move, so a crash never half-applies a block range. The projections can be
-// dropped and rebuilt from the chain alone (rebuild()).
+// dropped and rebuilt from the chain alone (rebuild()). Several replicas may sync one
+// PostgreSQL index: each range commits under a transaction-scoped advisory lock and re-reads
+// the cursor inside it, so ranges apply one after another and the cursor never goes back.
 import PQueue from "p-queue";
+import { sql } from "kysely";
 import type { BaseContract, JsonRpcProvider, Log, LogDescription } from "ethers";
-import type { Db } from "../store/database.js";
+import { engineOf, type Db } from "../store/database.js";
+import { LOCK_NAMESPACE, lockKey } from "../store/locks.js";
 import { INDEX_TABLES } from "../store/schema.js";
 import type { Logger } from "../logging.js";
 import { contractsByAddress, type TierlineContracts } from "./contracts.js";
@@ -90,6 +94,9 @@ export class Indexer {
   rebuild(): Promise<number> {
     return this.#queue.add(async () => {
       await this.db.transaction().execute(async (trx) => {
+        // Another replica's range must not commit between the emptying and the replay.
+        if (engineOf(this.db) === "postgres")
+          await sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(CURSOR_BLOCK)})`.execute(trx);
         for (const table of INDEX_TABLES) await trx.deleteFrom(table).execute();
         await trx.deleteFrom("meta").where("key", "in", [CURSOR_BLOCK, CURSOR_HASH]).execute();
       });
@@ -108,7 +115,18 @@ export class Indexer {
       const toBlock = await this.provider.getBlock(to);
       if (!toBlock?.hash) throw new Error(`block ${to} is not available`);
       const events = logs.map((log) => this.#decode(log)).filter((e): e is IndexedEvent => e !== undefined);
+      const shared = engineOf(this.db) === "postgres";
       await this.db.transaction().execute(async (trx) => {
+        if (shared) {
+          await sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(CURSOR_BLOCK)})`.execute(trx);
+          const cursor = await trx
+            .selectFrom("meta")
+            .select("value")
+            .where("key", "=", CURSOR_BLOCK)
+            .executeTakeFirst();
+          // Another replica indexed this range meanwhile: its events are in, its cursor is further.
+          if (cursor && Number(cursor.value) >= to) return;
+        }
         for (const event of events) {
           const inserted = await trx
             .insertInto("chain_events")

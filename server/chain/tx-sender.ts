@@ -3,10 +3,13 @@
 // hash before it is broadcast (a crash after broadcast still knows what was sent), and
 // its outcome recorded. ethers' NonceManager increments before estimating gas, so a send that
 // reverts in estimation would burn a nonce: hence one queue per signer and explicit nonces.
-import PQueue from "p-queue";
+// With several replicas over PostgreSQL the queue is a lock shared through the database
+// (store/locks.ts), and the nonce is read from the chain's pending count under it, since
+// another replica may have used the next one.
 import { Transaction, type TransactionReceipt, type TransactionRequest, type Wallet } from "ethers";
 import type { Db } from "../store/database.js";
-import { nowIso } from "../store/database.js";
+import { engineOf, nowIso } from "../store/database.js";
+import { withLock } from "../store/locks.js";
 import type { Logger } from "../logging.js";
 import { AppError } from "../model/errors.js";
 import { chainError, decodeRevert } from "./revert-errors.js";
@@ -19,7 +22,9 @@ export interface SendOptions {
 
 export class TxSender {
   readonly address: string;
-  readonly #queue = new PQueue({ concurrency: 1 });
+  readonly #lock: string;
+  /** Other processes may send for this signer too: never trust a remembered nonce. */
+  readonly #shared: boolean;
   #nextNonce: number | undefined;
   #feeCache:
     { at: number; fees: Pick<TransactionRequest, "maxFeePerGas" | "maxPriorityFeePerGas" | "type"> } | undefined;
@@ -30,16 +35,19 @@ export class TxSender {
     private readonly log: Logger,
   ) {
     this.address = wallet.address;
+    this.#lock = `signer:${wallet.address.toLowerCase()}`;
+    this.#shared = engineOf(db) === "postgres";
   }
 
   /** Simulates, signs, journals, broadcasts and waits for `request`. Throws a mapped AppError on revert. */
   async send(request: TransactionRequest, options: SendOptions): Promise<TransactionReceipt> {
     const provider = this.wallet.provider!;
-    const { hash, journalId } = await this.#queue.add(async () => {
+    const { hash, journalId } = await withLock(this.db, this.#lock, async () => {
       let populated: TransactionRequest;
       try {
         // populateTransaction estimates gas: a revert surfaces here, before a nonce is used.
-        const nonce = this.#nextNonce ?? (await provider.getTransactionCount(this.address, "pending"));
+        const nonce =
+          (this.#shared ? undefined : this.#nextNonce) ?? (await provider.getTransactionCount(this.address, "pending"));
         populated = await this.wallet.populateTransaction({ ...request, nonce, ...(await this.#fees()) });
       } catch (error) {
         this.#nextNonce = undefined;

@@ -174,12 +174,14 @@ export async function splitCertificate(
   const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, "split", certificateId);
   const receipt = interrupted ?? (await sendSplit(ctx, actor, row, input));
   await ctx.indexer.sync(receipt.blockNumber);
-  // Ids are decimal text: order them as numbers, so #10 comes after #9 as the split listed them.
+  // Ids are decimal text: order them as numbers, so #10 comes after #9 as the split listed them
+  // (shorter first, then by digits: exact for ids of any size, on SQLite and PostgreSQL alike).
   const children = await ctx.db
     .selectFrom("onchain_certificates")
     .selectAll()
     .where("parent_id", "=", certificateId)
-    .orderBy(sql`cast(id as integer)`)
+    .orderBy(sql`length(id)`)
+    .orderBy("id")
     .execute();
   return {
     parentId: certificateId,

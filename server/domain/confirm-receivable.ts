@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { AppError, conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
 import { nowIso } from "../store/database.js";
+import { clusterOf } from "../store/cluster.js";
 import { findPartyById } from "../store/parties-store.js";
 import type { Actor } from "../model/actor.js";
 import {
@@ -225,6 +226,7 @@ export async function confirmReceivable(
     await ctx.db
       .updateTable("receivables")
       .set({
+        owner: clusterOf(ctx.db).instanceId,
         confirmation: JSON.stringify({
           nonce: confirmation.nonce.toString(),
           deadline: confirmation.deadline,

@@ -1,7 +1,7 @@
 // Use case: the operator registers a party. The profile is stored first (status
 // "registering"), then the party is written to the on-chain party registry, then marked
 // active: a crash in between is finished by resumePartyRegistrations() at start-up.
-import PQueue from "p-queue";
+import { withLock } from "../store/locks.js";
 import { Wallet, getAddress, parseEther } from "ethers";
 import type { ServiceContext } from "../context.js";
 import { conflict } from "../model/errors.js";
@@ -17,16 +17,17 @@ const LOCAL_GAS_ALLOWANCE = parseEther("10");
 
 export type CreatedParty = z.infer<typeof CreatedPartySchema>;
 
-// Party creation is rare: one at a time, so a "registering" row seen here is never one
-// another request is still finishing, and the uniqueness check cannot race.
-const creations = new PQueue({ concurrency: 1 });
+// Party creation is rare: one at a time in every replica (and with the start-up resume), so
+// a "registering" row seen here is never one another request is still finishing, and the
+// uniqueness check cannot race.
+const CREATION_LOCK = "party-creation";
 
 export function createParty(
   ctx: ServiceContext,
   input: CreateParty,
   options: { roles?: Role[] } = {},
 ): Promise<CreatedParty> {
-  return creations.add(() => createOne(ctx, input, options));
+  return withLock(ctx.db, CREATION_LOCK, () => createOne(ctx, input, options));
 }
 
 async function createOne(ctx: ServiceContext, input: CreateParty, options: { roles?: Role[] }): Promise<CreatedParty> {
@@ -119,7 +120,11 @@ async function registerOnChain(ctx: ServiceContext, party: PartyRecord): Promise
 }
 
 /** Start-up: finish registrations a crash interrupted. */
-export async function resumePartyRegistrations(ctx: ServiceContext): Promise<number> {
+export function resumePartyRegistrations(ctx: ServiceContext): Promise<number> {
+  return withLock(ctx.db, CREATION_LOCK, () => resumeAll(ctx));
+}
+
+async function resumeAll(ctx: ServiceContext): Promise<number> {
   const rows = await ctx.db.selectFrom("parties").selectAll().where("status", "=", "registering").execute();
   for (const row of rows) {
     ctx.log.warn({ partyId: row.id }, "resuming a party registration interrupted by a stop");

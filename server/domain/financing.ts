@@ -3,7 +3,7 @@
 // versus payment in one FinancingMarket call. Every party may browse the marketplace of
 // open requests. Non-custodial parties call the contract from their own wallet (see
 // scripts/financier.ts for financiers).
-import PQueue from "p-queue";
+import { withLock } from "../store/locks.js";
 import { Wallet, type BaseContract, type TransactionReceipt } from "ethers";
 import { sql } from "kysely";
 import { z } from "zod";
@@ -234,7 +234,11 @@ export async function listFinancingRequests(
       eb.or([eb("r.status", "=", "open"), eb("r.holder", "=", actor.address), eb("r.financier", "=", actor.address)]),
     );
   }
-  const rows = await query.orderBy(sql`cast(r.id as integer)`).execute();
+  // Ids are decimal text: by length, then digits, is numeric order for ids of any size on both engines.
+  const rows = await query
+    .orderBy(sql`length(r.id)`)
+    .orderBy("r.id")
+    .execute();
   const nowSeconds = await chainNowSeconds(ctx);
   return rows.map((row) => toView(ctx, row, nowSeconds));
 }
@@ -463,17 +467,9 @@ export async function cancelFinancingRequest(
 /*                                  Fund                              */
 /* ------------------------------------------------------------------ */
 
-// approve + fund is two transactions: one financier's fundings run one at a time, so a
-// second approval cannot overwrite the allowance the first fund is about to spend.
-const fundingLanes = new Map<string, PQueue>();
-const laneFor = (address: string): PQueue => {
-  let lane = fundingLanes.get(address);
-  if (!lane) {
-    lane = new PQueue({ concurrency: 1 });
-    fundingLanes.set(address, lane);
-  }
-  return lane;
-};
+// approve + fund is two transactions: one financier's fundings run one at a time (in every
+// replica), so a second approval cannot overwrite the allowance the first fund is about to spend.
+const fundingLock = (address: string): string => `funding:${address.toLowerCase()}`;
 
 export const FundOutcomeSchema = z
   .object({ request: FinancingRequestViewSchema, txHashes: z.object({ approve: z.string(), fund: z.string() }) })
@@ -514,7 +510,7 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
   const market = ctx.chain.deployment.addresses.financingMarket;
   const sender = ctx.chain.senderFor(wallet);
 
-  const { approveHash, receipt } = await laneFor(actor.address).add(async () => {
+  const { approveHash, receipt } = await withLock(ctx.db, fundingLock(actor.address), async () => {
     const balance = (await token.balanceOf(actor.address)) as bigint;
     if (balance < price) {
       throw conflict(
@@ -600,7 +596,7 @@ export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: 
   const market = ctx.chain.deployment.addresses.financingMarket;
   const sender = ctx.chain.senderFor(wallet);
 
-  const { approveHash, receipt, amount } = await laneFor(actor.address).add(async () => {
+  const { approveHash, receipt, amount } = await withLock(ctx.db, fundingLock(actor.address), async () => {
     // What the contract pulls is its own outstanding, which payouts may have lowered since the index saw it.
     const outstanding = BigInt((await financing.requestOf(requestId)).outstanding);
     const balance = (await token.balanceOf(actor.address)) as bigint;

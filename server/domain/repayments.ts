@@ -3,7 +3,7 @@
 // early-payment rate. The contracts decide; the service refuses early, with the contract's
 // own error, what the contract would refuse anyway, so no approval is ever left behind
 // for a payment that cannot happen.
-import PQueue from "p-queue";
+import { withLock } from "../store/locks.js";
 import { Wallet, type BaseContract, type TransactionReceipt } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
@@ -139,16 +139,9 @@ export function earlyAmountAt(outstanding: bigint, rateBps: bigint, dueDate: big
 }
 
 // One repayment at a time per debtor: an approval and the payment it is for are two
-// transactions, and a second payment's approval must not replace the first one's in between.
-const debtorQueues = new Map<string, PQueue>();
-function debtorQueue(address: string): PQueue {
-  let queue = debtorQueues.get(address);
-  if (!queue) {
-    queue = new PQueue({ concurrency: 1 });
-    debtorQueues.set(address, queue);
-  }
-  return queue;
-}
+// transactions, and a second payment's approval must not replace the first one's in between
+// (in any replica: the lock is shared through the database).
+const repaymentLock = (address: string): string => `repayment:${address.toLowerCase()}`;
 
 async function debtorWallet(
   ctx: ServiceContext,
@@ -244,7 +237,7 @@ export async function repayReceivable(
   const chain = await loadOnChain(ctx, actor, receivableId);
   const wallet = await debtorWallet(ctx, actor, receivableId, chain);
   const log = ctx.log.child({ receivableId, debtorId: actor.id });
-  return debtorQueue(actor.address).add(async () => {
+  return withLock(ctx.db, repaymentLock(actor.address), async () => {
     const { escrow, token } = ctx.chain.contracts;
     const sender = ctx.chain.senderFor(wallet);
     const escrowAddress = ctx.chain.deployment.addresses.settlementEscrow;

@@ -1,7 +1,7 @@
 // Use case: a supplier submits the trade documents behind one receivable. Nothing goes
 // on-chain here: the documents are verified, the report stored, and the receivable
 // waits for the debtor's confirmation (or for manual review).
-import PQueue from "p-queue";
+import { withLock } from "../store/locks.js";
 import type { ServiceContext } from "../context.js";
 import { conflict, unprocessable } from "../model/errors.js";
 import { nowIso } from "../store/database.js";
@@ -27,17 +27,17 @@ export interface SubmitOutcome {
   receivable: ReceivableView;
 }
 
-// One submission at a time: each is checked against what the ones before it stored
-// (duplicates, purchase-order capacity), so two concurrent submissions cannot both pass
-// a check only one of them would, nor race on the same receivable id.
-const submissions = new PQueue({ concurrency: 1 });
+// One submission at a time, in every replica: each is checked against what the ones before
+// it stored (duplicates, purchase-order capacity), so two concurrent submissions cannot both
+// pass a check only one of them would, nor race on the same receivable id.
+const SUBMISSION_LOCK = "submissions";
 
 export function submitReceivable(
   ctx: ServiceContext,
   actor: Actor,
   submission: ReceivableSubmission,
 ): Promise<SubmitOutcome> {
-  return submissions.add(() => submitOne(ctx, actor, submission));
+  return withLock(ctx.db, SUBMISSION_LOCK, () => submitOne(ctx, actor, submission));
 }
 
 async function submitOne(ctx: ServiceContext, actor: Actor, submission: ReceivableSubmission): Promise<SubmitOutcome> {

@@ -9,9 +9,9 @@
 // - time: the monitor recomputes every party at start and then hourly (tenure and the
 //   volume windows move with the clock alone).
 // All refreshes of one database run one at a time, so a transition raises its alert once.
-import PQueue from "p-queue";
 import type { ServiceContext } from "../context.js";
 import type { Db } from "../store/database.js";
+import { locksIdle, withLock } from "../store/locks.js";
 import { findPartyById } from "../store/parties-store.js";
 import { detectAlerts, recordAlerts } from "./alerts.js";
 import { RISK_POLICY } from "./policy.js";
@@ -19,15 +19,8 @@ import { scoreParty, type ScoreResult } from "./scoring.js";
 
 export type RefreshReason = "event" | "read" | "limit-check" | "periodic" | "start";
 
-const queues = new WeakMap<Db, PQueue>();
-function queueOf(db: Db): PQueue {
-  let queue = queues.get(db);
-  if (!queue) {
-    queue = new PQueue({ concurrency: 1 });
-    queues.set(db, queue);
-  }
-  return queue;
-}
+// One refresh at a time per database, across every replica (store/locks.ts).
+const REFRESH_LOCK = "risk-refresh";
 
 /** Recomputes, stores and alerts on the scores of `partyIds` (unknown ids are skipped). */
 export function refreshRisk(
@@ -36,7 +29,7 @@ export function refreshRisk(
   reason: RefreshReason = "event",
 ): Promise<Map<string, ScoreResult>> {
   const ids = [...new Set(partyIds)];
-  return queueOf(ctx.db).add(() => refreshNow(ctx, ids, reason));
+  return withLock(ctx.db, REFRESH_LOCK, () => refreshNow(ctx, ids, reason));
 }
 
 async function refreshNow(
@@ -158,7 +151,7 @@ async function partyIdsByAddress(db: Db, addresses: string[]): Promise<string[]>
  * call on a database (no cursors yet) recomputes every party. Returns the ids refreshed.
  */
 export function catchUpRisk(ctx: ServiceContext): Promise<string[]> {
-  return queueOf(ctx.db).add(async () => {
+  return withLock(ctx.db, REFRESH_LOCK, async () => {
     const cursors = await readCursors(ctx.db);
     if (!cursors) {
       const start = await currentCursors(ctx.db);
@@ -302,6 +295,6 @@ export class RiskMonitor {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#tick;
-    await queueOf(this.ctx.db).onIdle();
+    await locksIdle(this.ctx.db);
   }
 }

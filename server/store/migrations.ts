@@ -1,7 +1,22 @@
 // Schema migrations, applied in order at start-up (Kysely's Migrator keeps the ledger).
-import { sql, type Kysely } from "kysely";
+// The same migrations run on SQLite and PostgreSQL: booleans are integers, money and big
+// ids are text, and the two column kinds the engines spell differently go through
+// int64() (SQLite's integer is 64-bit already; PostgreSQL's is 32) and serialId().
+import { PostgresAdapter, sql, type ColumnDataType, type CreateTableBuilder, type Kysely } from "kysely";
 import type { Migration } from "kysely/migration";
 import { canonicalDocumentNumber, deliveryKeyOf } from "../model/document-identity.js";
+
+const onPostgres = (db: Kysely<any>): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/** Block numbers and unix seconds: 64-bit on both engines. */
+const int64 = (db: Kysely<any>): ColumnDataType => (onPostgres(db) ? "bigint" : "integer");
+
+/** An integer primary key the database numbers: SQLite's autoincrement, PostgreSQL's identity. */
+function serialId<T extends string>(db: Kysely<any>, table: CreateTableBuilder<T, never>) {
+  return onPostgres(db)
+    ? table.addColumn("id", "bigint", (c) => c.primaryKey().generatedByDefaultAsIdentity())
+    : table.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
+}
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": {
@@ -38,7 +53,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn("currency", "text", (c) => c.notNull())
         .addColumn("face_value", "text", (c) => c.notNull())
         .addColumn("net_value", "text", (c) => c.notNull())
-        .addColumn("due_date", "integer", (c) => c.notNull())
+        .addColumn("due_date", int64(db), (c) => c.notNull())
         .addColumn("document_hash", "text", (c) => c.notNull())
         .addColumn("documents", "text", (c) => c.notNull())
         .addColumn("verification", "text", (c) => c.notNull())
@@ -65,9 +80,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn("created_at", "text", (c) => c.notNull())
         .addPrimaryKeyConstraint("idempotency_pk", ["party_id", "key"])
         .execute();
-      await db.schema
-        .createTable("tx_journal")
-        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      await serialId(db, db.schema.createTable("tx_journal"))
         .addColumn("kind", "text", (c) => c.notNull())
         .addColumn("ref", "text", (c) => c.notNull())
         .addColumn("signer", "text", (c) => c.notNull())
@@ -80,7 +93,7 @@ export const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable("chain_events")
-        .addColumn("block_number", "integer", (c) => c.notNull())
+        .addColumn("block_number", int64(db), (c) => c.notNull())
         .addColumn("log_index", "integer", (c) => c.notNull())
         .addColumn("block_hash", "text", (c) => c.notNull())
         .addColumn("tx_hash", "text", (c) => c.notNull())
@@ -97,12 +110,12 @@ export const migrations: Record<string, Migration> = {
         .addColumn("registrar", "text", (c) => c.notNull())
         .addColumn("face_value", "text", (c) => c.notNull())
         .addColumn("repaid_amount", "text", (c) => c.notNull())
-        .addColumn("due_date", "integer", (c) => c.notNull())
+        .addColumn("due_date", int64(db), (c) => c.notNull())
         .addColumn("document_hash", "text", (c) => c.notNull())
         .addColumn("root_certificate_id", "text", (c) => c.notNull())
         .addColumn("status", "text", (c) => c.notNull())
         .addColumn("register_tx_hash", "text", (c) => c.notNull())
-        .addColumn("registered_block", "integer", (c) => c.notNull())
+        .addColumn("registered_block", int64(db), (c) => c.notNull())
         .execute();
       await db.schema
         .createTable("onchain_certificates")
@@ -114,7 +127,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn("tier", "integer", (c) => c.notNull())
         .addColumn("state", "text", (c) => c.notNull())
         .addColumn("issued_tx_hash", "text", (c) => c.notNull())
-        .addColumn("issued_block", "integer", (c) => c.notNull())
+        .addColumn("issued_block", int64(db), (c) => c.notNull())
         .execute();
       await db.schema.createIndex("certificates_by_holder").on("onchain_certificates").column("holder").execute();
       await db.schema
@@ -146,7 +159,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn("financier", "text")
         .addColumn("shortfall", "text")
         .addColumn("opened_tx_hash", "text", (c) => c.notNull())
-        .addColumn("opened_block", "integer", (c) => c.notNull())
+        .addColumn("opened_block", int64(db), (c) => c.notNull())
         .addColumn("funded_tx_hash", "text")
         .execute();
       await db.schema
@@ -190,9 +203,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn("computed_at", "text", (c) => c.notNull())
         .addColumn("reason", "text", (c) => c.notNull())
         .execute();
-      await db.schema
-        .createTable("risk_score_history")
-        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      await serialId(db, db.schema.createTable("risk_score_history"))
         .addColumn("party_id", "text", (c) => c.notNull())
         .addColumn("score", "integer", (c) => c.notNull())
         .addColumn("band", "text", (c) => c.notNull())
@@ -205,9 +216,7 @@ export const migrations: Record<string, Migration> = {
         .on("risk_score_history")
         .columns(["party_id", "id"])
         .execute();
-      await db.schema
-        .createTable("risk_alerts")
-        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      await serialId(db, db.schema.createTable("risk_alerts"))
         .addColumn("party_id", "text", (c) => c.notNull())
         .addColumn("kind", "text", (c) => c.notNull())
         .addColumn("message", "text", (c) => c.notNull())
@@ -236,8 +245,8 @@ export const migrations: Record<string, Migration> = {
       await db.schema
         .createTable("risk_repayment_times")
         .addColumn("receivable_id", "text", (c) => c.primaryKey())
-        .addColumn("repaid_at", "integer", (c) => c.notNull())
-        .addColumn("block_number", "integer", (c) => c.notNull())
+        .addColumn("repaid_at", int64(db), (c) => c.notNull())
+        .addColumn("block_number", int64(db), (c) => c.notNull())
         .addColumn("block_hash", "text", (c) => c.notNull())
         .execute();
       await db.schema
@@ -299,7 +308,9 @@ export const migrations: Record<string, Migration> = {
       // withdrawn), moved here when a corrected submission takes the identity over.
       await db.schema
         .createTable("receivable_attempts")
-        .addColumn("attempt_id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("attempt_id", onPostgres(db) ? "bigint" : "integer", (c) =>
+          onPostgres(db) ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement(),
+        )
         .addColumn("receivable_id", "text", (c) => c.notNull())
         .addColumn("status", "text", (c) => c.notNull())
         .addColumn("row", "text", (c) => c.notNull())
@@ -314,9 +325,7 @@ export const migrations: Record<string, Migration> = {
       // Limit headroom: reservations hold headroom for financing requests on their way to
       // the chain (risk/limits.ts); the check and the reservation run in one transaction
       // that holds the party's row.
-      await db.schema
-        .createTable("limit_reservations")
-        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      await serialId(db, db.schema.createTable("limit_reservations"))
         .addColumn("party_id", "text", (c) => c.notNull())
         .addColumn("kind", "text", (c) => c.notNull())
         .addColumn("ref", "text", (c) => c.notNull())
@@ -335,6 +344,21 @@ export const migrations: Record<string, Migration> = {
     async up(db: Kysely<any>) {
       await db.schema.alterTable("onchain_financing_requests").addColumn("attested_until", "integer").execute();
       await db.schema.alterTable("onchain_financing_requests").addColumn("advance_rate_bps", "integer").execute();
+    },
+  },
+  "0007_replicas": {
+    async up(db: Kysely<any>) {
+      // Several replicas over one database: which process is working on an idempotency key
+      // or a confirmation (so a crash is told from a live attempt elsewhere, store/cluster.ts),
+      // and the request counts of the shared rate limiter.
+      await db.schema.alterTable("idempotency").addColumn("owner", "text").execute();
+      await db.schema.alterTable("receivables").addColumn("owner", "text").execute();
+      await db.schema
+        .createTable("rate_limits")
+        .addColumn("key", "text", (c) => c.primaryKey())
+        .addColumn("hits", "integer", (c) => c.notNull())
+        .addColumn("reset_at", int64(db), (c) => c.notNull())
+        .execute();
     },
   },
 };

@@ -46,6 +46,8 @@ export interface ReceivableTable {
   closed: string | null; // JSON { by, at, reason } once declined or withdrawn
   created_at: string;
   updated_at: string;
+  /** The instance id of the process confirming it (status "confirming"); null before 0005. */
+  owner: Generated<string | null>;
 }
 
 export interface IdempotencyTable {
@@ -58,6 +60,8 @@ export interface IdempotencyTable {
   status_code: number | null;
   response: string | null;
   created_at: string;
+  /** The instance id of the process running the attempt (store/cluster.ts); null before 0005. */
+  owner: Generated<string | null>;
 }
 
 export interface TxJournalTable {
@@ -214,6 +218,12 @@ export interface LimitReservationTable {
   expires_at: string;
 }
 
+export interface RateLimitTable {
+  key: string; // the client (express-rate-limit's key)
+  hits: number; // requests in the current window
+  reset_at: number; // unix milliseconds the window ends
+}
+
 export interface Database {
   meta: MetaTable;
   parties: PartyTable;
@@ -234,6 +244,7 @@ export interface Database {
   risk_state: RiskStateTable;
   receivable_attempts: ReceivableAttemptTable;
   limit_reservations: LimitReservationTable;
+  rate_limits: RateLimitTable;
 }
 
 /** The index tables, emptied and rebuilt by a reindex. */

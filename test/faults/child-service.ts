@@ -117,13 +117,29 @@ export class FaultWorld {
     if (this.child && this.child.process.exitCode === null && this.child.process.signalCode === null) {
       throw new Error("a service is still running");
     }
+    return this.spawnService({ ...options, onSpawned: (service) => (this.child = service) });
+  }
+
+  /**
+   * Starts one more service process on this chain, beside any running one: a replica, when the
+   * world's environment points every process at one PostgreSQL database. `dataDir` gives it a
+   * data directory of its own. `this.child` (whom `api` talks to) is not changed.
+   */
+  async spawnService(
+    options: {
+      crashAt?: string;
+      env?: Record<string, string>;
+      dataDir?: string;
+      onSpawned?: (service: ChildService) => void;
+    } = {},
+  ): Promise<ChildService> {
     const port = await freePort();
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(process.env))
       if (value !== undefined && !key.startsWith("TIERLINE_")) env[key] = value;
     Object.assign(env, {
       TIERLINE_RPC_URL: this.chain.url,
-      TIERLINE_DATA_DIR: this.dataDir,
+      TIERLINE_DATA_DIR: options.dataDir ?? this.dataDir,
       PORT: String(port),
       LOG_LEVEL: process.env.TIERLINE_TEST_LOG ?? "warn",
       TIERLINE_INDEXER_INTERVAL_MS: "100",
@@ -152,7 +168,7 @@ export class FaultWorld {
       }),
     );
     const service: ChildService = { process: child, baseUrl: `http://127.0.0.1:${port}`, exited, stderr: () => stderr };
-    this.child = service;
+    options.onSpawned?.(service);
 
     const deadline = Date.now() + HEALTH_TIMEOUT_MS;
     for (;;) {

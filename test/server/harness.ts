@@ -1,5 +1,8 @@
 // Starts the real service for integration tests: its own anvil chain on a free port, a
 // fresh data directory, the contracts deployed by the boot path, the API on a free port.
+// TIERLINE_TEST_DATABASE=postgres runs it on a fresh database of the test PostgreSQL server
+// (test/helpers/postgres.ts) instead of the SQLite file: `npm test` runs the integration
+// files both ways.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,6 +11,7 @@ import type { EmbeddedChain } from "../../scripts/chain/embedded-chain.js";
 import { freePort, startLocalService } from "../../scripts/chain/local-service.js";
 import { Contract, id, Wallet, ZeroHash, type BaseContract } from "ethers";
 import { loadOperatorKeys } from "../../server/chain/operator-keys.js";
+import { freshDatabaseUrl, testDatabaseEngine } from "../helpers/postgres.js";
 
 export { freePort };
 
@@ -31,6 +35,7 @@ export async function startTestService(extraEnv: Record<string, string> = {}): P
     LOG_LEVEL: process.env.TIERLINE_TEST_LOG ?? "silent",
     TIERLINE_INDEXER_INTERVAL_MS: "100",
     TIERLINE_RATE_LIMIT_PER_MINUTE: "100000",
+    ...(testDatabaseEngine() === "postgres" ? { TIERLINE_DATABASE_URL: await freshDatabaseUrl() } : {}),
     ...extraEnv,
   };
   const local = await startLocalService({ dataDir, chainPort: await freePort(), apiPort: 0, seed: false, env });

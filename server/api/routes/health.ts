@@ -2,6 +2,8 @@
 import { z } from "zod";
 import { sql } from "kysely";
 import { defineRoute, type RouteSpec } from "../route-spec.js";
+import { engineOf } from "../../store/database.js";
+import { clusterOf } from "../../store/cluster.js";
 
 const HealthSchema = z
   .object({
@@ -15,7 +17,15 @@ const HealthSchema = z
     }),
     contracts: z.record(z.string(), z.string()),
     deploymentBlock: z.number(),
-    database: z.object({ ok: z.boolean() }),
+    database: z.object({ ok: z.boolean(), engine: z.enum(["sqlite", "postgres"]) }),
+    replica: z
+      .object({
+        instanceId: z.string(),
+        leader: z.boolean(),
+      })
+      .meta({
+        description: "This process among the replicas; the leader runs the keeper, indexer poll and risk monitor",
+      }),
   })
   .meta({ id: "Health" });
 
@@ -60,7 +70,8 @@ export const healthRoutes: RouteSpec[] = [
         },
         contracts: { ...ctx.chain.deployment.addresses },
         deploymentBlock: ctx.chain.deployment.deploymentBlock,
-        database: { ok: databaseOk },
+        database: { ok: databaseOk, engine: engineOf(ctx.db) },
+        replica: { instanceId: clusterOf(ctx.db).instanceId, leader: clusterOf(ctx.db).isLeader },
       },
     };
   }),

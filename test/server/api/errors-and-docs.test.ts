@@ -7,6 +7,7 @@ import { ApiClient, type ApiResponse } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
 import type { Server } from "node:http";
 import { allRoutes, BODY_LIMIT, createApp } from "../../../server/api/app.js";
+import { testDatabaseEngine } from "../../helpers/postgres.js";
 
 describe("API: errors, request ids, headers, docs and health", function () {
   this.timeout(60_000);
@@ -277,7 +278,8 @@ describe("API: errors, request ids, headers, docs and health", function () {
       for (const address of Object.values(health.contracts as Record<string, string>)) {
         expect(await t.service.ctx.chain.provider.getCode(address)).not.to.equal("0x");
       }
-      expect(health.database).to.deep.equal({ ok: true });
+      // The engine is reported since there are two (the integration files run on both).
+      expect(health.database).to.deep.equal({ ok: true, engine: testDatabaseEngine() });
     });
   });
 
@@ -300,7 +302,7 @@ describe("API: errors, request ids, headers, docs and health", function () {
       expect(response.body.status).to.equal("degraded");
       expect(response.body.chain.ok).to.equal(false);
       expect(response.body.chain.latestBlock).to.equal(null);
-      expect(response.body.database).to.deep.equal({ ok: true });
+      expect(response.body.database).to.deep.equal({ ok: true, engine: testDatabaseEngine() });
     });
 
     it("still serves what the database knows", async function () {

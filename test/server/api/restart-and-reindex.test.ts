@@ -255,7 +255,8 @@ describe("API: restart, reindex and crash recovery", function () {
       const requestHash = createHash("sha256")
         .update(`POST ${path} ${canonicalJson({})}`)
         .digest("hex");
-      const row = (key: string, createdAt: string) => ({
+      // The owner is the process working on the key: this one (its instance id), or one long gone.
+      const row = (key: string, createdAt: string, owner: string) => ({
         party_id: debtor.id,
         key,
         method: "POST",
@@ -265,16 +266,23 @@ describe("API: restart, reindex and crash recovery", function () {
         status_code: null,
         response: null,
         created_at: createdAt,
+        owner,
       });
       // A key taken by this very process and not finished: another request is working on it.
-      await db().insertInto("idempotency").values(row("busy-key", new Date().toISOString())).execute();
+      await db()
+        .insertInto("idempotency")
+        .values(row("busy-key", new Date().toISOString(), t.service.cluster.instanceId))
+        .execute();
       const busy = await api.as(debtor.apiKey).post(path, {}, { "idempotency-key": "busy-key" });
       expect(busy.status).to.equal(409);
       expect(busy.body.error.code).to.equal("IDEMPOTENCY_IN_PROGRESS");
       expect(Number(await t.service.ctx.chain.contracts.registry.getFunction("statusOf")(id))).to.equal(0);
 
       // A key left in progress by an earlier process: the retry runs the request.
-      await db().insertInto("idempotency").values(row("orphan-key", "2000-01-01T00:00:00.000Z")).execute();
+      await db()
+        .insertInto("idempotency")
+        .values(row("orphan-key", "2000-01-01T00:00:00.000Z", "a-process-that-stopped"))
+        .execute();
       const taken = await api.as(debtor.apiKey).post(path, {}, { "idempotency-key": "orphan-key" });
       expect(taken.status, JSON.stringify(taken.body)).to.equal(200);
       expect(taken.headers.get("idempotent-replayed")).to.equal(null);
