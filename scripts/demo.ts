@@ -9,6 +9,9 @@ import { Command } from "commander";
 import { Contract, JsonRpcProvider } from "ethers";
 import type { Credentials } from "../server/seed.js";
 import { freePort, startLocalService, type LocalService } from "./chain/local-service.js";
+import { currentHolder } from "./chain/data-dir-lock.js";
+import { createProvider } from "../server/chain/chain-client.js";
+import { loadConfig } from "../server/config.js";
 
 const program = new Command()
   .name("demo")
@@ -110,9 +113,12 @@ async function main(): Promise<void> {
     contracts: Record<string, string>;
   };
   const chainUrl = own?.chain.url ?? "http://127.0.0.1:8545";
+  // Moving the clock is an operator's act: through the chain's private channel, which only
+  // the data directory's owner can reach (the public endpoint refuses evm_* methods).
+  const controlUrl = own?.chain.controlUrl ?? currentHolder(loadConfig().dataDir)?.control;
 
   try {
-    await tell(api, credentials, health, chainUrl);
+    await tell(api, credentials, health, chainUrl, controlUrl);
   } finally {
     if (own) {
       await own.stop();
@@ -126,6 +132,7 @@ async function tell(
   credentials: Credentials,
   health: { chain: { chainId: string }; contracts: Record<string, string> },
   chainUrl: string,
+  controlUrl: string | undefined,
 ): Promise<void> {
   const tokenAddress = health.contracts.settlementToken!;
   const byName = (fragment: string) => {
@@ -298,7 +305,11 @@ async function tell(
   );
   if (health.chain.chainId !== "31337")
     throw new Error("the demo moves the chain's clock, which only a local chain allows");
-  const provider = new JsonRpcProvider(chainUrl, undefined, { staticNetwork: true });
+  if (!controlUrl)
+    throw new Error(
+      "the demo moves the local chain's clock through its private channel; run it as the user who runs `npm start`, with the same TIERLINE_DATA_DIR",
+    );
+  const provider = createProvider(controlUrl);
   const chainNow = Number((await provider.getBlock("latest"))!.timestamp);
   await provider.send("evm_increaseTime", [Math.ceil(dueDateMs / 1000) - chainNow + 60]);
   await provider.send("evm_mine", []);

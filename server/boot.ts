@@ -14,6 +14,7 @@ import { reconcileTxJournal } from "./chain/tx-sender.js";
 import { parseContractsVariable, type Config } from "./config.js";
 import type { ServiceContext } from "./context.js";
 import { resumePartyRegistrations } from "./domain/create-party.js";
+import { markRegistered } from "./domain/confirm-receivable.js";
 import { hashApiKey, newApiKey } from "./domain/api-keys.js";
 import { hashText } from "./domain/receivable-schema.js";
 import type { Logger } from "./logging.js";
@@ -28,6 +29,8 @@ export interface BootOptions {
   config: Config;
   log: Logger;
   registrarKey: string;
+  /** Where the service talks to the chain, when not config.rpcUrl: the embedded chain's private channel. */
+  rpcUrl?: string;
   /** Deploy the contracts if this data directory has none for this chain. */
   deployIfMissing: boolean;
   now?: () => Date;
@@ -91,7 +94,11 @@ async function resolveDeployment(
     if (deployment.chainId !== chainId || deployment.genesisHash !== genesisHash) {
       throw new ChainMismatchError(
         `the chain at ${config.rpcUrl} (chain id ${chainId}, genesis ${genesisHash.slice(0, 10)}…) is not the chain this data directory was built from (chain id ${deployment.chainId}, genesis ${deployment.genesisHash.slice(0, 10)}…). ` +
-          "Point TIERLINE_RPC_URL at the original chain, or run `npm run reset` to start afresh.",
+          "Nothing was changed or deleted. " +
+          (config.embeddedChain
+            ? `The embedded chain's state and genesis record are in ${config.dataDir}/chain: restore them from a backup of this data directory (state.json.gz, state.previous.json.gz, genesis.json) and start again.`
+            : "Point TIERLINE_RPC_URL at the chain this data directory was built from and start again.") +
+          " To begin a new platform instead, keep this directory and set TIERLINE_DATA_DIR to a new one.",
       );
     }
     await assertCode(provider, deployment);
@@ -119,7 +126,9 @@ async function assertCode(provider: JsonRpcProvider, deployment: Deployment): Pr
   for (const [name, address] of Object.entries(deployment.addresses)) {
     if ((await provider.getCode(address)) === "0x") {
       throw new ChainMismatchError(
-        `no contract at ${address} (${name}) on this chain: it is not the chain this data directory was built from. Run \`npm run reset\` to start afresh.`,
+        `no contract at ${address} (${name}) on this chain: it is not the chain this data directory was built from. ` +
+          "Nothing was changed or deleted. Point Tierline at the chain it was built from (or restore the embedded chain's " +
+          "state from a backup of the data directory) and start again; to begin a new platform instead, set TIERLINE_DATA_DIR to a new directory.",
       );
     }
   }
@@ -153,7 +162,7 @@ async function ensureOperator(db: Db, registrar: Wallet): Promise<string | undef
 
 export async function bootService(options: BootOptions): Promise<BootedService> {
   const { config, log } = options;
-  const provider = createProvider(config.rpcUrl);
+  const provider = createProvider(options.rpcUrl ?? config.rpcUrl);
   await waitForChain(provider, 30_000);
   const db = await openDatabase(config.databaseFile);
   const registrar = new Wallet(options.registrarKey, provider);
@@ -225,12 +234,15 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
   }
 }
 
-/** A confirmation a crash interrupted: registered after all, or back to waiting for the debtor. */
+/** A confirmation a crash interrupted: registered after all, or back to waiting for the debtor.
+ * Only interrupted confirmations are read (registered ones leave "confirming"), by index. */
 async function resumeConfirmations(ctx: ServiceContext): Promise<void> {
   const rows = await ctx.db.selectFrom("receivables").select("id").where("status", "=", "confirming").execute();
   for (const { id } of rows) {
     const onChain = await ctx.db.selectFrom("onchain_receivables").select("id").where("id", "=", id).executeTakeFirst();
-    if (!onChain) {
+    if (onChain) {
+      await markRegistered(ctx.db, id);
+    } else {
       await ctx.db
         .updateTable("receivables")
         .set({ status: "awaiting_confirmation", updated_at: nowIso() })

@@ -15,8 +15,18 @@ export const ConfigSchema = z.object({
   TIERLINE_DATABASE: z.string().min(1).optional(),
   /** An EVM JSON-RPC endpoint. Unset: `npm start` runs the embedded local chain. */
   TIERLINE_RPC_URL: z.url().optional(),
-  /** Port of the embedded chain's JSON-RPC endpoint. */
+  /** Port of the embedded chain's public JSON-RPC endpoint (standard methods only). */
   TIERLINE_CHAIN_PORT: port.default(8545),
+  /** Browser origins (comma-separated `scheme://host:port`) the public chain endpoint accepts; none by default. */
+  TIERLINE_CHAIN_ALLOWED_ORIGINS: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
   /** The registrar (operator) key. Unset on the embedded chain: its first dev account. */
   TIERLINE_REGISTRAR_KEY: hexKey.optional(),
   /** Deployed contracts as JSON ({"receivableRegistry": "0x…", …}); unset: deploy once per chain. */

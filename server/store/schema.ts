@@ -38,7 +38,7 @@ export interface ReceivableTable {
   document_hash: string;
   documents: string; // JSON of the submitted documents
   verification: string; // JSON verification report
-  status: string; // held_for_review | awaiting_confirmation | confirming | rejected
+  status: string; // held_for_review | awaiting_confirmation | confirming | registered | rejected
   confirmation: string | null; // JSON { nonce, deadline, signature } once signed
   created_at: string;
   updated_at: string;

@@ -14,6 +14,7 @@ import { JsonRpcProvider, type Contract, type EventLog } from "ethers";
 import { EMBEDDED_REGISTRAR_KEY, startEmbeddedChain, type EmbeddedChain } from "../../scripts/chain/embedded-chain.js";
 import { freePort } from "../../scripts/chain/local-service.js";
 import { bindContracts, type ContractAddresses, type TierlineContracts } from "../../server/chain/contracts.js";
+import { createProvider } from "../../server/chain/chain-client.js";
 import type { Credentials } from "../../server/seed.js";
 import { ApiClient, type ApiResponse } from "../server/client.js";
 
@@ -84,11 +85,8 @@ export class FaultWorld {
     const dataDir = mkdtempSync(path.join(tmpdir(), "tierline-faults-"));
     const chainPort = await freePort();
     const chain = await startEmbeddedChain(dataDir, chainPort);
-    const provider = new JsonRpcProvider(chain.url, undefined, {
-      staticNetwork: true,
-      pollingInterval: 100,
-      cacheTimeout: -1,
-    });
+    // The test's own view of the chain: the private channel, for clock and mining controls.
+    const provider = createProvider(chain.controlUrl);
     const world = new FaultWorld(dataDir, chainPort, chain, provider, extraEnv);
     await world.start();
     world.#credentials = JSON.parse(readFileSync(path.join(dataDir, "credentials.json"), "utf8")) as Credentials;
