@@ -112,10 +112,12 @@ async function main(): Promise<void> {
     chain: { chainId: string };
     contracts: Record<string, string>;
   };
-  const chainUrl = own?.chain.url ?? "http://127.0.0.1:8545";
-  // Moving the clock is an operator's act: through the chain's private channel, which only
-  // the data directory's owner can reach (the public endpoint refuses evm_* methods).
-  const controlUrl = own?.chain.controlUrl ?? currentHolder(loadConfig().dataDir)?.control;
+  // The running instance's lock names its chain endpoints. Moving the clock is an operator's
+  // act: through the chain's private channel, which only the data directory's owner can
+  // reach (the public endpoint refuses evm_* methods).
+  const holder = own ? undefined : currentHolder(loadConfig().dataDir);
+  const chainUrl = own?.chain.url ?? holder?.chain ?? "http://127.0.0.1:8545";
+  const controlUrl = own?.chain.controlUrl ?? holder?.control;
 
   try {
     await tell(api, credentials, health, chainUrl, controlUrl);

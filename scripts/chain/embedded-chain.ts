@@ -19,7 +19,9 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
@@ -154,6 +156,24 @@ async function stopOrphanNode(chainDir: string, log: (message: string) => void):
   while (alive(pid) && Date.now() < until) await sleep(50);
 }
 
+/** anvil logs every call: its log is kept to two files of at most LOG_FILE_BYTES (bounded disk). */
+const LOG_FILE_BYTES = 10 * 1024 * 1024;
+
+function cappedLog(file: string): (chunk: Buffer) => void {
+  let size = existsSync(file) ? statSync(file).size : 0;
+  let stream = createWriteStream(file, { flags: "a", mode: 0o600 });
+  return (chunk) => {
+    if (size + chunk.length > LOG_FILE_BYTES) {
+      stream.end();
+      renameSync(file, `${file}.1`);
+      stream = createWriteStream(file, { flags: "a", mode: 0o600 });
+      size = 0;
+    }
+    size += chunk.length;
+    stream.write(chunk);
+  };
+}
+
 export async function startEmbeddedChain(
   dataDir: string,
   port: number,
@@ -214,13 +234,13 @@ export async function startEmbeddedChain(
     ...(options.automine ? [] : ["--no-mining"]),
     ...(choice.json ? ["--load-state", loadFile] : []),
   ];
-  const logFile = createWriteStream(path.join(chainDir, "anvil.log"), { flags: "a", mode: 0o600 });
   const child = spawn(anvilBinary(), args, {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...options.env },
   });
-  child.stdout!.pipe(logFile);
-  child.stderr!.pipe(logFile);
+  const nodeLog = cappedLog(path.join(chainDir, "anvil.log"));
+  child.stdout!.on("data", nodeLog);
+  child.stderr!.on("data", nodeLog);
   if (child.pid !== undefined) writeFileSync(path.join(chainDir, "anvil.pid"), String(child.pid), { mode: 0o600 });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const control = new IpcRpcClient(socketPath);
