@@ -62,36 +62,79 @@ export class JsonStreamSplitter {
   }
 }
 
-/** One connection to the socket; requests are answered in order (anvil answers each in turn). */
+interface RpcMessage {
+  id?: unknown;
+  [key: string]: unknown;
+}
+
+/**
+ * One connection to the socket. anvil may answer requests on one connection out of order
+ * (a slow state dump does not hold up a quick read), so every request is sent with an id of
+ * our own and its answer matched by id, then given back the caller's id.
+ */
 class IpcConnection {
   readonly #socket: Socket;
-  readonly #waiting: { resolve: (body: string) => void; reject: (error: Error) => void }[] = [];
+  readonly #waiting = new Map<number, { resolve: (body: unknown) => void; reject: (error: Error) => void }>();
   readonly #splitter = new JsonStreamSplitter();
+  #nextId = 1;
   #closed: Error | undefined;
 
   constructor(readonly socketPath: string) {
     this.#socket = connect(socketPath);
     this.#socket.setEncoding("utf8");
     this.#socket.on("data", (chunk: string) => {
-      for (const message of this.#splitter.push(chunk)) this.#waiting.shift()?.resolve(message);
+      for (const message of this.#splitter.push(chunk)) this.#deliver(JSON.parse(message) as unknown);
     });
     const fail = (error: Error) => {
       this.#closed ??= error;
-      for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
+      for (const waiter of this.#waiting.values()) waiter.reject(error);
+      this.#waiting.clear();
     };
     this.#socket.on("error", fail);
     this.#socket.on("close", () => fail(new Error(`the IPC socket ${socketPath} closed`)));
+  }
+
+  #deliver(answer: unknown): void {
+    // A batch is waited for under the id of its first request: whichever order the answers come in.
+    const candidates = (Array.isArray(answer) ? answer : [answer]) as RpcMessage[];
+    const key = candidates.map((a) => a?.id).find((id) => typeof id === "number" && this.#waiting.has(id));
+    const waiter = typeof key === "number" ? this.#waiting.get(key) : undefined;
+    if (waiter) {
+      this.#waiting.delete(key as number);
+      waiter.resolve(answer);
+    } else if (this.#waiting.size === 1) {
+      // An answer without a usable id (a parse error): it can only be the one request waiting.
+      const [only, w] = [...this.#waiting.entries()][0]!;
+      this.#waiting.delete(only);
+      w.resolve(answer);
+    }
   }
 
   get usable(): boolean {
     return this.#closed === undefined;
   }
 
-  request(body: string): Promise<string> {
+  /** Sends one request or a batch (parsed JSON); answers with the caller's ids restored. */
+  request(body: RpcMessage | RpcMessage[]): Promise<unknown> {
     if (this.#closed) return Promise.reject(this.#closed);
-    return new Promise((resolve, reject) => {
-      this.#waiting.push({ resolve, reject });
-      this.#socket.write(body);
+    const items = Array.isArray(body) ? body : [body];
+    const originals = new Map<number, unknown>();
+    const sent = items.map((item) => {
+      const id = this.#nextId++;
+      originals.set(id, item.id);
+      return { ...item, id };
+    });
+    const key = sent[0]!.id;
+    return new Promise<unknown>((resolve, reject) => {
+      this.#waiting.set(key, {
+        resolve: (answer) => {
+          const restore = (a: RpcMessage) =>
+            typeof a?.id === "number" && originals.has(a.id) ? { ...a, id: originals.get(a.id) } : a;
+          resolve(Array.isArray(answer) ? (answer as RpcMessage[]).map(restore) : restore(answer as RpcMessage));
+        },
+        reject,
+      });
+      this.#socket.write(JSON.stringify(Array.isArray(body) ? sent : sent[0]));
     });
   }
 
@@ -126,8 +169,8 @@ export class IpcRpcClient {
   }
 
   /** Sends a raw JSON-RPC body (a request or a batch) and returns the raw answer. */
-  raw(body: string): Promise<string> {
-    return this.#connection().request(body);
+  async raw(body: string): Promise<string> {
+    return JSON.stringify(await this.#connection().request(JSON.parse(body) as RpcMessage | RpcMessage[]));
   }
 
   /** Calls one method; throws on a JSON-RPC error. */
