@@ -131,6 +131,28 @@ describe("One data directory, one instance", function () {
     });
   });
 
+  describe("`npm run reindex`", function () {
+    it("refuses while a Tierline runs on the directory, and on a stopped one rebuilds with progress", async function () {
+      await startLocal();
+      const refused = run("scripts/reindex.ts", [], { TIERLINE_DATA_DIR: dataDir });
+      expect(refused.code, refused.stderr).to.equal(1);
+      expect(refused.stderr).to.include(`PID ${process.pid}`);
+      const head = Number(await local!.chain.control.call<string>("eth_blockNumber"));
+      const events = await local!.service.ctx.db
+        .selectFrom("chain_events")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow();
+      await local!.stop();
+      local = undefined;
+
+      const reindex = run("scripts/reindex.ts", [], { TIERLINE_DATA_DIR: dataDir });
+      expect(reindex.code, reindex.stderr).to.equal(0);
+      expect(reindex.stdout).to.match(new RegExp(`block ${head} of ${head} \\(100%\\), ${events.n} events`));
+      expect(reindex.stdout).to.include(`index rebuilt from ${events.n} chain events, up to block ${head}`);
+      expect(existsSync(path.join(dataDir, LOCK_FILE))).to.equal(false);
+    });
+  });
+
   describe("when the holder died without releasing the lock", function () {
     it("takes the lock over at once", function () {
       const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
