@@ -8,6 +8,8 @@ import path from "node:path";
 import { expect } from "chai";
 import { freePort, startLocalService, type LocalService } from "../../../scripts/chain/local-service.js";
 import { ApiClient } from "../client.js";
+import { ChainMismatchError } from "../../../server/boot.js";
+import { openDatabase } from "../../../server/store/database.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
 
 const CYCLES = 20;
@@ -85,5 +87,34 @@ describe("The embedded chain across restarts", function () {
     // Registered receivables left "confirming": the next start has nothing to resume.
     const statuses = await local!.service.ctx.db.selectFrom("receivables").select("status").execute();
     expect(statuses.map((r) => r.status)).to.deep.equal(written.map(() => "registered"));
+  });
+
+  it("refuses a chain that is not the one the data was built from, without advising to delete anything", async function () {
+    await local?.stop();
+    local = undefined;
+    // As if the chain's files had been swapped for another chain's: the recorded genesis differs.
+    const db = await openDatabase(path.join(dataDir, "tierline.db"));
+    const stored = await db
+      .selectFrom("meta")
+      .select("value")
+      .where("key", "=", "deployment")
+      .executeTakeFirstOrThrow();
+    const deployment = JSON.parse(stored.value) as { genesisHash: string };
+    await db
+      .updateTable("meta")
+      .set({ value: JSON.stringify({ ...deployment, genesisHash: `0x${"12".repeat(32)}` }) })
+      .where("key", "=", "deployment")
+      .execute();
+    await db.destroy();
+    const refusal = await start().then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(refusal).to.be.instanceOf(ChainMismatchError);
+    expect(refusal!.message).to.include("is not the chain this data directory was built from");
+    expect(refusal!.message).to.include("Nothing was changed or deleted");
+    expect(refusal!.message).to.include("restore them from a backup of this data directory");
+    expect(refusal!.message).not.to.match(/npm run reset|start afresh/);
+    expect(readFileSync(path.join(dataDir, "chain", "genesis.json"), "utf8")).to.match(/"timestamp"/);
   });
 });
