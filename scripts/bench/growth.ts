@@ -18,7 +18,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
-import { Wallet } from "ethers";
+import { Wallet, keccak256 } from "ethers";
 import { freePort, startLocalService } from "../chain/local-service.js";
 import { EMBEDDED_REGISTRAR_KEY, startEmbeddedChain, type EmbeddedChain } from "../chain/embedded-chain.js";
 import { bootService, type BootedService } from "../../server/boot.js";
@@ -174,6 +174,7 @@ async function main(): Promise<void> {
     verifyingContract: deployment.addresses.receivableRegistry,
   };
   const ids: string[] = [];
+  const hashes: string[] = [];
   let built = 0;
 
   /** Registers receivables until `target` exist. */
@@ -253,6 +254,7 @@ async function main(): Promise<void> {
           }),
         );
         ids.push(id);
+        hashes.push(keccak256(raws.at(-1)!));
       }
       await ctx().db.insertInto("receivables").values(rows).execute();
       const answers = JSON.parse(
@@ -271,15 +273,34 @@ async function main(): Promise<void> {
         console.log(`  ${built.toLocaleString("en")} sent (${rate.toFixed(0)}/s)`);
       }
     }
-    // Every one mined, then the index caught up and the rows left "confirming".
+    // Every one mined (none waiting, none queued behind a gap), then the index caught up
+    // and the rows left "confirming".
+    const drainUntil = Date.now() + 300_000;
     for (;;) {
-      const pending = await chain.control.call<{ pending: string }>("txpool_status");
-      if (Number(pending.pending) === 0) break;
+      const pool = await chain.control.call<{ pending: string; queued: string }>("txpool_status");
+      if (Number(pool.pending) === 0 && Number(pool.queued) === 0) break;
+      if (Date.now() > drainUntil) throw new Error(`the node still holds transactions: ${JSON.stringify(pool)}`);
       await sleep(200);
     }
-    const lastId = ids.at(-1)!;
-    const status = Number(await registry.getFunction("statusOf")(lastId));
-    if (status !== 1) throw new Error(`the last registration did not land (status ${status})`);
+    const lastReceipt = await chain.control.call<{ status: string; gasUsed: string } | null>(
+      "eth_getTransactionReceipt",
+      [hashes.at(-1)],
+    );
+    if (lastReceipt?.status !== "0x1") {
+      // Find the first registration that did not land, and say why.
+      for (let i = from; i < ids.length; i++) {
+        const receipt = await chain.control.call<{ status: string; gasUsed: string } | null>(
+          "eth_getTransactionReceipt",
+          [hashes[i]],
+        );
+        if (receipt?.status !== "0x1") {
+          const tx = await chain.control.call<unknown>("eth_getTransactionByHash", [hashes[i]]);
+          throw new Error(
+            `registration #${i} did not land: receipt ${JSON.stringify(receipt)}, transaction ${JSON.stringify(tx)?.slice(0, 300)}`,
+          );
+        }
+      }
+    }
     await ctx().indexer.sync();
     await ctx()
       .db.updateTable("receivables")
