@@ -182,7 +182,6 @@ async function main(): Promise<void> {
     const started = performance.now();
     const from = built;
     let nonce = Number(await chain.control.call<string>("eth_getTransactionCount", [registrar.address, "pending"]));
-    const feeCap = 100n * 10n ** 9n;
     let lastPrint = performance.now();
     while (built < target) {
       const pending = await chain.control.call<{ pending: string }>("txpool_status");
@@ -190,6 +189,11 @@ async function main(): Promise<void> {
         await sleep(100);
         continue;
       }
+      const latestBlock = await chain.control.call<{ baseFeePerGas: string }>("eth_getBlockByNumber", [
+        "latest",
+        false,
+      ]);
+      const maxFeePerGas = BigInt(latestBlock.baseFeePerGas) * 4n + 10n ** 9n;
       const rows = [];
       const raws: string[] = [];
       const count = Math.min(BATCH, target - built);
@@ -248,7 +252,7 @@ async function main(): Promise<void> {
             chainId: BigInt(deployment.chainId),
             nonce: nonce++,
             gasLimit: 700_000n,
-            maxFeePerGas: feeCap,
+            maxFeePerGas,
             maxPriorityFeePerGas: 10n ** 9n,
             type: 2,
           }),

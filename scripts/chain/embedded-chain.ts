@@ -8,10 +8,10 @@
 // - Mining: blocks are mined every BLOCK_INTERVAL_MS when transactions are waiting, so many
 //   transactions share a block and an idle chain adds no empty blocks.
 // - Access: anvil's control methods are reached only over its IPC socket inside the 0700
-//   data directory; its own HTTP port is bound to a random loopback port nobody is told
-//   about, with CORS off. The public endpoint (TIERLINE_CHAIN_PORT) is a filtering proxy
+//   data directory; its own HTTP listener runs in a network namespace of its own where
+//   Linux allows it (else on a random loopback port announced nowhere), with CORS off. The public endpoint (TIERLINE_CHAIN_PORT) is a filtering proxy
 //   that serves standard Ethereum JSON-RPC only (rpc-proxy.ts).
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import {
   chmodSync,
   createWriteStream,
@@ -156,6 +156,24 @@ async function stopOrphanNode(chainDir: string, log: (message: string) => void):
   while (alive(pid) && Date.now() < until) await sleep(50);
 }
 
+/**
+ * anvil always serves HTTP as well. Where Linux allows it (util-linux `unshare` and user
+ * namespaces), anvil runs in a network namespace of its own, so that listener is reachable
+ * from nowhere and the IPC socket is its only way in; elsewhere the listener sits on a
+ * random loopback port that is announced nowhere, with CORS off.
+ */
+let isolation: string[] | undefined;
+export function networkIsolation(): string[] {
+  if (isolation === undefined) {
+    isolation = [];
+    if (process.platform === "linux" && process.env.TIERLINE_CHAIN_NO_NETNS !== "1") {
+      const probe = spawnSync("unshare", ["-rn", "true"], { stdio: "ignore", timeout: 5_000 });
+      if (probe.status === 0) isolation = ["unshare", "-rn"];
+    }
+  }
+  return isolation;
+}
+
 /** anvil logs every call: its log is kept to two files of at most LOG_FILE_BYTES (bounded disk). */
 const LOG_FILE_BYTES = 10 * 1024 * 1024;
 
@@ -223,6 +241,11 @@ export async function startEmbeddedChain(
     "osaka",
     "--timestamp",
     String(genesis.timestamp),
+    // Gas has no price on a private chain; a base fee would climb 12.5% a full block under
+    // batched mining (bench:growth saw it pass 100 gwei at 8,400 registrations) and strand
+    // transactions signed with yesterday's fee.
+    "--block-base-fee-per-gas",
+    "0",
     "--max-persisted-states",
     "0",
     "--cache-path",
@@ -234,7 +257,8 @@ export async function startEmbeddedChain(
     ...(options.automine ? [] : ["--no-mining"]),
     ...(choice.json ? ["--load-state", loadFile] : []),
   ];
-  const child = spawn(anvilBinary(), args, {
+  const [command, ...prefix] = [...networkIsolation(), anvilBinary()];
+  const child = spawn(command!, [...prefix, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...options.env },
   });

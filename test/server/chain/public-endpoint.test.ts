@@ -3,13 +3,14 @@
 // accounts) is refused, alone and inside batches; a browser origin is refused; standard
 // methods — reads and eth_sendRawTransaction — keep working. The control methods stay
 // reachable over the private channel (the IPC socket in the data directory).
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { JsonRpcProvider, Wallet, parseEther } from "ethers";
 import {
   EMBEDDED_REGISTRAR_KEY,
+  networkIsolation,
   startEmbeddedChain,
   type EmbeddedChain,
 } from "../../../scripts/chain/embedded-chain.js";
@@ -158,6 +159,16 @@ describe("The embedded chain's public endpoint", function () {
       expect(body.result).to.deep.equal([]);
       // Over the private channel the node still has its dev accounts: it is the proxy that hides them.
       expect((await chain.control.call<string[]>("eth_accounts")).length).to.equal(10);
+    });
+  });
+
+  describe("the node itself", function () {
+    it("is reachable over no TCP port: its own HTTP listener is in a network namespace of its own", function () {
+      // Where Linux offers user namespaces (here it does: the test says so if not).
+      expect(networkIsolation(), "unshare -rn is not available on this machine").to.deep.equal(["unshare", "-rn"]);
+      const pid = chain.process.pid!;
+      expect(readlinkSync(`/proc/${pid}/ns/net`)).not.to.equal(readlinkSync("/proc/self/ns/net"));
+      expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).to.include("anvil");
     });
   });
 
