@@ -115,7 +115,15 @@ export class Indexer {
     let range = RANGE;
     while (from <= head) {
       const to = Math.min(head, from + range - 1);
-      const logs = await this.provider.getLogs({ address: [...this.#byAddress.keys()], fromBlock: from, toBlock: to });
+      let logs: Log[];
+      try {
+        logs = await this.provider.getLogs({ address: [...this.#byAddress.keys()], fromBlock: from, toBlock: to });
+      } catch (error) {
+        // A range too busy to answer within the RPC timeout: ask for less.
+        if (to - from < 8) throw error;
+        range = Math.max(1, Math.floor((to - from + 1) / 4));
+        continue;
+      }
       if (logs.length > MAX_LOGS_PER_BATCH && to > from) {
         range = Math.max(1, Math.floor((to - from + 1) / 2));
         continue;
