@@ -221,10 +221,18 @@ export async function ipcGetUrlFunc(request: FetchRequest): Promise<GetUrlRespon
       }),
     ]);
   } catch (error) {
-    // Like a refused TCP connection: ethers reports it, callers map it to CHAIN_UNAVAILABLE.
+    // Reported like a refused or timed-out TCP connection, so callers answer CHAIN_UNAVAILABLE.
     clients.delete(socketPath);
     client.close();
-    throw error;
+    const timedOut = /within \d+ ms/.test((error as Error).message);
+    const code = timedOut ? "ETIMEDOUT" : "ECONNREFUSED";
+    throw Object.assign(
+      new Error(`${code}: the chain at ${request.url} is not answering (${(error as Error).message})`),
+      {
+        code,
+        cause: error,
+      },
+    );
   } finally {
     clearTimeout(timer);
   }
