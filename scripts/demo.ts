@@ -10,6 +10,9 @@ import { JsonRpcProvider } from "ethers";
 import { bindContract } from "../server/chain/contracts.js";
 import type { Credentials } from "../server/seed.js";
 import { freePort, startLocalService, type LocalService } from "./chain/local-service.js";
+import { currentHolder } from "./chain/data-dir-lock.js";
+import { createProvider } from "../server/chain/chain-client.js";
+import { loadConfig } from "../server/config.js";
 
 const program = new Command()
   .name("demo")
@@ -110,10 +113,15 @@ async function main(): Promise<void> {
     chain: { chainId: string };
     contracts: Record<string, string>;
   };
-  const chainUrl = own?.chain.url ?? "http://127.0.0.1:8545";
+  // The running instance's lock names its chain endpoints. Moving the clock is an operator's
+  // act: through the chain's private channel, which only the data directory's owner can
+  // reach (the public endpoint refuses evm_* methods).
+  const holder = own ? undefined : currentHolder(loadConfig().dataDir);
+  const chainUrl = own?.chain.url ?? holder?.chain ?? "http://127.0.0.1:8545";
+  const controlUrl = own?.chain.controlUrl ?? holder?.control;
 
   try {
-    await tell(api, credentials, health, chainUrl);
+    await tell(api, credentials, health, chainUrl, controlUrl);
   } finally {
     if (own) {
       await own.stop();
@@ -127,6 +135,7 @@ async function tell(
   credentials: Credentials,
   health: { chain: { chainId: string }; contracts: Record<string, string> },
   chainUrl: string,
+  controlUrl: string | undefined,
 ): Promise<void> {
   const tokenAddress = health.contracts.settlementToken!;
   const byName = (fragment: string) => {
@@ -299,9 +308,11 @@ async function tell(
   );
   if (health.chain.chainId !== "31337")
     throw new Error("the demo moves the chain's clock, which only a local chain allows");
-  // The clock moves through the operator's own API route (the service's private chain handle):
-  // the public JSON-RPC endpoint offers no clock control to anyone.
-  const provider = new JsonRpcProvider(chainUrl, undefined, { staticNetwork: true });
+  if (!controlUrl)
+    throw new Error(
+      "the demo moves the local chain's clock through its private channel; run it as the user who runs `npm start`, with the same TIERLINE_DATA_DIR",
+    );
+  const provider = createProvider(controlUrl);
   const chainNow = Number((await provider.getBlock("latest"))!.timestamp);
   provider.destroy();
   const moved = await api("POST", "/v1/operator/chain/advance-time", credentials.operator.apiKey, {

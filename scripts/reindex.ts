@@ -1,17 +1,51 @@
-// `npm run reindex`: empties the index and rebuilds it from chain events alone, against
-// the running chain (start `npm start` first, or set TIERLINE_RPC_URL).
+// `npm run reindex`: empties the index and rebuilds it from chain events alone, range by
+// range (each range in its own transaction, with progress). It needs the data directory to
+// itself: stop `npm start` first. With the embedded chain it starts the chain itself.
 import { bootService } from "../server/boot.js";
 import { loadConfig } from "../server/config.js";
 import { createLogger } from "../server/logging.js";
+import { DataDirLock, DataDirLockedError } from "./chain/data-dir-lock.js";
+import { startEmbeddedChain, type EmbeddedChain } from "./chain/embedded-chain.js";
 
-const config = loadConfig();
+const config = { ...loadConfig(), TIERLINE_KEEPER: "false" as const };
 const log = createLogger(config.LOG_LEVEL);
-const service = await bootService({
-  config,
-  log,
-  deployIfMissing: false,
-});
-await service.ctx.indexer.stop();
-const events = await service.ctx.indexer.rebuild();
-console.log(`index rebuilt from ${events} chain events, up to block ${await service.ctx.indexer.indexedBlock()}`);
-await service.close();
+let lock: DataDirLock;
+try {
+  lock = DataDirLock.acquire(config.dataDir, "npm run reindex");
+} catch (error) {
+  if (error instanceof DataDirLockedError) {
+    console.error(`npm run reindex: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}
+let chain: EmbeddedChain | undefined;
+if (config.embeddedChain) {
+  chain = await startEmbeddedChain(config.dataDir, 0, {
+    publicEndpoint: false,
+    log: (message) => log.warn({ component: "chain" }, message),
+  });
+}
+const started = performance.now();
+try {
+  const service = await bootService({
+    config,
+    log,
+    rpcUrl: chain?.controlUrl,
+    deployIfMissing: false,
+  });
+  await service.ctx.indexer.stop();
+  let lastPrint = 0;
+  const events = await service.ctx.indexer.rebuild(({ to, head, events: sofar }) => {
+    if (performance.now() - lastPrint < 1_000 && to < head) return;
+    lastPrint = performance.now();
+    console.log(`  block ${to} of ${head} (${((100 * to) / Math.max(head, 1)).toFixed(0)}%), ${sofar} events`);
+  });
+  console.log(
+    `index rebuilt from ${events} chain events, up to block ${await service.ctx.indexer.indexedBlock()}, in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  await service.close();
+} finally {
+  await chain?.stop();
+  lock.release();
+}

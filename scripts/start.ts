@@ -7,7 +7,8 @@ import { ConfigError, loadConfig, type Config } from "../server/config.js";
 import { createApp } from "../server/api/app.js";
 import { createLogger } from "../server/logging.js";
 import { seedDemo, writeCredentials, type Credentials } from "../server/seed.js";
-import { startEmbeddedChain, type EmbeddedChain } from "./chain/embedded-chain.js";
+import { DataDirLock, DataDirLockedError } from "./chain/data-dir-lock.js";
+import { BLOCK_INTERVAL_MS, startEmbeddedChain, type EmbeddedChain } from "./chain/embedded-chain.js";
 
 async function main(): Promise<void> {
   let config: Config;
@@ -22,12 +23,33 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.LOG_LEVEL);
 
+  // One data directory, one instance: held until this process ends.
+  let lock: DataDirLock;
+  try {
+    lock = DataDirLock.acquire(config.dataDir, "npm start");
+  } catch (error) {
+    if (error instanceof DataDirLockedError) {
+      console.error(`Tierline cannot start: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
   let chain: EmbeddedChain | undefined;
   if (config.embeddedChain) {
     console.log(
       `starting the embedded chain on 127.0.0.1:${config.TIERLINE_CHAIN_PORT} (state in ${path.relative(process.cwd(), config.dataDir)}/chain)…`,
     );
-    chain = await startEmbeddedChain(config.dataDir, config.TIERLINE_CHAIN_PORT);
+    try {
+      chain = await startEmbeddedChain(config.dataDir, config.TIERLINE_CHAIN_PORT, {
+        allowedOrigins: config.TIERLINE_CHAIN_ALLOWED_ORIGINS,
+        log: (message) => log.warn({ component: "chain" }, message),
+      });
+    } catch (error) {
+      console.error(`Tierline cannot start the embedded chain: ${(error as Error).message}`);
+      lock.release();
+      process.exit(1);
+    }
   }
   const stopChain = async () => chain?.stop();
 
@@ -36,6 +58,7 @@ async function main(): Promise<void> {
     service = await bootService({
       config,
       log,
+      rpcUrl: chain?.controlUrl,
       deployIfMissing: true,
     });
   } catch (error) {
@@ -71,6 +94,11 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
+  lock.describe({
+    api: `http://${config.HOST}:${config.PORT}`,
+    chain: chain?.url ?? config.rpcUrl,
+    control: chain?.controlUrl,
+  });
   printBanner(
     config,
     { chainId: ctx.chain.deployment.chainId, addresses: { ...ctx.chain.deployment.addresses } },
@@ -82,10 +110,11 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping Tierline (the chain saves its state; nothing is lost)…`);
+    console.log(`\n${signal}: stopping Tierline (the chain's state is saved; nothing is lost)…`);
     server.close();
     await service.close();
     await stopChain();
+    lock.release();
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
@@ -107,7 +136,9 @@ function printBanner(
     `  API        ${api}`,
     `  API docs   ${api}/docs   (OpenAPI document: ${api}/openapi.json)`,
     `  Health     ${api}/health`,
-    `  Chain      ${config.rpcUrl}   (chain id ${deployment.chainId}; financiers can point their own wallets here)`,
+    `  Chain      ${config.rpcUrl}   (chain id ${deployment.chainId}; standard Ethereum JSON-RPC for wallets and the financier CLI${
+      config.embeddedChain ? `; blocks every ${BLOCK_INTERVAL_MS} ms while transactions wait` : ""
+    })`,
     ...Object.entries(deployment.addresses).map(([name, address]) => `    ${name.padEnd(20)} ${address}`),
     `  Data       ${config.dataDir}`,
     `  API keys   ${rel}`,

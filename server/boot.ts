@@ -18,6 +18,7 @@ import { reconcileTxJournal } from "./chain/tx-sender.js";
 import { parseContractsVariable, type Config } from "./config.js";
 import type { ServiceContext } from "./context.js";
 import { resumePartyRegistrations } from "./domain/create-party.js";
+import { markRegistered } from "./domain/confirm-receivable.js";
 import { hashApiKey, newApiKey } from "./domain/api-keys.js";
 import { hashText } from "./model/receivable-schema.js";
 import type { Logger } from "./logging.js";
@@ -33,6 +34,8 @@ export class ChainMismatchError extends Error {}
 export interface BootOptions {
   config: Config;
   log: Logger;
+  /** Where the service talks to the chain, when not config.rpcUrl: the embedded chain's private channel. */
+  rpcUrl?: string;
   /** Deploy the contracts if this data directory has none for this chain. */
   deployIfMissing: boolean;
   now?: () => Date;
@@ -98,7 +101,11 @@ async function resolveDeployment(
     if (deployment.chainId !== chainId || deployment.genesisHash !== genesisHash) {
       throw new ChainMismatchError(
         `the chain at ${config.rpcUrl} (chain id ${chainId}, genesis ${genesisHash.slice(0, 10)}…) is not the chain this data directory was built from (chain id ${deployment.chainId}, genesis ${deployment.genesisHash.slice(0, 10)}…). ` +
-          "Point TIERLINE_RPC_URL at the original chain, or run `npm run reset` to start afresh.",
+          "Nothing was changed or deleted. " +
+          (config.embeddedChain
+            ? `The embedded chain's state and genesis record are in ${config.dataDir}/chain: restore them from a backup of this data directory (state.json.gz, state.previous.json.gz, genesis.json) and start again.`
+            : "Point TIERLINE_RPC_URL at the chain this data directory was built from and start again.") +
+          " To begin a new platform instead, keep this directory and set TIERLINE_DATA_DIR to a new one.",
       );
     }
     await assertCode(provider, deployment);
@@ -137,7 +144,9 @@ async function assertCode(provider: JsonRpcProvider, deployment: Deployment): Pr
   for (const [name, address] of Object.entries(deployment.addresses)) {
     if ((await provider.getCode(address)) === "0x") {
       throw new ChainMismatchError(
-        `no contract at ${address} (${name}) on this chain: it is not the chain this data directory was built from. Run \`npm run reset\` to start afresh.`,
+        `no contract at ${address} (${name}) on this chain: it is not the chain this data directory was built from. ` +
+          "Nothing was changed or deleted. Point Tierline at the chain it was built from (or restore the embedded chain's " +
+          "state from a backup of the data directory) and start again; to begin a new platform instead, set TIERLINE_DATA_DIR to a new directory.",
       );
     }
   }
@@ -171,7 +180,7 @@ async function ensureOperator(db: Db, registrar: Wallet): Promise<string | undef
 
 export async function bootService(options: BootOptions): Promise<BootedService> {
   const { config, log } = options;
-  const provider = createProvider(config.rpcUrl);
+  const provider = createProvider(options.rpcUrl ?? config.rpcUrl);
   await waitForChain(provider, 30_000);
   const db = await openDatabase({ url: config.TIERLINE_DATABASE_URL, file: config.databaseFile });
   const cluster = await Cluster.join(db, log.child({ component: "cluster" }), config.TIERLINE_LEADER_INTERVAL_MS);
@@ -312,7 +321,9 @@ async function resumeConfirmations(ctx: ServiceContext, cluster: Cluster): Promi
   for (const { id, owner } of rows) {
     if (cluster.shared && (await cluster.isAlive(owner))) continue;
     const onChain = await ctx.db.selectFrom("onchain_receivables").select("id").where("id", "=", id).executeTakeFirst();
-    if (!onChain) {
+    if (onChain) {
+      await markRegistered(ctx.db, id);
+    } else {
       await ctx.db
         .updateTable("receivables")
         .set({ status: "awaiting_confirmation", updated_at: nowIso() })

@@ -22,8 +22,18 @@ export const ConfigSchema = z.object({
   TIERLINE_LEADER_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
   /** An EVM JSON-RPC endpoint. Unset: `npm start` runs the embedded local chain. */
   TIERLINE_RPC_URL: z.url().optional(),
-  /** Port of the embedded chain's JSON-RPC endpoint. */
+  /** Port of the embedded chain's public JSON-RPC endpoint (standard methods only). */
   TIERLINE_CHAIN_PORT: port.default(8545),
+  /** Browser origins (comma-separated `scheme://host:port`) the public chain endpoint accepts; none by default. */
+  TIERLINE_CHAIN_ALLOWED_ORIGINS: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
   /** The registrar's key (registers debtor-confirmed receivables, sets early-payment rates for
    * later registrations). Unset on a local chain: generated for the data directory, kept encrypted. */
   TIERLINE_REGISTRAR_KEY: hexKey.optional(),

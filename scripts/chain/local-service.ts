@@ -8,7 +8,8 @@ import { createApp } from "../../server/api/app.js";
 import { loadConfig } from "../../server/config.js";
 import { createLogger } from "../../server/logging.js";
 import { seedDemo, type Credentials } from "../../server/seed.js";
-import { startEmbeddedChain, type EmbeddedChain } from "./embedded-chain.js";
+import { DataDirLock } from "./data-dir-lock.js";
+import { startEmbeddedChain, type EmbeddedChain, type EmbeddedChainOptions } from "./embedded-chain.js";
 
 /** A TCP port nothing listens on right now. */
 export async function freePort(): Promise<number> {
@@ -30,6 +31,8 @@ export interface LocalServiceOptions {
   /** Create the demo cast on the first boot. */
   seed: boolean;
   env?: Record<string, string>;
+  /** How the embedded chain runs (mining, the anvil process's environment…). */
+  chainOptions?: EmbeddedChainOptions;
 }
 
 export interface LocalService {
@@ -45,7 +48,14 @@ export interface LocalService {
 }
 
 export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
-  const chain = await startEmbeddedChain(options.dataDir, options.chainPort);
+  const lock = DataDirLock.acquire(options.dataDir, "tierline (local service)");
+  let chain: EmbeddedChain;
+  try {
+    chain = await startEmbeddedChain(options.dataDir, options.chainPort, options.chainOptions);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const config = loadConfig({
     TIERLINE_DATA_DIR: options.dataDir,
     TIERLINE_CHAIN_PORT: String(options.chainPort),
@@ -61,7 +71,12 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   let credentials: Credentials | undefined;
 
   const boot = async () => {
-    service = await bootService({ config, log, deployIfMissing: true });
+    service = await bootService({
+      config,
+      log,
+      rpcUrl: chain.controlUrl,
+      deployIfMissing: true,
+    });
     if (service.newOperatorApiKey) {
       operatorKey = service.newOperatorApiKey;
       if (options.seed) credentials = await seedDemo(service.ctx, operatorKey);
@@ -71,11 +86,13 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       const s = app.listen(options.apiPort, "127.0.0.1", () => resolve(s));
     });
     baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    lock.describe({ api: baseUrl, chain: chain.url, control: chain.controlUrl });
   };
   try {
     await boot();
   } catch (error) {
     await chain.stop();
+    lock.release();
     throw error;
   }
   const stopApi = async () => {
@@ -101,6 +118,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     async stop() {
       await stopApi().catch(() => {});
       await chain.stop();
+      lock.release();
     },
   };
 }

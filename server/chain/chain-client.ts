@@ -6,6 +6,7 @@ import type { Db } from "../store/database.js";
 import type { Logger } from "../logging.js";
 import { bindContracts, type Deployment, type TierlineContracts } from "./contracts.js";
 import { TxSender } from "./tx-sender.js";
+import { ipcGetUrlFunc, isIpcUrl } from "./ipc-transport.js";
 
 /** The hot keys the service holds (private keys, hex). */
 export interface ServiceKeys {
@@ -61,6 +62,8 @@ export const RPC_TIMEOUT_MS = 5_000;
 export function createProvider(rpcUrl: string): JsonRpcProvider {
   const connection = new FetchRequest(rpcUrl);
   connection.timeout = RPC_TIMEOUT_MS;
+  // The embedded chain's private channel: a socket inside the data directory (ipc://<path>).
+  if (isIpcUrl(rpcUrl)) connection.getUrlFunc = ipcGetUrlFunc;
   // staticNetwork: the chain id is detected once, not probed before every call (it halved
   // the registrar queue's round trips); a short polling interval suits a local chain.
   const provider = new JsonRpcProvider(connection, undefined, {

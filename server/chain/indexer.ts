@@ -16,6 +16,16 @@ import { applyEvent, type IndexedEvent } from "./projections.js";
 import { crashPoint } from "../faults.js";
 
 const RANGE = 2_000;
+/** A range with more logs than this is split: memory stays flat however busy the blocks were. */
+const MAX_LOGS_PER_BATCH = 5_000;
+
+export interface IndexProgress {
+  from: number;
+  to: number;
+  head: number;
+  /** Events applied so far in this run. */
+  events: number;
+}
 const CURSOR_BLOCK = "indexer.block";
 const CURSOR_HASH = "indexer.blockHash";
 
@@ -90,8 +100,8 @@ export class Indexer {
     return { ok: true };
   }
 
-  /** Empties the index tables and replays every event since deployment. */
-  rebuild(): Promise<number> {
+  /** Empties the index tables and replays every event since deployment, range by range. */
+  rebuild(onProgress?: (progress: IndexProgress) => void): Promise<number> {
     return this.#queue.add(async () => {
       await this.db.transaction().execute(async (trx) => {
         // Another replica's range must not commit between the emptying and the replay.
@@ -101,17 +111,30 @@ export class Indexer {
         await trx.deleteFrom("meta").where("key", "in", [CURSOR_BLOCK, CURSOR_HASH]).execute();
       });
       this.log.warn("index emptied; rebuilding from chain events");
-      return this.#syncNow();
+      return this.#syncNow(undefined, onProgress);
     });
   }
 
-  async #syncNow(target?: number): Promise<number> {
+  async #syncNow(target?: number, onProgress?: (progress: IndexProgress) => void): Promise<number> {
     const head = target ?? (await this.provider.getBlockNumber());
     let from = (await this.indexedBlock()) + 1;
     let applied = 0;
+    let range = RANGE;
     while (from <= head) {
-      const to = Math.min(head, from + RANGE - 1);
-      const logs = await this.provider.getLogs({ address: [...this.#byAddress.keys()], fromBlock: from, toBlock: to });
+      const to = Math.min(head, from + range - 1);
+      let logs: Log[];
+      try {
+        logs = await this.provider.getLogs({ address: [...this.#byAddress.keys()], fromBlock: from, toBlock: to });
+      } catch (error) {
+        // A range too busy to answer within the RPC timeout: ask for less.
+        if (to - from < 8) throw error;
+        range = Math.max(1, Math.floor((to - from + 1) / 4));
+        continue;
+      }
+      if (logs.length > MAX_LOGS_PER_BATCH && to > from) {
+        range = Math.max(1, Math.floor((to - from + 1) / 2));
+        continue;
+      }
       const toBlock = await this.provider.getBlock(to);
       if (!toBlock?.hash) throw new Error(`block ${to} is not available`);
       const events = logs.map((log) => this.#decode(log)).filter((e): e is IndexedEvent => e !== undefined);
@@ -158,6 +181,8 @@ export class Indexer {
       });
       applied += events.length;
       if (events.length > 0) this.log.debug({ from, to, events: events.length }, "indexed events");
+      onProgress?.({ from, to, head, events: applied });
+      if (logs.length < MAX_LOGS_PER_BATCH / 4) range = Math.min(RANGE, range * 2);
       from = to + 1;
     }
     return applied;

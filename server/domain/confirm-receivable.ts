@@ -7,7 +7,7 @@ import { MaxUint256, Signature, Wallet } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { AppError, conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
-import { nowIso } from "../store/database.js";
+import { nowIso, type Db } from "../store/database.js";
 import { clusterOf } from "../store/cluster.js";
 import { findPartyById } from "../store/parties-store.js";
 import type { Actor } from "../model/actor.js";
@@ -272,6 +272,17 @@ export async function confirmReceivable(
   return done;
 }
 
+/** The submission reached the registry: it leaves "confirming" for good, so start-up (which
+ * looks only at interrupted confirmations) never reads the registered history again. */
+export async function markRegistered(db: Db, receivableId: string): Promise<void> {
+  await db
+    .updateTable("receivables")
+    .set({ status: "registered", updated_at: nowIso() })
+    .where("id", "=", receivableId)
+    .where("status", "=", "confirming")
+    .execute();
+}
+
 /** If the chain has it, bring the index up to date and answer from it. */
 async function alreadyRegistered(ctx: ServiceContext, receivableId: string): Promise<ConfirmOutcome | undefined> {
   const status = Number(await ctx.chain.contracts.registry.statusOf(receivableId));
@@ -286,6 +297,7 @@ async function alreadyRegistered(ctx: ServiceContext, receivableId: string): Pro
     row = await ctx.db.selectFrom("onchain_receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
   }
   if (!row) return undefined;
+  await markRegistered(ctx.db, receivableId);
   const actorless = await ctx.db
     .selectFrom("parties")
     .selectAll()

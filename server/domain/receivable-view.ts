@@ -82,7 +82,7 @@ export async function getReceivableView(
     .executeTakeFirst();
   return {
     id: row.id,
-    status: (chain?.status ?? row.status) as ReceivableView["status"],
+    status: (chain?.status ?? (row.status === "registered" ? "active" : row.status)) as ReceivableView["status"],
     sellerId: row.seller_id,
     debtorId: row.debtor_id,
     invoiceNumber: row.invoice_number,

@@ -2,7 +2,7 @@
 // keys on) by default, or PostgreSQL when TIERLINE_DATABASE_URL is a postgres:// URL, so
 // several API replicas can share one truth. Both engines run the same migrations and the
 // same Kysely queries; what differs (locks, leadership) lives in locks.ts and cluster.ts.
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
@@ -13,6 +13,11 @@ import { migrations } from "./migrations.js";
 
 export type Db = Kysely<Database>;
 export type Engine = "sqlite" | "postgres";
+
+/** The database holds trade documents and encrypted keys: owner-only (0600), like its folder. */
+function restrictToOwner(file: string): void {
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+}
 
 export interface DatabaseTarget {
   /** postgres://… selects PostgreSQL; unset: the SQLite file. */
@@ -78,7 +83,11 @@ export async function openDatabase(target: DatabaseTarget | string): Promise<Db>
     };
     opened.set(db, { engine: "postgres", url, lockPool });
   } else {
-    if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ":memory:") {
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      // Created 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+      if (!existsSync(file)) closeSync(openSync(file, "a", 0o600));
+    }
     const sqlite = new SQLite(file);
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma("foreign_keys = ON");
@@ -92,6 +101,7 @@ export async function openDatabase(target: DatabaseTarget | string): Promise<Db>
     await db.destroy();
     throw error;
   }
+  if (!isPostgresUrl(url) && file !== ":memory:") restrictToOwner(file);
   return db;
 }
 

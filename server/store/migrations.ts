@@ -361,4 +361,18 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0008_startup_indexes": {
+    async up(db: Kysely<any>) {
+      // Start-up reads only what a crash may have left half-done; these indexes keep those
+      // reads (and the risk monitor's "what changed" cursors) independent of the history.
+      await db.schema.createIndex("receivables_by_status").on("receivables").column("status").execute();
+      await db.schema.createIndex("receivables_by_updated_at").on("receivables").column("updated_at").execute();
+      await db.schema.createIndex("parties_by_status").on("parties").column("status").execute();
+      await db.schema.createIndex("parties_by_created_at").on("parties").column("created_at").execute();
+      await db.schema.createIndex("tx_journal_by_state").on("tx_journal").column("state").execute();
+      // Registered receivables used to stay "confirming" forever: move them out.
+      await sql`update receivables set status = 'registered'
+                where status = 'confirming' and id in (select id from onchain_receivables)`.execute(db);
+    },
+  },
 };

@@ -41,7 +41,7 @@ export interface ReceivableTable {
   document_hash: string;
   documents: string; // JSON of the submitted documents
   verification: string; // JSON verification report
-  status: string; // held_for_review | awaiting_confirmation | confirming | rejected | declined | withdrawn
+  status: string; // held_for_review | awaiting_confirmation | confirming | registered | rejected | declined | withdrawn
   confirmation: string | null; // JSON { nonce, deadline, signature } once signed
   closed: string | null; // JSON { by, at, reason } once declined or withdrawn
   created_at: string;

@@ -14,8 +14,14 @@ import { JsonRpcProvider, type BaseContract, type EventLog } from "ethers";
 import { startEmbeddedChain, type EmbeddedChain } from "../../scripts/chain/embedded-chain.js";
 import { freePort } from "../../scripts/chain/local-service.js";
 import { bindContracts, type ContractAddresses, type TierlineContracts } from "../../server/chain/contracts.js";
+import { createProvider } from "../../server/chain/chain-client.js";
 import type { Credentials } from "../../server/seed.js";
 import { ApiClient, type ApiResponse } from "../server/client.js";
+
+/** A block per transaction: these tests reason about "broadcast, then killed" as "on the chain"
+ * (with blocks every 250 ms, two of them read the chain before the block that holds the
+ * transaction, and one reads the index right after the chain). */
+const FAULT_CHAIN_OPTIONS = { automine: true };
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const HEALTH_TIMEOUT_MS = 60_000;
@@ -83,12 +89,9 @@ export class FaultWorld {
   static async create(extraEnv: Record<string, string> = {}): Promise<FaultWorld> {
     const dataDir = mkdtempSync(path.join(tmpdir(), "tierline-faults-"));
     const chainPort = await freePort();
-    const chain = await startEmbeddedChain(dataDir, chainPort);
-    const provider = new JsonRpcProvider(chain.url, undefined, {
-      staticNetwork: true,
-      pollingInterval: 100,
-      cacheTimeout: -1,
-    });
+    const chain = await startEmbeddedChain(dataDir, chainPort, FAULT_CHAIN_OPTIONS);
+    // The test's own view of the chain: the private channel, for clock and mining controls.
+    const provider = createProvider(chain.controlUrl);
     const world = new FaultWorld(dataDir, chainPort, chain, provider, extraEnv);
     await world.start();
     world.#credentials = JSON.parse(readFileSync(path.join(dataDir, "credentials.json"), "utf8")) as Credentials;
@@ -240,7 +243,7 @@ export class FaultWorld {
 
   /** Starts the chain again on the same port from its saved state. */
   async startChain(): Promise<void> {
-    this.chain = await startEmbeddedChain(this.dataDir, this.chainPort);
+    this.chain = await startEmbeddedChain(this.dataDir, this.chainPort, FAULT_CHAIN_OPTIONS);
   }
 
   /** Events named `name` of `contract`, read from the chain's logs (never the index). */

@@ -83,7 +83,11 @@ describe("Faults: a crash while the debtor repays", function () {
         const settled = await world.chainEvents(world.contracts.escrow, "LeafSettled", receivableId);
         expect(settled.map((e) => [String(e.args.certificateId), e.args.toHolder])).to.deep.equal([[rootId, PART]]);
         expect((await balances()).holder - start.holder).to.equal(PART);
-        const served = await world.as("tier1").get(`/v1/certificates/${rootId}`);
+        // The index follows the chain within an indexer pass: wait for it rather than race it.
+        const served = await eventually("the index to show the payout", async () => {
+          const read = await world.as("tier1").get(`/v1/certificates/${rootId}`);
+          return read.body.paidOut !== "0" ? read : undefined;
+        });
         expect(served.body.paidOut).to.equal(PART.toString());
       });
 

@@ -1,4 +1,6 @@
 // GET /health: is the chain reachable, which contracts, is the database answering.
+import { readdirSync, lstatSync } from "node:fs";
+import path from "node:path";
 import { z } from "zod";
 import { sql } from "kysely";
 import { defineRoute, type RouteSpec } from "../route-spec.js";
@@ -26,8 +28,33 @@ const HealthSchema = z
       .meta({
         description: "This process among the replicas; the leader runs the keeper, indexer poll and risk monitor",
       }),
+    dataDirectory: z.object({
+      bytes: z.number().meta({ description: "Total size of the data directory (database, chain state, keys)" }),
+    }),
   })
   .meta({ id: "Health" });
+
+/** Bytes under `dir` (files only; a directory that vanished counts 0). */
+export function directorySize(dir: string): number {
+  let total = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const file = path.join(dir, name);
+    try {
+      const stat = lstatSync(file);
+      if (stat.isDirectory()) total += directorySize(file);
+      else if (stat.isFile()) total += stat.size;
+    } catch {
+      /* removed while counting */
+    }
+  }
+  return total;
+}
 
 export const healthRoutes: RouteSpec[] = [
   defineRoute({
@@ -72,6 +99,7 @@ export const healthRoutes: RouteSpec[] = [
         deploymentBlock: ctx.chain.deployment.deploymentBlock,
         database: { ok: databaseOk, engine: engineOf(ctx.db) },
         replica: { instanceId: clusterOf(ctx.db).instanceId, leader: clusterOf(ctx.db).isLeader },
+        dataDirectory: { bytes: directorySize(ctx.config.dataDir) },
       },
     };
   }),
