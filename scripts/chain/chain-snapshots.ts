@@ -42,7 +42,7 @@ export function readSnapshot(bytes: Buffer): { json: Buffer; blockNumber: number
   try {
     json = gunzipSync(bytes);
   } catch (error) {
-    throw new Error(`not a complete gzip stream (${(error as Error).message})`);
+    throw new Error(`not a complete gzip stream (${(error as Error).message})`, { cause: error });
   }
   // A cheap shape check: the state object starts with its block environment.
   const head = json.subarray(0, 4096).toString("utf8");

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
-import { JsonRpcProvider, type BaseContract, type EventLog } from "ethers";
+import { type JsonRpcProvider, type BaseContract, type EventLog } from "ethers";
 import { startEmbeddedChain, type EmbeddedChain } from "../../scripts/chain/embedded-chain.js";
 import { freePort } from "../../scripts/chain/local-service.js";
 import { bindContracts, type ContractAddresses, type TierlineContracts } from "../../server/chain/contracts.js";
