@@ -126,14 +126,14 @@ export function defineRoute<
 /**
  * Every refusal a route can answer with: its own, and those the mounting code gives any
  * route of its kind — a missing or unknown key (401) and a suspended party (403) where a key
- * is needed; an unreadable, too deep or unexpected body (400) on a POST; and on an idempotent
- * route a malformed Idempotency-Key (400), one still in progress (409) or reused for another
- * request (422).
+ * is needed; params or a query its schemas refuse, or an unreadable, too deep or unexpected
+ * body on a POST (400); and on an idempotent route a malformed Idempotency-Key (400), one
+ * still in progress (409) or reused for another request (422).
  */
 export function errorStatusesOf(route: RouteSpec): ErrorStatus[] {
   const implied: ErrorStatus[] = [
     ...(route.auth ? ([401, 403] as const) : []),
-    ...(route.method === "post" ? [400 as const] : []),
+    ...(route.method === "post" || route.params || route.query ? [400 as const] : []),
     ...(route.idempotent ? ([400, 409, 422] as const) : []),
   ];
   return [...new Set([...route.errors, ...implied])].sort((a, b) => a - b);

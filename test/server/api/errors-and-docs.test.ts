@@ -75,6 +75,16 @@ describe("API: errors, request ids, headers, docs and health", function () {
     });
   });
 
+  describe("when a path parameter breaks its schema on a read", function () {
+    it("answers 400 VALIDATION_FAILED naming params.id, a status the route documents", async function () {
+      // The client checks the answer against the route spec: GET /v1/parties/:id used to document no 400.
+      const response = await api.as(supplier.apiKey).get(`/v1/parties/${"x".repeat(81)}`);
+      expect(response.status).to.equal(400);
+      expect(response.body.error.code).to.equal("VALIDATION_FAILED");
+      expect(response.body.error.details.fields[0].path).to.equal("params.id");
+    });
+  });
+
   describe("when the route does not exist", function () {
     it("answers 404 ROUTE_NOT_FOUND naming the method and path, with or without a key", async function () {
       for (const [method, path, key] of [

@@ -111,6 +111,14 @@ describe("API: the OpenAPI document lists every refusal a route can give", funct
     expect(errorStatusesOf(routeFor("POST", "/v1/parties")!)).to.include(422);
   });
 
+  it("documents 400 on every route that parses params, a query or a body", function () {
+    for (const route of allRoutes().filter((r) => r.params || r.query || r.method === "post")) {
+      expect(responsesOf(route.method, route.path), `${route.method} ${route.path}`).to.include("400");
+    }
+    // GET /v1/parties/:id refuses an id over 80 characters with 400; it used to document no 400.
+    expect(responsesOf("get", "/v1/parties/:id")).to.include("400");
+  });
+
   it("documents a JSON schema for every success answer", function () {
     for (const route of allRoutes()) {
       for (const [status, response] of Object.entries(route.responses)) {
