@@ -222,7 +222,7 @@ async function main(): Promise<void> {
           document_hash: documentHash,
           documents: JSON.stringify(submission),
           verification: JSON.stringify({ outcome: "passed", results: [], note: "bench:growth" }),
-          status: "confirming",
+          status: "confirming" as const,
           confirmation: null,
           created_at: now,
           updated_at: now,

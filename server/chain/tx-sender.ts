@@ -14,6 +14,7 @@ import type { Logger } from "../logging.js";
 import { AppError } from "../model/errors.js";
 import { chainError, decodeRevert } from "./revert-errors.js";
 import { crashPoint } from "../faults.js";
+import type { TxJournalState } from "../model/row-statuses.js";
 
 export interface SendOptions {
   kind: string;
@@ -152,7 +153,7 @@ export class TxSender {
     return this.#feeCache.fees;
   }
 
-  async #mark(id: number, state: string, error: string | null): Promise<void> {
+  async #mark(id: number, state: TxJournalState, error: string | null): Promise<void> {
     await this.db.updateTable("tx_journal").set({ state, error, updated_at: nowIso() }).where("id", "=", id).execute();
   }
 }
@@ -166,7 +167,7 @@ export async function reconcileTxJournal(
   const open = await db.selectFrom("tx_journal").selectAll().where("state", "in", ["sent", "unconfirmed"]).execute();
   for (const row of open) {
     const receipt = row.tx_hash ? await provider.getTransactionReceipt(row.tx_hash) : null;
-    let state: string;
+    let state: TxJournalState;
     if (receipt) state = receipt.status === 1 ? "mined" : "failed";
     else {
       const confirmedNonce = await provider.getTransactionCount(row.signer, "latest");

@@ -10,6 +10,7 @@ import { nowIso } from "../store/database.js";
 import type { Actor } from "../model/actor.js";
 import { getReceivableView, type ReceivableView } from "./receivable-view.js";
 import { displayText } from "../model/text.js";
+import type { SubmissionStatus } from "../model/row-statuses.js";
 
 export const DeclineReceivableSchema = z
   .object({ reason: displayText(1_000).meta({ description: "Why the debtor does not confirm it, for the supplier" }) })
@@ -22,7 +23,10 @@ export const WithdrawReceivableSchema = z
   .meta({ id: "WithdrawReceivable" });
 
 /** Who may close which submission, from which statuses, into which status. */
-const CLOSINGS = {
+const CLOSINGS: Record<
+  "decline" | "withdraw",
+  { party: "debtor" | "seller"; from: SubmissionStatus[]; to: SubmissionStatus }
+> = {
   decline: { party: "debtor", from: ["awaiting_confirmation"], to: "declined" },
   withdraw: { party: "seller", from: ["held_for_review", "awaiting_confirmation"], to: "withdrawn" },
 } as const;
@@ -42,7 +46,7 @@ async function closeSubmission(
     throw forbidden(`only the ${closing.party} of receivable ${receivableId} may ${action} it`, {
       [`${closing.party}Id`]: partyId,
     });
-  const from: readonly string[] = closing.from;
+  const from: readonly SubmissionStatus[] = closing.from;
   const result = await ctx.db
     .updateTable("receivables")
     .set({

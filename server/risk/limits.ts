@@ -22,6 +22,7 @@ import { BPS, ceilDiv } from "./math.js";
 import { RISK_POLICY, type ScoreBand } from "./policy.js";
 import { refreshRisk } from "./refresh.js";
 import type { ScoreResult } from "./scoring.js";
+import type { PartyStatus, SubmissionStatus } from "../model/row-statuses.js";
 
 export const LIMIT_KINDS = ["debtor", "supplier"] as const;
 export type LimitKind = (typeof LIMIT_KINDS)[number];
@@ -172,14 +173,14 @@ async function lockParties(scope: DbScope, partyIds: string[]): Promise<void> {
   for (const partyId of [...new Set(partyIds)].sort()) {
     await scope.db
       .updateTable("parties")
-      .set({ status: sql<string>`status` })
+      .set({ status: sql<PartyStatus>`status` })
       .where("id", "=", partyId)
       .execute();
   }
 }
 
 /** Statuses a receivable's confirmation may start (or resume) from. */
-const CONFIRMABLE = ["awaiting_confirmation", "confirming"];
+const CONFIRMABLE: SubmissionStatus[] = ["awaiting_confirmation", "confirming"];
 
 /**
  * Registration (debtor confirmation): the debtor's exposure plus the face value must stay

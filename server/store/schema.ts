@@ -2,6 +2,7 @@
 // string (smallest units), never REAL. Tables named onchain_* and chain_events are the
 // index of chain events: `reindex` empties and rebuilds them from the chain alone.
 import type { Generated } from "kysely";
+import type { IdempotencyState, PartyStatus, SubmissionStatus, TxJournalState } from "../model/row-statuses.js";
 
 export interface MetaTable {
   key: string;
@@ -20,7 +21,7 @@ export interface PartyTable {
   encrypted_key: string | null;
   api_key_hash: string;
   related_party_ids: string; // JSON array
-  status: string; // active | suspended
+  status: PartyStatus;
   created_at: string;
 }
 
@@ -41,7 +42,7 @@ export interface ReceivableTable {
   document_hash: string;
   documents: string; // JSON of the submitted documents
   verification: string; // JSON verification report
-  status: string; // held_for_review | awaiting_confirmation | confirming | registered | rejected | declined | withdrawn
+  status: SubmissionStatus;
   confirmation: string | null; // JSON { nonce, deadline, signature } once signed
   closed: string | null; // JSON { by, at, reason } once declined or withdrawn
   created_at: string;
@@ -56,7 +57,7 @@ export interface IdempotencyTable {
   method: string;
   path: string;
   request_hash: string;
-  state: string; // in_progress | done
+  state: IdempotencyState;
   status_code: number | null;
   response: string | null;
   created_at: string;
@@ -71,7 +72,7 @@ export interface TxJournalTable {
   signer: string;
   nonce: number;
   tx_hash: string | null;
-  state: string; // sent | unconfirmed (broadcast errored) | mined | failed (reverted) | dropped
+  state: TxJournalState;
   error: string | null;
   created_at: string;
   updated_at: string;
@@ -204,7 +205,7 @@ export interface RiskStateTable {
 export interface ReceivableAttemptTable {
   attempt_id: Generated<number>;
   receivable_id: string;
-  status: string; // rejected | declined | withdrawn
+  status: SubmissionStatus; // rejected | declined | withdrawn
   row: string; // JSON of the receivables row as it was closed
   archived_at: string;
 }

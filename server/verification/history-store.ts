@@ -4,9 +4,10 @@ import type { Db } from "../store/database.js";
 import type { VerificationHistory } from "./types.js";
 import type { ChainClient } from "../chain/chain-client.js";
 import type { ReceivableSubmission } from "../model/receivable-schema.js";
+import type { SubmissionStatus } from "../model/row-statuses.js";
 
 /** Submissions that hold their identity, order capacity and delivery: not rejected, declined or withdrawn. */
-export const LIVE = ["held_for_review", "awaiting_confirmation", "confirming", "registered"];
+export const LIVE: SubmissionStatus[] = ["held_for_review", "awaiting_confirmation", "confirming", "registered"];
 
 export function verificationHistory(db: Db, chain: ChainClient): VerificationHistory {
   return {

@@ -262,7 +262,7 @@ describe("API: restart, reindex and crash recovery", function () {
         method: "POST",
         path,
         request_hash: requestHash,
-        state: "in_progress",
+        state: "in_progress" as const,
         status_code: null,
         response: null,
         created_at: createdAt,
