@@ -22,7 +22,15 @@ export const errorEnvelope = (error: AppError): ErrorBody => ({
   error: { code: error.code, message: error.message, details: error.details ?? {} },
 });
 
-export const IdParams = z.object({ id: z.string().min(1).max(80) });
+// No control characters: PostgreSQL refuses a NUL in text outright (a 500 from a GET), and no
+// id the service hands out has one.
+export const IdParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(80)
+    .refine((id) => !/\p{Cc}/u.test(id), "an id has no control characters"),
+});
 export const ReceivableIdParams = z.object({
   id: z.string().regex(/^0x[0-9a-f]{64}$/, "a receivable id is 0x and 64 lowercase hex digits"),
 });
