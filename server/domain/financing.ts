@@ -350,7 +350,9 @@ export async function openFinancingRequest(
   const repayAmount = BigInt(input.repayAmount ?? "0");
   requireTerms(input.kind, price, repayAmount, BigInt(certificate.face_value) - BigInt(certificate.paid_out));
   // Check and reserve the holder's financing headroom in one step; released once the
-  // request is in the index (where it counts on its own) or the opening failed.
+  // request is in the index (where it counts on its own) or the chain refused the opening.
+  // An unknown outcome (a 5xx: sent, perhaps mined, not indexed) keeps the reservation
+  // until it expires, by when the indexer has the request if it exists.
   const reservation = await reserveFinancingWithinLimits(ctx, { holder: actor, certificate, price });
   let requestId: string;
   try {
@@ -364,9 +366,11 @@ export async function openFinancingRequest(
       { certificateId: id, requestId, kind: input.kind, price: input.price, txHash: receipt.hash },
       "financing request opened",
     );
-  } finally {
-    await releaseFinancingReservation(ctx, reservation);
+  } catch (error) {
+    if (error instanceof AppError && error.status < 500) await releaseFinancingReservation(ctx, reservation);
+    throw error;
   }
+  await releaseFinancingReservation(ctx, reservation);
   // The credit checks above passed: vouch for exactly these terms, on-chain, so a financier can
   // choose to fund only attested requests. A failure here leaves the request open, unattested.
   await attestRequest(ctx, requestId, {

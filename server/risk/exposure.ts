@@ -8,7 +8,12 @@
 //   to the pledgee, certificates it sold at their price until they are settled, and the
 //   reservations of openings under way (risk/limits.ts).
 // Each function reads through `scope.db`, so the limit checks can run them inside their
-// transaction.
+// transaction. On PostgreSQL that transaction is READ COMMITTED: each statement sees what
+// was committed when it began, and the indexer commits between them. So the work under way
+// is read before the index: something moving from one to the other in between is then
+// counted twice for one check (refusing a little early), never missed (letting a
+// registration or an opening past its limit). The move is one way: a confirmation leaves
+// "confirming" only once indexed, a financing reservation is released only once indexed.
 import type { ServiceContext } from "../context.js";
 
 /** What the exposure functions read: the service's database or a transaction on it. */
@@ -61,6 +66,7 @@ export async function debtorExposure(
   party: PartyRecord,
   excludeReceivableId?: string,
 ): Promise<DebtorExposure> {
+  const pending = await pendingRegistrations(ctx, "debtor_id", party.id, excludeReceivableId); // first: see the header
   const rows = await ctx.db
     .selectFrom("onchain_receivables")
     .select(["face_value", "repaid_amount"])
@@ -68,7 +74,6 @@ export async function debtorExposure(
     .where("status", "!=", "repaid")
     .execute();
   const outstanding = sum(rows.map((r) => BigInt(r.face_value) - BigInt(r.repaid_amount)).filter((v) => v > 0n));
-  const pending = await pendingRegistrations(ctx, "debtor_id", party.id, excludeReceivableId);
   return { outstanding, pending, total: outstanding + pending };
 }
 
@@ -77,6 +82,7 @@ export async function supplierExposure(
   party: PartyRecord,
   excludeReceivableId?: string,
 ): Promise<SupplierExposure> {
+  const pending = await pendingRegistrations(ctx, "seller_id", party.id, excludeReceivableId); // first: see the header
   const sold = await ctx.db
     .selectFrom("onchain_receivables")
     .select(["face_value", "repaid_amount"])
@@ -94,11 +100,19 @@ export async function supplierExposure(
     .where("r.status", "!=", "repaid")
     .execute();
   const throughTiers = sum(deeper.map((c) => BigInt(c.face_value) - BigInt(c.paid_out)).filter((v) => v > 0n));
-  const pending = await pendingRegistrations(ctx, "seller_id", party.id, excludeReceivableId);
   return { originated, throughTiers, pending, total: originated + throughTiers + pending };
 }
 
 export async function financingExposure(ctx: Scope, party: PartyRecord): Promise<FinancingExposure> {
+  // First the reservations (released only after the opening is indexed), then the index: see the header.
+  const reservations = await ctx.db
+    .selectFrom("limit_reservations")
+    .select("amount")
+    .where("party_id", "=", party.id)
+    .where("kind", "=", "financing")
+    .where("expires_at", ">", new Date().toISOString())
+    .execute();
+  const reserved = sum(reservations.map((r) => BigInt(r.amount)));
   const rows = await ctx.db
     .selectFrom("onchain_financing_requests as f")
     .innerJoin("onchain_certificates as c", "c.id", "f.certificate_id")
@@ -114,13 +128,5 @@ export async function financingExposure(ctx: Scope, party: PartyRecord): Promise
     else if (r.status === "pledged") pledged += BigInt(r.outstanding);
     else if (r.state !== "settled") sold += BigInt(r.price);
   }
-  const reservations = await ctx.db
-    .selectFrom("limit_reservations")
-    .select("amount")
-    .where("party_id", "=", party.id)
-    .where("kind", "=", "financing")
-    .where("expires_at", ">", new Date().toISOString())
-    .execute();
-  const reserved = sum(reservations.map((r) => BigInt(r.amount)));
   return { reserved, open, pledged, sold, total: reserved + open + pledged + sold };
 }
