@@ -8,10 +8,15 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ICertificateToken} from "./interfaces/ICertificateToken.sol";
 import {IPartyRegistry} from "./interfaces/IPartyRegistry.sol";
 import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
+import {ISettlementEscrow} from "./interfaces/ISettlementEscrow.sol";
+import {CertificateMetadata} from "./libraries/CertificateMetadata.sol";
 
 /// @title CertificateToken
 /// @notice ERC-721 receivable certificates with on-chain lineage. See {ICertificateToken}.
 contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable {
+    /// ERC-4906 (metadata update events), claimed in {supportsInterface}.
+    bytes4 private constant ERC4906_INTERFACE_ID = 0x49064906;
+
     /// @inheritdoc ICertificateToken
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
@@ -133,6 +138,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         }
 
         emit CertificateSplit(certificateId, childIds);
+        emit MetadataUpdate(certificateId);
     }
 
     function _issueChild(
@@ -185,6 +191,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         certificate.state = CertificateState.Locked;
 
         emit CertificateLockPlaced(certificateId, msg.sender);
+        emit MetadataUpdate(certificateId);
     }
 
     /// @inheritdoc ICertificateToken
@@ -194,6 +201,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         _certificates[certificateId].state = CertificateState.Live;
 
         emit CertificateLockLifted(certificateId);
+        emit MetadataUpdate(certificateId);
     }
 
     /// @inheritdoc ICertificateToken
@@ -202,6 +210,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
 
         _certificates[certificateId].state = CertificateState.Live;
         emit CertificateLockLifted(certificateId);
+        emit MetadataUpdate(certificateId);
 
         _transfer(_ownerOf(certificateId), to, certificateId);
     }
@@ -230,6 +239,13 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         _burn(certificateId);
 
         emit CertificateSettled(certificateId);
+        emit MetadataUpdate(certificateId);
+    }
+
+    /// @inheritdoc ICertificateToken
+    function notifyPayout(uint256 certificateId) external {
+        _requireCaller(settlementEscrow);
+        emit MetadataUpdate(certificateId);
     }
 
     /* ------------------------------------------------------------------ */
@@ -318,8 +334,18 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         return _leafCounts[receivableId];
     }
 
-    /// @inheritdoc AccessControl
+    /// @inheritdoc ICertificateToken
+    function tokenURI(uint256 certificateId) public view override(ERC721, ICertificateToken) returns (string memory) {
+        Certificate memory certificate = _certificates[certificateId];
+        if (certificate.state == CertificateState.None) revert CertificateNotFound(certificateId);
+        address escrow = settlementEscrow;
+        // Before the escrow is wired nothing can have been paid out.
+        uint256 paidOut = escrow == address(0) ? 0 : ISettlementEscrow(escrow).paidOutOf(certificateId);
+        return CertificateMetadata.tokenURI(certificateId, certificate, paidOut, registry.settlementToken());
+    }
+
+    /// @notice ERC-721, ERC-721 metadata, ERC-4906 (metadata update events), AccessControl, ERC-165.
     function supportsInterface(bytes4 interfaceId) public view override(ERC721, AccessControl, IERC165) returns (bool) {
-        return super.supportsInterface(interfaceId);
+        return interfaceId == ERC4906_INTERFACE_ID || super.supportsInterface(interfaceId);
     }
 }

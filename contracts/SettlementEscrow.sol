@@ -173,7 +173,9 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         // price was set for a claim that has now shrunk.
         bool repaidInFull = closed;
         financing.recordLeafPayment(certificateId, toPledgee, repaidInFull);
+        // Either way the certificate's metadata (paid out so far, state) changed: wallets are told.
         if (repaidInFull) certificates.markSettled(certificateId);
+        else certificates.notifyPayout(certificateId);
         _push(pledgee, toPledgee);
         _push(holder, toHolder);
         return (due, true);

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
 
 /// @title ICertificateToken
 /// @notice Receivable certificates as ERC-721 tokens. Each records its root receivable,
@@ -11,7 +12,11 @@ import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 /// Live|Locked -> Settled (paid out in full; the token is burned, the record stays).
 /// Ids come from a counter and are never reused. All ownership changes pass one `_update`
 /// hook: locks, pause and the party allow-list are enforced there.
-interface ICertificateToken is IERC721 {
+/// Metadata: `tokenURI` is computed on-chain from the record (JSON and an SVG image, see
+/// CertificateMetadata) for every issued id, retired and settled ones included. Whenever what it
+/// shows changes (lock, unlock, delivery, retirement on split, partial payout, settlement) the
+/// token emits ERC-4906 `MetadataUpdate(tokenId)` so wallets and indexers refresh.
+interface ICertificateToken is IERC721, IERC4906 {
     /// @notice The state of a certificate. `None` means the id was never issued.
     enum CertificateState {
         None,
@@ -159,6 +164,11 @@ interface ICertificateToken is IERC721 {
     /// @dev Only the wired settlement escrow.
     function markSettled(uint256 certificateId) external;
 
+    /// @notice Tells wallets that a partial payout changed what `certificateId` shows (its
+    /// "paid out so far"): emits ERC-4906 `MetadataUpdate`. Changes no state.
+    /// @dev Only the wired settlement escrow, after a payout that does not settle the certificate.
+    function notifyPayout(uint256 certificateId) external;
+
     /// @notice Sets the tier policy. Only DEFAULT_ADMIN_ROLE.
     function setTierPolicy(uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts) external;
 
@@ -167,6 +177,12 @@ interface ICertificateToken is IERC721 {
 
     /// @notice Resumes transfers and splits. Only PAUSER_ROLE.
     function unpause() external;
+
+    /// @notice The ERC-721 metadata of `certificateId` as a `data:application/json;base64,` URI:
+    /// name, description, an SVG image and attributes (receivable, face value and currency, due
+    /// date, tier, parent, state, paid out so far). Works for retired and settled certificates too.
+    /// @dev Reverts `CertificateNotFound` for an id never issued.
+    function tokenURI(uint256 certificateId) external view returns (string memory);
 
     /// @notice The record of `certificateId`.
     function certificateOf(uint256 certificateId) external view returns (Certificate memory);
