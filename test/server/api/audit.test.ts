@@ -723,6 +723,36 @@ describe("API: auditing a receivable's certificate tree", function () {
       expect(body.contractView).to.deep.equal({ checked: true, matches: true, differences: [] });
     });
 
+    it("journals the wallets' ERC-4906 refresh signals without letting them into the trace or the verify", async function () {
+      const tree = new Set([root, toBolt, acmeKept, toCoil, boltKept]);
+      const rows = await t.service.ctx.db
+        .selectFrom("chain_events")
+        .select(["tx_hash", "args"])
+        .where("contract", "=", "certificates")
+        .where("name", "=", "MetadataUpdate")
+        .where("block_number", ">=", block.register!)
+        .orderBy("block_number")
+        .orderBy("log_index")
+        .execute();
+      const updates = rows
+        .map((r) => [r.tx_hash, (JSON.parse(r.args) as { _tokenId: string })._tokenId])
+        .filter(([, id]) => tree.has(id!));
+      const leaves = [acmeKept, toCoil, boltKept];
+      expect(updates).to.deep.equal([
+        [tx.split1, root], // retired
+        [tx.split2, toBolt], // retired
+        [tx.openDiscount, toCoil], // locked
+        [tx.fundDiscount, toCoil], // delivered, unlocked
+        [tx.openPledge, boltKept], // locked (stays locked while pledged)
+        ...leaves.map((id) => [tx.settle1, id]), // paid half
+        ...leaves.map((id) => [tx.settle2, id]), // settled
+      ]);
+      const body = (await trace()).body;
+      const traced = body.transactions.flatMap((x: { events: Array<{ name: string }> }) => x.events.map((e) => e.name));
+      expect(traced).to.include("CertificateSettled");
+      expect(traced).not.to.include("MetadataUpdate");
+    });
+
     describe("when someone rewrote a holder in the index", function () {
       before(async function () {
         await t.service.ctx.db
