@@ -243,9 +243,10 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     }
 
     /// @inheritdoc ICertificateToken
-    function notifyPayout(uint256 certificateId) external {
+    function notifyPayouts(uint256 fromId, uint256 toId) external {
         _requireCaller(settlementEscrow);
-        emit MetadataUpdate(certificateId);
+        if (fromId == toId) emit MetadataUpdate(fromId);
+        else emit BatchMetadataUpdate(fromId, toId);
     }
 
     /* ------------------------------------------------------------------ */

@@ -125,12 +125,22 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         bool closed = receivable.status == IReceivableRegistry.ReceivableStatus.Repaid;
 
         bool progressed;
+        // The range of leaves paid in part, for one ERC-4906 notice at the end (settled leaves
+        // get theirs from markSettled).
+        uint256 lowestPartial = type(uint256).max;
+        uint256 highestPartial;
         for (uint256 i; i < certificateIds.length; ++i) {
-            (uint256 leafPaid, bool leafProgressed) = _settleLeaf(receivableId, receivable, closed, certificateIds[i]);
+            uint256 certificateId = certificateIds[i];
+            (uint256 leafPaid, bool leafProgressed) = _settleLeaf(receivableId, receivable, closed, certificateId);
             paid += leafPaid;
             progressed = progressed || leafProgressed;
+            if (leafProgressed && !closed) {
+                if (certificateId < lowestPartial) lowestPartial = certificateId;
+                if (certificateId > highestPartial) highestPartial = certificateId;
+            }
         }
         if (!progressed) revert SettlementNothingDue(receivableId);
+        if (highestPartial != 0) certificates.notifyPayouts(lowestPartial, highestPartial);
     }
 
     function _settleLeaf(
@@ -173,9 +183,7 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         // price was set for a claim that has now shrunk.
         bool repaidInFull = closed;
         financing.recordLeafPayment(certificateId, toPledgee, repaidInFull);
-        // Either way the certificate's metadata (paid out so far, state) changed: wallets are told.
         if (repaidInFull) certificates.markSettled(certificateId);
-        else certificates.notifyPayout(certificateId);
         _push(pledgee, toPledgee);
         _push(holder, toHolder);
         return (due, true);

@@ -15,7 +15,8 @@ import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
 /// Metadata: `tokenURI` is computed on-chain from the record (JSON and an SVG image, see
 /// CertificateMetadata) for every issued id, retired and settled ones included. Whenever what it
 /// shows changes (lock, unlock, delivery, retirement on split, partial payout, settlement) the
-/// token emits ERC-4906 `MetadataUpdate(tokenId)` so wallets and indexers refresh.
+/// token emits ERC-4906 `MetadataUpdate(tokenId)` (a batch of partial payouts: one
+/// `BatchMetadataUpdate(fromId, toId)` over the batch's range) so wallets and indexers refresh.
 interface ICertificateToken is IERC721, IERC4906 {
     /// @notice The state of a certificate. `None` means the id was never issued.
     enum CertificateState {
@@ -164,10 +165,14 @@ interface ICertificateToken is IERC721, IERC4906 {
     /// @dev Only the wired settlement escrow.
     function markSettled(uint256 certificateId) external;
 
-    /// @notice Tells wallets that a partial payout changed what `certificateId` shows (its
-    /// "paid out so far"): emits ERC-4906 `MetadataUpdate`. Changes no state.
-    /// @dev Only the wired settlement escrow, after a payout that does not settle the certificate.
-    function notifyPayout(uint256 certificateId) external;
+    /// @notice Tells wallets that partial payouts changed what certificates `fromId`..`toId` show
+    /// (their "paid out so far"): ERC-4906 `MetadataUpdate(fromId)` when it is one certificate,
+    /// `BatchMetadataUpdate(fromId, toId)` otherwise. Changes no state.
+    /// @dev Only the wired settlement escrow, once per settlement batch that paid some leaves
+    /// without settling them. One call and one event per batch rather than per leaf keeps a
+    /// partial settlement's gas close to what it was; the range may name certificates that did not
+    /// change (other receivables' ids in between), which only costs a wallet a needless refresh.
+    function notifyPayouts(uint256 fromId, uint256 toId) external;
 
     /// @notice Sets the tier policy. Only DEFAULT_ADMIN_ROLE.
     function setTierPolicy(uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts) external;

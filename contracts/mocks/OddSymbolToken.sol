@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+// The symbol holds a double quote: prettier writes that literal single-quoted.
+// solhint-disable quotes
+
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 
 /// @title OddSymbolToken

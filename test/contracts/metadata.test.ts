@@ -101,16 +101,18 @@ async function expectMetadataMatchesChain(
   return m;
 }
 
-/** MetadataUpdate(tokenId) events the certificate token emitted in `tx`. */
+/** The ERC-4906 events the certificate token emitted in `tx`, as "MetadataUpdate(7)" / "BatchMetadataUpdate(3,5)". */
 async function metadataUpdates(w: Pick<TierlineWorld, "certificates">, tx: Promise<ContractTransactionResponse>) {
   const receipt = await (await tx).wait();
   const address = (await w.certificates.getAddress()).toLowerCase();
   return receipt!.logs
     .filter((log) => log.address.toLowerCase() === address)
     .map((log) => w.certificates.interface.parseLog(log))
-    .filter((parsed) => parsed?.name === "MetadataUpdate")
-    .map((parsed) => parsed!.args._tokenId as bigint);
+    .filter((parsed) => parsed?.name === "MetadataUpdate" || parsed?.name === "BatchMetadataUpdate")
+    .map((parsed) => `${parsed!.name}(${[...parsed!.args].join(",")})`);
 }
+
+const update = (id: bigint) => `MetadataUpdate(${id})`;
 
 const TUSD = { symbol: "tUSD", decimals: 6 };
 
@@ -226,28 +228,42 @@ describe("certificate metadata", function () {
         { to: w.tier2.address, amount: 600n },
         { to: w.tier1.address, amount: 400n },
       ]);
-      expect(await metadataUpdates(w, tx)).to.deep.equal([rootId]);
+      expect(await metadataUpdates(w, tx)).to.deep.equal([update(rootId)]);
     });
 
     it("announces a lock, its lifting, and a delivery on a funded sale", async function () {
       const w = await networkHelpers.loadFixture(world);
       const { rootId } = await registerReceivable(w, 1_000n * MILLION);
       const open = () => w.financing.connect(w.tier1).openRequest(rootId, DISCOUNT, 950n * MILLION, 0n);
-      expect(await metadataUpdates(w, open())).to.deep.equal([rootId]);
-      expect(await metadataUpdates(w, w.financing.connect(w.tier1).cancelRequest(1n))).to.deep.equal([rootId]);
-      expect(await metadataUpdates(w, open())).to.deep.equal([rootId]);
+      expect(await metadataUpdates(w, open())).to.deep.equal([update(rootId)]);
+      expect(await metadataUpdates(w, w.financing.connect(w.tier1).cancelRequest(1n))).to.deep.equal([update(rootId)]);
+      expect(await metadataUpdates(w, open())).to.deep.equal([update(rootId)]);
       const fund = fundRequest(w, w.financier, 2n, 950n * MILLION, 0n);
-      expect(await metadataUpdates(w, fund)).to.deep.equal([rootId]);
+      expect(await metadataUpdates(w, fund)).to.deep.equal([update(rootId)]);
       expect(await w.certificates.ownerOf(rootId)).to.equal(w.financier.address);
     });
 
-    it("announces every leaf paid in part, and every leaf settled", async function () {
+    it("announces the leaves of a batch paid in part with one range, and every leaf settled", async function () {
+      const { w, receivableId, leaves } = await networkHelpers.loadFixture(threeTiers);
+      const [low, high] = [leaves[0], leaves[1]]; // ids 3 and 5; the tier-3 piece is 4
+      expect(leaves[2]).to.be.greaterThan(low).and.lessThan(high);
+      await w.escrow.connect(w.debtor).repay(receivableId, 617_250_000n);
+      expect(await metadataUpdates(w, w.escrow.settle(receivableId, [...leaves]))).to.deep.equal([
+        `BatchMetadataUpdate(${low},${high})`,
+      ]);
+      await w.escrow.connect(w.debtor).repay(receivableId, 617_250_000n);
+      expect(await metadataUpdates(w, w.escrow.settle(receivableId, [...leaves]))).to.deep.equal(leaves.map(update));
+      for (const leaf of leaves) expect((await w.certificates.certificateOf(leaf)).state).to.equal(4n);
+    });
+
+    it("announces a single leaf paid in part by its id", async function () {
       const { w, receivableId, leaves } = await networkHelpers.loadFixture(threeTiers);
       await w.escrow.connect(w.debtor).repay(receivableId, 617_250_000n);
-      expect(await metadataUpdates(w, w.escrow.settle(receivableId, [...leaves]))).to.deep.equal([...leaves]);
-      await w.escrow.connect(w.debtor).repay(receivableId, 617_250_000n);
-      expect(await metadataUpdates(w, w.escrow.settle(receivableId, [...leaves]))).to.deep.equal([...leaves]);
-      for (const leaf of leaves) expect((await w.certificates.certificateOf(leaf)).state).to.equal(4n);
+      expect(await metadataUpdates(w, w.escrow.settle(receivableId, [leaves[2]]))).to.deep.equal([update(leaves[2])]);
+      // Leaves with nothing new due are not announced again.
+      expect(await metadataUpdates(w, w.escrow.settle(receivableId, [leaves[2], leaves[0]]))).to.deep.equal([
+        update(leaves[0]),
+      ]);
     });
 
     it("announces a pledged leaf settled", async function () {
@@ -256,13 +272,13 @@ describe("certificate metadata", function () {
       await w.financing.connect(w.tier1).openRequest(rootId, PLEDGE, 800n * MILLION, 850n * MILLION);
       await fundRequest(w, w.financier, 1n, 800n * MILLION, 850n * MILLION);
       await w.escrow.connect(w.debtor).repay(receivableId, 1_000n * MILLION);
-      expect(await metadataUpdates(w, w.escrow.settle(receivableId, [rootId]))).to.deep.equal([rootId]);
+      expect(await metadataUpdates(w, w.escrow.settle(receivableId, [rootId]))).to.deep.equal([update(rootId)]);
     });
 
     it("lets only the wired escrow announce a payout", async function () {
       const w = await networkHelpers.loadFixture(world);
       const { rootId } = await registerReceivable(w, 1_000n);
-      await expect(w.certificates.connect(w.tier1).notifyPayout(rootId))
+      await expect(w.certificates.connect(w.tier1).notifyPayouts(rootId, rootId))
         .to.be.revertedWithCustomError(w.certificates, "CertificateCallerNotWired")
         .withArgs(w.tier1.address, await w.escrow.getAddress());
     });
