@@ -40,6 +40,8 @@ library CertificateMetadata {
         string paid;
         string paidUnits;
         string currency;
+        /// The currency in the picture: the symbol, or "units" (the token address is too wide).
+        string currencyShort;
         string due;
         string dueDate;
         string tier;
@@ -90,10 +92,12 @@ library CertificateMetadata {
             f.face = _decimal(certificate.faceValue, currency.decimals);
             f.paid = _decimal(paidOut, currency.decimals);
             f.currency = currency.symbol;
+            f.currencyShort = currency.symbol;
         } else {
             f.face = f.faceUnits;
             f.paid = f.paidUnits;
             f.currency = string.concat("units of ", Strings.toHexString(currency.token));
+            f.currencyShort = "units";
         }
         f.due = uint256(certificate.dueDate).toString();
         f.dueDate = _date(certificate.dueDate);
@@ -131,6 +135,8 @@ library CertificateMetadata {
                 f.state,
                 ". Paid out so far: ",
                 f.paid,
+                " ",
+                f.currency,
                 ". Computed on-chain from the certificate's record."
             );
     }
@@ -191,10 +197,10 @@ library CertificateMetadata {
             "</text>"
         );
         string memory body = string.concat(
-            _line(96, string.concat("Face  ", f.face, " ", f.currency)),
+            _line(96, string.concat("Face  ", f.face, " ", f.currencyShort)),
             _line(128, string.concat("Due   ", f.dueDate, " UTC")),
             _line(160, string.concat("Tier  ", f.tier, "   parent ", f.parent)),
-            _line(192, string.concat("Paid  ", f.paid)),
+            _line(192, string.concat("Paid  ", f.paid, " ", f.currencyShort)),
             _line(224, string.concat("Receivable ", _short(f.receivable)))
         );
         return

@@ -85,14 +85,15 @@ async function expectMetadataMatchesChain(
   expect(trait(m, "Paid out (units)").value).to.equal(paid.toString());
   expect(m.description).to.contain(`Tier ${c.tier} claim of ${amount(c.faceValue)} ${currencyText}`);
   expect(m.description).to.contain(`due ${due} (UTC)`);
-  expect(m.description).to.contain(`State: ${state}.`);
+  expect(m.description).to.contain(`State: ${state}. Paid out so far: ${amount(paid)} ${currencyText}.`);
 
   expect(m.svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).to.equal(true);
   expect(m.svg.endsWith("</svg>")).to.equal(true);
-  expect(m.svg).to.contain(`Face  ${amount(c.faceValue)} ${currencyText}`);
+  const pictured = "symbol" in currency ? currency.symbol : "units";
+  expect(m.svg).to.contain(`Face  ${amount(c.faceValue)} ${pictured}`);
   expect(m.svg).to.contain(`Due   ${due} UTC`);
   expect(m.svg).to.contain(`Tier  ${c.tier}`);
-  expect(m.svg).to.contain(`Paid  ${amount(paid)}`);
+  expect(m.svg).to.contain(`Paid  ${amount(paid)} ${pictured}<`);
   expect(m.svg).to.contain(`>${state.toUpperCase()}</text>`);
   // Well-formed-ish: every element opened is closed, nothing stray outside the root.
   const opened = (m.svg.match(/<text\b/g) ?? []).length;
