@@ -2,10 +2,10 @@
 // scripts/bench/gas.ts does not cover: the path where the escrow tells the certificate token
 // to emit ERC-4906 refresh notices. Prints one line per case; compare across commits.
 //
-//   npx hardhat run scripts/bench/partial-payout-gas.ts
+//   npx hardhat run test/bench/partial-payout-gas.ts (beside the test helpers it builds on)
 import { network } from "hardhat";
-import { deployWorld, MILLION } from "../../test/helpers/fixture.js";
-import { registerReceivable, splitCertificate, fundRequest } from "../../test/helpers/lifecycle.js";
+import { deployWorld, MILLION } from "../helpers/fixture.js";
+import { registerReceivable, splitCertificate, fundRequest } from "../helpers/lifecycle.js";
 const { ethers } = await network.create();
 const w = await deployWorld(ethers);
 const gas = async (p: Promise<{ wait: () => Promise<{ gasUsed: bigint } | null> }>) =>
