@@ -244,7 +244,6 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
 
     /// @inheritdoc ICertificateToken
     function notifyPayouts(uint256 fromId, uint256 toId) external {
-        _requireCaller(settlementEscrow);
         if (fromId == toId) emit MetadataUpdate(fromId);
         else emit BatchMetadataUpdate(fromId, toId);
     }

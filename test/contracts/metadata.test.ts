@@ -276,12 +276,17 @@ describe("certificate metadata", function () {
       expect(await metadataUpdates(w, w.escrow.settle(receivableId, [rootId]))).to.deep.equal([update(rootId)]);
     });
 
-    it("lets only the wired escrow announce a payout", async function () {
+    it("lets anyone ask wallets to refresh, which changes nothing (a hint, not a power)", async function () {
       const w = await networkHelpers.loadFixture(world);
       const { rootId } = await registerReceivable(w, 1_000n);
-      await expect(w.certificates.connect(w.tier1).notifyPayouts(rootId, rootId))
-        .to.be.revertedWithCustomError(w.certificates, "CertificateCallerNotWired")
-        .withArgs(w.tier1.address, await w.escrow.getAddress());
+      const before = await w.certificates.certificateOf(rootId);
+      const uri = await w.certificates.tokenURI(rootId);
+      expect(await metadataUpdates(w, w.certificates.connect(w.tier2).notifyPayouts(rootId, rootId))).to.deep.equal([
+        update(rootId),
+      ]);
+      expect(await w.certificates.certificateOf(rootId)).to.deep.equal(before);
+      expect(await w.certificates.tokenURI(rootId)).to.equal(uri);
+      expect(await w.certificates.ownerOf(rootId)).to.equal(w.tier1.address);
     });
   });
 });
