@@ -66,10 +66,13 @@ export function createProvider(rpcUrl: string): JsonRpcProvider {
   if (isIpcUrl(rpcUrl)) connection.getUrlFunc = ipcGetUrlFunc;
   // staticNetwork: the chain id is detected once, not probed before every call (it halved
   // the registrar queue's round trips); a short polling interval suits a local chain.
+  // batchStallTime 0: ethers still batches the calls made in one tick, but no longer waits
+  // 10 ms for more before each send, which was most of a registration's chain time (issue 12).
   const provider = new JsonRpcProvider(connection, undefined, {
     staticNetwork: true,
     pollingInterval: 100,
     cacheTimeout: -1,
+    batchStallTime: 0,
   });
   return provider;
 }
