@@ -375,4 +375,17 @@ export const migrations: Record<string, Migration> = {
                 where status = 'confirming' and id in (select id from onchain_receivables)`.execute(db);
     },
   },
+  "0009_exposure_indexes": {
+    async up(db: Kysely<any>) {
+      // Every limit check (each confirmation, each financing opening) and each risk score
+      // reads one party's side of the book; without these it scanned the whole tables.
+      const index = (name: string, table: string, columns: string[]) =>
+        db.schema.createIndex(name).on(table).columns(columns).execute();
+      await index("onchain_receivables_by_debtor", "onchain_receivables", ["debtor", "status"]);
+      await index("onchain_receivables_by_seller", "onchain_receivables", ["seller", "status"]);
+      await index("receivables_by_debtor", "receivables", ["debtor_id", "status"]);
+      await index("receivables_by_seller", "receivables", ["seller_id", "status"]);
+      await index("financing_by_holder", "onchain_financing_requests", ["holder", "status"]);
+    },
+  },
 };
