@@ -8,6 +8,7 @@ import { ChainClient, createProvider } from "./chain/chain-client.js";
 import type { Deployment } from "./chain/contracts.js";
 import { Indexer } from "./chain/indexer.js";
 import { Keeper } from "./keeper/keeper.js";
+import { WebhookDispatcher } from "./keeper/webhook-dispatcher.js";
 import { RiskMonitor } from "./risk/refresh.js";
 import { KeyVault } from "./chain/keys.js";
 import { reconcileTxJournal } from "./chain/tx-sender.js";
@@ -208,6 +209,8 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
     indexer.start(config.TIERLINE_INDEXER_INTERVAL_MS);
     const keeper = new Keeper({ ...ctx, log: log.child({ component: "keeper" }) });
     if (config.TIERLINE_KEEPER === "true") keeper.start(config.TIERLINE_KEEPER_INTERVAL_MS);
+    const webhooks = new WebhookDispatcher({ ...ctx, log: log.child({ component: "webhooks" }) });
+    if (config.TIERLINE_WEBHOOKS === "true") webhooks.start(config.TIERLINE_WEBHOOK_INTERVAL_MS);
     const riskMonitor = RiskMonitor.start({ ...ctx, log: log.child({ component: "risk" }) });
 
     return {
@@ -217,6 +220,7 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
       deployedNow,
       async close() {
         await keeper.stop();
+        await webhooks.stop();
         await riskMonitor.stop();
         await indexer.stop();
         await db.destroy();

@@ -9,6 +9,7 @@ import { INDEX_TABLES } from "../store/schema.js";
 import type { Logger } from "../logging.js";
 import { contractsByAddress, type TierlineContracts } from "./contracts.js";
 import { applyEvent, type IndexedEvent } from "./projections.js";
+import { enqueueChainWebhook } from "./webhook-events.js";
 import { crashPoint } from "../faults.js";
 
 const RANGE = 2_000;
@@ -89,16 +90,19 @@ export class Indexer {
   /** Empties the index tables and replays every event since deployment. */
   rebuild(): Promise<number> {
     return this.#queue.add(async () => {
+      // Events up to the old cursor were told to webhook endpoints when first indexed: a
+      // rebuild replays them into the index, not into the outbox again.
+      const toldThrough = await this.indexedBlock();
       await this.db.transaction().execute(async (trx) => {
         for (const table of INDEX_TABLES) await trx.deleteFrom(table).execute();
         await trx.deleteFrom("meta").where("key", "in", [CURSOR_BLOCK, CURSOR_HASH]).execute();
       });
       this.log.warn("index emptied; rebuilding from chain events");
-      return this.#syncNow();
+      return this.#syncNow(undefined, toldThrough);
     });
   }
 
-  async #syncNow(target?: number): Promise<number> {
+  async #syncNow(target?: number, toldThrough = -1): Promise<number> {
     const head = target ?? (await this.provider.getBlockNumber());
     let from = (await this.indexedBlock()) + 1;
     let applied = 0;
@@ -124,7 +128,11 @@ export class Indexer {
             .onConflict((oc) => oc.doNothing())
             .executeTakeFirst();
           // An event already journaled was already applied: never apply twice.
-          if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) await applyEvent(trx, event);
+          if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) {
+            await applyEvent(trx, event);
+            // The outbox row commits with the projection it reports, or neither does.
+            if (event.blockNumber > toldThrough) await enqueueChainWebhook(trx, event);
+          }
         }
         if (events.length > 0) crashPoint("indexer:before-commit");
         await trx
