@@ -3,7 +3,7 @@
 // have left half-done, and starts the indexer. Used by `npm start` and by the tests.
 // Several replicas may boot against one PostgreSQL database: the one-time steps (deploy,
 // operator, index check) run under a shared lock, and the background work (indexer poll,
-// keeper, risk monitor) runs on the elected leader only (store/cluster.ts).
+// keeper, risk monitor, webhook dispatcher) runs on the elected leader only (store/cluster.ts).
 import { Wallet, type JsonRpcProvider } from "ethers";
 import { deployTierline, artifactsFromDisk } from "./chain/deploy-tierline.js";
 import { fundOperatorKeysLocally, LOCAL_CHAIN_ID, loadOperatorKeys, type OperatorKeys } from "./chain/operator-keys.js";
@@ -12,6 +12,7 @@ import { ChainClient, createProvider } from "./chain/chain-client.js";
 import type { Deployment } from "./chain/contracts.js";
 import { Indexer } from "./chain/indexer.js";
 import { Keeper } from "./keeper/keeper.js";
+import { WebhookDispatcher } from "./keeper/webhook-dispatcher.js";
 import { RiskMonitor } from "./risk/refresh.js";
 import { KeyVault } from "./chain/keys.js";
 import { reconcileTxJournal } from "./chain/tx-sender.js";
@@ -258,10 +259,12 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
     await indexer.sync();
     await resumeConfirmations(ctx, cluster);
     const keeper = new Keeper({ ...ctx, log: log.child({ component: "keeper" }) });
+    const webhooks = new WebhookDispatcher({ ...ctx, log: log.child({ component: "webhooks" }) });
     let riskMonitor: RiskMonitor | undefined;
     let firstLead = true;
-    // One indexer poll, one keeper and one risk monitor at a time, on the leader. Every
-    // replica still brings the index up to its own writes (indexer.sync after each send).
+    // One indexer poll, one keeper, one risk monitor and one webhook dispatcher at a time, on
+    // the leader. Every replica still brings the index up to its own writes (indexer.sync after
+    // each send) and writes its own outbox rows; only the leader delivers them.
     cluster.onLeadership(async (leader) => {
       if (leader) {
         if (!firstLead) {
@@ -279,7 +282,9 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
         indexer.start(config.TIERLINE_INDEXER_INTERVAL_MS);
         if (config.TIERLINE_KEEPER === "true") keeper.start(config.TIERLINE_KEEPER_INTERVAL_MS);
         riskMonitor = RiskMonitor.start({ ...ctx, log: log.child({ component: "risk" }) });
+        if (config.TIERLINE_WEBHOOKS === "true") webhooks.start(config.TIERLINE_WEBHOOK_INTERVAL_MS);
       } else {
+        await webhooks.stop();
         await keeper.stop();
         await riskMonitor?.stop();
         riskMonitor = undefined;
@@ -297,6 +302,7 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
       async close() {
         await cluster.stop();
         await keeper.stop();
+        await webhooks.stop();
         await indexer.stop();
         await db.destroy();
         provider.destroy();

@@ -90,6 +90,12 @@ export const ConfigSchema = z.object({
   TIERLINE_INDEXER_INTERVAL_MS: z.coerce.number().int().min(10).default(500),
   /** The keeper (automatic settlement, overdue and default marking): on unless "false". */
   TIERLINE_KEEPER: z.enum(["true", "false"]).default("true"),
+  /** Webhook deliveries (server/keeper/webhook-dispatcher.ts): poll interval, attempts, first retry delay, timeout. */
+  TIERLINE_WEBHOOKS: z.enum(["true", "false"]).default("true"),
+  TIERLINE_WEBHOOK_INTERVAL_MS: z.coerce.number().int().min(20).default(500),
+  TIERLINE_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
+  TIERLINE_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5_000),
+  TIERLINE_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** How often the keeper looks for work, milliseconds. */
   TIERLINE_KEEPER_INTERVAL_MS: z.coerce.number().int().min(50).default(2_000),
   /** Requests per minute per client before 429. */

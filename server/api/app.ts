@@ -28,6 +28,7 @@ import { auditRoutes } from "./routes/audit.js";
 import { riskRoutes } from "./routes/risk.js";
 import { riskNetworkRoutes } from "./routes/risk-network.js";
 import { operatorRoutes } from "./routes/operator.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 
 export const BODY_LIMIT = "1mb";
 
@@ -43,6 +44,7 @@ export function allRoutes(extra: RouteSpec[] = []): RouteSpec[] {
     ...riskRoutes,
     ...riskNetworkRoutes,
     ...operatorRoutes,
+    ...webhookRoutes,
     ...extra,
   ];
 }

@@ -52,7 +52,7 @@ export interface HandlerInput<
 }
 
 interface RouteFields<A extends boolean, R extends Responses> {
-  method: "get" | "post";
+  method: "get" | "post" | "delete";
   path: string; // Express style: /v1/receivables/:id
   /** The OpenAPI operationId: a stable camelCase verb phrase (e.g. splitCertificate). */
   operationId: string;

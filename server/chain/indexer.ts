@@ -13,6 +13,7 @@ import { INDEX_TABLES } from "../store/schema.js";
 import type { Logger } from "../logging.js";
 import { contractsByAddress, type TierlineContracts } from "./contracts.js";
 import { applyEvent, type IndexedEvent } from "./projections.js";
+import { enqueueChainWebhook } from "./webhook-events.js";
 import { crashPoint } from "../faults.js";
 
 const RANGE = 2_000;
@@ -103,19 +104,29 @@ export class Indexer {
   /** Empties the index tables and replays every event since deployment, range by range. */
   rebuild(onProgress?: (progress: IndexProgress) => void): Promise<number> {
     return this.#queue.add(async () => {
+      let toldThrough = -1;
       await this.db.transaction().execute(async (trx) => {
         // Another replica's range must not commit between the emptying and the replay.
         if (engineOf(this.db) === "postgres")
           await sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(CURSOR_BLOCK)})`.execute(trx);
+        // Events up to the old cursor were told to webhook endpoints when first indexed: a
+        // rebuild replays them into the index, not into the outbox again. Read under the lock,
+        // so no range another replica commits meanwhile is left out.
+        const cursor = await trx.selectFrom("meta").select("value").where("key", "=", CURSOR_BLOCK).executeTakeFirst();
+        toldThrough = cursor ? Number(cursor.value) : this.deploymentBlock - 1;
         for (const table of INDEX_TABLES) await trx.deleteFrom(table).execute();
         await trx.deleteFrom("meta").where("key", "in", [CURSOR_BLOCK, CURSOR_HASH]).execute();
       });
       this.log.warn("index emptied; rebuilding from chain events");
-      return this.#syncNow(undefined, onProgress);
+      return this.#syncNow(undefined, { onProgress, toldThrough });
     });
   }
 
-  async #syncNow(target?: number, onProgress?: (progress: IndexProgress) => void): Promise<number> {
+  /** `toldThrough`: the last block whose events are already in the webhook outbox. */
+  async #syncNow(
+    target?: number,
+    { onProgress, toldThrough = -1 }: { onProgress?: (progress: IndexProgress) => void; toldThrough?: number } = {},
+  ): Promise<number> {
     const head = target ?? (await this.provider.getBlockNumber());
     let from = (await this.indexedBlock()) + 1;
     let applied = 0;
@@ -165,7 +176,11 @@ export class Indexer {
             .onConflict((oc) => oc.doNothing())
             .executeTakeFirst();
           // An event already journaled was already applied: never apply twice.
-          if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) await applyEvent(trx, event);
+          if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) {
+            await applyEvent(trx, event);
+            // The outbox row commits with the projection it reports, or neither does.
+            if (event.blockNumber > toldThrough) await enqueueChainWebhook(trx, event);
+          }
         }
         if (events.length > 0) crashPoint("indexer:before-commit");
         await trx

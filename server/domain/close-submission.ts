@@ -3,6 +3,7 @@
 // withdraws one not yet on its way to the chain. A closed submission frees its identity
 // (invoice number, order capacity, delivery) for a corrected resubmission, which moves the
 // closed one into the receivable's history (submit-receivable.ts).
+import { enqueueWebhookEvent, newEventId } from "../store/webhook-outbox.js";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { conflict, forbidden, notFound } from "../model/errors.js";
@@ -47,16 +48,28 @@ async function closeSubmission(
       [`${closing.party}Id`]: partyId,
     });
   const from: readonly SubmissionStatus[] = closing.from;
-  const result = await ctx.db
-    .updateTable("receivables")
-    .set({
-      status: closing.to,
-      closed: JSON.stringify({ action, by: actor.id, at: nowIso(), reason: reason ?? null }),
-      updated_at: nowIso(),
-    })
-    .where("id", "=", receivableId)
-    .where("status", "in", from)
-    .executeTakeFirst();
+  const result = await ctx.db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable("receivables")
+      .set({
+        status: closing.to,
+        closed: JSON.stringify({ action, by: actor.id, at: nowIso(), reason: reason ?? null }),
+        updated_at: nowIso(),
+      })
+      .where("id", "=", receivableId)
+      .where("status", "in", from)
+      .executeTakeFirst();
+    if (updated.numUpdatedRows > 0n) {
+      await enqueueWebhookEvent(trx, {
+        id: newEventId(),
+        type: closing.to === "declined" ? "receivable.declined" : "receivable.withdrawn",
+        data: { receivableId, status: closing.to, by: actor.id, reason: reason ?? null },
+        partyIds: [row.seller_id, row.debtor_id],
+        occurredAt: nowIso(),
+      });
+    }
+    return updated;
+  });
   if (result.numUpdatedRows === 0n) {
     const now = await ctx.db
       .selectFrom("receivables")

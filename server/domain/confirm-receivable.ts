@@ -3,6 +3,7 @@
 // Crash-safe: the confirmation nonce is derived from the receivable id, so a retry after
 // a crash signs the same consent; if the first attempt reached the chain, the registry's
 // answer ("already registered") is recognised and the index brought up to date.
+import { enqueueWebhookEvent, newEventId } from "../store/webhook-outbox.js";
 import { MaxUint256, Signature, Wallet } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
@@ -223,19 +224,29 @@ export async function confirmReceivable(
       };
     }
     terms = (await prepare(ctx, receivableId, confirmation.deadline, confirmation.nonce)).terms;
-    await ctx.db
-      .updateTable("receivables")
-      .set({
-        owner: clusterOf(ctx.db).instanceId,
-        confirmation: JSON.stringify({
-          nonce: confirmation.nonce.toString(),
-          deadline: confirmation.deadline,
-          signature: confirmation.signature,
-        }),
-        updated_at: nowIso(),
-      })
-      .where("id", "=", receivableId)
-      .execute();
+    await ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable("receivables")
+        .set({
+          owner: clusterOf(ctx.db).instanceId,
+          confirmation: JSON.stringify({
+            nonce: confirmation.nonce.toString(),
+            deadline: confirmation.deadline,
+            signature: confirmation.signature,
+          }),
+          updated_at: nowIso(),
+        })
+        .where("id", "=", receivableId)
+        .execute();
+      // The debtor's consent, before registration (receivable.registered follows from the chain).
+      await enqueueWebhookEvent(trx, {
+        id: newEventId(),
+        type: "receivable.confirmed",
+        data: { receivableId, debtorId: actor.id, deadline: confirmation.deadline },
+        partyIds: [row.seller_id, row.debtor_id],
+        occurredAt: nowIso(),
+      });
+    });
   } catch (error) {
     await releaseRegistration(ctx, receivableId); // nothing was sent: give the headroom back
     throw error;

@@ -2,6 +2,7 @@
 // on-chain here: the documents are verified, the report stored, and the receivable
 // waits for the debtor's confirmation (or for manual review).
 import { withLock } from "../store/locks.js";
+import { enqueueWebhookEvent, newEventId } from "../store/webhook-outbox.js";
 import type { ServiceContext } from "../context.js";
 import { conflict, unprocessable } from "../model/errors.js";
 import { nowIso } from "../store/database.js";
@@ -115,31 +116,40 @@ async function submitOne(ctx: ServiceContext, actor: Actor, submission: Receivab
 
   const status = report.outcome === "held" ? "held_for_review" : "awaiting_confirmation";
   const now = nowIso();
-  await ctx.db
-    .insertInto("receivables")
-    .values({
-      id: receivableId,
-      seller_id: actor.id,
-      debtor_id: debtor!.id,
-      invoice_number: submission.invoice.number,
-      invoice_number_normalized: normaliseInvoiceNumber(submission.invoice.number),
-      invoice_number_canonical: invoiceCanonical,
-      po_number: submission.purchaseOrder.number,
-      po_number_canonical: canonicalDocumentNumber(submission.purchaseOrder.number),
-      delivery_key: deliveryKeyOf(submission.delivery.carrier, submission.delivery.waybill),
-      currency: submission.purchaseOrder.currency,
-      face_value: submission.invoice.total,
-      net_value: (BigInt(submission.invoice.total) - BigInt(submission.invoice.tax)).toString(),
-      due_date: toUnixSeconds(submission.invoice.dueDate),
-      document_hash: documentHash,
-      documents: JSON.stringify(submission),
-      verification: JSON.stringify(report),
-      status,
-      confirmation: null,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto("receivables")
+      .values({
+        id: receivableId,
+        seller_id: actor.id,
+        debtor_id: debtor!.id,
+        invoice_number: submission.invoice.number,
+        invoice_number_normalized: normaliseInvoiceNumber(submission.invoice.number),
+        invoice_number_canonical: invoiceCanonical,
+        po_number: submission.purchaseOrder.number,
+        po_number_canonical: canonicalDocumentNumber(submission.purchaseOrder.number),
+        delivery_key: deliveryKeyOf(submission.delivery.carrier, submission.delivery.waybill),
+        currency: submission.purchaseOrder.currency,
+        face_value: submission.invoice.total,
+        net_value: (BigInt(submission.invoice.total) - BigInt(submission.invoice.tax)).toString(),
+        due_date: toUnixSeconds(submission.invoice.dueDate),
+        document_hash: documentHash,
+        documents: JSON.stringify(submission),
+        verification: JSON.stringify(report),
+        status,
+        confirmation: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    await enqueueWebhookEvent(trx, {
+      id: newEventId(),
+      type: status === "held_for_review" ? "receivable.held" : "receivable.submitted",
+      data: { receivableId, status, sellerId: actor.id, debtorId: debtor!.id, faceValue: submission.invoice.total },
+      partyIds: status === "held_for_review" ? [actor.id] : [actor.id, debtor!.id],
+      occurredAt: now,
+    });
+  });
   log.info({ status, faceValue: submission.invoice.total }, "receivable submitted");
   return { created: true, receivable: await getReceivableView(ctx, actor, receivableId) };
 }

@@ -12,10 +12,10 @@ const onPostgres = (db: Kysely<any>): boolean => db.getExecutor().adapter instan
 const int64 = (db: Kysely<any>): ColumnDataType => (onPostgres(db) ? "bigint" : "integer");
 
 /** An integer primary key the database numbers: SQLite's autoincrement, PostgreSQL's identity. */
-function serialId<T extends string>(db: Kysely<any>, table: CreateTableBuilder<T, never>) {
+function serialId<T extends string>(db: Kysely<any>, table: CreateTableBuilder<T, never>, column = "id") {
   return onPostgres(db)
-    ? table.addColumn("id", "bigint", (c) => c.primaryKey().generatedByDefaultAsIdentity())
-    : table.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
+    ? table.addColumn(column, "bigint", (c) => c.primaryKey().generatedByDefaultAsIdentity())
+    : table.addColumn(column, "integer", (c) => c.primaryKey().autoIncrement());
 }
 
 export const migrations: Record<string, Migration> = {
@@ -386,6 +386,75 @@ export const migrations: Record<string, Migration> = {
       await index("receivables_by_debtor", "receivables", ["debtor_id", "status"]);
       await index("receivables_by_seller", "receivables", ["seller_id", "status"]);
       await index("financing_by_holder", "onchain_financing_requests", ["holder", "status"]);
+    },
+  },
+  "0010_lists_and_webhooks": {
+    async up(db: Kysely<any>) {
+      // Every list is a keyset page read from one index range (server/store/paginate.ts):
+      // the filter columns first, then the list's order (test/server/store/list-query-plans.test.ts).
+      const index = (name: string, table: string, columns: string[]) =>
+        db.schema.createIndex(name).on(table).columns(columns).execute();
+      await index("receivables_by_seller_created", "receivables", ["seller_id", "created_at", "id"]);
+      await index("receivables_by_debtor_created", "receivables", ["debtor_id", "created_at", "id"]);
+      await index("receivables_by_status_created", "receivables", ["status", "created_at", "id"]);
+      await index("receivables_by_created", "receivables", ["created_at", "id"]);
+      await index("onchain_receivables_by_status", "onchain_receivables", ["status", "registered_block", "id"]);
+      await index("parties_by_status_id", "parties", ["status", "id"]);
+      await index("certificates_by_holder_issued", "onchain_certificates", ["holder", "issued_block", "id"]);
+      await index("financing_by_status_opened", "onchain_financing_requests", ["status", "opened_block", "id"]);
+      await index("financing_by_holder_opened", "onchain_financing_requests", ["holder", "opened_block", "id"]);
+      await index("financing_by_financier_opened", "onchain_financing_requests", ["financier", "opened_block", "id"]);
+      await index("financing_by_opened", "onchain_financing_requests", ["opened_block", "id"]);
+      await index("chain_events_by_name_position", "chain_events", ["contract", "name", "block_number", "log_index"]);
+
+      // Webhooks (docs in README "Webhooks"): endpoints per party; the outbox, written in the
+      // same transaction as the change it reports; one delivery per (event, endpoint); every
+      // attempt logged.
+      await db.schema
+        .createTable("webhook_endpoints")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("party_id", "text", (c) => c.notNull().references("parties.id"))
+        .addColumn("url", "text", (c) => c.notNull())
+        .addColumn("description", "text", (c) => c.notNull())
+        .addColumn("event_types", "text") // JSON array; null: every type
+        .addColumn("secret", "text", (c) => c.notNull()) // encrypted by the key vault
+        .addColumn("status", "text", (c) => c.notNull()) // active | deleted
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("deleted_at", "text")
+        .execute();
+      await index("webhook_endpoints_by_party", "webhook_endpoints", ["party_id", "status", "created_at", "id"]);
+      await serialId(db, db.schema.createTable("webhook_outbox"), "seq")
+        .addColumn("id", "text", (c) => c.notNull().unique()) // the webhook-id: stable across retries
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("payload", "text", (c) => c.notNull()) // JSON: { type, timestamp, data }
+        .addColumn("party_ids", "text", (c) => c.notNull()) // JSON: the parties it concerns
+        .addColumn("fanned_out", "integer", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await index("webhook_outbox_pending", "webhook_outbox", ["fanned_out", "seq"]);
+      await serialId(db, db.schema.createTable("webhook_deliveries"))
+        .addColumn("event_id", "text", (c) => c.notNull())
+        .addColumn("endpoint_id", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull()) // pending | delivered | failed
+        .addColumn("attempts", "integer", (c) => c.notNull())
+        .addColumn("next_attempt_at", int64(db), (c) => c.notNull()) // unix ms: past 2^31
+        .addColumn("last_status", "integer")
+        .addColumn("last_error", "text")
+        .addColumn("delivered_at", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addUniqueConstraint("webhook_deliveries_once", ["event_id", "endpoint_id"])
+        .execute();
+      await index("webhook_deliveries_due", "webhook_deliveries", ["state", "next_attempt_at", "id"]);
+      await index("webhook_deliveries_by_endpoint", "webhook_deliveries", ["endpoint_id", "id"]);
+      await serialId(db, db.schema.createTable("webhook_attempts"))
+        .addColumn("delivery_id", int64(db), (c) => c.notNull())
+        .addColumn("attempt", "integer", (c) => c.notNull())
+        .addColumn("at", "text", (c) => c.notNull())
+        .addColumn("status_code", "integer")
+        .addColumn("error", "text")
+        .addColumn("duration_ms", "integer", (c) => c.notNull())
+        .execute();
+      await index("webhook_attempts_by_delivery", "webhook_attempts", ["delivery_id", "id"]);
     },
   },
 };

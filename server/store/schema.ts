@@ -225,6 +225,51 @@ export interface RateLimitTable {
   reset_at: number; // unix milliseconds the window ends
 }
 
+export interface WebhookEndpointTable {
+  id: string;
+  party_id: string;
+  url: string;
+  description: string;
+  event_types: string | null; // JSON array; null: every type
+  secret: string; // encrypted by the key vault
+  status: string; // active | deleted
+  created_at: string;
+  deleted_at: string | null;
+}
+
+export interface WebhookOutboxTable {
+  seq: Generated<number>;
+  id: string; // the webhook-id
+  type: string;
+  payload: string; // JSON { type, timestamp, data }
+  party_ids: string; // JSON array of the parties it concerns
+  fanned_out: number; // 0 until a delivery row exists for every endpoint that wants it
+  created_at: string;
+}
+
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  event_id: string;
+  endpoint_id: string;
+  state: string; // pending | delivered | failed
+  attempts: number;
+  next_attempt_at: number; // unix ms
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: string | null;
+  created_at: string;
+}
+
+export interface WebhookAttemptTable {
+  id: Generated<number>;
+  delivery_id: number;
+  attempt: number;
+  at: string;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
 export interface Database {
   meta: MetaTable;
   parties: PartyTable;
@@ -246,6 +291,10 @@ export interface Database {
   receivable_attempts: ReceivableAttemptTable;
   limit_reservations: LimitReservationTable;
   rate_limits: RateLimitTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_outbox: WebhookOutboxTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
 }
 
 /** The index tables, emptied and rebuilt by a reindex. */

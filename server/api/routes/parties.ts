@@ -8,6 +8,7 @@ import { forbidden, notFound } from "../../model/errors.js";
 import { findPartyById, publicParty } from "../../store/parties-store.js";
 import { defineRoute, type RouteSpec } from "../route-spec.js";
 import { IdParams } from "../schemas.js";
+import { listPartiesPage, ListPartiesQuery, PartyPageSchema } from "../../domain/list-parties.js";
 
 export const partyRoutes: RouteSpec[] = [
   defineRoute({
@@ -28,6 +29,20 @@ export const partyRoutes: RouteSpec[] = [
     errors: [400, 401, 403, 409, 503],
   }).handle(async (ctx, { body }) => {
     return { status: 201, body: await createParty(ctx, body) };
+  }),
+  defineRoute({
+    method: "get",
+    path: "/v1/parties",
+    operationId: "listParties",
+    tag: "parties",
+    summary: "Every party, in id order, optionally by status or role (operator, auditor)",
+    auth: true,
+    authorize: (actor) => requireRole(actor, "operator", "auditor"),
+    query: ListPartiesQuery,
+    responses: { 200: { description: "a page of parties", schema: PartyPageSchema } },
+    errors: [400, 401, 403],
+  }).handle(async (ctx, { actor, query }) => {
+    return { status: 200, body: await listPartiesPage(ctx, actor, query) };
   }),
   defineRoute({
     method: "get",

@@ -48,7 +48,7 @@ export const receivableRoutes: RouteSpec[] = [
     tag: "receivables",
     summary: "The receivables a party sold or owes, newest first, with their verification reports",
     description:
-      "A supplier's submissions (as=seller) and a debtor's payables (as=debtor; status=awaiting_confirmation for those waiting for its consent). Parties list their own; auditors and the operator any party's, or all.",
+      "A supplier's submissions (as=seller) and a debtor's payables (as=debtor; status=awaiting_confirmation for those waiting for its consent); the operator's review queue is status=held_for_review. Filters: counterpartyId, dueFrom/dueTo. Parties list their own; auditors and the operator any party's, or all. Paged: { items, nextCursor } (receivables repeats items under its old name).",
     auth: true,
     query: ListReceivablesQuery,
     responses: {
@@ -56,7 +56,8 @@ export const receivableRoutes: RouteSpec[] = [
     },
     errors: [400, 401, 403],
   }).handle(async (ctx, { actor, query }) => {
-    return { status: 200, body: { receivables: await listReceivables(ctx, actor, query) } };
+    const page = await listReceivables(ctx, actor, query);
+    return { status: 200, body: { ...page, receivables: page.items } };
   }),
   defineRoute({
     method: "get",

@@ -66,6 +66,11 @@ const MATRIX: Record<string, RouteCase> = {
     body: () => ({ seconds: 1 }),
     forbidden: allBut("operator"),
   },
+  "get /v1/parties": {
+    url: () => "/v1/parties?limit=2",
+    forbidden: allBut("operator", "auditor"),
+    reads: ["operator", "auditor"],
+  },
   "get /v1/me": { url: () => "/v1/me", forbidden: [], reads: CALLERS },
   "get /v1/parties/:id": { url: (w) => `/v1/parties/${w.parties.seller.id}`, forbidden: [], reads: CALLERS },
   "get /v1/parties/:id/certificates": {
@@ -195,6 +200,18 @@ const MATRIX: Record<string, RouteCase> = {
     forbidden: allBut("operator", "auditor"),
     reads: ["operator", "auditor"],
   },
+  // Webhooks: every party manages its own endpoints; another party's endpoint is 404 to it.
+  "post /v1/webhooks/endpoints": { url: () => "/v1/webhooks/endpoints", body: () => ({ url: "nope" }), forbidden: [] },
+  "get /v1/webhooks/endpoints": { url: () => "/v1/webhooks/endpoints", forbidden: [], reads: CALLERS },
+  "delete /v1/webhooks/endpoints/:id": { url: () => "/v1/webhooks/endpoints/whe_none", forbidden: [] },
+  "get /v1/webhooks/endpoints/:id/deliveries": {
+    url: () => "/v1/webhooks/endpoints/whe_none/deliveries",
+    forbidden: [],
+  },
+  "post /v1/webhooks/endpoints/:id/deliveries/:deliveryId/replay": {
+    url: () => "/v1/webhooks/endpoints/whe_none/deliveries/1/replay",
+    forbidden: [],
+  },
   // Risk
   "get /v1/risk/parties/:id": {
     url: (w) => `/v1/risk/parties/${w.parties.seller.id}`,
@@ -255,12 +272,12 @@ describe("API: authentication and authorization on every route", function () {
     const [method] = route.split(" ");
     const spec = MATRIX[route]!;
     const client = api.as(key);
-    return method === "get"
-      ? client.request("GET", spec.url(w), undefined, headers)
-      : client.request("POST", spec.url(w), spec.body?.(w) ?? {}, headers);
+    return method === "post"
+      ? client.request("POST", spec.url(w), spec.body?.(w) ?? {}, headers)
+      : client.request(method!.toUpperCase(), spec.url(w), undefined, headers);
   };
   const callAny = (route: RouteSpec, headers: Record<string, string>): Promise<ApiResponse> =>
-    api.request(route.method.toUpperCase(), anyUrl(route), route.method === "get" ? undefined : {}, headers);
+    api.request(route.method.toUpperCase(), anyUrl(route), route.method === "post" ? {} : undefined, headers);
 
   before(async function () {
     t = await startTestService({ TIERLINE_KEEPER: "false" });

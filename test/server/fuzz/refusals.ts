@@ -207,6 +207,12 @@ const LISTED = [
  * rate_limits counts requests (refused ones too) for the replicas' shared rate limiter.
  */
 const NOT_STATE = [
+  // The webhook outbox gains a row for each chain event the indexer reads, and the dispatcher
+  // fans events out and delivers them, in the background; a use case's own outbox row is
+  // written in the transaction of its receivables row, which is compared.
+  "webhook_outbox",
+  "webhook_deliveries",
+  "webhook_attempts",
   "meta",
   "risk_scores",
   "risk_score_history",

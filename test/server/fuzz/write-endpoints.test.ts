@@ -429,6 +429,29 @@ const CASES: Record<string, WriteCase> = {
       },
     ],
   },
+  "post /v1/webhooks/endpoints": {
+    caller: (w) => w.seller.apiKey,
+    url: () => "/v1/webhooks/endpoints",
+    bases: [() => ({ url: "http://127.0.0.1:9/hook" })],
+    shape: { fields: {} },
+    explicit: () => [
+      { what: "an ftp URL", body: { url: "ftp://127.0.0.1/hook" }, expect: { field: "body.url" } },
+      { what: "not a URL", body: { url: "hook" }, expect: { field: "body.url" } },
+      {
+        what: "an unknown event type",
+        body: { url: "http://127.0.0.1:9/hook", eventTypes: ["receivable.stolen"] },
+        expect: { field: "body.eventTypes.0" },
+      },
+    ],
+  },
+  "post /v1/webhooks/endpoints/:id/deliveries/:deliveryId/replay": {
+    caller: (w) => w.seller.apiKey,
+    url: () => "/v1/webhooks/endpoints/whe_none/deliveries/1/replay",
+    bases: [() => ({})],
+    shape: { fields: {} },
+    emptyObjectCode: "NOT_FOUND",
+    explicit: () => [{ what: "a state", body: { state: "pending" }, expect: { field: "body" } }],
+  },
   "post /v1/financing-requests/:id/cancel": {
     caller: (w) => w.seller.apiKey,
     url: (w) => `/v1/financing-requests/${w.openRequest}/cancel`,
