@@ -2,7 +2,7 @@
 // never a download: these machines reach only the npm registry.
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 
 const require = createRequire(import.meta.url);
 const solcVersion: string = require("solc/package.json").version;
@@ -39,5 +39,14 @@ export default defineConfig({
   },
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
+    // Any EVM network Tierline is deployed to (`npm run deploy:network`, Ignition). Both values
+    // are read only when this network is used: from the environment, or from Hardhat's
+    // encrypted keystore (`npx hardhat keystore set TIERLINE_DEPLOYER_KEY`).
+    tierline: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("TIERLINE_RPC_URL"),
+      accounts: [configVariable("TIERLINE_DEPLOYER_KEY")],
+    },
   },
 });

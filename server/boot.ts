@@ -91,7 +91,13 @@ async function resolveDeployment(
 
   if (config.TIERLINE_CONTRACTS) {
     const c = parseContractsVariable(config.TIERLINE_CONTRACTS);
-    const { deploymentBlock, ...addresses } = c;
+    const { deploymentBlock, chainId: contractsChainId, ...addresses } = c;
+    if (contractsChainId !== undefined && String(contractsChainId) !== chainId) {
+      throw new ChainMismatchError(
+        `the configured contracts are on chain ${contractsChainId}, but the chain at ${config.rpcUrl} is chain ${chainId}. ` +
+          "Nothing was changed. Point TIERLINE_RPC_URL at the chain they were deployed to, or deploy to this one (npm run deploy:network).",
+      );
+    }
     const deployment: Deployment = { chainId, genesisHash, deploymentBlock, localToken: false, addresses };
     await assertCode(provider, deployment);
     await writeMeta(db, "deployment", JSON.stringify(deployment));

@@ -1,5 +1,6 @@
 // Service configuration: environment variables, validated with zod at start-up. A bad
 // value stops the service with a message that names the variable.
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 
@@ -52,6 +53,9 @@ export const ConfigSchema = z.object({
   TIERLINE_TIMELOCK_DELAY_SECONDS: z.coerce.number().int().min(0).optional(),
   /** Deployed contracts as JSON ({"receivableRegistry": "0x…", …}); unset: deploy once per chain. */
   TIERLINE_CONTRACTS: z.string().optional(),
+  /** A file holding TIERLINE_CONTRACTS (as `npm run deploy:network` writes it); unset:
+   * <data dir>/contracts.json when it exists. TIERLINE_CONTRACTS, when set, wins. */
+  TIERLINE_CONTRACTS_FILE: z.string().min(1).optional(),
   /** An existing ERC-20 to settle in when deploying; unset: a local test token. */
   TIERLINE_SETTLEMENT_TOKEN: address.optional(),
   /** The currency code receivables are denominated in (the settlement token's). */
@@ -134,13 +138,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     );
   }
   const raw = parsed.data;
+  const dataDir = path.resolve(cwd, raw.TIERLINE_DATA_DIR);
+  raw.TIERLINE_CONTRACTS ??= readContractsFile(raw.TIERLINE_CONTRACTS_FILE, dataDir, cwd);
   if (raw.TIERLINE_CONTRACTS !== undefined) parseContractsVariable(raw.TIERLINE_CONTRACTS);
   if (raw.TIERLINE_MIN_TENOR_DAYS > raw.TIERLINE_MAX_TENOR_DAYS) {
     throw new ConfigError([`TIERLINE_MIN_TENOR_DAYS must not exceed TIERLINE_MAX_TENOR_DAYS`]);
   }
   // Keys: whether each hot key must be configured depends on the chain (generated on a local
   // chain, required elsewhere), so boot checks that once it knows the chain id.
-  const dataDir = path.resolve(cwd, raw.TIERLINE_DATA_DIR);
   return {
     ...raw,
     dataDir,
@@ -148,6 +153,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     embeddedChain: raw.TIERLINE_RPC_URL === undefined,
     rpcUrl: raw.TIERLINE_RPC_URL ?? `http://127.0.0.1:${raw.TIERLINE_CHAIN_PORT}`,
   };
+}
+
+/** Where `npm run deploy:network` writes the deployed addresses, and `npm start` reads them. */
+export function contractsFile(configured: string | undefined, dataDir: string, cwd = process.cwd()): string {
+  return configured === undefined ? path.join(dataDir, "contracts.json") : path.resolve(cwd, configured);
+}
+
+function readContractsFile(configured: string | undefined, dataDir: string, cwd: string): string | undefined {
+  const file = contractsFile(configured, dataDir, cwd);
+  if (existsSync(file)) return readFileSync(file, "utf8");
+  if (configured !== undefined) throw new ConfigError([`TIERLINE_CONTRACTS_FILE: no file at ${file}`]);
+  return undefined;
 }
 
 const ContractsSchema = z
@@ -160,6 +177,8 @@ const ContractsSchema = z
     settlementEscrow: address,
     timelock: address.optional(),
     deploymentBlock: z.coerce.number().int().min(0),
+    /** The chain the contracts are on: checked at start-up when given. */
+    chainId: z.coerce.number().int().positive().optional(),
   })
   .strict();
 
