@@ -145,6 +145,8 @@ export class WebhookDispatcher {
         .execute();
       return;
     }
+    // The change and its outbox row are committed; nothing has been sent yet.
+    crashPoint("webhook:before-send");
     const attempt = delivery.attempts + 1;
     const started = Date.now();
     const timestamp = new Date();
