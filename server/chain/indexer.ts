@@ -172,6 +172,7 @@ export class Indexer {
               contract: event.contract,
               name: event.name,
               args: JSON.stringify(event.args),
+              receivable_id: typeof event.args.receivableId === "string" ? event.args.receivableId : null,
             })
             .onConflict((oc) => oc.doNothing())
             .executeTakeFirst();

@@ -12,6 +12,8 @@ type CertificateRow = Selectable<OnchainCertificateTable>;
 import { canSeeEverything, type Actor } from "../model/actor.js";
 import { PositiveAmountString } from "../model/money.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
+import { PageQuery, pageSchema, type Page } from "../model/page.js";
+import { keysetPage } from "../store/paginate.js";
 
 export const CertificateViewSchema = z
   .object({
@@ -110,19 +112,40 @@ export async function getCertificate(
   return toView(ctx, row);
 }
 
-export async function listHoldings(ctx: ServiceContext, actor: Actor, partyId: string): Promise<CertificateView[]> {
+/** One page of a holder's live and locked certificates: a keyset read of certificates_by_holder_issued. */
+export function holdingsListQuery(ctx: ServiceContext, address: string) {
+  return ctx.db
+    .selectFrom("onchain_certificates")
+    .selectAll()
+    .where("holder", "=", address)
+    .where("state", "in", ["live", "locked"]);
+}
+
+/** Holdings in the order they were issued: the block, then the id. */
+export const HOLDINGS_ORDER = {
+  columns: ["issued_block", "id"],
+  shape: ["n", "s"],
+  direction: "asc",
+  keyOf: (row: { issued_block: number; id: string }) => [row.issued_block, row.id],
+} as const;
+
+export const ListHoldingsQuery = PageQuery;
+export const HoldingsPageSchema = pageSchema(CertificateViewSchema)
+  .extend({ certificates: z.array(CertificateViewSchema).meta({ description: "The same items (deprecated name)" }) })
+  .meta({ id: "HoldingsPage" });
+
+export async function listHoldings(
+  ctx: ServiceContext,
+  actor: Actor,
+  partyId: string,
+  query: PageQuery,
+): Promise<Page<CertificateView>> {
   if (actor.id !== partyId && !canSeeEverything(actor))
     throw forbidden(`party ${actor.id} may only list its own certificates`);
   const party = await findPartyById(ctx.db, partyId);
   if (!party) throw notFound("Party", partyId);
-  const rows = await ctx.db
-    .selectFrom("onchain_certificates")
-    .selectAll()
-    .where("holder", "=", party.address)
-    .where("state", "in", ["live", "locked"])
-    .orderBy("issued_block")
-    .execute();
-  return Promise.all(rows.map((row) => toView(ctx, row)));
+  const page = await keysetPage(holdingsListQuery(ctx, party.address), HOLDINGS_ORDER, query);
+  return { items: await Promise.all(page.items.map((row) => toView(ctx, row))), nextCursor: page.nextCursor };
 }
 
 /** Refuses early, with the index's word, what the contract would refuse anyway. */

@@ -4,8 +4,9 @@
 // open requests. Non-custodial parties call the contract from their own wallet (see
 // scripts/financier.ts for financiers).
 import { withLock } from "../store/locks.js";
+import { keysetPage } from "../store/paginate.js";
+import { PageQuery, pageSchema, type Page } from "../model/page.js";
 import { Wallet, type BaseContract, type TransactionReceipt } from "ethers";
-import { sql } from "kysely";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { AppError, conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
@@ -55,7 +56,7 @@ export const OpenFinancingRequestSchema = z
 
 export type OpenFinancingRequest = z.infer<typeof OpenFinancingRequestSchema>;
 
-export const ListFinancingRequestsQuery = z.object({
+export const ListFinancingRequestsQuery = PageQuery.extend({
   status: z.enum(FINANCING_STATUSES).optional().meta({ description: "Only requests in this status" }),
 });
 
@@ -222,11 +223,8 @@ export async function getFinancingRequest(
   return toView(ctx, row, await chainNowSeconds(ctx));
 }
 
-export async function listFinancingRequests(
-  ctx: ServiceContext,
-  actor: Actor,
-  filter: z.infer<typeof ListFinancingRequestsQuery>,
-): Promise<FinancingRequestView[]> {
+/** One page of the market's rows, oldest first: a keyset read of a financing-requests index. */
+export function marketListQuery(ctx: ServiceContext, actor: Actor, filter: { status?: FinancingStatus | undefined }) {
   let query = requestQuery(ctx);
   if (filter.status) query = query.where("r.status", "=", filter.status);
   if (!seesAllRequests(actor)) {
@@ -234,14 +232,32 @@ export async function listFinancingRequests(
       eb.or([eb("r.status", "=", "open"), eb("r.holder", "=", actor.address), eb("r.financier", "=", actor.address)]),
     );
   }
-  // Ids are decimal text: by length, then digits, is numeric order for ids of any size on both engines.
-  const rows = await query
-    .orderBy(sql`length(r.id)`)
-    .orderBy("r.id")
-    .execute();
-  const nowSeconds = await chainNowSeconds(ctx);
-  return rows.map((row) => toView(ctx, row, nowSeconds));
+  return query;
 }
+
+/** The market's order: by the block a request was opened in, then its id (oldest first). */
+export const MARKET_ORDER = {
+  columns: ["r.opened_block", "r.id"],
+  shape: ["n", "s"],
+  direction: "asc",
+  keyOf: (row: { opened_block: number; id: string }) => [row.opened_block, row.id],
+} as const;
+
+export async function listFinancingRequests(
+  ctx: ServiceContext,
+  actor: Actor,
+  filter: z.infer<typeof ListFinancingRequestsQuery>,
+): Promise<Page<FinancingRequestView>> {
+  const page = await keysetPage(marketListQuery(ctx, actor, filter), MARKET_ORDER, filter);
+  const nowSeconds = await chainNowSeconds(ctx);
+  return { items: page.items.map((row) => toView(ctx, row, nowSeconds)), nextCursor: page.nextCursor };
+}
+
+export const FinancingRequestPageSchema = pageSchema(FinancingRequestViewSchema)
+  .extend({
+    requests: z.array(FinancingRequestViewSchema).meta({ description: "The same items (deprecated name)" }),
+  })
+  .meta({ id: "FinancingRequestPage" });
 
 /* ------------------------------------------------------------------ */
 /*                                  Open                              */

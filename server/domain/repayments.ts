@@ -4,6 +4,8 @@
 // own error, what the contract would refuse anyway, so no approval is ever left behind
 // for a payment that cannot happen.
 import { withLock } from "../store/locks.js";
+import { keysetPage } from "../store/paginate.js";
+import { PageQuery } from "../model/page.js";
 import { Wallet, type BaseContract, type TransactionReceipt } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
@@ -68,6 +70,17 @@ export const EarlyQuoteSchema = z
   })
   .meta({ id: "EarlyRepaymentQuote" });
 
+const RepaymentSchema = z.object({
+  payerAddress: z.string(),
+  payerPartyId: z.string(),
+  amount: AmountString,
+  repaidAmount: AmountString.meta({
+    description: "The receivable's cumulative repaid amount after this payment",
+  }),
+  txHash: z.string(),
+  blockNumber: z.number().int(),
+});
+
 export const RepaymentListSchema = z
   .object({
     receivableId: z.string(),
@@ -78,18 +91,12 @@ export const RepaymentListSchema = z
     distributed: AmountString.meta({ description: "Paid out to holders and pledgees so far (and dust swept back)" }),
     earlyPaymentRateBps: z.number().int(),
     earlyQuote: EarlyQuoteSchema.nullable(),
-    repayments: z.array(
-      z.object({
-        payerAddress: z.string(),
-        payerPartyId: z.string(),
-        amount: AmountString,
-        repaidAmount: AmountString.meta({
-          description: "The receivable's cumulative repaid amount after this payment",
-        }),
-        txHash: z.string(),
-        blockNumber: z.number().int(),
-      }),
-    ),
+    items: z.array(RepaymentSchema).meta({ description: "One page of the repayments, in chain order" }),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: "Pass as ?cursor= for the next page; null when this is the last page" }),
+    repayments: z.array(RepaymentSchema).meta({ description: "The same items (deprecated name)" }),
   })
   .meta({ id: "Repayments" });
 export type RepaymentList = z.infer<typeof RepaymentListSchema>;
@@ -366,7 +373,31 @@ async function defaultEarlyLimit(ctx: ServiceContext, receivableId: string): Pro
   return limit > quoted ? limit : quoted;
 }
 
-export async function listRepayments(ctx: ServiceContext, actor: Actor, receivableId: string): Promise<RepaymentList> {
+/** A receivable's repayment events: a keyset read of chain_events_by_receivable. */
+export function repaymentEventsQuery(ctx: ServiceContext, receivableId: string) {
+  return ctx.db
+    .selectFrom("chain_events")
+    .select(["block_number", "log_index", "tx_hash", "args"])
+    .where("receivable_id", "=", receivableId)
+    .where("contract", "=", "escrow")
+    .where("name", "=", "RepaymentReceived");
+}
+
+export const REPAYMENT_ORDER = {
+  columns: ["block_number", "log_index"],
+  shape: ["n", "n"],
+  direction: "asc",
+  keyOf: (row: { block_number: number; log_index: number }) => [row.block_number, row.log_index],
+} as const;
+
+export const ListRepaymentsQuery = PageQuery;
+
+export async function listRepayments(
+  ctx: ServiceContext,
+  actor: Actor,
+  receivableId: string,
+  query: PageQuery,
+): Promise<RepaymentList> {
   await getReceivableView(ctx, actor, receivableId); // 404, or 403 for a party with no part in it
   const indexed = await ctx.db
     .selectFrom("onchain_receivables")
@@ -380,20 +411,11 @@ export async function listRepayments(ctx: ServiceContext, actor: Actor, receivab
       { receivableId },
     );
   }
-  // The id is hex, so it is safe inside LIKE; the parsed args are checked again below.
-  const events = await ctx.db
-    .selectFrom("chain_events")
-    .selectAll()
-    .where("contract", "=", "escrow")
-    .where("name", "=", "RepaymentReceived")
-    .where("args", "like", `%${receivableId}%`)
-    .orderBy("block_number")
-    .orderBy("log_index")
-    .execute();
+  // One page of this receivable's RepaymentReceived events, in chain order (chain_events_by_receivable).
+  const page = await keysetPage(repaymentEventsQuery(ctx, receivableId), REPAYMENT_ORDER, query);
   const repayments = [];
-  for (const event of events) {
+  for (const event of page.items) {
     const args = JSON.parse(event.args) as Record<string, string>;
-    if (args.receivableId !== receivableId) continue;
     repayments.push({
       payerAddress: args.payer!,
       payerPartyId: await partyIdOrAddress(ctx, args.payer!),
@@ -414,6 +436,8 @@ export async function listRepayments(ctx: ServiceContext, actor: Actor, receivab
     distributed: indexed.distributed,
     earlyPaymentRateBps: rateBps,
     earlyQuote: rateBps > 0 ? await currentEarlyQuote(ctx, receivableId, rateBps) : null,
+    items: repayments,
+    nextCursor: page.nextCursor,
     repayments,
   };
 }

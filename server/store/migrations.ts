@@ -457,4 +457,23 @@ export const migrations: Record<string, Migration> = {
       await index("webhook_attempts_by_delivery", "webhook_attempts", ["delivery_id", "id"]);
     },
   },
+  "0011_events_by_receivable": {
+    async up(db: Kysely<any>) {
+      // A receivable's repayments are read page by page from its own events: the receivable
+      // an event is about becomes a column (filled by the indexer from now on, and here from
+      // the stored arguments), indexed with the event's position.
+      await db.schema.alterTable("chain_events").addColumn("receivable_id", "text").execute();
+      if (onPostgres(db))
+        await sql`update chain_events set receivable_id = args::json->>'receivableId'
+                  where args::json->>'receivableId' is not null`.execute(db);
+      else
+        await sql`update chain_events set receivable_id = json_extract(args, '$.receivableId')
+                  where json_extract(args, '$.receivableId') is not null`.execute(db);
+      await db.schema
+        .createIndex("chain_events_by_receivable")
+        .on("chain_events")
+        .columns(["receivable_id", "contract", "name", "block_number", "log_index"])
+        .execute();
+    },
+  },
 };

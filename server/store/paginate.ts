@@ -15,11 +15,12 @@ export interface KeysetOrder<Row> {
   keyOf: (row: Row) => CursorKey;
 }
 
-export async function keysetPage<DB, TB extends keyof DB, Row>(
+/** The statement one page runs: after the cursor's key, in the list's order, one row more than the page. */
+export function keysetQuery<DB, TB extends keyof DB, Row>(
   query: SelectQueryBuilder<DB, TB, Row>,
   order: KeysetOrder<Row>,
   page: { cursor?: string | undefined; limit: number },
-): Promise<Page<Row>> {
+): SelectQueryBuilder<DB, TB, Row> {
   let q = query;
   if (page.cursor !== undefined) {
     const key = decodeCursor(page.cursor, order.shape);
@@ -29,7 +30,15 @@ export async function keysetPage<DB, TB extends keyof DB, Row>(
     q = q.where(sql<boolean>`(${columns}) ${op} (${values})`);
   }
   for (const column of order.columns) q = q.orderBy(sql.ref(column), order.direction);
-  const rows = (await q.limit(page.limit + 1).execute()) as Row[];
+  return q.limit(page.limit + 1);
+}
+
+export async function keysetPage<DB, TB extends keyof DB, Row>(
+  query: SelectQueryBuilder<DB, TB, Row>,
+  order: KeysetOrder<Row>,
+  page: { cursor?: string | undefined; limit: number },
+): Promise<Page<Row>> {
+  const rows = (await keysetQuery(query, order, page).execute()) as Row[];
   const items = rows.slice(0, page.limit);
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(order.keyOf(last)) : null };

@@ -86,6 +86,7 @@ export interface ChainEventTable {
   contract: string;
   name: string;
   args: string; // JSON, bigints as decimal strings
+  receivable_id: string | null; // args.receivableId, when the event names one
 }
 
 export interface OnchainReceivableTable {

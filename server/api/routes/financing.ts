@@ -13,6 +13,7 @@ import {
   getFinancingRequest,
   ListFinancingRequestsQuery,
   listFinancingRequests,
+  FinancingRequestPageSchema,
   openFinancingRequest,
   OpenFinancingRequestSchema,
   repayPledge,
@@ -53,14 +54,12 @@ export const financingRoutes: RouteSpec[] = [
     auth: true,
     query: ListFinancingRequestsQuery,
     responses: {
-      200: {
-        description: "requests, oldest first",
-        schema: z.object({ requests: z.array(FinancingRequestViewSchema) }),
-      },
+      200: { description: "a page of requests, oldest first", schema: FinancingRequestPageSchema },
     },
     errors: [400, 401],
   }).handle(async (ctx, { actor, query }) => {
-    return { status: 200, body: { requests: await listFinancingRequests(ctx, actor, query) } };
+    const page = await listFinancingRequests(ctx, actor, query);
+    return { status: 200, body: { ...page, requests: page.items } };
   }),
   defineRoute({
     method: "get",

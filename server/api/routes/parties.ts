@@ -1,9 +1,8 @@
 // /v1/parties: the operator registers parties; a party reads its own profile.
-import { z } from "zod";
 import { createParty } from "../../domain/create-party.js";
 import { canSeeEverything, requireRole } from "../../model/actor.js";
 import { CreatedPartySchema, CreatePartySchema, PartySchema } from "../../model/parties-schema.js";
-import { listHoldings, CertificateViewSchema } from "../../domain/certificates.js";
+import { listHoldings, HoldingsPageSchema, ListHoldingsQuery } from "../../domain/certificates.js";
 import { forbidden, notFound } from "../../model/errors.js";
 import { findPartyById, publicParty } from "../../store/parties-store.js";
 import { defineRoute, type RouteSpec } from "../route-spec.js";
@@ -79,13 +78,15 @@ export const partyRoutes: RouteSpec[] = [
     summary: "The live and locked certificates a party holds",
     auth: true,
     params: IdParams,
+    query: ListHoldingsQuery,
     responses: {
-      200: { description: "holdings", schema: z.object({ certificates: z.array(CertificateViewSchema) }) },
+      200: { description: "a page of holdings, in the order they were issued", schema: HoldingsPageSchema },
     },
-    errors: [401, 403, 404],
-  }).handle(async (ctx, { actor, params: { id } }) => {
+    errors: [400, 401, 403, 404],
+  }).handle(async (ctx, { actor, params: { id }, query }) => {
     if (actor.id !== id && !canSeeEverything(actor))
       throw forbidden(`party ${actor.id} may only list its own certificates`);
-    return { status: 200, body: { certificates: await listHoldings(ctx, actor, id) } };
+    const page = await listHoldings(ctx, actor, id, query);
+    return { status: 200, body: { ...page, certificates: page.items } };
   }),
 ];

@@ -5,6 +5,7 @@ import {
   EarlyPaymentRateSchema,
   EarlyPaymentRateSetSchema,
   listRepayments,
+  ListRepaymentsQuery,
   RepaidSchema,
   repayReceivable,
   RepaymentListSchema,
@@ -44,12 +45,13 @@ export const repaymentsRoutes: RouteSpec[] = [
     summary: "The repayments of a receivable, what was paid out, and the current early-repayment quote",
     auth: true,
     params: ReceivableIdParams,
+    query: ListRepaymentsQuery,
     responses: {
-      200: { description: "repayments", schema: RepaymentListSchema },
+      200: { description: "repayments, a page at a time in chain order", schema: RepaymentListSchema },
     },
     errors: [400, 401, 403, 404, 409],
-  }).handle(async (ctx, { actor, params: { id } }) => {
-    return { status: 200, body: await listRepayments(ctx, actor, id) };
+  }).handle(async (ctx, { actor, params: { id }, query }) => {
+    return { status: 200, body: await listRepayments(ctx, actor, id, query) };
   }),
   defineRoute({
     method: "post",

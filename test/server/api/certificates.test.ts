@@ -6,6 +6,7 @@ import { Wallet } from "ethers";
 import { asGovernor, startTestService, type TestService } from "../harness.js";
 import { ApiClient } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
+import { readAllPages } from "../pages.js";
 
 describe("API: reading, splitting and transferring certificates", function () {
   this.timeout(60_000);
@@ -321,6 +322,23 @@ describe("API: reading, splitting and transferring certificates", function () {
       expect(await holdingsOf(tier2, t.operatorKey)).to.deep.equal(own);
       expect(await holdingsOf(tier2, auditor.apiKey)).to.deep.equal(own);
       expect(own.map((c) => c.id)).to.include(child60);
+    });
+
+    it("pages them with a cursor: one at a time, the same certificates in the same order", async function () {
+      const all = await holdingsOf(supplier);
+      expect(all.length).to.be.at.least(2);
+      const paged = await readAllPages<{ id: string }>(
+        api.as(supplier.apiKey),
+        `/v1/parties/${supplier.id}/certificates`,
+        1,
+      );
+      expect(paged.items.map((c) => c.id)).to.deep.equal(all.map((c) => c.id));
+      expect(paged.pages).to.equal(all.length);
+      expectError(
+        await api.as(supplier.apiKey).get(`/v1/parties/${supplier.id}/certificates?cursor=WyJub3QiXQ`),
+        400,
+        "INVALID_CURSOR",
+      );
     });
 
     it("refuses another party with FORBIDDEN and answers 404 for an unknown party", async function () {

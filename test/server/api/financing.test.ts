@@ -8,6 +8,7 @@ import { startTestService, type TestService } from "../harness.js";
 import { ApiClient } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
 import { CertificateState, RequestStatus } from "../../../server/model/contract-enums.js";
+import { readAllPages } from "../pages.js";
 
 const FACE = 100_000_000n; // validSubmission: 100 x 1.000000
 const LIVE = CertificateState.live;
@@ -362,6 +363,22 @@ describe("API: financing requests", function () {
       const sold = await api.as(auditor.apiKey).get("/v1/financing-requests?status=sold");
       expect(ids(sold.body)).to.include(soldRequest.id);
       expect(sold.body.requests.every((r: { status: string }) => r.status === "sold")).to.equal(true);
+    });
+
+    it("pages the book with a cursor: every request once, in the order they were opened", async function () {
+      const all = (await api.as(auditor.apiKey).get("/v1/financing-requests")).body;
+      expect(all.items).to.deep.equal(all.requests);
+      expect(all.nextCursor).to.equal(null);
+      const paged = await readAllPages<{ id: string }>(api.as(auditor.apiKey), "/v1/financing-requests", 2);
+      expect(paged.items.map((r) => r.id)).to.deep.equal(ids(all));
+      expect(paged.pages).to.equal(Math.max(1, Math.ceil(all.items.length / 2)));
+      const open = await readAllPages<{ id: string; status: string }>(
+        api.as(financier.apiKey),
+        "/v1/financing-requests?status=open",
+        1,
+      );
+      expect(open.items.map((r) => r.id)).to.include(openRequest.id);
+      expect(open.items.every((r) => r.status === "open")).to.equal(true);
     });
 
     it("shows another supplier the open requests but not the holder's closed ones", async function () {

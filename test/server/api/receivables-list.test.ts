@@ -4,6 +4,7 @@ import { expect } from "chai";
 import { startTestService, type TestService } from "../harness.js";
 import { ApiClient } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
+import { readAllPages } from "../pages.js";
 
 describe("API: who am I, and the receivables I sold or owe", function () {
   this.timeout(120_000);
@@ -63,6 +64,17 @@ describe("API: who am I, and the receivables I sold or owe", function () {
     expect(active.body.receivables.map((r: { id: string }) => r.id)).to.deep.equal([confirmedId]);
     const asSeller = await api.as(debtor.apiKey).get("/v1/receivables?as=seller");
     expect(asSeller.body.receivables).to.deep.equal([]);
+  });
+
+  it("pages a debtor's receivables with a cursor, newest first, each once, and filters by counterparty", async function () {
+    const paged = await readAllPages<{ id: string }>(api.as(debtor.apiKey), "/v1/receivables?as=debtor", 1);
+    expect(paged.items.map((r) => r.id)).to.deep.equal([othersId, pendingId, confirmedId]);
+    expect(paged.pages).to.equal(3);
+    const fromSeller = await api.as(debtor.apiKey).get(`/v1/receivables?as=debtor&counterpartyId=${seller.id}`);
+    expect(fromSeller.body.items.map((r: { id: string }) => r.id)).to.deep.equal([pendingId, confirmedId]);
+    const forged = await api.as(debtor.apiKey).get("/v1/receivables?as=debtor&cursor=WzEsMl0");
+    expect(forged.status).to.equal(400);
+    expect(forged.body.error.code).to.equal("INVALID_CURSOR");
   });
 
   it("refuses another party's list to a supplier, and lets an auditor list anyone's or all", async function () {

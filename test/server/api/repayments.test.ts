@@ -5,6 +5,7 @@ import { expect } from "chai";
 import { startTestService, type TestService } from "../harness.js";
 import { ApiClient } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
+import { readAllPages } from "../pages.js";
 import {
   advanceChainTime,
   balanceOf,
@@ -150,6 +151,16 @@ describe("API: the debtor repays a receivable", function () {
         ["30000000", "30000000", first.body.txHash],
         ["45000000", "75000000", second.body.txHash],
       ]);
+      expect(list.body.items).to.deep.equal(list.body.repayments);
+      expect(list.body.nextCursor).to.equal(null);
+    });
+
+    it("pages the repayments with a cursor, one at a time, in chain order", async function () {
+      const url = `/v1/receivables/${receivable.id}/repayments`;
+      const all = (await api.as(debtor.apiKey).get(url)).body.repayments as Array<{ txHash: string }>;
+      const paged = await readAllPages<{ txHash: string }>(api.as(supplier.apiKey), url, 1);
+      expect(paged.items.map((r) => r.txHash)).to.deep.equal(all.map((r) => r.txHash));
+      expect(paged.pages).to.equal(2);
     });
 
     it("refuses more than the outstanding amount with the contract's reason, before approving anything", async function () {

@@ -1,8 +1,10 @@
 // Every list is served by an index: SQLite's EXPLAIN QUERY PLAN of each list query (first
 // page and a later page, with each filter) reads its main table through an index (SEARCH
-// ... USING INDEX, or a range of the primary key), never by a full SCAN of the table.
+// ... USING INDEX, or a range of the primary key), never by a full SCAN of the table. The
+// receivables, market, holdings and repayments lists are explained as the service runs them
+// (the use case's query and the keyset page over it).
 import { expect } from "chai";
-import { sql, type Compilable } from "kysely";
+import { Kysely, SqliteDialect, sql, type Compilable } from "kysely";
 import { openDatabase, type Db } from "../../../server/store/database.js";
 import type { ServiceContext } from "../../../server/context.js";
 import {
@@ -11,6 +13,14 @@ import {
   RECEIVABLE_ORDER,
 } from "../../../server/domain/list-receivables.js";
 import { encodeCursor } from "../../../server/model/page.js";
+import { keysetQuery } from "../../../server/store/paginate.js";
+import SQLite from "better-sqlite3";
+import { Migrator } from "kysely/migration";
+import { migrations } from "../../../server/store/migrations.js";
+import { ListRepaymentsQuery, REPAYMENT_ORDER, repaymentEventsQuery } from "../../../server/domain/repayments.js";
+import { ListFinancingRequestsQuery, MARKET_ORDER, marketListQuery } from "../../../server/domain/financing.js";
+import { HOLDINGS_ORDER, holdingsListQuery, ListHoldingsQuery } from "../../../server/domain/certificates.js";
+import type { Actor } from "../../../server/model/actor.js";
 
 describe("Store: every list query is answered from an index", function () {
   let db: Db;
@@ -99,6 +109,51 @@ describe("Store: every list query is answered from an index", function () {
     expectIndexed(plan, "onchain_certificates");
   });
 
+  /** The plan reads `alias` in the list's order from an index (a SEARCH, or a SCAN of an index
+   * when the list has no filter), sorts nothing in a temporary tree, and scans no table whole. */
+  function expectIndexOrdered(plan: string[], alias: string) {
+    const text = plan.join("\n");
+    expect(text, text).to.match(new RegExp(`(SEARCH|SCAN) ${alias} USING (COVERING )?INDEX`));
+    expect(text, text).not.to.match(/USE TEMP B-TREE FOR ORDER BY/);
+    for (const line of plan) expect(line, text).not.to.match(/^SCAN \w+$/);
+  }
+
+  const operator = {
+    id: "pty_operator",
+    roles: ["operator"],
+    address: "0x00000000000000000000000000000000000000a0",
+  } as unknown as Actor;
+  const supplier = {
+    id: "pty_s",
+    roles: ["supplier"],
+    address: "0x00000000000000000000000000000000000000a1",
+  } as unknown as Actor;
+  const marketCases: Array<[string, Actor, Record<string, string>]> = [
+    ["the open market, as a financier sees it", operator, { status: "open" }],
+    ["the whole book (operator, auditor, financier)", operator, {}],
+    ["the market as a supplier sees it: open requests and its own", supplier, {}],
+  ];
+  for (const [what, actor, raw] of marketCases) {
+    for (const cursor of [undefined, encodeCursor([120, "7"])]) {
+      it(`financing requests: ${what}${cursor ? " (a later page)" : ""}`, async function () {
+        const query = ListFinancingRequestsQuery.parse({ ...raw, ...(cursor ? { cursor } : {}) });
+        const plan = await explain(keysetQuery(marketListQuery(ctx(), actor, query), MARKET_ORDER, query));
+        if (actor === supplier)
+          expectIndexed(plan, "r"); // an OR of three index ranges, then sorted
+        else expectIndexOrdered(plan, "r");
+      });
+    }
+  }
+
+  for (const cursor of [undefined, encodeCursor([120, "7"])]) {
+    it(`a holder's certificates, in issue order${cursor ? " (a later page)" : ""}`, async function () {
+      const query = ListHoldingsQuery.parse(cursor ? { cursor } : {});
+      const plan = await explain(keysetQuery(holdingsListQuery(ctx(), "0xabc"), HOLDINGS_ORDER, query));
+      expectIndexed(plan, "onchain_certificates");
+      expect(plan.join("\n")).not.to.match(/USE TEMP B-TREE FOR ORDER BY/);
+    });
+  }
+
   it("the open market", async function () {
     const plan = await explain(
       db
@@ -112,17 +167,55 @@ describe("Store: every list query is answered from an index", function () {
     expectIndexed(plan, "onchain_financing_requests");
   });
 
-  it("a receivable's repayment events (audit)", async function () {
-    const plan = await explain(
-      db
+  for (const cursor of [undefined, encodeCursor([120, 3])]) {
+    it(`a receivable's repayments, in chain order${cursor ? " (a later page)" : ""}`, async function () {
+      const query = ListRepaymentsQuery.parse(cursor ? { cursor } : {});
+      const plan = await explain(
+        keysetQuery(repaymentEventsQuery(ctx(), "0x" + "b".repeat(64)), REPAYMENT_ORDER, query),
+      );
+      expectIndexed(plan, "chain_events");
+      expect(plan.join("\n"), plan.join("\n")).to.match(/USING (COVERING )?INDEX chain_events_by_receivable/);
+      expect(plan.join("\n")).not.to.match(/USE TEMP B-TREE FOR ORDER BY/);
+    });
+  }
+
+  it("names the receivable of every event a database migrated from before 0011 already held", async function () {
+    const old = new Kysely<any>({ dialect: new SqliteDialect({ database: new SQLite(":memory:") }) });
+    try {
+      const { error } = await new Migrator({ db: old, provider: { getMigrations: async () => migrations } }).migrateTo(
+        "0010_lists_and_webhooks",
+      );
+      expect(error).to.equal(undefined);
+      const event = (logIndex: number, args: Record<string, unknown>) => ({
+        block_number: 7,
+        log_index: logIndex,
+        block_hash: "0x",
+        tx_hash: "0x",
+        contract: "escrow",
+        name: "RepaymentReceived",
+        args: JSON.stringify(args),
+      });
+      await old
+        .insertInto("chain_events")
+        .values([event(0, { receivableId: "0xr1", amount: "5" }), event(1, { certificateId: "9" })])
+        .execute();
+      const { error: latest } = await new Migrator({
+        db: old,
+        provider: { getMigrations: async () => migrations },
+      }).migrateToLatest();
+      expect(latest).to.equal(undefined);
+      const rows = await old
         .selectFrom("chain_events")
-        .selectAll()
-        .where("contract", "=", "escrow")
-        .where("name", "=", "RepaymentReceived")
-        .orderBy("block_number")
-        .orderBy("log_index"),
-    );
-    expectIndexed(plan, "chain_events");
+        .select(["log_index", "receivable_id"])
+        .orderBy("log_index")
+        .execute();
+      expect(rows).to.deep.equal([
+        { log_index: 0, receivable_id: "0xr1" },
+        { log_index: 1, receivable_id: null },
+      ]);
+    } finally {
+      await old.destroy();
+    }
   });
 
   it("webhook endpoints, deliveries and the dispatcher's queues", async function () {
