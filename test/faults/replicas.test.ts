@@ -2,16 +2,19 @@
 // own) over one PostgreSQL database (the test server, test/helpers/postgres.ts) and one
 // anvil chain. What one writes the other serves; two of them racing on the same invoice,
 // purchase order or certificate give exactly one winner; the registrar's nonces never
-// collide; one of them leads (keeper, indexer poll, risk monitor), and when the leader is
+// collide; one of them leads (keeper, indexer poll, risk monitor, webhook deliveries: each
+// event reaches an endpoint once though both write outbox rows), and when the leader is
 // killed by SIGKILL in the middle of a settlement, the other takes over and pays every
 // leaf exactly once.
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import pg from "pg";
 import { freshDatabaseUrl } from "../helpers/postgres.js";
+import { freePort } from "../../scripts/chain/local-service.js";
 import { validSubmission } from "../server/scenario.js";
 import { ApiClient, type ApiResponse } from "../server/client.js";
 import { FaultWorld, eventually, sleep, type CastRole, type ChildService } from "./child-service.js";
@@ -47,6 +50,7 @@ describe("Replicas: two service processes over one PostgreSQL database and one c
       TIERLINE_PARTY_MANAGER_KEY: key(),
       TIERLINE_ATTESTER_KEY: key(),
       TIERLINE_LEADER_INTERVAL_MS: "200",
+      TIERLINE_WEBHOOK_INTERVAL_MS: "100",
     };
     world = await FaultWorld.create(shared);
     first = world.child!;
@@ -109,6 +113,42 @@ describe("Replicas: two service processes over one PostgreSQL database and one c
     expect(retry.status).to.equal(201);
     expect(retry.headers.get("idempotent-replayed")).to.equal("true");
     expect(retry.body).to.deep.equal(firstAnswer.body);
+  });
+
+  it("delivers each webhook event exactly once when the changes are made on both replicas", async function () {
+    const received: string[] = [];
+    const port = await freePort();
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        received.push(String(req.headers["webhook-id"]));
+        res.statusCode = 204;
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(port, "127.0.0.1", resolve));
+    try {
+      const endpoint = await on(second, "debtor").post("/v1/webhooks/endpoints", {
+        url: `http://127.0.0.1:${port}/hook`,
+        eventTypes: ["receivable.submitted"],
+      });
+      expect(endpoint.status, JSON.stringify(endpoint.body)).to.equal(201);
+      for (const replica of [first, second, first, second]) {
+        // tier2 sells here: tier1's submissions on the debtor are counted by the brushing rule below.
+        const submitted = await on(replica, "tier2").post("/v1/receivables", validSubmission(world.party("debtor").id));
+        expect(submitted.status, JSON.stringify(submitted.body)).to.equal(201);
+      }
+      const delivered = await eventually("four deliveries recorded as delivered", async () => {
+        const log = await on(first, "debtor").get(`/v1/webhooks/endpoints/${endpoint.body.id}/deliveries`);
+        const items = log.body.items as Array<{ eventId: string; state: string; attempts: number }>;
+        return items.length === 4 && items.every((d) => d.state === "delivered") ? items : undefined;
+      });
+      await sleep(1_000); // ten passes of each replica's dispatcher: a second send would be here by now
+      expect(received.slice().sort()).to.deep.equal(delivered.map((d) => d.eventId).sort());
+      expect(delivered.map((d) => d.attempts)).to.deep.equal([1, 1, 1, 1]);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it("lets exactly one of two replicas register the same invoice, three times over", async function () {
