@@ -16,7 +16,7 @@ interface Quote {
 const bps = (n: number) => `${(n / 100).toFixed(2)} %`;
 
 export async function marketView(_me: Party): Promise<HTMLElement> {
-  const { requests } = await api.get<{ requests: FinancingRequest[] }>("/v1/financing-requests?status=open");
+  const { requests } = await api.get<{ requests: FinancingRequest[] }>("/v1/financing-requests?status=open&limit=200");
   const quotes = new Map<string, Quote | null>();
   await Promise.all(
     requests.map(async (r) => {
@@ -73,7 +73,7 @@ export async function marketView(_me: Party): Promise<HTMLElement> {
 export async function financierBook(me: Party): Promise<HTMLElement> {
   const [exposure, mine] = await Promise.all([
     api.get<Exposure>(`/v1/audit/parties/${enc(me.id)}/exposure`),
-    api.get<{ requests: FinancingRequest[] }>("/v1/financing-requests"),
+    api.get<{ requests: FinancingRequest[] }>("/v1/financing-requests?limit=200"),
   ]);
   const funded = mine.requests.filter((r) => r.financierPartyId === me.id);
   return h(

@@ -98,10 +98,12 @@ function transferForm(certificates: Certificate[], onDone: () => void): HTMLElem
 }
 
 export async function holdingsView(me: Party): Promise<HTMLElement> {
-  const { certificates } = await api.get<{ certificates: Certificate[] }>(`/v1/parties/${enc(me.id)}/certificates`);
+  const { certificates } = await api.get<{ certificates: Certificate[] }>(
+    `/v1/parties/${enc(me.id)}/certificates?limit=200`,
+  );
   const list = h("div", {});
   const refresh = async () => {
-    const fresh = await api.get<{ certificates: Certificate[] }>(`/v1/parties/${enc(me.id)}/certificates`);
+    const fresh = await api.get<{ certificates: Certificate[] }>(`/v1/parties/${enc(me.id)}/certificates?limit=200`);
     list.replaceChildren(holdingsTable(fresh.certificates));
   };
   list.append(holdingsTable(certificates));
