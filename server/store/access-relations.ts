@@ -144,7 +144,10 @@ export class ReceivableRelations {
     const relations = new Set<Relation>(roleRelations(this.actor));
     if (this.tradeParty.seller) relations.add("seller");
     if (this.tradeParty.debtor) relations.add("debtor");
-    if (this.pieces.some((p) => p.holder === this.actor.address)) relations.add("holder");
+    // A piece the caller split away (retired) still makes it a holder of an ancestor piece.
+    const mine = this.pieces.filter((p) => p.holder === this.actor.address);
+    if (mine.some((p) => p.state !== "retired")) relations.add("holder");
+    if (mine.some((p) => p.state === "retired")) relations.add("lineageHolder");
     if (this.isFinancier() && this.financing.some((f) => f.status === "open")) relations.add("evaluatingFinancier");
     if (this.financing.some((f) => f.financier === this.actor.address && FUNDED.includes(f.status)))
       relations.add("fundingFinancier");
