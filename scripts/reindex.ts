@@ -3,14 +3,12 @@
 import { bootService } from "../server/boot.js";
 import { loadConfig } from "../server/config.js";
 import { createLogger } from "../server/logging.js";
-import { EMBEDDED_REGISTRAR_KEY } from "./chain/embedded-chain.js";
 
 const config = loadConfig();
 const log = createLogger(config.LOG_LEVEL);
 const service = await bootService({
   config,
   log,
-  registrarKey: config.TIERLINE_REGISTRAR_KEY ?? EMBEDDED_REGISTRAR_KEY,
   deployIfMissing: false,
 });
 await service.ctx.indexer.stop();

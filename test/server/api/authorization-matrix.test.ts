@@ -61,6 +61,11 @@ const MATRIX: Record<string, RouteCase> = {
   "get /health": { url: () => "/health", forbidden: [], reads: CALLERS },
   // Parties
   "post /v1/parties": { url: () => "/v1/parties", body: newParty, forbidden: allBut("operator") },
+  "post /v1/operator/chain/advance-time": {
+    url: () => "/v1/operator/chain/advance-time",
+    body: () => ({ seconds: 1 }),
+    forbidden: allBut("operator"),
+  },
   "get /v1/me": { url: () => "/v1/me", forbidden: [], reads: CALLERS },
   "get /v1/parties/:id": { url: (w) => `/v1/parties/${w.parties.seller.id}`, forbidden: [], reads: CALLERS },
   "get /v1/parties/:id/certificates": {
