@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   let credentials: Credentials | undefined;
   if (service.newOperatorApiKey) {
     writeCredentials(config.dataDir, { operator: { apiKey: service.newOperatorApiKey }, parties: [] });
-    const plan = firstStartPlan(config);
+    const plan = firstStartPlan(config, ctx.chain.deployment.chainId);
     if (plan.seedDemo) {
       console.log("first start: creating the demo parties…");
       credentials = await seedDemo(ctx, service.newOperatorApiKey);

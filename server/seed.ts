@@ -75,15 +75,20 @@ export const SELF_CUSTODY_FINANCIER: CreateParty = {
   relatedPartyIds: [],
 };
 
+/** The chain id of the local development chain (anvil, the embedded chain; Hardhat's too). */
+export const LOCAL_CHAIN_ID = "31337";
+
 /**
- * What a first start does about parties: the demo cast on the embedded local chain only. On
+ * What a first start does about parties: the demo cast on the embedded local chain only
+ * (started by `npm start`, or the same local anvil started beside it: chain id 31337). On
  * any other network nothing is created, and the operator is told how to create its first
  * parties with the operator API key it was just given.
  */
 export function firstStartPlan(
   config: Pick<Config, "embeddedChain" | "rpcUrl" | "HOST" | "PORT">,
+  chainId: string,
 ): { seedDemo: true } | { seedDemo: false; instructions: string[] } {
-  if (config.embeddedChain) return { seedDemo: true };
+  if (config.embeddedChain || chainId === LOCAL_CHAIN_ID) return { seedDemo: true };
   const api = `http://${config.HOST}:${config.PORT}`;
   return {
     seedDemo: false,
@@ -99,7 +104,7 @@ export function firstStartPlan(
 
 /** Creates the cast (a party left by an interrupted seed gets a fresh API key) and funds it. */
 export async function seedDemo(ctx: ServiceContext, operatorApiKey: string): Promise<Credentials> {
-  if (!firstStartPlan(ctx.config).seedDemo)
+  if (!firstStartPlan(ctx.config, ctx.chain.deployment.chainId).seedDemo)
     throw new Error(`the demo parties are for the embedded local chain only, not ${ctx.config.rpcUrl}`);
   const created: CreatedParty[] = [];
   for (const party of DEMO_CAST) {

@@ -31,6 +31,7 @@ export async function startTestService(extraEnv: Record<string, string> = {}): P
     LOG_LEVEL: process.env.TIERLINE_TEST_LOG ?? "silent",
     TIERLINE_INDEXER_INTERVAL_MS: "100",
     TIERLINE_RATE_LIMIT_PER_MINUTE: "100000",
+    TIERLINE_RATE_LIMIT_PER_KEY_PER_MINUTE: "100000",
     ...extraEnv,
   };
   const local = await startLocalService({ dataDir, chainPort: await freePort(), apiPort: 0, seed: false, env });

@@ -13,11 +13,17 @@ const REMOTE = {
 
 describe("First start: demo parties only on the embedded chain", function () {
   it("seeds the demo cast on the embedded local chain", function () {
-    expect(firstStartPlan(loadConfig({}, "/tmp"))).to.deep.equal({ seedDemo: true });
+    expect(firstStartPlan(loadConfig({}, "/tmp"), "31337")).to.deep.equal({ seedDemo: true });
+    // The same local anvil started beside the service (as the fault tests do) is the local chain too.
+    expect(
+      firstStartPlan(loadConfig({ ...REMOTE, TIERLINE_RPC_URL: "http://127.0.0.1:19302" }, "/tmp"), "31337"),
+    ).to.deep.equal({
+      seedDemo: true,
+    });
   });
 
   it("seeds nothing on another network and tells the operator how to create its first parties", function () {
-    const plan = firstStartPlan(loadConfig({ ...REMOTE, PORT: "19301" }, "/tmp"));
+    const plan = firstStartPlan(loadConfig({ ...REMOTE, PORT: "19301" }, "/tmp"), "11155111");
     expect(plan.seedDemo).to.equal(false);
     if (plan.seedDemo) return;
     const text = plan.instructions.join("\n");
@@ -29,7 +35,10 @@ describe("First start: demo parties only on the embedded chain", function () {
 
   it("refuses to seed the demo cast on another network before it touches the database or the chain", async function () {
     // Only the config is there: a seed that went on would fail on the missing db instead.
-    const ctx = { config: loadConfig(REMOTE, "/tmp") } as unknown as ServiceContext;
+    const ctx = {
+      config: loadConfig(REMOTE, "/tmp"),
+      chain: { deployment: { chainId: "11155111" } },
+    } as unknown as ServiceContext;
     let refusal: unknown;
     try {
       await seedDemo(ctx, "tl_operator");
