@@ -118,7 +118,6 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
             sum += amount;
         }
         if (sum != parent.faceValue) revert SplitAmountMismatch(certificateId, parent.faceValue, sum);
-        if (parts.length == 1 && parts[0].to == holder) revert SplitChangesNothing(certificateId);
 
         // Effects: retire the parent (burn goes through _update, which checks the pause), mint children.
         parent.state = CertificateState.Retired;

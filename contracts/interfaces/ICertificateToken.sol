@@ -86,10 +86,6 @@ interface ICertificateToken is IERC721 {
     /// @notice A child would sit at `tier`, past the policy's `maxTier`.
     error SplitTierTooDeep(uint8 tier, uint8 maxTier);
 
-    /// @notice A split into one piece kept by the holder changes nothing but adds a leaf the
-    /// keeper must settle: a split makes two pieces or more, or one piece for another party.
-    error SplitChangesNothing(uint256 certificateId);
-
     /// @notice The receivable is no longer splittable: repayment has begun, or it is past due
     /// or closed.
     error SplitClosed(bytes32 receivableId);
@@ -146,8 +142,7 @@ interface ICertificateToken is IERC721 {
     /// @notice Splits `certificateId` into children; retires the parent.
     /// @dev Only the holder; not while paused, locked, or once repayment of the receivable
     /// has begun. A child to another party sits one tier deeper; a child kept by the holder
-    /// keeps the parent's tier. At least two parts, or one part to another party
-    /// (`SplitChangesNothing`).
+    /// keeps the parent's tier.
     function split(uint256 certificateId, SplitPart[] calldata parts) external returns (uint256[] memory childIds);
 
     /// @notice Locks `certificateId` for a financing request or pledge. Only the wired market.

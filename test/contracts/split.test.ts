@@ -292,28 +292,6 @@ describe("splitting a certificate", function () {
     });
   });
 
-  describe("when the split would change nothing", function () {
-    it("refuses one piece kept by the holder, and leaves the certificate as it was", async function () {
-      const w = await networkHelpers.loadFixture(worldWithReceivable);
-      await expect(w.certificates.connect(w.tier1).split(w.rootId, [{ to: w.tier1.address, amount: FACE }]))
-        .to.be.revertedWithCustomError(w.certificates, "SplitChangesNothing")
-        .withArgs(w.rootId);
-      expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.tier1.address);
-      expect((await w.certificates.certificateOf(w.rootId)).state).to.equal(1n); // Live
-    });
-
-    it("allows one piece to another party (a transfer one tier down) and two pieces kept", async function () {
-      const w = await networkHelpers.loadFixture(worldWithReceivable);
-      const half = FACE / 2n;
-      await expect(
-        w.certificates.connect(w.tier1).split(w.rootId, [
-          { to: w.tier1.address, amount: half },
-          { to: w.tier1.address, amount: FACE - half },
-        ]),
-      ).to.emit(w.certificates, "CertificateSplit");
-    });
-  });
-
   describe("when the receivable is no longer splittable", function () {
     it("refuses a split once the debtor has repaid part of it", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
@@ -358,11 +336,7 @@ describe("splitting a certificate", function () {
 
     it("refuses to split a retired certificate", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
-      // Retired by a split into two kept pieces (one kept piece alone is SplitChangesNothing).
-      await splitCertificate(w, w.tier1, w.rootId, [
-        { to: w.tier1, amount: FACE / 2n },
-        { to: w.tier1, amount: FACE - FACE / 2n },
-      ]);
+      await splitCertificate(w, w.tier1, w.rootId, [{ to: w.tier1, amount: FACE }]);
       await expect(w.certificates.connect(w.tier1).split(w.rootId, [{ to: w.tier2.address, amount: FACE }]))
         .to.be.revertedWithCustomError(w.certificates, "CertificateWrongState")
         .withArgs(w.rootId, RETIRED);
