@@ -84,6 +84,14 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
       next(error);
     }
   });
+  const rateLimitStore =
+    options.rateLimitStore ??
+    (engineOf(ctx.db) === "postgres"
+      ? new DatabaseRateLimitStore(ctx.db, {
+          // The limit is chosen per request (per IP or per key), so the store is told the policy.
+          policy: `${ctx.config.TIERLINE_RATE_LIMIT_PER_MINUTE}/ip,${ctx.config.TIERLINE_RATE_LIMIT_PER_KEY_PER_MINUTE}/key`,
+        })
+      : undefined);
   app.use(
     rateLimit({
       windowMs: 60_000,
@@ -94,11 +102,10 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
       keyGenerator: (req, res) =>
         res.locals.rateLimitParty ? `party:${res.locals.rateLimitParty}` : `ip:${ipKeyGenerator(req.ip ?? "unknown")}`,
       identifier: (_req, res) => (res.locals.rateLimitParty ? "per-key" : "per-ip"),
-      ...(options.rateLimitStore ? { store: options.rateLimitStore } : {}),
       standardHeaders: "draft-8",
       legacyHeaders: false,
       // Replicas over PostgreSQL count against one budget; the single SQLite process counts in memory.
-      ...(engineOf(ctx.db) === "postgres" ? { store: new DatabaseRateLimitStore(ctx.db) } : {}),
+      ...(rateLimitStore ? { store: rateLimitStore } : {}),
       handler: (_req, _res, next) => next(new AppError("RATE_LIMITED", 429, "too many requests; slow down and retry")),
     }),
   );
