@@ -9,7 +9,9 @@ import { sql } from "kysely";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { AppError, conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
-import { canSeeEverything, requireRole, type Actor } from "../model/actor.js";
+import { requireRole, type Actor } from "../model/actor.js";
+import { decide, mayRead, requireAccess, type Decision } from "../model/access-policy.js";
+import { ReceivableRelations } from "../store/access-relations.js";
 import { CertificateIdParam } from "./certificates.js";
 import { AmountString, PositiveAmountString } from "../model/money.js";
 import { releaseFinancingReservation, reserveFinancingWithinLimits } from "../risk/limits.js";
@@ -93,9 +95,19 @@ export const FinancingRequestViewSchema = z
     tier: z.number(),
     dueDate: z.string(),
     tenorDays: z.number().meta({ description: "Whole days from now to the due date (0 once due)" }),
-    verification: z.object({ outcome: z.string(), checkedAt: z.string() }).nullable().meta({
-      description: "The receivable's stored verification report, summarised (null if registered by another platform)",
-    }),
+    verification: z
+      .object({
+        outcome: z.string().meta({
+          description: "passed, or approved / rejected once the operator reviewed a held submission (held before)",
+        }),
+        checkedAt: z.string(),
+        review: z.object({ decision: z.string(), at: z.string() }).optional(),
+      })
+      .nullable()
+      .meta({
+        description:
+          "The receivable's stored verification report, summarised (null if registered by another platform); GET /v1/receivables/:id has the whole report",
+      }),
     shortfall: z.string().nullable().meta({ description: "Pledge released with this much still unpaid" }),
     txHashes: z.object({ open: z.string(), fund: z.string().nullable() }),
     openedBlock: z.number(),
@@ -157,8 +169,21 @@ type RequestRow = Awaited<ReturnType<ReturnType<typeof requestQuery>["executeTak
 
 function verificationSummary(json: string | null): FinancingRequestView["verification"] {
   if (!json) return null;
-  const report = JSON.parse(json) as { outcome?: unknown; checkedAt?: unknown };
+  const report = JSON.parse(json) as {
+    outcome?: unknown;
+    checkedAt?: unknown;
+    review?: { decision?: unknown; at?: unknown };
+  };
   if (typeof report.outcome !== "string" || typeof report.checkedAt !== "string") return null;
+  // A held submission the operator approved is no longer "held": the review is the last word.
+  const { decision, at } = report.review ?? {};
+  if (typeof decision === "string" && typeof at === "string") {
+    return {
+      outcome: decision === "approve" ? "approved" : "rejected",
+      checkedAt: report.checkedAt,
+      review: { decision, at },
+    };
+  }
   return { outcome: report.outcome, checkedAt: report.checkedAt };
 }
 
@@ -200,16 +225,25 @@ function toView(ctx: ServiceContext, row: RequestRow, nowSeconds: number): Finan
   };
 }
 
-/** Financiers, the operator and auditors see the whole book; others see the open market and their own. */
-const seesAllRequests = (actor: Actor): boolean => canSeeEverything(actor) || actor.roles.includes("financier");
-
-const mayRead = (actor: Actor, row: { status: string; holder: string; financier: string | null }): boolean =>
-  seesAllRequests(actor) || row.status === "open" || row.holder === actor.address || row.financier === actor.address;
-
 async function loadRequest(ctx: ServiceContext, requestId: string): Promise<RequestRow> {
   const row = await requestQuery(ctx).where("r.id", "=", requestId).executeTakeFirst();
   if (!row) throw notFound("FinancingRequest", requestId);
   return row;
+}
+
+/** The policy's financingRequest cell for each row (one tree read per receivable). */
+async function readableRows(ctx: ServiceContext, actor: Actor, rows: RequestRow[]): Promise<Map<string, Decision>> {
+  const trees = new Map<string, ReceivableRelations>();
+  const decisions = new Map<string, Decision>();
+  for (const row of rows) {
+    let tree = trees.get(row.receivable_id);
+    if (!tree) {
+      tree = await ReceivableRelations.load(ctx.db, actor, row.receivable_id);
+      trees.set(row.receivable_id, tree);
+    }
+    decisions.set(row.id, decide("financingRequest", tree.toFinancing({ ...row, certificate_id: row.certificate_id })));
+  }
+  return decisions;
 }
 
 export async function getFinancingRequest(
@@ -218,10 +252,12 @@ export async function getFinancingRequest(
   requestId: string,
 ): Promise<FinancingRequestView> {
   const row = await loadRequest(ctx, requestId);
-  if (!mayRead(actor, row)) throw forbidden(`party ${actor.id} may see only open financing requests and its own`);
+  const tree = await ReceivableRelations.load(ctx.db, actor, row.receivable_id);
+  requireAccess("financingRequest", tree.toFinancing(row), `financing request ${requestId}`);
   return toView(ctx, row, await chainNowSeconds(ctx));
 }
 
+/** The book as the policy shows it to the caller: open requests to financiers, its own to each party, all to the platform. */
 export async function listFinancingRequests(
   ctx: ServiceContext,
   actor: Actor,
@@ -229,18 +265,14 @@ export async function listFinancingRequests(
 ): Promise<FinancingRequestView[]> {
   let query = requestQuery(ctx);
   if (filter.status) query = query.where("r.status", "=", filter.status);
-  if (!seesAllRequests(actor)) {
-    query = query.where((eb) =>
-      eb.or([eb("r.status", "=", "open"), eb("r.holder", "=", actor.address), eb("r.financier", "=", actor.address)]),
-    );
-  }
   // Ids are decimal text: by length, then digits, is numeric order for ids of any size on both engines.
   const rows = await query
     .orderBy(sql`length(r.id)`)
     .orderBy("r.id")
     .execute();
+  const decisions = await readableRows(ctx, actor, rows);
   const nowSeconds = await chainNowSeconds(ctx);
-  return rows.map((row) => toView(ctx, row, nowSeconds));
+  return rows.filter((row) => mayRead(decisions.get(row.id)!)).map((row) => toView(ctx, row, nowSeconds));
 }
 
 /* ------------------------------------------------------------------ */

@@ -6,7 +6,9 @@ import { sql } from "kysely";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { canSeeEverything, type Actor } from "../model/actor.js";
-import { forbidden } from "../model/errors.js";
+import { requireAccess } from "../model/access-policy.js";
+import { relationsToParty, roleRelations } from "../store/access-relations.js";
+import { findPartyById } from "../store/parties-store.js";
 import { getReceivableView, ReceivableViewSchema, type ReceivableView } from "./receivable-view.js";
 
 const STATUSES = ReceivableViewSchema.shape.status.options;
@@ -31,8 +33,12 @@ export async function listReceivables(
 ): Promise<ReceivableView[]> {
   const everything = canSeeEverything(actor);
   const partyId = query.partyId ?? (everything ? undefined : actor.id);
-  if (partyId !== undefined && partyId !== actor.id && !everything)
-    throw forbidden(`party ${actor.id} may only list its own receivables`);
+  // A party's list of receivables is its book: the policy's exposure row says who may read it.
+  if (partyId !== undefined && partyId !== actor.id) {
+    const party = await findPartyById(ctx.db, partyId);
+    const relations = party ? await relationsToParty(ctx.db, actor, party) : roleRelations(actor);
+    requireAccess("exposure", relations, `party ${partyId}`);
+  }
   let rows = ctx.db
     .selectFrom("receivables as r")
     .leftJoin("onchain_receivables as c", "c.id", "r.id")

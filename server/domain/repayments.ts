@@ -13,6 +13,8 @@ import type { TxSender } from "../chain/tx-sender.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
 import { findPartyById } from "../store/parties-store.js";
 import { requireRole, type Actor } from "../model/actor.js";
+import { requireAccess } from "../model/access-policy.js";
+import { ReceivableRelations } from "../store/access-relations.js";
 import { getReceivableView, partyIdOrAddress, ReceivableViewSchema, type ReceivableView } from "./receivable-view.js";
 import { AmountString, PositiveAmountString } from "../model/money.js";
 import { RECEIVABLE_STATUSES, type ReceivableStatus } from "../model/contract-enums.js";
@@ -367,7 +369,10 @@ async function defaultEarlyLimit(ctx: ServiceContext, receivableId: string): Pro
 }
 
 export async function listRepayments(ctx: ServiceContext, actor: Actor, receivableId: string): Promise<RepaymentList> {
-  await getReceivableView(ctx, actor, receivableId); // 404, or 403 for a party with no part in it
+  const exists = await ctx.db.selectFrom("receivables").select("id").where("id", "=", receivableId).executeTakeFirst();
+  if (!exists) throw notFound("Receivable", receivableId);
+  const relations = (await ReceivableRelations.load(ctx.db, actor, receivableId)).toReceivable();
+  requireAccess("repayment", relations, `receivable ${receivableId}`);
   const indexed = await ctx.db
     .selectFrom("onchain_receivables")
     .selectAll()
