@@ -388,4 +388,12 @@ export const migrations: Record<string, Migration> = {
       await index("financing_by_holder", "onchain_financing_requests", ["holder", "status"]);
     },
   },
+  "0010_party_aliases": {
+    async up(db: Kysely<any>) {
+      // Who let a further address join a legal id (PartyAliasAdded): the existing address that
+      // consented, or the timelock. Null for the first address of a legal id. An index column,
+      // refilled from events by a reindex.
+      await db.schema.alterTable("onchain_parties").addColumn("alias_approved_by", "text").execute();
+    },
+  },
 };
