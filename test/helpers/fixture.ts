@@ -181,7 +181,7 @@ export async function registerAliasOf(
   alias: string,
   nonce = 1n,
 ) {
-  const provider = existing.provider;
+  const provider = existing.provider!;
   const legalIdHash = await world.parties.legalIdOf(existing.address);
   const deadline = BigInt((await provider.getBlock("latest"))!.timestamp) + 3_600n;
   const consent = await signAliasConsent(
