@@ -6,7 +6,7 @@ import { bootService, ChainMismatchError } from "../server/boot.js";
 import { ConfigError, loadConfig, type Config } from "../server/config.js";
 import { createApp } from "../server/api/app.js";
 import { createLogger } from "../server/logging.js";
-import { seedDemo, writeCredentials, type Credentials } from "../server/seed.js";
+import { firstStartPlan, seedDemo, writeCredentials, type Credentials } from "../server/seed.js";
 import { DataDirLock, DataDirLockedError } from "./chain/data-dir-lock.js";
 import { BLOCK_INTERVAL_MS, startEmbeddedChain, type EmbeddedChain } from "./chain/embedded-chain.js";
 
@@ -74,8 +74,13 @@ async function main(): Promise<void> {
   let credentials: Credentials | undefined;
   if (service.newOperatorApiKey) {
     writeCredentials(config.dataDir, { operator: { apiKey: service.newOperatorApiKey }, parties: [] });
-    console.log("first start: creating the demo parties…");
-    credentials = await seedDemo(ctx, service.newOperatorApiKey);
+    const plan = firstStartPlan(config, ctx.chain.deployment.chainId);
+    if (plan.seedDemo) {
+      console.log("first start: creating the demo parties…");
+      credentials = await seedDemo(ctx, service.newOperatorApiKey);
+    } else {
+      console.log(plan.instructions.join("\n"));
+    }
   } else if (existsSync(credentialsFile)) {
     credentials = JSON.parse(readFileSync(credentialsFile, "utf8")) as Credentials;
   }

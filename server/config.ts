@@ -102,8 +102,19 @@ export const ConfigSchema = z.object({
   TIERLINE_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** How often the keeper looks for work, milliseconds. */
   TIERLINE_KEEPER_INTERVAL_MS: z.coerce.number().int().min(50).default(2_000),
-  /** Requests per minute per client before 429. */
+  /** Requests per minute per IP address before 429, for requests without a known API key. */
   TIERLINE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Requests per minute per API key (per party) before 429, wherever they come from. */
+  TIERLINE_RATE_LIMIT_PER_KEY_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /**
+   * The smallest piece a split may make, in the settlement token's smallest unit (default
+   * 1000000: 1.00 of a 6-decimal token), so that leaves cannot grow without limit at the
+   * keeper's cost. The contract's tier policy has its own minimum on top of this one.
+   */
+  TIERLINE_MIN_PIECE_SIZE: z
+    .string()
+    .regex(/^[1-9][0-9]{0,30}$/, "a positive integer amount in the token's smallest unit")
+    .default("1000000"),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Wallet, parseEther } from "ethers";
+import type { Config } from "./config.js";
 import type { ServiceContext } from "./context.js";
 import { createParty, type CreatedParty } from "./domain/create-party.js";
 import { hashApiKey, newApiKey } from "./domain/api-keys.js";
@@ -74,8 +75,37 @@ export const SELF_CUSTODY_FINANCIER: CreateParty = {
   relatedPartyIds: [],
 };
 
+/** The chain id of the local development chain (anvil, the embedded chain; Hardhat's too). */
+export const LOCAL_CHAIN_ID = "31337";
+
+/**
+ * What a first start does about parties: the demo cast on the embedded local chain only
+ * (started by `npm start`, or the same local anvil started beside it: chain id 31337). On
+ * any other network nothing is created, and the operator is told how to create its first
+ * parties with the operator API key it was just given.
+ */
+export function firstStartPlan(
+  config: Pick<Config, "embeddedChain" | "rpcUrl" | "HOST" | "PORT">,
+  chainId: string,
+): { seedDemo: true } | { seedDemo: false; instructions: string[] } {
+  if (config.embeddedChain || chainId === LOCAL_CHAIN_ID) return { seedDemo: true };
+  const api = `http://${config.HOST}:${config.PORT}`;
+  return {
+    seedDemo: false,
+    instructions: [
+      `first start on ${config.rpcUrl}: no demo parties were created (they are for the embedded local chain only).`,
+      "Create the operator's first parties with the operator API key (in credentials.json in the data directory), e.g.:",
+      `  curl -s ${api}/v1/parties -H "Authorization: Bearer $OPERATOR_KEY" -H 'content-type: application/json' \\`,
+      `    -d '{"name":"Acme Components","registryId":"91320000ACMECMP01","industry":"electronics","roles":["supplier"]}'`,
+      "Each answer carries the new party's API key once; a party that keeps its own key sends its address too.",
+    ],
+  };
+}
+
 /** Creates the cast (a party left by an interrupted seed gets a fresh API key) and funds it. */
 export async function seedDemo(ctx: ServiceContext, operatorApiKey: string): Promise<Credentials> {
+  if (!firstStartPlan(ctx.config, ctx.chain.deployment.chainId).seedDemo)
+    throw new Error(`the demo parties are for the embedded local chain only, not ${ctx.config.rpcUrl}`);
   const created: CreatedParty[] = [];
   for (const party of DEMO_CAST) {
     const legalIdHash = hashText(normaliseRegistryId(party.registryId));

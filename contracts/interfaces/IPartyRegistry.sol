@@ -9,6 +9,13 @@ pragma solidity ^0.8.28;
 /// platform or key brings it.
 /// @dev The operator (PARTY_MANAGER_ROLE) registers parties and switches them on and off.
 /// An inactive party can neither receive nor send certificates.
+/// The operator alone registers only the first address of a legal id. Any further address
+/// (an alias) speaks for the same company, and may sign that company's debtor confirmations
+/// in the receivable registry; so an alias needs, besides the party manager, either the
+/// consent of an active address already registered under that legal id (an EIP-712
+/// signature, or ERC-1271 approval for a contract wallet) or the admin (the governor,
+/// through the timelock and its delay). Without that gate the party manager's key could add
+/// an address of its own to a real debtor and confirm claims on it in the debtor's name.
 interface IPartyRegistry {
     /// @notice A party's record.
     /// @param legalIdHash keccak256 of the normalised legal registry id.
@@ -18,11 +25,30 @@ interface IPartyRegistry {
         bool active;
     }
 
-    /// @notice Emitted when `account` is registered as a party with legal id hash `legalIdHash`.
+    /// @notice An existing address's consent to a new address joining its legal id.
+    /// @param approver an active address already registered under the legal id; it signs.
+    /// @param nonce any number `approver` has not used for a consent before (unordered).
+    /// @param deadline unix time after which the signature is void.
+    /// @param signature EIP-712 signature of {ALIAS_CONSENT_TYPEHASH} by `approver` (EOA) or
+    /// ERC-1271 approval (contract wallet).
+    struct AliasConsent {
+        address approver;
+        uint256 nonce;
+        uint256 deadline;
+        bytes signature;
+    }
+
+    /// @notice Emitted when `account` is registered as a party with legal id hash `legalIdHash`
+    /// (the first address of a legal id and every alias alike).
     event PartyRegistered(address indexed account, bytes32 indexed legalIdHash);
 
     /// @notice Emitted when the operator activates or suspends `account`.
     event PartyStatusChanged(address indexed account, bool active);
+
+    /// @notice Emitted with PartyRegistered when `account` joins a legal id that already had an
+    /// address: `approvedBy` is the existing address that signed its consent, or the admin
+    /// (the timelock) that registered it.
+    event PartyAliasAdded(address indexed account, bytes32 indexed legalIdHash, address indexed approvedBy);
 
     /// @notice `account` is already a registered party.
     error PartyAlreadyRegistered(address account);
@@ -36,15 +62,58 @@ interface IPartyRegistry {
     /// @notice A party needs a non-zero address and a non-zero legal id hash.
     error PartyInvalid(address account, bytes32 legalIdHash);
 
+    /// @notice `legalIdHash` already has an address: `account` may join it only as an alias,
+    /// with an existing address's consent ({registerAlias}) or by the admin ({registerAliasByAdmin}).
+    error PartyAliasConsentRequired(address account, bytes32 legalIdHash);
+
+    /// @notice `legalIdHash` has no address yet: its first address comes through {registerParty}.
+    error PartyLegalIdUnknown(bytes32 legalIdHash);
+
+    /// @notice `approver` is not an active address registered under `legalIdHash`.
+    error PartyAliasApproverInvalid(address approver, bytes32 legalIdHash);
+
+    /// @notice The alias consent expired at `deadline`.
+    error PartyAliasConsentExpired(uint256 deadline, uint256 nowTime);
+
+    /// @notice `approver` already used `nonce` for another alias consent.
+    error PartyAliasNonceUsed(address approver, uint256 nonce);
+
+    /// @notice The signature is not `approver`'s consent to exactly this alias, nonce and deadline.
+    error PartyAliasInvalidSignature(address approver);
+
     /// @notice The role allowed to register, activate and suspend parties.
     function PARTY_MANAGER_ROLE() external view returns (bytes32);
+
+    /// @notice The EIP-712 type an existing address signs to let `account` join `legalIdHash`:
+    /// `AliasConsent(address account,bytes32 legalIdHash,uint256 nonce,uint256 deadline)`, in the
+    /// domain ("Tierline PartyRegistry", "1", chain id, this contract).
+    // solhint-disable-next-line func-name-mixedcase
+    function ALIAS_CONSENT_TYPEHASH() external view returns (bytes32);
 
     /// @notice The block this contract was deployed in: where an indexer starts.
     function deploymentBlock() external view returns (uint256);
 
-    /// @notice Registers `account` as an active party with legal id hash `legalIdHash`.
-    /// @dev Only PARTY_MANAGER_ROLE.
+    /// @notice Registers `account` as the first, active address of legal id hash `legalIdHash`.
+    /// @dev Only PARTY_MANAGER_ROLE. Reverts with PartyAliasConsentRequired if `legalIdHash`
+    /// already has an address: further addresses go through {registerAlias} or
+    /// {registerAliasByAdmin}.
     function registerParty(address account, bytes32 legalIdHash) external;
+
+    /// @notice Registers `account` as a further, active address of `legalIdHash`, with the
+    /// consent of an existing active address of that legal id. Emits PartyRegistered,
+    /// PartyStatusChanged and PartyAliasAdded (approvedBy = `consent.approver`), and uses the
+    /// approver's nonce.
+    /// @dev Only PARTY_MANAGER_ROLE. Checks, in order: the address and hash (PartyInvalid,
+    /// PartyAlreadyRegistered), that the legal id has an address (PartyLegalIdUnknown), the
+    /// approver (PartyAliasApproverInvalid), the deadline, the nonce and the signature.
+    function registerAlias(address account, bytes32 legalIdHash, AliasConsent calldata consent) external;
+
+    /// @notice Registers `account` as a further, active address of `legalIdHash` on the
+    /// admin's word alone: for a company that lost the keys of every address it had. Emits
+    /// PartyRegistered, PartyStatusChanged and PartyAliasAdded (approvedBy = the admin).
+    /// @dev Only DEFAULT_ADMIN_ROLE (the timelock: the governor proposes, waits out the delay,
+    /// executes). Reverts with PartyLegalIdUnknown if `legalIdHash` has no address yet.
+    function registerAliasByAdmin(address account, bytes32 legalIdHash) external;
 
     /// @notice Activates (`active` true) or suspends (`active` false) a registered party.
     /// @dev Only PARTY_MANAGER_ROLE. Setting the current status again reverts nothing and emits.
@@ -58,4 +127,19 @@ interface IPartyRegistry {
 
     /// @notice The legal id hash of `account`; reverts with PartyNotRegistered if unknown.
     function legalIdOf(address account) external view returns (bytes32);
+
+    /// @notice How many addresses were ever registered under `legalIdHash` (suspended ones included).
+    function addressCountOf(bytes32 legalIdHash) external view returns (uint256);
+
+    /// @notice The EIP-712 digest an existing address signs to let `account` join `legalIdHash`
+    /// under `nonce`, valid until `deadline`.
+    function aliasConsentDigest(
+        address account,
+        bytes32 legalIdHash,
+        uint256 nonce,
+        uint256 deadline
+    ) external view returns (bytes32);
+
+    /// @notice Whether `approver` has used alias-consent nonce `nonce`.
+    function aliasNonceUsed(address approver, uint256 nonce) external view returns (bool);
 }

@@ -130,7 +130,11 @@ async function rpcLatency(url: string, registry: string, ids: string[]): Promise
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "tierline-growth-"));
-  const env = { LOG_LEVEL: "warn", TIERLINE_RATE_LIMIT_PER_MINUTE: "1000000" };
+  const env = {
+    LOG_LEVEL: "warn",
+    TIERLINE_RATE_LIMIT_PER_MINUTE: "1000000",
+    TIERLINE_RATE_LIMIT_PER_KEY_PER_MINUTE: "1000000",
+  };
   console.log(
     `bench:growth on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${mb(totalmem())} RAM, Node ${process.version}; data in ${dataDir}`,
   );

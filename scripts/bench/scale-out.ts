@@ -150,6 +150,7 @@ async function runSetup(
     TIERLINE_MASTER_KEY: randomKey(),
     TIERLINE_KEEPER: "false",
     TIERLINE_RATE_LIMIT_PER_MINUTE: "1000000",
+    TIERLINE_RATE_LIMIT_PER_KEY_PER_MINUTE: "1000000",
     TIERLINE_INDEXER_INTERVAL_MS: "200",
     ...(databaseUrl ? { TIERLINE_DATABASE_URL: databaseUrl } : {}),
   };

@@ -89,7 +89,12 @@ async function main(): Promise<void> {
     chainPort: await freePort(),
     apiPort: 0,
     seed: false,
-    env: { TIERLINE_KEEPER: "false", TIERLINE_RATE_LIMIT_PER_MINUTE: "1000000", TIERLINE_INDEXER_INTERVAL_MS: "200" },
+    env: {
+      TIERLINE_KEEPER: "false",
+      TIERLINE_RATE_LIMIT_PER_MINUTE: "1000000",
+      TIERLINE_RATE_LIMIT_PER_KEY_PER_MINUTE: "1000000",
+      TIERLINE_INDEXER_INTERVAL_MS: "200",
+    },
   });
   try {
     const base = local.baseUrl;

@@ -3,12 +3,12 @@
 import { randomUUID } from "node:crypto";
 import express, { type Express, type Request } from "express";
 import helmet from "helmet";
-import { rateLimit } from "express-rate-limit";
+import { ipKeyGenerator, rateLimit, type Store } from "express-rate-limit";
 import { pinoHttp } from "pino-http";
 import swaggerUi from "swagger-ui-express";
 import type { ServiceContext } from "../context.js";
 import { AppError } from "../model/errors.js";
-import { authenticate } from "./auth.js";
+import { authenticate, rateLimitSubject } from "./auth.js";
 import { limitBodyDepth, refuseUnexpectedBody, requireJsonContentType } from "./body-guards.js";
 import { errorHandler } from "./error-handler.js";
 import { withIdempotency } from "./idempotency.js";
@@ -49,7 +49,15 @@ export function allRoutes(extra: RouteSpec[] = []): RouteSpec[] {
   ];
 }
 
-export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()): Express {
+export interface AppOptions {
+  /**
+   * Where the rate limiter counts (express-rate-limit's Store): in memory by default; a
+   * shared store (Redis, PostgreSQL) makes the limits hold across API replicas.
+   */
+  rateLimitStore?: Store;
+}
+
+export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes(), options: AppOptions = {}): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
@@ -74,14 +82,38 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
   );
   // The docs page's inline scripts need a looser policy; everything else gets helmet's default.
   app.use(/^\/(?!docs).*/, helmet());
+  // One bucket per API key (the party behind it) wherever it calls from, so parties behind
+  // one proxy do not share a budget; requests without a known key count per IP address.
+  app.use(async (req, res, next) => {
+    try {
+      res.locals.rateLimitParty = await rateLimitSubject(ctx, req.get("authorization"));
+      next();
+    } catch (error) {
+      next(error);
+    }
+  });
+  const rateLimitStore =
+    options.rateLimitStore ??
+    (engineOf(ctx.db) === "postgres"
+      ? new DatabaseRateLimitStore(ctx.db, {
+          // The limit is chosen per request (per IP or per key), so the store is told the policy.
+          policy: `${ctx.config.TIERLINE_RATE_LIMIT_PER_MINUTE}/ip,${ctx.config.TIERLINE_RATE_LIMIT_PER_KEY_PER_MINUTE}/key`,
+        })
+      : undefined);
   app.use(
     rateLimit({
       windowMs: 60_000,
-      limit: ctx.config.TIERLINE_RATE_LIMIT_PER_MINUTE,
+      limit: (_req, res) =>
+        res.locals.rateLimitParty
+          ? ctx.config.TIERLINE_RATE_LIMIT_PER_KEY_PER_MINUTE
+          : ctx.config.TIERLINE_RATE_LIMIT_PER_MINUTE,
+      keyGenerator: (req, res) =>
+        res.locals.rateLimitParty ? `party:${res.locals.rateLimitParty}` : `ip:${ipKeyGenerator(req.ip ?? "unknown")}`,
+      identifier: (_req, res) => (res.locals.rateLimitParty ? "per-key" : "per-ip"),
       standardHeaders: "draft-8",
       legacyHeaders: false,
       // Replicas over PostgreSQL count against one budget; the single SQLite process counts in memory.
-      ...(engineOf(ctx.db) === "postgres" ? { store: new DatabaseRateLimitStore(ctx.db) } : {}),
+      ...(rateLimitStore ? { store: rateLimitStore } : {}),
       handler: (_req, _res, next) => next(new AppError("RATE_LIMITED", 429, "too many requests; slow down and retry")),
     }),
   );

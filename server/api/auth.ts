@@ -14,3 +14,13 @@ export async function authenticate(ctx: ServiceContext, header: string | undefin
   if (party.status === "suspended") throw new AppError("PARTY_SUSPENDED", 403, `party ${party.id} is suspended`);
   return party;
 }
+
+/**
+ * The party a request's API key belongs to, for rate limiting only: undefined for no key,
+ * a malformed header or an unknown key (those count per IP). Refusals are authenticate's job.
+ */
+export async function rateLimitSubject(ctx: ServiceContext, header: string | undefined): Promise<string | undefined> {
+  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  if (!match) return undefined;
+  return (await findPartyByApiKeyHash(ctx.db, hashApiKey(match[1]!)))?.id;
+}

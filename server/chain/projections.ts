@@ -42,6 +42,14 @@ export async function applyEvent(trx: Transaction<Database>, event: IndexedEvent
         .onConflict((oc) => oc.column("address").doUpdateSet({ legal_id_hash: a.legalIdHash! }))
         .execute();
       return;
+    case "parties.PartyAliasAdded":
+      // Emitted after PartyRegistered in the same transaction: the row is there.
+      await trx
+        .updateTable("onchain_parties")
+        .set({ alias_approved_by: getAddress(a.approvedBy!) })
+        .where("address", "=", getAddress(a.account!))
+        .execute();
+      return;
     case "parties.PartyStatusChanged":
       await trx
         .updateTable("onchain_parties")

@@ -4,12 +4,14 @@ import { Wallet, type TransactionReceipt } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
+import { requireAccess } from "../model/access-policy.js";
+import { ReceivableRelations, relationsToParty, roleRelations } from "../store/access-relations.js";
 import { findPartyByAddress, findPartyById, type PartyRecord } from "../store/parties-store.js";
 import { sql, type Selectable } from "kysely";
 import type { OnchainCertificateTable } from "../store/schema.js";
 
 type CertificateRow = Selectable<OnchainCertificateTable>;
-import { canSeeEverything, type Actor } from "../model/actor.js";
+import type { Actor } from "../model/actor.js";
 import { PositiveAmountString } from "../model/money.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
 import { PageQuery, pageSchema, type Page } from "../model/page.js";
@@ -99,16 +101,8 @@ export async function getCertificate(
   certificateId: string,
 ): Promise<CertificateView> {
   const row = await loadCertificate(ctx, certificateId);
-  if (!canSeeEverything(actor) && row.holder !== actor.address) {
-    const receivable = await ctx.db
-      .selectFrom("receivables")
-      .select(["seller_id", "debtor_id"])
-      .where("id", "=", row.receivable_id)
-      .executeTakeFirst();
-    if (receivable?.seller_id !== actor.id && receivable?.debtor_id !== actor.id) {
-      throw forbidden(`party ${actor.id} neither holds certificate ${certificateId} nor is party to its receivable`);
-    }
-  }
+  const relations = (await ReceivableRelations.load(ctx.db, actor, row.receivable_id)).toCertificate(certificateId);
+  requireAccess("certificate", relations, `certificate ${certificateId}`);
   return toView(ctx, row);
 }
 
@@ -140,9 +134,13 @@ export async function listHoldings(
   partyId: string,
   query: PageQuery,
 ): Promise<Page<CertificateView>> {
-  if (actor.id !== partyId && !canSeeEverything(actor))
-    throw forbidden(`party ${actor.id} may only list its own certificates`);
   const party = await findPartyById(ctx.db, partyId);
+  // What a party holds is part of its exposure: the policy's exposure row decides.
+  requireAccess(
+    "exposure",
+    party ? await relationsToParty(ctx.db, actor, party) : roleRelations(actor),
+    `party ${partyId}`,
+  );
   if (!party) throw notFound("Party", partyId);
   const page = await keysetPage(holdingsListQuery(ctx, party.address), HOLDINGS_ORDER, query);
   return { items: await Promise.all(page.items.map((row) => toView(ctx, row))), nextCursor: page.nextCursor };
@@ -178,11 +176,37 @@ async function holderWallet(ctx: ServiceContext, actor: Actor, row: CertificateR
   return new Wallet(ctx.vault.decrypt(actor.encryptedKey));
 }
 
-async function resolveRecipient(ctx: ServiceContext, partyId: string, field: string): Promise<PartyRecord> {
+/**
+ * Who may hold a piece of this receivable: an active supplier or financier, never an auditor
+ * (it reads, it does not hold) and never the receivable's own debtor (a claim on oneself).
+ */
+async function resolveRecipient(
+  ctx: ServiceContext,
+  partyId: string,
+  field: string,
+  row: CertificateRow,
+): Promise<PartyRecord> {
   const party = await findPartyById(ctx.db, partyId);
   if (!party) throw unprocessable("UNKNOWN_PARTY", `party ${partyId} does not exist`, { fields: [field] });
   if (party.status !== "active")
     throw unprocessable("PARTY_NOT_ACTIVE", `party ${partyId} is not active`, { fields: [field] });
+  if (!party.roles.includes("supplier") && !party.roles.includes("financier"))
+    throw unprocessable(
+      "RECIPIENT_NOT_ALLOWED",
+      `party ${partyId} (${party.roles.join(", ")}) may not hold certificates: only suppliers and financiers do`,
+      { fields: [field], partyId, roles: party.roles, rule: "HOLDER_ROLE" },
+    );
+  const receivable = await ctx.db
+    .selectFrom("onchain_receivables")
+    .select("debtor")
+    .where("id", "=", row.receivable_id)
+    .executeTakeFirst();
+  if (receivable?.debtor === party.address)
+    throw unprocessable(
+      "RECIPIENT_NOT_ALLOWED",
+      `party ${partyId} owes receivable ${row.receivable_id}: a debtor may not hold a claim on itself`,
+      { fields: [field], partyId, rule: "NOT_THE_DEBTOR" },
+    );
   return party;
 }
 
@@ -221,10 +245,25 @@ async function sendSplit(
 ): Promise<TransactionReceipt> {
   const certificateId = row.id;
   const wallet = await holderWallet(ctx, actor, row);
+  // A split must change something: two pieces or more, or one piece to another party.
+  if (input.parts.length === 1 && input.parts[0]!.toPartyId === actor.id)
+    throw unprocessable(
+      "SPLIT_CHANGES_NOTHING",
+      "a split makes at least two pieces, or one piece for another party; a single piece for oneself only adds a leaf",
+      { fields: ["parts"] },
+    );
+  const minPieceSize = BigInt(ctx.config.TIERLINE_MIN_PIECE_SIZE);
   const parts = [];
   for (const [i, part] of input.parts.entries()) {
-    const to = await resolveRecipient(ctx, part.toPartyId, `parts[${i}].toPartyId`);
-    parts.push({ to: to.address, amount: BigInt(part.amount) });
+    const to = await resolveRecipient(ctx, part.toPartyId, `parts[${i}].toPartyId`, row);
+    const amount = BigInt(part.amount);
+    if (amount < minPieceSize)
+      throw unprocessable(
+        "SPLIT_PIECE_TOO_SMALL",
+        `a piece of ${amount} is below the service's minimum piece size ${minPieceSize} (TIERLINE_MIN_PIECE_SIZE)`,
+        { fields: [`parts[${i}].amount`], amount: amount.toString(), minPieceSize: minPieceSize.toString() },
+      );
+    parts.push({ to: to.address, amount });
   }
   const sum = parts.reduce((s, p) => s + p.amount, 0n);
   if (sum !== BigInt(row.face_value)) {
@@ -259,7 +298,7 @@ export async function transferCertificate(
     return { certificate: await toView(ctx, await loadCertificate(ctx, certificateId)), txHash: interrupted.hash };
   }
   const wallet = await holderWallet(ctx, actor, row);
-  const to = await resolveRecipient(ctx, input.toPartyId, "toPartyId");
+  const to = await resolveRecipient(ctx, input.toPartyId, "toPartyId", row);
   if (to.address === actor.address)
     throw unprocessable("TRANSFER_TO_SELF", "the certificate already belongs to this party", { fields: ["toPartyId"] });
   const certificates = ctx.chain.contracts.certificates;

@@ -54,6 +54,18 @@ async function createOne(ctx: ServiceContext, input: CreateParty, options: { rol
     throw conflict("PARTY_ALREADY_EXISTS", `a party with registry id ${input.registryId} exists already`, {
       partyId: existing.id,
     });
+  // The registry takes the first address of a legal id from the party manager alone; a further
+  // one (an alias) needs an existing address's signed consent or the governor. This platform
+  // keeps one address per company, so a legal id already on-chain is another platform's party:
+  // say so before storing anything, rather than leave a registration the chain will refuse.
+  const addressesOnChain = await ctx.chain.contracts.parties.addressCountOf(legalIdHash);
+  if (addressesOnChain > 0n)
+    throw conflict(
+      "PARTY_ALIAS_CONSENT_REQUIRED",
+      `the party registry already has ${addressesOnChain} address(es) for registry id ${input.registryId}; ` +
+        "another address joins only with the consent of one of them or through the governor",
+      { legalIdHash, addressesOnChain: addressesOnChain.toString() },
+    );
   for (const related of input.relatedPartyIds) {
     if (!(await findPartyById(ctx.db, related)))
       throw conflict("RELATED_PARTY_UNKNOWN", `related party ${related} does not exist`, { relatedPartyId: related });

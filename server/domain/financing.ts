@@ -10,7 +10,9 @@ import { Wallet, type BaseContract, type TransactionReceipt } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { AppError, conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
-import { canSeeEverything, requireRole, type Actor } from "../model/actor.js";
+import { requireRole, type Actor } from "../model/actor.js";
+import { decide, mayRead, requireAccess, type Decision } from "../model/access-policy.js";
+import { FUNDED, ReceivableRelations, roleRelations } from "../store/access-relations.js";
 import { CertificateIdParam } from "./certificates.js";
 import { AmountString, PositiveAmountString } from "../model/money.js";
 import { releaseFinancingReservation, reserveFinancingWithinLimits } from "../risk/limits.js";
@@ -94,9 +96,19 @@ export const FinancingRequestViewSchema = z
     tier: z.number(),
     dueDate: z.string(),
     tenorDays: z.number().meta({ description: "Whole days from now to the due date (0 once due)" }),
-    verification: z.object({ outcome: z.string(), checkedAt: z.string() }).nullable().meta({
-      description: "The receivable's stored verification report, summarised (null if registered by another platform)",
-    }),
+    verification: z
+      .object({
+        outcome: z.string().meta({
+          description: "passed, or approved / rejected once the operator reviewed a held submission (held before)",
+        }),
+        checkedAt: z.string(),
+        review: z.object({ decision: z.string(), at: z.string() }).optional(),
+      })
+      .nullable()
+      .meta({
+        description:
+          "The receivable's stored verification report, summarised (null if registered by another platform); GET /v1/receivables/:id has the whole report",
+      }),
     shortfall: z.string().nullable().meta({ description: "Pledge released with this much still unpaid" }),
     txHashes: z.object({ open: z.string(), fund: z.string().nullable() }),
     openedBlock: z.number(),
@@ -158,8 +170,21 @@ type RequestRow = Awaited<ReturnType<ReturnType<typeof requestQuery>["executeTak
 
 function verificationSummary(json: string | null): FinancingRequestView["verification"] {
   if (!json) return null;
-  const report = JSON.parse(json) as { outcome?: unknown; checkedAt?: unknown };
+  const report = JSON.parse(json) as {
+    outcome?: unknown;
+    checkedAt?: unknown;
+    review?: { decision?: unknown; at?: unknown };
+  };
   if (typeof report.outcome !== "string" || typeof report.checkedAt !== "string") return null;
+  // A held submission the operator approved is no longer "held": the review is the last word.
+  const { decision, at } = report.review ?? {};
+  if (typeof decision === "string" && typeof at === "string") {
+    return {
+      outcome: decision === "approve" ? "approved" : "rejected",
+      checkedAt: report.checkedAt,
+      review: { decision, at },
+    };
+  }
   return { outcome: report.outcome, checkedAt: report.checkedAt };
 }
 
@@ -201,16 +226,25 @@ function toView(ctx: ServiceContext, row: RequestRow, nowSeconds: number): Finan
   };
 }
 
-/** Financiers, the operator and auditors see the whole book; others see the open market and their own. */
-const seesAllRequests = (actor: Actor): boolean => canSeeEverything(actor) || actor.roles.includes("financier");
-
-const mayRead = (actor: Actor, row: { status: string; holder: string; financier: string | null }): boolean =>
-  seesAllRequests(actor) || row.status === "open" || row.holder === actor.address || row.financier === actor.address;
-
 async function loadRequest(ctx: ServiceContext, requestId: string): Promise<RequestRow> {
   const row = await requestQuery(ctx).where("r.id", "=", requestId).executeTakeFirst();
   if (!row) throw notFound("FinancingRequest", requestId);
   return row;
+}
+
+/** The policy's financingRequest cell for each row (one tree read per receivable). */
+async function readableRows(ctx: ServiceContext, actor: Actor, rows: RequestRow[]): Promise<Map<string, Decision>> {
+  const trees = new Map<string, ReceivableRelations>();
+  const decisions = new Map<string, Decision>();
+  for (const row of rows) {
+    let tree = trees.get(row.receivable_id);
+    if (!tree) {
+      tree = await ReceivableRelations.load(ctx.db, actor, row.receivable_id);
+      trees.set(row.receivable_id, tree);
+    }
+    decisions.set(row.id, decide("financingRequest", tree.toFinancing({ ...row, certificate_id: row.certificate_id })));
+  }
+  return decisions;
 }
 
 export async function getFinancingRequest(
@@ -219,17 +253,28 @@ export async function getFinancingRequest(
   requestId: string,
 ): Promise<FinancingRequestView> {
   const row = await loadRequest(ctx, requestId);
-  if (!mayRead(actor, row)) throw forbidden(`party ${actor.id} may see only open financing requests and its own`);
+  const tree = await ReceivableRelations.load(ctx.db, actor, row.receivable_id);
+  requireAccess("financingRequest", tree.toFinancing(row), `financing request ${requestId}`);
   return toView(ctx, row, await chainNowSeconds(ctx));
 }
 
-/** One page of the market's rows, oldest first: a keyset read of a financing-requests index. */
+/**
+ * The rows of the book the policy's financingRequest row may show the caller, as SQL, so a
+ * page is full: all to the platform (auditor, operator), a party's own requests, the ones a
+ * financier funded, and the open ones to every financier. The policy still decides each row
+ * served (listFinancingRequests).
+ */
 export function marketListQuery(ctx: ServiceContext, actor: Actor, filter: { status?: FinancingStatus | undefined }) {
   let query = requestQuery(ctx);
   if (filter.status) query = query.where("r.status", "=", filter.status);
-  if (!seesAllRequests(actor)) {
+  if (roleRelations(actor).length === 0) {
+    const funded = FUNDED as FinancingStatus[];
     query = query.where((eb) =>
-      eb.or([eb("r.status", "=", "open"), eb("r.holder", "=", actor.address), eb("r.financier", "=", actor.address)]),
+      eb.or([
+        eb("r.holder", "=", actor.address),
+        eb.and([eb("r.financier", "=", actor.address), eb("r.status", "in", funded)]),
+        ...(actor.roles.includes("financier") ? [eb("r.status", "=", "open")] : []),
+      ]),
     );
   }
   return query;
@@ -243,14 +288,19 @@ export const MARKET_ORDER = {
   keyOf: (row: { opened_block: number; id: string }) => [row.opened_block, row.id],
 } as const;
 
+/** One page of the book as the policy shows it to the caller. */
 export async function listFinancingRequests(
   ctx: ServiceContext,
   actor: Actor,
   filter: z.infer<typeof ListFinancingRequestsQuery>,
 ): Promise<Page<FinancingRequestView>> {
   const page = await keysetPage(marketListQuery(ctx, actor, filter), MARKET_ORDER, filter);
+  const decisions = await readableRows(ctx, actor, page.items);
   const nowSeconds = await chainNowSeconds(ctx);
-  return { items: page.items.map((row) => toView(ctx, row, nowSeconds)), nextCursor: page.nextCursor };
+  return {
+    items: page.items.filter((row) => mayRead(decisions.get(row.id)!)).map((row) => toView(ctx, row, nowSeconds)),
+    nextCursor: page.nextCursor,
+  };
 }
 
 export const FinancingRequestPageSchema = pageSchema(FinancingRequestViewSchema)

@@ -5,10 +5,12 @@
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { canSeeEverything, type Actor } from "../model/actor.js";
-import { forbidden } from "../model/errors.js";
 import { PageQuery, pageSchema, type Page } from "../model/page.js";
 import type { SubmissionStatus } from "../model/row-statuses.js";
 import { keysetPage, mapPage } from "../store/paginate.js";
+import { requireAccess } from "../model/access-policy.js";
+import { relationsToParty, roleRelations } from "../store/access-relations.js";
+import { findPartyById } from "../store/parties-store.js";
 import { getReceivableView, ReceivableViewSchema, type ReceivableView } from "./receivable-view.js";
 
 const STATUSES = ReceivableViewSchema.shape.status.options;
@@ -95,8 +97,12 @@ export async function listReceivables(
 ): Promise<Page<ReceivableView>> {
   const everything = canSeeEverything(actor);
   const partyId = query.partyId ?? (everything ? undefined : actor.id);
-  if (partyId !== undefined && partyId !== actor.id && !everything)
-    throw forbidden(`party ${actor.id} may only list its own receivables`);
+  // A party's list of receivables is its book: the policy's exposure row says who may read it.
+  if (partyId !== undefined && partyId !== actor.id) {
+    const party = await findPartyById(ctx.db, partyId);
+    const relations = party ? await relationsToParty(ctx.db, actor, party) : roleRelations(actor);
+    requireAccess("exposure", relations, `party ${partyId}`);
+  }
   const page = await keysetPage(receivableListQuery(ctx, partyId, query), RECEIVABLE_ORDER, query);
   return mapPage(page, async ({ id }) => {
     // A list carries the verification report, not the documents themselves (one GET away).

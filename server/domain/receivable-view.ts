@@ -2,9 +2,11 @@
 // chain says (status, repayments, root certificate, transaction hashes).
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
-import { forbidden, notFound } from "../model/errors.js";
+import { notFound } from "../model/errors.js";
 import { findPartyByAddress } from "../store/parties-store.js";
-import { canSeeEverything, type Actor } from "../model/actor.js";
+import type { Actor } from "../model/actor.js";
+import { decide, redactFields, requireAccess } from "../model/access-policy.js";
+import { ReceivableRelations } from "../store/access-relations.js";
 
 export const ReceivableViewSchema = z
   .object({
@@ -62,25 +64,18 @@ export async function getReceivableView(
 ): Promise<ReceivableView> {
   const row = await ctx.db.selectFrom("receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
   if (!row) throw notFound("Receivable", receivableId);
-  const isParty = actor.id === row.seller_id || actor.id === row.debtor_id || canSeeEverything(actor);
-  if (!isParty) {
-    const holds = await ctx.db
-      .selectFrom("onchain_certificates")
-      .select("id")
-      .where("receivable_id", "=", receivableId)
-      .where("holder", "=", actor.address)
-      .executeTakeFirst();
-    if (!holds)
-      throw forbidden(
-        `party ${actor.id} is neither a party to receivable ${receivableId} nor a holder of its certificates`,
-      );
-  }
+  // The access policy decides: the receivable itself, its documents, its verification report.
+  const relations = (await ReceivableRelations.load(ctx.db, actor, receivableId)).toReceivable();
+  const subject = `receivable ${receivableId}`;
+  const receivableAccess = requireAccess("receivable", relations, subject);
+  const documentsAccess = decide("documents", relations);
+  const verificationAccess = decide("verificationReport", relations);
   const chain = await ctx.db
     .selectFrom("onchain_receivables")
     .selectAll()
     .where("id", "=", receivableId)
     .executeTakeFirst();
-  return {
+  const view: ReceivableView = {
     id: row.id,
     status: (chain?.status ?? (row.status === "registered" ? "active" : row.status)) as ReceivableView["status"],
     sellerId: row.seller_id,
@@ -95,12 +90,15 @@ export async function getReceivableView(
     rootCertificateId: chain?.root_certificate_id ?? null,
     txHashes: { register: chain?.register_tx_hash ?? null },
     registeredBlock: chain?.registered_block ?? null,
-    verification: JSON.parse(row.verification),
-    ...(isParty ? { documents: JSON.parse(row.documents) } : {}),
+    verification: verificationAccess.access === "denied" ? null : JSON.parse(row.verification),
+    ...(documentsAccess.access === "denied"
+      ? {}
+      : { documents: redactFields(JSON.parse(row.documents) as unknown, documentsAccess) }),
     createdAt: row.created_at,
     ...(row.closed ? { closed: JSON.parse(row.closed) } : {}),
-    ...(isParty ? await earlierAttempts(ctx, receivableId) : {}),
+    ...(await earlierAttempts(ctx, receivableId)),
   };
+  return redactFields(view, receivableAccess);
 }
 
 /** The closed submissions this identity had before, oldest first; nothing when there were none. */

@@ -15,6 +15,8 @@ import type { TxSender } from "../chain/tx-sender.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
 import { findPartyById } from "../store/parties-store.js";
 import { requireRole, type Actor } from "../model/actor.js";
+import { requireAccess } from "../model/access-policy.js";
+import { ReceivableRelations } from "../store/access-relations.js";
 import { getReceivableView, partyIdOrAddress, ReceivableViewSchema, type ReceivableView } from "./receivable-view.js";
 import { AmountString, PositiveAmountString } from "../model/money.js";
 import { RECEIVABLE_STATUSES, type ReceivableStatus } from "../model/contract-enums.js";
@@ -398,7 +400,10 @@ export async function listRepayments(
   receivableId: string,
   query: PageQuery,
 ): Promise<RepaymentList> {
-  await getReceivableView(ctx, actor, receivableId); // 404, or 403 for a party with no part in it
+  const exists = await ctx.db.selectFrom("receivables").select("id").where("id", "=", receivableId).executeTakeFirst();
+  if (!exists) throw notFound("Receivable", receivableId);
+  const relations = (await ReceivableRelations.load(ctx.db, actor, receivableId)).toReceivable();
+  requireAccess("repayment", relations, `receivable ${receivableId}`);
   const indexed = await ctx.db
     .selectFrom("onchain_receivables")
     .selectAll()

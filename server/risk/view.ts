@@ -3,8 +3,10 @@
 // claims on it get, its industry's index, and its alerts. Computed fresh on every read.
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
-import { forbidden, notFound } from "../model/errors.js";
-import { canSeeEverything, type Actor } from "../model/actor.js";
+import { notFound } from "../model/errors.js";
+import type { Actor } from "../model/actor.js";
+import { requireAccess } from "../model/access-policy.js";
+import { relationsToParty, roleRelations } from "../store/access-relations.js";
 import { ROLES } from "../model/parties-schema.js";
 import { findPartyById } from "../store/parties-store.js";
 import { AlertSchema, listAlerts } from "./alerts.js";
@@ -104,18 +106,14 @@ const line = (l: LimitLine, exposure: bigint) => ({
   available: (l.limit > exposure ? l.limit - exposure : 0n).toString(),
 });
 
-/** The operator, auditors, financiers, and the party itself. */
-export function requireRiskReader(actor: Actor, partyId: string): void {
-  if (canSeeEverything(actor) || actor.roles.includes("financier") || actor.id === partyId) return;
-  throw forbidden(
-    `party ${actor.id} may read only its own risk view (the operator, auditors and financiers read all)`,
-    { partyId },
-  );
-}
-
 export async function partyRiskView(ctx: ServiceContext, actor: Actor, partyId: string): Promise<PartyRisk> {
-  requireRiskReader(actor, partyId);
   const party = await findPartyById(ctx.db, partyId);
+  // The policy's riskView row: the party itself, the platform, and financiers weighing or holding its paper.
+  requireAccess(
+    "riskView",
+    party ? await relationsToParty(ctx.db, actor, party) : roleRelations(actor),
+    `party ${partyId}`,
+  );
   if (!party) throw notFound("Party", partyId);
   const terms = await creditTerms(ctx, party, "read");
   const owes = await debtorExposure(ctx, party);

@@ -388,7 +388,15 @@ export const migrations: Record<string, Migration> = {
       await index("financing_by_holder", "onchain_financing_requests", ["holder", "status"]);
     },
   },
-  "0010_lists_and_webhooks": {
+  "0010_party_aliases": {
+    async up(db: Kysely<any>) {
+      // Who let a further address join a legal id (PartyAliasAdded): the existing address that
+      // consented, or the timelock. Null for the first address of a legal id. An index column,
+      // refilled from events by a reindex.
+      await db.schema.alterTable("onchain_parties").addColumn("alias_approved_by", "text").execute();
+    },
+  },
+  "0011_lists_and_webhooks": {
     async up(db: Kysely<any>) {
       // Every list is a keyset page read from one index range (server/store/paginate.ts):
       // the filter columns first, then the list's order (test/server/store/list-query-plans.test.ts).
@@ -457,7 +465,7 @@ export const migrations: Record<string, Migration> = {
       await index("webhook_attempts_by_delivery", "webhook_attempts", ["delivery_id", "id"]);
     },
   },
-  "0011_events_by_receivable": {
+  "0012_events_by_receivable": {
     async up(db: Kysely<any>) {
       // A receivable's repayments are read page by page from its own events: the receivable
       // an event is about becomes a column (filled by the indexer from now on, and here from

@@ -14,11 +14,19 @@ export class DatabaseRateLimitStore implements Store {
   #prefix = "";
   readonly localKeys = false;
 
-  constructor(private readonly db: Db) {}
+  /**
+   * `policy` names the limits when they are chosen per request (a function, as the per-IP and
+   * per-key buckets are), so a change of either limit still counts apart.
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly options: { policy?: string } = {},
+  ) {}
 
   init(options: Options): void {
     this.#windowMs = options.windowMs;
-    this.#prefix = `${options.windowMs}/${typeof options.limit === "number" ? options.limit : "dynamic"}:`;
+    const limit = typeof options.limit === "number" ? String(options.limit) : (this.options.policy ?? "dynamic");
+    this.#prefix = `${options.windowMs}/${limit}:`;
   }
 
   async increment(clientKey: string): Promise<ClientRateLimitInfo> {

@@ -143,6 +143,8 @@ export interface OnchainPartyTable {
   address: string;
   legal_id_hash: string;
   active: number;
+  /** The address (or the timelock) that let this alias join its legal id; null for a first address. */
+  alias_approved_by: string | null;
 }
 
 export interface RiskScoreTable {

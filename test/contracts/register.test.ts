@@ -12,7 +12,15 @@ import {
   type Confirmation,
   type Terms,
 } from "../helpers/confirmation.js";
-import { asAdmin, DAY, deployWorld, legalId, MILLION, type TierlineWorld } from "../helpers/fixture.js";
+import {
+  asAdmin,
+  DAY,
+  deployWorld,
+  legalId,
+  MILLION,
+  registerAliasOf,
+  type TierlineWorld,
+} from "../helpers/fixture.js";
 import { ReceivableStatus } from "../../server/model/contract-enums.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -178,8 +186,8 @@ describe("ReceivableRegistry.register", function () {
 
     it("gives other addresses with the same legal ids the same id", async function () {
       const w = await networkHelpers.loadFixture(world);
-      await w.parties.connect(w.partyManager).registerParty(w.sellerAlias.address, legalId("tier1"));
-      await w.parties.connect(w.partyManager).registerParty(w.debtorAlias.address, legalId("core-enterprise"));
+      await registerAliasOf(w, w.tier1, w.sellerAlias.address);
+      await registerAliasOf(w, w.debtor, w.debtorAlias.address);
       const original = await termsFor(w, "INV-7");
       const alias = await termsFor(w, "INV-7", w.sellerAlias, w.debtorAlias);
       expect(await w.registry.receivableIdOf(alias)).to.equal(await w.registry.receivableIdOf(original));
@@ -234,8 +242,8 @@ describe("ReceivableRegistry.register", function () {
       const receivableId = await w.registry.receivableIdOf(original);
 
       // Another platform, with its own keys for the same two companies.
-      await w.parties.connect(w.partyManager).registerParty(w.sellerAlias.address, legalId("tier1"));
-      await w.parties.connect(w.partyManager).registerParty(w.debtorAlias.address, legalId("core-enterprise"));
+      await registerAliasOf(w, w.tier1, w.sellerAlias.address);
+      await registerAliasOf(w, w.debtor, w.debtorAlias.address);
       await asAdmin(w, w.registry, "grantRole", [await w.registry.REGISTRAR_ROLE(), w.otherRegistrar.address]);
       const now = BigInt(await time.latest());
       const alias: Terms = {

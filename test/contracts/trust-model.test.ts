@@ -4,9 +4,11 @@
 // (or a thief holding one of its keys) would run it, and each is refused or has no effect.
 import { expect } from "chai";
 import { network } from "hardhat";
+import { signAliasConsent } from "../../server/chain/alias-consent-typed-data.js";
 import { signAttestation, type RiskAttestation } from "../../server/chain/attestation-typed-data.js";
 import { checkRoles } from "../../server/chain/deploy-tierline.js";
-import { asAdmin, DAY, deployWorld, MILLION, type TierlineWorld } from "../helpers/fixture.js";
+import { makeTerms, signConfirmation } from "../helpers/confirmation.js";
+import { asAdmin, DAY, deployWorld, MILLION, registerAliasOf, type TierlineWorld } from "../helpers/fixture.js";
 import { fundRequest, registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -98,6 +100,78 @@ describe("trust model", function () {
         .withArgs(receivableId);
       expect(await w.certificates.nextCertificateId()).to.equal(next);
       expect(await w.certificates.leafCountOf(receivableId)).to.equal(1n);
+    });
+  });
+
+  describe("when the operator adds an address of its own to a real debtor and confirms a claim with it (alias)", function () {
+    it("is refused at the alias registration: the party manager and the registrar together mint nothing", async function () {
+      const w = await networkHelpers.loadFixture(world);
+      const debtorLegalId = await w.parties.legalIdOf(w.debtor.address);
+      // The operator holds the party manager's and the registrar's hot keys, and a fresh key of
+      // its own (the outsider's) that it wants to pass off as a second address of the debtor.
+      const alias = w.outsider;
+      const nextCertificate = await w.certificates.nextCertificateId();
+
+      // 1. The party manager registers the alias under the debtor's legal id: refused.
+      await expect(w.parties.connect(w.partyManager).registerParty(alias.address, debtorLegalId))
+        .to.be.revertedWithCustomError(w.parties, "PartyAliasConsentRequired")
+        .withArgs(alias.address, debtorLegalId);
+      // ...nor with a "consent" its own key signed in the debtor's name...
+      const chainId = (await ethers.provider.getNetwork()).chainId;
+      const forged = await signAliasConsent(alias, chainId, await w.parties.getAddress(), {
+        account: alias.address,
+        legalIdHash: debtorLegalId,
+        nonce: 1n,
+        deadline: BigInt(await time.latest()) + 3_600n,
+      });
+      await expect(
+        w.parties.connect(w.partyManager).registerAlias(alias.address, debtorLegalId, {
+          ...forged,
+          approver: w.debtor.address,
+        }),
+      )
+        .to.be.revertedWithCustomError(w.parties, "PartyAliasInvalidSignature")
+        .withArgs(w.debtor.address);
+      // ...nor by naming itself as the approver...
+      await expect(w.parties.connect(w.partyManager).registerAlias(alias.address, debtorLegalId, forged))
+        .to.be.revertedWithCustomError(w.parties, "PartyAliasApproverInvalid")
+        .withArgs(alias.address, debtorLegalId);
+      // ...nor through the admin's path, which only the timelock (the governor, after the delay) may use.
+      await expect(w.parties.connect(w.partyManager).registerAliasByAdmin(alias.address, debtorLegalId))
+        .to.be.revertedWithCustomError(w.parties, "AccessControlUnauthorizedAccount")
+        .withArgs(w.partyManager.address, ethers.ZeroHash);
+      expect(await w.parties.addressCountOf(debtorLegalId)).to.equal(1n);
+
+      // 2. The registrar registers a receivable on the debtor, "confirmed" by the alias: the alias
+      // is no party (whatever it signs), and the alias's signature is not the debtor's.
+      const registrar = w.registry.connect(w.operator);
+      const now = BigInt(await time.latest());
+      const onAlias = makeTerms(w.tier1, alias, "INV-ALIAS", FACE, now + 90n * DAY);
+      await expect(registrar.register(onAlias, { nonce: 1n, deadline: now + 3_600n, signature: "0x" }))
+        .to.be.revertedWithCustomError(w.registry, "PartyNotActive")
+        .withArgs(alias.address);
+      const onDebtor = makeTerms(w.tier1, w.debtor, "INV-ALIAS", FACE, now + 90n * DAY);
+      await expect(registrar.register(onDebtor, await signConfirmation(w.registry, alias, onDebtor, 1n, now + 3_600n)))
+        .to.be.revertedWithCustomError(w.registry, "ConfirmationInvalidSignature")
+        .withArgs(w.debtor.address);
+      expect(await w.certificates.nextCertificateId()).to.equal(nextCertificate);
+    });
+
+    it("lets an alias the debtor consented to confirm claims in the debtor's name, as aliases always could", async function () {
+      const w = await networkHelpers.loadFixture(world);
+      const debtorLegalId = await w.parties.legalIdOf(w.debtor.address);
+      const alias = w.outsider;
+      await expect(registerAliasOf(w, w.debtor, alias.address))
+        .to.emit(w.parties, "PartyAliasAdded")
+        .withArgs(alias.address, debtorLegalId, w.debtor.address);
+      const now = BigInt(await time.latest());
+      const terms = makeTerms(w.tier1, alias, "INV-ALIAS-OK", FACE, now + 90n * DAY);
+      const registering = w.registry
+        .connect(w.operator)
+        .register(terms, await signConfirmation(w.registry, alias, terms, 1n, now + 3_600n));
+      await expect(registering).to.emit(w.registry, "ReceivableRegistered");
+      const receivableId = await w.registry.receivableIdOf(terms);
+      expect((await w.registry.receivableOf(receivableId)).debtor).to.equal(alias.address);
     });
   });
 

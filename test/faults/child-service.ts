@@ -148,6 +148,7 @@ export class FaultWorld {
       TIERLINE_INDEXER_INTERVAL_MS: "100",
       TIERLINE_KEEPER_INTERVAL_MS: "200",
       TIERLINE_RATE_LIMIT_PER_MINUTE: "100000",
+      TIERLINE_RATE_LIMIT_PER_KEY_PER_MINUTE: "100000",
       ...this.extraEnv,
       ...options.env,
       ...(options.crashAt ? { TIERLINE_CRASH_AT: options.crashAt } : {}),

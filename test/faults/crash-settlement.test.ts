@@ -88,7 +88,8 @@ describe("Faults: a crash while the keeper settles", function () {
   };
 
   before(async function () {
-    world = await FaultWorld.create();
+    // 60 leaves of one small receivable need pieces below the default minimum piece size (1.00).
+    world = await FaultWorld.create({ TIERLINE_MIN_PIECE_SIZE: "1" });
   });
   after(async function () {
     await world?.close();

@@ -51,6 +51,8 @@ describe("Replicas: two service processes over one PostgreSQL database and one c
       TIERLINE_ATTESTER_KEY: key(),
       TIERLINE_LEADER_INTERVAL_MS: "200",
       TIERLINE_WEBHOOK_INTERVAL_MS: "100",
+      // The 60-leaf case splits a 7.00 piece into 0.24 pieces: below the default minimum piece size (1.00).
+      TIERLINE_MIN_PIECE_SIZE: "1",
     };
     world = await FaultWorld.create(shared);
     first = world.child!;

@@ -6,6 +6,7 @@
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { artifacts } from "hardhat";
 import { deployTierline } from "../../server/chain/deploy-tierline.js";
+import { signAliasConsent } from "../../server/chain/alias-consent-typed-data.js";
 import type {
   TierlineTimelock,
   CertificateToken,
@@ -169,3 +170,25 @@ export async function asAdmin(
 }
 let adminNonce = 0;
 const ethersIdOf = (text: string): string => ethersId(text);
+
+/**
+ * Registers `alias` as a further address of `existing`'s company, the ordinary way: `existing`
+ * signs its consent (nonce `nonce`, valid for an hour) and the party manager submits it.
+ */
+export async function registerAliasOf(
+  world: Pick<TierlineWorld, "parties" | "partyManager">,
+  existing: HardhatEthersSigner,
+  alias: string,
+  nonce = 1n,
+) {
+  const provider = existing.provider!;
+  const legalIdHash = await world.parties.legalIdOf(existing.address);
+  const deadline = BigInt((await provider.getBlock("latest"))!.timestamp) + 3_600n;
+  const consent = await signAliasConsent(
+    existing,
+    (await provider.getNetwork()).chainId,
+    await world.parties.getAddress(),
+    { account: alias, legalIdHash, nonce, deadline },
+  );
+  return world.parties.connect(world.partyManager).registerAlias(alias, legalIdHash, consent);
+}

@@ -35,6 +35,7 @@ export async function startTestService(extraEnv: Record<string, string> = {}): P
     LOG_LEVEL: process.env.TIERLINE_TEST_LOG ?? "silent",
     TIERLINE_INDEXER_INTERVAL_MS: "100",
     TIERLINE_RATE_LIMIT_PER_MINUTE: "100000",
+    TIERLINE_RATE_LIMIT_PER_KEY_PER_MINUTE: "100000",
     ...(testDatabaseEngine() === "postgres" ? { TIERLINE_DATABASE_URL: await freshDatabaseUrl() } : {}),
     ...extraEnv,
   };

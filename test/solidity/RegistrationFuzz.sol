@@ -6,6 +6,8 @@ pragma solidity ^0.8.28;
 // with ReceivableAlreadyRegistered(id) even when other addresses share the legal ids, another
 // registrar submits it with a valid debtor signature and different amounts, documents and
 // dates, and even after the first one was fully repaid and settled, or defaulted and closed.
+// And the aliases themselves: the party manager alone never adds an address to a legal id
+// that already has one (it needs that company's signed consent or the admin).
 //
 // Run counts (hardhat.config.ts, fixed seed "tier1ine"):
 //   default profile: fuzz.runs = 1,000 per test   (`npx hardhat test solidity`)
@@ -15,6 +17,7 @@ import {vm} from "./utils/Vm.sol";
 import {TierlineDeployer, TierlineRandom, TierlineSigning} from "./utils/TierlineDeployer.sol";
 import {IReceivableRegistry} from "../../contracts/interfaces/IReceivableRegistry.sol";
 import {ICertificateToken} from "../../contracts/interfaces/ICertificateToken.sol";
+import {IPartyRegistry} from "../../contracts/interfaces/IPartyRegistry.sol";
 
 contract RegistrationFuzz is TierlineDeployer {
     using TierlineRandom for uint256;
@@ -40,8 +43,21 @@ contract RegistrationFuzz is TierlineDeployer {
         sellerAlias = vm.addr(SELLER_ALIAS_KEY);
         debtorAlias = vm.addr(DEBTOR_ALIAS_KEY);
         otherRegistrar = vm.addr(uint256(keccak256("tierline: other platform")));
-        parties.registerParty(sellerAlias, legalId("tier1"));
-        parties.registerParty(debtorAlias, legalId("core-enterprise"));
+        // Aliases need more than the party manager: tier1 consents to its second key; the
+        // debtor's second key comes through the admin (the timelock, in a real deployment).
+        parties.registerAlias(
+            sellerAlias,
+            legalId("tier1"),
+            TierlineSigning.aliasConsent(
+                parties,
+                TIER1_KEY,
+                sellerAlias,
+                legalId("tier1"),
+                1,
+                block.timestamp + 1 hours
+            )
+        );
+        parties.registerAliasByAdmin(debtorAlias, legalId("core-enterprise"));
         registry.grantRole(registry.REGISTRAR_ROLE(), otherRegistrar);
     }
 
@@ -141,6 +157,42 @@ contract RegistrationFuzz is TierlineDeployer {
         require(escrow.distributedOf(receivableId) == receivable.faceValue, "receivable not closed out");
 
         _expectDuplicate(receivableId, _attempt(who), invoice, seed, bytes32(seed), 3);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                         Aliases need consent                       */
+    /* ------------------------------------------------------------------ */
+
+    /// The party manager alone never adds an address to a legal id that has one, whichever
+    /// address and company; a consent signed by any key but an address of that company is
+    /// refused too. Nothing is registered either way.
+    function testFuzz_partyManagerAloneCannotAddAnAlias(address account, uint8 which, uint256 forgerKey) public {
+        address[6] memory cast = [debtor, tier1, tier2, tier3, financier, financier2];
+        bytes32 legalIdHash = parties.legalIdOf(cast[which % cast.length]);
+        vm.assume(account != address(0) && parties.partyOf(account).legalIdHash == bytes32(0));
+        forgerKey = forgerKey.bound(1, TierlineSigning.SECP256K1_N - 1);
+        vm.assume(parties.partyOf(vm.addr(forgerKey)).legalIdHash != legalIdHash);
+        uint256 countBefore = parties.addressCountOf(legalIdHash);
+
+        vm.expectRevert(
+            abi.encodeWithSelector(IPartyRegistry.PartyAliasConsentRequired.selector, account, legalIdHash)
+        );
+        parties.registerParty(account, legalIdHash);
+
+        IPartyRegistry.AliasConsent memory forged = TierlineSigning.aliasConsent(
+            parties,
+            forgerKey,
+            account,
+            legalIdHash,
+            2, // unused by every party (tier1 used 1 in setUp)
+            block.timestamp + 1 hours
+        );
+        forged.approver = cast[which % cast.length]; // in the real party's name
+        vm.expectRevert(abi.encodeWithSelector(IPartyRegistry.PartyAliasInvalidSignature.selector, forged.approver));
+        parties.registerAlias(account, legalIdHash, forged);
+
+        require(parties.partyOf(account).legalIdHash == bytes32(0), "the alias was registered");
+        require(parties.addressCountOf(legalIdHash) == countBefore, "the legal id gained an address");
     }
 
     /* ------------------------------------------------------------------ */

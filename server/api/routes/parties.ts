@@ -1,10 +1,10 @@
 // /v1/parties: the operator registers parties; a party reads its own profile.
 import { createParty } from "../../domain/create-party.js";
-import { canSeeEverything, requireRole } from "../../model/actor.js";
+import { requireRole } from "../../model/actor.js";
 import { CreatedPartySchema, CreatePartySchema, PartySchema } from "../../model/parties-schema.js";
 import { listHoldings, HoldingsPageSchema, ListHoldingsQuery } from "../../domain/certificates.js";
-import { forbidden, notFound } from "../../model/errors.js";
-import { findPartyById, publicParty } from "../../store/parties-store.js";
+import { readPartyProfile } from "../../domain/party-profile.js";
+import { publicParty } from "../../store/parties-store.js";
 import { defineRoute, type RouteSpec } from "../route-spec.js";
 import { IdParams } from "../schemas.js";
 import { listPartiesPage, ListPartiesQuery, PartyPageSchema } from "../../domain/list-parties.js";
@@ -65,10 +65,8 @@ export const partyRoutes: RouteSpec[] = [
     params: IdParams,
     responses: { 200: { description: "the party", schema: PartySchema } },
     errors: [401, 404],
-  }).handle(async (ctx, { params: { id } }) => {
-    const party = await findPartyById(ctx.db, id);
-    if (!party) throw notFound("Party", id);
-    return { status: 200, body: publicParty(party) };
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    return { status: 200, body: await readPartyProfile(ctx, actor, id) };
   }),
   defineRoute({
     method: "get",
@@ -84,8 +82,6 @@ export const partyRoutes: RouteSpec[] = [
     },
     errors: [400, 401, 403, 404],
   }).handle(async (ctx, { actor, params: { id }, query }) => {
-    if (actor.id !== id && !canSeeEverything(actor))
-      throw forbidden(`party ${actor.id} may only list its own certificates`);
     const page = await listHoldings(ctx, actor, id, query);
     return { status: 200, body: { ...page, certificates: page.items } };
   }),

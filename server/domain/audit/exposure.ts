@@ -6,9 +6,11 @@
 import { z } from "zod";
 import { chainNowSeconds } from "../../chain/chain-time.js";
 import type { ServiceContext } from "../../context.js";
-import { forbidden, notFound } from "../../model/errors.js";
+import { notFound } from "../../model/errors.js";
 import { findPartyById } from "../../store/parties-store.js";
-import { canSeeEverything, type Actor } from "../../model/actor.js";
+import type { Actor } from "../../model/actor.js";
+import { requireAccess } from "../../model/access-policy.js";
+import { relationsToParty, roleRelations } from "../../store/access-relations.js";
 import { ROLES } from "../../model/parties-schema.js";
 import { PartyRefSchema } from "../../model/party-refs.js";
 import { PartyRefs } from "../../store/party-refs.js";
@@ -151,9 +153,12 @@ function claimOf(c: { face_value: string; status: string; receivable_face: strin
 const compareIds = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0);
 
 export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: string): Promise<Exposure> {
-  if (!canSeeEverything(actor) && actor.id !== partyId)
-    throw forbidden(`party ${actor.id} may only read its own exposure`, { partyId });
   const party = await findPartyById(ctx.db, partyId);
+  requireAccess(
+    "exposure",
+    party ? await relationsToParty(ctx.db, actor, party) : roleRelations(actor),
+    `party ${partyId}`,
+  );
   if (!party) throw notFound("Party", partyId);
   const asOfBlock = await ctx.indexer.indexedBlock();
   // One clock: maturity is measured against the chain's time, as statuses and the contracts are.

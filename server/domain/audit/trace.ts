@@ -6,9 +6,11 @@
 import { z } from "zod";
 import type { Selectable } from "kysely";
 import type { ServiceContext } from "../../context.js";
-import { forbidden, notFound } from "../../model/errors.js";
+import { notFound } from "../../model/errors.js";
+import { decide, requireAccess } from "../../model/access-policy.js";
+import { ReceivableRelations } from "../../store/access-relations.js";
 import type { OnchainCertificateTable, OnchainFinancingRequestTable } from "../../store/schema.js";
-import { canSeeEverything, type Actor } from "../../model/actor.js";
+import type { Actor } from "../../model/actor.js";
 import { PartyRefSchema } from "../../model/party-refs.js";
 import { PartyRefs } from "../../store/party-refs.js";
 
@@ -131,27 +133,6 @@ export type Trace = z.infer<typeof TraceSchema>;
 export type TraceTransaction = z.infer<typeof TraceTransactionSchema>;
 export type Conservation = z.infer<typeof ConservationSchema>;
 
-/** The receivable's seller and debtor may trace it; auditors and the operator may trace everything. */
-async function requireTraceAccess(
-  ctx: ServiceContext,
-  actor: Actor,
-  receivableId: string,
-  seller: string,
-  debtor: string,
-): Promise<void> {
-  if (canSeeEverything(actor)) return;
-  if (actor.address === seller || actor.address === debtor) return;
-  const offChain = await ctx.db
-    .selectFrom("receivables")
-    .select(["seller_id", "debtor_id"])
-    .where("id", "=", receivableId)
-    .executeTakeFirst();
-  if (offChain && (offChain.seller_id === actor.id || offChain.debtor_id === actor.id)) return;
-  throw forbidden(`party ${actor.id} is neither an auditor nor the seller or debtor of receivable ${receivableId}`, {
-    receivableId,
-  });
-}
-
 const byNumericId = (a: { id: string }, b: { id: string }) =>
   BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0;
 
@@ -162,7 +143,14 @@ export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId
     .where("id", "=", receivableId)
     .executeTakeFirst();
   if (!receivable) throw notFound("Receivable", receivableId);
-  await requireTraceAccess(ctx, actor, receivableId, receivable.seller, receivable.debtor);
+  // The policy decides: the whole tree (auditors, the operator; the trade parties without
+  // others' financing terms), else the caller's lineage path, else a refusal.
+  const relationsOf = await ReceivableRelations.load(ctx.db, actor, receivableId);
+  const relations = relationsOf.toReceivable();
+  const subject = `receivable ${receivableId}`;
+  const treeAccess = decide("tree", relations);
+  const access = treeAccess.access === "denied" ? requireAccess("lineagePath", relations, subject) : treeAccess;
+  const pathOnly = treeAccess.access === "denied" && access.access === "redacted";
   const asOfBlock = await ctx.indexer.indexedBlock();
 
   const certificates = (
@@ -180,14 +168,25 @@ export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId
     : [];
 
   const refs = new PartyRefs(ctx.db);
+  // Financing terms (price, repay amount, financier) only where the policy's financingPrice row allows.
+  const hiddenRequests = new Set(
+    requests.filter((r) => decide("financingPrice", relationsOf.toFinancing(r)).access === "denied").map((r) => r.id),
+  );
   const financingOf = new Map<string, FinancingRow[]>();
-  for (const request of requests)
+  for (const request of requests) {
+    if (hiddenRequests.has(request.id)) continue;
     financingOf.set(request.certificate_id, [...(financingOf.get(request.certificate_id) ?? []), request]);
+  }
+  // The lineage path: the caller's pieces, their ancestors to the root, their descendants.
+  const kept = pathOnly ? new Set<string>() : new Set(certificateIds);
+  if (pathOnly) for (const id of relationsOf.ownPieces()) for (const l of relationsOf.lineageOf(id)) kept.add(l);
 
   const nodes = new Map<string, TraceNode>();
-  for (const row of certificates) nodes.set(row.id, await toNode(refs, row, financingOf.get(row.id) ?? []));
   for (const row of certificates) {
-    if (row.parent_id !== null) nodes.get(row.parent_id)?.children.push(nodes.get(row.id)!);
+    if (kept.has(row.id)) nodes.set(row.id, await toNode(refs, row, financingOf.get(row.id) ?? []));
+  }
+  for (const row of certificates) {
+    if (row.parent_id !== null && nodes.has(row.id)) nodes.get(row.parent_id)?.children.push(nodes.get(row.id)!);
   }
   const root = nodes.get(receivable.root_certificate_id);
   if (!root) throw notFound("Certificate", receivable.root_certificate_id);
@@ -210,17 +209,43 @@ export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId
       registeredBlock: receivable.registered_block,
     },
     root,
-    certificateCount: certificates.length,
-    transactions: await transactionsTouching(
-      ctx,
-      receivableId,
-      receivable.registered_block,
-      certificateIds,
-      requests.map((r) => r.id),
+    certificateCount: nodes.size,
+    transactions: withoutHidden(
+      await transactionsTouching(
+        ctx,
+        receivableId,
+        receivable.registered_block,
+        certificateIds,
+        requests.map((r) => r.id),
+      ),
+      new Set(certificateIds.filter((id) => !kept.has(id))),
+      hiddenRequests,
     ),
     conservation: checkConservation(receivable.face_value, certificates),
     asOfBlock,
   };
+}
+
+/**
+ * The transactions without what the caller may not see: a transaction that financed a
+ * piece whose terms are hidden goes whole (its transfer names the financier); events about
+ * pieces off the caller's path are left out, and a transaction left empty goes too.
+ */
+function withoutHidden(
+  transactions: TraceTransaction[],
+  hiddenCertificates: Set<string>,
+  hiddenRequests: Set<string>,
+): TraceTransaction[] {
+  if (hiddenCertificates.size === 0 && hiddenRequests.size === 0) return transactions;
+  const mentions = (args: Record<string, unknown>, set: Set<string>, ...keys: string[]) =>
+    keys.some((key) => typeof args[key] === "string" && set.has(args[key]));
+  const out: TraceTransaction[] = [];
+  for (const tx of transactions) {
+    if (tx.events.some((e) => e.contract === "financing" && mentions(e.args, hiddenRequests, "requestId"))) continue;
+    const events = tx.events.filter((e) => !mentions(e.args, hiddenCertificates, "certificateId", "tokenId"));
+    if (events.length > 0) out.push({ ...tx, events });
+  }
+  return out;
 }
 
 async function toNode(refs: PartyRefs, row: CertificateRow, financing: FinancingRow[]): Promise<TraceNode> {

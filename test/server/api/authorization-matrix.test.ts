@@ -99,10 +99,11 @@ const MATRIX: Record<string, RouteCase> = {
     body: () => ({ reason: "not mine to withdraw" }),
     forbidden: ["operator", "debtor", "financier", "auditor", "tier2Holder", "outsider"],
   },
+  // Issue 18: a financier weighing the open request on it reads the receivable.
   "get /v1/receivables/:id": {
     url: (w) => `/v1/receivables/${w.receivable}`,
-    forbidden: ["financier", "outsider"],
-    reads: ["seller", "debtor", "operator", "auditor", "tier2Holder"],
+    forbidden: ["outsider"],
+    reads: ["seller", "debtor", "operator", "auditor", "tier2Holder", "financier"],
   },
   "get /v1/receivables/:id/confirmation": {
     url: (w) => `/v1/receivables/${w.pendingReceivable}/confirmation`,
@@ -142,10 +143,11 @@ const MATRIX: Record<string, RouteCase> = {
     forbidden: allBut("tier2Holder"),
   },
   "get /v1/financing-requests": { url: () => "/v1/financing-requests", forbidden: [], reads: CALLERS },
+  // Issue 18: a financier sees open requests and those it funded, not the whole book.
   "get /v1/financing-requests/:id": {
     url: (w) => `/v1/financing-requests/${w.cancelledRequest}`,
-    forbidden: ["debtor", "tier2Holder", "outsider"],
-    reads: ["seller", "financier", "operator", "auditor"],
+    forbidden: ["debtor", "tier2Holder", "outsider", "financier"],
+    reads: ["seller", "operator", "auditor"],
   },
   "post /v1/financing-requests/:id/cancel": {
     url: (w) => `/v1/financing-requests/${w.openRequest}/cancel`,
@@ -185,10 +187,11 @@ const MATRIX: Record<string, RouteCase> = {
     forbidden: allBut("operator"),
   },
   // Audit
+  // Issue 18: a holder and a financier weighing a request on it read their lineage path.
   "get /v1/audit/receivables/:id/trace": {
     url: (w) => `/v1/audit/receivables/${w.receivable}/trace`,
-    forbidden: ["financier", "tier2Holder", "outsider"],
-    reads: ["operator", "auditor", "seller", "debtor"],
+    forbidden: ["outsider"],
+    reads: ["operator", "auditor", "seller", "debtor", "tier2Holder", "financier"],
   },
   "get /v1/audit/parties/:id/exposure": {
     url: (w) => `/v1/audit/parties/${w.parties.seller.id}/exposure`,
@@ -240,8 +243,8 @@ const MATRIX: Record<string, RouteCase> = {
   },
   "get /v1/financing-requests/:id/quote": {
     url: (w) => `/v1/financing-requests/${w.cancelledRequest}/quote`,
-    forbidden: ["debtor", "tier2Holder", "outsider"],
-    reads: ["seller", "financier", "operator", "auditor"],
+    forbidden: ["debtor", "tier2Holder", "outsider", "financier"],
+    reads: ["seller", "operator", "auditor"],
   },
   "get /v1/certificates/:id/quote": {
     url: (w) => `/v1/certificates/${w.sellerPiece}/quote`,
@@ -513,15 +516,17 @@ describe("API: authentication and authorization on every route", function () {
   });
 
   describe("when a party browses the financing book", function () {
-    it("shows the open market and its own requests to a party outside it, the whole book to a financier", async function () {
+    // Issue 18: the open market is for financiers; a supplier's asks are not its competitors' business.
+    it("shows a party its own requests, a financier the open market, the platform the whole book", async function () {
       const ids = async (caller: Caller) =>
         ((await api.as(w.keys[caller]).get("/v1/financing-requests")).body.requests as Array<{ id: string }>).map(
           (r) => r.id,
         );
-      expect(await ids("outsider")).to.deep.equal([w.openRequest]);
-      expect(await ids("debtor")).to.deep.equal([w.openRequest]);
+      expect(await ids("outsider")).to.deep.equal([]);
+      expect(await ids("debtor")).to.deep.equal([]);
       expect(await ids("seller")).to.deep.equal([w.cancelledRequest, w.openRequest]);
-      expect(await ids("financier")).to.deep.equal([w.cancelledRequest, w.openRequest]);
+      expect(await ids("financier")).to.deep.equal([w.openRequest]);
+      expect(await ids("auditor")).to.deep.equal([w.cancelledRequest, w.openRequest]);
     });
   });
 

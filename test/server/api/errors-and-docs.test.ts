@@ -181,7 +181,10 @@ describe("API: errors, request ids, headers, docs and health", function () {
     it("answers 429 RATE_LIMITED in the usual error shape once the limit is used up", async function () {
       // A second app on the same service, with a limit of 3 a minute.
       const ctx = t.service.ctx;
-      const app = createApp({ ...ctx, config: { ...ctx.config, TIERLINE_RATE_LIMIT_PER_MINUTE: 3 } });
+      const app = createApp({
+        ...ctx,
+        config: { ...ctx.config, TIERLINE_RATE_LIMIT_PER_MINUTE: 3, TIERLINE_RATE_LIMIT_PER_KEY_PER_MINUTE: 3 },
+      });
       const server = await new Promise<Server>((resolve) => {
         const s = app.listen(0, "127.0.0.1", () => resolve(s));
       });
@@ -190,7 +193,8 @@ describe("API: errors, request ids, headers, docs and health", function () {
         const statuses = [];
         for (let i = 0; i < 3; i++) statuses.push((await limited.get("/health")).status);
         expect(statuses).to.deep.equal([200, 200, 200]);
-        const refused = await limited.as(supplier.apiKey).get(`/v1/parties/${supplier.id}`);
+        // Issue 18: a key has its own budget; without one, the IP's budget is used up.
+        const refused = await limited.get(`/v1/parties/${supplier.id}`);
         expect(refused.status).to.equal(429);
         expect(refused.body.error.code).to.equal("RATE_LIMITED");
         expect(Number(refused.headers.get("retry-after"))).to.be.within(1, 60);

@@ -355,11 +355,16 @@ describe("API: financing requests", function () {
       expect(numeric).to.deep.equal([...numeric].sort((a, b) => a - b));
     });
 
-    it("shows financiers and auditors every request, in every status", async function () {
-      for (const party of [financier2, auditor]) {
-        const response = await api.as(party.apiKey).get("/v1/financing-requests");
-        expect(ids(response.body)).to.include.members([openRequest.id, cancelledRequest.id, soldRequest.id]);
-      }
+    // Issue 18: a financier sees the open market and the requests it funded, not other financiers' deals.
+    it("shows auditors every request, in every status; a financier the open ones and those it funded", async function () {
+      const all = await api.as(auditor.apiKey).get("/v1/financing-requests");
+      expect(ids(all.body)).to.include.members([openRequest.id, cancelledRequest.id, soldRequest.id]);
+      const other = await api.as(financier2.apiKey).get("/v1/financing-requests");
+      expect(ids(other.body)).to.include(openRequest.id);
+      expect(ids(other.body)).not.to.include.members([cancelledRequest.id]);
+      expect(ids(other.body)).not.to.include(soldRequest.id);
+      const funder = await api.as(financier.apiKey).get("/v1/financing-requests");
+      expect(ids(funder.body)).to.include.members([openRequest.id, soldRequest.id]);
       const sold = await api.as(auditor.apiKey).get("/v1/financing-requests?status=sold");
       expect(ids(sold.body)).to.include(soldRequest.id);
       expect(sold.body.requests.every((r: { status: string }) => r.status === "sold")).to.equal(true);
@@ -381,15 +386,17 @@ describe("API: financing requests", function () {
       expect(open.items.every((r) => r.status === "open")).to.equal(true);
     });
 
-    it("shows another supplier the open requests but not the holder's closed ones", async function () {
+    // Issue 18: a supplier's asks are for financiers, not for its competitors.
+    it("shows another supplier none of the holder's requests, open or closed", async function () {
       const response = await api.as(otherSupplier.apiKey).get("/v1/financing-requests");
-      expect(ids(response.body)).to.include(openRequest.id);
+      expect(ids(response.body)).not.to.include(openRequest.id);
       expect(ids(response.body)).not.to.include(cancelledRequest.id);
       expect(ids(response.body)).not.to.include(soldRequest.id);
-      const one = await api.as(otherSupplier.apiKey).get(`/v1/financing-requests/${soldRequest.id}`);
-      expect(one.status).to.equal(403);
-      expect(one.body.error.code).to.equal("FORBIDDEN");
-      expect((await api.as(otherSupplier.apiKey).get(`/v1/financing-requests/${openRequest.id}`)).status).to.equal(200);
+      for (const request of [soldRequest, openRequest]) {
+        const one = await api.as(otherSupplier.apiKey).get(`/v1/financing-requests/${request.id}`);
+        expect(one.status).to.equal(403);
+        expect(one.body.error.code).to.equal("FORBIDDEN");
+      }
     });
 
     it("shows the holder its own closed requests", async function () {

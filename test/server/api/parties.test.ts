@@ -5,6 +5,8 @@ import { Wallet, getAddress } from "ethers";
 import { startTestService, type TestService } from "../harness.js";
 import { ApiClient } from "../client.js";
 import { createTestParty, type TestParty } from "../scenario.js";
+import { normaliseRegistryId } from "../../../server/model/parties-schema.js";
+import { hashText } from "../../../server/model/receivable-schema.js";
 
 let seq = 0;
 const uniq = () => `${Date.now().toString(36)}${(++seq).toString(36)}`.toUpperCase();
@@ -132,6 +134,37 @@ describe("API: registering and reading parties", function () {
         expect(again.body.error.details.partyId).to.equal(first.body.id);
       }
       expect(await partyRows()).to.equal(before);
+    });
+  });
+
+  describe("when the company already has an address on the shared party registry", function () {
+    it("refuses with PARTY_ALIAS_CONSENT_REQUIRED before storing anything, and adds no address on-chain", async function () {
+      // Another platform sharing the registry onboarded the company first (its party manager is
+      // played here by this service's key): a second address now needs that address's consent.
+      const registryId = `OTHER${uniq()}`;
+      const legalIdHash = hashText(normaliseRegistryId(registryId));
+      const { parties } = t.service.ctx.chain.contracts;
+      const theirs = Wallet.createRandom().address;
+      await t.service.ctx.chain.partyManager.send(
+        await parties.registerParty.populateTransaction(theirs, legalIdHash),
+        {
+          kind: "registerParty",
+          ref: "another platform",
+        },
+      );
+      const before = await partyRows();
+
+      for (const body of [
+        newPartyBody({ registryId }),
+        newPartyBody({ registryId, address: Wallet.createRandom().address }),
+      ]) {
+        const refused = await operator.post("/v1/parties", body);
+        expect(refused.status, JSON.stringify(refused.body)).to.equal(409);
+        expect(refused.body.error.code).to.equal("PARTY_ALIAS_CONSENT_REQUIRED");
+        expect(refused.body.error.details).to.deep.equal({ legalIdHash, addressesOnChain: "1" });
+      }
+      expect(await partyRows()).to.equal(before);
+      expect(await parties.addressCountOf(legalIdHash)).to.equal(1n);
     });
   });
 

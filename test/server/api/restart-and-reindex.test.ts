@@ -10,6 +10,7 @@ import { createTestParty, validSubmission, type TestParty } from "../scenario.js
 import { createHash } from "node:crypto";
 import { canonicalJson, hashText, normaliseInvoiceNumber } from "../../../server/model/receivable-schema.js";
 import { INDEX_TABLES } from "../../../server/store/schema.js";
+import { signAliasConsent } from "../../../server/chain/alias-consent-typed-data.js";
 
 describe("API: restart, reindex and crash recovery", function () {
   this.timeout(60_000);
@@ -113,6 +114,56 @@ describe("API: restart, reindex and crash recovery", function () {
       expect(live.onchain_certificates.length).to.equal(3);
       const applied = await t.service.ctx.indexer.rebuild();
       expect(applied).to.equal(live.chain_events.length);
+      expect(await indexTables()).to.deep.equal(live);
+    });
+
+    it("records who let an alias join a legal id, and rebuilds it from the events alone", async function () {
+      const { parties } = t.service.ctx.chain.contracts;
+      const chain = t.service.ctx.chain;
+      const first = Wallet.createRandom();
+      const alias = Wallet.createRandom().address;
+      const legalIdHash = hashText(`ALIASCO${Date.now()}`);
+      await chain.partyManager.send(await parties.registerParty.populateTransaction(first.address, legalIdHash), {
+        kind: "registerParty",
+        ref: "alias test",
+      });
+      const chainId = (await chain.provider.getNetwork()).chainId;
+      const deadline = BigInt((await chain.provider.getBlock("latest"))!.timestamp) + 3_600n;
+      const consent = await signAliasConsent(first, chainId, await parties.getAddress(), {
+        account: alias,
+        legalIdHash,
+        nonce: 1n,
+        deadline,
+      });
+      await chain.partyManager.send(await parties.registerAlias.populateTransaction(alias, legalIdHash, consent), {
+        kind: "registerAlias",
+        ref: "alias test",
+      });
+      await t.service.ctx.indexer.sync();
+      const rows = await db()
+        .selectFrom("onchain_parties")
+        .selectAll()
+        .where("legal_id_hash", "=", legalIdHash)
+        .orderBy("alias_approved_by")
+        .execute();
+      expect(rows.map((r) => [r.address, r.alias_approved_by, r.active])).to.have.deep.members([
+        [first.address, null, 1],
+        [alias, first.address, 1],
+      ]);
+      const journaled = await db()
+        .selectFrom("chain_events")
+        .select("args")
+        .where("contract", "=", "parties")
+        .where("name", "=", "PartyAliasAdded")
+        .execute();
+      expect(journaled.map((e) => JSON.parse(e.args))).to.deep.include({
+        account: alias,
+        legalIdHash,
+        approvedBy: first.address,
+      });
+
+      const live = await indexTables();
+      await t.service.ctx.indexer.rebuild();
       expect(await indexTables()).to.deep.equal(live);
     });
 

@@ -25,7 +25,12 @@ describe("The embedded chain across restarts", function () {
       chainPort: await freePort(),
       apiPort: 0,
       seed: false,
-      env: { LOG_LEVEL: "silent", TIERLINE_INDEXER_INTERVAL_MS: "100", TIERLINE_RATE_LIMIT_PER_MINUTE: "100000" },
+      env: {
+        LOG_LEVEL: "silent",
+        TIERLINE_INDEXER_INTERVAL_MS: "100",
+        TIERLINE_RATE_LIMIT_PER_MINUTE: "100000",
+        TIERLINE_RATE_LIMIT_PER_KEY_PER_MINUTE: "100000",
+      },
     });
   };
   const genesisHash = async () =>

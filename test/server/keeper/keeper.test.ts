@@ -56,7 +56,8 @@ describe("Keeper: automated settlement, overdue and default", function () {
     t.service.ctx.db.selectFrom("onchain_receivables").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
 
   before(async function () {
-    t = await startTestService({ TIERLINE_KEEPER: "false" });
+    // The 52-leaf case splits a 25.00 leaf in 26: pieces below the default minimum piece size (1.00).
+    t = await startTestService({ TIERLINE_KEEPER: "false", TIERLINE_MIN_PIECE_SIZE: "1" });
     api = new ApiClient(() => t.baseUrl);
     operator = api.as(t.operatorKey);
     tier1 = await createTestParty(operator, ["supplier"]);

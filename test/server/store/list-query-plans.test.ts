@@ -179,11 +179,11 @@ describe("Store: every list query is answered from an index", function () {
     });
   }
 
-  it("names the receivable of every event a database migrated from before 0011 already held", async function () {
+  it("names the receivable of every event a database migrated from before 0012 already held", async function () {
     const old = new Kysely<any>({ dialect: new SqliteDialect({ database: new SQLite(":memory:") }) });
     try {
       const { error } = await new Migrator({ db: old, provider: { getMigrations: async () => migrations } }).migrateTo(
-        "0010_lists_and_webhooks",
+        "0011_lists_and_webhooks",
       );
       expect(error).to.equal(undefined);
       const event = (logIndex: number, args: Record<string, unknown>) => ({

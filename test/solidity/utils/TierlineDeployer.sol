@@ -15,6 +15,7 @@ import {CertificateToken} from "../../../contracts/CertificateToken.sol";
 import {FinancingMarket} from "../../../contracts/FinancingMarket.sol";
 import {SettlementEscrow} from "../../../contracts/SettlementEscrow.sol";
 import {IReceivableRegistry} from "../../../contracts/interfaces/IReceivableRegistry.sol";
+import {IPartyRegistry} from "../../../contracts/interfaces/IPartyRegistry.sol";
 import {ICertificateToken} from "../../../contracts/interfaces/ICertificateToken.sol";
 
 /// One deployed, wired Tierline.
@@ -101,6 +102,40 @@ library TierlineSigning {
                 nonce: nonce,
                 deadline: deadline,
                 signature: sign(debtorKey, hash)
+            });
+    }
+
+    bytes32 internal constant ALIAS_CONSENT_TYPEHASH = keccak256(
+        "AliasConsent(address account,bytes32 legalIdHash,uint256 nonce,uint256 deadline)"
+    );
+
+    /// The party `approverKey` (an address of `legalIdHash`) consents to `account` joining it,
+    /// signed over the digest computed here from the standard, not read from the registry.
+    function aliasConsent(
+        PartyRegistry parties,
+        uint256 approverKey,
+        address account,
+        bytes32 legalIdHash,
+        uint256 nonce,
+        uint256 deadline
+    ) internal view returns (IPartyRegistry.AliasConsent memory) {
+        bytes32 domain = keccak256(
+            abi.encode(
+                DOMAIN_TYPEHASH,
+                keccak256("Tierline PartyRegistry"),
+                keccak256("1"),
+                block.chainid,
+                address(parties)
+            )
+        );
+        bytes32 structHash = keccak256(abi.encode(ALIAS_CONSENT_TYPEHASH, account, legalIdHash, nonce, deadline));
+        bytes32 hash = keccak256(abi.encodePacked("\x19\x01", domain, structHash));
+        return
+            IPartyRegistry.AliasConsent({
+                approver: vm.addr(approverKey),
+                nonce: nonce,
+                deadline: deadline,
+                signature: sign(approverKey, hash)
             });
     }
 }
