@@ -201,7 +201,17 @@ export async function confirmReceivable(
     );
   }
   // Check and reserve the debtor's and the seller's headroom in one step: status confirming.
-  await reserveRegistrationWithinLimits(ctx, row);
+  try {
+    await reserveRegistrationWithinLimits(ctx, row);
+  } catch (error) {
+    // A concurrent confirmation (on this replica or another) registered it between the check
+    // above and the reservation: answer as that one did, not 409.
+    if (error instanceof AppError && error.code === "RECEIVABLE_NOT_CONFIRMABLE") {
+      const done = await alreadyRegistered(ctx, receivableId);
+      if (done) return done;
+    }
+    throw error;
+  }
 
   let terms: Prepared["terms"];
   let confirmation: { nonce: bigint; deadline: number; signature: string };
