@@ -5,19 +5,21 @@
 //   verify <receivableId> [--format text|json]              the index against the chain's events
 //   exposure <partyId> [--format text|json]                 what a party is owed, owes, has financed
 //
-// Common options: --api <url> (default $TIERLINE_API_URL or http://127.0.0.1:3000),
+// Common options: --api <url> (default: where HOST and PORT put `npm start`),
 // --key <apiKey> (default $TIERLINE_API_KEY, else the first auditor's key in
-// --credentials, default .tierline/credentials.json as written by `npm start`).
+// --credentials, default <TIERLINE_DATA_DIR>/credentials.json as written by `npm start`).
 //
 // Exit codes: 0 done; 1 refused or bad input; 2 the service is not reachable;
 // 3 verify found differences.
+import "./lib/node-version.js";
 import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
 import { Command, Option } from "commander";
+import { loadEndpoints } from "../server/config.js";
 import { formatAmount } from "../server/domain/audit/render.js";
 
-const DEFAULT_API = process.env.TIERLINE_API_URL ?? "http://127.0.0.1:3000";
-const DEFAULT_CREDENTIALS = path.join(process.env.TIERLINE_DATA_DIR ?? ".tierline", "credentials.json");
+const ENDPOINTS = loadEndpoints();
+const DEFAULT_API = ENDPOINTS.apiUrl;
+const DEFAULT_CREDENTIALS = ENDPOINTS.credentialsFile;
 
 /** A failure the user can act on: one line on stderr and an exit code. */
 class CliError extends Error {

@@ -1,21 +1,24 @@
 // `npm run demo`: one receivable's whole story, told step by step through the API.
-// Against a running `npm start` (http://127.0.0.1:3000 by default, or --api), or, when none
+// Against a running `npm start` (where HOST/PORT say, as `npm start` reads them, or --api), or, when none
 // answers, on a Tierline of its own that it starts and stops. It ends by checking that the
 // sums add up, and exits non-zero if they do not.
+import "./lib/node-version.js";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
 import { bindContract } from "../server/chain/contracts.js";
+import { loadEndpoints } from "../server/config.js";
 import type { Credentials } from "../server/seed.js";
 import { freePort, startLocalService, type LocalService } from "./chain/local-service.js";
 
+const endpoints = loadEndpoints();
 const program = new Command()
   .name("demo")
   .description("Tell one receivable's story through Tierline's API, end to end")
-  .option("--api <url>", "a running Tierline API", "http://127.0.0.1:3000")
-  .option("--credentials <file>", "its credentials file", ".tierline/credentials.json")
+  .option("--api <url>", "a running Tierline API (default: HOST and PORT)", endpoints.apiUrl)
+  .option("--credentials <file>", "its credentials file (default: in TIERLINE_DATA_DIR)", endpoints.credentialsFile)
   .option("--own", "always start a Tierline of its own, even if one is running", false)
   .parse();
 const options = program.opts<{ api: string; credentials: string; own: boolean }>();
@@ -110,7 +113,9 @@ async function main(): Promise<void> {
     chain: { chainId: string };
     contracts: Record<string, string>;
   };
-  const chainUrl = own?.chain.url ?? "http://127.0.0.1:8545";
+  // The running service's own chain, where its configuration says (TIERLINE_CHAIN_PORT or
+  // TIERLINE_RPC_URL, as for `npm start`): never a guessed port, whose clock the demo would move.
+  const chainUrl = own?.chain.url ?? endpoints.rpcUrl;
 
   try {
     await tell(api, credentials, health, chainUrl);

@@ -10,6 +10,7 @@
 // Contract addresses come from the Tierline API's GET /health (`--api`, no API key
 // needed) or from a JSON file (`--contracts`: TIERLINE_CONTRACTS format, a deployment
 // record with `addresses`, or a saved /health answer).
+import "./lib/node-version.js";
 import { readFileSync, statSync } from "node:fs";
 import { Command } from "commander";
 import {
@@ -29,10 +30,14 @@ import {
   type LocalSettlementToken,
 } from "../server/chain/contracts.js";
 import { decodeRevert } from "../server/chain/revert-errors.js";
+import { loadEndpoints } from "../server/config.js";
 import { CERTIFICATE_STATES, RECEIVABLE_STATUSES, REQUEST_STATUSES } from "../server/model/contract-enums.js";
 
-const DEFAULT_RPC = process.env.TIERLINE_RPC_URL ?? "http://127.0.0.1:8545";
-const DEFAULT_API = process.env.TIERLINE_API_URL ?? "http://127.0.0.1:3000";
+// The same settings as `npm start`: TIERLINE_RPC_URL (or the embedded chain on
+// TIERLINE_CHAIN_PORT) is the chain Tierline runs on; HOST and PORT are where its API is.
+const ENDPOINTS = loadEndpoints();
+const DEFAULT_RPC = ENDPOINTS.rpcUrl;
+const DEFAULT_API = ENDPOINTS.apiUrl;
 
 // The contracts' enum names as the CLI prints them (Solidity's spelling: "Locked", "Sold").
 const solidityNames = (names: readonly string[]) => names.map((name) => name[0]!.toUpperCase() + name.slice(1));
@@ -410,11 +415,15 @@ async function listCommand(c: Connection): Promise<void> {
 
 const withConnection = (command: Command): Command =>
   command
-    .option("--rpc <url>", "the chain's JSON-RPC endpoint (env TIERLINE_RPC_URL)", DEFAULT_RPC)
+    .option(
+      "--rpc <url>",
+      "the chain's JSON-RPC endpoint (default: TIERLINE_RPC_URL, else the embedded chain on TIERLINE_CHAIN_PORT)",
+      DEFAULT_RPC,
+    )
     .option("--contracts <file>", "a JSON file with the contract addresses (instead of --api)")
     .option(
       "--api <url>",
-      "the Tierline API, whose GET /health names the contracts (env TIERLINE_API_URL)",
+      "the Tierline API, whose GET /health names the contracts (default: HOST and PORT)",
       DEFAULT_API,
     );
 

@@ -1,11 +1,13 @@
 // `npm run reindex`: empties the index and rebuilds it from chain events alone, against
 // the running chain (start `npm start` first, or set TIERLINE_RPC_URL).
+import "./lib/node-version.js";
 import { bootService } from "../server/boot.js";
 import { loadConfig } from "../server/config.js";
 import { createLogger } from "../server/logging.js";
 import { EMBEDDED_REGISTRAR_KEY } from "./chain/embedded-chain.js";
+import { exitOnConfigError } from "./lib/config-error.js";
 
-const config = loadConfig();
+const config = exitOnConfigError(() => loadConfig());
 const log = createLogger(config.LOG_LEVEL);
 const service = await bootService({
   config,

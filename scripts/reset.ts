@@ -1,10 +1,13 @@
 // `npm run reset`: starts afresh on purpose — deletes the data directory (database,
 // chain state, custodial keys, credentials). Refuses while Tierline is running.
+import "./lib/node-version.js";
 import { existsSync, rmSync } from "node:fs";
 import { JsonRpcProvider } from "ethers";
-import { loadConfig } from "../server/config.js";
+import { loadEndpoints } from "../server/config.js";
+import { exitOnConfigError } from "./lib/config-error.js";
 
-const config = loadConfig();
+// Only where things are: reset needs no registrar key, whatever TIERLINE_RPC_URL says.
+const config = exitOnConfigError(() => loadEndpoints());
 if (config.embeddedChain) {
   const provider = new JsonRpcProvider(config.rpcUrl, undefined, { staticNetwork: true });
   const running = await provider.send("eth_chainId", []).then(

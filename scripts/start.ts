@@ -1,8 +1,9 @@
 // `npm start`: the embedded local chain, the contracts (deployed once per chain), the
 // database, the demo cast on first start, the indexer and the API — then where to go next.
+import "./lib/node-version.js";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { bootService, ChainMismatchError } from "../server/boot.js";
+import { bootService, ChainMismatchError, ChainUnreachableError } from "../server/boot.js";
 import { ConfigError, loadConfig, type Config } from "../server/config.js";
 import { createApp } from "../server/api/app.js";
 import { createLogger } from "../server/logging.js";
@@ -131,7 +132,12 @@ function printBanner(
   console.log(lines.join("\n"));
 }
 
-main().catch((error) => {
-  console.error("Tierline failed to start:", error);
+main().catch((error: Error) => {
+  // One line a person can act on; the stack only when asked for (LOG_LEVEL=debug).
+  const cause = error.cause instanceof Error ? ` (${error.cause.message.split("\n")[0]})` : "";
+  console.error(
+    `Tierline failed to start: ${error.message.split("\n")[0]}${error instanceof ChainUnreachableError ? "" : cause}`,
+  );
+  if (process.env.LOG_LEVEL === "debug" || process.env.LOG_LEVEL === "trace") console.error(error);
   process.exit(1);
 });

@@ -23,6 +23,11 @@ import { DEFAULT_VERIFICATION_CONFIG } from "./verification/verify.js";
 export const OPERATOR_ID = "pty_operator";
 
 export class ChainMismatchError extends Error {}
+/** The configured chain did not answer within the start-up wait. */
+export class ChainUnreachableError extends Error {}
+
+/** How long start-up waits for a chain: the embedded one is already up; another one answers now or not at all. */
+export const EXTERNAL_CHAIN_WAIT_MS = 5_000;
 
 export interface BootOptions {
   config: Config;
@@ -49,8 +54,13 @@ export async function waitForChain(provider: JsonRpcProvider, timeoutMs: number)
       await provider.getBlockNumber();
       return;
     } catch (error) {
-      if (Date.now() > until)
-        throw new Error(`the chain at ${provider._getConnection().url} is not answering`, { cause: error });
+      if (Date.now() > until) {
+        const reason = (error as { code?: string; shortMessage?: string }).shortMessage ?? (error as Error).message;
+        throw new ChainUnreachableError(
+          `the chain at ${provider._getConnection().url} is not answering (${reason.slice(0, 120)}): check TIERLINE_RPC_URL, or unset it to run the embedded chain`,
+          { cause: error },
+        );
+      }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -154,7 +164,7 @@ async function ensureOperator(db: Db, registrar: Wallet): Promise<string | undef
 export async function bootService(options: BootOptions): Promise<BootedService> {
   const { config, log } = options;
   const provider = createProvider(config.rpcUrl);
-  await waitForChain(provider, 30_000);
+  await waitForChain(provider, config.embeddedChain ? 30_000 : EXTERNAL_CHAIN_WAIT_MS);
   const db = await openDatabase(config.databaseFile);
   const registrar = new Wallet(options.registrarKey, provider);
   try {

@@ -4,6 +4,7 @@
 // second, latency percentiles, gas per registration, and the time from submission to a
 // funded certificate. Figures, not assertions: a shared 2-core machine is noisy.
 //   BENCH_RECEIVABLES=200 BENCH_CONCURRENCY=16 npm run bench:throughput
+import "../lib/node-version.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
