@@ -19,6 +19,7 @@ import { hashText } from "./model/receivable-schema.js";
 import type { Logger } from "./logging.js";
 import { nowIso, openDatabase, type Db } from "./store/database.js";
 import { DEFAULT_VERIFICATION_CONFIG } from "./verification/verify.js";
+import { Telemetry } from "./telemetry.js";
 
 export const OPERATOR_ID = "pty_operator";
 
@@ -209,6 +210,7 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
         volumeSpikeMinHistory: config.TIERLINE_VOLUME_SPIKE_MIN_HISTORY,
       },
       operatorId: OPERATOR_ID,
+      telemetry: observeService(new Telemetry(), db, provider, indexer, registrar.address),
       now: options.now ?? (() => new Date()),
     };
     const newOperatorApiKey = await ensureOperator(db, registrar);
@@ -217,7 +219,10 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
     await resumeConfirmations(ctx);
     indexer.start(config.TIERLINE_INDEXER_INTERVAL_MS);
     const keeper = new Keeper({ ...ctx, log: log.child({ component: "keeper" }) });
-    if (config.TIERLINE_KEEPER === "true") keeper.start(config.TIERLINE_KEEPER_INTERVAL_MS);
+    if (config.TIERLINE_KEEPER === "true") {
+      ctx.telemetry.keeper.enabled = true;
+      keeper.start(config.TIERLINE_KEEPER_INTERVAL_MS);
+    }
     const riskMonitor = RiskMonitor.start({ ...ctx, log: log.child({ component: "risk" }) });
 
     return {
@@ -238,6 +243,32 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
     provider.destroy();
     throw error;
   }
+}
+
+/** What /metrics reads when scraped: the chain head and the index cursor, the journal, the registrar's gas. */
+function observeService(
+  telemetry: Telemetry,
+  db: Db,
+  provider: JsonRpcProvider,
+  indexer: Indexer,
+  registrar: string,
+): Telemetry {
+  telemetry.observe({
+    async blocks() {
+      const latest = await provider.getBlockNumber().catch(() => null);
+      return { latest, indexed: await indexer.indexedBlock() };
+    },
+    async transactions() {
+      const rows = await db
+        .selectFrom("tx_journal")
+        .select(["kind", "state", db.fn.countAll<number>().as("count")])
+        .groupBy(["kind", "state"])
+        .execute();
+      return rows.map((row) => ({ kind: row.kind, state: row.state, count: Number(row.count) }));
+    },
+    registrarBalance: () => provider.getBalance(registrar),
+  });
+  return telemetry;
 }
 
 /** A confirmation a crash interrupted: registered after all, or back to waiting for the debtor. */
