@@ -157,6 +157,94 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/parties/{id}/suspend": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Suspend a party (operator): its API key is refused and the party registry marks it inactive */
+    post: operations["suspendParty"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/parties/{id}/reactivate": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Reactivate a suspended party (operator) */
+    post: operations["reactivateParty"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/parties/{id}/test-funds": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Mint the local chain's test settlement token to a party (operator, local chain only)
+     * @description So that a debtor created on the local chain can repay. Refused with 409 NOT_A_TEST_TOKEN when the settlement token is a real ERC-20.
+     */
+    post: operations["fundPartyWithTestTokens"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/me/held-payments": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Payments the escrow kept for the caller because its token refused the push */
+    get: operations["getHeldPayments"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/me/held-payments/withdraw": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Withdraw the payments the escrow kept for the caller (custodial parties) */
+    post: operations["withdrawHeldPayments"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/receivables": {
     parameters: {
       query?: never;
@@ -754,6 +842,17 @@ export interface components {
        */
       relatedPartyIds?: string[];
     };
+    TestFunds: {
+      /**
+       * @description Integer amount in the currency's smallest unit, as a decimal string
+       * @example 125000000
+       */
+      amount: string;
+    };
+    WithdrawHeldPayments: {
+      /** @description where to send them; default: the party's own address */
+      to?: string;
+    };
     SubmitReceivable: {
       debtorId: string;
       purchaseOrder: {
@@ -1062,6 +1161,54 @@ export interface components {
       issuedBlock: number;
       /** @description Settlement paid to this certificate so far (holder and pledgee) */
       paidOut: string;
+    };
+    PartyStatusOutcome: {
+      party: components["schemas"]["Party"];
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: {
+        kind: string;
+        hash: string;
+      }[];
+    };
+    TestFundsOutcome: {
+      partyId: string;
+      address: string;
+      /**
+       * @description Integer amount in the currency's smallest unit, as a decimal string
+       * @example 125000000
+       */
+      amount: string;
+      /**
+       * @description the party's settlement-token balance afterwards
+       * @example 125000000
+       */
+      balance: string;
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: {
+        kind: string;
+        hash: string;
+      }[];
+    };
+    HeldPayments: {
+      address: string;
+      /**
+       * @description payments the escrow kept because the token refused to push them
+       * @example 125000000
+       */
+      claimable: string;
+    };
+    HeldPaymentsWithdrawn: {
+      /**
+       * @description Integer amount in the currency's smallest unit, as a decimal string
+       * @example 125000000
+       */
+      amount: string;
+      to: string;
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: {
+        kind: string;
+        hash: string;
+      }[];
     };
     Receivable: {
       id: string;
@@ -2163,6 +2310,402 @@ export interface operations {
       };
       /** @description not found */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  suspendParty: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the party, and the transaction sent (none if already so) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PartyStatusOutcome"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the chain is unreachable or the index is catching up; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  reactivateParty: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the party, and the transaction sent (none if already so) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PartyStatusOutcome"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the chain is unreachable or the index is catching up; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  fundPartyWithTestTokens: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["TestFunds"];
+      };
+    };
+    responses: {
+      /** @description minted */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["TestFundsOutcome"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the chain is unreachable or the index is catching up; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getHeldPayments: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description what the caller can withdraw */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["HeldPayments"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the chain is unreachable or the index is catching up; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  withdrawHeldPayments: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["WithdrawHeldPayments"];
+      };
+    };
+    responses: {
+      /** @description withdrawn */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["HeldPaymentsWithdrawn"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the chain is unreachable or the index is catching up; retry */
+      503: {
         headers: {
           [name: string]: unknown;
         };

@@ -66,6 +66,22 @@ const MATRIX: Record<string, RouteCase> = {
   // Parties
   "post /v1/parties": { url: () => "/v1/parties", body: newParty, forbidden: allBut("operator") },
   "get /v1/me": { url: () => "/v1/me", forbidden: [], reads: CALLERS },
+  // Aimed at the outsider (suspending it would be a change; these rows only check who is refused).
+  "post /v1/parties/:id/suspend": {
+    url: (w) => `/v1/parties/${w.parties.outsider.id}/suspend`,
+    forbidden: allBut("operator"),
+  },
+  "post /v1/parties/:id/reactivate": {
+    url: (w) => `/v1/parties/${w.parties.outsider.id}/reactivate`,
+    forbidden: allBut("operator"),
+  },
+  "post /v1/parties/:id/test-funds": {
+    url: (w) => `/v1/parties/${w.parties.debtor.id}/test-funds`,
+    body: () => ({ amount: "1000000" }),
+    forbidden: allBut("operator"),
+  },
+  "get /v1/me/held-payments": { url: () => "/v1/me/held-payments", forbidden: [], reads: CALLERS },
+  "post /v1/me/held-payments/withdraw": { url: () => "/v1/me/held-payments/withdraw", body: () => ({}), forbidden: [] },
   "get /v1/parties/:id": { url: (w) => `/v1/parties/${w.parties.seller.id}`, forbidden: [], reads: CALLERS },
   "get /v1/parties/:id/certificates": {
     url: (w) => `/v1/parties/${w.parties.seller.id}/certificates`,
