@@ -6,7 +6,7 @@ import path from "node:path";
 import { bootService, ChainMismatchError, ChainUnreachableError } from "../server/boot.js";
 import { ConfigError, loadConfig, type Config } from "../server/config.js";
 import { createApp } from "../server/api/app.js";
-import { createLogger } from "../server/logging.js";
+import { createLogger, logFormatFor, StartupLogGate } from "../server/logging.js";
 import { seedDemo, writeCredentials, type Credentials } from "../server/seed.js";
 import { EMBEDDED_REGISTRAR_KEY, startEmbeddedChain, type EmbeddedChain } from "./chain/embedded-chain.js";
 
@@ -21,7 +21,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = createLogger(config.LOG_LEVEL);
+  // Routine start-up lines wait behind a gate and go to a file, so that the banner is what
+  // is on screen; warnings and errors pass at once. From the banner on, everything passes.
+  const gate = new StartupLogGate(process.stdout);
+  const log = createLogger(config.LOG_LEVEL, gate, logFormatFor(config.LOG_FORMAT));
 
   let chain: EmbeddedChain | undefined;
   if (config.embeddedChain) {
@@ -73,11 +76,14 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
+  const startupLog = path.join(config.dataDir, "startup.log");
+  const held = gate.release(startupLog);
   printBanner(
     config,
     { chainId: ctx.chain.deployment.chainId, addresses: { ...ctx.chain.deployment.addresses } },
     credentials,
     credentialsFile,
+    held > 0 ? `${held} start-up log lines in ${path.relative(process.cwd(), startupLog) || startupLog}` : undefined,
   );
 
   let stopping = false;
@@ -99,6 +105,7 @@ function printBanner(
   deployment: { chainId: string; addresses: Record<string, string> },
   credentials: Credentials | undefined,
   credentialsFile: string,
+  startupLogNote: string | undefined,
 ): void {
   const api = `http://${config.HOST}:${config.PORT}`;
   const rel = path.relative(process.cwd(), credentialsFile) || credentialsFile;
@@ -113,6 +120,8 @@ function printBanner(
     ...Object.entries(deployment.addresses).map(([name, address]) => `    ${name.padEnd(20)} ${address}`),
     `  Data       ${config.dataDir}`,
     `  API keys   ${rel}`,
+    `  Metrics    ${api}/metrics   (readiness: ${api}/health/ready; platform: ${api}/v1/platform)`,
+    ...(startupLogNote ? [`  Logs       ${startupLogNote}; from here on, one line per event`] : []),
   ];
   if (credentials) {
     lines.push("", "Demo parties:");

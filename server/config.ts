@@ -33,6 +33,8 @@ export const ConfigSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: port.default(3000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Log lines as JSON, or readable; unset: readable in a terminal, JSON otherwise. */
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
   /** Verification: tolerated unit-price difference between invoice and order, basis points. */
   TIERLINE_PRICE_TOLERANCE_BPS: bps.default(50),
   /** Verification: tolerated invoiced quantity above received quantity, basis points. */

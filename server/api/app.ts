@@ -56,6 +56,11 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
         res.setHeader("X-Request-Id", id);
         return id;
       },
+      // One short line per request: method, path, status, time, request id; not every header.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
       customLogLevel: (_req, res, err) =>
         err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "info" : "info",
     }),

@@ -15,6 +15,16 @@ const RANGE = 2_000;
 const CURSOR_BLOCK = "indexer.block";
 const CURSOR_HASH = "indexer.blockHash";
 
+export interface IndexProgress {
+  /** The last block indexed so far. */
+  block: number;
+  /** The block the run goes to. */
+  head: number;
+  /** Where the index starts (the deployment block). */
+  fromBlock: number;
+  events: number;
+}
+
 export type Consistency = { ok: true } | { ok: false; reason: string };
 
 export class Indexer {
@@ -87,18 +97,19 @@ export class Indexer {
   }
 
   /** Empties the index tables and replays every event since deployment. */
-  rebuild(): Promise<number> {
+  /** `onProgress` hears after each range of blocks: the last block indexed, the head, the events so far. */
+  rebuild(onProgress?: (progress: IndexProgress) => void): Promise<number> {
     return this.#queue.add(async () => {
       await this.db.transaction().execute(async (trx) => {
         for (const table of INDEX_TABLES) await trx.deleteFrom(table).execute();
         await trx.deleteFrom("meta").where("key", "in", [CURSOR_BLOCK, CURSOR_HASH]).execute();
       });
       this.log.warn("index emptied; rebuilding from chain events");
-      return this.#syncNow();
+      return this.#syncNow(undefined, onProgress);
     });
   }
 
-  async #syncNow(target?: number): Promise<number> {
+  async #syncNow(target?: number, onProgress?: (progress: IndexProgress) => void): Promise<number> {
     const head = target ?? (await this.provider.getBlockNumber());
     let from = (await this.indexedBlock()) + 1;
     let applied = 0;
@@ -140,6 +151,7 @@ export class Indexer {
       });
       applied += events.length;
       if (events.length > 0) this.log.debug({ from, to, events: events.length }, "indexed events");
+      onProgress?.({ block: to, head, fromBlock: this.deploymentBlock, events: applied });
       from = to + 1;
     }
     return applied;
