@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
 import { freePort, startLocalService } from "../chain/local-service.js";
+import { progress } from "../lib/progress.js";
 
 const RECEIVABLES = Number(process.env.BENCH_RECEIVABLES ?? 120);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 12);
@@ -104,7 +105,11 @@ async function main(): Promise<void> {
       );
     const debtor = await party(["debtor"], "Bench Debtor");
     const suppliers: Json[] = [];
-    for (let i = 0; i < SUPPLIERS; i++) suppliers.push(await party(["supplier"], `Bench Supplier ${i}`));
+    const partiesDone = progress("creating suppliers", SUPPLIERS);
+    for (let i = 0; i < SUPPLIERS; i++) {
+      suppliers.push(await party(["supplier"], `Bench Supplier ${i}`));
+      partiesDone(i + 1);
+    }
     const financier = await party(["financier"], "Bench Bank");
     const token = local.service.ctx.chain.contracts.token;
     await local.service.ctx.chain.registrar.send(await token.mint.populateTransaction(financier.address, 10n ** 15n), {
@@ -129,6 +134,8 @@ async function main(): Promise<void> {
     const totalLatency: number[] = [];
     const txHashes: string[] = [];
     let next = 1;
+    let registered = 0;
+    const registrationsDone = progress("registering receivables", RECEIVABLES);
     const started = performance.now();
     const worker = async () => {
       while (next <= RECEIVABLES) {
@@ -151,6 +158,7 @@ async function main(): Promise<void> {
         confirmLatency.push(t2 - t1);
         totalLatency.push(t2 - t0);
         txHashes.push(confirmed.txHash);
+        registrationsDone(++registered);
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
