@@ -584,7 +584,7 @@ export interface paths {
     put?: never;
     /**
      * Set a debtor's annual early-payment discount rate in basis points (operator)
-     * @description 0 switches early payment off. Applies to every active receivable of this debtor from the next block.
+     * @description 0 switches early payment off. Applies to receivables of this debtor registered from now on: each receivable keeps the rate it was registered with.
      */
     post: operations["setEarlyPaymentRate"];
     delete?: never;
@@ -821,6 +821,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/operator/chain/advance-time": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Move the local chain's clock forward (operator, local chain only)
+     * @description For demos and trials: mines one block after moving the clock. 409 CLOCK_NOT_LOCAL on any other chain.
+     */
+    post: operations["advanceLocalChainTime"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1028,6 +1048,10 @@ export interface components {
       capital?: {
         [key: string]: string;
       };
+    };
+    AdvanceClock: {
+      /** @description How far to move the local chain's clock forward, in seconds */
+      seconds: number;
     };
     Health: {
       /** @enum {string} */
@@ -1317,6 +1341,17 @@ export interface components {
         address: string;
       };
       faceValue: string;
+      /** @description What the certificate was paid out already (settlement so far) */
+      paidOut: string;
+      /** @description Face value less paid out so far: what the certificate can still pay. Funding is bound to it. */
+      remainingClaim: string;
+      /** @description The service's signed risk attestation (credit limits and advance-rate rules checked), as the market records it; null: unattested (e.g. opened directly on the contract) */
+      attestation: {
+        /** @description The attestation is recorded on-chain and not expired */
+        attested: boolean;
+        advanceRateBps: number;
+        expiresAt: string;
+      } | null;
       tier: number;
       dueDate: string;
       /** @description Whole days from now to the due date (0 once due) */
@@ -1968,6 +2003,10 @@ export interface components {
         loss: string;
       }[];
       totalLoss: string;
+    };
+    ClockAdvanced: {
+      chainTime: string;
+      blockNumber: number;
     };
   };
   responses: never;
@@ -3742,6 +3781,17 @@ export interface operations {
               address: string;
             };
             faceValue: string;
+            /** @description What the certificate was paid out already (settlement so far) */
+            paidOut: string;
+            /** @description Face value less paid out so far: what the certificate can still pay. Funding is bound to it. */
+            remainingClaim: string;
+            /** @description The service's signed risk attestation (credit limits and advance-rate rules checked), as the market records it; null: unattested (e.g. opened directly on the contract) */
+            attestation: {
+              /** @description The attestation is recorded on-chain and not expired */
+              attested: boolean;
+              advanceRateBps: number;
+              expiresAt: string;
+            } | null;
             tier: number;
             dueDate: string;
             /** @description Whole days from now to the due date (0 once due) */
@@ -5120,6 +5170,75 @@ export interface operations {
       };
       /** @description not found */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  advanceLocalChainTime: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["AdvanceClock"];
+      };
+    };
+    responses: {
+      /** @description the clock moved */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ClockAdvanced"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the chain is unreachable or the index is catching up; retry */
+      503: {
         headers: {
           [name: string]: unknown;
         };

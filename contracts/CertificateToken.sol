@@ -13,12 +13,6 @@ import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
 /// @notice ERC-721 receivable certificates with on-chain lineage. See {ICertificateToken}.
 contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable {
     /// @inheritdoc ICertificateToken
-    bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
-    /// @inheritdoc ICertificateToken
-    bytes32 public constant LOCKER_ROLE = keccak256("LOCKER_ROLE");
-    /// @inheritdoc ICertificateToken
-    bytes32 public constant SETTLER_ROLE = keccak256("SETTLER_ROLE");
-    /// @inheritdoc ICertificateToken
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
     /// @inheritdoc ICertificateToken
@@ -26,6 +20,10 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
 
     IPartyRegistry public immutable parties;
     IReceivableRegistry public immutable registry;
+    /// @inheritdoc ICertificateToken
+    address public financingMarket;
+    /// @inheritdoc ICertificateToken
+    address public settlementEscrow;
 
     struct TierPolicy {
         uint8 maxTier;
@@ -39,7 +37,6 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     uint256 public nextCertificateId = 1;
 
     mapping(uint256 certificateId => Certificate) private _certificates;
-    mapping(uint256 certificateId => address) private _lockers;
     mapping(bytes32 receivableId => uint256) private _leafCounts;
 
     constructor(
@@ -52,7 +49,12 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         registry = registry_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
-        _grantRole(ISSUER_ROLE, address(registry_));
+    }
+
+    /// Contract-to-contract powers are checks against the wired addresses, not roles: there is
+    /// nothing the admin could grant to itself or anyone else.
+    function _requireCaller(address expected) private view {
+        if (msg.sender != expected || expected == address(0)) revert CertificateCallerNotWired(msg.sender, expected);
     }
 
     /* ------------------------------------------------------------------ */
@@ -65,7 +67,10 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         address seller,
         uint256 faceValue,
         uint64 dueDate
-    ) external onlyRole(ISSUER_ROLE) returns (uint256 certificateId) {
+    ) external returns (uint256 certificateId) {
+        _requireCaller(address(registry));
+        // One root per receivable, ever: a leaf count is never zero once a root was issued.
+        if (_leafCounts[receivableId] != 0) revert CertificateRootExists(receivableId);
         certificateId = nextCertificateId++;
         _leafCounts[receivableId] = 1;
         _certificates[certificateId] = Certificate({
@@ -97,7 +102,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         if (holder != msg.sender) revert CertificateNotHolder(certificateId, msg.sender);
         // The parent's burn skips the party check in _update, so the sender is checked here.
         if (!parties.isActive(holder)) revert CertificatePartyNotActive(holder);
-        if (_lockers[certificateId] != address(0)) revert CertificateLocked(certificateId);
+        if (parent.state == CertificateState.Locked) revert CertificateLocked(certificateId);
         TierPolicy memory policy = _policy;
         if (parts.length == 0 || parts.length > policy.maxSplitParts) {
             revert SplitPartCount(parts.length, policy.maxSplitParts);
@@ -171,13 +176,13 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     /* ------------------------------------------------------------------ */
 
     /// @inheritdoc ICertificateToken
-    function lock(uint256 certificateId) external onlyRole(LOCKER_ROLE) whenNotPaused {
+    function lock(uint256 certificateId) external whenNotPaused {
+        _requireCaller(financingMarket);
         Certificate storage certificate = _certificates[certificateId];
         if (certificate.state == CertificateState.Locked) revert CertificateLocked(certificateId);
         if (certificate.state != CertificateState.Live) revert CertificateWrongState(certificateId, certificate.state);
 
         certificate.state = CertificateState.Locked;
-        _lockers[certificateId] = msg.sender;
 
         emit CertificateLockPlaced(certificateId, msg.sender);
     }
@@ -187,7 +192,6 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         _requireLocker(certificateId);
 
         _certificates[certificateId].state = CertificateState.Live;
-        delete _lockers[certificateId];
 
         emit CertificateLockLifted(certificateId);
     }
@@ -197,16 +201,15 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         _requireLocker(certificateId);
 
         _certificates[certificateId].state = CertificateState.Live;
-        delete _lockers[certificateId];
         emit CertificateLockLifted(certificateId);
 
         _transfer(_ownerOf(certificateId), to, certificateId);
     }
 
     function _requireLocker(uint256 certificateId) private view {
-        address locker = _lockers[certificateId];
-        if (locker == address(0)) revert CertificateWrongState(certificateId, _certificates[certificateId].state);
-        if (locker != msg.sender) revert AccessControlUnauthorizedAccount(msg.sender, LOCKER_ROLE);
+        _requireCaller(financingMarket);
+        CertificateState state = _certificates[certificateId].state;
+        if (state != CertificateState.Locked) revert CertificateWrongState(certificateId, state);
     }
 
     /* ------------------------------------------------------------------ */
@@ -214,7 +217,8 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     /* ------------------------------------------------------------------ */
 
     /// @inheritdoc ICertificateToken
-    function markSettled(uint256 certificateId) external onlyRole(SETTLER_ROLE) {
+    function markSettled(uint256 certificateId) external {
+        _requireCaller(settlementEscrow);
         Certificate storage certificate = _certificates[certificateId];
         CertificateState state = certificate.state;
         if (state != CertificateState.Live && state != CertificateState.Locked) {
@@ -222,10 +226,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         }
 
         certificate.state = CertificateState.Settled;
-        if (state == CertificateState.Locked) {
-            delete _lockers[certificateId];
-            emit CertificateLockLifted(certificateId);
-        }
+        if (state == CertificateState.Locked) emit CertificateLockLifted(certificateId);
         _burn(certificateId);
 
         emit CertificateSettled(certificateId);
@@ -248,7 +249,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
                 // holder granted when it locked the certificate; it needs no consent from the sender.
                 if (auth != address(0) && !parties.isActive(current)) revert CertificatePartyNotActive(current);
                 // deliverLocked lifts the lock before it moves the token, so only a locker can pass.
-                if (_lockers[tokenId] != address(0)) revert CertificateLocked(tokenId);
+                if (_certificates[tokenId].state == CertificateState.Locked) revert CertificateLocked(tokenId);
             }
         }
         return super._update(to, tokenId, auth);
@@ -269,6 +270,16 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         }
         _policy = TierPolicy({maxTier: maxTier, maxSplitParts: maxSplitParts, minPieceSize: minPieceSize});
         emit TierPolicySet(maxTier, minPieceSize, maxSplitParts);
+    }
+
+    /// @inheritdoc ICertificateToken
+    function wire(address financingMarket_, address settlementEscrow_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (financingMarket != address(0) || financingMarket_ == address(0) || settlementEscrow_ == address(0)) {
+            revert CertificateWiringInvalid();
+        }
+        financingMarket = financingMarket_;
+        settlementEscrow = settlementEscrow_;
+        emit CertificateContractsWired(financingMarket_, settlementEscrow_);
     }
 
     /// @inheritdoc ICertificateToken
@@ -299,7 +310,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
 
     /// @inheritdoc ICertificateToken
     function lockerOf(uint256 certificateId) external view returns (address) {
-        return _lockers[certificateId];
+        return _certificates[certificateId].state == CertificateState.Locked ? financingMarket : address(0);
     }
 
     /// @inheritdoc ICertificateToken

@@ -6,6 +6,9 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {ISettlementEscrow} from "./interfaces/ISettlementEscrow.sol";
 import {IFinancingMarket} from "./interfaces/IFinancingMarket.sol";
 import {ICertificateToken} from "./interfaces/ICertificateToken.sol";
 import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
@@ -13,8 +16,16 @@ import {IPartyRegistry} from "./interfaces/IPartyRegistry.sol";
 
 /// @title FinancingMarket
 /// @notice Discounting and pledging of certificates, delivery versus payment. See {IFinancingMarket}.
-contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, ReentrancyGuard {
+contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, ReentrancyGuard, EIP712 {
     using SafeERC20 for IERC20;
+
+    /// @inheritdoc IFinancingMarket
+    bytes32 public constant ATTESTER_ROLE = keccak256("ATTESTER_ROLE");
+    /// @inheritdoc IFinancingMarket
+    bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
+        // solhint-disable-next-line max-line-length
+        "RiskAttestation(uint256 requestId,uint256 certificateId,uint256 price,uint256 repayAmount,uint256 remainingClaim,uint16 advanceRateBps,uint64 expiry)"
+    );
 
     /// @inheritdoc IFinancingMarket
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
@@ -39,7 +50,7 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         ICertificateToken certificates_,
         IReceivableRegistry registry_,
         IPartyRegistry parties_
-    ) {
+    ) EIP712("Tierline FinancingMarket", "1") {
         deploymentBlock = block.number;
         certificates = certificates_;
         registry = registry_;
@@ -70,7 +81,7 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         }
         if (certificates.ownerOf(certificateId) != msg.sender) revert FinancingNotHolder(certificateId, msg.sender);
         if (!parties.isActive(msg.sender)) revert IPartyRegistry.PartyNotActive(msg.sender);
-        _requireTerms(kind, price, repayAmount, certificate.faceValue);
+        _requireTerms(kind, price, repayAmount, _remainingClaim(certificateId, certificate.faceValue));
         _requireOpenReceivable(certificate);
 
         // Effects.
@@ -80,6 +91,8 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
             holder: msg.sender,
             kind: kind,
             status: RequestStatus.Open,
+            attestedUntil: 0,
+            advanceRateBps: 0,
             financier: address(0),
             price: price,
             repayAmount: repayAmount,
@@ -113,19 +126,46 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
     function fund(
         uint256 requestId,
         uint256 expectedPrice,
-        uint256 expectedRepayAmount
+        uint256 expectedRepayAmount,
+        uint256 expectedRemainingClaim
     ) external whenNotPaused nonReentrant {
+        _fund(requestId, expectedPrice, expectedRepayAmount, expectedRemainingClaim, false);
+    }
+
+    /// @inheritdoc IFinancingMarket
+    function fundAttested(
+        uint256 requestId,
+        uint256 expectedPrice,
+        uint256 expectedRepayAmount,
+        uint256 expectedRemainingClaim
+    ) external whenNotPaused nonReentrant {
+        _fund(requestId, expectedPrice, expectedRepayAmount, expectedRemainingClaim, true);
+    }
+
+    function _fund(
+        uint256 requestId,
+        uint256 expectedPrice,
+        uint256 expectedRepayAmount,
+        uint256 expectedRemainingClaim,
+        bool attestedOnly
+    ) private {
         // Checks.
         Request storage request = _existing(requestId);
         if (request.status != RequestStatus.Open) revert FinancingWrongStatus(requestId, request.status);
         if (request.price != expectedPrice || request.repayAmount != expectedRepayAmount) {
             revert FinancingTermsMismatch(requestId, request.price, request.repayAmount);
         }
+        if (attestedOnly && request.attestedUntil < block.timestamp) revert FinancingNotAttested(requestId);
         if (request.holder == msg.sender) revert FinancingSelfFunding(requestId);
         if (!parties.isActive(msg.sender)) revert IPartyRegistry.PartyNotActive(msg.sender);
         if (!parties.isActive(request.holder)) revert IPartyRegistry.PartyNotActive(request.holder);
         uint256 certificateId = request.certificateId;
-        _requireOpenReceivable(certificates.certificateOf(certificateId));
+        ICertificateToken.Certificate memory certificate = certificates.certificateOf(certificateId);
+        _requireOpenReceivable(certificate);
+        uint256 remainingClaim = _remainingClaim(certificateId, certificate.faceValue);
+        if (remainingClaim != expectedRemainingClaim) {
+            revert FinancingRemainingClaimMismatch(requestId, remainingClaim);
+        }
 
         // Effects.
         request.financier = msg.sender;
@@ -141,6 +181,62 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         // Interactions: both legs in this call, or neither.
         _pull(msg.sender, request.holder, request.price);
         if (request.kind == FinancingKind.Discount) certificates.deliverLocked(certificateId, msg.sender);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                            Risk attestation                        */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc IFinancingMarket
+    function attestRequest(RiskAttestation calldata attestation, bytes calldata signature) external {
+        // Checks: the attestation describes the request exactly as it stands now.
+        uint256 requestId = attestation.requestId;
+        Request storage request = _existing(requestId);
+        if (
+            request.status != RequestStatus.Open ||
+            request.certificateId != attestation.certificateId ||
+            request.price != attestation.price ||
+            request.repayAmount != attestation.repayAmount ||
+            _remainingClaim(request.certificateId, certificates.certificateOf(request.certificateId).faceValue) !=
+                attestation.remainingClaim
+        ) revert FinancingAttestationMismatch(requestId);
+        if (attestation.expiry < block.timestamp) {
+            revert FinancingAttestationExpired(attestation.expiry, block.timestamp);
+        }
+        (address signer, ECDSA.RecoverError error_, ) = ECDSA.tryRecover(attestationDigest(attestation), signature);
+        if (error_ != ECDSA.RecoverError.NoError || !hasRole(ATTESTER_ROLE, signer)) {
+            revert FinancingAttestationSigner(signer);
+        }
+
+        // Effects.
+        request.attestedUntil = attestation.expiry;
+        request.advanceRateBps = attestation.advanceRateBps;
+        emit FinancingAttested(requestId, signer, attestation.advanceRateBps, attestation.expiry);
+    }
+
+    /// @inheritdoc IFinancingMarket
+    function attestationDigest(RiskAttestation calldata attestation) public view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        ATTESTATION_TYPEHASH,
+                        attestation.requestId,
+                        attestation.certificateId,
+                        attestation.price,
+                        attestation.repayAmount,
+                        attestation.remainingClaim,
+                        attestation.advanceRateBps,
+                        attestation.expiry
+                    )
+                )
+            );
+    }
+
+    /// @inheritdoc IFinancingMarket
+    function isAttested(uint256 requestId) external view returns (bool) {
+        Request storage request = _requests[requestId];
+        return request.status == RequestStatus.Open && request.attestedUntil >= block.timestamp;
     }
 
     /* ------------------------------------------------------------------ */
@@ -186,12 +282,16 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         Request storage request = _requests[requestId];
 
         if (request.status == RequestStatus.Open) {
-            // Repaid in full before anyone funded it: nothing left to finance.
+            // Paid out (in part or in full) before anyone funded it: its price was set for a
+            // larger claim, so no financier may buy it at that price any more.
             request.status = RequestStatus.Cancelled;
             delete _activeRequests[certificateId];
             emit FinancingCancelled(requestId, certificateId);
+            // On a final payment the escrow closes the certificate itself, lock included.
+            if (!final_) certificates.unlock(certificateId);
             return;
         }
+        if (toPledgee == 0 && !final_) return;
         // The escrow never pays a pledgee more than is outstanding.
         uint256 outstanding = request.outstanding - toPledgee;
         request.outstanding = outstanding;
@@ -253,6 +353,17 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc IFinancingMarket
+    function remainingClaimOf(uint256 certificateId) external view returns (uint256) {
+        return _remainingClaim(certificateId, certificates.certificateOf(certificateId).faceValue);
+    }
+
+    /// @notice The EIP-712 domain separator of risk attestations.
+    // solhint-disable-next-line func-name-mixedcase
+    function DOMAIN_SEPARATOR() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    /// @inheritdoc IFinancingMarket
     function activeRequestOf(uint256 certificateId) external view returns (uint256) {
         return _activeRequests[certificateId];
     }
@@ -280,6 +391,12 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
             registry.statusOf(certificate.receivableId) != IReceivableRegistry.ReceivableStatus.Active ||
             block.timestamp >= certificate.dueDate
         ) revert FinancingReceivableClosed(certificate.receivableId);
+    }
+
+    /// Face value minus what the escrow has paid out on the certificate (before wiring: face value).
+    function _remainingClaim(uint256 certificateId, uint256 faceValue) private view returns (uint256) {
+        if (escrow == address(0)) return faceValue;
+        return faceValue - ISettlementEscrow(escrow).paidOutOf(certificateId);
     }
 
     /// Moves `amount` from `from` to `to` and refuses a token that delivers less.

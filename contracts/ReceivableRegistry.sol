@@ -83,6 +83,8 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
             status: ReceivableStatus.Active,
             dueDate: terms.dueDate,
             registeredAt: uint64(block.timestamp),
+            gracePeriod: gracePeriod,
+            earlyPaymentRateBps: _earlyPaymentRates[terms.debtor],
             faceValue: terms.faceValue,
             repaidAmount: 0,
             documentHash: terms.documentHash,
@@ -103,6 +105,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
             terms.documentHash,
             rootCertificateId
         );
+        emit ReceivableTermsFrozen(receivableId, gracePeriod, _earlyPaymentRates[terms.debtor]);
     }
 
     function _checkConfirmation(
@@ -147,7 +150,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         if (status != ReceivableStatus.Active && status != ReceivableStatus.Overdue) {
             revert ReceivableWrongStatus(receivableId, status);
         }
-        uint256 defaultableAfter = uint256(receivable.dueDate) + gracePeriod;
+        uint256 defaultableAfter = uint256(receivable.dueDate) + receivable.gracePeriod;
         if (block.timestamp <= defaultableAfter) {
             revert ReceivableNotYetDue(receivableId, defaultableAfter + 1, block.timestamp);
         }
@@ -166,9 +169,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         if (msg.sender != settlementEscrow) revert CallerNotEscrow(msg.sender);
         Receivable storage receivable = _existing(receivableId);
         ReceivableStatus status = receivable.status;
-        if (status != ReceivableStatus.Active && status != ReceivableStatus.Overdue) {
-            revert ReceivableWrongStatus(receivableId, status);
-        }
+        if (status == ReceivableStatus.Repaid) revert ReceivableWrongStatus(receivableId, status);
         uint256 outstanding = receivable.faceValue - receivable.repaidAmount;
         if (amount > outstanding) revert RepaymentExceedsOutstanding(receivableId, amount, outstanding);
 
@@ -205,7 +206,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     /* ------------------------------------------------------------------ */
 
     /// @inheritdoc IReceivableRegistry
-    function setEarlyPaymentRate(address debtor, uint16 rateBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setEarlyPaymentRate(address debtor, uint16 rateBps) external onlyRole(REGISTRAR_ROLE) {
         if (rateBps > 10_000) revert EarlyPaymentRateTooHigh(rateBps);
         _earlyPaymentRates[debtor] = rateBps;
         emit EarlyPaymentRateSet(debtor, rateBps);

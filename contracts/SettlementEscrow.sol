@@ -72,7 +72,8 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         if (receivable.status != IReceivableRegistry.ReceivableStatus.Active) {
             revert IReceivableRegistry.ReceivableWrongStatus(receivableId, receivable.status);
         }
-        uint16 rateBps = registry.earlyPaymentRateOf(receivable.debtor);
+        // The rate frozen into the receivable at registration, not the debtor's current one.
+        uint16 rateBps = receivable.earlyPaymentRateBps;
         if (rateBps == 0 || block.timestamp >= receivable.dueDate) {
             revert IReceivableRegistry.EarlyPaymentUnavailable(receivableId, rateBps, receivable.dueDate);
         }
@@ -119,10 +120,9 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         if (receivable.status == IReceivableRegistry.ReceivableStatus.None) {
             revert IReceivableRegistry.ReceivableNotFound(receivableId);
         }
-        // Repaid and Defaulted receivables take no more money: each leaf's share is final.
-        bool closed =
-            receivable.status == IReceivableRegistry.ReceivableStatus.Repaid ||
-                receivable.status == IReceivableRegistry.ReceivableStatus.Defaulted;
+        // A repaid receivable takes no more money: each leaf's share is final. A defaulted one may
+        // still be paid late, so its leaves are paid what has come in so far and stay open.
+        bool closed = receivable.status == IReceivableRegistry.ReceivableStatus.Repaid;
 
         bool progressed;
         for (uint256 i; i < certificateIds.length; ++i) {
@@ -169,8 +169,10 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         emit LeafSettled(receivableId, certificateId, holder, toHolder, pledgee, toPledgee, entitled);
 
         // Interactions: our own contracts first, then token pushes that may fail harmlessly.
-        bool repaidInFull = receivable.status == IReceivableRegistry.ReceivableStatus.Repaid;
-        if (toPledgee != 0 || repaidInFull) financing.recordLeafPayment(certificateId, toPledgee, repaidInFull);
+        // Every payout is reported: it pays a pledge down, and it cancels an open request, whose
+        // price was set for a claim that has now shrunk.
+        bool repaidInFull = closed;
+        financing.recordLeafPayment(certificateId, toPledgee, repaidInFull);
         if (repaidInFull) certificates.markSettled(certificateId);
         _push(pledgee, toPledgee);
         _push(holder, toHolder);
@@ -215,10 +217,10 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
     /// @inheritdoc ISettlementEscrow
     function sweepDust(bytes32 receivableId) external nonReentrant returns (uint256 amount) {
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
-        if (
-            receivable.status != IReceivableRegistry.ReceivableStatus.Repaid &&
-            receivable.status != IReceivableRegistry.ReceivableStatus.Defaulted
-        ) revert IReceivableRegistry.ReceivableWrongStatus(receivableId, receivable.status);
+        // Only once repaid: a defaulted receivable may still be paid late, and dust is final only then.
+        if (receivable.status != IReceivableRegistry.ReceivableStatus.Repaid) {
+            revert IReceivableRegistry.ReceivableWrongStatus(receivableId, receivable.status);
+        }
         uint256 leaves = certificates.leafCountOf(receivableId);
         uint256 settled = _finalizedLeaves[receivableId];
         if (settled != leaves) revert SettlementIncomplete(receivableId, settled, leaves);
@@ -242,6 +244,11 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         if (certificate.state == ICertificateToken.CertificateState.Retired) return (0, 0);
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(certificate.receivableId);
         return (_entitlementDown(receivable, certificate.faceValue), _paidOut[certificateId]);
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function paidOutOf(uint256 certificateId) external view returns (uint256) {
+        return _paidOut[certificateId];
     }
 
     /// @inheritdoc ISettlementEscrow

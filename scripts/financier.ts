@@ -3,7 +3,7 @@
 // directly, reads the request's terms from FinancingMarket, prints them, approves the
 // settlement token if needed and calls fund() bound to exactly the terms it printed.
 //
-//   fund <requestId> --key <file|env:NAME>   fund one request
+//   fund <requestId> --key <file|env:NAME> [--attested-only]   fund one request
 //   show <requestId>                         print its terms only
 //   list                                     open requests, from the chain's FinancingRequested events
 //
@@ -79,6 +79,13 @@ interface RequestTerms {
   price: bigint;
   repayAmount: bigint;
   outstanding: bigint;
+  /** Face value less what the certificate was paid out already: funding is bound to it. */
+  remainingClaim: bigint;
+  /** Unix time the service's risk attestation holds until (0: unattested). */
+  attestedUntil: bigint;
+  advanceRateBps: bigint;
+  /** Whether the market counts the request as attested right now. */
+  attested: boolean;
 }
 
 /* ------------------------------------------------------------------ */
@@ -278,6 +285,10 @@ async function readTerms(c: Connection, requestId: bigint): Promise<RequestTerms
     price: r.price,
     repayAmount: r.repayAmount,
     outstanding: r.outstanding,
+    remainingClaim: (await c.market.remainingClaimOf(r.certificateId)) as bigint,
+    attestedUntil: BigInt(r.attestedUntil),
+    advanceRateBps: BigInt(r.advanceRateBps),
+    attested: (await c.market.isAttested(requestId)) as boolean,
   };
 }
 
@@ -303,12 +314,25 @@ async function printTerms(c: Connection, terms: RequestTerms): Promise<void> {
   );
   line("receivable", String(certificate.receivableId));
   line("face value", money(c, face));
+  line("paid out", money(c, face - terms.remainingClaim));
+  line("remaining", `${money(c, terms.remainingClaim)} (what the certificate can still pay; funding is bound to it)`);
+  line(
+    "attestation",
+    terms.attested
+      ? `attested by the service until ${new Date(Number(terms.attestedUntil) * 1000).toISOString()} (advance rate ${decimal(terms.advanceRateBps, 2)}%)`
+      : terms.attestedUntil > 0n
+        ? `expired at ${new Date(Number(terms.attestedUntil) * 1000).toISOString()}`
+        : "none: opened without the service's credit checks (fund --attested-only refuses it)",
+  );
   line("due date", `${new Date(due * 1000).toISOString()} (${days >= 0 ? `in ${days} days` : `${-days} days ago`})`);
   line("holder", terms.holder);
   line("price", `${money(c, terms.price)}, paid to the holder on funding`);
   if (discount) {
     line("repay amount", "none (a discount sale: the certificate's payout goes to its new owner)");
-    line("at maturity", `${money(c, face)} to the owner, ${money(c, face - terms.price)} above the price`);
+    line(
+      "at maturity",
+      `${money(c, terms.remainingClaim)} to the owner, ${money(c, terms.remainingClaim - terms.price)} above the price`,
+    );
   } else {
     line("repay amount", `${money(c, terms.repayAmount)}, owed to the pledgee from the certificate's payout`);
     line("at maturity", `${money(c, terms.repayAmount - terms.price)} above the price, first out of the payout`);
@@ -331,10 +355,16 @@ async function mined(response: ContractTransactionResponse): Promise<Transaction
   return receipt;
 }
 
-async function fundCommand(c: Connection, requestId: bigint, keySource: string): Promise<void> {
+async function fundCommand(c: Connection, requestId: bigint, keySource: string, attestedOnly: boolean): Promise<void> {
   const wallet = new Wallet(loadKey(keySource), c.provider);
   const terms = await readTerms(c, requestId);
   await printTerms(c, terms);
+  if (attestedOnly && !terms.attested) {
+    throw new CliError(`request ${requestId} carries no valid risk attestation: --attested-only refuses to fund it`);
+  }
+  // fundAttested re-checks the attestation on-chain; both bind the terms and remaining claim printed above.
+  const fundFunction = attestedOnly ? "fundAttested" : "fund";
+  const fundArgs = [requestId, terms.price, terms.repayAmount, terms.remainingClaim] as const;
 
   const market = c.market.connect(wallet);
   const token = c.token.connect(wallet);
@@ -351,7 +381,7 @@ async function fundCommand(c: Connection, requestId: bigint, keySource: string):
 
   // Dry run first: any refusal but the missing allowance stops here, before an approval is spent.
   try {
-    await market.fund.staticCall(requestId, terms.price, terms.repayAmount);
+    await market[fundFunction].staticCall(...fundArgs);
   } catch (error) {
     if (!(revertName(error) === "ERC20InsufficientAllowance" && allowance < terms.price)) throw error;
   }
@@ -363,7 +393,7 @@ async function fundCommand(c: Connection, requestId: bigint, keySource: string):
   if (allowance < terms.price) {
     reportReceipt("approve tx", await mined(await token.approve(marketAddress, terms.price, { nonce: nonce++ })));
   }
-  const receipt = await mined(await market.fund(requestId, terms.price, terms.repayAmount, { nonce }));
+  const receipt = await mined(await market[fundFunction](...fundArgs, { nonce }));
   reportReceipt("fund tx", receipt);
 
   const after = await readTerms(c, requestId);
@@ -410,8 +440,9 @@ async function listCommand(c: Connection): Promise<void> {
   for (const terms of open) {
     const certificate = await c.certificates.certificateOf(terms.certificateId);
     const repay = terms.kind === DISCOUNT ? "" : `, repay ${money(c, terms.repayAmount)}`;
+    const paidOut = (certificate.faceValue as bigint) - terms.remainingClaim;
     console.log(
-      `  #${terms.requestId} ${KIND[Number(terms.kind)]} certificate ${terms.certificateId}: price ${money(c, terms.price)}${repay}, face ${money(c, certificate.faceValue)}, due ${new Date(Number(certificate.dueDate) * 1000).toISOString().slice(0, 10)}, holder ${terms.holder}`,
+      `  #${terms.requestId} ${KIND[Number(terms.kind)]} certificate ${terms.certificateId}: price ${money(c, terms.price)}${repay}, face ${money(c, certificate.faceValue)}, paid out ${money(c, paidOut)}, remaining ${money(c, terms.remainingClaim)}, ${terms.attested ? "attested" : "UNATTESTED"}, due ${new Date(Number(certificate.dueDate) * 1000).toISOString().slice(0, 10)}, holder ${terms.holder}`,
     );
   }
 }
@@ -450,10 +481,11 @@ withConnection(
       "fund a request at its on-chain terms: approve the settlement token if needed, then FinancingMarket.fund",
     )
     .argument("<requestId>", "the financing request id")
-    .requiredOption("--key <source>", "your private key: a file holding 0x… hex, or env:VARNAME"),
-).action(async (requestId: string, options: ConnectionOptions & { key: string }) => {
+    .requiredOption("--key <source>", "your private key: a file holding 0x… hex, or env:VARNAME")
+    .option("--attested-only", "refuse a request without a valid risk attestation (FinancingMarket.fundAttested)"),
+).action(async (requestId: string, options: ConnectionOptions & { key: string; attestedOnly?: boolean }) => {
   const id = parseRequestId(requestId);
-  await fundCommand(await open(options), id, options.key);
+  await fundCommand(await open(options), id, options.key, options.attestedOnly === true);
 });
 
 withConnection(

@@ -4,7 +4,6 @@ import "./lib/node-version.js";
 import { bootService } from "../server/boot.js";
 import { loadConfig } from "../server/config.js";
 import { createLogger, logFormatFor } from "../server/logging.js";
-import { EMBEDDED_REGISTRAR_KEY } from "./chain/embedded-chain.js";
 import { exitOnConfigError } from "./lib/config-error.js";
 
 const config = exitOnConfigError(() => loadConfig());
@@ -12,7 +11,6 @@ const log = createLogger(config.LOG_LEVEL, process.stderr, logFormatFor(config.L
 const service = await bootService({
   config,
   log,
-  registrarKey: config.TIERLINE_REGISTRAR_KEY ?? EMBEDDED_REGISTRAR_KEY,
   deployIfMissing: false,
 });
 await service.ctx.indexer.stop();

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, type Config } from "../server/config.js";
 import { createApp } from "../server/api/app.js";
 import { createLogger, logFormatFor, StartupLogGate } from "../server/logging.js";
 import { seedDemo, writeCredentials, type Credentials } from "../server/seed.js";
-import { EMBEDDED_REGISTRAR_KEY, startEmbeddedChain, type EmbeddedChain } from "./chain/embedded-chain.js";
+import { startEmbeddedChain, type EmbeddedChain } from "./chain/embedded-chain.js";
 
 async function main(): Promise<void> {
   let config: Config;
@@ -40,7 +40,6 @@ async function main(): Promise<void> {
     service = await bootService({
       config,
       log,
-      registrarKey: config.TIERLINE_REGISTRAR_KEY ?? EMBEDDED_REGISTRAR_KEY,
       deployIfMissing: true,
     });
   } catch (error) {

@@ -3,6 +3,7 @@
 // have left half-done, and starts the indexer. Used by `npm start` and by the tests.
 import { Wallet, type JsonRpcProvider } from "ethers";
 import { deployTierline, artifactsFromDisk } from "./chain/deploy-tierline.js";
+import { fundOperatorKeysLocally, LOCAL_CHAIN_ID, loadOperatorKeys, type OperatorKeys } from "./chain/operator-keys.js";
 import { projectRoot } from "./chain/artifacts.js";
 import { ChainClient, createProvider } from "./chain/chain-client.js";
 import type { Deployment } from "./chain/contracts.js";
@@ -33,7 +34,6 @@ export const EXTERNAL_CHAIN_WAIT_MS = 5_000;
 export interface BootOptions {
   config: Config;
   log: Logger;
-  registrarKey: string;
   /** Deploy the contracts if this data directory has none for this chain. */
   deployIfMissing: boolean;
   now?: () => Date;
@@ -82,7 +82,7 @@ async function resolveDeployment(
   options: BootOptions,
   provider: JsonRpcProvider,
   db: Db,
-  registrar: Wallet,
+  keys: OperatorKeys,
 ): Promise<{ deployment: Deployment; deployedNow: boolean }> {
   const { config, log } = options;
   const chainId = (await provider.getNetwork()).chainId.toString();
@@ -110,8 +110,19 @@ async function resolveDeployment(
   }
   if (!options.deployIfMissing) throw new Error("no contracts are configured for this chain (set TIERLINE_CONTRACTS)");
   log.info({ rpcUrl: config.rpcUrl, chainId }, "no Tierline contracts on this chain yet: deploying");
-  const deployed = await deployTierline(registrar, artifactsFromDisk(projectRoot()), {
+  const local = BigInt(chainId) === LOCAL_CHAIN_ID;
+  const address = (key: string) => new Wallet(key).address;
+  const deployed = await deployTierline(new Wallet(keys.deployer, provider), artifactsFromDisk(projectRoot()), {
     settlementToken: config.TIERLINE_SETTLEMENT_TOKEN,
+    roles: {
+      governor: config.TIERLINE_GOVERNOR ?? address(keys.governor),
+      timelockDelay: BigInt(config.TIERLINE_TIMELOCK_DELAY_SECONDS ?? (local ? 0 : 2 * 24 * 3600)),
+      registrars: [address(keys.registrar)],
+      pauser: config.TIERLINE_PAUSER ?? address(keys.pauser),
+      partyManager: address(keys.partyManager),
+      attester: address(keys.attester),
+      tokenOwner: address(keys.registrar), // the local token's minter (chain 31337 only)
+    },
     onStep: (message) => log.debug(message),
   });
   const deployment: Deployment = {
@@ -167,10 +178,29 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
   const provider = createProvider(config.rpcUrl);
   await waitForChain(provider, config.embeddedChain ? 30_000 : EXTERNAL_CHAIN_WAIT_MS);
   const db = await openDatabase(config.databaseFile);
-  const registrar = new Wallet(options.registrarKey, provider);
   try {
-    const { deployment, deployedNow } = await resolveDeployment(options, provider, db, registrar);
-    const chain = new ChainClient(provider, deployment, options.registrarKey, db, log);
+    const vault = KeyVault.open(config.dataDir, config.TIERLINE_MASTER_KEY);
+    const local = (await provider.getNetwork()).chainId === LOCAL_CHAIN_ID;
+    // One key per duty. On the local chain the ones not configured are generated for this data
+    // directory (encrypted at rest) and given gas from a dev account; elsewhere they must be set.
+    const keys = loadOperatorKeys(
+      config.dataDir,
+      vault,
+      {
+        registrar: config.TIERLINE_REGISTRAR_KEY,
+        keeper: config.TIERLINE_KEEPER_KEY,
+        partyManager: config.TIERLINE_PARTY_MANAGER_KEY,
+        attester: config.TIERLINE_ATTESTER_KEY,
+      },
+      { generateHot: local },
+    );
+    if (local) {
+      const funded = await fundOperatorKeysLocally(provider, keys);
+      if (funded > 0) log.info({ funded }, "local chain: gave the operator keys gas from a dev account");
+    }
+    const registrar = new Wallet(keys.registrar, provider);
+    const { deployment, deployedNow } = await resolveDeployment(options, provider, db, keys);
+    const chain = new ChainClient(provider, deployment, keys, db, log);
     const indexer = new Indexer(
       db,
       provider,
@@ -195,7 +225,7 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
       log,
       chain,
       indexer,
-      vault: KeyVault.open(config.dataDir, config.TIERLINE_MASTER_KEY),
+      vault,
       verification: {
         ...DEFAULT_VERIFICATION_CONFIG,
         currency: config.TIERLINE_CURRENCY,

@@ -17,8 +17,22 @@ export const ConfigSchema = z.object({
   TIERLINE_RPC_URL: z.url().optional(),
   /** Port of the embedded chain's JSON-RPC endpoint. */
   TIERLINE_CHAIN_PORT: port.default(8545),
-  /** The registrar (operator) key. Unset on the embedded chain: its first dev account. */
+  /** The registrar's key (registers debtor-confirmed receivables, sets early-payment rates for
+   * later registrations). Unset on a local chain: generated for the data directory, kept encrypted. */
   TIERLINE_REGISTRAR_KEY: hexKey.optional(),
+  /** The keeper's key (marks overdue/defaulted, settles: gas only, no role). Unset locally: generated. */
+  TIERLINE_KEEPER_KEY: hexKey.optional(),
+  /** The party manager's key (registers and suspends parties). Unset locally: generated. */
+  TIERLINE_PARTY_MANAGER_KEY: hexKey.optional(),
+  /** The risk attester's key (signs attestations of financing requests). Unset locally: generated. */
+  TIERLINE_ATTESTER_KEY: hexKey.optional(),
+  /** When deploying on a real network: the governor (a multisig) that proposes admin actions to the timelock. */
+  TIERLINE_GOVERNOR: address.optional(),
+  /** When deploying on a real network: the pauser's address (a cold key or multisig). */
+  TIERLINE_PAUSER: address.optional(),
+  /** When deploying: the timelock's delay in seconds. Unset: 0 on the local chain, 2 days elsewhere
+   * (0 is refused off the local chain). */
+  TIERLINE_TIMELOCK_DELAY_SECONDS: z.coerce.number().int().min(0).optional(),
   /** Deployed contracts as JSON ({"receivableRegistry": "0x…", …}); unset: deploy once per chain. */
   TIERLINE_CONTRACTS: z.string().optional(),
   /** An existing ERC-20 to settle in when deploying; unset: a local test token. */
@@ -103,9 +117,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (raw.TIERLINE_MIN_TENOR_DAYS > raw.TIERLINE_MAX_TENOR_DAYS) {
     throw new ConfigError([`TIERLINE_MIN_TENOR_DAYS must not exceed TIERLINE_MAX_TENOR_DAYS`]);
   }
-  if (raw.TIERLINE_RPC_URL !== undefined && raw.TIERLINE_REGISTRAR_KEY === undefined) {
-    throw new ConfigError(["TIERLINE_REGISTRAR_KEY is required when TIERLINE_RPC_URL points at another chain"]);
-  }
+  // Keys: whether each hot key must be configured depends on the chain (generated on a local
+  // chain, required elsewhere), so boot checks that once it knows the chain id.
   const dataDir = path.resolve(cwd, raw.TIERLINE_DATA_DIR);
   return {
     ...raw,
@@ -124,6 +137,7 @@ const ContractsSchema = z
     certificateToken: address,
     financingMarket: address,
     settlementEscrow: address,
+    timelock: address.optional(),
     deploymentBlock: z.coerce.number().int().min(0),
   })
   .strict();

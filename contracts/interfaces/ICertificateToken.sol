@@ -96,14 +96,29 @@ interface ICertificateToken is IERC721 {
     /// @notice The tier policy is invalid (max tier 0, or max parts 0).
     error TierPolicyInvalid(uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts);
 
-    /// @notice The role of the receivable registry, which issues root certificates.
-    function ISSUER_ROLE() external view returns (bytes32);
+    /// @notice Emitted once, when the financing market and settlement escrow are wired in.
+    event CertificateContractsWired(address financingMarket, address settlementEscrow);
 
-    /// @notice The role of financing contracts, which lock, unlock and deliver certificates.
-    function LOCKER_ROLE() external view returns (bytes32);
+    /// @notice `receivableId` already has a root certificate: no second claim on it, ever.
+    error CertificateRootExists(bytes32 receivableId);
 
-    /// @notice The role of the settlement escrow, which closes paid certificates.
-    function SETTLER_ROLE() external view returns (bytes32);
+    /// @notice `caller` is not the one contract allowed to do this (`expected`). Contract-to-contract
+    /// powers (issue: the registry; lock, unlock, deliver: the market; close: the escrow) are pinned
+    /// to the wired contracts and no role, the admin's included, can be granted them.
+    error CertificateCallerNotWired(address caller, address expected);
+
+    /// @notice The contracts were wired already, or a zero address was given.
+    error CertificateWiringInvalid();
+
+    /// @notice The financing market: the only contract that may lock, unlock and deliver.
+    function financingMarket() external view returns (address);
+
+    /// @notice The settlement escrow: the only contract that may close paid certificates.
+    function settlementEscrow() external view returns (address);
+
+    /// @notice Wires the financing market and settlement escrow, once and for good.
+    /// @dev Only DEFAULT_ADMIN_ROLE (the deployer, before it hands the admin role to the timelock).
+    function wire(address financingMarket_, address settlementEscrow_) external;
 
     /// @notice The role allowed to pause and unpause transfers and splits.
     function PAUSER_ROLE() external view returns (bytes32);
@@ -115,7 +130,8 @@ interface ICertificateToken is IERC721 {
     function tierPolicy() external view returns (uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts);
 
     /// @notice Issues the tier-1 root certificate of a newly registered receivable.
-    /// @dev Only ISSUER_ROLE.
+    /// @dev Only the receivable registry it was built with; refuses a receivable that already
+    /// has a root (`CertificateRootExists`), so no path mints a second claim.
     function issueRoot(
         bytes32 receivableId,
         address seller,
@@ -129,18 +145,18 @@ interface ICertificateToken is IERC721 {
     /// keeps the parent's tier.
     function split(uint256 certificateId, SplitPart[] calldata parts) external returns (uint256[] memory childIds);
 
-    /// @notice Locks `certificateId` for a financing request or pledge. Only LOCKER_ROLE.
+    /// @notice Locks `certificateId` for a financing request or pledge. Only the wired market.
     function lock(uint256 certificateId) external;
 
-    /// @notice Lifts the lock on `certificateId`. Only the locker that placed it.
+    /// @notice Lifts the lock on `certificateId`. Only the wired market.
     function unlock(uint256 certificateId) external;
 
     /// @notice Delivers a locked certificate to `to` and lifts the lock (delivery versus
-    /// payment). Only the locker that placed it.
+    /// payment). Only the wired market.
     function deliverLocked(uint256 certificateId, address to) external;
 
     /// @notice Closes a certificate paid out in full: burns the token, keeps the record.
-    /// @dev Only SETTLER_ROLE.
+    /// @dev Only the wired settlement escrow.
     function markSettled(uint256 certificateId) external;
 
     /// @notice Sets the tier policy. Only DEFAULT_ADMIN_ROLE.
@@ -155,7 +171,7 @@ interface ICertificateToken is IERC721 {
     /// @notice The record of `certificateId`.
     function certificateOf(uint256 certificateId) external view returns (Certificate memory);
 
-    /// @notice The locker holding `certificateId`, or zero.
+    /// @notice The locker holding `certificateId` (the market while it is locked), or zero.
     function lockerOf(uint256 certificateId) external view returns (address);
 
     /// @notice How many leaves (live, locked or settled certificates) `receivableId` has.

@@ -33,6 +33,10 @@ interface IFinancingMarket {
         address holder;
         FinancingKind kind;
         RequestStatus status;
+        /// Until when (unix time) the service's risk attestation of these terms holds; 0 = unattested.
+        uint64 attestedUntil;
+        /// The advance rate (bps of face) the attestation allowed; 0 = unattested.
+        uint16 advanceRateBps;
         address financier;
         uint256 price;
         uint256 repayAmount;
@@ -49,7 +53,23 @@ interface IFinancingMarket {
         uint256 repayAmount
     );
 
-    /// @notice Emitted when the holder cancels an unfunded request.
+    /// @notice The service's EIP-712 risk attestation of a request: it checked the holder's credit
+    /// limits and advance-rate rules and vouches for exactly these terms until `expiry`.
+    struct RiskAttestation {
+        uint256 requestId;
+        uint256 certificateId;
+        uint256 price;
+        uint256 repayAmount;
+        uint256 remainingClaim;
+        uint16 advanceRateBps;
+        uint64 expiry;
+    }
+
+    /// @notice Emitted when `attester`'s risk attestation of `requestId` is recorded.
+    event FinancingAttested(uint256 indexed requestId, address indexed attester, uint16 advanceRateBps, uint64 expiry);
+
+    /// @notice Emitted when the holder cancels an unfunded request, or a payout on the
+    /// certificate made its price stale.
     event FinancingCancelled(uint256 indexed requestId, uint256 indexed certificateId);
 
     /// @notice Emitted when `financier` funds `requestId`, paying `price` to the holder.
@@ -92,6 +112,22 @@ interface IFinancingMarket {
     /// @notice The funder expected other terms than the request has (front-run protection).
     error FinancingTermsMismatch(uint256 requestId, uint256 price, uint256 repayAmount);
 
+    /// @notice The funder expected another remaining claim (face value minus what the certificate
+    /// was paid out already) than the certificate has now.
+    error FinancingRemainingClaimMismatch(uint256 requestId, uint256 remainingClaim);
+
+    /// @notice `requestId` has no valid (recorded, unexpired) risk attestation.
+    error FinancingNotAttested(uint256 requestId);
+
+    /// @notice The attestation does not describe `requestId` as it stands (terms, remaining claim, status).
+    error FinancingAttestationMismatch(uint256 requestId);
+
+    /// @notice The attestation expired at `expiry`.
+    error FinancingAttestationExpired(uint64 expiry, uint256 nowTime);
+
+    /// @notice The attestation was not signed by a holder of ATTESTER_ROLE (`signer` recovered).
+    error FinancingAttestationSigner(address signer);
+
     /// @notice A holder cannot fund its own request.
     error FinancingSelfFunding(uint256 requestId);
 
@@ -107,6 +143,12 @@ interface IFinancingMarket {
     /// @notice The escrow was wired already, or a zero address was given.
     error EscrowWiringInvalid(address escrow);
 
+    /// @notice The role whose EIP-712 signatures attest requests (the service's risk key).
+    function ATTESTER_ROLE() external view returns (bytes32);
+
+    /// @notice The EIP-712 type hash of a RiskAttestation.
+    function ATTESTATION_TYPEHASH() external view returns (bytes32);
+
     /// @notice The role allowed to pause and unpause financing.
     function PAUSER_ROLE() external view returns (bytes32);
 
@@ -114,7 +156,8 @@ interface IFinancingMarket {
     function deploymentBlock() external view returns (uint256);
 
     /// @notice Opens a financing request on `certificateId` and locks it.
-    /// @dev Only the certificate's holder; not while paused.
+    /// @dev Only the certificate's holder; not while paused. Terms are checked against the
+    /// remaining claim (face value minus what was paid out on it already).
     function openRequest(
         uint256 certificateId,
         FinancingKind kind,
@@ -127,9 +170,36 @@ interface IFinancingMarket {
 
     /// @notice Funds `requestId`: pays `price` in the settlement token to the holder and takes
     /// the certificate (discount) or the pledge (pledge), atomically.
-    /// @dev The funder names the price and repay amount it agreed to; anything else reverts.
-    /// The funder must be an active party and have approved this contract for `price`.
-    function fund(uint256 requestId, uint256 expectedPrice, uint256 expectedRepayAmount) external;
+    /// @dev The funder names the price, the repay amount and the remaining claim (face value
+    /// minus paid out so far) it was shown; anything else reverts. The funder must be an active
+    /// party and have approved this contract for `price`.
+    function fund(
+        uint256 requestId,
+        uint256 expectedPrice,
+        uint256 expectedRepayAmount,
+        uint256 expectedRemainingClaim
+    ) external;
+
+    /// @notice As {fund}, and only if the request carries a valid risk attestation.
+    function fundAttested(
+        uint256 requestId,
+        uint256 expectedPrice,
+        uint256 expectedRepayAmount,
+        uint256 expectedRemainingClaim
+    ) external;
+
+    /// @notice Records the service's signed risk attestation of an open request. Anyone may submit
+    /// it; it must match the request as it stands and be signed by an ATTESTER_ROLE holder.
+    function attestRequest(RiskAttestation calldata attestation, bytes calldata signature) external;
+
+    /// @notice The EIP-712 digest an attester signs for `attestation`.
+    function attestationDigest(RiskAttestation calldata attestation) external view returns (bytes32);
+
+    /// @notice Whether `requestId` is open and carries an unexpired risk attestation.
+    function isAttested(uint256 requestId) external view returns (bool);
+
+    /// @notice What `certificateId` can still pay: face value minus what was paid out on it.
+    function remainingClaimOf(uint256 certificateId) external view returns (uint256);
 
     /// @notice The holder repays what is outstanding on a pledge and frees the certificate.
     function repayPledge(uint256 requestId) external;
@@ -140,7 +210,7 @@ interface IFinancingMarket {
     /// @notice The escrow reports that leaf `certificateId` was paid, `toPledgee` of it to the
     /// pledgee; `final_` true when the receivable is repaid in full and the certificate closes.
     /// Frees a pledge once nothing is owed (or on the final payment, with any shortfall
-    /// reported), and closes a still-open request on a certificate being settled.
+    /// reported), and cancels a still-open request on any payout (its price was for a larger claim).
     /// @dev Only the wired settlement escrow.
     function recordLeafPayment(uint256 certificateId, uint256 toPledgee, bool final_) external;
 

@@ -5,7 +5,11 @@ pragma solidity ^0.8.28;
 /// @notice The shared registry of trade receivables. It refuses the same invoice twice,
 /// whoever brings it, and it refuses any receivable the debtor has not confirmed with an
 /// EIP-712 signature: the operator alone can never create a claim on a debtor.
-/// @dev Lifecycle (one way): Active -> Overdue -> Defaulted, and Active|Overdue -> Repaid.
+/// @dev Lifecycle (one way): Active -> Overdue -> Defaulted, and Active|Overdue|Defaulted -> Repaid
+/// (a debtor may still pay after default; the money reaches the holders, a pledgee first).
+/// The grace period and the debtor's early-payment rate are snapshotted into each receivable
+/// when it is registered: later changes apply to later receivables only, never to claims
+/// already sold or pledged.
 /// A receivable id, once registered, can never be registered again, whatever its status.
 interface IReceivableRegistry {
     /// @notice Where a receivable is in its life. `None` means never registered.
@@ -52,6 +56,10 @@ interface IReceivableRegistry {
         ReceivableStatus status;
         uint64 dueDate;
         uint64 registeredAt;
+        /// The grace period (seconds after the due date before default) frozen at registration.
+        uint64 gracePeriod;
+        /// The debtor's early-payment rate (annual bps) frozen at registration.
+        uint16 earlyPaymentRateBps;
         uint256 faceValue;
         uint256 repaidAmount;
         bytes32 documentHash;
@@ -69,6 +77,9 @@ interface IReceivableRegistry {
         bytes32 documentHash,
         uint256 rootCertificateId
     );
+
+    /// @notice Emitted with ReceivableRegistered: the terms frozen into `receivableId` for its whole life.
+    event ReceivableTermsFrozen(bytes32 indexed receivableId, uint64 gracePeriod, uint16 earlyPaymentRateBps);
 
     /// @notice Emitted when the settlement escrow records money received for `receivableId`.
     event RepaymentRecorded(bytes32 indexed receivableId, uint256 amount, uint256 repaidAmount);
@@ -154,7 +165,8 @@ interface IReceivableRegistry {
     /// @notice The block this contract was deployed in: where an indexer starts.
     function deploymentBlock() external view returns (uint256);
 
-    /// @notice Days (in seconds) between due date and the moment a receivable may be defaulted.
+    /// @notice Seconds between due date and the moment a receivable registered from now on may be
+    /// defaulted (each receivable keeps the value it was registered with).
     function gracePeriod() external view returns (uint64);
 
     /// @notice The settlement token every receivable here is denominated in.
@@ -197,7 +209,8 @@ interface IReceivableRegistry {
     /// @notice Marks a receivable past due date + grace and not repaid as Defaulted. Anyone may call.
     function markDefaulted(bytes32 receivableId) external;
 
-    /// @notice Records `amount` received by the escrow; marks Repaid at face value.
+    /// @notice Records `amount` received by the escrow; marks Repaid at face value. Accepted while
+    /// Active, Overdue or Defaulted (late payment after default still reaches the holders).
     /// @dev Only the wired settlement escrow.
     /// @return repaidAmount the receivable's cumulative repaid amount after this payment.
     function recordRepayment(bytes32 receivableId, uint256 amount) external returns (uint256 repaidAmount);
@@ -207,13 +220,15 @@ interface IReceivableRegistry {
     /// @dev Only the wired settlement escrow.
     function recordEarlyDischarge(bytes32 receivableId, uint256 paid, uint256 discount) external;
 
-    /// @notice The early-payment discount rate of `debtor`, annual basis points.
+    /// @notice The early-payment discount rate of `debtor` for receivables registered from now on,
+    /// annual basis points (each receivable keeps the rate it was registered with).
     function earlyPaymentRateOf(address debtor) external view returns (uint16);
 
-    /// @notice Sets the early-payment discount rate of `debtor` (annual bps, <= 10,000). Only DEFAULT_ADMIN_ROLE.
+    /// @notice Sets the early-payment discount rate of `debtor` (annual bps, <= 10,000) for receivables
+    /// registered from now on. Only REGISTRAR_ROLE: a registration term, with no power over existing claims.
     function setEarlyPaymentRate(address debtor, uint16 rateBps) external;
 
-    /// @notice Sets the grace period. Only DEFAULT_ADMIN_ROLE.
+    /// @notice Sets the grace period of receivables registered from now on. Only DEFAULT_ADMIN_ROLE.
     function setGracePeriod(uint64 newGracePeriod) external;
 
     /// @notice Wires the certificate token and settlement escrow, once. Only DEFAULT_ADMIN_ROLE.

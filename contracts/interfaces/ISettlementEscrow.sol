@@ -10,7 +10,8 @@ pragma solidity ^0.8.28;
 /// @dev Pro-rata shares round down (against the payee, never against solvency): a leaf's
 /// cumulative entitlement is floor(repaid * leafFace / faceValue). Once the receivable is
 /// fully repaid the shares are exact; any dust left after a receivable closes below face
-/// (default) is bounded by its leaf count and returned to the debtor by {sweepDust}.
+/// (early discharge) is bounded by its leaf count and returned to the debtor by {sweepDust}.
+/// A defaulted receivable stays open for late payment: its leaves are paid what came in so far.
 /// No pause here: repayment, settlement and withdrawal always work.
 interface ISettlementEscrow {
     /// @notice Emitted when `payer` pays `amount` into the escrow of `receivableId`.
@@ -96,6 +97,10 @@ interface ISettlementEscrow {
     /// @notice What `certificateId` is entitled to in total now, and what it was paid so far
     /// (both zero for a retired certificate, whose children hold the claim).
     function entitlementOf(uint256 certificateId) external view returns (uint256 entitled, uint256 paidOut);
+
+    /// @notice What leaf `certificateId` has been paid so far (pushed or kept for withdrawal):
+    /// its remaining claim is its face value minus this.
+    function paidOutOf(uint256 certificateId) external view returns (uint256);
 
     /// @notice The total paid out (or kept for withdrawal) for `receivableId`.
     function distributedOf(bytes32 receivableId) external view returns (uint256);

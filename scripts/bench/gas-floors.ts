@@ -34,17 +34,18 @@
 //
 // Storage layouts read from the sources (32-byte slots, declaration order, solc packing):
 //   IReceivableRegistry.Receivable (8 slots):
-//     0 seller | 1 debtor | 2 registrar(20)+status(1)+dueDate(8) | 3 registeredAt(8)
+//     0 seller | 1 debtor | 2 registrar(20)+status(1)+dueDate(8) | 3 registeredAt(8)+gracePeriod(8)+earlyPaymentRateBps(2)
 //     | 4 faceValue | 5 repaidAmount | 6 documentHash | 7 rootCertificateId
 //     (ordering seller+dueDate, debtor+registeredAt, registrar+status would need 7.)
 //   ICertificateToken.Certificate (4 slots):
 //     0 receivableId | 1 parentId | 2 faceValue | 3 dueDate(8)+tier(1)+state(1)
 //   IFinancingMarket.Request (6 slots):
-//     0 certificateId | 1 holder(20)+kind(1)+status(1) | 2 financier | 3 price
+//     0 certificateId | 1 holder(20)+kind(1)+status(1)+attestedUntil(8)+advanceRateBps(2) | 2 financier | 3 price
 //     | 4 repayAmount | 5 outstanding
 //   ERC-721 (OpenZeppelin 5): _owners[id], _balances[account] (and _tokenApprovals[id],
 //     written to zero on every transfer and burn: not in the floor).
-//   CertificateToken: nextCertificateId, _lockers[id], _leafCounts[receivableId].
+//   CertificateToken: nextCertificateId, _leafCounts[receivableId]. No locker slot: the only
+//     locker is the wired market, so the Locked state is the lock (trust model).
 //   ReceivableRegistry: _nonceUsed[debtor][nonce] (one bool per slot, unordered nonces).
 //   FinancingMarket: requestCount, _activeRequests[certificateId].
 //   SettlementEscrow: _paidOut[id], _finalized[id], _distributed[rid], _finalizedLeaves[rid].
@@ -53,8 +54,6 @@
 // Tighter layouts that would lower the floors themselves (not applied, interface changes):
 //   - Receivable ordered seller+dueDate | debtor+registeredAt | registrar+status: 7 slots,
 //     one new slot less per registration (-22,100).
-//   - The locker address packed into the certificate's slot 3 (10 of 32 bytes used): no
-//     _lockers slot, -22,100 per financing request.
 //   - SettlementEscrow's _finalized flag packed with _paidOut (e.g. uint248 + bool):
 //     -22,100 per settled leaf.
 //   - Request price and repayAmount as two uint128 in one slot: -22,100 per pledge request.
@@ -186,7 +185,6 @@ export const FLOORS: OperationFloor[] = [
       // Request: 6 slots; financier, repayAmount, outstanding stay 0 for a discount offer.
       n(3, "request record slots"),
       n(1, "active request"),
-      n(1, "locker"),
       u(1, "request counter"),
       u(1, "certificate state→Locked"),
     ],
@@ -204,7 +202,6 @@ export const FLOORS: OperationFloor[] = [
       u(1, "ERC-721 owner"),
       u(1, "tUSD financier balance"),
       c(1, "active request"),
-      c(1, "locker"),
       c(1, "seller ERC-721 balance 1→0"),
     ],
   },
@@ -216,7 +213,6 @@ export const FLOORS: OperationFloor[] = [
       // Request: 6 slots; financier and outstanding stay 0 until funded.
       n(4, "request record slots"),
       n(1, "active request"),
-      n(1, "locker"),
       u(1, "request counter"),
       u(1, "certificate state→Locked"),
     ],
@@ -267,7 +263,6 @@ export const FLOORS: OperationFloor[] = [
       u(1, "tUSD holder balance"),
       c(1, "request outstanding"),
       c(1, "active request"),
-      c(1, "locker"),
       c(1, "ERC-721 owner (burn)"),
       c(1, "holder ERC-721 balance 1→0"),
     ],

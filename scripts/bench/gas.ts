@@ -63,7 +63,22 @@ const financier2 = account(6);
 const warmSeller = account(7);
 const recipients = Array.from({ length: 10 }, (_, i) => account(8 + i));
 
-const deployment = await deployTierline(operator, (name) => artifacts.readArtifact(name));
+// Split duties as in production: the operator only registers (and mints the local token); the
+// party manager and the deployer have keys of their own; governor, pauser and attester send
+// nothing here, so fresh addresses do.
+const partyManager = account(18);
+const deployer = account(19);
+const deployment = await deployTierline(deployer, (name) => artifacts.readArtifact(name), {
+  roles: {
+    governor: ethers.Wallet.createRandom().address,
+    timelockDelay: 0n,
+    registrars: [operator.address],
+    pauser: ethers.Wallet.createRandom().address,
+    partyManager: partyManager.address,
+    attester: ethers.Wallet.createRandom().address,
+    tokenOwner: operator.address,
+  },
+});
 const a = deployment.addresses;
 const at = async <T>(name: string, address: string) => (await ethers.getContractAt(name, address)) as unknown as T;
 const token = await at<LocalSettlementToken>("LocalSettlementToken", a.settlementToken);
@@ -85,7 +100,7 @@ const cast: Array<[HardhatEthersSigner, string]> = [
   ...recipients.map((r, i): [HardhatEthersSigner, string] => [r, `supplier-${i}`]),
 ];
 for (const [signer, name] of cast) {
-  await (await parties.registerParty(signer.address, ethers.id(`LEI:${name}`))).wait();
+  await (await parties.connect(partyManager).registerParty(signer.address, ethers.id(`LEI:${name}`))).wait();
 }
 // Only the debtor and the financiers hold tUSD: suppliers start with none, so the first
 // payment to each is a fresh ERC-20 balance (the floors say which payee is fresh).
@@ -226,13 +241,16 @@ const discountRequest = await financing.requestCount();
 expectState(await tusdBalance(tier2.address), 0n, "tier2's tUSD before the discount is funded");
 expectState(await certBalance(tier2), 1n, "tier2's certificate balance before the discount is funded");
 expectState(await certBalance(financier), 0n, "the financier's certificate balance before it buys");
-await measure("fundDiscount", financing.connect(financier).fund(discountRequest, 580n * TUSD, 0n));
+await measure("fundDiscount", financing.connect(financier).fund(discountRequest, 580n * TUSD, 0n, 600n * TUSD));
 
 await measure("openPledge", financing.connect(tier3).openRequest(c3, PLEDGE, 300n * TUSD, 320n * TUSD));
 const pledgeRequest = await financing.requestCount();
 
 expectState(await tusdBalance(tier3.address), 0n, "tier3's tUSD before the pledge is funded");
-await measure("fundPledge", financing.connect(financier2).fund(pledgeRequest, 300n * TUSD, 320n * TUSD));
+await measure(
+  "fundPledge",
+  financing.connect(financier2).fund(pledgeRequest, 300n * TUSD, 320n * TUSD, await financing.remainingClaimOf(c3)),
+);
 
 expectNonZero(await tusdBalance(a.settlementEscrow), "the escrow's tUSD before the measured repayment");
 await measure("repayFull", escrow.connect(debtor).repay(r1.receivableId, 1_000n * TUSD));

@@ -8,7 +8,7 @@ import { createApp } from "../../server/api/app.js";
 import { loadConfig } from "../../server/config.js";
 import { createLogger } from "../../server/logging.js";
 import { seedDemo, type Credentials } from "../../server/seed.js";
-import { EMBEDDED_REGISTRAR_KEY, startEmbeddedChain, type EmbeddedChain } from "./embedded-chain.js";
+import { startEmbeddedChain, type EmbeddedChain } from "./embedded-chain.js";
 
 /** A TCP port nothing listens on right now. */
 export async function freePort(): Promise<number> {
@@ -61,7 +61,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   let credentials: Credentials | undefined;
 
   const boot = async () => {
-    service = await bootService({ config, log, registrarKey: EMBEDDED_REGISTRAR_KEY, deployIfMissing: true });
+    service = await bootService({ config, log, deployIfMissing: true });
     if (service.newOperatorApiKey) {
       operatorKey = service.newOperatorApiKey;
       if (options.seed) credentials = await seedDemo(service.ctx, operatorKey);

@@ -25,6 +25,7 @@ import { repaymentsRoutes } from "./routes/repayments.js";
 import { auditRoutes } from "./routes/audit.js";
 import { riskRoutes } from "./routes/risk.js";
 import { riskNetworkRoutes } from "./routes/risk-network.js";
+import { operatorRoutes } from "./routes/operator.js";
 
 export const BODY_LIMIT = "1mb";
 
@@ -39,6 +40,7 @@ export function allRoutes(extra: RouteSpec[] = []): RouteSpec[] {
     ...auditRoutes,
     ...riskRoutes,
     ...riskNetworkRoutes,
+    ...operatorRoutes,
     ...extra,
   ];
 }

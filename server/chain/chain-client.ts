@@ -1,25 +1,44 @@
-// The service's view of the chain: one provider, the bound contracts, the registrar's
-// transaction queue, and a queue per custodial party's key.
+// The service's view of the chain: one provider, the bound contracts, a transaction queue per
+// hot operator key (registrar, keeper, party manager: each only its own duty), the attester's
+// signing key, and a queue per custodial party's key.
 import { FetchRequest, JsonRpcProvider, Wallet } from "ethers";
 import type { Db } from "../store/database.js";
 import type { Logger } from "../logging.js";
 import { bindContracts, type Deployment, type TierlineContracts } from "./contracts.js";
 import { TxSender } from "./tx-sender.js";
 
+/** The hot keys the service holds (private keys, hex). */
+export interface ServiceKeys {
+  registrar: string;
+  keeper: string;
+  partyManager: string;
+  attester: string;
+}
+
 export class ChainClient {
   readonly contracts: TierlineContracts;
+  /** REGISTRAR_ROLE: registrations, early-payment rates; also the local token's minter. */
   readonly registrar: TxSender;
+  /** No role at all: pays the gas of permissionless upkeep (overdue, default, settle, dust). */
+  readonly keeper: TxSender;
+  /** PARTY_MANAGER_ROLE: registers and suspends parties. */
+  readonly partyManager: TxSender;
+  /** ATTESTER_ROLE on the market: signs risk attestations, never sends a transaction. */
+  readonly attester: Wallet;
   readonly #senders = new Map<string, TxSender>();
 
   constructor(
     readonly provider: JsonRpcProvider,
     readonly deployment: Deployment,
-    registrarKey: string,
+    keys: ServiceKeys,
     private readonly db: Db,
     private readonly log: Logger,
   ) {
     this.contracts = bindContracts(deployment.addresses, provider);
-    this.registrar = this.senderFor(new Wallet(registrarKey, provider));
+    this.registrar = this.senderFor(new Wallet(keys.registrar, provider));
+    this.keeper = this.senderFor(new Wallet(keys.keeper, provider));
+    this.partyManager = this.senderFor(new Wallet(keys.partyManager, provider));
+    this.attester = new Wallet(keys.attester);
   }
 
   /** The queue for `wallet`'s address: one per signer, whoever asks. */

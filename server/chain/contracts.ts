@@ -10,6 +10,7 @@ import type {
   PartyRegistry,
   ReceivableRegistry,
   SettlementEscrow,
+  TierlineTimelock,
 } from "../../types/ethers-contracts/index.js";
 import { readArtifact, type ContractName } from "./artifacts.js";
 
@@ -30,6 +31,7 @@ export interface ContractTypes {
   CertificateToken: CertificateToken;
   FinancingMarket: FinancingMarket;
   SettlementEscrow: SettlementEscrow;
+  TierlineTimelock: TierlineTimelock;
 }
 
 export interface ContractAddresses {
@@ -39,6 +41,8 @@ export interface ContractAddresses {
   certificateToken: string;
   financingMarket: string;
   settlementEscrow: string;
+  /** The TimelockController that is every contract's admin (absent for contracts configured by hand). */
+  timelock?: string;
 }
 
 export interface Deployment {
@@ -71,6 +75,7 @@ export function bindContract<N extends ContractName & keyof ContractTypes>(
 const bind = bindContract;
 
 export function bindContracts(addresses: ContractAddresses, runner: ContractRunner): TierlineContracts {
+  // The timelock emits no Tierline events the index needs: it is not bound here.
   return {
     // Any ERC-20 works as the settlement token; the local token's ABI covers the standard calls.
     token: bind("LocalSettlementToken", addresses.settlementToken, runner),

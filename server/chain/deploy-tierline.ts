@@ -1,9 +1,19 @@
 // Deploys and wires the Tierline contracts with any ethers signer. Used by tests, the
-// benchmarks and (later) `npm start`, so every environment gets the same wiring.
+// benchmarks and `npm start`, so every environment gets the same wiring and the same split
+// of duties: the deployer wires everything once, hands each role to its own key, gives the
+// admin role to a TimelockController and renounces every power it had (see README, "Trust model").
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { ContractFactory, type InterfaceAbi, type Signer } from "ethers";
-import type { ContractTypes } from "./contracts.js";
+import { ContractFactory, id, ZeroHash, type InterfaceAbi, type Signer } from "ethers";
+import type { ContractTypes, ReceivableRegistry } from "./contracts.js";
+
+/** What granting and renouncing need of an OpenZeppelin AccessControl contract. */
+type AccessControlled = Pick<ReceivableRegistry, "grantRole" | "renounceRole">;
+
+type RoleName = "DEFAULT_ADMIN_ROLE" | "REGISTRAR_ROLE" | "PAUSER_ROLE" | "PARTY_MANAGER_ROLE" | "ATTESTER_ROLE";
+
+/** OpenZeppelin's role ids: keccak256 of the name, and zero for the admin role. */
+const roleId = (name: RoleName): string => (name === "DEFAULT_ADMIN_ROLE" ? ZeroHash : id(name));
 
 export interface ContractArtifact {
   abi: InterfaceAbi;
@@ -13,11 +23,30 @@ export interface ContractArtifact {
 /** Where compiled contracts come from: Hardhat's artifacts, or the JSON files on disk. */
 export type ArtifactLoader = (contractName: string) => Promise<ContractArtifact>;
 
+/** Who holds which power once the deployment is done. Every one a different key. */
+export interface TierlineRoles {
+  /** Proposer, executor and canceller of the timelock that is every contract's admin
+   * (an EOA on the local chain, a multisig on a real network). */
+  governor: string;
+  /** Seconds an admin action waits in the timelock. 0 is refused off the local chain (31337). */
+  timelockDelay: bigint;
+  /** REGISTRAR_ROLE on the registry (register debtor-confirmed receivables, set early-payment
+   * rates for receivables registered later). */
+  registrars: string[];
+  /** PAUSER_ROLE on the registry, the certificate token and the market. */
+  pauser: string;
+  /** PARTY_MANAGER_ROLE on the party registry. */
+  partyManager: string;
+  /** ATTESTER_ROLE on the market: signs risk attestations of financing requests. */
+  attester: string;
+  /** Owner (minter) of the local settlement token; default: the deployer. */
+  tokenOwner?: string;
+}
+
 export interface DeployOptions {
   /** An existing ERC-20 to settle in; without it a LocalSettlementToken is deployed. */
   settlementToken?: string;
-  /** Accounts given REGISTRAR_ROLE on the registry (the operator is always one). */
-  registrars?: string[];
+  roles: TierlineRoles;
   /** Called after each step, for progress output. */
   onStep?: (message: string) => void;
 }
@@ -29,10 +58,13 @@ export interface TierlineAddresses {
   certificateToken: string;
   financingMarket: string;
   settlementEscrow: string;
+  /** The TimelockController holding DEFAULT_ADMIN_ROLE everywhere. */
+  timelock: string;
 }
 
 export interface TierlineDeployment {
   chainId: bigint;
+  /** The admin of every contract: the timelock. */
   admin: string;
   /** The first block an indexer must read: the block the first contract was deployed in. */
   deploymentBlock: bigint;
@@ -49,23 +81,51 @@ export function artifactsFromDisk(root: string): ArtifactLoader {
   };
 }
 
+export const LOCAL_CHAIN_ID = 31337n;
+
+/** Checks the role plan before anything is deployed: distinct keys, no zero delay off the local chain. */
+export function checkRoles(roles: TierlineRoles, chainId: bigint, deployer: string): void {
+  const named: Array<[string, string]> = [
+    ["governor", roles.governor],
+    ["pauser", roles.pauser],
+    ["partyManager", roles.partyManager],
+    ["attester", roles.attester],
+    ...roles.registrars.map((r, i): [string, string] => [`registrars[${i}]`, r]),
+  ];
+  if (roles.registrars.length === 0) throw new Error("deployTierline: at least one registrar is needed");
+  const seen = new Map<string, string>();
+  for (const [name, address] of named) {
+    const key = address.toLowerCase();
+    if (key === deployer.toLowerCase()) throw new Error(`deployTierline: ${name} must not be the deployer`);
+    const other = seen.get(key);
+    if (other !== undefined) throw new Error(`deployTierline: ${name} and ${other} must be different keys`);
+    seen.set(key, name);
+  }
+  if (roles.timelockDelay < 0n) throw new Error("deployTierline: the timelock delay cannot be negative");
+  if (roles.timelockDelay === 0n && chainId !== LOCAL_CHAIN_ID) {
+    throw new Error(`deployTierline: a zero timelock delay is allowed only on the local chain (this is ${chainId})`);
+  }
+}
+
 export async function deployTierline(
-  admin: Signer,
+  deployer: Signer,
   loadArtifact: ArtifactLoader,
-  options: DeployOptions = {},
+  options: DeployOptions,
 ): Promise<TierlineDeployment> {
   const step = options.onStep ?? (() => {});
-  const adminAddress = await admin.getAddress();
-  const provider = admin.provider;
+  const roles = options.roles;
+  const adminAddress = await deployer.getAddress(); // admin only until the hand-over at the end
+  const provider = deployer.provider;
   if (provider === null) throw new Error("deployTierline needs a signer connected to a provider");
   const chainId = (await provider.getNetwork()).chainId;
+  checkRoles(roles, chainId, adminAddress);
 
   const deploy = async <N extends keyof ContractTypes>(
     name: N,
     args: unknown[],
   ): Promise<{ contract: ContractTypes[N]; block: bigint }> => {
     const artifact = await loadArtifact(name);
-    const factory = new ContractFactory(artifact.abi, artifact.bytecode, admin);
+    const factory = new ContractFactory(artifact.abi, artifact.bytecode, deployer);
     const contract = (await factory.deploy(...args)) as unknown as ContractTypes[N];
     const receipt = await contract.deploymentTransaction()?.wait();
     if (!receipt) throw new Error(`deployment of ${name} was not mined`);
@@ -97,20 +157,50 @@ export async function deployTierline(
   const escrow = await deploy("SettlementEscrow", [registryAddress, certificatesAddress, financingAddress]);
   const escrowAddress = await escrow.contract.getAddress();
 
-  // Wiring: each contract learns the others it trusts, once.
-  const c = certificates.contract;
+  // Wiring: each contract learns the others it trusts, once and for good. Contract-to-contract
+  // powers are checks against these addresses, not roles anyone could be granted later.
   await send("wired registry", registry.contract.wire(certificatesAddress, escrowAddress));
   await send("wired financing", financing.contract.wireEscrow(escrowAddress));
-  await send("granted LOCKER_ROLE", c.grantRole(await c.LOCKER_ROLE(), financingAddress));
-  await send("granted SETTLER_ROLE", c.grantRole(await c.SETTLER_ROLE(), escrowAddress));
-  const registrarRole = await registry.contract.REGISTRAR_ROLE();
-  for (const registrar of new Set([adminAddress, ...(options.registrars ?? [])])) {
-    await send(`granted REGISTRAR_ROLE to ${registrar}`, registry.contract.grantRole(registrarRole, registrar));
+  await send("wired certificates", certificates.contract.wire(financingAddress, escrowAddress));
+
+  // Duties: each role to its own key.
+  const grant = async (contract: AccessControlled, roleName: RoleName, account: string, label: string) => {
+    await send(`granted ${roleName} on ${label} to ${account}`, contract.grantRole(roleId(roleName), account));
+  };
+  for (const registrar of new Set(roles.registrars))
+    await grant(registry.contract, "REGISTRAR_ROLE", registrar, "registry");
+  await grant(parties.contract, "PARTY_MANAGER_ROLE", roles.partyManager, "parties");
+  await grant(financing.contract, "ATTESTER_ROLE", roles.attester, "market");
+  const pausable: Array<[AccessControlled, string]> = [
+    [registry.contract, "registry"],
+    [certificates.contract, "certificates"],
+    [financing.contract, "market"],
+  ];
+  for (const [contract, label] of pausable) await grant(contract, "PAUSER_ROLE", roles.pauser, label);
+
+  // The admin: a timelock the governor proposes to and executes through, after the delay.
+  const timelock = await deploy("TierlineTimelock", [roles.timelockDelay, [roles.governor], [roles.governor]]);
+  const timelockAddress = await timelock.contract.getAddress();
+  const administered: Array<[AccessControlled, string, RoleName[]]> = [
+    [parties.contract, "parties", ["PARTY_MANAGER_ROLE"]],
+    [registry.contract, "registry", ["PAUSER_ROLE"]],
+    [certificates.contract, "certificates", ["PAUSER_ROLE"]],
+    [financing.contract, "market", ["PAUSER_ROLE"]],
+  ];
+  for (const [contract, label, deployerRoles] of administered) {
+    await grant(contract, "DEFAULT_ADMIN_ROLE", timelockAddress, label);
+    // The deployer keeps nothing: its operational roles first, its admin role last.
+    for (const roleName of [...deployerRoles, "DEFAULT_ADMIN_ROLE"] as const) {
+      await send(`deployer renounced ${roleName} on ${label}`, contract.renounceRole(roleId(roleName), adminAddress));
+    }
+  }
+  if (token && roles.tokenOwner !== undefined && roles.tokenOwner.toLowerCase() !== adminAddress.toLowerCase()) {
+    await send("handed the local token's minting to its owner", token.contract.transferOwnership(roles.tokenOwner));
   }
 
   return {
     chainId,
-    admin: adminAddress,
+    admin: timelockAddress,
     deploymentBlock: token?.block ?? parties.block,
     localToken,
     addresses: {
@@ -120,6 +210,7 @@ export async function deployTierline(
       certificateToken: certificatesAddress,
       financingMarket: financingAddress,
       settlementEscrow: escrowAddress,
+      timelock: timelockAddress,
     },
   };
 }

@@ -158,8 +158,17 @@ export async function applyEvent(trx: Transaction<Database>, event: IndexedEvent
           opened_tx_hash: event.txHash,
           opened_block: event.blockNumber,
           funded_tx_hash: null,
+          attested_until: null,
+          advance_rate_bps: null,
         })
         .onConflict((oc) => oc.doNothing())
+        .execute();
+      return;
+    case "financing.FinancingAttested":
+      await trx
+        .updateTable("onchain_financing_requests")
+        .set({ attested_until: Number(a.expiry!), advance_rate_bps: Number(a.advanceRateBps!) })
+        .where("id", "=", a.requestId!)
         .execute();
       return;
     case "financing.FinancingCancelled":

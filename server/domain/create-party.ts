@@ -102,7 +102,7 @@ async function registerOnChain(ctx: ServiceContext, party: PartyRecord): Promise
   const onChain = await parties.partyOf(party.address);
   if (onChain.legalIdHash === "0x" + "0".repeat(64)) {
     const request = await parties.registerParty.populateTransaction(party.address, party.legalIdHash);
-    const receipt = await ctx.chain.registrar.send(request, { kind: "registerParty", ref: party.id });
+    const receipt = await ctx.chain.partyManager.send(request, { kind: "registerParty", ref: party.id });
     ctx.log.info({ partyId: party.id, txHash: receipt.hash }, "party registered on-chain");
   }
   if (party.custodial && ctx.chain.deployment.localToken) {

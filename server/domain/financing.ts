@@ -24,6 +24,7 @@ import {
   type FinancingKind,
   type RequestStatus,
 } from "../model/contract-enums.js";
+import { signAttestation, type RiskAttestation } from "../chain/attestation-typed-data.js";
 
 /** A request's statuses as the API shows them: the contract's, without "none". */
 export const FINANCING_STATUSES = REQUEST_STATUSES.filter((s) => s !== "none") as [
@@ -74,6 +75,21 @@ export const FinancingRequestViewSchema = z
     financierAddress: z.string().nullable(),
     debtor: z.object({ id: z.string().nullable(), name: z.string().nullable(), address: z.string() }),
     faceValue: z.string(),
+    paidOut: z.string().meta({ description: "What the certificate was paid out already (settlement so far)" }),
+    remainingClaim: z.string().meta({
+      description: "Face value less paid out so far: what the certificate can still pay. Funding is bound to it.",
+    }),
+    attestation: z
+      .object({
+        attested: z.boolean().meta({ description: "The attestation is recorded on-chain and not expired" }),
+        advanceRateBps: z.number(),
+        expiresAt: z.string(),
+      })
+      .nullable()
+      .meta({
+        description:
+          "The service's signed risk attestation (credit limits and advance-rate rules checked), as the market records it; null: unattested (e.g. opened directly on the contract)",
+      }),
     tier: z.number(),
     dueDate: z.string(),
     tenorDays: z.number().meta({ description: "Whole days from now to the due date (0 once due)" }),
@@ -123,7 +139,10 @@ function requestQuery(ctx: ServiceContext) {
       "r.funded_tx_hash",
       "c.receivable_id",
       "c.face_value",
+      "c.paid_out",
       "c.tier",
+      "r.attested_until",
+      "r.advance_rate_bps",
       "o.due_date",
       "o.debtor as debtor_address",
       "d.id as debtor_id",
@@ -161,6 +180,16 @@ function toView(ctx: ServiceContext, row: RequestRow, nowSeconds: number): Finan
     financierAddress: row.financier,
     debtor: { id: row.debtor_id, name: row.debtor_name, address: row.debtor_address },
     faceValue: row.face_value,
+    paidOut: row.paid_out,
+    remainingClaim: (BigInt(row.face_value) - BigInt(row.paid_out)).toString(),
+    attestation:
+      row.attested_until === null || row.advance_rate_bps === null
+        ? null
+        : {
+            attested: row.status === "open" && row.attested_until * 1000 >= ctx.now().getTime(),
+            advanceRateBps: row.advance_rate_bps,
+            expiresAt: new Date(row.attested_until * 1000).toISOString(),
+          },
     tier: row.tier,
     dueDate: new Date(dueMs).toISOString(),
     tenorDays: Math.max(0, Math.floor((row.due_date - nowSeconds) / 86_400)),
@@ -214,7 +243,8 @@ export async function listFinancingRequests(
 /*                                  Open                              */
 /* ------------------------------------------------------------------ */
 
-/** The price/repay rules of FinancingMarket._requireTerms, with the fields at fault. */
+/** The price/repay rules of FinancingMarket._requireTerms, with the fields at fault. `faceValue` is the
+ * remaining claim (face less what was paid out already), as the contract checks. */
 function requireTerms(kind: FinancingKind, price: bigint, repayAmount: bigint, faceValue: bigint): void {
   const fields: string[] = [];
   const reasons: string[] = [];
@@ -299,7 +329,7 @@ export async function openFinancingRequest(
     throw conflict("CERTIFICATE_SETTLED", `certificate ${id} is paid out and closed`, { certificateId: id });
   const receivable = await ctx.db
     .selectFrom("onchain_receivables")
-    .select(["status"])
+    .select(["status", "due_date"])
     .where("id", "=", certificate.receivable_id)
     .executeTakeFirst();
   if (receivable && receivable.status !== "active") {
@@ -314,7 +344,7 @@ export async function openFinancingRequest(
   }
   const price = BigInt(input.price);
   const repayAmount = BigInt(input.repayAmount ?? "0");
-  requireTerms(input.kind, price, repayAmount, BigInt(certificate.face_value));
+  requireTerms(input.kind, price, repayAmount, BigInt(certificate.face_value) - BigInt(certificate.paid_out));
   // Check and reserve the holder's financing headroom in one step; released once the
   // request is in the index (where it counts on its own) or the opening failed.
   const reservation = await reserveFinancingWithinLimits(ctx, { holder: actor, certificate, price });
@@ -333,7 +363,61 @@ export async function openFinancingRequest(
   } finally {
     await releaseFinancingReservation(ctx, reservation);
   }
+  // The credit checks above passed: vouch for exactly these terms, on-chain, so a financier can
+  // choose to fund only attested requests. A failure here leaves the request open, unattested.
+  await attestRequest(ctx, requestId, {
+    certificateId: BigInt(id),
+    price,
+    repayAmount,
+    remainingClaim: BigInt(certificate.face_value) - BigInt(certificate.paid_out),
+    faceValue: BigInt(certificate.face_value),
+    dueDate: BigInt(receivable?.due_date ?? 0),
+  }).catch((error: unknown) => {
+    ctx.log.warn({ err: error, requestId }, "could not record the risk attestation; the request stays unattested");
+  });
   return toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx));
+}
+
+/** How long the service vouches for a request's terms (never past the receivable's due date). */
+export const ATTESTATION_TTL_SECONDS = 7n * 24n * 3600n;
+
+/** Signs the risk attestation of `requestId` with the attester key and records it on the market. */
+async function attestRequest(
+  ctx: ServiceContext,
+  requestId: string,
+  terms: {
+    certificateId: bigint;
+    price: bigint;
+    repayAmount: bigint;
+    remainingClaim: bigint;
+    faceValue: bigint;
+    dueDate: bigint;
+  },
+): Promise<void> {
+  const head = await ctx.chain.provider.getBlock("latest");
+  if (!head) throw new AppError("CHAIN_UNAVAILABLE", 503, "the chain has no latest block");
+  const until = BigInt(head.timestamp) + ATTESTATION_TTL_SECONDS;
+  const attestation: RiskAttestation = {
+    requestId: BigInt(requestId),
+    certificateId: terms.certificateId,
+    price: terms.price,
+    repayAmount: terms.repayAmount,
+    remainingClaim: terms.remainingClaim,
+    // The advance the checks allowed: price over face, in basis points (rounded down).
+    advanceRateBps: Number((terms.price * 10_000n) / terms.faceValue),
+    expiry: terms.dueDate > 0n && terms.dueDate < until ? terms.dueDate : until,
+  };
+  const signature = await signAttestation(
+    ctx.chain.attester,
+    BigInt(ctx.chain.deployment.chainId),
+    ctx.chain.deployment.addresses.financingMarket,
+    attestation,
+  );
+  const tx = await ctx.chain.contracts.financing.attestRequest.populateTransaction({ ...attestation }, signature);
+  // Anyone may submit a signed attestation: the keeper's key pays the gas.
+  const receipt = await ctx.chain.keeper.send(tx, { kind: "attestFinancing", ref: requestId });
+  await ctx.indexer.sync(receipt.blockNumber);
+  ctx.log.info({ requestId, advanceRateBps: attestation.advanceRateBps, txHash: receipt.hash }, "request attested");
 }
 
 /* ------------------------------------------------------------------ */
@@ -425,6 +509,7 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
   // The terms the financier agrees to are the ones the index shows; the contract refuses others.
   const price = BigInt(row.price);
   const repayAmount = BigInt(row.repay_amount);
+  const remainingClaim = BigInt(row.face_value) - BigInt(row.paid_out);
   const { token, financing } = ctx.chain.contracts;
   const market = ctx.chain.deployment.addresses.financingMarket;
   const sender = ctx.chain.senderFor(wallet);
@@ -446,10 +531,10 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
       ref: requestId,
     });
     try {
-      const fund = await sender.send(await financing.fund.populateTransaction(requestId, price, repayAmount), {
-        kind: "fundFinancing",
-        ref: requestId,
-      });
+      const fund = await sender.send(
+        await financing.fund.populateTransaction(requestId, price, repayAmount, remainingClaim),
+        { kind: "fundFinancing", ref: requestId },
+      );
       return { approveHash: approve.hash, receipt: fund };
     } catch (error) {
       // Leave no allowance behind for a funding that did not happen.

@@ -69,11 +69,11 @@ export async function setPartyActive(
     throw conflict("PARTY_REGISTERING", `party ${partyId} is still being registered; try again shortly`);
   const kind = active ? "reactivateParty" : "suspendParty";
   const transactions: SentTransaction[] = [];
-  const [interrupted] = await sentByInterruptedAttempt(ctx, ctx.chain.registrar.address, kind, partyId);
+  const [interrupted] = await sentByInterruptedAttempt(ctx, ctx.chain.partyManager.address, kind, partyId);
   if (interrupted) transactions.push({ kind, hash: interrupted.hash });
   else if ((await ctx.chain.contracts.parties.isActive(party.address)) !== active) {
     const request = await ctx.chain.contracts.parties.setPartyActive.populateTransaction(party.address, active);
-    const receipt = await ctx.chain.registrar.send(request, { kind, ref: partyId });
+    const receipt = await ctx.chain.partyManager.send(request, { kind, ref: partyId });
     await ctx.indexer.sync(receipt.blockNumber);
     transactions.push({ kind, hash: receipt.hash });
   }

@@ -116,6 +116,8 @@ interface ChainReceivable {
   dueDate: bigint;
   faceValue: bigint;
   repaidAmount: bigint;
+  /** The early-payment rate frozen into the receivable at registration. */
+  earlyPaymentRateBps: bigint;
 }
 
 async function readReceivable(ctx: ServiceContext, receivableId: string, blockTag?: number): Promise<ChainReceivable> {
@@ -126,6 +128,7 @@ async function readReceivable(ctx: ServiceContext, receivableId: string, blockTa
     dueDate: BigInt(r.dueDate),
     faceValue: BigInt(r.faceValue),
     repaidAmount: BigInt(r.repaidAmount),
+    earlyPaymentRateBps: BigInt(r.earlyPaymentRateBps),
   };
 }
 
@@ -359,7 +362,7 @@ async function defaultEarlyLimit(ctx: ServiceContext, receivableId: string): Pro
     throw chainError(error);
   }
   const chain = await readReceivable(ctx, receivableId, blockTag);
-  const rateBps = BigInt(await ctx.chain.contracts.registry.earlyPaymentRateOf(chain.debtor, { blockTag }));
+  const rateBps = chain.earlyPaymentRateBps; // frozen at registration, not the debtor's current rate
   const outstanding = chain.faceValue - chain.repaidAmount;
   const limit = earlyAmountAt(
     outstanding,
@@ -407,7 +410,8 @@ export async function listRepayments(ctx: ServiceContext, actor: Actor, receivab
       blockNumber: event.block_number,
     });
   }
-  const rateBps = Number(await ctx.chain.contracts.registry.earlyPaymentRateOf(indexed.debtor));
+  // The rate this receivable was registered with (later rate changes apply to later receivables).
+  const rateBps = Number((await readReceivable(ctx, receivableId)).earlyPaymentRateBps);
   return {
     receivableId,
     status: indexed.status,

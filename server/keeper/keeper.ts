@@ -4,7 +4,8 @@
 // receivables back to their debtors. It keeps no state: each pass derives its work from
 // the chain and the index, so a restart neither loses nor repeats anything (the escrow's
 // paidOut accounting makes a second payment impossible; the keeper never even tries one).
-// Transactions go through the registrar's queue, which simulates each one first.
+// Transactions go through the keeper key's own queue (a key with no role: upkeep is
+// permissionless), which simulates each one first.
 import PQueue from "p-queue";
 import type { BaseContract, ContractTransaction, TransactionReceipt } from "ethers";
 import type { ServiceContext } from "../context.js";
@@ -95,8 +96,9 @@ export class Keeper {
     // Overdue and default, on chain time: the contracts compare with block.timestamp.
     const head = await ctx.chain.provider.getBlock("latest");
     if (!head) throw new Error("the chain has no latest block");
-    const gracePeriod = BigInt(await registry.gracePeriod());
-    const marks = await findDueMarks(ctx, BigInt(head.timestamp), gracePeriod);
+    const gracePeriodOf = async (receivableId: string) =>
+      BigInt((await registry.receivableOf(receivableId)).gracePeriod);
+    const marks = await findDueMarks(ctx, BigInt(head.timestamp), gracePeriodOf);
     ctx.telemetry.keeperBacklog.set(marks.length);
     for (const mark of marks) {
       if (
@@ -169,7 +171,7 @@ export class Keeper {
   }
 
   /**
-   * Sends one keeper transaction through the registrar's queue (simulated first, journaled),
+   * Sends one keeper transaction through the keeper key's queue (simulated first, journaled),
    * brings the index up to its block, and logs it. A refusal that only means someone got
    * there first is logged quietly and skipped; any other refusal is logged as an error and
    * counted; an unreachable chain ends the pass.
@@ -184,7 +186,7 @@ export class Keeper {
     let receipt: TransactionReceipt;
     try {
       const request = await populated;
-      receipt = await ctx.chain.registrar.send(request, { kind: `keeper.${method}`, ref: receivableId });
+      receipt = await ctx.chain.keeper.send(request, { kind: `keeper.${method}`, ref: receivableId });
     } catch (error) {
       if (error instanceof AppError && RACE_CODES.has(error.code)) {
         ctx.log.info(

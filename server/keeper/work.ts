@@ -4,7 +4,8 @@
 import type { ServiceContext } from "../context.js";
 import { RECEIVABLE_STATUSES, type ReceivableStatus } from "../model/contract-enums.js";
 
-const CLOSING_STATUSES = new Set(["3", "4"]); // Defaulted, Repaid
+// Only Repaid closes a receivable: a defaulted one may still be paid late (trust model, item 5).
+const CLOSING_STATUSES = new Set(["4"]); // Repaid
 
 export interface DueMark {
   receivableId: string;
@@ -14,8 +15,13 @@ export interface DueMark {
   defaulted: boolean;
 }
 
-/** Receivables still open whose due date (and grace) chain time `now` has passed. */
-export async function findDueMarks(ctx: ServiceContext, now: bigint, gracePeriod: bigint): Promise<DueMark[]> {
+/** Receivables still open whose due date (and grace) chain time `now` has passed. Each receivable's
+ * grace period is the one frozen into it at registration (`gracePeriodOf` reads it). */
+export async function findDueMarks(
+  ctx: ServiceContext,
+  now: bigint,
+  gracePeriodOf: (receivableId: string) => Promise<bigint>,
+): Promise<DueMark[]> {
   const rows = await ctx.db
     .selectFrom("onchain_receivables")
     .select(["id", "status", "due_date"])
@@ -25,11 +31,15 @@ export async function findDueMarks(ctx: ServiceContext, now: bigint, gracePeriod
     .execute();
   // The contracts refuse at block.timestamp <= dueDate (+ grace): strictly after, on the latest
   // block, means the next block is after too.
-  return rows.map((row) => ({
-    receivableId: row.id,
-    overdue: row.status === "active",
-    defaulted: now > BigInt(row.due_date) + gracePeriod,
-  }));
+  const marks: DueMark[] = [];
+  for (const row of rows) {
+    marks.push({
+      receivableId: row.id,
+      overdue: row.status === "active",
+      defaulted: now > BigInt(row.due_date) + (await gracePeriodOf(row.id)),
+    });
+  }
+  return marks;
 }
 
 /** Receivables with money not yet paid out, or repaid with leaves not yet closed. */
@@ -67,9 +77,9 @@ const byNumericId = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigI
 
 /**
  * Which leaves of `receivableId` to settle now. Open receivable: the live and locked leaves
- * whose entitlement is above what they were paid. Closed (repaid or defaulted): every leaf
- * not yet finalized (its final settle closes it, releases its pledge and lets the dust be
- * swept), except that a defaulted receivable with no money left to move is left alone.
+ * whose entitlement is above what they were paid (a defaulted receivable is open: a late
+ * payment reaches its leaves). Closed (repaid): every leaf not yet finalized (its final settle
+ * closes it, releases its pledge and lets the dust be swept).
  */
 export async function planSettlement(
   ctx: ServiceContext,
@@ -79,7 +89,7 @@ export async function planSettlement(
   const { registry, escrow, certificates } = ctx.chain.contracts;
   const receivable = await registry.receivableOf(receivableId);
   const status: ReceivableStatus = RECEIVABLE_STATUSES[Number(receivable.status)] ?? "none";
-  const closed = status === "repaid" || status === "defaulted";
+  const closed = status === "repaid";
   const empty: SettlementPlan = { receivableId, status, closed, batches: [] };
   if (status === "none") return empty;
 
@@ -105,8 +115,6 @@ export async function planSettlement(
     const leafCount = BigInt(await certificates.leafCountOf(receivableId));
     const finalizedCount = BigInt(await escrow.finalizedLeavesOf(receivableId));
     if (finalizedCount >= leafCount) return empty;
-    const distributed = BigInt(await escrow.distributedOf(receivableId));
-    if (status === "defaulted" && BigInt(receivable.repaidAmount) <= distributed) return empty;
     const finalized = await finalizedLeaves(ctx, receivableId);
     owed = leaves.filter((id) => !finalized.has(id));
   }

@@ -330,4 +330,11 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0006_risk_attestations": {
+    // The service's signed risk attestation of a financing request, as the market recorded it.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable("onchain_financing_requests").addColumn("attested_until", "integer").execute();
+      await db.schema.alterTable("onchain_financing_requests").addColumn("advance_rate_bps", "integer").execute();
+    },
+  },
 };

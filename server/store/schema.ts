@@ -127,6 +127,10 @@ export interface OnchainFinancingRequestTable {
   opened_tx_hash: string;
   opened_block: number;
   funded_tx_hash: string | null;
+  /** Unix time until which the service's risk attestation holds (null: unattested). */
+  attested_until: number | null;
+  /** The advance rate the attestation allowed, bps of face (null: unattested). */
+  advance_rate_bps: number | null;
 }
 
 export interface OnchainPartyTable {

@@ -5,7 +5,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { expect } from "chai";
 import { network } from "hardhat";
 import { MILLION } from "../helpers/fixture.js";
-import { registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
+import { fundRequest, registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
 import {
   asLifecycleWorld,
   deployCustomTokenWorld,
@@ -74,7 +74,7 @@ describe("when the settlement token takes a fee on every transfer", function () 
     const requestId = await w.financing.requestCount();
     const sellerBefore = await w.token.balanceOf(w.tier1.address);
 
-    await expect(w.financing.connect(w.financier).fund(requestId, price, 0n))
+    await expect(fundRequest(w, w.financier, requestId, price, 0n))
       .to.be.revertedWithCustomError(w.financing, "SettlementTokenShortfall")
       .withArgs(price, price - price / 100n);
 
@@ -194,7 +194,7 @@ async function callbackWorld() {
     await w.escrow.getAddress(),
     await token.getAddress(),
   ])) as unknown as ReentrantHolder;
-  await w.parties.registerParty(await attacker.getAddress(), ethers.id("LEI:attacker"));
+  await w.parties.connect(w.partyManager).registerParty(await attacker.getAddress(), ethers.id("LEI:attacker"));
   return { ...w, attacker };
 }
 

@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { deployWorld, MILLION } from "../helpers/fixture.js";
-import { registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
+import { fundRequest, registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
 import { FinancingKind, RequestStatus } from "../../server/model/contract-enums.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -53,7 +53,7 @@ async function worldWithOpenPledge() {
 /** The pledge request above, funded by `financier`. */
 async function worldWithPledge() {
   const w = await worldWithOpenPledge();
-  await w.financing.connect(w.financier).fund(w.requestId, PLEDGE_PRICE, PLEDGE_REPAY);
+  await fundRequest(w, w.financier, w.requestId, PLEDGE_PRICE, PLEDGE_REPAY);
   return w;
 }
 
@@ -246,7 +246,7 @@ describe("opening a financing request", function () {
   describe("when financing is paused", function () {
     it("refuses the request", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
-      await w.financing.connect(w.operator).pause();
+      await w.financing.connect(w.pauser).pause();
       await expect(
         w.financing.connect(w.tier1).openRequest(w.rootId, DISCOUNT, DISCOUNT_PRICE, 0n),
       ).to.be.revertedWithCustomError(w.financing, "EnforcedPause");
@@ -256,7 +256,7 @@ describe("opening a financing request", function () {
   describe("when the holder has been suspended", function () {
     it("refuses the request", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
-      await w.parties.connect(w.operator).setPartyActive(w.tier1.address, false);
+      await w.parties.connect(w.partyManager).setPartyActive(w.tier1.address, false);
       await expect(w.financing.connect(w.tier1).openRequest(w.rootId, PLEDGE, PLEDGE_PRICE, PLEDGE_REPAY))
         .to.be.revertedWithCustomError(w.financing, "PartyNotActive")
         .withArgs(w.tier1.address);
@@ -282,7 +282,7 @@ describe("cancelling a financing request", function () {
 
     it("still works while financing is paused", async function () {
       const w = await networkHelpers.loadFixture(worldWithOpenPledge);
-      await w.financing.connect(w.operator).pause();
+      await w.financing.connect(w.pauser).pause();
       await expect(w.financing.connect(w.tier1).cancelRequest(w.requestId))
         .to.emit(w.financing, "FinancingCancelled")
         .withArgs(w.requestId, w.rootId);
@@ -307,7 +307,7 @@ describe("cancelling a financing request", function () {
 
     it("refuses to cancel a funded discount", async function () {
       const w = await networkHelpers.loadFixture(worldWithOpenDiscount);
-      await w.financing.connect(w.financier).fund(w.requestId, DISCOUNT_PRICE, 0n);
+      await fundRequest(w, w.financier, w.requestId, DISCOUNT_PRICE, 0n);
       await expect(w.financing.connect(w.tier1).cancelRequest(w.requestId))
         .to.be.revertedWithCustomError(w.financing, "FinancingWrongStatus")
         .withArgs(w.requestId, SOLD);
@@ -337,7 +337,7 @@ describe("funding a financing request", function () {
       const market = await w.financing.getAddress();
       const accounts = [w.tier1.address, w.financier.address, market];
       const before = await balancesOf(w, accounts);
-      const tx = w.financing.connect(w.financier).fund(w.requestId, DISCOUNT_PRICE, 0n);
+      const tx = fundRequest(w, w.financier, w.requestId, DISCOUNT_PRICE, 0n);
       await expect(tx)
         .to.emit(w.financing, "FinancingFunded")
         .withArgs(w.requestId, w.rootId, w.financier.address, DISCOUNT, DISCOUNT_PRICE);
@@ -357,7 +357,7 @@ describe("funding a financing request", function () {
 
     it("lets the buyer pass the certificate on", async function () {
       const w = await networkHelpers.loadFixture(worldWithOpenDiscount);
-      await w.financing.connect(w.financier).fund(w.requestId, DISCOUNT_PRICE, 0n);
+      await fundRequest(w, w.financier, w.requestId, DISCOUNT_PRICE, 0n);
       await w.certificates.connect(w.financier).transferFrom(w.financier.address, w.financier2.address, w.rootId);
       expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.financier2.address);
     });
@@ -368,7 +368,7 @@ describe("funding a financing request", function () {
       const w = await networkHelpers.loadFixture(worldWithOpenPledge);
       const accounts = [w.tier1.address, w.financier.address];
       const before = await balancesOf(w, accounts);
-      await expect(w.financing.connect(w.financier).fund(w.requestId, PLEDGE_PRICE, PLEDGE_REPAY))
+      await expect(fundRequest(w, w.financier, w.requestId, PLEDGE_PRICE, PLEDGE_REPAY))
         .to.emit(w.financing, "FinancingFunded")
         .withArgs(w.requestId, w.rootId, w.financier.address, PLEDGE, PLEDGE_PRICE);
       const after = await balancesOf(w, accounts);
@@ -388,14 +388,14 @@ describe("funding a financing request", function () {
   describe("when the funder expected other terms (front-run protection)", function () {
     it("refuses a price that differs from the request's", async function () {
       const w = await networkHelpers.loadFixture(worldWithOpenDiscount);
-      await expect(w.financing.connect(w.financier).fund(w.requestId, DISCOUNT_PRICE - 1n, 0n))
+      await expect(fundRequest(w, w.financier, w.requestId, DISCOUNT_PRICE - 1n, 0n))
         .to.be.revertedWithCustomError(w.financing, "FinancingTermsMismatch")
         .withArgs(w.requestId, DISCOUNT_PRICE, 0n);
     });
 
     it("refuses a repay amount that differs from the request's", async function () {
       const w = await networkHelpers.loadFixture(worldWithOpenPledge);
-      await expect(w.financing.connect(w.financier).fund(w.requestId, PLEDGE_PRICE, PLEDGE_REPAY - 1n))
+      await expect(fundRequest(w, w.financier, w.requestId, PLEDGE_PRICE, PLEDGE_REPAY - 1n))
         .to.be.revertedWithCustomError(w.financing, "FinancingTermsMismatch")
         .withArgs(w.requestId, PLEDGE_PRICE, PLEDGE_REPAY);
     });
@@ -406,10 +406,10 @@ describe("funding a financing request", function () {
       await w.financing.connect(w.tier1).cancelRequest(w.requestId);
       await w.financing.connect(w.tier1).openRequest(w.rootId, DISCOUNT, 990n * MILLION, 0n);
       const before = await balancesOf(w, [w.tier1.address, w.financier.address]);
-      await expect(w.financing.connect(w.financier).fund(w.requestId, DISCOUNT_PRICE, 0n))
+      await expect(fundRequest(w, w.financier, w.requestId, DISCOUNT_PRICE, 0n))
         .to.be.revertedWithCustomError(w.financing, "FinancingWrongStatus")
         .withArgs(w.requestId, CANCELLED);
-      await expect(w.financing.connect(w.financier).fund(2n, DISCOUNT_PRICE, 0n))
+      await expect(fundRequest(w, w.financier, 2n, DISCOUNT_PRICE, 0n))
         .to.be.revertedWithCustomError(w.financing, "FinancingTermsMismatch")
         .withArgs(2n, 990n * MILLION, 0n);
       expect(await balancesOf(w, [w.tier1.address, w.financier.address])).to.deep.equal(before);
@@ -420,30 +420,30 @@ describe("funding a financing request", function () {
   describe("when the funder may not fund it", function () {
     it("refuses the holder funding its own request", async function () {
       const w = await networkHelpers.loadFixture(worldWithOpenDiscount);
-      await expect(w.financing.connect(w.tier1).fund(w.requestId, DISCOUNT_PRICE, 0n))
+      await expect(fundRequest(w, w.tier1, w.requestId, DISCOUNT_PRICE, 0n))
         .to.be.revertedWithCustomError(w.financing, "FinancingSelfFunding")
         .withArgs(w.requestId);
     });
 
     it("refuses an unregistered funder", async function () {
       const w = await networkHelpers.loadFixture(worldWithOpenDiscount);
-      await expect(w.financing.connect(w.outsider).fund(w.requestId, DISCOUNT_PRICE, 0n))
+      await expect(fundRequest(w, w.outsider, w.requestId, DISCOUNT_PRICE, 0n))
         .to.be.revertedWithCustomError(w.financing, "PartyNotActive")
         .withArgs(w.outsider.address);
     });
 
     it("refuses a suspended funder", async function () {
       const w = await networkHelpers.loadFixture(worldWithOpenPledge);
-      await w.parties.connect(w.operator).setPartyActive(w.financier.address, false);
-      await expect(w.financing.connect(w.financier).fund(w.requestId, PLEDGE_PRICE, PLEDGE_REPAY))
+      await w.parties.connect(w.partyManager).setPartyActive(w.financier.address, false);
+      await expect(fundRequest(w, w.financier, w.requestId, PLEDGE_PRICE, PLEDGE_REPAY))
         .to.be.revertedWithCustomError(w.financing, "PartyNotActive")
         .withArgs(w.financier.address);
     });
 
     it("refuses a pledge for a holder suspended after it opened the request", async function () {
       const w = await networkHelpers.loadFixture(worldWithOpenPledge);
-      await w.parties.connect(w.operator).setPartyActive(w.tier1.address, false);
-      await expect(w.financing.connect(w.financier).fund(w.requestId, PLEDGE_PRICE, PLEDGE_REPAY))
+      await w.parties.connect(w.partyManager).setPartyActive(w.tier1.address, false);
+      await expect(fundRequest(w, w.financier, w.requestId, PLEDGE_PRICE, PLEDGE_REPAY))
         .to.be.revertedWithCustomError(w.financing, "PartyNotActive")
         .withArgs(w.tier1.address);
     });
@@ -453,22 +453,22 @@ describe("funding a financing request", function () {
     it("refuses a cancelled request", async function () {
       const w = await networkHelpers.loadFixture(worldWithOpenDiscount);
       await w.financing.connect(w.tier1).cancelRequest(w.requestId);
-      await expect(w.financing.connect(w.financier).fund(w.requestId, DISCOUNT_PRICE, 0n))
+      await expect(fundRequest(w, w.financier, w.requestId, DISCOUNT_PRICE, 0n))
         .to.be.revertedWithCustomError(w.financing, "FinancingWrongStatus")
         .withArgs(w.requestId, CANCELLED);
     });
 
     it("refuses to fund a discount twice", async function () {
       const w = await networkHelpers.loadFixture(worldWithOpenDiscount);
-      await w.financing.connect(w.financier).fund(w.requestId, DISCOUNT_PRICE, 0n);
-      await expect(w.financing.connect(w.financier2).fund(w.requestId, DISCOUNT_PRICE, 0n))
+      await fundRequest(w, w.financier, w.requestId, DISCOUNT_PRICE, 0n);
+      await expect(fundRequest(w, w.financier2, w.requestId, DISCOUNT_PRICE, 0n))
         .to.be.revertedWithCustomError(w.financing, "FinancingWrongStatus")
         .withArgs(w.requestId, SOLD);
     });
 
     it("refuses to fund a pledge twice", async function () {
       const w = await networkHelpers.loadFixture(worldWithPledge);
-      await expect(w.financing.connect(w.financier2).fund(w.requestId, PLEDGE_PRICE, PLEDGE_REPAY))
+      await expect(fundRequest(w, w.financier2, w.requestId, PLEDGE_PRICE, PLEDGE_REPAY))
         .to.be.revertedWithCustomError(w.financing, "FinancingWrongStatus")
         .withArgs(w.requestId, PLEDGED);
       expect(await w.financing.pledgeOf(w.rootId)).to.deep.equal([w.requestId, w.financier.address, PLEDGE_REPAY]);
@@ -476,7 +476,7 @@ describe("funding a financing request", function () {
 
     it("refuses a request that does not exist", async function () {
       const w = await networkHelpers.loadFixture(worldWithOpenDiscount);
-      await expect(w.financing.connect(w.financier).fund(2n, DISCOUNT_PRICE, 0n))
+      await expect(fundRequest(w, w.financier, 2n, DISCOUNT_PRICE, 0n))
         .to.be.revertedWithCustomError(w.financing, "FinancingRequestNotFound")
         .withArgs(2n);
     });
@@ -486,7 +486,7 @@ describe("funding a financing request", function () {
     it("refuses to fund", async function () {
       const w = await networkHelpers.loadFixture(worldWithOpenDiscount);
       await networkHelpers.time.setNextBlockTimestamp(w.terms.dueDate);
-      await expect(w.financing.connect(w.financier).fund(w.requestId, DISCOUNT_PRICE, 0n))
+      await expect(fundRequest(w, w.financier, w.requestId, DISCOUNT_PRICE, 0n))
         .to.be.revertedWithCustomError(w.financing, "FinancingReceivableClosed")
         .withArgs(w.receivableId);
     });
@@ -495,10 +495,11 @@ describe("funding a financing request", function () {
   describe("when financing is paused", function () {
     it("refuses to fund", async function () {
       const w = await networkHelpers.loadFixture(worldWithOpenDiscount);
-      await w.financing.connect(w.operator).pause();
-      await expect(
-        w.financing.connect(w.financier).fund(w.requestId, DISCOUNT_PRICE, 0n),
-      ).to.be.revertedWithCustomError(w.financing, "EnforcedPause");
+      await w.financing.connect(w.pauser).pause();
+      await expect(fundRequest(w, w.financier, w.requestId, DISCOUNT_PRICE, 0n)).to.be.revertedWithCustomError(
+        w.financing,
+        "EnforcedPause",
+      );
     });
   });
 
@@ -509,7 +510,7 @@ describe("funding a financing request", function () {
       await w.token.connect(w.financier2).approve(market, DISCOUNT_PRICE - 1n);
       const accounts = [w.tier1.address, w.financier2.address, market];
       const before = await balancesOf(w, accounts);
-      await expect(w.financing.connect(w.financier2).fund(w.requestId, DISCOUNT_PRICE, 0n))
+      await expect(fundRequest(w, w.financier2, w.requestId, DISCOUNT_PRICE, 0n))
         .to.be.revertedWithCustomError(w.token, "ERC20InsufficientAllowance")
         .withArgs(market, DISCOUNT_PRICE - 1n, DISCOUNT_PRICE);
       expect(await balancesOf(w, accounts)).to.deep.equal(before);
@@ -527,7 +528,7 @@ describe("funding a financing request", function () {
       await w.token.connect(w.financier2).transfer(w.operator.address, poor - (PLEDGE_PRICE - 1n));
       const accounts = [w.tier1.address, w.financier2.address];
       const before = await balancesOf(w, accounts);
-      await expect(w.financing.connect(w.financier2).fund(w.requestId, PLEDGE_PRICE, PLEDGE_REPAY))
+      await expect(fundRequest(w, w.financier2, w.requestId, PLEDGE_PRICE, PLEDGE_REPAY))
         .to.be.revertedWithCustomError(w.token, "ERC20InsufficientBalance")
         .withArgs(w.financier2.address, PLEDGE_PRICE - 1n, PLEDGE_PRICE);
       expect(await balancesOf(w, accounts)).to.deep.equal(before);
@@ -627,7 +628,7 @@ describe("foreclosing a pledge", function () {
     it("still delivers it when the holder has been suspended meanwhile", async function () {
       const w = await networkHelpers.loadFixture(worldWithPledge);
       await defaultReceivable(w);
-      await w.parties.connect(w.operator).setPartyActive(w.tier1.address, false);
+      await w.parties.connect(w.partyManager).setPartyActive(w.tier1.address, false);
       await w.financing.connect(w.financier).foreclose(w.requestId);
       expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.financier.address);
     });
@@ -722,7 +723,7 @@ describe("settling certificates in financing", function () {
       expect((await w.certificates.certificateOf(w.rootId)).state).to.equal(CERT_SETTLED);
       expect(await w.certificates.lockerOf(w.rootId)).to.equal(ethers.ZeroAddress);
       // Nothing left to fund.
-      await expect(w.financing.connect(w.financier).fund(w.requestId, DISCOUNT_PRICE, 0n))
+      await expect(fundRequest(w, w.financier, w.requestId, DISCOUNT_PRICE, 0n))
         .to.be.revertedWithCustomError(w.financing, "FinancingWrongStatus")
         .withArgs(w.requestId, CANCELLED);
     });

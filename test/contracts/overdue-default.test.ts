@@ -2,7 +2,7 @@
 // once it really is; repayment is recorded by the escrow alone.
 import { expect } from "chai";
 import { network } from "hardhat";
-import { DAY, deployWorld, MILLION } from "../helpers/fixture.js";
+import { asAdmin, DAY, deployWorld, MILLION } from "../helpers/fixture.js";
 import { registerReceivable } from "../helpers/lifecycle.js";
 import { ReceivableStatus } from "../../server/model/contract-enums.js";
 
@@ -101,8 +101,12 @@ describe("overdue and default", function () {
     });
 
     it("refuses to default it before its due date even with no grace period", async function () {
-      const { w, id, dueDate } = await networkHelpers.loadFixture(registeredWorld);
-      await w.registry.setGracePeriod(0n);
+      const { w } = await networkHelpers.loadFixture(registeredWorld);
+      await asAdmin(w, w.registry, "setGracePeriod", [0n]);
+      // The grace period is frozen at registration: only a receivable registered now has none.
+      const { receivableId: id, terms } = await registerReceivable(w, FACE);
+      const dueDate = terms.dueDate;
+      expect((await w.registry.receivableOf(id)).gracePeriod).to.equal(0n);
       await time.setNextBlockTimestamp(dueDate);
       await expect(w.registry.markDefaulted(id))
         .to.be.revertedWithCustomError(w.registry, "ReceivableNotYetDue")
@@ -132,11 +136,21 @@ describe("overdue and default", function () {
         .withArgs(id, STATUS.Defaulted);
     });
 
-    it("refuses further repayment", async function () {
+    // Deliberately changed (trust model, item 5): a debtor that pays late after default still
+    // pays the holders; the receivable then closes as Repaid.
+    it("accepts a late repayment, and is Repaid once paid in full", async function () {
       const { w, id } = await networkHelpers.loadFixture(defaultedWorld);
-      await expect(w.escrow.connect(w.debtor).repay(id, FACE))
+      await expect(w.escrow.connect(w.debtor).repay(id, 400n * MILLION))
+        .to.emit(w.registry, "RepaymentRecorded")
+        .withArgs(id, 400n * MILLION, 400n * MILLION)
+        .and.not.to.emit(w.registry, "ReceivableStatusChanged");
+      expect(await w.registry.statusOf(id)).to.equal(STATUS.Defaulted);
+      await expect(w.escrow.connect(w.debtor).repay(id, 600n * MILLION))
+        .to.emit(w.registry, "ReceivableStatusChanged")
+        .withArgs(id, STATUS.Repaid);
+      await expect(w.escrow.connect(w.debtor).repay(id, 1n))
         .to.be.revertedWithCustomError(w.registry, "ReceivableWrongStatus")
-        .withArgs(id, STATUS.Defaulted);
+        .withArgs(id, STATUS.Repaid);
     });
   });
 
@@ -236,13 +250,15 @@ describe("overdue and default", function () {
   });
 
   describe("when the admin changes the grace period", function () {
-    it("emits GracePeriodSet and applies the new period to default", async function () {
-      const { w, id, dueDate } = await networkHelpers.loadFixture(registeredWorld);
+    it("emits GracePeriodSet and applies the new period to receivables registered afterwards", async function () {
+      const { w } = await networkHelpers.loadFixture(registeredWorld);
       const grace = 7n * DAY;
-      await expect(w.registry.connect(w.operator).setGracePeriod(grace))
+      await expect(asAdmin(w, w.registry, "setGracePeriod", [grace]))
         .to.emit(w.registry, "GracePeriodSet")
         .withArgs(grace);
       expect(await w.registry.gracePeriod()).to.equal(grace);
+      const { receivableId: id, terms } = await registerReceivable(w, FACE);
+      const dueDate = terms.dueDate;
 
       await time.setNextBlockTimestamp(dueDate + grace);
       await expect(w.registry.markDefaulted(id))

@@ -1,7 +1,7 @@
 // PartyRegistry: who may take part, under which legal id, and who may say so.
 import { expect } from "chai";
 import { network } from "hardhat";
-import { deployWorld, legalId } from "../helpers/fixture.js";
+import { asAdmin, deployWorld, legalId } from "../helpers/fixture.js";
 
 const { ethers, networkHelpers } = await network.create();
 const world = () => deployWorld(ethers);
@@ -13,7 +13,7 @@ describe("PartyRegistry", function () {
       const hash = legalId("outsider-ltd");
       expect(await w.parties.isActive(w.outsider.address)).to.equal(false);
 
-      await expect(w.parties.connect(w.operator).registerParty(w.outsider.address, hash))
+      await expect(w.parties.connect(w.partyManager).registerParty(w.outsider.address, hash))
         .to.emit(w.parties, "PartyRegistered")
         .withArgs(w.outsider.address, hash)
         .and.to.emit(w.parties, "PartyStatusChanged")
@@ -28,7 +28,7 @@ describe("PartyRegistry", function () {
 
     it("lets a second address share the legal id of an existing party", async function () {
       const w = await networkHelpers.loadFixture(world);
-      await w.parties.registerParty(w.outsider.address, legalId("tier1"));
+      await w.parties.connect(w.partyManager).registerParty(w.outsider.address, legalId("tier1"));
       expect(await w.parties.legalIdOf(w.outsider.address)).to.equal(await w.parties.legalIdOf(w.tier1.address));
     });
 
@@ -43,7 +43,7 @@ describe("PartyRegistry", function () {
   describe("when the address is already registered", function () {
     it("refuses to register it again, even under another legal id", async function () {
       const w = await networkHelpers.loadFixture(world);
-      await expect(w.parties.registerParty(w.tier1.address, legalId("someone-else")))
+      await expect(w.parties.connect(w.partyManager).registerParty(w.tier1.address, legalId("someone-else")))
         .to.be.revertedWithCustomError(w.parties, "PartyAlreadyRegistered")
         .withArgs(w.tier1.address);
       expect(await w.parties.legalIdOf(w.tier1.address)).to.equal(legalId("tier1"));
@@ -51,8 +51,8 @@ describe("PartyRegistry", function () {
 
     it("refuses to register a suspended party again", async function () {
       const w = await networkHelpers.loadFixture(world);
-      await w.parties.setPartyActive(w.tier2.address, false);
-      await expect(w.parties.registerParty(w.tier2.address, legalId("tier2")))
+      await w.parties.connect(w.partyManager).setPartyActive(w.tier2.address, false);
+      await expect(w.parties.connect(w.partyManager).registerParty(w.tier2.address, legalId("tier2")))
         .to.be.revertedWithCustomError(w.parties, "PartyAlreadyRegistered")
         .withArgs(w.tier2.address);
     });
@@ -62,14 +62,14 @@ describe("PartyRegistry", function () {
     it("refuses the zero address", async function () {
       const w = await networkHelpers.loadFixture(world);
       const hash = legalId("nobody");
-      await expect(w.parties.registerParty(ethers.ZeroAddress, hash))
+      await expect(w.parties.connect(w.partyManager).registerParty(ethers.ZeroAddress, hash))
         .to.be.revertedWithCustomError(w.parties, "PartyInvalid")
         .withArgs(ethers.ZeroAddress, hash);
     });
 
     it("refuses a zero legal id hash", async function () {
       const w = await networkHelpers.loadFixture(world);
-      await expect(w.parties.registerParty(w.outsider.address, ethers.ZeroHash))
+      await expect(w.parties.connect(w.partyManager).registerParty(w.outsider.address, ethers.ZeroHash))
         .to.be.revertedWithCustomError(w.parties, "PartyInvalid")
         .withArgs(w.outsider.address, ethers.ZeroHash);
       expect(await w.parties.isActive(w.outsider.address)).to.equal(false);
@@ -79,14 +79,14 @@ describe("PartyRegistry", function () {
   describe("when the operator suspends and reactivates a party", function () {
     it("switches it off and on, emitting PartyStatusChanged each time, and keeps its legal id", async function () {
       const w = await networkHelpers.loadFixture(world);
-      await expect(w.parties.setPartyActive(w.tier3.address, false))
+      await expect(w.parties.connect(w.partyManager).setPartyActive(w.tier3.address, false))
         .to.emit(w.parties, "PartyStatusChanged")
         .withArgs(w.tier3.address, false);
       expect(await w.parties.isActive(w.tier3.address)).to.equal(false);
       expect((await w.parties.partyOf(w.tier3.address)).active).to.equal(false);
       expect(await w.parties.legalIdOf(w.tier3.address)).to.equal(legalId("tier3"));
 
-      await expect(w.parties.setPartyActive(w.tier3.address, true))
+      await expect(w.parties.connect(w.partyManager).setPartyActive(w.tier3.address, true))
         .to.emit(w.parties, "PartyStatusChanged")
         .withArgs(w.tier3.address, true);
       expect(await w.parties.isActive(w.tier3.address)).to.equal(true);
@@ -94,7 +94,7 @@ describe("PartyRegistry", function () {
 
     it("accepts setting the current status again and still emits", async function () {
       const w = await networkHelpers.loadFixture(world);
-      await expect(w.parties.setPartyActive(w.tier1.address, true))
+      await expect(w.parties.connect(w.partyManager).setPartyActive(w.tier1.address, true))
         .to.emit(w.parties, "PartyStatusChanged")
         .withArgs(w.tier1.address, true);
       expect(await w.parties.isActive(w.tier1.address)).to.equal(true);
@@ -102,7 +102,7 @@ describe("PartyRegistry", function () {
 
     it("refuses to change the status of an address never registered", async function () {
       const w = await networkHelpers.loadFixture(world);
-      await expect(w.parties.setPartyActive(w.outsider.address, true))
+      await expect(w.parties.connect(w.partyManager).setPartyActive(w.outsider.address, true))
         .to.be.revertedWithCustomError(w.parties, "PartyNotRegistered")
         .withArgs(w.outsider.address);
       expect(await w.parties.isActive(w.outsider.address)).to.equal(false);
@@ -142,7 +142,7 @@ describe("PartyRegistry", function () {
 
     it("lets it act once the admin grants the role", async function () {
       const w = await networkHelpers.loadFixture(world);
-      await w.parties.grantRole(await w.parties.PARTY_MANAGER_ROLE(), w.financier.address);
+      await asAdmin(w, w.parties, "grantRole", [await w.parties.PARTY_MANAGER_ROLE(), w.financier.address]);
       await expect(w.parties.connect(w.financier).registerParty(w.outsider.address, legalId("outsider-ltd")))
         .to.emit(w.parties, "PartyRegistered")
         .withArgs(w.outsider.address, legalId("outsider-ltd"));

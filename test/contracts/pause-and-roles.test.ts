@@ -8,8 +8,8 @@ import { network } from "hardhat";
 import type { BlocklistToken, FinancingMarket, ReceivableRegistry } from "../../types/ethers-contracts/index.js";
 import { makeTerms, signConfirmation } from "../helpers/confirmation.js";
 import { asLifecycleWorld, deployCustomTokenWorld } from "../helpers/custom-token-world.js";
-import { DAY, deployWorld, legalId, MILLION, type TierlineWorld } from "../helpers/fixture.js";
-import { registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
+import { asAdmin, DAY, deployWorld, legalId, MILLION, type TierlineWorld } from "../helpers/fixture.js";
+import { fundRequest, registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
 import { FinancingKind } from "../../server/model/contract-enums.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -33,7 +33,7 @@ async function businessWorld() {
     { to: w.tier1, amount: 100n * MILLION },
   ]);
   await w.financing.connect(w.tier2).openRequest(pledged!, PLEDGE, 500n * MILLION, 550n * MILLION);
-  await w.financing.connect(w.financier).fund(1n, 500n * MILLION, 550n * MILLION);
+  await fundRequest(w, w.financier, 1n, 500n * MILLION, 550n * MILLION);
   await w.financing.connect(w.tier1).openRequest(offered!, DISCOUNT, 280n * MILLION, 0n);
   return { w, receivableId, pledged: pledged!, offered: offered!, free: free! };
 }
@@ -81,13 +81,13 @@ describe("pause", function () {
   describe("when the registry is paused", function () {
     async function pausedRegistry() {
       const ctx = await businessWorld();
-      await ctx.w.registry.connect(ctx.w.operator).pause();
+      await ctx.w.registry.connect(ctx.w.pauser).pause();
       return ctx;
     }
 
     it("emits Paused by the pauser", async function () {
       const { w } = await networkHelpers.loadFixture(businessWorld);
-      await expect(w.registry.pause()).to.emit(w.registry, "Paused").withArgs(w.operator.address);
+      await expect(w.registry.connect(w.pauser).pause()).to.emit(w.registry, "Paused").withArgs(w.pauser.address);
       expect(await w.registry.paused()).to.equal(true);
     });
 
@@ -101,7 +101,9 @@ describe("pause", function () {
 
     it("refuses to pause twice", async function () {
       const { w } = await networkHelpers.loadFixture(pausedRegistry);
-      await expect(w.registry.pause()).to.be.revertedWithCustomError(w.registry, "EnforcedPause").withArgs();
+      await expect(w.registry.connect(w.pauser).pause())
+        .to.be.revertedWithCustomError(w.registry, "EnforcedPause")
+        .withArgs();
     });
 
     it("still takes repayment and settles every leaf", async function () {
@@ -112,20 +114,22 @@ describe("pause", function () {
     it("registers again once unpaused", async function () {
       const { w } = await networkHelpers.loadFixture(pausedRegistry);
       const { terms, confirmation } = await confirmedInvoice(w, "INV-AFTER");
-      await expect(w.registry.unpause()).to.emit(w.registry, "Unpaused").withArgs(w.operator.address);
+      await expect(w.registry.connect(w.pauser).unpause()).to.emit(w.registry, "Unpaused").withArgs(w.pauser.address);
       await expect(w.registry.register(terms, confirmation)).to.emit(w.registry, "ReceivableRegistered");
     });
 
     it("refuses to unpause a registry that is not paused", async function () {
       const { w } = await networkHelpers.loadFixture(businessWorld);
-      await expect(w.registry.unpause()).to.be.revertedWithCustomError(w.registry, "ExpectedPause").withArgs();
+      await expect(w.registry.connect(w.pauser).unpause())
+        .to.be.revertedWithCustomError(w.registry, "ExpectedPause")
+        .withArgs();
     });
   });
 
   describe("when the certificate token is paused", function () {
     async function pausedCertificates() {
       const ctx = await businessWorld();
-      await ctx.w.certificates.connect(ctx.w.operator).pause();
+      await ctx.w.certificates.connect(ctx.w.pauser).pause();
       return ctx;
     }
 
@@ -178,7 +182,9 @@ describe("pause", function () {
 
     it("transfers and splits again once unpaused", async function () {
       const { w, free } = await networkHelpers.loadFixture(pausedCertificates);
-      await expect(w.certificates.unpause()).to.emit(w.certificates, "Unpaused").withArgs(w.operator.address);
+      await expect(w.certificates.connect(w.pauser).unpause())
+        .to.emit(w.certificates, "Unpaused")
+        .withArgs(w.pauser.address);
       const [toTier3] = await splitCertificate(w, w.tier1, free, [
         { to: w.tier3, amount: 60n * MILLION },
         { to: w.tier1, amount: 40n * MILLION },
@@ -191,7 +197,7 @@ describe("pause", function () {
   describe("when the financing market is paused", function () {
     async function pausedFinancing() {
       const ctx = await businessWorld();
-      await ctx.w.financing.connect(ctx.w.operator).pause();
+      await ctx.w.financing.connect(ctx.w.pauser).pause();
       return ctx;
     }
 
@@ -205,7 +211,7 @@ describe("pause", function () {
 
     it("refuses to fund an open request", async function () {
       const { w, offered } = await networkHelpers.loadFixture(pausedFinancing);
-      await expect(w.financing.connect(w.financier2).fund(2n, 280n * MILLION, 0n))
+      await expect(fundRequest(w, w.financier2, 2n, 280n * MILLION, 0n))
         .to.be.revertedWithCustomError(w.financing, "EnforcedPause")
         .withArgs();
       expect(await w.certificates.ownerOf(offered)).to.equal(w.tier1.address);
@@ -236,8 +242,8 @@ describe("pause", function () {
 
     it("opens and funds again once unpaused", async function () {
       const { w, free, offered } = await networkHelpers.loadFixture(pausedFinancing);
-      await expect(w.financing.unpause()).to.emit(w.financing, "Unpaused").withArgs(w.operator.address);
-      await w.financing.connect(w.financier2).fund(2n, 280n * MILLION, 0n);
+      await expect(w.financing.connect(w.pauser).unpause()).to.emit(w.financing, "Unpaused").withArgs(w.pauser.address);
+      await fundRequest(w, w.financier2, 2n, 280n * MILLION, 0n);
       expect(await w.certificates.ownerOf(offered)).to.equal(w.financier2.address);
       await expect(w.financing.connect(w.tier1).openRequest(free, DISCOUNT, 90n * MILLION, 0n))
         .to.emit(w.financing, "FinancingRequested")
@@ -257,9 +263,9 @@ describe("pause", function () {
     it("still repays, settles into a kept payment and lets the holder withdraw it elsewhere", async function () {
       const { w, receivableId } = await networkHelpers.loadFixture(keptPaymentWorld);
       const rootId = (await w.registry.receivableOf(receivableId)).rootCertificateId;
-      await w.registry.pause();
-      await w.certificates.pause();
-      await w.financing.pause();
+      await w.registry.connect(w.pauser).pause();
+      await w.certificates.connect(w.pauser).pause();
+      await w.financing.connect(w.pauser).pause();
 
       await w.escrow.connect(w.debtor).repay(receivableId, FACE);
       await w.token.setBlocked(w.tier1.address, true);
@@ -334,59 +340,69 @@ describe("roles", function () {
       const { w } = await networkHelpers.loadFixture(rolesWorld);
       const role = await w.registry.PAUSER_ROLE();
       await refusesRole(w.registry.connect(w.outsider).pause(), w.registry, w.outsider, role);
-      await w.registry.pause();
+      await w.registry.connect(w.pauser).pause();
       await refusesRole(w.registry.connect(w.outsider).unpause(), w.registry, w.outsider, role);
       expect(await w.registry.paused()).to.equal(true);
     });
 
-    it("lets an account granted PAUSER_ROLE pause", async function () {
+    it("lets an account granted PAUSER_ROLE (through the timelock) pause", async function () {
       const { w } = await networkHelpers.loadFixture(rolesWorld);
-      await w.registry.grantRole(await w.registry.PAUSER_ROLE(), w.outsider.address);
+      await asAdmin(w, w.registry, "grantRole", [await w.registry.PAUSER_ROLE(), w.outsider.address]);
       await expect(w.registry.connect(w.outsider).pause()).to.emit(w.registry, "Paused").withArgs(w.outsider.address);
     });
   });
 
   describe("when a caller without the role uses the certificate token", function () {
+    // Contract-to-contract powers are pinned to the wired contracts: no role to grant, so the
+    // refusal names the caller and the one contract allowed.
+    const refusesCaller = async (
+      call: Promise<unknown>,
+      w: TierlineWorld,
+      caller: HardhatEthersSigner,
+      expected: string,
+    ) => {
+      await expect(call)
+        .to.be.revertedWithCustomError(w.certificates, "CertificateCallerNotWired")
+        .withArgs(caller.address, expected);
+    };
+
     it("refuses to let anyone but the registry issue a root, the admin included", async function () {
       const { w, receivableId } = await networkHelpers.loadFixture(rolesWorld);
-      const role = await w.certificates.ISSUER_ROLE();
-      for (const caller of [w.operator, w.outsider]) {
-        await refusesRole(
+      const registry = await w.registry.getAddress();
+      for (const caller of [w.operator, w.outsider, w.governor]) {
+        await refusesCaller(
           w.certificates.connect(caller).issueRoot(receivableId, caller.address, FACE, 2_000_000_000n),
-          w.certificates,
+          w,
           caller,
-          role,
+          registry,
         );
       }
     });
 
-    it("refuses to let anyone but a locker lock", async function () {
+    it("refuses to let anyone but the market lock", async function () {
       const { w, free } = await networkHelpers.loadFixture(rolesWorld);
-      const role = await w.certificates.LOCKER_ROLE();
       for (const caller of [w.operator, w.tier1]) {
-        await refusesRole(w.certificates.connect(caller).lock(free), w.certificates, caller, role);
+        await refusesCaller(w.certificates.connect(caller).lock(free), w, caller, await w.financing.getAddress());
       }
       expect(await w.certificates.lockerOf(free)).to.equal(ethers.ZeroAddress);
     });
 
-    it("refuses to let anyone but the locker that placed it unlock", async function () {
+    it("refuses to let anyone but the market unlock", async function () {
       const { w, offered } = await networkHelpers.loadFixture(rolesWorld);
-      const role = await w.certificates.LOCKER_ROLE();
       for (const caller of [w.operator, w.tier1]) {
-        await refusesRole(w.certificates.connect(caller).unlock(offered), w.certificates, caller, role);
+        await refusesCaller(w.certificates.connect(caller).unlock(offered), w, caller, await w.financing.getAddress());
       }
       expect(await w.certificates.lockerOf(offered)).to.equal(await w.financing.getAddress());
     });
 
-    it("refuses to let anyone but the locker that placed it deliver a locked certificate", async function () {
+    it("refuses to let anyone but the market deliver a locked certificate", async function () {
       const { w, pledged } = await networkHelpers.loadFixture(rolesWorld);
-      const role = await w.certificates.LOCKER_ROLE();
       for (const caller of [w.financier, w.tier2]) {
-        await refusesRole(
+        await refusesCaller(
           w.certificates.connect(caller).deliverLocked(pledged, caller.address),
-          w.certificates,
+          w,
           caller,
-          role,
+          await w.financing.getAddress(),
         );
       }
       expect(await w.certificates.ownerOf(pledged)).to.equal(w.tier2.address);
@@ -394,9 +410,8 @@ describe("roles", function () {
 
     it("refuses to let anyone but the escrow mark a certificate settled", async function () {
       const { w, free } = await networkHelpers.loadFixture(rolesWorld);
-      const role = await w.certificates.SETTLER_ROLE();
       for (const caller of [w.operator, w.tier1]) {
-        await refusesRole(w.certificates.connect(caller).markSettled(free), w.certificates, caller, role);
+        await refusesCaller(w.certificates.connect(caller).markSettled(free), w, caller, await w.escrow.getAddress());
       }
       expect(await w.certificates.ownerOf(free)).to.equal(w.tier1.address);
     });
@@ -417,7 +432,7 @@ describe("roles", function () {
       const { w } = await networkHelpers.loadFixture(rolesWorld);
       const role = await w.certificates.PAUSER_ROLE();
       await refusesRole(w.certificates.connect(w.outsider).pause(), w.certificates, w.outsider, role);
-      await w.certificates.pause();
+      await w.certificates.connect(w.pauser).pause();
       await refusesRole(w.certificates.connect(w.outsider).unpause(), w.certificates, w.outsider, role);
       expect(await w.certificates.paused()).to.equal(true);
     });
@@ -438,7 +453,7 @@ describe("roles", function () {
       const { w } = await networkHelpers.loadFixture(rolesWorld);
       const role = await w.financing.PAUSER_ROLE();
       await refusesRole(w.financing.connect(w.outsider).pause(), w.financing, w.outsider, role);
-      await w.financing.pause();
+      await w.financing.connect(w.pauser).pause();
       await refusesRole(w.financing.connect(w.outsider).unpause(), w.financing, w.outsider, role);
       expect(await w.financing.paused()).to.equal(true);
     });
@@ -485,7 +500,7 @@ describe("roles", function () {
   describe("when the admin wires contracts a second time", function () {
     it("refuses to rewire the registry", async function () {
       const { w, other } = await networkHelpers.loadFixture(rolesWorld);
-      await expect(w.registry.wire(other.address, other.address))
+      await expect(asAdmin(w, w.registry, "wire", [other.address, other.address]))
         .to.be.revertedWithCustomError(w.registry, "AlreadyWired")
         .withArgs();
       expect(await w.registry.settlementEscrow()).to.equal(await w.escrow.getAddress());
@@ -494,10 +509,19 @@ describe("roles", function () {
 
     it("refuses to rewire the financing market's escrow", async function () {
       const { w, other } = await networkHelpers.loadFixture(rolesWorld);
-      await expect(w.financing.wireEscrow(other.address))
+      await expect(asAdmin(w, w.financing, "wireEscrow", [other.address]))
         .to.be.revertedWithCustomError(w.financing, "EscrowWiringInvalid")
         .withArgs(other.address);
       expect(await w.financing.escrow()).to.equal(await w.escrow.getAddress());
+    });
+
+    it("refuses to rewire the certificate token's market and escrow", async function () {
+      const { w, other } = await networkHelpers.loadFixture(rolesWorld);
+      await expect(asAdmin(w, w.certificates, "wire", [other.address, other.address]))
+        .to.be.revertedWithCustomError(w.certificates, "CertificateWiringInvalid")
+        .withArgs();
+      expect(await w.certificates.financingMarket()).to.equal(await w.financing.getAddress());
+      expect(await w.certificates.settlementEscrow()).to.equal(await w.escrow.getAddress());
     });
 
     it("refuses zero addresses when wiring fresh contracts", async function () {

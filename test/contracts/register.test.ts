@@ -12,7 +12,7 @@ import {
   type Confirmation,
   type Terms,
 } from "../helpers/confirmation.js";
-import { DAY, deployWorld, legalId, MILLION, type TierlineWorld } from "../helpers/fixture.js";
+import { asAdmin, DAY, deployWorld, legalId, MILLION, type TierlineWorld } from "../helpers/fixture.js";
 import { ReceivableStatus } from "../../server/model/contract-enums.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -178,8 +178,8 @@ describe("ReceivableRegistry.register", function () {
 
     it("gives other addresses with the same legal ids the same id", async function () {
       const w = await networkHelpers.loadFixture(world);
-      await w.parties.registerParty(w.sellerAlias.address, legalId("tier1"));
-      await w.parties.registerParty(w.debtorAlias.address, legalId("core-enterprise"));
+      await w.parties.connect(w.partyManager).registerParty(w.sellerAlias.address, legalId("tier1"));
+      await w.parties.connect(w.partyManager).registerParty(w.debtorAlias.address, legalId("core-enterprise"));
       const original = await termsFor(w, "INV-7");
       const alias = await termsFor(w, "INV-7", w.sellerAlias, w.debtorAlias);
       expect(await w.registry.receivableIdOf(alias)).to.equal(await w.registry.receivableIdOf(original));
@@ -234,9 +234,9 @@ describe("ReceivableRegistry.register", function () {
       const receivableId = await w.registry.receivableIdOf(original);
 
       // Another platform, with its own keys for the same two companies.
-      await w.parties.registerParty(w.sellerAlias.address, legalId("tier1"));
-      await w.parties.registerParty(w.debtorAlias.address, legalId("core-enterprise"));
-      await w.registry.grantRole(await w.registry.REGISTRAR_ROLE(), w.otherRegistrar.address);
+      await w.parties.connect(w.partyManager).registerParty(w.sellerAlias.address, legalId("tier1"));
+      await w.parties.connect(w.partyManager).registerParty(w.debtorAlias.address, legalId("core-enterprise"));
+      await asAdmin(w, w.registry, "grantRole", [await w.registry.REGISTRAR_ROLE(), w.otherRegistrar.address]);
       const now = BigInt(await time.latest());
       const alias: Terms = {
         ...makeTerms(w.sellerAlias, w.debtorAlias, "INV-DUP", 2n * FACE, now + 60n * DAY),
@@ -331,18 +331,18 @@ describe("ReceivableRegistry.register", function () {
   describe("when a party is not active", function () {
     it("refuses a suspended seller", async function () {
       const { w, terms, confirmation } = await networkHelpers.loadFixture(signedWorld);
-      await w.parties.setPartyActive(w.tier1.address, false);
+      await w.parties.connect(w.partyManager).setPartyActive(w.tier1.address, false);
       await expect(w.registry.register(terms, confirmation))
         .to.be.revertedWithCustomError(w.registry, "PartyNotActive")
         .withArgs(w.tier1.address);
 
-      await w.parties.setPartyActive(w.tier1.address, true);
+      await w.parties.connect(w.partyManager).setPartyActive(w.tier1.address, true);
       await expect(w.registry.register(terms, confirmation)).to.emit(w.registry, "ReceivableRegistered");
     });
 
     it("refuses a suspended debtor", async function () {
       const { w, terms, confirmation } = await networkHelpers.loadFixture(signedWorld);
-      await w.parties.setPartyActive(w.debtor.address, false);
+      await w.parties.connect(w.partyManager).setPartyActive(w.debtor.address, false);
       await expect(w.registry.register(terms, confirmation))
         .to.be.revertedWithCustomError(w.registry, "PartyNotActive")
         .withArgs(w.debtor.address);
@@ -537,7 +537,7 @@ describe("ReceivableRegistry.register", function () {
       const w = await world();
       const wallet = await ethers.deployContract("SmartWalletDebtor", [w.walletOwner.address]);
       const walletAddress = await wallet.getAddress();
-      await w.parties.registerParty(walletAddress, legalId("smart-buyer"));
+      await w.parties.connect(w.partyManager).registerParty(walletAddress, legalId("smart-buyer"));
       const now = BigInt(await time.latest());
       const terms: Terms = {
         ...makeTerms(w.tier1, w.debtor, "INV-WALLET", FACE, now + 90n * DAY),

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { deployWorld, DAY, MILLION } from "../helpers/fixture.js";
-import { registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
+import { fundRequest, registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
 
 const { ethers, networkHelpers } = await network.create();
 const world = () => deployWorld(ethers);
@@ -90,7 +90,7 @@ describe("early repayment with a dynamic discount", function () {
         { to: w.tier1, amount: 600n * MILLION },
       ]);
       await w.financing.connect(w.tier2).openRequest(tier2Piece!, 1, 380n * MILLION, 400n * MILLION);
-      await w.financing.connect(w.financier).fund(1n, 380n * MILLION, 400n * MILLION);
+      await fundRequest(w, w.financier, 1n, 380n * MILLION, 400n * MILLION);
       await networkHelpers.time.setNextBlockTimestamp(dueDate - 73n * DAY);
       await w.escrow.connect(w.debtor).repayEarly(receivableId, 980n * MILLION);
       const bankBefore = await w.token.balanceOf(w.financier.address);
@@ -105,8 +105,11 @@ describe("early repayment with a dynamic discount", function () {
 
   describe("when early payment is not on offer", function () {
     it("refuses a debtor without a rate", async function () {
-      const { w, receivableId, dueDate } = await discountedWorld();
+      const { w } = await discountedWorld();
       await w.registry.connect(w.operator).setEarlyPaymentRate(w.debtor.address, 0);
+      // The rate is frozen at registration: a receivable registered now has none.
+      const { receivableId, terms } = await registerReceivable(w, 1_000n * MILLION, { tenor: 100n * DAY });
+      const dueDate = terms.dueDate;
       await expect(w.escrow.earlyRepaymentQuote(receivableId))
         .to.be.revertedWithCustomError(w.registry, "EarlyPaymentUnavailable")
         .withArgs(receivableId, 0, dueDate);
@@ -141,7 +144,9 @@ describe("early repayment with a dynamic discount", function () {
   describe("when someone other than the operator sets a rate", function () {
     it("refuses it, and refuses any rate above 100% a year", async function () {
       const w = await networkHelpers.loadFixture(world);
-      const admin = await w.registry.DEFAULT_ADMIN_ROLE();
+      // Deliberately changed: a rate is a registration term (frozen into each receivable), so the
+      // registrar sets it, not the admin.
+      const admin = await w.registry.REGISTRAR_ROLE();
       await expect(w.registry.connect(w.debtor).setEarlyPaymentRate(w.debtor.address, 500))
         .to.be.revertedWithCustomError(w.registry, "AccessControlUnauthorizedAccount")
         .withArgs(w.debtor.address, admin);

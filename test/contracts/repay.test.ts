@@ -171,16 +171,18 @@ describe("repay", function () {
   });
 
   describe("when the receivable has defaulted", function () {
-    it("refuses the payment", async function () {
+    // Deliberately changed (trust model, item 5): late payment after default is accepted.
+    it("takes a late payment and keeps it on the receivable's books", async function () {
       const { w, receivableId, terms } = await withReceivable();
       await w.escrow.connect(w.debtor).repay(receivableId, 100n * MILLION);
       await time.increaseTo(terms.dueDate + (await w.registry.gracePeriod()) + 1n);
       await w.registry.markDefaulted(receivableId);
 
       await expect(w.escrow.connect(w.debtor).repay(receivableId, 100n * MILLION))
-        .to.be.revertedWithCustomError(w.registry, "ReceivableWrongStatus")
-        .withArgs(receivableId, DEFAULTED);
-      expect((await w.registry.receivableOf(receivableId)).repaidAmount).to.equal(100n * MILLION);
+        .to.emit(w.escrow, "RepaymentReceived")
+        .withArgs(receivableId, w.debtor.address, 100n * MILLION, 200n * MILLION);
+      expect((await w.registry.receivableOf(receivableId)).repaidAmount).to.equal(200n * MILLION);
+      expect(await w.registry.statusOf(receivableId)).to.equal(DEFAULTED);
     });
   });
 

@@ -425,61 +425,49 @@ describe("settle", function () {
       return { w, receivableId, leaves };
     }
 
-    it("distributes what was paid before the default and finalizes every leaf", async function () {
+    // Deliberately changed (trust model, item 5): a defaulted receivable may still be paid late,
+    // so its leaves are paid what came in so far and stay open; dust is final only once repaid.
+    it("distributes what was paid before the default and keeps every leaf open for late payment", async function () {
       const { w, receivableId, leaves } = await defaulted(false);
       const before = await balances(w);
 
       await w.escrow.settle(receivableId, leaves);
 
       expect(await gains(w, before)).to.deep.equal([2n, 1n, 1n]);
-      expect(await w.escrow.finalizedLeavesOf(receivableId)).to.equal(3n);
+      expect(await w.escrow.finalizedLeavesOf(receivableId)).to.equal(0n);
       expect(await w.escrow.distributedOf(receivableId)).to.equal(4n);
       // Not paid in full: the claims stay with their holders.
       for (const leaf of leaves) expect((await w.certificates.certificateOf(leaf)).state).to.equal(LIVE);
       await expectSolvent(w, [receivableId]);
     });
 
-    it("finalizes leaves already paid their share, with a zero payment", async function () {
+    it("has nothing more to pay leaves already paid their share", async function () {
       const { w, receivableId, leaves } = await defaulted(true);
-      expect(await w.escrow.finalizedLeavesOf(receivableId)).to.equal(0n);
+      await expect(w.escrow.settle(receivableId, leaves))
+        .to.be.revertedWithCustomError(w.escrow, "SettlementNothingDue")
+        .withArgs(receivableId);
+    });
+
+    it("refuses to sweep dust while a late payment may still come", async function () {
+      const { w, receivableId } = await defaulted(true);
+      await expect(w.escrow.sweepDust(receivableId))
+        .to.be.revertedWithCustomError(w.registry, "ReceivableWrongStatus")
+        .withArgs(receivableId, 3n);
+    });
+
+    it("pays a late payment to the holders and closes every leaf once repaid in full", async function () {
+      const { w, receivableId, leaves } = await defaulted(true);
       const before = await balances(w);
 
-      await expect(w.escrow.settle(receivableId, leaves))
-        .to.emit(w.escrow, "LeafSettled")
-        .withArgs(receivableId, leaves[0]!, w.tier2.address, 0n, ethers.ZeroAddress, 0n, 1n);
-
-      expect(await gains(w, before)).to.deep.equal([0n, 0n, 0n]);
-      expect(await w.escrow.finalizedLeavesOf(receivableId)).to.equal(3n);
-      await expect(w.escrow.settle(receivableId, leaves))
-        .to.be.revertedWithCustomError(w.escrow, "SettlementNothingDue")
-        .withArgs(receivableId);
-    });
-
-    it("refuses to sweep dust before every leaf is finalized", async function () {
-      const { w, receivableId, leaves } = await defaulted(true);
-      await w.escrow.settle(receivableId, leaves.slice(0, 2));
-
-      await expect(w.escrow.sweepDust(receivableId))
-        .to.be.revertedWithCustomError(w.escrow, "SettlementIncomplete")
-        .withArgs(receivableId, 2n, 3n);
-    });
-
-    it("returns the rounding dust to the debtor once every leaf is finalized, and only once", async function () {
-      const { w, receivableId, leaves } = await defaulted(true);
+      await w.escrow.connect(w.debtor).repay(receivableId, 5n);
       await w.escrow.settle(receivableId, leaves);
-      const debtorBefore = await w.token.balanceOf(w.debtor.address);
 
-      await expect(w.escrow.connect(w.outsider).sweepDust(receivableId))
-        .to.emit(w.escrow, "DustSwept")
-        .withArgs(receivableId, w.debtor.address, 1n);
-
-      expect((await w.token.balanceOf(w.debtor.address)) - debtorBefore).to.equal(1n);
-      expect(await w.escrow.distributedOf(receivableId)).to.equal(5n);
-      expect(await w.token.balanceOf(await w.escrow.getAddress())).to.equal(0n);
+      // Shares are exact at face: 4, 3, 3 in all, of which 2, 1, 1 were paid before the default.
+      expect(await gains(w, before)).to.deep.equal([2n, 2n, 2n]);
+      expect(await w.escrow.finalizedLeavesOf(receivableId)).to.equal(3n);
+      expect(await w.escrow.distributedOf(receivableId)).to.equal(10n);
+      for (const leaf of leaves) expect((await w.certificates.certificateOf(leaf)).state).to.equal(4n); // Settled
       await expectSolvent(w, [receivableId]);
-      await expect(w.escrow.sweepDust(receivableId))
-        .to.be.revertedWithCustomError(w.escrow, "SettlementNothingDue")
-        .withArgs(receivableId);
     });
   });
 

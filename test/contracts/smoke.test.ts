@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { deployWorld, MILLION } from "../helpers/fixture.js";
-import { registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
+import { fundRequest, registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
 
 const { ethers, networkHelpers } = await network.create();
 const world = () => deployWorld(ethers);
@@ -20,7 +20,7 @@ describe("a receivable's whole life", function () {
     ]);
     expect((await w.certificates.certificateOf(t3!)).tier).to.equal(3n);
     await w.financing.connect(w.tier3).openRequest(t3!, 1, 200n * MILLION, 210n * MILLION);
-    await w.financing.connect(w.financier).fund(1n, 200n * MILLION, 210n * MILLION);
+    await fundRequest(w, w.financier, 1n, 200n * MILLION, 210n * MILLION);
     await w.escrow.connect(w.debtor).repay(receivableId, 1_000n * MILLION);
     const before = await w.token.balanceOf(w.tier3.address);
     const bankBefore = await w.token.balanceOf(w.financier.address);

@@ -1,7 +1,7 @@
 // Behaviour of CertificateToken.split: conservation, lineage, tiers, ids, and every refusal.
 import { expect } from "chai";
 import { network } from "hardhat";
-import { deployWorld, MILLION } from "../helpers/fixture.js";
+import { asAdmin, deployWorld, MILLION } from "../helpers/fixture.js";
 import { registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
 import { CertificateState, FinancingKind, ReceivableStatus } from "../../server/model/contract-enums.js";
 
@@ -224,7 +224,7 @@ describe("splitting a certificate", function () {
 
     it("refuses one part more than a lowered maximum, and accepts the maximum itself", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
-      await w.certificates.connect(w.operator).setTierPolicy(10, 1n, 3);
+      await asAdmin(w, w.certificates, "setTierPolicy", [10, 1n, 3]);
       const four = [400n, 200n, 200n, 200n].map((m) => ({ to: w.tier2.address, amount: m * MILLION }));
       await expect(w.certificates.connect(w.tier1).split(w.rootId, four))
         .to.be.revertedWithCustomError(w.certificates, "SplitPartCount")
@@ -238,7 +238,7 @@ describe("splitting a certificate", function () {
   describe("when a piece is too small", function () {
     it("refuses a piece below a raised minimum piece size, and accepts one at it", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
-      await w.certificates.connect(w.operator).setTierPolicy(10, 100n * MILLION, 32);
+      await asAdmin(w, w.certificates, "setTierPolicy", [10, 100n * MILLION, 32]);
       await expect(
         w.certificates.connect(w.tier1).split(w.rootId, [
           { to: w.tier2.address, amount: 100n * MILLION - 1n },
@@ -270,7 +270,7 @@ describe("splitting a certificate", function () {
   describe("when a child would sit deeper than the policy's deepest tier", function () {
     it("refuses a tier-3 child under a maximum tier of 2, but lets the tier-2 holder keep pieces", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
-      await w.certificates.connect(w.operator).setTierPolicy(2, 1n, 32);
+      await asAdmin(w, w.certificates, "setTierPolicy", [2, 1n, 32]);
       const [atTier2] = await splitCertificate(w, w.tier1, w.rootId, [
         { to: w.tier2, amount: 600n * MILLION },
         { to: w.tier1, amount: 400n * MILLION },
@@ -353,7 +353,7 @@ describe("splitting a certificate", function () {
 
     it("refuses a split while the certificate token is paused", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
-      await w.certificates.connect(w.operator).pause();
+      await w.certificates.connect(w.pauser).pause();
       await expect(
         w.certificates.connect(w.tier1).split(w.rootId, [{ to: w.tier2.address, amount: FACE }]),
       ).to.be.revertedWithCustomError(w.certificates, "EnforcedPause");
@@ -375,7 +375,7 @@ describe("splitting a certificate", function () {
 
     it("refuses a child to a suspended party", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
-      await w.parties.connect(w.operator).setPartyActive(w.tier2.address, false);
+      await w.parties.connect(w.partyManager).setPartyActive(w.tier2.address, false);
       await expect(w.certificates.connect(w.tier1).split(w.rootId, [{ to: w.tier2.address, amount: FACE }]))
         .to.be.revertedWithCustomError(w.certificates, "CertificatePartyNotActive")
         .withArgs(w.tier2.address);
@@ -383,7 +383,7 @@ describe("splitting a certificate", function () {
 
     it("refuses a suspended holder that keeps a piece", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
-      await w.parties.connect(w.operator).setPartyActive(w.tier1.address, false);
+      await w.parties.connect(w.partyManager).setPartyActive(w.tier1.address, false);
       await expect(
         w.certificates.connect(w.tier1).split(w.rootId, [
           { to: w.tier2.address, amount: 600n * MILLION },
@@ -396,7 +396,7 @@ describe("splitting a certificate", function () {
 
     it("refuses a suspended holder that passes every piece to active parties", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
-      await w.parties.connect(w.operator).setPartyActive(w.tier1.address, false);
+      await w.parties.connect(w.partyManager).setPartyActive(w.tier1.address, false);
       await expect(
         w.certificates.connect(w.tier1).split(w.rootId, [
           { to: w.tier2.address, amount: 600n * MILLION },
@@ -414,7 +414,7 @@ describe("setting the tier policy", function () {
     it("stores it and emits TierPolicySet", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
       expect(await w.certificates.tierPolicy()).to.deep.equal([10n, 1n, 32n]);
-      await expect(w.certificates.connect(w.operator).setTierPolicy(4, 5n * MILLION, 8))
+      await expect(asAdmin(w, w.certificates, "setTierPolicy", [4, 5n * MILLION, 8]))
         .to.emit(w.certificates, "TierPolicySet")
         .withArgs(4n, 5n * MILLION, 8n);
       expect(await w.certificates.tierPolicy()).to.deep.equal([4n, 5n * MILLION, 8n]);
@@ -429,7 +429,7 @@ describe("setting the tier policy", function () {
     ] as const) {
       it(`refuses ${label}`, async function () {
         const w = await networkHelpers.loadFixture(worldWithReceivable);
-        await expect(w.certificates.connect(w.operator).setTierPolicy(maxTier, minPiece, maxParts))
+        await expect(asAdmin(w, w.certificates, "setTierPolicy", [maxTier, minPiece, maxParts]))
           .to.be.revertedWithCustomError(w.certificates, "TierPolicyInvalid")
           .withArgs(maxTier, minPiece, maxParts);
       });

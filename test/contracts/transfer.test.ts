@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { deployWorld, MILLION } from "../helpers/fixture.js";
-import { registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
+import { fundRequest, registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
 import { CertificateState, FinancingKind } from "../../server/model/contract-enums.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -98,7 +98,7 @@ describe("transferring a whole certificate", function () {
 
     it("refuses to send it to a suspended party, and sends it once the party is active again", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
-      await w.parties.connect(w.operator).setPartyActive(w.tier2.address, false);
+      await w.parties.connect(w.partyManager).setPartyActive(w.tier2.address, false);
       await expect(
         w.certificates
           .connect(w.tier1)
@@ -106,7 +106,7 @@ describe("transferring a whole certificate", function () {
       )
         .to.be.revertedWithCustomError(w.certificates, "CertificatePartyNotActive")
         .withArgs(w.tier2.address);
-      await w.parties.connect(w.operator).setPartyActive(w.tier2.address, true);
+      await w.parties.connect(w.partyManager).setPartyActive(w.tier2.address, true);
       await w.certificates.connect(w.tier1).transferFrom(w.tier1.address, w.tier2.address, w.rootId);
       expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.tier2.address);
     });
@@ -115,7 +115,7 @@ describe("transferring a whole certificate", function () {
   describe("when the holder has been suspended", function () {
     it("refuses to let it send the certificate", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
-      await w.parties.connect(w.operator).setPartyActive(w.tier1.address, false);
+      await w.parties.connect(w.partyManager).setPartyActive(w.tier1.address, false);
       await expect(w.certificates.connect(w.tier1).transferFrom(w.tier1.address, w.tier2.address, w.rootId))
         .to.be.revertedWithCustomError(w.certificates, "CertificatePartyNotActive")
         .withArgs(w.tier1.address);
@@ -124,7 +124,7 @@ describe("transferring a whole certificate", function () {
     it("refuses an approved operator moving it for the suspended holder", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
       await w.certificates.connect(w.tier1).approve(w.financier.address, w.rootId);
-      await w.parties.connect(w.operator).setPartyActive(w.tier1.address, false);
+      await w.parties.connect(w.partyManager).setPartyActive(w.tier1.address, false);
       await expect(w.certificates.connect(w.financier).transferFrom(w.tier1.address, w.tier2.address, w.rootId))
         .to.be.revertedWithCustomError(w.certificates, "CertificatePartyNotActive")
         .withArgs(w.tier1.address);
@@ -145,7 +145,7 @@ describe("transferring a whole certificate", function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
       await w.certificates.connect(w.tier1).approve(w.tier2.address, w.rootId);
       await w.financing.connect(w.tier1).openRequest(w.rootId, PLEDGE, 800n * MILLION, 850n * MILLION);
-      await w.financing.connect(w.financier).fund(1n, 800n * MILLION, 850n * MILLION);
+      await fundRequest(w, w.financier, 1n, 800n * MILLION, 850n * MILLION);
       await expect(w.certificates.connect(w.tier2).transferFrom(w.tier1.address, w.tier2.address, w.rootId))
         .to.be.revertedWithCustomError(w.certificates, "CertificateLocked")
         .withArgs(w.rootId);
@@ -163,11 +163,11 @@ describe("transferring a whole certificate", function () {
   describe("when transfers are paused", function () {
     it("refuses to move it, and moves it after unpause", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
-      await w.certificates.connect(w.operator).pause();
+      await w.certificates.connect(w.pauser).pause();
       await expect(
         w.certificates.connect(w.tier1).transferFrom(w.tier1.address, w.tier2.address, w.rootId),
       ).to.be.revertedWithCustomError(w.certificates, "EnforcedPause");
-      await w.certificates.connect(w.operator).unpause();
+      await w.certificates.connect(w.pauser).unpause();
       await w.certificates.connect(w.tier1).transferFrom(w.tier1.address, w.tier2.address, w.rootId);
       expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.tier2.address);
     });

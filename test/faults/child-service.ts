@@ -11,7 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { JsonRpcProvider, type BaseContract, type EventLog } from "ethers";
-import { EMBEDDED_REGISTRAR_KEY, startEmbeddedChain, type EmbeddedChain } from "../../scripts/chain/embedded-chain.js";
+import { startEmbeddedChain, type EmbeddedChain } from "../../scripts/chain/embedded-chain.js";
 import { freePort } from "../../scripts/chain/local-service.js";
 import { bindContracts, type ContractAddresses, type TierlineContracts } from "../../server/chain/contracts.js";
 import type { Credentials } from "../../server/seed.js";
@@ -123,7 +123,6 @@ export class FaultWorld {
       if (value !== undefined && !key.startsWith("TIERLINE_")) env[key] = value;
     Object.assign(env, {
       TIERLINE_RPC_URL: this.chain.url,
-      TIERLINE_REGISTRAR_KEY: EMBEDDED_REGISTRAR_KEY,
       TIERLINE_DATA_DIR: this.dataDir,
       PORT: String(port),
       LOG_LEVEL: process.env.TIERLINE_TEST_LOG ?? "warn",

@@ -1,9 +1,13 @@
 // The shared test world: the deployed, wired contracts and a cast of parties
-// (operator, debtor, three supplier tiers, two financiers, an outsider).
+// (operator, debtor, three supplier tiers, two financiers, an outsider), and the keys of
+// the split duties: the operator is the registrar (and the local token's minter); the
+// governor proposes admin actions to the timelock; pauser, party manager and attester are
+// keys of their own. The deployer renounced everything it had.
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { artifacts } from "hardhat";
 import { deployTierline } from "../../server/chain/deploy-tierline.js";
 import type {
+  TierlineTimelock,
   CertificateToken,
   FinancingMarket,
   LocalSettlementToken,
@@ -24,6 +28,12 @@ export interface TierlineWorld {
   financier: HardhatEthersSigner;
   financier2: HardhatEthersSigner;
   outsider: HardhatEthersSigner;
+  /** Proposes and executes admin actions through the timelock (delay 0 in tests). */
+  governor: HardhatEthersSigner;
+  pauser: HardhatEthersSigner;
+  partyManager: HardhatEthersSigner;
+  attester: HardhatEthersSigner;
+  timelock: TierlineTimelock;
   token: LocalSettlementToken;
   parties: PartyRegistry;
   registry: ReceivableRegistry;
@@ -63,9 +73,32 @@ export async function deployWorldOver<T extends MintableToken>(
   existing?: T,
 ): Promise<Omit<TierlineWorld, "token"> & { token: T }> {
   ethersId = ethers.id;
-  const [operator, debtor, tier1, tier2, tier3, financier, financier2, outsider] = await ethers.getSigners();
-  const deployment = await deployTierline(operator!, (name) => artifacts.readArtifact(name), {
+  const [
+    operator,
+    debtor,
+    tier1,
+    tier2,
+    tier3,
+    financier,
+    financier2,
+    outsider,
+    governor,
+    pauser,
+    partyManager,
+    attester,
+    deployer,
+  ] = await ethers.getSigners();
+  const deployment = await deployTierline(deployer!, (name) => artifacts.readArtifact(name), {
     settlementToken: existing ? await existing.getAddress() : undefined,
+    roles: {
+      governor: governor!.address,
+      timelockDelay: 0n,
+      registrars: [operator!.address],
+      pauser: pauser!.address,
+      partyManager: partyManager!.address,
+      attester: attester!.address,
+      tokenOwner: operator!.address,
+    },
   });
   const a = deployment.addresses;
   const world = {
@@ -77,6 +110,11 @@ export async function deployWorldOver<T extends MintableToken>(
     financier: financier!,
     financier2: financier2!,
     outsider: outsider!,
+    governor: governor!,
+    pauser: pauser!,
+    partyManager: partyManager!,
+    attester: attester!,
+    timelock: (await ethers.getContractAt("TierlineTimelock", a.timelock)) as unknown as TierlineTimelock,
     token: existing ?? (await bindToken(a.settlementToken)),
     parties: (await ethers.getContractAt("PartyRegistry", a.partyRegistry)) as unknown as PartyRegistry,
     registry: (await ethers.getContractAt("ReceivableRegistry", a.receivableRegistry)) as unknown as ReceivableRegistry,
@@ -94,7 +132,7 @@ export async function deployWorldOver<T extends MintableToken>(
     [world.financier2, "factor"],
   ];
   for (const [signer, name] of cast) {
-    await world.parties.registerParty(signer.address, legalId(name));
+    await world.parties.connect(world.partyManager).registerParty(signer.address, legalId(name));
   }
   // Money for the debtor and the financiers, with allowances to the contracts that pull it.
   const escrowAddress = await world.escrow.getAddress();
@@ -106,3 +144,28 @@ export async function deployWorldOver<T extends MintableToken>(
   }
   return world;
 }
+
+/**
+ * Runs an admin action the only way there is: the governor schedules it on the timelock and
+ * executes it once the delay (0 in tests) has passed. Returns the execution's transaction, so
+ * tests can assert its events and reverts (the timelock bubbles the target's revert data up).
+ */
+export async function asAdmin(
+  world: Pick<TierlineWorld, "timelock" | "governor">,
+  target: {
+    getAddress(): Promise<string>;
+    interface: { encodeFunctionData(fn: string, args: readonly unknown[]): string };
+  },
+  fn: string,
+  args: readonly unknown[],
+) {
+  const data = target.interface.encodeFunctionData(fn, args);
+  const address = await target.getAddress();
+  const salt = ethersIdOf(`${fn}:${++adminNonce}`);
+  const zero = "0x" + "00".repeat(32);
+  const timelock = world.timelock.connect(world.governor);
+  await timelock.schedule(address, 0n, data, zero, salt, await timelock.getMinDelay());
+  return timelock.execute(address, 0n, data, zero, salt);
+}
+let adminNonce = 0;
+const ethersIdOf = (text: string): string => ethersId(text);

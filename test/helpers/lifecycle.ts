@@ -44,3 +44,21 @@ export async function splitCertificate(
   );
   return parts.map((_, i) => first + BigInt(i));
 }
+
+/**
+ * `funder` funds request `requestId` bound to the terms it names and to the certificate's
+ * remaining claim as the chain shows it now (what a careful financier reads just before
+ * funding). Returns the transaction, for tests to assert its events and reverts.
+ */
+export async function fundRequest(
+  world: Pick<TierlineWorld, "financing">,
+  funder: HardhatEthersSigner,
+  requestId: bigint,
+  expectedPrice: bigint,
+  expectedRepayAmount: bigint,
+) {
+  const request = await world.financing.requestOf(requestId);
+  const remainingClaim =
+    request.status === 0n ? 0n : await world.financing.remainingClaimOf(request.certificateId).catch(() => 0n);
+  return world.financing.connect(funder).fund(requestId, expectedPrice, expectedRepayAmount, remainingClaim);
+}

@@ -6,6 +6,8 @@ import path from "node:path";
 import type { BootedService } from "../../server/boot.js";
 import type { EmbeddedChain } from "../../scripts/chain/embedded-chain.js";
 import { freePort, startLocalService } from "../../scripts/chain/local-service.js";
+import { Contract, id, Wallet, ZeroHash, type BaseContract } from "ethers";
+import { loadOperatorKeys } from "../../server/chain/operator-keys.js";
 
 export { freePort };
 
@@ -51,4 +53,29 @@ export async function startTestService(extraEnv: Record<string, string> = {}): P
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+const TIMELOCK_ABI = [
+  "function getMinDelay() view returns (uint256)",
+  "function schedule(address target, uint256 value, bytes data, bytes32 predecessor, bytes32 salt, uint256 delay)",
+  "function execute(address target, uint256 value, bytes payload, bytes32 predecessor, bytes32 salt) payable",
+];
+let adminActions = 0;
+
+/**
+ * An admin action the way the operator's governor takes it: scheduled on the timelock and
+ * executed after its delay (0 on the local chain). The governor's key is generated for the
+ * data directory and kept encrypted; the service itself never loads it.
+ */
+export async function asGovernor(t: TestService, target: BaseContract, fn: string, args: unknown[]): Promise<void> {
+  const ctx = t.service.ctx;
+  const keys = loadOperatorKeys(ctx.config.dataDir, ctx.vault, {}, { generateHot: true });
+  const governor = new Wallet(keys.governor, ctx.chain.provider);
+  const timelock = new Contract(ctx.chain.deployment.addresses.timelock!, TIMELOCK_ABI, governor);
+  const data = target.interface.encodeFunctionData(fn, args);
+  const salt = id(`test-admin-action-${++adminActions}-${Date.now()}`);
+  const zero = ZeroHash;
+  const delay = (await timelock.getFunction("getMinDelay")()) as bigint;
+  await (await timelock.getFunction("schedule")(target.target, 0n, data, zero, salt, delay)).wait();
+  await (await timelock.getFunction("execute")(target.target, 0n, data, zero, salt)).wait();
 }

@@ -135,7 +135,14 @@ export async function pledge(
     ref: certificateId,
   });
   const funded = await funder.send(
-    await financing.getFunction("fund").populateTransaction(requestId, terms.price, terms.repayAmount),
+    await financing
+      .getFunction("fund")
+      .populateTransaction(
+        requestId,
+        terms.price,
+        terms.repayAmount,
+        await financing.getFunction("remainingClaimOf")(certificateId),
+      ),
     {
       kind: "test.fund",
       ref: certificateId,

@@ -8,9 +8,10 @@ pragma solidity ^0.8.28;
 //   - the sum paid out for a receivable never exceeds what was repaid, and each settle pays
 //     exactly floor(repaid * leafFace / face) - alreadyPaid per leaf, pledgee first;
 //   - after full repayment and full settlement the dust is 0 and every leaf got its face;
-//   - after a default or an early discharge below face, the dust is below the number of leaves
-//     and sweepDust returns exactly it;
-//   - the receivable's status only moves Active -> Overdue -> Defaulted or Active|Overdue -> Repaid,
+//   - after an early discharge below face, the dust is below the number of leaves and sweepDust
+//     returns exactly it; a defaulted receivable stays open, and a late payment in full pays
+//     every leaf its face (pledgee first);
+//   - the receivable's status only moves Active -> Overdue -> Defaulted or Active|Overdue|Defaulted -> Repaid,
 //     and Retired or Settled certificates never come back.
 //
 // Run counts (hardhat.config.ts, fixed seed "tier1ine"):
@@ -98,9 +99,15 @@ contract SettlementFuzz is TierlineDeployer {
     /*                               Default                              */
     /* ------------------------------------------------------------------ */
 
-    /// Part paid (or nothing), overdue or not, then defaulted and settled: the dust is exactly
-    /// the sum of the leaves' rounding, below the leaf count, and sweepDust returns exactly it.
-    function testFuzz_defaultLeavesDustBelowLeafCount(uint256 faceSeed, uint256 seed, bool overdueFirst) public {
+    /// Part paid (or nothing), overdue or not, then defaulted and settled: every leaf got its
+    /// pro-rata share of what came in and stays open (no dust sweep: a late payment may come).
+    /// The debtor then pays the rest late: every leaf gets exactly its face, pledgees first,
+    /// nothing is left in escrow, and the receivable is closed as Repaid.
+    function testFuzz_defaultThenLatePaymentPaysEveryLeafItsFace(
+        uint256 faceSeed,
+        uint256 seed,
+        bool overdueFirst
+    ) public {
         _build(faceSeed, seed);
         uint256 total = seed.next().bound(0, face - 1);
         uint256 payments = total == 0 ? 0 : seed.next().next().bound(1, total < 3 ? total : 3);
@@ -115,12 +122,10 @@ contract SettlementFuzz is TierlineDeployer {
         if (overdueFirst && registry.statusOf(rid) == IReceivableRegistry.ReceivableStatus.Active) {
             _markOverdue(receivable.dueDate);
         }
-        vm.warp(uint256(receivable.dueDate) + registry.gracePeriod() + 1);
+        vm.warp(uint256(receivable.dueDate) + receivable.gracePeriod + 1);
         registry.markDefaulted(rid);
         _settleChecked(leaves);
-
-        _checkClosedOut();
-        vm.prank(debtor);
+        require(escrow.finalizedLeavesOf(rid) == 0, "a defaulted receivable's leaf was closed");
         vm.expectRevert(
             abi.encodeWithSelector(
                 IReceivableRegistry.ReceivableWrongStatus.selector,
@@ -128,8 +133,23 @@ contract SettlementFuzz is TierlineDeployer {
                 IReceivableRegistry.ReceivableStatus.Defaulted
             )
         );
-        escrow.repay(rid, 1);
-        _forecloseShortPledges();
+        escrow.sweepDust(rid);
+
+        // Late, in one or two payments, with settlements in between.
+        uint256 late = face - repaid;
+        uint256 first = late < 2 ? late : (seed >> 11).bound(1, late);
+        _repay(first);
+        _settleChecked(_randomBatch(seed.next()));
+        if (late != first) _repay(late - first);
+        require(registry.statusOf(rid) == IReceivableRegistry.ReceivableStatus.Repaid, "late payment did not close it");
+        _settleChecked(leaves);
+        require(escrow.distributedOf(rid) == face && totalPaidToParties == face, "paid out != face");
+        require(escrow.finalizedLeavesOf(rid) == leaves.length, "not every leaf finalized");
+        for (uint256 i; i < leaves.length; ++i) {
+            (uint256 entitled, uint256 paidOut) = escrow.entitlementOf(leaves[i]);
+            require(entitled == paidOut && paidOut == certificates.certificateOf(leaves[i]).faceValue, "leaf short");
+        }
+        require(token.balanceOf(address(escrow)) == escrow.totalClaimable(), "tokens stuck in escrow");
     }
 
     /* ------------------------------------------------------------------ */
@@ -147,9 +167,9 @@ contract SettlementFuzz is TierlineDeployer {
         uint256 rateSeed,
         uint256 whenSeed
     ) public {
-        _build(faceSeed, seed);
         uint16 rate = uint16(rateSeed.bound(1, 10_000));
-        registry.setEarlyPaymentRate(debtor, rate);
+        registry.setEarlyPaymentRate(debtor, rate); // before registration: the rate is frozen then
+        _build(faceSeed, seed);
         uint64 dueDate = registry.receivableOf(rid).dueDate;
         uint256 payments = face < 2 ? 0 : seed.next().bound(0, face < 3 ? 1 : 2); // leave something to discharge
         if (payments != 0) {
@@ -206,8 +226,8 @@ contract SettlementFuzz is TierlineDeployer {
     ) public {
         uint256 faceValue = faceSeed.bound(1, MAX_FACE);
         uint256 tenor = tenorSeed.bound(1 days, 3_650 days);
+        registry.setEarlyPaymentRate(debtor, uint16(rateSeed.bound(1, 10_000))); // frozen at registration
         (rid, ) = registerReceivable(tier1, faceValue, tenor);
-        registry.setEarlyPaymentRate(debtor, uint16(rateSeed.bound(1, 10_000)));
         vm.warp(block.timestamp + elapsedSeed.bound(0, tenor - 1));
 
         try escrow.earlyRepaymentQuote(rid) returns (uint256 amount, uint256 discount) {
@@ -252,8 +272,8 @@ contract SettlementFuzz is TierlineDeployer {
     /// Any sequence of clock moves, overdue and default marks, payments (partial, full, early
     /// discharge), settlements and splits only moves the status forward, and Retired or Settled certificates never come back.
     function testFuzz_lifecycleOnlyMovesForward(uint256 faceSeed, uint256 seed) public {
-        _build(faceSeed, seed);
         registry.setEarlyPaymentRate(debtor, uint16(seed.bound(0, 10_000))); // 0: early discharge off
+        _build(faceSeed, seed);
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(rid);
         uint256 steps = seed.bound(4, 24);
         for (uint256 step; step < steps; ++step) {
@@ -367,7 +387,7 @@ contract SettlementFuzz is TierlineDeployer {
         modelRequest[leaf] = requestId;
         if (mode == 1) return; // left open
         vm.prank(funder);
-        financing.fund(requestId, price, repayAmount);
+        financing.fund(requestId, price, repayAmount, leafFace); // nothing paid out yet: the whole face
         if (kind == IFinancingMarket.FinancingKind.Pledge) {
             modelOwed[leaf] = repayAmount;
             modelPledgee[leaf] = funder;
@@ -399,10 +419,8 @@ contract SettlementFuzz is TierlineDeployer {
     /// Settles `batch` and checks every transfer against the model.
     function _settleChecked(uint256[] memory batch) private {
         if (batch.length == 0) return;
-        IReceivableRegistry.ReceivableStatus status = registry.statusOf(rid);
-        bool closed =
-            status == IReceivableRegistry.ReceivableStatus.Repaid ||
-                status == IReceivableRegistry.ReceivableStatus.Defaulted;
+        // Only Repaid is final: a defaulted receivable may still be paid late.
+        bool closed = registry.statusOf(rid) == IReceivableRegistry.ReceivableStatus.Repaid;
         address[] memory cast = _payees();
         uint256[] memory balancesBefore = _balances(cast);
         uint256 escrowBefore = token.balanceOf(address(escrow));
@@ -517,7 +535,9 @@ contract SettlementFuzz is TierlineDeployer {
                     to == IReceivableRegistry.ReceivableStatus.Repaid)) ||
                 (from == IReceivableRegistry.ReceivableStatus.Overdue &&
                     (to == IReceivableRegistry.ReceivableStatus.Defaulted ||
-                        to == IReceivableRegistry.ReceivableStatus.Repaid));
+                        to == IReceivableRegistry.ReceivableStatus.Repaid)) ||
+                (from == IReceivableRegistry.ReceivableStatus.Defaulted &&
+                    to == IReceivableRegistry.ReceivableStatus.Repaid); // late payment
         require(allowed, "status moved backwards or out of order");
     }
 

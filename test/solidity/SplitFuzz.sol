@@ -300,7 +300,7 @@ contract SplitFuzz is TierlineDeployer {
         address funder = holder == financier ? financier2 : financier;
         if (funded) {
             vm.prank(funder);
-            financing.fund(requestId, price, repayAmount);
+            financing.fund(requestId, price, repayAmount, cert.faceValue);
             (uint256 pledgeId, address pledgee, uint256 outstanding) = financing.pledgeOf(certificateId);
             require(pledgeId == requestId && pledgee == funder && outstanding == repayAmount, "pledge not recorded");
         }
@@ -344,7 +344,7 @@ contract SplitFuzz is TierlineDeployer {
                     IFinancingMarket.RequestStatus.Pledged
                 )
             );
-            financing.fund(requestId, price, repayAmount);
+            financing.fund(requestId, price, repayAmount, cert.faceValue);
         }
 
         require(certificates.ownerOf(certificateId) == holder, "locked certificate moved");

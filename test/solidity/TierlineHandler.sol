@@ -36,6 +36,8 @@ contract TierlineHandler {
     uint256 private immutable debtorKey;
     address public immutable debtor;
     address[] private actors; // certificate holders: three supplier tiers and two financiers
+    address private immutable admin; // DEFAULT_ADMIN_ROLE (and pauser, party manager) in this world
+    address private immutable outsider; // a key that is no party at all
 
     /* ----------------------------- Ghost state ---------------------------- */
 
@@ -47,6 +49,8 @@ contract TierlineHandler {
     uint256[] private requestIds;
     mapping(uint256 leaf => bool) private finalized; // mirror of the escrow's per-leaf flag
     mapping(bytes32 receivableId => uint256) public paidOut; // sum of settle() results and sweeps
+    mapping(bytes32 receivableId => uint256) public paidToHolders; // sum of settle() results only
+    mapping(bytes32 receivableId => uint256) public debtorPaidIn; // what the debtor actually paid in
     mapping(bytes32 receivableId => IReceivableRegistry.ReceivableStatus) public statusBefore;
     mapping(uint256 certificateId => ICertificateToken.CertificateState) public stateBefore;
     uint256 private nonce;
@@ -75,15 +79,19 @@ contract TierlineHandler {
     uint256 public warps;
     uint256 public duplicatesRefused;
     uint256 public doublePledgesRefused;
+    uint256 public seizuresRefused;
 
     // Must stay zero.
     uint256 public duplicatesAccepted;
     uint256 public doublePledgesAccepted;
+    uint256 public seizuresAccepted; // a certificate moved, was locked or closed without its holder
     uint256 public unexpectedFailures;
     string public lastUnexpected;
     bytes public lastUnexpectedReason;
 
-    constructor(Tierline memory t, uint256 debtorKey_, address[] memory actors_) {
+    constructor(Tierline memory t, uint256 debtorKey_, address[] memory actors_, address admin_, address outsider_) {
+        admin = admin_;
+        outsider = outsider_;
         token = t.token;
         registry = t.registry;
         certificates = t.certificates;
@@ -131,8 +139,9 @@ contract TierlineHandler {
         uint256 requestId = financing.openRequest(certificateId, kind, face / 2 + 1, repayAmount);
         requestIds.push(requestId);
         if (!funded) return;
+        uint256 remainingClaim = financing.remainingClaimOf(certificateId); // read before the prank
         vm.prank(holder == actors[3] ? actors[4] : actors[3]);
-        financing.fund(requestId, face / 2 + 1, repayAmount);
+        financing.fund(requestId, face / 2 + 1, repayAmount, remainingClaim);
     }
 
     /* ==================================================================== */
@@ -204,9 +213,11 @@ contract TierlineHandler {
     function openRequest(uint256 certificateSeed, bool pledge, uint256 priceSeed, uint256 repaySeed) external action {
         (bool found, uint256 certificateId) = _findCertificate(certificateSeed, Pick.Financeable);
         if (!found) return;
-        uint256 leafFace = certificates.certificateOf(certificateId).faceValue;
-        uint256 price = priceSeed.bound(1, leafFace);
-        uint256 repayAmount = pledge ? repaySeed.bound(price, leafFace) : 0;
+        // Terms within what the certificate can still pay (face less what was paid out on it).
+        uint256 remainingClaim = financing.remainingClaimOf(certificateId);
+        if (remainingClaim == 0) return;
+        uint256 price = priceSeed.bound(1, remainingClaim);
+        uint256 repayAmount = pledge ? repaySeed.bound(price, remainingClaim) : 0;
         IFinancingMarket.FinancingKind kind =
             pledge ? IFinancingMarket.FinancingKind.Pledge : IFinancingMarket.FinancingKind.Discount;
         vm.prank(certificates.ownerOf(certificateId));
@@ -235,8 +246,9 @@ contract TierlineHandler {
         IFinancingMarket.Request memory request = financing.requestOf(requestId);
         address funder = actors[3 + (funderSeed % 2)]; // a financier, never the holder itself
         if (funder == request.holder) funder = actors[3 + ((funderSeed + 1) % 2)];
+        uint256 remainingClaim = financing.remainingClaimOf(request.certificateId); // read before the prank
         vm.prank(funder);
-        try financing.fund(requestId, request.price, request.repayAmount) {
+        try financing.fund(requestId, request.price, request.repayAmount, remainingClaim) {
             if (request.kind == IFinancingMarket.FinancingKind.Pledge) ++pledgesFunded;
             else ++discountsFunded;
         } catch (bytes memory reason) {
@@ -278,6 +290,7 @@ contract TierlineHandler {
         uint256 amount = amountSeed % 3 == 0 ? outstanding : (amountSeed >> 2).bound(1, outstanding);
         vm.prank(debtor);
         try escrow.repay(receivableId, amount) {
+            debtorPaidIn[receivableId] += amount;
             ++repayments;
             if (amount == outstanding) ++fullRepayments;
         } catch (bytes memory reason) {
@@ -293,7 +306,7 @@ contract TierlineHandler {
         );
         if (!found) return;
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
-        if (block.timestamp >= receivable.dueDate || registry.earlyPaymentRateOf(debtor) == 0) return;
+        if (block.timestamp >= receivable.dueDate || receivable.earlyPaymentRateBps == 0) return;
         (uint256 amount, uint256 discount) = escrow.earlyRepaymentQuote(receivableId);
         if (amount + discount != receivable.faceValue - receivable.repaidAmount) {
             _unexpected("repayEarly: quote does not cover the outstanding amount", "");
@@ -301,6 +314,7 @@ contract TierlineHandler {
         vm.prank(debtor);
         try escrow.repayEarly(receivableId, amount) returns (uint256 paid) {
             if (paid != amount) _unexpected("repayEarly: paid another amount than quoted", "");
+            debtorPaidIn[receivableId] += paid;
             ++earlyDischarges;
         } catch (bytes memory reason) {
             _unexpected("repayEarly", reason);
@@ -312,10 +326,8 @@ contract TierlineHandler {
         if (!found) return;
         uint256[] memory batch = _batch(receivableId, batchSeed);
         if (batch.length == 0) return;
-        IReceivableRegistry.ReceivableStatus status = registry.statusOf(receivableId);
-        bool closed =
-            status == IReceivableRegistry.ReceivableStatus.Repaid ||
-                status == IReceivableRegistry.ReceivableStatus.Defaulted;
+        // Only Repaid is final: a defaulted receivable may still be paid late.
+        bool closed = registry.statusOf(receivableId) == IReceivableRegistry.ReceivableStatus.Repaid;
         bool anythingDue;
         for (uint256 i; i < batch.length && !anythingDue; ++i) {
             (uint256 entitled, uint256 paid) = escrow.entitlementOf(batch[i]);
@@ -329,6 +341,7 @@ contract TierlineHandler {
                 _unexpected("settle: the escrow's outflow differs from what it reports", "");
             }
             paidOut[receivableId] += paid;
+            paidToHolders[receivableId] += paid;
             ++settlements;
             if (closed) {
                 for (uint256 i; i < batch.length; ++i) {
@@ -367,8 +380,9 @@ contract TierlineHandler {
 
     function markDefaulted(uint256 receivableSeed, bool jump) external action {
         (bool found, bytes32 receivableId) = _findReceivable(receivableSeed, true);
-        if (!found) return;
-        uint256 defaultableAfter = uint256(registry.receivableOf(receivableId).dueDate) + registry.gracePeriod();
+        if (!found || registry.statusOf(receivableId) == IReceivableRegistry.ReceivableStatus.Defaulted) return;
+        IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
+        uint256 defaultableAfter = uint256(receivable.dueDate) + receivable.gracePeriod;
         if (block.timestamp <= defaultableAfter) {
             if (!jump) return;
             vm.warp(defaultableAfter + 1);
@@ -384,9 +398,7 @@ contract TierlineHandler {
         (bool found, bytes32 receivableId) = _findReceivable(receivableSeed, false);
         if (!found) return;
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
-        bool closed =
-            receivable.status == IReceivableRegistry.ReceivableStatus.Repaid ||
-                receivable.status == IReceivableRegistry.ReceivableStatus.Defaulted;
+        bool closed = receivable.status == IReceivableRegistry.ReceivableStatus.Repaid;
         if (!closed || escrow.finalizedLeavesOf(receivableId) != certificates.leafCountOf(receivableId)) return;
         uint256 dust = receivable.repaidAmount - escrow.distributedOf(receivableId);
         if (dust == 0) return;
@@ -396,6 +408,65 @@ contract TierlineHandler {
             ++sweeps;
         } catch (bytes memory reason) {
             _unexpected("sweepDust", reason);
+        }
+    }
+
+    /// A single key that is not the holder -- the admin (which may first grant itself any role),
+    /// the registrar, the registry contract itself, an outsider or another party -- tries to move,
+    /// lock, deliver, close or re-issue a certificate. Every attempt must fail and leave the
+    /// certificate's holder and state as they were.
+    function attemptSeizure(uint256 certificateSeed, uint256 keySeed, uint256 mode) external action {
+        (bool found, uint256 certificateId) = _findCertificate(
+            certificateSeed,
+            certificateSeed % 2 == 0 ? Pick.Live : Pick.Locked
+        );
+        if (!found) return;
+        address holder = certificates.ownerOf(certificateId);
+        ICertificateToken.Certificate memory before = certificates.certificateOf(certificateId);
+        address[5] memory keys = [admin, address(this), address(registry), outsider, actors[keySeed % actors.length]];
+        address key = keys[keySeed % keys.length];
+        if (key == holder) key = outsider;
+        mode %= 5;
+        if (mode == 1) {
+            // The admin hands the key every role the old contracts had: it must buy nothing.
+            vm.startPrank(admin);
+            certificates.grantRole(keccak256("LOCKER_ROLE"), key);
+            certificates.grantRole(keccak256("SETTLER_ROLE"), key);
+            certificates.grantRole(keccak256("ISSUER_ROLE"), key);
+            vm.stopPrank();
+        }
+        bool accepted;
+        vm.startPrank(key);
+        if (mode == 0) {
+            try certificates.transferFrom(holder, key, certificateId) {
+                accepted = true;
+            } catch {}
+        } else if (mode == 1) {
+            try certificates.lock(certificateId) {
+                accepted = true;
+            } catch {}
+            try certificates.deliverLocked(certificateId, key) {
+                accepted = true;
+            } catch {}
+        } else if (mode == 2) {
+            try certificates.unlock(certificateId) {
+                accepted = true;
+            } catch {}
+        } else if (mode == 3) {
+            try certificates.markSettled(certificateId) {
+                accepted = true;
+            } catch {}
+        } else {
+            try certificates.issueRoot(before.receivableId, key, before.faceValue, before.dueDate) {
+                accepted = true;
+            } catch {}
+        }
+        vm.stopPrank();
+        ICertificateToken.Certificate memory after_ = certificates.certificateOf(certificateId);
+        if (accepted || certificates.ownerOf(certificateId) != holder || after_.state != before.state) {
+            ++seizuresAccepted;
+        } else {
+            ++seizuresRefused;
         }
     }
 
@@ -437,8 +508,9 @@ contract TierlineHandler {
             if (request.status != IFinancingMarket.RequestStatus.Pledged) return;
             address second = request.financier == actors[3] ? actors[4] : actors[3];
             if (second == holder) return;
+            uint256 remainingClaim = financing.remainingClaimOf(request.certificateId);
             vm.prank(second);
-            try financing.fund(requestId, request.price, request.repayAmount) {
+            try financing.fund(requestId, request.price, request.repayAmount, remainingClaim) {
                 accepted = true;
             } catch {}
         }
@@ -559,7 +631,8 @@ contract TierlineHandler {
         return (false, 0);
     }
 
-    /// A receivable, from a random offset; if `payable_`, only one still taking repayments.
+    /// A receivable, from a random offset; if `payable_`, only one still taking repayments
+    /// (Active, Overdue, or Defaulted: a late payment after default is taken).
     function _findReceivable(uint256 seed, bool payable_) private view returns (bool, bytes32) {
         uint256 n = receivableIds.length;
         for (uint256 k; k < n; ++k) {
@@ -568,7 +641,8 @@ contract TierlineHandler {
             if (
                 !payable_ ||
                 status == IReceivableRegistry.ReceivableStatus.Active ||
-                status == IReceivableRegistry.ReceivableStatus.Overdue
+                status == IReceivableRegistry.ReceivableStatus.Overdue ||
+                status == IReceivableRegistry.ReceivableStatus.Defaulted
             ) return (true, id);
         }
         return (false, bytes32(0));

@@ -41,7 +41,7 @@ contract TierlineInvariants is TierlineDeployer {
 
     function setUp() public {
         deployTierline();
-        handler = new TierlineHandler(world, DEBTOR_KEY, holders());
+        handler = new TierlineHandler(world, DEBTOR_KEY, holders(), address(this), outsider);
         registry.grantRole(registry.REGISTRAR_ROLE(), address(handler));
         registry.setEarlyPaymentRate(debtor, 2_500); // 25% a year: early discharge leaves visible dust
         handler.bootstrap();
@@ -57,7 +57,7 @@ contract TierlineInvariants is TierlineDeployer {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory selectors = new bytes4[](18);
+        bytes4[] memory selectors = new bytes4[](20);
         selectors[0] = TierlineHandler.register.selector;
         selectors[1] = TierlineHandler.registerDuplicate.selector;
         selectors[2] = TierlineHandler.split.selector;
@@ -76,6 +76,8 @@ contract TierlineInvariants is TierlineDeployer {
         selectors[15] = TierlineHandler.warp.selector;
         selectors[16] = TierlineHandler.attemptDoublePledge.selector;
         selectors[17] = TierlineHandler.repayEarly.selector;
+        selectors[18] = TierlineHandler.attemptSeizure.selector;
+        selectors[19] = TierlineHandler.attemptSeizure.selector; // double weight: the trust model
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: selectors});
     }
@@ -157,6 +159,30 @@ contract TierlineInvariants is TierlineDeployer {
         }
     }
 
+    /// (6) No single key moves a certificate its holder did not agree to move: every attempt by
+    /// the admin (after granting itself any role), the registrar, the registry contract, an
+    /// outsider or another party to transfer, lock, deliver, unlock, close or re-issue failed
+    /// and left the certificate as it was.
+    function invariant_noSeizure() public view {
+        require(handler.seizuresAccepted() == 0, "a key moved, locked or closed a certificate without its holder");
+    }
+
+    /// (7) For every receivable, the sum paid to its holders (and pledgees) never exceeds the sum
+    /// its debtor paid in.
+    function invariant_holdersPaidAtMostDebtorPaidIn() public view {
+        for (uint256 r; r < handler.receivableCount(); ++r) {
+            bytes32 receivableId = handler.receivableIds(r);
+            require(
+                handler.paidToHolders(receivableId) <= handler.debtorPaidIn(receivableId),
+                "holders were paid more than the debtor paid in"
+            );
+            require(
+                handler.debtorPaidIn(receivableId) == registry.receivableOf(receivableId).repaidAmount,
+                "the registry's books differ from what the debtor paid"
+            );
+        }
+    }
+
     /// (4) Solvency and bounded dust.
     function invariant_solvency() public view {
         uint256 owedByEscrow = escrow.totalClaimable();
@@ -172,10 +198,8 @@ contract TierlineInvariants is TierlineDeployer {
             if (escrow.finalizedLeavesOf(receivableId) == leaves) {
                 if (receivable.repaidAmount == receivable.faceValue) {
                     require(distributed == receivable.repaidAmount, "dust after full repayment and settlement");
-                } else if (
-                    receivable.status == IReceivableRegistry.ReceivableStatus.Defaulted ||
-                    receivable.status == IReceivableRegistry.ReceivableStatus.Repaid // discharged early
-                ) {
+                } else if (receivable.status == IReceivableRegistry.ReceivableStatus.Repaid) {
+                    // discharged early
                     require(receivable.repaidAmount - distributed < leaves, "dust not below the leaf count");
                 }
             }
@@ -184,7 +208,7 @@ contract TierlineInvariants is TierlineDeployer {
         require(token.balanceOf(address(escrow)) >= owedByEscrow, "escrow insolvent");
     }
 
-    /// (5) Statuses only move Active -> Overdue -> Defaulted or Active|Overdue -> Repaid; a
+    /// (5) Statuses only move Active -> Overdue -> Defaulted or Active|Overdue|Defaulted -> Repaid; a
     /// Retired or Settled certificate never changes again; Settled only after full repayment.
     function invariant_oneWayLifecycle() public view {
         for (uint256 r; r < handler.receivableCount(); ++r) {
@@ -214,6 +238,7 @@ contract TierlineInvariants is TierlineDeployer {
         require(handler.calls() > 0, "the invariant fuzzer never called the handler");
         require(handler.unexpectedFailures() == 0, handler.lastUnexpected());
         require(handler.duplicatesAccepted() == 0, "a duplicate invoice was registered");
+        require(handler.seizuresAccepted() == 0, "a certificate moved without its holder");
     }
 
     /* ------------------------------------------------------------------ */
@@ -242,18 +267,26 @@ contract TierlineInvariants is TierlineDeployer {
         for (uint256 mode; mode < 4; ++mode) {
             _step(abi.encodeCall(TierlineHandler.attemptDoublePledge, (3, mode)));
         }
+        for (uint256 mode; mode < 5; ++mode) {
+            _step(abi.encodeCall(TierlineHandler.attemptSeizure, (mode, mode, mode))); // live and locked
+        }
         _step(abi.encodeCall(TierlineHandler.repayPledge, (1)));
         _step(abi.encodeCall(TierlineHandler.repay, (1, (100 << 2) | 1))); // B: 101 units of 7,777
         _step(abi.encodeCall(TierlineHandler.settle, (1, 0)));
         _step(abi.encodeCall(TierlineHandler.settle, (1, 0))); // nothing more due: refused
         _step(abi.encodeCall(TierlineHandler.repay, (0, 0))); // A: everything
         _step(abi.encodeCall(TierlineHandler.settle, (0, 0)));
+        // C is the only receivable still open to splits: its pieces leave rounding dust when it is
+        // discharged early (B, paid late in full after its default, leaves none any more).
+        _step(abi.encodeCall(TierlineHandler.split, (0, 3, 7)));
         _step(abi.encodeCall(TierlineHandler.repayEarly, (2))); // C: discharged early
         _step(abi.encodeCall(TierlineHandler.settle, (2, 0)));
         _step(abi.encodeCall(TierlineHandler.markOverdue, (1, true))); // B
         _step(abi.encodeCall(TierlineHandler.markDefaulted, (1, true)));
         _step(abi.encodeCall(TierlineHandler.settle, (1, 0)));
         _step(abi.encodeCall(TierlineHandler.foreclose, (0)));
+        _step(abi.encodeCall(TierlineHandler.repay, (1, 0))); // B: the rest, late, after default
+        _step(abi.encodeCall(TierlineHandler.settle, (1, 0)));
         _step(abi.encodeCall(TierlineHandler.sweepDust, (1)));
         _step(abi.encodeCall(TierlineHandler.sweepDust, (2)));
         _step(abi.encodeCall(TierlineHandler.warp, (5)));
@@ -262,18 +295,21 @@ contract TierlineInvariants is TierlineDeployer {
         invariant_noDoublePledge();
         invariant_solvency();
         invariant_oneWayLifecycle();
+        invariant_noSeizure();
+        invariant_holdersPaidAtMostDebtorPaidIn();
         afterInvariant();
         require(handler.registrations() == 3 && handler.duplicatesRefused() == 1, "registration paths");
-        require(handler.splits() == 2 && handler.transfers() == 1, "split and transfer paths");
+        require(handler.splits() == 3 && handler.transfers() == 1, "split and transfer paths");
         require(handler.requestsOpened() == 4 && handler.requestsCancelled() == 1, "request paths");
         require(handler.discountsFunded() == 1 && handler.pledgesFunded() == 2, "funding paths");
         require(handler.doublePledgesRefused() >= 3 && handler.doublePledgesAccepted() == 0, "double-pledge paths");
         require(handler.pledgesRepaid() == 1 && handler.foreclosures() == 1, "pledge endings");
-        require(handler.repayments() == 2 && handler.fullRepayments() == 1, "repayment paths");
+        require(handler.repayments() == 3 && handler.fullRepayments() == 2, "repayment paths");
         require(handler.earlyDischarges() == 1, "early discharge path");
         require(handler.settlements() >= 4 && handler.emptySettlementsRefused() >= 1, "settlement paths");
         require(handler.overdues() == 1 && handler.defaults() == 1, "overdue and default paths");
         require(handler.sweeps() >= 1 && handler.warps() == 1, "sweep and warp paths");
+        require(handler.seizuresRefused() >= 4 && handler.seizuresAccepted() == 0, "seizure paths");
     }
 
     /// One handler call, then every invariant.
@@ -328,7 +364,10 @@ contract TierlineInvariants is TierlineDeployer {
                 to == IReceivableRegistry.ReceivableStatus.Defaulted ||
                 to == IReceivableRegistry.ReceivableStatus.Repaid;
         }
-        return false; // Defaulted and Repaid are final
+        if (from == IReceivableRegistry.ReceivableStatus.Defaulted) {
+            return to == IReceivableRegistry.ReceivableStatus.Repaid; // paid late, after default
+        }
+        return false; // Repaid is final
     }
 
     function _stateMayMove(

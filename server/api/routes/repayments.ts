@@ -57,7 +57,8 @@ export const repaymentsRoutes: RouteSpec[] = [
     operationId: "setEarlyPaymentRate",
     tag: "repayments",
     summary: "Set a debtor's annual early-payment discount rate in basis points (operator)",
-    description: "0 switches early payment off. Applies to every active receivable of this debtor from the next block.",
+    description:
+      "0 switches early payment off. Applies to receivables of this debtor registered from now on: each receivable keeps the rate it was registered with.",
     auth: true,
     idempotent: true,
     params: IdParams,

@@ -202,11 +202,13 @@ describe("API: auditing a receivable's certificate tree", function () {
 
     record("openDiscount", await asParty(coil, financing, "openRequest", toCoil, 0, T(190), 0));
     discountRequest = (await financing.getFunction("requestCount")()).toString();
-    record("fundDiscount", await asParty(harbor, financing, "fund", discountRequest, T(190), 0));
+    const coilClaim = await financing.getFunction("remainingClaimOf")(toCoil);
+    record("fundDiscount", await asParty(harbor, financing, "fund", discountRequest, T(190), 0, coilClaim));
 
     record("openPledge", await asParty(bolt, financing, "openRequest", boltKept, 1, T(300), T(320)));
     pledgeRequest = (await financing.getFunction("requestCount")()).toString();
-    record("fundPledge", await asParty(summit, financing, "fund", pledgeRequest, T(300), T(320)));
+    const boltClaim = await financing.getFunction("remainingClaimOf")(boltKept);
+    record("fundPledge", await asParty(summit, financing, "fund", pledgeRequest, T(300), T(320), boltClaim));
   });
 
   after(async function () {
@@ -604,6 +606,7 @@ describe("API: auditing a receivable's certificate tree", function () {
         "certificates.Transfer",
         "certificates.CertificateIssued",
         "registry.ReceivableRegistered",
+        "registry.ReceivableTermsFrozen", // the grace period and early rate frozen for its whole life
       ]);
       expect(names(tx.fundDiscount)).to.deep.equal([
         "financing.FinancingFunded",

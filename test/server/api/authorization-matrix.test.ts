@@ -65,6 +65,11 @@ const MATRIX: Record<string, RouteCase> = {
   "get /v1/platform": { url: () => "/v1/platform", forbidden: [], reads: CALLERS },
   // Parties
   "post /v1/parties": { url: () => "/v1/parties", body: newParty, forbidden: allBut("operator") },
+  "post /v1/operator/chain/advance-time": {
+    url: () => "/v1/operator/chain/advance-time",
+    body: () => ({ seconds: 1 }),
+    forbidden: allBut("operator"),
+  },
   "get /v1/me": { url: () => "/v1/me", forbidden: [], reads: CALLERS },
   // Aimed at the outsider (suspending it would be a change; these rows only check who is refused).
   "post /v1/parties/:id/suspend": {

@@ -190,6 +190,54 @@ describe("API: financing requests", function () {
     });
   });
 
+  describe("when the service opens a request after its credit checks (trust model)", function () {
+    async function custodialWallet(party: TestParty): Promise<Wallet> {
+      const row = await ctx()
+        .db.selectFrom("parties")
+        .select("encrypted_key")
+        .where("id", "=", party.id)
+        .executeTakeFirstOrThrow();
+      return new Wallet(ctx().vault.decrypt(row.encrypted_key!), ctx().chain.provider);
+    }
+
+    it("attests it on-chain and shows face value, paid out so far and remaining claim", async function () {
+      const { request } = await openDiscount("95000000");
+      expect(request).to.include({ faceValue: FACE.toString(), paidOut: "0", remainingClaim: FACE.toString() });
+      expect(request.attestation).to.include({ attested: true, advanceRateBps: 9_500 });
+      expect(await chain().financing.getFunction("isAttested")(request.id)).to.equal(true);
+      const onChain = await requestOnChain(request.id);
+      expect(new Date(Number(onChain.attestedUntil) * 1000).toISOString()).to.equal(request.attestation.expiresAt);
+      const listed = await api.as(financier.apiKey).get(`/v1/financing-requests/${request.id}`);
+      expect(listed.body.attestation).to.deep.equal(request.attestation);
+    });
+
+    it("lists a request opened directly on the contract at 100% of face as unattested, and attested-only funding refuses it", async function () {
+      const { certificateId } = await issueCertificate(supplier);
+      const wallet = await custodialWallet(supplier);
+      // Straight to the contract with the holder's key, past the API and its credit checks (sent
+      // through the key's queue so the service's nonce tracking for this key stays right).
+      const direct = await chain().financing.getFunction("openRequest").populateTransaction(certificateId, 0, FACE, 0n);
+      const opened = await ctx().chain.senderFor(wallet).send(direct, { kind: "test.openDirect", ref: certificateId });
+      await ctx().indexer.sync(opened.blockNumber);
+      const requestId = (await requestCount()).toString();
+
+      const shown = await api.as(financier.apiKey).get(`/v1/financing-requests/${requestId}`);
+      expect(shown.status).to.equal(200);
+      expect(shown.body).to.include({ price: FACE.toString(), remainingClaim: FACE.toString(), attestation: null });
+      expect(await chain().financing.getFunction("isAttested")(requestId)).to.equal(false);
+
+      const financierWallet = await custodialWallet(financier);
+      const refused = await chain()
+        .financing.connect(financierWallet)
+        .fundAttested.staticCall(requestId, FACE, 0n, FACE)
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(decodeRevert(refused)?.code).to.equal("FINANCING_NOT_ATTESTED");
+    });
+  });
+
   describe("when the caller may not open a request", function () {
     it("refuses a financier that does not hold the certificate with 403", async function () {
       const { certificateId } = await issueCertificate();
@@ -542,7 +590,7 @@ describe("API: financing requests", function () {
       const wallet = new Wallet(ctx().vault.decrypt(row.encrypted_key!), ctx().chain.provider);
       const reverted = await chain()
         .financing.connect(wallet)
-        .fund.staticCall(request.id, 90_000_000n, 0n)
+        .fund.staticCall(request.id, 90_000_000n, 0n, BigInt(request.remainingClaim))
         .then(
           () => undefined,
           (error: unknown) => error,

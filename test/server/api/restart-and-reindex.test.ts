@@ -7,7 +7,6 @@ import { JsonRpcProvider, Wallet } from "ethers";
 import { startTestService, type TestService } from "../harness.js";
 import { ApiClient } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
-import { EMBEDDED_REGISTRAR_KEY } from "../../../scripts/chain/embedded-chain.js";
 import { createHash } from "node:crypto";
 import { canonicalJson, hashText, normaliseInvoiceNumber } from "../../../server/model/receivable-schema.js";
 import { INDEX_TABLES } from "../../../server/store/schema.js";
@@ -178,7 +177,8 @@ describe("API: restart, reindex and crash recovery", function () {
       // ...while its transaction still reached the chain.
       const provider = new JsonRpcProvider(t.chain.url, undefined, { staticNetwork: true });
       try {
-        const registrar = new Wallet(EMBEDDED_REGISTRAR_KEY, provider);
+        // The registrar's own key (generated for this data directory), as the stopped service held it.
+        const registrar = t.service.ctx.chain.registrar.wallet.connect(provider);
         const registry = t.service.ctx.chain.contracts.registry.connect(registrar);
         const terms = {
           seller: supplier.address,

@@ -181,6 +181,14 @@ describe("CLI: npm run financier", function () {
         "at maturity   100.000000 tUSD (100000000 units) to the owner, 10.000000 tUSD (10000000 units) above the price",
       );
       expect(run.stdout).to.match(/due date {6}\d{4}-\d\d-\d\dT[\d:.]+Z \(in (59|60) days\)/);
+      // What the financier would buy: face, paid out so far, remaining claim, and the service's attestation.
+      expect(run.stdout).to.include("paid out      0.000000 tUSD (0 units)");
+      expect(run.stdout).to.include(
+        "remaining     100.000000 tUSD (100000000 units) (what the certificate can still pay",
+      );
+      expect(run.stdout).to.match(
+        /attestation {3}attested by the service until \d{4}-\d\d-\d\dT[\d:.]+Z \(advance rate 90.00%\)/,
+      );
     });
 
     it("lists the open requests from chain events, leaving out cancelled and funded ones", async function () {

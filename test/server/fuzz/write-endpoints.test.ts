@@ -545,6 +545,16 @@ const CASES: Record<string, WriteCase> = {
       { what: "a rate as a percentage string", body: { rateBps: "2.5%" }, expect: { field: "body.rateBps" } },
     ],
   },
+  "post /v1/operator/chain/advance-time": {
+    caller: (w) => w.operatorKey,
+    url: () => "/v1/operator/chain/advance-time",
+    bases: [() => ({ seconds: 1 })],
+    shape: { fields: { seconds: { kind: "int", min: 1, max: 10 * 365 * 24 * 3600 } } },
+    explicit: () => [
+      { what: "no time at all", body: { seconds: 0 }, expect: { field: "body.seconds" } },
+      { what: "a duration as a string", body: { seconds: "3 days" }, expect: { field: "body.seconds" } },
+    ],
+  },
   "post /v1/risk/industries/:industry": {
     caller: (w) => w.operatorKey,
     url: () => "/v1/risk/industries/textiles",

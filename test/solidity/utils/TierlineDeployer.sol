@@ -214,8 +214,7 @@ abstract contract TierlineDeployer {
         // Wiring, in the deploy script's order.
         t.registry.wire(address(t.certificates), address(t.escrow));
         t.financing.wireEscrow(address(t.escrow));
-        t.certificates.grantRole(t.certificates.LOCKER_ROLE(), address(t.financing));
-        t.certificates.grantRole(t.certificates.SETTLER_ROLE(), address(t.escrow));
+        t.certificates.wire(address(t.financing), address(t.escrow));
         t.registry.grantRole(t.registry.REGISTRAR_ROLE(), admin);
 
         t.parties.registerParty(debtor, legalId("core-enterprise"));

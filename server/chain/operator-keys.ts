@@ -1,0 +1,138 @@
+// The operator's keys, one per duty (see README, "Trust model"). On a local chain (id 31337)
+// any key not configured is generated for this data directory and kept encrypted at rest by
+// the KeyVault, exactly like custodial parties' keys, in <dataDir>/keys/operator-keys.json;
+// never a published dev key. Elsewhere every hot key must be configured, and the cold powers
+// (governor, pauser) are addresses the service never holds keys for.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseEther, Wallet, type JsonRpcProvider } from "ethers";
+import type { KeyVault } from "./keys.js";
+
+/** Every duty that has a key of its own. */
+export const OPERATOR_ROLES = [
+  "deployer",
+  "governor",
+  "registrar",
+  "keeper",
+  "pauser",
+  "partyManager",
+  "attester",
+] as const;
+export type OperatorRole = (typeof OPERATOR_ROLES)[number];
+
+/** The keys the running service holds and uses: each one can only do its own narrow job. */
+export const HOT_ROLES = ["registrar", "keeper", "partyManager", "attester"] as const satisfies readonly OperatorRole[];
+
+export const LOCAL_CHAIN_ID = 31337n;
+
+/**
+ * Anvil's dev account #0: on the local chain only, and only to pay the generated keys their
+ * gas at first start. It holds no role on any Tierline contract.
+ */
+export const LOCAL_DEV_FUNDER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+export type OperatorKeys = Record<OperatorRole, string>;
+
+interface KeyFile {
+  version: 1;
+  keys: Partial<Record<OperatorRole, { address: string; sealed: string }>>;
+}
+
+export function operatorKeysFile(dataDir: string): string {
+  return path.join(dataDir, "keys", "operator-keys.json");
+}
+
+/**
+ * The operator's keys for this data directory: `configured` ones as given, the others read from
+ * (or generated into) the encrypted key file. Hot keys are generated only on the local chain
+ * (`generateHot`); elsewhere they must be configured. The others (deployer, and governor and
+ * pauser when not configured as addresses) are always generated: off the local chain they hold
+ * nothing unless you deploy with them.
+ */
+export function loadOperatorKeys(
+  dataDir: string,
+  vault: KeyVault,
+  configured: Partial<Record<OperatorRole, string>>,
+  options: { generateHot: boolean },
+): OperatorKeys {
+  const file = operatorKeysFile(dataDir);
+  const stored: KeyFile = existsSync(file)
+    ? (JSON.parse(readFileSync(file, "utf8")) as KeyFile)
+    : { version: 1, keys: {} };
+  const keys: Partial<OperatorKeys> = {};
+  let changed = false;
+  for (const role of OPERATOR_ROLES) {
+    const given = configured[role];
+    if (given !== undefined) {
+      keys[role] = given;
+      continue;
+    }
+    const sealed = stored.keys[role];
+    if (sealed) {
+      const key = vault.decrypt(sealed.sealed);
+      if (new Wallet(key).address !== sealed.address)
+        throw new Error(`the stored ${role} key does not match its address`);
+      keys[role] = key;
+      continue;
+    }
+    if (!options.generateHot && (HOT_ROLES as readonly OperatorRole[]).includes(role)) {
+      throw new Error(`no ${role} key: configure it (see README, "Trust model") or use the local chain`);
+    }
+    const wallet = Wallet.createRandom();
+    stored.keys[role] = { address: wallet.address, sealed: vault.encrypt(wallet.privateKey) };
+    keys[role] = wallet.privateKey;
+    changed = true;
+  }
+  if (changed) {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+  }
+  const all = keys as OperatorKeys;
+  const seen = new Map<string, OperatorRole>();
+  for (const role of OPERATOR_ROLES) {
+    const address = new Wallet(all[role]).address.toLowerCase();
+    const other = seen.get(address);
+    if (other) throw new Error(`the ${role} and ${other} keys must be different keys`);
+    seen.set(address, role);
+  }
+  return all;
+}
+
+/** The addresses of the keys, for the banner and the deployment plan. */
+export function operatorAddresses(keys: OperatorKeys): Record<OperatorRole, string> {
+  return Object.fromEntries(OPERATOR_ROLES.map((role) => [role, new Wallet(keys[role]).address])) as Record<
+    OperatorRole,
+    string
+  >;
+}
+
+/** Gas each key gets on the local chain. The registrar also gives custodial parties their gas there. */
+const LOCAL_GAS: Record<OperatorRole, bigint> = {
+  deployer: parseEther("100"),
+  governor: parseEther("100"),
+  registrar: parseEther("100000"),
+  keeper: parseEther("1000"),
+  pauser: parseEther("100"),
+  partyManager: parseEther("1000"),
+  attester: 0n, // signs, never sends
+};
+
+/**
+ * Local chain only: tops up each operator key that runs below half its allowance of gas from the
+ * dev account. Idempotent (balances are checked), so it runs at every start.
+ */
+export async function fundOperatorKeysLocally(provider: JsonRpcProvider, keys: OperatorKeys): Promise<number> {
+  const funder = new Wallet(LOCAL_DEV_FUNDER_KEY, provider);
+  let funded = 0;
+  let nonce = await provider.getTransactionCount(funder.address, "pending");
+  const receipts = [];
+  for (const role of OPERATOR_ROLES) {
+    const address = new Wallet(keys[role]).address;
+    const allowance = LOCAL_GAS[role];
+    if (allowance === 0n || (await provider.getBalance(address)) >= allowance / 2n) continue;
+    receipts.push(await funder.sendTransaction({ to: address, value: allowance, nonce: nonce++ }));
+    funded++;
+  }
+  for (const tx of receipts) await tx.wait();
+  return funded;
+}
