@@ -1,14 +1,16 @@
 // `npm run reindex`: empties the index and rebuilds it from chain events alone, range by
 // range (each range in its own transaction, with progress). It needs the data directory to
 // itself: stop `npm start` first. With the embedded chain it starts the chain itself.
+import "./lib/node-version.js";
 import { bootService } from "../server/boot.js";
 import { loadConfig } from "../server/config.js";
-import { createLogger } from "../server/logging.js";
+import { createLogger, logFormatFor } from "../server/logging.js";
 import { DataDirLock, DataDirLockedError } from "./chain/data-dir-lock.js";
 import { startEmbeddedChain, type EmbeddedChain } from "./chain/embedded-chain.js";
+import { exitOnConfigError } from "./lib/config-error.js";
 
-const config = { ...loadConfig(), TIERLINE_KEEPER: "false" as const };
-const log = createLogger(config.LOG_LEVEL);
+const config = { ...exitOnConfigError(() => loadConfig()), TIERLINE_KEEPER: "false" as const };
+const log = createLogger(config.LOG_LEVEL, process.stderr, logFormatFor(config.LOG_FORMAT, process.stderr));
 let lock: DataDirLock;
 try {
   lock = DataDirLock.acquire(config.dataDir, "npm run reindex");
