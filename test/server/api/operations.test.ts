@@ -66,6 +66,8 @@ describe("operations: platform, health, metrics", function () {
     expect(ready.body.status).to.equal("ready");
     expect(ready.body.problems).to.deep.equal([]);
     expect(ready.body.keeper.enabled).to.equal(true);
+    // One process: it leads (on PostgreSQL too, as the only replica) and so runs the keeper.
+    expect(ready.body.replica.leader).to.equal(true);
     expect(ready.body.keeper.lastError).to.equal(null);
     expect(ready.body.indexer.aheadOfChain).to.equal(false);
     expect(ready.body.indexer.lagBlocks).to.equal(ready.body.chain.latestBlock - ready.body.indexer.indexedBlock);
@@ -141,5 +143,6 @@ describe("operations: platform, health, metrics", function () {
     expect(sample(metrics, "tierline_keeper_runs_total", { outcome: "ok" })).to.be.greaterThan(0);
     expect(sample(metrics, "tierline_keeper_backlog")).to.equal(0);
     expect(sample(metrics, "tierline_registrar_gas_balance_wei")).to.be.greaterThan(0);
+    expect(sample(metrics, "tierline_replica_leader")).to.equal(1);
   });
 });

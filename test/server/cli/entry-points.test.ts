@@ -46,7 +46,7 @@ function entryScripts(): Array<{ name: string; file: string }> {
     JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8")) as { scripts: Record<string, string> }
   ).scripts;
   return Object.entries(scripts).flatMap(([name, command]) => {
-    const match = /(?:tsx|hardhat run) (scripts\/\S+\.ts)/.exec(command);
+    const match = /(?:tsx|hardhat run(?: --network \S+)?) (scripts\/\S+\.ts)/.exec(command);
     return match ? [{ name, file: match[1]! }] : [];
   });
 }
@@ -78,6 +78,8 @@ describe("entry points", function () {
         "bench:throughput",
         "bench:risk",
         "bench:gas",
+        "bench:growth",
+        "deploy:network",
       ]);
       for (const { name, file } of entries) {
         const firstImport = readFileSync(path.join(REPO, file), "utf8")
@@ -157,26 +159,36 @@ describe("entry points", function () {
         expect(result.code, result.stderr).to.equal(0);
       });
 
-      it("reset refuses while the chain in TIERLINE_CHAIN_PORT still answers", async function () {
-        const result = await run(TSX, ["scripts/reset.ts"], {
+      it("reset refuses while a Tierline uses the data directory, whatever port this terminal names", async function () {
+        const result = await run(TSX, ["scripts/reset.ts", "--yes"], {
           TIERLINE_DATA_DIR: t.dataDir,
-          TIERLINE_CHAIN_PORT: new URL(t.chain.url).port,
+          TIERLINE_CHAIN_PORT: String(await freePort()),
         });
         expect(result.code).to.equal(1);
-        expect(result.stderr).to.include(`the embedded chain still answers on ${t.chain.url}`);
+        expect(result.stderr).to.include("is in use by another Tierline process");
+        expect(result.stderr).to.include("Nothing was deleted");
         expect(existsSync(t.dataDir)).to.equal(true);
       });
     });
 
     it("reset works with TIERLINE_RPC_URL set and no registrar key (it only needs where things are)", async function () {
       const dir = mkdtempSync(path.join(tmpdir(), "tierline-reset-"));
+      const backup = path.join(tmpdir(), `tierline-reset-backup-${process.pid}-${Date.now()}.json`);
       mkdirSync(path.join(dir, "chain"));
-      const result = await run(TSX, ["scripts/reset.ts"], {
-        TIERLINE_DATA_DIR: dir,
-        TIERLINE_RPC_URL: "http://127.0.0.1:1",
-      });
-      expect(result.code, result.stderr).to.equal(0);
-      expect(existsSync(dir)).to.equal(false);
+      try {
+        // An external chain: the keys outlive the directory, so reset asks for --delete-keys and backs them up first.
+        const result = await run(TSX, ["scripts/reset.ts", "--yes", "--delete-keys", "--backup", backup], {
+          TIERLINE_DATA_DIR: dir,
+          TIERLINE_RPC_URL: "http://127.0.0.1:1",
+          TIERLINE_BACKUP_PASSPHRASE: "a passphrase for the test",
+        });
+        expect(result.code, result.stderr).to.equal(0);
+        expect(existsSync(dir)).to.equal(false);
+        expect(existsSync(backup)).to.equal(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+        rmSync(backup, { force: true });
+      }
     });
 
     it("a bad TIERLINE_RPC_URL stops `npm start` with one line", async function () {
