@@ -6,7 +6,7 @@
 // chain directly (it asks a use case). Type-only imports count: a type is a dependency too.
 const layers = [
   { name: "model", path: "^server/model/" },
-  { name: "foundation", path: "^server/(config|logging|faults)\\.ts$" },
+  { name: "foundation", path: "^server/(config|logging|faults|telemetry)\\.ts$" },
   { name: "store", path: "^server/store/" },
   { name: "chain", path: "^server/chain/" },
   { name: "verification", path: "^server/verification/" },

@@ -5,19 +5,24 @@
 //   verify <receivableId> [--format text|json]              the index against the chain's events
 //   exposure <partyId> [--format text|json]                 what a party is owed, owes, has financed
 //
-// Common options: --api <url> (default $TIERLINE_API_URL or http://127.0.0.1:3000),
+// Common options: --api <url> (default: where HOST and PORT put `npm start`),
 // --key <apiKey> (default $TIERLINE_API_KEY, else the first auditor's key in
-// --credentials, default .tierline/credentials.json as written by `npm start`).
+// --credentials, default <TIERLINE_DATA_DIR>/credentials.json as written by `npm start`).
 //
 // Exit codes: 0 done; 1 refused or bad input; 2 the service is not reachable;
 // 3 verify found differences.
+import "./lib/node-version.js";
 import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
 import { Command, Option } from "commander";
+import { loadEndpoints } from "../server/config.js";
 import { formatAmount } from "../server/domain/audit/render.js";
+import { createTierlineClient, type TierlineClient, type paths } from "../client/index.js";
 
-const DEFAULT_API = process.env.TIERLINE_API_URL ?? "http://127.0.0.1:3000";
-const DEFAULT_CREDENTIALS = path.join(process.env.TIERLINE_DATA_DIR ?? ".tierline", "credentials.json");
+type TraceFormat = NonNullable<paths["/v1/audit/receivables/{id}/trace"]["get"]["parameters"]["query"]>["format"];
+
+const ENDPOINTS = loadEndpoints();
+const DEFAULT_API = ENDPOINTS.apiUrl;
+const DEFAULT_CREDENTIALS = ENDPOINTS.credentialsFile;
 
 /** A failure the user can act on: one line on stderr and an exit code. */
 class CliError extends Error {
@@ -54,14 +59,21 @@ function apiKeyFrom(options: GlobalOptions): string {
   return auditor.apiKey;
 }
 
-async function get(options: GlobalOptions, route: string): Promise<{ contentType: string; text: string }> {
+/** One call through the typed client (client/), answered as text; a refusal becomes a CliError. */
+async function get(
+  options: GlobalOptions,
+  call: (client: TierlineClient) => Promise<{ response: Response; data?: unknown; error?: unknown }>,
+): Promise<{ contentType: string; text: string }> {
   const base = options.api.replace(/\/+$/, "");
+  const client = createTierlineClient({
+    baseUrl: base,
+    apiKey: apiKeyFrom(options),
+    fetch: (request) => fetch(request, { signal: AbortSignal.timeout(60_000) }),
+  });
   let response: Response;
+  let answer: { data?: unknown; error?: unknown };
   try {
-    response = await fetch(`${base}${route}`, {
-      headers: { authorization: `Bearer ${apiKeyFrom(options)}` },
-      signal: AbortSignal.timeout(60_000),
-    });
+    ({ response, ...answer } = await call(client));
   } catch (error) {
     if (error instanceof CliError) throw error;
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
@@ -70,19 +82,15 @@ async function get(options: GlobalOptions, route: string): Promise<{ contentType
       2,
     );
   }
-  const text = await response.text();
   if (!response.ok) {
-    let detail = text.slice(0, 500);
-    try {
-      const body = JSON.parse(text) as { error?: { code?: string; message?: string; details?: unknown } };
-      if (body.error)
-        detail = `${body.error.code}: ${body.error.message}${body.error.details ? ` ${JSON.stringify(body.error.details)}` : ""}`;
-    } catch {
-      /* not JSON: print it as it came */
-    }
+    const body = answer.error as
+      { error?: { code?: string; message?: string; details?: unknown } } | string | undefined;
+    let detail = typeof body === "string" ? body.slice(0, 500) : JSON.stringify(body ?? "").slice(0, 500);
+    if (typeof body === "object" && body?.error)
+      detail = `${body.error.code}: ${body.error.message}${body.error.details ? ` ${JSON.stringify(body.error.details)}` : ""}`;
     throw new CliError(`the service answered ${response.status}: ${detail}`);
   }
-  return { contentType: response.headers.get("content-type") ?? "", text };
+  return { contentType: response.headers.get("content-type") ?? "", text: String(answer.data ?? "") };
 }
 
 const print = (text: string): void => {
@@ -100,7 +108,12 @@ const receivableIdArgument = (id: string) => {
 
 async function trace(receivableId: string, options: GlobalOptions & { format: string }): Promise<void> {
   const id = receivableIdArgument(receivableId);
-  const { text } = await get(options, `/v1/audit/receivables/${id}/trace?format=${options.format}`);
+  const { text } = await get(options, (client) =>
+    client.GET("/v1/audit/receivables/{id}/trace", {
+      params: { path: { id }, query: { format: options.format as TraceFormat } },
+      parseAs: "text",
+    }),
+  );
   print(options.format === "json" ? pretty(text) : text);
 }
 
@@ -134,7 +147,9 @@ const where = (d: { certificateId?: string; requestId?: string }) =>
 
 async function verify(receivableId: string, options: GlobalOptions & { format: string }): Promise<void> {
   const id = receivableIdArgument(receivableId);
-  const { text } = await get(options, `/v1/audit/verify/${id}`);
+  const { text } = await get(options, (client) =>
+    client.GET("/v1/audit/verify/{receivableId}", { params: { path: { receivableId: id } }, parseAs: "text" }),
+  );
   const report = JSON.parse(text) as VerifyReport;
   if (options.format === "json") print(pretty(text));
   else {
@@ -182,7 +197,9 @@ interface Exposure {
 }
 
 async function exposure(partyId: string, options: GlobalOptions & { format: string }): Promise<void> {
-  const { text } = await get(options, `/v1/audit/parties/${encodeURIComponent(partyId)}/exposure`);
+  const { text } = await get(options, (client) =>
+    client.GET("/v1/audit/parties/{id}/exposure", { params: { path: { id: partyId } }, parseAs: "text" }),
+  );
   if (options.format === "json") return print(pretty(text));
   const e = JSON.parse(text) as Exposure;
   const amount = (v: string) => formatAmount(v).padStart(24);

@@ -1,24 +1,27 @@
 // `npm run demo`: one receivable's whole story, told step by step through the API.
-// Against a running `npm start` (http://127.0.0.1:3000 by default, or --api), or, when none
+// Against a running `npm start` (where HOST/PORT say, as `npm start` reads them, or --api), or, when none
 // answers, on a Tierline of its own that it starts and stops. It ends by checking that the
 // sums add up, and exits non-zero if they do not.
+import "./lib/node-version.js";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
 import { bindContract } from "../server/chain/contracts.js";
+import { createTierlineClient, type TierlineClient } from "../client/index.js";
+import { loadEndpoints } from "../server/config.js";
 import type { Credentials } from "../server/seed.js";
 import { freePort, startLocalService, type LocalService } from "./chain/local-service.js";
 import { currentHolder } from "./chain/data-dir-lock.js";
 import { createProvider } from "../server/chain/chain-client.js";
-import { loadConfig } from "../server/config.js";
 
+const endpoints = loadEndpoints();
 const program = new Command()
   .name("demo")
   .description("Tell one receivable's story through Tierline's API, end to end")
-  .option("--api <url>", "a running Tierline API", "http://127.0.0.1:3000")
-  .option("--credentials <file>", "its credentials file", ".tierline/credentials.json")
+  .option("--api <url>", "a running Tierline API (default: HOST and PORT)", endpoints.apiUrl)
+  .option("--credentials <file>", "its credentials file (default: in TIERLINE_DATA_DIR)", endpoints.credentialsFile)
   .option("--own", "always start a Tierline of its own, even if one is running", false)
   .parse();
 const options = program.opts<{ api: string; credentials: string; own: boolean }>();
@@ -40,32 +43,15 @@ interface Reply {
   body: any;
 }
 
+/** The typed client (client/, generated from the OpenAPI document) for one party's key. */
 function client(baseUrl: string) {
-  return async (
-    method: string,
-    route: string,
-    apiKey: string,
-    body?: unknown,
-    accept = "application/json",
-  ): Promise<Reply> => {
-    const response = await fetch(`${baseUrl}${route}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${apiKey}`,
-        accept,
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* text formats */
-    }
-    return { status: response.status, body: parsed };
-  };
+  return (apiKey: string): TierlineClient => createTierlineClient({ baseUrl, apiKey });
+}
+
+/** The status and the body (the answer, or the error envelope) of one typed call. */
+async function reply(call: Promise<{ response: Response; data?: unknown; error?: unknown }>): Promise<Reply> {
+  const { response, data, error } = await call;
+  return { status: response.status, body: data ?? error };
 }
 
 function expectStatus(reply: Reply, status: number, what: string): void {
@@ -113,11 +99,12 @@ async function main(): Promise<void> {
     chain: { chainId: string };
     contracts: Record<string, string>;
   };
-  // The running instance's lock names its chain endpoints. Moving the clock is an operator's
-  // act: through the chain's private channel, which only the data directory's owner can
-  // reach (the public endpoint refuses evm_* methods).
-  const holder = own ? undefined : currentHolder(loadConfig().dataDir);
-  const chainUrl = own?.chain.url ?? holder?.chain ?? "http://127.0.0.1:8545";
+  // The running instance's lock names its chain endpoints; without one, where the configuration
+  // says (TIERLINE_CHAIN_PORT or TIERLINE_RPC_URL, as for `npm start`): never a guessed port.
+  // Moving the clock is an operator's act: through the chain's private channel, which only the
+  // data directory's owner can reach (the public endpoint refuses evm_* methods).
+  const holder = own ? undefined : currentHolder(endpoints.dataDir);
+  const chainUrl = own?.chain.url ?? holder?.chain ?? endpoints.rpcUrl;
   const controlUrl = own?.chain.controlUrl ?? holder?.control;
 
   try {
@@ -192,7 +179,7 @@ async function tell(
       total: "1000000000",
     },
   };
-  const submitted = await api("POST", "/v1/receivables", tier1.apiKey, submission);
+  const submitted = await reply(api(tier1.apiKey).POST("/v1/receivables", { body: submission }));
   expectStatus(submitted, 201, "submission");
   const receivableId: string = submitted.body.id;
   detail(
@@ -206,7 +193,9 @@ async function tell(
   say(
     `${debtor.name} confirms it owes the money (an EIP-712 signature the registry checks on-chain); the receivable is registered and tokenized.`,
   );
-  const confirmed = await api("POST", `/v1/receivables/${receivableId}/confirm`, debtor.apiKey, {});
+  const confirmed = await reply(
+    api(debtor.apiKey).POST("/v1/receivables/{id}/confirm", { params: { path: { id: receivableId } }, body: {} }),
+  );
   expectStatus(confirmed, 200, "confirmation");
   const rootId: string = confirmed.body.certificateId;
   detail(
@@ -217,27 +206,36 @@ async function tell(
   say(
     `Someone submits the same invoice number again with other documents: the registry's id is built from the parties' legal ids and the invoice number, so it is refused.`,
   );
-  const duplicate = await api("POST", "/v1/receivables", tier1.apiKey, {
-    ...submission,
-    invoice: {
-      ...submission.invoice,
-      number: invoiceNumber.toLowerCase().replace(/-/g, " "),
-      lines: [{ sku: "BRAKE-PAD-7", quantity: 900, unitPrice: "1000000" }],
-      total: "900000000",
-    },
-    delivery: { ...submission.delivery, waybill: `WB2-${run}` },
-  });
+  const duplicate = await reply(
+    api(tier1.apiKey).POST("/v1/receivables", {
+      body: {
+        ...submission,
+        invoice: {
+          ...submission.invoice,
+          number: invoiceNumber.toLowerCase().replace(/-/g, " "),
+          lines: [{ sku: "BRAKE-PAD-7", quantity: 900, unitPrice: "1000000" }],
+          total: "900000000",
+        },
+        delivery: { ...submission.delivery, waybill: `WB2-${run}` },
+      },
+    }),
+  );
   expectStatus(duplicate, 409, "duplicate submission");
   detail(`HTTP 409 ${duplicate.body.error.code}: ${duplicate.body.error.message}`);
 
   // 4. Tier 1 pays tier 2 with a split; tier 2 pays tier 3.
   say(`${tier1.name} pays ${tier2.name} 600 tUSD with a piece of its certificate and keeps 400.`);
-  const split1 = await api("POST", `/v1/certificates/${rootId}/split`, tier1.apiKey, {
-    parts: [
-      { toPartyId: tier2.id, amount: "600000000" },
-      { toPartyId: tier1.id, amount: "400000000" },
-    ],
-  });
+  const split1 = await reply(
+    api(tier1.apiKey).POST("/v1/certificates/{id}/split", {
+      params: { path: { id: rootId } },
+      body: {
+        parts: [
+          { toPartyId: tier2.id, amount: "600000000" },
+          { toPartyId: tier1.id, amount: "400000000" },
+        ],
+      },
+    }),
+  );
   expectStatus(split1, 200, "split by tier 1");
   const [tier2Piece, tier1Piece] = split1.body.children as Array<{ id: string; tier: number; faceValue: string }>;
   detail(
@@ -245,12 +243,17 @@ async function tell(
   );
 
   say(`${tier2.name} pays ${tier3.name} 250 tUSD the same way and keeps 350.`);
-  const split2 = await api("POST", `/v1/certificates/${tier2Piece!.id}/split`, tier2.apiKey, {
-    parts: [
-      { toPartyId: tier3.id, amount: "250000000" },
-      { toPartyId: tier2.id, amount: "350000000" },
-    ],
-  });
+  const split2 = await reply(
+    api(tier2.apiKey).POST("/v1/certificates/{id}/split", {
+      params: { path: { id: tier2Piece!.id } },
+      body: {
+        parts: [
+          { toPartyId: tier3.id, amount: "250000000" },
+          { toPartyId: tier2.id, amount: "350000000" },
+        ],
+      },
+    }),
+  );
   expectStatus(split2, 200, "split by tier 2");
   const [tier3Piece, tier2Kept] = split2.body.children as Array<{ id: string; tier: number; faceValue: string }>;
   detail(
@@ -261,13 +264,19 @@ async function tell(
   say(
     `${tier3.name}, three tiers from the buyer, needs cash today: it offers its 250 tUSD piece for 248.50 tUSD, and ${bank.name} buys it on the chain — money and certificate in one transaction.`,
   );
-  const offer = await api("POST", "/v1/financing-requests", tier3.apiKey, {
-    certificateId: tier3Piece!.id,
-    kind: "discount",
-    price: "248500000",
-  });
+  const offer = await reply(
+    api(tier3.apiKey).POST("/v1/financing-requests", {
+      body: {
+        certificateId: tier3Piece!.id,
+        kind: "discount",
+        price: "248500000",
+      },
+    }),
+  );
   expectStatus(offer, 201, "financing request");
-  const funded = await api("POST", `/v1/financing-requests/${offer.body.id}/fund`, bank.apiKey, {});
+  const funded = await reply(
+    api(bank.apiKey).POST("/v1/financing-requests/{id}/fund", { params: { path: { id: offer.body.id } } }),
+  );
   expectStatus(funded, 200, "funding");
   detail(
     `request #${offer.body.id} funded: ${tier3.name} received ${tusd(offer.body.price)}; certificate #${tier3Piece!.id} now belongs to ${bank.name}; tx ${funded.body.txHashes?.fund ?? ""}`,
@@ -276,14 +285,20 @@ async function tell(
   say(
     `${tier2.name} pledges its 350 tUSD piece to ${factor.name} for a 340 tUSD loan, to be repaid 345 tUSD out of the payout.`,
   );
-  const pledge = await api("POST", "/v1/financing-requests", tier2.apiKey, {
-    certificateId: tier2Kept!.id,
-    kind: "pledge",
-    price: "340000000",
-    repayAmount: "345000000",
-  });
+  const pledge = await reply(
+    api(tier2.apiKey).POST("/v1/financing-requests", {
+      body: {
+        certificateId: tier2Kept!.id,
+        kind: "pledge",
+        price: "340000000",
+        repayAmount: "345000000",
+      },
+    }),
+  );
   expectStatus(pledge, 201, "pledge request");
-  const pledged = await api("POST", `/v1/financing-requests/${pledge.body.id}/fund`, factor.apiKey, {});
+  const pledged = await reply(
+    api(factor.apiKey).POST("/v1/financing-requests/{id}/fund", { params: { path: { id: pledge.body.id } } }),
+  );
   expectStatus(pledged, 200, "pledge funding");
   detail(
     `pledge #${pledge.body.id} funded: ${tier2.name} received ${tusd(pledge.body.price)}; the certificate stays with it, locked`,
@@ -292,12 +307,16 @@ async function tell(
   say(
     `${tier2.name} tries to pledge the same piece a second time, elsewhere: the certificate is locked on-chain, so it is refused.`,
   );
-  const second = await api("POST", "/v1/financing-requests", tier2.apiKey, {
-    certificateId: tier2Kept!.id,
-    kind: "pledge",
-    price: "100000000",
-    repayAmount: "100000000",
-  });
+  const second = await reply(
+    api(tier2.apiKey).POST("/v1/financing-requests", {
+      body: {
+        certificateId: tier2Kept!.id,
+        kind: "pledge",
+        price: "100000000",
+        repayAmount: "100000000",
+      },
+    }),
+  );
   expectStatus(second, 409, "second pledge");
   detail(`HTTP 409 ${second.body.error.code}: ${second.body.error.message}`);
 
@@ -315,13 +334,18 @@ async function tell(
   const provider = createProvider(controlUrl);
   const chainNow = Number((await provider.getBlock("latest"))!.timestamp);
   provider.destroy();
-  const moved = await api("POST", "/v1/operator/chain/advance-time", credentials.operator.apiKey, {
-    seconds: Math.ceil(dueDateMs / 1000) - chainNow + 60,
-  });
+  const moved = await reply(
+    api(credentials.operator.apiKey).POST("/v1/operator/chain/advance-time", {
+      body: { seconds: Math.ceil(dueDateMs / 1000) - chainNow + 60 },
+    }),
+  );
   expectStatus(moved, 200, "clock move");
-  const repaid = await api("POST", `/v1/receivables/${receivableId}/repayments`, debtor.apiKey, {
-    amount: "1000000000",
-  });
+  const repaid = await reply(
+    api(debtor.apiKey).POST("/v1/receivables/{id}/repayments", {
+      params: { path: { id: receivableId } },
+      body: { amount: "1000000000" },
+    }),
+  );
   expectStatus(repaid, 200, "repayment");
   detail(`repayment of ${tusd("1000000000")} received; tx ${repaid.body.txHash ?? ""}`);
 
@@ -329,7 +353,9 @@ async function tell(
   const deadline = Date.now() + 60_000;
   let trace: Reply;
   for (;;) {
-    trace = await api("GET", `/v1/audit/receivables/${receivableId}/trace`, auditor.apiKey);
+    trace = await reply(
+      api(auditor.apiKey).GET("/v1/audit/receivables/{id}/trace", { params: { path: { id: receivableId } } }),
+    );
     expectStatus(trace, 200, "trace");
     if (
       BigInt(trace.body.receivable.distributed) === BigInt(trace.body.receivable.repaidAmount) &&
@@ -351,12 +377,11 @@ async function tell(
 
   // 7. The auditor's view.
   say(`${auditor.name} traces the credit back to the trade that created it:`);
-  const text = await api(
-    "GET",
-    `/v1/audit/receivables/${receivableId}/trace?format=text`,
-    auditor.apiKey,
-    undefined,
-    "text/plain",
+  const text = await reply(
+    api(auditor.apiKey).GET("/v1/audit/receivables/{id}/trace", {
+      params: { path: { id: receivableId }, query: { format: "text" } },
+      parseAs: "text",
+    }),
   );
   expectStatus(text, 200, "text trace");
   console.log(

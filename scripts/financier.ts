@@ -7,9 +7,10 @@
 //   show <requestId>                         print its terms only
 //   list                                     open requests, from the chain's FinancingRequested events
 //
-// Contract addresses come from the Tierline API's GET /health (`--api`, no API key
+// Contract addresses come from the Tierline API's GET /v1/platform (`--api`, no API key
 // needed) or from a JSON file (`--contracts`: TIERLINE_CONTRACTS format, a deployment
 // record with `addresses`, or a saved /health answer).
+import "./lib/node-version.js";
 import { readFileSync, statSync } from "node:fs";
 import { Command } from "commander";
 import {
@@ -29,10 +30,15 @@ import {
   type LocalSettlementToken,
 } from "../server/chain/contracts.js";
 import { decodeRevert } from "../server/chain/revert-errors.js";
+import { loadEndpoints } from "../server/config.js";
+import { createTierlineClient, type Schemas } from "../client/index.js";
 import { CERTIFICATE_STATES, RECEIVABLE_STATUSES, REQUEST_STATUSES } from "../server/model/contract-enums.js";
 
-const DEFAULT_RPC = process.env.TIERLINE_RPC_URL ?? "http://127.0.0.1:8545";
-const DEFAULT_API = process.env.TIERLINE_API_URL ?? "http://127.0.0.1:3000";
+// The same settings as `npm start`: TIERLINE_RPC_URL (or the embedded chain on
+// TIERLINE_CHAIN_PORT) is the chain Tierline runs on; HOST and PORT are where its API is.
+const ENDPOINTS = loadEndpoints();
+const DEFAULT_RPC = ENDPOINTS.rpcUrl;
+const DEFAULT_API = ENDPOINTS.apiUrl;
 
 // The contracts' enum names as the CLI prints them (Solidity's spelling: "Locked", "Sold").
 const solidityNames = (names: readonly string[]) => names.map((name) => name[0]!.toUpperCase() + name.slice(1));
@@ -177,19 +183,25 @@ async function findMarket(options: ConnectionOptions): Promise<{ market: string;
     }
     return { market: pickMarketAddress(json, `contracts file ${options.contracts}`), source: options.contracts };
   }
-  const url = `${options.api.replace(/\/+$/, "")}/health`;
-  let health: { contracts?: unknown; chain?: { chainId?: string } };
+  // The typed client (client/): GET /v1/platform names the chain and the contracts.
+  const url = `${options.api.replace(/\/+$/, "")}/v1/platform`;
+  let platform: Schemas["Platform"];
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-    health = (await response.json()) as typeof health;
+    const client = createTierlineClient({
+      baseUrl: options.api,
+      fetch: (request) => fetch(request, { signal: AbortSignal.timeout(10_000) }),
+    });
+    const { data, response } = await client.GET("/v1/platform");
+    if (!data) throw new Error(`HTTP ${response.status}`);
+    platform = data;
   } catch (error) {
     throw new CliError(
       `cannot read the contract addresses from ${url} (${(error as Error).message}); pass --contracts <file> instead`,
     );
   }
   return {
-    market: pickMarketAddress({ contracts: health.contracts }, `the answer of ${url}`),
-    chainId: health.chain?.chainId,
+    market: pickMarketAddress({ contracts: platform.chain.contracts }, `the answer of ${url}`),
+    chainId: platform.chain.chainId,
     source: url,
   };
 }
@@ -441,11 +453,15 @@ async function listCommand(c: Connection): Promise<void> {
 
 const withConnection = (command: Command): Command =>
   command
-    .option("--rpc <url>", "the chain's JSON-RPC endpoint (env TIERLINE_RPC_URL)", DEFAULT_RPC)
+    .option(
+      "--rpc <url>",
+      "the chain's JSON-RPC endpoint (default: TIERLINE_RPC_URL, else the embedded chain on TIERLINE_CHAIN_PORT)",
+      DEFAULT_RPC,
+    )
     .option("--contracts <file>", "a JSON file with the contract addresses (instead of --api)")
     .option(
       "--api <url>",
-      "the Tierline API, whose GET /health names the contracts (env TIERLINE_API_URL)",
+      "the Tierline API, whose GET /v1/platform names the contracts (default: HOST and PORT)",
       DEFAULT_API,
     );
 

@@ -1,14 +1,17 @@
 // `npm run reindex`: empties the index and rebuilds it from chain events alone, range by
 // range (each range in its own transaction, with progress). It needs the data directory to
 // itself: stop `npm start` first. With the embedded chain it starts the chain itself.
+import "./lib/node-version.js";
 import { bootService } from "../server/boot.js";
 import { loadConfig } from "../server/config.js";
-import { createLogger } from "../server/logging.js";
+import { createLogger, logFormatFor } from "../server/logging.js";
 import { DataDirLock, DataDirLockedError } from "./chain/data-dir-lock.js";
 import { startEmbeddedChain, type EmbeddedChain } from "./chain/embedded-chain.js";
+import { exitOnConfigError } from "./lib/config-error.js";
+import { reindexProgress } from "./lib/progress.js";
 
-const config = { ...loadConfig(), TIERLINE_KEEPER: "false" as const };
-const log = createLogger(config.LOG_LEVEL);
+const config = { ...exitOnConfigError(() => loadConfig()), TIERLINE_KEEPER: "false" as const };
+const log = createLogger(config.LOG_LEVEL, process.stderr, logFormatFor(config.LOG_FORMAT, process.stderr));
 let lock: DataDirLock;
 try {
   lock = DataDirLock.acquire(config.dataDir, "npm run reindex");
@@ -35,12 +38,7 @@ try {
     deployIfMissing: false,
   });
   await service.ctx.indexer.stop();
-  let lastPrint = 0;
-  const events = await service.ctx.indexer.rebuild(({ to, head, events: sofar }) => {
-    if (performance.now() - lastPrint < 1_000 && to < head) return;
-    lastPrint = performance.now();
-    console.log(`  block ${to} of ${head} (${((100 * to) / Math.max(head, 1)).toFixed(0)}%), ${sofar} events`);
-  });
+  const events = await service.ctx.indexer.rebuild(reindexProgress((line) => console.log(line)));
   console.log(
     `index rebuilt from ${events} chain events, up to block ${await service.ctx.indexer.indexedBlock()}, in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );

@@ -4,6 +4,7 @@
 // asks for confirmation in a terminal (`--yes` for scripts and CI). Against an external
 // chain the keys control holdings that outlive this directory: it refuses unless told
 // `--delete-keys`, and then first writes an encrypted backup of every key.
+import "./lib/node-version.js";
 import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";

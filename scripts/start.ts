@@ -1,11 +1,12 @@
 // `npm start`: the embedded local chain, the contracts (deployed once per chain), the
 // database, the demo cast on first start, the indexer and the API — then where to go next.
+import "./lib/node-version.js";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { bootService, ChainMismatchError } from "../server/boot.js";
+import { bootService, ChainMismatchError, ChainUnreachableError } from "../server/boot.js";
 import { ConfigError, loadConfig, type Config } from "../server/config.js";
 import { createApp } from "../server/api/app.js";
-import { createLogger } from "../server/logging.js";
+import { createLogger, logFormatFor, StartupLogGate } from "../server/logging.js";
 import { firstStartPlan, seedDemo, writeCredentials, type Credentials } from "../server/seed.js";
 import { DataDirLock, DataDirLockedError } from "./chain/data-dir-lock.js";
 import { BLOCK_INTERVAL_MS, startEmbeddedChain, type EmbeddedChain } from "./chain/embedded-chain.js";
@@ -21,7 +22,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = createLogger(config.LOG_LEVEL);
+  // Routine start-up lines wait behind a gate and go to a file, so that the banner is what
+  // is on screen; warnings and errors pass at once. From the banner on, everything passes.
+  const gate = new StartupLogGate(process.stdout);
+  const log = createLogger(config.LOG_LEVEL, gate, logFormatFor(config.LOG_FORMAT));
 
   // One data directory, one instance: held until this process ends.
   let lock: DataDirLock;
@@ -104,11 +108,14 @@ async function main(): Promise<void> {
     chain: chain?.url ?? config.rpcUrl,
     control: chain?.controlUrl,
   });
+  const startupLog = path.join(config.dataDir, "startup.log");
+  const held = gate.release(startupLog);
   printBanner(
     config,
     { chainId: ctx.chain.deployment.chainId, addresses: { ...ctx.chain.deployment.addresses } },
     credentials,
     credentialsFile,
+    held > 0 ? `${held} start-up log lines in ${path.relative(process.cwd(), startupLog) || startupLog}` : undefined,
   );
 
   let stopping = false;
@@ -131,6 +138,7 @@ function printBanner(
   deployment: { chainId: string; addresses: Record<string, string> },
   credentials: Credentials | undefined,
   credentialsFile: string,
+  startupLogNote: string | undefined,
 ): void {
   const api = `http://${config.HOST}:${config.PORT}`;
   const rel = path.relative(process.cwd(), credentialsFile) || credentialsFile;
@@ -147,6 +155,8 @@ function printBanner(
     ...Object.entries(deployment.addresses).map(([name, address]) => `    ${name.padEnd(20)} ${address}`),
     `  Data       ${config.dataDir}`,
     `  API keys   ${rel}`,
+    `  Metrics    ${api}/metrics   (readiness: ${api}/health/ready; platform: ${api}/v1/platform)`,
+    ...(startupLogNote ? [`  Logs       ${startupLogNote}; from here on, one line per event`] : []),
   ];
   if (credentials) {
     lines.push("", "Demo parties:");
@@ -166,7 +176,12 @@ function printBanner(
   console.log(lines.join("\n"));
 }
 
-main().catch((error) => {
-  console.error("Tierline failed to start:", error);
+main().catch((error: Error) => {
+  // One line a person can act on; the stack only when asked for (LOG_LEVEL=debug).
+  const cause = error.cause instanceof Error ? ` (${error.cause.message.split("\n")[0]})` : "";
+  console.error(
+    `Tierline failed to start: ${error.message.split("\n")[0]}${error instanceof ChainUnreachableError ? "" : cause}`,
+  );
+  if (process.env.LOG_LEVEL === "debug" || process.env.LOG_LEVEL === "trace") console.error(error);
   process.exit(1);
 });

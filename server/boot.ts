@@ -27,10 +27,16 @@ import { nowIso, openDatabase, type Db } from "./store/database.js";
 import { Cluster } from "./store/cluster.js";
 import { withLock } from "./store/locks.js";
 import { DEFAULT_VERIFICATION_CONFIG } from "./verification/verify.js";
+import { Telemetry } from "./telemetry.js";
 
 export const OPERATOR_ID = "pty_operator";
 
 export class ChainMismatchError extends Error {}
+/** The configured chain did not answer within the start-up wait. */
+export class ChainUnreachableError extends Error {}
+
+/** How long start-up waits for a chain: the embedded one is already up; another one answers now or not at all. */
+export const EXTERNAL_CHAIN_WAIT_MS = 5_000;
 
 export interface BootOptions {
   config: Config;
@@ -60,8 +66,13 @@ export async function waitForChain(provider: JsonRpcProvider, timeoutMs: number)
       await provider.getBlockNumber();
       return;
     } catch (error) {
-      if (Date.now() > until)
-        throw new Error(`the chain at ${provider._getConnection().url} is not answering`, { cause: error });
+      if (Date.now() > until) {
+        const reason = (error as { code?: string; shortMessage?: string }).shortMessage ?? (error as Error).message;
+        throw new ChainUnreachableError(
+          `the chain at ${provider._getConnection().url} is not answering (${reason.slice(0, 120)}): check TIERLINE_RPC_URL, or unset it to run the embedded chain`,
+          { cause: error },
+        );
+      }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -188,7 +199,7 @@ async function ensureOperator(db: Db, registrar: Wallet): Promise<string | undef
 export async function bootService(options: BootOptions): Promise<BootedService> {
   const { config, log } = options;
   const provider = createProvider(options.rpcUrl ?? config.rpcUrl);
-  await waitForChain(provider, 30_000);
+  await waitForChain(provider, config.embeddedChain ? 30_000 : EXTERNAL_CHAIN_WAIT_MS);
   const db = await openDatabase({ url: config.TIERLINE_DATABASE_URL, file: config.databaseFile });
   const cluster = await Cluster.join(db, log.child({ component: "cluster" }), config.TIERLINE_LEADER_INTERVAL_MS);
   try {
@@ -258,6 +269,7 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
         volumeSpikeMinHistory: config.TIERLINE_VOLUME_SPIKE_MIN_HISTORY,
       },
       operatorId: OPERATOR_ID,
+      telemetry: observeService(new Telemetry(), db, provider, indexer, registrar.address),
       now: options.now ?? (() => new Date()),
     };
     const newOperatorApiKey = await withLock(db, "boot", () => ensureOperator(db, registrar));
@@ -272,6 +284,7 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
     // the leader. Every replica still brings the index up to its own writes (indexer.sync after
     // each send) and writes its own outbox rows; only the leader delivers them.
     cluster.onLeadership(async (leader) => {
+      ctx.telemetry.leader.set(leader ? 1 : 0);
       if (leader) {
         if (!firstLead) {
           // Taking over from a leader that died: finish what it (or any dead replica) left half
@@ -285,11 +298,13 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
           }
         }
         firstLead = false;
+        ctx.telemetry.keeper.enabled = config.TIERLINE_KEEPER === "true";
         indexer.start(config.TIERLINE_INDEXER_INTERVAL_MS);
         if (config.TIERLINE_KEEPER === "true") keeper.start(config.TIERLINE_KEEPER_INTERVAL_MS);
         riskMonitor = RiskMonitor.start({ ...ctx, log: log.child({ component: "risk" }) });
         if (config.TIERLINE_WEBHOOKS === "true") webhooks.start(config.TIERLINE_WEBHOOK_INTERVAL_MS);
       } else {
+        ctx.telemetry.keeper.enabled = false;
         await webhooks.stop();
         await keeper.stop();
         await riskMonitor?.stop();
@@ -320,6 +335,32 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
     provider.destroy();
     throw error;
   }
+}
+
+/** What /metrics reads when scraped: the chain head and the index cursor, the journal, the registrar's gas. */
+function observeService(
+  telemetry: Telemetry,
+  db: Db,
+  provider: JsonRpcProvider,
+  indexer: Indexer,
+  registrar: string,
+): Telemetry {
+  telemetry.observe({
+    async blocks() {
+      const latest = await provider.getBlockNumber().catch(() => null);
+      return { latest, indexed: await indexer.indexedBlock() };
+    },
+    async transactions() {
+      const rows = await db
+        .selectFrom("tx_journal")
+        .select(["kind", "state", db.fn.countAll<number>().as("count")])
+        .groupBy(["kind", "state"])
+        .execute();
+      return rows.map((row) => ({ kind: row.kind, state: row.state, count: Number(row.count) }));
+    },
+    registrarBalance: () => provider.getBalance(registrar),
+  });
+  return telemetry;
 }
 
 /** A confirmation a crash interrupted: registered after all, or back to waiting for the debtor.

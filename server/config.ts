@@ -68,6 +68,8 @@ export const ConfigSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: port.default(3000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Log lines as JSON, or readable; unset: readable in a terminal, JSON otherwise. */
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
   /** Verification: tolerated unit-price difference between invoice and order, basis points. */
   TIERLINE_PRICE_TOLERANCE_BPS: bps.default(50),
   /** Verification: tolerated invoiced quantity above received quantity, basis points. */
@@ -207,4 +209,55 @@ export function parseContractsVariable(json: string): ConfiguredContracts {
     throw new ConfigError(parsed.error.issues.map((i) => `TIERLINE_CONTRACTS.${i.path.join(".")}: ${i.message}`));
   }
   return parsed.data;
+}
+
+/** Where the service is, as every entry point sees it: the API, the chain, the data directory. */
+export interface Endpoints {
+  /** The API as a client reaches it (a wildcard HOST is reached on loopback). */
+  apiUrl: string;
+  /** The chain Tierline runs on: TIERLINE_RPC_URL, else the embedded chain on TIERLINE_CHAIN_PORT. */
+  rpcUrl: string;
+  embeddedChain: boolean;
+  dataDir: string;
+  credentialsFile: string;
+}
+
+const EndpointsSchema = ConfigSchema.pick({
+  TIERLINE_DATA_DIR: true,
+  TIERLINE_RPC_URL: true,
+  TIERLINE_CHAIN_PORT: true,
+  HOST: true,
+  PORT: true,
+});
+
+/**
+ * The same PORT / HOST / TIERLINE_CHAIN_PORT / TIERLINE_RPC_URL / TIERLINE_DATA_DIR as
+ * `npm start` reads, for the CLIs (demo, financier, audit, reset, reindex) that talk to a
+ * running service: they need no registrar key, only where things are.
+ */
+export function loadEndpoints(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Endpoints {
+  const relevant = Object.fromEntries(
+    Object.keys(EndpointsSchema.shape).flatMap((key) => {
+      const value = env[key];
+      return value === undefined || value === "" ? [] : [[key, value]];
+    }),
+  );
+  const parsed = EndpointsSchema.safeParse(relevant);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (issue) => `${issue.path.join(".")}=${JSON.stringify(relevant[String(issue.path[0])])}: ${issue.message}`,
+      ),
+    );
+  }
+  const raw = parsed.data;
+  const host = ["0.0.0.0", "::", "[::]"].includes(raw.HOST) ? "127.0.0.1" : raw.HOST;
+  const dataDir = path.resolve(cwd, raw.TIERLINE_DATA_DIR);
+  return {
+    apiUrl: `http://${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${raw.PORT}`,
+    rpcUrl: raw.TIERLINE_RPC_URL ?? `http://127.0.0.1:${raw.TIERLINE_CHAIN_PORT}`,
+    embeddedChain: raw.TIERLINE_RPC_URL === undefined,
+    dataDir,
+    credentialsFile: path.join(dataDir, "credentials.json"),
+  };
 }

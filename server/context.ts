@@ -6,6 +6,7 @@ import type { ChainClient } from "./chain/chain-client.js";
 import type { Indexer } from "./chain/indexer.js";
 import type { KeyVault } from "./chain/keys.js";
 import type { VerificationConfig } from "./verification/types.js";
+import type { Telemetry } from "./telemetry.js";
 
 export interface ServiceContext {
   config: Config;
@@ -17,6 +18,8 @@ export interface ServiceContext {
   verification: VerificationConfig;
   /** The operator's party id (the registrar's profile). */
   operatorId: string;
+  /** Metrics and the background workers' status (/metrics, /health). */
+  telemetry: Telemetry;
   /** Injected clock, so tests can move time. */
   now: () => Date;
 }

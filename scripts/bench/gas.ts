@@ -6,6 +6,7 @@
 //
 //   npm run bench:gas            (= hardhat run scripts/bench/gas.ts)
 //   GAS_JSON=1 npm run bench:gas
+import "../lib/node-version.js";
 import os from "node:os";
 import hre, { artifacts, network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";

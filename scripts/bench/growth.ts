@@ -13,6 +13,7 @@
 //   npm run bench:growth                 # 10,000
 //   npm run bench:growth -- --100k       # 10,000 then 100,000 (about an hour here)
 //   BENCH_GROWTH_SIZES=2000,5000 npm run bench:growth
+import "../lib/node-version.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { readFileSync } from "node:fs";

@@ -22,6 +22,7 @@
 // Each edge carries 1-3 certificates; they go through the service's buildCreditGraph.
 // A second, layered shape (no buy-sell, 1% back trade) shows the other extreme: credit
 // only flows upward, every source reaches few nodes, and the API's budget covers all.
+import "../lib/node-version.js";
 import os from "node:os";
 import v8 from "node:v8";
 import vm from "node:vm";

@@ -7,10 +7,12 @@
 // Figures, not assertions: a shared 2-core machine is noisy.
 //   BENCH_RECEIVABLES=200 BENCH_CONCURRENCY=16 BENCH_SCALE_RECEIVABLES=120 npm run bench:throughput
 //   BENCH_SCALE_OUT=0 skips the scale-out rows.
+import "../lib/node-version.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
 import { freePort, startLocalService } from "../chain/local-service.js";
+import { progress } from "../lib/progress.js";
 import { printScaleOut, runScaleOut } from "./scale-out.js";
 
 const RECEIVABLES = Number(process.env.BENCH_RECEIVABLES ?? 120);
@@ -112,7 +114,11 @@ async function main(): Promise<void> {
       );
     const debtor = await party(["debtor"], "Bench Debtor");
     const suppliers: Json[] = [];
-    for (let i = 0; i < SUPPLIERS; i++) suppliers.push(await party(["supplier"], `Bench Supplier ${i}`));
+    const partiesDone = progress("creating suppliers", SUPPLIERS);
+    for (let i = 0; i < SUPPLIERS; i++) {
+      suppliers.push(await party(["supplier"], `Bench Supplier ${i}`));
+      partiesDone(i + 1);
+    }
     const financier = await party(["financier"], "Bench Bank");
     const token = local.service.ctx.chain.contracts.token;
     await local.service.ctx.chain.registrar.send(await token.mint.populateTransaction(financier.address, 10n ** 15n), {
@@ -137,6 +143,8 @@ async function main(): Promise<void> {
     const totalLatency: number[] = [];
     const txHashes: string[] = [];
     let next = 1;
+    let registered = 0;
+    const registrationsDone = progress("registering receivables", RECEIVABLES);
     const started = performance.now();
     const worker = async () => {
       while (next <= RECEIVABLES) {
@@ -159,6 +167,7 @@ async function main(): Promise<void> {
         confirmLatency.push(t2 - t1);
         totalLatency.push(t2 - t0);
         txHashes.push(confirmed.txHash);
+        registrationsDone(++registered);
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));

@@ -9,6 +9,7 @@
 // TIERLINE_PARTY_MANAGER_KEY or TIERLINE_ATTESTER_KEY serves when the address is not given.
 // TIERLINE_TIMELOCK_DELAY_SECONDS (default two days; 0 only on chain 31337),
 // TIERLINE_SETTLEMENT_TOKEN (unset: a LocalSettlementToken whose minter is the registrar).
+import "../lib/node-version.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { getAddress, Wallet } from "ethers";

@@ -80,6 +80,16 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
       },
     }),
   );
+  // Requests by route pattern and status, timed from arrival to the last byte.
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.once("finish", () => {
+      const route = (res.locals.route as string | undefined) ?? "(no route)";
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      ctx.telemetry.recordRequest(req.method, route, res.statusCode, seconds);
+    });
+    next();
+  });
   // The docs page's inline scripts need a looser policy; everything else gets helmet's default.
   app.use(/^\/(?!docs).*/, helmet());
   // One bucket per API key (the party behind it) wherever it calls from, so parties behind
@@ -125,6 +135,7 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
 
   const document = buildOpenApiDocument(routes, `http://${ctx.config.HOST}:${ctx.config.PORT}`);
   app.get("/openapi.json", (_req, res) => {
+    res.locals.route = "/openapi.json";
     res.json(document);
   });
   app.use(
@@ -135,6 +146,7 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
 
   for (const route of routes) {
     app[route.method](route.path, async (req: Request, res) => {
+      res.locals.route = route.path;
       const actor = route.auth ? await authenticate(ctx, req.get("authorization")) : undefined;
       if (route.method === "post" && !route.body) refuseUnexpectedBody(req.body);
       req.log = req.log.child({ partyId: actor?.id });
@@ -163,7 +175,10 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
               run,
             )
           : await run();
-      if ("replayed" in result && result.replayed) res.setHeader("Idempotent-Replayed", "true");
+      if ("replayed" in result && result.replayed) {
+        res.setHeader("Idempotent-Replayed", "true");
+        ctx.telemetry.idempotencyReplays.inc();
+      }
       if (result.contentType) res.status(result.status).type(result.contentType).send(String(result.body));
       else res.status(result.status).json(result.body);
     });

@@ -55,11 +55,13 @@ export class Keeper {
     const tick = async () => {
       try {
         const pass = await this.runOnce();
+        this.ctx.telemetry.recordKeeperPass("ok");
         if (this.#lastError) this.ctx.log.info("keeper works again");
         this.#lastError = undefined;
         if (pass.failed > 0) this.ctx.log.warn({ ...pass }, "keeper pass finished with refusals");
       } catch (error) {
         const message = (error as Error).message;
+        this.ctx.telemetry.recordKeeperPass("failed", message.slice(0, 200));
         if (message !== this.#lastError)
           this.ctx.log.error({ err: error }, "keeper pass failed; retrying next interval");
         this.#lastError = message;
@@ -96,7 +98,9 @@ export class Keeper {
     if (!head) throw new Error("the chain has no latest block");
     const gracePeriodOf = async (receivableId: string) =>
       BigInt((await registry.receivableOf(receivableId)).gracePeriod);
-    for (const mark of await findDueMarks(ctx, BigInt(head.timestamp), gracePeriodOf)) {
+    const marks = await findDueMarks(ctx, BigInt(head.timestamp), gracePeriodOf);
+    ctx.telemetry.keeperBacklog.set(marks.length);
+    for (const mark of marks) {
       if (
         mark.overdue &&
         (await this.#send(
@@ -121,7 +125,9 @@ export class Keeper {
 
     // Settlement, then the dust of what closed.
     this.#maxBatch ??= Number(await escrow.MAX_SETTLE_BATCH());
-    for (const receivableId of await findSettlementCandidates(ctx)) {
+    const candidates = await findSettlementCandidates(ctx);
+    ctx.telemetry.keeperBacklog.set(marks.length + candidates.length);
+    for (const receivableId of candidates) {
       const plan = await planSettlement(ctx, receivableId, this.#maxBatch);
       for (const [i, batch] of plan.batches.entries()) {
         if (i > 0) crashPoint("keeper:between-batches");

@@ -86,6 +86,7 @@ export const RESOURCES = [
   "exposure",
   "riskView",
   "partyProfile",
+  "heldPayments",
 ] as const;
 export type Resource = (typeof RESOURCES)[number];
 
@@ -279,6 +280,21 @@ export const ACCESS_POLICY: Record<Resource, ResourceRow> = {
       auditor: WHOLE,
       operator: WHOLE,
       other: WHOLE,
+    },
+  },
+  heldPayments: {
+    what: "payments the escrow kept for a party because its token refused the push (what it can withdraw)",
+    // The route takes no party: it answers about the caller only, so every other cell is
+    // refused by construction (no way to name another party), and the test checks that.
+    routes: ["GET /v1/me/held-payments"],
+    scope: "party",
+    cells: {
+      self: WHOLE,
+      evaluatingFinancier: FORBIDDEN,
+      fundingFinancier: FORBIDDEN,
+      auditor: FORBIDDEN,
+      operator: FORBIDDEN,
+      other: FORBIDDEN,
     },
   },
 };

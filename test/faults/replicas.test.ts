@@ -80,6 +80,21 @@ describe("Replicas: two service processes over one PostgreSQL database and one c
     expect(a.replica.instanceId).to.not.equal(b.replica.instanceId);
   });
 
+  it("answers readiness and metrics on each replica for itself: both ready, only the leader runs the keeper", async function () {
+    const probe = new ApiClient(() => first.baseUrl);
+    const [a, b] = [await probe.get("/health/ready"), await new ApiClient(() => second.baseUrl).get("/health/ready")];
+    expect([a.status, b.status]).to.deep.equal([200, 200]);
+    expect([a.body.replica.leader, b.body.replica.leader]).to.deep.equal([true, false]);
+    expect(b.body.keeper.enabled, "a follower runs no keeper").to.equal(false);
+    // The index cursor is shared: both read the same one.
+    expect(b.body.indexer.indexedBlock).to.be.at.least(0);
+    const leaderGauge = async (replica: ChildService) => {
+      const text = await (await fetch(`${replica.baseUrl}/metrics`)).text();
+      return Number(/^tierline_replica_leader (\S+)$/m.exec(text)?.[1]);
+    };
+    expect([await leaderGauge(first), await leaderGauge(second)]).to.deep.equal([1, 0]);
+  });
+
   it("serves one dataset: what one replica writes, the other reads", async function () {
     const submitted = await on(first, "tier1").post("/v1/receivables", validSubmission(world.party("debtor").id));
     expect(submitted.status, JSON.stringify(submitted.body)).to.equal(201);

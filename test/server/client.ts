@@ -8,6 +8,7 @@ import type { z } from "zod";
 import { allRoutes } from "../../server/api/app.js";
 import { errorStatusesOf, type RouteSpec } from "../../server/api/route-spec.js";
 import { ErrorSchema } from "../../server/api/schemas.js";
+import { createTierlineClient, type TierlineClient } from "../../client/index.js";
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -92,6 +93,15 @@ export class ApiClient {
     return new ApiClient(this.baseUrl, apiKey);
   }
 
+  /**
+   * The generated, typed client (client/index.ts) with this client's key: paths, parameters
+   * and bodies are checked by the compiler against the committed OpenAPI types, and every
+   * answer by the route's declared contract, as for `request`.
+   */
+  get typed(): TierlineClient {
+    return createTierlineClient({ baseUrl: this.baseUrl(), apiKey: this.apiKey, fetch: contractCheckedFetch });
+  }
+
   async request<T = any>(
     method: string,
     path: string,
@@ -132,4 +142,29 @@ export class ApiClient {
   post<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
     return this.request<T>("POST", path, body ?? {}, headers);
   }
+}
+
+/** fetch, then the same contract check as ApiClient.request: a drifted answer fails the test. */
+async function contractCheckedFetch(request: Request): Promise<Response> {
+  const response = await fetch(request);
+  const text = await response.clone().text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* keep text */
+  }
+  const url = new URL(request.url);
+  const problems = contractViolations(
+    request.method,
+    url.pathname + url.search,
+    { status: response.status, body, headers: response.headers },
+    response.headers.get("content-type") ?? "",
+  );
+  if (problems.length > 0) {
+    throw new Error(
+      `${request.method} ${url.pathname} -> ${response.status} breaks the API contract:\n  ${problems.join("\n  ")}`,
+    );
+  }
+  return response;
 }

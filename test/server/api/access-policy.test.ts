@@ -398,6 +398,15 @@ describe("Access policy: every cell of the table, called by a party in that rela
       ok(response, what);
       expect(response.body.id).to.equal(partyRef(probe.target).id);
     },
+    async heldPayments(probe, decision, what) {
+      // No route names another party's held payments: each caller is answered about itself.
+      const response = await as(probe.who).get("/v1/me/held-payments");
+      ok(response, what);
+      const target = partyRef(probe.target).address.toLowerCase();
+      if (decision.access === "denied") expect(response.body.address.toLowerCase(), what).to.not.equal(target);
+      else expect(response.body.address.toLowerCase(), what).to.equal(target);
+      expect(response.body.claimable, what).to.equal("0");
+    },
   };
 
   for (const resource of RESOURCES) {

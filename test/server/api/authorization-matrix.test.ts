@@ -59,6 +59,10 @@ const newParty = () => ({
 const MATRIX: Record<string, RouteCase> = {
   // Health
   "get /health": { url: () => "/health", forbidden: [], reads: CALLERS },
+  "get /health/live": { url: () => "/health/live", forbidden: [], reads: CALLERS },
+  "get /health/ready": { url: () => "/health/ready", forbidden: [], reads: CALLERS },
+  "get /metrics": { url: () => "/metrics", forbidden: [], reads: CALLERS },
+  "get /v1/platform": { url: () => "/v1/platform", forbidden: [], reads: CALLERS },
   // Parties
   "post /v1/parties": { url: () => "/v1/parties", body: newParty, forbidden: allBut("operator") },
   "post /v1/operator/chain/advance-time": {
@@ -72,6 +76,22 @@ const MATRIX: Record<string, RouteCase> = {
     reads: ["operator", "auditor"],
   },
   "get /v1/me": { url: () => "/v1/me", forbidden: [], reads: CALLERS },
+  // Aimed at the outsider (suspending it would be a change; these rows only check who is refused).
+  "post /v1/parties/:id/suspend": {
+    url: (w) => `/v1/parties/${w.parties.outsider.id}/suspend`,
+    forbidden: allBut("operator"),
+  },
+  "post /v1/parties/:id/reactivate": {
+    url: (w) => `/v1/parties/${w.parties.outsider.id}/reactivate`,
+    forbidden: allBut("operator"),
+  },
+  "post /v1/parties/:id/test-funds": {
+    url: (w) => `/v1/parties/${w.parties.debtor.id}/test-funds`,
+    body: () => ({ amount: "1000000" }),
+    forbidden: allBut("operator"),
+  },
+  "get /v1/me/held-payments": { url: () => "/v1/me/held-payments", forbidden: [], reads: CALLERS },
+  "post /v1/me/held-payments/withdraw": { url: () => "/v1/me/held-payments/withdraw", body: () => ({}), forbidden: [] },
   "get /v1/parties/:id": { url: (w) => `/v1/parties/${w.parties.seller.id}`, forbidden: [], reads: CALLERS },
   "get /v1/parties/:id/certificates": {
     url: (w) => `/v1/parties/${w.parties.seller.id}/certificates`,
@@ -345,12 +365,12 @@ describe("API: authentication and authorization on every route", function () {
     expect(Object.keys(MATRIX).sort()).to.deep.equal([...served].sort());
   });
 
-  it("leaves only /health open", function () {
+  it("leaves only the operations routes open: health, liveness, readiness, metrics, the platform", function () {
     expect(
       allRoutes()
         .filter((route) => !route.auth)
         .map((route) => route.path),
-    ).to.deep.equal(["/health"]);
+    ).to.deep.equal(["/health", "/health/live", "/health/ready", "/metrics", "/v1/platform"]);
   });
 
   describe("on every route the app serves, at any target", function () {
@@ -396,11 +416,18 @@ describe("API: authentication and authorization on every route", function () {
   for (const [route, spec] of Object.entries(MATRIX)) {
     const [method, path] = route.split(" ");
     describe(`${method!.toUpperCase()} ${path}`, function () {
-      if (route === "get /health") {
+      const open: Record<string, (body: any) => void> = {
+        "get /health": (body) => expect(body.status).to.equal("ok"),
+        "get /health/live": (body) => expect(body.status).to.equal("alive"),
+        "get /health/ready": (body) => expect(body.status).to.equal("ready"),
+        "get /metrics": (body) => expect(body).to.include("tierline_http_requests_total"),
+        "get /v1/platform": (body) => expect(body.settlement.decimals).to.equal(6),
+      };
+      if (open[route]) {
         it("answers without an API key", async function () {
           const response = await call(route, undefined);
           expect(response.status).to.equal(200);
-          expect(response.body.status).to.equal("ok");
+          open[route]!(response.body);
         });
         return;
       }

@@ -517,6 +517,47 @@ const CASES: Record<string, WriteCase> = {
       },
     ],
   },
+  // Aimed at a party that does not exist: a body the schema accepts is then refused (404)
+  // and nothing is suspended, reactivated or minted.
+  ...Object.fromEntries(
+    (["suspend", "reactivate"] as const).map((action) => [
+      `post /v1/parties/:id/${action}`,
+      {
+        caller: (w: World) => w.operatorKey,
+        url: () => `/v1/parties/pty_fuzz_nobody/${action}`,
+        bases: [() => ({})],
+        shape: { fields: {} },
+        emptyObjectCode: "NOT_FOUND",
+        explicit: () => [
+          { what: "a status set by the client", body: { status: "active" }, expect: { field: "body" } },
+          { what: "an empty list", body: [], expect: { field: "body" } },
+        ],
+      } satisfies WriteCase,
+    ]),
+  ),
+  "post /v1/parties/:id/test-funds": {
+    caller: (w) => w.operatorKey,
+    url: () => "/v1/parties/pty_fuzz_nobody/test-funds",
+    bases: [() => ({ amount: "1000000" })],
+    shape: { fields: { amount: { kind: "amount", positive: true } } },
+    explicit: () => [
+      { what: "a zero amount", body: { amount: "0" }, expect: { field: "body.amount" } },
+      { what: "an amount as a float", body: { amount: 1.5 }, expect: { field: "body.amount" } },
+      { what: "another recipient", body: { amount: "1", to: "0x" + "1".repeat(40) }, expect: { field: "body" } },
+    ],
+  },
+  // The seller has no held payments: a body the schema accepts is refused with NOTHING_TO_WITHDRAW.
+  "post /v1/me/held-payments/withdraw": {
+    caller: (w) => w.seller.apiKey,
+    url: () => "/v1/me/held-payments/withdraw",
+    bases: [(w) => ({ to: w.tier2.address })],
+    shape: { fields: { to: { kind: "address" } }, optional: ["to"] },
+    emptyObjectCode: "NOTHING_TO_WITHDRAW",
+    explicit: () => [
+      { what: "an amount chosen by the client", body: { amount: "1" }, expect: { field: "body" } },
+      { what: "a short address", body: { to: "0x1234" }, expect: { field: "body.to" } },
+    ],
+  },
   "post /v1/parties/:id/early-payment-rate": {
     caller: (w) => w.operatorKey,
     url: (w) => `/v1/parties/${w.debtor.id}/early-payment-rate`,
