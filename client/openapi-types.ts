@@ -93,7 +93,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /** Every party, in id order, optionally by status or role (operator, auditor) */
+    get: operations["listParties"];
     put?: never;
     /**
      * Register a party (operator)
@@ -254,7 +255,7 @@ export interface paths {
     };
     /**
      * The receivables a party sold or owes, newest first, with their verification reports
-     * @description A supplier's submissions (as=seller) and a debtor's payables (as=debtor; status=awaiting_confirmation for those waiting for its consent). Parties list their own; auditors and the operator any party's, or all.
+     * @description A supplier's submissions (as=seller) and a debtor's payables (as=debtor; status=awaiting_confirmation for those waiting for its consent); the operator's review queue is status=held_for_review. Filters: counterpartyId, dueFrom/dueTo. Parties list their own; auditors and the operator any party's, or all. Paged: { items, nextCursor } (receivables repeats items under its old name).
      */
     get: operations["listReceivables"];
     put?: never;
@@ -841,6 +842,78 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/webhooks/endpoints": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Your party's active webhook endpoints, oldest first (without their secrets) */
+    get: operations["listWebhookEndpoints"];
+    put?: never;
+    /**
+     * Register an endpoint for your party's events; the signing secret is shown once
+     * @description Events are POSTed as { type, timestamp, data } with the Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature (HMAC-SHA256 under the secret). Retried with exponential backoff until a 2xx answer. Operators and auditors receive every event.
+     */
+    post: operations["createWebhookEndpoint"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/webhooks/endpoints/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete one of your endpoints: nothing more is sent to it */
+    delete: operations["deleteWebhookEndpoint"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/webhooks/endpoints/{id}/deliveries": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An endpoint's delivery log, newest first: state, attempts, last HTTP status and error */
+    get: operations["listWebhookDeliveries"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/webhooks/endpoints/{id}/deliveries/{deliveryId}/replay": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Send a delivery again (same webhook-id), whatever became of it */
+    post: operations["replayWebhookDelivery"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1175,6 +1248,11 @@ export interface components {
         };
       };
     };
+    PartyPage: {
+      items: components["schemas"]["Party"][];
+      /** @description Pass as ?cursor= for the next page; null when this is the last page */
+      nextCursor: string | null;
+    };
     Party: {
       id: string;
       name: string;
@@ -1187,6 +1265,13 @@ export interface components {
       status: "registering" | "active" | "suspended";
       relatedPartyIds: string[];
       createdAt: string;
+    };
+    HoldingsPage: {
+      items: components["schemas"]["Certificate"][];
+      /** @description Pass as ?cursor= for the next page; null when this is the last page */
+      nextCursor: string | null;
+      /** @description The same items (deprecated name) */
+      certificates: components["schemas"]["Certificate"][];
     };
     Certificate: {
       id: string;
@@ -1300,6 +1385,10 @@ export interface components {
       }[];
     };
     ReceivableList: {
+      items: components["schemas"]["Receivable"][];
+      /** @description Pass as ?cursor= for the next page; null when this is the last page */
+      nextCursor: string | null;
+      /** @description The same items (deprecated name) */
       receivables: components["schemas"]["Receivable"][];
     };
     ConfirmationRequest: {
@@ -1391,6 +1480,13 @@ export interface components {
         fund: string | null;
       };
       openedBlock: number;
+    };
+    FinancingRequestPage: {
+      items: components["schemas"]["FinancingRequest"][];
+      /** @description Pass as ?cursor= for the next page; null when this is the last page */
+      nextCursor: string | null;
+      /** @description The same items (deprecated name) */
+      requests: components["schemas"]["FinancingRequest"][];
     };
     FinancingQuote: {
       certificateId: string;
@@ -1522,6 +1618,26 @@ export interface components {
       distributed: string;
       earlyPaymentRateBps: number;
       earlyQuote: components["schemas"]["EarlyRepaymentQuote"] | null;
+      /** @description One page of the repayments, in chain order */
+      items: {
+        payerAddress: string;
+        payerPartyId: string;
+        /**
+         * @description Integer amount in the currency's smallest unit, as a decimal string
+         * @example 125000000
+         */
+        amount: string;
+        /**
+         * @description The receivable's cumulative repaid amount after this payment
+         * @example 125000000
+         */
+        repaidAmount: string;
+        txHash: string;
+        blockNumber: number;
+      }[];
+      /** @description Pass as ?cursor= for the next page; null when this is the last page */
+      nextCursor: string | null;
+      /** @description The same items (deprecated name) */
       repayments: {
         payerAddress: string;
         payerPartyId: string;
@@ -2031,6 +2147,30 @@ export interface components {
       chainTime: string;
       blockNumber: number;
     };
+    WebhookEndpoint: {
+      id: string;
+      partyId: string;
+      url: string;
+      description: string;
+      eventTypes: string[] | null;
+      /** @enum {string} */
+      status: "active" | "deleted";
+      createdAt: string;
+    };
+    WebhookDelivery: {
+      id: string;
+      /** @description The webhook-id the receiver saw */
+      eventId: string;
+      eventType: string;
+      /** @enum {string} */
+      state: "pending" | "delivered" | "failed";
+      attempts: number;
+      lastStatus: number | null;
+      lastError: string | null;
+      nextAttemptAt: string | null;
+      deliveredAt: string | null;
+      createdAt: string;
+    };
   };
   responses: never;
   parameters: never;
@@ -2158,6 +2298,61 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["Platform"];
+        };
+      };
+    };
+  };
+  listParties: {
+    parameters: {
+      query?: {
+        /** @description The nextCursor of the previous page; absent for the first page */
+        cursor?: string;
+        /** @description Items per page (1-200, default 50) */
+        limit?: number;
+        status?: "active" | "suspended";
+        /** @description Only parties with this role */
+        role?: "operator" | "supplier" | "debtor" | "financier" | "auditor";
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description a page of parties */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PartyPage"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
@@ -2341,7 +2536,12 @@ export interface operations {
   };
   listPartyCertificates: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description The nextCursor of the previous page; absent for the first page */
+        cursor?: string;
+        /** @description Items per page (1-200, default 50) */
+        limit?: number;
+      };
       header?: never;
       path: {
         id: string;
@@ -2350,15 +2550,13 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description holdings */
+      /** @description a page of holdings, in the order they were issued */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            certificates: components["schemas"]["Certificate"][];
-          };
+          "application/json": components["schemas"]["HoldingsPage"];
         };
       };
       /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
@@ -2798,6 +2996,10 @@ export interface operations {
   listReceivables: {
     parameters: {
       query?: {
+        /** @description The nextCursor of the previous page; absent for the first page */
+        cursor?: string;
+        /** @description Items per page (1-200, default 50) */
+        limit?: number;
         /** @description Whose receivables (default: the caller's own; others' only for auditors and the operator) */
         partyId?: string;
         /** @description Only those the party sold, or only those it owes */
@@ -2813,7 +3015,12 @@ export interface operations {
           | "overdue"
           | "defaulted"
           | "repaid";
-        limit?: number;
+        /** @description Only those with this party on the other side */
+        counterpartyId?: string;
+        /** @description Due on or after this date */
+        dueFrom?: string;
+        /** @description Due on or before this date */
+        dueTo?: string;
       };
       header?: never;
       path?: never;
@@ -3642,6 +3849,10 @@ export interface operations {
   listFinancingRequests: {
     parameters: {
       query?: {
+        /** @description The nextCursor of the previous page; absent for the first page */
+        cursor?: string;
+        /** @description Items per page (1-200, default 50) */
+        limit?: number;
         /** @description Only requests in this status */
         status?: "open" | "cancelled" | "sold" | "pledged" | "released" | "foreclosed";
       };
@@ -3651,15 +3862,13 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description requests, oldest first */
+      /** @description a page of requests, oldest first */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            requests: components["schemas"]["FinancingRequest"][];
-          };
+          "application/json": components["schemas"]["FinancingRequestPage"];
         };
       };
       /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
@@ -4250,7 +4459,12 @@ export interface operations {
   };
   listRepayments: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description The nextCursor of the previous page; absent for the first page */
+        cursor?: string;
+        /** @description Items per page (1-200, default 50) */
+        limit?: number;
+      };
       header?: never;
       path: {
         id: string;
@@ -4259,7 +4473,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description repayments */
+      /** @description repayments, a page at a time in chain order */
       200: {
         headers: {
           [name: string]: unknown;
@@ -5285,6 +5499,382 @@ export interface operations {
       };
       /** @description the chain is unreachable or the index is catching up; retry */
       503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  listWebhookEndpoints: {
+    parameters: {
+      query?: {
+        /** @description The nextCursor of the previous page; absent for the first page */
+        cursor?: string;
+        /** @description Items per page (1-200, default 50) */
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description a page of endpoints */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            items: components["schemas"]["WebhookEndpoint"][];
+            /** @description Pass as ?cursor= for the next page; null when this is the last page */
+            nextCursor: string | null;
+          };
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  createWebhookEndpoint: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /**
+           * Format: uri
+           * @description Where events are POSTed (http or https)
+           */
+          url: string;
+          /** @default  */
+          description?: string;
+          /** @description Only these types (default: every type) */
+          eventTypes?: (
+            | "receivable.submitted"
+            | "receivable.held"
+            | "receivable.approved"
+            | "receivable.rejected"
+            | "receivable.confirmed"
+            | "receivable.registered"
+            | "receivable.declined"
+            | "receivable.withdrawn"
+            | "receivable.overdue"
+            | "receivable.defaulted"
+            | "receivable.repaid"
+            | "certificate.split"
+            | "certificate.transferred"
+            | "certificate.locked"
+            | "certificate.unlocked"
+            | "financing.opened"
+            | "financing.funded"
+            | "financing.cancelled"
+            | "repayment.received"
+            | "payout.made"
+          )[];
+        };
+      };
+    };
+    responses: {
+      /** @description registered; keep the secret */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            id: string;
+            partyId: string;
+            url: string;
+            description: string;
+            eventTypes: string[] | null;
+            /** @enum {string} */
+            status: "active" | "deleted";
+            createdAt: string;
+            /** @description The signing secret (whsec_…): shown once, store it now */
+            secret: string;
+          };
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  deleteWebhookEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description deleted */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookEndpoint"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  listWebhookDeliveries: {
+    parameters: {
+      query?: {
+        /** @description The nextCursor of the previous page; absent for the first page */
+        cursor?: string;
+        /** @description Items per page (1-200, default 50) */
+        limit?: number;
+        state?: "pending" | "delivered" | "failed";
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description a page of deliveries */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            items: components["schemas"]["WebhookDelivery"][];
+            /** @description Pass as ?cursor= for the next page; null when this is the last page */
+            nextCursor: string | null;
+          };
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  replayWebhookDelivery: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+        deliveryId: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description queued again */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookDelivery"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
         headers: {
           [name: string]: unknown;
         };
