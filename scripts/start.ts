@@ -11,6 +11,12 @@ import { firstStartPlan, seedDemo, writeCredentials, type Credentials } from "..
 import { DataDirLock, DataDirLockedError } from "./chain/data-dir-lock.js";
 import { BLOCK_INTERVAL_MS, startEmbeddedChain, type EmbeddedChain } from "./chain/embedded-chain.js";
 
+/** A path to show: relative when it lies under the working directory, absolute otherwise. */
+function shown(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : path.resolve(file);
+}
+
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -42,7 +48,7 @@ async function main(): Promise<void> {
   let chain: EmbeddedChain | undefined;
   if (config.embeddedChain) {
     console.log(
-      `starting the embedded chain on 127.0.0.1:${config.TIERLINE_CHAIN_PORT} (state in ${path.relative(process.cwd(), config.dataDir)}/chain)…`,
+      `starting the embedded chain on 127.0.0.1:${config.TIERLINE_CHAIN_PORT} (state in ${shown(path.join(config.dataDir, "chain"))})…`,
     );
     try {
       chain = await startEmbeddedChain(config.dataDir, config.TIERLINE_CHAIN_PORT, {
@@ -115,7 +121,7 @@ async function main(): Promise<void> {
     { chainId: ctx.chain.deployment.chainId, addresses: { ...ctx.chain.deployment.addresses } },
     credentials,
     credentialsFile,
-    held > 0 ? `${held} start-up log lines in ${path.relative(process.cwd(), startupLog) || startupLog}` : undefined,
+    held > 0 ? `${held} start-up log lines in ${shown(startupLog)}` : undefined,
   );
 
   let stopping = false;
@@ -141,7 +147,7 @@ function printBanner(
   startupLogNote: string | undefined,
 ): void {
   const api = `http://${config.HOST}:${config.PORT}`;
-  const rel = path.relative(process.cwd(), credentialsFile) || credentialsFile;
+  const rel = shown(credentialsFile);
   const lines = [
     "",
     "Tierline is running.",
@@ -161,7 +167,7 @@ function printBanner(
   if (credentials) {
     lines.push("", "Demo parties:");
     for (const p of credentials.parties) {
-      const key = p.keyFile ? `   own key: ${path.relative(process.cwd(), p.keyFile)}` : "";
+      const key = p.keyFile ? `   own key: ${shown(p.keyFile)}` : "";
       lines.push(`  ${p.id.padEnd(18)} ${p.name.padEnd(34)} ${p.roles.join(",").padEnd(16)} ${p.address}${key}`);
     }
   }
