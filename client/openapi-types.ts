@@ -1222,6 +1222,7 @@ export interface components {
         };
       };
     };
+    /** @description The party under `party` plus `transactions`; the same party's fields at the top level are deprecated (kept for older clients), `apiKey` is not */
     CreatedParty: {
       id: string;
       name: string;
@@ -1236,6 +1237,28 @@ export interface components {
       createdAt: string;
       /** @description Shown once; stored only as a hash */
       apiKey: string;
+      /** @description The created party (the envelope's named resource) */
+      party: components["schemas"]["Party"];
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+    };
+    Party: {
+      id: string;
+      name: string;
+      registryId: string;
+      industry: string;
+      roles: ("operator" | "supplier" | "debtor" | "financier" | "auditor")[];
+      address: string;
+      custodial: boolean;
+      /** @enum {string} */
+      status: "registering" | "active" | "suspended";
+      relatedPartyIds: string[];
+      createdAt: string;
+    };
+    SentTransaction: {
+      /** @description what the transaction did, e.g. register, transfer, approveFinancing, fundFinancing */
+      kind: string;
+      hash: string;
     };
     Error: {
       error: {
@@ -1252,19 +1275,6 @@ export interface components {
       items: components["schemas"]["Party"][];
       /** @description Pass as ?cursor= for the next page; null when this is the last page */
       nextCursor: string | null;
-    };
-    Party: {
-      id: string;
-      name: string;
-      registryId: string;
-      industry: string;
-      roles: ("operator" | "supplier" | "debtor" | "financier" | "auditor")[];
-      address: string;
-      custodial: boolean;
-      /** @enum {string} */
-      status: "registering" | "active" | "suspended";
-      relatedPartyIds: string[];
-      createdAt: string;
     };
     HoldingsPage: {
       items: components["schemas"]["Certificate"][];
@@ -1292,10 +1302,7 @@ export interface components {
     PartyStatusOutcome: {
       party: components["schemas"]["Party"];
       /** @description the transactions this write sent, in order; empty when the chain already was as asked */
-      transactions: {
-        kind: string;
-        hash: string;
-      }[];
+      transactions: components["schemas"]["SentTransaction"][];
     };
     TestFundsOutcome: {
       partyId: string;
@@ -1311,10 +1318,7 @@ export interface components {
        */
       balance: string;
       /** @description the transactions this write sent, in order; empty when the chain already was as asked */
-      transactions: {
-        kind: string;
-        hash: string;
-      }[];
+      transactions: components["schemas"]["SentTransaction"][];
     };
     HeldPayments: {
       address: string;
@@ -1332,10 +1336,7 @@ export interface components {
       amount: string;
       to: string;
       /** @description the transactions this write sent, in order; empty when the chain already was as asked */
-      transactions: {
-        kind: string;
-        hash: string;
-      }[];
+      transactions: components["schemas"]["SentTransaction"][];
     };
     Receivable: {
       id: string;
@@ -1413,16 +1414,96 @@ export interface components {
     ConfirmedReceivable: {
       receivable: components["schemas"]["Receivable"];
       certificateId: string;
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+      /**
+       * @deprecated
+       * @description Deprecated: read transactions instead; kept so older clients keep working
+       */
       txHash: string;
     };
     SplitCertificateResult: {
       parentId: string;
       children: components["schemas"]["Certificate"][];
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+      /**
+       * @deprecated
+       * @description Deprecated: read transactions instead; kept so older clients keep working
+       */
       txHash: string;
     };
     TransferCertificateResult: {
       certificate: components["schemas"]["Certificate"];
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+      /**
+       * @deprecated
+       * @description Deprecated: read transactions instead; kept so older clients keep working
+       */
       txHash: string;
+    };
+    /** @description The opened request under `request` plus `transactions`; the same request's fields at the top level are deprecated (kept for older clients) */
+    OpenedFinancingRequest: {
+      id: string;
+      certificateId: string;
+      receivableId: string;
+      /** @enum {string} */
+      kind: "discount" | "pledge";
+      /** @description The advance, in minor units */
+      price: string;
+      /** @description Pledge: owed to the pledgee from the payout; discount: 0 */
+      repayAmount: string;
+      /** @description Pledge: still owed to the pledgee */
+      outstanding: string;
+      /** @enum {string} */
+      status: "open" | "cancelled" | "sold" | "pledged" | "released" | "foreclosed";
+      holderPartyId: string | null;
+      holderAddress: string;
+      financierPartyId: string | null;
+      financierAddress: string | null;
+      debtor: {
+        id: string | null;
+        name: string | null;
+        address: string;
+      };
+      faceValue: string;
+      /** @description What the certificate was paid out already (settlement so far) */
+      paidOut: string;
+      /** @description Face value less paid out so far: what the certificate can still pay. Funding is bound to it. */
+      remainingClaim: string;
+      /** @description The service's signed risk attestation (credit limits and advance-rate rules checked), as the market records it; null: unattested (e.g. opened directly on the contract) */
+      attestation: {
+        /** @description The attestation is recorded on-chain and not expired */
+        attested: boolean;
+        advanceRateBps: number;
+        expiresAt: string;
+      } | null;
+      tier: number;
+      dueDate: string;
+      /** @description Whole days from now to the due date (0 once due) */
+      tenorDays: number;
+      /** @description The receivable's stored verification report, summarised (null if registered by another platform); GET /v1/receivables/:id has the whole report */
+      verification: {
+        /** @description passed, or approved / rejected once the operator reviewed a held submission (held before) */
+        outcome: string;
+        checkedAt: string;
+        review?: {
+          decision: string;
+          at: string;
+        };
+      } | null;
+      /** @description Pledge released with this much still unpaid */
+      shortfall: string | null;
+      txHashes: {
+        open: string;
+        fund: string | null;
+      };
+      openedBlock: number;
+      /** @description The opened request (the envelope's named resource) */
+      request: components["schemas"]["FinancingRequest"];
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
     };
     FinancingRequest: {
       id: string;
@@ -1553,10 +1634,22 @@ export interface components {
     };
     FinancingRequestTx: {
       request: components["schemas"]["FinancingRequest"];
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+      /**
+       * @deprecated
+       * @description Deprecated: read transactions instead; kept so older clients keep working
+       */
       txHash: string;
     };
     FundedFinancingRequest: {
       request: components["schemas"]["FinancingRequest"];
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+      /**
+       * @deprecated
+       * @description Deprecated: read transactions instead; kept so older clients keep working
+       */
       txHashes: {
         approve: string;
         fund: string;
@@ -1564,6 +1657,12 @@ export interface components {
     };
     RepaidPledge: {
       request: components["schemas"]["FinancingRequest"];
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+      /**
+       * @deprecated
+       * @description Deprecated: read transactions instead; kept so older clients keep working
+       */
       txHashes: {
         approve: string;
         repay: string;
@@ -1576,10 +1675,22 @@ export interface components {
         holderAddress: string;
         holderPartyId: string | null;
       };
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+      /**
+       * @deprecated
+       * @description Deprecated: read transactions instead; kept so older clients keep working
+       */
       txHash: string;
     };
     Repaid: {
       receivable: components["schemas"]["Receivable"];
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+      /**
+       * @deprecated
+       * @description Deprecated: read transactions instead; kept so older clients keep working
+       */
       txHash: string;
       /**
        * @description Integer amount in the currency's smallest unit, as a decimal string
@@ -1675,6 +1786,12 @@ export interface components {
       partyId: string;
       address: string;
       rateBps: number;
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+      /**
+       * @deprecated
+       * @description Deprecated: read transactions instead; kept so older clients keep working
+       */
       txHash: string;
     };
     Trace: {
@@ -3922,7 +4039,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["FinancingRequest"];
+          "application/json": components["schemas"]["OpenedFinancingRequest"];
         };
       };
       /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */

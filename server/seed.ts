@@ -124,7 +124,8 @@ export async function seedDemo(ctx: ServiceContext, operatorApiKey: string): Pro
       .set({ api_key_hash: hashApiKey(apiKey) })
       .where("id", "=", row.id)
       .execute();
-    created.push({ ...publicParty(toParty(row)), apiKey });
+    const existing = publicParty(toParty(row));
+    created.push({ ...existing, apiKey, party: existing, transactions: [] });
   }
   if (ctx.chain.deployment.localToken) {
     // Money on the local chain only: the debtor repays with it, financiers fund with it.
@@ -164,7 +165,8 @@ async function seedSelfCustodyFinancier(ctx: ServiceContext): Promise<Credential
       .set({ api_key_hash: hashApiKey(apiKey) })
       .where("id", "=", row.id)
       .execute();
-    party = { ...publicParty(toParty(row)), apiKey };
+    const existing = publicParty(toParty(row));
+    party = { ...existing, apiKey, party: existing, transactions: [] };
   } else {
     party = await createParty(ctx, { ...SELF_CUSTODY_FINANCIER, address: wallet.address });
   }

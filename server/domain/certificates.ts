@@ -13,6 +13,7 @@ import type { OnchainCertificateTable } from "../store/schema.js";
 type CertificateRow = Selectable<OnchainCertificateTable>;
 import type { Actor } from "../model/actor.js";
 import { PositiveAmountString } from "../model/money.js";
+import { deprecatedFor, sentTransactions, transactionsSchema } from "../model/transactions.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
 import { PageQuery, pageSchema, type Page } from "../model/page.js";
 import { keysetPage } from "../store/paginate.js";
@@ -37,12 +38,21 @@ export const CertificateViewSchema = z
 export type CertificateView = z.infer<typeof CertificateViewSchema>;
 
 export const SplitOutcomeSchema = z
-  .object({ parentId: z.string(), children: z.array(CertificateViewSchema), txHash: z.string() })
+  .object({
+    parentId: z.string(),
+    children: z.array(CertificateViewSchema),
+    transactions: transactionsSchema,
+    txHash: z.string().meta(deprecatedFor("transactions")),
+  })
   .meta({ id: "SplitCertificateResult" });
 export type SplitOutcome = z.infer<typeof SplitOutcomeSchema>;
 
 export const TransferOutcomeSchema = z
-  .object({ certificate: CertificateViewSchema, txHash: z.string() })
+  .object({
+    certificate: CertificateViewSchema,
+    transactions: transactionsSchema,
+    txHash: z.string().meta(deprecatedFor("transactions")),
+  })
   .meta({ id: "TransferCertificateResult" });
 export type TransferOutcome = z.infer<typeof TransferOutcomeSchema>;
 
@@ -233,6 +243,7 @@ export async function splitCertificate(
   return {
     parentId: certificateId,
     children: await Promise.all(children.map((c) => toView(ctx, c))),
+    transactions: sentTransactions(["split", receipt.hash]),
     txHash: receipt.hash,
   };
 }
@@ -295,7 +306,7 @@ export async function transferCertificate(
   const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, "transfer", certificateId);
   if (interrupted) {
     await ctx.indexer.sync(interrupted.blockNumber);
-    return { certificate: await toView(ctx, await loadCertificate(ctx, certificateId)), txHash: interrupted.hash };
+    return transferOutcome(ctx, certificateId, interrupted.hash);
   }
   const wallet = await holderWallet(ctx, actor, row);
   const to = await resolveRecipient(ctx, input.toPartyId, "toPartyId", row);
@@ -306,5 +317,10 @@ export async function transferCertificate(
   const receipt = await ctx.chain.senderFor(wallet).send(request, { kind: "transfer", ref: certificateId });
   await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info({ certificateId, txHash: receipt.hash, to: to.id }, "certificate transferred");
-  return { certificate: await toView(ctx, await loadCertificate(ctx, certificateId)), txHash: receipt.hash };
+  return transferOutcome(ctx, certificateId, receipt.hash);
+}
+
+async function transferOutcome(ctx: ServiceContext, certificateId: string, txHash: string): Promise<TransferOutcome> {
+  const certificate = await toView(ctx, await loadCertificate(ctx, certificateId));
+  return { certificate, transactions: sentTransactions(["transfer", txHash]), txHash };
 }

@@ -8,6 +8,7 @@ import { MaxUint256, Signature, Wallet } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { AppError, conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
+import { deprecatedFor, sentTransactions, transactionsSchema } from "../model/transactions.js";
 import { nowIso, type Db } from "../store/database.js";
 import { clusterOf } from "../store/cluster.js";
 import { findPartyById } from "../store/parties-store.js";
@@ -167,7 +168,12 @@ export async function confirmationRequest(
 }
 
 export const ConfirmOutcomeSchema = z
-  .object({ receivable: ReceivableViewSchema, certificateId: z.string(), txHash: z.string() })
+  .object({
+    receivable: ReceivableViewSchema,
+    certificateId: z.string(),
+    transactions: transactionsSchema,
+    txHash: z.string().meta(deprecatedFor("transactions")),
+  })
   .meta({ id: "ConfirmedReceivable" });
 export type ConfirmOutcome = z.infer<typeof ConfirmOutcomeSchema>;
 
@@ -328,6 +334,7 @@ async function alreadyRegistered(ctx: ServiceContext, receivableId: string): Pro
   return {
     receivable: await getReceivableView(ctx, toParty(actorless), receivableId),
     certificateId: row.root_certificate_id,
+    transactions: sentTransactions(["register", row.register_tx_hash]),
     txHash: row.register_tx_hash,
   };
 }

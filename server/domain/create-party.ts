@@ -11,6 +11,7 @@ import { hashApiKey, newApiKey, newId } from "./api-keys.js";
 import type { z } from "zod";
 import { normaliseRegistryId, type CreatedPartySchema, type CreateParty, type Role } from "../model/parties-schema.js";
 import { hashText } from "../model/receivable-schema.js";
+import type { SentTransaction } from "../model/transactions.js";
 
 /** Gas money for a custodial party on the local chain, so it can sign its own transactions. */
 const LOCAL_GAS_ALLOWANCE = parseEther("10");
@@ -48,7 +49,7 @@ async function createOne(ctx: ServiceContext, input: CreateParty, options: { rol
       .where("id", "=", existing.id)
       .execute();
     ctx.log.warn({ partyId: existing.id }, "finishing a party registration that had not reached the chain");
-    return { ...publicParty(await registerOnChain(ctx, toParty(existing))), apiKey };
+    return createdAnswer(await registerOnChain(ctx, toParty(existing)), apiKey);
   }
   if (existing)
     throw conflict("PARTY_ALREADY_EXISTS", `a party with registry id ${input.registryId} exists already`, {
@@ -106,29 +107,41 @@ async function createOne(ctx: ServiceContext, input: CreateParty, options: { rol
     .execute();
   ctx.log.info({ partyId: id, address }, "party stored; registering it on-chain");
 
-  const party = await registerOnChain(ctx, (await findPartyById(ctx.db, id))!);
-  return { ...publicParty(party), apiKey };
+  return createdAnswer(await registerOnChain(ctx, (await findPartyById(ctx.db, id))!), apiKey);
 }
 
-async function registerOnChain(ctx: ServiceContext, party: PartyRecord): Promise<PartyRecord> {
+function createdAnswer(registered: Registered, apiKey: string): CreatedParty {
+  const party = publicParty(registered.party);
+  return { ...party, apiKey, party, transactions: registered.transactions };
+}
+
+interface Registered {
+  party: PartyRecord;
+  transactions: SentTransaction[];
+}
+
+async function registerOnChain(ctx: ServiceContext, party: PartyRecord): Promise<Registered> {
+  const transactions: SentTransaction[] = [];
   const { parties } = ctx.chain.contracts;
   const onChain = await parties.partyOf(party.address);
   if (onChain.legalIdHash === "0x" + "0".repeat(64)) {
     const request = await parties.registerParty.populateTransaction(party.address, party.legalIdHash);
     const receipt = await ctx.chain.partyManager.send(request, { kind: "registerParty", ref: party.id });
+    transactions.push({ kind: "registerParty", hash: receipt.hash });
     ctx.log.info({ partyId: party.id, txHash: receipt.hash }, "party registered on-chain");
   }
   if (party.custodial && ctx.chain.deployment.localToken) {
     const balance = await ctx.chain.provider.getBalance(party.address);
     if (balance < LOCAL_GAS_ALLOWANCE / 2n) {
-      await ctx.chain.registrar.send(
+      const funded = await ctx.chain.registrar.send(
         { to: party.address, value: LOCAL_GAS_ALLOWANCE },
         { kind: "fundGas", ref: party.id },
       );
+      transactions.push({ kind: "fundGas", hash: funded.hash });
     }
   }
   await ctx.db.updateTable("parties").set({ status: "active" }).where("id", "=", party.id).execute();
-  return { ...party, status: "active" };
+  return { party: { ...party, status: "active" }, transactions };
 }
 
 /** Start-up: finish registrations a crash interrupted. */

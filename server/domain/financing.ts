@@ -15,6 +15,7 @@ import { decide, mayRead, requireAccess, type Decision } from "../model/access-p
 import { FUNDED, ReceivableRelations, roleRelations } from "../store/access-relations.js";
 import { CertificateIdParam } from "./certificates.js";
 import { AmountString, PositiveAmountString } from "../model/money.js";
+import { deprecatedFor, sentTransactions, transactionsSchema } from "../model/transactions.js";
 import { releaseFinancingReservation, reserveFinancingWithinLimits } from "../risk/limits.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
 import { chainNowSeconds } from "../chain/chain-time.js";
@@ -117,9 +118,27 @@ export const FinancingRequestViewSchema = z
 
 export type FinancingRequestView = z.infer<typeof FinancingRequestViewSchema>;
 
+// The opening answers the request's own fields at the top level (as it always has: the web
+// view, the CLIs and integrators read `id` from it) and, beside them, the envelope every
+// other write answers: the request under `request`, and `transactions`. Moving the fields
+// under `request` only would break those readers, so the top-level copy stays, deprecated.
+export const OpenedFinancingRequestSchema = FinancingRequestViewSchema.extend({
+  request: FinancingRequestViewSchema.meta({ description: "The opened request (the envelope's named resource)" }),
+  transactions: transactionsSchema,
+}).meta({
+  id: "OpenedFinancingRequest",
+  description:
+    "The opened request under `request` plus `transactions`; the same request's fields at the top level are deprecated (kept for older clients)",
+});
+export type OpenedFinancingRequest = z.infer<typeof OpenedFinancingRequestSchema>;
+
 /** A request changed by one transaction (cancel). */
 export const FinancingRequestTxSchema = z
-  .object({ request: FinancingRequestViewSchema, txHash: z.string() })
+  .object({
+    request: FinancingRequestViewSchema,
+    transactions: transactionsSchema,
+    txHash: z.string().meta(deprecatedFor("transactions")),
+  })
   .meta({ id: "FinancingRequestTx" });
 export type FinancingRequestTx = z.infer<typeof FinancingRequestTxSchema>;
 
@@ -370,7 +389,7 @@ export async function openFinancingRequest(
   ctx: ServiceContext,
   actor: Actor,
   input: OpenFinancingRequest,
-): Promise<FinancingRequestView> {
+): Promise<OpenedFinancingRequest> {
   const certificate = await ctx.db
     .selectFrom("onchain_certificates")
     .selectAll()
@@ -382,7 +401,7 @@ export async function openFinancingRequest(
   if (interrupted) {
     const requestId = requestIdFrom(ctx.chain.contracts.financing, interrupted);
     await ctx.indexer.sync(interrupted.blockNumber);
-    return toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx));
+    return openedOutcome(toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)));
   }
   if (certificate.holder !== actor.address)
     throw forbidden(`party ${actor.id} does not hold certificate ${certificate.id}`, { holder: certificate.holder });
@@ -439,7 +458,7 @@ export async function openFinancingRequest(
   await releaseFinancingReservation(ctx, reservation);
   // The credit checks above passed: vouch for exactly these terms, on-chain, so a financier can
   // choose to fund only attested requests. A failure here leaves the request open, unattested.
-  await attestRequest(ctx, requestId, {
+  const attestHash = await attestRequest(ctx, requestId, {
     certificateId: BigInt(id),
     price,
     repayAmount,
@@ -448,8 +467,17 @@ export async function openFinancingRequest(
     dueDate: BigInt(receivable?.due_date ?? 0),
   }).catch((error: unknown) => {
     ctx.log.warn({ err: error, requestId }, "could not record the risk attestation; the request stays unattested");
+    return undefined;
   });
-  return toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx));
+  return openedOutcome(toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)), attestHash);
+}
+
+function openedOutcome(request: FinancingRequestView, attestHash?: string): OpenedFinancingRequest {
+  return {
+    ...request,
+    request,
+    transactions: sentTransactions(["openFinancing", request.txHashes.open], ["attestFinancing", attestHash]),
+  };
 }
 
 /** How long the service vouches for a request's terms (never past the receivable's due date). */
@@ -467,7 +495,7 @@ async function attestRequest(
     faceValue: bigint;
     dueDate: bigint;
   },
-): Promise<void> {
+): Promise<string> {
   const head = await ctx.chain.provider.getBlock("latest");
   if (!head) throw new AppError("CHAIN_UNAVAILABLE", 503, "the chain has no latest block");
   const until = BigInt(head.timestamp) + ATTESTATION_TTL_SECONDS;
@@ -492,6 +520,7 @@ async function attestRequest(
   const receipt = await ctx.chain.keeper.send(tx, { kind: "attestFinancing", ref: requestId });
   await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info({ requestId, advanceRateBps: attestation.advanceRateBps, txHash: receipt.hash }, "request attested");
+  return receipt.hash;
 }
 
 /* ------------------------------------------------------------------ */
@@ -521,6 +550,7 @@ export async function cancelFinancingRequest(
     await ctx.indexer.sync(interrupted.blockNumber);
     return {
       request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
+      transactions: sentTransactions(["cancelFinancing", interrupted.hash]),
       txHash: interrupted.hash,
     };
   }
@@ -530,7 +560,11 @@ export async function cancelFinancingRequest(
   const receipt = await ctx.chain.senderFor(wallet).send(tx, { kind: "cancelFinancing", ref: requestId });
   await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info({ requestId, certificateId: row.certificate_id, txHash: receipt.hash }, "financing request cancelled");
-  return { request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)), txHash: receipt.hash };
+  return {
+    request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
+    transactions: sentTransactions(["cancelFinancing", receipt.hash]),
+    txHash: receipt.hash,
+  };
 }
 
 /* ------------------------------------------------------------------ */
@@ -542,7 +576,11 @@ export async function cancelFinancingRequest(
 const fundingLock = (address: string): string => `funding:${address.toLowerCase()}`;
 
 export const FundOutcomeSchema = z
-  .object({ request: FinancingRequestViewSchema, txHashes: z.object({ approve: z.string(), fund: z.string() }) })
+  .object({
+    request: FinancingRequestViewSchema,
+    transactions: transactionsSchema,
+    txHashes: z.object({ approve: z.string(), fund: z.string() }).meta(deprecatedFor("transactions")),
+  })
   .meta({ id: "FundedFinancingRequest" });
 export type FundOutcome = z.infer<typeof FundOutcomeSchema>;
 
@@ -556,6 +594,7 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
     await ctx.indexer.sync(funded.blockNumber);
     return {
       request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
+      transactions: sentTransactions(["approveFinancing", approved?.hash], ["fundFinancing", funded.hash]),
       txHashes: { approve: approved?.hash ?? "", fund: funded.hash },
     };
   }
@@ -622,6 +661,7 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
   );
   return {
     request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
+    transactions: sentTransactions(["approveFinancing", approveHash], ["fundFinancing", receipt.hash]),
     txHashes: { approve: approveHash, fund: receipt.hash },
   };
 }
@@ -640,7 +680,11 @@ function requirePledged(row: RequestRow): void {
 }
 
 export const RepayPledgeOutcomeSchema = z
-  .object({ request: FinancingRequestViewSchema, txHashes: z.object({ approve: z.string(), repay: z.string() }) })
+  .object({
+    request: FinancingRequestViewSchema,
+    transactions: transactionsSchema,
+    txHashes: z.object({ approve: z.string(), repay: z.string() }).meta(deprecatedFor("transactions")),
+  })
   .meta({ id: "RepaidPledge" });
 export type RepayPledgeOutcome = z.infer<typeof RepayPledgeOutcomeSchema>;
 
@@ -656,6 +700,7 @@ export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: 
     await ctx.indexer.sync(repaid.blockNumber);
     return {
       request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
+      transactions: sentTransactions(["approvePledgeRepayment", approved?.hash], ["repayPledge", repaid.hash]),
       txHashes: { approve: approved?.hash ?? "", repay: repaid.hash },
     };
   }
@@ -710,6 +755,7 @@ export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: 
   );
   return {
     request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
+    transactions: sentTransactions(["approvePledgeRepayment", approveHash], ["repayPledge", receipt.hash]),
     txHashes: { approve: approveHash, repay: receipt.hash },
   };
 }
@@ -718,7 +764,8 @@ export const ForecloseOutcomeSchema = z
   .object({
     request: FinancingRequestViewSchema,
     certificate: z.object({ id: z.string(), holderAddress: z.string(), holderPartyId: z.string().nullable() }),
-    txHash: z.string(),
+    transactions: transactionsSchema,
+    txHash: z.string().meta(deprecatedFor("transactions")),
   })
   .meta({ id: "ForeclosedPledge" });
 export type ForecloseOutcome = z.infer<typeof ForecloseOutcomeSchema>;
@@ -734,6 +781,7 @@ async function forecloseOutcome(ctx: ServiceContext, requestId: string, txHash: 
   return {
     request,
     certificate: { id: certificate.id, holderAddress: certificate.holder, holderPartyId: certificate.party_id },
+    transactions: sentTransactions(["foreclosePledge", txHash]),
     txHash,
   };
 }

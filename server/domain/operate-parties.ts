@@ -10,15 +10,10 @@ import type { Actor } from "../model/actor.js";
 import { conflict, notFound } from "../model/errors.js";
 import { AmountString, PositiveAmountString } from "../model/money.js";
 import { PartySchema } from "../model/parties-schema.js";
+import { transactionsSchema, type SentTransaction } from "../model/transactions.js";
 import { withLock } from "../store/locks.js";
 import { findPartyById, publicParty } from "../store/parties-store.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
-
-/** What every write that sends transactions answers: its result and the transactions, in order. */
-export const transactionsSchema = z
-  .array(z.object({ kind: z.string(), hash: z.string() }))
-  .describe("the transactions this write sent, in order; empty when the chain already was as asked");
-export type SentTransaction = z.infer<typeof transactionsSchema>[number];
 
 export const PartyStatusOutcomeSchema = z
   .object({ party: PartySchema, transactions: transactionsSchema })

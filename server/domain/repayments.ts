@@ -6,6 +6,7 @@
 import { withLock } from "../store/locks.js";
 import { keysetPage } from "../store/paginate.js";
 import { PageQuery } from "../model/page.js";
+import { deprecatedFor, sentTransactions, transactionsSchema } from "../model/transactions.js";
 import { Wallet, type BaseContract, type TransactionReceipt } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
@@ -54,7 +55,8 @@ export type Repay = z.infer<typeof RepaySchema>;
 export const RepaidSchema = z
   .object({
     receivable: ReceivableViewSchema,
-    txHash: z.string(),
+    transactions: transactionsSchema,
+    txHash: z.string().meta(deprecatedFor("transactions")),
     paid: AmountString,
     discount: AmountString.meta({ description: "Given up by the holders for an early discharge; 0 otherwise" }),
     early: z.boolean(),
@@ -116,7 +118,13 @@ export const EarlyPaymentRateSchema = z
   .meta({ id: "EarlyPaymentRate" });
 
 export const EarlyPaymentRateSetSchema = z
-  .object({ partyId: z.string(), address: z.string(), rateBps: z.number().int(), txHash: z.string() })
+  .object({
+    partyId: z.string(),
+    address: z.string(),
+    rateBps: z.number().int(),
+    transactions: transactionsSchema,
+    txHash: z.string().meta(deprecatedFor("transactions")),
+  })
   .meta({ id: "EarlyPaymentRateSet" });
 
 interface ChainReceivable {
@@ -253,12 +261,9 @@ export async function repayReceivable(
 
     // A retry of a repayment the service died in the middle of: the payment it sent stands
     // and is the answer. Sending it again would make the debtor pay twice.
-    const [interrupted] = await sentByInterruptedAttempt(
-      ctx,
-      actor.address,
-      "amount" in input ? "repay" : "repayEarly",
-      receivableId,
-    );
+    const repayKind = "amount" in input ? "repay" : "repayEarly";
+    const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, repayKind, receivableId);
+    let approvalHash: string | undefined;
     // `approved`: what the escrow may pull. A payment: exactly its amount. Early: the limit,
     // but never more than the outstanding amount, which no quote can exceed.
     let approved: bigint;
@@ -293,6 +298,7 @@ export async function repayReceivable(
         kind: "approve",
         ref: receivableId,
       });
+      approvalHash = approval.hash;
       log.info({ txHash: approval.hash, amount: approved.toString() }, "settlement token approved for the escrow");
     }
     let receipt: TransactionReceipt;
@@ -309,7 +315,7 @@ export async function repayReceivable(
     const discharged = eventArgs(receipt, ctx.chain.contracts.registry, "ReceivableDischargedEarly");
     const paid = BigInt((received?.amount as bigint | undefined) ?? approved);
     const discount = BigInt((discharged?.discount as bigint | undefined) ?? 0n);
-    if (paid < approved) await revokeLeftover(ctx, sender, escrowAddress, receivableId);
+    const revokeHash = paid < approved ? await revokeLeftover(ctx, sender, escrowAddress, receivableId) : undefined;
     log.info(
       { txHash: receipt.hash, paid: paid.toString(), discount: discount.toString(), early: !("amount" in input) },
       "repayment received",
@@ -317,6 +323,11 @@ export async function repayReceivable(
     const receivable: ReceivableView = await getReceivableView(ctx, actor, receivableId);
     return {
       receivable,
+      transactions: sentTransactions(
+        ["approve", approvalHash],
+        [repayKind, receipt.hash],
+        ["revokeApproval", revokeHash],
+      ),
       txHash: receipt.hash,
       paid: paid.toString(),
       discount: discount.toString(),
@@ -336,15 +347,17 @@ async function revokeLeftover(
   sender: TxSender,
   escrowAddress: string,
   receivableId: string,
-): Promise<void> {
+): Promise<string | undefined> {
   try {
     const receipt = await sender.send(await ctx.chain.contracts.token.approve.populateTransaction(escrowAddress, 0n), {
       kind: "approve",
       ref: receivableId,
     });
     ctx.log.info({ receivableId, txHash: receipt.hash }, "unused settlement-token approval withdrawn");
+    return receipt.hash;
   } catch (error) {
     ctx.log.warn({ receivableId, err: error }, "could not withdraw the unused approval; the repayment stands");
+    return undefined;
   }
 }
 
@@ -488,5 +501,11 @@ export async function setEarlyPaymentRate(
   const receipt = await ctx.chain.registrar.send(request, { kind: "setEarlyPaymentRate", ref: partyId });
   await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info({ partyId, txHash: receipt.hash, rateBps: input.rateBps }, "early-payment rate set");
-  return { partyId, address: party.address, rateBps: input.rateBps, txHash: receipt.hash };
+  return {
+    partyId,
+    address: party.address,
+    rateBps: input.rateBps,
+    transactions: sentTransactions(["setEarlyPaymentRate", receipt.hash]),
+    txHash: receipt.hash,
+  };
 }

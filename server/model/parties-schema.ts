@@ -1,6 +1,7 @@
 // Parties: who they are, which roles they play, and the API's shapes for them.
 import { z } from "zod";
 import { displayText } from "./text.js";
+import { transactionsSchema } from "./transactions.js";
 
 export const ROLES = ["operator", "supplier", "debtor", "financier", "auditor"] as const;
 export type Role = (typeof ROLES)[number];
@@ -53,9 +54,17 @@ export const PartySchema = z
 
 export type Party = z.infer<typeof PartySchema>;
 
+// The party's fields stay at the top level (every client reads `id` and `apiKey` there);
+// `party` and `transactions` are the envelope every write that sends transactions answers.
 export const CreatedPartySchema = PartySchema.extend({
   apiKey: z.string().meta({ description: "Shown once; stored only as a hash" }),
-}).meta({ id: "CreatedParty" });
+  party: PartySchema.meta({ description: "The created party (the envelope's named resource)" }),
+  transactions: transactionsSchema,
+}).meta({
+  id: "CreatedParty",
+  description:
+    "The party under `party` plus `transactions`; the same party's fields at the top level are deprecated (kept for older clients), `apiKey` is not",
+});
 
 /** Normalised legal id: what the on-chain legal id hash is taken of. */
 export const normaliseRegistryId = (registryId: string): string =>

@@ -8,6 +8,7 @@ import {
   FinancingRequestTxSchema,
   FinancingRequestIdParam,
   FinancingRequestViewSchema,
+  OpenedFinancingRequestSchema,
   fundFinancingRequest,
   FundOutcomeSchema,
   getFinancingRequest,
@@ -37,7 +38,7 @@ export const financingRoutes: RouteSpec[] = [
     idempotent: true,
     body: OpenFinancingRequestSchema,
     responses: {
-      201: { description: "opened; the certificate is locked", schema: FinancingRequestViewSchema },
+      201: { description: "opened; the certificate is locked", schema: OpenedFinancingRequestSchema },
     },
     errors: [400, 401, 403, 404, 409, 422, 503],
   }).handle(async (ctx, { actor, body }) => {

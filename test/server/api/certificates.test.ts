@@ -67,6 +67,12 @@ describe("API: reading, splitting and transferring certificates", function () {
     ]);
     expect(response.status, JSON.stringify(response.body)).to.equal(200);
     [child60, child40] = response.body.children.map((c: { id: string }) => c.id);
+    // The envelope names the one split transaction, the one that issued both children.
+    expect(response.body.transactions).to.deep.equal([{ kind: "split", hash: response.body.txHash }]);
+    expect(response.body.children.map((c: { issuedTxHash: string }) => c.issuedTxHash)).to.deep.equal([
+      response.body.txHash,
+      response.body.txHash,
+    ]);
   });
   after(async function () {
     await t?.close();
@@ -208,6 +214,7 @@ describe("API: reading, splitting and transferring certificates", function () {
         tier: 1,
       });
       expect(response.body.txHash).to.match(/^0x[0-9a-f]{64}$/);
+      expect(response.body.transactions).to.deep.equal([{ kind: "transfer", hash: response.body.txHash }]);
       expect(await ownerOf(certificateId)).to.equal(tier2.address);
       expect((await holdingsOf(supplier)).map((c) => c.id)).not.to.include(certificateId);
       expect((await holdingsOf(tier2)).map((c) => c.id)).to.include(certificateId);

@@ -59,6 +59,7 @@ describe("API: the debtor confirms a receivable", function () {
       expect(response.body.certificateId).to.match(/^[1-9][0-9]*$/);
       expect(response.body.receivable.rootCertificateId).to.equal(response.body.certificateId);
       expect(response.body.receivable.txHashes.register).to.equal(response.body.txHash);
+      expect(response.body.transactions).to.deep.equal([{ kind: "register", hash: response.body.txHash }]);
 
       const { registry, certificates } = t.service.ctx.chain.contracts;
       expect(await statusOnChain(id)).to.equal(RECEIVABLE_ACTIVE);

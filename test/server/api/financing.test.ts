@@ -162,6 +162,16 @@ describe("API: financing requests", function () {
         financier: null,
       });
       expect(row.opened_tx_hash).to.equal(view.txHashes.open);
+      // The envelope: the request under `request` (the same as the deprecated top-level copy)
+      // and the opening, then the service's risk attestation, in the order they were sent.
+      const { request: enveloped, transactions, ...topLevel } = view;
+      expect(enveloped).to.deep.equal(topLevel);
+      expect(transactions.map((sent: { kind: string }) => sent.kind)).to.deep.equal([
+        "openFinancing",
+        "attestFinancing",
+      ]);
+      expect(transactions[0].hash).to.equal(row.opened_tx_hash);
+      expect((await ctx().chain.provider.getTransactionReceipt(transactions[1].hash))!.status).to.equal(1);
       const certificate = await api.as(supplier.apiKey).get(`/v1/certificates/${certificateId}`);
       expect(certificate.body.state).to.equal("locked");
     });
@@ -350,7 +360,7 @@ describe("API: financing requests", function () {
       expect(ids(response.body)).not.to.include(cancelledRequest.id);
       expect(ids(response.body)).not.to.include(soldRequest.id);
       const listed = response.body.requests.find((r: { id: string }) => r.id === openRequest.id);
-      expect(listed).to.deep.equal({ ...openRequest, tenorDays: listed.tenorDays });
+      expect(listed).to.deep.equal({ ...openRequest.request, tenorDays: listed.tenorDays });
       const numeric = ids(response.body).map(Number);
       expect(numeric).to.deep.equal([...numeric].sort((a, b) => a - b));
     });
@@ -446,6 +456,7 @@ describe("API: financing requests", function () {
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
       expect(response.body.request.status).to.equal("cancelled");
       expect(response.body.txHash).to.match(/^0x[0-9a-f]{64}$/);
+      expect(response.body.transactions).to.deep.equal([{ kind: "cancelFinancing", hash: response.body.txHash }]);
       expect((await requestOnChain(request.id)).status).to.equal(2n); // Cancelled
       expect(await stateOf(certificateId)).to.equal(LIVE);
       expect((await indexRow(request.id)).status).to.equal("cancelled");
@@ -483,6 +494,10 @@ describe("API: financing requests", function () {
         financierAddress: financier.address,
       });
       expect(response.body.request.txHashes.fund).to.equal(response.body.txHashes.fund);
+      expect(response.body.transactions).to.deep.equal([
+        { kind: "approveFinancing", hash: response.body.txHashes.approve },
+        { kind: "fundFinancing", hash: response.body.txHashes.fund },
+      ]);
 
       expect(await balanceOf(supplier.address)).to.equal(holderBefore + 95_500_000n);
       expect(await balanceOf(financier.address)).to.equal(financierBefore - 95_500_000n);

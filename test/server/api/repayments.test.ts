@@ -85,6 +85,12 @@ describe("API: the debtor repays a receivable", function () {
       expect(receipt!.status).to.equal(1);
       expect(receipt!.to).to.equal(escrowAddress());
       expect(receipt!.from).to.equal(debtor.address);
+      // The envelope: the approval of exactly the amount, then the payment.
+      const [approval, payment] = response.body.transactions;
+      expect(response.body.transactions.map((sent: { kind: string }) => sent.kind)).to.deep.equal(["approve", "repay"]);
+      expect(payment.hash).to.equal(response.body.txHash);
+      const approvalReceipt = await t.service.ctx.chain.provider.getTransactionReceipt(approval.hash);
+      expect(approvalReceipt!.to).to.equal(t.service.ctx.chain.deployment.addresses.settlementToken);
     });
 
     it("lists the payment with its payer, cumulative amount, transaction and block", async function () {

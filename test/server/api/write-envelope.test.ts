@@ -1,0 +1,121 @@
+// One envelope for every write that sends chain transactions: its resource under a named key
+// plus `transactions: [{ kind, hash }]`. Held against the OpenAPI document itself, so a new
+// write has to be put in one of the two tables below, and a chain write without the envelope
+// fails here before any client meets it.
+import { expect } from "chai";
+import { allRoutes } from "../../../server/api/app.js";
+import { buildOpenApiDocument } from "../../../server/api/openapi.js";
+
+// operationId → the named key its resource is answered under.
+const CHAIN_WRITES: Record<string, string> = {
+  createParty: "party",
+  suspendParty: "party",
+  reactivateParty: "party",
+  fundPartyWithTestTokens: "partyId",
+  withdrawHeldPayments: "to",
+  confirmReceivable: "receivable",
+  splitCertificate: "children",
+  transferCertificate: "certificate",
+  openFinancingRequest: "request",
+  cancelFinancingRequest: "request",
+  fundFinancingRequest: "request",
+  repayPledge: "request",
+  foreclosePledge: "request",
+  repayReceivable: "receivable",
+  setEarlyPaymentRate: "partyId",
+};
+
+// Writes that send no transaction: they change only the service's own records (or, for the
+// local chain's clock, call a node RPC that is not a transaction).
+const OFF_CHAIN_WRITES = [
+  "submitReceivable",
+  "reviewReceivable",
+  "declineReceivable",
+  "withdrawReceivable",
+  "setIndustryRisk",
+  "setBaseLimit",
+  "stressNetwork",
+  "advanceLocalChainTime",
+  "createWebhookEndpoint",
+  "deleteWebhookEndpoint",
+  "replayWebhookDelivery",
+];
+
+interface JsonSchema {
+  $ref?: string;
+  type?: string;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  deprecated?: boolean;
+}
+interface Operation {
+  operationId: string;
+  responses: Record<string, { content?: Record<string, { schema: JsonSchema }> }>;
+}
+
+const document = buildOpenApiDocument(allRoutes(), "http://127.0.0.1:3000") as unknown as {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, JsonSchema> };
+};
+const resolve = (schema: JsonSchema): JsonSchema =>
+  schema.$ref ? resolve(document.components.schemas[schema.$ref.replace("#/components/schemas/", "")]) : schema;
+
+const writes = Object.values(document.paths)
+  .flatMap((item) => Object.entries(item))
+  .filter(([method]) => method !== "get")
+  .map(([, operation]) => operation);
+
+const successSchemas = (operation: Operation): JsonSchema[] =>
+  Object.entries(operation.responses)
+    .filter(([status]) => status.startsWith("2"))
+    .map(([, response]) => resolve(response.content!["application/json"].schema));
+
+describe("API: every write that sends transactions answers the transaction envelope", function () {
+  it("classifies every write in the document as a chain write or an off-chain one", function () {
+    const classified = new Set([...Object.keys(CHAIN_WRITES), ...OFF_CHAIN_WRITES]);
+    expect(writes.map((operation) => operation.operationId).filter((id) => !classified.has(id))).to.deep.equal([]);
+    const documented = new Set(writes.map((operation) => operation.operationId));
+    expect([...classified].filter((id) => !documented.has(id))).to.deep.equal([]);
+  });
+
+  for (const [operationId, resourceKey] of Object.entries(CHAIN_WRITES)) {
+    it(`${operationId} answers \`${resourceKey}\` and \`transactions: [{ kind, hash }]\``, function () {
+      const operation = writes.find((candidate) => candidate.operationId === operationId)!;
+      const schemas = successSchemas(operation);
+      expect(schemas).to.not.be.empty;
+      for (const schema of schemas) {
+        expect(schema.required).to.include.members(["transactions", resourceKey]);
+        const transactions = resolve(schema.properties!.transactions);
+        expect(transactions.type).to.equal("array");
+        const sent = resolve(transactions.items!);
+        expect(sent.required).to.have.members(["kind", "hash"]);
+        expect(sent.properties!.kind.type).to.equal("string");
+        expect(sent.properties!.hash.type).to.equal("string");
+      }
+    });
+  }
+
+  it("marks the fields the envelope replaces as deprecated, and only those", function () {
+    const deprecated = writes.flatMap((operation) =>
+      successSchemas(operation).flatMap((schema) =>
+        Object.entries(schema.properties ?? {})
+          .filter(([, property]) => property.deprecated)
+          .map(([name]) => `${operation.operationId}.${name}`),
+      ),
+    );
+    expect(deprecated.sort()).to.deep.equal(
+      [
+        "cancelFinancingRequest.txHash",
+        "confirmReceivable.txHash",
+        "foreclosePledge.txHash",
+        "fundFinancingRequest.txHashes",
+        "repayPledge.txHashes",
+        "repayReceivable.txHash",
+        "setEarlyPaymentRate.txHash",
+        "splitCertificate.txHash",
+        "transferCertificate.txHash",
+      ].sort(),
+    );
+  });
+});
