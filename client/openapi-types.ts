@@ -1288,7 +1288,12 @@ export interface components {
       receivableId: string;
       parentId: string | null;
       holderAddress: string;
+      /**
+       * @deprecated
+       * @description Deprecated: read holder.partyId instead; kept so older clients keep working
+       */
       holderPartyId: string | null;
+      holder: components["schemas"]["PartyRef"];
       faceValue: string;
       tier: number;
       /** @enum {string} */
@@ -1298,6 +1303,11 @@ export interface components {
       issuedBlock: number;
       /** @description Settlement paid to this certificate so far (holder and pledgee) */
       paidOut: string;
+    };
+    PartyRef: {
+      address: string;
+      partyId: string | null;
+      name: string | null;
     };
     PartyStatusOutcome: {
       party: components["schemas"]["Party"];
@@ -1458,10 +1468,21 @@ export interface components {
       outstanding: string;
       /** @enum {string} */
       status: "open" | "cancelled" | "sold" | "pledged" | "released" | "foreclosed";
+      /**
+       * @deprecated
+       * @description Deprecated: read holder.partyId instead; kept so older clients keep working
+       */
       holderPartyId: string | null;
       holderAddress: string;
+      holder: components["schemas"]["PartyRef"];
+      /**
+       * @deprecated
+       * @description Deprecated: read financier.partyId instead; kept so older clients keep working
+       */
       financierPartyId: string | null;
       financierAddress: string | null;
+      /** @description Who funded it; null while nobody has */
+      financier: components["schemas"]["PartyRef"] | null;
       debtor: {
         id: string | null;
         name: string | null;
@@ -1519,10 +1540,21 @@ export interface components {
       outstanding: string;
       /** @enum {string} */
       status: "open" | "cancelled" | "sold" | "pledged" | "released" | "foreclosed";
+      /**
+       * @deprecated
+       * @description Deprecated: read holder.partyId instead; kept so older clients keep working
+       */
       holderPartyId: string | null;
       holderAddress: string;
+      holder: components["schemas"]["PartyRef"];
+      /**
+       * @deprecated
+       * @description Deprecated: read financier.partyId instead; kept so older clients keep working
+       */
       financierPartyId: string | null;
       financierAddress: string | null;
+      /** @description Who funded it; null while nobody has */
+      financier: components["schemas"]["PartyRef"] | null;
       debtor: {
         id: string | null;
         name: string | null;
@@ -1673,7 +1705,13 @@ export interface components {
       certificate: {
         id: string;
         holderAddress: string;
+        /**
+         * @deprecated
+         * @description Deprecated: read certificate.holder.partyId instead; kept so older clients keep working
+         */
         holderPartyId: string | null;
+        /** @description The pledgee, who holds the certificate now */
+        holder: components["schemas"]["PartyRef"];
       };
       /** @description the transactions this write sent, in order; empty when the chain already was as asked */
       transactions: components["schemas"]["SentTransaction"][];
@@ -1732,7 +1770,12 @@ export interface components {
       /** @description One page of the repayments, in chain order */
       items: {
         payerAddress: string;
+        /**
+         * @deprecated
+         * @description Deprecated: read payer instead (this field holds the address when no party here has it)
+         */
         payerPartyId: string;
+        payer: components["schemas"]["PartyRef"];
         /**
          * @description Integer amount in the currency's smallest unit, as a decimal string
          * @example 125000000
@@ -1751,7 +1794,12 @@ export interface components {
       /** @description The same items (deprecated name) */
       repayments: {
         payerAddress: string;
+        /**
+         * @deprecated
+         * @description Deprecated: read payer instead (this field holds the address when no party here has it)
+         */
         payerPartyId: string;
+        payer: components["schemas"]["PartyRef"];
         /**
          * @description Integer amount in the currency's smallest unit, as a decimal string
          * @example 125000000
@@ -1818,11 +1866,6 @@ export interface components {
       rootCertificateId: string;
       registerTxHash: string;
       registeredBlock: number;
-    };
-    PartyRef: {
-      address: string;
-      partyId: string | null;
-      name: string | null;
     };
     TraceNode: {
       certificateId: string;
@@ -4138,10 +4181,21 @@ export interface operations {
             outstanding: string;
             /** @enum {string} */
             status: "open" | "cancelled" | "sold" | "pledged" | "released" | "foreclosed";
+            /**
+             * @deprecated
+             * @description Deprecated: read holder.partyId instead; kept so older clients keep working
+             */
             holderPartyId: string | null;
             holderAddress: string;
+            holder: components["schemas"]["PartyRef"];
+            /**
+             * @deprecated
+             * @description Deprecated: read financier.partyId instead; kept so older clients keep working
+             */
             financierPartyId: string | null;
             financierAddress: string | null;
+            /** @description Who funded it; null while nobody has */
+            financier: components["schemas"]["PartyRef"] | null;
             debtor: {
               id: string | null;
               name: string | null;

@@ -6,7 +6,7 @@ import type { ServiceContext } from "../context.js";
 import { conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
 import { requireAccess } from "../model/access-policy.js";
 import { ReceivableRelations, relationsToParty, roleRelations } from "../store/access-relations.js";
-import { findPartyByAddress, findPartyById, type PartyRecord } from "../store/parties-store.js";
+import { findPartyById, type PartyRecord } from "../store/parties-store.js";
 import { sql, type Selectable } from "kysely";
 import type { OnchainCertificateTable } from "../store/schema.js";
 
@@ -14,6 +14,8 @@ type CertificateRow = Selectable<OnchainCertificateTable>;
 import type { Actor } from "../model/actor.js";
 import { PositiveAmountString } from "../model/money.js";
 import { deprecatedFor, sentTransactions, transactionsSchema } from "../model/transactions.js";
+import { PartyRefSchema } from "../model/party-refs.js";
+import { PartyRefs } from "../store/party-refs.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
 import { PageQuery, pageSchema, type Page } from "../model/page.js";
 import { keysetPage } from "../store/paginate.js";
@@ -24,7 +26,8 @@ export const CertificateViewSchema = z
     receivableId: z.string(),
     parentId: z.string().nullable(),
     holderAddress: z.string(),
-    holderPartyId: z.string().nullable(),
+    holderPartyId: z.string().nullable().meta(deprecatedFor("holder.partyId")),
+    holder: PartyRefSchema,
     faceValue: z.string(),
     tier: z.number(),
     state: z.enum(["live", "locked", "retired", "settled"]),
@@ -79,12 +82,14 @@ async function toView(ctx: ServiceContext, row: CertificateRow): Promise<Certifi
     .select("due_date")
     .where("id", "=", row.receivable_id)
     .executeTakeFirst();
+  const holder = await new PartyRefs(ctx.db).of(row.holder);
   return {
     id: row.id,
     receivableId: row.receivable_id,
     parentId: row.parent_id,
     holderAddress: row.holder,
-    holderPartyId: (await findPartyByAddress(ctx.db, row.holder))?.id ?? null,
+    holderPartyId: holder.partyId,
+    holder,
     faceValue: row.face_value,
     tier: row.tier,
     state: row.state as CertificateView["state"],

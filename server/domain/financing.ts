@@ -16,6 +16,7 @@ import { FUNDED, ReceivableRelations, roleRelations } from "../store/access-rela
 import { CertificateIdParam } from "./certificates.js";
 import { AmountString, PositiveAmountString } from "../model/money.js";
 import { deprecatedFor, sentTransactions, transactionsSchema } from "../model/transactions.js";
+import { PartyRefSchema } from "../model/party-refs.js";
 import { releaseFinancingReservation, reserveFinancingWithinLimits } from "../risk/limits.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
 import { chainNowSeconds } from "../chain/chain-time.js";
@@ -73,10 +74,12 @@ export const FinancingRequestViewSchema = z
     repayAmount: z.string().meta({ description: "Pledge: owed to the pledgee from the payout; discount: 0" }),
     outstanding: z.string().meta({ description: "Pledge: still owed to the pledgee" }),
     status: z.enum(FINANCING_STATUSES),
-    holderPartyId: z.string().nullable(),
+    holderPartyId: z.string().nullable().meta(deprecatedFor("holder.partyId")),
     holderAddress: z.string(),
-    financierPartyId: z.string().nullable(),
+    holder: PartyRefSchema,
+    financierPartyId: z.string().nullable().meta(deprecatedFor("financier.partyId")),
     financierAddress: z.string().nullable(),
+    financier: PartyRefSchema.nullable().meta({ description: "Who funded it; null while nobody has" }),
     debtor: z.object({ id: z.string().nullable(), name: z.string().nullable(), address: z.string() }),
     faceValue: z.string(),
     paidOut: z.string().meta({ description: "What the certificate was paid out already (settlement so far)" }),
@@ -180,7 +183,9 @@ function requestQuery(ctx: ServiceContext) {
       "d.id as debtor_id",
       "d.name as debtor_name",
       "h.id as holder_party_id",
+      "h.name as holder_name",
       "f.id as financier_party_id",
+      "f.name as financier_name",
       "rv.verification",
     ]);
 }
@@ -221,8 +226,12 @@ function toView(ctx: ServiceContext, row: RequestRow, nowSeconds: number): Finan
     status: row.status as FinancingStatus,
     holderPartyId: row.holder_party_id,
     holderAddress: row.holder,
+    holder: { address: row.holder, partyId: row.holder_party_id, name: row.holder_name },
     financierPartyId: row.financier_party_id,
     financierAddress: row.financier,
+    financier: row.financier
+      ? { address: row.financier, partyId: row.financier_party_id, name: row.financier_name }
+      : null,
     debtor: { id: row.debtor_id, name: row.debtor_name, address: row.debtor_address },
     faceValue: row.face_value,
     paidOut: row.paid_out,
@@ -763,7 +772,12 @@ export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: 
 export const ForecloseOutcomeSchema = z
   .object({
     request: FinancingRequestViewSchema,
-    certificate: z.object({ id: z.string(), holderAddress: z.string(), holderPartyId: z.string().nullable() }),
+    certificate: z.object({
+      id: z.string(),
+      holderAddress: z.string(),
+      holderPartyId: z.string().nullable().meta(deprecatedFor("certificate.holder.partyId")),
+      holder: PartyRefSchema.meta({ description: "The pledgee, who holds the certificate now" }),
+    }),
     transactions: transactionsSchema,
     txHash: z.string().meta(deprecatedFor("transactions")),
   })
@@ -775,12 +789,17 @@ async function forecloseOutcome(ctx: ServiceContext, requestId: string, txHash: 
   const certificate = await ctx.db
     .selectFrom("onchain_certificates as c")
     .leftJoin("parties as p", "p.address", "c.holder")
-    .select(["c.id", "c.holder", "p.id as party_id"])
+    .select(["c.id", "c.holder", "p.id as party_id", "p.name as party_name"])
     .where("c.id", "=", request.certificateId)
     .executeTakeFirstOrThrow();
   return {
     request,
-    certificate: { id: certificate.id, holderAddress: certificate.holder, holderPartyId: certificate.party_id },
+    certificate: {
+      id: certificate.id,
+      holderAddress: certificate.holder,
+      holderPartyId: certificate.party_id,
+      holder: { address: certificate.holder, partyId: certificate.party_id, name: certificate.party_name },
+    },
     transactions: sentTransactions(["foreclosePledge", txHash]),
     txHash,
   };

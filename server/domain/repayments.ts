@@ -6,6 +6,8 @@
 import { withLock } from "../store/locks.js";
 import { keysetPage } from "../store/paginate.js";
 import { PageQuery } from "../model/page.js";
+import { PartyRefSchema } from "../model/party-refs.js";
+import { PartyRefs } from "../store/party-refs.js";
 import { deprecatedFor, sentTransactions, transactionsSchema } from "../model/transactions.js";
 import { Wallet, type BaseContract, type TransactionReceipt } from "ethers";
 import { z } from "zod";
@@ -76,7 +78,11 @@ export const EarlyQuoteSchema = z
 
 const RepaymentSchema = z.object({
   payerAddress: z.string(),
-  payerPartyId: z.string(),
+  payerPartyId: z.string().meta({
+    ...deprecatedFor("payer"),
+    description: "Deprecated: read payer instead (this field holds the address when no party here has it)",
+  }),
+  payer: PartyRefSchema,
   amount: AmountString,
   repaidAmount: AmountString.meta({
     description: "The receivable's cumulative repaid amount after this payment",
@@ -432,11 +438,13 @@ export async function listRepayments(
   // One page of this receivable's RepaymentReceived events, in chain order (chain_events_by_receivable).
   const page = await keysetPage(repaymentEventsQuery(ctx, receivableId), REPAYMENT_ORDER, query);
   const repayments = [];
+  const refs = new PartyRefs(ctx.db);
   for (const event of page.items) {
     const args = JSON.parse(event.args) as Record<string, string>;
     repayments.push({
       payerAddress: args.payer!,
       payerPartyId: await partyIdOrAddress(ctx, args.payer!),
+      payer: await refs.of(args.payer!),
       amount: args.amount!,
       repaidAmount: args.repaidAmount!,
       txHash: event.tx_hash,

@@ -215,6 +215,11 @@ describe("API: reading, splitting and transferring certificates", function () {
       });
       expect(response.body.txHash).to.match(/^0x[0-9a-f]{64}$/);
       expect(response.body.transactions).to.deep.equal([{ kind: "transfer", hash: response.body.txHash }]);
+      expect(response.body.certificate.holder).to.deep.equal({
+        address: tier2.address,
+        partyId: tier2.id,
+        name: (await api.as(tier2.apiKey).get("/v1/me")).body.name,
+      });
       expect(await ownerOf(certificateId)).to.equal(tier2.address);
       expect((await holdingsOf(supplier)).map((c) => c.id)).not.to.include(certificateId);
       expect((await holdingsOf(tier2)).map((c) => c.id)).to.include(certificateId);

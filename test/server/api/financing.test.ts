@@ -494,6 +494,13 @@ describe("API: financing requests", function () {
         financierAddress: financier.address,
       });
       expect(response.body.request.txHashes.fund).to.equal(response.body.txHashes.fund);
+      const financierName = (await api.as(financier.apiKey).get("/v1/me")).body.name;
+      expect(response.body.request.financier).to.deep.equal({
+        address: financier.address,
+        partyId: financier.id,
+        name: financierName,
+      });
+      expect(response.body.request.holder).to.include({ address: supplier.address, partyId: supplier.id });
       expect(response.body.transactions).to.deep.equal([
         { kind: "approveFinancing", hash: response.body.txHashes.approve },
         { kind: "fundFinancing", hash: response.body.txHashes.fund },

@@ -105,10 +105,13 @@ describe("API: the debtor repays a receivable", function () {
         distributed: "0",
         earlyQuote: null,
       });
+      const debtorName = (await api.as(t.operatorKey).get(`/v1/parties/${debtor.id}`)).body.name;
+      expect(debtorName).to.match(/^Party debtor /);
       expect(list.body.repayments).to.deep.equal([
         {
           payerAddress: debtor.address,
           payerPartyId: debtor.id,
+          payer: { address: debtor.address, partyId: debtor.id, name: debtorName },
           amount: FACE.toString(),
           repaidAmount: FACE.toString(),
           txHash: response.body.txHash,
