@@ -122,6 +122,10 @@ describe("API: pledge endings (repay-pledge and foreclose)", function () {
       expect(response.body.txHashes.approve).to.match(/^0x[0-9a-f]{64}$/);
       expect(response.body.txHashes.repay).to.match(/^0x[0-9a-f]{64}$/);
       expect(response.body.txHashes.repay).not.to.equal(response.body.txHashes.approve);
+      expect(response.body.transactions).to.deep.equal([
+        { kind: "approvePledgeRepayment", hash: response.body.txHashes.approve },
+        { kind: "repayPledge", hash: response.body.txHashes.repay },
+      ]);
 
       expect(await balanceOf(financier.address)).to.equal(before.pledgee + REPAY);
       expect(await balanceOf(supplier.address)).to.equal(before.holder - REPAY);
@@ -266,8 +270,14 @@ describe("API: pledge endings (repay-pledge and foreclose)", function () {
         id: defaulting.certificateId,
         holderAddress: financier2.address,
         holderPartyId: financier2.id,
+        holder: {
+          address: financier2.address,
+          partyId: financier2.id,
+          name: (await api.as(financier2.apiKey).get("/v1/me")).body.name,
+        },
       });
       expect(response.body.txHash).to.match(/^0x[0-9a-f]{64}$/);
+      expect(response.body.transactions).to.deep.equal([{ kind: "foreclosePledge", hash: response.body.txHash }]);
       expect(await ownerOf(defaulting.certificateId)).to.equal(financier2.address);
       expect(await stateOf(defaulting.certificateId)).to.equal(LIVE);
       expect((await requestOnChain(defaulting.requestId)).status).to.equal(FORECLOSED);
