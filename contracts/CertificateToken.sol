@@ -112,6 +112,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         if (parts.length == 0 || parts.length > policy.maxSplitParts) {
             revert SplitPartCount(parts.length, policy.maxSplitParts);
         }
+        if (parts.length == 1 && parts[0].to == holder) revert SplitChangesNothing(certificateId);
         bytes32 receivableId = parent.receivableId;
         _requireSplitOpen(receivableId);
         uint256 sum;

@@ -92,6 +92,11 @@ interface ICertificateToken is IERC721, IERC4906 {
     /// @notice A child would sit at `tier`, past the policy's `maxTier`.
     error SplitTierTooDeep(uint8 tier, uint8 maxTier);
 
+    /// @notice A split into one piece kept by the holder changes nothing but the certificate's
+    /// id (and lengthens its lineage): a split makes two pieces or more, or one piece for
+    /// another party. The API refuses the same with `SPLIT_CHANGES_NOTHING`.
+    error SplitChangesNothing(uint256 certificateId);
+
     /// @notice The receivable is no longer splittable: repayment has begun, or it is past due
     /// or closed.
     error SplitClosed(bytes32 receivableId);
@@ -148,7 +153,8 @@ interface ICertificateToken is IERC721, IERC4906 {
     /// @notice Splits `certificateId` into children; retires the parent.
     /// @dev Only the holder; not while paused, locked, or once repayment of the receivable
     /// has begun. A child to another party sits one tier deeper; a child kept by the holder
-    /// keeps the parent's tier.
+    /// keeps the parent's tier. At least two parts, or one part to another party
+    /// (`SplitChangesNothing`).
     function split(uint256 certificateId, SplitPart[] calldata parts) external returns (uint256[] memory childIds);
 
     /// @notice Locks `certificateId` for a financing request or pledge. Only the wired market.
