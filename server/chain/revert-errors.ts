@@ -19,6 +19,7 @@ const STATUS: Record<string, number> = {
   SplitPieceTooSmall: 422,
   SplitTierTooDeep: 422,
   SplitChangesNothing: 422,
+  CertificateRecipientIsDebtor: 422,
   FinancingTermsInvalid: 422,
   ReceivableZeroFaceValue: 422,
   ReceivableSelfDealing: 422,

@@ -293,6 +293,24 @@ describe("splitting a certificate", function () {
     });
   });
 
+  describe("when a piece would go to the receivable's own debtor", function () {
+    it("refuses the split, and leaves the certificate as it was", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      const nextIdBefore = await w.certificates.nextCertificateId();
+      await expect(
+        w.certificates.connect(w.tier1).split(w.rootId, [
+          { to: w.tier2.address, amount: FACE / 2n },
+          { to: w.debtor.address, amount: FACE - FACE / 2n },
+        ]),
+      )
+        .to.be.revertedWithCustomError(w.certificates, "CertificateRecipientIsDebtor")
+        .withArgs(w.rootId, w.debtor.address);
+      expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.tier1.address);
+      expect((await w.certificates.certificateOf(w.rootId)).state).to.equal(LIVE);
+      expect(await w.certificates.nextCertificateId()).to.equal(nextIdBefore);
+    });
+  });
+
   describe("when the split would change nothing", function () {
     it("refuses one piece kept by the holder, and leaves the certificate as it was", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
