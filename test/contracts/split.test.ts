@@ -345,8 +345,8 @@ describe("splitting a certificate", function () {
     it("allows one piece to another party, one tier down", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
       const [child] = await splitCertificate(w, w.tier1, w.rootId, [{ to: w.tier2, amount: FACE }]);
-      expect(await w.certificates.ownerOf(child)).to.equal(w.tier2.address);
-      expect((await w.certificates.certificateOf(child)).tier).to.equal(2n);
+      expect(await w.certificates.ownerOf(child!)).to.equal(w.tier2.address);
+      expect((await w.certificates.certificateOf(child!)).tier).to.equal(2n);
     });
 
     it("allows two pieces both kept by the holder", async function () {
