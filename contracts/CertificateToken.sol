@@ -112,10 +112,14 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         if (parts.length == 0 || parts.length > policy.maxSplitParts) {
             revert SplitPartCount(parts.length, policy.maxSplitParts);
         }
+        if (parts.length == 1 && parts[0].to == holder) revert SplitChangesNothing(certificateId);
         bytes32 receivableId = parent.receivableId;
-        _requireSplitOpen(receivableId);
+        address debtor = _requireSplitOpen(receivableId);
         uint256 sum;
         for (uint256 i; i < parts.length; ++i) {
+            // The children's mints skip the debtor check in _update (see there): checked here,
+            // against the receivable already read.
+            if (parts[i].to == debtor) revert CertificateRecipientIsDebtor(certificateId, debtor);
             uint256 amount = parts[i].amount;
             if (amount < policy.minPieceSize || amount == 0) revert SplitPieceTooSmall(amount, policy.minPieceSize);
             uint8 tier = _childTier(parent.tier, holder, parts[i].to);
@@ -167,14 +171,15 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     }
 
     /// Splitting stops once the debtor starts paying (shares already paid would be paid twice),
-    /// at the due date, and when the receivable is closed.
-    function _requireSplitOpen(bytes32 receivableId) private view {
+    /// at the due date, and when the receivable is closed. Returns the receivable's debtor.
+    function _requireSplitOpen(bytes32 receivableId) private view returns (address debtor) {
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
         if (
             receivable.status != IReceivableRegistry.ReceivableStatus.Active ||
             receivable.repaidAmount != 0 ||
             block.timestamp >= receivable.dueDate
         ) revert SplitClosed(receivableId);
+        return receivable.debtor;
     }
 
     /* ------------------------------------------------------------------ */
@@ -254,7 +259,9 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
 
     /// Every mint, transfer and burn passes here. Burns (split, settlement) are always
     /// allowed, so a pause never traps repayment. Everything else needs: not paused,
-    /// both ends active parties, and no lock unless the locker is delivering.
+    /// both ends active parties, no lock unless the locker is delivering, and never to the
+    /// receivable's debtor. Mints skip the debtor check: the registry refuses a seller that is
+    /// the debtor (ReceivableSelfDealing) before the root, and split checks its parts.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         if (to != address(0)) {
             _requireNotPaused();
@@ -265,7 +272,9 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
                 // holder granted when it locked the certificate; it needs no consent from the sender.
                 if (auth != address(0) && !parties.isActive(current)) revert CertificatePartyNotActive(current);
                 // deliverLocked lifts the lock before it moves the token, so only a locker can pass.
-                if (_certificates[tokenId].state == CertificateState.Locked) revert CertificateLocked(tokenId);
+                Certificate storage certificate = _certificates[tokenId];
+                if (certificate.state == CertificateState.Locked) revert CertificateLocked(tokenId);
+                if (to == registry.debtorOf(certificate.receivableId)) revert CertificateRecipientIsDebtor(tokenId, to);
             }
         }
         return super._update(to, tokenId, auth);

@@ -289,6 +289,11 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         return _receivables[receivableId].status;
     }
 
+    /// @inheritdoc IReceivableRegistry
+    function debtorOf(bytes32 receivableId) external view returns (address) {
+        return _receivables[receivableId].debtor;
+    }
+
     /// @notice The EIP-712 domain separator (chain id and this contract's address are in it).
     // solhint-disable-next-line func-name-mixedcase
     function DOMAIN_SEPARATOR() external view returns (bytes32) {

@@ -135,6 +135,8 @@ async function resolveDeployment(
   const address = (key: string) => new Wallet(key).address;
   const deployed = await deployTierline(new Wallet(keys.deployer, provider), artifactsFromDisk(projectRoot()), {
     settlementToken: config.TIERLINE_SETTLEMENT_TOKEN,
+    // The chain refuses the pieces the API refuses (default 1000000: 1.00 of the 6-decimal tUSD).
+    minPieceSize: BigInt(config.TIERLINE_MIN_PIECE_SIZE),
     roles: {
       governor: config.TIERLINE_GOVERNOR ?? address(keys.governor),
       timelockDelay: BigInt(config.TIERLINE_TIMELOCK_DELAY_SECONDS ?? (local ? 0 : 2 * 24 * 3600)),

@@ -111,7 +111,8 @@ export const ConfigSchema = z.object({
   /**
    * The smallest piece a split may make, in the settlement token's smallest unit (default
    * 1000000: 1.00 of a 6-decimal token), so that leaves cannot grow without limit at the
-   * keeper's cost. The contract's tier policy has its own minimum on top of this one.
+   * keeper's cost. A deployment by the service sets the contract's tier policy to the same
+   * minimum; contracts deployed otherwise keep their own (one whole unit by default).
    */
   TIERLINE_MIN_PIECE_SIZE: z
     .string()

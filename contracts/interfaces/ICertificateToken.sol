@@ -92,6 +92,15 @@ interface ICertificateToken is IERC721, IERC4906 {
     /// @notice A child would sit at `tier`, past the policy's `maxTier`.
     error SplitTierTooDeep(uint8 tier, uint8 maxTier);
 
+    /// @notice `to` is the debtor of the receivable behind `certificateId`: a debtor never holds
+    /// a claim on itself (its repayment would pay itself), by transfer, split or delivery.
+    error CertificateRecipientIsDebtor(uint256 certificateId, address to);
+
+    /// @notice A split into one piece kept by the holder changes nothing but the certificate's
+    /// id (and lengthens its lineage): a split makes two pieces or more, or one piece for
+    /// another party. The API refuses the same with `SPLIT_CHANGES_NOTHING`.
+    error SplitChangesNothing(uint256 certificateId);
+
     /// @notice The receivable is no longer splittable: repayment has begun, or it is past due
     /// or closed.
     error SplitClosed(bytes32 receivableId);
@@ -148,7 +157,8 @@ interface ICertificateToken is IERC721, IERC4906 {
     /// @notice Splits `certificateId` into children; retires the parent.
     /// @dev Only the holder; not while paused, locked, or once repayment of the receivable
     /// has begun. A child to another party sits one tier deeper; a child kept by the holder
-    /// keeps the parent's tier.
+    /// keeps the parent's tier. At least two parts, or one part to another party
+    /// (`SplitChangesNothing`); no part to the receivable's debtor (`CertificateRecipientIsDebtor`).
     function split(uint256 certificateId, SplitPart[] calldata parts) external returns (uint256[] memory childIds);
 
     /// @notice Locks `certificateId` for a financing request or pledge. Only the wired market.
@@ -158,7 +168,8 @@ interface ICertificateToken is IERC721, IERC4906 {
     function unlock(uint256 certificateId) external;
 
     /// @notice Delivers a locked certificate to `to` and lifts the lock (delivery versus
-    /// payment). Only the wired market.
+    /// payment). Only the wired market; never to the receivable's debtor
+    /// (`CertificateRecipientIsDebtor`, as for every transfer).
     function deliverLocked(uint256 certificateId, address to) external;
 
     /// @notice Closes a certificate paid out in full: burns the token, keeps the record.

@@ -245,4 +245,8 @@ interface IReceivableRegistry {
 
     /// @notice The status of `receivableId`.
     function statusOf(bytes32 receivableId) external view returns (ReceivableStatus);
+
+    /// @notice The debtor of `receivableId` (zero if unknown). One slot: the certificate token
+    /// reads it on every transfer to keep the receivable's certificates away from its debtor.
+    function debtorOf(bytes32 receivableId) external view returns (address);
 }

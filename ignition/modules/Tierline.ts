@@ -8,14 +8,24 @@
 // Parameters (module id "Tierline", or "TierlineWithLocalToken"): governor, pauser, registrar,
 // partyManager, attester (addresses, all different, none the deployer: the deploy script checks
 // that before anything is sent), timelockDelay (seconds; default two days, 0 only on chain
-// 31337), settlementToken (Tierline only: an existing ERC-20), tokenOwner (TierlineWithLocalToken
-// only: the local token's minter; default the deployer).
+// 31337), settlementToken (Tierline only: an existing ERC-20), minPieceSize (the certificate
+// token's smallest split piece, in the token's smallest unit: one whole unit, 10**decimals;
+// required with an existing token, where scripts/deploy/ignition-deploy.ts reads its decimals;
+// 10**6 for the local 6-decimal token), tokenOwner (TierlineWithLocalToken only: the local
+// token's minter; default the deployer).
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import type { ArgumentType, Future, IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
 import { id, ZeroHash } from "ethers";
 
+/** One whole unit (1.00) of the local 6-decimal token: its minimum piece size. */
+export const LOCAL_TOKEN_MIN_PIECE_SIZE = 10n ** 6n;
+
 /** The timelock delay when none is given: two days, as `npm start` deploys off the local chain. */
 export const DEFAULT_TIMELOCK_DELAY_SECONDS = 2n * 24n * 3600n;
+
+/** CertificateToken's own tier policy defaults, kept as they are (only the piece size changes). */
+export const DEFAULT_MAX_TIER = 10;
+export const DEFAULT_MAX_SPLIT_PARTS = 32;
 
 const ROLE = {
   DEFAULT_ADMIN_ROLE: ZeroHash,
@@ -29,7 +39,12 @@ const ROLE = {
  * The Tierline contracts over `settlementToken`, wired and handed over. `first` is what must be
  * mined before the first Tierline contract (the local token), so the deployment block is theirs.
  */
-function deployContracts(m: IgnitionModuleBuilder, settlementToken: ArgumentType, first: Future[]) {
+function deployContracts(
+  m: IgnitionModuleBuilder,
+  settlementToken: ArgumentType,
+  first: Future[],
+  minPieceSize: ArgumentType,
+) {
   const deployer = m.getAccount(0); // admin only until the hand-over at the end
   const governor = m.getParameter<string>("governor");
   const pauser = m.getParameter<string>("pauser");
@@ -54,6 +69,8 @@ function deployContracts(m: IgnitionModuleBuilder, settlementToken: ArgumentType
     m.call(receivableRegistry, "wire", [certificateToken, settlementEscrow]),
     m.call(financingMarket, "wireEscrow", [settlementEscrow]),
     m.call(certificateToken, "wire", [financingMarket, settlementEscrow]),
+    // The tier policy's defaults, but no piece below one whole unit of the token (issue 18).
+    m.call(certificateToken, "setTierPolicy", [DEFAULT_MAX_TIER, minPieceSize, DEFAULT_MAX_SPLIT_PARTS]),
   ];
 
   // Duties: each role to its own key.
@@ -107,13 +124,14 @@ function deployContracts(m: IgnitionModuleBuilder, settlementToken: ArgumentType
 /** Tierline over an existing ERC-20 (parameter `settlementToken`): the path for a real network. */
 const TierlineModule = buildModule("Tierline", (m) => {
   const settlementToken = m.getParameter<string>("settlementToken");
-  return deployContracts(m, settlementToken, []);
+  return deployContracts(m, settlementToken, [], m.getParameter<bigint>("minPieceSize"));
 });
 
 /** Tierline with a LocalSettlementToken (tUSD) of its own, for test networks. */
 export const TierlineWithLocalTokenModule = buildModule("TierlineWithLocalToken", (m) => {
   const settlementToken = m.contract("LocalSettlementToken", [m.getAccount(0)]);
-  const contracts = deployContracts(m, settlementToken, [settlementToken]);
+  const minPieceSize = m.getParameter<bigint>("minPieceSize", LOCAL_TOKEN_MIN_PIECE_SIZE);
+  const contracts = deployContracts(m, settlementToken, [settlementToken], minPieceSize);
   // The minter, after the deployer's hand-over (a no-op when it is the deployer itself).
   m.call(settlementToken, "transferOwnership", [m.getParameter("tokenOwner", m.getAccount(0))], {
     after: [contracts.timelock],

@@ -6,7 +6,12 @@ import type { DeployConfig } from "@nomicfoundation/ignition-core";
 import { getAddress } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 import TierlineModule, { TierlineWithLocalTokenModule } from "../../ignition/modules/Tierline.js";
-import { checkRoles, type TierlineAddresses, type TierlineDeployment } from "../../server/chain/deploy-tierline.js";
+import {
+  checkRoles,
+  oneWholeUnitOf,
+  type TierlineAddresses,
+  type TierlineDeployment,
+} from "../../server/chain/deploy-tierline.js";
 
 /** Who holds which power once the deployment is done (see TierlineRoles: one registrar here). */
 export interface IgnitionRoles {
@@ -69,7 +74,13 @@ export async function deployTierlineWithIgnition(
     : {
         ...(await ignition.deploy(TierlineModule, {
           ...run,
-          parameters: { Tierline: { ...common, settlementToken: getAddress(options.settlementToken!) } },
+          parameters: {
+            Tierline: {
+              ...common,
+              settlementToken: getAddress(options.settlementToken!),
+              minPieceSize: await oneWholeUnitOf(options.settlementToken!, ethers.provider),
+            },
+          },
         })),
         settlementToken: undefined,
       };

@@ -4,7 +4,7 @@
 // admin role to a TimelockController and renounces every power it had (see README, "Trust model").
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { ContractFactory, id, ZeroHash, type InterfaceAbi, type Signer } from "ethers";
+import { Contract, ContractFactory, id, ZeroHash, type ContractRunner, type InterfaceAbi, type Signer } from "ethers";
 import type { ContractTypes, ReceivableRegistry } from "./contracts.js";
 
 /** What granting and renouncing need of an OpenZeppelin AccessControl contract. */
@@ -47,6 +47,11 @@ export interface DeployOptions {
   /** An existing ERC-20 to settle in; without it a LocalSettlementToken is deployed. */
   settlementToken?: string;
   roles: TierlineRoles;
+  /**
+   * The certificate token's minimum piece size, in the settlement token's smallest unit;
+   * default one whole unit (10**decimals: 1.00), so leaves cannot multiply at the keeper's cost.
+   */
+  minPieceSize?: bigint;
   /** Called after each step, for progress output. */
   onStep?: (message: string) => void;
 }
@@ -163,6 +168,14 @@ export async function deployTierline(
   await send("wired financing", financing.contract.wireEscrow(escrowAddress));
   await send("wired certificates", certificates.contract.wire(financingAddress, escrowAddress));
 
+  // The tier policy's defaults, but no piece below one whole unit of the token (issue 18).
+  const minPieceSize = options.minPieceSize ?? (await oneWholeUnitOf(settlementToken, deployer));
+  const [maxTier, , maxSplitParts] = await certificates.contract.tierPolicy();
+  await send(
+    `set the minimum piece size to ${minPieceSize}`,
+    certificates.contract.setTierPolicy(maxTier, minPieceSize, maxSplitParts),
+  );
+
   // Duties: each role to its own key.
   const grant = async (contract: AccessControlled, roleName: RoleName, account: string, label: string) => {
     await send(`granted ${roleName} on ${label} to ${account}`, contract.grantRole(roleId(roleName), account));
@@ -213,4 +226,10 @@ export async function deployTierline(
       timelock: timelockAddress,
     },
   };
+}
+
+/** 10**decimals of the ERC-20 at `token`: one whole unit (1.00), the default minimum piece. */
+export async function oneWholeUnitOf(token: string, runner: ContractRunner): Promise<bigint> {
+  const erc20 = new Contract(token, ["function decimals() view returns (uint8)"], runner);
+  return 10n ** ((await erc20.getFunction("decimals")()) as bigint);
 }

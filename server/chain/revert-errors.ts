@@ -18,6 +18,8 @@ const STATUS: Record<string, number> = {
   SplitPartCount: 422,
   SplitPieceTooSmall: 422,
   SplitTierTooDeep: 422,
+  SplitChangesNothing: 422,
+  CertificateRecipientIsDebtor: 422,
   FinancingTermsInvalid: 422,
   ReceivableZeroFaceValue: 422,
   ReceivableSelfDealing: 422,

@@ -3,6 +3,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { asAdmin, deployWorld, MILLION } from "../helpers/fixture.js";
 import { registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
+import { decodeRevert } from "../../server/chain/revert-errors.js";
 import { CertificateState, FinancingKind, ReceivableStatus } from "../../server/model/contract-enums.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -292,6 +293,74 @@ describe("splitting a certificate", function () {
     });
   });
 
+  describe("when a piece would go to the receivable's own debtor", function () {
+    it("refuses the split, and leaves the certificate as it was", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      const nextIdBefore = await w.certificates.nextCertificateId();
+      await expect(
+        w.certificates.connect(w.tier1).split(w.rootId, [
+          { to: w.tier2.address, amount: FACE / 2n },
+          { to: w.debtor.address, amount: FACE - FACE / 2n },
+        ]),
+      )
+        .to.be.revertedWithCustomError(w.certificates, "CertificateRecipientIsDebtor")
+        .withArgs(w.rootId, w.debtor.address);
+      expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.tier1.address);
+      expect((await w.certificates.certificateOf(w.rootId)).state).to.equal(LIVE);
+      expect(await w.certificates.nextCertificateId()).to.equal(nextIdBefore);
+    });
+  });
+
+  describe("when the split would change nothing", function () {
+    it("refuses one piece kept by the holder, and leaves the certificate as it was", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      const nextIdBefore = await w.certificates.nextCertificateId();
+      await expect(w.certificates.connect(w.tier1).split(w.rootId, [{ to: w.tier1.address, amount: FACE }]))
+        .to.be.revertedWithCustomError(w.certificates, "SplitChangesNothing")
+        .withArgs(w.rootId);
+      expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.tier1.address);
+      expect((await w.certificates.certificateOf(w.rootId)).state).to.equal(LIVE);
+      expect(await w.certificates.nextCertificateId()).to.equal(nextIdBefore);
+      expect(await w.certificates.leafCountOf(w.receivableId)).to.equal(1n);
+    });
+
+    it("is refused with the API's own code, SPLIT_CHANGES_NOTHING (422)", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      const refused = await w.certificates
+        .connect(w.tier1)
+        .split.staticCall(w.rootId, [{ to: w.tier1.address, amount: FACE }])
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      const mapped = decodeRevert(refused);
+      expect(mapped?.code).to.equal("SPLIT_CHANGES_NOTHING");
+      expect(mapped?.status).to.equal(422);
+      expect(mapped?.details).to.deep.equal({
+        contractError: "SplitChangesNothing",
+        certificateId: w.rootId.toString(),
+      });
+    });
+
+    it("allows one piece to another party, one tier down", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      const [child] = await splitCertificate(w, w.tier1, w.rootId, [{ to: w.tier2, amount: FACE }]);
+      expect(await w.certificates.ownerOf(child!)).to.equal(w.tier2.address);
+      expect((await w.certificates.certificateOf(child!)).tier).to.equal(2n);
+    });
+
+    it("allows two pieces both kept by the holder", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      const half = FACE / 2n;
+      const children = await splitCertificate(w, w.tier1, w.rootId, [
+        { to: w.tier1, amount: half },
+        { to: w.tier1, amount: FACE - half },
+      ]);
+      for (const child of children) expect(await w.certificates.ownerOf(child)).to.equal(w.tier1.address);
+      expect(await w.certificates.leafCountOf(w.receivableId)).to.equal(2n);
+    });
+  });
+
   describe("when the receivable is no longer splittable", function () {
     it("refuses a split once the debtor has repaid part of it", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
@@ -336,7 +405,11 @@ describe("splitting a certificate", function () {
 
     it("refuses to split a retired certificate", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);
-      await splitCertificate(w, w.tier1, w.rootId, [{ to: w.tier1, amount: FACE }]);
+      // Retired by a split into two kept pieces (one kept piece alone is SplitChangesNothing).
+      await splitCertificate(w, w.tier1, w.rootId, [
+        { to: w.tier1, amount: FACE / 2n },
+        { to: w.tier1, amount: FACE - FACE / 2n },
+      ]);
       await expect(w.certificates.connect(w.tier1).split(w.rootId, [{ to: w.tier2.address, amount: FACE }]))
         .to.be.revertedWithCustomError(w.certificates, "CertificateWrongState")
         .withArgs(w.rootId, RETIRED);

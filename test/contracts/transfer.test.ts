@@ -112,6 +112,49 @@ describe("transferring a whole certificate", function () {
     });
   });
 
+  describe("when the receiver is the receivable's own debtor", function () {
+    it("refuses a transfer by the holder, plain or safe, and leaves the certificate where it was", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      await expect(w.certificates.connect(w.tier1).transferFrom(w.tier1.address, w.debtor.address, w.rootId))
+        .to.be.revertedWithCustomError(w.certificates, "CertificateRecipientIsDebtor")
+        .withArgs(w.rootId, w.debtor.address);
+      await expect(
+        w.certificates
+          .connect(w.tier1)
+          ["safeTransferFrom(address,address,uint256)"](w.tier1.address, w.debtor.address, w.rootId),
+      )
+        .to.be.revertedWithCustomError(w.certificates, "CertificateRecipientIsDebtor")
+        .withArgs(w.rootId, w.debtor.address);
+      expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.tier1.address);
+    });
+
+    it("refuses a transfer by an approved operator", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      await w.certificates.connect(w.tier1).setApprovalForAll(w.tier2.address, true);
+      await expect(w.certificates.connect(w.tier2).transferFrom(w.tier1.address, w.debtor.address, w.rootId))
+        .to.be.revertedWithCustomError(w.certificates, "CertificateRecipientIsDebtor")
+        .withArgs(w.rootId, w.debtor.address);
+    });
+
+    it("refuses to deliver it to the debtor funding a discount, and the money stays put", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      await w.financing.connect(w.tier1).openRequest(w.rootId, DISCOUNT, 950n * MILLION, 0n);
+      const requestId = await w.financing.activeRequestOf(w.rootId);
+      const debtorBalance = await w.token.balanceOf(w.debtor.address);
+      await expect(fundRequest(w, w.debtor, requestId, 950n * MILLION, 0n))
+        .to.be.revertedWithCustomError(w.certificates, "CertificateRecipientIsDebtor")
+        .withArgs(w.rootId, w.debtor.address);
+      expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.tier1.address);
+      expect(await w.token.balanceOf(w.debtor.address)).to.equal(debtorBalance);
+    });
+
+    it("still lets another party receive it", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      await w.certificates.connect(w.tier1).transferFrom(w.tier1.address, w.financier.address, w.rootId);
+      expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.financier.address);
+    });
+  });
+
   describe("when the holder has been suspended", function () {
     it("refuses to let it send the certificate", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);

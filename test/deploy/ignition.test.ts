@@ -50,6 +50,7 @@ const WIRING_ABI = [
   "function settlementToken() view returns (address)",
   "function getMinDelay() view returns (uint256)",
   "function owner() view returns (address)",
+  "function tierPolicy() view returns (uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts)",
 ];
 
 /** What a deployment left behind, with every address replaced by who it is. */
@@ -57,6 +58,7 @@ interface WiringSnapshot {
   roles: Record<string, Record<string, string[]>>;
   wiring: Record<string, string>;
   timelockDelay: bigint;
+  tierPolicy: { maxTier: bigint; minPieceSize: bigint; maxSplitParts: bigint };
   tokenOwner?: string;
 }
 
@@ -112,8 +114,14 @@ async function snapshot(
     for (const getter of names) wiring[`${contract}.${getter}`] = await read(a[contract], getter);
   }
   const timelockDelay = (await at(a.timelock).getFunction("getMinDelay")()) as bigint;
+  const [maxTier, minPieceSize, maxSplitParts] = (await at(a.certificateToken).getFunction("tierPolicy")()) as [
+    bigint,
+    bigint,
+    bigint,
+  ];
+  const tierPolicy = { maxTier, minPieceSize, maxSplitParts };
   const tokenOwner = deployment.localToken ? await read(a.settlementToken, "owner") : undefined;
-  return { roles, wiring, timelockDelay, ...(tokenOwner === undefined ? {} : { tokenOwner }) };
+  return { roles, wiring, timelockDelay, tierPolicy, ...(tokenOwner === undefined ? {} : { tokenOwner }) };
 }
 
 /** The state both deployments must leave, written out: what the trust model asks for. */
@@ -150,6 +158,8 @@ function expectTheTrustModel(s: WiringSnapshot, delay: bigint): void {
     "settlementEscrow.settlementToken": "settlementToken",
   });
   expect(s.timelockDelay).to.equal(delay);
+  // The contract's defaults, but no piece below one whole unit of the 6-decimal token (1.00).
+  expect(s.tierPolicy).to.deep.equal({ maxTier: 10n, minPieceSize: 1_000_000n, maxSplitParts: 32n });
 }
 
 /** Deploys with the library (deployer `libraryDeployer`) and with Ignition (the connection's first account). */

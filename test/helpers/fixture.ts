@@ -91,6 +91,9 @@ export async function deployWorldOver<T extends MintableToken>(
   ] = await ethers.getSigners();
   const deployment = await deployTierline(deployer!, (name) => artifacts.readArtifact(name), {
     settlementToken: existing ? await existing.getAddress() : undefined,
+    // The contract tests split into pieces of a few smallest units on purpose (rounding dust,
+    // pro-rata shares), below the deployment's default minimum of one whole unit (1.00).
+    minPieceSize: 1n,
     roles: {
       governor: governor!.address,
       timelockDelay: 0n,

@@ -254,6 +254,7 @@ contract SplitFuzz is TierlineDeployer {
     ) private {
         address holder = certificates.ownerOf(target);
         address[] memory recipients = _recipients(amounts.length, seed);
+        passOnALoneKeptPiece(holder, recipients);
         ICertificateToken.SplitPart[] memory parts = new ICertificateToken.SplitPart[](amounts.length);
         for (uint256 i; i < amounts.length; ++i) {
             parts[i] = ICertificateToken.SplitPart({to: recipients[i], amount: amounts[i]});

@@ -80,6 +80,7 @@ contract TierlineHandler {
     uint256 public duplicatesRefused;
     uint256 public doublePledgesRefused;
     uint256 public seizuresRefused;
+    uint256 public splitsChangingNothingRefused;
 
     // Must stay zero.
     uint256 public duplicatesAccepted;
@@ -566,6 +567,17 @@ contract TierlineHandler {
             // At the deepest tier, pieces can only be kept, not passed down.
             address to = parent.tier >= maxTier ? holder : actors[amountsSeed % actors.length];
             parts[i] = ICertificateToken.SplitPart({to: to, amount: amounts[i]});
+        }
+        // One piece kept by the holder changes nothing: the token must refuse it, and only so.
+        if (count == 1 && parts[0].to == holder) {
+            vm.prank(holder);
+            try certificates.split(certificateId, parts) {
+                _unexpected("split: one piece kept by the holder was accepted", "");
+            } catch (bytes memory reason) {
+                if (bytes4(reason) != ICertificateToken.SplitChangesNothing.selector) _unexpected("split", reason);
+                else ++splitsChangingNothingRefused;
+            }
+            return;
         }
         vm.prank(holder);
         try certificates.split(certificateId, parts) returns (uint256[] memory childIds) {

@@ -275,6 +275,15 @@ abstract contract TierlineDeployer {
     }
 
     /// Parties that can hold certificates (everyone registered but the debtor).
+    /// The party after `holder` in {holders}, wrapping around (tier1 for anyone outside the cast).
+    function nextHolder(address holder) internal view returns (address) {
+        address[] memory cast = holders();
+        for (uint256 i; i < cast.length; ++i) {
+            if (cast[i] == holder) return cast[(i + 1) % cast.length];
+        }
+        return cast[0];
+    }
+
     function holders() internal view returns (address[] memory list) {
         list = new address[](5);
         list[0] = tier1;
@@ -326,17 +335,26 @@ abstract contract TierlineDeployer {
         (receivableId, rootId) = registry.register(terms, confirmation);
     }
 
-    /// The holder of `certificateId` splits it into `amounts` for `recipients` (same length).
+    /// A random one-piece vector kept by the holder would change nothing (SplitChangesNothing),
+    /// so its piece goes to the next party in the cast instead. `recipients` is updated in
+    /// place, so a caller checking the children against it checks what was really sent.
+    function passOnALoneKeptPiece(address holder, address[] memory recipients) internal view {
+        if (recipients.length == 1 && recipients[0] == holder) recipients[0] = nextHolder(holder);
+    }
+
+    /// The holder of `certificateId` splits it into `amounts` for `recipients` (same length),
+    /// a lone piece passed on (see {passOnALoneKeptPiece}).
     function splitAs(
         uint256 certificateId,
         address[] memory recipients,
         uint256[] memory amounts
     ) internal returns (uint256[] memory childIds) {
+        address holder = certificates.ownerOf(certificateId);
+        passOnALoneKeptPiece(holder, recipients);
         ICertificateToken.SplitPart[] memory parts = new ICertificateToken.SplitPart[](amounts.length);
         for (uint256 i; i < amounts.length; ++i) {
             parts[i] = ICertificateToken.SplitPart({to: recipients[i], amount: amounts[i]});
         }
-        address holder = certificates.ownerOf(certificateId);
         vm.prank(holder);
         childIds = certificates.split(certificateId, parts);
     }
