@@ -1483,10 +1483,16 @@ export interface components {
       financierAddress: string | null;
       /** @description Who funded it; null while nobody has */
       financier: components["schemas"]["PartyRef"] | null;
+      /** @description Who owes the receivable: a PartyRef (id is the same as partyId, kept for older clients) */
       debtor: {
-        id: string | null;
-        name: string | null;
         address: string;
+        partyId: string | null;
+        name: string | null;
+        /**
+         * @deprecated
+         * @description Deprecated: read debtor.partyId instead; kept so older clients keep working
+         */
+        id: string | null;
       };
       faceValue: string;
       /** @description What the certificate was paid out already (settlement so far) */
@@ -1555,10 +1561,16 @@ export interface components {
       financierAddress: string | null;
       /** @description Who funded it; null while nobody has */
       financier: components["schemas"]["PartyRef"] | null;
+      /** @description Who owes the receivable: a PartyRef (id is the same as partyId, kept for older clients) */
       debtor: {
-        id: string | null;
-        name: string | null;
         address: string;
+        partyId: string | null;
+        name: string | null;
+        /**
+         * @deprecated
+         * @description Deprecated: read debtor.partyId instead; kept so older clients keep working
+         */
+        id: string | null;
       };
       faceValue: string;
       /** @description What the certificate was paid out already (settlement so far) */
@@ -4196,10 +4208,16 @@ export interface operations {
             financierAddress: string | null;
             /** @description Who funded it; null while nobody has */
             financier: components["schemas"]["PartyRef"] | null;
+            /** @description Who owes the receivable: a PartyRef (id is the same as partyId, kept for older clients) */
             debtor: {
-              id: string | null;
-              name: string | null;
               address: string;
+              partyId: string | null;
+              name: string | null;
+              /**
+               * @deprecated
+               * @description Deprecated: read debtor.partyId instead; kept so older clients keep working
+               */
+              id: string | null;
             };
             faceValue: string;
             /** @description What the certificate was paid out already (settlement so far) */

@@ -80,7 +80,9 @@ export const FinancingRequestViewSchema = z
     financierPartyId: z.string().nullable().meta(deprecatedFor("financier.partyId")),
     financierAddress: z.string().nullable(),
     financier: PartyRefSchema.nullable().meta({ description: "Who funded it; null while nobody has" }),
-    debtor: z.object({ id: z.string().nullable(), name: z.string().nullable(), address: z.string() }),
+    debtor: PartyRefSchema.extend({ id: z.string().nullable().meta(deprecatedFor("debtor.partyId")) }).meta({
+      description: "Who owes the receivable: a PartyRef (id is the same as partyId, kept for older clients)",
+    }),
     faceValue: z.string(),
     paidOut: z.string().meta({ description: "What the certificate was paid out already (settlement so far)" }),
     remainingClaim: z.string().meta({
@@ -232,7 +234,7 @@ function toView(ctx: ServiceContext, row: RequestRow, nowSeconds: number): Finan
     financier: row.financier
       ? { address: row.financier, partyId: row.financier_party_id, name: row.financier_name }
       : null,
-    debtor: { id: row.debtor_id, name: row.debtor_name, address: row.debtor_address },
+    debtor: { partyId: row.debtor_id, id: row.debtor_id, name: row.debtor_name, address: row.debtor_address },
     faceValue: row.face_value,
     paidOut: row.paid_out,
     remainingClaim: (BigInt(row.face_value) - BigInt(row.paid_out)).toString(),

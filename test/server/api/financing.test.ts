@@ -135,7 +135,13 @@ describe("API: financing requests", function () {
         .select(["name", "address"])
         .where("id", "=", debtor.id)
         .executeTakeFirstOrThrow();
-      expect(view.debtor).to.deep.equal({ id: debtor.id, name: debtorRow.name, address: debtorRow.address });
+      // A PartyRef, with the older `id` beside it (deprecated).
+      expect(view.debtor).to.deep.equal({
+        partyId: debtor.id,
+        id: debtor.id,
+        name: debtorRow.name,
+        address: debtorRow.address,
+      });
       const due = Date.parse(view.dueDate);
       expect([Math.floor((due - before) / 86_400_000), Math.floor((due - after) / 86_400_000)]).to.include(
         view.tenorDays,
