@@ -53,6 +53,12 @@ export class Telemetry {
     labelNames: ["outcome"] as const,
     registers: [this.registry],
   });
+  readonly webhookAttempts = new Counter({
+    name: "tierline_webhook_attempts_total",
+    help: "Webhook delivery attempts, by outcome (delivered; retrying: failed, tried again later; gave_up: failed, attempts exhausted)",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
   readonly keeperBacklog = new Gauge({
     name: "tierline_keeper_backlog",
     help: "Receivables the last keeper pass found work on (overdue or default marks due, settlement due)",

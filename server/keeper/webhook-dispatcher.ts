@@ -206,6 +206,7 @@ export class WebhookDispatcher {
         .where("id", "=", delivery.id)
         .execute();
     });
+    this.ctx.telemetry.webhookAttempts.inc({ outcome: delivered ? "delivered" : exhausted ? "gave_up" : "retrying" });
     if (!delivered)
       log.warn({ deliveryId: delivery.id, eventId: delivery.event_id, attempt, error }, "webhook delivery failed");
   }

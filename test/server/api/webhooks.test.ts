@@ -170,5 +170,16 @@ describe("API: webhooks", function () {
         await receiver.close();
       }
     });
+
+    it("counts every attempt in /metrics by outcome: two retried, one given up, the others delivered", async function () {
+      const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
+      const count = (outcome: string) =>
+        Number(
+          new RegExp(`^tierline_webhook_attempts_total\\{outcome="${outcome}"\\} (\\d+)$`, "m").exec(metrics)?.[1] ?? 0,
+        );
+      expect(count("retrying")).to.equal(2);
+      expect(count("gave_up")).to.equal(1);
+      expect(count("delivered")).to.be.at.least(4); // submitted, confirmed, registered, the replay
+    });
   });
 });
