@@ -2210,6 +2210,13 @@ export interface components {
       };
       createdAt: string;
     };
+    AlertsPage: {
+      items: components["schemas"]["RiskAlert"][];
+      /** @description Pass as ?cursor= for the next page; null when this is the last page */
+      nextCursor: string | null;
+      /** @description The same items (deprecated name) */
+      alerts: components["schemas"]["RiskAlert"][];
+    };
     IndustryRiskSet: {
       industry: string;
       /** @description null: never set (no cut) */
@@ -5156,6 +5163,8 @@ export interface operations {
         kind?: "SCORE_BELOW_THRESHOLD" | "OVERDUE_SHARE_ROSE";
         /** @description Only alerts raised at or after this time */
         since?: string;
+        /** @description The nextCursor of the previous page; absent for the first page */
+        cursor?: string;
         limit?: number;
       };
       header?: never;
@@ -5164,15 +5173,13 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description alerts */
+      /** @description a page of alerts */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            alerts: components["schemas"]["RiskAlert"][];
-          };
+          "application/json": components["schemas"]["AlertsPage"];
         };
       };
       /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */

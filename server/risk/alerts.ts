@@ -9,6 +9,8 @@ import type { Transaction } from "kysely";
 import type { ServiceContext } from "../context.js";
 import { canSeeEverything, requireRole, type Actor } from "../model/actor.js";
 import type { Database } from "../store/schema.js";
+import { keysetPage } from "../store/paginate.js";
+import { PageQuery, pageSchema, type Page } from "../model/page.js";
 import { RISK_POLICY } from "./policy.js";
 import type { ScoreResult } from "./scoring.js";
 
@@ -93,10 +95,24 @@ export const ListAlertsQuery = z.object({
   partyId: z.string().min(1).max(80).optional().meta({ description: "Only this party's alerts" }),
   kind: z.enum(ALERT_KINDS).optional(),
   since: z.iso.datetime({ offset: true }).optional().meta({ description: "Only alerts raised at or after this time" }),
+  cursor: PageQuery.shape.cursor,
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-export async function listAlerts(ctx: ServiceContext, filter: z.infer<typeof ListAlertsQuery>): Promise<AlertView[]> {
+/** Newest first; the id is unique and rising, so it alone is the page key. */
+export const ALERTS_ORDER = {
+  columns: ["a.id"],
+  shape: ["n"],
+  direction: "desc",
+  keyOf: (row: { id: number }) => [row.id],
+} as const;
+
+export const AlertsPageSchema = pageSchema(AlertSchema)
+  .extend({ alerts: z.array(AlertSchema).meta({ description: "The same items (deprecated name)" }) })
+  .meta({ id: "AlertsPage" });
+
+/** The statement one page of alerts runs (exported for the query-plan test). */
+export function alertsListQuery(ctx: Pick<ServiceContext, "db">, filter: z.infer<typeof ListAlertsQuery>) {
   let query = ctx.db
     .selectFrom("risk_alerts as a")
     .leftJoin("parties as p", "p.id", "a.party_id")
@@ -104,16 +120,32 @@ export async function listAlerts(ctx: ServiceContext, filter: z.infer<typeof Lis
   if (filter.partyId) query = query.where("a.party_id", "=", filter.partyId);
   if (filter.kind) query = query.where("a.kind", "=", filter.kind);
   if (filter.since) query = query.where("a.created_at", ">=", new Date(filter.since).toISOString());
-  const rows = await query.orderBy("a.id", "desc").limit(filter.limit).execute();
-  return rows.map((r) => ({
-    id: r.id,
-    partyId: r.party_id,
-    partyName: r.name,
-    kind: r.kind as AlertKind,
-    message: r.message,
-    details: JSON.parse(r.details) as AlertView["details"],
-    createdAt: r.created_at,
-  }));
+  return query;
+}
+
+/** One page of alerts, newest first. */
+export async function listAlertsPage(
+  ctx: ServiceContext,
+  filter: z.infer<typeof ListAlertsQuery>,
+): Promise<Page<AlertView>> {
+  const page = await keysetPage(alertsListQuery(ctx, filter), ALERTS_ORDER, filter);
+  return {
+    items: page.items.map((r) => ({
+      id: r.id,
+      partyId: r.party_id,
+      partyName: r.name,
+      kind: r.kind as AlertKind,
+      message: r.message,
+      details: JSON.parse(r.details) as AlertView["details"],
+      createdAt: r.created_at,
+    })),
+    nextCursor: page.nextCursor,
+  };
+}
+
+/** The newest alerts, as the party's risk view shows them. */
+export async function listAlerts(ctx: ServiceContext, filter: z.infer<typeof ListAlertsQuery>): Promise<AlertView[]> {
+  return (await listAlertsPage(ctx, filter)).items;
 }
 
 /** Alerts are for the platform's risk readers: the operator, auditors and financiers. */

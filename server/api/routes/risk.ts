@@ -4,7 +4,7 @@ import { z } from "zod";
 import { requireRole } from "../../model/actor.js";
 import { CertificateIdParam } from "../../domain/certificates.js";
 import { FinancingRequestIdParam } from "../../domain/financing.js";
-import { AlertSchema, listAlerts, ListAlertsQuery, requireAlertReader } from "../../risk/alerts.js";
+import { AlertsPageSchema, listAlertsPage, ListAlertsQuery, requireAlertReader } from "../../risk/alerts.js";
 import {
   IndustryParam,
   IndustryRiskSchema,
@@ -56,12 +56,13 @@ export const riskRoutes: RouteSpec[] = [
     authorize: requireAlertReader,
     query: ListAlertsQuery,
     responses: {
-      200: { description: "alerts", schema: z.object({ alerts: z.array(AlertSchema) }) },
+      200: { description: "a page of alerts", schema: AlertsPageSchema },
     },
     errors: [400, 401, 403],
   }).handle(async (ctx, { query }) => {
     await catchUpRisk(ctx);
-    return { status: 200, body: { alerts: await listAlerts(ctx, query) } };
+    const page = await listAlertsPage(ctx, query);
+    return { status: 200, body: { ...page, alerts: page.items } };
   }),
   defineRoute({
     method: "get",

@@ -279,6 +279,21 @@ describe("Risk: credit scores", function () {
         view.alerts.map((a: { id: number }) => a.id),
       );
       expect(feed.body.alerts.every((a: { partyId: string }) => a.partyId === debtor.id)).to.equal(true);
+      expect(feed.body.items).to.deep.equal(feed.body.alerts);
+
+      // Page by page, one alert at a time: the same alerts in the same order, then the end.
+      const paged: number[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { status: number; body: any } = await api
+          .as(auditor.apiKey)
+          .get(`/v1/risk/alerts?partyId=${debtor.id}&limit=1${cursor ? `&cursor=${cursor}` : ""}`);
+        expect(page.status, JSON.stringify(page.body)).to.equal(200);
+        expect(page.body.items.length).to.be.at.most(1);
+        paged.push(...page.body.items.map((a: { id: number }) => a.id));
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      expect(paged).to.deep.equal(view.alerts.map((a: { id: number }) => a.id));
     });
 
     it("raises nothing more when nothing changes", async function () {

@@ -21,6 +21,7 @@ import { ListRepaymentsQuery, REPAYMENT_ORDER, repaymentEventsQuery } from "../.
 import { ListFinancingRequestsQuery, MARKET_ORDER, marketListQuery } from "../../../server/domain/financing.js";
 import { HOLDINGS_ORDER, holdingsListQuery, ListHoldingsQuery } from "../../../server/domain/certificates.js";
 import type { Actor } from "../../../server/model/actor.js";
+import { ALERTS_ORDER, alertsListQuery, ListAlertsQuery } from "../../../server/risk/alerts.js";
 
 describe("Store: every list query is answered from an index", function () {
   let db: Db;
@@ -151,6 +152,23 @@ describe("Store: every list query is answered from an index", function () {
       const plan = await explain(keysetQuery(holdingsListQuery(ctx(), "0xabc"), HOLDINGS_ORDER, query));
       expectIndexed(plan, "onchain_certificates");
       expect(plan.join("\n")).not.to.match(/USE TEMP B-TREE FOR ORDER BY/);
+    });
+  }
+
+  for (const cursor of [undefined, encodeCursor([42])]) {
+    const later = cursor ? " (a later page)" : "";
+    it(`one party's risk alerts, newest first${later}`, async function () {
+      const query = ListAlertsQuery.parse({ partyId: "pty_a", ...(cursor ? { cursor } : {}) });
+      const plan = await explain(keysetQuery(alertsListQuery(ctx(), query), ALERTS_ORDER, query));
+      expectIndexed(plan, "a");
+      expect(plan.join("\n")).not.to.match(/USE TEMP B-TREE FOR ORDER BY/);
+    });
+    it(`every risk alert, newest first${later}: read in key order, stopping at the page`, async function () {
+      const query = ListAlertsQuery.parse(cursor ? { cursor } : {});
+      const plan = await explain(keysetQuery(alertsListQuery(ctx(), query), ALERTS_ORDER, query));
+      const text = plan.join("\n");
+      expect(text, text).not.to.match(/USE TEMP B-TREE FOR ORDER BY/);
+      if (cursor) expect(text, text).to.match(/SEARCH a USING INTEGER PRIMARY KEY/);
     });
   }
 
