@@ -14,71 +14,13 @@ import path from "node:path";
 import { freePort, startLocalService } from "../chain/local-service.js";
 import { progress } from "../lib/progress.js";
 import { printScaleOut, runScaleOut } from "./scale-out.js";
+import { benchDocuments, call, must, type Json } from "./bench-api.js";
 
 const RECEIVABLES = Number(process.env.BENCH_RECEIVABLES ?? 120);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 12);
 // At most 8 receivables per supplier and debtor: more than 10 in a day is the brushing
 // signal, which holds submissions for review (as it should).
 const SUPPLIERS = Number(process.env.BENCH_SUPPLIERS ?? Math.ceil(RECEIVABLES / 8));
-const DAY_MS = 86_400_000;
-
-type Json = Record<string, any>;
-
-async function call(
-  baseUrl: string,
-  apiKey: string,
-  method: string,
-  route: string,
-  body?: unknown,
-): Promise<{ status: number; body: Json }> {
-  const response = await fetch(`${baseUrl}${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${apiKey}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Json };
-}
-
-function must(reply: { status: number; body: Json }, status: number, what: string): Json {
-  if (reply.status !== status)
-    throw new Error(`${what}: HTTP ${reply.status} ${JSON.stringify(reply.body).slice(0, 300)}`);
-  return reply.body;
-}
-
-const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
-
-function documents(debtorId: string, n: number) {
-  const quantity = 100 + (n % 50);
-  const total = (BigInt(quantity) * 1_000_000n).toString();
-  return {
-    debtorId,
-    purchaseOrder: {
-      number: `PO-B-${n}`,
-      issuedAt: iso(-20 * DAY_MS),
-      currency: "USD",
-      lines: [{ sku: "SKU-B", quantity, unitPrice: "1000000" }],
-    },
-    delivery: {
-      carrier: "Bench Freight",
-      waybill: `WB-B-${n}`,
-      shippedAt: iso(-15 * DAY_MS),
-      receivedAt: iso(-12 * DAY_MS),
-      receivedBy: "Dock",
-      lines: [{ sku: "SKU-B", quantity }],
-    },
-    invoice: {
-      number: `INV-B-${n}`,
-      issuedAt: iso(-10 * DAY_MS),
-      dueDate: iso(60 * DAY_MS),
-      lines: [{ sku: "SKU-B", quantity, unitPrice: "1000000" }],
-      tax: "0",
-      total,
-    },
-  };
-}
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -128,7 +70,7 @@ async function main(): Promise<void> {
 
     // Warm up: one full registration, so compilation and first-use costs are not measured.
     const warm = must(
-      await call(base, suppliers[0]!.apiKey, "POST", "/v1/receivables", documents(debtor.id, 0)),
+      await call(base, suppliers[0]!.apiKey, "POST", "/v1/receivables", benchDocuments("B", debtor.id, 0)),
       201,
       "warm-up submission",
     );
@@ -152,7 +94,7 @@ async function main(): Promise<void> {
         const supplier = suppliers[n % suppliers.length]!;
         const t0 = performance.now();
         const submitted = must(
-          await call(base, supplier.apiKey, "POST", "/v1/receivables", documents(debtor.id, n)),
+          await call(base, supplier.apiKey, "POST", "/v1/receivables", benchDocuments("B", debtor.id, n)),
           201,
           `submission ${n}`,
         );
@@ -182,7 +124,13 @@ async function main(): Promise<void> {
     // One receivable from submission to a funded certificate.
     const s0 = performance.now();
     const one = must(
-      await call(base, suppliers[0]!.apiKey, "POST", "/v1/receivables", documents(debtor.id, RECEIVABLES + 1)),
+      await call(
+        base,
+        suppliers[0]!.apiKey,
+        "POST",
+        "/v1/receivables",
+        benchDocuments("B", debtor.id, RECEIVABLES + 1),
+      ),
       201,
       "funding run: submission",
     );
