@@ -15,13 +15,11 @@ import { fileURLToPath } from "node:url";
 import { startEmbeddedChain } from "../chain/embedded-chain.js";
 import { freePort } from "../chain/local-service.js";
 import { startThrowawayPostgres } from "../db/embedded-postgres.js";
+import { benchDocuments, call, must, type Json } from "./bench-api.js";
 
 const randomKey = (): string => `0x${randomBytes(32).toString("hex")}`;
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const DAY_MS = 86_400_000;
-
-type Json = Record<string, any>;
 
 interface Replica {
   process: ChildProcess;
@@ -36,55 +34,6 @@ export interface ScaleOutRow {
   p99: number;
   /** CPU milliseconds per registration, one entry per service process. */
   cpuPerRegistration: number[];
-}
-
-async function call(baseUrl: string, apiKey: string, method: string, route: string, body?: unknown) {
-  const response = await fetch(`${baseUrl}${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${apiKey}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Json };
-}
-
-function must(reply: { status: number; body: Json }, status: number, what: string): Json {
-  if (reply.status !== status)
-    throw new Error(`${what}: HTTP ${reply.status} ${JSON.stringify(reply.body).slice(0, 300)}`);
-  return reply.body;
-}
-
-const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
-
-function documents(debtorId: string, n: number) {
-  const quantity = 100 + (n % 50);
-  return {
-    debtorId,
-    purchaseOrder: {
-      number: `PO-S-${n}`,
-      issuedAt: iso(-20 * DAY_MS),
-      currency: "USD",
-      lines: [{ sku: "SKU-S", quantity, unitPrice: "1000000" }],
-    },
-    delivery: {
-      carrier: "Bench Freight",
-      waybill: `WB-S-${n}`,
-      shippedAt: iso(-15 * DAY_MS),
-      receivedAt: iso(-12 * DAY_MS),
-      receivedBy: "Dock",
-      lines: [{ sku: "SKU-S", quantity }],
-    },
-    invoice: {
-      number: `INV-S-${n}`,
-      issuedAt: iso(-10 * DAY_MS),
-      dueDate: iso(60 * DAY_MS),
-      lines: [{ sku: "SKU-S", quantity, unitPrice: "1000000" }],
-      tax: "0",
-      total: (BigInt(quantity) * 1_000_000n).toString(),
-    },
-  };
 }
 
 /** user + system CPU time of `pid` so far, milliseconds (Linux /proc; 0 elsewhere). */
@@ -180,7 +129,15 @@ async function runSetup(
     // Warm up each service: one registration through it.
     for (const [i, service] of services.entries()) {
       const warm = must(
-        await call(service.baseUrl, suppliers[0]!.apiKey, "POST", "/v1/receivables", documents(debtor.id, -1 - i)),
+        await call(
+          service.baseUrl,
+          suppliers[0]!.apiKey,
+          "POST",
+          "/v1/receivables",
+          // Numbered after the measured ones: a negative n would canonicalise onto a positive one
+          // (WB-S--1 and WB-S-1 are one waybill), and the delivery rule refuses the second.
+          benchDocuments("S", debtor.id, receivables + 1 + i),
+        ),
         201,
         "warm-up",
       );
@@ -203,7 +160,7 @@ async function runSetup(
         const supplier = suppliers[n % suppliers.length]!;
         const t0 = performance.now();
         const submitted = must(
-          await call(url, supplier.apiKey, "POST", "/v1/receivables", documents(debtor.id, n)),
+          await call(url, supplier.apiKey, "POST", "/v1/receivables", benchDocuments("S", debtor.id, n)),
           201,
           `submission ${n}`,
         );
