@@ -262,16 +262,16 @@ async function loadRequest(ctx: ServiceContext, requestId: string): Promise<Requ
   return row;
 }
 
-/** The policy's financingRequest cell for each row (one tree read per receivable). */
+/** The policy's financingRequest cell for each row (the page's trees read together). */
 async function readableRows(ctx: ServiceContext, actor: Actor, rows: RequestRow[]): Promise<Map<string, Decision>> {
-  const trees = new Map<string, ReceivableRelations>();
+  const trees = await ReceivableRelations.loadMany(
+    ctx.db,
+    actor,
+    rows.map((row) => row.receivable_id),
+  );
   const decisions = new Map<string, Decision>();
   for (const row of rows) {
-    let tree = trees.get(row.receivable_id);
-    if (!tree) {
-      tree = await ReceivableRelations.load(ctx.db, actor, row.receivable_id);
-      trees.set(row.receivable_id, tree);
-    }
+    const tree = trees.get(row.receivable_id)!;
     decisions.set(row.id, decide("financingRequest", tree.toFinancing({ ...row, certificate_id: row.certificate_id })));
   }
   return decisions;
