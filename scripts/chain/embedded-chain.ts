@@ -260,6 +260,10 @@ export async function startEmbeddedChain(
   const [command, ...prefix] = [...networkIsolation(), anvilBinary()];
   const child = spawn(command!, [...prefix, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    // A process group of its own: Ctrl-C in a terminal (or `timeout npm start`) signals the
+    // whole foreground group, and a node that died of it could not be saved by stop(). The
+    // service stops it, after the save; one a killed service left running, the next start stops.
+    detached: true,
     env: { ...process.env, ...options.env },
   });
   const nodeLog = cappedLog(path.join(chainDir, "anvil.log"));

@@ -116,6 +116,33 @@ describe("The embedded chain's persistence", function () {
     });
   });
 
+  describe("when the terminal stops it", function () {
+    it("saves the blocks made since the last save, though the signal reaches the whole process group", async function () {
+      // Ctrl-C in a terminal and `timeout npm start` signal every process of the group at once.
+      // The node must not die of that signal before the stop has saved what it holds.
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", "test/server/chain/fixtures/interrupted-chain.ts", dataDir],
+        { cwd: PROJECT_ROOT, env: { ...process.env, HOME: home }, stdio: ["ignore", "pipe", "pipe"], detached: true },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+      child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+      const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      const deadline = Date.now() + 60_000;
+      while (!stdout.includes("head") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const head = (JSON.parse(stdout.split("\n")[0]!) as { head: number }).head;
+      expect(head).to.be.greaterThan(0);
+
+      process.kill(-child.pid!, "SIGINT");
+      expect(await exit, `stdout: ${stdout}\nstderr: ${stderr}`).to.equal(0);
+      expect(stdout).to.include("stopped");
+      const chainDir = path.join(dataDir, "chain");
+      expect(readSnapshot(readFileSync(path.join(chainDir, "state.json.gz"))).blockNumber).to.equal(head);
+    });
+  });
+
   describe("when the current snapshot is damaged", function () {
     it("falls back to the previous good snapshot, says so, and keeps the damaged file", async function () {
       const chain = await start();
