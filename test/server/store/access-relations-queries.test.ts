@@ -9,6 +9,7 @@ import { expect } from "chai";
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect, type CompiledQuery } from "kysely";
 import { openDatabase } from "../../../server/store/database.js";
+import { tableScansIn } from "./captured-plans.js";
 import type { Database } from "../../../server/store/schema.js";
 import { ReceivableRelations } from "../../../server/store/access-relations.js";
 import type { Actor } from "../../../server/model/actor.js";
@@ -116,19 +117,7 @@ describe("store: a page's receivable trees are read together, from indexes", fun
       financier,
       Array.from({ length: 30 }, (_, i) => receivableId(i + 1)),
     );
-    const scans: string[] = [];
-    const explain = new SQLite(file, { readonly: true });
-    try {
-      for (const query of ran) {
-        const plan = explain.prepare(`explain query plan ${query.sql}`).all(...(query.parameters as unknown[]));
-        const found = (plan as Array<{ detail: string }>)
-          .map((r) => r.detail)
-          .filter((detail) => /^SCAN /.test(detail) && !/USING .*INDEX/.test(detail));
-        if (found.length) scans.push(`${found.join("; ")}  in: ${query.sql}`);
-      }
-    } finally {
-      explain.close();
-    }
+    const scans = tableScansIn(file, ran);
     expect(scans, scans.join("\n")).to.deep.equal([]);
   });
 });
