@@ -211,6 +211,16 @@ async function measure(key: string, pending: Promise<ContractTransactionResponse
 }
 
 /* ------------------------------------------------------------------ */
+/*                          Onboarding a party                        */
+/* ------------------------------------------------------------------ */
+
+// A fresh address and legal id: the first address of a company, as the service registers it.
+const newcomer = ethers.Wallet.createRandom().address;
+const newcomerLegalId = ethers.id("LEI:newcomer");
+expectState(await parties.addressCountOf(newcomerLegalId), 0n, "the newcomer's legal id address count");
+await measure("registerParty", parties.connect(partyManager).registerParty(newcomer, newcomerLegalId));
+
+/* ------------------------------------------------------------------ */
 /*                      Receivable 1: the whole life                  */
 /* ------------------------------------------------------------------ */
 
