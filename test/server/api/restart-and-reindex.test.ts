@@ -123,7 +123,7 @@ describe("API: restart, reindex and crash recovery", function () {
       const first = Wallet.createRandom();
       const alias = Wallet.createRandom().address;
       const legalIdHash = hashText(`ALIASCO${Date.now()}`);
-      await chain.partyManager.send(await parties.registerParty.populateTransaction(first.address, legalIdHash), {
+      await chain.partyManager.send(await parties.registerParty.populateTransaction(first.address, legalIdHash, true), {
         kind: "registerParty",
         ref: "alias test",
       });

@@ -252,12 +252,12 @@ abstract contract TierlineDeployer {
         t.certificates.wire(address(t.financing), address(t.escrow));
         t.registry.grantRole(t.registry.REGISTRAR_ROLE(), admin);
 
-        t.parties.registerParty(debtor, legalId("core-enterprise"));
-        t.parties.registerParty(tier1, legalId("tier1"));
-        t.parties.registerParty(tier2, legalId("tier2"));
-        t.parties.registerParty(tier3, legalId("tier3"));
-        t.parties.registerParty(financier, legalId("bank"));
-        t.parties.registerParty(financier2, legalId("factor"));
+        t.parties.registerParty(debtor, legalId("core-enterprise"), true);
+        t.parties.registerParty(tier1, legalId("tier1"), true);
+        t.parties.registerParty(tier2, legalId("tier2"), true);
+        t.parties.registerParty(tier3, legalId("tier3"), true);
+        t.parties.registerParty(financier, legalId("bank"), true);
+        t.parties.registerParty(financier2, legalId("factor"), true);
 
         address[6] memory payers = [debtor, tier1, tier2, tier3, financier, financier2];
         for (uint256 i; i < payers.length; ++i) {
