@@ -259,13 +259,18 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
 
     /// Every mint, transfer and burn passes here. Burns (split, settlement) are always
     /// allowed, so a pause never traps repayment. Everything else needs: not paused,
-    /// both ends active parties, no lock unless the locker is delivering, and never to the
-    /// receivable's debtor. Mints skip the debtor check: the registry refuses a seller that is
-    /// the debtor (ReceivableSelfDealing) before the root, and split checks its parts.
+    /// both ends active parties, a recipient that may hold (never an auditor), no lock unless
+    /// the locker is delivering, and never to the receivable's debtor. Mints skip the debtor
+    /// check: the registry refuses a seller that is the debtor (ReceivableSelfDealing) before
+    /// the root, and split checks its parts.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         if (to != address(0)) {
             _requireNotPaused();
-            if (!parties.isActive(to)) revert CertificatePartyNotActive(to);
+            // One registry call per recipient; the second only on the way to a revert, to say why.
+            if (!parties.mayHold(to)) {
+                if (!parties.isActive(to)) revert CertificatePartyNotActive(to);
+                revert CertificateRecipientMayNotHold(tokenId, to);
+            }
             address current = _ownerOf(tokenId);
             if (current != address(0)) {
                 // A locker's delivery (auth == 0: a funded sale, a foreclosure) enforces a right the

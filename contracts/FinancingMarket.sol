@@ -157,7 +157,13 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         }
         if (attestedOnly && request.attestedUntil < block.timestamp) revert FinancingNotAttested(requestId);
         if (request.holder == msg.sender) revert FinancingSelfFunding(requestId);
-        if (!parties.isActive(msg.sender)) revert IPartyRegistry.PartyNotActive(msg.sender);
+        // The financier is the certificate's next holder (at once for a discount, at foreclosure
+        // for a pledge): one that may not hold cannot fund, rather than leave a pledge it could
+        // never foreclose. The second call only says why on the way to a revert.
+        if (!parties.mayHold(msg.sender)) {
+            if (!parties.isActive(msg.sender)) revert IPartyRegistry.PartyNotActive(msg.sender);
+            revert ICertificateToken.CertificateRecipientMayNotHold(request.certificateId, msg.sender);
+        }
         if (!parties.isActive(request.holder)) revert IPartyRegistry.PartyNotActive(request.holder);
         uint256 certificateId = request.certificateId;
         ICertificateToken.Certificate memory certificate = certificates.certificateOf(certificateId);

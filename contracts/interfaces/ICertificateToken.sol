@@ -96,6 +96,12 @@ interface ICertificateToken is IERC721, IERC4906 {
     /// a claim on itself (its repayment would pay itself), by transfer, split or delivery.
     error CertificateRecipientIsDebtor(uint256 certificateId, address to);
 
+    /// @notice `to` is an active party that may not hold certificates (an auditor: it reads,
+    /// it does not hold; see {IPartyRegistry-mayHold}), so it cannot receive `certificateId` by
+    /// transfer, split (`certificateId` is then the new piece's id) or market delivery, nor
+    /// fund a request for it (`certificateId` is then the requested certificate).
+    error CertificateRecipientMayNotHold(uint256 certificateId, address to);
+
     /// @notice A split into one piece kept by the holder changes nothing but the certificate's
     /// id (and lengthens its lineage): a split makes two pieces or more, or one piece for
     /// another party. The API refuses the same with `SPLIT_CHANGES_NOTHING`.

@@ -48,6 +48,8 @@
 //     locker is the wired market, so the Locked state is the lock (trust model).
 //   ReceivableRegistry: _nonceUsed[debtor][nonce] (one bool per slot, unordered nonces).
 //   FinancingMarket: requestCount, _activeRequests[certificateId].
+//   IPartyRegistry.Party (2 slots): 0 legalIdHash | 1 active(1) and the party's other flags;
+//     PartyRegistry: _addressCount[legalIdHash].
 //   SettlementEscrow: _paidOut[id], _finalized[id], _distributed[rid], _finalizedLeaves[rid].
 //   ERC-20 (OpenZeppelin 5): _balances[account].
 //
@@ -140,6 +142,12 @@ function settleFloor(leaves: number, freshPayees: number): FloorComponent[] {
 
 /** The measured operations, in the order the benchmark runs them. */
 export const FLOORS: OperationFloor[] = [
+  {
+    key: "registerParty",
+    label: "onboard a party (registerParty)",
+    scenario: "party manager registers a new address under a legal id that has none yet",
+    components: [n(1, "party legal id hash"), n(1, "party flags (active, …)"), n(1, "legal id address count")],
+  },
   {
     key: "registerAndIssueRoot",
     label: "register + issue root",

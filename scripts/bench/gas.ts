@@ -100,7 +100,7 @@ const cast: Array<[HardhatEthersSigner, string]> = [
   ...recipients.map((r, i): [HardhatEthersSigner, string] => [r, `supplier-${i}`]),
 ];
 for (const [signer, name] of cast) {
-  await (await parties.connect(partyManager).registerParty(signer.address, ethers.id(`LEI:${name}`))).wait();
+  await (await parties.connect(partyManager).registerParty(signer.address, ethers.id(`LEI:${name}`), true)).wait();
 }
 // Only the debtor and the financiers hold tUSD: suppliers start with none, so the first
 // payment to each is a fresh ERC-20 balance (the floors say which payee is fresh).
@@ -209,6 +209,16 @@ async function measure(key: string, pending: Promise<ContractTransactionResponse
   await send(financing.connect(warmSeller).cancelRequest(await financing.requestCount()));
   await send(escrow.connect(debtor).repay(receivableId, 10n * TUSD));
 }
+
+/* ------------------------------------------------------------------ */
+/*                          Onboarding a party                        */
+/* ------------------------------------------------------------------ */
+
+// A fresh address and legal id: the first address of a company, as the service registers it.
+const newcomer = ethers.Wallet.createRandom().address;
+const newcomerLegalId = ethers.id("LEI:newcomer");
+expectState(await parties.addressCountOf(newcomerLegalId), 0n, "the newcomer's legal id address count");
+await measure("registerParty", parties.connect(partyManager).registerParty(newcomer, newcomerLegalId, true));
 
 /* ------------------------------------------------------------------ */
 /*                      Receivable 1: the whole life                  */

@@ -20,6 +20,7 @@ const STATUS: Record<string, number> = {
   SplitTierTooDeep: 422,
   SplitChangesNothing: 422,
   CertificateRecipientIsDebtor: 422,
+  CertificateRecipientMayNotHold: 422,
   FinancingTermsInvalid: 422,
   ReceivableZeroFaceValue: 422,
   ReceivableSelfDealing: 422,

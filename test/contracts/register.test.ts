@@ -545,7 +545,7 @@ describe("ReceivableRegistry.register", function () {
       const w = await world();
       const wallet = await ethers.deployContract("SmartWalletDebtor", [w.walletOwner.address]);
       const walletAddress = await wallet.getAddress();
-      await w.parties.connect(w.partyManager).registerParty(walletAddress, legalId("smart-buyer"));
+      await w.parties.connect(w.partyManager).registerParty(walletAddress, legalId("smart-buyer"), true);
       const now = BigInt(await time.latest());
       const terms: Terms = {
         ...makeTerms(w.tier1, w.debtor, "INV-WALLET", FACE, now + 90n * DAY),

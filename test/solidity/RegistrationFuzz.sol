@@ -57,7 +57,7 @@ contract RegistrationFuzz is TierlineDeployer {
                 block.timestamp + 1 hours
             )
         );
-        parties.registerAliasByAdmin(debtorAlias, legalId("core-enterprise"));
+        parties.registerAliasByAdmin(debtorAlias, legalId("core-enterprise"), true);
         registry.grantRole(registry.REGISTRAR_ROLE(), otherRegistrar);
     }
 
@@ -177,7 +177,7 @@ contract RegistrationFuzz is TierlineDeployer {
         vm.expectRevert(
             abi.encodeWithSelector(IPartyRegistry.PartyAliasConsentRequired.selector, account, legalIdHash)
         );
-        parties.registerParty(account, legalIdHash);
+        parties.registerParty(account, legalIdHash, true);
 
         IPartyRegistry.AliasConsent memory forged = TierlineSigning.aliasConsent(
             parties,
