@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
 import {IPartyRegistry} from "./interfaces/IPartyRegistry.sol";
@@ -60,22 +61,102 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         ReceivableTerms calldata terms,
         DebtorConfirmation calldata confirmation
     ) external onlyRole(REGISTRAR_ROLE) whenNotPaused returns (bytes32 receivableId, uint256 rootCertificateId) {
-        // Checks: wiring, terms, parties, uniqueness, consent.
-        if (address(certificates) == address(0)) revert NotWired();
-        if (terms.faceValue == 0) revert ReceivableZeroFaceValue();
-        if (terms.seller == terms.debtor) revert ReceivableSelfDealing(terms.seller);
-        if (terms.dueDate <= block.timestamp) revert ReceivableDueDateInPast(terms.dueDate, block.timestamp);
-        if (!parties.isActive(terms.seller)) revert IPartyRegistry.PartyNotActive(terms.seller);
-        if (!parties.isActive(terms.debtor)) revert IPartyRegistry.PartyNotActive(terms.debtor);
+        ICertificateToken certificates_ = _wiredCertificates();
+        bytes memory refusal;
+        (receivableId, refusal) = _checkRegistration(terms, confirmation);
+        if (refusal.length != 0) LowLevelCall.bubbleRevert(refusal);
+        rootCertificateId = _record(certificates_, receivableId, terms, confirmation.nonce);
+    }
+
+    /// @inheritdoc IReceivableRegistry
+    function registerBatch(
+        Registration[] calldata items
+    )
+        external
+        onlyRole(REGISTRAR_ROLE)
+        whenNotPaused
+        returns (bytes32[] memory receivableIds, uint256[] memory rootCertificateIds)
+    {
+        ICertificateToken certificates_ = _wiredCertificates();
+        uint256 count = items.length;
+        receivableIds = new bytes32[](count);
+        rootCertificateIds = new uint256[](count);
+        for (uint256 i; i < count; ++i) {
+            Registration calldata item = items[i];
+            // Items are checked one after the other against the state the earlier ones left, so a
+            // second copy of an id (or of a nonce) inside the batch meets the first one's record.
+            (bytes32 receivableId, bytes memory refusal) = _checkRegistration(item.terms, item.confirmation);
+            receivableIds[i] = receivableId;
+            if (refusal.length != 0) {
+                emit RegistrationRefused(i, receivableId, item.terms.debtor, refusal);
+                continue;
+            }
+            rootCertificateIds[i] = _record(certificates_, receivableId, item.terms, item.confirmation.nonce);
+        }
+    }
+
+    /// The certificate token, once wired: registration before wiring would mint nothing.
+    function _wiredCertificates() private view returns (ICertificateToken certificates_) {
+        certificates_ = certificates;
+        if (address(certificates_) == address(0)) revert NotWired();
+    }
+
+    /// Every per-receivable rule of registration, in one place for `register` and `registerBatch`:
+    /// terms, parties, uniqueness, consent. Returns the ABI-encoded custom error of the first rule
+    /// broken (empty if none), so `register` reverts with it and `registerBatch` reports it.
+    /// `receivableId` is zero if the terms were refused before both parties were found active.
+    function _checkRegistration(
+        ReceivableTerms calldata terms,
+        DebtorConfirmation calldata confirmation
+    ) private view returns (bytes32 receivableId, bytes memory refusal) {
+        if (terms.faceValue == 0) return (0, abi.encodeWithSelector(ReceivableZeroFaceValue.selector));
+        if (terms.seller == terms.debtor) {
+            return (0, abi.encodeWithSelector(ReceivableSelfDealing.selector, terms.seller));
+        }
+        if (terms.dueDate <= block.timestamp) {
+            return (0, abi.encodeWithSelector(ReceivableDueDateInPast.selector, terms.dueDate, block.timestamp));
+        }
+        if (!parties.isActive(terms.seller)) {
+            return (0, abi.encodeWithSelector(PartyNotActive.selector, terms.seller));
+        }
+        if (!parties.isActive(terms.debtor)) {
+            return (0, abi.encodeWithSelector(PartyNotActive.selector, terms.debtor));
+        }
 
         receivableId = receivableIdOf(terms);
         if (_receivables[receivableId].status != ReceivableStatus.None) {
-            revert ReceivableAlreadyRegistered(receivableId);
+            return (receivableId, abi.encodeWithSelector(ReceivableAlreadyRegistered.selector, receivableId));
         }
-        _checkConfirmation(receivableId, terms, confirmation);
+        if (block.timestamp > confirmation.deadline) {
+            return (
+                receivableId,
+                abi.encodeWithSelector(ConfirmationExpired.selector, confirmation.deadline, block.timestamp)
+            );
+        }
+        if (_nonceUsed[terms.debtor][confirmation.nonce]) {
+            return (
+                receivableId,
+                abi.encodeWithSelector(ConfirmationNonceUsed.selector, terms.debtor, confirmation.nonce)
+            );
+        }
+        bytes32 digest = _confirmationDigest(receivableId, terms, confirmation.nonce, confirmation.deadline);
+        // SignatureChecker: ECDSA (low-s only, so no malleable copies) for EOAs, ERC-1271 for smart
+        // wallets; it answers false rather than reverting, so a bad signature never sinks a batch.
+        if (!SignatureChecker.isValidSignatureNow(terms.debtor, digest, confirmation.signature)) {
+            return (receivableId, abi.encodeWithSelector(ConfirmationInvalidSignature.selector, terms.debtor));
+        }
+    }
 
-        // Effects.
-        _nonceUsed[terms.debtor][confirmation.nonce] = true;
+    /// Effects, the root certificate and the events of one checked registration.
+    function _record(
+        ICertificateToken certificates_,
+        bytes32 receivableId,
+        ReceivableTerms calldata terms,
+        uint256 nonce
+    ) private returns (uint256 rootCertificateId) {
+        uint64 gracePeriod_ = gracePeriod;
+        uint16 rateBps = _earlyPaymentRates[terms.debtor];
+        _nonceUsed[terms.debtor][nonce] = true;
         _receivables[receivableId] = Receivable({
             seller: terms.seller,
             debtor: terms.debtor,
@@ -83,8 +164,8 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
             status: ReceivableStatus.Active,
             dueDate: terms.dueDate,
             registeredAt: uint64(block.timestamp),
-            gracePeriod: gracePeriod,
-            earlyPaymentRateBps: _earlyPaymentRates[terms.debtor],
+            gracePeriod: gracePeriod_,
+            earlyPaymentRateBps: rateBps,
             faceValue: terms.faceValue,
             repaidAmount: 0,
             documentHash: terms.documentHash,
@@ -92,7 +173,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         });
 
         // Interaction with our own certificate token (trusted, wired once by the admin).
-        rootCertificateId = certificates.issueRoot(receivableId, terms.seller, terms.faceValue, terms.dueDate);
+        rootCertificateId = certificates_.issueRoot(receivableId, terms.seller, terms.faceValue, terms.dueDate);
         _receivables[receivableId].rootCertificateId = rootCertificateId;
 
         emit ReceivableRegistered(
@@ -105,25 +186,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
             terms.documentHash,
             rootCertificateId
         );
-        emit ReceivableTermsFrozen(receivableId, gracePeriod, _earlyPaymentRates[terms.debtor]);
-    }
-
-    function _checkConfirmation(
-        bytes32 receivableId,
-        ReceivableTerms calldata terms,
-        DebtorConfirmation calldata confirmation
-    ) private view {
-        if (block.timestamp > confirmation.deadline) {
-            revert ConfirmationExpired(confirmation.deadline, block.timestamp);
-        }
-        if (_nonceUsed[terms.debtor][confirmation.nonce]) {
-            revert ConfirmationNonceUsed(terms.debtor, confirmation.nonce);
-        }
-        bytes32 digest = _confirmationDigest(receivableId, terms, confirmation.nonce, confirmation.deadline);
-        // SignatureChecker: ECDSA (low-s only, so no malleable copies) for EOAs, ERC-1271 for smart wallets.
-        if (!SignatureChecker.isValidSignatureNow(terms.debtor, digest, confirmation.signature)) {
-            revert ConfirmationInvalidSignature(terms.debtor);
-        }
+        emit ReceivableTermsFrozen(receivableId, gracePeriod_, rateBps);
     }
 
     /* ------------------------------------------------------------------ */

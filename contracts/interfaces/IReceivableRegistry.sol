@@ -48,6 +48,13 @@ interface IReceivableRegistry {
         bytes signature;
     }
 
+    /// @notice One item of a batch registration: the terms and the debtor's consent to them,
+    /// exactly as `register` takes them.
+    struct Registration {
+        ReceivableTerms terms;
+        DebtorConfirmation confirmation;
+    }
+
     /// @notice A registered receivable.
     struct Receivable {
         address seller;
@@ -80,6 +87,18 @@ interface IReceivableRegistry {
 
     /// @notice Emitted with ReceivableRegistered: the terms frozen into `receivableId` for its whole life.
     event ReceivableTermsFrozen(bytes32 indexed receivableId, uint64 gracePeriod, uint16 earlyPaymentRateBps);
+
+    /// @notice Emitted by `registerBatch` for item `index`, which was not registered: `reason` is the
+    /// ABI-encoded custom error `register` would have reverted with for the same item (decode it with
+    /// this contract's ABI). `receivableId` is zero when the item was refused before its parties were
+    /// found active (zero face value, self dealing, due date, inactive party): the id is derived from
+    /// their legal ids. Nothing is written for a refused item.
+    event RegistrationRefused(
+        uint256 indexed index,
+        bytes32 indexed receivableId,
+        address indexed debtor,
+        bytes reason
+    );
 
     /// @notice Emitted when the settlement escrow records money received for `receivableId`.
     event RepaymentRecorded(bytes32 indexed receivableId, uint256 amount, uint256 repaidAmount);
@@ -121,6 +140,11 @@ interface IReceivableRegistry {
 
     /// @notice The due date `dueDate` is not after `nowTime`.
     error ReceivableDueDateInPast(uint64 dueDate, uint256 nowTime);
+
+    /// @notice Seller or debtor `account` is not an active party. The very error of
+    /// {IPartyRegistry-PartyNotActive} (same signature, same selector), declared here too so that
+    /// registration's refusals are all in this contract's ABI.
+    error PartyNotActive(address account);
 
     /// @notice The debtor's confirmation expired at `deadline`.
     error ConfirmationExpired(uint256 deadline, uint256 nowTime);
@@ -202,6 +226,20 @@ interface IReceivableRegistry {
         ReceivableTerms calldata terms,
         DebtorConfirmation calldata confirmation
     ) external returns (bytes32 receivableId, uint256 rootCertificateId);
+
+    /// @notice Registers many receivables in one transaction, each exactly as `register` would, with an
+    /// outcome per item: one bad item never sinks the batch.
+    /// @dev Only REGISTRAR_ROLE; not while paused; the registry must be wired. Those three revert the
+    /// whole batch. Every other refusal `register` knows (terms, parties, duplicates, including an id
+    /// twice in the same batch, expired or used nonce, signature) skips the item: nothing is written for
+    /// it, `rootCertificateIds[i]` is 0 and `RegistrationRefused` carries the error. A registered item
+    /// emits the same events, in the same order, as `register`. Items are taken in order, so of two
+    /// items with the same id (or the same debtor nonce) the first one wins.
+    /// @return receivableIds the id of each item (zero where it was refused before its id was known).
+    /// @return rootCertificateIds the root certificate issued for each item, 0 where it was refused.
+    function registerBatch(
+        Registration[] calldata items
+    ) external returns (bytes32[] memory receivableIds, uint256[] memory rootCertificateIds);
 
     /// @notice Marks a receivable past its due date and not repaid as Overdue. Anyone may call.
     function markOverdue(bytes32 receivableId) external;
