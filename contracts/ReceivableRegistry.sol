@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
 import {IPartyRegistry} from "./interfaces/IPartyRegistry.sol";
@@ -29,14 +30,35 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     address public immutable settlementToken;
 
     IPartyRegistry public immutable parties;
+    // certificates and gracePeriod share one slot: registration reads both.
     ICertificateToken public certificates;
-    address public settlementEscrow;
-
     /// @inheritdoc IReceivableRegistry
     uint64 public gracePeriod = 30 days;
+    address public settlementEscrow;
 
-    mapping(bytes32 receivableId => Receivable) private _receivables;
-    mapping(address debtor => mapping(uint256 nonce => bool)) private _nonceUsed;
+    /// A receivable as stored: what the on-chain checks read, in two slots, and nothing else.
+    /// Seller, registrar, registration time and document hash are in ReceivableRegistered only
+    /// (no contract reads them); `receivableOf` returns them as zero.
+    /// Slot 0, read by every certificate transfer (debtor) and every status change:
+    ///   debtor(160) | status(8) | dueDate(40) | gracePeriod(32) | earlyPaymentRateBps(16).
+    /// Slot 1, the money: faceValue(96) | repaidAmount(96) | rootCertificateId(64).
+    /// Registration refuses terms that do not fit (ReceivableFaceValueTooLarge, ReceivableDueDateTooFar),
+    /// and setGracePeriod a period that does not (GracePeriodTooLong).
+    struct Record {
+        address debtor;
+        ReceivableStatus status;
+        uint40 dueDate;
+        uint32 gracePeriod;
+        uint16 earlyPaymentRateBps;
+        uint96 faceValue;
+        uint96 repaidAmount;
+        uint64 rootCertificateId;
+    }
+
+    mapping(bytes32 receivableId => Record) private _receivables;
+    /// Unordered nonces as bits, 256 to a slot (as Permit2's nonceBitmap): word = nonce >> 8,
+    /// bit = nonce & 0xff. Nonces a debtor picks close together share a slot.
+    mapping(address debtor => mapping(uint256 word => uint256 bits)) private _nonceBitmap;
     mapping(address debtor => uint16 rateBps) private _earlyPaymentRates;
 
     constructor(
@@ -110,11 +132,17 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         DebtorConfirmation calldata confirmation
     ) private view returns (bytes32 receivableId, bytes memory refusal) {
         if (terms.faceValue == 0) return (0, abi.encodeWithSelector(ReceivableZeroFaceValue.selector));
+        if (terms.faceValue > type(uint96).max) {
+            return (0, abi.encodeWithSelector(ReceivableFaceValueTooLarge.selector, terms.faceValue, type(uint96).max));
+        }
         if (terms.seller == terms.debtor) {
             return (0, abi.encodeWithSelector(ReceivableSelfDealing.selector, terms.seller));
         }
         if (terms.dueDate <= block.timestamp) {
             return (0, abi.encodeWithSelector(ReceivableDueDateInPast.selector, terms.dueDate, block.timestamp));
+        }
+        if (terms.dueDate > type(uint40).max) {
+            return (0, abi.encodeWithSelector(ReceivableDueDateTooFar.selector, terms.dueDate, type(uint40).max));
         }
         if (!parties.isActive(terms.seller)) {
             return (0, abi.encodeWithSelector(PartyNotActive.selector, terms.seller));
@@ -133,7 +161,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
                 abi.encodeWithSelector(ConfirmationExpired.selector, confirmation.deadline, block.timestamp)
             );
         }
-        if (_nonceUsed[terms.debtor][confirmation.nonce]) {
+        if (_isNonceUsed(terms.debtor, confirmation.nonce)) {
             return (
                 receivableId,
                 abi.encodeWithSelector(ConfirmationNonceUsed.selector, terms.debtor, confirmation.nonce)
@@ -156,25 +184,19 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     ) private returns (uint256 rootCertificateId) {
         uint64 gracePeriod_ = gracePeriod;
         uint16 rateBps = _earlyPaymentRates[terms.debtor];
-        _nonceUsed[terms.debtor][nonce] = true;
-        _receivables[receivableId] = Receivable({
-            seller: terms.seller,
-            debtor: terms.debtor,
-            registrar: msg.sender,
-            status: ReceivableStatus.Active,
-            dueDate: terms.dueDate,
-            registeredAt: uint64(block.timestamp),
-            gracePeriod: gracePeriod_,
-            earlyPaymentRateBps: rateBps,
-            faceValue: terms.faceValue,
-            repaidAmount: 0,
-            documentHash: terms.documentHash,
-            rootCertificateId: 0
-        });
+        _nonceBitmap[terms.debtor][nonce >> 8] |= _nonceBit(nonce);
+        // Bounds checked in _checkRegistration (face value, due date) and setGracePeriod.
+        Record storage record = _receivables[receivableId];
+        record.debtor = terms.debtor;
+        record.status = ReceivableStatus.Active;
+        record.dueDate = uint40(terms.dueDate);
+        record.gracePeriod = uint32(gracePeriod_);
+        record.earlyPaymentRateBps = rateBps;
+        record.faceValue = uint96(terms.faceValue);
 
         // Interaction with our own certificate token (trusted, wired once by the admin).
         rootCertificateId = certificates_.issueRoot(receivableId, terms.seller, terms.faceValue, terms.dueDate);
-        _receivables[receivableId].rootCertificateId = rootCertificateId;
+        record.rootCertificateId = SafeCast.toUint64(rootCertificateId);
 
         emit ReceivableRegistered(
             receivableId,
@@ -189,13 +211,21 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         emit ReceivableTermsFrozen(receivableId, gracePeriod_, rateBps);
     }
 
+    function _nonceBit(uint256 nonce) private pure returns (uint256) {
+        return 1 << (nonce & 0xff);
+    }
+
+    function _isNonceUsed(address debtor, uint256 nonce) private view returns (bool) {
+        return _nonceBitmap[debtor][nonce >> 8] & _nonceBit(nonce) != 0;
+    }
+
     /* ------------------------------------------------------------------ */
     /*                         Overdue and default                        */
     /* ------------------------------------------------------------------ */
 
     /// @inheritdoc IReceivableRegistry
     function markOverdue(bytes32 receivableId) external {
-        Receivable storage receivable = _existing(receivableId);
+        Record storage receivable = _existing(receivableId);
         if (receivable.status != ReceivableStatus.Active) revert ReceivableWrongStatus(receivableId, receivable.status);
         if (block.timestamp <= receivable.dueDate) {
             revert ReceivableNotYetDue(receivableId, uint256(receivable.dueDate) + 1, block.timestamp);
@@ -208,7 +238,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
 
     /// @inheritdoc IReceivableRegistry
     function markDefaulted(bytes32 receivableId) external {
-        Receivable storage receivable = _existing(receivableId);
+        Record storage receivable = _existing(receivableId);
         ReceivableStatus status = receivable.status;
         if (status != ReceivableStatus.Active && status != ReceivableStatus.Overdue) {
             revert ReceivableWrongStatus(receivableId, status);
@@ -230,17 +260,19 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     /// @inheritdoc IReceivableRegistry
     function recordRepayment(bytes32 receivableId, uint256 amount) external returns (uint256 repaidAmount) {
         if (msg.sender != settlementEscrow) revert CallerNotEscrow(msg.sender);
-        Receivable storage receivable = _existing(receivableId);
+        Record storage receivable = _existing(receivableId);
         ReceivableStatus status = receivable.status;
         if (status == ReceivableStatus.Repaid) revert ReceivableWrongStatus(receivableId, status);
-        uint256 outstanding = receivable.faceValue - receivable.repaidAmount;
+        uint256 faceValue = receivable.faceValue;
+        uint256 outstanding = faceValue - receivable.repaidAmount;
         if (amount > outstanding) revert RepaymentExceedsOutstanding(receivableId, amount, outstanding);
 
-        repaidAmount = receivable.repaidAmount + amount;
-        receivable.repaidAmount = repaidAmount;
+        // Never above the face value, which fits 96 bits.
+        repaidAmount = faceValue - outstanding + amount;
+        receivable.repaidAmount = uint96(repaidAmount);
         emit RepaymentRecorded(receivableId, amount, repaidAmount);
 
-        if (repaidAmount == receivable.faceValue) {
+        if (repaidAmount == faceValue) {
             receivable.status = ReceivableStatus.Repaid;
             emit ReceivableStatusChanged(receivableId, ReceivableStatus.Repaid);
         }
@@ -249,14 +281,16 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     /// @inheritdoc IReceivableRegistry
     function recordEarlyDischarge(bytes32 receivableId, uint256 paid, uint256 discount) external {
         if (msg.sender != settlementEscrow) revert CallerNotEscrow(msg.sender);
-        Receivable storage receivable = _existing(receivableId);
+        Record storage receivable = _existing(receivableId);
         if (receivable.status != ReceivableStatus.Active) revert ReceivableWrongStatus(receivableId, receivable.status);
-        uint256 outstanding = receivable.faceValue - receivable.repaidAmount;
+        uint256 faceValue = receivable.faceValue;
+        uint256 outstanding = faceValue - receivable.repaidAmount;
         if (paid + discount != outstanding)
             revert RepaymentExceedsOutstanding(receivableId, paid + discount, outstanding);
 
-        uint256 repaidAmount = receivable.repaidAmount + paid;
-        receivable.repaidAmount = repaidAmount;
+        // paid <= outstanding, so the sum stays below the face value.
+        uint256 repaidAmount = faceValue - outstanding + paid;
+        receivable.repaidAmount = uint96(repaidAmount);
         receivable.status = ReceivableStatus.Repaid;
 
         emit RepaymentRecorded(receivableId, paid, repaidAmount);
@@ -282,6 +316,8 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
 
     /// @inheritdoc IReceivableRegistry
     function setGracePeriod(uint64 newGracePeriod) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        // Each receivable keeps its period in 32 bits (136 years).
+        if (newGracePeriod > type(uint32).max) revert GracePeriodTooLong(newGracePeriod, type(uint32).max);
         gracePeriod = newGracePeriod;
         emit GracePeriodSet(newGracePeriod);
     }
@@ -339,12 +375,21 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
 
     /// @inheritdoc IReceivableRegistry
     function nonceUsed(address debtor, uint256 nonce) external view returns (bool) {
-        return _nonceUsed[debtor][nonce];
+        return _isNonceUsed(debtor, nonce);
     }
 
     /// @inheritdoc IReceivableRegistry
-    function receivableOf(bytes32 receivableId) external view returns (Receivable memory) {
-        return _receivables[receivableId];
+    function receivableOf(bytes32 receivableId) external view returns (Receivable memory receivable) {
+        Record storage record = _receivables[receivableId];
+        // seller, registrar, registeredAt and documentHash are not stored: zero (see Record).
+        receivable.debtor = record.debtor;
+        receivable.status = record.status;
+        receivable.dueDate = record.dueDate;
+        receivable.gracePeriod = record.gracePeriod;
+        receivable.earlyPaymentRateBps = record.earlyPaymentRateBps;
+        receivable.faceValue = record.faceValue;
+        receivable.repaidAmount = record.repaidAmount;
+        receivable.rootCertificateId = record.rootCertificateId;
     }
 
     /// @inheritdoc IReceivableRegistry
@@ -388,7 +433,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
             );
     }
 
-    function _existing(bytes32 receivableId) private view returns (Receivable storage receivable) {
+    function _existing(bytes32 receivableId) private view returns (Record storage receivable) {
         receivable = _receivables[receivableId];
         if (receivable.status == ReceivableStatus.None) revert ReceivableNotFound(receivableId);
     }

@@ -55,13 +55,20 @@ interface IReceivableRegistry {
         DebtorConfirmation confirmation;
     }
 
-    /// @notice A registered receivable.
+    /// @notice A registered receivable, as `receivableOf` returns it.
+    /// @dev The registry stores only what its own checks and the other contracts read (debtor,
+    /// status, dates, rate, amounts, root certificate). `seller`, `registrar`, `registeredAt` and
+    /// `documentHash` are not stored: they are always zero here, and ReceivableRegistered (and the
+    /// block time of its log) is their record.
     struct Receivable {
+        /// Not stored: always zero. See ReceivableRegistered.
         address seller;
         address debtor;
+        /// Not stored: always zero. See ReceivableRegistered.
         address registrar;
         ReceivableStatus status;
         uint64 dueDate;
+        /// Not stored: always zero. The block time of ReceivableRegistered.
         uint64 registeredAt;
         /// The grace period (seconds after the due date before default) frozen at registration.
         uint64 gracePeriod;
@@ -69,6 +76,7 @@ interface IReceivableRegistry {
         uint16 earlyPaymentRateBps;
         uint256 faceValue;
         uint256 repaidAmount;
+        /// Not stored: always zero. See ReceivableRegistered.
         bytes32 documentHash;
         uint256 rootCertificateId;
     }
@@ -146,6 +154,15 @@ interface IReceivableRegistry {
     /// registration's refusals are all in this contract's ABI.
     error PartyNotActive(address account);
 
+    /// @notice The face value is above `max` (2^96 - 1 smallest units), what the registry stores.
+    error ReceivableFaceValueTooLarge(uint256 faceValue, uint256 max);
+
+    /// @notice The due date is after `max` (2^40 - 1 seconds, year 36812), what the registry stores.
+    error ReceivableDueDateTooFar(uint64 dueDate, uint256 max);
+
+    /// @notice A grace period above `max` (2^32 - 1 seconds, 136 years) is refused.
+    error GracePeriodTooLong(uint64 gracePeriod, uint256 max);
+
     /// @notice The debtor's confirmation expired at `deadline`.
     error ConfirmationExpired(uint256 deadline, uint256 nowTime);
 
@@ -219,7 +236,8 @@ interface IReceivableRegistry {
 
     /// @notice Registers a receivable confirmed by its debtor and issues the root certificate
     /// to the seller.
-    /// @dev Only REGISTRAR_ROLE; not while paused. Seller and debtor must be active parties.
+    /// @dev Only REGISTRAR_ROLE; not while paused. Seller and debtor must be active parties. The face
+    /// value must fit 96 bits and the due date 40 bits (ReceivableFaceValueTooLarge, ReceivableDueDateTooFar).
     /// @return receivableId the id derived from the parties' legal ids and the invoice number.
     /// @return rootCertificateId the certificate issued to the seller.
     function register(
@@ -266,7 +284,8 @@ interface IReceivableRegistry {
     /// registered from now on. Only REGISTRAR_ROLE: a registration term, with no power over existing claims.
     function setEarlyPaymentRate(address debtor, uint16 rateBps) external;
 
-    /// @notice Sets the grace period of receivables registered from now on. Only DEFAULT_ADMIN_ROLE.
+    /// @notice Sets the grace period of receivables registered from now on (at most 2^32 - 1 seconds).
+    /// Only DEFAULT_ADMIN_ROLE.
     function setGracePeriod(uint64 newGracePeriod) external;
 
     /// @notice Wires the certificate token and settlement escrow, once. Only DEFAULT_ADMIN_ROLE.

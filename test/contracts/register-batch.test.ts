@@ -108,7 +108,7 @@ describe("ReceivableRegistry.registerBatch", function () {
       ] as const) {
         const stored = await w.registry.receivableOf(ids[index]!);
         expect(stored.status).to.equal(ReceivableStatus.active);
-        expect(stored.seller).to.equal(seller.address);
+        expect(stored.debtor).to.equal(w.debtor.address);
         expect(stored.faceValue).to.equal(FACE);
         expect(stored.rootCertificateId).to.equal(root);
         expect(await w.certificates.ownerOf(root)).to.equal(seller.address);
