@@ -146,13 +146,16 @@ function splitFloor(parts: number, holderKeepsAPart: boolean, freshRecipients: n
   ].filter((component) => component.count > 0);
 }
 
-/** Registering `items` receivables in one call, each sold by a party holding no certificate. */
-function registerFloor(items: number): FloorComponent[] {
+/**
+ * Registering `items` receivables in one call, each sold by a party holding no certificate, their
+ * nonces in `nonceWords` fresh bitmap words (one each for random nonces).
+ */
+function registerFloor(items: number, nonceWords = items): FloorComponent[] {
   return [
     // The debtor's consent is a signature check the design cannot skip.
     { kind: "precompile", count: items, what: "ecrecover" },
-    // Random nonces: a fresh bitmap word each.
-    n(items, "debtor nonce word"),
+    // Random nonces: a fresh bitmap word each; consecutive nonces share words (256 a word).
+    n(nonceWords, "debtor nonce word"),
     // Receivable: 2 slots, both written (repaidAmount starts at 0 beside faceValue and the root id).
     n(items * 2, "receivable record slots"),
     // Root certificate: 4 slots, parentId stays 0 (3 written non-zero).
@@ -381,6 +384,15 @@ export const FLOORS: OperationFloor[] = [
     design: registerDesign(items),
     per: { count: items, unit: "item" },
   })),
+  {
+    key: "registerBatch50ConsecutiveNonces",
+    label: "registerBatch of 50, consecutive nonces",
+    scenario:
+      "as the batch of 50, the debtor's nonces consecutive within one bitmap word (a counter) instead of random",
+    components: registerFloor(50, 1),
+    design: registerDesign(50),
+    per: { count: 50, unit: "item" },
+  },
 ];
 
 export interface CalldataCost {

@@ -135,7 +135,7 @@ log(`registered ${cast.length} parties`);
 let invoiceCounter = 0;
 
 /** Builds terms and the debtor's EIP-712 confirmation, as the debtor's wallet would. */
-async function signedRegistration(seller: string, faceValue: bigint) {
+async function signedRegistration(seller: string, faceValue: bigint, chosenNonce?: bigint) {
   const invoice = `BENCH-INV-${++invoiceCounter}`;
   const latest = await ethers.provider.getBlock("latest");
   if (!latest) throw new Error("no latest block");
@@ -151,7 +151,7 @@ async function signedRegistration(seller: string, faceValue: bigint) {
   const receivableId = await registry.receivableIdOf(terms);
   // A random-looking 256-bit nonce, as a wallet using unordered nonces would pick (the service
   // uses the receivable id).
-  const nonce = BigInt(ethers.id(`nonce ${invoice}`));
+  const nonce = chosenNonce ?? BigInt(ethers.id(`nonce ${invoice}`));
   const deadline = now + 3_600n;
   const domain = {
     name: "Tierline ReceivableRegistry",
@@ -329,17 +329,27 @@ async function freshSellers(count: number): Promise<string[]> {
   return sellers;
 }
 
-for (const size of BATCH_SIZES) {
+/** Registers `size` receivables for fresh sellers in one registerBatch, measured as `key`. */
+async function measureBatch(key: string, size: number, nonceOf?: (i: number) => bigint) {
   const sellers = await freshSellers(size);
   const signed = [];
-  for (const seller of sellers) signed.push(await signedRegistration(seller, 1_000n * TUSD));
+  for (const [i, seller] of sellers.entries()) {
+    signed.push(await signedRegistration(seller, 1_000n * TUSD, nonceOf?.(i)));
+  }
   for (const seller of sellers)
     expectState(await certificates.balanceOf(seller), 0n, `${seller}'s certificate balance`);
-  await measure(`registerBatch${size}`, registry.connect(operator).registerBatch(signed.map((x) => x.item)));
+  await measure(key, registry.connect(operator).registerBatch(signed.map((x) => x.item)));
   for (const [i, x] of signed.entries()) {
     expectNonZero(await rootOf(x.receivableId), `root certificate of batch item ${i}`);
   }
 }
+
+for (const size of BATCH_SIZES) await measureBatch(`registerBatch${size}`, size);
+// The nonce bitmap's case: a debtor (or the service for it) counting its nonces, so the 50 bits
+// share one word of a range no random nonce touched.
+const counterBase = 1n << 200n;
+expectState((await registry.nonceUsed(debtor.address, counterBase)) ? 1n : 0n, 0n, "the first consecutive nonce's bit");
+await measureBatch("registerBatch50ConsecutiveNonces", 50, (i) => counterBase + BigInt(i));
 
 /* ------------------------------------------------------------------ */
 /*          Cross-check: floor slots vs the tx's net storage diff     */
