@@ -37,11 +37,13 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     address public settlementEscrow;
 
     /// A receivable as stored: what the on-chain checks read, in two slots, and nothing else.
-    /// Seller, registrar, registration time and document hash are in ReceivableRegistered only
-    /// (no contract reads them); `receivableOf` returns them as zero.
+    /// Registrar and document hash are in ReceivableRegistered only (no contract reads them);
+    /// `receivableOf` returns them as zero.
     /// Slot 0, read by every certificate transfer (debtor) and every status change:
     ///   debtor(160) | status(8) | dueDate(40) | gracePeriod(32) | earlyPaymentRateBps(16).
     /// Slot 1, the money: faceValue(96) | repaidAmount(96) | rootCertificateId(64).
+    /// Slot 2, the seller (whose consent a credit note needs and whose retained pieces absorb a
+    /// dilution first, see DilutionLedger) and when it registered: seller(160) | registeredAt(40).
     /// Registration refuses terms that do not fit (ReceivableFaceValueTooLarge, ReceivableDueDateTooFar),
     /// and setGracePeriod a period that does not (GracePeriodTooLong).
     struct Record {
@@ -53,6 +55,8 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         uint96 faceValue;
         uint96 repaidAmount;
         uint64 rootCertificateId;
+        address seller;
+        uint40 registeredAt;
     }
 
     mapping(bytes32 receivableId => Record) private _receivables;
@@ -193,6 +197,8 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         record.gracePeriod = uint32(gracePeriod_);
         record.earlyPaymentRateBps = rateBps;
         record.faceValue = uint96(terms.faceValue);
+        record.seller = terms.seller;
+        record.registeredAt = uint40(block.timestamp);
 
         // Interaction with our own certificate token (trusted, wired once by the admin).
         rootCertificateId = certificates_.issueRoot(receivableId, terms.seller, terms.faceValue, terms.dueDate);
@@ -381,7 +387,9 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     /// @inheritdoc IReceivableRegistry
     function receivableOf(bytes32 receivableId) external view returns (Receivable memory receivable) {
         Record storage record = _receivables[receivableId];
-        // seller, registrar, registeredAt and documentHash are not stored: zero (see Record).
+        // registrar and documentHash are not stored: zero (see Record).
+        receivable.seller = record.seller;
+        receivable.registeredAt = record.registeredAt;
         receivable.debtor = record.debtor;
         receivable.status = record.status;
         receivable.dueDate = record.dueDate;

@@ -36,9 +36,10 @@
 //     the storage part of every floor against the net storage diff of the real transaction.
 //
 // Storage layouts read from the sources (32-byte slots, declaration order, solc packing):
-//   ReceivableRegistry.Record (2 slots; what the checks read, the rest is in ReceivableRegistered):
+//   ReceivableRegistry.Record (3 slots; what the contracts read, the rest is in ReceivableRegistered):
 //     0 debtor(20)+status(1)+dueDate(5)+gracePeriod(4)+earlyPaymentRateBps(2)
 //     | 1 faceValue(12)+repaidAmount(12)+rootCertificateId(8)
+//     | 2 seller(20)+registeredAt(5) (a credit note's consent and the dilution rule read the seller)
 //     (before the lean layout: 8 slots, 7 written at registration: seller | debtor | registrar+status+dueDate
 //     | registeredAt+gracePeriod+rate | faceValue | repaidAmount | documentHash | rootCertificateId.)
 //   ICertificateToken.Certificate (4 slots):
@@ -158,8 +159,8 @@ function registerFloor(items: number, nonceWords = items): FloorComponent[] {
     { kind: "precompile", count: items, what: "ecrecover" },
     // Random nonces: a fresh bitmap word each; consecutive nonces share words (256 a word).
     n(nonceWords, "debtor nonce word"),
-    // Receivable: 2 slots, both written (repaidAmount starts at 0 beside faceValue and the root id).
-    n(items * 2, "receivable record slots"),
+    // Receivable: 3 slots, all written (repaidAmount starts at 0 beside faceValue and the root id).
+    n(items * 3, "receivable record slots"),
     // Root certificate: 4 slots, parentId stays 0 (3 written non-zero).
     n(items * 3, "certificate record slots"),
     n(items, "ERC-721 owner"),
@@ -234,6 +235,8 @@ export const FLOORS: OperationFloor[] = [
     label: "onboard a party (registerParty)",
     scenario: "party manager registers a new address under a legal id that has none yet",
     components: [n(1, "party legal id hash"), n(1, "party flags (active, …)"), n(1, "legal id address count")],
+    // A party is its legal id and its flags; the address count tells a first address of a company.
+    design: [n(1, "party legal id hash"), n(1, "party flags (active, …)"), n(1, "legal id address count")],
   },
   {
     key: "registerAndIssueRoot",

@@ -333,7 +333,7 @@ async function freshSellers(count: number): Promise<string[]> {
     const name = `batch-seller-${++batchSellerCount}`;
     // Fixed addresses, so every run sends the same calldata and the snapshot stays exact.
     const seller = ethers.getAddress(ethers.dataSlice(ethers.id(name), 12));
-    await send(parties.connect(partyManager).registerParty(seller, ethers.id(`LEI:${name}`)));
+    await send(parties.connect(partyManager).registerParty(seller, ethers.id(`LEI:${name}`), true));
     sellers.push(seller);
   }
   return sellers;

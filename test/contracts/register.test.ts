@@ -159,17 +159,19 @@ describe("ReceivableRegistry.register", function () {
       expect(await w.registry.nonceUsed(w.debtor.address, confirmation.nonce)).to.equal(true);
     });
 
-    it("leaves seller, registrar, registration time and documents to ReceivableRegistered, not storage", async function () {
+    it("stores the seller and its time, and leaves registrar and documents to ReceivableRegistered", async function () {
       const { w, terms, confirmation } = await networkHelpers.loadFixture(signedWorld);
       const receivableId = await w.registry.receivableIdOf(terms);
 
       const receipt = await (await w.registry.register(terms, confirmation)).wait();
+      const block = await ethers.provider.getBlock(receipt!.blockNumber);
 
+      // The seller stays in storage: a credit note needs its consent and its retained pieces absorb a dilution first.
       const stored = await w.registry.receivableOf(receivableId);
       expect([stored.seller, stored.registrar, stored.registeredAt, stored.documentHash]).to.deep.equal([
+        w.tier1.address,
         ethers.ZeroAddress,
-        ethers.ZeroAddress,
-        0n,
+        BigInt(block!.timestamp),
         ethers.ZeroHash,
       ]);
       const event = w.registry.interface.parseLog(receipt!.logs.find((log) => log.address === w.registry.target)!)!;

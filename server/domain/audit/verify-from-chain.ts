@@ -639,8 +639,9 @@ async function compareWithContracts(
   try {
     const r = await registry.receivableOf(receivableId, at);
     const e = chain.receivable;
-    // Seller, registrar and document hash are not in the registry's storage (its lean layout keeps
-    // only what contracts check): ReceivableRegistered is their one record, compared with the index above.
+    // Registrar and document hash are not in the registry's storage (its lean layout keeps only
+    // what contracts check): ReceivableRegistered is their one record, compared with the index above.
+    check({}, "receivable.seller", e.seller, getAddress(r.seller));
     check({}, "receivable.debtor", e.debtor, getAddress(r.debtor));
     check({}, "receivable.status", e.status, RECEIVABLE_STATUSES[Number(r.status)] ?? "unknown");
     check({}, "receivable.faceValue", e.faceValue, r.faceValue.toString());
