@@ -12,6 +12,9 @@ import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
 /// Live|Locked -> Settled (paid out in full; the token is burned, the record stays).
 /// Ids come from a counter and are never reused. All ownership changes pass one `_update`
 /// hook: locks, pause and the party allow-list are enforced there.
+/// Storage (what the contract must check, the rest is in events): one slot per receivable (its
+/// root's face value, due date and state, the leaf count), one per child (face value, parent,
+/// root, tier, state) and the root's receivable id; face values fit 128 bits, ids 48, due dates 40.
 /// Metadata: `tokenURI` is computed on-chain from the record (JSON and an SVG image, see
 /// CertificateMetadata) for every issued id, retired and settled ones included. Whenever what it
 /// shows changes (lock, unlock, delivery, retirement on split, partial payout, settlement) the
@@ -108,7 +111,7 @@ interface ICertificateToken is IERC721, IERC4906 {
     /// @notice `account` is not an active party and may not send or receive certificates.
     error CertificatePartyNotActive(address account);
 
-    /// @notice The tier policy is invalid (max tier 0, or max parts 0).
+    /// @notice The tier policy is invalid (max tier 0, max parts 0, min piece 0 or above 128 bits).
     error TierPolicyInvalid(uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts);
 
     /// @notice Emitted once, when the financing market and settlement escrow are wired in.
@@ -116,6 +119,10 @@ interface ICertificateToken is IERC721, IERC4906 {
 
     /// @notice `receivableId` already has a root certificate: no second claim on it, ever.
     error CertificateRootExists(bytes32 receivableId);
+
+    /// @notice A certificate's face value is stored in 128 bits: `faceValue` is above `maxFaceValue`
+    /// (2^128 - 1 smallest units, about 3.4e20 units of an 18-decimal token).
+    error CertificateFaceValueTooLarge(uint256 faceValue, uint256 maxFaceValue);
 
     /// @notice `caller` is not the one contract allowed to do this (`expected`). Contract-to-contract
     /// powers (issue: the registry; lock, unlock, deliver: the market; close: the escrow) are pinned
@@ -146,7 +153,8 @@ interface ICertificateToken is IERC721, IERC4906 {
 
     /// @notice Issues the tier-1 root certificate of a newly registered receivable.
     /// @dev Only the receivable registry it was built with; refuses a receivable that already
-    /// has a root (`CertificateRootExists`), so no path mints a second claim.
+    /// has a root (`CertificateRootExists`), so no path mints a second claim, and a face value
+    /// above 128 bits (`CertificateFaceValueTooLarge`).
     function issueRoot(
         bytes32 receivableId,
         address seller,
