@@ -431,6 +431,13 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     }
 
     /// @inheritdoc ICertificateToken
+    function receivableIdOf(uint256 certificateId) external view returns (bytes32 receivableId) {
+        uint48 rootId = _children[certificateId].rootId;
+        receivableId = _rootReceivables[rootId == 0 ? certificateId : rootId];
+        if (receivableId == bytes32(0)) revert CertificateNotFound(certificateId);
+    }
+
+    /// @inheritdoc ICertificateToken
     function lockerOf(uint256 certificateId) external view returns (address) {
         return _stateOf(certificateId) == CertificateState.Locked ? financingMarket : address(0);
     }

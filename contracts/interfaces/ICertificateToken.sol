@@ -214,6 +214,10 @@ interface ICertificateToken is IERC721, IERC4906 {
     /// @notice The record of `certificateId`.
     function certificateOf(uint256 certificateId) external view returns (Certificate memory);
 
+    /// @notice The receivable `certificateId` is a claim on (what {certificateOf} says, for a
+    /// contract that needs only that). Reverts `CertificateNotFound` for an id never issued.
+    function receivableIdOf(uint256 certificateId) external view returns (bytes32);
+
     /// @notice The locker holding `certificateId` (the market while it is locked), or zero.
     function lockerOf(uint256 certificateId) external view returns (address);
 
