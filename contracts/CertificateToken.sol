@@ -27,16 +27,16 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     IPartyRegistry public immutable parties;
     IReceivableRegistry public immutable registry;
     /// @inheritdoc ICertificateToken
-    address public financingMarket;
-    /// @inheritdoc ICertificateToken
     address public settlementEscrow;
 
-    /// The id counter shares a slot with the tier policy: a split reads both, an issue writes one.
+    /// One slot read by every lock, delivery, issue and split: the wired market, the pause flag,
+    /// the id counter and the tier policy's limits (OpenZeppelin's own `_paused` stays unused).
     struct Config {
+        address financingMarket;
+        bool paused;
         uint48 nextCertificateId;
         uint8 maxTier;
         uint16 maxSplitParts;
-        uint128 minPieceSize;
     }
 
     /// One slot per receivable: its root certificate's record (a root is always tier 1 with no
@@ -58,7 +58,14 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         CertificateState state;
     }
 
-    Config private _config = Config({nextCertificateId: 1, maxTier: 10, maxSplitParts: 32, minPieceSize: 1});
+    Config private _config = Config({
+        financingMarket: address(0),
+        paused: false,
+        nextCertificateId: 1,
+        maxTier: 10,
+        maxSplitParts: 32
+    });
+    uint256 private _minPieceSize = 1;
 
     mapping(bytes32 receivableId => Tree) private _trees;
     mapping(uint256 rootId => bytes32 receivableId) private _rootReceivables;
@@ -157,6 +164,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         if (!parties.isActive(holder)) revert CertificatePartyNotActive(holder);
         if (parent.state == CertificateState.Locked) revert CertificateLocked(certificateId);
         Config memory config = _config;
+        uint256 minPieceSize = _minPieceSize;
         if (parts.length == 0 || parts.length > config.maxSplitParts) {
             revert SplitPartCount(parts.length, config.maxSplitParts);
         }
@@ -168,7 +176,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
             // against the receivable already read.
             if (parts[i].to == debtor) revert CertificateRecipientIsDebtor(certificateId, debtor);
             uint256 amount = parts[i].amount;
-            if (amount < config.minPieceSize || amount == 0) revert SplitPieceTooSmall(amount, config.minPieceSize);
+            if (amount < minPieceSize || amount == 0) revert SplitPieceTooSmall(amount, minPieceSize);
             uint8 tier = _childTier(parent.tier, holder, parts[i].to);
             if (tier > config.maxTier) revert SplitTierTooDeep(tier, config.maxTier);
             sum += amount;
@@ -221,7 +229,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
 
     /// @inheritdoc ICertificateToken
     function lock(uint256 certificateId) external whenNotPaused {
-        _requireCaller(financingMarket);
+        _requireCaller(_config.financingMarket);
         CertificateState state = _stateOf(certificateId);
         if (state == CertificateState.Locked) revert CertificateLocked(certificateId);
         if (state != CertificateState.Live) revert CertificateWrongState(certificateId, state);
@@ -254,7 +262,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     }
 
     function _requireLocker(uint256 certificateId) private view {
-        _requireCaller(financingMarket);
+        _requireCaller(_config.financingMarket);
         CertificateState state = _stateOf(certificateId);
         if (state != CertificateState.Locked) revert CertificateWrongState(certificateId, state);
     }
@@ -379,22 +387,24 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         uint16 maxSplitParts
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
         // A piece above the largest face value could never be cut: refused like a zero.
-        if (maxTier == 0 || maxSplitParts == 0 || minPieceSize == 0 || minPieceSize > type(uint128).max) {
+        if (maxTier == 0 || maxSplitParts == 0 || minPieceSize == 0) {
             revert TierPolicyInvalid(maxTier, minPieceSize, maxSplitParts);
         }
         Config storage config = _config;
         config.maxTier = maxTier;
         config.maxSplitParts = maxSplitParts;
-        config.minPieceSize = uint128(minPieceSize);
+        _minPieceSize = minPieceSize;
         emit TierPolicySet(maxTier, minPieceSize, maxSplitParts);
     }
 
     /// @inheritdoc ICertificateToken
     function wire(address financingMarket_, address settlementEscrow_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (financingMarket != address(0) || financingMarket_ == address(0) || settlementEscrow_ == address(0)) {
+        if (
+            _config.financingMarket != address(0) || financingMarket_ == address(0) || settlementEscrow_ == address(0)
+        ) {
             revert CertificateWiringInvalid();
         }
-        financingMarket = financingMarket_;
+        _config.financingMarket = financingMarket_;
         settlementEscrow = settlementEscrow_;
         emit CertificateContractsWired(financingMarket_, settlementEscrow_);
     }
@@ -409,6 +419,21 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         _unpause();
     }
 
+    /// @notice Whether transfers, splits and locks are paused.
+    function paused() public view override returns (bool) {
+        return _config.paused;
+    }
+
+    function _pause() internal override whenNotPaused {
+        _config.paused = true;
+        emit Paused(_msgSender());
+    }
+
+    function _unpause() internal override whenPaused {
+        _config.paused = false;
+        emit Unpaused(_msgSender());
+    }
+
     /* ------------------------------------------------------------------ */
     /*                                 Views                              */
     /* ------------------------------------------------------------------ */
@@ -416,7 +441,12 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     /// @inheritdoc ICertificateToken
     function tierPolicy() external view returns (uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts) {
         Config memory config = _config;
-        return (config.maxTier, config.minPieceSize, config.maxSplitParts);
+        return (config.maxTier, _minPieceSize, config.maxSplitParts);
+    }
+
+    /// @inheritdoc ICertificateToken
+    function financingMarket() external view returns (address) {
+        return _config.financingMarket;
     }
 
     /// @inheritdoc ICertificateToken
@@ -431,6 +461,22 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     }
 
     /// @inheritdoc ICertificateToken
+    function claimOf(
+        uint256 certificateId
+    ) external view returns (bytes32 receivableId, uint256 faceValue, CertificateState state, address holder) {
+        Child memory child = _children[certificateId];
+        if (child.state != CertificateState.None) {
+            (receivableId, faceValue, state) = (_rootReceivables[child.rootId], child.faceValue, child.state);
+        } else {
+            receivableId = _rootReceivables[certificateId];
+            Tree memory tree = _trees[receivableId];
+            (faceValue, state) = (tree.rootFaceValue, tree.rootState);
+            if (state == CertificateState.None) revert CertificateNotFound(certificateId);
+        }
+        holder = _ownerOf(certificateId);
+    }
+
+    /// @inheritdoc ICertificateToken
     function receivableIdOf(uint256 certificateId) external view returns (bytes32 receivableId) {
         uint48 rootId = _children[certificateId].rootId;
         receivableId = _rootReceivables[rootId == 0 ? certificateId : rootId];
@@ -439,7 +485,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
 
     /// @inheritdoc ICertificateToken
     function lockerOf(uint256 certificateId) external view returns (address) {
-        return _stateOf(certificateId) == CertificateState.Locked ? financingMarket : address(0);
+        return _stateOf(certificateId) == CertificateState.Locked ? _config.financingMarket : address(0);
     }
 
     /// @inheritdoc ICertificateToken

@@ -111,7 +111,7 @@ interface ICertificateToken is IERC721, IERC4906 {
     /// @notice `account` is not an active party and may not send or receive certificates.
     error CertificatePartyNotActive(address account);
 
-    /// @notice The tier policy is invalid (max tier 0, max parts 0, min piece 0 or above 128 bits).
+    /// @notice The tier policy is invalid (max tier 0, or max parts 0).
     error TierPolicyInvalid(uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts);
 
     /// @notice Emitted once, when the financing market and settlement escrow are wired in.
@@ -213,6 +213,13 @@ interface ICertificateToken is IERC721, IERC4906 {
 
     /// @notice The record of `certificateId`.
     function certificateOf(uint256 certificateId) external view returns (Certificate memory);
+
+    /// @notice What settling `certificateId` needs in one call: its receivable, face value, state
+    /// and holder (zero once burned: retired or settled). Reverts `CertificateNotFound` for an id
+    /// never issued.
+    function claimOf(
+        uint256 certificateId
+    ) external view returns (bytes32 receivableId, uint256 faceValue, CertificateState state, address holder);
 
     /// @notice The receivable `certificateId` is a claim on (what {certificateOf} says, for a
     /// contract that needs only that). Reverts `CertificateNotFound` for an id never issued.
