@@ -35,6 +35,8 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuardTransient {
     struct Payouts {
         uint128 distributed;
         uint64 finalizedLeaves;
+        /// Some leaf was paid in part (and has a paidOut entry): until then none is read.
+        bool partiallyPaid;
     }
 
     /// Paid so far to a leaf that is still open (partial payouts only). A leaf's final payout
@@ -152,6 +154,17 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuardTransient {
         if (highestPartial != 0) certificates.notifyPayouts(lowestPartial, highestPartial);
     }
 
+    /// One leaf's payout, worked out before anything moves.
+    struct LeafPayout {
+        uint256 certificateId;
+        address holder;
+        address pledgee;
+        uint256 toHolder;
+        uint256 toPledgee;
+        uint256 entitled;
+        bool locked;
+    }
+
     function _settleLeaf(
         bytes32 receivableId,
         IReceivableRegistry.Receivable memory receivable,
@@ -159,65 +172,66 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuardTransient {
         uint256 certificateId
     ) private returns (uint256 due, bool progressed) {
         // Checks. A settled certificate got its final share already.
-        ICertificateToken.Certificate memory certificate = certificates.certificateOf(certificateId);
-        if (certificate.receivableId != receivableId) {
-            revert SettlementCertificateMismatch(certificateId, receivableId);
+        LeafPayout memory leaf;
+        leaf.certificateId = certificateId;
+        bytes32 leafReceivableId;
+        uint256 faceValue;
+        ICertificateToken.CertificateState state;
+        (leafReceivableId, faceValue, state, leaf.holder) = certificates.claimOf(certificateId);
+        if (leafReceivableId != receivableId) revert SettlementCertificateMismatch(certificateId, receivableId);
+        if (state == ICertificateToken.CertificateState.Settled) return (0, false);
+        if (state != ICertificateToken.CertificateState.Live && state != ICertificateToken.CertificateState.Locked) {
+            revert ICertificateToken.CertificateWrongState(certificateId, state);
         }
-        if (certificate.state == ICertificateToken.CertificateState.Settled) return (0, false);
-        if (
-            certificate.state != ICertificateToken.CertificateState.Live &&
-            certificate.state != ICertificateToken.CertificateState.Locked
-        ) revert ICertificateToken.CertificateWrongState(certificateId, certificate.state);
 
-        uint256 entitled = _entitlementDown(receivable, certificate.faceValue);
-        uint256 paidBefore = _paidOut[certificateId];
-        due = entitled - paidBefore;
+        Payouts storage payouts = _payouts[receivableId];
+        leaf.entitled = _entitlementDown(receivable, faceValue);
+        uint256 paidBefore = payouts.partiallyPaid ? _paidOut[certificateId] : 0;
+        due = leaf.entitled - paidBefore;
         if (due == 0 && !closed) return (0, false);
 
         // Only a locked certificate can be in a financing (the market locks it for as long as a
         // request or pledge is active), so only then is there a pledgee to pay or a request to end.
-        bool locked = certificate.state == ICertificateToken.CertificateState.Locked;
-        address pledgee;
-        uint256 toPledgee;
-        if (locked) {
+        leaf.locked = state == ICertificateToken.CertificateState.Locked;
+        if (leaf.locked) {
             uint256 owed;
-            (, pledgee, owed) = financing.pledgeOf(certificateId);
-            toPledgee = Math.min(due, owed);
+            (, leaf.pledgee, owed) = financing.pledgeOf(certificateId);
+            leaf.toPledgee = Math.min(due, owed);
         }
-        uint256 toHolder = due - toPledgee;
-        address holder = certificates.ownerOf(certificateId);
+        leaf.toHolder = due - leaf.toPledgee;
 
         // Effects.
-        _recordPayout(receivableId, certificateId, closed, entitled, paidBefore != 0, due);
-        emit LeafSettled(receivableId, certificateId, holder, toHolder, pledgee, toPledgee, entitled);
+        if (closed) {
+            // Final: the certificate's Settled state records it; a partial payout's entry goes.
+            if (paidBefore != 0) delete _paidOut[certificateId];
+            ++payouts.finalizedLeaves;
+        } else {
+            _paidOut[certificateId] = leaf.entitled;
+            if (!payouts.partiallyPaid) payouts.partiallyPaid = true;
+        }
+        payouts.distributed += SafeCast.toUint128(due);
+        emit LeafSettled(
+            receivableId,
+            certificateId,
+            leaf.holder,
+            leaf.toHolder,
+            leaf.pledgee,
+            leaf.toPledgee,
+            leaf.entitled
+        );
 
-        // Interactions: our own contracts first, then token pushes that may fail harmlessly.
-        // Every payout on a locked certificate is reported: it pays a pledge down, and it cancels
-        // an open request, whose price was set for a claim that has now shrunk.
-        if (locked) financing.recordLeafPayment(certificateId, toPledgee, closed);
-        if (closed) certificates.markSettled(certificateId);
-        _push(pledgee, toPledgee);
-        _push(holder, toHolder);
+        _payLeaf(leaf, closed);
         return (due, true);
     }
 
-    function _recordPayout(
-        bytes32 receivableId,
-        uint256 certificateId,
-        bool closed,
-        uint256 entitled,
-        bool paidBefore,
-        uint256 due
-    ) private {
-        if (closed) {
-            // Final: the certificate's Settled state records it; a partial payout's entry goes.
-            if (paidBefore) delete _paidOut[certificateId];
-        } else {
-            _paidOut[certificateId] = entitled;
-        }
-        Payouts storage payouts = _payouts[receivableId];
-        payouts.distributed += SafeCast.toUint128(due);
-        if (closed) ++payouts.finalizedLeaves;
+    /// Interactions: our own contracts first, then token pushes that may fail harmlessly. Every
+    /// payout on a locked certificate is reported: it pays a pledge down, and it cancels an open
+    /// request, whose price was set for a claim that has now shrunk.
+    function _payLeaf(LeafPayout memory leaf, bool closed) private {
+        if (leaf.locked) financing.recordLeafPayment(leaf.certificateId, leaf.toPledgee, closed);
+        if (closed) certificates.markSettled(leaf.certificateId);
+        _push(leaf.pledgee, leaf.toPledgee);
+        _push(leaf.holder, leaf.toHolder);
     }
 
     /// floor(repaid * leafFace / faceValue): rounds against the payee, never against solvency.
