@@ -201,15 +201,7 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuardTransient {
         leaf.toHolder = due - leaf.toPledgee;
 
         // Effects.
-        if (closed) {
-            // Final: the certificate's Settled state records it; a partial payout's entry goes.
-            if (paidBefore != 0) delete _paidOut[certificateId];
-            ++payouts.finalizedLeaves;
-        } else {
-            _paidOut[certificateId] = leaf.entitled;
-            if (!payouts.partiallyPaid) payouts.partiallyPaid = true;
-        }
-        payouts.distributed += SafeCast.toUint128(due);
+        _recordPayout(payouts, certificateId, closed, leaf.entitled, paidBefore != 0, due);
         emit LeafSettled(
             receivableId,
             certificateId,
@@ -222,6 +214,25 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuardTransient {
 
         _payLeaf(leaf, closed);
         return (due, true);
+    }
+
+    function _recordPayout(
+        Payouts storage payouts,
+        uint256 certificateId,
+        bool closed,
+        uint256 entitled,
+        bool paidBefore,
+        uint256 due
+    ) private {
+        if (closed) {
+            // Final: the certificate's Settled state records it; a partial payout's entry goes.
+            if (paidBefore) delete _paidOut[certificateId];
+            ++payouts.finalizedLeaves;
+        } else {
+            _paidOut[certificateId] = entitled;
+            if (!payouts.partiallyPaid) payouts.partiallyPaid = true;
+        }
+        payouts.distributed += SafeCast.toUint128(due);
     }
 
     /// Interactions: our own contracts first, then token pushes that may fail harmlessly. Every
