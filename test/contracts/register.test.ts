@@ -315,6 +315,19 @@ describe("ReceivableRegistry.register", function () {
         .withArgs();
     });
 
+    it("refuses a face value above the certificate's 128 bits, and accepts the largest that fits", async function () {
+      const w = await networkHelpers.loadFixture(world);
+      const max = 2n ** 128n - 1n;
+      const tooLarge = { ...(await termsFor(w, "INV-HUGE")), faceValue: max + 1n };
+      await expect(w.registry.register(tooLarge, await confirm(w, tooLarge, 1n)))
+        .to.be.revertedWithCustomError(w.certificates, "CertificateFaceValueTooLarge")
+        .withArgs(max + 1n, max);
+      const largest = { ...(await termsFor(w, "INV-LARGEST")), faceValue: max };
+      await w.registry.register(largest, await confirm(w, largest, 2n));
+      const rootId = (await w.registry.receivableOf(await w.registry.receivableIdOf(largest))).rootCertificateId;
+      expect((await w.certificates.certificateOf(rootId)).faceValue).to.equal(max);
+    });
+
     it("refuses a seller who is also the debtor", async function () {
       const w = await networkHelpers.loadFixture(world);
       const terms = await termsFor(w, "INV-SELF", w.tier1, w.tier1);
