@@ -214,6 +214,9 @@ export class Indexer {
       return undefined;
     }
     if (!parsed) return undefined;
+    // A batch item the registry refused changed nothing on the chain: the batcher reads it
+    // from its receipt; the index (and the receivable's trace) has nothing to record.
+    if (parsed.name === "RegistrationRefused") return undefined;
     const args: Record<string, unknown> = {};
     parsed.fragment.inputs.forEach((input, i) => {
       args[input.name] = normalise(parsed!.args[i]);
