@@ -13,6 +13,7 @@
 // batch's hash before it is broadcast, and the registry refuses a second registration of the
 // same receivable whatever happens after.
 import type { TransactionReceipt } from "ethers";
+import { crashPoint } from "../faults.js";
 import type { Logger } from "../logging.js";
 import { AppError } from "../model/errors.js";
 import type { ReceivableRegistry } from "./contracts.js";
@@ -128,6 +129,7 @@ export class RegistrationBatcher {
       waiting.resolve(outcome);
     };
     const ids = batch.map((w) => w.request.receivableId);
+    crashPoint("registration:before-batch");
     let receipt: TransactionReceipt;
     try {
       const request = await this.registry.registerBatch.populateTransaction(
