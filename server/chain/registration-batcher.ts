@@ -1,8 +1,9 @@
 // Registers many debtor-confirmed receivables per transaction (ReceivableRegistry.registerBatch).
 // Confirmations are queued; a window closes when it holds `maxItems` registrations or
 // `windowMs` after its first one, and is sent as one registerBatch on the registrar's queue.
-// Windows do not wait for each other: the sender keeps the nonces in order, so several
-// batches can be in flight at once (pipelined), each waited for on its own.
+// One batch at a time is signed and broadcast; what arrives meanwhile forms the next one, so
+// batches grow with the load. Batches do not wait for each other's blocks: the sender keeps
+// the nonces in order, so several are in flight at once (pipelined), each waited for on its own.
 //
 // No estimateGas per batch: the gas limit is a measured per-item bound times the item count
 // plus a base, so a window costs one signature and one broadcast. An item the registry
@@ -72,6 +73,8 @@ export class RegistrationBatcher {
   /** Every registration queued or in flight, by receivable: a second confirmation joins the first. */
   readonly #pending = new Map<string, Waiting>();
   #timer: NodeJS.Timeout | undefined;
+  /** A batch is being signed, journaled and broadcast (holding the signer's queue). */
+  #broadcasting = false;
   readonly #inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -107,23 +110,34 @@ export class RegistrationBatcher {
 
   /** Sends what is queued now and waits for every batch in flight (at shutdown). */
   async drain(): Promise<void> {
-    while (this.#queue.length > 0) this.#flush();
-    await Promise.all(this.#inFlight);
+    while (this.#queue.length > 0 || this.#inFlight.size > 0) {
+      this.#flush();
+      await Promise.race([...this.#inFlight, new Promise((resolve) => setTimeout(resolve, 10))]);
+    }
   }
 
+  /**
+   * Sends the next batch, unless one is still being signed and broadcast: then what arrives
+   * meanwhile waits and goes in the next batch, sent the moment the signer's queue is free.
+   * Under load batches grow to fill the time one broadcast takes (adaptive), instead of
+   * queueing many tiny batches on the signer; when idle, a registration waits one window.
+   */
   #flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.maxItems);
-      const sent = this.#send(batch).finally(() => this.#inFlight.delete(sent));
-      this.#inFlight.add(sent);
-      if (this.#queue.length < this.maxItems) break;
-    }
-    if (this.#queue.length > 0) this.#timer = setTimeout(() => this.#flush(), this.options.windowMs);
+    if (this.#queue.length === 0 || this.#broadcasting) return;
+    const batch = this.#queue.splice(0, this.maxItems);
+    this.#broadcasting = true;
+    const queued = () => {
+      this.#broadcasting = false;
+      if (this.#queue.length > 0) this.#flush();
+    };
+    const sent = this.#send(batch, queued).finally(() => this.#inFlight.delete(sent));
+    this.#inFlight.add(sent);
   }
 
-  async #send(batch: Waiting[]): Promise<void> {
+  async #send(batch: Waiting[], whenQueued: () => void): Promise<void> {
+    const queued = once(whenQueued);
     const settle = (waiting: Waiting, outcome: RegistrationOutcome) => {
       this.#pending.delete(waiting.request.receivableId);
       waiting.resolve(outcome);
@@ -138,8 +152,9 @@ export class RegistrationBatcher {
       request.gasLimit = BigInt(this.options.gasBase + this.options.gasPerItem * batch.length);
       // Journaled as each receivable's "register" transaction, as the single path journals it:
       // one row per item, all with the batch's hash.
-      receipt = await this.sender.send(request, { kind: "register", ref: ids[0]!, refs: ids });
+      receipt = await this.sender.send(request, { kind: "register", ref: ids[0]!, refs: ids, onQueued: queued });
     } catch (error) {
+      queued();
       const failure = chainError(error);
       if (failure.code === "TRANSACTION_REVERTED" || (failure.status < 500 && batch.length > 1)) {
         // The batch as a whole reverted on the chain: register each item on its own, where a
@@ -235,4 +250,15 @@ export function refusalError(reason: string, txHash: string): AppError {
 
 function unaccounted(txHash: string, index: number): AppError {
   return new AppError("CHAIN_ERROR", 502, "the batch neither registered nor refused this item", { txHash, index });
+}
+
+/** `fn`, callable many times, run at most once. */
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) {
+      done = true;
+      fn();
+    }
+  };
 }

@@ -22,6 +22,9 @@ export interface SendOptions {
   /** One transaction for several subjects (a batch): a journal row for each, all with its hash,
    * so every subject's own history (and its interrupted attempt's) shows the transaction. */
   refs?: readonly string[];
+  /** Told when the transaction has left this signer's queue (broadcast, or failed before it):
+   * the next one may be prepared while this one waits for its block. */
+  onQueued?: () => void;
 }
 
 export class TxSender {
@@ -46,7 +49,7 @@ export class TxSender {
   /** Simulates, signs, journals, broadcasts and waits for `request`. Throws a mapped AppError on revert. */
   async send(request: TransactionRequest, options: SendOptions): Promise<TransactionReceipt> {
     const provider = this.wallet.provider!;
-    const { hash, journalIds } = await withLock(this.db, this.#lock, async () => {
+    const queued = withLock(this.db, this.#lock, async () => {
       let populated: TransactionRequest;
       try {
         // populateTransaction estimates gas (unless the request is sized already, as a batch
@@ -94,6 +97,7 @@ export class TxSender {
       crashPoint(`tx-sent:${options.kind}`);
       return { hash: txHash, journalIds };
     });
+    const { hash, journalIds } = await queued.finally(() => options.onQueued?.());
 
     let receipt: TransactionReceipt | null;
     try {

@@ -322,11 +322,11 @@ export function registerInBackground(ctx: ServiceContext, request: RegistrationR
   const run = (async () => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await registerConfirmed(ctx, request);
+        await sendRegistration(ctx, request);
         return;
       } catch (error) {
         const failure = error instanceof AppError ? error : undefined;
-        if (failure && (failure.status < 500 || failure.code === "INDEX_LAGGING")) return; // refused (recorded), or on-chain
+        if (failure && failure.status < 500) return; // refused, and recorded for the registration resource
         if (attempt >= BACKGROUND_ATTEMPTS) {
           log.error({ err: error }, "an accepted registration could not reach the chain; a restart resumes it");
           return;
@@ -359,11 +359,27 @@ async function isExternallyOwned(ctx: ServiceContext, address: string): Promise<
 
 /**
  * Sends an accepted confirmation to the registry, in a batch or alone, and answers as the
- * confirmation always has: the receivable registered, with its root certificate. A refusal
- * gives the reservation back and is kept for the registration resource; "already registered"
- * with these very terms is this registration (a retry, a restart), not an error.
+ * confirmation always has: the receivable registered, with its root certificate.
  */
 async function registerConfirmed(ctx: ServiceContext, request: RegistrationRequest): Promise<ConfirmOutcome> {
+  await sendRegistration(ctx, request);
+  const done = await alreadyRegistered(ctx, request.receivableId);
+  if (!done)
+    throw new AppError(
+      "INDEX_LAGGING",
+      503,
+      "registered on-chain, but the index has not caught up yet; read it again shortly",
+      { receivableId: request.receivableId },
+    );
+  return done;
+}
+
+/**
+ * The registration itself, until the index has it. A refusal gives the reservation back and
+ * is kept for the registration resource; "already registered" with these very terms is this
+ * registration (a retry, a restart), not an error.
+ */
+async function sendRegistration(ctx: ServiceContext, request: RegistrationRequest): Promise<void> {
   const { receivableId } = request;
   const log = ctx.log.child({ receivableId });
   const batcher = ctx.chain.registrations;
@@ -379,30 +395,27 @@ async function registerConfirmed(ctx: ServiceContext, request: RegistrationReque
   if (outcome.registered) {
     log.info({ txHash: outcome.txHash, batchSize: outcome.batchSize }, "receivable registered on-chain");
     await ctx.indexer.sync(outcome.blockNumber);
-  } else {
-    const { error } = outcome;
-    if (error.code === "RECEIVABLE_ALREADY_REGISTERED" || error.code === "CONFIRMATION_NONCE_USED") {
-      const done = await registeredWithTheseTerms(ctx, request);
-      if (done) return done;
-    }
-    if (error.status < 500) {
-      // The chain refused the consent: back to waiting (the reservation released), so the
-      // debtor can try again. A 5xx leaves the outcome unknown: the reservation stays until
-      // the retry or the restart's resume path (boot.ts) finds out what the chain has.
-      await releaseRegistration(ctx, receivableId);
-      await recordRefusal(ctx, receivableId, error);
-    }
-    throw error;
+    await markRegistered(ctx.db, receivableId);
+    return;
   }
-  const done = await alreadyRegistered(ctx, receivableId);
-  if (!done)
-    throw new AppError(
-      "INDEX_LAGGING",
-      503,
-      "registered on-chain, but the index has not caught up yet; read it again shortly",
-      { receivableId },
-    );
-  return done;
+  const { error } = outcome;
+  if (
+    (error.code === "RECEIVABLE_ALREADY_REGISTERED" || error.code === "CONFIRMATION_NONCE_USED") &&
+    (await registeredWithTheseTerms(ctx, request))
+  ) {
+    log.info({ receivableId }, "the registry already holds this registration with these terms: answering from it");
+    await ctx.indexer.sync();
+    await markRegistered(ctx.db, receivableId);
+    return;
+  }
+  if (error.status < 500) {
+    // The chain refused the consent: back to waiting (the reservation released), so the
+    // debtor can try again. A 5xx leaves the outcome unknown: the reservation stays until
+    // the retry or the restart's resume path (boot.ts) finds out what the chain has.
+    await releaseRegistration(ctx, receivableId);
+    await recordRefusal(ctx, receivableId, error);
+  }
+  throw error;
 }
 
 /** The registry has this receivable: ours if it holds exactly these terms (another platform
@@ -410,18 +423,16 @@ async function registerConfirmed(ctx: ServiceContext, request: RegistrationReque
 async function registeredWithTheseTerms(
   ctx: ServiceContext,
   { receivableId, terms }: RegistrationRequest,
-): Promise<ConfirmOutcome | undefined> {
+): Promise<boolean> {
   const onChain = await ctx.chain.contracts.registry.receivableOf(receivableId);
-  const same =
+  return (
     Number(onChain.status) !== 0 &&
     onChain.seller.toLowerCase() === terms.seller.toLowerCase() &&
     onChain.debtor.toLowerCase() === terms.debtor.toLowerCase() &&
     onChain.faceValue === terms.faceValue &&
     onChain.dueDate === terms.dueDate &&
-    onChain.documentHash.toLowerCase() === terms.documentHash.toLowerCase();
-  if (!same) return undefined;
-  ctx.log.info({ receivableId }, "the registry already holds this registration with these terms: answering from it");
-  return alreadyRegistered(ctx, receivableId);
+    onChain.documentHash.toLowerCase() === terms.documentHash.toLowerCase()
+  );
 }
 
 /** The consent as stored with the receivable; `refusal` is the chain's last answer, when it refused. */
