@@ -39,9 +39,24 @@ interface PathSpec {
   respondAsync: boolean;
 }
 const PATHS: PathSpec[] = [
-  { key: "single", label: "today: register per receivable", env: { TIERLINE_REGISTRATION: "single" }, respondAsync: false },
-  { key: "batch", label: "registerBatch, answer after registration", env: { TIERLINE_REGISTRATION: "batch" }, respondAsync: false },
-  { key: "async", label: "registerBatch, Prefer: respond-async", env: { TIERLINE_REGISTRATION: "batch" }, respondAsync: true },
+  {
+    key: "single",
+    label: "today: register per receivable",
+    env: { TIERLINE_REGISTRATION: "single" },
+    respondAsync: false,
+  },
+  {
+    key: "batch",
+    label: "registerBatch, answer after registration",
+    env: { TIERLINE_REGISTRATION: "batch" },
+    respondAsync: false,
+  },
+  {
+    key: "async",
+    label: "registerBatch, Prefer: respond-async",
+    env: { TIERLINE_REGISTRATION: "batch" },
+    respondAsync: true,
+  },
 ];
 const CHOSEN = (process.env.BENCH_PATHS ?? "single,batch,async").split(",");
 
@@ -73,7 +88,12 @@ function watchRegistrations(provider: JsonRpcProvider, registry: { target: unkno
       const head = await provider.getBlockNumber();
       from ??= head;
       if (head >= from) {
-        const logs = await provider.getLogs({ address: String(registry.target), topics: [topic], fromBlock: from, toBlock: head });
+        const logs = await provider.getLogs({
+          address: String(registry.target),
+          topics: [topic],
+          fromBlock: from,
+          toBlock: head,
+        });
         const at = performance.now();
         for (const log of logs) {
           const id = log.topics[1]!.toLowerCase();
@@ -144,7 +164,11 @@ async function runPath(spec: PathSpec): Promise<PathResult> {
       201,
       "warm-up submission",
     );
-    must(await call(base, debtor.apiKey, "POST", `/v1/receivables/${warm.id}/confirm`, {}), 200, "warm-up confirmation");
+    must(
+      await call(base, debtor.apiKey, "POST", `/v1/receivables/${warm.id}/confirm`, {}),
+      200,
+      "warm-up confirmation",
+    );
 
     const provider = local.service.ctx.chain.provider;
     const watcher = watchRegistrations(provider, local.service.ctx.chain.contracts.registry);
@@ -198,7 +222,13 @@ async function runPath(spec: PathSpec): Promise<PathResult> {
     // One receivable from submission to a funded certificate (the confirmation answered after registration).
     const s0 = performance.now();
     const one = must(
-      await call(base, suppliers[0]!.apiKey, "POST", "/v1/receivables", benchDocuments("B", debtor.id, RECEIVABLES + 1)),
+      await call(
+        base,
+        suppliers[0]!.apiKey,
+        "POST",
+        "/v1/receivables",
+        benchDocuments("B", debtor.id, RECEIVABLES + 1),
+      ),
       201,
       "funding run: submission",
     );

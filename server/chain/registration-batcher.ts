@@ -163,9 +163,7 @@ export class RegistrationBatcher {
           { err: failure, items: batch.length },
           "a registration batch reverted as a whole; registering its items one by one",
         );
-        await Promise.all(
-          batch.map(async (waiting) => settle(waiting, await this.#registerAlone(waiting.request))),
-        );
+        await Promise.all(batch.map(async (waiting) => settle(waiting, await this.#registerAlone(waiting.request))));
         return;
       }
       for (const waiting of batch) settle(waiting, { registered: false, error: failure });

@@ -165,7 +165,11 @@ export class TxSender {
   }
 
   async #mark(ids: number[], state: TxJournalState, error: string | null): Promise<void> {
-    await this.db.updateTable("tx_journal").set({ state, error, updated_at: nowIso() }).where("id", "in", ids).execute();
+    await this.db
+      .updateTable("tx_journal")
+      .set({ state, error, updated_at: nowIso() })
+      .where("id", "in", ids)
+      .execute();
   }
 }
 

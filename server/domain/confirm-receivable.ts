@@ -21,11 +21,7 @@ import {
 import { getReceivableView, ReceivableViewSchema } from "./receivable-view.js";
 import { hashText } from "../model/receivable-schema.js";
 import { releaseRegistration, reserveRegistrationWithinLimits } from "../risk/limits.js";
-import {
-  registerAlone,
-  type RegistrationOutcome,
-  type RegistrationRequest,
-} from "../chain/registration-batcher.js";
+import { registerAlone, type RegistrationOutcome, type RegistrationRequest } from "../chain/registration-batcher.js";
 import { chainError } from "../chain/revert-errors.js";
 
 /** Whether ethers can read it as a signature: a malformed one must be a 400, not a crash later. */
