@@ -16,6 +16,7 @@ import { WebhookDispatcher } from "./keeper/webhook-dispatcher.js";
 import { RiskMonitor } from "./risk/refresh.js";
 import { KeyVault } from "./chain/keys.js";
 import { reconcileTxJournal, waitForReceipt } from "./chain/tx-sender.js";
+import { BATCH_GAS_BASE, GAS_PER_ITEM_BOUND } from "./chain/registration-batcher.js";
 import { parseContractsVariable, type Config } from "./config.js";
 import type { ServiceContext } from "./context.js";
 import { resumePartyRegistrations } from "./domain/create-party.js";
@@ -35,8 +36,6 @@ import { DEFAULT_VERIFICATION_CONFIG } from "./verification/verify.js";
 import { Telemetry } from "./telemetry.js";
 
 export const OPERATOR_ID = "pty_operator";
-/** A registerBatch transaction's own gas beside its items' (intrinsic 21,000, the loop, the return data). */
-const BATCH_GAS_BASE = 60_000;
 
 export class ChainMismatchError extends Error {}
 /** The configured chain did not answer within the start-up wait. */
@@ -246,7 +245,7 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
         ? {
             maxItems: config.TIERLINE_BATCH_MAX_ITEMS,
             windowMs: config.TIERLINE_BATCH_WINDOW_MS,
-            gasPerItem: config.TIERLINE_BATCH_GAS_PER_ITEM,
+            gasPerItem: config.TIERLINE_BATCH_GAS_PER_ITEM ?? GAS_PER_ITEM_BOUND,
             gasBase: BATCH_GAS_BASE,
           }
         : undefined,

@@ -99,8 +99,8 @@ export const ConfigSchema = z.object({
   TIERLINE_BATCH_MAX_ITEMS: z.coerce.number().int().min(1).max(1_000).default(100),
   /** …or this many milliseconds after its first one. */
   TIERLINE_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(20),
-  /** Gas bound per registration in a batch: measured (bench:throughput prints it), with margin. */
-  TIERLINE_BATCH_GAS_PER_ITEM: z.coerce.number().int().min(21_000).default(450_000),
+  /** Gas bound per registration in a batch; unset: the measured bound (registration-batcher.ts). */
+  TIERLINE_BATCH_GAS_PER_ITEM: z.coerce.number().int().min(21_000).optional(),
   /** Indexer poll interval, milliseconds. */
   TIERLINE_INDEXER_INTERVAL_MS: z.coerce.number().int().min(10).default(500),
   /** The keeper (automatic settlement, overdue and default marking): on unless "false". */
