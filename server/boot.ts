@@ -343,9 +343,15 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
       newOperatorApiKey,
       deployedNow,
       async close() {
-        // Accepted confirmations finish their batch first: nothing sent is left unrecorded.
-        await chain.registrations?.drain();
-        await settleBackgroundRegistrations();
+        // Accepted confirmations finish their batch first, for a while: what is still under way
+        // after that (the chain away) is finished by the next start (resumeConfirmations).
+        await Promise.race([
+          (async () => {
+            await chain.registrations?.drain();
+            await settleBackgroundRegistrations();
+          })(),
+          new Promise((resolve) => setTimeout(resolve, CLOSE_REGISTRATIONS_WAIT_MS).unref()),
+        ]);
         await cluster.stop();
         await keeper.stop();
         await webhooks.stop();
@@ -449,6 +455,9 @@ async function registeredSince(ctx: ServiceContext, receivableId: string): Promi
   }
   return indexed();
 }
+
+/** How long a stop waits for the registrations under way to finish. */
+const CLOSE_REGISTRATIONS_WAIT_MS = 10_000;
 
 /** How long start-up waits for an interrupted registration the node still holds. */
 const RESUME_RECEIPT_WAIT_MS = 30_000;
