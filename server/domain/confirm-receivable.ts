@@ -303,8 +303,13 @@ export async function confirmReceivableAsync(
   body: ConfirmReceivable,
 ): Promise<RegistrationState> {
   const accepted = await acceptConfirmation(ctx, actor, receivableId, body);
-  if ("request" in accepted) registerInBackground(ctx, accepted.request);
-  return getRegistrationState(ctx, actor, receivableId);
+  if ("done" in accepted) {
+    const { certificateId, transactions } = accepted.done;
+    return { receivableId, state: "registered", certificateId, transactions, refusal: null };
+  }
+  registerInBackground(ctx, accepted.request);
+  // The debtor's own answer, known without reading anything again: on its way.
+  return { receivableId, state: "pending", certificateId: null, transactions: [], refusal: null };
 }
 
 const inBackground = new Set<Promise<unknown>>();
