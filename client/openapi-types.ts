@@ -1452,6 +1452,11 @@ export interface components {
        */
       txHash: string;
     };
+    AcceptedConfirmation: {
+      registration: components["schemas"]["ReceivableRegistration"];
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+    };
     ReceivableRegistration: {
       receivableId: string;
       /**
@@ -3518,7 +3523,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["ReceivableRegistration"];
+          "application/json": components["schemas"]["AcceptedConfirmation"];
         };
       };
       /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */

@@ -301,15 +301,19 @@ export async function confirmReceivableAsync(
   actor: Actor,
   receivableId: string,
   body: ConfirmReceivable,
-): Promise<RegistrationState> {
+): Promise<AcceptedConfirmation> {
   const accepted = await acceptConfirmation(ctx, actor, receivableId, body);
   if ("done" in accepted) {
     const { certificateId, transactions } = accepted.done;
-    return { receivableId, state: "registered", certificateId, transactions, refusal: null };
+    const registration = { receivableId, state: "registered" as const, certificateId, transactions, refusal: null };
+    return { registration, transactions };
   }
   registerInBackground(ctx, accepted.request);
   // The debtor's own answer, known without reading anything again: on its way.
-  return { receivableId, state: "pending", certificateId: null, transactions: [], refusal: null };
+  return {
+    registration: { receivableId, state: "pending", certificateId: null, transactions: [], refusal: null },
+    transactions: [],
+  };
 }
 
 const inBackground = new Set<Promise<unknown>>();
@@ -496,6 +500,12 @@ export const RegistrationStateSchema = z
   })
   .meta({ id: "ReceivableRegistration" });
 export type RegistrationState = z.infer<typeof RegistrationStateSchema>;
+
+/** The 202 answer: the registration resource, in the write envelope (nothing sent yet, unless it was already registered). */
+export const AcceptedConfirmationSchema = z
+  .object({ registration: RegistrationStateSchema, transactions: transactionsSchema })
+  .meta({ id: "AcceptedConfirmation" });
+export type AcceptedConfirmation = z.infer<typeof AcceptedConfirmationSchema>;
 
 /** GET /v1/receivables/:id/registration: where an accepted confirmation stands. */
 export async function getRegistrationState(

@@ -6,6 +6,7 @@ import {
   confirmReceivable,
   confirmReceivableAsync,
   ConfirmReceivableSchema,
+  AcceptedConfirmationSchema,
   getRegistrationState,
   RegistrationStateSchema,
 } from "../../domain/confirm-receivable.js";
@@ -111,7 +112,7 @@ export const receivableRoutes: RouteSpec[] = [
       200: { description: "registered", schema: ConfirmOutcomeSchema },
       202: {
         description: "accepted (Prefer: respond-async): confirmed and on its way to the registry",
-        schema: RegistrationStateSchema,
+        schema: AcceptedConfirmationSchema,
         location: {
           description: "The registration resource to follow: GET /v1/receivables/{id}/registration",
           of: registrationLocation,
@@ -196,6 +197,6 @@ export const receivableRoutes: RouteSpec[] = [
   }),
 ];
 
-function registrationLocation(body: { receivableId: string }): string {
-  return `/v1/receivables/${body.receivableId}/registration`;
+function registrationLocation(body: { registration: { receivableId: string } }): string {
+  return `/v1/receivables/${body.registration.receivableId}/registration`;
 }

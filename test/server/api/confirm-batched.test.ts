@@ -150,11 +150,8 @@ describe("API: confirmations registered in batches", function () {
       expect(location).to.equal(`/v1/receivables/${id}/registration`);
       // The 400 ms window is still open: the answer did not wait for the chain.
       expect(accepted.body).to.deep.equal({
-        receivableId: id,
-        state: "pending",
-        certificateId: null,
+        registration: { receivableId: id, state: "pending", certificateId: null, transactions: [], refusal: null },
         transactions: [],
-        refusal: null,
       });
 
       const settled = await followUntilSettled(location!, supplier.apiKey);
@@ -170,8 +167,9 @@ describe("API: confirmations registered in batches", function () {
       // Confirming again, either way, answers from the chain and registers nothing more.
       const again = await api.as(custodialDebtor.apiKey).post(`/v1/receivables/${id}/confirm`, {}, ASYNC);
       expect(again.status).to.equal(202);
-      expect(again.body.state).to.equal("registered");
-      expect(again.body.certificateId).to.equal(settled.body.certificateId);
+      expect(again.body.registration.state).to.equal("registered");
+      expect(again.body.registration.certificateId).to.equal(settled.body.certificateId);
+      expect(again.body.transactions).to.deep.equal(settled.body.transactions);
     });
 
     it("follows a refused registration to refused, with the error the synchronous answer would have carried", async function () {
@@ -180,7 +178,7 @@ describe("API: confirmations registered in batches", function () {
         .as(selfCustodied.apiKey)
         .post(`/v1/receivables/${id}/confirm`, await signed(id, Wallet.createRandom()), ASYNC);
       expect(accepted.status, JSON.stringify(accepted.body)).to.equal(202);
-      expect(accepted.body.state).to.equal("pending");
+      expect(accepted.body.registration.state).to.equal("pending");
       const settled = await followUntilSettled(accepted.headers.get("location")!, selfCustodied.apiKey);
       expect(settled.body.state).to.equal("refused");
       expect(settled.body.refusal.code).to.equal("CONFIRMATION_INVALID_SIGNATURE");
