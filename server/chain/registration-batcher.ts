@@ -15,6 +15,7 @@
 // same receivable whatever happens after.
 import type { TransactionReceipt } from "ethers";
 import { crashPoint } from "../faults.js";
+import { decodeLog } from "./event-decoder.js";
 import type { Logger } from "../logging.js";
 import { AppError } from "../model/errors.js";
 import type { ReceivableRegistry } from "./contracts.js";
@@ -204,7 +205,7 @@ export class RegistrationBatcher {
     const refusals = new Map<number, AppError>();
     for (const log of receipt.logs) {
       if (log.address.toLowerCase() !== registryAddress) continue;
-      const parsed = registry.parseLog({ topics: [...log.topics], data: log.data });
+      const parsed = decodeLog(registry, log);
       if (parsed?.name === "ReceivableRegistered") {
         certificates.set(String(parsed.args.receivableId).toLowerCase(), String(parsed.args.rootCertificateId));
       } else if (parsed?.name === "RegistrationRefused") {
@@ -237,7 +238,7 @@ export async function registerAlone(
   const receipt = await sender.send(request, { kind: "register", ref: receivableId });
   for (const log of receipt.logs) {
     if (log.address.toLowerCase() !== String(registry.target).toLowerCase()) continue;
-    const parsed = registry.interface.parseLog({ topics: [...log.topics], data: log.data });
+    const parsed = decodeLog(registry.interface, log);
     if (parsed?.name === "ReceivableRegistered")
       return {
         registered: true,
