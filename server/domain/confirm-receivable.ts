@@ -4,7 +4,7 @@
 // a crash signs the same consent; if the first attempt reached the chain, the registry's
 // answer ("already registered") is recognised and the index brought up to date.
 import { enqueueWebhookEvent, newEventId } from "../store/webhook-outbox.js";
-import { MaxUint256, Signature, Wallet } from "ethers";
+import { MaxUint256, Signature, verifyTypedData, Wallet } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { AppError, conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
@@ -249,7 +249,9 @@ async function acceptConfirmation(
         signature: Signature.from(body.signature!).serialized,
       };
     }
-    terms = (await prepare(ctx, receivableId, confirmation.deadline, confirmation.nonce)).terms;
+    const prepared = await prepare(ctx, receivableId, confirmation.deadline, confirmation.nonce);
+    terms = prepared.terms;
+    if (!actor.custodial) await refuseForeignSignature(ctx, prepared, confirmation.signature);
     await ctx.db.transaction().execute(async (trx) => {
       await trx
         .updateTable("receivables")
@@ -314,6 +316,28 @@ export async function confirmReceivableAsync(
     registration: { receivableId, state: "pending", certificateId: null, transactions: [], refusal: null },
     transactions: [],
   };
+}
+
+/**
+ * A batch is sent without a simulation, so a refusal there costs gas: a signature that is not
+ * the debtor's (the likeliest mistake) is refused here, as the contract would refuse it, before
+ * anything is sent. Only for a plain-key debtor: a smart wallet's ERC-1271 answer is the chain's.
+ */
+async function refuseForeignSignature(ctx: ServiceContext, prepared: Prepared, signature: string): Promise<void> {
+  const { debtor } = prepared.terms;
+  if (!(await isExternallyOwned(ctx, debtor))) return;
+  const { domain, types, message } = prepared.typed;
+  let signer: string | undefined;
+  try {
+    signer = verifyTypedData(domain, types, message, signature);
+  } catch {
+    signer = undefined;
+  }
+  if (signer?.toLowerCase() !== debtor.toLowerCase())
+    throw unprocessable("CONFIRMATION_INVALID_SIGNATURE", "the contract refused: ConfirmationInvalidSignature", {
+      contractError: "ConfirmationInvalidSignature",
+      debtor,
+    });
 }
 
 const inBackground = new Set<Promise<unknown>>();

@@ -1,7 +1,8 @@
 // Confirmations registered many per transaction (server/chain/registration-batcher.ts), and
 // the accept-fast answer (Prefer: respond-async): one refused item never sinks its batch and
-// is refused with the error the single path gives; a 202 is followed to registered (or
-// refused) through its Location.
+// is refused with the error the single path gives; a signature that is not the debtor's is
+// refused before the chain (a batch is not simulated, so a refusal there costs gas); a 202 is
+// followed to registered (or refused) through its Location.
 import { expect } from "chai";
 import { Wallet } from "ethers";
 import { startTestService, type TestService } from "../harness.js";
@@ -30,16 +31,24 @@ describe("API: confirmations registered in batches", function () {
     expect(response.status, JSON.stringify(response.body)).to.equal(201);
     return response.body.id;
   };
-  /** The debtor's own signature over the typed data the service hands out; `by` forges it. */
-  const signed = async (id: string, by: Wallet | ReturnType<typeof Wallet.createRandom> = wallet) => {
+  /** The debtor's own signature over the typed data the service hands out; `by` forges it, and
+   * `deadline` replaces the one handed out (a consent the debtor let expire). */
+  const signed = async (
+    id: string,
+    by: Wallet | ReturnType<typeof Wallet.createRandom> = wallet,
+    deadline?: number,
+  ) => {
     const { domain, types, message } = (await api.as(selfCustodied.apiKey).get(`/v1/receivables/${id}/confirmation`))
       .body;
+    if (deadline !== undefined) message.deadline = String(deadline);
     return {
       nonce: message.nonce as string,
       deadline: Number(message.deadline),
       signature: await by.signTypedData(domain, types, message),
     };
   };
+  /** Unix time long past: the registry refuses the consent as expired, which only the chain's clock can tell. */
+  const EXPIRED = 1_000;
   const followUntilSettled = async (location: string, apiKey: string): Promise<ApiResponse> => {
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -65,20 +74,20 @@ describe("API: confirmations registered in batches", function () {
     await t?.close();
   });
 
-  describe("when one confirmation in a batch carries a forged signature", function () {
+  describe("when one confirmation in a batch carries an expired consent", function () {
     let good: string[];
     let bad: string;
     let answers: ApiResponse[];
-    let forged: Awaited<ReturnType<typeof signed>>;
+    let expired: Awaited<ReturnType<typeof signed>>;
 
     before(async function () {
       good = [await submitted(selfCustodied), await submitted(selfCustodied)];
       bad = await submitted(selfCustodied);
       const bodies = [await signed(good[0]!), await signed(good[1]!)];
-      forged = await signed(bad, Wallet.createRandom());
+      expired = await signed(bad, wallet, EXPIRED);
       answers = await Promise.all([
         api.as(selfCustodied.apiKey).post(`/v1/receivables/${good[0]}/confirm`, bodies[0]),
-        api.as(selfCustodied.apiKey).post(`/v1/receivables/${bad}/confirm`, forged),
+        api.as(selfCustodied.apiKey).post(`/v1/receivables/${bad}/confirm`, expired),
         api.as(selfCustodied.apiKey).post(`/v1/receivables/${good[1]}/confirm`, bodies[1]),
       ]);
     });
@@ -95,12 +104,18 @@ describe("API: confirmations registered in batches", function () {
       expect(first!.body.certificateId).to.not.equal(second!.body.certificateId);
     });
 
-    it("refuses the forged one in that same transaction, with the code and details the single path gives", async function () {
+    it("refuses the expired one in that same transaction, with the code and details the single path gives", async function () {
       const refused = answers[1]!;
       expect(refused.status, JSON.stringify(refused.body)).to.equal(422);
-      expect(refused.body.error.code).to.equal("CONFIRMATION_INVALID_SIGNATURE");
-      expect(refused.body.error.details.debtor).to.equal(wallet.address);
+      expect(refused.body.error.code).to.equal("CONFIRMATION_EXPIRED");
+      expect(refused.body.error.details.deadline).to.equal(String(EXPIRED));
       expect(refused.body.error.details.txHash).to.equal(answers[0]!.body.txHash);
+      const receipt = await t.service.ctx.chain.provider.getTransactionReceipt(answers[0]!.body.txHash);
+      const registry = t.service.ctx.chain.contracts.registry;
+      const refusals = receipt!.logs
+        .map((log) => registry.interface.parseLog(log))
+        .filter((parsed) => parsed?.name === "RegistrationRefused");
+      expect(refusals.map((parsed) => parsed!.args.receivableId)).to.deep.equal([bad]);
       expect(await statusOnChain(bad)).to.equal(0);
       const read = await api.as(supplier.apiKey).get(`/v1/receivables/${bad}`);
       expect(read.body.status).to.equal("awaiting_confirmation");
@@ -122,7 +137,7 @@ describe("API: confirmations registered in batches", function () {
           faceValue: BigInt(read.body.faceValue),
           dueDate: BigInt(Date.parse(read.body.dueDate) / 1000),
         },
-        confirmation: { nonce: BigInt(forged.nonce), deadline: forged.deadline, signature: forged.signature },
+        confirmation: { nonce: BigInt(expired.nonce), deadline: expired.deadline, signature: expired.signature },
       }).then(
         () => undefined,
         (error: unknown) => chainError(error),
@@ -130,7 +145,24 @@ describe("API: confirmations registered in batches", function () {
       expect(single).to.be.instanceOf(AppError);
       expect(single!.code).to.equal(refused.body.error.code);
       expect(single!.status).to.equal(refused.status);
-      expect(single!.details!.debtor).to.equal(refused.body.error.details.debtor);
+      expect(single!.details!.deadline).to.equal(refused.body.error.details.deadline);
+    });
+
+    it("refuses a signature that is not the debtor's before anything is sent, as the contract would", async function () {
+      const id = await submitted(selfCustodied);
+      const blockBefore = await t.service.ctx.chain.provider.getBlockNumber();
+      const refused = await api
+        .as(selfCustodied.apiKey)
+        .post(`/v1/receivables/${id}/confirm`, await signed(id, Wallet.createRandom()), ASYNC);
+      expect(refused.status, JSON.stringify(refused.body)).to.equal(422);
+      expect(refused.body.error.code).to.equal("CONFIRMATION_INVALID_SIGNATURE");
+      expect(refused.body.error.details).to.deep.equal({
+        contractError: "ConfirmationInvalidSignature",
+        debtor: wallet.address,
+      });
+      expect(await t.service.ctx.chain.provider.getBlockNumber()).to.equal(blockBefore);
+      const read = await api.as(supplier.apiKey).get(`/v1/receivables/${id}`);
+      expect(read.body.status).to.equal("awaiting_confirmation");
     });
 
     it("accepts the debtor's own signature for the refused one afterwards", async function () {
@@ -176,13 +208,13 @@ describe("API: confirmations registered in batches", function () {
       const id = await submitted(selfCustodied);
       const accepted = await api
         .as(selfCustodied.apiKey)
-        .post(`/v1/receivables/${id}/confirm`, await signed(id, Wallet.createRandom()), ASYNC);
+        .post(`/v1/receivables/${id}/confirm`, await signed(id, wallet, EXPIRED), ASYNC);
       expect(accepted.status, JSON.stringify(accepted.body)).to.equal(202);
       expect(accepted.body.registration.state).to.equal("pending");
       const settled = await followUntilSettled(accepted.headers.get("location")!, selfCustodied.apiKey);
       expect(settled.body.state).to.equal("refused");
-      expect(settled.body.refusal.code).to.equal("CONFIRMATION_INVALID_SIGNATURE");
-      expect(settled.body.refusal.details.debtor).to.equal(wallet.address);
+      expect(settled.body.refusal.code).to.equal("CONFIRMATION_EXPIRED");
+      expect(settled.body.refusal.details.deadline).to.equal(String(EXPIRED));
       expect(settled.body.certificateId).to.equal(null);
       expect(await statusOnChain(id)).to.equal(0);
     });
