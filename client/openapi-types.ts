@@ -315,9 +315,29 @@ export interface paths {
     put?: never;
     /**
      * Confirm the payable, register it on-chain and issue the root certificate (debtor)
-     * @description A custodial debtor's confirmation is signed by the service; a non-custodial debtor sends { nonce, deadline, signature }.
+     * @description A custodial debtor's confirmation is signed by the service; a non-custodial debtor sends { nonce, deadline, signature }. The answer is 200 once the receivable is on-chain. With `Prefer: respond-async` it is 202 as soon as the confirmation is checked and stored, with the registration's state and a Location header to GET /v1/receivables/{id}/registration, which follows it to registered or refused (the receivable.registered webhook tells it too). Refusals known before the chain (403, 404, 409, 422) are the same either way.
      */
     post: operations["confirmReceivable"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/receivables/{id}/registration": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Where the receivable's registration stands: not_confirmed, pending, registered or refused
+     * @description The status resource of a confirmation accepted with Prefer: respond-async: registered with its root certificate and transaction, or refused with the error the synchronous confirmation would have answered. Readable by whoever may read the receivable.
+     */
+    get: operations["getReceivableRegistration"];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -1431,6 +1451,30 @@ export interface components {
        * @description Deprecated: read transactions instead; kept so older clients keep working
        */
       txHash: string;
+    };
+    AcceptedConfirmation: {
+      registration: components["schemas"]["ReceivableRegistration"];
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+    };
+    ReceivableRegistration: {
+      receivableId: string;
+      /**
+       * @description not_confirmed: no confirmation yet (or the receivable was closed); pending: confirmed, on its way to the registry; registered: on-chain with its root certificate; refused: the registry refused the confirmation (see refusal), the debtor may confirm again
+       * @enum {string}
+       */
+      state: "not_confirmed" | "pending" | "registered" | "refused";
+      certificateId: string | null;
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+      /** @description The same error a confirmation without Prefer: respond-async would have answered */
+      refusal: {
+        code: string;
+        message: string;
+        details?: {
+          [key: string]: unknown;
+        };
+      } | null;
     };
     SplitCertificateResult: {
       parentId: string;
@@ -3448,6 +3492,8 @@ export interface operations {
       header?: {
         /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
         "Idempotency-Key"?: string;
+        /** @description respond-async (RFC 7240): answer 202 as soon as the work is accepted, with a Location to follow it; without it the answer waits for the work. */
+        Prefer?: string;
       };
       path: {
         id: string;
@@ -3467,6 +3513,17 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["ConfirmedReceivable"];
+        };
+      };
+      /** @description accepted (Prefer: respond-async): confirmed and on its way to the registry */
+      202: {
+        headers: {
+          /** @description The registration resource to follow: GET /v1/receivables/{id}/registration */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AcceptedConfirmation"];
         };
       };
       /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
@@ -3525,6 +3582,64 @@ export interface operations {
       };
       /** @description the chain is unreachable or the index is catching up; retry */
       503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getReceivableRegistration: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the registration's state */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ReceivableRegistration"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
         headers: {
           [name: string]: unknown;
         };

@@ -15,11 +15,17 @@ import { Keeper } from "./keeper/keeper.js";
 import { WebhookDispatcher } from "./keeper/webhook-dispatcher.js";
 import { RiskMonitor } from "./risk/refresh.js";
 import { KeyVault } from "./chain/keys.js";
-import { reconcileTxJournal } from "./chain/tx-sender.js";
+import { reconcileTxJournal, waitForReceipt } from "./chain/tx-sender.js";
+import { BATCH_GAS_BASE, GAS_PER_ITEM_BOUND } from "./chain/registration-batcher.js";
 import { parseContractsVariable, type Config } from "./config.js";
 import type { ServiceContext } from "./context.js";
 import { resumePartyRegistrations } from "./domain/create-party.js";
-import { markRegistered } from "./domain/confirm-receivable.js";
+import {
+  markRegistered,
+  registerInBackground,
+  settleBackgroundRegistrations,
+  storedRegistrationRequest,
+} from "./domain/confirm-receivable.js";
 import { hashApiKey, newApiKey } from "./domain/api-keys.js";
 import { hashText } from "./model/receivable-schema.js";
 import type { Logger } from "./logging.js";
@@ -229,7 +235,21 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
     const { deployment, deployedNow } = await withLock(db, "boot", () =>
       resolveDeployment(options, provider, db, keys),
     );
-    const chain = new ChainClient(provider, deployment, keys, db, log);
+    const chain = new ChainClient(
+      provider,
+      deployment,
+      keys,
+      db,
+      log,
+      config.TIERLINE_REGISTRATION === "batch"
+        ? {
+            maxItems: config.TIERLINE_BATCH_MAX_ITEMS,
+            windowMs: config.TIERLINE_BATCH_WINDOW_MS,
+            gasPerItem: config.TIERLINE_BATCH_GAS_PER_ITEM ?? GAS_PER_ITEM_BOUND,
+            gasBase: BATCH_GAS_BASE,
+          }
+        : undefined,
+    );
     const indexer = new Indexer(
       db,
       provider,
@@ -323,6 +343,15 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
       newOperatorApiKey,
       deployedNow,
       async close() {
+        // Accepted confirmations finish their batch first, for a while: what is still under way
+        // after that (the chain away) is finished by the next start (resumeConfirmations).
+        await Promise.race([
+          (async () => {
+            await chain.registrations?.drain();
+            await settleBackgroundRegistrations();
+          })(),
+          new Promise((resolve) => setTimeout(resolve, CLOSE_REGISTRATIONS_WAIT_MS).unref()),
+        ]);
         await cluster.stop();
         await keeper.stop();
         await webhooks.stop();
@@ -365,31 +394,72 @@ function observeService(
   return telemetry;
 }
 
-/** A confirmation a crash interrupted: registered after all, or back to waiting for the debtor.
- * One that a live replica is still sending is left alone. */
+/**
+ * A confirmation a crash interrupted: registered after all, still in a transaction the node
+ * holds (waited for), or not on the chain, in which case the consent stored with it is sent
+ * again (the registry refuses a second registration, so this can never register twice; a
+ * refusal of these very terms reads as done). Without a usable consent (none stored, or its
+ * deadline passed) it goes back to waiting for the debtor. One that a live replica is still
+ * sending is left alone.
+ */
 async function resumeConfirmations(ctx: ServiceContext, cluster: Cluster): Promise<void> {
   const rows = await ctx.db
     .selectFrom("receivables")
     .select(["id", "owner"])
     .where("status", "=", "confirming")
     .execute();
+  if (rows.length === 0) return;
+  const chainNow = Number((await ctx.chain.provider.getBlock("latest"))?.timestamp ?? 0);
   for (const { id, owner } of rows) {
     if (cluster.shared && (await cluster.isAlive(owner))) continue;
-    const onChain = await ctx.db.selectFrom("onchain_receivables").select("id").where("id", "=", id).executeTakeFirst();
-    if (onChain) {
+    if (await registeredSince(ctx, id)) {
       await markRegistered(ctx.db, id);
-    } else {
-      await ctx.db
-        .updateTable("receivables")
-        .set({ status: "awaiting_confirmation", updated_at: nowIso() })
-        .where("id", "=", id)
-        .execute();
-      ctx.log.warn(
-        { receivableId: id },
-        "a confirmation was interrupted before it reached the chain; the debtor can confirm again",
-      );
+      continue;
     }
+    const stored = await storedRegistrationRequest(ctx, id);
+    if (stored && stored.confirmation.deadline > chainNow) {
+      ctx.log.warn({ receivableId: id }, "a confirmation was interrupted: registering it from its stored consent");
+      registerInBackground(ctx, stored);
+      continue;
+    }
+    await ctx.db
+      .updateTable("receivables")
+      .set({ status: "awaiting_confirmation", updated_at: nowIso() })
+      .where("id", "=", id)
+      .execute();
+    ctx.log.warn(
+      { receivableId: id },
+      "a confirmation was interrupted before it reached the chain; the debtor can confirm again",
+    );
   }
 }
+
+/** On the chain (indexed now), counting a registration still in the node's pool, waited for. */
+async function registeredSince(ctx: ServiceContext, receivableId: string): Promise<boolean> {
+  const indexed = async () =>
+    (await ctx.db.selectFrom("onchain_receivables").select("id").where("id", "=", receivableId).executeTakeFirst()) !==
+    undefined;
+  if (await indexed()) return true;
+  const sent = await ctx.db
+    .selectFrom("tx_journal")
+    .select("tx_hash")
+    .where("kind", "=", "register")
+    .where("ref", "=", receivableId)
+    .where("state", "in", ["sent", "unconfirmed"])
+    .where("tx_hash", "is not", null)
+    .execute();
+  for (const { tx_hash: hash } of sent) {
+    if (!(await ctx.chain.provider.getTransaction(hash!))) continue;
+    const receipt = await waitForReceipt(ctx.chain.provider, hash!, RESUME_RECEIPT_WAIT_MS);
+    if (receipt) await ctx.indexer.sync(receipt.blockNumber);
+  }
+  return indexed();
+}
+
+/** How long a stop waits for the registrations under way to finish. */
+const CLOSE_REGISTRATIONS_WAIT_MS = 10_000;
+
+/** How long start-up waits for an interrupted registration the node still holds. */
+const RESUME_RECEIPT_WAIT_MS = 30_000;
 
 export { createProvider };

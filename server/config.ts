@@ -92,6 +92,15 @@ export const ConfigSchema = z.object({
   /** Verification: shortest and longest tenor (invoice date to due date), days. */
   TIERLINE_MIN_TENOR_DAYS: z.coerce.number().int().min(0).default(1),
   TIERLINE_MAX_TENOR_DAYS: z.coerce.number().int().min(1).default(180),
+  /** How confirmed receivables reach the registry: many per registerBatch transaction
+   * (server/chain/registration-batcher.ts), or one register transaction each. */
+  TIERLINE_REGISTRATION: z.enum(["batch", "single"]).default("batch"),
+  /** A batch is sent when it holds this many registrations (fewer if the gas cap says so)… */
+  TIERLINE_BATCH_MAX_ITEMS: z.coerce.number().int().min(1).max(1_000).default(100),
+  /** …or this many milliseconds after its first one. */
+  TIERLINE_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(20),
+  /** Gas bound per registration in a batch; unset: the measured bound (registration-batcher.ts). */
+  TIERLINE_BATCH_GAS_PER_ITEM: z.coerce.number().int().min(21_000).optional(),
   /** Indexer poll interval, milliseconds. */
   TIERLINE_INDEXER_INTERVAL_MS: z.coerce.number().int().min(10).default(500),
   /** The keeper (automatic settlement, overdue and default marking): on unless "false". */

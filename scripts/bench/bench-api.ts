@@ -10,12 +10,14 @@ export async function call(
   method: string,
   route: string,
   body?: unknown,
+  headers?: Record<string, string>,
 ): Promise<{ status: number; body: Json }> {
   const response = await fetch(`${baseUrl}${route}`, {
     method,
     headers: {
       authorization: `Bearer ${apiKey}`,
       ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...headers,
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });

@@ -37,7 +37,7 @@ export interface ScaleOutRow {
 }
 
 /** user + system CPU time of `pid` so far, milliseconds (Linux /proc; 0 elsewhere). */
-function cpuMs(pid: number | undefined): number {
+export function cpuMs(pid: number | undefined): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 1/100 s

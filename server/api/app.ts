@@ -162,6 +162,7 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
             ? parseOrThrow(route.body, route.bodyOptional ? (req.body ?? {}) : req.body, "body")
             : undefined,
           requestId: String(req.id),
+          respondAsync: Boolean(route.respondAsync) && prefersAsync(req.get("prefer")),
         };
         return route.handler({ ...ctx, log: req.log }, input);
       };
@@ -179,6 +180,9 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
         res.setHeader("Idempotent-Replayed", "true");
         ctx.telemetry.idempotencyReplays.inc();
       }
+      const location = route.responses[result.status]?.location;
+      if (location) res.setHeader("Location", location.of(result.body as never));
+      if (result.status === 202 && route.respondAsync) res.setHeader("Preference-Applied", "respond-async");
       if (result.contentType) res.status(result.status).type(result.contentType).send(String(result.body));
       else res.status(result.status).json(result.body);
     });
@@ -186,4 +190,11 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
   app.use((req, _res, next) => next(new AppError("ROUTE_NOT_FOUND", 404, `no route ${req.method} ${req.path}`)));
   app.use(errorHandler);
   return app;
+}
+
+/** RFC 7240: `Prefer` is a comma list of preferences, each a token with optional parameters. */
+function prefersAsync(header: string | undefined): boolean {
+  return (header ?? "")
+    .split(",")
+    .some((preference) => preference.split(";")[0]!.trim().toLowerCase() === "respond-async");
 }

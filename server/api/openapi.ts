@@ -15,9 +15,16 @@ export function buildOpenApiDocument(routes: RouteSpec[], serverUrl: string): Re
             ...(r.schema ? { "application/json": { schema: r.schema } } : {}),
             ...Object.fromEntries((r.text ?? []).map((type) => [type, { schema: { type: "string" as const } }])),
           };
+          const headers = r.location
+            ? { Location: { description: r.location.description, schema: { type: "string" as const } } }
+            : undefined;
           return [
             status,
-            Object.keys(content).length > 0 ? { description: r.description, content } : { description: r.description },
+            {
+              description: r.description,
+              ...(Object.keys(content).length > 0 ? { content } : {}),
+              ...(headers ? { headers } : {}),
+            },
           ];
         },
       ),
@@ -34,17 +41,33 @@ export function buildOpenApiDocument(routes: RouteSpec[], serverUrl: string): Re
           ...(route.params ? { path: route.params } : {}),
           ...(route.query ? { query: route.query } : {}),
         },
-        ...(route.idempotent
+        ...(route.idempotent || route.respondAsync
           ? {
               parameters: [
-                {
-                  name: "Idempotency-Key",
-                  in: "header",
-                  required: false,
-                  description:
-                    "Retry safely: the same key and body get the first answer again, never a second execution.",
-                  schema: { type: "string", maxLength: 128 },
-                },
+                ...(route.idempotent
+                  ? [
+                      {
+                        name: "Idempotency-Key",
+                        in: "header" as const,
+                        required: false,
+                        description:
+                          "Retry safely: the same key and body get the first answer again, never a second execution.",
+                        schema: { type: "string" as const, maxLength: 128 },
+                      },
+                    ]
+                  : []),
+                ...(route.respondAsync
+                  ? [
+                      {
+                        name: "Prefer",
+                        in: "header" as const,
+                        required: false,
+                        description:
+                          "respond-async (RFC 7240): answer 202 as soon as the work is accepted, with a Location to follow it; without it the answer waits for the work.",
+                        schema: { type: "string" as const, examples: ["respond-async"] },
+                      },
+                    ]
+                  : []),
               ],
             }
           : {}),

@@ -16,6 +16,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** Other content types this status may answer with; the body is then the string it is. */
   text?: readonly string[];
+  /** The Location header this answer carries (the same on an idempotent replay), from its body. */
+  location?: { description: string; of: (body: never) => string };
 }
 
 /** The answers a route gives when it succeeds (refusals are listed in `errors`). */
@@ -49,6 +51,8 @@ export interface HandlerInput<
   query: Parsed<Q, Record<string, never>>;
   body: Parsed<B, undefined>;
   requestId: string;
+  /** The request said `Prefer: respond-async` (RFC 7240) to a route that offers it. */
+  respondAsync: boolean;
 }
 
 interface RouteFields<A extends boolean, R extends Responses> {
@@ -68,6 +72,8 @@ interface RouteFields<A extends boolean, R extends Responses> {
   authorize?: (actor: Actor) => void;
   /** Honours the Idempotency-Key header. */
   idempotent?: boolean;
+  /** Honours `Prefer: respond-async` (RFC 7240): the handler may answer 202 before the work is done. */
+  respondAsync?: boolean;
   /** An absent body is parsed as `{}` (a route whose body fields are all optional). */
   bodyOptional?: boolean;
   responses: R;

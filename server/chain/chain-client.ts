@@ -6,6 +6,7 @@ import type { Db } from "../store/database.js";
 import type { Logger } from "../logging.js";
 import { bindContracts, type Deployment, type TierlineContracts } from "./contracts.js";
 import { TxSender } from "./tx-sender.js";
+import { registerAlone, RegistrationBatcher, type BatcherOptions } from "./registration-batcher.js";
 import { ipcGetUrlFunc, isIpcUrl } from "./ipc-transport.js";
 
 /** The hot keys the service holds (private keys, hex). */
@@ -26,6 +27,8 @@ export class ChainClient {
   readonly partyManager: TxSender;
   /** ATTESTER_ROLE on the market: signs risk attestations, never sends a transaction. */
   readonly attester: Wallet;
+  /** Registrations many per transaction on the registrar's queue; absent when configured single. */
+  readonly registrations: RegistrationBatcher | undefined;
   readonly #senders = new Map<string, TxSender>();
 
   constructor(
@@ -34,12 +37,20 @@ export class ChainClient {
     keys: ServiceKeys,
     private readonly db: Db,
     private readonly log: Logger,
+    batching?: BatcherOptions,
   ) {
     this.contracts = bindContracts(deployment.addresses, provider);
     this.registrar = this.senderFor(new Wallet(keys.registrar, provider));
     this.keeper = this.senderFor(new Wallet(keys.keeper, provider));
     this.partyManager = this.senderFor(new Wallet(keys.partyManager, provider));
     this.attester = new Wallet(keys.attester);
+    const registrar = this.registrar;
+    const registry = this.contracts.registry;
+    this.registrations = batching
+      ? new RegistrationBatcher(registrar, registry, log.child({ component: "registrations" }), batching, (request) =>
+          registerAlone(registrar, registry, request),
+        )
+      : undefined;
   }
 
   /** The queue for `wallet`'s address: one per signer, whoever asks. */

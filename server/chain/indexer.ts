@@ -6,7 +6,8 @@
 // the cursor inside it, so ranges apply one after another and the cursor never goes back.
 import PQueue from "p-queue";
 import { sql } from "kysely";
-import type { BaseContract, JsonRpcProvider, Log, LogDescription } from "ethers";
+import type { BaseContract, JsonRpcProvider, Log } from "ethers";
+import { decodeLog } from "./event-decoder.js";
 import { engineOf, type Db } from "../store/database.js";
 import { LOCK_NAMESPACE, lockKey } from "../store/locks.js";
 import { INDEX_TABLES } from "../store/schema.js";
@@ -207,13 +208,11 @@ export class Indexer {
   #decode(log: Log): IndexedEvent | undefined {
     const source = this.#byAddress.get(log.address.toLowerCase());
     if (!source) return undefined;
-    let parsed: LogDescription | null;
-    try {
-      parsed = source.contract.interface.parseLog({ topics: [...log.topics], data: log.data });
-    } catch {
-      return undefined;
-    }
+    const parsed = decodeLog(source.contract.interface, log);
     if (!parsed) return undefined;
+    // A batch item the registry refused changed nothing on the chain: the batcher reads it
+    // from its receipt; the index (and the receivable's trace) has nothing to record.
+    if (parsed.name === "RegistrationRefused") return undefined;
     const args: Record<string, unknown> = {};
     parsed.fragment.inputs.forEach((input, i) => {
       args[input.name] = normalise(parsed!.args[i]);

@@ -19,6 +19,12 @@ import type { TxJournalState } from "../model/row-statuses.js";
 export interface SendOptions {
   kind: string;
   ref: string;
+  /** One transaction for several subjects (a batch): a journal row for each, all with its hash,
+   * so every subject's own history (and its interrupted attempt's) shows the transaction. */
+  refs?: readonly string[];
+  /** Told when the transaction has left this signer's queue (broadcast, or failed before it):
+   * the next one may be prepared while this one waits for its block. */
+  onQueued?: () => void;
 }
 
 export class TxSender {
@@ -43,10 +49,11 @@ export class TxSender {
   /** Simulates, signs, journals, broadcasts and waits for `request`. Throws a mapped AppError on revert. */
   async send(request: TransactionRequest, options: SendOptions): Promise<TransactionReceipt> {
     const provider = this.wallet.provider!;
-    const { hash, journalId } = await withLock(this.db, this.#lock, async () => {
+    const queued = withLock(this.db, this.#lock, async () => {
       let populated: TransactionRequest;
       try {
-        // populateTransaction estimates gas: a revert surfaces here, before a nonce is used.
+        // populateTransaction estimates gas (unless the request is sized already, as a batch
+        // is): a revert surfaces here, before a nonce is used.
         const nonce =
           (this.#shared ? undefined : this.#nextNonce) ?? (await provider.getTransactionCount(this.address, "pending"));
         populated = await this.wallet.populateTransaction({ ...request, nonce, ...(await this.#fees()) });
@@ -58,35 +65,39 @@ export class TxSender {
       const signed = await this.wallet.signTransaction(populated);
       const txHash = Transaction.from(signed).hash!;
       const now = nowIso();
-      const row = await this.db
+      const rows = await this.db
         .insertInto("tx_journal")
-        .values({
-          kind: options.kind,
-          ref: options.ref,
-          signer: this.address,
-          nonce,
-          tx_hash: txHash,
-          state: "sent",
-          error: null,
-          created_at: now,
-          updated_at: now,
-        })
+        .values(
+          (options.refs ?? [options.ref]).map((ref) => ({
+            kind: options.kind,
+            ref,
+            signer: this.address,
+            nonce,
+            tx_hash: txHash,
+            state: "sent" as const,
+            error: null,
+            created_at: now,
+            updated_at: now,
+          })),
+        )
         .returning("id")
-        .executeTakeFirstOrThrow();
+        .execute();
+      const journalIds = rows.map((row) => row.id);
       try {
         await provider.broadcastTransaction(signed);
       } catch (error) {
         this.#nextNonce = undefined;
         // The node may have taken it before the error reached us: "unconfirmed" until the
         // start-up reconciliation finds its receipt, or its nonce used by another.
-        await this.#mark(row.id, "unconfirmed", (error as Error).message);
+        await this.#mark(journalIds, "unconfirmed", (error as Error).message);
         throw chainError(error);
       }
       this.#nextNonce = nonce + 1;
       this.log.info({ txHash, nonce, kind: options.kind, ref: options.ref, signer: this.address }, "transaction sent");
       crashPoint(`tx-sent:${options.kind}`);
-      return { hash: txHash, journalId: row.id };
+      return { hash: txHash, journalIds };
     });
+    const { hash, journalIds } = await queued.finally(() => options.onQueued?.());
 
     let receipt: TransactionReceipt | null;
     try {
@@ -100,13 +111,13 @@ export class TxSender {
       });
     }
     if (receipt.status !== 1) {
-      await this.#mark(journalId, "failed", "reverted on-chain");
+      await this.#mark(journalIds, "failed", "reverted on-chain");
       throw (
         (await this.#whyReverted(request, receipt)) ??
         new AppError("TRANSACTION_REVERTED", 409, "the transaction reverted on-chain", { txHash: hash })
       );
     }
-    await this.#mark(journalId, "mined", null);
+    await this.#mark(journalIds, "mined", null);
     return receipt;
   }
 
@@ -153,8 +164,12 @@ export class TxSender {
     return this.#feeCache.fees;
   }
 
-  async #mark(id: number, state: TxJournalState, error: string | null): Promise<void> {
-    await this.db.updateTable("tx_journal").set({ state, error, updated_at: nowIso() }).where("id", "=", id).execute();
+  async #mark(ids: number[], state: TxJournalState, error: string | null): Promise<void> {
+    await this.db
+      .updateTable("tx_journal")
+      .set({ state, error, updated_at: nowIso() })
+      .where("id", "in", ids)
+      .execute();
   }
 }
 
@@ -165,8 +180,14 @@ export async function reconcileTxJournal(
   log: Logger,
 ): Promise<number> {
   const open = await db.selectFrom("tx_journal").selectAll().where("state", "in", ["sent", "unconfirmed"]).execute();
+  // A batch's rows share one transaction: ask for its receipt once.
+  const receipts = new Map<string, TransactionReceipt | null>();
   for (const row of open) {
-    const receipt = row.tx_hash ? await provider.getTransactionReceipt(row.tx_hash) : null;
+    let receipt: TransactionReceipt | null = null;
+    if (row.tx_hash) {
+      if (!receipts.has(row.tx_hash)) receipts.set(row.tx_hash, await provider.getTransactionReceipt(row.tx_hash));
+      receipt = receipts.get(row.tx_hash)!;
+    }
     let state: TxJournalState;
     if (receipt) state = receipt.status === 1 ? "mined" : "failed";
     else {

@@ -4,7 +4,7 @@
 // a crash signs the same consent; if the first attempt reached the chain, the registry's
 // answer ("already registered") is recognised and the index brought up to date.
 import { enqueueWebhookEvent, newEventId } from "../store/webhook-outbox.js";
-import { MaxUint256, Signature, Wallet } from "ethers";
+import { MaxUint256, Signature, verifyTypedData, Wallet } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { AppError, conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
@@ -21,6 +21,8 @@ import {
 import { getReceivableView, ReceivableViewSchema } from "./receivable-view.js";
 import { hashText } from "../model/receivable-schema.js";
 import { releaseRegistration, reserveRegistrationWithinLimits } from "../risk/limits.js";
+import { registerAlone, type RegistrationOutcome, type RegistrationRequest } from "../chain/registration-batcher.js";
+import { chainError } from "../chain/revert-errors.js";
 
 /** Whether ethers can read it as a signature: a malformed one must be a 400, not a crash later. */
 function isSignature(hex: string): boolean {
@@ -177,16 +179,24 @@ export const ConfirmOutcomeSchema = z
   .meta({ id: "ConfirmedReceivable" });
 export type ConfirmOutcome = z.infer<typeof ConfirmOutcomeSchema>;
 
-export async function confirmReceivable(
+/** A confirmation checked, reserved within the limits and its consent stored: ready for the chain. */
+type Accepted = { done: ConfirmOutcome } | { request: RegistrationRequest };
+
+/**
+ * Everything before the chain: the debtor's right to confirm, the submission's status, the
+ * consent (signed here for a custodial debtor), the reservation within the credit limits
+ * (status confirming), and the consent stored with the receivable, so a restart can finish
+ * the registration (boot.ts) without asking the debtor again.
+ */
+async function acceptConfirmation(
   ctx: ServiceContext,
   actor: Actor,
   receivableId: string,
   body: ConfirmReceivable,
-): Promise<ConfirmOutcome> {
+): Promise<Accepted> {
   const row = await loadForDebtor(ctx, actor, receivableId);
-  const log = ctx.log.child({ receivableId, debtorId: actor.id });
   const registered = await alreadyRegistered(ctx, receivableId);
-  if (registered) return registered;
+  if (registered) return { done: registered };
   if (row.status === "held_for_review")
     throw conflict("RECEIVABLE_HELD_FOR_REVIEW", `receivable ${receivableId} is held for manual review`, {
       receivableId,
@@ -214,7 +224,7 @@ export async function confirmReceivable(
     // above and the reservation: answer as that one did, not 409.
     if (error instanceof AppError && error.code === "RECEIVABLE_NOT_CONFIRMABLE") {
       const done = await alreadyRegistered(ctx, receivableId);
-      if (done) return done;
+      if (done) return { done };
     }
     throw error;
   }
@@ -239,7 +249,9 @@ export async function confirmReceivable(
         signature: Signature.from(body.signature!).serialized,
       };
     }
-    terms = (await prepare(ctx, receivableId, confirmation.deadline, confirmation.nonce)).terms;
+    const prepared = await prepare(ctx, receivableId, confirmation.deadline, confirmation.nonce);
+    terms = prepared.terms;
+    if (!actor.custodial) await refuseForeignSignature(ctx, prepared, confirmation.signature);
     await ctx.db.transaction().execute(async (trx) => {
       await trx
         .updateTable("receivables")
@@ -249,7 +261,7 @@ export async function confirmReceivable(
             nonce: confirmation.nonce.toString(),
             deadline: confirmation.deadline,
             signature: confirmation.signature,
-          }),
+          } satisfies StoredConfirmation),
           updated_at: nowIso(),
         })
         .where("id", "=", receivableId)
@@ -267,36 +279,292 @@ export async function confirmReceivable(
     await releaseRegistration(ctx, receivableId); // nothing was sent: give the headroom back
     throw error;
   }
-  const { nonce, deadline, signature } = confirmation;
+  return { request: { receivableId, terms, confirmation } };
+}
 
-  const registry = ctx.chain.contracts.registry;
-  const request = await registry.register.populateTransaction(terms, { nonce, deadline, signature });
-  try {
-    const receipt = await ctx.chain.registrar.send(request, { kind: "register", ref: receivableId });
-    log.info({ txHash: receipt.hash }, "receivable registered on-chain");
-    await ctx.indexer.sync(receipt.blockNumber);
-  } catch (error) {
-    if (error instanceof AppError && error.code === "RECEIVABLE_ALREADY_REGISTERED") {
-      const done = await alreadyRegistered(ctx, receivableId);
-      if (done) return done;
-    }
-    if (error instanceof AppError && error.status < 500) {
-      // The chain refused the consent: back to waiting (the reservation released), so the
-      // debtor can try again. A 5xx leaves the outcome unknown: the reservation stays until
-      // the retry or the restart's resume path (boot.ts) finds out what the chain has.
-      await releaseRegistration(ctx, receivableId);
-    }
-    throw error;
+export async function confirmReceivable(
+  ctx: ServiceContext,
+  actor: Actor,
+  receivableId: string,
+  body: ConfirmReceivable,
+): Promise<ConfirmOutcome> {
+  const accepted = await acceptConfirmation(ctx, actor, receivableId, body);
+  if ("done" in accepted) return accepted.done;
+  return registerConfirmed(ctx, accepted.request);
+}
+
+/**
+ * `Prefer: respond-async`: the same checks and the same stored consent, then the answer at
+ * once, while the registration goes on in its window (the batcher); its outcome is read at
+ * GET /v1/receivables/:id/registration, and told by the receivable.registered webhook.
+ */
+export async function confirmReceivableAsync(
+  ctx: ServiceContext,
+  actor: Actor,
+  receivableId: string,
+  body: ConfirmReceivable,
+): Promise<AcceptedConfirmation> {
+  const accepted = await acceptConfirmation(ctx, actor, receivableId, body);
+  if ("done" in accepted) {
+    const { certificateId, transactions } = accepted.done;
+    const registration = { receivableId, state: "registered" as const, certificateId, transactions, refusal: null };
+    return { registration, transactions };
   }
-  const done = await alreadyRegistered(ctx, receivableId);
+  registerInBackground(ctx, accepted.request);
+  // The debtor's own answer, known without reading anything again: on its way.
+  return {
+    registration: { receivableId, state: "pending", certificateId: null, transactions: [], refusal: null },
+    transactions: [],
+  };
+}
+
+/**
+ * A batch is sent without a simulation, so a refusal there costs gas: a signature that is not
+ * the debtor's (the likeliest mistake) is refused here, as the contract would refuse it, before
+ * anything is sent. Only for a plain-key debtor: a smart wallet's ERC-1271 answer is the chain's.
+ */
+async function refuseForeignSignature(ctx: ServiceContext, prepared: Prepared, signature: string): Promise<void> {
+  const { debtor } = prepared.terms;
+  if (!(await isExternallyOwned(ctx, debtor))) return;
+  const { domain, types, message } = prepared.typed;
+  let signer: string | undefined;
+  try {
+    signer = verifyTypedData(domain, types, message, signature);
+  } catch {
+    signer = undefined;
+  }
+  if (signer?.toLowerCase() !== debtor.toLowerCase())
+    throw unprocessable("CONFIRMATION_INVALID_SIGNATURE", "the contract refused: ConfirmationInvalidSignature", {
+      contractError: "ConfirmationInvalidSignature",
+      debtor,
+    });
+}
+
+const inBackground = new Set<Promise<unknown>>();
+/** How often a registration accepted with 202 is tried again after the chain did not answer. */
+const BACKGROUND_ATTEMPTS = 5;
+
+/** Registers an accepted confirmation with nobody waiting: a 5xx (the chain away, an outcome
+ * unknown) is tried again, as the chain refuses a second registration whatever happened. */
+export function registerInBackground(ctx: ServiceContext, request: RegistrationRequest): void {
+  const log = ctx.log.child({ receivableId: request.receivableId });
+  const run = (async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sendRegistration(ctx, request);
+        return;
+      } catch (error) {
+        const failure = error instanceof AppError ? error : undefined;
+        if (failure && failure.status < 500) return; // refused, and recorded for the registration resource
+        if (attempt >= BACKGROUND_ATTEMPTS) {
+          log.error({ err: error }, "an accepted registration could not reach the chain; a restart resumes it");
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      }
+    }
+  })();
+  inBackground.add(run);
+  void run.finally(() => inBackground.delete(run));
+}
+
+/** Waits for the registrations accepted with 202 that are still going (at shutdown). */
+export async function settleBackgroundRegistrations(): Promise<void> {
+  await Promise.all(inBackground);
+}
+
+/** Whether the debtor signs with a plain key: a smart-wallet debtor's ERC-1271 check can cost
+ * any amount of gas, which no per-item bound covers, so it registers alone (simulated first). */
+const externallyOwned = new Map<string, boolean>();
+async function isExternallyOwned(ctx: ServiceContext, address: string): Promise<boolean> {
+  const key = address.toLowerCase();
+  let known = externallyOwned.get(key);
+  if (known === undefined) {
+    known = (await ctx.chain.provider.getCode(address)) === "0x";
+    externallyOwned.set(key, known);
+  }
+  return known;
+}
+
+/**
+ * Sends an accepted confirmation to the registry, in a batch or alone, and answers as the
+ * confirmation always has: the receivable registered, with its root certificate.
+ */
+async function registerConfirmed(ctx: ServiceContext, request: RegistrationRequest): Promise<ConfirmOutcome> {
+  await sendRegistration(ctx, request);
+  const done = await alreadyRegistered(ctx, request.receivableId);
   if (!done)
     throw new AppError(
       "INDEX_LAGGING",
       503,
       "registered on-chain, but the index has not caught up yet; read it again shortly",
-      { receivableId },
+      { receivableId: request.receivableId },
     );
   return done;
+}
+
+/**
+ * The registration itself, until the index has it. A refusal gives the reservation back and
+ * is kept for the registration resource; "already registered" with these very terms is this
+ * registration (a retry, a restart), not an error.
+ */
+async function sendRegistration(ctx: ServiceContext, request: RegistrationRequest): Promise<void> {
+  const { receivableId } = request;
+  const log = ctx.log.child({ receivableId });
+  const batcher = ctx.chain.registrations;
+  let outcome: RegistrationOutcome;
+  try {
+    outcome =
+      batcher && (await isExternallyOwned(ctx, request.terms.debtor))
+        ? await batcher.register(request)
+        : await registerAlone(ctx.chain.registrar, ctx.chain.contracts.registry, request);
+  } catch (error) {
+    outcome = { registered: false, error: chainError(error) };
+  }
+  if (outcome.registered) {
+    log.info({ txHash: outcome.txHash, batchSize: outcome.batchSize }, "receivable registered on-chain");
+    await ctx.indexer.sync(outcome.blockNumber);
+    await markRegistered(ctx.db, receivableId);
+    return;
+  }
+  const { error } = outcome;
+  if (
+    (error.code === "RECEIVABLE_ALREADY_REGISTERED" || error.code === "CONFIRMATION_NONCE_USED") &&
+    (await registeredWithTheseTerms(ctx, request))
+  ) {
+    log.info({ receivableId }, "the registry already holds this registration with these terms: answering from it");
+    await ctx.indexer.sync();
+    await markRegistered(ctx.db, receivableId);
+    return;
+  }
+  if (error.status < 500) {
+    // The chain refused the consent: back to waiting (the reservation released), so the
+    // debtor can try again. A 5xx leaves the outcome unknown: the reservation stays until
+    // the retry or the restart's resume path (boot.ts) finds out what the chain has.
+    await releaseRegistration(ctx, receivableId);
+    await recordRefusal(ctx, receivableId, error);
+  }
+  throw error;
+}
+
+/** The registry has this receivable: ours if it holds exactly these terms (another platform
+ * registering the same invoice with other terms is a real duplicate, and stays an error). */
+async function registeredWithTheseTerms(
+  ctx: ServiceContext,
+  { receivableId, terms }: RegistrationRequest,
+): Promise<boolean> {
+  const onChain = await ctx.chain.contracts.registry.receivableOf(receivableId);
+  return (
+    Number(onChain.status) !== 0 &&
+    onChain.seller.toLowerCase() === terms.seller.toLowerCase() &&
+    onChain.debtor.toLowerCase() === terms.debtor.toLowerCase() &&
+    onChain.faceValue === terms.faceValue &&
+    onChain.dueDate === terms.dueDate &&
+    onChain.documentHash.toLowerCase() === terms.documentHash.toLowerCase()
+  );
+}
+
+/** The consent as stored with the receivable; `refusal` is the chain's last answer, when it refused. */
+interface StoredConfirmation {
+  nonce: string;
+  deadline: number;
+  signature: string;
+  refusal?: { code: string; message: string; details: Record<string, unknown> | undefined };
+}
+
+async function recordRefusal(ctx: ServiceContext, receivableId: string, error: AppError): Promise<void> {
+  const row = await ctx.db
+    .selectFrom("receivables")
+    .select("confirmation")
+    .where("id", "=", receivableId)
+    .executeTakeFirst();
+  if (!row?.confirmation) return;
+  const stored = JSON.parse(row.confirmation) as StoredConfirmation;
+  stored.refusal = { code: error.code, message: error.message, details: error.details };
+  await ctx.db
+    .updateTable("receivables")
+    .set({ confirmation: JSON.stringify(stored), updated_at: nowIso() })
+    .where("id", "=", receivableId)
+    .execute();
+}
+
+/** The stored consent of a confirmation under way, for the restart that finishes it. */
+export async function storedRegistrationRequest(
+  ctx: ServiceContext,
+  receivableId: string,
+): Promise<RegistrationRequest | undefined> {
+  const row = await ctx.db
+    .selectFrom("receivables")
+    .select("confirmation")
+    .where("id", "=", receivableId)
+    .executeTakeFirst();
+  if (!row?.confirmation) return undefined;
+  const stored = JSON.parse(row.confirmation) as StoredConfirmation;
+  const { terms } = await prepare(ctx, receivableId, stored.deadline, BigInt(stored.nonce));
+  return {
+    receivableId,
+    terms,
+    confirmation: { nonce: BigInt(stored.nonce), deadline: stored.deadline, signature: stored.signature },
+  };
+}
+
+export const RegistrationStateSchema = z
+  .object({
+    receivableId: z.string(),
+    state: z.enum(["not_confirmed", "pending", "registered", "refused"]).meta({
+      description:
+        "not_confirmed: no confirmation yet (or the receivable was closed); pending: confirmed, on its way to the registry; registered: on-chain with its root certificate; refused: the registry refused the confirmation (see refusal), the debtor may confirm again",
+    }),
+    certificateId: z.string().nullable(),
+    transactions: transactionsSchema,
+    refusal: z
+      .object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() })
+      .nullable()
+      .meta({ description: "The same error a confirmation without Prefer: respond-async would have answered" }),
+  })
+  .meta({ id: "ReceivableRegistration" });
+export type RegistrationState = z.infer<typeof RegistrationStateSchema>;
+
+/** The 202 answer: the registration resource, in the write envelope (nothing sent yet, unless it was already registered). */
+export const AcceptedConfirmationSchema = z
+  .object({ registration: RegistrationStateSchema, transactions: transactionsSchema })
+  .meta({ id: "AcceptedConfirmation" });
+export type AcceptedConfirmation = z.infer<typeof AcceptedConfirmationSchema>;
+
+/** GET /v1/receivables/:id/registration: where an accepted confirmation stands. */
+export async function getRegistrationState(
+  ctx: ServiceContext,
+  actor: Actor,
+  receivableId: string,
+): Promise<RegistrationState> {
+  const view = await getReceivableView(ctx, actor, receivableId); // its access rules apply
+  if (view.rootCertificateId !== null)
+    return {
+      receivableId,
+      state: "registered",
+      certificateId: view.rootCertificateId,
+      transactions: sentTransactions(["register", view.txHashes.register]),
+      refusal: null,
+    };
+  const row = await ctx.db
+    .selectFrom("receivables")
+    .select(["status", "confirmation"])
+    .where("id", "=", receivableId)
+    .executeTakeFirstOrThrow();
+  const refusal = row.confirmation ? (JSON.parse(row.confirmation) as StoredConfirmation).refusal : undefined;
+  const state =
+    row.status === "confirming" || row.status === "registered"
+      ? "pending"
+      : row.status === "awaiting_confirmation" && refusal
+        ? "refused"
+        : "not_confirmed";
+  return {
+    receivableId,
+    state,
+    certificateId: null,
+    transactions: [],
+    refusal: state === "refused" && refusal ? refusal : null,
+  };
 }
 
 /** The submission reached the registry: it leaves "confirming" for good, so start-up (which

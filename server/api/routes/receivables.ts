@@ -4,7 +4,11 @@ import {
   ConfirmationRequestSchema,
   ConfirmOutcomeSchema,
   confirmReceivable,
+  confirmReceivableAsync,
   ConfirmReceivableSchema,
+  AcceptedConfirmationSchema,
+  getRegistrationState,
+  RegistrationStateSchema,
 } from "../../domain/confirm-receivable.js";
 import { getReceivableView, ReceivableViewSchema } from "../../domain/receivable-view.js";
 import { listReceivables, ListReceivablesQuery, ReceivableListSchema } from "../../domain/list-receivables.js";
@@ -94,18 +98,46 @@ export const receivableRoutes: RouteSpec[] = [
     tag: "receivables",
     summary: "Confirm the payable, register it on-chain and issue the root certificate (debtor)",
     description:
-      "A custodial debtor's confirmation is signed by the service; a non-custodial debtor sends { nonce, deadline, signature }.",
+      "A custodial debtor's confirmation is signed by the service; a non-custodial debtor sends { nonce, deadline, signature }. " +
+      "The answer is 200 once the receivable is on-chain. With `Prefer: respond-async` it is 202 as soon as the confirmation is checked and stored, " +
+      "with the registration's state and a Location header to GET /v1/receivables/{id}/registration, which follows it to registered or refused " +
+      "(the receivable.registered webhook tells it too). Refusals known before the chain (403, 404, 409, 422) are the same either way.",
     auth: true,
     idempotent: true,
+    respondAsync: true,
     params: ReceivableIdParams,
     body: ConfirmReceivableSchema,
     bodyOptional: true,
     responses: {
       200: { description: "registered", schema: ConfirmOutcomeSchema },
+      202: {
+        description: "accepted (Prefer: respond-async): confirmed and on its way to the registry",
+        schema: AcceptedConfirmationSchema,
+        location: {
+          description: "The registration resource to follow: GET /v1/receivables/{id}/registration",
+          of: registrationLocation,
+        },
+      },
     },
     errors: [400, 401, 403, 404, 409, 422, 503],
-  }).handle(async (ctx, { actor, params: { id }, body }) => {
+  }).handle(async (ctx, { actor, params: { id }, body, respondAsync }) => {
+    if (respondAsync) return { status: 202, body: await confirmReceivableAsync(ctx, actor, id, body) };
     return { status: 200, body: await confirmReceivable(ctx, actor, id, body) };
+  }),
+  defineRoute({
+    method: "get",
+    path: "/v1/receivables/:id/registration",
+    operationId: "getReceivableRegistration",
+    tag: "receivables",
+    summary: "Where the receivable's registration stands: not_confirmed, pending, registered or refused",
+    description:
+      "The status resource of a confirmation accepted with Prefer: respond-async: registered with its root certificate and transaction, or refused with the error the synchronous confirmation would have answered. Readable by whoever may read the receivable.",
+    auth: true,
+    params: ReceivableIdParams,
+    responses: { 200: { description: "the registration's state", schema: RegistrationStateSchema } },
+    errors: [400, 401, 403, 404],
+  }).handle(async (ctx, { actor, params: { id } }) => {
+    return { status: 200, body: await getRegistrationState(ctx, actor, id) };
   }),
   defineRoute({
     method: "post",
@@ -164,3 +196,7 @@ export const receivableRoutes: RouteSpec[] = [
     return { status: 200, body: await withdrawReceivable(ctx, actor, id, body ?? {}) };
   }),
 ];
+
+function registrationLocation(body: { registration: { receivableId: string } }): string {
+  return `/v1/receivables/${body.registration.receivableId}/registration`;
+}

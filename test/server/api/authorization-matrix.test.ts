@@ -125,6 +125,12 @@ const MATRIX: Record<string, RouteCase> = {
     forbidden: ["outsider"],
     reads: ["seller", "debtor", "operator", "auditor", "tier2Holder", "financier"],
   },
+  // The registration's state: whoever may read the receivable.
+  "get /v1/receivables/:id/registration": {
+    url: (w) => `/v1/receivables/${w.receivable}/registration`,
+    forbidden: ["outsider"],
+    reads: ["seller", "debtor", "operator", "auditor", "tier2Holder", "financier"],
+  },
   "get /v1/receivables/:id/confirmation": {
     url: (w) => `/v1/receivables/${w.pendingReceivable}/confirmation`,
     forbidden: allBut("debtor"),

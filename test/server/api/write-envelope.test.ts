@@ -5,14 +5,15 @@
 import { expect } from "chai";
 import { operations, resolve, successSchemas } from "../openapi-document.js";
 
-// operationId → the named key its resource is answered under.
-const CHAIN_WRITES: Record<string, string> = {
+// operationId → the named key its resource is answered under (per success status, where they differ).
+const CHAIN_WRITES: Record<string, string | Record<string, string>> = {
   createParty: "party",
   suspendParty: "party",
   reactivateParty: "party",
   fundPartyWithTestTokens: "partyId",
   withdrawHeldPayments: "to",
-  confirmReceivable: "receivable",
+  // 200 after registration; 202 (Prefer: respond-async) with the registration resource.
+  confirmReceivable: { "200": "receivable", "202": "registration" },
   splitCertificate: "children",
   transferCertificate: "certificate",
   openFinancingRequest: "request",
@@ -52,13 +53,19 @@ describe("API: every write that sends transactions answers the transaction envel
     expect([...classified].filter((id) => !documented.has(id))).to.deep.equal([]);
   });
 
-  for (const [operationId, resourceKey] of Object.entries(CHAIN_WRITES)) {
-    it(`${operationId} answers \`${resourceKey}\` and \`transactions: [{ kind, hash }]\``, function () {
+  for (const [operationId, resourceKeys] of Object.entries(CHAIN_WRITES)) {
+    const named = typeof resourceKeys === "string" ? resourceKeys : Object.values(resourceKeys).join("` or `");
+    it(`${operationId} answers \`${named}\` and \`transactions: [{ kind, hash }]\``, function () {
       const operation = writes.find((candidate) => candidate.operationId === operationId)!;
-      const schemas = successSchemas(operation).map(resolve);
-      expect(schemas).to.not.be.empty;
-      for (const schema of schemas) {
-        expect(schema.required).to.include.members(["transactions", resourceKey]);
+      const statuses = Object.keys(operation.responses).filter((status) => status.startsWith("2"));
+      expect(statuses).to.not.be.empty;
+      for (const status of statuses) {
+        const resourceKey = typeof resourceKeys === "string" ? resourceKeys : resourceKeys[status];
+        expect(resourceKey, `${operationId} answers ${status}: name its resource key`).to.be.a("string");
+        const schema = resolve(
+          successSchemas({ ...operation, responses: { [status]: operation.responses[status]! } })[0],
+        );
+        expect(schema.required).to.include.members(["transactions", resourceKey!]);
         const transactions = resolve(schema.properties?.transactions);
         expect(transactions.type).to.equal("array");
         const sent = resolve(transactions.items);
