@@ -42,15 +42,17 @@
 //     | 2 seller(20)+registeredAt(5) (a credit note's consent and the dilution rule read the seller)
 //     (before the lean layout: 8 slots, 7 written at registration: seller | debtor | registrar+status+dueDate
 //     | registeredAt+gracePeriod+rate | faceValue | repaidAmount | documentHash | rootCertificateId.)
-//   ICertificateToken.Certificate (4 slots):
-//     0 receivableId | 1 parentId | 2 faceValue | 3 dueDate(8)+tier(1)+state(1)
-//   IFinancingMarket.Request (6 slots):
-//     0 certificateId | 1 holder(20)+kind(1)+status(1)+attestedUntil(8)+advanceRateBps(2) | 2 financier | 3 price
-//     | 4 repayAmount | 5 outstanding
+//   CertificateToken (lean layout; the views still return ICertificateToken.Certificate):
+//     Tree, one slot per receivable: rootId(6)+leafCount(4)+dueDate(5)+root state(1)+root faceValue(16)
+//     | _rootReceivables[rootId] = receivableId | Child, one slot per child: faceValue(16)+parentId(6)
+//     +rootId(6)+tier(1)+state(1) | Config, one slot: market(20)+paused(1)+nextCertificateId(6)+maxTier(1)
+//     +maxSplitParts(2). (Before: 4 slots a certificate, a leaf count and a counter of their own.)
+//   FinancingMarket.Request (4 packed slots):
+//     0 holder(20)+kind(1)+status(1)+attestedUntil(8)+advanceRateBps(2) | 1 financier(20)+certificateId(6)+dueDate(5)
+//     | 2 price(16)+remaining claim at opening(16) | 3 repayAmount(16)+outstanding(16)
 //   ERC-721 (OpenZeppelin 5): _owners[id], _balances[account] (and _tokenApprovals[id],
 //     written to zero on every transfer and burn: not in the floor).
-//   CertificateToken: nextCertificateId, _leafCounts[receivableId]. No locker slot: the only
-//     locker is the wired market, so the Locked state is the lock (trust model).
+//   No locker slot: the only locker is the wired market, so the Locked state is the lock (trust model).
 //   ReceivableRegistry: _nonceBitmap[debtor][nonce >> 8] (256 unordered nonces per slot). The
 //     benchmark signs random 256-bit nonces, as the service does (nonce = receivable id), so
 //     every registration still starts a new word: one new slot. Nonces a debtor picks close
@@ -58,7 +60,8 @@
 //   FinancingMarket: requestCount, _activeRequests[certificateId].
 //   IPartyRegistry.Party (2 slots): 0 legalIdHash | 1 active(1) and the party's other flags;
 //     PartyRegistry: _addressCount[legalIdHash].
-//   SettlementEscrow: _paidOut[id], _finalized[id], _distributed[rid], _finalizedLeaves[rid].
+//   SettlementEscrow: one slot per receivable (distributed, finalized leaves, any leaf paid in part);
+//     _paidOut[id] only while a leaf is paid in part (a settled leaf's state is its "final" flag).
 //   ERC-20 (OpenZeppelin 5): _balances[account].
 //
 // Design floor: what any design must write, whatever its data model. Same prices and the same
@@ -136,13 +139,13 @@ const c = (count: number, what: string): FloorComponent => ({ kind: "cleared", c
 /** Split into `parts` children, `freshRecipients` of them to parties holding no certificate. */
 function splitFloor(parts: number, holderKeepsAPart: boolean, freshRecipients: number): FloorComponent[] {
   return [
-    // Child record: receivableId, parentId, faceValue, dueDate+tier+state: all four non-zero.
-    n(parts * 4, "child record slots"),
+    // Child record: one packed slot each. The parent split here is a root, whose state sits in
+    // its receivable's tree slot beside the leaf count: one update for both.
+    n(parts, "child record slots"),
     n(parts, "ERC-721 owners"),
     n(freshRecipients, "recipient ERC-721 balances 0→1"),
-    u(1, "parent state→Retired"),
-    u(1, "leaf count"),
-    u(1, "id counter"),
+    u(1, "tree slot (root state→Retired, leaf count)"),
+    u(1, "config slot (id counter)"),
     c(1, "parent ERC-721 owner (burn)"),
     // A holder that keeps a part ends with the balance it started with: no net change.
     ...(holderKeepsAPart ? [] : [c(1, "holder ERC-721 balance 1→0")]),
@@ -161,12 +164,11 @@ function registerFloor(items: number, nonceWords = items): FloorComponent[] {
     n(nonceWords, "debtor nonce word"),
     // Receivable: 3 slots, all written (repaidAmount starts at 0 beside faceValue and the root id).
     n(items * 3, "receivable record slots"),
-    // Root certificate: 4 slots, parentId stays 0 (3 written non-zero).
-    n(items * 3, "certificate record slots"),
+    // Root certificate: its receivable's tree slot (with the leaf count) and its receivable id.
+    n(items * 2, "certificate tree slot and root receivable id"),
     n(items, "ERC-721 owner"),
     n(items, "seller ERC-721 balance 0→1"),
-    n(items, "leaf count"),
-    u(1, "id counter"),
+    u(1, "config slot (id counter)"),
   ];
 }
 
@@ -205,10 +207,8 @@ function settleDesign(leaves: number, freshPayees: number): FloorComponent[] {
 /** Settling `leaves` unpledged leaves of one fully repaid receivable, the first leaves settled. */
 function settleFloor(leaves: number, freshPayees: number): FloorComponent[] {
   return [
-    n(leaves, "leaf paidOut"),
-    n(leaves, "leaf finalized flag"),
-    n(1, "receivable distributed"),
-    n(1, "receivable finalized-leaf count"),
+    // A leaf paid in full needs no slot of its own: its Settled state is the record.
+    n(1, "escrow receivable slot (distributed, finalized leaves)"),
     n(freshPayees, "tUSD payee balance 0→x"),
     u(leaves, "certificate state→Settled"),
     u(1, "tUSD escrow balance"),
@@ -273,7 +273,7 @@ export const FLOORS: OperationFloor[] = [
     label: "open financing request (discount)",
     scenario: "holder offers its certificate for sale; requestCount is already non-zero",
     components: [
-      // Request: 6 slots; financier, repayAmount, outstanding stay 0 for a discount offer.
+      // Request: 4 packed slots; repayAmount+outstanding stay 0 for a discount offer.
       n(3, "request record slots"),
       n(1, "active request"),
       u(1, "request counter"),
@@ -286,10 +286,10 @@ export const FLOORS: OperationFloor[] = [
     label: "fund (discount)",
     scenario: "financier holding tUSD but no certificate buys from a seller holding no tUSD",
     components: [
-      n(1, "request financier"),
       n(1, "financier ERC-721 balance 0→1"),
       n(1, "tUSD seller balance 0→price"),
       u(1, "request status→Sold"),
+      u(1, "request financier (beside the certificate id)"),
       u(1, "certificate state→Live"),
       u(1, "ERC-721 owner"),
       u(1, "tUSD financier balance"),
@@ -310,7 +310,7 @@ export const FLOORS: OperationFloor[] = [
     label: "open financing request (pledge)",
     scenario: "holder asks for a loan against its certificate",
     components: [
-      // Request: 6 slots; financier and outstanding stay 0 until funded.
+      // Request: 4 packed slots; financier and outstanding stay 0 until funded, beside non-zero fields.
       n(4, "request record slots"),
       n(1, "active request"),
       u(1, "request counter"),
@@ -323,10 +323,10 @@ export const FLOORS: OperationFloor[] = [
     label: "fund (pledge)",
     scenario: "financier holding tUSD lends to a holder holding no tUSD",
     components: [
-      n(1, "request financier"),
-      n(1, "request outstanding"),
       n(1, "tUSD borrower balance 0→price"),
       u(1, "request status→Pledged"),
+      u(1, "request financier (beside the certificate id)"),
+      u(1, "request outstanding (beside repayAmount)"),
       u(1, "tUSD financier balance"),
     ],
     design: [n(1, "pledgee slot"), n(1, "tUSD borrower balance 0→price"), u(1, "tUSD financier balance")],
@@ -355,16 +355,13 @@ export const FLOORS: OperationFloor[] = [
     label: "settle batch of 1 pledged leaf",
     scenario: "second leaf of the receivable, pledged: pledgee paid first, the rest to the holder",
     components: [
-      n(1, "leaf paidOut"),
-      n(1, "leaf finalized flag"),
-      u(1, "receivable distributed"),
-      u(1, "receivable finalized-leaf count"),
+      u(1, "escrow receivable slot (distributed, finalized leaves)"),
       u(1, "request status→Released"),
+      u(1, "request outstanding→0 (beside repayAmount)"),
       u(1, "certificate state→Settled"),
       u(1, "tUSD escrow balance"),
       u(1, "tUSD pledgee balance"),
       u(1, "tUSD holder balance"),
-      c(1, "request outstanding"),
       c(1, "active request"),
       c(1, "ERC-721 owner (burn)"),
       c(1, "holder ERC-721 balance 1→0"),
