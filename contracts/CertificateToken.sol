@@ -10,6 +10,7 @@ import {IPartyRegistry} from "./interfaces/IPartyRegistry.sol";
 import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
 import {ISettlementEscrow} from "./interfaces/ISettlementEscrow.sol";
 import {CertificateMetadata} from "./libraries/CertificateMetadata.sol";
+import {IDilutionLedger} from "./interfaces/IDilutionLedger.sol";
 
 /// @title CertificateToken
 /// @notice ERC-721 receivable certificates with on-chain lineage. See {ICertificateToken}.
@@ -43,6 +44,9 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
 
     mapping(uint256 certificateId => Certificate) private _certificates;
     mapping(bytes32 receivableId => uint256) private _leafCounts;
+
+    /// @inheritdoc ICertificateToken
+    address public dilutionLedger; // issue 16: a disputed receivable cannot be split
 
     constructor(
         address admin,
@@ -179,6 +183,11 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
             receivable.repaidAmount != 0 ||
             block.timestamp >= receivable.dueDate
         ) revert SplitClosed(receivableId);
+        // Dilution hook (issue 16): no new pieces while the debtor disputes the receivable.
+        address ledger = dilutionLedger;
+        if (ledger != address(0) && IDilutionLedger(ledger).isDisputed(receivableId)) {
+            revert CertificateReceivableDisputed(receivableId);
+        }
         return receivable.debtor;
     }
 
@@ -305,6 +314,13 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         financingMarket = financingMarket_;
         settlementEscrow = settlementEscrow_;
         emit CertificateContractsWired(financingMarket_, settlementEscrow_);
+    }
+
+    /// @inheritdoc ICertificateToken
+    function wireDilution(address ledger) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (dilutionLedger != address(0) || ledger == address(0)) revert CertificateWiringInvalid();
+        dilutionLedger = ledger;
+        emit CertificateDilutionWired(ledger);
     }
 
     /// @inheritdoc ICertificateToken

@@ -38,6 +38,11 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     mapping(address debtor => mapping(uint256 nonce => bool)) private _nonceUsed;
     mapping(address debtor => uint16 rateBps) private _earlyPaymentRates;
 
+    // Dilution (issue 16): the ledger of disputes and credit notes, and what it credited.
+    /// @inheritdoc IReceivableRegistry
+    address public dilutionLedger;
+    mapping(bytes32 receivableId => uint256) private _credited;
+
     constructor(
         address admin,
         IPartyRegistry parties_,
@@ -170,14 +175,15 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         Receivable storage receivable = _existing(receivableId);
         ReceivableStatus status = receivable.status;
         if (status == ReceivableStatus.Repaid) revert ReceivableWrongStatus(receivableId, status);
-        uint256 outstanding = receivable.faceValue - receivable.repaidAmount;
+        uint256 owed = receivable.faceValue - _credited[receivableId]; // dilution hook: face less credit notes
+        uint256 outstanding = owed - receivable.repaidAmount;
         if (amount > outstanding) revert RepaymentExceedsOutstanding(receivableId, amount, outstanding);
 
         repaidAmount = receivable.repaidAmount + amount;
         receivable.repaidAmount = repaidAmount;
         emit RepaymentRecorded(receivableId, amount, repaidAmount);
 
-        if (repaidAmount == receivable.faceValue) {
+        if (repaidAmount == owed) {
             receivable.status = ReceivableStatus.Repaid;
             emit ReceivableStatusChanged(receivableId, ReceivableStatus.Repaid);
         }
@@ -188,7 +194,8 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         if (msg.sender != settlementEscrow) revert CallerNotEscrow(msg.sender);
         Receivable storage receivable = _existing(receivableId);
         if (receivable.status != ReceivableStatus.Active) revert ReceivableWrongStatus(receivableId, receivable.status);
-        uint256 outstanding = receivable.faceValue - receivable.repaidAmount;
+        // Dilution hook: face less credit notes.
+        uint256 outstanding = receivable.faceValue - _credited[receivableId] - receivable.repaidAmount;
         if (paid + discount != outstanding)
             revert RepaymentExceedsOutstanding(receivableId, paid + discount, outstanding);
 
@@ -199,6 +206,46 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         emit RepaymentRecorded(receivableId, paid, repaidAmount);
         emit ReceivableDischargedEarly(receivableId, paid, discount);
         emit ReceivableStatusChanged(receivableId, ReceivableStatus.Repaid);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                      Dilution (credit notes, issue 16)             */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc IReceivableRegistry
+    function recordCredit(bytes32 receivableId, uint256 amount) external {
+        if (msg.sender != dilutionLedger || msg.sender == address(0)) revert CallerNotDilutionLedger(msg.sender);
+        Receivable storage receivable = _existing(receivableId);
+        ReceivableStatus status = receivable.status;
+        if ((status != ReceivableStatus.Active && status != ReceivableStatus.Overdue) || receivable.repaidAmount != 0) {
+            revert ReceivableWrongStatus(receivableId, status);
+        }
+        uint256 credited = _credited[receivableId] + amount;
+        if (credited > receivable.faceValue) {
+            revert RepaymentExceedsOutstanding(receivableId, amount, receivable.faceValue - _credited[receivableId]);
+        }
+
+        _credited[receivableId] = credited;
+        emit CreditRecorded(receivableId, amount, credited);
+
+        // Credited in full: nothing is owed any more, the receivable is closed.
+        if (credited == receivable.faceValue) {
+            receivable.status = ReceivableStatus.Repaid;
+            emit ReceivableStatusChanged(receivableId, ReceivableStatus.Repaid);
+        }
+    }
+
+    /// @inheritdoc IReceivableRegistry
+    function creditedOf(bytes32 receivableId) external view returns (uint256) {
+        return _credited[receivableId];
+    }
+
+    /// @inheritdoc IReceivableRegistry
+    function wireDilution(address ledger) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (dilutionLedger != address(0)) revert AlreadyWired();
+        if (ledger == address(0)) revert ZeroAddress();
+        dilutionLedger = ledger;
+        emit DilutionLedgerWired(ledger);
     }
 
     /* ------------------------------------------------------------------ */
