@@ -118,7 +118,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         }
         if (parts.length == 1 && parts[0].to == holder) revert SplitChangesNothing(certificateId);
         bytes32 receivableId = parent.receivableId;
-        address debtor = _requireSplitOpen(receivableId);
+        address debtor = _requireSplitOpen(receivableId, certificateId);
         uint256 sum;
         for (uint256 i; i < parts.length; ++i) {
             // The children's mints skip the debtor check in _update (see there): checked here,
@@ -176,17 +176,21 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
 
     /// Splitting stops once the debtor starts paying (shares already paid would be paid twice),
     /// at the due date, and when the receivable is closed. Returns the receivable's debtor.
-    function _requireSplitOpen(bytes32 receivableId) private view returns (address debtor) {
+    function _requireSplitOpen(bytes32 receivableId, uint256 certificateId) private view returns (address debtor) {
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
         if (
             receivable.status != IReceivableRegistry.ReceivableStatus.Active ||
             receivable.repaidAmount != 0 ||
             block.timestamp >= receivable.dueDate
         ) revert SplitClosed(receivableId);
-        // Dilution hook (issue 16): no new pieces while the debtor disputes the receivable.
+        // Dilution hook (issue 16): no new pieces while the debtor disputes the receivable, and a
+        // piece a credit note reduced is not split (its children's face values would no longer
+        // add up to its claim); it can still move, be financed and be settled.
         address ledger = dilutionLedger;
-        if (ledger != address(0) && IDilutionLedger(ledger).isDisputed(receivableId)) {
-            revert CertificateReceivableDisputed(receivableId);
+        if (ledger != address(0)) {
+            (bool disputed, uint256 reduction) = IDilutionLedger(ledger).splitStatusOf(receivableId, certificateId);
+            if (disputed) revert CertificateReceivableDisputed(receivableId);
+            if (reduction != 0) revert CertificateDiluted(certificateId, reduction);
         }
         return receivable.debtor;
     }

@@ -363,6 +363,14 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
     }
 
     /// @inheritdoc IDilutionLedger
+    function splitStatusOf(
+        bytes32 receivableId,
+        uint256 certificateId
+    ) external view returns (bool disputed, uint256 reduction) {
+        return (_disputed[receivableId], _reductions[certificateId]);
+    }
+
+    /// @inheritdoc IDilutionLedger
     function pendingCreditNoteOf(bytes32 receivableId) external view returns (uint256) {
         return _pending[receivableId];
     }

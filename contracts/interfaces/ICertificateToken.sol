@@ -133,6 +133,9 @@ interface ICertificateToken is IERC721, IERC4906 {
     /// @notice The debtor disputes `receivableId`: no split until the dispute ends.
     error CertificateReceivableDisputed(bytes32 receivableId);
 
+    /// @notice A credit note took `reduction` off `certificateId`: it is not split further.
+    error CertificateDiluted(uint256 certificateId, uint256 reduction);
+
     /// @notice The dilution ledger whose open disputes stop splits (zero before it is wired).
     function dilutionLedger() external view returns (address);
 

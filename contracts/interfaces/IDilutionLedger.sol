@@ -20,7 +20,9 @@ pragma solidity ^0.8.28;
 ///      floor(rest x claim / sum of their claims) each, and the units lost to rounding (fewer
 ///      than the number of those leaves) go one each to those leaves in ascending id order.
 /// A leaf's claim is its face value less every reduction applied to it. Conservation holds
-/// exactly after every credit note: sum of live leaves' claims == face value - credited.
+/// exactly after every credit note: sum of live leaves' claims == face value - credited. A piece
+/// with a reduction is not split further (CertificateToken refuses it), so conservation survives
+/// later splits of the undiluted pieces.
 ///
 /// Trust: a credit note re-prices what holders own, so no single key may apply one. The debtor
 /// must propose it (amount, reason, document hash are the debtor's and fixed), and either the
@@ -255,6 +257,13 @@ interface IDilutionLedger {
 
     /// @notice Whether `receivableId` is disputed now (splitting and new financing refused).
     function isDisputed(bytes32 receivableId) external view returns (bool);
+
+    /// @notice What the certificate token checks before a split, in one call: whether
+    /// `receivableId` is disputed, and the reduction of `certificateId` (a reduced piece is not split).
+    function splitStatusOf(
+        bytes32 receivableId,
+        uint256 certificateId
+    ) external view returns (bool disputed, uint256 reduction);
 
     /// @notice The credit note pending on `receivableId`, or 0.
     function pendingCreditNoteOf(bytes32 receivableId) external view returns (uint256);

@@ -271,6 +271,30 @@ describe("credit notes", function () {
       expect(await w.financing.remainingClaimOf(w.toTier2)).to.equal(claims[1]);
     });
 
+    it("refuses to split a reduced piece, and still splits an untouched one, keeping conservation", async function () {
+      const w = await networkHelpers.loadFixture(worldWithTree);
+      // 100 tUSD: off tier1's retained 300 only; tier2's piece is untouched.
+      await applyWithConsent(w, await propose(w, 100n * MILLION));
+      await expect(
+        w.certificates.connect(w.tier1).split(w.retained, [
+          { to: w.tier2.address, amount: 100n * MILLION },
+          { to: w.tier1.address, amount: 200n * MILLION },
+        ]),
+      )
+        .to.be.revertedWithCustomError(w.certificates, "CertificateDiluted")
+        .withArgs(w.retained, 100n * MILLION);
+      await splitCertificate(w, w.tier2, w.toTier2, [
+        { to: w.tier3, amount: 100n * MILLION },
+        { to: w.tier2, amount: 400n * MILLION },
+      ]);
+      const leaves = await leavesOf(w, w.receivableId);
+      expect(leaves.length).to.equal(4);
+      expect(sum(await claimsOf(w, leaves))).to.equal(FACE - 100n * MILLION);
+      // The next credit note is applied over the new leaf set.
+      await applyWithConsent(w, await propose(w, 500n * MILLION));
+      expect(sum(await claimsOf(w, leaves))).to.equal(FACE - 600n * MILLION);
+    });
+
     it("keeps conservation over successive credit notes down to the whole face value, then closes it", async function () {
       const w = await networkHelpers.loadFixture(worldWithTree);
       for (const amount of [333_333_333n, 1n, 250n * MILLION]) {
