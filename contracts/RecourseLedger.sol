@@ -91,7 +91,16 @@ contract RecourseLedger is IRecourseLedger, ReentrancyGuard {
 
         // Effects.
         _dilutionClaimed[leafId][bearer] += amount;
-        claimId = _open(leafId, RecourseKind.Dilution, bearer, guarantor, guarantorCertificateId, endorsementIndex, amount, 0);
+        claimId = _open(
+            leafId,
+            RecourseKind.Dilution,
+            bearer,
+            guarantor,
+            guarantorCertificateId,
+            endorsementIndex,
+            amount,
+            0
+        );
     }
 
     /// @inheritdoc IRecourseLedger
@@ -301,7 +310,9 @@ contract RecourseLedger is IRecourseLedger, ReentrancyGuard {
     }
 
     function _requireApproved(uint256 leafId, address holder) private view {
-        if (certificates.getApproved(leafId) != address(this) && !certificates.isApprovedForAll(holder, address(this))) {
+        if (
+            certificates.getApproved(leafId) != address(this) && !certificates.isApprovedForAll(holder, address(this))
+        ) {
             revert RecourseLeafNotApproved(leafId);
         }
     }

@@ -65,7 +65,12 @@ function deployContracts(
   ]);
   const settlementEscrow = m.contract("SettlementEscrow", [receivableRegistry, certificateToken, financingMarket]);
   // Dilution and recourse (issue 16): new contracts beside the four, wired in below.
-  const dilutionLedger = m.contract("DilutionLedger", [deployer, receivableRegistry, certificateToken, financingMarket]);
+  const dilutionLedger = m.contract("DilutionLedger", [
+    deployer,
+    receivableRegistry,
+    certificateToken,
+    financingMarket,
+  ]);
   const recourseLedger = m.contract("RecourseLedger", [
     receivableRegistry,
     certificateToken,

@@ -11,12 +11,7 @@ import type { ContractTypes, ReceivableRegistry } from "./contracts.js";
 type AccessControlled = Pick<ReceivableRegistry, "grantRole" | "renounceRole">;
 
 type RoleName =
-  | "DEFAULT_ADMIN_ROLE"
-  | "REGISTRAR_ROLE"
-  | "PAUSER_ROLE"
-  | "PARTY_MANAGER_ROLE"
-  | "ATTESTER_ROLE"
-  | "ARBITER_ROLE";
+  "DEFAULT_ADMIN_ROLE" | "REGISTRAR_ROLE" | "PAUSER_ROLE" | "PARTY_MANAGER_ROLE" | "ATTESTER_ROLE" | "ARBITER_ROLE";
 
 /** OpenZeppelin's role ids: keccak256 of the name, and zero for the admin role. */
 const roleId = (name: RoleName): string => (name === "DEFAULT_ADMIN_ROLE" ? ZeroHash : id(name));
@@ -172,9 +167,19 @@ export async function deployTierline(
   const escrow = await deploy("SettlementEscrow", [registryAddress, certificatesAddress, financingAddress]);
   const escrowAddress = await escrow.contract.getAddress();
   // Dilution and recourse (issue 16): new contracts beside the four, wired in below.
-  const dilution = await deploy("DilutionLedger", [adminAddress, registryAddress, certificatesAddress, financingAddress]);
+  const dilution = await deploy("DilutionLedger", [
+    adminAddress,
+    registryAddress,
+    certificatesAddress,
+    financingAddress,
+  ]);
   const dilutionAddress = await dilution.contract.getAddress();
-  const recourse = await deploy("RecourseLedger", [registryAddress, certificatesAddress, dilutionAddress, escrowAddress]);
+  const recourse = await deploy("RecourseLedger", [
+    registryAddress,
+    certificatesAddress,
+    dilutionAddress,
+    escrowAddress,
+  ]);
   const recourseAddress = await recourse.contract.getAddress();
 
   // Wiring: each contract learns the others it trusts, once and for good. Contract-to-contract

@@ -51,7 +51,9 @@ async function propose(w: TierlineWorld & { receivableId: string }, amount: bigi
 /** The seller's signature on `creditNoteId` (valid an hour), submitted by an outsider. */
 async function applyWithConsent(w: Tree, creditNoteId: bigint) {
   const consent = await signCreditNoteConsent(w, w.tier1, creditNoteId, (await now()) + 3_600n);
-  return w.dilution.connect(w.outsider).applyWithSellerConsent(creditNoteId, consent, await leavesOf(w, w.receivableId));
+  return w.dilution
+    .connect(w.outsider)
+    .applyWithSellerConsent(creditNoteId, consent, await leavesOf(w, w.receivableId));
 }
 
 async function claimsOf(w: Tree, leaves: bigint[]): Promise<bigint[]> {
@@ -318,9 +320,7 @@ describe("credit notes", function () {
       const creditNoteId = await propose(w, 100n * MILLION);
       const consent = await signCreditNoteConsent(w, w.tier2, creditNoteId, (await now()) + 3_600n);
       await expect(
-        w.dilution
-          .connect(w.tier2)
-          .applyWithSellerConsent(creditNoteId, consent, await leavesOf(w, w.receivableId)),
+        w.dilution.connect(w.tier2).applyWithSellerConsent(creditNoteId, consent, await leavesOf(w, w.receivableId)),
       )
         .to.be.revertedWithCustomError(w.dilution, "CreditNoteInvalidSignature")
         .withArgs(w.tier1.address);

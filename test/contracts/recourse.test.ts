@@ -155,7 +155,17 @@ describe("recourse", function () {
       await w.certificates.connect(w.tier3).approve(await w.recourse.getAddress(), w.leaf);
       await expect(w.recourse.connect(w.tier3).openDefaultClaim(w.leaf, w.toTier2, 0n))
         .to.emit(w.recourse, "RecourseClaimOpened")
-        .withArgs(1n, w.leaf, w.tier2.address, w.tier3.address, RecourseKind.default, 450n * MILLION, w.toTier2, 0n, 0n);
+        .withArgs(
+          1n,
+          w.leaf,
+          w.tier2.address,
+          w.tier3.address,
+          RecourseKind.default,
+          450n * MILLION,
+          w.toTier2,
+          0n,
+          0n,
+        );
       const before = await w.token.balanceOf(w.tier3.address);
       await w.recourse.connect(w.tier2).payClaim(1n);
       expect((await w.token.balanceOf(w.tier3.address)) - before).to.equal(450n * MILLION);

@@ -245,7 +245,12 @@ contract DilutionFuzz is TierlineDeployer {
         if (holder == financier2) return;
         uint256 repayAmount = (seed >> 8).bound(1, claim);
         vm.prank(holder);
-        uint256 requestId = financing.openRequest(leaf, IFinancingMarket.FinancingKind.Pledge, repayAmount, repayAmount);
+        uint256 requestId = financing.openRequest(
+            leaf,
+            IFinancingMarket.FinancingKind.Pledge,
+            repayAmount,
+            repayAmount
+        );
         vm.prank(financier2);
         financing.fund(requestId, repayAmount, repayAmount, claim);
     }
