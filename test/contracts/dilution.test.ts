@@ -419,6 +419,18 @@ describe("credit notes", function () {
       await w.dilution.connect(w.debtor).withdrawDispute(w.receivableId);
     });
 
+    it("keeps a pending note's response period when the admin shortens it for later notes", async function () {
+      const w = await networkHelpers.loadFixture(worldWithTree);
+      const creditNoteId = await propose(w, 100n * MILLION);
+      const respondBy = (await w.dilution.creditNoteOf(creditNoteId)).sellerRespondBy;
+      await expect(asAdmin(w, w.dilution, "setSellerResponsePeriod", [0n]))
+        .to.emit(w.dilution, "SellerResponsePeriodSet")
+        .withArgs(0n);
+      await expect(asAdmin(w, w.dilution, "decideCreditNote", [creditNoteId, true, await leavesOf(w, w.receivableId)]))
+        .to.be.revertedWithCustomError(w.dilution, "CreditNoteSellerStillToRespond")
+        .withArgs(creditNoteId, respondBy);
+    });
+
     it("refuses every other key, the governor's and the operator's included", async function () {
       const w = await networkHelpers.loadFixture(worldWithTree);
       const creditNoteId = await propose(w, 100n * MILLION);
