@@ -14,6 +14,7 @@ import { CREDIT_NOTE_CONSENT_TYPES, CREDIT_NOTE_DOMAIN_NAME } from "../../server
 import type {
   CertificateToken,
   DilutionLedger,
+  FinancingMarket,
   LocalSettlementToken,
   PartyRegistry,
   ReceivableRegistry,
@@ -68,6 +69,7 @@ for (const payer of [debtor, tier1, tier2, financier]) {
   await (await token.mint(payer!.address, 100_000_000n * TUSD)).wait();
   await (await token.connect(payer!).approve(a.settlementEscrow, ethers.MaxUint256)).wait();
   await (await token.connect(payer!).approve(a.recourseLedger, ethers.MaxUint256)).wait();
+  await (await token.connect(payer!).approve(a.financingMarket, ethers.MaxUint256)).wait();
 }
 
 const rows: Array<{ operation: string; gas: bigint; note: string }> = [];
@@ -306,10 +308,120 @@ for (const [leafCount, amount, label] of [
   await measure("escalate", "to the seller's endorsement on the root", recourse.escalate(first, r.rootId, 0n));
 }
 
+/* ------------------ The hooks' cost on the existing paths ------------------ */
+// The same actions in two fresh, identical worlds, one whose contracts are wired to a dilution
+// ledger and one not (every ledger hook skips): the difference is what the ledger hooks add to an
+// undiluted receivable. The registry's read of the credited amount (recordRepayment) and the
+// escrow's one registry read per batch run in both, so they are not in the difference.
+interface World {
+  parties: PartyRegistry;
+  registry: ReceivableRegistry;
+  certificates: CertificateToken;
+  financing: FinancingMarket;
+  escrow: SettlementEscrow;
+  token: LocalSettlementToken;
+}
+async function freshWorld(wired: boolean): Promise<World> {
+  const admin = operator!;
+  const deployed = async <T>(name: string, args: unknown[]) =>
+    (await ethers.deployContract(name, args, admin)) as unknown as T;
+  const t = await deployed<LocalSettlementToken>("LocalSettlementToken", [admin.address]);
+  const p = await deployed<PartyRegistry>("PartyRegistry", [admin.address]);
+  const r = await deployed<ReceivableRegistry>("ReceivableRegistry", [admin.address, p.target, t.target]);
+  const c = await deployed<CertificateToken>("CertificateToken", [admin.address, p.target, r.target]);
+  const f = await deployed<FinancingMarket>("FinancingMarket", [admin.address, c.target, r.target, p.target]);
+  const e = await deployed<SettlementEscrow>("SettlementEscrow", [r.target, c.target, f.target]);
+  await (await r.wire(c.target, e.target)).wait();
+  await (await f.wireEscrow(e.target)).wait();
+  await (await c.wire(f.target, e.target)).wait();
+  await (await r.grantRole(await r.REGISTRAR_ROLE(), admin.address)).wait();
+  if (wired) {
+    const d = await deployed<DilutionLedger>("DilutionLedger", [admin.address, r.target, c.target, f.target]);
+    await (await r.wireDilution(d.target)).wait();
+    await (await c.wireDilution(d.target)).wait();
+    await (await f.wireDilution(d.target)).wait();
+  }
+  for (const [signer, name] of [
+    [debtor, "core-enterprise"],
+    [tier1, "tier1"],
+    [tier2, "tier2"],
+    [tier3, "tier3"],
+    [financier, "bank"],
+  ] as const) {
+    await (await p.registerParty(signer!.address, ethers.id(`LEI:${name}`))).wait();
+  }
+  for (const payer of [debtor, financier]) {
+    await (await t.mint(payer!.address, 100_000_000n * TUSD)).wait();
+    await (await t.connect(payer!).approve(e.target, ethers.MaxUint256)).wait();
+    await (await t.connect(payer!).approve(f.target, ethers.MaxUint256)).wait();
+  }
+  return { parties: p, registry: r, certificates: c, financing: f, escrow: e, token: t };
+}
+
+async function pathGas(w: World): Promise<Record<string, bigint>> {
+  const gas: Record<string, bigint> = {};
+  const used = async (label: string, tx: Promise<ContractTransactionResponse>) => {
+    gas[label] = (await (await tx).wait())!.gasUsed;
+  };
+  const invoice = `HOOK-${String(w.registry.target)}`;
+  const now = BigInt(await networkHelpers.time.latest());
+  const terms = {
+    seller: tier1!.address,
+    debtor: debtor!.address,
+    invoiceNumberHash: ethers.id(invoice),
+    documentHash: ethers.id(invoice),
+    faceValue: 1_000n * TUSD,
+    dueDate: now + 90n * DAY,
+  };
+  const receivableId = await w.registry.receivableIdOf(terms);
+  const domain = {
+    name: "Tierline ReceivableRegistry",
+    version: "1",
+    chainId: deployment.chainId,
+    verifyingContract: String(w.registry.target),
+  };
+  const nonce = 7n;
+  const deadline = now + 3_600n;
+  const signature = await debtor!.signTypedData(domain, CONFIRMATION_TYPES, {
+    receivableId,
+    ...terms,
+    settlementToken: String(w.token.target),
+    nonce,
+    deadline,
+  });
+  await (await w.registry.connect(operator!).register(terms, { nonce, deadline, signature })).wait();
+  const root = (await w.registry.receivableOf(receivableId)).rootCertificateId;
+  const parts = Array.from({ length: 10 }, (_, i) => ({
+    to: i % 2 ? tier2!.address : tier3!.address,
+    amount: 100n * TUSD,
+  }));
+  await used("split into 10", w.certificates.connect(tier1!).split(root, parts));
+  const first = root + 1n;
+  await used("openRequest (discount)", w.financing.connect(tier3!).openRequest(first, 0, 90n * TUSD, 0n));
+  await used(
+    "fund (discount)",
+    w.financing.connect(financier!).fund(await w.financing.requestCount(), 90n * TUSD, 0n, 100n * TUSD),
+  );
+  await used("repay (in full)", w.escrow.connect(debtor!).repay(receivableId, 1_000n * TUSD));
+  const leaves = Array.from({ length: 10 }, (_, i) => first + BigInt(i));
+  await used("settle 10 leaves", w.escrow.settle(receivableId, leaves));
+  return gas;
+}
+const without = await pathGas(await freshWorld(false));
+const withHooks = await pathGas(await freshWorld(true));
+const hookRows = Object.keys(without).map((label) => ({
+  operation: label,
+  without: without[label]!,
+  with: withHooks[label]!,
+}));
+
 if (jsonOutput) {
   console.log(
     JSON.stringify(
-      rows.map((r) => ({ ...r, gas: Number(r.gas) })),
+      {
+        operations: rows.map((r) => ({ ...r, gas: Number(r.gas) })),
+        hooks: hookRows.map((r) => ({ operation: r.operation, without: Number(r.without), with: Number(r.with) })),
+      },
       null,
       2,
     ),
@@ -317,4 +429,10 @@ if (jsonOutput) {
 } else {
   console.log("| operation | gas | note |\n| --- | ---: | --- |");
   for (const r of rows) console.log(`| ${r.operation} | ${r.gas.toLocaleString("en-US")} | ${r.note} |`);
+  console.log("\nWhat the hooks add to an undiluted receivable (same actions, ledger not wired vs wired):\n");
+  console.log("| operation | not wired | wired | added |\n| --- | ---: | ---: | ---: |");
+  for (const r of hookRows) {
+    const f = (n: bigint) => n.toLocaleString("en-US");
+    console.log(`| ${r.operation} | ${f(r.without)} | ${f(r.with)} | ${f(r.with - r.without)} |`);
+  }
 }
