@@ -84,7 +84,8 @@ contract RecourseLedger is IRecourseLedger, ReentrancyGuard {
         uint256 guarantorCertificateId,
         uint256 endorsementIndex
     ) external returns (uint256 claimId) {
-        // Checks: an unclaimed cut of the bearer's, and a guarantor of the leaf that is not the bearer.
+        // Checks: the bearer itself, an unclaimed cut of its own, a guarantor of the leaf that is not it.
+        if (msg.sender != bearer) revert RecourseNotCreditor(msg.sender, bearer);
         uint256 amount = dilution.lossOf(leafId, bearer) - _dilutionClaimed[leafId][bearer];
         if (amount == 0) revert RecourseNothingToClaim(leafId, bearer);
         address guarantor = _guarantorOf(leafId, leafId, guarantorCertificateId, endorsementIndex, bearer);
@@ -146,6 +147,7 @@ contract RecourseLedger is IRecourseLedger, ReentrancyGuard {
         if (paid.status != ClaimStatus.Paid) revert RecourseClaimWrongStatus(claimId, paid.status);
         if (paid.escalated) revert RecourseAlreadyEscalated(claimId);
         address creditor = paid.guarantor;
+        if (msg.sender != creditor) revert RecourseNotCreditor(msg.sender, creditor);
         address guarantor;
         if (guarantorCertificateId == paid.guarantorCertificateId) {
             // An earlier endorsement of the same certificate.

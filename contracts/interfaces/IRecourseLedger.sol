@@ -16,6 +16,8 @@ pragma solidity ^0.8.28;
 /// the service picks the nearest, as a bill's holder may pick any prior endorser):
 ///   - Dilution: the holder that bore a credit-note cut on a leaf (DilutionLedger.lossOf) claims
 ///     up to that cut, in one or more claims that never add up to more.
+/// Only the creditor opens or escalates its own claim and picks the guarantor: nobody else can
+/// aim it at a guarantor the creditor would not choose.
 ///   - Default: once the receivable is Defaulted, the leaf's holder claims what the leaf is still
 ///     owed (diluted claim less what settlement paid it); once per leaf. When that claim is paid,
 ///     the leaf itself goes to the guarantor (the bill goes to the endorser who honoured it), so
@@ -83,6 +85,9 @@ interface IRecourseLedger {
     /// @notice Emitted when `payer` pays claim `claimId` to its creditor.
     event RecourseClaimPaid(uint256 indexed claimId, address indexed payer, address indexed creditor, uint256 amount);
 
+    /// @notice Only `creditor` may open or pass on this claim; `caller` is not it.
+    error RecourseNotCreditor(address caller, address creditor);
+
     /// @notice `caller` does not hold `certificateId`.
     error RecourseNotHolder(uint256 certificateId, address caller);
 
@@ -132,7 +137,7 @@ interface IRecourseLedger {
     function grantRecourse(uint256 certificateId) external;
 
     /// @notice Opens a claim of `bearer` for its unclaimed dilution loss on `leafId` on the
-    /// endorsement `endorsementIndex` of `guarantorCertificateId`. Anyone may open it for the bearer.
+    /// endorsement `endorsementIndex` of `guarantorCertificateId`. Only the bearer.
     function openDilutionClaim(
         uint256 leafId,
         address bearer,
@@ -149,7 +154,7 @@ interface IRecourseLedger {
     ) external returns (uint256 claimId);
 
     /// @notice Passes paid claim `claimId` up the chain: its guarantor claims the same amount on
-    /// an endorsement strictly above its own. Anyone may call it for the guarantor.
+    /// an endorsement strictly above its own. Only that guarantor (the new claim's creditor).
     function escalate(
         uint256 claimId,
         uint256 guarantorCertificateId,

@@ -285,7 +285,7 @@ for (const [leafCount, amount, label] of [
   await measure(
     "openDilutionClaim",
     "guarantor on the root (1 generation up)",
-    recourse.openDilutionClaim(toTier3, tier3!.address, r.rootId, 0n),
+    recourse.connect(tier3!).openDilutionClaim(toTier3, tier3!.address, r.rootId, 0n),
   );
   await measure(
     "payClaim (dilution)",
@@ -305,7 +305,11 @@ for (const [leafCount, amount, label] of [
   const first = await recourse.claimCount();
   await measure("payClaim (default)", "money + the leaf to the guarantor", recourse.connect(tier2!).payClaim(first));
   await (await certificates.connect(tier2!).approve(a.recourseLedger, leaf!)).wait();
-  await measure("escalate", "to the seller's endorsement on the root", recourse.escalate(first, r.rootId, 0n));
+  await measure(
+    "escalate",
+    "to the seller's endorsement on the root",
+    recourse.connect(tier2!).escalate(first, r.rootId, 0n),
+  );
 }
 
 /* ------------------ The hooks' cost on the existing paths ------------------ */

@@ -90,9 +90,12 @@ describe("recourse", function () {
       expect(loss).to.equal(71_428_572n);
 
       await expect(w.recourse.connect(w.outsider).openDilutionClaim(w.toTier2, w.tier2.address, w.rootId, 0n))
+        .to.be.revertedWithCustomError(w.recourse, "RecourseNotCreditor")
+        .withArgs(w.outsider.address, w.tier2.address);
+      await expect(w.recourse.connect(w.tier2).openDilutionClaim(w.toTier2, w.tier2.address, w.rootId, 0n))
         .to.emit(w.recourse, "RecourseClaimOpened")
         .withArgs(1n, w.toTier2, w.tier1.address, w.tier2.address, RecourseKind.dilution, loss, w.rootId, 0n, 0n);
-      await w.recourse.openDilutionClaim(w.toTier3, w.tier3.address, w.rootId, 0n);
+      await w.recourse.connect(w.tier3).openDilutionClaim(w.toTier3, w.tier3.address, w.rootId, 0n);
       const claims = [await w.recourse.claimOf(1n), await w.recourse.claimOf(2n)];
       // The claims add up to the loss beyond the retained pieces: 400 - 300.
       expect(claims[0]!.amount + claims[1]!.amount).to.equal(100n * MILLION);
@@ -108,15 +111,15 @@ describe("recourse", function () {
     it("refuses a second claim for the same cut, and a claim with no guarantor", async function () {
       const w = await networkHelpers.loadFixture(worldWithEndorsedTree);
       await credit(w, 400n * MILLION);
-      await w.recourse.openDilutionClaim(w.toTier2, w.tier2.address, w.rootId, 0n);
-      await expect(w.recourse.openDilutionClaim(w.toTier2, w.tier2.address, w.rootId, 0n))
+      await w.recourse.connect(w.tier2).openDilutionClaim(w.toTier2, w.tier2.address, w.rootId, 0n);
+      await expect(w.recourse.connect(w.tier2).openDilutionClaim(w.toTier2, w.tier2.address, w.rootId, 0n))
         .to.be.revertedWithCustomError(w.recourse, "RecourseNothingToClaim")
         .withArgs(w.toTier2, w.tier2.address);
       // The seller's own retained cut: the only endorsement is its own.
-      await expect(w.recourse.openDilutionClaim(w.retained, w.tier1.address, w.rootId, 0n))
+      await expect(w.recourse.connect(w.tier1).openDilutionClaim(w.retained, w.tier1.address, w.rootId, 0n))
         .to.be.revertedWithCustomError(w.recourse, "RecourseNotAGuarantor")
         .withArgs(w.retained, w.rootId, 0n);
-      await expect(w.recourse.openDilutionClaim(w.toTier3, w.tier3.address, w.toTier3, 0n))
+      await expect(w.recourse.connect(w.tier3).openDilutionClaim(w.toTier3, w.tier3.address, w.toTier3, 0n))
         .to.be.revertedWithCustomError(w.recourse, "RecourseNotAGuarantor")
         .withArgs(w.toTier3, w.toTier3, 0n);
     });
@@ -131,7 +134,7 @@ describe("recourse", function () {
       expect((await w.recourse.endorsementsOf(registered.rootId)).length).to.equal(0);
       await credit({ ...w, ...registered, retained: 0n, toTier2: toTier2!, toTier3: 0n }, 400n * MILLION);
       expect(await w.dilution.lossOf(toTier2!, w.tier2.address)).to.equal(300n * MILLION);
-      await expect(w.recourse.openDilutionClaim(toTier2!, w.tier2.address, registered.rootId, 0n))
+      await expect(w.recourse.connect(w.tier2).openDilutionClaim(toTier2!, w.tier2.address, registered.rootId, 0n))
         .to.be.revertedWithCustomError(w.recourse, "RecourseNotAGuarantor")
         .withArgs(toTier2!, registered.rootId, 0n);
     });
@@ -178,10 +181,13 @@ describe("recourse", function () {
       await w.recourse.connect(w.tier3).openDefaultClaim(w.leaf, w.toTier2, 0n);
       await w.recourse.connect(w.tier2).payClaim(1n);
       await w.certificates.connect(w.tier2).approve(await w.recourse.getAddress(), w.leaf);
-      await expect(w.recourse.escalate(1n, w.rootId, 0n))
+      await expect(w.recourse.connect(w.tier3).escalate(1n, w.rootId, 0n))
+        .to.be.revertedWithCustomError(w.recourse, "RecourseNotCreditor")
+        .withArgs(w.tier3.address, w.tier2.address);
+      await expect(w.recourse.connect(w.tier2).escalate(1n, w.rootId, 0n))
         .to.emit(w.recourse, "RecourseClaimOpened")
         .withArgs(2n, w.leaf, w.tier1.address, w.tier2.address, RecourseKind.default, 450n * MILLION, w.rootId, 0n, 1n);
-      await expect(w.recourse.escalate(1n, w.rootId, 0n))
+      await expect(w.recourse.connect(w.tier2).escalate(1n, w.rootId, 0n))
         .to.be.revertedWithCustomError(w.recourse, "RecourseAlreadyEscalated")
         .withArgs(1n);
       const before = await w.token.balanceOf(w.tier2.address);
@@ -211,7 +217,7 @@ describe("recourse", function () {
         .withArgs(c.leaf);
       await c.recourse.connect(c.tier1).payClaim(1n);
       // The seller paid: nobody above it, and tier2's endorsement is below its own.
-      await expect(c.recourse.escalate(1n, c.toTier2, 0n))
+      await expect(c.recourse.connect(c.tier1).escalate(1n, c.toTier2, 0n))
         .to.be.revertedWithCustomError(c.recourse, "RecourseNotAGuarantor")
         .withArgs(c.leaf, c.toTier2, 0n);
     });

@@ -113,6 +113,7 @@ contract DilutionFuzz is TierlineDeployer {
             address holder = certificates.ownerOf(leaves[i]);
             uint256 loss = dilution.lossOf(leaves[i], holder);
             if (holder == tier1 || loss == 0) continue;
+            vm.prank(holder);
             uint256 claimId = recourse.openDilutionClaim(leaves[i], holder, root, 0);
             require(recourse.claimOf(claimId).amount == loss, "claim != the holder's cut");
             claimed += recourse.claimOf(claimId).amount;
@@ -203,6 +204,7 @@ contract DilutionFuzz is TierlineDeployer {
         recourse.payClaim(claimId);
         vm.prank(tier2);
         certificates.approve(address(recourse), claim.leafId);
+        vm.prank(tier2);
         uint256 next = recourse.escalate(claimId, root, 0);
         require(recourse.claimOf(next).amount == amount, "an escalated claim changed its amount");
         require(recourse.claimOf(claimId).status == IRecourseLedger.ClaimStatus.Paid, "two claims open at once");
