@@ -5,6 +5,7 @@ import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ICertificateToken} from "./interfaces/ICertificateToken.sol";
 import {IPartyRegistry} from "./interfaces/IPartyRegistry.sol";
 import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
@@ -27,23 +28,49 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     IPartyRegistry public immutable parties;
     IReceivableRegistry public immutable registry;
     /// @inheritdoc ICertificateToken
-    address public financingMarket;
-    /// @inheritdoc ICertificateToken
     address public settlementEscrow;
 
-    struct TierPolicy {
+    /// One slot read by every lock, delivery, issue and split: the wired market, the pause flag,
+    /// the id counter and the tier policy's limits (OpenZeppelin's own `_paused` stays unused).
+    struct Config {
+        address financingMarket;
+        bool paused;
+        uint48 nextCertificateId;
         uint8 maxTier;
         uint16 maxSplitParts;
-        uint256 minPieceSize;
     }
 
-    TierPolicy private _policy = TierPolicy({maxTier: 10, maxSplitParts: 32, minPieceSize: 1});
+    /// One slot per receivable: its root certificate's record (a root is always tier 1 with no
+    /// parent) and the tree's leaf count. Also the one-root-per-receivable guard (rootId != 0).
+    struct Tree {
+        uint48 rootId;
+        uint32 leafCount;
+        uint40 dueDate;
+        CertificateState rootState;
+        uint128 rootFaceValue;
+    }
 
-    /// @inheritdoc ICertificateToken
-    uint256 public nextCertificateId = 1;
+    /// One slot per child: its receivable is its root's, found through `rootId`.
+    struct Child {
+        uint128 faceValue;
+        uint48 parentId;
+        uint48 rootId;
+        uint8 tier;
+        CertificateState state;
+    }
 
-    mapping(uint256 certificateId => Certificate) private _certificates;
-    mapping(bytes32 receivableId => uint256) private _leafCounts;
+    Config private _config = Config({
+        financingMarket: address(0),
+        paused: false,
+        nextCertificateId: 1,
+        maxTier: 10,
+        maxSplitParts: 32
+    });
+    uint256 private _minPieceSize = 1;
+
+    mapping(bytes32 receivableId => Tree) private _trees;
+    mapping(uint256 rootId => bytes32 receivableId) private _rootReceivables;
+    mapping(uint256 certificateId => Child) private _children;
 
     /// @inheritdoc ICertificateToken
     address public dilutionLedger; // issue 16: a disputed receivable cannot be split
@@ -78,18 +105,19 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         uint64 dueDate
     ) external returns (uint256 certificateId) {
         _requireCaller(address(registry));
-        // One root per receivable, ever: a leaf count is never zero once a root was issued.
-        if (_leafCounts[receivableId] != 0) revert CertificateRootExists(receivableId);
-        certificateId = nextCertificateId++;
-        _leafCounts[receivableId] = 1;
-        _certificates[certificateId] = Certificate({
-            receivableId: receivableId,
-            parentId: 0,
-            faceValue: faceValue,
-            dueDate: dueDate,
-            tier: 1,
-            state: CertificateState.Live
+        Tree storage tree = _trees[receivableId];
+        // One root per receivable, ever: the tree slot keeps its root id once a root was issued.
+        if (tree.rootId != 0) revert CertificateRootExists(receivableId);
+        if (faceValue > type(uint128).max) revert CertificateFaceValueTooLarge(faceValue, type(uint128).max);
+        certificateId = _config.nextCertificateId++;
+        _trees[receivableId] = Tree({
+            rootId: uint48(certificateId),
+            leafCount: 1,
+            dueDate: SafeCast.toUint40(dueDate),
+            rootState: CertificateState.Live,
+            rootFaceValue: uint128(faceValue)
         });
+        _rootReceivables[certificateId] = receivableId;
         _mint(seller, certificateId);
 
         emit CertificateIssued(certificateId, receivableId, 0, seller, faceValue, 1);
@@ -104,64 +132,77 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         uint256 certificateId,
         SplitPart[] calldata parts
     ) external whenNotPaused returns (uint256[] memory childIds) {
-        // Checks.
-        Certificate storage parent = _certificates[certificateId];
-        address holder = _ownerOf(certificateId);
-        if (holder == address(0)) revert CertificateWrongState(certificateId, parent.state);
-        if (holder != msg.sender) revert CertificateNotHolder(certificateId, msg.sender);
-        // The parent's burn skips the party check in _update, so the sender is checked here.
-        if (!parties.isActive(holder)) revert CertificatePartyNotActive(holder);
-        if (parent.state == CertificateState.Locked) revert CertificateLocked(certificateId);
-        TierPolicy memory policy = _policy;
-        if (parts.length == 0 || parts.length > policy.maxSplitParts) {
-            revert SplitPartCount(parts.length, policy.maxSplitParts);
-        }
-        if (parts.length == 1 && parts[0].to == holder) revert SplitChangesNothing(certificateId);
-        bytes32 receivableId = parent.receivableId;
-        address debtor = _requireSplitOpen(receivableId, certificateId);
-        uint256 sum;
-        for (uint256 i; i < parts.length; ++i) {
-            // The children's mints skip the debtor check in _update (see there): checked here,
-            // against the receivable already read.
-            if (parts[i].to == debtor) revert CertificateRecipientIsDebtor(certificateId, debtor);
-            uint256 amount = parts[i].amount;
-            if (amount < policy.minPieceSize || amount == 0) revert SplitPieceTooSmall(amount, policy.minPieceSize);
-            uint8 tier = _childTier(parent.tier, holder, parts[i].to);
-            if (tier > policy.maxTier) revert SplitTierTooDeep(tier, policy.maxTier);
-            sum += amount;
-        }
-        if (sum != parent.faceValue) revert SplitAmountMismatch(certificateId, parent.faceValue, sum);
+        (Certificate memory parent, address holder, uint256 firstChildId) = _checkSplit(certificateId, parts);
 
         // Effects: retire the parent (burn goes through _update, which checks the pause), mint children.
-        parent.state = CertificateState.Retired;
+        // A root's state and the leaf count share the tree slot: one write.
+        Tree storage tree = _trees[parent.receivableId];
+        uint48 rootId = tree.rootId;
+        if (rootId == certificateId) tree.rootState = CertificateState.Retired;
+        else _children[certificateId].state = CertificateState.Retired;
+        // parts.length <= maxSplitParts (uint16): the cast is exact; the sum is checked.
+        tree.leafCount += uint32(parts.length - 1);
         _burn(certificateId);
-        _leafCounts[receivableId] += parts.length - 1;
 
         childIds = new uint256[](parts.length);
-        uint256 firstChildId = nextCertificateId;
-        nextCertificateId = firstChildId + parts.length;
+        _config.nextCertificateId = SafeCast.toUint48(firstChildId + parts.length);
         for (uint256 i; i < parts.length; ++i) {
             childIds[i] = firstChildId + i;
-            _issueChild(childIds[i], certificateId, parent, holder, parts[i]);
+            _issueChild(childIds[i], certificateId, rootId, parent, holder, parts[i]);
         }
 
         emit CertificateSplit(certificateId, childIds);
         emit MetadataUpdate(certificateId);
     }
 
+    /// The checks of a split. Returns the parent's record, its holder and the first child's id.
+    function _checkSplit(
+        uint256 certificateId,
+        SplitPart[] calldata parts
+    ) private view returns (Certificate memory parent, address holder, uint256 firstChildId) {
+        parent = _load(certificateId);
+        holder = _ownerOf(certificateId);
+        if (holder == address(0)) revert CertificateWrongState(certificateId, parent.state);
+        if (holder != msg.sender) revert CertificateNotHolder(certificateId, msg.sender);
+        // The parent's burn skips the party check in _update, so the sender is checked here.
+        if (!parties.isActive(holder)) revert CertificatePartyNotActive(holder);
+        if (parent.state == CertificateState.Locked) revert CertificateLocked(certificateId);
+        Config memory config = _config;
+        uint256 minPieceSize = _minPieceSize;
+        if (parts.length == 0 || parts.length > config.maxSplitParts) {
+            revert SplitPartCount(parts.length, config.maxSplitParts);
+        }
+        if (parts.length == 1 && parts[0].to == holder) revert SplitChangesNothing(certificateId);
+        address debtor = _requireSplitOpen(parent.receivableId, certificateId);
+        uint256 sum;
+        for (uint256 i; i < parts.length; ++i) {
+            // The children's mints skip the debtor check in _update (see there): checked here,
+            // against the receivable already read.
+            if (parts[i].to == debtor) revert CertificateRecipientIsDebtor(certificateId, debtor);
+            uint256 amount = parts[i].amount;
+            if (amount < minPieceSize || amount == 0) revert SplitPieceTooSmall(amount, minPieceSize);
+            uint8 tier = _childTier(parent.tier, holder, parts[i].to);
+            if (tier > config.maxTier) revert SplitTierTooDeep(tier, config.maxTier);
+            sum += amount;
+        }
+        if (sum != parent.faceValue) revert SplitAmountMismatch(certificateId, parent.faceValue, sum);
+        firstChildId = config.nextCertificateId;
+    }
+
     function _issueChild(
         uint256 childId,
         uint256 parentId,
-        Certificate storage parent,
+        uint48 rootId,
+        Certificate memory parent,
         address holder,
         SplitPart calldata part
     ) private {
         uint8 tier = _childTier(parent.tier, holder, part.to);
-        _certificates[childId] = Certificate({
-            receivableId: parent.receivableId,
-            parentId: parentId,
-            faceValue: part.amount,
-            dueDate: parent.dueDate,
+        // Ids are below nextCertificateId (uint48) and the parts sum to the parent's uint128 face.
+        _children[childId] = Child({
+            faceValue: uint128(part.amount),
+            parentId: uint48(parentId),
+            rootId: rootId,
             tier: tier,
             state: CertificateState.Live
         });
@@ -201,12 +242,12 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
 
     /// @inheritdoc ICertificateToken
     function lock(uint256 certificateId) external whenNotPaused {
-        _requireCaller(financingMarket);
-        Certificate storage certificate = _certificates[certificateId];
-        if (certificate.state == CertificateState.Locked) revert CertificateLocked(certificateId);
-        if (certificate.state != CertificateState.Live) revert CertificateWrongState(certificateId, certificate.state);
+        _requireCaller(_config.financingMarket);
+        CertificateState state = _stateOf(certificateId);
+        if (state == CertificateState.Locked) revert CertificateLocked(certificateId);
+        if (state != CertificateState.Live) revert CertificateWrongState(certificateId, state);
 
-        certificate.state = CertificateState.Locked;
+        _setState(certificateId, CertificateState.Locked);
 
         emit CertificateLockPlaced(certificateId, msg.sender);
         emit MetadataUpdate(certificateId);
@@ -216,7 +257,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     function unlock(uint256 certificateId) external {
         _requireLocker(certificateId);
 
-        _certificates[certificateId].state = CertificateState.Live;
+        _setState(certificateId, CertificateState.Live);
 
         emit CertificateLockLifted(certificateId);
         emit MetadataUpdate(certificateId);
@@ -226,7 +267,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     function deliverLocked(uint256 certificateId, address to) external {
         _requireLocker(certificateId);
 
-        _certificates[certificateId].state = CertificateState.Live;
+        _setState(certificateId, CertificateState.Live);
         emit CertificateLockLifted(certificateId);
         emit MetadataUpdate(certificateId);
 
@@ -234,8 +275,8 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     }
 
     function _requireLocker(uint256 certificateId) private view {
-        _requireCaller(financingMarket);
-        CertificateState state = _certificates[certificateId].state;
+        _requireCaller(_config.financingMarket);
+        CertificateState state = _stateOf(certificateId);
         if (state != CertificateState.Locked) revert CertificateWrongState(certificateId, state);
     }
 
@@ -246,13 +287,12 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     /// @inheritdoc ICertificateToken
     function markSettled(uint256 certificateId) external {
         _requireCaller(settlementEscrow);
-        Certificate storage certificate = _certificates[certificateId];
-        CertificateState state = certificate.state;
+        CertificateState state = _stateOf(certificateId);
         if (state != CertificateState.Live && state != CertificateState.Locked) {
             revert CertificateWrongState(certificateId, state);
         }
 
-        certificate.state = CertificateState.Settled;
+        _setState(certificateId, CertificateState.Settled);
         if (state == CertificateState.Locked) emit CertificateLockLifted(certificateId);
         _burn(certificateId);
 
@@ -267,27 +307,88 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     }
 
     /* ------------------------------------------------------------------ */
+    /*                         Where a record lives                       */
+    /* ------------------------------------------------------------------ */
+
+    /// A child's state is in its own slot; a root's in its receivable's tree slot.
+    function _stateOf(uint256 certificateId) private view returns (CertificateState state) {
+        state = _children[certificateId].state;
+        if (state == CertificateState.None) state = _trees[_rootReceivables[certificateId]].rootState;
+    }
+
+    function _setState(uint256 certificateId, CertificateState state) private {
+        Child storage child = _children[certificateId];
+        if (child.state != CertificateState.None) child.state = state;
+        else _trees[_rootReceivables[certificateId]].rootState = state;
+    }
+
+    /// The receivable and state of `certificateId`, without the rest of the record.
+    function _receivableAndStateOf(
+        uint256 certificateId
+    ) private view returns (bytes32 receivableId, CertificateState state) {
+        Child storage child = _children[certificateId];
+        state = child.state;
+        if (state != CertificateState.None) return (_rootReceivables[child.rootId], state);
+        receivableId = _rootReceivables[certificateId];
+        state = _trees[receivableId].rootState;
+    }
+
+    /// The whole record, as the views return it (state None for an id never issued).
+    function _load(uint256 certificateId) private view returns (Certificate memory certificate) {
+        Child memory child = _children[certificateId];
+        if (child.state != CertificateState.None) {
+            bytes32 receivableId = _rootReceivables[child.rootId];
+            return
+                Certificate({
+                    receivableId: receivableId,
+                    parentId: child.parentId,
+                    faceValue: child.faceValue,
+                    dueDate: _trees[receivableId].dueDate,
+                    tier: child.tier,
+                    state: child.state
+                });
+        }
+        bytes32 rootReceivable = _rootReceivables[certificateId];
+        if (rootReceivable == bytes32(0)) return certificate;
+        Tree memory tree = _trees[rootReceivable];
+        return
+            Certificate({
+                receivableId: rootReceivable,
+                parentId: 0,
+                faceValue: tree.rootFaceValue,
+                dueDate: tree.dueDate,
+                tier: 1,
+                state: tree.rootState
+            });
+    }
+
+    /* ------------------------------------------------------------------ */
     /*                      The one ownership-change hook                 */
     /* ------------------------------------------------------------------ */
 
     /// Every mint, transfer and burn passes here. Burns (split, settlement) are always
     /// allowed, so a pause never traps repayment. Everything else needs: not paused,
-    /// both ends active parties, no lock unless the locker is delivering, and never to the
-    /// receivable's debtor. Mints skip the debtor check: the registry refuses a seller that is
-    /// the debtor (ReceivableSelfDealing) before the root, and split checks its parts.
+    /// both ends active parties, a recipient that may hold (never an auditor), no lock unless
+    /// the locker is delivering, and never to the receivable's debtor. Mints skip the debtor
+    /// check: the registry refuses a seller that is the debtor (ReceivableSelfDealing) before
+    /// the root, and split checks its parts.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         if (to != address(0)) {
             _requireNotPaused();
-            if (!parties.isActive(to)) revert CertificatePartyNotActive(to);
+            // One registry call per recipient; the second only on the way to a revert, to say why.
+            if (!parties.mayHold(to)) {
+                if (!parties.isActive(to)) revert CertificatePartyNotActive(to);
+                revert CertificateRecipientMayNotHold(tokenId, to);
+            }
             address current = _ownerOf(tokenId);
             if (current != address(0)) {
                 // A locker's delivery (auth == 0: a funded sale, a foreclosure) enforces a right the
                 // holder granted when it locked the certificate; it needs no consent from the sender.
                 if (auth != address(0) && !parties.isActive(current)) revert CertificatePartyNotActive(current);
                 // deliverLocked lifts the lock before it moves the token, so only a locker can pass.
-                Certificate storage certificate = _certificates[tokenId];
-                if (certificate.state == CertificateState.Locked) revert CertificateLocked(tokenId);
-                if (to == registry.debtorOf(certificate.receivableId)) revert CertificateRecipientIsDebtor(tokenId, to);
+                (bytes32 receivableId, CertificateState state) = _receivableAndStateOf(tokenId);
+                if (state == CertificateState.Locked) revert CertificateLocked(tokenId);
+                if (to == registry.debtorOf(receivableId)) revert CertificateRecipientIsDebtor(tokenId, to);
             }
         }
         return super._update(to, tokenId, auth);
@@ -303,19 +404,25 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         uint256 minPieceSize,
         uint16 maxSplitParts
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        // A piece above the largest face value could never be cut: refused like a zero.
         if (maxTier == 0 || maxSplitParts == 0 || minPieceSize == 0) {
             revert TierPolicyInvalid(maxTier, minPieceSize, maxSplitParts);
         }
-        _policy = TierPolicy({maxTier: maxTier, maxSplitParts: maxSplitParts, minPieceSize: minPieceSize});
+        Config storage config = _config;
+        config.maxTier = maxTier;
+        config.maxSplitParts = maxSplitParts;
+        _minPieceSize = minPieceSize;
         emit TierPolicySet(maxTier, minPieceSize, maxSplitParts);
     }
 
     /// @inheritdoc ICertificateToken
     function wire(address financingMarket_, address settlementEscrow_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (financingMarket != address(0) || financingMarket_ == address(0) || settlementEscrow_ == address(0)) {
+        if (
+            _config.financingMarket != address(0) || financingMarket_ == address(0) || settlementEscrow_ == address(0)
+        ) {
             revert CertificateWiringInvalid();
         }
-        financingMarket = financingMarket_;
+        _config.financingMarket = financingMarket_;
         settlementEscrow = settlementEscrow_;
         emit CertificateContractsWired(financingMarket_, settlementEscrow_);
     }
@@ -337,35 +444,83 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         _unpause();
     }
 
+    /// @notice Whether transfers, splits and locks are paused.
+    function paused() public view override returns (bool) {
+        return _config.paused;
+    }
+
+    function _pause() internal override whenNotPaused {
+        _config.paused = true;
+        emit Paused(_msgSender());
+    }
+
+    function _unpause() internal override whenPaused {
+        _config.paused = false;
+        emit Unpaused(_msgSender());
+    }
+
     /* ------------------------------------------------------------------ */
     /*                                 Views                              */
     /* ------------------------------------------------------------------ */
 
     /// @inheritdoc ICertificateToken
     function tierPolicy() external view returns (uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts) {
-        TierPolicy memory policy = _policy;
-        return (policy.maxTier, policy.minPieceSize, policy.maxSplitParts);
+        Config memory config = _config;
+        return (config.maxTier, _minPieceSize, config.maxSplitParts);
+    }
+
+    /// @inheritdoc ICertificateToken
+    function financingMarket() external view returns (address) {
+        return _config.financingMarket;
+    }
+
+    /// @inheritdoc ICertificateToken
+    function nextCertificateId() external view returns (uint256) {
+        return _config.nextCertificateId;
     }
 
     /// @inheritdoc ICertificateToken
     function certificateOf(uint256 certificateId) external view returns (Certificate memory certificate) {
-        certificate = _certificates[certificateId];
+        certificate = _load(certificateId);
         if (certificate.state == CertificateState.None) revert CertificateNotFound(certificateId);
     }
 
     /// @inheritdoc ICertificateToken
+    function claimOf(
+        uint256 certificateId
+    ) external view returns (bytes32 receivableId, uint256 faceValue, CertificateState state, address holder) {
+        Child memory child = _children[certificateId];
+        if (child.state != CertificateState.None) {
+            (receivableId, faceValue, state) = (_rootReceivables[child.rootId], child.faceValue, child.state);
+        } else {
+            receivableId = _rootReceivables[certificateId];
+            Tree memory tree = _trees[receivableId];
+            (faceValue, state) = (tree.rootFaceValue, tree.rootState);
+            if (state == CertificateState.None) revert CertificateNotFound(certificateId);
+        }
+        holder = _ownerOf(certificateId);
+    }
+
+    /// @inheritdoc ICertificateToken
+    function receivableIdOf(uint256 certificateId) external view returns (bytes32 receivableId) {
+        uint48 rootId = _children[certificateId].rootId;
+        receivableId = _rootReceivables[rootId == 0 ? certificateId : rootId];
+        if (receivableId == bytes32(0)) revert CertificateNotFound(certificateId);
+    }
+
+    /// @inheritdoc ICertificateToken
     function lockerOf(uint256 certificateId) external view returns (address) {
-        return _certificates[certificateId].state == CertificateState.Locked ? financingMarket : address(0);
+        return _stateOf(certificateId) == CertificateState.Locked ? _config.financingMarket : address(0);
     }
 
     /// @inheritdoc ICertificateToken
     function leafCountOf(bytes32 receivableId) external view returns (uint256) {
-        return _leafCounts[receivableId];
+        return _trees[receivableId].leafCount;
     }
 
     /// @inheritdoc ICertificateToken
     function tokenURI(uint256 certificateId) public view override(ERC721, ICertificateToken) returns (string memory) {
-        Certificate memory certificate = _certificates[certificateId];
+        Certificate memory certificate = _load(certificateId);
         if (certificate.state == CertificateState.None) revert CertificateNotFound(certificateId);
         address escrow = settlementEscrow;
         // Before the escrow is wired nothing can have been paid out.

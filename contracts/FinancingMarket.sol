@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
@@ -17,7 +17,7 @@ import {IDilutionLedger} from "./interfaces/IDilutionLedger.sol";
 
 /// @title FinancingMarket
 /// @notice Discounting and pledging of certificates, delivery versus payment. See {IFinancingMarket}.
-contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, ReentrancyGuard, EIP712 {
+contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, ReentrancyGuardTransient, EIP712 {
     using SafeERC20 for IERC20;
 
     /// @inheritdoc IFinancingMarket
@@ -43,7 +43,31 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
     /// @inheritdoc IFinancingMarket
     uint256 public requestCount;
 
-    mapping(uint256 requestId => Request) private _requests;
+    /// A request as stored: four slots, packed so that funding updates slots the request already
+    /// has instead of creating new ones. Amounts are at most a certificate's 128-bit face value;
+    /// ids are the token's 48-bit ids. The view {requestOf} returns the {Request} struct.
+    struct StoredRequest {
+        // Slot 0: who asked, for what, where it stands.
+        address holder;
+        FinancingKind kind;
+        RequestStatus status;
+        uint64 attestedUntil;
+        uint16 advanceRateBps;
+        // Slot 1: the certificate (and its due date, which never changes), and who funded it.
+        address financier;
+        uint48 certificateId;
+        uint40 dueDate;
+        // Slot 2: the price, and the certificate's remaining claim when the request was opened.
+        // While the request is open that claim cannot shrink: any payout on the (locked)
+        // certificate cancels the request (recordLeafPayment).
+        uint128 price;
+        uint128 remainingClaim;
+        // Slot 3: a pledge's terms (zero for a discount sale: not written).
+        uint128 repayAmount;
+        uint128 outstanding;
+    }
+
+    mapping(uint256 requestId => StoredRequest) private _requests;
     mapping(uint256 certificateId => uint256 requestId) private _activeRequests;
 
     /// @inheritdoc IFinancingMarket
@@ -85,21 +109,25 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         }
         if (certificates.ownerOf(certificateId) != msg.sender) revert FinancingNotHolder(certificateId, msg.sender);
         if (!parties.isActive(msg.sender)) revert IPartyRegistry.PartyNotActive(msg.sender);
-        _requireTerms(kind, price, repayAmount, _remainingClaim(certificateId, certificate.faceValue));
-        _requireOpenReceivable(certificate);
+        uint256 remainingClaim = _remainingClaim(certificateId, certificate.faceValue);
+        _requireTerms(kind, price, repayAmount, remainingClaim);
+        _requireOpenReceivable(certificate.receivableId, certificate.dueDate);
 
-        // Effects.
+        // Effects. The casts are exact: the certificate exists (48-bit id, 40-bit due date) and
+        // price, repay amount and remaining claim are at most its 128-bit face value.
         requestId = ++requestCount;
-        _requests[requestId] = Request({
-            certificateId: certificateId,
+        _requests[requestId] = StoredRequest({
             holder: msg.sender,
             kind: kind,
             status: RequestStatus.Open,
             attestedUntil: 0,
             advanceRateBps: 0,
             financier: address(0),
-            price: price,
-            repayAmount: repayAmount,
+            certificateId: uint48(certificateId),
+            dueDate: uint40(certificate.dueDate),
+            price: uint128(price),
+            remainingClaim: uint128(remainingClaim),
+            repayAmount: uint128(repayAmount),
             outstanding: 0
         });
         _activeRequests[certificateId] = requestId;
@@ -111,7 +139,7 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc IFinancingMarket
     function cancelRequest(uint256 requestId) external {
-        Request storage request = _existing(requestId);
+        StoredRequest storage request = _existing(requestId);
         if (request.status != RequestStatus.Open) revert FinancingWrongStatus(requestId, request.status);
         if (request.holder != msg.sender) revert FinancingNotHolder(request.certificateId, msg.sender);
 
@@ -154,37 +182,45 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         bool attestedOnly
     ) private {
         // Checks.
-        Request storage request = _existing(requestId);
+        StoredRequest storage request = _existing(requestId);
         if (request.status != RequestStatus.Open) revert FinancingWrongStatus(requestId, request.status);
-        if (request.price != expectedPrice || request.repayAmount != expectedRepayAmount) {
-            revert FinancingTermsMismatch(requestId, request.price, request.repayAmount);
+        FinancingKind kind = request.kind;
+        // A discount's repay amount is zero by its terms: its slot is neither written nor read.
+        uint256 repayAmount = kind == FinancingKind.Discount ? 0 : request.repayAmount;
+        if (request.price != expectedPrice || repayAmount != expectedRepayAmount) {
+            revert FinancingTermsMismatch(requestId, request.price, repayAmount);
         }
         if (attestedOnly && request.attestedUntil < block.timestamp) revert FinancingNotAttested(requestId);
         if (request.holder == msg.sender) revert FinancingSelfFunding(requestId);
-        if (!parties.isActive(msg.sender)) revert IPartyRegistry.PartyNotActive(msg.sender);
+        // The financier is the certificate's next holder (at once for a discount, at foreclosure
+        // for a pledge): one that may not hold cannot fund, rather than leave a pledge it could
+        // never foreclose. The second call only says why on the way to a revert.
+        if (!parties.mayHold(msg.sender)) {
+            if (!parties.isActive(msg.sender)) revert IPartyRegistry.PartyNotActive(msg.sender);
+            revert ICertificateToken.CertificateRecipientMayNotHold(request.certificateId, msg.sender);
+        }
         if (!parties.isActive(request.holder)) revert IPartyRegistry.PartyNotActive(request.holder);
         uint256 certificateId = request.certificateId;
-        ICertificateToken.Certificate memory certificate = certificates.certificateOf(certificateId);
-        _requireOpenReceivable(certificate);
-        uint256 remainingClaim = _remainingClaim(certificateId, certificate.faceValue);
-        if (remainingClaim != expectedRemainingClaim) {
-            revert FinancingRemainingClaimMismatch(requestId, remainingClaim);
+        _requireOpenReceivable(certificates.receivableIdOf(certificateId), request.dueDate);
+        // The claim is still what it was at opening: a payout since would have cancelled the request.
+        if (request.remainingClaim != expectedRemainingClaim) {
+            revert FinancingRemainingClaimMismatch(requestId, request.remainingClaim);
         }
 
         // Effects.
         request.financier = msg.sender;
-        if (request.kind == FinancingKind.Discount) {
+        if (kind == FinancingKind.Discount) {
             request.status = RequestStatus.Sold;
             delete _activeRequests[certificateId];
         } else {
             request.status = RequestStatus.Pledged;
-            request.outstanding = request.repayAmount;
+            request.outstanding = uint128(repayAmount);
         }
-        emit FinancingFunded(requestId, certificateId, msg.sender, request.kind, request.price);
+        emit FinancingFunded(requestId, certificateId, msg.sender, kind, expectedPrice);
 
         // Interactions: both legs in this call, or neither.
-        _pull(msg.sender, request.holder, request.price);
-        if (request.kind == FinancingKind.Discount) certificates.deliverLocked(certificateId, msg.sender);
+        _pull(msg.sender, request.holder, expectedPrice);
+        if (kind == FinancingKind.Discount) certificates.deliverLocked(certificateId, msg.sender);
     }
 
     /* ------------------------------------------------------------------ */
@@ -195,14 +231,14 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
     function attestRequest(RiskAttestation calldata attestation, bytes calldata signature) external {
         // Checks: the attestation describes the request exactly as it stands now.
         uint256 requestId = attestation.requestId;
-        Request storage request = _existing(requestId);
+        StoredRequest storage request = _existing(requestId);
         if (
             request.status != RequestStatus.Open ||
             request.certificateId != attestation.certificateId ||
             request.price != attestation.price ||
             request.repayAmount != attestation.repayAmount ||
-            _remainingClaim(request.certificateId, certificates.certificateOf(request.certificateId).faceValue) !=
-                attestation.remainingClaim
+            // Still the claim at opening: a payout since would have cancelled the request.
+            request.remainingClaim != attestation.remainingClaim
         ) revert FinancingAttestationMismatch(requestId);
         if (attestation.expiry < block.timestamp) {
             revert FinancingAttestationExpired(attestation.expiry, block.timestamp);
@@ -239,7 +275,7 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc IFinancingMarket
     function isAttested(uint256 requestId) external view returns (bool) {
-        Request storage request = _requests[requestId];
+        StoredRequest storage request = _requests[requestId];
         return request.status == RequestStatus.Open && request.attestedUntil >= block.timestamp;
     }
 
@@ -249,7 +285,7 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc IFinancingMarket
     function repayPledge(uint256 requestId) external nonReentrant {
-        Request storage request = _existing(requestId);
+        StoredRequest storage request = _existing(requestId);
         if (request.status != RequestStatus.Pledged) revert FinancingWrongStatus(requestId, request.status);
         if (request.holder != msg.sender) revert FinancingNotHolder(request.certificateId, msg.sender);
 
@@ -262,10 +298,10 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc IFinancingMarket
     function foreclose(uint256 requestId) external nonReentrant {
-        Request storage request = _existing(requestId);
+        StoredRequest storage request = _existing(requestId);
         if (request.status != RequestStatus.Pledged) revert FinancingWrongStatus(requestId, request.status);
         if (request.financier != msg.sender) revert FinancingNotPledgee(requestId, msg.sender);
-        bytes32 receivableId = certificates.certificateOf(request.certificateId).receivableId;
+        bytes32 receivableId = certificates.receivableIdOf(request.certificateId);
         IReceivableRegistry.ReceivableStatus status = registry.statusOf(receivableId);
         if (status != IReceivableRegistry.ReceivableStatus.Defaulted) {
             revert IReceivableRegistry.ReceivableWrongStatus(receivableId, status);
@@ -283,7 +319,7 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         if (msg.sender != escrow) revert CallerNotEscrow(msg.sender);
         uint256 requestId = _activeRequests[certificateId];
         if (requestId == 0) return;
-        Request storage request = _requests[requestId];
+        StoredRequest storage request = _requests[requestId];
 
         if (request.status == RequestStatus.Open) {
             // Paid out (in part or in full) before anyone funded it: its price was set for a
@@ -298,7 +334,7 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         if (toPledgee == 0 && !final_) return;
         // The escrow never pays a pledgee more than is outstanding.
         uint256 outstanding = request.outstanding - toPledgee;
-        request.outstanding = outstanding;
+        request.outstanding = uint128(outstanding);
         emit PledgeRepaid(requestId, toPledgee, outstanding);
 
         if (outstanding == 0 || final_) {
@@ -308,7 +344,7 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         }
     }
 
-    function _release(uint256 requestId, Request storage request, uint256 repaid, uint256 shortfall) private {
+    function _release(uint256 requestId, StoredRequest storage request, uint256 repaid, uint256 shortfall) private {
         request.status = RequestStatus.Released;
         request.outstanding = 0;
         delete _activeRequests[request.certificateId];
@@ -353,14 +389,27 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         uint256 certificateId
     ) external view returns (uint256 requestId, address pledgee, uint256 outstanding) {
         requestId = _activeRequests[certificateId];
-        Request storage request = _requests[requestId];
+        StoredRequest storage request = _requests[requestId];
         if (request.status != RequestStatus.Pledged) return (0, address(0), 0);
         return (requestId, request.financier, request.outstanding);
     }
 
     /// @inheritdoc IFinancingMarket
     function requestOf(uint256 requestId) external view returns (Request memory) {
-        return _requests[requestId];
+        StoredRequest storage request = _requests[requestId];
+        return
+            Request({
+                certificateId: request.certificateId,
+                holder: request.holder,
+                kind: request.kind,
+                status: request.status,
+                attestedUntil: request.attestedUntil,
+                advanceRateBps: request.advanceRateBps,
+                financier: request.financier,
+                price: request.price,
+                repayAmount: request.repayAmount,
+                outstanding: request.outstanding
+            });
     }
 
     /// @inheritdoc IFinancingMarket
@@ -397,15 +446,14 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
 
     /// New financing only while the receivable is Active and not yet due (the certificate
     /// carries the due date, so only the status is read from the registry).
-    function _requireOpenReceivable(ICertificateToken.Certificate memory certificate) private view {
+    function _requireOpenReceivable(bytes32 receivableId, uint256 dueDate) private view {
         if (
-            registry.statusOf(certificate.receivableId) != IReceivableRegistry.ReceivableStatus.Active ||
-            block.timestamp >= certificate.dueDate
-        ) revert FinancingReceivableClosed(certificate.receivableId);
+            block.timestamp >= dueDate || registry.statusOf(receivableId) != IReceivableRegistry.ReceivableStatus.Active
+        ) revert FinancingReceivableClosed(receivableId);
         // Dilution hook (issue 16): nothing newly financed while the debtor disputes it.
         address ledger = dilutionLedger;
-        if (ledger != address(0) && IDilutionLedger(ledger).isDisputed(certificate.receivableId)) {
-            revert FinancingReceivableDisputed(certificate.receivableId);
+        if (ledger != address(0) && IDilutionLedger(ledger).isDisputed(receivableId)) {
+            revert FinancingReceivableDisputed(receivableId);
         }
     }
 
@@ -426,7 +474,7 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         if (received != amount) revert SettlementTokenShortfall(amount, received);
     }
 
-    function _existing(uint256 requestId) private view returns (Request storage request) {
+    function _existing(uint256 requestId) private view returns (StoredRequest storage request) {
         request = _requests[requestId];
         if (request.status == RequestStatus.None) revert FinancingRequestNotFound(requestId);
     }

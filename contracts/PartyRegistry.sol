@@ -7,7 +7,8 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 import {IPartyRegistry} from "./interfaces/IPartyRegistry.sol";
 
 /// @title PartyRegistry
-/// @notice Which addresses are parties, and which of them are active. See {IPartyRegistry}.
+/// @notice Which addresses are parties, which of them are active, and which may hold
+/// certificates. See {IPartyRegistry}.
 contract PartyRegistry is IPartyRegistry, AccessControl, EIP712 {
     /// @inheritdoc IPartyRegistry
     bytes32 public constant PARTY_MANAGER_ROLE = keccak256("PARTY_MANAGER_ROLE");
@@ -34,12 +35,12 @@ contract PartyRegistry is IPartyRegistry, AccessControl, EIP712 {
     /* ------------------------------------------------------------------ */
 
     /// @inheritdoc IPartyRegistry
-    function registerParty(address account, bytes32 legalIdHash) external onlyRole(PARTY_MANAGER_ROLE) {
+    function registerParty(address account, bytes32 legalIdHash, bool mayHold_) external onlyRole(PARTY_MANAGER_ROLE) {
         _checkNewAddress(account, legalIdHash);
         // A further address speaks for the company: the party manager alone may not add one.
         if (_addressCount[legalIdHash] != 0) revert PartyAliasConsentRequired(account, legalIdHash);
 
-        _register(account, legalIdHash);
+        _register(account, legalIdHash, mayHold_);
     }
 
     /// @inheritdoc IPartyRegistry
@@ -52,16 +53,21 @@ contract PartyRegistry is IPartyRegistry, AccessControl, EIP712 {
         _checkConsent(account, legalIdHash, consent);
 
         _aliasNonceUsed[consent.approver][consent.nonce] = true;
-        _register(account, legalIdHash);
+        // The same company, so the same capability as the address that vouches for it.
+        _register(account, legalIdHash, _parties[consent.approver].mayHold);
 
         emit PartyAliasAdded(account, legalIdHash, consent.approver);
     }
 
     /// @inheritdoc IPartyRegistry
-    function registerAliasByAdmin(address account, bytes32 legalIdHash) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function registerAliasByAdmin(
+        address account,
+        bytes32 legalIdHash,
+        bool mayHold_
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _checkNewAlias(account, legalIdHash);
 
-        _register(account, legalIdHash);
+        _register(account, legalIdHash, mayHold_);
 
         emit PartyAliasAdded(account, legalIdHash, msg.sender);
     }
@@ -73,6 +79,15 @@ contract PartyRegistry is IPartyRegistry, AccessControl, EIP712 {
         _parties[account].active = active;
 
         emit PartyStatusChanged(account, active);
+    }
+
+    /// @inheritdoc IPartyRegistry
+    function setPartyMayHold(address account, bool mayHold_) external onlyRole(PARTY_MANAGER_ROLE) {
+        if (_parties[account].legalIdHash == bytes32(0)) revert PartyNotRegistered(account);
+
+        _parties[account].mayHold = mayHold_;
+
+        emit PartyHoldingChanged(account, mayHold_);
     }
 
     /* ------------------------------------------------------------------ */
@@ -87,6 +102,13 @@ contract PartyRegistry is IPartyRegistry, AccessControl, EIP712 {
     /// @inheritdoc IPartyRegistry
     function isActive(address account) external view returns (bool) {
         return _parties[account].active;
+    }
+
+    /// @inheritdoc IPartyRegistry
+    function mayHold(address account) external view returns (bool) {
+        Party storage party = _parties[account];
+        // `active` is only ever true for a registered address.
+        return party.active && party.mayHold;
     }
 
     /// @inheritdoc IPartyRegistry
@@ -153,12 +175,13 @@ contract PartyRegistry is IPartyRegistry, AccessControl, EIP712 {
         }
     }
 
-    /// Effects and the two events every registration has, first address or alias.
-    function _register(address account, bytes32 legalIdHash) private {
-        _parties[account] = Party({legalIdHash: legalIdHash, active: true});
+    /// Effects and the three events every registration has, first address or alias.
+    function _register(address account, bytes32 legalIdHash, bool mayHold_) private {
+        _parties[account] = Party({legalIdHash: legalIdHash, active: true, mayHold: mayHold_});
         ++_addressCount[legalIdHash];
 
         emit PartyRegistered(account, legalIdHash);
         emit PartyStatusChanged(account, true);
+        emit PartyHoldingChanged(account, mayHold_);
     }
 }

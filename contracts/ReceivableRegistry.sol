@@ -4,6 +4,8 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
 import {IPartyRegistry} from "./interfaces/IPartyRegistry.sol";
@@ -28,14 +30,39 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     address public immutable settlementToken;
 
     IPartyRegistry public immutable parties;
+    // certificates and gracePeriod share one slot: registration reads both.
     ICertificateToken public certificates;
-    address public settlementEscrow;
-
     /// @inheritdoc IReceivableRegistry
     uint64 public gracePeriod = 30 days;
+    address public settlementEscrow;
 
-    mapping(bytes32 receivableId => Receivable) private _receivables;
-    mapping(address debtor => mapping(uint256 nonce => bool)) private _nonceUsed;
+    /// A receivable as stored: what the on-chain checks read, in two slots, and nothing else.
+    /// Registrar and document hash are in ReceivableRegistered only (no contract reads them);
+    /// `receivableOf` returns them as zero.
+    /// Slot 0, read by every certificate transfer (debtor) and every status change:
+    ///   debtor(160) | status(8) | dueDate(40) | gracePeriod(32) | earlyPaymentRateBps(16).
+    /// Slot 1, the money: faceValue(96) | repaidAmount(96) | rootCertificateId(64).
+    /// Slot 2, the seller (whose consent a credit note needs and whose retained pieces absorb a
+    /// dilution first, see DilutionLedger) and when it registered: seller(160) | registeredAt(40).
+    /// Registration refuses terms that do not fit (ReceivableFaceValueTooLarge, ReceivableDueDateTooFar),
+    /// and setGracePeriod a period that does not (GracePeriodTooLong).
+    struct Record {
+        address debtor;
+        ReceivableStatus status;
+        uint40 dueDate;
+        uint32 gracePeriod;
+        uint16 earlyPaymentRateBps;
+        uint96 faceValue;
+        uint96 repaidAmount;
+        uint64 rootCertificateId;
+        address seller;
+        uint40 registeredAt;
+    }
+
+    mapping(bytes32 receivableId => Record) private _receivables;
+    /// Unordered nonces as bits, 256 to a slot (as Permit2's nonceBitmap): word = nonce >> 8,
+    /// bit = nonce & 0xff. Nonces a debtor picks close together share a slot.
+    mapping(address debtor => mapping(uint256 word => uint256 bits)) private _nonceBitmap;
     mapping(address debtor => uint16 rateBps) private _earlyPaymentRates;
 
     // Dilution (issue 16): the ledger of disputes and credit notes, and what it credited.
@@ -65,40 +92,122 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         ReceivableTerms calldata terms,
         DebtorConfirmation calldata confirmation
     ) external onlyRole(REGISTRAR_ROLE) whenNotPaused returns (bytes32 receivableId, uint256 rootCertificateId) {
-        // Checks: wiring, terms, parties, uniqueness, consent.
-        if (address(certificates) == address(0)) revert NotWired();
-        if (terms.faceValue == 0) revert ReceivableZeroFaceValue();
-        if (terms.seller == terms.debtor) revert ReceivableSelfDealing(terms.seller);
-        if (terms.dueDate <= block.timestamp) revert ReceivableDueDateInPast(terms.dueDate, block.timestamp);
-        if (!parties.isActive(terms.seller)) revert IPartyRegistry.PartyNotActive(terms.seller);
-        if (!parties.isActive(terms.debtor)) revert IPartyRegistry.PartyNotActive(terms.debtor);
+        ICertificateToken certificates_ = _wiredCertificates();
+        bytes memory refusal;
+        (receivableId, refusal) = _checkRegistration(terms, confirmation);
+        if (refusal.length != 0) LowLevelCall.bubbleRevert(refusal);
+        rootCertificateId = _record(certificates_, receivableId, terms, confirmation.nonce);
+    }
+
+    /// @inheritdoc IReceivableRegistry
+    function registerBatch(
+        Registration[] calldata items
+    )
+        external
+        onlyRole(REGISTRAR_ROLE)
+        whenNotPaused
+        returns (bytes32[] memory receivableIds, uint256[] memory rootCertificateIds)
+    {
+        ICertificateToken certificates_ = _wiredCertificates();
+        uint256 count = items.length;
+        receivableIds = new bytes32[](count);
+        rootCertificateIds = new uint256[](count);
+        for (uint256 i; i < count; ++i) {
+            Registration calldata item = items[i];
+            // Items are checked one after the other against the state the earlier ones left, so a
+            // second copy of an id (or of a nonce) inside the batch meets the first one's record.
+            (bytes32 receivableId, bytes memory refusal) = _checkRegistration(item.terms, item.confirmation);
+            receivableIds[i] = receivableId;
+            if (refusal.length != 0) {
+                emit RegistrationRefused(i, receivableId, item.terms.debtor, refusal);
+                continue;
+            }
+            rootCertificateIds[i] = _record(certificates_, receivableId, item.terms, item.confirmation.nonce);
+        }
+    }
+
+    /// The certificate token, once wired: registration before wiring would mint nothing.
+    function _wiredCertificates() private view returns (ICertificateToken certificates_) {
+        certificates_ = certificates;
+        if (address(certificates_) == address(0)) revert NotWired();
+    }
+
+    /// Every per-receivable rule of registration, in one place for `register` and `registerBatch`:
+    /// terms, parties, uniqueness, consent. Returns the ABI-encoded custom error of the first rule
+    /// broken (empty if none), so `register` reverts with it and `registerBatch` reports it.
+    /// `receivableId` is zero if the terms were refused before both parties were found active.
+    function _checkRegistration(
+        ReceivableTerms calldata terms,
+        DebtorConfirmation calldata confirmation
+    ) private view returns (bytes32 receivableId, bytes memory refusal) {
+        if (terms.faceValue == 0) return (0, abi.encodeWithSelector(ReceivableZeroFaceValue.selector));
+        if (terms.faceValue > type(uint96).max) {
+            return (0, abi.encodeWithSelector(ReceivableFaceValueTooLarge.selector, terms.faceValue, type(uint96).max));
+        }
+        if (terms.seller == terms.debtor) {
+            return (0, abi.encodeWithSelector(ReceivableSelfDealing.selector, terms.seller));
+        }
+        if (terms.dueDate <= block.timestamp) {
+            return (0, abi.encodeWithSelector(ReceivableDueDateInPast.selector, terms.dueDate, block.timestamp));
+        }
+        if (terms.dueDate > type(uint40).max) {
+            return (0, abi.encodeWithSelector(ReceivableDueDateTooFar.selector, terms.dueDate, type(uint40).max));
+        }
+        if (!parties.isActive(terms.seller)) {
+            return (0, abi.encodeWithSelector(PartyNotActive.selector, terms.seller));
+        }
+        if (!parties.isActive(terms.debtor)) {
+            return (0, abi.encodeWithSelector(PartyNotActive.selector, terms.debtor));
+        }
 
         receivableId = receivableIdOf(terms);
         if (_receivables[receivableId].status != ReceivableStatus.None) {
-            revert ReceivableAlreadyRegistered(receivableId);
+            return (receivableId, abi.encodeWithSelector(ReceivableAlreadyRegistered.selector, receivableId));
         }
-        _checkConfirmation(receivableId, terms, confirmation);
+        if (block.timestamp > confirmation.deadline) {
+            return (
+                receivableId,
+                abi.encodeWithSelector(ConfirmationExpired.selector, confirmation.deadline, block.timestamp)
+            );
+        }
+        if (_isNonceUsed(terms.debtor, confirmation.nonce)) {
+            return (
+                receivableId,
+                abi.encodeWithSelector(ConfirmationNonceUsed.selector, terms.debtor, confirmation.nonce)
+            );
+        }
+        bytes32 digest = _confirmationDigest(receivableId, terms, confirmation.nonce, confirmation.deadline);
+        // SignatureChecker: ECDSA (low-s only, so no malleable copies) for EOAs, ERC-1271 for smart
+        // wallets; it answers false rather than reverting, so a bad signature never sinks a batch.
+        if (!SignatureChecker.isValidSignatureNow(terms.debtor, digest, confirmation.signature)) {
+            return (receivableId, abi.encodeWithSelector(ConfirmationInvalidSignature.selector, terms.debtor));
+        }
+    }
 
-        // Effects.
-        _nonceUsed[terms.debtor][confirmation.nonce] = true;
-        _receivables[receivableId] = Receivable({
-            seller: terms.seller,
-            debtor: terms.debtor,
-            registrar: msg.sender,
-            status: ReceivableStatus.Active,
-            dueDate: terms.dueDate,
-            registeredAt: uint64(block.timestamp),
-            gracePeriod: gracePeriod,
-            earlyPaymentRateBps: _earlyPaymentRates[terms.debtor],
-            faceValue: terms.faceValue,
-            repaidAmount: 0,
-            documentHash: terms.documentHash,
-            rootCertificateId: 0
-        });
+    /// Effects, the root certificate and the events of one checked registration.
+    function _record(
+        ICertificateToken certificates_,
+        bytes32 receivableId,
+        ReceivableTerms calldata terms,
+        uint256 nonce
+    ) private returns (uint256 rootCertificateId) {
+        uint64 gracePeriod_ = gracePeriod;
+        uint16 rateBps = _earlyPaymentRates[terms.debtor];
+        _nonceBitmap[terms.debtor][nonce >> 8] |= _nonceBit(nonce);
+        // Bounds checked in _checkRegistration (face value, due date) and setGracePeriod.
+        Record storage record = _receivables[receivableId];
+        record.debtor = terms.debtor;
+        record.status = ReceivableStatus.Active;
+        record.dueDate = uint40(terms.dueDate);
+        record.gracePeriod = uint32(gracePeriod_);
+        record.earlyPaymentRateBps = rateBps;
+        record.faceValue = uint96(terms.faceValue);
+        record.seller = terms.seller;
+        record.registeredAt = uint40(block.timestamp);
 
         // Interaction with our own certificate token (trusted, wired once by the admin).
-        rootCertificateId = certificates.issueRoot(receivableId, terms.seller, terms.faceValue, terms.dueDate);
-        _receivables[receivableId].rootCertificateId = rootCertificateId;
+        rootCertificateId = certificates_.issueRoot(receivableId, terms.seller, terms.faceValue, terms.dueDate);
+        record.rootCertificateId = SafeCast.toUint64(rootCertificateId);
 
         emit ReceivableRegistered(
             receivableId,
@@ -110,25 +219,15 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
             terms.documentHash,
             rootCertificateId
         );
-        emit ReceivableTermsFrozen(receivableId, gracePeriod, _earlyPaymentRates[terms.debtor]);
+        emit ReceivableTermsFrozen(receivableId, gracePeriod_, rateBps);
     }
 
-    function _checkConfirmation(
-        bytes32 receivableId,
-        ReceivableTerms calldata terms,
-        DebtorConfirmation calldata confirmation
-    ) private view {
-        if (block.timestamp > confirmation.deadline) {
-            revert ConfirmationExpired(confirmation.deadline, block.timestamp);
-        }
-        if (_nonceUsed[terms.debtor][confirmation.nonce]) {
-            revert ConfirmationNonceUsed(terms.debtor, confirmation.nonce);
-        }
-        bytes32 digest = _confirmationDigest(receivableId, terms, confirmation.nonce, confirmation.deadline);
-        // SignatureChecker: ECDSA (low-s only, so no malleable copies) for EOAs, ERC-1271 for smart wallets.
-        if (!SignatureChecker.isValidSignatureNow(terms.debtor, digest, confirmation.signature)) {
-            revert ConfirmationInvalidSignature(terms.debtor);
-        }
+    function _nonceBit(uint256 nonce) private pure returns (uint256) {
+        return 1 << (nonce & 0xff);
+    }
+
+    function _isNonceUsed(address debtor, uint256 nonce) private view returns (bool) {
+        return _nonceBitmap[debtor][nonce >> 8] & _nonceBit(nonce) != 0;
     }
 
     /* ------------------------------------------------------------------ */
@@ -137,7 +236,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
 
     /// @inheritdoc IReceivableRegistry
     function markOverdue(bytes32 receivableId) external {
-        Receivable storage receivable = _existing(receivableId);
+        Record storage receivable = _existing(receivableId);
         if (receivable.status != ReceivableStatus.Active) revert ReceivableWrongStatus(receivableId, receivable.status);
         if (block.timestamp <= receivable.dueDate) {
             revert ReceivableNotYetDue(receivableId, uint256(receivable.dueDate) + 1, block.timestamp);
@@ -150,7 +249,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
 
     /// @inheritdoc IReceivableRegistry
     function markDefaulted(bytes32 receivableId) external {
-        Receivable storage receivable = _existing(receivableId);
+        Record storage receivable = _existing(receivableId);
         ReceivableStatus status = receivable.status;
         if (status != ReceivableStatus.Active && status != ReceivableStatus.Overdue) {
             revert ReceivableWrongStatus(receivableId, status);
@@ -172,15 +271,16 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     /// @inheritdoc IReceivableRegistry
     function recordRepayment(bytes32 receivableId, uint256 amount) external returns (uint256 repaidAmount) {
         if (msg.sender != settlementEscrow) revert CallerNotEscrow(msg.sender);
-        Receivable storage receivable = _existing(receivableId);
+        Record storage receivable = _existing(receivableId);
         ReceivableStatus status = receivable.status;
         if (status == ReceivableStatus.Repaid) revert ReceivableWrongStatus(receivableId, status);
         uint256 owed = receivable.faceValue - _credited[receivableId]; // dilution hook: face less credit notes
         uint256 outstanding = owed - receivable.repaidAmount;
         if (amount > outstanding) revert RepaymentExceedsOutstanding(receivableId, amount, outstanding);
 
-        repaidAmount = receivable.repaidAmount + amount;
-        receivable.repaidAmount = repaidAmount;
+        // Never above what is owed (at most the face value, which fits 96 bits).
+        repaidAmount = owed - outstanding + amount;
+        receivable.repaidAmount = uint96(repaidAmount);
         emit RepaymentRecorded(receivableId, amount, repaidAmount);
 
         if (repaidAmount == owed) {
@@ -192,15 +292,16 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     /// @inheritdoc IReceivableRegistry
     function recordEarlyDischarge(bytes32 receivableId, uint256 paid, uint256 discount) external {
         if (msg.sender != settlementEscrow) revert CallerNotEscrow(msg.sender);
-        Receivable storage receivable = _existing(receivableId);
+        Record storage receivable = _existing(receivableId);
         if (receivable.status != ReceivableStatus.Active) revert ReceivableWrongStatus(receivableId, receivable.status);
-        // Dilution hook: face less credit notes.
-        uint256 outstanding = receivable.faceValue - _credited[receivableId] - receivable.repaidAmount;
+        uint256 owed = receivable.faceValue - _credited[receivableId]; // dilution hook: face less credit notes
+        uint256 outstanding = owed - receivable.repaidAmount;
         if (paid + discount != outstanding)
             revert RepaymentExceedsOutstanding(receivableId, paid + discount, outstanding);
 
-        uint256 repaidAmount = receivable.repaidAmount + paid;
-        receivable.repaidAmount = repaidAmount;
+        // paid <= outstanding, so the sum stays below what is owed (at most the face value).
+        uint256 repaidAmount = owed - outstanding + paid;
+        receivable.repaidAmount = uint96(repaidAmount);
         receivable.status = ReceivableStatus.Repaid;
 
         emit RepaymentRecorded(receivableId, paid, repaidAmount);
@@ -215,7 +316,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     /// @inheritdoc IReceivableRegistry
     function recordCredit(bytes32 receivableId, uint256 amount) external {
         if (msg.sender != dilutionLedger || msg.sender == address(0)) revert CallerNotDilutionLedger(msg.sender);
-        Receivable storage receivable = _existing(receivableId);
+        Record storage receivable = _existing(receivableId);
         ReceivableStatus status = receivable.status;
         if ((status != ReceivableStatus.Active && status != ReceivableStatus.Overdue) || receivable.repaidAmount != 0) {
             revert ReceivableWrongStatus(receivableId, status);
@@ -266,6 +367,8 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
 
     /// @inheritdoc IReceivableRegistry
     function setGracePeriod(uint64 newGracePeriod) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        // Each receivable keeps its period in 32 bits (136 years).
+        if (newGracePeriod > type(uint32).max) revert GracePeriodTooLong(newGracePeriod, type(uint32).max);
         gracePeriod = newGracePeriod;
         emit GracePeriodSet(newGracePeriod);
     }
@@ -323,12 +426,23 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
 
     /// @inheritdoc IReceivableRegistry
     function nonceUsed(address debtor, uint256 nonce) external view returns (bool) {
-        return _nonceUsed[debtor][nonce];
+        return _isNonceUsed(debtor, nonce);
     }
 
     /// @inheritdoc IReceivableRegistry
-    function receivableOf(bytes32 receivableId) external view returns (Receivable memory) {
-        return _receivables[receivableId];
+    function receivableOf(bytes32 receivableId) external view returns (Receivable memory receivable) {
+        Record storage record = _receivables[receivableId];
+        // registrar and documentHash are not stored: zero (see Record).
+        receivable.seller = record.seller;
+        receivable.registeredAt = record.registeredAt;
+        receivable.debtor = record.debtor;
+        receivable.status = record.status;
+        receivable.dueDate = record.dueDate;
+        receivable.gracePeriod = record.gracePeriod;
+        receivable.earlyPaymentRateBps = record.earlyPaymentRateBps;
+        receivable.faceValue = record.faceValue;
+        receivable.repaidAmount = record.repaidAmount;
+        receivable.rootCertificateId = record.rootCertificateId;
     }
 
     /// @inheritdoc IReceivableRegistry
@@ -372,7 +486,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
             );
     }
 
-    function _existing(bytes32 receivableId) private view returns (Receivable storage receivable) {
+    function _existing(bytes32 receivableId) private view returns (Record storage receivable) {
         receivable = _receivables[receivableId];
         if (receivable.status == ReceivableStatus.None) revert ReceivableNotFound(receivableId);
     }

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ISettlementEscrow} from "./interfaces/ISettlementEscrow.sol";
 import {ICertificateToken} from "./interfaces/ICertificateToken.sol";
 import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
@@ -13,7 +14,7 @@ import {IDilutionLedger} from "./interfaces/IDilutionLedger.sol";
 
 /// @title SettlementEscrow
 /// @notice Holds debtors' repayments and pays them out to certificate holders. See {ISettlementEscrow}.
-contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
+contract SettlementEscrow is ISettlementEscrow, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @inheritdoc ISettlementEscrow
@@ -30,10 +31,20 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
     /// @inheritdoc ISettlementEscrow
     uint256 public totalClaimable;
 
+    /// What a receivable paid out in all, and how many of its leaves got their final share: one
+    /// slot (amounts never exceed a certificate's 128-bit face value).
+    struct Payouts {
+        uint128 distributed;
+        uint64 finalizedLeaves;
+        /// Some leaf was paid in part (and has a paidOut entry): until then none is read.
+        bool partiallyPaid;
+    }
+
+    /// Paid so far to a leaf that is still open (partial payouts only). A leaf's final payout
+    /// writes nothing here: its certificate's Settled state is the "final" flag, and what it was
+    /// paid is then its entitlement, fixed once the receivable is repaid (see {paidOutOf}).
     mapping(uint256 certificateId => uint256) private _paidOut;
-    mapping(uint256 certificateId => bool) private _finalized;
-    mapping(bytes32 receivableId => uint256) private _distributed;
-    mapping(bytes32 receivableId => uint256) private _finalizedLeaves;
+    mapping(bytes32 receivableId => Payouts) private _payouts;
     mapping(address account => uint256) private _claimable;
 
     /// Dilution hook (issue 16): the ledger a settle batch reads leaf reductions from (zero for an
@@ -151,50 +162,95 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         if (highestPartial != 0) certificates.notifyPayouts(lowestPartial, highestPartial);
     }
 
+    /// One leaf's payout, worked out before anything moves.
+    struct LeafPayout {
+        uint256 certificateId;
+        address holder;
+        address pledgee;
+        uint256 toHolder;
+        uint256 toPledgee;
+        uint256 entitled;
+        bool locked;
+    }
+
     function _settleLeaf(
         bytes32 receivableId,
         IReceivableRegistry.Receivable memory receivable,
         bool closed,
         uint256 certificateId
     ) private returns (uint256 due, bool progressed) {
-        // Checks.
-        ICertificateToken.Certificate memory certificate = certificates.certificateOf(certificateId);
-        if (certificate.receivableId != receivableId) {
-            revert SettlementCertificateMismatch(certificateId, receivableId);
+        // Checks. A settled certificate got its final share already.
+        LeafPayout memory leaf;
+        leaf.certificateId = certificateId;
+        bytes32 leafReceivableId;
+        uint256 faceValue;
+        ICertificateToken.CertificateState state;
+        (leafReceivableId, faceValue, state, leaf.holder) = certificates.claimOf(certificateId);
+        if (leafReceivableId != receivableId) revert SettlementCertificateMismatch(certificateId, receivableId);
+        if (state == ICertificateToken.CertificateState.Settled) return (0, false);
+        if (state != ICertificateToken.CertificateState.Live && state != ICertificateToken.CertificateState.Locked) {
+            revert ICertificateToken.CertificateWrongState(certificateId, state);
         }
-        if (_finalized[certificateId]) return (0, false);
-        if (
-            certificate.state != ICertificateToken.CertificateState.Live &&
-            certificate.state != ICertificateToken.CertificateState.Locked
-        ) revert ICertificateToken.CertificateWrongState(certificateId, certificate.state);
 
-        uint256 entitled = _entitlementDown(receivable, _claimOf(_batchLedger, certificateId, certificate.faceValue));
-        due = entitled - _paidOut[certificateId];
+        Payouts storage payouts = _payouts[receivableId];
+        leaf.entitled = _entitlementDown(receivable, _claimOf(_batchLedger, certificateId, faceValue));
+        uint256 paidBefore = payouts.partiallyPaid ? _paidOut[certificateId] : 0;
+        due = leaf.entitled - paidBefore;
         if (due == 0 && !closed) return (0, false);
 
-        (, address pledgee, uint256 owed) = financing.pledgeOf(certificateId);
-        uint256 toPledgee = Math.min(due, owed);
-        uint256 toHolder = due - toPledgee;
-        address holder = certificates.ownerOf(certificateId);
+        // Only a locked certificate can be in a financing (the market locks it for as long as a
+        // request or pledge is active), so only then is there a pledgee to pay or a request to end.
+        leaf.locked = state == ICertificateToken.CertificateState.Locked;
+        if (leaf.locked) {
+            uint256 owed;
+            (, leaf.pledgee, owed) = financing.pledgeOf(certificateId);
+            leaf.toPledgee = Math.min(due, owed);
+        }
+        leaf.toHolder = due - leaf.toPledgee;
 
         // Effects.
-        _paidOut[certificateId] = entitled;
-        _distributed[receivableId] += due;
-        if (closed) {
-            _finalized[certificateId] = true;
-            ++_finalizedLeaves[receivableId];
-        }
-        emit LeafSettled(receivableId, certificateId, holder, toHolder, pledgee, toPledgee, entitled);
+        _recordPayout(payouts, certificateId, closed, leaf.entitled, paidBefore != 0, due);
+        emit LeafSettled(
+            receivableId,
+            certificateId,
+            leaf.holder,
+            leaf.toHolder,
+            leaf.pledgee,
+            leaf.toPledgee,
+            leaf.entitled
+        );
 
-        // Interactions: our own contracts first, then token pushes that may fail harmlessly.
-        // Every payout is reported: it pays a pledge down, and it cancels an open request, whose
-        // price was set for a claim that has now shrunk.
-        bool repaidInFull = closed;
-        financing.recordLeafPayment(certificateId, toPledgee, repaidInFull);
-        if (repaidInFull) certificates.markSettled(certificateId);
-        _push(pledgee, toPledgee);
-        _push(holder, toHolder);
+        _payLeaf(leaf, closed);
         return (due, true);
+    }
+
+    function _recordPayout(
+        Payouts storage payouts,
+        uint256 certificateId,
+        bool closed,
+        uint256 entitled,
+        bool paidBefore,
+        uint256 due
+    ) private {
+        if (closed) {
+            // Final: the certificate's Settled state records it; a partial payout's entry goes.
+            if (paidBefore) delete _paidOut[certificateId];
+            ++payouts.finalizedLeaves;
+        } else {
+            _paidOut[certificateId] = entitled;
+            if (!payouts.partiallyPaid) payouts.partiallyPaid = true;
+        }
+        payouts.distributed += SafeCast.toUint128(due);
+    }
+
+    /// Interactions: our own contracts first, then token pushes that may fail harmlessly. Every
+    /// payout on a locked certificate is reported: it pays a pledge down, and it cancels an open
+    /// request, whose price was set for a claim that has now shrunk.
+    function _payLeaf(LeafPayout memory leaf, bool closed) private {
+        if (leaf.locked) financing.recordLeafPayment(leaf.certificateId, leaf.toPledgee, closed);
+        if (closed) certificates.markSettled(leaf.certificateId);
+        _push(leaf.pledgee, leaf.toPledgee);
+        _push(leaf.holder, leaf.toHolder);
     }
 
     /// floor(repaid * leafClaim / owed): rounds against the payee, never against solvency. `owed`
@@ -265,12 +321,13 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
             revert IReceivableRegistry.ReceivableWrongStatus(receivableId, receivable.status);
         }
         uint256 leaves = certificates.leafCountOf(receivableId);
-        uint256 settled = _finalizedLeaves[receivableId];
+        Payouts storage payouts = _payouts[receivableId];
+        uint256 settled = payouts.finalizedLeaves;
         if (settled != leaves) revert SettlementIncomplete(receivableId, settled, leaves);
-        amount = receivable.repaidAmount - _distributed[receivableId];
+        amount = receivable.repaidAmount - payouts.distributed;
         if (amount == 0) revert SettlementNothingDue(receivableId);
 
-        _distributed[receivableId] = receivable.repaidAmount;
+        payouts.distributed = SafeCast.toUint128(receivable.repaidAmount);
         emit DustSwept(receivableId, receivable.debtor, amount);
 
         _push(receivable.debtor, amount);
@@ -287,25 +344,32 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         if (certificate.state == ICertificateToken.CertificateState.Retired) return (0, 0);
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(certificate.receivableId);
         IDilutionLedger ledger = _dilute(certificate.receivableId, receivable);
-        return (
-            _entitlementDown(receivable, _claimOf(ledger, certificateId, certificate.faceValue)),
-            _paidOut[certificateId]
-        );
+        entitled = _entitlementDown(receivable, _claimOf(ledger, certificateId, certificate.faceValue));
+        // A settled leaf was paid its whole (final) entitlement.
+        paidOut = certificate.state == ICertificateToken.CertificateState.Settled ? entitled : _paidOut[certificateId];
     }
 
     /// @inheritdoc ISettlementEscrow
     function paidOutOf(uint256 certificateId) external view returns (uint256) {
-        return _paidOut[certificateId];
+        uint256 paidOut = _paidOut[certificateId];
+        // An open leaf (the case the market asks about) is answered from its own entry; only a
+        // leaf without one may be settled, and a settled leaf was paid its final entitlement.
+        if (paidOut != 0) return paidOut;
+        ICertificateToken.Certificate memory certificate = certificates.certificateOf(certificateId);
+        if (certificate.state != ICertificateToken.CertificateState.Settled) return 0;
+        IReceivableRegistry.Receivable memory receivable = registry.receivableOf(certificate.receivableId);
+        IDilutionLedger ledger = _dilute(certificate.receivableId, receivable); // dilution hook (issue 16)
+        return _entitlementDown(receivable, _claimOf(ledger, certificateId, certificate.faceValue));
     }
 
     /// @inheritdoc ISettlementEscrow
     function distributedOf(bytes32 receivableId) external view returns (uint256) {
-        return _distributed[receivableId];
+        return _payouts[receivableId].distributed;
     }
 
     /// @inheritdoc ISettlementEscrow
     function finalizedLeavesOf(bytes32 receivableId) external view returns (uint256) {
-        return _finalizedLeaves[receivableId];
+        return _payouts[receivableId].finalizedLeaves;
     }
 
     /// @inheritdoc ISettlementEscrow

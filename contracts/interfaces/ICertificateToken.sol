@@ -12,6 +12,9 @@ import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
 /// Live|Locked -> Settled (paid out in full; the token is burned, the record stays).
 /// Ids come from a counter and are never reused. All ownership changes pass one `_update`
 /// hook: locks, pause and the party allow-list are enforced there.
+/// Storage (what the contract must check, the rest is in events): one slot per receivable (its
+/// root's face value, due date and state, the leaf count), one per child (face value, parent,
+/// root, tier, state) and the root's receivable id; face values fit 128 bits, ids 48, due dates 40.
 /// Metadata: `tokenURI` is computed on-chain from the record (JSON and an SVG image, see
 /// CertificateMetadata) for every issued id, retired and settled ones included. Whenever what it
 /// shows changes (lock, unlock, delivery, retirement on split, partial payout, settlement) the
@@ -96,6 +99,12 @@ interface ICertificateToken is IERC721, IERC4906 {
     /// a claim on itself (its repayment would pay itself), by transfer, split or delivery.
     error CertificateRecipientIsDebtor(uint256 certificateId, address to);
 
+    /// @notice `to` is an active party that may not hold certificates (an auditor: it reads,
+    /// it does not hold; see {IPartyRegistry-mayHold}), so it cannot receive `certificateId` by
+    /// transfer, split (`certificateId` is then the new piece's id) or market delivery, nor
+    /// fund a request for it (`certificateId` is then the requested certificate).
+    error CertificateRecipientMayNotHold(uint256 certificateId, address to);
+
     /// @notice A split into one piece kept by the holder changes nothing but the certificate's
     /// id (and lengthens its lineage): a split makes two pieces or more, or one piece for
     /// another party. The API refuses the same with `SPLIT_CHANGES_NOTHING`.
@@ -116,6 +125,10 @@ interface ICertificateToken is IERC721, IERC4906 {
 
     /// @notice `receivableId` already has a root certificate: no second claim on it, ever.
     error CertificateRootExists(bytes32 receivableId);
+
+    /// @notice A certificate's face value is stored in 128 bits: `faceValue` is above `maxFaceValue`
+    /// (2^128 - 1 smallest units, about 3.4e20 units of an 18-decimal token).
+    error CertificateFaceValueTooLarge(uint256 faceValue, uint256 maxFaceValue);
 
     /// @notice `caller` is not the one contract allowed to do this (`expected`). Contract-to-contract
     /// powers (issue: the registry; lock, unlock, deliver: the market; close: the escrow) are pinned
@@ -165,7 +178,8 @@ interface ICertificateToken is IERC721, IERC4906 {
 
     /// @notice Issues the tier-1 root certificate of a newly registered receivable.
     /// @dev Only the receivable registry it was built with; refuses a receivable that already
-    /// has a root (`CertificateRootExists`), so no path mints a second claim.
+    /// has a root (`CertificateRootExists`), so no path mints a second claim, and a face value
+    /// above 128 bits (`CertificateFaceValueTooLarge`).
     function issueRoot(
         bytes32 receivableId,
         address seller,
@@ -224,6 +238,17 @@ interface ICertificateToken is IERC721, IERC4906 {
 
     /// @notice The record of `certificateId`.
     function certificateOf(uint256 certificateId) external view returns (Certificate memory);
+
+    /// @notice What settling `certificateId` needs in one call: its receivable, face value, state
+    /// and holder (zero once burned: retired or settled). Reverts `CertificateNotFound` for an id
+    /// never issued.
+    function claimOf(
+        uint256 certificateId
+    ) external view returns (bytes32 receivableId, uint256 faceValue, CertificateState state, address holder);
+
+    /// @notice The receivable `certificateId` is a claim on (what {certificateOf} says, for a
+    /// contract that needs only that). Reverts `CertificateNotFound` for an id never issued.
+    function receivableIdOf(uint256 certificateId) external view returns (bytes32);
 
     /// @notice The locker holding `certificateId` (the market while it is locked), or zero.
     function lockerOf(uint256 certificateId) external view returns (address);

@@ -48,13 +48,27 @@ interface IReceivableRegistry {
         bytes signature;
     }
 
-    /// @notice A registered receivable.
+    /// @notice One item of a batch registration: the terms and the debtor's consent to them,
+    /// exactly as `register` takes them.
+    struct Registration {
+        ReceivableTerms terms;
+        DebtorConfirmation confirmation;
+    }
+
+    /// @notice A registered receivable, as `receivableOf` returns it.
+    /// @dev The registry stores only what its own checks and the other contracts read (debtor,
+    /// status, dates, rate, amounts, root certificate). `seller`, `registrar`, `registeredAt` and
+    /// `documentHash` are not stored: they are always zero here, and ReceivableRegistered (and the
+    /// block time of its log) is their record.
     struct Receivable {
+        /// Not stored: always zero. See ReceivableRegistered.
         address seller;
         address debtor;
+        /// Not stored: always zero. See ReceivableRegistered.
         address registrar;
         ReceivableStatus status;
         uint64 dueDate;
+        /// Not stored: always zero. The block time of ReceivableRegistered.
         uint64 registeredAt;
         /// The grace period (seconds after the due date before default) frozen at registration.
         uint64 gracePeriod;
@@ -62,6 +76,7 @@ interface IReceivableRegistry {
         uint16 earlyPaymentRateBps;
         uint256 faceValue;
         uint256 repaidAmount;
+        /// Not stored: always zero. See ReceivableRegistered.
         bytes32 documentHash;
         uint256 rootCertificateId;
     }
@@ -80,6 +95,18 @@ interface IReceivableRegistry {
 
     /// @notice Emitted with ReceivableRegistered: the terms frozen into `receivableId` for its whole life.
     event ReceivableTermsFrozen(bytes32 indexed receivableId, uint64 gracePeriod, uint16 earlyPaymentRateBps);
+
+    /// @notice Emitted by `registerBatch` for item `index`, which was not registered: `reason` is the
+    /// ABI-encoded custom error `register` would have reverted with for the same item (decode it with
+    /// this contract's ABI). `receivableId` is zero when the item was refused before its parties were
+    /// found active (zero face value, self dealing, due date, inactive party): the id is derived from
+    /// their legal ids. Nothing is written for a refused item.
+    event RegistrationRefused(
+        uint256 indexed index,
+        bytes32 indexed receivableId,
+        address indexed debtor,
+        bytes reason
+    );
 
     /// @notice Emitted when the settlement escrow records money received for `receivableId`.
     event RepaymentRecorded(bytes32 indexed receivableId, uint256 amount, uint256 repaidAmount);
@@ -121,6 +148,20 @@ interface IReceivableRegistry {
 
     /// @notice The due date `dueDate` is not after `nowTime`.
     error ReceivableDueDateInPast(uint64 dueDate, uint256 nowTime);
+
+    /// @notice Seller or debtor `account` is not an active party. The very error of
+    /// {IPartyRegistry-PartyNotActive} (same signature, same selector), declared here too so that
+    /// registration's refusals are all in this contract's ABI.
+    error PartyNotActive(address account);
+
+    /// @notice The face value is above `max` (2^96 - 1 smallest units), what the registry stores.
+    error ReceivableFaceValueTooLarge(uint256 faceValue, uint256 max);
+
+    /// @notice The due date is after `max` (2^40 - 1 seconds, year 36812), what the registry stores.
+    error ReceivableDueDateTooFar(uint64 dueDate, uint256 max);
+
+    /// @notice A grace period above `max` (2^32 - 1 seconds, 136 years) is refused.
+    error GracePeriodTooLong(uint64 gracePeriod, uint256 max);
 
     /// @notice The debtor's confirmation expired at `deadline`.
     error ConfirmationExpired(uint256 deadline, uint256 nowTime);
@@ -224,13 +265,28 @@ interface IReceivableRegistry {
 
     /// @notice Registers a receivable confirmed by its debtor and issues the root certificate
     /// to the seller.
-    /// @dev Only REGISTRAR_ROLE; not while paused. Seller and debtor must be active parties.
+    /// @dev Only REGISTRAR_ROLE; not while paused. Seller and debtor must be active parties. The face
+    /// value must fit 96 bits and the due date 40 bits (ReceivableFaceValueTooLarge, ReceivableDueDateTooFar).
     /// @return receivableId the id derived from the parties' legal ids and the invoice number.
     /// @return rootCertificateId the certificate issued to the seller.
     function register(
         ReceivableTerms calldata terms,
         DebtorConfirmation calldata confirmation
     ) external returns (bytes32 receivableId, uint256 rootCertificateId);
+
+    /// @notice Registers many receivables in one transaction, each exactly as `register` would, with an
+    /// outcome per item: one bad item never sinks the batch.
+    /// @dev Only REGISTRAR_ROLE; not while paused; the registry must be wired. Those three revert the
+    /// whole batch. Every other refusal `register` knows (terms, parties, duplicates, including an id
+    /// twice in the same batch, expired or used nonce, signature) skips the item: nothing is written for
+    /// it, `rootCertificateIds[i]` is 0 and `RegistrationRefused` carries the error. A registered item
+    /// emits the same events, in the same order, as `register`. Items are taken in order, so of two
+    /// items with the same id (or the same debtor nonce) the first one wins.
+    /// @return receivableIds the id of each item (zero where it was refused before its id was known).
+    /// @return rootCertificateIds the root certificate issued for each item, 0 where it was refused.
+    function registerBatch(
+        Registration[] calldata items
+    ) external returns (bytes32[] memory receivableIds, uint256[] memory rootCertificateIds);
 
     /// @notice Marks a receivable past its due date and not repaid as Overdue. Anyone may call.
     function markOverdue(bytes32 receivableId) external;
@@ -257,7 +313,8 @@ interface IReceivableRegistry {
     /// registered from now on. Only REGISTRAR_ROLE: a registration term, with no power over existing claims.
     function setEarlyPaymentRate(address debtor, uint16 rateBps) external;
 
-    /// @notice Sets the grace period of receivables registered from now on. Only DEFAULT_ADMIN_ROLE.
+    /// @notice Sets the grace period of receivables registered from now on (at most 2^32 - 1 seconds).
+    /// Only DEFAULT_ADMIN_ROLE.
     function setGracePeriod(uint64 newGracePeriod) external;
 
     /// @notice Wires the certificate token and settlement escrow, once. Only DEFAULT_ADMIN_ROLE.

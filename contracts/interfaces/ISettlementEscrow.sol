@@ -13,6 +13,9 @@ pragma solidity ^0.8.28;
 /// (early discharge) is bounded by its leaf count and returned to the debtor by {sweepDust}.
 /// A defaulted receivable stays open for late payment: its leaves are paid what came in so far.
 /// No pause here: repayment, settlement and withdrawal always work.
+/// Storage per receivable: one slot (distributed, finalized leaves, whether any leaf was paid in
+/// part). Per leaf: nothing on a final payout (the certificate's Settled state is the flag), one
+/// paidOut slot only while it is paid in part. Only locked leaves involve the market.
 interface ISettlementEscrow {
     /// @notice Emitted when `payer` pays `amount` into the escrow of `receivableId`.
     event RepaymentReceived(bytes32 indexed receivableId, address indexed payer, uint256 amount, uint256 repaidAmount);
@@ -100,6 +103,8 @@ interface ISettlementEscrow {
 
     /// @notice What leaf `certificateId` has been paid so far (pushed or kept for withdrawal):
     /// its remaining claim is its face value minus this.
+    /// @dev Stored only while the leaf is open and was paid in part; a settled leaf was paid its
+    /// final entitlement, floor(repaid * leafFace / faceValue), which is computed here.
     function paidOutOf(uint256 certificateId) external view returns (uint256);
 
     /// @notice The total paid out (or kept for withdrawal) for `receivableId`.

@@ -63,7 +63,7 @@ for (const [signer, name] of [
   [tier3, "tier3"],
   [financier, "bank"],
 ] as const) {
-  await (await parties.connect(partyManager!).registerParty(signer!.address, ethers.id(`LEI:${name}`))).wait();
+  await (await parties.connect(partyManager!).registerParty(signer!.address, ethers.id(`LEI:${name}`), true)).wait();
 }
 for (const payer of [debtor, tier1, tier2, financier]) {
   await (await token.mint(payer!.address, 100_000_000n * TUSD)).wait();
@@ -352,7 +352,7 @@ async function freshWorld(wired: boolean): Promise<World> {
     [tier3, "tier3"],
     [financier, "bank"],
   ] as const) {
-    await (await p.registerParty(signer!.address, ethers.id(`LEI:${name}`))).wait();
+    await (await p.registerParty(signer!.address, ethers.id(`LEI:${name}`), true)).wait();
   }
   for (const payer of [debtor, financier]) {
     await (await t.mint(payer!.address, 100_000_000n * TUSD)).wait();

@@ -1,12 +1,19 @@
-// Gas benchmark: runs one receivable's life on a fresh in-process chain, measures the gas
-// of each user action from its receipt and sets it beside the action's floor (the cost it
-// cannot avoid, see ./gas-floors.ts). Prints a markdown table to paste into the README, or
-// JSON with GAS_JSON=1. Every floor's storage part is cross-checked against the net storage
-// diff of the real transaction (debug_traceTransaction + storage before/after the block).
+// Gas benchmark: runs one receivable's life on a fresh in-process chain, then batch
+// registrations of 1, 10 and 100, measures the gas of each user action from its receipt and
+// sets it beside the action's two floors (today's data model and the design floor, see
+// ./gas-floors.ts). Prints a markdown table to paste into the README, or JSON with GAS_JSON=1.
+// Every floor's storage part is cross-checked against the net storage diff of the real
+// transaction (debug_traceTransaction + storage before/after the block).
 //
-//   npm run bench:gas            (= hardhat run scripts/bench/gas.ts)
+// The committed gas-snapshot.json (repo root) holds one figure per row; CI compares against it.
+//
+//   npm run bench:gas                          (= hardhat build, then tsx scripts/bench/gas.ts)
 //   GAS_JSON=1 npm run bench:gas
+//   npm run bench:gas -- --update-snapshot     rewrites gas-snapshot.json with this run's figures
+//   npm run gas:check                          (= --check-snapshot) exits 1 if a row is more than 2%
+//                                              above the snapshot; more than 2% below only warns
 import "../lib/node-version.js";
+import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import hre, { artifacts, network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
@@ -21,19 +28,29 @@ import type {
   SettlementEscrow,
 } from "../../types/ethers-contracts/index.js";
 import {
+  BATCH_SIZES,
   describeFloor,
   floorFor,
   FLOORS,
   GAS,
   slotCounts,
+  TX_GAS_CAP,
   storageFloor,
   type FloorTotal,
   type OperationFloor,
 } from "./gas-floors.js";
 import { CONFIRMATION_TYPES } from "../../server/chain/confirmation-typed-data.js";
+import { compareToSnapshot, SNAPSHOT_PATH, type GasSnapshot } from "./gas-snapshot.js";
+
+const args = new Set(process.argv.slice(2));
+const unknownArgs = [...args].filter((a) => a !== "--update-snapshot" && a !== "--check-snapshot");
+if (unknownArgs.length > 0) throw new Error(`unknown arguments: ${unknownArgs.join(" ")}`);
+const updateSnapshot = args.has("--update-snapshot");
+const checkSnapshot = args.has("--check-snapshot");
 
 const { ethers, networkConfig } = await network.create();
 const jsonOutput = process.env.GAS_JSON === "1";
+const startedAt = Date.now();
 const log = (line: string) => {
   if (!jsonOutput) console.error(line);
 };
@@ -100,7 +117,7 @@ const cast: Array<[HardhatEthersSigner, string]> = [
   ...recipients.map((r, i): [HardhatEthersSigner, string] => [r, `supplier-${i}`]),
 ];
 for (const [signer, name] of cast) {
-  await (await parties.connect(partyManager).registerParty(signer.address, ethers.id(`LEI:${name}`))).wait();
+  await (await parties.connect(partyManager).registerParty(signer.address, ethers.id(`LEI:${name}`), true)).wait();
 }
 // Only the debtor and the financiers hold tUSD: suppliers start with none, so the first
 // payment to each is a fresh ERC-20 balance (the floors say which payee is fresh).
@@ -117,14 +134,14 @@ log(`registered ${cast.length} parties`);
 
 let invoiceCounter = 0;
 
-/** Builds terms and the debtor's EIP-712 confirmation, then sends `register` from the operator. */
-async function sendRegister(seller: HardhatEthersSigner, faceValue: bigint) {
+/** Builds terms and the debtor's EIP-712 confirmation, as the debtor's wallet would. */
+async function signedRegistration(seller: string, faceValue: bigint, chosenNonce?: bigint) {
   const invoice = `BENCH-INV-${++invoiceCounter}`;
   const latest = await ethers.provider.getBlock("latest");
   if (!latest) throw new Error("no latest block");
   const now = BigInt(latest.timestamp);
   const terms = {
-    seller: seller.address,
+    seller,
     debtor: debtor.address,
     invoiceNumberHash: ethers.id(invoice),
     documentHash: ethers.id(`documents of ${invoice}`),
@@ -132,8 +149,9 @@ async function sendRegister(seller: HardhatEthersSigner, faceValue: bigint) {
     dueDate: now + 90n * DAY,
   };
   const receivableId = await registry.receivableIdOf(terms);
-  // A random-looking 256-bit nonce, as a wallet using unordered nonces would pick.
-  const nonce = BigInt(ethers.id(`nonce ${invoice}`));
+  // A random-looking 256-bit nonce, as a wallet using unordered nonces would pick (the service
+  // uses the receivable id).
+  const nonce = chosenNonce ?? BigInt(ethers.id(`nonce ${invoice}`));
   const deadline = now + 3_600n;
   const domain = {
     name: "Tierline ReceivableRegistry",
@@ -143,7 +161,13 @@ async function sendRegister(seller: HardhatEthersSigner, faceValue: bigint) {
   };
   const message = { ...terms, receivableId, settlementToken: a.settlementToken, nonce, deadline };
   const signature = await debtor.signTypedData(domain, CONFIRMATION_TYPES, message);
-  const tx = await registry.connect(operator).register(terms, { nonce, deadline, signature });
+  return { receivableId, item: { terms, confirmation: { nonce, deadline, signature } } };
+}
+
+/** Sends `register` from the operator for a fresh invoice of `seller`. */
+async function sendRegister(seller: HardhatEthersSigner, faceValue: bigint) {
+  const { receivableId, item } = await signedRegistration(seller.address, faceValue);
+  const tx = await registry.connect(operator).register(item.terms, item.confirmation);
   return { tx, receivableId };
 }
 
@@ -209,6 +233,16 @@ async function measure(key: string, pending: Promise<ContractTransactionResponse
   await send(financing.connect(warmSeller).cancelRequest(await financing.requestCount()));
   await send(escrow.connect(debtor).repay(receivableId, 10n * TUSD));
 }
+
+/* ------------------------------------------------------------------ */
+/*                          Onboarding a party                        */
+/* ------------------------------------------------------------------ */
+
+// A fresh address and legal id: the first address of a company, as the service registers it.
+const newcomer = ethers.Wallet.createRandom().address;
+const newcomerLegalId = ethers.id("LEI:newcomer");
+expectState(await parties.addressCountOf(newcomerLegalId), 0n, "the newcomer's legal id address count");
+await measure("registerParty", parties.connect(partyManager).registerParty(newcomer, newcomerLegalId, true));
 
 /* ------------------------------------------------------------------ */
 /*                      Receivable 1: the whole life                  */
@@ -286,8 +320,53 @@ await measure("settle10", escrow.settle(r2.receivableId, leaves));
 for (const r of recipients) expectState(await tusdBalance(r.address), 100n * TUSD, `${r.address}'s payout`);
 
 /* ------------------------------------------------------------------ */
+/*        Batch registration: month-end, many suppliers, one debtor    */
+/* ------------------------------------------------------------------ */
+
+// Sizes 1, 10 and 50 (100 is above Osaka's per-transaction gas cap today: see BATCH_SIZES).
+// Each item is sold by a supplier of its own that holds no certificate yet (registered as a
+// party here; a seller never signs, so a bare address will do).
+let batchSellerCount = 0;
+async function freshSellers(count: number): Promise<string[]> {
+  const sellers: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `batch-seller-${++batchSellerCount}`;
+    // Fixed addresses, so every run sends the same calldata and the snapshot stays exact.
+    const seller = ethers.getAddress(ethers.dataSlice(ethers.id(name), 12));
+    await send(parties.connect(partyManager).registerParty(seller, ethers.id(`LEI:${name}`), true));
+    sellers.push(seller);
+  }
+  return sellers;
+}
+
+/** Registers `size` receivables for fresh sellers in one registerBatch, measured as `key`. */
+async function measureBatch(key: string, size: number, nonceOf?: (i: number) => bigint) {
+  const sellers = await freshSellers(size);
+  const signed = [];
+  for (const [i, seller] of sellers.entries()) {
+    signed.push(await signedRegistration(seller, 1_000n * TUSD, nonceOf?.(i)));
+  }
+  for (const seller of sellers)
+    expectState(await certificates.balanceOf(seller), 0n, `${seller}'s certificate balance`);
+  await measure(key, registry.connect(operator).registerBatch(signed.map((x) => x.item)));
+  for (const [i, x] of signed.entries()) {
+    expectNonZero(await rootOf(x.receivableId), `root certificate of batch item ${i}`);
+  }
+}
+
+for (const size of BATCH_SIZES) await measureBatch(`registerBatch${size}`, size);
+// The nonce bitmap's case: a debtor (or the service for it) counting its nonces, so the 50 bits
+// share one word of a range no random nonce touched.
+const counterBase = 1n << 200n;
+expectState((await registry.nonceUsed(debtor.address, counterBase)) ? 1n : 0n, 0n, "the first consecutive nonce's bit");
+await measureBatch("registerBatch50ConsecutiveNonces", 50, (i) => counterBase + BigInt(i));
+
+/* ------------------------------------------------------------------ */
 /*          Cross-check: floor slots vs the tx's net storage diff     */
 /* ------------------------------------------------------------------ */
+
+const measuredAt = Date.now();
+log(`measured in ${((measuredAt - startedAt) / 1000).toFixed(1)} s`);
 
 interface StructLog {
   op: string;
@@ -389,10 +468,13 @@ interface Row {
   gas: number;
   floor: number;
   ratio: number;
+  designFloor: number;
+  designRatio: number;
   calldataRule: FloorTotal["rule"];
   floorMadeOf: string;
+  designFloorMadeOf: string;
   scenario: string;
-  perLeafOf?: string;
+  perUnitOf?: string;
 }
 const rows: Row[] = [];
 const checks: Array<{
@@ -404,7 +486,8 @@ const checks: Array<{
 }> = [];
 
 for (const m of measurements) {
-  const total = floorFor(m.floor, m.data);
+  const total = floorFor(m.floor.components, m.data);
+  const design = floorFor(m.floor.design, m.data);
   const gas = Number(m.gasUsed);
   const row: Row = {
     key: m.floor.key,
@@ -412,23 +495,30 @@ for (const m of measurements) {
     gas,
     floor: total.total,
     ratio: gas / total.total,
+    designFloor: design.total,
+    designRatio: gas / design.total,
     calldataRule: total.rule,
-    floorMadeOf: describeFloor(m.floor, total),
+    floorMadeOf: describeFloor(m.floor.components, total),
+    designFloorMadeOf: describeFloor(m.floor.design, design),
     scenario: m.floor.scenario,
   };
   rows.push(row);
-  if ((m.floor.leaves ?? 1) > 1) {
-    const leavesCount = m.floor.leaves!;
+  if (m.floor.per && m.floor.per.count > 1) {
+    const { count, unit } = m.floor.per;
     rows.push({
       ...row,
-      key: `${m.floor.key}PerLeaf`,
-      operation: `${m.floor.label} — per leaf`,
-      gas: Math.round(gas / leavesCount),
-      floor: Math.round(total.total / leavesCount),
-      floorMadeOf: `the row above ÷ ${leavesCount}`,
-      perLeafOf: m.floor.key,
+      key: `${m.floor.key}Per${unit[0]!.toUpperCase()}${unit.slice(1)}`,
+      operation: `${m.floor.label} — per ${unit}`,
+      gas: Math.round(gas / count),
+      floor: Math.round(total.total / count),
+      designFloor: Math.round(design.total / count),
+      floorMadeOf: `the row above ÷ ${count}`,
+      designFloorMadeOf: `the row above ÷ ${count}`,
+      perUnitOf: m.floor.key,
     });
   }
+  // The check against the snapshot needs only the figures: it skips the traces (most of the run).
+  if (checkSnapshot) continue;
   const diff = await netStorageDiff(m);
   const floorSlots = slotCounts(m.floor);
   checks.push({
@@ -443,6 +533,22 @@ for (const m of measurements) {
       diff.cleared === floorSlots.cleared,
   });
 }
+
+if (!checkSnapshot) log(`storage cross-check in ${((Date.now() - measuredAt) / 1000).toFixed(1)} s`);
+
+// How many items fit one transaction: fixed cost + marginal cost per item, from the two largest
+// batches, against Osaka's per-transaction cap.
+const batchGas = (size: number) => rows.find((r) => r.key === `registerBatch${size}`)!.gas;
+const [midSize, bigSize] = BATCH_SIZES.slice(-2) as [number, number];
+const marginalPerItem = (batchGas(bigSize) - batchGas(midSize)) / (bigSize - midSize);
+const fixedPerBatch = batchGas(bigSize) - bigSize * marginalPerItem;
+const batchFit = {
+  marginalPerItem: Math.round(marginalPerItem),
+  fixedPerBatch: Math.round(fixedPerBatch),
+  gasFor100: Math.round(fixedPerBatch + 100 * marginalPerItem),
+  txGasCap: TX_GAS_CAP,
+  maxItems: Math.floor((TX_GAS_CAP - fixedPerBatch) / marginalPerItem),
+};
 
 const compiler = hre.config.solidity.profiles["default"]?.compilers[0];
 const optimizer = compiler?.settings.optimizer as { enabled?: boolean; runs?: number } | undefined;
@@ -462,13 +568,15 @@ if (stale.length > 0) {
   process.exitCode = 1;
 }
 
-if (jsonOutput) {
-  console.log(JSON.stringify({ settings, rows, storageCheck: checks }, null, 2));
+if (checkSnapshot) {
+  // Figures only; the table and the cross-check are bench:gas's.
+} else if (jsonOutput) {
+  console.log(JSON.stringify({ settings, rows, batchFit, storageCheck: checks }, null, 2));
 } else {
   const fmt = (x: number) => x.toLocaleString("en-US");
   const lines = [
     `Gas per operation against its floor (${settings.chain}; solc ${settings.solc}, optimizer ${settings.optimizer}, evmVersion ${settings.evmVersion}; ${settings.machine}).`,
-    "Floor = 21,000 + calldata (4/16 per zero/non-zero byte, or the EIP-7623 floor if larger) + the net storage change the data model requires (new slot 22,100, update 5,000, clear 200 net of refund) + ecrecover for the debtor's consent. Events, cold contract access, checks and reentrancy guards are not in the floor. Definitions and slot layouts: scripts/bench/gas-floors.ts.",
+    "Today's floor = 21,000 + calldata (4/16 per zero/non-zero byte, or the EIP-7623 floor if larger) + the net storage change the data model requires (new slot 22,100, update 5,000, clear 200 net of refund) + ecrecover for the debtor's consent. Events, cold contract access, checks and reentrancy guards are not in the floor. Definitions and slot layouts: scripts/bench/gas-floors.ts.",
     `Calldata rule: ${
       rows.some((r) => r.calldataRule === "EIP-7623")
         ? `EIP-7623 floor applied to ${rows
@@ -478,11 +586,23 @@ if (jsonOutput) {
         : "standard pricing (4/16) on every row; the EIP-7623 floor (10 per token) was lower everywhere."
     }`,
     "",
-    "| operation | gas | floor | ratio | floor made of |",
-    "| --- | ---: | ---: | ---: | --- |",
+    "| operation | gas | today's floor | ratio | design floor | ratio | today's floor made of |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ...rows.map(
-      (r) => `| ${r.operation} | ${fmt(r.gas)} | ${fmt(r.floor)} | ${r.ratio.toFixed(2)}× | ${r.floorMadeOf} |`,
+      (r) =>
+        `| ${r.operation} | ${fmt(r.gas)} | ${fmt(r.floor)} | ${r.ratio.toFixed(2)}× | ${fmt(r.designFloor)} | ${r.designRatio.toFixed(2)}× | ${r.floorMadeOf} |`,
     ),
+    "",
+    `registerBatch: ${fmt(batchFit.marginalPerItem)} gas per further item, ${fmt(batchFit.fixedPerBatch)} per call; a batch of 100 would need ${fmt(batchFit.gasFor100)}: ` +
+      `Osaka caps a transaction at ${fmt(batchFit.txGasCap)} gas (EIP-7825), so at most ${batchFit.maxItems} items per call today.`,
+    "",
+    "Design floor: what any design must write for the same scenario (one duplicate-proof registry slot per",
+    "receivable, a certificate's owner packed with its data, ERC-721 balances, token balances; assumptions in",
+    "scripts/bench/gas-floors.ts), with the same 21,000 + calldata.",
+    "",
+    "| operation | design floor made of |",
+    "| --- | --- |",
+    ...rows.filter((r) => !r.perUnitOf).map((r) => `| ${r.operation} | ${r.designFloorMadeOf} |`),
     "",
     "Storage cross-check: slots in each floor against the net storage diff of the real transaction",
     '(slots it wrote, value before the block vs after; "restored" = written, then back to the original value).',
@@ -498,4 +618,19 @@ if (jsonOutput) {
     ),
   ];
   console.log(lines.join("\n"));
+}
+
+/* ------------------------------------------------------------------ */
+/*                               Snapshot                             */
+/* ------------------------------------------------------------------ */
+
+const measured: GasSnapshot = Object.fromEntries(rows.map((r) => [r.key, r.gas]));
+if (updateSnapshot) {
+  writeFileSync(SNAPSHOT_PATH, `${JSON.stringify(measured, null, 2)}\n`);
+  console.error(`gas snapshot written: ${SNAPSHOT_PATH} (${rows.length} rows)`);
+} else if (checkSnapshot) {
+  const snapshot = JSON.parse(readFileSync(SNAPSHOT_PATH, "utf8")) as GasSnapshot;
+  const report = compareToSnapshot(snapshot, measured);
+  for (const line of report.lines) console.error(line);
+  if (!report.ok) process.exitCode = 1;
 }

@@ -57,6 +57,14 @@ export async function applyEvent(trx: Transaction<Database>, event: IndexedEvent
         .where("address", "=", getAddress(a.account!))
         .execute();
       return;
+    case "parties.PartyHoldingChanged":
+      // Emitted at every registration (after PartyRegistered) and at every setPartyMayHold.
+      await trx
+        .updateTable("onchain_parties")
+        .set({ may_hold: String(a.mayHold) === "true" ? 1 : 0 })
+        .where("address", "=", getAddress(a.account!))
+        .execute();
+      return;
     case "registry.ReceivableRegistered":
       await trx
         .insertInto("onchain_receivables")

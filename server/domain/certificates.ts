@@ -15,6 +15,7 @@ import type { Actor } from "../model/actor.js";
 import { PositiveAmountString } from "../model/money.js";
 import { deprecatedFor, sentTransactions, transactionsSchema } from "../model/transactions.js";
 import { PartyRefSchema } from "../model/party-refs.js";
+import { mayHoldCertificates } from "../model/parties-schema.js";
 import { PartyRefs } from "../store/party-refs.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
 import { PageQuery, pageSchema, type Page } from "../model/page.js";
@@ -205,7 +206,7 @@ async function resolveRecipient(
   if (!party) throw unprocessable("UNKNOWN_PARTY", `party ${partyId} does not exist`, { fields: [field] });
   if (party.status !== "active")
     throw unprocessable("PARTY_NOT_ACTIVE", `party ${partyId} is not active`, { fields: [field] });
-  if (!party.roles.includes("supplier") && !party.roles.includes("financier"))
+  if (!mayHoldCertificates(party.roles))
     throw unprocessable(
       "RECIPIENT_NOT_ALLOWED",
       `party ${partyId} (${party.roles.join(", ")}) may not hold certificates: only suppliers and financiers do`,

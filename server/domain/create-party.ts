@@ -9,7 +9,13 @@ import { nowIso } from "../store/database.js";
 import { findPartyById, publicParty, toParty, type PartyRecord } from "../store/parties-store.js";
 import { hashApiKey, newApiKey, newId } from "./api-keys.js";
 import type { z } from "zod";
-import { normaliseRegistryId, type CreatedPartySchema, type CreateParty, type Role } from "../model/parties-schema.js";
+import {
+  mayHoldCertificates,
+  normaliseRegistryId,
+  type CreatedPartySchema,
+  type CreateParty,
+  type Role,
+} from "../model/parties-schema.js";
 import { hashText } from "../model/receivable-schema.js";
 import type { SentTransaction } from "../model/transactions.js";
 
@@ -125,10 +131,13 @@ async function registerOnChain(ctx: ServiceContext, party: PartyRecord): Promise
   const { parties } = ctx.chain.contracts;
   const onChain = await parties.partyOf(party.address);
   if (onChain.legalIdHash === "0x" + "0".repeat(64)) {
-    const request = await parties.registerParty.populateTransaction(party.address, party.legalIdHash);
+    // The chain refuses to hand a certificate to a party its roles do not let hold (an auditor),
+    // as the API does: one rule, set once here with the registration.
+    const mayHold = mayHoldCertificates(party.roles);
+    const request = await parties.registerParty.populateTransaction(party.address, party.legalIdHash, mayHold);
     const receipt = await ctx.chain.partyManager.send(request, { kind: "registerParty", ref: party.id });
     transactions.push({ kind: "registerParty", hash: receipt.hash });
-    ctx.log.info({ partyId: party.id, txHash: receipt.hash }, "party registered on-chain");
+    ctx.log.info({ partyId: party.id, mayHold, txHash: receipt.hash }, "party registered on-chain");
   }
   if (party.custodial && ctx.chain.deployment.localToken) {
     const balance = await ctx.chain.provider.getBalance(party.address);

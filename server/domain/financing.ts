@@ -6,7 +6,8 @@
 import { withLock } from "../store/locks.js";
 import { keysetPage } from "../store/paginate.js";
 import { PageQuery, pageSchema, type Page } from "../model/page.js";
-import { Wallet, type BaseContract, type TransactionReceipt } from "ethers";
+import { Wallet, type BaseContract, type TransactionReceipt, type TransactionRequest } from "ethers";
+import type { TxSender } from "../chain/tx-sender.js";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { AppError, conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
@@ -262,16 +263,16 @@ async function loadRequest(ctx: ServiceContext, requestId: string): Promise<Requ
   return row;
 }
 
-/** The policy's financingRequest cell for each row (one tree read per receivable). */
+/** The policy's financingRequest cell for each row (the page's trees read together). */
 async function readableRows(ctx: ServiceContext, actor: Actor, rows: RequestRow[]): Promise<Map<string, Decision>> {
-  const trees = new Map<string, ReceivableRelations>();
+  const trees = await ReceivableRelations.loadMany(
+    ctx.db,
+    actor,
+    rows.map((row) => row.receivable_id),
+  );
   const decisions = new Map<string, Decision>();
   for (const row of rows) {
-    let tree = trees.get(row.receivable_id);
-    if (!tree) {
-      tree = await ReceivableRelations.load(ctx.db, actor, row.receivable_id);
-      trees.set(row.receivable_id, tree);
-    }
+    const tree = trees.get(row.receivable_id)!;
     decisions.set(row.id, decide("financingRequest", tree.toFinancing({ ...row, certificate_id: row.certificate_id })));
   }
   return decisions;
@@ -642,28 +643,16 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
         },
       );
     }
-    const approve = await sender.send(await token.approve.populateTransaction(market, price), {
-      kind: "approveFinancing",
-      ref: requestId,
-    });
-    try {
-      const fund = await sender.send(
-        await financing.fund.populateTransaction(requestId, price, repayAmount, remainingClaim),
-        { kind: "fundFinancing", ref: requestId },
-      );
-      return { approveHash: approve.hash, receipt: fund };
-    } catch (error) {
-      // Leave no allowance behind for a funding that did not happen.
-      await sender
-        .send(await token.approve.populateTransaction(market, 0n), {
-          kind: "approveFinancing",
-          ref: requestId,
-        })
-        .catch((reset) => {
-          ctx.log.warn({ err: reset, requestId }, "could not reset the settlement token allowance");
-        });
-      throw error;
-    }
+    return payThroughExactAllowance(
+      ctx,
+      sender,
+      { spender: market, amount: price, kind: "approveFinancing" },
+      {
+        kind: "fundFinancing",
+        ref: requestId,
+        request: () => financing.fund.populateTransaction(requestId, price, repayAmount, remainingClaim),
+      },
+    );
   });
   await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info(
@@ -736,28 +725,13 @@ export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: 
         },
       );
     }
-    const approve = await sender.send(await token.approve.populateTransaction(market, outstanding), {
-      kind: "approvePledgeRepayment",
-      ref: requestId,
-    });
-    try {
-      const repay = await sender.send(await financing.repayPledge.populateTransaction(requestId), {
-        kind: "repayPledge",
-        ref: requestId,
-      });
-      return { approveHash: approve.hash, receipt: repay, amount: outstanding };
-    } catch (error) {
-      // Leave no allowance behind for a repayment that did not happen.
-      await sender
-        .send(await token.approve.populateTransaction(market, 0n), {
-          kind: "approvePledgeRepayment",
-          ref: requestId,
-        })
-        .catch((reset) => {
-          ctx.log.warn({ err: reset, requestId }, "could not reset the settlement token allowance");
-        });
-      throw error;
-    }
+    const paid = await payThroughExactAllowance(
+      ctx,
+      sender,
+      { spender: market, amount: outstanding, kind: "approvePledgeRepayment" },
+      { kind: "repayPledge", ref: requestId, request: () => financing.repayPledge.populateTransaction(requestId) },
+    );
+    return { ...paid, amount: outstanding };
   });
   await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info(
@@ -850,4 +824,33 @@ export async function quoteForRequest(ctx: ServiceContext, actor: Actor, request
       priceVsQuote: (price - BigInt(quote.price)).toString(),
     },
   };
+}
+
+/**
+ * Approves the market for exactly `amount` of the settlement token, then sends the call that
+ * spends it; if that call fails the allowance is set back to 0, so no approval outlives a
+ * payment that did not happen.
+ */
+async function payThroughExactAllowance(
+  ctx: ServiceContext,
+  sender: TxSender,
+  approval: { spender: string; amount: bigint; kind: string },
+  call: { kind: string; ref: string; request: () => Promise<TransactionRequest> },
+): Promise<{ approveHash: string; receipt: TransactionReceipt }> {
+  const { token } = ctx.chain.contracts;
+  const approve = await sender.send(await token.approve.populateTransaction(approval.spender, approval.amount), {
+    kind: approval.kind,
+    ref: call.ref,
+  });
+  try {
+    const receipt = await sender.send(await call.request(), { kind: call.kind, ref: call.ref });
+    return { approveHash: approve.hash, receipt };
+  } catch (error) {
+    await sender
+      .send(await token.approve.populateTransaction(approval.spender, 0n), { kind: approval.kind, ref: call.ref })
+      .catch((reset) => {
+        ctx.log.warn({ err: reset, ref: call.ref }, "could not reset the settlement token allowance");
+      });
+    throw error;
+  }
 }

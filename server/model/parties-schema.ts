@@ -6,6 +6,19 @@ import { transactionsSchema } from "./transactions.js";
 export const ROLES = ["operator", "supplier", "debtor", "financier", "auditor"] as const;
 export type Role = (typeof ROLES)[number];
 
+/**
+ * The roles that may hold certificates: suppliers and financiers. An auditor reads and never
+ * holds; a company that is only a debtor pays and has nothing to hold (one that also supplies
+ * holds, and the per-receivable rule keeps it from holding a claim on itself). The API's
+ * recipient check and the chain ask the same question: every party is registered on-chain with
+ * `mayHold` = this (IPartyRegistry.mayHold), so a self-custody holder calling the token
+ * directly meets the refusal the API gives.
+ */
+export const HOLDER_ROLES = ["supplier", "financier"] as const satisfies readonly Role[];
+
+export const mayHoldCertificates = (roles: readonly Role[]): boolean =>
+  roles.some((role) => (HOLDER_ROLES as readonly Role[]).includes(role));
+
 export const CreatePartySchema = z
   .object({
     name: displayText(200),

@@ -48,20 +48,36 @@ export class ReceivableRelations {
   }
 
   static async load(db: Db, actor: Actor, receivableId: string): Promise<ReceivableRelations> {
+    const [relations] = (await ReceivableRelations.loadMany(db, actor, [receivableId])).values();
+    return relations!;
+  }
+
+  /**
+   * Several receivables' trees in four statements, whatever their number: a page of a list
+   * asks the policy once per row, and a read per row would make the page cost grow with it.
+   */
+  static async loadMany(
+    db: Db,
+    actor: Actor,
+    receivableIds: readonly string[],
+  ): Promise<Map<string, ReceivableRelations>> {
+    const ids = [...new Set(receivableIds)];
+    const out = new Map<string, ReceivableRelations>();
+    if (ids.length === 0) return out;
     const offChain = await db
       .selectFrom("receivables")
-      .select(["seller_id", "debtor_id"])
-      .where("id", "=", receivableId)
-      .executeTakeFirst();
+      .select(["id", "seller_id", "debtor_id"])
+      .where("id", "in", ids)
+      .execute();
     const onChain = await db
       .selectFrom("onchain_receivables")
-      .select(["seller", "debtor"])
-      .where("id", "=", receivableId)
-      .executeTakeFirst();
+      .select(["id", "seller", "debtor"])
+      .where("id", "in", ids)
+      .execute();
     const pieces = await db
       .selectFrom("onchain_certificates")
-      .select(["id", "parent_id", "holder", "state"])
-      .where("receivable_id", "=", receivableId)
+      .select(["id", "parent_id", "holder", "state", "receivable_id"])
+      .where("receivable_id", "in", ids)
       .execute();
     const financing = pieces.length
       ? await db
@@ -74,16 +90,30 @@ export class ReceivableRelations {
           )
           .execute()
       : [];
-    return new ReceivableRelations(
-      actor,
-      receivableId,
-      {
-        seller: offChain?.seller_id === actor.id || onChain?.seller === actor.address,
-        debtor: offChain?.debtor_id === actor.id || onChain?.debtor === actor.address,
-      },
-      pieces,
-      financing,
-    );
+    const receivableOfPiece = new Map(pieces.map((p) => [p.id, p.receivable_id]));
+    const offById = new Map(offChain.map((r) => [r.id, r]));
+    const onById = new Map(onChain.map((r) => [r.id, r]));
+    for (const id of ids) {
+      const off = offById.get(id);
+      const on = onById.get(id);
+      const own = pieces
+        .filter((p) => p.receivable_id === id)
+        .map(({ id: pieceId, parent_id, holder, state }) => ({ id: pieceId, parent_id, holder, state }));
+      out.set(
+        id,
+        new ReceivableRelations(
+          actor,
+          id,
+          {
+            seller: off?.seller_id === actor.id || on?.seller === actor.address,
+            debtor: off?.debtor_id === actor.id || on?.debtor === actor.address,
+          },
+          own,
+          financing.filter((f) => receivableOfPiece.get(f.certificate_id) === id),
+        ),
+      );
+    }
+    return out;
   }
 
   private ancestorsOf(id: string): string[] {

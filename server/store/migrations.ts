@@ -484,4 +484,12 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0013_party_holding": {
+    async up(db: Kysely<any>) {
+      // Whether a party may receive certificates (PartyHoldingChanged: set at registration and by
+      // the party manager). An index column, refilled from events by a reindex; null until the
+      // event is seen.
+      await db.schema.alterTable("onchain_parties").addColumn("may_hold", "integer").execute();
+    },
+  },
 };

@@ -145,6 +145,8 @@ export interface OnchainPartyTable {
   active: number;
   /** The address (or the timelock) that let this alias join its legal id; null for a first address. */
   alias_approved_by: string | null;
+  /** 1 if the party may receive certificates (PartyHoldingChanged), 0 if not (an auditor). */
+  may_hold: number | null;
 }
 
 export interface RiskScoreTable {

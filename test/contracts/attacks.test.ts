@@ -194,7 +194,7 @@ async function callbackWorld() {
     await w.escrow.getAddress(),
     await token.getAddress(),
   ])) as unknown as ReentrantHolder;
-  await w.parties.connect(w.partyManager).registerParty(await attacker.getAddress(), ethers.id("LEI:attacker"));
+  await w.parties.connect(w.partyManager).registerParty(await attacker.getAddress(), ethers.id("LEI:attacker"), true);
   return { ...w, attacker };
 }
 

@@ -440,6 +440,18 @@ describe("funding a financing request", function () {
         .withArgs(w.financier.address);
     });
 
+    it("refuses an auditor funding a pledge: the certificate would reach it at foreclosure", async function () {
+      const w = await networkHelpers.loadFixture(worldWithOpenPledge);
+      await w.token.mint(w.auditor.address, 1_000n * MILLION);
+      await w.token.connect(w.auditor).approve(await w.financing.getAddress(), ethers.MaxUint256);
+      const before = await balancesOf(w, [w.tier1.address, w.auditor.address]);
+      await expect(fundRequest(w, w.auditor, w.requestId, PLEDGE_PRICE, PLEDGE_REPAY))
+        .to.be.revertedWithCustomError(w.certificates, "CertificateRecipientMayNotHold")
+        .withArgs(w.rootId, w.auditor.address);
+      expect(await balancesOf(w, [w.tier1.address, w.auditor.address])).to.deep.equal(before);
+      expect((await w.financing.requestOf(w.requestId)).status).to.equal(OPEN);
+    });
+
     it("refuses a pledge for a holder suspended after it opened the request", async function () {
       const w = await networkHelpers.loadFixture(worldWithOpenPledge);
       await w.parties.connect(w.partyManager).setPartyActive(w.tier1.address, false);
@@ -629,6 +641,22 @@ describe("foreclosing a pledge", function () {
       const w = await networkHelpers.loadFixture(worldWithPledge);
       await defaultReceivable(w);
       await w.parties.connect(w.partyManager).setPartyActive(w.tier1.address, false);
+      await w.financing.connect(w.financier).foreclose(w.requestId);
+      expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.financier.address);
+    });
+  });
+
+  describe("when the pledgee lost the capability to hold after it funded", function () {
+    it("refuses the delivery in the token's hook, and delivers once the capability is back", async function () {
+      const w = await networkHelpers.loadFixture(worldWithPledge);
+      await defaultReceivable(w);
+      await w.parties.connect(w.partyManager).setPartyMayHold(w.financier.address, false);
+      await expect(w.financing.connect(w.financier).foreclose(w.requestId))
+        .to.be.revertedWithCustomError(w.certificates, "CertificateRecipientMayNotHold")
+        .withArgs(w.rootId, w.financier.address);
+      expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.tier1.address);
+      expect((await w.financing.requestOf(w.requestId)).status).to.equal(PLEDGED);
+      await w.parties.connect(w.partyManager).setPartyMayHold(w.financier.address, true);
       await w.financing.connect(w.financier).foreclose(w.requestId);
       expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.financier.address);
     });

@@ -270,6 +270,17 @@ describe("overdue and default", function () {
         .withArgs(id, STATUS.Defaulted);
     });
 
+    it("refuses a period above 2^32 - 1 seconds, what each receivable stores", async function () {
+      const { w } = await networkHelpers.loadFixture(registeredWorld);
+      const max = 2n ** 32n - 1n;
+      await expect(asAdmin(w, w.registry, "setGracePeriod", [max + 1n]))
+        .to.be.revertedWithCustomError(w.registry, "GracePeriodTooLong")
+        .withArgs(max + 1n, max);
+      await expect(asAdmin(w, w.registry, "setGracePeriod", [max]))
+        .to.emit(w.registry, "GracePeriodSet")
+        .withArgs(max);
+    });
+
     it("refuses a caller without DEFAULT_ADMIN_ROLE", async function () {
       const { w } = await networkHelpers.loadFixture(registeredWorld);
       await expect(w.registry.connect(w.debtor).setGracePeriod(365n * DAY))

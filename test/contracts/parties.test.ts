@@ -40,7 +40,7 @@ describe("PartyRegistry", function () {
       const hash = legalId("outsider-ltd");
       expect(await w.parties.isActive(w.outsider.address)).to.equal(false);
 
-      await expect(w.parties.connect(w.partyManager).registerParty(w.outsider.address, hash))
+      await expect(w.parties.connect(w.partyManager).registerParty(w.outsider.address, hash, true))
         .to.emit(w.parties, "PartyRegistered")
         .withArgs(w.outsider.address, hash)
         .and.to.emit(w.parties, "PartyStatusChanged")
@@ -64,7 +64,7 @@ describe("PartyRegistry", function () {
   describe("when a second address joins a legal id that already has one (an alias)", function () {
     it("refuses the party manager alone with PartyAliasConsentRequired, and registers nothing", async function () {
       const w = await networkHelpers.loadFixture(world);
-      await expect(w.parties.connect(w.partyManager).registerParty(w.outsider.address, legalId("tier1")))
+      await expect(w.parties.connect(w.partyManager).registerParty(w.outsider.address, legalId("tier1"), true))
         .to.be.revertedWithCustomError(w.parties, "PartyAliasConsentRequired")
         .withArgs(w.outsider.address, legalId("tier1"));
       expect(await w.parties.isActive(w.outsider.address)).to.equal(false);
@@ -101,7 +101,7 @@ describe("PartyRegistry", function () {
     it("lets the governor add it through the timelock, with the timelock as approver", async function () {
       const w = await networkHelpers.loadFixture(world);
       const hash = legalId("core-enterprise");
-      await expect(asAdmin(w, w.parties, "registerAliasByAdmin", [w.outsider.address, hash]))
+      await expect(asAdmin(w, w.parties, "registerAliasByAdmin", [w.outsider.address, hash, true]))
         .to.emit(w.parties, "PartyAliasAdded")
         .withArgs(w.outsider.address, hash, await w.timelock.getAddress())
         .and.to.emit(w.parties, "PartyRegistered")
@@ -113,7 +113,9 @@ describe("PartyRegistry", function () {
     it("refuses the admin path to every key but the timelock: party manager, governor, registrar", async function () {
       const w = await networkHelpers.loadFixture(world);
       for (const caller of [w.partyManager, w.governor, w.operator]) {
-        await expect(w.parties.connect(caller).registerAliasByAdmin(w.outsider.address, legalId("core-enterprise")))
+        await expect(
+          w.parties.connect(caller).registerAliasByAdmin(w.outsider.address, legalId("core-enterprise"), true),
+        )
           .to.be.revertedWithCustomError(w.parties, "AccessControlUnauthorizedAccount")
           .withArgs(caller.address, ethers.ZeroHash);
       }
@@ -204,7 +206,7 @@ describe("PartyRegistry", function () {
       const wallet = await ethers.deployContract("SmartWalletDebtor", [walletOwner!.address]);
       const walletAddress = await wallet.getAddress();
       const hash = legalId("smart-buyer");
-      await w.parties.connect(w.partyManager).registerParty(walletAddress, hash);
+      await w.parties.connect(w.partyManager).registerParty(walletAddress, hash, true);
       const byOwner = await consentBy(w, walletOwner!, w.outsider.address, hash, { approver: walletAddress });
       const byStranger = await consentBy(w, w.tier1, w.outsider.address, hash, { approver: walletAddress });
       await expect(w.parties.connect(w.partyManager).registerAlias(w.outsider.address, hash, byStranger))
@@ -222,7 +224,7 @@ describe("PartyRegistry", function () {
       await expect(w.parties.connect(w.partyManager).registerAlias(w.outsider.address, hash, consent))
         .to.be.revertedWithCustomError(w.parties, "PartyLegalIdUnknown")
         .withArgs(hash);
-      await expect(asAdmin(w, w.parties, "registerAliasByAdmin", [w.outsider.address, hash]))
+      await expect(asAdmin(w, w.parties, "registerAliasByAdmin", [w.outsider.address, hash, true]))
         .to.be.revertedWithCustomError(w.parties, "PartyLegalIdUnknown")
         .withArgs(hash);
     });
@@ -233,7 +235,7 @@ describe("PartyRegistry", function () {
       await expect(w.parties.connect(w.partyManager).registerAlias(w.tier2.address, legalId("tier1"), consent))
         .to.be.revertedWithCustomError(w.parties, "PartyAlreadyRegistered")
         .withArgs(w.tier2.address);
-      await expect(asAdmin(w, w.parties, "registerAliasByAdmin", [w.tier2.address, legalId("tier1")]))
+      await expect(asAdmin(w, w.parties, "registerAliasByAdmin", [w.tier2.address, legalId("tier1"), true]))
         .to.be.revertedWithCustomError(w.parties, "PartyAlreadyRegistered")
         .withArgs(w.tier2.address);
       expect(await w.parties.legalIdOf(w.tier2.address)).to.equal(legalId("tier2"));
@@ -275,7 +277,7 @@ describe("PartyRegistry", function () {
   describe("when the address is already registered", function () {
     it("refuses to register it again, even under another legal id", async function () {
       const w = await networkHelpers.loadFixture(world);
-      await expect(w.parties.connect(w.partyManager).registerParty(w.tier1.address, legalId("someone-else")))
+      await expect(w.parties.connect(w.partyManager).registerParty(w.tier1.address, legalId("someone-else"), true))
         .to.be.revertedWithCustomError(w.parties, "PartyAlreadyRegistered")
         .withArgs(w.tier1.address);
       expect(await w.parties.legalIdOf(w.tier1.address)).to.equal(legalId("tier1"));
@@ -284,7 +286,7 @@ describe("PartyRegistry", function () {
     it("refuses to register a suspended party again", async function () {
       const w = await networkHelpers.loadFixture(world);
       await w.parties.connect(w.partyManager).setPartyActive(w.tier2.address, false);
-      await expect(w.parties.connect(w.partyManager).registerParty(w.tier2.address, legalId("tier2")))
+      await expect(w.parties.connect(w.partyManager).registerParty(w.tier2.address, legalId("tier2"), true))
         .to.be.revertedWithCustomError(w.parties, "PartyAlreadyRegistered")
         .withArgs(w.tier2.address);
     });
@@ -294,14 +296,14 @@ describe("PartyRegistry", function () {
     it("refuses the zero address", async function () {
       const w = await networkHelpers.loadFixture(world);
       const hash = legalId("nobody");
-      await expect(w.parties.connect(w.partyManager).registerParty(ethers.ZeroAddress, hash))
+      await expect(w.parties.connect(w.partyManager).registerParty(ethers.ZeroAddress, hash, true))
         .to.be.revertedWithCustomError(w.parties, "PartyInvalid")
         .withArgs(ethers.ZeroAddress, hash);
     });
 
     it("refuses a zero legal id hash", async function () {
       const w = await networkHelpers.loadFixture(world);
-      await expect(w.parties.connect(w.partyManager).registerParty(w.outsider.address, ethers.ZeroHash))
+      await expect(w.parties.connect(w.partyManager).registerParty(w.outsider.address, ethers.ZeroHash, true))
         .to.be.revertedWithCustomError(w.parties, "PartyInvalid")
         .withArgs(w.outsider.address, ethers.ZeroHash);
       expect(await w.parties.isActive(w.outsider.address)).to.equal(false);
@@ -357,7 +359,7 @@ describe("PartyRegistry", function () {
     it("refuses to let it register a party", async function () {
       const w = await networkHelpers.loadFixture(world);
       const role = await w.parties.PARTY_MANAGER_ROLE();
-      await expect(w.parties.connect(w.outsider).registerParty(w.outsider.address, legalId("self")))
+      await expect(w.parties.connect(w.outsider).registerParty(w.outsider.address, legalId("self"), true))
         .to.be.revertedWithCustomError(w.parties, "AccessControlUnauthorizedAccount")
         .withArgs(w.outsider.address, role);
       expect(await w.parties.isActive(w.outsider.address)).to.equal(false);
@@ -375,12 +377,137 @@ describe("PartyRegistry", function () {
     it("lets it act once the admin grants the role", async function () {
       const w = await networkHelpers.loadFixture(world);
       await asAdmin(w, w.parties, "grantRole", [await w.parties.PARTY_MANAGER_ROLE(), w.financier.address]);
-      await expect(w.parties.connect(w.financier).registerParty(w.outsider.address, legalId("outsider-ltd")))
+      await expect(w.parties.connect(w.financier).registerParty(w.outsider.address, legalId("outsider-ltd"), true))
         .to.emit(w.parties, "PartyRegistered")
         .withArgs(w.outsider.address, legalId("outsider-ltd"));
       await expect(w.parties.connect(w.financier).setPartyActive(w.outsider.address, false))
         .to.emit(w.parties, "PartyStatusChanged")
         .withArgs(w.outsider.address, false);
+    });
+  });
+
+  describe("who may hold certificates", function () {
+    describe("when the operator registers a party", function () {
+      it("records the capability it states, in the status slot, and emits PartyHoldingChanged", async function () {
+        const w = await networkHelpers.loadFixture(world);
+        const hash = legalId("another-audit-firm");
+        await expect(w.parties.connect(w.partyManager).registerParty(w.outsider.address, hash, false))
+          .to.emit(w.parties, "PartyRegistered")
+          .withArgs(w.outsider.address, hash)
+          .and.to.emit(w.parties, "PartyStatusChanged")
+          .withArgs(w.outsider.address, true)
+          .and.to.emit(w.parties, "PartyHoldingChanged")
+          .withArgs(w.outsider.address, false);
+        const party = await w.parties.partyOf(w.outsider.address);
+        expect(party.active).to.equal(true);
+        expect(party.mayHold).to.equal(false);
+        expect(await w.parties.isActive(w.outsider.address)).to.equal(true);
+        expect(await w.parties.mayHold(w.outsider.address)).to.equal(false);
+      });
+
+      it("lets a supplier or financier hold, and nobody unregistered", async function () {
+        const w = await networkHelpers.loadFixture(world);
+        await expect(w.parties.connect(w.partyManager).registerParty(w.outsider.address, legalId("supplier-co"), true))
+          .to.emit(w.parties, "PartyHoldingChanged")
+          .withArgs(w.outsider.address, true);
+        expect(await w.parties.mayHold(w.outsider.address)).to.equal(true);
+        expect(await w.parties.mayHold(w.financier.address)).to.equal(true);
+        expect(await w.parties.mayHold(w.auditor.address)).to.equal(false);
+        expect(await w.parties.mayHold(ethers.Wallet.createRandom().address)).to.equal(false);
+      });
+    });
+
+    describe("when a further address joins a company", function () {
+      it("takes the capability of the address that consents: an auditor's alias may not hold", async function () {
+        const w = await networkHelpers.loadFixture(world);
+        await expect(registerAliasOf(w, w.auditor, w.outsider.address))
+          .to.emit(w.parties, "PartyHoldingChanged")
+          .withArgs(w.outsider.address, false);
+        expect(await w.parties.mayHold(w.outsider.address)).to.equal(false);
+        const supplierAlias = ethers.Wallet.createRandom().address;
+        await expect(registerAliasOf(w, w.tier1, supplierAlias))
+          .to.emit(w.parties, "PartyHoldingChanged")
+          .withArgs(supplierAlias, true);
+        expect(await w.parties.mayHold(supplierAlias)).to.equal(true);
+      });
+
+      it("takes the capability the admin states when the admin vouches alone", async function () {
+        const w = await networkHelpers.loadFixture(world);
+        await expect(asAdmin(w, w.parties, "registerAliasByAdmin", [w.outsider.address, legalId("audit-firm"), false]))
+          .to.emit(w.parties, "PartyHoldingChanged")
+          .withArgs(w.outsider.address, false);
+        expect(await w.parties.isActive(w.outsider.address)).to.equal(true);
+        expect(await w.parties.mayHold(w.outsider.address)).to.equal(false);
+      });
+    });
+
+    describe("when the party manager changes a party's capability", function () {
+      it("grants and withdraws it, emitting PartyHoldingChanged each time, and leaves the status alone", async function () {
+        const w = await networkHelpers.loadFixture(world);
+        await expect(w.parties.connect(w.partyManager).setPartyMayHold(w.auditor.address, true))
+          .to.emit(w.parties, "PartyHoldingChanged")
+          .withArgs(w.auditor.address, true);
+        expect(await w.parties.mayHold(w.auditor.address)).to.equal(true);
+        await expect(w.parties.connect(w.partyManager).setPartyMayHold(w.auditor.address, false))
+          .to.emit(w.parties, "PartyHoldingChanged")
+          .withArgs(w.auditor.address, false)
+          .and.not.to.emit(w.parties, "PartyStatusChanged");
+        expect(await w.parties.mayHold(w.auditor.address)).to.equal(false);
+        expect(await w.parties.isActive(w.auditor.address)).to.equal(true);
+      });
+
+      it("accepts setting the current value again and still emits", async function () {
+        const w = await networkHelpers.loadFixture(world);
+        await expect(w.parties.connect(w.partyManager).setPartyMayHold(w.tier1.address, true))
+          .to.emit(w.parties, "PartyHoldingChanged")
+          .withArgs(w.tier1.address, true);
+        expect(await w.parties.mayHold(w.tier1.address)).to.equal(true);
+      });
+
+      it("refuses an address never registered", async function () {
+        const w = await networkHelpers.loadFixture(world);
+        await expect(w.parties.connect(w.partyManager).setPartyMayHold(w.outsider.address, true))
+          .to.be.revertedWithCustomError(w.parties, "PartyNotRegistered")
+          .withArgs(w.outsider.address);
+        expect(await w.parties.mayHold(w.outsider.address)).to.equal(false);
+      });
+    });
+
+    describe("when a party that may hold is suspended", function () {
+      it("may not receive until it is reactivated, and keeps its capability meanwhile", async function () {
+        const w = await networkHelpers.loadFixture(world);
+        await w.parties.connect(w.partyManager).setPartyActive(w.tier2.address, false);
+        expect(await w.parties.mayHold(w.tier2.address)).to.equal(false);
+        expect((await w.parties.partyOf(w.tier2.address)).mayHold).to.equal(true);
+        await w.parties.connect(w.partyManager).setPartyActive(w.tier2.address, true);
+        expect(await w.parties.mayHold(w.tier2.address)).to.equal(true);
+      });
+    });
+
+    describe("when the caller lacks PARTY_MANAGER_ROLE", function () {
+      for (const who of ["outsider", "auditor", "tier1", "pauser"] as const) {
+        it(`refuses to let the ${who} grant or withdraw the capability`, async function () {
+          const w = await networkHelpers.loadFixture(world);
+          const role = await w.parties.PARTY_MANAGER_ROLE();
+          await expect(w.parties.connect(w[who]).setPartyMayHold(w.auditor.address, true))
+            .to.be.revertedWithCustomError(w.parties, "AccessControlUnauthorizedAccount")
+            .withArgs(w[who].address, role);
+          await expect(w.parties.connect(w[who]).setPartyMayHold(w.financier.address, false))
+            .to.be.revertedWithCustomError(w.parties, "AccessControlUnauthorizedAccount")
+            .withArgs(w[who].address, role);
+          expect(await w.parties.mayHold(w.auditor.address)).to.equal(false);
+          expect(await w.parties.mayHold(w.financier.address)).to.equal(true);
+        });
+      }
+
+      it("refuses the admin (the timelock) too: holding is the party manager's call", async function () {
+        const w = await networkHelpers.loadFixture(world);
+        const role = await w.parties.PARTY_MANAGER_ROLE();
+        await expect(asAdmin(w, w.parties, "setPartyMayHold", [w.auditor.address, true]))
+          .to.be.revertedWithCustomError(w.parties, "AccessControlUnauthorizedAccount")
+          .withArgs(await w.timelock.getAddress(), role);
+        expect(await w.parties.mayHold(w.auditor.address)).to.equal(false);
+      });
     });
   });
 });

@@ -476,7 +476,7 @@ describe("roles", function () {
       const { w } = await networkHelpers.loadFixture(rolesWorld);
       const role = await w.parties.PARTY_MANAGER_ROLE();
       await refusesRole(
-        w.parties.connect(w.tier1).registerParty(w.outsider.address, legalId("outsider")),
+        w.parties.connect(w.tier1).registerParty(w.outsider.address, legalId("outsider"), true),
         w.parties,
         w.tier1,
         role,

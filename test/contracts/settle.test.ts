@@ -225,6 +225,31 @@ describe("settle", function () {
       await expectSolvent(w, [receivableId]);
     });
 
+    it("reports a settled leaf that was paid in part before as paid its whole share", async function () {
+      const { w, receivableId, leaves } = await threeTierTree();
+      await w.escrow.connect(w.debtor).repay(receivableId, 999n);
+      await w.escrow.settle(receivableId, leaves);
+      expect(await w.escrow.paidOutOf(leaves[2]!)).to.equal(232n); // 999*233/1000 rounded down
+      await w.escrow.connect(w.debtor).repay(receivableId, 1n);
+      await w.escrow.settle(receivableId, leaves);
+
+      // The partial entries are gone; a settled leaf's payout is its final entitlement, its face.
+      const faces = [401n, 366n, 233n];
+      for (const [i, leaf] of leaves.entries()) {
+        expect(await w.escrow.paidOutOf(leaf)).to.equal(faces[i]);
+        expect(await w.escrow.entitlementOf(leaf)).to.deep.equal([faces[i], faces[i]]);
+        expect(await w.financing.remainingClaimOf(leaf)).to.equal(0n);
+        const [claimReceivable, claimFace, claimState, claimHolder] = await w.certificates.claimOf(leaf);
+        expect([claimReceivable, claimFace, claimState, claimHolder]).to.deep.equal([
+          receivableId,
+          faces[i],
+          SETTLED,
+          ethers.ZeroAddress,
+        ]);
+        expect(await w.certificates.receivableIdOf(leaf)).to.equal(receivableId);
+      }
+    });
+
     it("reports each leaf's entitlement and what it was paid", async function () {
       const { w, receivableId, leaves } = await threeTierTree();
       expect(await w.escrow.entitlementOf(leaves[1]!)).to.deep.equal([0n, 0n]);

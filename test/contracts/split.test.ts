@@ -311,6 +311,45 @@ describe("splitting a certificate", function () {
     });
   });
 
+  describe("when a piece would go to an auditor (an active party that may not hold)", function () {
+    it("refuses the split, naming the piece, and leaves the certificate as it was", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      const nextIdBefore = await w.certificates.nextCertificateId();
+      await expect(
+        w.certificates.connect(w.tier1).split(w.rootId, [
+          { to: w.tier2.address, amount: FACE / 2n },
+          { to: w.auditor.address, amount: FACE - FACE / 2n },
+        ]),
+      )
+        .to.be.revertedWithCustomError(w.certificates, "CertificateRecipientMayNotHold")
+        .withArgs(nextIdBefore + 1n, w.auditor.address);
+      expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.tier1.address);
+      expect((await w.certificates.certificateOf(w.rootId)).state).to.equal(LIVE);
+      expect(await w.certificates.nextCertificateId()).to.equal(nextIdBefore);
+      expect(await w.certificates.balanceOf(w.auditor.address)).to.equal(0n);
+    });
+
+    it("refuses to let a holder that may no longer hold keep a piece, but lets it split all of it away", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      await w.parties.connect(w.partyManager).setPartyMayHold(w.tier1.address, false);
+      const nextIdBefore = await w.certificates.nextCertificateId();
+      await expect(
+        w.certificates.connect(w.tier1).split(w.rootId, [
+          { to: w.tier1.address, amount: FACE / 2n },
+          { to: w.tier2.address, amount: FACE - FACE / 2n },
+        ]),
+      )
+        .to.be.revertedWithCustomError(w.certificates, "CertificateRecipientMayNotHold")
+        .withArgs(nextIdBefore, w.tier1.address);
+      const children = await splitCertificate(w, w.tier1, w.rootId, [
+        { to: w.tier2, amount: FACE / 2n },
+        { to: w.tier3, amount: FACE - FACE / 2n },
+      ]);
+      expect(await w.certificates.ownerOf(children[0]!)).to.equal(w.tier2.address);
+      expect(await w.certificates.ownerOf(children[1]!)).to.equal(w.tier3.address);
+    });
+  });
+
   describe("when the split would change nothing", function () {
     it("refuses one piece kept by the holder, and leaves the certificate as it was", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);

@@ -155,6 +155,65 @@ describe("transferring a whole certificate", function () {
     });
   });
 
+  describe("when the receiver is an auditor (an active party that may not hold)", function () {
+    it("refuses a transfer by the holder, plain or safe, and leaves the certificate where it was", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      expect(await w.parties.isActive(w.auditor.address)).to.equal(true);
+      await expect(w.certificates.connect(w.tier1).transferFrom(w.tier1.address, w.auditor.address, w.rootId))
+        .to.be.revertedWithCustomError(w.certificates, "CertificateRecipientMayNotHold")
+        .withArgs(w.rootId, w.auditor.address);
+      await expect(
+        w.certificates
+          .connect(w.tier1)
+          ["safeTransferFrom(address,address,uint256)"](w.tier1.address, w.auditor.address, w.rootId),
+      )
+        .to.be.revertedWithCustomError(w.certificates, "CertificateRecipientMayNotHold")
+        .withArgs(w.rootId, w.auditor.address);
+      expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.tier1.address);
+      expect(await w.certificates.balanceOf(w.auditor.address)).to.equal(0n);
+    });
+
+    it("refuses a transfer by an approved operator", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      await w.certificates.connect(w.tier1).setApprovalForAll(w.tier2.address, true);
+      await expect(w.certificates.connect(w.tier2).transferFrom(w.tier1.address, w.auditor.address, w.rootId))
+        .to.be.revertedWithCustomError(w.certificates, "CertificateRecipientMayNotHold")
+        .withArgs(w.rootId, w.auditor.address);
+    });
+
+    it("refuses to let it fund a discount, so the market never delivers to it, and the money stays put", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      await w.token.mint(w.auditor.address, 1_000n * MILLION);
+      await w.token.connect(w.auditor).approve(await w.financing.getAddress(), ethers.MaxUint256);
+      await w.financing.connect(w.tier1).openRequest(w.rootId, DISCOUNT, 950n * MILLION, 0n);
+      const requestId = await w.financing.activeRequestOf(w.rootId);
+      await expect(fundRequest(w, w.auditor, requestId, 950n * MILLION, 0n))
+        .to.be.revertedWithCustomError(w.certificates, "CertificateRecipientMayNotHold")
+        .withArgs(w.rootId, w.auditor.address);
+      expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.tier1.address);
+      expect(await w.token.balanceOf(w.auditor.address)).to.equal(1_000n * MILLION);
+    });
+
+    it("still says CertificatePartyNotActive when the receiver is suspended as well", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      await w.parties.connect(w.partyManager).setPartyActive(w.auditor.address, false);
+      await expect(w.certificates.connect(w.tier1).transferFrom(w.tier1.address, w.auditor.address, w.rootId))
+        .to.be.revertedWithCustomError(w.certificates, "CertificatePartyNotActive")
+        .withArgs(w.auditor.address);
+    });
+
+    it("lets it receive once the party manager grants the capability, and pass it on once withdrawn", async function () {
+      const w = await networkHelpers.loadFixture(worldWithReceivable);
+      await w.parties.connect(w.partyManager).setPartyMayHold(w.auditor.address, true);
+      await w.certificates.connect(w.tier1).transferFrom(w.tier1.address, w.auditor.address, w.rootId);
+      expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.auditor.address);
+      // Withdrawing the capability traps nothing: the sender is checked for being active only.
+      await w.parties.connect(w.partyManager).setPartyMayHold(w.auditor.address, false);
+      await w.certificates.connect(w.auditor).transferFrom(w.auditor.address, w.tier2.address, w.rootId);
+      expect(await w.certificates.ownerOf(w.rootId)).to.equal(w.tier2.address);
+    });
+  });
+
   describe("when the holder has been suspended", function () {
     it("refuses to let it send the certificate", async function () {
       const w = await networkHelpers.loadFixture(worldWithReceivable);

@@ -113,7 +113,7 @@ describe("trust model", function () {
       const nextCertificate = await w.certificates.nextCertificateId();
 
       // 1. The party manager registers the alias under the debtor's legal id: refused.
-      await expect(w.parties.connect(w.partyManager).registerParty(alias.address, debtorLegalId))
+      await expect(w.parties.connect(w.partyManager).registerParty(alias.address, debtorLegalId, true))
         .to.be.revertedWithCustomError(w.parties, "PartyAliasConsentRequired")
         .withArgs(alias.address, debtorLegalId);
       // ...nor with a "consent" its own key signed in the debtor's name...
@@ -137,7 +137,7 @@ describe("trust model", function () {
         .to.be.revertedWithCustomError(w.parties, "PartyAliasApproverInvalid")
         .withArgs(alias.address, debtorLegalId);
       // ...nor through the admin's path, which only the timelock (the governor, after the delay) may use.
-      await expect(w.parties.connect(w.partyManager).registerAliasByAdmin(alias.address, debtorLegalId))
+      await expect(w.parties.connect(w.partyManager).registerAliasByAdmin(alias.address, debtorLegalId, true))
         .to.be.revertedWithCustomError(w.parties, "AccessControlUnauthorizedAccount")
         .withArgs(w.partyManager.address, ethers.ZeroHash);
       expect(await w.parties.addressCountOf(debtorLegalId)).to.equal(1n);

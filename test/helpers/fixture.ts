@@ -1,5 +1,6 @@
 // The shared test world: the deployed, wired contracts and a cast of parties
-// (operator, debtor, three supplier tiers, two financiers, an outsider), and the keys of
+// (operator, debtor, three supplier tiers, two financiers, an auditor that may not hold
+// certificates, an outsider), and the keys of
 // the split duties: the operator is the registrar (and the local token's minter); the
 // governor proposes admin actions to the timelock; pauser, party manager and attester are
 // keys of their own. The deployer renounced everything it had.
@@ -30,6 +31,8 @@ export interface TierlineWorld {
   tier3: HardhatEthersSigner;
   financier: HardhatEthersSigner;
   financier2: HardhatEthersSigner;
+  /** A registered, active party that may not hold certificates (registerParty(…, false)). */
+  auditor: HardhatEthersSigner;
   outsider: HardhatEthersSigner;
   /** Proposes and executes admin actions through the timelock (delay 0 in tests). */
   governor: HardhatEthersSigner;
@@ -95,6 +98,8 @@ export async function deployWorldOver<T extends MintableToken>(
     attester,
     deployer,
   ] = await ethers.getSigners();
+  // The last default account: tests take 13 and 14 as bystanders of their own.
+  const auditor = (await ethers.getSigners())[19];
   const deployment = await deployTierline(deployer!, (name) => artifacts.readArtifact(name), {
     settlementToken: existing ? await existing.getAddress() : undefined,
     // The contract tests split into pieces of a few smallest units on purpose (rounding dust,
@@ -119,6 +124,7 @@ export async function deployWorldOver<T extends MintableToken>(
     tier3: tier3!,
     financier: financier!,
     financier2: financier2!,
+    auditor: auditor!,
     outsider: outsider!,
     governor: governor!,
     pauser: pauser!,
@@ -135,16 +141,20 @@ export async function deployWorldOver<T extends MintableToken>(
     recourse: (await ethers.getContractAt("RecourseLedger", a.recourseLedger)) as unknown as RecourseLedger,
     deploymentBlock: deployment.deploymentBlock,
   };
-  const cast: Array<[HardhatEthersSigner, string]> = [
-    [world.debtor, "core-enterprise"],
-    [world.tier1, "tier1"],
-    [world.tier2, "tier2"],
-    [world.tier3, "tier3"],
-    [world.financier, "bank"],
-    [world.financier2, "factor"],
+  // Every party of the cast may hold but the auditor. The debtor may hold too: a core
+  // enterprise is often a supplier elsewhere, and the per-receivable rule
+  // (CertificateRecipientIsDebtor) keeps it from holding a claim on itself.
+  const cast: Array<[HardhatEthersSigner, string, boolean]> = [
+    [world.debtor, "core-enterprise", true],
+    [world.tier1, "tier1", true],
+    [world.tier2, "tier2", true],
+    [world.tier3, "tier3", true],
+    [world.financier, "bank", true],
+    [world.financier2, "factor", true],
+    [world.auditor, "audit-firm", false],
   ];
-  for (const [signer, name] of cast) {
-    await world.parties.connect(world.partyManager).registerParty(signer.address, legalId(name));
+  for (const [signer, name, mayHold] of cast) {
+    await world.parties.connect(world.partyManager).registerParty(signer.address, legalId(name), mayHold);
   }
   // Money for the debtor and the financiers, with allowances to the contracts that pull it.
   const escrowAddress = await world.escrow.getAddress();

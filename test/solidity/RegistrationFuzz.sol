@@ -57,7 +57,7 @@ contract RegistrationFuzz is TierlineDeployer {
                 block.timestamp + 1 hours
             )
         );
-        parties.registerAliasByAdmin(debtorAlias, legalId("core-enterprise"));
+        parties.registerAliasByAdmin(debtorAlias, legalId("core-enterprise"), true);
         registry.grantRole(registry.REGISTRAR_ROLE(), otherRegistrar);
     }
 
@@ -177,7 +177,7 @@ contract RegistrationFuzz is TierlineDeployer {
         vm.expectRevert(
             abi.encodeWithSelector(IPartyRegistry.PartyAliasConsentRequired.selector, account, legalIdHash)
         );
-        parties.registerParty(account, legalIdHash);
+        parties.registerParty(account, legalIdHash, true);
 
         IPartyRegistry.AliasConsent memory forged = TierlineSigning.aliasConsent(
             parties,
@@ -193,6 +193,75 @@ contract RegistrationFuzz is TierlineDeployer {
 
         require(parties.partyOf(account).legalIdHash == bytes32(0), "the alias was registered");
         require(parties.addressCountOf(legalIdHash) == countBefore, "the legal id gained an address");
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                   One set of rules, one item or many               */
+    /* ------------------------------------------------------------------ */
+
+    /// Thrown by probeRegister to undo the registration it tried.
+    error Probed(bool registered);
+
+    /// For any terms (face value on both sides of the 96-bit bound, due date in the past, near or
+    /// beyond 40 bits, seller = debtor or not) and a fresh or expired confirmation, registerBatch
+    /// registers the item exactly when register would, and writes nothing for an item it refuses.
+    function testFuzz_batchAgreesWithRegister(uint256 faceSeed, uint256 dueSeed, uint8 flags, uint256 nonce) public {
+        vm.warp(1_000_000_000);
+        uint256 face = faceSeed % 4 == 0 ? faceSeed : faceSeed % (uint256(1) << 97);
+        uint64 dueDate =
+            dueSeed % 3 == 0 ? uint64(dueSeed) : uint64(block.timestamp + ((dueSeed >> 2) % (uint256(1) << 41)));
+        bool selfDealing = flags & 1 != 0;
+        IReceivableRegistry.ReceivableTerms memory terms = termsFor(
+            tier1,
+            selfDealing ? tier1 : debtor,
+            keccak256(abi.encode("INV-BATCH", faceSeed, dueSeed)),
+            face,
+            dueDate
+        );
+        IReceivableRegistry.DebtorConfirmation memory confirmation = TierlineSigning.confirm(
+            registry,
+            selfDealing ? TIER1_KEY : DEBTOR_KEY,
+            terms,
+            nonce,
+            flags & 2 != 0 ? block.timestamp - 1 : block.timestamp + 1 hours
+        );
+        bool wouldRegister;
+        try this.probeRegister(terms, confirmation) {
+            revert("probe did not revert");
+        } catch (bytes memory outcome) {
+            require(bytes4(outcome) == Probed.selector, "probe failed");
+            wouldRegister = uint8(outcome[outcome.length - 1]) == 1;
+        }
+
+        IReceivableRegistry.Registration[] memory items = new IReceivableRegistry.Registration[](1);
+        items[0] = IReceivableRegistry.Registration({terms: terms, confirmation: confirmation});
+        (, uint256[] memory roots) = registry.registerBatch(items);
+
+        require((roots[0] != 0) == wouldRegister, "registerBatch and register disagree");
+        bytes32 receivableId = registry.receivableIdOf(terms);
+        if (wouldRegister) {
+            require(certificates.ownerOf(roots[0]) == tier1, "root not with the seller");
+            require(registry.receivableOf(receivableId).faceValue == face, "face value not stored");
+        } else {
+            require(
+                registry.statusOf(receivableId) == IReceivableRegistry.ReceivableStatus.None,
+                "a refused item was written"
+            );
+            require(!registry.nonceUsed(terms.debtor, nonce), "a refused item used its nonce");
+        }
+    }
+
+    /// Tries `register` and reverts with the outcome, so the registration leaves no trace.
+    function probeRegister(
+        IReceivableRegistry.ReceivableTerms calldata terms,
+        IReceivableRegistry.DebtorConfirmation calldata confirmation
+    ) external {
+        require(msg.sender == address(this), "probe only");
+        try registry.register(terms, confirmation) {
+            revert Probed(true);
+        } catch {
+            revert Probed(false);
+        }
     }
 
     /* ------------------------------------------------------------------ */

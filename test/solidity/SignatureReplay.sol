@@ -28,7 +28,7 @@ contract SignatureReplay is TierlineDeployer {
     function setUp() public {
         deployTierline();
         debtor2 = vm.addr(DEBTOR2_KEY);
-        parties.registerParty(debtor2, legalId("other-buyer"));
+        parties.registerParty(debtor2, legalId("other-buyer"), true);
         otherWorld = deployWorld();
     }
 

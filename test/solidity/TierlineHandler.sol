@@ -38,6 +38,7 @@ contract TierlineHandler {
     address[] private actors; // certificate holders: three supplier tiers and two financiers
     address private immutable admin; // DEFAULT_ADMIN_ROLE (and pauser, party manager) in this world
     address private immutable outsider; // a key that is no party at all
+    address private immutable auditor; // an active party that may not hold certificates
 
     /* ----------------------------- Ghost state ---------------------------- */
 
@@ -81,18 +82,28 @@ contract TierlineHandler {
     uint256 public doublePledgesRefused;
     uint256 public seizuresRefused;
     uint256 public splitsChangingNothingRefused;
+    uint256 public nonHolderDeliveriesRefused; // refused with CertificateRecipientMayNotHold
 
     // Must stay zero.
     uint256 public duplicatesAccepted;
     uint256 public doublePledgesAccepted;
     uint256 public seizuresAccepted; // a certificate moved, was locked or closed without its holder
+    uint256 public nonHolderDeliveriesAccepted; // the auditor got a certificate (or a request)
     uint256 public unexpectedFailures;
     string public lastUnexpected;
     bytes public lastUnexpectedReason;
 
-    constructor(Tierline memory t, uint256 debtorKey_, address[] memory actors_, address admin_, address outsider_) {
+    constructor(
+        Tierline memory t,
+        uint256 debtorKey_,
+        address[] memory actors_,
+        address admin_,
+        address outsider_,
+        address auditor_
+    ) {
         admin = admin_;
         outsider = outsider_;
+        auditor = auditor_;
         token = t.token;
         registry = t.registry;
         certificates = t.certificates;
@@ -469,6 +480,56 @@ contract TierlineHandler {
         } else {
             ++seizuresRefused;
         }
+    }
+
+    /// A holder tries to hand a certificate to the auditor -- registered and active, but not
+    /// allowed to hold -- by transfer or by a split part, or the auditor funds an open request
+    /// (a discount would deliver to it, a pledge would at foreclosure). Every attempt must fail
+    /// and leave the auditor holding nothing; refusals for the holding rule itself are counted.
+    function attemptNonHolderDelivery(uint256 seed, uint256 mode) external action {
+        mode %= 3;
+        bool accepted;
+        bytes memory reason;
+        if (mode == 2) {
+            (bool foundRequest, uint256 requestId) = _findRequest(seed, IFinancingMarket.RequestStatus.Open, true);
+            if (!foundRequest) return;
+            IFinancingMarket.Request memory request = financing.requestOf(requestId);
+            uint256 remainingClaim = financing.remainingClaimOf(request.certificateId); // read before the prank
+            vm.prank(auditor);
+            try financing.fund(requestId, request.price, request.repayAmount, remainingClaim) {
+                accepted = true;
+            } catch (bytes memory refusal) {
+                reason = refusal;
+            }
+        } else {
+            (bool found, uint256 certificateId) = _findCertificate(seed, mode == 0 ? Pick.Live : Pick.Splittable);
+            if (!found) return;
+            address holder = certificates.ownerOf(certificateId);
+            uint256 face = certificates.certificateOf(certificateId).faceValue;
+            ICertificateToken.SplitPart[] memory parts = new ICertificateToken.SplitPart[](2);
+            parts[0] = ICertificateToken.SplitPart({to: holder, amount: face - face / 2});
+            parts[1] = ICertificateToken.SplitPart({to: auditor, amount: face / 2});
+            vm.startPrank(holder);
+            if (mode == 0) {
+                try certificates.transferFrom(holder, auditor, certificateId) {
+                    accepted = true;
+                } catch (bytes memory refusal) {
+                    reason = refusal;
+                }
+            } else {
+                try certificates.split(certificateId, parts) {
+                    accepted = true;
+                } catch (bytes memory refusal) {
+                    reason = refusal;
+                }
+            }
+            vm.stopPrank();
+        }
+        if (accepted || certificates.balanceOf(auditor) != 0) ++nonHolderDeliveriesAccepted;
+        else if (bytes4(reason) == ICertificateToken.CertificateRecipientMayNotHold.selector) {
+            ++nonHolderDeliveriesRefused;
+        }
+        // Any other refusal (a piece too small, a tier too deep) came first: nothing to count.
     }
 
     function warp(uint256 secondsSeed) external action {

@@ -4,7 +4,8 @@ pragma solidity ^0.8.28;
 // Invariant tests of the whole system. The fuzzer calls random sequences of TierlineHandler's
 // actions (register, duplicate registration, split, transfer, open/cancel/fund financing,
 // repay and foreclose pledges, partial, full and early (discounted) repayment, settlement
-// batches, overdue and default marks with clock jumps, dust sweeps, double-pledge attempts),
+// batches, overdue and default marks with clock jumps, dust sweeps, double-pledge attempts,
+// attempts to hand a certificate to the auditor),
 // and after every call checks:
 //   invariant_conservation       (1) live leaves of every receivable add up to its face;
 //   invariant_noDoublePledge     (3) a certificate is in at most one open or pledged request,
@@ -12,7 +13,9 @@ pragma solidity ^0.8.28;
 //   invariant_solvency           (4) escrow balance >= sum(repaid - distributed) + totalClaimable,
 //                                    paid out <= repaid, dust 0 after full repayment and full
 //                                    settlement, dust < leaves after default or early discharge;
-//   invariant_oneWayLifecycle    (5) statuses only move forward; Retired/Settled never come back.
+//   invariant_oneWayLifecycle    (5) statuses only move forward; Retired/Settled never come back;
+//   invariant_nonHolderNeverHolds (8) the auditor (active, registered as a non-holder) never gets
+//                                    a certificate by transfer, split part or funding.
 // `afterInvariant` checks, after every run, that the handler was really the target (its call
 // counter moved), that no normal path failed and no duplicate invoice was accepted.
 // `test_handlerReachesEveryPath` drives the same handler through a fixed script and asserts
@@ -41,7 +44,7 @@ contract TierlineInvariants is TierlineDeployer {
 
     function setUp() public {
         deployTierline();
-        handler = new TierlineHandler(world, DEBTOR_KEY, holders(), address(this), outsider);
+        handler = new TierlineHandler(world, DEBTOR_KEY, holders(), address(this), outsider, auditor);
         registry.grantRole(registry.REGISTRAR_ROLE(), address(handler));
         registry.setEarlyPaymentRate(debtor, 2_500); // 25% a year: early discharge leaves visible dust
         handler.bootstrap();
@@ -57,7 +60,7 @@ contract TierlineInvariants is TierlineDeployer {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory selectors = new bytes4[](20);
+        bytes4[] memory selectors = new bytes4[](21);
         selectors[0] = TierlineHandler.register.selector;
         selectors[1] = TierlineHandler.registerDuplicate.selector;
         selectors[2] = TierlineHandler.split.selector;
@@ -78,6 +81,7 @@ contract TierlineInvariants is TierlineDeployer {
         selectors[17] = TierlineHandler.repayEarly.selector;
         selectors[18] = TierlineHandler.attemptSeizure.selector;
         selectors[19] = TierlineHandler.attemptSeizure.selector; // double weight: the trust model
+        selectors[20] = TierlineHandler.attemptNonHolderDelivery.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: selectors});
     }
@@ -165,6 +169,13 @@ contract TierlineInvariants is TierlineDeployer {
     /// and left the certificate as it was.
     function invariant_noSeizure() public view {
         require(handler.seizuresAccepted() == 0, "a key moved, locked or closed a certificate without its holder");
+    }
+
+    /// (8) A party that may not hold (the auditor) never holds: every transfer, split part and
+    /// funding that would hand it a certificate was refused, and it holds none.
+    function invariant_nonHolderNeverHolds() public view {
+        require(handler.nonHolderDeliveriesAccepted() == 0, "a certificate was handed to a party that may not hold");
+        require(certificates.balanceOf(auditor) == 0, "the auditor holds a certificate");
     }
 
     /// (7) For every receivable, the sum paid to its holders (and pledgees) never exceeds the sum
@@ -260,6 +271,9 @@ contract TierlineInvariants is TierlineDeployer {
         _step(abi.encodeCall(TierlineHandler.openRequest, (2, true, 50, 60)));
         _step(abi.encodeCall(TierlineHandler.openRequest, (5, false, 7, 0))); // discounts on A's pieces
         _step(abi.encodeCall(TierlineHandler.openRequest, (6, false, 9, 0)));
+        for (uint256 mode; mode < 3; ++mode) {
+            _step(abi.encodeCall(TierlineHandler.attemptNonHolderDelivery, (mode, mode))); // transfer, split, fund
+        }
         _step(abi.encodeCall(TierlineHandler.fund, (0, 0)));
         _step(abi.encodeCall(TierlineHandler.fund, (1, 1)));
         _step(abi.encodeCall(TierlineHandler.fund, (2, 0)));
@@ -296,6 +310,7 @@ contract TierlineInvariants is TierlineDeployer {
         invariant_solvency();
         invariant_oneWayLifecycle();
         invariant_noSeizure();
+        invariant_nonHolderNeverHolds();
         invariant_holdersPaidAtMostDebtorPaidIn();
         afterInvariant();
         require(handler.registrations() == 3 && handler.duplicatesRefused() == 1, "registration paths");
@@ -310,6 +325,10 @@ contract TierlineInvariants is TierlineDeployer {
         require(handler.overdues() == 1 && handler.defaults() == 1, "overdue and default paths");
         require(handler.sweeps() >= 1 && handler.warps() == 1, "sweep and warp paths");
         require(handler.seizuresRefused() >= 4 && handler.seizuresAccepted() == 0, "seizure paths");
+        require(
+            handler.nonHolderDeliveriesRefused() == 3 && handler.nonHolderDeliveriesAccepted() == 0,
+            "non-holder delivery paths"
+        );
     }
 
     /// One handler call, then every invariant.

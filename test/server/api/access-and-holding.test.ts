@@ -6,6 +6,8 @@
 // And the holding rules: who may receive a certificate, a split that changes something, and
 // the minimum piece size.
 import { expect } from "chai";
+import { Wallet } from "ethers";
+import { AppError } from "../../../server/model/errors.js";
 import { startTestService, type TestService } from "../harness.js";
 import { ApiClient } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
@@ -219,6 +221,60 @@ describe("Who may see and hold what (issue 18)", function () {
       expect(back.body.error.code).to.equal("RECIPIENT_NOT_ALLOWED");
       expect(back.body.error.details.rule).to.equal("NOT_THE_DEBTOR");
       expect(back.body.error.details.fields).to.deep.equal(["parts[0].toPartyId"]);
+    });
+
+    it("meets the same refusal on the chain when it calls the token itself: the auditor may not hold there either", async function () {
+      const { ctx } = t.service;
+      const { certificates, parties } = ctx.chain.contracts;
+      // Registered by role: suppliers and financiers may hold, the auditor and a debtor-only company not.
+      expect(await parties.isActive(p.auditor.address)).to.equal(true);
+      for (const [party, mayHold] of [
+        [p.auditor, false],
+        [p.debtor, false],
+        [p.tier3, true],
+        [p.financier, true],
+      ] as const) {
+        expect(await parties.mayHold(party.address), party.roles.join()).to.equal(mayHold);
+        const indexed = await ctx.db
+          .selectFrom("onchain_parties")
+          .select("may_hold")
+          .where("address", "=", party.address)
+          .executeTakeFirstOrThrow();
+        expect(indexed.may_hold, party.roles.join()).to.equal(mayHold ? 1 : 0);
+      }
+      // Through the API: its own stable code, and nothing is sent.
+      const block = await ctx.chain.provider.getBlockNumber();
+      const viaApi = await transfer(p.auditor);
+      expect(viaApi.status, JSON.stringify(viaApi.body)).to.equal(422);
+      expect(viaApi.body.error.code).to.equal("RECIPIENT_NOT_ALLOWED");
+      expect(await ctx.chain.provider.getBlockNumber()).to.equal(block);
+      // The holder's own key, straight to the contract: the chain refuses too, with a 4xx of the same status.
+      const row = await ctx.db
+        .selectFrom("parties")
+        .select("encrypted_key")
+        .where("id", "=", p.tier2.id)
+        .executeTakeFirstOrThrow();
+      const wallet = new Wallet(ctx.vault.decrypt(row.encrypted_key!));
+      const request = await certificates
+        .getFunction("transferFrom")
+        .populateTransaction(p.tier2.address, p.auditor.address, tier2Kept);
+      const direct = await ctx.chain
+        .senderFor(wallet)
+        .send(request, { kind: "test:transferFrom", ref: tier2Kept })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(direct).to.be.instanceOf(AppError);
+      const refused = direct as AppError;
+      expect(refused.code).to.equal("CERTIFICATE_RECIPIENT_MAY_NOT_HOLD");
+      expect(refused.status).to.equal(viaApi.status);
+      expect(refused.details).to.deep.include({
+        contractError: "CertificateRecipientMayNotHold",
+        certificateId: tier2Kept,
+        to: p.auditor.address,
+      });
+      expect(await certificates.ownerOf(tier2Kept)).to.equal(p.tier2.address);
     });
 
     it("refuses a split into one piece for oneself (SPLIT_CHANGES_NOTHING)", async function () {

@@ -146,7 +146,7 @@ describe("API: registering and reading parties", function () {
       const { parties } = t.service.ctx.chain.contracts;
       const theirs = Wallet.createRandom().address;
       await t.service.ctx.chain.partyManager.send(
-        await parties.registerParty.populateTransaction(theirs, legalIdHash),
+        await parties.registerParty.populateTransaction(theirs, legalIdHash, true),
         {
           kind: "registerParty",
           ref: "another platform",

@@ -123,7 +123,7 @@ describe("API: restart, reindex and crash recovery", function () {
       const first = Wallet.createRandom();
       const alias = Wallet.createRandom().address;
       const legalIdHash = hashText(`ALIASCO${Date.now()}`);
-      await chain.partyManager.send(await parties.registerParty.populateTransaction(first.address, legalIdHash), {
+      await chain.partyManager.send(await parties.registerParty.populateTransaction(first.address, legalIdHash, true), {
         kind: "registerParty",
         ref: "alias test",
       });
@@ -146,9 +146,10 @@ describe("API: restart, reindex and crash recovery", function () {
         .where("legal_id_hash", "=", legalIdHash)
         .orderBy("alias_approved_by")
         .execute();
-      expect(rows.map((r) => [r.address, r.alias_approved_by, r.active])).to.have.deep.members([
-        [first.address, null, 1],
-        [alias, first.address, 1],
+      // The alias holds as the address that consented to it does (PartyHoldingChanged, indexed).
+      expect(rows.map((r) => [r.address, r.alias_approved_by, r.active, r.may_hold])).to.have.deep.members([
+        [first.address, null, 1, 1],
+        [alias, first.address, 1, 1],
       ]);
       const journaled = await db()
         .selectFrom("chain_events")

@@ -10,6 +10,7 @@ import { expect } from "chai";
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect, type CompiledQuery } from "kysely";
 import { openDatabase } from "../../../server/store/database.js";
+import { tableScansIn } from "./captured-plans.js";
 import type { Database } from "../../../server/store/schema.js";
 import { toParty } from "../../../server/store/parties-store.js";
 import { debtorExposure, financingExposure, supplierExposure } from "../../../server/risk/exposure.js";
@@ -61,19 +62,7 @@ describe("store: the limit and score reads use indexes", function () {
       await loadPartyHistory({ db, now: () => new Date() } as unknown as ServiceContext, party);
       expect(ran.length).to.be.at.least(6);
 
-      const scans: string[] = [];
-      const explain = new SQLite(file, { readonly: true });
-      try {
-        for (const query of ran) {
-          const plan = explain.prepare(`explain query plan ${query.sql}`).all(...(query.parameters as unknown[]));
-          const found = (plan as Array<{ detail: string }>)
-            .map((r) => r.detail)
-            .filter((detail) => /^SCAN /.test(detail) && !/USING .*INDEX/.test(detail));
-          if (found.length) scans.push(`${found.join("; ")}  in: ${query.sql}`);
-        }
-      } finally {
-        explain.close();
-      }
+      const scans = tableScansIn(file, ran);
       expect(scans, scans.join("\n")).to.deep.equal([]);
     } finally {
       await db.destroy();

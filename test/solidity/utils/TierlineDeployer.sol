@@ -194,6 +194,7 @@ abstract contract TierlineDeployer {
     uint256 internal constant FINANCIER_KEY = uint256(keccak256("tierline: bank"));
     uint256 internal constant FINANCIER2_KEY = uint256(keccak256("tierline: factor"));
     uint256 internal constant OUTSIDER_KEY = uint256(keccak256("tierline: outsider"));
+    uint256 internal constant AUDITOR_KEY = uint256(keccak256("tierline: audit-firm"));
 
     uint256 internal constant ONE = 1_000_000; // one tUSD in smallest units (6 decimals)
     uint256 internal constant FUNDS = 1_000_000_000 * ONE; // minted to every payer
@@ -217,6 +218,7 @@ abstract contract TierlineDeployer {
     address internal financier;
     address internal financier2;
     address internal outsider; // never registered as a party
+    address internal auditor; // registered and active, but may not hold certificates
 
     uint256 internal invoiceCounter;
     uint256 internal nonceCounter;
@@ -233,6 +235,7 @@ abstract contract TierlineDeployer {
         financier = vm.addr(FINANCIER_KEY);
         financier2 = vm.addr(FINANCIER2_KEY);
         outsider = vm.addr(OUTSIDER_KEY);
+        auditor = vm.addr(AUDITOR_KEY);
 
         world = deployWorld();
         token = world.token;
@@ -266,12 +269,13 @@ abstract contract TierlineDeployer {
         t.financing.wireDilution(address(t.dilution));
         t.registry.grantRole(t.registry.REGISTRAR_ROLE(), admin);
 
-        t.parties.registerParty(debtor, legalId("core-enterprise"));
-        t.parties.registerParty(tier1, legalId("tier1"));
-        t.parties.registerParty(tier2, legalId("tier2"));
-        t.parties.registerParty(tier3, legalId("tier3"));
-        t.parties.registerParty(financier, legalId("bank"));
-        t.parties.registerParty(financier2, legalId("factor"));
+        t.parties.registerParty(debtor, legalId("core-enterprise"), true);
+        t.parties.registerParty(tier1, legalId("tier1"), true);
+        t.parties.registerParty(tier2, legalId("tier2"), true);
+        t.parties.registerParty(tier3, legalId("tier3"), true);
+        t.parties.registerParty(financier, legalId("bank"), true);
+        t.parties.registerParty(financier2, legalId("factor"), true);
+        t.parties.registerParty(auditor, legalId("audit-firm"), false);
 
         address[6] memory payers = [debtor, tier1, tier2, tier3, financier, financier2];
         for (uint256 i; i < payers.length; ++i) {
