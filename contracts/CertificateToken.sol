@@ -11,6 +11,7 @@ import {IPartyRegistry} from "./interfaces/IPartyRegistry.sol";
 import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
 import {ISettlementEscrow} from "./interfaces/ISettlementEscrow.sol";
 import {CertificateMetadata} from "./libraries/CertificateMetadata.sol";
+import {IDilutionLedger} from "./interfaces/IDilutionLedger.sol";
 
 /// @title CertificateToken
 /// @notice ERC-721 receivable certificates with on-chain lineage. See {ICertificateToken}.
@@ -70,6 +71,9 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     mapping(bytes32 receivableId => Tree) private _trees;
     mapping(uint256 rootId => bytes32 receivableId) private _rootReceivables;
     mapping(uint256 certificateId => Child) private _children;
+
+    /// @inheritdoc ICertificateToken
+    address public dilutionLedger; // issue 16: a disputed receivable cannot be split
 
     constructor(
         address admin,
@@ -169,7 +173,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
             revert SplitPartCount(parts.length, config.maxSplitParts);
         }
         if (parts.length == 1 && parts[0].to == holder) revert SplitChangesNothing(certificateId);
-        address debtor = _requireSplitOpen(parent.receivableId);
+        address debtor = _requireSplitOpen(parent.receivableId, certificateId);
         uint256 sum;
         for (uint256 i; i < parts.length; ++i) {
             // The children's mints skip the debtor check in _update (see there): checked here,
@@ -213,13 +217,22 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
 
     /// Splitting stops once the debtor starts paying (shares already paid would be paid twice),
     /// at the due date, and when the receivable is closed. Returns the receivable's debtor.
-    function _requireSplitOpen(bytes32 receivableId) private view returns (address debtor) {
+    function _requireSplitOpen(bytes32 receivableId, uint256 certificateId) private view returns (address debtor) {
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
         if (
             receivable.status != IReceivableRegistry.ReceivableStatus.Active ||
             receivable.repaidAmount != 0 ||
             block.timestamp >= receivable.dueDate
         ) revert SplitClosed(receivableId);
+        // Dilution hook (issue 16): no new pieces while the debtor disputes the receivable, and a
+        // piece a credit note reduced is not split (its children's face values would no longer
+        // add up to its claim); it can still move, be financed and be settled.
+        address ledger = dilutionLedger;
+        if (ledger != address(0)) {
+            (bool disputed, uint256 reduction) = IDilutionLedger(ledger).splitStatusOf(receivableId, certificateId);
+            if (disputed) revert CertificateReceivableDisputed(receivableId);
+            if (reduction != 0) revert CertificateDiluted(certificateId, reduction);
+        }
         return receivable.debtor;
     }
 
@@ -412,6 +425,13 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         _config.financingMarket = financingMarket_;
         settlementEscrow = settlementEscrow_;
         emit CertificateContractsWired(financingMarket_, settlementEscrow_);
+    }
+
+    /// @inheritdoc ICertificateToken
+    function wireDilution(address ledger) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (dilutionLedger != address(0) || ledger == address(0)) revert CertificateWiringInvalid();
+        dilutionLedger = ledger;
+        emit CertificateDilutionWired(ledger);
     }
 
     /// @inheritdoc ICertificateToken

@@ -13,6 +13,7 @@ import {IFinancingMarket} from "./interfaces/IFinancingMarket.sol";
 import {ICertificateToken} from "./interfaces/ICertificateToken.sol";
 import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
 import {IPartyRegistry} from "./interfaces/IPartyRegistry.sol";
+import {IDilutionLedger} from "./interfaces/IDilutionLedger.sol";
 
 /// @title FinancingMarket
 /// @notice Discounting and pledging of certificates, delivery versus payment. See {IFinancingMarket}.
@@ -68,6 +69,9 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
 
     mapping(uint256 requestId => StoredRequest) private _requests;
     mapping(uint256 certificateId => uint256 requestId) private _activeRequests;
+
+    /// @inheritdoc IFinancingMarket
+    address public dilutionLedger; // issue 16: disputes stop new financing; claims shrink by credit notes
 
     constructor(
         address admin,
@@ -360,6 +364,13 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc IFinancingMarket
+    function wireDilution(address ledger) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (dilutionLedger != address(0) || ledger == address(0)) revert FinancingDilutionWiringInvalid(ledger);
+        dilutionLedger = ledger;
+        emit DilutionWired(ledger);
+    }
+
+    /// @inheritdoc IFinancingMarket
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
     }
@@ -439,10 +450,18 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         if (
             block.timestamp >= dueDate || registry.statusOf(receivableId) != IReceivableRegistry.ReceivableStatus.Active
         ) revert FinancingReceivableClosed(receivableId);
+        // Dilution hook (issue 16): nothing newly financed while the debtor disputes it.
+        address ledger = dilutionLedger;
+        if (ledger != address(0) && IDilutionLedger(ledger).isDisputed(receivableId)) {
+            revert FinancingReceivableDisputed(receivableId);
+        }
     }
 
-    /// Face value minus what the escrow has paid out on the certificate (before wiring: face value).
+    /// Face value minus credit notes (dilution hook, issue 16) minus what the escrow has paid out
+    /// on the certificate (before wiring: face value).
     function _remainingClaim(uint256 certificateId, uint256 faceValue) private view returns (uint256) {
+        address ledger = dilutionLedger;
+        if (ledger != address(0)) faceValue -= IDilutionLedger(ledger).reductionOf(certificateId);
         if (escrow == address(0)) return faceValue;
         return faceValue - ISettlementEscrow(escrow).paidOutOf(certificateId);
     }

@@ -65,6 +65,11 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     mapping(address debtor => mapping(uint256 word => uint256 bits)) private _nonceBitmap;
     mapping(address debtor => uint16 rateBps) private _earlyPaymentRates;
 
+    // Dilution (issue 16): the ledger of disputes and credit notes, and what it credited.
+    /// @inheritdoc IReceivableRegistry
+    address public dilutionLedger;
+    mapping(bytes32 receivableId => uint256) private _credited;
+
     constructor(
         address admin,
         IPartyRegistry parties_,
@@ -269,16 +274,16 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         Record storage receivable = _existing(receivableId);
         ReceivableStatus status = receivable.status;
         if (status == ReceivableStatus.Repaid) revert ReceivableWrongStatus(receivableId, status);
-        uint256 faceValue = receivable.faceValue;
-        uint256 outstanding = faceValue - receivable.repaidAmount;
+        uint256 owed = receivable.faceValue - _credited[receivableId]; // dilution hook: face less credit notes
+        uint256 outstanding = owed - receivable.repaidAmount;
         if (amount > outstanding) revert RepaymentExceedsOutstanding(receivableId, amount, outstanding);
 
-        // Never above the face value, which fits 96 bits.
-        repaidAmount = faceValue - outstanding + amount;
+        // Never above what is owed (at most the face value, which fits 96 bits).
+        repaidAmount = owed - outstanding + amount;
         receivable.repaidAmount = uint96(repaidAmount);
         emit RepaymentRecorded(receivableId, amount, repaidAmount);
 
-        if (repaidAmount == faceValue) {
+        if (repaidAmount == owed) {
             receivable.status = ReceivableStatus.Repaid;
             emit ReceivableStatusChanged(receivableId, ReceivableStatus.Repaid);
         }
@@ -289,19 +294,59 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         if (msg.sender != settlementEscrow) revert CallerNotEscrow(msg.sender);
         Record storage receivable = _existing(receivableId);
         if (receivable.status != ReceivableStatus.Active) revert ReceivableWrongStatus(receivableId, receivable.status);
-        uint256 faceValue = receivable.faceValue;
-        uint256 outstanding = faceValue - receivable.repaidAmount;
+        uint256 owed = receivable.faceValue - _credited[receivableId]; // dilution hook: face less credit notes
+        uint256 outstanding = owed - receivable.repaidAmount;
         if (paid + discount != outstanding)
             revert RepaymentExceedsOutstanding(receivableId, paid + discount, outstanding);
 
-        // paid <= outstanding, so the sum stays below the face value.
-        uint256 repaidAmount = faceValue - outstanding + paid;
+        // paid <= outstanding, so the sum stays below what is owed (at most the face value).
+        uint256 repaidAmount = owed - outstanding + paid;
         receivable.repaidAmount = uint96(repaidAmount);
         receivable.status = ReceivableStatus.Repaid;
 
         emit RepaymentRecorded(receivableId, paid, repaidAmount);
         emit ReceivableDischargedEarly(receivableId, paid, discount);
         emit ReceivableStatusChanged(receivableId, ReceivableStatus.Repaid);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                      Dilution (credit notes, issue 16)             */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc IReceivableRegistry
+    function recordCredit(bytes32 receivableId, uint256 amount) external {
+        if (msg.sender != dilutionLedger || msg.sender == address(0)) revert CallerNotDilutionLedger(msg.sender);
+        Record storage receivable = _existing(receivableId);
+        ReceivableStatus status = receivable.status;
+        if ((status != ReceivableStatus.Active && status != ReceivableStatus.Overdue) || receivable.repaidAmount != 0) {
+            revert ReceivableWrongStatus(receivableId, status);
+        }
+        uint256 credited = _credited[receivableId] + amount;
+        if (credited > receivable.faceValue) {
+            revert RepaymentExceedsOutstanding(receivableId, amount, receivable.faceValue - _credited[receivableId]);
+        }
+
+        _credited[receivableId] = credited;
+        emit CreditRecorded(receivableId, amount, credited);
+
+        // Credited in full: nothing is owed any more, the receivable is closed.
+        if (credited == receivable.faceValue) {
+            receivable.status = ReceivableStatus.Repaid;
+            emit ReceivableStatusChanged(receivableId, ReceivableStatus.Repaid);
+        }
+    }
+
+    /// @inheritdoc IReceivableRegistry
+    function creditedOf(bytes32 receivableId) external view returns (uint256) {
+        return _credited[receivableId];
+    }
+
+    /// @inheritdoc IReceivableRegistry
+    function wireDilution(address ledger) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (dilutionLedger != address(0)) revert AlreadyWired();
+        if (ledger == address(0)) revert ZeroAddress();
+        dilutionLedger = ledger;
+        emit DilutionLedgerWired(ledger);
     }
 
     /* ------------------------------------------------------------------ */

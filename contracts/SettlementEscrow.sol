@@ -10,6 +10,7 @@ import {ISettlementEscrow} from "./interfaces/ISettlementEscrow.sol";
 import {ICertificateToken} from "./interfaces/ICertificateToken.sol";
 import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
 import {IFinancingMarket} from "./interfaces/IFinancingMarket.sol";
+import {IDilutionLedger} from "./interfaces/IDilutionLedger.sol";
 
 /// @title SettlementEscrow
 /// @notice Holds debtors' repayments and pays them out to certificate holders. See {ISettlementEscrow}.
@@ -45,6 +46,10 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuardTransient {
     mapping(uint256 certificateId => uint256) private _paidOut;
     mapping(bytes32 receivableId => Payouts) private _payouts;
     mapping(address account => uint256) private _claimable;
+
+    /// Dilution hook (issue 16): the ledger a settle batch reads leaf reductions from (zero for an
+    /// undiluted receivable). Transient: set at the top of each batch, gone after the transaction.
+    IDilutionLedger private transient _batchLedger;
 
     constructor(IReceivableRegistry registry_, ICertificateToken certificates_, IFinancingMarket financing_) {
         deploymentBlock = block.number;
@@ -88,7 +93,8 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuardTransient {
         if (rateBps == 0 || block.timestamp >= receivable.dueDate) {
             revert IReceivableRegistry.EarlyPaymentUnavailable(receivableId, rateBps, receivable.dueDate);
         }
-        uint256 outstanding = receivable.faceValue - receivable.repaidAmount;
+        // Dilution hook (issue 16): the debtor owes face less credit notes.
+        uint256 outstanding = receivable.faceValue - registry.creditedOf(receivableId) - receivable.repaidAmount;
         // Rounded down: the debtor, who pays, carries the dust.
         discount = Math.mulDiv(
             outstanding,
@@ -134,6 +140,8 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuardTransient {
         // A repaid receivable takes no more money: each leaf's share is final. A defaulted one may
         // still be paid late, so its leaves are paid what has come in so far and stay open.
         bool closed = receivable.status == IReceivableRegistry.ReceivableStatus.Repaid;
+        // Dilution hook (issue 16): owed = face less credit notes; the ledger for this batch's leaves.
+        _batchLedger = _dilute(receivableId, receivable);
 
         bool progressed;
         // The range of leaves paid in part, for one ERC-4906 notice at the end (settled leaves
@@ -185,7 +193,7 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuardTransient {
         }
 
         Payouts storage payouts = _payouts[receivableId];
-        leaf.entitled = _entitlementDown(receivable, faceValue);
+        leaf.entitled = _entitlementDown(receivable, _claimOf(_batchLedger, certificateId, faceValue));
         uint256 paidBefore = payouts.partiallyPaid ? _paidOut[certificateId] : 0;
         due = leaf.entitled - paidBefore;
         if (due == 0 && !closed) return (0, false);
@@ -245,12 +253,37 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuardTransient {
         _push(leaf.holder, leaf.toHolder);
     }
 
-    /// floor(repaid * leafFace / faceValue): rounds against the payee, never against solvency.
+    /// floor(repaid * leafClaim / owed): rounds against the payee, never against solvency. `owed`
+    /// (receivable.faceValue after {_dilute}) is zero only when credited in full: nothing to pay.
     function _entitlementDown(
         IReceivableRegistry.Receivable memory receivable,
-        uint256 leafFace
+        uint256 leafClaim
     ) private pure returns (uint256) {
-        return Math.mulDiv(receivable.repaidAmount, leafFace, receivable.faceValue);
+        if (receivable.faceValue == 0) return 0;
+        return Math.mulDiv(receivable.repaidAmount, leafClaim, receivable.faceValue);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                       Dilution hook (issue 16)                     */
+    /* ------------------------------------------------------------------ */
+
+    /// Turns `receivable.faceValue` (in memory) into what the debtor owes after credit notes and
+    /// returns the ledger to read leaf reductions from, or zero when nothing was credited (one
+    /// registry read per batch; no per-leaf cost for an undiluted receivable).
+    function _dilute(
+        bytes32 receivableId,
+        IReceivableRegistry.Receivable memory receivable
+    ) private view returns (IDilutionLedger ledger) {
+        uint256 credited = registry.creditedOf(receivableId);
+        if (credited == 0) return IDilutionLedger(address(0));
+        receivable.faceValue -= credited;
+        return IDilutionLedger(registry.dilutionLedger());
+    }
+
+    /// A leaf's face value less its credit-note reduction.
+    function _claimOf(IDilutionLedger ledger, uint256 certificateId, uint256 faceValue) private view returns (uint256) {
+        if (address(ledger) == address(0)) return faceValue;
+        return faceValue - ledger.reductionOf(certificateId);
     }
 
     /// Pushes `amount` to `to`; if the token refuses (blocklisted or broken receiver), keeps it
@@ -310,7 +343,8 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuardTransient {
         // A retired parent is no claim any more: its children hold it.
         if (certificate.state == ICertificateToken.CertificateState.Retired) return (0, 0);
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(certificate.receivableId);
-        entitled = _entitlementDown(receivable, certificate.faceValue);
+        IDilutionLedger ledger = _dilute(certificate.receivableId, receivable);
+        entitled = _entitlementDown(receivable, _claimOf(ledger, certificateId, certificate.faceValue));
         // A settled leaf was paid its whole (final) entitlement.
         paidOut = certificate.state == ICertificateToken.CertificateState.Settled ? entitled : _paidOut[certificateId];
     }
@@ -323,7 +357,9 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuardTransient {
         if (paidOut != 0) return paidOut;
         ICertificateToken.Certificate memory certificate = certificates.certificateOf(certificateId);
         if (certificate.state != ICertificateToken.CertificateState.Settled) return 0;
-        return _entitlementDown(registry.receivableOf(certificate.receivableId), certificate.faceValue);
+        IReceivableRegistry.Receivable memory receivable = registry.receivableOf(certificate.receivableId);
+        IDilutionLedger ledger = _dilute(certificate.receivableId, receivable); // dilution hook (issue 16)
+        return _entitlementDown(receivable, _claimOf(ledger, certificateId, certificate.faceValue));
     }
 
     /// @inheritdoc ISettlementEscrow

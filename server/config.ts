@@ -198,6 +198,9 @@ const ContractsSchema = z
     certificateToken: address,
     financingMarket: address,
     settlementEscrow: address,
+    /** Disputes, credit notes and recourse (issue 16): written by deployments made since. */
+    dilutionLedger: address.optional(),
+    recourseLedger: address.optional(),
     timelock: address.optional(),
     deploymentBlock: z.coerce.number().int().min(0),
     /** The chain the contracts are on: checked at start-up when given. */

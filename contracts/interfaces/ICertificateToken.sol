@@ -138,6 +138,25 @@ interface ICertificateToken is IERC721, IERC4906 {
     /// @notice The contracts were wired already, or a zero address was given.
     error CertificateWiringInvalid();
 
+    /* ----------------------- Dilution (issue 16) ----------------------- */
+
+    /// @notice Emitted once, when the dilution ledger is wired in.
+    event CertificateDilutionWired(address dilutionLedger);
+
+    /// @notice The debtor disputes `receivableId`: no split until the dispute ends.
+    error CertificateReceivableDisputed(bytes32 receivableId);
+
+    /// @notice A credit note took `reduction` off `certificateId`: it is not split further.
+    error CertificateDiluted(uint256 certificateId, uint256 reduction);
+
+    /// @notice The dilution ledger whose open disputes stop splits (zero before it is wired).
+    function dilutionLedger() external view returns (address);
+
+    /// @notice Wires the dilution ledger, once. Only DEFAULT_ADMIN_ROLE.
+    function wireDilution(address ledger) external;
+
+    /* ------------------------------------------------------------------ */
+
     /// @notice The financing market: the only contract that may lock, unlock and deliver.
     function financingMarket() external view returns (address);
 

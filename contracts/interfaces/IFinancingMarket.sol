@@ -143,6 +143,26 @@ interface IFinancingMarket {
     /// @notice The escrow was wired already, or a zero address was given.
     error EscrowWiringInvalid(address escrow);
 
+    /* ----------------------- Dilution (issue 16) ----------------------- */
+
+    /// @notice Emitted once, when the dilution ledger is wired in.
+    event DilutionWired(address dilutionLedger);
+
+    /// @notice The debtor disputes `receivableId`: no new request and no funding until it ends.
+    error FinancingReceivableDisputed(bytes32 receivableId);
+
+    /// @notice The dilution ledger was wired already, or `ledger` is zero.
+    error FinancingDilutionWiringInvalid(address ledger);
+
+    /// @notice The dilution ledger whose disputes stop new financing and whose credit notes
+    /// lower remaining claims (zero before it is wired).
+    function dilutionLedger() external view returns (address);
+
+    /// @notice Wires the dilution ledger, once. Only DEFAULT_ADMIN_ROLE.
+    function wireDilution(address ledger) external;
+
+    /* ------------------------------------------------------------------ */
+
     /// @notice The role whose EIP-712 signatures attest requests (the service's risk key).
     function ATTESTER_ROLE() external view returns (bytes32);
 
@@ -198,7 +218,8 @@ interface IFinancingMarket {
     /// @notice Whether `requestId` is open and carries an unexpired risk attestation.
     function isAttested(uint256 requestId) external view returns (bool);
 
-    /// @notice What `certificateId` can still pay: face value minus what was paid out on it.
+    /// @notice What `certificateId` can still pay: face value minus credit notes (its dilution
+    /// ledger reduction) minus what was paid out on it.
     function remainingClaimOf(uint256 certificateId) external view returns (uint256);
 
     /// @notice The holder repays what is outstanding on a pledge and frees the certificate.

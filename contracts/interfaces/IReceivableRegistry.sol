@@ -194,6 +194,35 @@ interface IReceivableRegistry {
     /// @notice A zero address where a contract was expected.
     error ZeroAddress();
 
+    /* ----------------------- Dilution (issue 16) ----------------------- */
+
+    /// @notice Emitted when the dilution ledger records credit note `amount` on `receivableId`;
+    /// `credited` is its total: the debtor owes faceValue - credited from now on.
+    event CreditRecorded(bytes32 indexed receivableId, uint256 amount, uint256 credited);
+
+    /// @notice Emitted once, when the dilution ledger (disputes and credit notes) is wired in.
+    event DilutionLedgerWired(address dilutionLedger);
+
+    /// @notice Only the wired dilution ledger may record credit notes; `caller` is not it.
+    error CallerNotDilutionLedger(address caller);
+
+    /// @notice The dilution ledger (disputes and credit notes), or zero before it is wired.
+    function dilutionLedger() external view returns (address);
+
+    /// @notice The total of credit notes applied to `receivableId`: the debtor owes
+    /// faceValue - creditedOf - repaidAmount, and the receivable is Repaid when that reaches zero.
+    function creditedOf(bytes32 receivableId) external view returns (uint256);
+
+    /// @notice Records a credit note of `amount` on `receivableId`: only while Active or Overdue
+    /// and before any repayment, never past the face value. Marks Repaid when credited in full.
+    /// @dev Only the wired dilution ledger.
+    function recordCredit(bytes32 receivableId, uint256 amount) external;
+
+    /// @notice Wires the dilution ledger, once. Only DEFAULT_ADMIN_ROLE.
+    function wireDilution(address ledger) external;
+
+    /* ------------------------------------------------------------------ */
+
     /// @notice The role of platforms allowed to register receivables.
     function REGISTRAR_ROLE() external view returns (bytes32);
 

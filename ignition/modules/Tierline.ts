@@ -33,6 +33,7 @@ const ROLE = {
   PAUSER_ROLE: id("PAUSER_ROLE"),
   PARTY_MANAGER_ROLE: id("PARTY_MANAGER_ROLE"),
   ATTESTER_ROLE: id("ATTESTER_ROLE"),
+  ARBITER_ROLE: id("ARBITER_ROLE"),
 } as const;
 
 /**
@@ -63,12 +64,28 @@ function deployContracts(
     partyRegistry,
   ]);
   const settlementEscrow = m.contract("SettlementEscrow", [receivableRegistry, certificateToken, financingMarket]);
+  // Dilution and recourse (issue 16): new contracts beside the four, wired in below.
+  const dilutionLedger = m.contract("DilutionLedger", [
+    deployer,
+    receivableRegistry,
+    certificateToken,
+    financingMarket,
+  ]);
+  const recourseLedger = m.contract("RecourseLedger", [
+    receivableRegistry,
+    certificateToken,
+    dilutionLedger,
+    settlementEscrow,
+  ]);
 
   // Wiring: each contract learns the others it trusts, once and for good.
   const setup: Future[] = [
     m.call(receivableRegistry, "wire", [certificateToken, settlementEscrow]),
     m.call(financingMarket, "wireEscrow", [settlementEscrow]),
     m.call(certificateToken, "wire", [financingMarket, settlementEscrow]),
+    m.call(receivableRegistry, "wireDilution", [dilutionLedger]),
+    m.call(certificateToken, "wireDilution", [dilutionLedger]),
+    m.call(financingMarket, "wireDilution", [dilutionLedger]),
     // The tier policy's defaults, but no piece below one whole unit of the token (issue 18).
     m.call(certificateToken, "setTierPolicy", [DEFAULT_MAX_TIER, minPieceSize, DEFAULT_MAX_SPLIT_PARTS]),
   ];
@@ -94,11 +111,14 @@ function deployContracts(
 
   // The admin: a timelock the governor proposes to and executes through, after the delay.
   const timelock = m.contract("TierlineTimelock", [timelockDelay, [governor], [governor]]);
+  // A credit note the seller did not co-sign is decided only through the timelock (in public, delayed).
+  setup.push(m.call(dilutionLedger, "grantRole", [ROLE.ARBITER_ROLE, timelock], { id: "DilutionLedger_grantArbiter" }));
   const administered = [
     ["PartyRegistry", partyRegistry, ROLE.PARTY_MANAGER_ROLE],
     ["ReceivableRegistry", receivableRegistry, ROLE.PAUSER_ROLE],
     ["CertificateToken", certificateToken, ROLE.PAUSER_ROLE],
     ["FinancingMarket", financingMarket, ROLE.PAUSER_ROLE],
+    ["DilutionLedger", dilutionLedger, undefined],
   ] as const;
   for (const [name, contract] of administered) {
     setup.push(
@@ -108,17 +128,32 @@ function deployContracts(
   // The deployer keeps nothing: only once everything above is mined, its operational role
   // first, its admin role last (renouncing needs no role, so the order only keeps a trail).
   for (const [name, contract, operationalRole] of administered) {
-    const operational = m.call(contract, "renounceRole", [operationalRole, deployer], {
-      id: `${name}_renounceOperationalRole`,
-      after: setup,
-    });
+    // The dilution ledger gave the deployer no operational role: only its admin role to renounce.
+    const operational =
+      operationalRole === undefined
+        ? []
+        : [
+            m.call(contract, "renounceRole", [operationalRole, deployer], {
+              id: `${name}_renounceOperationalRole`,
+              after: setup,
+            }),
+          ];
     m.call(contract, "renounceRole", [ROLE.DEFAULT_ADMIN_ROLE, deployer], {
       id: `${name}_renounceAdminRole`,
-      after: [operational],
+      after: operational.length === 0 ? setup : operational,
     });
   }
 
-  return { partyRegistry, receivableRegistry, certificateToken, financingMarket, settlementEscrow, timelock };
+  return {
+    partyRegistry,
+    receivableRegistry,
+    certificateToken,
+    financingMarket,
+    settlementEscrow,
+    dilutionLedger,
+    recourseLedger,
+    timelock,
+  };
 }
 
 /** Tierline over an existing ERC-20 (parameter `settlementToken`): the path for a real network. */

@@ -95,6 +95,8 @@ export async function deployTierlineWithIgnition(
     certificateToken: await deployed.certificateToken.getAddress(),
     financingMarket: await deployed.financingMarket.getAddress(),
     settlementEscrow: await deployed.settlementEscrow.getAddress(),
+    dilutionLedger: await deployed.dilutionLedger.getAddress(),
+    recourseLedger: await deployed.recourseLedger.getAddress(),
     timelock: await deployed.timelock.getAddress(),
   };
   // The first Tierline contract's block: where an indexer starts (nothing it reads is older).

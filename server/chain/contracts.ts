@@ -5,6 +5,8 @@
 import { Contract, type BaseContract, type ContractRunner } from "ethers";
 import type {
   CertificateToken,
+  DilutionLedger,
+  RecourseLedger,
   FinancingMarket,
   LocalSettlementToken,
   PartyRegistry,
@@ -16,6 +18,8 @@ import { readArtifact, type ContractName } from "./artifacts.js";
 
 export type {
   CertificateToken,
+  DilutionLedger,
+  RecourseLedger,
   FinancingMarket,
   LocalSettlementToken,
   PartyRegistry,
@@ -31,6 +35,8 @@ export interface ContractTypes {
   CertificateToken: CertificateToken;
   FinancingMarket: FinancingMarket;
   SettlementEscrow: SettlementEscrow;
+  DilutionLedger: DilutionLedger;
+  RecourseLedger: RecourseLedger;
   TierlineTimelock: TierlineTimelock;
 }
 
@@ -41,6 +47,10 @@ export interface ContractAddresses {
   certificateToken: string;
   financingMarket: string;
   settlementEscrow: string;
+  /** Disputes and credit notes (issue 16); absent in deployments made before it. */
+  dilutionLedger?: string;
+  /** Endorsements with recourse and recourse claims (issue 16); absent in deployments made before it. */
+  recourseLedger?: string;
   /** The TimelockController that is every contract's admin (absent for contracts configured by hand). */
   timelock?: string;
 }

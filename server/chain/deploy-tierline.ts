@@ -10,7 +10,8 @@ import type { ContractTypes, ReceivableRegistry } from "./contracts.js";
 /** What granting and renouncing need of an OpenZeppelin AccessControl contract. */
 type AccessControlled = Pick<ReceivableRegistry, "grantRole" | "renounceRole">;
 
-type RoleName = "DEFAULT_ADMIN_ROLE" | "REGISTRAR_ROLE" | "PAUSER_ROLE" | "PARTY_MANAGER_ROLE" | "ATTESTER_ROLE";
+type RoleName =
+  "DEFAULT_ADMIN_ROLE" | "REGISTRAR_ROLE" | "PAUSER_ROLE" | "PARTY_MANAGER_ROLE" | "ATTESTER_ROLE" | "ARBITER_ROLE";
 
 /** OpenZeppelin's role ids: keccak256 of the name, and zero for the admin role. */
 const roleId = (name: RoleName): string => (name === "DEFAULT_ADMIN_ROLE" ? ZeroHash : id(name));
@@ -63,6 +64,10 @@ export interface TierlineAddresses {
   certificateToken: string;
   financingMarket: string;
   settlementEscrow: string;
+  /** Disputes and credit notes (issue 16); its ARBITER_ROLE is the timelock's. */
+  dilutionLedger: string;
+  /** Endorsements with recourse and recourse claims (issue 16); no roles. */
+  recourseLedger: string;
   /** The TimelockController holding DEFAULT_ADMIN_ROLE everywhere. */
   timelock: string;
 }
@@ -161,12 +166,30 @@ export async function deployTierline(
   const financingAddress = await financing.contract.getAddress();
   const escrow = await deploy("SettlementEscrow", [registryAddress, certificatesAddress, financingAddress]);
   const escrowAddress = await escrow.contract.getAddress();
+  // Dilution and recourse (issue 16): new contracts beside the four, wired in below.
+  const dilution = await deploy("DilutionLedger", [
+    adminAddress,
+    registryAddress,
+    certificatesAddress,
+    financingAddress,
+  ]);
+  const dilutionAddress = await dilution.contract.getAddress();
+  const recourse = await deploy("RecourseLedger", [
+    registryAddress,
+    certificatesAddress,
+    dilutionAddress,
+    escrowAddress,
+  ]);
+  const recourseAddress = await recourse.contract.getAddress();
 
   // Wiring: each contract learns the others it trusts, once and for good. Contract-to-contract
   // powers are checks against these addresses, not roles anyone could be granted later.
   await send("wired registry", registry.contract.wire(certificatesAddress, escrowAddress));
   await send("wired financing", financing.contract.wireEscrow(escrowAddress));
   await send("wired certificates", certificates.contract.wire(financingAddress, escrowAddress));
+  await send("wired dilution into registry", registry.contract.wireDilution(dilutionAddress));
+  await send("wired dilution into certificates", certificates.contract.wireDilution(dilutionAddress));
+  await send("wired dilution into financing", financing.contract.wireDilution(dilutionAddress));
 
   // The tier policy's defaults, but no piece below one whole unit of the token (issue 18).
   const minPieceSize = options.minPieceSize ?? (await oneWholeUnitOf(settlementToken, deployer));
@@ -194,11 +217,14 @@ export async function deployTierline(
   // The admin: a timelock the governor proposes to and executes through, after the delay.
   const timelock = await deploy("TierlineTimelock", [roles.timelockDelay, [roles.governor], [roles.governor]]);
   const timelockAddress = await timelock.contract.getAddress();
+  // A credit note the seller did not co-sign is decided only through the timelock (in public, delayed).
+  await grant(dilution.contract, "ARBITER_ROLE", timelockAddress, "dilution");
   const administered: Array<[AccessControlled, string, RoleName[]]> = [
     [parties.contract, "parties", ["PARTY_MANAGER_ROLE"]],
     [registry.contract, "registry", ["PAUSER_ROLE"]],
     [certificates.contract, "certificates", ["PAUSER_ROLE"]],
     [financing.contract, "market", ["PAUSER_ROLE"]],
+    [dilution.contract, "dilution", []],
   ];
   for (const [contract, label, deployerRoles] of administered) {
     await grant(contract, "DEFAULT_ADMIN_ROLE", timelockAddress, label);
@@ -223,6 +249,8 @@ export async function deployTierline(
       certificateToken: certificatesAddress,
       financingMarket: financingAddress,
       settlementEscrow: escrowAddress,
+      dilutionLedger: dilutionAddress,
+      recourseLedger: recourseAddress,
       timelock: timelockAddress,
     },
   };

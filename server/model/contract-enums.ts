@@ -41,3 +41,16 @@ export const receivableStatusName = (value: bigint | number): ReceivableStatus =
 export const certificateStateName = (value: bigint | number): CertificateState => nameOf(CERTIFICATE_STATES, value);
 export const requestStatusName = (value: bigint | number): RequestStatus => nameOf(REQUEST_STATUSES, value);
 export const financingKindName = (value: bigint | number): FinancingKind => nameOf(FINANCING_KINDS, value);
+
+/** IDilutionLedger.CreditNoteStatus (issue 16) */
+export const CREDIT_NOTE_STATUSES = ["none", "proposed", "applied", "rejected", "withdrawn"] as const;
+export type CreditNoteStatus = (typeof CREDIT_NOTE_STATUSES)[number];
+export const CreditNoteStatus = valuesOf(CREDIT_NOTE_STATUSES);
+
+/** IRecourseLedger.RecourseKind and ClaimStatus (issue 16) */
+export const RECOURSE_KINDS = ["dilution", "default"] as const;
+export type RecourseKind = (typeof RECOURSE_KINDS)[number];
+export const RecourseKind = valuesOf(RECOURSE_KINDS);
+export const RECOURSE_CLAIM_STATUSES = ["none", "open", "paid"] as const;
+export type RecourseClaimStatus = (typeof RECOURSE_CLAIM_STATUSES)[number];
+export const RecourseClaimStatus = valuesOf(RECOURSE_CLAIM_STATUSES);

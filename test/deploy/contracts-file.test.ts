@@ -38,6 +38,17 @@ describe("the deployed contracts' file", function () {
       expect(parseContractsVariable(config.TIERLINE_CONTRACTS!)).to.deep.equal(contracts(FROM_FILE));
     });
 
+    it("accepts the dilution and recourse ledgers that deployments write since issue 16", function () {
+      const withLedgers = {
+        ...contracts(FROM_FILE),
+        dilutionLedger: "0x" + "88".repeat(20),
+        recourseLedger: "0x" + "aa".repeat(20),
+      };
+      writeFileSync(path.join(dir, "contracts.json"), JSON.stringify(withLedgers));
+      const config = loadConfig({ TIERLINE_DATA_DIR: dir }, dir);
+      expect(parseContractsVariable(config.TIERLINE_CONTRACTS!)).to.deep.equal(withLedgers);
+    });
+
     it("gives way to TIERLINE_CONTRACTS set by hand", function () {
       writeFileSync(path.join(dir, "contracts.json"), JSON.stringify(contracts(FROM_FILE)));
       const env = { TIERLINE_DATA_DIR: dir, TIERLINE_CONTRACTS: JSON.stringify(contracts(BY_HAND)) };

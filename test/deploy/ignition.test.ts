@@ -25,6 +25,7 @@ const ROLE_NAMES = [
   "PAUSER_ROLE",
   "PARTY_MANAGER_ROLE",
   "ATTESTER_ROLE",
+  "ARBITER_ROLE",
   "PROPOSER_ROLE",
   "EXECUTOR_ROLE",
   "CANCELLER_ROLE",
@@ -47,6 +48,8 @@ const WIRING_ABI = [
   "function financingMarket() view returns (address)",
   "function settlementEscrow() view returns (address)",
   "function escrow() view returns (address)",
+  "function dilution() view returns (address)",
+  "function dilutionLedger() view returns (address)",
   "function settlementToken() view returns (address)",
   "function getMinDelay() view returns (uint256)",
   "function owner() view returns (address)",
@@ -80,6 +83,7 @@ async function snapshot(
     receivableRegistry: a.receivableRegistry,
     certificateToken: a.certificateToken,
     financingMarket: a.financingMarket,
+    dilutionLedger: a.dilutionLedger,
     timelock: a.timelock,
   };
   for (const [name, address] of Object.entries(administered)) {
@@ -105,10 +109,12 @@ async function snapshot(
   const read = async (address: string, getter: string) => label((await at(address).getFunction(getter)()) as string);
   const wiring: Record<string, string> = {};
   const getters: Array<[keyof typeof a, string[]]> = [
-    ["receivableRegistry", ["parties", "certificates", "settlementEscrow", "settlementToken"]],
-    ["certificateToken", ["parties", "registry", "financingMarket", "settlementEscrow"]],
-    ["financingMarket", ["parties", "registry", "certificates", "escrow", "settlementToken"]],
+    ["receivableRegistry", ["parties", "certificates", "settlementEscrow", "settlementToken", "dilutionLedger"]],
+    ["certificateToken", ["parties", "registry", "financingMarket", "settlementEscrow", "dilutionLedger"]],
+    ["financingMarket", ["parties", "registry", "certificates", "escrow", "settlementToken", "dilutionLedger"]],
     ["settlementEscrow", ["registry", "certificates", "financing", "settlementToken"]],
+    ["dilutionLedger", ["registry", "certificates", "financing"]],
+    ["recourseLedger", ["registry", "certificates", "dilution", "escrow", "settlementToken"]],
   ];
   for (const [contract, names] of getters) {
     for (const getter of names) wiring[`${contract}.${getter}`] = await read(a[contract], getter);
@@ -131,6 +137,7 @@ function expectTheTrustModel(s: WiringSnapshot, delay: bigint): void {
     receivableRegistry: { DEFAULT_ADMIN_ROLE: ["timelock"], REGISTRAR_ROLE: ["registrar"], PAUSER_ROLE: ["pauser"] },
     certificateToken: { DEFAULT_ADMIN_ROLE: ["timelock"], PAUSER_ROLE: ["pauser"] },
     financingMarket: { DEFAULT_ADMIN_ROLE: ["timelock"], ATTESTER_ROLE: ["attester"], PAUSER_ROLE: ["pauser"] },
+    dilutionLedger: { DEFAULT_ADMIN_ROLE: ["timelock"], ARBITER_ROLE: ["timelock"] },
     timelock: {
       DEFAULT_ADMIN_ROLE: ["timelock"],
       PROPOSER_ROLE: ["governor"],
@@ -156,6 +163,17 @@ function expectTheTrustModel(s: WiringSnapshot, delay: bigint): void {
     "settlementEscrow.certificates": "certificateToken",
     "settlementEscrow.financing": "financingMarket",
     "settlementEscrow.settlementToken": "settlementToken",
+    "receivableRegistry.dilutionLedger": "dilutionLedger",
+    "certificateToken.dilutionLedger": "dilutionLedger",
+    "financingMarket.dilutionLedger": "dilutionLedger",
+    "dilutionLedger.registry": "receivableRegistry",
+    "dilutionLedger.certificates": "certificateToken",
+    "dilutionLedger.financing": "financingMarket",
+    "recourseLedger.registry": "receivableRegistry",
+    "recourseLedger.certificates": "certificateToken",
+    "recourseLedger.dilution": "dilutionLedger",
+    "recourseLedger.escrow": "settlementEscrow",
+    "recourseLedger.settlementToken": "settlementToken",
   });
   expect(s.timelockDelay).to.equal(delay);
   // The contract's defaults, but no piece below one whole unit of the 6-decimal token (1.00).

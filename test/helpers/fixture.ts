@@ -11,7 +11,9 @@ import { signAliasConsent } from "../../server/chain/alias-consent-typed-data.js
 import type {
   TierlineTimelock,
   CertificateToken,
+  DilutionLedger,
   FinancingMarket,
+  RecourseLedger,
   LocalSettlementToken,
   PartyRegistry,
   ReceivableRegistry,
@@ -44,6 +46,10 @@ export interface TierlineWorld {
   certificates: CertificateToken;
   financing: FinancingMarket;
   escrow: SettlementEscrow;
+  /** Disputes and credit notes (issue 16). */
+  dilution: DilutionLedger;
+  /** Endorsements with recourse and recourse claims (issue 16). */
+  recourse: RecourseLedger;
   deploymentBlock: bigint;
 }
 
@@ -131,6 +137,8 @@ export async function deployWorldOver<T extends MintableToken>(
     certificates: (await ethers.getContractAt("CertificateToken", a.certificateToken)) as unknown as CertificateToken,
     financing: (await ethers.getContractAt("FinancingMarket", a.financingMarket)) as unknown as FinancingMarket,
     escrow: (await ethers.getContractAt("SettlementEscrow", a.settlementEscrow)) as unknown as SettlementEscrow,
+    dilution: (await ethers.getContractAt("DilutionLedger", a.dilutionLedger)) as unknown as DilutionLedger,
+    recourse: (await ethers.getContractAt("RecourseLedger", a.recourseLedger)) as unknown as RecourseLedger,
     deploymentBlock: deployment.deploymentBlock,
   };
   // Every party of the cast may hold but the auditor. The debtor may hold too: a core
@@ -151,10 +159,12 @@ export async function deployWorldOver<T extends MintableToken>(
   // Money for the debtor and the financiers, with allowances to the contracts that pull it.
   const escrowAddress = await world.escrow.getAddress();
   const financingAddress = await world.financing.getAddress();
+  const recourseAddress = await world.recourse.getAddress();
   for (const payer of [world.debtor, world.financier, world.financier2, world.tier1, world.tier2, world.tier3]) {
     await world.token.mint(payer.address, 10_000_000n * MILLION);
     await world.token.connect(payer).approve(escrowAddress, ethers.MaxUint256);
     await world.token.connect(payer).approve(financingAddress, ethers.MaxUint256);
+    await world.token.connect(payer).approve(recourseAddress, ethers.MaxUint256);
   }
   return world;
 }

@@ -2,8 +2,9 @@
 pragma solidity ^0.8.28;
 
 // The Solidity-test twin of scripts/deploy/deploy-tierline.ts and test/helpers/fixture.ts:
-// deploys and wires the six contracts the same way, registers a cast of parties whose keys
-// the tests hold (so the debtor can sign its EIP-712 confirmation with vm.sign), and funds
+// deploys and wires the contracts the same way (the dilution and recourse ledgers included),
+// registers a cast of parties whose keys the tests hold (so the debtor can sign its EIP-712
+// confirmation with vm.sign), and funds
 // the payers. `TierlineSigning` and `TierlineRandom` carry no creation code, so a handler
 // can use them without growing past the contract size limit.
 
@@ -14,6 +15,8 @@ import {ReceivableRegistry} from "../../../contracts/ReceivableRegistry.sol";
 import {CertificateToken} from "../../../contracts/CertificateToken.sol";
 import {FinancingMarket} from "../../../contracts/FinancingMarket.sol";
 import {SettlementEscrow} from "../../../contracts/SettlementEscrow.sol";
+import {DilutionLedger} from "../../../contracts/DilutionLedger.sol";
+import {RecourseLedger} from "../../../contracts/RecourseLedger.sol";
 import {IReceivableRegistry} from "../../../contracts/interfaces/IReceivableRegistry.sol";
 import {IPartyRegistry} from "../../../contracts/interfaces/IPartyRegistry.sol";
 import {ICertificateToken} from "../../../contracts/interfaces/ICertificateToken.sol";
@@ -26,6 +29,8 @@ struct Tierline {
     CertificateToken certificates;
     FinancingMarket financing;
     SettlementEscrow escrow;
+    DilutionLedger dilution;
+    RecourseLedger recourse;
 }
 
 /// The debtor's EIP-712 confirmation, computed here from the standard rather than read from
@@ -202,6 +207,8 @@ abstract contract TierlineDeployer {
     CertificateToken internal certificates;
     FinancingMarket internal financing;
     SettlementEscrow internal escrow;
+    DilutionLedger internal dilution;
+    RecourseLedger internal recourse;
 
     address internal operator; // this test contract: admin and first registrar
     address internal debtor;
@@ -237,6 +244,8 @@ abstract contract TierlineDeployer {
         certificates = world.certificates;
         financing = world.financing;
         escrow = world.escrow;
+        dilution = world.dilution;
+        recourse = world.recourse;
     }
 
     /// A fresh, independent world with the same cast (for cross-contract replay tests).
@@ -248,11 +257,16 @@ abstract contract TierlineDeployer {
         t.certificates = new CertificateToken(admin, t.parties, t.registry);
         t.financing = new FinancingMarket(admin, t.certificates, t.registry, t.parties);
         t.escrow = new SettlementEscrow(t.registry, t.certificates, t.financing);
+        t.dilution = new DilutionLedger(admin, t.registry, t.certificates, t.financing);
+        t.recourse = new RecourseLedger(t.registry, t.certificates, t.dilution, t.escrow);
 
         // Wiring, in the deploy script's order.
         t.registry.wire(address(t.certificates), address(t.escrow));
         t.financing.wireEscrow(address(t.escrow));
         t.certificates.wire(address(t.financing), address(t.escrow));
+        t.registry.wireDilution(address(t.dilution));
+        t.certificates.wireDilution(address(t.dilution));
+        t.financing.wireDilution(address(t.dilution));
         t.registry.grantRole(t.registry.REGISTRAR_ROLE(), admin);
 
         t.parties.registerParty(debtor, legalId("core-enterprise"), true);
@@ -269,6 +283,7 @@ abstract contract TierlineDeployer {
             vm.startPrank(payers[i]);
             t.token.approve(address(t.escrow), type(uint256).max);
             t.token.approve(address(t.financing), type(uint256).max);
+            t.token.approve(address(t.recourse), type(uint256).max);
             vm.stopPrank();
         }
     }

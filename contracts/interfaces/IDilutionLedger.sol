@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IDilutionLedger
+/// @notice Disputes and credit notes: how a receivable's face value comes down after it was
+/// registered, split and financed (returned goods, short deliveries, rebates, price disputes),
+/// and how the reduction flows down its certificate tree.
+/// @dev Lifecycle of a credit note: Proposed (by the debtor) -> Applied (co-signed by the
+/// original seller with an EIP-712 signature, or, once the seller's response period has run
+/// out, approved by ARBITER_ROLE) | Rejected (by ARBITER_ROLE) | Withdrawn (by the debtor).
+/// A dispute is open from `openDispute` (or the first proposal) until a credit note is applied,
+/// the debtor withdraws it, or ARBITER_ROLE dismisses it; while it is open the receivable cannot
+/// be split or newly financed (existing holders keep their claims).
+///
+/// The flow-down rule, applied in one transaction over the complete, ascending list of the
+/// receivable's leaves (its length must equal `leafCountOf`, at most MAX_DILUTION_LEAVES):
+///   1. the original seller's own retained pieces (leaves it still holds) absorb the credit
+///      first: unlocked ones, then pledged ones, each in ascending id order, each down to zero;
+///   2. what is left is shared pro rata across every other leaf by its current claim:
+///      floor(rest x claim / sum of their claims) each, and the units lost to rounding (fewer
+///      than the number of those leaves) go one each to those leaves in ascending id order.
+/// A leaf's claim is its face value less every reduction applied to it. Conservation holds
+/// exactly after every credit note: sum of live leaves' claims == face value - credited. A piece
+/// with a reduction is not split further (CertificateToken refuses it), so conservation survives
+/// later splits of the undiluted pieces.
+///
+/// Trust: a credit note re-prices what holders own, so no single key may apply one. The debtor
+/// must propose it (amount, reason, document hash are the debtor's and fixed), and either the
+/// original seller co-signs or ARBITER_ROLE — granted to the timelock only, so every decision is
+/// scheduled in public and delayed — approves or rejects exactly what was proposed, and only
+/// after the seller's response period (frozen into the note when proposed) has passed. The
+/// arbiter cannot choose an amount, a reason or the split of the reduction (the rule above is
+/// fixed), cannot credit more than is outstanding, and cannot act once repayment has begun.
+/// Credit notes apply only before the first repayment and never to a defaulted receivable: once
+/// money is paid out pro rata, shares already paid could not be re-cut without clawing back.
+interface IDilutionLedger {
+    /// @notice Where a credit note is. `None` means never proposed.
+    enum CreditNoteStatus {
+        None,
+        Proposed,
+        Applied,
+        Rejected,
+        Withdrawn
+    }
+
+    /// @notice Who approved an applied credit note.
+    enum CreditNoteApproval {
+        Seller,
+        Arbiter
+    }
+
+    /// @notice One credit note.
+    /// @param receivableId the receivable it credits.
+    /// @param amount the reduction of what the debtor owes, in the settlement token's smallest unit.
+    /// @param reasonCode the debtor's reason (e.g. keccak256("RETURN"), "SHORT_DELIVERY", "REBATE").
+    /// @param documentHash anchor of the off-chain credit note (returned or short lines).
+    /// @param proposedAt when the debtor proposed it.
+    /// @param sellerRespondBy until when only the seller may approve it (proposedAt + the
+    /// response period in force at proposal).
+    struct CreditNote {
+        bytes32 receivableId;
+        uint256 amount;
+        bytes32 reasonCode;
+        bytes32 documentHash;
+        uint64 proposedAt;
+        uint64 sellerRespondBy;
+        CreditNoteStatus status;
+    }
+
+    /// @notice The original seller's consent to one credit note, signed with EIP-712.
+    /// @param deadline unix time after which the signature is void.
+    /// @param signature the seller's EIP-712 signature (EOA) or ERC-1271 approval (contract);
+    /// empty when the seller submits the call itself.
+    struct SellerConsent {
+        uint256 deadline;
+        bytes signature;
+    }
+
+    /// @notice Emitted when the debtor disputes `receivableId`: splitting and new financing stop.
+    event DisputeOpened(bytes32 indexed receivableId, address indexed debtor, bytes32 reasonCode, bytes32 documentHash);
+
+    /// @notice Emitted when a dispute ends in credit note `creditNoteId`.
+    event DisputeResolved(bytes32 indexed receivableId, uint256 indexed creditNoteId);
+
+    /// @notice Emitted when the debtor withdraws its dispute.
+    event DisputeWithdrawn(bytes32 indexed receivableId);
+
+    /// @notice Emitted when ARBITER_ROLE dismisses a dispute with no credit note pending.
+    event DisputeDismissed(bytes32 indexed receivableId, address indexed arbiter);
+
+    /// @notice Emitted when the debtor proposes a credit note.
+    event CreditNoteProposed(
+        uint256 indexed creditNoteId,
+        bytes32 indexed receivableId,
+        uint256 amount,
+        bytes32 reasonCode,
+        bytes32 documentHash,
+        uint64 sellerRespondBy
+    );
+
+    /// @notice Emitted when the debtor withdraws a credit note it proposed.
+    event CreditNoteWithdrawn(uint256 indexed creditNoteId, bytes32 indexed receivableId);
+
+    /// @notice Emitted when ARBITER_ROLE rejects a credit note.
+    event CreditNoteRejected(uint256 indexed creditNoteId, bytes32 indexed receivableId, address indexed arbiter);
+
+    /// @notice Emitted when a credit note is applied: `retainedReduction` came off the seller's
+    /// retained pieces, `sharedReduction` off the other leaves; `credited` is the receivable's total.
+    event CreditNoteApplied(
+        uint256 indexed creditNoteId,
+        bytes32 indexed receivableId,
+        CreditNoteApproval approvedBy,
+        uint256 amount,
+        uint256 retainedReduction,
+        uint256 sharedReduction,
+        uint256 credited
+    );
+
+    /// @notice Emitted for every leaf a credit note reduces: `holder` held it then (and bears
+    /// the loss), `reduction` came off now, `claim` is what the leaf is owed from now on.
+    event LeafDiluted(
+        uint256 indexed certificateId,
+        bytes32 indexed receivableId,
+        address indexed holder,
+        uint256 creditNoteId,
+        uint256 reduction,
+        uint256 claim,
+        bool retained
+    );
+
+    /// @notice Emitted when a pledged leaf's claim falls below what its pledgee is owed: the
+    /// pledge keeps its lock; the market's terms do not change, the pledgee is told.
+    event PledgeCollateralShortfall(
+        uint256 indexed certificateId,
+        uint256 indexed requestId,
+        address indexed pledgee,
+        uint256 outstanding,
+        uint256 claim
+    );
+
+    /// @notice Emitted when the admin sets the seller response period for later proposals.
+    event SellerResponsePeriodSet(uint64 period);
+
+    /// @notice `caller` is not the debtor of `receivableId`.
+    error DilutionNotDebtor(bytes32 receivableId, address caller);
+
+    /// @notice `receivableId` already has an open dispute.
+    error DisputeAlreadyOpen(bytes32 receivableId);
+
+    /// @notice `receivableId` has no open dispute.
+    error DisputeNotOpen(bytes32 receivableId);
+
+    /// @notice A dispute must be opened before the due date `dueDate`.
+    error DisputeAfterMaturity(bytes32 receivableId, uint64 dueDate);
+
+    /// @notice Credit note `creditNoteId` is still pending on the dispute.
+    error DisputeHasPendingCreditNote(bytes32 receivableId, uint256 creditNoteId);
+
+    /// @notice Credit note `creditNoteId` does not exist.
+    error CreditNoteNotFound(uint256 creditNoteId);
+
+    /// @notice Credit note `creditNoteId` is `status`, not Proposed.
+    error CreditNoteWrongStatus(uint256 creditNoteId, CreditNoteStatus status);
+
+    /// @notice A credit note of zero.
+    error CreditNoteZeroAmount();
+
+    /// @notice `amount` is above what is still owed on `receivableId` (`outstanding`).
+    error CreditNoteExceedsOutstanding(bytes32 receivableId, uint256 amount, uint256 outstanding);
+
+    /// @notice No credit note once repayment has begun, or once the receivable is defaulted or
+    /// closed (status and repaid amount given).
+    error CreditNoteClosed(bytes32 receivableId, uint8 status, uint256 repaidAmount);
+
+    /// @notice The seller's signature expired at `deadline`.
+    error CreditNoteConsentExpired(uint256 deadline, uint256 nowTime);
+
+    /// @notice The signature is not the seller's consent to exactly this credit note.
+    error CreditNoteInvalidSignature(address seller);
+
+    /// @notice The arbiter may decide only after the seller's response period, at `respondBy`.
+    error CreditNoteSellerStillToRespond(uint256 creditNoteId, uint64 respondBy);
+
+    /// @notice The leaf list has `given` ids; the receivable has `leaves` leaves (at most `max` here).
+    error DilutionLeafCount(bytes32 receivableId, uint256 given, uint256 leaves, uint256 max);
+
+    /// @notice The leaf list must be strictly ascending; `certificateId` is out of order.
+    error DilutionLeavesNotSorted(uint256 certificateId);
+
+    /// @notice `certificateId` is not a live or pledged leaf of `receivableId`.
+    error DilutionNotALeaf(uint256 certificateId, bytes32 receivableId);
+
+    /// @notice Only the wired registry, token and market can be set, once, non-zero.
+    error DilutionWiringInvalid();
+
+    /// @notice The role that decides credit notes the seller did not answer (the timelock).
+    function ARBITER_ROLE() external view returns (bytes32);
+
+    /// @notice The EIP-712 type hash of the seller's consent.
+    function CREDIT_NOTE_CONSENT_TYPEHASH() external view returns (bytes32);
+
+    /// @notice The most leaves one credit note is applied over (the gas bound).
+    function MAX_DILUTION_LEAVES() external view returns (uint256);
+
+    /// @notice The block this contract was deployed in: where an indexer starts.
+    function deploymentBlock() external view returns (uint256);
+
+    /// @notice Seconds the seller has to co-sign a credit note proposed from now on before the
+    /// arbiter may decide it.
+    function sellerResponsePeriod() external view returns (uint64);
+
+    /// @notice The debtor disputes `receivableId` before its due date.
+    function openDispute(bytes32 receivableId, bytes32 reasonCode, bytes32 documentHash) external;
+
+    /// @notice The debtor withdraws its dispute (no credit note may be pending).
+    function withdrawDispute(bytes32 receivableId) external;
+
+    /// @notice ARBITER_ROLE ends a dispute with no credit note pending. Changes no claim.
+    function dismissDispute(bytes32 receivableId) external;
+
+    /// @notice The debtor proposes a credit note; opens a dispute if none is open (the tree is
+    /// frozen until the note ends). One pending note per receivable.
+    function proposeCreditNote(
+        bytes32 receivableId,
+        uint256 amount,
+        bytes32 reasonCode,
+        bytes32 documentHash
+    ) external returns (uint256 creditNoteId);
+
+    /// @notice The debtor withdraws a credit note still Proposed.
+    function withdrawCreditNote(uint256 creditNoteId) external;
+
+    /// @notice Applies credit note `creditNoteId` with the original seller's consent, over the
+    /// complete ascending list of the receivable's leaves. Anyone may submit a valid consent.
+    function applyWithSellerConsent(
+        uint256 creditNoteId,
+        SellerConsent calldata consent,
+        uint256[] calldata leafIds
+    ) external;
+
+    /// @notice ARBITER_ROLE approves (and applies, over `leafIds`) or rejects a credit note the
+    /// seller did not co-sign within its response period.
+    function decideCreditNote(uint256 creditNoteId, bool approve, uint256[] calldata leafIds) external;
+
+    /// @notice Sets the seller response period of credit notes proposed from now on. Only
+    /// DEFAULT_ADMIN_ROLE.
+    function setSellerResponsePeriod(uint64 period) external;
+
+    /// @notice The EIP-712 digest the seller signs to consent to `creditNoteId` until `deadline`.
+    function creditNoteConsentDigest(uint256 creditNoteId, uint256 deadline) external view returns (bytes32);
+
+    /// @notice Credit note `creditNoteId`.
+    function creditNoteOf(uint256 creditNoteId) external view returns (CreditNote memory);
+
+    /// @notice How many credit notes were ever proposed (ids run from 1).
+    function creditNoteCount() external view returns (uint256);
+
+    /// @notice Whether `receivableId` is disputed now (splitting and new financing refused).
+    function isDisputed(bytes32 receivableId) external view returns (bool);
+
+    /// @notice What the certificate token checks before a split, in one call: whether
+    /// `receivableId` is disputed, and the reduction of `certificateId` (a reduced piece is not split).
+    function splitStatusOf(
+        bytes32 receivableId,
+        uint256 certificateId
+    ) external view returns (bool disputed, uint256 reduction);
+
+    /// @notice The credit note pending on `receivableId`, or 0.
+    function pendingCreditNoteOf(bytes32 receivableId) external view returns (uint256);
+
+    /// @notice The total reduction applied to leaf `certificateId` (0 for an undiluted one).
+    function reductionOf(uint256 certificateId) external view returns (uint256);
+
+    /// @notice What leaf `certificateId` is owed in total: its face value less its reduction.
+    function claimOf(uint256 certificateId) external view returns (uint256);
+
+    /// @notice The dilution loss `bearer` took on leaf `certificateId` (held it when cut).
+    function lossOf(uint256 certificateId, address bearer) external view returns (uint256);
+
+    /// @notice By how much a pledged leaf's claim is below its pledgee's outstanding (0 if not).
+    function collateralShortfallOf(uint256 certificateId) external view returns (uint256);
+}
