@@ -24,39 +24,64 @@ export class JsonStreamSplitter {
   #start = -1;
   #scanned = 0;
 
+  // Every byte of every chain answer passes through here (receipts, blocks, logs: mostly hex
+  // inside strings), so strings are skipped with indexOf rather than a character at a time,
+  // and the buffer is cut once per chunk, not once per value: ~0.3 s self time in a
+  // 240-registration bench profile when it walked each character.
   push(chunk: string): string[] {
-    this.#buffer += chunk;
+    const buffer = this.#buffer + chunk;
     const out: string[] = [];
-    for (let i = this.#scanned; i < this.#buffer.length; i++) {
-      const c = this.#buffer[i];
+    let i = this.#scanned;
+    // The next backslash at or after i (buffer.length: none): hex payloads have none, so it is looked up rarely.
+    let backslash = -1;
+    while (i < buffer.length) {
       if (this.#inString) {
-        if (this.#escaped) this.#escaped = false;
-        else if (c === "\\") this.#escaped = true;
-        else if (c === '"') this.#inString = false;
+        if (this.#escaped) {
+          this.#escaped = false;
+          i++;
+          continue;
+        }
+        const quote = buffer.indexOf('"', i);
+        if (backslash < i) {
+          backslash = buffer.indexOf("\\", i);
+          if (backslash < 0) backslash = buffer.length;
+        }
+        if (backslash < buffer.length && (quote < 0 || backslash < quote)) {
+          this.#escaped = true;
+          i = backslash + 1;
+        } else if (quote < 0) {
+          i = buffer.length;
+        } else {
+          this.#inString = false;
+          i = quote + 1;
+        }
         continue;
       }
-      if (c === '"') this.#inString = true;
-      else if (c === "{" || c === "[") {
+      const c = buffer.charCodeAt(i);
+      if (c === 0x22 /* " */) this.#inString = true;
+      else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
         if (this.#depth === 0) this.#start = i;
         this.#depth++;
-      } else if (c === "}" || c === "]") {
+      } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
         this.#depth--;
         if (this.#depth === 0 && this.#start >= 0) {
-          out.push(this.#buffer.slice(this.#start, i + 1));
-          this.#buffer = this.#buffer.slice(i + 1);
+          out.push(buffer.slice(this.#start, i + 1));
           this.#start = -1;
-          i = -1;
         }
       }
+      i++;
     }
-    this.#scanned = this.#buffer.length;
     if (this.#depth === 0) {
       this.#buffer = "";
       this.#scanned = 0;
-    } else if (this.#start > 0) {
-      this.#buffer = this.#buffer.slice(this.#start);
-      this.#scanned -= this.#start;
+      this.#start = -1;
+    } else if (this.#start >= 0) {
+      this.#buffer = buffer.slice(this.#start);
+      this.#scanned = buffer.length - this.#start;
       this.#start = 0;
+    } else {
+      this.#buffer = buffer;
+      this.#scanned = buffer.length;
     }
     return out;
   }

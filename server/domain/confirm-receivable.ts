@@ -4,7 +4,7 @@
 // a crash signs the same consent; if the first attempt reached the chain, the registry's
 // answer ("already registered") is recognised and the index brought up to date.
 import { enqueueWebhookEvent, newEventId } from "../store/webhook-outbox.js";
-import { MaxUint256, Signature, verifyTypedData, Wallet } from "ethers";
+import { MaxUint256, Signature, SigningKey, TypedDataEncoder, verifyTypedData } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { AppError, conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
@@ -231,16 +231,20 @@ async function acceptConfirmation(
 
   let terms: Prepared["terms"];
   let confirmation: { nonce: bigint; deadline: number; signature: string };
+  let prepared: Prepared;
   try {
     if (actor.custodial) {
       const nonce = nonceOf(receivableId);
       const deadline = await confirmationDeadline(ctx);
-      const { typed } = await prepare(ctx, receivableId, deadline, nonce);
-      const wallet = new Wallet(ctx.vault.decrypt(actor.encryptedKey!));
+      prepared = await prepare(ctx, receivableId, deadline, nonce);
+      const { domain, types, message } = prepared.typed;
+      // Signed with the key alone: a Wallet first derives the key's address, a secp256k1
+      // multiplication in JavaScript (~0.8 ms a confirmation in the bench profile) nothing reads.
+      const signingKey = new SigningKey(ctx.vault.decrypt(actor.encryptedKey!));
       confirmation = {
         nonce,
         deadline,
-        signature: await wallet.signTypedData(typed.domain, typed.types, typed.message),
+        signature: signingKey.sign(TypedDataEncoder.hash(domain, types, message)).serialized,
       };
     } else {
       confirmation = {
@@ -248,8 +252,8 @@ async function acceptConfirmation(
         deadline: body.deadline!,
         signature: Signature.from(body.signature!).serialized,
       };
+      prepared = await prepare(ctx, receivableId, confirmation.deadline, confirmation.nonce);
     }
-    const prepared = await prepare(ctx, receivableId, confirmation.deadline, confirmation.nonce);
     terms = prepared.terms;
     if (!actor.custodial) await refuseForeignSignature(ctx, prepared, confirmation.signature);
     await ctx.db.transaction().execute(async (trx) => {

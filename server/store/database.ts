@@ -10,6 +10,7 @@ import { Migrator, type MigrationProvider } from "kysely/migration";
 import pg from "pg";
 import type { Database } from "./schema.js";
 import { migrations } from "./migrations.js";
+import { withStatementCache } from "./statement-cache.js";
 
 export type Db = Kysely<Database>;
 export type Engine = "sqlite" | "postgres";
@@ -92,7 +93,7 @@ export async function openDatabase(target: DatabaseTarget | string): Promise<Db>
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma("foreign_keys = ON");
     sqlite.pragma("busy_timeout = 5000");
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     opened.set(db, { engine: "sqlite" });
   }
   try {
