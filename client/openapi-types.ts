@@ -614,6 +614,101 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/receivables/{id}/disputes": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Dispute a receivable before its due date (debtor)
+     * @description While the dispute is open the receivable cannot be split or newly financed; holders keep their claims. It ends in a credit note, a withdrawal, or the arbiter's dismissal. Refusals: DISPUTE_ALREADY_OPEN, DISPUTE_AFTER_MATURITY.
+     */
+    post: operations["openDispute"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/receivables/{id}/disputes/withdraw": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Withdraw the open dispute (debtor); refused while a credit note is pending */
+    post: operations["withdrawDispute"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/receivables/{id}/credit-notes": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A receivable's disputes and credit notes, what is credited and owed, and each leaf's cut */
+    get: operations["getReceivableDilution"];
+    put?: never;
+    /**
+     * Propose a credit note for goods returned, short or damaged (debtor)
+     * @description The service checks it against the invoice it holds: every line named is on the invoice and not above its quantity (CREDIT_NOTE_LINE_NOT_INVOICED, CREDIT_NOTE_LINE_ABOVE_INVOICED), the amount is not above those lines' value (CREDIT_NOTE_ABOVE_LINES) nor all notes above the invoice (CREDIT_NOTE_ABOVE_INVOICED); the chain refuses more than is owed (CREDIT_NOTE_EXCEEDS_OUTSTANDING) and notes once repayment has begun (CREDIT_NOTE_CLOSED). Opens a dispute if none is open.
+     */
+    post: operations["proposeCreditNote"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/credit-notes/{id}/withdraw": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Withdraw a credit note still proposed (debtor) */
+    post: operations["withdrawCreditNote"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/credit-notes/{id}/consent": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Consent to a credit note as its original seller; the service applies it down the tree (seller)
+     * @description The service signs the EIP-712 CreditNoteConsent with the seller's custodial key and applies the note over the receivable's complete ascending leaf list: the seller's retained pieces absorb it first, the rest is shared pro rata.
+     */
+    post: operations["consentToCreditNote"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/audit/receivables/{id}/trace": {
     parameters: {
       query?: never;
@@ -1323,6 +1418,10 @@ export interface components {
       issuedBlock: number;
       /** @description Settlement paid to this certificate so far (holder and pledgee) */
       paidOut: string;
+      /** @description What credit notes cut from this leaf (issue 16) */
+      reduction: string;
+      /** @description What the leaf is owed at settlement: face value less its reduction */
+      claim: string;
     };
     PartyRef: {
       address: string;
@@ -1389,6 +1488,10 @@ export interface components {
       currency: string;
       faceValue: string;
       repaidAmount: string;
+      /** @description Credit notes applied to it (returns, short deliveries, rebates): face value less owed */
+      creditedAmount: string;
+      /** @description What the debtor owes: face value less credited */
+      owedAmount: string;
       dueDate: string;
       documentHash: string;
       rootCertificateId: string | null;
@@ -1897,6 +2000,64 @@ export interface components {
        * @description Deprecated: read transactions instead; kept so older clients keep working
        */
       txHash: string;
+    };
+    DisputeOutcome: {
+      dispute: components["schemas"]["Dispute"];
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+    };
+    Dispute: {
+      id: string;
+      receivableId: string;
+      reasonCode: string;
+      documentHash: string;
+      /** @enum {string} */
+      status: "open" | "resolved" | "withdrawn" | "dismissed";
+      creditNoteId: string | null;
+      openedTxHash: string;
+      closedTxHash: string | null;
+    };
+    CreditNoteOutcome: {
+      creditNote: components["schemas"]["CreditNote"];
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+    };
+    CreditNote: {
+      id: string;
+      receivableId: string;
+      amount: string;
+      reasonCode: string;
+      documentHash: string;
+      /** @enum {string} */
+      status: "proposed" | "applied" | "rejected" | "withdrawn";
+      /** @description after this the arbiter (the timelock) may decide instead of the seller */
+      sellerRespondBy: string;
+      approvedBy: ("seller" | "arbiter") | null;
+      retainedReduction: string | null;
+      sharedReduction: string | null;
+      /** @description each leaf's cut, in ascending certificate id */
+      leaves: components["schemas"]["LeafReduction"][];
+      proposedTxHash: string;
+      closedTxHash: string | null;
+    };
+    LeafReduction: {
+      certificateId: string;
+      holder: string;
+      reduction: string;
+      /** @description the leaf's claim after this note */
+      claim: string;
+      /** @description the original seller's retained piece (cut first) */
+      retained: boolean;
+    };
+    ReceivableDilution: {
+      receivableId: string;
+      faceValue: string;
+      creditedAmount: string;
+      /** @description face value less credited */
+      owedAmount: string;
+      disputed: boolean;
+      disputes: components["schemas"]["Dispute"][];
+      creditNotes: components["schemas"]["CreditNote"][];
     };
     Trace: {
       receivable: components["schemas"]["TraceReceivable"];
@@ -4957,6 +5118,541 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["EarlyPaymentRateSet"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the chain is unreachable or the index is catching up; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  openDispute: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @example RETURN */
+          reasonCode: string;
+          /** @description hash of the dispute's documents */
+          documentHash: string;
+        };
+      };
+    };
+    responses: {
+      /** @description disputed */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["DisputeOutcome"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the chain is unreachable or the index is catching up; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  withdrawDispute: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description withdrawn */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["DisputeOutcome"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the chain is unreachable or the index is catching up; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getReceivableDilution: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description disputes and credit notes */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ReceivableDilution"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  proposeCreditNote: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /**
+           * @description what the debtor no longer owes, in the token's smallest unit
+           * @example 125000000
+           */
+          amount: string;
+          /** @example RETURN */
+          reasonCode: string;
+          /** @description hash of the credit note document */
+          documentHash: string;
+          /** @description the invoice lines returned, short or damaged: each must be on the invoice */
+          lines: {
+            sku: string;
+            quantity: number;
+          }[];
+        };
+      };
+    };
+    responses: {
+      /** @description proposed */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["CreditNoteOutcome"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the chain is unreachable or the index is catching up; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  withdrawCreditNote: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description withdrawn */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["CreditNoteOutcome"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the chain is unreachable or the index is catching up; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  consentToCreditNote: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description applied */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["CreditNoteOutcome"];
         };
       };
       /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
