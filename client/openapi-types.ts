@@ -2063,6 +2063,8 @@ export interface components {
       receivable: components["schemas"]["TraceReceivable"];
       root: components["schemas"]["TraceNode"];
       certificateCount: number;
+      /** @description The receivable's credit notes (issue 16) */
+      creditNotes: components["schemas"]["CreditNote"][];
       transactions: components["schemas"]["TraceTransaction"][];
       conservation: components["schemas"]["Conservation"];
       /** @description The last block the index had read */
@@ -2077,6 +2079,10 @@ export interface components {
       dueDate: string;
       status: string;
       repaidAmount: string;
+      /** @description Credit notes applied (issue 16) */
+      creditedAmount: string;
+      /** @description faceValue - creditedAmount */
+      owedAmount: string;
       distributed: string;
       earlyDiscount: string;
       documentHash: string;
@@ -2095,6 +2101,20 @@ export interface components {
       state: "live" | "locked" | "retired" | "settled";
       financing: components["schemas"]["TraceFinancing"][];
       paidOut: string;
+      /** @description What credit notes cut from this leaf (issue 16) */
+      reduction: string;
+      /** @description faceValue - reduction: what settlement owes this leaf */
+      claim: string;
+      /** @description Each credit note's cut on this leaf */
+      dilutions: components["schemas"]["TraceDilution"][];
+      /** @description Holders that passed this piece (and every piece split from it) with recourse */
+      endorsements: {
+        index: number;
+        endorser: components["schemas"]["PartyRef"];
+        txHash: string;
+      }[];
+      /** @description Recourse claims opened on this leaf */
+      recourseClaims: components["schemas"]["TraceRecourseClaim"][];
       issuedTxHash: string;
       issuedBlock: number;
       children: components["schemas"]["TraceNode"][];
@@ -2116,6 +2136,31 @@ export interface components {
       openedTxHash: string;
       fundedTxHash: string | null;
     };
+    TraceDilution: {
+      creditNoteId: string;
+      reduction: string;
+      /** @description the leaf's claim after this note */
+      claim: string;
+      /** @description who bore the cut */
+      holder: components["schemas"]["PartyRef"];
+      /** @description the original seller's retained piece (cut first) */
+      retained: boolean;
+      txHash: string;
+    };
+    TraceRecourseClaim: {
+      claimId: string;
+      /** @enum {string} */
+      kind: "dilution" | "default";
+      /** @enum {string} */
+      status: "open" | "paid";
+      creditor: components["schemas"]["PartyRef"];
+      guarantor: components["schemas"]["PartyRef"];
+      guarantorCertificateId: string;
+      amount: string;
+      parentClaimId: string | null;
+      openedTxHash: string;
+      paidTxHash: string | null;
+    };
     TraceTransaction: {
       txHash: string;
       blockNumber: number;
@@ -2136,6 +2181,10 @@ export interface components {
       liveLeafFaceSum: string;
       leafCount: number;
       retiredCount: number;
+      /** @description What credit notes took off the receivable */
+      credited: string;
+      /** @description Sum of the leaves' claims after credit notes: must equal rootFace - credited */
+      liveLeafClaimSum: string;
       conserves: boolean;
       brokenSplits: {
         certificateId: string;
@@ -2178,7 +2227,9 @@ export interface components {
           state: "live" | "locked";
           faceValue: string;
           paidOut: string;
-          /** @description faceValue - paidOut (after an early discharge: the discounted share - paidOut) */
+          /** @description faceValue less what credit notes cut from it */
+          claim: string;
+          /** @description claim - paidOut (after an early discharge: the discounted share - paidOut) */
           owed: string;
           debtor: components["schemas"]["PartyRef"];
           dueDate: string;
@@ -2200,6 +2251,8 @@ export interface components {
           receivableId: string;
           seller: components["schemas"]["PartyRef"];
           faceValue: string;
+          /** @description credit notes applied: the debtor owes face - credited */
+          creditedAmount: string;
           repaidAmount: string;
           outstanding: string;
           dueDate: string;
@@ -2226,7 +2279,7 @@ export interface components {
           count: number;
           pricePaid: string;
           faceValue: string;
-          /** @description Face less payouts of the bought certificates it still holds (live or locked) */
+          /** @description Claim (face less credit-note cuts) less payouts of the bought certificates it still holds */
           stillHeldOwed: string;
         };
         purchases: {
@@ -2243,6 +2296,14 @@ export interface components {
           fundedTxHash: string | null;
         }[];
       };
+      /** @description Recourse claims (issue 16): open ones count; paid ones are listed */
+      recourse: {
+        /** @description Open recourse claims on it: pieces it passed with recourse */
+        owesAsGuarantor: string;
+        /** @description Open recourse claims it holds on earlier endorsers */
+        owedAsCreditor: string;
+        claims: components["schemas"]["RecourseClaim"][];
+      };
     };
     /** @description Amounts by days to maturity; overdue: the due date has passed */
     ByMaturity: {
@@ -2252,6 +2313,22 @@ export interface components {
       "61-90": string;
       "91-180": string;
       ">180": string;
+    };
+    RecourseClaim: {
+      claimId: string;
+      /** @enum {string} */
+      kind: "dilution" | "default";
+      /** @enum {string} */
+      status: "open" | "paid";
+      leafId: string;
+      receivableId: string | null;
+      creditor: components["schemas"]["PartyRef"];
+      guarantor: components["schemas"]["PartyRef"];
+      guarantorCertificateId: string;
+      amount: string;
+      parentClaimId: string | null;
+      openedTxHash: string;
+      paidTxHash: string | null;
     };
     VerifyReport: {
       receivableId: string;

@@ -7,6 +7,9 @@ import { startTestService, type TestService } from "../harness.js";
 import { ApiClient } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
 import { INDEX_TABLES } from "../../../server/store/schema.js";
+import { findPartyById } from "../../../server/store/parties-store.js";
+import { debtorExposure, supplierExposure } from "../../../server/risk/exposure.js";
+import { Wallet } from "ethers";
 
 const DOC = `0x${"cd".repeat(32)}`;
 
@@ -20,6 +23,17 @@ describe("API: disputes and credit notes", function () {
   let receivableId: string;
   let sellerPiece: string;
   let tier2Piece: string;
+  let rootId: string;
+
+  /** A ledger call from a party's custodial key, through the service's own queue for that key. */
+  const sendAs = async (party: TestParty, request: Promise<{ to?: string | null; data?: string }>, kind: string) => {
+    const ctx = t.service.ctx;
+    const record = await findPartyById(ctx.db, party.id);
+    const wallet = new Wallet(ctx.vault.decrypt(record!.encryptedKey!));
+    const receipt = await ctx.chain.senderFor(wallet).send(await request, { kind, ref: party.id });
+    await ctx.indexer.sync(receipt.blockNumber);
+    return receipt;
+  };
 
   const note = (over: Record<string, unknown> = {}) => ({
     amount: "50000000",
@@ -40,7 +54,14 @@ describe("API: disputes and credit notes", function () {
     receivableId = (await api.as(seller.apiKey).post("/v1/receivables", validSubmission(debtor.id))).body.id;
     const confirmed = await api.as(debtor.apiKey).post(`/v1/receivables/${receivableId}/confirm`);
     expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
-    const split = await api.as(seller.apiKey).post(`/v1/certificates/${confirmed.body.certificateId}/split`, {
+    rootId = confirmed.body.certificateId;
+    // The seller passes its pieces with recourse: it endorses the root before splitting it.
+    await sendAs(
+      seller,
+      t.service.ctx.chain.contracts.recourse!.grantRecourse.populateTransaction(rootId),
+      "grantRecourse",
+    );
+    const split = await api.as(seller.apiKey).post(`/v1/certificates/${rootId}/split`, {
       parts: [
         { toPartyId: tier2.id, amount: "60000000" },
         { toPartyId: seller.id, amount: "40000000" },
@@ -51,6 +72,18 @@ describe("API: disputes and credit notes", function () {
   });
   after(async function () {
     await t?.close();
+  });
+
+  describe("when a client asks where the contracts are", function () {
+    it("lists both ledgers in /v1/platform, as deployed", async function () {
+      const platform = await api.get("/v1/platform");
+      const addresses = t.service.ctx.chain.deployment.addresses;
+      expect(addresses.dilutionLedger).to.match(/^0x[0-9a-fA-F]{40}$/);
+      expect(platform.body.chain.contracts).to.include({
+        dilutionLedger: addresses.dilutionLedger,
+        recourseLedger: addresses.recourseLedger,
+      });
+    });
   });
 
   describe("when the debtor disputes the receivable", function () {
@@ -201,6 +234,121 @@ describe("API: disputes and credit notes", function () {
     });
   });
 
+  describe("when an auditor traces the receivable", function () {
+    it("shows the credit note, each leaf's cut and claim, and conservation after dilution", async function () {
+      const operator = api.as(t.operatorKey);
+      const trace = await operator.get(`/v1/audit/receivables/${receivableId}/trace`);
+      expect(trace.status, JSON.stringify(trace.body)).to.equal(200);
+      expect(trace.body.receivable).to.include({ creditedAmount: "50000000", owedAmount: "50000000" });
+      expect(trace.body.creditNotes.map((n: { status: string; amount: string }) => [n.status, n.amount])).to.deep.equal(
+        [["applied", "50000000"]],
+      );
+      const leaves = trace.body.root.children as Array<{
+        certificateId: string;
+        claim: string;
+        reduction: string;
+        dilutions: Array<{ reduction: string; retained: boolean }>;
+        endorsements: unknown[];
+      }>;
+      const byId = Object.fromEntries(leaves.map((l) => [l.certificateId, l]));
+      expect(byId[sellerPiece]).to.include({ reduction: "40000000", claim: "0" });
+      expect(byId[tier2Piece]!.dilutions.map((d) => [d.reduction, d.retained])).to.deep.equal([["10000000", false]]);
+      expect(trace.body.root.endorsements).to.have.length(1);
+      expect(trace.body.conservation).to.include({
+        credited: "50000000",
+        liveLeafClaimSum: "50000000",
+        liveLeafFaceSum: "100000000",
+        conserves: true,
+      });
+      expect(trace.body.transactions.map((x: { kind: string }) => x.kind)).to.include.members([
+        "dispute",
+        "dispute-withdrawal",
+        "credit-note-proposal",
+        "credit-note",
+        "recourse-endorsement",
+      ]);
+    });
+
+    it("counts the debtor's exposure at what it owes after the credit note", async function () {
+      const ctx = t.service.ctx;
+      const debtorRecord = (await findPartyById(ctx.db, debtor.id))!;
+      expect((await debtorExposure(ctx, debtorRecord)).outstanding).to.equal(50_000_000n);
+      const exposure = await api.as(t.operatorKey).get(`/v1/audit/parties/${debtor.id}/exposure`);
+      expect(exposure.body.owes.total).to.equal("50000000");
+      expect(exposure.body.owes.receivables[0]).to.include({ creditedAmount: "50000000", outstanding: "50000000" });
+    });
+  });
+
+  describe("when the holder that bore a cut claims it from the endorser", function () {
+    let claimId: string;
+    before(async function () {
+      const recourse = t.service.ctx.chain.contracts.recourse!;
+      await sendAs(
+        tier2,
+        recourse.openDilutionClaim.populateTransaction(tier2Piece, tier2.address, rootId, 0),
+        "openDilutionClaim",
+      );
+      claimId = (await t.service.ctx.db.selectFrom("onchain_recourse_claims").select("id").executeTakeFirstOrThrow())
+        .id;
+    });
+
+    it("indexes the claim on the right guarantor, for the cut it covers", async function () {
+      const row = await t.service.ctx.db
+        .selectFrom("onchain_recourse_claims")
+        .selectAll()
+        .where("id", "=", claimId)
+        .executeTakeFirstOrThrow();
+      expect(row).to.include({
+        kind: "dilution",
+        status: "open",
+        leaf_id: tier2Piece,
+        receivable_id: receivableId,
+        creditor: tier2.address,
+        guarantor: seller.address,
+        guarantor_certificate_id: rootId,
+        amount: "10000000",
+      });
+    });
+
+    it("counts the open claim in the guarantor's exposure and limits, and the creditor's", async function () {
+      const ctx = t.service.ctx;
+      const sellerRecord = (await findPartyById(ctx.db, seller.id))!;
+      const sells = await supplierExposure(ctx, sellerRecord);
+      expect(sells.recourse).to.equal(10_000_000n);
+      const asGuarantor = await api.as(t.operatorKey).get(`/v1/audit/parties/${seller.id}/exposure`);
+      expect(asGuarantor.body.recourse.owesAsGuarantor).to.equal("10000000");
+      expect(asGuarantor.body.recourse.claims.map((c: { claimId: string }) => c.claimId)).to.deep.equal([claimId]);
+      const asCreditor = await api.as(tier2.apiKey).get(`/v1/audit/parties/${tier2.id}/exposure`);
+      expect(asCreditor.body.recourse).to.include({ owesAsGuarantor: "0", owedAsCreditor: "10000000" });
+    });
+
+    it("shows the claim on the leaf in the trace", async function () {
+      const trace = await api.as(t.operatorKey).get(`/v1/audit/receivables/${receivableId}/trace`);
+      const leaf = (trace.body.root.children as Array<{ certificateId: string; recourseClaims: unknown[] }>).find(
+        (c) => c.certificateId === tier2Piece,
+      )!;
+      expect(leaf.recourseClaims).to.have.length(1);
+      expect(leaf.recourseClaims[0]).to.deep.include({ claimId, kind: "dilution", status: "open", amount: "10000000" });
+    });
+
+    it("stops counting it once the guarantor pays", async function () {
+      const ctx = t.service.ctx;
+      const { recourse, token } = ctx.chain.contracts;
+      const funded = await api.as(t.operatorKey).post(`/v1/parties/${seller.id}/test-funds`, { amount: "10000000" });
+      expect(funded.status, JSON.stringify(funded.body)).to.equal(200);
+      await sendAs(seller, token.approve.populateTransaction(String(recourse!.target), 10_000_000n), "approve");
+      await sendAs(seller, recourse!.payClaim.populateTransaction(claimId), "payClaim");
+      const sellerRecord = (await findPartyById(ctx.db, seller.id))!;
+      expect((await supplierExposure(ctx, sellerRecord)).recourse).to.equal(0n);
+      const row = await ctx.db
+        .selectFrom("onchain_recourse_claims")
+        .select(["status", "paid_by"])
+        .where("id", "=", claimId)
+        .executeTakeFirstOrThrow();
+      expect(row).to.deep.equal({ status: "paid", paid_by: seller.address });
+    });
+  });
+
   describe("when the index is rebuilt from the chain", function () {
     it("rebuilds disputes, credit notes, cuts and the credited amount exactly", async function () {
       const db = t.service.ctx.db;
@@ -215,6 +363,8 @@ describe("API: disputes and credit notes", function () {
       expect(live.onchain_credit_notes).to.have.length(1);
       expect(live.onchain_leaf_reductions).to.have.length(2);
       expect(live.onchain_disputes).to.have.length(2);
+      expect(live.onchain_recourse_endorsements).to.have.length(1);
+      expect(live.onchain_recourse_claims).to.have.length(1);
       await t.service.ctx.indexer.rebuild();
       expect(await snapshot()).to.deep.equal(live);
     });
