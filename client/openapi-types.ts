@@ -2421,6 +2421,8 @@ export interface components {
           exposureParts: {
             originated: string;
             throughTiers: string;
+            /** @description Open recourse claims on it as a guarantor (issue 16) */
+            recourse: string;
             pending: string;
           };
         };

@@ -318,6 +318,8 @@ describe("API: disputes and credit notes", function () {
       const asGuarantor = await api.as(t.operatorKey).get(`/v1/audit/parties/${seller.id}/exposure`);
       expect(asGuarantor.body.recourse.owesAsGuarantor).to.equal("10000000");
       expect(asGuarantor.body.recourse.claims.map((c: { claimId: string }) => c.claimId)).to.deep.equal([claimId]);
+      const risk = await api.as(t.operatorKey).get(`/v1/risk/parties/${seller.id}`);
+      expect(risk.body.limits.supplier.exposureParts.recourse).to.equal("10000000");
       const asCreditor = await api.as(tier2.apiKey).get(`/v1/audit/parties/${tier2.id}/exposure`);
       expect(asCreditor.body.recourse).to.include({ owesAsGuarantor: "0", owedAsCreditor: "10000000" });
     });
