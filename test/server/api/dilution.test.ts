@@ -217,6 +217,8 @@ describe("API: disputes and credit notes", function () {
       });
       const piece = await api.as(tier2.apiKey).get(`/v1/certificates/${tier2Piece}`);
       expect(piece.body).to.include({ faceValue: "60000000", reduction: "10000000", claim: "50000000" });
+      const repayments = await api.as(debtor.apiKey).get(`/v1/receivables/${receivableId}/repayments`);
+      expect(repayments.body).to.include({ repaidAmount: "0", outstanding: "50000000" });
       const read = await api.as(seller.apiKey).get(`/v1/receivables/${receivableId}/credit-notes`);
       expect(read.body).to.include({ disputed: false, creditedAmount: "50000000", owedAmount: "50000000" });
       expect(read.body.disputes.map((d: { status: string }) => d.status)).to.deep.equal(["withdrawn", "resolved"]);
