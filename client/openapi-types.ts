@@ -1644,7 +1644,7 @@ export interface components {
       faceValue: string;
       /** @description What the certificate was paid out already (settlement so far) */
       paidOut: string;
-      /** @description Face value less paid out so far: what the certificate can still pay. Funding is bound to it. */
+      /** @description Face value less credit-note cuts and paid out so far: what the certificate can still pay. Funding is bound to it. */
       remainingClaim: string;
       /** @description The service's signed risk attestation (credit limits and advance-rate rules checked), as the market records it; null: unattested (e.g. opened directly on the contract) */
       attestation: {
@@ -1722,7 +1722,7 @@ export interface components {
       faceValue: string;
       /** @description What the certificate was paid out already (settlement so far) */
       paidOut: string;
-      /** @description Face value less paid out so far: what the certificate can still pay. Funding is bound to it. */
+      /** @description Face value less credit-note cuts and paid out so far: what the certificate can still pay. Funding is bound to it. */
       remainingClaim: string;
       /** @description The service's signed risk attestation (credit limits and advance-rate rules checked), as the market records it; null: unattested (e.g. opened directly on the contract) */
       attestation: {
@@ -4584,7 +4584,7 @@ export interface operations {
             faceValue: string;
             /** @description What the certificate was paid out already (settlement so far) */
             paidOut: string;
-            /** @description Face value less paid out so far: what the certificate can still pay. Funding is bound to it. */
+            /** @description Face value less credit-note cuts and paid out so far: what the certificate can still pay. Funding is bound to it. */
             remainingClaim: string;
             /** @description The service's signed risk attestation (credit limits and advance-rate rules checked), as the market records it; null: unattested (e.g. opened directly on the contract) */
             attestation: {

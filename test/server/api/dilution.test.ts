@@ -373,4 +373,15 @@ describe("API: disputes and credit notes", function () {
       expect(await snapshot()).to.deep.equal(live);
     });
   });
+
+  describe("when the holder of a diluted piece asks for financing", function () {
+    it("binds the request and its risk attestation to the claim after the cut, as the market computes it", async function () {
+      const opened = await api
+        .as(tier2.apiKey)
+        .post("/v1/financing-requests", { certificateId: tier2Piece, kind: "discount", price: "45000000" });
+      expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
+      expect(opened.body).to.include({ faceValue: "60000000", remainingClaim: "50000000" });
+      expect(opened.body.attestation?.attested, JSON.stringify(opened.body.attestation)).to.equal(true);
+    });
+  });
 });
