@@ -614,6 +614,101 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/receivables/{id}/disputes": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Dispute a receivable before its due date (debtor)
+     * @description While the dispute is open the receivable cannot be split or newly financed; holders keep their claims. It ends in a credit note, a withdrawal, or the arbiter's dismissal. Refusals: DISPUTE_ALREADY_OPEN, DISPUTE_AFTER_MATURITY.
+     */
+    post: operations["openDispute"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/receivables/{id}/disputes/withdraw": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Withdraw the open dispute (debtor); refused while a credit note is pending */
+    post: operations["withdrawDispute"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/receivables/{id}/credit-notes": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A receivable's disputes and credit notes, what is credited and owed, and each leaf's cut */
+    get: operations["getReceivableDilution"];
+    put?: never;
+    /**
+     * Propose a credit note for goods returned, short or damaged (debtor)
+     * @description The service checks it against the invoice it holds: every line named is on the invoice and not above its quantity (CREDIT_NOTE_LINE_NOT_INVOICED, CREDIT_NOTE_LINE_ABOVE_INVOICED), the amount is not above those lines' value (CREDIT_NOTE_ABOVE_LINES) nor all notes above the invoice (CREDIT_NOTE_ABOVE_INVOICED); the chain refuses more than is owed (CREDIT_NOTE_EXCEEDS_OUTSTANDING) and notes once repayment has begun (CREDIT_NOTE_CLOSED). Opens a dispute if none is open.
+     */
+    post: operations["proposeCreditNote"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/credit-notes/{id}/withdraw": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Withdraw a credit note still proposed (debtor) */
+    post: operations["withdrawCreditNote"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/credit-notes/{id}/consent": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Consent to a credit note as its original seller; the service applies it down the tree (seller)
+     * @description The service signs the EIP-712 CreditNoteConsent with the seller's custodial key and applies the note over the receivable's complete ascending leaf list: the seller's retained pieces absorb it first, the rest is shared pro rata.
+     */
+    post: operations["consentToCreditNote"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/audit/receivables/{id}/trace": {
     parameters: {
       query?: never;
@@ -1323,6 +1418,10 @@ export interface components {
       issuedBlock: number;
       /** @description Settlement paid to this certificate so far (holder and pledgee) */
       paidOut: string;
+      /** @description What credit notes cut from this leaf (issue 16) */
+      reduction: string;
+      /** @description What the leaf is owed at settlement: face value less its reduction */
+      claim: string;
     };
     PartyRef: {
       address: string;
@@ -1389,6 +1488,10 @@ export interface components {
       currency: string;
       faceValue: string;
       repaidAmount: string;
+      /** @description Credit notes applied to it (returns, short deliveries, rebates): face value less owed */
+      creditedAmount: string;
+      /** @description What the debtor owes: face value less credited */
+      owedAmount: string;
       dueDate: string;
       documentHash: string;
       rootCertificateId: string | null;
@@ -1541,7 +1644,7 @@ export interface components {
       faceValue: string;
       /** @description What the certificate was paid out already (settlement so far) */
       paidOut: string;
-      /** @description Face value less paid out so far: what the certificate can still pay. Funding is bound to it. */
+      /** @description Face value less credit-note cuts and paid out so far: what the certificate can still pay. Funding is bound to it. */
       remainingClaim: string;
       /** @description The service's signed risk attestation (credit limits and advance-rate rules checked), as the market records it; null: unattested (e.g. opened directly on the contract) */
       attestation: {
@@ -1619,7 +1722,7 @@ export interface components {
       faceValue: string;
       /** @description What the certificate was paid out already (settlement so far) */
       paidOut: string;
-      /** @description Face value less paid out so far: what the certificate can still pay. Funding is bound to it. */
+      /** @description Face value less credit-note cuts and paid out so far: what the certificate can still pay. Funding is bound to it. */
       remainingClaim: string;
       /** @description The service's signed risk attestation (credit limits and advance-rate rules checked), as the market records it; null: unattested (e.g. opened directly on the contract) */
       attestation: {
@@ -1898,10 +2001,70 @@ export interface components {
        */
       txHash: string;
     };
+    DisputeOutcome: {
+      dispute: components["schemas"]["Dispute"];
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+    };
+    Dispute: {
+      id: string;
+      receivableId: string;
+      reasonCode: string;
+      documentHash: string;
+      /** @enum {string} */
+      status: "open" | "resolved" | "withdrawn" | "dismissed";
+      creditNoteId: string | null;
+      openedTxHash: string;
+      closedTxHash: string | null;
+    };
+    CreditNoteOutcome: {
+      creditNote: components["schemas"]["CreditNote"];
+      /** @description the transactions this write sent, in order; empty when the chain already was as asked */
+      transactions: components["schemas"]["SentTransaction"][];
+    };
+    CreditNote: {
+      id: string;
+      receivableId: string;
+      amount: string;
+      reasonCode: string;
+      documentHash: string;
+      /** @enum {string} */
+      status: "proposed" | "applied" | "rejected" | "withdrawn";
+      /** @description after this the arbiter (the timelock) may decide instead of the seller */
+      sellerRespondBy: string;
+      approvedBy: ("seller" | "arbiter") | null;
+      retainedReduction: string | null;
+      sharedReduction: string | null;
+      /** @description each leaf's cut, in ascending certificate id */
+      leaves: components["schemas"]["LeafReduction"][];
+      proposedTxHash: string;
+      closedTxHash: string | null;
+    };
+    LeafReduction: {
+      certificateId: string;
+      holder: string;
+      reduction: string;
+      /** @description the leaf's claim after this note */
+      claim: string;
+      /** @description the original seller's retained piece (cut first) */
+      retained: boolean;
+    };
+    ReceivableDilution: {
+      receivableId: string;
+      faceValue: string;
+      creditedAmount: string;
+      /** @description face value less credited */
+      owedAmount: string;
+      disputed: boolean;
+      disputes: components["schemas"]["Dispute"][];
+      creditNotes: components["schemas"]["CreditNote"][];
+    };
     Trace: {
       receivable: components["schemas"]["TraceReceivable"];
       root: components["schemas"]["TraceNode"];
       certificateCount: number;
+      /** @description The receivable's credit notes (issue 16) */
+      creditNotes: components["schemas"]["CreditNote"][];
       transactions: components["schemas"]["TraceTransaction"][];
       conservation: components["schemas"]["Conservation"];
       /** @description The last block the index had read */
@@ -1916,6 +2079,10 @@ export interface components {
       dueDate: string;
       status: string;
       repaidAmount: string;
+      /** @description Credit notes applied (issue 16) */
+      creditedAmount: string;
+      /** @description faceValue - creditedAmount */
+      owedAmount: string;
       distributed: string;
       earlyDiscount: string;
       documentHash: string;
@@ -1934,6 +2101,20 @@ export interface components {
       state: "live" | "locked" | "retired" | "settled";
       financing: components["schemas"]["TraceFinancing"][];
       paidOut: string;
+      /** @description What credit notes cut from this leaf (issue 16) */
+      reduction: string;
+      /** @description faceValue - reduction: what settlement owes this leaf */
+      claim: string;
+      /** @description Each credit note's cut on this leaf */
+      dilutions: components["schemas"]["TraceDilution"][];
+      /** @description Holders that passed this piece (and every piece split from it) with recourse */
+      endorsements: {
+        index: number;
+        endorser: components["schemas"]["PartyRef"];
+        txHash: string;
+      }[];
+      /** @description Recourse claims opened on this leaf */
+      recourseClaims: components["schemas"]["TraceRecourseClaim"][];
       issuedTxHash: string;
       issuedBlock: number;
       children: components["schemas"]["TraceNode"][];
@@ -1955,6 +2136,31 @@ export interface components {
       openedTxHash: string;
       fundedTxHash: string | null;
     };
+    TraceDilution: {
+      creditNoteId: string;
+      reduction: string;
+      /** @description the leaf's claim after this note */
+      claim: string;
+      /** @description who bore the cut */
+      holder: components["schemas"]["PartyRef"];
+      /** @description the original seller's retained piece (cut first) */
+      retained: boolean;
+      txHash: string;
+    };
+    TraceRecourseClaim: {
+      claimId: string;
+      /** @enum {string} */
+      kind: "dilution" | "default";
+      /** @enum {string} */
+      status: "open" | "paid";
+      creditor: components["schemas"]["PartyRef"];
+      guarantor: components["schemas"]["PartyRef"];
+      guarantorCertificateId: string;
+      amount: string;
+      parentClaimId: string | null;
+      openedTxHash: string;
+      paidTxHash: string | null;
+    };
     TraceTransaction: {
       txHash: string;
       blockNumber: number;
@@ -1975,6 +2181,10 @@ export interface components {
       liveLeafFaceSum: string;
       leafCount: number;
       retiredCount: number;
+      /** @description What credit notes took off the receivable */
+      credited: string;
+      /** @description Sum of the leaves' claims after credit notes: must equal rootFace - credited */
+      liveLeafClaimSum: string;
       conserves: boolean;
       brokenSplits: {
         certificateId: string;
@@ -2017,7 +2227,9 @@ export interface components {
           state: "live" | "locked";
           faceValue: string;
           paidOut: string;
-          /** @description faceValue - paidOut (after an early discharge: the discounted share - paidOut) */
+          /** @description faceValue less what credit notes cut from it */
+          claim: string;
+          /** @description claim - paidOut (after an early discharge: the discounted share - paidOut) */
           owed: string;
           debtor: components["schemas"]["PartyRef"];
           dueDate: string;
@@ -2039,6 +2251,8 @@ export interface components {
           receivableId: string;
           seller: components["schemas"]["PartyRef"];
           faceValue: string;
+          /** @description credit notes applied: the debtor owes face - credited */
+          creditedAmount: string;
           repaidAmount: string;
           outstanding: string;
           dueDate: string;
@@ -2065,7 +2279,7 @@ export interface components {
           count: number;
           pricePaid: string;
           faceValue: string;
-          /** @description Face less payouts of the bought certificates it still holds (live or locked) */
+          /** @description Claim (face less credit-note cuts) less payouts of the bought certificates it still holds */
           stillHeldOwed: string;
         };
         purchases: {
@@ -2082,6 +2296,14 @@ export interface components {
           fundedTxHash: string | null;
         }[];
       };
+      /** @description Recourse claims (issue 16): open ones count; paid ones are listed */
+      recourse: {
+        /** @description Open recourse claims on it: pieces it passed with recourse */
+        owesAsGuarantor: string;
+        /** @description Open recourse claims it holds on earlier endorsers */
+        owedAsCreditor: string;
+        claims: components["schemas"]["RecourseClaim"][];
+      };
     };
     /** @description Amounts by days to maturity; overdue: the due date has passed */
     ByMaturity: {
@@ -2091,6 +2313,22 @@ export interface components {
       "61-90": string;
       "91-180": string;
       ">180": string;
+    };
+    RecourseClaim: {
+      claimId: string;
+      /** @enum {string} */
+      kind: "dilution" | "default";
+      /** @enum {string} */
+      status: "open" | "paid";
+      leafId: string;
+      receivableId: string | null;
+      creditor: components["schemas"]["PartyRef"];
+      guarantor: components["schemas"]["PartyRef"];
+      guarantorCertificateId: string;
+      amount: string;
+      parentClaimId: string | null;
+      openedTxHash: string;
+      paidTxHash: string | null;
     };
     VerifyReport: {
       receivableId: string;
@@ -2183,6 +2421,8 @@ export interface components {
           exposureParts: {
             originated: string;
             throughTiers: string;
+            /** @description Open recourse claims on it as a guarantor (issue 16) */
+            recourse: string;
             pending: string;
           };
         };
@@ -4344,7 +4584,7 @@ export interface operations {
             faceValue: string;
             /** @description What the certificate was paid out already (settlement so far) */
             paidOut: string;
-            /** @description Face value less paid out so far: what the certificate can still pay. Funding is bound to it. */
+            /** @description Face value less credit-note cuts and paid out so far: what the certificate can still pay. Funding is bound to it. */
             remainingClaim: string;
             /** @description The service's signed risk attestation (credit limits and advance-rate rules checked), as the market records it; null: unattested (e.g. opened directly on the contract) */
             attestation: {
@@ -4957,6 +5197,541 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["EarlyPaymentRateSet"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the chain is unreachable or the index is catching up; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  openDispute: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @example RETURN */
+          reasonCode: string;
+          /** @description hash of the dispute's documents */
+          documentHash: string;
+        };
+      };
+    };
+    responses: {
+      /** @description disputed */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["DisputeOutcome"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the chain is unreachable or the index is catching up; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  withdrawDispute: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description withdrawn */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["DisputeOutcome"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the chain is unreachable or the index is catching up; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getReceivableDilution: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description disputes and credit notes */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ReceivableDilution"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  proposeCreditNote: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /**
+           * @description what the debtor no longer owes, in the token's smallest unit
+           * @example 125000000
+           */
+          amount: string;
+          /** @example RETURN */
+          reasonCode: string;
+          /** @description hash of the credit note document */
+          documentHash: string;
+          /** @description the invoice lines returned, short or damaged: each must be on the invoice */
+          lines: {
+            sku: string;
+            quantity: number;
+          }[];
+        };
+      };
+    };
+    responses: {
+      /** @description proposed */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["CreditNoteOutcome"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the chain is unreachable or the index is catching up; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  withdrawCreditNote: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description withdrawn */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["CreditNoteOutcome"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the chain is unreachable or the index is catching up; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  consentToCreditNote: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description applied */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["CreditNoteOutcome"];
         };
       };
       /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */

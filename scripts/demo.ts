@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Command } from "commander";
-import { JsonRpcProvider } from "ethers";
+import { id as keccakText, JsonRpcProvider } from "ethers";
 import { bindContract } from "../server/chain/contracts.js";
 import { createTierlineClient, type TierlineClient } from "../client/index.js";
 import { loadEndpoints } from "../server/config.js";
@@ -320,10 +320,54 @@ async function tell(
   expectStatus(second, 409, "second pledge");
   detail(`HTTP 409 ${second.body.error.code}: ${second.body.error.message}`);
 
-  // 6. Maturity and repayment.
+  // 6. A return: the credit note flows down the tree (issue 16).
+  say(
+    `${debtor.name} finds 100 brake pads damaged and returns them: it proposes a 100 tUSD credit note; the service checks the returned line against the invoice.`,
+  );
+  const proposed = await reply(
+    api(debtor.apiKey).POST("/v1/receivables/{id}/credit-notes", {
+      params: { path: { id: receivableId } },
+      body: {
+        amount: "100000000",
+        reasonCode: "RETURN",
+        documentHash: keccakText(`return note ${run}: 100 x BRAKE-PAD-7, damaged`),
+        lines: [{ sku: "BRAKE-PAD-7", quantity: 100 }],
+      },
+    }),
+  );
+  expectStatus(proposed, 200, "credit note");
+  const creditNoteId: string = proposed.body.creditNote.id;
+  detail(
+    `credit note #${creditNoteId} for ${tusd(proposed.body.creditNote.amount)} proposed; the receivable is disputed (no new split or financing) until it ends`,
+  );
+  say(
+    `${tier1.name}, the original seller, agrees (the service signs its EIP-712 consent); the note flows down: its own retained piece absorbs it first, so the pieces it passed on keep their value.`,
+  );
+  const consented = await reply(
+    api(tier1.apiKey).POST("/v1/credit-notes/{id}/consent", { params: { path: { id: creditNoteId } } }),
+  );
+  expectStatus(consented, 200, "credit note consent");
+  for (const leaf of consented.body.creditNote.leaves as Array<{
+    certificateId: string;
+    reduction: string;
+    claim: string;
+    retained: boolean;
+  }>)
+    detail(
+      `certificate #${leaf.certificateId}: cut ${tusd(leaf.reduction)}${leaf.retained ? " (the seller's retained piece)" : ""}, now a claim of ${tusd(leaf.claim)}`,
+    );
+  const owedNow = await reply(
+    api(debtor.apiKey).GET("/v1/receivables/{id}", { params: { path: { id: receivableId } } }),
+  );
+  expectStatus(owedNow, 200, "receivable after the credit note");
+  detail(
+    `${debtor.name} now owes ${tusd(owedNow.body.owedAmount)} (face ${tusd(owedNow.body.faceValue)} − credited ${tusd(owedNow.body.creditedAmount)})`,
+  );
+
+  // 7. Maturity and repayment.
   const before = await balancesOf(chainUrl, tokenAddress, holders);
   say(
-    `Three days pass (the local chain's clock is moved forward), and ${debtor.name} pays the 1,000 tUSD it owes — once.`,
+    `Three days pass (the local chain's clock is moved forward), and ${debtor.name} pays the ${tusd(owedNow.body.owedAmount)} it still owes — once.`,
   );
   if (health.chain.chainId !== "31337")
     throw new Error("the demo moves the chain's clock, which only a local chain allows");
@@ -343,11 +387,11 @@ async function tell(
   const repaid = await reply(
     api(debtor.apiKey).POST("/v1/receivables/{id}/repayments", {
       params: { path: { id: receivableId } },
-      body: { amount: "1000000000" },
+      body: { amount: owedNow.body.owedAmount },
     }),
   );
   expectStatus(repaid, 200, "repayment");
-  detail(`repayment of ${tusd("1000000000")} received; tx ${repaid.body.txHash ?? ""}`);
+  detail(`repayment of ${tusd(owedNow.body.owedAmount)} received; tx ${repaid.body.txHash ?? ""}`);
 
   say("Nobody asks to be paid: the service's keeper settles every holder, the pledgee first.");
   const deadline = Date.now() + 60_000;
@@ -368,6 +412,7 @@ async function tell(
   const after = await balancesOf(chainUrl, tokenAddress, holders);
   const received = new Map(holders.map((p) => [p.id, after.get(p.id)! - before.get(p.id)!]));
   const notes = new Map([
+    [tier1.id, "(its 400 tUSD piece bore the 100 tUSD return)"],
     [tier3.id, "(it was paid 248.50 tUSD up front when it sold its piece)"],
     [tier2.id, "(its 350 tUSD share went first to repay the 345 tUSD pledge loan)"],
     [factor.id, "(the pledge loan, repaid out of the payout)"],
@@ -375,7 +420,7 @@ async function tell(
   for (const p of holders)
     detail(`${p.name.padEnd(28)} received ${tusd(received.get(p.id)!).padStart(14)} ${notes.get(p.id) ?? ""}`);
 
-  // 7. The auditor's view.
+  // 8. The auditor's view.
   say(`${auditor.name} traces the credit back to the trade that created it:`);
   const text = await reply(
     api(auditor.apiKey).GET("/v1/audit/receivables/{id}/trace", {
@@ -391,10 +436,10 @@ async function tell(
       .join("\n"),
   );
 
-  // 8. The sums.
+  // 9. The sums.
   say("Checking that the sums add up:");
   const expected = new Map([
-    [tier1.id, 400n * UNIT],
+    [tier1.id, 300n * UNIT], // 400 less the 100 tUSD return its retained piece absorbed
     [tier3.id, 0n],
     [bank.id, 250n * UNIT],
     [factor.id, 345n * UNIT],
@@ -402,8 +447,13 @@ async function tell(
   ]);
   const checks: Array<[string, boolean]> = [
     [
-      `face value conserved down the tree (${trace!.body.conservation.conserves ? "yes" : "NO"})`,
+      `face value conserved down the tree, and the leaves' claims add up to face − credited ${tusd(trace!.body.conservation.liveLeafClaimSum)} (${trace!.body.conservation.conserves ? "yes" : "NO"})`,
       trace!.body.conservation.conserves === true,
+    ],
+    [
+      `credited ${tusd(trace!.body.receivable.creditedAmount)} by the return; paid in ${tusd(trace!.body.receivable.repaidAmount)} == owed ${tusd(trace!.body.receivable.owedAmount)}`,
+      trace!.body.receivable.creditedAmount === "100000000" &&
+        trace!.body.receivable.repaidAmount === trace!.body.receivable.owedAmount,
     ],
     [
       `paid out ${tusd(trace!.body.receivable.distributed)} == paid in ${tusd(trace!.body.receivable.repaidAmount)}`,
@@ -415,7 +465,7 @@ async function tell(
     ]),
     [
       `every unit the debtor paid reached someone: ${tusd([...received.values()].reduce((a, b) => a + b, 0n))}`,
-      [...received.values()].reduce((a, b) => a + b, 0n) === 1_000n * UNIT,
+      [...received.values()].reduce((a, b) => a + b, 0n) === 900n * UNIT,
     ],
   ];
   let ok = true;

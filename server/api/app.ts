@@ -24,6 +24,7 @@ import { partyRoutes } from "./routes/parties.js";
 import { receivableRoutes } from "./routes/receivables.js";
 import { financingRoutes } from "./routes/financing.js";
 import { repaymentsRoutes } from "./routes/repayments.js";
+import { dilutionRoutes } from "./routes/dilution.js";
 import { auditRoutes } from "./routes/audit.js";
 import { riskRoutes } from "./routes/risk.js";
 import { riskNetworkRoutes } from "./routes/risk-network.js";
@@ -40,6 +41,7 @@ export function allRoutes(extra: RouteSpec[] = []): RouteSpec[] {
     ...certificateRoutes,
     ...financingRoutes,
     ...repaymentsRoutes,
+    ...dilutionRoutes,
     ...auditRoutes,
     ...riskRoutes,
     ...riskNetworkRoutes,

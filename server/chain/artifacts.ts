@@ -11,6 +11,8 @@ export const CONTRACT_NAMES = [
   "CertificateToken",
   "FinancingMarket",
   "SettlementEscrow",
+  "DilutionLedger",
+  "RecourseLedger",
 ] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 

@@ -71,6 +71,10 @@ export interface TierlineContracts {
   certificates: CertificateToken;
   financing: FinancingMarket;
   escrow: SettlementEscrow;
+  /** Disputes and credit notes (issue 16); absent on deployments made before it. */
+  dilution?: DilutionLedger;
+  /** Endorsements with recourse and recourse claims (issue 16); absent on deployments made before it. */
+  recourse?: RecourseLedger;
 }
 
 /** One deployed contract, typed by its artifact's name. */
@@ -94,6 +98,8 @@ export function bindContracts(addresses: ContractAddresses, runner: ContractRunn
     certificates: bind("CertificateToken", addresses.certificateToken, runner),
     financing: bind("FinancingMarket", addresses.financingMarket, runner),
     escrow: bind("SettlementEscrow", addresses.settlementEscrow, runner),
+    ...(addresses.dilutionLedger ? { dilution: bind("DilutionLedger", addresses.dilutionLedger, runner) } : {}),
+    ...(addresses.recourseLedger ? { recourse: bind("RecourseLedger", addresses.recourseLedger, runner) } : {}),
   };
 }
 
@@ -101,6 +107,9 @@ export function bindContracts(addresses: ContractAddresses, runner: ContractRunn
 export function contractsByAddress(
   contracts: TierlineContracts,
 ): Map<string, { name: string; contract: BaseContract }> {
-  const entries = Object.entries(contracts) as Array<[string, BaseContract]>;
+  // A deployment made before issue 16 has no ledgers: their keys are absent.
+  const entries = (Object.entries(contracts) as Array<[string, BaseContract | undefined]>).filter(
+    (entry): entry is [string, BaseContract] => entry[1] !== undefined,
+  );
   return new Map(entries.map(([name, contract]) => [String(contract.target).toLowerCase(), { name, contract }]));
 }

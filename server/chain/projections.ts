@@ -17,6 +17,10 @@ export interface IndexedEvent {
 
 const ZERO = "0x0000000000000000000000000000000000000000";
 const FINANCING_KIND = ["discount", "pledge"] as const;
+/** IDilutionLedger.CreditNoteApproval */
+const APPROVED_BY = ["seller", "arbiter"] as const;
+/** IRecourseLedger.RecourseKind */
+const RECOURSE_KIND = ["dilution", "default"] as const;
 
 async function addDistributed(trx: Transaction<Database>, receivableId: string, amount: bigint): Promise<void> {
   const row = await trx
@@ -245,6 +249,187 @@ export async function applyEvent(trx: Transaction<Database>, event: IndexedEvent
     }
     case "escrow.DustSwept":
       await addDistributed(trx, a.receivableId!, BigInt(a.amount!));
+      return;
+    default:
+      await applyDilutionOrRecourse(trx, event);
+      return;
+  }
+}
+
+/** Closes the open dispute on a receivable (at most one is open at a time, on-chain). */
+async function closeDispute(
+  trx: Transaction<Database>,
+  receivableId: string,
+  status: "resolved" | "withdrawn" | "dismissed",
+  txHash: string,
+  creditNoteId: string | null = null,
+): Promise<void> {
+  await trx
+    .updateTable("onchain_disputes")
+    .set({ status, closed_tx_hash: txHash, credit_note_id: creditNoteId })
+    .where("receivable_id", "=", receivableId)
+    .where("status", "=", "open")
+    .execute();
+}
+
+/** Issue 16: disputes, credit notes, each leaf's cut, the registry's credit, recourse. */
+async function applyDilutionOrRecourse(trx: Transaction<Database>, event: IndexedEvent): Promise<void> {
+  const a = event.args as Record<string, string>;
+  switch (`${event.contract}.${event.name}`) {
+    case "registry.CreditRecorded":
+      // `credited` is the running total after this note: owed = face - credited.
+      await trx
+        .updateTable("onchain_receivables")
+        .set({ credited: a.credited! })
+        .where("id", "=", a.receivableId!)
+        .execute();
+      return;
+    case "dilution.DisputeOpened":
+      await trx
+        .insertInto("onchain_disputes")
+        .values({
+          id: `${event.blockNumber}:${event.logIndex}`,
+          receivable_id: a.receivableId!,
+          debtor: getAddress(a.debtor!),
+          reason_code: a.reasonCode!,
+          document_hash: a.documentHash!,
+          status: "open",
+          credit_note_id: null,
+          opened_tx_hash: event.txHash,
+          opened_block: event.blockNumber,
+          closed_tx_hash: null,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      return;
+    case "dilution.DisputeResolved":
+      await closeDispute(trx, a.receivableId!, "resolved", event.txHash, a.creditNoteId!);
+      return;
+    case "dilution.DisputeWithdrawn":
+      await closeDispute(trx, a.receivableId!, "withdrawn", event.txHash);
+      return;
+    case "dilution.DisputeDismissed":
+      await closeDispute(trx, a.receivableId!, "dismissed", event.txHash);
+      return;
+    case "dilution.CreditNoteProposed":
+      await trx
+        .insertInto("onchain_credit_notes")
+        .values({
+          id: a.creditNoteId!,
+          receivable_id: a.receivableId!,
+          amount: a.amount!,
+          reason_code: a.reasonCode!,
+          document_hash: a.documentHash!,
+          seller_respond_by: Number(a.sellerRespondBy),
+          status: "proposed",
+          approved_by: null,
+          retained_reduction: null,
+          shared_reduction: null,
+          proposed_tx_hash: event.txHash,
+          proposed_block: event.blockNumber,
+          closed_tx_hash: null,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      return;
+    case "dilution.CreditNoteWithdrawn":
+    case "dilution.CreditNoteRejected":
+      await trx
+        .updateTable("onchain_credit_notes")
+        .set({ status: event.name === "CreditNoteWithdrawn" ? "withdrawn" : "rejected", closed_tx_hash: event.txHash })
+        .where("id", "=", a.creditNoteId!)
+        .execute();
+      return;
+    case "dilution.CreditNoteApplied":
+      await trx
+        .updateTable("onchain_credit_notes")
+        .set({
+          status: "applied",
+          approved_by: APPROVED_BY[Number(a.approvedBy)] ?? "unknown",
+          retained_reduction: a.retainedReduction!,
+          shared_reduction: a.sharedReduction!,
+          closed_tx_hash: event.txHash,
+        })
+        .where("id", "=", a.creditNoteId!)
+        .execute();
+      return;
+    case "dilution.LeafDiluted": {
+      await trx
+        .insertInto("onchain_leaf_reductions")
+        .values({
+          credit_note_id: a.creditNoteId!,
+          certificate_id: a.certificateId!,
+          receivable_id: a.receivableId!,
+          holder: getAddress(a.holder!),
+          reduction: a.reduction!,
+          claim: a.claim!,
+          retained: String(a.retained) === "true" ? 1 : 0,
+          tx_hash: event.txHash,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      const leaf = await trx
+        .selectFrom("onchain_certificates")
+        .select(["face_value"])
+        .where("id", "=", a.certificateId!)
+        .executeTakeFirst();
+      // The event carries the leaf's claim after the cut: its total reduction is face - claim.
+      if (leaf)
+        await trx
+          .updateTable("onchain_certificates")
+          .set({ reduction: (BigInt(leaf.face_value) - BigInt(a.claim!)).toString() })
+          .where("id", "=", a.certificateId!)
+          .execute();
+      return;
+    }
+    case "recourse.RecourseGranted":
+      await trx
+        .insertInto("onchain_recourse_endorsements")
+        .values({
+          certificate_id: a.certificateId!,
+          endorsement_index: Number(a.endorsementIndex),
+          endorser: getAddress(a.endorser!),
+          tx_hash: event.txHash,
+          block_number: event.blockNumber,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      return;
+    case "recourse.RecourseClaimOpened": {
+      const leaf = await trx
+        .selectFrom("onchain_certificates")
+        .select("receivable_id")
+        .where("id", "=", a.leafId!)
+        .executeTakeFirst();
+      await trx
+        .insertInto("onchain_recourse_claims")
+        .values({
+          id: a.claimId!,
+          leaf_id: a.leafId!,
+          receivable_id: leaf?.receivable_id ?? null,
+          kind: RECOURSE_KIND[Number(a.kind)] ?? "unknown",
+          status: "open",
+          creditor: getAddress(a.creditor!),
+          guarantor: getAddress(a.guarantor!),
+          guarantor_certificate_id: a.guarantorCertificateId!,
+          endorsement_index: Number(a.endorsementIndex),
+          amount: a.amount!,
+          parent_claim_id: a.parentClaimId === "0" ? null : a.parentClaimId!,
+          opened_tx_hash: event.txHash,
+          opened_block: event.blockNumber,
+          paid_tx_hash: null,
+          paid_by: null,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      return;
+    }
+    case "recourse.RecourseClaimPaid":
+      await trx
+        .updateTable("onchain_recourse_claims")
+        .set({ status: "paid", paid_tx_hash: event.txHash, paid_by: getAddress(a.payer!) })
+        .where("id", "=", a.claimId!)
+        .execute();
       return;
     default:
       return; // journaled in chain_events only

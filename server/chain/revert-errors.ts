@@ -35,6 +35,22 @@ const STATUS: Record<string, number> = {
   ReceivableNotFound: 404,
   FinancingRequestNotFound: 404,
   EnforcedPause: 503,
+  // Dilution and recourse (issue 16): the wrong party is a 403, a malformed request a 422,
+  // a missing note or claim a 404; the rest (dispute open, note pending, closed) is the chain's state: 409.
+  DilutionNotDebtor: 403,
+  RecourseNotCreditor: 403,
+  RecourseNotHolder: 403,
+  CreditNoteInvalidSignature: 422,
+  CreditNoteConsentExpired: 422,
+  CreditNoteZeroAmount: 422,
+  CreditNoteExceedsOutstanding: 422,
+  DilutionLeafCount: 422,
+  DilutionLeavesNotSorted: 422,
+  DilutionNotALeaf: 422,
+  RecourseNotAGuarantor: 422,
+  RecourseNothingToClaim: 422,
+  CreditNoteNotFound: 404,
+  RecourseClaimNotFound: 404,
 };
 
 export const toErrorCode = (name: string): string =>

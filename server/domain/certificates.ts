@@ -36,6 +36,8 @@ export const CertificateViewSchema = z
     issuedTxHash: z.string(),
     issuedBlock: z.number(),
     paidOut: z.string().meta({ description: "Settlement paid to this certificate so far (holder and pledgee)" }),
+    reduction: z.string().meta({ description: "What credit notes cut from this leaf (issue 16)" }),
+    claim: z.string().meta({ description: "What the leaf is owed at settlement: face value less its reduction" }),
   })
   .meta({ id: "Certificate" });
 
@@ -98,6 +100,8 @@ async function toView(ctx: ServiceContext, row: CertificateRow): Promise<Certifi
     issuedTxHash: row.issued_tx_hash,
     issuedBlock: row.issued_block,
     paidOut: row.paid_out,
+    reduction: row.reduction,
+    claim: (BigInt(row.face_value) - BigInt(row.reduction)).toString(),
   };
 }
 

@@ -87,7 +87,8 @@ export const FinancingRequestViewSchema = z
     faceValue: z.string(),
     paidOut: z.string().meta({ description: "What the certificate was paid out already (settlement so far)" }),
     remainingClaim: z.string().meta({
-      description: "Face value less paid out so far: what the certificate can still pay. Funding is bound to it.",
+      description:
+        "Face value less credit-note cuts and paid out so far: what the certificate can still pay. Funding is bound to it.",
     }),
     attestation: z
       .object({
@@ -177,6 +178,7 @@ function requestQuery(ctx: ServiceContext) {
       "r.funded_tx_hash",
       "c.receivable_id",
       "c.face_value",
+      "c.reduction",
       "c.paid_out",
       "c.tier",
       "r.attested_until",
@@ -238,7 +240,8 @@ function toView(ctx: ServiceContext, row: RequestRow, nowSeconds: number): Finan
     debtor: { partyId: row.debtor_id, id: row.debtor_id, name: row.debtor_name, address: row.debtor_address },
     faceValue: row.face_value,
     paidOut: row.paid_out,
-    remainingClaim: (BigInt(row.face_value) - BigInt(row.paid_out)).toString(),
+    // As the market computes it: face less credit-note cuts (issue 16) less paid out.
+    remainingClaim: (BigInt(row.face_value) - BigInt(row.reduction) - BigInt(row.paid_out)).toString(),
     attestation:
       row.attested_until === null || row.advance_rate_bps === null
         ? null
@@ -474,7 +477,7 @@ export async function openFinancingRequest(
     certificateId: BigInt(id),
     price,
     repayAmount,
-    remainingClaim: BigInt(certificate.face_value) - BigInt(certificate.paid_out),
+    remainingClaim: BigInt(certificate.face_value) - BigInt(certificate.reduction) - BigInt(certificate.paid_out),
     faceValue: BigInt(certificate.face_value),
     dueDate: BigInt(receivable?.due_date ?? 0),
   }).catch((error: unknown) => {

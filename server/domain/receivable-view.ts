@@ -30,6 +30,10 @@ export const ReceivableViewSchema = z
     currency: z.string(),
     faceValue: z.string(),
     repaidAmount: z.string(),
+    creditedAmount: z
+      .string()
+      .meta({ description: "Credit notes applied to it (returns, short deliveries, rebates): face value less owed" }),
+    owedAmount: z.string().meta({ description: "What the debtor owes: face value less credited" }),
     dueDate: z.string(),
     documentHash: z.string(),
     rootCertificateId: z.string().nullable(),
@@ -85,6 +89,8 @@ export async function getReceivableView(
     currency: row.currency,
     faceValue: row.face_value,
     repaidAmount: chain?.repaid_amount ?? "0",
+    creditedAmount: chain?.credited ?? "0",
+    owedAmount: (BigInt(row.face_value) - BigInt(chain?.credited ?? "0")).toString(),
     dueDate: new Date(row.due_date * 1000).toISOString(),
     documentHash: row.document_hash,
     rootCertificateId: chain?.root_certificate_id ?? null,

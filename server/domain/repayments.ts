@@ -139,13 +139,18 @@ interface ChainReceivable {
   dueDate: bigint;
   faceValue: bigint;
   repaidAmount: bigint;
+  /** Credit notes applied (issue 16): the debtor owes face - credited. */
+  credited: bigint;
   /** The early-payment rate frozen into the receivable at registration. */
   earlyPaymentRateBps: bigint;
 }
 
 async function readReceivable(ctx: ServiceContext, receivableId: string, blockTag?: number): Promise<ChainReceivable> {
-  const r = await ctx.chain.contracts.registry.receivableOf(receivableId, blockTag === undefined ? {} : { blockTag });
+  const overrides = blockTag === undefined ? {} : { blockTag };
+  const r = await ctx.chain.contracts.registry.receivableOf(receivableId, overrides);
+  const credited = BigInt(await ctx.chain.contracts.registry.creditedOf(receivableId, overrides));
   return {
+    credited,
     debtor: r.debtor as string,
     status: RECEIVABLE_STATUSES[Number(r.status)] ?? "none",
     dueDate: BigInt(r.dueDate),
@@ -290,7 +295,7 @@ export async function repayReceivable(
       const limit =
         input.maxAmount === undefined ? await defaultEarlyLimit(ctx, receivableId) : BigInt(input.maxAmount);
       await simulate(() => escrow.repayEarly.staticCall(receivableId, limit, { from: actor.address }));
-      const outstanding = chain.faceValue - chain.repaidAmount;
+      const outstanding = chain.faceValue - chain.credited - chain.repaidAmount;
       approved = limit < outstanding ? limit : outstanding;
       send = async () =>
         sender.send(await escrow.repayEarly.populateTransaction(receivableId, limit), {
@@ -384,7 +389,7 @@ async function defaultEarlyLimit(ctx: ServiceContext, receivableId: string): Pro
   }
   const chain = await readReceivable(ctx, receivableId, blockTag);
   const rateBps = chain.earlyPaymentRateBps; // frozen at registration, not the debtor's current rate
-  const outstanding = chain.faceValue - chain.repaidAmount;
+  const outstanding = chain.faceValue - chain.credited - chain.repaidAmount;
   const limit = earlyAmountAt(
     outstanding,
     rateBps,
@@ -458,7 +463,7 @@ export async function listRepayments(
     status: indexed.status,
     faceValue: indexed.face_value,
     repaidAmount: indexed.repaid_amount,
-    outstanding: (BigInt(indexed.face_value) - BigInt(indexed.repaid_amount)).toString(),
+    outstanding: (BigInt(indexed.face_value) - BigInt(indexed.credited) - BigInt(indexed.repaid_amount)).toString(),
     distributed: indexed.distributed,
     earlyPaymentRateBps: rateBps,
     earlyQuote: rateBps > 0 ? await currentEarlyQuote(ctx, receivableId, rateBps) : null,

@@ -83,6 +83,7 @@ export const RESOURCES = [
   "financingRequest",
   "financingPrice",
   "repayment",
+  "dilution",
   "exposure",
   "riskView",
   "partyProfile",
@@ -230,6 +231,22 @@ export const ACCESS_POLICY: Record<Resource, ResourceRow> = {
   repayment: {
     what: "what the debtor paid in and what was paid out",
     routes: ["GET /v1/receivables/:id/repayments"],
+    scope: "receivable",
+    cells: {
+      seller: WHOLE,
+      debtor: WHOLE,
+      holder: WHOLE,
+      lineageHolder: WHOLE,
+      evaluatingFinancier: FORBIDDEN,
+      fundingFinancier: WHOLE,
+      auditor: WHOLE,
+      operator: WHOLE,
+      other: FORBIDDEN,
+    },
+  },
+  dilution: {
+    what: "a receivable's disputes and credit notes, what was credited and each leaf's cut (issue 16)",
+    routes: ["GET /v1/receivables/:id/credit-notes"],
     scope: "receivable",
     cells: {
       seller: WHOLE,

@@ -1,9 +1,11 @@
 // What counts against a party's limits, from the index (and the registrations under way):
-// - as a debtor: the outstanding (face - repaid) of every receivable it owes that is not
-//   repaid, whatever tier its pieces sit at now, plus confirmations not yet on-chain;
+// - as a debtor: the outstanding (face - credited - repaid: credit notes lower what it owes,
+//   issue 16) of every receivable it owes that is not repaid, whatever tier its pieces sit at now, plus confirmations not yet on-chain;
 // - as a supplier: the outstanding of the receivables it sold (tier 1, whoever holds the
 //   pieces now) plus what it is still owed on pieces it received deeper down the chain
-//   (tier 2 and below), plus its confirmations under way;
+//   (tier 2 and below, each piece's claim after credit notes), plus its confirmations under
+//   way, plus the open recourse claims on it as a guarantor (an endorser that passed a piece
+//   with recourse owes the loss it covers until it pays);
 // - as a borrower (financing): open requests at their price, pledges at what is still owed
 //   to the pledgee, certificates it sold at their price until they are settled, and the
 //   reservations of openings under way (risk/limits.ts).
@@ -29,6 +31,8 @@ export interface DebtorExposure {
 export interface SupplierExposure {
   originated: bigint;
   throughTiers: bigint;
+  /** Open recourse claims on it as a guarantor (issue 16). */
+  recourse: bigint;
   pending: bigint;
   total: bigint;
 }
@@ -69,11 +73,11 @@ export async function debtorExposure(
   const pending = await pendingRegistrations(ctx, "debtor_id", party.id, excludeReceivableId); // first: see the header
   const rows = await ctx.db
     .selectFrom("onchain_receivables")
-    .select(["face_value", "repaid_amount"])
+    .select(["face_value", "credited", "repaid_amount"])
     .where("debtor", "=", party.address)
     .where("status", "!=", "repaid")
     .execute();
-  const outstanding = sum(rows.map((r) => BigInt(r.face_value) - BigInt(r.repaid_amount)).filter((v) => v > 0n));
+  const outstanding = sum(rows.map(owedOf).filter((v) => v > 0n));
   return { outstanding, pending, total: outstanding + pending };
 }
 
@@ -85,22 +89,40 @@ export async function supplierExposure(
   const pending = await pendingRegistrations(ctx, "seller_id", party.id, excludeReceivableId); // first: see the header
   const sold = await ctx.db
     .selectFrom("onchain_receivables")
-    .select(["face_value", "repaid_amount"])
+    .select(["face_value", "credited", "repaid_amount"])
     .where("seller", "=", party.address)
     .where("status", "!=", "repaid")
     .execute();
-  const originated = sum(sold.map((r) => BigInt(r.face_value) - BigInt(r.repaid_amount)).filter((v) => v > 0n));
+  const originated = sum(sold.map(owedOf).filter((v) => v > 0n));
   const deeper = await ctx.db
     .selectFrom("onchain_certificates as c")
     .innerJoin("onchain_receivables as r", "r.id", "c.receivable_id")
-    .select(["c.face_value", "c.paid_out"])
+    .select(["c.face_value", "c.reduction", "c.paid_out"])
     .where("c.holder", "=", party.address)
     .where("c.tier", ">=", 2)
     .where("c.state", "in", ["live", "locked"])
     .where("r.status", "!=", "repaid")
     .execute();
-  const throughTiers = sum(deeper.map((c) => BigInt(c.face_value) - BigInt(c.paid_out)).filter((v) => v > 0n));
-  return { originated, throughTiers, pending, total: originated + throughTiers + pending };
+  const throughTiers = sum(
+    deeper.map((c) => BigInt(c.face_value) - BigInt(c.reduction) - BigInt(c.paid_out)).filter((v) => v > 0n),
+  );
+  const recourse = await openRecourseOn(ctx, party.address);
+  return { originated, throughTiers, recourse, pending, total: originated + throughTiers + recourse + pending };
+}
+
+/** What the debtor still owes on a receivable: face less credit notes less what it repaid. */
+const owedOf = (r: { face_value: string; credited: string; repaid_amount: string }): bigint =>
+  BigInt(r.face_value) - BigInt(r.credited) - BigInt(r.repaid_amount);
+
+/** Open recourse claims on `guarantor` (issue 16): what it owes holders it passed pieces to with recourse. */
+export async function openRecourseOn(ctx: Scope, guarantor: string): Promise<bigint> {
+  const rows = await ctx.db
+    .selectFrom("onchain_recourse_claims")
+    .select("amount")
+    .where("guarantor", "=", guarantor)
+    .where("status", "=", "open")
+    .execute();
+  return sum(rows.map((r) => BigInt(r.amount)));
 }
 
 export async function financingExposure(ctx: Scope, party: PartyRecord): Promise<FinancingExposure> {

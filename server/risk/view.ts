@@ -72,7 +72,12 @@ export const PartyRiskSchema = z
     limits: z.object({
       debtor: LimitSchema.extend({ exposureParts: z.object({ outstanding: Amount, pending: Amount }) }),
       supplier: LimitSchema.extend({
-        exposureParts: z.object({ originated: Amount, throughTiers: Amount, pending: Amount }),
+        exposureParts: z.object({
+          originated: Amount,
+          throughTiers: Amount,
+          recourse: Amount.meta({ description: "Open recourse claims on it as a guarantor (issue 16)" }),
+          pending: Amount,
+        }),
       }),
       financing: z.object({
         limit: Amount.meta({ description: "The supplier limit" }),
@@ -155,6 +160,7 @@ export async function partyRiskView(ctx: ServiceContext, actor: Actor, partyId: 
         exposureParts: {
           originated: sells.originated.toString(),
           throughTiers: sells.throughTiers.toString(),
+          recourse: sells.recourse.toString(),
           pending: sells.pending.toString(),
         },
       },

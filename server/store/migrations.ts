@@ -492,4 +492,112 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable("onchain_parties").addColumn("may_hold", "integer").execute();
     },
   },
+  "0014_dilution_and_recourse": {
+    async up(db: Kysely<any>) {
+      // Issue 16's index: disputes, credit notes and each leaf's cut (DilutionLedger), the
+      // registry's credited amount, endorsements and claims (RecourseLedger). All index tables,
+      // emptied and refilled from events by a reindex.
+      await db.schema
+        .alterTable("onchain_receivables")
+        .addColumn("credited", "text", (c) => c.notNull().defaultTo("0"))
+        .execute();
+      await db.schema
+        .alterTable("onchain_certificates")
+        .addColumn("reduction", "text", (c) => c.notNull().defaultTo("0"))
+        .execute();
+      await db.schema
+        .createTable("onchain_disputes")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("receivable_id", "text", (c) => c.notNull())
+        .addColumn("debtor", "text", (c) => c.notNull())
+        .addColumn("reason_code", "text", (c) => c.notNull())
+        .addColumn("document_hash", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("credit_note_id", "text")
+        .addColumn("opened_tx_hash", "text", (c) => c.notNull())
+        .addColumn("opened_block", int64(db), (c) => c.notNull())
+        .addColumn("closed_tx_hash", "text")
+        .execute();
+      await db.schema
+        .createIndex("disputes_by_receivable")
+        .on("onchain_disputes")
+        .columns(["receivable_id", "status"])
+        .execute();
+      await db.schema
+        .createTable("onchain_credit_notes")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("receivable_id", "text", (c) => c.notNull())
+        .addColumn("amount", "text", (c) => c.notNull())
+        .addColumn("reason_code", "text", (c) => c.notNull())
+        .addColumn("document_hash", "text", (c) => c.notNull())
+        .addColumn("seller_respond_by", int64(db), (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("approved_by", "text")
+        .addColumn("retained_reduction", "text")
+        .addColumn("shared_reduction", "text")
+        .addColumn("proposed_tx_hash", "text", (c) => c.notNull())
+        .addColumn("proposed_block", int64(db), (c) => c.notNull())
+        .addColumn("closed_tx_hash", "text")
+        .execute();
+      await db.schema
+        .createIndex("credit_notes_by_receivable")
+        .on("onchain_credit_notes")
+        .columns(["receivable_id", "status"])
+        .execute();
+      await db.schema
+        .createTable("onchain_leaf_reductions")
+        .addColumn("credit_note_id", "text", (c) => c.notNull())
+        .addColumn("certificate_id", "text", (c) => c.notNull())
+        .addColumn("receivable_id", "text", (c) => c.notNull())
+        .addColumn("holder", "text", (c) => c.notNull())
+        .addColumn("reduction", "text", (c) => c.notNull())
+        .addColumn("claim", "text", (c) => c.notNull())
+        .addColumn("retained", "integer", (c) => c.notNull())
+        .addColumn("tx_hash", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("leaf_reductions_pk", ["credit_note_id", "certificate_id"])
+        .execute();
+      await db.schema
+        .createIndex("leaf_reductions_by_certificate")
+        .on("onchain_leaf_reductions")
+        .column("certificate_id")
+        .execute();
+      await db.schema
+        .createTable("onchain_recourse_endorsements")
+        .addColumn("certificate_id", "text", (c) => c.notNull())
+        .addColumn("endorsement_index", "integer", (c) => c.notNull())
+        .addColumn("endorser", "text", (c) => c.notNull())
+        .addColumn("tx_hash", "text", (c) => c.notNull())
+        .addColumn("block_number", int64(db), (c) => c.notNull())
+        .addPrimaryKeyConstraint("recourse_endorsements_pk", ["certificate_id", "endorsement_index"])
+        .execute();
+      await db.schema
+        .createTable("onchain_recourse_claims")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("leaf_id", "text", (c) => c.notNull())
+        .addColumn("receivable_id", "text")
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("creditor", "text", (c) => c.notNull())
+        .addColumn("guarantor", "text", (c) => c.notNull())
+        .addColumn("guarantor_certificate_id", "text", (c) => c.notNull())
+        .addColumn("endorsement_index", "integer", (c) => c.notNull())
+        .addColumn("amount", "text", (c) => c.notNull())
+        .addColumn("parent_claim_id", "text")
+        .addColumn("opened_tx_hash", "text", (c) => c.notNull())
+        .addColumn("opened_block", int64(db), (c) => c.notNull())
+        .addColumn("paid_tx_hash", "text")
+        .addColumn("paid_by", "text")
+        .execute();
+      await db.schema
+        .createIndex("recourse_claims_by_guarantor")
+        .on("onchain_recourse_claims")
+        .columns(["guarantor", "status"])
+        .execute();
+      await db.schema
+        .createIndex("recourse_claims_by_receivable")
+        .on("onchain_recourse_claims")
+        .column("receivable_id")
+        .execute();
+    },
+  },
 };

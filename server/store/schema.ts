@@ -104,6 +104,7 @@ export interface OnchainReceivableTable {
   registered_block: number;
   distributed: Generated<string>; // paid out to holders and pledgees so far
   early_discount: Generated<string>; // given up by holders for an early discharge
+  credited: Generated<string>; // credit notes applied (registry CreditRecorded): owed = face - credited
 }
 
 export interface OnchainCertificateTable {
@@ -117,6 +118,73 @@ export interface OnchainCertificateTable {
   issued_tx_hash: string;
   issued_block: number;
   paid_out: Generated<string>; // cumulative settlement payout to this leaf
+  reduction: Generated<string>; // credit notes' cut on this leaf (LeafDiluted): claim = face - reduction
+}
+
+export interface OnchainDisputeTable {
+  id: string; // "<block>:<log index>" of DisputeOpened: the same after a reindex
+  receivable_id: string;
+  debtor: string;
+  reason_code: string;
+  document_hash: string;
+  status: string; // open | resolved | withdrawn | dismissed
+  credit_note_id: string | null; // the note that resolved it
+  opened_tx_hash: string;
+  opened_block: number;
+  closed_tx_hash: string | null;
+}
+
+export interface OnchainCreditNoteTable {
+  id: string; // decimal credit note id
+  receivable_id: string;
+  amount: string;
+  reason_code: string;
+  document_hash: string;
+  seller_respond_by: number;
+  status: string; // proposed | applied | rejected | withdrawn
+  approved_by: string | null; // seller | arbiter
+  retained_reduction: string | null;
+  shared_reduction: string | null;
+  proposed_tx_hash: string;
+  proposed_block: number;
+  closed_tx_hash: string | null;
+}
+
+export interface OnchainLeafReductionTable {
+  credit_note_id: string;
+  certificate_id: string;
+  receivable_id: string;
+  holder: string; // who bore the cut
+  reduction: string;
+  claim: string; // the leaf's claim after this note
+  retained: number; // 1 when it was the seller's retained piece
+  tx_hash: string;
+}
+
+export interface OnchainRecourseEndorsementTable {
+  certificate_id: string;
+  endorsement_index: number;
+  endorser: string;
+  tx_hash: string;
+  block_number: number;
+}
+
+export interface OnchainRecourseClaimTable {
+  id: string; // decimal claim id
+  leaf_id: string;
+  receivable_id: string | null;
+  kind: string; // dilution | default
+  status: string; // open | paid
+  creditor: string;
+  guarantor: string;
+  guarantor_certificate_id: string;
+  endorsement_index: number;
+  amount: string;
+  parent_claim_id: string | null;
+  opened_tx_hash: string;
+  opened_block: number;
+  paid_tx_hash: string | null;
+  paid_by: string | null;
 }
 
 export interface OnchainFinancingRequestTable {
@@ -286,6 +354,11 @@ export interface Database {
   onchain_certificates: OnchainCertificateTable;
   onchain_parties: OnchainPartyTable;
   onchain_financing_requests: OnchainFinancingRequestTable;
+  onchain_disputes: OnchainDisputeTable;
+  onchain_credit_notes: OnchainCreditNoteTable;
+  onchain_leaf_reductions: OnchainLeafReductionTable;
+  onchain_recourse_endorsements: OnchainRecourseEndorsementTable;
+  onchain_recourse_claims: OnchainRecourseClaimTable;
   risk_scores: RiskScoreTable;
   risk_score_history: RiskScoreHistoryTable;
   risk_alerts: RiskAlertTable;
@@ -309,4 +382,9 @@ export const INDEX_TABLES = [
   "onchain_certificates",
   "onchain_parties",
   "onchain_financing_requests",
+  "onchain_disputes",
+  "onchain_credit_notes",
+  "onchain_leaf_reductions",
+  "onchain_recourse_endorsements",
+  "onchain_recourse_claims",
 ] as const;

@@ -15,7 +15,10 @@ describe("npm run demo", function () {
     expect(stdout).to.include("HTTP 409 DUPLICATE_RECEIVABLE");
     expect(stdout).to.include("HTTP 409 CERTIFICATE_LOCKED");
     expect(stdout).to.match(/Summit Factoring\s+received\s+345\.00 tUSD/);
-    expect(stdout).to.include("✔ every unit the debtor paid reached someone: 1,000.00 tUSD");
+    // The return (issue 16): the 100 tUSD credit note lands on the seller's retained piece.
+    expect(stdout).to.match(/cut 100\.00 tUSD \(the seller's retained piece\), now a claim of 300\.00 tUSD/);
+    expect(stdout).to.match(/Acme[^\n]*received\s+300\.00 tUSD/);
+    expect(stdout).to.include("✔ every unit the debtor paid reached someone: 900.00 tUSD");
     expect(stdout).to.not.include("✘");
     expect(stdout).to.include("The sums add up.");
   });

@@ -47,7 +47,8 @@ const OwedCertificateSchema = z.object({
   state: z.enum(["live", "locked"]),
   faceValue: Amount,
   paidOut: Amount,
-  owed: Amount.meta({ description: "faceValue - paidOut (after an early discharge: the discounted share - paidOut)" }),
+  claim: Amount.meta({ description: "faceValue less what credit notes cut from it" }),
+  owed: Amount.meta({ description: "claim - paidOut (after an early discharge: the discounted share - paidOut)" }),
   debtor: PartyRefSchema,
   dueDate: z.string(),
   maturity: z.enum(MATURITY_BUCKETS),
@@ -57,6 +58,23 @@ const OwedCertificateSchema = z.object({
     .nullable()
     .meta({ description: "A pledge on the certificate is paid first, up to its outstanding amount" }),
 });
+
+export const RecourseClaimSchema = z
+  .object({
+    claimId: z.string(),
+    kind: z.enum(["dilution", "default"]),
+    status: z.enum(["open", "paid"]),
+    leafId: z.string(),
+    receivableId: z.string().nullable(),
+    creditor: PartyRefSchema,
+    guarantor: PartyRefSchema,
+    guarantorCertificateId: z.string(),
+    amount: Amount,
+    parentClaimId: z.string().nullable(),
+    openedTxHash: z.string(),
+    paidTxHash: z.string().nullable(),
+  })
+  .meta({ id: "RecourseClaim" });
 
 export const ExposureSchema = z
   .object({
@@ -82,6 +100,7 @@ export const ExposureSchema = z
           receivableId: z.string(),
           seller: PartyRefSchema,
           faceValue: Amount,
+          creditedAmount: Amount.meta({ description: "credit notes applied: the debtor owes face - credited" }),
           repaidAmount: Amount,
           outstanding: Amount,
           dueDate: z.string(),
@@ -111,7 +130,7 @@ export const ExposureSchema = z
         pricePaid: Amount,
         faceValue: Amount,
         stillHeldOwed: Amount.meta({
-          description: "Face less payouts of the bought certificates it still holds (live or locked)",
+          description: "Claim (face less credit-note cuts) less payouts of the bought certificates it still holds",
         }),
       }),
       purchases: z.array(
@@ -129,6 +148,13 @@ export const ExposureSchema = z
         }),
       ),
     }),
+    recourse: z
+      .object({
+        owesAsGuarantor: Amount.meta({ description: "Open recourse claims on it: pieces it passed with recourse" }),
+        owedAsCreditor: Amount.meta({ description: "Open recourse claims it holds on earlier endorsers" }),
+        claims: z.array(RecourseClaimSchema),
+      })
+      .meta({ description: "Recourse claims (issue 16): open ones count; paid ones are listed" }),
   })
   .meta({ id: "Exposure" });
 
@@ -144,10 +170,20 @@ const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
  * repaid below face (discharged early at a discount), when settlement pays
  * floor(repaid x face / receivable face), as the escrow does.
  */
-function claimOf(c: { face_value: string; status: string; receivable_face: string; repaid_amount: string }): bigint {
-  const face = BigInt(c.face_value);
-  if (c.status !== "repaid") return face;
-  return (BigInt(c.repaid_amount) * face) / BigInt(c.receivable_face);
+function claimOf(c: {
+  face_value: string;
+  reduction: string;
+  status: string;
+  receivable_face: string;
+  credited: string;
+  repaid_amount: string;
+}): bigint {
+  // Credit notes cut the leaf first (issue 16): its claim is face - reduction, and the escrow
+  // shares what was repaid over face - credited.
+  const claim = BigInt(c.face_value) - BigInt(c.reduction);
+  if (c.status !== "repaid") return claim;
+  const owedInAll = BigInt(c.receivable_face) - BigInt(c.credited);
+  return owedInAll === 0n ? 0n : (BigInt(c.repaid_amount) * claim) / owedInAll;
 }
 
 const compareIds = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0);
@@ -177,11 +213,13 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
         "c.tier",
         "c.state",
         "c.face_value",
+        "c.reduction",
         "c.paid_out",
         "r.debtor",
         "r.due_date",
         "r.status",
         "r.face_value as receivable_face",
+        "r.credited",
         "r.repaid_amount",
       ])
       .where("c.holder", "=", party.address)
@@ -234,6 +272,7 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
       tier: c.tier,
       state: c.state as "live" | "locked",
       faceValue: c.face_value,
+      claim: (BigInt(c.face_value) - BigInt(c.reduction)).toString(),
       paidOut: c.paid_out,
       owed: owed.toString(),
       debtor: await refs.of(c.debtor),
@@ -256,12 +295,12 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
       .orderBy("due_date")
       .orderBy("id")
       .execute()
-  ).filter((r) => BigInt(r.face_value) > BigInt(r.repaid_amount));
+  ).filter((r) => BigInt(r.face_value) - BigInt(r.credited) > BigInt(r.repaid_amount));
   let owesTotal = 0n;
   const owesByMaturity = emptyByMaturity();
   const receivables: Exposure["owes"]["receivables"] = [];
   for (const r of debts) {
-    const outstanding = BigInt(r.face_value) - BigInt(r.repaid_amount);
+    const outstanding = BigInt(r.face_value) - BigInt(r.credited) - BigInt(r.repaid_amount);
     const bucket = maturityBucket(r.due_date, nowSeconds);
     owesTotal += outstanding;
     owesByMaturity[bucket] += outstanding;
@@ -269,6 +308,7 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
       receivableId: r.id,
       seller: await refs.of(r.seller),
       faceValue: r.face_value,
+      creditedAmount: r.credited,
       repaidAmount: r.repaid_amount,
       outstanding: outstanding.toString(),
       dueDate: iso(r.due_date),
@@ -295,6 +335,7 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
         "f.funded_tx_hash",
         "c.receivable_id",
         "c.face_value",
+        "c.reduction",
         "c.paid_out",
         "c.state",
         "c.holder as current_holder",
@@ -331,7 +372,7 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
     const stillHeld = f.current_holder === party.address && (f.state === "live" || f.state === "locked");
     pricePaid += BigInt(f.price);
     boughtFace += BigInt(f.face_value);
-    if (stillHeld) stillHeldOwed += BigInt(f.face_value) - BigInt(f.paid_out);
+    if (stillHeld) stillHeldOwed += BigInt(f.face_value) - BigInt(f.reduction) - BigInt(f.paid_out);
     purchases.push({
       requestId: f.id,
       certificateId: f.certificate_id,
@@ -343,6 +384,34 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
       state: f.state,
       stillHeld,
       fundedTxHash: f.funded_tx_hash,
+    });
+  }
+
+  // --- recourse: claims on it as a guarantor and claims it holds as a creditor -----------------
+  const recourseRows = await ctx.db
+    .selectFrom("onchain_recourse_claims")
+    .selectAll()
+    .where((eb) => eb.or([eb("guarantor", "=", party.address), eb("creditor", "=", party.address)]))
+    .execute();
+  let owesAsGuarantor = 0n;
+  let owedAsCreditor = 0n;
+  const recourseClaims: Exposure["recourse"]["claims"] = [];
+  for (const r of recourseRows.sort((a, b) => compareIds(a.id, b.id))) {
+    if (r.status === "open" && r.guarantor === party.address) owesAsGuarantor += BigInt(r.amount);
+    if (r.status === "open" && r.creditor === party.address) owedAsCreditor += BigInt(r.amount);
+    recourseClaims.push({
+      claimId: r.id,
+      kind: r.kind as "dilution" | "default",
+      status: r.status as "open" | "paid",
+      leafId: r.leaf_id,
+      receivableId: r.receivable_id,
+      creditor: await refs.of(r.creditor),
+      guarantor: await refs.of(r.guarantor),
+      guarantorCertificateId: r.guarantor_certificate_id,
+      amount: r.amount,
+      parentClaimId: r.parent_claim_id,
+      openedTxHash: r.opened_tx_hash,
+      paidTxHash: r.paid_tx_hash,
     });
   }
 
@@ -381,6 +450,11 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
         stillHeldOwed: stillHeldOwed.toString(),
       },
       purchases,
+    },
+    recourse: {
+      owesAsGuarantor: owesAsGuarantor.toString(),
+      owedAsCreditor: owedAsCreditor.toString(),
+      claims: recourseClaims,
     },
   };
 }

@@ -47,6 +47,15 @@ function treeLines(node: TraceNode, connector: string, prefix: string, options: 
   out.push(`${connector}${nodeLabel(node, options)}`);
   const detailPrefix = prefix + (node.children.length > 0 ? "│   " : "    ");
   for (const f of node.financing) out.push(`${detailPrefix}${financingLine(f, options)}`);
+  // Issue 16: each credit note's cut on the leaf, then the recourse claims opened on it.
+  for (const d of node.dilutions)
+    out.push(
+      `${detailPrefix}↳ credit note #${d.creditNoteId} cut ${formatAmount(d.reduction, options)} from ${nameOf(d.holder)}${d.retained ? " (retained piece)" : ""}, claim now ${formatAmount(d.claim, options)}`,
+    );
+  for (const c of node.recourseClaims)
+    out.push(
+      `${detailPrefix}↳ recourse claim #${c.claimId} (${c.kind}) ${c.status}: ${nameOf(c.creditor)} on ${nameOf(c.guarantor)}, ${formatAmount(c.amount, options)}`,
+    );
   node.children.forEach((child, i) => {
     const last = i === node.children.length - 1;
     treeLines(child, `${prefix}${last ? "└── " : "├── "}`, `${prefix}${last ? "    " : "│   "}`, options, out);
@@ -63,6 +72,9 @@ export function renderText(trace: Trace, options: RenderOptions = {}): string {
     `  debtor      ${partyLine(r.debtor)}`,
     `  face value  ${amount(r.faceValue)}, due ${r.dueDate.slice(0, 10)}, status ${r.status}`,
     `  repaid      ${amount(r.repaidAmount)}, distributed ${amount(r.distributed)}, early discount ${amount(r.earlyDiscount)}`,
+    ...(BigInt(r.creditedAmount) > 0n
+      ? [`  credited    ${amount(r.creditedAmount)} by credit notes, owed ${amount(r.owedAmount)}`]
+      : []),
     `  documents   ${r.documentHash}`,
     `  registered  tx ${r.registerTxHash} (block ${r.registeredBlock})`,
     "",
@@ -74,6 +86,12 @@ export function renderText(trace: Trace, options: RenderOptions = {}): string {
     "",
     `Conservation: leaves ${amount(c.liveLeafFaceSum)} ${relation} root ${amount(c.rootFace)} (${c.leafCount} leaves, ${c.retiredCount} retired): ${c.conserves ? "conserves" : "DOES NOT CONSERVE"}`,
   );
+  if (BigInt(c.credited) > 0n) {
+    const claimRelation = BigInt(c.liveLeafClaimSum) === BigInt(c.rootFace) - BigInt(c.credited) ? "=" : "≠";
+    lines.push(
+      `  after credit notes: leaves' claims ${amount(c.liveLeafClaimSum)} ${claimRelation} root ${amount(c.rootFace)} − credited ${amount(c.credited)}`,
+    );
+  }
   for (const broken of c.brokenSplits) {
     lines.push(
       `  split of #${broken.certificateId}: children ${amount(broken.childrenFaceSum)} ≠ parent ${amount(broken.faceValue)}`,

@@ -9,13 +9,49 @@ import type { ServiceContext } from "../../context.js";
 import { notFound } from "../../model/errors.js";
 import { decide, requireAccess } from "../../model/access-policy.js";
 import { ReceivableRelations } from "../../store/access-relations.js";
-import type { OnchainCertificateTable, OnchainFinancingRequestTable } from "../../store/schema.js";
+import type {
+  OnchainCertificateTable,
+  OnchainFinancingRequestTable,
+  OnchainLeafReductionTable,
+  OnchainRecourseClaimTable,
+  OnchainRecourseEndorsementTable,
+} from "../../store/schema.js";
+import { creditNotesOf, CreditNoteViewSchema } from "../dilution.js";
 import type { Actor } from "../../model/actor.js";
 import { PartyRefSchema } from "../../model/party-refs.js";
 import { PartyRefs } from "../../store/party-refs.js";
 
 type CertificateRow = Selectable<OnchainCertificateTable>;
 type FinancingRow = Selectable<OnchainFinancingRequestTable>;
+type CutRow = Selectable<OnchainLeafReductionTable>;
+type ClaimRow = Selectable<OnchainRecourseClaimTable>;
+type EndorsementRow = Selectable<OnchainRecourseEndorsementTable>;
+
+export const TraceDilutionSchema = z
+  .object({
+    creditNoteId: z.string(),
+    reduction: z.string(),
+    claim: z.string().meta({ description: "the leaf's claim after this note" }),
+    holder: PartyRefSchema.meta({ description: "who bore the cut" }),
+    retained: z.boolean().meta({ description: "the original seller's retained piece (cut first)" }),
+    txHash: z.string(),
+  })
+  .meta({ id: "TraceDilution" });
+
+export const TraceRecourseClaimSchema = z
+  .object({
+    claimId: z.string(),
+    kind: z.enum(["dilution", "default"]),
+    status: z.enum(["open", "paid"]),
+    creditor: PartyRefSchema,
+    guarantor: PartyRefSchema,
+    guarantorCertificateId: z.string(),
+    amount: z.string(),
+    parentClaimId: z.string().nullable(),
+    openedTxHash: z.string(),
+    paidTxHash: z.string().nullable(),
+  })
+  .meta({ id: "TraceRecourseClaim" });
 
 export const CERTIFICATE_STATES = ["live", "locked", "retired", "settled"] as const;
 
@@ -45,6 +81,11 @@ export interface TraceNode {
   state: (typeof CERTIFICATE_STATES)[number];
   financing: z.infer<typeof TraceFinancingSchema>[];
   paidOut: string;
+  reduction: string;
+  claim: string;
+  dilutions: z.infer<typeof TraceDilutionSchema>[];
+  endorsements: Array<{ index: number; endorser: z.infer<typeof PartyRefSchema>; txHash: string }>;
+  recourseClaims: z.infer<typeof TraceRecourseClaimSchema>[];
   issuedTxHash: string;
   issuedBlock: number;
   children: TraceNode[];
@@ -60,6 +101,13 @@ export const TraceNodeSchema: z.ZodType<TraceNode> = z
     state: z.enum(CERTIFICATE_STATES),
     financing: z.array(TraceFinancingSchema),
     paidOut: z.string(),
+    reduction: z.string().meta({ description: "What credit notes cut from this leaf (issue 16)" }),
+    claim: z.string().meta({ description: "faceValue - reduction: what settlement owes this leaf" }),
+    dilutions: z.array(TraceDilutionSchema).meta({ description: "Each credit note's cut on this leaf" }),
+    endorsements: z
+      .array(z.object({ index: z.number(), endorser: PartyRefSchema, txHash: z.string() }))
+      .meta({ description: "Holders that passed this piece (and every piece split from it) with recourse" }),
+    recourseClaims: z.array(TraceRecourseClaimSchema).meta({ description: "Recourse claims opened on this leaf" }),
     issuedTxHash: z.string(),
     issuedBlock: z.number(),
     get children() {
@@ -78,6 +126,8 @@ export const TraceReceivableSchema = z
     dueDate: z.string(),
     status: z.string(),
     repaidAmount: z.string(),
+    creditedAmount: z.string().meta({ description: "Credit notes applied (issue 16)" }),
+    owedAmount: z.string().meta({ description: "faceValue - creditedAmount" }),
     distributed: z.string(),
     earlyDiscount: z.string(),
     documentHash: z.string(),
@@ -113,6 +163,10 @@ export const ConservationSchema = z
       .meta({ description: "Sum of the face values of all leaves (live, locked and settled certificates)" }),
     leafCount: z.number(),
     retiredCount: z.number(),
+    credited: z.string().meta({ description: "What credit notes took off the receivable" }),
+    liveLeafClaimSum: z
+      .string()
+      .meta({ description: "Sum of the leaves' claims after credit notes: must equal rootFace - credited" }),
     conserves: z.boolean(),
     brokenSplits: z.array(z.object({ certificateId: z.string(), faceValue: z.string(), childrenFaceSum: z.string() })),
   })
@@ -123,6 +177,7 @@ export const TraceSchema = z
     receivable: TraceReceivableSchema,
     root: TraceNodeSchema,
     certificateCount: z.number(),
+    creditNotes: z.array(CreditNoteViewSchema).meta({ description: "The receivable's credit notes (issue 16)" }),
     transactions: z.array(TraceTransactionSchema),
     conservation: ConservationSchema,
     asOfBlock: z.number().meta({ description: "The last block the index had read" }),
@@ -167,6 +222,41 @@ export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId
       ).sort(byNumericId)
     : [];
 
+  const cuts = await ctx.db
+    .selectFrom("onchain_leaf_reductions")
+    .selectAll()
+    .where("receivable_id", "=", receivableId)
+    .execute();
+  const claims = await ctx.db
+    .selectFrom("onchain_recourse_claims")
+    .selectAll()
+    .where("receivable_id", "=", receivableId)
+    .execute();
+  const endorsements = certificateIds.length
+    ? await ctx.db
+        .selectFrom("onchain_recourse_endorsements")
+        .selectAll()
+        .where("certificate_id", "in", certificateIds)
+        .orderBy("endorsement_index")
+        .execute()
+    : [];
+  const group = <T>(rows: T[], key: (row: T) => string) => {
+    const out = new Map<string, T[]>();
+    for (const row of rows) out.set(key(row), [...(out.get(key(row)) ?? []), row]);
+    return out;
+  };
+  const recourse = {
+    cuts: group(
+      cuts.sort((a, b) => compareText(a.credit_note_id, b.credit_note_id)),
+      (c) => c.certificate_id,
+    ),
+    claims: group(
+      claims.sort((a, b) => compareText(a.id, b.id)),
+      (c) => c.leaf_id,
+    ),
+    endorsements: group(endorsements, (e) => e.certificate_id),
+  };
+
   const refs = new PartyRefs(ctx.db);
   // Financing terms (price, repay amount, financier) only where the policy's financingPrice row allows.
   const hiddenRequests = new Set(
@@ -183,7 +273,7 @@ export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId
 
   const nodes = new Map<string, TraceNode>();
   for (const row of certificates) {
-    if (kept.has(row.id)) nodes.set(row.id, await toNode(refs, row, financingOf.get(row.id) ?? []));
+    if (kept.has(row.id)) nodes.set(row.id, await toNode(refs, row, financingOf.get(row.id) ?? [], recourse, row.id));
   }
   for (const row of certificates) {
     if (row.parent_id !== null && nodes.has(row.id)) nodes.get(row.parent_id)?.children.push(nodes.get(row.id)!);
@@ -201,6 +291,8 @@ export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId
       dueDate: new Date(receivable.due_date * 1000).toISOString(),
       status: receivable.status,
       repaidAmount: receivable.repaid_amount,
+      creditedAmount: receivable.credited,
+      owedAmount: (BigInt(receivable.face_value) - BigInt(receivable.credited)).toString(),
       distributed: receivable.distributed,
       earlyDiscount: receivable.early_discount,
       documentHash: receivable.document_hash,
@@ -210,6 +302,7 @@ export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId
     },
     root,
     certificateCount: nodes.size,
+    creditNotes: await creditNotesOf(ctx, { receivableId }),
     transactions: withoutHidden(
       await transactionsTouching(
         ctx,
@@ -221,7 +314,7 @@ export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId
       new Set(certificateIds.filter((id) => !kept.has(id))),
       hiddenRequests,
     ),
-    conservation: checkConservation(receivable.face_value, certificates),
+    conservation: checkConservation(receivable.face_value, certificates, receivable.credited),
     asOfBlock,
   };
 }
@@ -248,7 +341,20 @@ function withoutHidden(
   return out;
 }
 
-async function toNode(refs: PartyRefs, row: CertificateRow, financing: FinancingRow[]): Promise<TraceNode> {
+/** Decimal ids as numbers: shorter first, then by digits. */
+const compareText = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+
+async function toNode(
+  refs: PartyRefs,
+  row: CertificateRow,
+  financing: FinancingRow[],
+  recourse: {
+    cuts: Map<string, CutRow[]>;
+    claims: Map<string, ClaimRow[]>;
+    endorsements: Map<string, EndorsementRow[]>;
+  },
+  id: string,
+): Promise<TraceNode> {
   return {
     certificateId: row.id,
     parentId: row.parent_id,
@@ -271,6 +377,39 @@ async function toNode(refs: PartyRefs, row: CertificateRow, financing: Financing
       })),
     ),
     paidOut: row.paid_out,
+    reduction: row.reduction,
+    claim: (BigInt(row.face_value) - BigInt(row.reduction)).toString(),
+    dilutions: await Promise.all(
+      (recourse.cuts.get(id) ?? []).map(async (c) => ({
+        creditNoteId: c.credit_note_id,
+        reduction: c.reduction,
+        claim: c.claim,
+        holder: await refs.of(c.holder),
+        retained: c.retained === 1,
+        txHash: c.tx_hash,
+      })),
+    ),
+    endorsements: await Promise.all(
+      (recourse.endorsements.get(id) ?? []).map(async (e) => ({
+        index: e.endorsement_index,
+        endorser: await refs.of(e.endorser),
+        txHash: e.tx_hash,
+      })),
+    ),
+    recourseClaims: await Promise.all(
+      (recourse.claims.get(id) ?? []).map(async (c) => ({
+        claimId: c.id,
+        kind: c.kind as "dilution" | "default",
+        status: c.status as "open" | "paid",
+        creditor: await refs.of(c.creditor),
+        guarantor: await refs.of(c.guarantor),
+        guarantorCertificateId: c.guarantor_certificate_id,
+        amount: c.amount,
+        parentClaimId: c.parent_claim_id,
+        openedTxHash: c.opened_tx_hash,
+        paidTxHash: c.paid_tx_hash,
+      })),
+    ),
     issuedTxHash: row.issued_tx_hash,
     issuedBlock: row.issued_block,
     children: [],
@@ -279,18 +418,28 @@ async function toNode(refs: PartyRefs, row: CertificateRow, financing: Financing
 
 /**
  * Leaves (every certificate not retired: live, locked or settled) must add up to the root,
- * and every retired certificate's children to their parent.
+ * every retired certificate's children to their parent, and (issue 16) the leaves' claims
+ * after credit notes to the root less what was credited.
  */
 export function checkConservation(
   rootFace: string,
-  certificates: ReadonlyArray<{ id: string; parent_id: string | null; face_value: string; state: string }>,
+  certificates: ReadonlyArray<{
+    id: string;
+    parent_id: string | null;
+    face_value: string;
+    state: string;
+    reduction?: string;
+  }>,
+  credited = "0",
 ): Conservation {
   let leafSum = 0n;
+  let claimSum = 0n;
   let leafCount = 0;
   const childrenSum = new Map<string, bigint>();
   for (const c of certificates) {
     if (c.state !== "retired") {
       leafSum += BigInt(c.face_value);
+      claimSum += BigInt(c.face_value) - BigInt(c.reduction ?? "0");
       leafCount++;
     }
     if (c.parent_id !== null) childrenSum.set(c.parent_id, (childrenSum.get(c.parent_id) ?? 0n) + BigInt(c.face_value));
@@ -308,7 +457,10 @@ export function checkConservation(
     liveLeafFaceSum: leafSum.toString(),
     leafCount,
     retiredCount: retired.length,
-    conserves: leafSum === BigInt(rootFace) && brokenSplits.length === 0,
+    credited,
+    liveLeafClaimSum: claimSum.toString(),
+    conserves:
+      leafSum === BigInt(rootFace) && claimSum === BigInt(rootFace) - BigInt(credited) && brokenSplits.length === 0,
     brokenSplits,
   };
 }
@@ -332,6 +484,7 @@ async function transactionsTouching(
     `%"receivableId":"${receivableId}"%`,
     ...certificateIds.flatMap((id) => [`%"certificateId":"${id}"%`, `%"tokenId":"${id}"%`, `%"parentId":"${id}"%`]),
     ...requestIds.map((id) => `%"requestId":"${id}"%`),
+    ...certificateIds.map((id) => `%"leafId":"${id}"%`),
   ];
   const certificates = new Set(certificateIds);
   const requests = new Set(requestIds);
@@ -387,6 +540,9 @@ function touchesTree(
   if (contract === "certificates")
     return has(args.certificateId, certificates) || has(args.tokenId, certificates) || has(args.parentId, certificates);
   if (contract === "financing") return has(args.certificateId, certificates) || has(args.requestId, requests);
+  // Issue 16: a pledge's collateral shortfall, endorsements and recourse claims on its leaves.
+  if (contract === "dilution") return has(args.certificateId, certificates);
+  if (contract === "recourse") return has(args.certificateId, certificates) || has(args.leafId, certificates);
   return false;
 }
 
@@ -395,6 +551,14 @@ export function classifyTransaction(names: string[]): string {
   const has = (name: string) => names.includes(name);
   if (has("ReceivableRegistered")) return "registration";
   if (has("CertificateSplit")) return "split";
+  if (has("CreditNoteApplied")) return "credit-note";
+  if (has("CreditNoteProposed")) return "credit-note-proposal";
+  if (has("CreditNoteWithdrawn") || has("CreditNoteRejected")) return "credit-note-withdrawal";
+  if (has("DisputeOpened")) return "dispute";
+  if (has("DisputeWithdrawn") || has("DisputeDismissed")) return "dispute-withdrawal";
+  if (has("RecourseClaimOpened")) return "recourse-claim";
+  if (has("RecourseClaimPaid")) return "recourse-payment";
+  if (has("RecourseGranted")) return "recourse-endorsement";
   if (has("FinancingFunded")) return "financing";
   if (has("FinancingRequested")) return "financing-request";
   if (has("ReceivableDischargedEarly")) return "early-repayment";

@@ -379,6 +379,12 @@ describe("Access policy: every cell of the table, called by a party in that rela
       if (decision.access === "denied") return expectDenied(response, decision, what);
       ok(response, what);
     },
+    async dilution(probe, decision, what) {
+      const response = await as(probe.who).get(`/v1/receivables/${w.receivables[probe.target as "R1"]}/credit-notes`);
+      if (decision.access === "denied") return expectDenied(response, decision, what);
+      ok(response, what);
+      expect(response.body.receivableId, what).to.equal(w.receivables[probe.target as "R1"]);
+    },
     async exposure(probe, decision, what) {
       const response = await as(probe.who).get(`/v1/audit/parties/${partyRef(probe.target).id}/exposure`);
       if (decision.access === "denied") return expectDenied(response, decision, what);

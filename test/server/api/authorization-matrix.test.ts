@@ -207,6 +207,43 @@ const MATRIX: Record<string, RouteCase> = {
     forbidden: ["financier", "outsider"],
     reads: ["seller", "debtor", "operator", "auditor", "tier2Holder"],
   },
+  // Dilution (issue 16): the debtor disputes and proposes, the seller consents; the reads as repayments.
+  "post /v1/receivables/:id/disputes": {
+    url: (w) => `/v1/receivables/${w.receivable}/disputes`,
+    body: () => ({ reasonCode: "RETURN", documentHash: `0x${"ab".repeat(32)}` }),
+    forbidden: allBut("debtor"),
+  },
+  "post /v1/receivables/:id/disputes/withdraw": {
+    url: (w) => `/v1/receivables/${w.receivable}/disputes/withdraw`,
+    body: () => ({}),
+    forbidden: allBut("debtor"),
+  },
+  "post /v1/receivables/:id/credit-notes": {
+    url: (w) => `/v1/receivables/${w.receivable}/credit-notes`,
+    body: () => ({
+      amount: "1000000",
+      reasonCode: "RETURN",
+      documentHash: `0x${"cd".repeat(32)}`,
+      lines: [{ sku: "SKU-1", quantity: 1 }],
+    }),
+    forbidden: allBut("debtor"),
+  },
+  "get /v1/receivables/:id/credit-notes": {
+    url: (w) => `/v1/receivables/${w.receivable}/credit-notes`,
+    forbidden: ["financier", "outsider"],
+    reads: ["seller", "debtor", "operator", "auditor", "tier2Holder"],
+  },
+  // No credit note exists in this world: the role check refuses before the lookup would answer 404.
+  "post /v1/credit-notes/:id/withdraw": {
+    url: () => "/v1/credit-notes/1/withdraw",
+    body: () => ({}),
+    forbidden: allBut("debtor"),
+  },
+  "post /v1/credit-notes/:id/consent": {
+    url: () => "/v1/credit-notes/1/consent",
+    body: () => ({}),
+    forbidden: ["operator", "debtor", "financier", "auditor"],
+  },
   "post /v1/parties/:id/early-payment-rate": {
     url: (w) => `/v1/parties/${w.parties.debtor.id}/early-payment-rate`,
     body: () => ({ rateBps: 500 }),

@@ -281,9 +281,11 @@ describe("API: errors, request ids, headers, docs and health", function () {
       expect(Object.keys(health.contracts).sort()).to.deep.equal(
         [
           "certificateToken",
+          "dilutionLedger", // disputes and credit notes (issue 16)
           "financingMarket",
           "partyRegistry",
           "receivableRegistry",
+          "recourseLedger", // endorsements and recourse claims (issue 16)
           "settlementEscrow",
           "settlementToken",
           "timelock", // the admin of every contract (trust model)

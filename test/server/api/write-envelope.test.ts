@@ -23,6 +23,11 @@ const CHAIN_WRITES: Record<string, string | Record<string, string>> = {
   foreclosePledge: "request",
   repayReceivable: "receivable",
   setEarlyPaymentRate: "partyId",
+  openDispute: "dispute",
+  withdrawDispute: "dispute",
+  proposeCreditNote: "creditNote",
+  withdrawCreditNote: "creditNote",
+  consentToCreditNote: "creditNote",
 };
 
 // Writes that send no transaction: they change only the service's own records (or, for the

@@ -36,6 +36,11 @@ const node = (
   parentId: null,
   financing: [],
   paidOut: "0",
+  reduction: "0",
+  claim: overrides.faceValue,
+  dilutions: [],
+  endorsements: [],
+  recourseClaims: [],
   issuedTxHash: `0x${"0".repeat(63)}${overrides.certificateId}`,
   issuedBlock: 10,
   children: [],
@@ -122,6 +127,8 @@ function handBuiltTrace(): Trace {
       dueDate: "2027-03-01T00:00:00.000Z",
       status: "active",
       repaidAmount: "250000000",
+      creditedAmount: "0",
+      owedAmount: "1000000000",
       distributed: "100000000",
       earlyDiscount: "0",
       documentHash: `0x${"cd".repeat(32)}`,
@@ -131,6 +138,7 @@ function handBuiltTrace(): Trace {
     },
     root,
     certificateCount: 5,
+    creditNotes: [],
     transactions: [
       {
         txHash: "0xreg",
@@ -153,6 +161,8 @@ function handBuiltTrace(): Trace {
       liveLeafFaceSum: "1000000000",
       leafCount: 3,
       retiredCount: 2,
+      credited: "0",
+      liveLeafClaimSum: "1000000000",
       conserves: true,
       brokenSplits: [],
     },
@@ -327,9 +337,22 @@ describe("audit conservation check", function () {
       liveLeafFaceSum: "1000",
       leafCount: 2,
       retiredCount: 1,
+      credited: "0",
+      liveLeafClaimSum: "1000",
       conserves: true,
       brokenSplits: [],
     });
+  });
+
+  it("after a credit note, conserves only when the leaves' claims add up to the root less what was credited", function () {
+    const diluted = [
+      { ...row("1", null, "1000", "retired"), reduction: "0" },
+      { ...row("2", "1", "600", "live"), reduction: "100" },
+      { ...row("3", "1", "400", "live"), reduction: "50" },
+    ];
+    const check = checkConservation("1000", diluted, "150");
+    expect(check).to.include({ liveLeafFaceSum: "1000", liveLeafClaimSum: "850", credited: "150", conserves: true });
+    expect(checkConservation("1000", diluted, "100").conserves).to.equal(false);
   });
 
   it("does not conserve when a split's children miss part of their parent, and names it", function () {

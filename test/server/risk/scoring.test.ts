@@ -154,6 +154,7 @@ describe("Risk: credit scores", function () {
       expect(view.limits.supplier.exposureParts).to.deep.equal({
         originated: T(490).toString(),
         throughTiers: "0",
+        recourse: "0",
         pending: "0",
       });
     });
