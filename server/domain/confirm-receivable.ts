@@ -458,14 +458,23 @@ async function registeredWithTheseTerms(
   { receivableId, terms }: RegistrationRequest,
 ): Promise<boolean> {
   const onChain = await ctx.chain.contracts.registry.receivableOf(receivableId);
-  return (
-    Number(onChain.status) !== 0 &&
-    onChain.seller.toLowerCase() === terms.seller.toLowerCase() &&
-    onChain.debtor.toLowerCase() === terms.debtor.toLowerCase() &&
-    onChain.faceValue === terms.faceValue &&
-    onChain.dueDate === terms.dueDate &&
-    onChain.documentHash.toLowerCase() === terms.documentHash.toLowerCase()
-  );
+  if (
+    Number(onChain.status) === 0 ||
+    onChain.seller.toLowerCase() !== terms.seller.toLowerCase() ||
+    onChain.debtor.toLowerCase() !== terms.debtor.toLowerCase() ||
+    onChain.faceValue !== terms.faceValue ||
+    onChain.dueDate !== terms.dueDate
+  )
+    return false;
+  // The lean registry keeps the document hash in ReceivableRegistered only: compare the
+  // index's copy of that event, brought up to the chain first.
+  await ctx.indexer.sync();
+  const indexed = await ctx.db
+    .selectFrom("onchain_receivables")
+    .select("document_hash")
+    .where("id", "=", receivableId)
+    .executeTakeFirst();
+  return indexed?.document_hash.toLowerCase() === terms.documentHash.toLowerCase();
 }
 
 /** The consent as stored with the receivable; `refusal` is the chain's last answer, when it refused. */
