@@ -7,7 +7,7 @@
 import { Wallet, type JsonRpcProvider } from "ethers";
 import { deployTierline, artifactsFromDisk } from "./chain/deploy-tierline.js";
 import { fundOperatorKeysLocally, LOCAL_CHAIN_ID, loadOperatorKeys, type OperatorKeys } from "./chain/operator-keys.js";
-import { projectRoot } from "./chain/artifacts.js";
+import { contractsBuildId, projectRoot } from "./chain/artifacts.js";
 import { ChainClient, createProvider } from "./chain/chain-client.js";
 import type { Deployment } from "./chain/contracts.js";
 import { Indexer } from "./chain/indexer.js";
@@ -133,6 +133,14 @@ async function resolveDeployment(
       );
     }
     await assertCode(provider, deployment);
+    if (config.embeddedChain && deployment.contractsBuild !== contractsBuildId()) {
+      throw new ChainMismatchError(
+        `the contracts on this data directory's chain were deployed from another build of Tierline's contracts ` +
+          "(an earlier version: their storage and functions differ from this version's), so this version cannot use them. " +
+          "Nothing was changed or deleted. To keep this data, run the version of Tierline that built it; to begin afresh, " +
+          `run \`npm run reset\` (it deletes ${config.dataDir}) or set TIERLINE_DATA_DIR to a new directory.`,
+      );
+    }
     return { deployment, deployedNow: false };
   }
   if (!options.deployIfMissing) throw new Error("no contracts are configured for this chain (set TIERLINE_CONTRACTS)");
@@ -160,6 +168,7 @@ async function resolveDeployment(
     deploymentBlock: Number(deployed.deploymentBlock),
     localToken: deployed.localToken,
     addresses: deployed.addresses,
+    contractsBuild: contractsBuildId(),
   };
   await writeMeta(db, "deployment", JSON.stringify(deployment));
   log.info({ addresses: deployment.addresses, deploymentBlock: deployment.deploymentBlock }, "contracts deployed");

@@ -2,7 +2,7 @@
 // contracts can never disagree about an interface.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { Interface, type InterfaceAbi } from "ethers";
+import { Interface, keccak256, toUtf8Bytes, type InterfaceAbi } from "ethers";
 
 export const CONTRACT_NAMES = [
   "LocalSettlementToken",
@@ -56,4 +56,13 @@ export function allErrorsInterface(root = projectRoot()): Interface {
     }
   }
   return new Interface(fragments as InterfaceAbi);
+}
+
+/**
+ * One hash of every contract's compiled bytecode: what a deployment records, so a data
+ * directory whose chain holds contracts of another build (another storage layout, other
+ * functions) is refused at start instead of half working.
+ */
+export function contractsBuildId(root = projectRoot()): string {
+  return keccak256(toUtf8Bytes(CONTRACT_NAMES.map((name) => readArtifact(name, root).bytecode).join(":")));
 }

@@ -61,6 +61,8 @@ export interface Deployment {
   deploymentBlock: number;
   localToken: boolean;
   addresses: ContractAddresses;
+  /** contractsBuildId() of the contracts the service deployed itself (absent before it was recorded). */
+  contractsBuild?: string;
 }
 
 export interface TierlineContracts {

@@ -94,6 +94,39 @@ describe("The embedded chain across restarts", function () {
     expect(statuses.map((r) => r.status)).to.deep.equal(written.map(() => "registered"));
   });
 
+  it("refuses contracts deployed from another build, names the way out, and changes nothing", async function () {
+    await local?.stop();
+    local = undefined;
+    const db = await openDatabase(path.join(dataDir, "tierline.db"));
+    const original = (
+      await db.selectFrom("meta").select("value").where("key", "=", "deployment").executeTakeFirstOrThrow()
+    ).value;
+    const deployment = JSON.parse(original) as { contractsBuild?: string };
+    expect(deployment.contractsBuild).to.match(/^0x[0-9a-f]{64}$/);
+    // As an earlier version wrote it: no build recorded (its contracts had another layout).
+    const { contractsBuild: _recorded, ...earlier } = deployment;
+    await db
+      .updateTable("meta")
+      .set({ value: JSON.stringify(earlier) })
+      .where("key", "=", "deployment")
+      .execute();
+    await db.destroy();
+    const refusal = await start().then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(refusal).to.be.instanceOf(ChainMismatchError);
+    expect(refusal!.message).to.include("deployed from another build of Tierline's contracts");
+    expect(refusal!.message).to.include("Nothing was changed or deleted");
+    expect(refusal!.message).to.include("npm run reset");
+
+    // The record is as it was left, and with the build restored the same data starts again.
+    const again = await openDatabase(path.join(dataDir, "tierline.db"));
+    await again.updateTable("meta").set({ value: original }).where("key", "=", "deployment").execute();
+    await again.destroy();
+    await start();
+  });
+
   it("refuses a chain that is not the one the data was built from, without advising to delete anything", async function () {
     await local?.stop();
     local = undefined;
