@@ -15,7 +15,7 @@ import type { SubmissionStatus } from "../../../server/model/row-statuses.js";
 import type { ChainClient } from "../../../server/chain/chain-client.js";
 import { verificationHistory } from "../../../server/verification/history-store.js";
 import { checkFraudSignals } from "../../../server/verification/rules/fraud-signals.js";
-import { DEFAULT_VERIFICATION_CONFIG } from "../../../server/verification/verify.js";
+import { DEFAULT_VERIFICATION_CONFIG, verifyReceivable } from "../../../server/verification/verify.js";
 import { tableScansIn } from "../store/captured-plans.js";
 import { sampleDebtor, sampleInput, sampleSeller } from "./sample-submission.js";
 
@@ -155,5 +155,16 @@ describe("verification: the trade-cycle read against the database", function () 
     // An index on status alone is no better than a scan here: every live receivable is read.
     const unkeyed = readsNotKeyedByParty(file, ran);
     expect(unkeyed, unkeyed.join("\n")).to.deep.equal([]);
+  });
+
+  it("answers every statement of a whole verification from an index", async function () {
+    await trade([B, "party-c"], ["party-c", "party-d"], [A, B], [A, "party-d"]);
+    const notOnChain = { contracts: { registry: { statusOf: async () => 0n } } } as unknown as ChainClient;
+    ran.length = 0;
+    await verifyReceivable(sampleInput(), verificationHistory(db, notOnChain), DEFAULT_VERIFICATION_CONFIG);
+    expect(ran.length).to.be.at.least(6);
+
+    const scans = tableScansIn(file, ran);
+    expect(scans, scans.join("\n")).to.deep.equal([]);
   });
 });
