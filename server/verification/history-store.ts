@@ -1,5 +1,6 @@
 // The verification rules' view of the past, answered from the database (and, for the
 // exact duplicate, from the on-chain registry shared with other platforms).
+import { sql } from "kysely";
 import type { Db } from "../store/database.js";
 import type { VerificationHistory } from "./types.js";
 import type { ChainClient } from "../chain/chain-client.js";
@@ -66,13 +67,21 @@ export function verificationHistory(db: Db, chain: ChainClient): VerificationHis
         .execute();
       return rows.map((row) => BigInt(row.face_value));
     },
-    async tradeEdges() {
-      const rows = await db
-        .selectFrom("receivables")
-        .select(["seller_id", "debtor_id"])
-        .where("status", "in", LIVE)
-        .distinct()
-        .execute();
+    async tradeEdgesFrom(partyId, maxDepth) {
+      // Walk out from the party, one seller at a time through receivables_by_seller
+      // (seller_id, status); UNION (not UNION ALL) and the depth bound keep the walk finite.
+      const live = sql.join(LIVE);
+      const { rows } = await sql<{ seller_id: string; debtor_id: string }>`
+        with recursive reach(party, depth) as (
+          select cast(${partyId} as text), 0
+          union
+          select receivables.debtor_id, reach.depth + 1
+            from reach join receivables on receivables.seller_id = reach.party
+           where receivables.status in (${live}) and reach.depth + 1 < ${maxDepth}
+        )
+        select distinct receivables.seller_id, receivables.debtor_id
+          from receivables
+         where receivables.seller_id in (select party from reach) and receivables.status in (${live})`.execute(db);
       return rows.map((row) => ({ sellerId: row.seller_id, debtorId: row.debtor_id }));
     },
     async recentSubmissions(sellerId, debtorId, since) {

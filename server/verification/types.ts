@@ -38,8 +38,13 @@ export interface VerificationHistory {
   claimsOnDelivery(deliveryKey: string, excludeReceivableId: string): Promise<DeliveryClaim[]>;
   /** Face values of the seller's earlier receivables on this debtor, oldest first. */
   previousFaceValues(sellerId: string, debtorId: string): Promise<bigint[]>;
-  /** Every (seller -> debtor) trade relation on the platform. */
-  tradeEdges(): Promise<Array<{ sellerId: string; debtorId: string }>>;
+  /**
+   * The live (seller -> debtor) trade relations a walk of at most `maxDepth` edges from
+   * `partyId` may take: those whose seller `partyId` reaches in fewer than `maxDepth` edges.
+   * Enough to find every cycle through `partyId` of up to `maxDepth` edges, and no more, so
+   * the read grows with the party's neighbourhood, not with the book.
+   */
+  tradeEdgesFrom(partyId: string, maxDepth: number): Promise<Array<{ sellerId: string; debtorId: string }>>;
   /** The seller's submissions on this debtor since `since`. */
   recentSubmissions(
     sellerId: string,

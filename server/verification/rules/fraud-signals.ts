@@ -64,7 +64,7 @@ export async function checkFraudSignals(
   const { seller, now, submission } = input;
   const since = new Date(now.getTime() - config.brushingWindowHours * 3_600_000);
   const [edges, previousFaces, recent] = await Promise.all([
-    history.tradeEdges(),
+    history.tradeEdgesFrom(debtor.id, MAX_CYCLE_DEPTH),
     history.previousFaceValues(seller.id, debtor.id),
     history.recentSubmissions(seller.id, debtor.id, since),
   ]);

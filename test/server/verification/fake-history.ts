@@ -107,11 +107,19 @@ export class FakeHistory implements VerificationHistory {
       .map((r) => r.faceValue);
   }
 
-  async tradeEdges(): Promise<Array<{ sellerId: string; debtorId: string }>> {
-    this.calls.push({ method: "tradeEdges", args: [] });
+  async tradeEdgesFrom(partyId: string, maxDepth: number): Promise<Array<{ sellerId: string; debtorId: string }>> {
+    this.calls.push({ method: "tradeEdgesFrom", args: [partyId, maxDepth] });
+    const edges = [...this.live(), ...this.extraEdges];
+    // The sellers reached in fewer than maxDepth edges, as the database's walk finds them.
+    const reached = new Set([partyId]);
+    let frontier = [partyId];
+    for (let depth = 1; depth < maxDepth && frontier.length > 0; depth++) {
+      frontier = edges.filter((e) => frontier.includes(e.sellerId) && !reached.has(e.debtorId)).map((e) => e.debtorId);
+      for (const party of frontier) reached.add(party);
+    }
     const seen = new Map<string, { sellerId: string; debtorId: string }>();
-    for (const { sellerId, debtorId } of [...this.live(), ...this.extraEdges])
-      seen.set(`${sellerId}\u0000${debtorId}`, { sellerId, debtorId });
+    for (const { sellerId, debtorId } of edges)
+      if (reached.has(sellerId)) seen.set(`${sellerId}\u0000${debtorId}`, { sellerId, debtorId });
     return [...seen.values()];
   }
 
