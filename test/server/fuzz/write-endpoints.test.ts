@@ -321,6 +321,99 @@ const CASES: Record<string, WriteCase> = {
       { what: "a well-formed withdrawal too late", body: {}, expect: { status: 409, code: "RECEIVABLE_NOT_CLOSABLE" } },
     ],
   },
+  // Disputes and credit notes (issue 16) are aimed at the registered receivable by its debtor;
+  // only malformed bodies are sent, so each is refused before anything reaches the chain.
+  "post /v1/receivables/:id/disputes": {
+    caller: (w) => w.debtor.apiKey,
+    url: (w) => `/v1/receivables/${w.activeReceivable}/disputes`,
+    bases: [() => ({ reasonCode: "SHORT_DELIVERY", documentHash: `0x${"ab".repeat(32)}` })],
+    shape: { fields: {} },
+    explicit: () => [
+      { what: "no reason", body: { documentHash: `0x${"ab".repeat(32)}` }, expect: { field: "body.reasonCode" } },
+      {
+        what: "a reason in lower case",
+        body: { reasonCode: "short", documentHash: `0x${"ab".repeat(32)}` },
+        expect: { field: "body.reasonCode" },
+      },
+      {
+        what: "a short document hash",
+        body: { reasonCode: "RETURN", documentHash: "0x1234" },
+        expect: { field: "body.documentHash" },
+      },
+      {
+        what: "a status set by the client",
+        body: { reasonCode: "RETURN", documentHash: `0x${"ab".repeat(32)}`, status: "open" },
+        expect: { field: "body" },
+      },
+    ],
+  },
+  "post /v1/receivables/:id/disputes/withdraw": {
+    caller: (w) => w.debtor.apiKey,
+    url: (w) => `/v1/receivables/${w.activeReceivable}/disputes/withdraw`,
+    bases: [() => ({})],
+    shape: { fields: {} },
+    emptyObjectCode: undefined,
+    explicit: () => [{ what: "a status", body: { status: "withdrawn" }, expect: { field: "body" } }],
+  },
+  "post /v1/receivables/:id/credit-notes": {
+    caller: (w) => w.debtor.apiKey,
+    url: (w) => `/v1/receivables/${w.activeReceivable}/credit-notes`,
+    bases: [
+      () => ({
+        amount: "1000000",
+        reasonCode: "RETURN",
+        documentHash: `0x${"cd".repeat(32)}`,
+        lines: [{ sku: "SKU-1", quantity: 1 }],
+      }),
+    ],
+    shape: {
+      fields: {
+        amount: { kind: "amount", positive: true, anyWellFormed: true },
+        lines: { kind: "array", min: 1, max: 1_000 },
+      },
+    },
+    explicit: () => [
+      {
+        what: "a line with no quantity",
+        body: {
+          amount: "1000000",
+          reasonCode: "RETURN",
+          documentHash: `0x${"cd".repeat(32)}`,
+          lines: [{ sku: "SKU-1" }],
+        },
+        expect: { field: "body.lines.0.quantity" },
+      },
+      {
+        what: "a cut chosen per holder by the client",
+        body: {
+          amount: "1000000",
+          reasonCode: "RETURN",
+          documentHash: `0x${"cd".repeat(32)}`,
+          lines: [{ sku: "SKU-1", quantity: 1 }],
+          cuts: [{ certificateId: "1", amount: "1000000" }],
+        },
+        expect: { field: "body" },
+      },
+    ],
+  },
+  "post /v1/credit-notes/:id/withdraw": {
+    caller: (w) => w.debtor.apiKey,
+    url: () => "/v1/credit-notes/1/withdraw",
+    bases: [() => ({})],
+    shape: { fields: {} },
+    emptyObjectCode: undefined,
+    explicit: () => [{ what: "a status", body: { status: "withdrawn" }, expect: { field: "body" } }],
+  },
+  "post /v1/credit-notes/:id/consent": {
+    caller: (w) => w.seller.apiKey,
+    url: () => "/v1/credit-notes/1/consent",
+    bases: [() => ({})],
+    shape: { fields: {} },
+    emptyObjectCode: undefined,
+    explicit: () => [
+      { what: "a signature supplied by the client", body: { signature: "0x12" }, expect: { field: "body" } },
+    ],
+  },
   "post /v1/certificates/:id/split": {
     caller: (w) => w.seller.apiKey,
     url: (w) => `/v1/certificates/${w.sellerPiece}/split`,
