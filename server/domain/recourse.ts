@@ -33,7 +33,7 @@ export const ListRecourseClaimsQuery = PageQuery.extend({
 
 export const EndorsementSchema = z
   .object({ certificateId: z.string(), endorsementIndex: z.number().int(), endorser: z.string(), txHash: z.string() })
-  .meta({ id: "RecourseEndorsement" });
+  .meta({ id: "RecourseEndorsementView" });
 
 export const RecourseClaimViewSchema = z
   .object({
@@ -51,7 +51,7 @@ export const RecourseClaimViewSchema = z
     openedTxHash: z.string(),
     paidTxHash: z.string().nullable(),
   })
-  .meta({ id: "RecourseClaim" });
+  .meta({ id: "RecourseClaimView" });
 
 export const RecourseGrantOutcomeSchema = z
   .object({ certificateId: z.string(), endorsements: z.array(EndorsementSchema), transactions: transactionsSchema })
@@ -297,16 +297,25 @@ export async function escalateRecourseClaim(
     throw unprocessable("RECOURSE_NO_GUARANTOR", `no endorsement above the one that paid recourse claim ${claimId}`, {
       claimId,
     });
-  const receipt = await ctx.chain
-    .senderFor(wallet)
-    .send(await ledger.escalate.populateTransaction(claimId, above.certificateId, above.endorsementIndex), {
-      kind: "escalateRecourseClaim",
-      ref: claimId,
-    });
+  const sender = ctx.chain.senderFor(wallet);
+  const sent: [string, string][] = [];
+  if (paid.kind === "default") {
+    // The guarantor that paid now holds the leaf; it goes on up when the next claim is paid.
+    const approval = await sender.send(
+      await ctx.chain.contracts.certificates.approve.populateTransaction(String(ledger.target), paid.leafId),
+      { kind: "approveRecourseLeaf", ref: claimId },
+    );
+    sent.push(["approveRecourseLeaf", approval.hash]);
+  }
+  const receipt = await sender.send(
+    await ledger.escalate.populateTransaction(claimId, above.certificateId, above.endorsementIndex),
+    { kind: "escalateRecourseClaim", ref: claimId },
+  );
+  sent.push(["escalateRecourseClaim", receipt.hash]);
   await ctx.indexer.sync(receipt.blockNumber);
   const newClaimId = openedClaimId(ledger, receipt);
   ctx.log.info({ claimId, newClaimId, guarantor: above.endorser, txHash: receipt.hash }, "recourse claim escalated");
-  return { claim: await claimById(ctx, newClaimId), transactions: sentTransactions(["escalateRecourseClaim", receipt.hash]) };
+  return { claim: await claimById(ctx, newClaimId), transactions: sentTransactions(...sent) };
 }
 
 // --- reads -------------------------------------------------------------------------------------
