@@ -66,7 +66,8 @@ type Endorsement = z.infer<typeof EndorsementSchema>;
 
 function recourseLedger(ctx: ServiceContext): RecourseLedger {
   const ledger = ctx.chain.contracts.recourse;
-  if (!ledger) throw conflict("RECOURSE_NOT_DEPLOYED", "this deployment has no recourse ledger (it predates issue 16)", {});
+  if (!ledger)
+    throw conflict("RECOURSE_NOT_DEPLOYED", "this deployment has no recourse ledger (it predates issue 16)", {});
   return ledger;
 }
 
@@ -212,9 +213,13 @@ export async function openRecourseClaim(
   const wallet = custodialWallet(ctx, actor, cert.holder, `holder of certificate ${certificateId}`);
   const guarantor = await nearestGuarantor(ctx, certificateId, cert.holder);
   if (!guarantor)
-    throw unprocessable("RECOURSE_NO_GUARANTOR", `no endorsement with recourse guarantees certificate ${certificateId}`, {
-      certificateId,
-    });
+    throw unprocessable(
+      "RECOURSE_NO_GUARANTOR",
+      `no endorsement with recourse guarantees certificate ${certificateId}`,
+      {
+        certificateId,
+      },
+    );
   const sender = ctx.chain.senderFor(wallet);
   const sent: [string, string][] = [];
   if (input.kind === "default") {

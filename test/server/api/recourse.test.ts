@@ -173,7 +173,7 @@ describe("API: recourse up the chain of endorsers", function () {
       expect(await holderOf(tier2Piece)).to.equal(tier2.address.toLowerCase());
       const allowance = await t.service.ctx.chain.contracts.token.getFunction("allowance")(
         tier2.address,
-        t.service.ctx.chain.deployment.addresses.recourseLedger,
+        t.service.ctx.chain.deployment.addresses.recourseLedger!,
       );
       expect(allowance).to.equal(0n);
       expect(await owesAsGuarantor(tier2)).to.equal("0");
