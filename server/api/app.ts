@@ -25,6 +25,7 @@ import { receivableRoutes } from "./routes/receivables.js";
 import { financingRoutes } from "./routes/financing.js";
 import { repaymentsRoutes } from "./routes/repayments.js";
 import { dilutionRoutes } from "./routes/dilution.js";
+import { recourseRoutes } from "./routes/recourse.js";
 import { auditRoutes } from "./routes/audit.js";
 import { riskRoutes } from "./routes/risk.js";
 import { riskNetworkRoutes } from "./routes/risk-network.js";
@@ -42,6 +43,7 @@ export function allRoutes(extra: RouteSpec[] = []): RouteSpec[] {
     ...financingRoutes,
     ...repaymentsRoutes,
     ...dilutionRoutes,
+    ...recourseRoutes,
     ...auditRoutes,
     ...riskRoutes,
     ...riskNetworkRoutes,

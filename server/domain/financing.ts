@@ -6,8 +6,7 @@
 import { withLock } from "../store/locks.js";
 import { keysetPage } from "../store/paginate.js";
 import { PageQuery, pageSchema, type Page } from "../model/page.js";
-import { Wallet, type BaseContract, type TransactionReceipt, type TransactionRequest } from "ethers";
-import type { TxSender } from "../chain/tx-sender.js";
+import { Wallet, type BaseContract, type TransactionReceipt } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { AppError, conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
@@ -20,6 +19,7 @@ import { deprecatedFor, sentTransactions, transactionsSchema } from "../model/tr
 import { PartyRefSchema } from "../model/party-refs.js";
 import { releaseFinancingReservation, reserveFinancingWithinLimits } from "../risk/limits.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
+import { payThroughExactAllowance } from "./token-payments.js";
 import { chainNowSeconds } from "../chain/chain-time.js";
 import { BPS } from "../risk/math.js";
 import { quoteCertificate, type Quote } from "../risk/quotes.js";
@@ -827,33 +827,4 @@ export async function quoteForRequest(ctx: ServiceContext, actor: Actor, request
       priceVsQuote: (price - BigInt(quote.price)).toString(),
     },
   };
-}
-
-/**
- * Approves the market for exactly `amount` of the settlement token, then sends the call that
- * spends it; if that call fails the allowance is set back to 0, so no approval outlives a
- * payment that did not happen.
- */
-async function payThroughExactAllowance(
-  ctx: ServiceContext,
-  sender: TxSender,
-  approval: { spender: string; amount: bigint; kind: string },
-  call: { kind: string; ref: string; request: () => Promise<TransactionRequest> },
-): Promise<{ approveHash: string; receipt: TransactionReceipt }> {
-  const { token } = ctx.chain.contracts;
-  const approve = await sender.send(await token.approve.populateTransaction(approval.spender, approval.amount), {
-    kind: approval.kind,
-    ref: call.ref,
-  });
-  try {
-    const receipt = await sender.send(await call.request(), { kind: call.kind, ref: call.ref });
-    return { approveHash: approve.hash, receipt };
-  } catch (error) {
-    await sender
-      .send(await token.approve.populateTransaction(approval.spender, 0n), { kind: approval.kind, ref: call.ref })
-      .catch((reset) => {
-        ctx.log.warn({ err: reset, ref: call.ref }, "could not reset the settlement token allowance");
-      });
-    throw error;
-  }
 }

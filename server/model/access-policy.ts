@@ -262,7 +262,7 @@ export const ACCESS_POLICY: Record<Resource, ResourceRow> = {
   },
   exposure: {
     what: "what a party is owed, owes and has at stake; the certificates it holds",
-    routes: ["GET /v1/audit/parties/:id/exposure", "GET /v1/parties/:id/certificates"],
+    routes: ["GET /v1/audit/parties/:id/exposure", "GET /v1/parties/:id/certificates", "GET /v1/recourse-claims"],
     scope: "party",
     cells: {
       self: WHOLE,

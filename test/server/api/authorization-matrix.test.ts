@@ -244,6 +244,33 @@ const MATRIX: Record<string, RouteCase> = {
     body: () => ({}),
     forbidden: ["operator", "debtor", "financier", "auditor"],
   },
+  // Recourse (issue 16): only the holder endorses or claims on its piece; only a supplier or a
+  // financier pays or escalates (no claim exists here: the role check refuses before the lookup).
+  "post /v1/certificates/:id/recourse": {
+    url: (w) => `/v1/certificates/${w.tier2Piece}/recourse`,
+    body: () => ({}),
+    forbidden: allBut("tier2Holder"),
+  },
+  "post /v1/certificates/:id/recourse-claims": {
+    url: (w) => `/v1/certificates/${w.tier2Piece}/recourse-claims`,
+    body: () => ({ kind: "default" }),
+    forbidden: allBut("tier2Holder"),
+  },
+  "post /v1/recourse-claims/:id/pay": {
+    url: () => "/v1/recourse-claims/1/pay",
+    body: () => ({}),
+    forbidden: ["operator", "debtor", "auditor"],
+  },
+  "post /v1/recourse-claims/:id/escalate": {
+    url: () => "/v1/recourse-claims/1/escalate",
+    body: () => ({}),
+    forbidden: ["operator", "debtor", "auditor"],
+  },
+  "get /v1/recourse-claims": {
+    url: (w) => `/v1/recourse-claims?partyId=${w.parties.seller.id}`,
+    forbidden: ["debtor", "financier", "tier2Holder", "outsider"],
+    reads: ["seller", "operator", "auditor"],
+  },
   "post /v1/parties/:id/early-payment-rate": {
     url: (w) => `/v1/parties/${w.parties.debtor.id}/early-payment-rate`,
     body: () => ({ rateBps: 500 }),

@@ -284,14 +284,16 @@ describe("API: disputes and credit notes", function () {
   describe("when the holder that bore a cut claims it from the endorser", function () {
     let claimId: string;
     before(async function () {
-      const recourse = t.service.ctx.chain.contracts.recourse!;
-      await sendAs(
-        tier2,
-        recourse.openDilutionClaim.populateTransaction(tier2Piece, tier2.address, rootId, 0),
-        "openDilutionClaim",
-      );
+      // Through the API: the service picks the nearest guarantor, the seller's endorsement of the root.
+      const opened = await api
+        .as(tier2.apiKey)
+        .post(`/v1/certificates/${tier2Piece}/recourse-claims`, { kind: "dilution" });
+      expect(opened.status, JSON.stringify(opened.body)).to.equal(200);
+      expect(opened.body.claim).to.include({ kind: "dilution", guarantorCertificateId: rootId, endorsementIndex: 0 });
+      expect(opened.body.transactions.map((x: { kind: string }) => x.kind)).to.deep.equal(["openDilutionClaim"]);
       claimId = (await t.service.ctx.db.selectFrom("onchain_recourse_claims").select("id").executeTakeFirstOrThrow())
         .id;
+      expect(opened.body.claim.id).to.equal(claimId);
     });
 
     it("indexes the claim on the right guarantor, for the cut it covers", async function () {

@@ -28,6 +28,10 @@ const CHAIN_WRITES: Record<string, string | Record<string, string>> = {
   proposeCreditNote: "creditNote",
   withdrawCreditNote: "creditNote",
   consentToCreditNote: "creditNote",
+  grantRecourse: "endorsements",
+  openRecourseClaim: "claim",
+  payRecourseClaim: "claim",
+  escalateRecourseClaim: "claim",
 };
 
 // Writes that send no transaction: they change only the service's own records (or, for the
