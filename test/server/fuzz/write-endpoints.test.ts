@@ -414,6 +414,46 @@ const CASES: Record<string, WriteCase> = {
       { what: "a signature supplied by the client", body: { signature: "0x12" }, expect: { field: "body" } },
     ],
   },
+  // Recourse (issue 16): aimed at the seller's live piece and a claim id; only malformed bodies
+  // are sent, and the routes without a body refuse one.
+  "post /v1/certificates/:id/recourse": {
+    caller: (w) => w.seller.apiKey,
+    url: (w) => `/v1/certificates/${w.sellerPiece}/recourse`,
+    bases: [() => ({})],
+    shape: { fields: {} },
+    emptyObjectCode: undefined,
+    explicit: () => [
+      { what: "a guarantor chosen by the client", body: { guarantor: "0x12" }, expect: { field: "body" } },
+    ],
+  },
+  "post /v1/certificates/:id/recourse-claims": {
+    caller: (w) => w.seller.apiKey,
+    url: (w) => `/v1/certificates/${w.sellerPiece}/recourse-claims`,
+    bases: [() => ({ kind: "default" })],
+    shape: { fields: { kind: { kind: "enum", values: ["dilution", "default"] } } },
+    explicit: () => [
+      { what: "no kind", body: {}, expect: { field: "body.kind" } },
+      { what: "an amount chosen by the client", body: { kind: "default", amount: "1" }, expect: { field: "body" } },
+    ],
+  },
+  "post /v1/recourse-claims/:id/pay": {
+    caller: (w) => w.seller.apiKey,
+    url: () => "/v1/recourse-claims/1/pay",
+    bases: [() => ({})],
+    shape: { fields: {} },
+    emptyObjectCode: undefined,
+    explicit: () => [{ what: "an amount chosen by the client", body: { amount: "1" }, expect: { field: "body" } }],
+  },
+  "post /v1/recourse-claims/:id/escalate": {
+    caller: (w) => w.seller.apiKey,
+    url: () => "/v1/recourse-claims/1/escalate",
+    bases: [() => ({})],
+    shape: { fields: {} },
+    emptyObjectCode: undefined,
+    explicit: () => [
+      { what: "a guarantor chosen by the client", body: { guarantor: "0x12" }, expect: { field: "body" } },
+    ],
+  },
   "post /v1/certificates/:id/split": {
     caller: (w) => w.seller.apiKey,
     url: (w) => `/v1/certificates/${w.sellerPiece}/split`,
