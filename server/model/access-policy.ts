@@ -51,6 +51,22 @@ export type Decision =
 const WHOLE: Decision = { access: "whole" };
 const FORBIDDEN: Decision = { access: "denied", status: 403, code: "FORBIDDEN" };
 const redacted = (why: string, ...hide: string[]): Decision => ({ access: "redacted", hide, why });
+/**
+ * Who sees the money of one receivable (what the debtor paid in and out, and what credit
+ * notes took off): every party in its tree and the financiers that funded it, not a
+ * financier still weighing an open request.
+ */
+const RECEIVABLE_MONEY_CELLS: Record<(typeof RECEIVABLE_RELATIONS)[number], Decision> = {
+  seller: WHOLE,
+  debtor: WHOLE,
+  holder: WHOLE,
+  lineageHolder: WHOLE,
+  evaluatingFinancier: FORBIDDEN,
+  fundingFinancier: WHOLE,
+  auditor: WHOLE,
+  operator: WHOLE,
+  other: FORBIDDEN,
+};
 
 /** Documents without the prices of their lines: an outsider to the trade learns quantities and totals, not unit prices. */
 const NO_UNIT_PRICES = redacted(
@@ -232,33 +248,13 @@ export const ACCESS_POLICY: Record<Resource, ResourceRow> = {
     what: "what the debtor paid in and what was paid out",
     routes: ["GET /v1/receivables/:id/repayments"],
     scope: "receivable",
-    cells: {
-      seller: WHOLE,
-      debtor: WHOLE,
-      holder: WHOLE,
-      lineageHolder: WHOLE,
-      evaluatingFinancier: FORBIDDEN,
-      fundingFinancier: WHOLE,
-      auditor: WHOLE,
-      operator: WHOLE,
-      other: FORBIDDEN,
-    },
+    cells: RECEIVABLE_MONEY_CELLS,
   },
   dilution: {
     what: "a receivable's disputes and credit notes, what was credited and each leaf's cut (issue 16)",
     routes: ["GET /v1/receivables/:id/credit-notes"],
     scope: "receivable",
-    cells: {
-      seller: WHOLE,
-      debtor: WHOLE,
-      holder: WHOLE,
-      lineageHolder: WHOLE,
-      evaluatingFinancier: FORBIDDEN,
-      fundingFinancier: WHOLE,
-      auditor: WHOLE,
-      operator: WHOLE,
-      other: FORBIDDEN,
-    },
+    cells: RECEIVABLE_MONEY_CELLS,
   },
   exposure: {
     what: "what a party is owed, owes and has at stake; the certificates it holds",
