@@ -39,7 +39,7 @@ import {
   type FloorTotal,
   type OperationFloor,
 } from "./gas-floors.js";
-import { CONFIRMATION_TYPES } from "../../server/chain/confirmation-typed-data.js";
+import { signedRegistration as signInvoice } from "./bench-confirmation.js";
 import { compareToSnapshot, SNAPSHOT_PATH, type GasSnapshot } from "./gas-snapshot.js";
 
 const args = new Set(process.argv.slice(2));
@@ -56,7 +56,6 @@ const log = (line: string) => {
 };
 
 const TUSD = 1_000_000n; // one tUSD in smallest units (6 decimals)
-const DAY = 86_400n;
 const DISCOUNT = 0;
 const PLEDGE = 1;
 
@@ -134,33 +133,20 @@ log(`registered ${cast.length} parties`);
 
 let invoiceCounter = 0;
 
-/** Builds terms and the debtor's EIP-712 confirmation, as the debtor's wallet would. */
+/** A fresh invoice of `seller` on the debtor, with the debtor's signed confirmation. */
 async function signedRegistration(seller: string, faceValue: bigint) {
-  const invoice = `BENCH-INV-${++invoiceCounter}`;
   const latest = await ethers.provider.getBlock("latest");
   if (!latest) throw new Error("no latest block");
-  const now = BigInt(latest.timestamp);
-  const terms = {
-    seller,
-    debtor: debtor.address,
-    invoiceNumberHash: ethers.id(invoice),
-    documentHash: ethers.id(`documents of ${invoice}`),
-    faceValue,
-    dueDate: now + 90n * DAY,
-  };
-  const receivableId = await registry.receivableIdOf(terms);
-  // Any number: signed, not stored (the service uses the receivable id).
-  const nonce = BigInt(ethers.id(`nonce ${invoice}`));
-  const deadline = now + 3_600n;
-  const domain = {
-    name: "Tierline ReceivableRegistry",
-    version: "1",
+  return signInvoice({
+    registry,
     chainId: deployment.chainId,
-    verifyingContract: a.receivableRegistry,
-  };
-  const message = { ...terms, receivableId, settlementToken: a.settlementToken, nonce, deadline };
-  const signature = await debtor.signTypedData(domain, CONFIRMATION_TYPES, message);
-  return { receivableId, item: { terms, confirmation: { nonce, deadline, signature } } };
+    settlementToken: a.settlementToken,
+    debtor,
+    seller,
+    invoice: `BENCH-INV-${++invoiceCounter}`,
+    faceValue,
+    now: BigInt(latest.timestamp),
+  });
 }
 
 /** Sends `register` from the operator for a fresh invoice of `seller`. */
