@@ -136,3 +136,18 @@ export async function fundOperatorKeysLocally(provider: JsonRpcProvider, keys: O
   for (const tx of receipts) await tx.wait();
   return funded;
 }
+
+/**
+ * The governor's key as stored for this data directory (local chain only), for the governor's
+ * own CLI: nothing is generated, and the service never calls this.
+ */
+export function readStoredGovernorKey(dataDir: string, vault: KeyVault): string {
+  const file = operatorKeysFile(dataDir);
+  if (!existsSync(file))
+    throw new Error(`no operator key file at ${file}: start the service on this data directory first`);
+  const sealed = (JSON.parse(readFileSync(file, "utf8")) as KeyFile).keys.governor;
+  if (!sealed) throw new Error(`no governor key in ${file}: the governor is configured elsewhere (TIERLINE_GOVERNOR)`);
+  const key = vault.decrypt(sealed.sealed);
+  if (new Wallet(key).address !== sealed.address) throw new Error("the stored governor key does not match its address");
+  return key;
+}
