@@ -138,9 +138,9 @@ describe("Faults: a crash between the two transactions of a recourse write", fun
         expect(retried.status, JSON.stringify(retried.body)).to.equal(200);
         const approvals = await leafApprovals("financier2", leafId);
         const opened = await claimsOpenedOn(leafId);
+        claimId = String(opened[0]?.args.claimId); // the next steps go on from the claim the chain holds
         expect(approvals, "approvals of the leaf to the ledger").to.have.length(1);
         expect(opened, "claims opened on the leaf").to.have.length(1);
-        claimId = String(opened[0]!.args.claimId);
         expect(retried.body.claim).to.include({
           id: claimId,
           kind: "default",
@@ -190,9 +190,9 @@ describe("Faults: a crash between the two transactions of a recourse write", fun
         expect(retried.status, JSON.stringify(retried.body)).to.equal(200);
         const approvals = await leafApprovals("financier", leafId);
         const escalations = (await claimsOpenedOn(leafId)).filter((e) => String(e.args.parentClaimId) === claimId);
+        escalatedId = String(escalations[0]?.args.claimId);
         expect(approvals, "approvals of the leaf to the ledger by the financier").to.have.length(1);
         expect(escalations, "claims passed up").to.have.length(1);
-        escalatedId = String(escalations[0]!.args.claimId);
         expect(retried.body.claim).to.include({
           id: escalatedId,
           status: "open",
