@@ -2845,12 +2845,19 @@ export interface components {
       differences: {
         certificateId?: string;
         requestId?: string;
+        /** @description <block>:<log index> of the dispute's DisputeOpened */
+        disputeId?: string;
+        creditNoteId?: string;
+        /** @description a recourse claim */
+        claimId?: string;
         field: string;
         chain: string | number | boolean | null;
         index: string | number | boolean | null;
       }[];
       checkedCertificates: number;
       checkedFinancingRequests: number;
+      /** @description Disputes, credit notes, leaf cuts, endorsements and recourse claims compared */
+      checkedDilutionAndRecourse: number;
       /** @description Logs read from the chain for this receivable */
       chainEvents: number;
       fromBlock: number;
