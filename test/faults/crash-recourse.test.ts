@@ -135,10 +135,10 @@ describe("Faults: a crash between the two transactions of a recourse write", fun
         const retried = await throughACrash(scenario.open, (key) =>
           world.as("financier2").post(`/v1/certificates/${leafId}/recourse-claims`, { kind: "default" }, key),
         );
-        expect(retried.status, JSON.stringify(retried.body)).to.equal(200);
         const approvals = await leafApprovals("financier2", leafId);
         const opened = await claimsOpenedOn(leafId);
         claimId = String(opened[0]?.args.claimId); // the next steps go on from the claim the chain holds
+        expect(retried.status, JSON.stringify(retried.body)).to.equal(200);
         expect(approvals, "approvals of the leaf to the ledger").to.have.length(1);
         expect(opened, "claims opened on the leaf").to.have.length(1);
         expect(retried.body.claim).to.include({
@@ -187,10 +187,10 @@ describe("Faults: a crash between the two transactions of a recourse write", fun
         const retried = await throughACrash(scenario.escalate, (key) =>
           world.as("financier").post(`/v1/recourse-claims/${claimId}/escalate`, {}, key),
         );
-        expect(retried.status, JSON.stringify(retried.body)).to.equal(200);
         const approvals = await leafApprovals("financier", leafId);
         const escalations = (await claimsOpenedOn(leafId)).filter((e) => String(e.args.parentClaimId) === claimId);
         escalatedId = String(escalations[0]?.args.claimId);
+        expect(retried.status, JSON.stringify(retried.body)).to.equal(200);
         expect(approvals, "approvals of the leaf to the ledger by the financier").to.have.length(1);
         expect(escalations, "claims passed up").to.have.length(1);
         expect(retried.body.claim).to.include({
