@@ -17,6 +17,7 @@ import { keysetPage, mapPage } from "../store/paginate.js";
 import { findPartyById } from "../store/parties-store.js";
 import { relationsToParty, roleRelations } from "../store/access-relations.js";
 import { payThroughExactAllowance } from "./token-payments.js";
+import { withLock } from "../store/locks.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
 
 export const RecourseClaimIdParams = z.object({ id: z.string().regex(/^[1-9][0-9]{0,30}$/, "a recourse claim id") });
@@ -305,6 +306,8 @@ export async function openRecourseClaim(
   return { claim: await claimById(ctx, claimId), transactions: sentTransactions(...sent) };
 }
 
+const recoursePaymentLock = (address: string): string => `recourse-payment:${address.toLowerCase()}`;
+
 /** The guarantor pays an open claim: exactly the amount approved to the ledger, then paid. */
 export async function payRecourseClaim(
   ctx: ServiceContext,
@@ -322,20 +325,31 @@ export async function payRecourseClaim(
       transactions: sentTransactions(["approveRecourseClaim", approved?.hash], ["payRecourseClaim", paidBefore.hash]),
     };
   }
-  const claim = await claimById(ctx, claimId);
-  const wallet = custodialWallet(ctx, actor, claim.guarantor, `guarantor of recourse claim ${claimId}`);
-  if (claim.status !== "open")
-    throw conflict("RECOURSE_CLAIM_WRONG_STATUS", `recourse claim ${claimId} is ${claim.status}`, {
-      claimId,
-      status: claim.status,
-    });
-  const { approveHash, receipt } = await payThroughExactAllowance(
+  const wallet = custodialWallet(
     ctx,
-    ctx.chain.senderFor(wallet),
-    { spender: String(ledger.target), amount: BigInt(claim.amount), kind: "approveRecourseClaim" },
-    { kind: "payRecourseClaim", ref: claimId, request: () => ledger.payClaim.populateTransaction(claimId) },
+    actor,
+    (await claimById(ctx, claimId)).guarantor,
+    `guarantor of recourse claim ${claimId}`,
   );
-  await ctx.indexer.sync(receipt.blockNumber);
+  // One payment at a time per guarantor: the ledger's allowance is one number per owner, so a
+  // second payment's approval would overwrite the first's before it is spent (financing's
+  // fundingLock, for the market's allowance).
+  const { claim, approveHash, receipt } = await withLock(ctx.db, recoursePaymentLock(wallet.address), async () => {
+    const claim = await claimById(ctx, claimId);
+    if (claim.status !== "open")
+      throw conflict("RECOURSE_CLAIM_WRONG_STATUS", `recourse claim ${claimId} is ${claim.status}`, {
+        claimId,
+        status: claim.status,
+      });
+    const paid = await payThroughExactAllowance(
+      ctx,
+      ctx.chain.senderFor(wallet),
+      { spender: String(ledger.target), amount: BigInt(claim.amount), kind: "approveRecourseClaim" },
+      { kind: "payRecourseClaim", ref: claimId, request: () => ledger.payClaim.populateTransaction(claimId) },
+    );
+    await ctx.indexer.sync(paid.receipt.blockNumber);
+    return { claim, ...paid };
+  });
   ctx.log.info({ claimId, leafId: claim.leafId, amount: claim.amount, txHash: receipt.hash }, "recourse claim paid");
   return {
     claim: await claimById(ctx, claimId),
