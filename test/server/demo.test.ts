@@ -19,6 +19,28 @@ describe("npm run demo", function () {
     expect(stdout).to.match(/cut 100\.00 tUSD \(the seller's retained piece\), now a claim of 300\.00 tUSD/);
     expect(stdout).to.match(/Acme[^\n]*received\s+300\.00 tUSD/);
     expect(stdout).to.include("✔ every unit the debtor paid reached someone: 900.00 tUSD");
+    // The default (issue 16): Acme does not pay Bolt's 250 tUSD receivable; Harbor Bank, the last
+    // holder of Coil's endorsed 200 tUSD piece, claims on the nearest endorser, Coil, not the
+    // seller; Coil pays and passes it up to Bolt, which pays too.
+    expect(stdout).to.match(/receivable 0x[0-9a-f]+…: status defaulted; 250\.00 tUSD unpaid/);
+    expect(stdout).to.match(
+      /recourse claim #\d+ \(default\) lands on Coil Wire Co \(tier 3\), the nearest endorser, for 200\.00 tUSD; status open/,
+    );
+    expect(stdout).to.match(/Coil Wire Co \(tier 3\) pays 200\.00 tUSD to Harbor Bank[^\n]*; claim #\d+ paid\n/);
+    expect(stdout).to.match(/recourse claim #\d+ lands on Bolt Metals \(tier 2\) for 200\.00 tUSD/);
+    expect(stdout).to.match(/Bolt Metals \(tier 2\) pays 200\.00 tUSD to Coil Wire Co \(tier 3\); claim #\d+ paid;/);
+    // What the auditor reads: the tree names both claims, paid, on the piece they were opened on.
+    expect(stdout).to.match(
+      /↳ recourse claim #\d+ \(default\) paid: Harbor Bank on Coil Wire Co \(tier 3\), 200\.000000 tUSD/,
+    );
+    expect(stdout).to.match(
+      /↳ recourse claim #\d+ \(default\) paid: Coil Wire Co \(tier 3\) on Bolt Metals \(tier 2\), 200\.000000 tUSD/,
+    );
+    expect(stdout).to.include("✔ the second receivable defaulted (defaulted)");
+    expect(stdout).to.match(
+      /✔ Harbor Bank's claim #\d+ landed on the nearest endorser, Coil Wire Co \(tier 3\), for 200\.00 tUSD, and was paid/,
+    );
+    expect(stdout).to.include("0.00 tUSD, Bolt Metals (tier 2) 0.00 tUSD");
     expect(stdout).to.not.include("✘");
     expect(stdout).to.include("The sums add up.");
   });
