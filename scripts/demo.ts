@@ -15,6 +15,7 @@ import type { Credentials } from "../server/seed.js";
 import { freePort, startLocalService, type LocalService } from "./chain/local-service.js";
 import { currentHolder } from "./chain/data-dir-lock.js";
 import { createProvider } from "../server/chain/chain-client.js";
+import { closeIpcClients } from "../server/chain/ipc-transport.js";
 
 const endpoints = loadEndpoints();
 const program = new Command()
@@ -110,6 +111,7 @@ async function main(): Promise<void> {
   try {
     await tell(api, credentials, health, chainUrl, controlUrl);
   } finally {
+    closeIpcClients(); // the clock moves' channel to a running Tierline's chain
     if (own) {
       await own.stop();
       rmSync(ownDir!, { recursive: true, force: true });
