@@ -11,9 +11,9 @@ import {ICertificateToken} from "../interfaces/ICertificateToken.sol";
 
 /// @title CertificateMetadata
 /// @notice Renders a certificate's ERC-721 metadata (JSON with an SVG image) from its on-chain
-/// record, so a wallet shows face value, claim (face less credit notes), due date, tier, parent, state and payout without any
-/// Tierline server. Computed in the view each time: nothing is stored, and no transaction pays
-/// for it.
+/// record, so a wallet shows face value, claim (face less credit notes), due date, tier,
+/// parent, state and payout without any Tierline server. Computed in the view each time:
+/// nothing is stored, and no transaction pays for it.
 /// @dev Amounts are shown in the settlement token's units when its `symbol()` and `decimals()`
 /// answer sensibly (a symbol of at most 16 letters, digits, '.', '-' or '_'; at most 36
 /// decimals), e.g. "1250.5" "tUSD"; otherwise as the raw integer of the token's smallest unit
