@@ -1931,11 +1931,21 @@ export interface components {
       reduction: string;
       /** @description What the leaf is owed at settlement: face value less its reduction */
       claim: string;
+      recourse: components["schemas"]["CertificateRecourse"];
     };
     PartyRef: {
       address: string;
       partyId: string | null;
       name: string | null;
+    };
+    CertificateRecourse: {
+      /** @description Endorsements with recourse on this piece and its ancestors, nearest first */
+      endorsements: {
+        certificateId: string;
+        endorser: components["schemas"]["PartyRef"];
+      }[];
+      /** @description Whom the holder would claim on if the debtor defaults or a credit note cuts past the seller's pieces: the nearest endorser other than the holder; null: the piece is held without recourse */
+      nearestGuarantor: components["schemas"]["PartyRef"] | null;
     };
     PartyStatusOutcome: {
       party: components["schemas"]["Party"];
@@ -2178,6 +2188,8 @@ export interface components {
       } | null;
       /** @description Pledge released with this much still unpaid */
       shortfall: string | null;
+      /** @description Who stands behind the piece on offer (issue 16): its endorsers with recourse, nearest first */
+      recourse: components["schemas"]["CertificateRecourse"];
       txHashes: {
         open: string;
         fund: string | null;
@@ -2256,6 +2268,8 @@ export interface components {
       } | null;
       /** @description Pledge released with this much still unpaid */
       shortfall: string | null;
+      /** @description Who stands behind the piece on offer (issue 16): its endorsers with recourse, nearest first */
+      recourse: components["schemas"]["CertificateRecourse"];
       txHashes: {
         open: string;
         fund: string | null;
@@ -5219,6 +5233,8 @@ export interface operations {
             } | null;
             /** @description Pledge released with this much still unpaid */
             shortfall: string | null;
+            /** @description Who stands behind the piece on offer (issue 16): its endorsers with recourse, nearest first */
+            recourse: components["schemas"]["CertificateRecourse"];
             txHashes: {
               open: string;
               fund: string | null;

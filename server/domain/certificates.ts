@@ -17,6 +17,7 @@ import { deprecatedFor, sentTransactions, transactionsSchema } from "../model/tr
 import { PartyRefSchema } from "../model/party-refs.js";
 import { mayHoldCertificates } from "../model/parties-schema.js";
 import { PartyRefs } from "../store/party-refs.js";
+import { CertificateRecourseSchema, certificateRecourse } from "./certificate-recourse.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
 import { PageQuery, pageSchema, type Page } from "../model/page.js";
 import { keysetPage } from "../store/paginate.js";
@@ -38,6 +39,7 @@ export const CertificateViewSchema = z
     paidOut: z.string().meta({ description: "Settlement paid to this certificate so far (holder and pledgee)" }),
     reduction: z.string().meta({ description: "What credit notes cut from this leaf (issue 16)" }),
     claim: z.string().meta({ description: "What the leaf is owed at settlement: face value less its reduction" }),
+    recourse: CertificateRecourseSchema,
   })
   .meta({ id: "Certificate" });
 
@@ -102,6 +104,7 @@ async function toView(ctx: ServiceContext, row: CertificateRow): Promise<Certifi
     paidOut: row.paid_out,
     reduction: row.reduction,
     claim: (BigInt(row.face_value) - BigInt(row.reduction)).toString(),
+    recourse: await certificateRecourse(ctx, row.id, row.holder),
   };
 }
 

@@ -20,6 +20,7 @@ import { PartyRefSchema } from "../model/party-refs.js";
 import { releaseFinancingReservation, reserveFinancingWithinLimits } from "../risk/limits.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
 import { payThroughExactAllowance } from "./token-payments.js";
+import { CertificateRecourseSchema, certificateRecourse } from "./certificate-recourse.js";
 import { chainNowSeconds } from "../chain/chain-time.js";
 import { BPS } from "../risk/math.js";
 import { quoteCertificate, type Quote } from "../risk/quotes.js";
@@ -118,6 +119,9 @@ export const FinancingRequestViewSchema = z
           "The receivable's stored verification report, summarised (null if registered by another platform); GET /v1/receivables/:id has the whole report",
       }),
     shortfall: z.string().nullable().meta({ description: "Pledge released with this much still unpaid" }),
+    recourse: CertificateRecourseSchema.meta({
+      description: "Who stands behind the piece on offer (issue 16): its endorsers with recourse, nearest first",
+    }),
     txHashes: z.object({ open: z.string(), fund: z.string().nullable() }),
     openedBlock: z.number(),
   })
@@ -218,7 +222,14 @@ function verificationSummary(json: string | null): FinancingRequestView["verific
 }
 
 /** `nowSeconds` is chain time (chain-time.ts): tenors count from the chain's clock. */
-function toView(ctx: ServiceContext, row: RequestRow, nowSeconds: number): FinancingRequestView {
+async function toView(ctx: ServiceContext, row: RequestRow, nowSeconds: number): Promise<FinancingRequestView> {
+  return {
+    ...baseView(ctx, row, nowSeconds),
+    recourse: await certificateRecourse(ctx, row.certificate_id, row.holder),
+  };
+}
+
+function baseView(ctx: ServiceContext, row: RequestRow, nowSeconds: number): Omit<FinancingRequestView, "recourse"> {
   const dueMs = row.due_date * 1000;
   return {
     id: row.id,
@@ -289,7 +300,7 @@ export async function getFinancingRequest(
   const row = await loadRequest(ctx, requestId);
   const tree = await ReceivableRelations.load(ctx.db, actor, row.receivable_id);
   requireAccess("financingRequest", tree.toFinancing(row), `financing request ${requestId}`);
-  return toView(ctx, row, await chainNowSeconds(ctx));
+  return await toView(ctx, row, await chainNowSeconds(ctx));
 }
 
 /**
@@ -332,7 +343,9 @@ export async function listFinancingRequests(
   const decisions = await readableRows(ctx, actor, page.items);
   const nowSeconds = await chainNowSeconds(ctx);
   return {
-    items: page.items.filter((row) => mayRead(decisions.get(row.id)!)).map((row) => toView(ctx, row, nowSeconds)),
+    items: await Promise.all(
+      page.items.filter((row) => mayRead(decisions.get(row.id)!)).map((row) => toView(ctx, row, nowSeconds)),
+    ),
     nextCursor: page.nextCursor,
   };
 }
@@ -416,7 +429,7 @@ export async function openFinancingRequest(
   if (interrupted) {
     const requestId = requestIdFrom(ctx.chain.contracts.financing, interrupted);
     await ctx.indexer.sync(interrupted.blockNumber);
-    return openedOutcome(toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)));
+    return openedOutcome(await toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)));
   }
   if (certificate.holder !== actor.address)
     throw forbidden(`party ${actor.id} does not hold certificate ${certificate.id}`, { holder: certificate.holder });
@@ -484,7 +497,7 @@ export async function openFinancingRequest(
     ctx.log.warn({ err: error, requestId }, "could not record the risk attestation; the request stays unattested");
     return undefined;
   });
-  return openedOutcome(toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)), attestHash);
+  return openedOutcome(await toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)), attestHash);
 }
 
 function openedOutcome(request: FinancingRequestView, attestHash?: string): OpenedFinancingRequest {
@@ -564,7 +577,7 @@ export async function cancelFinancingRequest(
   if (interrupted) {
     await ctx.indexer.sync(interrupted.blockNumber);
     return {
-      request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
+      request: await toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
       transactions: sentTransactions(["cancelFinancing", interrupted.hash]),
       txHash: interrupted.hash,
     };
@@ -576,7 +589,7 @@ export async function cancelFinancingRequest(
   await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info({ requestId, certificateId: row.certificate_id, txHash: receipt.hash }, "financing request cancelled");
   return {
-    request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
+    request: await toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
     transactions: sentTransactions(["cancelFinancing", receipt.hash]),
     txHash: receipt.hash,
   };
@@ -608,7 +621,7 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
     const [approved] = await sentByInterruptedAttempt(ctx, actor.address, "approveFinancing", requestId);
     await ctx.indexer.sync(funded.blockNumber);
     return {
-      request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
+      request: await toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
       transactions: sentTransactions(["approveFinancing", approved?.hash], ["fundFinancing", funded.hash]),
       txHashes: { approve: approved?.hash ?? "", fund: funded.hash },
     };
@@ -663,7 +676,7 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
     "financing request funded",
   );
   return {
-    request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
+    request: await toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
     transactions: sentTransactions(["approveFinancing", approveHash], ["fundFinancing", receipt.hash]),
     txHashes: { approve: approveHash, fund: receipt.hash },
   };
@@ -702,7 +715,7 @@ export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: 
     const [approved] = await sentByInterruptedAttempt(ctx, actor.address, "approvePledgeRepayment", requestId);
     await ctx.indexer.sync(repaid.blockNumber);
     return {
-      request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
+      request: await toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
       transactions: sentTransactions(["approvePledgeRepayment", approved?.hash], ["repayPledge", repaid.hash]),
       txHashes: { approve: approved?.hash ?? "", repay: repaid.hash },
     };
@@ -742,7 +755,7 @@ export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: 
     "pledge repaid",
   );
   return {
-    request: toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
+    request: await toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)),
     transactions: sentTransactions(["approvePledgeRepayment", approveHash], ["repayPledge", receipt.hash]),
     txHashes: { approve: approveHash, repay: receipt.hash },
   };
@@ -764,7 +777,7 @@ export const ForecloseOutcomeSchema = z
 export type ForecloseOutcome = z.infer<typeof ForecloseOutcomeSchema>;
 
 async function forecloseOutcome(ctx: ServiceContext, requestId: string, txHash: string): Promise<ForecloseOutcome> {
-  const request = toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx));
+  const request = await toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx));
   const certificate = await ctx.db
     .selectFrom("onchain_certificates as c")
     .leftJoin("parties as p", "p.address", "c.holder")

@@ -89,6 +89,47 @@ describe("API: recourse up the chain of endorsers", function () {
     });
   });
 
+  describe("when anyone with access reads a piece", function () {
+    it("shows on the certificate who stands behind it, nearest endorser first", async function () {
+      const piece = await api.as(tier3.apiKey).get(`/v1/certificates/${tier2Piece}`);
+      expect(piece.status, JSON.stringify(piece.body)).to.equal(200);
+      const { endorsements, nearestGuarantor } = piece.body.recourse;
+      expect(
+        endorsements.map((e: { certificateId: string; endorser: { partyId: string } }) => [
+          e.certificateId,
+          e.endorser.partyId,
+        ]),
+      ).to.deep.equal([
+        [tier2Piece, tier2.id],
+        [receivable.rootId, seller.id],
+      ]);
+      expect(nearestGuarantor.partyId).to.equal(tier2.id);
+    });
+
+    it("shows it in the market too, on a request to sell the piece, and nothing is left open after", async function () {
+      const opened = await api
+        .as(tier3.apiKey)
+        .post("/v1/financing-requests", { certificateId: tier2Piece, kind: "discount", price: "50000000" });
+      expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
+      expect(opened.body.recourse.nearestGuarantor.partyId).to.equal(tier2.id);
+      const market = await api.as(t.operatorKey).get("/v1/financing-requests?status=open");
+      const listed = market.body.items.find((r: { id: string }) => r.id === opened.body.id);
+      expect(
+        listed.recourse.endorsements.map((e: { endorser: { partyId: string } }) => e.endorser.partyId),
+      ).to.deep.equal([tier2.id, seller.id]);
+      const cancelled = await api.as(tier3.apiKey).post(`/v1/financing-requests/${opened.body.id}/cancel`);
+      expect(cancelled.status, JSON.stringify(cancelled.body)).to.equal(200);
+    });
+
+    it("shows the seller's own kept piece as held without recourse: its only endorser is its holder", async function () {
+      const kept = (await api.as(seller.apiKey).get(`/v1/certificates/${receivable.rootId}`)).body;
+      expect(
+        kept.recourse.endorsements.map((e: { endorser: { partyId: string } }) => e.endorser.partyId),
+      ).to.deep.equal([seller.id]);
+      expect(kept.recourse.nearestGuarantor).to.equal(null);
+    });
+  });
+
   describe("before the receivable defaults", function () {
     it("refuses a default claim with the contract's code", async function () {
       const early = await api
