@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { Wallet } from "ethers";
 import { loadOperatorKeys } from "../../../server/chain/operator-keys.js";
 import { startTestService, type TestService } from "../harness.js";
+import { testDatabaseEngine } from "../../helpers/postgres.js";
 
 describe("The transaction queue of a key another sender also uses", function () {
   this.timeout(120_000);
@@ -43,9 +44,11 @@ describe("The transaction queue of a key another sender also uses", function () 
       .where("ref", "=", "nonce-test")
       .orderBy("id")
       .execute();
+    // On PostgreSQL (replicas share keys) the queue never remembers a nonce: nothing to drop.
+    const remembers = testDatabaseEngine() === "sqlite";
     expect(journal.map((row) => [row.kind, Number(row.nonce), row.state])).to.deep.equal([
       ["test:first", remembered - 1, "mined"],
-      ["test:after-outsider", remembered, "dropped"],
+      ...(remembers ? [["test:after-outsider", remembered, "dropped"]] : []),
       ["test:after-outsider", remembered + 1, "mined"],
     ]);
   });
