@@ -600,4 +600,34 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0015_pledge_shortfalls_and_open_claims": {
+    async up(db: Kysely<any>) {
+      // Issue 16, the risk side. `PledgeCollateralShortfall` (DilutionLedger): a credit note left a
+      // pledged leaf's claim below what its pledgee is owed. One row per event, an index table
+      // emptied and refilled by a reindex; the views read the live gap from the pledge and the leaf.
+      await db.schema
+        .createTable("onchain_pledge_shortfalls")
+        .addColumn("block_number", int64(db), (c) => c.notNull())
+        .addColumn("log_index", "integer", (c) => c.notNull())
+        .addColumn("certificate_id", "text", (c) => c.notNull())
+        .addColumn("request_id", "text", (c) => c.notNull())
+        .addColumn("pledgee", "text", (c) => c.notNull())
+        .addColumn("outstanding", "text", (c) => c.notNull())
+        .addColumn("claim", "text", (c) => c.notNull())
+        .addColumn("tx_hash", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("pledge_shortfalls_pk", ["block_number", "log_index"])
+        .execute();
+      await db.schema
+        .createIndex("pledge_shortfalls_by_certificate")
+        .on("onchain_pledge_shortfalls")
+        .column("certificate_id")
+        .execute();
+      // The stress test reads every open recourse claim (debts of guarantors): by status, not by scan.
+      await db.schema
+        .createIndex("recourse_claims_by_status")
+        .on("onchain_recourse_claims")
+        .columns(["status", "guarantor"])
+        .execute();
+    },
+  },
 };
