@@ -5,6 +5,7 @@
 // scripts/financier.ts for financiers).
 import { withLock } from "../store/locks.js";
 import { keysetPage } from "../store/paginate.js";
+import { collateralShortfallOf } from "../model/collateral-shortfall.js";
 import { PageQuery, pageSchema, type Page } from "../model/page.js";
 import { Wallet, type BaseContract, type TransactionReceipt } from "ethers";
 import { z } from "zod";
@@ -118,6 +119,10 @@ export const FinancingRequestViewSchema = z
           "The receivable's stored verification report, summarised (null if registered by another platform); GET /v1/receivables/:id has the whole report",
       }),
     shortfall: z.string().nullable().meta({ description: "Pledge released with this much still unpaid" }),
+    collateralShortfall: z.string().meta({
+      description:
+        "Live pledge: by how much the certificate's claim (face less credit-note cuts) is below what the pledgee is still owed, as DilutionLedger.collateralShortfallOf reads it (issue 16); 0 otherwise. Unsecured: the pledgee's claim on the pledgor",
+    }),
     txHashes: z.object({ open: z.string(), fund: z.string().nullable() }),
     openedBlock: z.number(),
   })
@@ -255,6 +260,7 @@ function toView(ctx: ServiceContext, row: RequestRow, nowSeconds: number): Finan
     tenorDays: Math.max(0, Math.floor((row.due_date - nowSeconds) / 86_400)),
     verification: verificationSummary(row.verification),
     shortfall: row.shortfall,
+    collateralShortfall: collateralShortfallOf(row).toString(),
     txHashes: { open: row.opened_tx_hash, fund: row.funded_tx_hash },
     openedBlock: row.opened_block,
   };
