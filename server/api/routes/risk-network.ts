@@ -19,7 +19,7 @@ export const riskNetworkRoutes: RouteSpec[] = [
     summary:
       "Risk hubs of the credit network: top parties by betweenness and by exposure (operator, auditor, financier)",
     description:
-      "Nodes are parties, edges holder -> debtor weighted by outstanding credit (live and locked leaf certificates of receivables not repaid, face less paid out). " +
+      "Nodes are parties, edges holder -> debtor weighted by outstanding credit (live and locked leaf certificates of receivables not repaid, face less credit-note cuts less paid out). " +
       "Betweenness counts hops along credit chains, normalized by (n-1)(n-2). Exact up to 2,000 nodes; above that, Brandes from as many random sources as a work budget allows (at least 256; exact again if every source fits), " +
       "with a Hoeffding error bound for every node at once (errorBound.epsilon at errorBound.confidence) and each hub's standard error. The ranking is kept until the index has new events. " +
       "byExposure ranks by what a party owes.",

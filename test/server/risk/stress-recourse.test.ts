@@ -139,4 +139,64 @@ describe("API: the stress test follows recourse up the chain of endorsers", func
       expect(partyIn(body, tier3)).to.include({ loss: (25n * M).toString(), defaultedInRound: null });
     });
   });
+
+  describe("when tier 3 has claimed a credit note's cut from tier 2", function () {
+    let claim: { id: string; amount: string };
+    let tier3Cut: bigint;
+    before(async function () {
+      // 50 units returned: the seller's retained 40 goes first, the other 10 is shared by tier 3 and tier 2.
+      const receivableId = (await api.as(t.operatorKey).get(`/v1/certificates/${pieces.tier3}`)).body.receivableId;
+      const proposed = await api.as(core.apiKey).post(`/v1/receivables/${receivableId}/credit-notes`, {
+        amount: (50n * M).toString(),
+        reasonCode: "RETURN",
+        documentHash: `0x${"ef".repeat(32)}`,
+        lines: [{ sku: "SKU-1", quantity: 50 }],
+      });
+      expect(proposed.status, JSON.stringify(proposed.body)).to.equal(200);
+      const applied = await api.as(seller.apiKey).post(`/v1/credit-notes/${proposed.body.creditNote.id}/consent`);
+      expect(applied.status, JSON.stringify(applied.body)).to.equal(200);
+      tier3Cut = BigInt(
+        applied.body.creditNote.leaves.find((l: { certificateId: string }) => l.certificateId === pieces.tier3)
+          .reduction,
+      );
+      const opened = await api
+        .as(tier3.apiKey)
+        .post(`/v1/certificates/${pieces.tier3}/recourse-claims`, { kind: "dilution" });
+      expect(opened.status, JSON.stringify(opened.body)).to.equal(200);
+      claim = opened.body.claim;
+      expect(claim).to.include({ guarantor: tier2.address, amount: tier3Cut.toString() });
+    });
+
+    it("counts the open claim as tier 2's debt, and tier 3 loses on it when tier 2 defaults", async function () {
+      const response = await api
+        .as(t.operatorKey)
+        .post("/v1/risk/stress", { defaulted: [tier2.id], recoveryRate: 0.5 });
+      expect(response.status, JSON.stringify(response.body)).to.equal(200);
+      const body = response.body;
+      const lossOnClaim = (tier3Cut + 1n) / 2n; // rounded up
+      expect(
+        body.recourseClaims.map(
+          (c: { claimId: string; creditor: { partyId: string }; amount: string; loss: string; round: number }) => [
+            c.claimId,
+            c.creditor.partyId,
+            c.amount,
+            c.loss,
+            c.round,
+          ],
+        ),
+      ).to.deep.equal([[claim.id, tier3.id, tier3Cut.toString(), lossOnClaim.toString(), 1]]);
+      const tier2Party = body.parties.find((p: { partyId: string }) => p.partyId === tier2.id);
+      expect(tier2Party.payables).to.equal(tier3Cut.toString());
+      expect(partyIn(body, tier3)).to.include({ loss: lossOnClaim.toString() });
+    });
+
+    it("stresses tier 3's piece at its claim after the cut, not its face value", async function () {
+      const body = await stress({ [tier2.id]: (100n * M).toString() });
+      const tier3Loss = lossOn(body, pieces.tier3) as Loss & { outstanding: string };
+      expect(tier3Loss.outstanding).to.equal((50n * M - tier3Cut).toString());
+      expect(tier3Loss.bearer.partyId).to.equal(tier2.id);
+      // The seller's piece was cut to nothing: it is owed nothing and loses nothing.
+      expect(body.certificates.map((c: Loss) => c.certificateId)).not.to.include(pieces.seller);
+    });
+  });
 });
