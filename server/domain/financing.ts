@@ -635,7 +635,8 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
   // The terms the financier agrees to are the ones the index shows; the contract refuses others.
   const price = BigInt(row.price);
   const repayAmount = BigInt(row.repay_amount);
-  const remainingClaim = BigInt(row.face_value) - BigInt(row.paid_out);
+  // As the market recorded it at opening: face less credit-note cuts (issue 16) less paid out.
+  const remainingClaim = BigInt(row.face_value) - BigInt(row.reduction) - BigInt(row.paid_out);
   const { token, financing } = ctx.chain.contracts;
   const market = ctx.chain.deployment.addresses.financingMarket;
   const sender = ctx.chain.senderFor(wallet);

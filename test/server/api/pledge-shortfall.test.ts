@@ -173,4 +173,48 @@ describe("API: a credit note leaves a pledge short of collateral", function () {
     const text = await api.as(t.operatorKey).get(`/v1/audit/receivables/${receivableId}/trace?format=text`);
     expect(String(text.body)).to.include("collateral short by");
   });
+
+  describe("when a second credit note cuts deeper and tier 2 finances its diluted piece", function () {
+    before(async function () {
+      // 30 more units returned: the pledged retained piece's last 20 go first (claim 0), then 10 off tier 2's 60.
+      const proposed = await api.as(debtor.apiKey).post(`/v1/receivables/${receivableId}/credit-notes`, {
+        amount: (30n * M).toString(),
+        reasonCode: "RETURN",
+        documentHash: DOC,
+        lines: [{ sku: "SKU-1", quantity: 30 }],
+      });
+      expect(proposed.status, JSON.stringify(proposed.body)).to.equal(200);
+      const applied = await api.as(seller.apiKey).post(`/v1/credit-notes/${proposed.body.creditNote.id}/consent`);
+      expect(applied.status, JSON.stringify(applied.body)).to.equal(200);
+    });
+
+    it("records a second shortfall event and shows the whole loan unsecured", async function () {
+      const rows = await t.service.ctx.db
+        .selectFrom("onchain_pledge_shortfalls")
+        .select(["outstanding", "claim"])
+        .orderBy("block_number")
+        .execute();
+      expect(rows.map((r) => [r.outstanding, r.claim])).to.deep.equal([
+        [(30n * M).toString(), (20n * M).toString()],
+        [(30n * M).toString(), "0"],
+      ]);
+      const read = await api.as(financier.apiKey).get(`/v1/financing-requests/${requestId}`);
+      expect(read.body.collateralShortfall).to.equal((30n * M).toString());
+      const onChain = await t.service.ctx.chain.contracts.dilution!.collateralShortfallOf(sellerPiece);
+      expect(onChain).to.equal(30n * M);
+    });
+
+    it("funds a discount on tier 2's diluted piece at the claim the market recorded", async function () {
+      const tier2Piece = (await api.as(tier2.apiKey).get(`/v1/audit/parties/${tier2.id}/exposure`)).body.owed
+        .certificates[0].certificateId;
+      const opened = await api
+        .as(tier2.apiKey)
+        .post("/v1/financing-requests", { certificateId: tier2Piece, kind: "discount", price: (40n * M).toString() });
+      expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
+      expect(opened.body).to.include({ faceValue: (60n * M).toString(), remainingClaim: (50n * M).toString() });
+      const funded = await api.as(financier.apiKey).post(`/v1/financing-requests/${opened.body.id}/fund`);
+      expect(funded.status, JSON.stringify(funded.body)).to.equal(200);
+      expect(funded.body.request).to.include({ status: "sold", remainingClaim: (50n * M).toString() });
+    });
+  });
 });
