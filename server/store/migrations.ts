@@ -4,6 +4,7 @@
 // int64() (SQLite's integer is 64-bit already; PostgreSQL's is 32) and serialId().
 import { PostgresAdapter, sql, type ColumnDataType, type CreateTableBuilder, type Kysely } from "kysely";
 import type { Migration } from "kysely/migration";
+import { getAddress } from "ethers";
 import { canonicalDocumentNumber, deliveryKeyOf } from "../model/document-identity.js";
 
 const onPostgres = (db: Kysely<any>): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
@@ -622,6 +623,29 @@ export const migrations: Record<string, Migration> = {
         .on("onchain_pledge_shortfalls")
         .column("certificate_id")
         .execute();
+      // Events journaled before this migration: the same rows the projection writes (and a reindex).
+      const journaled = await db
+        .selectFrom("chain_events")
+        .select(["block_number", "log_index", "tx_hash", "args"])
+        .where("contract", "=", "dilution")
+        .where("name", "=", "PledgeCollateralShortfall")
+        .execute();
+      for (const event of journaled) {
+        const a = JSON.parse(event.args) as Record<string, string>;
+        await db
+          .insertInto("onchain_pledge_shortfalls")
+          .values({
+            block_number: event.block_number,
+            log_index: event.log_index,
+            certificate_id: a.certificateId,
+            request_id: a.requestId,
+            pledgee: getAddress(a.pledgee!),
+            outstanding: a.outstanding,
+            claim: a.claim,
+            tx_hash: event.tx_hash,
+          })
+          .execute();
+      }
       // The stress test reads every open recourse claim (debts of guarantors): by status, not by scan.
       await db.schema
         .createIndex("recourse_claims_by_status")

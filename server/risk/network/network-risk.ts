@@ -320,7 +320,7 @@ const CHUNK = 500;
  * default claim moved to their guarantor: it receives the leaf when it pays, so the creditor's
  * claim is on the guarantor now and the leaf's debtor risk is the guarantor's.
  */
-async function withOpenRecourseClaims(
+export async function withOpenRecourseClaims(
   db: Db,
   exposures: CreditExposure[],
 ): Promise<{ exposures: CreditExposure[]; openClaims: OpenRecourseClaim[]; takenOver: Map<string, string> }> {
@@ -328,8 +328,6 @@ async function withOpenRecourseClaims(
     .selectFrom("onchain_recourse_claims")
     .select(["id", "leaf_id", "kind", "creditor", "guarantor", "amount"])
     .where("status", "=", "open")
-    .orderBy("status")
-    .orderBy("guarantor")
     .execute();
   const openClaims = rows
     .map((r) => ({
@@ -381,7 +379,7 @@ async function stressWithRecourse(
 }
 
 /** Fills `chains` with the endorsers of every exposure on `receivableIds`, nearest first. */
-async function readChains(
+export async function readChains(
   db: Db,
   receivableIds: string[],
   exposures: readonly CreditExposure[],
