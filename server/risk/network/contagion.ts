@@ -141,6 +141,36 @@ export function runStress(
   recoveryRate: number,
   options: StressOptions = {},
 ): StressResult {
+  const steps = stressRounds(exposures, initiallyDefaulted, recoveryRate, options);
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+}
+
+/**
+ * The same run, pausing before each round's losses for `beforeRound(due)` — the certificates
+ * about to lose — so the caller can read what `guarantorsOf` needs for them (the service reads
+ * their endorsements from the index) in one pass, without running the stress again.
+ */
+export async function runStressReading(
+  exposures: readonly CreditExposure[],
+  initiallyDefaulted: readonly string[],
+  recoveryRate: number,
+  options: StressOptions,
+  beforeRound: (due: readonly CreditExposure[]) => Promise<void>,
+): Promise<StressResult> {
+  const steps = stressRounds(exposures, initiallyDefaulted, recoveryRate, options);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    await beforeRound(step.value);
+  }
+}
+
+/** The run as a generator: yields each round's losing certificates before charging them. */
+function* stressRounds(
+  exposures: readonly CreditExposure[],
+  initiallyDefaulted: readonly string[],
+  recoveryRate: number,
+  options: StressOptions,
+): Generator<CreditExposure[], StressResult, void> {
   if (!(recoveryRate >= 0 && recoveryRate <= 1))
     throw new RangeError(`recoveryRate must be within [0, 1], got ${recoveryRate}`);
   const recoveryPpm = Math.round(recoveryRate * 1_000_000);
@@ -217,6 +247,8 @@ export function runStress(
       }
       carried.delete(guarantor);
     }
+    const due = frontier.flatMap((debtor) => byDebtor.get(debtor) ?? []);
+    if (due.length > 0) yield due;
     for (const debtor of frontier) {
       for (const exposure of byDebtor.get(debtor) ?? []) {
         const amount = ceilDiv(exposure.outstanding * lossPpm, PPM);

@@ -9,7 +9,7 @@ import { requireRole, type Actor } from "../../model/actor.js";
 import { AmountString, toAmount } from "../../model/money.js";
 import { PartyRefSchema, type PartyRef } from "../../model/party-refs.js";
 import { loadCreditNetwork, type CreditExposure, type CreditGraph, type CreditNetwork } from "./build-graph.js";
-import { runStress, type OpenRecourseClaim, type StressResult } from "./contagion.js";
+import { runStressReading, type OpenRecourseClaim, type StressResult } from "./contagion.js";
 import { rankHubs, type Hubs } from "./hubs.js";
 
 const READERS = ["operator", "auditor", "financier"] as const;
@@ -227,12 +227,13 @@ export async function stressNetwork(
   const capital = new Map(capitalById.map(([id, amount]) => [addressOf.get(id)!, toAmount(amount)]));
   const network = await loadCreditNetwork(ctx.db);
   const { exposures, openClaims, takenOver } = await withOpenRecourseClaims(ctx.db, network.exposures);
-  const result = await stressWithRecourse(ctx.db, exposures, takenOver, (guarantorsOf) =>
-    runStress(
+  const result = await stressWithRecourse(ctx.db, exposures, takenOver, (guarantorsOf, beforeRound) =>
+    runStressReading(
       exposures,
       [...new Set(body.defaulted)].map((id) => addressOf.get(id)!),
       body.recoveryRate,
       { capitalOf: (address) => capital.get(address) ?? 0n, guarantorsOf, openClaims },
+      beforeRound,
     ),
   );
   const ref = refsOf(network.graph);
@@ -353,32 +354,41 @@ const compareIds = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigIn
 
 /**
  * Runs the stress with each piece's endorsers, read only for the receivables whose debtor
- * defaults in it: run, read the endorsements of the receivables that lost and were not read
- * yet, run again, until a run needs nothing new (at most one run more than it has rounds).
- * Each read goes by receivable id (certificates_by_receivable, then the endorsements' key).
+ * defaults in it: before each round, the endorsements of the receivables about to lose that
+ * were not read yet (by receivable id: certificates_by_receivable, then the endorsements' key).
  */
 async function stressWithRecourse(
   db: Db,
   exposures: readonly CreditExposure[],
   takenOver: ReadonlyMap<string, string>,
-  run: (guarantorsOf: (exposure: CreditExposure) => readonly string[]) => StressResult,
+  run: (
+    guarantorsOf: (exposure: CreditExposure) => readonly string[],
+    beforeRound: (due: readonly CreditExposure[]) => Promise<void>,
+  ) => Promise<StressResult>,
 ): Promise<StressResult> {
   const chains = new Map<string, string[]>();
   const read = new Set<string>();
-  const guarantorsOf = (exposure: CreditExposure) => chains.get(exposure.certificateId) ?? [];
-  for (;;) {
-    const result = run(guarantorsOf);
-    const unread = [...new Set(result.certificates.map((c) => c.receivableId))].filter((id) => !read.has(id));
-    if (unread.length === 0) return result;
-    for (let i = 0; i < unread.length; i += CHUNK) {
-      const batch = unread.slice(i, i + CHUNK);
-      for (const id of batch) read.add(id);
-      await readChains(db, batch, exposures, takenOver, chains);
-    }
+  const onReceivable = new Map<string, CreditExposure[]>();
+  for (const exposure of exposures) {
+    const list = onReceivable.get(exposure.receivableId);
+    if (list) list.push(exposure);
+    else onReceivable.set(exposure.receivableId, [exposure]);
   }
+  return run(
+    (exposure) => chains.get(exposure.certificateId) ?? [],
+    async (due) => {
+      const unread = [...new Set(due.map((e) => e.receivableId))].filter((id) => !read.has(id));
+      for (let i = 0; i < unread.length; i += CHUNK) {
+        const batch = unread.slice(i, i + CHUNK);
+        for (const id of batch) read.add(id);
+        const pieces = batch.flatMap((id) => onReceivable.get(id) ?? []);
+        await readChains(db, batch, pieces, takenOver, chains);
+      }
+    },
+  );
 }
 
-/** Fills `chains` with the endorsers of every exposure on `receivableIds`, nearest first. */
+/** Fills `chains` with the endorsers of `exposures` (pieces of `receivableIds`), nearest first. */
 export async function readChains(
   db: Db,
   receivableIds: string[],
