@@ -174,6 +174,19 @@ describe("API: a credit note leaves a pledge short of collateral", function () {
     expect(String(text.body)).to.include("collateral short by");
   });
 
+  it("hides it, with the pledge's terms, from the debtor, who sees the tree but not others' financing", async function () {
+    const trace = await api.as(debtor.apiKey).get(`/v1/audit/receivables/${receivableId}/trace`);
+    expect(trace.status, JSON.stringify(trace.body)).to.equal(200);
+    const find = (node: { certificateId: string; children: unknown[] }): any =>
+      node.certificateId === sellerPiece ? node : node.children.map((c) => find(c as never)).find(Boolean);
+    const leaf = find(trace.body.root);
+    expect(leaf.financing).to.deep.equal([]);
+    expect(leaf.collateralShortfalls).to.deep.equal([]);
+    const names = trace.body.transactions.flatMap((tx: { events: { name: string }[] }) => tx.events.map((e) => e.name));
+    expect(names).to.include("LeafDiluted");
+    expect(names).not.to.include("PledgeCollateralShortfall");
+  });
+
   describe("when a second credit note cuts deeper and tier 2 finances its diluted piece", function () {
     before(async function () {
       // 30 more units returned: the pledged retained piece's last 20 go first (claim 0), then 10 off tier 2's 60.
