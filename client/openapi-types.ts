@@ -709,6 +709,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/credit-notes": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The review queue: proposed credit notes whose seller response period has passed (operator, auditor)
+     * @description `awaiting=arbiter`: notes still proposed after their sellerRespondBy (chain time), oldest deadline first, each with the operator's recommendation once recorded.
+     */
+    get: operations["listCreditNotesAwaitingArbiter"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/credit-notes/{id}/arbitration": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Recommend approving or rejecting a credit note the seller did not answer; get the governor's timelock proposal (operator)
+     * @description Only the timelock (ARBITER_ROLE) decides: this records the operator's recommendation and answers the exact TierlineTimelock.schedule/execute arguments, the operation id and its state. Nothing is sent. Refusals: SELLER_RESPONSE_PERIOD_OPEN (before sellerRespondBy), CREDIT_NOTE_NOT_PROPOSED, ARBITRATION_ALREADY_RECOMMENDED (another decision was recorded); the same decision again answers the same proposal.
+     */
+    post: operations["recommendCreditNoteArbitration"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/certificates/{id}/recourse": {
     parameters: {
       query?: never;
@@ -2159,6 +2199,61 @@ export interface components {
       disputed: boolean;
       disputes: components["schemas"]["Dispute"][];
       creditNotes: components["schemas"]["CreditNote"][];
+    };
+    CreditNoteAwaitingArbiterPage: {
+      items: components["schemas"]["CreditNoteAwaitingArbiter"][];
+      /** @description Pass as ?cursor= for the next page; null when this is the last page */
+      nextCursor: string | null;
+    };
+    CreditNoteAwaitingArbiter: {
+      creditNote: components["schemas"]["CreditNote"];
+      /** @description the operator's, once recorded */
+      recommendation: components["schemas"]["ArbitrationRecommendation"] | null;
+    };
+    ArbitrationRecommendation: {
+      creditNoteId: string;
+      receivableId: string;
+      /** @enum {string} */
+      decision: "approve" | "reject";
+      reason: string;
+      recommendedBy: string;
+      recommendedAt: string;
+      operationId: string;
+    };
+    ArbitrationOutcome: {
+      creditNote: components["schemas"]["CreditNote"];
+      recommendation: components["schemas"]["ArbitrationRecommendation"];
+      proposal: components["schemas"]["TimelockProposal"];
+    };
+    TimelockProposal: {
+      /** @description the TierlineTimelock to call schedule and execute on */
+      timelock: string;
+      /** @description the DilutionLedger */
+      target: string;
+      value: string;
+      /** @description decideCreditNote(creditNoteId, approve, leafIds), ABI-encoded */
+      data: string;
+      predecessor: string;
+      salt: string;
+      /** @description seconds: schedule's delay argument (the timelock's minimum delay) */
+      delay: string;
+      /** @description TimelockController.hashOperation(target, value, data, predecessor, salt) */
+      operationId: string;
+      call: {
+        /** @constant */
+        function: "decideCreditNote";
+        creditNoteId: string;
+        approve: boolean;
+        /** @description the receivable's complete ascending leaf list (empty for a rejection) */
+        leafIds: string[];
+      };
+      /**
+       * @description where the operation stands on the timelock now
+       * @enum {string}
+       */
+      state: "unset" | "waiting" | "ready" | "done";
+      /** @description when execute may run: the timelock's time once scheduled, else the earliest (now + delay); null once done */
+      readyAt: string | null;
     };
     RecourseGrantOutcome: {
       certificateId: string;
@@ -5976,6 +6071,151 @@ export interface operations {
       };
       /** @description the chain is unreachable or the index is catching up; retry */
       503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  listCreditNotesAwaitingArbiter: {
+    parameters: {
+      query: {
+        /** @description The nextCursor of the previous page; absent for the first page */
+        cursor?: string;
+        /** @description Items per page (1-200, default 50) */
+        limit?: number;
+        /** @description arbiter: proposed notes whose seller response period has passed without consent */
+        awaiting: "arbiter";
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description a page of credit notes awaiting the arbiter */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["CreditNoteAwaitingArbiterPage"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  recommendCreditNoteArbitration: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /**
+           * @description what the operator recommends the arbiter (the timelock) decides
+           * @enum {string}
+           */
+          decision: "approve" | "reject";
+          /** @description why, for the governor and the record */
+          reason: string;
+        };
+      };
+    };
+    responses: {
+      /** @description recorded; the proposal to schedule */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ArbitrationOutcome"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
         headers: {
           [name: string]: unknown;
         };

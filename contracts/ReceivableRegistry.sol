@@ -60,9 +60,8 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     }
 
     mapping(bytes32 receivableId => Record) private _receivables;
-    /// Unordered nonces as bits, 256 to a slot (as Permit2's nonceBitmap): word = nonce >> 8,
-    /// bit = nonce & 0xff. Nonces a debtor picks close together share a slot.
-    mapping(address debtor => mapping(uint256 word => uint256 bits)) private _nonceBitmap;
+    // No nonce storage: a debtor's confirmation binds the receivable id, and an id is registered
+    // once, so the record above is what spends the confirmation.
     mapping(address debtor => uint16 rateBps) private _earlyPaymentRates;
 
     // Dilution (issue 16): the ledger of disputes and credit notes, and what it credited.
@@ -96,7 +95,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         bytes memory refusal;
         (receivableId, refusal) = _checkRegistration(terms, confirmation);
         if (refusal.length != 0) LowLevelCall.bubbleRevert(refusal);
-        rootCertificateId = _record(certificates_, receivableId, terms, confirmation.nonce);
+        rootCertificateId = _record(certificates_, receivableId, terms);
     }
 
     /// @inheritdoc IReceivableRegistry
@@ -115,14 +114,14 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         for (uint256 i; i < count; ++i) {
             Registration calldata item = items[i];
             // Items are checked one after the other against the state the earlier ones left, so a
-            // second copy of an id (or of a nonce) inside the batch meets the first one's record.
+            // second copy of an id inside the batch meets the first one's record.
             (bytes32 receivableId, bytes memory refusal) = _checkRegistration(item.terms, item.confirmation);
             receivableIds[i] = receivableId;
             if (refusal.length != 0) {
                 emit RegistrationRefused(i, receivableId, item.terms.debtor, refusal);
                 continue;
             }
-            rootCertificateIds[i] = _record(certificates_, receivableId, item.terms, item.confirmation.nonce);
+            rootCertificateIds[i] = _record(certificates_, receivableId, item.terms);
         }
     }
 
@@ -170,12 +169,6 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
                 abi.encodeWithSelector(ConfirmationExpired.selector, confirmation.deadline, block.timestamp)
             );
         }
-        if (_isNonceUsed(terms.debtor, confirmation.nonce)) {
-            return (
-                receivableId,
-                abi.encodeWithSelector(ConfirmationNonceUsed.selector, terms.debtor, confirmation.nonce)
-            );
-        }
         bytes32 digest = _confirmationDigest(receivableId, terms, confirmation.nonce, confirmation.deadline);
         // SignatureChecker: ECDSA (low-s only, so no malleable copies) for EOAs, ERC-1271 for smart
         // wallets; it answers false rather than reverting, so a bad signature never sinks a batch.
@@ -188,12 +181,10 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     function _record(
         ICertificateToken certificates_,
         bytes32 receivableId,
-        ReceivableTerms calldata terms,
-        uint256 nonce
+        ReceivableTerms calldata terms
     ) private returns (uint256 rootCertificateId) {
         uint64 gracePeriod_ = gracePeriod;
         uint16 rateBps = _earlyPaymentRates[terms.debtor];
-        _nonceBitmap[terms.debtor][nonce >> 8] |= _nonceBit(nonce);
         // Bounds checked in _checkRegistration (face value, due date) and setGracePeriod.
         Record storage record = _receivables[receivableId];
         record.debtor = terms.debtor;
@@ -220,14 +211,6 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
             rootCertificateId
         );
         emit ReceivableTermsFrozen(receivableId, gracePeriod_, rateBps);
-    }
-
-    function _nonceBit(uint256 nonce) private pure returns (uint256) {
-        return 1 << (nonce & 0xff);
-    }
-
-    function _isNonceUsed(address debtor, uint256 nonce) private view returns (bool) {
-        return _nonceBitmap[debtor][nonce >> 8] & _nonceBit(nonce) != 0;
     }
 
     /* ------------------------------------------------------------------ */
@@ -422,11 +405,6 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         uint256 deadline
     ) external view returns (bytes32) {
         return _confirmationDigest(receivableIdOf(terms), terms, nonce, deadline);
-    }
-
-    /// @inheritdoc IReceivableRegistry
-    function nonceUsed(address debtor, uint256 nonce) external view returns (bool) {
-        return _isNonceUsed(debtor, nonce);
     }
 
     /// @inheritdoc IReceivableRegistry

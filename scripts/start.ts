@@ -77,6 +77,10 @@ async function main(): Promise<void> {
       console.error(`\n*** Tierline refuses to serve an index that disagrees with the chain ***\n${error.message}\n`);
       process.exit(2);
     }
+    if (error instanceof ConfigError) {
+      console.error(`Tierline cannot start: ${error.message}`);
+      process.exit(1);
+    }
     throw error;
   }
   const { ctx } = service;

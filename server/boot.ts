@@ -6,7 +6,12 @@
 // keeper, risk monitor, webhook dispatcher) runs on the elected leader only (store/cluster.ts).
 import { Wallet, type JsonRpcProvider } from "ethers";
 import { deployTierline, artifactsFromDisk } from "./chain/deploy-tierline.js";
-import { fundOperatorKeysLocally, LOCAL_CHAIN_ID, loadOperatorKeys, type OperatorKeys } from "./chain/operator-keys.js";
+import {
+  fundOperatorKeysLocally,
+  LOCAL_CHAIN_ID,
+  loadServiceKeys,
+  type ServiceOperatorKeys,
+} from "./chain/operator-keys.js";
 import { contractsBuildId, projectRoot } from "./chain/artifacts.js";
 import { ChainClient, createProvider } from "./chain/chain-client.js";
 import type { Deployment } from "./chain/contracts.js";
@@ -17,7 +22,7 @@ import { RiskMonitor } from "./risk/refresh.js";
 import { KeyVault } from "./chain/keys.js";
 import { reconcileTxJournal, waitForReceipt } from "./chain/tx-sender.js";
 import { BATCH_GAS_BASE, GAS_PER_ITEM_BOUND } from "./chain/registration-batcher.js";
-import { parseContractsVariable, type Config } from "./config.js";
+import { ConfigError, parseContractsVariable, type Config } from "./config.js";
 import type { ServiceContext } from "./context.js";
 import { resumePartyRegistrations } from "./domain/create-party.js";
 import {
@@ -99,7 +104,7 @@ async function resolveDeployment(
   options: BootOptions,
   provider: JsonRpcProvider,
   db: Db,
-  keys: OperatorKeys,
+  keys: ServiceOperatorKeys,
 ): Promise<{ deployment: Deployment; deployedNow: boolean }> {
   const { config, log } = options;
   const chainId = (await provider.getNetwork()).chainId.toString();
@@ -146,19 +151,27 @@ async function resolveDeployment(
   if (!options.deployIfMissing) throw new Error("no contracts are configured for this chain (set TIERLINE_CONTRACTS)");
   log.info({ rpcUrl: config.rpcUrl, chainId }, "no Tierline contracts on this chain yet: deploying");
   const local = BigInt(chainId) === LOCAL_CHAIN_ID;
-  const address = (key: string) => new Wallet(key).address;
-  const deployed = await deployTierline(new Wallet(keys.deployer, provider), artifactsFromDisk(projectRoot()), {
+  if (!local && (!config.TIERLINE_GOVERNOR || !config.TIERLINE_PAUSER)) {
+    // Off the local chain the admin and the pauser must be keys the service does not hold.
+    throw new ConfigError([
+      `deploying Tierline on chain ${chainId} needs TIERLINE_GOVERNOR and TIERLINE_PAUSER: the addresses (a multisig, ` +
+        "cold keys) that will propose admin actions to the timelock and pause; the service holds neither key. " +
+        'See README, "Trust model", or deploy with `npm run deploy:network`.',
+    ]);
+  }
+  const { held, addresses } = keys;
+  const deployed = await deployTierline(new Wallet(held.deployer, provider), artifactsFromDisk(projectRoot()), {
     settlementToken: config.TIERLINE_SETTLEMENT_TOKEN,
     // The chain refuses the pieces the API refuses (default 1000000: 1.00 of the 6-decimal tUSD).
     minPieceSize: BigInt(config.TIERLINE_MIN_PIECE_SIZE),
     roles: {
-      governor: config.TIERLINE_GOVERNOR ?? address(keys.governor),
+      governor: config.TIERLINE_GOVERNOR ?? addresses.governor,
       timelockDelay: BigInt(config.TIERLINE_TIMELOCK_DELAY_SECONDS ?? (local ? 0 : 2 * 24 * 3600)),
-      registrars: [address(keys.registrar)],
-      pauser: config.TIERLINE_PAUSER ?? address(keys.pauser),
-      partyManager: address(keys.partyManager),
-      attester: address(keys.attester),
-      tokenOwner: address(keys.registrar), // the local token's minter (chain 31337 only)
+      registrars: [addresses.registrar],
+      pauser: config.TIERLINE_PAUSER ?? addresses.pauser,
+      partyManager: addresses.partyManager,
+      attester: addresses.attester,
+      tokenOwner: addresses.registrar, // the local token's minter (chain 31337 only)
     },
     onStep: (message) => log.debug(message),
   });
@@ -224,7 +237,7 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
     const local = (await provider.getNetwork()).chainId === LOCAL_CHAIN_ID;
     // One key per duty. On the local chain the ones not configured are generated for this data
     // directory (encrypted at rest) and given gas from a dev account; elsewhere they must be set.
-    const keys = loadOperatorKeys(
+    const keys = loadServiceKeys(
       config.dataDir,
       vault,
       {
@@ -236,10 +249,10 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
       { generateHot: local },
     );
     if (local) {
-      const funded = await withLock(db, "boot", () => fundOperatorKeysLocally(provider, keys));
+      const funded = await withLock(db, "boot", () => fundOperatorKeysLocally(provider, keys.addresses));
       if (funded > 0) log.info({ funded }, "local chain: gave the operator keys gas from a dev account");
     }
-    const registrar = new Wallet(keys.registrar, provider);
+    const registrar = new Wallet(keys.held.registrar, provider);
     // Replicas starting together: one deploys (or checks) and the others find its answer.
     const { deployment, deployedNow } = await withLock(db, "boot", () =>
       resolveDeployment(options, provider, db, keys),
@@ -247,7 +260,7 @@ export async function bootService(options: BootOptions): Promise<BootedService> 
     const chain = new ChainClient(
       provider,
       deployment,
-      keys,
+      keys.held,
       db,
       log,
       config.TIERLINE_REGISTRATION === "batch"

@@ -38,8 +38,9 @@ interface IReceivableRegistry {
     }
 
     /// @notice The debtor's consent to one receivable.
-    /// @param nonce any unused number of the debtor's choosing (unordered, so confirmations
-    /// signed in parallel can be registered in any order).
+    /// @param nonce any number of the debtor's choosing. It is signed, not stored: a confirmation
+    /// is spent by the one registration it confirms, since its digest binds the receivable id and
+    /// the registry never accepts an id twice (so no nonce slot is written per registration).
     /// @param deadline unix time after which the signature is void.
     /// @param signature EIP-712 signature by the debtor (EOA) or ERC-1271 approval (contract).
     struct DebtorConfirmation {
@@ -166,9 +167,6 @@ interface IReceivableRegistry {
     /// @notice The debtor's confirmation expired at `deadline`.
     error ConfirmationExpired(uint256 deadline, uint256 nowTime);
 
-    /// @notice The debtor already used `nonce` for another confirmation.
-    error ConfirmationNonceUsed(address debtor, uint256 nonce);
-
     /// @notice The signature is not the debtor's consent to exactly these terms.
     error ConfirmationInvalidSignature(address debtor);
 
@@ -260,9 +258,6 @@ interface IReceivableRegistry {
         uint256 deadline
     ) external view returns (bytes32);
 
-    /// @notice Whether `debtor` has used confirmation nonce `nonce`.
-    function nonceUsed(address debtor, uint256 nonce) external view returns (bool);
-
     /// @notice Registers a receivable confirmed by its debtor and issues the root certificate
     /// to the seller.
     /// @dev Only REGISTRAR_ROLE; not while paused. Seller and debtor must be active parties. The face
@@ -278,10 +273,10 @@ interface IReceivableRegistry {
     /// outcome per item: one bad item never sinks the batch.
     /// @dev Only REGISTRAR_ROLE; not while paused; the registry must be wired. Those three revert the
     /// whole batch. Every other refusal `register` knows (terms, parties, duplicates, including an id
-    /// twice in the same batch, expired or used nonce, signature) skips the item: nothing is written for
+    /// twice in the same batch, expired confirmation, signature) skips the item: nothing is written for
     /// it, `rootCertificateIds[i]` is 0 and `RegistrationRefused` carries the error. A registered item
     /// emits the same events, in the same order, as `register`. Items are taken in order, so of two
-    /// items with the same id (or the same debtor nonce) the first one wins.
+    /// items with the same id the first one wins.
     /// @return receivableIds the id of each item (zero where it was refused before its id was known).
     /// @return rootCertificateIds the root certificate issued for each item, 0 where it was refused.
     function registerBatch(

@@ -9,7 +9,7 @@ import { artifacts, network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { ContractTransactionResponse } from "ethers";
 import { deployTierline } from "../../server/chain/deploy-tierline.js";
-import { CONFIRMATION_TYPES } from "../../server/chain/confirmation-typed-data.js";
+import { signedRegistration } from "./bench-confirmation.js";
 import { CREDIT_NOTE_CONSENT_TYPES, CREDIT_NOTE_DOMAIN_NAME } from "../../server/chain/credit-note-typed-data.js";
 import type {
   CertificateToken,
@@ -82,33 +82,17 @@ async function measure(operation: string, note: string, tx: Promise<ContractTran
 
 let invoices = 0;
 async function register(faceValue: bigint): Promise<{ receivableId: string; rootId: bigint }> {
-  const invoice = `DIL-${++invoices}`;
-  const now = BigInt(await networkHelpers.time.latest());
-  const terms = {
-    seller: tier1!.address,
-    debtor: debtor!.address,
-    invoiceNumberHash: ethers.id(invoice),
-    documentHash: ethers.id(`documents of ${invoice}`),
-    faceValue,
-    dueDate: now + 90n * DAY,
-  };
-  const receivableId = await registry.receivableIdOf(terms);
-  const nonce = BigInt(ethers.id(`nonce ${invoice}`));
-  const deadline = now + 3_600n;
-  const domain = {
-    name: "Tierline ReceivableRegistry",
-    version: "1",
+  const { receivableId, item } = await signedRegistration({
+    registry,
     chainId: deployment.chainId,
-    verifyingContract: a.receivableRegistry,
-  };
-  const signature = await debtor!.signTypedData(domain, CONFIRMATION_TYPES, {
-    receivableId,
-    ...terms,
     settlementToken: a.settlementToken,
-    nonce,
-    deadline,
+    debtor: debtor!,
+    seller: tier1!.address,
+    invoice: `DIL-${++invoices}`,
+    faceValue,
+    now: BigInt(await networkHelpers.time.latest()),
   });
-  await (await registry.connect(operator!).register(terms, { nonce, deadline, signature })).wait();
+  await (await registry.connect(operator!).register(item.terms, item.confirmation)).wait();
   return { receivableId, rootId: (await registry.receivableOf(receivableId)).rootCertificateId };
 }
 
@@ -367,33 +351,17 @@ async function pathGas(w: World): Promise<Record<string, bigint>> {
   const used = async (label: string, tx: Promise<ContractTransactionResponse>) => {
     gas[label] = (await (await tx).wait())!.gasUsed;
   };
-  const invoice = `HOOK-${String(w.registry.target)}`;
-  const now = BigInt(await networkHelpers.time.latest());
-  const terms = {
-    seller: tier1!.address,
-    debtor: debtor!.address,
-    invoiceNumberHash: ethers.id(invoice),
-    documentHash: ethers.id(invoice),
-    faceValue: 1_000n * TUSD,
-    dueDate: now + 90n * DAY,
-  };
-  const receivableId = await w.registry.receivableIdOf(terms);
-  const domain = {
-    name: "Tierline ReceivableRegistry",
-    version: "1",
+  const { receivableId, item } = await signedRegistration({
+    registry: w.registry,
     chainId: deployment.chainId,
-    verifyingContract: String(w.registry.target),
-  };
-  const nonce = 7n;
-  const deadline = now + 3_600n;
-  const signature = await debtor!.signTypedData(domain, CONFIRMATION_TYPES, {
-    receivableId,
-    ...terms,
     settlementToken: String(w.token.target),
-    nonce,
-    deadline,
+    debtor: debtor!,
+    seller: tier1!.address,
+    invoice: `HOOK-${String(w.registry.target)}`,
+    faceValue: 1_000n * TUSD,
+    now: BigInt(await networkHelpers.time.latest()),
   });
-  await (await w.registry.connect(operator!).register(terms, { nonce, deadline, signature })).wait();
+  await (await w.registry.connect(operator!).register(item.terms, item.confirmation)).wait();
   const root = (await w.registry.receivableOf(receivableId)).rootCertificateId;
   const parts = Array.from({ length: 10 }, (_, i) => ({
     to: i % 2 ? tier2!.address : tier3!.address,

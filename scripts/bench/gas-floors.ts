@@ -53,10 +53,8 @@
 //   ERC-721 (OpenZeppelin 5): _owners[id], _balances[account] (and _tokenApprovals[id],
 //     written to zero on every transfer and burn: not in the floor).
 //   No locker slot: the only locker is the wired market, so the Locked state is the lock (trust model).
-//   ReceivableRegistry: _nonceBitmap[debtor][nonce >> 8] (256 unordered nonces per slot). The
-//     benchmark signs random 256-bit nonces, as the service does (nonce = receivable id), so
-//     every registration still starts a new word: one new slot. Nonces a debtor picks close
-//     together (a counter) would share words: 5,000 instead of 22,100 after the first.
+//   ReceivableRegistry: no nonce storage. The debtor's nonce is signed, not stored: the digest
+//     binds the receivable id, which the registry never accepts twice.
 //   FinancingMarket: requestCount, _activeRequests[certificateId].
 //   IPartyRegistry.Party (2 slots): 0 legalIdHash | 1 active(1) and the party's other flags;
 //     PartyRegistry: _addressCount[legalIdHash].
@@ -152,16 +150,11 @@ function splitFloor(parts: number, holderKeepsAPart: boolean, freshRecipients: n
   ].filter((component) => component.count > 0);
 }
 
-/**
- * Registering `items` receivables in one call, each sold by a party holding no certificate, their
- * nonces in `nonceWords` fresh bitmap words (one each for random nonces).
- */
-function registerFloor(items: number, nonceWords = items): FloorComponent[] {
+/** Registering `items` receivables in one call, each sold by a party holding no certificate. */
+function registerFloor(items: number): FloorComponent[] {
   return [
     // The debtor's consent is a signature check the design cannot skip.
     { kind: "precompile", count: items, what: "ecrecover" },
-    // Random nonces: a fresh bitmap word each; consecutive nonces share words (256 a word).
-    n(nonceWords, "debtor nonce word"),
     // Receivable: 3 slots, all written (repaidAmount starts at 0 beside faceValue and the root id).
     n(items * 3, "receivable record slots"),
     // Root certificate: its receivable's tree slot (with the leaf count) and its receivable id.
@@ -392,15 +385,6 @@ export const FLOORS: OperationFloor[] = [
     design: registerDesign(items),
     per: { count: items, unit: "item" },
   })),
-  {
-    key: "registerBatch50ConsecutiveNonces",
-    label: "registerBatch of 50, consecutive nonces",
-    scenario:
-      "as the batch of 50, the debtor's nonces consecutive within one bitmap word (a counter) instead of random",
-    components: registerFloor(50, 1),
-    design: registerDesign(50),
-    per: { count: 50, unit: "item" },
-  },
 ];
 
 export interface CalldataCost {

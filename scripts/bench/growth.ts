@@ -1,8 +1,10 @@
 // `npm run bench:growth`: how the embedded default holds up as a platform's history grows.
 // Builds 10,000 registered receivables (and, with --100k, 100,000) on a Tierline of its own
 // and prints, at each size: the state snapshot's size and dump time, the chain node's RSS
-// and CPU at rest, JSON-RPC latency on the public endpoint, the chain's stop and start
-// times, the service's start-up time and a full reindex.
+// and CPU at rest, JSON-RPC latency on the public endpoint, the latency of the request paths
+// a user waits on (submit, confirm, a big debtor's exposure, verify of a 1,024-leaf tree:
+// growth-request-paths.ts), the chain's stop and start times, the service's start-up time and
+// a full reindex.
 //
 // How receivables are built: through the service's internals, not its HTTP API (that would
 // take hours at 100,000). Parties are created through the API; each receivable's row is
@@ -41,6 +43,7 @@ import {
   type ReceivableSubmission,
 } from "../../server/model/receivable-schema.js";
 import { nowIso } from "../../server/store/database.js";
+import { measureRequestPaths, type ProbeTree } from "./growth-request-paths.js";
 import type { IReceivableRegistry } from "../../types/ethers-contracts/ReceivableRegistry.js";
 
 const SIZES = process.argv.includes("--100k")
@@ -57,6 +60,17 @@ const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+const at = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const median = (values: number[]) =>
+  at(
+    [...values].sort((x, y) => x - y),
+    50,
+  );
+const percentiles = (values: number[]) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  return `${at(sorted, 50).toFixed(1)} / ${at(sorted, 99).toFixed(1)} ms`;
+};
 
 function submissionFor(debtorId: string, n: number): ReceivableSubmission {
   const quantity = 100 + (n % 50);
@@ -334,6 +348,7 @@ async function main(): Promise<void> {
     );
   };
 
+  const tree: ProbeTree = {};
   const measure = async (size: number) => {
     console.log(`\n== ${size.toLocaleString("en")} registered receivables ==`);
     await sleep(3_000); // let the last saves and the risk monitor settle
@@ -342,6 +357,7 @@ async function main(): Promise<void> {
     const rawBytes = gunzipSync(readFileSync(chain.snapshots.current)).length;
     const rest = await atRest(chain.process.pid!);
     const latency = await rpcLatency(chain.url, deployment.addresses.receivableRegistry, ids);
+    const paths = await measureRequestPaths(ctx(), operatorKey, debtorView.id, tree);
 
     const chainPort = Number(new URL(chain.url).port);
     await service.close();
@@ -374,6 +390,10 @@ async function main(): Promise<void> {
       ["node RSS at rest", mb(rest.rssBytes)],
       ["node CPU at rest (5 s)", `${rest.cpuPercent.toFixed(1)} %`],
       ["JSON-RPC p50 / p99 (public endpoint, 400 calls)", `${latency.p50.toFixed(1)} / ${latency.p99.toFixed(1)} ms`],
+      [`submit p50 / p99 (${paths.submit.length} new receivables)`, percentiles(paths.submit)],
+      [`confirm, accepted answer p50 / p99 (respond-async)`, percentiles(paths.confirm)],
+      [`exposure of the debtor of all ${size.toLocaleString("en")} (p50 of 5)`, ms(median(paths.exposure))],
+      [`verify of a ${paths.verifiedLeaves.toLocaleString("en")}-leaf tree (p50 of 3)`, ms(median(paths.verify))],
       ["chain stop (with the final save) / start (load)", `${seconds(stopMs)} / ${seconds(startMs)}`],
       ["service start-up (boot until ready)", seconds(bootMs)],
       [`reindex (${events.toLocaleString("en")} events)`, seconds(reindexMs)],

@@ -26,6 +26,7 @@ import { financingRoutes } from "./routes/financing.js";
 import { repaymentsRoutes } from "./routes/repayments.js";
 import { dilutionRoutes } from "./routes/dilution.js";
 import { recourseRoutes } from "./routes/recourse.js";
+import { creditNoteArbitrationRoutes } from "./routes/credit-note-arbitration.js";
 import { auditRoutes } from "./routes/audit.js";
 import { riskRoutes } from "./routes/risk.js";
 import { riskNetworkRoutes } from "./routes/risk-network.js";
@@ -43,6 +44,7 @@ export function allRoutes(extra: RouteSpec[] = []): RouteSpec[] {
     ...financingRoutes,
     ...repaymentsRoutes,
     ...dilutionRoutes,
+    ...creditNoteArbitrationRoutes,
     ...recourseRoutes,
     ...auditRoutes,
     ...riskRoutes,

@@ -30,7 +30,6 @@ const STATUS: Record<string, number> = {
   GracePeriodTooLong: 422,
   ConfirmationExpired: 422,
   ConfirmationInvalidSignature: 422,
-  ConfirmationNonceUsed: 409,
   CertificateNotFound: 404,
   ReceivableNotFound: 404,
   FinancingRequestNotFound: 404,

@@ -57,53 +57,22 @@ export class TxSender {
   async send(request: TransactionRequest, options: SendOptions): Promise<TransactionReceipt> {
     const provider = this.wallet.provider!;
     const queued = withLock(this.db, this.#lock, async () => {
-      let populated: TransactionRequest;
+      const remembered = this.#shared ? undefined : this.#nextNonce;
       try {
-        // populateTransaction estimates gas (unless the request is sized already, as a batch
-        // is): a revert surfaces here, before a nonce is used.
-        const nonce =
-          (this.#shared ? undefined : this.#nextNonce) ?? (await provider.getTransactionCount(this.address, "pending"));
-        populated = await this.wallet.populateTransaction({ ...request, nonce, ...(await this.#fees()) });
+        return await this.#signAndBroadcast(request, options, remembered);
       } catch (error) {
-        this.#nextNonce = undefined;
-        throw chainError(error);
+        // Another process sent with this key since our last transaction (a script with the
+        // same key, a second service): the node refused ours unseen, so it is sent again
+        // once, on the nonce read from the chain. Never on a nonce read just now.
+        if (remembered === undefined || !isNonceTooLow(error)) throw mapped(error);
+        this.log.warn(
+          { signer: this.address, nonce: remembered, kind: options.kind, ref: options.ref },
+          "another sender used this key's next nonce: sending again on the chain's count",
+        );
+        return await this.#signAndBroadcast(request, options, undefined).catch((again: unknown) => {
+          throw mapped(again);
+        });
       }
-      const nonce = Number(populated.nonce);
-      const signed = await this.wallet.signTransaction(populated);
-      // A transaction's hash is the keccak of its signed serialisation (every type): no re-parse.
-      const txHash = keccak256(signed);
-      const now = nowIso();
-      const rows = await this.db
-        .insertInto("tx_journal")
-        .values(
-          (options.refs ?? [options.ref]).map((ref) => ({
-            kind: options.kind,
-            ref,
-            signer: this.address,
-            nonce,
-            tx_hash: txHash,
-            state: "sent" as const,
-            error: null,
-            created_at: now,
-            updated_at: now,
-          })),
-        )
-        .returning("id")
-        .execute();
-      const journalIds = rows.map((row) => row.id);
-      try {
-        await broadcast(provider, signed, txHash);
-      } catch (error) {
-        this.#nextNonce = undefined;
-        // The node may have taken it before the error reached us: "unconfirmed" until the
-        // start-up reconciliation finds its receipt, or its nonce used by another.
-        await this.#mark(journalIds, "unconfirmed", (error as Error).message);
-        throw chainError(error);
-      }
-      this.#nextNonce = nonce + 1;
-      this.log.info({ txHash, nonce, kind: options.kind, ref: options.ref, signer: this.address }, "transaction sent");
-      crashPoint(`tx-sent:${options.kind}`);
-      return { hash: txHash, journalIds };
     });
     const { hash, journalIds } = await queued.finally(() => options.onQueued?.());
 
@@ -127,6 +96,66 @@ export class TxSender {
     }
     await this.#mark(journalIds, "mined", null);
     return receipt;
+  }
+
+  /** Populates on `nonce` (or the chain's pending count), signs, journals and broadcasts `request`. */
+  async #signAndBroadcast(
+    request: TransactionRequest,
+    options: SendOptions,
+    rememberedNonce: number | undefined,
+  ): Promise<{ hash: string; journalIds: number[] }> {
+    const provider = this.wallet.provider!;
+    let populated: TransactionRequest;
+    try {
+      // populateTransaction estimates gas (unless the request is sized already, as a batch
+      // is): a revert surfaces here, before a nonce is used.
+      const nonce = rememberedNonce ?? (await provider.getTransactionCount(this.address, "pending"));
+      populated = await this.wallet.populateTransaction({ ...request, nonce, ...(await this.#fees()) });
+    } catch (error) {
+      this.#nextNonce = undefined;
+      throw chainError(error);
+    }
+    const nonce = Number(populated.nonce);
+    const signed = await this.wallet.signTransaction(populated);
+    // A transaction's hash is the keccak of its signed serialisation (every type): no re-parse.
+    const txHash = keccak256(signed);
+    const now = nowIso();
+    const rows = await this.db
+      .insertInto("tx_journal")
+      .values(
+        (options.refs ?? [options.ref]).map((ref) => ({
+          kind: options.kind,
+          ref,
+          signer: this.address,
+          nonce,
+          tx_hash: txHash,
+          state: "sent" as const,
+          error: null,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .returning("id")
+      .execute();
+    const journalIds = rows.map((row) => row.id);
+    try {
+      await broadcast(provider, signed, txHash);
+    } catch (error) {
+      this.#nextNonce = undefined;
+      if (isNonceTooLow(error)) {
+        // Refused outright: this transaction can never be mined (its nonce is spent).
+        await this.#mark(journalIds, "dropped", (error as Error).message);
+        throw error;
+      }
+      // The node may have taken it before the error reached us: "unconfirmed" until the
+      // start-up reconciliation finds its receipt, or its nonce used by another.
+      await this.#mark(journalIds, "unconfirmed", (error as Error).message);
+      throw chainError(error);
+    }
+    this.#nextNonce = nonce + 1;
+    this.log.info({ txHash, nonce, kind: options.kind, ref: options.ref, signer: this.address }, "transaction sent");
+    crashPoint(`tx-sent:${options.kind}`);
+    return { hash: txHash, journalIds };
   }
 
   /** Why a mined transaction reverted (another sender got there first, typically): the same
@@ -180,6 +209,14 @@ export class TxSender {
       .execute();
   }
 }
+
+/** The node refused a transaction because its nonce is already spent (ethers: NONCE_EXPIRED). */
+function isNonceTooLow(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "NONCE_EXPIRED";
+}
+
+/** #signAndBroadcast maps every error but a spent nonce (left raw so send() can retry it). */
+const mapped = (error: unknown): unknown => (isNonceTooLow(error) ? chainError(error) : error);
 
 /**
  * Sends a signed transaction. ethers' broadcastTransaction also asks for the block number and

@@ -433,7 +433,7 @@ async function sendRegistration(ctx: ServiceContext, request: RegistrationReques
   }
   const { error } = outcome;
   if (
-    (error.code === "RECEIVABLE_ALREADY_REGISTERED" || error.code === "CONFIRMATION_NONCE_USED") &&
+    error.code === "RECEIVABLE_ALREADY_REGISTERED" &&
     (await registeredWithTheseTerms(ctx, request))
   ) {
     log.info({ receivableId }, "the registry already holds this registration with these terms: answering from it");

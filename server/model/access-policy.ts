@@ -252,7 +252,7 @@ export const ACCESS_POLICY: Record<Resource, ResourceRow> = {
   },
   dilution: {
     what: "a receivable's disputes and credit notes, what was credited and each leaf's cut (issue 16)",
-    routes: ["GET /v1/receivables/:id/credit-notes"],
+    routes: ["GET /v1/receivables/:id/credit-notes", "GET /v1/credit-notes?awaiting=arbiter (every receivable's)"],
     scope: "receivable",
     cells: RECEIVABLE_MONEY_CELLS,
   },

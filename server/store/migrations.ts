@@ -601,7 +601,38 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  "0015_pledge_shortfalls_and_open_claims": {
+  "0015_credit_note_arbitration": {
+    async up(db: Kysely<any>) {
+      // Issue 16, the arbiter path: the operator's recommendation on a credit note the seller
+      // left unanswered, and the timelock proposal the governor signs for it. The service's
+      // own record (not an index table): a reindex keeps it.
+      await db.schema
+        .createTable("credit_note_arbitrations")
+        .addColumn("credit_note_id", "text", (c) => c.primaryKey())
+        .addColumn("receivable_id", "text", (c) => c.notNull())
+        .addColumn("decision", "text", (c) => c.notNull())
+        .addColumn("reason", "text", (c) => c.notNull())
+        .addColumn("recommended_by", "text", (c) => c.notNull())
+        .addColumn("recommended_at", "text", (c) => c.notNull())
+        .addColumn("timelock", "text", (c) => c.notNull())
+        .addColumn("target", "text", (c) => c.notNull())
+        .addColumn("value", "text", (c) => c.notNull())
+        .addColumn("data", "text", (c) => c.notNull())
+        .addColumn("predecessor", "text", (c) => c.notNull())
+        .addColumn("salt", "text", (c) => c.notNull())
+        .addColumn("delay", "text", (c) => c.notNull())
+        .addColumn("operation_id", "text", (c) => c.notNull())
+        .execute();
+      // The review queue reads proposed notes whose response period has passed, oldest first:
+      // one index range, not a scan of every note.
+      await db.schema
+        .createIndex("credit_notes_awaiting_arbiter")
+        .on("onchain_credit_notes")
+        .columns(["status", "seller_respond_by", "id"])
+        .execute();
+    },
+  },
+  "0016_pledge_shortfalls_and_open_claims": {
     async up(db: Kysely<any>) {
       // Issue 16, the risk side. `PledgeCollateralShortfall` (DilutionLedger): a credit note left a
       // pledged leaf's claim below what its pledgee is owed. One row per event, an index table

@@ -150,6 +150,24 @@ export interface OnchainCreditNoteTable {
   closed_tx_hash: string | null;
 }
 
+/** The operator's recommendation on a credit note the seller did not answer, and its timelock proposal. */
+export interface CreditNoteArbitrationTable {
+  credit_note_id: string;
+  receivable_id: string;
+  decision: string; // approve | reject
+  reason: string;
+  recommended_by: string; // the operator party's id
+  recommended_at: string;
+  timelock: string; // the TierlineTimelock the governor schedules on
+  target: string;
+  value: string;
+  data: string;
+  predecessor: string;
+  salt: string;
+  delay: string; // seconds
+  operation_id: string;
+}
+
 export interface OnchainLeafReductionTable {
   credit_note_id: string;
   certificate_id: string;
@@ -369,6 +387,7 @@ export interface Database {
   onchain_disputes: OnchainDisputeTable;
   onchain_credit_notes: OnchainCreditNoteTable;
   onchain_leaf_reductions: OnchainLeafReductionTable;
+  credit_note_arbitrations: CreditNoteArbitrationTable;
   onchain_recourse_endorsements: OnchainRecourseEndorsementTable;
   onchain_recourse_claims: OnchainRecourseClaimTable;
   onchain_pledge_shortfalls: OnchainPledgeShortfallTable;

@@ -2,8 +2,8 @@
 pragma solidity ^0.8.28;
 
 // Property tests of the debtor's EIP-712 confirmation: a signature is consent to exactly one
-// receivable on one registry on one chain, once. Replays are refused: the same nonce, an
-// expired deadline, another chain id, another registry, the malleable twin of a signature,
+// receivable on one registry on one chain, once. Replays are refused: the same receivable again
+// (under any nonce: nothing but the registration spends a confirmation), an expired deadline, another chain id, another registry, the malleable twin of a signature,
 // tampered terms and any other signer. Each refusal is paired with the same confirmation
 // being accepted where it is valid, so a refusal for the wrong reason would show.
 //
@@ -64,40 +64,44 @@ contract SignatureReplay is TierlineDeployer {
     }
 
     /* ------------------------------------------------------------------ */
-    /*                              Same nonce                            */
+    /*                     Spent by its registration                      */
     /* ------------------------------------------------------------------ */
 
-    /// Once a nonce is used, another confirmation under it is refused with
-    /// ConfirmationNonceUsed; the exact same confirmation again is a duplicate; the nonce stays
-    /// free for other debtors.
-    function testFuzz_usedNonceIsRefused(uint256 nonce, bytes32 invoiceA, bytes32 invoiceB, uint256 faceSeed) public {
+    /// A confirmation is spent by the registration it confirms: presented again, or re-signed
+    /// under any other nonce, it is refused with ReceivableAlreadyRegistered, since the digest
+    /// binds the receivable id.
+    function testFuzz_confirmationIsSpentByItsRegistration(
+        uint256 nonce,
+        uint256 otherNonce,
+        bytes32 invoice,
+        uint256 faceSeed
+    ) public {
+        IReceivableRegistry.ReceivableTerms memory a = _terms(tier1, debtor, invoice, faceSeed, 90 days);
+        IReceivableRegistry.DebtorConfirmation memory confirmation = _confirm(DEBTOR_KEY, a, nonce);
+        (bytes32 id, ) = registry.register(a, confirmation);
+        require(_registered(registry, a), "confirmation refused");
+
+        vm.expectRevert(abi.encodeWithSelector(IReceivableRegistry.ReceivableAlreadyRegistered.selector, id));
+        registry.register(a, confirmation);
+        confirmation = _confirm(DEBTOR_KEY, a, otherNonce);
+        vm.expectRevert(abi.encodeWithSelector(IReceivableRegistry.ReceivableAlreadyRegistered.selector, id));
+        registry.register(a, confirmation);
+    }
+
+    /// The nonce is signed, not stored: the number that confirmed one invoice confirms another,
+    /// of the same debtor or of another one.
+    function testFuzz_nonceIsNotSpent(uint256 nonce, bytes32 invoiceA, bytes32 invoiceB, uint256 faceSeed) public {
         vm.assume(invoiceA != invoiceB);
         IReceivableRegistry.ReceivableTerms memory a = _terms(tier1, debtor, invoiceA, faceSeed, 90 days);
-        IReceivableRegistry.DebtorConfirmation memory confirmationA = _confirm(DEBTOR_KEY, a, nonce);
-        (bytes32 idA, ) = registry.register(a, confirmationA);
-        require(registry.nonceUsed(debtor, nonce), "nonce not marked used");
-
-        // Another invoice, confirmed under the same nonce.
+        registry.register(a, _confirm(DEBTOR_KEY, a, nonce));
         IReceivableRegistry.ReceivableTerms memory b = _terms(tier2, debtor, invoiceB, faceSeed >> 1, 60 days);
-        IReceivableRegistry.DebtorConfirmation memory confirmationB = _confirm(DEBTOR_KEY, b, nonce);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableRegistry.ConfirmationNonceUsed.selector, debtor, nonce));
-        registry.register(b, confirmationB);
-
-        // The very same confirmation again: refused as the same invoice, before its nonce is looked at.
-        vm.expectRevert(abi.encodeWithSelector(IReceivableRegistry.ReceivableAlreadyRegistered.selector, idA));
-        registry.register(a, confirmationA);
-
-        // The same terms under a fresh nonce pass: the refusal above was the nonce alone.
-        uint256 fresh = nonce == type(uint256).max ? 0 : nonce + 1;
-        confirmationB = _confirm(DEBTOR_KEY, b, fresh);
-        (bytes32 idB, ) = registry.register(b, confirmationB);
-        require(registry.statusOf(idB) == IReceivableRegistry.ReceivableStatus.Active, "fresh nonce refused");
-
-        // Nonces are per debtor: another debtor may use the same number.
+        registry.register(b, _confirm(DEBTOR_KEY, b, nonce));
         IReceivableRegistry.ReceivableTerms memory c = _terms(tier1, debtor2, invoiceA, faceSeed, 30 days);
-        IReceivableRegistry.DebtorConfirmation memory confirmationC = _confirm(DEBTOR2_KEY, c, nonce);
-        registry.register(c, confirmationC);
-        require(registry.nonceUsed(debtor2, nonce), "other debtor's nonce not recorded");
+        registry.register(c, _confirm(DEBTOR2_KEY, c, nonce));
+        require(
+            _registered(registry, a) && _registered(registry, b) && _registered(registry, c),
+            "a confirmation was refused for its nonce"
+        );
     }
 
     /* ------------------------------------------------------------------ */
@@ -124,11 +128,11 @@ contract SignatureReplay is TierlineDeployer {
             abi.encodeWithSelector(IReceivableRegistry.ConfirmationExpired.selector, deadline, deadline + lateBy)
         );
         registry.register(terms, confirmation);
-        require(!registry.nonceUsed(debtor, 7), "a refused confirmation used its nonce");
+        require(!_registered(registry, terms), "a refused confirmation registered");
 
         vm.warp(deadline);
         registry.register(terms, confirmation);
-        require(registry.nonceUsed(debtor, 7), "valid confirmation not accepted at its deadline");
+        require(_registered(registry, terms), "valid confirmation not accepted at its deadline");
     }
 
     /* ------------------------------------------------------------------ */
@@ -155,7 +159,7 @@ contract SignatureReplay is TierlineDeployer {
 
         // Back on the chain it was signed for, the first confirmation is good.
         registry.register(terms, here);
-        require(registry.nonceUsed(debtor, nonce), "confirmation refused on its own chain");
+        require(_registered(registry, terms), "confirmation refused on its own chain");
     }
 
     /* ------------------------------------------------------------------ */
@@ -184,7 +188,7 @@ contract SignatureReplay is TierlineDeployer {
 
         registry.register(terms, forA);
         registryB.register(terms, forB);
-        require(registry.nonceUsed(debtor, nonce) && registryB.nonceUsed(debtor, nonce), "own confirmations refused");
+        require(_registered(registry, terms) && _registered(registryB, terms), "own confirmations refused");
     }
 
     /* ------------------------------------------------------------------ */
@@ -192,7 +196,7 @@ contract SignatureReplay is TierlineDeployer {
     /* ------------------------------------------------------------------ */
 
     /// The twin (r, n - s, v flipped) of a valid signature recovers the same debtor, yet is
-    /// refused with ConfirmationInvalidSignature and leaves the nonce unused.
+    /// refused with ConfirmationInvalidSignature and registers nothing.
     function testFuzz_malleableTwinIsRefused(bytes32 invoice, uint256 nonce, uint256 faceSeed) public {
         IReceivableRegistry.ReceivableTerms memory terms = _terms(tier1, debtor, invoice, faceSeed, 90 days);
         uint256 deadline = block.timestamp + 1 hours;
@@ -210,7 +214,7 @@ contract SignatureReplay is TierlineDeployer {
         });
         vm.expectRevert(abi.encodeWithSelector(IReceivableRegistry.ConfirmationInvalidSignature.selector, debtor));
         registry.register(terms, twin);
-        require(!registry.nonceUsed(debtor, nonce), "refused twin used the nonce");
+        require(!_registered(registry, terms), "refused twin registered");
 
         IReceivableRegistry.DebtorConfirmation memory original = IReceivableRegistry.DebtorConfirmation({
             nonce: nonce,
@@ -218,7 +222,7 @@ contract SignatureReplay is TierlineDeployer {
             signature: abi.encodePacked(r, s, v)
         });
         registry.register(terms, original);
-        require(registry.nonceUsed(debtor, nonce), "original refused");
+        require(_registered(registry, terms), "original refused");
     }
 
     /* ------------------------------------------------------------------ */
@@ -257,7 +261,7 @@ contract SignatureReplay is TierlineDeployer {
         registry.register(tampered, presented);
 
         registry.register(terms, confirmation);
-        require(registry.nonceUsed(debtor, nonce), "untampered confirmation refused");
+        require(_registered(registry, terms), "untampered confirmation refused");
     }
 
     /// A signature by anyone but the debtor (any key, the operator's platform included) is refused.
@@ -269,7 +273,7 @@ contract SignatureReplay is TierlineDeployer {
 
         vm.expectRevert(abi.encodeWithSelector(IReceivableRegistry.ConfirmationInvalidSignature.selector, debtor));
         registry.register(terms, forged);
-        require(!registry.nonceUsed(debtor, nonce), "forged confirmation used the nonce");
+        require(!_registered(registry, terms), "forged confirmation registered");
     }
 
     /* ------------------------------------------------------------------ */
@@ -284,6 +288,13 @@ contract SignatureReplay is TierlineDeployer {
         uint256 tenor
     ) private view returns (IReceivableRegistry.ReceivableTerms memory) {
         return termsFor(seller, debtor_, invoice, faceSeed.bound(1, MAX_FACE), uint64(block.timestamp + tenor));
+    }
+
+    function _registered(
+        ReceivableRegistry registry_,
+        IReceivableRegistry.ReceivableTerms memory terms
+    ) private view returns (bool) {
+        return registry_.statusOf(registry_.receivableIdOf(terms)) != IReceivableRegistry.ReceivableStatus.None;
     }
 
     function _confirm(

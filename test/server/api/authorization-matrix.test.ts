@@ -244,6 +244,18 @@ const MATRIX: Record<string, RouteCase> = {
     body: () => ({}),
     forbidden: ["operator", "debtor", "financier", "auditor"],
   },
+  // The arbiter path (issue 16): the operator's review queue (the auditor reads it too) and
+  // its recommendation; no credit note exists here, so the role check answers first.
+  "get /v1/credit-notes": {
+    url: () => "/v1/credit-notes?awaiting=arbiter",
+    forbidden: allBut("operator", "auditor"),
+    reads: ["operator", "auditor"],
+  },
+  "post /v1/credit-notes/:id/arbitration": {
+    url: () => "/v1/credit-notes/1/arbitration",
+    body: () => ({ decision: "approve", reason: "the seller did not answer" }),
+    forbidden: allBut("operator"),
+  },
   // Recourse (issue 16): only the holder endorses or claims on its piece; only a supplier or a
   // financier pays or escalates (no claim exists here: the role check refuses before the lookup).
   "post /v1/certificates/:id/recourse": {

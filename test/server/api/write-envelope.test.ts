@@ -45,6 +45,8 @@ const OFF_CHAIN_WRITES = [
   "setBaseLimit",
   "stressNetwork",
   "advanceLocalChainTime",
+  // The operator's recommendation on a credit note: the governor, not the service, sends the call.
+  "recommendCreditNoteArbitration",
   "createWebhookEndpoint",
   "deleteWebhookEndpoint",
   "replayWebhookDelivery",

@@ -414,6 +414,28 @@ const CASES: Record<string, WriteCase> = {
       { what: "a signature supplied by the client", body: { signature: "0x12" }, expect: { field: "body" } },
     ],
   },
+  // The arbiter path (issue 16): no credit note 1 exists in this world, so even a well-formed
+  // recommendation changes nothing (404); only the operator may send one.
+  "post /v1/credit-notes/:id/arbitration": {
+    caller: (w) => w.operatorKey,
+    url: () => "/v1/credit-notes/1/arbitration",
+    bases: [() => ({ decision: "approve", reason: "the seller did not answer within its response period" })],
+    shape: {
+      fields: { decision: { kind: "enum", values: ["approve", "reject"] }, reason: { kind: "text", max: 2_000 } },
+    },
+    explicit: () => [
+      {
+        what: "a decision the operator takes itself",
+        body: { decision: "apply", reason: "x" },
+        expect: { field: "body.decision" },
+      },
+      {
+        what: "a proposal chosen by the client",
+        body: { decision: "approve", reason: "x", operationId: `0x${"ab".repeat(32)}` },
+        expect: { field: "body" },
+      },
+    ],
+  },
   // Recourse (issue 16): aimed at the seller's live piece and a claim id; only malformed bodies
   // are sent, and the routes without a body refuse one.
   "post /v1/certificates/:id/recourse": {

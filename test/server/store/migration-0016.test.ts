@@ -1,4 +1,4 @@
-// Migration 0015 on a database that already journaled PledgeCollateralShortfall events (issue
+// Migration 0016 on a database that already journaled PledgeCollateralShortfall events (issue
 // 16): the new index table is filled from the journal, as the projection and a reindex fill it,
 // so an upgraded service shows the shortfalls it saw before without a reindex.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,10 +13,10 @@ import { openDatabase } from "../../../server/store/database.js";
 
 const PLEDGEE = "0x00000000000000000000000000000000000000aB";
 
-describe("store: migration 0015 on journaled events", function () {
+describe("store: migration 0016 on journaled events", function () {
   let dir: string;
   before(function () {
-    dir = mkdtempSync(path.join(tmpdir(), "tierline-migration-0015-"));
+    dir = mkdtempSync(path.join(tmpdir(), "tierline-migration-0016-"));
   });
   after(function () {
     rmSync(dir, { recursive: true, force: true });
@@ -25,10 +25,10 @@ describe("store: migration 0015 on journaled events", function () {
   it("fills onchain_pledge_shortfalls from the shortfall events journaled before it", async function () {
     const file = path.join(dir, "old.db");
     const old = new Kysely<any>({ dialect: new SqliteDialect({ database: new SQLite(file) }) });
-    const upTo0014: MigrationProvider = {
-      getMigrations: async () => Object.fromEntries(Object.entries(migrations).filter(([name]) => name < "0015")),
+    const upTo0015: MigrationProvider = {
+      getMigrations: async () => Object.fromEntries(Object.entries(migrations).filter(([name]) => name < "0016")),
     };
-    expect((await new Migrator({ db: old, provider: upTo0014 }).migrateToLatest()).error).to.equal(undefined);
+    expect((await new Migrator({ db: old, provider: upTo0015 }).migrateToLatest()).error).to.equal(undefined);
     const event = (logIndex: number, name: string, args: Record<string, string>) => ({
       block_number: 42,
       log_index: logIndex,
