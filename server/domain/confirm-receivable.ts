@@ -432,10 +432,7 @@ async function sendRegistration(ctx: ServiceContext, request: RegistrationReques
     return;
   }
   const { error } = outcome;
-  if (
-    error.code === "RECEIVABLE_ALREADY_REGISTERED" &&
-    (await registeredWithTheseTerms(ctx, request))
-  ) {
+  if (error.code === "RECEIVABLE_ALREADY_REGISTERED" && (await registeredWithTheseTerms(ctx, request))) {
     log.info({ receivableId }, "the registry already holds this registration with these terms: answering from it");
     await ctx.indexer.sync();
     await markRegistered(ctx.db, receivableId);
