@@ -1167,7 +1167,248 @@ export interface paths {
     trace?: never;
   };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+  "dispute.opened": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * dispute.opened: delivered to the endpoints of the parties it concerns (and every operator and auditor)
+     * @description Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature); delivered at least once: deduplicate on webhook-id.
+     */
+    post: operations["webhook_dispute_opened"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "dispute.withdrawn": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * dispute.withdrawn: delivered to the endpoints of the parties it concerns (and every operator and auditor)
+     * @description Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature); delivered at least once: deduplicate on webhook-id.
+     */
+    post: operations["webhook_dispute_withdrawn"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "dispute.dismissed": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * dispute.dismissed: delivered to the endpoints of the parties it concerns (and every operator and auditor)
+     * @description Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature); delivered at least once: deduplicate on webhook-id.
+     */
+    post: operations["webhook_dispute_dismissed"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "dispute.resolved": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * dispute.resolved: delivered to the endpoints of the parties it concerns (and every operator and auditor)
+     * @description Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature); delivered at least once: deduplicate on webhook-id.
+     */
+    post: operations["webhook_dispute_resolved"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "credit_note.proposed": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * credit_note.proposed: delivered to the endpoints of the parties it concerns (and every operator and auditor)
+     * @description Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature); delivered at least once: deduplicate on webhook-id.
+     */
+    post: operations["webhook_credit_note_proposed"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "credit_note.withdrawn": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * credit_note.withdrawn: delivered to the endpoints of the parties it concerns (and every operator and auditor)
+     * @description Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature); delivered at least once: deduplicate on webhook-id.
+     */
+    post: operations["webhook_credit_note_withdrawn"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "credit_note.rejected": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * credit_note.rejected: delivered to the endpoints of the parties it concerns (and every operator and auditor)
+     * @description Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature); delivered at least once: deduplicate on webhook-id.
+     */
+    post: operations["webhook_credit_note_rejected"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "credit_note.applied": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * credit_note.applied: delivered to the endpoints of the parties it concerns (and every operator and auditor)
+     * @description Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature); delivered at least once: deduplicate on webhook-id.
+     */
+    post: operations["webhook_credit_note_applied"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "recourse.granted": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * recourse.granted: delivered to the endpoints of the parties it concerns (and every operator and auditor)
+     * @description Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature); delivered at least once: deduplicate on webhook-id.
+     */
+    post: operations["webhook_recourse_granted"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "recourse_claim.opened": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * recourse_claim.opened: delivered to the endpoints of the parties it concerns (and every operator and auditor)
+     * @description Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature); delivered at least once: deduplicate on webhook-id.
+     */
+    post: operations["webhook_recourse_claim_opened"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "recourse_claim.escalated": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * recourse_claim.escalated: delivered to the endpoints of the parties it concerns (and every operator and auditor)
+     * @description Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature); delivered at least once: deduplicate on webhook-id.
+     */
+    post: operations["webhook_recourse_claim_escalated"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "recourse_claim.paid": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * recourse_claim.paid: delivered to the endpoints of the parties it concerns (and every operator and auditor)
+     * @description Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature); delivered at least once: deduplicate on webhook-id.
+     */
+    post: operations["webhook_recourse_claim_paid"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
 export interface components {
   schemas: {
     CreateParty: {
@@ -1377,6 +1618,137 @@ export interface components {
     AdvanceClock: {
       /** @description How far to move the local chain's clock forward, in seconds */
       seconds: number;
+    };
+    DisputeOpenedEvent: {
+      /** @description the receivable's registry id */
+      receivableId: string;
+      debtor: string;
+      reasonCode: string;
+      documentHash: string;
+      /** @description the transaction that emitted the chain event */
+      txHash: string;
+      blockNumber: number;
+    };
+    DisputeWithdrawnEvent: {
+      /** @description the receivable's registry id */
+      receivableId: string;
+      /** @description the transaction that emitted the chain event */
+      txHash: string;
+      blockNumber: number;
+    };
+    DisputeDismissedEvent: {
+      /** @description the receivable's registry id */
+      receivableId: string;
+      arbiter: string;
+      /** @description the transaction that emitted the chain event */
+      txHash: string;
+      blockNumber: number;
+    };
+    DisputeResolvedEvent: {
+      /** @description the receivable's registry id */
+      receivableId: string;
+      creditNoteId: string;
+      /** @description the transaction that emitted the chain event */
+      txHash: string;
+      blockNumber: number;
+    };
+    CreditNoteProposedEvent: {
+      creditNoteId: string;
+      /** @description the receivable's registry id */
+      receivableId: string;
+      amount: string;
+      reasonCode: string;
+      documentHash: string;
+      /** @description ISO 8601: after it the arbiter may decide */
+      sellerRespondBy: string;
+      /** @description the transaction that emitted the chain event */
+      txHash: string;
+      blockNumber: number;
+    };
+    CreditNoteWithdrawnEvent: {
+      creditNoteId: string;
+      /** @description the receivable's registry id */
+      receivableId: string;
+      /** @description the transaction that emitted the chain event */
+      txHash: string;
+      blockNumber: number;
+    };
+    CreditNoteRejectedEvent: {
+      creditNoteId: string;
+      /** @description the receivable's registry id */
+      receivableId: string;
+      arbiter: string;
+      /** @description the transaction that emitted the chain event */
+      txHash: string;
+      blockNumber: number;
+    };
+    CreditNoteAppliedEvent: {
+      creditNoteId: string;
+      /** @description the receivable's registry id */
+      receivableId: string;
+      /** @enum {string} */
+      approvedBy: "seller" | "arbiter";
+      amount: string;
+      /** @description what came off the seller's retained pieces */
+      retainedReduction: string;
+      /** @description what came off the other leaves */
+      sharedReduction: string;
+      /** @description all credit notes applied to the receivable so far */
+      credited: string;
+      /** @description the transaction that emitted the chain event */
+      txHash: string;
+      blockNumber: number;
+    };
+    RecourseGrantedEvent: {
+      certificateId: string;
+      endorser: string;
+      endorsementIndex: number;
+      /** @description the transaction that emitted the chain event */
+      txHash: string;
+      blockNumber: number;
+    };
+    RecourseClaimOpenedEvent: {
+      claimId: string;
+      /** @description the certificate whose loss is claimed */
+      leafId: string;
+      receivableId: string | null;
+      /** @enum {string} */
+      kind: "dilution" | "default";
+      creditor: string;
+      guarantor: string;
+      guarantorCertificateId: string;
+      endorsementIndex: number;
+      amount: string;
+      /** @description the transaction that emitted the chain event */
+      txHash: string;
+      blockNumber: number;
+    };
+    RecourseClaimEscalatedEvent: {
+      claimId: string;
+      /** @description the certificate whose loss is claimed */
+      leafId: string;
+      receivableId: string | null;
+      /** @enum {string} */
+      kind: "dilution" | "default";
+      creditor: string;
+      guarantor: string;
+      guarantorCertificateId: string;
+      endorsementIndex: number;
+      amount: string;
+      /** @description the paid claim passed up */
+      parentClaimId: string;
+      /** @description the transaction that emitted the chain event */
+      txHash: string;
+      blockNumber: number;
+    };
+    RecourseClaimPaidEvent: {
+      claimId: string;
+      payer: string;
+      creditor: string;
+      amount: string;
+      /** @description the transaction that emitted the chain event */
+      txHash: string;
+      blockNumber: number;
     };
     Health: {
       /** @enum {string} */
@@ -2593,12 +2965,19 @@ export interface components {
       differences: {
         certificateId?: string;
         requestId?: string;
+        /** @description <block>:<log index> of the dispute's DisputeOpened */
+        disputeId?: string;
+        creditNoteId?: string;
+        /** @description a recourse claim */
+        claimId?: string;
         field: string;
         chain: string | number | boolean | null;
         index: string | number | boolean | null;
       }[];
       checkedCertificates: number;
       checkedFinancingRequests: number;
+      /** @description Disputes, credit notes, leaf cuts, endorsements and recourse claims compared */
+      checkedDilutionAndRecourse: number;
       /** @description Logs read from the chain for this receivable */
       chainEvents: number;
       fromBlock: number;
@@ -7543,6 +7922,18 @@ export interface operations {
             | "financing.cancelled"
             | "repayment.received"
             | "payout.made"
+            | "dispute.opened"
+            | "dispute.withdrawn"
+            | "dispute.dismissed"
+            | "dispute.resolved"
+            | "credit_note.proposed"
+            | "credit_note.withdrawn"
+            | "credit_note.rejected"
+            | "credit_note.applied"
+            | "recourse.granted"
+            | "recourse_claim.opened"
+            | "recourse_claim.escalated"
+            | "recourse_claim.paid"
           )[];
         };
       };
@@ -7818,6 +8209,330 @@ export interface operations {
         content: {
           "application/json": components["schemas"]["Error"];
         };
+      };
+    };
+  };
+  webhook_dispute_opened: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @constant */
+          type: "dispute.opened";
+          timestamp: string;
+          data: components["schemas"]["DisputeOpenedEvent"];
+        };
+      };
+    };
+    responses: {
+      /** @description received; any other answer is retried with backoff */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhook_dispute_withdrawn: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @constant */
+          type: "dispute.withdrawn";
+          timestamp: string;
+          data: components["schemas"]["DisputeWithdrawnEvent"];
+        };
+      };
+    };
+    responses: {
+      /** @description received; any other answer is retried with backoff */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhook_dispute_dismissed: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @constant */
+          type: "dispute.dismissed";
+          timestamp: string;
+          data: components["schemas"]["DisputeDismissedEvent"];
+        };
+      };
+    };
+    responses: {
+      /** @description received; any other answer is retried with backoff */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhook_dispute_resolved: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @constant */
+          type: "dispute.resolved";
+          timestamp: string;
+          data: components["schemas"]["DisputeResolvedEvent"];
+        };
+      };
+    };
+    responses: {
+      /** @description received; any other answer is retried with backoff */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhook_credit_note_proposed: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @constant */
+          type: "credit_note.proposed";
+          timestamp: string;
+          data: components["schemas"]["CreditNoteProposedEvent"];
+        };
+      };
+    };
+    responses: {
+      /** @description received; any other answer is retried with backoff */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhook_credit_note_withdrawn: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @constant */
+          type: "credit_note.withdrawn";
+          timestamp: string;
+          data: components["schemas"]["CreditNoteWithdrawnEvent"];
+        };
+      };
+    };
+    responses: {
+      /** @description received; any other answer is retried with backoff */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhook_credit_note_rejected: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @constant */
+          type: "credit_note.rejected";
+          timestamp: string;
+          data: components["schemas"]["CreditNoteRejectedEvent"];
+        };
+      };
+    };
+    responses: {
+      /** @description received; any other answer is retried with backoff */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhook_credit_note_applied: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @constant */
+          type: "credit_note.applied";
+          timestamp: string;
+          data: components["schemas"]["CreditNoteAppliedEvent"];
+        };
+      };
+    };
+    responses: {
+      /** @description received; any other answer is retried with backoff */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhook_recourse_granted: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @constant */
+          type: "recourse.granted";
+          timestamp: string;
+          data: components["schemas"]["RecourseGrantedEvent"];
+        };
+      };
+    };
+    responses: {
+      /** @description received; any other answer is retried with backoff */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhook_recourse_claim_opened: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @constant */
+          type: "recourse_claim.opened";
+          timestamp: string;
+          data: components["schemas"]["RecourseClaimOpenedEvent"];
+        };
+      };
+    };
+    responses: {
+      /** @description received; any other answer is retried with backoff */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhook_recourse_claim_escalated: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @constant */
+          type: "recourse_claim.escalated";
+          timestamp: string;
+          data: components["schemas"]["RecourseClaimEscalatedEvent"];
+        };
+      };
+    };
+    responses: {
+      /** @description received; any other answer is retried with backoff */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhook_recourse_claim_paid: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @constant */
+          type: "recourse_claim.paid";
+          timestamp: string;
+          data: components["schemas"]["RecourseClaimPaidEvent"];
+        };
+      };
+    };
+    responses: {
+      /** @description received; any other answer is retried with backoff */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
       };
     };
   };

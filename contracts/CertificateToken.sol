@@ -525,7 +525,10 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         address escrow = settlementEscrow;
         // Before the escrow is wired nothing can have been paid out.
         uint256 paidOut = escrow == address(0) ? 0 : ISettlementEscrow(escrow).paidOutOf(certificateId);
-        return CertificateMetadata.tokenURI(certificateId, certificate, paidOut, registry.settlementToken());
+        // Dilution (issue 16): a wallet shows what the piece is worth now, face less credit notes.
+        address ledger = dilutionLedger;
+        uint256 reduction = ledger == address(0) ? 0 : IDilutionLedger(ledger).reductionOf(certificateId);
+        return CertificateMetadata.tokenURI(certificateId, certificate, reduction, paidOut, registry.settlementToken());
     }
 
     /// @notice ERC-721, ERC-721 metadata, ERC-4906 (metadata update events), AccessControl, ERC-165.

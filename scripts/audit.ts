@@ -120,9 +120,10 @@ async function trace(receivableId: string, options: GlobalOptions & { format: st
 interface VerifyReport {
   receivableId: string;
   matches: boolean;
-  differences: Array<{ certificateId?: string; requestId?: string; field: string; chain: unknown; index: unknown }>;
+  differences: Array<Located & { field: string; chain: unknown; index: unknown }>;
   checkedCertificates: number;
   checkedFinancingRequests: number;
+  checkedDilutionAndRecourse?: number;
   chainEvents: number;
   fromBlock: number;
   asOfBlock: number;
@@ -140,8 +141,26 @@ interface VerifyReport {
   };
 }
 
-const where = (d: { certificateId?: string; requestId?: string }) =>
-  [d.certificateId ? `certificate #${d.certificateId}` : "receivable", d.requestId ? `request #${d.requestId}` : ""]
+interface Located {
+  certificateId?: string;
+  requestId?: string;
+  disputeId?: string;
+  creditNoteId?: string;
+  claimId?: string;
+}
+
+const where = (d: Located) =>
+  [
+    d.certificateId
+      ? `certificate #${d.certificateId}`
+      : d.disputeId || d.creditNoteId || d.claimId
+        ? ""
+        : "receivable",
+    d.requestId ? `request #${d.requestId}` : "",
+    d.disputeId ? `dispute ${d.disputeId}` : "",
+    d.creditNoteId ? `credit note #${d.creditNoteId}` : "",
+    d.claimId ? `recourse claim #${d.claimId}` : "",
+  ]
     .filter(Boolean)
     .join(" ");
 
@@ -156,6 +175,7 @@ async function verify(receivableId: string, options: GlobalOptions & { format: s
     const lines = [
       `Receivable ${report.receivableId}: ${report.matches ? "the index matches the chain" : "DIFFERENCES FOUND"}`,
       `  ${report.checkedCertificates} certificates, ${report.checkedFinancingRequests} financing requests, ${report.chainEvents} chain events (blocks ${report.fromBlock}..${report.asOfBlock})`,
+      `  ${report.checkedDilutionAndRecourse ?? 0} disputes, credit notes, cuts, endorsements and recourse claims`,
       ...report.differences.map(
         (d) => `  ${where(d)} ${d.field}: chain ${JSON.stringify(d.chain)}, index ${JSON.stringify(d.index)}`,
       ),

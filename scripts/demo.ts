@@ -15,6 +15,7 @@ import type { Credentials } from "../server/seed.js";
 import { freePort, startLocalService, type LocalService } from "./chain/local-service.js";
 import { currentHolder } from "./chain/data-dir-lock.js";
 import { createProvider } from "../server/chain/chain-client.js";
+import { closeIpcClients } from "../server/chain/ipc-transport.js";
 
 const endpoints = loadEndpoints();
 const program = new Command()
@@ -110,6 +111,7 @@ async function main(): Promise<void> {
   try {
     await tell(api, credentials, health, chainUrl, controlUrl);
   } finally {
+    closeIpcClients(); // the clock moves' channel to a running Tierline's chain
     if (own) {
       await own.stop();
       rmSync(ownDir!, { recursive: true, force: true });
@@ -473,8 +475,259 @@ async function tell(
     detail(`${passed ? "✔" : "✘"} ${label}`);
     ok &&= passed;
   }
+
+  // 10-14. A second receivable defaults; the loss lands on the nearest endorser (issue 16).
+  for (const [label, passed] of await tellDefault(api, credentials, health, chainUrl, run, byName)) {
+    detail(`${passed ? "✔" : "✘"} ${label}`);
+    ok &&= passed;
+  }
   console.log(ok ? "\nThe sums add up. That is Tierline." : "\nTHE SUMS DO NOT ADD UP.");
   if (!ok) process.exitCode = 1;
+}
+
+/** The chain's clock, in seconds (read on the public endpoint, like the balances). */
+async function chainSeconds(chainUrl: string): Promise<number> {
+  const provider = new JsonRpcProvider(chainUrl, undefined, { staticNetwork: true });
+  const now = Number((await provider.getBlock("latest"))!.timestamp);
+  provider.destroy();
+  return now;
+}
+
+/**
+ * The second half of issue 16's story: a small receivable whose holders endorse with recourse
+ * before passing pieces on, then the debtor does not pay. The receivable defaults, the last
+ * holder's claim lands on the nearest endorser, who pays and passes it up to the seller.
+ * Acme is the debtor (not Northwind): a default lowers the debtor's score, and the first half's
+ * financing prices must stay within Northwind's advance rate when the demo runs again.
+ * Answers its checks, as [label, passed].
+ */
+async function tellDefault(
+  api: ReturnType<typeof client>,
+  credentials: Credentials,
+  health: { chain: { chainId: string }; contracts: Record<string, string> },
+  chainUrl: string,
+  run: string,
+  byName: (fragment: string) => Credentials["parties"][number],
+): Promise<Array<[string, boolean]>> {
+  const debtor = byName("Acme");
+  const seller = byName("Bolt");
+  const tier3 = byName("Coil");
+  const bank = byName("Harbor");
+  const auditor = byName("Ledger");
+  const FACE = 250n * UNIT;
+  const PIECE = 200n * UNIT;
+  const dueDateMs = Math.max(Date.now(), (await chainSeconds(chainUrl)) * 1000) + 3 * DAY_MS;
+
+  console.log(
+    `\nA second sale goes wrong: ${seller.name} sells ${debtor.name} steel rod for ${tusd(FACE)}, due in 3 days,`,
+  );
+  console.log(`and this time the holders pass pieces on with recourse: each one vouches for what it passes on.`);
+
+  say(`${seller.name} submits its order, delivery and invoice; ${debtor.name} confirms; the receivable is registered.`);
+  const line = { sku: "STEEL-ROD-12", quantity: 250, unitPrice: "1000000" };
+  const submitted = await reply(
+    api(seller.apiKey).POST("/v1/receivables", {
+      body: {
+        debtorId: debtor.id,
+        purchaseOrder: { number: `PO-DEF-${run}`, issuedAt: iso(-10 * DAY_MS), currency: "USD", lines: [line] },
+        delivery: {
+          carrier: "Rhein Freight",
+          waybill: `WB-DEF-${run}`,
+          shippedAt: iso(-6 * DAY_MS),
+          receivedAt: iso(-4 * DAY_MS),
+          receivedBy: "Acme goods-in",
+          lines: [{ sku: line.sku, quantity: line.quantity }],
+        },
+        invoice: {
+          number: `INV-DEF-${run}`,
+          issuedAt: iso(-2 * DAY_MS),
+          dueDate: new Date(dueDateMs).toISOString(),
+          lines: [line],
+          tax: "0",
+          total: FACE.toString(),
+        },
+      },
+    }),
+  );
+  expectStatus(submitted, 201, "second submission");
+  const receivableId: string = submitted.body.id;
+  const confirmed = await reply(
+    api(debtor.apiKey).POST("/v1/receivables/{id}/confirm", { params: { path: { id: receivableId } }, body: {} }),
+  );
+  expectStatus(confirmed, 200, "second confirmation");
+  const rootId: string = confirmed.body.certificateId;
+  detail(`certificate #${rootId} (${tusd(FACE)}) issued to ${seller.name}, due ${submitted.body.dueDate.slice(0, 10)}`);
+
+  say(
+    `${seller.name} endorses it with recourse, then pays ${tier3.name} ${tusd(PIECE)} with a piece and keeps the rest.`,
+  );
+  const sellerEndorsed = await reply(
+    api(seller.apiKey).POST("/v1/certificates/{id}/recourse", { params: { path: { id: rootId } } }),
+  );
+  expectStatus(sellerEndorsed, 200, "the seller's endorsement");
+  const split = await reply(
+    api(seller.apiKey).POST("/v1/certificates/{id}/split", {
+      params: { path: { id: rootId } },
+      body: {
+        parts: [
+          { toPartyId: tier3.id, amount: PIECE.toString() },
+          { toPartyId: seller.id, amount: (FACE - PIECE).toString() },
+        ],
+      },
+    }),
+  );
+  expectStatus(split, 200, "split by the seller");
+  const [piece, kept] = split.body.children as Array<{ id: string; faceValue: string }>;
+  detail(
+    `${seller.name} endorsed #${rootId} (tx ${sellerEndorsed.body.transactions[0]?.hash ?? ""}); #${piece!.id} (${tusd(piece!.faceValue)}) to ${tier3.name}, #${kept!.id} (${tusd(kept!.faceValue)}) stays`,
+  );
+
+  say(`${tier3.name} endorses its piece too and hands it to ${bank.name} to pay down its credit line.`);
+  const tier3Endorsed = await reply(
+    api(tier3.apiKey).POST("/v1/certificates/{id}/recourse", { params: { path: { id: piece!.id } } }),
+  );
+  expectStatus(tier3Endorsed, 200, "tier 3's endorsement");
+  const handed = await reply(
+    api(tier3.apiKey).POST("/v1/certificates/{id}/transfer", {
+      params: { path: { id: piece!.id } },
+      body: { toPartyId: bank.id },
+    }),
+  );
+  expectStatus(handed, 200, "transfer to the bank");
+  detail(
+    `certificate #${piece!.id} now belongs to ${bank.name}, endorsed by ${seller.name} (on #${rootId}) and ${tier3.name} (on #${piece!.id})`,
+  );
+
+  // The debtor does not pay: the clock moves past the due date and the grace period frozen
+  // into the receivable at registration; the keeper marks it overdue, then defaulted.
+  const chain = new JsonRpcProvider(chainUrl, undefined, { staticNetwork: true });
+  const registry = bindContract("ReceivableRegistry", health.contracts.receivableRegistry!, chain);
+  const onChain = await registry.receivableOf(receivableId);
+  const dueSeconds = Number(onChain.dueDate);
+  const graceSeconds = Number(onChain.gracePeriod);
+  chain.destroy();
+  say(
+    `${debtor.name} does not pay. The due date passes, then the ${graceSeconds / 86_400}-day grace period (the clock is moved again); the keeper marks the receivable defaulted.`,
+  );
+  const moved = await reply(
+    api(credentials.operator.apiKey).POST("/v1/operator/chain/advance-time", {
+      body: { seconds: dueSeconds + graceSeconds - (await chainSeconds(chainUrl)) + 60 },
+    }),
+  );
+  expectStatus(moved, 200, "clock move past the grace period");
+  const deadline = Date.now() + 60_000;
+  let status: string;
+  for (;;) {
+    const view = await reply(
+      api(seller.apiKey).GET("/v1/receivables/{id}", { params: { path: { id: receivableId } } }),
+    );
+    expectStatus(view, 200, "the second receivable");
+    status = view.body.status;
+    if (status === "defaulted") break;
+    if (Date.now() > deadline) throw new Error(`the keeper did not mark default within 60 s (status ${status})`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  detail(`receivable ${receivableId.slice(0, 18)}…: status ${status}; ${tusd(FACE)} unpaid`);
+
+  say(
+    `${bank.name} holds a piece of a defaulted receivable. It claims on it: the service finds the nearest endorser above it.`,
+  );
+  const opened = await reply(
+    api(bank.apiKey).POST("/v1/certificates/{id}/recourse-claims", {
+      params: { path: { id: piece!.id } },
+      body: { kind: "default" },
+    }),
+  );
+  expectStatus(opened, 200, "default claim");
+  const claim = opened.body.claim as { id: string; guarantor: string; amount: string; status: string };
+  const nameAt = (address: string) =>
+    credentials.parties.find((p) => p.address.toLowerCase() === address.toLowerCase())?.name ?? address;
+  if (claim.guarantor.toLowerCase() !== tier3.address.toLowerCase())
+    throw new Error(`the claim landed on ${nameAt(claim.guarantor)}, not on the nearest endorser ${tier3.name}`);
+  detail(
+    `recourse claim #${claim.id} (default) lands on ${nameAt(claim.guarantor)}, the nearest endorser, for ${tusd(claim.amount)}; status ${claim.status}`,
+  );
+  const paid = await reply(
+    api(tier3.apiKey).POST("/v1/recourse-claims/{id}/pay", { params: { path: { id: claim.id } } }),
+  );
+  expectStatus(paid, 200, "tier 3 pays the claim");
+  detail(
+    `${tier3.name} pays ${tusd(paid.body.claim.amount)} to ${bank.name} (out of what it was paid for its first piece) and takes the piece back; claim #${claim.id} ${paid.body.claim.status}`,
+  );
+
+  say(`${tier3.name} passes the claim up to the endorser above it, ${seller.name}, which sold the goods and pays.`);
+  const escalated = await reply(
+    api(tier3.apiKey).POST("/v1/recourse-claims/{id}/escalate", { params: { path: { id: claim.id } } }),
+  );
+  expectStatus(escalated, 200, "escalation");
+  const upper = escalated.body.claim as { id: string; guarantor: string; amount: string };
+  if (upper.guarantor.toLowerCase() !== seller.address.toLowerCase())
+    throw new Error(`the escalated claim landed on ${nameAt(upper.guarantor)}, not on the seller ${seller.name}`);
+  detail(`recourse claim #${upper.id} lands on ${nameAt(upper.guarantor)} for ${tusd(upper.amount)}`);
+  const sellerPaid = await reply(
+    api(seller.apiKey).POST("/v1/recourse-claims/{id}/pay", { params: { path: { id: upper.id } } }),
+  );
+  expectStatus(sellerPaid, 200, "the seller pays the escalated claim");
+  detail(
+    `${seller.name} pays ${tusd(sellerPaid.body.claim.amount)} to ${tier3.name}; claim #${upper.id} ${sellerPaid.body.claim.status}; the piece, and the debt on ${debtor.name}, end with ${seller.name}`,
+  );
+
+  say(`${auditor.name} reads where the loss went: each endorser's exposure, and the tree.`);
+  const owes = new Map<string, string>();
+  for (const party of [tier3, seller]) {
+    const exposure = await reply(
+      api(auditor.apiKey).GET("/v1/audit/parties/{id}/exposure", { params: { path: { id: party.id } } }),
+    );
+    expectStatus(exposure, 200, "exposure");
+    owes.set(party.id, exposure.body.recourse.owesAsGuarantor);
+    const theirs = (
+      exposure.body.recourse.claims as Array<{
+        claimId: string;
+        kind: string;
+        status: string;
+        amount: string;
+        creditor: { name: string };
+        guarantor: { name: string };
+      }>
+    ).filter((c) => c.claimId === claim.id || c.claimId === upper.id);
+    detail(
+      `${party.name}: owes ${tusd(exposure.body.recourse.owesAsGuarantor)} as a guarantor now; ${theirs.map((c) => `claim #${c.claimId} (${c.kind}) ${c.status}, ${c.creditor.name} on ${c.guarantor.name}, ${tusd(c.amount)}`).join("; ")}`,
+    );
+  }
+  const text = await reply(
+    api(auditor.apiKey).GET("/v1/audit/receivables/{id}/trace", {
+      params: { path: { id: receivableId }, query: { format: "text" } },
+      parseAs: "text",
+    }),
+  );
+  expectStatus(text, 200, "text trace of the default");
+  // The tree, where the claims sit on the leaf they were opened on (the header and the
+  // transaction list are as in the first trace).
+  const lines = String(text.body).split("\n");
+  const tree = lines.slice(
+    lines.findIndex((l) => l.startsWith("Certificates")),
+    lines.findIndex((l) => l.startsWith("Conservation")) + 1,
+  );
+  console.log(tree.map((l) => `   ${l}`).join("\n"));
+
+  say("Checking where the loss landed:");
+  return [
+    [`the second receivable defaulted (${status})`, status === "defaulted"],
+    [
+      `${bank.name}'s claim #${claim.id} landed on the nearest endorser, ${nameAt(claim.guarantor)}, for ${tusd(claim.amount)}, and was paid`,
+      claim.guarantor.toLowerCase() === tier3.address.toLowerCase() &&
+        BigInt(claim.amount) === PIECE &&
+        paid.body.claim.status === "paid",
+    ],
+    [
+      `passed up, claim #${upper.id} landed on the seller, ${nameAt(upper.guarantor)}, for ${tusd(upper.amount)}, and was paid`,
+      BigInt(upper.amount) === PIECE && sellerPaid.body.claim.status === "paid",
+    ],
+    [
+      `no endorser owes anything still: ${tier3.name} ${tusd(owes.get(tier3.id)!)}, ${seller.name} ${tusd(owes.get(seller.id)!)}`,
+      owes.get(tier3.id) === "0" && owes.get(seller.id) === "0",
+    ],
+  ];
 }
 
 async function balancesOf(

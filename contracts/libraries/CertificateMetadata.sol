@@ -11,9 +11,9 @@ import {ICertificateToken} from "../interfaces/ICertificateToken.sol";
 
 /// @title CertificateMetadata
 /// @notice Renders a certificate's ERC-721 metadata (JSON with an SVG image) from its on-chain
-/// record, so a wallet shows face value, due date, tier, parent, state and payout without any
-/// Tierline server. Computed in the view each time: nothing is stored, and no transaction pays
-/// for it.
+/// record, so a wallet shows face value, claim (face less credit notes), due date, tier,
+/// parent, state and payout without any Tierline server. Computed in the view each time:
+/// nothing is stored, and no transaction pays for it.
 /// @dev Amounts are shown in the settlement token's units when its `symbol()` and `decimals()`
 /// answer sensibly (a symbol of at most 16 letters, digits, '.', '-' or '_'; at most 36
 /// decimals), e.g. "1250.5" "tUSD"; otherwise as the raw integer of the token's smallest unit
@@ -37,6 +37,9 @@ library CertificateMetadata {
         string receivable;
         string face;
         string faceUnits;
+        /// Face value less the credit notes that cut this piece (issue 16): what it is worth now.
+        string claim;
+        string claimUnits;
         string paid;
         string paidUnits;
         string currency;
@@ -56,10 +59,11 @@ library CertificateMetadata {
     function tokenURI(
         uint256 certificateId,
         ICertificateToken.Certificate memory certificate,
+        uint256 reduction,
         uint256 paidOut,
         address settlementToken
     ) internal view returns (string memory) {
-        Fields memory f = _fields(certificateId, certificate, paidOut, _currencyOf(settlementToken));
+        Fields memory f = _fields(certificateId, certificate, reduction, paidOut, _currencyOf(settlementToken));
         bytes memory json = abi.encodePacked(
             '{"name":"Tierline certificate #',
             f.id,
@@ -81,20 +85,25 @@ library CertificateMetadata {
     function _fields(
         uint256 certificateId,
         ICertificateToken.Certificate memory certificate,
+        uint256 reduction,
         uint256 paidOut,
         Currency memory currency
     ) private pure returns (Fields memory f) {
         f.id = certificateId.toString();
         f.receivable = uint256(certificate.receivableId).toHexString(32);
         f.faceUnits = certificate.faceValue.toString();
+        uint256 claim = certificate.faceValue - reduction;
+        f.claimUnits = claim.toString();
         f.paidUnits = paidOut.toString();
         if (currency.readable) {
             f.face = _decimal(certificate.faceValue, currency.decimals);
+            f.claim = _decimal(claim, currency.decimals);
             f.paid = _decimal(paidOut, currency.decimals);
             f.currency = currency.symbol;
             f.currencyShort = currency.symbol;
         } else {
             f.face = f.faceUnits;
+            f.claim = f.claimUnits;
             f.paid = f.paidUnits;
             f.currency = string.concat("units of ", Strings.toHexString(currency.token));
             f.currencyShort = "units";
@@ -124,10 +133,12 @@ library CertificateMetadata {
                 "Tier ",
                 f.tier,
                 " claim of ",
-                f.face,
+                f.claim,
                 " ",
                 f.currency,
-                " on Tierline receivable ",
+                " (face value ",
+                f.face,
+                " less credit notes) on Tierline receivable ",
                 f.receivable,
                 ", due ",
                 f.dueDate,
@@ -148,6 +159,10 @@ library CertificateMetadata {
             _trait("Face value", f.face, true),
             ",",
             _trait("Face value (units)", f.faceUnits, true),
+            ",",
+            _trait("Claim", f.claim, true),
+            ",",
+            _trait("Claim (units)", f.claimUnits, true),
             ",",
             _trait("Currency", f.currency, true),
             ",",
@@ -197,11 +212,12 @@ library CertificateMetadata {
             "</text>"
         );
         string memory body = string.concat(
-            _line(96, string.concat("Face  ", f.face, " ", f.currencyShort)),
-            _line(128, string.concat("Due   ", f.dueDate, " UTC")),
-            _line(160, string.concat("Tier  ", f.tier, "   parent ", f.parent)),
-            _line(192, string.concat("Paid  ", f.paid, " ", f.currencyShort)),
-            _line(224, string.concat("Receivable ", _short(f.receivable)))
+            _line(96, string.concat("Claim ", f.claim, " ", f.currencyShort)),
+            _line(124, string.concat("Face  ", f.face, " ", f.currencyShort)),
+            _line(152, string.concat("Due   ", f.dueDate, " UTC")),
+            _line(180, string.concat("Tier  ", f.tier, "   parent ", f.parent)),
+            _line(208, string.concat("Paid  ", f.paid, " ", f.currencyShort)),
+            _line(236, string.concat("Receivable ", _short(f.receivable)))
         );
         return
             string.concat(

@@ -29,6 +29,8 @@ child.on("exit", (code, signal) => {
   const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
   const count = (word) => Number(plain.match(new RegExp(`^\\s+(\\d+) ${word}`, "m"))?.[1] ?? 0);
   console.log(`\n${count("passing")} passing (postgres, ${files.length} integration files)`);
-  if (count("failing") > 0) console.log(`${count("failing")} failing (postgres)`);
-  process.exit(code ?? (signal ? 1 : 0));
+  const failing = count("failing");
+  if (failing > 0) console.log(`${failing} failing (postgres)`);
+  // hardhat test was seen to exit 0 after a failing test: a counted failure fails the run.
+  process.exit(failing > 0 ? 1 : (code ?? (signal ? 1 : 0)));
 });

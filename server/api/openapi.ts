@@ -3,6 +3,7 @@
 import { createDocument, type ZodOpenApiPathsObject } from "zod-openapi";
 import { errorStatusesOf, type ResponseSpec, type RouteSpec } from "./route-spec.js";
 import { errorResponses } from "./schemas.js";
+import { webhookDocs } from "./webhook-docs.js";
 
 export function buildOpenApiDocument(routes: RouteSpec[], serverUrl: string): ReturnType<typeof createDocument> {
   const paths: ZodOpenApiPathsObject = {};
@@ -92,5 +93,6 @@ export function buildOpenApiDocument(routes: RouteSpec[], serverUrl: string): Re
       securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "Authorization: Bearer <apiKey>" } },
     },
     paths,
+    webhooks: webhookDocs(),
   });
 }

@@ -224,6 +224,15 @@ export class IpcRpcClient {
 
 const clients = new Map<string, IpcRpcClient>();
 
+/**
+ * Closes the sockets `ipcGetUrlFunc` keeps open per channel (a provider's destroy() does not
+ * reach them): a short-lived process (the demo) calls it when done, or it never exits.
+ */
+export function closeIpcClients(): void {
+  for (const client of clients.values()) client.close();
+  clients.clear();
+}
+
 /** For FetchRequest.getUrlFunc: sends the request body over the socket named by `ipc://` URLs. */
 export async function ipcGetUrlFunc(request: FetchRequest): Promise<GetUrlResponse> {
   const socketPath = ipcPathOf(request.url);

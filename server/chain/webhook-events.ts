@@ -3,7 +3,7 @@
 // not) with the index it describes. The id derives from the log's position and block hash:
 // a chain event replayed (restart, reindex) maps to the same id and is written once.
 import { createHash } from "node:crypto";
-import { getAddress } from "ethers";
+import { decodeBytes32String, getAddress } from "ethers";
 import type { Transaction } from "kysely";
 import type { Database } from "../store/schema.js";
 import { enqueueWebhookEvent, partyIdsOfAddresses } from "../store/webhook-outbox.js";
@@ -152,6 +152,154 @@ async function describe(
         type: "financing.cancelled",
         data: { requestId: a.requestId, certificateId: a.certificateId },
         partyIds: await financingParties(trx, a.requestId!),
+      };
+    default:
+      return describeDilutionOrRecourse(trx, event);
+  }
+}
+
+/** bytes32 reason codes the service writes are short strings; anything else is passed on as hex. */
+function reasonText(hex: string): string {
+  try {
+    const text = decodeBytes32String(hex);
+    return /^[A-Z0-9_]{1,31}$/.test(text) ? text : hex;
+  } catch {
+    return hex;
+  }
+}
+
+/** Issue 16: disputes and credit notes (told to the receivable's parties), recourse (to endorser, creditor, guarantor). */
+async function describeDilutionOrRecourse(
+  trx: Transaction<Database>,
+  event: IndexedEvent,
+): Promise<{ type: WebhookEventType; data: Record<string, unknown>; partyIds: string[] } | undefined> {
+  const a = event.args as Record<string, string>;
+  switch (`${event.contract}.${event.name}`) {
+    case "dilution.DisputeOpened":
+      return {
+        type: "dispute.opened",
+        data: {
+          receivableId: a.receivableId,
+          debtor: getAddress(a.debtor!),
+          reasonCode: reasonText(a.reasonCode!),
+          documentHash: a.documentHash,
+        },
+        partyIds: await receivableParties(trx, a.receivableId!),
+      };
+    case "dilution.DisputeWithdrawn":
+      return {
+        type: "dispute.withdrawn",
+        data: { receivableId: a.receivableId },
+        partyIds: await receivableParties(trx, a.receivableId!),
+      };
+    case "dilution.DisputeDismissed":
+      return {
+        type: "dispute.dismissed",
+        data: { receivableId: a.receivableId, arbiter: getAddress(a.arbiter!) },
+        partyIds: await receivableParties(trx, a.receivableId!),
+      };
+    case "dilution.DisputeResolved":
+      return {
+        type: "dispute.resolved",
+        data: { receivableId: a.receivableId, creditNoteId: String(a.creditNoteId) },
+        partyIds: await receivableParties(trx, a.receivableId!),
+      };
+    case "dilution.CreditNoteProposed":
+      return {
+        type: "credit_note.proposed",
+        data: {
+          creditNoteId: String(a.creditNoteId),
+          receivableId: a.receivableId,
+          amount: String(a.amount),
+          reasonCode: reasonText(a.reasonCode!),
+          documentHash: a.documentHash,
+          sellerRespondBy: new Date(Number(a.sellerRespondBy) * 1000).toISOString(),
+        },
+        partyIds: await receivableParties(trx, a.receivableId!),
+      };
+    case "dilution.CreditNoteWithdrawn":
+      return {
+        type: "credit_note.withdrawn",
+        data: { creditNoteId: String(a.creditNoteId), receivableId: a.receivableId },
+        partyIds: await receivableParties(trx, a.receivableId!),
+      };
+    case "dilution.CreditNoteRejected":
+      return {
+        type: "credit_note.rejected",
+        data: { creditNoteId: String(a.creditNoteId), receivableId: a.receivableId, arbiter: getAddress(a.arbiter!) },
+        partyIds: await receivableParties(trx, a.receivableId!),
+      };
+    case "dilution.CreditNoteApplied": {
+      // The holders the note cut are told too, though a retained piece may have left them since.
+      const cut = await trx
+        .selectFrom("onchain_leaf_reductions")
+        .select("holder")
+        .where("credit_note_id", "=", String(a.creditNoteId))
+        .execute();
+      return {
+        type: "credit_note.applied",
+        data: {
+          creditNoteId: String(a.creditNoteId),
+          receivableId: a.receivableId,
+          approvedBy: Number(a.approvedBy) === 1 ? "arbiter" : "seller",
+          amount: String(a.amount),
+          retainedReduction: String(a.retainedReduction),
+          sharedReduction: String(a.sharedReduction),
+          credited: String(a.credited),
+        },
+        partyIds: [
+          ...(await receivableParties(trx, a.receivableId!)),
+          ...(await partyIdsOfAddresses(
+            trx,
+            cut.map((c) => c.holder),
+          )),
+        ],
+      };
+    }
+    case "recourse.RecourseGranted":
+      return {
+        type: "recourse.granted",
+        data: {
+          certificateId: String(a.certificateId),
+          endorser: getAddress(a.endorser!),
+          endorsementIndex: Number(a.endorsementIndex),
+        },
+        partyIds: await partyIdsOfAddresses(trx, [getAddress(a.endorser!)]),
+      };
+    case "recourse.RecourseClaimOpened": {
+      const escalated = String(a.parentClaimId) !== "0";
+      const claim = await trx
+        .selectFrom("onchain_recourse_claims")
+        .select("receivable_id")
+        .where("id", "=", String(a.claimId))
+        .executeTakeFirst();
+      return {
+        type: escalated ? "recourse_claim.escalated" : "recourse_claim.opened",
+        data: {
+          claimId: String(a.claimId),
+          leafId: String(a.leafId),
+          receivableId: claim?.receivable_id ?? null,
+          kind: Number(a.kind) === 1 ? "default" : "dilution",
+          creditor: getAddress(a.creditor!),
+          guarantor: getAddress(a.guarantor!),
+          guarantorCertificateId: String(a.guarantorCertificateId),
+          endorsementIndex: Number(a.endorsementIndex),
+          amount: String(a.amount),
+          ...(escalated ? { parentClaimId: String(a.parentClaimId) } : {}),
+        },
+        partyIds: await partyIdsOfAddresses(trx, [getAddress(a.creditor!), getAddress(a.guarantor!)]),
+      };
+    }
+    case "recourse.RecourseClaimPaid":
+      return {
+        type: "recourse_claim.paid",
+        data: {
+          claimId: String(a.claimId),
+          payer: getAddress(a.payer!),
+          creditor: getAddress(a.creditor!),
+          amount: String(a.amount),
+        },
+        partyIds: await partyIdsOfAddresses(trx, [getAddress(a.payer!), getAddress(a.creditor!)]),
       };
     default:
       return undefined;

@@ -7,6 +7,7 @@ import { Wallet, type TransactionReceipt } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import type { RecourseLedger } from "../chain/contracts.js";
+import type { TxSender } from "../chain/tx-sender.js";
 import { conflict, forbidden, notFound, unprocessable } from "../model/errors.js";
 import type { Actor } from "../model/actor.js";
 import { requireAccess } from "../model/access-policy.js";
@@ -16,6 +17,8 @@ import { keysetPage, mapPage } from "../store/paginate.js";
 import { findPartyById } from "../store/parties-store.js";
 import { relationsToParty, roleRelations } from "../store/access-relations.js";
 import { payThroughExactAllowance } from "./token-payments.js";
+import { withLock } from "../store/locks.js";
+import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
 
 export const RecourseClaimIdParams = z.object({ id: z.string().regex(/^[1-9][0-9]{0,30}$/, "a recourse claim id") });
 
@@ -176,6 +179,11 @@ function openedClaimId(ledger: RecourseLedger, receipt: TransactionReceipt): str
 }
 
 // --- writes ------------------------------------------------------------------------------------
+//
+// Each write is safe to retry after the service died in the middle of it (the retry with the
+// same Idempotency-Key runs inside retryInterruptedAttempt): a transaction the interrupted
+// attempt got mined is answered from, never sent again. The two-step writes (approve, then
+// call) look for the call first, then for an approval that still stands on the chain.
 
 /** The holder of `certificateId` endorses it with recourse, before passing it on. */
 export async function grantRecourse(
@@ -184,14 +192,16 @@ export async function grantRecourse(
   certificateId: string,
 ): Promise<{ certificateId: string; endorsements: Endorsement[]; transactions: SentTransaction[] }> {
   const ledger = recourseLedger(ctx);
-  const cert = await certificate(ctx, certificateId);
-  const wallet = custodialWallet(ctx, actor, cert.holder, `holder of certificate ${certificateId}`);
-  const receipt = await ctx.chain
-    .senderFor(wallet)
-    .send(await ledger.grantRecourse.populateTransaction(certificateId), {
+  const [granted] = await sentByInterruptedAttempt(ctx, actor.address, "grantRecourse", certificateId);
+  let receipt = granted;
+  if (!receipt) {
+    const cert = await certificate(ctx, certificateId);
+    const wallet = custodialWallet(ctx, actor, cert.holder, `holder of certificate ${certificateId}`);
+    receipt = await ctx.chain.senderFor(wallet).send(await ledger.grantRecourse.populateTransaction(certificateId), {
       kind: "grantRecourse",
       ref: certificateId,
     });
+  }
   await ctx.indexer.sync(receipt.blockNumber);
   ctx.log.info({ certificateId, txHash: receipt.hash }, "recourse granted");
   return {
@@ -199,6 +209,33 @@ export async function grantRecourse(
     endorsements: await endorsementsOf(ctx, certificateId),
     transactions: sentTransactions(["grantRecourse", receipt.hash]),
   };
+}
+
+/**
+ * Approves the recourse ledger for `leafId` (it moves the leaf to the guarantor that pays), or,
+ * on the retry of an interrupted attempt whose approval was mined and still stands, answers
+ * with that approval instead of sending another.
+ */
+async function approveLeafOnce(
+  ctx: ServiceContext,
+  sender: TxSender,
+  ledger: RecourseLedger,
+  leafId: string,
+  ref: string,
+): Promise<string> {
+  const { certificates } = ctx.chain.contracts;
+  const interrupted = (await sentByInterruptedAttempt(ctx, sender.address, "approveRecourseLeaf", ref)).at(-1);
+  if (interrupted && String(await certificates.getApproved(leafId)) === String(ledger.target)) return interrupted.hash;
+  const approval = await sender.send(await certificates.approve.populateTransaction(String(ledger.target), leafId), {
+    kind: "approveRecourseLeaf",
+    ref,
+  });
+  return approval.hash;
+}
+
+/** The hash of the interrupted attempt's leaf approval about `ref`, if it sent one. */
+async function interruptedLeafApproval(ctx: ServiceContext, signer: string, ref: string): Promise<string | undefined> {
+  return (await sentByInterruptedAttempt(ctx, signer, "approveRecourseLeaf", ref)).at(-1)?.hash;
 }
 
 /** The holder of leaf `certificateId` claims its loss on the nearest guarantor of the leaf. */
@@ -209,6 +246,20 @@ export async function openRecourseClaim(
   input: z.infer<typeof OpenRecourseClaimSchema>,
 ): Promise<{ claim: RecourseClaimView; transactions: SentTransaction[] }> {
   const ledger = recourseLedger(ctx);
+  const openKind = input.kind === "default" ? "openDefaultClaim" : "openDilutionClaim";
+  // A retry of an opening the service died in the middle of: the claim it opened is the answer.
+  const [opened] = await sentByInterruptedAttempt(ctx, actor.address, openKind, certificateId);
+  if (opened) {
+    const approvalHash =
+      input.kind === "default" ? await interruptedLeafApproval(ctx, actor.address, certificateId) : undefined;
+    await ctx.indexer.sync(opened.blockNumber);
+    const sent: [string, string | undefined][] =
+      input.kind === "default" ? [["approveRecourseLeaf", approvalHash]] : [];
+    return {
+      claim: await claimById(ctx, openedClaimId(ledger, opened)),
+      transactions: sentTransactions(...sent, [openKind, opened.hash]),
+    };
+  }
   const cert = await certificate(ctx, certificateId);
   const wallet = custodialWallet(ctx, actor, cert.holder, `holder of certificate ${certificateId}`);
   const guarantor = await nearestGuarantor(ctx, certificateId, cert.holder);
@@ -224,11 +275,7 @@ export async function openRecourseClaim(
   const sent: [string, string][] = [];
   if (input.kind === "default") {
     // The leaf goes to the guarantor when the claim is paid: the ledger must be approved for it.
-    const approval = await sender.send(
-      await ctx.chain.contracts.certificates.approve.populateTransaction(String(ledger.target), certificateId),
-      { kind: "approveRecourseLeaf", ref: certificateId },
-    );
-    sent.push(["approveRecourseLeaf", approval.hash]);
+    sent.push(["approveRecourseLeaf", await approveLeafOnce(ctx, sender, ledger, certificateId, certificateId)]);
   }
   const receipt =
     input.kind === "default"
@@ -238,7 +285,7 @@ export async function openRecourseClaim(
             guarantor.certificateId,
             guarantor.endorsementIndex,
           ),
-          { kind: "openDefaultClaim", ref: certificateId },
+          { kind: openKind, ref: certificateId },
         )
       : await sender.send(
           await ledger.openDilutionClaim.populateTransaction(
@@ -247,9 +294,9 @@ export async function openRecourseClaim(
             guarantor.certificateId,
             guarantor.endorsementIndex,
           ),
-          { kind: "openDilutionClaim", ref: certificateId },
+          { kind: openKind, ref: certificateId },
         );
-  sent.push([input.kind === "default" ? "openDefaultClaim" : "openDilutionClaim", receipt.hash]);
+  sent.push([openKind, receipt.hash]);
   await ctx.indexer.sync(receipt.blockNumber);
   const claimId = openedClaimId(ledger, receipt);
   ctx.log.info(
@@ -259,6 +306,8 @@ export async function openRecourseClaim(
   return { claim: await claimById(ctx, claimId), transactions: sentTransactions(...sent) };
 }
 
+const recoursePaymentLock = (address: string): string => `recourse-payment:${address.toLowerCase()}`;
+
 /** The guarantor pays an open claim: exactly the amount approved to the ledger, then paid. */
 export async function payRecourseClaim(
   ctx: ServiceContext,
@@ -266,20 +315,41 @@ export async function payRecourseClaim(
   claimId: string,
 ): Promise<{ claim: RecourseClaimView; transactions: SentTransaction[] }> {
   const ledger = recourseLedger(ctx);
-  const claim = await claimById(ctx, claimId);
-  const wallet = custodialWallet(ctx, actor, claim.guarantor, `guarantor of recourse claim ${claimId}`);
-  if (claim.status !== "open")
-    throw conflict("RECOURSE_CLAIM_WRONG_STATUS", `recourse claim ${claimId} is ${claim.status}`, {
-      claimId,
-      status: claim.status,
-    });
-  const { approveHash, receipt } = await payThroughExactAllowance(
+  // A retry of a payment the service died in the middle of: the payment it sent is the answer.
+  const [paidBefore] = await sentByInterruptedAttempt(ctx, actor.address, "payRecourseClaim", claimId);
+  if (paidBefore) {
+    const approved = (await sentByInterruptedAttempt(ctx, actor.address, "approveRecourseClaim", claimId)).at(0);
+    await ctx.indexer.sync(paidBefore.blockNumber);
+    return {
+      claim: await claimById(ctx, claimId),
+      transactions: sentTransactions(["approveRecourseClaim", approved?.hash], ["payRecourseClaim", paidBefore.hash]),
+    };
+  }
+  const wallet = custodialWallet(
     ctx,
-    ctx.chain.senderFor(wallet),
-    { spender: String(ledger.target), amount: BigInt(claim.amount), kind: "approveRecourseClaim" },
-    { kind: "payRecourseClaim", ref: claimId, request: () => ledger.payClaim.populateTransaction(claimId) },
+    actor,
+    (await claimById(ctx, claimId)).guarantor,
+    `guarantor of recourse claim ${claimId}`,
   );
-  await ctx.indexer.sync(receipt.blockNumber);
+  // One payment at a time per guarantor: the ledger's allowance is one number per owner, so a
+  // second payment's approval would overwrite the first's before it is spent (financing's
+  // fundingLock, for the market's allowance).
+  const { claim, approveHash, receipt } = await withLock(ctx.db, recoursePaymentLock(wallet.address), async () => {
+    const claim = await claimById(ctx, claimId);
+    if (claim.status !== "open")
+      throw conflict("RECOURSE_CLAIM_WRONG_STATUS", `recourse claim ${claimId} is ${claim.status}`, {
+        claimId,
+        status: claim.status,
+      });
+    const paid = await payThroughExactAllowance(
+      ctx,
+      ctx.chain.senderFor(wallet),
+      { spender: String(ledger.target), amount: BigInt(claim.amount), kind: "approveRecourseClaim" },
+      { kind: "payRecourseClaim", ref: claimId, request: () => ledger.payClaim.populateTransaction(claimId) },
+    );
+    await ctx.indexer.sync(paid.receipt.blockNumber);
+    return { claim, ...paid };
+  });
   ctx.log.info({ claimId, leafId: claim.leafId, amount: claim.amount, txHash: receipt.hash }, "recourse claim paid");
   return {
     claim: await claimById(ctx, claimId),
@@ -295,6 +365,18 @@ export async function escalateRecourseClaim(
 ): Promise<{ claim: RecourseClaimView; transactions: SentTransaction[] }> {
   const ledger = recourseLedger(ctx);
   const paid = await claimById(ctx, claimId);
+  // A retry of an escalation the service died in the middle of: the claim it opened is the answer.
+  const [escalated] = await sentByInterruptedAttempt(ctx, actor.address, "escalateRecourseClaim", claimId);
+  if (escalated) {
+    const approvalHash =
+      paid.kind === "default" ? await interruptedLeafApproval(ctx, actor.address, claimId) : undefined;
+    await ctx.indexer.sync(escalated.blockNumber);
+    const sent: [string, string | undefined][] = paid.kind === "default" ? [["approveRecourseLeaf", approvalHash]] : [];
+    return {
+      claim: await claimById(ctx, openedClaimId(ledger, escalated)),
+      transactions: sentTransactions(...sent, ["escalateRecourseClaim", escalated.hash]),
+    };
+  }
   const wallet = custodialWallet(ctx, actor, paid.guarantor, `guarantor of recourse claim ${claimId}`);
   // Strictly above: earlier on the same certificate, then up through its ancestors.
   const above = await nearestGuarantor(ctx, paid.guarantorCertificateId, paid.guarantor, paid.endorsementIndex);
@@ -306,11 +388,7 @@ export async function escalateRecourseClaim(
   const sent: [string, string][] = [];
   if (paid.kind === "default") {
     // The guarantor that paid now holds the leaf; it goes on up when the next claim is paid.
-    const approval = await sender.send(
-      await ctx.chain.contracts.certificates.approve.populateTransaction(String(ledger.target), paid.leafId),
-      { kind: "approveRecourseLeaf", ref: claimId },
-    );
-    sent.push(["approveRecourseLeaf", approval.hash]);
+    sent.push(["approveRecourseLeaf", await approveLeafOnce(ctx, sender, ledger, paid.leafId, claimId)]);
   }
   const receipt = await sender.send(
     await ledger.escalate.populateTransaction(claimId, above.certificateId, above.endorsementIndex),

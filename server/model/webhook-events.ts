@@ -21,6 +21,19 @@ export const WEBHOOK_EVENT_TYPES = [
   "financing.cancelled",
   "repayment.received",
   "payout.made",
+  // Issue 16: disputes, credit notes and recourse (payloads in webhook-payloads.ts).
+  "dispute.opened",
+  "dispute.withdrawn",
+  "dispute.dismissed",
+  "dispute.resolved",
+  "credit_note.proposed",
+  "credit_note.withdrawn",
+  "credit_note.rejected",
+  "credit_note.applied",
+  "recourse.granted",
+  "recourse_claim.opened",
+  "recourse_claim.escalated",
+  "recourse_claim.paid",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

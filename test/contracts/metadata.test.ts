@@ -3,10 +3,11 @@
 // emits ERC-4906 MetadataUpdate so wallets and indexers refresh.
 import { expect } from "chai";
 import { network } from "hardhat";
-import type { ContractTransactionResponse } from "ethers";
+import { id as keccakId, type ContractTransactionResponse } from "ethers";
 import { deployWorld, MILLION, type TierlineWorld } from "../helpers/fixture.js";
 import { fundRequest, registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
 import { asLifecycleWorld, deployCustomTokenWorld } from "../helpers/custom-token-world.js";
+import { leavesOf } from "../helpers/dilution.js";
 import { CERTIFICATE_STATES, FinancingKind } from "../../server/model/contract-enums.js";
 import type { OddSymbolToken } from "../../types/ethers-contracts/index.js";
 
@@ -53,25 +54,28 @@ function decimal(units: bigint, decimals: number): string {
   return fraction === "" ? (units / unit).toString() : `${units / unit}.${fraction}`;
 }
 
-/** Checks every attribute (and the SVG) against certificateOf and the escrow's paidOutOf. */
+/** Checks every attribute (and the SVG) against certificateOf, the ledger's reductionOf and the escrow's paidOutOf. */
 async function expectMetadataMatchesChain(
-  w: Pick<TierlineWorld, "certificates" | "escrow">,
+  w: Pick<TierlineWorld, "certificates" | "escrow" | "dilution">,
   id: bigint,
   currency: { symbol: string; decimals: number } | { rawUnitsOf: string },
 ) {
   const m = await metadataOf(w, id);
   const c = await w.certificates.certificateOf(id);
   const paid = await w.escrow.paidOutOf(id);
+  const claim = c.faceValue - (await w.dilution.reductionOf(id));
   const state = CERTIFICATE_STATES[Number(c.state)]!;
   const amount = (units: bigint) => ("symbol" in currency ? decimal(units, currency.decimals) : units.toString());
   const currencyText = "symbol" in currency ? currency.symbol : `units of ${currency.rawUnitsOf.toLowerCase()}`;
   const due = new Date(Number(c.dueDate) * 1000).toISOString().slice(0, 10);
 
   expect(m.name).to.equal(`Tierline certificate #${id}`);
-  expect(m.attributes).to.have.length(10);
+  expect(m.attributes).to.have.length(12);
   expect(trait(m, "Receivable").value).to.equal(c.receivableId);
   expect(trait(m, "Face value").value).to.equal(amount(c.faceValue));
   expect(trait(m, "Face value (units)").value).to.equal(c.faceValue.toString());
+  expect(trait(m, "Claim").value).to.equal(amount(claim));
+  expect(trait(m, "Claim (units)").value).to.equal(claim.toString());
   expect(trait(m, "Currency").value).to.equal(currencyText);
   expect(trait(m, "Due date")).to.deep.equal({
     display_type: "date",
@@ -83,14 +87,17 @@ async function expectMetadataMatchesChain(
   expect(trait(m, "State").value).to.equal(state);
   expect(trait(m, "Paid out").value).to.equal(amount(paid));
   expect(trait(m, "Paid out (units)").value).to.equal(paid.toString());
-  expect(m.description).to.contain(`Tier ${c.tier} claim of ${amount(c.faceValue)} ${currencyText}`);
+  expect(m.description).to.contain(
+    `Tier ${c.tier} claim of ${amount(claim)} ${currencyText} (face value ${amount(c.faceValue)} less credit notes)`,
+  );
   expect(m.description).to.contain(`due ${due} (UTC)`);
   expect(m.description).to.contain(`State: ${state}. Paid out so far: ${amount(paid)} ${currencyText}.`);
 
   expect(m.svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).to.equal(true);
   expect(m.svg.endsWith("</svg>")).to.equal(true);
   const pictured = "symbol" in currency ? currency.symbol : "units";
-  expect(m.svg).to.contain(`Face  ${amount(c.faceValue)} ${pictured}`);
+  expect(m.svg).to.contain(`Claim ${amount(claim)} ${pictured}<`);
+  expect(m.svg).to.contain(`Face  ${amount(c.faceValue)} ${pictured}<`);
   expect(m.svg).to.contain(`Due   ${due} UTC`);
   expect(m.svg).to.contain(`Tier  ${c.tier}`);
   expect(m.svg).to.contain(`Paid  ${amount(paid)} ${pictured}<`);
@@ -170,6 +177,26 @@ describe("certificate metadata", function () {
       const m = await expectMetadataMatchesChain(w, leaves[2], TUSD);
       expect(trait(m, "State").value).to.equal("locked");
       expect(m.svg).to.contain(">LOCKED</text>");
+    });
+
+    it("shows a piece a credit note cut at its claim, face value less the cut, beside its face value", async function () {
+      const { w, receivableId, leaves } = await networkHelpers.loadFixture(threeTiers);
+      // The seller's own retained piece (234.499999) absorbs a 100 tUSD return first.
+      await w.dilution
+        .connect(w.debtor)
+        .proposeCreditNote(receivableId, 100n * MILLION, keccakId("RETURN"), keccakId("CN-1"));
+      const noteId = await w.dilution.creditNoteCount();
+      await w.dilution
+        .connect(w.tier1)
+        .applyWithSellerConsent(noteId, { deadline: 0n, signature: "0x" }, await leavesOf(w, receivableId));
+      const retained = leaves[0];
+      expect(await w.dilution.reductionOf(retained)).to.equal(100n * MILLION);
+      const m = await expectMetadataMatchesChain(w, retained, TUSD);
+      expect(trait(m, "Claim").value).to.equal("134.499999");
+      expect(trait(m, "Face value").value).to.equal("234.499999");
+      expect(m.svg).to.contain("Claim 134.499999 tUSD<");
+      // Untouched pieces show a claim equal to their face value.
+      expect(trait(await expectMetadataMatchesChain(w, leaves[2], TUSD), "Claim").value).to.equal("400");
     });
 
     it("shows what a partial repayment paid out so far", async function () {

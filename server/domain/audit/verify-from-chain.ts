@@ -4,6 +4,9 @@
 // requests' ids), replayed by a reducer of its own — not the indexer's projections and
 // not the onchain_* tables. The other side is the index. A third opinion comes from the
 // contracts' view functions at the same block, where that is cheap.
+// Issue 16's tables are covered the same way: the receivable's disputes, credit notes and each
+// leaf's cut (DilutionLedger, the registry's CreditRecorded), and the endorsements and recourse
+// claims on its certificates (RecourseLedger).
 import { getAddress, toBeHex, zeroPadValue, type BaseContract, type Log, type LogDescription } from "ethers";
 import { z } from "zod";
 import type { ServiceContext } from "../../context.js";
@@ -32,6 +35,9 @@ export const VerifyReportSchema = z
       z.object({
         certificateId: z.string().optional(),
         requestId: z.string().optional(),
+        disputeId: z.string().optional().meta({ description: "<block>:<log index> of the dispute's DisputeOpened" }),
+        creditNoteId: z.string().optional(),
+        claimId: z.string().optional().meta({ description: "a recourse claim" }),
         field: z.string(),
         chain: Value,
         index: Value,
@@ -39,6 +45,9 @@ export const VerifyReportSchema = z
     ),
     checkedCertificates: z.number(),
     checkedFinancingRequests: z.number(),
+    checkedDilutionAndRecourse: z.number().meta({
+      description: "Disputes, credit notes, leaf cuts, endorsements and recourse claims compared",
+    }),
     chainEvents: z.number().meta({ description: "Logs read from the chain for this receivable" }),
     fromBlock: z.number(),
     asOfBlock: z.number().meta({ description: "Both sides are compared as of this block" }),
@@ -61,6 +70,7 @@ export const VerifyReportSchema = z
 
 export type VerifyReport = z.infer<typeof VerifyReportSchema>;
 type Difference = VerifyReport["differences"][number];
+type DifferenceKey = Omit<Difference, "field" | "chain" | "index">;
 type Scalar = z.infer<typeof Value>;
 
 interface ChainReceivable {
@@ -75,6 +85,7 @@ interface ChainReceivable {
   repaidAmount: string;
   distributed: string;
   earlyDiscount: string;
+  credited: string;
   registerTxHash: string;
   registeredBlock: number;
 }
@@ -87,6 +98,7 @@ interface ChainCertificate {
   tier: number;
   state: string;
   paidOut: string;
+  reduction: string;
   issuedTxHash: string;
   issuedBlock: number;
 }
@@ -105,7 +117,81 @@ interface ChainRequest {
   fundedTxHash: string | null;
 }
 
-interface ChainView {
+interface ChainDispute {
+  receivableId: string;
+  debtor: string;
+  reasonCode: string;
+  documentHash: string;
+  status: string;
+  creditNoteId: string | null;
+  openedTxHash: string;
+  openedBlock: number;
+  closedTxHash: string | null;
+}
+
+interface ChainCreditNote {
+  receivableId: string;
+  amount: string;
+  reasonCode: string;
+  documentHash: string;
+  sellerRespondBy: number;
+  status: string;
+  approvedBy: string | null;
+  retainedReduction: string | null;
+  sharedReduction: string | null;
+  proposedTxHash: string;
+  proposedBlock: number;
+  closedTxHash: string | null;
+}
+
+interface ChainLeafReduction {
+  creditNoteId: string;
+  certificateId: string;
+  holder: string;
+  reduction: string;
+  claim: string;
+  retained: boolean;
+  txHash: string;
+}
+
+interface ChainEndorsement {
+  certificateId: string;
+  endorsementIndex: number;
+  endorser: string;
+  txHash: string;
+  blockNumber: number;
+}
+
+interface ChainClaim {
+  leafId: string;
+  receivableId: string | null;
+  kind: string;
+  status: string;
+  creditor: string;
+  guarantor: string;
+  guarantorCertificateId: string;
+  endorsementIndex: number;
+  amount: string;
+  parentClaimId: string | null;
+  openedTxHash: string;
+  openedBlock: number;
+  paidTxHash: string | null;
+  paidBy: string | null;
+}
+
+/** Issue 16's records of one receivable, keyed as the index keys them. */
+interface DilutionAndRecourse {
+  /** By "<block>:<log index>" of DisputeOpened. */
+  disputes: Map<string, ChainDispute>;
+  creditNotes: Map<string, ChainCreditNote>;
+  /** By "<credit note id>/<certificate id>". */
+  leafReductions: Map<string, ChainLeafReduction>;
+  /** By "<certificate id>#<endorsement index>". */
+  endorsements: Map<string, ChainEndorsement>;
+  claims: Map<string, ChainClaim>;
+}
+
+interface ChainView extends DilutionAndRecourse {
   receivable: ChainReceivable | undefined;
   certificates: Map<string, ChainCertificate>;
   requests: Map<string, ChainRequest>;
@@ -113,8 +199,12 @@ interface ChainView {
   fromBlock: number;
 }
 
+/** IDilutionLedger.CreditNoteApproval and IRecourseLedger.RecourseKind, as the index writes them. */
+const APPROVED_BY = ["seller", "arbiter"] as const;
+const RECOURSE_KIND = ["dilution", "default"] as const;
+
 interface DecodedLog {
-  contract: "registry" | "certificates" | "financing" | "escrow";
+  contract: "registry" | "certificates" | "financing" | "escrow" | "dilution" | "recourse";
   name: string;
   args: LogDescription["args"];
   blockNumber: number;
@@ -156,6 +246,9 @@ export async function verifyFromChain(ctx: ServiceContext, actor: Actor, receiva
     differences,
     checkedCertificates: new Set([...chain.certificates.keys(), ...index.certificates.keys()]).size,
     checkedFinancingRequests: new Set([...chain.requests.keys(), ...index.requests.keys()]).size,
+    checkedDilutionAndRecourse: (
+      ["disputes", "creditNotes", "leafReductions", "endorsements", "claims"] as const
+    ).reduce((n, table) => n + new Set([...chain[table].keys(), ...index[table].keys()]).size, 0),
     chainEvents: chain.events,
     fromBlock: chain.fromBlock,
     asOfBlock,
@@ -216,9 +309,13 @@ async function readChain(ctx: ServiceContext, receivableId: string, toBlock: num
   const registryLogs = await getLogs(
     registryAddress,
     [
-      ["ReceivableRegistered", "RepaymentRecorded", "ReceivableStatusChanged", "ReceivableDischargedEarly"].map((n) =>
-        topic(registry, n),
-      ),
+      [
+        "ReceivableRegistered",
+        "RepaymentRecorded",
+        "ReceivableStatusChanged",
+        "ReceivableDischargedEarly",
+        "CreditRecorded",
+      ].map((n) => topic(registry, n)),
       receivableId,
     ],
     deploymentBlock,
@@ -280,6 +377,47 @@ async function readChain(ctx: ServiceContext, receivableId: string, toBlock: num
     ),
   );
 
+  const { dilution, recourse } = ctx.chain.contracts;
+  if (dilution) {
+    // Disputes carry the receivable in their first topic, credit notes and cuts in their second.
+    const disputeEvents = ["DisputeOpened", "DisputeResolved", "DisputeWithdrawn", "DisputeDismissed"];
+    const noteEvents = ["CreditNoteProposed", "CreditNoteWithdrawn", "CreditNoteRejected", "CreditNoteApplied"];
+    const address = String(dilution.target);
+    decode(
+      "dilution",
+      dilution,
+      await getLogs(address, [disputeEvents.map((n) => topic(dilution, n)), receivableId], fromBlock),
+    );
+    decode(
+      "dilution",
+      dilution,
+      await getLogs(
+        address,
+        [[...noteEvents, "LeafDiluted"].map((n) => topic(dilution, n)), null, receivableId],
+        fromBlock,
+      ),
+    );
+  }
+  if (recourse) {
+    const address = String(recourse.target);
+    for (const ids of chunks(certificateIds.map(idTopic), TOPIC_CHUNK)) {
+      decode("recourse", recourse, await getLogs(address, [topic(recourse, "RecourseGranted"), ids], fromBlock));
+      // Claims on a leaf of this receivable, escalations included (they name the same leaf).
+      decode(
+        "recourse",
+        recourse,
+        await getLogs(address, [topic(recourse, "RecourseClaimOpened"), null, ids], fromBlock),
+      );
+    }
+    const claimIds = [
+      ...new Set(
+        decoded.filter((e) => e.name === "RecourseClaimOpened").map((e) => (e.args.claimId as bigint).toString()),
+      ),
+    ];
+    for (const ids of chunks(claimIds.map(idTopic), TOPIC_CHUNK))
+      decode("recourse", recourse, await getLogs(address, [topic(recourse, "RecourseClaimPaid"), ids], fromBlock));
+  }
+
   const unique = new Map(decoded.map((e) => [`${e.blockNumber}:${e.logIndex}`, e]));
   const ordered = [...unique.values()].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
   return { ...replay(ordered), events: ordered.length, fromBlock };
@@ -290,6 +428,16 @@ function replay(events: DecodedLog[]): Omit<ChainView, "events" | "fromBlock"> {
   let receivable: ChainReceivable | undefined;
   const certificates = new Map<string, ChainCertificate>();
   const requests = new Map<string, ChainRequest>();
+  const disputes = new Map<string, ChainDispute>();
+  const creditNotes = new Map<string, ChainCreditNote>();
+  const leafReductions = new Map<string, ChainLeafReduction>();
+  const endorsements = new Map<string, ChainEndorsement>();
+  const claims = new Map<string, ChainClaim>();
+  /** Closes the receivable's open dispute (the chain keeps at most one open). */
+  const closeDispute = (status: string, txHash: string, creditNoteId: string | null) => {
+    for (const d of disputes.values())
+      if (d.status === "open") Object.assign(d, { status, closedTxHash: txHash, creditNoteId });
+  };
   const str = (v: unknown) => (v as bigint).toString();
   for (const e of events) {
     const a = e.args;
@@ -309,6 +457,7 @@ function replay(events: DecodedLog[]): Omit<ChainView, "events" | "fromBlock"> {
           repaidAmount: "0",
           distributed: "0",
           earlyDiscount: "0",
+          credited: "0",
           registerTxHash: e.txHash,
           registeredBlock: e.blockNumber,
         };
@@ -331,6 +480,7 @@ function replay(events: DecodedLog[]): Omit<ChainView, "events" | "fromBlock"> {
           tier: Number(a.tier),
           state: "live",
           paidOut: "0",
+          reduction: "0",
           issuedTxHash: e.txHash,
           issuedBlock: e.blockNumber,
         });
@@ -423,18 +573,129 @@ function replay(events: DecodedLog[]): Omit<ChainView, "events" | "fromBlock"> {
         if (r) r.status = "foreclosed";
         break;
       }
+      case "registry.CreditRecorded":
+        if (receivable) receivable.credited = str(a.credited);
+        break;
+      case "dilution.DisputeOpened":
+        disputes.set(`${e.blockNumber}:${e.logIndex}`, {
+          receivableId: a.receivableId as string,
+          debtor: getAddress(a.debtor as string),
+          reasonCode: a.reasonCode as string,
+          documentHash: a.documentHash as string,
+          status: "open",
+          creditNoteId: null,
+          openedTxHash: e.txHash,
+          openedBlock: e.blockNumber,
+          closedTxHash: null,
+        });
+        break;
+      case "dilution.DisputeResolved":
+        closeDispute("resolved", e.txHash, str(a.creditNoteId));
+        break;
+      case "dilution.DisputeWithdrawn":
+        closeDispute("withdrawn", e.txHash, null);
+        break;
+      case "dilution.DisputeDismissed":
+        closeDispute("dismissed", e.txHash, null);
+        break;
+      case "dilution.CreditNoteProposed":
+        creditNotes.set(str(a.creditNoteId), {
+          receivableId: a.receivableId as string,
+          amount: str(a.amount),
+          reasonCode: a.reasonCode as string,
+          documentHash: a.documentHash as string,
+          sellerRespondBy: Number(a.sellerRespondBy),
+          status: "proposed",
+          approvedBy: null,
+          retainedReduction: null,
+          sharedReduction: null,
+          proposedTxHash: e.txHash,
+          proposedBlock: e.blockNumber,
+          closedTxHash: null,
+        });
+        break;
+      case "dilution.CreditNoteWithdrawn":
+      case "dilution.CreditNoteRejected": {
+        const n = creditNotes.get(str(a.creditNoteId));
+        if (n)
+          Object.assign(n, {
+            status: e.name === "CreditNoteWithdrawn" ? "withdrawn" : "rejected",
+            closedTxHash: e.txHash,
+          });
+        break;
+      }
+      case "dilution.CreditNoteApplied": {
+        const n = creditNotes.get(str(a.creditNoteId));
+        if (n)
+          Object.assign(n, {
+            status: "applied",
+            approvedBy: APPROVED_BY[Number(a.approvedBy)] ?? "unknown",
+            retainedReduction: str(a.retainedReduction),
+            sharedReduction: str(a.sharedReduction),
+            closedTxHash: e.txHash,
+          });
+        break;
+      }
+      case "dilution.LeafDiluted": {
+        leafReductions.set(`${str(a.creditNoteId)}/${str(a.certificateId)}`, {
+          creditNoteId: str(a.creditNoteId),
+          certificateId: str(a.certificateId),
+          holder: getAddress(a.holder as string),
+          reduction: str(a.reduction),
+          claim: str(a.claim),
+          retained: Boolean(a.retained),
+          txHash: e.txHash,
+        });
+        // The event carries the leaf's claim after the cut: its total reduction is face - claim.
+        const c = certificate(a.certificateId);
+        if (c) c.reduction = (BigInt(c.faceValue) - (a.claim as bigint)).toString();
+        break;
+      }
+      case "recourse.RecourseGranted":
+        endorsements.set(`${str(a.certificateId)}#${Number(a.endorsementIndex)}`, {
+          certificateId: str(a.certificateId),
+          endorsementIndex: Number(a.endorsementIndex),
+          endorser: getAddress(a.endorser as string),
+          txHash: e.txHash,
+          blockNumber: e.blockNumber,
+        });
+        break;
+      case "recourse.RecourseClaimOpened":
+        claims.set(str(a.claimId), {
+          leafId: str(a.leafId),
+          receivableId: certificate(a.leafId)?.receivableId ?? null,
+          kind: RECOURSE_KIND[Number(a.kind)] ?? "unknown",
+          status: "open",
+          creditor: getAddress(a.creditor as string),
+          guarantor: getAddress(a.guarantor as string),
+          guarantorCertificateId: str(a.guarantorCertificateId),
+          endorsementIndex: Number(a.endorsementIndex),
+          amount: str(a.amount),
+          parentClaimId: (a.parentClaimId as bigint) === 0n ? null : str(a.parentClaimId),
+          openedTxHash: e.txHash,
+          openedBlock: e.blockNumber,
+          paidTxHash: null,
+          paidBy: null,
+        });
+        break;
+      case "recourse.RecourseClaimPaid": {
+        const claim = claims.get(str(a.claimId));
+        if (claim)
+          Object.assign(claim, { status: "paid", paidTxHash: e.txHash, paidBy: getAddress(a.payer as string) });
+        break;
+      }
       default:
         break;
     }
   }
-  return { receivable, certificates, requests };
+  return { receivable, certificates, requests, disputes, creditNotes, leafReductions, endorsements, claims };
 }
 
 /* ------------------------------------------------------------------ */
 /*                               The index                            */
 /* ------------------------------------------------------------------ */
 
-interface IndexView {
+interface IndexView extends DilutionAndRecourse {
   receivable: ChainReceivable | undefined;
   certificates: Map<string, ChainCertificate>;
   requests: Map<string, ChainRequest>;
@@ -463,6 +724,7 @@ async function readIndex(ctx: ServiceContext, receivableId: string, chainCertifi
     );
   }
   return {
+    ...(await readDilutionAndRecourseIndex(ctx, receivableId, certificateIds)),
     receivable: r && {
       seller: r.seller,
       debtor: r.debtor,
@@ -475,6 +737,7 @@ async function readIndex(ctx: ServiceContext, receivableId: string, chainCertifi
       repaidAmount: r.repaid_amount,
       distributed: r.distributed,
       earlyDiscount: r.early_discount,
+      credited: r.credited,
       registerTxHash: r.register_tx_hash,
       registeredBlock: r.registered_block,
     },
@@ -489,6 +752,7 @@ async function readIndex(ctx: ServiceContext, receivableId: string, chainCertifi
           tier: c.tier,
           state: c.state,
           paidOut: c.paid_out,
+          reduction: c.reduction,
           issuedTxHash: c.issued_tx_hash,
           issuedBlock: c.issued_block,
         },
@@ -515,6 +779,127 @@ async function readIndex(ctx: ServiceContext, receivableId: string, chainCertifi
   };
 }
 
+/** Issue 16's index rows of the receivable, and of claims and endorsements on its certificates. */
+async function readDilutionAndRecourseIndex(
+  ctx: ServiceContext,
+  receivableId: string,
+  certificateIds: string[],
+): Promise<DilutionAndRecourse> {
+  const disputes = await ctx.db
+    .selectFrom("onchain_disputes")
+    .selectAll()
+    .where("receivable_id", "=", receivableId)
+    .execute();
+  const notes = await ctx.db
+    .selectFrom("onchain_credit_notes")
+    .selectAll()
+    .where("receivable_id", "=", receivableId)
+    .execute();
+  const cuts = await ctx.db
+    .selectFrom("onchain_leaf_reductions")
+    .selectAll()
+    .where("receivable_id", "=", receivableId)
+    .execute();
+  const endorsementRows = [];
+  const claimRows = [];
+  for (const ids of chunks(certificateIds, 500)) {
+    endorsementRows.push(
+      ...(await ctx.db
+        .selectFrom("onchain_recourse_endorsements")
+        .selectAll()
+        .where("certificate_id", "in", ids)
+        .execute()),
+    );
+    claimRows.push(
+      ...(await ctx.db.selectFrom("onchain_recourse_claims").selectAll().where("leaf_id", "in", ids).execute()),
+    );
+  }
+  return {
+    disputes: new Map(
+      disputes.map((d) => [
+        d.id,
+        {
+          receivableId: d.receivable_id,
+          debtor: d.debtor,
+          reasonCode: d.reason_code,
+          documentHash: d.document_hash,
+          status: d.status,
+          creditNoteId: d.credit_note_id,
+          openedTxHash: d.opened_tx_hash,
+          openedBlock: d.opened_block,
+          closedTxHash: d.closed_tx_hash,
+        },
+      ]),
+    ),
+    creditNotes: new Map(
+      notes.map((n) => [
+        n.id,
+        {
+          receivableId: n.receivable_id,
+          amount: n.amount,
+          reasonCode: n.reason_code,
+          documentHash: n.document_hash,
+          sellerRespondBy: n.seller_respond_by,
+          status: n.status,
+          approvedBy: n.approved_by,
+          retainedReduction: n.retained_reduction,
+          sharedReduction: n.shared_reduction,
+          proposedTxHash: n.proposed_tx_hash,
+          proposedBlock: n.proposed_block,
+          closedTxHash: n.closed_tx_hash,
+        },
+      ]),
+    ),
+    leafReductions: new Map(
+      cuts.map((c) => [
+        `${c.credit_note_id}/${c.certificate_id}`,
+        {
+          creditNoteId: c.credit_note_id,
+          certificateId: c.certificate_id,
+          holder: c.holder,
+          reduction: c.reduction,
+          claim: c.claim,
+          retained: c.retained === 1,
+          txHash: c.tx_hash,
+        },
+      ]),
+    ),
+    endorsements: new Map(
+      endorsementRows.map((e) => [
+        `${e.certificate_id}#${Number(e.endorsement_index)}`,
+        {
+          certificateId: e.certificate_id,
+          endorsementIndex: Number(e.endorsement_index),
+          endorser: e.endorser,
+          txHash: e.tx_hash,
+          blockNumber: e.block_number,
+        },
+      ]),
+    ),
+    claims: new Map(
+      claimRows.map((c) => [
+        c.id,
+        {
+          leafId: c.leaf_id,
+          receivableId: c.receivable_id,
+          kind: c.kind,
+          status: c.status,
+          creditor: c.creditor,
+          guarantor: c.guarantor,
+          guarantorCertificateId: c.guarantor_certificate_id,
+          endorsementIndex: Number(c.endorsement_index),
+          amount: c.amount,
+          parentClaimId: c.parent_claim_id && c.parent_claim_id !== "0" ? c.parent_claim_id : null,
+          openedTxHash: c.opened_tx_hash,
+          openedBlock: c.opened_block,
+          paidTxHash: c.paid_tx_hash,
+          paidBy: c.paid_by,
+        },
+      ]),
+    ),
+  };
+}
+
 /* ------------------------------------------------------------------ */
 /*                               Comparisons                          */
 /* ------------------------------------------------------------------ */
@@ -526,7 +911,7 @@ function compareRecords<T extends object>(
   index: T | undefined,
   fields: Array<keyof T & string>,
   prefix: string,
-  key: { certificateId?: string; requestId?: string },
+  key: DifferenceKey,
   out: Difference[],
 ): void {
   if (!chain || !index) {
@@ -553,6 +938,7 @@ const RECEIVABLE_FIELDS: Array<keyof ChainReceivable> = [
   "repaidAmount",
   "distributed",
   "earlyDiscount",
+  "credited",
   "registerTxHash",
   "registeredBlock",
 ];
@@ -564,6 +950,7 @@ const CERTIFICATE_FIELDS: Array<keyof ChainCertificate> = [
   "tier",
   "state",
   "paidOut",
+  "reduction",
   "issuedTxHash",
   "issuedBlock",
 ];
@@ -580,6 +967,101 @@ const REQUEST_FIELDS: Array<keyof ChainRequest> = [
   "openedTxHash",
   "fundedTxHash",
 ];
+
+const DISPUTE_FIELDS: Array<keyof ChainDispute> = [
+  "receivableId",
+  "debtor",
+  "reasonCode",
+  "documentHash",
+  "status",
+  "creditNoteId",
+  "openedTxHash",
+  "openedBlock",
+  "closedTxHash",
+];
+const CREDIT_NOTE_FIELDS: Array<keyof ChainCreditNote> = [
+  "receivableId",
+  "amount",
+  "reasonCode",
+  "documentHash",
+  "sellerRespondBy",
+  "status",
+  "approvedBy",
+  "retainedReduction",
+  "sharedReduction",
+  "proposedTxHash",
+  "proposedBlock",
+  "closedTxHash",
+];
+const LEAF_REDUCTION_FIELDS: Array<keyof ChainLeafReduction> = ["holder", "reduction", "claim", "retained", "txHash"];
+const ENDORSEMENT_FIELDS: Array<keyof ChainEndorsement> = ["endorser", "txHash", "blockNumber"];
+const CLAIM_FIELDS: Array<keyof ChainClaim> = [
+  "leafId",
+  "receivableId",
+  "kind",
+  "status",
+  "creditor",
+  "guarantor",
+  "guarantorCertificateId",
+  "endorsementIndex",
+  "amount",
+  "parentClaimId",
+  "openedTxHash",
+  "openedBlock",
+  "paidTxHash",
+  "paidBy",
+];
+
+/** Ids in the order of the chain: "<block>:<log index>" and "<a>/<b>", "<a>#<b>" compare part by part as numbers. */
+function byCompoundId(a: string, b: string): number {
+  const pa = a.split(/[:/#]/);
+  const pb = b.split(/[:/#]/);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const order = byId(pa[i] ?? "0", pb[i] ?? "0");
+    if (order !== 0) return order;
+  }
+  return 0;
+}
+
+function compareDilutionAndRecourse(chain: DilutionAndRecourse, index: DilutionAndRecourse, out: Difference[]): void {
+  const ids = (table: keyof DilutionAndRecourse) =>
+    [...new Set([...chain[table].keys(), ...index[table].keys()])].sort(byCompoundId);
+  for (const id of ids("disputes"))
+    compareRecords(chain.disputes.get(id), index.disputes.get(id), DISPUTE_FIELDS, "dispute.", { disputeId: id }, out);
+  for (const id of ids("creditNotes"))
+    compareRecords(
+      chain.creditNotes.get(id),
+      index.creditNotes.get(id),
+      CREDIT_NOTE_FIELDS,
+      "creditNote.",
+      { creditNoteId: id },
+      out,
+    );
+  for (const id of ids("leafReductions")) {
+    const [creditNoteId, certificateId] = id.split("/") as [string, string];
+    compareRecords(
+      chain.leafReductions.get(id),
+      index.leafReductions.get(id),
+      LEAF_REDUCTION_FIELDS,
+      "leafReduction.",
+      { certificateId, creditNoteId },
+      out,
+    );
+  }
+  for (const id of ids("endorsements")) {
+    const [certificateId, endorsementIndex] = id.split("#") as [string, string];
+    compareRecords(
+      chain.endorsements.get(id),
+      index.endorsements.get(id),
+      ENDORSEMENT_FIELDS,
+      `recourse.endorsement[${endorsementIndex}].`,
+      { certificateId },
+      out,
+    );
+  }
+  for (const id of ids("claims"))
+    compareRecords(chain.claims.get(id), index.claims.get(id), CLAIM_FIELDS, "recourseClaim.", { claimId: id }, out);
+}
 
 function compareWithIndex(chain: ChainView, index: IndexView): Difference[] {
   const out: Difference[] = [];
@@ -605,6 +1087,7 @@ function compareWithIndex(chain: ChainView, index: IndexView): Difference[] {
       out,
     );
   }
+  compareDilutionAndRecourse(chain, index, out);
   return out;
 }
 
@@ -649,6 +1132,15 @@ async function compareWithContracts(
     check({}, "receivable.dueDate", e.dueDate, Number(r.dueDate));
     check({}, "receivable.rootCertificateId", e.rootCertificateId, r.rootCertificateId.toString());
     check({}, "receivable.distributed", e.distributed, (await escrow.distributedOf(receivableId, at)).toString());
+    check({}, "receivable.credited", e.credited, (await registry.creditedOf(receivableId, at)).toString());
+    const { dilution } = ctx.chain.contracts;
+    if (dilution)
+      check(
+        {},
+        "receivable.disputed",
+        [...chain.disputes.values()].some((d) => d.status === "open"),
+        await dilution.isDisputed(receivableId, at),
+      );
 
     for (const [id, c] of [...chain.certificates.entries()].sort(([a], [b]) => byId(a, b))) {
       const onChain = await certificates.certificateOf(id, at);
@@ -662,6 +1154,7 @@ async function compareWithContracts(
         check(key, "holder", c.holder, getAddress(await certificates.ownerOf(id, at)));
       const [, paidOut] = await escrow.entitlementOf(id, at);
       check(key, "paidOut", c.paidOut, paidOut.toString());
+      if (dilution) check(key, "reduction", c.reduction, (await dilution.reductionOf(id, at)).toString());
     }
     for (const [id, q] of [...chain.requests.entries()].sort(([a], [b]) => byId(a, b))) {
       const onChain = await financing.requestOf(id, at);
