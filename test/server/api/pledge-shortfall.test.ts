@@ -187,6 +187,16 @@ describe("API: a credit note leaves a pledge short of collateral", function () {
     expect(names).not.to.include("PledgeCollateralShortfall");
   });
 
+  it("shows the claim after the cut in the certificate's wallet metadata, as the service deployed it", async function () {
+    const uri: string = await t.service.ctx.chain.contracts.certificates.tokenURI(sellerPiece);
+    const metadata = JSON.parse(Buffer.from(uri.split(",")[1]!, "base64").toString("utf8")) as {
+      attributes: { trait_type: string; value: unknown }[];
+    };
+    const trait = (name: string) => metadata.attributes.find((a) => a.trait_type === name)?.value;
+    expect(trait("Claim (units)")).to.equal((20n * M).toString());
+    expect(trait("Face value (units)")).to.equal((40n * M).toString());
+  });
+
   describe("when a second credit note cuts deeper and tier 2 finances its diluted piece", function () {
     before(async function () {
       // 30 more units returned: the pledged retained piece's last 20 go first (claim 0), then 10 off tier 2's 60.
