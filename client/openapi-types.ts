@@ -1043,7 +1043,7 @@ export interface paths {
     };
     /**
      * Risk hubs of the credit network: top parties by betweenness and by exposure (operator, auditor, financier)
-     * @description Nodes are parties, edges holder -> debtor weighted by outstanding credit (live and locked leaf certificates of receivables not repaid, face less paid out). Betweenness counts hops along credit chains, normalized by (n-1)(n-2). Exact up to 2,000 nodes; above that, Brandes from as many random sources as a work budget allows (at least 256; exact again if every source fits), with a Hoeffding error bound for every node at once (errorBound.epsilon at errorBound.confidence) and each hub's standard error. The ranking is kept until the index has new events. byExposure ranks by what a party owes.
+     * @description Nodes are parties, edges holder -> debtor weighted by outstanding credit (live and locked leaf certificates of receivables not repaid, face less credit-note cuts less paid out). Betweenness counts hops along credit chains, normalized by (n-1)(n-2). Exact up to 2,000 nodes; above that, Brandes from as many random sources as a work budget allows (at least 256; exact again if every source fits), with a Hoeffding error bound for every node at once (errorBound.epsilon at errorBound.confidence) and each hub's standard error. The ranking is kept until the index has new events. byExposure ranks by what a party owes.
      */
     get: operations["getNetworkHubs"];
     put?: never;
@@ -1065,7 +1065,7 @@ export interface paths {
     put?: never;
     /**
      * Stress the credit network: if these parties default, which certificates lose how much, and who defaults next (operator, auditor, financier)
-     * @description Every outstanding certificate on a defaulted debtor loses ceil(outstanding × (1 - recoveryRate)). A party's buffer is its outside capital (optional, per party id; 0 if not given) plus its claims minus its payables before the stress; a party that loses something and ends below zero defaults in the next round, and its payables lose in turn, until a round pushes nobody. Reads only; changes nothing.
+     * @description Every outstanding certificate on a defaulted debtor loses ceil(outstanding × (1 - recoveryRate)). A party's buffer is its outside capital (optional, per party id; 0 if not given) plus its claims minus its payables before the stress; a party that loses something and ends below zero defaults in the next round, and its payables lose in turn, until a round pushes nobody. Recourse (issue 16): a piece passed with recourse passes its loss to its nearest endorser (latest endorsement on the piece, then up through its ancestors, not the holder's own); when that endorser defaults, what it carried moves to the next endorser above it, and back to the holder only when every endorser has fallen. Open recourse claims on-chain are debts of their guarantor (in buffers; its creditor loses on them when it defaults); a leaf under an open default claim is its guarantor's. Reads only; changes nothing.
      */
     post: operations["stressNetwork"];
     delete?: never;
@@ -2190,6 +2190,8 @@ export interface components {
       shortfall: string | null;
       /** @description Who stands behind the piece on offer (issue 16): its endorsers with recourse, nearest first */
       recourse: components["schemas"]["CertificateRecourse"];
+      /** @description Live pledge: by how much the certificate's claim (face less credit-note cuts) is below what the pledgee is still owed, as DilutionLedger.collateralShortfallOf reads it (issue 16); 0 otherwise. Unsecured: the pledgee's claim on the pledgor */
+      collateralShortfall: string;
       txHashes: {
         open: string;
         fund: string | null;
@@ -2270,6 +2272,8 @@ export interface components {
       shortfall: string | null;
       /** @description Who stands behind the piece on offer (issue 16): its endorsers with recourse, nearest first */
       recourse: components["schemas"]["CertificateRecourse"];
+      /** @description Live pledge: by how much the certificate's claim (face less credit-note cuts) is below what the pledgee is still owed, as DilutionLedger.collateralShortfallOf reads it (issue 16); 0 otherwise. Unsecured: the pledgee's claim on the pledgor */
+      collateralShortfall: string;
       txHashes: {
         open: string;
         fund: string | null;
@@ -2732,6 +2736,8 @@ export interface components {
       }[];
       /** @description Recourse claims opened on this leaf */
       recourseClaims: components["schemas"]["TraceRecourseClaim"][];
+      /** @description PledgeCollateralShortfall events: a credit note left this pledged leaf's claim below its pledge (issue 16) */
+      collateralShortfalls: components["schemas"]["TraceCollateralShortfall"][];
       issuedTxHash: string;
       issuedBlock: number;
       children: components["schemas"]["TraceNode"][];
@@ -2750,6 +2756,8 @@ export interface components {
       outstanding: string;
       /** @description What a released pledge left unpaid */
       shortfall: string | null;
+      /** @description Live pledge: outstanding less the leaf's claim after credit notes, when above 0 (issue 16); 0 otherwise */
+      collateralShortfall: string;
       openedTxHash: string;
       fundedTxHash: string | null;
     };
@@ -2777,6 +2785,17 @@ export interface components {
       parentClaimId: string | null;
       openedTxHash: string;
       paidTxHash: string | null;
+    };
+    TraceCollateralShortfall: {
+      requestId: string;
+      pledgee: components["schemas"]["PartyRef"];
+      /** @description What the pledgee was owed when the credit note applied */
+      outstanding: string;
+      /** @description The leaf's claim after the cut */
+      claim: string;
+      /** @description outstanding - claim */
+      shortfall: string;
+      txHash: string;
     };
     TraceTransaction: {
       txHash: string;
@@ -2858,6 +2877,8 @@ export interface components {
             requestId: string;
             pledgee: components["schemas"]["PartyRef"] | null;
             outstanding: string;
+            /** @description By how much the claim is below what the pledgee is owed (issue 16): what it owes the pledgee unsecured */
+            collateralShortfall: string;
           } | null;
         }[];
       };
@@ -2880,6 +2901,8 @@ export interface components {
       };
       asFinancier: {
         pledgesOutstanding: string;
+        /** @description Sum of its pledges' collateral shortfalls (issue 16): owed by pledgors beyond what the pledged claims cover, unsecured */
+        collateralShortfall: string;
         pledges: {
           requestId: string;
           certificateId: string;
@@ -2889,6 +2912,8 @@ export interface components {
           lent: string;
           repayAmount: string;
           outstanding: string;
+          /** @description outstanding - the certificate's claim after credit notes, when above 0 (issue 16) */
+          collateralShortfall: string;
           dueDate: string | null;
           maturity: ("overdue" | "0-30" | "31-60" | "61-90" | "91-180" | ">180") | null;
         }[];
@@ -3047,6 +3072,8 @@ export interface components {
             throughTiers: string;
             /** @description Open recourse claims on it as a guarantor (issue 16) */
             recourse: string;
+            /** @description Its pledges' collateral shortfalls (issue 16): what credit notes left its pledgees unsecured on it */
+            collateralShortfall: string;
             pending: string;
           };
         };
@@ -3206,12 +3233,29 @@ export interface components {
         round: number;
         /** @description A pledgee is paid first out of what is recovered; the loss stays the holder's */
         pledgedTo: components["schemas"]["PartyRef"] | null;
+        /** @description Who bears the loss at the end: the holder, or the nearest endorser with recourse that did not default (issue 16) */
+        bearer: components["schemas"]["PartyRef"];
+        /** @description Endorsers that guarantee the piece to its holder, nearest first (empty: passed without recourse) */
+        guarantors: components["schemas"]["PartyRef"][];
+      }[];
+      /** @description Open recourse claims on-chain whose guarantor defaults in the stress */
+      recourseClaims: {
+        claimId: string;
+        leafId: string;
+        creditor: components["schemas"]["PartyRef"];
+        guarantor: components["schemas"]["PartyRef"];
+        amount: string;
+        /** @description ceil(amount × (1 - recoveryRate)): the creditor's loss */
+        loss: string;
+        round: number;
       }[];
       parties: {
         address: string;
         partyId: string | null;
         name: string | null;
+        /** @description Outstanding certificates it holds, and open recourse claims it holds */
         claims: string;
+        /** @description Outstanding certificates on it, and open recourse claims on it as a guarantor */
         payables: string;
         /** @description The outside capital the request gave it, 0 if none */
         capital: string;
@@ -3220,6 +3264,10 @@ export interface components {
         loss: string;
         /** @description buffer - loss; below zero after a loss: defaults in the next round */
         remaining: string;
+        /** @description The part of loss charged to it as the endorser of pieces it passed with recourse */
+        recourseLoss: string;
+        /** @description Guarantees it could not honour because it defaulted: moved to the next endorser above */
+        passedOn: string;
         defaultedInRound: number | null;
       }[];
       byTier: {
@@ -5235,6 +5283,8 @@ export interface operations {
             shortfall: string | null;
             /** @description Who stands behind the piece on offer (issue 16): its endorsers with recourse, nearest first */
             recourse: components["schemas"]["CertificateRecourse"];
+            /** @description Live pledge: by how much the certificate's claim (face less credit-note cuts) is below what the pledgee is still owed, as DilutionLedger.collateralShortfallOf reads it (issue 16); 0 otherwise. Unsecured: the pledgee's claim on the pledgor */
+            collateralShortfall: string;
             txHashes: {
               open: string;
               fund: string | null;

@@ -382,6 +382,22 @@ async function applyDilutionOrRecourse(trx: Transaction<Database>, event: Indexe
           .execute();
       return;
     }
+    case "dilution.PledgeCollateralShortfall":
+      await trx
+        .insertInto("onchain_pledge_shortfalls")
+        .values({
+          block_number: event.blockNumber,
+          log_index: event.logIndex,
+          certificate_id: a.certificateId!,
+          request_id: a.requestId!,
+          pledgee: getAddress(a.pledgee!),
+          outstanding: a.outstanding!,
+          claim: a.claim!,
+          tx_hash: event.txHash,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      return;
     case "recourse.RecourseGranted":
       await trx
         .insertInto("onchain_recourse_endorsements")

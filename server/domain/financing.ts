@@ -5,6 +5,7 @@
 // scripts/financier.ts for financiers).
 import { withLock } from "../store/locks.js";
 import { keysetPage } from "../store/paginate.js";
+import { collateralShortfallOf } from "../model/collateral-shortfall.js";
 import { PageQuery, pageSchema, type Page } from "../model/page.js";
 import { Wallet, type BaseContract, type TransactionReceipt } from "ethers";
 import { z } from "zod";
@@ -121,6 +122,10 @@ export const FinancingRequestViewSchema = z
     shortfall: z.string().nullable().meta({ description: "Pledge released with this much still unpaid" }),
     recourse: CertificateRecourseSchema.meta({
       description: "Who stands behind the piece on offer (issue 16): its endorsers with recourse, nearest first",
+    }),
+    collateralShortfall: z.string().meta({
+      description:
+        "Live pledge: by how much the certificate's claim (face less credit-note cuts) is below what the pledgee is still owed, as DilutionLedger.collateralShortfallOf reads it (issue 16); 0 otherwise. Unsecured: the pledgee's claim on the pledgor",
     }),
     txHashes: z.object({ open: z.string(), fund: z.string().nullable() }),
     openedBlock: z.number(),
@@ -266,6 +271,7 @@ function baseView(ctx: ServiceContext, row: RequestRow, nowSeconds: number): Omi
     tenorDays: Math.max(0, Math.floor((row.due_date - nowSeconds) / 86_400)),
     verification: verificationSummary(row.verification),
     shortfall: row.shortfall,
+    collateralShortfall: collateralShortfallOf(row).toString(),
     txHashes: { open: row.opened_tx_hash, fund: row.funded_tx_hash },
     openedBlock: row.opened_block,
   };
@@ -642,7 +648,8 @@ export async function fundFinancingRequest(ctx: ServiceContext, actor: Actor, re
   // The terms the financier agrees to are the ones the index shows; the contract refuses others.
   const price = BigInt(row.price);
   const repayAmount = BigInt(row.repay_amount);
-  const remainingClaim = BigInt(row.face_value) - BigInt(row.paid_out);
+  // As the market recorded it at opening: face less credit-note cuts (issue 16) less paid out.
+  const remainingClaim = BigInt(row.face_value) - BigInt(row.reduction) - BigInt(row.paid_out);
   const { token, financing } = ctx.chain.contracts;
   const market = ctx.chain.deployment.addresses.financingMarket;
   const sender = ctx.chain.senderFor(wallet);

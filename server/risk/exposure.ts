@@ -5,7 +5,9 @@
 //   pieces now) plus what it is still owed on pieces it received deeper down the chain
 //   (tier 2 and below, each piece's claim after credit notes), plus its confirmations under
 //   way, plus the open recourse claims on it as a guarantor (an endorser that passed a piece
-//   with recourse owes the loss it covers until it pays);
+//   with recourse owes the loss it covers until it pays), plus its pledges' collateral
+//   shortfalls (a credit note cut a leaf it pledged below what the pledgee is owed: the gap is
+//   the pledgee's unsecured exposure to it, owed by the pledgor whatever the leaf pays);
 // - as a borrower (financing): open requests at their price, pledges at what is still owed
 //   to the pledgee, certificates it sold at their price until they are settled, and the
 //   reservations of openings under way (risk/limits.ts).
@@ -21,6 +23,7 @@ import type { ServiceContext } from "../context.js";
 /** What the exposure functions read: the service's database or a transaction on it. */
 type Scope = Pick<ServiceContext, "db">;
 import type { PartyRecord } from "../store/parties-store.js";
+import { collateralShortfallOf } from "../model/collateral-shortfall.js";
 
 export interface DebtorExposure {
   outstanding: bigint;
@@ -33,6 +36,8 @@ export interface SupplierExposure {
   throughTiers: bigint;
   /** Open recourse claims on it as a guarantor (issue 16). */
   recourse: bigint;
+  /** Its pledges' collateral shortfalls (issue 16): owed to pledgees beyond the pledged claims. */
+  collateralShortfall: bigint;
   pending: bigint;
   total: bigint;
 }
@@ -107,7 +112,15 @@ export async function supplierExposure(
     deeper.map((c) => BigInt(c.face_value) - BigInt(c.reduction) - BigInt(c.paid_out)).filter((v) => v > 0n),
   );
   const recourse = await openRecourseOn(ctx, party.address);
-  return { originated, throughTiers, recourse, pending, total: originated + throughTiers + recourse + pending };
+  const collateralShortfall = await collateralShortfallOwedBy(ctx, party.address);
+  return {
+    originated,
+    throughTiers,
+    recourse,
+    collateralShortfall,
+    pending,
+    total: originated + throughTiers + recourse + collateralShortfall + pending,
+  };
 }
 
 /** What the debtor still owes on a receivable: face less credit notes less what it repaid. */
@@ -123,6 +136,21 @@ export async function openRecourseOn(ctx: Scope, guarantor: string): Promise<big
     .where("status", "=", "open")
     .execute();
   return sum(rows.map((r) => BigInt(r.amount)));
+}
+
+/**
+ * What `pledgor` owes its pledgees beyond the claims of the leaves it pledged (issue 16): each
+ * live pledge's outstanding less the leaf's claim after credit notes, when above zero.
+ */
+export async function collateralShortfallOwedBy(ctx: Scope, pledgor: string): Promise<bigint> {
+  const rows = await ctx.db
+    .selectFrom("onchain_financing_requests as f")
+    .innerJoin("onchain_certificates as c", "c.id", "f.certificate_id")
+    .select(["f.kind", "f.status", "f.outstanding", "c.face_value", "c.reduction"])
+    .where("f.holder", "=", pledgor)
+    .where("f.status", "=", "pledged")
+    .execute();
+  return sum(rows.map(collateralShortfallOf));
 }
 
 export async function financingExposure(ctx: Scope, party: PartyRecord): Promise<FinancingExposure> {

@@ -76,6 +76,10 @@ export const PartyRiskSchema = z
           originated: Amount,
           throughTiers: Amount,
           recourse: Amount.meta({ description: "Open recourse claims on it as a guarantor (issue 16)" }),
+          collateralShortfall: Amount.meta({
+            description:
+              "Its pledges' collateral shortfalls (issue 16): what credit notes left its pledgees unsecured on it",
+          }),
           pending: Amount,
         }),
       }),
@@ -161,6 +165,7 @@ export async function partyRiskView(ctx: ServiceContext, actor: Actor, partyId: 
           originated: sells.originated.toString(),
           throughTiers: sells.throughTiers.toString(),
           recourse: sells.recourse.toString(),
+          collateralShortfall: sells.collateralShortfall.toString(),
           pending: sells.pending.toString(),
         },
       },

@@ -4,6 +4,7 @@
 // int64() (SQLite's integer is 64-bit already; PostgreSQL's is 32) and serialId().
 import { PostgresAdapter, sql, type ColumnDataType, type CreateTableBuilder, type Kysely } from "kysely";
 import type { Migration } from "kysely/migration";
+import { getAddress } from "ethers";
 import { canonicalDocumentNumber, deliveryKeyOf } from "../model/document-identity.js";
 
 const onPostgres = (db: Kysely<any>): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
@@ -628,6 +629,59 @@ export const migrations: Record<string, Migration> = {
         .createIndex("credit_notes_awaiting_arbiter")
         .on("onchain_credit_notes")
         .columns(["status", "seller_respond_by", "id"])
+        .execute();
+    },
+  },
+  "0016_pledge_shortfalls_and_open_claims": {
+    async up(db: Kysely<any>) {
+      // Issue 16, the risk side. `PledgeCollateralShortfall` (DilutionLedger): a credit note left a
+      // pledged leaf's claim below what its pledgee is owed. One row per event, an index table
+      // emptied and refilled by a reindex; the views read the live gap from the pledge and the leaf.
+      await db.schema
+        .createTable("onchain_pledge_shortfalls")
+        .addColumn("block_number", int64(db), (c) => c.notNull())
+        .addColumn("log_index", "integer", (c) => c.notNull())
+        .addColumn("certificate_id", "text", (c) => c.notNull())
+        .addColumn("request_id", "text", (c) => c.notNull())
+        .addColumn("pledgee", "text", (c) => c.notNull())
+        .addColumn("outstanding", "text", (c) => c.notNull())
+        .addColumn("claim", "text", (c) => c.notNull())
+        .addColumn("tx_hash", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("pledge_shortfalls_pk", ["block_number", "log_index"])
+        .execute();
+      await db.schema
+        .createIndex("pledge_shortfalls_by_certificate")
+        .on("onchain_pledge_shortfalls")
+        .column("certificate_id")
+        .execute();
+      // Events journaled before this migration: the same rows the projection writes (and a reindex).
+      const journaled = await db
+        .selectFrom("chain_events")
+        .select(["block_number", "log_index", "tx_hash", "args"])
+        .where("contract", "=", "dilution")
+        .where("name", "=", "PledgeCollateralShortfall")
+        .execute();
+      for (const event of journaled) {
+        const a = JSON.parse(event.args) as Record<string, string>;
+        await db
+          .insertInto("onchain_pledge_shortfalls")
+          .values({
+            block_number: event.block_number,
+            log_index: event.log_index,
+            certificate_id: a.certificateId,
+            request_id: a.requestId,
+            pledgee: getAddress(a.pledgee!),
+            outstanding: a.outstanding,
+            claim: a.claim,
+            tx_hash: event.tx_hash,
+          })
+          .execute();
+      }
+      // The stress test reads every open recourse claim (debts of guarantors): by status, not by scan.
+      await db.schema
+        .createIndex("recourse_claims_by_status")
+        .on("onchain_recourse_claims")
+        .columns(["status", "guarantor"])
         .execute();
     },
   },

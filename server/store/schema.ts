@@ -187,6 +187,18 @@ export interface OnchainRecourseEndorsementTable {
   block_number: number;
 }
 
+/** One `PledgeCollateralShortfall` event (issue 16): a pledged leaf's claim fell below the pledge. */
+export interface OnchainPledgeShortfallTable {
+  block_number: number;
+  log_index: number;
+  certificate_id: string;
+  request_id: string;
+  pledgee: string;
+  outstanding: string; // what the pledgee was owed then
+  claim: string; // the leaf's claim after the cut
+  tx_hash: string;
+}
+
 export interface OnchainRecourseClaimTable {
   id: string; // decimal claim id
   leaf_id: string;
@@ -378,6 +390,7 @@ export interface Database {
   credit_note_arbitrations: CreditNoteArbitrationTable;
   onchain_recourse_endorsements: OnchainRecourseEndorsementTable;
   onchain_recourse_claims: OnchainRecourseClaimTable;
+  onchain_pledge_shortfalls: OnchainPledgeShortfallTable;
   risk_scores: RiskScoreTable;
   risk_score_history: RiskScoreHistoryTable;
   risk_alerts: RiskAlertTable;
@@ -406,4 +419,5 @@ export const INDEX_TABLES = [
   "onchain_leaf_reductions",
   "onchain_recourse_endorsements",
   "onchain_recourse_claims",
+  "onchain_pledge_shortfalls",
 ] as const;

@@ -19,7 +19,7 @@ export const riskNetworkRoutes: RouteSpec[] = [
     summary:
       "Risk hubs of the credit network: top parties by betweenness and by exposure (operator, auditor, financier)",
     description:
-      "Nodes are parties, edges holder -> debtor weighted by outstanding credit (live and locked leaf certificates of receivables not repaid, face less paid out). " +
+      "Nodes are parties, edges holder -> debtor weighted by outstanding credit (live and locked leaf certificates of receivables not repaid, face less credit-note cuts less paid out). " +
       "Betweenness counts hops along credit chains, normalized by (n-1)(n-2). Exact up to 2,000 nodes; above that, Brandes from as many random sources as a work budget allows (at least 256; exact again if every source fits), " +
       "with a Hoeffding error bound for every node at once (errorBound.epsilon at errorBound.confidence) and each hub's standard error. The ranking is kept until the index has new events. " +
       "byExposure ranks by what a party owes.",
@@ -39,7 +39,10 @@ export const riskNetworkRoutes: RouteSpec[] = [
       "Stress the credit network: if these parties default, which certificates lose how much, and who defaults next (operator, auditor, financier)",
     description:
       "Every outstanding certificate on a defaulted debtor loses ceil(outstanding × (1 - recoveryRate)). A party's buffer is its outside capital (optional, per party id; 0 if not given) plus its claims minus its payables before the stress; " +
-      "a party that loses something and ends below zero defaults in the next round, and its payables lose in turn, until a round pushes nobody. Reads only; changes nothing.",
+      "a party that loses something and ends below zero defaults in the next round, and its payables lose in turn, until a round pushes nobody. " +
+      "Recourse (issue 16): a piece passed with recourse passes its loss to its nearest endorser (latest endorsement on the piece, then up through its ancestors, not the holder's own); " +
+      "when that endorser defaults, what it carried moves to the next endorser above it, and back to the holder only when every endorser has fallen. " +
+      "Open recourse claims on-chain are debts of their guarantor (in buffers; its creditor loses on them when it defaults); a leaf under an open default claim is its guarantor's. Reads only; changes nothing.",
     auth: true,
     body: StressBodySchema,
     responses: { 200: { description: "the stress run", schema: StressSchema } },

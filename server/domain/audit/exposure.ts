@@ -14,6 +14,7 @@ import { relationsToParty, roleRelations } from "../../store/access-relations.js
 import { ROLES } from "../../model/parties-schema.js";
 import { PartyRefSchema } from "../../model/party-refs.js";
 import { PartyRefs } from "../../store/party-refs.js";
+import { collateralShortfallOf } from "../../model/collateral-shortfall.js";
 
 export const MATURITY_BUCKETS = ["overdue", "0-30", "31-60", "61-90", "91-180", ">180"] as const;
 export type MaturityBucket = (typeof MATURITY_BUCKETS)[number];
@@ -54,7 +55,15 @@ const OwedCertificateSchema = z.object({
   maturity: z.enum(MATURITY_BUCKETS),
   receivableStatus: z.string(),
   pledge: z
-    .object({ requestId: z.string(), pledgee: PartyRefSchema.nullable(), outstanding: Amount })
+    .object({
+      requestId: z.string(),
+      pledgee: PartyRefSchema.nullable(),
+      outstanding: Amount,
+      collateralShortfall: Amount.meta({
+        description:
+          "By how much the claim is below what the pledgee is owed (issue 16): what it owes the pledgee unsecured",
+      }),
+    })
     .nullable()
     .meta({ description: "A pledge on the certificate is paid first, up to its outstanding amount" }),
 });
@@ -111,6 +120,10 @@ export const ExposureSchema = z
     }),
     asFinancier: z.object({
       pledgesOutstanding: Amount,
+      collateralShortfall: Amount.meta({
+        description:
+          "Sum of its pledges' collateral shortfalls (issue 16): owed by pledgors beyond what the pledged claims cover, unsecured",
+      }),
       pledges: z.array(
         z.object({
           requestId: z.string(),
@@ -121,6 +134,9 @@ export const ExposureSchema = z
           lent: Amount,
           repayAmount: Amount,
           outstanding: Amount,
+          collateralShortfall: Amount.meta({
+            description: "outstanding - the certificate's claim after credit notes, when above 0 (issue 16)",
+          }),
           dueDate: z.string().nullable(),
           maturity: z.enum(MATURITY_BUCKETS).nullable(),
         }),
@@ -231,7 +247,7 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
       ? (
           await ctx.db
             .selectFrom("onchain_financing_requests")
-            .select(["id", "certificate_id", "financier", "outstanding"])
+            .select(["id", "kind", "status", "certificate_id", "financier", "outstanding"])
             .where(
               "certificate_id",
               "in",
@@ -280,7 +296,16 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
       maturity: bucket,
       receivableStatus: c.status,
       pledge: pledge
-        ? { requestId: pledge.id, pledgee: await refs.ofNullable(pledge.financier), outstanding: pledge.outstanding }
+        ? {
+            requestId: pledge.id,
+            pledgee: await refs.ofNullable(pledge.financier),
+            outstanding: pledge.outstanding,
+            collateralShortfall: collateralShortfallOf({
+              ...pledge,
+              face_value: c.face_value,
+              reduction: c.reduction,
+            }).toString(),
+          }
         : null,
     });
   }
@@ -347,9 +372,12 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
   ).sort((a, b) => compareIds(a.id, b.id));
 
   let pledgesOutstanding = 0n;
+  let unsecured = 0n;
   const pledges: Exposure["asFinancier"]["pledges"] = [];
   for (const f of funded.filter((f) => f.kind === "pledge" && f.status === "pledged")) {
     pledgesOutstanding += BigInt(f.outstanding);
+    const collateralShortfall = collateralShortfallOf(f);
+    unsecured += collateralShortfall;
     pledges.push({
       requestId: f.id,
       certificateId: f.certificate_id,
@@ -359,6 +387,7 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
       lent: f.price,
       repayAmount: f.repay_amount,
       outstanding: f.outstanding,
+      collateralShortfall: collateralShortfall.toString(),
       dueDate: f.due_date === null ? null : iso(f.due_date),
       maturity: f.due_date === null ? null : maturityBucket(f.due_date, nowSeconds),
     });
@@ -442,6 +471,7 @@ export async function partyExposure(ctx: ServiceContext, actor: Actor, partyId: 
     owes: { total: owesTotal.toString(), byMaturity: asStrings(owesByMaturity), receivables },
     asFinancier: {
       pledgesOutstanding: pledgesOutstanding.toString(),
+      collateralShortfall: unsecured.toString(),
       pledges,
       certificatesBought: {
         count: purchases.length,

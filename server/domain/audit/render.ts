@@ -39,7 +39,10 @@ function financingLine(f: Financing, options: RenderOptions): string {
     return `↳ discount request #${f.requestId} ${f.status}${f.financier ? ` to ${nameOf(f.financier)}` : ""}, price ${amount(f.price)}`;
   }
   const shortfall = f.shortfall !== null ? `, shortfall ${amount(f.shortfall)}` : "";
-  return `↳ pledge request #${f.requestId} ${f.status}${f.financier ? ` with ${nameOf(f.financier)}` : ""}, lent ${amount(f.price)}, repay ${amount(f.repayAmount)}, outstanding ${amount(f.outstanding)}${shortfall}`;
+  // Issue 16: a credit note cut the pledged claim below what the pledgee is owed.
+  const collateral =
+    f.collateralShortfall !== "0" ? `, collateral short by ${amount(f.collateralShortfall)} after credit notes` : "";
+  return `↳ pledge request #${f.requestId} ${f.status}${f.financier ? ` with ${nameOf(f.financier)}` : ""}, lent ${amount(f.price)}, repay ${amount(f.repayAmount)}, outstanding ${amount(f.outstanding)}${shortfall}${collateral}`;
 }
 
 /** The tree as lines: `prefix` is what stands before this node's children's connectors. */

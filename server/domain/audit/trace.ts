@@ -15,8 +15,10 @@ import type {
   OnchainLeafReductionTable,
   OnchainRecourseClaimTable,
   OnchainRecourseEndorsementTable,
+  OnchainPledgeShortfallTable,
 } from "../../store/schema.js";
 import { creditNotesOf, CreditNoteViewSchema } from "../dilution.js";
+import { collateralShortfallOf } from "../../model/collateral-shortfall.js";
 import type { Actor } from "../../model/actor.js";
 import { PartyRefSchema } from "../../model/party-refs.js";
 import { PartyRefs } from "../../store/party-refs.js";
@@ -26,6 +28,7 @@ type FinancingRow = Selectable<OnchainFinancingRequestTable>;
 type CutRow = Selectable<OnchainLeafReductionTable>;
 type ClaimRow = Selectable<OnchainRecourseClaimTable>;
 type EndorsementRow = Selectable<OnchainRecourseEndorsementTable>;
+type ShortfallRow = Selectable<OnchainPledgeShortfallTable>;
 
 export const TraceDilutionSchema = z
   .object({
@@ -53,6 +56,17 @@ export const TraceRecourseClaimSchema = z
   })
   .meta({ id: "TraceRecourseClaim" });
 
+export const TraceCollateralShortfallSchema = z
+  .object({
+    requestId: z.string(),
+    pledgee: PartyRefSchema,
+    outstanding: z.string().meta({ description: "What the pledgee was owed when the credit note applied" }),
+    claim: z.string().meta({ description: "The leaf's claim after the cut" }),
+    shortfall: z.string().meta({ description: "outstanding - claim" }),
+    txHash: z.string(),
+  })
+  .meta({ id: "TraceCollateralShortfall" });
+
 export const CERTIFICATE_STATES = ["live", "locked", "retired", "settled"] as const;
 
 export const TraceFinancingSchema = z
@@ -67,6 +81,10 @@ export const TraceFinancingSchema = z
     financier: PartyRefSchema.nullable(),
     outstanding: z.string(),
     shortfall: z.string().nullable().meta({ description: "What a released pledge left unpaid" }),
+    collateralShortfall: z.string().meta({
+      description:
+        "Live pledge: outstanding less the leaf's claim after credit notes, when above 0 (issue 16); 0 otherwise",
+    }),
     openedTxHash: z.string(),
     fundedTxHash: z.string().nullable(),
   })
@@ -86,6 +104,7 @@ export interface TraceNode {
   dilutions: z.infer<typeof TraceDilutionSchema>[];
   endorsements: Array<{ index: number; endorser: z.infer<typeof PartyRefSchema>; txHash: string }>;
   recourseClaims: z.infer<typeof TraceRecourseClaimSchema>[];
+  collateralShortfalls: z.infer<typeof TraceCollateralShortfallSchema>[];
   issuedTxHash: string;
   issuedBlock: number;
   children: TraceNode[];
@@ -108,6 +127,10 @@ export const TraceNodeSchema: z.ZodType<TraceNode> = z
       .array(z.object({ index: z.number(), endorser: PartyRefSchema, txHash: z.string() }))
       .meta({ description: "Holders that passed this piece (and every piece split from it) with recourse" }),
     recourseClaims: z.array(TraceRecourseClaimSchema).meta({ description: "Recourse claims opened on this leaf" }),
+    collateralShortfalls: z.array(TraceCollateralShortfallSchema).meta({
+      description:
+        "PledgeCollateralShortfall events: a credit note left this pledged leaf's claim below its pledge (issue 16)",
+    }),
     issuedTxHash: z.string(),
     issuedBlock: z.number(),
     get children() {
@@ -240,6 +263,15 @@ export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId
         .orderBy("endorsement_index")
         .execute()
     : [];
+  const shortfalls = certificateIds.length
+    ? await ctx.db
+        .selectFrom("onchain_pledge_shortfalls")
+        .selectAll()
+        .where("certificate_id", "in", certificateIds)
+        .orderBy("block_number")
+        .orderBy("log_index")
+        .execute()
+    : [];
   const group = <T>(rows: T[], key: (row: T) => string) => {
     const out = new Map<string, T[]>();
     for (const row of rows) out.set(key(row), [...(out.get(key(row)) ?? []), row]);
@@ -255,6 +287,7 @@ export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId
       (c) => c.leaf_id,
     ),
     endorsements: group(endorsements, (e) => e.certificate_id),
+    shortfalls: group(shortfalls, (s) => s.certificate_id),
   };
 
   const refs = new PartyRefs(ctx.db);
@@ -335,7 +368,12 @@ function withoutHidden(
   const out: TraceTransaction[] = [];
   for (const tx of transactions) {
     if (tx.events.some((e) => e.contract === "financing" && mentions(e.args, hiddenRequests, "requestId"))) continue;
-    const events = tx.events.filter((e) => !mentions(e.args, hiddenCertificates, "certificateId", "tokenId"));
+    // A credit note's PledgeCollateralShortfall names a pledge's outstanding: hidden with the pledge.
+    const events = tx.events.filter(
+      (e) =>
+        !mentions(e.args, hiddenCertificates, "certificateId", "tokenId") &&
+        !(e.contract === "dilution" && mentions(e.args, hiddenRequests, "requestId")),
+    );
     if (events.length > 0) out.push({ ...tx, events });
   }
   return out;
@@ -352,6 +390,7 @@ async function toNode(
     cuts: Map<string, CutRow[]>;
     claims: Map<string, ClaimRow[]>;
     endorsements: Map<string, EndorsementRow[]>;
+    shortfalls: Map<string, ShortfallRow[]>;
   },
   id: string,
 ): Promise<TraceNode> {
@@ -372,6 +411,11 @@ async function toNode(
         financier: await refs.ofNullable(f.financier),
         outstanding: f.outstanding,
         shortfall: f.shortfall,
+        collateralShortfall: collateralShortfallOf({
+          ...f,
+          face_value: row.face_value,
+          reduction: row.reduction,
+        }).toString(),
         openedTxHash: f.opened_tx_hash,
         fundedTxHash: f.funded_tx_hash,
       })),
@@ -409,6 +453,19 @@ async function toNode(
         openedTxHash: c.opened_tx_hash,
         paidTxHash: c.paid_tx_hash,
       })),
+    ),
+    collateralShortfalls: await Promise.all(
+      // Only under a pledge the caller may see (the policy's financingPrice row).
+      (recourse.shortfalls.get(id) ?? [])
+        .filter((s) => financing.some((f) => f.id === s.request_id))
+        .map(async (s) => ({
+          requestId: s.request_id,
+          pledgee: await refs.of(s.pledgee),
+          outstanding: s.outstanding,
+          claim: s.claim,
+          shortfall: (BigInt(s.outstanding) - BigInt(s.claim)).toString(),
+          txHash: s.tx_hash,
+        })),
     ),
     issuedTxHash: row.issued_tx_hash,
     issuedBlock: row.issued_block,

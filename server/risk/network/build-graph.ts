@@ -1,7 +1,8 @@
 // The credit network: parties as nodes, outstanding credit as directed weighted edges
 // holder -> debtor ("the holder is owed this much by the debtor"). Built from the index:
-// every live or locked leaf certificate of a receivable that is not repaid carries
-// face value minus what settlement has already paid it; the certificates between one
+// every live or locked leaf certificate of a receivable that is not repaid carries its
+// claim (face value less what credit notes cut from it, issue 16) minus what settlement has
+// already paid it; the certificates between one
 // holder and one debtor are summed into one edge.
 import { DirectedGraph } from "graphology";
 import type { Db } from "../../store/database.js";
@@ -13,7 +14,7 @@ export interface CreditExposure {
   tier: number;
   holder: string; // checksummed address
   debtor: string; // checksummed address
-  outstanding: bigint; // face value minus paid out, smallest units
+  outstanding: bigint; // claim (face value minus credit-note cuts) minus paid out, smallest units
 }
 
 /** A known party (off-chain profile). Addresses seen on-chain without a profile become nodes with partyId null. */
@@ -85,7 +86,7 @@ export async function loadCreditNetwork(db: Db): Promise<CreditNetwork> {
   const rows = await db
     .selectFrom("onchain_certificates as c")
     .innerJoin("onchain_receivables as r", "r.id", "c.receivable_id")
-    .select(["c.id", "c.receivable_id", "c.tier", "c.holder", "c.face_value", "c.paid_out", "r.debtor"])
+    .select(["c.id", "c.receivable_id", "c.tier", "c.holder", "c.face_value", "c.reduction", "c.paid_out", "r.debtor"])
     .where("c.state", "in", ["live", "locked"])
     .where("r.status", "!=", "repaid")
     .orderBy("c.issued_block")
@@ -93,7 +94,7 @@ export async function loadCreditNetwork(db: Db): Promise<CreditNetwork> {
     .execute();
   const exposures: CreditExposure[] = [];
   for (const row of rows) {
-    const outstanding = BigInt(row.face_value) - BigInt(row.paid_out);
+    const outstanding = BigInt(row.face_value) - BigInt(row.reduction) - BigInt(row.paid_out);
     if (outstanding <= 0n) continue;
     exposures.push({
       certificateId: row.id,

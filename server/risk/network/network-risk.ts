@@ -8,8 +8,8 @@ import { AppError } from "../../model/errors.js";
 import { requireRole, type Actor } from "../../model/actor.js";
 import { AmountString, toAmount } from "../../model/money.js";
 import { PartyRefSchema, type PartyRef } from "../../model/party-refs.js";
-import { loadCreditNetwork, type CreditGraph, type CreditNetwork } from "./build-graph.js";
-import { runStress } from "./contagion.js";
+import { loadCreditNetwork, type CreditExposure, type CreditGraph, type CreditNetwork } from "./build-graph.js";
+import { runStressReading, type OpenRecourseClaim, type StressResult } from "./contagion.js";
 import { rankHubs, type Hubs } from "./hubs.js";
 
 const READERS = ["operator", "auditor", "financier"] as const;
@@ -115,16 +115,45 @@ export const StressSchema = z
         pledgedTo: PartyRefSchema.nullable().meta({
           description: "A pledgee is paid first out of what is recovered; the loss stays the holder's",
         }),
+        bearer: PartyRefSchema.meta({
+          description:
+            "Who bears the loss at the end: the holder, or the nearest endorser with recourse that did not default (issue 16)",
+        }),
+        guarantors: z.array(PartyRefSchema).meta({
+          description:
+            "Endorsers that guarantee the piece to its holder, nearest first (empty: passed without recourse)",
+        }),
       }),
     ),
+    recourseClaims: z
+      .array(
+        z.object({
+          claimId: z.string(),
+          leafId: z.string(),
+          creditor: PartyRefSchema,
+          guarantor: PartyRefSchema,
+          amount: Amount,
+          loss: Amount.meta({ description: "ceil(amount × (1 - recoveryRate)): the creditor's loss" }),
+          round: z.number(),
+        }),
+      )
+      .meta({ description: "Open recourse claims on-chain whose guarantor defaults in the stress" }),
     parties: z.array(
       PartyRefSchema.extend({
-        claims: Amount,
-        payables: Amount,
+        claims: Amount.meta({ description: "Outstanding certificates it holds, and open recourse claims it holds" }),
+        payables: Amount.meta({
+          description: "Outstanding certificates on it, and open recourse claims on it as a guarantor",
+        }),
         capital: Amount.meta({ description: "The outside capital the request gave it, 0 if none" }),
         buffer: Amount.meta({ description: "capital + claims - payables before the stress" }),
         loss: Amount,
         remaining: Amount.meta({ description: "buffer - loss; below zero after a loss: defaults in the next round" }),
+        recourseLoss: Amount.meta({
+          description: "The part of loss charged to it as the endorser of pieces it passed with recourse",
+        }),
+        passedOn: Amount.meta({
+          description: "Guarantees it could not honour because it defaulted: moved to the next endorser above",
+        }),
         defaultedInRound: z.number().nullable(),
       }),
     ),
@@ -197,11 +226,15 @@ export async function stressNetwork(
 
   const capital = new Map(capitalById.map(([id, amount]) => [addressOf.get(id)!, toAmount(amount)]));
   const network = await loadCreditNetwork(ctx.db);
-  const result = runStress(
-    network.exposures,
-    [...new Set(body.defaulted)].map((id) => addressOf.get(id)!),
-    body.recoveryRate,
-    { capitalOf: (address) => capital.get(address) ?? 0n },
+  const { exposures, openClaims, takenOver } = await withOpenRecourseClaims(ctx.db, network.exposures);
+  const result = await stressWithRecourse(ctx.db, exposures, takenOver, (guarantorsOf, beforeRound) =>
+    runStressReading(
+      exposures,
+      [...new Set(body.defaulted)].map((id) => addressOf.get(id)!),
+      body.recoveryRate,
+      { capitalOf: (address) => capital.get(address) ?? 0n, guarantorsOf, openClaims },
+      beforeRound,
+    ),
   );
   const ref = refsOf(network.graph);
   const pledges = await pledgeesOf(ctx.db, network);
@@ -225,6 +258,17 @@ export async function stressNetwork(
       loss: c.loss.toString(),
       round: c.round,
       pledgedTo: pledges.has(c.certificateId) ? ref(pledges.get(c.certificateId)!) : null,
+      bearer: ref(c.bearer),
+      guarantors: c.guarantors.map(ref),
+    })),
+    recourseClaims: result.recourseClaims.map((c) => ({
+      claimId: c.claimId,
+      leafId: c.leafId,
+      creditor: ref(c.creditor),
+      guarantor: ref(c.guarantor),
+      amount: c.amount.toString(),
+      loss: c.loss.toString(),
+      round: c.round,
     })),
     parties: result.parties.map((p) => ({
       ...ref(p.address),
@@ -234,6 +278,8 @@ export async function stressNetwork(
       buffer: p.buffer.toString(),
       loss: p.loss.toString(),
       remaining: p.remaining.toString(),
+      recourseLoss: p.recourseLoss.toString(),
+      passedOn: p.passedOn.toString(),
       defaultedInRound: p.defaultedInRound,
     })),
     byTier: result.byTier.map((t) => ({
@@ -263,4 +309,128 @@ async function pledgeesOf(db: Db, network: CreditNetwork): Promise<Map<string, s
     .where("status", "=", "pledged")
     .execute();
   return new Map(rows.filter((r) => r.financier !== null).map((r) => [r.certificate_id, r.financier!]));
+}
+
+// --- recourse (issue 16) -------------------------------------------------------------------
+
+/** Receivable ids per query: well below SQLite's bound on parameters. */
+const CHUNK = 500;
+
+/**
+ * The open recourse claims (read through their status index), and the leaves with an open
+ * default claim moved to their guarantor: it receives the leaf when it pays, so the creditor's
+ * claim is on the guarantor now and the leaf's debtor risk is the guarantor's.
+ */
+export async function withOpenRecourseClaims(
+  db: Db,
+  exposures: CreditExposure[],
+): Promise<{ exposures: CreditExposure[]; openClaims: OpenRecourseClaim[]; takenOver: Map<string, string> }> {
+  const rows = await db
+    .selectFrom("onchain_recourse_claims")
+    .select(["id", "leaf_id", "kind", "creditor", "guarantor", "amount"])
+    .where("status", "=", "open")
+    .execute();
+  const openClaims = rows
+    .map((r) => ({
+      claimId: r.id,
+      leafId: r.leaf_id,
+      creditor: r.creditor,
+      guarantor: r.guarantor,
+      amount: BigInt(r.amount),
+    }))
+    .sort((a, b) => compareIds(a.claimId, b.claimId));
+  const takenOver = new Map(rows.filter((r) => r.kind === "default").map((r) => [r.leaf_id, r.guarantor]));
+  if (takenOver.size === 0) return { exposures, openClaims, takenOver };
+  return {
+    exposures: exposures.map((e) =>
+      takenOver.has(e.certificateId) ? { ...e, holder: takenOver.get(e.certificateId)! } : e,
+    ),
+    openClaims,
+    takenOver,
+  };
+}
+
+const compareIds = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0);
+
+/**
+ * Runs the stress with each piece's endorsers, read only for the receivables whose debtor
+ * defaults in it: before each round, the endorsements of the receivables about to lose that
+ * were not read yet (by receivable id: certificates_by_receivable, then the endorsements' key).
+ */
+async function stressWithRecourse(
+  db: Db,
+  exposures: readonly CreditExposure[],
+  takenOver: ReadonlyMap<string, string>,
+  run: (
+    guarantorsOf: (exposure: CreditExposure) => readonly string[],
+    beforeRound: (due: readonly CreditExposure[]) => Promise<void>,
+  ) => Promise<StressResult>,
+): Promise<StressResult> {
+  const chains = new Map<string, string[]>();
+  const read = new Set<string>();
+  const onReceivable = new Map<string, CreditExposure[]>();
+  for (const exposure of exposures) {
+    const list = onReceivable.get(exposure.receivableId);
+    if (list) list.push(exposure);
+    else onReceivable.set(exposure.receivableId, [exposure]);
+  }
+  return run(
+    (exposure) => chains.get(exposure.certificateId) ?? [],
+    async (due) => {
+      const unread = [...new Set(due.map((e) => e.receivableId))].filter((id) => !read.has(id));
+      for (let i = 0; i < unread.length; i += CHUNK) {
+        const batch = unread.slice(i, i + CHUNK);
+        for (const id of batch) read.add(id);
+        const pieces = batch.flatMap((id) => onReceivable.get(id) ?? []);
+        await readChains(db, batch, pieces, takenOver, chains);
+      }
+    },
+  );
+}
+
+/** Fills `chains` with the endorsers of `exposures` (pieces of `receivableIds`), nearest first. */
+export async function readChains(
+  db: Db,
+  receivableIds: string[],
+  exposures: readonly CreditExposure[],
+  takenOver: ReadonlyMap<string, string>,
+  chains: Map<string, string[]>,
+): Promise<void> {
+  const endorsements = await db
+    .selectFrom("onchain_certificates as c")
+    .innerJoin("onchain_recourse_endorsements as e", "e.certificate_id", "c.id")
+    .select(["c.receivable_id", "e.certificate_id", "e.endorsement_index", "e.endorser"])
+    .where("c.receivable_id", "in", receivableIds)
+    .execute();
+  if (endorsements.length === 0) return;
+  const endorsed = [...new Set(endorsements.map((e) => e.receivable_id))];
+  const tree = await db
+    .selectFrom("onchain_certificates")
+    .select(["id", "parent_id"])
+    .where("receivable_id", "in", endorsed)
+    .execute();
+  const parentOf = new Map(tree.map((c) => [c.id, c.parent_id]));
+  const endorsersOf = new Map<string, { index: number; endorser: string }[]>();
+  for (const e of endorsements) {
+    const list = endorsersOf.get(e.certificate_id) ?? [];
+    list.push({ index: Number(e.endorsement_index), endorser: e.endorser });
+    endorsersOf.set(e.certificate_id, list);
+  }
+  for (const list of endorsersOf.values()) list.sort((a, b) => b.index - a.index); // latest first
+  const wanted = new Set(endorsed);
+  for (const exposure of exposures) {
+    if (!wanted.has(exposure.receivableId)) continue;
+    // The chain's rule: endorsements on the leaf's lineage, latest first, then up through its ancestors.
+    const lineage: string[] = [];
+    for (let at: string | null | undefined = exposure.certificateId; at; at = parentOf.get(at)) {
+      for (const { endorser } of endorsersOf.get(at) ?? []) if (!lineage.includes(endorser)) lineage.push(endorser);
+    }
+    // A leaf under an open default claim is its guarantor's now: only endorsers above it remain.
+    const guarantor = takenOver.get(exposure.certificateId);
+    const above = guarantor === undefined ? lineage : lineage.slice(lineage.indexOf(guarantor) + 1);
+    chains.set(
+      exposure.certificateId,
+      above.filter((endorser) => endorser !== exposure.holder),
+    );
+  }
 }

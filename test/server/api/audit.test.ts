@@ -310,6 +310,7 @@ describe("API: auditing a receivable's certificate tree", function () {
       expect(body.owes).to.deep.equal({ total: "0", byMaturity: buckets({}), receivables: [] });
       expect(body.asFinancier).to.deep.equal({
         pledgesOutstanding: "0",
+        collateralShortfall: "0",
         pledges: [],
         certificatesBought: { count: 0, pricePaid: "0", faceValue: "0", stillHeldOwed: "0" },
         purchases: [],
@@ -336,7 +337,7 @@ describe("API: auditing a receivable's certificate tree", function () {
           dueDate,
           maturity: "31-60",
           receivableStatus: "active",
-          pledge: { requestId: pledgeRequest, pledgee: ref(summit), outstanding: T(320) },
+          pledge: { requestId: pledgeRequest, pledgee: ref(summit), outstanding: T(320), collateralShortfall: "0" },
         },
       ]);
       expect(body.owes).to.deep.equal({
@@ -364,6 +365,7 @@ describe("API: auditing a receivable's certificate tree", function () {
       expect(body.owed.byTier).to.deep.equal([{ tier: 3, amount: T(200), certificates: 1 }]);
       expect(body.asFinancier).to.deep.equal({
         pledgesOutstanding: "0",
+        collateralShortfall: "0",
         pledges: [],
         certificatesBought: { count: 1, pricePaid: T(190), faceValue: T(200), stillHeldOwed: T(200) },
         purchases: [
@@ -397,6 +399,7 @@ describe("API: auditing a receivable's certificate tree", function () {
           lent: T(300),
           repayAmount: T(320),
           outstanding: T(320),
+          collateralShortfall: "0",
           dueDate,
           maturity: "31-60",
         },
@@ -446,6 +449,7 @@ describe("API: auditing a receivable's certificate tree", function () {
         requestId: pledgeRequest,
         pledgee: ref(summit),
         outstanding: T(120),
+        collateralShortfall: "0",
       });
       expect((await exposure(summit)).asFinancier.pledgesOutstanding).to.equal(T(120));
       const owes = (await exposure(northwind)).owes;
@@ -498,6 +502,7 @@ describe("API: auditing a receivable's certificate tree", function () {
         dilutions: [],
         endorsements: [],
         recourseClaims: [],
+        collateralShortfalls: [],
         issuedTxHash: tx.register,
         issuedBlock: block.register,
         children: [
@@ -515,6 +520,7 @@ describe("API: auditing a receivable's certificate tree", function () {
             dilutions: [],
             endorsements: [],
             recourseClaims: [],
+            collateralShortfalls: [],
             issuedTxHash: tx.split1,
             issuedBlock: block.split1,
             children: [
@@ -535,6 +541,7 @@ describe("API: auditing a receivable's certificate tree", function () {
                     financier: ref(harbor),
                     outstanding: "0",
                     shortfall: null,
+                    collateralShortfall: "0",
                     openedTxHash: tx.openDiscount,
                     fundedTxHash: tx.fundDiscount,
                   },
@@ -545,6 +552,7 @@ describe("API: auditing a receivable's certificate tree", function () {
                 dilutions: [],
                 endorsements: [],
                 recourseClaims: [],
+                collateralShortfalls: [],
                 issuedTxHash: tx.split2,
                 issuedBlock: block.split2,
                 children: [],
@@ -566,6 +574,7 @@ describe("API: auditing a receivable's certificate tree", function () {
                     financier: ref(summit),
                     outstanding: "0",
                     shortfall: "0",
+                    collateralShortfall: "0",
                     openedTxHash: tx.openPledge,
                     fundedTxHash: tx.fundPledge,
                   },
@@ -576,6 +585,7 @@ describe("API: auditing a receivable's certificate tree", function () {
                 dilutions: [],
                 endorsements: [],
                 recourseClaims: [],
+                collateralShortfalls: [],
                 issuedTxHash: tx.split2,
                 issuedBlock: block.split2,
                 children: [],
@@ -596,6 +606,7 @@ describe("API: auditing a receivable's certificate tree", function () {
             dilutions: [],
             endorsements: [],
             recourseClaims: [],
+            collateralShortfalls: [],
             issuedTxHash: tx.split1,
             issuedBlock: block.split1,
             children: [],

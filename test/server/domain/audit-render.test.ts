@@ -41,6 +41,7 @@ const node = (
   dilutions: [],
   endorsements: [],
   recourseClaims: [],
+  collateralShortfalls: [],
   issuedTxHash: `0x${"0".repeat(63)}${overrides.certificateId}`,
   issuedBlock: 10,
   children: [],
@@ -58,6 +59,7 @@ function handBuiltTrace(): Trace {
     financier: harbor,
     outstanding: "0",
     shortfall: null,
+    collateralShortfall: "0",
     openedTxHash: "0xopen1",
     fundedTxHash: "0xfund1",
   };
@@ -70,6 +72,7 @@ function handBuiltTrace(): Trace {
     financier: summit,
     outstanding: "320000000",
     shortfall: null,
+    collateralShortfall: "0",
     openedTxHash: "0xopen2",
     fundedTxHash: "0xfund2",
   };

@@ -168,4 +168,80 @@ describe("network contagion", function () {
       expect(() => runStress(network(), [C!], Number.NaN)).to.throw(RangeError);
     });
   });
+
+  describe("when pieces were passed with recourse (issue 16)", function () {
+    // D the debtor; S the original seller (endorsed the root before splitting it); T2 took a piece,
+    // endorsed it and passed it to T3.
+    //   c1  S  → D  40  tier 1 (S's retained piece)     c2  T3 → D  60  tier 3, endorsers [T2, S]
+    // At 50% recovery: c1 loses 20 (S, no endorser above its own), c2 loses 30.
+    const [D, S2, T2, T3] = ["0xD0", "0x51", "0x72", "0x73"].map((p) => p.padEnd(42, "0"));
+    const tree = () => [cert("1", S2!, D!, 40n, 1), cert("2", T3!, D!, 60n, 3)];
+    const guarantorsOf = (e: CreditExposure) => (e.certificateId === "2" ? [T2!, S2!] : []);
+    const party = (result: ReturnType<typeof runStress>, address: string) =>
+      result.parties.find((p) => p.address === address);
+
+    it("moves the tier-3 holder's loss to its nearest endorser, tier 2", function () {
+      const capital = new Map([[T2!, 100n]]);
+      const result = runStress(tree(), [D!], 0.5, { guarantorsOf, capitalOf: (a) => capital.get(a) ?? 0n });
+      const c2 = result.certificates.find((c) => c.certificateId === "2")!;
+      expect([c2.holder, c2.loss, c2.bearer, c2.guarantors]).to.deep.equal([T3, 30n, T2, [T2, S2]]);
+      expect(party(result, T2!)).to.include({ loss: 30n, recourseLoss: 30n, passedOn: 0n, defaultedInRound: null });
+      expect(party(result, T2!)!.remaining).to.equal(70n);
+      expect(party(result, T3!), "the holder loses nothing").to.equal(undefined);
+      expect(party(result, S2!)).to.include({ loss: 20n, recourseLoss: 0n });
+      expect(result.totalLoss).to.equal(50n);
+    });
+
+    it("moves it on to the original seller when tier 2 falls", function () {
+      // T2 has no buffer: 30 pushes it below zero; in round 2 its guarantee moves up to S.
+      const capital = new Map([[S2!, 100n]]);
+      const result = runStress(tree(), [D!], 0.5, { guarantorsOf, capitalOf: (a) => capital.get(a) ?? 0n });
+      expect(result.rounds.map((r) => [r.round, r.defaulting, r.certificates, r.loss])).to.deep.equal([
+        [1, [D], 2, 50n],
+        [2, [T2], 0, 0n],
+      ]);
+      expect(result.certificates.find((c) => c.certificateId === "2")!.bearer).to.equal(S2);
+      expect(party(result, T2!)).to.include({ loss: 30n, passedOn: 30n, defaultedInRound: 2 });
+      // S: buffer 100 + 40; its own piece's 20 and the guarantee's 30.
+      expect(party(result, S2!)).to.include({ loss: 50n, recourseLoss: 30n, remaining: 90n, defaultedInRound: null });
+      expect(party(result, T3!)).to.equal(undefined);
+    });
+
+    it("leaves the loss with the holder only when every endorser above it has fallen", function () {
+      // Nobody has capital: T2 falls in round 2; S (40 - 20 - 30 < 0) falls in round 3; the loss comes back to T3.
+      const result = runStress(tree(), [D!], 0.5, { guarantorsOf });
+      expect(result.defaulted).to.deep.equal([D, T2, S2]);
+      expect(result.certificates.find((c) => c.certificateId === "2")!.bearer).to.equal(T3);
+      expect(party(result, S2!)).to.include({ loss: 50n, passedOn: 30n, defaultedInRound: 3 });
+      expect(party(result, T3!)).to.include({ loss: 30n, recourseLoss: 0n, remaining: 30n, defaultedInRound: null });
+    });
+
+    it("without endorsements, leaves every loss with its holder as before", function () {
+      const result = runStress(tree(), [D!], 0.5);
+      expect(result.certificates.map((c) => [c.certificateId, c.bearer, c.guarantors])).to.deep.equal([
+        ["1", S2, []],
+        ["2", T3, []],
+      ]);
+      expect(party(result, T3!)).to.include({ loss: 30n, defaultedInRound: null });
+    });
+
+    it("counts open recourse claims as the guarantor's debts and loses on them when it defaults", function () {
+      // T2 already owes T3 an open claim of 10 (a credit note's cut it guarantees).
+      const openClaims = [{ claimId: "7", leafId: "2", creditor: T3!, guarantor: T2!, amount: 10n }];
+      const capital = new Map([
+        [T2!, 25n],
+        [S2!, 100n],
+      ]);
+      const before = runStress(tree(), [D!], 0.5, { guarantorsOf, openClaims, capitalOf: (a) => capital.get(a) ?? 0n });
+      // T2's buffer: 25 - 10 = 15; the guarantee's 30 pushes it below zero; in round 2 T3 loses 5 on the
+      // claim, and the guarantee moves up to S (which stands).
+      expect(party(before, T2!)).to.include({ payables: 10n, buffer: 15n, defaultedInRound: 2 });
+      expect(before.recourseClaims.map((c) => [c.claimId, c.creditor, c.loss, c.round])).to.deep.equal([
+        ["7", T3, 5n, 2],
+      ]);
+      expect(party(before, T3!)).to.include({ claims: 70n, loss: 5n });
+      expect(before.certificates.find((c) => c.certificateId === "2")!.bearer).to.equal(S2);
+      expect(before.totalLoss).to.equal(55n);
+    });
+  });
 });

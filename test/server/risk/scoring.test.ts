@@ -155,6 +155,7 @@ describe("Risk: credit scores", function () {
         originated: T(490).toString(),
         throughTiers: "0",
         recourse: "0",
+        collateralShortfall: "0",
         pending: "0",
       });
     });
