@@ -343,6 +343,7 @@ export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId
         receivable.registered_block,
         certificateIds,
         requests.map((r) => r.id),
+        claims.map((c) => c.id),
       ),
       new Set(certificateIds.filter((id) => !kept.has(id))),
       hiddenRequests,
@@ -536,15 +537,19 @@ async function transactionsTouching(
   fromBlock: number,
   certificateIds: string[],
   requestIds: string[],
+  claimIds: string[],
 ): Promise<TraceTransaction[]> {
   const patterns = [
     `%"receivableId":"${receivableId}"%`,
     ...certificateIds.flatMap((id) => [`%"certificateId":"${id}"%`, `%"tokenId":"${id}"%`, `%"parentId":"${id}"%`]),
     ...requestIds.map((id) => `%"requestId":"${id}"%`),
     ...certificateIds.map((id) => `%"leafId":"${id}"%`),
+    // A claim's payment names only the claim (RecourseClaimPaid).
+    ...claimIds.map((id) => `%"claimId":"${id}"%`),
   ];
   const certificates = new Set(certificateIds);
   const requests = new Set(requestIds);
+  const claims = new Set(claimIds);
   const seen = new Map<
     string,
     {
@@ -566,7 +571,7 @@ async function transactionsTouching(
       .execute();
     for (const row of rows) {
       const args = JSON.parse(row.args) as Record<string, unknown>;
-      if (!touchesTree(row.contract, args, receivableId, certificates, requests)) continue;
+      if (!touchesTree(row.contract, args, receivableId, certificates, requests, claims)) continue;
       seen.set(`${row.block_number}:${row.log_index}`, { ...row, args });
     }
   }
@@ -591,6 +596,7 @@ function touchesTree(
   receivableId: string,
   certificates: Set<string>,
   requests: Set<string>,
+  claims: Set<string>,
 ): boolean {
   if (typeof args.receivableId === "string" && args.receivableId.toLowerCase() === receivableId) return true;
   const has = (value: unknown, set: Set<string>) => typeof value === "string" && set.has(value);
@@ -599,7 +605,8 @@ function touchesTree(
   if (contract === "financing") return has(args.certificateId, certificates) || has(args.requestId, requests);
   // Issue 16: a pledge's collateral shortfall, endorsements and recourse claims on its leaves.
   if (contract === "dilution") return has(args.certificateId, certificates);
-  if (contract === "recourse") return has(args.certificateId, certificates) || has(args.leafId, certificates);
+  if (contract === "recourse")
+    return has(args.certificateId, certificates) || has(args.leafId, certificates) || has(args.claimId, claims);
   return false;
 }
 

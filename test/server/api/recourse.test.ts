@@ -220,6 +220,15 @@ describe("API: recourse up the chain of endorsers", function () {
       expect(await owesAsGuarantor(tier2)).to.equal("0");
     });
 
+    it("shows the payment in the auditor's trace as a recourse payment, with the claim it paid", async function () {
+      const trace = await api.as(t.operatorKey).get(`/v1/audit/receivables/${receivable.id}/trace`);
+      expect(trace.status, JSON.stringify(trace.body)).to.equal(200);
+      const payments = trace.body.transactions.filter((tx: { kind: string }) => tx.kind === "recourse-payment");
+      expect(payments).to.have.length(1);
+      const paidEvent = payments[0].events.find((e: { name: string }) => e.name === "RecourseClaimPaid");
+      expect(paidEvent.args.claimId).to.equal(claimId);
+    });
+
     it("refuses to pay it twice with the service's code", async function () {
       const again = await api.as(tier2.apiKey).post(`/v1/recourse-claims/${claimId}/pay`);
       expect(again.status).to.equal(409);
