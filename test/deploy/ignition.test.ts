@@ -5,7 +5,6 @@
 // timelock's delay and the local token's owner are compared, and asserted one by one. Once on
 // Hardhat's in-process chain; once on a separate anvil process that mines a block every half second, with
 // a chain id that is not the local one and random keys (no dev account holds anything).
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
@@ -18,7 +17,7 @@ import {
   type IgnitionDeployOptions,
   type IgnitionRoles,
 } from "../../scripts/deploy/ignition-deploy.js";
-import { anvilBinary } from "../../scripts/chain/embedded-chain.js";
+import { startAnvil, type AnvilProcess } from "../helpers/anvil-process.js";
 
 const ROLE_NAMES = [
   "REGISTRAR_ROLE",
@@ -295,38 +294,16 @@ describe("deploying with Hardhat Ignition", function () {
     const CHAIN_ID = 424_242;
     const DEPLOYMENT_ID = `ignition-test-${process.pid}`;
     const journal = path.join(process.cwd(), "ignition", "deployments", DEPLOYMENT_ID);
-    let anvil: ChildProcess | undefined;
+    let anvil: AnvilProcess | undefined;
     let url: string;
 
     before(async function () {
-      // A port of anvil's own choosing, read from its "Listening on" line.
-      anvil = spawn(
-        anvilBinary(),
-        ["--host", "127.0.0.1", "--port", "0", "--chain-id", String(CHAIN_ID), "--block-time", "0.5"],
-        { stdio: ["ignore", "pipe", "inherit"] },
-      );
-      url = await new Promise<string>((resolve, reject) => {
-        let output = "";
-        const timer = setTimeout(() => reject(new Error(`anvil did not start: ${output}`)), 30_000);
-        anvil!.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-          output += chunk;
-          const listening = /Listening on (\S+)/.exec(output);
-          if (listening) {
-            clearTimeout(timer);
-            resolve(`http://${listening[1]}`);
-          }
-        });
-        anvil!.once("exit", (code) => reject(new Error(`anvil exited (${code}): ${output}`)));
-      });
-      anvil.stdout!.resume();
+      anvil = await startAnvil(["--chain-id", String(CHAIN_ID), "--block-time", "0.5"]);
+      url = anvil.url;
     });
 
     after(async function () {
-      if (anvil && anvil.exitCode === null) {
-        const exited = new Promise((resolve) => anvil!.once("exit", resolve));
-        anvil.kill("SIGTERM");
-        await exited;
-      }
+      await anvil?.stop();
       if (existsSync(journal)) rmSync(journal, { recursive: true });
     });
 

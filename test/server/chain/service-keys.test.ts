@@ -2,13 +2,12 @@
 // with its hot keys (and the deployer's, for a first deploy) and knows the governor and the
 // pauser by address only. Off the local chain it refuses to deploy until both are configured
 // as addresses, rather than deploying with keys of its own making.
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { JsonRpcProvider, Wallet } from "ethers";
-import { anvilBinary } from "../../../scripts/chain/embedded-chain.js";
+import { startAnvil, type AnvilProcess } from "../../helpers/anvil-process.js";
 import { bootService } from "../../../server/boot.js";
 import { KeyVault } from "../../../server/chain/keys.js";
 import {
@@ -54,34 +53,16 @@ describe("The operator keys the service boots with", function () {
   });
 
   describe("on a chain that is not the local one", function () {
-    let anvil: ChildProcess | undefined;
+    let anvil: AnvilProcess | undefined;
     let url: string;
 
     before(async function () {
-      anvil = spawn(anvilBinary(), ["--host", "127.0.0.1", "--port", "0", "--chain-id", "424243"], {
-        stdio: ["ignore", "pipe", "inherit"],
-      });
-      url = await new Promise<string>((resolve, reject) => {
-        let output = "";
-        const timer = setTimeout(() => reject(new Error(`anvil did not start: ${output}`)), 30_000);
-        anvil!.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-          output += chunk;
-          const listening = /Listening on (\S+)/.exec(output);
-          if (listening) {
-            clearTimeout(timer);
-            resolve(`http://${listening[1]}`);
-          }
-        });
-      });
-      anvil.stdout!.resume();
+      anvil = await startAnvil(["--chain-id", "424243"]);
+      url = anvil.url;
     });
 
     after(async function () {
-      if (anvil && anvil.exitCode === null) {
-        const exited = new Promise((resolve) => anvil!.once("exit", resolve));
-        anvil.kill("SIGTERM");
-        await exited;
-      }
+      await anvil?.stop();
     });
 
     it("refuses to deploy without TIERLINE_GOVERNOR and TIERLINE_PAUSER, and sends nothing", async function () {
