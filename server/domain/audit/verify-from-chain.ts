@@ -154,6 +154,16 @@ interface ChainLeafReduction {
   txHash: string;
 }
 
+/** A pledged leaf a credit note cut below what its pledgee is owed (PledgeCollateralShortfall). */
+interface ChainShortfall {
+  certificateId: string;
+  requestId: string;
+  pledgee: string;
+  outstanding: string;
+  claim: string;
+  txHash: string;
+}
+
 interface ChainEndorsement {
   certificateId: string;
   endorsementIndex: number;
@@ -189,6 +199,8 @@ interface DilutionAndRecourse {
   /** By "<certificate id>#<endorsement index>". */
   endorsements: Map<string, ChainEndorsement>;
   claims: Map<string, ChainClaim>;
+  /** By "<block>:<log index>" of PledgeCollateralShortfall. */
+  shortfalls: Map<string, ChainShortfall>;
 }
 
 interface ChainView extends DilutionAndRecourse {
@@ -247,7 +259,7 @@ export async function verifyFromChain(ctx: ServiceContext, actor: Actor, receiva
     checkedCertificates: new Set([...chain.certificates.keys(), ...index.certificates.keys()]).size,
     checkedFinancingRequests: new Set([...chain.requests.keys(), ...index.requests.keys()]).size,
     checkedDilutionAndRecourse: (
-      ["disputes", "creditNotes", "leafReductions", "endorsements", "claims"] as const
+      ["disputes", "creditNotes", "leafReductions", "endorsements", "claims", "shortfalls"] as const
     ).reduce((n, table) => n + new Set([...chain[table].keys(), ...index[table].keys()]).size, 0),
     chainEvents: chain.events,
     fromBlock: chain.fromBlock,
@@ -397,6 +409,13 @@ async function readChain(ctx: ServiceContext, receivableId: string, toBlock: num
         fromBlock,
       ),
     );
+    // Shortfalls name the leaf, not the receivable.
+    for (const ids of chunks(certificateIds.map(idTopic), TOPIC_CHUNK))
+      decode(
+        "dilution",
+        dilution,
+        await getLogs(address, [topic(dilution, "PledgeCollateralShortfall"), ids], fromBlock),
+      );
   }
   if (recourse) {
     const address = String(recourse.target);
@@ -433,6 +452,7 @@ function replay(events: DecodedLog[]): Omit<ChainView, "events" | "fromBlock"> {
   const leafReductions = new Map<string, ChainLeafReduction>();
   const endorsements = new Map<string, ChainEndorsement>();
   const claims = new Map<string, ChainClaim>();
+  const shortfalls = new Map<string, ChainShortfall>();
   /** Closes the receivable's open dispute (the chain keeps at most one open). */
   const closeDispute = (status: string, txHash: string, creditNoteId: string | null) => {
     for (const d of disputes.values())
@@ -651,6 +671,16 @@ function replay(events: DecodedLog[]): Omit<ChainView, "events" | "fromBlock"> {
         if (c) c.reduction = (BigInt(c.faceValue) - (a.claim as bigint)).toString();
         break;
       }
+      case "dilution.PledgeCollateralShortfall":
+        shortfalls.set(`${e.blockNumber}:${e.logIndex}`, {
+          certificateId: str(a.certificateId),
+          requestId: str(a.requestId),
+          pledgee: getAddress(a.pledgee as string),
+          outstanding: str(a.outstanding),
+          claim: str(a.claim),
+          txHash: e.txHash,
+        });
+        break;
       case "recourse.RecourseGranted":
         endorsements.set(`${str(a.certificateId)}#${Number(a.endorsementIndex)}`, {
           certificateId: str(a.certificateId),
@@ -688,7 +718,17 @@ function replay(events: DecodedLog[]): Omit<ChainView, "events" | "fromBlock"> {
         break;
     }
   }
-  return { receivable, certificates, requests, disputes, creditNotes, leafReductions, endorsements, claims };
+  return {
+    receivable,
+    certificates,
+    requests,
+    disputes,
+    creditNotes,
+    leafReductions,
+    endorsements,
+    claims,
+    shortfalls,
+  };
 }
 
 /* ------------------------------------------------------------------ */
@@ -802,7 +842,15 @@ async function readDilutionAndRecourseIndex(
     .execute();
   const endorsementRows = [];
   const claimRows = [];
+  const shortfallRows = [];
   for (const ids of chunks(certificateIds, 500)) {
+    shortfallRows.push(
+      ...(await ctx.db
+        .selectFrom("onchain_pledge_shortfalls")
+        .selectAll()
+        .where("certificate_id", "in", ids)
+        .execute()),
+    );
     endorsementRows.push(
       ...(await ctx.db
         .selectFrom("onchain_recourse_endorsements")
@@ -894,6 +942,19 @@ async function readDilutionAndRecourseIndex(
           openedBlock: c.opened_block,
           paidTxHash: c.paid_tx_hash,
           paidBy: c.paid_by,
+        },
+      ]),
+    ),
+    shortfalls: new Map(
+      shortfallRows.map((f) => [
+        `${f.block_number}:${f.log_index}`,
+        {
+          certificateId: f.certificate_id,
+          requestId: f.request_id,
+          pledgee: f.pledgee,
+          outstanding: f.outstanding,
+          claim: f.claim,
+          txHash: f.tx_hash,
         },
       ]),
     ),
@@ -995,6 +1056,14 @@ const CREDIT_NOTE_FIELDS: Array<keyof ChainCreditNote> = [
 ];
 const LEAF_REDUCTION_FIELDS: Array<keyof ChainLeafReduction> = ["holder", "reduction", "claim", "retained", "txHash"];
 const ENDORSEMENT_FIELDS: Array<keyof ChainEndorsement> = ["endorser", "txHash", "blockNumber"];
+const SHORTFALL_FIELDS: Array<keyof ChainShortfall> = [
+  "certificateId",
+  "requestId",
+  "pledgee",
+  "outstanding",
+  "claim",
+  "txHash",
+];
 const CLAIM_FIELDS: Array<keyof ChainClaim> = [
   "leafId",
   "receivableId",
@@ -1061,6 +1130,17 @@ function compareDilutionAndRecourse(chain: DilutionAndRecourse, index: DilutionA
   }
   for (const id of ids("claims"))
     compareRecords(chain.claims.get(id), index.claims.get(id), CLAIM_FIELDS, "recourseClaim.", { claimId: id }, out);
+  for (const id of ids("shortfalls")) {
+    const certificateId = chain.shortfalls.get(id)?.certificateId ?? index.shortfalls.get(id)?.certificateId;
+    compareRecords(
+      chain.shortfalls.get(id),
+      index.shortfalls.get(id),
+      SHORTFALL_FIELDS,
+      "pledgeShortfall.",
+      { certificateId },
+      out,
+    );
+  }
 }
 
 function compareWithIndex(chain: ChainView, index: IndexView): Difference[] {

@@ -108,6 +108,37 @@ describe("API: a credit note leaves a pledge short of collateral", function () {
     expect(await snapshot()).to.deep.equal(live);
   });
 
+  it("is covered by the auditor's verify: the index's row against the chain's event", async function () {
+    const operator = api.as(t.operatorKey);
+    const clean = await operator.get(`/v1/audit/verify/${receivableId}`);
+    expect(clean.status, JSON.stringify(clean.body)).to.equal(200);
+    expect(clean.body.matches, JSON.stringify(clean.body.differences)).to.equal(true);
+    const db = t.service.ctx.db;
+    await db
+      .updateTable("onchain_pledge_shortfalls")
+      .set({ claim: (25n * M).toString() })
+      .execute();
+    try {
+      const tampered = await operator.get(`/v1/audit/verify/${receivableId}`);
+      expect(tampered.body.matches).to.equal(false);
+      expect(
+        tampered.body.differences.map(
+          (d: { field: string; certificateId?: string; chain: unknown; index: unknown }) => [
+            d.field,
+            d.certificateId,
+            d.chain,
+            d.index,
+          ],
+        ),
+      ).to.deep.equal([["pledgeShortfall.claim", sellerPiece, (20n * M).toString(), (25n * M).toString()]]);
+    } finally {
+      await db
+        .updateTable("onchain_pledge_shortfalls")
+        .set({ claim: (20n * M).toString() })
+        .execute();
+    }
+  });
+
   it("shows collateralShortfall on the pledge", async function () {
     const read = await api.as(financier.apiKey).get(`/v1/financing-requests/${requestId}`);
     expect(read.status, JSON.stringify(read.body)).to.equal(200);
