@@ -6,10 +6,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import SQLite from "better-sqlite3";
-import { Kysely, SqliteDialect, type CompiledQuery } from "kysely";
+import { type Kysely, type CompiledQuery } from "kysely";
 import { openDatabase } from "../../../server/store/database.js";
-import { tableScansIn } from "./captured-plans.js";
+import { capturingDatabase, tableScansIn } from "./captured-plans.js";
 import type { Database } from "../../../server/store/schema.js";
 import { ReceivableRelations } from "../../../server/store/access-relations.js";
 import type { Actor } from "../../../server/model/actor.js";
@@ -31,12 +30,7 @@ describe("store: a page's receivable trees are read together, from indexes", fun
     file = path.join(dir, "tierline.db");
     await (await openDatabase(file)).destroy(); // migrated to the latest schema
     ran = [];
-    db = new Kysely<Database>({
-      dialect: new SqliteDialect({ database: new SQLite(file) }),
-      log: (event) => {
-        if (event.level === "query") ran.push(event.query);
-      },
-    });
+    db = capturingDatabase(file, ran);
     // 30 receivables, each a root split in two; the second piece of each is offered for sale.
     for (let n = 1; n <= 30; n++) {
       const root = String(n * 10);

@@ -1,7 +1,18 @@
 // Statements a test captured as the code ran them (Kysely's query log), explained by
 // SQLite: every scan of a whole table among them, one line per statement that has one.
 import SQLite from "better-sqlite3";
-import type { CompiledQuery } from "kysely";
+import { Kysely, SqliteDialect, type CompiledQuery } from "kysely";
+import type { Database } from "../../../server/store/schema.js";
+
+/** The database in `file`, every statement it runs appended to `ran` as it runs. */
+export function capturingDatabase(file: string, ran: CompiledQuery[]): Kysely<Database> {
+  return new Kysely<Database>({
+    dialect: new SqliteDialect({ database: new SQLite(file) }),
+    log: (event) => {
+      if (event.level === "query") ran.push(event.query);
+    },
+  });
+}
 
 /**
  * The names a statement's WITH clause defines. Reading back rows the statement itself built

@@ -7,11 +7,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import SQLite from "better-sqlite3";
-import { Kysely, SqliteDialect, type CompiledQuery } from "kysely";
+import { type CompiledQuery } from "kysely";
 import { openDatabase } from "../../../server/store/database.js";
-import { tableScansIn } from "./captured-plans.js";
-import type { Database } from "../../../server/store/schema.js";
+import { capturingDatabase, tableScansIn } from "./captured-plans.js";
 import { toParty } from "../../../server/store/parties-store.js";
 import { debtorExposure, financingExposure, supplierExposure } from "../../../server/risk/exposure.js";
 import { loadPartyHistory } from "../../../server/risk/history.js";
@@ -46,12 +44,7 @@ describe("store: the limit and score reads use indexes", function () {
     const file = path.join(dir, "tierline.db");
     await (await openDatabase(file)).destroy(); // migrated to the latest schema
     const ran: CompiledQuery[] = [];
-    const db = new Kysely<Database>({
-      dialect: new SqliteDialect({ database: new SQLite(file) }),
-      log: (event) => {
-        if (event.level === "query") ran.push(event.query);
-      },
-    });
+    const db = capturingDatabase(file, ran);
     try {
       await db.insertInto("parties").values(row).execute();
       ran.length = 0;

@@ -6,11 +6,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import SQLite from "better-sqlite3";
-import { Kysely, SqliteDialect, type CompiledQuery } from "kysely";
+import { type CompiledQuery } from "kysely";
 import { openDatabase } from "../../../server/store/database.js";
-import { tableScansIn } from "./captured-plans.js";
-import type { Database } from "../../../server/store/schema.js";
+import { capturingDatabase, tableScansIn } from "./captured-plans.js";
 import type { CreditExposure } from "../../../server/risk/network/build-graph.js";
 import { readChains, withOpenRecourseClaims } from "../../../server/risk/network/network-risk.js";
 
@@ -30,12 +28,7 @@ describe("store: the stress test's recourse reads use indexes", function () {
     const file = path.join(dir, "tierline.db");
     await (await openDatabase(file)).destroy(); // migrated to the latest schema
     const ran: CompiledQuery[] = [];
-    const db = new Kysely<Database>({
-      dialect: new SqliteDialect({ database: new SQLite(file) }),
-      log: (event) => {
-        if (event.level === "query") ran.push(event.query);
-      },
-    });
+    const db = capturingDatabase(file, ran);
     try {
       // root #1 (seller, endorsed) -> #2 (tier 2, endorsed, retired) -> #3 held by tier 3.
       const cert = (id: string, parent: string | null, holder: string, tier: number, state: string) => ({

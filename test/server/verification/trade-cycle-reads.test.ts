@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import SQLite from "better-sqlite3";
-import { Kysely, SqliteDialect, type CompiledQuery } from "kysely";
+import { type Kysely, type CompiledQuery } from "kysely";
 import { openDatabase } from "../../../server/store/database.js";
 import type { Database } from "../../../server/store/schema.js";
 import type { SubmissionStatus } from "../../../server/model/row-statuses.js";
@@ -16,7 +16,7 @@ import type { ChainClient } from "../../../server/chain/chain-client.js";
 import { verificationHistory } from "../../../server/verification/history-store.js";
 import { checkFraudSignals } from "../../../server/verification/rules/fraud-signals.js";
 import { DEFAULT_VERIFICATION_CONFIG, verifyReceivable } from "../../../server/verification/verify.js";
-import { tableScansIn } from "../store/captured-plans.js";
+import { capturingDatabase, tableScansIn } from "../store/captured-plans.js";
 import { sampleDebtor, sampleInput, sampleSeller } from "./sample-submission.js";
 
 /**
@@ -95,12 +95,7 @@ describe("verification: the trade-cycle read against the database", function () 
     file = path.join(dir, "tierline.db");
     await (await openDatabase(file)).destroy(); // migrated to the latest schema
     ran.length = 0;
-    db = new Kysely<Database>({
-      dialect: new SqliteDialect({ database: new SQLite(file) }),
-      log: (event) => {
-        if (event.level === "query") ran.push(event.query);
-      },
-    });
+    db = capturingDatabase(file, ran);
     for (const id of [A, B, "party-c", "party-d", "party-e"])
       await db.insertInto("parties").values(partyRow(id)).execute();
   });
