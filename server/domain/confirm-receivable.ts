@@ -442,8 +442,10 @@ async function sendRegistration(ctx: ServiceContext, request: RegistrationReques
     // The chain refused the consent: back to waiting (the reservation released), so the
     // debtor can try again. A 5xx leaves the outcome unknown: the reservation stays until
     // the retry or the restart's resume path (boot.ts) finds out what the chain has.
-    await releaseRegistration(ctx, receivableId);
+    // The refusal is written before the status goes back, so a client following
+    // GET …/registration sees pending, then refused, never "not_confirmed" in between.
     await recordRefusal(ctx, receivableId, error);
+    await releaseRegistration(ctx, receivableId);
   }
   throw error;
 }
