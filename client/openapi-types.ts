@@ -749,6 +749,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/disputes": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The review queue: disputes in one status, oldest first (operator, auditor)
+     * @description `status=open`: the disputes that still freeze their receivable, each with reviewableFrom (from when the operator may recommend dismissing it), the credit note pending on it and the operator's recommendation once recorded.
+     */
+    get: operations["listDisputesForReview"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/receivables/{id}/disputes/dismissal": {
     parameters: {
       query?: never;
@@ -2661,10 +2681,19 @@ export interface components {
       /** @description when execute may run: the timelock's time once scheduled, else the earliest (now + delay); null once done */
       readyAt: string | null;
     };
-    DismissalOutcome: {
+    DisputeForReviewPage: {
+      items: components["schemas"]["DisputeForReview"][];
+      /** @description Pass as ?cursor= for the next page; null when this is the last page */
+      nextCursor: string | null;
+    };
+    DisputeForReview: {
       dispute: components["schemas"]["Dispute"];
-      recommendation: components["schemas"]["DismissalRecommendation"];
-      proposal: components["schemas"]["DismissalProposal"];
+      /** @description when the debtor's review period ends: the operator may recommend a dismissal from then (chain time) */
+      reviewableFrom: string;
+      /** @description a credit note pending on it: it decides the dispute */
+      pendingCreditNoteId: string | null;
+      /** @description the operator's, once recorded */
+      recommendation: components["schemas"]["DismissalRecommendation"] | null;
     };
     DismissalRecommendation: {
       /** @description the dispute to dismiss: a debtor may open a new one after it */
@@ -2674,6 +2703,11 @@ export interface components {
       recommendedBy: string;
       recommendedAt: string;
       operationId: string;
+    };
+    DismissalOutcome: {
+      dispute: components["schemas"]["Dispute"];
+      recommendation: components["schemas"]["DismissalRecommendation"];
+      proposal: components["schemas"]["DismissalProposal"];
     };
     DismissalProposal: {
       /** @description the TierlineTimelock to call schedule and execute on */
@@ -6672,6 +6706,60 @@ export interface operations {
       };
       /** @description understood but refused (verification failed, amounts do not add up…) */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  listDisputesForReview: {
+    parameters: {
+      query: {
+        /** @description The nextCursor of the previous page; absent for the first page */
+        cursor?: string;
+        /** @description Items per page (1-200, default 50) */
+        limit?: number;
+        /** @description open: the review queue of disputes the operator may recommend dismissing (oldest first) */
+        status: "open" | "resolved" | "withdrawn" | "dismissed";
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description a page of disputes */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["DisputeForReviewPage"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
         headers: {
           [name: string]: unknown;
         };

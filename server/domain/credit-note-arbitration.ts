@@ -9,7 +9,6 @@ import type { ServiceContext } from "../context.js";
 import { arbitrationProposal, timelockMinDelay, type TimelockProposal } from "../chain/arbitration-proposal.js";
 import { chainNowSeconds } from "../chain/chain-time.js";
 import type { Actor } from "../model/actor.js";
-import { requireAccess, type Relation } from "../model/access-policy.js";
 import { conflict, notFound } from "../model/errors.js";
 import { PageQuery, pageSchema, type Page } from "../model/page.js";
 import { keysetPage } from "../store/paginate.js";
@@ -22,6 +21,7 @@ import {
   recommendationFields,
   recommendationOf,
   recommendationOutcomeSchema,
+  requireReviewQueueAccess,
   storedProposal,
   timelockProposalSchema,
 } from "./timelock-recommendation.js";
@@ -216,10 +216,7 @@ export async function listAwaitingArbiter(
   query: z.infer<typeof AwaitingArbiterQuery>,
 ): Promise<Page<z.infer<typeof AwaitingArbiterItemSchema>>> {
   // The whole book of credit notes: the dilution cells of the operator and the auditor.
-  const relations: Relation[] = actor.roles.filter((role): role is "operator" | "auditor" =>
-    ["operator", "auditor"].includes(role),
-  );
-  requireAccess("dilution", relations.length ? relations : ["other"], "every receivable (the arbitration queue)");
+  requireReviewQueueAccess(actor, "the arbitration queue");
   const now = await chainNowSeconds(ctx);
   const page = await keysetPage(
     ctx.db

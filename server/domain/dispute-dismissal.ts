@@ -16,8 +16,10 @@ import { dismissalProposal, timelockMinDelay, type TimelockProposal } from "../c
 import { chainNowSeconds } from "../chain/chain-time.js";
 import type { Actor } from "../model/actor.js";
 import { conflict } from "../model/errors.js";
+import { PageQuery, pageSchema, type Page } from "../model/page.js";
+import { keysetPage, mapPage } from "../store/paginate.js";
 import type { DisputeDismissalTable } from "../store/schema.js";
-import { DisputeViewSchema, latestDispute, loadOnChain, toDispute } from "./dilution.js";
+import { DisputeViewSchema, latestDispute, loadOnChain, toDispute, type DisputeView } from "./dilution.js";
 import {
   arbiterPathOf,
   proposalStanding,
@@ -25,6 +27,7 @@ import {
   recommendationFields,
   recommendationOf,
   recommendationOutcomeSchema,
+  requireReviewQueueAccess,
   storedProposal,
   timelockProposalSchema,
 } from "./timelock-recommendation.js";
@@ -53,6 +56,24 @@ export const DismissalOutcomeSchema = recommendationOutcomeSchema(
   id: "DismissalOutcome",
 });
 
+export const DisputeListQuery = PageQuery.extend({
+  status: DisputeViewSchema.shape.status.meta({
+    description: "open: the review queue of disputes the operator may recommend dismissing (oldest first)",
+  }),
+});
+
+export const DisputeReviewItemSchema = z
+  .object({
+    dispute: DisputeViewSchema,
+    reviewableFrom: z
+      .string()
+      .describe("when the debtor's review period ends: the operator may recommend a dismissal from then (chain time)"),
+    pendingCreditNoteId: z.string().nullable().describe("a credit note pending on it: it decides the dispute"),
+    recommendation: DismissalRecommendationSchema.nullable().describe("the operator's, once recorded"),
+  })
+  .meta({ id: "DisputeForReview" });
+export const DisputeReviewPageSchema = pageSchema(DisputeReviewItemSchema).meta({ id: "DisputeForReviewPage" });
+
 type Recommendation = z.infer<typeof DismissalRecommendationSchema>;
 type Outcome = z.infer<typeof DismissalOutcomeSchema>;
 
@@ -63,6 +84,24 @@ const toRecommendation = (row: DisputeDismissalTable): Recommendation => ({
 
 async function recordedDismissal(ctx: Pick<ServiceContext, "db">, disputeId: string) {
   return ctx.db.selectFrom("dispute_dismissals").selectAll().where("dispute_id", "=", disputeId).executeTakeFirst();
+}
+
+/** The credit note still proposed on the receivable (at most one is pending at a time). */
+const pendingCreditNoteOf = (ctx: Pick<ServiceContext, "db">, receivableId: string) =>
+  ctx.db
+    .selectFrom("onchain_credit_notes")
+    .select("id")
+    .where("receivable_id", "=", receivableId)
+    .where("status", "=", "proposed")
+    .executeTakeFirst();
+
+/** The end of the debtor's review period: the DisputeOpened block's time plus the ledger's sellerResponsePeriod. */
+async function reviewableFromOf(ctx: ServiceContext, openedBlock: number): Promise<number> {
+  const [opened, period] = await Promise.all([
+    ctx.chain.provider.getBlock(Number(openedBlock)),
+    ctx.chain.contracts.dilution!.sellerResponsePeriod(),
+  ]);
+  return Number(opened!.timestamp) + Number(period);
 }
 
 /** The recommendation on the receivable's latest dispute and its proposal, for the governor's CLI. */
@@ -119,12 +158,7 @@ export async function recommendDismissal(
       lastDispute: dispute ? { id: dispute.id, status: dispute.status } : null,
     });
   // The ledger refuses to dismiss while a note is pending: the note ends the dispute instead.
-  const pending = await ctx.db
-    .selectFrom("onchain_credit_notes")
-    .select("id")
-    .where("receivable_id", "=", receivableId)
-    .where("status", "=", "proposed")
-    .executeTakeFirst();
+  const pending = await pendingCreditNoteOf(ctx, receivableId);
   if (pending)
     throw conflict(
       "DISPUTE_HAS_PENDING_CREDIT_NOTE",
@@ -133,8 +167,7 @@ export async function recommendDismissal(
     );
   if (recorded) return outcome(ctx, recorded);
 
-  const opened = await ctx.chain.provider.getBlock(Number(dispute.opened_block));
-  const reviewableFrom = Number(opened!.timestamp) + Number(await ledger.sellerResponsePeriod());
+  const reviewableFrom = await reviewableFromOf(ctx, dispute.opened_block);
   const now = await chainNowSeconds(ctx);
   if (now < reviewableFrom)
     throw conflict(
@@ -170,4 +203,41 @@ export async function recommendDismissal(
     "dispute dismissal recommended: the governor schedules the timelock proposal",
   );
   return outcome(ctx, row);
+}
+
+/** Oldest first: the order of the index (status, opened_block, id). */
+export const DISPUTE_REVIEW_ORDER = {
+  columns: ["opened_block", "id"],
+  shape: ["n", "s"],
+  direction: "asc",
+  keyOf: (row: { opened_block: number; id: string }) => [Number(row.opened_block), row.id],
+} as const;
+
+export const disputesInStatusQuery = (ctx: Pick<ServiceContext, "db">, status: DisputeView["status"]) =>
+  ctx.db.selectFrom("onchain_disputes").selectAll().where("status", "=", status);
+
+/**
+ * The operator's review queue of disputes (and the auditor's view of it): the disputes in one
+ * status, oldest first, one index range (status, opened_block, id); each open one with the end of
+ * its review period, the credit note pending on it and the recommendation once recorded.
+ */
+export async function listDisputesForReview(
+  ctx: ServiceContext,
+  actor: Actor,
+  query: z.infer<typeof DisputeListQuery>,
+): Promise<Page<z.infer<typeof DisputeReviewItemSchema>>> {
+  requireReviewQueueAccess(actor, "the dispute review queue");
+  const page = await keysetPage(disputesInStatusQuery(ctx, query.status), DISPUTE_REVIEW_ORDER, query);
+  return mapPage(page, async (row) => {
+    const [pending, recorded] = await Promise.all([
+      pendingCreditNoteOf(ctx, row.receivable_id),
+      recordedDismissal(ctx, row.id),
+    ]);
+    return {
+      dispute: toDispute(row),
+      reviewableFrom: new Date((await reviewableFromOf(ctx, row.opened_block)) * 1000).toISOString(),
+      pendingCreditNoteId: row.status === "open" ? (pending?.id ?? null) : null,
+      recommendation: recorded ? toRecommendation(recorded) : null,
+    };
+  });
 }

@@ -8,6 +8,7 @@ import type { ServiceContext } from "../context.js";
 import { OPERATION_STATES, timelockOperationStatus, type TimelockProposal } from "../chain/arbitration-proposal.js";
 import { chainNowSeconds } from "../chain/chain-time.js";
 import { requireRole, type Actor } from "../model/actor.js";
+import { requireAccess, type Relation } from "../model/access-policy.js";
 import { conflict } from "../model/errors.js";
 import type { TimelockRecommendationColumns } from "../store/schema.js";
 
@@ -62,6 +63,14 @@ export function arbiterPathOf(ctx: ServiceContext, actor: Actor) {
   if (!ledger || !timelock)
     throw conflict("DILUTION_NOT_DEPLOYED", "this deployment has no dilution ledger or no timelock", {});
   return { ledger, timelock };
+}
+
+/** The review queues read the whole book of dilution: the operator's and the auditor's cells only. */
+export function requireReviewQueueAccess(actor: Actor, what: string): void {
+  const relations: Relation[] = actor.roles.filter((role): role is "operator" | "auditor" =>
+    ["operator", "auditor"].includes(role),
+  );
+  requireAccess("dilution", relations.length ? relations : ["other"], `every receivable (${what})`);
 }
 
 export const recommendationOf = (row: TimelockRecommendationColumns) => ({

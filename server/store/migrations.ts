@@ -707,6 +707,12 @@ export const migrations: Record<string, Migration> = {
       ])
         table = table.addColumn(column, "text", (c) => c.notNull());
       await table.execute();
+      // The review queue reads the disputes in one status, oldest first: one index range.
+      await db.schema
+        .createIndex("disputes_by_status")
+        .on("onchain_disputes")
+        .columns(["status", "opened_block", "id"])
+        .execute();
     },
   },
 };

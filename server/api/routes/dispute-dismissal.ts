@@ -1,8 +1,12 @@
-// /v1 route for the arbiter's dismissal of a dispute (issue 16): the operator recommends it and
-// is answered with the timelock proposal the governor signs (the service holds no key that can
-// dismiss a dispute). Beside the debtor's own dispute routes, under the receivable's disputes.
+// /v1 routes for the arbiter's dismissal of a dispute (issue 16): the operator's review queue of
+// disputes, and its recommendation, answered with the timelock proposal the governor signs (the
+// service holds no key that can dismiss a dispute). The recommendation sits beside the debtor's
+// own dispute routes, under the receivable's disputes.
 import {
   DismissalOutcomeSchema,
+  DisputeListQuery,
+  DisputeReviewPageSchema,
+  listDisputesForReview,
   recommendDismissal,
   RecommendDismissalSchema,
 } from "../../domain/dispute-dismissal.js";
@@ -11,6 +15,23 @@ import { defineRoute, type RouteSpec } from "../route-spec.js";
 import { ReceivableIdParams } from "../schemas.js";
 
 export const disputeDismissalRoutes: RouteSpec[] = [
+  defineRoute({
+    method: "get",
+    path: "/v1/disputes",
+    operationId: "listDisputesForReview",
+    tag: "dilution",
+    summary: "The review queue: disputes in one status, oldest first (operator, auditor)",
+    description:
+      "`status=open`: the disputes that still freeze their receivable, each with reviewableFrom (from when the operator " +
+      "may recommend dismissing it), the credit note pending on it and the operator's recommendation once recorded.",
+    auth: true,
+    authorize: (actor) => requireRole(actor, "operator", "auditor"),
+    query: DisputeListQuery,
+    responses: { 200: { description: "a page of disputes", schema: DisputeReviewPageSchema } },
+    errors: [400, 401, 403],
+  }).handle(async (ctx, { actor, query }) => {
+    return { status: 200, body: await listDisputesForReview(ctx, actor, query) };
+  }),
   defineRoute({
     method: "post",
     path: "/v1/receivables/:id/disputes/dismissal",

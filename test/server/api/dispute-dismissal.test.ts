@@ -53,6 +53,17 @@ describe("API: a dispute dismissed by the arbiter", function () {
     expect(r.status, JSON.stringify(r.body)).to.equal(200);
     return r.body.dispute.id as string;
   };
+  type ReviewItem = {
+    dispute: { id: string; status: string };
+    reviewableFrom: string;
+    pendingCreditNoteId: string | null;
+    recommendation: { disputeId: string; operationId: string } | null;
+  };
+  const reviewQueue = async (status = "open", key = t.operatorKey) => {
+    const r = await api.as(key).get(`/v1/disputes?status=${status}`);
+    expect(r.status, JSON.stringify(r.body)).to.equal(200);
+    return r.body.items as ReviewItem[];
+  };
   const splitRoot = () =>
     api.as(cast.seller.apiKey).post(`/v1/certificates/${rootCertificate}/split`, {
       parts: [
@@ -111,6 +122,24 @@ describe("API: a dispute dismissed by the arbiter", function () {
       expect(await dismissalOf(ctx(), receivableId)).to.equal(undefined);
     });
 
+    it("lists it in the operator's and the auditor's review queue, with the end of its review period", async function () {
+      const opened = await ctx().chain.provider.getBlock(Number(disputeId.split(":")[0]));
+      for (const key of [t.operatorKey, cast.auditor.apiKey]) {
+        const items = await reviewQueue("open", key);
+        expect(items.map((i) => i.dispute.id)).to.deep.equal([disputeId]);
+        expect(items[0]).to.deep.include({ pendingCreditNoteId: null, recommendation: null });
+        expect(Date.parse(items[0]!.reviewableFrom) / 1000).to.equal(opened!.timestamp + REVIEW_PERIOD);
+      }
+      expect(await reviewQueue("dismissed")).to.deep.equal([]);
+    });
+
+    it("refuses the review queue to every caller but the operator and the auditor (403)", async function () {
+      for (const party of Object.values(cast).filter((p) => p !== cast.auditor)) {
+        const r = await api.as(party.apiKey).get("/v1/disputes?status=open");
+        expect(r.status, party.id).to.equal(403);
+      }
+    });
+
     it("refuses every caller but the operator with 403, whatever it sends", async function () {
       for (const party of Object.values(cast)) {
         for (const body of [{ reason: "x" }, {}]) {
@@ -158,6 +187,7 @@ describe("API: a dispute dismissed by the arbiter", function () {
       expect(r.status, JSON.stringify(r.body)).to.equal(409);
       expect(r.body.error.code).to.equal("DISPUTE_HAS_PENDING_CREDIT_NOTE");
       expect(r.body.error.details).to.deep.equal({ receivableId, disputeId, creditNoteId });
+      expect((await reviewQueue())[0]!.pendingCreditNoteId).to.equal(creditNoteId);
       expect(await dismissalOf(ctx(), receivableId)).to.equal(undefined);
       // The debtor takes the note back: the dispute stays open with nothing pending.
       const withdrawn = await api.as(cast.debtor.apiKey).post(`/v1/credit-notes/${creditNoteId}/withdraw`);
@@ -217,6 +247,8 @@ describe("API: a dispute dismissed by the arbiter", function () {
       expect(await ctx().db.selectFrom("dispute_dismissals").select("dispute_id").execute()).to.deep.equal([
         { dispute_id: disputeId },
       ]);
+      const [queued] = await reviewQueue();
+      expect(queued!.recommendation).to.deep.include({ disputeId, operationId: proposal.operationId });
     });
   });
 
@@ -247,6 +279,10 @@ describe("API: a dispute dismissed by the arbiter", function () {
       const split = await splitRoot();
       expect(split.status, JSON.stringify(split.body)).to.equal(200);
       expect(split.body.children).to.have.length(2);
+      expect(await reviewQueue("open")).to.deep.equal([]);
+      expect((await reviewQueue("dismissed")).map((i) => [i.dispute.id, i.recommendation?.operationId])).to.deep.equal([
+        [disputeId, proposal.operationId],
+      ]);
     });
 
     it("answers the same proposal once it is done, and the CLI finds nothing left to send", async function () {
