@@ -21,6 +21,7 @@ import { PositiveAmountString } from "../model/money.js";
 import { sentTransactions, transactionsSchema } from "../model/transactions.js";
 import { ReceivableRelations } from "../store/access-relations.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
+import { decodeLog } from "../chain/event-decoder.js";
 
 /** How long the seller's signed consent stays valid: it is submitted at once. */
 const CONSENT_VALIDITY_SECONDS = 3_600;
@@ -419,7 +420,7 @@ export async function proposeCreditNote(
     ),
   );
   const proposed = receipt.logs
-    .map((log) => ledger.interface.parseLog({ topics: [...log.topics], data: log.data }))
+    .map((log) => decodeLog(ledger.interface, log))
     .find((parsed) => parsed?.name === "CreditNoteProposed");
   const creditNoteId = String(proposed?.args.creditNoteId);
   ctx.log.info({ receivableId, creditNoteId, txHash: receipt.hash, amount: input.amount }, "credit note proposed");

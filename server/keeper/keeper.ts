@@ -12,6 +12,7 @@ import type { ServiceContext } from "../context.js";
 import { AppError } from "../model/errors.js";
 import { crashPoint } from "../faults.js";
 import { findDueMarks, findSettlementCandidates, planSettlement } from "./work.js";
+import { decodeLog } from "../chain/event-decoder.js";
 
 export interface KeeperPass {
   /** Leaf payments made (LeafSettled events emitted by the keeper's settle transactions). */
@@ -218,7 +219,7 @@ function leafPayments(escrow: BaseContract, receipt: TransactionReceipt): { coun
   let paid = 0n;
   for (const log of receipt.logs) {
     if (log.address.toLowerCase() !== address) continue;
-    const parsed = escrow.interface.parseLog({ topics: [...log.topics], data: log.data });
+    const parsed = decodeLog(escrow.interface, log);
     if (parsed?.name !== "LeafSettled") continue;
     count++;
     paid += BigInt(parsed.args.toHolder) + BigInt(parsed.args.toPledgee);
