@@ -230,10 +230,7 @@ async function main(): Promise<void> {
         await sleep(100);
         continue;
       }
-      const latestBlock = await node<{ baseFeePerGas: string }>("eth_getBlockByNumber", [
-        "latest",
-        false,
-      ]);
+      const latestBlock = await node<{ baseFeePerGas: string }>("eth_getBlockByNumber", ["latest", false]);
       const maxFeePerGas = BigInt(latestBlock.baseFeePerGas) * 4n + 10n ** 9n;
       const rows = [];
       const raws: string[] = [];
@@ -332,10 +329,9 @@ async function main(): Promise<void> {
     }
     // Every batch landed, and registered every item (a refused item would be a RegistrationRefused log).
     for (let i = firstTx; i < hashes.length; i++) {
-      const receipt = await node<{ status: string; logs: { topics: string[] }[] } | null>(
-        "eth_getTransactionReceipt",
-        [hashes[i]],
-      );
+      const receipt = await node<{ status: string; logs: { topics: string[] }[] } | null>("eth_getTransactionReceipt", [
+        hashes[i],
+      ]);
       const refused = receipt?.logs.some((log) => log.topics[0] === REFUSED_TOPIC);
       if (receipt?.status !== "0x1" || refused) {
         const tx = await node<unknown>("eth_getTransactionByHash", [hashes[i]]);
@@ -371,7 +367,8 @@ async function main(): Promise<void> {
     const rawBytes = gunzipSync(readFileSync(chain.snapshots.current)).length;
     const rest = await atRest(chain.process.pid!);
     const latency = await rpcLatency(chain.url, deployment.addresses.receivableRegistry, ids);
-    const paths = await measureRequestPaths(ctx(), operatorKey, debtorView.id, tree);
+    const book = { debtorId: debtorView.id, debtorKey: debtorView.apiKey, firstReceivableId: ids[0]! };
+    const paths = await measureRequestPaths(ctx(), operatorKey, book, tree);
 
     const chainPort = Number(new URL(chain.url).port);
     await service.close();
@@ -406,7 +403,11 @@ async function main(): Promise<void> {
       ["JSON-RPC p50 / p99 (public endpoint, 400 calls)", `${latency.p50.toFixed(1)} / ${latency.p99.toFixed(1)} ms`],
       [`submit p50 / p99 (${paths.submit.length} new receivables)`, percentiles(paths.submit)],
       [`confirm, accepted answer p50 / p99 (respond-async)`, percentiles(paths.confirm)],
+      [`submit to the debtor of all p50 / p99 (${paths.bookSubmit.length} receivables)`, percentiles(paths.bookSubmit)],
+      [`confirm by the debtor of all, accepted answer p50 / p99`, percentiles(paths.bookConfirm)],
       [`exposure of the debtor of all ${size.toLocaleString("en")} (p50 of 5)`, ms(median(paths.exposure))],
+      [`trace of the first receivable built (p50 of 3)`, ms(median(paths.traceOldest))],
+      [`trace of the ${paths.verifiedLeaves.toLocaleString("en")}-leaf tree (p50 of 3)`, ms(median(paths.traceTree))],
       [`verify of a ${paths.verifiedLeaves.toLocaleString("en")}-leaf tree (p50 of 3)`, ms(median(paths.verify))],
       ["chain stop (with the final save) / start (load)", `${seconds(stopMs)} / ${seconds(startMs)}`],
       ["service start-up (boot until ready)", seconds(bootMs)],
