@@ -315,7 +315,9 @@ async function main(): Promise<void> {
       if (performance.now() - lastPrint > 5_000) {
         lastPrint = performance.now();
         const rate = (built - from) / ((performance.now() - started) / 1000);
-        console.log(`  ${built.toLocaleString("en")} sent (${rate.toFixed(0)}/s)`);
+        // The node's memory while it runs: it keeps the chain's history, which a restart (load) drops.
+        const rss = procSample(chain.process.pid!).rssBytes;
+        console.log(`  ${built.toLocaleString("en")} sent (${rate.toFixed(0)}/s); node RSS ${mb(rss)}`);
       }
     }
     // Every one mined (none waiting, none queued behind a gap), then the index caught up
