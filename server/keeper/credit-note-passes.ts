@@ -5,7 +5,9 @@
 // `applicationOf` (pass, leaves done, cursor) and the index's leaves, so a crash mid-way neither
 // loses nor repeats a chunk (a chunk already taken reverts on the cursor: re-read and go on).
 // The cut pass must take exactly the chunks the tally took (the ledger checks each by hash), so
-// its chunk sizes are read from the tally's CreditNoteChunkProcessed events.
+// its chunk sizes are read from the tally's CreditNoteChunkProcessed events. A tally someone else
+// fed a chunk with a gap can never finish: the keeper then proves the gap (the tallied chunks are
+// read back from their transactions) and restarts the tally with restartTally.
 import type { ServiceContext } from "../context.js";
 import { CreditNoteStatus } from "../model/contract-enums.js";
 import { leavesOf } from "../domain/dilution.js";
@@ -73,26 +75,94 @@ export async function nextChunk(
   return { done: false, phase: "cut", leafIds: after.slice(0, size) };
 }
 
+interface TallyChunk {
+  /** Its start position, and the cursor before it (what the ledger hashed it with). */
+  position: number;
+  before: bigint;
+  size: number;
+  txHash: string;
+}
+
 /**
- * The tally's chunks of the note's last tally round, as start position -> size, from its
- * CreditNoteChunkProcessed events (the chain's, filtered by the note id topic).
+ * The tally's chunks of the note's last tally round, in order, from its CreditNoteChunkProcessed
+ * events (the chain's, filtered by the note id topic).
  */
-async function tallyChunkSizes(ctx: ServiceContext, application: CreditNoteApplication): Promise<Map<number, number>> {
+async function tallyChunks(ctx: ServiceContext, application: CreditNoteApplication): Promise<TallyChunk[]> {
   const ledger = ctx.chain.contracts.dilution!;
   const logs = await ledger.queryFilter(
     ledger.filters.CreditNoteChunkProcessed(application.creditNoteId),
     application.proposedBlock,
   );
-  const tally = logs
-    .map((log) => ("args" in log ? log.args : undefined))
-    .filter((args) => args !== undefined && BigInt(args.phase) === TALLYING)
-    .map((args) => ({ round: BigInt(args!.round), processed: Number(args!.processed) }));
+  const tally = logs.flatMap((log) =>
+    "args" in log && BigInt(log.args.phase) === TALLYING
+      ? [
+          {
+            round: BigInt(log.args.round),
+            processed: Number(log.args.processed),
+            cursor: BigInt(log.args.cursor),
+            txHash: log.transactionHash,
+          },
+        ]
+      : [],
+  );
   const lastRound = tally.reduce((max, chunk) => (chunk.round > max ? chunk.round : max), 0n);
-  const sizes = new Map<number, number>();
-  let start = 0;
+  const chunks: TallyChunk[] = [];
+  let position = 0;
+  let before = 0n;
   for (const chunk of tally.filter((c) => c.round === lastRound)) {
-    sizes.set(start, chunk.processed - start);
-    start = chunk.processed;
+    chunks.push({ position, before, size: chunk.processed - position, txHash: chunk.txHash });
+    position = chunk.processed;
+    before = chunk.cursor;
   }
-  return sizes;
+  return chunks;
+}
+
+async function tallyChunkSizes(ctx: ServiceContext, application: CreditNoteApplication): Promise<Map<number, number>> {
+  return new Map((await tallyChunks(ctx, application)).map((chunk) => [chunk.position, chunk.size]));
+}
+
+export interface TallyGap {
+  position: number;
+  before: string;
+  chunk: string[];
+  missingLeafId: string;
+}
+
+/**
+ * The proof restartTally wants for a tally that skipped a leaf: a tallied chunk (read back from
+ * the transaction that sent it) and a leaf of the receivable strictly between two of its ids.
+ * Undefined when no chunk can be read back (sent through another contract) or no gap is found.
+ */
+export async function findTallyGap(
+  ctx: ServiceContext,
+  application: CreditNoteApplication,
+): Promise<TallyGap | undefined> {
+  const ledger = ctx.chain.contracts.dilution!;
+  const ledgerAddress = String(ledger.target).toLowerCase();
+  const chunks: Array<TallyChunk & { ids: bigint[] }> = [];
+  for (const chunk of await tallyChunks(ctx, application)) {
+    const tx = await ctx.chain.provider.getTransaction(chunk.txHash);
+    if (!tx || tx.to?.toLowerCase() !== ledgerAddress) return undefined;
+    const call = ledger.interface.parseTransaction({ data: tx.data });
+    if (call?.name !== "continueCreditNote" || String(call.args[0]) !== application.creditNoteId) return undefined;
+    chunks.push({ ...chunk, ids: (call.args[1] as bigint[]).map(BigInt) });
+  }
+  const tallied = new Set(chunks.flatMap((chunk) => chunk.ids.map(String)));
+  for (const leaf of await leavesOf(ctx, application.receivableId)) {
+    if (tallied.has(leaf)) continue;
+    const missing = BigInt(leaf);
+    for (const chunk of chunks) {
+      const walk = [chunk.before, ...chunk.ids];
+      for (let i = 1; i < walk.length; i++) {
+        if (walk[i - 1]! < missing && missing < walk[i]!)
+          return {
+            position: chunk.position,
+            before: chunk.before.toString(),
+            chunk: chunk.ids.map(String),
+            missingLeafId: leaf,
+          };
+      }
+    }
+  }
+  return undefined;
 }

@@ -13,7 +13,7 @@ import type { ServiceContext } from "../context.js";
 import { AppError } from "../model/errors.js";
 import { crashPoint } from "../faults.js";
 import { findDueMarks, findSettlementCandidates, planSettlement } from "./work.js";
-import { findApplyingCreditNotes, nextChunk, type CreditNoteApplication } from "./credit-note-passes.js";
+import { findApplyingCreditNotes, findTallyGap, nextChunk, type CreditNoteApplication } from "./credit-note-passes.js";
 
 export interface KeeperPass {
   /** Leaf payments made (LeafSettled events emitted by the keeper's settle transactions). */
@@ -25,6 +25,8 @@ export interface KeeperPass {
   dustSwept: number;
   /** continueCreditNote transactions sent (chunks of a wide tree's credit note, both passes). */
   creditNoteChunks: number;
+  /** Tallies restarted because a chunk someone else sent skipped a leaf (restartTally). */
+  tallyRestarts: number;
   /** Actions the chain refused for a reason other than a benign race (logged as errors). */
   failed: number;
 }
@@ -105,6 +107,7 @@ export class Keeper {
       markedDefaulted: 0,
       dustSwept: 0,
       creditNoteChunks: 0,
+      tallyRestarts: 0,
       failed: 0,
     };
     await ctx.indexer.sync();
@@ -193,13 +196,25 @@ export class Keeper {
       const chunk = await nextChunk(ctx, application, this.#maxChunk);
       if (chunk.done) return;
       if (chunk.phase === "stuck") {
-        // Only a tally that skipped a leaf gets here (restartTally, with the proof, starts it again).
-        pass.failed++;
-        ctx.log.error(
-          { receivableId, creditNoteId, processed: chunk.processed, leafCount: chunk.leafCount },
-          "credit note tally skipped a leaf: it needs restartTally",
+        // Only a tally fed a chunk with a gap gets here: prove the gap and start the tally again.
+        const gap = await findTallyGap(ctx, application);
+        if (!gap) {
+          pass.failed++;
+          ctx.log.error(
+            { receivableId, creditNoteId, processed: chunk.processed, leafCount: chunk.leafCount },
+            "credit note tally skipped a leaf the keeper cannot prove: it needs restartTally",
+          );
+          return;
+        }
+        const receipt = await this.#send(
+          pass,
+          "restartTally",
+          receivableId,
+          ledger.restartTally.populateTransaction(creditNoteId, gap.position, gap.before, gap.chunk, gap.missingLeafId),
         );
-        return;
+        if (!receipt) return;
+        pass.tallyRestarts++;
+        continue;
       }
       if (step > 0) crashPoint("keeper:between-credit-note-chunks");
       const outcome = await this.#sendChunk(pass, application, chunk.leafIds);

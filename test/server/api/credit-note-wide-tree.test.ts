@@ -1,7 +1,8 @@
 // A credit note over a tree wider than MAX_DILUTION_LEAVES through the API (issue 16): the seller
 // consents, the service approves it with an empty leaf list and shows it `applying` (the credit
 // recorded at once); the keeper then makes the cuts in passes of continueCreditNote chunks, picking
-// up after a chunk someone else sent, and settles the receivable once the note is `applied`. The
+// up after a chunk someone else sent (one that skipped a leaf: the keeper proves the gap and
+// restarts the tally), and settles the receivable once the note is `applied`. The
 // index keeps conservation, matches the chain (verify) and rebuilds from events alone.
 import { expect } from "chai";
 import { Wallet } from "ethers";
@@ -137,23 +138,27 @@ describe("API: a credit note over a tree of 300 leaves", function () {
     expect(code).to.equal("SettlementCreditNoteApplying");
   });
 
-  it("has the keeper make the cuts in passes, after a chunk someone else took, then settle", async function () {
+  it("has the keeper make the cuts in passes, after a chunk with a gap someone else took, then settle", async function () {
     const ctx = t.service.ctx;
-    // Anyone may take a chunk: tier2 takes the first 100 leaves of the tally itself.
+    // Anyone may take a chunk: tier2 takes the first 100 leaves of the tally itself, but leaves
+    // out the sixth. The tally can then never reach 300; the keeper proves the gap and restarts it.
     const record = await findPartyById(ctx.db, tier2.id);
     const wallet = new Wallet(ctx.vault.decrypt(record!.encryptedKey!));
     const dilution = ctx.chain.contracts.dilution!;
+    const gapped = [...leaves.slice(0, 5), ...leaves.slice(6, 100)];
     const receipt = await ctx.chain
       .senderFor(wallet)
-      .send(await dilution.continueCreditNote.populateTransaction(creditNoteId, leaves.slice(0, 100)), {
+      .send(await dilution.continueCreditNote.populateTransaction(creditNoteId, gapped), {
         kind: "continueCreditNote",
         ref: creditNoteId,
       });
     await ctx.indexer.sync(receipt.blockNumber);
 
     const pass = await t.service.keeper.runOnce();
-    // Tally: 100 (tier2's) + 128 + 72 by the keeper; cut: the same chunks, 100 + 128 + 72.
-    expect(pass).to.deep.include({ creditNoteChunks: 5, failed: 0, settled: 300 });
+    // Tally after tier2's chunk: 128 + 72, stuck at 299; restart; tally 128 + 128 + 44; cut the same.
+    expect(pass).to.deep.include({ creditNoteChunks: 8, tallyRestarts: 1, failed: 0, settled: 300 });
+    const restarts = await dilution.queryFilter(dilution.filters.CreditNoteTallyRestarted(creditNoteId));
+    expect(restarts.map((log) => ("args" in log ? String(log.args.missingLeafId) : ""))).to.deep.equal([leaves[5]]);
     const note = (await ok(api.as(seller.apiKey).get(`/v1/receivables/${receivableId}/credit-notes`))).creditNotes[0];
     expect(note.status).to.equal("applied");
     expect(BigInt(note.retainedReduction) + BigInt(note.sharedReduction)).to.equal(CREDIT);
@@ -176,7 +181,7 @@ describe("API: a credit note over a tree of 300 leaves", function () {
       disputed: false,
     });
     // Nothing more to do.
-    expect(await t.service.keeper.runOnce()).to.deep.include({ creditNoteChunks: 0, failed: 0 });
+    expect(await t.service.keeper.runOnce()).to.deep.include({ creditNoteChunks: 0, tallyRestarts: 0, failed: 0 });
   });
 
   it("matches the chain when the auditor verifies it", async function () {

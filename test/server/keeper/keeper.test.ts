@@ -27,6 +27,7 @@ const NOTHING = {
   markedDefaulted: 0,
   dustSwept: 0,
   creditNoteChunks: 0,
+  tallyRestarts: 0,
   failed: 0,
 };
 const DAY = 86_400;
