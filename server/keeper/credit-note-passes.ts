@@ -41,7 +41,7 @@ export async function findApplyingCreditNotes(ctx: ServiceContext): Promise<Cred
 export type NextChunk =
   | { done: true }
   | { done: false; phase: "tally" | "cut"; leafIds: string[] }
-  /** The tally took every leaf after its cursor and still has not seen them all: it skipped one. */
+  /** The tally skipped a leaf below its cursor (fewer leaves there than it counted): it cannot finish. */
   | { done: false; phase: "stuck"; processed: number; leafCount: number };
 
 /**
@@ -64,9 +64,13 @@ export async function nextChunk(
   ];
   const processed = Number(processedRaw);
   const cursor = BigInt(cursorRaw);
-  const after = (await leavesOf(ctx, application.receivableId)).filter((id) => BigInt(id) > cursor);
+  const leaves = await leavesOf(ctx, application.receivableId);
+  const after = leaves.filter((id) => BigInt(id) > cursor);
   if (BigInt(phase) === TALLYING) {
-    if (after.length === 0) return { done: false, phase: "stuck", processed, leafCount: Number(leafCountRaw) };
+    // The tally took `processed` distinct leaves, all at or below the cursor: more leaves there
+    // than that means it skipped one, and it can never finish. Say so now, not after the last chunk.
+    if (leaves.length - after.length > processed || after.length === 0)
+      return { done: false, phase: "stuck", processed, leafCount: Number(leafCountRaw) };
     return { done: false, phase: "tally", leafIds: after.slice(0, maxChunk) };
   }
   if (BigInt(phase) !== CUTTING) return { done: true };
