@@ -21,7 +21,7 @@ import { conflict, notFound } from "../model/errors.js";
 import { PageQuery, pageSchema, type Page } from "../model/page.js";
 import { keysetPage } from "../store/paginate.js";
 import type { CreditNoteArbitrationTable } from "../store/schema.js";
-import { creditNotesOf, CreditNoteViewSchema, leavesOf } from "./dilution.js";
+import { approvalLeavesOf, creditNotesOf, CreditNoteViewSchema } from "./dilution.js";
 
 export const ArbitrationDecision = z.enum(["approve", "reject"]);
 
@@ -48,7 +48,11 @@ export const TimelockProposalSchema = z
       function: z.literal("decideCreditNote"),
       creditNoteId: z.string(),
       approve: z.boolean(),
-      leafIds: z.array(z.string()).describe("the receivable's complete ascending leaf list (empty for a rejection)"),
+      leafIds: z
+        .array(z.string())
+        .describe(
+          "the receivable's complete ascending leaf list (empty for a rejection, and for a tree wider than MAX_DILUTION_LEAVES: the keeper then makes the cuts in passes)",
+        ),
     }),
     state: z.enum(OPERATION_STATES).describe("where the operation stands on the timelock now"),
     readyAt: z
@@ -215,7 +219,7 @@ export async function recommendArbitration(
     chainId: ctx.chain.deployment.chainId,
     creditNoteId,
     approve,
-    leafIds: approve ? await leavesOf(ctx, note.receivableId) : [],
+    leafIds: approve ? await approvalLeavesOf(ctx, note.receivableId) : [],
     delay: await timelockMinDelay(timelock, ctx.chain.provider),
     runner: ctx.chain.provider,
   });

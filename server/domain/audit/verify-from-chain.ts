@@ -394,7 +394,13 @@ async function readChain(ctx: ServiceContext, receivableId: string, toBlock: num
   if (dilution) {
     // Disputes carry the receivable in their first topic, credit notes and cuts in their second.
     const disputeEvents = ["DisputeOpened", "DisputeResolved", "DisputeWithdrawn", "DisputeDismissed"];
-    const noteEvents = ["CreditNoteProposed", "CreditNoteWithdrawn", "CreditNoteRejected", "CreditNoteApplied"];
+    const noteEvents = [
+      "CreditNoteProposed",
+      "CreditNoteWithdrawn",
+      "CreditNoteRejected",
+      "CreditNoteApplying",
+      "CreditNoteApplied",
+    ];
     const address = String(dilution.target);
     decode(
       "dilution",
@@ -643,6 +649,11 @@ function replay(events: DecodedLog[]): Omit<ChainView, "events" | "fromBlock"> {
             status: e.name === "CreditNoteWithdrawn" ? "withdrawn" : "rejected",
             closedTxHash: e.txHash,
           });
+        break;
+      }
+      case "dilution.CreditNoteApplying": {
+        const n = creditNotes.get(str(a.creditNoteId));
+        if (n) Object.assign(n, { status: "applying", approvedBy: APPROVED_BY[Number(a.approvedBy)] ?? "unknown" });
         break;
       }
       case "dilution.CreditNoteApplied": {
