@@ -700,7 +700,7 @@ export interface paths {
     put?: never;
     /**
      * Consent to a credit note as its original seller; the service applies it down the tree (seller)
-     * @description The service signs the EIP-712 CreditNoteConsent with the seller's custodial key and applies the note over the receivable's complete ascending leaf list: the seller's retained pieces absorb it first, the rest is shared pro rata.
+     * @description The service signs the EIP-712 CreditNoteConsent with the seller's custodial key and applies the note over the receivable's complete ascending leaf list: the seller's retained pieces absorb it first, the rest is shared pro rata (cumulative rounding in id order). Over a tree wider than MAX_DILUTION_LEAVES (128) the note comes back `applying`: the credit is recorded at once and the keeper makes the cuts in passes, then it is `applied`.
      */
     post: operations["consentToCreditNote"];
     delete?: never;
@@ -1348,6 +1348,26 @@ export interface webhooks {
     patch?: never;
     trace?: never;
   };
+  "credit_note.applying": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * credit_note.applying: delivered to the endpoints of the parties it concerns (and every operator and auditor)
+     * @description Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature); delivered at least once: deduplicate on webhook-id.
+     */
+    post: operations["webhook_credit_note_applying"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "credit_note.applied": {
     parameters: {
       query?: never;
@@ -1718,6 +1738,18 @@ export interface components {
       /** @description the receivable's registry id */
       receivableId: string;
       arbiter: string;
+      /** @description the transaction that emitted the chain event */
+      txHash: string;
+      blockNumber: number;
+    };
+    CreditNoteApplyingEvent: {
+      creditNoteId: string;
+      /** @description the receivable's registry id */
+      receivableId: string;
+      /** @enum {string} */
+      approvedBy: "seller" | "arbiter";
+      /** @description the tree's leaves, cut in passes before credit_note.applied */
+      leafCount: number;
       /** @description the transaction that emitted the chain event */
       txHash: string;
       blockNumber: number;
@@ -2595,8 +2627,11 @@ export interface components {
       amount: string;
       reasonCode: string;
       documentHash: string;
-      /** @enum {string} */
-      status: "proposed" | "applied" | "rejected" | "withdrawn";
+      /**
+       * @description applying: approved over a tree wider than MAX_DILUTION_LEAVES, the cuts still being made
+       * @enum {string}
+       */
+      status: "proposed" | "applying" | "applied" | "rejected" | "withdrawn";
       /** @description after this the arbiter (the timelock) may decide instead of the seller */
       sellerRespondBy: string;
       approvedBy: ("seller" | "arbiter") | null;
@@ -2670,7 +2705,7 @@ export interface components {
         function: "decideCreditNote";
         creditNoteId: string;
         approve: boolean;
-        /** @description the receivable's complete ascending leaf list (empty for a rejection) */
+        /** @description the receivable's complete ascending leaf list (empty for a rejection, and for a tree wider than MAX_DILUTION_LEAVES: the keeper then makes the cuts in passes) */
         leafIds: string[];
       };
       /**
@@ -6496,7 +6531,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description applied */
+      /** @description applied (or applying, over a wide tree) */
       200: {
         headers: {
           [name: string]: unknown;
@@ -8180,6 +8215,7 @@ export interface operations {
             | "credit_note.proposed"
             | "credit_note.withdrawn"
             | "credit_note.rejected"
+            | "credit_note.applying"
             | "credit_note.applied"
             | "recourse.granted"
             | "recourse_claim.opened"
@@ -8639,6 +8675,33 @@ export interface operations {
           type: "credit_note.rejected";
           timestamp: string;
           data: components["schemas"]["CreditNoteRejectedEvent"];
+        };
+      };
+    };
+    responses: {
+      /** @description received; any other answer is retried with backoff */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhook_credit_note_applying: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @constant */
+          type: "credit_note.applying";
+          timestamp: string;
+          data: components["schemas"]["CreditNoteApplyingEvent"];
         };
       };
     };

@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IDilutionLedger} from "./interfaces/IDilutionLedger.sol";
 import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
 import {ICertificateToken} from "./interfaces/ICertificateToken.sol";
@@ -40,6 +41,30 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
     mapping(bytes32 receivableId => uint256 creditNoteId) private _pending;
     mapping(uint256 certificateId => uint256) private _reductions;
     mapping(uint256 certificateId => mapping(address bearer => uint256)) private _losses;
+
+    /// Where the batched application of an Applying credit note is (trees above
+    /// MAX_DILUTION_LEAVES). Amounts fit 128 bits: a receivable's face value fits 96.
+    struct Application {
+        ApplicationPhase phase;
+        CreditNoteApproval approvedBy;
+        uint32 round; // tally restarts (a chunk's hash includes it)
+        uint32 processed; // leaves done in this pass
+        uint32 leafCount;
+        uint128 rest; // cut pass: what the other leaves share
+        uint256 cursor; // last leaf id taken in this pass (0 at its start)
+        uint128 retainedUnlocked; // tally: their claims; cut: what they still absorb
+        uint128 retainedLocked; // tally: their claims; cut: what they still absorb
+        uint128 pool; // the other leaves' claims
+        uint128 poolSeen; // cut: the other leaves' claims walked so far (S_previous)
+    }
+
+    mapping(uint256 creditNoteId => Application) private _applications;
+    /// Each tallied leaf's class by position, 2 bits a leaf (bit 0 retained, bit 1 pledged),
+    /// 128 leaves a slot: the cut pass reads it, so a transfer between the passes changes nothing.
+    mapping(uint256 creditNoteId => mapping(uint256 slot => uint256 classes)) private _classes;
+    /// The hash of (round, cursor before, ids) of each tally chunk by its start position: the cut
+    /// pass must take exactly the same chunks, so it walks exactly the tallied (complete) list.
+    mapping(uint256 creditNoteId => mapping(uint256 position => bytes32)) private _chunks;
 
     constructor(
         address admin,
@@ -212,13 +237,27 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
         uint256 amount = note.amount;
         IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
         _requireCreditable(receivableId, receivable, amount);
-        Leaf[] memory leaves = _loadLeaves(receivableId, receivable.seller, leafIds);
+        uint256 count = certificates.leafCountOf(receivableId);
+        if (count > MAX_DILUTION_LEAVES) {
+            if (leafIds.length != 0) revert DilutionLeafCount(receivableId, leafIds.length, count, MAX_DILUTION_LEAVES);
+            _beginApplying(creditNoteId, note, approvedBy, count);
+            return;
+        }
+        Leaf[] memory leaves = _loadLeaves(receivableId, receivable.seller, leafIds, count);
 
-        // The rule (see IDilutionLedger): retained pieces first, unlocked then pledged, then pro rata.
-        uint256 rest = _cutRetained(leaves, amount, false);
-        rest = _cutRetained(leaves, rest, true);
-        uint256 retainedReduction = amount - rest;
-        if (rest != 0) _cutProRata(leaves, rest);
+        // The rule (see IDilutionLedger): retained pieces first, unlocked then pledged, then the
+        // others by cumulative rounding. One tally, then one cut per leaf in ascending id order.
+        Flow memory flow;
+        for (uint256 i; i < leaves.length; ++i) {
+            Leaf memory leaf = leaves[i];
+            if (!leaf.retained) flow.pool += leaf.claim;
+            else if (leaf.locked) flow.lockedLeft += leaf.claim;
+            else flow.unlockedLeft += leaf.claim;
+        }
+        _startCuts(flow, amount);
+        for (uint256 i; i < leaves.length; ++i) {
+            leaves[i].cut = _cutDown(flow, leaves[i].claim, leaves[i].retained, leaves[i].locked);
+        }
 
         // Effects.
         note.status = CreditNoteStatus.Applied;
@@ -231,8 +270,8 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
             receivableId,
             approvedBy,
             amount,
-            retainedReduction,
-            rest,
+            amount - flow.rest,
+            flow.rest,
             registry.creditedOf(receivableId) + amount
         );
 
@@ -245,12 +284,18 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
         for (uint256 i; i < leaves.length; ++i) {
             Leaf memory leaf = leaves[i];
             if (leaf.cut == 0) continue;
-            _reductions[leaf.id] += leaf.cut;
-            _losses[leaf.id][leaf.holder] += leaf.cut;
-            uint256 claim = leaf.claim - leaf.cut;
-            emit LeafDiluted(leaf.id, receivableId, leaf.holder, creditNoteId, leaf.cut, claim, leaf.retained);
-            if (leaf.locked) _reportCollateral(leaf.id, claim);
+            _cutLeaf(creditNoteId, receivableId, leaf);
         }
+    }
+
+    /// Writes one leaf's cut: its reduction, the loss of the holder that bore it, the event, and a
+    /// pledge shortfall if its pledgee is now owed more than the claim.
+    function _cutLeaf(uint256 creditNoteId, bytes32 receivableId, Leaf memory leaf) private {
+        _reductions[leaf.id] += leaf.cut;
+        _losses[leaf.id][leaf.holder] += leaf.cut;
+        uint256 claim = leaf.claim - leaf.cut;
+        emit LeafDiluted(leaf.id, receivableId, leaf.holder, creditNoteId, leaf.cut, claim, leaf.retained);
+        if (leaf.locked) _reportCollateral(leaf.id, claim);
     }
 
     /// Reads the complete ascending leaf list and refuses anything else: its length must be the
@@ -258,72 +303,321 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
     function _loadLeaves(
         bytes32 receivableId,
         address seller,
-        uint256[] calldata leafIds
+        uint256[] calldata leafIds,
+        uint256 count
     ) private view returns (Leaf[] memory leaves) {
-        uint256 count = certificates.leafCountOf(receivableId);
-        if (leafIds.length != count || count > MAX_DILUTION_LEAVES) {
-            revert DilutionLeafCount(receivableId, leafIds.length, count, MAX_DILUTION_LEAVES);
-        }
+        if (leafIds.length != count) revert DilutionLeafCount(receivableId, leafIds.length, count, MAX_DILUTION_LEAVES);
         leaves = new Leaf[](count);
         uint256 previous;
         for (uint256 i; i < count; ++i) {
             uint256 id = leafIds[i];
             if (id <= previous) revert DilutionLeavesNotSorted(id);
             previous = id;
-            ICertificateToken.Certificate memory certificate = certificates.certificateOf(id);
-            bool locked = certificate.state == ICertificateToken.CertificateState.Locked;
-            if (
-                certificate.receivableId != receivableId ||
-                (!locked && certificate.state != ICertificateToken.CertificateState.Live)
-            ) revert DilutionNotALeaf(id, receivableId);
-            address holder = certificates.ownerOf(id);
-            leaves[i] = Leaf({
-                id: id,
-                holder: holder,
-                claim: certificate.faceValue - _reductions[id],
-                cut: 0,
-                retained: holder == seller,
-                locked: locked
-            });
+            Leaf memory leaf = _leafOf(receivableId, id);
+            leaf.retained = leaf.holder == seller;
+            leaves[i] = leaf;
         }
     }
 
-    /// Takes up to `amount` off the seller's retained leaves (pledged or not, as `locked` says),
-    /// in ascending id order, each down to zero. Returns what is left.
-    function _cutRetained(Leaf[] memory leaves, uint256 amount, bool locked) private pure returns (uint256 rest) {
-        rest = amount;
-        for (uint256 i; i < leaves.length && rest != 0; ++i) {
-            Leaf memory leaf = leaves[i];
-            if (!leaf.retained || leaf.locked != locked) continue;
-            uint256 cut = Math.min(leaf.claim, rest);
-            leaf.cut = cut;
-            rest -= cut;
+    /// Leaf `id` of `receivableId` as it is now (live or pledged, else refused): its holder, its
+    /// claim (face value less every reduction so far), and whether it is pledged.
+    function _leafOf(bytes32 receivableId, uint256 id) private view returns (Leaf memory leaf) {
+        (
+            bytes32 leafReceivableId,
+            uint256 faceValue,
+            ICertificateToken.CertificateState state,
+            address holder
+        ) = certificates.claimOf(id);
+        bool locked = state == ICertificateToken.CertificateState.Locked;
+        if (leafReceivableId != receivableId || (!locked && state != ICertificateToken.CertificateState.Live)) {
+            revert DilutionNotALeaf(id, receivableId);
         }
+        leaf.id = id;
+        leaf.holder = holder;
+        leaf.claim = faceValue - _reductions[id];
+        leaf.locked = locked;
     }
 
-    /// Shares `rest` across the other leaves pro rata to their claims: floor shares first
-    /// (`...Down`), then the rounding units one each in ascending id order. `rest` never exceeds
-    /// their claims (the registry's outstanding check), so every share fits and the sum is exact.
-    function _cutProRata(Leaf[] memory leaves, uint256 rest) private pure {
+    /* ------------------------------------------------------------------ */
+    /*                              The rule                              */
+    /* ------------------------------------------------------------------ */
+
+    /// The cut rule's running state: what the retained unlocked and pledged leaves still absorb,
+    /// what the other leaves share (`rest`), their claims in all (`pool`) and walked so far
+    /// (`poolSeen`), and floor(rest x poolSeen / pool) (`given`).
+    struct Flow {
+        uint256 unlockedLeft;
+        uint256 lockedLeft;
+        uint256 rest;
         uint256 pool;
-        for (uint256 i; i < leaves.length; ++i) {
-            if (!leaves[i].retained) pool += leaves[i].claim;
-        }
+        uint256 poolSeen;
         uint256 given;
-        for (uint256 i; i < leaves.length; ++i) {
-            Leaf memory leaf = leaves[i];
-            if (leaf.retained) continue;
-            leaf.cut = Math.mulDiv(rest, leaf.claim, pool);
-            given += leaf.cut;
+    }
+
+    /// Turns the tally (retained unlocked claims in `unlockedLeft`, retained pledged in
+    /// `lockedLeft`, the others' in `pool`) into what each group takes of `amount`: the unlocked
+    /// retained leaves absorb up to their claims, then the pledged ones, the rest is shared.
+    /// `amount` never exceeds the sum of all claims (the registry's outstanding check and
+    /// conservation), so rest > 0 only when both retained groups are used up, and rest <= pool.
+    function _startCuts(Flow memory flow, uint256 amount) private pure {
+        flow.unlockedLeft = Math.min(amount, flow.unlockedLeft);
+        flow.lockedLeft = Math.min(amount - flow.unlockedLeft, flow.lockedLeft);
+        flow.rest = amount - flow.unlockedLeft - flow.lockedLeft;
+    }
+
+    /// The cut of the next leaf in ascending id order. A retained leaf absorbs what its group
+    /// still takes, down to zero. Another leaf's cut is floor(rest x S / pool) - floor(rest x
+    /// S_previous / pool) (`...Down`), S the running sum of the others' claims including it: the
+    /// cuts telescope to floor(rest x pool / pool) = rest exactly, and none exceeds its claim:
+    /// with x = rest x S_previous / pool and b = rest x claim / pool <= claim (rest <= pool),
+    /// floor(x + b) - floor(x) <= ceil(b) <= claim (claim is an integer).
+    function _cutDown(Flow memory flow, uint256 claim, bool retained, bool locked) private pure returns (uint256 cut) {
+        if (retained) {
+            if (locked) {
+                cut = Math.min(claim, flow.lockedLeft);
+                flow.lockedLeft -= cut;
+            } else {
+                cut = Math.min(claim, flow.unlockedLeft);
+                flow.unlockedLeft -= cut;
+            }
+            return cut;
         }
-        // Fewer units than leaves with a claim, and each such leaf has room for one more
-        // (rest < pool, so every floor share is below its claim).
-        for (uint256 i; i < leaves.length && given < rest; ++i) {
-            Leaf memory leaf = leaves[i];
-            if (leaf.retained || leaf.cut == leaf.claim) continue;
-            ++leaf.cut;
-            ++given;
+        if (flow.rest == 0) return 0;
+        flow.poolSeen += claim;
+        uint256 total = Math.mulDiv(flow.rest, flow.poolSeen, flow.pool);
+        cut = total - flow.given;
+        flow.given = total;
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                  Trees above MAX_DILUTION_LEAVES: passes           */
+    /* ------------------------------------------------------------------ */
+
+    /// Approval of a note over a wide tree: the credit is recorded now (the debtor owes the
+    /// reduced amount at once), the dispute stays open (no split, no new financing) and the cuts
+    /// follow through {continueCreditNote}.
+    function _beginApplying(
+        uint256 creditNoteId,
+        CreditNote storage note,
+        CreditNoteApproval approvedBy,
+        uint256 leafCount
+    ) private {
+        bytes32 receivableId = note.receivableId;
+        note.status = CreditNoteStatus.Applying;
+        Application storage application = _applications[creditNoteId];
+        application.phase = ApplicationPhase.Tallying;
+        application.approvedBy = approvedBy;
+        application.leafCount = SafeCast.toUint32(leafCount);
+        emit CreditNoteApplying(creditNoteId, receivableId, approvedBy, leafCount);
+
+        registry.recordCredit(receivableId, note.amount);
+    }
+
+    /// @inheritdoc IDilutionLedger
+    function continueCreditNote(uint256 creditNoteId, uint256[] calldata leafIds) external {
+        // Checks common to both passes: an Applying note, a chunk of 1..room ids.
+        CreditNote storage note = _creditNotes[creditNoteId];
+        if (note.status != CreditNoteStatus.Applying) revert CreditNoteNotApplying(creditNoteId, note.status);
+        Application storage application = _applications[creditNoteId];
+        uint256 processed = application.processed;
+        uint256 room = Math.min(MAX_DILUTION_LEAVES, application.leafCount - processed);
+        if (leafIds.length == 0 || leafIds.length > room) revert DilutionChunkSize(leafIds.length, room);
+        bytes32 chunkHash = _chunkHash(application.round, application.cursor, leafIds);
+
+        if (application.phase == ApplicationPhase.Tallying) {
+            _chunks[creditNoteId][processed] = chunkHash;
+            _tally(creditNoteId, note, application, leafIds);
+        } else {
+            if (_chunks[creditNoteId][processed] != chunkHash) revert DilutionChunkMismatch(creditNoteId, processed);
+            delete _chunks[creditNoteId][processed];
+            _cut(creditNoteId, note, application, leafIds);
         }
+    }
+
+    /// The tally pass over one chunk: checks each id (ascending after the cursor, a live or
+    /// pledged leaf of the receivable), stores its class by position and sums its claim.
+    function _tally(
+        uint256 creditNoteId,
+        CreditNote storage note,
+        Application storage application,
+        uint256[] calldata leafIds
+    ) private {
+        bytes32 receivableId = note.receivableId;
+        address seller = registry.receivableOf(receivableId).seller;
+        uint256 position = application.processed;
+        uint256 previous = application.cursor;
+        Flow memory sums = Flow(application.retainedUnlocked, application.retainedLocked, 0, application.pool, 0, 0);
+        uint256 classes;
+        uint256 mask;
+        for (uint256 i; i < leafIds.length; ++i) {
+            uint256 id = leafIds[i];
+            if (id <= previous) revert DilutionLeavesNotSorted(id);
+            previous = id;
+            uint256 shift = (position % 128) * 2;
+            classes |= _tallyLeaf(receivableId, seller, id, sums) << shift;
+            mask |= 3 << shift;
+            ++position;
+            if (position % 128 == 0 || i == leafIds.length - 1) {
+                _storeClasses(creditNoteId, (position - 1) / 128, mask, classes);
+                (classes, mask) = (0, 0);
+            }
+        }
+
+        // Effects (the per-leaf checks above read only).
+        application.retainedUnlocked = uint128(sums.unlockedLeft);
+        application.retainedLocked = uint128(sums.lockedLeft);
+        application.pool = uint128(sums.pool);
+        application.cursor = previous;
+        application.processed = uint32(position);
+        emit CreditNoteChunkProcessed(creditNoteId, ApplicationPhase.Tallying, application.round, position, previous);
+        if (position == application.leafCount) {
+            // Strictly ascending distinct leaves, as many as the tree has: every leaf was seen.
+            emit CreditNoteTallied(creditNoteId, sums.unlockedLeft, sums.lockedLeft, sums.pool);
+            _startCuts(sums, note.amount);
+            application.phase = ApplicationPhase.Cutting;
+            application.retainedUnlocked = uint128(sums.unlockedLeft);
+            application.retainedLocked = uint128(sums.lockedLeft);
+            application.rest = uint128(sums.rest);
+            application.processed = 0;
+            application.cursor = 0;
+        }
+    }
+
+    /// One leaf of the tally: checked, its claim added to its group, its class returned
+    /// (bit 0 retained by the seller, bit 1 pledged).
+    function _tallyLeaf(
+        bytes32 receivableId,
+        address seller,
+        uint256 id,
+        Flow memory sums
+    ) private view returns (uint256 class) {
+        Leaf memory leaf = _leafOf(receivableId, id);
+        bool retained = leaf.holder == seller;
+        if (!retained) sums.pool += leaf.claim;
+        else if (leaf.locked) sums.lockedLeft += leaf.claim;
+        else sums.unlockedLeft += leaf.claim;
+        return (retained ? 1 : 0) | (leaf.locked ? 2 : 0);
+    }
+
+    /// Writes the classes of the positions in `mask` into `slot`; positions of a thrown-away
+    /// round are overwritten, not ORed.
+    function _storeClasses(uint256 creditNoteId, uint256 slot, uint256 mask, uint256 classes) private {
+        mapping(uint256 => uint256) storage stored = _classes[creditNoteId];
+        stored[slot] = (stored[slot] & ~mask) | classes;
+    }
+
+    /// The cut pass over one chunk (the same ids the tally took at this position): cuts each leaf
+    /// by its stored class and the rule, the holder now bearing the loss.
+    function _cut(
+        uint256 creditNoteId,
+        CreditNote storage note,
+        Application storage application,
+        uint256[] calldata leafIds
+    ) private {
+        bytes32 receivableId = note.receivableId;
+        uint256 position = application.processed;
+        uint256 leafCount = application.leafCount;
+        Flow memory flow = Flow(
+            application.retainedUnlocked,
+            application.retainedLocked,
+            application.rest,
+            application.pool,
+            application.poolSeen,
+            0
+        );
+        if (flow.rest != 0) flow.given = Math.mulDiv(flow.rest, flow.poolSeen, flow.pool);
+        uint256 classes = _classes[creditNoteId][position / 128];
+        for (uint256 i; i < leafIds.length; ++i) {
+            // The same leaves as tallied (the chunk hash), and none can have left the tree since.
+            Leaf memory leaf = _leafOf(receivableId, leafIds[i]);
+            uint256 class = (classes >> ((position % 128) * 2)) & 3;
+            leaf.retained = class & 1 != 0;
+            leaf.cut = _cutDown(flow, leaf.claim, leaf.retained, class & 2 != 0);
+            ++position;
+            if (position % 128 == 0 || position == leafCount) {
+                delete _classes[creditNoteId][(position - 1) / 128];
+                if (position != leafCount) classes = _classes[creditNoteId][position / 128];
+            }
+            if (leaf.cut != 0) _cutLeaf(creditNoteId, receivableId, leaf);
+        }
+
+        uint256 cursor = leafIds[leafIds.length - 1];
+        emit CreditNoteChunkProcessed(creditNoteId, ApplicationPhase.Cutting, application.round, position, cursor);
+        if (position != leafCount) {
+            application.retainedUnlocked = uint128(flow.unlockedLeft);
+            application.retainedLocked = uint128(flow.lockedLeft);
+            application.poolSeen = uint128(flow.poolSeen);
+            application.processed = uint32(position);
+            application.cursor = cursor;
+            return;
+        }
+        _finishApplying(creditNoteId, note, application.approvedBy, flow.rest);
+    }
+
+    /// The last cut is done: the note is Applied and the dispute ends.
+    function _finishApplying(
+        uint256 creditNoteId,
+        CreditNote storage note,
+        CreditNoteApproval approvedBy,
+        uint256 rest
+    ) private {
+        bytes32 receivableId = note.receivableId;
+        note.status = CreditNoteStatus.Applied;
+        delete _pending[receivableId];
+        _disputed[receivableId] = false;
+        delete _applications[creditNoteId];
+        emit DisputeResolved(receivableId, creditNoteId);
+        emit CreditNoteApplied(
+            creditNoteId,
+            receivableId,
+            approvedBy,
+            note.amount,
+            note.amount - rest,
+            rest,
+            registry.creditedOf(receivableId)
+        );
+    }
+
+    /// @inheritdoc IDilutionLedger
+    function restartTally(
+        uint256 creditNoteId,
+        uint256 position,
+        uint256 before,
+        uint256[] calldata chunk,
+        uint256 missingLeafId
+    ) external {
+        // Checks: a tally in progress, `chunk` is the one it took at `position` in this round, and
+        // the missing leaf lies strictly inside it (after `before`), so the tally passed it by.
+        CreditNote storage note = _creditNotes[creditNoteId];
+        if (note.status != CreditNoteStatus.Applying) revert CreditNoteNotApplying(creditNoteId, note.status);
+        Application storage application = _applications[creditNoteId];
+        if (
+            application.phase != ApplicationPhase.Tallying ||
+            chunk.length == 0 ||
+            _chunks[creditNoteId][position] != _chunkHash(application.round, before, chunk)
+        ) revert DilutionChunkMismatch(creditNoteId, position);
+        uint256 previous = before;
+        bool skipped;
+        for (uint256 i; i < chunk.length && !skipped; ++i) {
+            skipped = previous < missingLeafId && missingLeafId < chunk[i];
+            previous = chunk[i];
+        }
+        if (!skipped) revert DilutionNoGap(creditNoteId, missingLeafId);
+        _leafOf(note.receivableId, missingLeafId); // reverts unless a live or pledged leaf here
+
+        // Effects: a new round from scratch (its chunks and classes overwrite this round's).
+        uint32 round = application.round + 1;
+        application.round = round;
+        application.processed = 0;
+        application.cursor = 0;
+        application.retainedUnlocked = 0;
+        application.retainedLocked = 0;
+        application.pool = 0;
+        emit CreditNoteTallyRestarted(creditNoteId, missingLeafId, round);
+    }
+
+    function _chunkHash(uint256 round, uint256 before, uint256[] calldata leafIds) private pure returns (bytes32) {
+        return keccak256(abi.encodePacked(round, before, leafIds));
     }
 
     function _reportCollateral(uint256 certificateId, uint256 claim) private {
@@ -368,6 +662,20 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
         uint256 certificateId
     ) external view returns (bool disputed, uint256 reduction) {
         return (_disputed[receivableId], _reductions[certificateId]);
+    }
+
+    /// @inheritdoc IDilutionLedger
+    function applicationOf(
+        uint256 creditNoteId
+    ) external view returns (ApplicationPhase phase, uint256 processed, uint256 leafCount, uint256 cursor) {
+        Application storage application = _applications[creditNoteId];
+        return (application.phase, application.processed, application.leafCount, application.cursor);
+    }
+
+    /// @inheritdoc IDilutionLedger
+    function applyingCreditNoteOf(bytes32 receivableId) external view returns (uint256) {
+        uint256 pending = _pending[receivableId];
+        return pending != 0 && _creditNotes[pending].status == CreditNoteStatus.Applying ? pending : 0;
     }
 
     /// @inheritdoc IDilutionLedger

@@ -86,6 +86,7 @@ contract RecourseLedger is IRecourseLedger, ReentrancyGuard {
     ) external returns (uint256 claimId) {
         // Checks: the bearer itself, an unclaimed cut of its own, a guarantor of the leaf that is not it.
         if (msg.sender != bearer) revert RecourseNotCreditor(msg.sender, bearer);
+        _requireNotApplying(certificates.receivableIdOf(leafId));
         uint256 amount = dilution.lossOf(leafId, bearer) - _dilutionClaimed[leafId][bearer];
         if (amount == 0) revert RecourseNothingToClaim(leafId, bearer);
         address guarantor = _guarantorOf(leafId, leafId, guarantorCertificateId, endorsementIndex, bearer);
@@ -114,6 +115,7 @@ contract RecourseLedger is IRecourseLedger, ReentrancyGuard {
         ICertificateToken.Certificate memory leaf = certificates.certificateOf(leafId);
         IReceivableRegistry.ReceivableStatus status = registry.statusOf(leaf.receivableId);
         if (status != IReceivableRegistry.ReceivableStatus.Defaulted) revert RecourseNotDefaulted(leaf.receivableId);
+        _requireNotApplying(leaf.receivableId);
         if (leaf.state != ICertificateToken.CertificateState.Live) revert RecourseCertificateNotLive(leafId);
         if (certificates.ownerOf(leafId) != msg.sender) revert RecourseNotHolder(leafId, msg.sender);
         if (_defaultClaims[leafId] != 0) revert RecourseDefaultAlreadyClaimed(leafId);
@@ -309,6 +311,12 @@ contract RecourseLedger is IRecourseLedger, ReentrancyGuard {
             from = certificates.certificateOf(from).parentId;
         }
         return false;
+    }
+
+    /// No claim while a credit note is cut in passes: the loss and the claim are not final yet.
+    function _requireNotApplying(bytes32 receivableId) private view {
+        uint256 applying = dilution.applyingCreditNoteOf(receivableId);
+        if (applying != 0) revert RecourseCreditNoteApplying(receivableId, applying);
     }
 
     function _requireApproved(uint256 leafId, address holder) private view {

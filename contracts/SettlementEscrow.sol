@@ -141,7 +141,13 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuardTransient {
         // still be paid late, so its leaves are paid what has come in so far and stay open.
         bool closed = receivable.status == IReceivableRegistry.ReceivableStatus.Repaid;
         // Dilution hook (issue 16): owed = face less credit notes; the ledger for this batch's leaves.
-        _batchLedger = _dilute(receivableId, receivable);
+        // While a credit note is still being cut in passes, the leaves' claims are half cut: wait.
+        IDilutionLedger ledger = _dilute(receivableId, receivable);
+        if (address(ledger) != address(0)) {
+            uint256 applying = ledger.applyingCreditNoteOf(receivableId);
+            if (applying != 0) revert SettlementCreditNoteApplying(receivableId, applying);
+        }
+        _batchLedger = ledger;
 
         bool progressed;
         // The range of leaves paid in part, for one ERC-4906 notice at the end (settled leaves

@@ -8,17 +8,26 @@ pragma solidity ^0.8.28;
 /// @dev Lifecycle of a credit note: Proposed (by the debtor) -> Applied (co-signed by the
 /// original seller with an EIP-712 signature, or, once the seller's response period has run
 /// out, approved by ARBITER_ROLE) | Rejected (by ARBITER_ROLE) | Withdrawn (by the debtor).
+/// A note over a tree of more than MAX_DILUTION_LEAVES leaves goes Proposed -> Applying ->
+/// Applied: the approval records the credit at once and the cuts follow in bounded passes
+/// (see `continueCreditNote`).
 /// A dispute is open from `openDispute` (or the first proposal) until a credit note is applied,
 /// the debtor withdraws it, or ARBITER_ROLE dismisses it; while it is open the receivable cannot
 /// be split or newly financed (existing holders keep their claims).
 ///
-/// The flow-down rule, applied in one transaction over the complete, ascending list of the
-/// receivable's leaves (its length must equal `leafCountOf`, at most MAX_DILUTION_LEAVES):
+/// The flow-down rule (one rule for every tree size), over the receivable's leaves in ascending id order:
 ///   1. the original seller's own retained pieces (leaves it still holds) absorb the credit
 ///      first: unlocked ones, then pledged ones, each in ascending id order, each down to zero;
-///   2. what is left is shared pro rata across every other leaf by its current claim:
-///      floor(rest x claim / sum of their claims) each, and the units lost to rounding (fewer
-///      than the number of those leaves) go one each to those leaves in ascending id order.
+///   2. what is left (`rest`) is shared across every other leaf by cumulative rounding: walking
+///      them in ascending id order with S = the running sum of their claims up to and including
+///      the leaf, and P = the sum of all their claims, the leaf's cut is
+///      floor(rest x S / P) - floor(rest x S_previous / P). The cuts add up to exactly `rest`,
+///      and none exceeds its leaf's claim.
+/// A tree of at most MAX_DILUTION_LEAVES leaves is cut in the approving transaction, over the
+/// complete ascending leaf list (its length must equal `leafCountOf`). A wider tree is approved
+/// with an empty list and cut by `continueCreditNote` in chunks of at most MAX_DILUTION_LEAVES:
+/// a tally pass (classifies each leaf as retained-unlocked, retained-pledged or other, and sums
+/// their claims) and a cut pass over exactly the same chunks, using the stored classification.
 /// A leaf's claim is its face value less every reduction applied to it. Conservation holds
 /// exactly after every credit note: sum of live leaves' claims == face value - credited. A piece
 /// with a reduction is not split further (CertificateToken refuses it), so conservation survives
@@ -40,7 +49,16 @@ interface IDilutionLedger {
         Proposed,
         Applied,
         Rejected,
-        Withdrawn
+        Withdrawn,
+        Applying
+    }
+
+    /// @notice Where the batched application of an `Applying` credit note is: `Tallying` (first
+    /// pass: classify and sum), `Cutting` (second pass: cut). `None` otherwise.
+    enum ApplicationPhase {
+        None,
+        Tallying,
+        Cutting
     }
 
     /// @notice Who approved an applied credit note.
@@ -138,6 +156,39 @@ interface IDilutionLedger {
         uint256 claim
     );
 
+    /// @notice Emitted when a credit note over a tree wider than MAX_DILUTION_LEAVES is approved:
+    /// the credit is recorded (the debtor owes the reduced amount from now on) and the cuts follow
+    /// through `continueCreditNote` over `leafCount` leaves. The dispute stays open until then.
+    event CreditNoteApplying(
+        uint256 indexed creditNoteId,
+        bytes32 indexed receivableId,
+        CreditNoteApproval approvedBy,
+        uint256 leafCount
+    );
+
+    /// @notice Emitted for every chunk `continueCreditNote` takes: `processed` leaves of the pass
+    /// `phase` are done, the last one `cursor`; `round` counts tally restarts.
+    event CreditNoteChunkProcessed(
+        uint256 indexed creditNoteId,
+        ApplicationPhase phase,
+        uint256 round,
+        uint256 processed,
+        uint256 cursor
+    );
+
+    /// @notice Emitted when the tally pass has seen every leaf: the claims of the seller's
+    /// retained unlocked and pledged leaves, and of every other leaf (`pool`). The cut pass starts.
+    event CreditNoteTallied(
+        uint256 indexed creditNoteId,
+        uint256 retainedUnlocked,
+        uint256 retainedLocked,
+        uint256 pool
+    );
+
+    /// @notice Emitted when a tally pass that skipped leaf `missingLeafId` is thrown away and
+    /// starts again (round `round`).
+    event CreditNoteTallyRestarted(uint256 indexed creditNoteId, uint256 missingLeafId, uint256 round);
+
     /// @notice Emitted when the admin sets the seller response period for later proposals.
     event SellerResponsePeriodSet(uint64 period);
 
@@ -190,6 +241,18 @@ interface IDilutionLedger {
     /// @notice `certificateId` is not a live or pledged leaf of `receivableId`.
     error DilutionNotALeaf(uint256 certificateId, bytes32 receivableId);
 
+    /// @notice Credit note `creditNoteId` is `status`, not Applying.
+    error CreditNoteNotApplying(uint256 creditNoteId, CreditNoteStatus status);
+
+    /// @notice A chunk of `given` leaves; this one takes 1 to `max`.
+    error DilutionChunkSize(uint256 given, uint256 max);
+
+    /// @notice The cut pass must take exactly the chunk the tally pass took at `position`.
+    error DilutionChunkMismatch(uint256 creditNoteId, uint256 position);
+
+    /// @notice `missingLeafId` is no leaf the tally skipped (given that tallied chunk).
+    error DilutionNoGap(uint256 creditNoteId, uint256 missingLeafId);
+
     /// @notice Only the wired registry, token and market can be set, once, non-zero.
     error DilutionWiringInvalid();
 
@@ -231,16 +294,43 @@ interface IDilutionLedger {
     function withdrawCreditNote(uint256 creditNoteId) external;
 
     /// @notice Applies credit note `creditNoteId` with the original seller's consent, over the
-    /// complete ascending list of the receivable's leaves. Anyone may submit a valid consent.
+    /// complete ascending list of the receivable's leaves (empty for a tree wider than
+    /// MAX_DILUTION_LEAVES: the note goes Applying, see `continueCreditNote`). Anyone may submit
+    /// a valid consent.
     function applyWithSellerConsent(
         uint256 creditNoteId,
         SellerConsent calldata consent,
         uint256[] calldata leafIds
     ) external;
 
-    /// @notice ARBITER_ROLE approves (and applies, over `leafIds`) or rejects a credit note the
-    /// seller did not co-sign within its response period.
+    /// @notice ARBITER_ROLE approves (and applies, over `leafIds`; empty for a tree wider than
+    /// MAX_DILUTION_LEAVES) or rejects a credit note the seller did not co-sign within its
+    /// response period.
     function decideCreditNote(uint256 creditNoteId, bool approve, uint256[] calldata leafIds) external;
+
+    /// @notice Takes the next chunk of an `Applying` credit note: 1 to MAX_DILUTION_LEAVES leaf
+    /// ids, strictly ascending, after the pass's cursor, each a live or pledged leaf of the
+    /// receivable. Anyone may call it: the decision is made and the rule is fixed. The tally pass
+    /// classifies each leaf (retained by the seller? pledged?) and sums the claims; once it has
+    /// seen `leafCountOf` leaves (strictly ascending distinct leaves, as many as the tree has: all
+    /// of them) the cut pass walks the same chunks again (each must be exactly the chunk the
+    /// tally took at that position) and cuts each leaf by its stored classification; the holder
+    /// at cut time bears the loss. The last chunk ends the dispute and emits CreditNoteApplied.
+    /// The leaf set cannot change meanwhile: splits are refused while disputed, and settlement
+    /// (the only other change of a leaf's state) is refused while a note is Applying.
+    function continueCreditNote(uint256 creditNoteId, uint256[] calldata leafIds) external;
+
+    /// @notice Throws a tally pass away that skipped a leaf (a chunk with a gap can never reach
+    /// the leaf count): `chunk` is the tally's chunk at `position` with cursor `before` ahead of
+    /// it, and `missingLeafId`, a live or pledged leaf of the receivable, lies strictly between
+    /// two of its consecutive ids. Anyone may call it; nothing was cut yet.
+    function restartTally(
+        uint256 creditNoteId,
+        uint256 position,
+        uint256 before,
+        uint256[] calldata chunk,
+        uint256 missingLeafId
+    ) external;
 
     /// @notice Sets the seller response period of credit notes proposed from now on. Only
     /// DEFAULT_ADMIN_ROLE.
@@ -265,7 +355,17 @@ interface IDilutionLedger {
         uint256 certificateId
     ) external view returns (bool disputed, uint256 reduction);
 
-    /// @notice The credit note pending on `receivableId`, or 0.
+    /// @notice Where the batched application of credit note `creditNoteId` is: the pass, how many
+    /// leaves it has done, of how many, and the last leaf id it took (0 at its start).
+    function applicationOf(
+        uint256 creditNoteId
+    ) external view returns (ApplicationPhase phase, uint256 processed, uint256 leafCount, uint256 cursor);
+
+    /// @notice The credit note being applied in passes on `receivableId` (status Applying), or 0:
+    /// while it is, settlement and recourse claims on the receivable wait (claims are half cut).
+    function applyingCreditNoteOf(bytes32 receivableId) external view returns (uint256);
+
+    /// @notice The credit note pending (Proposed or Applying) on `receivableId`, or 0.
     function pendingCreditNoteOf(bytes32 receivableId) external view returns (uint256);
 
     /// @notice The total reduction applied to leaf `certificateId` (0 for an undiluted one).

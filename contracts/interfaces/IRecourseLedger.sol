@@ -127,6 +127,10 @@ interface IRecourseLedger {
     /// @notice The creditor of a default claim no longer holds `leafId`.
     error RecourseCreditorNotHolder(uint256 leafId, address creditor);
 
+    /// @notice Credit note `creditNoteId` on `receivableId` is still being cut in passes (losses
+    /// and claims are half cut): a recourse claim on it waits until it is Applied.
+    error RecourseCreditNoteApplying(bytes32 receivableId, uint256 creditNoteId);
+
     /// @notice The most endorsements one certificate can carry.
     function MAX_ENDORSEMENTS() external view returns (uint256);
 

@@ -65,6 +65,10 @@ interface ISettlementEscrow {
     /// @notice The token moved `received` where `expected` was due (fee-on-transfer tokens refused).
     error SettlementTokenShortfall(uint256 expected, uint256 received);
 
+    /// @notice Credit note `creditNoteId` on `receivableId` is still being cut in passes (its
+    /// leaves' claims are half cut): settlement waits until it is Applied.
+    error SettlementCreditNoteApplying(bytes32 receivableId, uint256 creditNoteId);
+
     /// @notice The largest settlement batch.
     function MAX_SETTLE_BATCH() external view returns (uint256);
 

@@ -1,7 +1,9 @@
 // Gas of the dilution and recourse operations (issue 16), measured from receipts on a fresh
 // in-process chain: disputes, credit notes (seller-signed and timelocked arbiter) over trees of
-// 1 to 128 leaves (MAX_DILUTION_LEAVES, the bound), the split and settlement hooks, and every
-// recourse action. Prints a markdown table (GAS_JSON=1: JSON).
+// 1 to 128 leaves (MAX_DILUTION_LEAVES, the bound, applied in one transaction), a credit note over
+// a 260-leaf tree applied in passes (the tally and the cut pass, chunks of 128, and the gas per
+// leaf of each), the split and settlement hooks, and every recourse action. Prints a markdown
+// table (GAS_JSON=1: JSON).
 //
 //   npx hardhat run scripts/bench/dilution-gas.ts
 import "../lib/node-version.js";
@@ -249,6 +251,44 @@ for (const [leafCount, amount, label] of [
   );
 }
 
+/* ------------------ A tree wider than MAX_DILUTION_LEAVES: passes ------------------ */
+// 260 leaves: chunks of 128, 128 and 4 in each pass. The marginal gas of one leaf in a pass is
+// (chunk of 128 - chunk of 4) / 124: the chunk's fixed cost drops out.
+const passGas: Record<string, bigint> = {};
+{
+  const r = await tree(1_000n * TUSD, 260);
+  const leaves = await leavesOf(r.receivableId);
+  if (leaves.length !== 260) throw new Error(`wide tree: ${leaves.length} leaves`);
+  const id = await propose(r.receivableId, 600n * TUSD);
+  await measure(
+    "applyWithSellerConsent (260 leaves: goes Applying)",
+    "records the credit; cuts follow in passes",
+    dilution.connect(financier!).applyWithSellerConsent(id, await consent(id), []),
+  );
+  for (const pass of ["tally", "cut"] as const) {
+    for (const [from, to] of [
+      [0, 128],
+      [128, 256],
+      [256, 260],
+    ] as const) {
+      const receipt = await measure(
+        `continueCreditNote ${pass} pass, leaves ${from + 1}-${to}`,
+        `${to - from} leaves (permissionless)`,
+        dilution.connect(financier!).continueCreditNote(id, leaves.slice(from, to)),
+      );
+      passGas[`${pass}:${from}`] = receipt.gasUsed;
+    }
+  }
+  if ((await dilution.creditNoteOf(id)).status !== 2n) throw new Error("wide tree: note not Applied");
+}
+const perLeaf = (pass: "tally" | "cut") => ({
+  pass,
+  chunkOf128: passGas[`${pass}:0`]!,
+  perLeafAverage: passGas[`${pass}:0`]! / 128n,
+  perLeafMarginal: (passGas[`${pass}:0`]! - passGas[`${pass}:256`]!) / 124n,
+});
+const passRows = [perLeaf("tally"), perLeaf("cut")];
+
 /* ------------------------------ Recourse ----------------------------- */
 {
   const r = await register(1_000n * TUSD);
@@ -393,6 +433,12 @@ if (jsonOutput) {
       {
         operations: rows.map((r) => ({ ...r, gas: Number(r.gas) })),
         hooks: hookRows.map((r) => ({ operation: r.operation, without: Number(r.without), with: Number(r.with) })),
+        passes: passRows.map((r) => ({
+          pass: r.pass,
+          chunkOf128: Number(r.chunkOf128),
+          perLeafAverage: Number(r.perLeafAverage),
+          perLeafMarginal: Number(r.perLeafMarginal),
+        })),
       },
       null,
       2,
@@ -406,5 +452,11 @@ if (jsonOutput) {
   for (const r of hookRows) {
     const f = (n: bigint) => n.toLocaleString("en-US");
     console.log(`| ${r.operation} | ${f(r.without)} | ${f(r.with)} | ${f(r.with - r.without)} |`);
+  }
+  console.log("\nA credit note over a 260-leaf tree, in passes (first chunk of 128 leaves of each pass):\n");
+  console.log("| pass | chunk of 128 | per leaf (average) | per leaf (marginal) |\n| --- | ---: | ---: | ---: |");
+  for (const r of passRows) {
+    const f = (n: bigint) => n.toLocaleString("en-US");
+    console.log(`| ${r.pass} | ${f(r.chunkOf128)} | ${f(r.perLeafAverage)} | ${f(r.perLeafMarginal)} |`);
   }
 }

@@ -3,7 +3,12 @@
 // - submit and confirm (`Prefer: respond-async`, the accepted answer) of receivables between
 //   parties new to the book, so their verification rules and credit limits judge them as any
 //   newcomer's, while every index they touch holds the whole book;
+// - submit and confirm of receivables new suppliers sell to the bench's debtor, which owes
+//   every receivable built: its credit limit check reads what it owes and rescores its history
+//   (a core enterprise at month-end);
 // - a party's exposure, read for the bench's debtor, which holds every receivable built;
+// - the auditor's trace of the first receivable built (its events are the oldest in the book)
+//   and of the 1,024-leaf tree;
 // - `verify` of a 32 × 32 certificate tree (1,024 leaves; 32 is the tier policy's largest
 //   split), built once at the first size and verified again at each size after.
 // One request at a time: these are latencies, not throughput.
@@ -20,7 +25,11 @@ const SPLIT = 32;
 export interface RequestPathFigures {
   submit: number[];
   confirm: number[];
+  bookSubmit: number[];
+  bookConfirm: number[];
   exposure: number[];
+  traceOldest: number[];
+  traceTree: number[];
   verify: number[];
   verifiedLeaves: number;
 }
@@ -36,9 +45,10 @@ let probeRun = 0;
 export async function measureRequestPaths(
   ctx: ServiceContext,
   operatorKey: string,
-  bookDebtorId: string,
+  book: { debtorId: string; debtorKey: string; firstReceivableId: string },
   tree: ProbeTree,
 ): Promise<RequestPathFigures> {
+  const bookDebtorId = book.debtorId;
   const server = await new Promise<Server>((resolve) => {
     const s = createApp(ctx).listen(0, "127.0.0.1", () => resolve(s));
   });
@@ -60,32 +70,61 @@ export async function measureRequestPaths(
     const suppliers: Json[] = [];
     for (let i = 0; i < SUPPLIERS; i++) suppliers.push(await party("supplier", i));
 
-    const figures: RequestPathFigures = { submit: [], confirm: [], exposure: [], verify: [], verifiedLeaves: 0 };
-    for (let n = 0; n < PROBES; n++) {
-      const supplier = suppliers[n % SUPPLIERS]!;
+    const figures: RequestPathFigures = {
+      submit: [],
+      confirm: [],
+      bookSubmit: [],
+      bookConfirm: [],
+      exposure: [],
+      traceOldest: [],
+      traceTree: [],
+      verify: [],
+      verifiedLeaves: 0,
+    };
+    /** Submits receivable `n` of `series` from `supplier` to `to`, confirmed by `to`: the two latencies. */
+    const submitAndConfirm = async (series: string, supplier: Json, to: Json, n: number) => {
       let t = performance.now();
       const submitted = must(
-        await call(base, supplier.apiKey, "POST", "/v1/receivables", benchDocuments(`P${run}`, debtor.id, n)),
+        await call(base, supplier.apiKey, "POST", "/v1/receivables", benchDocuments(series, to.id, n)),
         201,
-        `probe submission ${n}`,
+        `probe submission ${series} ${n}`,
       );
-      figures.submit.push(performance.now() - t);
+      const submitMs = performance.now() - t;
       t = performance.now();
       must(
-        await call(
-          base,
-          debtor.apiKey,
-          "POST",
-          `/v1/receivables/${submitted.id}/confirm`,
-          {},
-          {
-            prefer: "respond-async",
-          },
-        ),
+        await call(base, to.apiKey, "POST", `/v1/receivables/${submitted.id}/confirm`, {}, { prefer: "respond-async" }),
         202,
-        `probe confirmation ${n}`,
+        `probe confirmation ${series} ${n}`,
       );
-      figures.confirm.push(performance.now() - t);
+      return [submitMs, performance.now() - t] as const;
+    };
+    for (let n = 0; n < PROBES; n++) {
+      const [submitMs, confirmMs] = await submitAndConfirm(`P${run}`, suppliers[n % SUPPLIERS]!, debtor, n);
+      figures.submit.push(submitMs);
+      figures.confirm.push(confirmMs);
+    }
+    // The book's debtor owes far more than a default limit allows: the operator sets one that fits.
+    must(
+      await call(
+        base,
+        operatorKey,
+        "POST",
+        `/v1/risk/limits/${bookDebtorId}`,
+        { kind: "debtor", limit: "1" + "0".repeat(20) },
+        {
+          "idempotency-key": `growth-limit-${run}`,
+        },
+      ),
+      200,
+      "book debtor's limit",
+    );
+    const bookSuppliers: Json[] = [];
+    for (let i = 0; i < SUPPLIERS; i++) bookSuppliers.push(await party("supplier", 10 + i));
+    for (let n = 0; n < PROBES; n++) {
+      const to = { id: bookDebtorId, apiKey: book.debtorKey };
+      const [submitMs, confirmMs] = await submitAndConfirm(`Q${run}`, bookSuppliers[n % SUPPLIERS]!, to, n);
+      figures.bookSubmit.push(submitMs);
+      figures.bookConfirm.push(confirmMs);
     }
 
     for (let i = 0; i < 5; i++) {
@@ -108,6 +147,14 @@ export async function measureRequestPaths(
         throw new Error(`verify found differences: ${JSON.stringify(verified).slice(0, 300)}`);
     }
     figures.verifiedLeaves = tree.leaves!;
+    for (let i = 0; i < 3; i++) {
+      let t = performance.now();
+      must(await call(base, operatorKey, "GET", `/v1/audit/receivables/${book.firstReceivableId}/trace`), 200, "trace");
+      figures.traceOldest.push(performance.now() - t);
+      t = performance.now();
+      must(await call(base, operatorKey, "GET", `/v1/audit/receivables/${tree.receivableId}/trace`), 200, "trace");
+      figures.traceTree.push(performance.now() - t);
+    }
     return figures;
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -55,6 +55,9 @@ const BATCH = 200; // receivables per round: ITEMS_PER_TX to a transaction, the 
 const IN_FLIGHT = 12; // at most this many registerBatch transactions waiting in the node's pool
 const GAS_PER_ITEM = 300_000n; // above the measured cost of a batch item (bench:gas), so none runs out
 const DAY_MS = 86_400_000;
+// The bench's own calls to the node wait out a whole-state save (which holds the node, and
+// grows with the chain: minutes at 100,000); the longest wait is reported.
+const NODE_CALL_TIMEOUT_MS = 900_000;
 
 const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -203,24 +206,31 @@ async function main(): Promise<void> {
   const hashes: string[] = [];
   const REFUSED_TOPIC = registry.interface.getEvent("RegistrationRefused")!.topicHash;
   let built = 0;
+  let longestNodeWaitMs = 0;
+  const node = async <T>(method: string, params: unknown[] = []): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await chain.control.call<T>(method, params, NODE_CALL_TIMEOUT_MS);
+    } finally {
+      longestNodeWaitMs = Math.max(longestNodeWaitMs, performance.now() - started);
+    }
+  };
 
   /** Registers receivables until `target` exist. */
   const grow = async (target: number) => {
     const started = performance.now();
     const from = built;
+    longestNodeWaitMs = 0;
     const firstTx = hashes.length;
-    let nonce = Number(await chain.control.call<string>("eth_getTransactionCount", [registrar.address, "pending"]));
+    let nonce = Number(await node<string>("eth_getTransactionCount", [registrar.address, "pending"]));
     let lastPrint = performance.now();
     while (built < target) {
-      const pending = await chain.control.call<{ pending: string }>("txpool_status");
+      const pending = await node<{ pending: string }>("txpool_status");
       if (Number(pending.pending) > IN_FLIGHT) {
         await sleep(100);
         continue;
       }
-      const latestBlock = await chain.control.call<{ baseFeePerGas: string }>("eth_getBlockByNumber", [
-        "latest",
-        false,
-      ]);
+      const latestBlock = await node<{ baseFeePerGas: string }>("eth_getBlockByNumber", ["latest", false]);
       const maxFeePerGas = BigInt(latestBlock.baseFeePerGas) * 4n + 10n ** 9n;
       const rows = [];
       const raws: string[] = [];
@@ -305,27 +315,28 @@ async function main(): Promise<void> {
       if (performance.now() - lastPrint > 5_000) {
         lastPrint = performance.now();
         const rate = (built - from) / ((performance.now() - started) / 1000);
-        console.log(`  ${built.toLocaleString("en")} sent (${rate.toFixed(0)}/s)`);
+        // The node's memory while it runs: it keeps the chain's history, which a restart (load) drops.
+        const rss = procSample(chain.process.pid!).rssBytes;
+        console.log(`  ${built.toLocaleString("en")} sent (${rate.toFixed(0)}/s); node RSS ${mb(rss)}`);
       }
     }
     // Every one mined (none waiting, none queued behind a gap), then the index caught up
     // and the rows left "confirming".
-    const drainUntil = Date.now() + 300_000;
+    const drainUntil = Date.now() + NODE_CALL_TIMEOUT_MS;
     for (;;) {
-      const pool = await chain.control.call<{ pending: string; queued: string }>("txpool_status");
+      const pool = await node<{ pending: string; queued: string }>("txpool_status");
       if (Number(pool.pending) === 0 && Number(pool.queued) === 0) break;
       if (Date.now() > drainUntil) throw new Error(`the node still holds transactions: ${JSON.stringify(pool)}`);
       await sleep(200);
     }
     // Every batch landed, and registered every item (a refused item would be a RegistrationRefused log).
     for (let i = firstTx; i < hashes.length; i++) {
-      const receipt = await chain.control.call<{ status: string; logs: { topics: string[] }[] } | null>(
-        "eth_getTransactionReceipt",
-        [hashes[i]],
-      );
+      const receipt = await node<{ status: string; logs: { topics: string[] }[] } | null>("eth_getTransactionReceipt", [
+        hashes[i],
+      ]);
       const refused = receipt?.logs.some((log) => log.topics[0] === REFUSED_TOPIC);
       if (receipt?.status !== "0x1" || refused) {
-        const tx = await chain.control.call<unknown>("eth_getTransactionByHash", [hashes[i]]);
+        const tx = await node<unknown>("eth_getTransactionByHash", [hashes[i]]);
         throw new Error(
           `registerBatch #${i} ${refused ? "refused an item" : "did not land"}: receipt status ${receipt?.status}, transaction ${JSON.stringify(tx)?.slice(0, 300)}`,
         );
@@ -344,7 +355,8 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     console.log(
       `  built ${(target - from).toLocaleString("en")} registrations in ${seconds.toFixed(1)} s ` +
-        `(${((target - from) / seconds).toFixed(0)}/s); indexed: ${Number(onChain.n).toLocaleString("en")}`,
+        `(${((target - from) / seconds).toFixed(0)}/s); indexed: ${Number(onChain.n).toLocaleString("en")}; ` +
+        `longest wait for the node: ${(longestNodeWaitMs / 1000).toFixed(1)} s`,
     );
   };
 
@@ -357,7 +369,8 @@ async function main(): Promise<void> {
     const rawBytes = gunzipSync(readFileSync(chain.snapshots.current)).length;
     const rest = await atRest(chain.process.pid!);
     const latency = await rpcLatency(chain.url, deployment.addresses.receivableRegistry, ids);
-    const paths = await measureRequestPaths(ctx(), operatorKey, debtorView.id, tree);
+    const book = { debtorId: debtorView.id, debtorKey: debtorView.apiKey, firstReceivableId: ids[0]! };
+    const paths = await measureRequestPaths(ctx(), operatorKey, book, tree);
 
     const chainPort = Number(new URL(chain.url).port);
     await service.close();
@@ -392,7 +405,11 @@ async function main(): Promise<void> {
       ["JSON-RPC p50 / p99 (public endpoint, 400 calls)", `${latency.p50.toFixed(1)} / ${latency.p99.toFixed(1)} ms`],
       [`submit p50 / p99 (${paths.submit.length} new receivables)`, percentiles(paths.submit)],
       [`confirm, accepted answer p50 / p99 (respond-async)`, percentiles(paths.confirm)],
+      [`submit to the debtor of all p50 / p99 (${paths.bookSubmit.length} receivables)`, percentiles(paths.bookSubmit)],
+      [`confirm by the debtor of all, accepted answer p50 / p99`, percentiles(paths.bookConfirm)],
       [`exposure of the debtor of all ${size.toLocaleString("en")} (p50 of 5)`, ms(median(paths.exposure))],
+      [`trace of the first receivable built (p50 of 3)`, ms(median(paths.traceOldest))],
+      [`trace of the ${paths.verifiedLeaves.toLocaleString("en")}-leaf tree (p50 of 3)`, ms(median(paths.traceTree))],
       [`verify of a ${paths.verifiedLeaves.toLocaleString("en")}-leaf tree (p50 of 3)`, ms(median(paths.verify))],
       ["chain stop (with the final save) / start (load)", `${seconds(stopMs)} / ${seconds(startMs)}`],
       ["service start-up (boot until ready)", seconds(bootMs)],

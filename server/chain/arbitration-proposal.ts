@@ -90,8 +90,9 @@ export function dilutionLedgerProposal<F extends "decideCreditNote" | "dismissDi
 /**
  * `DilutionLedger.decideCreditNote(creditNoteId, approve, leafIds)` through the timelock. The
  * salt names the note and the decision; the leaf list is the receivable's complete ascending
- * list (the tree is frozen while the note is pending, so it stays valid until the call runs).
- * A rejection needs none.
+ * list (the tree is frozen while the note is pending, so it stays valid until the call runs), or
+ * empty for a tree wider than MAX_DILUTION_LEAVES (the note then goes Applying and the keeper
+ * makes the cuts in passes). A rejection needs none.
  */
 export function arbitrationProposal(input: {
   timelock: string;

@@ -15,6 +15,7 @@ import type { Logger } from "../logging.js";
 import { contractsByAddress, type TierlineContracts } from "./contracts.js";
 import { applyEvent, type IndexedEvent } from "./projections.js";
 import { enqueueChainWebhook } from "./webhook-events.js";
+import { attributeEvents, namedReceivableOf } from "../store/event-subjects.js";
 import { crashPoint } from "../faults.js";
 
 const RANGE = 2_000;
@@ -162,6 +163,7 @@ export class Indexer {
           // Another replica indexed this range meanwhile: its events are in, its cursor is further.
           if (cursor && Number(cursor.value) >= to) return;
         }
+        const journaled: IndexedEvent[] = [];
         for (const event of events) {
           const inserted = await trx
             .insertInto("chain_events")
@@ -173,17 +175,19 @@ export class Indexer {
               contract: event.contract,
               name: event.name,
               args: JSON.stringify(event.args),
-              receivable_id: typeof event.args.receivableId === "string" ? event.args.receivableId : null,
+              receivable_id: namedReceivableOf(event.args),
             })
             .onConflict((oc) => oc.doNothing())
             .executeTakeFirst();
           // An event already journaled was already applied: never apply twice.
           if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) {
             await applyEvent(trx, event);
+            journaled.push(event);
             // The outbox row commits with the projection it reports, or neither does.
             if (event.blockNumber > toldThrough) await enqueueChainWebhook(trx, event);
           }
         }
+        await attributeEvents(trx, journaled);
         if (events.length > 0) crashPoint("indexer:before-commit");
         await trx
           .insertInto("meta")

@@ -340,6 +340,15 @@ async function applyDilutionOrRecourse(trx: Transaction<Database>, event: Indexe
         .where("id", "=", a.creditNoteId!)
         .execute();
       return;
+    case "dilution.CreditNoteApplying":
+      // A note over a tree wider than MAX_DILUTION_LEAVES: approved, the credit recorded, the cuts
+      // to follow in passes (the keeper drives them); CreditNoteApplied ends it as usual.
+      await trx
+        .updateTable("onchain_credit_notes")
+        .set({ status: "applying", approved_by: APPROVED_BY[Number(a.approvedBy)] ?? "unknown" })
+        .where("id", "=", a.creditNoteId!)
+        .execute();
+      return;
     case "dilution.CreditNoteApplied":
       await trx
         .updateTable("onchain_credit_notes")

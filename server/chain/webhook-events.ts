@@ -229,6 +229,18 @@ async function describeDilutionOrRecourse(
         data: { creditNoteId: String(a.creditNoteId), receivableId: a.receivableId, arbiter: getAddress(a.arbiter!) },
         partyIds: await receivableParties(trx, a.receivableId!),
       };
+    case "dilution.CreditNoteApplying":
+      // Approved over a tree wider than MAX_DILUTION_LEAVES: the credit is recorded, cuts follow.
+      return {
+        type: "credit_note.applying",
+        data: {
+          creditNoteId: String(a.creditNoteId),
+          receivableId: a.receivableId,
+          approvedBy: Number(a.approvedBy) === 1 ? "arbiter" : "seller",
+          leafCount: Number(a.leafCount),
+        },
+        partyIds: await receivableParties(trx, a.receivableId!),
+      };
     case "dilution.CreditNoteApplied": {
       // The holders the note cut are told too, though a retained piece may have left them since.
       const cut = await trx

@@ -13,7 +13,7 @@ import { conflict, notFound } from "../model/errors.js";
 import { PageQuery, pageSchema, type Page } from "../model/page.js";
 import { keysetPage } from "../store/paginate.js";
 import type { CreditNoteArbitrationTable } from "../store/schema.js";
-import { creditNotesOf, CreditNoteViewSchema, leavesOf } from "./dilution.js";
+import { approvalLeavesOf, creditNotesOf, CreditNoteViewSchema } from "./dilution.js";
 import {
   arbiterPathOf,
   proposalStanding,
@@ -40,7 +40,11 @@ export const TimelockProposalSchema = timelockProposalSchema(
     function: z.literal("decideCreditNote"),
     creditNoteId: z.string(),
     approve: z.boolean(),
-    leafIds: z.array(z.string()).describe("the receivable's complete ascending leaf list (empty for a rejection)"),
+    leafIds: z
+      .array(z.string())
+      .describe(
+        "the receivable's complete ascending leaf list (empty for a rejection, and for a tree wider than MAX_DILUTION_LEAVES: the keeper then makes the cuts in passes)",
+      ),
   }),
   "decideCreditNote(creditNoteId, approve, leafIds)",
 ).meta({ id: "TimelockProposal" });
@@ -170,7 +174,7 @@ export async function recommendArbitration(
     chainId: ctx.chain.deployment.chainId,
     creditNoteId,
     approve,
-    leafIds: approve ? await leavesOf(ctx, note.receivableId) : [],
+    leafIds: approve ? await approvalLeavesOf(ctx, note.receivableId) : [],
     delay: await timelockMinDelay(timelock, ctx.chain.provider),
     runner: ctx.chain.provider,
   });

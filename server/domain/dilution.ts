@@ -21,6 +21,7 @@ import { PositiveAmountString } from "../model/money.js";
 import { sentTransactions, transactionsSchema } from "../model/transactions.js";
 import { ReceivableRelations } from "../store/access-relations.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
+import { decodeLog } from "../chain/event-decoder.js";
 
 /** How long the seller's signed consent stays valid: it is submitted at once. */
 const CONSENT_VALIDITY_SECONDS = 3_600;
@@ -83,7 +84,9 @@ export const CreditNoteViewSchema = z
     amount: z.string(),
     reasonCode: z.string(),
     documentHash: z.string(),
-    status: z.enum(["proposed", "applied", "rejected", "withdrawn"]),
+    status: z
+      .enum(["proposed", "applying", "applied", "rejected", "withdrawn"])
+      .describe("applying: approved over a tree wider than MAX_DILUTION_LEAVES, the cuts still being made"),
     sellerRespondBy: z.string().describe("after this the arbiter (the timelock) may decide instead of the seller"),
     approvedBy: z.enum(["seller", "arbiter"]).nullable(),
     retainedReduction: z.string().nullable(),
@@ -424,7 +427,7 @@ export async function proposeCreditNote(
     ),
   );
   const proposed = receipt.logs
-    .map((log) => ledger.interface.parseLog({ topics: [...log.topics], data: log.data }))
+    .map((log) => decodeLog(ledger.interface, log))
     .find((parsed) => parsed?.name === "CreditNoteProposed");
   const creditNoteId = String(proposed?.args.creditNoteId);
   ctx.log.info({ receivableId, creditNoteId, txHash: receipt.hash, amount: input.amount }, "credit note proposed");
@@ -465,6 +468,21 @@ export async function leavesOf(ctx: ServiceContext, receivableId: string): Promi
   return rows.map((r) => r.id);
 }
 
+/**
+ * The leaf list an approval carries: the complete ascending list for a tree of at most
+ * MAX_DILUTION_LEAVES leaves (applied at once), empty for a wider one (the note goes Applying and
+ * the keeper makes the cuts in passes). The tree is frozen while the note is pending, and the
+ * count is the chain's own.
+ */
+export async function approvalLeavesOf(ctx: ServiceContext, receivableId: string): Promise<string[]> {
+  const ledger = dilutionLedger(ctx);
+  const [leafCount, max] = await Promise.all([
+    ctx.chain.contracts.certificates.leafCountOf(receivableId),
+    ledger.MAX_DILUTION_LEAVES(),
+  ]);
+  return BigInt(leafCount) > BigInt(max) ? [] : leavesOf(ctx, receivableId);
+}
+
 export async function consentToCreditNote(
   ctx: ServiceContext,
   actor: Actor,
@@ -502,7 +520,7 @@ export async function consentToCreditNote(
         deadline,
       },
     );
-    const leaves = await leavesOf(ctx, note.receivableId);
+    const leaves = await approvalLeavesOf(ctx, note.receivableId);
     return ledger.applyWithSellerConsent.populateTransaction(creditNoteId, { deadline, signature }, leaves);
   });
   ctx.log.info(

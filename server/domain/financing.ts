@@ -33,6 +33,7 @@ import {
   type RequestStatus,
 } from "../model/contract-enums.js";
 import { signAttestation, type RiskAttestation } from "../chain/attestation-typed-data.js";
+import { decodeLog } from "../chain/event-decoder.js";
 
 /** A request's statuses as the API shows them: the contract's, without "none". */
 export const FINANCING_STATUSES = REQUEST_STATUSES.filter((s) => s !== "none") as [
@@ -411,7 +412,7 @@ function custodialWallet(ctx: ServiceContext, actor: Actor, action: string): Wal
 function requestIdFrom(financing: BaseContract, receipt: TransactionReceipt): string {
   for (const log of receipt.logs) {
     if (log.address.toLowerCase() !== String(financing.target).toLowerCase()) continue;
-    const parsed = financing.interface.parseLog(log);
+    const parsed = decodeLog(financing.interface, log);
     if (parsed?.name === "FinancingRequested") return (parsed.args.requestId as bigint).toString();
   }
   throw new AppError("CHAIN_ERROR", 502, "the request was opened but its FinancingRequested event is missing", {

@@ -14,6 +14,7 @@ import { transactionsSchema, type SentTransaction } from "../model/transactions.
 import { withLock } from "../store/locks.js";
 import { findPartyById, publicParty } from "../store/parties-store.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
+import { decodeLog } from "../chain/event-decoder.js";
 
 export const PartyStatusOutcomeSchema = z
   .object({ party: PartySchema, transactions: transactionsSchema })
@@ -156,7 +157,7 @@ async function withdrawHeld(
   if (interrupted) {
     const withdrawn = interrupted.logs
       .map((log) =>
-        log.address.toLowerCase() === String(escrow.target).toLowerCase() ? escrow.interface.parseLog(log) : null,
+        log.address.toLowerCase() === String(escrow.target).toLowerCase() ? decodeLog(escrow.interface, log) : null,
       )
       .find((parsed) => parsed?.name === "Withdrawn");
     return {

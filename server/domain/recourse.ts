@@ -19,6 +19,7 @@ import { relationsToParty, roleRelations } from "../store/access-relations.js";
 import { payThroughExactAllowance } from "./token-payments.js";
 import { withLock } from "../store/locks.js";
 import { sentByInterruptedAttempt } from "./interrupted-attempt.js";
+import { decodeLog } from "../chain/event-decoder.js";
 
 export const RecourseClaimIdParams = z.object({ id: z.string().regex(/^[1-9][0-9]{0,30}$/, "a recourse claim id") });
 
@@ -173,7 +174,7 @@ async function claimById(ctx: ServiceContext, id: string): Promise<RecourseClaim
 
 function openedClaimId(ledger: RecourseLedger, receipt: TransactionReceipt): string {
   const opened = receipt.logs
-    .map((log) => ledger.interface.parseLog({ topics: [...log.topics], data: log.data }))
+    .map((log) => decodeLog(ledger.interface, log))
     .find((parsed) => parsed?.name === "RecourseClaimOpened");
   return String(opened?.args.claimId);
 }

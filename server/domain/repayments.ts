@@ -23,6 +23,7 @@ import { ReceivableRelations } from "../store/access-relations.js";
 import { getReceivableView, partyIdOrAddress, ReceivableViewSchema, type ReceivableView } from "./receivable-view.js";
 import { AmountString, PositiveAmountString } from "../model/money.js";
 import { RECEIVABLE_STATUSES, type ReceivableStatus } from "../model/contract-enums.js";
+import { decodeLog } from "../chain/event-decoder.js";
 
 const YEAR = 365n * 24n * 60n * 60n;
 const BPS = 10_000n;
@@ -250,7 +251,7 @@ function eventArgs(
   const address = String(contract.target).toLowerCase();
   for (const log of receipt.logs) {
     if (log.address.toLowerCase() !== address) continue;
-    const parsed = contract.interface.parseLog({ topics: [...log.topics], data: log.data });
+    const parsed = decodeLog(contract.interface, log);
     if (parsed?.name === name) return parsed.args.toObject();
   }
   return undefined;

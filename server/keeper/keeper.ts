@@ -1,5 +1,6 @@
 // The keeper: every interval, one pass that marks receivables overdue and defaulted on
-// chain time, pays every leaf of every repaid (or partly repaid) receivable what is due
+// chain time, makes the cuts of credit notes approved over trees wider than
+// MAX_DILUTION_LEAVES (continueCreditNote chunks, see credit-note-passes.ts), pays every leaf of every repaid (or partly repaid) receivable what is due
 // to it, in batches the escrow accepts, and sweeps the rounding dust of closed
 // receivables back to their debtors. It keeps no state: each pass derives its work from
 // the chain and the index, so a restart neither loses nor repeats anything (the escrow's
@@ -12,6 +13,8 @@ import type { ServiceContext } from "../context.js";
 import { AppError } from "../model/errors.js";
 import { crashPoint } from "../faults.js";
 import { findDueMarks, findSettlementCandidates, planSettlement } from "./work.js";
+import { decodeLog } from "../chain/event-decoder.js";
+import { findApplyingCreditNotes, findTallyGap, nextChunk, type CreditNoteApplication } from "./credit-note-passes.js";
 
 export interface KeeperPass {
   /** Leaf payments made (LeafSettled events emitted by the keeper's settle transactions). */
@@ -21,6 +24,10 @@ export interface KeeperPass {
   markedOverdue: number;
   markedDefaulted: number;
   dustSwept: number;
+  /** continueCreditNote transactions sent (chunks of a wide tree's credit note, both passes). */
+  creditNoteChunks: number;
+  /** Tallies restarted because a chunk someone else sent skipped a leaf (restartTally). */
+  tallyRestarts: number;
   /** Actions the chain refused for a reason other than a benign race (logged as errors). */
   failed: number;
 }
@@ -32,7 +39,17 @@ const RACE_CODES = new Set([
   "RECEIVABLE_WRONG_STATUS",
   "RECEIVABLE_NOT_YET_DUE",
   "SETTLEMENT_INCOMPLETE",
+  // Settlement waits while a credit note on the receivable is cut in passes (this keeper makes them).
+  "SETTLEMENT_CREDIT_NOTE_APPLYING",
 ]);
+
+// A continueCreditNote someone else got in first: the chunk was taken (cursor moved), the pass
+// moved on, or the note is done. Re-read the ledger and carry on from where it is.
+const CHUNK_RACE_CODES = new Set(["DILUTION_LEAVES_NOT_SORTED", "DILUTION_CHUNK_MISMATCH", "CREDIT_NOTE_NOT_APPLYING"]);
+
+// Chunks of one credit note per keeper pass at most (two passes over 1,000 leaves at 128 a chunk
+// are 16): a wider tree simply goes on in the next pass.
+const MAX_CHUNKS_PER_NOTE_AND_PASS = 64;
 
 export class Keeper {
   readonly #queue = new PQueue({ concurrency: 1 });
@@ -40,6 +57,7 @@ export class Keeper {
   #running = false;
   #lastError: string | undefined;
   #maxBatch: number | undefined;
+  #maxChunk: number | undefined;
 
   constructor(private readonly ctx: ServiceContext) {}
 
@@ -89,6 +107,8 @@ export class Keeper {
       markedOverdue: 0,
       markedDefaulted: 0,
       dustSwept: 0,
+      creditNoteChunks: 0,
+      tallyRestarts: 0,
       failed: 0,
     };
     await ctx.indexer.sync();
@@ -122,6 +142,9 @@ export class Keeper {
       )
         pass.markedDefaulted++;
     }
+
+    // Credit notes cut in passes, before settlement (which waits for them).
+    for (const application of await findApplyingCreditNotes(ctx)) await this.#applyCreditNote(pass, application);
 
     // Settlement, then the dust of what closed.
     this.#maxBatch ??= Number(await escrow.MAX_SETTLE_BATCH());
@@ -157,6 +180,89 @@ export class Keeper {
       }
     }
     return pass;
+  }
+
+  /**
+   * Takes the chunks of one Applying credit note until it is Applied: each read from the ledger
+   * and the index afresh, so a chunk someone else sent (or this keeper sent before a crash) is
+   * never sent twice. A bounded number of chunks per pass; the next pass goes on.
+   */
+  async #applyCreditNote(pass: KeeperPass, application: CreditNoteApplication): Promise<void> {
+    const { ctx } = this;
+    const ledger = ctx.chain.contracts.dilution;
+    if (!ledger) return;
+    this.#maxChunk ??= Number(await ledger.MAX_DILUTION_LEAVES());
+    const { creditNoteId, receivableId } = application;
+    for (let step = 0; step < MAX_CHUNKS_PER_NOTE_AND_PASS; step++) {
+      const chunk = await nextChunk(ctx, application, this.#maxChunk);
+      if (chunk.done) return;
+      if (chunk.phase === "stuck") {
+        // Only a tally fed a chunk with a gap gets here: prove the gap and start the tally again.
+        const gap = await findTallyGap(ctx, application);
+        if (!gap) {
+          pass.failed++;
+          ctx.log.error(
+            { receivableId, creditNoteId, processed: chunk.processed, leafCount: chunk.leafCount },
+            "credit note tally skipped a leaf the keeper cannot prove: it needs restartTally",
+          );
+          return;
+        }
+        const receipt = await this.#send(
+          pass,
+          "restartTally",
+          receivableId,
+          ledger.restartTally.populateTransaction(creditNoteId, gap.position, gap.before, gap.chunk, gap.missingLeafId),
+        );
+        if (!receipt) return;
+        pass.tallyRestarts++;
+        continue;
+      }
+      if (step > 0) crashPoint("keeper:between-credit-note-chunks");
+      const outcome = await this.#sendChunk(pass, application, chunk.leafIds);
+      if (outcome === "sent") {
+        pass.creditNoteChunks++;
+        ctx.log.info(
+          { receivableId, creditNoteId, pass: chunk.phase, leaves: chunk.leafIds.length },
+          "keeper took a credit note chunk",
+        );
+      } else if (outcome === "refused") return;
+    }
+  }
+
+  async #sendChunk(
+    pass: KeeperPass,
+    application: CreditNoteApplication,
+    leafIds: string[],
+  ): Promise<"sent" | "raced" | "refused"> {
+    const { ctx } = this;
+    const ledger = ctx.chain.contracts.dilution!;
+    try {
+      const request = await ledger.continueCreditNote.populateTransaction(application.creditNoteId, leafIds);
+      const receipt = await ctx.chain.keeper.send(request, {
+        kind: "keeper.continueCreditNote",
+        ref: application.creditNoteId,
+      });
+      await ctx.indexer.sync(receipt.blockNumber);
+      return "sent";
+    } catch (error) {
+      if (error instanceof AppError && CHUNK_RACE_CODES.has(error.code)) {
+        ctx.log.info(
+          { creditNoteId: application.creditNoteId, code: error.code },
+          "keeper: credit note chunk already taken; re-reading",
+        );
+        await ctx.indexer.sync();
+        return "raced";
+      }
+      if (error instanceof AppError && error.status < 500) {
+        pass.failed++;
+        ctx.log.error(
+          { creditNoteId: application.creditNoteId, code: error.code, details: error.details },
+          "the chain refused a credit note chunk",
+        );
+        return "refused";
+      }
+      throw error;
+    }
   }
 
   /** Fully finalized, closed, and not all the money it took in was paid out. */
@@ -218,7 +324,7 @@ function leafPayments(escrow: BaseContract, receipt: TransactionReceipt): { coun
   let paid = 0n;
   for (const log of receipt.logs) {
     if (log.address.toLowerCase() !== address) continue;
-    const parsed = escrow.interface.parseLog({ topics: [...log.topics], data: log.data });
+    const parsed = decodeLog(escrow.interface, log);
     if (parsed?.name !== "LeafSettled") continue;
     count++;
     paid += BigInt(parsed.args.toHolder) + BigInt(parsed.args.toPledgee);

@@ -43,7 +43,7 @@ export const requestStatusName = (value: bigint | number): RequestStatus => name
 export const financingKindName = (value: bigint | number): FinancingKind => nameOf(FINANCING_KINDS, value);
 
 /** IDilutionLedger.CreditNoteStatus (issue 16) */
-export const CREDIT_NOTE_STATUSES = ["none", "proposed", "applied", "rejected", "withdrawn"] as const;
+export const CREDIT_NOTE_STATUSES = ["none", "proposed", "applied", "rejected", "withdrawn", "applying"] as const;
 export type CreditNoteStatus = (typeof CREDIT_NOTE_STATUSES)[number];
 export const CreditNoteStatus = valuesOf(CREDIT_NOTE_STATUSES);
 

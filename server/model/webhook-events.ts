@@ -29,6 +29,7 @@ export const WEBHOOK_EVENT_TYPES = [
   "credit_note.proposed",
   "credit_note.withdrawn",
   "credit_note.rejected",
+  "credit_note.applying",
   "credit_note.applied",
   "recourse.granted",
   "recourse_claim.opened",

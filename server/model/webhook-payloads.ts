@@ -58,6 +58,15 @@ export const ISSUE16_WEBHOOK_PAYLOADS = {
   "credit_note.rejected": z
     .object({ creditNoteId: Id, receivableId: ReceivableId, arbiter: Address, ...mined })
     .meta({ id: "CreditNoteRejectedEvent" }),
+  "credit_note.applying": z
+    .object({
+      creditNoteId: Id,
+      receivableId: ReceivableId,
+      approvedBy: z.enum(["seller", "arbiter"]),
+      leafCount: z.number().int().describe("the tree's leaves, cut in passes before credit_note.applied"),
+      ...mined,
+    })
+    .meta({ id: "CreditNoteApplyingEvent" }),
   "credit_note.applied": z
     .object({
       creditNoteId: Id,

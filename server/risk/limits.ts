@@ -20,7 +20,7 @@ import { debtorExposure, financingExposure, supplierExposure } from "./exposure.
 import { industryRisk, type IndustryRisk } from "./industry.js";
 import { BPS, ceilDiv } from "./math.js";
 import { RISK_POLICY, type ScoreBand } from "./policy.js";
-import { refreshRisk } from "./refresh.js";
+import { sharedRefresh } from "./shared-refresh.js";
 import type { ScoreResult } from "./scoring.js";
 import type { PartyStatus, SubmissionStatus } from "../model/row-statuses.js";
 
@@ -112,7 +112,7 @@ export async function creditTerms(
   party: PartyRecord,
   reason: "read" | "limit-check" = "limit-check",
 ): Promise<CreditTerms> {
-  const score = (await refreshRisk(ctx, [party.id], reason)).get(party.id)!;
+  const score = (await sharedRefresh(ctx, party.id, reason))!;
   const industry = await industryRisk(ctx, party.industry);
   const line = async (kind: LimitKind): Promise<LimitLine> => {
     const { base, source } = await baseLimit(ctx, party.id, kind);

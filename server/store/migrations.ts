@@ -6,6 +6,7 @@ import { PostgresAdapter, sql, type ColumnDataType, type CreateTableBuilder, typ
 import type { Migration } from "kysely/migration";
 import { getAddress } from "ethers";
 import { canonicalDocumentNumber, deliveryKeyOf } from "../model/document-identity.js";
+import { attributeEvents } from "./event-subjects.js";
 
 const onPostgres = (db: Kysely<any>): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
 
@@ -685,7 +686,45 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  "0017_dispute_dismissal": {
+  "0017_events_by_piece": {
+    async up(db: Kysely<any>) {
+      // The auditor's trace reads a receivable's events by chain_events_by_receivable (issue 12:
+      // no scan of every event since the registration). Events that name a piece of the tree
+      // (a certificate, a financing request, a recourse claim) rather than the receivable are
+      // attributed from now on by the indexer, and here for those journaled before.
+      let after = { block: -1, log: -1 };
+      for (;;) {
+        const rows = await db
+          .selectFrom("chain_events")
+          .select(["block_number", "log_index", "contract", "args"])
+          .where("receivable_id", "is", null)
+          .where("contract", "in", ["certificates", "financing", "dilution", "recourse"])
+          .where((eb) =>
+            eb.or([
+              eb("block_number", ">", after.block),
+              eb.and([eb("block_number", "=", after.block), eb("log_index", ">", after.log)]),
+            ]),
+          )
+          .orderBy("block_number")
+          .orderBy("log_index")
+          .limit(2_000)
+          .execute();
+        if (rows.length === 0) break;
+        await attributeEvents(
+          db,
+          rows.map((row) => ({
+            blockNumber: Number(row.block_number),
+            logIndex: Number(row.log_index),
+            contract: row.contract as string,
+            args: JSON.parse(row.args as string) as Record<string, unknown>,
+          })),
+        );
+        const last = rows.at(-1)!;
+        after = { block: Number(last.block_number), log: Number(last.log_index) };
+      }
+    },
+  },
+  "0018_dispute_dismissal": {
     async up(db: Kysely<any>) {
       // Issue 16, the arbiter's dismissal of a dispute: the operator's recommendation and the
       // timelock proposal the governor signs for it, one row per dispute (a debtor may open a

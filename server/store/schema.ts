@@ -141,7 +141,7 @@ export interface OnchainCreditNoteTable {
   reason_code: string;
   document_hash: string;
   seller_respond_by: number;
-  status: string; // proposed | applied | rejected | withdrawn
+  status: string; // proposed | applying | applied | rejected | withdrawn
   approved_by: string | null; // seller | arbiter
   retained_reduction: string | null;
   shared_reduction: string | null;

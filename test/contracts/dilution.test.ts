@@ -1,5 +1,5 @@
 // Disputes and credit notes (issue 16): who may open and end them, what a dispute stops, how a
-// credit note flows down the tree (retained pieces first, then pro rata with exact rounding),
+// credit note flows down the tree (retained pieces first, then pro rata by cumulative rounding),
 // the operator's timelocked path, and settlement and financing of diluted claims.
 import { expect } from "chai";
 import { network } from "hardhat";
@@ -261,15 +261,16 @@ describe("credit notes", function () {
   });
 
   describe("when a credit note goes beyond the retained pieces", function () {
-    it("uses the retained pieces up, then shares the rest pro rata, the rounding units in id order", async function () {
+    it("uses the retained pieces up, then shares the rest pro rata by cumulative rounding in id order", async function () {
       const w = await networkHelpers.loadFixture(worldWithTree);
       await applyWithConsent(w, await propose(w, 400n * MILLION));
-      // 100 tUSD over 500 and 200: floor shares 71.428571 and 28.571428, one unit left -> tier2's leaf.
+      // 100 tUSD over 500 and 200 (pool 700): tier2's cut floor(100 x 500/700) = 71.428571, tier3's
+      // floor(100 x 700/700) - 71.428571 = 28.571429 (cumulative rounding: the last leaf takes the unit).
       const claims = await claimsOf(w, [w.retained, w.toTier2, w.toTier3]);
-      expect(claims).to.deep.equal([0n, 500n * MILLION - 71_428_572n, 200n * MILLION - 28_571_428n]);
+      expect(claims).to.deep.equal([0n, 500n * MILLION - 71_428_571n, 200n * MILLION - 28_571_429n]);
       expect(sum(claims)).to.equal(FACE - 400n * MILLION);
-      expect(await w.dilution.lossOf(w.toTier2, w.tier2.address)).to.equal(71_428_572n);
-      expect(await w.dilution.lossOf(w.toTier3, w.tier3.address)).to.equal(28_571_428n);
+      expect(await w.dilution.lossOf(w.toTier2, w.tier2.address)).to.equal(71_428_571n);
+      expect(await w.dilution.lossOf(w.toTier3, w.tier3.address)).to.equal(28_571_429n);
       expect(await w.financing.remainingClaimOf(w.toTier2)).to.equal(claims[1]);
     });
 

@@ -5,8 +5,8 @@ pragma solidity ^0.8.28;
 //   - conservation: after any sequence of splits and credit notes (by the seller or by the arbiter),
 //     the live leaves' claims add up to face - credited, exactly;
 //   - the rule: every credit note cuts each leaf exactly as the model of the documented rule says
-//     (retained pieces first, unlocked before pledged, in id order; then floor pro rata shares
-//     with the rounding units one each in id order), and no claim goes below zero;
+//     (retained pieces first, unlocked before pledged, in id order; then pro rata by cumulative
+//     rounding in id order), and no claim goes below zero;
 //   - no holder ever receives more than its piece after dilution: through partial and full
 //     repayment and settlement batches, every leaf's payout stays <= its diluted claim, and once
 //     repaid and settled each leaf got exactly it, the escrow keeps nothing;
@@ -317,16 +317,15 @@ contract DilutionFuzz is TierlineDeployer {
         for (uint256 i; i < n; ++i) {
             if (certificates.ownerOf(leaves[i]) != tier1) pool += dilution.claimOf(leaves[i]);
         }
+        // Cumulative rounding: each other leaf takes floor(rest x S / pool) - floor(rest x S_prev / pool).
         uint256 given;
+        uint256 seen;
         for (uint256 i; i < n; ++i) {
             if (certificates.ownerOf(leaves[i]) == tier1) continue;
-            cut[i] = (rest * dilution.claimOf(leaves[i])) / pool;
-            given += cut[i];
-        }
-        for (uint256 i; i < n && given < rest; ++i) {
-            if (certificates.ownerOf(leaves[i]) == tier1 || cut[i] == dilution.claimOf(leaves[i])) continue;
-            ++cut[i];
-            ++given;
+            seen += dilution.claimOf(leaves[i]);
+            uint256 total = (rest * seen) / pool;
+            cut[i] = total - given;
+            given = total;
         }
         require(given == rest, "model: rounding units left over");
     }

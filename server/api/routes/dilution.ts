@@ -111,11 +111,13 @@ export const dilutionRoutes: RouteSpec[] = [
     summary: "Consent to a credit note as its original seller; the service applies it down the tree (seller)",
     description:
       "The service signs the EIP-712 CreditNoteConsent with the seller's custodial key and applies the note over the " +
-      "receivable's complete ascending leaf list: the seller's retained pieces absorb it first, the rest is shared pro rata.",
+      "receivable's complete ascending leaf list: the seller's retained pieces absorb it first, the rest is shared pro rata " +
+      "(cumulative rounding in id order). Over a tree wider than MAX_DILUTION_LEAVES (128) the note comes back " +
+      "`applying`: the credit is recorded at once and the keeper makes the cuts in passes, then it is `applied`.",
     auth: true,
     idempotent: true,
     params: CreditNoteIdParams,
-    responses: { 200: { description: "applied", schema: CreditNoteOutcomeSchema } },
+    responses: { 200: { description: "applied (or applying, over a wide tree)", schema: CreditNoteOutcomeSchema } },
     errors: [400, 401, 403, 404, 409, 422, 503],
   }).handle(async (ctx, { actor, params: { id } }) => {
     requireRole(actor, "supplier");

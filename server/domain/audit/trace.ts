@@ -340,7 +340,6 @@ export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId
       await transactionsTouching(
         ctx,
         receivableId,
-        receivable.registered_block,
         certificateIds,
         requests.map((r) => r.id),
         claims.map((c) => c.id),
@@ -523,61 +522,33 @@ export function checkConservation(
   };
 }
 
-/** How many LIKE patterns go into one query (SQLite's expression depth stays small). */
-const PATTERNS_PER_QUERY = 100;
-
 /**
  * Every journaled event about this receivable, its certificates or their financing requests,
- * grouped by transaction. Narrowed in SQL by the JSON text of the arguments, then matched
- * exactly here (so certificate 1 never matches 12).
+ * grouped by transaction: one read of chain_events_by_receivable (the indexer attributes an
+ * event that names a piece of the tree to its receivable), then matched exactly here.
  */
-async function transactionsTouching(
-  ctx: ServiceContext,
+export async function transactionsTouching(
+  ctx: Pick<ServiceContext, "db">,
   receivableId: string,
-  fromBlock: number,
   certificateIds: string[],
   requestIds: string[],
   claimIds: string[],
 ): Promise<TraceTransaction[]> {
-  const patterns = [
-    `%"receivableId":"${receivableId}"%`,
-    ...certificateIds.flatMap((id) => [`%"certificateId":"${id}"%`, `%"tokenId":"${id}"%`, `%"parentId":"${id}"%`]),
-    ...requestIds.map((id) => `%"requestId":"${id}"%`),
-    ...certificateIds.map((id) => `%"leafId":"${id}"%`),
-    // A claim's payment names only the claim (RecourseClaimPaid).
-    ...claimIds.map((id) => `%"claimId":"${id}"%`),
-  ];
   const certificates = new Set(certificateIds);
   const requests = new Set(requestIds);
   const claims = new Set(claimIds);
-  const seen = new Map<
-    string,
-    {
-      block_number: number;
-      log_index: number;
-      tx_hash: string;
-      contract: string;
-      name: string;
-      args: Record<string, unknown>;
-    }
-  >();
-  for (let i = 0; i < patterns.length; i += PATTERNS_PER_QUERY) {
-    const chunk = patterns.slice(i, i + PATTERNS_PER_QUERY);
-    const rows = await ctx.db
-      .selectFrom("chain_events")
-      .select(["block_number", "log_index", "tx_hash", "contract", "name", "args"])
-      .where("block_number", ">=", fromBlock)
-      .where((eb) => eb.or(chunk.map((pattern) => eb("args", "like", pattern))))
-      .execute();
-    for (const row of rows) {
-      const args = JSON.parse(row.args) as Record<string, unknown>;
-      if (!touchesTree(row.contract, args, receivableId, certificates, requests, claims)) continue;
-      seen.set(`${row.block_number}:${row.log_index}`, { ...row, args });
-    }
-  }
-  const events = [...seen.values()].sort((a, b) => a.block_number - b.block_number || a.log_index - b.log_index);
+  const rows = await ctx.db
+    .selectFrom("chain_events")
+    .select(["block_number", "log_index", "tx_hash", "contract", "name", "args"])
+    .where("receivable_id", "=", receivableId)
+    .orderBy("block_number")
+    .orderBy("log_index")
+    .execute();
+  const seen = rows
+    .map((row) => ({ ...row, args: JSON.parse(row.args) as Record<string, unknown> }))
+    .filter((row) => touchesTree(row.contract, row.args, receivableId, certificates, requests, claims));
   const byTx = new Map<string, TraceTransaction>();
-  for (const e of events) {
+  for (const e of seen) {
     let tx = byTx.get(e.tx_hash);
     if (!tx) {
       tx = { txHash: e.tx_hash, blockNumber: e.block_number, kind: "", events: [] };

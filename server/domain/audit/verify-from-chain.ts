@@ -14,6 +14,7 @@ import { notFound } from "../../model/errors.js";
 import { chainError } from "../../chain/revert-errors.js";
 import { requireRole, type Actor } from "../../model/actor.js";
 import { CERTIFICATE_STATES, RECEIVABLE_STATUSES, REQUEST_STATUSES } from "../../model/contract-enums.js";
+import { decodeLog } from "../../chain/event-decoder.js";
 
 const FINANCING_KIND = ["discount", "pledge"] as const;
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
@@ -304,7 +305,7 @@ async function readChain(ctx: ServiceContext, receivableId: string, toBlock: num
   const decoded: DecodedLog[] = [];
   const decode = (name: DecodedLog["contract"], contract: BaseContract, logs: Log[]) => {
     for (const log of logs) {
-      const parsed = contract.interface.parseLog({ topics: [...log.topics], data: log.data });
+      const parsed = decodeLog(contract.interface, log);
       if (!parsed) continue;
       decoded.push({
         contract: name,
@@ -393,7 +394,13 @@ async function readChain(ctx: ServiceContext, receivableId: string, toBlock: num
   if (dilution) {
     // Disputes carry the receivable in their first topic, credit notes and cuts in their second.
     const disputeEvents = ["DisputeOpened", "DisputeResolved", "DisputeWithdrawn", "DisputeDismissed"];
-    const noteEvents = ["CreditNoteProposed", "CreditNoteWithdrawn", "CreditNoteRejected", "CreditNoteApplied"];
+    const noteEvents = [
+      "CreditNoteProposed",
+      "CreditNoteWithdrawn",
+      "CreditNoteRejected",
+      "CreditNoteApplying",
+      "CreditNoteApplied",
+    ];
     const address = String(dilution.target);
     decode(
       "dilution",
@@ -642,6 +649,11 @@ function replay(events: DecodedLog[]): Omit<ChainView, "events" | "fromBlock"> {
             status: e.name === "CreditNoteWithdrawn" ? "withdrawn" : "rejected",
             closedTxHash: e.txHash,
           });
+        break;
+      }
+      case "dilution.CreditNoteApplying": {
+        const n = creditNotes.get(str(a.creditNoteId));
+        if (n) Object.assign(n, { status: "applying", approvedBy: APPROVED_BY[Number(a.approvedBy)] ?? "unknown" });
         break;
       }
       case "dilution.CreditNoteApplied": {

@@ -20,7 +20,16 @@ import {
   type ThreeTierReceivable,
 } from "../repayment-scenario.js";
 
-const NOTHING = { settled: 0, settleTransactions: 0, markedOverdue: 0, markedDefaulted: 0, dustSwept: 0, failed: 0 };
+const NOTHING = {
+  settled: 0,
+  settleTransactions: 0,
+  markedOverdue: 0,
+  markedDefaulted: 0,
+  dustSwept: 0,
+  creditNoteChunks: 0,
+  tallyRestarts: 0,
+  failed: 0,
+};
 const DAY = 86_400;
 
 describe("Keeper: automated settlement, overdue and default", function () {

@@ -6,9 +6,15 @@
 import { expect } from "chai";
 import { openDatabase, type Db } from "../../../server/store/database.js";
 import { toParty } from "../../../server/store/parties-store.js";
-import { loadPartyHistory } from "../../../server/risk/history.js";
+import { keepDocumentFacts, loadPartyHistory } from "../../../server/risk/history.js";
 import { canonicalJson, documentHashOf, type ReceivableSubmission } from "../../../server/model/receivable-schema.js";
 import type { ServiceContext } from "../../../server/context.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { CompiledQuery, Kysely } from "kysely";
+import type { Database } from "../../../server/store/schema.js";
+import { capturingDatabase } from "../store/captured-plans.js";
 
 const party = (id: string) => ({
   id,
@@ -136,5 +142,46 @@ describe("Risk history: document facts kept by document hash", function () {
       a: { shortDelivery: false, receivedAt: seconds("2026-01-04T00:00:00.000Z") },
       b: { shortDelivery: true, receivedAt: seconds("2026-01-10T00:00:00.000Z") },
     });
+  });
+});
+
+describe("Risk history: more documents than are kept", function () {
+  let dir: string;
+  let db: Kysely<Database>;
+  let ctx: ServiceContext;
+  const ran: CompiledQuery[] = [];
+  const seller = toParty(party("pty_s"));
+  /** The receivables whose documents were read (parsed) since the last look. */
+  const documentsRead = () =>
+    ran.filter((q) => /select "id", "documents" from "receivables"/.test(q.sql)).flatMap((q) => q.parameters);
+
+  beforeEach(async function () {
+    dir = mkdtempSync(path.join(tmpdir(), "tierline-history-kept-"));
+    const file = path.join(dir, "tierline.db");
+    await (await openDatabase(file)).destroy(); // migrated
+    db = capturingDatabase(file, ran);
+    ctx = { db, now: () => new Date("2026-02-01T00:00:00.000Z") } as unknown as ServiceContext;
+    await db
+      .insertInto("parties")
+      .values([party("pty_s"), party("pty_d")])
+      .execute();
+    for (let n = 0; n < 5; n++)
+      await addReceivable(db as unknown as Db, `r${n}`, documents(10 + n, 10, "2026-01-04T00:00:00.000Z"));
+    keepDocumentFacts(3);
+    ran.length = 0;
+  });
+  afterEach(async function () {
+    keepDocumentFacts(250_000);
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reads again only what it could not keep (a FIFO read every row on every rescore)", async function () {
+    await loadPartyHistory(ctx, seller);
+    expect(documentsRead(), "the first rescore reads every document").to.have.length(5);
+    ran.length = 0;
+    const history = await loadPartyHistory(ctx, seller);
+    expect(history.trades).to.have.length(5);
+    expect(documentsRead(), "three kept, two read again").to.have.length(2);
   });
 });

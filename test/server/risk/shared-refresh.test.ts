@@ -1,0 +1,136 @@
+// Limit checks share a party's rescore (risk/shared-refresh.ts, issue 12). At a month-end every
+// confirmation names the same debtor, and each one rescored its whole history behind the
+// refresh lock. Callers arriving while one refresh of the party runs now share the next one;
+// each still gets a score computed from a start after its own arrival.
+import { expect } from "chai";
+import SQLite from "better-sqlite3";
+import { Kysely, SqliteDialect, type CompiledQuery } from "kysely";
+import { openDatabase } from "../../../server/store/database.js";
+import type { Database } from "../../../server/store/schema.js";
+import { toParty } from "../../../server/store/parties-store.js";
+import { creditTerms } from "../../../server/risk/limits.js";
+import { createLogger } from "../../../server/logging.js";
+import type { ServiceContext } from "../../../server/context.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const partyRow = (id: string) => ({
+  id,
+  name: id,
+  registry_id: id,
+  legal_id_hash: `0x${id}`,
+  industry: "retail",
+  roles: "[]",
+  address: `0x${id.replace(/\W/g, "").padStart(40, "0")}`,
+  custodial: 0,
+  encrypted_key: null,
+  api_key_hash: id,
+  related_party_ids: "[]",
+  status: "active" as const,
+  created_at: "2026-01-01T00:00:00.000Z",
+});
+
+/** A sale of `quantity` units by pty_s to pty_d, awaiting confirmation. */
+const receivable = (n: number) => {
+  const documents = {
+    debtorId: "pty_d",
+    purchaseOrder: {
+      number: `PO-${n}`,
+      issuedAt: "2026-01-02T00:00:00.000Z",
+      currency: "USD",
+      lines: [{ sku: "A", quantity: 10, unitPrice: "1000000" }],
+    },
+    delivery: {
+      carrier: "C",
+      waybill: `WB-${n}`,
+      shippedAt: "2026-01-03T00:00:00.000Z",
+      receivedAt: "2026-01-04T00:00:00.000Z",
+      receivedBy: "Dock",
+      lines: [{ sku: "A", quantity: 10 }],
+    },
+    invoice: {
+      number: `INV-${n}`,
+      issuedAt: "2026-01-05T00:00:00.000Z",
+      dueDate: "2026-03-05T00:00:00.000Z",
+      lines: [{ sku: "A", quantity: 10, unitPrice: "1000000" }],
+      tax: "0",
+      total: "10000000",
+    },
+  };
+  return {
+    id: `r${n}`,
+    seller_id: "pty_s",
+    debtor_id: "pty_d",
+    invoice_number: `INV-${n}`,
+    invoice_number_normalized: `INV-${n}`,
+    po_number: `PO-${n}`,
+    currency: "USD",
+    face_value: "10000000",
+    net_value: "10000000",
+    due_date: 0,
+    document_hash: "0x",
+    documents: JSON.stringify(documents),
+    verification: "{}",
+    status: "awaiting_confirmation" as const,
+    confirmation: null,
+    created_at: "2026-01-06T00:00:00.000Z",
+    updated_at: "2026-01-06T00:00:00.000Z",
+  };
+};
+
+describe("Risk: limit checks share a party's rescore", function () {
+  let dir: string;
+  let db: Kysely<Database>;
+  let ctx: ServiceContext;
+  const ran: CompiledQuery[] = [];
+  const seller = toParty(partyRow("pty_s"));
+  /** How many times the seller was rescored: each refresh reads its stored score once. */
+  const rescores = () => ran.filter((q) => /from "risk_scores"/.test(q.sql) && q.parameters.includes("pty_s")).length;
+
+  beforeEach(async function () {
+    dir = mkdtempSync(path.join(tmpdir(), "tierline-shared-refresh-"));
+    const file = path.join(dir, "tierline.db");
+    await (await openDatabase(file)).destroy(); // migrated
+    ran.length = 0;
+    db = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: new SQLite(file) }),
+      log: (event) => {
+        if (event.level === "query") ran.push(event.query);
+      },
+    });
+    ctx = {
+      db,
+      now: () => new Date("2026-02-01T00:00:00.000Z"),
+      log: createLogger("silent"),
+    } as unknown as ServiceContext;
+    await db
+      .insertInto("parties")
+      .values([partyRow("pty_s"), partyRow("pty_d")])
+      .execute();
+    await db.insertInto("receivables").values(receivable(1)).execute();
+  });
+  afterEach(async function () {
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("rescores twice for eight concurrent checks: the one under way, then one for everyone who arrived meanwhile", async function () {
+    const terms = await Promise.all(Array.from({ length: 8 }, () => creditTerms(ctx, seller)));
+    expect(rescores()).to.equal(2);
+    expect(new Set(terms.map((t) => t.score.score)).size).to.equal(1);
+  });
+
+  it("never answers a check with a score computed before the check arrived", async function () {
+    const first = creditTerms(ctx, seller); // under way from here
+    await db.insertInto("receivables").values(receivable(2)).execute();
+    const second = await creditTerms(ctx, seller); // arrives after the second sale was committed
+    const deliveries = (t: Awaited<typeof first>) =>
+      t.score.factors.find((f) => f.name === "onTimeDelivery")!.inputs.deliveries;
+    expect(deliveries(second)).to.equal(2);
+    expect(deliveries(await first)).to.be.oneOf([1, 2]);
+    // Later checks rescore again: nothing is kept beyond the callers waiting at the time.
+    await creditTerms(ctx, seller);
+    expect(rescores()).to.equal(3);
+  });
+});
