@@ -749,6 +749,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/disputes": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The review queue: disputes in one status, oldest first (operator, auditor)
+     * @description `status=open`: the disputes that still freeze their receivable, each with reviewableFrom (from when the operator may recommend dismissing it), the credit note pending on it and the operator's recommendation once recorded.
+     */
+    get: operations["listDisputesForReview"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/receivables/{id}/disputes/dismissal": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Recommend dismissing the receivable's open dispute; get the governor's timelock proposal (operator)
+     * @description Only the timelock (ARBITER_ROLE) dismisses a dispute: this records the operator's recommendation and answers the exact TierlineTimelock.schedule/execute arguments for DilutionLedger.dismissDispute(receivableId), the operation id and its state. Nothing is sent. Review period: a dispute may be recommended for dismissal only once it has stood for the ledger's sellerResponsePeriod (7 days by default, chain time) since it was opened, the time a seller has to answer a credit note; the timelock's delay comes on top. Refusals: DISPUTE_NOT_OPEN, DISPUTE_HAS_PENDING_CREDIT_NOTE (the note decides the dispute), DISPUTE_REVIEW_PERIOD_OPEN. The same request again answers the same proposal, also once the dismissal has landed (state done); a dispute opened later gets its own operation.
+     */
+    post: operations["recommendDisputeDismissal"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/certificates/{id}/recourse": {
     parameters: {
       query?: never;
@@ -2633,9 +2673,9 @@ export interface components {
     };
     ArbitrationRecommendation: {
       creditNoteId: string;
-      receivableId: string;
       /** @enum {string} */
       decision: "approve" | "reject";
+      receivableId: string;
       reason: string;
       recommendedBy: string;
       recommendedAt: string;
@@ -2667,6 +2707,61 @@ export interface components {
         approve: boolean;
         /** @description the receivable's complete ascending leaf list (empty for a rejection, and for a tree wider than MAX_DILUTION_LEAVES: the keeper then makes the cuts in passes) */
         leafIds: string[];
+      };
+      /**
+       * @description where the operation stands on the timelock now
+       * @enum {string}
+       */
+      state: "unset" | "waiting" | "ready" | "done";
+      /** @description when execute may run: the timelock's time once scheduled, else the earliest (now + delay); null once done */
+      readyAt: string | null;
+    };
+    DisputeForReviewPage: {
+      items: components["schemas"]["DisputeForReview"][];
+      /** @description Pass as ?cursor= for the next page; null when this is the last page */
+      nextCursor: string | null;
+    };
+    DisputeForReview: {
+      dispute: components["schemas"]["Dispute"];
+      /** @description when the debtor's review period ends: the operator may recommend a dismissal from then (chain time) */
+      reviewableFrom: string;
+      /** @description a credit note pending on it: it decides the dispute */
+      pendingCreditNoteId: string | null;
+      /** @description the operator's, once recorded */
+      recommendation: components["schemas"]["DismissalRecommendation"] | null;
+    };
+    DismissalRecommendation: {
+      /** @description the dispute to dismiss: a debtor may open a new one after it */
+      disputeId: string;
+      receivableId: string;
+      reason: string;
+      recommendedBy: string;
+      recommendedAt: string;
+      operationId: string;
+    };
+    DismissalOutcome: {
+      dispute: components["schemas"]["Dispute"];
+      recommendation: components["schemas"]["DismissalRecommendation"];
+      proposal: components["schemas"]["DismissalProposal"];
+    };
+    DismissalProposal: {
+      /** @description the TierlineTimelock to call schedule and execute on */
+      timelock: string;
+      /** @description the DilutionLedger */
+      target: string;
+      value: string;
+      /** @description dismissDispute(receivableId), ABI-encoded */
+      data: string;
+      predecessor: string;
+      salt: string;
+      /** @description seconds: schedule's delay argument (the timelock's minimum delay) */
+      delay: string;
+      /** @description TimelockController.hashOperation(target, value, data, predecessor, salt) */
+      operationId: string;
+      call: {
+        /** @constant */
+        function: "dismissDispute";
+        receivableId: string;
       };
       /**
        * @description where the operation stands on the timelock now
@@ -6597,6 +6692,146 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["ArbitrationOutcome"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the current state refuses it (duplicate, locked, in progress…) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description understood but refused (verification failed, amounts do not add up…) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  listDisputesForReview: {
+    parameters: {
+      query: {
+        /** @description The nextCursor of the previous page; absent for the first page */
+        cursor?: string;
+        /** @description Items per page (1-200, default 50) */
+        limit?: number;
+        /** @description open: the review queue of disputes the operator may recommend dismissing (oldest first) */
+        status: "open" | "resolved" | "withdrawn" | "dismissed";
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description a page of disputes */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["DisputeForReviewPage"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  recommendDisputeDismissal: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retry safely: the same key and body get the first answer again, never a second execution. */
+        "Idempotency-Key"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description why, for the governor and the record */
+          reason: string;
+        };
+      };
+    };
+    responses: {
+      /** @description recorded; the proposal to schedule */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["DismissalOutcome"];
         };
       };
       /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */

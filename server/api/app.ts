@@ -27,6 +27,7 @@ import { repaymentsRoutes } from "./routes/repayments.js";
 import { dilutionRoutes } from "./routes/dilution.js";
 import { recourseRoutes } from "./routes/recourse.js";
 import { creditNoteArbitrationRoutes } from "./routes/credit-note-arbitration.js";
+import { disputeDismissalRoutes } from "./routes/dispute-dismissal.js";
 import { auditRoutes } from "./routes/audit.js";
 import { riskRoutes } from "./routes/risk.js";
 import { riskNetworkRoutes } from "./routes/risk-network.js";
@@ -45,6 +46,7 @@ export function allRoutes(extra: RouteSpec[] = []): RouteSpec[] {
     ...repaymentsRoutes,
     ...dilutionRoutes,
     ...creditNoteArbitrationRoutes,
+    ...disputeDismissalRoutes,
     ...recourseRoutes,
     ...auditRoutes,
     ...riskRoutes,

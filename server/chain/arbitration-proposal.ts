@@ -3,8 +3,8 @@
 // governor schedules exactly this call and executes it after the timelock's delay. The
 // operation id is OpenZeppelin's TimelockController.hashOperation, computed here so the
 // service can answer it without a transaction.
-import { AbiCoder, Contract, id, keccak256, ZeroHash, type ContractRunner } from "ethers";
-import { bindContract } from "./contracts.js";
+import { AbiCoder, Contract, id, keccak256, ZeroHash, type ContractRunner, type Interface } from "ethers";
+import { bindContract, type DilutionLedger } from "./contracts.js";
 
 /**
  * The timelock calls the arbiter path uses. TierlineTimelock is not among the contracts whose
@@ -55,31 +55,25 @@ export function hashTimelockOperation(
 }
 
 /**
- * `DilutionLedger.decideCreditNote(creditNoteId, approve, leafIds)` through the timelock. The
- * salt names the note and the decision, so recording the same decision again yields the same
- * operation id; the leaf list is the receivable's complete ascending list (the tree is frozen
- * while the note is pending, so it stays valid until the call runs), or empty for a tree wider
- * than MAX_DILUTION_LEAVES (the note then goes Applying and the keeper makes the cuts in
- * passes). A rejection needs none.
+ * Any DilutionLedger call the arbiter (the timelock, ARBITER_ROLE) makes, as a timelock
+ * operation with no predecessor. The salt names the chain, the ledger and what the call decides
+ * (`kind` and `subject`: the note and the decision, the dispute), so recording the same decision
+ * again yields the same operation id and another decision (or a later dispute) another one.
  */
-export function arbitrationProposal(input: {
+export function dilutionLedgerProposal<F extends "decideCreditNote" | "dismissDispute">(input: {
   timelock: string;
   dilutionLedger: string;
   chainId: string;
-  creditNoteId: string;
-  approve: boolean;
-  leafIds: readonly string[];
+  call: { function: F; args: Parameters<DilutionLedger[F]> };
+  salt: { kind: "arbitration" | "dismissal"; subject: string };
   delay: bigint;
   runner: ContractRunner;
 }): TimelockProposal {
   const ledger = bindContract("DilutionLedger", input.dilutionLedger, input.runner);
-  const data = ledger.interface.encodeFunctionData("decideCreditNote", [
-    BigInt(input.creditNoteId),
-    input.approve,
-    input.approve ? input.leafIds.map((leaf) => BigInt(leaf)) : [],
-  ]);
+  // The typed interface has one overload per function name; the union of two names needs the base one.
+  const data = (ledger.interface as Interface).encodeFunctionData(input.call.function, [...input.call.args]);
   const salt = id(
-    `tierline.arbitration:${input.chainId}:${input.dilutionLedger.toLowerCase()}:${input.creditNoteId}:${input.approve ? "approve" : "reject"}`,
+    `tierline.${input.salt.kind}:${input.chainId}:${input.dilutionLedger.toLowerCase()}:${input.salt.subject}`,
   );
   return {
     timelock: input.timelock,
@@ -91,6 +85,54 @@ export function arbitrationProposal(input: {
     delay: input.delay.toString(),
     operationId: hashTimelockOperation(input.dilutionLedger, 0n, data, ZeroHash, salt),
   };
+}
+
+/**
+ * `DilutionLedger.decideCreditNote(creditNoteId, approve, leafIds)` through the timelock. The
+ * salt names the note and the decision; the leaf list is the receivable's complete ascending
+ * list (the tree is frozen while the note is pending, so it stays valid until the call runs), or
+ * empty for a tree wider than MAX_DILUTION_LEAVES (the note then goes Applying and the keeper
+ * makes the cuts in passes). A rejection needs none.
+ */
+export function arbitrationProposal(input: {
+  timelock: string;
+  dilutionLedger: string;
+  chainId: string;
+  creditNoteId: string;
+  approve: boolean;
+  leafIds: readonly string[];
+  delay: bigint;
+  runner: ContractRunner;
+}): TimelockProposal {
+  return dilutionLedgerProposal({
+    ...input,
+    call: {
+      function: "decideCreditNote",
+      args: [BigInt(input.creditNoteId), input.approve, input.approve ? input.leafIds.map((leaf) => BigInt(leaf)) : []],
+    },
+    salt: { kind: "arbitration", subject: `${input.creditNoteId}:${input.approve ? "approve" : "reject"}` },
+  });
+}
+
+/**
+ * `DilutionLedger.dismissDispute(receivableId)` through the timelock. The call names only the
+ * receivable, and a debtor may open a new dispute on it after one is dismissed: the salt names
+ * the dispute (its DisputeOpened event), so each dispute has its own operation.
+ */
+export function dismissalProposal(input: {
+  timelock: string;
+  dilutionLedger: string;
+  chainId: string;
+  receivableId: string;
+  disputeId: string;
+  delay: bigint;
+  runner: ContractRunner;
+}): TimelockProposal {
+  return dilutionLedgerProposal({
+    ...input,
+    call: { function: "dismissDispute", args: [input.receivableId] },
+    salt: { kind: "dismissal", subject: `${input.receivableId}:${input.disputeId}` },
+  });
 }
 
 /** The timelock's minimum delay now: what a proposal must wait at least. */

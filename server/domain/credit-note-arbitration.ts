@@ -6,22 +6,25 @@
 // on the local chain, the multisig elsewhere); the index shows the outcome when it lands.
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
-import {
-  arbitrationProposal,
-  timelockMinDelay,
-  timelockOperationStatus,
-  OPERATION_STATES,
-  type TimelockProposal,
-} from "../chain/arbitration-proposal.js";
+import { arbitrationProposal, timelockMinDelay, type TimelockProposal } from "../chain/arbitration-proposal.js";
 import { chainNowSeconds } from "../chain/chain-time.js";
 import type { Actor } from "../model/actor.js";
-import { requireRole } from "../model/actor.js";
-import { requireAccess, type Relation } from "../model/access-policy.js";
 import { conflict, notFound } from "../model/errors.js";
 import { PageQuery, pageSchema, type Page } from "../model/page.js";
 import { keysetPage } from "../store/paginate.js";
 import type { CreditNoteArbitrationTable } from "../store/schema.js";
 import { approvalLeavesOf, creditNotesOf, CreditNoteViewSchema } from "./dilution.js";
+import {
+  arbiterPathOf,
+  proposalStanding,
+  recommendationColumns,
+  recommendationFields,
+  recommendationOf,
+  recommendationOutcomeSchema,
+  requireReviewQueueAccess,
+  storedProposal,
+  timelockProposalSchema,
+} from "./timelock-recommendation.js";
 
 export const ArbitrationDecision = z.enum(["approve", "reject"]);
 
@@ -32,57 +35,31 @@ export const RecommendArbitrationSchema = z
   })
   .strict();
 
-const Hex = z.string().regex(/^0x[0-9a-fA-F]*$/);
-
-export const TimelockProposalSchema = z
-  .object({
-    timelock: z.string().describe("the TierlineTimelock to call schedule and execute on"),
-    target: z.string().describe("the DilutionLedger"),
-    value: z.string(),
-    data: Hex.describe("decideCreditNote(creditNoteId, approve, leafIds), ABI-encoded"),
-    predecessor: z.string(),
-    salt: z.string(),
-    delay: z.string().describe("seconds: schedule's delay argument (the timelock's minimum delay)"),
-    operationId: z.string().describe("TimelockController.hashOperation(target, value, data, predecessor, salt)"),
-    call: z.object({
-      function: z.literal("decideCreditNote"),
-      creditNoteId: z.string(),
-      approve: z.boolean(),
-      leafIds: z
-        .array(z.string())
-        .describe(
-          "the receivable's complete ascending leaf list (empty for a rejection, and for a tree wider than MAX_DILUTION_LEAVES: the keeper then makes the cuts in passes)",
-        ),
-    }),
-    state: z.enum(OPERATION_STATES).describe("where the operation stands on the timelock now"),
-    readyAt: z
-      .string()
-      .nullable()
+export const TimelockProposalSchema = timelockProposalSchema(
+  z.object({
+    function: z.literal("decideCreditNote"),
+    creditNoteId: z.string(),
+    approve: z.boolean(),
+    leafIds: z
+      .array(z.string())
       .describe(
-        "when execute may run: the timelock's time once scheduled, else the earliest (now + delay); null once done",
+        "the receivable's complete ascending leaf list (empty for a rejection, and for a tree wider than MAX_DILUTION_LEAVES: the keeper then makes the cuts in passes)",
       ),
-  })
-  .meta({ id: "TimelockProposal" });
+  }),
+  "decideCreditNote(creditNoteId, approve, leafIds)",
+).meta({ id: "TimelockProposal" });
 
 export const ArbitrationRecommendationSchema = z
-  .object({
-    creditNoteId: z.string(),
-    receivableId: z.string(),
-    decision: ArbitrationDecision,
-    reason: z.string(),
-    recommendedBy: z.string(),
-    recommendedAt: z.string(),
-    operationId: z.string(),
-  })
+  .object({ creditNoteId: z.string(), decision: ArbitrationDecision, ...recommendationFields })
   .meta({ id: "ArbitrationRecommendation" });
 
-export const ArbitrationOutcomeSchema = z
-  .object({
-    creditNote: CreditNoteViewSchema,
-    recommendation: ArbitrationRecommendationSchema,
-    proposal: TimelockProposalSchema,
-  })
-  .meta({ id: "ArbitrationOutcome" });
+export const ArbitrationOutcomeSchema = recommendationOutcomeSchema(
+  { creditNote: CreditNoteViewSchema },
+  ArbitrationRecommendationSchema,
+  TimelockProposalSchema,
+).meta({
+  id: "ArbitrationOutcome",
+});
 
 export const AwaitingArbiterQuery = PageQuery.extend({
   awaiting: z
@@ -107,32 +84,15 @@ type Outcome = z.infer<typeof ArbitrationOutcomeSchema>;
 function toRecommendation(row: CreditNoteArbitrationTable): Recommendation {
   return {
     creditNoteId: row.credit_note_id,
-    receivableId: row.receivable_id,
     decision: row.decision as Recommendation["decision"],
-    reason: row.reason,
-    recommendedBy: row.recommended_by,
-    recommendedAt: row.recommended_at,
-    operationId: row.operation_id,
+    ...recommendationOf(row),
   };
 }
-
-const storedProposal = (row: CreditNoteArbitrationTable): TimelockProposal => ({
-  timelock: row.timelock,
-  target: row.target,
-  value: row.value,
-  data: row.data,
-  predecessor: row.predecessor,
-  salt: row.salt,
-  delay: row.delay,
-  operationId: row.operation_id,
-});
 
 /** The stored proposal with its decoded call and where it stands on the timelock now. */
 async function proposalView(ctx: ServiceContext, stored: TimelockProposal): Promise<Proposal> {
   const ledger = ctx.chain.contracts.dilution!;
   const decoded = ledger.interface.decodeFunctionData("decideCreditNote", stored.data);
-  const { state, readyAt } = await timelockOperationStatus(stored.timelock, stored.operationId, ctx.chain.provider);
-  const earliest = state === "unset" ? (await chainNowSeconds(ctx)) + Number(stored.delay) : readyAt;
   return {
     ...stored,
     call: {
@@ -141,8 +101,7 @@ async function proposalView(ctx: ServiceContext, stored: TimelockProposal): Prom
       approve: Boolean(decoded[1]),
       leafIds: (decoded[2] as bigint[]).map(String),
     },
-    state,
-    readyAt: earliest === null ? null : new Date(earliest * 1000).toISOString(),
+    ...(await proposalStanding(ctx, stored)),
   };
 }
 
@@ -187,11 +146,7 @@ export async function recommendArbitration(
   creditNoteId: string,
   input: z.infer<typeof RecommendArbitrationSchema>,
 ): Promise<Outcome> {
-  requireRole(actor, "operator");
-  const ledger = ctx.chain.contracts.dilution;
-  const timelock = ctx.chain.deployment.addresses.timelock;
-  if (!ledger || !timelock)
-    throw conflict("DILUTION_NOT_DEPLOYED", "this deployment has no dilution ledger or no timelock", {});
+  const { ledger, timelock } = arbiterPathOf(ctx, actor);
   const [note] = await creditNotesOf(ctx, { creditNoteId });
   if (!note) throw notFound("Credit note", creditNoteId);
 
@@ -227,19 +182,8 @@ export async function recommendArbitration(
     .insertInto("credit_note_arbitrations")
     .values({
       credit_note_id: creditNoteId,
-      receivable_id: note.receivableId,
       decision: input.decision,
-      reason: input.reason,
-      recommended_by: actor.id,
-      recommended_at: ctx.now().toISOString(),
-      timelock: proposal.timelock,
-      target: proposal.target,
-      value: proposal.value,
-      data: proposal.data,
-      predecessor: proposal.predecessor,
-      salt: proposal.salt,
-      delay: proposal.delay,
-      operation_id: proposal.operationId,
+      ...recommendationColumns(ctx, actor, note.receivableId, input.reason, proposal),
     })
     // Two requests at once: the first row stands and the second is answered against it.
     .onConflict((oc) => oc.column("credit_note_id").doNothing())
@@ -276,10 +220,7 @@ export async function listAwaitingArbiter(
   query: z.infer<typeof AwaitingArbiterQuery>,
 ): Promise<Page<z.infer<typeof AwaitingArbiterItemSchema>>> {
   // The whole book of credit notes: the dilution cells of the operator and the auditor.
-  const relations: Relation[] = actor.roles.filter((role): role is "operator" | "auditor" =>
-    ["operator", "auditor"].includes(role),
-  );
-  requireAccess("dilution", relations.length ? relations : ["other"], "every receivable (the arbitration queue)");
+  requireReviewQueueAccess(actor, "the arbitration queue");
   const now = await chainNowSeconds(ctx);
   const page = await keysetPage(
     ctx.db

@@ -130,7 +130,7 @@ function dilutionLedger(ctx: ServiceContext): DilutionLedger {
   return ledger;
 }
 
-async function loadOnChain(ctx: ServiceContext, receivableId: string): Promise<OnChainReceivable> {
+export async function loadOnChain(ctx: ServiceContext, receivableId: string): Promise<OnChainReceivable> {
   const row = await ctx.db
     .selectFrom("onchain_receivables")
     .select(["id", "seller", "debtor", "face_value", "credited"])
@@ -180,7 +180,7 @@ async function sendOnce(
 
 // --- reads -------------------------------------------------------------------------------------
 
-function toDispute(row: {
+export function toDispute(row: {
   id: string;
   receivable_id: string;
   reason_code: string;
@@ -285,14 +285,19 @@ export async function getReceivableDilution(
   };
 }
 
-async function openDisputeView(ctx: ServiceContext, receivableId: string): Promise<DisputeView> {
-  const row = await ctx.db
+/** The receivable's latest dispute row (the open one, if any: at most one is open at a time). */
+export async function latestDispute(ctx: Pick<ServiceContext, "db">, receivableId: string) {
+  return ctx.db
     .selectFrom("onchain_disputes")
     .selectAll()
     .where("receivable_id", "=", receivableId)
     .orderBy("opened_block", "desc")
     .orderBy("id", "desc")
     .executeTakeFirst();
+}
+
+async function openDisputeView(ctx: ServiceContext, receivableId: string): Promise<DisputeView> {
+  const row = await latestDispute(ctx, receivableId);
   if (!row) throw notFound("Dispute of receivable", receivableId);
   return toDispute(row);
 }

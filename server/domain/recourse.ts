@@ -307,7 +307,8 @@ export async function openRecourseClaim(
   return { claim: await claimById(ctx, claimId), transactions: sentTransactions(...sent) };
 }
 
-const recoursePaymentLock = (address: string): string => `recourse-payment:${address.toLowerCase()}`;
+/** The lock one guarantor's payments take, one at a time. */
+export const recoursePaymentLock = (address: string): string => `recourse-payment:${address.toLowerCase()}`;
 
 /** The guarantor pays an open claim: exactly the amount approved to the ledger, then paid. */
 export async function payRecourseClaim(

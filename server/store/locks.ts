@@ -64,6 +64,11 @@ export function withLock<T>(db: Db, name: string, fn: () => Promise<T>): Promise
   });
 }
 
+/** How many callers in this process wait for the lock `name` behind its holder (for the race tests). */
+export function lockWaiters(db: Db, name: string): number {
+  return lanes.get(db)?.get(name)?.size ?? 0;
+}
+
 /** Waits until every queued holder of every lock of `db` in this process is done. */
 export async function locksIdle(db: Db): Promise<void> {
   for (const lane of lanes.get(db)?.values() ?? []) await lane.onIdle();

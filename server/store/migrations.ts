@@ -724,4 +724,34 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  "0018_dispute_dismissal": {
+    async up(db: Kysely<any>) {
+      // Issue 16, the arbiter's dismissal of a dispute: the operator's recommendation and the
+      // timelock proposal the governor signs for it, one row per dispute (a debtor may open a
+      // new dispute after one is dismissed). The service's own record: a reindex keeps it.
+      let table = db.schema.createTable("dispute_dismissals").addColumn("dispute_id", "text", (c) => c.primaryKey());
+      for (const column of [
+        "receivable_id",
+        "reason",
+        "recommended_by",
+        "recommended_at",
+        "timelock",
+        "target",
+        "value",
+        "data",
+        "predecessor",
+        "salt",
+        "delay",
+        "operation_id",
+      ])
+        table = table.addColumn(column, "text", (c) => c.notNull());
+      await table.execute();
+      // The review queue reads the disputes in one status, oldest first: one index range.
+      await db.schema
+        .createIndex("disputes_by_status")
+        .on("onchain_disputes")
+        .columns(["status", "opened_block", "id"])
+        .execute();
+    },
+  },
 };

@@ -151,10 +151,9 @@ export interface OnchainCreditNoteTable {
 }
 
 /** The operator's recommendation on a credit note the seller did not answer, and its timelock proposal. */
-export interface CreditNoteArbitrationTable {
-  credit_note_id: string;
+/** The operator's recommendation to the arbiter and the timelock operation it answered. */
+export interface TimelockRecommendationColumns {
   receivable_id: string;
-  decision: string; // approve | reject
   reason: string;
   recommended_by: string; // the operator party's id
   recommended_at: string;
@@ -166,6 +165,16 @@ export interface CreditNoteArbitrationTable {
   salt: string;
   delay: string; // seconds
   operation_id: string;
+}
+
+export interface CreditNoteArbitrationTable extends TimelockRecommendationColumns {
+  credit_note_id: string;
+  decision: string; // approve | reject
+}
+
+/** The operator's recommendation that the arbiter dismiss a dispute (issue 16). */
+export interface DisputeDismissalTable extends TimelockRecommendationColumns {
+  dispute_id: string; // onchain_disputes.id: "<block>:<log index>" of its DisputeOpened
 }
 
 export interface OnchainLeafReductionTable {
@@ -388,6 +397,7 @@ export interface Database {
   onchain_credit_notes: OnchainCreditNoteTable;
   onchain_leaf_reductions: OnchainLeafReductionTable;
   credit_note_arbitrations: CreditNoteArbitrationTable;
+  dispute_dismissals: DisputeDismissalTable;
   onchain_recourse_endorsements: OnchainRecourseEndorsementTable;
   onchain_recourse_claims: OnchainRecourseClaimTable;
   onchain_pledge_shortfalls: OnchainPledgeShortfallTable;

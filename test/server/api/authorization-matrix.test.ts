@@ -256,6 +256,18 @@ const MATRIX: Record<string, RouteCase> = {
     body: () => ({ decision: "approve", reason: "the seller did not answer" }),
     forbidden: allBut("operator"),
   },
+  // The dispute review queue: the operator's, and the auditor reads it too.
+  "get /v1/disputes": {
+    url: () => "/v1/disputes?status=open",
+    forbidden: allBut("operator", "auditor"),
+    reads: ["operator", "auditor"],
+  },
+  // The arbiter's dismissal of a dispute: only the operator recommends it (no dispute is open here).
+  "post /v1/receivables/:id/disputes/dismissal": {
+    url: (w) => `/v1/receivables/${w.receivable}/disputes/dismissal`,
+    body: () => ({ reason: "the debtor never backed its dispute" }),
+    forbidden: allBut("operator"),
+  },
   // Recourse (issue 16): only the holder endorses or claims on its piece; only a supplier or a
   // financier pays or escalates (no claim exists here: the role check refuses before the lookup).
   "post /v1/certificates/:id/recourse": {

@@ -4,12 +4,11 @@
 // never loaded by the service) schedules and executes the proposal through the timelock; the
 // note flows down the tree as a seller-consented one does and the index shows approvedBy
 // "arbiter". A rejection runs through the governor's CLI itself. No operator key can decide.
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { expect } from "chai";
 import { Contract, Wallet, ZeroHash } from "ethers";
 import { sql } from "kysely";
 import { startTestService, type TestService } from "../harness.js";
+import { runGovernorCli, timelockHashOf } from "../../helpers/timelock.js";
 import { ApiClient } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
 import { advanceChainTime } from "../repayment-scenario.js";
@@ -20,24 +19,8 @@ import { arbitrationOf } from "../../../server/domain/credit-note-arbitration.js
 import { TIMELOCK_ABI } from "../../../server/chain/arbitration-proposal.js";
 import { scheduleAndExecute } from "../../../scripts/lib/governor-arbitration.js";
 
-const ROOT = path.resolve(import.meta.dirname, "..", "..", "..");
 const DOC = `0x${"cd".repeat(32)}`;
 const WEEK = 7 * 24 * 3600;
-
-function runGovernorCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), ["scripts/governor.ts", ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (chunk) => (out += chunk));
-    child.stderr.on("data", (chunk) => (out += chunk));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, out }));
-  });
-}
 
 describe("API: a credit note decided by the arbiter", function () {
   this.timeout(180_000);
@@ -237,16 +220,7 @@ describe("API: a credit note decided by the arbiter", function () {
       expect(proposal.data).to.equal(
         ledger().interface.encodeFunctionData("decideCreditNote", [creditNoteId, true, leafIds]),
       );
-      const timelock = new Contract(proposal.timelock as string, TIMELOCK_ABI, ctx().chain.provider);
-      expect(
-        await timelock.getFunction("hashOperation")(
-          proposal.target,
-          0n,
-          proposal.data,
-          proposal.predecessor,
-          proposal.salt,
-        ),
-      ).to.equal(proposal.operationId);
+      expect(await timelockHashOf(proposal, ctx().chain.provider)).to.equal(proposal.operationId);
       expect(Date.parse(proposal.readyAt as string)).to.be.a("number").and.not.NaN;
     });
 

@@ -47,6 +47,7 @@ const OFF_CHAIN_WRITES = [
   "advanceLocalChainTime",
   // The operator's recommendation on a credit note: the governor, not the service, sends the call.
   "recommendCreditNoteArbitration",
+  "recommendDisputeDismissal",
   "createWebhookEndpoint",
   "deleteWebhookEndpoint",
   "replayWebhookDelivery",

@@ -436,6 +436,27 @@ const CASES: Record<string, WriteCase> = {
       },
     ],
   },
+  // The arbiter's dismissal of a dispute (issue 16): the active receivable has no open dispute,
+  // so even a well-formed recommendation changes nothing (409 DISPUTE_NOT_OPEN).
+  "post /v1/receivables/:id/disputes/dismissal": {
+    caller: (w) => w.operatorKey,
+    url: (w) => `/v1/receivables/${w.activeReceivable}/disputes/dismissal`,
+    bases: [() => ({ reason: "the debtor never backed its dispute with a credit note" })],
+    shape: { fields: { reason: { kind: "text", max: 2_000 } } },
+    explicit: () => [
+      { what: "no reason", body: {}, expect: { field: "body.reason" } },
+      {
+        what: "a well-formed recommendation with no dispute open",
+        body: { reason: "x" },
+        expect: { code: "DISPUTE_NOT_OPEN" },
+      },
+      {
+        what: "a proposal chosen by the client",
+        body: { reason: "x", operationId: `0x${"ab".repeat(32)}` },
+        expect: { field: "body" },
+      },
+    ],
+  },
   // Recourse (issue 16): aimed at the seller's live piece and a claim id; only malformed bodies
   // are sent, and the routes without a body refuse one.
   "post /v1/certificates/:id/recourse": {

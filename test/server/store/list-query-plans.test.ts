@@ -22,6 +22,11 @@ import { ListFinancingRequestsQuery, MARKET_ORDER, marketListQuery } from "../..
 import { HOLDINGS_ORDER, holdingsListQuery, ListHoldingsQuery } from "../../../server/domain/certificates.js";
 import type { Actor } from "../../../server/model/actor.js";
 import { ALERTS_ORDER, alertsListQuery, ListAlertsQuery } from "../../../server/risk/alerts.js";
+import {
+  DISPUTE_REVIEW_ORDER,
+  DisputeListQuery,
+  disputesInStatusQuery,
+} from "../../../server/domain/dispute-dismissal.js";
 
 describe("Store: every list query is answered from an index", function () {
   let db: Db;
@@ -169,6 +174,17 @@ describe("Store: every list query is answered from an index", function () {
       const text = plan.join("\n");
       expect(text, text).not.to.match(/USE TEMP B-TREE FOR ORDER BY/);
       if (cursor) expect(text, text).to.match(/SEARCH a USING INTEGER PRIMARY KEY/);
+    });
+  }
+
+  for (const cursor of [undefined, encodeCursor([42, "42:1"])]) {
+    it(`disputes in one status, oldest first (the dispute review queue)${cursor ? " (a later page)" : ""}`, async function () {
+      const query = DisputeListQuery.parse({ status: "open", ...(cursor ? { cursor } : {}) });
+      const plan = await explain(keysetQuery(disputesInStatusQuery(ctx(), query.status), DISPUTE_REVIEW_ORDER, query));
+      expectIndexed(plan, "onchain_disputes");
+      expect(plan.join("\n"))
+        .to.include("disputes_by_status")
+        .and.not.match(/USE TEMP B-TREE FOR ORDER BY/);
     });
   }
 
