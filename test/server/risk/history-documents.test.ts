@@ -4,6 +4,7 @@
 // differ from another's in a single quantity, and for rows without a real hash, which are
 // never kept.
 import { expect } from "chai";
+import { partyRow as party } from "../../helpers/party-row.js";
 import { openDatabase, type Db } from "../../../server/store/database.js";
 import { toParty } from "../../../server/store/parties-store.js";
 import { keepDocumentFacts, loadPartyHistory } from "../../../server/risk/history.js";
@@ -15,22 +16,6 @@ import path from "node:path";
 import type { CompiledQuery, Kysely } from "kysely";
 import type { Database } from "../../../server/store/schema.js";
 import { capturingDatabase } from "../store/captured-plans.js";
-
-const party = (id: string) => ({
-  id,
-  name: id,
-  registry_id: id,
-  legal_id_hash: `0x${id}`,
-  industry: "retail",
-  roles: "[]",
-  address: `0x${id.replace(/\W/g, "").padStart(40, "0")}`,
-  custodial: 0,
-  encrypted_key: null,
-  api_key_hash: id,
-  related_party_ids: "[]",
-  status: "active" as const,
-  created_at: "2026-01-01T00:00:00.000Z",
-});
 
 /** Documents whose delivery brings `delivered` of the 10 units ordered, received on `receivedAt`. */
 function documents(n: number, delivered: number, receivedAt: string): ReceivableSubmission {

@@ -3,6 +3,7 @@
 // refresh lock. Callers arriving while one refresh of the party runs now share the next one;
 // each still gets a score computed from a start after its own arrival.
 import { expect } from "chai";
+import { partyRow } from "../../helpers/party-row.js";
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect, type CompiledQuery } from "kysely";
 import { openDatabase } from "../../../server/store/database.js";
@@ -14,22 +15,6 @@ import type { ServiceContext } from "../../../server/context.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-
-const partyRow = (id: string) => ({
-  id,
-  name: id,
-  registry_id: id,
-  legal_id_hash: `0x${id}`,
-  industry: "retail",
-  roles: "[]",
-  address: `0x${id.replace(/\W/g, "").padStart(40, "0")}`,
-  custodial: 0,
-  encrypted_key: null,
-  api_key_hash: id,
-  related_party_ids: "[]",
-  status: "active" as const,
-  created_at: "2026-01-01T00:00:00.000Z",
-});
 
 /** A sale of `quantity` units by pty_s to pty_d, awaiting confirmation. */
 const receivable = (n: number) => {
