@@ -4,7 +4,7 @@
 // differ from another's in a single quantity, and for rows without a real hash, which are
 // never kept.
 import { expect } from "chai";
-import { partyRow as party } from "../../helpers/party-row.js";
+import { partyRow as party, tradeDocuments as documents } from "../../helpers/party-row.js";
 import { openDatabase, type Db } from "../../../server/store/database.js";
 import { toParty } from "../../../server/store/parties-store.js";
 import { keepDocumentFacts, loadPartyHistory } from "../../../server/risk/history.js";
@@ -16,35 +16,6 @@ import path from "node:path";
 import type { CompiledQuery, Kysely } from "kysely";
 import type { Database } from "../../../server/store/schema.js";
 import { capturingDatabase } from "../store/captured-plans.js";
-
-/** Documents whose delivery brings `delivered` of the 10 units ordered, received on `receivedAt`. */
-function documents(n: number, delivered: number, receivedAt: string): ReceivableSubmission {
-  return {
-    debtorId: "pty_d",
-    purchaseOrder: {
-      number: `PO-${n}`,
-      issuedAt: "2026-01-02T00:00:00.000Z",
-      currency: "USD",
-      lines: [{ sku: "A", quantity: 10, unitPrice: "1000000" }],
-    },
-    delivery: {
-      carrier: "C",
-      waybill: `WB-${n}`,
-      shippedAt: "2026-01-03T00:00:00.000Z",
-      receivedAt,
-      receivedBy: "Dock",
-      lines: [{ sku: "A", quantity: delivered }],
-    },
-    invoice: {
-      number: `INV-${n}`,
-      issuedAt: "2026-01-05T00:00:00.000Z",
-      dueDate: "2026-03-05T00:00:00.000Z",
-      lines: [{ sku: "A", quantity: delivered, unitPrice: "1000000" }],
-      tax: "0",
-      total: String(delivered * 1_000_000),
-    },
-  } as unknown as ReceivableSubmission;
-}
 
 async function addReceivable(db: Db, id: string, submission: ReceivableSubmission, hash = documentHashOf(submission)) {
   await db

@@ -3,7 +3,7 @@
 // refresh lock. Callers arriving while one refresh of the party runs now share the next one;
 // each still gets a score computed from a start after its own arrival.
 import { expect } from "chai";
-import { partyRow } from "../../helpers/party-row.js";
+import { partyRow, tradeDocuments } from "../../helpers/party-row.js";
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect, type CompiledQuery } from "kysely";
 import { openDatabase } from "../../../server/store/database.js";
@@ -18,31 +18,7 @@ import path from "node:path";
 
 /** A sale of `quantity` units by pty_s to pty_d, awaiting confirmation. */
 const receivable = (n: number) => {
-  const documents = {
-    debtorId: "pty_d",
-    purchaseOrder: {
-      number: `PO-${n}`,
-      issuedAt: "2026-01-02T00:00:00.000Z",
-      currency: "USD",
-      lines: [{ sku: "A", quantity: 10, unitPrice: "1000000" }],
-    },
-    delivery: {
-      carrier: "C",
-      waybill: `WB-${n}`,
-      shippedAt: "2026-01-03T00:00:00.000Z",
-      receivedAt: "2026-01-04T00:00:00.000Z",
-      receivedBy: "Dock",
-      lines: [{ sku: "A", quantity: 10 }],
-    },
-    invoice: {
-      number: `INV-${n}`,
-      issuedAt: "2026-01-05T00:00:00.000Z",
-      dueDate: "2026-03-05T00:00:00.000Z",
-      lines: [{ sku: "A", quantity: 10, unitPrice: "1000000" }],
-      tax: "0",
-      total: "10000000",
-    },
-  };
+  const documents = tradeDocuments(n, 10, "2026-01-04T00:00:00.000Z");
   return {
     id: `r${n}`,
     seller_id: "pty_s",
