@@ -5,6 +5,7 @@ import type { ServiceContext } from "../context.js";
 import type { ReceivableSubmission } from "../model/receivable-schema.js";
 import type { PartyRecord } from "../store/parties-store.js";
 import type { DebtRecord, PartyHistory, TradeRecord } from "./factors.js";
+import { historyRowsOf } from "./history-rows.js";
 import { repaidAtOf } from "./repayment-times.js";
 
 const toSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
@@ -61,33 +62,33 @@ function factsOf(documentsJson: string): DocumentFacts {
   };
 }
 
-/** The document facts of each row, by receivable id: kept ones by hash, the others read now. */
+/** The document facts of each row, in the rows' order: kept ones by hash, the others read now. */
 async function documentFactsOf(
   ctx: ServiceContext,
   rows: Array<{ id: string; document_hash: string }>,
-): Promise<Map<string, DocumentFacts>> {
-  const byId = new Map<string, DocumentFacts>();
-  const missing: string[] = [];
-  for (const row of rows) {
-    const kept = isDocumentHash(row.document_hash) ? documentFacts.get(row.document_hash) : undefined;
-    if (kept) byId.set(row.id, kept);
-    else missing.push(row.id);
-  }
-  const hashOf = new Map(rows.map((row) => [row.id, row.document_hash]));
-  for (let i = 0; i < missing.length; i += 500) {
+): Promise<DocumentFacts[]> {
+  // Only kept hashes are real hashes, so a hit needs no check of the hash's form (that check
+  // on every row of a 25,000-receivable history cost more than the lookups).
+  const facts = rows.map((row) => documentFacts.get(row.document_hash));
+  const missing = new Map<string, number>(); // receivable id → its row
+  facts.forEach((kept, i) => {
+    if (!kept) missing.set(rows[i]!.id, i);
+  });
+  const ids = [...missing.keys()];
+  for (let i = 0; i < ids.length; i += 500) {
     const read = await ctx.db
       .selectFrom("receivables")
       .select(["id", "documents"])
-      .where("id", "in", missing.slice(i, i + 500))
+      .where("id", "in", ids.slice(i, i + 500))
       .execute();
     for (const { id, documents } of read) {
-      const facts = factsOf(documents);
-      byId.set(id, facts);
-      const hash = hashOf.get(id)!;
-      if (isDocumentHash(hash) && documentFacts.size < documentFactsCapacity) documentFacts.set(hash, facts);
+      const at = missing.get(id)!;
+      facts[at] = factsOf(documents);
+      const hash = rows[at]!.document_hash;
+      if (isDocumentHash(hash) && documentFacts.size < documentFactsCapacity) documentFacts.set(hash, facts[at]);
     }
   }
-  return byId;
+  return facts as DocumentFacts[];
 }
 
 export async function loadPartyHistory(
@@ -95,11 +96,7 @@ export async function loadPartyHistory(
   party: PartyRecord,
   now: Date = ctx.now(),
 ): Promise<PartyHistory> {
-  const rows = await ctx.db
-    .selectFrom("receivables")
-    .select(["id", "seller_id", "debtor_id", "face_value", "status", "document_hash"])
-    .where((eb) => eb.or([eb("seller_id", "=", party.id), eb("debtor_id", "=", party.id)]))
-    .execute();
+  const { submitted: rows, owed: onChain } = await historyRowsOf(ctx.db, party);
   const counterpartyIds = [...new Set(rows.map((r) => (r.seller_id === party.id ? r.debtor_id : r.seller_id)))];
   const relatesToUs = new Set<string>();
   if (counterpartyIds.length > 0) {
@@ -112,25 +109,25 @@ export async function loadPartyHistory(
       if ((JSON.parse(c.related_party_ids) as string[]).includes(party.id)) relatesToUs.add(c.id);
   }
   const facts = await documentFactsOf(ctx, rows);
-  const trades: TradeRecord[] = rows.map((row) => {
+  const related = new Set([...party.relatedPartyIds, ...relatesToUs]);
+  const trades: TradeRecord[] = rows.map((row, i) => {
     const role = row.seller_id === party.id ? "seller" : "debtor";
     const counterpartyId = role === "seller" ? row.debtor_id : row.seller_id;
+    const { orderedAt, receivedAt, invoicedAt, shortDelivery } = facts[i]!;
     return {
       receivableId: row.id,
       role,
       counterpartyId,
       faceValue: BigInt(row.face_value),
       status: row.status,
-      ...facts.get(row.id)!,
-      related: party.relatedPartyIds.includes(counterpartyId) || relatesToUs.has(counterpartyId),
+      orderedAt,
+      receivedAt,
+      invoicedAt,
+      shortDelivery,
+      related: related.has(counterpartyId),
     };
   });
 
-  const onChain = await ctx.db
-    .selectFrom("onchain_receivables")
-    .select(["id", "face_value", "repaid_amount", "due_date", "status"])
-    .where("debtor", "=", party.address)
-    .execute();
   const repaidAt = await repaidAtOf(
     ctx,
     onChain.filter((r) => r.status === "repaid").map((r) => r.id),

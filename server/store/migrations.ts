@@ -754,4 +754,45 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0019_party_history_changes": {
+    async up(db: Kysely<any>) {
+      // Issue 12: the risk history of a party that owes the whole book was read in full for
+      // every limit check (0.12 s at 25,000 receivables). SQLite's triggers log which of a
+      // party's receivables changed what the risk model reads, so a kept history reloads only
+      // those (risk/history-rows.ts). SQLite has one writer at a time, so `seq` grows in
+      // commit order and a reader that has seen seq N has seen every change before it.
+      // PostgreSQL numbers concurrent transactions out of commit order: no triggers there,
+      // its histories are read in full (the table stays empty).
+      await serialId(db, db.schema.createTable("party_history_changes"), "seq")
+        .addColumn("party_id", "text", (c) => c.notNull())
+        .addColumn("receivable_id", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("party_history_changes_by_party")
+        .on("party_history_changes")
+        .columns(["party_id", "seq"])
+        .execute();
+      if (onPostgres(db)) return;
+      const log = (rows: string) =>
+        `insert into party_history_changes (party_id, receivable_id) select party_id, receivable_id from (${rows}) where party_id is not null;`;
+      const submitted = (row: "new" | "old") =>
+        `select ${row}.seller_id as party_id, ${row}.id as receivable_id union select ${row}.debtor_id, ${row}.id`;
+      const owed = (row: "new" | "old") =>
+        `select p.id as party_id, ${row}.id as receivable_id from parties p where p.address = ${row}.debtor`;
+      // Only a new value in a column risk/history-rows.ts reads: a change to anything else, or
+      // an update that writes the same value again (a lock, a replayed event), leaves the history as it was.
+      const SUBMITTED_COLUMNS = ["seller_id", "debtor_id", "face_value", "status", "document_hash"];
+      const OWED_COLUMNS = ["debtor", "face_value", "repaid_amount", "due_date", "status"];
+      const changed = (columns: string[]) => `when ${columns.map((c) => `old.${c} is not new.${c}`).join(" or ")}`;
+      const triggers = {
+        receivables_history_insert: `after insert on receivables begin ${log(submitted("new"))} end`,
+        receivables_history_update: `after update on receivables ${changed(SUBMITTED_COLUMNS)} begin ${log(`${submitted("old")} union ${submitted("new")}`)} end`,
+        receivables_history_delete: `after delete on receivables begin ${log(submitted("old"))} end`,
+        onchain_history_insert: `after insert on onchain_receivables begin ${log(owed("new"))} end`,
+        onchain_history_update: `after update on onchain_receivables ${changed(OWED_COLUMNS)} begin ${log(`${owed("old")} union ${owed("new")}`)} end`,
+        onchain_history_delete: `after delete on onchain_receivables begin ${log(owed("old"))} end`,
+      };
+      for (const [name, body] of Object.entries(triggers)) await sql.raw(`create trigger ${name} ${body}`).execute(db);
+    },
+  },
 };

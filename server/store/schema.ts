@@ -309,6 +309,13 @@ export interface RiskRepaymentTimeTable {
   block_hash: string;
 }
 
+/** Which of a party's receivables changed what its risk history reads (SQLite triggers; migration 0019). */
+export interface PartyHistoryChangesTable {
+  seq: Generated<number>;
+  party_id: string;
+  receivable_id: string;
+}
+
 export interface RiskStateTable {
   key: string;
   value: string;
@@ -407,6 +414,7 @@ export interface Database {
   industry_risk: IndustryRiskTable;
   credit_limits: CreditLimitTable;
   risk_repayment_times: RiskRepaymentTimeTable;
+  party_history_changes: PartyHistoryChangesTable;
   risk_state: RiskStateTable;
   receivable_attempts: ReceivableAttemptTable;
   limit_reservations: LimitReservationTable;

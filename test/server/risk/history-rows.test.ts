@@ -1,0 +1,216 @@
+// A party's risk history rows are kept on SQLite and refreshed from the change log the
+// triggers fill (risk/history-rows.ts, migration 0019). Kept rows must always be the rows a
+// full read gives, whatever changed in between: new receivables, status and amount changes,
+// deletions, rows moving to another party, on-chain rows appearing, changing and going, and
+// changes to columns the history does not read. And a refresh after one change must read
+// that receivable only, not the party's whole book (issue 12: 0.12 s at 25,000 receivables).
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { CompiledQuery } from "kysely";
+import { partyRow as party, tradeDocuments } from "../../helpers/party-row.js";
+import { documentHashOf } from "../../../server/model/receivable-schema.js";
+import { openDatabase, type Db } from "../../../server/store/database.js";
+import { toParty } from "../../../server/store/parties-store.js";
+import { forgetHistoryRows, historyRowsOf, type HistoryRows } from "../../../server/risk/history-rows.js";
+import { loadPartyHistory } from "../../../server/risk/history.js";
+import type { ServiceContext } from "../../../server/context.js";
+import { capturingDatabase } from "../store/captured-plans.js";
+
+const PARTIES = ["pty_d", "pty_s", "pty_x"];
+const addressOf = (id: string) => party(id).address;
+const DOCUMENTS = tradeDocuments(1, 10, "2026-01-04T00:00:00.000Z");
+
+function receivable(id: string, seller: string, debtor: string, face: number) {
+  return {
+    id,
+    seller_id: seller,
+    debtor_id: debtor,
+    invoice_number: id,
+    invoice_number_normalized: id,
+    po_number: "PO",
+    currency: "USD",
+    face_value: String(face),
+    net_value: String(face),
+    due_date: 0,
+    document_hash: documentHashOf(DOCUMENTS),
+    documents: JSON.stringify(DOCUMENTS),
+    verification: "{}",
+    status: "awaiting_confirmation" as const,
+    confirmation: null,
+    created_at: "2026-01-06T00:00:00.000Z",
+    updated_at: "2026-01-06T00:00:00.000Z",
+  };
+}
+
+function onchain(id: string, debtor: string, face: number) {
+  return {
+    id,
+    seller: addressOf("pty_s"),
+    debtor: addressOf(debtor),
+    registrar: "0x",
+    face_value: String(face),
+    repaid_amount: "0",
+    due_date: 1_780_000_000,
+    document_hash: "0x",
+    root_certificate_id: id,
+    status: "active",
+    register_tx_hash: "0x",
+    registered_block: 1,
+  };
+}
+
+/** Deterministic (mulberry32): every run replays the same sequence of changes. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sorted = (rows: HistoryRows) => ({
+  submitted: [...rows.submitted].sort((a, b) => a.id.localeCompare(b.id)),
+  owed: [...rows.owed].sort((a, b) => a.id.localeCompare(b.id)),
+});
+
+describe("Risk history rows: kept per party, refreshed from the change log", function () {
+  this.timeout(60_000);
+  let dir: string;
+  let file: string;
+  let db: Db;
+  let reader: Db; // a second handle: its first read of a party is a full read
+
+  beforeEach(async function () {
+    dir = mkdtempSync(path.join(tmpdir(), "history-rows-"));
+    file = path.join(dir, "tierline.db");
+    db = await openDatabase(file);
+    reader = await openDatabase(file);
+    await db.insertInto("parties").values(PARTIES.map(party)).execute();
+    // Enough rows that the debtor's history is kept.
+    const rows = Array.from({ length: 600 }, (_, i) => receivable(`r${i}`, "pty_s", "pty_d", 1_000 + i));
+    for (let i = 0; i < rows.length; i += 200)
+      await db
+        .insertInto("receivables")
+        .values(rows.slice(i, i + 200))
+        .execute();
+    await db
+      .insertInto("onchain_receivables")
+      .values(Array.from({ length: 100 }, (_, i) => onchain(`r${i}`, "pty_d", 1_000 + i)))
+      .execute();
+  });
+  afterEach(async function () {
+    await db.destroy();
+    await reader.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("are, after each of 400 random changes, the rows a full read gives, for every party", async function () {
+    const random = rng(12);
+    const pick = <T>(values: T[]) => values[Math.floor(random() * values.length)]!;
+    let next = 600;
+    const ids = () => Array.from({ length: next }, (_, i) => `r${i}`);
+    const changes: Array<() => Promise<unknown>> = [
+      () =>
+        db
+          .insertInto("receivables")
+          .values(receivable(`r${next++}`, pick(PARTIES), pick(PARTIES), 7))
+          .execute(),
+      () =>
+        db
+          .updateTable("receivables")
+          .set({ status: pick(["confirming", "registered", "rejected"]) as never })
+          .where("id", "=", pick(ids()))
+          .execute(),
+      () =>
+        db
+          .updateTable("receivables")
+          .set({ face_value: String(Math.floor(random() * 1e6)) })
+          .where("id", "=", pick(ids()))
+          .execute(),
+      // A receivable moving to another party: it leaves one history and joins the other.
+      () =>
+        db
+          .updateTable("receivables")
+          .set({ debtor_id: pick(PARTIES) })
+          .where("id", "=", pick(ids()))
+          .execute(),
+      () => db.deleteFrom("receivables").where("id", "=", pick(ids())).execute(),
+      // Not a column the history reads: nothing to refresh, and nothing may go stale.
+      () =>
+        db
+          .updateTable("receivables")
+          .set({ updated_at: "2026-02-01T00:00:00.000Z" })
+          .where("id", "=", pick(ids()))
+          .execute(),
+      () =>
+        db
+          .insertInto("onchain_receivables")
+          .values(onchain(pick(ids()), pick(PARTIES), 9))
+          .onConflict((oc) => oc.column("id").doNothing())
+          .execute(),
+      () =>
+        db
+          .updateTable("onchain_receivables")
+          .set({ repaid_amount: String(Math.floor(random() * 1_000)), status: pick(["active", "repaid", "overdue"]) })
+          .where("id", "=", pick(ids()))
+          .execute(),
+      () =>
+        db
+          .updateTable("onchain_receivables")
+          .set({ debtor: addressOf(pick(PARTIES)) })
+          .where("id", "=", pick(ids()))
+          .execute(),
+      () => db.deleteFrom("onchain_receivables").where("id", "=", pick(ids())).execute(),
+    ];
+    let kept = 0;
+    for (let step = 0; step < 400; step++) {
+      // Sometimes several changes between two reads, sometimes none.
+      for (let n = Math.floor(random() * 3); n > 0; n--) await pick(changes)();
+      for (const id of PARTIES) {
+        const p = toParty(party(id));
+        const cached = await historyRowsOf(db, p);
+        forgetHistoryRows(reader);
+        const full = await historyRowsOf(reader, p);
+        expect(sorted(cached), `${id} after step ${step}`).to.deep.equal(sorted(full));
+        if (id === "pty_d") kept += 1;
+      }
+    }
+    expect(kept).to.equal(400);
+    const logged = await db
+      .selectFrom("party_history_changes")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .executeTakeFirst();
+    expect(Number(logged!.n)).to.be.greaterThan(1_300); // the setup's 1,300 (600 × 2 parties + 100), and the changes
+  });
+
+  it("reads only the changed receivable on the next look, not the party's whole book", async function () {
+    const ran: CompiledQuery[] = [];
+    const capturing = capturingDatabase(file, ran) as unknown as Db;
+    try {
+      const ctx = { db: capturing, now: () => new Date("2026-02-01T00:00:00.000Z") } as unknown as ServiceContext;
+      const debtor = toParty(party("pty_d"));
+      const first = await loadPartyHistory(ctx, debtor);
+      expect(first.trades).to.have.length(600);
+      await db.updateTable("receivables").set({ status: "confirming" }).where("id", "=", "r7").execute();
+      await db.updateTable("onchain_receivables").set({ repaid_amount: "5" }).where("id", "=", "r8").execute();
+      ran.length = 0;
+      const second = await loadPartyHistory(ctx, debtor);
+      expect(second.trades.find((t) => t.receivableId === "r7")!.status).to.equal("confirming");
+      expect(second.debts.find((d) => d.receivableId === "r8")!.repaidAmount).to.equal(5n);
+      const reads = ran.filter((q) => /from "(receivables|onchain_receivables)"/.test(q.sql));
+      expect(reads.length).to.be.greaterThan(0);
+      for (const q of reads) expect(q.sql, "a read of the whole book").to.match(/"id" in \(/);
+      // …and the two changed receivables are all it asked for.
+      expect(
+        reads.flatMap((q) => q.parameters.filter((v) => typeof v === "string" && /^r\d+$/.test(v))),
+      ).to.have.members(["r7", "r7", "r8", "r8"]);
+    } finally {
+      await capturing.destroy();
+    }
+  });
+});
