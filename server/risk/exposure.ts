@@ -18,6 +18,7 @@
 // counted twice for one check (refusing a little early), never missed (letting a
 // registration or an opening past its limit). The move is one way: a confirmation leaves
 // "confirming" only once indexed, a financing reservation is released only once indexed.
+import { PostgresAdapter, sql } from "kysely";
 import type { ServiceContext } from "../context.js";
 
 /** What the exposure functions read: the service's database or a transaction on it. */
@@ -76,13 +77,7 @@ export async function debtorExposure(
   excludeReceivableId?: string,
 ): Promise<DebtorExposure> {
   const pending = await pendingRegistrations(ctx, "debtor_id", party.id, excludeReceivableId); // first: see the header
-  const rows = await ctx.db
-    .selectFrom("onchain_receivables")
-    .select(["face_value", "credited", "repaid_amount"])
-    .where("debtor", "=", party.address)
-    .where("status", "!=", "repaid")
-    .execute();
-  const outstanding = sum(rows.map(owedOf).filter((v) => v > 0n));
+  const outstanding = await stillOwed(ctx, "debtor", party.address);
   return { outstanding, pending, total: outstanding + pending };
 }
 
@@ -92,13 +87,7 @@ export async function supplierExposure(
   excludeReceivableId?: string,
 ): Promise<SupplierExposure> {
   const pending = await pendingRegistrations(ctx, "seller_id", party.id, excludeReceivableId); // first: see the header
-  const sold = await ctx.db
-    .selectFrom("onchain_receivables")
-    .select(["face_value", "credited", "repaid_amount"])
-    .where("seller", "=", party.address)
-    .where("status", "!=", "repaid")
-    .execute();
-  const originated = sum(sold.map(owedOf).filter((v) => v > 0n));
+  const originated = await stillOwed(ctx, "seller", party.address);
   const deeper = await ctx.db
     .selectFrom("onchain_certificates as c")
     .innerJoin("onchain_receivables as r", "r.id", "c.receivable_id")
@@ -126,6 +115,40 @@ export async function supplierExposure(
 /** What the debtor still owes on a receivable: face less credit notes less what it repaid. */
 const owedOf = (r: { face_value: string; credited: string; repaid_amount: string }): bigint =>
   BigInt(r.face_value) - BigInt(r.credited) - BigInt(r.repaid_amount);
+
+/**
+ * What is still owed, above zero, on the receivables not repaid that `party` owes (debtor) or
+ * sold (seller). Summed by the database, exactly, so a limit check on the debtor that owes the
+ * whole book does not bring every row into JavaScript (issue 12: 20–34 ms at 25,000 that way):
+ * PostgreSQL in numeric; SQLite in 64-bit integers, which fit every amount of up to 18 digits
+ * (10^12 units of a 6-decimal token). A book with a longer amount, or a sum that would overflow
+ * (SQLite raises an error rather than wrap), is summed here row by row instead.
+ */
+async function stillOwed(ctx: Scope, side: "debtor" | "seller", address: string): Promise<bigint> {
+  const column = sql.ref(side);
+  if (ctx.db.getExecutor().adapter instanceof PostgresAdapter) {
+    const { rows } = await sql<{ owed: string }>`
+      select coalesce(sum(greatest(0, face_value::numeric - credited::numeric - repaid_amount::numeric)), 0)::text as owed
+      from onchain_receivables where ${column} = ${address} and status != 'repaid'`.execute(ctx.db);
+    return BigInt(rows[0]!.owed);
+  }
+  try {
+    const { rows } = await sql<{ owed: string; wide: number }>`
+      select cast(coalesce(sum(max(0, cast(face_value as integer) - cast(credited as integer) - cast(repaid_amount as integer))), 0) as text) as owed,
+             coalesce(sum(length(face_value) > 18 or length(credited) > 18 or length(repaid_amount) > 18), 0) as wide
+      from onchain_receivables where ${column} = ${address} and status != 'repaid'`.execute(ctx.db);
+    if (rows[0]!.wide === 0) return BigInt(rows[0]!.owed);
+  } catch (error) {
+    if (!/integer overflow/i.test((error as Error).message)) throw error;
+  }
+  const rows = await ctx.db
+    .selectFrom("onchain_receivables")
+    .select(["face_value", "credited", "repaid_amount"])
+    .where(side, "=", address)
+    .where("status", "!=", "repaid")
+    .execute();
+  return sum(rows.map(owedOf).filter((v) => v > 0n));
+}
 
 /** Open recourse claims on `guarantor` (issue 16): what it owes holders it passed pieces to with recourse. */
 export async function openRecourseOn(ctx: Scope, guarantor: string): Promise<bigint> {
