@@ -1,0 +1,178 @@
+// `npm run bench:history`: what a limit check pays to read the risk history of the debtor
+// that owes the whole book (issue 12), side by side: read in full (as on PostgreSQL, and as
+// on SQLite before the history rows were kept) and kept, with one receivable changed since the
+// last look (a month-end confirmation) and with nothing changed. Also the score itself and the
+// debtor's exposure, which are still computed from every row. Rows are written straight into
+// a SQLite file (no chain, no documents verified); prints figures, asserts nothing.
+//   npm run bench:history                  # 5,000 and 25,000 receivables
+//   BENCH_HISTORY_SIZES=100000 npm run bench:history
+import "../lib/node-version.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import path from "node:path";
+import { openDatabase, type Db } from "../../server/store/database.js";
+import { toParty, type PartyRecord } from "../../server/store/parties-store.js";
+import { forgetHistoryRows } from "../../server/risk/history-rows.js";
+import { loadPartyHistory } from "../../server/risk/history.js";
+import { computeScore } from "../../server/risk/scoring.js";
+import { debtorExposure } from "../../server/risk/exposure.js";
+import { documentHashOf, type ReceivableSubmission } from "../../server/model/receivable-schema.js";
+import type { ServiceContext } from "../../server/context.js";
+
+const SIZES = (process.env.BENCH_HISTORY_SIZES ?? "5000,25000").split(",").map(Number);
+const SUPPLIERS = 20;
+const RUNS = 7;
+
+const partyRow = (id: string) => ({
+  id,
+  name: id,
+  registry_id: id,
+  legal_id_hash: `0x${id}`,
+  industry: "retail",
+  roles: "[]",
+  address: `0x${Buffer.from(id).toString("hex").padStart(40, "0")}`,
+  custodial: 0,
+  encrypted_key: null,
+  api_key_hash: id,
+  related_party_ids: "[]",
+  status: "active" as const,
+  created_at: "2026-01-01T00:00:00.000Z",
+});
+
+function documents(n: number): ReceivableSubmission {
+  return {
+    debtorId: "pty_debtor",
+    purchaseOrder: {
+      number: `PO-${n}`,
+      issuedAt: "2026-01-02T00:00:00.000Z",
+      currency: "USD",
+      lines: [{ sku: "A", quantity: 10, unitPrice: "1000000" }],
+    },
+    delivery: {
+      carrier: "C",
+      waybill: `WB-${n}`,
+      shippedAt: "2026-01-03T00:00:00.000Z",
+      receivedAt: "2026-01-04T00:00:00.000Z",
+      receivedBy: "Dock",
+      lines: [{ sku: "A", quantity: 10 }],
+    },
+    invoice: {
+      number: `INV-${n}`,
+      issuedAt: "2026-01-05T00:00:00.000Z",
+      dueDate: "2026-04-05T00:00:00.000Z",
+      lines: [{ sku: "A", quantity: 10, unitPrice: "1000000" }],
+      tax: "0",
+      total: "10000000",
+    },
+  } as unknown as ReceivableSubmission;
+}
+
+async function build(db: Db, size: number, debtor: PartyRecord): Promise<void> {
+  const sellers = Array.from({ length: SUPPLIERS }, (_, i) => partyRow(`pty_seller${i}`));
+  await db
+    .insertInto("parties")
+    .values([partyRow("pty_debtor"), ...sellers])
+    .execute();
+  for (let i = 0; i < size; i += 500) {
+    const submitted = [];
+    const owed = [];
+    for (let k = i; k < Math.min(size, i + 500); k++) {
+      const doc = documents(k);
+      const seller = sellers[k % SUPPLIERS]!;
+      submitted.push({
+        id: `rcv_${k}`,
+        seller_id: seller.id,
+        debtor_id: debtor.id,
+        invoice_number: `INV-${k}`,
+        invoice_number_normalized: `INV-${k}`,
+        po_number: `PO-${k}`,
+        currency: "USD",
+        face_value: "10000000",
+        net_value: "10000000",
+        due_date: 1_775_347_200,
+        document_hash: documentHashOf(doc),
+        documents: JSON.stringify(doc),
+        verification: "{}",
+        status: "registered" as const,
+        confirmation: null,
+        created_at: "2026-01-06T00:00:00.000Z",
+        updated_at: "2026-01-06T00:00:00.000Z",
+      });
+      owed.push({
+        id: `rcv_${k}`,
+        seller: seller.address,
+        debtor: debtor.address,
+        registrar: "0x",
+        face_value: "10000000",
+        repaid_amount: "0",
+        due_date: 1_775_347_200,
+        document_hash: "0x",
+        root_certificate_id: String(k + 1),
+        status: "active",
+        register_tx_hash: "0x",
+        registered_block: k,
+      });
+    }
+    await db.insertInto("receivables").values(submitted).execute();
+    await db.insertInto("onchain_receivables").values(owed).execute();
+  }
+}
+
+async function median(run: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const start = performance.now();
+    await run();
+    times.push(performance.now() - start);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;
+}
+
+console.log(`bench:history on ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}; median of ${RUNS}`);
+const rows: Array<[string, ...string[]]> = [
+  ["receivables owed by the debtor"],
+  ["history read in full"],
+  ["history kept, one receivable changed since"],
+  ["history kept, nothing changed"],
+  ["score from the history (computeScore)"],
+  ["debtor exposure (limit check)"],
+];
+for (const size of SIZES) {
+  const dir = mkdtempSync(path.join(tmpdir(), "tierline-history-"));
+  const db = await openDatabase(path.join(dir, "tierline.db"));
+  try {
+    const ctx = { db, now: () => new Date("2026-02-01T00:00:00.000Z") } as unknown as ServiceContext;
+    const debtor = toParty(partyRow("pty_debtor"));
+    await build(db, size, debtor);
+    await loadPartyHistory(ctx, debtor); // the document facts are kept from here on, in both columns
+    const full = await median(() => {
+      forgetHistoryRows(db);
+      return loadPartyHistory(ctx, debtor);
+    });
+    await loadPartyHistory(ctx, debtor);
+    let flip = 0;
+    const changed = await median(async () => {
+      await db
+        .updateTable("receivables")
+        .set({ status: flip++ % 2 === 0 ? "confirming" : "registered" })
+        .where("id", "=", "rcv_7")
+        .execute();
+      return loadPartyHistory(ctx, debtor);
+    });
+    const unchanged = await median(() => loadPartyHistory(ctx, debtor));
+    const history = await loadPartyHistory(ctx, debtor);
+    const score = await median(async () => computeScore(history));
+    const exposure = await median(() => debtorExposure(ctx, debtor));
+    const cells = [
+      size.toLocaleString("en"),
+      ...[full, changed, unchanged, score, exposure].map((ms) => `${ms.toFixed(1)} ms`),
+    ];
+    cells.forEach((cell, i) => rows[i]!.push(cell));
+  } finally {
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const width = Math.max(...rows.map((r) => r[0].length));
+for (const [label, ...cells] of rows)
+  console.log(`  ${label.padEnd(width)}  ${cells.map((c) => c.padStart(12)).join("")}`);
