@@ -6,19 +6,43 @@ import type { ServiceContext } from "../context.js";
 
 const REPAID = "4"; // IReceivableRegistry.ReceivableStatus.Repaid
 
+// Every rescore of a debtor asks for the repayment time of each receivable it ever repaid: a
+// year into a core enterprise's use, nearly its whole book, read again in chunks of 500 on
+// every limit check (issue 12). A time, once recorded, never changes (the row is written once
+// and never updated), so the times read are kept here too. Bounded: once full, further times
+// are read each time and not kept. About 150 bytes a time: 37 MB when full.
+let repaidTimesCapacity = 250_000;
+const repaidTimes = new Map<string, number>();
+
+/** For tests: how many repayment times are kept, and nothing kept yet. */
+export function keepRepaymentTimes(capacity: number): void {
+  repaidTimesCapacity = capacity;
+  repaidTimes.clear();
+}
+
 /** Unix seconds each receivable in `receivableIds` reached Repaid; absent while the event is not indexed. */
 export async function repaidAtOf(ctx: ServiceContext, receivableIds: string[]): Promise<Map<string, number>> {
   const known = new Map<string, number>();
-  if (receivableIds.length === 0) return known;
-  for (let i = 0; i < receivableIds.length; i += 500) {
+  const unknown: string[] = [];
+  for (const id of receivableIds) {
+    const kept = repaidTimes.get(id);
+    if (kept === undefined) unknown.push(id);
+    else known.set(id, kept);
+  }
+  if (unknown.length === 0) return known;
+  const keep = (id: string, at: number) => {
+    known.set(id, at);
+    if (repaidTimes.size < repaidTimesCapacity) repaidTimes.set(id, at);
+  };
+  for (let i = 0; i < unknown.length; i += 500) {
     const rows = await ctx.db
       .selectFrom("risk_repayment_times")
       .select(["receivable_id", "repaid_at"])
-      .where("receivable_id", "in", receivableIds.slice(i, i + 500))
+      .where("receivable_id", "in", unknown.slice(i, i + 500))
       .execute();
-    for (const row of rows) known.set(row.receivable_id, row.repaid_at);
+    for (const row of rows) keep(row.receivable_id, row.repaid_at);
   }
-  for (const id of receivableIds) {
+  for (const id of unknown) {
     if (known.has(id)) continue;
     const events = await ctx.db
       .selectFrom("chain_events")
@@ -46,7 +70,13 @@ export async function repaidAtOf(ctx: ServiceContext, receivableIds: string[]): 
       })
       .onConflict((oc) => oc.column("receivable_id").doNothing())
       .execute();
-    known.set(id, block.timestamp);
+    // Another process may have recorded it first (do nothing above): the stored time is the one kept.
+    const stored = await ctx.db
+      .selectFrom("risk_repayment_times")
+      .select("repaid_at")
+      .where("receivable_id", "=", id)
+      .executeTakeFirst();
+    keep(id, stored?.repaid_at ?? block.timestamp);
   }
   return known;
 }
