@@ -1,7 +1,8 @@
 // The embedded local chain for `npm start`: anvil (from the npm package @foundry-rs/anvil).
 // - Identity: the genesis timestamp is fixed on the first start and kept in
 //   <data dir>/chain/genesis.json, so block 0 (the chain's identity) is the same block on
-//   every start. Never --prune-history: it regenerates block 0 on every load.
+//   every start. No --prune-history: with the fixed timestamp block 0 survives a load, but
+//   it drops past blocks' state and saved no memory at 25,000 receivables (README).
 // - Persistence: this process, not anvil, saves the state (anvil_dumpState), atomically,
 //   after new blocks and at stop (see chain-snapshots.ts); anvil writes nothing itself
 //   (--max-persisted-states 0, cache path inside the data directory).
