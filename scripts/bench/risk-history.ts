@@ -1,8 +1,9 @@
 // `npm run bench:history`: what a limit check pays to read the risk history of the debtor
 // that owes the whole book (issue 12), side by side: read in full (as on PostgreSQL, and as
 // on SQLite before the history rows were kept) and kept, with one receivable changed since the
-// last look (a month-end confirmation) and with nothing changed. Also the score itself and the
-// debtor's exposure, which are still computed from every row. Rows are written straight into
+// last look (a month-end confirmation) and with nothing changed; the score itself, still
+// computed from every row; and the debtor's exposure summed row by row in JavaScript (before)
+// and by the database (now). Rows are written straight into
 // a SQLite file (no chain, no documents verified); prints figures, asserts nothing.
 //   npm run bench:history                  # 5,000 and 25,000 receivables
 //   BENCH_HISTORY_SIZES=100000 npm run bench:history
@@ -135,7 +136,8 @@ const rows: Array<[string, ...string[]]> = [
   ["history kept, one receivable changed since"],
   ["history kept, nothing changed"],
   ["score from the history (computeScore)"],
-  ["debtor exposure (limit check)"],
+  ["debtor exposure, rows summed in JavaScript (before)"],
+  ["debtor exposure, summed by the database (limit check)"],
 ];
 for (const size of SIZES) {
   const dir = mkdtempSync(path.join(tmpdir(), "tierline-history-"));
@@ -162,10 +164,24 @@ for (const size of SIZES) {
     const unchanged = await median(() => loadPartyHistory(ctx, debtor));
     const history = await loadPartyHistory(ctx, debtor);
     const score = await median(async () => computeScore(history));
+    const summedHere = await median(async () => {
+      const rows = await db
+        .selectFrom("onchain_receivables")
+        .select(["face_value", "credited", "repaid_amount"])
+        .where("debtor", "=", debtor.address)
+        .where("status", "!=", "repaid")
+        .execute();
+      let owed = 0n;
+      for (const r of rows) {
+        const left = BigInt(r.face_value) - BigInt(r.credited) - BigInt(r.repaid_amount);
+        if (left > 0n) owed += left;
+      }
+      return owed;
+    });
     const exposure = await median(() => debtorExposure(ctx, debtor));
     const cells = [
       size.toLocaleString("en"),
-      ...[full, changed, unchanged, score, exposure].map((ms) => `${ms.toFixed(1)} ms`),
+      ...[full, changed, unchanged, score, summedHere, exposure].map((ms) => `${ms.toFixed(1)} ms`),
     ];
     cells.forEach((cell, i) => rows[i]!.push(cell));
   } finally {
