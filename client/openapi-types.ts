@@ -780,7 +780,7 @@ export interface paths {
     put?: never;
     /**
      * Recommend dismissing the receivable's open dispute; get the governor's timelock proposal (operator)
-     * @description Only the timelock (ARBITER_ROLE) dismisses a dispute: this records the operator's recommendation and answers the exact TierlineTimelock.schedule/execute arguments for DilutionLedger.dismissDispute(receivableId), the operation id and its state. Nothing is sent. Review period: a dispute may be recommended for dismissal only once it has stood for the ledger's sellerResponsePeriod (7 days by default, chain time) since it was opened, the time a seller has to answer a credit note; the timelock's delay comes on top. Refusals: DISPUTE_NOT_OPEN, DISPUTE_HAS_PENDING_CREDIT_NOTE (the note decides the dispute), DISPUTE_REVIEW_PERIOD_OPEN. The same request again answers the same proposal, also once the dismissal has landed (state done); a dispute opened later gets its own operation.
+     * @description Only the timelock (ARBITER_ROLE) dismisses a dispute: this records the operator's recommendation and answers the exact TierlineTimelock.schedule/execute arguments for DilutionLedger.dismissDispute(receivableId, disputeNumber), the operation id and its state. Nothing is sent. The call names the dispute's number on the receivable: if the debtor withdraws this dispute and opens another before the operation runs, it reverts (DisputeNotTheOneNamed) and the new dispute stays open until it is reviewed on its own. Review period: a dispute may be recommended for dismissal only once it has stood for the ledger's sellerResponsePeriod (7 days by default, chain time) since it was opened, the time a seller has to answer a credit note; the timelock's delay comes on top. Refusals: DISPUTE_NOT_OPEN, DISPUTE_HAS_PENDING_CREDIT_NOTE (the note decides the dispute), DISPUTE_REVIEW_PERIOD_OPEN. The same request again answers the same proposal, also once the dismissal has landed (state done); a dispute opened later gets its own operation.
      */
     post: operations["recommendDisputeDismissal"];
     delete?: never;
@@ -1682,6 +1682,8 @@ export interface components {
     DisputeOpenedEvent: {
       /** @description the receivable's registry id */
       receivableId: string;
+      /** @description the dispute's number on the receivable (1, 2, 3, … in the order opened) */
+      disputeNumber: string;
       debtor: string;
       reasonCode: string;
       documentHash: string;
@@ -1700,6 +1702,8 @@ export interface components {
       /** @description the receivable's registry id */
       receivableId: string;
       arbiter: string;
+      /** @description the dispute dismissed: the number the dismissal named */
+      disputeNumber: string;
       /** @description the transaction that emitted the chain event */
       txHash: string;
       blockNumber: number;
@@ -2608,6 +2612,8 @@ export interface components {
     Dispute: {
       id: string;
       receivableId: string;
+      /** @description the ledger's number of this dispute on its receivable (1, 2, 3, … in the order opened) */
+      number: number;
       reasonCode: string;
       documentHash: string;
       /** @enum {string} */
@@ -2733,6 +2739,8 @@ export interface components {
     DismissalRecommendation: {
       /** @description the dispute to dismiss: a debtor may open a new one after it */
       disputeId: string;
+      /** @description its number on the receivable, which the dismissal names on chain */
+      disputeNumber: number;
       receivableId: string;
       reason: string;
       recommendedBy: string;
@@ -2750,7 +2758,7 @@ export interface components {
       /** @description the DilutionLedger */
       target: string;
       value: string;
-      /** @description dismissDispute(receivableId), ABI-encoded */
+      /** @description dismissDispute(receivableId, disputeNumber), ABI-encoded */
       data: string;
       predecessor: string;
       salt: string;
@@ -2762,6 +2770,8 @@ export interface components {
         /** @constant */
         function: "dismissDispute";
         receivableId: string;
+        /** @description the dispute the call dismisses: it reverts once another is open */
+        disputeNumber: number;
       };
       /**
        * @description where the operation stands on the timelock now

@@ -37,7 +37,10 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
     uint256 public creditNoteCount;
 
     mapping(uint256 creditNoteId => CreditNote) private _creditNotes;
-    mapping(bytes32 receivableId => bool) private _disputed;
+    /// Per receivable, `number << 1 | open`: the number of the latest dispute (1, 2, 3, … in the order
+    /// opened) and whether it is open, in the one slot the open flag alone took, so a dismissal
+    /// scheduled for one dispute cannot close a later one (see {dismissDispute}).
+    mapping(bytes32 receivableId => uint256 numberAndOpen) private _disputes;
     mapping(bytes32 receivableId => uint256 creditNoteId) private _pending;
     mapping(uint256 certificateId => uint256) private _reductions;
     mapping(uint256 certificateId => mapping(address bearer => uint256)) private _losses;
@@ -91,10 +94,11 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
         if (receivable.status != IReceivableRegistry.ReceivableStatus.Active || block.timestamp >= receivable.dueDate) {
             revert DisputeAfterMaturity(receivableId, receivable.dueDate);
         }
-        if (_disputed[receivableId]) revert DisputeAlreadyOpen(receivableId);
+        uint256 dispute = _disputes[receivableId];
+        if (dispute & 1 != 0) revert DisputeAlreadyOpen(receivableId);
 
-        _disputed[receivableId] = true;
-        emit DisputeOpened(receivableId, msg.sender, reasonCode, documentHash);
+        uint256 number = _openNext(receivableId, dispute);
+        emit DisputeOpened(receivableId, msg.sender, number, reasonCode, documentHash);
     }
 
     /// @inheritdoc IDilutionLedger
@@ -102,22 +106,39 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
         _asDebtor(receivableId);
         _requireDisputeWithoutNote(receivableId);
 
-        _disputed[receivableId] = false;
+        _closeDispute(receivableId);
         emit DisputeWithdrawn(receivableId);
     }
 
     /// @inheritdoc IDilutionLedger
-    function dismissDispute(bytes32 receivableId) external onlyRole(ARBITER_ROLE) {
-        _requireDisputeWithoutNote(receivableId);
+    function dismissDispute(bytes32 receivableId, uint256 disputeNumber) external onlyRole(ARBITER_ROLE) {
+        uint256 current = _requireDisputeWithoutNote(receivableId);
+        // A dismissal is reviewed and scheduled for one dispute: if the debtor withdrew it and
+        // opened another meanwhile, the old schedule must not close the new one.
+        if (current != disputeNumber) revert DisputeNotTheOneNamed(receivableId, disputeNumber, current);
 
-        _disputed[receivableId] = false;
-        emit DisputeDismissed(receivableId, msg.sender);
+        _closeDispute(receivableId);
+        emit DisputeDismissed(receivableId, msg.sender, current);
     }
 
-    function _requireDisputeWithoutNote(bytes32 receivableId) private view {
-        if (!_disputed[receivableId]) revert DisputeNotOpen(receivableId);
+    /// The open dispute's number; refuses when none is open or a credit note is pending on it.
+    function _requireDisputeWithoutNote(bytes32 receivableId) private view returns (uint256 number) {
+        uint256 dispute = _disputes[receivableId];
+        if (dispute & 1 == 0) revert DisputeNotOpen(receivableId);
         uint256 pending = _pending[receivableId];
         if (pending != 0) revert DisputeHasPendingCreditNote(receivableId, pending);
+        return dispute >> 1;
+    }
+
+    /// Opens the next dispute of `receivableId` (`dispute` is its closed slot) and returns its number.
+    function _openNext(bytes32 receivableId, uint256 dispute) private returns (uint256 number) {
+        number = (dispute >> 1) + 1;
+        _disputes[receivableId] = (number << 1) | 1;
+    }
+
+    /// Closes the open dispute of `receivableId`, keeping its number.
+    function _closeDispute(bytes32 receivableId) private {
+        _disputes[receivableId] &= ~uint256(1);
     }
 
     /* ------------------------------------------------------------------ */
@@ -150,11 +171,12 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
             status: CreditNoteStatus.Proposed
         });
         _pending[receivableId] = creditNoteId;
-        if (!_disputed[receivableId]) {
+        uint256 dispute = _disputes[receivableId];
+        if (dispute & 1 == 0) {
             // The tree is frozen while the note is pending, so the leaf list it is applied over
             // (and a decision scheduled in the timelock) stays valid.
-            _disputed[receivableId] = true;
-            emit DisputeOpened(receivableId, msg.sender, reasonCode, documentHash);
+            uint256 number = _openNext(receivableId, dispute);
+            emit DisputeOpened(receivableId, msg.sender, number, reasonCode, documentHash);
         }
         emit CreditNoteProposed(creditNoteId, receivableId, amount, reasonCode, documentHash, respondBy);
     }
@@ -262,7 +284,7 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
         // Effects.
         note.status = CreditNoteStatus.Applied;
         delete _pending[receivableId];
-        _disputed[receivableId] = false;
+        _closeDispute(receivableId);
         _recordCuts(creditNoteId, receivableId, leaves);
         emit DisputeResolved(receivableId, creditNoteId);
         emit CreditNoteApplied(
@@ -564,7 +586,7 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
         bytes32 receivableId = note.receivableId;
         note.status = CreditNoteStatus.Applied;
         delete _pending[receivableId];
-        _disputed[receivableId] = false;
+        _closeDispute(receivableId);
         delete _applications[creditNoteId];
         emit DisputeResolved(receivableId, creditNoteId);
         emit CreditNoteApplied(
@@ -653,7 +675,13 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
 
     /// @inheritdoc IDilutionLedger
     function isDisputed(bytes32 receivableId) external view returns (bool) {
-        return _disputed[receivableId];
+        return _disputes[receivableId] & 1 != 0;
+    }
+
+    /// @inheritdoc IDilutionLedger
+    function disputeOf(bytes32 receivableId) external view returns (uint256 number, bool open) {
+        uint256 dispute = _disputes[receivableId];
+        return (dispute >> 1, dispute & 1 != 0);
     }
 
     /// @inheritdoc IDilutionLedger
@@ -661,7 +689,7 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
         bytes32 receivableId,
         uint256 certificateId
     ) external view returns (bool disputed, uint256 reduction) {
-        return (_disputed[receivableId], _reductions[certificateId]);
+        return (_disputes[receivableId] & 1 != 0, _reductions[certificateId]);
     }
 
     /// @inheritdoc IDilutionLedger

@@ -132,7 +132,8 @@ recommendationCommand({
     `no dismissal recommended on the latest dispute of receivable ${id}: the operator records one first ` +
     `(POST /v1/receivables/${id}/disputes/dismissal)`,
   describe: (id, { recommendation: r, disputeStatus }) =>
-    `dispute ${r.disputeId} of receivable ${id} (${disputeStatus}): the operator recommends dismissing it: ${r.reason}`,
+    `dispute ${r.disputeId} of receivable ${id} (${disputeStatus}), number ${r.disputeNumber} on the ledger: ` +
+    `the operator recommends dismissing it: ${r.reason}`,
   outcome: (id) => `GET /v1/receivables/${id}/credit-notes`,
 });
 

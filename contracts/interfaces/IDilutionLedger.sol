@@ -95,7 +95,15 @@ interface IDilutionLedger {
     }
 
     /// @notice Emitted when the debtor disputes `receivableId`: splitting and new financing stop.
-    event DisputeOpened(bytes32 indexed receivableId, address indexed debtor, bytes32 reasonCode, bytes32 documentHash);
+    /// @param disputeNumber the dispute's number for this receivable (1, 2, 3, … in the order
+    /// opened, by `openDispute` or by a proposal that opened one); a dismissal names it.
+    event DisputeOpened(
+        bytes32 indexed receivableId,
+        address indexed debtor,
+        uint256 disputeNumber,
+        bytes32 reasonCode,
+        bytes32 documentHash
+    );
 
     /// @notice Emitted when a dispute ends in credit note `creditNoteId`.
     event DisputeResolved(bytes32 indexed receivableId, uint256 indexed creditNoteId);
@@ -103,8 +111,9 @@ interface IDilutionLedger {
     /// @notice Emitted when the debtor withdraws its dispute.
     event DisputeWithdrawn(bytes32 indexed receivableId);
 
-    /// @notice Emitted when ARBITER_ROLE dismisses a dispute with no credit note pending.
-    event DisputeDismissed(bytes32 indexed receivableId, address indexed arbiter);
+    /// @notice Emitted when ARBITER_ROLE dismisses dispute number `disputeNumber` of `receivableId`
+    /// (no credit note pending).
+    event DisputeDismissed(bytes32 indexed receivableId, address indexed arbiter, uint256 disputeNumber);
 
     /// @notice Emitted when the debtor proposes a credit note.
     event CreditNoteProposed(
@@ -201,6 +210,10 @@ interface IDilutionLedger {
     /// @notice `receivableId` has no open dispute.
     error DisputeNotOpen(bytes32 receivableId);
 
+    /// @notice A dismissal named dispute number `named` of `receivableId`, but the open one is
+    /// number `current` (the named one was withdrawn or ended and another opened since).
+    error DisputeNotTheOneNamed(bytes32 receivableId, uint256 named, uint256 current);
+
     /// @notice A dispute must be opened before the due date `dueDate`.
     error DisputeAfterMaturity(bytes32 receivableId, uint64 dueDate);
 
@@ -278,8 +291,11 @@ interface IDilutionLedger {
     /// @notice The debtor withdraws its dispute (no credit note may be pending).
     function withdrawDispute(bytes32 receivableId) external;
 
-    /// @notice ARBITER_ROLE ends a dispute with no credit note pending. Changes no claim.
-    function dismissDispute(bytes32 receivableId) external;
+    /// @notice ARBITER_ROLE ends dispute number `disputeNumber` of `receivableId` (no credit note
+    /// pending). Changes no claim. Reverts with DisputeNotTheOneNamed unless that dispute is the
+    /// open one: a dismissal reviewed and scheduled (through the timelock) for one dispute never
+    /// closes a later one the debtor opened before the delay ended.
+    function dismissDispute(bytes32 receivableId, uint256 disputeNumber) external;
 
     /// @notice The debtor proposes a credit note; opens a dispute if none is open (the tree is
     /// frozen until the note ends). One pending note per receivable.
@@ -347,6 +363,10 @@ interface IDilutionLedger {
 
     /// @notice Whether `receivableId` is disputed now (splitting and new financing refused).
     function isDisputed(bytes32 receivableId) external view returns (bool);
+
+    /// @notice The number of the latest dispute of `receivableId` (0 if none was ever opened) and
+    /// whether it is open now.
+    function disputeOf(bytes32 receivableId) external view returns (uint256 number, bool open);
 
     /// @notice What the certificate token checks before a split, in one call: whether
     /// `receivableId` is disputed, and the reduction of `certificateId` (a reduced piece is not split).

@@ -176,6 +176,26 @@ async function tree(face: bigint, leafCount: number) {
     dilution.connect(debtor!).openDispute(r.receivableId, ethers.id("PRICE"), ethers.id("D")),
   );
   await measure("withdrawDispute", "debtor", dilution.connect(debtor!).withdrawDispute(r.receivableId));
+  // A later dispute writes the slot that already holds the last one's number: no new slot.
+  await measure(
+    "openDispute (dispute 2)",
+    "debtor, the number shares the open flag's slot",
+    dilution.connect(debtor!).openDispute(r.receivableId, ethers.id("PRICE"), ethers.id("D")),
+  );
+  const dismissal = dilution.interface.encodeFunctionData("dismissDispute", [r.receivableId, 2n]);
+  const salt = ethers.id(`dismiss:${r.receivableId}:2`);
+  await (await timelock.connect(governor!).schedule(a.dilutionLedger, 0n, dismissal, ethers.ZeroHash, salt, 0n)).wait();
+  await measure(
+    "dismissDispute (dispute 2, timelock execute)",
+    "arbiter, names the dispute's number",
+    timelock.connect(governor!).execute(a.dilutionLedger, 0n, dismissal, ethers.ZeroHash, salt),
+  );
+  await measure(
+    "openDispute (dispute 3)",
+    "debtor",
+    dilution.connect(debtor!).openDispute(r.receivableId, ethers.id("PRICE"), ethers.id("D")),
+  );
+  await (await dilution.connect(debtor!).withdrawDispute(r.receivableId)).wait();
   const s = await split(
     tier1!,
     (await leavesOf(r.receivableId))[0]!,

@@ -115,9 +115,10 @@ export function arbitrationProposal(input: {
 }
 
 /**
- * `DilutionLedger.dismissDispute(receivableId)` through the timelock. The call names only the
- * receivable, and a debtor may open a new dispute on it after one is dismissed: the salt names
- * the dispute (its DisputeOpened event), so each dispute has its own operation.
+ * `DilutionLedger.dismissDispute(receivableId, disputeNumber)` through the timelock. The call
+ * names the dispute by its number on the receivable, so an operation scheduled for one dispute
+ * reverts (DisputeNotTheOneNamed) if the debtor withdrew it and opened another before it ran;
+ * the salt names the dispute too (its DisputeOpened event), so each dispute has its own operation.
  */
 export function dismissalProposal(input: {
   timelock: string;
@@ -125,12 +126,13 @@ export function dismissalProposal(input: {
   chainId: string;
   receivableId: string;
   disputeId: string;
+  disputeNumber: number;
   delay: bigint;
   runner: ContractRunner;
 }): TimelockProposal {
   return dilutionLedgerProposal({
     ...input,
-    call: { function: "dismissDispute", args: [input.receivableId] },
+    call: { function: "dismissDispute", args: [input.receivableId, BigInt(input.disputeNumber)] },
     salt: { kind: "dismissal", subject: `${input.receivableId}:${input.disputeId}` },
   });
 }

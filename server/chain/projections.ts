@@ -290,6 +290,7 @@ async function applyDilutionOrRecourse(trx: Transaction<Database>, event: Indexe
         .values({
           id: `${event.blockNumber}:${event.logIndex}`,
           receivable_id: a.receivableId!,
+          dispute_number: Number(a.disputeNumber),
           debtor: getAddress(a.debtor!),
           reason_code: a.reasonCode!,
           document_hash: a.documentHash!,

@@ -180,6 +180,7 @@ async function describeDilutionOrRecourse(
         type: "dispute.opened",
         data: {
           receivableId: a.receivableId,
+          disputeNumber: String(a.disputeNumber),
           debtor: getAddress(a.debtor!),
           reasonCode: reasonText(a.reasonCode!),
           documentHash: a.documentHash,
@@ -195,7 +196,7 @@ async function describeDilutionOrRecourse(
     case "dilution.DisputeDismissed":
       return {
         type: "dispute.dismissed",
-        data: { receivableId: a.receivableId, arbiter: getAddress(a.arbiter!) },
+        data: { receivableId: a.receivableId, arbiter: getAddress(a.arbiter!), disputeNumber: String(a.disputeNumber) },
         partyIds: await receivableParties(trx, a.receivableId!),
       };
     case "dilution.DisputeResolved":

@@ -58,6 +58,10 @@ export const DisputeViewSchema = z
   .object({
     id: z.string(),
     receivableId: z.string(),
+    number: z
+      .number()
+      .int()
+      .describe("the ledger's number of this dispute on its receivable (1, 2, 3, … in the order opened)"),
     reasonCode: z.string(),
     documentHash: z.string(),
     status: z.enum(["open", "resolved", "withdrawn", "dismissed"]),
@@ -183,6 +187,7 @@ async function sendOnce(
 export function toDispute(row: {
   id: string;
   receivable_id: string;
+  dispute_number: number;
   reason_code: string;
   document_hash: string;
   status: string;
@@ -193,6 +198,7 @@ export function toDispute(row: {
   return {
     id: row.id,
     receivableId: row.receivable_id,
+    number: Number(row.dispute_number),
     reasonCode: decodeReason(row.reason_code),
     documentHash: row.document_hash,
     status: row.status as DisputeView["status"],

@@ -1,9 +1,12 @@
 // The arbiter's dismissal of a dispute (issue 16). A debtor can open a dispute and leave it open,
 // which stops splits and new financing of the receivable for as long as it stands. Only the
 // timelock holds ARBITER_ROLE on the DilutionLedger, so the operator recommends dismissing it and
-// is answered with the exact timelock operation for `dismissDispute(receivableId)`; the governor
-// schedules and executes it (`npm run governor -- dismiss` on the local chain, the multisig
-// elsewhere) and the index shows the dispute `dismissed` when it lands.
+// is answered with the exact timelock operation for `dismissDispute(receivableId, disputeNumber)`;
+// the governor schedules and executes it (`npm run governor -- dismiss` on the local chain, the
+// multisig elsewhere) and the index shows the dispute `dismissed` when it lands. The call names
+// the dispute's number (DisputeOpened's disputeNumber): if the debtor withdraws the reviewed
+// dispute and opens another before the timelock's delay ends, the scheduled operation reverts
+// (DisputeNotTheOneNamed) and the new dispute stays open until it is reviewed on its own.
 //
 // Review period: the contract has none, the service keeps one. A dispute may be recommended for
 // dismissal only once it has stood for the ledger's `sellerResponsePeriod` (read from the chain,
@@ -37,13 +40,18 @@ export const RecommendDismissalSchema = z
   .strict();
 
 export const DismissalProposalSchema = timelockProposalSchema(
-  z.object({ function: z.literal("dismissDispute"), receivableId: z.string() }),
-  "dismissDispute(receivableId)",
+  z.object({
+    function: z.literal("dismissDispute"),
+    receivableId: z.string(),
+    disputeNumber: z.number().int().describe("the dispute the call dismisses: it reverts once another is open"),
+  }),
+  "dismissDispute(receivableId, disputeNumber)",
 ).meta({ id: "DismissalProposal" });
 
 export const DismissalRecommendationSchema = z
   .object({
     disputeId: z.string().describe("the dispute to dismiss: a debtor may open a new one after it"),
+    disputeNumber: z.number().int().describe("its number on the receivable, which the dismissal names on chain"),
     ...recommendationFields,
   })
   .meta({ id: "DismissalRecommendation" });
@@ -77,8 +85,9 @@ export const DisputeReviewPageSchema = pageSchema(DisputeReviewItemSchema).meta(
 type Recommendation = z.infer<typeof DismissalRecommendationSchema>;
 type Outcome = z.infer<typeof DismissalOutcomeSchema>;
 
-const toRecommendation = (row: DisputeDismissalTable): Recommendation => ({
+const toRecommendation = (row: DisputeDismissalTable, disputeNumber: number): Recommendation => ({
   disputeId: row.dispute_id,
+  disputeNumber: Number(disputeNumber),
   ...recommendationOf(row),
 });
 
@@ -112,7 +121,11 @@ export async function dismissalOf(
   const dispute = await latestDispute(ctx, receivableId);
   const row = dispute && (await recordedDismissal(ctx, dispute.id));
   return (
-    row && { recommendation: toRecommendation(row), disputeStatus: dispute!.status, proposal: storedProposal(row) }
+    row && {
+      recommendation: toRecommendation(row, dispute!.dispute_number),
+      disputeStatus: dispute!.status,
+      proposal: storedProposal(row),
+    }
   );
 }
 
@@ -125,10 +138,14 @@ async function outcome(ctx: ServiceContext, row: DisputeDismissalTable): Promise
   const stored = storedProposal(row);
   return {
     dispute: toDispute(dispute),
-    recommendation: toRecommendation(row),
+    recommendation: toRecommendation(row, dispute.dispute_number),
     proposal: {
       ...stored,
-      call: { function: "dismissDispute", receivableId: row.receivable_id },
+      call: {
+        function: "dismissDispute",
+        receivableId: row.receivable_id,
+        disputeNumber: Number(dispute.dispute_number),
+      },
       ...(await proposalStanding(ctx, stored)),
     },
   };
@@ -188,6 +205,7 @@ export async function recommendDismissal(
     chainId: ctx.chain.deployment.chainId,
     receivableId,
     disputeId: dispute.id,
+    disputeNumber: Number(dispute.dispute_number),
     delay: await timelockMinDelay(timelock, ctx.chain.provider),
     runner: ctx.chain.provider,
   });
@@ -237,7 +255,7 @@ export async function listDisputesForReview(
       dispute: toDispute(row),
       reviewableFrom: new Date((await reviewableFromOf(ctx, row.opened_block)) * 1000).toISOString(),
       pendingCreditNoteId: row.status === "open" ? (pending?.id ?? null) : null,
-      recommendation: recorded ? toRecommendation(recorded) : null,
+      recommendation: recorded ? toRecommendation(recorded, row.dispute_number) : null,
     };
   });
 }

@@ -32,11 +32,23 @@ const ClaimOpened = {
 /** `data` of each issue-16 event type. */
 export const ISSUE16_WEBHOOK_PAYLOADS = {
   "dispute.opened": z
-    .object({ receivableId: ReceivableId, debtor: Address, reasonCode: z.string(), documentHash: Bytes32, ...mined })
+    .object({
+      receivableId: ReceivableId,
+      disputeNumber: Id.describe("the dispute's number on the receivable (1, 2, 3, … in the order opened)"),
+      debtor: Address,
+      reasonCode: z.string(),
+      documentHash: Bytes32,
+      ...mined,
+    })
     .meta({ id: "DisputeOpenedEvent" }),
   "dispute.withdrawn": z.object({ receivableId: ReceivableId, ...mined }).meta({ id: "DisputeWithdrawnEvent" }),
   "dispute.dismissed": z
-    .object({ receivableId: ReceivableId, arbiter: Address, ...mined })
+    .object({
+      receivableId: ReceivableId,
+      arbiter: Address,
+      disputeNumber: Id.describe("the dispute dismissed: the number the dismissal named"),
+      ...mined,
+    })
     .meta({ id: "DisputeDismissedEvent" }),
   "dispute.resolved": z
     .object({ receivableId: ReceivableId, creditNoteId: Id, ...mined })

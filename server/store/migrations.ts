@@ -795,4 +795,29 @@ export const migrations: Record<string, Migration> = {
       for (const [name, body] of Object.entries(triggers)) await sql.raw(`create trigger ${name} ${body}`).execute(db);
     },
   },
+  "0020_dispute_numbers": {
+    async up(db: Kysely<any>) {
+      // A dismissal scheduled for one dispute must not close a later one on the same receivable:
+      // DilutionLedger numbers each receivable's disputes (DisputeOpened's disputeNumber) and
+      // dismissDispute names the number. Rows indexed before carry their position in opening
+      // order, which is the number the ledger gave them.
+      await db.schema
+        .alterTable("onchain_disputes")
+        .addColumn("dispute_number", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      const rows = await db.selectFrom("onchain_disputes").select(["id", "receivable_id"]).execute();
+      const position = (id: string) => id.split(":").map(Number) as [number, number];
+      rows.sort((a, b) => {
+        const [blockA, logA] = position(a.id);
+        const [blockB, logB] = position(b.id);
+        return blockA - blockB || logA - logB;
+      });
+      const counts = new Map<string, number>();
+      for (const row of rows) {
+        const number = (counts.get(row.receivable_id) ?? 0) + 1;
+        counts.set(row.receivable_id, number);
+        await db.updateTable("onchain_disputes").set({ dispute_number: number }).where("id", "=", row.id).execute();
+      }
+    },
+  },
 };

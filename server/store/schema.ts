@@ -124,6 +124,7 @@ export interface OnchainCertificateTable {
 export interface OnchainDisputeTable {
   id: string; // "<block>:<log index>" of DisputeOpened: the same after a reindex
   receivable_id: string;
+  dispute_number: number; // the ledger's number of the dispute on its receivable (1, 2, 3, …): a dismissal names it
   debtor: string;
   reason_code: string;
   document_hash: string;

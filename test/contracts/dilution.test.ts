@@ -68,8 +68,9 @@ describe("disputes", function () {
       const w = await networkHelpers.loadFixture(worldWithTree);
       await expect(w.dilution.connect(w.debtor).openDispute(w.receivableId, RETURN, DOCS))
         .to.emit(w.dilution, "DisputeOpened")
-        .withArgs(w.receivableId, w.debtor.address, RETURN, DOCS);
+        .withArgs(w.receivableId, w.debtor.address, 1n, RETURN, DOCS);
       expect(await w.dilution.isDisputed(w.receivableId)).to.equal(true);
+      expect(await w.dilution.disputeOf(w.receivableId)).to.deep.equal([1n, true]);
     });
 
     it("refuses to split any of its certificates", async function () {
@@ -122,13 +123,80 @@ describe("disputes", function () {
     it("can be dismissed by the arbiter only through the timelock", async function () {
       const w = await networkHelpers.loadFixture(worldWithTree);
       await w.dilution.connect(w.debtor).openDispute(w.receivableId, RETURN, DOCS);
-      await expect(w.dilution.connect(w.governor).dismissDispute(w.receivableId))
+      await expect(w.dilution.connect(w.governor).dismissDispute(w.receivableId, 1n))
         .to.be.revertedWithCustomError(w.dilution, "AccessControlUnauthorizedAccount")
         .withArgs(w.governor.address, await w.dilution.ARBITER_ROLE());
-      await expect(asAdmin(w, w.dilution, "dismissDispute", [w.receivableId]))
+      await expect(asAdmin(w, w.dilution, "dismissDispute", [w.receivableId, 1n]))
         .to.emit(w.dilution, "DisputeDismissed")
-        .withArgs(w.receivableId, await w.timelock.getAddress());
+        .withArgs(w.receivableId, await w.timelock.getAddress(), 1n);
       expect(await w.dilution.isDisputed(w.receivableId)).to.equal(false);
+      expect(await w.dilution.disputeOf(w.receivableId)).to.deep.equal([1n, false]);
+    });
+  });
+
+  describe("when a dismissal was scheduled for a dispute the debtor then withdrew and opened again", function () {
+    const ZERO = "0x" + "00".repeat(32);
+    const SALT = id("dismiss dispute 1");
+
+    /** Dispute 1 open and its dismissal scheduled on the timelock (delay 0: ready at once), then replaced by dispute 2. */
+    async function staleDismissal() {
+      const w = await networkHelpers.loadFixture(worldWithTree);
+      await w.dilution.connect(w.debtor).openDispute(w.receivableId, RETURN, DOCS);
+      const data = w.dilution.interface.encodeFunctionData("dismissDispute", [w.receivableId, 1n]);
+      const target = await w.dilution.getAddress();
+      const timelock = w.timelock.connect(w.governor);
+      await timelock.schedule(target, 0n, data, ZERO, SALT, await timelock.getMinDelay());
+      await w.dilution.connect(w.debtor).withdrawDispute(w.receivableId);
+      await expect(w.dilution.connect(w.debtor).openDispute(w.receivableId, id("SHORT"), DOCS))
+        .to.emit(w.dilution, "DisputeOpened")
+        .withArgs(w.receivableId, w.debtor.address, 2n, id("SHORT"), DOCS);
+      return { ...w, execute: () => timelock.execute(target, 0n, data, ZERO, SALT) };
+    }
+
+    it("refuses the old dismissal: it names dispute 1 and dispute 2 stays open", async function () {
+      const w = await staleDismissal();
+      await expect(w.execute())
+        .to.be.revertedWithCustomError(w.dilution, "DisputeNotTheOneNamed")
+        .withArgs(w.receivableId, 1n, 2n);
+      expect(await w.dilution.isDisputed(w.receivableId)).to.equal(true);
+      expect(await w.dilution.disputeOf(w.receivableId)).to.deep.equal([2n, true]);
+    });
+
+    it("dismisses dispute 2 when a dismissal names it", async function () {
+      const w = await staleDismissal();
+      await expect(asAdmin(w, w.dilution, "dismissDispute", [w.receivableId, 2n]))
+        .to.emit(w.dilution, "DisputeDismissed")
+        .withArgs(w.receivableId, await w.timelock.getAddress(), 2n);
+      expect(await w.dilution.disputeOf(w.receivableId)).to.deep.equal([2n, false]);
+    });
+
+    it("still refuses a dismissal from anyone but the arbiter, naming the right number or not", async function () {
+      const w = await staleDismissal();
+      for (const number of [1n, 2n])
+        await expect(w.dilution.connect(w.governor).dismissDispute(w.receivableId, number))
+          .to.be.revertedWithCustomError(w.dilution, "AccessControlUnauthorizedAccount")
+          .withArgs(w.governor.address, await w.dilution.ARBITER_ROLE());
+      expect(await w.dilution.disputeOf(w.receivableId)).to.deep.equal([2n, true]);
+    });
+
+    it("refuses a dismissal naming a dispute not opened yet, and one when none is open", async function () {
+      const w = await staleDismissal();
+      await expect(asAdmin(w, w.dilution, "dismissDispute", [w.receivableId, 3n]))
+        .to.be.revertedWithCustomError(w.dilution, "DisputeNotTheOneNamed")
+        .withArgs(w.receivableId, 3n, 2n);
+      await w.dilution.connect(w.debtor).withdrawDispute(w.receivableId);
+      await expect(asAdmin(w, w.dilution, "dismissDispute", [w.receivableId, 2n]))
+        .to.be.revertedWithCustomError(w.dilution, "DisputeNotOpen")
+        .withArgs(w.receivableId);
+    });
+
+    it("numbers a dispute a credit note opens in the same sequence", async function () {
+      const w = await staleDismissal();
+      await w.dilution.connect(w.debtor).withdrawDispute(w.receivableId);
+      await expect(w.dilution.connect(w.debtor).proposeCreditNote(w.receivableId, 10n * MILLION, RETURN, DOCS))
+        .to.emit(w.dilution, "DisputeOpened")
+        .withArgs(w.receivableId, w.debtor.address, 3n, RETURN, DOCS);
+      expect(await w.dilution.disputeOf(w.receivableId)).to.deep.equal([3n, true]);
     });
   });
 

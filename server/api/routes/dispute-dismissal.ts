@@ -40,8 +40,10 @@ export const disputeDismissalRoutes: RouteSpec[] = [
     summary: "Recommend dismissing the receivable's open dispute; get the governor's timelock proposal (operator)",
     description:
       "Only the timelock (ARBITER_ROLE) dismisses a dispute: this records the operator's recommendation and answers the " +
-      "exact TierlineTimelock.schedule/execute arguments for DilutionLedger.dismissDispute(receivableId), the operation id " +
-      "and its state. Nothing is sent. Review period: a dispute may be recommended for dismissal only once it has stood for " +
+      "exact TierlineTimelock.schedule/execute arguments for DilutionLedger.dismissDispute(receivableId, disputeNumber), " +
+      "the operation id and its state. Nothing is sent. The call names the dispute's number on the receivable: if the " +
+      "debtor withdraws this dispute and opens another before the operation runs, it reverts (DisputeNotTheOneNamed) and " +
+      "the new dispute stays open until it is reviewed on its own. Review period: a dispute may be recommended for dismissal only once it has stood for " +
       "the ledger's sellerResponsePeriod (7 days by default, chain time) since it was opened, the time a seller has to " +
       "answer a credit note; the timelock's delay comes on top. Refusals: DISPUTE_NOT_OPEN, DISPUTE_HAS_PENDING_CREDIT_NOTE " +
       "(the note decides the dispute), DISPUTE_REVIEW_PERIOD_OPEN. The same request again answers the same proposal, also " +

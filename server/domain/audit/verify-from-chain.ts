@@ -120,6 +120,7 @@ interface ChainRequest {
 
 interface ChainDispute {
   receivableId: string;
+  number: number;
   debtor: string;
   reasonCode: string;
   documentHash: string;
@@ -606,6 +607,7 @@ function replay(events: DecodedLog[]): Omit<ChainView, "events" | "fromBlock"> {
       case "dilution.DisputeOpened":
         disputes.set(`${e.blockNumber}:${e.logIndex}`, {
           receivableId: a.receivableId as string,
+          number: Number(a.disputeNumber),
           debtor: getAddress(a.debtor as string),
           reasonCode: a.reasonCode as string,
           documentHash: a.documentHash as string,
@@ -880,6 +882,7 @@ async function readDilutionAndRecourseIndex(
         d.id,
         {
           receivableId: d.receivable_id,
+          number: Number(d.dispute_number),
           debtor: d.debtor,
           reasonCode: d.reason_code,
           documentHash: d.document_hash,
@@ -1043,6 +1046,7 @@ const REQUEST_FIELDS: Array<keyof ChainRequest> = [
 
 const DISPUTE_FIELDS: Array<keyof ChainDispute> = [
   "receivableId",
+  "number",
   "debtor",
   "reasonCode",
   "documentHash",
@@ -1226,13 +1230,22 @@ async function compareWithContracts(
     check({}, "receivable.distributed", e.distributed, (await escrow.distributedOf(receivableId, at)).toString());
     check({}, "receivable.credited", e.credited, (await registry.creditedOf(receivableId, at)).toString());
     const { dilution } = ctx.chain.contracts;
-    if (dilution)
+    if (dilution) {
       check(
         {},
         "receivable.disputed",
         [...chain.disputes.values()].some((d) => d.status === "open"),
         await dilution.isDisputed(receivableId, at),
       );
+      // The events' latest dispute number is the one the ledger holds (0 when none was opened).
+      const [number] = await dilution.disputeOf(receivableId, at);
+      check(
+        {},
+        "receivable.disputeNumber",
+        Math.max(0, ...[...chain.disputes.values()].map((d) => d.number)),
+        Number(number),
+      );
+    }
 
     for (const [id, c] of [...chain.certificates.entries()].sort(([a], [b]) => byId(a, b))) {
       const onChain = await certificates.certificateOf(id, at);

@@ -158,6 +158,20 @@ describe("API: verifying disputes, credit notes and recourse from the chain", fu
     expect(body.contractView.matches).to.equal(true);
   });
 
+  it("reports a dispute whose number was rewritten: a dismissal names it", async function () {
+    const { db } = t.service.ctx;
+    const set = (number: number) =>
+      db.updateTable("onchain_disputes").set({ dispute_number: number }).where("id", "=", withdrawnDisputeId).execute();
+    const body = await tampered(
+      () => set(2),
+      () => set(1),
+    );
+    expect(body.differences).to.deep.equal([
+      { disputeId: withdrawnDisputeId, field: "dispute.number", chain: 1, index: 2 },
+    ]);
+    expect(body.contractView.matches).to.equal(true);
+  });
+
   it("reports an endorsement credited to another endorser", async function () {
     const { db } = t.service.ctx;
     const set = (endorser: string) =>

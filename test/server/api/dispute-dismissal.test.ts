@@ -3,7 +3,9 @@
 // period runs and while a credit note is pending, then recommends dismissing it and is answered
 // the timelock proposal; the governor's CLI (its key generated for the data directory, never
 // loaded by the service) schedules and executes it; the index shows the dispute dismissed and
-// the tree can be split again. No key the service holds can dismiss a dispute itself.
+// the tree can be split again. No key the service holds can dismiss a dispute itself. The call
+// names the dispute's number: a dismissal scheduled for a dispute the debtor then withdrew and
+// replaced cannot close the new one.
 import { expect } from "chai";
 import { Wallet, ZeroHash } from "ethers";
 import { startTestService, type TestService } from "../harness.js";
@@ -12,6 +14,7 @@ import { ApiClient } from "../client.js";
 import { createMatrixCast, validSubmission, type MATRIX_CAST, type TestParty } from "../scenario.js";
 import { advanceChainTime } from "../repayment-scenario.js";
 import { HOT_ROLES, loadOperatorKeys } from "../../../server/chain/operator-keys.js";
+import { timelockAt } from "../../../server/chain/arbitration-proposal.js";
 import { dismissalOf } from "../../../server/domain/dispute-dismissal.js";
 
 /** The ledger's sellerResponsePeriod as deployed: the debtor's review period before a dismissal. */
@@ -41,7 +44,7 @@ describe("API: a dispute dismissed by the arbiter", function () {
     expect(r.status, JSON.stringify(r.body)).to.equal(200);
     return r.body as {
       disputed: boolean;
-      disputes: Array<{ id: string; status: string; closedTxHash: string | null }>;
+      disputes: Array<{ id: string; number: number; status: string; closedTxHash: string | null }>;
     };
   };
   const timelockState = (operationId: string) =>
@@ -157,7 +160,7 @@ describe("API: a dispute dismissed by the arbiter", function () {
         const wallet = new Wallet(keys()[name], ctx().chain.provider);
         const refusal = await ledger()
           .connect(wallet)
-          .dismissDispute.staticCall(receivableId)
+          .dismissDispute.staticCall(receivableId, 1n)
           .then(
             () => null,
             (error: { data: string }) => ledger().interface.parseError(error.data),
@@ -228,8 +231,11 @@ describe("API: a dispute dismissed by the arbiter", function () {
         "0",
         "unset",
       ]);
-      expect(proposal.call).to.deep.equal({ function: "dismissDispute", receivableId });
-      expect(proposal.data).to.equal(ledger().interface.encodeFunctionData("dismissDispute", [receivableId]));
+      // The call names the dispute: the first on this receivable.
+      expect(r.body.dispute.number).to.equal(1);
+      expect(r.body.recommendation.disputeNumber).to.equal(1);
+      expect(proposal.call).to.deep.equal({ function: "dismissDispute", receivableId, disputeNumber: 1 });
+      expect(proposal.data).to.equal(ledger().interface.encodeFunctionData("dismissDispute", [receivableId, 1n]));
       expect(await timelockHashOf(proposal, ctx().chain.provider)).to.equal(proposal.operationId);
       expect(Date.parse(proposal.readyAt as string)).to.be.a("number").and.not.NaN;
     });
@@ -258,6 +264,7 @@ describe("API: a dispute dismissed by the arbiter", function () {
       expect(printed.code, printed.out).to.equal(0);
       expect(printed.out).to.include(proposal.operationId);
       expect(printed.out).to.include(`dispute ${disputeId} of receivable ${receivableId} (open)`);
+      expect(printed.out).to.include("number 1 on the ledger");
       expect(printed.out).to.include("nothing was signed");
       expect(await timelockState(proposal.operationId)).to.equal(0n);
       expect(await ledger().isDisputed(receivableId)).to.equal(true);
@@ -315,7 +322,12 @@ describe("API: a dispute dismissed by the arbiter", function () {
       const r = await recommend(receivableId, { reason: "again no credit note" });
       expect(r.status, JSON.stringify(r.body)).to.equal(200);
       expect(r.body.recommendation.disputeId).to.equal(secondId);
-      expect(r.body.proposal.data).to.equal(proposal.data);
+      // Its call names dispute 2, not the dismissed dispute 1.
+      expect(r.body.recommendation.disputeNumber).to.equal(2);
+      expect(r.body.proposal.call).to.deep.equal({ function: "dismissDispute", receivableId, disputeNumber: 2 });
+      expect(r.body.proposal.data).to.equal(
+        ledger().interface.encodeFunctionData("dismissDispute", [receivableId, 2n]),
+      );
       expect(r.body.proposal.operationId).to.not.equal(proposal.operationId);
       expect(r.body.proposal.state).to.equal("unset");
 
@@ -328,6 +340,75 @@ describe("API: a dispute dismissed by the arbiter", function () {
         receivableId,
         lastDispute: { id: secondId, status: "withdrawn" },
       });
+    });
+  });
+
+  describe("when the debtor withdraws a dispute whose dismissal is scheduled and opens another before it runs", function () {
+    let reviewedId: string;
+    let newerId: string;
+    let stale: Record<string, unknown> & { operationId: string; data: string; target: string; salt: string };
+    const governorTimelock = () =>
+      timelockAt(ctx().chain.deployment.addresses.timelock!, new Wallet(keys().governor, ctx().chain.provider));
+
+    before(async function () {
+      reviewedId = await openDispute();
+      await advanceChainTime(t, REVIEW_PERIOD + 60);
+      const r = await recommend(receivableId, { reason: "reviewed: no credit note" });
+      expect(r.status, JSON.stringify(r.body)).to.equal(200);
+      stale = r.body.proposal;
+      // The governor schedules it; the timelock's delay has not run yet when the debtor acts.
+      const { target, value, data, predecessor, salt, delay } = stale as Record<string, string>;
+      await (await governorTimelock().getFunction("schedule")(target, value, data, predecessor, salt, delay)).wait();
+      expect(await timelockState(stale.operationId)).to.equal(2n); // Ready (delay 0 on the local chain)
+      const withdrawn = await api.as(cast.debtor.apiKey).post(`/v1/receivables/${receivableId}/disputes/withdraw`);
+      expect(withdrawn.status, JSON.stringify(withdrawn.body)).to.equal(200);
+      newerId = await openDispute();
+      await ctx().indexer.sync();
+    });
+
+    it("named the reviewed dispute's number in the recommendation and the scheduled call", async function () {
+      const { disputes } = await dilution();
+      expect(disputes.find((d) => d.id === reviewedId)?.number).to.equal(3);
+      expect(stale.call).to.deep.equal({ function: "dismissDispute", receivableId, disputeNumber: 3 });
+      expect(stale.data).to.equal(ledger().interface.encodeFunctionData("dismissDispute", [receivableId, 3n]));
+      expect(disputes.find((d) => d.id === newerId)?.number).to.equal(4);
+      expect(await ledger().disputeOf(receivableId)).to.deep.equal([4n, true]);
+    });
+
+    it("executing the stale operation reverts DisputeNotTheOneNamed and leaves the new dispute open", async function () {
+      const { target, value, data, predecessor, salt } = stale as Record<string, string>;
+      const refusal = await governorTimelock()
+        .getFunction("execute")
+        .staticCall(target, value, data, predecessor, salt)
+        .then(
+          () => null,
+          (error: { data: string }) => ledger().interface.parseError(error.data),
+        );
+      expect(refusal?.name).to.equal("DisputeNotTheOneNamed");
+      expect([...refusal!.args]).to.deep.equal([receivableId, 3n, 4n]);
+      // Sent anyway: the transaction reverts and nothing changes.
+      const failure = await governorTimelock()
+        .getFunction("execute")(target, value, data, predecessor, salt, { gasLimit: 500_000n })
+        .then((tx: { wait(): Promise<unknown> }) => tx.wait())
+        .then(
+          () => null,
+          (error: Error) => error,
+        );
+      expect(failure, "the stale execution must revert").to.be.instanceOf(Error);
+      expect(await timelockState(stale.operationId)).to.equal(2n); // still Ready, not Done
+      await ctx().indexer.sync();
+      expect(await ledger().isDisputed(receivableId)).to.equal(true);
+      const read = await dilution();
+      expect(read.disputed).to.equal(true);
+      expect(read.disputes.find((d) => d.id === newerId)).to.include({ status: "open", closedTxHash: null });
+      expect(read.disputes.find((d) => d.id === reviewedId)).to.include({ status: "withdrawn" });
+    });
+
+    it("leaves the governor's CLI nothing to send for the new dispute until the operator reviews it", async function () {
+      const cli = await runGovernorCli(["dismiss", receivableId], cliEnv());
+      expect(cli.code, cli.out).to.equal(1);
+      expect(cli.out).to.include("no dismissal recommended on the latest dispute");
+      expect(await ledger().disputeOf(receivableId)).to.deep.equal([4n, true]);
     });
   });
 });

@@ -136,7 +136,7 @@ describe("API: webhooks of disputes, credit notes and recourse", function () {
     await ok(api.as(debtor.apiKey).post(`/v1/receivables/${receivableId}/disputes`, dispute));
     await ok(api.as(debtor.apiKey).post(`/v1/receivables/${receivableId}/disputes/withdraw`));
     await ok(api.as(debtor.apiKey).post(`/v1/receivables/${receivableId}/disputes`, dispute));
-    await asGovernor(t, dilution, "dismissDispute", [receivableId]);
+    await asGovernor(t, dilution, "dismissDispute", [receivableId, 2n]);
     await indexed();
 
     // A note withdrawn by the debtor, one rejected by the arbiter once the seller let its time pass,
@@ -219,6 +219,9 @@ describe("API: webhooks of disputes, credit notes and recourse", function () {
       receivableId,
       arbiter: t.service.ctx.chain.deployment.addresses.timelock,
     });
+    // Each dispute carries its number on the receivable; the dismissal names the one it closed.
+    expect(one("dispute.opened").map((e) => e.data.disputeNumber)).to.deep.equal(["1", "2", "3"]);
+    expect(one("dispute.dismissed").map((e) => e.data.disputeNumber)).to.deep.equal(["2"]);
     expect(one("credit_note.proposed").map((e) => [e.data.creditNoteId, e.data.amount])).to.deep.equal([
       [withdrawnNoteId, "10000000"],
       [rejectedNoteId, "10000000"],
