@@ -17,56 +17,13 @@ import { forgetHistoryRows } from "../../server/risk/history-rows.js";
 import { loadPartyHistory } from "../../server/risk/history.js";
 import { computeScore } from "../../server/risk/scoring.js";
 import { debtorExposure } from "../../server/risk/exposure.js";
-import { documentHashOf, type ReceivableSubmission } from "../../server/model/receivable-schema.js";
+import { documentHashOf } from "../../server/model/receivable-schema.js";
+import { partyRow, tradeDocuments } from "../lib/sample-rows.js";
 import type { ServiceContext } from "../../server/context.js";
 
 const SIZES = (process.env.BENCH_HISTORY_SIZES ?? "5000,25000").split(",").map(Number);
 const SUPPLIERS = 20;
 const RUNS = 7;
-
-const partyRow = (id: string) => ({
-  id,
-  name: id,
-  registry_id: id,
-  legal_id_hash: `0x${id}`,
-  industry: "retail",
-  roles: "[]",
-  address: `0x${Buffer.from(id).toString("hex").padStart(40, "0")}`,
-  custodial: 0,
-  encrypted_key: null,
-  api_key_hash: id,
-  related_party_ids: "[]",
-  status: "active" as const,
-  created_at: "2026-01-01T00:00:00.000Z",
-});
-
-function documents(n: number): ReceivableSubmission {
-  return {
-    debtorId: "pty_debtor",
-    purchaseOrder: {
-      number: `PO-${n}`,
-      issuedAt: "2026-01-02T00:00:00.000Z",
-      currency: "USD",
-      lines: [{ sku: "A", quantity: 10, unitPrice: "1000000" }],
-    },
-    delivery: {
-      carrier: "C",
-      waybill: `WB-${n}`,
-      shippedAt: "2026-01-03T00:00:00.000Z",
-      receivedAt: "2026-01-04T00:00:00.000Z",
-      receivedBy: "Dock",
-      lines: [{ sku: "A", quantity: 10 }],
-    },
-    invoice: {
-      number: `INV-${n}`,
-      issuedAt: "2026-01-05T00:00:00.000Z",
-      dueDate: "2026-04-05T00:00:00.000Z",
-      lines: [{ sku: "A", quantity: 10, unitPrice: "1000000" }],
-      tax: "0",
-      total: "10000000",
-    },
-  } as unknown as ReceivableSubmission;
-}
 
 async function build(db: Db, size: number, debtor: PartyRecord): Promise<void> {
   const sellers = Array.from({ length: SUPPLIERS }, (_, i) => partyRow(`pty_seller${i}`));
@@ -78,7 +35,7 @@ async function build(db: Db, size: number, debtor: PartyRecord): Promise<void> {
     const submitted = [];
     const owed = [];
     for (let k = i; k < Math.min(size, i + 500); k++) {
-      const doc = documents(k);
+      const doc = tradeDocuments(k, 10, "2026-01-04T00:00:00.000Z");
       const seller = sellers[k % SUPPLIERS]!;
       submitted.push({
         id: `rcv_${k}`,

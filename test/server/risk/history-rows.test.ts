@@ -17,6 +17,7 @@ import { forgetHistoryRows, historyRowsOf, type HistoryRows } from "../../../ser
 import { loadPartyHistory } from "../../../server/risk/history.js";
 import type { ServiceContext } from "../../../server/context.js";
 import { capturingDatabase } from "../store/captured-plans.js";
+import { mulberry32 } from "../../../server/risk/network/centrality.js";
 
 const PARTIES = ["pty_d", "pty_s", "pty_x"];
 const addressOf = (id: string) => party(id).address;
@@ -61,18 +62,6 @@ function onchain(id: string, debtor: string, face: number) {
   };
 }
 
-/** Deterministic (mulberry32): every run replays the same sequence of changes. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sorted = (rows: HistoryRows) => ({
   submitted: [...rows.submitted].sort((a, b) => a.id.localeCompare(b.id)),
   owed: [...rows.owed].sort((a, b) => a.id.localeCompare(b.id)),
@@ -110,7 +99,7 @@ describe("Risk history rows: kept per party, refreshed from the change log", fun
   });
 
   it("are, after each of 400 random changes, the rows a full read gives, for every party", async function () {
-    const random = rng(12);
+    const random = mulberry32(12); // seeded: every run replays the same sequence of changes
     const pick = <T>(values: T[]) => values[Math.floor(random() * values.length)]!;
     let next = 600;
     const ids = () => Array.from({ length: next }, (_, i) => `r${i}`);

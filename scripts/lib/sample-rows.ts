@@ -1,0 +1,50 @@
+// Rows for tests and benchmarks that write the store directly (test/helpers/party-row.ts
+// re-exports them for the tests; scripts may not import from test/).
+import type { ReceivableSubmission } from "../../server/model/receivable-schema.js";
+
+// Rows for tests that write the store directly. A party as the parties table holds it: id,
+// name, registry id and key hash all `id`, an address derived from it, active since 2026-01-01.
+export const partyRow = (id: string) => ({
+  id,
+  name: id,
+  registry_id: id,
+  legal_id_hash: `0x${id}`,
+  industry: "retail",
+  roles: "[]",
+  address: `0x${id.replace(/\W/g, "").padStart(40, "0")}`,
+  custodial: 0,
+  encrypted_key: null,
+  api_key_hash: id,
+  related_party_ids: "[]",
+  status: "active" as const,
+  created_at: "2026-01-01T00:00:00.000Z",
+});
+
+/** A sale by pty_s to pty_d: its delivery brings `delivered` of the 10 units ordered, received on `receivedAt`. */
+export function tradeDocuments(n: number, delivered: number, receivedAt: string): ReceivableSubmission {
+  return {
+    debtorId: "pty_d",
+    purchaseOrder: {
+      number: `PO-${n}`,
+      issuedAt: "2026-01-02T00:00:00.000Z",
+      currency: "USD",
+      lines: [{ sku: "A", quantity: 10, unitPrice: "1000000" }],
+    },
+    delivery: {
+      carrier: "C",
+      waybill: `WB-${n}`,
+      shippedAt: "2026-01-03T00:00:00.000Z",
+      receivedAt,
+      receivedBy: "Dock",
+      lines: [{ sku: "A", quantity: delivered }],
+    },
+    invoice: {
+      number: `INV-${n}`,
+      issuedAt: "2026-01-05T00:00:00.000Z",
+      dueDate: "2026-03-05T00:00:00.000Z",
+      lines: [{ sku: "A", quantity: delivered, unitPrice: "1000000" }],
+      tax: "0",
+      total: String(delivered * 1_000_000),
+    },
+  } as unknown as ReceivableSubmission;
+}
