@@ -5,8 +5,9 @@
 // are kept per party and refreshed from party_history_changes, which triggers fill with the
 // receivables whose history columns changed (migration 0019): a refresh reads the changes
 // after the last one seen, then only those receivables. SQLite has one writer at a time, so
-// the log's order is commit order and nothing is skipped. On PostgreSQL, and for parties not
-// kept, the rows are read in full.
+// the log's order is commit order and nothing is skipped. The log is pruned hourly to its last
+// 200,000 changes (pruneHistoryChanges). On PostgreSQL, and for parties not kept, the rows are
+// read in full.
 import { SqliteAdapter } from "kysely";
 import type { Db } from "../store/database.js";
 import type { PartyRecord } from "../store/parties-store.js";
@@ -50,6 +51,8 @@ const MAX_CHANGES = 5_000;
 const CHUNK = 500;
 
 const kept = new WeakMap<Db, Map<string, Kept>>();
+/** The last change pruned from the log, per database: a history kept from before it is read again in full. */
+const prunedThrough = new WeakMap<Db, number>();
 
 /** For tests: forget every kept history. */
 export function forgetHistoryRows(db: Db): void {
@@ -116,6 +119,9 @@ async function refreshed(db: Db, party: PartyRecord, entry: Kept): Promise<Kept>
     .orderBy("seq")
     .limit(MAX_CHANGES + 1)
     .execute();
+  // Changes it had not seen may have been pruned, before this read or during it (the cut is
+  // recorded before its rows go): only a full read is sure to hold them.
+  if (entry.seq < (prunedThrough.get(db) ?? 0)) return loadKept(db, party);
   if (changes.length === 0) return entry;
   if (changes.length > MAX_CHANGES) return loadKept(db, party);
   const ids = [...new Set(changes.map((change) => change.receivable_id))];
@@ -146,4 +152,19 @@ function replace<Row extends { id: string }>(rows: Map<string, Row>, ids: string
   const found = new Set(now.map((row) => row.id));
   for (const id of ids) if (!found.has(id)) rows.delete(id);
   for (const row of now) rows.set(row.id, row);
+}
+
+/**
+ * Bounds the change log (the risk monitor's hourly pass): keeps its last `keep` changes and
+ * deletes the rest. A history kept from before the cut is read again in full at its next
+ * look. Returns how many changes were deleted.
+ */
+export async function pruneHistoryChanges(db: Db, keep = 200_000): Promise<number> {
+  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return 0;
+  const through = (await lastChange(db)) - keep;
+  if (through <= (prunedThrough.get(db) ?? 0)) return 0;
+  // Recorded first: a refresh that starts while the rows go already reads in full.
+  prunedThrough.set(db, through);
+  const deleted = await db.deleteFrom("party_history_changes").where("seq", "<=", through).executeTakeFirst();
+  return Number(deleted.numDeletedRows);
 }

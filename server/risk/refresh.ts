@@ -14,6 +14,7 @@ import type { Db } from "../store/database.js";
 import { locksIdle, withLock } from "../store/locks.js";
 import { findPartyById } from "../store/parties-store.js";
 import { detectAlerts, recordAlerts } from "./alerts.js";
+import { pruneHistoryChanges } from "./history-rows.js";
 import { RISK_POLICY } from "./policy.js";
 import { scoreParty, type ScoreResult } from "./scoring.js";
 
@@ -279,6 +280,7 @@ export class RiskMonitor {
       if (Date.now() - this.#lastFull >= RISK_POLICY.refresh.fullRecomputeIntervalMs) {
         this.#lastFull = Date.now();
         await refreshAll(this.ctx, "periodic");
+        await pruneHistoryChanges(this.ctx.db);
       }
       if (this.#lastError) this.ctx.log.info("risk monitor works again");
       this.#lastError = undefined;

@@ -13,7 +13,12 @@ import { partyRow as party, tradeDocuments } from "../../helpers/party-row.js";
 import { documentHashOf } from "../../../server/model/receivable-schema.js";
 import { openDatabase, type Db } from "../../../server/store/database.js";
 import { toParty } from "../../../server/store/parties-store.js";
-import { forgetHistoryRows, historyRowsOf, type HistoryRows } from "../../../server/risk/history-rows.js";
+import {
+  forgetHistoryRows,
+  historyRowsOf,
+  pruneHistoryChanges,
+  type HistoryRows,
+} from "../../../server/risk/history-rows.js";
 import { loadPartyHistory } from "../../../server/risk/history.js";
 import type { ServiceContext } from "../../../server/context.js";
 import { capturingDatabase } from "../store/captured-plans.js";
@@ -201,5 +206,28 @@ describe("Risk history rows: kept per party, refreshed from the change log", fun
     } finally {
       await capturing.destroy();
     }
+  });
+
+  it("reads a kept history again in full once the log was pruned past the last change it saw", async function () {
+    const debtor = toParty(party("pty_d"));
+    await historyRowsOf(db, debtor); // kept, up to the last change so far
+    await db.updateTable("receivables").set({ status: "rejected" }).where("id", "=", "r3").execute();
+    await db.updateTable("onchain_receivables").set({ repaid_amount: "9" }).where("id", "=", "r4").execute();
+    // The hourly pass keeps the last 0 changes: the two above are gone from the log.
+    expect(await pruneHistoryChanges(db, 0)).to.be.greaterThan(1_300);
+    const left = await db
+      .selectFrom("party_history_changes")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .executeTakeFirst();
+    expect(Number(left!.n)).to.equal(0);
+    const kept = await historyRowsOf(db, debtor);
+    expect(kept.submitted.find((r) => r.id === "r3")!.status).to.equal("rejected");
+    expect(kept.owed.find((r) => r.id === "r4")!.repaid_amount).to.equal("9");
+    forgetHistoryRows(reader);
+    expect(sorted(kept)).to.deep.equal(sorted(await historyRowsOf(reader, debtor)));
+    // Kept again after the cut: the next change is found in the log as before.
+    await db.updateTable("receivables").set({ status: "confirming" }).where("id", "=", "r5").execute();
+    expect((await historyRowsOf(db, debtor)).submitted.find((r) => r.id === "r5")!.status).to.equal("confirming");
+    expect(await pruneHistoryChanges(db, 10)).to.equal(0); // one change logged since: nothing beyond the last 10
   });
 });
