@@ -6,6 +6,7 @@ import type { ReceivableSubmission } from "../model/receivable-schema.js";
 import type { PartyRecord } from "../store/parties-store.js";
 import type { DebtRecord, PartyHistory, TradeRecord } from "./factors.js";
 import { historyRowsOf } from "./history-rows.js";
+import { KeptValues } from "./kept-values.js";
 import { repaidAtOf } from "./repayment-times.js";
 
 const toSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
@@ -42,13 +43,11 @@ interface DocumentFacts {
 // FIFO at 20,000: a debtor owing more receivables than that missed on every row of every
 // rescore, as each pass evicted what the next one needed first; at 25,000 a month-end
 // confirmation to it took 0.6 s.) About 250 bytes a fact: 60 MB when full.
-let documentFactsCapacity = 250_000;
-const documentFacts = new Map<string, DocumentFacts>();
+const documentFacts = new KeptValues<string, DocumentFacts>(250_000);
 
 /** For tests: how many documents' facts are kept, and nothing kept yet. */
 export function keepDocumentFacts(capacity: number): void {
-  documentFactsCapacity = capacity;
-  documentFacts.clear();
+  documentFacts.reset(capacity);
 }
 const isDocumentHash = (hash: string) => /^0x[0-9a-f]{64}$/i.test(hash);
 
@@ -85,7 +84,7 @@ async function documentFactsOf(
       const at = missing.get(id)!;
       facts[at] = factsOf(documents);
       const hash = rows[at]!.document_hash;
-      if (isDocumentHash(hash) && documentFacts.size < documentFactsCapacity) documentFacts.set(hash, facts[at]);
+      if (isDocumentHash(hash)) documentFacts.keep(hash, facts[at]);
     }
   }
   return facts as DocumentFacts[];

@@ -3,21 +3,20 @@
 // ReceivableStatusChanged(Repaid) event closed the receivable once, from the chain, and
 // keeps it in its own table (risk_repayment_times). Nothing is added to the indexer.
 import type { ServiceContext } from "../context.js";
+import { KeptValues } from "./kept-values.js";
 
 const REPAID = "4"; // IReceivableRegistry.ReceivableStatus.Repaid
 
 // Every rescore of a debtor asks for the repayment time of each receivable it ever repaid: a
 // year into a core enterprise's use, nearly its whole book, read again in chunks of 500 on
 // every limit check (issue 12). A time, once recorded, never changes (the row is written once
-// and never updated), so the times read are kept here too. Bounded: once full, further times
-// are read each time and not kept. About 150 bytes a time: 37 MB when full.
-let repaidTimesCapacity = 250_000;
-const repaidTimes = new Map<string, number>();
+// and never updated), so the times read are kept here too (kept-values.ts). About 150 bytes a
+// time: 37 MB when full.
+const repaidTimes = new KeptValues<string, number>(250_000);
 
 /** For tests: how many repayment times are kept, and nothing kept yet. */
 export function keepRepaymentTimes(capacity: number): void {
-  repaidTimesCapacity = capacity;
-  repaidTimes.clear();
+  repaidTimes.reset(capacity);
 }
 
 /** Unix seconds each receivable in `receivableIds` reached Repaid; absent while the event is not indexed. */
@@ -30,10 +29,7 @@ export async function repaidAtOf(ctx: ServiceContext, receivableIds: string[]): 
     else known.set(id, kept);
   }
   if (unknown.length === 0) return known;
-  const keep = (id: string, at: number) => {
-    known.set(id, at);
-    if (repaidTimes.size < repaidTimesCapacity) repaidTimes.set(id, at);
-  };
+  const keep = (id: string, at: number) => known.set(id, repaidTimes.keep(id, at));
   for (let i = 0; i < unknown.length; i += 500) {
     const rows = await ctx.db
       .selectFrom("risk_repayment_times")
