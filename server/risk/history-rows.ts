@@ -64,12 +64,12 @@ const owedColumns = ["id", "face_value", "repaid_amount", "due_date", "status"] 
 
 /** The party's history rows: kept ones refreshed, or all read now. */
 export async function historyRowsOf(db: Db, party: PartyRecord): Promise<HistoryRows> {
-  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return readAll(db, party);
+  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return readRows(db, party);
   const parties = kept.get(db) ?? new Map<string, Kept>();
   kept.set(db, parties);
   const entry = parties.get(party.id);
-  parties.delete(party.id); // re-inserted below: the map's order is the recency order
   const fresh = entry ? await refreshed(db, party, entry) : await loadKept(db, party);
+  parties.delete(party.id); // re-inserted below: the map's order is the recency order
   if (fresh.submitted.size + fresh.owed.size >= KEEP_FROM_ROWS) {
     parties.set(party.id, fresh);
     while (parties.size > KEEP_PARTIES) parties.delete(parties.keys().next().value!);
@@ -77,18 +77,18 @@ export async function historyRowsOf(db: Db, party: PartyRecord): Promise<History
   return { submitted: [...fresh.submitted.values()], owed: [...fresh.owed.values()] };
 }
 
-async function readAll(db: Db, party: PartyRecord): Promise<HistoryRows> {
-  const submitted = await db
+/** The party's rows, all of them or only those of `ids`. */
+async function readRows(db: Db, party: PartyRecord, ids?: string[]): Promise<HistoryRows> {
+  let submitted = db
     .selectFrom("receivables")
     .select(submittedColumns)
-    .where((eb) => eb.or([eb("seller_id", "=", party.id), eb("debtor_id", "=", party.id)]))
-    .execute();
-  const owed = await db
-    .selectFrom("onchain_receivables")
-    .select(owedColumns)
-    .where("debtor", "=", party.address)
-    .execute();
-  return { submitted, owed };
+    .where((eb) => eb.or([eb("seller_id", "=", party.id), eb("debtor_id", "=", party.id)]));
+  let owed = db.selectFrom("onchain_receivables").select(owedColumns).where("debtor", "=", party.address);
+  if (ids) {
+    submitted = submitted.where("id", "in", ids);
+    owed = owed.where("id", "in", ids);
+  }
+  return { submitted: await submitted.execute(), owed: await owed.execute() };
 }
 
 async function lastChange(db: Db): Promise<number> {
@@ -102,7 +102,7 @@ async function lastChange(db: Db): Promise<number> {
 async function loadKept(db: Db, party: PartyRecord): Promise<Kept> {
   // The log's position first: a change after it is seen again next time, never missed.
   const seq = await lastChange(db);
-  const rows = await readAll(db, party);
+  const rows = await readRows(db, party);
   return {
     seq,
     submitted: new Map(rows.submitted.map((row) => [row.id, row])),
@@ -129,20 +129,9 @@ async function refreshed(db: Db, party: PartyRecord, entry: Kept): Promise<Kept>
   const owed = new Map(entry.owed);
   for (let i = 0; i < ids.length; i += CHUNK) {
     const chunk = ids.slice(i, i + CHUNK);
-    const nowSubmitted = await db
-      .selectFrom("receivables")
-      .select(submittedColumns)
-      .where("id", "in", chunk)
-      .where((eb) => eb.or([eb("seller_id", "=", party.id), eb("debtor_id", "=", party.id)]))
-      .execute();
-    const nowOwed = await db
-      .selectFrom("onchain_receivables")
-      .select(owedColumns)
-      .where("id", "in", chunk)
-      .where("debtor", "=", party.address)
-      .execute();
-    replace(submitted, chunk, nowSubmitted);
-    replace(owed, chunk, nowOwed);
+    const now = await readRows(db, party, chunk);
+    replace(submitted, chunk, now.submitted);
+    replace(owed, chunk, now.owed);
   }
   return { seq: Number(changes.at(-1)!.seq), submitted, owed };
 }
