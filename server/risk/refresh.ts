@@ -100,21 +100,29 @@ async function refreshNow(
 /*                    What changed since the last look                */
 /* ------------------------------------------------------------------ */
 
+/** A cursor over rows stamped with a time: the last instant read and the ids seen at it (none once settled). */
+interface StampCursor {
+  at: string;
+  ids: string[];
+}
+
 interface Cursors {
   events: { block: number; logIndex: number };
-  receivables: { at: string; ids: string[] };
-  parties: { at: string; ids: string[] };
+  receivables: StampCursor;
+  parties: StampCursor;
 }
 
 const CURSOR_KEY = "refresh.cursors";
 
-async function readCursors(db: Db): Promise<Cursors | undefined> {
+async function readCursors(db: Db): Promise<{ cursors: Cursors; stored: string } | undefined> {
   const row = await db.selectFrom("risk_state").select("value").where("key", "=", CURSOR_KEY).executeTakeFirst();
-  return row ? (JSON.parse(row.value) as Cursors) : undefined;
+  return row ? { cursors: JSON.parse(row.value) as Cursors, stored: row.value } : undefined;
 }
 
-async function writeCursors(db: Db, cursors: Cursors): Promise<void> {
+/** Writes the cursors unless they are what is stored already (a quiet second writes nothing). */
+async function writeCursors(db: Db, cursors: Cursors, stored?: string): Promise<void> {
   const value = JSON.stringify(cursors);
+  if (value === stored) return;
   await db
     .insertInto("risk_state")
     .values({ key: CURSOR_KEY, value })
@@ -124,16 +132,32 @@ async function writeCursors(db: Db, cursors: Cursors): Promise<void> {
 
 const EVENT_BATCH = 5_000;
 
-/** Rows stamped at or after the cursor's time, less those already seen at exactly that time. */
+/**
+ * How long after a row's stamp (the writer's clock, read before its commit) the row can still
+ * commit. Once the cursor's instant is this far behind the clock, nothing more can arrive at
+ * it: the cursor forgets the ids seen there and reads strictly after it. Without that, one
+ * bulk update (every row stamped with one instant) was read again, and its ids compared with
+ * every row, each second until something newer was written (issue 12's growth bench: 80 ms a
+ * second of the event loop at 10,000 receivables, and growing with the square of the rows).
+ */
+export const STAMP_SETTLE_MS = 60_000;
+
+/** How to compare a row's stamp with the cursor: at its instant too, unless the instant settled (no ids kept). */
+const sinceOperator = (cursor: StampCursor): ">" | ">=" => (cursor.ids.length === 0 && cursor.at !== "" ? ">" : ">=");
+
+/** The rows not seen before, and the cursor past them (settled when its instant is old enough). */
 function advance<T extends { id: string; at: string }>(
   rows: T[],
-  cursor: { at: string; ids: string[] },
-): { fresh: T[]; next: { at: string; ids: string[] } } {
-  const fresh = rows.filter((r) => r.at > cursor.at || !cursor.ids.includes(r.id));
-  if (rows.length === 0) return { fresh, next: cursor };
+  cursor: StampCursor,
+  clockMs: number,
+): { fresh: T[]; next: StampCursor } {
+  const seen = new Set(cursor.ids);
+  const fresh = rows.filter((r) => r.at > cursor.at || !seen.has(r.id));
   const last = rows.reduce((max, r) => (r.at > max ? r.at : max), cursor.at);
-  const ids = rows.filter((r) => r.at === last).map((r) => r.id);
-  return { fresh, next: { at: last, ids: last === cursor.at ? [...new Set([...cursor.ids, ...ids])] : ids } };
+  const atLast = rows.filter((r) => r.at === last).map((r) => r.id);
+  const ids = last === cursor.at ? [...new Set([...cursor.ids, ...atLast])] : atLast;
+  const settled = last !== "" && Date.parse(last) + STAMP_SETTLE_MS < clockMs;
+  return { fresh, next: { at: last, ids: settled ? [] : ids } };
 }
 
 async function partyIdsByAddress(db: Db, addresses: string[]): Promise<string[]> {
@@ -153,14 +177,15 @@ async function partyIdsByAddress(db: Db, addresses: string[]): Promise<string[]>
  */
 export function catchUpRisk(ctx: ServiceContext): Promise<string[]> {
   return withLock(ctx.db, REFRESH_LOCK, async () => {
-    const cursors = await readCursors(ctx.db);
-    if (!cursors) {
+    const read = await readCursors(ctx.db);
+    if (!read) {
       const start = await currentCursors(ctx.db);
       const all = (await ctx.db.selectFrom("parties").select("id").execute()).map((r) => r.id);
       await refreshNow(ctx, all, "start");
       await writeCursors(ctx.db, start);
       return all;
     }
+    const { cursors, stored } = read;
     const touched = new Set<string>();
 
     const events = await ctx.db
@@ -200,9 +225,10 @@ export function catchUpRisk(ctx: ServiceContext): Promise<string[]> {
     const submissions = await ctx.db
       .selectFrom("receivables")
       .select(["id", "updated_at as at", "seller_id", "debtor_id"])
-      .where("updated_at", ">=", cursors.receivables.at)
+      .where("updated_at", sinceOperator(cursors.receivables), cursors.receivables.at)
       .execute();
-    const receivables = advance(submissions, cursors.receivables);
+    const clockMs = Date.now(); // rows are stamped by the wall clock (nowIso), not ctx.now()
+    const receivables = advance(submissions, cursors.receivables, clockMs);
     for (const r of receivables.fresh) {
       touched.add(r.seller_id);
       touched.add(r.debtor_id);
@@ -211,13 +237,13 @@ export function catchUpRisk(ctx: ServiceContext): Promise<string[]> {
     const joined = await ctx.db
       .selectFrom("parties")
       .select(["id", "created_at as at"])
-      .where("created_at", ">=", cursors.parties.at)
+      .where("created_at", sinceOperator(cursors.parties), cursors.parties.at)
       .execute();
-    const parties = advance(joined, cursors.parties);
+    const parties = advance(joined, cursors.parties, clockMs);
     for (const p of parties.fresh) touched.add(p.id);
 
     if (touched.size > 0) await refreshNow(ctx, [...touched], "event");
-    await writeCursors(ctx.db, { events: nextEvents, receivables: receivables.next, parties: parties.next });
+    await writeCursors(ctx.db, { events: nextEvents, receivables: receivables.next, parties: parties.next }, stored);
     return [...touched];
   });
 }
@@ -233,10 +259,11 @@ async function currentCursors(db: Db): Promise<Cursors> {
   const receivables = await db.selectFrom("receivables").select(["id", "updated_at as at"]).execute();
   const parties = await db.selectFrom("parties").select(["id", "created_at as at"]).execute();
   const empty = { at: "", ids: [] as string[] };
+  const clockMs = Date.now();
   return {
     events: event ? { block: event.block_number, logIndex: event.log_index } : { block: -1, logIndex: -1 },
-    receivables: advance(receivables, empty).next,
-    parties: advance(parties, empty).next,
+    receivables: advance(receivables, empty, clockMs).next,
+    parties: advance(parties, empty, clockMs).next,
   };
 }
 
