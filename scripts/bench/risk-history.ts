@@ -3,7 +3,8 @@
 // on SQLite before the history rows were kept) and kept, with one receivable changed since the
 // last look (a month-end confirmation) and with nothing changed; the score itself, still
 // computed from every row; and the debtor's exposure summed row by row in JavaScript (before)
-// and by the database (now). Rows are written straight into
+// and by the database (now); and a rescore after one change, summed from every row (before) and
+// from the totals kept with the rows (now). Rows are written straight into
 // a SQLite file (no chain, no documents verified); prints figures, asserts nothing.
 //   npm run bench:history                  # 5,000 and 25,000 receivables
 //   BENCH_HISTORY_SIZES=100000 npm run bench:history
@@ -14,7 +15,7 @@ import path from "node:path";
 import { openDatabase, type Db } from "../../server/store/database.js";
 import { toParty, type PartyRecord } from "../../server/store/parties-store.js";
 import { forgetHistoryRows } from "../../server/risk/history-rows.js";
-import { loadPartyHistory } from "../../server/risk/history.js";
+import { loadPartyHistory, scoringInputFor } from "../../server/risk/history.js";
 import { computeScore } from "../../server/risk/scoring.js";
 import { debtorExposure } from "../../server/risk/exposure.js";
 import { documentHashOf } from "../../server/model/receivable-schema.js";
@@ -93,6 +94,8 @@ const rows: Array<[string, ...string[]]> = [
   ["history kept, one receivable changed since"],
   ["history kept, nothing changed"],
   ["score from the history (computeScore)"],
+  ["rescore, one receivable changed: history read and summed (before)"],
+  ["rescore, one receivable changed: kept totals (now)"],
   ["debtor exposure, rows summed in JavaScript (before)"],
   ["debtor exposure, summed by the database (limit check)"],
 ];
@@ -121,6 +124,21 @@ for (const size of SIZES) {
     const unchanged = await median(() => loadPartyHistory(ctx, debtor));
     const history = await loadPartyHistory(ctx, debtor);
     const score = await median(async () => computeScore(history));
+    const flipOne = () =>
+      db
+        .updateTable("receivables")
+        .set({ status: flip++ % 2 === 0 ? "confirming" : "registered" })
+        .where("id", "=", "rcv_7")
+        .execute();
+    const rescoredBefore = await median(async () => {
+      await flipOne();
+      return computeScore(await loadPartyHistory(ctx, debtor));
+    });
+    await scoringInputFor(ctx, debtor); // the totals are kept from here on
+    const rescoredNow = await median(async () => {
+      await flipOne();
+      return computeScore(await scoringInputFor(ctx, debtor));
+    });
     const summedHere = await median(async () => {
       const rows = await db
         .selectFrom("onchain_receivables")
@@ -138,7 +156,9 @@ for (const size of SIZES) {
     const exposure = await median(() => debtorExposure(ctx, debtor));
     const cells = [
       size.toLocaleString("en"),
-      ...[full, changed, unchanged, score, summedHere, exposure].map((ms) => `${ms.toFixed(1)} ms`),
+      ...[full, changed, unchanged, score, rescoredBefore, rescoredNow, summedHere, exposure].map(
+        (ms) => `${ms.toFixed(1)} ms`,
+      ),
     ];
     cells.forEach((cell, i) => rows[i]!.push(cell));
   } finally {

@@ -2,40 +2,14 @@
 // Each factor says what it looked at (inputs), the formula, and its contribution, so a
 // person can recompute it by hand. Rates are whole basis points, rounded down; points are
 // rounded to the nearest integer, halves away from zero (divRound).
+import { FactorTotals, type DebtRecord, type TradeRecord } from "./factor-totals.js";
 import { BPS, divRound, hhiBps, shareBps } from "./math.js";
 import { RISK_POLICY } from "./policy.js";
 
 const DAY = 86_400;
 
-/** One receivable the party took part in, from the submitted trade documents. */
-export interface TradeRecord {
-  receivableId: string;
-  /** The party's side of the trade. */
-  role: "seller" | "debtor";
-  counterpartyId: string;
-  faceValue: bigint;
-  /** The submission's status: held_for_review | awaiting_confirmation | confirming | rejected. */
-  status: string;
-  /** Unix seconds: purchase order issued, goods received, invoice issued. */
-  orderedAt: number;
-  receivedAt: number;
-  invoicedAt: number;
-  /** Some ordered sku was delivered in a smaller quantity than ordered (or not at all). */
-  shortDelivery: boolean;
-  /** The counterparty is recorded as related (either party lists the other). */
-  related: boolean;
-}
-
-/** One receivable registered on-chain with the party as the debtor. */
-export interface DebtRecord {
-  receivableId: string;
-  faceValue: bigint;
-  repaidAmount: bigint;
-  dueDate: number;
-  status: string; // active | overdue | defaulted | repaid
-  /** Chain time of the block that marked it repaid; null while not repaid (or not yet known). */
-  repaidAt: number | null;
-}
+// The records a history is made of are defined with the totals that sum them.
+export type { DebtRecord, TradeRecord } from "./factor-totals.js";
 
 export interface PartyHistory {
   partyId: string;
@@ -92,78 +66,73 @@ const notApplicable = (
   explanation,
 });
 
-/** Sales that were not rejected: the trade the platform accepted. */
-const acceptedSales = (h: PartyHistory) => h.trades.filter((t) => t.role === "seller" && t.status !== "rejected");
-const acceptedTrades = (h: PartyHistory) => h.trades.filter((t) => t.status !== "rejected");
+/** What the factors read: the history's totals (factor-totals.ts), the clock and the party's start. */
+export interface ScoringInput {
+  createdAt: number;
+  now: number;
+  totals: FactorTotals;
+}
 
-export function onTimeDeliveryFactor(h: PartyHistory): FactorResult {
+/** A history read in full is summed here; a kept one comes with its totals. */
+export const scoringInputOf = (h: PartyHistory | ScoringInput): ScoringInput =>
+  "totals" in h ? h : { createdAt: h.createdAt, now: h.now, totals: FactorTotals.of(h.trades, h.debts) };
+
+export function onTimeDeliveryFactor(h: PartyHistory | ScoringInput): FactorResult {
   const label = "On-time delivery (as a seller)";
   const formula = `round(${F.onTimeDeliveryWeight} x (onTimeRate - ${F.onTimeDeliveryPivotBps / BPS}))`;
-  const sales = acceptedSales(h);
-  if (sales.length === 0) return notApplicable("onTimeDelivery", label, formula, "no deliveries as a seller yet");
-  const onTime = sales.filter((s) => s.receivedAt - s.orderedAt <= F.onTimeDeliveryDays * DAY).length;
-  const rateBps = shareBps(onTime, sales.length);
+  const { acceptedSales: sales, salesOnTime: onTime } = scoringInputOf(h).totals;
+  if (sales === 0) return notApplicable("onTimeDelivery", label, formula, "no deliveries as a seller yet");
+  const rateBps = shareBps(onTime, sales);
   return {
     name: "onTimeDelivery",
     label,
     applies: true,
-    inputs: { deliveries: sales.length, onTime, onTimeDays: F.onTimeDeliveryDays, rateBps },
+    inputs: { deliveries: sales, onTime, onTimeDays: F.onTimeDeliveryDays, rateBps },
     formula,
     contribution: divRound(F.onTimeDeliveryWeight * (rateBps - F.onTimeDeliveryPivotBps), BPS),
-    explanation: `${onTime} of ${sales.length} deliveries received within ${F.onTimeDeliveryDays} days of the purchase order`,
+    explanation: `${onTime} of ${sales} deliveries received within ${F.onTimeDeliveryDays} days of the purchase order`,
   };
 }
 
-export function returnsFactor(h: PartyHistory): FactorResult {
+export function returnsFactor(h: PartyHistory | ScoringInput): FactorResult {
   const label = "Returns (short deliveries, as a seller)";
   const formula = `-round(${F.returnsWeight} x shortDeliveryRate)`;
-  const sales = acceptedSales(h);
-  if (sales.length === 0) return notApplicable("returns", label, formula, "no deliveries as a seller yet");
-  const short = sales.filter((s) => s.shortDelivery).length;
-  const rateBps = shareBps(short, sales.length);
+  const { acceptedSales: sales, salesShort: short } = scoringInputOf(h).totals;
+  if (sales === 0) return notApplicable("returns", label, formula, "no deliveries as a seller yet");
+  const rateBps = shareBps(short, sales);
   return {
     name: "returns",
     label,
     applies: true,
-    inputs: { deliveries: sales.length, shortDeliveries: short, rateBps },
+    inputs: { deliveries: sales, shortDeliveries: short, rateBps },
     formula,
     contribution: minus(divRound(F.returnsWeight * rateBps, BPS)),
-    explanation: `${short} of ${sales.length} deliveries brought less than was ordered (the proxy for returns)`,
+    explanation: `${short} of ${sales} deliveries brought less than was ordered (the proxy for returns)`,
   };
 }
 
-export function disputesFactor(h: PartyHistory): FactorResult {
+export function disputesFactor(h: PartyHistory | ScoringInput): FactorResult {
   const label = "Disputes (submissions held or rejected, as a seller)";
   const formula = `-round(${F.disputesWeight} x disputeRate)`;
-  const submissions = h.trades.filter((t) => t.role === "seller");
-  if (submissions.length === 0) return notApplicable("disputes", label, formula, "no submissions as a seller yet");
-  const rejected = submissions.filter((s) => s.status === "rejected").length;
-  const held = submissions.filter((s) => s.status === "held_for_review").length;
-  const rateBps = shareBps(rejected + held, submissions.length);
+  const { submissions, rejected, held } = scoringInputOf(h).totals;
+  if (submissions === 0) return notApplicable("disputes", label, formula, "no submissions as a seller yet");
+  const rateBps = shareBps(rejected + held, submissions);
   return {
     name: "disputes",
     label,
     applies: true,
-    inputs: { submissions: submissions.length, rejectedInReview: rejected, heldForReview: held, rateBps },
+    inputs: { submissions, rejectedInReview: rejected, heldForReview: held, rateBps },
     formula,
     contribution: minus(divRound(F.disputesWeight * rateBps, BPS)),
-    explanation: `${rejected} rejected in review and ${held} held for review of ${submissions.length} submissions`,
+    explanation: `${rejected} rejected in review and ${held} held for review of ${submissions} submissions`,
   };
 }
 
-export function repaymentFactor(h: PartyHistory): FactorResult {
+export function repaymentFactor(h: PartyHistory | ScoringInput): FactorResult {
   const label = "Repayment record (as a debtor)";
   const formula = `min(${F.repaidOnTimeCap}, ${F.repaidOnTimePoints} x onTime) - ${-F.repaidLatePoints} x late - ${-F.defaultedPoints} x defaulted`;
-  let onTime = 0;
-  let late = 0;
-  let pending = 0;
-  for (const d of h.debts) {
-    if (d.status !== "repaid") continue;
-    if (d.repaidAt === null) pending++;
-    else if (d.repaidAt <= d.dueDate + F.repaymentToleranceSeconds) onTime++;
-    else late++;
-  }
-  const defaulted = h.debts.filter((d) => d.status === "defaulted").length;
+  const totals = scoringInputOf(h).totals;
+  const { repaidOnTime: onTime, repaidLate: late, repaidPending: pending, defaulted } = totals;
   const inputs = {
     repaidOnTime: onTime,
     repaidLate: late,
@@ -188,23 +157,15 @@ export function repaymentFactor(h: PartyHistory): FactorResult {
 }
 
 /** Outstanding as a debtor, and the part of it overdue or defaulted on-chain. */
-export function overdueShareOf(debts: DebtRecord[]): { outstanding: bigint; overdue: bigint; shareBps: number } {
-  let outstanding = 0n;
-  let overdue = 0n;
-  for (const d of debts) {
-    if (d.status === "repaid") continue;
-    const open = d.faceValue - d.repaidAmount;
-    if (open <= 0n) continue;
-    outstanding += open;
-    if (d.status === "overdue" || d.status === "defaulted") overdue += open;
-  }
+export function overdueShareOf(totals: FactorTotals): { outstanding: bigint; overdue: bigint; shareBps: number } {
+  const { outstanding, overdue } = totals;
   return { outstanding, overdue, shareBps: shareBps(overdue, outstanding) };
 }
 
-export function overdueFactor(h: PartyHistory): FactorResult {
+export function overdueFactor(h: PartyHistory | ScoringInput): FactorResult {
   const label = "Overdue share (as a debtor)";
   const formula = `-round(${F.overdueWeight} x overdueOutstanding / outstanding)`;
-  const { outstanding, overdue, shareBps: share } = overdueShareOf(h.debts);
+  const { outstanding, overdue, shareBps: share } = overdueShareOf(scoringInputOf(h).totals);
   const inputs = { outstanding: tUsd(outstanding), overdueOutstanding: tUsd(overdue), shareBps: share };
   if (outstanding === 0n) return notApplicable("overdue", label, formula, "nothing outstanding as a debtor", inputs);
   return {
@@ -218,15 +179,13 @@ export function overdueFactor(h: PartyHistory): FactorResult {
   };
 }
 
-export function concentrationFactor(h: PartyHistory): FactorResult {
+export function concentrationFactor(h: PartyHistory | ScoringInput): FactorResult {
   const label = "Counterparty concentration (HHI of sales by buyer)";
   const floor = F.concentrationFloorBps;
   const formula = `HHI > ${floor / BPS} ? -round(${F.concentrationWeight} x (HHI - ${floor / BPS}) / ${(BPS - floor) / BPS}) : 0`;
-  const sales = acceptedSales(h);
-  if (sales.length === 0) return notApplicable("concentration", label, formula, "no sales yet");
-  const byBuyer = new Map<string, bigint>();
-  for (const s of sales) byBuyer.set(s.counterpartyId, (byBuyer.get(s.counterpartyId) ?? 0n) + s.faceValue);
-  const hhi = hhiBps(byBuyer.values());
+  const { acceptedSales, salesByBuyer: byBuyer } = scoringInputOf(h).totals;
+  if (acceptedSales === 0) return notApplicable("concentration", label, formula, "no sales yet");
+  const hhi = hhiBps(byBuyer.sums());
   return {
     name: "concentration",
     label,
@@ -238,17 +197,11 @@ export function concentrationFactor(h: PartyHistory): FactorResult {
   };
 }
 
-export function relatedPartyFactor(h: PartyHistory): FactorResult {
+export function relatedPartyFactor(h: PartyHistory | ScoringInput): FactorResult {
   const label = "Related-party trade";
   const formula = `-round(${F.relatedPartyWeight} x relatedVolume / volume)`;
-  const trades = acceptedTrades(h);
-  if (trades.length === 0) return notApplicable("relatedParty", label, formula, "no trade yet");
-  let volume = 0n;
-  let related = 0n;
-  for (const t of trades) {
-    volume += t.faceValue;
-    if (t.related) related += t.faceValue;
-  }
+  const { acceptedTrades, volume, relatedVolume: related } = scoringInputOf(h).totals;
+  if (acceptedTrades === 0) return notApplicable("relatedParty", label, formula, "no trade yet");
   const share = shareBps(related, volume);
   return {
     name: "relatedParty",
@@ -261,7 +214,7 @@ export function relatedPartyFactor(h: PartyHistory): FactorResult {
   };
 }
 
-export function tenureFactor(h: PartyHistory): FactorResult {
+export function tenureFactor(h: PartyHistory | ScoringInput): FactorResult {
   const days = Math.max(0, Math.floor((h.now - h.createdAt) / DAY));
   const counted = Math.min(days, F.tenureFullDays);
   return {
@@ -275,18 +228,15 @@ export function tenureFactor(h: PartyHistory): FactorResult {
   };
 }
 
-export function volumeTrendFactor(h: PartyHistory): FactorResult {
+export function volumeTrendFactor(h: PartyHistory | ScoringInput): FactorResult {
   const label = "Volume trend";
   const w = F.volumeWindowDays;
   const formula = `ratio = recent / previous; ratio >= 1 ? round(${F.volumeGrowthPoints} x min(ratio - 1, 1)) : -round(${F.volumeDeclinePoints} x (1 - ratio))`;
-  const recentFrom = h.now - w * DAY;
-  const previousFrom = h.now - 2 * w * DAY;
-  let recent = 0n;
-  let previous = 0n;
-  for (const t of acceptedTrades(h)) {
-    if (t.invoicedAt > recentFrom && t.invoicedAt <= h.now) recent += t.faceValue;
-    else if (t.invoicedAt > previousFrom && t.invoicedAt <= recentFrom) previous += t.faceValue;
-  }
+  const { now, totals } = scoringInputOf(h);
+  const recentFrom = now - w * DAY;
+  const previousFrom = now - 2 * w * DAY;
+  const recent = totals.invoiced.sumIn(recentFrom, now);
+  const previous = totals.invoiced.sumIn(previousFrom, recentFrom);
   const inputs: FactorResult["inputs"] = { windowDays: w, recentVolume: tUsd(recent), previousVolume: tUsd(previous) };
   if (previous === 0n)
     return notApplicable(
@@ -313,7 +263,8 @@ export function volumeTrendFactor(h: PartyHistory): FactorResult {
 }
 
 /** Every factor, in a fixed order. */
-export function allFactors(h: PartyHistory): FactorResult[] {
+export function allFactors(history: PartyHistory | ScoringInput): FactorResult[] {
+  const h = scoringInputOf(history); // summed once for all nine
   return [
     onTimeDeliveryFactor(h),
     returnsFactor(h),

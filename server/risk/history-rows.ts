@@ -34,9 +34,19 @@ export interface HistoryRows {
   owed: OwedRow[];
 }
 
-interface Kept {
+/** A party's rows as kept: maps by receivable id, and what changed at the last refresh. */
+export interface KeptRows {
   /** The last change seen: every change up to it is in the rows. */
-  seq: number;
+  readonly seq: number;
+  readonly submitted: ReadonlyMap<string, SubmittedRow>;
+  readonly owed: ReadonlyMap<string, OwedRow>;
+  /** Set when these rows are a refresh of the rows kept at change `from`: the receivables read again. */
+  readonly changed?: { from: number; ids: readonly string[] };
+  /** What a reader derives from the rows and keeps beside them (history.ts: the score's totals), carried through refreshes. */
+  derived?: unknown;
+}
+
+interface Kept extends KeptRows {
   submitted: Map<string, SubmittedRow>;
   owed: Map<string, OwedRow>;
 }
@@ -64,17 +74,24 @@ const owedColumns = ["id", "face_value", "repaid_amount", "due_date", "status"] 
 
 /** The party's history rows: kept ones refreshed, or all read now. */
 export async function historyRowsOf(db: Db, party: PartyRecord): Promise<HistoryRows> {
-  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return readRows(db, party);
+  const found = await keptOrReadRows(db, party);
+  if ("rows" in found) return found.rows;
+  return { submitted: [...found.kept.submitted.values()], owed: [...found.kept.owed.values()] };
+}
+
+/** The party's rows as kept (refreshed first), or read in full when the party is not kept (PostgreSQL, small parties). */
+export async function keptOrReadRows(db: Db, party: PartyRecord): Promise<{ kept: KeptRows } | { rows: HistoryRows }> {
+  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return { rows: await readRows(db, party) };
   const parties = kept.get(db) ?? new Map<string, Kept>();
   kept.set(db, parties);
   const entry = parties.get(party.id);
   const fresh = entry ? await refreshed(db, party, entry) : await loadKept(db, party);
   parties.delete(party.id); // re-inserted below: the map's order is the recency order
-  if (fresh.submitted.size + fresh.owed.size >= KEEP_FROM_ROWS) {
-    parties.set(party.id, fresh);
-    while (parties.size > KEEP_PARTIES) parties.delete(parties.keys().next().value!);
-  }
-  return { submitted: [...fresh.submitted.values()], owed: [...fresh.owed.values()] };
+  if (fresh.submitted.size + fresh.owed.size < KEEP_FROM_ROWS)
+    return { rows: { submitted: [...fresh.submitted.values()], owed: [...fresh.owed.values()] } };
+  parties.set(party.id, fresh);
+  while (parties.size > KEEP_PARTIES) parties.delete(parties.keys().next().value!);
+  return { kept: fresh };
 }
 
 /** The party's rows, all of them or only those of `ids`. */
@@ -133,7 +150,13 @@ async function refreshed(db: Db, party: PartyRecord, entry: Kept): Promise<Kept>
     replace(submitted, chunk, now.submitted);
     replace(owed, chunk, now.owed);
   }
-  return { seq: Number(changes.at(-1)!.seq), submitted, owed };
+  return {
+    seq: Number(changes.at(-1)!.seq),
+    submitted,
+    owed,
+    changed: { from: entry.seq, ids },
+    derived: entry.derived,
+  };
 }
 
 /** The rows of `ids` as they are now: changed ones updated in place, ones that no longer name the party (or are gone) removed. */

@@ -4,8 +4,16 @@
 import type { ServiceContext } from "../context.js";
 import type { ReceivableSubmission } from "../model/receivable-schema.js";
 import type { PartyRecord } from "../store/parties-store.js";
-import type { DebtRecord, PartyHistory, TradeRecord } from "./factors.js";
-import { historyRowsOf } from "./history-rows.js";
+import type { DebtRecord, PartyHistory, ScoringInput, TradeRecord } from "./factors.js";
+import { FactorTotals } from "./factor-totals.js";
+import {
+  historyRowsOf,
+  keptOrReadRows,
+  type HistoryRows,
+  type KeptRows,
+  type OwedRow,
+  type SubmittedRow,
+} from "./history-rows.js";
 import { KeptValues } from "./kept-values.js";
 import { repaidAtOf } from "./repayment-times.js";
 
@@ -90,56 +98,78 @@ async function documentFactsOf(
   return facts as DocumentFacts[];
 }
 
+const counterpartyOf = (party: PartyRecord, row: SubmittedRow): string =>
+  row.seller_id === party.id ? row.debtor_id : row.seller_id;
+
+/** The parties related to `party`: those it lists, and those of `counterpartyIds` that list it. */
+async function relatedPartiesOf(
+  ctx: ServiceContext,
+  party: PartyRecord,
+  counterpartyIds: string[],
+): Promise<Set<string>> {
+  const related = new Set(party.relatedPartyIds);
+  for (let i = 0; i < counterpartyIds.length; i += 500) {
+    const counterparties = await ctx.db
+      .selectFrom("parties")
+      .select(["id", "related_party_ids"])
+      .where("id", "in", counterpartyIds.slice(i, i + 500))
+      .execute();
+    for (const c of counterparties)
+      if ((JSON.parse(c.related_party_ids) as string[]).includes(party.id)) related.add(c.id);
+  }
+  return related;
+}
+
+function tradeOf(party: PartyRecord, row: SubmittedRow, facts: DocumentFacts, related: Set<string>): TradeRecord {
+  const role = row.seller_id === party.id ? "seller" : "debtor";
+  const counterpartyId = counterpartyOf(party, row);
+  const { orderedAt, receivedAt, invoicedAt, shortDelivery } = facts;
+  return {
+    receivableId: row.id,
+    role,
+    counterpartyId,
+    faceValue: BigInt(row.face_value),
+    status: row.status,
+    orderedAt,
+    receivedAt,
+    invoicedAt,
+    shortDelivery,
+    related: related.has(counterpartyId),
+  };
+}
+
+const debtOf = (row: OwedRow, repaidAt: Map<string, number>): DebtRecord => ({
+  receivableId: row.id,
+  faceValue: BigInt(row.face_value),
+  repaidAmount: BigInt(row.repaid_amount),
+  dueDate: row.due_date,
+  status: row.status,
+  repaidAt: repaidAt.get(row.id) ?? null,
+});
+
+/** The records of these rows: trades with their document facts and related flags, debts with their repayment times. */
+async function recordsOf(
+  ctx: ServiceContext,
+  party: PartyRecord,
+  rows: HistoryRows,
+  related?: Set<string>,
+): Promise<{ trades: TradeRecord[]; debts: DebtRecord[]; related: Set<string> }> {
+  related ??= await relatedPartiesOf(ctx, party, [...new Set(rows.submitted.map((r) => counterpartyOf(party, r)))]);
+  const facts = await documentFactsOf(ctx, rows.submitted);
+  const trades = rows.submitted.map((row, i) => tradeOf(party, row, facts[i]!, related));
+  const repaidAt = await repaidAtOf(
+    ctx,
+    rows.owed.filter((r) => r.status === "repaid").map((r) => r.id),
+  );
+  return { trades, debts: rows.owed.map((row) => debtOf(row, repaidAt)), related };
+}
+
 export async function loadPartyHistory(
   ctx: ServiceContext,
   party: PartyRecord,
   now: Date = ctx.now(),
 ): Promise<PartyHistory> {
-  const { submitted: rows, owed: onChain } = await historyRowsOf(ctx.db, party);
-  const counterpartyIds = [...new Set(rows.map((r) => (r.seller_id === party.id ? r.debtor_id : r.seller_id)))];
-  const relatesToUs = new Set<string>();
-  if (counterpartyIds.length > 0) {
-    const counterparties = await ctx.db
-      .selectFrom("parties")
-      .select(["id", "related_party_ids"])
-      .where("id", "in", counterpartyIds)
-      .execute();
-    for (const c of counterparties)
-      if ((JSON.parse(c.related_party_ids) as string[]).includes(party.id)) relatesToUs.add(c.id);
-  }
-  const facts = await documentFactsOf(ctx, rows);
-  const related = new Set([...party.relatedPartyIds, ...relatesToUs]);
-  const trades: TradeRecord[] = rows.map((row, i) => {
-    const role = row.seller_id === party.id ? "seller" : "debtor";
-    const counterpartyId = role === "seller" ? row.debtor_id : row.seller_id;
-    const { orderedAt, receivedAt, invoicedAt, shortDelivery } = facts[i]!;
-    return {
-      receivableId: row.id,
-      role,
-      counterpartyId,
-      faceValue: BigInt(row.face_value),
-      status: row.status,
-      orderedAt,
-      receivedAt,
-      invoicedAt,
-      shortDelivery,
-      related: related.has(counterpartyId),
-    };
-  });
-
-  const repaidAt = await repaidAtOf(
-    ctx,
-    onChain.filter((r) => r.status === "repaid").map((r) => r.id),
-  );
-  const debts: DebtRecord[] = onChain.map((r) => ({
-    receivableId: r.id,
-    faceValue: BigInt(r.face_value),
-    repaidAmount: BigInt(r.repaid_amount),
-    dueDate: r.due_date,
-    status: r.status,
-    repaidAt: repaidAt.get(r.id) ?? null,
-  }));
-
+  const { trades, debts } = await recordsOf(ctx, party, await historyRowsOf(ctx.db, party));
   return {
     partyId: party.id,
     createdAt: toSeconds(party.createdAt),
@@ -147,4 +177,129 @@ export async function loadPartyHistory(
     trades,
     debts,
   };
+}
+
+/* ------------------------------------------------------------------ */
+/*                 The score's totals, kept with the rows             */
+/* ------------------------------------------------------------------ */
+
+/**
+ * What a kept party's score reads, kept beside its rows (history-rows.ts) and brought up to
+ * date from the receivables that changed: a month-end confirmation to the debtor that owes
+ * the whole book no longer turns every row it owes into a record and sums it again.
+ */
+interface KeptScoring {
+  /** The rows' change these records are up to. */
+  seq: number;
+  trades: Map<string, TradeRecord>;
+  debts: Map<string, DebtRecord>;
+  /** Trades per counterparty: whose related-party lists to read. */
+  counterparties: Map<string, number>;
+  /** The related parties the trades' flags were set from; another set means building again. */
+  related: Set<string>;
+  /** Repaid debts whose repayment time was not known yet: looked up again at each look. */
+  timeUnknown: Set<string>;
+  totals: FactorTotals;
+}
+
+const sameSet = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x));
+
+function count(counts: Map<string, number>, key: string, by: 1 | -1): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n === 0) counts.delete(key);
+  else counts.set(key, n);
+}
+
+async function buildKeptScoring(ctx: ServiceContext, party: PartyRecord, kept: KeptRows): Promise<KeptScoring> {
+  const rows = { submitted: [...kept.submitted.values()], owed: [...kept.owed.values()] };
+  const { trades, debts, related } = await recordsOf(ctx, party, rows);
+  const counterparties = new Map<string, number>();
+  for (const trade of trades) count(counterparties, trade.counterpartyId, 1);
+  return {
+    seq: kept.seq,
+    trades: new Map(trades.map((t) => [t.receivableId, t])),
+    debts: new Map(debts.map((d) => [d.receivableId, d])),
+    counterparties,
+    related,
+    timeUnknown: new Set(debts.filter((d) => d.status === "repaid" && d.repaidAt === null).map((d) => d.receivableId)),
+    totals: FactorTotals.of(trades, debts),
+  };
+}
+
+/** The kept scoring of these rows: brought up to date from what changed, or built from every row. */
+async function keptScoring(ctx: ServiceContext, party: PartyRecord, kept: KeptRows): Promise<KeptScoring> {
+  const state = kept.derived as KeptScoring | undefined;
+  const changed = state?.seq === kept.seq ? [] : kept.changed?.from === state?.seq ? kept.changed?.ids : undefined;
+  if (!state || !changed) return (kept.derived = await buildKeptScoring(ctx, party, kept));
+  const from = state.seq;
+
+  // The reads first; the records change below in one synchronous step.
+  const submitted = changed.map((id) => kept.submitted.get(id)).filter((row) => row !== undefined);
+  const counterparties = new Map(state.counterparties);
+  for (const id of changed) {
+    const before = state.trades.get(id);
+    if (before) count(counterparties, before.counterpartyId, -1);
+  }
+  for (const row of submitted) count(counterparties, counterpartyOf(party, row), 1);
+  const related = await relatedPartiesOf(ctx, party, [...counterparties.keys()]);
+  if (!sameSet(related, state.related)) return (kept.derived = await buildKeptScoring(ctx, party, kept));
+  const facts = await documentFactsOf(ctx, submitted);
+  const owed = changed.map((id) => kept.owed.get(id)).filter((row) => row !== undefined);
+  const relook = [...state.timeUnknown].filter((id) => !changed.includes(id) && kept.owed.has(id));
+  const repaidAt = await repaidAtOf(ctx, [
+    ...owed.filter((r) => r.status === "repaid").map((r) => r.id),
+    ...relook.filter((id) => state.debts.get(id)?.status === "repaid"),
+  ]);
+  // Another look brought the records up to date while this one read: build afresh rather than apply twice.
+  if (kept.derived !== state || state.seq !== from) return (kept.derived = await buildKeptScoring(ctx, party, kept));
+
+  const { totals } = state;
+  for (const id of changed) {
+    const trade = state.trades.get(id);
+    if (trade) totals.trade(trade, -1);
+    state.trades.delete(id);
+    const debt = state.debts.get(id);
+    if (debt) totals.debt(debt, -1);
+    state.debts.delete(id);
+    state.timeUnknown.delete(id);
+  }
+  submitted.forEach((row, i) => {
+    const trade = tradeOf(party, row, facts[i]!, related);
+    state.trades.set(row.id, trade);
+    totals.trade(trade, 1);
+  });
+  const add = (debt: DebtRecord) => {
+    state.debts.set(debt.receivableId, debt);
+    totals.debt(debt, 1);
+    if (debt.status === "repaid" && debt.repaidAt === null) state.timeUnknown.add(debt.receivableId);
+  };
+  for (const row of owed) add(debtOf(row, repaidAt));
+  for (const id of relook) {
+    const before = state.debts.get(id)!;
+    const repaid = repaidAt.get(id);
+    if (repaid === undefined) continue;
+    totals.debt(before, -1);
+    state.timeUnknown.delete(id);
+    add({ ...before, repaidAt: repaid });
+  }
+  state.counterparties = counterparties;
+  state.seq = kept.seq;
+  return state;
+}
+
+/**
+ * What the party's score reads, as of `now`: from its kept rows' totals, brought up to date
+ * from what changed, or summed from every row when the party's rows are not kept
+ * (PostgreSQL, or fewer than 500 receivables).
+ */
+export async function scoringInputFor(
+  ctx: ServiceContext,
+  party: PartyRecord,
+  now: Date = ctx.now(),
+): Promise<ScoringInput & { partyId: string }> {
+  const clock = { partyId: party.id, createdAt: toSeconds(party.createdAt), now: Math.floor(now.getTime() / 1000) };
+  const found = await keptOrReadRows(ctx.db, party);
+  if ("kept" in found) return { ...clock, totals: (await keptScoring(ctx, party, found.kept)).totals };
+  const { trades, debts } = await recordsOf(ctx, party, found.rows);
+  return { ...clock, totals: FactorTotals.of(trades, debts) };
 }

@@ -3,8 +3,15 @@
 // party's history first. Storing scores and raising alerts is refresh.ts's job.
 import type { ServiceContext } from "../context.js";
 import type { PartyRecord } from "../store/parties-store.js";
-import { allFactors, overdueShareOf, type FactorResult, type PartyHistory } from "./factors.js";
-import { loadPartyHistory } from "./history.js";
+import {
+  allFactors,
+  overdueShareOf,
+  scoringInputOf,
+  type FactorResult,
+  type PartyHistory,
+  type ScoringInput,
+} from "./factors.js";
+import { scoringInputFor } from "./history.js";
 import { clamp } from "./math.js";
 import { bandOf, RISK_POLICY, type ScoreBand } from "./policy.js";
 
@@ -20,8 +27,9 @@ export interface ScoreResult {
   overdueShareBps: number;
 }
 
-export function computeScore(history: PartyHistory): ScoreResult {
-  const factors = allFactors(history);
+export function computeScore(history: PartyHistory | (ScoringInput & { partyId: string })): ScoreResult {
+  const input = scoringInputOf(history);
+  const factors = allFactors(input);
   const base = RISK_POLICY.score.base;
   const unclamped = base + factors.reduce((sum, f) => sum + f.contribution, 0);
   const score = clamp(unclamped, RISK_POLICY.score.min, RISK_POLICY.score.max);
@@ -32,11 +40,11 @@ export function computeScore(history: PartyHistory): ScoreResult {
     base,
     unclamped,
     factors,
-    overdueShareBps: overdueShareOf(history.debts).shareBps,
+    overdueShareBps: overdueShareOf(input.totals).shareBps,
   };
 }
 
 /** The party's score from its history as of now (not stored). */
 export async function scoreParty(ctx: ServiceContext, party: PartyRecord): Promise<ScoreResult> {
-  return computeScore(await loadPartyHistory(ctx, party));
+  return computeScore(await scoringInputFor(ctx, party));
 }
