@@ -47,8 +47,12 @@ export interface KeptRows {
 }
 
 interface Kept extends KeptRows {
+  seq: number;
   submitted: Map<string, SubmittedRow>;
   owed: Map<string, OwedRow>;
+  changed?: { from: number; ids: string[] };
+  /** The refresh under way: the rows change in place, one refresh at a time. */
+  refreshing?: Promise<void>;
 }
 
 // A party with fewer rows is read in full: cheap, and it keeps the memory for the big ones.
@@ -127,36 +131,50 @@ async function loadKept(db: Db, party: PartyRecord): Promise<Kept> {
   };
 }
 
+/**
+ * The entry brought up to the last change: its rows are changed in place (copying a book of
+ * 25,000 rows at each look was most of a kept rescore), all at once after the reads, so a
+ * reader sees the rows of one change or the next, never a mix. Refreshes of one entry run
+ * one after the other. A full read gives a new entry.
+ */
 async function refreshed(db: Db, party: PartyRecord, entry: Kept): Promise<Kept> {
-  const changes = await db
-    .selectFrom("party_history_changes")
-    .select(["seq", "receivable_id"])
-    .where("party_id", "=", party.id)
-    .where("seq", ">", entry.seq)
-    .orderBy("seq")
-    .limit(MAX_CHANGES + 1)
-    .execute();
-  // Changes it had not seen may have been pruned, before this read or during it (the cut is
-  // recorded before its rows go): only a full read is sure to hold them.
-  if (entry.seq < (prunedThrough.get(db) ?? 0)) return loadKept(db, party);
-  if (changes.length === 0) return entry;
-  if (changes.length > MAX_CHANGES) return loadKept(db, party);
-  const ids = [...new Set(changes.map((change) => change.receivable_id))];
-  const submitted = new Map(entry.submitted);
-  const owed = new Map(entry.owed);
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const chunk = ids.slice(i, i + CHUNK);
-    const now = await readRows(db, party, chunk);
-    replace(submitted, chunk, now.submitted);
-    replace(owed, chunk, now.owed);
+  while (entry.refreshing) await entry.refreshing;
+  let done!: () => void;
+  entry.refreshing = new Promise<void>((resolve) => (done = resolve));
+  try {
+    const changes = await db
+      .selectFrom("party_history_changes")
+      .select(["seq", "receivable_id"])
+      .where("party_id", "=", party.id)
+      .where("seq", ">", entry.seq)
+      .orderBy("seq")
+      .limit(MAX_CHANGES + 1)
+      .execute();
+    // Changes it had not seen may have been pruned, before this read or during it (the cut is
+    // recorded before its rows go): only a full read is sure to hold them.
+    if (entry.seq < (prunedThrough.get(db) ?? 0)) return await loadKept(db, party);
+    if (changes.length === 0) return entry;
+    if (changes.length > MAX_CHANGES) return await loadKept(db, party);
+    const ids = [...new Set(changes.map((change) => change.receivable_id))];
+    const read: HistoryRows[] = [];
+    for (let i = 0; i < ids.length; i += CHUNK) read.push(await readRows(db, party, ids.slice(i, i + CHUNK)));
+    replace(
+      entry.submitted,
+      ids,
+      read.flatMap((rows) => rows.submitted),
+    );
+    replace(
+      entry.owed,
+      ids,
+      read.flatMap((rows) => rows.owed),
+    );
+    entry.changed = { from: entry.seq, ids };
+    entry.seq = Number(changes.at(-1)!.seq);
+    return entry;
+  } finally {
+    entry.refreshing = undefined;
+    done();
   }
-  return {
-    seq: Number(changes.at(-1)!.seq),
-    submitted,
-    owed,
-    changed: { from: entry.seq, ids },
-    derived: entry.derived,
-  };
 }
 
 /** The rows of `ids` as they are now: changed ones updated in place, ones that no longer name the party (or are gone) removed. */

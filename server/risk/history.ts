@@ -211,12 +211,14 @@ function count(counts: Map<string, number>, key: string, by: 1 | -1): void {
 }
 
 async function buildKeptScoring(ctx: ServiceContext, party: PartyRecord, kept: KeptRows): Promise<KeptScoring> {
+  // The rows and their change, taken together before any read: a refresh may change them later.
+  const seq = kept.seq;
   const rows = { submitted: [...kept.submitted.values()], owed: [...kept.owed.values()] };
   const { trades, debts, related } = await recordsOf(ctx, party, rows);
   const counterparties = new Map<string, number>();
   for (const trade of trades) count(counterparties, trade.counterpartyId, 1);
   return {
-    seq: kept.seq,
+    seq,
     trades: new Map(trades.map((t) => [t.receivableId, t])),
     debts: new Map(debts.map((d) => [d.receivableId, d])),
     counterparties,
@@ -226,15 +228,23 @@ async function buildKeptScoring(ctx: ServiceContext, party: PartyRecord, kept: K
   };
 }
 
-/** The kept scoring of these rows: brought up to date from what changed, or built from every row. */
+/**
+ * The kept scoring of these rows: brought up to date from what changed, or built from every
+ * row. The rows change in place at each refresh (history-rows.ts), so what this look works
+ * from — their change, what changed last, the changed rows — is taken before any read; a row
+ * a later refresh already changed is read again at the look after, as that change names it.
+ */
 async function keptScoring(ctx: ServiceContext, party: PartyRecord, kept: KeptRows): Promise<KeptScoring> {
   const state = kept.derived as KeptScoring | undefined;
-  const changed = state?.seq === kept.seq ? [] : kept.changed?.from === state?.seq ? kept.changed?.ids : undefined;
+  const at = kept.seq;
+  const changed = state?.seq === at ? [] : kept.changed?.from === state?.seq ? kept.changed?.ids : undefined;
   if (!state || !changed) return (kept.derived = await buildKeptScoring(ctx, party, kept));
   const from = state.seq;
+  const submitted = changed.map((id) => kept.submitted.get(id)).filter((row) => row !== undefined);
+  const owed = changed.map((id) => kept.owed.get(id)).filter((row) => row !== undefined);
+  const relook = [...state.timeUnknown].filter((id) => !changed.includes(id) && kept.owed.has(id));
 
   // The reads first; the records change below in one synchronous step.
-  const submitted = changed.map((id) => kept.submitted.get(id)).filter((row) => row !== undefined);
   const counterparties = new Map(state.counterparties);
   for (const id of changed) {
     const before = state.trades.get(id);
@@ -244,8 +254,6 @@ async function keptScoring(ctx: ServiceContext, party: PartyRecord, kept: KeptRo
   const related = await relatedPartiesOf(ctx, party, [...counterparties.keys()]);
   if (!sameSet(related, state.related)) return (kept.derived = await buildKeptScoring(ctx, party, kept));
   const facts = await documentFactsOf(ctx, submitted);
-  const owed = changed.map((id) => kept.owed.get(id)).filter((row) => row !== undefined);
-  const relook = [...state.timeUnknown].filter((id) => !changed.includes(id) && kept.owed.has(id));
   const repaidAt = await repaidAtOf(ctx, [
     ...owed.filter((r) => r.status === "repaid").map((r) => r.id),
     ...relook.filter((id) => state.debts.get(id)?.status === "repaid"),
@@ -283,7 +291,7 @@ async function keptScoring(ctx: ServiceContext, party: PartyRecord, kept: KeptRo
     add({ ...before, repaidAt: repaid });
   }
   state.counterparties = counterparties;
-  state.seq = kept.seq;
+  state.seq = at;
   return state;
 }
 

@@ -208,6 +208,23 @@ describe("Risk history rows: kept per party, refreshed from the change log", fun
     }
   });
 
+  it("ends at the rows of a full read when looks overlap while changes land", async function () {
+    const debtor = toParty(party("pty_d"));
+    await historyRowsOf(db, debtor); // kept: later looks change its rows in place
+    const looks: Promise<HistoryRows>[] = [];
+    for (let i = 0; i < 30; i++) {
+      await db
+        .updateTable("receivables")
+        .set({ face_value: String(i) })
+        .where("id", "=", `r${i}`)
+        .execute();
+      looks.push(historyRowsOf(db, debtor));
+    }
+    for (const look of await Promise.all(looks)) expect(look.submitted).to.have.length(600);
+    forgetHistoryRows(reader);
+    expect(sorted(await historyRowsOf(db, debtor))).to.deep.equal(sorted(await historyRowsOf(reader, debtor)));
+  });
+
   it("reads a kept history again in full once the log was pruned past the last change it saw", async function () {
     const debtor = toParty(party("pty_d"));
     await historyRowsOf(db, debtor); // kept, up to the last change so far

@@ -213,6 +213,24 @@ describe("Risk: the score of a kept history, from totals kept with its rows", fu
     expect(kept.factors.filter((f) => f.applies).length).to.be.at.least(5);
   });
 
+  it("ends at the score of a full sum when looks overlap while changes land", async function () {
+    const debtor = (await findPartyById(db, "pty_d"))!;
+    await scoringInputFor(ctx, debtor); // kept from here on
+    const random = mulberry32(5);
+    const looks: Promise<unknown>[] = [];
+    for (let i = 0; i < 30; i++) {
+      await db
+        .updateTable("receivables")
+        .set({ status: i % 2 === 0 ? "rejected" : "registered", face_value: String(10 + i) })
+        .where("id", "=", `r${Math.floor(random() * 600)}`)
+        .execute();
+      looks.push(scoringInputFor(ctx, debtor));
+    }
+    await Promise.all(looks);
+    const { kept, full } = await bothScores("pty_d");
+    expect(kept).to.deep.equal(full);
+  });
+
   it("reads the documents of the receivable that changed, not of every one the debtor owes", async function () {
     const ran: CompiledQuery[] = [];
     const capturing = capturingDatabase(file, ran) as unknown as Db;
