@@ -11,6 +11,7 @@
 import { SqliteAdapter } from "kysely";
 import type { Db } from "../store/database.js";
 import type { PartyRecord } from "../store/parties-store.js";
+import { readInChunks } from "../store/in-chunks.js";
 
 export interface SubmittedRow {
   id: string;
@@ -57,12 +58,12 @@ interface Kept extends KeptRows {
 
 // A party with fewer rows is read in full: cheap, and it keeps the memory for the big ones.
 const KEEP_FROM_ROWS = 500;
-// Parties kept per database, least recently used out: ~150 bytes a row, so 32 parties of
-// 100,000 receivables are ~0.5 GB at most.
+// Parties kept per database, least recently used out: ~150 bytes a row, and about as much
+// again for the score's records kept beside them (history.ts), so 32 parties of 100,000
+// receivables are ~1 GB at most.
 const KEEP_PARTIES = 32;
 // More changes than this since the last look: reading everything again is cheaper.
 const MAX_CHANGES = 5_000;
-const CHUNK = 500;
 
 const kept = new WeakMap<Db, Map<string, Kept>>();
 /** The last change pruned from the log, per database: a history kept from before it is read again in full. */
@@ -156,8 +157,7 @@ async function refreshed(db: Db, party: PartyRecord, entry: Kept): Promise<Kept>
     if (changes.length === 0) return entry;
     if (changes.length > MAX_CHANGES) return await loadKept(db, party);
     const ids = [...new Set(changes.map((change) => change.receivable_id))];
-    const read: HistoryRows[] = [];
-    for (let i = 0; i < ids.length; i += CHUNK) read.push(await readRows(db, party, ids.slice(i, i + CHUNK)));
+    const read = await readInChunks(ids, async (chunk) => [await readRows(db, party, chunk)]);
     replace(
       entry.submitted,
       ids,

@@ -16,6 +16,7 @@ import {
 } from "./history-rows.js";
 import { KeptValues } from "./kept-values.js";
 import { repaidAtOf } from "./repayment-times.js";
+import { readInChunks } from "../store/in-chunks.js";
 
 const toSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 
@@ -81,19 +82,14 @@ async function documentFactsOf(
   facts.forEach((kept, i) => {
     if (!kept) missing.set(rows[i]!.id, i);
   });
-  const ids = [...missing.keys()];
-  for (let i = 0; i < ids.length; i += 500) {
-    const read = await ctx.db
-      .selectFrom("receivables")
-      .select(["id", "documents"])
-      .where("id", "in", ids.slice(i, i + 500))
-      .execute();
-    for (const { id, documents } of read) {
-      const at = missing.get(id)!;
-      facts[at] = factsOf(documents);
-      const hash = rows[at]!.document_hash;
-      if (isDocumentHash(hash)) documentFacts.keep(hash, facts[at]);
-    }
+  const read = await readInChunks([...missing.keys()], (chunk) =>
+    ctx.db.selectFrom("receivables").select(["id", "documents"]).where("id", "in", chunk).execute(),
+  );
+  for (const { id, documents } of read) {
+    const at = missing.get(id)!;
+    facts[at] = factsOf(documents);
+    const hash = rows[at]!.document_hash;
+    if (isDocumentHash(hash)) documentFacts.keep(hash, facts[at]);
   }
   return facts as DocumentFacts[];
 }
@@ -108,15 +104,11 @@ async function relatedPartiesOf(
   counterpartyIds: string[],
 ): Promise<Set<string>> {
   const related = new Set(party.relatedPartyIds);
-  for (let i = 0; i < counterpartyIds.length; i += 500) {
-    const counterparties = await ctx.db
-      .selectFrom("parties")
-      .select(["id", "related_party_ids"])
-      .where("id", "in", counterpartyIds.slice(i, i + 500))
-      .execute();
-    for (const c of counterparties)
-      if ((JSON.parse(c.related_party_ids) as string[]).includes(party.id)) related.add(c.id);
-  }
+  const counterparties = await readInChunks(counterpartyIds, (chunk) =>
+    ctx.db.selectFrom("parties").select(["id", "related_party_ids"]).where("id", "in", chunk).execute(),
+  );
+  for (const c of counterparties)
+    if ((JSON.parse(c.related_party_ids) as string[]).includes(party.id)) related.add(c.id);
   return related;
 }
 

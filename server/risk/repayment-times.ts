@@ -4,6 +4,7 @@
 // keeps it in its own table (risk_repayment_times). Nothing is added to the indexer.
 import type { ServiceContext } from "../context.js";
 import { KeptValues } from "./kept-values.js";
+import { readInChunks } from "../store/in-chunks.js";
 
 const REPAID = "4"; // IReceivableRegistry.ReceivableStatus.Repaid
 
@@ -30,14 +31,14 @@ export async function repaidAtOf(ctx: ServiceContext, receivableIds: string[]): 
   }
   if (unknown.length === 0) return known;
   const keep = (id: string, at: number) => known.set(id, repaidTimes.keep(id, at));
-  for (let i = 0; i < unknown.length; i += 500) {
-    const rows = await ctx.db
+  const recorded = await readInChunks(unknown, (chunk) =>
+    ctx.db
       .selectFrom("risk_repayment_times")
       .select(["receivable_id", "repaid_at"])
-      .where("receivable_id", "in", unknown.slice(i, i + 500))
-      .execute();
-    for (const row of rows) keep(row.receivable_id, row.repaid_at);
-  }
+      .where("receivable_id", "in", chunk)
+      .execute(),
+  );
+  for (const row of recorded) keep(row.receivable_id, row.repaid_at);
   for (const id of unknown) {
     if (known.has(id)) continue;
     const events = await ctx.db

@@ -6,6 +6,7 @@
 // the text of every event since the registration.
 import type { Kysely } from "kysely";
 import type { Database } from "./schema.js";
+import { readInChunks } from "./in-chunks.js";
 
 /** A journaled event, as far as attribution needs it. */
 export interface JournaledEvent {
@@ -59,35 +60,23 @@ export async function attributeEvents(db: Kysely<Database>, events: JournaledEve
   const requestIds = [...new Set(pending.flatMap((p) => (p.subjects.requestId ? [p.subjects.requestId] : [])))];
   const claimIds = [...new Set(pending.flatMap((p) => (p.subjects.claimId ? [p.subjects.claimId] : [])))];
   const requestCertificate = new Map<string, string>();
-  for (let i = 0; i < requestIds.length; i += 500) {
-    const rows = await db
-      .selectFrom("onchain_financing_requests")
-      .select(["id", "certificate_id"])
-      .where("id", "in", requestIds.slice(i, i + 500))
-      .execute();
-    for (const row of rows) requestCertificate.set(row.id, row.certificate_id);
-  }
+  const requests = await readInChunks(requestIds, (chunk) =>
+    db.selectFrom("onchain_financing_requests").select(["id", "certificate_id"]).where("id", "in", chunk).execute(),
+  );
+  for (const row of requests) requestCertificate.set(row.id, row.certificate_id);
   const claimReceivable = new Map<string, string>();
-  for (let i = 0; i < claimIds.length; i += 500) {
-    const rows = await db
-      .selectFrom("onchain_recourse_claims")
-      .select(["id", "receivable_id"])
-      .where("id", "in", claimIds.slice(i, i + 500))
-      .execute();
-    for (const row of rows) if (row.receivable_id) claimReceivable.set(row.id, row.receivable_id);
-  }
+  const claims = await readInChunks(claimIds, (chunk) =>
+    db.selectFrom("onchain_recourse_claims").select(["id", "receivable_id"]).where("id", "in", chunk).execute(),
+  );
+  for (const row of claims) if (row.receivable_id) claimReceivable.set(row.id, row.receivable_id);
   const certificateIds = [
     ...new Set([...pending.flatMap((p) => p.subjects.certificateIds), ...requestCertificate.values()]),
   ];
   const certificateReceivable = new Map<string, string>();
-  for (let i = 0; i < certificateIds.length; i += 500) {
-    const rows = await db
-      .selectFrom("onchain_certificates")
-      .select(["id", "receivable_id"])
-      .where("id", "in", certificateIds.slice(i, i + 500))
-      .execute();
-    for (const row of rows) certificateReceivable.set(row.id, row.receivable_id);
-  }
+  const certificates = await readInChunks(certificateIds, (chunk) =>
+    db.selectFrom("onchain_certificates").select(["id", "receivable_id"]).where("id", "in", chunk).execute(),
+  );
+  for (const row of certificates) certificateReceivable.set(row.id, row.receivable_id);
 
   for (const { event, subjects } of pending) {
     const viaRequest = subjects.requestId ? requestCertificate.get(subjects.requestId) : undefined;
