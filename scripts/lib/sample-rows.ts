@@ -1,6 +1,6 @@
 // Rows for tests and benchmarks that write the store directly (test/helpers/party-row.ts
 // re-exports them for the tests; scripts may not import from test/).
-import type { ReceivableSubmission } from "../../server/model/receivable-schema.js";
+import { documentHashOf, type ReceivableSubmission } from "../../server/model/receivable-schema.js";
 
 // Rows for tests that write the store directly. A party as the parties table holds it: id,
 // name, registry id and key hash all `id`, an address derived from it, active since 2026-01-01.
@@ -47,4 +47,36 @@ export function tradeDocuments(n: number, delivered: number, receivedAt: string)
       total: String(delivered * 1_000_000),
     },
   } as unknown as ReceivableSubmission;
+}
+
+/**
+ * A submission as the receivables table holds it: `seller` sold to `debtor` with `documents`
+ * (by default a full delivery), for 1,000 units, awaiting confirmation since 2026-01-06. Tests
+ * spread it and set what they vary.
+ */
+export function receivableRow(
+  id: string,
+  seller: string,
+  debtor: string,
+  documents: ReceivableSubmission = tradeDocuments(1, 10, "2026-01-04T00:00:00.000Z"),
+) {
+  return {
+    id,
+    seller_id: seller,
+    debtor_id: debtor,
+    invoice_number: id,
+    invoice_number_normalized: id,
+    po_number: "PO",
+    currency: "USD",
+    face_value: "1000",
+    net_value: "1000",
+    due_date: 0,
+    document_hash: documentHashOf(documents),
+    documents: JSON.stringify(documents),
+    verification: "{}",
+    status: "awaiting_confirmation" as const,
+    confirmation: null,
+    created_at: "2026-01-06T00:00:00.000Z",
+    updated_at: "2026-01-06T00:00:00.000Z",
+  };
 }

@@ -11,36 +11,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
-import { partyRow, tradeDocuments } from "../../helpers/party-row.js";
-import { documentHashOf } from "../../../server/model/receivable-schema.js";
+import { partyRow, receivableRow } from "../../helpers/party-row.js";
 import { nowIso, openDatabase, type Db } from "../../../server/store/database.js";
 import { catchUpRisk, STAMP_SETTLE_MS } from "../../../server/risk/refresh.js";
 import type { ServiceContext } from "../../../server/context.js";
 
-const DOCUMENTS = tradeDocuments(1, 10, "2026-01-04T00:00:00.000Z");
 const BULK = 2_000;
 
-function receivable(id: string, seller: string, stamp: string) {
-  return {
-    id,
-    seller_id: seller,
-    debtor_id: "pty_d",
-    invoice_number: id,
-    invoice_number_normalized: id,
-    po_number: "PO",
-    currency: "USD",
-    face_value: "1000000",
-    net_value: "1000000",
-    due_date: 0,
-    document_hash: documentHashOf(DOCUMENTS),
-    documents: JSON.stringify(DOCUMENTS),
-    verification: "{}",
-    status: "awaiting_confirmation" as const,
-    confirmation: null,
-    created_at: stamp,
-    updated_at: stamp,
-  };
-}
+const receivable = (id: string, seller: string, stamp: string) => ({
+  ...receivableRow(id, seller, "pty_d"),
+  created_at: stamp,
+  updated_at: stamp,
+});
 
 async function storedCursor(db: Db): Promise<{ receivables: { at: string; ids: string[] } }> {
   const row = await db

@@ -9,8 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { CompiledQuery } from "kysely";
-import { partyRow as party, tradeDocuments } from "../../helpers/party-row.js";
-import { documentHashOf } from "../../../server/model/receivable-schema.js";
+import { partyRow as party, receivableRow } from "../../helpers/party-row.js";
 import { openDatabase, type Db } from "../../../server/store/database.js";
 import { toParty } from "../../../server/store/parties-store.js";
 import {
@@ -26,28 +25,9 @@ import { mulberry32 } from "../../../server/risk/network/centrality.js";
 
 const PARTIES = ["pty_d", "pty_s", "pty_x"];
 const addressOf = (id: string) => party(id).address;
-const DOCUMENTS = tradeDocuments(1, 10, "2026-01-04T00:00:00.000Z");
 
 function receivable(id: string, seller: string, debtor: string, face: number) {
-  return {
-    id,
-    seller_id: seller,
-    debtor_id: debtor,
-    invoice_number: id,
-    invoice_number_normalized: id,
-    po_number: "PO",
-    currency: "USD",
-    face_value: String(face),
-    net_value: String(face),
-    due_date: 0,
-    document_hash: documentHashOf(DOCUMENTS),
-    documents: JSON.stringify(DOCUMENTS),
-    verification: "{}",
-    status: "awaiting_confirmation" as const,
-    confirmation: null,
-    created_at: "2026-01-06T00:00:00.000Z",
-    updated_at: "2026-01-06T00:00:00.000Z",
-  };
+  return { ...receivableRow(id, seller, debtor), face_value: String(face), net_value: String(face) };
 }
 
 function onchain(id: string, debtor: string, face: number) {

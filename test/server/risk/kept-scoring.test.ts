@@ -10,8 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { CompiledQuery } from "kysely";
-import { partyRow as party, tradeDocuments } from "../../helpers/party-row.js";
-import { documentHashOf } from "../../../server/model/receivable-schema.js";
+import { partyRow as party, receivableRow, tradeDocuments } from "../../helpers/party-row.js";
 import { openDatabase, type Db } from "../../../server/store/database.js";
 import { findPartyById } from "../../../server/store/parties-store.js";
 import { forgetHistoryRows } from "../../../server/risk/history-rows.js";
@@ -35,26 +34,8 @@ function documents(n: number, random: () => number) {
 }
 
 function receivable(id: string, seller: string, debtor: string, face: number, random: () => number) {
-  const doc = documents(Number(id.slice(1)), random);
-  return {
-    id,
-    seller_id: seller,
-    debtor_id: debtor,
-    invoice_number: id,
-    invoice_number_normalized: id,
-    po_number: "PO",
-    currency: "USD",
-    face_value: String(face),
-    net_value: String(face),
-    due_date: 0,
-    document_hash: documentHashOf(doc),
-    documents: JSON.stringify(doc),
-    verification: "{}",
-    status: "awaiting_confirmation" as const,
-    confirmation: null,
-    created_at: "2026-01-06T00:00:00.000Z",
-    updated_at: "2026-01-06T00:00:00.000Z",
-  };
+  const row = receivableRow(id, seller, debtor, documents(Number(id.slice(1)), random));
+  return { ...row, face_value: String(face), net_value: String(face) };
 }
 
 function onchain(id: string, debtor: string, face: number) {

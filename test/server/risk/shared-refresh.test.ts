@@ -3,7 +3,7 @@
 // refresh lock. Callers arriving while one refresh of the party runs now share the next one;
 // each still gets a score computed from a start after its own arrival.
 import { expect } from "chai";
-import { partyRow, tradeDocuments } from "../../helpers/party-row.js";
+import { partyRow, receivableRow, tradeDocuments } from "../../helpers/party-row.js";
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect, type CompiledQuery } from "kysely";
 import { openDatabase } from "../../../server/store/database.js";
@@ -16,29 +16,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-/** A sale of `quantity` units by pty_s to pty_d, awaiting confirmation. */
-const receivable = (n: number) => {
-  const documents = tradeDocuments(n, 10, "2026-01-04T00:00:00.000Z");
-  return {
-    id: `r${n}`,
-    seller_id: "pty_s",
-    debtor_id: "pty_d",
-    invoice_number: `INV-${n}`,
-    invoice_number_normalized: `INV-${n}`,
-    po_number: `PO-${n}`,
-    currency: "USD",
-    face_value: "10000000",
-    net_value: "10000000",
-    due_date: 0,
-    document_hash: "0x",
-    documents: JSON.stringify(documents),
-    verification: "{}",
-    status: "awaiting_confirmation" as const,
-    confirmation: null,
-    created_at: "2026-01-06T00:00:00.000Z",
-    updated_at: "2026-01-06T00:00:00.000Z",
-  };
-};
+/** A sale of 10 units by pty_s to pty_d, awaiting confirmation. */
+const receivable = (n: number) => ({
+  ...receivableRow(`r${n}`, "pty_s", "pty_d", tradeDocuments(n, 10, "2026-01-04T00:00:00.000Z")),
+  face_value: "10000000",
+  net_value: "10000000",
+});
 
 describe("Risk: limit checks share a party's rescore", function () {
   let dir: string;
