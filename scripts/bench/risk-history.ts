@@ -1,10 +1,10 @@
 // `npm run bench:history`: what a limit check pays to read the risk history of the debtor
 // that owes the whole book (issue 12), side by side: read in full (as on PostgreSQL, and as
 // on SQLite before the history rows were kept) and kept, with one receivable changed since the
-// last look (a month-end confirmation) and with nothing changed; the score itself, still
-// computed from every row; and the debtor's exposure summed row by row in JavaScript (before)
-// and by the database (now); and a rescore after one change, summed from every row (before) and
-// from the totals kept with the rows (now). Rows are written straight into
+// last look (a month-end confirmation) and with nothing changed; the score summed from a
+// history read in full; a rescore after one change, summed from every row (before) and from
+// the totals kept with the rows (now); and the debtor's exposure summed row by row in
+// JavaScript (before) and by the database (now). Rows are written straight into
 // a SQLite file (no chain, no documents verified); prints figures, asserts nothing.
 //   npm run bench:history                  # 5,000 and 25,000 receivables
 //   BENCH_HISTORY_SIZES=100000 npm run bench:history
