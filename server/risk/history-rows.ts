@@ -43,7 +43,7 @@ export interface KeptRows {
   readonly owed: ReadonlyMap<string, OwedRow>;
   /** Set when these rows are a refresh of the rows kept at change `from`: the receivables read again. */
   readonly changed?: { from: number; ids: readonly string[] };
-  /** What a reader derives from the rows and keeps beside them (history.ts: the score's totals), carried through refreshes. */
+  /** What a reader derives from the rows and keeps beside them (kept-scoring.ts: the score's totals), carried through refreshes. */
   derived?: unknown;
 }
 
@@ -59,7 +59,7 @@ interface Kept extends KeptRows {
 // A party with fewer rows is read in full: cheap, and it keeps the memory for the big ones.
 const KEEP_FROM_ROWS = 500;
 // Parties kept per database, least recently used out: ~150 bytes a row, and about as much
-// again for the score's records kept beside them (history.ts), so 32 parties of 100,000
+// again for the score's records kept beside them (kept-scoring.ts), so 32 parties of 100,000
 // receivables are ~1 GB at most.
 const KEEP_PARTIES = 32;
 // More changes than this since the last look: reading everything again is cheaper.

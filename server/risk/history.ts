@@ -4,21 +4,13 @@
 import type { ServiceContext } from "../context.js";
 import type { ReceivableSubmission } from "../model/receivable-schema.js";
 import type { PartyRecord } from "../store/parties-store.js";
-import type { DebtRecord, PartyHistory, ScoringInput, TradeRecord } from "./factors.js";
-import { FactorTotals } from "./factor-totals.js";
-import {
-  historyRowsOf,
-  keptOrReadRows,
-  type HistoryRows,
-  type KeptRows,
-  type OwedRow,
-  type SubmittedRow,
-} from "./history-rows.js";
+import type { DebtRecord, PartyHistory, TradeRecord } from "./factors.js";
+import { historyRowsOf, type HistoryRows, type OwedRow, type SubmittedRow } from "./history-rows.js";
 import { KeptValues } from "./kept-values.js";
 import { repaidAtOf } from "./repayment-times.js";
 import { readInChunks } from "../store/in-chunks.js";
 
-const toSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
+export const toSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 
 /** Some ordered sku arrived in a smaller quantity than ordered, or not at all. */
 export function isShortDelivery(documents: Pick<ReceivableSubmission, "purchaseOrder" | "delivery">): boolean {
@@ -71,7 +63,7 @@ function factsOf(documentsJson: string): DocumentFacts {
 }
 
 /** The document facts of each row, in the rows' order: kept ones by hash, the others read now. */
-async function documentFactsOf(
+export async function documentFactsOf(
   ctx: ServiceContext,
   rows: Array<{ id: string; document_hash: string }>,
 ): Promise<DocumentFacts[]> {
@@ -94,11 +86,11 @@ async function documentFactsOf(
   return facts as DocumentFacts[];
 }
 
-const counterpartyOf = (party: PartyRecord, row: SubmittedRow): string =>
+export const counterpartyOf = (party: PartyRecord, row: SubmittedRow): string =>
   row.seller_id === party.id ? row.debtor_id : row.seller_id;
 
 /** The parties related to `party`: those it lists, and those of `counterpartyIds` that list it. */
-async function relatedPartiesOf(
+export async function relatedPartiesOf(
   ctx: ServiceContext,
   party: PartyRecord,
   counterpartyIds: string[],
@@ -112,7 +104,12 @@ async function relatedPartiesOf(
   return related;
 }
 
-function tradeOf(party: PartyRecord, row: SubmittedRow, facts: DocumentFacts, related: Set<string>): TradeRecord {
+export function tradeOf(
+  party: PartyRecord,
+  row: SubmittedRow,
+  facts: DocumentFacts,
+  related: Set<string>,
+): TradeRecord {
   const role = row.seller_id === party.id ? "seller" : "debtor";
   const counterpartyId = counterpartyOf(party, row);
   const { orderedAt, receivedAt, invoicedAt, shortDelivery } = facts;
@@ -130,7 +127,7 @@ function tradeOf(party: PartyRecord, row: SubmittedRow, facts: DocumentFacts, re
   };
 }
 
-const debtOf = (row: OwedRow, repaidAt: Map<string, number>): DebtRecord => ({
+export const debtOf = (row: OwedRow, repaidAt: Map<string, number>): DebtRecord => ({
   receivableId: row.id,
   faceValue: BigInt(row.face_value),
   repaidAmount: BigInt(row.repaid_amount),
@@ -140,13 +137,12 @@ const debtOf = (row: OwedRow, repaidAt: Map<string, number>): DebtRecord => ({
 });
 
 /** The records of these rows: trades with their document facts and related flags, debts with their repayment times. */
-async function recordsOf(
+export async function recordsOf(
   ctx: ServiceContext,
   party: PartyRecord,
   rows: HistoryRows,
-  related?: Set<string>,
 ): Promise<{ trades: TradeRecord[]; debts: DebtRecord[]; related: Set<string> }> {
-  related ??= await relatedPartiesOf(ctx, party, [...new Set(rows.submitted.map((r) => counterpartyOf(party, r)))]);
+  const related = await relatedPartiesOf(ctx, party, [...new Set(rows.submitted.map((r) => counterpartyOf(party, r)))]);
   const facts = await documentFactsOf(ctx, rows.submitted);
   const trades = rows.submitted.map((row, i) => tradeOf(party, row, facts[i]!, related));
   const repaidAt = await repaidAtOf(
@@ -169,137 +165,4 @@ export async function loadPartyHistory(
     trades,
     debts,
   };
-}
-
-/* ------------------------------------------------------------------ */
-/*                 The score's totals, kept with the rows             */
-/* ------------------------------------------------------------------ */
-
-/**
- * What a kept party's score reads, kept beside its rows (history-rows.ts) and brought up to
- * date from the receivables that changed: a month-end confirmation to the debtor that owes
- * the whole book no longer turns every row it owes into a record and sums it again.
- */
-interface KeptScoring {
-  /** The rows' change these records are up to. */
-  seq: number;
-  trades: Map<string, TradeRecord>;
-  debts: Map<string, DebtRecord>;
-  /** Trades per counterparty: whose related-party lists to read. */
-  counterparties: Map<string, number>;
-  /** The related parties the trades' flags were set from; another set means building again. */
-  related: Set<string>;
-  /** Repaid debts whose repayment time was not known yet: looked up again at each look. */
-  timeUnknown: Set<string>;
-  totals: FactorTotals;
-}
-
-const sameSet = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x));
-
-function count(counts: Map<string, number>, key: string, by: 1 | -1): void {
-  const n = (counts.get(key) ?? 0) + by;
-  if (n === 0) counts.delete(key);
-  else counts.set(key, n);
-}
-
-async function buildKeptScoring(ctx: ServiceContext, party: PartyRecord, kept: KeptRows): Promise<KeptScoring> {
-  // The rows and their change, taken together before any read: a refresh may change them later.
-  const seq = kept.seq;
-  const rows = { submitted: [...kept.submitted.values()], owed: [...kept.owed.values()] };
-  const { trades, debts, related } = await recordsOf(ctx, party, rows);
-  const counterparties = new Map<string, number>();
-  for (const trade of trades) count(counterparties, trade.counterpartyId, 1);
-  return {
-    seq,
-    trades: new Map(trades.map((t) => [t.receivableId, t])),
-    debts: new Map(debts.map((d) => [d.receivableId, d])),
-    counterparties,
-    related,
-    timeUnknown: new Set(debts.filter((d) => d.status === "repaid" && d.repaidAt === null).map((d) => d.receivableId)),
-    totals: FactorTotals.of(trades, debts),
-  };
-}
-
-/**
- * The kept scoring of these rows: brought up to date from what changed, or built from every
- * row. The rows change in place at each refresh (history-rows.ts), so what this look works
- * from — their change, what changed last, the changed rows — is taken before any read; a row
- * a later refresh already changed is read again at the look after, as that change names it.
- */
-async function keptScoring(ctx: ServiceContext, party: PartyRecord, kept: KeptRows): Promise<KeptScoring> {
-  const state = kept.derived as KeptScoring | undefined;
-  const at = kept.seq;
-  const changed = state?.seq === at ? [] : kept.changed?.from === state?.seq ? kept.changed?.ids : undefined;
-  if (!state || !changed) return (kept.derived = await buildKeptScoring(ctx, party, kept));
-  const from = state.seq;
-  const submitted = changed.map((id) => kept.submitted.get(id)).filter((row) => row !== undefined);
-  const owed = changed.map((id) => kept.owed.get(id)).filter((row) => row !== undefined);
-  const relook = [...state.timeUnknown].filter((id) => !changed.includes(id) && kept.owed.has(id));
-
-  // The reads first; the records change below in one synchronous step.
-  const counterparties = new Map(state.counterparties);
-  for (const id of changed) {
-    const before = state.trades.get(id);
-    if (before) count(counterparties, before.counterpartyId, -1);
-  }
-  for (const row of submitted) count(counterparties, counterpartyOf(party, row), 1);
-  const related = await relatedPartiesOf(ctx, party, [...counterparties.keys()]);
-  if (!sameSet(related, state.related)) return (kept.derived = await buildKeptScoring(ctx, party, kept));
-  const facts = await documentFactsOf(ctx, submitted);
-  const repaidAt = await repaidAtOf(ctx, [
-    ...owed.filter((r) => r.status === "repaid").map((r) => r.id),
-    ...relook.filter((id) => state.debts.get(id)?.status === "repaid"),
-  ]);
-  // Another look brought the records up to date while this one read: build afresh rather than apply twice.
-  if (kept.derived !== state || state.seq !== from) return (kept.derived = await buildKeptScoring(ctx, party, kept));
-
-  const { totals } = state;
-  for (const id of changed) {
-    const trade = state.trades.get(id);
-    if (trade) totals.trade(trade, -1);
-    state.trades.delete(id);
-    const debt = state.debts.get(id);
-    if (debt) totals.debt(debt, -1);
-    state.debts.delete(id);
-    state.timeUnknown.delete(id);
-  }
-  submitted.forEach((row, i) => {
-    const trade = tradeOf(party, row, facts[i]!, related);
-    state.trades.set(row.id, trade);
-    totals.trade(trade, 1);
-  });
-  const add = (debt: DebtRecord) => {
-    state.debts.set(debt.receivableId, debt);
-    totals.debt(debt, 1);
-    if (debt.status === "repaid" && debt.repaidAt === null) state.timeUnknown.add(debt.receivableId);
-  };
-  for (const row of owed) add(debtOf(row, repaidAt));
-  for (const id of relook) {
-    const before = state.debts.get(id)!;
-    const repaid = repaidAt.get(id);
-    if (repaid === undefined) continue;
-    totals.debt(before, -1);
-    state.timeUnknown.delete(id);
-    add({ ...before, repaidAt: repaid });
-  }
-  state.counterparties = counterparties;
-  state.seq = at;
-  return state;
-}
-
-/**
- * What the party's score reads, as of `now`: from its kept rows' totals, brought up to date
- * from what changed, or summed from every row when the party's rows are not kept
- * (PostgreSQL, or fewer than 500 receivables).
- */
-export async function scoringInputFor(
-  ctx: ServiceContext,
-  party: PartyRecord,
-  now: Date = ctx.now(),
-): Promise<ScoringInput & { partyId: string }> {
-  const clock = { partyId: party.id, createdAt: toSeconds(party.createdAt), now: Math.floor(now.getTime() / 1000) };
-  const found = await keptOrReadRows(ctx.db, party);
-  if ("kept" in found) return { ...clock, totals: (await keptScoring(ctx, party, found.kept)).totals };
-  const { trades, debts } = await recordsOf(ctx, party, found.rows);
-  return { ...clock, totals: FactorTotals.of(trades, debts) };
 }

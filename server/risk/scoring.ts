@@ -11,7 +11,7 @@ import {
   type PartyHistory,
   type ScoringInput,
 } from "./factors.js";
-import { scoringInputFor } from "./history.js";
+import { scoringInputFor } from "./kept-scoring.js";
 import { clamp } from "./math.js";
 import { bandOf, RISK_POLICY, type ScoreBand } from "./policy.js";
 

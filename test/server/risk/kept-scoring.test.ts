@@ -1,6 +1,6 @@
 // The score of a party whose rows are kept (500 receivables or more, SQLite) is computed from
 // totals kept beside the rows and brought up to date from the receivables that changed
-// (risk/history.ts, risk/factor-totals.ts), not summed from every row at each look. It must
+// (risk/kept-scoring.ts, risk/factor-totals.ts), not summed from every row at each look. It must
 // always be the score a full sum of the same history gives: after new receivables, status,
 // amount and party changes, deletions, on-chain rows changing and being repaid, a repayment
 // time becoming known, a counterparty naming the party as related, and the clock moving the
@@ -14,7 +14,8 @@ import { partyRow as party, receivableRow, tradeDocuments } from "../../helpers/
 import { openDatabase, type Db } from "../../../server/store/database.js";
 import { findPartyById } from "../../../server/store/parties-store.js";
 import { forgetHistoryRows } from "../../../server/risk/history-rows.js";
-import { keepDocumentFacts, loadPartyHistory, scoringInputFor } from "../../../server/risk/history.js";
+import { keepDocumentFacts, loadPartyHistory } from "../../../server/risk/history.js";
+import { scoringInputFor } from "../../../server/risk/kept-scoring.js";
 import { keepRepaymentTimes } from "../../../server/risk/repayment-times.js";
 import { computeScore } from "../../../server/risk/scoring.js";
 import type { ServiceContext } from "../../../server/context.js";
