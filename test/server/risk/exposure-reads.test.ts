@@ -12,6 +12,7 @@ import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs,
 import { openDatabase, type Db } from "../../../server/store/database.js";
 import { debtorExposure, financingExposure, supplierExposure } from "../../../server/risk/exposure.js";
 import { toParty } from "../../../server/store/parties-store.js";
+import { partyRow } from "../../helpers/party-row.js";
 
 /** Runs `move` once, right after the first statement the wrapped database answers. */
 function afterFirstStatement(move: () => Promise<void>): KyselyPlugin {
@@ -32,21 +33,7 @@ const FACE = "60000000";
 const now = () => new Date().toISOString();
 
 async function party(db: Db, id: string, address: string) {
-  const row = {
-    id,
-    name: id,
-    registry_id: id,
-    legal_id_hash: `0x${id}`,
-    industry: "retail",
-    roles: "[]",
-    address,
-    custodial: 1,
-    encrypted_key: null,
-    api_key_hash: `h_${id}`,
-    related_party_ids: "[]",
-    status: "active" as const,
-    created_at: now(),
-  };
+  const row = { ...partyRow(id), address, custodial: 1, api_key_hash: `h_${id}`, created_at: now() };
   await db.insertInto("parties").values(row).execute();
   return toParty(row);
 }

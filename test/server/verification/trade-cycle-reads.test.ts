@@ -18,6 +18,7 @@ import { checkFraudSignals } from "../../../server/verification/rules/fraud-sign
 import { DEFAULT_VERIFICATION_CONFIG, verifyReceivable } from "../../../server/verification/verify.js";
 import { capturingDatabase, tableScansIn } from "../store/captured-plans.js";
 import { sampleDebtor, sampleInput, sampleSeller } from "./sample-submission.js";
+import { partyRow, receivableRow } from "../../helpers/party-row.js";
 
 /**
  * The reads of `receivables` among `queries` whose plan does not start from one party
@@ -40,46 +41,24 @@ function readsNotKeyedByParty(file: string, queries: readonly CompiledQuery[]): 
 
 const stamp = "2026-06-01T00:00:00.000Z";
 
-function partyRow(id: string) {
-  return {
-    id,
-    name: id,
-    registry_id: id,
-    legal_id_hash: `0x${id}`,
-    industry: "retail",
-    roles: "[]",
-    address: `0x${Buffer.from(id).toString("hex").padEnd(40, "0").slice(0, 40)}`,
-    custodial: 0,
-    encrypted_key: null,
-    api_key_hash: `h_${id}`,
-    related_party_ids: "[]",
-    status: "active" as const,
-    created_at: stamp,
-  };
-}
+const party = (id: string) => ({
+  ...partyRow(id),
+  address: `0x${Buffer.from(id).toString("hex").padEnd(40, "0").slice(0, 40)}`,
+  api_key_hash: `h_${id}`,
+  created_at: stamp,
+});
 
-function receivableRow(id: string, sellerId: string, debtorId: string, status: SubmissionStatus = "registered") {
-  return {
-    id,
-    seller_id: sellerId,
-    debtor_id: debtorId,
-    invoice_number: id,
-    invoice_number_normalized: id,
-    po_number: `PO-${id}`,
-    currency: "USD",
-    face_value: "1000",
-    net_value: "1000",
-    due_date: 1,
-    document_hash: "0x",
-    documents: "{}",
-    verification: "{}",
-    status,
-    confirmation: null,
-    closed: null,
-    created_at: stamp,
-    updated_at: stamp,
-  };
-}
+const receivable = (id: string, sellerId: string, debtorId: string, status: SubmissionStatus = "registered") => ({
+  ...receivableRow(id, sellerId, debtorId),
+  po_number: `PO-${id}`,
+  due_date: 1,
+  document_hash: "0x",
+  documents: "{}",
+  status,
+  closed: null,
+  created_at: stamp,
+  updated_at: stamp,
+});
 
 describe("verification: the trade-cycle read against the database", function () {
   let dir: string;
@@ -97,7 +76,7 @@ describe("verification: the trade-cycle read against the database", function () 
     ran.length = 0;
     db = capturingDatabase(file, ran);
     for (const id of [A, B, "party-c", "party-d", "party-e"])
-      await db.insertInto("parties").values(partyRow(id)).execute();
+      await db.insertInto("parties").values(party(id)).execute();
   });
   afterEach(async function () {
     await db.destroy();
@@ -115,7 +94,7 @@ describe("verification: the trade-cycle read against the database", function () 
     for (const [i, [sellerId, debtorId, status]] of edges.entries())
       await db
         .insertInto("receivables")
-        .values(receivableRow(`r${i}`, sellerId, debtorId, status))
+        .values(receivable(`r${i}`, sellerId, debtorId, status))
         .execute();
   }
 
