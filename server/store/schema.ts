@@ -317,6 +317,14 @@ export interface PartyHistoryChangesTable {
   receivable_id: string;
 }
 
+/** What a party still owes as debtor, or has sold that is still owed, kept by triggers (store/party-owed-triggers.ts). */
+export interface PartyOwedTable {
+  address: string;
+  side: "debtor" | "seller";
+  owed: string | number | bigint; // SQLite integer (or a real once past 64 bits), PostgreSQL numeric: read it cast to text
+  wide: number; // SQLite: rows with an amount past 18 digits, not in `owed`
+}
+
 export interface RiskStateTable {
   key: string;
   value: string;
@@ -416,6 +424,7 @@ export interface Database {
   credit_limits: CreditLimitTable;
   risk_repayment_times: RiskRepaymentTimeTable;
   party_history_changes: PartyHistoryChangesTable;
+  party_owed: PartyOwedTable;
   risk_state: RiskStateTable;
   receivable_attempts: ReceivableAttemptTable;
   limit_reservations: LimitReservationTable;
