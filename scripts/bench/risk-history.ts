@@ -2,13 +2,16 @@
 // that owes the whole book (issue 12), side by side: read in full (as on PostgreSQL, and as
 // on SQLite before the history rows were kept) and kept, with one receivable changed since the
 // last look (a month-end confirmation) and with nothing changed; the score summed from a
-// history read in full; a rescore after one change, summed from every row (before) and from
+// history read in full; a rescore after one change, from a history read in full (PostgreSQL
+// before round 9), summed from every kept row (before round 8) and from
 // the totals kept with the rows (now); and the debtor's exposure summed row by row in
 // JavaScript (before), by the database in one statement (round 8) and read from the sums the
 // triggers keep (now, migration 0022). Rows are written straight into
-// a SQLite file (no chain, no documents verified); prints figures, asserts nothing.
-//   npm run bench:history                  # 5,000 and 25,000 receivables
+// a SQLite file, or a throwaway PostgreSQL database (no chain, no documents verified); prints
+// figures, asserts nothing.
+//   npm run bench:history                  # 5,000 and 25,000 receivables, SQLite
 //   BENCH_HISTORY_SIZES=100000 npm run bench:history
+//   BENCH_HISTORY_DATABASE=postgres npm run bench:history
 import "../lib/node-version.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -23,11 +26,14 @@ import { computeScore } from "../../server/risk/scoring.js";
 import { debtorExposure } from "../../server/risk/exposure.js";
 import { documentHashOf } from "../../server/model/receivable-schema.js";
 import { partyRow, tradeDocuments } from "../lib/sample-rows.js";
+import { startThrowawayPostgres, type ThrowawayPostgres } from "../db/embedded-postgres.js";
 import type { ServiceContext } from "../../server/context.js";
 
 const SIZES = (process.env.BENCH_HISTORY_SIZES ?? "5000,25000").split(",").map(Number);
 const SUPPLIERS = 20;
 const RUNS = 7;
+const ENGINE = process.env.BENCH_HISTORY_DATABASE ?? "sqlite";
+if (ENGINE !== "sqlite" && ENGINE !== "postgres") throw new Error("BENCH_HISTORY_DATABASE must be sqlite or postgres");
 
 async function build(db: Db, size: number, debtor: PartyRecord): Promise<void> {
   const sellers = Array.from({ length: SUPPLIERS }, (_, i) => partyRow(`pty_seller${i}`));
@@ -90,14 +96,18 @@ async function median(run: () => Promise<unknown>): Promise<number> {
   return times.sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;
 }
 
-console.log(`bench:history on ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}; median of ${RUNS}`);
+console.log(
+  `bench:history on ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}, ${ENGINE}; median of ${RUNS}`,
+);
+const postgres: ThrowawayPostgres | undefined = ENGINE === "postgres" ? await startThrowawayPostgres() : undefined;
 const rows: Array<[string, ...string[]]> = [
   ["receivables owed by the debtor"],
   ["history read in full"],
   ["history kept, one receivable changed since"],
   ["history kept, nothing changed"],
   ["score from the history (computeScore)"],
-  ["rescore, one receivable changed: history read and summed (before)"],
+  ["rescore, one receivable changed: history read in full and summed"],
+  ["rescore, one receivable changed: kept history read and summed (before)"],
   ["rescore, one receivable changed: kept totals (now)"],
   ["debtor exposure, rows summed in JavaScript (before)"],
   ["debtor exposure, summed by the database (round 8)"],
@@ -105,7 +115,9 @@ const rows: Array<[string, ...string[]]> = [
 ];
 for (const size of SIZES) {
   const dir = mkdtempSync(path.join(tmpdir(), "tierline-history-"));
-  const db = await openDatabase(path.join(dir, "tierline.db"));
+  const db = await openDatabase(
+    postgres ? { url: await postgres.createDatabase(), file: "" } : path.join(dir, "tierline.db"),
+  );
   try {
     const ctx = { db, now: () => new Date("2026-02-01T00:00:00.000Z") } as unknown as ServiceContext;
     const debtor = toParty(partyRow("pty_debtor"));
@@ -134,6 +146,12 @@ for (const size of SIZES) {
         .set({ status: flip++ % 2 === 0 ? "confirming" : "registered" })
         .where("id", "=", "rcv_7")
         .execute();
+    const rescoredInFull = await median(async () => {
+      await flipOne();
+      forgetHistoryRows(db);
+      return computeScore(await loadPartyHistory(ctx, debtor));
+    });
+    await loadPartyHistory(ctx, debtor); // kept again
     const rescoredBefore = await median(async () => {
       await flipOne();
       return computeScore(await loadPartyHistory(ctx, debtor));
@@ -158,16 +176,29 @@ for (const size of SIZES) {
       return owed;
     });
     const summedThere = await median(() =>
-      sql<{ owed: string }>`
+      postgres
+        ? sql<{ owed: string }>`
+        select coalesce(sum(greatest(0, face_value::numeric - credited::numeric - repaid_amount::numeric)), 0)::text as owed
+        from onchain_receivables where debtor = ${debtor.address} and status != 'repaid'`.execute(db)
+        : sql<{ owed: string }>`
         select cast(coalesce(sum(max(0, cast(face_value as integer) - cast(credited as integer) - cast(repaid_amount as integer))), 0) as text) as owed
         from onchain_receivables where debtor = ${debtor.address} and status != 'repaid'`.execute(db),
     );
     const exposure = await median(() => debtorExposure(ctx, debtor));
     const cells = [
       size.toLocaleString("en"),
-      ...[full, changed, unchanged, score, rescoredBefore, rescoredNow, summedHere, summedThere, exposure].map(
-        (ms) => `${ms.toFixed(ms < 1 ? 2 : 1)} ms`,
-      ),
+      ...[
+        full,
+        changed,
+        unchanged,
+        score,
+        rescoredInFull,
+        rescoredBefore,
+        rescoredNow,
+        summedHere,
+        summedThere,
+        exposure,
+      ].map((ms) => `${ms.toFixed(ms < 1 ? 2 : 1)} ms`),
     ];
     cells.forEach((cell, i) => rows[i]!.push(cell));
   } finally {
@@ -178,3 +209,4 @@ for (const size of SIZES) {
 const width = Math.max(...rows.map((r) => r[0].length));
 for (const [label, ...cells] of rows)
   console.log(`  ${label.padEnd(width)}  ${cells.map((c) => c.padStart(12)).join("")}`);
+await postgres?.stop();

@@ -1,14 +1,20 @@
 // The rows a party's risk history is built from (risk/history.ts): its receivables as seller
 // or debtor, and the ones registered on-chain that it owes. Every limit check rescores both
 // parties, and at a core enterprise's month-end every confirmation names the same debtor, so
-// reading all of its rows each time grew with the book (0.12 s at 25,000). On SQLite the rows
-// are kept per party and refreshed from party_history_changes, which triggers fill with the
-// receivables whose history columns changed (migration 0019): a refresh reads the changes
-// after the last one seen, then only those receivables. SQLite has one writer at a time, so
-// the log's order is commit order and nothing is skipped. The log is pruned hourly to its last
-// 200,000 changes (pruneHistoryChanges). On PostgreSQL, and for parties not kept, the rows are
-// read in full.
-import { SqliteAdapter } from "kysely";
+// reading all of its rows each time grew with the book (0.12 s at 25,000). The rows of a big
+// party are kept and refreshed from party_history_changes, which triggers fill with the
+// receivables whose history columns changed (SQLite: migration 0019, PostgreSQL: 0023): a
+// refresh reads the party's changes since its cursor, then only those receivables.
+// - SQLite has one writer at a time, so the log's `seq` is commit order: the cursor is the last
+//   change seen, and nothing after it is skipped.
+// - PostgreSQL numbers rows when they are written, not when they commit, so a later `seq` can
+//   commit first. Each change carries its transaction's id instead, and the cursor is the xmin
+//   of the snapshot the refresh read in: every transaction below it had ended, so its changes
+//   were seen; changes at or above it are read again at the next refresh (harmless: a row is
+//   read as it is now).
+// The log is pruned hourly to its last 200,000 changes (pruneHistoryChanges); a party kept from
+// before the cut is read again in full. Parties with fewer than 500 rows are read in full.
+import { SqliteAdapter, sql } from "kysely";
 import type { Db } from "../store/database.js";
 import type { PartyRecord } from "../store/parties-store.js";
 import { readInChunks } from "../store/in-chunks.js";
@@ -37,18 +43,20 @@ export interface HistoryRows {
 
 /** A party's rows as kept: maps by receivable id, and what changed at the last refresh. */
 export interface KeptRows {
-  /** The last change seen: every change up to it is in the rows. */
-  readonly seq: number;
+  /** Bumped by every refresh that read rows again: what a reader derived at one version is up to these rows. */
+  readonly version: number;
   readonly submitted: ReadonlyMap<string, SubmittedRow>;
   readonly owed: ReadonlyMap<string, OwedRow>;
-  /** Set when these rows are a refresh of the rows kept at change `from`: the receivables read again. */
+  /** Set when these rows are a refresh of the rows kept at version `from`: the receivables read again. */
   readonly changed?: { from: number; ids: readonly string[] };
   /** What a reader derives from the rows and keeps beside them (kept-scoring.ts: the score's totals), carried through refreshes. */
   derived?: unknown;
 }
 
 interface Kept extends KeptRows {
-  seq: number;
+  version: number;
+  /** Where this party's reading of the change log is (see the header): a change log position. */
+  cursor: number;
   submitted: Map<string, SubmittedRow>;
   owed: Map<string, OwedRow>;
   changed?: { from: number; ids: string[] };
@@ -66,8 +74,13 @@ const KEEP_PARTIES = 32;
 const MAX_CHANGES = 5_000;
 
 const kept = new WeakMap<Db, Map<string, Kept>>();
-/** The last change pruned from the log, per database: a history kept from before it is read again in full. */
+/** SQLite: the last change pruned from the log, per database (one process writes it). */
 const prunedThrough = new WeakMap<Db, number>();
+/** PostgreSQL: the transaction id below which changes were pruned, shared by the replicas (risk_state). */
+const PRUNED_BELOW_KEY = "history_changes_pruned_below_xid";
+let versions = 0;
+
+const onSqlite = (db: Db): boolean => db.getExecutor().adapter instanceof SqliteAdapter;
 
 /** For tests: forget every kept history. */
 export function forgetHistoryRows(db: Db): void {
@@ -84,9 +97,8 @@ export async function historyRowsOf(db: Db, party: PartyRecord): Promise<History
   return { submitted: [...found.kept.submitted.values()], owed: [...found.kept.owed.values()] };
 }
 
-/** The party's rows as kept (refreshed first), or read in full when the party is not kept (PostgreSQL, small parties). */
+/** The party's rows as kept (refreshed first), or read in full when the party is small. */
 export async function keptOrReadRows(db: Db, party: PartyRecord): Promise<{ kept: KeptRows } | { rows: HistoryRows }> {
-  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return { rows: await readRows(db, party) };
   const parties = kept.get(db) ?? new Map<string, Kept>();
   kept.set(db, parties);
   const entry = parties.get(party.id);
@@ -121,12 +133,61 @@ async function lastChange(db: Db): Promise<number> {
   return Number(row?.seq ?? 0);
 }
 
+/** The change log's position now: a read after this sees every change before it. */
+async function logPosition(db: Db): Promise<number> {
+  if (onSqlite(db)) return lastChange(db);
+  const { rows } = await sql<{ xmin: string }>`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`.execute(
+    db,
+  );
+  return Number(rows[0]!.xmin);
+}
+
+/**
+ * The receivables of the party's changes since `cursor`, and the cursor of a reader that has
+ * seen them; undefined when only a full read is sure to hold them (changes it had not seen were
+ * pruned, or there are too many to be worth reading one by one).
+ */
+async function changesSince(
+  db: Db,
+  partyId: string,
+  cursor: number,
+): Promise<{ ids: string[]; cursor: number } | undefined> {
+  if (onSqlite(db)) {
+    const changes = await db
+      .selectFrom("party_history_changes")
+      .select(["seq", "receivable_id"])
+      .where("party_id", "=", partyId)
+      .where("seq", ">", cursor)
+      .orderBy("seq")
+      .limit(MAX_CHANGES + 1)
+      .execute();
+    // Pruned before this read or during it: the cut is recorded before its rows go.
+    if (cursor < (prunedThrough.get(db) ?? 0) || changes.length > MAX_CHANGES) return undefined;
+    const ids = [...new Set(changes.map((change) => change.receivable_id))];
+    return { ids, cursor: changes.length === 0 ? cursor : Number(changes.at(-1)!.seq) };
+  }
+  // One statement, one snapshot: its xmin, the pruning cut and the changes are read together.
+  const { rows } = await sql<{ xmin: string; pruned: string | null; receivable_id: string | null }>`
+    with now as (
+      select pg_snapshot_xmin(pg_current_snapshot())::text as xmin,
+             (select value from risk_state where key = ${PRUNED_BELOW_KEY}) as pruned)
+    select now.xmin, now.pruned, c.receivable_id from now
+    left join lateral (
+      select receivable_id from party_history_changes
+      where party_id = ${partyId} and xid >= ${cursor} limit ${MAX_CHANGES + 1}) c on true`.execute(db);
+  const { xmin, pruned } = rows[0]!;
+  const ids = rows.flatMap((row) => (row.receivable_id === null ? [] : [row.receivable_id]));
+  if ((pruned !== null && cursor < Number(pruned)) || ids.length > MAX_CHANGES) return undefined;
+  return { ids: [...new Set(ids)], cursor: Math.max(cursor, Number(xmin)) };
+}
+
 async function loadKept(db: Db, party: PartyRecord): Promise<Kept> {
   // The log's position first: a change after it is seen again next time, never missed.
-  const seq = await lastChange(db);
+  const cursor = await logPosition(db);
   const rows = await readRows(db, party);
   return {
-    seq,
+    version: ++versions,
+    cursor,
     submitted: new Map(rows.submitted.map((row) => [row.id, row])),
     owed: new Map(rows.owed.map((row) => [row.id, row])),
   };
@@ -135,7 +196,7 @@ async function loadKept(db: Db, party: PartyRecord): Promise<Kept> {
 /**
  * The entry brought up to the last change: its rows are changed in place (copying a book of
  * 25,000 rows at each look was most of a kept rescore), all at once after the reads, so a
- * reader sees the rows of one change or the next, never a mix. Refreshes of one entry run
+ * reader sees the rows of one version or the next, never a mix. Refreshes of one entry run
  * one after the other. A full read gives a new entry.
  */
 async function refreshed(db: Db, party: PartyRecord, entry: Kept): Promise<Kept> {
@@ -143,20 +204,11 @@ async function refreshed(db: Db, party: PartyRecord, entry: Kept): Promise<Kept>
   let done!: () => void;
   entry.refreshing = new Promise<void>((resolve) => (done = resolve));
   try {
-    const changes = await db
-      .selectFrom("party_history_changes")
-      .select(["seq", "receivable_id"])
-      .where("party_id", "=", party.id)
-      .where("seq", ">", entry.seq)
-      .orderBy("seq")
-      .limit(MAX_CHANGES + 1)
-      .execute();
-    // Changes it had not seen may have been pruned, before this read or during it (the cut is
-    // recorded before its rows go): only a full read is sure to hold them.
-    if (entry.seq < (prunedThrough.get(db) ?? 0)) return await loadKept(db, party);
-    if (changes.length === 0) return entry;
-    if (changes.length > MAX_CHANGES) return await loadKept(db, party);
-    const ids = [...new Set(changes.map((change) => change.receivable_id))];
+    const changes = await changesSince(db, party.id, entry.cursor);
+    if (!changes) return await loadKept(db, party);
+    entry.cursor = changes.cursor;
+    const { ids } = changes;
+    if (ids.length === 0) return entry;
     const read = await readInChunks(ids, async (chunk) => [await readRows(db, party, chunk)]);
     replace(
       entry.submitted,
@@ -168,8 +220,8 @@ async function refreshed(db: Db, party: PartyRecord, entry: Kept): Promise<Kept>
       ids,
       read.flatMap((rows) => rows.owed),
     );
-    entry.changed = { from: entry.seq, ids };
-    entry.seq = Number(changes.at(-1)!.seq);
+    entry.changed = { from: entry.version, ids };
+    entry.version = ++versions;
     return entry;
   } finally {
     entry.refreshing = undefined;
@@ -190,11 +242,32 @@ function replace<Row extends { id: string }>(rows: Map<string, Row>, ids: string
  * look. Returns how many changes were deleted.
  */
 export async function pruneHistoryChanges(db: Db, keep = 200_000): Promise<number> {
-  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return 0;
   const through = (await lastChange(db)) - keep;
+  if (!onSqlite(db)) return through > 0 ? pruneOnPostgres(db, through) : 0;
   if (through <= (prunedThrough.get(db) ?? 0)) return 0;
   // Recorded first: a refresh that starts while the rows go already reads in full.
   prunedThrough.set(db, through);
   const deleted = await db.deleteFrom("party_history_changes").where("seq", "<=", through).executeTakeFirst();
+  return Number(deleted.numDeletedRows);
+}
+
+/**
+ * PostgreSQL cuts by transaction id: below the last one of the changes up to `through`, and
+ * below every transaction still running (their changes are not visible yet). The cut is
+ * committed before the changes go, and only ever moves up.
+ */
+async function pruneOnPostgres(db: Db, through: number): Promise<number> {
+  const { rows } = await sql<{ below: string | null }>`
+    select case when last is null then null
+                else least(pg_snapshot_xmin(pg_current_snapshot())::text::bigint, last + 1)::text end as below
+    from (select max(xid) as last from party_history_changes where seq <= ${through}) as cut`.execute(db);
+  const below = rows[0]!.below;
+  if (below === null) return 0; // nothing up to `through` is left
+  await sql`
+    insert into risk_state (key, value) values (${PRUNED_BELOW_KEY}, ${below})
+    on conflict (key) do update set value = greatest(risk_state.value::bigint, excluded.value::bigint)::text`.execute(
+    db,
+  );
+  const deleted = await db.deleteFrom("party_history_changes").where("xid", "<", below).executeTakeFirst();
   return Number(deleted.numDeletedRows);
 }

@@ -1,5 +1,4 @@
-// The score of a party whose rows are kept (history-rows.ts: 500 receivables or more, on
-// SQLite) is computed from totals kept beside those rows (factor-totals.ts) and brought up to
+// The score of a party whose rows are kept (history-rows.ts: 500 receivables or more) is computed from totals kept beside those rows (factor-totals.ts) and brought up to
 // date from the receivables that changed since the last look: at a core enterprise's
 // month-end every confirmation rescores the debtor that owes the whole book, and turning each
 // of its rows into a record and summing them all again cost 16.7 ms at 25,000 (0.9 ms now,
@@ -18,8 +17,8 @@ import { repaidAtOf } from "./repayment-times.js";
  * the whole book no longer turns every row it owes into a record and sums it again.
  */
 interface KeptScoring {
-  /** The rows' change these records are up to. */
-  seq: number;
+  /** The rows' version these records are up to. */
+  version: number;
   trades: Map<string, TradeRecord>;
   debts: Map<string, DebtRecord>;
   /** Trades per counterparty: whose related-party lists to read. */
@@ -40,14 +39,14 @@ function count(counts: Map<string, number>, key: string, by: 1 | -1): void {
 }
 
 async function buildKeptScoring(ctx: ServiceContext, party: PartyRecord, kept: KeptRows): Promise<KeptScoring> {
-  // The rows and their change, taken together before any read: a refresh may change them later.
-  const seq = kept.seq;
+  // The rows and their version, taken together before any read: a refresh may change them later.
+  const version = kept.version;
   const rows = { submitted: [...kept.submitted.values()], owed: [...kept.owed.values()] };
   const { trades, debts, related } = await recordsOf(ctx, party, rows);
   const counterparties = new Map<string, number>();
   for (const trade of trades) count(counterparties, trade.counterpartyId, 1);
   return {
-    seq,
+    version,
     trades: new Map(trades.map((t) => [t.receivableId, t])),
     debts: new Map(debts.map((d) => [d.receivableId, d])),
     counterparties,
@@ -65,10 +64,10 @@ async function buildKeptScoring(ctx: ServiceContext, party: PartyRecord, kept: K
  */
 async function keptScoring(ctx: ServiceContext, party: PartyRecord, kept: KeptRows): Promise<KeptScoring> {
   const state = kept.derived as KeptScoring | undefined;
-  const at = kept.seq;
-  const changed = state?.seq === at ? [] : kept.changed?.from === state?.seq ? kept.changed?.ids : undefined;
+  const at = kept.version;
+  const changed = state?.version === at ? [] : kept.changed?.from === state?.version ? kept.changed?.ids : undefined;
   if (!state || !changed) return (kept.derived = await buildKeptScoring(ctx, party, kept));
-  const from = state.seq;
+  const from = state.version;
   const submitted = changed.map((id) => kept.submitted.get(id)).filter((row) => row !== undefined);
   const owed = changed.map((id) => kept.owed.get(id)).filter((row) => row !== undefined);
   const relook = [...state.timeUnknown].filter((id) => !changed.includes(id) && kept.owed.has(id));
@@ -88,7 +87,8 @@ async function keptScoring(ctx: ServiceContext, party: PartyRecord, kept: KeptRo
     ...relook.filter((id) => state.debts.get(id)?.status === "repaid"),
   ]);
   // Another look brought the records up to date while this one read: build afresh rather than apply twice.
-  if (kept.derived !== state || state.seq !== from) return (kept.derived = await buildKeptScoring(ctx, party, kept));
+  if (kept.derived !== state || state.version !== from)
+    return (kept.derived = await buildKeptScoring(ctx, party, kept));
 
   const { totals } = state;
   for (const id of changed) {
@@ -120,14 +120,14 @@ async function keptScoring(ctx: ServiceContext, party: PartyRecord, kept: KeptRo
     add({ ...before, repaidAt: repaid });
   }
   state.counterparties = counterparties;
-  state.seq = at;
+  state.version = at;
   return state;
 }
 
 /**
  * What the party's score reads, as of `now`: from its kept rows' totals, brought up to date
- * from what changed, or summed from every row when the party's rows are not kept
- * (PostgreSQL, or fewer than 500 receivables).
+ * from what changed, or summed from every row when the party's rows are not kept (fewer
+ * than 500 receivables).
  */
 export async function scoringInputFor(
   ctx: ServiceContext,

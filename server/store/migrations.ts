@@ -8,6 +8,7 @@ import { getAddress } from "ethers";
 import { canonicalDocumentNumber, deliveryKeyOf } from "../model/document-identity.js";
 import { attributeEvents } from "./event-subjects.js";
 import { trackPartyOwed } from "./party-owed-triggers.js";
+import { logPartyHistoryChangesOnPostgres } from "./history-change-triggers.js";
 
 const onPostgres = (db: Kysely<any>): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
 
@@ -849,6 +850,22 @@ export const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint("party_owed_pk", ["address", "side"])
         .execute();
       await trackPartyOwed(db, onPostgres(db) ? "postgres" : "sqlite");
+    },
+  },
+  "0023_party_history_changes_on_postgres": {
+    async up(db: Kysely<any>) {
+      // Issue 12: on PostgreSQL every limit check read the risk history of the debtor that owes
+      // the whole book in full (0.11 s at 25,000). The change log of 0019 now fills there too,
+      // each change stamped with its transaction's id: a reader takes the ids below its
+      // snapshot's xmin as settled and reads the later ones again (risk/history-rows.ts).
+      if (!onPostgres(db)) return;
+      await db.schema.alterTable("party_history_changes").addColumn("xid", "bigint").execute();
+      await db.schema
+        .createIndex("party_history_changes_by_party_xid")
+        .on("party_history_changes")
+        .columns(["party_id", "xid"])
+        .execute();
+      await logPartyHistoryChangesOnPostgres(db);
     },
   },
 };

@@ -315,6 +315,8 @@ export interface PartyHistoryChangesTable {
   seq: Generated<number>;
   party_id: string;
   receivable_id: string;
+  /** PostgreSQL: the id of the transaction that made the change (migration 0023); SQLite: absent. */
+  xid?: Generated<string | null>;
 }
 
 /** What a party still owes as debtor, or has sold that is still owed, kept by triggers (store/party-owed-triggers.ts). */
