@@ -96,11 +96,15 @@ export async function relatedPartiesOf(
   counterpartyIds: string[],
 ): Promise<Set<string>> {
   const related = new Set(party.relatedPartyIds);
-  const counterparties = await readInChunks(counterpartyIds, (chunk) =>
-    ctx.db.selectFrom("parties").select(["id", "related_party_ids"]).where("id", "in", chunk).execute(),
-  );
-  for (const c of counterparties)
-    if ((JSON.parse(c.related_party_ids) as string[]).includes(party.id)) related.add(c.id);
+  // The parties that name this one (few), not every counterparty's list (a core enterprise's
+  // thousands of suppliers): party_relations is kept by triggers (migration 0024).
+  const naming = await ctx.db
+    .selectFrom("party_relations")
+    .select("party_id")
+    .where("related_id", "=", party.id)
+    .execute();
+  const counterparties = new Set(counterpartyIds);
+  for (const { party_id } of naming) if (counterparties.has(party_id)) related.add(party_id);
   return related;
 }
 

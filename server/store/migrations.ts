@@ -9,6 +9,7 @@ import { canonicalDocumentNumber, deliveryKeyOf } from "../model/document-identi
 import { attributeEvents } from "./event-subjects.js";
 import { trackPartyOwed } from "./party-owed-triggers.js";
 import { logPartyHistoryChangesOnPostgres } from "./history-change-triggers.js";
+import { keepPartyRelations } from "./party-relations-triggers.js";
 
 const onPostgres = (db: Kysely<any>): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
 
@@ -866,6 +867,26 @@ export const migrations: Record<string, Migration> = {
         .columns(["party_id", "xid"])
         .execute();
       await logPartyHistoryChangesOnPostgres(db);
+    },
+  },
+  "0024_party_relations": {
+    async up(db: Kysely<any>) {
+      // Issue 12: each rescore found the counterparties that name the party as related by
+      // reading every counterparty's related_party_ids (a core enterprise's thousands of
+      // suppliers, at every confirmation). Triggers keep the lists as rows, so the parties that
+      // name one party are one indexed read (risk/history.ts relatedPartiesOf).
+      await db.schema
+        .createTable("party_relations")
+        .addColumn("party_id", "text", (c) => c.notNull())
+        .addColumn("related_id", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("party_relations_pk", ["party_id", "related_id"])
+        .execute();
+      await db.schema
+        .createIndex("party_relations_by_related")
+        .on("party_relations")
+        .columns(["related_id", "party_id"])
+        .execute();
+      await keepPartyRelations(db, onPostgres(db) ? "postgres" : "sqlite");
     },
   },
 };

@@ -327,6 +327,12 @@ export interface PartyOwedTable {
   wide: number; // SQLite: rows with an amount past 18 digits, not in `owed`
 }
 
+/** One party naming another as related (parties.related_party_ids as rows, kept by triggers: store/party-relations-triggers.ts). */
+export interface PartyRelationTable {
+  party_id: string;
+  related_id: string;
+}
+
 export interface RiskStateTable {
   key: string;
   value: string;
@@ -427,6 +433,7 @@ export interface Database {
   risk_repayment_times: RiskRepaymentTimeTable;
   party_history_changes: PartyHistoryChangesTable;
   party_owed: PartyOwedTable;
+  party_relations: PartyRelationTable;
   risk_state: RiskStateTable;
   receivable_attempts: ReceivableAttemptTable;
   limit_reservations: LimitReservationTable;
