@@ -8,11 +8,11 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { openDatabase, type Db } from "../../../server/store/database.js";
+import type { Db } from "../../../server/store/database.js";
 import { toParty } from "../../../server/store/parties-store.js";
 import { debtorExposure, supplierExposure } from "../../../server/risk/exposure.js";
 import { partyRow } from "../../helpers/party-row.js";
-import { freshDatabaseUrl } from "../../helpers/postgres.js";
+import { openEngineDatabase } from "../../helpers/engine-database.js";
 
 interface Owed {
   face: string;
@@ -94,9 +94,7 @@ for (const engine of ["sqlite", "postgres"] as const) {
 
     beforeEach(async function () {
       dir = mkdtempSync(path.join(tmpdir(), "exposure-sums-"));
-      db = await openDatabase(
-        engine === "sqlite" ? path.join(dir, "tierline.db") : { url: await freshDatabaseUrl(), file: "" },
-      );
+      db = await openEngineDatabase(engine, dir);
       await db
         .insertInto("parties")
         .values([partyRow("pty_d"), partyRow("pty_s"), partyRow("pty_o")])

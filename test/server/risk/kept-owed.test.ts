@@ -8,23 +8,12 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import SQLite from "better-sqlite3";
-import pg from "pg";
-import {
-  Kysely,
-  PostgresDialect,
-  SqliteDialect,
-  type PluginTransformQueryArgs,
-  type PluginTransformResultArgs,
-  type QueryResult,
-} from "kysely";
-import { Migrator } from "kysely/migration";
+import { type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult } from "kysely";
 import { openDatabase, type Db } from "../../../server/store/database.js";
-import { migrations } from "../../../server/store/migrations.js";
 import { toParty, type PartyRecord } from "../../../server/store/parties-store.js";
 import { debtorExposure, supplierExposure } from "../../../server/risk/exposure.js";
 import { partyRow } from "../../helpers/party-row.js";
-import { freshDatabaseUrl } from "../../helpers/postgres.js";
+import { databaseAtMigration, openEngineDatabase } from "../../helpers/engine-database.js";
 
 const PARTIES = ["pty_a", "pty_b", "pty_c"].map((id) => toParty(partyRow(id)));
 const STATUSES = ["active", "overdue", "defaulted", "repaid"];
@@ -85,9 +74,7 @@ for (const engine of ["sqlite", "postgres"] as const) {
 
     beforeEach(async function () {
       dir = mkdtempSync(path.join(tmpdir(), "kept-owed-"));
-      db = await openDatabase(
-        engine === "sqlite" ? path.join(dir, "tierline.db") : { url: await freshDatabaseUrl(), file: "" },
-      );
+      db = await openEngineDatabase(engine, dir);
       await db
         .insertInto("parties")
         .values(PARTIES.map((p) => partyRow(p.id)))
@@ -171,13 +158,8 @@ for (const engine of ["sqlite", "postgres"] as const) {
     });
 
     it("sums the book already indexed when the triggers are added (migration 0022)", async function () {
-      const url = engine === "postgres" ? await freshDatabaseUrl() : undefined;
-      const old = url
-        ? new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }) })
-        : new Kysely<any>({ dialect: new SqliteDialect({ database: new SQLite(path.join(dir, "old.db")) }) });
+      const { db: old, migrateToLatest } = await databaseAtMigration(engine, dir, "0021_receivables_by_pair_created");
       try {
-        const migrator = new Migrator({ db: old, provider: { getMigrations: async () => migrations } });
-        expect((await migrator.migrateTo("0021_receivables_by_pair_created")).error).to.equal(undefined);
         const [a, b, c] = PARTIES.map((p) => p.address) as [string, string, string];
         const book: Row[] = [
           { id: "r1", seller: a, debtor: b, face_value: "100", credited: "0", repaid_amount: "30", status: "active" },
@@ -186,7 +168,7 @@ for (const engine of ["sqlite", "postgres"] as const) {
           { id: "r4", seller: b, debtor: a, face_value: "9", credited: "1", repaid_amount: "0", status: "defaulted" },
         ];
         for (const row of book) await old.insertInto("onchain_receivables").values(indexRow(row.id, row)).execute();
-        expect((await migrator.migrateToLatest()).error).to.equal(undefined);
+        await migrateToLatest();
         const sums = await old.selectFrom("party_owed").selectAll().execute();
         const owedOf = (side: string, address: string) =>
           String(sums.find((s) => s.side === side && s.address === address)?.owed ?? "0");

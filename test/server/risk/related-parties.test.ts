@@ -8,18 +8,14 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import SQLite from "better-sqlite3";
-import pg from "pg";
-import { Kysely, PostgresDialect, SqliteDialect, type PluginTransformQueryArgs } from "kysely";
-import { Migrator } from "kysely/migration";
+import { type PluginTransformQueryArgs } from "kysely";
 import { openDatabase, type Db } from "../../../server/store/database.js";
-import { migrations } from "../../../server/store/migrations.js";
 import { toParty } from "../../../server/store/parties-store.js";
 import { relatedPartiesOf } from "../../../server/risk/history.js";
 import type { ServiceContext } from "../../../server/context.js";
 import { mulberry32 } from "../../../server/risk/network/centrality.js";
 import { partyRow } from "../../helpers/party-row.js";
-import { freshDatabaseUrl } from "../../helpers/postgres.js";
+import { databaseAtMigration, openEngineDatabase } from "../../helpers/engine-database.js";
 
 const IDS = Array.from({ length: 8 }, (_, i) => `pty_${i}`);
 
@@ -38,9 +34,7 @@ for (const engine of ["sqlite", "postgres"] as const) {
 
     beforeEach(async function () {
       dir = mkdtempSync(path.join(tmpdir(), "related-parties-"));
-      db = await openDatabase(
-        engine === "sqlite" ? path.join(dir, "tierline.db") : { url: await freshDatabaseUrl(), file: "" },
-      );
+      db = await openEngineDatabase(engine, dir);
     });
     afterEach(async function () {
       await db.destroy();
@@ -84,13 +78,12 @@ for (const engine of ["sqlite", "postgres"] as const) {
     });
 
     it("takes in the parties already there when the triggers are added (migration 0024)", async function () {
-      const url = engine === "postgres" ? await freshDatabaseUrl() : undefined;
-      const old = url
-        ? new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }) })
-        : new Kysely<any>({ dialect: new SqliteDialect({ database: new SQLite(path.join(dir, "old.db")) }) });
+      const { db: old, migrateToLatest } = await databaseAtMigration(
+        engine,
+        dir,
+        "0023_party_history_changes_on_postgres",
+      );
       try {
-        const migrator = new Migrator({ db: old, provider: { getMigrations: async () => migrations } });
-        expect((await migrator.migrateTo("0023_party_history_changes_on_postgres")).error).to.equal(undefined);
         await old
           .insertInto("parties")
           .values([
@@ -99,7 +92,7 @@ for (const engine of ["sqlite", "postgres"] as const) {
             { ...partyRow("pty_c"), related_party_ids: JSON.stringify(["pty_a"]) },
           ])
           .execute();
-        expect((await migrator.migrateToLatest()).error).to.equal(undefined);
+        await migrateToLatest();
         const rows = await old
           .selectFrom("party_relations")
           .select(["party_id", "related_id"])
