@@ -1,5 +1,6 @@
-// The score of a party whose rows are kept (history-rows.ts: 500 receivables or more) is computed from totals kept beside those rows (factor-totals.ts) and brought up to
-// date from the receivables that changed since the last look: at a core enterprise's
+// The score of a party whose rows are kept (history-rows.ts: 500 receivables or more) is
+// computed from totals kept beside those rows (factor-totals.ts) and brought up to date from
+// the receivables that changed since the last look: at a core enterprise's
 // month-end every confirmation rescores the debtor that owes the whole book, and turning each
 // of its rows into a record and summing them all again cost 16.7 ms at 25,000 (0.9 ms now,
 // `npm run bench:history`). Parties not kept are summed from their rows as they are read.
@@ -21,7 +22,7 @@ interface KeptScoring {
   version: number;
   trades: Map<string, TradeRecord>;
   debts: Map<string, DebtRecord>;
-  /** Trades per counterparty: whose related-party lists to read. */
+  /** Trades per counterparty: the counterparties whose naming the party as related counts. */
   counterparties: Map<string, number>;
   /** The related parties the trades' flags were set from; another set means building again. */
   related: Set<string>;
