@@ -913,8 +913,79 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** What a party is owed (by tier, debtor and maturity), owes as a debtor, and has at stake as a financier (auditor, operator, the party itself) */
+    /**
+     * What a party is owed (by tier, debtor and maturity), owes as a debtor, and has at stake as a financier (auditor, operator, the party itself)
+     * @description Totals count every certificate, receivable and request of the party; each list is its first page (`limit` items, default 50), with a nextCursor for /v1/audit/parties/{id}/exposure/certificates, /receivables, /pledges or /purchases.
+     */
     get: operations["getPartyExposure"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/audit/parties/{id}/exposure/certificates": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A page of a party's exposure: the live and locked leaf certificates it holds, in the order they were issued (auditor, operator, the party itself) */
+    get: operations["listExposureCertificates"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/audit/parties/{id}/exposure/receivables": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A page of a party's exposure: the receivables it owes as the debtor, soonest due first (auditor, operator, the party itself) */
+    get: operations["listExposureReceivables"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/audit/parties/{id}/exposure/pledges": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A page of a party's exposure: its pledges outstanding as a financier, in the order they were opened (auditor, operator, the party itself) */
+    get: operations["listExposurePledges"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/audit/parties/{id}/exposure/purchases": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A page of a party's exposure: the certificates it bought as a financier, in the order the requests were opened (auditor, operator, the party itself) */
+    get: operations["listExposurePurchases"];
     put?: never;
     post?: never;
     delete?: never;
@@ -2995,68 +3066,33 @@ export interface components {
           byMaturity: components["schemas"]["ByMaturity"];
         }[];
         byMaturity: components["schemas"]["ByMaturity"];
-        certificates: {
-          certificateId: string;
-          receivableId: string;
-          tier: number;
-          /** @enum {string} */
-          state: "live" | "locked";
-          faceValue: string;
-          paidOut: string;
-          /** @description faceValue less what credit notes cut from it */
-          claim: string;
-          /** @description claim - paidOut (after an early discharge: the discounted share - paidOut) */
-          owed: string;
-          debtor: components["schemas"]["PartyRef"];
-          dueDate: string;
-          /** @enum {string} */
-          maturity: "overdue" | "0-30" | "31-60" | "61-90" | "91-180" | ">180";
-          receivableStatus: string;
-          /** @description A pledge on the certificate is paid first, up to its outstanding amount */
-          pledge: {
-            requestId: string;
-            pledgee: components["schemas"]["PartyRef"] | null;
-            outstanding: string;
-            /** @description By how much the claim is below what the pledgee is owed (issue 16): what it owes the pledgee unsecured */
-            collateralShortfall: string;
-          } | null;
-        }[];
+        /** @description How many certificates the totals count */
+        count: number;
+        /** @description The first page of the certificates */
+        certificates: components["schemas"]["OwedCertificate"][];
+        /** @description Pass as ?cursor= to /v1/audit/parties/{id}/exposure/certificates for the page after this first one; null when the list is complete */
+        certificatesNextCursor: string | null;
       };
       owes: {
         total: string;
         byMaturity: components["schemas"]["ByMaturity"];
-        receivables: {
-          receivableId: string;
-          seller: components["schemas"]["PartyRef"];
-          faceValue: string;
-          /** @description credit notes applied: the debtor owes face - credited */
-          creditedAmount: string;
-          repaidAmount: string;
-          outstanding: string;
-          dueDate: string;
-          /** @enum {string} */
-          maturity: "overdue" | "0-30" | "31-60" | "61-90" | "91-180" | ">180";
-          status: string;
-        }[];
+        /** @description How many receivables the totals count */
+        count: number;
+        /** @description The first page of the receivables */
+        receivables: components["schemas"]["OwedReceivable"][];
+        /** @description Pass as ?cursor= to /v1/audit/parties/{id}/exposure/receivables for the page after this first one; null when the list is complete */
+        receivablesNextCursor: string | null;
       };
       asFinancier: {
         pledgesOutstanding: string;
         /** @description Sum of its pledges' collateral shortfalls (issue 16): owed by pledgors beyond what the pledged claims cover, unsecured */
         collateralShortfall: string;
-        pledges: {
-          requestId: string;
-          certificateId: string;
-          receivableId: string;
-          pledgor: components["schemas"]["PartyRef"];
-          debtor: components["schemas"]["PartyRef"] | null;
-          lent: string;
-          repayAmount: string;
-          outstanding: string;
-          /** @description outstanding - the certificate's claim after credit notes, when above 0 (issue 16) */
-          collateralShortfall: string;
-          dueDate: string | null;
-          maturity: ("overdue" | "0-30" | "31-60" | "61-90" | "91-180" | ">180") | null;
-        }[];
+        /** @description How many pledges the totals count */
+        pledgeCount: number;
+        /** @description The first page of the pledges */
+        pledges: components["schemas"]["FinancierPledge"][];
+        /** @description Pass as ?cursor= to /v1/audit/parties/{id}/exposure/pledges for the page after this first one; null when the list is complete */
+        pledgesNextCursor: string | null;
         certificatesBought: {
           count: number;
           pricePaid: string;
@@ -3064,19 +3100,10 @@ export interface components {
           /** @description Claim (face less credit-note cuts) less payouts of the bought certificates it still holds */
           stillHeldOwed: string;
         };
-        purchases: {
-          requestId: string;
-          certificateId: string;
-          receivableId: string;
-          /** @description Who sold the certificate */
-          seller: components["schemas"]["PartyRef"];
-          price: string;
-          faceValue: string;
-          paidOut: string;
-          state: string;
-          stillHeld: boolean;
-          fundedTxHash: string | null;
-        }[];
+        /** @description The first page of the purchases */
+        purchases: components["schemas"]["FinancierPurchase"][];
+        /** @description Pass as ?cursor= to /v1/audit/parties/{id}/exposure/purchases for the page after this first one; null when the list is complete */
+        purchasesNextCursor: string | null;
       };
       /** @description Recourse claims (issue 16): open ones count; paid ones are listed */
       recourse: {
@@ -3095,6 +3122,72 @@ export interface components {
       "61-90": string;
       "91-180": string;
       ">180": string;
+    };
+    OwedCertificate: {
+      certificateId: string;
+      receivableId: string;
+      tier: number;
+      /** @enum {string} */
+      state: "live" | "locked";
+      faceValue: string;
+      paidOut: string;
+      /** @description faceValue less what credit notes cut from it */
+      claim: string;
+      /** @description claim - paidOut (after an early discharge: the discounted share - paidOut) */
+      owed: string;
+      debtor: components["schemas"]["PartyRef"];
+      dueDate: string;
+      /** @enum {string} */
+      maturity: "overdue" | "0-30" | "31-60" | "61-90" | "91-180" | ">180";
+      receivableStatus: string;
+      /** @description A pledge on the certificate is paid first, up to its outstanding amount */
+      pledge: {
+        requestId: string;
+        pledgee: components["schemas"]["PartyRef"] | null;
+        outstanding: string;
+        /** @description By how much the claim is below what the pledgee is owed (issue 16): what it owes the pledgee unsecured */
+        collateralShortfall: string;
+      } | null;
+    };
+    OwedReceivable: {
+      receivableId: string;
+      seller: components["schemas"]["PartyRef"];
+      faceValue: string;
+      /** @description credit notes applied: the debtor owes face - credited */
+      creditedAmount: string;
+      repaidAmount: string;
+      outstanding: string;
+      dueDate: string;
+      /** @enum {string} */
+      maturity: "overdue" | "0-30" | "31-60" | "61-90" | "91-180" | ">180";
+      status: string;
+    };
+    FinancierPledge: {
+      requestId: string;
+      certificateId: string;
+      receivableId: string;
+      pledgor: components["schemas"]["PartyRef"];
+      debtor: components["schemas"]["PartyRef"] | null;
+      lent: string;
+      repayAmount: string;
+      outstanding: string;
+      /** @description outstanding - the certificate's claim after credit notes, when above 0 (issue 16) */
+      collateralShortfall: string;
+      dueDate: string | null;
+      maturity: ("overdue" | "0-30" | "31-60" | "61-90" | "91-180" | ">180") | null;
+    };
+    FinancierPurchase: {
+      requestId: string;
+      certificateId: string;
+      receivableId: string;
+      /** @description Who sold the certificate */
+      seller: components["schemas"]["PartyRef"];
+      price: string;
+      faceValue: string;
+      paidOut: string;
+      state: string;
+      stillHeld: boolean;
+      fundedTxHash: string | null;
     };
     RecourseClaim: {
       claimId: string;
@@ -7390,7 +7483,10 @@ export interface operations {
   };
   getPartyExposure: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description Items per page (1-200, default 50) */
+        limit?: number;
+      };
       header?: never;
       path: {
         id: string;
@@ -7406,6 +7502,274 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["Exposure"];
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  listExposureCertificates: {
+    parameters: {
+      query?: {
+        /** @description The nextCursor of the previous page; absent for the first page */
+        cursor?: string;
+        /** @description Items per page (1-200, default 50) */
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description one page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            items: components["schemas"]["OwedCertificate"][];
+            /** @description Pass as ?cursor= for the next page; null when this is the last page */
+            nextCursor: string | null;
+          };
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  listExposureReceivables: {
+    parameters: {
+      query?: {
+        /** @description The nextCursor of the previous page; absent for the first page */
+        cursor?: string;
+        /** @description Items per page (1-200, default 50) */
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description one page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            items: components["schemas"]["OwedReceivable"][];
+            /** @description Pass as ?cursor= for the next page; null when this is the last page */
+            nextCursor: string | null;
+          };
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  listExposurePledges: {
+    parameters: {
+      query?: {
+        /** @description The nextCursor of the previous page; absent for the first page */
+        cursor?: string;
+        /** @description Items per page (1-200, default 50) */
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description one page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            items: components["schemas"]["FinancierPledge"][];
+            /** @description Pass as ?cursor= for the next page; null when this is the last page */
+            nextCursor: string | null;
+          };
+        };
+      };
+      /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description no or unknown API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description the caller's party or role may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  listExposurePurchases: {
+    parameters: {
+      query?: {
+        /** @description The nextCursor of the previous page; absent for the first page */
+        cursor?: string;
+        /** @description Items per page (1-200, default 50) */
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description one page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            items: components["schemas"]["FinancierPurchase"][];
+            /** @description Pass as ?cursor= for the next page; null when this is the last page */
+            nextCursor: string | null;
+          };
         };
       };
       /** @description the request is malformed (VALIDATION_FAILED names every field at fault) */

@@ -208,10 +208,10 @@ interface Exposure {
     byDebtor: Array<{ debtor: PartyRef; amount: string; certificates: number }>;
     byMaturity: Record<string, string>;
   };
-  owes: { total: string; byMaturity: Record<string, string>; receivables: unknown[] };
+  owes: { total: string; byMaturity: Record<string, string>; count: number };
   asFinancier: {
     pledgesOutstanding: string;
-    pledges: unknown[];
+    pledgeCount: number;
     certificatesBought: { count: number; pricePaid: string; faceValue: string; stillHeldOwed: string };
   };
 }
@@ -242,10 +242,10 @@ async function exposure(partyId: string, options: GlobalOptions & { format: stri
     "  by maturity (days):",
     ...buckets(e.owed.byMaturity),
     "",
-    `Owes as debtor       ${amount(e.owes.total)}  (${e.owes.receivables.length} receivables)`,
+    `Owes as debtor       ${amount(e.owes.total)}  (${e.owes.count} receivables)`,
     ...buckets(e.owes.byMaturity),
     "",
-    `As financier: pledges outstanding ${formatAmount(e.asFinancier.pledgesOutstanding)} (${e.asFinancier.pledges.length} pledges); ` +
+    `As financier: pledges outstanding ${formatAmount(e.asFinancier.pledgesOutstanding)} (${e.asFinancier.pledgeCount} pledges); ` +
       `bought ${e.asFinancier.certificatesBought.count} certificates of ${formatAmount(e.asFinancier.certificatesBought.faceValue)} for ${formatAmount(e.asFinancier.certificatesBought.pricePaid)}, ` +
       `${formatAmount(e.asFinancier.certificatesBought.stillHeldOwed)} still owed on those it holds`,
   ];

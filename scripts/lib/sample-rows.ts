@@ -80,3 +80,34 @@ export function receivableRow(
     updated_at: "2026-01-06T00:00:00.000Z",
   };
 }
+
+/**
+ * A financing request on certificate `id` (the request's id too) as the index holds it once
+ * funded: a discount sold to `financier` at 9 of 10 units, or a pledge with 9.5 outstanding.
+ */
+export function fundedRequestRow(
+  id: string,
+  holder: string,
+  financier: string,
+  kind: "discount" | "pledge",
+  block: number,
+) {
+  const tx = `0x${Number(id).toString(16).padStart(64, "0")}`;
+  return {
+    id,
+    certificate_id: id,
+    holder,
+    kind,
+    price: "9000000",
+    repay_amount: "9500000",
+    outstanding: kind === "pledge" ? "9500000" : "0",
+    status: kind === "pledge" ? "pledged" : "sold",
+    financier,
+    shortfall: null,
+    opened_tx_hash: tx,
+    opened_block: block,
+    funded_tx_hash: tx,
+    attested_until: null,
+    advance_rate_bps: null,
+  };
+}

@@ -889,4 +889,15 @@ export const migrations: Record<string, Migration> = {
       await keepPartyRelations(db, onPostgres(db) ? "postgres" : "sqlite");
     },
   },
+  "0025_exposure_owes_by_due_date": {
+    async up(db: Kysely<any>) {
+      // Issue 12: the receivables a debtor owes are paged soonest due first
+      // (domain/audit/exposure-lists.ts); each page is one range of this index.
+      await db.schema
+        .createIndex("onchain_receivables_by_debtor_due")
+        .on("onchain_receivables")
+        .columns(["debtor", "due_date", "id"])
+        .execute();
+    },
+  },
 };

@@ -15,6 +15,7 @@ import { build } from "vite";
 import { ApiClient } from "../server/client.js";
 import { startTestService, type TestService } from "../server/harness.js";
 import { registeredReceivable } from "../server/repayment-scenario.js";
+import { createTestParty } from "../server/scenario.js";
 import { launchBrowser } from "./browser.js";
 import { buildCreditTreeWorld, type CreditTreeWorld } from "./credit-tree-scenario.js";
 
@@ -151,6 +152,32 @@ describe("Web view in a browser", function () {
     const owed = (await page.getByRole("region", { name: "Owed to this party" }).innerText()).replace(/\s+/g, " ");
     expect(owed).to.include("Total 35.00 tUSD — direct (tier 1) 0.00 tUSD, through deeper tiers 35.00 tUSD");
     expect(owed).to.include("Summit Factoring (34.00 tUSD)");
+  });
+
+  it("shows a debtor what it owes a page at a time, the next page a click away", async function () {
+    // More receivables than the view's page (20) owed by one new debtor, sold by three new
+    // suppliers (more than 10 from one supplier in a day is held for review as brushing).
+    const operator = api.as(t.operatorKey);
+    const suppliers = [];
+    for (let i = 0; i < 3; i++) suppliers.push(await createTestParty(operator, ["supplier"]));
+    const debtor = await createTestParty(operator, ["debtor"]);
+    for (let i = 0; i < 21; i++) await registeredReceivable(api, suppliers[i % 3]!, debtor);
+    const owes = (await api.as(w.parties.auditor.apiKey).get(`/v1/audit/parties/${debtor.id}/exposure`)).body.owes;
+    expect(owes.count).to.equal(21);
+    await signIn(debtor.apiKey);
+    const table = page.getByRole("region", { name: "What I owe by due date" });
+    await table.waitFor();
+    expect(await table.locator("tbody tr").count()).to.equal(20);
+    const more = page.getByRole("button", { name: /^Show more/ });
+    expect(await more.innerText()).to.equal(`Show more (20 of ${owes.count} shown)`);
+    await more.click();
+    await page.getByRole("status").filter({ hasText: "more what i owe by due date" }).waitFor();
+    expect(await table.locator("tbody tr").count()).to.equal(21);
+    // The second page follows the first: no receivable twice.
+    const rows = await table.locator("tbody tr").allInnerTexts();
+    expect(new Set(rows).size).to.equal(rows.length);
+    expect(await more.count()).to.equal(0); // the last page: no button
+    expect(problems).to.deep.equal([]);
   });
 
   it("shows the financier the open market with the ask and the quote", async function () {

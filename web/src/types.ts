@@ -142,6 +142,8 @@ export interface Exposure {
     byTier: Array<{ tier: number; amount: string; certificates: number }>;
     byDebtor: Array<{ debtor: PartyRef; amount: string; certificates: number; byMaturity: ByMaturity }>;
     byMaturity: ByMaturity;
+    count: number;
+    certificatesNextCursor: string | null;
     certificates: Array<{
       certificateId: string;
       receivableId: string;
@@ -156,6 +158,8 @@ export interface Exposure {
   owes: {
     total: string;
     byMaturity: ByMaturity;
+    count: number;
+    receivablesNextCursor: string | null;
     receivables: Array<{
       receivableId: string;
       seller: PartyRef;
@@ -169,6 +173,9 @@ export interface Exposure {
   };
   asFinancier: {
     pledgesOutstanding: string;
+    pledgeCount: number;
+    pledgesNextCursor: string | null;
+    purchasesNextCursor: string | null;
     pledges: Array<{
       requestId: string;
       certificateId: string;

@@ -36,16 +36,59 @@ export function table<T>(caption: string, columns: Column<T>[], rows: T[], empty
       h(
         "tbody",
         {},
-        rows.map((row) =>
-          h(
-            "tr",
-            {},
-            columns.map((c) => h("td", { class: c.numeric ? "num" : null }, c.cell(row))),
-          ),
-        ),
+        rows.map((row) => tableRow(columns, row)),
       ),
     ),
   );
+}
+
+function tableRow<T>(columns: Column<T>[], row: T): HTMLElement {
+  return h(
+    "tr",
+    {},
+    columns.map((c) => h("td", { class: c.numeric ? "num" : null }, c.cell(row))),
+  );
+}
+
+export interface ListPage<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * A list's first page as a table, and while more follow, a button that appends the next page
+ * (long lists come in pages: a debtor of a whole book owes tens of thousands of receivables).
+ */
+export function pagedTable<T>(
+  caption: string,
+  columns: Column<T>[],
+  first: ListPage<T>,
+  total: number,
+  nextPage: (cursor: string) => Promise<ListPage<T>>,
+  empty?: string,
+): HTMLElement {
+  const wrap = table(caption, columns, first.items, empty);
+  let cursor = first.nextCursor;
+  const body = wrap.querySelector("tbody");
+  if (cursor === null || !body) return wrap;
+  let shown = first.items.length;
+  const box = messageBox();
+  const button = h("button", { type: "button", class: "more" }, "") as HTMLButtonElement;
+  const label = () =>
+    (button.textContent = `Show more (${shown.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} shown)`);
+  label();
+  button.addEventListener("click", () =>
+    withBusy(button, box, async () => {
+      const page = await nextPage(cursor!);
+      for (const row of page.items) body.append(tableRow(columns, row));
+      shown += page.items.length;
+      cursor = page.nextCursor;
+      if (cursor === null) button.remove();
+      else label();
+      return `${page.items.length} more ${caption.toLowerCase()}`;
+    }),
+  );
+  return h("div", {}, wrap, button, box);
 }
 
 export function field(label: string, input: HTMLInputElement | HTMLSelectElement, hint?: string): HTMLElement {

@@ -2,7 +2,14 @@
 // whole certificate tree (JSON, text, Graphviz, Mermaid), a party's exposure, and a
 // check of the service's index against the chain's events.
 import { z } from "zod";
-import { partyExposure, ExposureSchema } from "../../domain/audit/exposure.js";
+import { partyExposure, ExposureQuery, ExposureSchema } from "../../domain/audit/exposure.js";
+import {
+  EXPOSURE_LISTS,
+  exposureListPage,
+  exposureListPageSchema,
+  type ExposureList,
+} from "../../domain/audit/exposure-lists.js";
+import { PageQuery } from "../../model/page.js";
 import { renderTrace, TRACE_FORMATS } from "../../domain/audit/render.js";
 import { buildTrace, TraceSchema } from "../../domain/audit/trace.js";
 import { verifyFromChain, VerifyReportSchema } from "../../domain/audit/verify-from-chain.js";
@@ -55,13 +62,33 @@ export const auditRoutes: RouteSpec[] = [
     tag: "audit",
     summary:
       "What a party is owed (by tier, debtor and maturity), owes as a debtor, and has at stake as a financier (auditor, operator, the party itself)",
+    description:
+      "Totals count every certificate, receivable and request of the party; each list is its first page (`limit` items, default 50), " +
+      "with a nextCursor for /v1/audit/parties/{id}/exposure/certificates, /receivables, /pledges or /purchases.",
     auth: true,
     params: IdParams,
+    query: ExposureQuery,
     responses: { 200: { description: "the exposure", schema: ExposureSchema } },
     errors: [400, 401, 403, 404],
-  }).handle(async (ctx, { actor, params: { id } }) => {
-    return { status: 200, body: await partyExposure(ctx, actor, id) };
+  }).handle(async (ctx, { actor, params: { id }, query }) => {
+    return { status: 200, body: await partyExposure(ctx, actor, id, query) };
   }),
+  ...(Object.keys(EXPOSURE_LISTS) as ExposureList[]).map((list) =>
+    defineRoute({
+      method: "get",
+      path: `/v1/audit/parties/:id/exposure/${list}`,
+      operationId: `listExposure${list[0]!.toUpperCase()}${list.slice(1)}`,
+      tag: "audit",
+      summary: `A page of a party's exposure: ${EXPOSURE_LISTS[list].what} (auditor, operator, the party itself)`,
+      auth: true,
+      params: IdParams,
+      query: PageQuery,
+      responses: { 200: { description: "one page", schema: exposureListPageSchema(list) } },
+      errors: [400, 401, 403, 404],
+    }).handle(async (ctx, { actor, params: { id }, query }) => {
+      return { status: 200, body: await exposureListPage(ctx, actor, id, list, query) };
+    }),
+  ),
   defineRoute({
     method: "get",
     path: "/v1/audit/verify/:receivableId",

@@ -386,9 +386,16 @@ describe("Access policy: every cell of the table, called by a party in that rela
       expect(response.body.receivableId, what).to.equal(w.receivables[probe.target as "R1"]);
     },
     async exposure(probe, decision, what) {
-      const response = await as(probe.who).get(`/v1/audit/parties/${partyRef(probe.target).id}/exposure`);
-      if (decision.access === "denied") return expectDenied(response, decision, what);
+      const report = `/v1/audit/parties/${partyRef(probe.target).id}/exposure`;
+      const response = await as(probe.who).get(report);
+      // A page of one of its lists is the same exposure, and the same decision.
+      const page = await as(probe.who).get(`${report}/receivables`);
+      if (decision.access === "denied") {
+        expectDenied(page, decision, `${what} (a page of a list)`);
+        return expectDenied(response, decision, what);
+      }
       ok(response, what);
+      ok(page, `${what} (a page of a list)`);
       const holdings = await as(probe.who).get(`/v1/parties/${partyRef(probe.target).id}/certificates`);
       ok(holdings, `${what} (holdings)`);
     },

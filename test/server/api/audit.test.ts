@@ -273,6 +273,8 @@ describe("API: auditing a receivable's certificate tree", function () {
           { debtor: ref(bolt), amount: T(250), certificates: 1, byMaturity: buckets({ "0-30": T(250) }) },
         ],
         byMaturity: buckets({ "0-30": T(250), "31-60": T(400) }),
+        count: 2,
+        certificatesNextCursor: null,
         certificates: [
           {
             certificateId: second.root,
@@ -307,13 +309,22 @@ describe("API: auditing a receivable's certificate tree", function () {
         ],
       });
       // Coil sold its tier-3 piece: nothing owed on it any more, nothing owed as a debtor or financier.
-      expect(body.owes).to.deep.equal({ total: "0", byMaturity: buckets({}), receivables: [] });
+      expect(body.owes).to.deep.equal({
+        total: "0",
+        byMaturity: buckets({}),
+        count: 0,
+        receivables: [],
+        receivablesNextCursor: null,
+      });
       expect(body.asFinancier).to.deep.equal({
         pledgesOutstanding: "0",
         collateralShortfall: "0",
+        pledgeCount: 0,
         pledges: [],
+        pledgesNextCursor: null,
         certificatesBought: { count: 0, pricePaid: "0", faceValue: "0", stillHeldOwed: "0" },
         purchases: [],
+        purchasesNextCursor: null,
       });
     });
 
@@ -343,6 +354,8 @@ describe("API: auditing a receivable's certificate tree", function () {
       expect(body.owes).to.deep.equal({
         total: T(250),
         byMaturity: buckets({ "0-30": T(250) }),
+        count: 1,
+        receivablesNextCursor: null,
         receivables: [
           {
             receivableId: second.id,
@@ -366,8 +379,11 @@ describe("API: auditing a receivable's certificate tree", function () {
       expect(body.asFinancier).to.deep.equal({
         pledgesOutstanding: "0",
         collateralShortfall: "0",
+        pledgeCount: 0,
         pledges: [],
+        pledgesNextCursor: null,
         certificatesBought: { count: 1, pricePaid: T(190), faceValue: T(200), stillHeldOwed: T(200) },
+        purchasesNextCursor: null,
         purchases: [
           {
             requestId: discountRequest,
@@ -412,6 +428,8 @@ describe("API: auditing a receivable's certificate tree", function () {
       expect(body.owes).to.deep.equal({
         total: T(1000),
         byMaturity: buckets({ "31-60": T(1000) }),
+        count: 1,
+        receivablesNextCursor: null,
         receivables: [
           {
             receivableId,

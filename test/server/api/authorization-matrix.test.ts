@@ -312,6 +312,17 @@ const MATRIX: Record<string, RouteCase> = {
     forbidden: ["debtor", "financier", "tier2Holder", "outsider"],
     reads: ["seller", "operator", "auditor"],
   },
+  // Its lists, page by page: the same callers as the report.
+  ...Object.fromEntries(
+    ["certificates", "receivables", "pledges", "purchases"].map((list) => [
+      `get /v1/audit/parties/:id/exposure/${list}`,
+      {
+        url: (w: World) => `/v1/audit/parties/${w.parties.seller.id}/exposure/${list}?limit=1`,
+        forbidden: ["debtor", "financier", "tier2Holder", "outsider"] as Caller[],
+        reads: ["seller", "operator", "auditor"] as Caller[],
+      },
+    ]),
+  ),
   "get /v1/audit/verify/:receivableId": {
     url: (w) => `/v1/audit/verify/${w.receivable}`,
     forbidden: allBut("operator", "auditor"),

@@ -14,6 +14,15 @@ import {
 } from "../../../server/domain/list-receivables.js";
 import { encodeCursor } from "../../../server/model/page.js";
 import { keysetQuery } from "../../../server/store/paginate.js";
+import {
+  FUNDED_REQUESTS_ORDER,
+  fundedRequestsQuery,
+  HELD_CERTIFICATES_ORDER,
+  heldCertificatesQuery,
+  OWED_RECEIVABLES_ORDER,
+  owedReceivablesQuery,
+  requestsOnQuery,
+} from "../../../server/domain/audit/exposure-lists.js";
 import SQLite from "better-sqlite3";
 import { Migrator } from "kysely/migration";
 import { migrations } from "../../../server/store/migrations.js";
@@ -157,6 +166,52 @@ describe("Store: every list query is answered from an index", function () {
       const plan = await explain(keysetQuery(holdingsListQuery(ctx(), "0xabc"), HOLDINGS_ORDER, query));
       expectIndexed(plan, "onchain_certificates");
       expect(plan.join("\n")).not.to.match(/USE TEMP B-TREE FOR ORDER BY/);
+    });
+  }
+
+  // The four lists of a party's exposure report (issue 12): each page one range of an index, in
+  // the list's order, joined to the rows it shows by primary key.
+  const exposureCases: Array<[string, () => Compilable, string, string]> = [];
+  for (const cursor of [undefined, encodeCursor([120, "7"])]) {
+    const page = { cursor, limit: 50 };
+    const later = cursor ? " (a later page)" : "";
+    exposureCases.push(
+      [
+        `the certificates a party holds${later}`,
+        () => keysetQuery(heldCertificatesQuery(db, "0xabc"), HELD_CERTIFICATES_ORDER, page),
+        "c",
+        "certificates_by_holder_issued",
+      ],
+      [
+        `the receivables a debtor owes, soonest due first${later}`,
+        () => keysetQuery(owedReceivablesQuery(db, "0xabc"), OWED_RECEIVABLES_ORDER, page),
+        "r",
+        "onchain_receivables_by_debtor_due",
+      ],
+      [
+        `a financier's pledges${later}`,
+        () =>
+          keysetQuery(
+            fundedRequestsQuery(db, "0xabc").where("f.kind", "=", "pledge").where("f.status", "=", "pledged"),
+            FUNDED_REQUESTS_ORDER,
+            page,
+          ),
+        "f",
+        "financing_by_financier_opened",
+      ],
+    );
+  }
+  exposureCases.push([
+    "the requests on a page of certificates (for their pledges)",
+    () => requestsOnQuery(db, ["1", "2", "3"]),
+    "onchain_financing_requests",
+    "financing_by_certificate",
+  ]);
+  for (const [what, query, alias, index] of exposureCases) {
+    it(`exposure: ${what}`, async function () {
+      const plan = await explain(query());
+      expectIndexOrdered(plan, alias);
+      expect(plan.join("\n")).to.include(index);
     });
   }
 

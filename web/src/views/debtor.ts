@@ -1,15 +1,16 @@
 // The debtor's view: payables awaiting its confirmation (with Confirm), what it owes by
 // due date, and Repay (in full or in part) for each registered receivable.
 import { api, enc } from "../api.js";
+import { EXPOSURE_PAGE, exposureHref } from "./exposure.js";
 import { h } from "../dom.js";
 import { formatDate, formatMoney, parseAmount, shortHash } from "../money.js";
 import type { Exposure, Party, Receivable } from "../types.js";
-import { badge, field, messageBox, section, table, withBusy } from "../ui.js";
+import { badge, field, messageBox, pagedTable, section, table, withBusy, type ListPage } from "../ui.js";
 
 export async function debtorView(me: Party): Promise<HTMLElement> {
   const [pending, exposure] = await Promise.all([
     api.get<{ receivables: Receivable[] }>("/v1/receivables?as=debtor&status=awaiting_confirmation"),
-    api.get<Exposure>(`/v1/audit/parties/${enc(me.id)}/exposure`),
+    api.get<Exposure>(exposureHref(me.id)),
   ]);
   const box = messageBox();
   const confirmButton = (r: Receivable) => {
@@ -23,7 +24,12 @@ export async function debtorView(me: Party): Promise<HTMLElement> {
     );
     return button;
   };
-  const owed = [...exposure.owes.receivables].sort((a, b) => a.dueDate.localeCompare(b.dueDate));
+  type Owed = Exposure["owes"]["receivables"][number];
+  // Soonest due first, a page at a time: the report's first page, then the list's.
+  const nextOwed = (cursor: string) =>
+    api.get<ListPage<Owed>>(
+      `/v1/audit/parties/${enc(me.id)}/exposure/receivables?limit=${EXPOSURE_PAGE}&cursor=${enc(cursor)}`,
+    );
   return h(
     "div",
     {},
@@ -53,7 +59,7 @@ export async function debtorView(me: Party): Promise<HTMLElement> {
     section(
       "By due date",
       h("p", { class: "total" }, `Total outstanding ${formatMoney(exposure.owes.total)}`),
-      table(
+      pagedTable(
         "What I owe by due date",
         [
           { label: "Due", cell: (r) => formatDate(r.dueDate) },
@@ -67,7 +73,9 @@ export async function debtorView(me: Party): Promise<HTMLElement> {
             cell: (r) => (BigInt(r.outstanding) > 0n ? repayForm(r.receivableId, r.outstanding) : "—"),
           },
         ],
-        owed,
+        { items: exposure.owes.receivables, nextCursor: exposure.owes.receivablesNextCursor },
+        exposure.owes.count,
+        nextOwed,
         "You owe nothing.",
       ),
     ),

@@ -5,8 +5,13 @@ import { h } from "../dom.js";
 import { formatDate, formatMoney, shortHash } from "../money.js";
 import { partyName } from "../graph/tree-graph.js";
 import { treeHref } from "../routes.js";
+import { api, enc } from "../api.js";
 import type { ByMaturity, Exposure } from "../types.js";
-import { badge, section, table } from "../ui.js";
+import { badge, pagedTable, section, table, type ListPage } from "../ui.js";
+
+/** Items per page of each list in the web view: a screenful, the rest a click away. */
+export const EXPOSURE_PAGE = 20;
+export const exposureHref = (partyId: string) => `/v1/audit/parties/${enc(partyId)}/exposure?limit=${EXPOSURE_PAGE}`;
 
 const maturityRows = (m: ByMaturity) => Object.entries(m).map(([bucket, amount]) => ({ bucket, amount }));
 
@@ -24,6 +29,13 @@ function maturityTable(caption: string, m: ByMaturity): HTMLElement {
 export function exposureSections(x: Exposure, linkTrees: boolean): HTMLElement[] {
   const rid = (id: string) =>
     linkTrees ? h("a", { href: treeHref(id) }, shortHash(id)) : h("code", {}, shortHash(id));
+  // The report holds each list's first page; the list routes the pages after it.
+  const pages =
+    <T>(list: string) =>
+    (cursor: string) =>
+      api.get<ListPage<T>>(
+        `/v1/audit/parties/${enc(x.party.id)}/exposure/${list}?limit=${EXPOSURE_PAGE}&cursor=${enc(cursor)}`,
+      );
   return [
     section(
       "Owed to this party",
@@ -55,7 +67,7 @@ export function exposureSections(x: Exposure, linkTrees: boolean): HTMLElement[]
       h("h3", {}, "By maturity"),
       maturityTable("Owed by maturity", x.owed.byMaturity),
       h("h3", {}, "Certificates"),
-      table(
+      pagedTable(
         "Certificates owed",
         [
           { label: "Certificate", cell: (r) => `#${r.certificateId}` },
@@ -71,14 +83,16 @@ export function exposureSections(x: Exposure, linkTrees: boolean): HTMLElement[]
           },
           { label: "Owed", cell: (r) => formatMoney(r.owed), numeric: true },
         ],
-        x.owed.certificates,
+        { items: x.owed.certificates, nextCursor: x.owed.certificatesNextCursor },
+        x.owed.count,
+        pages("certificates"),
       ),
     ),
     section(
       "Owed by this party (as debtor)",
       h("p", { class: "total" }, `Total ${formatMoney(x.owes.total)}`),
       maturityTable("Owes by maturity", x.owes.byMaturity),
-      table(
+      pagedTable(
         "Receivables owed",
         [
           { label: "Receivable", cell: (r) => rid(r.receivableId) },
@@ -87,7 +101,9 @@ export function exposureSections(x: Exposure, linkTrees: boolean): HTMLElement[]
           { label: "Status", cell: (r) => badge(r.status) },
           { label: "Outstanding", cell: (r) => formatMoney(r.outstanding), numeric: true },
         ],
-        x.owes.receivables,
+        { items: x.owes.receivables, nextCursor: x.owes.receivablesNextCursor },
+        x.owes.count,
+        pages("receivables"),
       ),
     ),
     section(
@@ -97,7 +113,7 @@ export function exposureSections(x: Exposure, linkTrees: boolean): HTMLElement[]
         { class: "total" },
         `Pledges outstanding ${formatMoney(x.asFinancier.pledgesOutstanding)}; ${x.asFinancier.certificatesBought.count} certificates bought for ${formatMoney(x.asFinancier.certificatesBought.pricePaid)} (face ${formatMoney(x.asFinancier.certificatesBought.faceValue)}, still owed ${formatMoney(x.asFinancier.certificatesBought.stillHeldOwed)})`,
       ),
-      table(
+      pagedTable(
         "Pledges",
         [
           { label: "Request", cell: (r) => r.requestId },
@@ -107,10 +123,12 @@ export function exposureSections(x: Exposure, linkTrees: boolean): HTMLElement[]
           { label: "Lent", cell: (r) => formatMoney(r.lent), numeric: true },
           { label: "Outstanding", cell: (r) => formatMoney(r.outstanding), numeric: true },
         ],
-        x.asFinancier.pledges,
+        { items: x.asFinancier.pledges, nextCursor: x.asFinancier.pledgesNextCursor },
+        x.asFinancier.pledgeCount,
+        pages("pledges"),
         "No pledges.",
       ),
-      table(
+      pagedTable(
         "Purchases",
         [
           { label: "Request", cell: (r) => r.requestId },
@@ -121,7 +139,9 @@ export function exposureSections(x: Exposure, linkTrees: boolean): HTMLElement[]
           { label: "Face", cell: (r) => formatMoney(r.faceValue), numeric: true },
           { label: "Paid out", cell: (r) => formatMoney(r.paidOut), numeric: true },
         ],
-        x.asFinancier.purchases,
+        { items: x.asFinancier.purchases, nextCursor: x.asFinancier.purchasesNextCursor },
+        x.asFinancier.certificatesBought.count,
+        pages("purchases"),
         "No purchases.",
       ),
     ),

@@ -5,7 +5,7 @@ import { h } from "../dom.js";
 import { formatDate, formatMoney, shortHash } from "../money.js";
 import type { Exposure, FinancingRequest, Party } from "../types.js";
 import { badge, messageBox, section, table, withBusy } from "../ui.js";
-import { exposureSections } from "./exposure.js";
+import { exposureHref, exposureSections } from "./exposure.js";
 
 interface Quote {
   price: string;
@@ -72,7 +72,7 @@ export async function marketView(_me: Party): Promise<HTMLElement> {
 
 export async function financierBook(me: Party): Promise<HTMLElement> {
   const [exposure, mine] = await Promise.all([
-    api.get<Exposure>(`/v1/audit/parties/${enc(me.id)}/exposure`),
+    api.get<Exposure>(exposureHref(me.id)),
     api.get<{ requests: FinancingRequest[] }>("/v1/financing-requests?limit=200"),
   ]);
   const funded = mine.requests.filter((r) => r.financierPartyId === me.id);

@@ -6,12 +6,12 @@ import { formatDate, formatMoney, shortHash } from "../money.js";
 import { treeHref } from "../routes.js";
 import type { Exposure, Party, Receivable } from "../types.js";
 import { badge, section, table } from "../ui.js";
-import { exposureSections } from "./exposure.js";
+import { exposureHref, exposureSections } from "./exposure.js";
 
 export async function partyView(partyId: string, _me: Party): Promise<HTMLElement> {
   const [party, exposure, list] = await Promise.all([
     api.get<Party>(`/v1/parties/${enc(partyId)}`),
-    api.get<Exposure>(`/v1/audit/parties/${enc(partyId)}/exposure`),
+    api.get<Exposure>(exposureHref(partyId)),
     api.get<{ receivables: Receivable[] }>(`/v1/receivables?partyId=${enc(partyId)}`),
   ]);
   return h(
