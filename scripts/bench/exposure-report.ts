@@ -2,7 +2,8 @@
 // (issue 12), side by side: the report as it is now (totals over every row, each list's first
 // page of 50), every page of a list read one after another (200 a page: what a client that wants
 // the whole list now pays, and what the report sent in one answer before), and one later page
-// alone. Three parties: the debtor that owes the whole book, the supplier that holds most of it,
+// alone; and the supplier's financing limit check, its requests summed against the sums kept
+// by triggers (migration 0026). Three parties: the debtor that owes the whole book, the supplier that holds most of it,
 // and a financier that bought a quarter and lent against another quarter. Rows are written
 // straight into a SQLite file (no chain, no documents); prints figures, asserts nothing.
 //   npm run bench:exposure                  # 5,000 and 25,000 receivables
@@ -16,6 +17,7 @@ import { findPartyById } from "../../server/store/parties-store.js";
 import type { ServiceContext } from "../../server/context.js";
 import type { Actor } from "../../server/model/actor.js";
 import { partyExposure } from "../../server/domain/audit/exposure.js";
+import { financingExposure, summedFinanced } from "../../server/risk/exposure.js";
 import { exposureListPage, type ExposureList } from "../../server/domain/audit/exposure-lists.js";
 import { fundedRequestRow, partyRow } from "../lib/sample-rows.js";
 
@@ -100,6 +102,7 @@ const rows: string[][] = CASES.flatMap(([who]) => [
   [`  that list's JSON in all`],
   [`  one later page`],
 ]);
+rows.push(["supplier's financing limit check: its requests summed (before)"], ["  kept by triggers (now)"]);
 const header = ["receivables in the book"];
 for (const size of SIZES) {
   header.push(size.toLocaleString("en"));
@@ -138,6 +141,11 @@ for (const size of SIZES) {
       const mb = (v: number) => (v < 100_000 ? `${(v / 1000).toFixed(1)} kB` : `${(v / 1e6).toFixed(2)} MB`);
       for (const cell of [ms(report), mb(bytes), ms(everyPage), mb(listBytes), ms(later)]) rows[row++]!.push(cell);
     }
+    // The seller opened a request on half its certificates (a quarter sold, a quarter pledged).
+    const supplier = (await findPartyById(db, seller.id))!;
+    const ms2 = (v: number) => `${v.toFixed(v < 1 ? 2 : 1)} ms`;
+    rows[row++]!.push(ms2(await median(() => summedFinanced({ db }, supplier.address))));
+    rows[row++]!.push(ms2(await median(() => financingExposure({ db }, supplier))));
   } finally {
     await db.destroy();
     rmSync(dir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { getAddress } from "ethers";
 import { canonicalDocumentNumber, deliveryKeyOf } from "../model/document-identity.js";
 import { attributeEvents } from "./event-subjects.js";
 import { trackPartyOwed } from "./party-owed-triggers.js";
+import { trackPartyFinanced } from "./party-financed-triggers.js";
 import { logPartyHistoryChangesOnPostgres } from "./history-change-triggers.js";
 import { keepPartyRelations } from "./party-relations-triggers.js";
 
@@ -898,6 +899,23 @@ export const migrations: Record<string, Migration> = {
         .on("onchain_receivables")
         .columns(["debtor", "due_date", "id"])
         .execute();
+    },
+  },
+  "0026_party_financed": {
+    async up(db: Kysely<any>) {
+      // Issue 12: opening a financing request checked the holder's limit by reading every
+      // request it ever opened (a sold one stays sold after settlement), inside the
+      // transaction that holds the write lock. Triggers now keep the three sums per holder
+      // (store/party-financed-triggers.ts), so the check reads three rows (risk/exposure.ts).
+      await db.schema
+        .createTable("party_financed")
+        .addColumn("address", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull()) // open | pledged | sold
+        .addColumn("amount", onPostgres(db) ? "numeric" : "integer", (c) => c.notNull())
+        .addColumn("wide", "integer", (c) => c.notNull())
+        .addPrimaryKeyConstraint("party_financed_pk", ["address", "kind"])
+        .execute();
+      await trackPartyFinanced(db, onPostgres(db) ? "postgres" : "sqlite");
     },
   },
 };

@@ -327,6 +327,14 @@ export interface PartyOwedTable {
   wide: number; // SQLite: rows with an amount past 18 digits, not in `owed`
 }
 
+/** What counts against a holder's financing limit, per kind (kept by triggers: store/party-financed-triggers.ts). */
+export interface PartyFinancedTable {
+  address: string;
+  kind: "open" | "pledged" | "sold";
+  amount: string | number | bigint; // as party_owed.owed: read it cast to text
+  wide: number; // SQLite: requests with an amount past 18 digits, not in `amount`
+}
+
 /** One party naming another as related (parties.related_party_ids as rows, kept by triggers: store/party-relations-triggers.ts). */
 export interface PartyRelationTable {
   party_id: string;
@@ -433,6 +441,7 @@ export interface Database {
   risk_repayment_times: RiskRepaymentTimeTable;
   party_history_changes: PartyHistoryChangesTable;
   party_owed: PartyOwedTable;
+  party_financed: PartyFinancedTable;
   party_relations: PartyRelationTable;
   risk_state: RiskStateTable;
   receivable_attempts: ReceivableAttemptTable;

@@ -1,0 +1,298 @@
+// What counts against a holder's financing limit (its open requests' prices, its pledges'
+// outstanding, the prices of the certificates it sold until they are settled) is kept by
+// triggers (store/party-financed-triggers.ts): opening a request read every request the holder
+// ever opened, inside the transaction that holds the write lock, and a sold request stays sold
+// for good (issue 12). The kept sums must equal the rows' sums after any sequence of index
+// writes to requests and certificates, on both engines; a book indexed before the triggers is
+// summed by their migration; and the check reads no request row.
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { sql, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult } from "kysely";
+import { openDatabase, type Db } from "../../../server/store/database.js";
+import { toParty } from "../../../server/store/parties-store.js";
+import { financingExposure } from "../../../server/risk/exposure.js";
+import { mulberry32 } from "../../../server/risk/network/centrality.js";
+import { partyRow } from "../../helpers/party-row.js";
+import { databaseAtMigration, openEngineDatabase } from "../../helpers/engine-database.js";
+
+const PARTIES = ["pty_a", "pty_b", "pty_c"].map((id) => toParty(partyRow(id)));
+const REQUEST_STATUSES = ["open", "cancelled", "sold", "pledged", "released", "foreclosed"];
+const CERTIFICATE_STATES = ["live", "locked", "retired", "settled"];
+
+interface Request {
+  id: string;
+  certificate_id: string;
+  holder: string;
+  status: string;
+  price: string;
+  outstanding: string;
+}
+
+/** The sums as the limit check must see them; a sold request counts until its certificate's row says settled. */
+function expected(requests: Iterable<Request>, states: Map<string, string>, address: string) {
+  const sums = { open: 0n, pledged: 0n, sold: 0n };
+  for (const r of requests) {
+    if (r.holder !== address) continue;
+    if (r.status === "open") sums.open += BigInt(r.price);
+    else if (r.status === "pledged") sums.pledged += BigInt(r.outstanding);
+    else if (r.status === "sold" && states.get(r.certificate_id) !== "settled") sums.sold += BigInt(r.price);
+  }
+  return sums;
+}
+
+/**
+ * The kept rows as each engine keeps them, "amount/wide" by "address kind": PostgreSQL sums every
+ * amount; SQLite counts an amount of more than 18 digits in `wide` instead.
+ */
+function keptRowsExpected(requests: Iterable<Request>, states: Map<string, string>, engine: "sqlite" | "postgres") {
+  const sums = new Map<string, { amount: bigint; wide: number }>();
+  for (const r of requests) {
+    const kind = r.status;
+    const counts =
+      kind === "open" || kind === "pledged" || (kind === "sold" && states.get(r.certificate_id) !== "settled");
+    if (!counts) continue;
+    const value = kind === "pledged" ? r.outstanding : r.price;
+    const sum = sums.get(`${r.holder} ${kind}`) ?? { amount: 0n, wide: 0 };
+    if (engine === "sqlite" && value.length > 18) sum.wide += 1;
+    else sum.amount += BigInt(value);
+    sums.set(`${r.holder} ${kind}`, sum);
+  }
+  return [...sums].map(([key, sum]) => [key, `${sum.amount}/${sum.wide}`] as const);
+}
+
+const requestRow = (r: Request) => ({
+  ...r,
+  kind: r.status === "pledged" ? "pledge" : "discount",
+  repay_amount: "0",
+  financier: null,
+  shortfall: null,
+  opened_tx_hash: "0x",
+  opened_block: 1,
+  funded_tx_hash: null,
+  attested_until: null,
+  advance_rate_bps: null,
+});
+
+const certificateRow = (id: string, state: string) => ({
+  id,
+  receivable_id: "0x",
+  parent_id: null,
+  holder: "0x",
+  face_value: "1",
+  tier: 1,
+  state,
+  issued_tx_hash: "0x",
+  issued_block: 1,
+});
+
+for (const engine of ["sqlite", "postgres"] as const) {
+  describe(`risk: the kept sums of what each holder has financed (${engine})`, function () {
+    this.timeout(300_000);
+    let dir: string;
+    let db: Db;
+
+    beforeEach(async function () {
+      dir = mkdtempSync(path.join(tmpdir(), "kept-financed-"));
+      db = await openEngineDatabase(engine, dir);
+      await db
+        .insertInto("parties")
+        .values(PARTIES.map((p) => partyRow(p.id)))
+        .execute();
+    });
+    afterEach(async function () {
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const STEPS = 300;
+    it(`equals the rows' sums after each of ${STEPS} random writes to requests and certificates`, async function () {
+      const random = mulberry32(engine === "sqlite" ? 21 : 43);
+      const below = (n: number) => Math.floor(random() * n);
+      const pick = <T>(values: readonly T[]): T => values[below(values.length)]!;
+      // Mostly ordinary amounts, sometimes zero or one too wide for a 64-bit integer.
+      const amount = () => pick(["0", String(1 + below(1_000_000_000)), String(below(100)), "1" + "0".repeat(20)]);
+      const requests = new Map<string, Request>();
+      const states = new Map<string, string>();
+      const addresses = PARTIES.map((p) => p.address);
+      let next = 0;
+      // Requests name certificates indexed or not (yet): c1..c8.
+      const certificateId = () => `c${1 + below(8)}`;
+      for (let step = 0; step < STEPS; step += 1) {
+        const roll = below(100);
+        const ids = [...requests.keys()];
+        let what: string;
+        if (ids.length === 0 || roll < 25) {
+          next += 1;
+          const request: Request = {
+            id: `f${next}`,
+            certificate_id: certificateId(),
+            holder: pick(addresses),
+            status: pick(REQUEST_STATUSES),
+            price: amount(),
+            outstanding: amount(),
+          };
+          requests.set(request.id, request);
+          await db.insertInto("onchain_financing_requests").values(requestRow(request)).execute();
+          what = `insert ${request.id}`;
+        } else if (roll < 50) {
+          const id = pick(ids);
+          const column = pick(["holder", "status", "price", "outstanding", "certificate_id", "financier"] as const);
+          const value =
+            column === "holder"
+              ? pick(addresses)
+              : column === "status"
+                ? pick(REQUEST_STATUSES)
+                : column === "certificate_id"
+                  ? certificateId()
+                  : column === "financier"
+                    ? pick(addresses)
+                    : amount();
+          if (column !== "financier") requests.set(id, { ...requests.get(id)!, [column]: value });
+          await db
+            .updateTable("onchain_financing_requests")
+            .set({ [column]: value })
+            .where("id", "=", id)
+            .execute();
+          what = `set ${id}.${column}`;
+        } else if (roll < 58) {
+          const id = pick(ids);
+          requests.delete(id);
+          await db.deleteFrom("onchain_financing_requests").where("id", "=", id).execute();
+          what = `delete ${id}`;
+        } else if (roll < 98) {
+          const id = certificateId();
+          const state = pick(CERTIFICATE_STATES);
+          if (states.has(id)) {
+            if (roll < 92) await db.updateTable("onchain_certificates").set({ state }).where("id", "=", id).execute();
+            else await db.deleteFrom("onchain_certificates").where("id", "=", id).execute();
+            what = roll < 92 ? `certificate ${id} -> ${state}` : `delete certificate ${id}`;
+            if (roll < 92) states.set(id, state);
+            else states.delete(id);
+          } else {
+            await db.insertInto("onchain_certificates").values(certificateRow(id, state)).execute();
+            states.set(id, state);
+            what = `insert certificate ${id} (${state})`;
+          }
+        } else {
+          // A reindex empties the tables, in either order.
+          const tables = ["onchain_certificates", "onchain_financing_requests"] as const;
+          for (const table of roll === 98 ? tables : [...tables].reverse()) await db.deleteFrom(table).execute();
+          requests.clear();
+          states.clear();
+          what = "empty the index";
+        }
+        // The kept rows themselves (the reader falls back to the requests where SQLite could not
+        // keep a sum, which would hide a wrong one), then what the limit check reads.
+        const rows = await db
+          .selectFrom("party_financed")
+          .select(["address", "kind", sql<string>`cast(amount as text)`.as("amount"), "wide"])
+          .execute();
+        const keptRows = Object.fromEntries(
+          rows.map((r) => [`${r.address} ${r.kind}`, `${BigInt(r.amount)}/${r.wide}`]).filter(([, v]) => v !== "0/0"),
+        );
+        expect(keptRows, `step ${step} (${what}): the kept rows`).to.deep.equal(
+          Object.fromEntries(keptRowsExpected(requests.values(), states, engine).filter(([, v]) => v !== "0/0")),
+        );
+        for (const party of PARTIES) {
+          const kept = await financingExposure({ db }, party);
+          const want = expected(requests.values(), states, party.address);
+          expect(
+            { open: kept.open, pledged: kept.pledged, sold: kept.sold },
+            `step ${step} (${what}): ${party.id}`,
+          ).to.deep.equal(want);
+        }
+      }
+    });
+
+    it("sums the requests already indexed when the triggers are added (migration 0026)", async function () {
+      const { db: old, migrateToLatest } = await databaseAtMigration(engine, dir, "0025_exposure_owes_by_due_date");
+      try {
+        const [a, b] = PARTIES.map((p) => p.address) as [string, string];
+        const book: Request[] = [
+          { id: "f1", certificate_id: "c1", holder: a, status: "open", price: "10", outstanding: "0" },
+          { id: "f2", certificate_id: "c2", holder: a, status: "pledged", price: "20", outstanding: "21" },
+          { id: "f3", certificate_id: "c3", holder: a, status: "sold", price: "30", outstanding: "0" },
+          { id: "f4", certificate_id: "c4", holder: a, status: "sold", price: "40", outstanding: "0" },
+          { id: "f5", certificate_id: "c5", holder: b, status: "cancelled", price: "50", outstanding: "0" },
+          { id: "f6", certificate_id: "c6", holder: b, status: "sold", price: "60", outstanding: "0" },
+        ];
+        const states = new Map([
+          ["c3", "settled"],
+          ["c4", "live"],
+          ["c6", "locked"],
+        ]);
+        for (const [id, state] of states)
+          await old.insertInto("onchain_certificates").values(certificateRow(id, state)).execute();
+        for (const r of book) await old.insertInto("onchain_financing_requests").values(requestRow(r)).execute();
+        await migrateToLatest();
+        for (const party of PARTIES.slice(0, 2)) {
+          const kept = await financingExposure({ db: old }, party);
+          expect({ open: kept.open, pledged: kept.pledged, sold: kept.sold }, party.id).to.deep.equal(
+            expected(book, states, party.address),
+          );
+        }
+        // The sums came from party_financed: emptied, they read as nothing.
+        await old.deleteFrom("party_financed").execute();
+        expect((await financingExposure({ db: old }, PARTIES[0]!)).total).to.equal(0n);
+      } finally {
+        await old.destroy();
+      }
+    });
+  });
+}
+
+describe("risk: the financing limit check reads three rows, not the holder's requests", function () {
+  it("answers open, pledged and sold without reading onchain_financing_requests", async function () {
+    const dir = mkdtempSync(path.join(tmpdir(), "kept-financed-reads-"));
+    const db = await openDatabase(path.join(dir, "tierline.db"));
+    try {
+      const holder = PARTIES[0]!;
+      await db.insertInto("parties").values(partyRow(holder.id)).execute();
+      for (let i = 0; i < 30; i += 1) {
+        await db
+          .insertInto("onchain_certificates")
+          .values(certificateRow(`c${i}`, i % 6 === 0 ? "settled" : "live"))
+          .execute();
+        await db
+          .insertInto("onchain_financing_requests")
+          .values(
+            requestRow({
+              id: `f${i}`,
+              certificate_id: `c${i}`,
+              holder: holder.address,
+              status: pick3(i),
+              price: "100",
+              outstanding: "7",
+            }),
+          )
+          .execute();
+      }
+      const fromRequests: string[] = [];
+      const logged = db.withPlugin({
+        transformQuery(args: PluginTransformQueryArgs) {
+          const text = JSON.stringify(args.node);
+          if (text.includes('"onchain_financing_requests"')) fromRequests.push(text);
+          return args.node;
+        },
+        transformResult: async (args: PluginTransformResultArgs): Promise<QueryResult<any>> => args.result,
+      });
+      const financed = await financingExposure({ db: logged }, holder);
+      // i % 3: 0 sold (half of them settled: not counted), 1 open, 2 pledged.
+      expect({ open: financed.open, pledged: financed.pledged, sold: financed.sold }).to.deep.equal({
+        open: 10n * 100n,
+        pledged: 10n * 7n,
+        sold: 5n * 100n,
+      });
+      expect(fromRequests, fromRequests.join("\n")).to.deep.equal([]);
+    } finally {
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function pick3(i: number): string {
+  return ["sold", "open", "pledged"][i % 3]!;
+}
