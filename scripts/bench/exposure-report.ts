@@ -2,8 +2,9 @@
 // (issue 12), side by side: the report as it is now (totals over every row, each list's first
 // page of 50), every page of a list read one after another (200 a page: what a client that wants
 // the whole list now pays, and what the report sent in one answer before), and one later page
-// alone; and the supplier's financing limit check, its requests summed against the sums kept
-// by triggers (migration 0026). Three parties: the debtor that owes the whole book, the supplier that holds most of it,
+// alone; and two of the supplier's limit checks, from its rows against the sums kept by
+// triggers (migration 0026): financing, and what it is owed through the tiers and owes beyond
+// its pledged claims. Three parties: the debtor that owes the whole book, the supplier that holds most of it,
 // and a financier that bought a quarter and lent against another quarter. Rows are written
 // straight into a SQLite file (no chain, no documents); prints figures, asserts nothing.
 //   npm run bench:exposure                  # 5,000 and 25,000 receivables
@@ -17,7 +18,13 @@ import { findPartyById } from "../../server/store/parties-store.js";
 import type { ServiceContext } from "../../server/context.js";
 import type { Actor } from "../../server/model/actor.js";
 import { partyExposure } from "../../server/domain/audit/exposure.js";
-import { financingExposure, summedFinanced } from "../../server/risk/exposure.js";
+import {
+  collateralShortfallOwedBy,
+  financingExposure,
+  summedFinanced,
+  summedThroughTiers,
+  supplierExposure,
+} from "../../server/risk/exposure.js";
 import { exposureListPage, type ExposureList } from "../../server/domain/audit/exposure-lists.js";
 import { fundedRequestRow, partyRow } from "../lib/sample-rows.js";
 
@@ -102,7 +109,12 @@ const rows: string[][] = CASES.flatMap(([who]) => [
   [`  that list's JSON in all`],
   [`  one later page`],
 ]);
-rows.push(["supplier's financing limit check: its requests summed (before)"], ["  kept by triggers (now)"]);
+rows.push(
+  ["supplier's financing limit check: its requests summed (before)"],
+  ["  kept by triggers (now)"],
+  ["supplier limit check, tiers and pledge shortfalls: its certificates and pledges read (before)"],
+  ["  the whole supplier check, kept by triggers (now)"],
+);
 const header = ["receivables in the book"];
 for (const size of SIZES) {
   header.push(size.toLocaleString("en"));
@@ -146,6 +158,15 @@ for (const size of SIZES) {
     const ms2 = (v: number) => `${v.toFixed(v < 1 ? 2 : 1)} ms`;
     rows[row++]!.push(ms2(await median(() => summedFinanced({ db }, supplier.address))));
     rows[row++]!.push(ms2(await median(() => financingExposure({ db }, supplier))));
+    rows[row++]!.push(
+      ms2(
+        await median(async () => {
+          await summedThroughTiers({ db }, supplier.address);
+          await collateralShortfallOwedBy({ db }, supplier.address);
+        }),
+      ),
+    );
+    rows[row++]!.push(ms2(await median(() => supplierExposure({ db }, supplier))));
   } finally {
     await db.destroy();
     rmSync(dir, { recursive: true, force: true });

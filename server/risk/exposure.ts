@@ -24,7 +24,7 @@ import type { ServiceContext } from "../context.js";
 /** What the exposure functions read: the service's database or a transaction on it. */
 type Scope = Pick<ServiceContext, "db">;
 import type { PartyRecord } from "../store/parties-store.js";
-import type { FINANCED_KINDS } from "../store/party-financed-triggers.js";
+import type { PartySumKind } from "../store/schema.js";
 import { collateralShortfallOf } from "../model/collateral-shortfall.js";
 
 export interface DebtorExposure {
@@ -89,20 +89,10 @@ export async function supplierExposure(
 ): Promise<SupplierExposure> {
   const pending = await pendingRegistrations(ctx, "seller_id", party.id, excludeReceivableId); // first: see the header
   const originated = await stillOwed(ctx, "seller", party.address);
-  const deeper = await ctx.db
-    .selectFrom("onchain_certificates as c")
-    .innerJoin("onchain_receivables as r", "r.id", "c.receivable_id")
-    .select(["c.face_value", "c.reduction", "c.paid_out"])
-    .where("c.holder", "=", party.address)
-    .where("c.tier", ">=", 2)
-    .where("c.state", "in", ["live", "locked"])
-    .where("r.status", "!=", "repaid")
-    .execute();
-  const throughTiers = sum(
-    deeper.map((c) => BigInt(c.face_value) - BigInt(c.reduction) - BigInt(c.paid_out)).filter((v) => v > 0n),
-  );
+  const kept = await keptSums(ctx, party.address, ["through_tiers", "pledge_shortfall"]);
+  const throughTiers = kept?.through_tiers ?? (await summedThroughTiers(ctx, party.address));
   const recourse = await openRecourseOn(ctx, party.address);
-  const collateralShortfall = await collateralShortfallOwedBy(ctx, party.address);
+  const collateralShortfall = kept?.pledge_shortfall ?? (await collateralShortfallOwedBy(ctx, party.address));
   return {
     originated,
     throughTiers,
@@ -111,6 +101,24 @@ export async function supplierExposure(
     pending,
     total: originated + throughTiers + recourse + collateralShortfall + pending,
   };
+}
+
+/**
+ * What `holder` is still owed on its live and locked pieces at tier 2 and deeper, row by row:
+ * each piece's claim after credit notes less what it was paid, until its receivable's row says
+ * repaid (store/party-tiers-triggers.ts keeps the same sum; `npm run bench:exposure`'s "before").
+ */
+export async function summedThroughTiers(ctx: Scope, holder: string): Promise<bigint> {
+  const deeper = await ctx.db
+    .selectFrom("onchain_certificates as c")
+    .leftJoin("onchain_receivables as r", "r.id", "c.receivable_id")
+    .select(["c.face_value", "c.reduction", "c.paid_out"])
+    .where("c.holder", "=", holder)
+    .where("c.tier", ">=", 2)
+    .where("c.state", "in", ["live", "locked"])
+    .where((eb) => eb.or([eb("r.status", "is", null), eb("r.status", "!=", "repaid")]))
+    .execute();
+  return sum(deeper.map((c) => BigInt(c.face_value) - BigInt(c.reduction) - BigInt(c.paid_out)).filter((v) => v > 0n));
 }
 
 /** What the debtor still owes on a receivable: face less credit notes less what it repaid. */
@@ -163,7 +171,8 @@ export async function openRecourseOn(ctx: Scope, guarantor: string): Promise<big
 
 /**
  * What `pledgor` owes its pledgees beyond the claims of the leaves it pledged (issue 16): each
- * live pledge's outstanding less the leaf's claim after credit notes, when above zero.
+ * live pledge's outstanding less the leaf's claim after credit notes, when above zero. Summed
+ * from its pledges; store/party-shortfall-triggers.ts keeps the same sum for the limit check.
  */
 export async function collateralShortfallOwedBy(ctx: Scope, pledgor: string): Promise<bigint> {
   const rows = await ctx.db
@@ -191,16 +200,21 @@ export async function financingExposure(ctx: Scope, party: PartyRecord): Promise
   return { reserved, open, pledged, sold, total: reserved + open + pledged + sold };
 }
 
-type Financed = Record<(typeof FINANCED_KINDS)[number], bigint>;
+type Financed = { open: bigint; pledged: bigint; sold: bigint };
 
 /**
- * The holder's open, pledged and sold sums as triggers keep them (store/party-financed-triggers.ts):
- * three rows, however many requests it opened over the years. Undefined where SQLite could not
- * keep a sum exactly (an amount past 18 digits, or a sum past 64 bits).
+ * Sums of `kinds` for `address` as triggers keep them in party_sums
+ * (store/party-financed-triggers.ts, store/party-tiers-triggers.ts): a row each, however long
+ * the party's history. Undefined where SQLite could not keep one exactly (an amount past 18
+ * digits, or a sum past 64 bits): the caller sums the rows instead.
  */
-async function keptFinanced(ctx: Scope, address: string): Promise<Financed | undefined> {
+async function keptSums<K extends PartySumKind>(
+  ctx: Scope,
+  address: string,
+  kinds: readonly K[],
+): Promise<Record<K, bigint> | undefined> {
   const rows = await ctx.db
-    .selectFrom("party_financed")
+    .selectFrom("party_sums")
     .select([
       "kind",
       sql<string>`cast(amount as text)`.as("amount"),
@@ -210,13 +224,19 @@ async function keptFinanced(ctx: Scope, address: string): Promise<Financed | und
         : sql<number>`typeof(amount) = 'integer'`.as("exact"),
     ])
     .where("address", "=", address)
+    .where("kind", "in", kinds)
     .execute();
-  const financed: Financed = { open: 0n, pledged: 0n, sold: 0n };
+  const sums = Object.fromEntries(kinds.map((kind) => [kind, 0n])) as Record<K, bigint>;
   for (const row of rows) {
     if (Number(row.exact) !== 1 || Number(row.wide) !== 0) return undefined;
-    financed[row.kind] = BigInt(row.amount);
+    sums[row.kind as K] = BigInt(row.amount);
   }
-  return financed;
+  return sums;
+}
+
+async function keptFinanced(ctx: Scope, address: string): Promise<Financed | undefined> {
+  const kept = await keptSums(ctx, address, ["financing_open", "financing_pledged", "financing_sold"]);
+  return kept && { open: kept.financing_open, pledged: kept.financing_pledged, sold: kept.financing_sold };
 }
 
 /** The same sums from the holder's requests, row by row (and `npm run bench:exposure`'s "before"). */

@@ -9,6 +9,8 @@ import { canonicalDocumentNumber, deliveryKeyOf } from "../model/document-identi
 import { attributeEvents } from "./event-subjects.js";
 import { trackPartyOwed } from "./party-owed-triggers.js";
 import { trackPartyFinanced } from "./party-financed-triggers.js";
+import { trackPartyTiers } from "./party-tiers-triggers.js";
+import { trackPartyShortfall } from "./party-shortfall-triggers.js";
 import { logPartyHistoryChangesOnPostgres } from "./history-change-triggers.js";
 import { keepPartyRelations } from "./party-relations-triggers.js";
 
@@ -901,21 +903,26 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  "0026_party_financed": {
+  "0026_party_sums": {
     async up(db: Kysely<any>) {
-      // Issue 12: opening a financing request checked the holder's limit by reading every
-      // request it ever opened (a sold one stays sold after settlement), inside the
-      // transaction that holds the write lock. Triggers now keep the three sums per holder
-      // (store/party-financed-triggers.ts), so the check reads three rows (risk/exposure.ts).
+      // Issue 12: two limit checks read a party's whole history inside the transaction that
+      // holds the write lock. Opening a financing request read every request the holder ever
+      // opened (a sold one stays sold after settlement); a confirmation's supplier check read
+      // every certificate the supplier ever held, for what it is owed at tier 2 and deeper,
+      // and every live pledge of it, for their collateral shortfalls. Triggers now keep those
+      // sums per party and kind (store/party-financed-triggers.ts, party-tiers-triggers.ts,
+      // party-shortfall-triggers.ts), so each check reads its rows (risk/exposure.ts).
       await db.schema
-        .createTable("party_financed")
+        .createTable("party_sums")
         .addColumn("address", "text", (c) => c.notNull())
-        .addColumn("kind", "text", (c) => c.notNull()) // open | pledged | sold
+        .addColumn("kind", "text", (c) => c.notNull()) // financing_open | financing_pledged | financing_sold | through_tiers | pledge_shortfall
         .addColumn("amount", onPostgres(db) ? "numeric" : "integer", (c) => c.notNull())
         .addColumn("wide", "integer", (c) => c.notNull())
-        .addPrimaryKeyConstraint("party_financed_pk", ["address", "kind"])
+        .addPrimaryKeyConstraint("party_sums_pk", ["address", "kind"])
         .execute();
       await trackPartyFinanced(db, onPostgres(db) ? "postgres" : "sqlite");
+      await trackPartyTiers(db, onPostgres(db) ? "postgres" : "sqlite");
+      await trackPartyShortfall(db, onPostgres(db) ? "postgres" : "sqlite");
     },
   },
 };

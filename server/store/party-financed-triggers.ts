@@ -1,16 +1,16 @@
-// What counts against each holder's financing limit, kept by triggers in `party_financed`
-// (migration 0026), so opening a financing request reads three rows instead of every request
+// What counts against each holder's financing limit, kept by triggers in `party_sums`
+// (migration 0026; store/party-tiers-triggers.ts keeps another sum there), so opening a financing request reads three rows instead of every request
 // the holder ever opened: its sold requests stay `sold` forever, and the check read them all,
 // inside the transaction that holds the write lock (issue 12). Per holder and kind:
-//   open     the price of each open request;
-//   pledged  what each live pledge still owes its pledgee;
-//   sold     the price of each certificate it sold, until the certificate is settled.
+//   financing_open     the price of each open request;
+//   financing_pledged  what each live pledge still owes its pledgee;
+//   financing_sold     the price of each certificate it sold, until the certificate is settled.
 // Every insert, update and delete of a request, and every certificate moving into or out of
 // `settled` (or indexed, or emptied by a reindex, while settled), moves the sums by the difference.
 import { sql, type QueryExecutorProvider } from "kysely";
 
 const TRACKED = ["holder", "status", "price", "outstanding", "certificate_id"];
-export const FINANCED_KINDS = ["open", "pledged", "sold"] as const;
+export const FINANCED_KINDS = ["financing_open", "financing_pledged", "financing_sold"] as const;
 
 /** Creates the triggers and sums the requests already indexed. */
 export async function trackPartyFinanced(db: QueryExecutorProvider, engine: "sqlite" | "postgres"): Promise<void> {
@@ -20,7 +20,7 @@ export async function trackPartyFinanced(db: QueryExecutorProvider, engine: "sql
 
 /** PostgreSQL: numeric is exact at any size, so `wide` stays 0. */
 function postgresStatements(): string[] {
-  const upsert = "on conflict (address, kind) do update set amount = party_financed.amount + excluded.amount";
+  const upsert = "on conflict (address, kind) do update set amount = party_sums.amount + excluded.amount";
   const changed = TRACKED.map((c) => `old.${c} is distinct from new.${c}`).join(" or ");
   return [
     // One request's part, signed: a sold one counts until its certificate's row says settled.
@@ -28,12 +28,12 @@ function postgresStatements(): string[] {
                                         certificate text, sign integer) returns void language plpgsql as $$
      begin
        if status = 'open' then
-         insert into party_financed values (holder, 'open', sign * price::numeric, 0) ${upsert};
+         insert into party_sums values (holder, 'financing_open', sign * price::numeric, 0) ${upsert};
        elsif status = 'pledged' then
-         insert into party_financed values (holder, 'pledged', sign * outstanding::numeric, 0) ${upsert};
+         insert into party_sums values (holder, 'financing_pledged', sign * outstanding::numeric, 0) ${upsert};
        elsif status = 'sold' and not exists
            (select 1 from onchain_certificates c where c.id = certificate and c.state = 'settled') then
-         insert into party_financed values (holder, 'sold', sign * price::numeric, 0) ${upsert};
+         insert into party_sums values (holder, 'financing_sold', sign * price::numeric, 0) ${upsert};
        end if;
      end $$`,
     `create function party_financed_track_request() returns trigger language plpgsql as $$
@@ -59,8 +59,8 @@ function postgresStatements(): string[] {
        certificate text := case when tg_op = 'DELETE' then old.id else new.id end;
      begin
        if was_settled <> is_settled then
-         insert into party_financed
-           select f.holder, 'sold', sum(f.price::numeric) * (case when is_settled then -1 else 1 end), 0
+         insert into party_sums
+           select f.holder, 'financing_sold', sum(f.price::numeric) * (case when is_settled then -1 else 1 end), 0
            from onchain_financing_requests f where f.certificate_id = certificate and f.status = 'sold'
            group by f.holder ${upsert};
        end if;
@@ -70,8 +70,8 @@ function postgresStatements(): string[] {
        for each row execute function party_financed_track_certificate()`,
     `create trigger party_financed_certificate_update after update on onchain_certificates
        for each row when (old.state is distinct from new.state) execute function party_financed_track_certificate()`,
-    `insert into party_financed
-       select f.holder, f.status,
+    `insert into party_sums
+       select f.holder, 'financing_' || f.status,
               sum(case when f.status = 'pledged' then f.outstanding::numeric else f.price::numeric end), 0
        from onchain_financing_requests f
        where f.status in ('open', 'pledged')
@@ -98,17 +98,17 @@ function sqliteStatements(): string[] {
   const counts = (row: string) =>
     `(${row}.status in ('open', 'pledged') or (${row}.status = 'sold' and not ${settled(`${row}.certificate_id`)}))`;
   const part = (row: string, sign: "" | "-") =>
-    `select ${row}.holder, ${row}.status,
+    `select ${row}.holder, 'financing_' || ${row}.status,
             ${sign}(case when length(${counted(row)}) > 18 then 0 else cast(${counted(row)} as integer) end),
             ${sign}(length(${counted(row)}) > 18)
      where ${counts(row)}`;
   const apply = (row: "old" | "new", sign: "" | "-") =>
-    `insert into party_financed (address, kind, amount, wide) ${part(row, sign)} ${upsert};`;
+    `insert into party_sums (address, kind, amount, wide) ${part(row, sign)} ${upsert};`;
   const changed = TRACKED.map((c) => `old.${c} is not new.${c}`).join(" or ");
   /** The sold requests on certificate `id`, added (sign "") or taken away ("-"). */
   const soldOn = (id: string, sign: "" | "-") =>
-    `insert into party_financed (address, kind, amount, wide)
-       select f.holder, 'sold',
+    `insert into party_sums (address, kind, amount, wide)
+       select f.holder, 'financing_sold',
               ${sign}(case when length(f.price) > 18 then 0 else cast(f.price as integer) end),
               ${sign}(length(f.price) > 18)
        from onchain_financing_requests f where f.certificate_id = ${id} and f.status = 'sold' ${upsert};`;
@@ -126,8 +126,8 @@ function sqliteStatements(): string[] {
     `create trigger party_financed_certificate_delete after delete on onchain_certificates
        when old.state = 'settled' begin ${soldOn("old.id", "")} end`,
     // Row by row through the same arithmetic, so an overflow turns the sum into a real here too.
-    `insert into party_financed (address, kind, amount, wide)
-       select r.holder, r.status,
+    `insert into party_sums (address, kind, amount, wide)
+       select r.holder, 'financing_' || r.status,
               (case when length(${counted("r")}) > 18 then 0 else cast(${counted("r")} as integer) end),
               (length(${counted("r")}) > 18)
        from onchain_financing_requests r where ${counts("r")} ${upsert}`,

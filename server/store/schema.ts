@@ -327,10 +327,12 @@ export interface PartyOwedTable {
   wide: number; // SQLite: rows with an amount past 18 digits, not in `owed`
 }
 
-/** What counts against a holder's financing limit, per kind (kept by triggers: store/party-financed-triggers.ts). */
-export interface PartyFinancedTable {
+/** Sums that count against a party's limits, per kind, kept by triggers (store/party-financed-triggers.ts, party-tiers-triggers.ts, party-shortfall-triggers.ts). */
+export type PartySumKind =
+  "financing_open" | "financing_pledged" | "financing_sold" | "through_tiers" | "pledge_shortfall";
+export interface PartySumTable {
   address: string;
-  kind: "open" | "pledged" | "sold";
+  kind: PartySumKind;
   amount: string | number | bigint; // as party_owed.owed: read it cast to text
   wide: number; // SQLite: requests with an amount past 18 digits, not in `amount`
 }
@@ -441,7 +443,7 @@ export interface Database {
   risk_repayment_times: RiskRepaymentTimeTable;
   party_history_changes: PartyHistoryChangesTable;
   party_owed: PartyOwedTable;
-  party_financed: PartyFinancedTable;
+  party_sums: PartySumTable;
   party_relations: PartyRelationTable;
   risk_state: RiskStateTable;
   receivable_attempts: ReceivableAttemptTable;

@@ -1,6 +1,6 @@
 // What counts against a holder's financing limit (its open requests' prices, its pledges'
 // outstanding, the prices of the certificates it sold until they are settled) is kept by
-// triggers (store/party-financed-triggers.ts): opening a request read every request the holder
+// triggers (store/party-financed-triggers.ts, in party_sums): opening a request read every request the holder
 // ever opened, inside the transaction that holds the write lock, and a sold request stays sold
 // for good (issue 12). The kept sums must equal the rows' sums after any sequence of index
 // writes to requests and certificates, on both engines; a book indexed before the triggers is
@@ -12,7 +12,7 @@ import path from "node:path";
 import { sql, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult } from "kysely";
 import { openDatabase, type Db } from "../../../server/store/database.js";
 import { toParty } from "../../../server/store/parties-store.js";
-import { financingExposure } from "../../../server/risk/exposure.js";
+import { financingExposure, supplierExposure } from "../../../server/risk/exposure.js";
 import { mulberry32 } from "../../../server/risk/network/centrality.js";
 import { partyRow } from "../../helpers/party-row.js";
 import { databaseAtMigration, openEngineDatabase } from "../../helpers/engine-database.js";
@@ -25,19 +25,35 @@ interface Request {
   id: string;
   certificate_id: string;
   holder: string;
+  kind: string;
   status: string;
   price: string;
   outstanding: string;
 }
 
-/** The sums as the limit check must see them; a sold request counts until its certificate's row says settled. */
-function expected(requests: Iterable<Request>, states: Map<string, string>, address: string) {
-  const sums = { open: 0n, pledged: 0n, sold: 0n };
+interface Certificate {
+  state: string;
+  face_value: string;
+  reduction: string;
+}
+
+/** A live pledge's collateral shortfall against its certificate's row; none while the row is missing. */
+function shortfallOf(r: Request, certificate: Certificate | undefined): bigint | undefined {
+  if (r.kind !== "pledge" || r.status !== "pledged" || !certificate) return undefined;
+  const gap = BigInt(r.outstanding) - (BigInt(certificate.face_value) - BigInt(certificate.reduction));
+  return gap > 0n ? gap : 0n;
+}
+
+/** The sums as the limit checks must see them; a sold request counts until its certificate's row says settled. */
+function expected(requests: Iterable<Request>, certificates: Map<string, Certificate>, address: string) {
+  const sums = { open: 0n, pledged: 0n, sold: 0n, shortfall: 0n };
   for (const r of requests) {
     if (r.holder !== address) continue;
+    sums.shortfall += shortfallOf(r, certificates.get(r.certificate_id)) ?? 0n;
     if (r.status === "open") sums.open += BigInt(r.price);
     else if (r.status === "pledged") sums.pledged += BigInt(r.outstanding);
-    else if (r.status === "sold" && states.get(r.certificate_id) !== "settled") sums.sold += BigInt(r.price);
+    else if (r.status === "sold" && certificates.get(r.certificate_id)?.state !== "settled")
+      sums.sold += BigInt(r.price);
   }
   return sums;
 }
@@ -46,25 +62,36 @@ function expected(requests: Iterable<Request>, states: Map<string, string>, addr
  * The kept rows as each engine keeps them, "amount/wide" by "address kind": PostgreSQL sums every
  * amount; SQLite counts an amount of more than 18 digits in `wide` instead.
  */
-function keptRowsExpected(requests: Iterable<Request>, states: Map<string, string>, engine: "sqlite" | "postgres") {
+function keptRowsExpected(
+  requests: Iterable<Request>,
+  certificates: Map<string, Certificate>,
+  engine: "sqlite" | "postgres",
+) {
   const sums = new Map<string, { amount: bigint; wide: number }>();
+  const add = (key: string, amount: bigint, wide: boolean) => {
+    const sum = sums.get(key) ?? { amount: 0n, wide: 0 };
+    if (engine === "sqlite" && wide) sum.wide += 1;
+    else sum.amount += amount;
+    sums.set(key, sum);
+  };
   for (const r of requests) {
-    const kind = r.status;
-    const counts =
-      kind === "open" || kind === "pledged" || (kind === "sold" && states.get(r.certificate_id) !== "settled");
+    const certificate = certificates.get(r.certificate_id);
+    const shortfall = shortfallOf(r, certificate);
+    if (shortfall !== undefined) {
+      const wide = [r.outstanding, certificate!.face_value, certificate!.reduction].some((v) => v.length > 18);
+      add(`${r.holder} pledge_shortfall`, shortfall, wide);
+    }
+    const status = r.status;
+    const counts = status === "open" || status === "pledged" || (status === "sold" && certificate?.state !== "settled");
     if (!counts) continue;
-    const value = kind === "pledged" ? r.outstanding : r.price;
-    const sum = sums.get(`${r.holder} ${kind}`) ?? { amount: 0n, wide: 0 };
-    if (engine === "sqlite" && value.length > 18) sum.wide += 1;
-    else sum.amount += BigInt(value);
-    sums.set(`${r.holder} ${kind}`, sum);
+    const value = status === "pledged" ? r.outstanding : r.price;
+    add(`${r.holder} financing_${status}`, BigInt(value), value.length > 18);
   }
   return [...sums].map(([key, sum]) => [key, `${sum.amount}/${sum.wide}`] as const);
 }
 
 const requestRow = (r: Request) => ({
   ...r,
-  kind: r.status === "pledged" ? "pledge" : "discount",
   repay_amount: "0",
   financier: null,
   shortfall: null,
@@ -75,12 +102,13 @@ const requestRow = (r: Request) => ({
   advance_rate_bps: null,
 });
 
-const certificateRow = (id: string, state: string) => ({
+const certificateRow = (id: string, state: string, face_value = "1", reduction = "0") => ({
   id,
   receivable_id: "0x",
   parent_id: null,
   holder: "0x",
-  face_value: "1",
+  face_value,
+  reduction,
   tier: 1,
   state,
   issued_tx_hash: "0x",
@@ -114,7 +142,7 @@ for (const engine of ["sqlite", "postgres"] as const) {
       // Mostly ordinary amounts, sometimes zero or one too wide for a 64-bit integer.
       const amount = () => pick(["0", String(1 + below(1_000_000_000)), String(below(100)), "1" + "0".repeat(20)]);
       const requests = new Map<string, Request>();
-      const states = new Map<string, string>();
+      const certificates = new Map<string, Certificate>();
       const addresses = PARTIES.map((p) => p.address);
       let next = 0;
       // Requests name certificates indexed or not (yet): c1..c8.
@@ -129,6 +157,7 @@ for (const engine of ["sqlite", "postgres"] as const) {
             id: `f${next}`,
             certificate_id: certificateId(),
             holder: pick(addresses),
+            kind: pick(["discount", "pledge"]),
             status: pick(REQUEST_STATUSES),
             price: amount(),
             outstanding: amount(),
@@ -138,17 +167,27 @@ for (const engine of ["sqlite", "postgres"] as const) {
           what = `insert ${request.id}`;
         } else if (roll < 50) {
           const id = pick(ids);
-          const column = pick(["holder", "status", "price", "outstanding", "certificate_id", "financier"] as const);
+          const column = pick([
+            "holder",
+            "kind",
+            "status",
+            "price",
+            "outstanding",
+            "certificate_id",
+            "financier",
+          ] as const);
           const value =
             column === "holder"
               ? pick(addresses)
-              : column === "status"
-                ? pick(REQUEST_STATUSES)
-                : column === "certificate_id"
-                  ? certificateId()
-                  : column === "financier"
-                    ? pick(addresses)
-                    : amount();
+              : column === "kind"
+                ? pick(["discount", "pledge"])
+                : column === "status"
+                  ? pick(REQUEST_STATUSES)
+                  : column === "certificate_id"
+                    ? certificateId()
+                    : column === "financier"
+                      ? pick(addresses)
+                      : amount();
           if (column !== "financier") requests.set(id, { ...requests.get(id)!, [column]: value });
           await db
             .updateTable("onchain_financing_requests")
@@ -164,15 +203,29 @@ for (const engine of ["sqlite", "postgres"] as const) {
         } else if (roll < 98) {
           const id = certificateId();
           const state = pick(CERTIFICATE_STATES);
-          if (states.has(id)) {
-            if (roll < 92) await db.updateTable("onchain_certificates").set({ state }).where("id", "=", id).execute();
-            else await db.deleteFrom("onchain_certificates").where("id", "=", id).execute();
-            what = roll < 92 ? `certificate ${id} -> ${state}` : `delete certificate ${id}`;
-            if (roll < 92) states.set(id, state);
-            else states.delete(id);
+          const existing = certificates.get(id);
+          if (existing && roll < 92) {
+            // The state, or a face value or credit-note cut (a split's child, a dilution).
+            const column = pick(["state", "state", "face_value", "reduction"] as const);
+            const value = column === "state" ? state : amount();
+            await db
+              .updateTable("onchain_certificates")
+              .set({ [column]: value })
+              .where("id", "=", id)
+              .execute();
+            certificates.set(id, { ...existing, [column]: value });
+            what = `certificate ${id}.${column} -> ${value}`;
+          } else if (existing) {
+            await db.deleteFrom("onchain_certificates").where("id", "=", id).execute();
+            certificates.delete(id);
+            what = `delete certificate ${id}`;
           } else {
-            await db.insertInto("onchain_certificates").values(certificateRow(id, state)).execute();
-            states.set(id, state);
+            const certificate = { state, face_value: amount(), reduction: below(3) === 0 ? amount() : "0" };
+            await db
+              .insertInto("onchain_certificates")
+              .values(certificateRow(id, state, certificate.face_value, certificate.reduction))
+              .execute();
+            certificates.set(id, certificate);
             what = `insert certificate ${id} (${state})`;
           }
         } else {
@@ -180,26 +233,28 @@ for (const engine of ["sqlite", "postgres"] as const) {
           const tables = ["onchain_certificates", "onchain_financing_requests"] as const;
           for (const table of roll === 98 ? tables : [...tables].reverse()) await db.deleteFrom(table).execute();
           requests.clear();
-          states.clear();
+          certificates.clear();
           what = "empty the index";
         }
         // The kept rows themselves (the reader falls back to the requests where SQLite could not
         // keep a sum, which would hide a wrong one), then what the limit check reads.
         const rows = await db
-          .selectFrom("party_financed")
+          .selectFrom("party_sums")
           .select(["address", "kind", sql<string>`cast(amount as text)`.as("amount"), "wide"])
+          .where("kind", "in", ["financing_open", "financing_pledged", "financing_sold", "pledge_shortfall"])
           .execute();
         const keptRows = Object.fromEntries(
           rows.map((r) => [`${r.address} ${r.kind}`, `${BigInt(r.amount)}/${r.wide}`]).filter(([, v]) => v !== "0/0"),
         );
         expect(keptRows, `step ${step} (${what}): the kept rows`).to.deep.equal(
-          Object.fromEntries(keptRowsExpected(requests.values(), states, engine).filter(([, v]) => v !== "0/0")),
+          Object.fromEntries(keptRowsExpected(requests.values(), certificates, engine).filter(([, v]) => v !== "0/0")),
         );
         for (const party of PARTIES) {
           const kept = await financingExposure({ db }, party);
-          const want = expected(requests.values(), states, party.address);
+          const { collateralShortfall } = await supplierExposure({ db }, party);
+          const want = expected(requests.values(), certificates, party.address);
           expect(
-            { open: kept.open, pledged: kept.pledged, sold: kept.sold },
+            { open: kept.open, pledged: kept.pledged, sold: kept.sold, shortfall: collateralShortfall },
             `step ${step} (${what}): ${party.id}`,
           ).to.deep.equal(want);
         }
@@ -211,30 +266,86 @@ for (const engine of ["sqlite", "postgres"] as const) {
       try {
         const [a, b] = PARTIES.map((p) => p.address) as [string, string];
         const book: Request[] = [
-          { id: "f1", certificate_id: "c1", holder: a, status: "open", price: "10", outstanding: "0" },
-          { id: "f2", certificate_id: "c2", holder: a, status: "pledged", price: "20", outstanding: "21" },
-          { id: "f3", certificate_id: "c3", holder: a, status: "sold", price: "30", outstanding: "0" },
-          { id: "f4", certificate_id: "c4", holder: a, status: "sold", price: "40", outstanding: "0" },
-          { id: "f5", certificate_id: "c5", holder: b, status: "cancelled", price: "50", outstanding: "0" },
-          { id: "f6", certificate_id: "c6", holder: b, status: "sold", price: "60", outstanding: "0" },
+          {
+            id: "f1",
+            certificate_id: "c1",
+            holder: a,
+            kind: "discount",
+            status: "open",
+            price: "10",
+            outstanding: "0",
+          },
+          {
+            id: "f2",
+            certificate_id: "c2",
+            holder: a,
+            kind: "pledge",
+            status: "pledged",
+            price: "20",
+            outstanding: "21",
+          },
+          {
+            id: "f3",
+            certificate_id: "c3",
+            holder: a,
+            kind: "discount",
+            status: "sold",
+            price: "30",
+            outstanding: "0",
+          },
+          {
+            id: "f4",
+            certificate_id: "c4",
+            holder: a,
+            kind: "discount",
+            status: "sold",
+            price: "40",
+            outstanding: "0",
+          },
+          {
+            id: "f5",
+            certificate_id: "c5",
+            holder: b,
+            kind: "discount",
+            status: "cancelled",
+            price: "50",
+            outstanding: "0",
+          },
+          {
+            id: "f6",
+            certificate_id: "c6",
+            holder: b,
+            kind: "discount",
+            status: "sold",
+            price: "60",
+            outstanding: "0",
+          },
         ];
-        const states = new Map([
-          ["c3", "settled"],
-          ["c4", "live"],
-          ["c6", "locked"],
+        // c2's claim (25 - 10) is 6 below what its pledge still owes (21).
+        const certificates = new Map<string, Certificate>([
+          ["c2", { state: "locked", face_value: "25", reduction: "10" }],
+          ["c3", { state: "settled", face_value: "30", reduction: "0" }],
+          ["c4", { state: "live", face_value: "40", reduction: "0" }],
+          ["c6", { state: "locked", face_value: "60", reduction: "0" }],
         ]);
-        for (const [id, state] of states)
-          await old.insertInto("onchain_certificates").values(certificateRow(id, state)).execute();
+        for (const [id, c] of certificates)
+          await old
+            .insertInto("onchain_certificates")
+            .values(certificateRow(id, c.state, c.face_value, c.reduction))
+            .execute();
         for (const r of book) await old.insertInto("onchain_financing_requests").values(requestRow(r)).execute();
         await migrateToLatest();
         for (const party of PARTIES.slice(0, 2)) {
           const kept = await financingExposure({ db: old }, party);
-          expect({ open: kept.open, pledged: kept.pledged, sold: kept.sold }, party.id).to.deep.equal(
-            expected(book, states, party.address),
-          );
+          const { collateralShortfall } = await supplierExposure({ db: old }, party);
+          expect(
+            { open: kept.open, pledged: kept.pledged, sold: kept.sold, shortfall: collateralShortfall },
+            party.id,
+          ).to.deep.equal(expected(book, certificates, party.address));
         }
-        // The sums came from party_financed: emptied, they read as nothing.
-        await old.deleteFrom("party_financed").execute();
+        expect((await supplierExposure({ db: old }, PARTIES[0]!)).collateralShortfall).to.equal(6n);
+        // The sums came from party_sums: emptied, they read as nothing.
+        await old.deleteFrom("party_sums").execute();
         expect((await financingExposure({ db: old }, PARTIES[0]!)).total).to.equal(0n);
       } finally {
         await old.destroy();
@@ -262,6 +373,7 @@ describe("risk: the financing limit check reads three rows, not the holder's req
               id: `f${i}`,
               certificate_id: `c${i}`,
               holder: holder.address,
+              kind: pick3(i) === "pledged" ? "pledge" : "discount",
               status: pick3(i),
               price: "100",
               outstanding: "7",
