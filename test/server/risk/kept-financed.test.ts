@@ -9,15 +9,14 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { sql, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult } from "kysely";
 import { openDatabase, type Db } from "../../../server/store/database.js";
-import { toParty } from "../../../server/store/parties-store.js";
 import { financingExposure, supplierExposure } from "../../../server/risk/exposure.js";
 import { mulberry32 } from "../../../server/risk/network/centrality.js";
 import { partyRow } from "../../helpers/party-row.js";
-import { databaseAtMigration, openEngineDatabase } from "../../helpers/engine-database.js";
+import { databaseAtMigration } from "../../helpers/engine-database.js";
+import { KEPT_PARTIES, keptRows, keptSumsDatabase, nonZero, recordingReadsOf } from "../../helpers/kept-sums.js";
 
-const PARTIES = ["pty_a", "pty_b", "pty_c"].map((id) => toParty(partyRow(id)));
+const PARTIES = KEPT_PARTIES;
 const REQUEST_STATUSES = ["open", "cancelled", "sold", "pledged", "released", "foreclosed"];
 const CERTIFICATE_STATES = ["live", "locked", "retired", "settled"];
 
@@ -120,18 +119,13 @@ for (const engine of ["sqlite", "postgres"] as const) {
     this.timeout(300_000);
     let dir: string;
     let db: Db;
+    let close: () => Promise<void>;
 
     beforeEach(async function () {
-      dir = mkdtempSync(path.join(tmpdir(), "kept-financed-"));
-      db = await openEngineDatabase(engine, dir);
-      await db
-        .insertInto("parties")
-        .values(PARTIES.map((p) => partyRow(p.id)))
-        .execute();
+      ({ db, dir, close } = await keptSumsDatabase(engine, "kept-financed"));
     });
     afterEach(async function () {
-      await db.destroy();
-      rmSync(dir, { recursive: true, force: true });
+      await close();
     });
 
     const STEPS = 300;
@@ -238,16 +232,9 @@ for (const engine of ["sqlite", "postgres"] as const) {
         }
         // The kept rows themselves (the reader falls back to the requests where SQLite could not
         // keep a sum, which would hide a wrong one), then what the limit check reads.
-        const rows = await db
-          .selectFrom("party_sums")
-          .select(["address", "kind", sql<string>`cast(amount as text)`.as("amount"), "wide"])
-          .where("kind", "in", ["financing_open", "financing_pledged", "financing_sold", "pledge_shortfall"])
-          .execute();
-        const keptRows = Object.fromEntries(
-          rows.map((r) => [`${r.address} ${r.kind}`, `${BigInt(r.amount)}/${r.wide}`]).filter(([, v]) => v !== "0/0"),
-        );
-        expect(keptRows, `step ${step} (${what}): the kept rows`).to.deep.equal(
-          Object.fromEntries(keptRowsExpected(requests.values(), certificates, engine).filter(([, v]) => v !== "0/0")),
+        const kinds = ["financing_open", "financing_pledged", "financing_sold", "pledge_shortfall"] as const;
+        expect(await keptRows(db, { kinds: [...kinds] }), `step ${step} (${what}): the kept rows`).to.deep.equal(
+          nonZero(keptRowsExpected(requests.values(), certificates, engine)),
         );
         for (const party of PARTIES) {
           const kept = await financingExposure({ db }, party);
@@ -381,15 +368,7 @@ describe("risk: the financing limit check reads three rows, not the holder's req
           )
           .execute();
       }
-      const fromRequests: string[] = [];
-      const logged = db.withPlugin({
-        transformQuery(args: PluginTransformQueryArgs) {
-          const text = JSON.stringify(args.node);
-          if (text.includes('"onchain_financing_requests"')) fromRequests.push(text);
-          return args.node;
-        },
-        transformResult: async (args: PluginTransformResultArgs): Promise<QueryResult<any>> => args.result,
-      });
+      const { db: logged, reads: fromRequests } = recordingReadsOf(db, "onchain_financing_requests");
       const financed = await financingExposure({ db: logged }, holder);
       // i % 3: 0 sold (half of them settled: not counted), 1 open, 2 pledged.
       expect({ open: financed.open, pledged: financed.pledged, sold: financed.sold }).to.deep.equal({

@@ -8,14 +8,14 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { sql, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult } from "kysely";
 import { openDatabase, type Db } from "../../../server/store/database.js";
-import { toParty, type PartyRecord } from "../../../server/store/parties-store.js";
+import type { PartyRecord } from "../../../server/store/parties-store.js";
 import { debtorExposure, supplierExposure } from "../../../server/risk/exposure.js";
 import { partyRow } from "../../helpers/party-row.js";
-import { databaseAtMigration, openEngineDatabase } from "../../helpers/engine-database.js";
+import { databaseAtMigration } from "../../helpers/engine-database.js";
+import { KEPT_PARTIES, keptRows, keptSumsDatabase, nonZero, recordingReadsOf } from "../../helpers/kept-sums.js";
 
-const PARTIES = ["pty_a", "pty_b", "pty_c"].map((id) => toParty(partyRow(id)));
+const PARTIES = KEPT_PARTIES;
 const STATUSES = ["active", "overdue", "defaulted", "repaid"];
 
 interface Row {
@@ -70,9 +70,7 @@ function keptRowsExpected(rows: Iterable<Row>, engine: "sqlite" | "postgres"): R
       sums.set(`${r[side]} ${side}`, sum);
     }
   }
-  return Object.fromEntries(
-    [...sums].map(([key, sum]) => [key, `${sum.owed}/${sum.wide}`]).filter(([, v]) => v !== "0/0"),
-  );
+  return nonZero([...sums].map(([key, sum]) => [key, `${sum.owed}/${sum.wide}`] as const));
 }
 
 function indexRow(id: string, r: Omit<Row, "id">) {
@@ -93,33 +91,21 @@ for (const engine of ["sqlite", "postgres"] as const) {
     this.timeout(300_000);
     let dir: string;
     let db: Db;
+    let close: () => Promise<void>;
 
     beforeEach(async function () {
-      dir = mkdtempSync(path.join(tmpdir(), "kept-owed-"));
-      db = await openEngineDatabase(engine, dir);
-      await db
-        .insertInto("parties")
-        .values(PARTIES.map((p) => partyRow(p.id)))
-        .execute();
+      ({ db, dir, close } = await keptSumsDatabase(engine, "kept-owed"));
     });
     afterEach(async function () {
-      await db.destroy();
-      rmSync(dir, { recursive: true, force: true });
+      await close();
     });
 
     async function expectSums(rows: Map<string, Row>, step: string) {
       // The kept rows themselves first: where SQLite could not keep a sum the reader sums the
       // rows instead, which would hide a wrong kept one.
-      const kept = await db
-        .selectFrom("party_owed")
-        .select(["address", "side", sql<string>`cast(owed as text)`.as("owed"), "wide"])
-        .execute();
-      expect(
-        Object.fromEntries(
-          kept.map((k) => [`${k.address} ${k.side}`, `${BigInt(k.owed)}/${k.wide}`]).filter(([, v]) => v !== "0/0"),
-        ),
-        `${step}: the kept rows`,
-      ).to.deep.equal(keptRowsExpected(rows.values(), engine));
+      expect(await keptRows(db, "party_owed"), `${step}: the kept rows`).to.deep.equal(
+        keptRowsExpected(rows.values(), engine),
+      );
       for (const party of PARTIES) {
         const owes = (await debtorExposure({ db }, party)).outstanding;
         const sold = (await supplierExposure({ db }, party)).originated;
@@ -252,18 +238,7 @@ describe("risk: the debtor's limit check reads one row, not its book", function 
   it("answers the debtor's outstanding and the seller's originated without reading onchain_receivables", async function () {
     // The statements that read the index's receivables themselves (not through a join from a
     // pending confirmation or a certificate, which read a few rows by key).
-    const fromBook: string[] = [];
-    const logged = db.withPlugin({
-      transformQuery(args: PluginTransformQueryArgs) {
-        const node = args.node as { kind: string; from?: { froms: { table?: { identifier?: { name?: string } } }[] } };
-        const table = node.from?.froms[0]?.table?.identifier?.name;
-        const text = JSON.stringify(node);
-        if (node.kind === "SelectQueryNode" ? table === "onchain_receivables" : /from onchain_receivables/.test(text))
-          fromBook.push(text);
-        return args.node;
-      },
-      transformResult: async (args: PluginTransformResultArgs): Promise<QueryResult<any>> => args.result,
-    });
+    const { db: logged, reads: fromBook } = recordingReadsOf(db, "onchain_receivables");
     const owes = await debtorExposure({ db: logged }, debtor);
     const sold = await supplierExposure({ db: logged }, PARTIES[1]!);
     expect(owes.outstanding).to.equal(50n * 1000n - (49n * 50n) / 2n);

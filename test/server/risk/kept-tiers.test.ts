@@ -9,15 +9,14 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { sql, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult } from "kysely";
 import { openDatabase, type Db } from "../../../server/store/database.js";
-import { toParty } from "../../../server/store/parties-store.js";
 import { supplierExposure } from "../../../server/risk/exposure.js";
 import { mulberry32 } from "../../../server/risk/network/centrality.js";
 import { partyRow } from "../../helpers/party-row.js";
-import { databaseAtMigration, openEngineDatabase } from "../../helpers/engine-database.js";
+import { databaseAtMigration } from "../../helpers/engine-database.js";
+import { KEPT_PARTIES, keptRows, keptSumsDatabase, nonZero, recordingReadsOf } from "../../helpers/kept-sums.js";
 
-const PARTIES = ["pty_a", "pty_b", "pty_c"].map((id) => toParty(partyRow(id)));
+const PARTIES = KEPT_PARTIES;
 const STATES = ["live", "locked", "retired", "settled"];
 const RECEIVABLE_STATUSES = ["active", "overdue", "defaulted", "repaid"];
 
@@ -44,9 +43,7 @@ function keptExpected(pieces: Iterable<Piece>, statuses: Map<string, string>, en
     else if (owed > 0n) sum.amount += owed;
     sums.set(key, sum);
   }
-  return Object.fromEntries(
-    [...sums].map(([key, sum]) => [key, `${sum.amount}/${sum.wide}`]).filter(([, v]) => v !== "0/0"),
-  );
+  return nonZero([...sums].map(([key, sum]) => [key, `${sum.amount}/${sum.wide}`] as const));
 }
 
 /** What the check must answer: every amount summed exactly. */
@@ -82,18 +79,13 @@ for (const engine of ["sqlite", "postgres"] as const) {
     this.timeout(300_000);
     let dir: string;
     let db: Db;
+    let close: () => Promise<void>;
 
     beforeEach(async function () {
-      dir = mkdtempSync(path.join(tmpdir(), "kept-tiers-"));
-      db = await openEngineDatabase(engine, dir);
-      await db
-        .insertInto("parties")
-        .values(PARTIES.map((p) => partyRow(p.id)))
-        .execute();
+      ({ db, dir, close } = await keptSumsDatabase(engine, "kept-tiers"));
     });
     afterEach(async function () {
-      await db.destroy();
-      rmSync(dir, { recursive: true, force: true });
+      await close();
     });
 
     it("equals the pieces' sums after each of 300 random writes to certificates and receivables", async function () {
@@ -186,17 +178,9 @@ for (const engine of ["sqlite", "postgres"] as const) {
           statuses.clear();
           what = "empty the index";
         }
-        const rows = await db
-          .selectFrom("party_sums")
-          .select(["address", "kind", sql<string>`cast(amount as text)`.as("amount"), "wide"])
-          .where("kind", "=", "through_tiers")
-          .execute();
-        expect(
-          Object.fromEntries(
-            rows.map((r) => [`${r.address} ${r.kind}`, `${BigInt(r.amount)}/${r.wide}`]).filter(([, v]) => v !== "0/0"),
-          ),
-          `step ${step} (${what}): the kept rows`,
-        ).to.deep.equal(keptExpected(pieces.values(), statuses, engine));
+        expect(await keptRows(db, { kinds: ["through_tiers"] }), `step ${step} (${what}): the kept rows`).to.deep.equal(
+          keptExpected(pieces.values(), statuses, engine),
+        );
         for (const party of PARTIES) {
           const { throughTiers } = await supplierExposure({ db }, party);
           expect(throughTiers, `step ${step} (${what}): ${party.id}`).to.equal(
@@ -274,21 +258,7 @@ describe("risk: the supplier limit check reads one row for the tiers, not the su
             }),
           )
           .execute();
-      const fromCertificates: string[] = [];
-      const logged = db.withPlugin({
-        // Statements that read the certificates themselves (the pledges' shortfall joins the
-        // few certificates its pledges name, by key).
-        transformQuery(args: PluginTransformQueryArgs) {
-          const node = args.node as { from?: { froms: { table?: { identifier?: { name?: string } } }[] } };
-          const from = node.from?.froms[0];
-          const name =
-            from?.table?.identifier?.name ??
-            (from as { node?: { table?: { identifier?: { name?: string } } } })?.node?.table?.identifier?.name;
-          if (name === "onchain_certificates") fromCertificates.push(JSON.stringify(args.node));
-          return args.node;
-        },
-        transformResult: async (args: PluginTransformResultArgs): Promise<QueryResult<any>> => args.result,
-      });
+      const { db: logged, reads: fromCertificates } = recordingReadsOf(db, "onchain_certificates");
       const { throughTiers } = await supplierExposure({ db: logged }, holder);
       // Tiers 2 and 3 (i % 3 = 1, 2): 20 pieces, of which 4 settled (i % 5 = 0).
       expect(throughTiers).to.equal(16n * 99n);
