@@ -1,6 +1,6 @@
 // `npm run bench:exposure`: what a party's exposure report costs as its side of the book grows
-// (issue 12), side by side: the report as it is now (totals over every row, each list's first
-// page of 50), every page of a list read one after another (200 a page: what a client that wants
+// (issue 12), side by side: the report as it is now (totals: what a debtor owes from the sums
+// kept per due date, the rest over every row; each list's first page of 50), every page of a list read one after another (200 a page: what a client that wants
 // the whole list now pays, and what the report sent in one answer before), and one later page
 // alone; and two of the supplier's limit checks, from its rows against the sums kept by
 // triggers (migration 0026): financing, and what it is owed through the tiers and owes beyond

@@ -11,6 +11,7 @@ import { trackPartyOwed } from "./party-owed-triggers.js";
 import { trackPartyFinanced } from "./party-financed-triggers.js";
 import { trackPartyTiers } from "./party-tiers-triggers.js";
 import { trackPartyShortfall } from "./party-shortfall-triggers.js";
+import { trackOwesByDue } from "./party-owes-by-due-triggers.js";
 import { logPartyHistoryChangesOnPostgres } from "./history-change-triggers.js";
 import { keepPartyRelations } from "./party-relations-triggers.js";
 
@@ -923,6 +924,23 @@ export const migrations: Record<string, Migration> = {
       await trackPartyFinanced(db, onPostgres(db) ? "postgres" : "sqlite");
       await trackPartyTiers(db, onPostgres(db) ? "postgres" : "sqlite");
       await trackPartyShortfall(db, onPostgres(db) ? "postgres" : "sqlite");
+    },
+  },
+  "0027_party_owes_by_due": {
+    async up(db: Kysely<any>) {
+      // Issue 12: the exposure report summed, bucketed and counted every receivable its debtor
+      // owes. Triggers keep what it owes per due date (store/party-owes-by-due-triggers.ts):
+      // the report reads a row per distinct due date (domain/audit/exposure.ts).
+      await db.schema
+        .createTable("party_owes_by_due")
+        .addColumn("address", "text", (c) => c.notNull())
+        .addColumn("due_date", int64(db), (c) => c.notNull())
+        .addColumn("amount", onPostgres(db) ? "numeric" : "integer", (c) => c.notNull())
+        .addColumn("count", "integer", (c) => c.notNull())
+        .addColumn("wide", "integer", (c) => c.notNull())
+        .addPrimaryKeyConstraint("party_owes_by_due_pk", ["address", "due_date"])
+        .execute();
+      await trackOwesByDue(db, onPostgres(db) ? "postgres" : "sqlite");
     },
   },
 };

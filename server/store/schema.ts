@@ -337,6 +337,15 @@ export interface PartySumTable {
   wide: number; // SQLite: requests with an amount past 18 digits, not in `amount`
 }
 
+/** What a debtor still owes per due date (kept by triggers: store/party-owes-by-due-triggers.ts). */
+export interface PartyOwesByDueTable {
+  address: string;
+  due_date: number;
+  amount: string | number | bigint; // as party_owed.owed: read it cast to text
+  count: number; // receivables owing something, wide ones aside
+  wide: number; // SQLite: receivables with an amount past 18 digits, not in `amount` or `count`
+}
+
 /** One party naming another as related (parties.related_party_ids as rows, kept by triggers: store/party-relations-triggers.ts). */
 export interface PartyRelationTable {
   party_id: string;
@@ -444,6 +453,7 @@ export interface Database {
   party_history_changes: PartyHistoryChangesTable;
   party_owed: PartyOwedTable;
   party_sums: PartySumTable;
+  party_owes_by_due: PartyOwesByDueTable;
   party_relations: PartyRelationTable;
   risk_state: RiskStateTable;
   receivable_attempts: ReceivableAttemptTable;

@@ -3,6 +3,7 @@
 // pledges and its purchases. The exposure report carries each list's first page and its
 // nextCursor; /v1/audit/parties/:id/exposure/<list> serves the pages after it. A debtor of the
 // whole book owes tens of thousands of receivables: sent whole, that list alone was 7.5 MB.
+import { PostgresAdapter, sql } from "kysely";
 import { z } from "zod";
 import { chainNowSeconds } from "../../chain/chain-time.js";
 import type { ServiceContext } from "../../context.js";
@@ -206,6 +207,32 @@ export function owedReceivablesQuery(db: Db, address: string) {
     .select(["r.id", "r.seller", "r.face_value", "r.credited", "r.repaid_amount", "r.due_date", "r.status"])
     .where("r.debtor", "=", address)
     .where("r.status", "!=", "repaid");
+}
+
+/**
+ * What the debtor owes per due date, as triggers keep it (store/party-owes-by-due-triggers.ts):
+ * a row per distinct due date, however many receivables. Undefined where SQLite could not keep
+ * a sum exactly (an amount past 18 digits, or a sum past 64 bits): the report sums the rows.
+ */
+export async function owesByDueDate(
+  db: Db,
+  address: string,
+): Promise<Array<{ dueDate: number; amount: bigint; count: number }> | undefined> {
+  const rows = await db
+    .selectFrom("party_owes_by_due")
+    .select([
+      "due_date",
+      sql<string>`cast(amount as text)`.as("amount"),
+      "count",
+      "wide",
+      db.getExecutor().adapter instanceof PostgresAdapter
+        ? sql<number>`1`.as("exact")
+        : sql<number>`typeof(amount) = 'integer'`.as("exact"),
+    ])
+    .where("address", "=", address)
+    .execute();
+  if (rows.some((r) => Number(r.exact) !== 1 || Number(r.wide) !== 0)) return undefined;
+  return rows.map((r) => ({ dueDate: Number(r.due_date), amount: BigInt(r.amount), count: Number(r.count) }));
 }
 
 export const OWED_RECEIVABLES_ORDER = {

@@ -33,6 +33,7 @@ import {
   OwedReceivableSchema,
   owedReceivablesPage,
   owedReceivablesQuery,
+  owesByDueDate,
   pledgesPage,
   purchasesPage,
   stillHeldBy,
@@ -172,12 +173,17 @@ export async function partyExposure(
   let owesTotal = 0n;
   let owesCount = 0;
   const owesByMaturity = emptyByMaturity();
-  for (const r of await owedReceivablesQuery(ctx.db, party.address).execute()) {
-    const outstanding = outstandingOf(r);
-    if (outstanding <= 0n) continue;
-    owesCount += 1;
-    owesTotal += outstanding;
-    owesByMaturity[maturityBucket(r.due_date, nowSeconds)] += outstanding;
+  // Kept per due date (a row per date, not per receivable); where SQLite could not keep them
+  // exactly, summed from the receivables.
+  const byDueDate =
+    (await owesByDueDate(ctx.db, party.address)) ??
+    (await owedReceivablesQuery(ctx.db, party.address).execute())
+      .map((r) => ({ dueDate: r.due_date, amount: outstandingOf(r), count: 1 }))
+      .filter((r) => r.amount > 0n);
+  for (const { dueDate, amount, count } of byDueDate) {
+    owesCount += count;
+    owesTotal += amount;
+    owesByMaturity[maturityBucket(dueDate, nowSeconds)] += amount;
   }
   const receivables = await owedReceivablesPage(reader, firstPage);
 

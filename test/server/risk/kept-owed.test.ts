@@ -5,6 +5,7 @@
 // deletes and a reindex's emptying, on both engines. And a book indexed before the triggers
 // existed is summed by the migration that adds them.
 import { expect } from "chai";
+import { sql } from "kysely";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -26,7 +27,9 @@ interface Row {
   credited: string;
   repaid_amount: string;
   status: string;
+  due_date?: number; // DUE_DATES[0] when not set
 }
+const DUE_DATES = [1_780_000_000, 1_780_086_400, 1_785_000_000];
 
 /** A deterministic generator, so a failure names the step that broke and repeats. */
 function random(seed: number) {
@@ -73,12 +76,33 @@ function keptRowsExpected(rows: Iterable<Row>, engine: "sqlite" | "postgres"): R
   return nonZero([...sums].map(([key, sum]) => [key, `${sum.owed}/${sum.wide}`] as const));
 }
 
+/**
+ * party_owes_by_due as each engine keeps it, "amount/count/wide" by "debtor due date": a row per
+ * due date something is owed on (none left at zero). SQLite counts a receivable with an amount
+ * past 18 digits in `wide` only.
+ */
+function owesByDueExpected(rows: Iterable<Row>, engine: "sqlite" | "postgres"): Record<string, string> {
+  const sums = new Map<string, { amount: bigint; count: number; wide: number }>();
+  for (const r of rows) {
+    if (r.status === "repaid") continue;
+    const wide = engine === "sqlite" && [r.face_value, r.credited, r.repaid_amount].some((v) => v.length > 18);
+    const owed = BigInt(r.face_value) - BigInt(r.credited) - BigInt(r.repaid_amount);
+    if (!wide && owed <= 0n) continue;
+    const key = `${r.debtor} ${r.due_date ?? DUE_DATES[0]}`;
+    const sum = sums.get(key) ?? { amount: 0n, count: 0, wide: 0 };
+    if (wide) sum.wide += 1;
+    else ((sum.amount += owed), (sum.count += 1));
+    sums.set(key, sum);
+  }
+  return Object.fromEntries([...sums].map(([key, sum]) => [key, `${sum.amount}/${sum.count}/${sum.wide}`]));
+}
+
 function indexRow(id: string, r: Omit<Row, "id">) {
   return {
     id,
     ...r,
     registrar: "0x",
-    due_date: 1_780_000_000,
+    due_date: r.due_date ?? DUE_DATES[0]!,
     document_hash: "0x",
     root_certificate_id: id,
     register_tx_hash: "0x",
@@ -106,6 +130,17 @@ for (const engine of ["sqlite", "postgres"] as const) {
       expect(await keptRows(db, "party_owed"), `${step}: the kept rows`).to.deep.equal(
         keptRowsExpected(rows.values(), engine),
       );
+      // What each debtor owes per due date, for the exposure report (migration 0027).
+      const byDue = await db
+        .selectFrom("party_owes_by_due")
+        .select(["address", "due_date", sql<string>`cast(amount as text)`.as("amount"), "count", "wide"])
+        .execute();
+      expect(
+        Object.fromEntries(
+          byDue.map((r) => [`${r.address} ${r.due_date}`, `${BigInt(r.amount)}/${r.count}/${r.wide}`]),
+        ),
+        `${step}: the kept sums by due date`,
+      ).to.deep.equal(owesByDueExpected(rows.values(), engine));
       for (const party of PARTIES) {
         const owes = (await debtorExposure({ db }, party)).outstanding;
         const sold = (await supplierExposure({ db }, party)).originated;
@@ -135,6 +170,7 @@ for (const engine of ["sqlite", "postgres"] as const) {
             credited: below(4) === 0 ? amount() : "0",
             repaid_amount: below(4) === 0 ? amount() : "0",
             status: pick(STATUSES),
+            due_date: pick(DUE_DATES),
           };
           rows.set(row.id, row);
           await db.insertInto("onchain_receivables").values(indexRow(row.id, row)).execute();
@@ -149,13 +185,16 @@ for (const engine of ["sqlite", "postgres"] as const) {
             "debtor",
             "seller",
             "registrar",
+            "due_date",
           ] as const);
           const value =
             column === "status"
               ? pick(STATUSES)
               : column === "debtor" || column === "seller"
                 ? pick(addresses)
-                : amount();
+                : column === "due_date"
+                  ? pick(DUE_DATES)
+                  : amount();
           if (column !== "registrar") rows.set(id, { ...rows.get(id)!, [column]: value });
           await db
             .updateTable("onchain_receivables")
@@ -195,6 +234,15 @@ for (const engine of ["sqlite", "postgres"] as const) {
         for (const address of [a, b, c])
           for (const side of ["debtor", "seller"] as const)
             expect(owedOf(side, address), `${side} ${address}`).to.equal(String(expected(book, side, address)));
+        // And what each debtor owes per due date (migration 0027): b owes 70 on r1, r2 nothing.
+        const byDue = await old.selectFrom("party_owes_by_due").selectAll().execute();
+        expect(
+          Object.fromEntries(byDue.map((r) => [`${r.address} ${r.due_date}`, `${r.amount}/${r.count}/${r.wide}`])),
+        ).to.deep.equal(owesByDueExpected(book, engine));
+        expect(owesByDueExpected(book, engine)).to.deep.equal({
+          [`${b} ${DUE_DATES[0]}`]: "70/1/0",
+          [`${a} ${DUE_DATES[0]}`]: "8/1/0",
+        });
       } finally {
         await old.destroy();
       }
