@@ -18,13 +18,13 @@
 // counted twice for one check (refusing a little early), never missed (letting a
 // registration or an opening past its limit). The move is one way: a confirmation leaves
 // "confirming" only once indexed, a financing reservation is released only once indexed.
-import { PostgresAdapter, sql } from "kysely";
 import type { ServiceContext } from "../context.js";
 
 /** What the exposure functions read: the service's database or a transaction on it. */
 type Scope = Pick<ServiceContext, "db">;
 import type { PartyRecord } from "../store/parties-store.js";
 import type { PartySumKind } from "../store/schema.js";
+import { isExactKept, keptAmountIsInteger, keptAmountText } from "../store/kept-amounts.js";
 import { collateralShortfallOf } from "../model/collateral-shortfall.js";
 
 export interface DebtorExposure {
@@ -136,19 +136,12 @@ const owedOf = (r: { face_value: string; credited: string; repaid_amount: string
 async function stillOwed(ctx: Scope, side: "debtor" | "seller", address: string): Promise<bigint> {
   const kept = await ctx.db
     .selectFrom("party_owed")
-    .select([
-      sql<string>`cast(owed as text)`.as("owed"),
-      "wide",
-      // Only SQLite's sum can stop being an integer (see the triggers).
-      ctx.db.getExecutor().adapter instanceof PostgresAdapter
-        ? sql<number>`1`.as("exact")
-        : sql<number>`typeof(owed) = 'integer'`.as("exact"),
-    ])
+    .select([keptAmountText("owed").as("owed"), "wide", keptAmountIsInteger(ctx.db, "owed").as("exact")])
     .where("address", "=", address)
     .where("side", "=", side)
     .executeTakeFirst();
   if (!kept) return 0n;
-  if (Number(kept.exact) === 1 && Number(kept.wide) === 0) return BigInt(kept.owed);
+  if (isExactKept(kept)) return BigInt(kept.owed);
   const rows = await ctx.db
     .selectFrom("onchain_receivables")
     .select(["face_value", "credited", "repaid_amount"])
@@ -215,20 +208,13 @@ async function keptSums<K extends PartySumKind>(
 ): Promise<Record<K, bigint> | undefined> {
   const rows = await ctx.db
     .selectFrom("party_sums")
-    .select([
-      "kind",
-      sql<string>`cast(amount as text)`.as("amount"),
-      "wide",
-      ctx.db.getExecutor().adapter instanceof PostgresAdapter
-        ? sql<number>`1`.as("exact")
-        : sql<number>`typeof(amount) = 'integer'`.as("exact"),
-    ])
+    .select(["kind", keptAmountText("amount").as("amount"), "wide", keptAmountIsInteger(ctx.db, "amount").as("exact")])
     .where("address", "=", address)
     .where("kind", "in", kinds)
     .execute();
   const sums = Object.fromEntries(kinds.map((kind) => [kind, 0n])) as Record<K, bigint>;
   for (const row of rows) {
-    if (Number(row.exact) !== 1 || Number(row.wide) !== 0) return undefined;
+    if (!isExactKept(row)) return undefined;
     sums[row.kind as K] = BigInt(row.amount);
   }
   return sums;

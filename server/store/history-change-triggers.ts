@@ -4,13 +4,14 @@
 // reader does not follow `seq`: it takes every transaction below its snapshot's xmin as
 // settled and reads the changes of later ones again at its next look (risk/history-rows.ts).
 import { sql, type QueryExecutorProvider } from "kysely";
+import { changedColumns } from "./trigger-sql.js";
 
 // The columns risk/history-rows.ts reads: a change to anything else, or an update that writes
 // the same value again (a lock, a replayed event), leaves the history as it was.
 const SUBMITTED_COLUMNS = ["seller_id", "debtor_id", "face_value", "status", "document_hash"];
 const OWED_COLUMNS = ["debtor", "face_value", "repaid_amount", "due_date", "status"];
 
-const changed = (columns: string[]) => columns.map((c) => `old.${c} is distinct from new.${c}`).join(" or ");
+const changed = (columns: string[]) => changedColumns("postgres", columns);
 
 interface Logged {
   table: string;

@@ -7,21 +7,21 @@
 //   financing_sold     the price of each certificate it sold, until the certificate is settled.
 // Every insert, update and delete of a request, and every certificate moving into or out of
 // `settled` (or indexed, or emptied by a reindex, while settled), moves the sums by the difference.
-import { sql, type QueryExecutorProvider } from "kysely";
+import type { QueryExecutorProvider } from "kysely";
+import { type TriggerEngine, changedColumns, runTriggerStatements } from "./trigger-sql.js";
 
 const TRACKED = ["holder", "status", "price", "outstanding", "certificate_id"];
 export const FINANCED_KINDS = ["financing_open", "financing_pledged", "financing_sold"] as const;
 
 /** Creates the triggers and sums the requests already indexed. */
-export async function trackPartyFinanced(db: QueryExecutorProvider, engine: "sqlite" | "postgres"): Promise<void> {
-  const statements = engine === "postgres" ? postgresStatements() : sqliteStatements();
-  for (const statement of statements) await sql.raw(statement).execute(db);
+export async function trackPartyFinanced(db: QueryExecutorProvider, engine: TriggerEngine): Promise<void> {
+  await runTriggerStatements(db, engine, { sqlite: sqliteStatements, postgres: postgresStatements });
 }
 
 /** PostgreSQL: numeric is exact at any size, so `wide` stays 0. */
 function postgresStatements(): string[] {
   const upsert = "on conflict (address, kind) do update set amount = party_sums.amount + excluded.amount";
-  const changed = TRACKED.map((c) => `old.${c} is distinct from new.${c}`).join(" or ");
+  const changed = changedColumns("postgres", TRACKED);
   return [
     // One request's part, signed: a sold one counts until its certificate's row says settled.
     `create function party_financed_add(holder text, status text, price text, outstanding text,
@@ -104,7 +104,7 @@ function sqliteStatements(): string[] {
      where ${counts(row)}`;
   const apply = (row: "old" | "new", sign: "" | "-") =>
     `insert into party_sums (address, kind, amount, wide) ${part(row, sign)} ${upsert};`;
-  const changed = TRACKED.map((c) => `old.${c} is not new.${c}`).join(" or ");
+  const changed = changedColumns("sqlite", TRACKED);
   /** The sold requests on certificate `id`, added (sign "") or taken away ("-"). */
   const soldOn = (id: string, sign: "" | "-") =>
     `insert into party_sums (address, kind, amount, wide)

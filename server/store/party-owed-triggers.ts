@@ -3,15 +3,15 @@
 // row instead of summing the party's book. A receivable counts max(0, face - credited - repaid)
 // until it is repaid; every insert, update and delete of the index (a reindex empties it row
 // by row) moves the sums by the difference, whichever code path wrote it.
-import { sql, type QueryExecutorProvider } from "kysely";
+import type { QueryExecutorProvider } from "kysely";
+import { type TriggerEngine, changedColumns, runTriggerStatements } from "./trigger-sql.js";
 
 const TRACKED = ["debtor", "seller", "face_value", "credited", "repaid_amount", "status"];
 const SIDES = ["debtor", "seller"] as const;
 
 /** Creates the triggers and sums the rows already indexed. */
-export async function trackPartyOwed(db: QueryExecutorProvider, engine: "sqlite" | "postgres"): Promise<void> {
-  const statements = engine === "postgres" ? postgresStatements() : sqliteStatements();
-  for (const statement of statements) await sql.raw(statement).execute(db);
+export async function trackPartyOwed(db: QueryExecutorProvider, engine: TriggerEngine): Promise<void> {
+  await runTriggerStatements(db, engine, { sqlite: sqliteStatements, postgres: postgresStatements });
 }
 
 /** PostgreSQL: numeric is exact at any size, so `wide` stays 0. */
@@ -22,7 +22,7 @@ function postgresStatements(): string[] {
     `insert into party_owed (address, side, owed, wide)
        values (${row}.debtor, 'debtor', ${sign}${owed(row)}, 0), (${row}.seller, 'seller', ${sign}${owed(row)}, 0)
        on conflict (address, side) do update set owed = party_owed.owed + excluded.owed;`;
-  const changed = TRACKED.map((c) => `old.${c} is distinct from new.${c}`).join(" or ");
+  const changed = changedColumns("postgres", TRACKED);
   return [
     `create function party_owed_track() returns trigger language plpgsql as $$
      begin
@@ -60,7 +60,7 @@ function sqliteStatements(): string[] {
       (side) =>
         `insert into party_owed (address, side, owed, wide) values (${row}.${side}, '${side}', ${sign}${owed(row)}, ${sign}${wideCount(row)}) ${upsert}`,
     ).join(" ");
-  const changed = TRACKED.map((c) => `old.${c} is not new.${c}`).join(" or ");
+  const changed = changedColumns("sqlite", TRACKED);
   return [
     `create trigger party_owed_insert after insert on onchain_receivables begin ${apply("new", "")} end`,
     `create trigger party_owed_update after update on onchain_receivables when ${changed} begin ${apply("old", "-")} ${apply("new", "")} end`,

@@ -4,14 +4,14 @@
 // receivable the debtor owes (issue 12: 66 ms for the debtor of 25,000, 314 ms at 100,000). A
 // receivable counts face - credited - repaid, and 1 in `count`, while it is not repaid and that
 // is above zero, as domain/audit/exposure-lists.ts counts it.
-import { sql, type QueryExecutorProvider } from "kysely";
+import type { QueryExecutorProvider } from "kysely";
+import { type TriggerEngine, changedColumns, runTriggerStatements } from "./trigger-sql.js";
 
 const TRACKED = ["debtor", "due_date", "face_value", "credited", "repaid_amount", "status"];
 
 /** Creates the triggers and sums the receivables already indexed. */
-export async function trackOwesByDue(db: QueryExecutorProvider, engine: "sqlite" | "postgres"): Promise<void> {
-  const statements = engine === "postgres" ? postgresStatements() : sqliteStatements();
-  for (const statement of statements) await sql.raw(statement).execute(db);
+export async function trackOwesByDue(db: QueryExecutorProvider, engine: TriggerEngine): Promise<void> {
+  await runTriggerStatements(db, engine, { sqlite: sqliteStatements, postgres: postgresStatements });
 }
 
 /** PostgreSQL: numeric is exact at any size, so `wide` stays 0. */
@@ -24,7 +24,7 @@ function postgresStatements(): string[] {
          on conflict (address, due_date) do update set amount = party_owes_by_due.amount + excluded.amount,
                                                       count = party_owes_by_due.count + excluded.count;
      end if;`;
-  const changed = TRACKED.map((c) => `old.${c} is distinct from new.${c}`).join(" or ");
+  const changed = changedColumns("postgres", TRACKED);
   return [
     `create function party_owes_by_due_track() returns trigger language plpgsql as $$
      begin
@@ -68,7 +68,7 @@ function sqliteStatements(): string[] {
     `insert into party_owes_by_due (address, due_date, amount, count, wide) ${part(row, sign)} ${upsert};`;
   // A due date nothing is owed on any more leaves no row behind: the report reads them all.
   const prune = `delete from party_owes_by_due where address = old.debtor and due_date = old.due_date and count = 0 and wide = 0;`;
-  const changed = TRACKED.map((c) => `old.${c} is not new.${c}`).join(" or ");
+  const changed = changedColumns("sqlite", TRACKED);
   return [
     `create trigger party_owes_by_due_insert after insert on onchain_receivables begin ${apply("new", "")} end`,
     `create trigger party_owes_by_due_update after update on onchain_receivables when ${changed}

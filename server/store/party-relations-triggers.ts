@@ -2,11 +2,11 @@
 // party_relations by triggers (migration 0024), whichever code path writes the party: the
 // parties that name one party as related are then one indexed read, not a parse of every
 // counterparty's list.
-import { sql, type QueryExecutorProvider } from "kysely";
+import type { QueryExecutorProvider } from "kysely";
+import { type TriggerEngine, runTriggerStatements } from "./trigger-sql.js";
 
-export async function keepPartyRelations(db: QueryExecutorProvider, engine: "sqlite" | "postgres"): Promise<void> {
-  const statements = engine === "postgres" ? postgresStatements() : sqliteStatements();
-  for (const statement of statements) await sql.raw(statement).execute(db);
+export async function keepPartyRelations(db: QueryExecutorProvider, engine: TriggerEngine): Promise<void> {
+  await runTriggerStatements(db, engine, { sqlite: sqliteStatements, postgres: postgresStatements });
 }
 
 function sqliteStatements(): string[] {

@@ -6,15 +6,15 @@
 // missing, as the join it replaces). Every insert, update and delete of a request, and every
 // certificate's face value or credit-note cut changing (or indexed, or emptied), moves the sum
 // by the difference.
-import { sql, type QueryExecutorProvider } from "kysely";
+import type { QueryExecutorProvider } from "kysely";
+import { type TriggerEngine, changedColumns, runTriggerStatements } from "./trigger-sql.js";
 
 const TRACKED = ["holder", "kind", "status", "outstanding", "certificate_id"];
 const live = (f: string) => `${f}.kind = 'pledge' and ${f}.status = 'pledged'`;
 
 /** Creates the triggers and sums the pledges already indexed. */
-export async function trackPartyShortfall(db: QueryExecutorProvider, engine: "sqlite" | "postgres"): Promise<void> {
-  const statements = engine === "postgres" ? postgresStatements() : sqliteStatements();
-  for (const statement of statements) await sql.raw(statement).execute(db);
+export async function trackPartyShortfall(db: QueryExecutorProvider, engine: TriggerEngine): Promise<void> {
+  await runTriggerStatements(db, engine, { sqlite: sqliteStatements, postgres: postgresStatements });
 }
 
 /** PostgreSQL: numeric is exact at any size, so `wide` stays 0. */
@@ -34,7 +34,7 @@ function postgresStatements(): string[] {
        select f.holder, 'pledge_shortfall', ${sign}sum(${gap("f", c)}), 0
        from onchain_financing_requests f where f.certificate_id = ${c}.id and ${live("f")}
        group by f.holder ${upsert};`;
-  const changed = TRACKED.map((c) => `old.${c} is distinct from new.${c}`).join(" or ");
+  const changed = changedColumns("postgres", TRACKED);
   return [
     `create function party_shortfall_track_request() returns trigger language plpgsql as $$
      begin
@@ -85,7 +85,7 @@ function sqliteStatements(): string[] {
     `insert into party_sums (address, kind, amount, wide)
        select f.holder, 'pledge_shortfall', ${sign}${gap("f", c)}, ${sign}${wide("f", c)}
        from onchain_financing_requests f where f.certificate_id = ${c}.id and ${live("f")} ${upsert};`;
-  const changed = TRACKED.map((c) => `old.${c} is not new.${c}`).join(" or ");
+  const changed = changedColumns("sqlite", TRACKED);
   return [
     `create trigger party_shortfall_request_insert after insert on onchain_financing_requests begin ${apply("new", "")} end`,
     `create trigger party_shortfall_request_update after update on onchain_financing_requests when ${changed}

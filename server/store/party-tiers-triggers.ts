@@ -6,14 +6,14 @@
 // counts max(0, face - reduction - paid out) until its receivable's row says repaid. Every
 // insert, update and delete of a certificate, and every receivable moving into or out of
 // `repaid` (or indexed, or emptied by a reindex, while repaid), moves the sum by the difference.
-import { sql, type QueryExecutorProvider } from "kysely";
+import type { QueryExecutorProvider } from "kysely";
+import { type TriggerEngine, changedColumns, runTriggerStatements } from "./trigger-sql.js";
 
 const TRACKED = ["holder", "tier", "state", "face_value", "reduction", "paid_out", "receivable_id"];
 
 /** Creates the triggers and sums the certificates already indexed. */
-export async function trackPartyTiers(db: QueryExecutorProvider, engine: "sqlite" | "postgres"): Promise<void> {
-  const statements = engine === "postgres" ? postgresStatements() : sqliteStatements();
-  for (const statement of statements) await sql.raw(statement).execute(db);
+export async function trackPartyTiers(db: QueryExecutorProvider, engine: TriggerEngine): Promise<void> {
+  await runTriggerStatements(db, engine, { sqlite: sqliteStatements, postgres: postgresStatements });
 }
 
 const repaid = (receivable: string) =>
@@ -31,7 +31,7 @@ function postgresStatements(): string[] {
     `if ${counts(row)} then
        insert into party_sums values (${row}.holder, 'through_tiers', ${sign}${owed(row)}, 0) ${upsert};
      end if;`;
-  const changed = TRACKED.map((c) => `old.${c} is distinct from new.${c}`).join(" or ");
+  const changed = changedColumns("postgres", TRACKED);
   return [
     `create function party_tiers_track_certificate() returns trigger language plpgsql as $$
      begin
@@ -85,7 +85,7 @@ function sqliteStatements(): string[] {
   const apply = (row: "old" | "new", sign: "" | "-") =>
     `insert into party_sums (address, kind, amount, wide)
        select ${row}.holder, 'through_tiers', ${sign}${owed(row)}, ${sign}${wide(row)} where ${counts(row)} ${upsert};`;
-  const changed = TRACKED.map((c) => `old.${c} is not new.${c}`).join(" or ");
+  const changed = changedColumns("sqlite", TRACKED);
   /** The deeper pieces of receivable `id`, added (sign "") or taken away ("-"). */
   const piecesOf = (id: string, sign: "" | "-") =>
     `insert into party_sums (address, kind, amount, wide)

@@ -3,7 +3,6 @@
 // pledges and its purchases. The exposure report carries each list's first page and its
 // nextCursor; /v1/audit/parties/:id/exposure/<list> serves the pages after it. A debtor of the
 // whole book owes tens of thousands of receivables: sent whole, that list alone was 7.5 MB.
-import { PostgresAdapter, sql } from "kysely";
 import { z } from "zod";
 import { chainNowSeconds } from "../../chain/chain-time.js";
 import type { ServiceContext } from "../../context.js";
@@ -18,6 +17,7 @@ import { PartyRefs } from "../../store/party-refs.js";
 import { collateralShortfallOf } from "../../model/collateral-shortfall.js";
 import { pageSchema, type Page, type PageQuery } from "../../model/page.js";
 import { keysetPage, mapPage } from "../../store/paginate.js";
+import { isExactKept, keptAmountIsInteger, keptAmountText } from "../../store/kept-amounts.js";
 import { Amount, claimOf, iso, MATURITY_BUCKETS, maturityBucket } from "./maturity.js";
 
 export const OwedCertificateSchema = z
@@ -222,16 +222,14 @@ export async function owesByDueDate(
     .selectFrom("party_owes_by_due")
     .select([
       "due_date",
-      sql<string>`cast(amount as text)`.as("amount"),
+      keptAmountText("amount").as("amount"),
       "count",
       "wide",
-      db.getExecutor().adapter instanceof PostgresAdapter
-        ? sql<number>`1`.as("exact")
-        : sql<number>`typeof(amount) = 'integer'`.as("exact"),
+      keptAmountIsInteger(db, "amount").as("exact"),
     ])
     .where("address", "=", address)
     .execute();
-  if (rows.some((r) => Number(r.exact) !== 1 || Number(r.wide) !== 0)) return undefined;
+  if (!rows.every(isExactKept)) return undefined;
   return rows.map((r) => ({ dueDate: Number(r.due_date), amount: BigInt(r.amount), count: Number(r.count) }));
 }
 

@@ -10,7 +10,7 @@ import type { Actor } from "../../model/actor.js";
 import { ROLES } from "../../model/parties-schema.js";
 import { PartyRefSchema } from "../../model/party-refs.js";
 import { collateralShortfallOf } from "../../model/collateral-shortfall.js";
-import { PageQuery } from "../../model/page.js";
+import { DEFAULT_PAGE_LIMIT, PageQuery } from "../../model/page.js";
 import {
   Amount,
   asStrings,
@@ -133,7 +133,7 @@ export async function partyExposure(
   ctx: ServiceContext,
   actor: Actor,
   partyId: string,
-  query: ExposureQuery = { limit: PageQuery.shape.limit.parse(undefined) },
+  query: ExposureQuery = { limit: DEFAULT_PAGE_LIMIT },
 ): Promise<Exposure> {
   const party = await exposedParty(ctx, actor, partyId);
   const asOfBlock = await ctx.indexer.indexedBlock();

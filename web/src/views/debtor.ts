@@ -1,11 +1,11 @@
 // The debtor's view: payables awaiting its confirmation (with Confirm), what it owes by
 // due date, and Repay (in full or in part) for each registered receivable.
 import { api, enc } from "../api.js";
-import { EXPOSURE_PAGE, exposureHref } from "./exposure.js";
+import { exposureHref, nextExposurePage } from "./exposure.js";
 import { h } from "../dom.js";
 import { formatDate, formatMoney, parseAmount, shortHash } from "../money.js";
 import type { Exposure, Party, Receivable } from "../types.js";
-import { badge, field, messageBox, pagedTable, section, table, withBusy, type ListPage } from "../ui.js";
+import { badge, field, messageBox, pagedTable, section, table, withBusy } from "../ui.js";
 
 export async function debtorView(me: Party): Promise<HTMLElement> {
   const [pending, exposure] = await Promise.all([
@@ -26,10 +26,7 @@ export async function debtorView(me: Party): Promise<HTMLElement> {
   };
   type Owed = Exposure["owes"]["receivables"][number];
   // Soonest due first, a page at a time: the report's first page, then the list's.
-  const nextOwed = (cursor: string) =>
-    api.get<ListPage<Owed>>(
-      `/v1/audit/parties/${enc(me.id)}/exposure/receivables?limit=${EXPOSURE_PAGE}&cursor=${enc(cursor)}`,
-    );
+  const nextOwed = nextExposurePage<Owed>(me.id, "receivables");
   return h(
     "div",
     {},

@@ -13,6 +13,14 @@ import { badge, pagedTable, section, table, type ListPage } from "../ui.js";
 export const EXPOSURE_PAGE = 20;
 export const exposureHref = (partyId: string) => `/v1/audit/parties/${enc(partyId)}/exposure?limit=${EXPOSURE_PAGE}`;
 
+/** The page after `cursor` of one of a party's exposure lists (the report holds the first). */
+export const nextExposurePage =
+  <T>(partyId: string, list: "certificates" | "receivables" | "pledges" | "purchases") =>
+  (cursor: string) =>
+    api.get<ListPage<T>>(
+      `/v1/audit/parties/${enc(partyId)}/exposure/${list}?limit=${EXPOSURE_PAGE}&cursor=${enc(cursor)}`,
+    );
+
 const maturityRows = (m: ByMaturity) => Object.entries(m).map(([bucket, amount]) => ({ bucket, amount }));
 
 function maturityTable(caption: string, m: ByMaturity): HTMLElement {
@@ -29,13 +37,8 @@ function maturityTable(caption: string, m: ByMaturity): HTMLElement {
 export function exposureSections(x: Exposure, linkTrees: boolean): HTMLElement[] {
   const rid = (id: string) =>
     linkTrees ? h("a", { href: treeHref(id) }, shortHash(id)) : h("code", {}, shortHash(id));
-  // The report holds each list's first page; the list routes the pages after it.
-  const pages =
-    <T>(list: string) =>
-    (cursor: string) =>
-      api.get<ListPage<T>>(
-        `/v1/audit/parties/${enc(x.party.id)}/exposure/${list}?limit=${EXPOSURE_PAGE}&cursor=${enc(cursor)}`,
-      );
+  const pages = <T>(list: "certificates" | "receivables" | "pledges" | "purchases") =>
+    nextExposurePage<T>(x.party.id, list);
   return [
     section(
       "Owed to this party",
