@@ -15,6 +15,7 @@ import { exposureListPage, type ExposureList } from "../../../server/domain/audi
 import { AppError } from "../../../server/model/errors.js";
 import { fundedRequestRow, partyRow } from "../../helpers/party-row.js";
 import { openEngineDatabase } from "../../helpers/engine-database.js";
+import { recordingReadsOf } from "../../helpers/kept-sums.js";
 
 const NOW = 1_780_000_000;
 const DAY = 86_400;
@@ -216,6 +217,16 @@ for (const engine of ["sqlite", "postgres"] as const) {
       const ids = seen.map(idOf.certificates);
       expect(ids).to.deep.equal(after.map(idOf.certificates));
       expect(ids.slice(0, before.length)).to.deep.equal(before.map(idOf.certificates));
+    });
+
+    it("counts what the debtor owes from the sums kept per due date: it reads only its first page of receivables", async function () {
+      await writeBook(db, 0, 23);
+      const { db: logged, reads } = recordingReadsOf(db, "onchain_receivables");
+      const report = await partyExposure({ ...ctx, db: logged } as ServiceContext, operator, debtor.id, { limit: 3 });
+      expect(report.owes.count).to.be.above(3);
+      // The one statement on the receivables is the first page's: an index range with a limit.
+      expect(reads).to.have.length(1);
+      expect(reads[0]).to.include('"LimitNode"');
     });
 
     it("refuses a cursor it did not hand out, and another list's cursor shape", async function () {
