@@ -404,11 +404,8 @@ function observeService(
       return { latest, indexed: await indexer.indexedBlock() };
     },
     async transactions() {
-      const rows = await db
-        .selectFrom("tx_journal")
-        .select(["kind", "state", db.fn.countAll<number>().as("count")])
-        .groupBy(["kind", "state"])
-        .execute();
+      // Kept by triggers (store/tx-journal-count-triggers.ts): a row per kind and state, not the journal.
+      const rows = await db.selectFrom("tx_journal_counts").select(["kind", "state", "count"]).execute();
       return rows.map((row) => ({ kind: row.kind, state: row.state, count: Number(row.count) }));
     },
     registrarBalance: () => provider.getBalance(registrar),

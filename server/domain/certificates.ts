@@ -9,6 +9,7 @@ import { ReceivableRelations, relationsToParty, roleRelations } from "../store/a
 import { findPartyById, type PartyRecord } from "../store/parties-store.js";
 import { sql, type Selectable } from "kysely";
 import type { OnchainCertificateTable } from "../store/schema.js";
+import type { Db } from "../store/database.js";
 
 type CertificateRow = Selectable<OnchainCertificateTable>;
 import type { Actor } from "../model/actor.js";
@@ -244,15 +245,7 @@ export async function splitCertificate(
   const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, "split", certificateId);
   const receipt = interrupted ?? (await sendSplit(ctx, actor, row, input));
   await ctx.indexer.sync(receipt.blockNumber);
-  // Ids are decimal text: order them as numbers, so #10 comes after #9 as the split listed them
-  // (shorter first, then by digits: exact for ids of any size, on SQLite and PostgreSQL alike).
-  const children = await ctx.db
-    .selectFrom("onchain_certificates")
-    .selectAll()
-    .where("parent_id", "=", certificateId)
-    .orderBy(sql`length(id)`)
-    .orderBy("id")
-    .execute();
+  const children = await childrenOf(ctx.db, certificateId);
   return {
     parentId: certificateId,
     children: await Promise.all(children.map((c) => toView(ctx, c))),
@@ -336,4 +329,19 @@ export async function transferCertificate(
 async function transferOutcome(ctx: ServiceContext, certificateId: string, txHash: string): Promise<TransferOutcome> {
   const certificate = await toView(ctx, await loadCertificate(ctx, certificateId));
   return { certificate, transactions: sentTransactions(["transfer", txHash]), txHash };
+}
+
+/**
+ * The pieces a split made of `certificateId`, from certificates_by_parent (migration 0028).
+ * Ids are decimal text: ordered as numbers, so #10 comes after #9 as the split listed them
+ * (shorter first, then by digits: exact for ids of any size, on SQLite and PostgreSQL alike).
+ */
+export function childrenOf(db: Db, certificateId: string): Promise<CertificateRow[]> {
+  return db
+    .selectFrom("onchain_certificates")
+    .selectAll()
+    .where("parent_id", "=", certificateId)
+    .orderBy(sql`length(id)`)
+    .orderBy("id")
+    .execute();
 }

@@ -231,17 +231,36 @@ export async function relationsToParty(
   const relations = new Set<Relation>(roleRelations(actor));
   if (actor.id === party.id) relations.add("self");
   if (actor.roles.includes("financier") || relations.size === 0) {
-    const requests = await db
+    if (actor.roles.includes("financier") && (await requestOnPaperOf(db, party.address, { open: true })))
+      relations.add("evaluatingFinancier");
+    if (await requestOnPaperOf(db, party.address, { fundedBy: actor.address })) relations.add("fundingFinancier");
+  }
+  return relations;
+}
+
+/**
+ * Whether some request on the party's paper (a piece it holds, or a receivable it owes) is
+ * open, or was funded by `fundedBy`. Asked side by side and stopping at the first row, each
+ * from an index (a party's requests as holder, the open ones, a financier's own): reading every
+ * request of both sides at once could only scan the whole market (issue 12).
+ */
+async function requestOnPaperOf(
+  db: Db,
+  address: string,
+  probe: { open: true } | { fundedBy: string },
+): Promise<boolean> {
+  for (const side of ["holder", "debtor"] as const) {
+    let query = db
       .selectFrom("onchain_financing_requests as r")
       .innerJoin("onchain_certificates as c", "c.id", "r.certificate_id")
       .innerJoin("onchain_receivables as o", "o.id", "c.receivable_id")
-      .select(["r.status", "r.financier"])
-      .where((eb) => eb.or([eb("r.holder", "=", party.address), eb("o.debtor", "=", party.address)]))
-      .execute();
-    if (actor.roles.includes("financier") && requests.some((r) => r.status === "open"))
-      relations.add("evaluatingFinancier");
-    if (requests.some((r) => r.financier === actor.address && FUNDED.includes(r.status)))
-      relations.add("fundingFinancier");
+      .select("r.id")
+      .where(side === "holder" ? "r.holder" : "o.debtor", "=", address);
+    query =
+      "open" in probe
+        ? query.where("r.status", "=", "open")
+        : query.where("r.financier", "=", probe.fundedBy).where("r.status", "in", FUNDED);
+    if (await query.limit(1).executeTakeFirst()) return true;
   }
-  return relations;
+  return false;
 }

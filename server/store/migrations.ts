@@ -11,6 +11,7 @@ import { trackPartyOwed } from "./party-owed-triggers.js";
 import { trackPartyFinanced } from "./party-financed-triggers.js";
 import { trackPartyTiers } from "./party-tiers-triggers.js";
 import { trackPartyShortfall } from "./party-shortfall-triggers.js";
+import { trackJournalCounts } from "./tx-journal-count-triggers.js";
 import { trackOwesByDue } from "./party-owes-by-due-triggers.js";
 import { logPartyHistoryChangesOnPostgres } from "./history-change-triggers.js";
 import { keepPartyRelations } from "./party-relations-triggers.js";
@@ -941,6 +942,34 @@ export const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint("party_owes_by_due_pk", ["address", "due_date"])
         .execute();
       await trackOwesByDue(db, onPostgres(db) ? "postgres" : "sqlite");
+    },
+  },
+  "0028_request_path_indexes": {
+    async up(db: Kysely<any>) {
+      // Issue 12: request paths that read a whole table, found by explaining every statement
+      // the API tests run (test/server/store/request-path-scans.test.ts):
+      // - a split's answer read its children by parent: every certificate;
+      // - a party's recourse claims (creditor or guarantor) and the audit's claims on a tree's
+      //   leaves: every claim, since only the guarantor had an index;
+      // - the trace's and verify's credit-note cuts of a receivable: every cut;
+      // - the retry of an interrupted attempt looked for what it had sent: the whole journal;
+      // - GET /metrics counted the whole journal by kind and state: triggers keep the counts
+      //   (store/tx-journal-count-triggers.ts).
+      const index = (name: string, table: string, columns: string[]) =>
+        db.schema.createIndex(name).on(table).columns(columns).execute();
+      await index("certificates_by_parent", "onchain_certificates", ["parent_id"]);
+      await index("recourse_claims_by_creditor", "onchain_recourse_claims", ["creditor"]);
+      await index("recourse_claims_by_leaf", "onchain_recourse_claims", ["leaf_id"]);
+      await index("leaf_reductions_by_receivable", "onchain_leaf_reductions", ["receivable_id"]);
+      await index("tx_journal_by_ref", "tx_journal", ["kind", "ref"]);
+      await db.schema
+        .createTable("tx_journal_counts")
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("count", "integer", (c) => c.notNull())
+        .addPrimaryKeyConstraint("tx_journal_counts_pk", ["kind", "state"])
+        .execute();
+      await trackJournalCounts(db, onPostgres(db) ? "postgres" : "sqlite");
     },
   },
 };

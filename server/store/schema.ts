@@ -346,6 +346,13 @@ export interface PartyOwesByDueTable {
   wide: number; // SQLite: receivables with an amount past 18 digits, not in `amount` or `count`
 }
 
+/** Transactions in the journal per kind and state (kept by triggers: store/tx-journal-count-triggers.ts). */
+export interface TxJournalCountTable {
+  kind: string;
+  state: string;
+  count: number;
+}
+
 /** One party naming another as related (parties.related_party_ids as rows, kept by triggers: store/party-relations-triggers.ts). */
 export interface PartyRelationTable {
   party_id: string;
@@ -455,6 +462,7 @@ export interface Database {
   party_sums: PartySumTable;
   party_owes_by_due: PartyOwesByDueTable;
   party_relations: PartyRelationTable;
+  tx_journal_counts: TxJournalCountTable;
   risk_state: RiskStateTable;
   receivable_attempts: ReceivableAttemptTable;
   limit_reservations: LimitReservationTable;

@@ -834,7 +834,7 @@ async function readIndex(ctx: ServiceContext, receivableId: string, chainCertifi
 }
 
 /** Issue 16's index rows of the receivable, and of claims and endorsements on its certificates. */
-async function readDilutionAndRecourseIndex(
+export async function readDilutionAndRecourseIndex(
   ctx: ServiceContext,
   receivableId: string,
   certificateIds: string[],
