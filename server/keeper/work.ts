@@ -42,27 +42,27 @@ export async function findDueMarks(
   return marks;
 }
 
-/** Receivables with money not yet paid out, or repaid with leaves not yet closed. */
+/**
+ * Receivables with money not yet paid out, or repaid with leaves not yet closed, oldest first.
+ * Each half is one index read of only what is pending (migration 0029): the receivables whose
+ * repayments are not all distributed, and the repaid ones that still have live or locked
+ * leaves as triggers keep them (store/open-leaves-triggers.ts). A pass used to read every
+ * repaid receivable and every certificate.
+ */
 export async function findSettlementCandidates(ctx: ServiceContext): Promise<string[]> {
-  const rows = await ctx.db
+  const undistributed = await ctx.db
     .selectFrom("onchain_receivables")
-    .select("id")
-    .where((eb) =>
-      eb.or([
-        eb("repaid_amount", "!=", eb.ref("distributed")),
-        eb.and([
-          eb("status", "=", "repaid"),
-          eb(
-            "id",
-            "in",
-            eb.selectFrom("onchain_certificates").select("receivable_id").where("state", "in", ["live", "locked"]),
-          ),
-        ]),
-      ]),
-    )
-    .orderBy("registered_block")
+    .select(["id", "registered_block"])
+    .where((eb) => eb("repaid_amount", "!=", eb.ref("distributed")))
     .execute();
-  return rows.map((row) => row.id);
+  const unclosed = await ctx.db
+    .selectFrom("receivable_open_leaves as l")
+    .innerJoin("onchain_receivables as r", "r.id", "l.receivable_id")
+    .select(["r.id", "r.registered_block"])
+    .where("l.repaid", "=", 1)
+    .execute();
+  const blockOf = new Map([...undistributed, ...unclosed].map((row) => [row.id, Number(row.registered_block)]));
+  return [...blockOf].sort(([, a], [, b]) => a - b).map(([id]) => id);
 }
 
 export interface SettlementPlan {

@@ -353,6 +353,13 @@ export interface TxJournalCountTable {
   count: number;
 }
 
+/** Per receivable with live or locked leaves: how many, and whether it is repaid (kept by triggers: store/open-leaves-triggers.ts). */
+export interface ReceivableOpenLeavesTable {
+  receivable_id: string;
+  open_leaves: number;
+  repaid: number; // 1 when the receivable is repaid: its leaves are the keeper's to close
+}
+
 /** One party naming another as related (parties.related_party_ids as rows, kept by triggers: store/party-relations-triggers.ts). */
 export interface PartyRelationTable {
   party_id: string;
@@ -463,6 +470,7 @@ export interface Database {
   party_owes_by_due: PartyOwesByDueTable;
   party_relations: PartyRelationTable;
   tx_journal_counts: TxJournalCountTable;
+  receivable_open_leaves: ReceivableOpenLeavesTable;
   risk_state: RiskStateTable;
   receivable_attempts: ReceivableAttemptTable;
   limit_reservations: LimitReservationTable;
