@@ -4,7 +4,7 @@
 // index and the open leaves kept by triggers). The keeper runs it every 2 s, and SQLite answers
 // on the event loop, so every request in flight waits for it. The book: four in five
 // receivables repaid and settled, the rest active, each a root split in two, and a few pending
-// (repaid, not yet distributed or not yet closed). Rows are written straight into a SQLite
+// (repaid, not yet distributed or not yet closed; active and past due). Rows are written straight into a SQLite
 // file; prints figures, asserts nothing.
 //   npm run bench:keeper                                  # 25,000 and 100,000 receivables
 //   BENCH_KEEPER_SIZES=10000,250000 npm run bench:keeper
@@ -14,12 +14,13 @@ import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { openDatabase, type Db } from "../../server/store/database.js";
 import type { ServiceContext } from "../../server/context.js";
-import { findSettlementCandidates } from "../../server/keeper/work.js";
+import { findDueMarks, findSettlementCandidates } from "../../server/keeper/work.js";
 import { candidatesByFullRead } from "../lib/settlement-full-read.js";
 
 const SIZES = (process.env.BENCH_KEEPER_SIZES ?? "25000,100000").split(",").map(Number);
 const RUNS = 5;
 const PENDING_EVERY = 1000;
+const NOW = 1_900_000_000n;
 const hex = (n: number) => "0x" + n.toString(16).padStart(64, "0");
 
 async function build(db: Db, size: number): Promise<void> {
@@ -39,7 +40,8 @@ async function build(db: Db, size: number): Promise<void> {
         face_value: "100",
         repaid_amount: repaid ? "100" : "0",
         distributed: repaid && !undistributed ? "100" : "0",
-        due_date: 2_000_000_000,
+        // One active receivable in PENDING_EVERY is past due: the pass marks it overdue.
+        due_date: !repaid && k % PENDING_EVERY === 0 ? 1_800_000_000 : 2_000_000_000,
         document_hash: hex(k),
         root_certificate_id: String(3 * k + 1),
         status: repaid ? "repaid" : "active",
@@ -86,6 +88,8 @@ const rows = [
   ["every repaid receivable and every certificate read (before)"],
   ["the pending ones only (now)"],
   ["receivables found (both)"],
+  ["the same pass's overdue and default marks: receivables past due read"],
+  ["receivables past due"],
 ];
 const header = ["receivables in the book"];
 for (const size of SIZES) {
@@ -101,6 +105,9 @@ for (const size of SIZES) {
     rows[0]!.push(`${(await median(() => candidatesByFullRead(db))).toFixed(2)} ms`);
     rows[1]!.push(`${(await median(() => findSettlementCandidates(ctx))).toFixed(2)} ms`);
     rows[2]!.push(String(now.length));
+    const marks = await findDueMarks(ctx, NOW, async () => 0n);
+    rows[3]!.push(`${(await median(() => findDueMarks(ctx, NOW, async () => 0n))).toFixed(2)} ms`);
+    rows[4]!.push(String(marks.length));
   } finally {
     await db.destroy();
     rmSync(dir, { recursive: true, force: true });

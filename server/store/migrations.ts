@@ -989,6 +989,13 @@ export const migrations: Record<string, Migration> = {
         .addColumn("repaid", "integer", (c) => c.notNull())
         .execute();
       await db.schema.createIndex("open_leaves_by_repaid").on("receivable_open_leaves").column("repaid").execute();
+      // The same pass's overdue and default marks read every active receivable and kept those
+      // past due; by status and due date they read only those past due.
+      await db.schema
+        .createIndex("onchain_receivables_by_status_due")
+        .on("onchain_receivables")
+        .columns(["status", "due_date"])
+        .execute();
       await trackOpenLeaves(db, onPostgres(db) ? "postgres" : "sqlite");
     },
   },
