@@ -33,6 +33,7 @@ import {
 } from "./domain/confirm-receivable.js";
 import { hashApiKey, newApiKey } from "./domain/api-keys.js";
 import { hashText } from "./model/receivable-schema.js";
+import { industryKey } from "./model/industry-key.js";
 import type { Logger } from "./logging.js";
 import { nowIso, openDatabase, type Db } from "./store/database.js";
 import { Cluster } from "./store/cluster.js";
@@ -213,6 +214,7 @@ async function ensureOperator(db: Db, registrar: Wallet): Promise<string | undef
       registry_id: "TIERLINE-OPERATOR",
       legal_id_hash: hashText("TIERLINE-OPERATOR"),
       industry: "platform",
+      industry_key: industryKey("platform"),
       roles: JSON.stringify(["operator"]),
       address: registrar.address,
       custodial: 0,

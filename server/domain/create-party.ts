@@ -17,6 +17,7 @@ import {
   type Role,
 } from "../model/parties-schema.js";
 import { hashText } from "../model/receivable-schema.js";
+import { industryKey } from "../model/industry-key.js";
 import type { SentTransaction } from "../model/transactions.js";
 
 /** Gas money for a custodial party on the local chain, so it can sign its own transactions. */
@@ -101,6 +102,7 @@ async function createOne(ctx: ServiceContext, input: CreateParty, options: { rol
       registry_id: input.registryId,
       legal_id_hash: legalIdHash,
       industry: input.industry,
+      industry_key: industryKey(input.industry),
       roles: JSON.stringify(options.roles ?? input.roles),
       address,
       custodial: encryptedKey ? 1 : 0,

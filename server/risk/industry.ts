@@ -6,6 +6,7 @@ import type { ServiceContext } from "../context.js";
 import { nowIso } from "../store/database.js";
 import type { Actor } from "../model/actor.js";
 import { requireRole } from "../model/actor.js";
+import { industryKey } from "../model/industry-key.js";
 
 export const INDUSTRY_INDEX_MAX = 1_000;
 
@@ -56,9 +57,7 @@ export const IndustryRiskSetSchema = IndustryRiskSchema.extend({
 }).meta({ id: "IndustryRiskSet" });
 export type IndustryRiskSet = z.infer<typeof IndustryRiskSetSchema>;
 
-/** The key an industry is stored under: trimmed, lower case, inner spaces collapsed. */
-export const industryKey = (industry: string): string =>
-  industry.normalize("NFKC").trim().toLowerCase().replace(/\s+/g, " ");
+export { industryKey };
 
 export async function industryRisk(ctx: ServiceContext, industry: string): Promise<IndustryRisk> {
   const key = industryKey(industry);
@@ -96,9 +95,13 @@ export async function setIndustryRisk(
     .onConflict((oc) => oc.column("industry").doUpdateSet(values))
     .execute();
   const after = await industryRisk(ctx, key);
-  const parties = (await ctx.db.selectFrom("parties").select(["industry"]).execute()).filter(
-    (p) => industryKey(p.industry) === key,
-  ).length;
+  // Counted from parties_by_industry_key (migration 0028), not by reading every party.
+  const counted = await ctx.db
+    .selectFrom("parties")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("industry_key", "=", key)
+    .executeTakeFirst();
+  const parties = Number(counted?.n ?? 0);
   const log = before.overThreshold !== after.overThreshold ? ctx.log.warn.bind(ctx.log) : ctx.log.info.bind(ctx.log);
   log(
     {

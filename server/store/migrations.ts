@@ -12,6 +12,7 @@ import { trackPartyFinanced } from "./party-financed-triggers.js";
 import { trackPartyTiers } from "./party-tiers-triggers.js";
 import { trackPartyShortfall } from "./party-shortfall-triggers.js";
 import { trackJournalCounts } from "./tx-journal-count-triggers.js";
+import { industryKey } from "../model/industry-key.js";
 import { trackOpenLeaves } from "./open-leaves-triggers.js";
 import { trackOwesByDue } from "./party-owes-by-due-triggers.js";
 import { logPartyHistoryChangesOnPostgres } from "./history-change-triggers.js";
@@ -963,6 +964,16 @@ export const migrations: Record<string, Migration> = {
       await index("recourse_claims_by_leaf", "onchain_recourse_claims", ["leaf_id"]);
       await index("leaf_reductions_by_receivable", "onchain_leaf_reductions", ["receivable_id"]);
       await index("tx_journal_by_ref", "tx_journal", ["kind", "ref"]);
+      // - setting an industry's risk index counted its parties by reading every party: each
+      //   party now carries its industry's key (computed in JavaScript: SQL has no NFKC).
+      await db.schema.alterTable("parties").addColumn("industry_key", "text").execute();
+      for (const party of await db.selectFrom("parties").select(["id", "industry"]).execute())
+        await db
+          .updateTable("parties")
+          .set({ industry_key: industryKey(party.industry) })
+          .where("id", "=", party.id)
+          .execute();
+      await index("parties_by_industry_key", "parties", ["industry_key"]);
       await db.schema
         .createTable("tx_journal_counts")
         .addColumn("kind", "text", (c) => c.notNull())

@@ -15,6 +15,7 @@ export interface PartyTable {
   registry_id: string;
   legal_id_hash: string;
   industry: string;
+  industry_key?: string | null; // industryKey(industry), set when the party is created (migration 0028)
   roles: string; // JSON array of roles
   address: string; // checksummed
   custodial: number; // 1: the service holds the key (encrypted); 0: the party signs itself

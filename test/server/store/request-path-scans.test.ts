@@ -20,6 +20,8 @@ import { listRecourseClaims } from "../../../server/domain/recourse.js";
 import { readDilutionAndRecourseIndex } from "../../../server/domain/audit/verify-from-chain.js";
 import { buildTrace } from "../../../server/domain/audit/trace.js";
 import { retryInterruptedAttempt, sentByInterruptedAttempt } from "../../../server/domain/interrupted-attempt.js";
+import { setIndustryRisk } from "../../../server/risk/industry.js";
+import { databaseAtMigration } from "../../helpers/engine-database.js";
 
 const HOLDER = "0x00000000000000000000000000000000000000a1";
 const DEBTOR = "0x00000000000000000000000000000000000000d1";
@@ -157,7 +159,8 @@ describe("store: request paths read indexes, never a whole table", function () {
     ran = [];
     db = capturingDatabase(file, ran);
     await seedTree(db);
-    ctx = { db, indexer: { indexedBlock: async () => 3 }, chain: { provider: {} } } as unknown as ServiceContext;
+    const log = { info: () => {}, warn: () => {} };
+    ctx = { db, log, indexer: { indexedBlock: async () => 3 }, chain: { provider: {} } } as unknown as ServiceContext;
     ran.length = 0;
   });
   afterEach(async function () {
@@ -237,5 +240,46 @@ describe("store: request paths read indexes, never a whole table", function () {
     const sent = await retryInterruptedAttempt(attempt, () => sentByInterruptedAttempt(ctx, HOLDER, "split", "10"));
     expect(sent).to.deep.equal([]);
     expectNoScans(1);
+  });
+
+  it("setting an industry's risk index counts its parties from an index", async function () {
+    const set = await setIndustryRisk(ctx, actor("pty_op", "0x0", ["operator"]), "Retail", {
+      index: 10,
+      threshold: 50,
+    });
+    expect(set.parties).to.equal(0); // the rows above were written without their key, as no service writes them
+    await db.updateTable("parties").set({ industry_key: "retail" }).where("id", "in", ["pty_h", "pty_d"]).execute();
+    ran.length = 0;
+    const again = await setIndustryRisk(ctx, actor("pty_op", "0x0", ["operator"]), " RETAIL ", {
+      index: 10,
+      threshold: 50,
+    });
+    expect(again.parties).to.equal(2);
+    expectNoScans(2);
+  });
+});
+
+describe("store: migration 0028 gives every party its industry's key", function () {
+  it("keys the parties written before it, as industryKey does", async function () {
+    const dir = mkdtempSync(path.join(tmpdir(), "tierline-industry-key-"));
+    const { db, migrateToLatest } = await databaseAtMigration("sqlite", dir, "0027_party_owes_by_due");
+    try {
+      await db
+        .insertInto("parties")
+        .values([
+          { ...partyRow("pty_1", HOLDER, ["supplier"]), industry: "  Retail  Goods " },
+          { ...partyRow("pty_2", DEBTOR, ["debtor"]), industry: "ＭＩＮＩＮＧ" },
+        ])
+        .execute();
+      await migrateToLatest();
+      const rows = await db.selectFrom("parties").select(["id", "industry_key"]).orderBy("id").execute();
+      expect(rows).to.deep.equal([
+        { id: "pty_1", industry_key: "retail goods" },
+        { id: "pty_2", industry_key: "mining" },
+      ]);
+    } finally {
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
