@@ -31,18 +31,27 @@ function isScanOfOwnRows(detail: string, ownRows: Set<string>): boolean {
   return scanned !== undefined && ownRows.has(scanned);
 }
 
+/** The lines of one statement's plan, explained on the open database `explain`. */
+export function planOf(explain: SQLite.Database, statement: string, parameters: readonly unknown[]): string[] {
+  const plan = explain.prepare(`explain query plan ${statement}`).all(...parameters) as Array<{ detail: string }>;
+  return plan.map((r) => r.detail);
+}
+
+/** The full-table scans among the lines of `statement`'s plan. */
+export function scansIn(plan: readonly string[], statement: string): string[] {
+  const ownRows = commonTableNamesIn(statement);
+  return plan
+    .filter((detail) => /^SCAN /.test(detail) && !/USING .*INDEX/.test(detail))
+    .filter((detail) => !isScanOfOwnRows(detail, ownRows));
+}
+
 /** The full-table scans in the plans of `queries`, run against the database file `file`. */
 export function tableScansIn(file: string, queries: readonly CompiledQuery[]): string[] {
   const scans: string[] = [];
   const explain = new SQLite(file, { readonly: true });
   try {
     for (const query of queries) {
-      const plan = explain.prepare(`explain query plan ${query.sql}`).all(...(query.parameters as unknown[]));
-      const ownRows = commonTableNamesIn(query.sql);
-      const found = (plan as Array<{ detail: string }>)
-        .map((r) => r.detail)
-        .filter((detail) => /^SCAN /.test(detail) && !/USING .*INDEX/.test(detail))
-        .filter((detail) => !isScanOfOwnRows(detail, ownRows));
+      const found = scansIn(planOf(explain, query.sql, query.parameters), query.sql);
       if (found.length) scans.push(`${found.join("; ")}  in: ${query.sql}`);
     }
   } finally {
