@@ -27,6 +27,7 @@ import {
 } from "../../server/risk/exposure.js";
 import { exposureListPage, type ExposureList } from "../../server/domain/audit/exposure-lists.js";
 import { fundedRequestRow, partyRow } from "../lib/sample-rows.js";
+import { medianMs } from "../lib/median-ms.js";
 
 const SIZES = (process.env.BENCH_EXPOSURE_SIZES ?? "5000,25000").split(",").map(Number);
 const RUNS = 5;
@@ -83,15 +84,7 @@ async function build(db: Db, size: number): Promise<void> {
   }
 }
 
-async function median(run: () => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const started = performance.now();
-    await run();
-    times.push(performance.now() - started);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;
-}
+const median = (run: () => Promise<unknown>) => medianMs(RUNS, run);
 
 const CASES: Array<[string, string, ExposureList]> = [
   ["debtor of the whole book", debtor.id, "receivables"],

@@ -16,6 +16,7 @@ import { openDatabase, type Db } from "../../server/store/database.js";
 import type { ServiceContext } from "../../server/context.js";
 import { findDueMarks, findSettlementCandidates } from "../../server/keeper/work.js";
 import { candidatesByFullRead } from "../lib/settlement-full-read.js";
+import { medianMs } from "../lib/median-ms.js";
 
 const SIZES = (process.env.BENCH_KEEPER_SIZES ?? "25000,100000").split(",").map(Number);
 const RUNS = 5;
@@ -71,15 +72,7 @@ async function build(db: Db, size: number): Promise<void> {
   }
 }
 
-async function median(run: () => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const started = performance.now();
-    await run();
-    times.push(performance.now() - started);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;
-}
+const median = (run: () => Promise<unknown>) => medianMs(RUNS, run);
 
 console.log(
   `Keeper: the search for receivables to settle, SQLite, ${cpus()[0]?.model ?? "cpu"} × ${cpus().length}, Node ${process.version}; median of ${RUNS}\n`,

@@ -28,6 +28,7 @@ import { documentHashOf } from "../../server/model/receivable-schema.js";
 import { partyRow, tradeDocuments } from "../lib/sample-rows.js";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "../db/embedded-postgres.js";
 import type { ServiceContext } from "../../server/context.js";
+import { medianMs } from "../lib/median-ms.js";
 
 const SIZES = (process.env.BENCH_HISTORY_SIZES ?? "5000,25000").split(",").map(Number);
 const SUPPLIERS = 20;
@@ -86,15 +87,7 @@ async function build(db: Db, size: number, debtor: PartyRecord): Promise<void> {
   }
 }
 
-async function median(run: () => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const start = performance.now();
-    await run();
-    times.push(performance.now() - start);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;
-}
+const median = (run: () => Promise<unknown>) => medianMs(RUNS, run);
 
 console.log(
   `bench:history on ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}, ${ENGINE}; median of ${RUNS}`,
