@@ -7,9 +7,10 @@
 // A certificate's row may be projected before its receivable's (the registry issues the root
 // before it emits ReceivableRegistered), so both tables' triggers write `repaid`.
 import type { QueryExecutorProvider } from "kysely";
-import { type TriggerEngine, changedColumns, runTriggerStatements } from "./trigger-sql.js";
+import { type TriggerEngine, changedColumns, rowTriggers, runTriggerStatements } from "./trigger-sql.js";
 
 const OPEN = "('live', 'locked')";
+const CERTIFICATES = { name: "open_leaves", table: "onchain_certificates", tracked: ["receivable_id", "state"] };
 
 /** Creates the triggers and counts the open leaves already indexed. */
 export async function trackOpenLeaves(db: QueryExecutorProvider, engine: TriggerEngine): Promise<void> {
@@ -32,11 +33,7 @@ function sqliteStatements(): string[] {
        on conflict (receivable_id) do update set open_leaves = open_leaves + excluded.open_leaves;`;
   const isRepaid = "(case when new.status = 'repaid' then 1 else 0 end)";
   return [
-    `create trigger open_leaves_insert after insert on onchain_certificates begin ${count("new", "")} end`,
-    `create trigger open_leaves_update after update on onchain_certificates
-       when ${changedColumns("sqlite", ["receivable_id", "state"])}
-       begin ${count("old", "-")} ${prune} ${count("new", "")} end`,
-    `create trigger open_leaves_delete after delete on onchain_certificates begin ${count("old", "-")} ${prune} end`,
+    ...rowTriggers("sqlite", { ...CERTIFICATES, takeOut: `${count("old", "-")} ${prune}`, putIn: count("new", "") }),
     `create trigger open_leaves_receivable_insert after insert on onchain_receivables begin ${markRepaid("new", isRepaid)} end`,
     `create trigger open_leaves_receivable_update after update on onchain_receivables
        when ${changedColumns("sqlite", ["status"])} begin ${markRepaid("new", isRepaid)} end`,
@@ -54,16 +51,7 @@ function postgresStatements(): string[] {
            set open_leaves = receivable_open_leaves.open_leaves + excluded.open_leaves;
      end if;`;
   return [
-    `create function open_leaves_track() returns trigger language plpgsql as $$
-     begin
-       if tg_op <> 'INSERT' then ${count("old", "-")} ${prune} end if;
-       if tg_op <> 'DELETE' then ${count("new", "")} end if;
-       return null;
-     end $$`,
-    `create trigger open_leaves_insert_delete after insert or delete on onchain_certificates
-       for each row execute function open_leaves_track()`,
-    `create trigger open_leaves_update after update on onchain_certificates
-       for each row when (${changedColumns("postgres", ["receivable_id", "state"])}) execute function open_leaves_track()`,
+    ...rowTriggers("postgres", { ...CERTIFICATES, takeOut: `${count("old", "-")} ${prune}`, putIn: count("new", "") }),
     `create function open_leaves_repaid() returns trigger language plpgsql as $$
      begin
        if tg_op = 'DELETE' then ${markRepaid("old", "0")}

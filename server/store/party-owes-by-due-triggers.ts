@@ -5,9 +5,13 @@
 // receivable counts face - credited - repaid, and 1 in `count`, while it is not repaid and that
 // is above zero, as domain/audit/exposure-lists.ts counts it.
 import type { QueryExecutorProvider } from "kysely";
-import { type TriggerEngine, changedColumns, runTriggerStatements } from "./trigger-sql.js";
+import { type TriggerEngine, rowTriggers, runTriggerStatements } from "./trigger-sql.js";
 
-const TRACKED = ["debtor", "due_date", "face_value", "credited", "repaid_amount", "status"];
+const TRIGGERS = {
+  name: "party_owes_by_due",
+  table: "onchain_receivables",
+  tracked: ["debtor", "due_date", "face_value", "credited", "repaid_amount", "status"],
+};
 
 /** Creates the triggers and sums the receivables already indexed. */
 export async function trackOwesByDue(db: QueryExecutorProvider, engine: TriggerEngine): Promise<void> {
@@ -24,21 +28,9 @@ function postgresStatements(): string[] {
          on conflict (address, due_date) do update set amount = party_owes_by_due.amount + excluded.amount,
                                                       count = party_owes_by_due.count + excluded.count;
      end if;`;
-  const changed = changedColumns("postgres", TRACKED);
+  const prune = "delete from party_owes_by_due where address = old.debtor and due_date = old.due_date and count = 0;";
   return [
-    `create function party_owes_by_due_track() returns trigger language plpgsql as $$
-     begin
-       if tg_op <> 'INSERT' then
-         ${apply("old", "-")}
-         delete from party_owes_by_due where address = old.debtor and due_date = old.due_date and count = 0;
-       end if;
-       if tg_op <> 'DELETE' then ${apply("new", "")} end if;
-       return null;
-     end $$`,
-    `create trigger party_owes_by_due_insert_delete after insert or delete on onchain_receivables
-       for each row execute function party_owes_by_due_track()`,
-    `create trigger party_owes_by_due_update after update on onchain_receivables
-       for each row when (${changed}) execute function party_owes_by_due_track()`,
+    ...rowTriggers("postgres", { ...TRIGGERS, takeOut: `${apply("old", "-")} ${prune}`, putIn: apply("new", "") }),
     `insert into party_owes_by_due
        select r.debtor, r.due_date, sum(${outstanding("r")}), count(*), 0 from onchain_receivables r
        where r.status <> 'repaid' and ${outstanding("r")} > 0 group by r.debtor, r.due_date`,
@@ -68,12 +60,8 @@ function sqliteStatements(): string[] {
     `insert into party_owes_by_due (address, due_date, amount, count, wide) ${part(row, sign)} ${upsert};`;
   // A due date nothing is owed on any more leaves no row behind: the report reads them all.
   const prune = `delete from party_owes_by_due where address = old.debtor and due_date = old.due_date and count = 0 and wide = 0;`;
-  const changed = changedColumns("sqlite", TRACKED);
   return [
-    `create trigger party_owes_by_due_insert after insert on onchain_receivables begin ${apply("new", "")} end`,
-    `create trigger party_owes_by_due_update after update on onchain_receivables when ${changed}
-       begin ${apply("old", "-")} ${prune} ${apply("new", "")} end`,
-    `create trigger party_owes_by_due_delete after delete on onchain_receivables begin ${apply("old", "-")} ${prune} end`,
+    ...rowTriggers("sqlite", { ...TRIGGERS, takeOut: `${apply("old", "-")} ${prune}`, putIn: apply("new", "") }),
     // Row by row through the same arithmetic, so an overflow turns the sum into a real here too.
     `insert into party_owes_by_due (address, due_date, amount, count, wide)
        select r.debtor, r.due_date,

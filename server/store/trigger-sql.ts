@@ -19,3 +19,35 @@ export function changedColumns(engine: TriggerEngine, columns: readonly string[]
   const differs = engine === "postgres" ? "is distinct from" : "is not";
   return columns.map((c) => `old.${c} ${differs} new.${c}`).join(" or ");
 }
+
+/**
+ * The triggers that keep what `table`'s rows add up to: a row's part is taken out (`takeOut`,
+ * statements on `old`) when the row goes or one of `tracked` changes, and put in (`putIn`,
+ * statements on `new`) when it comes or changes. SQLite: `${name}_insert`, `_update`, `_delete`;
+ * PostgreSQL: the function `${name}_track()` and the triggers `${name}_insert_delete`, `_update`.
+ */
+export function rowTriggers(
+  engine: TriggerEngine,
+  spec: { name: string; table: string; tracked: readonly string[]; takeOut: string; putIn: string },
+): string[] {
+  const { name, table, tracked, takeOut, putIn } = spec;
+  const changed = changedColumns(engine, tracked);
+  if (engine === "sqlite")
+    return [
+      `create trigger ${name}_insert after insert on ${table} begin ${putIn} end`,
+      `create trigger ${name}_update after update on ${table} when ${changed} begin ${takeOut} ${putIn} end`,
+      `create trigger ${name}_delete after delete on ${table} begin ${takeOut} end`,
+    ];
+  return [
+    `create function ${name}_track() returns trigger language plpgsql as $$
+     begin
+       if tg_op <> 'INSERT' then ${takeOut} end if;
+       if tg_op <> 'DELETE' then ${putIn} end if;
+       return null;
+     end $$`,
+    `create trigger ${name}_insert_delete after insert or delete on ${table}
+       for each row execute function ${name}_track()`,
+    `create trigger ${name}_update after update on ${table}
+       for each row when (${changed}) execute function ${name}_track()`,
+  ];
+}
