@@ -57,8 +57,6 @@ export const IndustryRiskSetSchema = IndustryRiskSchema.extend({
 }).meta({ id: "IndustryRiskSet" });
 export type IndustryRiskSet = z.infer<typeof IndustryRiskSetSchema>;
 
-export { industryKey };
-
 export async function industryRisk(ctx: ServiceContext, industry: string): Promise<IndustryRisk> {
   const key = industryKey(industry);
   const row = await ctx.db.selectFrom("industry_risk").selectAll().where("industry", "=", key).executeTakeFirst();

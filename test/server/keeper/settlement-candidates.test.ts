@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
+import { mulberry32 } from "../../../server/risk/network/centrality.js";
 import type { CompiledQuery, Kysely } from "kysely";
 import type { ServiceContext } from "../../../server/context.js";
 import { openDatabase } from "../../../server/store/database.js";
@@ -23,14 +24,6 @@ const STEPS = 300;
 const CERTIFICATE_STATES = ["live", "locked", "retired", "settled"] as const;
 const RECEIVABLE_STATUSES = ["active", "overdue", "defaulted", "repaid"] as const;
 const receivableId = (n: number) => "0x" + n.toString(16).padStart(64, "0");
-
-function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
-}
 
 const receivableRow = (n: number, status: string, repaid: string, distributed: string) => ({
   id: receivableId(n),
@@ -89,7 +82,7 @@ for (const engine of ["sqlite", "postgres"] as Engine[]) {
     it(`keeps the open leaves and finds what the full read found, after each of ${STEPS} random index writes`, async function () {
       const db = await openEngineDatabase(engine, dir);
       try {
-        const next = random(engine === "sqlite" ? 5 : 9);
+        const next = mulberry32(engine === "sqlite" ? 5 : 9);
         const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
         const ctx = { db } as unknown as ServiceContext;
         let certificateId = 1;

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
+import { mulberry32 } from "../../../server/risk/network/centrality.js";
 import type { Kysely } from "kysely";
 import type { Db } from "../../../server/store/database.js";
 import type { TxJournalState } from "../../../server/model/row-statuses.js";
@@ -15,14 +16,6 @@ import { databaseAtMigration, openEngineDatabase, type Engine } from "../../help
 const KINDS = ["register", "split", "fund"];
 const STATES: TxJournalState[] = ["sent", "mined", "failed", "unconfirmed"];
 const STEPS = 300;
-
-function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
-}
 
 const journalRow = (kind: string, state: TxJournalState, nonce: number) => ({
   kind,
@@ -65,7 +58,7 @@ for (const engine of ["sqlite", "postgres"] as Engine[]) {
     it(`equal the journal's own after each of ${STEPS} random inserts, state changes and deletes`, async function () {
       const db: Db = await openEngineDatabase(engine, dir);
       try {
-        const next = random(engine === "sqlite" ? 7 : 11);
+        const next = mulberry32(engine === "sqlite" ? 7 : 11);
         const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)]!;
         for (let step = 0; step < STEPS; step++) {
           const ids = (await db.selectFrom("tx_journal").select("id").execute()).map((r) => r.id);
