@@ -40,16 +40,6 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         uint16 maxSplitParts;
     }
 
-    /// One slot per receivable: its root certificate's record (a root is always tier 1 with no
-    /// parent) and the tree's leaf count. Also the one-root-per-receivable guard (rootId != 0).
-    struct Tree {
-        uint48 rootId;
-        uint32 leafCount;
-        uint40 dueDate;
-        CertificateState rootState;
-        uint128 rootFaceValue;
-    }
-
     /// One slot per child: its receivable is its root's, found through `rootId`.
     struct Child {
         uint128 faceValue;
@@ -68,7 +58,9 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     });
     uint256 private _minPieceSize = 1;
 
-    mapping(bytes32 receivableId => Tree) private _trees;
+    // A root's record (face value, due date, state; always tier 1 with no parent) and its tree's
+    // leaf count are the registry's (IReceivableRegistry.CertificateTree): they sit in the
+    // receivable's record beside the seller, a slot registration writes anyway (issue 12).
     mapping(uint256 rootId => bytes32 receivableId) private _rootReceivables;
     mapping(uint256 certificateId => Child) private _children;
 
@@ -102,21 +94,14 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         bytes32 receivableId,
         address seller,
         uint256 faceValue,
-        uint64 dueDate
+        uint64 /* dueDate: the registry keeps it */
     ) external returns (uint256 certificateId) {
         _requireCaller(address(registry));
-        Tree storage tree = _trees[receivableId];
-        // One root per receivable, ever: the tree slot keeps its root id once a root was issued.
-        if (tree.rootId != 0) revert CertificateRootExists(receivableId);
+        // One root per receivable, ever: the registry records the root's state once it is issued
+        // (after this call returns), and never clears it.
+        if (_rootStateOf(receivableId) != CertificateState.None) revert CertificateRootExists(receivableId);
         if (faceValue > type(uint128).max) revert CertificateFaceValueTooLarge(faceValue, type(uint128).max);
         certificateId = _config.nextCertificateId++;
-        _trees[receivableId] = Tree({
-            rootId: uint48(certificateId),
-            leafCount: 1,
-            dueDate: SafeCast.toUint40(dueDate),
-            rootState: CertificateState.Live,
-            rootFaceValue: uint128(faceValue)
-        });
         _rootReceivables[certificateId] = receivableId;
         _mint(seller, certificateId);
 
@@ -135,13 +120,12 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         (Certificate memory parent, address holder, uint256 firstChildId) = _checkSplit(certificateId, parts);
 
         // Effects: retire the parent (burn goes through _update, which checks the pause), mint children.
-        // A root's state and the leaf count share the tree slot: one write.
-        Tree storage tree = _trees[parent.receivableId];
-        uint48 rootId = tree.rootId;
-        if (rootId == certificateId) tree.rootState = CertificateState.Retired;
-        else _children[certificateId].state = CertificateState.Retired;
-        // parts.length <= maxSplitParts (uint16): the cast is exact; the sum is checked.
-        tree.leafCount += uint32(parts.length - 1);
+        // A root's state and the leaf count share the registry's slot: one call, one write.
+        bool isRoot = parent.parentId == 0;
+        uint48 rootId = isRoot ? uint48(certificateId) : _children[certificateId].rootId;
+        if (!isRoot) _children[certificateId].state = CertificateState.Retired;
+        // The registry checks the leaf count's sum (32 bits).
+        registry.recordSplit(parent.receivableId, parts.length - 1, isRoot);
         _burn(certificateId);
 
         childIds = new uint256[](parts.length);
@@ -310,16 +294,27 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     /*                         Where a record lives                       */
     /* ------------------------------------------------------------------ */
 
-    /// A child's state is in its own slot; a root's in its receivable's tree slot.
+    /// A child's state is in its own slot; a root's in its receivable's record, at the registry.
     function _stateOf(uint256 certificateId) private view returns (CertificateState state) {
         state = _children[certificateId].state;
-        if (state == CertificateState.None) state = _trees[_rootReceivables[certificateId]].rootState;
+        if (state == CertificateState.None) state = _rootStateOf(_rootReceivables[certificateId]);
     }
 
     function _setState(uint256 certificateId, CertificateState state) private {
         Child storage child = _children[certificateId];
         if (child.state != CertificateState.None) child.state = state;
-        else _trees[_rootReceivables[certificateId]].rootState = state;
+        else registry.recordRootState(_rootReceivables[certificateId], state);
+    }
+
+    /// One call site for the registry's tree (its decoding is sizeable; the token is near the size limit).
+    function _treeOf(bytes32 receivableId) private view returns (IReceivableRegistry.CertificateTree memory) {
+        return registry.treeOf(receivableId);
+    }
+
+    /// None for an id that is not a root (no receivable), without asking the registry.
+    function _rootStateOf(bytes32 receivableId) private view returns (CertificateState) {
+        if (receivableId == bytes32(0)) return CertificateState.None;
+        return registry.rootStateOf(receivableId);
     }
 
     /// The receivable and state of `certificateId`, without the rest of the record.
@@ -330,7 +325,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         state = child.state;
         if (state != CertificateState.None) return (_rootReceivables[child.rootId], state);
         receivableId = _rootReceivables[certificateId];
-        state = _trees[receivableId].rootState;
+        state = _rootStateOf(receivableId);
     }
 
     /// The whole record, as the views return it (state None for an id never issued).
@@ -343,19 +338,19 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
                     receivableId: receivableId,
                     parentId: child.parentId,
                     faceValue: child.faceValue,
-                    dueDate: _trees[receivableId].dueDate,
+                    dueDate: registry.dueDateOf(receivableId),
                     tier: child.tier,
                     state: child.state
                 });
         }
         bytes32 rootReceivable = _rootReceivables[certificateId];
         if (rootReceivable == bytes32(0)) return certificate;
-        Tree memory tree = _trees[rootReceivable];
+        IReceivableRegistry.CertificateTree memory tree = _treeOf(rootReceivable);
         return
             Certificate({
                 receivableId: rootReceivable,
                 parentId: 0,
-                faceValue: tree.rootFaceValue,
+                faceValue: tree.faceValue,
                 dueDate: tree.dueDate,
                 tier: 1,
                 state: tree.rootState
@@ -494,9 +489,9 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
             (receivableId, faceValue, state) = (_rootReceivables[child.rootId], child.faceValue, child.state);
         } else {
             receivableId = _rootReceivables[certificateId];
-            Tree memory tree = _trees[receivableId];
-            (faceValue, state) = (tree.rootFaceValue, tree.rootState);
-            if (state == CertificateState.None) revert CertificateNotFound(certificateId);
+            if (receivableId == bytes32(0)) revert CertificateNotFound(certificateId);
+            IReceivableRegistry.CertificateTree memory tree = _treeOf(receivableId);
+            (faceValue, state) = (tree.faceValue, tree.rootState);
         }
         holder = _ownerOf(certificateId);
     }
@@ -515,7 +510,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
 
     /// @inheritdoc ICertificateToken
     function leafCountOf(bytes32 receivableId) external view returns (uint256) {
-        return _trees[receivableId].leafCount;
+        return _treeOf(receivableId).leafCount;
     }
 
     /// @inheritdoc ICertificateToken

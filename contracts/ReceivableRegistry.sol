@@ -43,7 +43,9 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     ///   debtor(160) | status(8) | dueDate(40) | gracePeriod(32) | earlyPaymentRateBps(16).
     /// Slot 1, the money: faceValue(96) | repaidAmount(96) | rootCertificateId(64).
     /// Slot 2, the seller (whose consent a credit note needs and whose retained pieces absorb a
-    /// dilution first, see DilutionLedger) and when it registered: seller(160) | registeredAt(40).
+    /// dilution first, see DilutionLedger), when it registered, and the certificate tree the token
+    /// keeps here (see CertificateTree): seller(160) | registeredAt(40) | leafCount(32) | rootState(8).
+    /// Registration writes this slot for the seller anyway, so the tree needs no slot of its own.
     /// Registration refuses terms that do not fit (ReceivableFaceValueTooLarge, ReceivableDueDateTooFar),
     /// and setGracePeriod a period that does not (GracePeriodTooLong).
     struct Record {
@@ -57,6 +59,8 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         uint64 rootCertificateId;
         address seller;
         uint40 registeredAt;
+        uint32 leafCount;
+        ICertificateToken.CertificateState rootState;
     }
 
     mapping(bytes32 receivableId => Record) private _receivables;
@@ -196,9 +200,12 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         record.seller = terms.seller;
         record.registeredAt = uint40(block.timestamp);
 
-        // Interaction with our own certificate token (trusted, wired once by the admin).
+        // Interaction with our own certificate token (trusted, wired once by the admin). The tree is
+        // written after it: issueRoot refuses a receivable whose root state is no longer None.
         rootCertificateId = certificates_.issueRoot(receivableId, terms.seller, terms.faceValue, terms.dueDate);
         record.rootCertificateId = SafeCast.toUint64(rootCertificateId);
+        record.leafCount = 1;
+        record.rootState = ICertificateToken.CertificateState.Live;
 
         emit ReceivableRegistered(
             receivableId,
@@ -333,6 +340,30 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     }
 
     /* ------------------------------------------------------------------ */
+    /*                  The certificate tree, kept for the token          */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc IReceivableRegistry
+    function recordRootState(bytes32 receivableId, ICertificateToken.CertificateState state) external {
+        _requireCertificates();
+        _receivables[receivableId].rootState = state;
+    }
+
+    /// @inheritdoc IReceivableRegistry
+    function recordSplit(bytes32 receivableId, uint256 addedLeaves, bool rootRetired) external {
+        _requireCertificates();
+        Record storage record = _receivables[receivableId];
+        // Checked: a tree past 2^32 - 1 leaves reverts the split, as the token's own count did.
+        record.leafCount = SafeCast.toUint32(record.leafCount + addedLeaves);
+        if (rootRetired) record.rootState = ICertificateToken.CertificateState.Retired;
+    }
+
+    function _requireCertificates() private view {
+        address certificates_ = address(certificates);
+        if (msg.sender != certificates_ || certificates_ == address(0)) revert CallerNotCertificates(msg.sender);
+    }
+
+    /* ------------------------------------------------------------------ */
     /*                             Administration                         */
     /* ------------------------------------------------------------------ */
 
@@ -431,6 +462,26 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     /// @inheritdoc IReceivableRegistry
     function debtorOf(bytes32 receivableId) external view returns (address) {
         return _receivables[receivableId].debtor;
+    }
+
+    /// @inheritdoc IReceivableRegistry
+    function dueDateOf(bytes32 receivableId) external view returns (uint64) {
+        return _receivables[receivableId].dueDate;
+    }
+
+    /// @inheritdoc IReceivableRegistry
+    function treeOf(bytes32 receivableId) external view returns (CertificateTree memory tree) {
+        Record storage record = _receivables[receivableId];
+        tree.rootCertificateId = record.rootCertificateId;
+        tree.faceValue = record.faceValue;
+        tree.dueDate = record.dueDate;
+        tree.leafCount = record.leafCount;
+        tree.rootState = record.rootState;
+    }
+
+    /// @inheritdoc IReceivableRegistry
+    function rootStateOf(bytes32 receivableId) external view returns (ICertificateToken.CertificateState) {
+        return _receivables[receivableId].rootState;
     }
 
     /// @notice The EIP-712 domain separator (chain id and this contract's address are in it).

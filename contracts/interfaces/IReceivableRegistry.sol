@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {ICertificateToken} from "./ICertificateToken.sol";
+
 /// @title IReceivableRegistry
 /// @notice The shared registry of trade receivables. It refuses the same invoice twice,
 /// whoever brings it, and it refuses any receivable the debtor has not confirmed with an
@@ -57,19 +59,17 @@ interface IReceivableRegistry {
     }
 
     /// @notice A registered receivable, as `receivableOf` returns it.
-    /// @dev The registry stores only what its own checks and the other contracts read (debtor,
-    /// status, dates, rate, amounts, root certificate). `seller`, `registrar`, `registeredAt` and
-    /// `documentHash` are not stored: they are always zero here, and ReceivableRegistered (and the
-    /// block time of its log) is their record.
+    /// @dev The registry stores only what its own checks and the other contracts read (seller,
+    /// debtor, status, dates, rate, amounts, root certificate). `registrar` and `documentHash` are
+    /// not stored: they are always zero here, and ReceivableRegistered is their record.
     struct Receivable {
-        /// Not stored: always zero. See ReceivableRegistered.
         address seller;
         address debtor;
         /// Not stored: always zero. See ReceivableRegistered.
         address registrar;
         ReceivableStatus status;
         uint64 dueDate;
-        /// Not stored: always zero. The block time of ReceivableRegistered.
+        /// The block time of ReceivableRegistered.
         uint64 registeredAt;
         /// The grace period (seconds after the due date before default) frozen at registration.
         uint64 gracePeriod;
@@ -80,6 +80,20 @@ interface IReceivableRegistry {
         /// Not stored: always zero. See ReceivableRegistered.
         bytes32 documentHash;
         uint256 rootCertificateId;
+    }
+
+    /// @notice The receivable's tree of certificates as the certificate token keeps it here, in the
+    /// receivable's record beside the seller: registration writes that slot anyway, so the tree costs
+    /// no slot of its own (issue 12). Only the wired certificate token writes the leaf count and the
+    /// root's state; its own events (CertificateIssued, CertificateSplit, the lock and settlement
+    /// events) are their record.
+    struct CertificateTree {
+        uint256 rootCertificateId;
+        uint256 faceValue;
+        uint64 dueDate;
+        /// Live, locked or settled certificates of the receivable (a split adds parts - 1).
+        uint256 leafCount;
+        ICertificateToken.CertificateState rootState;
     }
 
     /// @notice Emitted once per receivable, when it is written into the registry.
@@ -188,6 +202,9 @@ interface IReceivableRegistry {
 
     /// @notice Only the wired settlement escrow may record repayments; `caller` is not it.
     error CallerNotEscrow(address caller);
+
+    /// @notice Only the wired certificate token may record its trees' state; `caller` is not it.
+    error CallerNotCertificates(address caller);
 
     /// @notice A zero address where a contract was expected.
     error ZeroAddress();
@@ -330,4 +347,23 @@ interface IReceivableRegistry {
     /// @notice The debtor of `receivableId` (zero if unknown). One slot: the certificate token
     /// reads it on every transfer to keep the receivable's certificates away from its debtor.
     function debtorOf(bytes32 receivableId) external view returns (address);
+
+    /// @notice The due date of `receivableId` (zero if unknown). One slot: a child certificate's due date.
+    function dueDateOf(bytes32 receivableId) external view returns (uint64);
+
+    /* --------------- The certificate tree (kept for the token) --------------- */
+
+    /// @notice The tree of certificates of `receivableId` (all zero if unknown). See CertificateTree.
+    function treeOf(bytes32 receivableId) external view returns (CertificateTree memory);
+
+    /// @notice The state of the root certificate of `receivableId` (None until its root is issued).
+    function rootStateOf(bytes32 receivableId) external view returns (ICertificateToken.CertificateState);
+
+    /// @notice Records the new state of the root certificate of `receivableId` (a lock, its lifting,
+    /// settlement). Only the wired certificate token.
+    function recordRootState(bytes32 receivableId, ICertificateToken.CertificateState state) external;
+
+    /// @notice Records a split in the tree of `receivableId`: `addedLeaves` more leaves (parts - 1), and
+    /// the root retired when it was the certificate split. Only the wired certificate token.
+    function recordSplit(bytes32 receivableId, uint256 addedLeaves, bool rootRetired) external;
 }

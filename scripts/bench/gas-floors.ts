@@ -39,14 +39,17 @@
 //   ReceivableRegistry.Record (3 slots; what the contracts read, the rest is in ReceivableRegistered):
 //     0 debtor(20)+status(1)+dueDate(5)+gracePeriod(4)+earlyPaymentRateBps(2)
 //     | 1 faceValue(12)+repaidAmount(12)+rootCertificateId(8)
-//     | 2 seller(20)+registeredAt(5) (a credit note's consent and the dilution rule read the seller)
+//     | 2 seller(20)+registeredAt(5)+leafCount(4)+root state(1) (a credit note's consent and the dilution
+//     rule read the seller; the certificate tree is the token's, kept here so that registration writes no
+//     slot for it: IReceivableRegistry.CertificateTree)
 //     (before the lean layout: 8 slots, 7 written at registration: seller | debtor | registrar+status+dueDate
 //     | registeredAt+gracePeriod+rate | faceValue | repaidAmount | documentHash | rootCertificateId.)
 //   CertificateToken (lean layout; the views still return ICertificateToken.Certificate):
-//     Tree, one slot per receivable: rootId(6)+leafCount(4)+dueDate(5)+root state(1)+root faceValue(16)
-//     | _rootReceivables[rootId] = receivableId | Child, one slot per child: faceValue(16)+parentId(6)
+//     _rootReceivables[rootId] = receivableId (a root's face value, due date and state, and its tree's
+//     leaf count, are the registry record's) | Child, one slot per child: faceValue(16)+parentId(6)
 //     +rootId(6)+tier(1)+state(1) | Config, one slot: market(20)+paused(1)+nextCertificateId(6)+maxTier(1)
-//     +maxSplitParts(2). (Before: 4 slots a certificate, a leaf count and a counter of their own.)
+//     +maxSplitParts(2). (Before: 4 slots a certificate, a leaf count and a counter of their own; then a
+//     tree slot per receivable, until round 12 moved it into the registry record.)
 //   FinancingMarket.Request (4 packed slots):
 //     0 holder(20)+kind(1)+status(1)+attestedUntil(8)+advanceRateBps(2) | 1 financier(20)+certificateId(6)+dueDate(5)
 //     | 2 price(16)+remaining claim at opening(16) | 3 repayAmount(16)+outstanding(16)
@@ -138,11 +141,11 @@ const c = (count: number, what: string): FloorComponent => ({ kind: "cleared", c
 function splitFloor(parts: number, holderKeepsAPart: boolean, freshRecipients: number): FloorComponent[] {
   return [
     // Child record: one packed slot each. The parent split here is a root, whose state sits in
-    // its receivable's tree slot beside the leaf count: one update for both.
+    // its receivable's record at the registry beside the leaf count: one update for both.
     n(parts, "child record slots"),
     n(parts, "ERC-721 owners"),
     n(freshRecipients, "recipient ERC-721 balances 0→1"),
-    u(1, "tree slot (root state→Retired, leaf count)"),
+    u(1, "receivable record's tree (root state→Retired, leaf count)"),
     u(1, "config slot (id counter)"),
     c(1, "parent ERC-721 owner (burn)"),
     // A holder that keeps a part ends with the balance it started with: no net change.
@@ -155,10 +158,11 @@ function registerFloor(items: number): FloorComponent[] {
   return [
     // The debtor's consent is a signature check the design cannot skip.
     { kind: "precompile", count: items, what: "ecrecover" },
-    // Receivable: 3 slots, all written (repaidAmount starts at 0 beside faceValue and the root id).
-    n(items * 3, "receivable record slots"),
-    // Root certificate: its receivable's tree slot (with the leaf count) and its receivable id.
-    n(items * 2, "certificate tree slot and root receivable id"),
+    // Receivable: 3 slots, all written (repaidAmount starts at 0 beside faceValue and the root id;
+    // the certificate tree's leaf count and root state beside the seller).
+    n(items * 3, "receivable record slots (with the certificate tree)"),
+    // Root certificate: its receivable id.
+    n(items, "root receivable id"),
     n(items, "ERC-721 owner"),
     n(items, "seller ERC-721 balance 0→1"),
     u(1, "config slot (id counter)"),
