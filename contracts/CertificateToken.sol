@@ -97,9 +97,14 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         uint64 /* dueDate: the registry keeps it */
     ) external returns (uint256 certificateId) {
         _requireCaller(address(registry));
-        // One root per receivable, ever: the registry records the root's state once it is issued
-        // (after this call returns), and never clears it.
-        if (_rootStateOf(receivableId) != CertificateState.None) revert CertificateRootExists(receivableId);
+        // One root per receivable, ever: the registry prepares the tree (one live leaf) before this
+        // call and records the root's id after it, never to clear it. A caller speaking as the
+        // registry outside a registration meets one or the other.
+        IReceivableRegistry.CertificateTree memory tree = _treeOf(receivableId);
+        if (tree.rootCertificateId != 0) revert CertificateRootExists(receivableId);
+        if (tree.rootState != CertificateState.Live || tree.leafCount != 1) {
+            revert CertificateReceivableNotRegistered(receivableId);
+        }
         if (faceValue > type(uint128).max) revert CertificateFaceValueTooLarge(faceValue, type(uint128).max);
         certificateId = _config.nextCertificateId++;
         _rootReceivables[certificateId] = receivableId;

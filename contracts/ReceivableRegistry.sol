@@ -199,13 +199,14 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         record.faceValue = uint96(terms.faceValue);
         record.seller = terms.seller;
         record.registeredAt = uint40(block.timestamp);
-
-        // Interaction with our own certificate token (trusted, wired once by the admin). The tree is
-        // written after it: issueRoot refuses a receivable whose root state is no longer None.
-        rootCertificateId = certificates_.issueRoot(receivableId, terms.seller, terms.faceValue, terms.dueDate);
-        record.rootCertificateId = SafeCast.toUint64(rootCertificateId);
+        // The certificate tree, one live leaf, in the same slot: issueRoot mints only into a
+        // prepared tree with no root id yet, and the root id is written once it returns.
         record.leafCount = 1;
         record.rootState = ICertificateToken.CertificateState.Live;
+
+        // Interaction with our own certificate token (trusted, wired once by the admin).
+        rootCertificateId = certificates_.issueRoot(receivableId, terms.seller, terms.faceValue, terms.dueDate);
+        record.rootCertificateId = SafeCast.toUint64(rootCertificateId);
 
         emit ReceivableRegistered(
             receivableId,

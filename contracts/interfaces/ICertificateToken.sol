@@ -126,6 +126,9 @@ interface ICertificateToken is IERC721, IERC4906 {
     /// @notice `receivableId` already has a root certificate: no second claim on it, ever.
     error CertificateRootExists(bytes32 receivableId);
 
+    /// @notice The registry holds no tree for `receivableId` waiting for its root: it is not being registered.
+    error CertificateReceivableNotRegistered(bytes32 receivableId);
+
     /// @notice A certificate's face value is stored in 128 bits: `faceValue` is above `maxFaceValue`
     /// (2^128 - 1 smallest units, about 3.4e20 units of an 18-decimal token).
     error CertificateFaceValueTooLarge(uint256 faceValue, uint256 maxFaceValue);
@@ -177,9 +180,11 @@ interface ICertificateToken is IERC721, IERC4906 {
     function tierPolicy() external view returns (uint8 maxTier, uint256 minPieceSize, uint16 maxSplitParts);
 
     /// @notice Issues the tier-1 root certificate of a newly registered receivable.
-    /// @dev Only the receivable registry it was built with; refuses a receivable that already
-    /// has a root (`CertificateRootExists`), so no path mints a second claim, and a face value
-    /// above 128 bits (`CertificateFaceValueTooLarge`).
+    /// @dev Only the receivable registry it was built with, while it registers the receivable: the
+    /// registry's record must hold the receivable's tree (one live leaf) and no root id yet. It
+    /// refuses a receivable that already has a root (`CertificateRootExists`), so no path mints a
+    /// second claim, one the registry holds no tree for (`CertificateReceivableNotRegistered`), and
+    /// a face value above 128 bits (`CertificateFaceValueTooLarge`).
     function issueRoot(
         bytes32 receivableId,
         address seller,

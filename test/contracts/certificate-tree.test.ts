@@ -12,6 +12,7 @@ const { ethers, networkHelpers } = await network.create();
 const FACE = 1_000n * MILLION;
 const STATE = { None: 0n, Live: 1n, Locked: 2n, Retired: 3n, Settled: 4n } as const;
 const DISCOUNT = 0;
+const PLEDGE = 1;
 
 interface StructLog {
   op: string;
@@ -115,6 +116,24 @@ describe("the certificate tree, kept in the receivable's record", function () {
     expect(await treeOf(w, receivableId)).to.deep.equal({ leafCount: 4n, rootState: STATE.Retired });
   });
 
+  it("gives a root back its Live state when its request is cancelled, and settles a pledged (locked) root", async function () {
+    const { w, receivableId, rootId } = await networkHelpers.loadFixture(registered);
+    await w.financing.connect(w.tier1).openRequest(rootId, DISCOUNT, 970n * MILLION, 0n);
+    await w.financing.connect(w.tier1).cancelRequest(1n);
+    expect(await treeOf(w, receivableId)).to.deep.equal({ leafCount: 1n, rootState: STATE.Live });
+    expect(await w.certificates.lockerOf(rootId)).to.equal(ethers.ZeroAddress);
+
+    await w.financing.connect(w.tier1).openRequest(rootId, PLEDGE, 900n * MILLION, 950n * MILLION);
+    await fundRequest(w, w.financier, 2n, 900n * MILLION, 950n * MILLION);
+    expect(await treeOf(w, receivableId)).to.deep.equal({ leafCount: 1n, rootState: STATE.Locked });
+    await w.escrow.connect(w.debtor).repay(receivableId, FACE);
+    await expect(w.escrow.settle(receivableId, [rootId]))
+      .to.emit(w.certificates, "CertificateLockLifted")
+      .withArgs(rootId);
+    expect(await treeOf(w, receivableId)).to.deep.equal({ leafCount: 1n, rootState: STATE.Settled });
+    expect((await w.certificates.certificateOf(rootId)).state).to.equal(STATE.Settled);
+  });
+
   it("records a root settled without a split as Settled", async function () {
     const { w, receivableId, rootId } = await networkHelpers.loadFixture(registered);
     await w.escrow.connect(w.debtor).repay(receivableId, FACE);
@@ -165,6 +184,9 @@ describe("the certificate tree, kept in the receivable's record", function () {
         await networkHelpers.setBalance(address, 10n ** 18n);
         const asContract = await ethers.getSigner(address);
         await expect(w.registry.connect(asContract).recordSplit(receivableId, 1n, false))
+          .to.be.revertedWithCustomError(w.registry, "CallerNotCertificates")
+          .withArgs(address);
+        await expect(w.registry.connect(asContract).recordRootState(receivableId, STATE.Retired))
           .to.be.revertedWithCustomError(w.registry, "CallerNotCertificates")
           .withArgs(address);
       }

@@ -101,6 +101,23 @@ describe("trust model", function () {
       expect(await w.certificates.nextCertificateId()).to.equal(next);
       expect(await w.certificates.leafCountOf(receivableId)).to.equal(1n);
     });
+
+    it("refuses even the registry itself for a receivable it is not registering", async function () {
+      const { w } = await networkHelpers.loadFixture(soldWorld);
+      // The tree of a receivable is the registry record's (issue 12), prepared as it registers one:
+      // a root for any other id would be a claim on nothing, so the token refuses it.
+      const registryAddress = await w.registry.getAddress();
+      await networkHelpers.impersonateAccount(registryAddress);
+      await networkHelpers.setBalance(registryAddress, 10n ** 18n);
+      const asRegistry = await ethers.getSigner(registryAddress);
+      const next = await w.certificates.nextCertificateId();
+      const unknown = ethers.id("a receivable nobody registered");
+      await expect(w.certificates.connect(asRegistry).issueRoot(unknown, w.outsider.address, FACE, 2_000_000_000n))
+        .to.be.revertedWithCustomError(w.certificates, "CertificateReceivableNotRegistered")
+        .withArgs(unknown);
+      expect(await w.certificates.nextCertificateId()).to.equal(next);
+      expect(await w.certificates.balanceOf(w.outsider.address)).to.equal(0n);
+    });
   });
 
   describe("when the operator adds an address of its own to a real debtor and confirms a claim with it (alias)", function () {
