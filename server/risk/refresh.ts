@@ -9,8 +9,10 @@
 // - time: the monitor recomputes every party at start and then hourly (tenure and the
 //   volume windows move with the clock alone).
 // All refreshes of one database run one at a time, so a transition raises its alert once.
+import type { Transaction } from "kysely";
 import type { ServiceContext } from "../context.js";
 import type { Db } from "../store/database.js";
+import type { Database } from "../store/schema.js";
 import { locksIdle, withLock } from "../store/locks.js";
 import { findPartyById } from "../store/parties-store.js";
 import { detectAlerts, recordAlerts } from "./alerts.js";
@@ -22,6 +24,8 @@ export type RefreshReason = "event" | "read" | "limit-check" | "periodic" | "sta
 
 // One refresh at a time per database, across every replica (store/locks.ts).
 const REFRESH_LOCK = "risk-refresh";
+// A pass over every party (start, hourly) stores its scores a few hundred at a time.
+const SCORES_PER_TRANSACTION = 500;
 
 /** Recomputes, stores and alerts on the scores of `partyIds` (unknown ids are skipped). */
 export function refreshRisk(
@@ -39,12 +43,12 @@ async function refreshNow(
   reason: RefreshReason,
 ): Promise<Map<string, ScoreResult>> {
   const results = new Map<string, ScoreResult>();
+  const rescored: Rescored[] = [];
   for (const partyId of partyIds) {
     const party = await findPartyById(ctx.db, partyId);
     if (!party) continue;
     const result = await scoreParty(ctx, party);
     results.set(partyId, result);
-    const at = ctx.now().toISOString();
     const previous = await ctx.db
       .selectFrom("risk_scores")
       .select(["score", "band", "overdue_share_bps"])
@@ -56,6 +60,44 @@ async function refreshNow(
     );
     const changed =
       !previous || previous.score !== result.score || previous.overdue_share_bps !== result.overdueShareBps;
+    rescored.push({ partyId, result, previousScore: previous?.score ?? null, alerts, changed });
+    if (rescored.length === SCORES_PER_TRANSACTION) await store(ctx, rescored.splice(0), reason);
+  }
+  await store(ctx, rescored, reason);
+  return results;
+}
+
+/**
+ * Stores the new scores in one transaction (it was one a party: two or three a registration,
+ * each an fsync on SQLite), then logs what changed. The lock keeps other refreshes out, so the
+ * scores read before are still the stored ones.
+ */
+async function store(ctx: ServiceContext, rescored: Rescored[], reason: RefreshReason): Promise<void> {
+  if (rescored.length === 0) return;
+  const at = ctx.now().toISOString();
+  await ctx.db.transaction().execute((trx) => storeScores(trx, rescored, at, reason));
+  for (const { partyId, result, previousScore, alerts, changed } of rescored) {
+    if (changed)
+      ctx.log.info(
+        { partyId, score: result.score, band: result.band, before: previousScore, reason },
+        "credit score changed",
+      );
+    for (const alert of alerts)
+      ctx.log.warn({ partyId, kind: alert.kind, ...alert.details }, `risk alert: ${alert.message}`);
+  }
+}
+
+/** A party's new score, against the one stored before. */
+interface Rescored {
+  partyId: string;
+  result: ScoreResult;
+  previousScore: number | null;
+  alerts: ReturnType<typeof detectAlerts>;
+  changed: boolean;
+}
+
+async function storeScores(trx: Transaction<Database>, rescored: Rescored[], at: string, reason: RefreshReason) {
+  for (const { partyId, result, alerts, changed } of rescored) {
     const row = {
       score: result.score,
       band: result.band,
@@ -64,36 +106,26 @@ async function refreshNow(
       computed_at: at,
       reason,
     };
-    await ctx.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto("risk_scores")
+      .values({ party_id: partyId, ...row })
+      .onConflict((oc) => oc.column("party_id").doUpdateSet(row))
+      .execute();
+    if (changed) {
       await trx
-        .insertInto("risk_scores")
-        .values({ party_id: partyId, ...row })
-        .onConflict((oc) => oc.column("party_id").doUpdateSet(row))
+        .insertInto("risk_score_history")
+        .values({
+          party_id: partyId,
+          score: result.score,
+          band: result.band,
+          overdue_share_bps: result.overdueShareBps,
+          computed_at: at,
+          reason,
+        })
         .execute();
-      if (changed) {
-        await trx
-          .insertInto("risk_score_history")
-          .values({
-            party_id: partyId,
-            score: result.score,
-            band: result.band,
-            overdue_share_bps: result.overdueShareBps,
-            computed_at: at,
-            reason,
-          })
-          .execute();
-      }
-      await recordAlerts(trx, partyId, alerts, at);
-    });
-    if (changed)
-      ctx.log.info(
-        { partyId, score: result.score, band: result.band, before: previous?.score ?? null, reason },
-        "credit score changed",
-      );
-    for (const alert of alerts)
-      ctx.log.warn({ partyId, kind: alert.kind, ...alert.details }, `risk alert: ${alert.message}`);
+    }
+    await recordAlerts(trx, partyId, alerts, at);
   }
-  return results;
 }
 
 /* ------------------------------------------------------------------ */

@@ -10,7 +10,7 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pino } from "pino";
+import { offChainContext } from "../../helpers/off-chain-context.js";
 import { partyRow, receivableRow } from "../../helpers/party-row.js";
 import { nowIso, openDatabase, type Db } from "../../../server/store/database.js";
 import { catchUpRisk, STAMP_SETTLE_MS } from "../../../server/risk/refresh.js";
@@ -43,12 +43,7 @@ describe("risk catch-up: the cursor over stamped rows", function () {
     dir = mkdtempSync(path.join(tmpdir(), "tierline-catch-up-"));
     db = await openDatabase(path.join(dir, "t.sqlite"));
     await db.insertInto("parties").values(["pty_d", "pty_s", "pty_t", "pty_u"].map(partyRow)).execute();
-    ctx = {
-      db,
-      now: () => new Date(),
-      log: pino({ level: "silent" }),
-      chain: { provider: {} },
-    } as unknown as ServiceContext;
+    ctx = offChainContext(db);
   });
   afterEach(async () => {
     await db.destroy();
