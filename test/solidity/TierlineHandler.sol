@@ -426,7 +426,8 @@ contract TierlineHandler {
     /// A single key that is not the holder -- the admin (which may first grant itself any role),
     /// the registrar, the registry contract itself, an outsider or another party -- tries to move,
     /// lock, deliver, close or re-issue a certificate. Every attempt must fail and leave the
-    /// certificate's holder and state as they were.
+    /// certificate's holder and state as they were. Mode 5 goes for the tree the registry keeps for
+    /// the token (a root's state and the leaf count): only the token may write it.
     function attemptSeizure(uint256 certificateSeed, uint256 keySeed, uint256 mode) external action {
         (bool found, uint256 certificateId) = _findCertificate(
             certificateSeed,
@@ -438,7 +439,8 @@ contract TierlineHandler {
         address[5] memory keys = [admin, address(this), address(registry), outsider, actors[keySeed % actors.length]];
         address key = keys[keySeed % keys.length];
         if (key == holder) key = outsider;
-        mode %= 5;
+        mode %= 6;
+        uint256 leavesBefore = certificates.leafCountOf(before.receivableId);
         if (mode == 1) {
             // The admin hands the key every role the old contracts had: it must buy nothing.
             vm.startPrank(admin);
@@ -468,14 +470,26 @@ contract TierlineHandler {
             try certificates.markSettled(certificateId) {
                 accepted = true;
             } catch {}
-        } else {
+        } else if (mode == 4) {
             try certificates.issueRoot(before.receivableId, key, before.faceValue, before.dueDate) {
+                accepted = true;
+            } catch {}
+        } else {
+            try registry.recordRootState(before.receivableId, ICertificateToken.CertificateState.Settled) {
+                accepted = true;
+            } catch {}
+            try registry.recordSplit(before.receivableId, 1, true) {
                 accepted = true;
             } catch {}
         }
         vm.stopPrank();
         ICertificateToken.Certificate memory after_ = certificates.certificateOf(certificateId);
-        if (accepted || certificates.ownerOf(certificateId) != holder || after_.state != before.state) {
+        if (
+            accepted ||
+            certificates.ownerOf(certificateId) != holder ||
+            after_.state != before.state ||
+            certificates.leafCountOf(before.receivableId) != leavesBefore
+        ) {
             ++seizuresAccepted;
         } else {
             ++seizuresRefused;
