@@ -12,9 +12,11 @@ import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
 /// Live|Locked -> Settled (paid out in full; the token is burned, the record stays).
 /// Ids come from a counter and are never reused. All ownership changes pass one `_update`
 /// hook: locks, pause and the party allow-list are enforced there.
-/// Storage (what the contract must check, the rest is in events): one slot per receivable (its
-/// root's face value, due date and state, the leaf count), one per child (face value, parent,
-/// root, tier, state) and the root's receivable id; face values fit 128 bits, ids 48, due dates 40.
+/// Storage (what the contract must check, the rest is in events): one slot per child (face value,
+/// parent, root, tier, state) and the root's receivable id; a root's face value, due date and
+/// state, and the tree's leaf count, are kept by the registry in the receivable's record
+/// (IReceivableRegistry.CertificateTree), which only this token may change. Face values fit 128
+/// bits, ids 48, due dates 40.
 /// Metadata: `tokenURI` is computed on-chain from the record (JSON and an SVG image, see
 /// CertificateMetadata) for every issued id, retired and settled ones included. Whenever what it
 /// shows changes (lock, unlock, delivery, retirement on split, partial payout, settlement) the
