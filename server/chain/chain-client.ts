@@ -7,7 +7,8 @@ import type { Logger } from "../logging.js";
 import { bindContracts, type Deployment, type TierlineContracts } from "./contracts.js";
 import { TxSender } from "./tx-sender.js";
 import { registerAlone, RegistrationBatcher, type BatcherOptions } from "./registration-batcher.js";
-import { ipcGetUrlFunc, isIpcUrl } from "./ipc-transport.js";
+import { isIpcUrl } from "./ipc-transport.js";
+import { IpcJsonRpcProvider } from "./ipc-provider.js";
 
 /** The hot keys the service holds (private keys, hex). */
 export interface ServiceKeys {
@@ -71,19 +72,14 @@ export class ChainClient {
 export const RPC_TIMEOUT_MS = 5_000;
 
 export function createProvider(rpcUrl: string): JsonRpcProvider {
-  const connection = new FetchRequest(rpcUrl);
-  connection.timeout = RPC_TIMEOUT_MS;
-  // The embedded chain's private channel: a socket inside the data directory (ipc://<path>).
-  if (isIpcUrl(rpcUrl)) connection.getUrlFunc = ipcGetUrlFunc;
   // staticNetwork: the chain id is detected once, not probed before every call (it halved
   // the registrar queue's round trips); a short polling interval suits a local chain.
   // batchStallTime 0: ethers still batches the calls made in one tick, but no longer waits
   // 10 ms for more before each send, which was most of a registration's chain time (issue 12).
-  const provider = new JsonRpcProvider(connection, undefined, {
-    staticNetwork: true,
-    pollingInterval: 100,
-    cacheTimeout: -1,
-    batchStallTime: 0,
-  });
-  return provider;
+  const options = { staticNetwork: true, pollingInterval: 100, cacheTimeout: -1, batchStallTime: 0 };
+  // The embedded chain's private channel: a socket inside the data directory (ipc://<path>).
+  if (isIpcUrl(rpcUrl)) return new IpcJsonRpcProvider(rpcUrl, RPC_TIMEOUT_MS, options);
+  const connection = new FetchRequest(rpcUrl);
+  connection.timeout = RPC_TIMEOUT_MS;
+  return new JsonRpcProvider(connection, undefined, options);
 }

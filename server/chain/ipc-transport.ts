@@ -1,10 +1,8 @@
 // JSON-RPC over a local IPC socket (a Unix domain socket, as anvil's `--ipc <path>`
 // serves). The embedded chain's control methods are reachable only this way: the socket
-// lives inside the 0700 data directory, so only its owner can connect. ethers'
-// JsonRpcProvider keeps working unchanged: `ipc://<absolute path>` URLs are sent through
-// `ipcGetUrlFunc`, which answers like an HTTP POST would.
+// lives inside the 0700 data directory, so only its owner can connect. The service's
+// provider for `ipc://<absolute path>` URLs (ipc-provider.ts) sends through `ipcRequest`.
 import { connect, type Socket } from "node:net";
-import type { FetchRequest, GetUrlResponse } from "ethers";
 
 export const IPC_SCHEME = "ipc://";
 
@@ -87,7 +85,7 @@ export class JsonStreamSplitter {
   }
 }
 
-interface RpcMessage {
+export interface RpcMessage {
   id?: unknown;
   [key: string]: unknown;
 }
@@ -193,9 +191,14 @@ export class IpcRpcClient {
     return c;
   }
 
+  /** Sends a JSON-RPC request or batch (parsed) and returns the parsed answer. */
+  request(body: RpcMessage | RpcMessage[]): Promise<unknown> {
+    return this.#connection().request(body);
+  }
+
   /** Sends a raw JSON-RPC body (a request or a batch) and returns the raw answer. */
   async raw(body: string): Promise<string> {
-    return JSON.stringify(await this.#connection().request(JSON.parse(body) as RpcMessage | RpcMessage[]));
+    return JSON.stringify(await this.request(JSON.parse(body) as RpcMessage | RpcMessage[]));
   }
 
   /** Calls one method; throws on a JSON-RPC error. */
@@ -204,12 +207,12 @@ export class IpcRpcClient {
     let timer: NodeJS.Timeout | undefined;
     try {
       const answer = await Promise.race([
-        this.raw(JSON.stringify({ jsonrpc: "2.0", id, method, params })),
+        this.request({ jsonrpc: "2.0", id, method, params }),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`${method} over IPC timed out after ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
-      const parsed = JSON.parse(answer) as { result?: T; error?: { code: number; message: string } };
+      const parsed = answer as { result?: T; error?: { code: number; message: string } };
       if (parsed.error) throw new Error(`${method}: ${parsed.error.message} (code ${parsed.error.code})`);
       return parsed.result as T;
     } finally {
@@ -225,7 +228,7 @@ export class IpcRpcClient {
 const clients = new Map<string, IpcRpcClient>();
 
 /**
- * Closes the sockets `ipcGetUrlFunc` keeps open per channel (a provider's destroy() does not
+ * Closes the sockets `ipcRequest` keeps open per channel (a provider's destroy() does not
  * reach them): a short-lived process (the demo) calls it when done, or it never exits.
  */
 export function closeIpcClients(): void {
@@ -233,47 +236,36 @@ export function closeIpcClients(): void {
   clients.clear();
 }
 
-/** For FetchRequest.getUrlFunc: sends the request body over the socket named by `ipc://` URLs. */
-export async function ipcGetUrlFunc(request: FetchRequest): Promise<GetUrlResponse> {
-  const socketPath = ipcPathOf(request.url);
+/**
+ * Sends one JSON-RPC request or batch (parsed) over the socket named by the `ipc://` `url` and
+ * returns the parsed answer. No answer within `timeoutMs`, or a broken socket, is reported like a
+ * refused or timed-out TCP connection, so callers answer CHAIN_UNAVAILABLE.
+ */
+export async function ipcRequest(url: string, body: RpcMessage | RpcMessage[], timeoutMs: number): Promise<unknown> {
+  const socketPath = ipcPathOf(url);
   let client = clients.get(socketPath);
   if (!client) {
     client = new IpcRpcClient(socketPath);
     clients.set(socketPath, client);
   }
-  const body = request.body ? Buffer.from(request.body).toString("utf8") : "";
-  let answer: string;
   let timer: NodeJS.Timeout | undefined;
   try {
-    answer = await Promise.race([
-      client.raw(body),
+    return await Promise.race([
+      client.request(body),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no answer on ${socketPath} within ${request.timeout} ms`)),
-          request.timeout,
-        );
+        timer = setTimeout(() => reject(new Error(`no answer on ${socketPath} within ${timeoutMs} ms`)), timeoutMs);
       }),
     ]);
   } catch (error) {
-    // Reported like a refused or timed-out TCP connection, so callers answer CHAIN_UNAVAILABLE.
     clients.delete(socketPath);
     client.close();
     const timedOut = /within \d+ ms/.test((error as Error).message);
     const code = timedOut ? "ETIMEDOUT" : "ECONNREFUSED";
-    throw Object.assign(
-      new Error(`${code}: the chain at ${request.url} is not answering (${(error as Error).message})`),
-      {
-        code,
-        cause: error,
-      },
-    );
+    throw Object.assign(new Error(`${code}: the chain at ${url} is not answering (${(error as Error).message})`), {
+      code,
+      cause: error,
+    });
   } finally {
     clearTimeout(timer);
   }
-  return {
-    statusCode: 200,
-    statusMessage: "OK",
-    headers: { "content-type": "application/json" },
-    body: new Uint8Array(Buffer.from(answer, "utf8")),
-  };
 }
