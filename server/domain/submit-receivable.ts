@@ -6,7 +6,7 @@ import { enqueueWebhookEvent, newEventId } from "../store/webhook-outbox.js";
 import type { ServiceContext } from "../context.js";
 import { conflict, unprocessable } from "../model/errors.js";
 import { nowIso } from "../store/database.js";
-import { findPartyById } from "../store/parties-store.js";
+import { findPartyById, type PartyRecord } from "../store/parties-store.js";
 import { LIVE, verificationHistory } from "../verification/history-store.js";
 import type { ReceivableTable } from "../store/schema.js";
 import type { Selectable } from "kysely";
@@ -33,15 +33,11 @@ export interface SubmitOutcome {
 // pass a check only one of them would, nor race on the same receivable id.
 const SUBMISSION_LOCK = "submissions";
 
-export function submitReceivable(
+export async function submitReceivable(
   ctx: ServiceContext,
   actor: Actor,
   submission: ReceivableSubmission,
 ): Promise<SubmitOutcome> {
-  return withLock(ctx.db, SUBMISSION_LOCK, () => submitOne(ctx, actor, submission));
-}
-
-async function submitOne(ctx: ServiceContext, actor: Actor, submission: ReceivableSubmission): Promise<SubmitOutcome> {
   requireRole(actor, "supplier");
   const debtor = await findPartyById(ctx.db, submission.debtorId);
   const receivableId = receivableIdOf(
@@ -49,6 +45,23 @@ async function submitOne(ctx: ServiceContext, actor: Actor, submission: Receivab
     debtor?.legalIdHash ?? "0x" + "0".repeat(64),
     submission.invoice.number,
   );
+  // The shared registry is asked before the lock, not under it: no lock of ours orders it (any
+  // registrar may register meanwhile, and the registry refuses a duplicate at registration), and
+  // under the lock every submission of every replica waited for a chain round trip in turn (a
+  // remote node's 100 ms made it 10 submissions a second, whatever the replicas).
+  const onChain = registeredOnChain(ctx, receivableId);
+  onChain.catch(() => undefined); // awaited under the lock; a refusal found first leaves it unread
+  return withLock(ctx.db, SUBMISSION_LOCK, () => submitOne(ctx, actor, submission, debtor, receivableId, onChain));
+}
+
+async function submitOne(
+  ctx: ServiceContext,
+  actor: Actor,
+  submission: ReceivableSubmission,
+  debtor: PartyRecord | undefined,
+  receivableId: string,
+  onChain: Promise<boolean>,
+): Promise<SubmitOutcome> {
   const documentHash = documentHashOf(submission);
   const log = ctx.log.child({ receivableId, sellerId: actor.id });
 
@@ -56,7 +69,7 @@ async function submitOne(ctx: ServiceContext, actor: Actor, submission: Receivab
   // submission that was rejected, declined or withdrawn and never reached the chain gives its
   // identity up to a corrected one; the closed attempt is kept in receivable_attempts.
   const existing = await ctx.db.selectFrom("receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
-  if (existing && CLOSED.includes(existing.status) && !(await registeredOnChain(ctx, receivableId))) {
+  if (existing && CLOSED.includes(existing.status) && !(await onChain)) {
     await archiveAttempt(ctx, existing);
     log.info({ closedStatus: existing.status }, "closed submission archived: its identity is free again");
   } else if (existing) {
@@ -93,11 +106,14 @@ async function submitOne(ctx: ServiceContext, actor: Actor, submission: Receivab
 
   const report = await verifyReceivable(
     { receivableId, seller: actor, debtor, submission, now: ctx.now() },
-    verificationHistory(ctx.db, ctx.chain),
+    {
+      ...verificationHistory(ctx.db, ctx.chain),
+      registeredOnChain: (id) => (id === receivableId ? onChain : registeredOnChain(ctx, id)),
+    },
     ctx.verification,
   );
-  const onChain = report.results.find((r) => r.code === "EXACT_DUPLICATE_ON_CHAIN");
-  if (onChain) {
+  const duplicateOnChain = report.results.find((r) => r.code === "EXACT_DUPLICATE_ON_CHAIN");
+  if (duplicateOnChain) {
     throw conflict("DUPLICATE_RECEIVABLE", `invoice ${submission.invoice.number} is already on the shared registry`, {
       existingReceivableId: receivableId,
       verification: report,
