@@ -8,7 +8,7 @@ import { Wallet, parseEther } from "ethers";
 import type { Config } from "./config.js";
 import type { ServiceContext } from "./context.js";
 import { createParty, type CreatedParty } from "./domain/create-party.js";
-import { hashApiKey, newApiKey } from "./domain/api-keys.js";
+import { replaceApiKey } from "./domain/api-keys.js";
 import { normaliseRegistryId, type CreateParty } from "./model/parties-schema.js";
 import { hashText } from "./model/receivable-schema.js";
 import { publicParty, toParty } from "./store/parties-store.js";
@@ -118,12 +118,7 @@ export async function seedDemo(ctx: ServiceContext, operatorApiKey: string): Pro
       created.push(await createParty(ctx, party));
       continue;
     }
-    const apiKey = newApiKey();
-    await ctx.db
-      .updateTable("parties")
-      .set({ api_key_hash: hashApiKey(apiKey) })
-      .where("id", "=", row.id)
-      .execute();
+    const apiKey = await replaceApiKey(ctx.db, row.id);
     const existing = publicParty(toParty(row));
     created.push({ ...existing, apiKey, party: existing, transactions: [] });
   }
@@ -159,12 +154,7 @@ async function seedSelfCustodyFinancier(ctx: ServiceContext): Promise<Credential
     .executeTakeFirst();
   let party: CreatedParty;
   if (row) {
-    const apiKey = newApiKey();
-    await ctx.db
-      .updateTable("parties")
-      .set({ api_key_hash: hashApiKey(apiKey) })
-      .where("id", "=", row.id)
-      .execute();
+    const apiKey = await replaceApiKey(ctx.db, row.id);
     const existing = publicParty(toParty(row));
     party = { ...existing, apiKey, party: existing, transactions: [] };
   } else {

@@ -6,8 +6,8 @@ import { Wallet, getAddress, parseEther } from "ethers";
 import type { ServiceContext } from "../context.js";
 import { conflict } from "../model/errors.js";
 import { nowIso } from "../store/database.js";
-import { findPartyById, publicParty, toParty, type PartyRecord } from "../store/parties-store.js";
-import { hashApiKey, newApiKey, newId } from "./api-keys.js";
+import { findPartyById, publicParty, type PartyRecord } from "../store/parties-store.js";
+import { hashApiKey, newApiKey, newId, replaceApiKey } from "./api-keys.js";
 import type { z } from "zod";
 import {
   mayHoldCertificates,
@@ -25,48 +25,76 @@ const LOCAL_GAS_ALLOWANCE = parseEther("10");
 
 export type CreatedParty = z.infer<typeof CreatedPartySchema>;
 
-// Party creation is rare: one at a time in every replica (and with the start-up resume), so
-// a "registering" row seen here is never one another request is still finishing, and the
-// uniqueness check cannot race.
+// The identity checks and the stored profile are one at a time in every replica, so the
+// uniqueness checks cannot race. The registration on-chain waits for a block: it runs under a
+// lock of the party's own, so a network's suppliers onboarded at once share blocks instead of
+// taking one each in turn (with the chain's receipt under the global lock, the embedded chain
+// took ~0.3 s a party and a 12 s-block network would take a day for a few thousand). A retry of
+// an unfinished registration waits on that same lock, so it never races the request finishing
+// it, and finds it finished (PARTY_ALREADY_EXISTS, the first caller's key still valid) or not.
 const CREATION_LOCK = "party-creation";
+const partyCreationLock = (partyId: string) => `party-creation:${partyId}`;
 
-export function createParty(
+/** What the checks under the global lock leave to finish under the party's own lock. */
+type Claim = { stored: PartyRecord; apiKey: string } | { unfinished: string };
+
+export async function createParty(
   ctx: ServiceContext,
   input: CreateParty,
   options: { roles?: Role[] } = {},
 ): Promise<CreatedParty> {
-  return withLock(ctx.db, CREATION_LOCK, () => createOne(ctx, input, options));
-}
-
-async function createOne(ctx: ServiceContext, input: CreateParty, options: { roles?: Role[] }): Promise<CreatedParty> {
   const registryKey = normaliseRegistryId(input.registryId);
   const legalIdHash = hashText(registryKey);
+  // Asked before the lock, read under it (as a submission's duplicate check): the chain is no
+  // lock of ours to order. A refusal found first leaves it unread, handled.
+  const addressesOnChain = ctx.chain.contracts.parties.addressCountOf(legalIdHash);
+  addressesOnChain.catch(() => undefined);
+  const claim = await withLock(ctx.db, CREATION_LOCK, () =>
+    claimIdentity(ctx, input, options, legalIdHash, addressesOnChain),
+  );
+  if ("stored" in claim) {
+    return withLock(ctx.db, partyCreationLock(claim.stored.id), async () =>
+      createdAnswer(await registerOnChain(ctx, claim.stored), claim.apiKey),
+    );
+  }
+  return withLock(ctx.db, partyCreationLock(claim.unfinished), () => finishUnfinished(ctx, input, claim.unfinished));
+}
+
+/**
+ * A retry of a registration that failed on-chain (chain down): finish it, with a fresh key,
+ * since the first answer never reached the caller. If the request that stored it finished it
+ * meanwhile, the party exists: the same answer as for any party that exists.
+ */
+async function finishUnfinished(ctx: ServiceContext, input: CreateParty, partyId: string): Promise<CreatedParty> {
+  const row = (await findPartyById(ctx.db, partyId))!;
+  if (row.status !== "registering") throw partyExists(input, row.id);
+  const apiKey = await replaceApiKey(ctx.db, row.id);
+  ctx.log.warn({ partyId: row.id }, "finishing a party registration that had not reached the chain");
+  return createdAnswer(await registerOnChain(ctx, row), apiKey);
+}
+
+const partyExists = (input: CreateParty, partyId: string) =>
+  conflict("PARTY_ALREADY_EXISTS", `a party with registry id ${input.registryId} exists already`, { partyId });
+
+async function claimIdentity(
+  ctx: ServiceContext,
+  input: CreateParty,
+  options: { roles?: Role[] },
+  legalIdHash: string,
+  addressesOnChainAsked: Promise<bigint>,
+): Promise<Claim> {
   const existing = await ctx.db
     .selectFrom("parties")
     .selectAll()
     .where("legal_id_hash", "=", legalIdHash)
     .executeTakeFirst();
-  if (existing?.status === "registering") {
-    // A retry of a registration that failed on-chain (chain down): finish it, with a fresh key,
-    // since the first answer never reached the caller.
-    const apiKey = newApiKey();
-    await ctx.db
-      .updateTable("parties")
-      .set({ api_key_hash: hashApiKey(apiKey) })
-      .where("id", "=", existing.id)
-      .execute();
-    ctx.log.warn({ partyId: existing.id }, "finishing a party registration that had not reached the chain");
-    return createdAnswer(await registerOnChain(ctx, toParty(existing)), apiKey);
-  }
-  if (existing)
-    throw conflict("PARTY_ALREADY_EXISTS", `a party with registry id ${input.registryId} exists already`, {
-      partyId: existing.id,
-    });
+  if (existing?.status === "registering") return { unfinished: existing.id };
+  if (existing) throw partyExists(input, existing.id);
   // The registry takes the first address of a legal id from the party manager alone; a further
   // one (an alias) needs an existing address's signed consent or the governor. This platform
   // keeps one address per company, so a legal id already on-chain is another platform's party:
   // say so before storing anything, rather than leave a registration the chain will refuse.
-  const addressesOnChain = await ctx.chain.contracts.parties.addressCountOf(legalIdHash);
+  const addressesOnChain = await addressesOnChainAsked;
   if (addressesOnChain > 0n)
     throw conflict(
       "PARTY_ALIAS_CONSENT_REQUIRED",
@@ -114,8 +142,7 @@ async function createOne(ctx: ServiceContext, input: CreateParty, options: { rol
     })
     .execute();
   ctx.log.info({ partyId: id, address }, "party stored; registering it on-chain");
-
-  return createdAnswer(await registerOnChain(ctx, (await findPartyById(ctx.db, id))!), apiKey);
+  return { stored: (await findPartyById(ctx.db, id))!, apiKey };
 }
 
 function createdAnswer(registered: Registered, apiKey: string): CreatedParty {
@@ -157,14 +184,21 @@ async function registerOnChain(ctx: ServiceContext, party: PartyRecord): Promise
 
 /** Start-up: finish registrations a crash interrupted. */
 export function resumePartyRegistrations(ctx: ServiceContext): Promise<number> {
-  return withLock(ctx.db, CREATION_LOCK, () => resumeAll(ctx));
+  return resumeAll(ctx);
 }
 
 async function resumeAll(ctx: ServiceContext): Promise<number> {
-  const rows = await ctx.db.selectFrom("parties").selectAll().where("status", "=", "registering").execute();
-  for (const row of rows) {
-    ctx.log.warn({ partyId: row.id }, "resuming a party registration interrupted by a stop");
-    await registerOnChain(ctx, toParty(row));
+  const rows = await ctx.db.selectFrom("parties").select("id").where("status", "=", "registering").execute();
+  let resumed = 0;
+  for (const { id } of rows) {
+    // Under the party's own lock, read again: a request may have been finishing it meanwhile.
+    resumed += await withLock(ctx.db, partyCreationLock(id), async () => {
+      const party = await findPartyById(ctx.db, id);
+      if (party?.status !== "registering") return 0;
+      ctx.log.warn({ partyId: id }, "resuming a party registration interrupted by a stop");
+      await registerOnChain(ctx, party);
+      return 1;
+    });
   }
-  return rows.length;
+  return resumed;
 }
