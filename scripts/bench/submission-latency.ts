@@ -18,6 +18,7 @@ import { submitReceivable } from "../../server/domain/submit-receivable.js";
 import { DEFAULT_VERIFICATION_CONFIG } from "../../server/verification/verify.js";
 import type { ServiceContext } from "../../server/context.js";
 import { partyRow, tradeDocuments } from "../lib/sample-rows.js";
+import { percentile } from "../lib/percentile.js";
 
 const SUBMISSIONS = Number(process.env.BENCH_SUBMISSIONS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -32,9 +33,6 @@ interface Result {
   p99: number;
   cpuMs: number;
 }
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 async function run(latencyMs: number): Promise<Result> {
   const dir = mkdtempSync(path.join(tmpdir(), "tierline-bench-submissions-"));

@@ -25,12 +25,14 @@ import { freePort, startLocalService, type LocalService } from "../chain/local-s
 import { progress } from "../lib/progress.js";
 import { cpuMs, printScaleOut, runScaleOut } from "./scale-out.js";
 import { benchDocuments, call, must, type Json } from "./bench-api.js";
+import { percentile } from "../lib/percentile.js";
 
 const RECEIVABLES = Number(process.env.BENCH_RECEIVABLES ?? 120);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 12);
 // At most 8 receivables per supplier and debtor: more than 10 in a day is the brushing
 // signal, which holds submissions for review (as it should).
 const SUPPLIERS = Number(process.env.BENCH_SUPPLIERS ?? Math.ceil(RECEIVABLES / 8));
+const ONBOARDING_CONCURRENCY = 8;
 
 interface PathSpec {
   key: string;
@@ -63,6 +65,8 @@ const CHOSEN = (process.env.BENCH_PATHS ?? "single,batch,async").split(",");
 interface PathResult {
   spec: PathSpec;
   perSecond: number;
+  /** Suppliers onboarded per second (POST /v1/parties, ONBOARDING_CONCURRENCY at a time). */
+  onboardingPerSecond: number;
   accepted: number[];
   onChain: number[];
   gasPerRegistration: bigint;
@@ -72,8 +76,6 @@ interface PathResult {
   toFunded: number;
 }
 
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const ms = (value: number) => `${value.toFixed(0)} ms`;
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
 
@@ -143,12 +145,21 @@ async function runPath(spec: PathSpec): Promise<PathResult> {
         "party",
       );
     const debtor = await party(["debtor"], "Bench Debtor");
-    const suppliers: Json[] = [];
+    // Onboarded as a network's suppliers are, several at a time (each waits for its block).
     const partiesDone = progress(`${spec.key}: creating suppliers`, SUPPLIERS);
-    for (let i = 0; i < SUPPLIERS; i++) {
-      suppliers.push(await party(["supplier"], `Bench Supplier ${i}`));
-      partiesDone(i + 1);
-    }
+    const onboardingStarted = performance.now();
+    const suppliers: Json[] = new Array<Json>(SUPPLIERS);
+    let nextSupplier = 0;
+    let suppliersDone = 0;
+    const onboard = async () => {
+      while (nextSupplier < SUPPLIERS) {
+        const i = nextSupplier++;
+        suppliers[i] = await party(["supplier"], `Bench Supplier ${i}`);
+        partiesDone(++suppliersDone);
+      }
+    };
+    await Promise.all(Array.from({ length: ONBOARDING_CONCURRENCY }, onboard));
+    const onboardingPerSecond = SUPPLIERS / ((performance.now() - onboardingStarted) / 1000);
     const financier = await party(["financier"], "Bench Bank");
     const token = local.service.ctx.chain.contracts.token;
     await local.service.ctx.chain.registrar.send(await token.mint.populateTransaction(financier.address, 10n ** 15n), {
@@ -256,6 +267,7 @@ async function runPath(spec: PathSpec): Promise<PathResult> {
     return {
       spec,
       perSecond: RECEIVABLES / elapsed,
+      onboardingPerSecond,
       accepted: [...accepted].sort((a, b) => a - b),
       onChain: onChain.sort((a, b) => a - b),
       gasPerRegistration: gas / BigInt(RECEIVABLES),
@@ -285,6 +297,9 @@ function printPaths(results: PathResult[]): void {
   console.log(`| measure | ${results.map((r) => r.spec.label).join(" | ")} |`);
   console.log(`| --- | ${results.map(() => "---:").join(" | ")} |`);
   row("registrations per second (first submission to last certificate on-chain)", (r) => r.perSecond.toFixed(1));
+  row(`suppliers onboarded per second (POST /v1/parties, ${ONBOARDING_CONCURRENCY} at a time)`, (r) =>
+    r.onboardingPerSecond.toFixed(1),
+  );
   row("accepted answer p50 / p95 / p99 (confirm request to its answer)", (r) => triple(r.accepted));
   row("certificate on-chain p50 / p95 / p99 (confirm request to its block)", (r) => triple(r.onChain));
   row("gas per registration (mean)", (r) => r.gasPerRegistration.toLocaleString("en-US"));
