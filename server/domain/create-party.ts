@@ -1,12 +1,13 @@
 // Use case: the operator registers a party. The profile is stored first (status
 // "registering"), then the party is written to the on-chain party registry, then marked
 // active: a crash in between is finished by resumePartyRegistrations() at start-up.
+import PQueue from "p-queue";
 import { withLock } from "../store/locks.js";
 import { Wallet, getAddress, parseEther } from "ethers";
 import type { ServiceContext } from "../context.js";
 import { conflict } from "../model/errors.js";
 import { nowIso } from "../store/database.js";
-import { findPartyById, publicParty, type PartyRecord } from "../store/parties-store.js";
+import { findPartyById, publicParty, toParty, type PartyRecord } from "../store/parties-store.js";
 import { hashApiKey, newApiKey, newId, replaceApiKey } from "./api-keys.js";
 import type { z } from "zod";
 import {
@@ -25,18 +26,24 @@ const LOCAL_GAS_ALLOWANCE = parseEther("10");
 
 export type CreatedParty = z.infer<typeof CreatedPartySchema>;
 
-// The identity checks and the stored profile are one at a time in every replica, so the
-// uniqueness checks cannot race. The registration on-chain waits for a block: it runs under a
-// lock of the party's own, so a network's suppliers onboarded at once share blocks instead of
-// taking one each in turn (with the chain's receipt under the global lock, the embedded chain
-// took ~0.3 s a party and a 12 s-block network would take a day for a few thousand). A retry of
-// an unfinished registration waits on that same lock, so it never races the request finishing
-// it, and finds it finished (PARTY_ALREADY_EXISTS, the first caller's key still valid) or not.
+// Party creation holds, in this order, a lock of the legal identity's own for its whole course
+// and the global creation lock for the uniqueness checks and the stored profile only: one at a
+// time in every replica, so the checks cannot race. The registration on-chain waits for a block
+// under the identity's lock alone, so a network's suppliers onboarded at once share blocks
+// instead of taking one each in turn (with the receipt under the global lock, the embedded chain
+// took ~0.5 s a party, and a 12 s-block network would take hours for a few thousand). A retry of
+// the same identity, and the start-up resume, wait for that lock: they never race the request
+// that stored the row, and find the party registered or its registration failed.
 const CREATION_LOCK = "party-creation";
-const partyCreationLock = (partyId: string) => `party-creation:${partyId}`;
+const identityLock = (legalIdHash: string) => `party-identity:${legalIdHash}`;
+// Registrations waiting for their blocks at once in this process. Each holds its identity's lock
+// (on PostgreSQL a connection of the lock pool) and needs the party manager's signer lock (one
+// more): unbounded, a burst of onboarding could take every connection and wait forever.
+const REGISTRATIONS_AT_ONCE = 8;
+const registrations = new PQueue({ concurrency: REGISTRATIONS_AT_ONCE });
 
-/** What the checks under the global lock leave to finish under the party's own lock. */
-type Claim = { stored: PartyRecord; apiKey: string } | { unfinished: string };
+/** What the checks under the global lock leave to finish under the identity's lock. */
+type Claim = { stored: PartyRecord; apiKey: string } | { unfinished: PartyRecord };
 
 export async function createParty(
   ctx: ServiceContext,
@@ -45,36 +52,31 @@ export async function createParty(
 ): Promise<CreatedParty> {
   const registryKey = normaliseRegistryId(input.registryId);
   const legalIdHash = hashText(registryKey);
-  // Asked before the lock, read under it (as a submission's duplicate check): the chain is no
+  // Asked before the locks, read under them (as a submission's duplicate check): the chain is no
   // lock of ours to order. A refusal found first leaves it unread, handled.
   const addressesOnChain = ctx.chain.contracts.parties.addressCountOf(legalIdHash);
   addressesOnChain.catch(() => undefined);
-  const claim = await withLock(ctx.db, CREATION_LOCK, () =>
-    claimIdentity(ctx, input, options, legalIdHash, addressesOnChain),
+  return registrations.add(() =>
+    withLock(ctx.db, identityLock(legalIdHash), async () => {
+      const claim = await withLock(ctx.db, CREATION_LOCK, () =>
+        claimIdentity(ctx, input, options, legalIdHash, addressesOnChain),
+      );
+      if ("stored" in claim) return createdAnswer(await registerOnChain(ctx, claim.stored), claim.apiKey);
+      return finishUnfinished(ctx, claim.unfinished);
+    }),
   );
-  if ("stored" in claim) {
-    return withLock(ctx.db, partyCreationLock(claim.stored.id), async () =>
-      createdAnswer(await registerOnChain(ctx, claim.stored), claim.apiKey),
-    );
-  }
-  return withLock(ctx.db, partyCreationLock(claim.unfinished), () => finishUnfinished(ctx, input, claim.unfinished));
 }
 
 /**
  * A retry of a registration that failed on-chain (chain down): finish it, with a fresh key,
- * since the first answer never reached the caller. If the request that stored it finished it
- * meanwhile, the party exists: the same answer as for any party that exists.
+ * since the first answer never reached the caller. The identity's lock is held: no request or
+ * resume is finishing it meanwhile.
  */
-async function finishUnfinished(ctx: ServiceContext, input: CreateParty, partyId: string): Promise<CreatedParty> {
-  const row = (await findPartyById(ctx.db, partyId))!;
-  if (row.status !== "registering") throw partyExists(input, row.id);
-  const apiKey = await replaceApiKey(ctx.db, row.id);
-  ctx.log.warn({ partyId: row.id }, "finishing a party registration that had not reached the chain");
-  return createdAnswer(await registerOnChain(ctx, row), apiKey);
+async function finishUnfinished(ctx: ServiceContext, party: PartyRecord): Promise<CreatedParty> {
+  const apiKey = await replaceApiKey(ctx.db, party.id);
+  ctx.log.warn({ partyId: party.id }, "finishing a party registration that had not reached the chain");
+  return createdAnswer(await registerOnChain(ctx, party), apiKey);
 }
-
-const partyExists = (input: CreateParty, partyId: string) =>
-  conflict("PARTY_ALREADY_EXISTS", `a party with registry id ${input.registryId} exists already`, { partyId });
 
 async function claimIdentity(
   ctx: ServiceContext,
@@ -88,8 +90,11 @@ async function claimIdentity(
     .selectAll()
     .where("legal_id_hash", "=", legalIdHash)
     .executeTakeFirst();
-  if (existing?.status === "registering") return { unfinished: existing.id };
-  if (existing) throw partyExists(input, existing.id);
+  if (existing?.status === "registering") return { unfinished: toParty(existing) };
+  if (existing)
+    throw conflict("PARTY_ALREADY_EXISTS", `a party with registry id ${input.registryId} exists already`, {
+      partyId: existing.id,
+    });
   // The registry takes the first address of a legal id from the party manager alone; a further
   // one (an alias) needs an existing address's signed consent or the governor. This platform
   // keeps one address per company, so a legal id already on-chain is another platform's party:
@@ -188,14 +193,18 @@ export function resumePartyRegistrations(ctx: ServiceContext): Promise<number> {
 }
 
 async function resumeAll(ctx: ServiceContext): Promise<number> {
-  const rows = await ctx.db.selectFrom("parties").select("id").where("status", "=", "registering").execute();
+  const rows = await ctx.db
+    .selectFrom("parties")
+    .select(["id", "legal_id_hash"])
+    .where("status", "=", "registering")
+    .execute();
   let resumed = 0;
-  for (const { id } of rows) {
-    // Under the party's own lock, read again: a request may have been finishing it meanwhile.
-    resumed += await withLock(ctx.db, partyCreationLock(id), async () => {
-      const party = await findPartyById(ctx.db, id);
+  for (const row of rows) {
+    // Under the identity's lock, read again: a request may have been finishing it meanwhile.
+    resumed += await withLock(ctx.db, identityLock(row.legal_id_hash), async () => {
+      const party = await findPartyById(ctx.db, row.id);
       if (party?.status !== "registering") return 0;
-      ctx.log.warn({ partyId: id }, "resuming a party registration interrupted by a stop");
+      ctx.log.warn({ partyId: row.id }, "resuming a party registration interrupted by a stop");
       await registerOnChain(ctx, party);
       return 1;
     });

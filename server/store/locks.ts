@@ -40,7 +40,8 @@ function laneOf(db: Db, name: string): PQueue {
 
 /** Runs fn while holding the lock `name` in this process and, on PostgreSQL, in every replica. */
 export function withLock<T>(db: Db, name: string, fn: () => Promise<T>): Promise<T> {
-  return laneOf(db, name).add(async () => {
+  const lane = laneOf(db, name);
+  const held = lane.add(async () => {
     const postgres = postgresDetails(db);
     if (!postgres) return fn();
     const client = await postgres.lockPool.connect();
@@ -62,11 +63,25 @@ export function withLock<T>(db: Db, name: string, fn: () => Promise<T>): Promise
       }
     }
   });
+  // Many names are a party's or an address's own: an idle lane goes, or one would stay for
+  // every party and address ever seen. A caller that took it before is queued (pending or
+  // size > 0), so an idle lane has nobody; the next caller makes a new one.
+  const prune = () => {
+    const byName = lanes.get(db);
+    if (lane.size === 0 && lane.pending === 0 && byName?.get(name) === lane) byName.delete(name);
+  };
+  held.then(prune, prune);
+  return held;
 }
 
 /** How many callers in this process wait for the lock `name` behind its holder (for the race tests). */
 export function lockWaiters(db: Db, name: string): number {
   return lanes.get(db)?.get(name)?.size ?? 0;
+}
+
+/** How many lock names this process keeps a queue for (idle ones are dropped; for the tests). */
+export function lockLanes(db: Db): number {
+  return lanes.get(db)?.size ?? 0;
 }
 
 /** Waits until every queued holder of every lock of `db` in this process is done. */
