@@ -191,9 +191,27 @@ export class IpcRpcClient {
     return c;
   }
 
-  /** Sends a JSON-RPC request or batch (parsed) and returns the parsed answer. */
-  request(body: RpcMessage | RpcMessage[]): Promise<unknown> {
-    return this.#connection().request(body);
+  /**
+   * Sends a JSON-RPC request or batch (parsed) and returns the parsed answer; with `timeoutMs`,
+   * rejects with "no answer on <socket> within <n> ms" when none comes in time.
+   */
+  async request(body: RpcMessage | RpcMessage[], timeoutMs?: number): Promise<unknown> {
+    const answer = this.#connection().request(body);
+    if (timeoutMs === undefined) return answer;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        answer,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer on ${this.socketPath} within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Sends a raw JSON-RPC body (a request or a batch) and returns the raw answer. */
@@ -204,20 +222,11 @@ export class IpcRpcClient {
   /** Calls one method; throws on a JSON-RPC error. */
   async call<T = unknown>(method: string, params: unknown[] = [], timeoutMs = 120_000): Promise<T> {
     const id = ++this.#id;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const answer = await Promise.race([
-        this.request({ jsonrpc: "2.0", id, method, params }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`${method} over IPC timed out after ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
-      const parsed = answer as { result?: T; error?: { code: number; message: string } };
-      if (parsed.error) throw new Error(`${method}: ${parsed.error.message} (code ${parsed.error.code})`);
-      return parsed.result as T;
-    } finally {
-      clearTimeout(timer);
-    }
+    const answer = (await this.request({ jsonrpc: "2.0", id, method, params }, timeoutMs).catch((error: Error) => {
+      throw new Error(`${method} over IPC: ${error.message}`, { cause: error });
+    })) as { result?: T; error?: { code: number; message: string } };
+    if (answer.error) throw new Error(`${method}: ${answer.error.message} (code ${answer.error.code})`);
+    return answer.result as T;
   }
 
   close(): void {
@@ -248,14 +257,8 @@ export async function ipcRequest(url: string, body: RpcMessage | RpcMessage[], t
     client = new IpcRpcClient(socketPath);
     clients.set(socketPath, client);
   }
-  let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([
-      client.request(body),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer on ${socketPath} within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
+    return await client.request(body, timeoutMs);
   } catch (error) {
     clients.delete(socketPath);
     client.close();
@@ -265,7 +268,5 @@ export async function ipcRequest(url: string, body: RpcMessage | RpcMessage[], t
       code,
       cause: error,
     });
-  } finally {
-    clearTimeout(timer);
   }
 }
