@@ -11,7 +11,7 @@ import { LIVE, verificationHistory } from "../verification/history-store.js";
 import type { ReceivableTable } from "../store/schema.js";
 import type { Selectable } from "kysely";
 import { verifyReceivable } from "../verification/verify.js";
-import type { VerificationReport } from "../verification/types.js";
+import type { VerificationHistory, VerificationReport } from "../verification/types.js";
 import { requireRole, type Actor } from "../model/actor.js";
 import {
   documentHashOf,
@@ -49,9 +49,14 @@ export async function submitReceivable(
   // registrar may register meanwhile, and the registry refuses a duplicate at registration), and
   // under the lock every submission of every replica waited for a chain round trip in turn (a
   // remote node's 100 ms made it 10 submissions a second, whatever the replicas).
-  const onChain = registeredOnChain(ctx, receivableId);
+  const history = verificationHistory(ctx.db, ctx.chain);
+  const onChain = history.registeredOnChain(receivableId);
   onChain.catch(() => undefined); // awaited under the lock; a refusal found first leaves it unread
-  return withLock(ctx.db, SUBMISSION_LOCK, () => submitOne(ctx, actor, submission, debtor, receivableId, onChain));
+  const asked: VerificationHistory = {
+    ...history,
+    registeredOnChain: (id) => (id === receivableId ? onChain : history.registeredOnChain(id)),
+  };
+  return withLock(ctx.db, SUBMISSION_LOCK, () => submitOne(ctx, actor, submission, debtor, receivableId, asked));
 }
 
 async function submitOne(
@@ -60,7 +65,7 @@ async function submitOne(
   submission: ReceivableSubmission,
   debtor: PartyRecord | undefined,
   receivableId: string,
-  onChain: Promise<boolean>,
+  history: VerificationHistory,
 ): Promise<SubmitOutcome> {
   const documentHash = documentHashOf(submission);
   const log = ctx.log.child({ receivableId, sellerId: actor.id });
@@ -69,7 +74,7 @@ async function submitOne(
   // submission that was rejected, declined or withdrawn and never reached the chain gives its
   // identity up to a corrected one; the closed attempt is kept in receivable_attempts.
   const existing = await ctx.db.selectFrom("receivables").selectAll().where("id", "=", receivableId).executeTakeFirst();
-  if (existing && CLOSED.includes(existing.status) && !(await onChain)) {
+  if (existing && CLOSED.includes(existing.status) && !(await history.registeredOnChain(receivableId))) {
     await archiveAttempt(ctx, existing);
     log.info({ closedStatus: existing.status }, "closed submission archived: its identity is free again");
   } else if (existing) {
@@ -106,10 +111,7 @@ async function submitOne(
 
   const report = await verifyReceivable(
     { receivableId, seller: actor, debtor, submission, now: ctx.now() },
-    {
-      ...verificationHistory(ctx.db, ctx.chain),
-      registeredOnChain: (id) => (id === receivableId ? onChain : registeredOnChain(ctx, id)),
-    },
+    history,
     ctx.verification,
   );
   const duplicateOnChain = report.results.find((r) => r.code === "EXACT_DUPLICATE_ON_CHAIN");
@@ -183,10 +185,6 @@ export const failedRules = (report: VerificationReport) =>
 
 /** Statuses of submissions that never reached the chain and were closed: their identity is free. */
 export const CLOSED = ["rejected", "declined", "withdrawn"];
-
-async function registeredOnChain(ctx: ServiceContext, receivableId: string): Promise<boolean> {
-  return Number(await ctx.chain.contracts.registry.statusOf(receivableId)) !== 0;
-}
 
 /** Moves a closed submission into the history, in one transaction, so its id can be taken again. */
 async function archiveAttempt(ctx: ServiceContext, row: Selectable<ReceivableTable>): Promise<void> {
