@@ -106,9 +106,12 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
             revert CertificateReceivableNotRegistered(receivableId);
         }
         if (faceValue > type(uint128).max) revert CertificateFaceValueTooLarge(faceValue, type(uint128).max);
+        _requireMayReceive(seller, certificateId);
         certificateId = _config.nextCertificateId++;
         _rootReceivables[certificateId] = receivableId;
-        _mint(seller, certificateId);
+        // No ERC-721 owner slot: the seller's holding is its receivable's record (see _ownerOf).
+        _increaseBalance(seller, 1);
+        emit Transfer(address(0), seller, certificateId);
 
         emit CertificateIssued(certificateId, receivableId, 0, seller, faceValue, 1);
     }
@@ -128,10 +131,11 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         // A root's state and the leaf count share the registry's slot: one call, one write.
         bool isRoot = parent.parentId == 0;
         uint48 rootId = isRoot ? uint48(certificateId) : _children[certificateId].rootId;
+        // The burn first: an unmoved root's holder is read through its state (see _ownerOf).
+        _burn(certificateId);
         if (!isRoot) _children[certificateId].state = CertificateState.Retired;
         // The registry checks the leaf count's sum (32 bits).
         registry.recordSplit(parent.receivableId, parts.length - 1, isRoot);
-        _burn(certificateId);
 
         childIds = new uint256[](parts.length);
         _config.nextCertificateId = SafeCast.toUint48(firstChildId + parts.length);
@@ -207,12 +211,8 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     /// Splitting stops once the debtor starts paying (shares already paid would be paid twice),
     /// at the due date, and when the receivable is closed. Returns the receivable's debtor.
     function _requireSplitOpen(bytes32 receivableId, uint256 certificateId) private view returns (address debtor) {
-        IReceivableRegistry.Receivable memory receivable = registry.receivableOf(receivableId);
-        if (
-            receivable.status != IReceivableRegistry.ReceivableStatus.Active ||
-            receivable.repaidAmount != 0 ||
-            block.timestamp >= receivable.dueDate
-        ) revert SplitClosed(receivableId);
+        debtor = registry.splittableDebtorOf(receivableId);
+        if (debtor == address(0)) revert SplitClosed(receivableId);
         // Dilution hook (issue 16): no new pieces while the debtor disputes the receivable, and a
         // piece a credit note reduced is not split (its children's face values would no longer
         // add up to its claim); it can still move, be financed and be settled.
@@ -222,7 +222,6 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
             if (disputed) revert CertificateReceivableDisputed(receivableId);
             if (reduction != 0) revert CertificateDiluted(certificateId, reduction);
         }
-        return receivable.debtor;
     }
 
     /* ------------------------------------------------------------------ */
@@ -281,9 +280,10 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
             revert CertificateWrongState(certificateId, state);
         }
 
-        _setState(certificateId, CertificateState.Settled);
         if (state == CertificateState.Locked) emit CertificateLockLifted(certificateId);
+        // The burn before the state: an unmoved root's holder is read through it (see _ownerOf).
         _burn(certificateId);
+        _setState(certificateId, CertificateState.Settled);
 
         emit CertificateSettled(certificateId);
         emit MetadataUpdate(certificateId);
@@ -374,12 +374,7 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     /// the root, and split checks its parts.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         if (to != address(0)) {
-            _requireNotPaused();
-            // One registry call per recipient; the second only on the way to a revert, to say why.
-            if (!parties.mayHold(to)) {
-                if (!parties.isActive(to)) revert CertificatePartyNotActive(to);
-                revert CertificateRecipientMayNotHold(tokenId, to);
-            }
+            _requireMayReceive(to, tokenId);
             address current = _ownerOf(tokenId);
             if (current != address(0)) {
                 // A locker's delivery (auth == 0: a funded sale, a foreclosure) enforces a right the
@@ -392,6 +387,28 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
             }
         }
         return super._update(to, tokenId, auth);
+    }
+
+    /// Not paused, and a recipient that may hold: every mint and transfer, and a root's issue.
+    function _requireMayReceive(address to, uint256 tokenId) private view {
+        _requireNotPaused();
+        // One registry call per recipient; the second only on the way to a revert, to say why.
+        if (!parties.mayHold(to)) {
+            if (!parties.isActive(to)) revert CertificatePartyNotActive(to);
+            revert CertificateRecipientMayNotHold(tokenId, to);
+        }
+    }
+
+    /// A root is issued without an ERC-721 owner slot (issue 12: registration writes the seller
+    /// once, in the receivable's record): while the slot is empty and the root is live or locked,
+    /// its seller holds it. Its first transfer writes the slot; a burn (split, settlement) runs
+    /// before the root's state leaves live or locked, and after it the registry answers zero.
+    function _ownerOf(uint256 tokenId) internal view override returns (address owner) {
+        owner = super._ownerOf(tokenId);
+        // A child always has its owner slot (and a child's mint has just written its record).
+        if (owner != address(0) || _children[tokenId].state != CertificateState.None) return owner;
+        bytes32 receivableId = _rootReceivables[tokenId];
+        if (receivableId != bytes32(0)) owner = registry.liveRootSellerOf(receivableId);
     }
 
     /* ------------------------------------------------------------------ */

@@ -43,7 +43,8 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     ///   debtor(160) | status(8) | dueDate(40) | gracePeriod(32) | earlyPaymentRateBps(16).
     /// Slot 1, the money: faceValue(96) | repaidAmount(96) | rootCertificateId(64).
     /// Slot 2, the seller (whose consent a credit note needs and whose retained pieces absorb a
-    /// dilution first, see DilutionLedger), when it registered, and the certificate tree the token
+    /// dilution first, see DilutionLedger; the holder of the root until it first moves, see
+    /// liveRootSellerOf), when it registered, and the certificate tree the token
     /// keeps here (see CertificateTree): seller(160) | registeredAt(40) | leafCount(32) | rootState(8).
     /// Registration writes this slot for the seller anyway, so the tree needs no slot of its own.
     /// Registration refuses terms that do not fit (ReceivableFaceValueTooLarge, ReceivableDueDateTooFar),
@@ -466,6 +467,14 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     }
 
     /// @inheritdoc IReceivableRegistry
+    function splittableDebtorOf(bytes32 receivableId) external view returns (address) {
+        Record storage record = _receivables[receivableId];
+        bool open =
+            record.status == ReceivableStatus.Active && record.repaidAmount == 0 && block.timestamp < record.dueDate;
+        return open ? record.debtor : address(0);
+    }
+
+    /// @inheritdoc IReceivableRegistry
     function dueDateOf(bytes32 receivableId) external view returns (uint64) {
         return _receivables[receivableId].dueDate;
     }
@@ -483,6 +492,15 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     /// @inheritdoc IReceivableRegistry
     function rootStateOf(bytes32 receivableId) external view returns (ICertificateToken.CertificateState) {
         return _receivables[receivableId].rootState;
+    }
+
+    /// @inheritdoc IReceivableRegistry
+    function liveRootSellerOf(bytes32 receivableId) external view returns (address) {
+        Record storage record = _receivables[receivableId];
+        ICertificateToken.CertificateState state = record.rootState;
+        bool held =
+            state == ICertificateToken.CertificateState.Live || state == ICertificateToken.CertificateState.Locked;
+        return held ? record.seller : address(0);
     }
 
     /// @notice The EIP-712 domain separator (chain id and this contract's address are in it).

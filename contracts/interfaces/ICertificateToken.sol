@@ -15,8 +15,10 @@ import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
 /// Storage (what the contract must check, the rest is in events): one slot per child (face value,
 /// parent, root, tier, state) and the root's receivable id; a root's face value, due date and
 /// state, and the tree's leaf count, are kept by the registry in the receivable's record
-/// (IReceivableRegistry.CertificateTree), which only this token may change. Face values fit 128
-/// bits, ids 48, due dates 40.
+/// (IReceivableRegistry.CertificateTree), which only this token may change. A root has no ERC-721
+/// owner slot until it first moves: its seller, in the same record, holds it while it is live or
+/// locked (`IReceivableRegistry.liveRootSellerOf`), so registration writes one slot fewer. Face
+/// values fit 128 bits, ids 48, due dates 40.
 /// Metadata: `tokenURI` is computed on-chain from the record (JSON and an SVG image, see
 /// CertificateMetadata) for every issued id, retired and settled ones included. Whenever what it
 /// shows changes (lock, unlock, delivery, retirement on split, partial payout, settlement) the

@@ -348,6 +348,11 @@ interface IReceivableRegistry {
     /// reads it on every transfer to keep the receivable's certificates away from its debtor.
     function debtorOf(bytes32 receivableId) external view returns (address);
 
+    /// @notice The debtor of `receivableId` while its certificates may be split: the receivable is
+    /// active, nothing of it is repaid yet (shares already paid would be paid twice) and it is not
+    /// yet due. Zero otherwise (and if unknown). The certificate token's split check, in one slot.
+    function splittableDebtorOf(bytes32 receivableId) external view returns (address);
+
     /// @notice The due date of `receivableId` (zero if unknown). One slot: a child certificate's due date.
     function dueDateOf(bytes32 receivableId) external view returns (uint64);
 
@@ -358,6 +363,12 @@ interface IReceivableRegistry {
 
     /// @notice The state of the root certificate of `receivableId` (None until its root is issued).
     function rootStateOf(bytes32 receivableId) external view returns (ICertificateToken.CertificateState);
+
+    /// @notice The seller of `receivableId` while its root certificate is live or locked; zero once
+    /// the root is retired or settled, and for an unknown id.
+    /// @dev The certificate token asks only for a root whose ERC-721 owner slot it never wrote (a root
+    /// its seller still holds: registration writes no owner slot, the root's first transfer does).
+    function liveRootSellerOf(bytes32 receivableId) external view returns (address);
 
     /// @notice Records the new state of the root certificate of `receivableId` (a lock, its lifting,
     /// settlement). Only the wired certificate token.

@@ -61,13 +61,13 @@ export interface BatcherOptions {
 
 /**
  * Gas bound per registration in a batch, margin included (about 20%). Measured on the committed
- * contracts (the lean registry and certificate layouts): a batch of 4 sellers' first
- * certificates (every slot cold) used 848,087 gas, 212,022 an item, and a batch of one 247,011
- * (test/contracts/registration-gas-bound.test.ts fails when the bound no longer covers them).
- * It caps a batch at 64 items under the 2^24 transaction gas cap; TIERLINE_BATCH_GAS_PER_ITEM
- * overrides it.
+ * contracts (the lean registry and certificate layouts, a root without an owner slot): a batch
+ * of 4 sellers' first certificates (every slot cold) used 647,123 gas, 161,781 an item, and a
+ * batch of one 197,433 (test/contracts/registration-gas-bound.test.ts fails when the bound no
+ * longer covers them). It caps a batch at 83 items under the 2^24 transaction gas cap;
+ * TIERLINE_BATCH_GAS_PER_ITEM overrides it.
  */
-export const GAS_PER_ITEM_BOUND = 260_000;
+export const GAS_PER_ITEM_BOUND = 200_000;
 /** A registerBatch transaction's own gas beside its items' (intrinsic 21,000, the loop, the return data). */
 export const BATCH_GAS_BASE = 60_000;
 

@@ -15,7 +15,11 @@ pragma solidity ^0.8.28;
 //                                    settlement, dust < leaves after default or early discharge;
 //   invariant_oneWayLifecycle    (5) statuses only move forward; Retired/Settled never come back;
 //   invariant_nonHolderNeverHolds (8) the auditor (active, registered as a non-holder) never gets
-//                                    a certificate by transfer, split part or funding.
+//                                    a certificate by transfer, split part or funding;
+//   invariant_ownershipAddsUp    (9) every live or locked certificate has an owner, every retired or
+//                                    settled one has none, and the holders' ERC-721 balances count
+//                                    exactly the certificates they own (roots their sellers still
+//                                    hold have no owner slot: issue 12).
 // `afterInvariant` checks, after every run, that the handler was really the target (its call
 // counter moved), that no normal path failed and no duplicate invoice was accepted.
 // `test_handlerReachesEveryPath` drives the same handler through a fixed script and asserts
@@ -178,6 +182,33 @@ contract TierlineInvariants is TierlineDeployer {
         require(certificates.balanceOf(auditor) == 0, "the auditor holds a certificate");
     }
 
+    /// (9) Ownership adds up, whether or not a root ever moved: an owner for each live or locked
+    /// certificate and none for a retired or settled one, and each holder's balance is the number
+    /// it owns.
+    function invariant_ownershipAddsUp() public view {
+        address[] memory list = holders();
+        uint256[] memory owned = new uint256[](list.length);
+        uint256 certificateCount = handler.certificateCount();
+        for (uint256 i; i < certificateCount; ++i) {
+            uint256 id = handler.allCertificates(i);
+            ICertificateToken.CertificateState state = certificates.certificateOf(id).state;
+            bool held =
+                state == ICertificateToken.CertificateState.Live || state == ICertificateToken.CertificateState.Locked;
+            try certificates.ownerOf(id) returns (address owner) {
+                require(held, "a retired or settled certificate has an owner");
+                uint256 k;
+                while (k < list.length && list[k] != owner) ++k;
+                require(k < list.length, "a certificate is owned by someone who is not a holder");
+                ++owned[k];
+            } catch {
+                require(!held, "a live or locked certificate has no owner");
+            }
+        }
+        for (uint256 k; k < list.length; ++k) {
+            require(certificates.balanceOf(list[k]) == owned[k], "a holder's balance is not what it owns");
+        }
+    }
+
     /// (7) For every receivable, the sum paid to its holders (and pledgees) never exceeds the sum
     /// its debtor paid in.
     function invariant_holdersPaidAtMostDebtorPaidIn() public view {
@@ -311,6 +342,7 @@ contract TierlineInvariants is TierlineDeployer {
         invariant_oneWayLifecycle();
         invariant_noSeizure();
         invariant_nonHolderNeverHolds();
+        invariant_ownershipAddsUp();
         invariant_holdersPaidAtMostDebtorPaidIn();
         afterInvariant();
         require(handler.registrations() == 3 && handler.duplicatesRefused() == 1, "registration paths");
