@@ -211,13 +211,15 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
     /// Splitting stops once the debtor starts paying (shares already paid would be paid twice),
     /// at the due date, and when the receivable is closed. Returns the receivable's debtor.
     function _requireSplitOpen(bytes32 receivableId, uint256 certificateId) private view returns (address debtor) {
-        debtor = registry.splittableDebtorOf(receivableId);
+        bool dilutionNoted;
+        (debtor, dilutionNoted) = registry.splitTermsOf(receivableId);
         if (debtor == address(0)) revert SplitClosed(receivableId);
         // Dilution hook (issue 16): no new pieces while the debtor disputes the receivable, and a
         // piece a credit note reduced is not split (its children's face values would no longer
         // add up to its claim); it can still move, be financed and be settled.
+        // The ledger holds nothing on a receivable the registry has not noted (issue 12: a call saved).
         address ledger = dilutionLedger;
-        if (ledger != address(0)) {
+        if (ledger != address(0) && dilutionNoted) {
             (bool disputed, uint256 reduction) = IDilutionLedger(ledger).splitStatusOf(receivableId, certificateId);
             if (disputed) revert CertificateReceivableDisputed(receivableId);
             if (reduction != 0) revert CertificateDiluted(certificateId, reduction);

@@ -134,6 +134,8 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
     function _openNext(bytes32 receivableId, uint256 dispute) private returns (uint256 number) {
         number = (dispute >> 1) + 1;
         _disputes[receivableId] = (number << 1) | 1;
+        // The token and the market ask this ledger only about receivables noted at the registry.
+        if (number == 1) registry.noteDilution(receivableId);
     }
 
     /// Closes the open dispute of `receivableId`, keeping its number.

@@ -109,9 +109,12 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         }
         if (certificates.ownerOf(certificateId) != msg.sender) revert FinancingNotHolder(certificateId, msg.sender);
         if (!parties.isActive(msg.sender)) revert IPartyRegistry.PartyNotActive(msg.sender);
-        uint256 remainingClaim = _remainingClaim(certificateId, certificate.faceValue);
+        (IReceivableRegistry.ReceivableStatus status, bool dilutionNoted) = registry.statusAndDilutionOf(
+            certificate.receivableId
+        );
+        uint256 remainingClaim = _remainingClaim(certificateId, certificate.faceValue, dilutionNoted);
         _requireTerms(kind, price, repayAmount, remainingClaim);
-        _requireOpenReceivable(certificate.receivableId, certificate.dueDate);
+        _requireOpenReceivable(certificate.receivableId, certificate.dueDate, status, dilutionNoted);
 
         // Effects. The casts are exact: the certificate exists (48-bit id, 40-bit due date) and
         // price, repay amount and remaining claim are at most its 128-bit face value.
@@ -201,7 +204,9 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         }
         if (!parties.isActive(request.holder)) revert IPartyRegistry.PartyNotActive(request.holder);
         uint256 certificateId = request.certificateId;
-        _requireOpenReceivable(certificates.receivableIdOf(certificateId), request.dueDate);
+        bytes32 receivableId = certificates.receivableIdOf(certificateId);
+        (IReceivableRegistry.ReceivableStatus status, bool dilutionNoted) = registry.statusAndDilutionOf(receivableId);
+        _requireOpenReceivable(receivableId, request.dueDate, status, dilutionNoted);
         // The claim is still what it was at opening: a payout since would have cancelled the request.
         if (request.remainingClaim != expectedRemainingClaim) {
             revert FinancingRemainingClaimMismatch(requestId, request.remainingClaim);
@@ -414,7 +419,7 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc IFinancingMarket
     function remainingClaimOf(uint256 certificateId) external view returns (uint256) {
-        return _remainingClaim(certificateId, certificates.certificateOf(certificateId).faceValue);
+        return _remainingClaim(certificateId, certificates.certificateOf(certificateId).faceValue, true);
     }
 
     /// @notice The EIP-712 domain separator of risk attestations.
@@ -445,23 +450,33 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
     }
 
     /// New financing only while the receivable is Active and not yet due (the certificate
-    /// carries the due date, so only the status is read from the registry).
-    function _requireOpenReceivable(bytes32 receivableId, uint256 dueDate) private view {
-        if (
-            block.timestamp >= dueDate || registry.statusOf(receivableId) != IReceivableRegistry.ReceivableStatus.Active
-        ) revert FinancingReceivableClosed(receivableId);
-        // Dilution hook (issue 16): nothing newly financed while the debtor disputes it.
+    /// carries the due date; `status` and `dilutionNoted` are the registry's statusAndDilutionOf).
+    function _requireOpenReceivable(
+        bytes32 receivableId,
+        uint256 dueDate,
+        IReceivableRegistry.ReceivableStatus status,
+        bool dilutionNoted
+    ) private view {
+        if (block.timestamp >= dueDate || status != IReceivableRegistry.ReceivableStatus.Active) {
+            revert FinancingReceivableClosed(receivableId);
+        }
+        // Dilution hook (issue 16): nothing newly financed while the debtor disputes it. The ledger
+        // holds nothing on a receivable the registry has not noted (issue 12: a call saved).
         address ledger = dilutionLedger;
-        if (ledger != address(0) && IDilutionLedger(ledger).isDisputed(receivableId)) {
+        if (ledger != address(0) && dilutionNoted && IDilutionLedger(ledger).isDisputed(receivableId)) {
             revert FinancingReceivableDisputed(receivableId);
         }
     }
 
     /// Face value minus credit notes (dilution hook, issue 16) minus what the escrow has paid out
-    /// on the certificate (before wiring: face value).
-    function _remainingClaim(uint256 certificateId, uint256 faceValue) private view returns (uint256) {
+    /// on the certificate (before wiring: face value). No credit note without `dilutionNoted`.
+    function _remainingClaim(
+        uint256 certificateId,
+        uint256 faceValue,
+        bool dilutionNoted
+    ) private view returns (uint256) {
         address ledger = dilutionLedger;
-        if (ledger != address(0)) faceValue -= IDilutionLedger(ledger).reductionOf(certificateId);
+        if (ledger != address(0) && dilutionNoted) faceValue -= IDilutionLedger(ledger).reductionOf(certificateId);
         if (escrow == address(0)) return faceValue;
         return faceValue - ISettlementEscrow(escrow).paidOutOf(certificateId);
     }

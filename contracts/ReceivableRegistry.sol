@@ -45,7 +45,8 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     /// Slot 2, the seller (whose consent a credit note needs and whose retained pieces absorb a
     /// dilution first, see DilutionLedger; the holder of the root until it first moves, see
     /// liveRootSellerOf), when it registered, and the certificate tree the token
-    /// keeps here (see CertificateTree): seller(160) | registeredAt(40) | leafCount(32) | rootState(8).
+    /// keeps here (see CertificateTree), and whether the dilution ledger holds anything on it (see
+    /// noteDilution): seller(160) | registeredAt(40) | leafCount(32) | rootState(8) | dilutionNoted(8).
     /// Registration writes this slot for the seller anyway, so the tree needs no slot of its own.
     /// Registration refuses terms that do not fit (ReceivableFaceValueTooLarge, ReceivableDueDateTooFar),
     /// and setGracePeriod a period that does not (GracePeriodTooLong).
@@ -62,6 +63,8 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         uint40 registeredAt;
         uint32 leafCount;
         ICertificateToken.CertificateState rootState;
+        // Set once by the dilution ledger (noteDilution): splits and financing ask it from then on.
+        bool dilutionNoted;
     }
 
     mapping(bytes32 receivableId => Record) private _receivables;
@@ -320,6 +323,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
 
         _credited[receivableId] = credited;
         emit CreditRecorded(receivableId, amount, credited);
+        _noteDilution(receivable, receivableId);
 
         // Credited in full: nothing is owed any more, the receivable is closed.
         if (credited == receivable.faceValue) {
@@ -331,6 +335,18 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     /// @inheritdoc IReceivableRegistry
     function creditedOf(bytes32 receivableId) external view returns (uint256) {
         return _credited[receivableId];
+    }
+
+    /// @inheritdoc IReceivableRegistry
+    function noteDilution(bytes32 receivableId) external {
+        if (msg.sender != dilutionLedger || msg.sender == address(0)) revert CallerNotDilutionLedger(msg.sender);
+        _noteDilution(_existing(receivableId), receivableId);
+    }
+
+    function _noteDilution(Record storage record, bytes32 receivableId) private {
+        if (record.dilutionNoted) return;
+        record.dilutionNoted = true;
+        emit DilutionNoted(receivableId);
     }
 
     /// @inheritdoc IReceivableRegistry
@@ -467,11 +483,19 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     }
 
     /// @inheritdoc IReceivableRegistry
-    function splittableDebtorOf(bytes32 receivableId) external view returns (address) {
+    function splitTermsOf(bytes32 receivableId) external view returns (address debtor, bool dilutionNoted) {
         Record storage record = _receivables[receivableId];
         bool open =
             record.status == ReceivableStatus.Active && record.repaidAmount == 0 && block.timestamp < record.dueDate;
-        return open ? record.debtor : address(0);
+        return (open ? record.debtor : address(0), record.dilutionNoted);
+    }
+
+    /// @inheritdoc IReceivableRegistry
+    function statusAndDilutionOf(
+        bytes32 receivableId
+    ) external view returns (ReceivableStatus status, bool dilutionNoted) {
+        Record storage record = _receivables[receivableId];
+        return (record.status, record.dilutionNoted);
     }
 
     /// @inheritdoc IReceivableRegistry

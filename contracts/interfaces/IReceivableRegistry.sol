@@ -218,6 +218,10 @@ interface IReceivableRegistry {
     /// @notice Emitted once, when the dilution ledger (disputes and credit notes) is wired in.
     event DilutionLedgerWired(address dilutionLedger);
 
+    /// @notice Emitted once per receivable, when the dilution ledger first opens a dispute on it
+    /// (or records a credit): from then on the token and the market ask the ledger about it.
+    event DilutionNoted(bytes32 indexed receivableId);
+
     /// @notice Only the wired dilution ledger may record credit notes; `caller` is not it.
     error CallerNotDilutionLedger(address caller);
 
@@ -232,6 +236,12 @@ interface IReceivableRegistry {
     /// and before any repayment, never past the face value. Marks Repaid when credited in full.
     /// @dev Only the wired dilution ledger.
     function recordCredit(bytes32 receivableId, uint256 amount) external;
+
+    /// @notice Notes, once and for good, that the dilution ledger holds something on `receivableId`
+    /// (a dispute, open or closed, or a credit). Until then the certificate token's splits and the
+    /// market's openings and fundings skip the ledger: nothing there can concern the receivable.
+    /// @dev Only the wired dilution ledger, before the first dispute it opens on the receivable.
+    function noteDilution(bytes32 receivableId) external;
 
     /// @notice Wires the dilution ledger, once. Only DEFAULT_ADMIN_ROLE.
     function wireDilution(address ledger) external;
@@ -350,8 +360,15 @@ interface IReceivableRegistry {
 
     /// @notice The debtor of `receivableId` while its certificates may be split: the receivable is
     /// active, nothing of it is repaid yet (shares already paid would be paid twice) and it is not
-    /// yet due. Zero otherwise (and if unknown). The certificate token's split check, in one slot.
-    function splittableDebtorOf(bytes32 receivableId) external view returns (address);
+    /// yet due; zero otherwise (and if unknown). And whether the dilution ledger holds anything on
+    /// it (see noteDilution). The certificate token's split check, in one call.
+    function splitTermsOf(bytes32 receivableId) external view returns (address debtor, bool dilutionNoted);
+
+    /// @notice The status of `receivableId`, and whether the dilution ledger holds anything on it
+    /// (see noteDilution). The financing market's check before it opens or funds a request.
+    function statusAndDilutionOf(
+        bytes32 receivableId
+    ) external view returns (ReceivableStatus status, bool dilutionNoted);
 
     /// @notice The due date of `receivableId` (zero if unknown). One slot: a child certificate's due date.
     function dueDateOf(bytes32 receivableId) external view returns (uint64);

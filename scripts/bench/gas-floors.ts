@@ -39,7 +39,7 @@
 //   ReceivableRegistry.Record (3 slots; what the contracts read, the rest is in ReceivableRegistered):
 //     0 debtor(20)+status(1)+dueDate(5)+gracePeriod(4)+earlyPaymentRateBps(2)
 //     | 1 faceValue(12)+repaidAmount(12)+rootCertificateId(8)
-//     | 2 seller(20)+registeredAt(5)+leafCount(4)+root state(1) (a credit note's consent and the dilution
+//     | 2 seller(20)+registeredAt(5)+leafCount(4)+root state(1)+dilution noted(1) (a credit note's consent and the dilution
 //     rule read the seller; the certificate tree is the token's, kept here so that registration writes no
 //     slot for it: IReceivableRegistry.CertificateTree)
 //     (before the lean layout: 8 slots, 7 written at registration: seller | debtor | registrar+status+dueDate
