@@ -106,8 +106,8 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
             revert CertificateReceivableNotRegistered(receivableId);
         }
         if (faceValue > type(uint128).max) revert CertificateFaceValueTooLarge(faceValue, type(uint128).max);
-        _requireMayReceive(seller, certificateId);
         certificateId = _config.nextCertificateId++;
+        _requireMayReceive(seller, certificateId);
         _rootReceivables[certificateId] = receivableId;
         // No ERC-721 owner slot: the seller's holding is its receivable's record (see _ownerOf).
         _increaseBalance(seller, 1);

@@ -160,8 +160,13 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
         if (terms.dueDate > type(uint40).max) {
             return (0, abi.encodeWithSelector(ReceivableDueDateTooFar.selector, terms.dueDate, type(uint40).max));
         }
-        if (!parties.isActive(terms.seller)) {
-            return (0, abi.encodeWithSelector(PartyNotActive.selector, terms.seller));
+        // The seller receives the root: one that may not hold (an auditor) is refused here, item by
+        // item, not by the token's mint check, which would revert a whole batch. One call when it may.
+        if (!parties.mayHold(terms.seller)) {
+            if (!parties.isActive(terms.seller)) {
+                return (0, abi.encodeWithSelector(PartyNotActive.selector, terms.seller));
+            }
+            return (0, abi.encodeWithSelector(ReceivableSellerMayNotHold.selector, terms.seller));
         }
         if (!parties.isActive(terms.debtor)) {
             return (0, abi.encodeWithSelector(PartyNotActive.selector, terms.debtor));

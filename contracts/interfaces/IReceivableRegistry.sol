@@ -161,6 +161,10 @@ interface IReceivableRegistry {
     /// @notice Seller and debtor must be two different parties.
     error ReceivableSelfDealing(address party);
 
+    /// @notice The seller is an active party that may not hold certificates (an auditor): it could
+    /// never receive the root.
+    error ReceivableSellerMayNotHold(address seller);
+
     /// @notice The due date `dueDate` is not after `nowTime`.
     error ReceivableDueDateInPast(uint64 dueDate, uint256 nowTime);
 

@@ -62,9 +62,9 @@ export interface BatcherOptions {
 /**
  * Gas bound per registration in a batch, margin included (about 20%). Measured on the committed
  * contracts (the lean registry and certificate layouts, a root without an owner slot): a batch
- * of 4 sellers' first certificates (every slot cold) used 647,123 gas, 161,781 an item, and a
- * batch of one 197,433 (test/contracts/registration-gas-bound.test.ts fails when the bound no
- * longer covers them). It caps a batch at 83 items under the 2^24 transaction gas cap;
+ * of 4 sellers' first certificates (every slot cold) used 648,194 gas, 162,049 an item (162,944
+ * with a smart-wallet debtor), and a batch of one 197,724
+ * (test/contracts/registration-gas-bound.test.ts fails when the bound no longer covers them). It caps a batch at 83 items under the 2^24 transaction gas cap;
  * TIERLINE_BATCH_GAS_PER_ITEM overrides it.
  */
 export const GAS_PER_ITEM_BOUND = 200_000;

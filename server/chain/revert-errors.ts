@@ -21,6 +21,7 @@ const STATUS: Record<string, number> = {
   SplitChangesNothing: 422,
   CertificateRecipientIsDebtor: 422,
   CertificateRecipientMayNotHold: 422,
+  ReceivableSellerMayNotHold: 422,
   FinancingTermsInvalid: 422,
   ReceivableZeroFaceValue: 422,
   ReceivableSelfDealing: 422,

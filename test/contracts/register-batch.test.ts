@@ -221,6 +221,26 @@ describe("ReceivableRegistry.registerBatch", function () {
         },
       ]);
     });
+
+    it("refuses a seller that may not hold (an auditor) as one item, and registers the rest", async function () {
+      const w = await networkHelpers.loadFixture(world);
+      const auditorSells = await item(w, "INV-AUDITOR", 1n, w.auditor);
+      const good = await item(w, "INV-GOOD", 2n);
+
+      const receipt = await (await w.registry.connect(w.operator).registerBatch([auditorSells, good])).wait();
+
+      expect(refusals(w.registry, receipt!.logs)).to.deep.equal([
+        {
+          index: 0n,
+          receivableId: ethers.ZeroHash,
+          debtor: w.debtor.address,
+          error: "ReceivableSellerMayNotHold",
+          errorArgs: [w.auditor.address],
+        },
+      ]);
+      expect(await w.registry.statusOf(await w.registry.receivableIdOf(good.terms))).to.equal(ReceivableStatus.active);
+      expect(await w.certificates.balanceOf(w.auditor.address)).to.equal(0n);
+    });
   });
 
   describe("when every item is good", function () {
