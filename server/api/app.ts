@@ -8,7 +8,7 @@ import { pinoHttp } from "pino-http";
 import swaggerUi from "swagger-ui-express";
 import type { ServiceContext } from "../context.js";
 import { AppError } from "../model/errors.js";
-import { authenticate, rateLimitSubject } from "./auth.js";
+import { authenticate, lookUpBearer, type BearerLookup } from "./auth.js";
 import { limitBodyDepth, refuseUnexpectedBody, requireJsonContentType } from "./body-guards.js";
 import { errorHandler } from "./error-handler.js";
 import { withIdempotency } from "./idempotency.js";
@@ -104,7 +104,10 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
   // one proxy do not share a budget; requests without a known key count per IP address.
   app.use(async (req, res, next) => {
     try {
-      res.locals.rateLimitParty = await rateLimitSubject(ctx, req.get("authorization"));
+      // Read once: the rate limit counts per party, and authenticate answers from the same lookup.
+      const bearer = await lookUpBearer(ctx, req.get("authorization"));
+      res.locals.bearer = bearer;
+      res.locals.rateLimitParty = bearer.party?.id;
       next();
     } catch (error) {
       next(error);
@@ -155,7 +158,9 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
   for (const route of routes) {
     app[route.method](route.path, async (req: Request, res) => {
       res.locals.route = route.path;
-      const actor = route.auth ? await authenticate(ctx, req.get("authorization")) : undefined;
+      const actor = route.auth
+        ? await authenticate(ctx, req.get("authorization"), res.locals.bearer as BearerLookup | undefined)
+        : undefined;
       if (route.method === "post" && !route.body) refuseUnexpectedBody(req.body);
       req.log = req.log.child({ partyId: actor?.id });
       // Inside the idempotent attempt, in this order (role, params, query, body), as each
