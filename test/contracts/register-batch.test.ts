@@ -84,6 +84,13 @@ async function mixedBatchWorld() {
   return { w, items, ids, oldId: await w.registry.receivableIdOf(old.terms) };
 }
 
+/** Asserts the batch's one refusal: its first item, refused before its id was known. */
+function expectFirstItemRefused(w: TierlineWorld, logs: readonly Log[], error: string, errorArgs: unknown[]) {
+  expect(refusals(w.registry, logs)).to.deep.equal([
+    { index: 0n, receivableId: ethers.ZeroHash, debtor: w.debtor.address, error, errorArgs },
+  ]);
+}
+
 describe("ReceivableRegistry.registerBatch", function () {
   describe("when a batch mixes good and bad items", function () {
     it("returns each item's id and a root certificate only for the good ones", async function () {
@@ -177,15 +184,7 @@ describe("ReceivableRegistry.registerBatch", function () {
 
       const receipt = await (await w.registry.connect(w.operator).registerBatch([refused, good])).wait();
 
-      expect(refusals(w.registry, receipt!.logs)).to.deep.equal([
-        {
-          index: 0n,
-          receivableId: ethers.ZeroHash,
-          debtor: w.debtor.address,
-          error: "ReceivableZeroFaceValue",
-          errorArgs: [],
-        },
-      ]);
+      expectFirstItemRefused(w, receipt!.logs, "ReceivableZeroFaceValue", []);
       expect(await w.registry.statusOf(await w.registry.receivableIdOf(good.terms))).to.equal(ReceivableStatus.active);
     });
 
@@ -211,15 +210,7 @@ describe("ReceivableRegistry.registerBatch", function () {
 
       const receipt = await (await w.registry.connect(w.operator).registerBatch([suspended])).wait();
 
-      expect(refusals(w.registry, receipt!.logs)).to.deep.equal([
-        {
-          index: 0n,
-          receivableId: ethers.ZeroHash,
-          debtor: w.debtor.address,
-          error: "PartyNotActive",
-          errorArgs: [w.tier3.address],
-        },
-      ]);
+      expectFirstItemRefused(w, receipt!.logs, "PartyNotActive", [w.tier3.address]);
     });
 
     it("refuses a seller that may not hold (an auditor) as one item, and registers the rest", async function () {
@@ -229,15 +220,7 @@ describe("ReceivableRegistry.registerBatch", function () {
 
       const receipt = await (await w.registry.connect(w.operator).registerBatch([auditorSells, good])).wait();
 
-      expect(refusals(w.registry, receipt!.logs)).to.deep.equal([
-        {
-          index: 0n,
-          receivableId: ethers.ZeroHash,
-          debtor: w.debtor.address,
-          error: "ReceivableSellerMayNotHold",
-          errorArgs: [w.auditor.address],
-        },
-      ]);
+      expectFirstItemRefused(w, receipt!.logs, "ReceivableSellerMayNotHold", [w.auditor.address]);
       expect(await w.registry.statusOf(await w.registry.receivableIdOf(good.terms))).to.equal(ReceivableStatus.active);
       expect(await w.certificates.balanceOf(w.auditor.address)).to.equal(0n);
     });
