@@ -204,13 +204,7 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         }
         if (!parties.isActive(request.holder)) revert IPartyRegistry.PartyNotActive(request.holder);
         uint256 certificateId = request.certificateId;
-        bytes32 receivableId = certificates.receivableIdOf(certificateId);
-        (IReceivableRegistry.ReceivableStatus status, bool dilutionNoted) = registry.statusAndDilutionOf(receivableId);
-        _requireOpenReceivable(receivableId, request.dueDate, status, dilutionNoted);
-        // The claim is still what it was at opening: a payout since would have cancelled the request.
-        if (request.remainingClaim != expectedRemainingClaim) {
-            revert FinancingRemainingClaimMismatch(requestId, request.remainingClaim);
-        }
+        _requireFundable(requestId, certificateId, request.dueDate, request.remainingClaim, expectedRemainingClaim);
 
         // Effects.
         request.financier = msg.sender;
@@ -447,6 +441,27 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
                         : (price <= repayAmount && repayAmount <= faceValue)
                 );
         if (!valid) revert FinancingTermsInvalid(price, repayAmount, faceValue);
+    }
+
+    /// A funding's checks of the receivable and of the claim. The claim is still what it was at
+    /// opening: a payout since would have cancelled the request, and a credit note that cut the
+    /// piece since (only on a noted receivable) refuses the funding, whose price was set for the
+    /// larger claim; the holder cancels and re-opens. Then the financier's view must match it.
+    function _requireFundable(
+        uint256 requestId,
+        uint256 certificateId,
+        uint256 dueDate,
+        uint256 remainingClaim,
+        uint256 expectedRemainingClaim
+    ) private view {
+        bytes32 receivableId = certificates.receivableIdOf(certificateId);
+        (IReceivableRegistry.ReceivableStatus status, bool dilutionNoted) = registry.statusAndDilutionOf(receivableId);
+        _requireOpenReceivable(receivableId, dueDate, status, dilutionNoted);
+        if (dilutionNoted) {
+            uint256 live = _remainingClaim(certificateId, certificates.certificateOf(certificateId).faceValue, true);
+            if (live != remainingClaim) revert FinancingRemainingClaimMismatch(requestId, live);
+        }
+        if (remainingClaim != expectedRemainingClaim) revert FinancingRemainingClaimMismatch(requestId, remainingClaim);
     }
 
     /// New financing only while the receivable is Active and not yet due (the certificate

@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { asAdmin, DAY, deployWorld, MILLION, type TierlineWorld } from "../helpers/fixture.js";
 import { fundRequest, registerReceivable, splitCertificate } from "../helpers/lifecycle.js";
+import { leavesOf, signCreditNoteConsent } from "../helpers/dilution.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -103,6 +104,60 @@ describe("receivables the dilution ledger holds something on, noted at the regis
       { to: w.tier2, amount: 500n * MILLION },
     ]);
     expect(await w.certificates.ownerOf(a!)).to.equal(w.tier1.address);
+  });
+
+  describe("when a credit note cuts a piece after its request was opened", function () {
+    /** tier2's 900 piece listed at 880, then a 500 credit note the seller consents to. */
+    async function listedThenCut() {
+      const { w, receivableId, rootId } = await registered();
+      const [, piece] = await splitCertificate(w, w.tier1, rootId, [
+        { to: w.tier1, amount: 100n * MILLION },
+        { to: w.tier2, amount: 900n * MILLION },
+      ]);
+      await w.financing.connect(w.tier2).openRequest(piece!, DISCOUNT, 880n * MILLION, 0n);
+      const requestId = await w.financing.requestCount();
+      await w.dilution.connect(w.debtor).proposeCreditNote(receivableId, 500n * MILLION, REASON, DOCS);
+      const noteId = await w.dilution.creditNoteCount();
+      const deadline = BigInt(await networkHelpers.time.latest()) + 3_600n;
+      const consent = await signCreditNoteConsent(w, w.tier1, noteId, deadline);
+      await w.dilution.connect(w.outsider).applyWithSellerConsent(noteId, consent, await leavesOf(w, receivableId));
+      return { w, piece: piece!, requestId };
+    }
+
+    it("refuses the funding at the claim of the opening: the financier would pay 880 for less", async function () {
+      const { w, piece, requestId } = await networkHelpers.loadFixture(listedThenCut);
+      const live = await w.financing.remainingClaimOf(piece);
+      expect(live).to.be.lessThan(900n * MILLION);
+      for (const claim of [900n * MILLION, live]) {
+        await expect(w.financing.connect(w.financier).fund(requestId, 880n * MILLION, 0n, claim))
+          .to.be.revertedWithCustomError(w.financing, "FinancingRemainingClaimMismatch")
+          .withArgs(requestId, live);
+      }
+      expect(await w.certificates.ownerOf(piece)).to.equal(w.tier2.address);
+    });
+
+    it("lets the holder cancel and list the cut piece again, but not above its claim", async function () {
+      const { w, piece, requestId } = await networkHelpers.loadFixture(listedThenCut);
+      const live = await w.financing.remainingClaimOf(piece);
+      await w.financing.connect(w.tier2).cancelRequest(requestId);
+      await expect(
+        w.financing.connect(w.tier2).openRequest(piece, DISCOUNT, 880n * MILLION, 0n),
+      ).to.be.revertedWithCustomError(w.financing, "FinancingTermsInvalid");
+      await w.financing.connect(w.tier2).openRequest(piece, DISCOUNT, live - 10n * MILLION, 0n);
+      await fundRequest(w, w.financier, requestId + 1n, live - 10n * MILLION, 0n);
+      expect(await w.certificates.ownerOf(piece)).to.equal(w.financier.address);
+    });
+  });
+
+  it("are noted by a credit the ledger records, even without a dispute before it", async function () {
+    const { w, receivableId } = await networkHelpers.loadFixture(registered);
+    const ledger = await w.dilution.getAddress();
+    await networkHelpers.impersonateAccount(ledger);
+    await networkHelpers.setBalance(ledger, 10n ** 18n);
+    await expect(w.registry.connect(await ethers.getSigner(ledger)).recordCredit(receivableId, 1n * MILLION))
+      .to.emit(w.registry, "DilutionNoted")
+      .withArgs(receivableId);
+    expect((await w.registry.statusAndDilutionOf(receivableId))[1]).to.equal(true);
   });
 
   describe("when anyone but the wired dilution ledger notes a receivable", function () {
