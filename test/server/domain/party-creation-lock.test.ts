@@ -5,12 +5,10 @@
 // lock connection on PostgreSQL). A retry of a registration still under way waits for it and
 // finds the party existing, the first caller's key still valid; one that failed on-chain is
 // finished with a fresh key. The chain is a stand-in whose receipts come when the test says.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { expect } from "chai";
+import { useTempDatabase } from "../../helpers/temp-database.js";
 import type { Kysely } from "kysely";
-import { openDatabase } from "../../../server/store/database.js";
+
 import type { Database } from "../../../server/store/schema.js";
 import type { ServiceContext } from "../../../server/context.js";
 import { createParty, resumePartyRegistrations } from "../../../server/domain/create-party.js";
@@ -69,17 +67,9 @@ const input = (registryId: string) => ({
 });
 
 describe("party creation and the chain's receipts", function () {
-  let dir: string;
   let db: Kysely<Database>;
 
-  beforeEach(async function () {
-    dir = mkdtempSync(path.join(tmpdir(), "tierline-party-creation-"));
-    db = await openDatabase(path.join(dir, "tierline.db"));
-  });
-  afterEach(async function () {
-    await db.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  useTempDatabase("party-creation", (opened) => (db = opened));
 
   const contextWith = (chain: ReturnType<typeof heldPartyRegistry>): ServiceContext =>
     ({

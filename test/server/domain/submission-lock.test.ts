@@ -3,12 +3,10 @@
 // asked under that lock it made every submission wait for a chain round trip in turn: a remote
 // node's latency capped the whole platform's submissions (issue 12). The registry is now asked
 // before the lock: a second submission's question is in flight while the first one's is.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { expect } from "chai";
+import { useTempDatabase } from "../../helpers/temp-database.js";
 import type { Kysely } from "kysely";
-import { openDatabase } from "../../../server/store/database.js";
+
 import type { Database } from "../../../server/store/schema.js";
 import type { ServiceContext } from "../../../server/context.js";
 import { findPartyById } from "../../../server/store/parties-store.js";
@@ -55,12 +53,10 @@ function heldRegistry() {
 }
 
 describe("submissions and the shared registry's duplicate check", function () {
-  let dir: string;
   let db: Kysely<Database>;
 
+  useTempDatabase("submission-lock", (opened) => (db = opened));
   beforeEach(async function () {
-    dir = mkdtempSync(path.join(tmpdir(), "tierline-submission-lock-"));
-    db = await openDatabase(path.join(dir, "tierline.db"));
     await db
       .insertInto("parties")
       .values([
@@ -68,10 +64,6 @@ describe("submissions and the shared registry's duplicate check", function () {
         { ...partyRow("pty_d"), roles: '["debtor"]', legal_id_hash: `0x${"d1".repeat(32)}` },
       ])
       .execute();
-  });
-  afterEach(async function () {
-    await db.destroy();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   function contextWith(registry: ReturnType<typeof heldRegistry>): ServiceContext {

@@ -4,12 +4,10 @@
 // confirmations slip past the debtor's limit (seen on PostgreSQL: 17 x 60 tUSD against 1,000).
 // Each case here commits that move after the exposure function's first statement, through a
 // Kysely plugin, so the interleaving is forced rather than hoped for.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { expect } from "chai";
+import { useTempDatabase } from "../../helpers/temp-database.js";
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult } from "kysely";
-import { openDatabase, type Db } from "../../../server/store/database.js";
+import type { Db } from "../../../server/store/database.js";
 import { debtorExposure, financingExposure, supplierExposure } from "../../../server/risk/exposure.js";
 import { toParty } from "../../../server/store/parties-store.js";
 import { partyRow } from "../../helpers/party-row.js";
@@ -39,19 +37,11 @@ async function party(db: Db, id: string, address: string) {
 }
 
 describe("risk: exposure reads against the indexer committing between them", function () {
-  let dir: string;
   let db: Db;
   const seller = { id: "pty_seller", address: "0x00000000000000000000000000000000000000a1" };
   const debtor = { id: "pty_debtor", address: "0x00000000000000000000000000000000000000d1" };
 
-  beforeEach(async function () {
-    dir = mkdtempSync(path.join(tmpdir(), "tierline-exposure-"));
-    db = await openDatabase(path.join(dir, "tierline.db"));
-  });
-  afterEach(async function () {
-    await db.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  useTempDatabase("exposure", (opened) => (db = opened));
 
   /** A receivable whose confirmation is under way: reserved (confirming), not yet indexed. */
   async function confirming(id: string) {

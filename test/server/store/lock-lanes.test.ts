@@ -1,25 +1,15 @@
 // The named locks' in-process queues (store/locks.ts): one per name while someone holds or waits
 // for it, dropped once idle, since many names are a party's or an address's own (party creation
 // takes one per legal identity). Dropping a queue must never let two holders of one name overlap.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { expect } from "chai";
-import { openDatabase, type Db } from "../../../server/store/database.js";
+import { useTempDatabase } from "../../helpers/temp-database.js";
+import type { Db } from "../../../server/store/database.js";
 import { lockLanes, lockWaiters, withLock } from "../../../server/store/locks.js";
 
 describe("Store: the named locks' queues in this process", function () {
-  let dir: string;
   let db: Db;
 
-  beforeEach(async function () {
-    dir = mkdtempSync(path.join(tmpdir(), "tierline-lock-lanes-"));
-    db = await openDatabase(path.join(dir, "tierline.db"));
-  });
-  afterEach(async function () {
-    await db.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  useTempDatabase("lock-lanes", (opened) => (db = opened));
 
   it("keeps no queue for a name once nobody holds or waits for it", async function () {
     await Promise.all(Array.from({ length: 100 }, (_, i) => withLock(db, `party:${i}`, async () => i)));
