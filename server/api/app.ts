@@ -161,12 +161,13 @@ export function createApp(ctx: ServiceContext, routes: RouteSpec[] = allRoutes()
       const actor = route.auth
         ? await authenticate(ctx, req.get("authorization"), res.locals.bearer as BearerLookup | undefined)
         : undefined;
-      if (route.method === "post" && !route.body) refuseUnexpectedBody(req.body);
       req.log = req.log.child({ partyId: actor?.id });
-      // Inside the idempotent attempt, in this order (role, params, query, body), as each
-      // handler did by hand before: a refusal is stored as the key's answer just the same.
+      // Inside the idempotent attempt, in this order (role, an unexpected body, params, query,
+      // body): a caller without the role learns nothing of the request's shape, and a refusal is
+      // stored as the key's answer just the same.
       const run = async () => {
         if (actor && route.authorize) route.authorize(actor);
+        if (route.method === "post" && !route.body) refuseUnexpectedBody(req.body);
         const input: HandlerInput = {
           actor,
           params: route.params ? parseOrThrow(route.params, req.params, "params") : {},

@@ -13,5 +13,14 @@ export function requireRole(actor: Actor, ...roles: Role[]): void {
   }
 }
 
+/**
+ * A route's role check (RouteSpec.authorize), made before the request is read: a caller that can
+ * never do this is refused FORBIDDEN whatever it sent, and learns nothing of the request's shape.
+ */
+export const byRole =
+  (...roles: Role[]) =>
+  (actor: Actor): void =>
+    requireRole(actor, ...roles);
+
 export const canSeeEverything = (actor: Actor): boolean =>
   actor.roles.includes("operator") || actor.roles.includes("auditor");

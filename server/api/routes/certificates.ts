@@ -1,4 +1,6 @@
 // /v1/certificates: read, split and transfer certificates (the holder).
+import { HOLDER_ROLES } from "../../model/parties-schema.js";
+import { byRole } from "../../model/actor.js";
 import { z } from "zod";
 import {
   CertificateIdParam,
@@ -39,6 +41,7 @@ export const certificateRoutes: RouteSpec[] = [
     summary: "Split a certificate into pieces for other parties (holder)",
     description: "The parts must add up exactly to the face value. A piece to another party sits one tier deeper.",
     auth: true,
+    authorize: byRole(...HOLDER_ROLES),
     idempotent: true,
     params: Params,
     body: SplitCertificateSchema,
@@ -59,6 +62,7 @@ export const certificateRoutes: RouteSpec[] = [
     tag: "certificates",
     summary: "Transfer a whole certificate to another party (holder)",
     auth: true,
+    authorize: byRole(...HOLDER_ROLES),
     idempotent: true,
     params: Params,
     body: TransferCertificateSchema,

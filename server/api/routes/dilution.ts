@@ -15,7 +15,7 @@ import {
   withdrawCreditNote,
   withdrawDispute,
 } from "../../domain/dilution.js";
-import { requireRole } from "../../model/actor.js";
+import { byRole, requireRole } from "../../model/actor.js";
 import { defineRoute, type RouteSpec } from "../route-spec.js";
 import { ReceivableIdParams } from "../schemas.js";
 
@@ -30,6 +30,7 @@ export const dilutionRoutes: RouteSpec[] = [
       "While the dispute is open the receivable cannot be split or newly financed; holders keep their claims. " +
       "It ends in a credit note, a withdrawal, or the arbiter's dismissal. Refusals: DISPUTE_ALREADY_OPEN, DISPUTE_AFTER_MATURITY.",
     auth: true,
+    authorize: byRole("debtor"),
     idempotent: true,
     params: ReceivableIdParams,
     body: OpenDisputeSchema,
@@ -46,6 +47,7 @@ export const dilutionRoutes: RouteSpec[] = [
     tag: "dilution",
     summary: "Withdraw the open dispute (debtor); refused while a credit note is pending",
     auth: true,
+    authorize: byRole("debtor"),
     idempotent: true,
     params: ReceivableIdParams,
     responses: { 200: { description: "withdrawn", schema: DisputeOutcomeSchema } },
@@ -66,6 +68,7 @@ export const dilutionRoutes: RouteSpec[] = [
       "(CREDIT_NOTE_ABOVE_LINES) nor all notes above the invoice (CREDIT_NOTE_ABOVE_INVOICED); the chain refuses more than is owed " +
       "(CREDIT_NOTE_EXCEEDS_OUTSTANDING) and notes once repayment has begun (CREDIT_NOTE_CLOSED). Opens a dispute if none is open.",
     auth: true,
+    authorize: byRole("debtor"),
     idempotent: true,
     params: ReceivableIdParams,
     body: ProposeCreditNoteSchema,
@@ -95,6 +98,7 @@ export const dilutionRoutes: RouteSpec[] = [
     tag: "dilution",
     summary: "Withdraw a credit note still proposed (debtor)",
     auth: true,
+    authorize: byRole("debtor"),
     idempotent: true,
     params: CreditNoteIdParams,
     responses: { 200: { description: "withdrawn", schema: CreditNoteOutcomeSchema } },
@@ -115,6 +119,7 @@ export const dilutionRoutes: RouteSpec[] = [
       "(cumulative rounding in id order). Over a tree wider than MAX_DILUTION_LEAVES (128) the note comes back " +
       "`applying`: the credit is recorded at once and the keeper makes the cuts in passes, then it is `applied`.",
     auth: true,
+    authorize: byRole("supplier"),
     idempotent: true,
     params: CreditNoteIdParams,
     responses: { 200: { description: "applied (or applying, over a wide tree)", schema: CreditNoteOutcomeSchema } },

@@ -1,5 +1,7 @@
 // /v1/financing-requests: holders open and cancel requests on their certificates and repay pledges;
 // financiers browse the open market, fund (delivery versus payment) and foreclose defaulted pledges.
+import { HOLDER_ROLES } from "../../model/parties-schema.js";
+import { byRole } from "../../model/actor.js";
 import { z } from "zod";
 import {
   cancelFinancingRequest,
@@ -35,6 +37,7 @@ export const financingRoutes: RouteSpec[] = [
     description:
       "The holder's key opens FinancingMarket.openRequest and the certificate locks on-chain at once: it cannot be split, moved or financed again until the request is cancelled or ends (409 CERTIFICATE_LOCKED). Terms: 0 < price <= face; a pledge also needs price <= repayAmount <= face (422 FINANCING_TERMS_INVALID).",
     auth: true,
+    authorize: byRole(...HOLDER_ROLES),
     idempotent: true,
     body: OpenFinancingRequestSchema,
     responses: {
@@ -91,6 +94,7 @@ export const financingRoutes: RouteSpec[] = [
     tag: "financing",
     summary: "Withdraw an unfunded request and unlock the certificate (holder)",
     auth: true,
+    authorize: byRole(...HOLDER_ROLES),
     idempotent: true,
     params: Params,
     responses: {
@@ -109,6 +113,7 @@ export const financingRoutes: RouteSpec[] = [
     description:
       "Approves the settlement token for exactly the price, then calls FinancingMarket.fund with the price and repay amount shown by GET: the holder is paid and the certificate (discount) or the pledge (pledge) goes to the financier in one transaction. A financier with its own key uses `npm run financier -- fund <id>` instead.",
     auth: true,
+    authorize: byRole("financier"),
     idempotent: true,
     params: Params,
     responses: {
@@ -130,6 +135,7 @@ export const financingRoutes: RouteSpec[] = [
     description:
       "Approves the settlement token for exactly what is still owed to the pledgee, then calls FinancingMarket.repayPledge: the pledgee is paid and the certificate unlocks in one transaction. 409 FINANCING_WRONG_STATUS unless pledged, 409 INSUFFICIENT_BALANCE if the holder holds less than is owed.",
     auth: true,
+    authorize: byRole(...HOLDER_ROLES),
     idempotent: true,
     params: Params,
     responses: {
@@ -151,6 +157,7 @@ export const financingRoutes: RouteSpec[] = [
     description:
       "Calls FinancingMarket.foreclose: the certificate is delivered to the pledgee. 409 FINANCING_WRONG_STATUS unless pledged, 409 RECEIVABLE_WRONG_STATUS until the receivable is marked defaulted.",
     auth: true,
+    authorize: byRole("financier"),
     idempotent: true,
     params: Params,
     responses: {

@@ -1,5 +1,6 @@
 // /v1/operator routes: operator-only controls of a local chain, through the service's private
 // chain handle (the public JSON-RPC endpoint has none).
+import { byRole } from "../../model/actor.js";
 import { AdvanceClockSchema, advanceLocalClock, ClockAdvancedSchema } from "../../domain/operator-clock.js";
 import { defineRoute, type RouteSpec } from "../route-spec.js";
 
@@ -13,6 +14,7 @@ export const operatorRoutes: RouteSpec[] = [
     description:
       "For demos and trials: mines one block after moving the clock. 409 CLOCK_NOT_LOCAL on any other chain.",
     auth: true,
+    authorize: byRole("operator"),
     body: AdvanceClockSchema,
     responses: {
       200: { description: "the clock moved", schema: ClockAdvancedSchema },

@@ -1,4 +1,5 @@
 // /v1/receivables: suppliers submit trade documents; debtors confirm; everyone entitled reads.
+import { byRole } from "../../model/actor.js";
 import {
   confirmationRequest,
   ConfirmationRequestSchema,
@@ -34,6 +35,7 @@ export const receivableRoutes: RouteSpec[] = [
     description:
       "Verifies purchase order, delivery and invoice. 201 with status awaiting_confirmation (or held_for_review); 422 VERIFICATION_FAILED lists every failed rule; 409 DUPLICATE_RECEIVABLE names the existing one. Send an Idempotency-Key to retry safely.",
     auth: true,
+    authorize: byRole("supplier"),
     idempotent: true,
     body: SubmitReceivableSchema,
     responses: {
@@ -103,6 +105,7 @@ export const receivableRoutes: RouteSpec[] = [
       "with the registration's state and a Location header to GET /v1/receivables/{id}/registration, which follows it to registered or refused " +
       "(the receivable.registered webhook tells it too). Refusals known before the chain (403, 404, 409, 422) are the same either way.",
     auth: true,
+    authorize: byRole("debtor"),
     idempotent: true,
     respondAsync: true,
     params: ReceivableIdParams,
@@ -146,6 +149,7 @@ export const receivableRoutes: RouteSpec[] = [
     tag: "receivables",
     summary: "Approve or reject a submission held for manual review (operator)",
     auth: true,
+    authorize: byRole("operator"),
     idempotent: true,
     params: ReceivableIdParams,
     body: ReviewReceivableSchema,
@@ -165,6 +169,7 @@ export const receivableRoutes: RouteSpec[] = [
     description:
       "Status becomes declined; nothing reaches the chain. The invoice number, order capacity and delivery are free for a corrected resubmission, which keeps this one in its history. 409 RECEIVABLE_NOT_CLOSABLE once it is confirming or registered.",
     auth: true,
+    authorize: byRole("debtor"),
     idempotent: true,
     params: ReceivableIdParams,
     body: DeclineReceivableSchema,
@@ -184,6 +189,7 @@ export const receivableRoutes: RouteSpec[] = [
     description:
       "Allowed while held for review or awaiting confirmation. Status becomes withdrawn; the invoice number, order capacity and delivery are free for a corrected resubmission, which keeps this one in its history. 409 RECEIVABLE_NOT_CLOSABLE once it is confirming or registered.",
     auth: true,
+    authorize: byRole("supplier"),
     idempotent: true,
     params: ReceivableIdParams,
     body: WithdrawReceivableSchema,

@@ -16,12 +16,11 @@ import {
   RecourseClaimOutcomeSchema,
   RecourseGrantOutcomeSchema,
 } from "../../domain/recourse.js";
-import { requireRole } from "../../model/actor.js";
+import { byRole } from "../../model/actor.js";
+import { HOLDER_ROLES } from "../../model/parties-schema.js";
 import { defineRoute, type RouteSpec } from "../route-spec.js";
 
 const CertificateParams = z.object({ id: CertificateIdParam });
-/** Who holds or guarantees pieces: a seller, a financier, or a party that bought a piece. */
-const HOLDER_ROLES = ["supplier", "financier"] as const;
 
 export const recourseRoutes: RouteSpec[] = [
   defineRoute({
@@ -34,12 +33,12 @@ export const recourseRoutes: RouteSpec[] = [
       "Irrevocable: the holder guarantees this piece and every piece later split from it to every later holder. " +
       "Refusals: RECOURSE_NOT_HOLDER, RECOURSE_ALREADY_GRANTED, RECOURSE_TOO_MANY_ENDORSEMENTS, RECOURSE_CERTIFICATE_NOT_LIVE.",
     auth: true,
+    authorize: byRole(...HOLDER_ROLES),
     idempotent: true,
     params: CertificateParams,
     responses: { 200: { description: "endorsed", schema: RecourseGrantOutcomeSchema } },
     errors: [400, 401, 403, 404, 409, 503],
   }).handle(async (ctx, { actor, params: { id } }) => {
-    requireRole(actor, ...HOLDER_ROLES);
     return { status: 200, body: await grantRecourse(ctx, actor, id) };
   }),
   defineRoute({
@@ -54,13 +53,13 @@ export const recourseRoutes: RouteSpec[] = [
       "endorsement on the leaf's lineage that is not the holder's own. Refusals: RECOURSE_NO_GUARANTOR, RECOURSE_NOT_DEFAULTED, " +
       "RECOURSE_DEFAULT_ALREADY_CLAIMED, RECOURSE_NOTHING_TO_CLAIM, RECOURSE_NOT_CREDITOR.",
     auth: true,
+    authorize: byRole(...HOLDER_ROLES),
     idempotent: true,
     params: CertificateParams,
     body: OpenRecourseClaimSchema,
     responses: { 200: { description: "claim opened", schema: RecourseClaimOutcomeSchema } },
     errors: [400, 401, 403, 404, 409, 422, 503],
   }).handle(async (ctx, { actor, params: { id }, body }) => {
-    requireRole(actor, ...HOLDER_ROLES);
     return { status: 200, body: await openRecourseClaim(ctx, actor, id, body) };
   }),
   defineRoute({
@@ -73,12 +72,12 @@ export const recourseRoutes: RouteSpec[] = [
       "Approves exactly the amount to the recourse ledger, then pays; the allowance is reset if the payment fails. " +
       "A default claim delivers the leaf to the guarantor. Refusals: RECOURSE_CLAIM_WRONG_STATUS, ERC20_INSUFFICIENT_BALANCE.",
     auth: true,
+    authorize: byRole(...HOLDER_ROLES),
     idempotent: true,
     params: RecourseClaimIdParams,
     responses: { 200: { description: "paid", schema: RecourseClaimOutcomeSchema } },
     errors: [400, 401, 403, 404, 409, 503],
   }).handle(async (ctx, { actor, params: { id } }) => {
-    requireRole(actor, ...HOLDER_ROLES);
     return { status: 200, body: await payRecourseClaim(ctx, actor, id) };
   }),
   defineRoute({
@@ -90,12 +89,12 @@ export const recourseRoutes: RouteSpec[] = [
     description:
       "Answers the new claim. Refusals: RECOURSE_NO_GUARANTOR, RECOURSE_CLAIM_WRONG_STATUS, RECOURSE_ALREADY_ESCALATED.",
     auth: true,
+    authorize: byRole(...HOLDER_ROLES),
     idempotent: true,
     params: RecourseClaimIdParams,
     responses: { 200: { description: "the new claim, one endorser up", schema: RecourseClaimOutcomeSchema } },
     errors: [400, 401, 403, 404, 409, 422, 503],
   }).handle(async (ctx, { actor, params: { id } }) => {
-    requireRole(actor, ...HOLDER_ROLES);
     return { status: 200, body: await escalateRecourseClaim(ctx, actor, id) };
   }),
   defineRoute({

@@ -1,6 +1,7 @@
 // /v1 routes for repayment: the debtor pays a receivable (full, partial or early), anyone
 // entitled reads its repayments and early quote, the operator sets a debtor's early rate.
 // Settlement to the holders needs no route: the keeper does it (anyone may call the escrow).
+import { byRole } from "../../model/actor.js";
 import {
   EarlyPaymentRateSchema,
   EarlyPaymentRateSetSchema,
@@ -29,6 +30,7 @@ export const repaymentsRoutes: RouteSpec[] = [
       "REPAYMENT_EXCEEDS_OUTSTANDING, EARLY_PAYMENT_UNAVAILABLE, SETTLEMENT_QUOTE_ABOVE_LIMIT. Every call without an Idempotency-Key is a new payment: " +
       "send one to retry safely. The holders are paid by the keeper.",
     auth: true,
+    authorize: byRole("debtor"),
     idempotent: true,
     params: ReceivableIdParams,
     body: RepaySchema,
@@ -62,6 +64,7 @@ export const repaymentsRoutes: RouteSpec[] = [
     description:
       "0 switches early payment off. Applies to receivables of this debtor registered from now on: each receivable keeps the rate it was registered with.",
     auth: true,
+    authorize: byRole("operator"),
     idempotent: true,
     params: IdParams,
     body: EarlyPaymentRateSchema,

@@ -1,5 +1,6 @@
 // /v1/risk/network/hubs and /v1/risk/stress: the credit network's risk hubs and a
 // default-contagion stress run (operator, auditor, financier).
+import { byRole } from "../../model/actor.js";
 import { defineRoute, type RouteSpec } from "../route-spec.js";
 import {
   HubsQuerySchema,
@@ -44,6 +45,7 @@ export const riskNetworkRoutes: RouteSpec[] = [
       "when that endorser defaults, what it carried moves to the next endorser above it, and back to the holder only when every endorser has fallen. " +
       "Open recourse claims on-chain are debts of their guarantor (in buffers; its creditor loses on them when it defaults); a leaf under an open default claim is its guarantor's. Reads only; changes nothing.",
     auth: true,
+    authorize: byRole("operator", "auditor", "financier"),
     body: StressBodySchema,
     responses: { 200: { description: "the stress run", schema: StressSchema } },
     errors: [400, 401, 403, 404],

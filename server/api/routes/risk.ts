@@ -1,7 +1,7 @@
 // /v1/risk routes: party risk views (score, factors, limits, exposure, alerts), the alert
 // feed, industry risk indices and base limits set by the operator, and financing quotes.
 import { z } from "zod";
-import { requireRole } from "../../model/actor.js";
+import { byRole, requireRole } from "../../model/actor.js";
 import { CertificateIdParam } from "../../domain/certificates.js";
 import { FinancingRequestIdParam } from "../../domain/financing.js";
 import { AlertsPageSchema, listAlertsPage, ListAlertsQuery, requireAlertReader } from "../../risk/alerts.js";
@@ -88,6 +88,7 @@ export const riskRoutes: RouteSpec[] = [
     description:
       "Above the threshold, the industry's parties' limits are cut to 50 %, financing on their debts allows at most 90 days' tenor and 10 percentage points less advance rate. Takes effect on the next check.",
     auth: true,
+    authorize: byRole("operator"),
     idempotent: true,
     params: IndustryParams,
     body: SetIndustryRiskSchema,

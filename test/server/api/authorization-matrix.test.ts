@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { startTestService, type TestService } from "../harness.js";
 import { ApiClient, type ApiResponse } from "../client.js";
-import { createMatrixCast, createTestParty, validSubmission, type TestParty } from "../scenario.js";
+import { createMatrixCast, createTestParty, MATRIX_CAST, validSubmission, type TestParty } from "../scenario.js";
 import { allRoutes } from "../../../server/api/app.js";
 import type { RouteSpec } from "../../../server/api/route-spec.js";
 import { expectSameState, stateOf, type StateSnapshot } from "../fuzz/refusals.js";
@@ -584,21 +584,87 @@ describe("API: authentication and authorization on every route", function () {
   }
 
   describe("when a caller without the role also sends an invalid request", function () {
-    // These routes check the role before they read the request: the answer is 403 whatever was sent.
-    it("refuses it with FORBIDDEN, not VALIDATION_FAILED", async function () {
-      const supplier = api.as(w.keys.seller);
-      for (const response of [
-        await supplier.post("/v1/parties", { name: 42 }),
-        await supplier.post(`/v1/risk/limits/${"x".repeat(81)}`, { kind: "nonsense" }),
-        await supplier.get("/v1/risk/alerts?limit=-1&since=yesterday"),
-      ]) {
-        expect(response.status, JSON.stringify(response.body)).to.equal(403);
-        expect(response.body.error.code).to.equal("FORBIDDEN");
-      }
+    // The roles a write route needs, written out here rather than read from the routes: a caller
+    // with none of them is refused 403 before its path, query or body is read, so a malformed
+    // request never tells it more (VALIDATION_FAILED would describe the request's shape).
+    const HOLDER = ["supplier", "financier"];
+    const WRITE_ROLES: Record<string, string[]> = {
+      "post /v1/parties": ["operator"],
+      "post /v1/parties/:id/suspend": ["operator"],
+      "post /v1/parties/:id/reactivate": ["operator"],
+      "post /v1/parties/:id/test-funds": ["operator"],
+      "post /v1/operator/chain/advance-time": ["operator"],
+      "post /v1/receivables": ["supplier"],
+      "post /v1/receivables/:id/confirm": ["debtor"],
+      "post /v1/receivables/:id/decline": ["debtor"],
+      "post /v1/receivables/:id/withdraw": ["supplier"],
+      "post /v1/receivables/:id/review": ["operator"],
+      "post /v1/certificates/:id/split": HOLDER,
+      "post /v1/certificates/:id/transfer": HOLDER,
+      "post /v1/financing-requests": HOLDER,
+      "post /v1/financing-requests/:id/cancel": HOLDER,
+      "post /v1/financing-requests/:id/fund": ["financier"],
+      "post /v1/financing-requests/:id/repay-pledge": HOLDER,
+      "post /v1/financing-requests/:id/foreclose": ["financier"],
+      "post /v1/receivables/:id/repayments": ["debtor"],
+      "post /v1/parties/:id/early-payment-rate": ["operator"],
+      "post /v1/receivables/:id/disputes": ["debtor"],
+      "post /v1/receivables/:id/disputes/withdraw": ["debtor"],
+      "post /v1/receivables/:id/credit-notes": ["debtor"],
+      "post /v1/credit-notes/:id/withdraw": ["debtor"],
+      "post /v1/credit-notes/:id/consent": ["supplier"],
+      "post /v1/credit-notes/:id/arbitration": ["operator"],
+      "post /v1/receivables/:id/disputes/dismissal": ["operator"],
+      "post /v1/certificates/:id/recourse": HOLDER,
+      "post /v1/certificates/:id/recourse-claims": HOLDER,
+      "post /v1/recourse-claims/:id/pay": HOLDER,
+      "post /v1/recourse-claims/:id/escalate": HOLDER,
+      "post /v1/risk/industries/:industry": ["operator"],
+      "post /v1/risk/limits/:partyId": ["operator"],
+      "post /v1/risk/stress": ["operator", "auditor", "financier"],
+    };
+    /** Write routes every party may call (its own webhooks, its own held payments). */
+    const OPEN_TO_EVERY_ROLE = [
+      "post /v1/me/held-payments/withdraw",
+      "post /v1/webhooks/endpoints",
+      "delete /v1/webhooks/endpoints/:id",
+      "post /v1/webhooks/endpoints/:id/deliveries/:deliveryId/replay",
+    ];
+    const rolesOf = (caller: Caller): readonly string[] => (caller === "operator" ? ["operator"] : MATRIX_CAST[caller]);
+
+    it("knows the roles of every write route", function () {
+      const writes = allRoutes()
+        .filter((route) => route.method !== "get")
+        .map(routeKey);
+      expect([...Object.keys(WRITE_ROLES), ...OPEN_TO_EVERY_ROLE].sort()).to.deep.equal(writes.sort());
     });
 
-    it("reads the request first on the other routes: VALIDATION_FAILED before the role or the owner is looked at", async function () {
-      const response = await api.as(w.keys.debtor).post(`/v1/certificates/${w.tier2Piece}/split`, { parts: [] });
+    it("refuses it with FORBIDDEN, not VALIDATION_FAILED, on every write route", async function () {
+      let refused = 0;
+      for (const route of allRoutes().filter((r) => WRITE_ROLES[routeKey(r)])) {
+        const needed = WRITE_ROLES[routeKey(route)]!;
+        for (const caller of CALLERS.filter((c) => !rolesOf(c).some((role) => needed.includes(role)))) {
+          // A path id no route accepts ("x"), an unknown query and a body of the wrong shape.
+          const response = await api
+            .as(w.keys[caller])
+            .request(route.method.toUpperCase(), `${anyUrl(route)}?limit=-1`, { parts: 42, nonsense: true });
+          expect(response.status, `${routeKey(route)} as ${caller}: ${JSON.stringify(response.body)}`).to.equal(403);
+          expect(response.body.error.code, `${routeKey(route)} as ${caller}`).to.equal("FORBIDDEN");
+          refused++;
+        }
+      }
+      expect(refused).to.be.greaterThan(100);
+    });
+
+    it("refuses the read-only routes' invalid requests from a caller without the role with FORBIDDEN too", async function () {
+      const response = await api.as(w.keys.seller).get("/v1/risk/alerts?limit=-1&since=yesterday");
+      expect(response.status, JSON.stringify(response.body)).to.equal(403);
+      expect(response.body.error.code).to.equal("FORBIDDEN");
+    });
+
+    it("reads the request first for a caller that has the role: VALIDATION_FAILED before the owner is looked at", async function () {
+      // The seller is a supplier, so it may split, but not this piece (the tier-2 holder's).
+      const response = await api.as(w.keys.seller).post(`/v1/certificates/${w.tier2Piece}/split`, { parts: [] });
       expect(response.status, JSON.stringify(response.body)).to.equal(400);
       expect(response.body.error.code).to.equal("VALIDATION_FAILED");
     });
