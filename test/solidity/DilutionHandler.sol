@@ -32,6 +32,10 @@ contract DilutionHandler {
     uint256 public splits;
     uint256 public settlements;
     uint256 public unexpected;
+    /// Splits and financings the dilution rules forbid that went through anyway (must stay 0),
+    /// and how many such attempts were made (so a run that never tried one is seen).
+    uint256 public wronglyAllowed;
+    uint256 public forbiddenTried;
 
     constructor(Tierline memory t_, uint256 debtorKey_, address[] memory actors_) {
         t = t_;
@@ -77,18 +81,20 @@ contract DilutionHandler {
         if (!found || !_open(id)) return;
         ICertificateToken.Certificate memory c = t.certificates.certificateOf(leaf);
         if (c.state != ICertificateToken.CertificateState.Live || c.faceValue < 2) return;
-        if (t.dilution.reductionOf(leaf) != 0 || t.dilution.isDisputed(id)) return;
         uint256 parts = (seed >> 8).bound(2, c.faceValue < 4 ? c.faceValue : 4);
         uint256[] memory amounts = c.faceValue.partition(parts, seed >> 16);
         ICertificateToken.SplitPart[] memory list = new ICertificateToken.SplitPart[](parts);
         for (uint256 i; i < parts; ++i) {
             list[i] = ICertificateToken.SplitPart({to: actors[(seed >> (24 + i)) % actors.length], amount: amounts[i]});
         }
+        bool forbidden = t.dilution.reductionOf(leaf) != 0 || t.dilution.isDisputed(id);
         vm.prank(t.certificates.ownerOf(leaf));
         try t.certificates.split(leaf, list) {
             ++splits;
+            if (forbidden) ++wronglyAllowed; // a disputed receivable or a cut piece was split
         } catch {
-            ++unexpected;
+            if (forbidden) ++forbiddenTried;
+            else ++unexpected;
         }
     }
 
@@ -139,13 +145,23 @@ contract DilutionHandler {
     function pledge(uint256 seed) external {
         ++calls;
         (bytes32 id, uint256 leaf, bool found) = _leaf(seed);
-        if (!found || !_open(id) || t.dilution.isDisputed(id)) return;
+        if (!found || !_open(id)) return;
         if (t.certificates.certificateOf(leaf).state != ICertificateToken.CertificateState.Live) return;
         uint256 claim = t.dilution.claimOf(leaf);
         address holder = t.certificates.ownerOf(leaf);
         address funder = actors[actors.length - 1];
         if (claim == 0 || holder == funder) return;
         uint256 amount = (seed >> 8).bound(1, claim);
+        if (t.dilution.isDisputed(id)) {
+            // No new financing on a disputed receivable: the request is refused.
+            vm.prank(holder);
+            try t.financing.openRequest(leaf, IFinancingMarket.FinancingKind.Pledge, amount, amount) {
+                ++wronglyAllowed;
+            } catch {
+                ++forbiddenTried;
+            }
+            return;
+        }
         vm.prank(holder);
         uint256 requestId = t.financing.openRequest(leaf, IFinancingMarket.FinancingKind.Pledge, amount, amount);
         vm.prank(funder);

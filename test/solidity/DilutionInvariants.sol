@@ -12,7 +12,8 @@ pragma solidity ^0.8.28;
 //                                        receivable paid out more than the debtor paid in, and a
 //                                        repaid receivable's settled leaves got exactly their claims;
 //   invariant_escrowSolvent              the escrow holds every unpaid repayment and kept payment.
-// `afterInvariant` checks the handler was called and no valid action was refused;
+// `afterInvariant` checks the handler was called, no valid action was refused and no split or
+// financing the rules forbid (a disputed receivable, a piece a credit note cut) went through;
 // `test_handlerReachesEveryPath` runs a fixed script through every action.
 //
 // Run counts (hardhat.config.ts, fixed seed "tier1ine"), per invariant function:
@@ -113,6 +114,7 @@ contract DilutionInvariants is TierlineDeployer {
     function afterInvariant() public view {
         require(handler.calls() > 0, "the invariant fuzzer never called the handler");
         require(handler.unexpected() == 0, "a valid split or transfer was refused");
+        require(handler.wronglyAllowed() == 0, "a split or financing the dilution rules forbid went through");
     }
 
     /// A fixed script through every action; each must make progress.
@@ -125,6 +127,12 @@ contract DilutionInvariants is TierlineDeployer {
         handler.pledge(5);
         handler.credit(262); // the seller co-signs a credit of one unit
         handler.credit(263); // the arbiter decides another
+        handler.dispute(3); // opens again: while it stands, no piece may be split or financed
+        for (uint256 seed = 16; seed <= 64; seed += 16) {
+            handler.split(seed); // pieces other than the pledged first one
+            handler.pledge(seed + 1);
+        }
+        handler.dispute(3); // withdraws
         handler.register(8);
         handler.repay(9);
         handler.settle(9);
@@ -132,6 +140,8 @@ contract DilutionInvariants is TierlineDeployer {
         require(handler.creditNotes() == 2, "credit notes did not apply");
         require(handler.settlements() >= 1, "no settlement");
         require(handler.unexpected() == 0, "a valid action was refused");
+        require(handler.forbiddenTried() >= 2, "no forbidden split or financing was tried");
+        require(handler.wronglyAllowed() == 0, "a split or financing the dilution rules forbid went through");
         invariant_conservationAfterDilution();
         invariant_noPayoutAboveClaim();
         invariant_escrowSolvent();
