@@ -31,6 +31,7 @@ export async function withIdempotency(
     .digest("hex");
 
   const cluster = clusterOf(ctx.db);
+  const startedAt = nowIso();
   const inserted = await ctx.db
     .insertInto("idempotency")
     .values({
@@ -42,7 +43,8 @@ export async function withIdempotency(
       state: "in_progress",
       status_code: null,
       response: null,
-      created_at: nowIso(),
+      created_at: startedAt,
+      first_started_at: startedAt,
       owner: cluster.instanceId,
     })
     .onConflict((oc) => oc.doNothing())
@@ -91,7 +93,9 @@ export async function withIdempotency(
       "retrying a request whose earlier attempt was interrupted",
     );
     interrupted = {
-      startedAt: existing.created_at,
+      // From the first attempt, not this key's last owner: a retry that took the key over and
+      // failed too must not hide what the attempt before it sent (it would be sent again).
+      startedAt: existing.first_started_at ?? existing.created_at,
       endedBy: failedEarlier || cluster.shared ? nowIso() : processStartedAt,
     };
   }

@@ -1010,4 +1010,14 @@ export const migrations: Record<string, Migration> = {
       await trackOpenLeaves(db, onPostgres(db) ? "postgres" : "sqlite");
     },
   },
+  "0030_idempotency_first_attempt": {
+    async up(db: Kysely<any>) {
+      // When a key's first attempt began. A retry that takes an interrupted key over restarts
+      // created_at (it owns the key from then on), so a second retry searched the transaction
+      // journal from the first retry's start only, missed the first attempt's payment and paid
+      // again. The journal is searched from here instead; old rows start where they started.
+      await db.schema.alterTable("idempotency").addColumn("first_started_at", "text").execute();
+      await sql`update idempotency set first_started_at = created_at`.execute(db);
+    },
+  },
 };

@@ -64,6 +64,8 @@ export interface IdempotencyTable {
   created_at: string;
   /** The instance id of the process running the attempt (store/cluster.ts); null before 0005. */
   owner: Generated<string | null>;
+  /** When the key's first attempt began; created_at moves to each retry that takes the key over. */
+  first_started_at: string | null;
 }
 
 export interface TxJournalTable {

@@ -141,4 +141,49 @@ describe("Faults: a crash while the debtor repays", function () {
       await world.auditMatches(receivableId);
     });
   });
+  // A retry that takes the key over and then fails itself (the chain is down) must not hide the
+  // first attempt's payment from the retry after it (it once did: the takeover restarted the
+  // window in which the journal is searched, and the second retry paid again).
+  describe("when the service is killed at tx-sent:repay and the first retry fails while the chain is down", function () {
+    let receivableId: string;
+    let key: Record<string, string>;
+    let start: { debtor: bigint; holder: bigint };
+    const repay = () =>
+      world.as("debtor").post(`/v1/receivables/${receivableId}/repayments`, { amount: PART.toString() }, key);
+
+    before(async function () {
+      ({ id: receivableId } = await registerReceivable(world, "tier1", "debtor"));
+      key = idempotencyKey("repay-twice-interrupted");
+      start = await balances();
+      await world.crashDuring("tx-sent:repay", repay);
+      await world.start();
+    });
+
+    it("answers the first retry 503 while the chain is down, and keeps the key", async function () {
+      await world.stopChain();
+      try {
+        const retry = await repay();
+        expect(retry.status, JSON.stringify(retry.body)).to.equal(503);
+      } finally {
+        await world.startChain();
+      }
+    });
+
+    it("answers the second retry from the first attempt's payment and never pays again", async function () {
+      const answer = await eventually("an answer once the chain is back", async () => {
+        const response = await repay();
+        return response.status < 500 ? response : undefined;
+      });
+      expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
+      const repayments = await repaymentsOnChain(receivableId);
+      expect(repayments).to.have.length(1);
+      expect(answer.body.txHash).to.equal(repayments[0]!.transactionHash);
+      expect(await repaidOnChain(receivableId)).to.equal(PART);
+      expect((await balances()).debtor).to.equal(start.debtor - PART);
+    });
+
+    it("keeps an index that equals the chain (the auditor's verification)", async function () {
+      await world.auditMatches(receivableId);
+    });
+  });
 });
