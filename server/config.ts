@@ -111,6 +111,9 @@ export const ConfigSchema = z.object({
   TIERLINE_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
   TIERLINE_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5_000),
   TIERLINE_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Webhook endpoints on this machine, a private network or a link-local address (cloud
+   * metadata): refused unless "allow" (receivers on a network the operator trusts; the tests'). */
+  TIERLINE_WEBHOOK_PRIVATE_TARGETS: z.enum(["refuse", "allow"]).default("refuse"),
   /** How often the keeper looks for work, milliseconds. */
   TIERLINE_KEEPER_INTERVAL_MS: z.coerce.number().int().min(50).default(2_000),
   /** Requests per minute per IP address before 429, for requests without a known API key. */

@@ -5,11 +5,12 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import type { Actor } from "../model/actor.js";
-import { notFound } from "../model/errors.js";
+import { notFound, unprocessable } from "../model/errors.js";
 import { pageSchema, PageQuery, type Page } from "../model/page.js";
 import { WEBHOOK_EVENT_TYPES } from "../model/webhook-events.js";
 import { nowIso } from "../store/database.js";
 import { keysetPage, mapPage } from "../store/paginate.js";
+import { refusedWebhookTarget } from "./webhook-target.js";
 
 export const CreateWebhookEndpointSchema = z
   .object({
@@ -86,6 +87,14 @@ export async function createWebhookEndpoint(
   actor: Actor,
   input: z.infer<typeof CreateWebhookEndpointSchema>,
 ): Promise<z.infer<typeof CreatedWebhookEndpointSchema>> {
+  if (ctx.config.TIERLINE_WEBHOOK_PRIVATE_TARGETS === "refuse") {
+    const refused = await refusedWebhookTarget(input.url);
+    if (refused) {
+      throw unprocessable("WEBHOOK_URL_NOT_PUBLIC", `webhooks go to public addresses only: ${refused}`, {
+        fields: ["body.url"],
+      });
+    }
+  }
   const secret = `whsec_${randomBytes(24).toString("base64")}`;
   const row = {
     id: `whe_${randomBytes(9).toString("base64url")}`,

@@ -12,10 +12,12 @@
 // before the next leader's first one reads the due deliveries, so no delivery is sent by two
 // replicas at once.
 import { Webhook } from "standardwebhooks";
+import { fetch, type Agent } from "undici";
 import type { ServiceContext } from "../context.js";
 import { crashPoint } from "../faults.js";
 import { nowIso } from "../store/database.js";
 import { withLock } from "../store/locks.js";
+import { publicOnlyAgent, refusedAddressLiteral } from "../domain/webhook-target.js";
 
 const FAN_OUT_BATCH = 100;
 // Nine values a row: 500 rows stay far below SQLite's 32,766 bound values a statement.
@@ -62,7 +64,15 @@ export class WebhookDispatcher {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
 
+  /** Made at the first send unless the operator allows private targets (TIERLINE_WEBHOOK_PRIVATE_TARGETS=allow). */
+  #publicOnlyAgent: Agent | undefined;
+
   constructor(private readonly ctx: ServiceContext) {}
+
+  #publicOnly(): Agent | undefined {
+    if (this.ctx.config.TIERLINE_WEBHOOK_PRIVATE_TARGETS === "allow") return undefined;
+    return (this.#publicOnlyAgent ??= publicOnlyAgent());
+  }
 
   start(intervalMs: number): void {
     if (this.#timer !== undefined) return;
@@ -198,7 +208,12 @@ export class WebhookDispatcher {
         timestamp,
         delivery.payload,
       );
+      // Public addresses only (webhook-target.ts): a literal here, a name as it is dialled.
+      const publicOnly = this.#publicOnly();
+      const refused = publicOnly ? refusedAddressLiteral(delivery.url) : undefined;
+      if (refused) throw new Error(`refused: ${refused}`);
       const response = await fetch(delivery.url, {
+        dispatcher: publicOnly,
         method: "POST",
         headers: {
           "content-type": "application/json",
@@ -215,7 +230,10 @@ export class WebhookDispatcher {
       await response.body?.cancel();
       if (status < 200 || status >= 300) error = `the endpoint answered ${status}`;
     } catch (caught) {
-      error = ((caught as Error).message || String(caught)).slice(0, MAX_ERROR_LENGTH);
+      // fetch says only "fetch failed"; its cause says why (refused, unreachable, timed out).
+      const cause = (caught as Error & { cause?: unknown }).cause;
+      const message = (caught as Error).message || String(caught);
+      error = (cause instanceof Error ? `${message}: ${cause.message}` : message).slice(0, MAX_ERROR_LENGTH);
     }
     if (error === null) crashPoint("webhook:delivered-before-recorded");
     const delivered = error === null;

@@ -149,6 +149,7 @@ export class FaultWorld {
       TIERLINE_KEEPER_INTERVAL_MS: "200",
       TIERLINE_RATE_LIMIT_PER_MINUTE: "100000",
       TIERLINE_RATE_LIMIT_PER_KEY_PER_MINUTE: "100000",
+      TIERLINE_WEBHOOK_PRIVATE_TARGETS: "allow", // the tests' receivers listen on this machine
       ...this.extraEnv,
       ...options.env,
       ...(options.crashAt ? { TIERLINE_CRASH_AT: options.crashAt } : {}),

@@ -36,6 +36,9 @@ export async function startTestService(extraEnv: Record<string, string> = {}): P
     TIERLINE_INDEXER_INTERVAL_MS: "100",
     TIERLINE_RATE_LIMIT_PER_MINUTE: "100000",
     TIERLINE_RATE_LIMIT_PER_KEY_PER_MINUTE: "100000",
+    // The tests' webhook receivers listen on this machine (test/server/api/webhook-targets.test.ts
+    // runs with the default, which refuses them).
+    TIERLINE_WEBHOOK_PRIVATE_TARGETS: "allow",
     ...(testDatabaseEngine() === "postgres" ? { TIERLINE_DATABASE_URL: await freshDatabaseUrl() } : {}),
     ...extraEnv,
   };
