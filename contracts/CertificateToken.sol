@@ -107,7 +107,8 @@ contract CertificateToken is ICertificateToken, ERC721, AccessControl, Pausable 
         }
         if (faceValue > type(uint128).max) revert CertificateFaceValueTooLarge(faceValue, type(uint128).max);
         certificateId = _config.nextCertificateId++;
-        _requireMayReceive(seller, certificateId);
+        // The registry refused a seller that may not hold in this same call (ReceivableSellerMayNotHold).
+        _requireNotPaused();
         _rootReceivables[certificateId] = receivableId;
         // No ERC-721 owner slot: the seller's holding is its receivable's record (see _ownerOf).
         _increaseBalance(seller, 1);

@@ -161,18 +161,16 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
             return (0, abi.encodeWithSelector(ReceivableDueDateTooFar.selector, terms.dueDate, type(uint40).max));
         }
         // The seller receives the root: one that may not hold (an auditor) is refused here, item by
-        // item, not by the token's mint check, which would revert a whole batch. One call when it may.
-        if (!parties.mayHold(terms.seller)) {
-            if (!parties.isActive(terms.seller)) {
-                return (0, abi.encodeWithSelector(PartyNotActive.selector, terms.seller));
-            }
-            return (0, abi.encodeWithSelector(ReceivableSellerMayNotHold.selector, terms.seller));
-        }
-        if (!parties.isActive(terms.debtor)) {
-            return (0, abi.encodeWithSelector(PartyNotActive.selector, terms.debtor));
-        }
+        // item, not by the token's mint check, which would revert a whole batch. One call a party
+        // reads its flags and legal id together (issue 12: two calls, not four).
+        IPartyRegistry.Party memory seller = parties.partyOf(terms.seller);
+        if (!seller.active) return (0, abi.encodeWithSelector(PartyNotActive.selector, terms.seller));
+        if (!seller.mayHold) return (0, abi.encodeWithSelector(ReceivableSellerMayNotHold.selector, terms.seller));
+        IPartyRegistry.Party memory debtor = parties.partyOf(terms.debtor);
+        if (!debtor.active) return (0, abi.encodeWithSelector(PartyNotActive.selector, terms.debtor));
 
-        receivableId = receivableIdOf(terms);
+        // An active party is a registered one, so both legal ids are set (receivableIdOf's reads).
+        receivableId = computeReceivableId(seller.legalIdHash, debtor.legalIdHash, terms.invoiceNumberHash);
         if (_receivables[receivableId].status != ReceivableStatus.None) {
             return (receivableId, abi.encodeWithSelector(ReceivableAlreadyRegistered.selector, receivableId));
         }
