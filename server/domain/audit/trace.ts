@@ -17,7 +17,7 @@ import type {
   OnchainRecourseEndorsementTable,
   OnchainPledgeShortfallTable,
 } from "../../store/schema.js";
-import { creditNotesOf, CreditNoteViewSchema } from "../dilution.js";
+import { creditNotesOf, CreditNoteViewSchema, type CreditNoteView } from "../dilution.js";
 import { collateralShortfallOf } from "../../model/collateral-shortfall.js";
 import type { Actor } from "../../model/actor.js";
 import { PartyRefSchema } from "../../model/party-refs.js";
@@ -304,6 +304,10 @@ export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId
   const kept = pathOnly ? new Set<string>() : new Set(certificateIds);
   if (pathOnly) for (const id of relationsOf.ownPieces()) for (const l of relationsOf.lineageOf(id)) kept.add(l);
 
+  // Credit notes by the policy's dilution cell (a financier still weighing a request sees none),
+  // and on a path only the cuts of the path's pieces.
+  const dilutionShown = decide("dilution", relations).access !== "denied";
+
   const nodes = new Map<string, TraceNode>();
   for (const row of certificates) {
     if (kept.has(row.id)) nodes.set(row.id, await toNode(refs, row, financingOf.get(row.id) ?? [], recourse, row.id));
@@ -335,7 +339,7 @@ export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId
     },
     root,
     certificateCount: nodes.size,
-    creditNotes: await creditNotesOf(ctx, { receivableId }),
+    creditNotes: dilutionShown ? onPath(await creditNotesOf(ctx, { receivableId }), pathOnly, kept) : [],
     transactions: withoutHidden(
       await transactionsTouching(
         ctx,
@@ -344,39 +348,71 @@ export async function buildTrace(ctx: ServiceContext, actor: Actor, receivableId
         requests.map((r) => r.id),
         claims.map((c) => c.id),
       ),
-      new Set(certificateIds.filter((id) => !kept.has(id))),
-      hiddenRequests,
+      {
+        certificates: new Set(certificateIds.filter((id) => !kept.has(id))),
+        requests: hiddenRequests,
+        claims: new Set(claims.filter((c) => !kept.has(c.leaf_id)).map((c) => c.id)),
+        dilution: !dilutionShown,
+      },
     ),
     conservation: checkConservation(receivable.face_value, certificates, receivable.credited),
     asOfBlock,
   };
 }
 
+/** What a caller on a path may not see in the transactions (see withoutHidden). */
+interface Hidden {
+  /** Pieces off the caller's path. */
+  certificates: Set<string>;
+  /** Requests whose terms the policy hides. */
+  requests: Set<string>;
+  /** Recourse claims on pieces off the path. */
+  claims: Set<string>;
+  /** Every dilution event (the policy's dilution cell refuses the caller). */
+  dilution: boolean;
+}
+
 /**
  * The transactions without what the caller may not see: a transaction that financed a
  * piece whose terms are hidden goes whole (its transfer names the financier); events about
- * pieces off the caller's path are left out, and a transaction left empty goes too.
+ * pieces off the caller's path (as the piece, the leaf of a claim or the parent of a split)
+ * and about their recourse claims are left out, as are those pieces among a split's children,
+ * dilution events too when the policy hides dilution, and a transaction left empty goes too.
  */
-function withoutHidden(
-  transactions: TraceTransaction[],
-  hiddenCertificates: Set<string>,
-  hiddenRequests: Set<string>,
-): TraceTransaction[] {
-  if (hiddenCertificates.size === 0 && hiddenRequests.size === 0) return transactions;
+function withoutHidden(transactions: TraceTransaction[], hidden: Hidden): TraceTransaction[] {
+  if (hidden.certificates.size === 0 && hidden.requests.size === 0 && hidden.claims.size === 0 && !hidden.dilution)
+    return transactions;
   const mentions = (args: Record<string, unknown>, set: Set<string>, ...keys: string[]) =>
     keys.some((key) => typeof args[key] === "string" && set.has(args[key]));
   const out: TraceTransaction[] = [];
   for (const tx of transactions) {
-    if (tx.events.some((e) => e.contract === "financing" && mentions(e.args, hiddenRequests, "requestId"))) continue;
+    if (tx.events.some((e) => e.contract === "financing" && mentions(e.args, hidden.requests, "requestId"))) continue;
     // A credit note's PledgeCollateralShortfall names a pledge's outstanding: hidden with the pledge.
-    const events = tx.events.filter(
-      (e) =>
-        !mentions(e.args, hiddenCertificates, "certificateId", "tokenId") &&
-        !(e.contract === "dilution" && mentions(e.args, hiddenRequests, "requestId")),
-    );
+    const events = tx.events
+      .filter(
+        (e) =>
+          !mentions(e.args, hidden.certificates, "certificateId", "tokenId", "leafId", "parentId") &&
+          !(e.contract === "recourse" && mentions(e.args, hidden.claims, "claimId")) &&
+          !(e.contract === "dilution" && (hidden.dilution || mentions(e.args, hidden.requests, "requestId"))),
+      )
+      // A split on the path names only the children on the path.
+      .map((e) =>
+        Array.isArray(e.args.childIds)
+          ? {
+              ...e,
+              args: { ...e.args, childIds: e.args.childIds.filter((id) => !hidden.certificates.has(String(id))) },
+            }
+          : e,
+      );
     if (events.length > 0) out.push({ ...tx, events });
   }
   return out;
+}
+
+/** The credit notes, with only the path's leaves when the caller sees a path. */
+function onPath(notes: CreditNoteView[], pathOnly: boolean, kept: Set<string>): CreditNoteView[] {
+  if (!pathOnly) return notes;
+  return notes.map((note) => ({ ...note, leaves: note.leaves.filter((leaf) => kept.has(leaf.certificateId)) }));
 }
 
 /** Decimal ids as numbers: shorter first, then by digits. */
