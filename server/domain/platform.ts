@@ -83,6 +83,7 @@ export async function readiness(ctx: ServiceContext): Promise<Readiness> {
     ...(aheadOfChain
       ? [`the index is ahead of the chain (indexed block ${indexedBlock} > latest block ${latestBlock})`]
       : []),
+    ...(ctx.indexer.recoveringFromReorg ? [ctx.indexer.recoveringFromReorg] : []),
   ];
   return {
     ready: problems.length === 0,
