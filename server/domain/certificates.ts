@@ -185,9 +185,11 @@ function requireMovable(row: CertificateRow): void {
 }
 
 async function holderWallet(ctx: ServiceContext, actor: Actor, row: CertificateRow): Promise<Wallet> {
+  // Ownership first, and the refusal names no one: a party that may not read the certificate
+  // must learn neither who holds it nor its state (retired, settled, locked) by asking to move it.
+  // A retired, settled or locked certificate keeps its holder, so the holder's answers are unchanged.
+  if (row.holder !== actor.address) throw forbidden(`party ${actor.id} does not hold certificate ${row.id}`);
   requireMovable(row);
-  if (row.holder !== actor.address)
-    throw forbidden(`party ${actor.id} does not hold certificate ${row.id}`, { holder: row.holder });
   if (!actor.custodial || !actor.encryptedKey) {
     throw conflict(
       "NON_CUSTODIAL_PARTY",

@@ -439,7 +439,8 @@ export async function openFinancingRequest(
     return openedOutcome(await toView(ctx, await loadRequest(ctx, requestId), await chainNowSeconds(ctx)));
   }
   if (certificate.holder !== actor.address)
-    throw forbidden(`party ${actor.id} does not hold certificate ${certificate.id}`, { holder: certificate.holder });
+    // Names no one: a party that may not read the certificate must not learn its holder here.
+    throw forbidden(`party ${actor.id} does not hold certificate ${certificate.id}`);
   const id = certificate.id;
   if (certificate.state === "locked")
     throw conflict("CERTIFICATE_LOCKED", `certificate ${id} is already in a financing request or pledge`, {
@@ -578,7 +579,7 @@ export async function cancelFinancingRequest(
 ): Promise<FinancingRequestTx> {
   const row = await loadRequest(ctx, requestId);
   if (row.holder !== actor.address)
-    throw forbidden(`only the holder that opened financing request ${requestId} may cancel it`, { holder: row.holder });
+    throw forbidden(`only the holder that opened financing request ${requestId} may cancel it`);
   // A retry of a cancellation the service died in the middle of: the cancellation it sent is the answer.
   const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, "cancelFinancing", requestId);
   if (interrupted) {
@@ -716,7 +717,7 @@ export type RepayPledgeOutcome = z.infer<typeof RepayPledgeOutcomeSchema>;
 export async function repayPledge(ctx: ServiceContext, actor: Actor, requestId: string): Promise<RepayPledgeOutcome> {
   const row = await loadRequest(ctx, requestId);
   if (row.holder !== actor.address)
-    throw forbidden(`only the holder that pledged financing request ${requestId} may repay it`, { holder: row.holder });
+    throw forbidden(`only the holder that pledged financing request ${requestId} may repay it`);
   // A retry of a repayment the service died in the middle of: the repayment it sent is the answer.
   const [repaid] = await sentByInterruptedAttempt(ctx, actor.address, "repayPledge", requestId);
   if (repaid) {
@@ -809,7 +810,7 @@ async function forecloseOutcome(ctx: ServiceContext, requestId: string, txHash: 
 export async function foreclosePledge(ctx: ServiceContext, actor: Actor, requestId: string): Promise<ForecloseOutcome> {
   const row = await loadRequest(ctx, requestId);
   if (!row.financier || row.financier !== actor.address) {
-    throw forbidden(`only the pledgee of financing request ${requestId} may foreclose it`, { pledgee: row.financier });
+    throw forbidden(`only the pledgee of financing request ${requestId} may foreclose it`);
   }
   // A retry of a foreclosure the service died in the middle of: the foreclosure it sent is the answer.
   const [interrupted] = await sentByInterruptedAttempt(ctx, actor.address, "foreclosePledge", requestId);

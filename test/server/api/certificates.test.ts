@@ -153,6 +153,22 @@ describe("API: reading, splitting and transferring certificates", function () {
       expect(await ownerOf(child40)).to.equal(supplier.address);
     });
 
+    it("names neither the holder nor the certificate's state to a party that does not hold it", async function () {
+      // An outsider may not read these certificates: a refused split or transfer must not tell it
+      // who holds them (the live child40) or that they were split (the retired root).
+      for (const id of [child40, rootId]) {
+        const responses = [
+          await split(outsider, id, [{ toPartyId: outsider.id, amount: "100000000" }]),
+          await transfer(outsider, id, outsider.id),
+        ];
+        for (const response of responses) {
+          expectError(response, 403, "FORBIDDEN");
+          expect(response.body.error.details).to.deep.equal({});
+          expect(response.body.error.message).to.equal(`party ${outsider.id} does not hold certificate ${id}`);
+        }
+      }
+    });
+
     it("refuses a retired certificate with CERTIFICATE_RETIRED", async function () {
       expectError(
         await split(supplier, rootId, [{ toPartyId: tier2.id, amount: "100000000" }]),
@@ -291,6 +307,8 @@ describe("API: reading, splitting and transferring certificates", function () {
         "CERTIFICATE_LOCKED",
       );
       expectError(await transfer(supplier, lockedId, tier2.id), 409, "CERTIFICATE_LOCKED");
+      // Anyone else hears only that it does not hold the certificate, not that it is locked.
+      expectError(await transfer(outsider, lockedId, outsider.id), 403, "FORBIDDEN");
       expect(await t.service.ctx.chain.provider.getBlockNumber()).to.equal(block);
       expect(await ownerOf(lockedId)).to.equal(supplier.address);
       const state = (await t.service.ctx.chain.contracts.certificates.getFunction("certificateOf")(lockedId)).state;

@@ -261,7 +261,9 @@ describe("API: financing requests", function () {
       const response = await open(financier, { certificateId, kind: "discount", price: "90000000" });
       expect(response.status).to.equal(403);
       expect(response.body.error.code).to.equal("FORBIDDEN");
-      expect(response.body.error.details.holder).to.equal(supplier.address);
+      // The refusal names no one: a party that may not read the certificate learns nothing of its holder.
+      expect(response.body.error.details).to.deep.equal({});
+      expect(response.body.error.message).to.equal(`party ${financier.id} does not hold certificate ${certificateId}`);
       expect(await stateOf(certificateId)).to.equal(LIVE);
     });
 
@@ -452,6 +454,7 @@ describe("API: financing requests", function () {
       const response = await api.as(financier.apiKey).post(`/v1/financing-requests/${request.id}/cancel`);
       expect(response.status).to.equal(403);
       expect(response.body.error.code).to.equal("FORBIDDEN");
+      expect(response.body.error.details).to.deep.equal({});
       expect((await requestOnChain(request.id)).status).to.equal(1n);
       expect(await stateOf(certificateId)).to.equal(LOCKED);
     });

@@ -157,6 +157,8 @@ describe("API: pledge endings (repay-pledge and foreclose)", function () {
         const response = await api.as(key).post(`/v1/financing-requests/${requestId}/repay-pledge`);
         expect(response.status, JSON.stringify(response.body)).to.equal(403);
         expect(response.body.error.code).to.equal("FORBIDDEN");
+        // The refusal names no one: not the holder that pledged it.
+        expect(response.body.error.details).not.to.have.any.keys("holder", "pledgee");
       }
       expect((await requestOnChain(requestId)).status).to.equal(PLEDGED);
       expect(await stateOf(certificateId)).to.equal(LOCKED);
@@ -256,6 +258,7 @@ describe("API: pledge endings (repay-pledge and foreclose)", function () {
         const refused = await foreclose(party, defaulting.requestId);
         expect(refused.status, JSON.stringify(refused.body)).to.equal(403);
         expect(refused.body.error.code).to.equal("FORBIDDEN");
+        expect(refused.body.error.details).not.to.have.any.keys("holder", "pledgee");
       }
       expect((await requestOnChain(defaulting.requestId)).status).to.equal(PLEDGED);
 
