@@ -96,7 +96,10 @@ export async function getReceivableView(
     rootCertificateId: chain?.root_certificate_id ?? null,
     txHashes: { register: chain?.register_tx_hash ?? null },
     registeredBlock: chain?.registered_block ?? null,
-    verification: verificationAccess.access === "denied" ? null : JSON.parse(row.verification),
+    verification:
+      verificationAccess.access === "denied"
+        ? null
+        : redactFields(JSON.parse(row.verification) as unknown, verificationAccess),
     ...(documentsAccess.access === "denied"
       ? {}
       : { documents: redactFields(JSON.parse(row.documents) as unknown, documentsAccess) }),

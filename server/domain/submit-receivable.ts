@@ -21,6 +21,8 @@ import {
   type ReceivableSubmission,
 } from "../model/receivable-schema.js";
 import { getReceivableView, type ReceivableView } from "./receivable-view.js";
+import { decide, redactFields } from "../model/access-policy.js";
+import { roleRelations } from "../store/access-relations.js";
 import { canonicalDocumentNumber, deliveryKeyOf } from "../model/document-identity.js";
 
 export interface SubmitOutcome {
@@ -114,11 +116,13 @@ async function submitOne(
     history,
     ctx.verification,
   );
+  // A refusal carries the report as the submitter (the seller) may read it, as GET would show it.
+  const shown = redactFields(report, decide("verificationReport", [...roleRelations(actor), "seller"]));
   const duplicateOnChain = report.results.find((r) => r.code === "EXACT_DUPLICATE_ON_CHAIN");
   if (duplicateOnChain) {
     throw conflict("DUPLICATE_RECEIVABLE", `invoice ${submission.invoice.number} is already on the shared registry`, {
       existingReceivableId: receivableId,
-      verification: report,
+      verification: shown,
     });
   }
   if (report.outcome === "rejected") {
@@ -127,8 +131,8 @@ async function submitOne(
       "submission rejected by verification",
     );
     throw unprocessable("VERIFICATION_FAILED", "the trade documents did not pass verification", {
-      rules: failedRules(report),
-      verification: report,
+      rules: failedRules(shown),
+      verification: shown,
     });
   }
 

@@ -74,6 +74,14 @@ const NO_UNIT_PRICES = redacted(
   "purchaseOrder.lines[].unitPrice",
   "invoice.lines[].unitPrice",
 );
+/**
+ * A verification report without the path of a trade cycle (CIRCULAR_TRADING): it runs through
+ * trades between other parties. The finding still says that there is a cycle and how many parties it joins.
+ */
+const NO_CYCLE_PATH = redacted(
+  "a trade cycle's path runs through other parties' trades; the finding keeps how many parties it joins",
+  "results[].details.cycle",
+);
 /** A receivable without its closed earlier attempts: those are the trade parties' history. */
 const NO_HISTORY = redacted("earlier attempts are the trade parties' history", "earlierAttempts");
 /** Financing terms of pieces the caller neither holds nor funded: what they sold for and to whom. */
@@ -150,15 +158,15 @@ export const ACCESS_POLICY: Record<Resource, ResourceRow> = {
   },
   verificationReport: {
     what: "the verification report of the root receivable (`verification`), with the operator's review",
-    routes: ["GET /v1/receivables/:id", "GET /v1/financing-requests/:id"],
+    routes: ["GET /v1/receivables/:id", "GET /v1/financing-requests/:id", "POST /v1/receivables (its refusals)"],
     scope: "receivable",
     cells: {
-      seller: WHOLE,
-      debtor: WHOLE,
-      holder: WHOLE,
-      lineageHolder: WHOLE,
-      evaluatingFinancier: WHOLE,
-      fundingFinancier: WHOLE,
+      seller: NO_CYCLE_PATH,
+      debtor: NO_CYCLE_PATH,
+      holder: NO_CYCLE_PATH,
+      lineageHolder: NO_CYCLE_PATH,
+      evaluatingFinancier: NO_CYCLE_PATH,
+      fundingFinancier: NO_CYCLE_PATH,
       auditor: WHOLE,
       operator: WHOLE,
       other: FORBIDDEN,

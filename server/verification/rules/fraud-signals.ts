@@ -10,12 +10,13 @@ export const MAX_CYCLE_DEPTH = 4;
 /** The volume-spike factor is applied in fixed point, so a factor such as 2.5 stays exact. */
 const FACTOR_SCALE = 10_000;
 
-const hold = (code: string, message: string, fields: string[]): RuleResult => ({
+const hold = (code: string, message: string, fields: string[], details?: Record<string, unknown>): RuleResult => ({
   rule: FRAUD_SIGNAL_RULE,
   code,
   outcome: "hold",
   message,
   fields,
+  ...(details === undefined ? {} : { details }),
 });
 
 /**
@@ -73,8 +74,15 @@ export async function checkFraudSignals(
 
   const cycle = findTradeCycle(edges, seller.id, debtor.id);
   if (cycle !== undefined) {
+    // The path runs through trades between other parties, which the seller may not read: the
+    // message says only how many parties the cycle joins; the path itself is in details.cycle,
+    // which the access policy (verificationReport) shows the operator and auditors only.
+    const parties = cycle.length - 1;
     findings.push(
-      hold("CIRCULAR_TRADING", `this receivable closes a trade cycle: ${cycle.join(" -> ")}`, ["debtorId"]),
+      hold("CIRCULAR_TRADING", `this receivable closes a trade cycle of ${parties} parties`, ["debtorId"], {
+        parties,
+        cycle,
+      }),
     );
   }
 

@@ -283,6 +283,45 @@ describe("API: submitting, reviewing and reading receivables", function () {
       ]);
     });
 
+    it("holds a receivable that closes a trade cycle, naming the cycle's parties to the operator and auditors only", async function () {
+      // D sells to X and X sells to S: trades S is no party to. S's receivable on D closes the cycle.
+      const [s, d, x] = [
+        await createTestParty(operator, ["supplier", "debtor"]),
+        await createTestParty(operator, ["supplier", "debtor"]),
+        await createTestParty(operator, ["supplier", "debtor"]),
+      ];
+      expect((await submit(d, validSubmission(x.id))).status).to.equal(201);
+      expect((await submit(x, validSubmission(s.id))).status).to.equal(201);
+      const cycleOf = (report: { results: Array<{ code: string; message: string; details?: unknown }> }) =>
+        report.results.find((r) => r.code === "CIRCULAR_TRADING")!;
+      const unnamed = (finding: { message: string; details?: unknown }, what: string) => {
+        expect(finding.message, what).to.equal("this receivable closes a trade cycle of 3 parties");
+        expect(finding.details, what).to.deep.equal({ parties: 3 });
+        expect(JSON.stringify(finding), what).not.to.include(x.id);
+      };
+
+      const held = await submit(s, validSubmission(d.id));
+      expect(held.status, JSON.stringify(held.body)).to.equal(201);
+      expect(held.body.status).to.equal("held_for_review");
+      unnamed(cycleOf(held.body.verification), "the submitter's answer");
+      for (const [party, what] of [
+        [s, "the seller"],
+        [d, "the debtor"],
+      ] as const)
+        unnamed(cycleOf((await api.as(party.apiKey).get(`/v1/receivables/${held.body.id}`)).body.verification), what);
+      for (const key of [t.operatorKey, auditor.apiKey]) {
+        const view = await api.as(key).get(`/v1/receivables/${held.body.id}`);
+        expect(cycleOf(view.body.verification).details).to.deep.equal({ parties: 3, cycle: [s.id, d.id, x.id, s.id] });
+      }
+
+      // A refused submission that also closes the cycle carries the report the same way.
+      const late = validSubmission(d.id);
+      late.invoice.dueDate = iso(-1);
+      const refusedNow = await submit(s, late);
+      expect(refusedNow.status, JSON.stringify(refusedNow.body)).to.equal(422);
+      unnamed(cycleOf(refusedNow.body.error.details.verification), "the submitter's refusal");
+    });
+
     it("refuses the debtor's confirmation of a held receivable with RECEIVABLE_HELD_FOR_REVIEW", async function () {
       const confirm = await api.as(debtor.apiKey).post(`/v1/receivables/${nearDuplicateId}/confirm`);
       expect(confirm.status).to.equal(409);
