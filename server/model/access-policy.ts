@@ -75,12 +75,14 @@ const NO_UNIT_PRICES = redacted(
   "invoice.lines[].unitPrice",
 );
 /**
- * A verification report without the path of a trade cycle (CIRCULAR_TRADING): it runs through
- * trades between other parties. The finding still says that there is a cycle and how many parties it joins.
+ * A verification report without what its findings learned of other parties' trades: the path
+ * of a trade cycle (CIRCULAR_TRADING) and the other sellers' receivables on the same delivery
+ * (DELIVERY_INVOICED_BY_ANOTHER_PARTY). The findings still say that there is one.
  */
-const NO_CYCLE_PATH = redacted(
-  "a trade cycle's path runs through other parties' trades; the finding keeps how many parties it joins",
+const NO_OTHER_PARTIES_TRADES = redacted(
+  "a trade cycle's path and other sellers' receivables on a delivery are other parties' trades; the findings keep that they exist",
   "results[].details.cycle",
+  "results[].details.otherSellers",
 );
 /** A receivable without its closed earlier attempts: those are the trade parties' history. */
 const NO_HISTORY = redacted("earlier attempts are the trade parties' history", "earlierAttempts");
@@ -161,12 +163,12 @@ export const ACCESS_POLICY: Record<Resource, ResourceRow> = {
     routes: ["GET /v1/receivables/:id", "GET /v1/financing-requests/:id", "POST /v1/receivables (its refusals)"],
     scope: "receivable",
     cells: {
-      seller: NO_CYCLE_PATH,
-      debtor: NO_CYCLE_PATH,
-      holder: NO_CYCLE_PATH,
-      lineageHolder: NO_CYCLE_PATH,
-      evaluatingFinancier: NO_CYCLE_PATH,
-      fundingFinancier: NO_CYCLE_PATH,
+      seller: NO_OTHER_PARTIES_TRADES,
+      debtor: NO_OTHER_PARTIES_TRADES,
+      holder: NO_OTHER_PARTIES_TRADES,
+      lineageHolder: NO_OTHER_PARTIES_TRADES,
+      evaluatingFinancier: NO_OTHER_PARTIES_TRADES,
+      fundingFinancier: NO_OTHER_PARTIES_TRADES,
       auditor: WHOLE,
       operator: WHOLE,
       other: FORBIDDEN,

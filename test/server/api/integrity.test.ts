@@ -100,26 +100,62 @@ describe("API: integrity of what is registered", function () {
   });
 
   describe("when one delivery proof backs two invoices", function () {
-    it("refuses the second, from another seller, with 422 DELIVERY_OVER_INVOICED naming the delivery", async function () {
-      const debtor = await createTestParty(operator, ["debtor"]);
-      const sellerA = await createTestParty(operator, ["supplier"]);
-      const sellerB = await createTestParty(operator, ["supplier"]);
-      const waybill = `WB-${uniq()}`;
+    let debtor: TestParty;
+    let sellerA: TestParty;
+    let sellerB: TestParty;
+    let waybill: string;
+    let acceptedId: string;
+
+    before(async function () {
+      debtor = await createTestParty(operator, ["debtor"]);
+      sellerA = await createTestParty(operator, ["supplier"]);
+      sellerB = await createTestParty(operator, ["supplier"]);
+      waybill = `WB-${uniq()}`;
       const first = validSubmission(debtor.id);
       first.delivery.waybill = waybill;
       const accepted = await submit(sellerA, first);
       expect(accepted.status, JSON.stringify(accepted.body)).to.equal(201);
+      acceptedId = accepted.body.id;
+    });
 
-      const second = validSubmission(debtor.id);
+    it("holds the second, from another seller, for the operator: its seller learns no receivable id or quantity", async function () {
+      const second = validSubmission(debtor.id, { quantity: 70 });
       second.delivery.carrier = "dhl"; // the same carrier, written differently
       second.delivery.waybill = waybill.toLowerCase().replace("-", " ");
-      const refused = await submit(sellerB, second);
+      const held = await submit(sellerB, second);
+      // Held, not refused: a competitor that invoiced the waybill first cannot block a real delivery.
+      expect(held.status, JSON.stringify(held.body)).to.equal(201);
+      expect(held.body.status).to.equal("held_for_review");
+      const finding = (answer: any) =>
+        (answer.verification.results as Array<{ code: string; message: string; details: any }>).find(
+          (r) => r.code === "DELIVERY_INVOICED_BY_ANOTHER_PARTY",
+        )!;
+      for (const answer of [held.body, (await api.as(sellerB.apiKey).get(`/v1/receivables/${held.body.id}`)).body]) {
+        const seen = finding(answer);
+        expect(seen.message).to.equal(
+          `delivery ${second.delivery.waybill} by dhl is already invoiced by another party: held for the operator's review`,
+        );
+        expect(Object.keys(seen.details)).to.deep.equal(["delivery"]);
+        expect(seen.details.delivery).to.include({ carrier: "dhl", waybill: second.delivery.waybill });
+        expect(JSON.stringify(answer.verification)).not.to.include(acceptedId);
+      }
+      // The operator sees which receivable it clashes with, and how much, to decide.
+      const review = finding((await operator.get(`/v1/receivables/${held.body.id}`)).body);
+      expect(review.details.otherSellers).to.deep.equal({
+        receivableIds: [acceptedId],
+        skus: [{ sku: "SKU-1", received: "70", alreadyInvoiced: "100", thisInvoice: "70" }],
+      });
+    });
+
+    it("refuses the seller's own second invoice on it with 422 DELIVERY_OVER_INVOICED, naming its own receivable", async function () {
+      const again = validSubmission(debtor.id);
+      again.delivery.waybill = waybill;
+      const refused = await submit(sellerA, again);
       expect(refused.status, JSON.stringify(refused.body)).to.equal(422);
       expect(refused.body.error.code).to.equal("VERIFICATION_FAILED");
       const [rule] = failedRules(refused.body);
       expect(rule).to.include({ rule: "DELIVERY", code: "DELIVERY_OVER_INVOICED" });
-      expect(rule!.details.delivery).to.include({ carrier: "dhl", waybill: second.delivery.waybill });
-      expect(rule!.details.backingReceivableIds).to.deep.equal([accepted.body.id]);
+      expect(rule!.details.backingReceivableIds).to.deep.equal([acceptedId]);
       expect(rule!.details).to.include({ received: "100", alreadyInvoiced: "100", thisInvoice: "100" });
     });
   });

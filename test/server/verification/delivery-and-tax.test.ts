@@ -17,40 +17,84 @@ const sampleDelivery = {
 
 describe("verification: one delivery backs at most what was delivered", function () {
   describe("when another seller already invoiced the whole delivery", function () {
-    it("refuses the second invoice, naming the delivery and the receivable that used it", async function () {
-      const history = new FakeHistory().add(
-        earlier("rcv-first", {
-          sellerId: "party-other-seller",
-          faceValue: 330_000_000n,
-          delivery: {
-            ...sampleDelivery,
-            // The same delivery written differently: still one delivery.
-            carrier: "RHEIN-FREIGHT",
-            waybill: "wb-77812",
-            invoiced: [
-              { sku: "BRK-100", quantity: 100 },
-              { sku: "BRK-200", quantity: 50 },
-            ],
-          },
-        }),
-      );
-      const report = await verify(sampleInput(), history);
-      expect(report.outcome).to.equal("rejected");
-      const findings = findingsOf(report);
-      expect(findings.map((f) => [f.rule, f.code])).to.deep.equal([
-        ["DELIVERY", "DELIVERY_OVER_INVOICED"],
-        ["DELIVERY", "DELIVERY_OVER_INVOICED"],
-      ]);
-      const first = report.results.find((r) => r.code === "DELIVERY_OVER_INVOICED")!;
-      expect(first.message).to.include("WB 77812").and.include("rcv-first");
-      expect(first.details).to.deep.equal({
-        delivery: { carrier: "Rhein Freight", waybill: "WB 77812", key: "rheinfreight|wb778l2" },
-        sku: "BRK-100",
-        received: "100",
-        alreadyInvoiced: "100",
-        thisInvoice: "100",
-        backingReceivableIds: ["rcv-first"],
+    const otherSellersDelivery = () =>
+      earlier("rcv-first", {
+        sellerId: "party-other-seller",
+        faceValue: 330_000_000n,
+        delivery: {
+          ...sampleDelivery,
+          // The same delivery written differently: still one delivery.
+          carrier: "RHEIN-FREIGHT",
+          waybill: "wb-77812",
+          invoiced: [
+            { sku: "BRK-100", quantity: 100 },
+            { sku: "BRK-200", quantity: 50 },
+          ],
+        },
       });
+
+    it("holds the second invoice for the operator, telling the seller only that another party invoiced it", async function () {
+      const report = await verify(sampleInput(), new FakeHistory().add(otherSellersDelivery()));
+      // Held, not refused: whoever invoiced a waybill first cannot block the real delivery.
+      expect(report.outcome).to.equal("held");
+      expect(findingsOf(report)).to.deep.equal([
+        {
+          rule: "DELIVERY",
+          code: "DELIVERY_INVOICED_BY_ANOTHER_PARTY",
+          outcome: "hold",
+          fields: ["delivery.carrier", "delivery.waybill", "delivery.lines", "invoice.lines"],
+        },
+      ]);
+      const finding = findingWith(report, "DELIVERY_INVOICED_BY_ANOTHER_PARTY");
+      expect(finding.message).to.equal(
+        "delivery WB 77812 by Rhein Freight is already invoiced by another party: held for the operator's review",
+      );
+      // The other seller's receivable and quantities sit under details.otherSellers, which the
+      // access policy shows the operator and auditors only.
+      expect(finding.details).to.deep.equal({
+        delivery: { carrier: "Rhein Freight", waybill: "WB 77812", key: "rheinfreight|wb778l2" },
+        otherSellers: {
+          receivableIds: ["rcv-first"],
+          skus: [
+            { sku: "BRK-100", received: "100", alreadyInvoiced: "100", thisInvoice: "100" },
+            { sku: "BRK-200", received: "50", alreadyInvoiced: "50", thisInvoice: "50" },
+          ],
+        },
+      });
+    });
+
+    it("refuses what the seller's own receivables already invoiced, naming only those", async function () {
+      const own = earlier("rcv-own", {
+        faceValue: 1n,
+        delivery: { ...sampleDelivery, invoiced: [{ sku: "BRK-200", quantity: 1 }] },
+      });
+      const report = await verify(sampleInput(), new FakeHistory().add(otherSellersDelivery(), own));
+      expect(report.outcome).to.equal("rejected");
+      expect(findingsOf(report).map((f) => f.code)).to.deep.equal(["DELIVERY_OVER_INVOICED"]);
+      const finding = findingWith(report, "DELIVERY_OVER_INVOICED");
+      expect(finding.message).to.equal(
+        'delivery WB 77812 by Rhein Freight: sku "BRK-200" received 50, already invoiced 1 by rcv-own; with this invoice\'s 50 that is 51',
+      );
+      expect(finding.details).to.deep.equal({
+        delivery: { carrier: "Rhein Freight", waybill: "WB 77812", key: "rheinfreight|wb778l2" },
+        sku: "BRK-200",
+        received: "50",
+        alreadyInvoiced: "1",
+        thisInvoice: "50",
+        backingReceivableIds: ["rcv-own"],
+      });
+    });
+
+    it("counts only the seller's own statements of the receipt in what it tells the seller", async function () {
+      // Another seller stated a smaller receipt (60): the seller's refusal may not reveal it.
+      const smaller = earlier("rcv-other-small", {
+        sellerId: "party-other-seller",
+        faceValue: 1n,
+        delivery: { ...sampleDelivery, received: [{ sku: "BRK-100", quantity: 60 }], invoiced: [] },
+      });
+      const report = await verify(sampleInput(), new FakeHistory().add(smaller));
+      expect(findingsOf(report).map((f) => f.code)).to.deep.equal(["DELIVERY_INVOICED_BY_ANOTHER_PARTY"]);
+      expect(JSON.stringify(findingWith(report, "DELIVERY_INVOICED_BY_ANOTHER_PARTY").message)).not.to.include("60");
     });
   });
 
