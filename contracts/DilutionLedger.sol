@@ -10,6 +10,7 @@ import {IDilutionLedger} from "./interfaces/IDilutionLedger.sol";
 import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
 import {ICertificateToken} from "./interfaces/ICertificateToken.sol";
 import {IFinancingMarket} from "./interfaces/IFinancingMarket.sol";
+import {IPartyRegistry} from "./interfaces/IPartyRegistry.sol";
 
 /// @title DilutionLedger
 /// @notice Disputes, credit notes and their flow down the certificate tree. See {IDilutionLedger}.
@@ -30,6 +31,9 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
     IReceivableRegistry public immutable registry;
     ICertificateToken public immutable certificates;
     IFinancingMarket public immutable financing;
+    /// The registry's own party registry: the seller's company (legal id) decides which leaves
+    /// are its retained pieces.
+    IPartyRegistry public immutable parties;
 
     /// @inheritdoc IDilutionLedger
     uint64 public sellerResponsePeriod = 7 days;
@@ -62,8 +66,9 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
     }
 
     mapping(uint256 creditNoteId => Application) private _applications;
-    /// Each tallied leaf's class by position, 2 bits a leaf (bit 0 retained, bit 1 pledged),
-    /// 128 leaves a slot: the cut pass reads it, so a transfer between the passes changes nothing.
+    /// Each tallied leaf's class by position, 2 bits a leaf (bit 0 retained by the seller's
+    /// company, bit 1 pledged), 128 leaves a slot: the cut pass reads it, so a transfer, or an
+    /// alias registered, between the passes changes nothing.
     mapping(uint256 creditNoteId => mapping(uint256 slot => uint256 classes)) private _classes;
     /// The hash of (round, cursor before, ids) of each tally chunk by its start position: the cut
     /// pass must take exactly the same chunks, so it walks exactly the tallied (complete) list.
@@ -81,6 +86,7 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
         registry = registry_;
         certificates = certificates_;
         financing = financing_;
+        parties = registry_.parties();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -267,7 +273,7 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
             _beginApplying(creditNoteId, note, approvedBy, count);
             return;
         }
-        Leaf[] memory leaves = _loadLeaves(receivableId, receivable.seller, leafIds, count);
+        Leaf[] memory leaves = _loadLeaves(receivableId, _sellerCompanyOf(receivable.seller), leafIds, count);
 
         // The rule (see IDilutionLedger): retained pieces first, unlocked then pledged, then the
         // others by cumulative rounding. One tally, then one cut per leaf in ascending id order.
@@ -326,7 +332,7 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
     /// token's leaf count, so strictly ascending ids that all belong here are exactly the leaves.
     function _loadLeaves(
         bytes32 receivableId,
-        address seller,
+        SellerCompany memory seller,
         uint256[] calldata leafIds,
         uint256 count
     ) private view returns (Leaf[] memory leaves) {
@@ -338,7 +344,7 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
             if (id <= previous) revert DilutionLeavesNotSorted(id);
             previous = id;
             Leaf memory leaf = _leafOf(receivableId, id);
-            leaf.retained = leaf.holder == seller;
+            leaf.retained = _isRetained(seller, leaf.holder);
             leaves[i] = leaf;
         }
     }
@@ -360,6 +366,30 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
         leaf.holder = holder;
         leaf.claim = faceValue - _reductions[id];
         leaf.locked = locked;
+    }
+
+    /// The seller's company as one transaction classifies leaves: its address, its legal id, and
+    /// whether the company has any other address. Read once per transaction (per chunk of a wide
+    /// tree's tally); the tally stores each leaf's class, so the cut never classifies again.
+    struct SellerCompany {
+        address account;
+        bytes32 legalId;
+        bool aliased;
+    }
+
+    function _sellerCompanyOf(address seller) private view returns (SellerCompany memory company) {
+        company.account = seller;
+        company.legalId = parties.legalIdOf(seller);
+        company.aliased = parties.addressCountOf(company.legalId) > 1;
+    }
+
+    /// Whether a leaf held by `holder` is the seller's retained piece: held by any address of the
+    /// seller's company, so a piece kept at (or moved to) an alias still absorbs first. A company
+    /// with one address needs no call per leaf: that address is the seller's. Every holder is a
+    /// registered party (the token delivers only to parties that may hold), so legalIdOf answers.
+    function _isRetained(SellerCompany memory seller, address holder) private view returns (bool) {
+        if (holder == seller.account) return true;
+        return seller.aliased && parties.legalIdOf(holder) == seller.legalId;
     }
 
     /* ------------------------------------------------------------------ */
@@ -467,7 +497,7 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
         uint256[] calldata leafIds
     ) private {
         bytes32 receivableId = note.receivableId;
-        address seller = registry.receivableOf(receivableId).seller;
+        SellerCompany memory seller = _sellerCompanyOf(registry.receivableOf(receivableId).seller);
         uint256 position = application.processed;
         uint256 previous = application.cursor;
         Flow memory sums = Flow(application.retainedUnlocked, application.retainedLocked, 0, application.pool, 0, 0);
@@ -508,15 +538,15 @@ contract DilutionLedger is IDilutionLedger, AccessControl, EIP712 {
     }
 
     /// One leaf of the tally: checked, its claim added to its group, its class returned
-    /// (bit 0 retained by the seller, bit 1 pledged).
+    /// (bit 0 retained by the seller's company, bit 1 pledged).
     function _tallyLeaf(
         bytes32 receivableId,
-        address seller,
+        SellerCompany memory seller,
         uint256 id,
         Flow memory sums
     ) private view returns (uint256 class) {
         Leaf memory leaf = _leafOf(receivableId, id);
-        bool retained = leaf.holder == seller;
+        bool retained = _isRetained(seller, leaf.holder);
         if (!retained) sums.pool += leaf.claim;
         else if (leaf.locked) sums.lockedLeft += leaf.claim;
         else sums.unlockedLeft += leaf.claim;

@@ -29,6 +29,7 @@ contract ReceivableRegistry is IReceivableRegistry, AccessControl, Pausable, EIP
     /// @inheritdoc IReceivableRegistry
     address public immutable settlementToken;
 
+    /// @inheritdoc IReceivableRegistry
     IPartyRegistry public immutable parties;
     // certificates and gracePeriod share one slot: registration reads both.
     ICertificateToken public certificates;

@@ -16,8 +16,12 @@ pragma solidity ^0.8.28;
 /// be split or newly financed (existing holders keep their claims).
 ///
 /// The flow-down rule (one rule for every tree size), over the receivable's leaves in ascending id order:
-///   1. the original seller's own retained pieces (leaves it still holds) absorb the credit
-///      first: unlocked ones, then pledged ones, each in ascending id order, each down to zero;
+///   1. the original seller's own retained pieces absorb the credit first: unlocked ones, then
+///      pledged ones, each in ascending id order, each down to zero. A retained piece is a leaf
+///      held by the seller's company: any address registered in the PartyRegistry under the
+///      seller's legal id (`legalIdOf`), the seller's own or an alias, whenever the alias was
+///      added. So a piece kept at an alias at the split, or moved to one while the note is
+///      pending, still absorbs first; a piece sold to another company does not;
 ///   2. what is left (`rest`) is shared across every other leaf by cumulative rounding: walking
 ///      them in ascending id order with S = the running sum of their claims up to and including
 ///      the leaf, and P = the sum of all their claims, the leaf's cut is
@@ -26,8 +30,10 @@ pragma solidity ^0.8.28;
 /// A tree of at most MAX_DILUTION_LEAVES leaves is cut in the approving transaction, over the
 /// complete ascending leaf list (its length must equal `leafCountOf`). A wider tree is approved
 /// with an empty list and cut by `continueCreditNote` in chunks of at most MAX_DILUTION_LEAVES:
-/// a tally pass (classifies each leaf as retained-unlocked, retained-pledged or other, and sums
-/// their claims) and a cut pass over exactly the same chunks, using the stored classification.
+/// a tally pass (classifies each leaf as retained-unlocked, retained-pledged or other by its
+/// holder's company when the chunk is tallied, and sums their claims) and a cut pass over exactly
+/// the same chunks, using the stored classification: a transfer or a new alias between the
+/// passes changes no leaf's class.
 /// A leaf's claim is its face value less every reduction applied to it. Conservation holds
 /// exactly after every credit note: sum of live leaves' claims == face value - credited. A piece
 /// with a reduction is not split further (CertificateToken refuses it), so conservation survives
@@ -132,7 +138,8 @@ interface IDilutionLedger {
     event CreditNoteRejected(uint256 indexed creditNoteId, bytes32 indexed receivableId, address indexed arbiter);
 
     /// @notice Emitted when a credit note is applied: `retainedReduction` came off the seller's
-    /// retained pieces, `sharedReduction` off the other leaves; `credited` is the receivable's total.
+    /// retained pieces (the leaves its company held), `sharedReduction` off the other leaves;
+    /// `credited` is the receivable's total.
     event CreditNoteApplied(
         uint256 indexed creditNoteId,
         bytes32 indexed receivableId,
@@ -144,7 +151,9 @@ interface IDilutionLedger {
     );
 
     /// @notice Emitted for every leaf a credit note reduces: `holder` held it then (and bears
-    /// the loss), `reduction` came off now, `claim` is what the leaf is owed from now on.
+    /// the loss), `reduction` came off now, `claim` is what the leaf is owed from now on;
+    /// `retained` when it was cut as the seller's retained piece (held by the seller's company,
+    /// any of its addresses, when classified).
     event LeafDiluted(
         uint256 indexed certificateId,
         bytes32 indexed receivableId,
@@ -186,7 +195,8 @@ interface IDilutionLedger {
     );
 
     /// @notice Emitted when the tally pass has seen every leaf: the claims of the seller's
-    /// retained unlocked and pledged leaves, and of every other leaf (`pool`). The cut pass starts.
+    /// retained unlocked and pledged leaves (held by any address of its company), and of every
+    /// other leaf (`pool`). The cut pass starts.
     event CreditNoteTallied(
         uint256 indexed creditNoteId,
         uint256 retainedUnlocked,
@@ -327,7 +337,7 @@ interface IDilutionLedger {
     /// @notice Takes the next chunk of an `Applying` credit note: 1 to MAX_DILUTION_LEAVES leaf
     /// ids, strictly ascending, after the pass's cursor, each a live or pledged leaf of the
     /// receivable. Anyone may call it: the decision is made and the rule is fixed. The tally pass
-    /// classifies each leaf (retained by the seller? pledged?) and sums the claims; once it has
+    /// classifies each leaf (retained by the seller's company? pledged?) and sums the claims; once it has
     /// seen `leafCountOf` leaves (strictly ascending distinct leaves, as many as the tree has: all
     /// of them) the cut pass walks the same chunks again (each must be exactly the chunk the
     /// tally took at that position) and cuts each leaf by its stored classification; the holder

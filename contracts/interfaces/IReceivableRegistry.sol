@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {ICertificateToken} from "./ICertificateToken.sol";
+import {IPartyRegistry} from "./IPartyRegistry.sol";
 
 /// @title IReceivableRegistry
 /// @notice The shared registry of trade receivables. It refuses the same invoice twice,
@@ -270,6 +271,10 @@ interface IReceivableRegistry {
 
     /// @notice The settlement token every receivable here is denominated in.
     function settlementToken() external view returns (address);
+
+    /// @notice The party registry sellers and debtors are checked against, and whose legal ids
+    /// make receivable ids (the dilution ledger reads the seller's company from it too).
+    function parties() external view returns (IPartyRegistry);
 
     /// @notice The receivable id of an invoice: keccak256(abi.encode(sellerLegalId,
     /// debtorLegalId, invoiceNumberHash)). Legal ids, not addresses, so other keys collide too.

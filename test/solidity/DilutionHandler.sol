@@ -36,6 +36,9 @@ contract DilutionHandler {
     /// and how many such attempts were made (so a run that never tried one is seen).
     uint256 public wronglyAllowed;
     uint256 public forbiddenTried;
+    /// Credit notes whose first loss did not fall on the seller's company (all its addresses,
+    /// aliases too) up to what its leaves could absorb (must stay 0).
+    uint256 public firstLossMissed;
 
     constructor(Tierline memory t_, uint256 debtorKey_, address[] memory actors_) {
         t = t_;
@@ -132,6 +135,7 @@ contract DilutionHandler {
         vm.prank(debtor);
         uint256 creditNoteId = t.dilution.proposeCreditNote(id, amount, keccak256("RETURN"), bytes32(seed));
         uint256[] memory leaves = leavesOf(id);
+        (bool[] memory company, uint256 companyClaims) = _companyLeaves(leaves);
         if (seed % 2 == 0) {
             vm.prank(seller);
             t.dilution.applyWithSellerConsent(creditNoteId, IDilutionLedger.SellerConsent(0, ""), leaves);
@@ -140,6 +144,8 @@ contract DilutionHandler {
             t.dilution.decideCreditNote(creditNoteId, true, leaves); // this handler holds ARBITER_ROLE
         }
         ++creditNotes;
+        uint256 absorbed = companyClaims - _claimsOf(leaves, company);
+        if (absorbed != (amount < companyClaims ? amount : companyClaims)) ++firstLossMissed;
     }
 
     function pledge(uint256 seed) external {
@@ -207,6 +213,22 @@ contract DilutionHandler {
         leaves = new uint256[](n);
         for (uint256 i; i < n; ++i) {
             leaves[i] = found[i];
+        }
+    }
+
+    /// Which of `leaves` the seller's company holds (any address under its legal id), and their claims.
+    function _companyLeaves(uint256[] memory leaves) private view returns (bool[] memory company, uint256 claims) {
+        bytes32 sellerLegalId = t.parties.legalIdOf(seller);
+        company = new bool[](leaves.length);
+        for (uint256 i; i < leaves.length; ++i) {
+            company[i] = t.parties.legalIdOf(t.certificates.ownerOf(leaves[i])) == sellerLegalId;
+        }
+        claims = _claimsOf(leaves, company);
+    }
+
+    function _claimsOf(uint256[] memory leaves, bool[] memory chosen) private view returns (uint256 claims) {
+        for (uint256 i; i < leaves.length; ++i) {
+            if (chosen[i]) claims += t.dilution.claimOf(leaves[i]);
         }
     }
 
