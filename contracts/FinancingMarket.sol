@@ -217,9 +217,11 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         }
         emit FinancingFunded(requestId, certificateId, msg.sender, kind, expectedPrice);
 
-        // Interactions: both legs in this call, or neither.
-        _pull(msg.sender, request.holder, expectedPrice);
+        // Interactions: both legs in this call, or neither. The certificate moves first: a token
+        // that calls its recipient lets the seller run code when the price arrives, and by then
+        // any payout it settles on the piece is the financier's (or, pledged, pays the pledge down).
         if (kind == FinancingKind.Discount) certificates.deliverLocked(certificateId, msg.sender);
+        _pull(msg.sender, request.holder, expectedPrice);
     }
 
     /* ------------------------------------------------------------------ */
@@ -291,8 +293,9 @@ contract FinancingMarket is IFinancingMarket, AccessControl, Pausable, Reentranc
         uint256 amount = request.outstanding;
         _release(requestId, request, amount, 0);
 
-        _pull(msg.sender, request.financier, amount);
+        // The certificate leg first, as in funding: the pledgee may run code when paid.
         certificates.unlock(request.certificateId);
+        _pull(msg.sender, request.financier, amount);
     }
 
     /// @inheritdoc IFinancingMarket

@@ -190,9 +190,12 @@ interface IFinancingMarket {
 
     /// @notice Funds `requestId`: pays `price` in the settlement token to the holder and takes
     /// the certificate (discount) or the pledge (pledge), atomically.
-    /// @dev The funder names the price, the repay amount and the remaining claim (face value
-    /// minus paid out so far) it was shown; anything else reverts. The funder must be an active
-    /// party and have approved this contract for `price`.
+    /// @dev A discount's certificate is delivered before the price is paid, so a holder that runs
+    /// code on receipt of the price cannot take a payout of the piece it has just sold: whatever
+    /// the escrow pays on it from then on goes to the financier. The funder names the price, the
+    /// repay amount and the remaining claim (face value minus paid out so far) it was shown;
+    /// anything else reverts. The funder must be an active party and have approved this contract
+    /// for `price`.
     function fund(
         uint256 requestId,
         uint256 expectedPrice,
