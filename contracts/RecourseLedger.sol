@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IRecourseLedger} from "./interfaces/IRecourseLedger.sol";
 import {IDilutionLedger} from "./interfaces/IDilutionLedger.sol";
 import {IReceivableRegistry} from "./interfaces/IReceivableRegistry.sol";
@@ -120,7 +121,7 @@ contract RecourseLedger is IRecourseLedger, ReentrancyGuard {
         if (certificates.ownerOf(leafId) != msg.sender) revert RecourseNotHolder(leafId, msg.sender);
         if (_defaultClaims[leafId] != 0) revert RecourseDefaultAlreadyClaimed(leafId);
         _requireApproved(leafId, msg.sender);
-        uint256 amount = dilution.claimOf(leafId) - escrow.paidOutOf(leafId);
+        uint256 amount = _unpaidClaimOf(leafId);
         if (amount == 0) revert RecourseNothingToClaim(leafId, msg.sender);
         address guarantor = _guarantorOf(leafId, leafId, guarantorCertificateId, endorsementIndex, msg.sender);
 
@@ -150,6 +151,11 @@ contract RecourseLedger is IRecourseLedger, ReentrancyGuard {
         if (paid.escalated) revert RecourseAlreadyEscalated(claimId);
         address creditor = paid.guarantor;
         if (msg.sender != creditor) revert RecourseNotCreditor(msg.sender, creditor);
+        // What the guarantor paid, less (default) what the leaf it took has been paid since: it holds
+        // the leaf, so the leaf's unpaid claim is what it has still not recovered.
+        uint256 amount = paid.amount;
+        if (paid.kind == RecourseKind.Default) amount = Math.min(amount, _unpaidClaimOf(paid.leafId));
+        if (amount == 0) revert RecourseNothingToClaim(paid.leafId, creditor);
         address guarantor;
         if (guarantorCertificateId == paid.guarantorCertificateId) {
             // An earlier endorsement of the same certificate.
@@ -172,7 +178,7 @@ contract RecourseLedger is IRecourseLedger, ReentrancyGuard {
             guarantor,
             guarantorCertificateId,
             endorsementIndex,
-            paid.amount,
+            amount,
             claimId
         );
         if (paid.kind == RecourseKind.Default) _defaultClaims[paid.leafId] = newClaimId;
@@ -183,20 +189,26 @@ contract RecourseLedger is IRecourseLedger, ReentrancyGuard {
         // Checks.
         RecourseClaim storage claim = _existing(claimId);
         if (claim.status != ClaimStatus.Open) revert RecourseClaimWrongStatus(claimId, claim.status);
+        uint256 amount = claim.amount;
         bool delivers = claim.kind == RecourseKind.Default;
         if (delivers) {
             if (certificates.ownerOf(claim.leafId) != claim.creditor) {
                 revert RecourseCreditorNotHolder(claim.leafId, claim.creditor);
             }
             _requireApproved(claim.leafId, claim.creditor);
+            // A late payment settled to the creditor since the claim was opened made good part of
+            // its loss: the guarantor pays only what the leaf is still owed, or the creditor
+            // recovers twice. (A dilution cut is final: the debtor never pays it.)
+            amount = Math.min(amount, _unpaidClaimOf(claim.leafId));
         }
 
-        // Effects.
+        // Effects: the claim keeps what was paid, which is what an escalation passes on.
         claim.status = ClaimStatus.Paid;
-        emit RecourseClaimPaid(claimId, msg.sender, claim.creditor, claim.amount);
+        if (amount != claim.amount) claim.amount = amount;
+        emit RecourseClaimPaid(claimId, msg.sender, claim.creditor, amount);
 
         // Interactions: the money to the creditor, then (default) the leaf to the guarantor.
-        settlementToken.safeTransferFrom(msg.sender, claim.creditor, claim.amount);
+        settlementToken.safeTransferFrom(msg.sender, claim.creditor, amount);
         if (delivers) certificates.transferFrom(claim.creditor, claim.guarantor, claim.leafId);
     }
 
@@ -277,6 +289,13 @@ contract RecourseLedger is IRecourseLedger, ReentrancyGuard {
     /* ------------------------------------------------------------------ */
     /*                                Helpers                             */
     /* ------------------------------------------------------------------ */
+
+    /// What the leaf is still owed: its diluted claim less what settlement paid on it. A default
+    /// loss shrinks by each late payment, made to whoever holds the leaf: the creditor until its
+    /// claim is paid, then the guarantor that paid and took the leaf.
+    function _unpaidClaimOf(uint256 leafId) private view returns (uint256) {
+        return dilution.claimOf(leafId) - escrow.paidOutOf(leafId);
+    }
 
     /// The endorser at (`certificateId`, `index`) if `certificateId` is `start` or one of its
     /// ancestors and the endorser is not `creditor`.

@@ -22,12 +22,16 @@ pragma solidity ^0.8.28;
 ///     owed (diluted claim less what settlement paid it); once per leaf. When that claim is paid,
 ///     the leaf itself goes to the guarantor (the bill goes to the endorser who honoured it), so
 ///     any late payment by the debtor reaches whoever bore the loss; the holder approves this
-///     ledger for the leaf when it opens the claim.
+///     ledger for the leaf when it opens the claim. A late payment settled to the leaf while the
+///     claim is open made good part of the loss: the guarantor pays only what the leaf is still
+///     owed when it pays, never the larger amount the claim was opened for.
 /// A claim is paid in the settlement token by anyone for its guarantor (`payClaim`). A guarantor
-/// that paid may pass the same amount up the chain (`escalate`) to an endorsement strictly above
-/// its own (earlier on the same certificate, or on an ancestor), up to the original seller.
-/// At any time, for every leaf and loss, at most one claim of a chain is open and every claim of
-/// it is for the same amount, so open claims never sum to more than the loss they cover.
+/// that paid may pass what it paid up the chain (`escalate`) to an endorsement strictly above
+/// its own (earlier on the same certificate, or on an ancestor), up to the original seller; for a
+/// default, less what the leaf it took has been paid since, and each payment up the chain is
+/// again held to what the leaf is still owed.
+/// At any time, for every leaf and loss, at most one claim of a chain is open and none is for
+/// more than the one it passes on, so open claims never sum to more than the loss they cover.
 /// Gas: checking that a certificate is on a leaf's lineage reads one certificate per generation
 /// between them (about 8,000 gas each); a tree is at most as deep as its number of splits.
 interface IRecourseLedger {
@@ -52,6 +56,8 @@ interface IRecourseLedger {
 
     /// @notice One recourse claim of `creditor` on `guarantor` for a loss on `leafId`.
     /// @param guarantorCertificateId and @param endorsementIndex name the guarantor's endorsement.
+    /// @param amount what the claim was opened for; once paid, what was paid (a default claim's
+    /// payment is held to what the leaf was still owed then).
     /// @param parentClaimId the paid claim this one passes up the chain (0 for a holder's claim).
     struct RecourseClaim {
         uint256 leafId;
@@ -82,7 +88,8 @@ interface IRecourseLedger {
         uint256 parentClaimId
     );
 
-    /// @notice Emitted when `payer` pays claim `claimId` to its creditor.
+    /// @notice Emitted when `payer` pays claim `claimId` to its creditor: `amount` is what was
+    /// actually paid, which for a default claim may be less than the claim was opened for.
     event RecourseClaimPaid(uint256 indexed claimId, address indexed payer, address indexed creditor, uint256 amount);
 
     /// @notice Only `creditor` may open or pass on this claim; `caller` is not it.
@@ -157,8 +164,9 @@ interface IRecourseLedger {
         uint256 endorsementIndex
     ) external returns (uint256 claimId);
 
-    /// @notice Passes paid claim `claimId` up the chain: its guarantor claims the same amount on
-    /// an endorsement strictly above its own. Only that guarantor (the new claim's creditor).
+    /// @notice Passes paid claim `claimId` up the chain: its guarantor claims what it paid on an
+    /// endorsement strictly above its own (a default: less what the leaf has been paid since; none
+    /// left, `RecourseNothingToClaim`). Only that guarantor (the new claim's creditor).
     function escalate(
         uint256 claimId,
         uint256 guarantorCertificateId,
@@ -166,7 +174,9 @@ interface IRecourseLedger {
     ) external returns (uint256 newClaimId);
 
     /// @notice Pays open claim `claimId` from the caller to its creditor in the settlement token
-    /// (approve first); on a default claim, delivers the leaf to the guarantor.
+    /// (approve first); on a default claim, delivers the leaf to the guarantor. A default claim
+    /// pays the smaller of its amount and what the leaf is still owed (diluted claim less what
+    /// settlement paid it), so a late payment the creditor was paid is not recovered twice.
     function payClaim(uint256 claimId) external;
 
     /// @notice The endorsements with recourse on `certificateId`, oldest first.

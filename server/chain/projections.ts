@@ -453,7 +453,8 @@ async function applyDilutionOrRecourse(trx: Transaction<Database>, event: Indexe
     case "recourse.RecourseClaimPaid":
       await trx
         .updateTable("onchain_recourse_claims")
-        .set({ status: "paid", paid_tx_hash: event.txHash, paid_by: getAddress(a.payer!) })
+        // A default claim pays at most what its leaf is still owed: the amount paid, not opened.
+        .set({ status: "paid", amount: a.amount!, paid_tx_hash: event.txHash, paid_by: getAddress(a.payer!) })
         .where("id", "=", a.claimId!)
         .execute();
       return;

@@ -725,7 +725,12 @@ function replay(events: DecodedLog[]): Omit<ChainView, "events" | "fromBlock"> {
       case "recourse.RecourseClaimPaid": {
         const claim = claims.get(str(a.claimId));
         if (claim)
-          Object.assign(claim, { status: "paid", paidTxHash: e.txHash, paidBy: getAddress(a.payer as string) });
+          Object.assign(claim, {
+            status: "paid",
+            amount: str(a.amount), // what was paid: a default claim's is held to the leaf's unpaid claim
+            paidTxHash: e.txHash,
+            paidBy: getAddress(a.payer as string),
+          });
         break;
       }
       default:
