@@ -207,9 +207,11 @@ contract RecourseLedger is IRecourseLedger, ReentrancyGuard {
         if (amount != claim.amount) claim.amount = amount;
         emit RecourseClaimPaid(claimId, msg.sender, claim.creditor, amount);
 
-        // Interactions: the money to the creditor, then (default) the leaf to the guarantor.
-        settlementToken.safeTransferFrom(msg.sender, claim.creditor, amount);
+        // Interactions: both legs in this call, or neither. The leaf moves first: a token that calls
+        // its recipient lets the creditor run code when the money arrives, and by then any late
+        // payout it settles on the leaf is the guarantor's, who paid for the loss it makes good.
         if (delivers) certificates.transferFrom(claim.creditor, claim.guarantor, claim.leafId);
+        settlementToken.safeTransferFrom(msg.sender, claim.creditor, amount);
     }
 
     function _open(

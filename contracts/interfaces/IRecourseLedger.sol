@@ -177,6 +177,8 @@ interface IRecourseLedger {
     /// (approve first); on a default claim, delivers the leaf to the guarantor. A default claim
     /// pays the smaller of its amount and what the leaf is still owed (diluted claim less what
     /// settlement paid it), so a late payment the creditor was paid is not recovered twice.
+    /// The leaf is delivered before the creditor is paid, so a creditor that runs code on receipt
+    /// of the payment cannot settle a late payout on the leaf to itself: it goes to the guarantor.
     function payClaim(uint256 claimId) external;
 
     /// @notice The endorsements with recourse on `certificateId`, oldest first.
