@@ -346,7 +346,7 @@ export async function payRecourseClaim(
     const paid = await payThroughExactAllowance(
       ctx,
       ctx.chain.senderFor(wallet),
-      { spender: String(ledger.target), amount: BigInt(claim.amount), kind: "approveRecourseClaim" },
+      { spender: String(ledger.target), amount: await amountDue(ctx, claim), kind: "approveRecourseClaim" },
       { kind: "payRecourseClaim", ref: claimId, request: () => ledger.payClaim.populateTransaction(claimId) },
     );
     await ctx.indexer.sync(paid.receipt.blockNumber);
@@ -357,6 +357,21 @@ export async function payRecourseClaim(
     claim: await claimById(ctx, claimId),
     transactions: sentTransactions(["approveRecourseClaim", approveHash], ["payRecourseClaim", receipt.hash]),
   };
+}
+
+/**
+ * What payClaim takes: a default claim no more than its leaf is still owed (a late payment made
+ * part of the loss good; RecourseLedger), so the approval is exact and leaves no allowance behind.
+ */
+async function amountDue(ctx: ServiceContext, claim: RecourseClaimView): Promise<bigint> {
+  const amount = BigInt(claim.amount);
+  if (claim.kind !== "default") return amount;
+  // A deployment with a recourse ledger has the dilution ledger it reads claims from.
+  const { dilution, escrow } = ctx.chain.contracts;
+  const unpaid =
+    BigInt(await dilution!.getFunction("claimOf")(claim.leafId)) -
+    BigInt(await escrow.getFunction("paidOutOf")(claim.leafId));
+  return unpaid < amount ? unpaid : amount;
 }
 
 /** A guarantor that paid passes the claim to the nearest endorsement above its own. */
