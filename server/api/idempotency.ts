@@ -74,6 +74,16 @@ export async function withIdempotency(
         idempotencyKey: key,
       });
     }
+    // A key left unfinished by a version before migration 0030 does not know when its first
+    // attempt began (a takeover may have moved created_at): what it sent cannot be told apart
+    // from earlier requests, so it is not run again blind.
+    if (existing.first_started_at === null) {
+      throw conflict(
+        "IDEMPOTENCY_KEY_PREDATES_UPGRADE",
+        "this Idempotency-Key's request was interrupted before the service was upgraded; check whether it took effect, then send it again with a new key",
+        { idempotencyKey: key },
+      );
+    }
     // Claim it with a compare-and-set, so two retries racing cannot both take it over.
     const claimed = await ctx.db
       .updateTable("idempotency")
@@ -95,7 +105,7 @@ export async function withIdempotency(
     interrupted = {
       // From the first attempt, not this key's last owner: a retry that took the key over and
       // failed too must not hide what the attempt before it sent (it would be sent again).
-      startedAt: existing.first_started_at ?? existing.created_at,
+      startedAt: existing.first_started_at,
       endedBy: failedEarlier || cluster.shared ? nowIso() : processStartedAt,
     };
   }

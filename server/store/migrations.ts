@@ -1015,9 +1015,10 @@ export const migrations: Record<string, Migration> = {
       // When a key's first attempt began. A retry that takes an interrupted key over restarts
       // created_at (it owns the key from then on), so a second retry searched the transaction
       // journal from the first retry's start only, missed the first attempt's payment and paid
-      // again. The journal is searched from here instead; old rows start where they started.
+      // again. The journal is searched from here instead. Rows from before stay null: their
+      // created_at may already be a takeover's, so a retry of one unfinished is refused
+      // (IDEMPOTENCY_KEY_PREDATES_UPGRADE) rather than risk sending its transaction again.
       await db.schema.alterTable("idempotency").addColumn("first_started_at", "text").execute();
-      await sql`update idempotency set first_started_at = created_at`.execute(db);
     },
   },
 };

@@ -391,7 +391,7 @@ function withoutHidden(transactions: TraceTransaction[], hidden: Hidden): TraceT
     const events = tx.events
       .filter(
         (e) =>
-          !mentions(e.args, hidden.certificates, "certificateId", "tokenId", "leafId", "parentId") &&
+          !mentions(e.args, hidden.certificates, ...CERTIFICATE_ARGS) &&
           !(e.contract === "recourse" && mentions(e.args, hidden.claims, "claimId")) &&
           !(e.contract === "dilution" && (hidden.dilution || mentions(e.args, hidden.requests, "requestId"))),
       )
@@ -408,6 +408,9 @@ function withoutHidden(transactions: TraceTransaction[], hidden: Hidden): TraceT
   }
   return out;
 }
+
+/** Event arguments that name a certificate (as the piece, a leaf, a parent, a guarantor's piece). */
+const CERTIFICATE_ARGS = ["certificateId", "tokenId", "leafId", "parentId", "guarantorCertificateId", "missingLeafId"];
 
 /** The credit notes, with only the path's leaves when the caller sees a path. */
 function onPath(notes: CreditNoteView[], pathOnly: boolean, kept: Set<string>): CreditNoteView[] {

@@ -300,7 +300,7 @@ describe("API: restart, reindex and crash recovery", function () {
       expect(await registrationsOf(id)).to.equal(1);
     });
 
-    it("takes over an Idempotency-Key a stop left in progress, and refuses one still in progress", async function () {
+    it("takes over an Idempotency-Key a stop left in progress, and refuses one still in progress or from before the upgrade", async function () {
       const submitted = await api.as(supplier.apiKey).post("/v1/receivables", validSubmission(debtor.id));
       const id: string = submitted.body.id;
       const path = `/v1/receivables/${id}/confirm`;
@@ -318,6 +318,7 @@ describe("API: restart, reindex and crash recovery", function () {
         status_code: null,
         response: null,
         created_at: createdAt,
+        first_started_at: createdAt,
         owner,
       });
       // A key taken by this very process and not finished: another request is working on it.
@@ -328,6 +329,20 @@ describe("API: restart, reindex and crash recovery", function () {
       const busy = await api.as(debtor.apiKey).post(path, {}, { "idempotency-key": "busy-key" });
       expect(busy.status).to.equal(409);
       expect(busy.body.error.code).to.equal("IDEMPOTENCY_IN_PROGRESS");
+      expect(Number(await t.service.ctx.chain.contracts.registry.getFunction("statusOf")(id))).to.equal(0);
+
+      // A key a version before migration 0030 left unfinished: when its first attempt began is
+      // unknown (a takeover may have moved created_at), so it is refused, not run again blind.
+      await db()
+        .insertInto("idempotency")
+        .values({
+          ...row("pre-upgrade-key", "2000-01-01T00:00:00.000Z", "a-process-that-stopped"),
+          first_started_at: null,
+        })
+        .execute();
+      const refused = await api.as(debtor.apiKey).post(path, {}, { "idempotency-key": "pre-upgrade-key" });
+      expect(refused.status, JSON.stringify(refused.body)).to.equal(409);
+      expect(refused.body.error.code).to.equal("IDEMPOTENCY_KEY_PREDATES_UPGRADE");
       expect(Number(await t.service.ctx.chain.contracts.registry.getFunction("statusOf")(id))).to.equal(0);
 
       // A key left in progress by an earlier process: the retry runs the request.
