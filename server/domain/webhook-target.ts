@@ -39,7 +39,8 @@ export async function refusedWebhookTarget(url: string): Promise<string | undefi
         lookup(host, { all: true }, (error, found) => resolve(error ? [] : found.map((a) => a.address))),
       );
   const refused = addresses.find((address) => !isPublicAddress(address));
-  return refused === undefined ? undefined : `${host} is ${refused}, not a public address`;
+  if (refused === undefined) return undefined;
+  return refused === host ? `${host} is not a public address` : `${host} is ${refused}, not a public address`;
 }
 
 /**

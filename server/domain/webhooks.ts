@@ -90,9 +90,13 @@ export async function createWebhookEndpoint(
   if (ctx.config.TIERLINE_WEBHOOK_PRIVATE_TARGETS === "refuse") {
     const refused = await refusedWebhookTarget(input.url);
     if (refused) {
-      throw unprocessable("WEBHOOK_URL_NOT_PUBLIC", `webhooks go to public addresses only: ${refused}`, {
-        fields: ["body.url"],
-      });
+      throw unprocessable(
+        "WEBHOOK_URL_NOT_PUBLIC",
+        `webhooks go to public addresses only: ${refused} (the operator may allow private ones: TIERLINE_WEBHOOK_PRIVATE_TARGETS=allow)`,
+        {
+          fields: ["body.url"],
+        },
+      );
     }
   }
   const secret = `whsec_${randomBytes(24).toString("base64")}`;

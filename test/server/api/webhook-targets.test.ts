@@ -76,6 +76,14 @@ describe("API: webhook endpoints on private addresses", function () {
     expect(listed.body.items).to.deep.equal([]);
   });
 
+  it("says which address was refused, and how an operator allows private ones", async function () {
+    const byName = await api.as(seller.apiKey).post("/v1/webhooks/endpoints", { url: `http://localhost:${port}/` });
+    expect(byName.body.error.message).to.match(/localhost is (127\.0\.0\.1|::1), not a public address/);
+    expect(byName.body.error.message).to.include("TIERLINE_WEBHOOK_PRIVATE_TARGETS=allow");
+    const literal = await api.as(seller.apiKey).post("/v1/webhooks/endpoints", { url: "http://169.254.169.254/" });
+    expect(literal.body.error.message).to.include("169.254.169.254 is not a public address");
+  });
+
   it("registers a public address", async function () {
     const response = await api.as(debtor.apiKey).post("/v1/webhooks/endpoints", { url: "http://93.184.215.14/hook" });
     expect(response.status, JSON.stringify(response.body)).to.equal(201);
