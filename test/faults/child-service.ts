@@ -17,6 +17,7 @@ import { bindContracts, type ContractAddresses, type TierlineContracts } from ".
 import { createProvider } from "../../server/chain/chain-client.js";
 import type { Credentials } from "../../server/seed.js";
 import { ApiClient, type ApiResponse } from "../server/client.js";
+import { until } from "../helpers/until.js";
 
 /** A block per transaction: these tests reason about "broadcast, then killed" as "on the chain"
  * (with blocks every 250 ms, two of them read the chain before the block that holds the
@@ -325,13 +326,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, message: string):
   }
 }
 
-/** Polls `check` until it returns a value other than undefined, or fails after `ms`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
+/** Polls `check` until it returns a value other than undefined, or fails after `ms` (test/helpers/until.ts). */
+export function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  return until(what, check, ms);
 }

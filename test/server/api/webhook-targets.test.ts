@@ -9,16 +9,7 @@ import { freePort, startTestService, type TestService } from "../harness.js";
 import { ApiClient } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
 import { isPublicAddress } from "../../../server/domain/webhook-target.js";
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { until } from "../../helpers/until.js";
 
 describe("API: webhook endpoints on private addresses", function () {
   this.timeout(120_000);

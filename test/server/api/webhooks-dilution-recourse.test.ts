@@ -12,6 +12,7 @@ import { ApiClient } from "../client.js";
 import { createTestParty, validSubmission, type TestParty } from "../scenario.js";
 import { advanceChainTime, mint } from "../repayment-scenario.js";
 import { ISSUE16_WEBHOOK_PAYLOADS, type Issue16WebhookEventType } from "../../../server/model/webhook-payloads.js";
+import { until } from "../../helpers/until.js";
 
 const DOC = `0x${"ab".repeat(32)}`;
 
@@ -48,16 +49,6 @@ async function startReceiver() {
     },
     close: () => new Promise((r) => server.close(r)),
   };
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe("API: webhooks of disputes, credit notes and recourse", function () {
